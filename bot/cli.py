@@ -1,0 +1,509 @@
+"""The command line: `kompetensbot`.
+
+Every command prints Swedish. A refused command exits with 2 and says why on
+stderr in one line; nothing is written. Without --user the command runs as
+the administrator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from bot.data_services import export_bytes, export_rows, import_template, load_example
+from bot.services import MeasureView, Services
+from core.balances import FundBalance
+from core.dates import format_date, parse_date, parse_period
+from core.errors import DomainError, InputError, RuleError
+from core.model import Role, Status, parse_decision
+from core.money import format_amount, parse_amount
+from core.template import TemplateError
+from core.validation import validate
+from storage.db import make_engine
+from storage.examples import available
+from storage.migrate import upgrade
+
+log = logging.getLogger("kompetensbot")
+
+EXIT_REFUSED = 2
+EXIT_FAILED = 1
+
+
+class SwedishParser(argparse.ArgumentParser):
+    """argparse that refuses in Swedish, on one line, with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_REFUSED, f"kompetensbot: felaktigt kommando: {message}. Se --help.\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return parse_date(text, date.today(), field="--as-of")
+    except InputError as problem:
+        raise argparse.ArgumentTypeError(problem.message) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = SwedishParser(prog="kompetensbot", description="Kompetensutvecklingsmedel: regler, liggare och bot.")
+    p.add_argument("--org", help="stadens kortnamn (behövs bara när databasen har flera städer)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=SwedishParser)
+
+    def common(sp: argparse.ArgumentParser, *, as_of: bool = False, user: bool = True) -> None:
+        if user:
+            sp.add_argument("--user", help="vem som utför kommandot (utan: administratör)")
+        if as_of:
+            sp.add_argument("--as-of", type=_date, default=None, help="dagens datum, t.ex. 2025-06-30")
+
+    db = sub.add_parser("db", help="databasen")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=SwedishParser)
+    db_sub.add_parser("upgrade", help="skapa eller uppgradera tabellerna")
+
+    ex = sub.add_parser("load-example", help="läs in ett exempel, t.ex. malmo-2025")
+    ex.add_argument("name", help=f"exemplets namn: {', '.join(available())}")
+
+    imp = sub.add_parser("import", help="importera en mall (CSV eller XLSX)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--year", type=int, help="år för rader utan datum (standard: årets)")
+    imp.add_argument("--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"')
+    common(imp, as_of=True)
+
+    exp = sub.add_parser("export", help="exportera årets insatser som mall")
+    exp.add_argument("--year", type=int, required=True)
+    exp.add_argument("--format", choices=["csv", "xlsx", "json"], default="csv")
+    exp.add_argument("--out", type=Path, help="fil att skriva (standard: standard ut)")
+    common(exp, as_of=True)
+
+    funds = sub.add_parser("funds", help="tilldelat, utfall, prognos och kvar per nämnd")
+    funds.add_argument("--year", type=int)
+    funds.add_argument("--unit", help="en nämnd: kod, namn eller kortnamn")
+    funds.add_argument("--json", action="store_true")
+    common(funds, as_of=True)
+
+    ms = sub.add_parser("measures", help="insatserna")
+    ms.add_argument("--unit")
+    ms.add_argument("--status", help='"Ej påbörjad", "Pågående", "Klar" eller "Ej slutförd"')
+    ms.add_argument("--overdue", action="store_true", help="bara försenade insatser")
+    ms.add_argument("--year", type=int)
+    ms.add_argument("--json", action="store_true")
+    common(ms, as_of=True)
+
+    show = sub.add_parser("measure", help="en insats med pengar och källor")
+    show.add_argument("measure", help="id eller titel")
+    show.add_argument("--json", action="store_true")
+    common(show, as_of=True)
+
+    add = sub.add_parser("add-measure", help="lämna in en ny insats")
+    add.add_argument("--unit", required=True, action="append", help="nämnd; upprepa för delad insats")
+    add.add_argument("--title", required=True)
+    add.add_argument("--year", type=int)
+    add.add_argument("--description", default="")
+    add.add_argument("--performer", default="")
+    add.add_argument("--start")
+    add.add_argument("--end")
+    add.add_argument("--amount", help="beviljat belopp, t.ex. 300 tkr")
+    add.add_argument("--decision", help="beslut bakom beviljat belopp")
+    common(add, as_of=True)
+
+    fu = sub.add_parser("followup", help="uppföljning")
+    fu_sub = fu.add_subparsers(dest="followup_command", required=True, parser_class=SwedishParser)
+    fa = fu_sub.add_parser("add", help="lämna en uppföljning för en insats")
+    fa.add_argument("--measure", required=True, help="id eller titel")
+    fa.add_argument("--period", required=True, help="t.ex. 2025-06")
+    fa.add_argument("--status", required=True)
+    fa.add_argument("--spent", required=True, help="utfall hittills, t.ex. 1,2 mkr")
+    fa.add_argument("--forecast", required=True, help="prognos för året")
+    fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
+    fa.add_argument("--note", default="")
+    common(fa)
+
+    al = sub.add_parser("allocate", help="registrera en överföring från anslaget till en nämnd")
+    al.add_argument("--unit", required=True)
+    al.add_argument("--year", type=int, required=True)
+    al.add_argument("--amount", required=True)
+    al.add_argument("--decision", required=True)
+    al.add_argument("--recurring", action="store_true", help="fr.o.m. året och framåt")
+    common(al)
+
+    fs = sub.add_parser("fund", help="registrera årets anslag")
+    fs.add_argument("--year", type=int, required=True)
+    fs.add_argument("--amount", required=True)
+    fs.add_argument("--decision", required=True)
+    common(fs)
+
+    re_ = sub.add_parser("reallocate", help="omfördela outnyttjade medel (KSAU-beslut)")
+    re_.add_argument("--from", dest="source", required=True, help="insats: id eller titel")
+    re_.add_argument("--to", dest="target", required=True)
+    re_.add_argument("--amount", required=True)
+    re_.add_argument("--decision", required=True, help='t.ex. "KSAU 2025-06-20 § 5"')
+    common(re_)
+
+    roles = sub.add_parser("roles", help="behörigheter")
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True, parser_class=SwedishParser)
+    for name in ("grant", "revoke"):
+        r = roles_sub.add_parser(name)
+        r.add_argument("person", help="användarens id (Teams: AAD-objekt-id) eller namn")
+        r.add_argument("role", help="chef, hr, stadskontoret eller ksau")
+        r.add_argument("--unit", help="nämnd (för chef och hr)")
+        common(r)
+    rl = roles_sub.add_parser("list")
+    rl.add_argument("--json", action="store_true")
+    common(rl)
+
+    v = sub.add_parser("validate", help="spela upp liggaren och kontrollera alla regler")
+    v.add_argument("--json", action="store_true")
+    return p
+
+
+# --- output -----------------------------------------------------------------
+
+
+def _table(rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def funds_text(balance: FundBalance, org_name: str) -> str:
+    header = [f"Kompetensutvecklingsmedel {balance.year}, {org_name}"]
+    for e in balance.fund_entries:
+        header.append(f"Anslag: {format_amount(e.amount)} ({e.decision.reference})")
+    rows = [["Nämnd", "", "Tilldelat", "Utfall", "Prognos", "Kvar", "Beslut"]]
+    for u in balance.units:
+        sources = sorted({a.decision.reference for a in u.allocations})
+        rows.append(
+            [u.code, u.name, format_amount(u.allocated), format_amount(u.spent),
+             format_amount(u.forecast), format_amount(u.remaining), ", ".join(sources)]
+        )
+    rows.append(
+        ["Totalt", "", format_amount(balance.allocated), format_amount(balance.spent),
+         format_amount(balance.forecast), format_amount(balance.remaining), ""]
+    )
+    footer = [
+        f"Anslag totalt: {format_amount(balance.total)}. Ej fördelat till nämnder: "
+        f"{format_amount(balance.unallocated)}.",
+        "Kvar = tilldelat − utfall. Prognos enligt senaste uppföljning; utan uppföljning "
+        "räknas insatsens beviljade belopp.",
+    ]
+    return "\n".join([*header, "", _table(rows, {2, 3, 4, 5}), "", *footer])
+
+
+def funds_json(balance: FundBalance) -> dict[str, Any]:
+    return {
+        "year": balance.year,
+        "total": balance.total,
+        "allocated": balance.allocated,
+        "unallocated": balance.unallocated,
+        "spent": balance.spent,
+        "forecast": balance.forecast,
+        "remaining": balance.remaining,
+        "remaining_forecast": balance.remaining_forecast,
+        "units": [
+            {
+                "code": u.code,
+                "name": u.name,
+                "allocated": u.allocated,
+                "transferred": u.transferred,
+                "reallocated": u.reallocated,
+                "earmarked": u.earmarked,
+                "unallocated": u.unallocated,
+                "spent": u.spent,
+                "forecast": u.forecast,
+                "remaining": u.remaining,
+                "remaining_forecast": u.remaining_forecast,
+                "decisions": sorted({a.decision.reference for a in u.allocations}),
+            }
+            for u in balance.units
+        ],
+    }
+
+
+def measure_json(v: MeasureView) -> dict[str, Any]:
+    m, b = v.measure, v.balance
+    return {
+        "id": m.id,
+        "title": m.title,
+        "unit": ", ".join(m.units),
+        "units": list(m.units),
+        "year": m.year,
+        "parent_id": m.parent_id,
+        "status": v.status.value,
+        "start_date": m.start_date.isoformat() if m.start_date else None,
+        "end_date": m.end_date.isoformat() if m.end_date else None,
+        "overdue": v.overdue,
+        "allocated": b.allocated,
+        "spent": b.spent,
+        "forecast": b.forecast,
+        "remaining": b.remaining,
+        "remaining_forecast": b.remaining_forecast,
+        "shares": [
+            {"unit": s.unit, "allocated": s.allocated, "spent": s.spent, "forecast": s.forecast}
+            for s in b.shares
+        ],
+        "performer": m.performer,
+        "categories": [c.value for c in m.categories],
+        "in_base_budget": m.in_base_budget,
+        "kom_kr": m.kom_kr,
+    }
+
+
+def measures_text(views: Sequence[MeasureView]) -> str:
+    if not views:
+        return "Inga insatser matchar."
+    rows = [["Id", "Insats", "Nämnd", "Status", "Slutdatum", "Beviljat", "Utfall"]]
+    for v in views:
+        m = v.measure
+        title = ("  " if m.parent_id else "") + (m.title if len(m.title) <= 60 else m.title[:57] + "...")
+        status = v.status.value + (" (försenad)" if v.overdue else "")
+        rows.append(
+            [str(m.id), title, ", ".join(m.units), status,
+             m.end_date.isoformat() if m.end_date else "", format_amount(v.balance.allocated),
+             format_amount(v.balance.spent)]
+        )
+    return _table(rows, {0, 5, 6}) + f"\n\n{len(views)} insatser."
+
+
+def measure_text(v: MeasureView) -> str:
+    m, b = v.measure, v.balance
+    lines = [f"{m.title} (id {m.id}), {', '.join(m.units)} {m.year}"]
+    lines.append(f"Status: {v.status.value}" + (" – försenad" if v.overdue else ""))
+    if m.end_date:
+        lines.append(f"Slutdatum: {format_date(m.end_date)}")
+    lines.append(
+        f"Beviljat {format_amount(b.allocated)}, utfall {format_amount(b.spent)}, "
+        f"prognos {format_amount(b.forecast)}, kvar {format_amount(b.remaining)}."
+    )
+    if len(b.shares) > 1:
+        lines.append("Delad insats: " + "; ".join(
+            f"{s.unit} {format_amount(s.allocated)} (utfall {format_amount(s.spent)})" for s in b.shares
+        ))
+    for f in b.fundings:
+        lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
+    for r in b.reallocations:
+        sign = "+" if r.to_measure == m.id else "−"
+        lines.append(f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}.")
+    if b.followup:
+        f = b.followup
+        lines.append(
+            f"Senaste uppföljning {f.period} av {f.author} "
+            f"({f.at.date().isoformat()}): {f.note or 'ingen kommentar'}"
+        )
+    return "\n".join(lines)
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def _services(args: argparse.Namespace) -> Services:
+    return Services(make_engine(), org=args.org)
+
+
+def _default_year(services: Services, as_of: date) -> int:
+    ledger = services.ledger()
+    years = [y for y in ledger.years if ledger.has_fund(y)]
+    current = [y for y in years if y <= as_of.year]
+    if current:
+        return max(current)
+    return max(years) if years else as_of.year
+
+
+def _amount(text: str, field: str) -> int:
+    return parse_amount(text, field=field)
+
+
+def run(args: argparse.Namespace) -> int:
+    as_of: date = getattr(args, "as_of", None) or date.today()
+    user = getattr(args, "user", None)
+    out = sys.stdout
+    if args.command == "db":
+        engine = make_engine()
+        upgrade(engine)
+        print(f"Databasen är uppgraderad ({engine.url.render_as_string(hide_password=True)}).", file=out)
+        return 0
+    if args.command == "load-example":
+        result = load_example(make_engine(), args.name)
+        if result.loaded:
+            print(f"Exemplet {args.name} är inläst: {result.organisation}, {result.measures} insatser, "
+                  f"{result.entries} poster i liggaren.", file=out)
+        else:
+            print(f"Exemplet {args.name} finns redan i databasen ({result.organisation}); inget ändrades.", file=out)
+        return 0
+    services = _services(args)
+    if args.command == "import":
+        decision = parse_decision(args.decision) if args.decision else None
+        created = import_template(services.engine, args.org, user, args.file,
+                                  year=args.year or as_of.year, as_of=as_of, decision=decision)
+        print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
+        return 0
+    if args.command == "export":
+        rows = export_rows(services.engine, args.org, user, args.year)
+        if args.format == "json":
+            views = services.measures(user, year=args.year, as_of=as_of)
+            data = json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2).encode()
+        else:
+            data = export_bytes(rows, args.format)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_bytes(data)
+            print(f"Skrev {len(rows)} rader till {args.out}.", file=sys.stderr)
+        elif args.format == "xlsx":
+            raise DomainError(RuleError("needs_out", "XLSX skrivs till en fil: ange --out FIL.", "--out"))
+        else:
+            sys.stdout.buffer.write(data)
+        return 0
+    if args.command == "funds":
+        year = args.year or _default_year(services, as_of)
+        balance = services.funds(user, year, args.unit)
+        if args.json:
+            print(json.dumps(funds_json(balance), ensure_ascii=False, indent=2), file=out)
+        else:
+            org = services._read(None, lambda repo, ledger, who: repo.organisation.name)
+            print(funds_text(balance, org), file=out)
+        return 0
+    if args.command == "measures":
+        status = Status.parse(args.status) if args.status else None
+        views = services.measures(user, unit=args.unit, status=status, overdue=args.overdue,
+                                  year=args.year, as_of=as_of)
+        if args.json:
+            print(json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2), file=out)
+        else:
+            print(measures_text(views), file=out)
+        return 0
+    if args.command == "measure":
+        view = services.measure(user, args.measure, as_of)
+        print(json.dumps(measure_json(view), ensure_ascii=False, indent=2) if args.json else measure_text(view), file=out)
+        return 0
+    if args.command == "add-measure":
+        from core.model import Measure
+
+        ledger = services.ledger()
+        from core.lookup import resolve_unit
+
+        units = tuple(dict.fromkeys(resolve_unit(ledger, u) for u in args.unit))
+        start = parse_date(args.start, as_of, field="--start") if args.start else None
+        end = parse_date(args.end, as_of, field="--end") if args.end else None
+        amount = _amount(args.amount, "--amount") if args.amount else None
+        decision = parse_decision(args.decision) if args.decision else None
+        if amount and decision is None:
+            raise DomainError(RuleError("missing_decision", "Ett beviljat belopp kräver --decision.", "--decision"))
+        from core.ledger import split_exact
+
+        grants = split_exact(amount, [(u, 1) for u in units]) if amount else {}
+        measure = services.submit_measure(
+            user,
+            Measure(id=0, title=args.title.strip(), units=units, year=args.year or (start or as_of).year,
+                    description=args.description, performer=args.performer, start_date=start, end_date=end),
+            grants,
+            decision,
+        )
+        print(f"Insatsen \"{measure.title}\" är registrerad med id {measure.id}.", file=out)
+        return 0
+    if args.command == "followup":
+        period = parse_period(args.period)
+        followup = services.add_followup(
+            user, args.measure, period=period, status=Status.parse(args.status),
+            spent=_zero_or_amount(args.spent, "--spent"), forecast=_zero_or_amount(args.forecast, "--forecast"),
+            usable_as_planned=args.usable == "ja", note=args.note,
+        )
+        print(f"Uppföljningen för {period} är sparad (nr {followup.seq}).", file=out)
+        return 0
+    if args.command == "allocate":
+        entry = services.allocate(user, args.unit, args.year, _amount(args.amount, "--amount"),
+                                  parse_decision(args.decision), recurring=args.recurring)
+        print(f"Överföringen på {format_amount(entry.amount)} till {entry.unit} är registrerad (post {entry.seq}).", file=out)
+        return 0
+    if args.command == "fund":
+        services.set_fund(user, args.year, _amount(args.amount, "--amount"), parse_decision(args.decision))
+        print(f"Anslaget för {args.year} är registrerat.", file=out)
+        return 0
+    if args.command == "reallocate":
+        entry = services.reallocate(user, args.source, args.target, _amount(args.amount, "--amount"),
+                                    parse_decision(args.decision))
+        print(f"Omfördelningen på {format_amount(entry.amount)} är registrerad (post {entry.seq}, "
+              f"{entry.decision.reference}).", file=out)
+        return 0
+    if args.command == "roles":
+        if args.roles_command == "list":
+            grants = services.roles(user)
+            if args.json:
+                print(json.dumps([{"user": g.user, "role": g.role.value, "unit": g.unit} for g in grants],
+                                 ensure_ascii=False, indent=2), file=out)
+            else:
+                for g in grants:
+                    print(f"{g.user}\t{g.role.value}\t{g.unit or 'hela staden'}", file=out)
+                if not grants:
+                    print("Inga roller är utdelade.", file=out)
+            return 0
+        role = Role.parse(args.role)
+        if args.roles_command == "grant":
+            new = services.grant_role(user, args.person, role, args.unit)
+            print(f"{args.person} har {'fått' if new else 'redan'} rollen {role.value}"
+                  f"{' för ' + args.unit if args.unit else ''}.", file=out)
+        else:
+            n = services.revoke_role(user, args.person, role, args.unit)
+            if n == 0:
+                raise DomainError(RuleError("no_such_grant", f"{args.person} har inte rollen {role.value}."))
+            print(f"Rollen {role.value} är borttagen för {args.person}.", file=out)
+        return 0
+    if args.command == "validate":
+        ledger = services.ledger()
+        errors = validate(ledger)
+        if args.json:
+            print(json.dumps({"entries": len(ledger.entries), "errors": [e.message for e in errors]},
+                             ensure_ascii=False), file=out)
+        elif errors:
+            for e in errors:
+                print(e.message, file=out)
+        else:
+            print(f"Liggaren stämmer: {len(ledger.entries)} poster och {len(ledger.followups)} "
+                  "uppföljningar spelades upp utan fel.", file=out)
+        return 1 if errors else 0
+    raise AssertionError(args.command)
+
+
+def _zero_or_amount(text: str, field: str) -> int:
+    return 0 if text.strip() in ("0", "0 kr") else parse_amount(text, field=field)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("KOMPETENSBOT_LOG", "WARNING"))
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except TemplateError as problem:
+        print(f"kompetensbot: filen importerades inte ({len(problem.row_errors)} fel):", file=sys.stderr)
+        for e in problem.row_errors:
+            print(f"  {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except DomainError as problem:
+        print(f"kompetensbot: {problem.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (OperationalError, ProgrammingError) as problem:
+        text = str(problem.orig if hasattr(problem, "orig") else problem).lower()
+        if "no such table" in text or "does not exist" in text and "relation" in text:
+            print("kompetensbot: databasen saknar tabeller. Kör först: kompetensbot db upgrade", file=sys.stderr)
+        else:
+            log.debug("database error", exc_info=True)
+            print("kompetensbot: databasen svarar inte. Försök igen om en stund.", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception:
+        log.exception("internal error")
+        print("kompetensbot: ett internt fel inträffade; inget ändrades. Se loggen.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

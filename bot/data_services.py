@@ -1,0 +1,217 @@
+"""Bulk data in and out: the bundled example, template import and export.
+
+Every record goes through the same core commands as a single one would, so
+the example and an imported file obey every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core import commands
+from core.balances import measure_balance
+from core.errors import DomainError, RuleError
+from core.ledger import Ledger
+from core.model import ADMIN, Body, Category, Decision, FollowUp, Measure, Status, Unit
+from core.permissions import Action, can_any
+from core.template import TemplateError, check_header, measure_rows, parse_rows
+from storage.examples import read_example
+from storage.repository import Repository, create_organisation
+from storage.tables import OrganisationRow
+from storage.templates import read_template, write_csv, write_xlsx
+from storage.unit_of_work import UnitOfWork
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    loaded: bool
+    organisation: str
+    measures: int = 0
+    entries: int = 0
+
+
+def _decision(data: dict[str, Any]) -> Decision:
+    return Decision(
+        body=Body(data["body"]),
+        date=date.fromisoformat(data["date"]) if data.get("date") else None,
+        paragraph=data.get("paragraph"),
+        case_number=data.get("case_number"),
+        title=data.get("title"),
+    )
+
+
+def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcnow) -> ExampleResult:
+    """Load a bundled example as a new city; a second call changes nothing."""
+    data = read_example(name)
+    org_data = data["organisation"]
+    with Session(engine, expire_on_commit=False) as session:
+        existing = session.exec(
+            select(OrganisationRow).where(OrganisationRow.slug == org_data["slug"])
+        ).first()
+        if existing is not None:
+            return ExampleResult(False, existing.name)
+        repo = Repository(session, create_organisation(session, org_data["slug"], org_data["name"]))
+        for u in data["units"]:
+            repo.add_unit(Unit(u["code"], u["name"], tuple(u.get("aliases", ()))))
+        ledger = Ledger.build(repo.units())
+        decisions = {key: _decision(d) for key, d in data["decisions"].items()}
+        now = clock()
+        entries = 0
+
+        def append(entry):  # type: ignore[no-untyped-def]
+            nonlocal ledger, entries
+            stored = repo.append(entry)
+            ledger = ledger.append(stored)
+            entries += 1
+
+        for f in data["funds"]:
+            append(commands.set_fund(ledger, ADMIN, f["year"], f["amount"], decisions[f["decision"]], now))
+        for a in data["allocations"]:
+            append(
+                commands.allocate(
+                    ledger, ADMIN, a["unit"], a["year"], a["amount"], decisions[a["decision"]], now,
+                    recurring=a.get("recurring", False),
+                )
+            )
+        ids: dict[str, int] = {}
+        for m in data["measures"]:
+            measure = commands.submit_measure(
+                ledger,
+                ADMIN,
+                Measure(
+                    id=0,
+                    title=m["title"],
+                    units=tuple(m["units"]),
+                    year=m["year"],
+                    description=m.get("description", ""),
+                    target_group=m.get("target_group", ""),
+                    categories=tuple(Category(c) for c in m.get("categories", ())),
+                    requested=m.get("requested"),
+                    in_base_budget=m.get("in_base_budget", False),
+                    performer=m.get("performer", ""),
+                    start_date=date.fromisoformat(m["start"]) if m.get("start") else None,
+                    end_date=date.fromisoformat(m["end"]) if m.get("end") else None,
+                    status=Status(m.get("status", Status.NOT_STARTED.value)),
+                    parent_id=ids[m["parent"]] if m.get("parent") else None,
+                    kom_kr=m.get("kom_kr", False),
+                    created_by=ADMIN.user,
+                ),
+            )
+            stored = repo.add_measure(measure)
+            ledger = ledger.add_measure(stored)
+            ids[m["key"]] = stored.id
+            for unit, amount in m.get("funding", {}).items():
+                append(
+                    commands.grant_measure(
+                        ledger, ADMIN, stored.id, unit, amount, decisions[m["decision"]], now
+                    )
+                )
+        for f in data.get("followups", ()):
+            followup = FollowUp(
+                measure_id=ids[f["measure"]],
+                period=f["period"],
+                status=Status(f["status"]),
+                spent=f["spent"],
+                forecast=f["forecast"],
+                usable_as_planned=f["usable_as_planned"],
+                note=f.get("note", ""),
+                author=f.get("author", ADMIN.user),
+                at=datetime.fromisoformat(f["at"]) if f.get("at") else now,
+            )
+            ledger = ledger.add_followup(
+                repo.add_followup(commands.report_followup(ledger, ADMIN, followup))
+            )
+        session.commit()
+        return ExampleResult(True, org_data["name"], len(ids), entries)
+
+
+def import_template(
+    engine: Engine,
+    org: str | None,
+    user: str | None,
+    path: Path,
+    *,
+    year: int,
+    as_of: date,
+    decision: Decision | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[Measure]:
+    """Import every row of a template, or nothing: raise TemplateError with
+    every bad row (row number, column, reason)."""
+    header, rows = read_template(path)
+    header_errors = check_header(header)
+    if header_errors:
+        raise TemplateError(header_errors)
+    uow = UnitOfWork(engine, org, write=True)
+    with uow as repo:
+        who = ADMIN if user is None else repo.principal(user)
+        ledger = repo.ledger()
+        planned, errors = parse_rows(rows, ledger, as_of, year)
+        decision = decision or Decision(
+            Body.COMMITTEE, as_of, title=f"Beviljat enligt mall {path.name}"
+        )
+        created: list[Measure] = []
+        now = clock()
+        for plan in planned:
+            row = plan.rows[0]
+            try:
+                measure = commands.submit_measure(ledger, who, plan.measure)
+            except DomainError as refused:
+                errors += [_row_error(row, e) for e in refused.errors]
+                continue
+            stored = repo.add_measure(measure)
+            ledger = ledger.add_measure(stored)
+            created.append(stored)
+            for unit, amount in plan.grants.items():
+                try:
+                    entry = commands.grant_measure(ledger, who, stored.id, unit, amount, decision, now)
+                except DomainError as refused:
+                    errors += [_row_error(row, e, "Beviljat belopp") for e in refused.errors]
+                    continue
+                ledger = ledger.append(repo.append(entry))
+        if errors:
+            raise TemplateError(sorted(errors, key=lambda e: e.row))
+        if not created:
+            raise TemplateError([_row_error(2, RuleError("empty", "Filen har inga insatser."))])
+        uow.commit()
+        return created
+
+
+def _row_error(row: int, error: RuleError, column: str | None = None):  # type: ignore[no-untyped-def]
+    from core.template import RowError
+
+    names = {"belopp": "Beviljat belopp", "nämnd": "Nämnd", "insats": "Insats",
+             "slutdatum": "Slutdatum"}
+    return RowError(row, column or names.get(error.field or "", error.field or "Insats"), error.message)
+
+
+def export_rows(engine: Engine, org: str | None, user: str | None, year: int) -> list[dict[str, str]]:
+    with UnitOfWork(engine, org) as repo:
+        who = ADMIN if user is None else repo.principal(user)
+        ledger = repo.ledger()
+        rows: list[dict[str, str]] = []
+        for m in sorted(ledger.measures.values(), key=lambda m: m.id):
+            if m.year != year or not can_any(who, Action.READ, m.units):
+                continue
+            shares = [(s.unit, s.allocated) for s in measure_balance(ledger, m.id).shares]
+            rows += measure_rows(m, ledger.current_status(m.id), shares)
+        return rows
+
+
+def export_bytes(rows: list[dict[str, str]], fmt: str) -> bytes:
+    if fmt == "csv":
+        return write_csv(rows)
+    if fmt == "xlsx":
+        return write_xlsx(rows)
+    raise ValueError(fmt)

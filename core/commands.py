@@ -1,0 +1,124 @@
+"""The operations that change money or plans, as pure functions.
+
+Each takes the current ledger and who is acting, checks permissions and every
+rule, and returns the new record to append, or raises a DomainError carrying
+every problem found. Nothing is written here: storage appends what is returned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.entries import (
+    AllocationEndEntry,
+    AllocationEntry,
+    FundEntry,
+    MeasureFundingEntry,
+    ReallocationEntry,
+)
+from core.errors import RuleError, RuleViolation
+from core.ledger import Ledger
+from core.model import Decision, FollowUp, Measure, Principal
+from core.permissions import Action, require
+from core.rules import (
+    check_allocation,
+    check_allocation_end,
+    check_followup,
+    check_fund,
+    check_measure,
+    check_measure_funding,
+    check_reallocation,
+)
+
+
+def _refuse_if(errors: list[RuleError]) -> None:
+    if errors:
+        raise RuleViolation(errors)
+
+
+def set_fund(
+    ledger: Ledger, who: Principal, year: int, amount: int, decision: Decision, at: datetime
+) -> FundEntry:
+    require(who, Action.ALLOCATE)
+    entry = FundEntry(year, amount, decision, who.user, at)
+    _refuse_if(check_fund(ledger, entry))
+    return entry
+
+
+def allocate(
+    ledger: Ledger,
+    who: Principal,
+    unit: str,
+    year: int,
+    amount: int,
+    decision: Decision,
+    at: datetime,
+    recurring: bool = False,
+) -> AllocationEntry:
+    require(who, Action.ALLOCATE)
+    entry = AllocationEntry(year, unit, amount, recurring, decision, who.user, at)
+    _refuse_if(check_allocation(ledger, entry))
+    return entry
+
+
+def end_allocation(
+    ledger: Ledger, who: Principal, allocation_seq: int, last_year: int, decision: Decision, at: datetime
+) -> AllocationEndEntry:
+    require(who, Action.ALLOCATE)
+    entry = AllocationEndEntry(allocation_seq, last_year, decision, who.user, at)
+    _refuse_if(check_allocation_end(ledger, entry))
+    return entry
+
+
+def submit_measure(ledger: Ledger, who: Principal, measure: Measure) -> Measure:
+    require(who, Action.SUBMIT_MEASURE, measure.units)
+    _refuse_if(check_measure(ledger, measure))
+    return measure
+
+
+def grant_measure(
+    ledger: Ledger,
+    who: Principal,
+    measure_id: int,
+    unit: str,
+    amount: int,
+    decision: Decision,
+    at: datetime,
+    year: int | None = None,
+) -> MeasureFundingEntry:
+    require(who, Action.SUBMIT_MEASURE, [unit])
+    measure = ledger.measures.get(measure_id)
+    entry = MeasureFundingEntry(
+        year if year is not None else (measure.year if measure else 0),
+        measure_id, unit, amount, decision, who.user, at,
+    )
+    _refuse_if(check_measure_funding(ledger, entry))
+    return entry
+
+
+def report_followup(ledger: Ledger, who: Principal, followup: FollowUp) -> FollowUp:
+    measure = ledger.measures.get(followup.measure_id)
+    if measure is not None:
+        require(who, Action.FOLLOW_UP, measure.units, any_of=True)
+    _refuse_if(check_followup(ledger, followup))
+    return followup
+
+
+def reallocate(
+    ledger: Ledger,
+    who: Principal,
+    from_measure: int,
+    to_measure: int,
+    amount: int,
+    decision: Decision,
+    at: datetime,
+    year: int | None = None,
+) -> ReallocationEntry:
+    require(who, Action.REALLOCATE)
+    source = ledger.measures.get(from_measure)
+    entry = ReallocationEntry(
+        year if year is not None else (source.year if source else 0),
+        from_measure, to_measure, amount, decision, who.user, at,
+    )
+    _refuse_if(check_reallocation(ledger, entry))
+    return entry

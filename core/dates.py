@@ -1,0 +1,159 @@
+"""Dates and periods in Swedish: parsing what users type and formatting for messages.
+
+Numeric dates are always read day first ("31/12"), never US month/day. A date without a
+year takes the reference date's year; a month alone means the last day of that month.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+from core.errors import input_error
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+MONTHS = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+"""Swedish month names, January first."""
+
+_MONTH_NUMBERS: dict[str, int] = {
+    **{name: i for i, name in enumerate(MONTHS, 1)},
+    **{name[:3]: i for i, name in enumerate(MONTHS, 1)},
+    "sept": 9,
+}
+
+DATE_FORMS = (
+    'Skriv till exempel "2025-12-31", "31 december 2025", "31/12" eller "i juni" '
+    "(sista dagen i juni)."
+)
+PERIOD_FORMS = 'Skriv till exempel "2025-06" eller "juni 2025".'
+
+_SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
+_DOT_AFTER_LETTER = re.compile(r"(?<=[a-zåäö])\.")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DAY_MONTH = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:(?:[/.-] ?| )(\d{4}))?")
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?::[ae])? ?([a-zåäö]+)(?: (\d{4}))?")
+_MONTH_NAME = re.compile(r"(?:i )?(?:slutet av )?([a-zåäö]+)(?: (\d{4}))?")
+_PERIOD_NUMERIC = re.compile(r"(\d{4})(?:-(\d{1,2})|(\d{2}))")
+_PERIOD_NAME = re.compile(r"([a-zåäö]+) (\d{4})")
+
+_TODAY = {"idag", "i dag"}
+_TOMORROW = {"imorgon", "i morgon"}
+_YEAR_END = {"i slutet av året", "slutet av året", "årsskiftet", "vid årsskiftet"}
+
+
+def parse_date(text: str, reference: date, *, field: str | None = "datum") -> date:
+    """Parse a Swedish date ("2025-12-31", "31 december", "31/12", "i juni", "idag").
+
+    `reference` (usually today) gives the year when none is written and the meaning of
+    "idag", "imorgon" and "årsskiftet". Raises InputError for anything else.
+    """
+    shown = text.strip()
+    s = _DOT_AFTER_LETTER.sub("", _SPACES.sub(" ", shown).lower())
+    if not s:
+        raise input_error("date_empty", f"Datumet saknas. {DATE_FORMS}", field)
+    if s in _TODAY:
+        return reference
+    if s in _TOMORROW:
+        return reference + timedelta(days=1)
+    if s in _YEAR_END:
+        return date(reference.year, 12, 31)
+
+    if m := _ISO.fullmatch(s) or _COMPACT.fullmatch(s):
+        return _make_date(int(m[1]), int(m[2]), int(m[3]), shown, field)
+    if m := _DAY_MONTH.fullmatch(s):
+        year = int(m[3]) if m[3] else reference.year
+        return _make_date(year, int(m[2]), int(m[1]), shown, field)
+    if (m := _DAY_MONTH_NAME.fullmatch(s)) and m[2] in _MONTH_NUMBERS:
+        year = int(m[3]) if m[3] else reference.year
+        return _make_date(year, _MONTH_NUMBERS[m[2]], int(m[1]), shown, field)
+    if (m := _MONTH_NAME.fullmatch(s)) and m[1] in _MONTH_NUMBERS:
+        year = int(m[2]) if m[2] else reference.year
+        month = _MONTH_NUMBERS[m[1]]
+        _check_year(year, shown, field)
+        return date(year, month, calendar.monthrange(year, month)[1])
+    raise input_error("date_invalid", f'"{shown}" är inte ett datum. {DATE_FORMS}', field)
+
+
+def _check_year(year: int, shown: str, field: str | None) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise input_error(
+            "date_year_out_of_range",
+            f'Året {year} i "{shown}" ligger utanför {MIN_YEAR}–{MAX_YEAR}. '
+            f'Ange ett år mellan {MIN_YEAR} och {MAX_YEAR}, till exempel "31 december 2025".',
+            field,
+        )
+
+
+def _make_date(year: int, month: int, day: int, shown: str, field: str | None) -> date:
+    """The date, or InputError naming why it does not exist."""
+    _check_year(year, shown, field)
+    if not 1 <= month <= 12:
+        raise input_error(
+            "date_impossible",
+            f'Datumet "{shown}" finns inte: det finns ingen månad {month}. '
+            f'Månaden ska vara 1–12 och dagen skrivs först, som i "31/12". {DATE_FORMS}',
+            field,
+        )
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise input_error(
+            "date_impossible",
+            f'Datumet "{shown}" finns inte: {MONTHS[month - 1]} {year} har {days} dagar. '
+            f"{DATE_FORMS}",
+            field,
+        )
+    return date(year, month, day)
+
+
+def format_date(d: date) -> str:
+    """A date in Swedish: "31 december 2025"."""
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def parse_period(text: str, *, field: str | None = "period") -> str:
+    """Parse a month ("2025-06", "2025-6", "202506", "juni 2025", "jun 2025") to "YYYY-MM"."""
+    shown = text.strip()
+    s = _DOT_AFTER_LETTER.sub("", _SPACES.sub(" ", shown).lower())
+    year = month = None
+    if m := _PERIOD_NUMERIC.fullmatch(s):
+        year, month = int(m[1]), int(m[2] or m[3])
+    elif (m := _PERIOD_NAME.fullmatch(s)) and m[1] in _MONTH_NUMBERS:
+        year, month = int(m[2]), _MONTH_NUMBERS[m[1]]
+    if year is None or month is None:
+        raise input_error(
+            "period_invalid",
+            (f'"{shown}" är inte en period (en månad).' if s else "Perioden saknas.")
+            + f" {PERIOD_FORMS}",
+            field,
+        )
+    if not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
+        raise input_error(
+            "period_out_of_range",
+            f'Perioden "{shown}" finns inte: månaden ska vara 1–12 och året '
+            f"{MIN_YEAR}–{MAX_YEAR}. {PERIOD_FORMS}",
+            field,
+        )
+    return f"{year:04d}-{month:02d}"
+
+
+def format_period(period: str) -> str:
+    """A period "2025-06" in Swedish: "juni 2025"."""
+    year, month = parse_period(period).split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def check_date_range(start: date | None, end: date | None) -> None:
+    """Raise InputError ("end_before_start") when both dates are given and end is before start."""
+    if start is not None and end is not None and end < start:
+        raise input_error(
+            "end_before_start",
+            f"Slutdatumet {format_date(end)} ligger före startdatumet {format_date(start)}. "
+            "Slutdatumet måste vara samma dag som eller efter startdatumet.",
+            "slutdatum",
+        )

@@ -1,0 +1,63 @@
+"""Errors as values (beancount style) and the exceptions that carry them.
+
+Every message is Swedish and meant for the user: it names the problem and,
+where there is one, the allowed form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RuleError:
+    """One broken rule or one bad input.
+
+    Attributes:
+      code: a stable machine-readable code, e.g. "fund_exceeded".
+      message: the Swedish sentence shown to the user.
+      field: the input field or column the problem is in, if any.
+    """
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+class DomainError(Exception):
+    """A refused operation: carries every problem found, not just the first."""
+
+    def __init__(self, errors: RuleError | Sequence[RuleError]):
+        self.errors: tuple[RuleError, ...] = (
+            (errors,) if isinstance(errors, RuleError) else tuple(errors)
+        )
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return " ".join(e.message for e in self.errors)
+
+    @property
+    def code(self) -> str:
+        return self.errors[0].code if self.errors else "error"
+
+
+class InputError(DomainError):
+    """Input that could not be understood (an amount, a date, a unit name)."""
+
+
+class RuleViolation(DomainError):
+    """Input that was understood but breaks a rule of the domain."""
+
+
+class PermissionDenied(DomainError):
+    """The user's roles do not allow the operation."""
+
+
+class NotFound(DomainError):
+    """A referenced unit, measure, fund or decision does not exist."""
+
+
+def input_error(code: str, message: str, field: str | None = None) -> InputError:
+    return InputError(RuleError(code, message, field))

@@ -1,0 +1,301 @@
+"""The things of the domain: organisations, units, decisions, measures,
+follow-ups and people's roles.
+
+Every record is immutable. Money is integer kronor. Units are referred to by
+their code (unique within an organisation), measures by their integer id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from core.errors import input_error
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents except å/ä/ö, fold white space: for matching names."""
+    text = unicodedata.normalize("NFC", text).casefold().strip()
+    return re.sub(r"\s+", " ", text)
+
+
+class Status(StrEnum):
+    """A measure's status (status) as the activity plans write it."""
+
+    NOT_STARTED = "Ej påbörjad"
+    ONGOING = "Pågående"
+    DONE = "Klar"
+    NOT_COMPLETED = "Ej slutförd"
+
+    @classmethod
+    def parse(cls, text: str, field: str | None = "status") -> Status:
+        key = normalise(text).replace("_", " ").replace("-", " ")
+        aliases = {
+            "ej påbörjad": cls.NOT_STARTED, "ej påbörjat": cls.NOT_STARTED,
+            "inte påbörjad": cls.NOT_STARTED, "ej startad": cls.NOT_STARTED,
+            "pågående": cls.ONGOING, "pågår": cls.ONGOING, "påbörjad": cls.ONGOING,
+            "klar": cls.DONE, "klart": cls.DONE, "avslutad": cls.DONE, "genomförd": cls.DONE,
+            "ej slutförd": cls.NOT_COMPLETED, "inte slutförd": cls.NOT_COMPLETED,
+            "ej slutfört": cls.NOT_COMPLETED,
+        }
+        for status in cls:
+            aliases[normalise(status.name).replace("_", " ")] = status
+        if key in aliases:
+            return aliases[key]
+        allowed = ", ".join(f'"{s.value}"' for s in cls)
+        raise input_error(
+            "unknown_status", f'Okänd status "{text}". Tillåtna värden: {allowed}.', field
+        )
+
+
+class Category(StrEnum):
+    """A strategy category (strategikategori), written in brackets in the plans."""
+
+    ATTRACT = "Attrahera & rekrytera"
+    RETAIN = "Behålla & utveckla"
+    ORGANISATION = "Utveckla organisation & arbetssätt"
+
+    @classmethod
+    def parse_many(cls, text: str, field: str | None = "kategori") -> tuple[Category, ...]:
+        """"[Attrahera & rekrytera] [Behålla & utveckla]" or "a; b" → categories."""
+        if not text or not text.strip():
+            return ()
+        parts = re.findall(r"\[([^\]]*)\]", text) or re.split(r"[;,\n]", text)
+        found: list[Category] = []
+        for part in parts:
+            key = normalise(part).replace(" och ", " & ")
+            if not key:
+                continue
+            match = next((c for c in cls if normalise(c.value) == key), None)
+            if match is None:
+                allowed = ", ".join(f"[{c.value}]" for c in cls)
+                raise input_error(
+                    "unknown_category",
+                    f'Okänd kategori "{part.strip()}". Tillåtna kategorier: {allowed}.',
+                    field,
+                )
+            if match not in found:
+                found.append(match)
+        return tuple(found)
+
+
+class Body(StrEnum):
+    """The body that took a decision (beslutande organ)."""
+
+    KF = "KF"  # kommunfullmäktige, city council
+    KS = "KS"  # kommunstyrelsen, executive board
+    KSAU = "KSAU"  # kommunstyrelsens arbetsutskott, the board's working committee
+    COMMITTEE = "nämnd"  # a committee (nämnd)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A recorded decision (beslut), the source of every change of money.
+
+    Attributes:
+      body: who decided.
+      date: when; None only for decisions known by title (a city budget).
+      paragraph: the minutes paragraph (beslut §), e.g. "12".
+      case_number: the case number (diarienummer), e.g. "STK-2023-822".
+      title: a short Swedish description, optional.
+    """
+
+    body: Body
+    date: date | None
+    paragraph: str | None = None
+    case_number: str | None = None
+    title: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """"KSAU 2025-06-20 § 5 (STK-2025-100)": how the papers cite it."""
+        parts = [self.body.value if self.body != Body.COMMITTEE else "Nämnd"]
+        if self.date:
+            parts.append(self.date.isoformat())
+        if self.paragraph:
+            parts.append(f"§ {self.paragraph}")
+        text = " ".join(parts)
+        if self.case_number:
+            text += f" ({self.case_number})"
+        if not self.date and self.title:
+            text = f"{text}: {self.title}"
+        return text
+
+
+_DECISION_RE = re.compile(
+    r"^\s*(?P<body>KSAU|KS|KF|nämnd)\s+(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:\s*§\s*(?P<par>[\w.:-]+))?"
+    r"(?:\s*\(?\s*(?P<case>[A-ZÅÄÖ]{2,}-\d{4}-\d+)\s*\)?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_decision(text: str, field: str | None = "beslut") -> Decision:
+    """Parse a decision reference such as "KSAU 2025-06-20 § 5 STK-2025-100"."""
+    m = _DECISION_RE.match(text or "")
+    if not m:
+        raise input_error(
+            "bad_decision",
+            f'Beslutsreferensen "{text}" går inte att läsa. Skriv organ, datum och gärna '
+            'paragraf och diarienummer, till exempel "KSAU 2025-06-20 § 5 STK-2025-100".',
+            field,
+        )
+    try:
+        when = date.fromisoformat(m["date"])
+    except ValueError:
+        raise input_error(
+            "bad_decision",
+            f'Datumet i beslutsreferensen "{text}" finns inte. Skriv datum som ÅÅÅÅ-MM-DD.',
+            field,
+        ) from None
+    body_text = m["body"]
+    body = Body.COMMITTEE if body_text.lower() == "nämnd" else Body(body_text.upper())
+    return Decision(body=body, date=when, paragraph=m["par"], case_number=m["case"])
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """A city (kommun) that owns its funds, units, people and roles."""
+
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A committee and its administration (nämnd / förvaltning) receiving money.
+
+    Attributes:
+      code: short unique code within the city, e.g. "FSKN".
+      name: the full name, e.g. "Förskolenämnden".
+      aliases: other names people type: "förskolan", "FSKF".
+    """
+
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        return (self.code, self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A competence-raising measure (insats) and its plan data.
+
+    Money is not stored here: what a measure has been given is the sum of
+    its ledger entries (see core.ledger). The status here is the status the
+    measure was submitted with; later statuses come from follow-ups.
+
+    Attributes:
+      id: unique id (0 before it is stored).
+      title: e.g. "Yrkeslärarsatsning".
+      units: the unit codes that run it; several when it is shared.
+      year: the fund year it belongs to.
+      parent_id: the measure this is a sub-activity (delaktivitet) of.
+      categories: strategy categories.
+      requested: the amount applied for (sökt belopp), if any.
+      cost: the planned cost (kostnad) if given as an amount.
+      in_base_budget: cost "Ingår i grunduppdrag" (within the base budget).
+      kom_kr: fundable from KOM-KR, the transition fund (excluded from this fund).
+      responsible: the user id of the person responsible, if known.
+      evaluation: the follow-up and evaluation narrative (uppföljning & utvärdering).
+    """
+
+    id: int
+    title: str
+    units: tuple[str, ...]
+    year: int
+    description: str = ""
+    target_group: str = ""
+    categories: tuple[Category, ...] = ()
+    requested: int | None = None
+    cost: int | None = None
+    in_base_budget: bool = False
+    performer: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    status: Status = Status.NOT_STARTED
+    parent_id: int | None = None
+    kom_kr: bool = False
+    responsible: str | None = None
+    evaluation: str = ""
+    created_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A follow-up entry (uppföljning) for one measure in one period.
+
+    Attributes:
+      measure_id: the measure reported on.
+      period: "YYYY-MM", e.g. "2025-06" for the June partial follow-up.
+      status: the measure's status as reported.
+      spent: actual spend to date (utfall), kronor.
+      forecast: forecast spend for the whole year (prognos), kronor.
+      usable_as_planned: whether the money can be used in the year as planned.
+      note: free text.
+      author: who reported it (user id or name).
+      at: when it was reported.
+      seq: a per-organisation order number given when stored (0 before).
+    """
+
+    measure_id: int
+    period: str
+    status: Status
+    spent: int
+    forecast: int
+    usable_as_planned: bool
+    note: str
+    author: str
+    at: datetime
+    seq: int = 0
+
+    @property
+    def year(self) -> int:
+        return int(self.period[:4])
+
+
+class Role(StrEnum):
+    """A role a person holds in the city."""
+
+    CHEF = "chef"  # a manager: reads their units
+    HR = "hr"  # the administration's HR: submits measures and follow-ups
+    CITY_OFFICE = "stadskontoret"  # the city office's HR department: sees everything
+    KSAU = "ksau"  # records reallocation decisions
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        key = normalise(text)
+        for role in cls:
+            if key in (role.value, role.name.lower()):
+                return role
+        if key in ("stk", "stadskontor"):
+            return cls.CITY_OFFICE
+        allowed = ", ".join(r.value for r in cls)
+        raise input_error("unknown_role", f'Okänd roll "{text}". Tillåtna roller: {allowed}.', "roll")
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """One role held by one person, for one unit or (unit None) for all units."""
+
+    user: str
+    role: Role
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting: a user with their grants, or the administrator."""
+
+    user: str
+    grants: tuple[RoleGrant, ...] = field(default=())
+    is_admin: bool = False
+
+
+ADMIN = Principal(user="admin", is_admin=True)

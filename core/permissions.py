@@ -1,0 +1,98 @@
+"""Who may do what: the one place that decides permissions.
+
+Roles are scoped to units: a chef or hr grant names a unit; stadskontoret and
+ksau grants see every unit. The administrator (the command line without
+--user) may do everything.
+
+| action            | chef | hr   | stadskontoret | ksau |
+|-------------------|------|------|---------------|------|
+| read              | own  | own  | all           | all  |
+| follow_up         | own  | own  | all           |      |
+| submit_measure    |      | own  | all           |      |
+| allocate          |      |      | all           |      |
+| manage_roles      |      |      | all           |      |
+| reallocate        |      |      |               | all  |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from core.errors import PermissionDenied, RuleError
+from core.model import Principal, Role
+
+
+class Action(StrEnum):
+    READ = "läsa"
+    FOLLOW_UP = "lämna uppföljning"
+    SUBMIT_MEASURE = "lämna in insatser"
+    ALLOCATE = "registrera anslag och överföringar"
+    MANAGE_ROLES = "hantera behörigheter"
+    REALLOCATE = "registrera omfördelningar"
+
+
+_CITY_WIDE = {Role.CITY_OFFICE, Role.KSAU}
+
+_ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.CHEF: frozenset({Action.READ, Action.FOLLOW_UP}),
+    Role.HR: frozenset({Action.READ, Action.FOLLOW_UP, Action.SUBMIT_MEASURE}),
+    Role.CITY_OFFICE: frozenset(
+        {
+            Action.READ,
+            Action.FOLLOW_UP,
+            Action.SUBMIT_MEASURE,
+            Action.ALLOCATE,
+            Action.MANAGE_ROLES,
+        }
+    ),
+    Role.KSAU: frozenset({Action.READ, Action.REALLOCATE}),
+}
+
+
+def _grant_covers(principal: Principal, action: Action, unit: str) -> bool:
+    return any(
+        action in _ALLOWED[g.role] and (g.role in _CITY_WIDE or g.unit == unit)
+        for g in principal.grants
+    )
+
+
+def can(principal: Principal, action: Action, units: Iterable[str] = ()) -> bool:
+    """May the principal do `action` on all of `units` (none: city-wide)?"""
+    if principal.is_admin:
+        return True
+    codes = list(units)
+    if not codes:
+        return any(
+            action in _ALLOWED[g.role] and g.role in _CITY_WIDE for g in principal.grants
+        )
+    return all(_grant_covers(principal, action, code) for code in codes)
+
+
+def can_any(principal: Principal, action: Action, units: Iterable[str]) -> bool:
+    """May the principal do `action` on at least one of `units` (a shared measure)?"""
+    return principal.is_admin or any(can(principal, action, [u]) for u in units)
+
+
+def visible_units(principal: Principal, all_units: Iterable[str]) -> list[str]:
+    return [u for u in all_units if can(principal, Action.READ, [u])]
+
+
+def require(principal: Principal, action: Action, units: Iterable[str] = (), *, any_of: bool = False) -> None:
+    """Raise PermissionDenied with a Swedish sentence unless allowed."""
+    codes = list(units)
+    allowed = can_any(principal, action, codes) if any_of else can(principal, action, codes)
+    if allowed:
+        return
+    where = f" för {', '.join(codes)}" if codes else " för hela staden"
+    roles = ", ".join(
+        sorted({g.role.value + (f" ({g.unit})" if g.unit else "") for g in principal.grants})
+    )
+    held = f" Dina roller: {roles}." if roles else " Du har ingen roll i kompetensbot."
+    raise PermissionDenied(
+        RuleError(
+            "permission_denied",
+            f"Du ({principal.user}) har inte behörighet att {action.value}{where}.{held} "
+            "Behörighet ges av stadskontorets HR-avdelning.",
+        )
+    )

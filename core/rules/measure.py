@@ -1,0 +1,67 @@
+"""Rule: a new measure names existing units, has a title, and ends after it starts."""
+
+from __future__ import annotations
+
+from core.errors import RuleError
+from core.ledger import Ledger
+from core.model import Measure
+
+MAX_TITLE = 200
+
+
+def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
+    errors: list[RuleError] = []
+    if not measure.title.strip():
+        errors.append(RuleError("missing_title", "Insatsen måste ha en titel.", "insats"))
+    elif len(measure.title) > MAX_TITLE:
+        errors.append(
+            RuleError(
+                "title_too_long",
+                f"Titeln är för lång ({len(measure.title)} tecken). Högst {MAX_TITLE} tecken.",
+                "insats",
+            )
+        )
+    if not measure.units:
+        errors.append(RuleError("missing_unit", "Insatsen måste ha minst en nämnd.", "nämnd"))
+    for code in measure.units:
+        if code not in ledger.units:
+            known = ", ".join(sorted(ledger.units))
+            errors.append(
+                RuleError("unknown_unit", f'Okänd nämnd "{code}". Kända nämnder: {known}.', "nämnd")
+            )
+    if len(set(measure.units)) != len(measure.units):
+        errors.append(RuleError("duplicate_unit", "Samma nämnd står flera gånger.", "nämnd"))
+    if measure.start_date and measure.end_date and measure.end_date < measure.start_date:
+        from core.dates import format_date
+
+        errors.append(
+            RuleError(
+                "end_before_start",
+                f"Slutdatumet {format_date(measure.end_date)} ligger före startdatumet "
+                f"{format_date(measure.start_date)}. Slutdatumet måste vara samma dag som "
+                "eller efter startdatumet.",
+                "slutdatum",
+            )
+        )
+    for value, name in ((measure.requested, "sökt belopp"), (measure.cost, "kostnad")):
+        if value is not None and value <= 0:
+            errors.append(
+                RuleError("amount_not_positive", f"{name.capitalize()} måste vara större än 0 kr.", name)
+            )
+    if measure.parent_id is not None:
+        parent = ledger.measures.get(measure.parent_id)
+        if parent is None:
+            errors.append(
+                RuleError("unknown_parent", f"Huvudinsatsen {measure.parent_id} finns inte.", "del av")
+            )
+        elif parent.year != measure.year:
+            errors.append(
+                RuleError(
+                    "parent_other_year",
+                    f"En delaktivitet måste höra till samma år som sin huvudinsats ({parent.year}).",
+                    "år",
+                )
+            )
+    if not 2000 <= measure.year <= 2100:
+        errors.append(RuleError("bad_year", f"Året {measure.year} ligger utanför 2000–2100.", "år"))
+    return errors

@@ -1,0 +1,234 @@
+"""The committees' template (mall): its columns, and turning its rows into
+measures and grants. Reading files is storage's job; this is the pure part.
+
+A file with any bad row imports nothing: every problem is reported with its
+row number (as a spreadsheet shows it: the header is row 1), column and reason.
+Rows with the same Insats and different Nämnd are one shared measure; a
+Nämnd cell may also name several units ("SBN, TN, MN"), whose Beviljat belopp
+is then split equally.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from core.dates import format_date, parse_date
+from core.errors import DomainError, RuleError
+from core.ledger import Ledger, split_exact
+from core.lookup import resolve_unit
+from core.model import Category, Measure, Status, normalise
+from core.money import format_amount, parse_amount
+
+COLUMNS = (
+    "Nämnd",
+    "Insats",
+    "Beskrivning",
+    "Målgrupp",
+    "Kategori",
+    "Sökt belopp",
+    "Beviljat belopp",
+    "Utförare",
+    "Startdatum",
+    "Slutdatum",
+    "Status",
+    "Kostnad",
+    "Uppföljning",
+)
+REQUIRED = ("Nämnd", "Insats")
+IN_BASE_BUDGET = "Ingår i grunduppdrag"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A problem in one cell of a template file."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"Rad {self.row}, kolumn {self.column}: {self.message}"
+
+
+@dataclass
+class PlannedMeasure:
+    """A measure read from the template, with the units' grants and its rows."""
+
+    measure: Measure
+    grants: dict[str, int] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list)
+
+
+class TemplateError(DomainError):
+    """A template that cannot be imported: carries every row error."""
+
+    def __init__(self, row_errors: Sequence[RowError]):
+        self.row_errors = tuple(row_errors)
+        super().__init__([RuleError("bad_template", str(e), e.column) for e in row_errors])
+
+
+def check_header(header: Sequence[str]) -> list[RowError]:
+    present = {normalise(h) for h in header}
+    missing = [c for c in REQUIRED if normalise(c) not in present]
+    known = {normalise(c) for c in COLUMNS} | {"år"}
+    unknown = [h for h in header if h and normalise(h) not in known]
+    errors = [
+        RowError(1, c, f'Kolumnen "{c}" saknas. Mallens kolumner är: {", ".join(COLUMNS)}.')
+        for c in missing
+    ]
+    errors += [
+        RowError(1, h, f'Okänd kolumn "{h}". Mallens kolumner är: {", ".join(COLUMNS)}.')
+        for h in unknown
+    ]
+    return errors
+
+
+def _cell(row: Mapping[str, str], column: str) -> str:
+    for key, value in row.items():
+        if key and normalise(key) == normalise(column):
+            return (value or "").strip()
+    return ""
+
+
+def _optional_amount(text: str) -> int | None:
+    if not text or text.strip() in ("0", "-", "0 kr"):
+        return None
+    return parse_amount(text)
+
+
+def parse_rows(
+    rows: Sequence[Mapping[str, str]], ledger: Ledger, reference: date, default_year: int
+) -> tuple[list[PlannedMeasure], list[RowError]]:
+    """Rows (column → text) to planned measures; every bad cell is reported."""
+    planned: dict[tuple[str, int], PlannedMeasure] = {}
+    errors: list[RowError] = []
+    for index, row in enumerate(rows, start=2):
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        row_errors: list[RowError] = []
+
+        def attempt(column: str, parse, default=None):  # type: ignore[no-untyped-def]
+            try:
+                return parse(_cell(row, column))
+            except DomainError as problem:
+                row_errors.append(RowError(index, column, problem.message))
+                return default
+
+        title = _cell(row, "Insats")
+        if not title:
+            row_errors.append(RowError(index, "Insats", "Insatsen saknar titel."))
+        unit_text = _cell(row, "Nämnd")
+        units: list[str] = []
+        if not unit_text:
+            row_errors.append(RowError(index, "Nämnd", "Nämnd saknas. Ange kod, namn eller kortnamn."))
+        for part in re.split(r"\s*(?:,|;|/|\boch\b)\s*", unit_text):
+            if part:
+                code = attempt("Nämnd", lambda _t, p=part: resolve_unit(ledger, p))
+                if code and code not in units:
+                    units.append(code)
+        categories = attempt("Kategori", Category.parse_many, ())
+        requested = attempt("Sökt belopp", _optional_amount)
+        granted = attempt("Beviljat belopp", _optional_amount)
+        start = attempt("Startdatum", lambda t: parse_date(t, reference) if t else None)
+        end = attempt("Slutdatum", lambda t: parse_date(t, reference) if t else None)
+        status = attempt("Status", lambda t: Status.parse(t) if t else Status.NOT_STARTED)
+        cost_text = _cell(row, "Kostnad")
+        in_base = normalise(cost_text) == normalise(IN_BASE_BUDGET)
+        cost = None if in_base else attempt("Kostnad", _optional_amount)
+        year_text = _cell(row, "År")
+        year = default_year
+        if year_text:
+            if re.fullmatch(r"\d{4}", year_text):
+                year = int(year_text)
+            else:
+                row_errors.append(RowError(index, "År", f'Året "{year_text}" ska skrivas som ÅÅÅÅ.'))
+        elif start is not None:
+            year = start.year
+        if start and end and end < start:
+            row_errors.append(
+                RowError(
+                    index,
+                    "Slutdatum",
+                    f"Slutdatumet {format_date(end)} ligger före startdatumet {format_date(start)}.",
+                )
+            )
+        if row_errors:
+            errors += row_errors
+            continue
+        key = (normalise(title), year)
+        existing = planned.get(key)
+        if existing is None:
+            measure = Measure(
+                id=0,
+                title=title,
+                units=tuple(units),
+                year=year,
+                description=_cell(row, "Beskrivning"),
+                target_group=_cell(row, "Målgrupp"),
+                categories=categories,
+                requested=requested,
+                cost=cost,
+                in_base_budget=in_base,
+                performer=_cell(row, "Utförare"),
+                start_date=start,
+                end_date=end,
+                status=status,
+                evaluation=_cell(row, "Uppföljning"),
+            )
+            existing = planned[key] = PlannedMeasure(measure)
+        else:
+            merged = tuple(dict.fromkeys((*existing.measure.units, *units)))
+            existing.measure = _replace_units(existing.measure, merged, requested)
+        existing.rows.append(index)
+        if granted:
+            for unit, part in split_exact(granted, [(u, 1) for u in units]).items():
+                existing.grants[unit] = existing.grants.get(unit, 0) + part
+    for (title_key, year), plan in planned.items():
+        for m in ledger.measures.values():
+            if m.year == year and normalise(m.title) == title_key:
+                errors.append(
+                    RowError(
+                        plan.rows[0],
+                        "Insats",
+                        f'Insatsen "{plan.measure.title}" för {year} finns redan (id {m.id}).',
+                    )
+                )
+    return list(planned.values()), errors
+
+
+def _replace_units(m: Measure, units: tuple[str, ...], requested: int | None) -> Measure:
+    from dataclasses import replace
+
+    total = (m.requested or 0) + (requested or 0)
+    return replace(m, units=units, requested=total or None)
+
+
+def measure_rows(m: Measure, status: Status, shares: Sequence[tuple[str, int]]) -> list[dict[str, str]]:
+    """A measure as template rows (for export). A shared measure is one row per
+    unit with that unit's part, so that importing the file gives the same shares."""
+    parts = list(shares) or [(", ".join(m.units), 0)]
+    rows = []
+    for i, (unit, allocated) in enumerate(parts):
+        rows.append(
+            {
+                "Nämnd": unit,
+                "Insats": m.title,
+                "Beskrivning": m.description,
+                "Målgrupp": m.target_group,
+                "Kategori": " ".join(f"[{c.value}]" for c in m.categories),
+                "Sökt belopp": format_amount(m.requested) if m.requested and i == 0 else "",
+                "Beviljat belopp": format_amount(allocated) if allocated else "",
+                "Utförare": m.performer,
+                "Startdatum": m.start_date.isoformat() if m.start_date else "",
+                "Slutdatum": m.end_date.isoformat() if m.end_date else "",
+                "Status": status.value,
+                "Kostnad": IN_BASE_BUDGET
+                if m.in_base_budget
+                else (format_amount(m.cost) if m.cost else ""),
+                "Uppföljning": m.evaluation,
+            }
+        )
+    return rows

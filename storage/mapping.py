@@ -1,0 +1,192 @@
+"""Mapping between the database rows (storage.tables) and the domain's
+records (core). The only place that knows both."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.entries import (
+    AllocationEndEntry,
+    AllocationEntry,
+    FundEntry,
+    LedgerEntry,
+    MeasureFundingEntry,
+    ReallocationEntry,
+)
+from core.model import Body, Category, Decision, FollowUp, Measure, RoleGrant, Role, Status, Unit
+from storage.tables import (
+    DecisionRow,
+    FollowUpRow,
+    LedgerEntryRow,
+    MeasureRow,
+    RoleGrantRow,
+    UnitRow,
+)
+
+SEP = "|"
+
+
+def aware(at: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def unit_from_row(row: UnitRow) -> Unit:
+    return Unit(row.code, row.name, tuple(a for a in row.aliases.split(SEP) if a))
+
+
+def decision_from_row(row: DecisionRow) -> Decision:
+    return Decision(Body(row.body), row.decided_on, row.paragraph, row.case_number, row.title)
+
+
+def decision_to_row(org_id: int, decision: Decision) -> DecisionRow:
+    return DecisionRow(
+        org_id=org_id,
+        body=decision.body.value,
+        reference=decision.reference,
+        decided_on=decision.date,
+        paragraph=decision.paragraph,
+        case_number=decision.case_number,
+        title=decision.title,
+    )
+
+
+def measure_from_row(row: MeasureRow) -> Measure:
+    assert row.id is not None
+    return Measure(
+        id=row.id,
+        title=row.title,
+        units=tuple(u for u in row.units.split(SEP) if u),
+        year=row.year,
+        description=row.description,
+        target_group=row.target_group,
+        categories=tuple(Category(c) for c in row.categories.split(SEP) if c),
+        requested=row.requested,
+        cost=row.cost,
+        in_base_budget=row.in_base_budget,
+        performer=row.performer,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        status=Status(row.status),
+        parent_id=row.parent_id,
+        kom_kr=row.kom_kr,
+        responsible=row.responsible,
+        evaluation=row.evaluation,
+        created_by=row.created_by,
+    )
+
+
+def measure_to_row(org_id: int, m: Measure) -> MeasureRow:
+    return MeasureRow(
+        org_id=org_id,
+        year=m.year,
+        title=m.title,
+        units=SEP.join(m.units),
+        description=m.description,
+        target_group=m.target_group,
+        categories=SEP.join(c.value for c in m.categories),
+        requested=m.requested,
+        cost=m.cost,
+        in_base_budget=m.in_base_budget,
+        performer=m.performer,
+        start_date=m.start_date,
+        end_date=m.end_date,
+        status=m.status.value,
+        parent_id=m.parent_id,
+        kom_kr=m.kom_kr,
+        responsible=m.responsible,
+        evaluation=m.evaluation,
+        created_by=m.created_by,
+    )
+
+
+def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
+    common = {"decision": decision, "author": row.author, "at": aware(row.created_at), "seq": row.seq}
+    match row.kind:
+        case "fund":
+            return FundEntry(year=row.year or 0, amount=row.amount or 0, **common)
+        case "allocation":
+            return AllocationEntry(
+                year=row.year or 0,
+                unit=row.unit_code or "",
+                amount=row.amount or 0,
+                recurring=row.recurring,
+                **common,
+            )
+        case "allocation_end":
+            return AllocationEndEntry(
+                allocation_seq=row.ends_seq or 0, last_year=row.last_year or 0, **common
+            )
+        case "measure_funding":
+            return MeasureFundingEntry(
+                year=row.year or 0,
+                measure_id=row.measure_id or 0,
+                unit=row.unit_code or "",
+                amount=row.amount or 0,
+                **common,
+            )
+        case "reallocation":
+            return ReallocationEntry(
+                year=row.year or 0,
+                from_measure=row.measure_id or 0,
+                to_measure=row.to_measure_id or 0,
+                amount=row.amount or 0,
+                **common,
+            )
+    raise ValueError(f"unknown ledger entry kind {row.kind!r}")
+
+
+def entry_to_row(org_id: int, seq: int, decision_id: int, e: LedgerEntry) -> LedgerEntryRow:
+    row = LedgerEntryRow(
+        org_id=org_id, seq=seq, decision_id=decision_id, author=e.author, created_at=e.at, kind=""
+    )
+    match e:
+        case FundEntry():
+            row.kind, row.year, row.amount = "fund", e.year, e.amount
+        case AllocationEntry():
+            row.kind, row.year, row.amount = "allocation", e.year, e.amount
+            row.unit_code, row.recurring = e.unit, e.recurring
+        case AllocationEndEntry():
+            row.kind, row.ends_seq, row.last_year = "allocation_end", e.allocation_seq, e.last_year
+        case MeasureFundingEntry():
+            row.kind, row.year, row.amount = "measure_funding", e.year, e.amount
+            row.measure_id, row.unit_code = e.measure_id, e.unit
+        case ReallocationEntry():
+            row.kind, row.year, row.amount = "reallocation", e.year, e.amount
+            row.measure_id, row.to_measure_id = e.from_measure, e.to_measure
+    return row
+
+
+def followup_from_row(row: FollowUpRow) -> FollowUp:
+    return FollowUp(
+        measure_id=row.measure_id,
+        period=row.period,
+        status=Status(row.status),
+        spent=row.spent,
+        forecast=row.forecast,
+        usable_as_planned=row.usable_as_planned,
+        note=row.note,
+        author=row.author,
+        at=aware(row.created_at),
+        seq=row.seq,
+    )
+
+
+def followup_to_row(org_id: int, seq: int, f: FollowUp) -> FollowUpRow:
+    return FollowUpRow(
+        org_id=org_id,
+        seq=seq,
+        measure_id=f.measure_id,
+        period=f.period,
+        status=f.status.value,
+        spent=f.spent,
+        forecast=f.forecast,
+        usable_as_planned=f.usable_as_planned,
+        note=f.note,
+        author=f.author,
+        created_at=f.at,
+    )
+
+
+def grant_from_row(row: RoleGrantRow) -> RoleGrant:
+    return RoleGrant(row.user_id, Role(row.role), row.unit_code)

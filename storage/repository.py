@@ -1,0 +1,211 @@
+"""Reading and appending one organisation's records.
+
+Every query filters by the organisation: nothing of one city is visible to
+another. Ledger entries and follow-ups are only ever inserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from core.entries import LedgerEntry
+from core.errors import NotFound, RuleError
+from core.ledger import Ledger
+from core.model import Decision, FollowUp, Measure, Organisation, Principal, RoleGrant, Unit
+from storage.mapping import (
+    SEP,
+    decision_from_row,
+    decision_to_row,
+    entry_from_row,
+    entry_to_row,
+    followup_from_row,
+    followup_to_row,
+    grant_from_row,
+    measure_from_row,
+    measure_to_row,
+    unit_from_row,
+)
+from storage.tables import (
+    DecisionRow,
+    FollowUpRow,
+    LedgerEntryRow,
+    MeasureRow,
+    OrganisationRow,
+    RoleGrantRow,
+    UnitRow,
+)
+
+
+def find_organisation(session: Session, slug: str | None) -> OrganisationRow:
+    """The city named by slug, or the only city when there is one."""
+    if slug:
+        row = session.exec(select(OrganisationRow).where(OrganisationRow.slug == slug)).first()
+        if row is None:
+            raise NotFound(RuleError("unknown_org", f'Staden "{slug}" finns inte i databasen.'))
+        return row
+    rows = session.exec(select(OrganisationRow).order_by(col(OrganisationRow.id)).limit(2)).all()
+    if not rows:
+        raise NotFound(
+            RuleError(
+                "no_org",
+                "Databasen har ingen stad ännu. Läs in exemplet med "
+                '"kompetensbot load-example malmo-2025" eller importera en mall.',
+            )
+        )
+    if len(rows) > 1:
+        raise NotFound(
+            RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org.")
+        )
+    return rows[0]
+
+
+def create_organisation(session: Session, slug: str, name: str) -> OrganisationRow:
+    row = OrganisationRow(slug=slug, name=name)
+    session.add(row)
+    session.flush()
+    return row
+
+
+class Repository:
+    """One city's data, read and appended within one session."""
+
+    def __init__(self, session: Session, org: OrganisationRow):
+        assert org.id is not None
+        self.session = session
+        self.org_id: int = org.id
+        self.organisation = Organisation(org.id, org.name, org.slug)
+
+    # --- reading --------------------------------------------------------
+
+    def units(self) -> list[Unit]:
+        rows = self.session.exec(
+            select(UnitRow).where(UnitRow.org_id == self.org_id).order_by(col(UnitRow.id))
+        ).all()
+        return [unit_from_row(r) for r in rows]
+
+    def measures(self) -> list[Measure]:
+        rows = self.session.exec(
+            select(MeasureRow).where(MeasureRow.org_id == self.org_id).order_by(col(MeasureRow.id))
+        ).all()
+        return [measure_from_row(r) for r in rows]
+
+    def decisions(self) -> dict[int, Decision]:
+        rows = self.session.exec(select(DecisionRow).where(DecisionRow.org_id == self.org_id)).all()
+        return {r.id: decision_from_row(r) for r in rows if r.id is not None}
+
+    def entries(self) -> list[LedgerEntry]:
+        decisions = self.decisions()
+        rows = self.session.exec(
+            select(LedgerEntryRow)
+            .where(LedgerEntryRow.org_id == self.org_id)
+            .order_by(col(LedgerEntryRow.seq))
+        ).all()
+        return [entry_from_row(r, decisions[r.decision_id]) for r in rows]
+
+    def followups(self) -> list[FollowUp]:
+        rows = self.session.exec(
+            select(FollowUpRow).where(FollowUpRow.org_id == self.org_id).order_by(col(FollowUpRow.seq))
+        ).all()
+        return [followup_from_row(r) for r in rows]
+
+    def ledger(self) -> Ledger:
+        return Ledger.build(self.units(), self.measures(), self.entries(), self.followups())
+
+    def grants(self, user: str | None = None) -> list[RoleGrant]:
+        query = select(RoleGrantRow).where(RoleGrantRow.org_id == self.org_id)
+        if user is not None:
+            query = query.where(RoleGrantRow.user_id == user)
+        rows = self.session.exec(query.order_by(col(RoleGrantRow.user_id), col(RoleGrantRow.id))).all()
+        return [grant_from_row(r) for r in rows]
+
+    def principal(self, user: str) -> Principal:
+        return Principal(user=user, grants=tuple(self.grants(user)))
+
+    # --- appending --------------------------------------------------------
+
+    def add_unit(self, unit: Unit) -> None:
+        self.session.add(
+            UnitRow(org_id=self.org_id, code=unit.code, name=unit.name, aliases=SEP.join(unit.aliases))
+        )
+        self.session.flush()
+
+    def decision_id(self, decision: Decision) -> int:
+        """The stored decision with this citation, stored now if new."""
+        row = self.session.exec(
+            select(DecisionRow).where(
+                DecisionRow.org_id == self.org_id,
+                DecisionRow.body == decision.body.value,
+                DecisionRow.reference == decision.reference,
+            )
+        ).first()
+        if row is None:
+            row = decision_to_row(self.org_id, decision)
+            self.session.add(row)
+            self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    def _next_seq(self, table: type[LedgerEntryRow] | type[FollowUpRow]) -> int:
+        current = self.session.exec(
+            select(func.max(table.seq)).where(table.org_id == self.org_id)
+        ).one()
+        return (current or 0) + 1
+
+    def append(self, entry: LedgerEntry) -> LedgerEntry:
+        seq = self._next_seq(LedgerEntryRow)
+        self.session.add(entry_to_row(self.org_id, seq, self.decision_id(entry.decision), entry))
+        self.session.flush()
+        return replace(entry, seq=seq)
+
+    def add_measure(self, measure: Measure) -> Measure:
+        row = measure_to_row(self.org_id, measure)
+        self.session.add(row)
+        self.session.flush()
+        assert row.id is not None
+        return replace(measure, id=row.id)
+
+    def add_followup(self, followup: FollowUp) -> FollowUp:
+        seq = self._next_seq(FollowUpRow)
+        self.session.add(followup_to_row(self.org_id, seq, followup))
+        self.session.flush()
+        return replace(followup, seq=seq)
+
+    def grant(self, grant: RoleGrant, by: str) -> bool:
+        """Store a grant; False when the person already holds it."""
+        existing = self.session.exec(
+            select(RoleGrantRow).where(
+                RoleGrantRow.org_id == self.org_id,
+                RoleGrantRow.user_id == grant.user,
+                RoleGrantRow.role == grant.role.value,
+                RoleGrantRow.unit_code == grant.unit
+                if grant.unit is not None
+                else col(RoleGrantRow.unit_code).is_(None),
+            )
+        ).first()
+        if existing is not None:
+            return False
+        self.session.add(
+            RoleGrantRow(
+                org_id=self.org_id,
+                user_id=grant.user,
+                role=grant.role.value,
+                unit_code=grant.unit,
+                granted_by=by,
+            )
+        )
+        self.session.flush()
+        return True
+
+    def revoke(self, grant: RoleGrant) -> int:
+        query = delete(RoleGrantRow).where(
+            col(RoleGrantRow.org_id) == self.org_id,
+            col(RoleGrantRow.user_id) == grant.user,
+            col(RoleGrantRow.role) == grant.role.value,
+        )
+        if grant.unit is not None:
+            query = query.where(col(RoleGrantRow.unit_code) == grant.unit)
+        result = self.session.exec(query)  # type: ignore[call-overload]
+        return int(result.rowcount or 0)

@@ -1,0 +1,134 @@
+"""The database tables (SQLModel). The domain's records live in core/; the
+mapping between the two is storage/mapping.py.
+
+Money rows (ledger_entries) and follow-ups are append-only: the code never
+updates or deletes them. Every row belongs to one organisation (a city), and
+every query filters by it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts() -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class OrganisationRow(SQLModel, table=True):
+    """A city. `ledger_version` is bumped by every write of money (optimistic
+    concurrency: a writer that read an older version is refused and retries)."""
+
+    __tablename__ = "organisations"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    ledger_version: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class UnitRow(SQLModel, table=True):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    aliases: str = Field(default="")  # "|"-separated
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("org_id", "body", "reference"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    body: str = Field(max_length=16)
+    reference: str = Field(max_length=300)  # the full citation, unique per city
+    decided_on: date | None = None
+    paragraph: str | None = Field(default=None, max_length=32)
+    case_number: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=300)
+
+
+class MeasureRow(SQLModel, table=True):
+    __tablename__ = "measures"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    year: int = Field(index=True)
+    title: str = Field(max_length=200)
+    units: str  # "|"-separated unit codes, in order
+    description: str = ""
+    target_group: str = ""
+    categories: str = ""  # "|"-separated
+    requested: int | None = Field(default=None, sa_type=BigInteger)
+    cost: int | None = Field(default=None, sa_type=BigInteger)
+    in_base_budget: bool = False
+    performer: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    status: str = Field(max_length=32)
+    parent_id: int | None = Field(default=None, foreign_key="measures.id")
+    kom_kr: bool = False
+    responsible: str | None = Field(default=None, max_length=200)
+    evaluation: str = ""
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class LedgerEntryRow(SQLModel, table=True):
+    """One ledger entry. `kind` says which core entry it is; the columns that
+    kind does not use are null."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (UniqueConstraint("org_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    seq: int
+    kind: str = Field(max_length=32)
+    year: int | None = Field(default=None, index=True)
+    unit_code: str | None = Field(default=None, max_length=32)
+    measure_id: int | None = Field(default=None, foreign_key="measures.id", index=True)
+    to_measure_id: int | None = Field(default=None, foreign_key="measures.id")
+    amount: int | None = Field(default=None, sa_type=BigInteger)
+    recurring: bool = False
+    last_year: int | None = None
+    ends_seq: int | None = None
+    decision_id: int = Field(foreign_key="decisions.id")
+    author: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FollowUpRow(SQLModel, table=True):
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("org_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    seq: int
+    measure_id: int = Field(foreign_key="measures.id", index=True)
+    period: str = Field(max_length=7)
+    status: str = Field(max_length=32)
+    spent: int = Field(sa_type=BigInteger)
+    forecast: int = Field(sa_type=BigInteger)
+    usable_as_planned: bool
+    note: str = ""
+    author: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class RoleGrantRow(SQLModel, table=True):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("org_id", "user_id", "role", "unit_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    user_id: str = Field(max_length=200, index=True)
+    role: str = Field(max_length=32)
+    unit_code: str | None = Field(default=None, max_length=32)
+    granted_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

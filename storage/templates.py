@@ -1,0 +1,115 @@
+"""Reading and writing the committees' template (mall) as CSV and XLSX files.
+
+Only the file formats live here; what the columns mean is core.template.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from core.errors import input_error
+from core.template import COLUMNS
+
+Rows = list[dict[str, str]]
+
+
+def read_template(path: Path) -> tuple[list[str], Rows]:
+    """The header and rows of a CSV or XLSX template (every cell as text)."""
+    if not path.is_file():
+        raise input_error("no_file", f'Filen "{path}" finns inte.', "fil")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path.read_bytes(), path.name)
+    raise input_error(
+        "bad_format",
+        f'Filen "{path.name}" har ett okänt format. Tillåtna format: .csv och .xlsx.',
+        "fil",
+    )
+
+
+def _read_csv(data: bytes, name: str) -> tuple[list[str], Rows]:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes almost anything
+        raise input_error("bad_encoding", f'Filen "{name}" är inte UTF-8 eller Windows-1252.', "fil")
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    lines = list(reader)
+    if not lines:
+        raise input_error("empty_file", f'Filen "{name}" är tom.', "fil")
+    header = [h.strip() for h in lines[0]]
+    rows = [dict(zip(header, [c.strip() for c in line], strict=False)) for line in lines[1:]]
+    return header, rows
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as problem:  # openpyxl raises many kinds for a broken file
+        raise input_error(
+            "bad_xlsx", f'Filen "{path.name}" går inte att läsa som Excel-fil ({type(problem).__name__}).', "fil"
+        ) from None
+    sheet = book.worksheets[0]
+    lines = [[_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    if not lines:
+        raise input_error("empty_file", f'Filen "{path.name}" är tom.', "fil")
+    header = lines[0]
+    while header and not header[-1]:
+        header = header[:-1]
+    rows = [dict(zip(header, line, strict=False)) for line in lines[1:]]
+    return header, rows
+
+
+def write_csv(rows: Sequence[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(rows: Sequence[dict[str, str]], title: str = "Insatser") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([row.get(c, "") for c in COLUMNS])
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
