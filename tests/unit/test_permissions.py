@@ -1,0 +1,68 @@
+"""Permissions are rules of the core: who may read and change what."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import PermissionDenied
+from core.model import ADMIN, Principal, Role, RoleGrant
+from core.permissions import Action, can, can_any, require, visible_units
+
+ALL = ["FSKN", "GVN", "TN"]
+
+
+def person(*grants: tuple[Role, str | None]) -> Principal:
+    return Principal("p", tuple(RoleGrant("p", r, u) for r, u in grants))
+
+
+def test_chef_reads_own_unit_only() -> None:
+    chef = person((Role.CHEF, "GVN"))
+    assert can(chef, Action.READ, ["GVN"])
+    assert not can(chef, Action.READ, ["FSKN"])
+    assert visible_units(chef, ALL) == ["GVN"]
+    assert not can(chef, Action.READ)  # not the whole city
+
+
+def test_chef_can_follow_up_but_not_submit_measures() -> None:
+    chef = person((Role.CHEF, "GVN"))
+    assert can(chef, Action.FOLLOW_UP, ["GVN"])
+    assert not can(chef, Action.SUBMIT_MEASURE, ["GVN"])
+
+
+def test_hr_submits_for_own_unit_only() -> None:
+    hr = person((Role.HR, "FSKN"))
+    assert can(hr, Action.SUBMIT_MEASURE, ["FSKN"])
+    assert not can(hr, Action.SUBMIT_MEASURE, ["GVN"])
+    assert not can(hr, Action.SUBMIT_MEASURE, ["FSKN", "GVN"])  # a shared measure needs both
+    assert can_any(hr, Action.FOLLOW_UP, ["FSKN", "GVN"])
+
+
+def test_city_office_sees_and_changes_everything_but_reallocation() -> None:
+    office = person((Role.CITY_OFFICE, None))
+    assert visible_units(office, ALL) == ALL
+    assert can(office, Action.READ)
+    assert can(office, Action.ALLOCATE)
+    assert can(office, Action.MANAGE_ROLES)
+    assert not can(office, Action.REALLOCATE)
+
+
+def test_only_ksau_records_reallocations() -> None:
+    ksau = person((Role.KSAU, None))
+    assert can(ksau, Action.REALLOCATE)
+    assert can(ksau, Action.READ, ["TN"])
+    assert not can(ksau, Action.ALLOCATE)
+    for role, unit in ((Role.CHEF, "TN"), (Role.HR, "TN"), (Role.CITY_OFFICE, None)):
+        assert not can(person((role, unit)), Action.REALLOCATE)
+
+
+def test_nobody_without_a_role_reads_anything() -> None:
+    nobody = Principal("okänd")
+    assert visible_units(nobody, ALL) == []
+    with pytest.raises(PermissionDenied) as refused:
+        require(nobody, Action.READ, ["GVN"])
+    assert "ingen roll" in refused.value.message
+    assert "stadskontorets HR-avdelning" in refused.value.message
+
+
+def test_admin_may_do_everything() -> None:
+    assert all(can(ADMIN, a, ALL) for a in Action)
