@@ -53,7 +53,9 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = SwedishParser(prog="kompetensbot", description="Kompetensutvecklingsmedel: regler, liggare och bot.")
+    p = SwedishParser(
+        prog="kompetensbot", description="Kompetensutvecklingsmedel: regler, liggare och bot."
+    )
     p.add_argument("--org", help="stadens kortnamn (behövs bara när databasen har flera städer)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=SwedishParser)
 
@@ -61,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         if user:
             sp.add_argument("--user", help="vem som utför kommandot (utan: administratör)")
         if as_of:
-            sp.add_argument("--as-of", type=_date, default=None, help="dagens datum, t.ex. 2025-06-30")
+            sp.add_argument(
+                "--as-of", type=_date, default=None, help="dagens datum, t.ex. 2025-06-30"
+            )
 
     db = sub.add_parser("db", help="databasen")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=SwedishParser)
@@ -73,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="importera en mall (CSV eller XLSX)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--year", type=int, help="år för rader utan datum (standard: årets)")
-    imp.add_argument("--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"')
+    imp.add_argument(
+        "--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"'
+    )
     common(imp, as_of=True)
 
     exp = sub.add_parser("export", help="exportera årets insatser som mall")
@@ -102,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(show, as_of=True)
 
     add = sub.add_parser("add-measure", help="lämna in en ny insats")
-    add.add_argument("--unit", required=True, action="append", help="nämnd; upprepa för delad insats")
+    add.add_argument(
+        "--unit", required=True, action="append", help="nämnd; upprepa för delad insats"
+    )
     add.add_argument("--title", required=True)
     add.add_argument("--year", type=int)
     add.add_argument("--description", default="")
@@ -121,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     fa.add_argument("--status", required=True)
     fa.add_argument("--spent", required=True, help="utfall hittills, t.ex. 1,2 mkr")
     fa.add_argument("--forecast", required=True, help="prognos för året")
-    fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
+    fa.add_argument(
+        "--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat"
+    )
     fa.add_argument("--note", default="")
     common(fa)
 
@@ -147,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(re_)
 
     roles = sub.add_parser("roles", help="behörigheter")
-    roles_sub = roles.add_subparsers(dest="roles_command", required=True, parser_class=SwedishParser)
+    roles_sub = roles.add_subparsers(
+        dest="roles_command", required=True, parser_class=SwedishParser
+    )
     for name in ("grant", "revoke"):
         r = roles_sub.add_parser(name)
         r.add_argument("person", help="användarens id (Teams: AAD-objekt-id) eller namn")
@@ -170,7 +182,10 @@ def _table(rows: Sequence[Sequence[str]], right: set[int]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -185,12 +200,26 @@ def funds_text(balance: FundBalance, org_name: str) -> str:
     for u in balance.units:
         sources = sorted({a.decision.reference for a in u.allocations})
         rows.append(
-            [u.code, u.name, format_amount(u.allocated), format_amount(u.spent),
-             format_amount(u.forecast), format_amount(u.remaining), ", ".join(sources)]
+            [
+                u.code,
+                u.name,
+                format_amount(u.allocated),
+                format_amount(u.spent),
+                format_amount(u.forecast),
+                format_amount(u.remaining),
+                ", ".join(sources),
+            ]
         )
     rows.append(
-        ["Totalt", "", format_amount(balance.allocated), format_amount(balance.spent),
-         format_amount(balance.forecast), format_amount(balance.remaining), ""]
+        [
+            "Totalt",
+            "",
+            format_amount(balance.allocated),
+            format_amount(balance.spent),
+            format_amount(balance.forecast),
+            format_amount(balance.remaining),
+            "",
+        ]
     )
     footer = [
         f"Anslag totalt: {format_amount(balance.total)}. Ej fördelat till nämnder: "
@@ -266,12 +295,20 @@ def measures_text(views: Sequence[MeasureView]) -> str:
     rows = [["Id", "Insats", "Nämnd", "Status", "Slutdatum", "Beviljat", "Utfall"]]
     for v in views:
         m = v.measure
-        title = ("  " if m.parent_id else "") + (m.title if len(m.title) <= 60 else m.title[:57] + "...")
+        title = ("  " if m.parent_id else "") + (
+            m.title if len(m.title) <= 60 else m.title[:57] + "..."
+        )
         status = v.status.value + (" (försenad)" if v.overdue else "")
         rows.append(
-            [str(m.id), title, ", ".join(m.units), status,
-             m.end_date.isoformat() if m.end_date else "", format_amount(v.balance.allocated),
-             format_amount(v.balance.spent)]
+            [
+                str(m.id),
+                title,
+                ", ".join(m.units),
+                status,
+                m.end_date.isoformat() if m.end_date else "",
+                format_amount(v.balance.allocated),
+                format_amount(v.balance.spent),
+            ]
         )
     return _table(rows, {0, 5, 6}) + f"\n\n{len(views)} insatser."
 
@@ -287,14 +324,22 @@ def measure_text(v: MeasureView) -> str:
         f"prognos {format_amount(b.forecast)}, kvar {format_amount(b.remaining)}."
     )
     if len(b.shares) > 1:
-        lines.append("Delad insats: " + "; ".join(
-            f"{s.unit} {format_amount(s.allocated)} (utfall {format_amount(s.spent)})" for s in b.shares
-        ))
+        lines.append(
+            "Delad insats: "
+            + "; ".join(
+                f"{s.unit} {format_amount(s.allocated)} (utfall {format_amount(s.spent)})"
+                for s in b.shares
+            )
+        )
     for f in b.fundings:
-        lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
+        lines.append(
+            f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}."
+        )
     for r in b.reallocations:
         sign = "+" if r.to_measure == m.id else "−"
-        lines.append(f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}.")
+        lines.append(
+            f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}."
+        )
     if b.followup:
         f = b.followup
         lines.append(
@@ -331,28 +376,46 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "db":
         engine = make_engine()
         upgrade(engine)
-        print(f"Databasen är uppgraderad ({engine.url.render_as_string(hide_password=True)}).", file=out)
+        print(
+            f"Databasen är uppgraderad ({engine.url.render_as_string(hide_password=True)}).",
+            file=out,
+        )
         return 0
     if args.command == "load-example":
         result = load_example(make_engine(), args.name)
         if result.loaded:
-            print(f"Exemplet {args.name} är inläst: {result.organisation}, {result.measures} insatser, "
-                  f"{result.entries} poster i liggaren.", file=out)
+            print(
+                f"Exemplet {args.name} är inläst: {result.organisation}, {result.measures} insatser, "
+                f"{result.entries} poster i liggaren.",
+                file=out,
+            )
         else:
-            print(f"Exemplet {args.name} finns redan i databasen ({result.organisation}); inget ändrades.", file=out)
+            print(
+                f"Exemplet {args.name} finns redan i databasen ({result.organisation}); inget ändrades.",
+                file=out,
+            )
         return 0
     services = _services(args)
     if args.command == "import":
         decision = parse_decision(args.decision) if args.decision else None
-        created = import_template(services.engine, args.org, user, args.file,
-                                  year=args.year or as_of.year, as_of=as_of, decision=decision)
+        created = import_template(
+            services.engine,
+            args.org,
+            user,
+            args.file,
+            year=args.year or as_of.year,
+            as_of=as_of,
+            decision=decision,
+        )
         print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
         return 0
     if args.command == "export":
         rows = export_rows(services.engine, args.org, user, args.year)
         if args.format == "json":
             views = services.measures(user, year=args.year, as_of=as_of)
-            data = json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2).encode()
+            data = json.dumps(
+                [measure_json(v) for v in views], ensure_ascii=False, indent=2
+            ).encode()
         else:
             data = export_bytes(rows, args.format)
         if args.out:
@@ -360,7 +423,9 @@ def run(args: argparse.Namespace) -> int:
             args.out.write_bytes(data)
             print(f"Skrev {len(rows)} rader till {args.out}.", file=sys.stderr)
         elif args.format == "xlsx":
-            raise DomainError(RuleError("needs_out", "XLSX skrivs till en fil: ange --out FIL.", "--out"))
+            raise DomainError(
+                RuleError("needs_out", "XLSX skrivs till en fil: ange --out FIL.", "--out")
+            )
         else:
             sys.stdout.buffer.write(data)
         return 0
@@ -375,16 +440,24 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "measures":
         status = Status.parse(args.status) if args.status else None
-        views = services.measures(user, unit=args.unit, status=status, overdue=args.overdue,
-                                  year=args.year, as_of=as_of)
+        views = services.measures(
+            user, unit=args.unit, status=status, overdue=args.overdue, year=args.year, as_of=as_of
+        )
         if args.json:
-            print(json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2), file=out)
+            print(
+                json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2), file=out
+            )
         else:
             print(measures_text(views), file=out)
         return 0
     if args.command == "measure":
         view = services.measure(user, args.measure, as_of)
-        print(json.dumps(measure_json(view), ensure_ascii=False, indent=2) if args.json else measure_text(view), file=out)
+        print(
+            json.dumps(measure_json(view), ensure_ascii=False, indent=2)
+            if args.json
+            else measure_text(view),
+            file=out,
+        )
         return 0
     if args.command == "add-measure":
         from core.model import Measure
@@ -398,49 +471,92 @@ def run(args: argparse.Namespace) -> int:
         amount = _amount(args.amount, "--amount") if args.amount else None
         decision = parse_decision(args.decision) if args.decision else None
         if amount and decision is None:
-            raise DomainError(RuleError("missing_decision", "Ett beviljat belopp kräver --decision.", "--decision"))
+            raise DomainError(
+                RuleError(
+                    "missing_decision", "Ett beviljat belopp kräver --decision.", "--decision"
+                )
+            )
         from core.ledger import split_exact
 
         grants = split_exact(amount, [(u, 1) for u in units]) if amount else {}
         measure = services.submit_measure(
             user,
-            Measure(id=0, title=args.title.strip(), units=units, year=args.year or (start or as_of).year,
-                    description=args.description, performer=args.performer, start_date=start, end_date=end),
+            Measure(
+                id=0,
+                title=args.title.strip(),
+                units=units,
+                year=args.year or (start or as_of).year,
+                description=args.description,
+                performer=args.performer,
+                start_date=start,
+                end_date=end,
+            ),
             grants,
             decision,
         )
-        print(f"Insatsen \"{measure.title}\" är registrerad med id {measure.id}.", file=out)
+        print(f'Insatsen "{measure.title}" är registrerad med id {measure.id}.', file=out)
         return 0
     if args.command == "followup":
         period = parse_period(args.period)
         followup = services.add_followup(
-            user, args.measure, period=period, status=Status.parse(args.status),
-            spent=_zero_or_amount(args.spent, "--spent"), forecast=_zero_or_amount(args.forecast, "--forecast"),
-            usable_as_planned=args.usable == "ja", note=args.note,
+            user,
+            args.measure,
+            period=period,
+            status=Status.parse(args.status),
+            spent=_zero_or_amount(args.spent, "--spent"),
+            forecast=_zero_or_amount(args.forecast, "--forecast"),
+            usable_as_planned=args.usable == "ja",
+            note=args.note,
         )
         print(f"Uppföljningen för {period} är sparad (nr {followup.seq}).", file=out)
         return 0
     if args.command == "allocate":
-        entry = services.allocate(user, args.unit, args.year, _amount(args.amount, "--amount"),
-                                  parse_decision(args.decision), recurring=args.recurring)
-        print(f"Överföringen på {format_amount(entry.amount)} till {entry.unit} är registrerad (post {entry.seq}).", file=out)
+        entry = services.allocate(
+            user,
+            args.unit,
+            args.year,
+            _amount(args.amount, "--amount"),
+            parse_decision(args.decision),
+            recurring=args.recurring,
+        )
+        print(
+            f"Överföringen på {format_amount(entry.amount)} till {entry.unit} "
+            f"är registrerad (post {entry.seq}).",
+            file=out,
+        )
         return 0
     if args.command == "fund":
-        services.set_fund(user, args.year, _amount(args.amount, "--amount"), parse_decision(args.decision))
+        services.set_fund(
+            user, args.year, _amount(args.amount, "--amount"), parse_decision(args.decision)
+        )
         print(f"Anslaget för {args.year} är registrerat.", file=out)
         return 0
     if args.command == "reallocate":
-        entry = services.reallocate(user, args.source, args.target, _amount(args.amount, "--amount"),
-                                    parse_decision(args.decision))
-        print(f"Omfördelningen på {format_amount(entry.amount)} är registrerad (post {entry.seq}, "
-              f"{entry.decision.reference}).", file=out)
+        entry = services.reallocate(
+            user,
+            args.source,
+            args.target,
+            _amount(args.amount, "--amount"),
+            parse_decision(args.decision),
+        )
+        print(
+            f"Omfördelningen på {format_amount(entry.amount)} är registrerad (post {entry.seq}, "
+            f"{entry.decision.reference}).",
+            file=out,
+        )
         return 0
     if args.command == "roles":
         if args.roles_command == "list":
             grants = services.roles(user)
             if args.json:
-                print(json.dumps([{"user": g.user, "role": g.role.value, "unit": g.unit} for g in grants],
-                                 ensure_ascii=False, indent=2), file=out)
+                print(
+                    json.dumps(
+                        [{"user": g.user, "role": g.role.value, "unit": g.unit} for g in grants],
+                        ensure_ascii=False,
+                        indent=2,
+                    ),
+                    file=out,
+                )
             else:
                 for g in grants:
                     print(f"{g.user}\t{g.role.value}\t{g.unit or 'hela staden'}", file=out)
@@ -450,26 +566,39 @@ def run(args: argparse.Namespace) -> int:
         role = Role.parse(args.role)
         if args.roles_command == "grant":
             new = services.grant_role(user, args.person, role, args.unit)
-            print(f"{args.person} har {'fått' if new else 'redan'} rollen {role.value}"
-                  f"{' för ' + args.unit if args.unit else ''}.", file=out)
+            print(
+                f"{args.person} har {'fått' if new else 'redan'} rollen {role.value}"
+                f"{' för ' + args.unit if args.unit else ''}.",
+                file=out,
+            )
         else:
             n = services.revoke_role(user, args.person, role, args.unit)
             if n == 0:
-                raise DomainError(RuleError("no_such_grant", f"{args.person} har inte rollen {role.value}."))
+                raise DomainError(
+                    RuleError("no_such_grant", f"{args.person} har inte rollen {role.value}.")
+                )
             print(f"Rollen {role.value} är borttagen för {args.person}.", file=out)
         return 0
     if args.command == "validate":
         ledger = services.ledger()
         errors = validate(ledger)
         if args.json:
-            print(json.dumps({"entries": len(ledger.entries), "errors": [e.message for e in errors]},
-                             ensure_ascii=False), file=out)
+            print(
+                json.dumps(
+                    {"entries": len(ledger.entries), "errors": [e.message for e in errors]},
+                    ensure_ascii=False,
+                ),
+                file=out,
+            )
         elif errors:
             for e in errors:
                 print(e.message, file=out)
         else:
-            print(f"Liggaren stämmer: {len(ledger.entries)} poster och {len(ledger.followups)} "
-                  "uppföljningar spelades upp utan fel.", file=out)
+            print(
+                f"Liggaren stämmer: {len(ledger.entries)} poster och {len(ledger.followups)} "
+                "uppföljningar spelades upp utan fel.",
+                file=out,
+            )
         return 1 if errors else 0
     raise AssertionError(args.command)
 
@@ -484,7 +613,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except TemplateError as problem:
-        print(f"kompetensbot: filen importerades inte ({len(problem.row_errors)} fel):", file=sys.stderr)
+        print(
+            f"kompetensbot: filen importerades inte ({len(problem.row_errors)} fel):",
+            file=sys.stderr,
+        )
         for e in problem.row_errors:
             print(f"  {e}", file=sys.stderr)
         return EXIT_REFUSED
@@ -494,14 +626,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OperationalError, ProgrammingError) as problem:
         text = str(problem.orig if hasattr(problem, "orig") else problem).lower()
         if "no such table" in text or "does not exist" in text and "relation" in text:
-            print("kompetensbot: databasen saknar tabeller. Kör först: kompetensbot db upgrade", file=sys.stderr)
+            print(
+                "kompetensbot: databasen saknar tabeller. Kör först: kompetensbot db upgrade",
+                file=sys.stderr,
+            )
         else:
             log.debug("database error", exc_info=True)
             print("kompetensbot: databasen svarar inte. Försök igen om en stund.", file=sys.stderr)
         return EXIT_FAILED
     except Exception:
         log.exception("internal error")
-        print("kompetensbot: ett internt fel inträffade; inget ändrades. Se loggen.", file=sys.stderr)
+        print(
+            "kompetensbot: ett internt fel inträffade; inget ändrades. Se loggen.", file=sys.stderr
+        )
         return EXIT_FAILED
 
 

@@ -51,7 +51,9 @@ def _decision(data: dict[str, Any]) -> Decision:
     )
 
 
-def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcnow) -> ExampleResult:
+def load_example(
+    engine: Engine, name: str, clock: Callable[[], datetime] = utcnow
+) -> ExampleResult:
     """Load a bundled example as a new city; a second call changes nothing."""
     data = read_example(name)
     org_data = data["organisation"]
@@ -76,11 +78,21 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
             entries += 1
 
         for f in data["funds"]:
-            append(commands.set_fund(ledger, ADMIN, f["year"], f["amount"], decisions[f["decision"]], now))
+            append(
+                commands.set_fund(
+                    ledger, ADMIN, f["year"], f["amount"], decisions[f["decision"]], now
+                )
+            )
         for a in data["allocations"]:
             append(
                 commands.allocate(
-                    ledger, ADMIN, a["unit"], a["year"], a["amount"], decisions[a["decision"]], now,
+                    ledger,
+                    ADMIN,
+                    a["unit"],
+                    a["year"],
+                    a["amount"],
+                    decisions[a["decision"]],
+                    now,
                     recurring=a.get("recurring", False),
                 )
             )
@@ -175,7 +187,9 @@ def import_template(
             created.append(stored)
             for unit, amount in plan.grants.items():
                 try:
-                    entry = commands.grant_measure(ledger, who, stored.id, unit, amount, decision, now)
+                    entry = commands.grant_measure(
+                        ledger, who, stored.id, unit, amount, decision, now
+                    )
                 except DomainError as refused:
                     errors += [_row_error(row, e, "Beviljat belopp") for e in refused.errors]
                     continue
@@ -191,12 +205,20 @@ def import_template(
 def _row_error(row: int, error: RuleError, column: str | None = None):  # type: ignore[no-untyped-def]
     from core.template import RowError
 
-    names = {"belopp": "Beviljat belopp", "nämnd": "Nämnd", "insats": "Insats",
-             "slutdatum": "Slutdatum"}
-    return RowError(row, column or names.get(error.field or "", error.field or "Insats"), error.message)
+    names = {
+        "belopp": "Beviljat belopp",
+        "nämnd": "Nämnd",
+        "insats": "Insats",
+        "slutdatum": "Slutdatum",
+    }
+    return RowError(
+        row, column or names.get(error.field or "", error.field or "Insats"), error.message
+    )
 
 
-def export_rows(engine: Engine, org: str | None, user: str | None, year: int) -> list[dict[str, str]]:
+def export_rows(
+    engine: Engine, org: str | None, user: str | None, year: int
+) -> list[dict[str, str]]:
     with UnitOfWork(engine, org) as repo:
         who = ADMIN if user is None else repo.principal(user)
         ledger = repo.ledger()

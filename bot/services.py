@@ -147,12 +147,19 @@ class Services:
         self._write(user, run)
 
     def allocate(
-        self, user: str | None, unit: str, year: int, amount: int, decision: Decision,
+        self,
+        user: str | None,
+        unit: str,
+        year: int,
+        amount: int,
+        decision: Decision,
         recurring: bool = False,
     ) -> AllocationEntry:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> AllocationEntry:
             code = resolve_unit(ledger, unit)
-            entry = commands.allocate(ledger, who, code, year, amount, decision, self.clock(), recurring)
+            entry = commands.allocate(
+                ledger, who, code, year, amount, decision, self.clock(), recurring
+            )
             stored = repo.append(entry)
             assert isinstance(stored, AllocationEntry)
             return stored
@@ -174,8 +181,13 @@ class Services:
         return self._write(user, run)
 
     def _submit(
-        self, repo: Repository, ledger: Ledger, who: Principal, measure: Measure,
-        grants: dict[str, int], decision: Decision | None,
+        self,
+        repo: Repository,
+        ledger: Ledger,
+        who: Principal,
+        measure: Measure,
+        grants: dict[str, int],
+        decision: Decision | None,
     ) -> tuple[Measure, Ledger]:
         measure = commands.submit_measure(ledger, who, replace(measure, created_by=who.user))
         stored = repo.add_measure(measure)
@@ -208,7 +220,9 @@ class Services:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> None:
             m = resolve_measure(ledger, measure_ref)
             code = resolve_unit(ledger, unit)
-            repo.append(commands.grant_measure(ledger, who, m.id, code, amount, decision, self.clock()))
+            repo.append(
+                commands.grant_measure(ledger, who, m.id, code, amount, decision, self.clock())
+            )
 
         self._write(user, run)
 
@@ -227,7 +241,15 @@ class Services:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> FollowUp:
             m = resolve_measure(ledger, measure_ref)
             followup = FollowUp(
-                m.id, period, status, spent, forecast, usable_as_planned, note, who.user, self.clock()
+                m.id,
+                period,
+                status,
+                spent,
+                forecast,
+                usable_as_planned,
+                note,
+                who.user,
+                self.clock(),
             )
             return repo.add_followup(commands.report_followup(ledger, who, followup))
 

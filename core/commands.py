@@ -62,7 +62,12 @@ def allocate(
 
 
 def end_allocation(
-    ledger: Ledger, who: Principal, allocation_seq: int, last_year: int, decision: Decision, at: datetime
+    ledger: Ledger,
+    who: Principal,
+    allocation_seq: int,
+    last_year: int,
+    decision: Decision,
+    at: datetime,
 ) -> AllocationEndEntry:
     require(who, Action.ALLOCATE)
     entry = AllocationEndEntry(allocation_seq, last_year, decision, who.user, at)
@@ -90,7 +95,12 @@ def grant_measure(
     measure = ledger.measures.get(measure_id)
     entry = MeasureFundingEntry(
         year if year is not None else (measure.year if measure else 0),
-        measure_id, unit, amount, decision, who.user, at,
+        measure_id,
+        unit,
+        amount,
+        decision,
+        who.user,
+        at,
     )
     _refuse_if(check_measure_funding(ledger, entry))
     return entry
@@ -118,7 +128,12 @@ def reallocate(
     source = ledger.measures.get(from_measure)
     entry = ReallocationEntry(
         year if year is not None else (source.year if source else 0),
-        from_measure, to_measure, amount, decision, who.user, at,
+        from_measure,
+        to_measure,
+        amount,
+        decision,
+        who.user,
+        at,
     )
     _refuse_if(check_reallocation(ledger, entry))
     return entry

@@ -34,9 +34,7 @@ def split_exact(amount: int, weights: Iterable[tuple[str, int]]) -> dict[str, in
         total = len(items)
     parts = {k: amount * w // total for k, w in items}
     rest = amount - sum(parts.values())
-    order = sorted(
-        range(len(items)), key=lambda i: (-(amount * items[i][1] % total), i)
-    )
+    order = sorted(range(len(items)), key=lambda i: (-(amount * items[i][1] % total), i))
     for i in order[:rest]:
         parts[items[i][0]] += 1
     return parts

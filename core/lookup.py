@@ -23,7 +23,9 @@ def resolve_unit(ledger: Ledger, text: str, field: str | None = "nämnd") -> str
     """The code of the unit named by `text`, or NotFound naming the known units."""
     unit = find_unit(ledger.units.values(), text)
     if unit is None:
-        known = ", ".join(f"{u.code} ({u.name})" for u in sorted(ledger.units.values(), key=lambda u: u.code))
+        known = ", ".join(
+            f"{u.code} ({u.name})" for u in sorted(ledger.units.values(), key=lambda u: u.code)
+        )
         raise NotFound(
             RuleError(
                 "unknown_unit",

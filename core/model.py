@@ -34,11 +34,19 @@ class Status(StrEnum):
     def parse(cls, text: str, field: str | None = "status") -> Status:
         key = normalise(text).replace("_", " ").replace("-", " ")
         aliases = {
-            "ej påbörjad": cls.NOT_STARTED, "ej påbörjat": cls.NOT_STARTED,
-            "inte påbörjad": cls.NOT_STARTED, "ej startad": cls.NOT_STARTED,
-            "pågående": cls.ONGOING, "pågår": cls.ONGOING, "påbörjad": cls.ONGOING,
-            "klar": cls.DONE, "klart": cls.DONE, "avslutad": cls.DONE, "genomförd": cls.DONE,
-            "ej slutförd": cls.NOT_COMPLETED, "inte slutförd": cls.NOT_COMPLETED,
+            "ej påbörjad": cls.NOT_STARTED,
+            "ej påbörjat": cls.NOT_STARTED,
+            "inte påbörjad": cls.NOT_STARTED,
+            "ej startad": cls.NOT_STARTED,
+            "pågående": cls.ONGOING,
+            "pågår": cls.ONGOING,
+            "påbörjad": cls.ONGOING,
+            "klar": cls.DONE,
+            "klart": cls.DONE,
+            "avslutad": cls.DONE,
+            "genomförd": cls.DONE,
+            "ej slutförd": cls.NOT_COMPLETED,
+            "inte slutförd": cls.NOT_COMPLETED,
             "ej slutfört": cls.NOT_COMPLETED,
         }
         for status in cls:
@@ -60,7 +68,7 @@ class Category(StrEnum):
 
     @classmethod
     def parse_many(cls, text: str, field: str | None = "kategori") -> tuple[Category, ...]:
-        """"[Attrahera & rekrytera] [Behålla & utveckla]" or "a; b" → categories."""
+        """ "[Attrahera & rekrytera] [Behålla & utveckla]" or "a; b" → categories."""
         if not text or not text.strip():
             return ()
         parts = re.findall(r"\[([^\]]*)\]", text) or re.split(r"[;,\n]", text)
@@ -111,7 +119,7 @@ class Decision:
 
     @property
     def reference(self) -> str:
-        """"KSAU 2025-06-20 § 5 (STK-2025-100)": how the papers cite it."""
+        """ "KSAU 2025-06-20 § 5 (STK-2025-100)": how the papers cite it."""
         parts = [self.body.value if self.body != Body.COMMITTEE else "Nämnd"]
         if self.date:
             parts.append(self.date.isoformat())
@@ -277,7 +285,9 @@ class Role(StrEnum):
         if key in ("stk", "stadskontor"):
             return cls.CITY_OFFICE
         allowed = ", ".join(r.value for r in cls)
-        raise input_error("unknown_role", f'Okänd roll "{text}". Tillåtna roller: {allowed}.', "roll")
+        raise input_error(
+            "unknown_role", f'Okänd roll "{text}". Tillåtna roller: {allowed}.', "roll"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,9 +63,7 @@ def can(principal: Principal, action: Action, units: Iterable[str] = ()) -> bool
         return True
     codes = list(units)
     if not codes:
-        return any(
-            action in _ALLOWED[g.role] and g.role in _CITY_WIDE for g in principal.grants
-        )
+        return any(action in _ALLOWED[g.role] and g.role in _CITY_WIDE for g in principal.grants)
     return all(_grant_covers(principal, action, code) for code in codes)
 
 
@@ -78,7 +76,9 @@ def visible_units(principal: Principal, all_units: Iterable[str]) -> list[str]:
     return [u for u in all_units if can(principal, Action.READ, [u])]
 
 
-def require(principal: Principal, action: Action, units: Iterable[str] = (), *, any_of: bool = False) -> None:
+def require(
+    principal: Principal, action: Action, units: Iterable[str] = (), *, any_of: bool = False
+) -> None:
     """Raise PermissionDenied with a Swedish sentence unless allowed."""
     codes = list(units)
     allowed = can_any(principal, action, codes) if any_of else can(principal, action, codes)

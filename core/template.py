@@ -11,9 +11,10 @@ is then split equally.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from core.dates import format_date, parse_date
 from core.errors import DomainError, RuleError
@@ -39,6 +40,7 @@ COLUMNS = (
 )
 REQUIRED = ("Nämnd", "Insats")
 IN_BASE_BUDGET = "Ingår i grunduppdrag"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,24 @@ def _cell(row: Mapping[str, str], column: str) -> str:
     return ""
 
 
+@dataclass
+class _CellReader:
+    """Parses one cell of a row; a parse error is recorded, not raised."""
+
+    row: Mapping[str, str]
+    index: int
+    errors: list[RowError]
+
+    def __call__(
+        self, column: str, parse: Callable[[str], T], default: T | None = None
+    ) -> T | None:
+        try:
+            return parse(_cell(self.row, column))
+        except DomainError as problem:
+            self.errors.append(RowError(self.index, column, problem.message))
+            return default
+
+
 def _optional_amount(text: str) -> int | None:
     if not text or text.strip() in ("0", "-", "0 kr"):
         return None
@@ -109,21 +129,16 @@ def parse_rows(
         if not any((v or "").strip() for v in row.values()):
             continue
         row_errors: list[RowError] = []
-
-        def attempt(column: str, parse, default=None):  # type: ignore[no-untyped-def]
-            try:
-                return parse(_cell(row, column))
-            except DomainError as problem:
-                row_errors.append(RowError(index, column, problem.message))
-                return default
-
+        attempt = _CellReader(row, index, row_errors)
         title = _cell(row, "Insats")
         if not title:
             row_errors.append(RowError(index, "Insats", "Insatsen saknar titel."))
         unit_text = _cell(row, "Nämnd")
         units: list[str] = []
         if not unit_text:
-            row_errors.append(RowError(index, "Nämnd", "Nämnd saknas. Ange kod, namn eller kortnamn."))
+            row_errors.append(
+                RowError(index, "Nämnd", "Nämnd saknas. Ange kod, namn eller kortnamn.")
+            )
         for part in re.split(r"\s*(?:,|;|/|\boch\b)\s*", unit_text):
             if part:
                 code = attempt("Nämnd", lambda _t, p=part: resolve_unit(ledger, p))
@@ -144,7 +159,9 @@ def parse_rows(
             if re.fullmatch(r"\d{4}", year_text):
                 year = int(year_text)
             else:
-                row_errors.append(RowError(index, "År", f'Året "{year_text}" ska skrivas som ÅÅÅÅ.'))
+                row_errors.append(
+                    RowError(index, "År", f'Året "{year_text}" ska skrivas som ÅÅÅÅ.')
+                )
         elif start is not None:
             year = start.year
         if start and end and end < start:
@@ -206,7 +223,9 @@ def _replace_units(m: Measure, units: tuple[str, ...], requested: int | None) ->
     return replace(m, units=units, requested=total or None)
 
 
-def measure_rows(m: Measure, status: Status, shares: Sequence[tuple[str, int]]) -> list[dict[str, str]]:
+def measure_rows(
+    m: Measure, status: Status, shares: Sequence[tuple[str, int]]
+) -> list[dict[str, str]]:
     """A measure as template rows (for export). A shared measure is one row per
     unit with that unit's part, so that importing the file gives the same shares."""
     parts = list(shares) or [(", ".join(m.units), 0)]

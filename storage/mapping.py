@@ -13,7 +13,7 @@ from core.entries import (
     MeasureFundingEntry,
     ReallocationEntry,
 )
-from core.model import Body, Category, Decision, FollowUp, Measure, RoleGrant, Role, Status, Unit
+from core.model import Body, Category, Decision, FollowUp, Measure, Role, RoleGrant, Status, Unit
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -101,7 +101,12 @@ def measure_to_row(org_id: int, m: Measure) -> MeasureRow:
 
 
 def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
-    common = {"decision": decision, "author": row.author, "at": aware(row.created_at), "seq": row.seq}
+    common = {
+        "decision": decision,
+        "author": row.author,
+        "at": aware(row.created_at),
+        "seq": row.seq,
+    }
     match row.kind:
         case "fund":
             return FundEntry(year=row.year or 0, amount=row.amount or 0, **common)

@@ -56,9 +56,7 @@ def find_organisation(session: Session, slug: str | None) -> OrganisationRow:
             )
         )
     if len(rows) > 1:
-        raise NotFound(
-            RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org.")
-        )
+        raise NotFound(RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org."))
     return rows[0]
 
 
@@ -107,7 +105,9 @@ class Repository:
 
     def followups(self) -> list[FollowUp]:
         rows = self.session.exec(
-            select(FollowUpRow).where(FollowUpRow.org_id == self.org_id).order_by(col(FollowUpRow.seq))
+            select(FollowUpRow)
+            .where(FollowUpRow.org_id == self.org_id)
+            .order_by(col(FollowUpRow.seq))
         ).all()
         return [followup_from_row(r) for r in rows]
 
@@ -118,7 +118,9 @@ class Repository:
         query = select(RoleGrantRow).where(RoleGrantRow.org_id == self.org_id)
         if user is not None:
             query = query.where(RoleGrantRow.user_id == user)
-        rows = self.session.exec(query.order_by(col(RoleGrantRow.user_id), col(RoleGrantRow.id))).all()
+        rows = self.session.exec(
+            query.order_by(col(RoleGrantRow.user_id), col(RoleGrantRow.id))
+        ).all()
         return [grant_from_row(r) for r in rows]
 
     def principal(self, user: str) -> Principal:
@@ -128,7 +130,9 @@ class Repository:
 
     def add_unit(self, unit: Unit) -> None:
         self.session.add(
-            UnitRow(org_id=self.org_id, code=unit.code, name=unit.name, aliases=SEP.join(unit.aliases))
+            UnitRow(
+                org_id=self.org_id, code=unit.code, name=unit.name, aliases=SEP.join(unit.aliases)
+            )
         )
         self.session.flush()
 

@@ -41,7 +41,9 @@ def _read_csv(data: bytes, name: str) -> tuple[list[str], Rows]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - cp1252 decodes almost anything
-        raise input_error("bad_encoding", f'Filen "{name}" är inte UTF-8 eller Windows-1252.', "fil")
+        raise input_error(
+            "bad_encoding", f'Filen "{name}" är inte UTF-8 eller Windows-1252.', "fil"
+        )
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -72,7 +74,9 @@ def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as problem:  # openpyxl raises many kinds for a broken file
         raise input_error(
-            "bad_xlsx", f'Filen "{path.name}" går inte att läsa som Excel-fil ({type(problem).__name__}).', "fil"
+            "bad_xlsx",
+            f'Filen "{path.name}" går inte att läsa som Excel-fil ({type(problem).__name__}).',
+            "fil",
         ) from None
     sheet = book.worksheets[0]
     lines = [[_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]

@@ -29,7 +29,9 @@ def _pg_engine(schema: str) -> Engine:
     from sqlmodel import create_engine
 
     return create_engine(
-        normalise_url(PG_URL), connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+        normalise_url(PG_URL),
+        connect_args={"options": f"-csearch_path={schema}"},
+        pool_pre_ping=True,
     )
 
 

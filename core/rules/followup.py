@@ -15,7 +15,9 @@ MAX_NOTE = 4000
 def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
     errors: list[RuleError] = []
     if followup.measure_id not in ledger.measures:
-        return [RuleError("unknown_measure", f"Insatsen {followup.measure_id} finns inte.", "insats")]
+        return [
+            RuleError("unknown_measure", f"Insatsen {followup.measure_id} finns inte.", "insats")
+        ]
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", followup.period):
         errors.append(
             RuleError(
@@ -25,13 +27,9 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
             )
         )
     if followup.spent < 0:
-        errors.append(
-            RuleError("negative_spent", "Utfallet kan inte vara negativt.", "utfall")
-        )
+        errors.append(RuleError("negative_spent", "Utfallet kan inte vara negativt.", "utfall"))
     if followup.forecast < 0:
-        errors.append(
-            RuleError("negative_forecast", "Prognosen kan inte vara negativ.", "prognos")
-        )
+        errors.append(RuleError("negative_forecast", "Prognosen kan inte vara negativ.", "prognos"))
     if followup.forecast < followup.spent:
         errors.append(
             RuleError(

@@ -67,9 +67,7 @@ def check_allocation(ledger: Ledger, entry: AllocationEntry) -> list[RuleError]:
 
 
 def check_allocation_end(ledger: Ledger, entry: AllocationEndEntry) -> list[RuleError]:
-    target = next(
-        (e for e in ledger.entries if e.seq == entry.allocation_seq), None
-    )
+    target = next((e for e in ledger.entries if e.seq == entry.allocation_seq), None)
     if not isinstance(target, AllocationEntry) or not target.recurring:
         return [
             RuleError(

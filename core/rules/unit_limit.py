@@ -12,7 +12,9 @@ def unit_unallocated(ledger: Ledger, unit: str, year: int) -> int:
     """A unit's money not yet granted to any measure. Reallocations move money
     between measures and units alike, so they cancel out here."""
     transferred = sum(
-        e.amount for e in ledger.allocations(year) if isinstance(e, AllocationEntry) and e.unit == unit
+        e.amount
+        for e in ledger.allocations(year)
+        if isinstance(e, AllocationEntry) and e.unit == unit
     )
     granted = sum(e.amount for e in ledger.fundings(year) if e.unit == unit)
     return transferred - granted

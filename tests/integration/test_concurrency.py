@@ -64,9 +64,7 @@ def city(engine: Engine) -> Services:
 
 def test_racing_allocations_never_overdraw_the_fund(engine: Engine) -> None:
     services = city(engine)
-    accepted, refused = race(
-        8, lambda i: services.allocate(None, "ABC"[i % 3], 2025, 300_000, KS)
-    )
+    accepted, refused = race(8, lambda i: services.allocate(None, "ABC"[i % 3], 2025, 300_000, KS))
     assert (accepted, refused) == (3, 5)
     balance = fund_balance(services.ledger(), 2025)
     assert balance.allocated == 900_000 <= balance.total
@@ -103,8 +101,13 @@ def test_racing_reallocations_move_the_unused_money_once(engine: Engine) -> None
     from core.model import Status
 
     services.add_followup(
-        None, str(source.id), period="2025-06", status=Status.ONGOING, spent=50_000,
-        forecast=200_000, usable_as_planned=False,
+        None,
+        str(source.id),
+        period="2025-06",
+        status=Status.ONGOING,
+        spent=50_000,
+        forecast=200_000,
+        usable_as_planned=False,
     )  # 300 000 unused
     accepted, refused = race(
         4, lambda i: services.reallocate(None, str(source.id), str(targets[i].id), 200_000, KSAU)

@@ -32,7 +32,9 @@ def counts(engine: Engine) -> tuple[int, int, int]:
         )
 
 
-def test_the_2025_example_gives_78_million_over_13_committees_and_ks(example_engine: Engine) -> None:
+def test_the_2025_example_gives_78_million_over_13_committees_and_ks(
+    example_engine: Engine,
+) -> None:
     balance = Services(example_engine).funds(None, 2025)
     assert balance.total == 78_000_000
     assert balance.allocated == 78_000_000
@@ -42,7 +44,9 @@ def test_the_2025_example_gives_78_million_over_13_committees_and_ks(example_eng
     assert by_code["FSKN"] == 15_000_000
     assert by_code["KS"] == 1_000_000
     assert balance.unit("FSKN").remaining == 15_000_000  # type: ignore[union-attr]
-    assert all(a.decision.reference == "KS 2025-03-05" for u in balance.units for a in u.allocations)
+    assert all(
+        a.decision.reference == "KS 2025-03-05" for u in balance.units for a in u.allocations
+    )
 
 
 def test_the_recurring_ks_allocation_reserves_money_in_2026(example_engine: Engine) -> None:
@@ -82,11 +86,15 @@ def test_a_refused_reallocation_writes_nothing(example_engine: Engine) -> None:
     services = Services(example_engine)
     before = counts(example_engine)
     with pytest.raises(RuleViolation):
-        services.reallocate(None, "Yrkeslärare i vård och omsorg", "Yrkeslärarsatsning", 900_001, KSAU)
+        services.reallocate(
+            None, "Yrkeslärare i vård och omsorg", "Yrkeslärarsatsning", 900_001, KSAU
+        )
     assert counts(example_engine) == before
 
 
-def test_a_refused_measure_with_too_much_money_leaves_no_measure_behind(example_engine: Engine) -> None:
+def test_a_refused_measure_with_too_much_money_leaves_no_measure_behind(
+    example_engine: Engine,
+) -> None:
     services = Services(example_engine)
     before = counts(example_engine)
     measure = Measure(id=0, title="För dyr", units=("FSKN",), year=2025)
@@ -130,13 +138,23 @@ def test_roles_are_scoped_to_units(example_engine: Engine) -> None:
         services.reallocate("anna", "Yrkeslärare i vård och omsorg", "Yrkeslärarsatsning", 1, KSAU)
     services.reallocate("karin", "Yrkeslärare i vård och omsorg", "Yrkeslärarsatsning", 1, KSAU)
     services.add_followup(
-        "anna", "Yrkeslärarsatsning", period="2025-09", status=Status.ONGOING,
-        spent=1_000_000, forecast=3_000_000, usable_as_planned=True,
+        "anna",
+        "Yrkeslärarsatsning",
+        period="2025-09",
+        status=Status.ONGOING,
+        spent=1_000_000,
+        forecast=3_000_000,
+        usable_as_planned=True,
     )
     with pytest.raises(PermissionDenied):
         services.add_followup(
-            "anna", "Stärka formell kompetens", period="2025-09", status=Status.ONGOING,
-            spent=0, forecast=0, usable_as_planned=True,
+            "anna",
+            "Stärka formell kompetens",
+            period="2025-09",
+            status=Status.ONGOING,
+            spent=0,
+            forecast=0,
+            usable_as_planned=True,
         )
     services.revoke_role(None, "anna", Role.CHEF, "GVN")
     with pytest.raises(PermissionDenied):

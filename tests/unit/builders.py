@@ -34,7 +34,9 @@ class Book:
     who: Principal = ADMIN
 
     def fund(self, year: int, amount: int) -> Book:
-        self.ledger = self.ledger.append(commands.set_fund(self.ledger, self.who, year, amount, KF, AT))
+        self.ledger = self.ledger.append(
+            commands.set_fund(self.ledger, self.who, year, amount, KF, AT)
+        )
         return self
 
     def allocate(self, unit: str, amount: int, year: int = 2025, recurring: bool = False) -> Book:
@@ -54,11 +56,17 @@ class Book:
         return self
 
     def followup(
-        self, measure_id: int, spent: int, forecast: int, status: Status = Status.ONGOING,
+        self,
+        measure_id: int,
+        spent: int,
+        forecast: int,
+        status: Status = Status.ONGOING,
         period: str = "2025-06",
     ) -> Book:
         seq = len(self.ledger.followups) + 1
-        f = FollowUp(measure_id, period, status, spent, forecast, forecast >= spent, "", "hr", AT, seq)
+        f = FollowUp(
+            measure_id, period, status, spent, forecast, forecast >= spent, "", "hr", AT, seq
+        )
         self.ledger = self.ledger.add_followup(commands.report_followup(self.ledger, self.who, f))
         return self
 

@@ -13,7 +13,13 @@ from core.validation import validate
 from tests.unit.builders import Book
 
 UNIT_CODES = ["FSKN", "GVN", "SBN", "TN", "MN"]
-MEASURES = [("A", ("FSKN",)), ("B", ("GVN",)), ("C", ("SBN", "TN", "MN")), ("D", ("TN",)), ("E", ("GVN", "FSKN"))]
+MEASURES = [
+    ("A", ("FSKN",)),
+    ("B", ("GVN",)),
+    ("C", ("SBN", "TN", "MN")),
+    ("D", ("TN",)),
+    ("E", ("GVN", "FSKN")),
+]
 
 amounts = st.one_of(
     st.sampled_from([0, -5, 50_000, 100_000, 250_000, 1_000_000, 3_000_000]),
@@ -24,7 +30,13 @@ measure = st.integers(min_value=1, max_value=len(MEASURES))
 operation = st.one_of(
     st.tuples(st.just("allocate"), unit, amounts, st.booleans()),
     st.tuples(st.just("grant"), measure, st.integers(0, 3), amounts),
-    st.tuples(st.just("followup"), st.one_of(st.sampled_from([1, 2, 4]), measure), amounts, amounts, st.sampled_from(list(Status))),
+    st.tuples(
+        st.just("followup"),
+        st.one_of(st.sampled_from([1, 2, 4]), measure),
+        amounts,
+        amounts,
+        st.sampled_from(list(Status)),
+    ),
     st.tuples(
         st.just("reallocate"),
         st.one_of(st.sampled_from([1, 2, 4]), measure),
@@ -104,8 +116,10 @@ def test_replaying_the_entries_gives_the_same_balances(ops: list) -> None:  # ty
         except DomainError:
             pass
     replayed = Ledger.build(
-        book.ledger.units.values(), book.ledger.measures.values(),
-        reversed(book.ledger.entries), reversed(book.ledger.followups),
+        book.ledger.units.values(),
+        book.ledger.measures.values(),
+        reversed(book.ledger.entries),
+        reversed(book.ledger.followups),
     )
     assert fund_balance(replayed, 2025) == fund_balance(book.ledger, 2025)
 

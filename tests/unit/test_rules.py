@@ -284,7 +284,10 @@ def test_decision_reference_reads_as_in_the_papers() -> None:
 
     d = parse_decision("KSAU 2025-06-20 § 5 STK-2025-100")
     assert (d.body, d.date, d.paragraph, d.case_number) == (
-        Body.KSAU, date(2025, 6, 20), "5", "STK-2025-100"
+        Body.KSAU,
+        date(2025, 6, 20),
+        "5",
+        "STK-2025-100",
     )
     assert d.reference == "KSAU 2025-06-20 § 5 (STK-2025-100)"
     assert Decision(Body.KS, date(2025, 3, 5)).reference == "KS 2025-03-05"
