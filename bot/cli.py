@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -38,11 +39,34 @@ EXIT_REFUSED = 2
 EXIT_FAILED = 1
 
 
+_ARGPARSE_SWEDISH = (
+    (r"argument (\S+): invalid int value: '(.*)'", r"{0} ska vara ett heltal, inte '{1}'"),
+    (
+        r"argument (\S+): invalid choice: '(.*)' \(choose from (.*)\)",
+        r"'{1}' går inte för {0}; välj bland {2}",
+    ),
+    (r"argument (\S+): expected one argument", r"{0} behöver ett värde"),
+    (r"the following arguments are required: (.*)", r"dessa argument saknas: {0}"),
+    (r"unrecognized arguments: (.*)", r"okända argument: {0}"),
+    (r"argument (\S+): (.*)", r"{0}: {1}"),
+)
+
+
+def swedish_argparse_message(message: str) -> str:
+    """argparse's English error, said in Swedish (the values are kept)."""
+    for pattern, template in _ARGPARSE_SWEDISH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return template.format(*m.groups())
+    return "kommandot kunde inte tolkas"
+
+
 class SwedishParser(argparse.ArgumentParser):
     """argparse that refuses in Swedish, on one line, with exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_REFUSED, f"kompetensbot: felaktigt kommando: {message}. Se --help.\n")
+        reason = swedish_argparse_message(message)
+        self.exit(EXIT_REFUSED, f"kompetensbot: felaktigt kommando: {reason}. Se --help.\n")
 
 
 def _date(text: str) -> date:
@@ -53,9 +77,7 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = SwedishParser(
-        prog="kompetensbot", description="Kompetensutvecklingsmedel: regler, liggare och bot."
-    )
+    p = SwedishParser(prog="kompetensbot", description="Kompetensutvecklingsmedel: regler, liggare och bot.")
     p.add_argument("--org", help="stadens kortnamn (behövs bara när databasen har flera städer)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=SwedishParser)
 
@@ -63,9 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         if user:
             sp.add_argument("--user", help="vem som utför kommandot (utan: administratör)")
         if as_of:
-            sp.add_argument(
-                "--as-of", type=_date, default=None, help="dagens datum, t.ex. 2025-06-30"
-            )
+            sp.add_argument("--as-of", type=_date, default=None, help="dagens datum, t.ex. 2025-06-30")
 
     db = sub.add_parser("db", help="databasen")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=SwedishParser)
@@ -77,9 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="importera en mall (CSV eller XLSX)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--year", type=int, help="år för rader utan datum (standard: årets)")
-    imp.add_argument(
-        "--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"'
-    )
+    imp.add_argument("--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"')
     common(imp, as_of=True)
 
     exp = sub.add_parser("export", help="exportera årets insatser som mall")
@@ -108,9 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(show, as_of=True)
 
     add = sub.add_parser("add-measure", help="lämna in en ny insats")
-    add.add_argument(
-        "--unit", required=True, action="append", help="nämnd; upprepa för delad insats"
-    )
+    add.add_argument("--unit", required=True, action="append", help="nämnd; upprepa för delad insats")
     add.add_argument("--title", required=True)
     add.add_argument("--year", type=int)
     add.add_argument("--description", default="")
@@ -129,9 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     fa.add_argument("--status", required=True)
     fa.add_argument("--spent", required=True, help="utfall hittills, t.ex. 1,2 mkr")
     fa.add_argument("--forecast", required=True, help="prognos för året")
-    fa.add_argument(
-        "--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat"
-    )
+    fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
     fa.add_argument("--note", default="")
     common(fa)
 
@@ -157,9 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(re_)
 
     roles = sub.add_parser("roles", help="behörigheter")
-    roles_sub = roles.add_subparsers(
-        dest="roles_command", required=True, parser_class=SwedishParser
-    )
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True, parser_class=SwedishParser)
     for name in ("grant", "revoke"):
         r = roles_sub.add_parser(name)
         r.add_argument("person", help="användarens id (Teams: AAD-objekt-id) eller namn")
@@ -169,6 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     rl = roles_sub.add_parser("list")
     rl.add_argument("--json", action="store_true")
     common(rl)
+
+    sv = sub.add_parser("serve", help="starta boten (POST /api/messages, GET /healthz)")
+    sv.add_argument("--host", help="adress att lyssna på (standard 127.0.0.1)")
+    sv.add_argument("--port", type=int, help="port (standard 3978)")
+    sv.add_argument("--demo", action="store_true", help="demoläge: alla användare får rollen stadskontoret")
+
+    tn = sub.add_parser("tenants", help="koppla en Teams-klient (tenant) till en stad")
+    tn_sub = tn.add_subparsers(dest="tenants_command", required=True, parser_class=SwedishParser)
+    tl = tn_sub.add_parser("link", help="koppla tenant-id till staden (--org)")
+    tl.add_argument("tenant_id")
 
     v = sub.add_parser("validate", help="spela upp liggaren och kontrollera alla regler")
     v.add_argument("--json", action="store_true")
@@ -183,8 +205,7 @@ def _table(rows: Sequence[Sequence[str]], right: set[int]) -> str:
     lines = []
     for n, row in enumerate(rows):
         cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
@@ -295,9 +316,7 @@ def measures_text(views: Sequence[MeasureView]) -> str:
     rows = [["Id", "Insats", "Nämnd", "Status", "Slutdatum", "Beviljat", "Utfall"]]
     for v in views:
         m = v.measure
-        title = ("  " if m.parent_id else "") + (
-            m.title if len(m.title) <= 60 else m.title[:57] + "..."
-        )
+        title = ("  " if m.parent_id else "") + (m.title if len(m.title) <= 60 else m.title[:57] + "...")
         status = v.status.value + (" (försenad)" if v.overdue else "")
         rows.append(
             [
@@ -327,19 +346,14 @@ def measure_text(v: MeasureView) -> str:
         lines.append(
             "Delad insats: "
             + "; ".join(
-                f"{s.unit} {format_amount(s.allocated)} (utfall {format_amount(s.spent)})"
-                for s in b.shares
+                f"{s.unit} {format_amount(s.allocated)} (utfall {format_amount(s.spent)})" for s in b.shares
             )
         )
     for f in b.fundings:
-        lines.append(
-            f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}."
-        )
+        lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
     for r in b.reallocations:
         sign = "+" if r.to_measure == m.id else "−"
-        lines.append(
-            f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}."
-        )
+        lines.append(f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}.")
     if b.followup:
         f = b.followup
         lines.append(
@@ -395,6 +409,23 @@ def run(args: argparse.Namespace) -> int:
                 file=out,
             )
         return 0
+    if args.command == "serve":
+        from bot.app import serve
+        from bot.config import Settings
+
+        serve(Settings.from_env(host=args.host, port=args.port, demo=args.demo or None))
+        return 0
+    if args.command == "tenants":
+        from storage.bot_state import link_tenant
+
+        if not args.org:
+            raise DomainError(RuleError("needs_org", "Ange staden med --org, t.ex. --org malmo.", "--org"))
+        try:
+            link_tenant(make_engine(), args.tenant_id.strip(), args.org)
+        except LookupError:
+            raise DomainError(RuleError("unknown_org", f'Staden "{args.org}" finns inte.', "--org")) from None
+        print(f"Tenant {args.tenant_id} betjänas nu av {args.org}.", file=out)
+        return 0
     services = _services(args)
     if args.command == "import":
         decision = parse_decision(args.decision) if args.decision else None
@@ -413,9 +444,7 @@ def run(args: argparse.Namespace) -> int:
         rows = export_rows(services.engine, args.org, user, args.year)
         if args.format == "json":
             views = services.measures(user, year=args.year, as_of=as_of)
-            data = json.dumps(
-                [measure_json(v) for v in views], ensure_ascii=False, indent=2
-            ).encode()
+            data = json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2).encode()
         else:
             data = export_bytes(rows, args.format)
         if args.out:
@@ -423,9 +452,7 @@ def run(args: argparse.Namespace) -> int:
             args.out.write_bytes(data)
             print(f"Skrev {len(rows)} rader till {args.out}.", file=sys.stderr)
         elif args.format == "xlsx":
-            raise DomainError(
-                RuleError("needs_out", "XLSX skrivs till en fil: ange --out FIL.", "--out")
-            )
+            raise DomainError(RuleError("needs_out", "XLSX skrivs till en fil: ange --out FIL.", "--out"))
         else:
             sys.stdout.buffer.write(data)
         return 0
@@ -444,18 +471,14 @@ def run(args: argparse.Namespace) -> int:
             user, unit=args.unit, status=status, overdue=args.overdue, year=args.year, as_of=as_of
         )
         if args.json:
-            print(
-                json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2), file=out
-            )
+            print(json.dumps([measure_json(v) for v in views], ensure_ascii=False, indent=2), file=out)
         else:
             print(measures_text(views), file=out)
         return 0
     if args.command == "measure":
         view = services.measure(user, args.measure, as_of)
         print(
-            json.dumps(measure_json(view), ensure_ascii=False, indent=2)
-            if args.json
-            else measure_text(view),
+            json.dumps(measure_json(view), ensure_ascii=False, indent=2) if args.json else measure_text(view),
             file=out,
         )
         return 0
@@ -472,9 +495,7 @@ def run(args: argparse.Namespace) -> int:
         decision = parse_decision(args.decision) if args.decision else None
         if amount and decision is None:
             raise DomainError(
-                RuleError(
-                    "missing_decision", "Ett beviljat belopp kräver --decision.", "--decision"
-                )
+                RuleError("missing_decision", "Ett beviljat belopp kräver --decision.", "--decision")
             )
         from core.ledger import split_exact
 
@@ -526,9 +547,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     if args.command == "fund":
-        services.set_fund(
-            user, args.year, _amount(args.amount, "--amount"), parse_decision(args.decision)
-        )
+        services.set_fund(user, args.year, _amount(args.amount, "--amount"), parse_decision(args.decision))
         print(f"Anslaget för {args.year} är registrerat.", file=out)
         return 0
     if args.command == "reallocate":
@@ -574,9 +593,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             n = services.revoke_role(user, args.person, role, args.unit)
             if n == 0:
-                raise DomainError(
-                    RuleError("no_such_grant", f"{args.person} har inte rollen {role.value}.")
-                )
+                raise DomainError(RuleError("no_such_grant", f"{args.person} har inte rollen {role.value}."))
             print(f"Rollen {role.value} är borttagen för {args.person}.", file=out)
         return 0
     if args.command == "validate":
@@ -636,9 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except Exception:
         log.exception("internal error")
-        print(
-            "kompetensbot: ett internt fel inträffade; inget ändrades. Se loggen.", file=sys.stderr
-        )
+        print("kompetensbot: ett internt fel inträffade; inget ändrades. Se loggen.", file=sys.stderr)
         return EXIT_FAILED
 
 

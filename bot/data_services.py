@@ -191,7 +191,8 @@ def import_template(
                         ledger, who, stored.id, unit, amount, decision, now
                     )
                 except DomainError as refused:
-                    errors += [_row_error(row, e, "Beviljat belopp") for e in refused.errors]
+                    grant_row = plan.grant_rows.get(unit, row)
+                    errors += [_row_error(grant_row, e, "Beviljat belopp") for e in refused.errors]
                     continue
                 ledger = ledger.append(repo.append(entry))
         if errors:

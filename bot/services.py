@@ -46,12 +46,22 @@ class MeasureView:
 class Services:
     engine: Engine
     org: str | None = None
+    demo: bool = False
     clock: Callable[[], datetime] = utcnow
 
     # --- plumbing -------------------------------------------------------
 
     def _principal(self, repo: Repository, user: str | None) -> Principal:
-        return ADMIN if user is None else repo.principal(user)
+        """The acting person: the administrator when user is None; in demo
+        mode everyone holds the stadskontoret role."""
+        if user is None:
+            return ADMIN
+        if self.demo:
+            return Principal(user, (RoleGrant(user, Role.CITY_OFFICE),))
+        return repo.principal(user)
+
+    def principal(self, user: str) -> Principal:
+        return self._read(user, lambda repo, ledger, who: who)
 
     def _read(self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T]) -> T:
         with UnitOfWork(self.engine, self.org) as repo:
@@ -77,13 +87,13 @@ class Services:
             if unit is not None:
                 code = resolve_unit(ledger, unit)
                 require(who, Action.READ, [code])
-                return replace(balance, units=tuple(u for u in balance.units if u.code == code))
+                return balance.only({code})
             if can(who, Action.READ):
                 return balance
             visible = set(visible_units(who, ledger.units))
             if not visible:
                 require(who, Action.READ)
-            return replace(balance, units=tuple(u for u in balance.units if u.code in visible))
+            return balance.only(visible)
 
         return self._read(user, run)
 
@@ -212,7 +222,7 @@ class Services:
             raise RuleViolation(errors)
         for entry in entries:
             repo.append(entry)
-        return stored  # type: ignore[return-value]
+        return stored
 
     def grant_measure(
         self, user: str | None, measure_ref: str, unit: str, amount: int, decision: Decision

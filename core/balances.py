@@ -15,7 +15,7 @@ Nothing here is stored: the same entries always give the same balances.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.entries import AllocationEntry, FundEntry, MeasureFundingEntry, ReallocationEntry
 from core.ledger import Ledger, split_exact
@@ -118,12 +118,22 @@ class UnitBalance:
 
 @dataclass(frozen=True, slots=True)
 class FundBalance:
-    """A year's fund: its total and what became of it."""
+    """A year's fund: its total and what became of it.
+
+    `units` may be a selection (the units a person may see); `allocated`,
+    `spent`, `forecast` and `remaining` add up that selection, while `total`
+    and `unallocated` always speak of the whole fund.
+    """
 
     year: int
     total: int
     units: tuple[UnitBalance, ...]
     fund_entries: tuple[FundEntry, ...]
+    fund_allocated: int = 0
+
+    def only(self, codes: set[str]) -> FundBalance:
+        """The same fund, showing only the given units."""
+        return replace(self, units=tuple(u for u in self.units if u.code in codes))
 
     @property
     def allocated(self) -> int:
@@ -131,7 +141,8 @@ class FundBalance:
 
     @property
     def unallocated(self) -> int:
-        return self.total - self.allocated
+        """Fund money not yet transferred to any unit (of all units)."""
+        return self.total - self.fund_allocated
 
     @property
     def spent(self) -> int:
@@ -241,6 +252,7 @@ def fund_balance(ledger: Ledger, year: int) -> FundBalance:
         total=ledger.fund_total(year),
         units=tuple(units),
         fund_entries=ledger.fund_entries(year),
+        fund_allocated=sum(u.allocated for u in units),
     )
 
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 from core.dates import format_date, parse_date
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger, split_exact
-from core.lookup import resolve_unit
+from core.lookup import find_unit, resolve_unit
 from core.model import Category, Measure, Status, normalise
 from core.money import format_amount, parse_amount
 
@@ -62,6 +62,7 @@ class PlannedMeasure:
     measure: Measure
     grants: dict[str, int] = field(default_factory=dict)
     rows: list[int] = field(default_factory=list)
+    grant_rows: dict[str, int] = field(default_factory=dict)  # unit → the row of its amount
 
 
 class TemplateError(DomainError):
@@ -139,7 +140,9 @@ def parse_rows(
             row_errors.append(
                 RowError(index, "Nämnd", "Nämnd saknas. Ange kod, namn eller kortnamn.")
             )
-        for part in re.split(r"\s*(?:,|;|/|\boch\b)\s*", unit_text):
+        whole = find_unit(ledger.units.values(), unit_text) if unit_text else None
+        parts = [whole.code] if whole else re.split(r"\s*(?:,|;|/|\boch\b)\s*", unit_text)
+        for part in parts:
             if part:
                 code = attempt("Nämnd", lambda _t, p=part: resolve_unit(ledger, p))
                 if code and code not in units:
@@ -203,6 +206,7 @@ def parse_rows(
         if granted:
             for unit, part in split_exact(granted, [(u, 1) for u in units]).items():
                 existing.grants[unit] = existing.grants.get(unit, 0) + part
+                existing.grant_rows.setdefault(unit, index)
     for (title_key, year), plan in planned.items():
         for m in ledger.measures.values():
             if m.year == year and normalise(m.title) == title_key:

@@ -132,3 +132,48 @@ class RoleGrantRow(SQLModel, table=True):
     unit_code: str | None = Field(default=None, max_length=32)
     granted_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class TenantRow(SQLModel, table=True):
+    """A Teams tenant (channelData.tenant.id) served by a city."""
+
+    __tablename__ = "tenants"
+    tenant_id: str = Field(primary_key=True, max_length=100)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class BotStateRow(SQLModel, table=True):
+    """The bot's dialog and user state, one JSON document per key, with a
+    version for optimistic concurrency: a write names the version it read."""
+
+    __tablename__ = "bot_state"
+    key: str = Field(primary_key=True, max_length=512)
+    data: str
+    version: int
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ConversationRefRow(SQLModel, table=True):
+    """Where a person or channel can be reached proactively: the Bot Framework
+    conversation reference, kept up to date from every turn."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("conversation_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
+    tenant_id: str = Field(default="", max_length=100)
+    user_id: str = Field(default="", max_length=200, index=True)  # "" for a channel
+    conversation_id: str = Field(max_length=512)
+    conversation_type: str = Field(default="personal", max_length=32)
+    reference: str  # JSON
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ProcessedActivityRow(SQLModel, table=True):
+    """Activities already handled: Teams retries a slow turn with the same id."""
+
+    __tablename__ = "processed_activities"
+    conversation_id: str = Field(primary_key=True, max_length=512)
+    activity_id: str = Field(primary_key=True, max_length=256)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
