@@ -65,7 +65,7 @@ class SwedishParser(argparse.ArgumentParser):
     """argparse that refuses in Swedish, on one line, with exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        reason = swedish_argparse_message(message)
+        reason = swedish_argparse_message(message).rstrip(". ")
         self.exit(EXIT_REFUSED, f"kompetensbot: felaktigt kommando: {reason}. Se --help.\n")
 
 
@@ -242,9 +242,15 @@ def funds_text(balance: FundBalance, org_name: str) -> str:
             "",
         ]
     )
-    footer = [
+    fund_line = (
         f"Anslag totalt: {format_amount(balance.total)}. Ej fördelat till nämnder: "
-        f"{format_amount(balance.unallocated)}.",
+        f"{format_amount(balance.unallocated)}."
+        if balance.fund_entries
+        else f"Inget anslag är registrerat för {balance.year}; återkommande överföringar "
+        f"reserverar {format_amount(balance.fund_allocated)} av det kommande anslaget."
+    )
+    footer = [
+        fund_line,
         "Kvar = tilldelat − utfall. Prognos enligt senaste uppföljning; utan uppföljning "
         "räknas insatsens beviljade belopp.",
     ]
@@ -629,6 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except TemplateError as problem:
         print(
             f"kompetensbot: filen importerades inte ({len(problem.row_errors)} fel):",

@@ -200,6 +200,17 @@ def parse_rows(
             )
             existing = planned[key] = PlannedMeasure(measure)
         else:
+            repeated = [u for u in units if u in existing.grant_rows or u in existing.measure.units]
+            if repeated:
+                errors.append(
+                    RowError(
+                        index,
+                        "Nämnd",
+                        f'Insatsen "{title}" för {", ".join(repeated)} står redan på rad '
+                        f"{existing.rows[0]}. Varje nämnd får stå en gång per insats.",
+                    )
+                )
+                continue
             merged = tuple(dict.fromkeys((*existing.measure.units, *units)))
             existing.measure = _replace_units(existing.measure, merged, requested)
         existing.rows.append(index)
