@@ -1,0 +1,353 @@
+"""Adaptive Cards (schema 1.5) as plain dicts: the funds table, the measure card,
+the two forms and their summaries and receipts.
+
+Only well-known element types are used (TextBlock, FactSet, ColumnSet, Column,
+Container, Input.Text, Input.Date, Input.ChoiceSet, Action.Submit), so Teams
+and every other Adaptive Card host render them. Every Input.* id is unique
+within its card. What a form submits is checked again on the server: the
+card only makes typing easier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from microsoft_agents.activity import Attachment
+from microsoft_agents.hosting.core import CardFactory
+
+from core.balances import FundBalance, UnitBalance
+from core.dates import format_period
+from core.model import Status
+from dialogs import texts
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+MAX_CARD_BYTES = 60_000
+"""A card's JSON is kept well below the 80 KB a Teams message may hold (text comes on top)."""
+MAX_ROWS = 40
+MAX_CHOICES = 100
+
+SUBMIT_MEASURE_ACTION = "submit_measure"
+FOLLOWUP_ACTION = "followup"
+
+Card = dict[str, Any]
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+    result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        result["actions"] = actions
+    size = len(json.dumps(result, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_CARD_BYTES:
+        raise ValueError(f"card of {size} bytes is too large")
+    return result
+
+
+def attachment(content: Card) -> Attachment:
+    return CardFactory.adaptive_card(content)
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _title(text: str) -> dict[str, Any]:
+    return _text(text, size="Medium", weight="Bolder")
+
+
+def _facts(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
+
+
+def _row(cells: Sequence[str], *, bold: bool = False, separator: bool = False) -> dict[str, Any]:
+    columns = []
+    for i, cell in enumerate(cells):
+        block = _text(cell, horizontalAlignment="Left" if i == 0 else "Right")
+        if bold:
+            block["weight"] = "Bolder"
+        columns.append({"type": "Column", "width": "stretch" if i == 0 else "auto", "items": [block]})
+    row: dict[str, Any] = {"type": "ColumnSet", "columns": columns}
+    if separator:
+        row["separator"] = True
+    return row
+
+
+# --- funds -----------------------------------------------------------------------
+
+
+def _unit_cells(u: UnitBalance) -> list[str]:
+    return [
+        f"{u.name} ({u.code})",
+        texts.kr(u.allocated),
+        texts.kr(u.spent),
+        texts.kr(u.forecast),
+        texts.kr(u.remaining),
+    ]
+
+
+def funds_card(
+    balance: FundBalance, *, title: str, sources: Sequence[str] = (), whole_fund: bool = False
+) -> Card:
+    """A table: one row per unit (allocated, spent, forecast, remaining), a total row and
+    the sources of the figures."""
+    header = [
+        texts.LABEL_UNIT,
+        texts.LABEL_ALLOCATED,
+        texts.LABEL_SPENT,
+        texts.LABEL_FORECAST,
+        texts.LABEL_REMAINING,
+    ]
+    body: list[dict[str, Any]] = [_title(title), _row(header, bold=True)]
+    units = list(balance.units)
+    body.extend(_row(_unit_cells(u), separator=i == 0) for i, u in enumerate(units[:MAX_ROWS]))
+    if len(units) > MAX_ROWS:
+        body.append(_text(texts.list_more(len(units) - MAX_ROWS), isSubtle=True))
+    if len(units) > 1:
+        total = [
+            texts.LABEL_TOTAL,
+            texts.kr(sum(u.allocated for u in units)),
+            texts.kr(sum(u.spent for u in units)),
+            texts.kr(sum(u.forecast for u in units)),
+            texts.kr(sum(u.remaining for u in units)),
+        ]
+        body.append(_row(total, bold=True, separator=True))
+    if len(units) == 1:
+        u = units[0]
+        body.append(
+            _facts(
+                [
+                    (texts.LABEL_UNALLOCATED, texts.kr(u.unallocated)),
+                    (texts.LABEL_REMAINING_FORECAST, texts.kr(u.remaining_forecast)),
+                ]
+            )
+        )
+    if whole_fund:
+        body.append(_facts([(texts.LABEL_FUND, texts.kr(balance.total))]))
+    if sources:
+        body.append(_text(texts.LABEL_SOURCES, weight="Bolder", separator=True))
+        body.extend(_text(s, isSubtle=True, spacing="None") for s in sources[:MAX_ROWS])
+    return card(body)
+
+
+# --- one measure ------------------------------------------------------------------
+
+
+def measure_card(
+    *,
+    title: str,
+    measure_id: int,
+    units: Sequence[str],
+    status: Status,
+    overdue: bool,
+    end: date | None,
+    allocated: int,
+    spent: int,
+    forecast: int,
+    funding_refs: Sequence[str],
+    shares: Sequence[tuple[str, int]],
+    followup_text: str | None,
+) -> Card:
+    facts = [
+        (texts.LABEL_STATUS, texts.status_word(status, overdue)),
+        (texts.LABEL_UNITS if len(units) > 1 else texts.LABEL_UNIT, ", ".join(units)),
+        (texts.LABEL_ID, str(measure_id)),
+    ]
+    if end:
+        facts.append((texts.LABEL_END_DATE, texts.day(end)))
+    facts += [
+        (texts.LABEL_ALLOCATED, texts.kr(allocated)),
+        (texts.LABEL_SPENT, texts.kr(spent)),
+        (texts.LABEL_FORECAST, texts.kr(forecast)),
+        (texts.LABEL_REMAINING, texts.kr(allocated - spent)),
+        (texts.LABEL_REMAINING_FORECAST, texts.kr(allocated - forecast)),
+    ]
+    if funding_refs:
+        facts.append((texts.LABEL_DECISION, ", ".join(funding_refs)))
+    body: list[dict[str, Any]] = [_title(title)]
+    if overdue:
+        body.append(_text(texts.overdue_note(end), color="Attention"))
+    body.append(_facts(facts))
+    if len(shares) > 1:
+        body.append(_text(texts.LABEL_SHARES, weight="Bolder"))
+        body.append(_facts([(code, texts.kr(amount)) for code, amount in shares]))
+    if followup_text:
+        body.append(_text(followup_text, isSubtle=True, separator=True))
+    return card(body)
+
+
+# --- forms ------------------------------------------------------------------------
+
+
+def _input_text(
+    id_: str,
+    label: str,
+    *,
+    placeholder: str = "",
+    value: str = "",
+    multiline: bool = False,
+    max_length: int | None = None,
+    required: bool = False,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "Input.Text", "id": id_, "label": label}
+    if placeholder:
+        element["placeholder"] = placeholder
+    if value:
+        element["value"] = value
+    if multiline:
+        element["isMultiline"] = True
+    if max_length:
+        element["maxLength"] = max_length
+    if required:
+        element["isRequired"] = True
+        element["errorMessage"] = texts.field_missing(label)
+    return element
+
+
+def _choice_set(
+    id_: str, label: str, choices: Sequence[tuple[str, str]], *, value: str = "", placeholder: str = ""
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": id_,
+        "label": label,
+        "style": "compact",
+        "isRequired": True,
+        "errorMessage": texts.field_missing(label),
+        "choices": [{"title": t, "value": v} for v, t in choices[:MAX_CHOICES]],
+    }
+    if value:
+        element["value"] = value
+    if placeholder:
+        element["placeholder"] = placeholder
+    return element
+
+
+def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str = "") -> Card:
+    """The measure form: unit (the user's own), title, description, end date, amount."""
+    body = [
+        _title(texts.SUBMIT_FORM_TITLE),
+        _choice_set(
+            "unit",
+            texts.LABEL_UNIT,
+            [(code, f"{name} ({code})") for code, name in units],
+            value=default_unit,
+            placeholder=texts.CHOOSE_UNIT,
+        ),
+        _input_text(
+            "title", texts.LABEL_TITLE, placeholder=texts.PLACEHOLDER_TITLE, max_length=200, required=True
+        ),
+        _input_text(
+            "description",
+            texts.LABEL_DESCRIPTION,
+            placeholder=texts.PLACEHOLDER_DESCRIPTION,
+            multiline=True,
+            max_length=4000,
+        ),
+        {
+            "type": "Input.Date",
+            "id": "end_date",
+            "label": texts.LABEL_END_DATE,
+            "isRequired": True,
+            "errorMessage": texts.field_missing(texts.LABEL_END_DATE),
+        },
+        _input_text("amount", texts.LABEL_AMOUNT, placeholder=texts.PLACEHOLDER_AMOUNT, required=True),
+    ]
+    actions = [
+        {"type": "Action.Submit", "title": texts.SUBMIT_BUTTON, "data": {"action": SUBMIT_MEASURE_ACTION}}
+    ]
+    return card(body, actions)
+
+
+def followup_form(measures: Sequence[tuple[int, str]], *, period: str, measure_id: int | None = None) -> Card:
+    """The follow-up form: measure, period, status, spent, forecast, usable, note."""
+    body = [
+        _title(texts.FOLLOWUP_FORM_TITLE),
+        _choice_set(
+            "measure_id",
+            texts.LABEL_TITLE,
+            [(str(i), label) for i, label in measures],
+            value=str(measure_id) if measure_id else "",
+            placeholder=texts.CHOOSE_MEASURE,
+        ),
+        _input_text(
+            "period", texts.LABEL_PERIOD, placeholder=texts.PLACEHOLDER_PERIOD, value=period, required=True
+        ),
+        _choice_set(
+            "status", texts.LABEL_STATUS, [(s.value, s.value) for s in Status], value=Status.ONGOING.value
+        ),
+        _input_text("spent", texts.LABEL_SPENT_LONG, placeholder=texts.PLACEHOLDER_AMOUNT, required=True),
+        _input_text(
+            "forecast", texts.LABEL_FORECAST_LONG, placeholder=texts.PLACEHOLDER_AMOUNT, required=True
+        ),
+        _choice_set("usable", texts.LABEL_USABLE, [(texts.YES, "Ja"), (texts.NO, "Nej")], value=texts.YES),
+        _input_text(
+            "note", texts.LABEL_NOTE, placeholder=texts.PLACEHOLDER_NOTE, multiline=True, max_length=4000
+        ),
+    ]
+    actions = [
+        {"type": "Action.Submit", "title": texts.SAVE_FOLLOWUP_BUTTON, "data": {"action": FOLLOWUP_ACTION}}
+    ]
+    return card(body, actions)
+
+
+# --- summaries and receipts ---------------------------------------------------------
+
+
+def measure_summary(
+    *,
+    heading: str,
+    unit: str,
+    title: str,
+    description: str,
+    end: date,
+    amount: int,
+    measure_id: int | None = None,
+    decision: str | None = None,
+) -> Card:
+    facts = []
+    if measure_id is not None:
+        facts.append((texts.LABEL_ID, str(measure_id)))
+    facts += [
+        (texts.LABEL_UNIT, unit),
+        (texts.LABEL_TITLE, title),
+        (texts.LABEL_DESCRIPTION, description or "–"),
+        (texts.LABEL_END_DATE, texts.day(end)),
+        (texts.LABEL_AMOUNT, texts.kr(amount)),
+    ]
+    if decision:
+        facts.append((texts.LABEL_DECISION, decision))
+    return card([_title(heading), _facts(facts)])
+
+
+def followup_summary(
+    *,
+    heading: str,
+    title: str,
+    period: str,
+    status: str,
+    spent: int,
+    forecast: int,
+    usable: bool,
+    note: str,
+    seq: int | None = None,
+    author: str | None = None,
+) -> Card:
+    facts = [
+        (texts.LABEL_TITLE, title),
+        (texts.LABEL_PERIOD, format_period(period)),
+        (texts.LABEL_STATUS, status),
+        (texts.LABEL_SPENT_LONG, texts.kr(spent)),
+        (texts.LABEL_FORECAST_LONG, texts.kr(forecast)),
+        (texts.LABEL_USABLE, texts.yes_no(usable)),
+        (texts.LABEL_NOTE, note or "–"),
+    ]
+    if seq is not None:
+        facts.insert(0, (texts.LABEL_ID, str(seq)))
+    body = [_title(heading), _facts(facts)]
+    if author:
+        body.append(_text(author, isSubtle=True))
+    return card(body)

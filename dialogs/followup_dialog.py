@@ -1,0 +1,454 @@
+"""A follow-up note: the measure, the period, its status, the spend so far, the
+forecast for the year (never below the spend), whether the money can be used as
+planned, and a note; confirmed, then saved as a follow-up entry. The same as one
+Adaptive Card form, validated field by field on the server."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from microsoft_agents.hosting.core import MessageFactory, TurnContext
+from microsoft_agents.hosting.dialogs import (
+    DialogTurnResult,
+    PromptValidatorContext,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from sqlalchemy.engine import Engine
+
+from bot.identity import Identity
+from bot.services import MeasureView, Services
+from core.dates import parse_period
+from core.errors import DomainError, InputError, PermissionDenied
+from core.model import Status
+from core.money import parse_amount
+from core.permissions import Action, can_any, require
+from core.rules.followup import MAX_NOTE
+from dialogs import cards, texts
+from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.context import call, default_year, today_of, who
+from dialogs.prompts import (
+    CHOICE_PROMPT,
+    YES_NO_PROMPT,
+    answer_text,
+    choice,
+    choice_options,
+    choice_validator,
+    parse_yes_no,
+    question,
+    refuse,
+    text_options,
+    yes_no_options,
+    yes_no_validator,
+)
+from dialogs.understanding import Candidate, Pick, decide_measure
+
+PERIOD_PROMPT = "PeriodPrompt"
+STATUS_PROMPT = "StatusPrompt"
+SPENT_PROMPT = "SpentPrompt"
+FORECAST_PROMPT = "ForecastPrompt"
+NOTE_PROMPT = "NotePrompt"
+SKIP = "-"
+_DEFAULT_WORDS = frozenset({"", "ok", "okej", "ja", "denna", "den här", "nu", "denna månad"})
+
+
+class FollowUpDialog(CancelAndHelpDialog):
+    """Options (JSON): {"measures": [candidate dicts]} (measures named in the request)."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(FollowUpDialog.__name__)
+        self.engine = engine
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(TextPrompt(PERIOD_PROMPT, self.period_validator))
+        self.add_dialog(TextPrompt(STATUS_PROMPT, self.status_validator))
+        self.add_dialog(TextPrompt(SPENT_PROMPT, self.spent_validator))
+        self.add_dialog(TextPrompt(FORECAST_PROMPT, self.forecast_validator))
+        self.add_dialog(TextPrompt(NOTE_PROMPT, self.note_validator))
+        self.add_dialog(TextPrompt(YES_NO_PROMPT, yes_no_validator))
+        self.add_dialog(
+            WaterfallDialog(
+                WaterfallDialog.__name__,
+                [
+                    self.measure_step,
+                    self.period_step,
+                    self.status_step,
+                    self.spent_step,
+                    self.forecast_step,
+                    self.usable_step,
+                    self.note_step,
+                    self.confirm_step,
+                    self.save_step,
+                ],
+            )
+        )
+        self.initial_dialog_id = WaterfallDialog.__name__
+
+    # --- steps --------------------------------------------------------------------
+
+    async def measure_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        identity, services = who(step.context, self.engine)
+        today = today_of(step.context)
+        views = await followable(services, identity, today)
+        if not views:
+            await step.context.send_activity(await refusal(services, identity))
+            return await step.end_dialog()
+        allowed = {str(v.measure.id): v for v in views}
+        labels = [(v.measure.id, _label(v)) for v in views]
+        ledger = await call(services.ledger)
+        form = cards.followup_form(labels, period=default_period(today, default_year(ledger, today)))
+        await step.context.send_activity(
+            MessageFactory.attachment(cards.attachment(form), texts.FOLLOWUP_INTRO)
+        )
+
+        named = [
+            c for c in map(Candidate.from_dict, (step.options or {}).get("measures", [])) if c.key in allowed
+        ]
+        resolution = decide_measure(named)
+        if resolution.pick == Pick.ONE and resolution.chosen is not None:
+            await step.context.send_activity(texts.measure_chosen(resolution.chosen.label))
+            return await step.next(resolution.chosen.key)
+        if resolution.pick == Pick.ASK:
+            choices = [choice(c.key, c.label, [allowed[c.key].measure.title]) for c in resolution.options]
+            return await step.prompt(
+                CHOICE_PROMPT, choice_options(texts.did_you_mean([c["label"] for c in choices]), choices)
+            )
+        if len(views) == 1:
+            await step.context.send_activity(texts.measure_chosen(_label(views[0])))
+            return await step.next(str(views[0].measure.id))
+        choices = [choice(str(v.measure.id), _label(v), [v.measure.title]) for v in views]
+        return await step.prompt(CHOICE_PROMPT, choice_options(texts.ASK_MEASURE, choices))
+
+    async def period_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if step.result is None:
+            await step.context.send_activity(texts.NO_CHOICE)
+            return await step.end_dialog()
+        step.values["measure_id"] = int(step.result)
+        _, services = who(step.context, self.engine)
+        ledger = await call(services.ledger)
+        default = default_period(today_of(step.context), ledger.measures[int(step.result)].year)
+        options = text_options(texts.ask_period(default), validations={"default": default})
+        options.prompt = question(texts.ask_period(default), [default])
+        return await step.prompt(PERIOD_PROMPT, options)
+
+    async def status_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["period"] = step.result
+        statuses = [s.value for s in Status]
+        options = text_options(texts.numbered(texts.ASK_STATUS, statuses))
+        options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), statuses)
+        return await step.prompt(STATUS_PROMPT, options)
+
+    async def spent_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["status"] = step.result
+        return await step.prompt(SPENT_PROMPT, text_options(texts.ASK_SPENT))
+
+    async def forecast_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["spent"] = step.result
+        return await step.prompt(
+            FORECAST_PROMPT, text_options(texts.ask_forecast(step.result), validations={"spent": step.result})
+        )
+
+    async def usable_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["forecast"] = step.result
+        return await step.prompt(YES_NO_PROMPT, yes_no_options(texts.ASK_USABLE))
+
+    async def note_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["usable"] = step.result
+        return await step.prompt(NOTE_PROMPT, text_options(texts.ASK_NOTE))
+
+    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["note"] = step.result
+        v = step.values
+        _, services = who(step.context, self.engine)
+        ledger = await call(services.ledger)
+        summary = cards.followup_summary(
+            heading=texts.FOLLOWUP_SUMMARY_TITLE,
+            title=ledger.measures[v["measure_id"]].title,
+            period=v["period"],
+            status=v["status"],
+            spent=v["spent"],
+            forecast=v["forecast"],
+            usable=v["usable"],
+            note=v["note"],
+        )
+        return await step.prompt(
+            YES_NO_PROMPT, yes_no_options(texts.CONFIRM_FOLLOWUP, [cards.attachment(summary)])
+        )
+
+    async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if not step.result:
+            await step.context.send_activity(texts.NOT_SAVED)
+            return await step.end_dialog()
+        v = step.values
+        await save(
+            step.context,
+            self.engine,
+            measure_id=v["measure_id"],
+            period=v["period"],
+            status=Status(v["status"]),
+            spent=v["spent"],
+            forecast=v["forecast"],
+            usable=v["usable"],
+            note=v["note"],
+        )
+        return await step.end_dialog()
+
+    # --- validators ------------------------------------------------------------------
+
+    async def period_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        if text.strip().lower() in _DEFAULT_WORDS:
+            prompt_context.recognized.value = (prompt_context.options.validations or {})["default"]
+            return True
+        try:
+            prompt_context.recognized.value = parse_period(text)
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        return True
+
+    async def status_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        try:
+            prompt_context.recognized.value = parse_status(text).value
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        return True
+
+    async def spent_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        try:
+            prompt_context.recognized.value = parse_amount_or_zero(text, "utfall")
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        return True
+
+    async def forecast_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        try:
+            forecast = parse_amount_or_zero(text, "prognos")
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        spent = int((prompt_context.options.validations or {}).get("spent", 0))
+        if forecast < spent:
+            return refuse(prompt_context, texts.forecast_below_spent(forecast, spent))
+        prompt_context.recognized.value = forecast
+        return True
+
+    async def note_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        note = "" if text.strip() == SKIP else text.strip()
+        if len(note) > MAX_NOTE:
+            return refuse(prompt_context, texts.text_too_long(texts.LABEL_NOTE, len(note), MAX_NOTE))
+        prompt_context.recognized.value = note
+        return True
+
+    # --- the form -------------------------------------------------------------------
+
+    @staticmethod
+    async def submit_form(turn_context: TurnContext, engine: Engine, data: dict[str, Any]) -> None:
+        """Check a submitted follow-up form field by field; save it only when all is well."""
+        identity, services = who(turn_context, engine)
+        views = await followable(services, identity, today_of(turn_context))
+        if not views:
+            await turn_context.send_activity(await refusal(services, identity))
+            return
+        allowed = {v.measure.id for v in views}
+        problems: list[str] = []
+
+        measure_id = None
+        raw_id = data.get("measure_id")
+        if raw_id is None or raw_id == "":
+            problems.append(texts.field_missing(texts.LABEL_TITLE))
+        elif isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+            problems.append(texts.field_wrong_type(texts.LABEL_TITLE))
+        elif not str(raw_id).strip().isdigit() or int(str(raw_id).strip()) not in allowed:
+            problems.append(texts.measure_not_allowed(str(raw_id)[:40]))
+        else:
+            measure_id = int(str(raw_id).strip())
+
+        period = _parsed(data, "period", texts.LABEL_PERIOD, problems, parse_period)
+        status = _parsed(data, "status", texts.LABEL_STATUS, problems, parse_status)
+        spent = _amount(data, "spent", texts.LABEL_SPENT_LONG, problems, "utfall")
+        forecast = _amount(data, "forecast", texts.LABEL_FORECAST_LONG, problems, "prognos")
+        if spent is not None and forecast is not None and forecast < spent:
+            problems.append(texts.forecast_below_spent(forecast, spent))
+
+        usable = None
+        raw_usable = data.get("usable")
+        if isinstance(raw_usable, bool):
+            usable = raw_usable
+        elif isinstance(raw_usable, str):
+            usable = {"true": True, "false": False}.get(raw_usable.strip().lower(), parse_yes_no(raw_usable))
+        if usable is None:
+            problems.append(texts.yes_no_field(texts.LABEL_USABLE))
+
+        note = data.get("note", "")
+        if note is None:
+            note = ""
+        if not isinstance(note, str):
+            problems.append(texts.field_wrong_type(texts.LABEL_NOTE))
+            note = ""
+        elif len(note.strip()) > MAX_NOTE:
+            problems.append(texts.text_too_long(texts.LABEL_NOTE, len(note.strip()), MAX_NOTE))
+
+        if problems or None in (measure_id, period, status, spent, forecast, usable):
+            await turn_context.send_activity(texts.form_refused(problems))
+            return
+        await save(
+            turn_context,
+            engine,
+            measure_id=measure_id,
+            period=period,
+            status=status,
+            spent=spent,
+            forecast=forecast,
+            usable=usable,
+            note=note.strip(),
+        )
+
+
+# --- shared ---------------------------------------------------------------------------
+
+
+def _label(view: MeasureView) -> str:
+    return f"{view.measure.title} ({', '.join(view.measure.units)})"
+
+
+def default_period(today: date, year: int) -> str:
+    """This month for a measure of this year; for another year's measure, the month of that
+    year nearest today (December of a past year), so the follow-up counts in its year."""
+    if year < today.year:
+        return f"{year:04d}-12"
+    if year > today.year:
+        return f"{year:04d}-01"
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def parse_status(text: str) -> Status:
+    """A status by its number in the list (1–4), its name or one of its aliases."""
+    raw = text.strip()
+    statuses = list(Status)
+    if raw.isdigit() and 1 <= int(raw) <= len(statuses):
+        return statuses[int(raw) - 1]
+    return Status.parse(raw)
+
+
+def parse_amount_or_zero(text: str, field: str) -> int:
+    """An amount in kronor where nothing ("0 kr") is a valid answer."""
+    try:
+        return parse_amount(text, field=field)
+    except InputError as bad:
+        if bad.code == "amount_zero":
+            return 0
+        raise
+
+
+def _parsed(data: dict[str, Any], key: str, label: str, problems: list[str], parse: Any) -> Any:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(texts.field_missing(label))
+        return None
+    if not isinstance(value, str):
+        problems.append(texts.field_wrong_type(label))
+        return None
+    try:
+        return parse(value)
+    except InputError as bad:
+        problems.append(bad.message)
+        return None
+
+
+def _amount(data: dict[str, Any], key: str, label: str, problems: list[str], field: str) -> int | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(texts.field_missing(label))
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        problems.append(texts.field_wrong_type(label))
+        return None
+    try:
+        return parse_amount_or_zero(str(value), field)
+    except InputError as bad:
+        problems.append(bad.message)
+        return None
+
+
+async def followable(services: Services, identity: Identity, today: date) -> list[MeasureView]:
+    """The measures the user may leave a follow-up for."""
+    try:
+        views = await call(services.measures, identity.user_id, as_of=today)
+    except DomainError:
+        return []
+    principal = await call(services.principal, identity.user_id)
+    return [v for v in views if can_any(principal, Action.FOLLOW_UP, v.measure.units)]
+
+
+async def refusal(services: Services, identity: Identity) -> str:
+    principal = await call(services.principal, identity.user_id)
+    own = sorted({g.unit for g in principal.grants if g.unit})
+    try:
+        require(principal, Action.FOLLOW_UP, own)
+    except PermissionDenied as refused:
+        return refused.message
+    return texts.NO_FOLLOWUP_MEASURES
+
+
+async def save(
+    turn_context: TurnContext,
+    engine: Engine,
+    *,
+    measure_id: int,
+    period: str,
+    status: Status,
+    spent: int,
+    forecast: int,
+    usable: bool,
+    note: str,
+) -> None:
+    """Add the follow-up through the core; send the receipt or the refusal."""
+    identity, services = who(turn_context, engine)
+    try:
+        stored = await call(
+            services.add_followup,
+            identity.user_id,
+            str(measure_id),
+            period=period,
+            status=status,
+            spent=spent,
+            forecast=forecast,
+            usable_as_planned=usable,
+            note=note,
+        )
+    except DomainError as refused:
+        await turn_context.send_activity(texts.save_failed(refused.message))
+        return
+    ledger = await call(services.ledger)
+    title = ledger.measures[measure_id].title
+    receipt = cards.followup_summary(
+        heading=texts.FOLLOWUP_RECEIPT_TITLE,
+        title=title,
+        period=stored.period,
+        status=stored.status.value,
+        spent=stored.spent,
+        forecast=stored.forecast,
+        usable=stored.usable_as_planned,
+        note=stored.note,
+        seq=stored.seq,
+        author=texts.reported_by(identity.name or stored.author),
+    )
+    await turn_context.send_activity(
+        MessageFactory.attachment(
+            cards.attachment(receipt), texts.followup_saved(title, stored.period, stored.seq)
+        )
+    )

@@ -1,0 +1,145 @@
+"""The main dialog: understands free Swedish text and card submissions and routes
+them to the dialog or answer they ask for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.dialogs import (
+    DialogContext,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from sqlalchemy.engine import Engine
+
+from bot.identity import identity_of
+from core.errors import DomainError
+from core.model import Status
+from dialogs import cards, texts
+from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.context import ACTION_KEY, call, card_submission, today_of, who
+from dialogs.followup_dialog import FollowUpDialog
+from dialogs.remaining_funds_dialog import RemainingFundsDialog
+from dialogs.status_dialog import StatusDialog, send_measure_list
+from dialogs.submit_measure_dialog import SubmitMeasureDialog
+from dialogs.understanding import Intent, Pick, Understanding, decide_measure, decide_unit, understand
+
+_ANSWERS = {
+    Intent.REALLOCATE: texts.REALLOCATION_INFO,
+    Intent.HELP: texts.HELP,
+    Intent.CANCEL: texts.NOTHING_TO_CANCEL,
+}
+
+
+class MainDialog(CancelAndHelpDialog):
+    """Begins on every message when no dialog is active; a card submission arriving in
+    the middle of a dialog cancels that dialog and is handled on its own."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(MainDialog.__name__)
+        self.engine = engine
+        self.add_dialog(RemainingFundsDialog(engine))
+        self.add_dialog(StatusDialog(engine))
+        self.add_dialog(SubmitMeasureDialog(engine))
+        self.add_dialog(FollowUpDialog(engine))
+        self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step]))
+        self.initial_dialog_id = WaterfallDialog.__name__
+
+    async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        if card_submission(inner_dc.context.activity) is not None:
+            await inner_dc.cancel_all_dialogs()
+            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+        return await super().interrupt(inner_dc)
+
+    async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        data = card_submission(step.context.activity)
+        if data is not None:
+            await self.handle_card(step.context, data)
+            return await step.end_dialog()
+        heard = await self.hear(step.context)
+        started = await self.begin_for(step, heard)
+        if started is not None:
+            return started
+        await self.answer(step.context, heard)
+        return await step.end_dialog()
+
+    async def final_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.end_dialog()
+
+    async def hear(self, context: TurnContext) -> Understanding:
+        _, services = who(context, self.engine)
+        ledger = await call(services.ledger)
+        text = context.activity.text or ""
+        return understand(text, ledger.units.values(), ledger.measures.values(), today_of(context))
+
+    async def begin_for(self, step: WaterfallStepContext, heard: Understanding) -> DialogTurnResult | None:
+        """Begin the dialog the message asks for; None when it is answered at once."""
+        units = [c.as_dict() for c in heard.units]
+        measures = [c.as_dict() for c in heard.measures]
+        if heard.intent == Intent.REMAINING:
+            if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
+                return await step.begin_dialog(StatusDialog.__name__, {"measures": measures})
+            rest = "" if heard.measures else heard.rest
+            options = {"year": heard.year, "units": units, "rest": rest}
+            return await step.begin_dialog(RemainingFundsDialog.__name__, options)
+        if heard.intent == Intent.STATUS:
+            options = {"measures": measures, "units": units, "rest": heard.rest}
+            return await step.begin_dialog(StatusDialog.__name__, options)
+        if heard.intent == Intent.SUBMIT_MEASURE:
+            return await step.begin_dialog(SubmitMeasureDialog.__name__, {"unit": _one_unit(heard)})
+        if heard.intent == Intent.FOLLOW_UP:
+            return await step.begin_dialog(FollowUpDialog.__name__, {"measures": measures})
+        return None
+
+    async def answer(self, context: TurnContext, heard: Understanding) -> None:
+        if heard.intent in (Intent.OVERDUE, Intent.NOT_STARTED):
+            await self.send_list(context, heard)
+        elif heard.intent == Intent.GREETING:
+            await context.send_activity(texts.greeting(identity_of(context).name))
+        else:
+            await context.send_activity(_ANSWERS.get(heard.intent, texts.NOT_UNDERSTOOD))
+
+    async def send_list(self, context: TurnContext, heard: Understanding) -> None:
+        identity, services = who(context, self.engine)
+        today = today_of(context)
+        code = _one_unit(heard)
+        overdue = heard.intent == Intent.OVERDUE
+        try:
+            views = await call(
+                services.measures,
+                identity.user_id,
+                unit=code,
+                overdue=overdue,
+                status=None if overdue else Status.NOT_STARTED,
+                year=heard.year,
+                as_of=today,
+            )
+        except DomainError as refused:
+            await context.send_activity(refused.message)
+            return
+        if overdue:
+            header = texts.overdue_header(today, len(views), code)
+            empty = texts.no_overdue(today, code)
+        else:
+            header = texts.not_started_header(len(views), code)
+            empty = texts.no_not_started(code)
+        if not views:
+            await context.send_activity(empty)
+            return
+        await send_measure_list(context, header, views, today)
+
+    async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
+        action = data.get(ACTION_KEY)
+        if action == cards.SUBMIT_MEASURE_ACTION:
+            await SubmitMeasureDialog.submit_form(context, self.engine, data)
+        elif action == cards.FOLLOWUP_ACTION:
+            await FollowUpDialog.submit_form(context, self.engine, data)
+        else:
+            await context.send_activity(texts.UNKNOWN_FORM)
+
+
+def _one_unit(heard: Understanding) -> str | None:
+    resolution = decide_unit(heard.units)
+    return resolution.chosen.key if resolution.pick == Pick.ONE and resolution.chosen else None

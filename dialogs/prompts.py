@@ -1,0 +1,176 @@
+"""Prompts and validators shared by the dialogs: choices and yes/no in Swedish
+(the SDK's ChoicePrompt and ConfirmPrompt recognisers are English), and the
+retry prompt that says why an answer was refused.
+
+A choice is a JSON dict {"key": str, "label": str, "names": [str, ...]}: the
+key is returned, the label shown, and the label or any of the names (or the
+number, or a close enough spelling) accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from microsoft_agents.activity import ActionTypes, Activity, Attachment, CardAction, InputHints
+from microsoft_agents.hosting.core import MessageFactory
+from microsoft_agents.hosting.dialogs import PromptOptions, PromptValidatorContext
+from rapidfuzz import fuzz
+
+from core.model import normalise
+from dialogs import texts
+
+TEXT_PROMPT = "TextPrompt"
+CHOICE_PROMPT = "ChoicePrompt"
+YES_NO_PROMPT = "YesNoPrompt"
+
+MAX_SUGGESTED = 10
+"""Suggested-action buttons at most; longer lists are numbered in the text only."""
+MAX_BUTTON_TITLE = 60
+FUZZY_CHOICE = 85.0
+
+_YES = frozenset({"ja", "j", "yes", "y", "japp", "jajamen", "absolut", "ok", "okej", "stämmer", "spara"})
+_NO = frozenset({"nej", "n", "no", "nä", "nää", "nope", "inte"})
+_NONE = frozenset({"ingen", "inget", "ingen av dem", "ingen av dessa", "inga", "ingen av de", "nej"})
+
+
+def question(text: str, actions: Sequence[str] = (), attachments: Sequence[Attachment] = ()) -> Activity:
+    """A message that expects an answer, with optional imBack buttons and cards."""
+    if actions:
+        buttons = [CardAction(type=ActionTypes.im_back, title=_button_title(a), value=a) for a in actions]
+        activity = MessageFactory.suggested_actions(buttons, text, None, InputHints.expecting_input)
+    else:
+        activity = MessageFactory.text(text, None, InputHints.expecting_input)
+    if attachments:
+        activity.attachments = list(attachments)
+    return activity
+
+
+def _button_title(text: str) -> str:
+    return text if len(text) <= MAX_BUTTON_TITLE else text[: MAX_BUTTON_TITLE - 1] + "…"
+
+
+def text_options(text: str, *, validations: dict[str, Any] | None = None) -> PromptOptions:
+    return PromptOptions(
+        prompt=question(text),
+        retry_prompt=question(f"{texts.TEXT_ONLY} {text}"),
+        validations=validations or {},
+    )
+
+
+def refuse(prompt_context: PromptValidatorContext, reason: str) -> bool:
+    """Set the retry prompt to the reason followed by the question again; return False."""
+    prompt = prompt_context.options.prompt
+    again = prompt.text if prompt is not None and prompt.text else ""
+    retry = prompt.model_copy(deep=True) if prompt is not None else question("")
+    retry.text = f"{reason}\n\n{again}".strip()
+    retry.attachments = None
+    retry.input_hint = InputHints.expecting_input
+    prompt_context.options.retry_prompt = retry
+    return False
+
+
+def answer_text(prompt_context: PromptValidatorContext) -> str | None:
+    """The typed answer, or None when the message carried no text (a card, a file)."""
+    if not prompt_context.recognized.succeeded:
+        return None
+    value = prompt_context.recognized.value
+    return value if isinstance(value, str) else None
+
+
+# --- choices ---------------------------------------------------------------------
+
+
+def choice(key: str, label: str, names: Sequence[str] = ()) -> dict[str, Any]:
+    return {"key": key, "label": label, "names": [n for n in names if n]}
+
+
+def choice_options(
+    text: str, choices: Sequence[dict[str, Any]], *, allow_none: bool = False
+) -> PromptOptions:
+    labels = [c["label"] for c in choices]
+    actions = labels if len(labels) <= MAX_SUGGESTED else []
+    if not actions:
+        text = texts.numbered(text, labels)
+    if allow_none and actions:
+        actions = [*actions, texts.NONE_OF_THESE]
+    return PromptOptions(
+        prompt=question(text, actions),
+        retry_prompt=question(f"{texts.CHOICE_RETRY} {text}", actions),
+        validations={"choices": list(choices), "allow_none": allow_none},
+    )
+
+
+def match_choice(text: str, choices: Sequence[dict[str, Any]]) -> int | None:
+    """The index of the choice `text` names: its number, its label or a name (any case),
+    or the one clearly closest spelling; None when unclear."""
+    raw = text.strip().rstrip(".").strip()
+    if raw.isdigit():
+        number = int(raw)
+        return number - 1 if 1 <= number <= len(choices) else None
+    key = normalise(raw)
+    if not key:
+        return None
+    for i, c in enumerate(choices):
+        if any(normalise(n) == key for n in (c["label"], c["key"], *c.get("names", ()))):
+            return i
+    scores = sorted(
+        (
+            (max(fuzz.WRatio(key, normalise(n)) for n in (c["label"], *c.get("names", ()))), i)
+            for i, c in enumerate(choices)
+        ),
+        reverse=True,
+    )
+    if scores and scores[0][0] >= FUZZY_CHOICE and (len(scores) == 1 or scores[1][0] < scores[0][0] - 5):
+        return scores[0][1]
+    return None
+
+
+async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
+    """Accepts a choice (the result is its key) or, when allowed, "ingen" (the result is None)."""
+    validations = prompt_context.options.validations or {}
+    choices = validations.get("choices", [])
+    text = answer_text(prompt_context)
+    if text is None:
+        return refuse(prompt_context, texts.TEXT_ONLY)
+    key = normalise(text).strip(" .!")
+    if len(choices) == 1 and key in _YES:
+        prompt_context.recognized.value = choices[0]["key"]
+        return True
+    if validations.get("allow_none") and (key in _NONE or key == texts.NONE_OF_THESE):
+        prompt_context.recognized.value = None
+        return True
+    index = match_choice(text, choices)
+    if index is None:
+        return refuse(prompt_context, texts.CHOICE_RETRY)
+    prompt_context.recognized.value = choices[index]["key"]
+    return True
+
+
+# --- yes / no ---------------------------------------------------------------------
+
+
+def parse_yes_no(text: str) -> bool | None:
+    key = normalise(text).strip(" .!")
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    return None
+
+
+def yes_no_options(text: str, attachments: Sequence[Attachment] = ()) -> PromptOptions:
+    actions = [texts.YES, texts.NO]
+    return PromptOptions(
+        prompt=question(text, actions, attachments),
+        retry_prompt=question(f"{texts.YES_NO_RETRY} {text}", actions),
+    )
+
+
+async def yes_no_validator(prompt_context: PromptValidatorContext) -> bool:
+    text = answer_text(prompt_context)
+    answer = parse_yes_no(text) if text is not None else None
+    if answer is None:
+        return refuse(prompt_context, texts.YES_NO_RETRY)
+    prompt_context.recognized.value = answer
+    return True

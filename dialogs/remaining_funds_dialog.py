@@ -1,0 +1,161 @@
+"""Remaining funds: for a named unit, for the user's own units, or for the whole
+fund of a year; every figure with where it comes from (the decision behind the
+allocation, the follow-ups behind the spend, the KSAU decisions behind any
+reallocation)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from microsoft_agents.hosting.core import MessageFactory, TurnContext
+from microsoft_agents.hosting.dialogs import (
+    DialogTurnResult,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from sqlalchemy.engine import Engine
+
+from core.balances import FundBalance, UnitBalance
+from core.entries import ReallocationEntry
+from core.errors import DomainError
+from core.ledger import Ledger
+from core.permissions import Action, can
+from dialogs import cards, texts
+from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.context import call, default_year, today_of, who
+from dialogs.prompts import CHOICE_PROMPT, choice, choice_options, choice_validator
+from dialogs.understanding import Candidate, Pick, decide_unit
+
+
+class RemainingFundsDialog(CancelAndHelpDialog):
+    """Options (JSON): {"year": int | None, "units": [candidate dicts], "rest": str,
+    "unit": code | None}. Without a unit named, the user's own units (all units for
+    those who see the whole city)."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(RemainingFundsDialog.__name__)
+        self.engine = engine
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.unit_step, self.answer_step]))
+        self.initial_dialog_id = WaterfallDialog.__name__
+
+    async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options: dict[str, Any] = step.options or {}
+        if options.get("unit"):
+            return await step.next(options["unit"])
+        candidates = [Candidate.from_dict(c) for c in options.get("units", [])]
+        if not candidates:
+            if options.get("rest"):
+                _, services = who(step.context, self.engine)
+                ledger = await call(services.ledger)
+                await step.context.send_activity(texts.unknown_unit(options["rest"], ledger.units.values()))
+                return await step.end_dialog()
+            return await step.next(None)
+        resolution = decide_unit(candidates)
+        if resolution.pick == Pick.ONE and resolution.chosen is not None:
+            return await step.next(resolution.chosen.key)
+        if resolution.pick == Pick.NONE:
+            _, services = who(step.context, self.engine)
+            ledger = await call(services.ledger)
+            await step.context.send_activity(
+                texts.unknown_unit(options.get("rest") or candidates[0].label, ledger.units.values())
+            )
+            return await step.end_dialog()
+        step.values["asked"] = True
+        choices = [choice(c.key, c.label, [c.key]) for c in resolution.options]
+        return await step.prompt(
+            CHOICE_PROMPT,
+            choice_options(texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True),
+        )
+
+    async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        code = step.result
+        if step.values.get("asked") and code is None:
+            await step.context.send_activity(texts.NO_CHOICE)
+            return await step.end_dialog()
+        await answer(step.context, self.engine, code, (step.options or {}).get("year"))
+        return await step.end_dialog()
+
+
+async def answer(turn_context: TurnContext, engine: Engine, code: str | None, year: int | None) -> None:
+    """Send the funds of `code` (None: the user's own units or the whole fund)."""
+    identity, services = who(turn_context, engine)
+    ledger = await call(services.ledger)
+    year = year or default_year(ledger, today_of(turn_context))
+    try:
+        fund = await call(services.funds, identity.user_id, year, code)
+        principal = await call(services.principal, identity.user_id)
+    except DomainError as refused:
+        await turn_context.send_activity(refused.message)
+        return
+    if code is not None:
+        balance = fund.unit(code)
+        if balance is None:
+            unit = ledger.units[code]
+            await turn_context.send_activity(texts.unit_has_no_funds(unit.name, code, year))
+            return
+        await _send_unit(turn_context, ledger, fund, balance)
+    elif can(principal, Action.READ):
+        await _send_fund(turn_context, ledger, fund)
+    elif len(fund.units) == 1:
+        await _send_unit(turn_context, ledger, fund, fund.units[0])
+    elif not fund.units:
+        await turn_context.send_activity(texts.no_funds(year))
+    else:
+        content = cards.funds_card(fund, title=texts.funds_card_title(year, None))
+        await turn_context.send_activity(
+            MessageFactory.attachment(cards.attachment(content), texts.units_funds(fund))
+        )
+
+
+def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[ReallocationEntry, str, str]]:
+    found = []
+    for entry in ledger.reallocations(year):
+        source, target = ledger.measures.get(entry.from_measure), ledger.measures.get(entry.to_measure)
+        units = set(source.units if source else ()) | set(target.units if target else ())
+        if code in units:
+            found.append(
+                (
+                    entry,
+                    source.title if source else str(entry.from_measure),
+                    target.title if target else str(entry.to_measure),
+                )
+            )
+    return found
+
+
+async def _send_unit(
+    turn_context: TurnContext, ledger: Ledger, fund: FundBalance, balance: UnitBalance
+) -> None:
+    titles = {m.id: m.title for m in ledger.measures.values()}
+    reallocations = _reallocations(ledger, balance.code, balance.year)
+    text = texts.unit_funds(balance, titles, reallocations)
+    sources = [texts.source_allocated(texts.allocation_source(a)) for a in balance.allocations]
+    sources += [
+        texts.source_spent(texts.followup_source(f, titles.get(f.measure_id, str(f.measure_id))))
+        for f in balance.followups
+    ]
+    sources += [texts.reallocation_source(e, s, t) for e, s, t in reallocations]
+    content = cards.funds_card(
+        replace(fund, units=(balance,)),
+        title=texts.funds_card_title(balance.year, f"{balance.name} ({balance.code})"),
+        sources=sources,
+    )
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+
+
+async def _send_fund(turn_context: TurnContext, ledger: Ledger, fund: FundBalance) -> None:
+    followups = {(f.measure_id, f.period, f.seq) for u in fund.units for f in u.followups}
+    refs = sorted({e.decision.reference for e in ledger.reallocations(fund.year)})
+    text = texts.fund_funds(fund, len(followups), refs)
+    sources = [texts.source_fund(e.amount, e.decision.reference) for e in fund.fund_entries]
+    sources += sorted(
+        {texts.source_allocated(a.decision.reference) for u in fund.units for a in u.allocations}
+    )
+    sources += [texts.source_reallocation(ref) for ref in refs]
+    content = cards.funds_card(
+        fund, title=texts.funds_card_title(fund.year, None), sources=sources, whole_fund=True
+    )
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))

@@ -1,0 +1,186 @@
+"""Activity status: one measure (status, end date, money, latest follow-up and who
+wrote it), or a list of measures (a unit's, or all the user may see)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from microsoft_agents.hosting.core import MessageFactory, TurnContext
+from microsoft_agents.hosting.dialogs import (
+    DialogTurnResult,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from sqlalchemy.engine import Engine
+
+from bot.services import MeasureView
+from core.errors import DomainError
+from core.ledger import Ledger
+from dialogs import cards, texts
+from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.context import call, today_of, who
+from dialogs.prompts import CHOICE_PROMPT, choice, choice_options, choice_validator
+from dialogs.understanding import Candidate, Pick, decide_measure, decide_unit
+
+MAX_LIST = 30
+"""Lines in a list reply; the rest are counted ("… och 12 till")."""
+
+ALL = "all"
+
+
+class StatusDialog(CancelAndHelpDialog):
+    """Options (JSON): {"measures": [candidate dicts], "units": [candidate dicts], "rest": str,
+    "measure_id": int | None}. The first step settles what is asked about, as
+    "m:<id>" (a measure), "u:<code>" (a unit's measures) or "all"; the second answers."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(StatusDialog.__name__)
+        self.engine = engine
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.pick_step, self.answer_step]))
+        self.initial_dialog_id = WaterfallDialog.__name__
+
+    async def pick_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options: dict[str, Any] = step.options or {}
+        if options.get("measure_id"):
+            return await step.next(f"m:{int(options['measure_id'])}")
+        measures = [Candidate.from_dict(c) for c in options.get("measures", [])]
+        units = [Candidate.from_dict(c) for c in options.get("units", [])]
+        for candidates, decide, prefix in ((measures, decide_measure, "m"), (units, decide_unit, "u")):
+            resolution = decide(candidates)
+            if resolution.pick == Pick.ONE and resolution.chosen is not None:
+                return await step.next(f"{prefix}:{resolution.chosen.key}")
+            if resolution.pick == Pick.ASK:
+                step.values["asked"] = True
+                choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
+                return await step.prompt(
+                    CHOICE_PROMPT,
+                    choice_options(
+                        texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True
+                    ),
+                )
+        if options.get("rest"):
+            await self._unknown(step.context, options["rest"])
+            return await step.end_dialog()
+        return await step.next(ALL)
+
+    async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        picked = step.result
+        if not picked:
+            await step.context.send_activity(texts.NO_CHOICE)
+        elif picked.startswith("m:"):
+            await answer_measure(step.context, self.engine, int(picked[2:]))
+        elif picked.startswith("u:"):
+            await answer_unit_measures(step.context, self.engine, picked[2:])
+        else:
+            await answer_my_measures(step.context, self.engine)
+        return await step.end_dialog()
+
+    async def _unknown(self, turn_context: TurnContext, rest: str) -> None:
+        identity, services = who(turn_context, self.engine)
+        try:
+            views = await call(services.measures, identity.user_id, as_of=today_of(turn_context))
+        except DomainError as refused:
+            await turn_context.send_activity(refused.message)
+            return
+        labels = [_label(v) for v in views[:MAX_LIST]]
+        await turn_context.send_activity(texts.unknown_measure(rest, labels, max(0, len(views) - MAX_LIST)))
+
+
+def _label(view: MeasureView) -> str:
+    return f"{view.measure.title} ({', '.join(view.measure.units)})"
+
+
+def _funding_refs(view: MeasureView) -> list[str]:
+    return sorted({f.decision.reference for f in view.balance.fundings})
+
+
+def measure_parts(view: MeasureView, ledger: Ledger) -> dict[str, Any]:
+    """What both the text and the card say about a measure."""
+    m, b = view.measure, view.balance
+    return {
+        "title": m.title,
+        "measure_id": m.id,
+        "units": m.units,
+        "status": view.status,
+        "overdue": view.overdue,
+        "end": m.end_date,
+        "allocated": b.allocated,
+        "spent": b.spent,
+        "forecast": b.forecast,
+        "funding_refs": _funding_refs(view),
+        "shares": [(s.unit, s.allocated) for s in b.shares],
+    }
+
+
+async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: int) -> None:
+    identity, services = who(turn_context, engine)
+    try:
+        view = await call(services.measure, identity.user_id, str(measure_id), today_of(turn_context))
+    except DomainError as refused:
+        await turn_context.send_activity(refused.message)
+        return
+    ledger = await call(services.ledger)
+    parts = measure_parts(view, ledger)
+    parent = ledger.measures.get(view.measure.parent_id) if view.measure.parent_id else None
+    reallocations = []
+    for e in view.balance.reallocations:
+        source, target = ledger.measures.get(e.from_measure), ledger.measures.get(e.to_measure)
+        reallocations.append(
+            texts.reallocation_source(
+                e,
+                source.title if source else str(e.from_measure),
+                target.title if target else str(e.to_measure),
+            )
+        )
+    followup = view.balance.followup
+    text = texts.measure_status(
+        **parts, followup=followup, reallocations=reallocations, parent=parent.title if parent else None
+    )
+    content = cards.measure_card(**parts, followup_text=texts.latest_followup(followup) if followup else None)
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+
+
+async def send_measure_list(
+    turn_context: TurnContext, header: str, views: Sequence[MeasureView], as_of: date
+) -> None:
+    lines = [header]
+    lines += [
+        texts.measure_line(v.measure.title, v.measure.units, v.status, v.overdue, v.measure.end_date)
+        for v in views[:MAX_LIST]
+    ]
+    if len(views) > MAX_LIST:
+        lines.append(texts.list_more(len(views) - MAX_LIST))
+    await turn_context.send_activity("\n".join(lines))
+
+
+async def answer_unit_measures(turn_context: TurnContext, engine: Engine, code: str) -> None:
+    identity, services = who(turn_context, engine)
+    today = today_of(turn_context)
+    try:
+        views = await call(services.measures, identity.user_id, unit=code, as_of=today)
+    except DomainError as refused:
+        await turn_context.send_activity(refused.message)
+        return
+    ledger = await call(services.ledger)
+    unit = ledger.units[code]
+    await send_measure_list(
+        turn_context, texts.unit_measures_header(f"{unit.name} ({code})", len(views)), views, today
+    )
+
+
+async def answer_my_measures(turn_context: TurnContext, engine: Engine) -> None:
+    identity, services = who(turn_context, engine)
+    today = today_of(turn_context)
+    try:
+        views = await call(services.measures, identity.user_id, as_of=today)
+    except DomainError as refused:
+        await turn_context.send_activity(refused.message)
+        return
+    if not views:
+        await turn_context.send_activity(texts.NO_MEASURES)
+        return
+    await send_measure_list(turn_context, texts.my_measures_header(len(views)), views, today)

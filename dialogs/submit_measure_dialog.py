@@ -1,0 +1,399 @@
+"""HR submits a measure: unit, title, description, end date and amount, a summary
+to confirm, then saved through the core with a receipt. The same as one
+Adaptive Card form, whose submission is validated field by field on the server."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from microsoft_agents.hosting.core import MessageFactory, TurnContext
+from microsoft_agents.hosting.dialogs import (
+    DialogTurnResult,
+    PromptValidatorContext,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from sqlalchemy.engine import Engine
+
+from bot.identity import Identity
+from bot.services import Services
+from core.dates import parse_date
+from core.entries import MeasureFundingEntry
+from core.errors import DomainError, InputError, PermissionDenied
+from core.ledger import Ledger
+from core.model import Body, Decision, Measure, Principal, Status, Unit
+from core.money import parse_amount
+from core.permissions import Action, can, require
+from core.rules import check_measure_funding, unit_unallocated
+from core.rules.measure import MAX_TITLE
+from dialogs import cards, texts
+from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.context import call, default_year, today_of, who
+from dialogs.prompts import (
+    CHOICE_PROMPT,
+    YES_NO_PROMPT,
+    answer_text,
+    choice,
+    choice_options,
+    choice_validator,
+    refuse,
+    text_options,
+    yes_no_options,
+    yes_no_validator,
+)
+
+TITLE_PROMPT = "TitlePrompt"
+DESCRIPTION_PROMPT = "DescriptionPrompt"
+END_DATE_PROMPT = "EndDatePrompt"
+AMOUNT_PROMPT = "AmountPrompt"
+MAX_DESCRIPTION = 4000
+SKIP = "-"
+
+
+class SubmitMeasureDialog(CancelAndHelpDialog):
+    """Options (JSON): {"unit": code | None} (a unit named in the request)."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(SubmitMeasureDialog.__name__)
+        self.engine = engine
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(TextPrompt(TITLE_PROMPT, self.title_validator))
+        self.add_dialog(TextPrompt(DESCRIPTION_PROMPT, self.description_validator))
+        self.add_dialog(TextPrompt(END_DATE_PROMPT, self.end_date_validator))
+        self.add_dialog(TextPrompt(AMOUNT_PROMPT, self.amount_validator))
+        self.add_dialog(TextPrompt(YES_NO_PROMPT, yes_no_validator))
+        self.add_dialog(
+            WaterfallDialog(
+                WaterfallDialog.__name__,
+                [
+                    self.unit_step,
+                    self.title_step,
+                    self.description_step,
+                    self.end_date_step,
+                    self.amount_step,
+                    self.confirm_step,
+                    self.save_step,
+                ],
+            )
+        )
+        self.initial_dialog_id = WaterfallDialog.__name__
+
+    # --- steps --------------------------------------------------------------------
+
+    async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        identity, services = who(step.context, self.engine)
+        ledger, allowed = await allowed_units(services, identity)
+        if not allowed:
+            await step.context.send_activity(await refusal(services, identity))
+            return await step.end_dialog()
+        form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=allowed[0])
+        await step.context.send_activity(
+            MessageFactory.attachment(cards.attachment(form), texts.SUBMIT_INTRO)
+        )
+        preset = (step.options or {}).get("unit")
+        if preset not in allowed and len(allowed) == 1:
+            preset = allowed[0]
+        if preset in allowed:
+            await step.context.send_activity(texts.unit_chosen(_unit_label(ledger.units[preset])))
+            return await step.next(preset)
+        choices = [
+            choice(code, _unit_label(ledger.units[code]), ledger.units[code].names()) for code in allowed
+        ]
+        return await step.prompt(CHOICE_PROMPT, choice_options(texts.ASK_UNIT, choices))
+
+    async def title_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["unit"] = step.result
+        unit, year, free = await self.free_money(step)
+        if free <= 0:  # nothing to ask about: the unit has no money left to allocate
+            await step.context.send_activity(texts.no_free_money(_unit_label(unit), year))
+            return await step.end_dialog()
+        return await step.prompt(TITLE_PROMPT, text_options(texts.ASK_TITLE))
+
+    async def description_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["title"] = step.result
+        return await step.prompt(DESCRIPTION_PROMPT, text_options(texts.ASK_DESCRIPTION))
+
+    async def end_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["description"] = step.result
+        return await step.prompt(END_DATE_PROMPT, text_options(texts.ASK_END_DATE))
+
+    async def amount_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["end_date"] = step.result
+        unit, year, free = await self.free_money(step)
+        step.values["year"] = year
+        question = texts.ask_amount(_unit_label(unit), free, year)
+        return await step.prompt(
+            AMOUNT_PROMPT, text_options(question, validations={"unit": unit.code, "year": year})
+        )
+
+    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["amount"] = step.result
+        _, services = who(step.context, self.engine)
+        ledger = await call(services.ledger)
+        v = step.values
+        summary = cards.measure_summary(
+            heading=texts.MEASURE_SUMMARY_TITLE,
+            unit=_unit_label(ledger.units[v["unit"]]),
+            title=v["title"],
+            description=v["description"],
+            end=date.fromisoformat(v["end_date"]),
+            amount=v["amount"],
+        )
+        return await step.prompt(
+            YES_NO_PROMPT, yes_no_options(texts.CONFIRM_MEASURE, [cards.attachment(summary)])
+        )
+
+    async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if not step.result:
+            await step.context.send_activity(texts.NOT_SAVED)
+            return await step.end_dialog()
+        v = step.values
+        await save(
+            step.context,
+            self.engine,
+            unit=v["unit"],
+            title=v["title"],
+            description=v["description"],
+            end=date.fromisoformat(v["end_date"]),
+            amount=v["amount"],
+            year=v["year"],
+        )
+        return await step.end_dialog()
+
+    async def free_money(self, step: WaterfallStepContext) -> tuple[Unit, int, int]:
+        """The chosen unit, the fund year and the unit's money not yet allocated to measures."""
+        _, services = who(step.context, self.engine)
+        ledger = await call(services.ledger)
+        unit = ledger.units[step.values["unit"]]
+        year = default_year(ledger, today_of(step.context))
+        return unit, year, unit_unallocated(ledger, unit.code, year)
+
+    # --- validators ------------------------------------------------------------------
+
+    async def title_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        problem = title_problem(text)
+        if problem:
+            return refuse(prompt_context, problem)
+        prompt_context.recognized.value = text.strip()
+        return True
+
+    async def description_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        text = "" if text.strip() == SKIP else text.strip()
+        if len(text) > MAX_DESCRIPTION:
+            return refuse(
+                prompt_context, texts.text_too_long(texts.LABEL_DESCRIPTION, len(text), MAX_DESCRIPTION)
+            )
+        prompt_context.recognized.value = text
+        return True
+
+    async def end_date_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        try:
+            end = parse_date(text, today_of(prompt_context.context), field="slutdatum")
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        prompt_context.recognized.value = end.isoformat()
+        return True
+
+    async def amount_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        try:
+            amount = parse_amount(text)
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        validations = prompt_context.options.validations or {}
+        identity, services = who(prompt_context.context, self.engine)
+        ledger = await call(services.ledger)
+        problems = over_limit(ledger, identity, validations["unit"], int(validations["year"]), amount)
+        if problems:
+            return refuse(prompt_context, " ".join(problems))
+        prompt_context.recognized.value = amount
+        return True
+
+    # --- the form -------------------------------------------------------------------
+
+    @staticmethod
+    async def submit_form(turn_context: TurnContext, engine: Engine, data: dict[str, Any]) -> None:
+        """Check a submitted measure form field by field; save it only when all is well."""
+        identity, services = who(turn_context, engine)
+        ledger, allowed = await allowed_units(services, identity)
+        if not allowed:
+            await turn_context.send_activity(await refusal(services, identity))
+            return
+        today = today_of(turn_context)
+        year = default_year(ledger, today)
+        problems: list[str] = []
+
+        unit = _text_field(data, "unit", texts.LABEL_UNIT, problems)
+        code = None
+        if unit is not None:
+            found = next((u for u in ledger.units.values() if unit.strip() in (u.code, u.name)), None)
+            if found is None or found.code not in allowed:
+                problems.append(texts.unit_not_allowed(unit, allowed))
+            else:
+                code = found.code
+        title = _text_field(data, "title", texts.LABEL_TITLE, problems)
+        if title is not None and (problem := title_problem(title)):
+            problems.append(problem)
+        description = (
+            _text_field(data, "description", texts.LABEL_DESCRIPTION, problems, required=False) or ""
+        )
+        if len(description) > MAX_DESCRIPTION:
+            problems.append(texts.text_too_long(texts.LABEL_DESCRIPTION, len(description), MAX_DESCRIPTION))
+        end = None
+        end_text = _text_field(data, "end_date", texts.LABEL_END_DATE, problems)
+        if end_text is not None:
+            try:
+                end = parse_date(end_text, today, field="slutdatum")
+            except InputError as bad:
+                problems.append(bad.message)
+        amount = None
+        raw_amount = data.get("amount")
+        if raw_amount is None or raw_amount == "":
+            problems.append(texts.field_missing(texts.LABEL_AMOUNT))
+        elif isinstance(raw_amount, bool) or not isinstance(raw_amount, str | int):
+            problems.append(texts.field_wrong_type(texts.LABEL_AMOUNT))
+        else:
+            try:
+                amount = parse_amount(str(raw_amount))
+            except InputError as bad:
+                problems.append(bad.message)
+        if code is not None and amount is not None:
+            problems += over_limit(ledger, identity, code, year, amount)
+        if problems or code is None or title is None or end is None or amount is None:
+            await turn_context.send_activity(texts.form_refused(problems))
+            return
+        await save(
+            turn_context,
+            engine,
+            unit=code,
+            title=title.strip(),
+            description=description.strip(),
+            end=end,
+            amount=amount,
+            year=year,
+        )
+
+
+# --- shared ---------------------------------------------------------------------------
+
+
+def _unit_label(unit: Unit) -> str:
+    return f"{unit.name} ({unit.code})"
+
+
+def _unit_pairs(ledger: Ledger, codes: list[str]) -> list[tuple[str, str]]:
+    return [(code, ledger.units[code].name) for code in codes]
+
+
+async def allowed_units(services: Services, identity: Identity) -> tuple[Ledger, list[str]]:
+    """The ledger, and the units the user may submit measures for."""
+    ledger = await call(services.ledger)
+    principal = await call(services.principal, identity.user_id)
+    allowed = [code for code in sorted(ledger.units) if can(principal, Action.SUBMIT_MEASURE, [code])]
+    return ledger, allowed
+
+
+async def refusal(services: Services, identity: Identity) -> str:
+    """The core's Swedish refusal for a user who may not submit measures."""
+    principal: Principal = await call(services.principal, identity.user_id)
+    own = sorted({g.unit for g in principal.grants if g.unit})
+    try:
+        require(principal, Action.SUBMIT_MEASURE, own)
+    except PermissionDenied as refused:
+        return refused.message
+    return texts.unit_not_allowed("", [])
+
+
+def title_problem(text: str) -> str | None:
+    title = text.strip()
+    if not title:
+        return texts.TITLE_MISSING
+    if len(title) > MAX_TITLE:
+        return texts.title_too_long(len(title), MAX_TITLE)
+    return None
+
+
+def over_limit(ledger: Ledger, identity: Identity, code: str, year: int, amount: int) -> list[str]:
+    """The unit-limit rule's messages if `amount` is more than the unit has unallocated."""
+    probe = Measure(id=-1, title="-", units=(code,), year=year)
+    entry = MeasureFundingEntry(
+        year, probe.id, code, amount, Decision(Body.COMMITTEE, None), identity.user_id, datetime.now()
+    )
+    return [e.message for e in check_measure_funding(ledger.add_measure(probe), entry)]
+
+
+def _text_field(
+    data: dict[str, Any], key: str, label: str, problems: list[str], *, required: bool = True
+) -> str | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(texts.field_missing(label))
+        return None
+    if not isinstance(value, str):
+        problems.append(texts.field_wrong_type(label))
+        return None
+    return value
+
+
+async def save(
+    turn_context: TurnContext,
+    engine: Engine,
+    *,
+    unit: str,
+    title: str,
+    description: str,
+    end: date,
+    amount: int,
+    year: int,
+) -> None:
+    """Submit the measure with its grant through the core; send the receipt or the refusal."""
+    identity, services = who(turn_context, engine)
+    today = today_of(turn_context)
+    measure = Measure(
+        id=0,
+        title=title,
+        units=(unit,),
+        year=year,
+        description=description,
+        requested=amount,
+        end_date=end,
+        status=Status.NOT_STARTED,
+        responsible=identity.user_id,
+    )
+    decision = Decision(Body.COMMITTEE, today, title=texts.SUBMITTED_DECISION_TITLE)
+    try:
+        stored = await call(services.submit_measure, identity.user_id, measure, {unit: amount}, decision)
+    except DomainError as refused:
+        await turn_context.send_activity(texts.save_failed(refused.message))
+        return
+    ledger = await call(services.ledger)
+    unit_label = _unit_label(ledger.units[unit])
+    receipt = cards.measure_summary(
+        heading=texts.MEASURE_RECEIPT_TITLE,
+        unit=unit_label,
+        title=stored.title,
+        description=stored.description,
+        end=end,
+        amount=amount,
+        measure_id=stored.id,
+        decision=decision.reference,
+    )
+    await turn_context.send_activity(
+        MessageFactory.attachment(
+            cards.attachment(receipt), texts.measure_saved(stored.id, stored.title, unit_label, amount)
+        )
+    )

@@ -1,0 +1,592 @@
+"""Every Swedish word the bot says: constants and small format functions.
+
+Amounts are written with core.money.format_amount ("15 100 000 kr") and dates
+with core.dates.format_date ("31 december 2025"). Messages use the Markdown
+that Teams renders: **bold** and "- " lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from core.balances import FundBalance, UnitBalance
+from core.dates import format_date, format_period
+from core.entries import AllocationEntry, ReallocationEntry
+from core.model import Decision, FollowUp, Status, Unit
+from core.money import format_amount
+
+# --- labels (cards and summaries) ---------------------------------------------
+
+LABEL_UNIT = "Nämnd"
+LABEL_UNITS = "Nämnder"
+LABEL_TITLE = "Insats"
+LABEL_DESCRIPTION = "Beskrivning"
+LABEL_END_DATE = "Slutdatum"
+LABEL_AMOUNT = "Belopp"
+LABEL_ALLOCATED = "Tilldelat"
+LABEL_SPENT = "Utfall"
+LABEL_FORECAST = "Prognos"
+LABEL_REMAINING = "Kvar"
+LABEL_REMAINING_FORECAST = "Kvar enligt prognos"
+LABEL_UNALLOCATED = "Ej fördelat på insatser"
+LABEL_DECISION = "Beslut"
+LABEL_STATUS = "Status"
+LABEL_PERIOD = "Period"
+LABEL_USABLE = "Kan användas som planerat"
+LABEL_NOTE = "Kommentar"
+LABEL_SHARES = "Fördelning mellan nämnder"
+LABEL_SOURCES = "Källor"
+LABEL_TOTAL = "Totalt"
+LABEL_FUND = "Fonden"
+LABEL_ID = "Id"
+LABEL_LATEST_FOLLOWUP = "Senaste uppföljning"
+LABEL_MEASURE_ID = "Insats"
+LABEL_SPENT_LONG = "Utfall hittills"
+LABEL_FORECAST_LONG = "Prognos för året"
+YES = "ja"
+NO = "nej"
+NONE_OF_THESE = "ingen av dessa"
+OVERDUE_WORD = "försenad"
+SUBMIT_BUTTON = "Skicka in"
+SAVE_FOLLOWUP_BUTTON = "Spara uppföljningen"
+PLACEHOLDER_AMOUNT = "till exempel 1,5 mkr eller 300 000 kr"
+PLACEHOLDER_TITLE = "En kort titel"
+PLACEHOLDER_DESCRIPTION = "Vad ska göras och för vilka?"
+PLACEHOLDER_PERIOD = "ÅÅÅÅ-MM, till exempel 2025-06"
+PLACEHOLDER_NOTE = "Vad har hänt och vad återstår?"
+CHOOSE_UNIT = "Välj nämnd"
+CHOOSE_MEASURE = "Välj insats"
+
+
+def kr(amount: int) -> str:
+    return format_amount(amount)
+
+
+def day(d: date) -> str:
+    return format_date(d)
+
+
+def yes_no(value: bool) -> str:
+    return "Ja" if value else "Nej"
+
+
+# --- welcome, help and the words around everything ---------------------------------
+
+SHORT_HELP = (
+    'Prova till exempel "saldo GVN", "status Yrkeslärarsatsning", "Vilka insatser är försenade?" '
+    'eller "ny insats". Skriv "hjälp" för fler exempel.'
+)
+
+HELP = "\n".join(
+    [
+        "Det här kan du fråga mig:",
+        '- **Hur mycket pengar finns kvar:** "Hur mycket finns kvar för förskolenämnden?", '
+        '"saldo GVN", "kvar 2025"',
+        '- **Hur det går för en insats:** "status Yrkeslärarsatsning", "Hur går det med Malmö Lär?"',
+        '- **Listor:** "Vilka insatser är försenade?", "vad har inte påbörjats?", "status GVN"',
+        '- **Lämna in en ny insats** (HR): "ny insats"',
+        '- **Lämna en uppföljning:** "jag vill lämna en uppföljning"',
+        '- **Omfördelning mellan nämnder:** beslutas av KSAU, fråga "hur går en omfördelning till?"',
+        "",
+        'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
+        'håller på med och "hjälp" för att se det här igen.',
+    ]
+)
+
+NOT_UNDERSTOOD = "Jag förstod inte riktigt vad du menar. " + SHORT_HELP
+CANCELLED = "Okej, jag har avbrutit. Inget har sparats."
+NOTHING_TO_CANCEL = "Det finns inget att avbryta just nu. " + SHORT_HELP
+TRY_AGAIN_LATER = "Databasen svarar inte just nu. Försök igen om en stund."
+CONFLICT = (
+    "Samtalet ändrades samtidigt från ett annat håll, så jag sparade inte ditt senaste svar. "
+    "Skriv det gärna en gång till."
+)
+INTERNAL_ERROR = (
+    "Något gick fel hos mig och jag har avbrutit det vi höll på med. Inget har sparats. "
+    "Försök igen om en stund."
+)
+TENANT_NOT_LINKED = (
+    "Din organisation är inte ansluten till kompetensbot ännu. Stadskontorets HR-avdelning kan ansluta den."
+)
+TEXT_ONLY = "Svara med text, tack."
+
+
+def _first_name(name: str) -> str:
+    return name.strip().split(" ")[0] if name and name.strip() else ""
+
+
+def welcome(name: str, demo: bool) -> str:
+    first = _first_name(name)
+    text = (
+        f"Hej{' ' + first if first else ''}! Jag är kompetensbot. Jag håller reda på "
+        "kompetensutvecklingsmedlen: hur mycket som finns kvar, hur insatserna går och varifrån "
+        'varje siffra kommer. Fråga till exempel "Hur mycket finns kvar för förskolenämnden?" '
+        'eller skriv "hjälp".'
+    )
+    if demo:
+        text += (
+            "\n\nDet här är ett demoläge: alla får stadskontorets behörighet och kan prova allt "
+            "på exempeldata."
+        )
+    return text
+
+
+def greeting(name: str) -> str:
+    first = _first_name(name)
+    return f"Hej{' ' + first if first else ''}! Vad vill du veta? " + SHORT_HELP
+
+
+def no_access(name: str) -> str:
+    first = _first_name(name)
+    return (
+        f"Hej{' ' + first if first else ''}! Du har ingen behörighet i kompetensbot ännu, så jag kan "
+        "inte visa några medel eller insatser för dig. Behörighet ges av stadskontorets HR-avdelning."
+    )
+
+
+REALLOCATION_INFO = "\n".join(
+    [
+        "Pengar flyttas (omfördelas) inte här i chatten. Så här går det till:",
+        "- Kommunstyrelsens arbetsutskott (**KSAU**) beslutar om omfördelning mellan nämnder "
+        "på delegation från kommunstyrelsen.",
+        "- Bara pengar som den senaste uppföljningen bedömer inte kommer att användas under året "
+        "kan flyttas, och bara till insatser som redan är beslutade samma år.",
+        "- Beslutet registreras av den som har rollen ksau, med beslutets referens, till exempel "
+        '"KSAU 2025-06-20 § 5". Fonden blir aldrig större eller mindre av en omfördelning.',
+        "",
+        'Vill du veta vad som finns kvar att flytta? Fråga till exempel "saldo TN" eller "status Malmö Lär".',
+    ]
+)
+
+
+# --- choosing ------------------------------------------------------------------------
+
+CHOICE_HINT = 'Svara med numret eller namnet, eller "ingen".'
+CHOICE_RETRY = "Jag förstod inte vilket du menar."
+NO_CHOICE = "Okej. Skriv gärna frågan igen med ett annat namn."
+YES_NO_RETRY = 'Svara "ja" eller "nej".'
+
+
+def did_you_mean(labels: Sequence[str]) -> str:
+    if len(labels) == 1:
+        return f"Menade du {labels[0]}?"
+    listed = "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
+    return f"Menade du …?\n{listed}\n\n{CHOICE_HINT}"
+
+
+def numbered(question: str, labels: Sequence[str]) -> str:
+    listed = "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
+    return f"{question}\n{listed}\n\nSvara med numret eller namnet."
+
+
+def unknown_unit(text: str, units: Iterable[Unit]) -> str:
+    known = ", ".join(f"{u.name} ({u.code})" for u in sorted(units, key=lambda u: u.name))
+    return f'Jag hittar ingen nämnd som heter "{text}". Nämnderna är: {known}.'
+
+
+def unknown_measure(text: str, labels: Sequence[str], more: int) -> str:
+    if not labels:
+        return f'Jag hittar ingen insats som matchar "{text}", och det finns inga insatser du kan se.'
+    listed = "\n".join(f"- {label}" for label in labels)
+    tail = f"\n{list_more(more)}" if more else ""
+    return f'Jag hittar ingen insats som matchar "{text}". Insatser du kan fråga om:\n{listed}{tail}'
+
+
+def list_more(count: int) -> str:
+    return f"… och {count} till."
+
+
+# --- money and where it comes from ------------------------------------------------------
+
+
+def decision_ref(decision: Decision) -> str:
+    return decision.reference
+
+
+def allocation_source(allocation: AllocationEntry, *, with_amount: bool = True) -> str:
+    recurring = f", årligen från och med {allocation.year}" if allocation.recurring else ""
+    amount = f"{kr(allocation.amount)} " if with_amount else ""
+    return f"{amount}enligt beslut {decision_ref(allocation.decision)}{recurring}"
+
+
+def _signed(amount: int) -> str:
+    return f"+{kr(amount)}" if amount > 0 else kr(amount)
+
+
+def followup_source(followup: FollowUp, title: str) -> str:
+    return (
+        f"{title}: utfall {kr(followup.spent)}, prognos {kr(followup.forecast)} "
+        f"(uppföljning {format_period(followup.period)}, av {followup.author}, "
+        f"{day(followup.at.date())})"
+    )
+
+
+def reallocation_source(entry: ReallocationEntry, source: str, target: str) -> str:
+    return (
+        f"Omfördelning enligt beslut {decision_ref(entry.decision)}: {kr(entry.amount)} "
+        f"från {source} till {target}"
+    )
+
+
+MAX_SOURCE_LINES = 8
+
+
+def unit_funds(
+    balance: UnitBalance,
+    titles: dict[int, str],
+    reallocations: Sequence[tuple[ReallocationEntry, str, str]],
+) -> str:
+    """A unit's money and where each figure comes from."""
+    b = balance
+    lines = [f"**{b.name} ({b.code}) {b.year}: {kr(b.remaining)} kvar** (tilldelat minus utfall hittills)."]
+    allocated = f"- {LABEL_ALLOCATED}: {kr(b.allocated)}"
+    if len(b.allocations) == 1:
+        allocated += " – " + allocation_source(b.allocations[0], with_amount=False)
+    elif b.allocations:
+        allocated += " – " + "; ".join(allocation_source(a) for a in b.allocations)
+    else:
+        allocated += " – inget beslut om överföring för året"
+    if b.reallocated:
+        allocated += f" (varav omfördelat {_signed(b.reallocated)})"
+    lines.append(allocated)
+    followups = sorted(b.followups, key=lambda f: (f.period, f.seq), reverse=True)
+    if followups:
+        count = "1 uppföljning" if len(followups) == 1 else f"{len(followups)} uppföljningar"
+        lines.append(f"- {LABEL_SPENT_LONG}: {kr(b.spent)} – enligt {count}:")
+        for f in followups[:MAX_SOURCE_LINES]:
+            lines.append(f"  - {followup_source(f, titles.get(f.measure_id, str(f.measure_id)))}")
+        if len(followups) > MAX_SOURCE_LINES:
+            lines.append(f"  - {list_more(len(followups) - MAX_SOURCE_LINES)}")
+    else:
+        lines.append(f"- {LABEL_SPENT_LONG}: {kr(b.spent)} – ingen uppföljning är rapporterad ännu")
+    lines.append(
+        f"- {LABEL_FORECAST_LONG}: {kr(b.forecast)}, {LABEL_REMAINING_FORECAST.lower()} "
+        f"{kr(b.remaining_forecast)} (insatser utan uppföljning räknas med hela sitt belopp)"
+    )
+    lines.append(f"- {LABEL_UNALLOCATED}: {kr(b.unallocated)}")
+    for entry, source, target in reallocations[:MAX_SOURCE_LINES]:
+        lines.append(f"- {reallocation_source(entry, source, target)}")
+    return "\n".join(lines)
+
+
+def fund_funds(fund: FundBalance, followup_count: int, reallocation_refs: Sequence[str]) -> str:
+    """The whole fund of a year, for those who see every unit."""
+    sources = "; ".join(
+        (f"{kr(e.amount)} " if len(fund.fund_entries) > 1 else "") + f"enligt {decision_ref(e.decision)}"
+        for e in fund.fund_entries
+    )
+    decisions = sorted({decision_ref(a.decision) for u in fund.units for a in u.allocations})
+    lines = [
+        f"**Kompetensmedlen {fund.year}: {kr(fund.remaining)} kvar** (tilldelat minus utfall hittills).",
+        f"- {LABEL_FUND}: {kr(fund.total)}" + (f" – {sources}" if sources else ""),
+        f"- Överfört till {len(fund.units)} nämnder: {kr(fund.allocated)}"
+        + (f" – enligt beslut {', '.join(decisions)}" if decisions else ""),
+    ]
+    if fund.unallocated:
+        lines.append(f"- Ej överfört från fonden: {kr(fund.unallocated)}")
+    if followup_count:
+        count = "1 uppföljning" if followup_count == 1 else f"{followup_count} uppföljningar"
+        lines.append(f"- {LABEL_SPENT_LONG}: {kr(fund.spent)} – enligt {count}")
+    else:
+        lines.append(f"- {LABEL_SPENT_LONG}: {kr(fund.spent)} – ingen uppföljning är rapporterad ännu")
+    lines.append(
+        f"- {LABEL_FORECAST_LONG}: {kr(fund.forecast)}, {LABEL_REMAINING_FORECAST.lower()} "
+        f"{kr(fund.remaining_forecast)}"
+    )
+    if reallocation_refs:
+        lines.append(f"- Omfördelningar: enligt beslut {', '.join(reallocation_refs)}")
+    lines.append('Tabellen visar varje nämnd. Fråga till exempel "saldo GVN" för en nämnds källor.')
+    return "\n".join(lines)
+
+
+def units_funds(fund: FundBalance) -> str:
+    """Several units (one's own), one line each."""
+    lines = [f"**Dina nämnder {fund.year}: {kr(sum(u.remaining for u in fund.units))} kvar.**"]
+    for u in fund.units:
+        lines.append(
+            f"- {u.name} ({u.code}): {kr(u.remaining)} kvar av {kr(u.allocated)}, utfall {kr(u.spent)}"
+        )
+    lines.append('Fråga "saldo" och nämndens namn för dess källor.')
+    return "\n".join(lines)
+
+
+def no_funds(year: int) -> str:
+    return f"Det finns inga medel för {year} som du kan se."
+
+
+def funds_card_title(year: int, name: str | None) -> str:
+    return f"Kompetensmedel {year}" + (f" – {name}" if name else "")
+
+
+# --- measures -------------------------------------------------------------------------
+
+
+def status_word(status: Status, overdue: bool) -> str:
+    return f"{status.value} – {OVERDUE_WORD}" if overdue else status.value
+
+
+def overdue_note(end: date | None) -> str:
+    return f"Insatsen är försenad: slutdatumet {day(end)} har passerat." if end else ""
+
+
+def measure_heading(title: str, units: Sequence[str], measure_id: int) -> str:
+    return f"**{title}** ({', '.join(units)}, id {measure_id})"
+
+
+def measure_status(
+    *,
+    title: str,
+    units: Sequence[str],
+    measure_id: int,
+    status: Status,
+    overdue: bool,
+    end: date | None,
+    allocated: int,
+    spent: int,
+    forecast: int,
+    funding_refs: Sequence[str],
+    shares: Sequence[tuple[str, int]],
+    followup: FollowUp | None,
+    reallocations: Sequence[str],
+    parent: str | None,
+) -> str:
+    head = f"{measure_heading(title, units, measure_id)}: {status_word(status, overdue)}."
+    if end:
+        head += f" {LABEL_END_DATE} {day(end)}."
+    lines = [head]
+    if overdue:
+        lines.append(overdue_note(end))
+    if parent:
+        lines.append(f"Delaktivitet i {parent}; pengarna följs upp på huvudinsatsen.")
+    lines.append(
+        f"- {LABEL_ALLOCATED}: {kr(allocated)}"
+        + (f" – enligt beslut {', '.join(funding_refs)}" if funding_refs else "")
+    )
+    lines.append(f"- {LABEL_SPENT_LONG}: {kr(spent)}, {LABEL_FORECAST_LONG.lower()}: {kr(forecast)}")
+    lines.append(
+        f"- {LABEL_REMAINING}: {kr(allocated - spent)} "
+        f"({LABEL_REMAINING_FORECAST.lower()}: {kr(allocated - forecast)})"
+    )
+    if len(shares) > 1:
+        lines.append(f"- {LABEL_SHARES}: " + ", ".join(f"{code} {kr(amount)}" for code, amount in shares))
+    lines.extend(f"- {r}" for r in reallocations)
+    if followup is None:
+        lines.append("- Ingen uppföljning är rapporterad ännu.")
+    else:
+        lines.append(f"- {latest_followup(followup)}")
+    return "\n".join(lines)
+
+
+def latest_followup(f: FollowUp) -> str:
+    usable = "kan användas som planerat" if f.usable_as_planned else "kan inte användas som planerat"
+    note = f' "{f.note}"' if f.note else ""
+    return (
+        f"{LABEL_LATEST_FOLLOWUP} ({format_period(f.period)}), av {f.author}, {day(f.at.date())}:"
+        f"{note} Pengarna {usable}."
+    )
+
+
+def measure_line(title: str, units: Sequence[str], status: Status, overdue: bool, end: date | None) -> str:
+    end_text = f", slutdatum {day(end)}" if end else ""
+    return f"- {title} ({', '.join(units)}) – {status_word(status, overdue)}{end_text}"
+
+
+def overdue_header(as_of: date, count: int, unit: str | None) -> str:
+    where = f" för {unit}" if unit else ""
+    return (
+        f"**Försenade insatser{where} per {day(as_of)}: {count} st.** "
+        "(Slutdatumet har passerat och insatsen är inte klar.)"
+    )
+
+
+def no_overdue(as_of: date, unit: str | None) -> str:
+    where = f" för {unit}" if unit else ""
+    return f"Inga insatser{where} är försenade per {day(as_of)}."
+
+
+def not_started_header(count: int, unit: str | None) -> str:
+    where = f" för {unit}" if unit else ""
+    return f"**Insatser{where} som inte har påbörjats: {count} st.**"
+
+
+def no_not_started(unit: str | None) -> str:
+    where = f" för {unit}" if unit else ""
+    return f"Alla insatser{where} har påbörjats."
+
+
+def unit_measures_header(name: str, count: int) -> str:
+    return f'**Insatser för {name}: {count} st.** Fråga "status" och insatsens namn för detaljer.'
+
+
+def my_measures_header(count: int) -> str:
+    return f'**Insatser du kan se: {count} st.** Fråga "status" och insatsens namn för detaljer.'
+
+
+NO_MEASURES = "Det finns inga insatser som du kan se."
+
+
+# --- submitting a measure -----------------------------------------------------------
+
+SUBMIT_INTRO = (
+    "Då lämnar vi in en ny insats. Fyll i formuläret, eller svara på mina frågor här i chatten. "
+    'Skriv "avbryt" när du vill för att avbryta.'
+)
+ASK_UNIT = "Vilken nämnd gäller insatsen?"
+ASK_TITLE = "Vad heter insatsen? Skriv en kort titel."
+ASK_DESCRIPTION = 'Beskriv insatsen kort: vad ska göras och för vilka? Skriv "-" för att hoppa över.'
+ASK_END_DATE = (
+    'När ska insatsen vara klar? Skriv slutdatumet, till exempel "31 december 2025" eller "2025-12-31".'
+)
+TITLE_MISSING = "Titeln saknas."
+CONFIRM_MEASURE = 'Vill du spara insatsen? Svara "ja" eller "nej".'
+NOT_SAVED = "Okej, jag sparade ingenting."
+MEASURE_SUMMARY_TITLE = "Ny insats att spara"
+MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
+SUBMITTED_DECISION_TITLE = "Inlämnad via kompetensbot"
+SUBMIT_FORM_TITLE = "Ny insats"
+
+
+def unit_chosen(name: str) -> str:
+    return f"{LABEL_UNIT}: {name}."
+
+
+def ask_amount(unit_name: str, free: int, year: int) -> str:
+    return (
+        f"Hur mycket pengar ska insatsen få? {unit_name} har {kr(free)} kvar att fördela för {year}. "
+        'Skriv till exempel "1,5 mkr" eller "300 000 kr".'
+    )
+
+
+def title_too_long(length: int, limit: int) -> str:
+    return f"Titeln är för lång ({length} tecken). Högst {limit} tecken."
+
+
+def text_too_long(label: str, length: int, limit: int) -> str:
+    return f"{label} är för lång ({length} tecken). Högst {limit} tecken."
+
+
+def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> str:
+    return (
+        f"Klart! Insatsen **{title}** är sparad med id {measure_id} och har fått {kr(amount)} "
+        f"från {unit_name}."
+    )
+
+
+def save_failed(message: str) -> str:
+    return f"Det gick inte att spara: {message} Inget sparades."
+
+
+def no_free_money(unit_name: str, year: int) -> str:
+    return f"{unit_name} har inga pengar kvar att fördela för {year}, så en ny insats kan inte få medel nu."
+
+
+# --- follow-up -----------------------------------------------------------------------
+
+FOLLOWUP_INTRO = (
+    "Då lämnar vi en uppföljning. Fyll i formuläret, eller svara på mina frågor här i chatten. "
+    'Skriv "avbryt" när du vill för att avbryta.'
+)
+ASK_MEASURE = "Vilken insats gäller uppföljningen?"
+ASK_STATUS = "Vilken status har insatsen nu?"
+ASK_SPENT = 'Hur mycket har använts hittills (utfall)? Skriv till exempel "1,2 mkr" eller "0 kr".'
+ASK_USABLE = 'Kan pengarna användas under året som planerat? Svara "ja" eller "nej".'
+ASK_NOTE = 'Skriv en kort kommentar: vad har hänt och vad återstår? Skriv "-" för att hoppa över.'
+CONFIRM_FOLLOWUP = 'Vill du spara uppföljningen? Svara "ja" eller "nej".'
+FOLLOWUP_SUMMARY_TITLE = "Uppföljning att spara"
+FOLLOWUP_RECEIPT_TITLE = "Uppföljningen är sparad"
+FOLLOWUP_FORM_TITLE = "Uppföljning"
+NO_FOLLOWUP_MEASURES = "Det finns inga insatser som du kan följa upp."
+
+
+def measure_chosen(label: str) -> str:
+    return f"{LABEL_TITLE}: {label}."
+
+
+def ask_period(default: str) -> str:
+    return (
+        f'Vilken period (månad) gäller uppföljningen? Svara "{default}" för {format_period(default)}, '
+        'eller skriv en annan månad, till exempel "juni 2025".'
+    )
+
+
+def ask_forecast(spent: int) -> str:
+    return (
+        f"Hur mycket beräknas användas under hela året (prognos)? Prognosen omfattar det som redan "
+        f"använts och kan inte vara lägre än utfallet, {kr(spent)}."
+    )
+
+
+def forecast_below_spent(forecast: int, spent: int) -> str:
+    return (
+        f"Prognosen {kr(forecast)} är lägre än utfallet hittills, {kr(spent)}. Prognosen för året "
+        f"omfattar det som redan använts och måste vara minst {kr(spent)}."
+    )
+
+
+def status_unknown(reason: str) -> str:
+    return reason
+
+
+def followup_saved(title: str, period: str, seq: int) -> str:
+    return (
+        f"Klart! Uppföljningen av **{title}** för {format_period(period)} är sparad (uppföljning nr {seq})."
+    )
+
+
+# --- card forms ---------------------------------------------------------------------
+
+UNKNOWN_FORM = "Jag känner inte igen det formuläret. Inget sparades."
+
+
+def form_refused(problems: Sequence[str]) -> str:
+    listed = "\n".join(f"- {p}" for p in problems)
+    return f"Formuläret sparades inte. Rätta det här och skicka igen:\n{listed}"
+
+
+def field_missing(label: str) -> str:
+    return f"{label} saknas."
+
+
+def field_wrong_type(label: str) -> str:
+    return f"{label} har fel format."
+
+
+def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
+    return (
+        f'Du kan inte lämna in insatser för "{text}". Du kan lämna in för: {", ".join(allowed)}.'
+        if allowed
+        else f'Du kan inte lämna in insatser för "{text}".'
+    )
+
+
+def measure_not_allowed(value: str) -> str:
+    return f'Insatsen "{value}" finns inte bland de insatser du kan följa upp.'
+
+
+def yes_no_field(label: str) -> str:
+    return f'{label}: svara "ja" eller "nej".'
+
+
+def unit_has_no_funds(name: str, code: str, year: int) -> str:
+    return f"{name} ({code}) har inga medel för {year}."
+
+
+def source_allocated(text: str) -> str:
+    return f"{LABEL_ALLOCATED}: {text}"
+
+
+def source_spent(text: str) -> str:
+    return f"{LABEL_SPENT}: {text}"
+
+
+def reported_by(author: str) -> str:
+    return f"Rapporterad av {author}."
+
+
+def source_fund(amount: int, reference: str) -> str:
+    return f"{LABEL_FUND}: {kr(amount)} enligt {reference}"
+
+
+def source_reallocation(reference: str) -> str:
+    return f"Omfördelning: beslut {reference}"

@@ -1,0 +1,450 @@
+"""Understanding free Swedish text: what the user wants (an intent), which
+year, and which units and measures they name, ranked by fuzzy matching.
+
+Pure functions over core objects; nothing here knows the SDK or the database.
+
+Matching works on normalised tokens (lower case, punctuation removed) with a
+light Swedish stemmer that drops definite, plural and genitive endings, so
+"förskolenämnden", "förskolenämnds" and "Förskolenämnd" meet, and so do
+"Yrkeslärarsatsningen" and "Yrkeslärarsatsning". Tokens are then compared
+with rapidfuzz, which forgives typing errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+
+from core.model import Measure, Unit, normalise
+
+
+class Intent(StrEnum):
+    REMAINING = "remaining"
+    STATUS = "status"
+    OVERDUE = "overdue"
+    NOT_STARTED = "not_started"
+    SUBMIT_MEASURE = "submit_measure"
+    FOLLOW_UP = "follow_up"
+    REALLOCATE = "reallocate"
+    HELP = "help"
+    CANCEL = "cancel"
+    GREETING = "greeting"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A unit (key: its code) or a measure (key: its id as text) and how well it matched (0–100)."""
+
+    key: str
+    label: str
+    score: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"key": self.key, "label": self.label, "score": round(self.score, 1)}
+
+    @staticmethod
+    def from_dict(data: dict[str, object]) -> Candidate:
+        return Candidate(str(data["key"]), str(data["label"]), float(data["score"]))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What a message asks for.
+
+    Attributes:
+      intent: what the user wants.
+      year: a year named in the text ("kvar 2025", "i år"), or None.
+      units: unit candidates, best first.
+      measures: measure candidates, best first.
+      rest: the words that named nothing known (for "I cannot find …").
+      whole_fund: the text asks for the whole fund ("totalt", "hela staden").
+    """
+
+    intent: Intent
+    year: int | None = None
+    units: tuple[Candidate, ...] = ()
+    measures: tuple[Candidate, ...] = ()
+    rest: str = ""
+    whole_fund: bool = False
+
+
+class Pick(StrEnum):
+    ONE = "one"  # one clear match: use it
+    ASK = "ask"  # close candidates: ask "Menade du …?"
+    NONE = "none"  # nothing matched
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    pick: Pick
+    chosen: Candidate | None = None
+    options: tuple[Candidate, ...] = field(default=())
+
+
+# --- thresholds -----------------------------------------------------------
+
+UNIT_SURE = 85.0
+"""A unit matching at least this well (and clearly best) is used without asking."""
+UNIT_MAYBE = 72.0
+"""A unit matching at least this well is offered in "Menade du …?"."""
+MEASURE_SURE = 80.0
+MEASURE_MAYBE = 66.0
+MARGIN = 8.0
+"""Candidates within this many points of the best are too close to choose between."""
+MAX_OPTIONS = 5
+
+
+def decide(
+    candidates: Sequence[Candidate], *, sure: float, maybe: float, margin: float = MARGIN
+) -> Resolution:
+    """One clear match → ONE; close candidates (or only a weak one) → ASK; none → NONE."""
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    if not ranked or ranked[0].score < maybe:
+        return Resolution(Pick.NONE)
+    top = ranked[0]
+    close = [c for c in ranked if c.score >= max(maybe, top.score - margin)][:MAX_OPTIONS]
+    exact = top.score >= 100.0 and all(c.score < 100.0 for c in ranked[1:])
+    if exact or (top.score >= sure and len(close) == 1):
+        return Resolution(Pick.ONE, top, (top,))
+    return Resolution(Pick.ASK, None, tuple(close))
+
+
+def decide_unit(candidates: Sequence[Candidate]) -> Resolution:
+    return decide(candidates, sure=UNIT_SURE, maybe=UNIT_MAYBE)
+
+
+def decide_measure(candidates: Sequence[Candidate]) -> Resolution:
+    return decide(candidates, sure=MEASURE_SURE, maybe=MEASURE_MAYBE)
+
+
+# --- words ----------------------------------------------------------------
+
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_NON_WORD = re.compile(r"[^\w]+")
+_YEAR = re.compile(r"\b(20\d{2})\b")
+
+# Longest first; a stem keeps at least four letters.
+_SUFFIXES = (
+    "arnas",
+    "ernas",
+    "ornas",
+    "arna",
+    "erna",
+    "orna",
+    "ens",
+    "ets",
+    "nas",
+    "en",
+    "et",
+    "na",
+    "er",
+    "ar",
+    "s",
+    "n",
+)
+
+STOPWORDS = frozenset(
+    """
+    hur mycket finns fanns kvar för till från av med det den de är var vad vilka vilken vilket
+    har hade inte ej och i på om en ett jag vi du mig oss ni er vill ville kan kunde ska skulle
+    status saldo saldot läget läge går gick gå pengar pengarna medel medlen insats insatser
+    insatsen insatserna insatsens nämnd nämnden nämnder nämndens budget budgeten kronor kr
+    återstår återstående visa lista berätta hos inom år året försenade försenad försenat
+    påbörjats påbörjat påbörjad påbörjade startat startats börjat ny nya nytt lämna in uppföljning
+    uppföljningen följa följ upp hjälp hej tack snälla sen sena sent när ligger egentligen just nu
+    dag idag allt alla mina min mitt vår vårt våra sin sina som där här detta denna dessa kommer
+    blir bli varit ha få fått göra gör gjort något några någon egna eget egen kvarvarande
+    tillgängligt tillgängliga utfall prognos prognosen fördelat fördelning pågår pågående klar
+    klara ännu fortfarande det om oss behöver vet veta undrar skulle gärna please the what
+    då alltså liksom ju väl så bara också även mer mest hela totalt
+    """.split()
+)
+
+WHOLE_FUND_WORDS = frozenset(
+    "totalt total hela staden stad kommunen fonden fond sammanlagt alla samtliga".split()
+)
+
+_CANCEL_WORDS = frozenset({"avbryt", "avsluta", "stopp", "stop", "cancel", "sluta", "glöm det"})
+_HELP_WORDS = frozenset(
+    {
+        "hjälp",
+        "help",
+        "?",
+        "hjälp mig",
+        "vad kan du",
+        "vad kan du göra",
+        "vad kan jag fråga",
+        "vad kan jag fråga om",
+        "vad kan jag göra",
+        "meny",
+        "kommandon",
+        "instruktioner",
+    }
+)
+_GREETING_WORDS = frozenset(
+    "hej hejsan hallå tjena tja hello hi hey god morgon dag kväll eftermiddag".split()
+)
+
+_INTENT_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (Intent.REALLOCATE, re.compile(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*")),
+    (
+        Intent.FOLLOW_UP,
+        re.compile(r"uppföljning|följa upp|följ upp|följer upp|rapportera|återrapport|lämna utfall"),
+    ),
+    (
+        Intent.SUBMIT_MEASURE,
+        re.compile(
+            r"\bny(a|tt)? insats|\blämna in\b|\bskicka in\b|\blägg(a)? (till|in) (en )?(ny )?insats"
+            r"|\bregistrera (en )?(ny )?insats|\bskapa (en )?(ny )?insats|\bansök|\bsöka (pengar|medel)"
+        ),
+    ),
+    (
+        Intent.OVERDUE,
+        re.compile(
+            r"försen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum"
+            r"|\bsena\b|\bligger efter\b|inte klara i tid"
+        ),
+    ),
+    (
+        Intent.NOT_STARTED,
+        re.compile(
+            r"\b(inte|ej)( \w+)?( \w+)? (påbörja|starta|börja|kommit igång|satt igång)\w*"
+            r"|\bej påbörjad|\bopåbörjad|\binte igång\b"
+        ),
+    ),
+    (
+        Intent.STATUS,
+        re.compile(
+            r"\bstatus|\bhur går det|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
+            r"|\bhur fortskrider|\bhur ser det ut"
+        ),
+    ),
+    (
+        Intent.REMAINING,
+        re.compile(
+            r"\bkvar\b|\bsaldo|\bhur mycket|\bpengar|\bmedel\b|\bmedlen\b|\bbudget|\båterstå"
+            r"|\bkvarvarande|\btillgängligt|\bprognos|\butfall|\bfördelat|\brå[dt]"
+        ),
+    ),
+)
+
+
+def clean(text: str) -> str:
+    """Normalised text: mentions removed, lower case, punctuation as spaces."""
+    text = normalise(_MENTION.sub(" ", text or ""))
+    return " ".join(_NON_WORD.sub(" ", text).replace("_", " ").split())
+
+
+def tokens(text: str) -> list[str]:
+    return clean(text).split()
+
+
+def stem(token: str) -> str:
+    """Drop one Swedish ending (definite, plural, genitive): "nämnden" → "nämnd"."""
+    if token.isdigit() or len(token) <= 4:
+        return token
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+# --- units ------------------------------------------------------------------
+
+
+def _unit_match(unit: Unit, raw: Sequence[str], stems: Sequence[str]) -> tuple[float, set[int]]:
+    """How well the text names the unit, and which token positions named it."""
+    best, where = 0.0, set[int]()
+    for name in unit.names():
+        name_tokens = tokens(name)
+        if not name_tokens:
+            continue
+        if len(name_tokens) == 1 and len(name_tokens[0]) <= 4:
+            # Codes and short abbreviations ("GVN", "SF"): exact tokens only.
+            hits = {i for i, t in enumerate(raw) if t == name_tokens[0]}
+            if hits and 100.0 > best:
+                best, where = 100.0, hits
+            continue
+        target = " ".join(stem(t) for t in name_tokens)
+        size = len(name_tokens)
+        for width in {size - 1, size, size + 1}:
+            if width < 1 or width > len(stems):
+                continue
+            for i in range(len(stems) - width + 1):
+                window = stems[i : i + width]
+                if width == 1 and len(window[0]) <= 3:
+                    continue
+                score = fuzz.ratio(" ".join(window), target)
+                if score > best:
+                    best, where = score, set(range(i, i + width))
+    return best, where
+
+
+def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[int]]:
+    """Unit candidates (score ≥ UNIT_MAYBE) best first, and the positions of tokens that
+    named a unit surely (so they are not read as part of a measure's title)."""
+    raw = tokens(text)
+    stems = [stem(t) for t in raw]
+    found: list[Candidate] = []
+    used: set[int] = set()
+    for unit in units:
+        score, where = _unit_match(unit, raw, stems)
+        if score >= UNIT_MAYBE:
+            found.append(Candidate(unit.code, unit.name, score))
+        if score >= UNIT_SURE:
+            used |= where
+    found.sort(key=lambda c: (-c.score, c.key))
+    return found, used
+
+
+# --- measures ---------------------------------------------------------------
+
+
+def _content(words: Iterable[str]) -> list[str]:
+    return [stem(w) for w in words if w not in STOPWORDS and not _YEAR.fullmatch(w)]
+
+
+def _token_score(query: str, title_token: str) -> float:
+    if len(query) <= 2 or len(title_token) <= 2:
+        return 100.0 if query == title_token else 0.0
+    score = fuzz.ratio(query, title_token)
+    if len(query) >= 6 and len(title_token) >= 6:
+        score = max(score, 0.9 * fuzz.partial_ratio(query, title_token))
+    return score
+
+
+def _same_word(query: str, title_token: str) -> bool:
+    if len(query) <= 2 or len(title_token) <= 2:
+        return query == title_token
+    return fuzz.ratio(query, title_token) >= 85
+
+
+def measure_score(query: Sequence[str], title: str) -> float:
+    """How well content stems `query` name the measure `title` (0–100): mostly how well
+    every query word is found in the title, a little how much of the title was named."""
+    if not query:
+        return 0.0
+    title_words = tokens(title)
+    title_stems = _content(title_words) or [stem(w) for w in title_words]
+    if not title_stems:
+        return 0.0
+    if list(query) == title_stems:
+        return 100.0
+    recall = sum(max(_token_score(q, t) for t in title_stems) for q in query) / len(query)
+    covered = sum(1 for t in title_stems if any(_same_word(q, t) for q in query))
+    return 0.85 * recall + 15.0 * covered / len(title_stems)
+
+
+def measure_label(measure: Measure) -> str:
+    return f"{measure.title} ({', '.join(measure.units)})"
+
+
+def match_measures(
+    text: str,
+    measures: Iterable[Measure],
+    skip: set[int] = frozenset(),  # type: ignore[assignment]
+) -> list[Candidate]:
+    """Measure candidates (score ≥ MEASURE_MAYBE), best first; `skip`: token positions to ignore."""
+    query = _content(t for i, t in enumerate(tokens(text)) if i not in skip)
+    found = [
+        Candidate(str(m.id), measure_label(m), score)
+        for m in measures
+        if (score := measure_score(query, m.title)) >= MEASURE_MAYBE
+    ]
+    found.sort(key=lambda c: (-c.score, int(c.key)))
+    return found[:10]
+
+
+# --- the whole message --------------------------------------------------------
+
+
+def _year(text: str, today: date) -> int | None:
+    if m := _YEAR.search(text):
+        return int(m[1])
+    if re.search(r"\bi år\b|\binnevarande år", text):
+        return today.year
+    if re.search(r"\bförra året\b|\bi fjol\b", text):
+        return today.year - 1
+    if re.search(r"\bnästa år\b", text):
+        return today.year + 1
+    return None
+
+
+def interruption(text: str) -> Intent | None:
+    """HELP or CANCEL when the whole message is one of their words ("hjälp", "?", "avbryt",
+    "avsluta", "stopp"), else None: what may interrupt a dialog at any step."""
+    stripped = (text or "").strip()
+    key = clean(stripped)
+    if stripped == "?" or key in _HELP_WORDS:
+        return Intent.HELP
+    if key in _CANCEL_WORDS:
+        return Intent.CANCEL
+    return None
+
+
+def intent_of(text: str) -> Intent | None:
+    """The intent named by keywords, or None when no keyword matched."""
+    if (interrupting := interruption(text)) is not None:
+        return interrupting
+    key = clean(text)
+    if key.startswith("hjälp") and len(key.split()) <= 3:
+        return Intent.HELP
+    for intent, pattern in _INTENT_PATTERNS:
+        if pattern.search(key):
+            return intent
+    return None
+
+
+def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], today: date) -> Understanding:
+    """What `text` asks for, with the units and measures it names."""
+    key = clean(text)
+    intent = intent_of(text)
+    if intent in (Intent.HELP, Intent.CANCEL):
+        return Understanding(intent)
+    words = key.split()
+    measures = list(measures)
+    unit_candidates, used = match_units(text, units)
+    measure_candidates = match_measures(text, measures, used)
+    unit_pick = decide_unit(unit_candidates)
+    if unit_pick.pick == Pick.ONE and unit_pick.chosen is not None:
+        # "Malmö Lär för stadsbyggnad": prefer the named unit's measures.
+        code = unit_pick.chosen.key
+        own = {str(m.id) for m in measures if code in m.units}
+        if any(c.key in own for c in measure_candidates):
+            measure_candidates = [c for c in measure_candidates if c.key in own]
+    year = _year(key, today)
+    whole_fund = any(w in WHOLE_FUND_WORDS for w in words)
+    rest = " ".join(
+        w
+        for i, w in enumerate(words)
+        if i not in used
+        and w not in STOPWORDS
+        and w not in WHOLE_FUND_WORDS
+        and not _YEAR.fullmatch(w)
+        and len(w) >= 3
+        and not w.isdigit()
+        and not (intent is None and w in _GREETING_WORDS)
+    )
+    if intent is None:
+        if decide_measure(measure_candidates).pick != Pick.NONE and not unit_candidates:
+            intent = Intent.STATUS
+        elif unit_candidates or year is not None:
+            intent = Intent.REMAINING
+        elif words and all(w in _GREETING_WORDS for w in words):
+            intent = Intent.GREETING
+        else:
+            intent = Intent.UNKNOWN
+    return Understanding(
+        intent=intent,
+        year=year,
+        units=tuple(unit_candidates[:MAX_OPTIONS]),
+        measures=tuple(measure_candidates[:MAX_OPTIONS]),
+        rest=rest,
+        whole_fund=whole_fund,
+    )

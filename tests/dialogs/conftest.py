@@ -1,0 +1,151 @@
+"""A chat harness for the dialogs: the SDK's TestAdapter, the main dialog run as
+the Teams handler runs it, conversation state kept as JSON (as the database
+keeps it) so that any non-JSON value in a dialog's state fails here, and the
+identity and today's date set in the turn state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.hosting.core import MemoryStorage, StoreItem, TurnContext
+from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
+from microsoft_agents.hosting.dialogs import DialogExtensions
+from microsoft_agents.testing import TestAdapter
+from sqlalchemy.engine import Engine
+
+from bot.identity import Identity, set_identity
+from bot.services import Services
+from core.model import Role
+from dialogs import MainDialog, state_codec
+from dialogs.context import TODAY_KEY
+
+TODAY = date(2025, 10, 1)
+MAX_MESSAGE_BYTES = 80_000
+
+
+class JsonStorage(MemoryStorage):
+    """MemoryStorage that keeps every item as JSON text, as a database does."""
+
+    async def write(self, changes: dict[str, StoreItem]) -> None:
+        encoded = {
+            key: json.dumps(state_codec.dump(item.store_item_to_json()), ensure_ascii=False)
+            for key, item in changes.items()
+        }
+        async with self._lock:
+            self._memory.update(encoded)
+
+    async def read(self, keys: list[str], *, target_cls: type, **kwargs: Any) -> dict[str, Any]:
+        async with self._lock:
+            found = {k: self._memory[k] for k in keys if k in self._memory}
+        return {
+            k: target_cls.from_json_to_store_item(state_codec.load(json.loads(v))) for k, v in found.items()
+        }
+
+
+@dataclass
+class Reply:
+    """What the user sees of one bot message."""
+
+    text: str
+    cards: list[dict[str, Any]]
+    actions: list[str]
+    activity: Activity
+
+    def card_text(self) -> str:
+        return json.dumps(self.cards, ensure_ascii=False)
+
+    def __contains__(self, needle: str) -> bool:
+        return needle in self.text or needle in self.card_text()
+
+
+@dataclass
+class Chat:
+    """One user chatting with the bot: `say` returns the bot's replies to that turn."""
+
+    engine: Engine
+    user_id: str
+    name: str = "Anna Andersson"
+    demo: bool = False
+    today: date = TODAY
+    storage: JsonStorage = field(default_factory=JsonStorage)
+    adapter: TestAdapter = field(default_factory=TestAdapter)
+
+    def __post_init__(self) -> None:
+        self.dialog = MainDialog(self.engine)
+
+    async def turn(self, context: TurnContext) -> None:
+        set_identity(
+            context,
+            Identity(
+                org_slug="malmo", org_name="Malmö stad", user_id=self.user_id, name=self.name, demo=self.demo
+            ),
+        )
+        context.turn_state[TODAY_KEY] = self.today
+        state = ConversationState(self.storage)
+        await state.load(context)
+        await DialogExtensions.run_dialog(self.dialog, context, state.create_property("DialogState"))
+        await state.save(context)
+
+    def say(self, message: str | dict[str, Any]) -> list[Reply]:
+        if isinstance(message, str):
+            activity = self.adapter.create_activity(message)
+        else:  # a card submission: a message with a value and no text
+            activity = self.adapter.create_activity("")
+            activity.text = None
+            activity.value = message
+        asyncio.run(self.adapter.process_activity(self.adapter.claims_identity, activity, self.turn))
+        replies = []
+        while (sent := self.adapter.get_next_reply()) is not None:
+            if sent.type != ActivityTypes.message:
+                continue
+            size = len(json.dumps(sent.model_dump(mode="json", by_alias=True, exclude_none=True)).encode())
+            assert size < MAX_MESSAGE_BYTES, f"a message of {size} bytes"
+            replies.append(
+                Reply(
+                    text=sent.text or "",
+                    cards=[a.content for a in sent.attachments or []],
+                    actions=[
+                        str(a.value)
+                        for a in (sent.suggested_actions.actions if sent.suggested_actions else [])
+                    ],
+                    activity=sent,
+                )
+            )
+        return replies
+
+    def said(self, message: str | dict[str, Any]) -> str:
+        """Everything the bot answered, text and cards, as one string."""
+        return "\n".join(r.text + "\n" + r.card_text() for r in self.say(message))
+
+
+@pytest.fixture
+def services(example_engine: Engine) -> Services:
+    return Services(example_engine, org="malmo")
+
+
+def grant(services: Services, user: str, role: Role, unit: str | None = None) -> None:
+    services.grant_role(None, user, role, unit)
+
+
+def counts(services: Services) -> tuple[int, int, int]:
+    """(entries, measures, follow-ups) in the ledger: nothing written leaves them unchanged."""
+    ledger = services.ledger()
+    return len(ledger.entries), len(ledger.measures), len(ledger.followups)
+
+
+@pytest.fixture
+def chat_as(example_engine: Engine, services: Services):
+    """chat_as("anna", Role.CHEF, "GVN") → a Chat for anna holding that role."""
+
+    def make(user: str, role: Role | None = None, unit: str | None = None, **kwargs: Any) -> Chat:
+        if role is not None:
+            grant(services, user, role, unit)
+        return Chat(example_engine, user, **kwargs)
+
+    return make

@@ -1,0 +1,107 @@
+"""Routing free text and card submissions; lists; the words around everything."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.model import Role
+from dialogs import texts
+
+
+def test_overdue_list(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("Vilka insatser är försenade?")
+    assert reply.text.startswith("**Försenade insatser per 1 oktober 2025:")
+    # Ended 30 September 2025 and ongoing: overdue; ended in June but done (Klar): not.
+    assert "Sommarjobb för elever på vård- och omsorgsprogrammet (HVON) – Pågående – försenad" in reply.text
+    assert "Inköp av föreläsning" not in reply.text
+    assert "Yrkeslärarsatsning" not in reply.text
+
+
+def test_overdue_list_for_a_chef_shows_only_their_units(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "HVON")
+    [reply] = chat.say("vilka är försenade?")
+    assert "Sommarjobb" in reply.text
+    assert "(FSKN)" not in reply.text
+
+
+def test_overdue_list_for_a_named_unit(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("Vilka insatser är försenade för GSN?")
+    assert "för GSN" in reply.text and "(GSN)" in reply.text and "(HVON)" not in reply.text
+
+
+def test_nothing_overdue(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN", today=date(2025, 7, 1))
+    [reply] = chat.say("Vilka insatser är försenade?")
+    assert reply.text == texts.no_overdue(date(2025, 7, 1), None)
+
+
+def test_not_started_list(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GSN")
+    [reply] = chat.say("vad har inte påbörjats?")
+    assert "Insatser som inte har påbörjats" in reply.text
+    assert "Elevhälsa, tillsätta ett projekt" in reply.text  # reported "Ej påbörjad" in June
+    assert "Uppdragsutbildning för prioriterade skolor från Umeå universitet" not in reply.text  # ongoing
+
+
+def test_a_list_for_a_user_without_a_role_is_refused(chat_as) -> None:
+    [reply] = chat_as("nobody").say("Vilka insatser är försenade?")
+    assert "Behörighet ges av stadskontorets HR-avdelning" in reply.text
+
+
+def test_reallocation_is_explained(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("Flytta 300 000 från tekniska nämnden till miljönämnden")
+    assert reply.text == texts.REALLOCATION_INFO
+    assert "KSAU" in reply.text and "ksau" in reply.text
+
+
+def test_help(chat_as) -> None:
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("hjälp")
+    for example in (
+        "Hur mycket finns kvar för förskolenämnden?",
+        "saldo GVN",
+        "kvar 2025",
+        "status Yrkeslärarsatsning",
+        "Vilka insatser är försenade?",
+        "vad har inte påbörjats?",
+        "ny insats",
+        "jag vill lämna en uppföljning",
+        "avbryt",
+    ):
+        assert example in reply.text
+
+
+def test_not_understood(chat_as) -> None:
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("blablabla")
+    assert reply.text == texts.NOT_UNDERSTOOD
+    assert "hjälp" in reply.text
+
+
+def test_greeting_uses_the_first_name(chat_as) -> None:
+    [reply] = chat_as("sara", Role.CITY_OFFICE, name="Sara Svensson").say("hej")
+    assert reply.text.startswith("Hej Sara!")
+
+
+def test_cancel_with_nothing_to_cancel(chat_as) -> None:
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("avbryt")
+    assert reply.text == texts.NOTHING_TO_CANCEL
+
+
+def test_an_unknown_card_is_refused(chat_as, services) -> None:
+    from tests.dialogs.conftest import counts
+
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    before = counts(services)
+    assert chat.say({"action": "delete_everything"})[0].text == texts.UNKNOWN_FORM
+    assert chat.say({"action": ["submit_measure"]})[0].text == texts.UNKNOWN_FORM
+    assert counts(services) == before
+
+
+def test_welcome_and_no_access_texts() -> None:
+    assert "demoläge" in texts.welcome("Sara Svensson", True)
+    assert "demoläge" not in texts.welcome("Sara Svensson", False)
+    assert texts.welcome("Sara Svensson", False).startswith("Hej Sara!")
+    assert texts.no_access("Sara").endswith("Behörighet ges av stadskontorets HR-avdelning.")
+    assert texts.TRY_AGAIN_LATER == "Databasen svarar inte just nu. Försök igen om en stund."

@@ -1,0 +1,118 @@
+"""A measure's status and money, and lists of measures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.model import Role
+from dialogs import texts
+
+
+def test_status_of_yrkeslararsatsningen(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status Yrkeslärarsatsningen")
+    assert "**Yrkeslärarsatsning** (GVN, id" in reply.text
+    assert "Pågående" in reply.text and "försenad" not in reply.text
+    assert "Slutdatum 31 december 2025" in reply.text
+    assert "Tilldelat: 4 000 000 kr" in reply.text
+    assert "Utfall hittills: 1 350 000 kr, prognos för året: 4 000 000 kr" in reply.text
+    assert "Kvar: 2 650 000 kr" in reply.text
+    assert "Senaste uppföljning (juni 2025), av HR, gymnasie- och vuxenutbildningsförvaltningen" in reply.text
+    assert "Uppdragsutbildningen startade i april" in reply.text
+    card = reply.card_text()
+    assert "Yrkeslärarsatsning" in card and "1 350 000 kr" in card and "31 december 2025" in card
+
+
+def test_hur_gar_det_med(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("Hur går det med Yrkeslärarsatsningen?")
+    assert "**Yrkeslärarsatsning**" in reply.text
+
+
+def test_an_overdue_measure_says_so(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN", today=date(2026, 1, 15))
+    [reply] = chat.say("status Yrkeslärarsatsning")
+    assert "Pågående – försenad" in reply.text
+    assert "slutdatumet 31 december 2025 har passerat" in reply.text
+    assert "försenad" in reply.card_text()
+
+
+def test_menade_du_for_malmo_lar_then_the_shared_measure(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [question] = chat.say("status Malmö Lär")
+    assert question.text.startswith("Menade du …?")
+    assert "1. Samordning Malmö Lär (STK)" in question.text
+    assert "2. Malmö Lär – gemensam samordningsresurs (SBN, TN, MN)" in question.text
+    assert question.actions[:2] == [
+        "Samordning Malmö Lär (STK)",
+        "Malmö Lär – gemensam samordningsresurs (SBN, TN, MN)",
+    ]
+    [reply] = chat.say("Malmö Lär – gemensam samordningsresurs (SBN, TN, MN)")
+    assert "**Malmö Lär – gemensam samordningsresurs** (SBN, TN, MN" in reply.text
+    assert "Fördelning mellan nämnder: MN 200 000 kr, SBN 300 000 kr, TN 200 000 kr" in reply.text
+    assert "SBN" in reply.card_text() and "300 000 kr" in reply.card_text()
+
+
+def test_menade_du_answered_by_number(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("status Malmö Lär")
+    [reply] = chat.say("1")
+    assert "**Samordning Malmö Lär** (STK" in reply.text
+
+
+def test_menade_du_answered_by_a_near_spelling(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("status Malmö Lär")
+    [reply] = chat.say("samordning malmö lär")
+    assert "**Samordning Malmö Lär** (STK" in reply.text
+
+
+def test_menade_du_with_a_bad_answer_asks_again(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("status Malmö Lär")
+    [again] = chat.say("blä")
+    assert again.text.startswith(texts.CHOICE_RETRY)
+    assert "Samordning Malmö Lär (STK)" in again.text
+
+
+def test_a_chef_of_gvn_asking_about_an_fskn_measure_is_refused(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status Stärka formell kompetens")
+    assert "inte behörighet att läsa för FSKN" in reply.text
+    assert "Behörighet ges av stadskontorets HR-avdelning" in reply.text
+    assert not reply.cards
+
+
+def test_a_user_without_a_role_is_refused(chat_as) -> None:
+    [reply] = chat_as("nobody").say("status Yrkeslärarsatsning")
+    assert "Du har ingen roll i kompetensbot" in reply.text
+
+
+def test_an_unknown_measure_lists_the_users_measures(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status qwertyuiop")
+    assert 'Jag hittar ingen insats som matchar "qwertyuiop"' in reply.text
+    assert "- Yrkeslärarsatsning (GVN)" in reply.text
+    assert "Förskolenämnden" not in reply.text and "(FSKN)" not in reply.text
+
+
+def test_a_units_measures(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status GVN")
+    assert "Insatser för Gymnasie- och vuxenutbildningsnämnden (GVN): 13 st." in reply.text
+    assert "- Yrkeslärarsatsning (GVN) – Pågående, slutdatum 31 december 2025" in reply.text
+
+
+def test_status_alone_lists_what_the_user_may_see(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status")
+    assert "Insatser du kan se: 13 st." in reply.text
+
+
+def test_help_and_cancel_at_the_menade_du_prompt(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("status Malmö Lär")
+    help_reply, reprompt = chat.say("?")
+    assert help_reply.text == texts.HELP
+    assert reprompt.text.startswith("Menade du …?")
+    assert [r.text for r in chat.say("stopp")] == [texts.CANCELLED]

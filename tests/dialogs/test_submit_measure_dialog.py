@@ -1,0 +1,268 @@
+"""Submitting a measure, by chat and by card form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.model import Role, Status
+from dialogs import texts
+from tests.dialogs.conftest import counts
+
+
+def _start_as_hr_of_fskn(chat_as):
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    intro, chosen, title_question = chat.say("ny insats")
+    assert intro.text == texts.SUBMIT_INTRO
+    [form] = intro.cards
+    assert form["actions"][0]["data"] == {"action": "submit_measure"}
+    assert chosen.text == texts.unit_chosen("Förskolenämnden (FSKN)")  # the only unit: no question
+    assert title_question.text == texts.ASK_TITLE
+    return chat
+
+
+def test_happy_path(chat_as, services) -> None:
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    assert chat.say("Mentorskap för nya chefer")[0].text == texts.ASK_DESCRIPTION
+    assert chat.say("Nya chefer får en mentor under första året.")[0].text == texts.ASK_END_DATE
+    [amount_question] = chat.say("31 december 2025")
+    assert amount_question.text == texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025)
+    [confirm] = chat.say("1 mkr")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    assert confirm.actions == ["ja", "nej"]
+    summary = confirm.card_text()
+    for shown in ("Mentorskap för nya chefer", "31 december 2025", "1 000 000 kr", "Förskolenämnden (FSKN)"):
+        assert shown in summary
+    assert counts(services) == before  # nothing written before "ja"
+
+    [receipt] = chat.say("ja")
+    ledger = services.ledger()
+    measure = max(ledger.measures.values(), key=lambda m: m.id)
+    assert receipt.text == texts.measure_saved(
+        measure.id, "Mentorskap för nya chefer", "Förskolenämnden (FSKN)", 1_000_000
+    )
+    assert f'"{measure.id}"' in receipt.card_text() and "Inlämnad" not in receipt.text
+    assert (measure.title, measure.units, measure.year) == ("Mentorskap för nya chefer", ("FSKN",), 2025)
+    assert measure.end_date == date(2025, 12, 31) and measure.status == Status.NOT_STARTED
+    assert measure.description == "Nya chefer får en mentor under första året."
+    assert measure.created_by == "hanna"
+    [funding] = ledger.fundings(2025, measure.id)
+    assert (funding.unit, funding.amount) == ("FSKN", 1_000_000)
+    assert funding.decision.title == "Inlämnad via kompetensbot" and funding.decision.date == date(
+        2025, 10, 1
+    )
+    entries, measures, followups = before
+    assert counts(services) == (entries + 1, measures + 1, followups)
+
+    # The money left to allocate went down by the grant.
+    [funds] = chat.say("saldo förskolan")
+    assert "Ej fördelat på insatser: 500 000 kr" in funds.text
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("1,5", 'Beloppet "1,5" saknar enhet.'),
+        ("-5 kr", 'Beloppet "-5 kr" är negativt.'),
+        ("tusen spänn", '"tusen spänn" är inte ett belopp.'),
+        ("0 kr", 'Beloppet "0 kr" är noll.'),
+        (
+            "2 mkr",
+            "Beloppet 2 000 000 kr är mer än vad Förskolenämnden har kvar att fördela för 2025: "
+            "1 500 000 kr.",
+        ),
+        ("1 000 000 000 000 000 kr", "orimligt stort"),
+    ],
+)
+def test_a_bad_amount_is_asked_again_with_the_reason(chat_as, services, answer: str, reason: str) -> None:
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    chat.say("Mentorskap")
+    chat.say("-")
+    chat.say("2025-12-31")
+    [again] = chat.say(answer)
+    assert reason in again.text
+    assert again.text.endswith(texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025))
+    [confirm] = chat.say("300 tkr")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    assert counts(services) == before
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("nästa vecka", '"nästa vecka" är inte ett datum.'),
+        ("31/2", 'Datumet "31/2" finns inte'),
+        ("31 december 1999", "ligger utanför 2000–2100"),
+    ],
+)
+def test_an_unreadable_end_date_is_asked_again(chat_as, answer: str, reason: str) -> None:
+    chat = _start_as_hr_of_fskn(chat_as)
+    chat.say("Mentorskap")
+    chat.say("-")
+    [again] = chat.say(answer)
+    assert reason in again.text and again.text.endswith(texts.ASK_END_DATE)
+    [amount] = chat.say("i juni")  # a past end date is fine: the last day of June this year
+    assert amount.text.startswith("Hur mycket pengar")
+
+
+def test_an_empty_or_too_long_title_is_asked_again(chat_as) -> None:
+    chat = _start_as_hr_of_fskn(chat_as)
+    assert chat.say("   ")[0].text.startswith(texts.TITLE_MISSING)
+    assert chat.say("x" * 201)[0].text.startswith(texts.title_too_long(201, 200))
+    assert chat.say("Mentorskap")[0].text == texts.ASK_DESCRIPTION
+
+
+def test_no_at_the_confirmation_saves_nothing(chat_as, services) -> None:
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    for answer in ("Mentorskap", "-", "2025-12-31", "300 tkr"):
+        chat.say(answer)
+    assert chat.say("kanske")[0].text.startswith(texts.YES_NO_RETRY)
+    assert chat.say("nej")[0].text == texts.NOT_SAVED
+    assert counts(services) == before
+
+
+def test_cancel_mid_dialog(chat_as, services) -> None:
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    chat.say("Mentorskap")
+    assert [r.text for r in chat.say("avbryt")] == [texts.CANCELLED]
+    assert counts(services) == before
+    assert "GVN" not in chat.say("saldo förskolan")[0].text  # a fresh start
+
+
+def test_help_mid_dialog_asks_the_same_question_again(chat_as) -> None:
+    chat = _start_as_hr_of_fskn(chat_as)
+    chat.say("Mentorskap")
+    help_reply, again = chat.say("hjälp")
+    assert help_reply.text == texts.HELP
+    assert again.text == texts.ASK_DESCRIPTION
+    assert chat.say("-")[0].text == texts.ASK_END_DATE
+
+
+def test_the_city_office_chooses_a_unit_fuzzily(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    _intro, question = chat.say("ny insats")
+    assert question.text.startswith(texts.ASK_UNIT)
+    assert "Förskolenämnden (FSKN)" in question.text  # numbered: too many for buttons
+    again = chat.say("badhusnämnden")[0]
+    assert again.text.startswith(texts.CHOICE_RETRY)
+    assert chat.say("gymnasiet")[0].text == texts.ASK_TITLE
+    chat.say("Mentorskap")
+    chat.say("-")
+    [amount] = chat.say("2025-12-31")
+    assert (
+        "Gymnasie- och vuxenutbildningsnämnden (GVN) har 950 000 kr kvar att fördela för 2025" in amount.text
+    )
+
+
+def test_a_unit_named_in_the_request_is_used(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    _intro, chosen, question = chat.say("ny insats för GVN")
+    assert chosen.text == texts.unit_chosen("Gymnasie- och vuxenutbildningsnämnden (GVN)")
+    assert question.text == texts.ASK_TITLE
+
+
+def test_a_chef_cannot_submit_a_measure(chat_as, services) -> None:
+    before = counts(services)
+    [reply] = chat_as("anna", Role.CHEF, "GVN").say("ny insats")
+    assert "inte behörighet att lämna in insatser för GVN" in reply.text
+    assert "Dina roller: chef (GVN)" in reply.text
+    assert not reply.cards
+    assert counts(services) == before
+
+
+def test_a_user_without_a_role_cannot_submit(chat_as) -> None:
+    [reply] = chat_as("nobody").say("ny insats")
+    assert "Du har ingen roll i kompetensbot" in reply.text
+
+
+# --- the form -------------------------------------------------------------------------
+
+
+def _form(**fields):
+    data = {
+        "action": "submit_measure",
+        "unit": "FSKN",
+        "title": "Mentorskap för nya chefer",
+        "description": "",
+        "end_date": "2025-12-31",
+        "amount": "1 mkr",
+    }
+    data.update(fields)
+    return {k: v for k, v in data.items() if v is not ...}
+
+
+def test_the_form_saves_a_measure(chat_as, services) -> None:
+    entries, measures, followups = counts(services)
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [receipt] = chat.say(_form())
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer** är sparad med id")
+    assert counts(services) == (entries + 1, measures + 1, followups)
+
+
+def test_a_form_sent_mid_dialog_replaces_the_dialog(chat_as, services) -> None:
+    entries, measures, followups = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    chat.say("Något annat")
+    [receipt] = chat.say(_form())
+    assert receipt.text.startswith("Klart!")
+    assert counts(services) == (entries + 1, measures + 1, followups)
+    assert "Förskolenämnden (FSKN) 2025" in chat.say("saldo förskolan")[0].text  # no dialog left waiting
+
+
+@pytest.mark.parametrize(
+    ("fields", "reasons"),
+    [
+        ({"unit": "GVN"}, ['Du kan inte lämna in insatser för "GVN". Du kan lämna in för: FSKN.']),
+        ({"amount": "-5 kr"}, ['Beloppet "-5 kr" är negativt.']),
+        ({"amount": -5}, ['Beloppet "-5" är negativt.']),
+        ({"amount": 10**15}, ["orimligt stort"]),
+        ({"amount": "2 mkr"}, ["mer än vad Förskolenämnden har kvar att fördela för 2025: 1 500 000 kr"]),
+        ({"amount": True}, [texts.field_wrong_type(texts.LABEL_AMOUNT)]),
+        ({"amount": 1.5}, [texts.field_wrong_type(texts.LABEL_AMOUNT)]),
+        ({"title": 5}, [texts.field_wrong_type(texts.LABEL_TITLE)]),
+        ({"unit": ["FSKN"]}, [texts.field_wrong_type(texts.LABEL_UNIT)]),
+        ({"end_date": "2025-02-30"}, ['Datumet "2025-02-30" finns inte']),
+        ({"description": "x" * 5000}, [texts.text_too_long(texts.LABEL_DESCRIPTION, 5000, 4000)]),
+        (
+            {"unit": ..., "title": "  ", "end_date": ..., "amount": ...},
+            [
+                texts.field_missing(label)
+                for label in (texts.LABEL_UNIT, texts.LABEL_TITLE, texts.LABEL_END_DATE, texts.LABEL_AMOUNT)
+            ],
+        ),
+        (
+            {"unit": "GVN", "amount": "-5 kr", "end_date": "igår kväll", "title": "x" * 300},
+            ["GVN", "negativt", "inte ett datum", texts.title_too_long(300, 200)],
+        ),
+    ],
+)
+def test_a_forged_or_bad_form_is_refused_with_every_problem(chat_as, services, fields, reasons) -> None:
+    before = counts(services)
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [reply] = chat.say(_form(**fields))
+    assert reply.text.startswith("Formuläret sparades inte.")
+    for reason in reasons:
+        assert reason in reply.text
+    assert reply.text.count("\n- ") == len(reasons)
+    assert counts(services) == before
+
+
+def test_a_chef_sending_the_form_is_refused(chat_as, services) -> None:
+    before = counts(services)
+    [reply] = chat_as("anna", Role.CHEF, "FSKN").say(_form())
+    assert "inte behörighet att lämna in insatser" in reply.text
+    assert counts(services) == before
+
+
+def test_a_unit_with_no_money_left_is_told_so_at_once(chat_as, services) -> None:
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    chat.say(_form(amount="1,5 mkr"))  # all of Förskolenämnden's unallocated money
+    before = counts(services)
+    _intro, _chosen, told = chat.say("ny insats")
+    assert told.text == texts.no_free_money("Förskolenämnden (FSKN)", 2025)
+    assert counts(services) == before

@@ -1,0 +1,127 @@
+"""The bot over the real Bot Framework protocol: activities posted to
+/api/messages of a running `kompetensbot serve`, replies received by a local
+stand-in for the channel's connector service."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from tests.http.harness import BotServer, ConnectorStub, activity, running
+
+
+def ask(server: BotServer, stub: ConnectorStub, text: str | None, conversation: str = "conv-1",
+        **kwargs: object) -> list[str]:
+    """Send one message; return the texts the bot answered with in that turn."""
+    before = len(stub.texts(conversation))
+    status, _ = server.post(activity(text, service_url=stub.url, conversation_id=conversation, **kwargs))
+    assert status in (200, 202), status
+    return stub.texts(conversation)[before:]
+
+
+def test_welcome_and_remaining_funds(database_url: str) -> None:
+    with running(database_url) as (server, stub):
+        status, _ = server.post(
+            activity(
+                None, service_url=stub.url, activity_type="conversationUpdate",
+                membersAdded=[{"id": "28:kompetensbot"}],
+            )
+        )
+        assert status in (200, 202)
+        welcome = " ".join(stub.texts("conv-1"))
+        assert "demoläge" in welcome
+        answer = " ".join(ask(server, stub, "Hur mycket finns kvar för förskolenämnden?"))
+        assert "15 000 000 kr" in answer
+
+
+def test_a_retried_activity_is_answered_once(database_url: str) -> None:
+    with running(database_url) as (server, stub):
+        body = activity("saldo GVN", service_url=stub.url, activity_id="retry-1")
+        assert server.post(body)[0] in (200, 202)
+        first = len(stub.texts())
+        assert first >= 1
+        assert server.post(body)[0] in (200, 202)
+        assert len(stub.texts()) == first
+
+
+def test_a_dialog_resumes_after_the_server_is_killed(database_url: str) -> None:
+    stub = ConnectorStub().start()
+    server = BotServer(database_url).start()
+    try:
+        started = " ".join(ask(server, stub, "ny insats", conversation="conv-restart"))
+        assert started
+        server.kill()
+        server = BotServer(database_url).start()
+        assert "Vilken nämnd" in started
+        after = " ".join(ask(server, stub, "Förskolenämnden", conversation="conv-restart"))
+        # the new process carries on with the dialog's next question
+        assert "Vad heter insatsen" in after
+    finally:
+        server.stop()
+        stub.stop()
+
+
+def test_bad_requests_get_4xx_and_the_server_stays_up(database_url: str) -> None:
+    with running(database_url) as (server, stub):
+        assert server.post(b"{not json")[0] == 400
+        assert server.post(b"[1, 2, 3]")[0] == 400
+        assert server.post({"type": 17, "conversation": "x"})[0] == 400
+        assert server.post(activity("hej", service_url=stub.url, activity_type="nonsense"))[0] == 400
+        no_conversation = activity("hej", service_url=stub.url)
+        del no_conversation["conversation"]
+        assert server.post(no_conversation)[0] == 400
+        assert server.post(b"{" + b" " * (1024 * 1024) + b"}")[0] == 413
+        control = activity("saldo\x00\x07 GVN\u202e" + "x" * 200_000, service_url=stub.url)
+        assert server.post(control)[0] in (200, 202)
+        status, body = server.get("/healthz")
+        assert status == 200 and json.loads(body)["database"] == "ok"
+        assert "9 500 000 kr" in " ".join(ask(server, stub, "saldo GVN", conversation="conv-after"))
+        log = server.log.read_text()
+        assert "Traceback" not in log
+
+
+def test_without_a_role_the_user_is_told_who_grants_access(database_url: str) -> None:
+    with running(database_url, demo=False) as (server, stub):
+        answer = " ".join(ask(server, stub, "saldo GVN", user_id=str(uuid.uuid4())))
+        assert "stadskontorets HR-avdelning" in answer
+
+
+def test_a_token_is_required_when_a_client_id_is_configured(database_url: str) -> None:
+    env = {
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "00000000-0000-0000-0000-000000000001",
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "secret",
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": "00000000-0000-0000-0000-000000000002",
+    }
+    with running(database_url, env=env) as (server, stub):
+        for header in (None, "Bearer not-a-token", "Basic abc"):
+            headers = {"Authorization": header} if header else {}
+            status, _ = server.post(activity("saldo GVN", service_url=stub.url), headers=headers)
+            assert status == 401, header
+        assert stub.texts() == []
+
+
+def test_two_server_processes_share_one_conversation(database_url: str) -> None:
+    """A user whose turns land on alternating processes (as behind a load
+    balancer) goes through a whole dialog as with one server."""
+    stub = ConnectorStub().start()
+    a = BotServer(database_url).start()
+    b = BotServer(database_url).start()
+    try:
+        steps = [
+            (a, "ny insats", "Vilken nämnd"),
+            (b, "Förskolenämnden", "Vad heter insatsen"),
+            (a, "Mentorskap för nya chefer", "Beskriv insatsen"),
+            (b, "-", "När ska insatsen vara klar"),
+            (a, "31 december 2025", "Hur mycket pengar"),
+            (b, "300 tkr", "Vill du spara insatsen"),
+            (a, "ja", "300 000 kr"),
+        ]
+        for server, text, expected in steps:
+            answer = " ".join(ask(server, stub, text, conversation="conv-two"))
+            assert expected in answer, (text, answer)
+        answer = " ".join(ask(b, stub, "status Mentorskap för nya chefer", conversation="conv-two"))
+        assert "300 000 kr" in answer
+    finally:
+        a.stop()
+        b.stop()
+        stub.stop()

@@ -1,0 +1,87 @@
+"""The bot's records in the database: versioned state, retried activities,
+conversation references and tenants (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.state_storage import VERSION, SqlStorage
+from storage.bot_state import (
+    StaleWrite,
+    StateStore,
+    claim_activity,
+    conversation_references,
+    link_tenant,
+    org_for_tenant,
+    save_conversation_reference,
+)
+from storage.repository import create_organisation
+
+
+def test_a_stale_state_write_is_refused_not_lost(engine: Engine) -> None:
+    store = StateStore(engine)
+    assert store.write("conv/1", {"step": 1}, None) == 1
+    first = store.read(["conv/1"])["conv/1"]
+    second = store.read(["conv/1"])["conv/1"]
+    assert store.write("conv/1", {"step": 2}, first.version) == 2
+    with pytest.raises(StaleWrite):
+        store.write("conv/1", {"step": "from the other server"}, second.version)
+    assert store.read(["conv/1"])["conv/1"].data == {"step": 2}
+    with pytest.raises(StaleWrite):  # creating a key that another turn created meanwhile
+        store.write("conv/1", {"step": 0}, None)
+
+
+def test_sdk_storage_round_trip_keeps_the_version_in_step(engine: Engine) -> None:
+    from microsoft_agents.hosting.core.state.agent_state import CachedAgentState
+
+    async def run() -> None:
+        storage = SqlStorage(engine)
+        item = CachedAgentState({"DialogState": {"dialogStack": [{"id": "MainDialog"}]}})
+        await storage.write({"k": item})
+        assert item.state[VERSION] == 1
+        await storage.write({"k": item})  # the same turn saves again: version 1 → 2
+        read = await storage.read(["k"], target_cls=CachedAgentState)
+        assert read["k"].state["DialogState"] == {"dialogStack": [{"id": "MainDialog"}]}
+        assert read["k"].state[VERSION] == 2
+        stale = CachedAgentState({"DialogState": {}, VERSION: 1})
+        with pytest.raises(StaleWrite):
+            await storage.write({"k": stale})
+        await storage.delete(["k"])
+        assert await storage.read(["k"], target_cls=CachedAgentState) == {}
+
+    asyncio.run(run())
+
+
+def test_a_retried_activity_is_claimed_once(engine: Engine) -> None:
+    assert claim_activity(engine, "conv", "act-1")
+    assert not claim_activity(engine, "conv", "act-1")
+    assert claim_activity(engine, "conv", "act-2")
+    assert claim_activity(engine, "other-conv", "act-1")
+
+
+def test_conversation_references_are_kept_up_to_date(engine: Engine) -> None:
+    kwargs = {"org_id": None, "tenant_id": "t", "user_id": "u1", "conversation_id": "c1",
+              "conversation_type": "personal"}
+    save_conversation_reference(engine, reference={"serviceUrl": "https://a"}, **kwargs)  # type: ignore[arg-type]
+    save_conversation_reference(engine, reference={"serviceUrl": "https://b"}, **kwargs)  # type: ignore[arg-type]
+    assert conversation_references(engine, "u1") == [{"serviceUrl": "https://b"}]
+
+
+def test_one_city_serves_every_tenant_and_several_need_links(engine: Engine) -> None:
+    assert org_for_tenant(engine, "any") is None
+    with Session(engine) as session:
+        create_organisation(session, "malmo", "Malmö stad")
+        session.commit()
+    assert org_for_tenant(engine, "any").slug == "malmo"  # type: ignore[union-attr]
+    with Session(engine) as session:
+        create_organisation(session, "lund", "Lunds kommun")
+        session.commit()
+    assert org_for_tenant(engine, "tenant-lund") is None
+    link_tenant(engine, "tenant-lund", "lund")
+    assert org_for_tenant(engine, "tenant-lund").slug == "lund"  # type: ignore[union-attr]
+    with pytest.raises(LookupError):
+        link_tenant(engine, "x", "nowhere")
