@@ -1,5 +1,6 @@
 # kompetensbot: two commands for a fresh machine.
-#   make demo  - venv, install, migrate, load the 2025 example, show the funds table
+#   make demo  - venv, install, migrate, load the 2025 example, show the funds table,
+#                then start the bot in demo mode on http://127.0.0.1:3978/api/messages
 #   make test  - venv, install with dev extras, run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -23,6 +24,7 @@ demo: install
 	$(BIN)/kompetensbot db upgrade
 	$(BIN)/kompetensbot load-example malmo-2025
 	$(BIN)/kompetensbot funds --year 2025
+	$(BIN)/kompetensbot serve --demo $(SERVE_ARGS)
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
