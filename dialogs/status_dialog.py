@@ -153,7 +153,7 @@ async def send_measure_list(
         for v in views[:MAX_LIST]
     ]
     if len(views) > MAX_LIST:
-        lines.append(texts.list_more(len(views) - MAX_LIST))
+        lines.append(texts.list_more(len(views) - MAX_LIST) + " " + texts.NARROW_BY_UNIT)
     await turn_context.send_activity("\n".join(lines))
 
 

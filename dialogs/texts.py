@@ -41,7 +41,6 @@ LABEL_TOTAL = "Totalt"
 LABEL_FUND = "Fonden"
 LABEL_ID = "Id"
 LABEL_LATEST_FOLLOWUP = "Senaste uppföljning"
-LABEL_MEASURE_ID = "Insats"
 LABEL_SPENT_LONG = "Utfall hittills"
 LABEL_FORECAST_LONG = "Prognos för året"
 YES = "ja"
@@ -191,6 +190,9 @@ def unknown_measure(text: str, labels: Sequence[str], more: int) -> str:
     listed = "\n".join(f"- {label}" for label in labels)
     tail = f"\n{list_more(more)}" if more else ""
     return f'Jag hittar ingen insats som matchar "{text}". Insatser du kan fråga om:\n{listed}{tail}'
+
+
+NARROW_BY_UNIT = 'Fråga per nämnd för att se alla, till exempel "status GVN".'
 
 
 def list_more(count: int) -> str:
@@ -522,10 +524,6 @@ def forecast_below_spent(forecast: int, spent: int) -> str:
         f"Prognosen {kr(forecast)} är lägre än utfallet hittills, {kr(spent)}. Prognosen för året "
         f"omfattar det som redan använts och måste vara minst {kr(spent)}."
     )
-
-
-def status_unknown(reason: str) -> str:
-    return reason
 
 
 def followup_saved(title: str, period: str, seq: int) -> str:

@@ -60,9 +60,6 @@ class Reply:
     def card_text(self) -> str:
         return json.dumps(self.cards, ensure_ascii=False)
 
-    def __contains__(self, needle: str) -> bool:
-        return needle in self.text or needle in self.card_text()
-
 
 @dataclass
 class Chat:

@@ -1,0 +1,99 @@
+"""The small parsers behind the prompts: choices, yes/no, statuses, zero amounts, years."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.errors import InputError
+from core.model import Status
+from dialogs.context import default_year
+from dialogs.followup_dialog import default_period, parse_amount_or_zero, parse_status
+from dialogs.prompts import choice, match_choice, parse_yes_no
+
+CHOICES = [
+    choice("FSKN", "Förskolenämnden (FSKN)", ["FSKN", "Förskolenämnden", "förskolan"]),
+    choice("GSN", "Grundskolenämnden (GSN)", ["GSN", "Grundskolenämnden", "grundskolan"]),
+    choice("GVN", "Gymnasie- och vuxenutbildningsnämnden (GVN)", ["GVN", "komvux"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("1", 0),
+        (" 3 ", 2),
+        ("Förskolenämnden (FSKN)", 0),
+        ("förskolan", 0),
+        ("gsn", 1),
+        ("Grundskolenämden", 1),  # a typing error
+        ("komvux", 2),
+        ("4", None),
+        ("0", None),
+        ("nämnden", None),  # equally close to several: unclear
+        ("", None),
+    ],
+)
+def test_match_choice(text: str, index: int | None) -> None:
+    assert match_choice(text, CHOICES) == index
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("ja", True),
+        ("Ja!", True),
+        ("j", True),
+        ("yes", True),
+        ("nej", False),
+        ("N", False),
+        ("no", False),
+        ("kanske", None),
+        ("", None),
+    ],
+)
+def test_yes_no(text: str, answer: bool | None) -> None:
+    assert parse_yes_no(text) is answer
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("2", Status.ONGOING),
+        ("Pågående", Status.ONGOING),
+        ("pågår", Status.ONGOING),
+        ("klar", Status.DONE),
+        ("ej påbörjad", Status.NOT_STARTED),
+        ("4", Status.NOT_COMPLETED),
+    ],
+)
+def test_parse_status(text: str, status: Status) -> None:
+    assert parse_status(text) == status
+
+
+def test_parse_status_refuses_with_the_allowed_values() -> None:
+    with pytest.raises(InputError, match="Tillåtna värden"):
+        parse_status("5")
+
+
+def test_zero_is_an_amount_for_a_follow_up() -> None:
+    assert parse_amount_or_zero("0 kr", "utfall") == 0
+    assert parse_amount_or_zero("1,2 mkr", "utfall") == 1_200_000
+    with pytest.raises(InputError, match="negativt"):
+        parse_amount_or_zero("-5 kr", "utfall")
+
+
+def test_default_period() -> None:
+    assert default_period(date(2025, 10, 1), 2025) == "2025-10"
+    assert default_period(date(2026, 3, 1), 2025) == "2025-12"
+    assert default_period(date(2025, 3, 1), 2026) == "2026-01"
+
+
+def test_default_year(example_engine) -> None:
+    from bot.services import Services
+
+    ledger = Services(example_engine, org="malmo").ledger()
+    assert default_year(ledger, date(2025, 10, 1)) == 2025
+    assert default_year(ledger, date(2027, 1, 1)) == 2025  # the latest year with a fund
+    assert default_year(ledger, date(2024, 1, 1)) == 2024  # nothing earlier: this year
