@@ -627,7 +627,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _zero_or_amount(text: str, field: str) -> int:
-    return 0 if text.strip() in ("0", "0 kr") else parse_amount(text, field=field)
+    return parse_amount(text, field=field, allow_zero=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,9 +36,7 @@ class Settings:
         return self.client_id is None
 
     @staticmethod
-    def from_env(
-        host: str | None = None, port: int | None = None, demo: bool | None = None
-    ) -> Settings:
+    def from_env(host: str | None = None, port: int | None = None, demo: bool | None = None) -> Settings:
         env = os.environ
         return Settings(
             database_url=database_url(),

@@ -51,9 +51,7 @@ def _decision(data: dict[str, Any]) -> Decision:
     )
 
 
-def load_example(
-    engine: Engine, name: str, clock: Callable[[], datetime] = utcnow
-) -> ExampleResult:
+def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcnow) -> ExampleResult:
     """Load a bundled example as a new city; a second call changes nothing."""
     data = read_example(name)
     org_data = data["organisation"]
@@ -78,11 +76,7 @@ def load_example(
             entries += 1
 
         for f in data["funds"]:
-            append(
-                commands.set_fund(
-                    ledger, ADMIN, f["year"], f["amount"], decisions[f["decision"]], now
-                )
-            )
+            append(commands.set_fund(ledger, ADMIN, f["year"], f["amount"], decisions[f["decision"]], now))
         for a in data["allocations"]:
             append(
                 commands.allocate(
@@ -141,9 +135,7 @@ def load_example(
                 author=f.get("author", ADMIN.user),
                 at=datetime.fromisoformat(f["at"]) if f.get("at") else now,
             )
-            ledger = ledger.add_followup(
-                repo.add_followup(commands.report_followup(ledger, ADMIN, followup))
-            )
+            ledger = ledger.add_followup(repo.add_followup(commands.report_followup(ledger, ADMIN, followup)))
         session.commit()
         return ExampleResult(True, org_data["name"], len(ids), entries)
 
@@ -170,9 +162,7 @@ def import_template(
         who = ADMIN if user is None else repo.principal(user)
         ledger = repo.ledger()
         planned, errors = parse_rows(rows, ledger, as_of, year)
-        decision = decision or Decision(
-            Body.COMMITTEE, as_of, title=f"Beviljat enligt mall {path.name}"
-        )
+        decision = decision or Decision(Body.COMMITTEE, as_of, title=f"Beviljat enligt mall {path.name}")
         created: list[Measure] = []
         now = clock()
         for plan in planned:
@@ -187,9 +177,7 @@ def import_template(
             created.append(stored)
             for unit, amount in plan.grants.items():
                 try:
-                    entry = commands.grant_measure(
-                        ledger, who, stored.id, unit, amount, decision, now
-                    )
+                    entry = commands.grant_measure(ledger, who, stored.id, unit, amount, decision, now)
                 except DomainError as refused:
                     grant_row = plan.grant_rows.get(unit, row)
                     errors += [_row_error(grant_row, e, "Beviljat belopp") for e in refused.errors]
@@ -212,14 +200,10 @@ def _row_error(row: int, error: RuleError, column: str | None = None):  # type: 
         "insats": "Insats",
         "slutdatum": "Slutdatum",
     }
-    return RowError(
-        row, column or names.get(error.field or "", error.field or "Insats"), error.message
-    )
+    return RowError(row, column or names.get(error.field or "", error.field or "Insats"), error.message)
 
 
-def export_rows(
-    engine: Engine, org: str | None, user: str | None, year: int
-) -> list[dict[str, str]]:
+def export_rows(engine: Engine, org: str | None, user: str | None, year: int) -> list[dict[str, str]]:
     with UnitOfWork(engine, org) as repo:
         who = ADMIN if user is None else repo.principal(user)
         ledger = repo.ledger()

@@ -167,9 +167,7 @@ class Services:
     ) -> AllocationEntry:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> AllocationEntry:
             code = resolve_unit(ledger, unit)
-            entry = commands.allocate(
-                ledger, who, code, year, amount, decision, self.clock(), recurring
-            )
+            entry = commands.allocate(ledger, who, code, year, amount, decision, self.clock(), recurring)
             stored = repo.append(entry)
             assert isinstance(stored, AllocationEntry)
             return stored
@@ -182,11 +180,13 @@ class Services:
         measure: Measure,
         grants: dict[str, int] | None = None,
         decision: Decision | None = None,
+        author: str | None = None,
     ) -> Measure:
-        """Store a new measure and, if `grants` names amounts per unit, grant them."""
+        """Store a new measure and, if `grants` names amounts per unit, grant them.
+        `author` is the name recorded as its submitter (default: the user id)."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> Measure:
-            return self._submit(repo, ledger, who, measure, grants or {}, decision)
+            return self._submit(repo, ledger, who, measure, grants or {}, decision, author)
 
         return self._write(user, run)
 
@@ -198,8 +198,9 @@ class Services:
         measure: Measure,
         grants: dict[str, int],
         decision: Decision | None,
-    ) -> tuple[Measure, Ledger]:
-        measure = commands.submit_measure(ledger, who, replace(measure, created_by=who.user))
+        author: str | None = None,
+    ) -> Measure:
+        measure = commands.submit_measure(ledger, who, replace(measure, created_by=author or who.user))
         stored = repo.add_measure(measure)
         ledger = ledger.add_measure(stored)
         errors: list[RuleError] = []
@@ -230,9 +231,7 @@ class Services:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> None:
             m = resolve_measure(ledger, measure_ref)
             code = resolve_unit(ledger, unit)
-            repo.append(
-                commands.grant_measure(ledger, who, m.id, code, amount, decision, self.clock())
-            )
+            repo.append(commands.grant_measure(ledger, who, m.id, code, amount, decision, self.clock()))
 
         self._write(user, run)
 
@@ -247,7 +246,10 @@ class Services:
         forecast: int,
         usable_as_planned: bool,
         note: str = "",
+        author: str | None = None,
     ) -> FollowUp:
+        """`author` is the name shown as the follow-up's author (default: the user id)."""
+
         def run(repo: Repository, ledger: Ledger, who: Principal) -> FollowUp:
             m = resolve_measure(ledger, measure_ref)
             followup = FollowUp(
@@ -258,7 +260,7 @@ class Services:
                 forecast,
                 usable_as_planned,
                 note,
-                who.user,
+                author or who.user,
                 self.clock(),
             )
             return repo.add_followup(commands.report_followup(ledger, who, followup))
@@ -271,9 +273,7 @@ class Services:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> ReallocationEntry:
             source = resolve_measure(ledger, from_ref, "från")
             target = resolve_measure(ledger, to_ref, "till")
-            entry = commands.reallocate(
-                ledger, who, source.id, target.id, amount, decision, self.clock()
-            )
+            entry = commands.reallocate(ledger, who, source.id, target.id, amount, decision, self.clock())
             stored = repo.append(entry)
             assert isinstance(stored, ReallocationEntry)
             return stored

@@ -34,13 +34,19 @@ def tenant_of(activity: Any) -> str | None:
     return getattr(conversation, "tenant_id", None) if conversation else None
 
 
+async def _drop_state_traces(_context: TurnContext, activities: list[Any], next_send: Any) -> Any:
+    """The dialogs send a "BotState" trace with the raw dialog state every
+    turn; it is never for a user, and on the emulator channel it cannot even
+    be serialised. Drop it before it is sent."""
+    activities[:] = [a for a in activities if not (a.type == ActivityTypes.trace and a.name == "BotState")]
+    return await next_send() if activities else []
+
+
 class KompetensBot(ActivityHandler):
     """One instance serves every turn: nothing per turn is kept on `self`
     (the SDK's AgentState caches on its instance, so states are made per turn)."""
 
-    def __init__(
-        self, engine: Engine, storage: Storage, *, demo: bool = False, dialog: Dialog | None = None
-    ):
+    def __init__(self, engine: Engine, storage: Storage, *, demo: bool = False, dialog: Dialog | None = None):
         self.engine = engine
         self.storage = storage
         self.demo = demo
@@ -48,6 +54,7 @@ class KompetensBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         activity = turn_context.activity
+        turn_context.on_send_activities(_drop_state_traces)
         if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
             first = await asyncio.to_thread(
                 claim_activity, self.engine, activity.conversation.id, activity.id
@@ -87,8 +94,12 @@ class KompetensBot(ActivityHandler):
 
     async def _remember_reference(self, turn_context: TurnContext, identity: Identity) -> None:
         activity = turn_context.activity
-        if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update,
-                                 ActivityTypes.installation_update, ActivityTypes.invoke):
+        if activity.type not in (
+            ActivityTypes.message,
+            ActivityTypes.conversation_update,
+            ActivityTypes.installation_update,
+            ActivityTypes.invoke,
+        ):
             return
         conversation = activity.conversation
         kind = getattr(conversation, "conversation_type", None) or "personal"

@@ -51,8 +51,9 @@ _INT_SPACED = re.compile(r"\d{1,3}( \d{3})+")
 _INT_DOTTED = re.compile(r"\d{1,3}(\.\d{3})+")
 
 
-def parse_amount(text: str, *, field: str | None = "belopp") -> int:
-    """Parse Swedish amount text ("15,1 mkr", "300 tkr", "1 500 000 kr") to kronor (> 0).
+def parse_amount(text: str, *, field: str | None = "belopp", allow_zero: bool = False) -> int:
+    """Parse Swedish amount text ("15,1 mkr", "300 tkr", "1 500 000 kr") to kronor
+    (> 0; or ≥ 0 with allow_zero, for spend reported in a follow-up).
 
     Raises InputError with a Swedish message for empty, non-numeric, zero, negative,
     ambiguous (a fraction with no unit), fractional-kronor or too large amounts.
@@ -73,25 +74,22 @@ def parse_amount(text: str, *, field: str | None = "belopp") -> int:
     number, has_fraction = _parse_number(match["number"].strip(), shown, field)
     unit = match["unit"].strip().rstrip(".")
     if colon_dash and unit:
-        raise input_error(
-            "amount_unknown_unit", f'Beloppet "{shown}" har två enheter. {EXAMPLES}', field
-        )
+        raise input_error("amount_unknown_unit", f'Beloppet "{shown}" har två enheter. {EXAMPLES}', field)
     scale = _unit_scale(unit, shown, field)
     if negative and number:
         raise input_error(
             "amount_negative",
-            f'Beloppet "{shown}" är negativt. Skriv beloppet utan minustecken, '
-            'till exempel "5 000 kr".',
+            f'Beloppet "{shown}" är negativt. Skriv beloppet utan minustecken, till exempel "5 000 kr".',
             field,
         )
     if not unit and has_fraction and not colon_dash:
-        raise input_error(
-            "amount_missing_unit", f'Beloppet "{shown}" saknar enhet. {EXAMPLES}', field
-        )
+        raise input_error("amount_missing_unit", f'Beloppet "{shown}" saknar enhet. {EXAMPLES}', field)
     # Exact: the product of an n-digit number and a 7-digit scale has at most n + 7 digits.
     exact = Context(prec=len(number.as_tuple().digits) + 7, traps=[Inexact])
     kronor = exact.multiply(number, Decimal(scale))
 
+    if kronor == 0 and allow_zero:
+        return 0
     if kronor == 0:
         raise input_error(
             "amount_zero", f'Beloppet "{shown}" är noll. Beloppet måste vara större än 0 kr.', field
@@ -99,8 +97,7 @@ def parse_amount(text: str, *, field: str | None = "belopp") -> int:
     if kronor > MAX_AMOUNT:
         raise input_error(
             "amount_too_large",
-            f'Beloppet "{shown}" är orimligt stort. Högsta tillåtna belopp är '
-            f"{format_amount(MAX_AMOUNT)}.",
+            f'Beloppet "{shown}" är orimligt stort. Högsta tillåtna belopp är {format_amount(MAX_AMOUNT)}.',
             field,
         )
     if kronor != kronor.to_integral_value():

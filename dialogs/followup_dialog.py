@@ -346,12 +346,7 @@ def parse_status(text: str) -> Status:
 
 def parse_amount_or_zero(text: str, field: str) -> int:
     """An amount in kronor where nothing ("0 kr") is a valid answer."""
-    try:
-        return parse_amount(text, field=field)
-    except InputError as bad:
-        if bad.code == "amount_zero":
-            return 0
-        raise
+    return parse_amount(text, field=field, allow_zero=True)
 
 
 def _parsed(data: dict[str, Any], key: str, label: str, problems: list[str], parse: Any) -> Any:
@@ -429,6 +424,7 @@ async def save(
             forecast=forecast,
             usable_as_planned=usable,
             note=note,
+            author=identity.name or None,
         )
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))

@@ -376,7 +376,14 @@ async def save(
     )
     decision = Decision(Body.COMMITTEE, today, title=texts.SUBMITTED_DECISION_TITLE)
     try:
-        stored = await call(services.submit_measure, identity.user_id, measure, {unit: amount}, decision)
+        stored = await call(
+            services.submit_measure,
+            identity.user_id,
+            measure,
+            {unit: amount},
+            decision,
+            identity.name or None,
+        )
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))
         return

@@ -56,11 +56,11 @@ def test_happy_path(chat_as, services) -> None:
         4_000_000,
     )
     assert latest.usable_as_planned and latest.note == "Tredje omgången startade i september."
-    assert latest.author == "anna"
+    assert latest.author == "Anna Andersson"  # the name people know, not the AAD object id
 
     [status_reply] = chat.say("status Yrkeslärarsatsning")
     assert "Utfall hittills: 1 600 000 kr" in status_reply.text
-    assert "Senaste uppföljning (oktober 2025), av anna" in status_reply.text
+    assert "Senaste uppföljning (oktober 2025), av Anna Andersson" in status_reply.text
 
 
 def test_a_measure_named_in_the_request_is_used(chat_as) -> None:

@@ -47,7 +47,7 @@ def test_happy_path(chat_as, services) -> None:
     assert (measure.title, measure.units, measure.year) == ("Mentorskap för nya chefer", ("FSKN",), 2025)
     assert measure.end_date == date(2025, 12, 31) and measure.status == Status.NOT_STARTED
     assert measure.description == "Nya chefer får en mentor under första året."
-    assert measure.created_by == "hanna"
+    assert measure.created_by == "Anna Andersson"  # the display name of the Teams user
     [funding] = ledger.fundings(2025, measure.id)
     assert (funding.unit, funding.amount) == ("FSKN", 1_000_000)
     assert funding.decision.title == "Inlämnad via kompetensbot" and funding.decision.date == date(

@@ -183,3 +183,15 @@ def test_parse_amount_returns_positive_int_or_input_error(text: str) -> None:
         assert error.message
     else:
         assert isinstance(kronor, int) and 0 < kronor <= MAX_AMOUNT
+
+
+def test_zero_is_allowed_only_when_asked_for() -> None:
+    from core.errors import InputError
+
+    assert parse_amount("0 kr", allow_zero=True) == 0
+    assert parse_amount("0", allow_zero=True) == 0
+    assert parse_amount("1,2 mkr", allow_zero=True) == 1_200_000
+    with pytest.raises(InputError):
+        parse_amount("0 kr")
+    with pytest.raises(InputError):
+        parse_amount("-5 kr", allow_zero=True)
