@@ -18,6 +18,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# Node tools for the tests (the Teams schemas, offline), installed from the lock file.
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 install: $(STAMP)
 
 demo: install
@@ -26,7 +33,7 @@ demo: install
 	$(BIN)/kompetensbot funds --year 2025
 	$(BIN)/kompetensbot serve --demo $(SERVE_ARGS)
 
-test: install
+test: install $(NODE_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: install

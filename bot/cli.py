@@ -194,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="spela upp liggaren och kontrollera alla regler")
     v.add_argument("--json", action="store_true")
+
+    pk = sub.add_parser("package", help="skriv Teams-appens paket (zip) att ladda upp")
+    pk.add_argument("--app-id", required=True, help="appens id (GUID) från Azure-registreringen")
+    pk.add_argument("--bot-id", help="botens id (GUID; standard: samma som --app-id)")
+    pk.add_argument("--out", type=Path, default=Path("build/kompetensbot.zip"), help="zip-filen att skriva")
     return p
 
 
@@ -420,6 +425,19 @@ def run(args: argparse.Namespace) -> int:
         from bot.config import Settings
 
         serve(Settings.from_env(host=args.host, port=args.port, demo=args.demo or None))
+        return 0
+    if args.command == "package":
+        from bot.package import unset_settings, write_package
+
+        manifest = write_package(args.out, args.app_id, args.bot_id)
+        if unset := unset_settings():
+            names = ", ".join(unset)
+            print(f"kompetensbot: obs: {names} saknas; paketet har mallens exempelvärden.", file=sys.stderr)
+        print(
+            f"Skrev {args.out} (app-id {manifest['id']}, bot-id {manifest['bots'][0]['botId']}). "
+            "Ladda upp den i Teams administrationscenter under Teams-appar → Hantera appar → Ladda upp.",
+            file=out,
+        )
         return 0
     if args.command == "tenants":
         from storage.bot_state import link_tenant
