@@ -5,6 +5,7 @@ replies (what Teams would show)."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import os
 import signal
@@ -199,3 +200,256 @@ def running(database_url: str, **kwargs: Any) -> Iterator[tuple[BotServer, Conne
     finally:
         server.stop()
         stub.stop()
+
+
+class ThrottlingConnectorStub:
+    """A stand-in for the Teams connector service that enforces rate limits
+    the way Teams answers them, for the proactive sender's tests.
+
+    - At most `per_conversation_rate` accepted sends/updates per conversation
+      and `global_rate` accepted requests overall in any `window` seconds
+      (sliding, half-open); beyond that it answers 429 with a Retry-After of
+      `retry_after` seconds (or an HTTP date when `retry_after_date`; no header
+      when None). A rate of None is not enforced, only measured.
+    - Every `fail_every`-th request that passed the limits gets a 503.
+    - `statuses`: conversation id -> status answered to every request there
+      (403 for a bot that is blocked, 404 for a conversation that is gone);
+      `create_statuses`: the same per member id for create-conversation.
+    - `script`: conversation id -> the answers to its next requests, in
+      order, before any other rule: `(status, headers)` to answer with, or
+      `("hang", seconds)` to accept the request but answer only after that
+      long (a send that is carried out but whose answer comes too late).
+    Only accepted requests count against the limits. Everything accepted is
+    in `accepted` (with arrival time, method, conversation, body and the
+    Authorization header); every answer is in `answers`; `peers` holds the
+    client ports seen, i.e. the TCP connections the bot opened."""
+
+    def __init__(
+        self,
+        *,
+        per_conversation_rate: float | None = 7,
+        global_rate: float | None = 50,
+        window: float = 1.0,
+        fail_every: int = 0,
+        retry_after: float | None = 1,
+        retry_after_date: bool = False,
+        statuses: dict[str, int] | None = None,
+        create_statuses: dict[str, int] | None = None,
+        script: dict[str, list[tuple[Any, Any]]] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.per_conversation_rate = per_conversation_rate
+        self.global_rate = global_rate
+        self.window = window
+        self.fail_every = fail_every
+        self.retry_after = retry_after
+        self.retry_after_date = retry_after_date
+        self.statuses = dict(statuses or {})
+        self.create_statuses = dict(create_statuses or {})
+        self.script = {k: list(v) for k, v in (script or {}).items()}
+        self.accepted: list[dict[str, Any]] = []
+        self.answers: list[tuple[float, str, str, int]] = []
+        self.peers: set[tuple[str, int]] = set()
+        self._passed = 0
+        self._conversation_times: dict[str, list[float]] = {}
+        self._global_times: list[float] = []
+        self._activities: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    # -- the server ---------------------------------------------------------
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_route("POST", "/v3/conversations", self._create)
+        app.router.add_route("POST", "/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_route("POST", "/v3/conversations/{conversation}/activities/{activity}", self._send)
+        app.router.add_route("PUT", "/v3/conversations/{conversation}/activities/{activity}", self._update)
+        runner = web.AppRunner(app)
+        self._loop.run_until_complete(runner.setup())
+        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self._loop.run_forever()
+
+    def start(self) -> ThrottlingConnectorStub:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def __enter__(self) -> ThrottlingConnectorStub:
+        return self.start()
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stop()
+
+    def _answer(self, request: web.Request, status: int, body: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> web.Response:
+        with self._lock:
+            self.answers.append((time.monotonic(), request.method, request.path, status))
+        return web.json_response(body if body is not None else {}, status=status, headers=headers)
+
+    def _error(self, request: web.Request, status: int, code: str, headers: dict[str, str] | None = None):
+        return self._answer(request, status, {"error": {"code": code, "message": f"stub answered {status}"}},
+                            headers)
+
+    def _throttled(
+        self, request: web.Request, conversation_id: str | None, now: float
+    ) -> web.Response | None:
+        """429 if accepting now would exceed a limit; otherwise None (and the
+        request is counted when it is accepted)."""
+        horizon = now - self.window
+        with self._lock:
+            self._global_times[:] = [t for t in self._global_times if t > horizon]
+            over = self.global_rate is not None and len(self._global_times) >= self.global_rate * self.window
+            if conversation_id is not None:
+                times = self._conversation_times.setdefault(conversation_id, [])
+                times[:] = [t for t in times if t > horizon]
+                limit = self.per_conversation_rate
+                over = over or (limit is not None and len(times) >= limit * self.window)
+        if not over:
+            return None
+        headers: dict[str, str] = {}
+        if self.retry_after is not None:
+            if self.retry_after_date:
+                headers["Retry-After"] = email.utils.formatdate(time.time() + self.retry_after, usegmt=True)
+            else:
+                headers["Retry-After"] = f"{self.retry_after:g}"
+        return self._error(request, 429, "TooManyRequests", headers)
+
+    async def _gate(self, request: web.Request, conversation_id: str | None,
+                    status_for: int | None) -> web.Response | None:
+        """Everything that may refuse a request, in order; None = accept."""
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            with self._lock:
+                self.peers.add((str(peer[0]), int(peer[1])))
+        if conversation_id is not None:
+            with self._lock:
+                step = self.script[conversation_id].pop(0) if self.script.get(conversation_id) else None
+            if step is not None:
+                kind, value = step
+                if kind == "hang":
+                    await asyncio.sleep(float(value))
+                else:
+                    return self._error(request, int(kind), "Scripted", dict(value or {}))
+        if status_for is not None:
+            code = {403: "Forbidden", 404: "NotFound"}.get(status_for, "Error")
+            return self._error(request, status_for, code)
+        now = time.monotonic()
+        refused = self._throttled(request, conversation_id, now)
+        if refused is not None:
+            return refused
+        with self._lock:
+            self._passed += 1
+            failing = self.fail_every > 0 and self._passed % self.fail_every == 0
+            if not failing:
+                self._global_times.append(now)
+                if conversation_id is not None:
+                    self._conversation_times[conversation_id].append(now)
+        if failing:
+            return self._error(request, 503, "ServiceUnavailable")
+        return None
+
+    def _record(
+        self, request: web.Request, conversation_id: str, activity_id: str, body: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            self.accepted.append({
+                "time": time.monotonic(),
+                "method": request.method,
+                "path": request.path,
+                "conversation_id": conversation_id,
+                "activity_id": activity_id,
+                "activity": body,
+                "authorization": request.headers.get("Authorization"),
+            })
+            self._activities[(conversation_id, activity_id)] = body
+
+    async def _send(self, request: web.Request) -> web.Response:
+        conversation_id = request.match_info["conversation"]
+        body = await request.json()
+        refused = await self._gate(request, conversation_id, self.statuses.get(conversation_id))
+        if refused is not None:
+            return refused
+        activity_id = f"act-{uuid.uuid4().hex[:12]}"
+        self._record(request, conversation_id, activity_id, body)
+        return self._answer(request, 201, {"id": activity_id})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        conversation_id = request.match_info["conversation"]
+        activity_id = request.match_info["activity"]
+        body = await request.json()
+        refused = await self._gate(request, conversation_id, self.statuses.get(conversation_id))
+        if refused is not None:
+            return refused
+        with self._lock:
+            known = (conversation_id, activity_id) in self._activities
+        if not known:
+            return self._error(request, 404, "ActivityNotFound")
+        self._record(request, conversation_id, activity_id, body)
+        return self._answer(request, 200, {"id": activity_id})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        members = body.get("members") or [{}]
+        member = str(members[0].get("id") or "")
+        refused = await self._gate(request, None, self.create_statuses.get(member))
+        if refused is not None:
+            return refused
+        conversation_id = f"a:{member}"  # Teams returns the same 1:1 conversation for the same member
+        with self._lock:
+            self.accepted.append({
+                "time": time.monotonic(), "method": "POST", "path": request.path,
+                "conversation_id": conversation_id, "activity_id": None, "activity": body,
+                "authorization": request.headers.get("Authorization"),
+            })
+        return self._answer(request, 201, {"id": conversation_id})
+
+    # -- what it saw --------------------------------------------------------
+
+    def sends(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        """Accepted new messages (not updates, not create-conversations)."""
+        with self._lock:
+            return [
+                a for a in self.accepted
+                if a["method"] == "POST" and a["activity_id"] is not None
+                and (conversation_id is None or a["conversation_id"] == conversation_id)
+            ]
+
+    def updates(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [a for a in self.accepted if a["method"] == "PUT"]
+
+    def status_counts(self) -> dict[int, int]:
+        with self._lock:
+            counts: dict[int, int] = {}
+            for _t, _m, _p, status in self.answers:
+                counts[status] = counts.get(status, 0) + 1
+            return counts
+
+    def max_in_window(self, conversation_id: str | None = None, window: float | None = None) -> int:
+        """The most accepted requests (of one conversation, or all) in any
+        half-open window of `window` seconds."""
+        window = window or self.window
+        with self._lock:
+            times = sorted(
+                a["time"] for a in self.accepted
+                if conversation_id is None or a["conversation_id"] == conversation_id
+            )
+        best = 0
+        start = 0
+        for end, t in enumerate(times):
+            while times[start] <= t - window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
