@@ -11,6 +11,7 @@ ksau grants see every unit. The administrator (the command line without
 | submit_measure    |      | own  | all           |      |
 | allocate          |      |      | all           |      |
 | manage_roles      |      |      | all           |      |
+| manage_rounds     |      |      | all           |      |
 | reallocate        |      |      |               | all  |
 """
 
@@ -29,6 +30,7 @@ class Action(StrEnum):
     SUBMIT_MEASURE = "lämna in insatser"
     ALLOCATE = "registrera anslag och överföringar"
     MANAGE_ROLES = "hantera behörigheter"
+    MANAGE_ROUNDS = "öppna och stänga uppföljningsomgångar"
     REALLOCATE = "registrera omfördelningar"
 
 
@@ -44,6 +46,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.SUBMIT_MEASURE,
             Action.ALLOCATE,
             Action.MANAGE_ROLES,
+            Action.MANAGE_ROUNDS,
         }
     ),
     Role.KSAU: frozenset({Action.READ, Action.REALLOCATE}),

@@ -1,0 +1,198 @@
+"""A round's answers as they arrive from a card or a chat: per measure a
+status, spend to date, forecast for the year, whether the money can be used
+as planned, and a note. Each answer becomes one follow-up entry of the
+round's period; the whole answer is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from core import commands
+from core.dates import format_date
+from core.errors import DomainError, InputError, RuleError, RuleViolation
+from core.ledger import Ledger
+from core.model import FollowUp, Principal, Status
+from core.money import parse_amount
+from core.rounds import Round
+from core.rules.names import measure_name
+
+FIELDS = ("status", "spent", "forecast", "usable", "note")
+MAX_CARD_FIELD = 4000
+SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
+
+
+def field_name(measure_id: int, name: str) -> str:
+    """The card input id of one field of one measure: "m12_spent"."""
+    return f"m{measure_id}_{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    measure_id: int
+    status: Status
+    spent: int
+    forecast: int
+    usable_as_planned: bool
+    note: str
+
+
+def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> str:
+    value = values.get(field_name(measure_id, name))
+    shown = {**SHOWN, "usable": "kan användas som planerat", "note": "kommentar"}[name]
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(RuleError("bad_card_value", f"{label}: fältet {shown} ska vara text.", name))
+    text = str(value).strip()
+    if len(text) > MAX_CARD_FIELD:
+        raise InputError(
+            RuleError(
+                "card_value_too_long",
+                f"{label}: fältet {shown} är för långt ({len(text)} tecken, högst {MAX_CARD_FIELD}).",
+                name,
+            )
+        )
+    return text
+
+
+def _usable(text: str, label: str) -> bool:
+    key = text.casefold()
+    if key in ("ja", "yes", "true", "1"):
+        return True
+    if key in ("nej", "no", "false", "0"):
+        return False
+    raise InputError(
+        RuleError(
+            "bad_usable",
+            f'{label}: svara "ja" eller "nej" på om medlen kan användas som planerat, inte "{text}".',
+            label,
+        )
+    )
+
+
+def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[str, Any]) -> list[Answer]:
+    """The answers in a card's values for the measures on the card. A measure
+    whose fields are all empty is left unanswered; one with some fields
+    filled must have status, spend and forecast. Every problem is reported at
+    once, each naming its measure; values for measures not on the card are
+    refused."""
+    errors: list[RuleError] = []
+    allowed = {field_name(mid, f) for mid in measure_ids for f in FIELDS}
+    foreign = sorted(
+        k for k in values if isinstance(k, str) and k.startswith("m") and "_" in k and k not in allowed
+    )
+    if foreign:
+        errors.append(
+            RuleError(
+                "not_on_card",
+                "Svaret gäller insatser som inte finns på ditt uppföljningskort. "
+                "Svara bara på kortets egna insatser.",
+            )
+        )
+    answers: list[Answer] = []
+    for mid in measure_ids:
+        label = measure_name(ledger, mid)
+        try:
+            texts = {f: _text(values, mid, f, label) for f in FIELDS}
+        except DomainError as exc:
+            errors.extend(exc.errors)
+            continue
+        if not any(texts[f] for f in ("status", "spent", "forecast")):
+            continue
+        problems: list[RuleError] = []
+        status = spent = forecast = None
+        usable = True
+        parsers = {
+            "status": lambda t, label=label: Status.parse(t, f"{label}: status"),
+            "spent": lambda t, label=label: parse_amount(t, field=f"{label}: utfall", allow_zero=True),
+            "forecast": lambda t, label=label: parse_amount(t, field=f"{label}: prognos", allow_zero=True),
+        }
+        for name, parse in parsers.items():
+            if not texts[name]:
+                problems.append(RuleError("missing_field", f"{label}: {SHOWN[name]} saknas.", name))
+                continue
+            try:
+                value = parse(texts[name])
+            except DomainError as exc:
+                where = label if name == "status" else f"{label}, {SHOWN[name]}"
+                problems.extend(RuleError(e.code, f"{where}: {e.message}", e.field) for e in exc.errors)
+                continue
+            if name == "status":
+                status = value
+            elif name == "spent":
+                spent = value
+            else:
+                forecast = value
+        if texts["usable"]:
+            try:
+                usable = _usable(texts["usable"], label)
+            except DomainError as exc:
+                problems.extend(exc.errors)
+        if problems:
+            errors.extend(problems)
+            continue
+        assert status is not None and spent is not None and forecast is not None
+        answers.append(Answer(mid, status, spent, forecast, usable, texts["note"]))
+    if errors:
+        raise InputError(errors)
+    if not answers:
+        raise InputError(
+            RuleError(
+                "empty_answer",
+                "Svaret är tomt. Fyll i status, utfall hittills och prognos för året för minst en insats.",
+            )
+        )
+    return answers
+
+
+def answers_to_followups(
+    ledger: Ledger,
+    who: Principal,
+    round_: Round,
+    answers: list[Answer],
+    *,
+    author: str,
+    at: datetime,
+    as_of: date,
+) -> list[FollowUp]:
+    """Follow-up entries for the answers, each checked by the core's rules;
+    refused as a whole when the round does not take answers on `as_of`."""
+    if not round_.takes_answers(as_of):
+        if as_of < round_.plan.opens:
+            when = f"öppnar {format_date(round_.plan.opens)}"
+        else:
+            when = f"stängde för svar {format_date(round_.plan.deadline)}"
+        raise RuleViolation(
+            RuleError(
+                "round_not_open",
+                f"Uppföljningen {round_.period} {when}. Svar kan lämnas och ändras från "
+                "öppningsdagen till och med sista dag; kontakta stadskontoret om du behöver "
+                "lämna ett sent svar.",
+            )
+        )
+    out: list[FollowUp] = []
+    errors: list[RuleError] = []
+    for a in answers:
+        followup = FollowUp(
+            a.measure_id,
+            round_.period,
+            a.status,
+            a.spent,
+            a.forecast,
+            a.usable_as_planned,
+            a.note,
+            author,
+            at,
+        )
+        try:
+            out.append(commands.report_followup(ledger, who, followup))
+        except DomainError as exc:
+            label = measure_name(ledger, a.measure_id)
+            errors.extend(RuleError(e.code, f"{label}: {e.message}", e.field) for e in exc.errors)
+    if errors:
+        raise RuleViolation(errors)
+    return out

@@ -1,0 +1,196 @@
+"""A round's results (uppföljningsresultat): who answered, each unit's money
+as the answers report it, the measures at risk, and the reallocation
+proposals. What `followup status`, the bot and the export show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from core.balances import MeasureBalance, measure_balance
+from core.ledger import Ledger, split_exact
+from core.model import RoleGrant, Status
+from core.proposals import Proposal, propose
+from core.rounds import (
+    Assignments,
+    Round,
+    answered_measures,
+    assign,
+    has_answered,
+)
+from core.rules.overdue import is_overdue
+
+
+class Risk:
+    """Why a measure is at risk (risk), in Swedish as the report shows it."""
+
+    NOT_STARTED = "ej påbörjad"
+    LOW_FORECAST = "prognos under halva beviljade beloppet"
+    OVERDUE = "försenad"
+    NO_ANSWER = "inget svar"
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureResult:
+    measure_id: int
+    title: str
+    units: tuple[str, ...]
+    allocated: int
+    spent: int
+    forecast: int
+    answered: bool
+    status: Status
+    usable_as_planned: bool | None
+    note: str
+    author: str
+    risks: tuple[str, ...]
+
+    @property
+    def unused(self) -> int:
+        """Money forecast as unused (0 without an answer)."""
+        return max(0, self.allocated - self.forecast) if self.answered else 0
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    code: str
+    name: str
+    allocated: int
+    spent: int
+    forecast: int
+    unused: int
+    measures: int
+    answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    round: Round
+    as_of: date
+    recipients: int
+    answered_recipients: int
+    measures: tuple[MeasureResult, ...]
+    units: tuple[UnitResult, ...]
+    unassigned: tuple[int, ...]
+    late: tuple[tuple[str, tuple[int, ...]], ...]
+    proposals: tuple[Proposal, ...]
+
+    @property
+    def response_rate(self) -> float:
+        """Share of recipients who have answered (1.0 when there are none)."""
+        return self.answered_recipients / self.recipients if self.recipients else 1.0
+
+    @property
+    def at_risk(self) -> tuple[MeasureResult, ...]:
+        return tuple(m for m in self.measures if m.risks)
+
+    @property
+    def unused(self) -> int:
+        return sum(u.unused for u in self.units)
+
+
+def _result(
+    ledger: Ledger, balance: MeasureBalance, answered: bool, period: str, as_of: date
+) -> MeasureResult:
+    measure = ledger.measures[balance.measure_id]
+    answer = next(
+        (
+            f
+            for f in sorted(ledger.followups, key=lambda f: f.seq, reverse=True)
+            if f.measure_id == measure.id and f.period == period
+        ),
+        None,
+    )
+    spent = answer.spent if answer else balance.spent
+    forecast = answer.forecast if answer else balance.forecast
+    status = answer.status if answer else ledger.current_status(measure.id)
+    risks: list[str] = []
+    if answered:
+        if status == Status.NOT_STARTED and period.endswith("-06"):
+            risks.append(Risk.NOT_STARTED)
+        if status != Status.DONE and forecast * 2 < balance.allocated:
+            risks.append(Risk.LOW_FORECAST)
+    else:
+        risks.append(Risk.NO_ANSWER)
+    if is_overdue(ledger, measure, as_of):
+        risks.append(Risk.OVERDUE)
+    return MeasureResult(
+        measure_id=measure.id,
+        title=measure.title,
+        units=measure.units,
+        allocated=balance.allocated,
+        spent=spent,
+        forecast=forecast,
+        answered=answered,
+        status=status,
+        usable_as_planned=answer.usable_as_planned if answer else None,
+        note=answer.note if answer else "",
+        author=answer.author if answer else "",
+        risks=tuple(risks),
+    )
+
+
+def round_report(
+    round_: Round, ledger: Ledger, grants: list[RoleGrant], as_of: date, units: set[str] | None = None
+) -> RoundReport:
+    """The round's results on `as_of`; `units` limits it to what a reader may see."""
+    period, year = round_.plan.period, round_.plan.year
+    assignments: Assignments = assign(ledger, grants, year)
+    answered = answered_measures(ledger, period)
+
+    def visible(mid: int) -> bool:
+        return units is None or bool(units & set(ledger.measures[mid].units))
+
+    card_ids = sorted(
+        {mid for card in assignments.cards.values() for mid in card} | set(assignments.unassigned)
+    )
+    results = tuple(
+        _result(ledger, measure_balance(ledger, mid, year), mid in answered, period, as_of)
+        for mid in card_ids
+        if visible(mid)
+    )
+    totals: dict[str, list[int]] = {}
+    for r in results:
+        weights = sorted(ledger.shares(r.measure_id, year).items())
+        parts = {
+            name: split_exact(value, weights)
+            for name, value in (("a", r.allocated), ("s", r.spent), ("f", r.forecast))
+        }
+        for code, _ in weights:
+            if units is not None and code not in units:
+                continue
+            a, s, f = parts["a"][code], parts["s"][code], parts["f"][code]
+            row = totals.setdefault(code, [0, 0, 0, 0, 0, 0])
+            row[0] += a
+            row[1] += s
+            row[2] += f
+            row[3] += max(0, a - f) if r.answered else 0
+            row[4] += 1
+            row[5] += r.answered
+    unit_rows = []
+    for code in sorted(totals, key=lambda c: ledger.units[c].name if c in ledger.units else c):
+        unit = ledger.units.get(code)
+        unit_rows.append(UnitResult(code, unit.name if unit else code, *totals[code]))
+    people = [
+        p
+        for p in assignments.recipients()
+        if units is None or any(visible(mid) for mid in assignments.cards[p])
+    ]
+    late = tuple(
+        (p, tuple(mid for mid in assignments.cards[p] if mid not in answered and visible(mid)))
+        for p in people
+        if not has_answered(assignments.cards[p], answered)
+    )
+    proposals = tuple(p for p in propose(ledger, year) if visible(p.from_measure) or visible(p.to_measure))
+    return RoundReport(
+        round=round_,
+        as_of=as_of,
+        recipients=len(people),
+        answered_recipients=sum(has_answered(assignments.cards[p], answered) for p in people),
+        measures=results,
+        units=tuple(unit_rows),
+        unassigned=tuple(m for m in assignments.unassigned if visible(m)),
+        late=tuple(entry for entry in late if entry[1]),
+        proposals=proposals,
+    )

@@ -1,0 +1,347 @@
+"""Follow-up rounds (uppföljningsomgångar): when a round opens, reminds,
+escalates and closes, who gets a card, and who has answered.
+
+Everything here is computed from a date (`as_of`), never from the clock: the
+same round, ledger and date always give the same sends.
+
+June defaults (delårsuppföljningen, seed 000): the round opens on the first
+working day of June; the deadline is the last working day before
+midsommarafton; a reminder goes out 5 working days after the opening to
+those who have not answered, another one working day before the deadline;
+on the first working day after the deadline the units' HR leads and
+stadskontoret get the list of who has not answered. The year-end round
+(period YYYY-12) works the same way, opening on the first working day of
+December with its deadline on the last working day before julafton. Every
+date can be set per round.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from core.calendar import (
+    add_working_days,
+    first_working_day_of_month,
+    midsummer_eve,
+    next_working_day,
+    previous_working_day,
+)
+from core.dates import format_date, parse_period
+from core.errors import RuleError, RuleViolation
+from core.ledger import Ledger
+from core.model import Role, RoleGrant
+
+REMINDER_AFTER_WORKING_DAYS = 5
+REMINDER_BEFORE_DEADLINE_WORKING_DAYS = 1
+
+
+class SendKind(StrEnum):
+    """What one send of a round is. A round sends each kind at most once to
+    each person: (round, recipient, kind) is the send's unique key."""
+
+    PROMPT = "prompt"  # the card that opens the round (utskick)
+    REMINDER_1 = "reminder-1"  # påminnelse
+    REMINDER_2 = "reminder-2"
+    REMINDER_3 = "reminder-3"
+    ESCALATION = "escalation"  # the list of who has not answered (eskalering)
+
+    @classmethod
+    def reminder(cls, number: int) -> SendKind:
+        return cls(f"reminder-{number}")
+
+
+MAX_REMINDERS = 3
+
+
+class Phase(StrEnum):
+    PLANNED = "planerad"  # before it opens
+    OPEN = "öppen"  # answers are taken, prompts and reminders go out
+    PAST_DEADLINE = "efter sista dag"  # answers are late; escalation goes out
+    CLOSED = "stängd"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundPlan:
+    """A round's dates. `reminders` are the days a reminder goes out to
+    those who have not answered; `escalate_on` the day the lists go out."""
+
+    period: str
+    opens: date
+    deadline: date
+    reminders: tuple[date, ...]
+    escalate_on: date
+
+    @property
+    def year(self) -> int:
+        return int(self.period[:4])
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """A stored round: its plan, and when (if) it was closed."""
+
+    id: int
+    plan: RoundPlan
+    created_by: str = ""
+    closed_at: datetime | None = None
+
+    @property
+    def period(self) -> str:
+        return self.plan.period
+
+    def phase(self, as_of: date) -> Phase:
+        if self.closed_at is not None:
+            return Phase.CLOSED
+        if as_of < self.plan.opens:
+            return Phase.PLANNED
+        if as_of <= self.plan.deadline:
+            return Phase.OPEN
+        return Phase.PAST_DEADLINE
+
+    def takes_answers(self, as_of: date) -> bool:
+        """Answers can be given and changed from the opening to the deadline."""
+        return self.phase(as_of) == Phase.OPEN
+
+
+def default_dates(period: str) -> tuple[date, date]:
+    """(opens, deadline) for a June or December round; other months open on
+    their first working day with the deadline three weeks later."""
+    period = parse_period(period)
+    year, month = int(period[:4]), int(period[5:])
+    opens = first_working_day_of_month(year, month)
+    if month == 6:
+        deadline = previous_working_day(_day_before(midsummer_eve(year)))
+    elif month == 12:
+        deadline = previous_working_day(date(year, 12, 23))
+    else:
+        deadline = add_working_days(opens, 15)
+    return opens, deadline
+
+
+def _day_before(day: date) -> date:
+    return date.fromordinal(day.toordinal() - 1)
+
+
+def plan_round(
+    period: str,
+    *,
+    opens: date | None = None,
+    deadline: date | None = None,
+    reminder_after: int | None = REMINDER_AFTER_WORKING_DAYS,
+    reminder_before_deadline: int | None = REMINDER_BEFORE_DEADLINE_WORKING_DAYS,
+) -> RoundPlan:
+    """The plan for a round, the defaults filled in. A reminder setting of
+    None leaves that reminder out; reminders that fall outside the round or
+    on the same day as another are dropped."""
+    period = parse_period(period)
+    default_opens, default_deadline = default_dates(period)
+    opens = opens or default_opens
+    deadline = deadline or default_deadline
+    if deadline < opens:
+        raise RuleViolation(
+            [
+                RuleError(
+                    "deadline_before_opening",
+                    f"Sista dag ({format_date(deadline)}) ligger före öppningsdagen "
+                    f"({format_date(opens)}). Välj en sista dag på eller efter öppningsdagen.",
+                    "sista dag",
+                )
+            ]
+        )
+    for name, value in (("påminnelse efter", reminder_after), ("påminnelse före", reminder_before_deadline)):
+        if value is not None and not 0 < value <= 60:
+            raise RuleViolation(
+                [
+                    RuleError(
+                        "bad_reminder",
+                        f"Antalet arbetsdagar för {name} sista dag måste vara mellan 1 och 60, inte {value}.",
+                        name,
+                    )
+                ]
+            )
+    candidates = []
+    if reminder_after is not None:
+        candidates.append(add_working_days(opens, reminder_after))
+    if reminder_before_deadline is not None:
+        candidates.append(add_working_days(deadline, -reminder_before_deadline))
+    reminders = tuple(sorted({d for d in candidates if opens < d <= deadline}))
+    return RoundPlan(
+        period=period,
+        opens=opens,
+        deadline=deadline,
+        reminders=reminders[:MAX_REMINDERS],
+        escalate_on=next_working_day(_day_after(deadline)),
+    )
+
+
+def _day_after(day: date) -> date:
+    return date.fromordinal(day.toordinal() + 1)
+
+
+# --- who gets a card ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Assignments:
+    """Who answers for which measures in a round.
+
+    Attributes:
+      cards: person → the measures on their one card (ids, ascending).
+      unassigned: measures with money that nobody can be asked about (no
+        responsible person, no HR role holder in any of their units).
+    """
+
+    cards: dict[str, tuple[int, ...]]
+    unassigned: tuple[int, ...] = ()
+
+    def recipients(self) -> list[str]:
+        return sorted(self.cards)
+
+
+def measures_with_money(ledger: Ledger, year: int) -> list[int]:
+    """The measures that have money in the year (sub-activities report
+    through their parent)."""
+    return [
+        m.id
+        for m in sorted(ledger.measures.values(), key=lambda m: m.id)
+        if m.parent_id is None and ledger.measure_allocated(m.id, year) > 0
+    ]
+
+
+def assign(ledger: Ledger, grants: list[RoleGrant], year: int) -> Assignments:
+    """Each measure with money goes to its responsible person, or else to
+    the HR role holders of its units; each person gets one card."""
+    hr_of: dict[str, set[str]] = defaultdict(set)
+    for g in grants:
+        if g.role == Role.HR and g.unit is not None:
+            hr_of[g.unit].add(g.user)
+    cards: dict[str, set[int]] = defaultdict(set)
+    unassigned: list[int] = []
+    for mid in measures_with_money(ledger, year):
+        measure = ledger.measures[mid]
+        if measure.responsible:
+            people = {measure.responsible}
+        else:
+            people = set().union(*(hr_of.get(u, set()) for u in measure.units))
+        if not people:
+            unassigned.append(mid)
+        for person in people:
+            cards[person].add(mid)
+    return Assignments({p: tuple(sorted(ms)) for p, ms in cards.items()}, tuple(unassigned))
+
+
+def answered_measures(ledger: Ledger, period: str) -> set[int]:
+    """Measures with a follow-up of the round's period: an answer, whenever
+    and however it was given (card, chat, command line)."""
+    return {f.measure_id for f in ledger.followups if f.period == period}
+
+
+def has_answered(card: tuple[int, ...], answered: set[int]) -> bool:
+    """A person has answered when every measure on their card has an answer."""
+    return all(mid in answered for mid in card)
+
+
+# --- what is due --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DueSend:
+    """One send the round owes on a date: its unique key is (recipient, kind)."""
+
+    recipient: str
+    kind: SendKind
+    measure_ids: tuple[int, ...] = ()
+    units: tuple[str, ...] = field(default=())  # for an escalation: the units it covers
+
+
+def escalation_recipients(
+    ledger: Ledger, grants: list[RoleGrant], late_units: set[str]
+) -> dict[str, tuple[str, ...]]:
+    """Person → the units whose late list they get: each late unit's HR role
+    holders get their unit's, stadskontoret gets every late unit's."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for g in grants:
+        if g.role == Role.HR and g.unit in late_units:
+            out[g.user].add(g.unit)
+        elif g.role == Role.CITY_OFFICE:
+            out[g.user].update(late_units)
+    return {p: tuple(sorted(u)) for p, u in out.items() if u}
+
+
+def late_units(ledger: Ledger, assignments: Assignments, answered: set[int]) -> set[str]:
+    """Units with at least one measure whose person has not answered, or
+    that nobody could be asked about."""
+    units: set[str] = set()
+    for card in assignments.cards.values():
+        if not has_answered(card, answered):
+            for mid in card:
+                if mid not in answered:
+                    units.update(ledger.measures[mid].units)
+    for mid in assignments.unassigned:
+        if mid not in answered:
+            units.update(ledger.measures[mid].units)
+    return units
+
+
+def due_sends(
+    round_: Round,
+    as_of: date,
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    already_sent: set[tuple[str, SendKind]],
+) -> list[DueSend]:
+    """What the round owes on `as_of`, given what was already sent.
+
+    - open: a card to everyone who has not answered and has had none; a
+      reminder to those who had the card, have not answered, and whose
+      latest reminder date has come (one reminder a day at most: earlier
+      reminders that were missed are not sent late);
+    - on or after the escalation day: each late unit's HR leads and
+      stadskontoret get the list, once;
+    - planned or closed: nothing.
+    """
+    phase = round_.phase(as_of)
+    if phase in (Phase.PLANNED, Phase.CLOSED):
+        return []
+    plan = round_.plan
+    assignments = assign(ledger, grants, plan.year)
+    answered = answered_measures(ledger, plan.period)
+    due: list[DueSend] = []
+    if phase == Phase.OPEN:
+        passed = [i for i, d in enumerate(plan.reminders, start=1) if d <= as_of]
+        for person in assignments.recipients():
+            card = assignments.cards[person]
+            if has_answered(card, answered):
+                continue
+            if (person, SendKind.PROMPT) not in already_sent:
+                due.append(DueSend(person, SendKind.PROMPT, card))
+            elif passed:
+                kind = SendKind.reminder(passed[-1])
+                if (person, kind) not in already_sent:
+                    due.append(DueSend(person, kind, card))
+    elif as_of >= plan.escalate_on:
+        late = late_units(ledger, assignments, answered)
+        for person, units in sorted(escalation_recipients(ledger, grants, late).items()):
+            if (person, SendKind.ESCALATION) not in already_sent:
+                due.append(DueSend(person, SendKind.ESCALATION, (), units))
+    return due
+
+
+def late_people(
+    ledger: Ledger, assignments: Assignments, answered: set[int], units: tuple[str, ...]
+) -> list[tuple[str, tuple[int, ...]]]:
+    """For an escalation: (person, their unanswered measures) within `units`."""
+    wanted = set(units)
+    out = []
+    for person in assignments.recipients():
+        missing = tuple(
+            mid
+            for mid in assignments.cards[person]
+            if mid not in answered and wanted & set(ledger.measures[mid].units)
+        )
+        if missing:
+            out.append((person, missing))
+    return out
