@@ -177,3 +177,53 @@ class ProcessedActivityRow(SQLModel, table=True):
     conversation_id: str = Field(primary_key=True, max_length=512)
     activity_id: str = Field(primary_key=True, max_length=256)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FollowUpRoundRow(SQLModel, table=True):
+    """A follow-up round (uppföljningsomgång) of one city: its period and dates."""
+
+    __tablename__ = "followup_rounds"
+    __table_args__ = (UniqueConstraint("org_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    period: str = Field(max_length=7)
+    opens: date
+    deadline: date
+    reminders: str = ""  # "|"-separated ISO dates
+    escalate_on: date
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_by: str = Field(default="", max_length=200)
+
+
+class RoundSendRow(SQLModel, table=True):
+    """One prompt, reminder or escalation of a round to one person.
+
+    The unique key (round, recipient, kind) makes every send happen at most
+    once. `state` goes pending → claimed → sent (or failed / unreachable); a
+    claim older than the lease belongs to a process that died mid-send and
+    is taken again once, marked `possibly_repeated`."""
+
+    __tablename__ = "round_sends"
+    __table_args__ = (UniqueConstraint("round_id", "recipient", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="followup_rounds.id", index=True)
+    org_id: int = Field(foreign_key="organisations.id")
+    recipient: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    state: str = Field(default="pending", max_length=16, index=True)
+    measure_ids: str = ""  # "|"-separated, the card's measures when it was due
+    units: str = ""  # "|"-separated, for an escalation
+    attempts: int = 0
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    not_before: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    activity_id: str | None = Field(default=None, max_length=256)
+    conversation_id: str | None = Field(default=None, max_length=512)
+    reference: str | None = None  # JSON of the conversation it went to, to update the card
+    possibly_repeated: bool = False
+    marked_answered: bool = False  # the card was updated in place to say it is answered
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -1,0 +1,421 @@
+"""Follow-up rounds and their sends in the database.
+
+The send protocol (exactly once, as far as Teams allows):
+
+1. `enqueue` inserts one row per due (round, recipient, kind); the unique
+   key makes a second tick, or a second process, insert nothing new.
+2. `claim` takes pending rows for one process with a fresh token in a
+   single UPDATE … RETURNING (PostgreSQL: over rows locked FOR UPDATE SKIP
+   LOCKED; SQLite: the database's write lock): no two processes ever hold
+   the same row. A claim older than the lease belongs to a process that
+   died mid-send: it is taken again and marked `possibly_repeated`, because
+   Teams gives a send no idempotency key and that one send may have gone out.
+3. `finish` records the outcome under the claim's token: sent (with the
+   activity id, to update the card later), failed, unreachable, or back to
+   pending with a time to retry.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import NotFound, RuleError, RuleViolation
+from core.rounds import DueSend, Round, RoundPlan, SendKind
+from storage.tables import ConversationRefRow, FollowUpRoundRow, RoundSendRow, TenantRow, utcnow
+
+SEP = "|"
+
+
+class SendState:
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"  # the connector refused for good (403/404) or retries ran out
+    UNREACHABLE = "unreachable"  # no conversation with the person, none could be made
+    SKIPPED = "skipped"  # no longer needed: the person answered, or the round closed
+
+
+def round_from_row(row: Any) -> Round:
+    reminders = tuple(date.fromisoformat(d) for d in row.reminders.split(SEP) if d)
+    plan = RoundPlan(row.period, row.opens, row.deadline, reminders, row.escalate_on)
+    return Round(id=row.id, plan=plan, created_by=row.created_by, closed_at=row.closed_at)
+
+
+def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Round:
+    """Store a new round; refused when the city already has one for the period."""
+    try:
+        with conn.begin_nested():
+            result = conn.execute(
+                insert(FollowUpRoundRow)
+                .values(
+                    org_id=org_id,
+                    period=plan.period,
+                    opens=plan.opens,
+                    deadline=plan.deadline,
+                    reminders=SEP.join(d.isoformat() for d in plan.reminders),
+                    escalate_on=plan.escalate_on,
+                    created_by=by,
+                    created_at=utcnow(),
+                    closed_by="",
+                )
+                .returning(FollowUpRoundRow.id)  # type: ignore[arg-type]
+            )
+            new_id = result.scalar_one()
+    except IntegrityError:
+        raise RuleViolation(
+            [
+                RuleError(
+                    "round_exists",
+                    f"Det finns redan en uppföljningsomgång för {plan.period}. "
+                    f'Se den med "kompetensbot followup status --period {plan.period}".',
+                    "period",
+                )
+            ]
+        ) from None
+    return Round(new_id, plan, by)
+
+
+def find_round(conn: Connection, org_id: int, period: str) -> Round:
+    row = conn.execute(
+        select(FollowUpRoundRow).where(FollowUpRoundRow.org_id == org_id, FollowUpRoundRow.period == period)
+    ).first()
+    if row is None:
+        raise NotFound(
+            RuleError(
+                "no_round",
+                f"Det finns ingen uppföljningsomgång för {period}. Öppna den med "
+                f'"kompetensbot followup open --period {period}".',
+                "period",
+            )
+        )
+    return round_from_row(row)
+
+
+def round_by_id(conn: Connection, round_id: int) -> tuple[int, Round] | None:
+    """(org id, round) for a round id, or None."""
+    row = conn.execute(select(FollowUpRoundRow).where(FollowUpRoundRow.id == round_id)).first()
+    return None if row is None else (row.org_id, round_from_row(row))
+
+
+def rounds(
+    conn: Connection, org_id: int | None = None, *, open_only: bool = False
+) -> list[tuple[int, Round]]:
+    """(org id, round) pairs, oldest first."""
+    query = select(FollowUpRoundRow)
+    if org_id is not None:
+        query = query.where(FollowUpRoundRow.org_id == org_id)
+    if open_only:
+        query = query.where(FollowUpRoundRow.closed_at.is_(None))  # type: ignore[union-attr]
+    rows = conn.execute(query.order_by(FollowUpRoundRow.id)).all()  # type: ignore[arg-type]
+    return [(r.org_id, round_from_row(r)) for r in rows]
+
+
+def close_round(conn: Connection, round_id: int, by: str, at: datetime) -> bool:
+    """Close a round; False when it was already closed."""
+    result = conn.execute(
+        update(FollowUpRoundRow)
+        .where(FollowUpRoundRow.id == round_id, FollowUpRoundRow.closed_at.is_(None))  # type: ignore[union-attr,arg-type]
+        .values(closed_at=at, closed_by=by)
+    )
+    return bool(result.rowcount)
+
+
+# --- sends --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    id: int
+    round_id: int
+    org_id: int
+    recipient: str
+    kind: SendKind
+    state: str
+    measure_ids: tuple[int, ...]
+    units: tuple[str, ...]
+    attempts: int
+    claim_token: str | None
+    possibly_repeated: bool
+    activity_id: str | None
+    conversation_id: str | None
+    reference: dict[str, Any] | None
+    marked_answered: bool
+    reason: str
+    sent_at: datetime | None
+
+
+def send_from_row(row: Any) -> Send:
+    return Send(
+        id=row.id,
+        round_id=row.round_id,
+        org_id=row.org_id,
+        recipient=row.recipient,
+        kind=SendKind(row.kind),
+        state=row.state,
+        measure_ids=tuple(int(m) for m in row.measure_ids.split(SEP) if m),
+        units=tuple(u for u in row.units.split(SEP) if u),
+        attempts=row.attempts,
+        claim_token=row.claim_token,
+        possibly_repeated=bool(row.possibly_repeated),
+        activity_id=row.activity_id,
+        conversation_id=row.conversation_id,
+        reference=json.loads(row.reference) if row.reference else None,
+        marked_answered=bool(row.marked_answered),
+        reason=row.reason,
+        sent_at=row.sent_at,
+    )
+
+
+def recorded_keys(conn: Connection, round_id: int) -> set[tuple[str, SendKind]]:
+    """(recipient, kind) of every send the round has recorded, in any state."""
+    rows = conn.execute(
+        select(RoundSendRow.recipient, RoundSendRow.kind).where(RoundSendRow.round_id == round_id)
+    ).all()
+    return {(r.recipient, SendKind(r.kind)) for r in rows}
+
+
+def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(RoundSendRow).on_conflict_do_nothing(
+            index_elements=["round_id", "recipient", "kind"]
+        )
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(RoundSendRow).on_conflict_do_nothing(
+            index_elements=["round_id", "recipient", "kind"]
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    result = conn.execute(stmt, rows)
+    return max(0, int(result.rowcount or 0))
+
+
+def enqueue(conn: Connection, round_: Round, org_id: int, dues: Iterable[DueSend]) -> int:
+    """Record the due sends; those already recorded are left as they are.
+    Returns how many were new."""
+    now = utcnow()
+    rows = [
+        {
+            "round_id": round_.id,
+            "org_id": org_id,
+            "recipient": d.recipient,
+            "kind": d.kind.value,
+            "state": SendState.PENDING,
+            "measure_ids": SEP.join(str(m) for m in d.measure_ids),
+            "units": SEP.join(d.units),
+            "attempts": 0,
+            "possibly_repeated": False,
+            "marked_answered": False,
+            "reason": "",
+            "created_at": now,
+        }
+        for d in dues
+    ]
+    total = 0
+    for start in range(0, len(rows), 500):
+        total += _insert_ignoring_duplicates(conn, rows[start : start + 500])
+    return total
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def claim(
+    engine: Engine,
+    *,
+    limit: int,
+    lease: timedelta,
+    token: str,
+    now: datetime | None = None,
+    round_ids: Iterable[int] | None = None,
+) -> list[Send]:
+    """Claim up to `limit` sends that are pending (and due) or whose claim is
+    older than `lease`, for the holder of `token`."""
+    now = now or utcnow()
+    stale_before = now - lease
+    ready = or_(
+        and_(
+            RoundSendRow.state == SendState.PENDING,
+            or_(RoundSendRow.not_before.is_(None), RoundSendRow.not_before <= now),  # type: ignore[union-attr,operator]
+        ),
+        and_(RoundSendRow.state == SendState.CLAIMED, RoundSendRow.claimed_at < stale_before),  # type: ignore[operator]
+    )
+    candidates = select(RoundSendRow.id).where(ready)
+    if round_ids is not None:
+        candidates = candidates.where(RoundSendRow.round_id.in_(list(round_ids)))  # type: ignore[attr-defined]
+    candidates = (
+        candidates.order_by(RoundSendRow.id).limit(limit).with_for_update(skip_locked=True)  # type: ignore[arg-type]
+    )
+    stmt = (
+        update(RoundSendRow)
+        .where(RoundSendRow.id.in_(candidates.scalar_subquery()), ready)  # type: ignore[union-attr]
+        .values(
+            state=SendState.CLAIMED,
+            claim_token=token,
+            claimed_at=now,
+            attempts=RoundSendRow.attempts + 1,
+            possibly_repeated=case(
+                (RoundSendRow.state == SendState.CLAIMED, True),
+                else_=RoundSendRow.possibly_repeated,
+            ),
+        )
+        .returning(*RoundSendRow.__table__.columns)  # type: ignore[attr-defined]
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(stmt).all()
+    return sorted((send_from_row(r) for r in rows), key=lambda s: s.id)
+
+
+def finish(
+    engine: Engine,
+    send: Send,
+    *,
+    state: str,
+    reason: str = "",
+    activity_id: str | None = None,
+    reference: dict[str, Any] | None = None,
+    retry_at: datetime | None = None,
+) -> bool:
+    """Record a claimed send's outcome; False when the claim was lost (another
+    process took it after the lease ran out: then both may have sent, and
+    the row is marked possibly repeated)."""
+    values: dict[str, Any] = {"state": state, "reason": reason[:2000]}
+    if state == SendState.SENT:
+        values.update(
+            sent_at=utcnow(),
+            activity_id=activity_id,
+            conversation_id=(reference or {}).get("conversation", {}).get("id"),
+            reference=json.dumps(reference, ensure_ascii=False) if reference else None,
+            claim_token=None,
+        )
+    elif state == SendState.PENDING:
+        values.update(not_before=retry_at, claim_token=None)
+    else:
+        values.update(claim_token=None)
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(RoundSendRow)
+            .where(RoundSendRow.id == send.id, RoundSendRow.claim_token == send.claim_token)  # type: ignore[arg-type]
+            .values(**values)
+        )
+        if result.rowcount:
+            return True
+        conn.execute(
+            update(RoundSendRow).where(RoundSendRow.id == send.id).values(possibly_repeated=True)  # type: ignore[arg-type]
+        )
+        return False
+
+
+def sends(conn: Connection, round_id: int, recipient: str | None = None) -> list[Send]:
+    query = select(RoundSendRow).where(RoundSendRow.round_id == round_id)
+    if recipient is not None:
+        query = query.where(RoundSendRow.recipient == recipient)
+    return [send_from_row(r) for r in conn.execute(query.order_by(RoundSendRow.id)).all()]  # type: ignore[arg-type]
+
+
+def mark_answered(conn: Connection, send_id: int) -> None:
+    conn.execute(update(RoundSendRow).where(RoundSendRow.id == send_id).values(marked_answered=True))  # type: ignore[arg-type]
+
+
+def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:
+    """(kind, state) → count."""
+    rows = conn.execute(
+        select(RoundSendRow.kind, RoundSendRow.state, func.count())
+        .where(RoundSendRow.round_id == round_id)
+        .group_by(RoundSendRow.kind, RoundSendRow.state)
+    ).all()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str, Any] | None:
+    """The newest 1:1 conversation reference of a person in a city."""
+    row = conn.execute(
+        select(ConversationRefRow.reference)
+        .where(
+            ConversationRefRow.user_id == user_id,
+            ConversationRefRow.conversation_type == "personal",
+            or_(ConversationRefRow.org_id == org_id, ConversationRefRow.org_id.is_(None)),  # type: ignore[union-attr]
+        )
+        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    return json.loads(row.reference) if row else None
+
+
+def any_reference(conn: Connection, org_id: int) -> dict[str, Any] | None:
+    """Any reference of the city: where its tenant's connector service is."""
+    row = conn.execute(
+        select(ConversationRefRow.reference)
+        .where(ConversationRefRow.org_id == org_id)
+        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    return json.loads(row.reference) if row else None
+
+
+def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
+    """(org id, round, send) of sent cards of open rounds not yet updated to
+    say they are answered."""
+    open_rounds = {r.id: (org, r) for org, r in rounds(conn, open_only=True)}
+    if not open_rounds:
+        return []
+    rows = conn.execute(
+        select(RoundSendRow).where(
+            RoundSendRow.round_id.in_(list(open_rounds)),  # type: ignore[attr-defined]
+            RoundSendRow.state == SendState.SENT,
+            RoundSendRow.marked_answered.is_(False),  # type: ignore[attr-defined]
+            RoundSendRow.kind != SendKind.ESCALATION.value,
+            RoundSendRow.activity_id.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    out = []
+    for row in rows:
+        org, round_ = open_rounds[row.round_id]
+        out.append((org, round_, send_from_row(row)))
+    return out
+
+
+def display_names(conn: Connection, org_id: int) -> dict[str, str]:
+    """Person (AAD id) → the name Teams last showed for them."""
+    rows = conn.execute(
+        select(ConversationRefRow.user_id, ConversationRefRow.reference).where(
+            ConversationRefRow.org_id == org_id, ConversationRefRow.user_id != ""
+        )
+    ).all()
+    names: dict[str, str] = {}
+    for row in rows:
+        try:
+            name = (json.loads(row.reference).get("user") or {}).get("name")
+        except (ValueError, AttributeError):
+            name = None
+        if name:
+            names[row.user_id] = str(name)
+    return names
+
+
+def tenant_of_org(conn: Connection, org_id: int) -> str | None:
+    """The Teams tenant a city is reached in: a linked one, else the one its
+    people have written from."""
+    linked = conn.execute(select(TenantRow.tenant_id).where(TenantRow.org_id == org_id).limit(1)).first()
+    if linked:
+        return str(linked[0])
+    seen = conn.execute(
+        select(ConversationRefRow.tenant_id)
+        .where(ConversationRefRow.org_id == org_id, ConversationRefRow.tenant_id != "")
+        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    return str(seen[0]) if seen else None
