@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
@@ -18,7 +19,9 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clients import PooledClientFactory
 from bot.config import Settings
+from bot.replies import ReplyNotDelivered
 from dialogs import texts
 from storage.bot_state import StaleWrite
 
@@ -43,21 +46,47 @@ def connection_manager(settings: Settings) -> tuple[ConnectionManager, AgentAuth
     return manager, manager.get_default_connection_configuration()
 
 
-def create_adapter(settings: Settings, storage: Any) -> tuple[CloudAdapter, AgentAuthConfiguration]:
+def create_adapter(
+    settings: Settings, storage: Any, *, pooled: bool = False
+) -> tuple[CloudAdapter, AgentAuthConfiguration]:
+    """`pooled`: the SDK's client factory with one connection pool for every
+    turn (bot.clients), for the server, which runs one event loop for its
+    life and closes the pool when it stops; otherwise the SDK's own."""
     manager, auth_config = connection_manager(settings)
-    adapter = CloudAdapter(connection_manager=manager)
+    if pooled:
+        adapter = CloudAdapter(
+            connection_manager=manager, channel_service_client_factory=PooledClientFactory(manager)
+        )
+    else:
+        adapter = CloudAdapter(connection_manager=manager)
+
+    async def tell(context: TurnContext, text: str) -> bool:
+        """Send one message about the error; False when even that cannot be delivered."""
+        try:
+            await context.send_activity(text)
+        except (ReplyNotDelivered, aiohttp.ClientError) as problem:
+            conversation = context.activity.conversation.id
+            log.error("could not tell conversation %s about the error: %s", conversation, problem)
+            return False
+        return True
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
+        if isinstance(error, ReplyNotDelivered):
+            # The channel does not take our replies: nothing more is sent, and the
+            # turn's dialog state is not saved, so the next message carries on
+            # from the last question the person did see.
+            log.error("%s (attempts: %s)", error, ", ".join(error.result.history))
+            return
         if isinstance(error, StaleWrite):
             log.warning("stale state write in conversation %s", context.activity.conversation.id)
-            await context.send_activity(texts.CONFLICT)
+            await tell(context, texts.CONFLICT)
             return
         if isinstance(error, SQLAlchemyError):
             log.error("database error during a turn: %s", type(error).__name__)
-            await context.send_activity(texts.TRY_AGAIN_LATER)
+            await tell(context, texts.TRY_AGAIN_LATER)
             return
         log.exception("unhandled error in a turn", exc_info=error)
-        await context.send_activity(texts.INTERNAL_ERROR)
+        await tell(context, texts.INTERNAL_ERROR)
         try:
             state = ConversationState(storage)
             await state.load(context)

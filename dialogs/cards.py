@@ -5,12 +5,18 @@ Only well-known element types are used (TextBlock, FactSet, ColumnSet, Column,
 Container, Input.Text, Input.Date, Input.ChoiceSet, Action.Submit), so Teams
 and every other Adaptive Card host render them. Every Input.* id is unique
 within its card. What a form submits is checked again on the server: the
-card only makes typing easier.
+card only makes typing easier. Text that people typed (titles, descriptions,
+notes, names) is given to these functions as it is and escaped here
+(texts.plain), so it shows as itself, never as a link or formatting; text that
+dialogs.texts made (sources, the latest follow-up) is escaped there. Each
+form's submit action carries a one-time token ("once"), so one card saves at
+most once however often it is sent.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -47,8 +53,17 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
     return result
 
 
+class SentCard(dict[str, Any]):
+    """A card handed to the SDK to send. The SDK deep-copies every outgoing
+    activity (TurnContext.send_activities), attachments and all; a card is
+    never changed once built, so its copy is the card itself."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SentCard:
+        return self
+
+
 def attachment(content: Card) -> Attachment:
-    return CardFactory.adaptive_card(content)
+    return CardFactory.adaptive_card(SentCard(content))
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -81,7 +96,7 @@ def _row(cells: Sequence[str], *, bold: bool = False, separator: bool = False) -
 
 def _unit_cells(u: UnitBalance) -> list[str]:
     return [
-        f"{u.name} ({u.code})",
+        f"{texts.plain(u.name)} ({u.code})",
         texts.kr(u.allocated),
         texts.kr(u.spent),
         texts.kr(u.forecast),
@@ -153,7 +168,7 @@ def measure_card(
 ) -> Card:
     facts = [
         (texts.LABEL_STATUS, texts.status_word(status, overdue)),
-        (texts.LABEL_UNITS if len(units) > 1 else texts.LABEL_UNIT, ", ".join(units)),
+        (texts.LABEL_UNITS if len(units) > 1 else texts.LABEL_UNIT, texts.plain(", ".join(units))),
         (texts.LABEL_ID, str(measure_id)),
     ]
     if end:
@@ -166,8 +181,8 @@ def measure_card(
         (texts.LABEL_REMAINING_FORECAST, texts.kr(allocated - forecast)),
     ]
     if funding_refs:
-        facts.append((texts.LABEL_DECISION, ", ".join(funding_refs)))
-    body: list[dict[str, Any]] = [_title(title)]
+        facts.append((texts.LABEL_DECISION, texts.plain(", ".join(funding_refs))))
+    body: list[dict[str, Any]] = [_title(texts.plain(title))]
     if overdue:
         body.append(_text(texts.overdue_note(end), color="Attention"))
     body.append(_facts(facts))
@@ -257,7 +272,11 @@ def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str =
         _input_text("amount", texts.LABEL_AMOUNT, placeholder=texts.PLACEHOLDER_AMOUNT, required=True),
     ]
     actions = [
-        {"type": "Action.Submit", "title": texts.SUBMIT_BUTTON, "data": {"action": SUBMIT_MEASURE_ACTION}}
+        {
+            "type": "Action.Submit",
+            "title": texts.SUBMIT_BUTTON,
+            "data": {"action": SUBMIT_MEASURE_ACTION, "once": uuid.uuid4().hex},
+        }
     ]
     return card(body, actions)
 
@@ -289,7 +308,11 @@ def followup_form(measures: Sequence[tuple[int, str]], *, period: str, measure_i
         ),
     ]
     actions = [
-        {"type": "Action.Submit", "title": texts.SAVE_FOLLOWUP_BUTTON, "data": {"action": FOLLOWUP_ACTION}}
+        {
+            "type": "Action.Submit",
+            "title": texts.SAVE_FOLLOWUP_BUTTON,
+            "data": {"action": FOLLOWUP_ACTION, "once": uuid.uuid4().hex},
+        }
     ]
     return card(body, actions)
 
@@ -312,14 +335,14 @@ def measure_summary(
     if measure_id is not None:
         facts.append((texts.LABEL_ID, str(measure_id)))
     facts += [
-        (texts.LABEL_UNIT, unit),
-        (texts.LABEL_TITLE, title),
-        (texts.LABEL_DESCRIPTION, description or "–"),
+        (texts.LABEL_UNIT, texts.plain(unit)),
+        (texts.LABEL_TITLE, texts.plain(title)),
+        (texts.LABEL_DESCRIPTION, texts.plain(description) or "–"),
         (texts.LABEL_END_DATE, texts.day(end)),
         (texts.LABEL_AMOUNT, texts.kr(amount)),
     ]
     if decision:
-        facts.append((texts.LABEL_DECISION, decision))
+        facts.append((texts.LABEL_DECISION, texts.plain(decision)))
     return card([_title(heading), _facts(facts)])
 
 
@@ -337,13 +360,13 @@ def followup_summary(
     author: str | None = None,
 ) -> Card:
     facts = [
-        (texts.LABEL_TITLE, title),
+        (texts.LABEL_TITLE, texts.plain(title)),
         (texts.LABEL_PERIOD, format_period(period)),
-        (texts.LABEL_STATUS, status),
+        (texts.LABEL_STATUS, texts.plain(status)),
         (texts.LABEL_SPENT_LONG, texts.kr(spent)),
         (texts.LABEL_FORECAST_LONG, texts.kr(forecast)),
         (texts.LABEL_USABLE, texts.yes_no(usable)),
-        (texts.LABEL_NOTE, note or "–"),
+        (texts.LABEL_NOTE, texts.plain(note) or "–"),
     ]
     if seq is not None:
         facts.insert(0, (texts.LABEL_ID, str(seq)))

@@ -4,6 +4,7 @@ date, and whether the activity is a card submission."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -22,6 +23,9 @@ TODAY_KEY = "kompetensbot.today"
 ACTION_KEY = "action"
 """The key every card submission's data carries: which form it is."""
 
+ONCE_KEY = "once"
+"""The key of a form's one-time token: one card saves at most once (bot.services, `once`)."""
+
 T = TypeVar("T")
 
 
@@ -30,13 +34,28 @@ def today_of(turn_context: TurnContext) -> date:
     return today if isinstance(today, date) else date.today()
 
 
+TURN_CACHE_KEY = "kompetensbot.turn_cache"
+"""Turn-state key of the services' cache for one turn (see bot.services.Services.turn)."""
+
+
 def who(turn_context: TurnContext, engine: Engine) -> tuple[Identity, Services]:
+    """Who is speaking, and their services; the city's data and the person's roles
+    are read once per turn (a write in the turn reads them again)."""
     identity = identity_of(turn_context)
-    return identity, identity.services(engine)
+    cache = turn_context.turn_state.get(TURN_CACHE_KEY)
+    if not isinstance(cache, dict):
+        cache = turn_context.turn_state[TURN_CACHE_KEY] = {}
+    services = identity.services(engine)
+    services.turn = cache
+    return identity, services
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a synchronous (SQL) service call off the event loop."""
+    """Run a synchronous (SQL) service call off the event loop; a query the
+    turn's services answer from memory runs in place (no thread hop)."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Services) and owner.answers_from_memory(getattr(fn, "__name__", ""), args, kwargs):
+        return fn(*args, **kwargs)
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
@@ -47,6 +66,16 @@ def default_year(ledger: Ledger, today: date) -> int:
         return today.year
     earlier = [y for y in ledger.years if y < today.year and ledger.has_fund(y)]
     return max(earlier) if earlier else today.year
+
+
+def new_once_key() -> str:
+    return uuid.uuid4().hex
+
+
+def once_key(data: dict[str, Any]) -> str | None:
+    """A submitted form's one-time token, if it carries a sane one."""
+    value = data.get(ONCE_KEY)
+    return value if isinstance(value, str) and 16 <= len(value) <= 64 and value.isalnum() else None
 
 
 def card_submission(activity: Activity) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from microsoft_agents.hosting.dialogs import (
 from sqlalchemy.engine import Engine
 
 from bot.identity import Identity
-from bot.services import MeasureView, Services
+from bot.services import AlreadySaved, MeasureView, Services
 from core.dates import parse_period
 from core.errors import DomainError, InputError, PermissionDenied
 from core.model import Status
@@ -28,7 +28,7 @@ from core.permissions import Action, can_any, require
 from core.rules.followup import MAX_NOTE
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import call, default_year, today_of, who
+from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -159,6 +159,7 @@ class FollowUpDialog(CancelAndHelpDialog):
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["note"] = step.result
+        step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         v = step.values
         _, services = who(step.context, self.engine)
         ledger = await call(services.ledger)
@@ -191,6 +192,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             forecast=v["forecast"],
             usable=v["usable"],
             note=v["note"],
+            once=v.get("once"),
         )
         return await step.end_dialog()
 
@@ -315,6 +317,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             forecast=forecast,
             usable=usable,
             note=note.strip(),
+            once=once_key(data),
         )
 
 
@@ -410,8 +413,10 @@ async def save(
     forecast: int,
     usable: bool,
     note: str,
+    once: str | None = None,
 ) -> None:
-    """Add the follow-up through the core; send the receipt or the refusal."""
+    """Add the follow-up through the core; send the receipt or the refusal.
+    `once`: the key that keeps a repeated confirmation from saving twice."""
     identity, services = who(turn_context, engine)
     try:
         stored = await call(
@@ -425,7 +430,11 @@ async def save(
             usable_as_planned=usable,
             note=note,
             author=identity.name or None,
+            once=once,
         )
+    except AlreadySaved as done:
+        await turn_context.send_activity(done.message)
+        return
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))
         return

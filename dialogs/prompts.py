@@ -63,7 +63,7 @@ def refuse(prompt_context: PromptValidatorContext, reason: str) -> bool:
     prompt = prompt_context.options.prompt
     again = prompt.text if prompt is not None and prompt.text else ""
     retry = prompt.model_copy(deep=True) if prompt is not None else question("")
-    retry.text = f"{reason}\n\n{again}".strip()
+    retry.text = f"{texts.plain(reason)}\n\n{again}".strip()  # a reason may quote the answer
     retry.attachments = None
     retry.input_hint = InputHints.expecting_input
     prompt_context.options.retry_prompt = retry

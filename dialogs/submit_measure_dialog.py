@@ -18,7 +18,7 @@ from microsoft_agents.hosting.dialogs import (
 from sqlalchemy.engine import Engine
 
 from bot.identity import Identity
-from bot.services import Services
+from bot.services import AlreadySaved, Services
 from core.dates import parse_date
 from core.entries import MeasureFundingEntry
 from core.errors import DomainError, InputError, PermissionDenied
@@ -30,7 +30,7 @@ from core.rules import check_measure_funding, unit_unallocated
 from core.rules.measure import MAX_TITLE
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import call, default_year, today_of, who
+from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -130,8 +130,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["amount"] = step.result
+        step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         _, services = who(step.context, self.engine)
-        ledger = await call(services.ledger)
+        ledger = await call(services.summary_ledger)
         v = step.values
         summary = cards.measure_summary(
             heading=texts.MEASURE_SUMMARY_TITLE,
@@ -159,13 +160,14 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             end=date.fromisoformat(v["end_date"]),
             amount=v["amount"],
             year=v["year"],
+            once=v.get("once"),
         )
         return await step.end_dialog()
 
     async def free_money(self, step: WaterfallStepContext) -> tuple[Unit, int, int]:
         """The chosen unit, the fund year and the unit's money not yet allocated to measures."""
         _, services = who(step.context, self.engine)
-        ledger = await call(services.ledger)
+        ledger = await call(services.summary_ledger)
         unit = ledger.units[step.values["unit"]]
         year = default_year(ledger, today_of(step.context))
         return unit, year, unit_unallocated(ledger, unit.code, year)
@@ -215,7 +217,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             return refuse(prompt_context, bad.message)
         validations = prompt_context.options.validations or {}
         identity, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.ledger)
+        ledger = await call(services.summary_ledger)
         problems = over_limit(ledger, identity, validations["unit"], int(validations["year"]), amount)
         if problems:
             return refuse(prompt_context, " ".join(problems))
@@ -284,6 +286,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             end=end,
             amount=amount,
             year=year,
+            once=once_key(data),
         )
 
 
@@ -300,7 +303,7 @@ def _unit_pairs(ledger: Ledger, codes: list[str]) -> list[tuple[str, str]]:
 
 async def allowed_units(services: Services, identity: Identity) -> tuple[Ledger, list[str]]:
     """The ledger, and the units the user may submit measures for."""
-    ledger = await call(services.ledger)
+    ledger = await call(services.summary_ledger)
     principal = await call(services.principal, identity.user_id)
     allowed = [code for code in sorted(ledger.units) if can(principal, Action.SUBMIT_MEASURE, [code])]
     return ledger, allowed
@@ -359,8 +362,10 @@ async def save(
     end: date,
     amount: int,
     year: int,
+    once: str | None = None,
 ) -> None:
-    """Submit the measure with its grant through the core; send the receipt or the refusal."""
+    """Submit the measure with its grant through the core; send the receipt or the refusal.
+    `once`: the key that keeps a repeated confirmation from saving twice."""
     identity, services = who(turn_context, engine)
     today = today_of(turn_context)
     measure = Measure(
@@ -383,11 +388,15 @@ async def save(
             {unit: amount},
             decision,
             identity.name or None,
+            once,
         )
+    except AlreadySaved as done:
+        await turn_context.send_activity(done.message)
+        return
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))
         return
-    ledger = await call(services.ledger)
+    ledger = await call(services.summary_ledger)
     unit_label = _unit_label(ledger.units[unit])
     receipt = cards.measure_summary(
         heading=texts.MEASURE_RECEIPT_TITLE,

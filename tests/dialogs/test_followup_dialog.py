@@ -18,7 +18,7 @@ def _start_as_chef_of_gvn(chat_as, text: str = "jag vill lämna en uppföljning"
     intro, question = chat.say(text)
     assert intro.text == texts.FOLLOWUP_INTRO
     [form] = intro.cards
-    assert form["actions"][0]["data"] == {"action": "followup"}
+    assert form["actions"][0]["data"]["action"] == "followup"
     assert "Yrkeslärarsatsning (GVN)" in intro.card_text() and "(FSKN)" not in intro.card_text()
     assert question.text.startswith(texts.ASK_MEASURE)
     assert "Yrkeslärarsatsning (GVN)" in question.text and "(FSKN)" not in question.text

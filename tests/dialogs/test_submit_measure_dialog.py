@@ -16,7 +16,7 @@ def _start_as_hr_of_fskn(chat_as):
     intro, chosen, title_question = chat.say("ny insats")
     assert intro.text == texts.SUBMIT_INTRO
     [form] = intro.cards
-    assert form["actions"][0]["data"] == {"action": "submit_measure"}
+    assert form["actions"][0]["data"]["action"] == "submit_measure"
     assert chosen.text == texts.unit_chosen("Förskolenämnden (FSKN)")  # the only unit: no question
     assert title_question.text == texts.ASK_TITLE
     return chat
