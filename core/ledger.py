@@ -125,21 +125,53 @@ class Ledger:
 
     # --- measures ---------------------------------------------------------
 
+    # Indexes over the entries and follow-ups, built once per ledger (it is
+    # immutable): the folds below look up a measure's entries instead of
+    # scanning the whole ledger for each measure.
+
+    @cached_property
+    def _fundings_by_year(self) -> Mapping[int, tuple[MeasureFundingEntry, ...]]:
+        found: dict[int, list[MeasureFundingEntry]] = defaultdict(list)
+        for e in self.entries:
+            if isinstance(e, MeasureFundingEntry):
+                found[e.year].append(e)
+        return {year: tuple(es) for year, es in found.items()}
+
+    @cached_property
+    def _fundings_by_measure(self) -> Mapping[tuple[int, int], tuple[MeasureFundingEntry, ...]]:
+        found: dict[tuple[int, int], list[MeasureFundingEntry]] = defaultdict(list)
+        for e in self.entries:
+            if isinstance(e, MeasureFundingEntry):
+                found[(e.year, e.measure_id)].append(e)
+        return {key: tuple(es) for key, es in found.items()}
+
+    @cached_property
+    def _reallocations(self) -> tuple[ReallocationEntry, ...]:
+        return tuple(e for e in self.entries if isinstance(e, ReallocationEntry))
+
+    @cached_property
+    def _reallocations_by_year(self) -> Mapping[int, tuple[ReallocationEntry, ...]]:
+        found: dict[int, list[ReallocationEntry]] = defaultdict(list)
+        for e in self._reallocations:
+            found[e.year].append(e)
+        return {year: tuple(es) for year, es in found.items()}
+
+    @cached_property
+    def _followups_by_measure(self) -> Mapping[int, tuple[FollowUp, ...]]:
+        found: dict[int, list[FollowUp]] = defaultdict(list)
+        for f in self.followups:
+            found[f.measure_id].append(f)
+        return {measure_id: tuple(fs) for measure_id, fs in found.items()}
+
     def fundings(self, year: int, measure_id: int | None = None) -> tuple[MeasureFundingEntry, ...]:
-        return tuple(
-            e
-            for e in self.entries
-            if isinstance(e, MeasureFundingEntry)
-            and e.year == year
-            and (measure_id is None or e.measure_id == measure_id)
-        )
+        if measure_id is None:
+            return self._fundings_by_year.get(year, ())
+        return self._fundings_by_measure.get((year, measure_id), ())
 
     def reallocations(self, year: int | None = None) -> tuple[ReallocationEntry, ...]:
-        return tuple(
-            e
-            for e in self.entries
-            if isinstance(e, ReallocationEntry) and (year is None or e.year == year)
-        )
+        if year is None:
+            return self._reallocations
+        return self._reallocations_by_year.get(year, ())
 
     def shares(self, measure_id: int, year: int) -> dict[str, int]:
         """Each unit's funding of a measure: its share (weights)."""
@@ -166,8 +198,8 @@ class Ledger:
 
     def latest_followup(self, measure_id: int, year: int | None = None) -> FollowUp | None:
         latest: FollowUp | None = None
-        for f in self.followups:
-            if f.measure_id != measure_id or (year is not None and f.year != year):
+        for f in self._followups_by_measure.get(measure_id, ()):
+            if year is not None and f.year != year:
                 continue
             if latest is None or (f.period, f.seq, f.at) >= (latest.period, latest.seq, latest.at):
                 latest = f

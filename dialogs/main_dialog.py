@@ -70,7 +70,7 @@ class MainDialog(CancelAndHelpDialog):
 
     async def hear(self, context: TurnContext) -> Understanding:
         _, services = who(context, self.engine)
-        ledger = await call(services.ledger)
+        ledger = await call(services.summary_ledger)
         text = context.activity.text or ""
         return understand(text, ledger.units.values(), ledger.measures.values(), today_of(context))
 

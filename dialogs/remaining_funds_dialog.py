@@ -49,7 +49,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         if not candidates:
             if options.get("rest"):
                 _, services = who(step.context, self.engine)
-                ledger = await call(services.ledger)
+                ledger = await call(services.summary_ledger)
                 await step.context.send_activity(texts.unknown_unit(options["rest"], ledger.units.values()))
                 return await step.end_dialog()
             return await step.next(None)
@@ -58,7 +58,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
             return await step.next(resolution.chosen.key)
         if resolution.pick == Pick.NONE:
             _, services = who(step.context, self.engine)
-            ledger = await call(services.ledger)
+            ledger = await call(services.summary_ledger)
             await step.context.send_activity(
                 texts.unknown_unit(options.get("rest") or candidates[0].label, ledger.units.values())
             )
@@ -82,7 +82,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
 async def answer(turn_context: TurnContext, engine: Engine, code: str | None, year: int | None) -> None:
     """Send the funds of `code` (None: the user's own units or the whole fund)."""
     identity, services = who(turn_context, engine)
-    ledger = await call(services.ledger)
+    ledger = await call(services.summary_ledger)
     year = year or default_year(ledger, today_of(turn_context))
     try:
         fund = await call(services.funds, identity.user_id, year, code)

@@ -123,7 +123,7 @@ async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: 
     except DomainError as refused:
         await turn_context.send_activity(refused.message)
         return
-    ledger = await call(services.ledger)
+    ledger = await call(services.summary_ledger)
     parts = measure_parts(view, ledger)
     parent = ledger.measures.get(view.measure.parent_id) if view.measure.parent_id else None
     reallocations = []
@@ -165,7 +165,7 @@ async def answer_unit_measures(turn_context: TurnContext, engine: Engine, code: 
     except DomainError as refused:
         await turn_context.send_activity(refused.message)
         return
-    ledger = await call(services.ledger)
+    ledger = await call(services.summary_ledger)
     unit = ledger.units[code]
     await send_measure_list(
         turn_context, texts.unit_measures_header(f"{unit.name} ({code})", len(views)), views, today

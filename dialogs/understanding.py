@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from core.model import Measure, Unit, normalise
 
@@ -258,45 +259,140 @@ def stem(token: str) -> str:
 # --- units ------------------------------------------------------------------
 
 
-def _unit_match(unit: Unit, raw: Sequence[str], stems: Sequence[str]) -> tuple[float, set[int]]:
-    """How well the text names the unit, and which token positions named it."""
+@lru_cache(maxsize=16384)
+def _name_target(name: str) -> tuple[str, str, int] | None:
+    """How a unit's name is matched: ("exact", token, 1) for a code or a short
+    abbreviation, else ("fuzzy", its stems joined, its number of words)."""
+    name_tokens = tokens(name)
+    if not name_tokens:
+        return None
+    if len(name_tokens) == 1 and len(name_tokens[0]) <= 4:
+        return ("exact", name_tokens[0], 1)
+    return ("fuzzy", " ".join(stem(t) for t in name_tokens), len(name_tokens))
+
+
+class _Windows:
+    """The message's runs of 1, 2, … stems, joined, computed once per message."""
+
+    def __init__(self, stems: Sequence[str]):
+        self.stems = stems
+        self._by_width: dict[int, tuple[list[int], list[str]]] = {}
+
+    def of(self, width: int) -> tuple[list[int], list[str]]:
+        found = self._by_width.get(width)
+        if found is None:
+            starts, joined = [], []
+            for i in range(len(self.stems) - width + 1):
+                window = self.stems[i : i + width]
+                if width == 1 and len(window[0]) <= 3:
+                    continue
+                starts.append(i)
+                joined.append(" ".join(window))
+            found = self._by_width[width] = (starts, joined)
+        return found
+
+
+def _unit_match(
+    unit: Unit, raw: Sequence[str], stems: Sequence[str], windows: _Windows | None = None
+) -> tuple[float, set[int]]:
+    """How well the text names the unit, and which token positions named it.
+
+    For each name: a code matches exactly; a longer name is compared (rapidfuzz
+    ratio) with every run of as many stems as it has words, one fewer or one
+    more, and the first best run wins."""
+    windows = windows or _Windows(stems)
     best, where = 0.0, set[int]()
     for name in unit.names():
-        name_tokens = tokens(name)
-        if not name_tokens:
+        target = _name_target(name)
+        if target is None:
             continue
-        if len(name_tokens) == 1 and len(name_tokens[0]) <= 4:
-            # Codes and short abbreviations ("GVN", "SF"): exact tokens only.
-            hits = {i for i, t in enumerate(raw) if t == name_tokens[0]}
+        kind, text, size = target
+        if kind == "exact":
+            hits = {i for i, t in enumerate(raw) if t == text}
             if hits and 100.0 > best:
                 best, where = 100.0, hits
             continue
-        target = " ".join(stem(t) for t in name_tokens)
-        size = len(name_tokens)
         for width in {size - 1, size, size + 1}:
             if width < 1 or width > len(stems):
                 continue
-            for i in range(len(stems) - width + 1):
-                window = stems[i : i + width]
-                if width == 1 and len(window[0]) <= 3:
-                    continue
-                score = fuzz.ratio(" ".join(window), target)
-                if score > best:
-                    best, where = score, set(range(i, i + width))
+            starts, joined = windows.of(width)
+            found = process.extractOne(text, joined, scorer=fuzz.ratio) if joined else None
+            if found is not None and found[1] > best:  # the first run with the best score
+                best, where = found[1], set(range(starts[found[2]], starts[found[2]] + width))
     return best, where
+
+
+class _UnitIndex:
+    """Every name of a set of units, ready to be matched against a message:
+    codes to compare exactly, and the longer names grouped by the run widths
+    they are compared with (so one rapidfuzz call scores a run against all of
+    them)."""
+
+    def __init__(self, units: tuple[Unit, ...]):
+        self.units = units
+        self.exact: list[tuple[int, int, str]] = []  # (unit, name, token)
+        self.entries: dict[int, list[tuple[int, int, int]]] = {}  # width -> (unit, name, width's place)
+        self.targets: dict[int, list[str]] = {}  # width -> the names' stems, as entries
+        for u, unit in enumerate(units):
+            for n, name in enumerate(unit.names()):
+                target = _name_target(name)
+                if target is None:
+                    continue
+                kind, text, size = target
+                if kind == "exact":
+                    self.exact.append((u, n, text))
+                    continue
+                for place, width in enumerate({size - 1, size, size + 1}):  # _unit_match's order
+                    if width < 1:
+                        continue
+                    self.entries.setdefault(width, []).append((u, n, place))
+                    self.targets.setdefault(width, []).append(text)
+
+
+@lru_cache(maxsize=64)
+def _unit_index(units: tuple[Unit, ...]) -> _UnitIndex:
+    return _UnitIndex(units)
 
 
 def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[int]]:
     """Unit candidates (score ≥ UNIT_MAYBE) best first, and the positions of tokens that
-    named a unit surely (so they are not read as part of a measure's title)."""
+    named a unit surely (so they are not read as part of a measure's title).
+
+    The same as taking _unit_match for every unit, computed in bulk: a unit's
+    score is its best name's, and of equal scores the first in _unit_match's
+    order (name, width, position) names the positions; scores under
+    UNIT_MAYBE are not computed, as they name no candidate."""
     raw = tokens(text)
     stems = [stem(t) for t in raw]
+    index = _unit_index(tuple(units))
+    best: dict[int, tuple[float, tuple[int, int, int], set[int]]] = {}
+
+    def offer(u: int, score: float, order: tuple[int, int, int], where: set[int]) -> None:
+        current = best.get(u)
+        if current is None or score > current[0] or (score == current[0] and order < current[1]):
+            best[u] = (score, order, where)
+
+    for u, n, token in index.exact:
+        hits = {i for i, t in enumerate(raw) if t == token}
+        if hits:
+            offer(u, 100.0, (n, -1, -1), hits)
+    windows = _Windows(stems)
+    for width, targets in index.targets.items():
+        if width > len(stems):
+            continue
+        entries = index.entries[width]
+        starts, joined = windows.of(width)
+        for start, window in zip(starts, joined, strict=True):
+            for _, score, k in process.extract(
+                window, targets, scorer=fuzz.ratio, score_cutoff=UNIT_MAYBE, limit=None
+            ):
+                u, n, place = entries[k]
+                offer(u, score, (n, place, start), set(range(start, start + width)))
     found: list[Candidate] = []
     used: set[int] = set()
-    for unit in units:
-        score, where = _unit_match(unit, raw, stems)
-        if score >= UNIT_MAYBE:
-            found.append(Candidate(unit.code, unit.name, score))
+    for u, (score, _order, where) in best.items():
+        unit = index.units[u]
+        found.append(Candidate(unit.code, unit.name, score))
         if score >= UNIT_SURE:
             used |= where
     found.sort(key=lambda c: (-c.score, c.key))
@@ -325,20 +421,65 @@ def _same_word(query: str, title_token: str) -> bool:
     return fuzz.ratio(query, title_token) >= 85
 
 
+@lru_cache(maxsize=65536)
+def _title_stems(title: str) -> tuple[str, ...]:
+    """A title's content stems (all its stems when it has no content words)."""
+    title_words = tokens(title)
+    return tuple(_content(title_words) or [stem(w) for w in title_words])
+
+
+class _Scorer:
+    """measure_score for one query against many titles: each (query word, title
+    word) pair and each distinct title is scored once."""
+
+    def __init__(self, query: Sequence[str]):
+        self.query = list(query)
+        self._token: dict[str, dict[str, float]] = {q: {} for q in self.query}
+        self._same: dict[str, dict[str, bool]] = {q: {} for q in self.query}
+        self._titles: dict[tuple[str, ...], float] = {}
+
+    def score(self, title: str) -> float:
+        query = self.query
+        if not query:
+            return 0.0
+        title_stems = _title_stems(title)
+        found = self._titles.get(title_stems)
+        if found is not None:
+            return found
+        if not title_stems:
+            found = 0.0
+        elif query == list(title_stems):
+            found = 100.0
+        else:
+            recall = 0.0
+            for q in query:  # how well each query word is found in the title
+                scores = self._token[q]
+                best = 0.0
+                for t in title_stems:
+                    value = scores.get(t)
+                    if value is None:
+                        value = scores[t] = _token_score(q, t)
+                    if value > best:
+                        best = value
+                recall += best
+            covered = 0  # how many title words the query named
+            for t in title_stems:
+                for q in query:
+                    same = self._same[q].get(t)
+                    if same is None:
+                        same = self._same[q][t] = _same_word(q, t)
+                    if same:
+                        covered += 1
+                        break
+            found = 0.85 * (recall / len(query)) + 15.0 * covered / len(title_stems)
+        self._titles[title_stems] = found
+        return found
+
+
 def measure_score(query: Sequence[str], title: str) -> float:
     """How well content stems `query` name the measure `title` (0–100): mostly how well
     every query word is found in the title, a little how much of the title was named."""
-    if not query:
-        return 0.0
-    title_words = tokens(title)
-    title_stems = _content(title_words) or [stem(w) for w in title_words]
-    if not title_stems:
-        return 0.0
-    if list(query) == title_stems:
-        return 100.0
-    recall = sum(max(_token_score(q, t) for t in title_stems) for q in query) / len(query)
-    covered = sum(1 for t in title_stems if any(_same_word(q, t) for q in query))
-    return 0.85 * recall + 15.0 * covered / len(title_stems)
+    return _Scorer(query).score(title)
 
 
 def measure_label(measure: Measure) -> str:
@@ -352,11 +493,17 @@ def match_measures(
 ) -> list[Candidate]:
     """Measure candidates (score ≥ MEASURE_MAYBE), best first; `skip`: token positions to ignore."""
     query = _content(t for i, t in enumerate(tokens(text)) if i not in skip)
-    found = [
-        Candidate(str(m.id), measure_label(m), score)
-        for m in measures
-        if (score := measure_score(query, m.title)) >= MEASURE_MAYBE
-    ]
+    if not query:  # nothing left to name a measure: every score would be 0
+        return []
+    scorer = _Scorer(query)
+    scores: dict[str, float] = {}
+    found = []
+    for m in measures:
+        score = scores.get(m.title)
+        if score is None:
+            score = scores[m.title] = scorer.score(m.title)
+        if score >= MEASURE_MAYBE:
+            found.append(Candidate(str(m.id), measure_label(m), score))
     found.sort(key=lambda c: (-c.score, int(c.key)))
     return found[:10]
 
@@ -412,7 +559,7 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
     unit_candidates, used = match_units(text, units)
     measure_candidates = match_measures(text, measures, used)
     unit_pick = decide_unit(unit_candidates)
-    if unit_pick.pick == Pick.ONE and unit_pick.chosen is not None:
+    if unit_pick.pick == Pick.ONE and unit_pick.chosen is not None and measure_candidates:
         # "Malmö Lär för stadsbyggnad": prefer the named unit's measures.
         code = unit_pick.chosen.key
         own = {str(m.id) for m in measures if code in m.units}

@@ -8,11 +8,16 @@ Storage interface and calls them off the event loop.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from storage.tables import (
@@ -23,6 +28,28 @@ from storage.tables import (
     TenantRow,
     utcnow,
 )
+
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_WRITE_LOCKS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_writer(engine: Engine) -> Iterator[None]:
+    """On SQLite, the bot's own write transactions (claims, references, state) in
+    one process take turns on a lock. SQLite lets one writer in at a time and
+    makes the others poll with growing sleeps (busy_timeout), which under ten
+    concurrent conversations turned into waits of hundreds of milliseconds; a
+    lock wakes the next writer as soon as the database is free. PostgreSQL
+    locks rows, not the database: nothing to do there."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        with _WRITE_LOCKS_LOCK:
+            lock = _WRITE_LOCKS.setdefault(engine, threading.Lock())
+    with lock:
+        yield
 
 
 class StaleWrite(Exception):
@@ -48,19 +75,14 @@ class StateStore:
 
     def read(self, keys: list[str]) -> dict[str, StateItem]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
-                    BotStateRow.key.in_(keys)  # type: ignore[attr-defined]
-                )
-            ).all()
-        return {key: StateItem(json.loads(data), version) for key, data, version in rows}
+            return read_states(conn, keys)
 
     def write(self, key: str, data: dict[str, Any], expected_version: int | None) -> int:
         """Store `data` if the key is still at `expected_version` (None: the key
         must not exist yet, or the write is unconditional when `force`).
         Returns the new version; raises StaleWrite otherwise."""
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        with self.engine.begin() as conn:
+        with _one_writer(self.engine), self.engine.begin() as conn:
             if expected_version is None:
                 try:
                     conn.execute(
@@ -79,22 +101,130 @@ class StateStore:
             return expected_version + 1
 
     def delete(self, keys: list[str]) -> None:
-        with self.engine.begin() as conn:
+        with _one_writer(self.engine), self.engine.begin() as conn:
             conn.execute(delete(BotStateRow).where(BotStateRow.key.in_(keys)))  # type: ignore[attr-defined]
+
+
+# The statements a turn runs, built once (with bound parameters) rather than
+# on every call: building and caching a statement costs more than running it.
+_STATES = select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
+    BotStateRow.key.in_(bindparam("keys", expanding=True))  # type: ignore[attr-defined]
+)
+_TENANT_ORG = (
+    select(OrganisationRow)
+    .join(TenantRow, TenantRow.org_id == OrganisationRow.id)  # type: ignore[arg-type]
+    .where(TenantRow.tenant_id == bindparam("tenant_id"))
+)
+_FIRST_ORGS = select(OrganisationRow).limit(2)
+_REFERENCE = select(
+    ConversationRefRow.id,
+    ConversationRefRow.reference,
+    ConversationRefRow.org_id,
+    ConversationRefRow.tenant_id,
+    ConversationRefRow.conversation_type,
+).where(
+    ConversationRefRow.conversation_id == bindparam("conversation_id"),
+    ConversationRefRow.user_id == bindparam("user_id"),
+)
+_CLAIM_VALUES = {
+    "conversation_id": bindparam("conversation_id"),
+    "activity_id": bindparam("activity_id"),
+    "created_at": bindparam("created_at"),
+}
+_CLAIMED = ProcessedActivityRow.__table__.c.activity_id
+_CLAIMS = {  # RETURNING says whether the row went in (rowcount is not reliable here on psycopg)
+    "postgresql": postgresql.insert(ProcessedActivityRow.__table__)
+    .values(**_CLAIM_VALUES)
+    .on_conflict_do_nothing()
+    .returning(_CLAIMED),
+    "sqlite": sqlite.insert(ProcessedActivityRow.__table__)
+    .values(**_CLAIM_VALUES)
+    .on_conflict_do_nothing()
+    .returning(_CLAIMED),
+}
+
+
+def read_states(conn: Connection, keys: list[str]) -> dict[str, StateItem]:
+    rows = conn.execute(_STATES, {"keys": list(keys)}).all()
+    return {key: StateItem(json.loads(data), version) for key, data, version in rows}
 
 
 def claim_activity(engine: Engine, conversation_id: str, activity_id: str) -> bool:
     """Record an activity as handled; False when it was handled before."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                insert(ProcessedActivityRow).values(
-                    conversation_id=conversation_id[:512], activity_id=activity_id[:256], created_at=utcnow()
-                )
+    with _one_writer(engine), engine.begin() as conn:
+        return _claim(conn, conversation_id, activity_id)
+
+
+def _claim(conn: Connection, conversation_id: str, activity_id: str) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: no error (and no savepoint) for a repeat."""
+    values = {
+        "conversation_id": conversation_id[:512],
+        "activity_id": activity_id[:256],
+        "created_at": utcnow(),
+    }
+    statement = _CLAIMS.get(conn.dialect.name)
+    if statement is None:  # pragma: no cover - the two databases kompetensbot runs on are above
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(ProcessedActivityRow).values(**values))
+            return True
+        except IntegrityError:
+            return False
+    return conn.execute(statement, values).first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStart:
+    """What a turn needs from the database before the bot answers.
+
+    Attributes:
+      first: False when the activity was handled before (nothing else was read).
+      org: the city serving the tenant, its row (id, slug, name; None: no city does).
+      states: the requested state keys that are stored (see StateStore).
+    """
+
+    first: bool
+    org: Any = None
+    states: dict[str, StateItem] | None = None
+    also: Any = None
+
+
+def begin_turn(
+    engine: Engine,
+    *,
+    conversation_id: str,
+    activity_id: str | None,
+    tenant_id: str | None,
+    reference: dict[str, Any] | None,
+    user_id: str,
+    conversation_type: str,
+    state_keys: list[str],
+    also: Callable[[Connection, Any], Any] | None = None,
+) -> TurnStart:
+    """In one transaction: claim the activity (when `activity_id` is given; a
+    repeat stops here), find the tenant's city, store the conversation
+    reference (when given), read the turn's dialog and user state, and run
+    `also(connection, city row)` for whatever else the turn reads (its
+    result in TurnStart.also)."""
+    with _one_writer(engine), engine.begin() as conn:
+        if activity_id and not _claim(conn, conversation_id, activity_id):
+            return TurnStart(False)
+        org = _org_row_for_tenant(conn, tenant_id)
+        if org is None:
+            return TurnStart(True)
+        if reference is not None:
+            _save_reference(
+                conn,
+                org_id=org.id,
+                tenant_id=tenant_id or "",
+                user_id=user_id,
+                conversation_id=conversation_id,
+                conversation_type=conversation_type,
+                reference=reference,
             )
-        return True
-    except IntegrityError:
-        return False
+        states = read_states(conn, state_keys) if state_keys else {}
+        extra = also(conn, org) if also is not None else None
+    return TurnStart(True, org, states, extra)
 
 
 def save_conversation_reference(
@@ -108,6 +238,48 @@ def save_conversation_reference(
     reference: dict[str, Any],
 ) -> None:
     """Insert or refresh where a person (or, with user_id "", a channel) is reached."""
+    with _one_writer(engine), engine.begin() as conn:
+        _save_reference(
+            conn,
+            org_id=org_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            conversation_type=conversation_type,
+            reference=reference,
+        )
+
+
+PER_ACTIVITY = frozenset({"activityId", "requestId"})
+"""Parts of a conversation reference that name the activity it was taken from,
+not where the conversation is: every message has new ones, and a proactive
+message uses neither."""
+
+
+def _same_reference(stored: str, reference: dict[str, Any]) -> bool:
+    """The stored reference says the same as `reference` apart from PER_ACTIVITY,
+    so a chat's reference is written when it changes, not every turn."""
+    try:
+        before = json.loads(stored)
+    except ValueError:
+        return False
+    if not isinstance(before, dict):
+        return False
+    return {k: v for k, v in before.items() if k not in PER_ACTIVITY} == {
+        k: v for k, v in reference.items() if k not in PER_ACTIVITY
+    }
+
+
+def _save_reference(
+    conn: Connection,
+    *,
+    org_id: int | None,
+    tenant_id: str,
+    user_id: str,
+    conversation_id: str,
+    conversation_type: str,
+    reference: dict[str, Any],
+) -> None:
     text = json.dumps(reference, ensure_ascii=False, separators=(",", ":"))
     values = {
         "org_id": org_id,
@@ -116,34 +288,32 @@ def save_conversation_reference(
         "reference": text,
         "updated_at": utcnow(),
     }
-    with engine.begin() as conn:
-        current = conn.execute(
-            select(ConversationRefRow.id, ConversationRefRow.reference).where(
-                ConversationRefRow.conversation_id == conversation_id,
-                ConversationRefRow.user_id == user_id,
-            )
-        ).first()
-        if current is None:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(ConversationRefRow).values(
-                            conversation_id=conversation_id, user_id=user_id, **values
-                        )
+    current = conn.execute(_REFERENCE, {"conversation_id": conversation_id, "user_id": user_id}).first()
+    if current is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(ConversationRefRow).values(
+                        conversation_id=conversation_id, user_id=user_id, **values
                     )
-                return
-            except IntegrityError:  # a concurrent turn stored it first
-                pass
-        elif current.reference == text:
+                )
             return
-        conn.execute(
-            update(ConversationRefRow)
-            .where(
-                ConversationRefRow.conversation_id == conversation_id,  # type: ignore[arg-type]
-                ConversationRefRow.user_id == user_id,  # type: ignore[arg-type]
-            )
-            .values(**values)
+        except IntegrityError:  # a concurrent turn stored it first
+            pass
+    elif (current.org_id, current.tenant_id, current.conversation_type) == (
+        org_id,
+        tenant_id,
+        conversation_type,
+    ) and _same_reference(current.reference, reference):
+        return
+    conn.execute(
+        update(ConversationRefRow)
+        .where(
+            ConversationRefRow.conversation_id == conversation_id,  # type: ignore[arg-type]
+            ConversationRefRow.user_id == user_id,  # type: ignore[arg-type]
         )
+        .values(**values)
+    )
 
 
 def conversation_references(engine: Engine, user_id: str) -> list[dict[str, Any]]:
@@ -157,18 +327,22 @@ def conversation_references(engine: Engine, user_id: str) -> list[dict[str, Any]
 def org_for_tenant(engine: Engine, tenant_id: str | None) -> OrganisationRow | None:
     """The city that serves a tenant: its linked city, or the only city there is."""
     with engine.connect() as conn:
-        if tenant_id:
-            row = conn.execute(
-                select(OrganisationRow)
-                .join(TenantRow, TenantRow.org_id == OrganisationRow.id)  # type: ignore[arg-type]
-                .where(TenantRow.tenant_id == tenant_id)
-            ).first()
-            if row is not None:
-                return OrganisationRow(**row._mapping)
-        rows = conn.execute(select(OrganisationRow).limit(2)).all()
-    if len(rows) == 1:
-        return OrganisationRow(**rows[0]._mapping)
-    return None
+        return _org_for_tenant(conn, tenant_id)
+
+
+def _org_for_tenant(conn: Connection, tenant_id: str | None) -> OrganisationRow | None:
+    row = _org_row_for_tenant(conn, tenant_id)
+    return OrganisationRow(**row._mapping) if row is not None else None
+
+
+def _org_row_for_tenant(conn: Connection, tenant_id: str | None) -> Any:
+    """The city's row (id, slug, name, …): a plain result row, no model built."""
+    if tenant_id:
+        row = conn.execute(_TENANT_ORG, {"tenant_id": tenant_id}).first()
+        if row is not None:
+            return row
+    rows = conn.execute(_FIRST_ORGS).all()
+    return rows[0] if len(rows) == 1 else None
 
 
 def link_tenant(engine: Engine, tenant_id: str, org_slug: str) -> None:

@@ -1,0 +1,177 @@
+"""The load generator: conversations that post real Bot Framework activities
+(as Teams sends them) to a bot's /api/messages, each waiting for its turn to
+be answered before it sends the next one, as a person in a chat does.
+
+A turn's latency is the time from sending the activity to the bot's HTTP
+answer; the bots under test send their replies to the connector stand-in
+before they answer, so it includes the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    expect: str = ""
+    """A text the bot's replies to this step must contain (checked in `verify`)."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    user: str
+    tenant: str
+
+
+@dataclass
+class Result:
+    turns: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+    errors: int = 0
+    cpu_at_start: float | None = None
+
+    @property
+    def turns_per_s(self) -> float:
+        return self.turns / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+        return ordered[index]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns,
+            "seconds": round(self.seconds, 3),
+            "turns_per_s": round(self.turns_per_s, 1),
+            "p50_ms": round(self.percentile(50), 2),
+            "p99_ms": round(self.percentile(99), 2),
+            "mean_ms": round(statistics.fmean(self.latencies_ms), 2) if self.latencies_ms else None,
+            "max_ms": round(max(self.latencies_ms), 2) if self.latencies_ms else None,
+            "errors": self.errors,
+        }
+
+
+def activity(text: str, conversation: Conversation, service_url: str) -> dict[str, Any]:
+    """A message activity as Teams posts it to a bot (personal chat)."""
+    return {
+        "type": "message",
+        "id": str(uuid.uuid4()),
+        "timestamp": "2025-06-10T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:{conversation.user}", "name": "Anna Andersson", "aadObjectId": conversation.user},
+        "conversation": {
+            "id": conversation.id,
+            "conversationType": "personal",
+            "tenantId": conversation.tenant,
+        },
+        "recipient": {"id": "28:kompetensbot", "name": "kompetensbot"},
+        "channelData": {"tenant": {"id": conversation.tenant}},
+        "locale": "sv-SE",
+        "text": text,
+    }
+
+
+def _texts(steps: list[Step], conversation: Conversation, iteration: int) -> list[str]:
+    return [s.text.format(conversation=conversation.id[-12:], n=iteration) for s in steps]
+
+
+async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> int:
+    async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
+        await response.read()
+        return response.status
+
+
+async def run(
+    bot_url: str,
+    service_url: str,
+    conversations: list[Conversation],
+    steps: list[Step],
+    *,
+    seconds: float,
+    warmup: float,
+    on_measure: Callable[[], float] | None = None,
+) -> Result:
+    """Every conversation goes through `steps` again and again (a whole dialog at a
+    time) for `warmup` seconds unmeasured, then for `seconds` measured."""
+    url = f"{bot_url}/api/messages"
+    latencies: list[float] = []
+    errors = 0
+    turns = 0
+    timeout = aiohttp.ClientTimeout(total=60)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def talk(conversation: Conversation, until: float, measured: bool, start_at: int) -> int:
+            nonlocal errors, turns
+            iteration = start_at
+            while time.perf_counter() < until:
+                for text in _texts(steps, conversation, iteration):
+                    body = json.dumps(activity(text, conversation, service_url)).encode()
+                    started = time.perf_counter()
+                    try:
+                        status = await _post(session, url, body)
+                    except (TimeoutError, aiohttp.ClientError):
+                        status = 0
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if measured:
+                        latencies.append(elapsed)
+                        turns += 1
+                        if not 200 <= status < 300:
+                            errors += 1
+                iteration += 1
+            return iteration
+
+        begin = time.perf_counter()
+        done = await asyncio.gather(*(talk(c, begin + warmup, False, 0) for c in conversations))
+        cpu = on_measure() if on_measure else None
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(talk(c, start + seconds, True, n) for c, n in zip(conversations, done, strict=True))
+        )
+        elapsed = time.perf_counter() - start
+    return Result(turns, elapsed, latencies, errors, cpu)
+
+
+async def verify(bot_url: str, service_url: str, conversation: Conversation, steps: list[Step]) -> list[str]:
+    """Go through `steps` once; the problems found (an unexpected status, or a
+    reply without the expected text)."""
+    problems = []
+    async with aiohttp.ClientSession() as session:
+        for text in _texts(steps, conversation, 0):
+            step = next(s for s in steps if s.text.format(conversation=conversation.id[-12:], n=0) == text)
+            before = await _last(session, service_url, conversation.id)
+            body = json.dumps(activity(text, conversation, service_url)).encode()
+            status = await _post(session, f"{bot_url}/api/messages", body)
+            after = await _last(session, service_url, conversation.id)
+            replies = " ".join(after[len(before) :] if len(after) > len(before) else after[-1:])
+            if not 200 <= status < 300:
+                problems.append(f"{text!r}: HTTP {status}")
+            elif step.expect and step.expect not in replies:
+                problems.append(f"{text!r}: expected {step.expect!r} in {replies[:300]!r}")
+    return problems
+
+
+async def _last(session: aiohttp.ClientSession, service_url: str, conversation_id: str) -> list[str]:
+    async with session.get(f"{service_url}_last", params={"conversation": conversation_id}) as r:
+        return list((await r.json())["texts"])
+
+
+async def stats(service_url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{service_url}_stats") as r:
+        return dict(await r.json())

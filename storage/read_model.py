@@ -1,0 +1,423 @@
+"""A city's ledger as the read paths need it: built from SQL aggregates and
+kept up to date incrementally, so an answer that reads an aggregate (what is
+left of a unit's money, a measure's status) costs the same with a hundred
+ledger rows as with a million.
+
+What is read, per city:
+- the catalogue: units, measures and decisions (reloaded when it changes);
+- fund, transfer, transfer-end and reallocation entries, one by one (few);
+- grants to measures summed in SQL per (year, measure, unit, decision):
+  a measure's money, and its shares, are sums of its grants;
+- the latest follow-up of every measure and year, picked in SQL: spend,
+  forecast and status come only from the latest follow-up.
+
+The balances of this ledger (core.balances) are those of the whole one;
+tests/integration/test_read_model.py compares them on the example and on
+generated ledgers. It is not a ledger to check new entries against, nor to
+replay: writes and `kompetensbot validate` read every row (Repository.ledger).
+
+Ledger entries and follow-ups are append-only, and each city's `seq` is
+handed out one after another under the city's write lock, so everything up to
+the highest `seq` one can see is committed. A city's read model therefore
+remembers the highest `seq` it has folded in and, when a query finds a
+higher one, aggregates only the rows in between (an index range scan on
+(org_id, seq)). Whether anything changed is one small query per read: the
+city's ledger_version (bumped by every writing unit of work), its creation
+time, the highest `seq`s, and the number and highest id of its measures and
+units. Everything is per process and per engine; nothing is shared between
+processes except the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import BigInteger, and_, bindparam, cast, func, select
+from sqlalchemy.engine import Connection, Engine
+
+from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
+from core.entries import LedgerEntry, MeasureFundingEntry
+from core.errors import NotFound, RuleError
+from core.ledger import Ledger
+from core.model import Decision, FollowUp, Measure, Organisation, Principal, Unit
+from storage.mapping import (
+    aware,
+    decision_from_row,
+    entry_from_row,
+    followup_from_row,
+    grant_from_row,
+    measure_from_row,
+    unit_from_row,
+)
+from storage.tables import (
+    DecisionRow,
+    FollowUpRow,
+    LedgerEntryRow,
+    MeasureRow,
+    OrganisationRow,
+    RoleGrantRow,
+    UnitRow,
+)
+
+T = TypeVar("T")
+
+MAX_CITIES = 128
+"""Cities kept in memory per engine (least recently used are dropped)."""
+
+FUNDING = "measure_funding"
+
+_org = OrganisationRow.__table__
+_units = UnitRow.__table__
+_measures = MeasureRow.__table__
+_decisions = DecisionRow.__table__
+_entries = LedgerEntryRow.__table__
+_followups = FollowUpRow.__table__
+_grants = RoleGrantRow.__table__
+
+
+class Freshness(NamedTuple):
+    """What tells a city's read model whether the database changed."""
+
+    org_id: int
+    slug: str
+    name: str
+    created_at: Any
+    ledger_version: int
+    ledger_seq: int
+    followup_seq: int
+    measures: int
+    measure_max: int
+    units: int
+
+    @property
+    def catalogue(self) -> tuple[Any, ...]:
+        return (self.created_at, self.ledger_version, self.measures, self.measure_max, self.units)
+
+
+def _freshness_query(by_slug: bool):  # type: ignore[no-untyped-def]
+    org_id = _org.c.id
+
+    def scalar(expr, table):  # type: ignore[no-untyped-def]
+        return select(expr).where(table.c.org_id == org_id).scalar_subquery()
+
+    query = select(
+        _org.c.id,
+        _org.c.slug,
+        _org.c.name,
+        _org.c.created_at,
+        _org.c.ledger_version,
+        func.coalesce(scalar(func.max(_entries.c.seq), _entries), 0),
+        func.coalesce(scalar(func.max(_followups.c.seq), _followups), 0),
+        scalar(func.count(), _measures),
+        func.coalesce(scalar(func.max(_measures.c.id), _measures), 0),
+        scalar(func.count(), _units),
+    )
+    if by_slug:
+        return query.where(_org.c.slug == bindparam("slug"))
+    return query.order_by(_org.c.id).limit(2)
+
+
+_BY_SLUG = _freshness_query(True)
+_ONLY = _freshness_query(False)
+
+
+def freshness(conn: Connection, slug: str | None) -> Freshness:
+    """The city named by slug (or the only city), with its change markers."""
+    if slug:
+        row = conn.execute(_BY_SLUG, {"slug": slug}).first()
+        if row is None:
+            raise NotFound(RuleError("unknown_org", f'Staden "{slug}" finns inte i databasen.'))
+        return Freshness(*row)
+    rows = conn.execute(_ONLY).all()
+    if not rows:
+        raise NotFound(
+            RuleError(
+                "no_org",
+                "Databasen har ingen stad ännu. Läs in exemplet med "
+                '"kompetensbot load-example malmo-2025" eller importera en mall.',
+            )
+        )
+    if len(rows) > 1:
+        raise NotFound(RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org."))
+    return Freshness(*rows[0])
+
+
+_GRANTS = (
+    select(_grants.c.user_id, _grants.c.role, _grants.c.unit_code)
+    .where(_grants.c.org_id == bindparam("org_id"), _grants.c.user_id == bindparam("user"))
+    .order_by(_grants.c.user_id, _grants.c.id)
+)
+
+
+def grants_of(conn: Connection, org_id: int, user: str) -> Principal:
+    rows = conn.execute(_GRANTS, {"org_id": org_id, "user": user}).all()
+    return Principal(user=user, grants=tuple(grant_from_row(r) for r in rows))  # type: ignore[arg-type]
+
+
+# --- the queries over new rows ------------------------------------------------------------------
+
+
+def _between(table, org_id: int, after: int, upto: int):  # type: ignore[no-untyped-def]
+    return and_(table.c.org_id == org_id, table.c.seq > after, table.c.seq <= upto)
+
+
+def _single_entries(conn: Connection, org_id: int, after: int, upto: int) -> list[Any]:
+    """Every entry that is not a grant to a measure (funds, transfers, their ends,
+    reallocations), in ledger order."""
+    return list(
+        conn.execute(
+            select(_entries)
+            .where(_between(_entries, org_id, after, upto), _entries.c.kind != FUNDING)
+            .order_by(_entries.c.seq)
+        ).all()
+    )
+
+
+def _funding_sums(conn: Connection, org_id: int, after: int, upto: int) -> list[Any]:
+    """Grants to measures summed per (year, measure, unit, decision)."""
+    c = _entries.c
+    return list(
+        conn.execute(
+            select(
+                c.year,
+                c.measure_id,
+                c.unit_code,
+                c.decision_id,
+                cast(func.sum(c.amount), BigInteger).label("amount"),
+                func.min(c.seq).label("seq"),
+                func.min(c.created_at).label("created_at"),
+                func.min(c.author).label("author"),
+            )
+            .where(_between(_entries, org_id, after, upto), c.kind == FUNDING)
+            .group_by(c.year, c.measure_id, c.unit_code, c.decision_id)
+        ).all()
+    )
+
+
+def _latest_followups(conn: Connection, org_id: int, after: int, upto: int) -> list[Any]:
+    """The latest follow-up of every measure and year (by period, then seq)."""
+    c = _followups.c
+    ranked = (
+        select(
+            _followups,
+            func.row_number()
+            .over(
+                partition_by=(c.measure_id, func.substr(c.period, 1, 4)),
+                order_by=(c.period.desc(), c.seq.desc()),
+            )
+            .label("rank"),
+        )
+        .where(_between(_followups, org_id, after, upto))
+        .subquery()
+    )
+    return list(conn.execute(select(ranked).where(ranked.c.rank == 1)).all())
+
+
+# --- one city --------------------------------------------------------------------------------
+
+
+def _followup_key(f: FollowUp) -> tuple[str, int, datetime]:
+    return (f.period, f.seq, f.at)
+
+
+@dataclass
+class CitySnapshot:
+    """One city's read ledger at one moment; never changed once built, so what is
+    derived from it is computed once (`memo`)."""
+
+    organisation: Organisation
+    freshness: Freshness
+    ledger: Ledger
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    def fund_balance(self, year: int) -> FundBalance:
+        return self.memo(("fund_balance", year), lambda: fund_balance(self.ledger, year))
+
+    def measure_balance(self, measure_id: int) -> MeasureBalance:
+        return self.memo(("measure_balance", measure_id), lambda: measure_balance(self.ledger, measure_id))
+
+
+@dataclass
+class _City:
+    """What a city's read model has folded in so far."""
+
+    ledger_seq: int = 0
+    followup_seq: int = 0
+    catalogue: tuple[Any, ...] | None = None
+    units: list[Unit] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
+    decisions: dict[int, Decision] = field(default_factory=dict)
+    singles: list[LedgerEntry] = field(default_factory=list)
+    fundings: dict[tuple[int, int, str, int], MeasureFundingEntry] = field(default_factory=dict)
+    latest: dict[tuple[int, int], FollowUp] = field(default_factory=dict)
+    snapshot: CitySnapshot | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def load_catalogue(self, conn: Connection, org_id: int) -> None:
+        self.units = [
+            unit_from_row(r)  # type: ignore[arg-type]
+            for r in conn.execute(select(_units).where(_units.c.org_id == org_id).order_by(_units.c.id))
+        ]
+        self.measures = [
+            measure_from_row(r)  # type: ignore[arg-type]
+            for r in conn.execute(
+                select(_measures).where(_measures.c.org_id == org_id).order_by(_measures.c.id)
+            )
+        ]
+        self.load_decisions(conn, org_id)
+
+    def load_decisions(self, conn: Connection, org_id: int) -> None:
+        self.decisions = {
+            r.id: decision_from_row(r)  # type: ignore[arg-type]
+            for r in conn.execute(select(_decisions).where(_decisions.c.org_id == org_id))
+        }
+
+    def decision(self, conn: Connection, org_id: int, decision_id: int) -> Decision:
+        if decision_id not in self.decisions:
+            self.load_decisions(conn, org_id)
+        return self.decisions[decision_id]
+
+    def fold(self, conn: Connection, fresh: Freshness) -> None:
+        """Fold in the rows after what was folded before, up to `fresh`."""
+        org_id = fresh.org_id
+        if fresh.ledger_seq > self.ledger_seq:
+            for row in _single_entries(conn, org_id, self.ledger_seq, fresh.ledger_seq):
+                self.singles.append(entry_from_row(row, self.decision(conn, org_id, row.decision_id)))
+            for row in _funding_sums(conn, org_id, self.ledger_seq, fresh.ledger_seq):
+                key = (row.year, row.measure_id, row.unit_code, row.decision_id)
+                before = self.fundings.get(key)
+                if before is None:
+                    self.fundings[key] = MeasureFundingEntry(
+                        year=row.year,
+                        measure_id=row.measure_id,
+                        unit=row.unit_code,
+                        amount=int(row.amount),
+                        decision=self.decision(conn, org_id, row.decision_id),
+                        author=row.author,
+                        at=aware(row.created_at),
+                        seq=row.seq,
+                    )
+                else:
+                    self.fundings[key] = MeasureFundingEntry(
+                        before.year,
+                        before.measure_id,
+                        before.unit,
+                        before.amount + int(row.amount),
+                        before.decision,
+                        before.author,
+                        before.at,
+                        before.seq,
+                    )
+            self.ledger_seq = fresh.ledger_seq
+        if fresh.followup_seq > self.followup_seq:
+            for row in _latest_followups(conn, org_id, self.followup_seq, fresh.followup_seq):
+                followup = followup_from_row(row)  # type: ignore[arg-type]
+                key = (followup.measure_id, followup.year)
+                before = self.latest.get(key)
+                if before is None or _followup_key(followup) >= _followup_key(before):
+                    self.latest[key] = followup
+            self.followup_seq = fresh.followup_seq
+
+    def build(self, fresh: Freshness) -> CitySnapshot:
+        ledger = Ledger.build(
+            self.units, self.measures, [*self.singles, *self.fundings.values()], self.latest.values()
+        )
+        return CitySnapshot(Organisation(fresh.org_id, fresh.name, fresh.slug), fresh, ledger)
+
+
+class ReadModels:
+    """The read models of one database's cities, in this process."""
+
+    def __init__(self, max_cities: int = MAX_CITIES) -> None:
+        self.max_cities = max_cities
+        self._cities: OrderedDict[int, _City] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def snapshot(self, engine: Engine, slug: str | None) -> CitySnapshot:
+        return self.read(engine, slug)[0]
+
+    def read(
+        self, engine: Engine, slug: str | None, user: str | None = None
+    ) -> tuple[CitySnapshot, Principal | None]:
+        """The city's current snapshot and, if `user` is given, their role grants
+        there: one connection, two small queries when nothing changed."""
+        with engine.connect() as conn:
+            fresh = freshness(conn, slug)
+            principal = grants_of(conn, fresh.org_id, user) if user is not None else None
+            return self._snapshot(conn, fresh), principal
+
+    def current(self, engine: Engine, fresh: Freshness) -> CitySnapshot:
+        """The snapshot for change markers read elsewhere (`freshness`, e.g. in
+        the transaction that starts a turn): the kept one when nothing
+        changed, else folded up to them on a connection of its own."""
+        city = self._city(fresh.org_id)
+        current = city.snapshot
+        if current is not None and current.freshness == fresh:
+            return current
+        with engine.connect() as conn:
+            return self._snapshot(conn, fresh)
+
+    def _city(self, org_id: int) -> _City:
+        with self._lock:
+            city = self._cities.get(org_id)
+            if city is None:
+                city = self._cities[org_id] = _City()
+                while len(self._cities) > self.max_cities:
+                    self._cities.popitem(last=False)
+            else:
+                self._cities.move_to_end(org_id)
+            return city
+
+    def _snapshot(self, conn: Connection, fresh: Freshness) -> CitySnapshot:
+        city = self._city(fresh.org_id)
+        current = city.snapshot
+        if current is not None and current.freshness == fresh:
+            return current
+        with city.lock:
+            current = city.snapshot
+            if current is not None and current.freshness == fresh:
+                return current
+            if (
+                current is not None
+                and (
+                    fresh.created_at != current.freshness.created_at
+                    or fresh.ledger_seq < city.ledger_seq
+                    or fresh.followup_seq < city.followup_seq
+                )
+            ):  # another city in the same row, or a database put back: start over
+                with self._lock:
+                    city = self._cities[fresh.org_id] = _City(lock=city.lock)
+            if city.catalogue != fresh.catalogue:
+                city.load_catalogue(conn, fresh.org_id)
+                city.catalogue = fresh.catalogue
+            city.fold(conn, fresh)
+            city.snapshot = city.build(fresh)
+            return city.snapshot
+
+
+_REGISTRY: WeakKeyDictionary[Engine, ReadModels] = WeakKeyDictionary()
+_REGISTRY_LOCK = threading.Lock()
+
+
+def read_models(engine: Engine) -> ReadModels:
+    """This process's read models of the database behind `engine`."""
+    models = _REGISTRY.get(engine)
+    if models is None:
+        with _REGISTRY_LOCK:
+            models = _REGISTRY.get(engine)
+            if models is None:
+                models = _REGISTRY[engine] = ReadModels()
+    return models
