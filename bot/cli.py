@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from bot import round_cli
 from bot.data_services import export_bytes, export_rows, import_template, load_example
 from bot.services import MeasureView, Services
 from core.balances import FundBalance
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
     fa.add_argument("--note", default="")
     common(fa)
+    round_cli.add_parsers(fu_sub, common, _date)
 
     al = sub.add_parser("allocate", help="registrera en överföring från anslaget till en nämnd")
     al.add_argument("--unit", required=True)
@@ -186,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", help="adress att lyssna på (standard 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (standard 3978)")
     sv.add_argument("--demo", action="store_true", help="demoläge: alla användare får rollen stadskontoret")
+    sv.add_argument(
+        "--today", type=_date, default=None, help="botens datum (demo, test), t.ex. 2025-06-02"
+    )
 
     tn = sub.add_parser("tenants", help="koppla en Teams-klient (tenant) till en stad")
     tn_sub = tn.add_subparsers(dest="tenants_command", required=True, parser_class=SwedishParser)
@@ -424,7 +429,7 @@ def run(args: argparse.Namespace) -> int:
         from bot.app import serve
         from bot.config import Settings
 
-        serve(Settings.from_env(host=args.host, port=args.port, demo=args.demo or None))
+        serve(Settings.from_env(host=args.host, port=args.port, demo=args.demo or None, today=args.today))
         return 0
     if args.command == "package":
         from bot.package import unset_settings, write_package
@@ -541,6 +546,8 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f'Insatsen "{measure.title}" är registrerad med id {measure.id}.', file=out)
         return 0
+    if args.command == "followup" and args.followup_command in round_cli.COMMANDS:
+        return round_cli.run(args, out)
     if args.command == "followup":
         period = parse_period(args.period)
         followup = services.add_followup(

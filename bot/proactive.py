@@ -48,7 +48,6 @@ call and closes them after the turn, so every send opens a new connection
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import email.utils
 import heapq
@@ -89,16 +88,39 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 
 
+class _NoAnonymousAppIdWarning(logging.Filter):
+    """The SDK warns "App ID is not provided" every time it builds a user
+    token client without one, i.e. on every anonymous proactive send: 2 000
+    identical lines for a round. Said once by the server at start-up instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("App ID is not provided")
+
+
+_SDK_TOKEN_CLIENT_LOG = "microsoft_agents.hosting.core.connector.client.user_token_client"
+
+
+def _quiet_anonymous_warning() -> None:
+    logger = logging.getLogger(_SDK_TOKEN_CLIENT_LOG)
+    if not any(isinstance(f, _NoAnonymousAppIdWarning) for f in logger.filters):
+        logger.addFilter(_NoAnonymousAppIdWarning())
+
+
 @dataclass(frozen=True)
 class SendResult:
     """The outcome of one send or update, after all its attempts.
 
     `status` is the HTTP status of the last answer; the SDK does not hand
     back the 2xx code of a successful request, so a success reports 200.
-    `maybe_duplicate` is True when an earlier attempt ended without a
-    clear answer (timeout, dropped connection, 502, 504) and a later one
-    succeeded: Teams may then show the message twice. `history` lists each
-    attempt's outcome ("429", "503", "timeout", "ok", ...)."""
+    `maybe_duplicate` is True when an attempt ended without a clear answer
+    (timeout, dropped connection, 502, 504): if a later attempt succeeded,
+    Teams may show the message twice; if none did, it may have arrived all
+    the same. `history` lists each attempt's outcome ("429", "503",
+    "timeout", "ok", ...). For a failure, `retryable` says whether trying
+    again later may help (429, 412, 502, 503, 504, timeouts, connection
+    errors) and `retry_after` is the last Retry-After in seconds, if any:
+    a caller that sends with `attempts=1` and keeps its own queue (the round
+    runner) schedules the retry from these."""
 
     ok: bool
     activity_id: str | None = None
@@ -108,6 +130,8 @@ class SendResult:
     permanent: bool = False
     maybe_duplicate: bool = False
     history: tuple[str, ...] = ()
+    retryable: bool = False
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,8 @@ class CreateResult:
     attempts: int = 0
     permanent: bool = False
     history: tuple[str, ...] = ()
+    retryable: bool = False
+    retry_after: float | None = None
 
 
 def parse_retry_after(value: str | None, *, now_wall: float) -> float | None:
@@ -264,6 +290,31 @@ def _short(text: Any) -> str:
     return one_line if len(one_line) <= MAX_DETAIL else one_line[: MAX_DETAIL - 1] + "…"
 
 
+class _Outgoing(Activity):
+    """An outgoing proactive activity that stays without an id: the SDK's
+    adapter sets `id = None` on every outgoing activity, and the connector
+    client then posts "id": null, which the Teams emulator (Agents
+    Playground) refuses with 400. Teams itself ignores the field."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "id" and value is None:
+            self.__pydantic_fields_set__.discard("id")
+            self.__dict__["id"] = None
+            return
+        super().__setattr__(name, value)
+
+
+async def _drop_null_fields(_context: TurnContext, activities: list[Any], next_send: Any) -> Any:
+    """Send the activities without JSON nulls (see _Outgoing)."""
+    activities[:] = [
+        _Outgoing.model_validate(a.model_dump(by_alias=True, exclude_unset=True, exclude_none=True))
+        if isinstance(a, Activity)
+        else a
+        for a in activities
+    ]
+    return await next_send()
+
+
 class Sender:
     """Proactive sends, updates and create-conversations for one bot.
 
@@ -296,6 +347,8 @@ class Sender:
             raise ValueError("max_attempts must be at least 1")
         self.adapter = adapter
         self.app_id = app_id or None
+        if self.app_id is None:
+            _quiet_anonymous_warning()
         self.bot_id = bot_id or (f"28:{self.app_id}" if self.app_id else None)
         self.global_rate = global_rate
         self.per_conversation_rate = per_conversation_rate
@@ -321,9 +374,17 @@ class Sender:
 
     # -- public API -------------------------------------------------------
 
-    async def send(self, reference: dict[str, Any], activity: Activity | dict[str, Any] | str) -> SendResult:
+    async def send(
+        self,
+        reference: dict[str, Any],
+        activity: Activity | dict[str, Any] | str,
+        *,
+        attempts: int | None = None,
+    ) -> SendResult:
         """Post `activity` into the conversation of `reference`. Never raises
-        for a failed request; keep `activity_id` to update the card later."""
+        for a failed request; keep `activity_id` to update the card later.
+        `attempts` overrides `max_attempts` for this send (1: no retry here;
+        the caller retries later, see `SendResult.retryable`)."""
         prepared = self._prepare(reference, activity)
         if isinstance(prepared, SendResult):
             return prepared
@@ -331,12 +392,14 @@ class Sender:
 
         async def attempt() -> str | None:
             async def logic(context: TurnContext) -> str | None:
-                response = await context.send_activity(copy.deepcopy(outgoing))
+                # The SDK deep-copies what it sends (TurnContext.send_activities)
+                # before addressing it: `outgoing` stays as it is for a retry.
+                response = await context.send_activity(outgoing)
                 return getattr(response, "id", None) or None
 
             return await self._in_turn(ref, logic)
 
-        result, _ = await self._with_retries(ref.conversation.id, attempt, "send")
+        result, _ = await self._with_retries(ref.conversation.id, attempt, "send", attempts)
         return result
 
     async def update(
@@ -354,7 +417,9 @@ class Sender:
 
         async def attempt() -> str | None:
             async def logic(context: TurnContext) -> str | None:
-                response = await context.update_activity(copy.deepcopy(outgoing))
+                # The SDK addresses the activity to update in place, top-level
+                # fields only (Activity.apply_conversation_reference).
+                response = await context.update_activity(outgoing.model_copy())
                 return getattr(response, "id", None) or activity_id
 
             return await self._in_turn(ref, logic)
@@ -397,7 +462,9 @@ class Sender:
         channel_id: str = "msteams",
         user_name: str | None = None,
         locale: str | None = "sv-SE",
+        attempts: int | None = None,
     ) -> CreateResult:
+        """`create_conversation` with the whole outcome; `attempts` as for `send`."""
         if not service_url or not tenant_id or not user_id:
             return CreateResult(
                 ok=False, reason="service url, tenant id and user id are all needed", permanent=True
@@ -414,7 +481,9 @@ class Sender:
         async def attempt() -> tuple[str, str | None]:
             return await self._create_once(service_url, channel_id, parameters)
 
-        result, created = await self._with_retries(None, attempt, f"create-conversation for {user_id}")
+        result, created = await self._with_retries(
+            None, attempt, f"create-conversation for {user_id}", attempts
+        )
         if not result.ok or not created:
             return CreateResult(
                 ok=False,
@@ -423,6 +492,8 @@ class Sender:
                 attempts=result.attempts,
                 permanent=result.permanent,
                 history=result.history,
+                retryable=result.retryable,
+                retry_after=result.retry_after,
             )
         conversation_id, new_service_url = created
         raw: dict[str, Any] = {
@@ -467,7 +538,9 @@ class Sender:
             if isinstance(activity, str):
                 outgoing = Activity(type=ActivityTypes.message, text=activity)
             elif isinstance(activity, Activity):
-                outgoing = copy.deepcopy(activity)
+                # Shallow: only top-level fields (type, id) are ever set on it
+                # here, and a deep copy of a big card costs milliseconds a send.
+                outgoing = activity.model_copy()
             else:
                 outgoing = Activity.model_validate(activity)
         except (ValidationError, TypeError, ValueError) as problem:
@@ -498,6 +571,8 @@ class Sender:
         box: dict[str, Any] = {}
 
         async def callback(context: TurnContext) -> None:
+            if isinstance(context, TurnContext):
+                context.on_send_activities(_drop_null_fields)
             try:
                 box["value"] = await logic(context)
             except Exception as problem:  # noqa: BLE001 - re-raised below, outside the turn
@@ -643,18 +718,24 @@ class Sender:
         return ceiling * (0.5 + 0.5 * self._rng.random())
 
     async def _with_retries(
-        self, conversation_id: str | None, attempt: Callable[[], Awaitable[Any]], what: str
+        self,
+        conversation_id: str | None,
+        attempt: Callable[[], Awaitable[Any]],
+        what: str,
+        max_attempts: int | None = None,
     ) -> tuple[SendResult, Any]:
         """Attempts until success, a failure that is not retried, or
-        `max_attempts`; each attempt waits for its throttling slots first.
-        Returns the result and the value of the successful attempt."""
+        `max_attempts` (default: the sender's); each attempt waits for its
+        throttling slots first. Returns the result and the value of the
+        successful attempt."""
+        max_attempts = max(1, max_attempts or self.max_attempts)
         history: list[str] = []
         uncertain = False
         failure: _Failure | None = None
         # Global slots go in the order the requests were asked for (a retry
         # keeps its place), not in the order they became ready.
         ticket = next(self._tickets)
-        for number in range(1, self.max_attempts + 1):
+        for number in range(1, max_attempts + 1):
             await self._throttle(conversation_id, ticket)
             try:
                 async with asyncio.timeout(self.attempt_timeout):
@@ -700,7 +781,10 @@ class Sender:
                 )
                 return self._failed(failure, number, uncertain, history, what, conversation_id), None
             uncertain = uncertain or failure.uncertain
-            if number == self.max_attempts:
+            if number == max_attempts:
+                if failure.status == 429 and failure.retry_after:
+                    # The caller retries later: the conversation waits all the same.
+                    self._defer_conversation(conversation_id, failure.retry_after)
                 break
             if failure.retry_after is not None:
                 delay = failure.retry_after + self._rng.uniform(0, min(1.0, 0.1 * failure.retry_after))
@@ -713,13 +797,16 @@ class Sender:
                 self._where(what, conversation_id),
                 failure.history_entry,
                 number,
-                self.max_attempts,
+                max_attempts,
                 delay,
             )
             await self._sleep(delay)
         assert failure is not None
-        failure.reason += f"; gave up after {self.max_attempts} attempts"
-        return self._failed(failure, self.max_attempts, uncertain, history, what, conversation_id), None
+        if max_attempts > 1:
+            failure.reason += f"; gave up after {max_attempts} attempts"
+        # With one attempt asked for, the caller retries a retryable failure itself.
+        level = logging.INFO if max_attempts == 1 and failure.retry else logging.WARNING
+        return self._failed(failure, max_attempts, uncertain, history, what, conversation_id, level), None
 
     @staticmethod
     def _where(what: str, conversation_id: str | None) -> str:
@@ -733,9 +820,14 @@ class Sender:
         history: list[str],
         what: str,
         conversation_id: str | None,
+        level: int = logging.WARNING,
     ) -> SendResult:
-        log.warning(
-            "%s failed after %d attempt(s): %s", self._where(what, conversation_id), attempts, failure.reason
+        log.log(
+            level,
+            "%s failed after %d attempt(s): %s",
+            self._where(what, conversation_id),
+            attempts,
+            failure.reason,
         )
         return SendResult(
             ok=False,
@@ -743,6 +835,8 @@ class Sender:
             reason=failure.reason,
             attempts=attempts,
             permanent=failure.permanent,
-            maybe_duplicate=uncertain,
+            maybe_duplicate=uncertain or failure.uncertain,
             history=tuple(history),
+            retryable=failure.retry,
+            retry_after=failure.retry_after,
         )

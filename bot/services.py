@@ -9,20 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from core import commands
-from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
+from core.balances import FundBalance, MeasureBalance, measure_balance
 from core.entries import AllocationEntry, ReallocationEntry
-from core.errors import RuleError, RuleViolation
+from core.errors import DomainError, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rules import is_overdue
+from storage.read_model import CitySnapshot, read_models
 from storage.repository import Repository
+from storage.tables import ProcessedActivityRow
 from storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -44,10 +47,20 @@ class MeasureView:
 
 @dataclass
 class Services:
+    """The use cases of one city (`org`, or the only one).
+
+    Queries (funds, measures, measure, summary_ledger, principal) read the
+    city's read model (storage.read_model: SQL aggregates, folded in
+    incrementally), whose balances are those of the whole ledger; writes and
+    `ledger()` read every row. `turn`: a cache for one turn of the bot, which
+    passes a new dict each turn: the city's snapshot and the acting person are
+    then read once per turn; any write through these services empties it."""
+
     engine: Engine
     org: str | None = None
     demo: bool = False
     clock: Callable[[], datetime] = utcnow
+    turn: dict[Any, Any] | None = None
 
     # --- plumbing -------------------------------------------------------
 
@@ -61,15 +74,66 @@ class Services:
         return repo.principal(user)
 
     def principal(self, user: str) -> Principal:
-        return self._read(user, lambda repo, ledger, who: who)
+        return self._city(user)[1]
+
+    def _city(self, user: str | None) -> tuple[CitySnapshot, Principal]:
+        """The city's current snapshot and the acting person: one connection and
+        two small queries when nothing changed (none within a turn that read them)."""
+        cache = self.turn if self.turn is not None else {}
+        snapshot: CitySnapshot | None = cache.get(("snapshot", self.org))
+        if user is None:
+            who: Principal | None = ADMIN
+        elif self.demo:
+            who = Principal(user, (RoleGrant(user, Role.CITY_OFFICE),))
+        else:
+            who = cache.get(("principal", self.org, user))
+        if snapshot is None or who is None:
+            snapshot, grants = read_models(self.engine).read(
+                self.engine, self.org, user if who is None else None
+            )
+            who = who or grants
+            assert who is not None
+            cache[("snapshot", self.org)] = snapshot
+            if user is not None:
+                cache[("principal", self.org, user)] = who
+        return snapshot, who
+
+    IN_MEMORY = frozenset({"summary_ledger", "funds", "measures", "measure", "principal"})
+    """Queries that read nothing from the database once the turn has the city's
+    snapshot and the person (their first argument is the user, if any)."""
+
+    def answers_from_memory(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Whether the query `name` would be answered from the turn's cache
+        without the database (dialogs.context.call then runs it in place
+        instead of on a worker thread)."""
+        if name not in self.IN_MEMORY or self.turn is None or ("snapshot", self.org) not in self.turn:
+            return False
+        if name == "summary_ledger":
+            return True
+        user = args[0] if args else kwargs.get("user")
+        return user is None or self.demo or ("principal", self.org, user) in self.turn
+
+    def _query(self, user: str | None, fn: Callable[[CitySnapshot, Principal], T]) -> T:
+        snapshot, who = self._city(user)
+        return fn(snapshot, who)
 
     def _read(self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T]) -> T:
         with UnitOfWork(self.engine, self.org) as repo:
             return fn(repo, repo.ledger(), self._principal(repo, user))
 
-    def _write(self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T]) -> T:
+    def _write(
+        self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T], once: str | None = None
+    ) -> T:
+        """`once`: a key that makes the write happen at most once (a repeated
+        confirmation, two processes answering the same turn): a second write
+        with the same key raises AlreadySaved and writes nothing. The key is
+        checked after the city's write lock is taken, in the same transaction."""
+        if self.turn is not None:
+            self.turn.clear()
         uow = UnitOfWork(self.engine, self.org, write=True)
         with uow as repo:
+            if once is not None:
+                _claim_once(repo, once)
             result = fn(repo, repo.ledger(), self._principal(repo, user))
             uow.commit()
             return result
@@ -77,13 +141,22 @@ class Services:
     # --- queries --------------------------------------------------------
 
     def ledger(self) -> Ledger:
+        """The whole ledger, every row (to replay or check it)."""
         return self._read(None, lambda repo, ledger, who: ledger)
+
+    def summary_ledger(self) -> Ledger:
+        """The city's ledger for answering questions: units, measures, decisions and
+        the balances of the whole ledger, from SQL aggregates (storage.read_model).
+        Grants to a measure are summed per decision and only the latest follow-up
+        of each measure and year is in it: to list every entry, use `ledger()`."""
+        return self._city(None)[0].ledger
 
     def funds(self, user: str | None, year: int, unit: str | None = None) -> FundBalance:
         """The year's fund with the units the user may see (or just `unit`)."""
 
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> FundBalance:
-            balance = fund_balance(ledger, year)
+        def run(snapshot: CitySnapshot, who: Principal) -> FundBalance:
+            ledger = snapshot.ledger
+            balance = snapshot.fund_balance(year)
             if unit is not None:
                 code = resolve_unit(ledger, unit)
                 require(who, Action.READ, [code])
@@ -95,7 +168,7 @@ class Services:
                 require(who, Action.READ)
             return balance.only(visible)
 
-        return self._read(user, run)
+        return self._query(user, run)
 
     def measures(
         self,
@@ -107,7 +180,8 @@ class Services:
         year: int | None = None,
         as_of: date,
     ) -> list[MeasureView]:
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> list[MeasureView]:
+        def run(snapshot: CitySnapshot, who: Principal) -> list[MeasureView]:
+            ledger = snapshot.ledger
             code = resolve_unit(ledger, unit) if unit is not None else None
             if code is not None:
                 require(who, Action.READ, [code])
@@ -121,7 +195,7 @@ class Services:
                     continue
                 if not can_any(who, Action.READ, m.units):
                     continue
-                view = self._view(ledger, m, as_of)
+                view = self._snapshot_view(snapshot, m, as_of)
                 if status is not None and view.status != status:
                     continue
                 if overdue and not view.overdue:
@@ -129,15 +203,15 @@ class Services:
                 views.append(view)
             return views
 
-        return self._read(user, run)
+        return self._query(user, run)
 
     def measure(self, user: str | None, ref: str, as_of: date) -> MeasureView:
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> MeasureView:
-            m = resolve_measure(ledger, ref)
+        def run(snapshot: CitySnapshot, who: Principal) -> MeasureView:
+            m = resolve_measure(snapshot.ledger, ref)
             require(who, Action.READ, m.units, any_of=True)
-            return self._view(ledger, m, as_of)
+            return self._snapshot_view(snapshot, m, as_of)
 
-        return self._read(user, run)
+        return self._query(user, run)
 
     @staticmethod
     def _view(ledger: Ledger, m: Measure, as_of: date) -> MeasureView:
@@ -145,6 +219,16 @@ class Services:
             measure=m,
             status=ledger.current_status(m.id),
             balance=measure_balance(ledger, m.id),
+            overdue=is_overdue(ledger, m, as_of),
+        )
+
+    @staticmethod
+    def _snapshot_view(snapshot: CitySnapshot, m: Measure, as_of: date) -> MeasureView:
+        ledger = snapshot.ledger
+        return MeasureView(
+            measure=m,
+            status=ledger.current_status(m.id),
+            balance=snapshot.measure_balance(m.id),
             overdue=is_overdue(ledger, m, as_of),
         )
 
@@ -181,14 +265,16 @@ class Services:
         grants: dict[str, int] | None = None,
         decision: Decision | None = None,
         author: str | None = None,
+        once: str | None = None,
     ) -> Measure:
         """Store a new measure and, if `grants` names amounts per unit, grant them.
-        `author` is the name recorded as its submitter (default: the user id)."""
+        `author` is the name recorded as its submitter (default: the user id);
+        `once`: see `_write`."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> Measure:
             return self._submit(repo, ledger, who, measure, grants or {}, decision, author)
 
-        return self._write(user, run)
+        return self._write(user, run, once)
 
     def _submit(
         self,
@@ -247,8 +333,10 @@ class Services:
         usable_as_planned: bool,
         note: str = "",
         author: str | None = None,
+        once: str | None = None,
     ) -> FollowUp:
-        """`author` is the name shown as the follow-up's author (default: the user id)."""
+        """`author` is the name shown as the follow-up's author (default: the user id);
+        `once`: see `_write`."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> FollowUp:
             m = resolve_measure(ledger, measure_ref)
@@ -265,7 +353,7 @@ class Services:
             )
             return repo.add_followup(commands.report_followup(ledger, who, followup))
 
-        return self._write(user, run)
+        return self._write(user, run, once)
 
     def reallocate(
         self, user: str | None, from_ref: str, to_ref: str, amount: int, decision: Decision
@@ -306,6 +394,32 @@ class Services:
             return repo.grants()
 
         return self._read(user, run)
+
+
+ONCE_KEYS = "kompetensbot:once"
+"""The `conversation_id` under which `once` keys are kept in processed_activities."""
+MAX_ONCE_KEY = 64
+
+
+class AlreadySaved(DomainError):
+    """A write whose `once` key was used before: it was saved then, not now."""
+
+
+def _claim_once(repo: Repository, once: str) -> None:
+    key = once.strip()[:MAX_ONCE_KEY]
+    seen = repo.session.exec(
+        select(ProcessedActivityRow).where(
+            ProcessedActivityRow.conversation_id == ONCE_KEYS, ProcessedActivityRow.activity_id == key
+        )
+    ).first()
+    if seen is not None:
+        raise AlreadySaved(
+            RuleError(
+                "already_saved",
+                "Det här är redan sparat: samma svar kom fram två gånger, så jag sparade det inte igen.",
+            )
+        )
+    repo.session.add(ProcessedActivityRow(conversation_id=ONCE_KEYS, activity_id=key))
 
 
 def _check_grant(role: Role, unit: str | None) -> None:

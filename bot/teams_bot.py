@@ -6,18 +6,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from microsoft_agents.activity import ActivityTypes, ChannelAccount
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from microsoft_agents.hosting.core.state.user_state import UserState
-from microsoft_agents.hosting.dialogs import Dialog, DialogExtensions
+from microsoft_agents.hosting.dialogs import (
+    Dialog,
+    DialogEvents,
+    DialogExtensions,
+    DialogSet,
+    DialogTurnResult,
+    DialogTurnStatus,
+)
+from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
 from bot.identity import Identity, identity_of, set_identity
+from bot.replies import ReplyRetries
+from bot.state_storage import SqlStorage
+from core.model import Principal
 from dialogs import MainDialog, texts
-from storage.bot_state import claim_activity, org_for_tenant, save_conversation_reference
+from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
+from dialogs.round_turns import handle_round_turn
+from storage.bot_state import TurnStart, begin_turn
+from storage.read_model import Freshness, freshness, grants_of, read_models
 
 log = logging.getLogger("kompetensbot.bot")
 
@@ -34,6 +51,11 @@ def tenant_of(activity: Any) -> str | None:
     return getattr(conversation, "tenant_id", None) if conversation else None
 
 
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
 async def _drop_state_traces(_context: TurnContext, activities: list[Any], next_send: Any) -> Any:
     """The dialogs send a "BotState" trace with the raw dialog state every
     turn; it is never for a user, and on the emulator channel it cannot even
@@ -46,53 +68,111 @@ class KompetensBot(ActivityHandler):
     """One instance serves every turn: nothing per turn is kept on `self`
     (the SDK's AgentState caches on its instance, so states are made per turn)."""
 
-    def __init__(self, engine: Engine, storage: Storage, *, demo: bool = False, dialog: Dialog | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        *,
+        demo: bool = False,
+        dialog: Dialog | None = None,
+        replies: ReplyRetries | None = None,
+        today: date | None = None,
+    ):
         self.engine = engine
         self.storage = storage
         self.demo = demo
+        self.today = today
         self.dialog = dialog or MainDialog(engine)
+        self.replies = replies
 
     async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         activity = turn_context.activity
         turn_context.on_send_activities(_drop_state_traces)
-        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
-            first = await asyncio.to_thread(
-                claim_activity, self.engine, activity.conversation.id, activity.id
+        if self.replies is not None:  # after the traces are dropped: only real replies are retried
+            turn_context.on_send_activities(self.replies.handler)
+        conversation_state = ConversationState(self.storage)
+        user_state = UserState(self.storage)
+        state_keys = self._state_keys(turn_context, conversation_state, user_state)
+        sender = activity.from_property or ChannelAccount(id="")
+        user_id = sender.aad_object_id or sender.id or ""
+        kind = getattr(activity.conversation, "conversation_type", None) or "personal"
+        claim = activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id
+        cache: dict[Any, Any] = {}
+        turn_context.turn_state[TURN_CACHE_KEY] = cache  # the dialogs' services read it (dialogs.context.who)
+
+        message = activity.type == ActivityTypes.message
+
+        def city_and_roles(conn: Any, org: Any) -> tuple[Freshness, Principal | None]:
+            """Whether the city's data changed, and the person's roles (a message needs both)."""
+            fresh = freshness(conn, org.slug)
+            return fresh, (None if self.demo else grants_of(conn, fresh.org_id, user_id))
+
+        def start_turn() -> TurnStart:
+            # One transaction: the dedupe claim, the city, the conversation reference, the
+            # state, and for a message whether the city's data changed and the person's roles.
+            start = begin_turn(
+                self.engine,
+                conversation_id=activity.conversation.id,
+                activity_id=activity.id if claim else None,
+                tenant_id=tenant_of(activity),
+                reference=self._reference(turn_context),
+                user_id=user_id if kind == "personal" else "",
+                conversation_type=kind,
+                state_keys=state_keys,
+                also=city_and_roles if message else None,
             )
-            if not first:
-                log.info("activity %s answered already: ignored", activity.id)
-                return
-        identity = await self._identify(turn_context)
+            if start.also is not None:  # the turn's services then read neither again
+                fresh, roles = start.also
+                cache[("snapshot", fresh.slug)] = read_models(self.engine).current(self.engine, fresh)
+                if roles is not None:
+                    cache[("principal", fresh.slug, user_id)] = roles
+            return start
+
+        start: TurnStart = await asyncio.to_thread(start_turn)
+        if not start.first:
+            log.info("activity %s answered already: ignored", activity.id)
+            return
+        identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
             return
         set_identity(turn_context, identity)
-        await self._remember_reference(turn_context, identity)
-        conversation_state = ConversationState(self.storage)
-        user_state = UserState(self.storage)
+        if self.today is not None:
+            turn_context.turn_state[TODAY_KEY] = self.today
         turn_context.turn_state[CONVERSATION_STATE] = conversation_state
         turn_context.turn_state[USER_STATE] = user_state
-        await super().on_turn(turn_context)
-        await conversation_state.save(turn_context)
-        await user_state.save(turn_context)
+        with self.storage.prefetched(state_keys, start.states or {}) if state_keys else _nothing():
+            await super().on_turn(turn_context)
+            await conversation_state.save(turn_context)
+            await user_state.save(turn_context)
 
-    async def _identify(self, turn_context: TurnContext) -> Identity | None:
-        activity = turn_context.activity
-        org = await asyncio.to_thread(org_for_tenant, self.engine, tenant_of(activity))
-        sender = activity.from_property or ChannelAccount(id="")
+    def _state_keys(self, turn_context: TurnContext, *states: Any) -> list[str]:
+        """The turn's state keys, to read them with the claim (SqlStorage only)."""
+        if not isinstance(self.storage, SqlStorage) or self.storage.engine is not self.engine:
+            return []
+        try:
+            return [state.get_storage_key(turn_context) for state in states]
+        except (TypeError, ValueError, AttributeError):  # the SDK refuses the activity later, as before
+            return []
+
+    async def _identify(
+        self, turn_context: TurnContext, org: Any, user_id: str, sender: ChannelAccount
+    ) -> Identity | None:
         if org is None:
-            if activity.type == ActivityTypes.message:
+            if turn_context.activity.type == ActivityTypes.message:
                 await turn_context.send_activity(texts.TENANT_NOT_LINKED)
             return None
         return Identity(
             org_slug=org.slug,
             org_name=org.name,
-            user_id=sender.aad_object_id or sender.id or "",
+            user_id=user_id,
             name=sender.name or "",
             demo=self.demo,
             org_id=org.id,
         )
 
-    async def _remember_reference(self, turn_context: TurnContext, identity: Identity) -> None:
+    @staticmethod
+    def _reference(turn_context: TurnContext) -> dict[str, Any] | None:
+        """Where the conversation is reached proactively (None: not stored for this activity)."""
         activity = turn_context.activity
         if activity.type not in (
             ActivityTypes.message,
@@ -100,22 +180,8 @@ class KompetensBot(ActivityHandler):
             ActivityTypes.installation_update,
             ActivityTypes.invoke,
         ):
-            return
-        conversation = activity.conversation
-        kind = getattr(conversation, "conversation_type", None) or "personal"
-        reference = activity.get_conversation_reference().model_dump(
-            mode="json", by_alias=True, exclude_none=True
-        )
-        await asyncio.to_thread(
-            save_conversation_reference,
-            self.engine,
-            org_id=identity.org_id,
-            tenant_id=tenant_of(activity) or "",
-            user_id=identity.user_id if kind == "personal" else "",
-            conversation_id=conversation.id,
-            conversation_type=kind,
-            reference=reference,
-        )
+            return None
+        return activity.get_conversation_reference().model_dump(mode="json", by_alias=True, exclude_none=True)
 
     async def on_members_added_activity(  # type: ignore[override]
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -127,11 +193,51 @@ class KompetensBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         identity = identity_of(turn_context)
         if not identity.demo:
-            principal = await asyncio.to_thread(identity.services(self.engine).principal, identity.user_id)
+            _, services = who(turn_context, self.engine)  # the turn's services: read once per turn
+            principal = await call(services.principal, identity.user_id)
             if not principal.grants:
                 await turn_context.send_activity(texts.no_access(identity.name))
                 return
+        if await handle_round_turn(self.engine, turn_context):
+            return
         conversation_state: ConversationState = turn_context.turn_state[CONVERSATION_STATE]
-        await DialogExtensions.run_dialog(
-            self.dialog, turn_context, conversation_state.create_property("DialogState")
+        await run_dialog(self.dialog, turn_context, conversation_state.create_property("DialogState"))
+
+
+async def run_dialog(dialog: Dialog, turn_context: TurnContext, accessor: Any) -> DialogTurnResult:
+    """`DialogExtensions.run_dialog` (SDK 1.9) without its state snapshot trace.
+
+    The SDK's version deep-copies the whole dialog memory every turn into a
+    "BotState" trace activity, meant for the Bot Framework Emulator, which
+    `_drop_state_traces` then drops unsent. This is the same run (the turn's
+    services mapped into the dialog context, the memory scopes loaded and
+    saved, errors bubbled to the dialogs' error handlers) without building
+    it. Requests from a parent bot to a skill (not a Teams chat) take the SDK's
+    own path."""
+    claims = turn_context.identity
+    if claims is not None and claims.is_agent_claim():
+        dialog_set = DialogSet(accessor)
+        dialog_set.add(dialog)
+        return await DialogExtensions._internal_run(  # type: ignore[no-any-return]
+            turn_context, dialog.id, await dialog_set.create_context(turn_context)
         )
+    dialog_set = DialogSet(accessor)
+    dialog_set.add(dialog)
+    dialog_context = await dialog_set.create_context(turn_context)
+    for key, service in turn_context.turn_state.items():
+        dialog_context.services[key] = service
+    manager = DialogStateManager(dialog_context)
+    await manager.load_all_scopes()
+    turn_context.turn_state[manager.__class__.__name__] = manager
+    while True:
+        try:
+            result = await dialog_context.continue_dialog()
+            if result.status == DialogTurnStatus.Empty:
+                result = await dialog_context.begin_dialog(dialog.id)
+            break
+        except Exception as error:
+            handled = await dialog_context.emit_event(DialogEvents.error, error, bubble=True, from_leaf=True)
+            if not handled:
+                raise
+    await manager.save_all_changes()
+    return result

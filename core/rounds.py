@@ -247,14 +247,20 @@ def has_answered(card: tuple[int, ...], answered: set[int]) -> bool:
 # --- what is due --------------------------------------------------------
 
 
+SUPERSEDED_REMINDER = "kortet gick ut efter påminnelsedagen: ingen påminnelse direkt efter kortet"
+
+
 @dataclass(frozen=True, slots=True)
 class DueSend:
-    """One send the round owes on a date: its unique key is (recipient, kind)."""
+    """One send the round owes on a date: its unique key is (recipient, kind).
+    A send with a `skip_reason` is recorded as not needed, never sent: it
+    only keeps its key from coming due later."""
 
     recipient: str
     kind: SendKind
     measure_ids: tuple[int, ...] = ()
     units: tuple[str, ...] = field(default=())  # for an escalation: the units it covers
+    skip_reason: str = ""
 
 
 def escalation_recipients(
@@ -298,7 +304,11 @@ def due_sends(
     - open: a card to everyone who has not answered and has had none; a
       reminder to those who had the card, have not answered, and whose
       latest reminder date has come (one reminder a day at most: earlier
-      reminders that were missed are not sent late);
+      reminders that were missed are not sent late). A card that goes out
+      on or after a reminder date (the round was opened late, the person
+      got their role late) stands for that reminder: the reminder is
+      recorded as not needed, so the next tick does not follow the card
+      with a reminder minutes later;
     - on or after the escalation day: each late unit's HR leads and
       stadskontoret get the list, once;
     - planned or closed: nothing.
@@ -318,6 +328,10 @@ def due_sends(
                 continue
             if (person, SendKind.PROMPT) not in already_sent:
                 due.append(DueSend(person, SendKind.PROMPT, card))
+                if passed and (person, SendKind.reminder(passed[-1])) not in already_sent:
+                    due.append(
+                        DueSend(person, SendKind.reminder(passed[-1]), card, skip_reason=SUPERSEDED_REMINDER)
+                    )
             elif passed:
                 kind = SendKind.reminder(passed[-1])
                 if (person, kind) not in already_sent:

@@ -7,6 +7,7 @@ that Teams renders: **bold** and "- " lists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -15,6 +16,7 @@ from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
 from core.model import Decision, FollowUp, Status, Unit
 from core.money import format_amount
+from core.round_report import RoundReport
 
 # --- labels (cards and summaries) ---------------------------------------------
 
@@ -56,6 +58,21 @@ PLACEHOLDER_PERIOD = "ÅÅÅÅ-MM, till exempel 2025-06"
 PLACEHOLDER_NOTE = "Vad har hänt och vad återstår?"
 CHOOSE_UNIT = "Välj nämnd"
 CHOOSE_MEASURE = "Välj insats"
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~#|])")
+_LINE_START = re.compile(r"^([ \t]*)(\d*)([-+=.)])", re.MULTILINE)
+
+
+def plain(text: str) -> str:
+    """Text a person typed (a title, a note, a name, a question), shown as itself
+    in Teams' Markdown (messages and Adaptive Card TextBlocks, CommonMark): the
+    characters that would make a link, emphasis, code, a heading or HTML are
+    escaped with a backslash, and so is a list marker at the start of a line.
+    Every function here that puts such text into a message calls it; cards.py
+    does the same for the card fields it is given raw."""
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), escaped)
 
 
 def kr(amount: int) -> str:
@@ -112,7 +129,7 @@ TEXT_ONLY = "Svara med text, tack."
 
 
 def _first_name(name: str) -> str:
-    return name.strip().split(" ")[0] if name and name.strip() else ""
+    return plain(name.strip().split(" ")[0]) if name and name.strip() else ""
 
 
 def welcome(name: str, demo: bool) -> str:
@@ -169,27 +186,27 @@ YES_NO_RETRY = 'Svara "ja" eller "nej".'
 
 def did_you_mean(labels: Sequence[str]) -> str:
     if len(labels) == 1:
-        return f"Menade du {labels[0]}?"
-    listed = "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
+        return f"Menade du {plain(labels[0])}?"
+    listed = "\n".join(f"{i}. {plain(label)}" for i, label in enumerate(labels, 1))
     return f"Menade du …?\n{listed}\n\n{CHOICE_HINT}"
 
 
 def numbered(question: str, labels: Sequence[str]) -> str:
-    listed = "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
+    listed = "\n".join(f"{i}. {plain(label)}" for i, label in enumerate(labels, 1))
     return f"{question}\n{listed}\n\nSvara med numret eller namnet."
 
 
 def unknown_unit(text: str, units: Iterable[Unit]) -> str:
-    known = ", ".join(f"{u.name} ({u.code})" for u in sorted(units, key=lambda u: u.name))
-    return f'Jag hittar ingen nämnd som heter "{text}". Nämnderna är: {known}.'
+    known = ", ".join(f"{plain(u.name)} ({u.code})" for u in sorted(units, key=lambda u: u.name))
+    return f'Jag hittar ingen nämnd som heter "{plain(text)}". Nämnderna är: {known}.'
 
 
 def unknown_measure(text: str, labels: Sequence[str], more: int) -> str:
     if not labels:
-        return f'Jag hittar ingen insats som matchar "{text}", och det finns inga insatser du kan se.'
-    listed = "\n".join(f"- {label}" for label in labels)
+        return f'Jag hittar ingen insats som matchar "{plain(text)}", och det finns inga insatser du kan se.'
+    listed = "\n".join(f"- {plain(label)}" for label in labels)
     tail = f"\n{list_more(more)}" if more else ""
-    return f'Jag hittar ingen insats som matchar "{text}". Insatser du kan fråga om:\n{listed}{tail}'
+    return f'Jag hittar ingen insats som matchar "{plain(text)}". Insatser du kan fråga om:\n{listed}{tail}'
 
 
 NARROW_BY_UNIT = 'Fråga per nämnd för att se alla, till exempel "status GVN".'
@@ -218,8 +235,8 @@ def _signed(amount: int) -> str:
 
 def followup_source(followup: FollowUp, title: str) -> str:
     return (
-        f"{title}: utfall {kr(followup.spent)}, prognos {kr(followup.forecast)} "
-        f"(uppföljning {format_period(followup.period)}, av {followup.author}, "
+        f"{plain(title)}: utfall {kr(followup.spent)}, prognos {kr(followup.forecast)} "
+        f"(uppföljning {format_period(followup.period)}, av {plain(followup.author)}, "
         f"{day(followup.at.date())})"
     )
 
@@ -227,7 +244,7 @@ def followup_source(followup: FollowUp, title: str) -> str:
 def reallocation_source(entry: ReallocationEntry, source: str, target: str) -> str:
     return (
         f"Omfördelning enligt beslut {decision_ref(entry.decision)}: {kr(entry.amount)} "
-        f"från {source} till {target}"
+        f"från {plain(source)} till {plain(target)}"
     )
 
 
@@ -318,7 +335,7 @@ def no_funds(year: int) -> str:
 
 
 def funds_card_title(year: int, name: str | None) -> str:
-    return f"Kompetensmedel {year}" + (f" – {name}" if name else "")
+    return f"Kompetensmedel {year}" + (f" – {plain(name)}" if name else "")
 
 
 # --- measures -------------------------------------------------------------------------
@@ -333,7 +350,7 @@ def overdue_note(end: date | None) -> str:
 
 
 def measure_heading(title: str, units: Sequence[str], measure_id: int) -> str:
-    return f"**{title}** ({', '.join(units)}, id {measure_id})"
+    return f"**{plain(title)}** ({', '.join(units)}, id {measure_id})"
 
 
 def measure_status(
@@ -360,7 +377,7 @@ def measure_status(
     if overdue:
         lines.append(overdue_note(end))
     if parent:
-        lines.append(f"Delaktivitet i {parent}; pengarna följs upp på huvudinsatsen.")
+        lines.append(f"Delaktivitet i {plain(parent)}; pengarna följs upp på huvudinsatsen.")
     lines.append(
         f"- {LABEL_ALLOCATED}: {kr(allocated)}"
         + (f" – enligt beslut {', '.join(funding_refs)}" if funding_refs else "")
@@ -382,16 +399,16 @@ def measure_status(
 
 def latest_followup(f: FollowUp) -> str:
     usable = "kan användas som planerat" if f.usable_as_planned else "kan inte användas som planerat"
-    note = f' "{f.note}"' if f.note else ""
+    note = f' "{plain(f.note)}"' if f.note else ""
     return (
-        f"{LABEL_LATEST_FOLLOWUP} ({format_period(f.period)}), av {f.author}, {day(f.at.date())}:"
+        f"{LABEL_LATEST_FOLLOWUP} ({format_period(f.period)}), av {plain(f.author)}, {day(f.at.date())}:"
         f"{note} Pengarna {usable}."
     )
 
 
 def measure_line(title: str, units: Sequence[str], status: Status, overdue: bool, end: date | None) -> str:
     end_text = f", slutdatum {day(end)}" if end else ""
-    return f"- {title} ({', '.join(units)}) – {status_word(status, overdue)}{end_text}"
+    return f"- {plain(title)} ({', '.join(units)}) – {status_word(status, overdue)}{end_text}"
 
 
 def overdue_header(as_of: date, count: int, unit: str | None) -> str:
@@ -470,13 +487,13 @@ def text_too_long(label: str, length: int, limit: int) -> str:
 
 def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> str:
     return (
-        f"Klart! Insatsen **{title}** är sparad med id {measure_id} och har fått {kr(amount)} "
+        f"Klart! Insatsen **{plain(title)}** är sparad med id {measure_id} och har fått {kr(amount)} "
         f"från {unit_name}."
     )
 
 
 def save_failed(message: str) -> str:
-    return f"Det gick inte att spara: {message} Inget sparades."
+    return f"Det gick inte att spara: {plain(message)} Inget sparades."
 
 
 def no_free_money(unit_name: str, year: int) -> str:
@@ -502,7 +519,7 @@ NO_FOLLOWUP_MEASURES = "Det finns inga insatser som du kan följa upp."
 
 
 def measure_chosen(label: str) -> str:
-    return f"{LABEL_TITLE}: {label}."
+    return f"{LABEL_TITLE}: {plain(label)}."
 
 
 def ask_period(default: str) -> str:
@@ -528,7 +545,8 @@ def forecast_below_spent(forecast: int, spent: int) -> str:
 
 def followup_saved(title: str, period: str, seq: int) -> str:
     return (
-        f"Klart! Uppföljningen av **{title}** för {format_period(period)} är sparad (uppföljning nr {seq})."
+        f"Klart! Uppföljningen av **{plain(title)}** för {format_period(period)} är sparad "
+        f"(uppföljning nr {seq})."
     )
 
 
@@ -538,7 +556,7 @@ UNKNOWN_FORM = "Jag känner inte igen det formuläret. Inget sparades."
 
 
 def form_refused(problems: Sequence[str]) -> str:
-    listed = "\n".join(f"- {p}" for p in problems)
+    listed = "\n".join(f"- {plain(p)}" for p in problems)
     return f"Formuläret sparades inte. Rätta det här och skicka igen:\n{listed}"
 
 
@@ -579,7 +597,7 @@ def source_spent(text: str) -> str:
 
 
 def reported_by(author: str) -> str:
-    return f"Rapporterad av {author}."
+    return f"Rapporterad av {plain(author)}."
 
 
 def source_fund(amount: int, reference: str) -> str:
@@ -588,3 +606,160 @@ def source_fund(amount: int, reference: str) -> str:
 
 def source_reallocation(reference: str) -> str:
     return f"Omfördelning: beslut {reference}"
+
+
+# --- the follow-up round (uppföljningsomgång) ------------------------------------
+
+CHOOSE_STATUS = "Välj status"
+NOT_ANSWERED = "Inte besvarad ännu"
+ROUND_SUBMIT_BUTTON = "Skicka svaret"
+ROUND_REMINDER_LINE = "Påminnelse: vi saknar fortfarande ditt svar."
+ROUND_POSSIBLY_REPEATED = (
+    "Om du redan har fått det här kortet: det kan ha skickats två gånger på grund av ett tekniskt fel. "
+    "Svara på vilket som helst av dem."
+)
+ROUND_STATUS_WANTS = (
+    "hur går uppföljningen",
+    "status uppföljningen",
+    "status för uppföljningen",
+    "uppföljningens resultat",
+    "resultat uppföljningen",
+    "omfördelningsförslag",
+)
+NO_ROUND_YET = "Det finns ingen uppföljningsomgång ännu."
+ROUND_WANTS = ("svara på uppföljningen", "svara uppföljningen", "uppföljningskortet", "mitt uppföljningskort")
+
+
+def period_name(period: str) -> str:
+    return format_period(period)
+
+
+def round_card_title(period: str) -> str:
+    return f"Uppföljning {format_period(period)} av kompetensutvecklingsmedlen"
+
+
+def round_intro(count: int, deadline: date) -> str:
+    what = "din insats" if count == 1 else f"dina {count} insatser"
+    return (
+        f"Hur går det för {what}? Fyll i status, utfall hittills och prognos för året, och om "
+        f"pengarna kan användas som planerat. Svara senast **{format_date(deadline)}**. "
+        "Du kan ändra svaret fram till dess."
+    )
+
+
+def round_answered_line(deadline: date) -> str:
+    return f"Tack, ditt svar är sparat. Du kan ändra det till och med {format_date(deadline)}."
+
+
+def round_partly_answered_line(deadline: date) -> str:
+    return (
+        "Tack, svaret är sparat. Några insatser saknar fortfarande svar: "
+        f"svara senast {format_date(deadline)}. "
+        'Skriv "svara på uppföljningen" för att få kortet igen.'
+    )
+
+
+def round_answer_saved(count: int, complete: bool, period: str, deadline: date) -> str:
+    what = "1 insats" if count == 1 else f"{count} insatser"
+    text = f"Tack! Jag har sparat uppföljningen {format_period(period)} för {what}."
+    if complete:
+        return (
+            text + " Du har svarat för alla dina insatser. "
+            f"Du kan ändra svaret till och med {format_date(deadline)}."
+        )
+    return text + " Några av dina insatser saknar fortfarande svar."
+
+
+def round_answer_refused(message: str) -> str:
+    return f"Svaret sparades inte. {message}"
+
+
+def round_prompt_text(period: str) -> str:
+    return f"Dags för uppföljningen {format_period(period)} av kompetensutvecklingsmedlen."
+
+
+def round_reminder_text(period: str, deadline: date) -> str:
+    return f"Påminnelse: svara på uppföljningen {format_period(period)} senast {format_date(deadline)}."
+
+
+def escalation_title(period: str) -> str:
+    return f"Uppföljningen {format_period(period)}: saknade svar"
+
+
+def escalation_intro(count: int, deadline: date) -> str:
+    who = "1 person" if count == 1 else f"{count} personer"
+    return f"Sista dag var {format_date(deadline)}. {who} har inte svarat för sina insatser:"
+
+
+def escalation_text(period: str) -> str:
+    return f"Uppföljningen {format_period(period)} har passerat sista dag och några svar saknas."
+
+
+def round_status(report: RoundReport) -> str:
+    """The round's results in chat: response rate, money, risks, proposals."""
+    r = report.round
+    titles = {m.measure_id: m.title for m in report.measures}
+    lines = [
+        f"**Uppföljningen {format_period(r.period)}** (sista dag {format_date(r.plan.deadline)}, "
+        f"{r.phase(report.as_of).value})",
+        f"- Svar: {report.answered_recipients} av {report.recipients} personer ({report.response_rate:.0%})",
+        f"- Outnyttjat enligt prognoserna: {kr(report.unused)}",
+    ]
+    for u in report.units:
+        if u.unused:
+            lines.append(f"  - {u.name}: {kr(u.unused)} av {kr(u.allocated)}")
+    risky = report.at_risk
+    lines.append(f"- Insatser med risk: {len(risky)}")
+    for m in [m for m in risky if "inget svar" not in m.risks][:8]:
+        lines.append(f"  - {m.title}: {', '.join(m.risks)}")
+    if report.proposals:
+        lines.append("- Förslag till omfördelning (beslutas av KSAU):")
+        for p in report.proposals[:8]:
+            lines.append(
+                f"  - {kr(p.amount)} från {titles.get(p.from_measure, p.from_measure)} (id {p.from_measure}) "
+                f"till {titles.get(p.to_measure, p.to_measure)} (id {p.to_measure})"
+            )
+    else:
+        lines.append("- Inga förslag till omfördelning.")
+    return "\n".join(lines)
+
+
+LABEL_FROM = "Från"
+LABEL_TO = "Till"
+PLACEHOLDER_KSAU_DECISION = "till exempel KSAU 2025-06-24 § 5"
+RECORD_REALLOCATION_BUTTON = "Registrera KSAU-beslutet"
+
+
+def proposal_title(amount: int) -> str:
+    return f"Förslag: omfördela {kr(amount)}"
+
+
+def proposal_cards_intro(count: int) -> str:
+    what = "förslaget" if count == 1 else f"de {count} förslagen"
+    return (
+        f"Du kan registrera KSAU:s beslut om {what} direkt här: fyll i beslutsreferensen "
+        "och tryck på knappen."
+    )
+
+
+def reallocation_recorded(amount: int, source: str, target: str, reference: str, seq: int) -> str:
+    return (
+        f"Omfördelningen är registrerad: {kr(amount)} från {source} till {target} "
+        f"enligt {reference} (post {seq} i liggaren)."
+    )
+
+
+def reallocation_refused(message: str) -> str:
+    return f"Omfördelningen registrerades inte. {message}"
+
+
+BAD_PROPOSAL_CARD = 'Förslagskortet har ogiltiga värden. Fråga "hur går uppföljningen" för nya förslag.'
+DECISION_MISSING = 'Beslutsreferensen saknas. Skriv den som "KSAU 2025-06-24 § 5".'
+
+
+def round_more_measures(count: int) -> str:
+    what = "1 insats till" if count == 1 else f"{count} insatser till"
+    return (
+        f"Du har {what} att svara för: skicka svaret på det här kortet och skriv sedan "
+        '"svara på uppföljningen" för nästa kort.'
+    )

@@ -5,9 +5,10 @@ The send protocol (exactly once, as far as Teams allows):
 1. `enqueue` inserts one row per due (round, recipient, kind); the unique
    key makes a second tick, or a second process, insert nothing new.
 2. `claim` takes pending rows for one process with a fresh token in a
-   single UPDATE … RETURNING (PostgreSQL: over rows locked FOR UPDATE SKIP
-   LOCKED; SQLite: the database's write lock): no two processes ever hold
-   the same row. A claim older than the lease belongs to a process that
+   single UPDATE … RETURNING (PostgreSQL: over rows picked and locked FOR
+   UPDATE SKIP LOCKED in a materialized CTE; SQLite: the database's write
+   lock): no two processes ever hold the same row, and a claim of n takes
+   at most n. A claim older than the lease belongs to a process that
    died mid-send: it is taken again and marked `possibly_repeated`, because
    Teams gives a send no idempotency key and that one send may have gone out.
 3. `finish` records the outcome under the claim's token: sent (with the
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -198,13 +199,16 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) ->
         )
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
-    result = conn.execute(stmt, rows)
-    return max(0, int(result.rowcount or 0))
+    # Counted from RETURNING: psycopg reports no rowcount for a batch of
+    # rows (it said 0 new sends on PostgreSQL however many there were).
+    result = conn.execute(stmt.returning(RoundSendRow.id), rows)  # type: ignore[arg-type]
+    return len(result.all())
 
 
 def enqueue(conn: Connection, round_: Round, org_id: int, dues: Iterable[DueSend]) -> int:
     """Record the due sends; those already recorded are left as they are.
-    Returns how many were new."""
+    Returns how many new ones are to be sent (not those recorded as not
+    needed, see DueSend.skip_reason)."""
     now = utcnow()
     rows = [
         {
@@ -212,25 +216,92 @@ def enqueue(conn: Connection, round_: Round, org_id: int, dues: Iterable[DueSend
             "org_id": org_id,
             "recipient": d.recipient,
             "kind": d.kind.value,
-            "state": SendState.PENDING,
+            "state": SendState.SKIPPED if d.skip_reason else SendState.PENDING,
             "measure_ids": SEP.join(str(m) for m in d.measure_ids),
             "units": SEP.join(d.units),
             "attempts": 0,
             "possibly_repeated": False,
             "marked_answered": False,
-            "reason": "",
+            "reason": d.skip_reason,
             "created_at": now,
         }
         for d in dues
     ]
     total = 0
-    for start in range(0, len(rows), 500):
-        total += _insert_ignoring_duplicates(conn, rows[start : start + 500])
+    to_send = [r for r in rows if r["state"] == SendState.PENDING]
+    for start in range(0, len(to_send), 500):
+        total += _insert_ignoring_duplicates(conn, to_send[start : start + 500])
+    not_needed = [r for r in rows if r["state"] != SendState.PENDING]
+    for start in range(0, len(not_needed), 500):
+        _insert_ignoring_duplicates(conn, not_needed[start : start + 500])
     return total
 
 
 def new_token() -> str:
     return uuid.uuid4().hex
+
+
+def _claim_statement(by_round: bool, dialect: str) -> Any:
+    """The claim as one UPDATE … RETURNING with bound parameters, built once
+    (building it costs more than running it: it runs once per send).
+
+    PostgreSQL: the candidates are picked and locked in a MATERIALIZED CTE,
+    evaluated exactly once. Not `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+    LOCKED)`: PostgreSQL may run that subquery as the inner side of a
+    semi-join, once per outer row, and each run skips the rows the same
+    UPDATE has just changed and returns the next one, so one claim with
+    limit 1 took every pending send of the round (found by the two-process
+    test: one process held all 2 000 sends, the other sent 1). SQLite runs
+    an uncorrelated IN subquery once, and one writer at a time."""
+    now = bindparam("claim_now", type_=RoundSendRow.__table__.c.claimed_at.type)  # type: ignore[attr-defined]
+    ready = or_(
+        and_(
+            RoundSendRow.state == SendState.PENDING,
+            or_(RoundSendRow.not_before.is_(None), RoundSendRow.not_before <= now),  # type: ignore[union-attr,operator]
+        ),
+        and_(
+            RoundSendRow.state == SendState.CLAIMED,
+            RoundSendRow.claimed_at < bindparam("stale_before", type_=now.type),  # type: ignore[operator]
+        ),
+    )
+    candidates = select(RoundSendRow.id).where(ready)
+    if by_round:
+        candidates = candidates.where(
+            RoundSendRow.round_id.in_(bindparam("round_ids", expanding=True))  # type: ignore[attr-defined]
+        )
+    candidates = (
+        candidates.order_by(RoundSendRow.id)  # type: ignore[arg-type]
+        .limit(bindparam("claim_limit", type_=Integer()))
+        .with_for_update(skip_locked=True)
+    )
+    if dialect == "postgresql":
+        # The rows are locked, and rechecked by the lock, in the CTE.
+        picked = candidates.cte("picked").prefix_with("MATERIALIZED")
+        chosen = RoundSendRow.id == picked.c.id
+    else:
+        chosen = and_(RoundSendRow.id.in_(candidates.scalar_subquery()), ready)  # type: ignore[union-attr]
+    return (
+        update(RoundSendRow)
+        .where(chosen)
+        .values(
+            state=SendState.CLAIMED,
+            claim_token=bindparam("claim_token_value"),
+            claimed_at=now,
+            attempts=RoundSendRow.attempts + 1,
+            possibly_repeated=case(
+                (RoundSendRow.state == SendState.CLAIMED, True),
+                else_=RoundSendRow.possibly_repeated,
+            ),
+        )
+        .returning(*RoundSendRow.__table__.columns)  # type: ignore[attr-defined]
+    )
+
+
+_CLAIM = {
+    (by_round, dialect): _claim_statement(by_round, dialect)
+    for by_round in (False, True)
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 def claim(
@@ -243,39 +314,19 @@ def claim(
     round_ids: Iterable[int] | None = None,
 ) -> list[Send]:
     """Claim up to `limit` sends that are pending (and due) or whose claim is
-    older than `lease`, for the holder of `token`."""
+    older than `lease`, for the holder of `token`. A send taken over from an
+    expired claim is marked `possibly_repeated`."""
     now = now or utcnow()
-    stale_before = now - lease
-    ready = or_(
-        and_(
-            RoundSendRow.state == SendState.PENDING,
-            or_(RoundSendRow.not_before.is_(None), RoundSendRow.not_before <= now),  # type: ignore[union-attr,operator]
-        ),
-        and_(RoundSendRow.state == SendState.CLAIMED, RoundSendRow.claimed_at < stale_before),  # type: ignore[operator]
-    )
-    candidates = select(RoundSendRow.id).where(ready)
+    params: dict[str, Any] = {
+        "claim_now": now,
+        "stale_before": now - lease,
+        "claim_limit": limit,
+        "claim_token_value": token,
+    }
     if round_ids is not None:
-        candidates = candidates.where(RoundSendRow.round_id.in_(list(round_ids)))  # type: ignore[attr-defined]
-    candidates = (
-        candidates.order_by(RoundSendRow.id).limit(limit).with_for_update(skip_locked=True)  # type: ignore[arg-type]
-    )
-    stmt = (
-        update(RoundSendRow)
-        .where(RoundSendRow.id.in_(candidates.scalar_subquery()), ready)  # type: ignore[union-attr]
-        .values(
-            state=SendState.CLAIMED,
-            claim_token=token,
-            claimed_at=now,
-            attempts=RoundSendRow.attempts + 1,
-            possibly_repeated=case(
-                (RoundSendRow.state == SendState.CLAIMED, True),
-                else_=RoundSendRow.possibly_repeated,
-            ),
-        )
-        .returning(*RoundSendRow.__table__.columns)  # type: ignore[attr-defined]
-    )
+        params["round_ids"] = list(round_ids)
     with engine.begin() as conn:
-        rows = conn.execute(stmt).all()
+        rows = conn.execute(_CLAIM[(round_ids is not None, conn.dialect.name)], params).all()
     return sorted((send_from_row(r) for r in rows), key=lambda s: s.id)
 
 
@@ -288,11 +339,16 @@ def finish(
     activity_id: str | None = None,
     reference: dict[str, Any] | None = None,
     retry_at: datetime | None = None,
+    possibly_repeated: bool = False,
 ) -> bool:
     """Record a claimed send's outcome; False when the claim was lost (another
     process took it after the lease ran out: then both may have sent, and
-    the row is marked possibly repeated)."""
+    the row is marked possibly repeated). `possibly_repeated` marks the row
+    (never unmarks it): an attempt ended without a clear answer (timeout,
+    502, 504), so the message may be shown twice."""
     values: dict[str, Any] = {"state": state, "reason": reason[:2000]}
+    if possibly_repeated:
+        values["possibly_repeated"] = True
     if state == SendState.SENT:
         values.update(
             sent_at=utcnow(),
@@ -317,6 +373,24 @@ def finish(
             update(RoundSendRow).where(RoundSendRow.id == send.id).values(possibly_repeated=True)  # type: ignore[arg-type]
         )
         return False
+
+
+def next_retry_at(engine: Engine, now: datetime, round_ids: Iterable[int] | None = None) -> datetime | None:
+    """When the earliest send waiting to be retried (pending, not before a
+    time after `now`) becomes due; None when no send is waiting."""
+    query = select(func.min(RoundSendRow.not_before)).where(
+        RoundSendRow.state == SendState.PENDING,
+        RoundSendRow.not_before > now,  # type: ignore[operator]
+    )
+    if round_ids is not None:
+        query = query.where(RoundSendRow.round_id.in_(list(round_ids)))  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite keeps no offset; every time stored here is UTC
+        value = value.replace(tzinfo=now.tzinfo)
+    return value  # type: ignore[no-any-return]
 
 
 def sends(conn: Connection, round_id: int, recipient: str | None = None) -> list[Send]:

@@ -221,8 +221,10 @@ class ThrottlingConnectorStub:
       long (a send that is carried out but whose answer comes too late).
     Only accepted requests count against the limits. Everything accepted is
     in `accepted` (with arrival time, method, conversation, body and the
-    Authorization header); every answer is in `answers`; `peers` holds the
-    client ports seen, i.e. the TCP connections the bot opened."""
+    Authorization header); every answer is in `answers`; `arrivals` holds
+    (time, method, conversation id) of every request as it arrives, before
+    any rule (a hanging request is there at once); `peers` holds the client
+    ports seen, i.e. the TCP connections the bot opened."""
 
     def __init__(
         self,
@@ -249,6 +251,7 @@ class ThrottlingConnectorStub:
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.accepted: list[dict[str, Any]] = []
         self.answers: list[tuple[float, str, str, int]] = []
+        self.arrivals: list[tuple[float, str, str | None]] = []
         self.peers: set[tuple[str, int]] = set()
         self._passed = 0
         self._conversation_times: dict[str, list[float]] = {}
@@ -280,7 +283,8 @@ class ThrottlingConnectorStub:
 
     def start(self) -> ThrottlingConnectorStub:
         self._thread.start()
-        self._ready.wait(10)
+        if not self._ready.wait(10):  # e.g. the port was taken in the meantime
+            raise RuntimeError(f"the connector stand-in did not start on port {self.port}")
         return self
 
     def stop(self) -> None:
@@ -330,8 +334,9 @@ class ThrottlingConnectorStub:
                     status_for: int | None) -> web.Response | None:
         """Everything that may refuse a request, in order; None = accept."""
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        if peer:
-            with self._lock:
+        with self._lock:
+            self.arrivals.append((time.monotonic(), request.method, conversation_id))
+            if peer:
                 self.peers.add((str(peer[0]), int(peer[1])))
         if conversation_id is not None:
             with self._lock:

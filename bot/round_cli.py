@@ -1,0 +1,369 @@
+"""`kompetensbot followup open | tick | status | close | export`: the
+follow-up round from the command line (and from cron, for `tick`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.round_services import RoundServices
+from core.dates import format_date, format_period, parse_date, parse_period
+from core.errors import input_error
+from core.money import format_amount
+from core.round_report import RoundReport
+from core.rounds import Round
+from storage.db import make_engine
+
+COMMANDS = ("open", "tick", "status", "close", "export")
+
+
+def add_parsers(fu_sub: Any, common: Callable[..., None], as_of_type: Callable[[str], date]) -> None:
+    op = fu_sub.add_parser("open", help="öppna en uppföljningsomgång (standard: juni, svenska arbetsdagar)")
+    op.add_argument("--period", required=True, help="t.ex. 2025-06 eller 2025-12")
+    op.add_argument("--opens", help="öppningsdag (standard: första arbetsdagen i månaden)")
+    op.add_argument("--deadline", help="sista dag (juni: sista arbetsdagen före midsommarafton)")
+    op.add_argument("--reminder-after", type=int, default=5, help="påminnelse efter så många arbetsdagar")
+    op.add_argument(
+        "--reminder-before", type=int, default=1, help="påminnelse så många arbetsdagar före sista dag"
+    )
+    op.add_argument("--no-reminders", action="store_true", help="inga påminnelser")
+    common(op, as_of=True)
+
+    tk = fu_sub.add_parser("tick", help="skicka det som omgångarna ska skicka i dag (för cron)")
+    tk.add_argument("--as-of", type=as_of_type, default=None, help="dagens datum, t.ex. 2025-06-10")
+    tk.add_argument("--no-auto-open", action="store_true", help="öppna inte juni- och decemberomgångar själv")
+
+    st = fu_sub.add_parser("status", help="svarsfrekvens, pengar, risker och omfördelningsförslag")
+    st.add_argument("--period", required=True)
+    st.add_argument("--json", action="store_true")
+    common(st, as_of=True)
+
+    cl = fu_sub.add_parser("close", help="stäng en omgång: inga fler utskick eller svar")
+    cl.add_argument("--period", required=True)
+    common(cl)
+
+    ex = fu_sub.add_parser("export", help="omgångens resultat som XLSX eller CSV (personalredovisningen)")
+    ex.add_argument("--period", required=True)
+    ex.add_argument("--out", type=Path, required=True, help="filen att skriva: .xlsx eller .csv")
+    common(ex, as_of=True)
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    as_of: date = getattr(args, "as_of", None) or date.today()
+    user = getattr(args, "user", None)
+    engine = make_engine()
+    services = RoundServices(engine, org=args.org)
+    command = args.followup_command
+    if command == "open":
+        round_ = services.open(
+            user,
+            args.period,
+            opens=parse_date(args.opens, as_of, field="--opens") if args.opens else None,
+            deadline=parse_date(args.deadline, as_of, field="--deadline") if args.deadline else None,
+            reminder_after=None if args.no_reminders else args.reminder_after,
+            reminder_before=None if args.no_reminders else args.reminder_before,
+        )
+        print(round_text(round_, as_of), file=out)
+        return 0
+    if command == "close":
+        round_, closed = services.close(user, parse_period(args.period))
+        if closed:
+            name = format_period(round_.period)
+            print(f"Uppföljningen {name} är stängd: inga fler utskick eller svar.", file=out)
+        else:
+            print(f"Uppföljningen {format_period(round_.period)} var redan stängd.", file=out)
+        return 0
+    if command == "status":
+        report = services.report(user, parse_period(args.period), as_of)
+        sends = services.sends(parse_period(args.period))
+        if args.json:
+            print(json.dumps(report_json(report, sends), ensure_ascii=False, indent=2), file=out)
+        else:
+            print(report_text(report, sends), file=out)
+        return 0
+    if command == "export":
+        report = services.report(user, parse_period(args.period), as_of)
+        write_export(report, args.out)
+        print(f"Skrev {args.out} ({len(report.measures)} insatser).", file=out)
+        return 0
+    if command == "tick":
+        result = asyncio.run(_tick(engine, args.as_of or date.today(), auto_open=not args.no_auto_open))
+        for opened in result.opened:
+            print(f"Öppnade uppföljningsomgången {opened}.", file=out)
+        o = result.outcomes
+        print(
+            f"Nya utskick att göra: {result.recorded}. Skickade: {o['sent']}, "
+            f"redan besvarade: {o['skipped']}, "
+            f"misslyckade: {o['failed']}, onåbara: {o['unreachable']}, försöks igen senare: {o['retry']}, "
+            f"kort uppdaterade som besvarade: {result.cards_updated}.",
+            file=out,
+        )
+        if result.possibly_repeated:
+            print(
+                f"Obs: {result.possibly_repeated} utskick kan ha skickats två gånger "
+                "(en tidigare körning avbröts mitt i).",
+                file=out,
+            )
+        return 0
+    raise input_error("unknown_command", f"Okänt kommando {command}.")
+
+
+async def _tick(engine: Any, as_of: date, *, auto_open: bool) -> Any:
+    from bot.adapter import create_adapter
+    from bot.config import Settings
+    from bot.proactive import Sender
+    from bot.round_runner import RoundRunner
+
+    settings = Settings.from_env()
+    adapter, _ = create_adapter(settings, storage=None)
+    sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate)
+    runner = RoundRunner(
+        engine,
+        sender,
+        auto_open=auto_open,
+        in_flight=settings.round_in_flight,
+        lease=timedelta(seconds=settings.round_lease_seconds),
+    )
+    return await runner.tick(as_of)
+
+
+# --- output -----------------------------------------------------------------
+
+
+def round_text(round_: Round, as_of: date) -> str:
+    p = round_.plan
+    reminders = ", ".join(format_date(d) for d in p.reminders) or "inga"
+    return "\n".join(
+        [
+            f"Uppföljningen {format_period(p.period)} ({p.period}): {round_.phase(as_of).value}.",
+            f"  Öppnar:        {format_date(p.opens)}",
+            f"  Sista dag:     {format_date(p.deadline)}",
+            f"  Påminnelser:   {reminders}",
+            f"  Eskalering:    {format_date(p.escalate_on)}",
+        ]
+    )
+
+
+def _send_counts(sends: Sequence[Any]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for s in sends:
+        counts.setdefault(s.kind.value, {}).setdefault(s.state, 0)
+        counts[s.kind.value][s.state] += 1
+    return counts
+
+
+KIND_NAMES = {
+    "prompt": "kort",
+    "reminder-1": "påminnelse 1",
+    "reminder-2": "påminnelse 2",
+    "reminder-3": "påminnelse 3",
+    "escalation": "eskalering",
+}
+STATE_NAMES = {
+    "pending": "väntar",
+    "claimed": "skickas",
+    "sent": "skickade",
+    "failed": "misslyckade",
+    "unreachable": "onåbara",
+    "skipped": "behövdes inte",
+}
+
+
+def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
+    kr = format_amount
+    r = report.round
+    lines = [round_text(r, report.as_of), ""]
+    lines.append(
+        f"Svar: {report.answered_recipients} av {report.recipients} personer "
+        f"({report.response_rate:.0%}); {sum(m.answered for m in report.measures)} av "
+        f"{len(report.measures)} insatser."
+    )
+    for kind, states in _send_counts(sends).items():
+        parts = ", ".join(f"{STATE_NAMES.get(s, s)} {n}" for s, n in sorted(states.items()))
+        lines.append(f"  Utskick {KIND_NAMES.get(kind, kind)}: {parts}")
+    problems = [s for s in sends if s.state in ("failed", "unreachable")]
+    for s in problems[:20]:
+        lines.append(f"  - {s.recipient}: {STATE_NAMES[s.state]} ({s.reason})")
+    repeated = [s for s in sends if s.possibly_repeated]
+    if repeated:
+        lines.append(f"  {len(repeated)} utskick kan ha skickats två gånger (avbruten körning).")
+    lines += ["", "Per nämnd:"]
+    header = ("Nämnd", "Tilldelat", "Utfall", "Prognos", "Outnyttjat", "Svar")
+    rows = [header] + [
+        (u.name, kr(u.allocated), kr(u.spent), kr(u.forecast), kr(u.unused), f"{u.answered}/{u.measures}")
+        for u in report.units
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        lines.append(
+            "  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row))
+        )
+    lines.append(f"  Outnyttjat enligt prognoserna: {kr(report.unused)}")
+    lines += ["", f"Insatser med risk ({len(report.at_risk)}):"]
+    for m in report.at_risk:
+        lines.append(f"  - {m.title} ({', '.join(m.units)}, id {m.measure_id}): {', '.join(m.risks)}")
+    titles = {m.measure_id: m.title for m in report.measures}
+    lines += ["", f"Förslag till omfördelning ({len(report.proposals)}):"]
+    for p in report.proposals:
+        lines.append(
+            f"  - {kr(p.amount)} från {titles.get(p.from_measure, p.from_measure)} (id {p.from_measure}) "
+            f"till {titles.get(p.to_measure, p.to_measure)} (id {p.to_measure})"
+            + (" inom samma nämnd" if p.same_unit else "")
+        )
+    if report.proposals:
+        lines.append(
+            "  KSAU beslutar med: kompetensbot reallocate --from ID --to ID --amount BELOPP "
+            '--decision "KSAU ÅÅÅÅ-MM-DD § N"'
+        )
+    return "\n".join(lines)
+
+
+def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
+    p = report.round.plan
+    return {
+        "period": p.period,
+        "phase": report.round.phase(report.as_of).value,
+        "as_of": report.as_of.isoformat(),
+        "opens": p.opens.isoformat(),
+        "deadline": p.deadline.isoformat(),
+        "reminders": [d.isoformat() for d in p.reminders],
+        "escalate_on": p.escalate_on.isoformat(),
+        "recipients": report.recipients,
+        "answered_recipients": report.answered_recipients,
+        "response_rate": round(report.response_rate, 4),
+        "sends": _send_counts(sends),
+        "possibly_repeated": sum(s.possibly_repeated for s in sends),
+        "unreachable": [
+            {"recipient": s.recipient, "kind": s.kind.value, "state": s.state, "reason": s.reason}
+            for s in sends
+            if s.state in ("failed", "unreachable")
+        ],
+        "units": [
+            {
+                "code": u.code,
+                "name": u.name,
+                "allocated": u.allocated,
+                "spent": u.spent,
+                "forecast": u.forecast,
+                "unused": u.unused,
+                "measures": u.measures,
+                "answered": u.answered,
+            }
+            for u in report.units
+        ],
+        "unused": report.unused,
+        "measures": [
+            {
+                "id": m.measure_id,
+                "title": m.title,
+                "units": list(m.units),
+                "allocated": m.allocated,
+                "spent": m.spent,
+                "forecast": m.forecast,
+                "answered": m.answered,
+                "status": m.status.value,
+                "usable_as_planned": m.usable_as_planned,
+                "risks": list(m.risks),
+            }
+            for m in report.measures
+        ],
+        "late": [{"recipient": person, "measures": list(mids)} for person, mids in report.late],
+        "proposals": [
+            {"from": x.from_measure, "to": x.to_measure, "amount": x.amount, "same_unit": x.same_unit}
+            for x in report.proposals
+        ],
+    }
+
+
+EXPORT_HEADER = (
+    "Nämnd",
+    "Insats",
+    "Id",
+    "Tilldelat (kr)",
+    "Utfall (kr)",
+    "Prognos (kr)",
+    "Outnyttjat (kr)",
+    "Status",
+    "Kan användas som planerat",
+    "Svarat",
+    "Risk",
+    "Kommentar",
+    "Rapporterad av",
+)
+
+
+def export_rows(report: RoundReport) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for m in report.measures:
+        usable = "" if m.usable_as_planned is None else ("Ja" if m.usable_as_planned else "Nej")
+        rows.append(
+            [
+                ", ".join(m.units),
+                m.title,
+                m.measure_id,
+                m.allocated,
+                m.spent,
+                m.forecast,
+                m.unused,
+                m.status.value,
+                usable,
+                "Ja" if m.answered else "Nej",
+                ", ".join(m.risks),
+                m.note,
+                m.author,
+            ]
+        )
+    return rows
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def write_export(report: RoundReport, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise input_error(
+            "bad_export_format", f'Filen "{path.name}" ska sluta på .xlsx eller .csv.', "--out"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [[_cell(c) for c in row] for row in export_rows(report)]
+    if suffix == ".csv":
+        tmp = path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="", encoding="utf-8-sig") as f:
+            writer = csv.writer(f, delimiter=";")
+            writer.writerow(EXPORT_HEADER)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+        return
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"Uppföljning {report.round.period}"
+    ws.append(list(EXPORT_HEADER))
+    for row in rows:
+        ws.append(row)
+    units = wb.create_sheet("Per nämnd")
+    units.append(
+        ["Nämnd", "Tilldelat (kr)", "Utfall (kr)", "Prognos (kr)", "Outnyttjat (kr)", "Insatser", "Svar"]
+    )
+    for u in report.units:
+        units.append([u.name, u.allocated, u.spent, u.forecast, u.unused, u.measures, u.answered])
+    proposals = wb.create_sheet("Omfördelningsförslag")
+    proposals.append(["Från insats (id)", "Till insats (id)", "Belopp (kr)", "Inom samma nämnd"])
+    for p in report.proposals:
+        proposals.append([p.from_measure, p.to_measure, p.amount, "Ja" if p.same_unit else "Nej"])
+    tmp = path.with_suffix(".xlsx.tmp")
+    wb.save(tmp)
+    os.replace(tmp, path)

@@ -1,0 +1,498 @@
+"""The follow-up round's tick: record what the open rounds owe on a date,
+then send it, exactly once, through the proactive sender.
+
+A tick (every minute inside `kompetensbot serve`, or `kompetensbot followup
+tick` from cron):
+
+1. opens the default June or December round of a city by itself when the
+   date is inside its window and the city has money that year (`auto_open`);
+2. records every due prompt, reminder and escalation (storage.rounds.enqueue:
+   a unique key per round, recipient and kind);
+3. claims the recorded sends one at a time (`in_flight` per process, 1 by
+   default: a process killed mid-round can then have repeated at most the
+   one send it had in flight) and sends each through the person's stored 1:1
+   conversation, creating one when there is none (and storing it);
+4. updates in place every sent card whose person has answered since.
+
+Sends whose person has answered in the meantime are skipped; a 403/404 is
+recorded as failed with the reason. A send that fails in a way worth
+retrying (429, 412, 502, 503, 504, a timeout) is not retried in place:
+each claim makes one attempt, and the send goes back to pending, not
+before its Retry-After or an exponential backoff with jitter, up to
+`max_attempts` claims. So one send that is refused does not hold up the
+round behind it (with one send in flight, an in-place backoff would stop
+all sending), and a send waiting for its retry is not in flight: a process
+killed then repeats nothing. The tick waits for retries due within
+`retry_wait`; later ones are left to the next tick. Three or more failures
+in a row slow the whole process down (exponential, honouring Retry-After),
+so an outage of the channel, or a limit shared with another process, is not
+hammered at the full rate; isolated 503s and 429s (two in a row happen by
+chance) cost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from microsoft_agents.activity import Activity
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.proactive import CreateResult, Sender
+from bot.round_services import RoundServices
+from core.errors import DomainError
+from core.ledger import Ledger
+from core.round_report import round_report
+from core.rounds import Phase, Round, SendKind, default_dates, measures_with_money
+from dialogs import texts
+from dialogs.round_cards import (
+    answered_card,
+    card_activity,
+    card_measures,
+    card_update,
+    escalation_card,
+    prompt_card,
+)
+from storage import rounds as store
+from storage.bot_state import save_conversation_reference
+from storage.rounds import SendState
+from storage.tables import FollowUpRow, OrganisationRow
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("kompetensbot.rounds")
+
+SKIPPED = SendState.SKIPPED
+SLOW_DOWN_AFTER = 3  # failures in a row before the whole process waits
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class TickResult:
+    opened: list[str] = field(default_factory=list)  # "malmo 2025-06"
+    recorded: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # sent / failed / unreachable / skipped / retry
+    cards_updated: int = 0
+    possibly_repeated: int = 0
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes["sent"]
+
+
+@dataclass
+class _OrgContext:
+    slug: str
+    org_id: int
+    ledger: Ledger
+    rounds: dict[int, Round]
+    names: dict[str, str]
+    tenant_id: str | None
+    fallback: dict[str, Any] | None
+
+
+def _answered(engine: Engine, org_id: int, period: str, measure_ids: tuple[int, ...]) -> set[int]:
+    if not measure_ids:
+        return set()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(FollowUpRow.measure_id).where(
+                FollowUpRow.org_id == org_id,
+                FollowUpRow.period == period,
+                FollowUpRow.measure_id.in_(measure_ids),  # type: ignore[attr-defined]
+            )
+        ).all()
+    return {r[0] for r in rows}
+
+
+class RoundRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        sender: Sender,
+        *,
+        auto_open: bool = True,
+        in_flight: int = 1,
+        lease: timedelta = timedelta(minutes=5),
+        max_attempts: int = 12,
+        retry_delay: timedelta = timedelta(seconds=0.5),
+        max_retry_delay: timedelta = timedelta(minutes=2),
+        retry_wait: timedelta = timedelta(seconds=30),
+        clock: Any = utcnow,
+        sleep: Any = asyncio.sleep,
+        rng: random.Random | None = None,
+    ):
+        """`max_attempts` claims of a send before it is recorded as failed;
+        retries wait `retry_delay` doubling up to `max_retry_delay` (with
+        jitter; a Retry-After takes precedence): the defaults give up after
+        about 4 to 8 minutes of failures. A tick waits for retries due
+        within `retry_wait`."""
+        self.engine = engine
+        self.sender = sender
+        self.auto_open = auto_open
+        self.in_flight = max(1, in_flight)
+        self.lease = lease
+        self.max_attempts = max(1, max_attempts)
+        self.retry_delay = retry_delay
+        self.max_retry_delay = max_retry_delay
+        self.retry_wait = retry_wait
+        self.clock = clock
+        self.sleep = sleep
+        self._rng = rng or random.Random()
+        self._failures_in_a_row = 0
+        self._last_retry_after: float | None = None
+
+    # --- the tick ---------------------------------------------------------
+
+    async def tick(self, as_of: date) -> TickResult:
+        result = TickResult()
+        for slug in await asyncio.to_thread(self._org_slugs):
+            services = RoundServices(self.engine, org=slug)
+            if self.auto_open:
+                opened = await asyncio.to_thread(self._auto_open, services, as_of)
+                result.opened += [f"{slug} {p}" for p in opened]
+            try:
+                result.recorded += await asyncio.to_thread(services.enqueue_due, as_of)
+            except DomainError as problem:
+                log.warning("city %s: could not record the round's sends: %s", slug, problem.message)
+        await self.drain(as_of, result)
+        result.cards_updated += await self.refresh_answered_cards()
+        return result
+
+    def _org_slugs(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return [
+                r[0] for r in conn.execute(select(OrganisationRow.slug).order_by(OrganisationRow.id)).all()
+            ]  # type: ignore[arg-type]
+
+    def _auto_open(self, services: RoundServices, as_of: date) -> list[str]:
+        if as_of.month not in (6, 12):
+            return []
+        period = f"{as_of.year}-{as_of.month:02d}"
+        opens, deadline = default_dates(period)
+        if not opens <= as_of <= deadline:
+            return []
+        ledger = services.ledger()
+        if not measures_with_money(ledger, as_of.year):
+            return []
+        try:
+            services.find(period)
+            return []
+        except DomainError:
+            pass
+        try:
+            services.open(None, period)
+        except DomainError:  # another process opened it first
+            return []
+        log.info("opened the follow-up round %s", period)
+        return [period]
+
+    async def drain(self, as_of: date, result: TickResult | None = None) -> TickResult:
+        """Send every claimable send, and those due for a retry within
+        `retry_wait`; returns when none is left."""
+        result = result or TickResult()
+        token = store.new_token()
+        contexts: dict[int, _OrgContext] = {}
+
+        async def worker() -> None:
+            while True:
+                await self._slow_down()
+                claimed = await asyncio.to_thread(
+                    store.claim, self.engine, limit=1, lease=self.lease, token=token, now=self.clock()
+                )
+                if not claimed:
+                    wait = await asyncio.to_thread(self._next_retry_in)
+                    if wait is None:
+                        return
+                    await self.sleep(wait)
+                    continue
+                for send in claimed:
+                    outcome = await self._process(send, as_of, contexts)
+                    result.outcomes[outcome] += 1
+                    result.possibly_repeated += send.possibly_repeated
+
+        await asyncio.gather(*(worker() for _ in range(self.in_flight)))
+        return result
+
+    def _next_retry_in(self) -> float | None:
+        """Seconds until the earliest retry, when it is due within `retry_wait`."""
+        now = self.clock()
+        due = store.next_retry_at(self.engine, now)
+        if due is None or due - now > self.retry_wait:
+            return None
+        return max(0.01, (due - now).total_seconds())
+
+    async def _slow_down(self) -> None:
+        """After failures in a row, wait before the next send: a refused
+        send now and then costs the round nothing, an outage is not hammered."""
+        if self._failures_in_a_row < SLOW_DOWN_AFTER:
+            return
+        pause = self._backoff(self._failures_in_a_row - SLOW_DOWN_AFTER + 1)
+        if self._last_retry_after is not None:
+            pause = max(pause, min(self._last_retry_after, self.max_retry_delay.total_seconds()))
+        await self.sleep(pause)
+
+    # --- one send -----------------------------------------------------------
+
+    def _context(self, org_id: int, contexts: dict[int, _OrgContext]) -> _OrgContext:
+        if org_id in contexts:
+            return contexts[org_id]
+        with self.engine.connect() as conn:
+            slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()
+        with UnitOfWork(self.engine, slug) as repo:
+            conn = repo.session.connection()
+            ledger = repo.ledger()
+            rounds_ = {r.id: r for _, r in store.rounds(conn, org_id)}
+            names = store.display_names(conn, org_id)
+            fallback = store.any_reference(conn, org_id)
+            tenant = store.tenant_of_org(conn, org_id)
+        ctx = _OrgContext(slug, org_id, ledger, rounds_, names, tenant, fallback)
+        contexts[org_id] = ctx
+        return ctx
+
+    async def _process(self, send: store.Send, as_of: date, contexts: dict[int, _OrgContext]) -> str:
+        try:
+            ctx = await asyncio.to_thread(self._context, send.org_id, contexts)
+            round_ = ctx.rounds.get(send.round_id)
+            if round_ is None or round_.phase(as_of) == Phase.CLOSED:
+                return await self._finish(send, SKIPPED, "omgången är stängd")
+            if send.kind != SendKind.ESCALATION and round_.phase(as_of) != Phase.OPEN:
+                return await self._finish(send, SKIPPED, "omgången tar inte längre emot svar")
+            done, reference = await asyncio.to_thread(self._lookup, send, round_, ctx)
+            if send.kind != SendKind.ESCALATION and all(m in done for m in send.measure_ids):
+                return await self._finish(send, SKIPPED, "har redan svarat")
+            activity = await asyncio.to_thread(self._build, send, round_, ctx)
+            if reference is None:
+                created = await self._create_conversation(send, ctx)
+                if not created.ok:
+                    reason = f"ingen konversation med personen och ingen kunde skapas ({created.reason})"
+                    if created.permanent:
+                        return await self._finish(send, SendState.UNREACHABLE, reason)
+                    return await self._retry_or_fail(send, reason, retry_after=created.retry_after)
+                reference = created.reference
+                assert reference is not None
+            # One attempt per claim: a retry goes back to the queue (see the module's notes).
+            outcome = await self.sender.send(reference, activity, attempts=1)
+        except Exception as problem:  # noqa: BLE001 - one bad send must not stop the round
+            log.exception("send %s failed unexpectedly", send.id)
+            return await self._retry_or_fail(send, f"oväntat fel: {type(problem).__name__}")
+        if outcome.ok:
+            self._failures_in_a_row = 0
+            self._last_retry_after = None
+            return await self._finish(
+                send,
+                SendState.SENT,
+                "",
+                activity_id=outcome.activity_id,
+                reference=reference,
+                possibly_repeated=outcome.maybe_duplicate,
+            )
+        if outcome.permanent:
+            return await self._finish(send, SendState.FAILED, f"{outcome.status}: {outcome.reason}")
+        self._failures_in_a_row += 1
+        self._last_retry_after = outcome.retry_after
+        return await self._retry_or_fail(
+            send,
+            f"{outcome.status or (outcome.history[-1] if outcome.history else 'fel')}: {outcome.reason}",
+            retry_after=outcome.retry_after,
+            possibly_repeated=outcome.maybe_duplicate,
+        )
+
+    def _backoff(self, number: int) -> float:
+        """The `number`th retry's delay in seconds: doubling, capped, jittered."""
+        base = self.retry_delay.total_seconds()
+        ceiling = min(self.max_retry_delay.total_seconds(), base * 2 ** min(number - 1, 30))
+        return ceiling * (0.5 + 0.5 * self._rng.random())
+
+    async def _retry_or_fail(
+        self,
+        send: store.Send,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        possibly_repeated: bool = False,
+    ) -> str:
+        if send.attempts >= self.max_attempts:
+            log.warning(
+                "send %s to %s: gave up after %d attempts: %s", send.id, send.recipient, send.attempts, reason
+            )
+            return await self._finish(
+                send,
+                SendState.FAILED,
+                f"gav upp efter {send.attempts} försök: {reason}",
+                possibly_repeated=possibly_repeated,
+            )
+        if retry_after is not None:
+            delay = retry_after + self._rng.uniform(0, min(1.0, 0.1 * retry_after))
+        else:
+            delay = self._backoff(send.attempts)
+        kept = await asyncio.to_thread(
+            store.finish,
+            self.engine,
+            send,
+            state=SendState.PENDING,
+            reason=reason,
+            retry_at=self.clock() + timedelta(seconds=delay),
+            possibly_repeated=possibly_repeated,
+        )
+        if not kept:
+            log.warning("send %s was taken over by another process after its lease ran out", send.id)
+        return "retry"
+
+    async def _finish(self, send: store.Send, state: str, reason: str, **values: Any) -> str:
+        kept = await asyncio.to_thread(store.finish, self.engine, send, state=state, reason=reason, **values)
+        if not kept:
+            log.warning("send %s was taken over by another process after its lease ran out", send.id)
+        return state
+
+    def _lookup(
+        self, send: store.Send, round_: Round, ctx: _OrgContext
+    ) -> tuple[set[int], dict[str, Any] | None]:
+        """What of the card is answered, and the person's stored 1:1
+        conversation: one connection, two small queries."""
+        with self.engine.connect() as conn:
+            done: set[int] = set()
+            if send.kind != SendKind.ESCALATION and send.measure_ids:
+                rows = conn.execute(
+                    select(FollowUpRow.measure_id).where(
+                        FollowUpRow.org_id == send.org_id,
+                        FollowUpRow.period == round_.period,
+                        FollowUpRow.measure_id.in_(send.measure_ids),  # type: ignore[attr-defined]
+                    )
+                ).all()
+                done = {r[0] for r in rows}
+            return done, store.personal_reference(conn, ctx.org_id, send.recipient)
+
+    async def _create_conversation(self, send: store.Send, ctx: _OrgContext) -> CreateResult:
+        """A new 1:1 conversation with the person, stored like the ones the
+        bot stores from incoming messages, so the next send finds it."""
+        key = (ctx.tenant_id or "", send.recipient)
+        if ctx.fallback is None or not ctx.fallback.get("serviceUrl") or not ctx.tenant_id:
+            reason = "staden har ingen känd Teams-tjänst ännu: ingen har pratat med boten"
+            self.sender.unreachable[key] = reason
+            return CreateResult(ok=False, reason=reason, permanent=True)
+        created = await self.sender.create_conversation_result(
+            ctx.fallback["serviceUrl"],
+            ctx.tenant_id,
+            send.recipient,
+            channel_id=ctx.fallback.get("channelId", "msteams"),
+            user_name=ctx.names.get(send.recipient),
+            attempts=1,
+        )
+        if not created.ok or created.reference is None:
+            self.sender.unreachable[key] = created.reason
+            return created
+        self.sender.unreachable.pop(key, None)
+        reference = created.reference
+        await asyncio.to_thread(
+            save_conversation_reference,
+            self.engine,
+            org_id=ctx.org_id,
+            tenant_id=ctx.tenant_id,
+            user_id=send.recipient,
+            conversation_id=reference["conversation"]["id"],
+            conversation_type="personal",
+            reference=reference,
+        )
+        return created
+
+    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext) -> Activity:
+        plan = round_.plan
+        if send.kind == SendKind.ESCALATION:
+            with UnitOfWork(self.engine, ctx.slug) as repo:
+                report = round_report(round_, repo.ledger(), repo.grants(), plan.escalate_on, set(send.units))
+            late = [
+                (
+                    ctx.names.get(person, person),
+                    [ctx.ledger.measures[m].title for m in mids if m in ctx.ledger.measures],
+                )
+                for person, mids in report.late
+            ]
+            return card_activity(
+                texts.escalation_text(plan.period), escalation_card(plan.period, plan.deadline, late)
+            )
+        measures = card_measures(ctx.ledger, round_, send.measure_ids)
+        reminder = send.kind != SendKind.PROMPT
+        text = (
+            texts.round_reminder_text(plan.period, plan.deadline)
+            if reminder
+            else texts.round_prompt_text(plan.period)
+        )
+        content = prompt_card(
+            round_.id,
+            plan.period,
+            plan.deadline,
+            measures,
+            reminder=reminder,
+            possibly_repeated=send.possibly_repeated,
+        )
+        return card_activity(text, content)
+
+    # --- cards answered since they were sent ----------------------------------
+
+    async def refresh_answered_cards(self) -> int:
+        """Update in place every sent card whose person has answered all of it."""
+        candidates = await asyncio.to_thread(self._unmarked_cards)
+        answered = await asyncio.to_thread(self._answered_by_round, {(o, r.period) for o, r, _ in candidates})
+        ledgers: dict[int, Ledger] = {}
+        updated = 0
+        for org_id, round_, send in candidates:
+            done = answered.get((org_id, round_.period), set())
+            if not send.measure_ids or not all(m in done for m in send.measure_ids):
+                continue
+            if org_id not in ledgers:
+                ledgers[org_id] = await asyncio.to_thread(self._ledger_of, org_id)
+            ledger = ledgers[org_id]
+            content = answered_card(
+                round_.period,
+                round_.plan.deadline,
+                card_measures(ledger, round_, send.measure_ids),
+                complete=True,
+            )
+            assert send.reference is not None and send.activity_id is not None
+            outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
+            if outcome.ok:
+                await asyncio.to_thread(self._mark_answered, send.id)
+                updated += 1
+            elif outcome.permanent:
+                # The message or the conversation is gone (404), or the bot is
+                # blocked (403): marked all the same, so that every later tick
+                # does not try again.
+                log.warning("card of send %s cannot be updated: %s", send.id, outcome.reason)
+                await asyncio.to_thread(self._mark_answered, send.id)
+        return updated
+
+    def _answered_by_round(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], set[int]]:
+        """(org id, period) -> the measures with an answer in that period."""
+        out: dict[tuple[int, str], set[int]] = {}
+        with self.engine.connect() as conn:
+            for org_id, period in keys:
+                rows = conn.execute(
+                    select(FollowUpRow.measure_id).where(
+                        FollowUpRow.org_id == org_id, FollowUpRow.period == period
+                    )
+                ).all()
+                out[(org_id, period)] = {r[0] for r in rows}
+        return out
+
+    def _unmarked_cards(self) -> list[tuple[int, Round, store.Send]]:
+        with self.engine.connect() as conn:
+            return store.unmarked_cards(conn)
+
+    def _ledger_of(self, org_id: int) -> Ledger:
+        with self.engine.connect() as conn:
+            slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()
+        with UnitOfWork(self.engine, slug) as repo:
+            return repo.ledger()
+
+    def _mark_answered(self, send_id: int) -> None:
+        with self.engine.begin() as conn:
+            store.mark_answered(conn, send_id)

@@ -1,0 +1,190 @@
+"""Use cases of the follow-up rounds: open, close, report, answer, and what
+a tick owes. The command line, the bot and the round runner call these, so
+all of them check the same permissions and rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.services import Services
+from core.errors import NotFound, RuleError
+from core.ledger import Ledger
+from core.model import FollowUp, Principal
+from core.permissions import Action, can, require, visible_units
+from core.round_answers import answers_to_followups, parse_answers
+from core.round_report import RoundReport, round_report
+from core.rounds import Phase, Round, assign, due_sends, plan_round
+from storage import rounds as store
+from storage.repository import Repository
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class MyCard:
+    """What one person is asked in the open round."""
+
+    round: Round
+    measure_ids: tuple[int, ...]
+    ledger: Ledger
+
+
+@dataclass
+class RoundServices(Services):
+    """Rounds of one city (`org`, or the only one)."""
+
+    def open(
+        self,
+        user: str | None,
+        period: str,
+        *,
+        opens: date | None = None,
+        deadline: date | None = None,
+        reminder_after: int | None = 5,
+        reminder_before: int | None = 1,
+    ) -> Round:
+        plan = plan_round(
+            period,
+            opens=opens,
+            deadline=deadline,
+            reminder_after=reminder_after,
+            reminder_before_deadline=reminder_before,
+        )
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> Round:
+            require(who, Action.MANAGE_ROUNDS)
+            return store.create_round(repo.session.connection(), repo.org_id, plan, who.user)
+
+        return self._write(user, run)
+
+    def find(self, period: str) -> Round:
+        with UnitOfWork(self.engine, self.org) as repo:
+            return store.find_round(repo.session.connection(), repo.org_id, period)
+
+    def close(self, user: str | None, period: str) -> tuple[Round, bool]:
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, bool]:
+            require(who, Action.MANAGE_ROUNDS)
+            conn = repo.session.connection()
+            round_ = store.find_round(conn, repo.org_id, period)
+            return round_, store.close_round(conn, round_.id, who.user, self.clock())
+
+        return self._write(user, run)
+
+    def report(self, user: str | None, period: str, as_of: date) -> RoundReport:
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> RoundReport:
+            round_ = store.find_round(repo.session.connection(), repo.org_id, period)
+            if can(who, Action.READ):
+                units = None
+            else:
+                units = set(visible_units(who, ledger.units))
+                if not units:
+                    require(who, Action.READ)
+            return round_report(round_, ledger, repo.grants(), as_of, units)
+
+        return self._read(user, run)
+
+    def sends(self, period: str) -> list[store.Send]:
+        with UnitOfWork(self.engine, self.org) as repo:
+            conn = repo.session.connection()
+            round_ = store.find_round(conn, repo.org_id, period)
+            return store.sends(conn, round_.id)
+
+    # --- the person answering --------------------------------------------
+
+    def my_card(self, user: str, as_of: date, round_id: int | None = None) -> MyCard:
+        """The person's card in the round that takes answers on `as_of` (or
+        in `round_id`): the measures they are asked about."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> MyCard:
+            conn = repo.session.connection()
+            candidates = [r for _, r in store.rounds(conn, repo.org_id, open_only=round_id is None)]
+            if round_id is not None:
+                candidates = [r for r in candidates if r.id == round_id]
+            else:
+                candidates = [r for r in candidates if r.phase(as_of) == Phase.OPEN]
+            if not candidates:
+                raise NotFound(
+                    RuleError(
+                        "no_open_round",
+                        "Det finns ingen öppen uppföljningsomgång just nu. Du kan ändå lämna en "
+                        'uppföljning för en insats: skriv "uppföljning".',
+                    )
+                )
+            round_ = candidates[-1]
+            cards = assign(ledger, repo.grants(), round_.plan.year).cards
+            mine = cards.get(user, ())
+            if not mine and self.demo:
+                mine = next(iter(sorted(cards.values())), ())
+            if not mine:
+                raise NotFound(
+                    RuleError(
+                        "not_a_recipient",
+                        f"Du har inga insatser att svara för i uppföljningen {round_.period}. "
+                        "Kortet går till den som är ansvarig för insatsen, annars till "
+                        "förvaltningens HR.",
+                    )
+                )
+            return MyCard(round_, mine, ledger)
+
+        return self._read(user, run)
+
+    def answer(
+        self,
+        user: str,
+        round_id: int,
+        values: Mapping[str, Any],
+        *,
+        as_of: date,
+        author: str | None = None,
+    ) -> tuple[Round, list[FollowUp], bool]:
+        """Record a card's answers as follow-up entries of the round: all or
+        nothing. Returns the round, the entries, and whether the person has
+        now answered for every measure on their card."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, list[FollowUp], bool]:
+            conn = repo.session.connection()
+            found = store.round_by_id(conn, round_id)
+            if found is None or found[0] != repo.org_id:
+                raise NotFound(
+                    RuleError(
+                        "no_round",
+                        'Uppföljningsomgången på kortet finns inte. Skriv "svara på uppföljningen" '
+                        "för att få ett nytt kort.",
+                    )
+                )
+            round_ = found[1]
+            cards = assign(ledger, repo.grants(), round_.plan.year).cards
+            mine = cards.get(user, ())
+            if not mine and self.demo:
+                mine = tuple(sorted({m for card in cards.values() for m in card}))
+            answers = parse_answers(ledger, mine, values)
+            followups = answers_to_followups(
+                ledger, who, round_, answers, author=author or who.user, at=self.clock(), as_of=as_of
+            )
+            stored = [repo.add_followup(f) for f in followups]
+            answered = {f.measure_id for f in ledger.followups if f.period == round_.period}
+            answered |= {f.measure_id for f in stored}
+            complete = all(m in answered for m in cards.get(user, mine))
+            return round_, stored, complete
+
+        return self._write(user, run)
+
+    # --- what a tick owes -------------------------------------------------
+
+    def enqueue_due(self, as_of: date) -> int:
+        """Record every send the city's open rounds owe on `as_of`; returns
+        how many new sends were recorded."""
+        uow = UnitOfWork(self.engine, self.org)
+        with uow as repo:
+            conn = repo.session.connection()
+            ledger = repo.ledger()
+            grants = repo.grants()
+            total = 0
+            for _, round_ in store.rounds(conn, repo.org_id, open_only=True):
+                dues = due_sends(round_, as_of, ledger, grants, store.recorded_keys(conn, round_.id))
+                total += store.enqueue(conn, round_, repo.org_id, dues)
+            uow.commit()
+            return total

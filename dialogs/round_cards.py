@@ -1,0 +1,275 @@
+"""The follow-up round's cards (Adaptive Card 1.5): the prompt that lists a
+person's measures and asks, per measure, status, spend so far, forecast for
+the year, whether the money can be used as planned and a note; the reminder
+(the same card with a reminder line); the card as it looks once answered;
+and the escalation list of who has not answered.
+
+The inputs of measure 12 are "m12_status", "m12_spent", "m12_forecast",
+"m12_usable" and "m12_note" (core.round_answers.field_name); the submit
+carries {"action": "round_answer", "round_id": N}. What a card submits is
+checked again on the server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from microsoft_agents.activity import Activity, ActivityTypes
+
+from core.ledger import Ledger
+from core.model import FollowUp, Status
+from core.round_answers import field_name
+from core.rounds import Round
+from dialogs import texts
+from dialogs.cards import (
+    MAX_CARD_BYTES,
+    Card,
+    _choice_set,
+    _facts,
+    _input_text,
+    _text,
+    _title,
+    attachment,
+    card,
+)
+
+ROUND_ANSWER_ACTION = "round_answer"
+MEASURES_BUDGET = MAX_CARD_BYTES - 6_000
+"""Bytes the measures of one card may take: the rest is for the heading, the
+action and the message text around the card."""
+
+
+def _size(element: dict) -> int:
+    return len(json.dumps(element, ensure_ascii=False).encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class CardMeasure:
+    """One measure as the card shows it, with its current answer if any."""
+
+    id: int
+    title: str
+    units: tuple[str, ...]
+    allocated: int
+    answer: FollowUp | None = None
+
+
+def _period_name(period: str) -> str:
+    return texts.period_name(period)
+
+
+def prompt_card(
+    round_id: int,
+    period: str,
+    deadline: date,
+    measures: Sequence[CardMeasure],
+    *,
+    reminder: bool = False,
+    possibly_repeated: bool = False,
+) -> Card:
+    """The card a person answers: all their measures on one card, unanswered
+    ones first. A card that would grow past the size a Teams message allows
+    (someone answering for dozens of measures with long notes) holds as many
+    as fit and says how many are left for the next card ("svara på
+    uppföljningen" gives it)."""
+    measures = sorted(measures, key=lambda m: m.answer is not None)
+    body: list[dict] = [_title(texts.round_card_title(period))]
+    if reminder:
+        body.append(_text(texts.ROUND_REMINDER_LINE, weight="Bolder", color="Attention"))
+    body.append(_text(texts.round_intro(len(measures), deadline)))
+    if possibly_repeated:
+        body.append(_text(texts.ROUND_POSSIBLY_REPEATED, isSubtle=True, size="Small"))
+    used = shown = 0
+    for m in measures:
+        a = m.answer
+        container_items = [
+            _text(f"{m.title} ({', '.join(m.units)})", weight="Bolder"),
+            _facts([(texts.LABEL_ALLOCATED, texts.kr(m.allocated))]),
+            _choice_set(
+                field_name(m.id, "status"),
+                texts.LABEL_STATUS,
+                [(s.value, s.value) for s in Status],
+                value=(a.status.value if a else ""),
+                placeholder=texts.CHOOSE_STATUS,
+            ),
+            _input_text(
+                field_name(m.id, "spent"),
+                texts.LABEL_SPENT_LONG,
+                placeholder=texts.PLACEHOLDER_AMOUNT,
+                value=texts.kr(a.spent) if a else "",
+            ),
+            _input_text(
+                field_name(m.id, "forecast"),
+                texts.LABEL_FORECAST_LONG,
+                placeholder=texts.PLACEHOLDER_AMOUNT,
+                value=texts.kr(a.forecast) if a else "",
+            ),
+            _choice_set(
+                field_name(m.id, "usable"),
+                texts.LABEL_USABLE,
+                [(texts.YES, "Ja"), (texts.NO, "Nej")],
+                value=(texts.YES if (a is None or a.usable_as_planned) else texts.NO),
+            ),
+            _input_text(
+                field_name(m.id, "note"),
+                texts.LABEL_NOTE,
+                placeholder=texts.PLACEHOLDER_NOTE,
+                value=a.note if a else "",
+                multiline=True,
+                max_length=4000,
+            ),
+        ]
+        # Status is only required when some other field of the measure is
+        # filled in: a measure can be left for later, the server checks.
+        container_items[2].pop("isRequired", None)
+        container_items[2].pop("errorMessage", None)
+        container = {"type": "Container", "separator": True, "spacing": "Medium", "items": container_items}
+        size = _size(container)
+        if used + size > MEASURES_BUDGET:
+            body.append(_text(texts.round_more_measures(len(measures) - shown), weight="Bolder"))
+            break
+        body.append(container)
+        used += size
+        shown += 1
+    actions = [
+        {
+            "type": "Action.Submit",
+            "title": texts.ROUND_SUBMIT_BUTTON,
+            "data": {"action": ROUND_ANSWER_ACTION, "round_id": round_id},
+        }
+    ]
+    return card(body, actions)
+
+
+def answered_card(period: str, deadline: date, measures: Sequence[CardMeasure], *, complete: bool) -> Card:
+    """The card after an answer: what was reported, and that it can be changed."""
+    body: list[dict] = [_title(texts.round_card_title(period))]
+    body.append(
+        _text(
+            texts.round_answered_line(deadline) if complete else texts.round_partly_answered_line(deadline),
+            weight="Bolder",
+            color="Good" if complete else "Warning",
+        )
+    )
+    used = shown = 0
+    for m in measures:
+        a = m.answer
+        facts = [(texts.LABEL_ALLOCATED, texts.kr(m.allocated))]
+        if a is None:
+            facts.append((texts.LABEL_STATUS, texts.NOT_ANSWERED))
+        else:
+            facts += [
+                (texts.LABEL_STATUS, a.status.value),
+                (texts.LABEL_SPENT, texts.kr(a.spent)),
+                (texts.LABEL_FORECAST, texts.kr(a.forecast)),
+                (texts.LABEL_USABLE, texts.yes_no(a.usable_as_planned)),
+            ]
+            if a.note:
+                note = a.note if len(a.note) <= 300 else a.note[:299] + "…"
+                facts.append((texts.LABEL_NOTE, note))
+        container = {
+            "type": "Container",
+            "separator": True,
+            "items": [_text(f"{m.title} ({', '.join(m.units)})", weight="Bolder"), _facts(facts)],
+        }
+        used += _size(container)
+        if used > MEASURES_BUDGET:
+            body.append(_text(texts.list_more(len(measures) - shown)))
+            break
+        body.append(container)
+        shown += 1
+    return card(body)
+
+
+def escalation_card(period: str, deadline: date, late: Sequence[tuple[str, Sequence[str]]]) -> Card:
+    """The list of who has not answered: (person, their unanswered measures)."""
+    body: list[dict] = [
+        _title(texts.escalation_title(period)),
+        _text(texts.escalation_intro(len(late), deadline)),
+    ]
+    for person, titles in late[:40]:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [_text(person, weight="Bolder"), _text("\n".join(f"- {t}" for t in titles))],
+            }
+        )
+    if len(late) > 40:
+        body.append(_text(texts.list_more(len(late) - 40)))
+    return card(body)
+
+
+def card_measures(ledger: Ledger, round_: Round, measure_ids: tuple[int, ...]) -> list[CardMeasure]:
+    latest = {}
+    for f in ledger.followups:
+        if f.period == round_.period and f.measure_id in measure_ids:
+            latest[f.measure_id] = f
+    return [
+        CardMeasure(
+            id=mid,
+            title=ledger.measures[mid].title,
+            units=ledger.measures[mid].units,
+            allocated=ledger.measure_allocated(mid, round_.plan.year),
+            answer=latest.get(mid),
+        )
+        for mid in measure_ids
+        if mid in ledger.measures
+    ]
+
+
+def card_activity(text: str, content: dict[str, Any], activity_id: str | None = None) -> Activity:
+    activity = Activity(type=ActivityTypes.message, text=text, attachments=[attachment(content)])
+    if activity_id:
+        activity.id = activity_id
+    return activity
+
+
+def card_update(content: dict[str, Any], activity_id: str | None = None) -> Activity:
+    """The replacement of a sent card: the card alone, without a text. Teams
+    refuses to update a message with an activity it would show as several
+    messages (text and card: "Activity resulted into multiple skype
+    activities", 400), and so does Agents Playground."""
+    activity = Activity(type=ActivityTypes.message, attachments=[attachment(content)])
+    if activity_id:
+        activity.id = activity_id
+    return activity
+
+
+RECORD_REALLOCATION_ACTION = "record_reallocation"
+
+
+def proposal_card(amount: int, from_id: int, from_title: str, to_id: int, to_title: str, year: int) -> Card:
+    """A reallocation proposal that a KSAU member records in one step with the
+    decision reference; the server checks it against the rules again."""
+    body = [
+        _title(texts.proposal_title(amount)),
+        _facts(
+            [
+                (texts.LABEL_FROM, f"{from_title} (id {from_id})"),
+                (texts.LABEL_TO, f"{to_title} (id {to_id})"),
+                (texts.LABEL_AMOUNT, texts.kr(amount)),
+            ]
+        ),
+        _input_text(
+            "decision", texts.LABEL_DECISION, placeholder=texts.PLACEHOLDER_KSAU_DECISION, required=True
+        ),
+    ]
+    actions = [
+        {
+            "type": "Action.Submit",
+            "title": texts.RECORD_REALLOCATION_BUTTON,
+            "data": {
+                "action": RECORD_REALLOCATION_ACTION,
+                "from": from_id,
+                "to": to_id,
+                "amount": amount,
+                "year": year,
+            },
+        }
+    ]
+    return card(body, actions)

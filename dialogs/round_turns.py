@@ -1,0 +1,254 @@
+"""The follow-up round in chat: an answer submitted from the round's card,
+and "svara på uppföljningen", which shows the person's card again.
+
+An answer is all or nothing: every problem is named (with its measure), and
+nothing is written unless the whole answer is right. Once saved, the cards
+the person got in this conversation (the prompt, any reminder, the card they
+submitted from) are updated in place to show the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.hosting.core import TurnContext
+from sqlalchemy.engine import Engine
+
+from bot.identity import identity_of
+from bot.round_services import RoundServices
+from core.errors import DomainError, NotFound, RuleError
+from core.model import parse_decision
+from core.permissions import Action, can
+from dialogs import texts
+from dialogs.context import call, today_of
+from dialogs.round_cards import (
+    RECORD_REALLOCATION_ACTION,
+    ROUND_ANSWER_ACTION,
+    answered_card,
+    card_activity,
+    card_measures,
+    prompt_card,
+    proposal_card,
+)
+from dialogs.understanding import clean
+from storage import rounds as store
+
+log = logging.getLogger("kompetensbot.rounds")
+
+
+def _services(engine: Engine, turn_context: TurnContext) -> RoundServices:
+    identity = identity_of(turn_context)
+    return RoundServices(engine, org=identity.org_slug, demo=identity.demo)
+
+
+def wants_round_card(text: str) -> bool:
+    key = clean(text or "")
+    return any(clean(phrase) in key for phrase in texts.ROUND_WANTS)
+
+
+async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
+    """Handle the turn if it is about the round; False to let the dialogs have it."""
+    activity = turn_context.activity
+    value = activity.value if isinstance(activity.value, dict) else None
+    if value is not None and value.get("action") == ROUND_ANSWER_ACTION:
+        await _answer(engine, turn_context, value)
+        return True
+    if value is not None and value.get("action") == RECORD_REALLOCATION_ACTION:
+        await _record_reallocation(engine, turn_context, value)
+        return True
+    if value is None and activity.text and wants_round_status(activity.text):
+        await _show_status(engine, turn_context)
+        return True
+    if value is None and activity.text and wants_round_card(activity.text):
+        await _show_card(engine, turn_context)
+        return True
+    return False
+
+
+def wants_round_status(text: str) -> bool:
+    key = clean(text or "")
+    return any(clean(phrase) in key for phrase in texts.ROUND_STATUS_WANTS)
+
+
+async def _show_status(engine: Engine, turn_context: TurnContext) -> None:
+    """The latest round's results, as far as the person may see them."""
+    identity = identity_of(turn_context)
+    services = _services(engine, turn_context)
+    as_of = today_of(turn_context)
+
+    def latest_report():  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            found = store.rounds(conn, identity.org_id) if identity.org_id else []
+        if not found:
+            raise NotFound(RuleError("no_round", texts.NO_ROUND_YET))
+        return services.report(identity.user_id, found[-1][1].period, as_of)
+
+    try:
+        report = await call(latest_report)
+    except DomainError as problem:
+        await turn_context.send_activity(problem.message)
+        return
+    await turn_context.send_activity(texts.round_status(report))
+    if report.proposals and await call(_may_reallocate, services, identity.user_id):
+        titles = {m.measure_id: m.title for m in report.measures}
+        await turn_context.send_activity(texts.proposal_cards_intro(len(report.proposals[:8])))
+        for p in report.proposals[:8]:
+            content = proposal_card(
+                p.amount,
+                p.from_measure,
+                titles.get(p.from_measure, str(p.from_measure)),
+                p.to_measure,
+                titles.get(p.to_measure, str(p.to_measure)),
+                p.year,
+            )
+            await turn_context.send_activity(card_activity(texts.proposal_title(p.amount), content))
+
+
+def _may_reallocate(services: RoundServices, user: str) -> bool:
+    return can(services.principal(user), Action.REALLOCATE)
+
+
+def _positive_int(value: Any, limit: int = 10**12) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 13:
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= limit:
+        return value
+    return None
+
+
+async def _record_reallocation(engine: Engine, turn_context: TurnContext, value: dict[str, Any]) -> None:
+    """A KSAU decision on a proposal, in one step: checked by the core's
+    reallocation rule like any other (KSAU role, decision reference, unused
+    money, decided measures), written as one ledger entry."""
+    identity = identity_of(turn_context)
+    source, target, amount = (_positive_int(value.get(k)) for k in ("from", "to", "amount"))
+    if source is None or target is None or amount is None:
+        await turn_context.send_activity(texts.reallocation_refused(texts.BAD_PROPOSAL_CARD))
+        return
+    decision_text = value.get("decision")
+    if not isinstance(decision_text, str) or not decision_text.strip():
+        await turn_context.send_activity(texts.reallocation_refused(texts.DECISION_MISSING))
+        return
+    services = _services(engine, turn_context)
+    try:
+        decision = parse_decision(decision_text.strip()[:200])
+        entry = await call(services.reallocate, identity.user_id, str(source), str(target), amount, decision)
+        ledger = await call(services.ledger)
+    except DomainError as problem:
+        await turn_context.send_activity(texts.reallocation_refused(problem.message))
+        return
+    await turn_context.send_activity(
+        texts.reallocation_recorded(
+            entry.amount,
+            ledger.measures[entry.from_measure].title,
+            ledger.measures[entry.to_measure].title,
+            entry.decision.reference,
+            entry.seq,
+        )
+    )
+
+
+async def _show_card(engine: Engine, turn_context: TurnContext) -> None:
+    identity = identity_of(turn_context)
+    services = _services(engine, turn_context)
+    try:
+        mine = await call(services.my_card, identity.user_id, today_of(turn_context))
+    except DomainError as problem:
+        await turn_context.send_activity(problem.message)
+        return
+    plan = mine.round.plan
+    content = prompt_card(
+        mine.round.id, plan.period, plan.deadline, card_measures(mine.ledger, mine.round, mine.measure_ids)
+    )
+    await turn_context.send_activity(card_activity(texts.round_prompt_text(plan.period), content))
+
+
+def _round_id(value: dict[str, Any]) -> int | None:
+    raw = value.get("round_id")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 12:
+        return int(raw)
+    return None
+
+
+async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, Any]) -> None:
+    identity = identity_of(turn_context)
+    round_id = _round_id(value)
+    if round_id is None:
+        await turn_context.send_activity(
+            texts.round_answer_refused(
+                'Kortet saknar omgång. Skriv "svara på uppföljningen" för att få ett nytt kort.'
+            )
+        )
+        return
+    services = _services(engine, turn_context)
+    as_of = today_of(turn_context)
+    try:
+        round_, stored, complete = await call(
+            services.answer,
+            identity.user_id,
+            round_id,
+            value,
+            as_of=as_of,
+            author=identity.name or identity.user_id,
+        )
+    except DomainError as problem:
+        await turn_context.send_activity(texts.round_answer_refused(problem.message))
+        return
+    plan = round_.plan
+    await turn_context.send_activity(
+        texts.round_answer_saved(len(stored), complete, plan.period, plan.deadline)
+    )
+    await _update_cards(engine, turn_context, services, round_id, complete)
+
+
+async def _update_cards(
+    engine: Engine, turn_context: TurnContext, services: RoundServices, round_id: int, complete: bool
+) -> None:
+    """Show the answer in the cards of this conversation (best effort: the
+    answer is saved whatever happens here; a tick updates what is left)."""
+    identity = identity_of(turn_context)
+    activity = turn_context.activity
+    try:
+        mine = await call(services.my_card, identity.user_id, today_of(turn_context), round_id)
+    except DomainError:
+        return
+
+    def sends() -> list[store.Send]:
+        with engine.connect() as conn:
+            return store.sends(conn, round_id, identity.user_id)
+
+    sent = [s for s in await call(sends) if s.activity_id and s.conversation_id == activity.conversation.id]
+    ids = {s.activity_id for s in sent if s.kind.value != "escalation"}
+    if activity.reply_to_id:
+        ids.add(activity.reply_to_id)
+    plan = mine.round.plan
+    content = answered_card(
+        plan.period,
+        plan.deadline,
+        card_measures(mine.ledger, mine.round, mine.measure_ids),
+        complete=complete,
+    )
+    for activity_id in sorted(i for i in ids if i):
+        update = card_activity(texts.round_prompt_text(plan.period), content, activity_id)
+        update.type = ActivityTypes.message
+        try:
+            await turn_context.update_activity(update)
+        except Exception as problem:  # noqa: BLE001 - the answer is saved; the tick retries the card
+            log.warning("could not update card %s: %s", activity_id, type(problem).__name__)
+            continue
+    if complete:
+
+        def mark() -> None:
+            with engine.begin() as conn:
+                for s in sent:
+                    store.mark_answered(conn, s.id)
+
+        await call(mark)

@@ -1,0 +1,212 @@
+"""The June round in chat through the real Teams handler: the card on
+request, an answer from the card saved as follow-ups of the round, a forged
+or late answer refused with nothing written."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.testing import TestAdapter
+
+from bot.round_services import RoundServices
+from bot.teams_bot import KompetensBot
+from core.model import Role
+from core.round_answers import field_name
+from tests.dialogs.conftest import JsonStorage
+
+USER = "user1"
+
+
+def turn(bot: KompetensBot, adapter: TestAdapter, message: str | Activity) -> list[Activity]:
+    activity = adapter.create_activity(message) if isinstance(message, str) else message
+    asyncio.run(adapter.process_activity(adapter.claims_identity, activity, bot.on_turn))
+    out = []
+    while (sent := adapter.get_next_reply()) is not None:
+        if sent.type == ActivityTypes.message:
+            out.append(sent)
+    return out
+
+
+def submit(adapter: TestAdapter, value: dict) -> Activity:
+    activity = adapter.create_activity("")
+    activity.text = None
+    activity.value = value
+    return activity
+
+
+def _setup(example_engine, services):  # type: ignore[no-untyped-def]
+    services.grant_role(None, USER, Role.HR, "FSKN")
+    rounds = RoundServices(example_engine, org="malmo")
+    round_ = rounds.open(None, "2025-06")
+    return rounds, round_
+
+
+def _card_inputs(activity: Activity) -> dict[str, dict]:
+    content = activity.attachments[0].content
+    inputs = {}
+    for container in content["body"]:
+        for item in container.get("items", []):
+            if item.get("type", "").startswith("Input."):
+                inputs[item["id"]] = item
+    return inputs
+
+
+def test_the_card_lists_my_measures_and_an_answer_is_saved(example_engine, services) -> None:
+    rounds, round_ = _setup(example_engine, services)
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    [card] = turn(bot, adapter, "svara på uppföljningen")
+    assert "juni 2025" in card.text
+    inputs = _card_inputs(card)
+    ledger = services.ledger()
+    fskn = sorted(m.id for m in ledger.measures.values() if "FSKN" in m.units and m.parent_id is None)
+    assert {int(k[1:].split("_")[0]) for k in inputs} == set(fskn)
+    first = fskn[0]
+    value = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(first, "status"): "Pågående",
+        field_name(first, "spent"): "1,2 mkr",
+        field_name(first, "forecast"): "3 mkr",
+        field_name(first, "usable"): "ja",
+        field_name(first, "note"): "**fet** [länk](http://x) '; DROP TABLE followups; --",
+    }
+    [receipt] = turn(bot, adapter, submit(adapter, value))
+    assert "sparat uppföljningen juni 2025 för 1 insats" in receipt.text
+    assert "saknar fortfarande svar" in receipt.text
+    saved = [f for f in services.ledger().followups if f.period == "2025-06" and f.measure_id == first]
+    assert [(f.spent, f.forecast, f.author) for f in saved] == [(1_200_000, 3_000_000, "User 1")]
+    assert saved[0].note.endswith("DROP TABLE followups; --")
+    # The report counts the answer.
+    report = rounds.report(None, "2025-06", date(2025, 6, 5))
+    assert next(m for m in report.measures if m.measure_id == first).answered
+
+
+def test_a_forged_or_late_answer_writes_nothing(example_engine, services) -> None:
+    _rounds, round_ = _setup(example_engine, services)
+    ledger = services.ledger()
+    gvn = next(m.id for m in ledger.measures.values() if m.units == ("GVN",))
+    fskn = next(m.id for m in ledger.measures.values() if m.units == ("FSKN",))
+    before = len(ledger.followups)
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    forged = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(gvn, "status"): "Klar",
+        field_name(gvn, "spent"): "0 kr",
+        field_name(gvn, "forecast"): "0 kr",
+    }
+    [refused] = turn(bot, adapter, submit(adapter, forged))
+    assert "Svaret sparades inte" in refused.text and "uppföljningskort" in refused.text
+    negative = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(fskn, "status"): "Finns inte",
+        field_name(fskn, "spent"): "-100 kr",
+        field_name(fskn, "forecast"): "99999999999999999999999 kr",
+    }
+    [refused] = turn(bot, adapter, submit(adapter, negative))
+    assert "Okänd status" in refused.text and "negativt" in refused.text
+    [refused] = turn(bot, adapter, submit(adapter, {"action": "round_answer", "round_id": "x"}))
+    assert "Kortet saknar omgång" in refused.text
+    [refused] = turn(bot, adapter, submit(adapter, {"action": "round_answer", "round_id": 999}))
+    assert "finns inte" in refused.text
+    late_bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 23))
+    good = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(fskn, "status"): "Klar",
+        field_name(fskn, "spent"): "0 kr",
+        field_name(fskn, "forecast"): "0 kr",
+    }
+    [refused] = turn(late_bot, adapter, submit(adapter, good))
+    assert "stängde för svar 19 juni 2025" in refused.text
+    assert len(services.ledger().followups) == before
+
+
+def test_without_an_open_round_the_person_is_told_how_to_follow_up(example_engine, services) -> None:
+    services.grant_role(None, USER, Role.HR, "FSKN")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    [reply] = turn(bot, TestAdapter(), "svara på uppföljningen")
+    assert "ingen öppen uppföljningsomgång" in reply.text
+
+
+def test_someone_with_no_measures_in_the_round_is_told_who_gets_the_card(example_engine, services) -> None:
+    services.grant_role(None, USER, Role.CHEF, "FSKN")
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    [reply] = turn(bot, TestAdapter(), "svara på uppföljningen")
+    assert "inga insatser att svara för" in reply.text
+
+
+def test_stadskontoret_asks_how_the_round_is_going(example_engine, services) -> None:
+    services.grant_role(None, USER, Role.CITY_OFFICE, None)
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 20))
+    [reply] = turn(bot, TestAdapter(), "Hur går uppföljningen?")
+    assert "Uppföljningen juni 2025" in reply.text
+    assert "Outnyttjat enligt prognoserna: 1 690 000 kr" in reply.text
+    assert "660 000 kr från Yrkeslärare i vård och omsorg" in reply.text
+
+
+def test_a_chef_sees_only_their_units_part_of_the_round(example_engine, services) -> None:
+    services.grant_role(None, USER, Role.CHEF, "GSN")
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 20))
+    [reply] = turn(bot, TestAdapter(), "hur går uppföljningen")
+    assert "Uppföljningen juni 2025" in reply.text
+    # GVN's unused money and its proposal are not the GSN chef's to see.
+    assert "Gymnasie" not in reply.text and "Yrkeslärare i vård och omsorg" not in reply.text
+    assert "Inga förslag till omfördelning" in reply.text
+
+
+def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(example_engine, services) -> None:
+    services.grant_role(None, USER, Role.KSAU, None)
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 24))
+    adapter = TestAdapter()
+    replies = turn(bot, adapter, "hur går uppföljningen")
+    [proposal] = [r for r in replies if r.attachments]
+    data = proposal.attachments[0].content["actions"][0]["data"]
+    assert (data["from"], data["to"], data["amount"]) == (15, 1, 660_000)
+    entries_before = len(services.ledger().entries)
+    for forged, reason in (
+        ({**data, "amount": 900_001, "decision": "KSAU 2025-06-24 § 5"}, "mer än de outnyttjade medlen"),
+        ({**data, "amount": -5, "decision": "KSAU 2025-06-24 § 5"}, "ogiltiga värden"),
+        (
+            {**data, "to": "1; DROP TABLE ledger_entries", "decision": "KSAU 2025-06-24 § 5"},
+            "ogiltiga värden",
+        ),
+        ({**data, "decision": "KS 2025-06-24 § 5"}, "kommunstyrelsens arbetsutskott"),
+        ({**data, "decision": ""}, "Beslutsreferensen saknas"),
+    ):
+        [refused] = turn(bot, adapter, submit(adapter, forged))
+        assert "registrerades inte" in refused.text and reason in refused.text, refused.text
+    assert len(services.ledger().entries) == entries_before
+    [done] = turn(bot, adapter, submit(adapter, {**data, "decision": "KSAU 2025-06-24 § 5"}))
+    assert "Omfördelningen är registrerad: 660 000 kr" in done.text and "KSAU 2025-06-24 § 5" in done.text
+    assert len(services.ledger().entries) == entries_before + 1
+    # The same proposal twice would move money the forecast does not leave unused.
+    [again] = turn(bot, adapter, submit(adapter, {**data, "decision": "KSAU 2025-06-24 § 6"}))
+    assert "registrerades inte" in again.text
+
+
+def test_only_ksau_gets_the_proposal_cards(example_engine, services) -> None:
+    services.grant_role(None, USER, Role.CITY_OFFICE, None)
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 24))
+    adapter = TestAdapter()
+    replies = turn(bot, adapter, "hur går uppföljningen")
+    assert not any(r.attachments for r in replies)
+    data = {
+        "action": "record_reallocation",
+        "from": 15,
+        "to": 1,
+        "amount": 660_000,
+        "decision": "KSAU 2025-06-24 § 5",
+    }
+    [refused] = turn(bot, adapter, submit(adapter, data))
+    assert "registrerades inte" in refused.text and "behörighet" in refused.text

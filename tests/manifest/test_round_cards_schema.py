@@ -1,0 +1,91 @@
+"""Every card of the follow-up round against the Adaptive Card 1.5 schema,
+and the largest realistic ones under Teams' message limit: a card for
+someone answering for every measure of the 2025 example, with long notes."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import get_type_hints
+
+from core.model import FollowUp, Status
+from core.rounds import Round, plan_round
+from dialogs import round_cards
+from dialogs.round_cards import answered_card, card_measures, escalation_card, prompt_card, proposal_card
+from tests.manifest.test_cards_schema import (  # noqa: F401,F811 - fixtures
+    MAX_MESSAGE_BYTES,
+    assert_valid,
+    ledger,
+    malmo,
+    message_size,
+    services,
+)
+
+ROUND = Round(1, plan_round("2025-06"))
+AT = datetime(2025, 6, 10, tzinfo=UTC)
+
+
+def _all_measures(ledger, note_length: int):  # type: ignore[no-untyped-def]  # noqa: F811
+    ids = tuple(sorted(m.id for m in ledger.measures.values() if m.parent_id is None))
+    measures = card_measures(ledger, ROUND, ids)
+    note = ("Utbildningen pågår enligt plan; nästa grupp startar i september. " * 200)[:note_length]
+    answered = [
+        replace(m, answer=FollowUp(m.id, "2025-06", Status.ONGOING, 100_000, 900_000, True, note, "Sara", AT))
+        for m in measures
+    ]
+    return measures, answered
+
+
+def built(ledger):  # type: ignore[no-untyped-def]  # noqa: F811
+    fresh, answered = _all_measures(ledger, 300)
+    plan = ROUND.plan
+    yield "prompt_card", "one measure", prompt_card(1, plan.period, plan.deadline, fresh[:1])
+    yield "prompt_card", "every measure", prompt_card(1, plan.period, plan.deadline, fresh)
+    yield "prompt_card", "a reminder, answered, possibly repeated", prompt_card(
+        1, plan.period, plan.deadline, answered[:12], reminder=True, possibly_repeated=True
+    )
+    yield "answered_card", "complete", answered_card(plan.period, plan.deadline, answered[:12], complete=True)
+    yield "answered_card", "partly", answered_card(plan.period, plan.deadline, fresh[:5], complete=False)
+    late = [(f"Person {i}", [m.title for m in fresh[i : i + 3]]) for i in range(45)]
+    yield "escalation_card", "45 people", escalation_card(plan.period, plan.deadline, late)
+    yield "proposal_card", "one", proposal_card(660_000, 15, fresh[14].title, 1, fresh[0].title, 2025)
+
+
+def test_every_round_card_builder_is_checked(ledger) -> None:  # noqa: F811
+    found = {
+        name
+        for name, fn in inspect.getmembers(round_cards, inspect.isfunction)
+        if fn.__module__ == round_cards.__name__
+        and not name.startswith("_")
+        and get_type_hints(fn).get("return") == round_cards.Card
+    }
+    called = {builder for builder, _, _ in built(ledger)}
+    assert found - called == set(), f"add these card builders to {Path(__file__).name}"
+
+
+def test_every_round_card_validates_against_adaptive_cards_1_5(ledger) -> None:  # noqa: F811
+    count = 0
+    for builder, what, content in built(ledger):
+        assert_valid(content, f"{builder}, {what}")
+        count += 1
+    assert count == 7
+
+
+def test_a_card_with_every_measure_and_long_answers_stays_under_80_kb(ledger) -> None:  # noqa: F811
+    fresh, answered = _all_measures(ledger, 1000)
+    plan = ROUND.plan
+    # Half the measures answered with long notes, half not: the unanswered come first.
+    mixed = answered[: len(answered) // 2] + fresh[len(fresh) // 2 :]
+    content = prompt_card(1, plan.period, plan.deadline, mixed)
+    assert_valid(content, "every measure, half answered with 1 000-character notes")
+    assert message_size(content, "Dags för uppföljningen juni 2025") < MAX_MESSAGE_BYTES
+    shown = [c for c in content["body"] if c.get("type") == "Container"]
+    assert 0 < len(shown) < len(mixed)
+    first_inputs = [i for i in shown[0]["items"] if i.get("id", "").endswith("_spent")]
+    assert first_inputs and "value" not in first_inputs[0]  # an unanswered measure first
+    assert f"{len(mixed) - len(shown)} insatser till" in content["body"][-1]["text"]
+    assert plan.deadline == date(2025, 6, 19)
+    done = answered_card(plan.period, plan.deadline, answered, complete=True)
+    assert_valid(done, "every measure answered with 1 000-character notes")
