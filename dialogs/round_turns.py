@@ -2,9 +2,13 @@
 and "svara på uppföljningen", which shows the person's card again.
 
 An answer is all or nothing: every problem is named (with its measure), and
-nothing is written unless the whole answer is right. Once saved, the cards
-the person got in this conversation (the prompt, any reminder, the card they
-submitted from) are updated in place to show the answer.
+nothing is written unless the whole answer is right. The card shows the
+measures already answered with their answers filled in, so a submitted card
+carries them again: a measure whose answer is unchanged is not written again
+(no duplicate follow-up, and the receipt counts only what changed). Once
+saved, the cards the person got in this conversation (the prompt, any
+reminder, the card they submitted from) are updated in place to show the
+answer.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
 from bot.identity import identity_of
 from bot.round_services import RoundServices
 from core.errors import DomainError, NotFound, RuleError
+from core.ledger import Ledger
 from core.model import parse_decision
 from core.permissions import Action, can
+from core.round_answers import FIELDS, field_name, parse_answers
+from core.rounds import Round
 from dialogs import texts
 from dialogs.context import call, today_of
 from dialogs.round_cards import (
@@ -29,6 +35,7 @@ from dialogs.round_cards import (
     answered_card,
     card_activity,
     card_measures,
+    card_update,
     prompt_card,
     proposal_card,
 )
@@ -191,6 +198,15 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
     services = _services(engine, turn_context)
     as_of = today_of(turn_context)
     try:
+        mine = await call(services.my_card, identity.user_id, as_of, round_id)
+    except DomainError:
+        mine = None  # services.answer says what is wrong
+    if mine is not None:
+        value, unchanged = _without_unchanged(mine.ledger, mine.round, mine.measure_ids, value)
+        if unchanged and not _fills_any(value):
+            await turn_context.send_activity(texts.ROUND_NOTHING_CHANGED)
+            return
+    try:
         round_, stored, complete = await call(
             services.answer,
             identity.user_id,
@@ -207,6 +223,48 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
         texts.round_answer_saved(len(stored), complete, plan.period, plan.deadline)
     )
     await _update_cards(engine, turn_context, services, round_id, complete)
+
+
+def _without_unchanged(
+    ledger: Ledger, round_: Round, measure_ids: tuple[int, ...], value: dict[str, Any]
+) -> tuple[dict[str, Any], list[int]]:
+    """The card's values without the measures whose submitted answer is the
+    one already saved in the round (the card shows saved answers filled in),
+    and those measures."""
+    kept = dict(value)
+    unchanged = []
+    for m in card_measures(ledger, round_, measure_ids):
+        saved = m.answer
+        if saved is None:
+            continue
+        names = [field_name(m.id, f) for f in FIELDS]
+        fields = {name: value[name] for name in names if name in value}
+        try:
+            [given] = parse_answers(ledger, (m.id,), fields)
+        except (DomainError, ValueError):
+            continue  # empty or wrong: left for services.answer to judge
+        if (given.status, given.spent, given.forecast, given.usable_as_planned, given.note) == (
+            saved.status,
+            saved.spent,
+            saved.forecast,
+            saved.usable_as_planned,
+            saved.note,
+        ):
+            for key in fields:
+                kept.pop(key, None)
+            unchanged.append(m.id)
+    return kept, unchanged
+
+
+def _fills_any(value: dict[str, Any]) -> bool:
+    """Whether the card's values fill in status, spend or forecast of any measure."""
+    return any(
+        isinstance(key, str)
+        and key.startswith("m")
+        and key.endswith(("_status", "_spent", "_forecast"))
+        and str(v or "").strip()
+        for key, v in value.items()
+    )
 
 
 async def _update_cards(
@@ -237,8 +295,7 @@ async def _update_cards(
         complete=complete,
     )
     for activity_id in sorted(i for i in ids if i):
-        update = card_activity(texts.round_prompt_text(plan.period), content, activity_id)
-        update.type = ActivityTypes.message
+        update = card_update(content, activity_id)
         try:
             await turn_context.update_activity(update)
         except Exception as problem:  # noqa: BLE001 - the answer is saved; the tick retries the card

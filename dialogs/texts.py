@@ -763,3 +763,7 @@ def round_more_measures(count: int) -> str:
         f"Du har {what} att svara för: skicka svaret på det här kortet och skriv sedan "
         '"svara på uppföljningen" för nästa kort.'
     )
+ROUND_NOTHING_CHANGED = (
+    "Inget är ändrat: svaren på kortet är redan sparade. Ändra ett svar och skicka igen, "
+    "eller fyll i en insats som saknar svar."
+)

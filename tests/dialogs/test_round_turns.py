@@ -84,6 +84,53 @@ def test_the_card_lists_my_measures_and_an_answer_is_saved(example_engine, servi
     assert next(m for m in report.measures if m.measure_id == first).answered
 
 
+def test_a_card_sent_again_with_its_saved_answers_writes_only_what_changed(example_engine, services) -> None:
+    """The card shows saved answers filled in, so every submit carries them again:
+    only new or changed answers become follow-ups, and the receipt counts those."""
+    rounds, round_ = _setup(example_engine, services)
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    ledger = services.ledger()
+    first, second = sorted(m.id for m in ledger.measures.values() if m.units == ("FSKN",))[:2]
+    answer = {
+        field_name(first, "status"): "Pågående",
+        field_name(first, "spent"): "1,2 mkr",
+        field_name(first, "forecast"): "3 mkr",
+        field_name(first, "note"): "Första gruppen är klar.",
+    }
+    [receipt] = turn(
+        bot, adapter, submit(adapter, {"action": "round_answer", "round_id": round_.id, **answer})
+    )
+    assert "för 1 insats" in receipt.text
+
+    def as_submitted() -> dict:
+        """What the card now shown submits when nothing is touched."""
+        [card] = turn(bot, adapter, "svara på uppföljningen")
+        values = {k: i["value"] for k, i in _card_inputs(card).items() if i.get("value")}
+        return {"action": "round_answer", "round_id": round_.id, **values}
+
+    shown = as_submitted()
+    assert shown[field_name(first, "spent")] == "1 200 000 kr"
+    [same] = turn(bot, adapter, submit(adapter, shown))
+    assert "Inget är ändrat" in same.text
+    shown |= {
+        field_name(second, "status"): "Klar",
+        field_name(second, "spent"): "0 kr",
+        field_name(second, "forecast"): "0 kr",
+    }
+    [receipt] = turn(bot, adapter, submit(adapter, shown))
+    assert "för 1 insats" in receipt.text
+    changed = as_submitted() | {field_name(first, "forecast"): "2,5 mkr"}
+    [receipt] = turn(bot, adapter, submit(adapter, changed))
+    assert "för 1 insats" in receipt.text
+    saved = [
+        (f.measure_id, f.forecast)
+        for f in services.ledger().followups
+        if f.period == "2025-06" and f.measure_id in (first, second)
+    ]
+    assert saved == [(first, 3_000_000), (second, 0), (first, 2_500_000)]
+
+
 def test_a_forged_or_late_answer_writes_nothing(example_engine, services) -> None:
     _rounds, round_ = _setup(example_engine, services)
     ledger = services.ledger()
