@@ -356,7 +356,13 @@ class Services:
         return self._write(user, run, once)
 
     def reallocate(
-        self, user: str | None, from_ref: str, to_ref: str, amount: int, decision: Decision
+        self,
+        user: str | None,
+        from_ref: str,
+        to_ref: str,
+        amount: int,
+        decision: Decision,
+        once: str | None = None,
     ) -> ReallocationEntry:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> ReallocationEntry:
             source = resolve_measure(ledger, from_ref, "från")
@@ -366,7 +372,7 @@ class Services:
             assert isinstance(stored, ReallocationEntry)
             return stored
 
-        return self._write(user, run)
+        return self._write(user, run, once)
 
     # --- people -----------------------------------------------------------
 

@@ -13,6 +13,7 @@ checked again on the server.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -269,6 +270,7 @@ def proposal_card(amount: int, from_id: int, from_title: str, to_id: int, to_tit
                 "to": to_id,
                 "amount": amount,
                 "year": year,
+                "once": uuid.uuid4().hex,
             },
         }
     ]

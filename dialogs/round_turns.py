@@ -28,7 +28,7 @@ from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.rounds import Round
 from dialogs import texts
-from dialogs.context import call, today_of
+from dialogs.context import call, once_key, today_of
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
@@ -143,7 +143,15 @@ async def _record_reallocation(engine: Engine, turn_context: TurnContext, value:
     services = _services(engine, turn_context)
     try:
         decision = parse_decision(decision_text.strip()[:200])
-        entry = await call(services.reallocate, identity.user_id, str(source), str(target), amount, decision)
+        entry = await call(
+            services.reallocate,
+            identity.user_id,
+            str(source),
+            str(target),
+            amount,
+            decision,
+            once_key(value),
+        )
         ledger = await call(services.ledger)
     except DomainError as problem:
         await turn_context.send_activity(texts.reallocation_refused(problem.message))

@@ -236,9 +236,14 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
     [done] = turn(bot, adapter, submit(adapter, {**data, "decision": "KSAU 2025-06-24 § 5"}))
     assert "Omfördelningen är registrerad: 660 000 kr" in done.text and "KSAU 2025-06-24 § 5" in done.text
     assert len(services.ledger().entries) == entries_before + 1
-    # The same proposal twice would move money the forecast does not leave unused.
+    # The same card twice (a double click) records it once.
     [again] = turn(bot, adapter, submit(adapter, {**data, "decision": "KSAU 2025-06-24 § 6"}))
-    assert "registrerades inte" in again.text
+    assert "registrerades inte" in again.text and "redan sparat" in again.text
+    # A fresh card for the same move is refused by the rule: the money is no longer unused.
+    fresh = {**data, "once": "f" * 32, "decision": "KSAU 2025-06-24 § 6"}
+    [rule] = turn(bot, adapter, submit(adapter, fresh))
+    assert "registrerades inte" in rule.text and "outnyttjade" in rule.text
+    assert len(services.ledger().entries) == entries_before + 1
 
 
 def test_only_ksau_gets_the_proposal_cards(example_engine, services) -> None:
