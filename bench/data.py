@@ -609,3 +609,22 @@ def counts(url: str) -> dict[str, int]:
             }
     finally:
         engine.dispose()
+
+
+def drop_working_copies(workdir: Path, pg_base: str | None) -> None:
+    """The run's copies of the databases (the cached ones stay): SQLite files in
+    `workdir`, the PostgreSQL databases kbench_* that are not templates."""
+    for path in workdir.glob("*.sqlite*"):
+        path.unlink(missing_ok=True)
+    if not pg_base:
+        return
+    import psycopg
+
+    with psycopg.connect(_libpq(pg_base), autocommit=True) as conn:
+        names = [
+            row[0]
+            for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'kbench%%'")
+            if not row[0].endswith(f"_v{GENERATOR_VERSION}")
+        ]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

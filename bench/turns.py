@@ -519,6 +519,7 @@ def main() -> None:
     finally:
         for server in reversed(servers):
             server.stop()
+        data.drop_working_copies(work, args.pg_url if "postgresql" in databases else None)
 
     rows = aggregate(runs)
     print()

@@ -180,14 +180,13 @@ class RoundRunner:
         opens, deadline = default_dates(period)
         if not opens <= as_of <= deadline:
             return []
-        ledger = services.ledger()
-        if not measures_with_money(ledger, as_of.year):
-            return []
         try:
             services.find(period)
             return []
         except DomainError:
             pass
+        if not measures_with_money(services.ledger(), as_of.year):
+            return []
         try:
             services.open(None, period)
         except DomainError:  # another process opened it first

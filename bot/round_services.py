@@ -180,10 +180,17 @@ class RoundServices(Services):
         uow = UnitOfWork(self.engine, self.org)
         with uow as repo:
             conn = repo.session.connection()
+            open_rounds = [
+                r
+                for _, r in store.rounds(conn, repo.org_id, open_only=True)
+                if r.phase(as_of) not in (Phase.PLANNED, Phase.CLOSED)
+            ]
+            if not open_rounds:  # the usual case, every minute: read nothing more
+                return 0
             ledger = repo.ledger()
             grants = repo.grants()
             total = 0
-            for _, round_ in store.rounds(conn, repo.org_id, open_only=True):
+            for round_ in open_rounds:
                 dues = due_sends(round_, as_of, ledger, grants, store.recorded_keys(conn, round_.id))
                 total += store.enqueue(conn, round_, repo.org_id, dues)
             uow.commit()

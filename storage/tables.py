@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -59,6 +59,8 @@ class DecisionRow(SQLModel, table=True):
 
 class MeasureRow(SQLModel, table=True):
     __tablename__ = "measures"
+    # The read model's change check: a city's highest measure id (migration 0005).
+    __table_args__ = (Index("ix_measures_org_id_id", "org_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisations.id", index=True)
     year: int = Field(index=True)
