@@ -247,6 +247,10 @@ class TokenBucket:
                 future.set_result(None)
                 return
 
+    def refund(self) -> None:
+        """Give back the last slot taken: its request was not carried out."""
+        self._tat = max(self._clock(), self._tat - self.interval)
+
     def defer(self, until: float) -> None:
         """No slot before `until` (after a 429 with Retry-After)."""
         self._tat = max(self._tat, until + self._tolerance)
@@ -755,6 +759,10 @@ class Sender:
                     )
                     return result, None
                 failure = self._classify(captured)
+                if failure.status == 503:
+                    # "Service unavailable": the request was not carried out, so
+                    # it does not use up a send of the global rate.
+                    self._global.refund()
                 if failure.history_entry == "error":
                     log.warning(
                         "%s failed: %s", self._where(what, conversation_id), failure.reason, exc_info=captured
