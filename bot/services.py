@@ -98,7 +98,7 @@ class Services:
                 cache[("principal", self.org, user)] = who
         return snapshot, who
 
-    IN_MEMORY = frozenset({"summary_ledger", "funds", "measures", "measure", "principal"})
+    IN_MEMORY = frozenset({"summary_ledger", "funds", "measures", "measure", "principal", "derived"})
     """Queries that read nothing from the database once the turn has the city's
     snapshot and the person (their first argument is the user, if any)."""
 
@@ -108,10 +108,18 @@ class Services:
         instead of on a worker thread)."""
         if name not in self.IN_MEMORY or self.turn is None or ("snapshot", self.org) not in self.turn:
             return False
-        if name == "summary_ledger":
+        if name in ("summary_ledger", "derived"):
             return True
         user = args[0] if args else kwargs.get("user")
         return user is None or self.demo or ("principal", self.org, user) in self.turn
+
+    def derived(self, key: Any, compute: Callable[[Ledger], T]) -> T:
+        """`compute(ledger)` for the city's current summary ledger, where the result
+        depends on that ledger and `key` alone (a parsed question, a rendered
+        answer, not who asks): computed once per version of the city's data, as
+        the next write makes a new snapshot and with it new values."""
+        snapshot = self._city(None)[0]
+        return snapshot.recent(key, lambda: compute(snapshot.ledger))
 
     def _query(self, user: str | None, fn: Callable[[CitySnapshot, Principal], T]) -> T:
         snapshot, who = self._city(user)
@@ -214,7 +222,8 @@ class Services:
         return self._query(user, run)
 
     @staticmethod
-    def _view(ledger: Ledger, m: Measure, as_of: date) -> MeasureView:
+    def view(ledger: Ledger, m: Measure, as_of: date) -> MeasureView:
+        """A measure as it stands in `ledger` on `as_of`."""
         return MeasureView(
             measure=m,
             status=ledger.current_status(m.id),

@@ -70,9 +70,13 @@ class MainDialog(CancelAndHelpDialog):
 
     async def hear(self, context: TurnContext) -> Understanding:
         _, services = who(context, self.engine)
-        ledger = await call(services.summary_ledger)
         text = context.activity.text or ""
-        return understand(text, ledger.units.values(), ledger.measures.values(), today_of(context))
+        today = today_of(context)
+        return await call(
+            services.derived,
+            ("understand", text, today),
+            lambda ledger: understand(text, ledger.units.values(), ledger.measures.values(), today),
+        )
 
     async def begin_for(self, step: WaterfallStepContext, heard: Understanding) -> DialogTurnResult | None:
         """Begin the dialog the message asks for; None when it is answered at once."""

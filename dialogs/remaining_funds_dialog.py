@@ -6,6 +6,7 @@ reallocation)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
@@ -17,7 +18,8 @@ from microsoft_agents.hosting.dialogs import (
 )
 from sqlalchemy.engine import Engine
 
-from core.balances import FundBalance, UnitBalance
+from bot.services import Services
+from core.balances import fund_balance
 from core.entries import ReallocationEntry
 from core.errors import DomainError
 from core.ledger import Ledger
@@ -96,11 +98,11 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
             unit = ledger.units[code]
             await turn_context.send_activity(texts.unit_has_no_funds(unit.name, code, year))
             return
-        await _send_unit(turn_context, ledger, fund, balance)
+        await _send_unit(turn_context, services, year, code)
     elif can(principal, Action.READ):
-        await _send_fund(turn_context, ledger, fund)
+        await _send_fund(turn_context, services, year)
     elif len(fund.units) == 1:
-        await _send_unit(turn_context, ledger, fund, fund.units[0])
+        await _send_unit(turn_context, services, year, fund.units[0].code)
     elif not fund.units:
         await turn_context.send_activity(texts.no_funds(year))
     else:
@@ -126,9 +128,19 @@ def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[Reallocat
     return found
 
 
-async def _send_unit(
-    turn_context: TurnContext, ledger: Ledger, fund: FundBalance, balance: UnitBalance
-) -> None:
+async def _send_unit(turn_context: TurnContext, services: Services, year: int, code: str) -> None:
+    """A unit's money for the year (the caller checked that the person may see it).
+    The answer is the same for everyone who may: it is rendered once per version
+    of the city's data."""
+    rendered = partial(_unit_answer, year=year, code=code)
+    text, content = await call(services.derived, ("funds-unit", year, code), rendered)
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+
+
+def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, Any]]:
+    fund = fund_balance(ledger, year)
+    balance = fund.unit(code)
+    assert balance is not None
     titles = {m.id: m.title for m in ledger.measures.values()}
     reallocations = _reallocations(ledger, balance.code, balance.year)
     text = texts.unit_funds(balance, titles, reallocations)
@@ -143,10 +155,17 @@ async def _send_unit(
         title=texts.funds_card_title(balance.year, f"{balance.name} ({balance.code})"),
         sources=sources,
     )
+    return text, content
+
+
+async def _send_fund(turn_context: TurnContext, services: Services, year: int) -> None:
+    """The whole fund of the year, for those who see every unit (checked by the caller)."""
+    text, content = await call(services.derived, ("funds-fund", year), partial(_fund_answer, year=year))
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
-async def _send_fund(turn_context: TurnContext, ledger: Ledger, fund: FundBalance) -> None:
+def _fund_answer(ledger: Ledger, year: int) -> tuple[str, dict[str, Any]]:
+    fund = fund_balance(ledger, year)
     followups = {(f.measure_id, f.period, f.seq) for u in fund.units for f in u.followups}
     refs = sorted({e.decision.reference for e in ledger.reallocations(fund.year)})
     text = texts.fund_funds(fund, len(followups), refs)
@@ -158,4 +177,4 @@ async def _send_fund(turn_context: TurnContext, ledger: Ledger, fund: FundBalanc
     content = cards.funds_card(
         fund, title=texts.funds_card_title(fund.year, None), sources=sources, whole_fund=True
     )
-    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+    return text, content

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
@@ -16,7 +17,7 @@ from microsoft_agents.hosting.dialogs import (
 )
 from sqlalchemy.engine import Engine
 
-from bot.services import MeasureView
+from bot.services import MeasureView, Services
 from core.errors import DomainError
 from core.ledger import Ledger
 from dialogs import cards, texts
@@ -118,12 +119,19 @@ def measure_parts(view: MeasureView, ledger: Ledger) -> dict[str, Any]:
 
 async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: int) -> None:
     identity, services = who(turn_context, engine)
-    try:
-        view = await call(services.measure, identity.user_id, str(measure_id), today_of(turn_context))
+    today = today_of(turn_context)
+    try:  # may this person see it (the answer is the same for everyone who may)
+        await call(services.measure, identity.user_id, str(measure_id), today)
     except DomainError as refused:
         await turn_context.send_activity(refused.message)
         return
-    ledger = await call(services.summary_ledger)
+    rendered = partial(_measure_answer, measure_id=measure_id, today=today)
+    text, content = await call(services.derived, ("measure", measure_id, today), rendered)
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+
+
+def _measure_answer(ledger: Ledger, measure_id: int, today: date) -> tuple[str, dict[str, Any]]:
+    view = Services.view(ledger, ledger.measures[measure_id], today)
     parts = measure_parts(view, ledger)
     parent = ledger.measures.get(view.measure.parent_id) if view.measure.parent_id else None
     reallocations = []
@@ -141,7 +149,7 @@ async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: 
         **parts, followup=followup, reallocations=reallocations, parent=parent.title if parent else None
     )
     content = cards.measure_card(**parts, followup_text=texts.latest_followup(followup) if followup else None)
-    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+    return text, content
 
 
 async def send_measure_list(

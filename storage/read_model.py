@@ -235,13 +235,36 @@ class CitySnapshot:
     freshness: Freshness
     ledger: Ledger
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _recent: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    RECENT = 512
+    """How many `recent` values a snapshot keeps (the least recently used go first)."""
 
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """For keys of which there are few (a year, a measure id): kept while the snapshot lives."""
         try:
             return self._memo[key]  # type: ignore[no-any-return]
         except KeyError:
             value = self._memo[key] = compute()
             return value
+
+    def recent(self, key: Any, compute: Callable[[], T]) -> T:
+        """For keys without a bound (what people type): the RECENT last used are kept.
+        `compute` must derive its value from this snapshot and the key alone."""
+        with self._recent_lock:
+            try:
+                value = self._recent[key]
+                self._recent.move_to_end(key)
+                return value  # type: ignore[no-any-return]
+            except KeyError:
+                pass
+        value = compute()
+        with self._recent_lock:
+            self._recent[key] = value
+            while len(self._recent) > self.RECENT:
+                self._recent.popitem(last=False)
+        return value
 
     def fund_balance(self, year: int) -> FundBalance:
         return self.memo(("fund_balance", year), lambda: fund_balance(self.ledger, year))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.model import Role
+from core.model import Role, Status
 from dialogs import texts
 
 
@@ -116,3 +116,28 @@ def test_help_and_cancel_at_the_menade_du_prompt(chat_as) -> None:
     assert help_reply.text == texts.HELP
     assert reprompt.text.startswith("Menade du …?")
     assert [r.text for r in chat.say("stopp")] == [texts.CANCELLED]
+
+
+def test_the_same_question_after_a_new_follow_up_gets_the_new_figures(chat_as, services) -> None:
+    """Answers are rendered once per version of the city's data: a follow-up
+    written in between (here outside the chat) shows in the next answer."""
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [before] = chat.say("status Yrkeslärarsatsningen")
+    [again] = chat.say("status Yrkeslärarsatsningen")
+    assert again.text == before.text and "Utfall hittills: 1 350 000 kr" in before.text
+    services.add_followup(
+        None,
+        "Yrkeslärarsatsning",
+        period="2025-09",
+        status=Status.ONGOING,
+        spent=2_100_000,
+        forecast=3_900_000,
+        usable_as_planned=True,
+        note="Hösten är bokad.",
+        author="HR GVN",
+    )
+    [after] = chat.say("status Yrkeslärarsatsningen")
+    assert "Utfall hittills: 2 100 000 kr, prognos för året: 3 900 000 kr" in after.text
+    assert "Hösten är bokad." in after.text and "2 100 000 kr" in after.card_text()
+    [funds] = chat.say("saldo GVN")
+    assert "2 100 000 kr" in funds.text
