@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import statistics
 import time
 import uuid
@@ -106,9 +107,17 @@ async def run(
     seconds: float,
     warmup: float,
     on_measure: Callable[[], float] | None = None,
+    interval: float = 0.0,
 ) -> Result:
     """Every conversation goes through `steps` again and again (a whole dialog at a
-    time) for `warmup` seconds unmeasured, then for `seconds` measured."""
+    time) for `warmup` seconds unmeasured, then for `seconds` measured.
+
+    `interval` 0: each message as soon as the previous one is answered (a closed
+    loop: as many turns as the bot can take). Otherwise a person who types: each
+    conversation sends a message every `interval` seconds (or, when an answer
+    takes longer, as soon as it comes), the conversations out of step with each
+    other, so the bot gets `len(conversations) / interval` turns a second and the
+    latencies are those of a bot that is not saturated."""
     url = f"{bot_url}/api/messages"
     latencies: list[float] = []
     errors = 0
@@ -120,10 +129,17 @@ async def run(
         async def talk(conversation: Conversation, until: float, measured: bool, start_at: int) -> int:
             nonlocal errors, turns
             iteration = start_at
+            next_at = 0.0
+            if interval:
+                await asyncio.sleep(random.uniform(0, interval))
             while time.perf_counter() < until:
                 for text in _texts(steps, conversation, iteration):
                     body = json.dumps(activity(text, conversation, service_url)).encode()
                     started = time.perf_counter()
+                    if interval:  # wait for the moment this person types again
+                        await asyncio.sleep(max(0.0, next_at - started))
+                        started = time.perf_counter()
+                        next_at = started + interval
                     try:
                         status = await _post(session, url, body)
                     except (TimeoutError, aiohttp.ClientError):

@@ -49,14 +49,25 @@ SCENARIOS: dict[str, list[Step]] = {
         Step("ny insats", "Vilken nämnd"),
         Step("Förskolenämnden", "Vad heter insatsen"),
         Step("Mentorskap för nya chefer {conversation} {n}", "Beskriv insatsen"),
-        Step("-", "När ska insatsen vara klar"),
-        Step("31 december 2025", "Hur mycket pengar"),
+        Step("-", "Vilken målgrupp"),
+        Step("Nya chefer", "Vilken strategikategori"),
+        Step("2", "När börjar insatsen"),
+        Step("1 september 2025", "När ska insatsen vara klar"),
+        Step("31 december 2025", "Vem genomför insatsen"),
+        Step("Malmö Lär", "Hur mycket pengar"),
         Step("1 000 kr", "Vill du spara"),
         Step("ja", "1 000 kr"),
     ],
 }
 ECHO = [Step(REMAINING, "Echo: ")]
 CONCURRENCY = (1, 10)
+PACED = (10, 0.1)
+"""Besides the closed loops of CONCURRENCY: 10 conversations that each send a
+message every 100 ms (100 turns/s offered, about half of what kompetensbot can
+take): the latency of a bot that keeps up, where a closed loop measures one that
+is saturated (its mean latency is then conversations / throughput: 10
+conversations at 200 turns/s wait 50 ms on average whatever the bot does)."""
+LOADS = [(count, 0.0) for count in CONCURRENCY] + [PACED]
 
 
 def log(message: str) -> None:
@@ -202,6 +213,7 @@ def measure(
     label: str,
     seconds: float,
     warmup: float,
+    interval: float = 0.0,
 ) -> dict[str, Any]:
     """One window; besides turns/s and latency, the bot process's CPU time per
     turn (less sensitive than turns/s to other work on a shared machine; for
@@ -218,6 +230,7 @@ def measure(
             seconds=seconds,
             warmup=warmup,
             on_measure=lambda: cpu_seconds(server.process.pid),
+            interval=interval,
         )  # type: ignore[union-attr]
     )
     cpu = cpu_seconds(server.process.pid) - (result.cpu_at_start or 0.0)
@@ -258,15 +271,23 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (bot, data, database, scenario, conversations): medians over the
     repetitions with their spread, and the ratio to the Agents SDK echo bot
     measured in the same repetition with as many conversations."""
-    echo = {(r["rep"], r["conversations"]): r["turns_per_s"] for r in runs if r["bot"] == "echo-agents-sdk"}
+    echo = {
+        (r["rep"], r["conversations"]): r["turns_per_s"]
+        for r in runs
+        if r["bot"] == "echo-agents-sdk" and not r.get("offered_per_s")
+    }
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in runs:
-        key = (r["bot"], r["data"], r["database"], r["scenario"], r["conversations"])
+        key = (r["bot"], r["data"], r["database"], r["scenario"], r["conversations"], r.get("offered_per_s"))
         groups.setdefault(key, []).append(r)
     rows = []
-    for (bot, size, database, scenario, count), rs in groups.items():
+    for (bot, size, database, scenario, count, offered), rs in groups.items():
         tps = [r["turns_per_s"] for r in rs]
-        ratios = [r["turns_per_s"] / echo[(r["rep"], count)] for r in rs if echo.get((r["rep"], count))]
+        ratios = [  # paced: both keep up with what is offered, so no ratio
+            r["turns_per_s"] / echo[(r["rep"], count)]
+            for r in rs
+            if not offered and echo.get((r["rep"], count))
+        ]
         rows.append(
             {
                 "bot": bot,
@@ -274,6 +295,7 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "database": database,
                 "scenario": scenario,
                 "conversations": count,
+                "offered_per_s": offered,
                 "repetitions": len(rs),
                 "turns_per_s": round(_median(tps), 1),
                 "turns_per_s_min": round(min(tps), 1),
@@ -292,9 +314,14 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _load(count: int, offered_per_s: int | None) -> str:
+    """"10" (a closed loop), or "10@100/s" (paced: 100 turns/s offered)."""
+    return f"{count}@{offered_per_s}/s" if offered_per_s else str(count)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
-        f"{'bot':<17}{'data':<9}{'db':<11}{'scenario':<10}{'conv':>5}{'turns/s':>9}{'(min-max)':>14}"
+        f"{'bot':<17}{'data':<9}{'db':<11}{'scenario':<10}{'conv':>10}{'turns/s':>9}{'(min-max)':>14}"
         f"{'p50 ms':>8}{'p99 ms':>8}{'(max)':>8}{'x echo':>8}{'(min-max)':>12}{'cpu ms':>8}"
     )
     lines = [head, "-" * len(head)]
@@ -303,7 +330,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         ratio = f"{r['ratio_to_agents_echo']:.2f}" if r["ratio_to_agents_echo"] is not None else "-"
         ratio_spread = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}" if r["ratio_min"] is not None else ""
         lines.append(
-            f"{r['bot']:<17}{r['data']:<9}{r['database']:<11}{r['scenario']:<10}{r['conversations']:>5}"
+            f"{r['bot']:<17}{r['data']:<9}{r['database']:<11}{r['scenario']:<10}"
+            f"{_load(r['conversations'], r['offered_per_s']):>10}"
             f"{r['turns_per_s']:>9.1f}{spread:>14}{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['p99_ms_max']:>8.1f}"
             f"{ratio:>8}{ratio_spread:>12}{r['cpu_ms_per_turn']:>8.2f}"
             + (f"  ERRORS {r['errors']}" if r["errors"] else "")
@@ -439,8 +467,11 @@ def main() -> None:
         def record(
             bot: str, server: Server, size: str, database: str, scenario: str, steps: list[Step], rep: int
         ) -> None:
-            for count in CONCURRENCY:
-                summary = measure(server, stub, steps, count, size, f"{scenario}-{rep}", seconds, warmup)
+            for count, interval in LOADS:
+                offered = round(count / interval) if interval else None
+                summary = measure(
+                    server, stub, steps, count, size, f"{scenario}-{rep}", seconds, warmup, interval
+                )
                 runs.append(
                     {
                         "bot": bot,
@@ -448,13 +479,14 @@ def main() -> None:
                         "database": database,
                         "scenario": scenario,
                         "conversations": count,
+                        "offered_per_s": offered,
                         "rep": rep,
                         **summary,
                     }
                 )
                 errors = f"  errors {summary['errors']}" if summary["errors"] else ""
                 log(
-                    f"{bot:<16} {size:<8} {database:<10} {scenario:<9} {count:>2} conv: "
+                    f"{bot:<16} {size:<8} {database:<10} {scenario:<9} {_load(count, offered):>9}: "
                     f"{summary['turns_per_s']:7.1f} turns/s  p50 {summary['p50_ms']:6.2f} ms  "
                     f"p99 {summary['p99_ms']:6.2f} ms  cpu {summary['cpu_ms_per_turn']} ms/turn{errors}"
                 )

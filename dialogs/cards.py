@@ -26,7 +26,7 @@ from microsoft_agents.hosting.core import CardFactory
 
 from core.balances import FundBalance, UnitBalance
 from core.dates import format_period
-from core.model import Status
+from core.model import Category, Status
 from dialogs import texts
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -242,7 +242,8 @@ def _choice_set(
 
 
 def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str = "") -> Card:
-    """The measure form: unit (the user's own), title, description, end date, amount."""
+    """The measure form: unit (the user's own), title, description, target group,
+    strategy categories, start and end date, performer, amount."""
     body = [
         _title(texts.SUBMIT_FORM_TITLE),
         _choice_set(
@@ -262,6 +263,21 @@ def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str =
             multiline=True,
             max_length=4000,
         ),
+        _input_text(
+            "target_group",
+            texts.LABEL_TARGET_GROUP,
+            placeholder=texts.PLACEHOLDER_TARGET_GROUP,
+            max_length=500,
+        ),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "categories",
+            "label": texts.LABEL_CATEGORIES,
+            "isMultiSelect": True,
+            "style": "expanded",
+            "choices": [{"title": c.value, "value": c.name} for c in Category],
+        },
+        {"type": "Input.Date", "id": "start_date", "label": texts.LABEL_START_DATE},
         {
             "type": "Input.Date",
             "id": "end_date",
@@ -269,6 +285,9 @@ def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str =
             "isRequired": True,
             "errorMessage": texts.field_missing(texts.LABEL_END_DATE),
         },
+        _input_text(
+            "performer", texts.LABEL_PERFORMER, placeholder=texts.PLACEHOLDER_PERFORMER, max_length=200
+        ),
         _input_text("amount", texts.LABEL_AMOUNT, placeholder=texts.PLACEHOLDER_AMOUNT, required=True),
     ]
     actions = [
@@ -328,6 +347,10 @@ def measure_summary(
     description: str,
     end: date,
     amount: int,
+    target_group: str = "",
+    categories: Sequence[Category] = (),
+    start: date | None = None,
+    performer: str = "",
     measure_id: int | None = None,
     decision: str | None = None,
 ) -> Card:
@@ -338,7 +361,11 @@ def measure_summary(
         (texts.LABEL_UNIT, texts.plain(unit)),
         (texts.LABEL_TITLE, texts.plain(title)),
         (texts.LABEL_DESCRIPTION, texts.plain(description) or "–"),
+        (texts.LABEL_TARGET_GROUP, texts.plain(target_group) or "–"),
+        (texts.LABEL_CATEGORIES, texts.categories_text([c.value for c in categories])),
+        (texts.LABEL_START_DATE, texts.day(start) if start else "–"),
         (texts.LABEL_END_DATE, texts.day(end)),
+        (texts.LABEL_PERFORMER, texts.plain(performer) or "–"),
         (texts.LABEL_AMOUNT, texts.kr(amount)),
     ]
     if decision:

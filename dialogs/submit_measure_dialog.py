@@ -1,6 +1,7 @@
-"""HR submits a measure: unit, title, description, end date and amount, a summary
-to confirm, then saved through the core with a receipt. The same as one
-Adaptive Card form, whose submission is validated field by field on the server."""
+"""HR submits a measure: unit, title, description, target group, strategy
+categories, start and end date, performer and amount, a summary to confirm, then
+saved through the core with a receipt. The same as one Adaptive Card form, whose
+submission is validated field by field on the server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
     DialogTurnResult,
+    PromptOptions,
     PromptValidatorContext,
     TextPrompt,
     WaterfallDialog,
@@ -23,12 +25,12 @@ from core.dates import parse_date
 from core.entries import MeasureFundingEntry
 from core.errors import DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
-from core.model import Body, Decision, Measure, Principal, Status, Unit
+from core.model import Body, Category, Decision, Measure, Principal, Status, Unit
 from core.money import parse_amount
 from core.permissions import Action, can, require
 from core.rules import check_measure_funding, unit_unallocated
-from core.rules.measure import MAX_TITLE
-from dialogs import cards, texts
+from core.rules.measure import MAX_TITLE, end_before_start
+from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
@@ -43,13 +45,21 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
+from dialogs.understanding import parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
 DESCRIPTION_PROMPT = "DescriptionPrompt"
+TARGET_GROUP_PROMPT = "TargetGroupPrompt"
+CATEGORIES_PROMPT = "CategoriesPrompt"
+START_DATE_PROMPT = "StartDatePrompt"
 END_DATE_PROMPT = "EndDatePrompt"
+PERFORMER_PROMPT = "PerformerPrompt"
 AMOUNT_PROMPT = "AmountPrompt"
 MAX_DESCRIPTION = 4000
+MAX_TARGET_GROUP = 500
+MAX_PERFORMER = 200
 SKIP = "-"
+CATEGORY_NAMES = [c.value for c in Category]
 
 
 class SubmitMeasureDialog(CancelAndHelpDialog):
@@ -61,7 +71,11 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(TITLE_PROMPT, self.title_validator))
         self.add_dialog(TextPrompt(DESCRIPTION_PROMPT, self.description_validator))
+        self.add_dialog(TextPrompt(TARGET_GROUP_PROMPT, self.target_group_validator))
+        self.add_dialog(TextPrompt(CATEGORIES_PROMPT, self.categories_validator))
+        self.add_dialog(TextPrompt(START_DATE_PROMPT, self.start_date_validator))
         self.add_dialog(TextPrompt(END_DATE_PROMPT, self.end_date_validator))
+        self.add_dialog(TextPrompt(PERFORMER_PROMPT, self.performer_validator))
         self.add_dialog(TextPrompt(AMOUNT_PROMPT, self.amount_validator))
         self.add_dialog(TextPrompt(YES_NO_PROMPT, yes_no_validator))
         self.add_dialog(
@@ -71,7 +85,11 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                     self.unit_step,
                     self.title_step,
                     self.description_step,
+                    self.target_group_step,
+                    self.categories_step,
+                    self.start_date_step,
                     self.end_date_step,
+                    self.performer_step,
                     self.amount_step,
                     self.confirm_step,
                     self.save_step,
@@ -115,12 +133,37 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         step.values["title"] = step.result
         return await step.prompt(DESCRIPTION_PROMPT, text_options(texts.ASK_DESCRIPTION))
 
-    async def end_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+    async def target_group_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["description"] = step.result
-        return await step.prompt(END_DATE_PROMPT, text_options(texts.ASK_END_DATE))
+        return await step.prompt(TARGET_GROUP_PROMPT, text_options(texts.ASK_TARGET_GROUP))
+
+    async def categories_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["target_group"] = step.result
+        question = texts.ask_categories(CATEGORY_NAMES)
+        return await step.prompt(
+            CATEGORIES_PROMPT,
+            PromptOptions(
+                prompt=prompts.question(question, [*CATEGORY_NAMES, SKIP]),
+                retry_prompt=prompts.question(question, [*CATEGORY_NAMES, SKIP]),
+            ),
+        )
+
+    async def start_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["categories"] = step.result
+        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE))
+
+    async def end_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["start_date"] = step.result
+        return await step.prompt(
+            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result})
+        )
+
+    async def performer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["end_date"] = step.result
+        return await step.prompt(PERFORMER_PROMPT, text_options(texts.ASK_PERFORMER))
 
     async def amount_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["end_date"] = step.result
+        step.values["performer"] = step.result
         unit, year, free = await self.free_money(step)
         step.values["year"] = year
         question = texts.ask_amount(_unit_label(unit), free, year)
@@ -137,10 +180,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         summary = cards.measure_summary(
             heading=texts.MEASURE_SUMMARY_TITLE,
             unit=_unit_label(ledger.units[v["unit"]]),
-            title=v["title"],
-            description=v["description"],
-            end=date.fromisoformat(v["end_date"]),
             amount=v["amount"],
+            **_plan(v),
         )
         return await step.prompt(
             YES_NO_PROMPT, yes_no_options(texts.CONFIRM_MEASURE, [cards.attachment(summary)])
@@ -155,12 +196,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             step.context,
             self.engine,
             unit=v["unit"],
-            title=v["title"],
-            description=v["description"],
-            end=date.fromisoformat(v["end_date"]),
             amount=v["amount"],
             year=v["year"],
             once=v.get("once"),
+            **_plan(v),
         )
         return await step.end_dialog()
 
@@ -196,6 +235,36 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         prompt_context.recognized.value = text
         return True
 
+    async def target_group_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        return _optional_text(prompt_context, texts.LABEL_TARGET_GROUP, MAX_TARGET_GROUP)
+
+    async def performer_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        return _optional_text(prompt_context, texts.LABEL_PERFORMER, MAX_PERFORMER)
+
+    async def categories_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        found = parse_categories(text)
+        if found is None:
+            return refuse(prompt_context, texts.unknown_categories(text, CATEGORY_NAMES))
+        prompt_context.recognized.value = [c.name for c in found]
+        return True
+
+    async def start_date_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        if text.strip() == SKIP:
+            prompt_context.recognized.value = None
+            return True
+        try:
+            start = parse_date(text, today_of(prompt_context.context), field="startdatum")
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        prompt_context.recognized.value = start.isoformat()
+        return True
+
     async def end_date_validator(self, prompt_context: PromptValidatorContext) -> bool:
         text = answer_text(prompt_context)
         if text is None:
@@ -204,6 +273,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             end = parse_date(text, today_of(prompt_context.context), field="slutdatum")
         except InputError as bad:
             return refuse(prompt_context, bad.message)
+        start = (prompt_context.options.validations or {}).get("start")
+        if (wrong := end_before_start(date.fromisoformat(start) if start else None, end)) is not None:
+            return refuse(prompt_context, wrong.message)
         prompt_context.recognized.value = end.isoformat()
         return True
 
@@ -249,11 +321,19 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         title = _text_field(data, "title", texts.LABEL_TITLE, problems)
         if title is not None and (problem := title_problem(title)):
             problems.append(problem)
-        description = (
-            _text_field(data, "description", texts.LABEL_DESCRIPTION, problems, required=False) or ""
+        description = _optional_field(data, "description", texts.LABEL_DESCRIPTION, MAX_DESCRIPTION, problems)
+        target_group = _optional_field(
+            data, "target_group", texts.LABEL_TARGET_GROUP, MAX_TARGET_GROUP, problems
         )
-        if len(description) > MAX_DESCRIPTION:
-            problems.append(texts.text_too_long(texts.LABEL_DESCRIPTION, len(description), MAX_DESCRIPTION))
+        performer = _optional_field(data, "performer", texts.LABEL_PERFORMER, MAX_PERFORMER, problems)
+        categories = _form_categories(data, problems)
+        start = None
+        start_text = _text_field(data, "start_date", texts.LABEL_START_DATE, problems, required=False)
+        if start_text is not None:
+            try:
+                start = parse_date(start_text, today, field="startdatum")
+            except InputError as bad:
+                problems.append(bad.message)
         end = None
         end_text = _text_field(data, "end_date", texts.LABEL_END_DATE, problems)
         if end_text is not None:
@@ -261,6 +341,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                 end = parse_date(end_text, today, field="slutdatum")
             except InputError as bad:
                 problems.append(bad.message)
+        if (wrong := end_before_start(start, end)) is not None:
+            problems.append(wrong.message)
         amount = None
         raw_amount = data.get("amount")
         if raw_amount is None or raw_amount == "":
@@ -283,7 +365,11 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             unit=code,
             title=title.strip(),
             description=description.strip(),
+            target_group=target_group.strip(),
+            categories=categories,
+            start=start,
             end=end,
+            performer=performer.strip(),
             amount=amount,
             year=year,
             once=once_key(data),
@@ -291,6 +377,50 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
 
 # --- shared ---------------------------------------------------------------------------
+
+
+def _plan(values: dict[str, Any]) -> dict[str, Any]:
+    """The measure's plan data as the chat collected it (dialog state: JSON)."""
+    return {
+        "title": values["title"],
+        "description": values["description"],
+        "target_group": values.get("target_group") or "",
+        "categories": tuple(Category[name] for name in values.get("categories") or ()),
+        "start": date.fromisoformat(values["start_date"]) if values.get("start_date") else None,
+        "end": date.fromisoformat(values["end_date"]),
+        "performer": values.get("performer") or "",
+    }
+
+
+def _optional_text(prompt_context: PromptValidatorContext, label: str, limit: int) -> bool:
+    """A free text that may be skipped with "-" (the result is then "")."""
+    text = answer_text(prompt_context)
+    if text is None:
+        return refuse(prompt_context, texts.TEXT_ONLY)
+    text = "" if text.strip() == SKIP else text.strip()
+    if len(text) > limit:
+        return refuse(prompt_context, texts.text_too_long(label, len(text), limit))
+    prompt_context.recognized.value = text
+    return True
+
+
+def _form_categories(data: dict[str, Any], problems: list[str]) -> tuple[Category, ...]:
+    """The form's multi-select: Category names joined by commas (anything else is forged)."""
+    value = data.get("categories")
+    if value is None or value == "":
+        return ()
+    if not isinstance(value, str):
+        problems.append(texts.field_wrong_type(texts.LABEL_CATEGORIES))
+        return ()
+    found = []
+    for part in value.split(","):
+        category = Category.__members__.get(part.strip())
+        if category is None:
+            problems.append(texts.unknown_category_value(part.strip()[:60], CATEGORY_NAMES))
+            return ()
+        if category not in found:
+            found.append(category)
+    return tuple(c for c in Category if c in found)
 
 
 def _unit_label(unit: Unit) -> str:
@@ -338,6 +468,13 @@ def over_limit(ledger: Ledger, identity: Identity, code: str, year: int, amount:
     return [e.message for e in check_measure_funding(ledger.add_measure(probe), entry)]
 
 
+def _optional_field(data: dict[str, Any], key: str, label: str, limit: int, problems: list[str]) -> str:
+    value = _text_field(data, key, label, problems, required=False) or ""
+    if len(value) > limit:
+        problems.append(texts.text_too_long(label, len(value), limit))
+    return value
+
+
 def _text_field(
     data: dict[str, Any], key: str, label: str, problems: list[str], *, required: bool = True
 ) -> str | None:
@@ -359,7 +496,11 @@ async def save(
     unit: str,
     title: str,
     description: str,
+    target_group: str,
+    categories: tuple[Category, ...],
+    start: date | None,
     end: date,
+    performer: str,
     amount: int,
     year: int,
     once: str | None = None,
@@ -374,7 +515,11 @@ async def save(
         units=(unit,),
         year=year,
         description=description,
+        target_group=target_group,
+        categories=categories,
         requested=amount,
+        performer=performer,
+        start_date=start,
         end_date=end,
         status=Status.NOT_STARTED,
         responsible=identity.user_id,
@@ -403,7 +548,11 @@ async def save(
         unit=unit_label,
         title=stored.title,
         description=stored.description,
+        target_group=stored.target_group,
+        categories=stored.categories,
+        start=stored.start_date,
         end=end,
+        performer=stored.performer,
         amount=amount,
         measure_id=stored.id,
         decision=decision.reference,

@@ -25,6 +25,10 @@ LABEL_UNITS = "Nämnder"
 LABEL_TITLE = "Insats"
 LABEL_DESCRIPTION = "Beskrivning"
 LABEL_END_DATE = "Slutdatum"
+LABEL_START_DATE = "Startdatum"
+LABEL_TARGET_GROUP = "Målgrupp"
+LABEL_CATEGORIES = "Strategikategori"
+LABEL_PERFORMER = "Utförare"
 LABEL_AMOUNT = "Belopp"
 LABEL_ALLOCATED = "Tilldelat"
 LABEL_SPENT = "Utfall"
@@ -54,6 +58,8 @@ SAVE_FOLLOWUP_BUTTON = "Spara uppföljningen"
 PLACEHOLDER_AMOUNT = "till exempel 1,5 mkr eller 300 000 kr"
 PLACEHOLDER_TITLE = "En kort titel"
 PLACEHOLDER_DESCRIPTION = "Vad ska göras och för vilka?"
+PLACEHOLDER_TARGET_GROUP = "Vilka ska delta?"
+PLACEHOLDER_PERFORMER = "Till exempel Malmö Lär eller en extern utbildare"
 PLACEHOLDER_PERIOD = "ÅÅÅÅ-MM, till exempel 2025-06"
 PLACEHOLDER_NOTE = "Vad har hänt och vad återstår?"
 CHOOSE_UNIT = "Välj nämnd"
@@ -457,7 +463,40 @@ ASK_DESCRIPTION = 'Beskriv insatsen kort: vad ska göras och för vilka? Skriv "
 ASK_END_DATE = (
     'När ska insatsen vara klar? Skriv slutdatumet, till exempel "31 december 2025" eller "2025-12-31".'
 )
+ASK_TARGET_GROUP = (
+    'Vilken målgrupp har insatsen, till exempel "nyanställda undersköterskor"? '
+    'Skriv "-" för att hoppa över.'
+)
+ASK_START_DATE = (
+    'När börjar insatsen? Skriv startdatumet, till exempel "1 september 2025". '
+    'Skriv "-" för att hoppa över.'
+)
+ASK_PERFORMER = (
+    'Vem genomför insatsen, till exempel "Malmö Lär" eller en extern utbildare? '
+    'Skriv "-" för att hoppa över.'
+)
 TITLE_MISSING = "Titeln saknas."
+
+
+def ask_categories(names: Sequence[str]) -> str:
+    numbered_names = ", ".join(f"{i}. {name}" for i, name in enumerate(names, 1))
+    return (
+        f"Vilken strategikategori hör insatsen till? {numbered_names}. "
+        'Välj en eller flera, till exempel "1" eller "1 och 3", eller skriv "-" om ingen passar.'
+    )
+
+
+def unknown_categories(answer: str, names: Sequence[str]) -> str:
+    allowed = ", ".join(f"{i}. {name}" for i, name in enumerate(names, 1))
+    return f'Jag känner inte igen "{plain(answer)}" som en strategikategori. Tillåtna: {allowed}, eller "-".'
+
+
+def unknown_category_value(value: str, names: Sequence[str]) -> str:
+    return f'Okänd strategikategori "{plain(value)}". Tillåtna: {", ".join(names)}.'
+
+
+def categories_text(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "–"
 CONFIRM_MEASURE = 'Vill du spara insatsen? Svara "ja" eller "nej".'
 NOT_SAVED = "Okej, jag sparade ingenting."
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"

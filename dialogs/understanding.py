@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from core.model import Measure, Unit, normalise
+from core.model import Category, Measure, Unit, normalise
 
 
 class Intent(StrEnum):
@@ -595,3 +595,37 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
         rest=rest,
         whole_fund=whole_fund,
     )
+
+
+# --- strategy categories ------------------------------------------------------
+
+
+def _category_words(text: str) -> str:
+    return " ".join(re.findall(r"[a-zåäöéü0-9]+", normalise(text).replace("&", " och ")))
+
+
+def parse_categories(text: str) -> tuple[Category, ...] | None:
+    """The strategy categories an answer names, in Category order: by number
+    ("1", "1 och 3", "2, 3"), by name ("Behålla & utveckla", "attrahera och
+    rekrytera") or by a name's first word ("behålla"); () for "-" or "ingen";
+    None when it names none of them or a number that is not one."""
+    key = _category_words(text)
+    if not key or key in ("ingen", "inga", "ingen av dem") or text.strip() == "-":
+        return ()
+    categories = list(Category)
+    found: set[Category] = set()
+    for number in re.findall(r"\d+", key):
+        if not 1 <= int(number) <= len(categories):
+            return None
+        found.add(categories[int(number) - 1])
+    rest = f" {key} "
+    for category in categories:  # whole names first: "behålla och utveckla" is not "utveckla …"
+        name = f" {_category_words(category.value)} "
+        if name in rest:
+            found.add(category)
+            rest = rest.replace(name, " ")
+    words = set(rest.split())
+    for category in categories:
+        if _category_words(category.value).split()[0] in words:
+            found.add(category)
+    return tuple(c for c in categories if c in found) or None

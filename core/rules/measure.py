@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from core.dates import format_date
 from core.errors import RuleError
 from core.ledger import Ledger
 from core.model import Measure
 
 MAX_TITLE = 200
+
+
+def end_before_start(start: date | None, end: date | None) -> RuleError | None:
+    """A measure ends on or after the day it starts."""
+    if start is None or end is None or end >= start:
+        return None
+    return RuleError(
+        "end_before_start",
+        f"Slutdatumet {format_date(end)} ligger före startdatumet {format_date(start)}. "
+        "Slutdatumet måste vara samma dag som eller efter startdatumet.",
+        "slutdatum",
+    )
 
 
 def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
@@ -31,18 +46,8 @@ def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
             )
     if len(set(measure.units)) != len(measure.units):
         errors.append(RuleError("duplicate_unit", "Samma nämnd står flera gånger.", "nämnd"))
-    if measure.start_date and measure.end_date and measure.end_date < measure.start_date:
-        from core.dates import format_date
-
-        errors.append(
-            RuleError(
-                "end_before_start",
-                f"Slutdatumet {format_date(measure.end_date)} ligger före startdatumet "
-                f"{format_date(measure.start_date)}. Slutdatumet måste vara samma dag som "
-                "eller efter startdatumet.",
-                "slutdatum",
-            )
-        )
+    if (wrong_order := end_before_start(measure.start_date, measure.end_date)) is not None:
+        errors.append(wrong_order)
     for value, name in ((measure.requested, "sökt belopp"), (measure.cost, "kostnad")):
         if value is not None and value <= 0:
             errors.append(

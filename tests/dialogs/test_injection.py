@@ -72,13 +72,18 @@ def test_user_text_is_shown_as_itself_in_messages_and_cards(chat_as, services) -
     said += chat.say("ny insats")
     said += chat.say(HOSTILE)
     said += chat.say("Beskrivning med <script>alert(1)</script> och [länk](https://evil.example)")
+    said += chat.say("Målgrupp **alla** ${system}")
+    said += chat.say("1")
+    said += chat.say("-")
     said += chat.say("31 december 2025")
+    said += chat.say("Utförare <img src=x onerror=alert(1)>")
     said += chat.say("100 tkr")
     summary = chat.say("ja")
     said += summary
     seen = _check(said)
     assert HOSTILE in seen  # the title, literally, in the summary and the receipt
     assert "<script>alert(1)</script>" in seen
+    assert "Målgrupp **alla** ${system}" in seen and "Utförare <img src=x onerror=alert(1)>" in seen
     receipt = summary[0]
     assert HOSTILE in _seen(receipt.text)
     measure_id = max(services.ledger().measures)

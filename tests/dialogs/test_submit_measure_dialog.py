@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from core.model import Role, Status
+from core.model import Category, Role, Status
 from dialogs import texts
 from tests.dialogs.conftest import counts
 
@@ -22,18 +22,43 @@ def _start_as_hr_of_fskn(chat_as):
     return chat
 
 
+SKIPPED_PLAN = ("-", "-", "-")
+"""Description, target group and strategy categories left out."""
+
+
+def _to_the_end_date(chat, title="Mentorskap"):
+    """From the title question to the end date question, the optional answers skipped."""
+    for answer in (title, *SKIPPED_PLAN, "-"):
+        chat.say(answer)
+
+
 def test_happy_path(chat_as, services) -> None:
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
     assert chat.say("Mentorskap för nya chefer")[0].text == texts.ASK_DESCRIPTION
-    assert chat.say("Nya chefer får en mentor under första året.")[0].text == texts.ASK_END_DATE
-    [amount_question] = chat.say("31 december 2025")
+    assert chat.say("Nya chefer får en mentor under första året.")[0].text == texts.ASK_TARGET_GROUP
+    [categories_question] = chat.say("Nyanställda förskolechefer")
+    assert categories_question.text == texts.ask_categories([c.value for c in Category])
+    assert categories_question.actions == [c.value for c in Category] + ["-"]
+    assert chat.say("1 och behålla")[0].text == texts.ASK_START_DATE
+    assert chat.say("1 september 2025")[0].text == texts.ASK_END_DATE
+    assert chat.say("31 december 2025")[0].text == texts.ASK_PERFORMER
+    [amount_question] = chat.say("Malmö Lär")
     assert amount_question.text == texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025)
     [confirm] = chat.say("1 mkr")
     assert confirm.text == texts.CONFIRM_MEASURE
     assert confirm.actions == ["ja", "nej"]
     summary = confirm.card_text()
-    for shown in ("Mentorskap för nya chefer", "31 december 2025", "1 000 000 kr", "Förskolenämnden (FSKN)"):
+    for shown in (
+        "Mentorskap för nya chefer",
+        "Nyanställda förskolechefer",
+        "Attrahera & rekrytera, Behålla & utveckla",
+        "1 september 2025",
+        "31 december 2025",
+        "Malmö Lär",
+        "1 000 000 kr",
+        "Förskolenämnden (FSKN)",
+    ):
         assert shown in summary
     assert counts(services) == before  # nothing written before "ja"
 
@@ -47,6 +72,11 @@ def test_happy_path(chat_as, services) -> None:
     assert (measure.title, measure.units, measure.year) == ("Mentorskap för nya chefer", ("FSKN",), 2025)
     assert measure.end_date == date(2025, 12, 31) and measure.status == Status.NOT_STARTED
     assert measure.description == "Nya chefer får en mentor under första året."
+    assert measure.target_group == "Nyanställda förskolechefer"
+    assert measure.categories == (Category.ATTRACT, Category.RETAIN)
+    assert measure.start_date == date(2025, 9, 1) and measure.performer == "Malmö Lär"
+    assert measure.requested == 1_000_000
+    assert "Malmö Lär" in receipt.card_text() and "1 september 2025" in receipt.card_text()
     assert measure.created_by == "Anna Andersson"  # the display name of the Teams user
     [funding] = ledger.fundings(2025, measure.id)
     assert (funding.unit, funding.amount) == ("FSKN", 1_000_000)
@@ -79,9 +109,9 @@ def test_happy_path(chat_as, services) -> None:
 def test_a_bad_amount_is_asked_again_with_the_reason(chat_as, services, answer: str, reason: str) -> None:
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
-    chat.say("Mentorskap")
-    chat.say("-")
+    _to_the_end_date(chat)
     chat.say("2025-12-31")
+    chat.say("-")
     [again] = chat.say(answer)
     assert reason in again.text
     assert again.text.endswith(texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025))
@@ -100,12 +130,34 @@ def test_a_bad_amount_is_asked_again_with_the_reason(chat_as, services, answer: 
 )
 def test_an_unreadable_end_date_is_asked_again(chat_as, answer: str, reason: str) -> None:
     chat = _start_as_hr_of_fskn(chat_as)
-    chat.say("Mentorskap")
-    chat.say("-")
+    _to_the_end_date(chat)
     [again] = chat.say(answer)
     assert reason in again.text and again.text.endswith(texts.ASK_END_DATE)
-    [amount] = chat.say("i juni")  # a past end date is fine: the last day of June this year
-    assert amount.text.startswith("Hur mycket pengar")
+    [performer] = chat.say("i juni")  # a past end date is fine: the last day of June this year
+    assert performer.text == texts.ASK_PERFORMER
+
+
+def test_an_end_date_before_the_start_is_asked_again(chat_as) -> None:
+    chat = _start_as_hr_of_fskn(chat_as)
+    for answer in ("Mentorskap", *SKIPPED_PLAN):
+        chat.say(answer)
+    assert chat.say("nästa höst")[0].text.endswith(texts.ASK_START_DATE)  # not a date
+    assert chat.say("2025-09-01")[0].text == texts.ASK_END_DATE
+    [again] = chat.say("31 augusti 2025")
+    assert "Slutdatumet 31 augusti 2025 ligger före startdatumet 1 september 2025" in again.text
+    assert again.text.endswith(texts.ASK_END_DATE)
+    assert chat.say("1 september 2025")[0].text == texts.ASK_PERFORMER  # the same day is fine
+
+
+@pytest.mark.parametrize("answer", ["4", "kompetens", "0"])
+def test_an_unknown_category_is_asked_again_with_the_allowed_ones(chat_as, answer: str) -> None:
+    chat = _start_as_hr_of_fskn(chat_as)
+    for said in ("Mentorskap", "-", "-"):
+        chat.say(said)
+    [again] = chat.say(answer)
+    assert f'"{answer}"' in again.text and "1. Attrahera & rekrytera" in again.text
+    assert again.actions == [c.value for c in Category] + ["-"]
+    assert chat.say("Utveckla organisation & arbetssätt")[0].text == texts.ASK_START_DATE
 
 
 def test_an_empty_or_too_long_title_is_asked_again(chat_as) -> None:
@@ -118,7 +170,7 @@ def test_an_empty_or_too_long_title_is_asked_again(chat_as) -> None:
 def test_no_at_the_confirmation_saves_nothing(chat_as, services) -> None:
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
-    for answer in ("Mentorskap", "-", "2025-12-31", "300 tkr"):
+    for answer in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
         chat.say(answer)
     assert chat.say("kanske")[0].text.startswith(texts.YES_NO_RETRY)
     assert chat.say("nej")[0].text == texts.NOT_SAVED
@@ -140,7 +192,7 @@ def test_help_mid_dialog_asks_the_same_question_again(chat_as) -> None:
     help_reply, again = chat.say("hjälp")
     assert help_reply.text == texts.HELP
     assert again.text == texts.ASK_DESCRIPTION
-    assert chat.say("-")[0].text == texts.ASK_END_DATE
+    assert chat.say("-")[0].text == texts.ASK_TARGET_GROUP
 
 
 def test_the_city_office_chooses_a_unit_fuzzily(chat_as) -> None:
@@ -151,9 +203,9 @@ def test_the_city_office_chooses_a_unit_fuzzily(chat_as) -> None:
     again = chat.say("badhusnämnden")[0]
     assert again.text.startswith(texts.CHOICE_RETRY)
     assert chat.say("gymnasiet")[0].text == texts.ASK_TITLE
-    chat.say("Mentorskap")
-    chat.say("-")
-    [amount] = chat.say("2025-12-31")
+    _to_the_end_date(chat)
+    chat.say("2025-12-31")
+    [amount] = chat.say("-")
     assert (
         "Gymnasie- och vuxenutbildningsnämnden (GVN) har 950 000 kr kvar att fördela för 2025" in amount.text
     )
@@ -189,7 +241,11 @@ def _form(**fields):
         "unit": "FSKN",
         "title": "Mentorskap för nya chefer",
         "description": "",
+        "target_group": "Nyanställda förskolechefer",
+        "categories": "ATTRACT,ORGANISATION",
+        "start_date": "2025-09-01",
         "end_date": "2025-12-31",
+        "performer": "Malmö Lär",
         "amount": "1 mkr",
     }
     data.update(fields)
@@ -202,6 +258,18 @@ def test_the_form_saves_a_measure(chat_as, services) -> None:
     [receipt] = chat.say(_form())
     assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer** är sparad med id")
     assert counts(services) == (entries + 1, measures + 1, followups)
+    measure = max(services.ledger().measures.values(), key=lambda m: m.id)
+    assert measure.categories == (Category.ATTRACT, Category.ORGANISATION)
+    assert (measure.target_group, measure.performer) == ("Nyanställda förskolechefer", "Malmö Lär")
+    assert (measure.start_date, measure.end_date) == (date(2025, 9, 1), date(2025, 12, 31))
+
+
+def test_the_form_may_leave_the_optional_fields_out(chat_as, services) -> None:
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [receipt] = chat.say(_form(target_group=..., categories="", start_date=..., performer=""))
+    assert receipt.text.startswith("Klart!")
+    measure = max(services.ledger().measures.values(), key=lambda m: m.id)
+    assert (measure.categories, measure.start_date, measure.performer) == ((), None, "")
 
 
 def test_a_form_sent_mid_dialog_replaces_the_dialog(chat_as, services) -> None:
@@ -228,6 +296,11 @@ def test_a_form_sent_mid_dialog_replaces_the_dialog(chat_as, services) -> None:
         ({"unit": ["FSKN"]}, [texts.field_wrong_type(texts.LABEL_UNIT)]),
         ({"end_date": "2025-02-30"}, ['Datumet "2025-02-30" finns inte']),
         ({"description": "x" * 5000}, [texts.text_too_long(texts.LABEL_DESCRIPTION, 5000, 4000)]),
+        ({"performer": "x" * 300}, [texts.text_too_long(texts.LABEL_PERFORMER, 300, 200)]),
+        ({"target_group": ["alla"]}, [texts.field_wrong_type(texts.LABEL_TARGET_GROUP)]),
+        ({"categories": "ATTRACT,BRIBE"}, ['Okänd strategikategori "BRIBE"']),
+        ({"categories": 3}, [texts.field_wrong_type(texts.LABEL_CATEGORIES)]),
+        ({"start_date": "2026-01-15"}, ["ligger före startdatumet 15 januari 2026"]),
         (
             {"unit": ..., "title": "  ", "end_date": ..., "amount": ...},
             [

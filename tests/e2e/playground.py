@@ -274,6 +274,10 @@ class ChatPage:
         answer = self.call("choose", label=label, option=option, within=within, since=since, section=section)
         return str(answer["value"])
 
+    def check(self, option: str, *, within: str, since: int = 0, section: str | None = None) -> bool:
+        """Tick a check box of a card's multi-select choice set; whether it is ticked."""
+        return bool(self.call("check", option=option, within=within, since=since, section=section)["value"])
+
     def pick_date(self, label: str, day: str, *, within: str, since: int = 0) -> str:
         """Pick `day` (YYYY-MM-DD) in a card's date input, in its calendar; the shown value."""
         return str(self.call("pick_date", label=label, date=day, within=within, since=since)["value"])

@@ -249,6 +249,15 @@ const ops = {
     return { value: await combo.inputValue() };
   },
 
+  // Tick an option of a card's expanded multi-select choice set (a check box
+  // by its title); whether it is ticked now.
+  async check({ option, within, since = 0, section = null }) {
+    const card = await inputScope(within, since, section);
+    const box = card.getByRole('checkbox', { name: option }).first();
+    await box.check();
+    return { value: await box.isChecked() };
+  },
+
   // The current value of a card input, by its label (in `section` of the
   // card, if given).
   async value({ label, within, since = 0, section = null }) {

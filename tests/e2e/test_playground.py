@@ -120,7 +120,8 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     )
     form = next(m for m in intro if m.has_card)
     assert form.text.startswith("Ny insats")
-    for label in ("Nämnd", "Insats", "Beskrivning", "Slutdatum", "Belopp", "Skicka in"):
+    for label in ("Nämnd", "Insats", "Beskrivning", "Målgrupp", "Strategikategori", "Attrahera & rekrytera",
+                  "Startdatum", "Slutdatum", "Utförare", "Belopp", "Skicka in"):
         assert label in form.text
     card = "Skicka in"  # the form is the message showing its button
     assert page.value("Nämnd", within=card, since=form.index) == "Förskolenämnden (FSKN)"
@@ -132,7 +133,11 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
 
     page.fill("Insats", NEW_MEASURE, within=card, since=form.index)
     page.fill("Beskrivning", "Utbildning av ett språkombud på varje förskola.", within=card, since=form.index)
+    page.fill("Målgrupp", "Språkombud i förskolan", within=card, since=form.index)
+    assert page.check("Behålla & utveckla", within=card, since=form.index)
+    assert page.pick_date("Startdatum", "2025-09-01", within=card, since=form.index) == "1 september 2025"
     assert page.pick_date("Slutdatum", "2025-12-31", within=card, since=form.index) == "31 december 2025"
+    page.fill("Utförare", "Malmö Lär", within=card, since=form.index)
     page.fill("Belopp", "300 tkr", within=card, since=form.index)
     page.screenshot("05-new-measure-form", within=card, since=form.index)
 
@@ -141,7 +146,8 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     assert "har fått 300 000 kr från Förskolenämnden (FSKN)." in saved[0].text
     receipt = next(m for m in saved if m.has_card)
     for shown in (NEW_MEASURE, "Förskolenämnden (FSKN)", "Utbildning av ett språkombud på varje förskola.",
-                  "31 december 2025", "300 000 kr", "Beslut"):
+                  "Språkombud i förskolan", "Behålla & utveckla", "1 september 2025", "31 december 2025",
+                  "Malmö Lär", "300 000 kr", "Beslut"):
         assert shown in receipt.text
     # The empty card was never sent: the bot answered nothing in between.
     between = [m for m in page.messages()[form.index + 1 : saved[0].index] if m.from_bot]

@@ -66,8 +66,12 @@ SUBMIT_STEPS = [
     ("ny insats", "Vilken nämnd"),
     ("Förskolenämnden", "Vad heter insatsen"),
     (None, "Beskriv insatsen"),  # None: the title
+    ("-", "Vilken målgrupp"),
+    ("-", "Vilken strategikategori"),
+    ("1", "När börjar insatsen"),
     ("-", "När ska insatsen vara klar"),
-    ("31 december 2025", "Hur mycket pengar"),
+    ("31 december 2025", "Vem genomför insatsen"),
+    ("-", "Hur mycket pengar"),
     ("100 tkr", "Vill du spara insatsen"),
 ]
 
@@ -409,7 +413,7 @@ def test_a_reply_that_cannot_be_delivered_skips_no_question_and_saves_nothing_tw
     assert delivered(stub, lost) == []
     again = tell(server, stub, "Förskolenämnden", conversation)
     assert delivered(stub, again) == [texts.ASK_TITLE]
-    for message in ("Uppföljning utan svar", "-", "31 december 2025", "100 tkr"):
+    for message in ("Uppföljning utan svar", "-", "-", "-", "-", "31 december 2025", "-", "100 tkr"):
         tell(server, stub, message, conversation)
     entries, measures, followups = ledger_counts(engine)
     stub.script[conversation] = [(503, {})] * 3
