@@ -25,7 +25,7 @@ from bot.data_services import export_bytes, export_rows, import_template, load_e
 from bot.services import MeasureView, Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
-from core.errors import DomainError, InputError, RuleError
+from core.errors import DomainError, InputError, PermissionDenied, RuleError
 from core.model import Role, Status, parse_decision
 from core.money import format_amount, parse_amount
 from core.template import TemplateError
@@ -670,6 +670,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for e in problem.row_errors:
             print(f"  {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except PermissionDenied as problem:  # the command line acts as --user: name who was refused
+        who = getattr(args, "user", None)
+        print(f"kompetensbot: {who + ': ' if who else ''}{problem.message}", file=sys.stderr)
         return EXIT_REFUSED
     except DomainError as problem:
         print(f"kompetensbot: {problem.message}", file=sys.stderr)

@@ -95,7 +95,7 @@ def require(
     raise PermissionDenied(
         RuleError(
             "permission_denied",
-            f"Du ({principal.user}) har inte behörighet att {action.value}{where}.{held} "
+            f"Du har inte behörighet att {action.value}{where}.{held} "
             "Behörighet ges av stadskontorets HR-avdelning.",
         )
     )

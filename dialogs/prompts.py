@@ -24,8 +24,10 @@ TEXT_PROMPT = "TextPrompt"
 CHOICE_PROMPT = "ChoicePrompt"
 YES_NO_PROMPT = "YesNoPrompt"
 
-MAX_SUGGESTED = 10
-"""Suggested-action buttons at most; longer lists are numbered in the text only."""
+MAX_SUGGESTED = 3
+"""Suggested-action buttons at most: Teams shows only the first three of a message's
+suggested actions, so a longer list is numbered in the text instead (answered by
+number or name), lest the fourth choice seem not to exist."""
 MAX_BUTTON_TITLE = 60
 FUZZY_CHOICE = 85.0
 
@@ -89,11 +91,10 @@ def choice_options(
     text: str, choices: Sequence[dict[str, Any]], *, allow_none: bool = False
 ) -> PromptOptions:
     labels = [c["label"] for c in choices]
-    actions = labels if len(labels) <= MAX_SUGGESTED else []
-    if not actions:
+    actions = [*labels, texts.NONE_OF_THESE] if allow_none else labels
+    if len(actions) > MAX_SUGGESTED:
+        actions = []
         text = texts.numbered(text, labels)
-    if allow_none and actions:
-        actions = [*actions, texts.NONE_OF_THESE]
     return PromptOptions(
         prompt=question(text, actions),
         retry_prompt=question(f"{texts.CHOICE_RETRY} {text}", actions),

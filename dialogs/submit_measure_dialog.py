@@ -143,8 +143,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         return await step.prompt(
             CATEGORIES_PROMPT,
             PromptOptions(
-                prompt=prompts.question(question, [*CATEGORY_NAMES, SKIP]),
-                retry_prompt=prompts.question(question, [*CATEGORY_NAMES, SKIP]),
+                prompt=prompts.question(question, CATEGORY_NAMES),
+                retry_prompt=prompts.question(question, CATEGORY_NAMES),
             ),
         )
 

@@ -79,9 +79,10 @@ def test_a_chef_of_two_units_gets_both(chat_as, services) -> None:
 def test_a_chef_of_gvn_asking_about_fskn_is_refused(chat_as) -> None:
     chat = chat_as("anna", Role.CHEF, "GVN")
     [reply] = chat.say("Hur mycket finns kvar för förskolenämnden?")
-    assert "inte behörighet" in reply.text
+    assert reply.text.startswith("Du har inte behörighet att läsa för FSKN. Dina roller: chef (GVN).")
     assert "Behörighet ges av stadskontorets HR-avdelning" in reply.text
     assert "15 000 000" not in reply.text and not reply.cards
+    assert "anna" not in reply.text  # the Teams user's id (an AAD object id) is nothing to show
 
 
 def test_a_user_without_a_role_is_refused(chat_as) -> None:

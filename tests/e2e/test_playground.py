@@ -164,10 +164,12 @@ def test_follow_up_question_by_question(page: ChatPage) -> None:
     period, period_name = default_period(BOT_TODAY)
     asked = page.say("jag vill lämna en uppföljning")
     page.expect("Då lämnar vi en uppföljning", "Vilken insats gäller uppföljningen?", since=asked)
-    assert NEW_MEASURE_CHOICE in page.buttons()  # a suggested reply under the question
+    # Five measures: a numbered list (Teams shows only three suggested replies), not buttons.
+    page.expect(NEW_MEASURE_CHOICE, "Svara med numret eller namnet.", since=asked)
+    assert NEW_MEASURE_CHOICE not in page.buttons()
     page.screenshot("06-follow-up-choose-measure")
 
-    step = page.suggested(NEW_MEASURE_CHOICE)
+    step = page.say(NEW_MEASURE)
     page.expect(f'Vilken period (månad) gäller uppföljningen? Svara "{period}" för {period_name}', since=step)
     step = page.suggested(period)
     page.expect("Vilken status har insatsen nu?", since=step)
