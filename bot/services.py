@@ -51,8 +51,9 @@ class Services:
 
     Queries (funds, measures, measure, summary_ledger, principal) read the
     city's read model (storage.read_model: SQL aggregates, folded in
-    incrementally), whose balances are those of the whole ledger; writes and
-    `ledger()` read every row. `turn`: a cache for one turn of the bot, which
+    incrementally), whose balances are those of the whole ledger; writes check
+    the rules against the same read model, brought up to date under the city's
+    write lock; `ledger()` reads every row. `turn`: a cache for one turn of the bot, which
     passes a new dict each turn: the city's snapshot and the acting person are
     then read once per turn; any write through these services empties it."""
 
@@ -142,7 +143,8 @@ class Services:
         with uow as repo:
             if once is not None:
                 _claim_once(repo, once)
-            result = fn(repo, repo.ledger(), self._principal(repo, user))
+            committed = read_models(self.engine).committed(repo.session.connection(), repo.organisation.slug)
+            result = fn(repo, committed.ledger, self._principal(repo, user))
             uow.commit()
             return result
 

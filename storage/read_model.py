@@ -393,6 +393,17 @@ class ReadModels:
         with engine.connect() as conn:
             return self._snapshot(conn, fresh)
 
+    def committed(self, conn: Connection, slug: str) -> CitySnapshot:
+        """The city's data as committed, for a writing unit of work that holds the
+        city's write lock and has bumped its ledger_version (storage.unit_of_work),
+        read on that unit of work's connection. With the lock held nobody else has
+        committed since, so the committed version is one less than the one this
+        transaction sees, and nothing of this transaction's own is read (call it
+        before appending). What the rules check a new entry against then costs
+        what the rows since the last read cost, not the whole ledger."""
+        fresh = freshness(conn, slug)
+        return self._snapshot(conn, fresh._replace(ledger_version=fresh.ledger_version - 1))
+
     def _city(self, org_id: int) -> _City:
         with self._lock:
             city = self._cities.get(org_id)
