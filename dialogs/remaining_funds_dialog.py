@@ -145,10 +145,13 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
     reallocations = _reallocations(ledger, balance.code, balance.year)
     text = texts.unit_funds(balance, titles, reallocations)
     sources = [texts.source_allocated(texts.allocation_source(a)) for a in balance.allocations]
-    sources += [
+    latest_first = sorted(balance.followups, key=lambda f: (f.period, f.seq), reverse=True)
+    sources += [  # as many as the text names: the latest first
         texts.source_spent(texts.followup_source(f, titles.get(f.measure_id, str(f.measure_id))))
-        for f in balance.followups
+        for f in latest_first[: texts.MAX_SOURCE_LINES]
     ]
+    if len(latest_first) > texts.MAX_SOURCE_LINES:
+        sources.append(texts.list_more(len(latest_first) - texts.MAX_SOURCE_LINES))
     sources += [texts.reallocation_source(e, s, t) for e, s, t in reallocations]
     content = cards.funds_card(
         replace(fund, units=(balance,)),

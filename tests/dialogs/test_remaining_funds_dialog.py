@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.model import Body, Decision, Role
+from core.model import Body, Decision, Measure, Role, Status
 from dialogs import texts
 from tests.dialogs.conftest import Chat
 
@@ -173,3 +173,29 @@ def test_through_the_sdk_testflow(example_engine, services) -> None:
 def test_ksau_sees_the_whole_fund(chat_as) -> None:
     [reply] = chat_as("karl", Role.KSAU).say("Hur mycket finns kvar?")
     assert "Kompetensmedlen 2025" in reply.text and "Fonden: 78 000 000 kr" in reply.text
+
+
+def test_a_unit_with_many_follow_ups_names_the_latest_in_text_and_card(chat_as, services) -> None:
+    """Twelve follow-ups: the text and the card each name the eight latest and count the rest."""
+    for n in range(9):
+        measure = services.submit_measure(
+            None,
+            Measure(id=0, title=f"Kurs {n}", units=("GVN",), year=2025),
+            {"GVN": 10_000},
+            Decision(Body.COMMITTEE, date(2025, 4, 1)),
+        )
+        services.add_followup(
+            None,
+            str(measure.id),
+            period=f"2025-{n + 1:02d}",
+            status=Status.ONGOING,
+            spent=1_000 * (n + 1),
+            forecast=10_000,
+            usable_as_planned=True,
+        )
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("saldo GVN")
+    assert "enligt 12 uppföljningar" in reply.text
+    card = reply.card_text()
+    assert "Kurs 8: utfall 9 000 kr" in reply.text and "Kurs 8: utfall 9 000 kr" in card  # the latest
+    assert "Kurs 0:" not in reply.text and "Kurs 0:" not in card  # the oldest of twelve
+    assert texts.list_more(4) in reply.text and texts.list_more(4) in card
