@@ -4,7 +4,8 @@ left of a unit's money, a measure's status) costs the same with a hundred
 ledger rows as with a million.
 
 What is read, per city:
-- the catalogue: units, measures and decisions (reloaded when it changes);
+- the catalogue: units, measures and decisions (new measures read as they come,
+  everything again when the units change);
 - fund, transfer, transfer-end and reallocation entries, one by one (few);
 - grants to measures summed in SQL per (year, measure, unit, decision):
   a measure's money, and its shares, are sums of its grants;
@@ -97,7 +98,9 @@ class Freshness(NamedTuple):
 
     @property
     def catalogue(self) -> tuple[Any, ...]:
-        return (self.created_at, self.ledger_version, self.measures, self.measure_max, self.units)
+        """Units and measures are only ever added (never changed or removed), so
+        their count and highest id say whether there are new ones."""
+        return (self.created_at, self.measures, self.measure_max, self.units)
 
 
 def _freshness_query(by_slug: bool):  # type: ignore[no-untyped-def]
@@ -289,6 +292,29 @@ class _City:
     snapshot: CitySnapshot | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def refresh_catalogue(self, conn: Connection, fresh: Freshness) -> None:
+        """Read the units and measures added since the last read: only the new
+        measures when that accounts for all of them, else everything again."""
+        before = self.catalogue
+        if before == fresh.catalogue:
+            return
+        if before is not None and before[0] == fresh.created_at and before[3] == fresh.units:
+            _, count, highest, _ = before
+            added = [
+                measure_from_row(r)  # type: ignore[arg-type]
+                for r in conn.execute(
+                    select(_measures)
+                    .where(_measures.c.org_id == fresh.org_id, _measures.c.id > highest)
+                    .order_by(_measures.c.id)
+                )
+            ]
+            if count + len(added) == fresh.measures:
+                self.measures.extend(added)
+                self.catalogue = fresh.catalogue
+                return
+        self.load_catalogue(conn, fresh.org_id)
+        self.catalogue = fresh.catalogue
+
     def load_catalogue(self, conn: Connection, org_id: int) -> None:
         self.units = [
             unit_from_row(r)  # type: ignore[arg-type]
@@ -434,9 +460,7 @@ class ReadModels:
             ):  # another city in the same row, or a database put back: start over
                 with self._lock:
                     city = self._cities[fresh.org_id] = _City(lock=city.lock)
-            if city.catalogue != fresh.catalogue:
-                city.load_catalogue(conn, fresh.org_id)
-                city.catalogue = fresh.catalogue
+            city.refresh_catalogue(conn, fresh)
             city.fold(conn, fresh)
             city.snapshot = city.build(fresh)
             return city.snapshot
