@@ -510,7 +510,9 @@ def test_achieved_rate_for_200_sends_against_the_enforcing_stand_in():
         f" {len(stub.answers)} requests"
     )
     assert rate >= 0.5 * 30  # generous: timing on a shared machine varies
-    assert len(stub.peers) == len(stub.answers)  # the SDK opens a new connection per request
+    # The SDK opens a new connection per request; the stub counts distinct (address,
+    # port) pairs, and the system may hand a closed connection's port out again.
+    assert len(stub.peers) >= 0.9 * len(stub.answers)
 
 
 def test_the_connector_client_error_carries_status_and_headers():
