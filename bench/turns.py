@@ -22,8 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import data, loadgen  # noqa: E402
 from bench.loadgen import Conversation, Step  # noqa: E402
-from tests.http.harness import free_port  # noqa: E402
+from tests.http.harness import free_port, stop_process, wait_until_up  # noqa: E402
 
 BOTBUILDER_VENV = ROOT / "build" / "bench-venv-botbuilder"
 BOTBUILDER = ("botbuilder-core==4.17.1", "botbuilder-integration-aiohttp==4.17.1")
@@ -95,26 +93,11 @@ class Server:
             self.process = subprocess.Popen(
                 self.command, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.logfile.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start: {self.logfile.read_text()[-2000:]}")
+        wait_until_up(self.process, f"{self.url}/healthz", self.logfile, self.name, 60)
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
 
 
 def python_server(name: str, script: str, python: Path, logs: Path) -> Server:

@@ -44,39 +44,27 @@ class Surplus:
     amount: int  # allocated − forecast
 
 
-def _latest_answer_forecast(ledger: Ledger, measure_id: int, year: int) -> int | None:
-    latest = ledger.latest_followup(measure_id, year)
-    return None if latest is None else latest.forecast
+def _unused_by_forecast(ledger: Ledger, year: int) -> list[tuple[int, int]]:
+    """(measure, allocated − forecast) for every decided measure of the year with a
+    follow-up: positive is money forecast as unused, negative money lacking."""
+    out = []
+    for mid in sorted(ledger.measures):
+        if not ledger.is_decided(mid, year):
+            continue
+        latest = ledger.latest_followup(mid, year)
+        if latest is not None:
+            out.append((mid, ledger.measure_allocated(mid, year) - latest.forecast))
+    return out
 
 
 def surpluses(ledger: Ledger, year: int) -> list[Surplus]:
     """Decided measures whose latest follow-up forecasts money as unused."""
-    out = []
-    for mid in sorted(ledger.measures):
-        if not ledger.is_decided(mid, year):
-            continue
-        forecast = _latest_answer_forecast(ledger, mid, year)
-        if forecast is None:
-            continue
-        unused = ledger.measure_allocated(mid, year) - forecast
-        if unused > 0:
-            out.append(Surplus(mid, unused))
-    return out
+    return [Surplus(mid, unused) for mid, unused in _unused_by_forecast(ledger, year) if unused > 0]
 
 
 def needs(ledger: Ledger, year: int) -> list[Need]:
     """Decided measures whose latest follow-up forecasts more than they have."""
-    out = []
-    for mid in sorted(ledger.measures):
-        if not ledger.is_decided(mid, year):
-            continue
-        forecast = _latest_answer_forecast(ledger, mid, year)
-        if forecast is None:
-            continue
-        short = forecast - ledger.measure_allocated(mid, year)
-        if short > 0:
-            out.append(Need(mid, short))
-    return out
+    return [Need(mid, -unused) for mid, unused in _unused_by_forecast(ledger, year) if unused < 0]
 
 
 _PROPOSAL_DECISION = Decision(Body.KSAU, date(1970, 1, 1), title="förslag")

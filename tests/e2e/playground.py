@@ -21,13 +21,11 @@ import shutil
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.http.harness import free_port
+from tests.http.harness import free_port, stop_process, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
@@ -54,14 +52,6 @@ def missing_tools() -> list[str]:
     if not CHROMIUM.is_file():
         missing.append(f"Chromium at {CHROMIUM} (Debian package chromium)")
     return missing
-
-
-def _get(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
 
 
 class Playground:
@@ -99,24 +89,15 @@ class Playground:
             self.process = subprocess.Popen(
                 args, cwd=self.workdir, env=env, stdout=out, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the Playground exited: {self.log.read_text(errors='replace')}")
-            if _get(self.url) == 200:
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the Playground did not start: {self.log.read_text(errors='replace')}")
+        try:
+            wait_until_up(self.process, self.url, self.log, "the Playground", timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
 
 
 @dataclass(frozen=True)

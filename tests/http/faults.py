@@ -8,19 +8,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.services import Services
-from storage.db import make_engine, normalise_url
 from tests.conftest import PG_URL
-from tests.http.conftest import _prepare
 from tests.http.harness import free_port
 
 
@@ -133,25 +128,6 @@ def through(url: str, port: int) -> str:
     parts = urlsplit(url)
     userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
     return urlunsplit(parts._replace(netloc=f"{userinfo}127.0.0.1:{port}"))
-
-
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    """A PostgreSQL schema of its own with the 2025 example, as a URL."""
-    assert PG_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    base = normalise_url(PG_URL)
-    url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
-    try:
-        _prepare(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def ledger_counts(engine: Engine) -> tuple[int, int, int]:

@@ -25,6 +25,34 @@ from typing import Any
 from aiohttp import web
 
 
+def wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path, name: str, timeout: float) -> None:
+    """Wait until `url` answers 200; RuntimeError with the end of the log when the
+    process exits first or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text(errors='replace')[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not start: {log.read_text(errors='replace')[-4000:]}")
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, and SIGKILL when it has not ended within 10 s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -110,17 +138,8 @@ class BotServer:
         env = {k: v for k, v in env.items() if v is not None}
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log.read_text()}")
+        wait_until_up(self.process, f"{self.url}/healthz", self.log, "the server", 30)
+        return self
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
@@ -128,12 +147,7 @@ class BotServer:
             self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
 
     def post(self, body: bytes | dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, str]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

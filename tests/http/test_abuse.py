@@ -22,8 +22,8 @@ from core.model import Role
 from dialogs import texts
 from storage.db import make_engine
 from tests.conftest import PG_URL
-from tests.http.conftest import _prepare
-from tests.http.faults import ledger_counts, pg_schema
+from tests.http.conftest import _prepare, pg_schema
+from tests.http.faults import ledger_counts
 from tests.http.harness import BotServer, ConnectorStub, activity
 from tests.http.inprocess import InProcessBot
 

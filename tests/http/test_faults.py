@@ -29,8 +29,8 @@ from core.validation import validate
 from dialogs import texts
 from storage.db import make_engine
 from tests.conftest import PG_URL
-from tests.http.conftest import _prepare
-from tests.http.faults import TcpProxy, ledger_counts, pg_schema, pg_target, through, wait_for
+from tests.http.conftest import _prepare, pg_schema
+from tests.http.faults import TcpProxy, ledger_counts, pg_target, through, wait_for
 from tests.http.harness import BotServer, ConnectorStub, ThrottlingConnectorStub, activity
 
 pytestmark = pytest.mark.slow
