@@ -9,8 +9,10 @@ channel_service_client_factory=...)`) with one change: the per-turn sessions
 share one `aiohttp.TCPConnector`, so connections to the channel are kept
 alive and reused.
 
-Unchanged: each turn still gets its own clients and sessions, with their own
-headers; the token is asked for exactly as the SDK asks (the connection
+Unchanged: each turn still gets its own connector client and session, with
+their own headers; the user-token client (OAuth sign-in of users, which
+kompetensbot does not use) is made only when a turn uses it
+(`LazyUserTokenClient`); the token is asked for exactly as the SDK asks (the connection
 manager's token provider for the same audience and scopes; MSAL caches it
 per app and scope until it expires); agentic requests and Copilot Studio's
 connector requests take the SDK's own path. Closing a turn's client closes
@@ -22,12 +24,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from microsoft_agents.activity import RoleTypes
 from microsoft_agents.hosting.core import RestChannelServiceClientFactory, TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
-from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTokenClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
@@ -94,27 +98,99 @@ class PooledClientFactory(RestChannelServiceClientFactory):
         context: TurnContext,
         claims_identity: ClaimsIdentity,
         use_anonymous: bool = False,
-    ) -> UserTokenClient:
-        if use_anonymous:
-            token = ""
-        elif context.activity.is_agentic_request():
+    ) -> UserTokenClientBase:
+        if context.activity.is_agentic_request() and not use_anonymous:
             return await super().create_user_token_client(context, claims_identity, use_anonymous)
-        else:
-            endpoint = self._token_service_endpoint
-            provider = self._connection_manager.get_token_provider(claims_identity, endpoint)
-            token = await provider.get_access_token(
-                self._token_service_audience, claims_identity.get_token_scope()
+
+        async def make() -> UserTokenClient:
+            if use_anonymous:
+                token = ""
+            else:
+                endpoint = self._token_service_endpoint
+                provider = self._connection_manager.get_token_provider(claims_identity, endpoint)
+                token = await provider.get_access_token(
+                    self._token_service_audience, claims_identity.get_token_scope()
+                )
+                if not token:
+                    raise ValueError("Failed to obtain token for user token client")
+            return UserTokenClient(
+                app_id=claims_identity.get_app_id(),
+                endpoint=self._token_service_endpoint,
+                token=token,
+                session=self._session(self._token_service_endpoint),
             )
-            if not token:
-                raise ValueError("Failed to obtain token for user token client")
-        return UserTokenClient(
-            app_id=claims_identity.get_app_id(),
-            endpoint=self._token_service_endpoint,
-            token=token,
-            session=self._session(self._token_service_endpoint),
-        )
+
+        return LazyUserTokenClient(make)
 
     async def close(self) -> None:
         if self._connector is not None:
             await self._connector.close()
             self._connector = None
+
+
+class _DeferredOperations:
+    """`user_token` or `agent_sign_in` of a LazyUserTokenClient: each operation
+    makes the client first (all of them are coroutines)."""
+
+    def __init__(self, owner: LazyUserTokenClient, name: str):
+        self._owner = owner
+        self._name = name
+
+    def __getattr__(self, operation: str) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            client = await self._owner.client()
+            return await getattr(getattr(client, self._name), operation)(*args, **kwargs)
+
+        return call
+
+
+class LazyUserTokenClient:
+    """The SDK's user-token client (OAuth sign-in of users), made when a turn
+    first uses it. The SDK's adapter makes one for every turn, with a token
+    and an HTTP session of its own, but kompetensbot signs no users in: a
+    turn that does not use it costs nothing, and one that does gets the same
+    client, asked for its token as the SDK asks."""
+
+    def __init__(self, make: Callable[[], Awaitable[UserTokenClient]]):
+        self._make = make
+        self._client: UserTokenClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> UserTokenClient:
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._make()
+            return self._client
+
+    @property
+    def agent_sign_in(self) -> Any:
+        return _DeferredOperations(self, "agent_sign_in")
+
+    @property
+    def user_token(self) -> Any:
+        return _DeferredOperations(self, "user_token")
+
+    async def get_user_token(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).get_user_token(*args, **kwargs)
+
+    async def get_sign_in_resource(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).get_sign_in_resource(*args, **kwargs)
+
+    async def sign_out_user(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).sign_out_user(*args, **kwargs)
+
+    async def get_token_status(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).get_token_status(*args, **kwargs)
+
+    async def get_aad_tokens(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).get_aad_tokens(*args, **kwargs)
+
+    async def exchange_token(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).exchange_token(*args, **kwargs)
+
+    async def get_token_or_sign_in_resource(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.client()).get_token_or_sign_in_resource(*args, **kwargs)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()

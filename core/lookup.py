@@ -21,6 +21,8 @@ def find_unit(units: Iterable[Unit], text: str) -> Unit | None:
 
 def resolve_unit(ledger: Ledger, text: str, field: str | None = "nämnd") -> str:
     """The code of the unit named by `text`, or NotFound naming the known units."""
+    if text in ledger.units:  # a code as the dialogs pass it
+        return text
     unit = find_unit(ledger.units.values(), text)
     if unit is None:
         known = ", ".join(

@@ -13,6 +13,7 @@ answer.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -50,9 +51,15 @@ def _services(engine: Engine, turn_context: TurnContext) -> RoundServices:
     return RoundServices(engine, org=identity.org_slug, demo=identity.demo)
 
 
+@functools.cache
+def _phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The phrases as `clean` makes the text (computed once, not every turn)."""
+    return tuple(clean(phrase) for phrase in phrases)
+
+
 def wants_round_card(text: str) -> bool:
     key = clean(text or "")
-    return any(clean(phrase) in key for phrase in texts.ROUND_WANTS)
+    return any(phrase in key for phrase in _phrases(texts.ROUND_WANTS))
 
 
 async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
@@ -76,7 +83,7 @@ async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
 
 def wants_round_status(text: str) -> bool:
     key = clean(text or "")
-    return any(clean(phrase) in key for phrase in texts.ROUND_STATUS_WANTS)
+    return any(phrase in key for phrase in _phrases(texts.ROUND_STATUS_WANTS))
 
 
 async def _show_status(engine: Engine, turn_context: TurnContext) -> None:

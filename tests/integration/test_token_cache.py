@@ -27,6 +27,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from bot.adapter import create_adapter
+from bot.clients import LazyUserTokenClient
 from bot.config import Settings
 from tests.http.harness import ThrottlingConnectorStub, activity
 
@@ -136,6 +137,8 @@ def test_a_token_is_fetched_once_per_app_and_scope_until_it_expires(
         # One token per scope (the connector's and the user-token service's), not per turn.
         assert first and all(count == 1 for count in first.values()), first
         assert endpoint.issued == len(first) <= 2
+        # Only the connector's: no turn signed a user in, so no user-token client was made.
+        assert list(first) == ["https://api.botframework.com/.default"], first
         sent = connector.sends("conv-token")
         assert len(sent) == 20
         assert {s["authorization"] for s in sent} == {sent[0]["authorization"]}
@@ -149,3 +152,44 @@ def test_a_token_is_fetched_once_per_app_and_scope_until_it_expires(
         assert len(later) == 20
         assert {s["authorization"] for s in later} != {sent[0]["authorization"]}
         assert len({s["authorization"] for s in later}) == 1
+
+
+def test_the_user_token_client_is_made_when_a_turn_uses_it() -> None:
+    made: list[str] = []
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    class Operations:
+        async def get_token(self, *args: Any) -> str:
+            calls.append(("user_token.get_token", args))
+            return "user-token"
+
+    class Client:
+        user_token = Operations()
+
+        async def get_user_token(self, *args: Any) -> str:
+            calls.append(("get_user_token", args))
+            return "token"
+
+        async def close(self) -> None:
+            calls.append(("close", ()))
+
+    async def make() -> Any:
+        made.append("client")
+        return Client()
+
+    async def turn() -> None:
+        unused = LazyUserTokenClient(make)
+        await unused.close()
+        assert made == [] and calls == []
+        used = LazyUserTokenClient(make)
+        assert await used.get_user_token("user", "connection") == "token"
+        assert await used.user_token.get_token("user", "connection") == "user-token"
+        await used.close()
+
+    asyncio.run(turn())
+    assert made == ["client"]  # once, for both calls
+    assert calls == [
+        ("get_user_token", ("user", "connection")),
+        ("user_token.get_token", ("user", "connection")),
+        ("close", ()),
+    ]
