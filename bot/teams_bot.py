@@ -20,6 +20,7 @@ from microsoft_agents.hosting.dialogs import (
     DialogEvents,
     DialogExtensions,
     DialogSet,
+    DialogState,
     DialogTurnResult,
     DialogTurnStatus,
 )
@@ -201,11 +202,19 @@ class KompetensBot(ActivityHandler):
         if await handle_round_turn(self.engine, turn_context):
             return
         conversation_state: ConversationState = turn_context.turn_state[CONVERSATION_STATE]
-        await run_dialog(self.dialog, turn_context, conversation_state.create_property("DialogState"))
+        await run_dialog(self.dialog, turn_context, conversation_state)
 
 
-async def run_dialog(dialog: Dialog, turn_context: TurnContext, accessor: Any) -> DialogTurnResult:
-    """`DialogExtensions.run_dialog` (SDK 1.9) without its state snapshot trace.
+DIALOG_STATE = "DialogState"
+"""The conversation-state property that holds the dialog stack."""
+
+
+async def run_dialog(
+    dialog: Dialog, turn_context: TurnContext, conversation_state: ConversationState
+) -> DialogTurnResult | None:
+    """`DialogExtensions.run_dialog` (SDK 1.9) without its state snapshot trace,
+    and without the dialogs when no dialog is active and the dialog answers
+    the message at once (`answer_at_once`, MainDialog's; None is returned).
 
     The SDK's version deep-copies the whole dialog memory every turn into a
     "BotState" trace activity, meant for the Bot Framework Emulator, which
@@ -214,6 +223,7 @@ async def run_dialog(dialog: Dialog, turn_context: TurnContext, accessor: Any) -
     saved, errors bubbled to the dialogs' error handlers) without building
     it. Requests from a parent bot to a skill (not a Teams chat) take the SDK's
     own path."""
+    accessor = conversation_state.create_property(DIALOG_STATE)
     claims = turn_context.identity
     if claims is not None and claims.is_agent_claim():
         dialog_set = DialogSet(accessor)
@@ -221,6 +231,13 @@ async def run_dialog(dialog: Dialog, turn_context: TurnContext, accessor: Any) -
         return await DialogExtensions._internal_run(  # type: ignore[no-any-return]
             turn_context, dialog.id, await dialog_set.create_context(turn_context)
         )
+    answer_at_once = getattr(dialog, "answer_at_once", None)
+    if answer_at_once is not None:
+        await conversation_state.load(turn_context)
+        current = conversation_state.get_value(DIALOG_STATE)  # read only: nothing stored when absent
+        active = isinstance(current, DialogState) and bool(current.dialog_stack)
+        if not active and await answer_at_once(turn_context):
+            return None
     dialog_set = DialogSet(accessor)
     dialog_set.add(dialog)
     dialog_context = await dialog_set.create_context(turn_context)

@@ -80,22 +80,29 @@ class MainDialog(CancelAndHelpDialog):
 
     async def begin_for(self, step: WaterfallStepContext, heard: Understanding) -> DialogTurnResult | None:
         """Begin the dialog the message asks for; None when it is answered at once."""
-        units = [c.as_dict() for c in heard.units]
-        measures = [c.as_dict() for c in heard.measures]
-        if heard.intent == Intent.REMAINING:
-            if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
-                return await step.begin_dialog(StatusDialog.__name__, {"measures": measures})
-            rest = "" if heard.measures else heard.rest
-            options = {"year": heard.year, "units": units, "rest": rest}
-            return await step.begin_dialog(RemainingFundsDialog.__name__, options)
-        if heard.intent == Intent.STATUS:
-            options = {"measures": measures, "units": units, "rest": heard.rest}
-            return await step.begin_dialog(StatusDialog.__name__, options)
-        if heard.intent == Intent.SUBMIT_MEASURE:
-            return await step.begin_dialog(SubmitMeasureDialog.__name__, {"unit": _one_unit(heard)})
-        if heard.intent == Intent.FOLLOW_UP:
-            return await step.begin_dialog(FollowUpDialog.__name__, {"measures": measures})
-        return None
+        routed = route(heard)
+        return await step.begin_dialog(*routed) if routed is not None else None
+
+    async def answer_at_once(self, context: TurnContext) -> bool:
+        """Answer a message in this turn, without beginning a dialog, when nothing
+        needs asking: a question that names what it is about (or asks about
+        one's own), a list, a greeting, a card submission. The answer is the
+        one the dialogs give; False when a dialog has to begin (the turn then
+        runs the dialogs). Called only when no dialog is active (the runner,
+        bot.teams_bot.run_dialog): the dialog machinery (its state, its stack,
+        two dialogs begun and ended) is not worth running for a one-turn answer."""
+        data = card_submission(context.activity)
+        if data is not None:
+            await self.handle_card(context, data)
+            return True
+        heard = await self.hear(context)
+        routed = route(heard)
+        if routed is None:
+            await self.answer(context, heard)
+            return True
+        dialog_id, options = routed
+        answer = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
+        return answer is not None and bool(await answer(context, options))
 
     async def answer(self, context: TurnContext, heard: Understanding) -> None:
         if heard.intent in (Intent.OVERDUE, Intent.NOT_STARTED):
@@ -142,6 +149,24 @@ class MainDialog(CancelAndHelpDialog):
             await FollowUpDialog.submit_form(context, self.engine, data)
         else:
             await context.send_activity(texts.UNKNOWN_FORM)
+
+
+def route(heard: Understanding) -> tuple[str, dict[str, Any]] | None:
+    """The dialog a message asks for and its options; None when it is answered at once."""
+    units = [c.as_dict() for c in heard.units]
+    measures = [c.as_dict() for c in heard.measures]
+    if heard.intent == Intent.REMAINING:
+        if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
+            return StatusDialog.__name__, {"measures": measures}
+        rest = "" if heard.measures else heard.rest
+        return RemainingFundsDialog.__name__, {"year": heard.year, "units": units, "rest": rest}
+    if heard.intent == Intent.STATUS:
+        return StatusDialog.__name__, {"measures": measures, "units": units, "rest": heard.rest}
+    if heard.intent == Intent.SUBMIT_MEASURE:
+        return SubmitMeasureDialog.__name__, {"unit": _one_unit(heard)}
+    if heard.intent == Intent.FOLLOW_UP:
+        return FollowUpDialog.__name__, {"measures": measures}
+    return None
 
 
 def _one_unit(heard: Understanding) -> str | None:

@@ -43,22 +43,23 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.unit_step, self.answer_step]))
         self.initial_dialog_id = WaterfallDialog.__name__
 
+    async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
+        """Answer without beginning the dialog when the options settle the unit
+        (MainDialog.answer_at_once); False when the dialog has to ask."""
+        settled, code = _settled_unit(options)
+        if not settled:
+            return False
+        await answer(turn_context, self.engine, code, options.get("year"))
+        return True
+
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options or {}
-        if options.get("unit"):
-            return await step.next(options["unit"])
+        settled, code = _settled_unit(options)
+        if settled:
+            return await step.next(code)
         candidates = [Candidate.from_dict(c) for c in options.get("units", [])]
-        if not candidates:
-            if options.get("rest"):
-                _, services = who(step.context, self.engine)
-                ledger = await call(services.summary_ledger)
-                await step.context.send_activity(texts.unknown_unit(options["rest"], ledger.units.values()))
-                return await step.end_dialog()
-            return await step.next(None)
-        resolution = decide_unit(candidates)
-        if resolution.pick == Pick.ONE and resolution.chosen is not None:
-            return await step.next(resolution.chosen.key)
-        if resolution.pick == Pick.NONE:
+        resolution = decide_unit(candidates) if candidates else None
+        if resolution is None or resolution.pick == Pick.NONE:  # a name that is no unit
             _, services = who(step.context, self.engine)
             ledger = await call(services.summary_ledger)
             await step.context.send_activity(
@@ -110,6 +111,21 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
         await turn_context.send_activity(
             MessageFactory.attachment(cards.attachment(content), texts.units_funds(fund))
         )
+
+
+def _settled_unit(options: dict[str, Any]) -> tuple[bool, str | None]:
+    """(True, the unit's code or None for "my units") when the options settle
+    which unit is asked about; (False, None) when the dialog has to ask or say
+    that the name is no unit."""
+    if options.get("unit"):
+        return True, options["unit"]
+    candidates = [Candidate.from_dict(c) for c in options.get("units", [])]
+    if not candidates:
+        return (False, None) if options.get("rest") else (True, None)
+    resolution = decide_unit(candidates)
+    if resolution.pick == Pick.ONE and resolution.chosen is not None:
+        return True, resolution.chosen.key
+    return False, None
 
 
 def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[ReallocationEntry, str, str]]:

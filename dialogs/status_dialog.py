@@ -44,16 +44,24 @@ class StatusDialog(CancelAndHelpDialog):
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.pick_step, self.answer_step]))
         self.initial_dialog_id = WaterfallDialog.__name__
 
+    async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
+        """Answer without beginning the dialog when the options settle what is
+        asked about (MainDialog.answer_at_once); False when the dialog has to ask."""
+        picked = _settled(options)
+        if picked is None:
+            return False
+        await answer_picked(turn_context, self.engine, picked)
+        return True
+
     async def pick_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options or {}
-        if options.get("measure_id"):
-            return await step.next(f"m:{int(options['measure_id'])}")
+        picked = _settled(options)
+        if picked is not None:
+            return await step.next(picked)
         measures = [Candidate.from_dict(c) for c in options.get("measures", [])]
         units = [Candidate.from_dict(c) for c in options.get("units", [])]
         for candidates, decide, prefix in ((measures, decide_measure, "m"), (units, decide_unit, "u")):
             resolution = decide(candidates)
-            if resolution.pick == Pick.ONE and resolution.chosen is not None:
-                return await step.next(f"{prefix}:{resolution.chosen.key}")
             if resolution.pick == Pick.ASK:
                 step.values["asked"] = True
                 choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
@@ -63,21 +71,15 @@ class StatusDialog(CancelAndHelpDialog):
                         texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True
                     ),
                 )
-        if options.get("rest"):
-            await self._unknown(step.context, options["rest"])
-            return await step.end_dialog()
-        return await step.next(ALL)
+        await self._unknown(step.context, options["rest"])  # not settled, no one to ask about
+        return await step.end_dialog()
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         picked = step.result
         if not picked:
             await step.context.send_activity(texts.NO_CHOICE)
-        elif picked.startswith("m:"):
-            await answer_measure(step.context, self.engine, int(picked[2:]))
-        elif picked.startswith("u:"):
-            await answer_unit_measures(step.context, self.engine, picked[2:])
         else:
-            await answer_my_measures(step.context, self.engine)
+            await answer_picked(step.context, self.engine, picked)
         return await step.end_dialog()
 
     async def _unknown(self, turn_context: TurnContext, rest: str) -> None:
@@ -89,6 +91,31 @@ class StatusDialog(CancelAndHelpDialog):
             return
         labels = [_label(v) for v in views[:MAX_LIST]]
         await turn_context.send_activity(texts.unknown_measure(rest, labels, max(0, len(views) - MAX_LIST)))
+
+
+def _settled(options: dict[str, Any]) -> str | None:
+    """What the options settle is asked about ("m:<id>", "u:<code>" or ALL), or
+    None when the dialog has to ask which one or say that the name is unknown."""
+    if options.get("measure_id"):
+        return f"m:{int(options['measure_id'])}"
+    measures = [Candidate.from_dict(c) for c in options.get("measures", [])]
+    units = [Candidate.from_dict(c) for c in options.get("units", [])]
+    for candidates, decide, prefix in ((measures, decide_measure, "m"), (units, decide_unit, "u")):
+        resolution = decide(candidates)
+        if resolution.pick == Pick.ONE and resolution.chosen is not None:
+            return f"{prefix}:{resolution.chosen.key}"
+        if resolution.pick == Pick.ASK:
+            return None
+    return None if options.get("rest") else ALL
+
+
+async def answer_picked(turn_context: TurnContext, engine: Engine, picked: str) -> None:
+    if picked.startswith("m:"):
+        await answer_measure(turn_context, engine, int(picked[2:]))
+    elif picked.startswith("u:"):
+        await answer_unit_measures(turn_context, engine, picked[2:])
+    else:
+        await answer_my_measures(turn_context, engine)
 
 
 def _label(view: MeasureView) -> str:

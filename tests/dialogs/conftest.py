@@ -15,12 +15,12 @@ import pytest
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import MemoryStorage, StoreItem, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
-from microsoft_agents.hosting.dialogs import DialogExtensions
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy.engine import Engine
 
 from bot.identity import Identity, set_identity
 from bot.services import Services
+from bot.teams_bot import run_dialog
 from core.model import Role
 from dialogs import MainDialog, state_codec
 from dialogs.context import TODAY_KEY
@@ -86,7 +86,7 @@ class Chat:
         context.turn_state[TODAY_KEY] = self.today
         state = ConversationState(self.storage)
         await state.load(context)
-        await DialogExtensions.run_dialog(self.dialog, context, state.create_property("DialogState"))
+        await run_dialog(self.dialog, context, state)  # as the Teams handler runs it
         await state.save(context)
 
     def say(self, message: str | dict[str, Any]) -> list[Reply]:

@@ -105,3 +105,23 @@ def test_welcome_and_no_access_texts() -> None:
     assert texts.welcome("Sara Svensson", False).startswith("Hej Sara!")
     assert texts.no_access("Sara").endswith("Behörighet ges av stadskontorets HR-avdelning.")
     assert texts.TRY_AGAIN_LATER == "Databasen svarar inte just nu. Försök igen om en stund."
+
+
+def _dialog_stack(chat) -> list[str]:
+    """The dialogs the conversation's stored state has begun (JSON, as stored)."""
+    import json
+
+    stored = [json.loads(v) for v in chat.storage._memory.values()]
+    return [i["id"] for s in stored for i in (s.get("DialogState") or {}).get("dialog_stack", [])]
+
+
+def test_a_question_that_names_its_unit_is_answered_without_beginning_a_dialog(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("Hur mycket finns kvar för förskolenämnden?")
+    assert "15 000 000 kr kvar" in reply.text
+    assert chat.storage._memory == {}  # no dialog state written for a one-turn answer
+    [reply] = chat.say("status Yrkeslärarsatsning")
+    assert "Yrkeslärarsatsning" in reply.text
+    assert chat.storage._memory == {}
+    chat.say("Hur mycket finns kvar för nämnden?")  # which one: the dialog asks, and waits
+    assert _dialog_stack(chat) == ["MainDialog"]

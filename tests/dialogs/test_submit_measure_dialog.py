@@ -339,3 +339,12 @@ def test_a_unit_with_no_money_left_is_told_so_at_once(chat_as, services) -> None
     _intro, _chosen, told = chat.say("ny insats")
     assert told.text == texts.no_free_money("Förskolenämnden (FSKN)", 2025)
     assert counts(services) == before
+
+
+def test_a_question_in_the_middle_of_the_dialog_is_the_answer_asked_for(chat_as) -> None:
+    """A whole question is answered at once only when no dialog is active: asked
+    for a title, "Hur mycket finns kvar för förskolenämnden?" is the title."""
+    chat = _start_as_hr_of_fskn(chat_as)
+    [reply] = chat.say("Hur mycket finns kvar för förskolenämnden?")
+    assert reply.text == texts.ASK_DESCRIPTION
+    assert not reply.cards  # no funds card
