@@ -139,6 +139,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         except ValidationError as problem:
             log.warning("refused a body that is not an activity (%d invalid fields)", problem.error_count())
             return _bad_request(f"not an activity: {problem.error_count()} invalid fields")
+        except (TypeError, ValueError) as problem:  # the SDK's own checks (an empty channelId: TypeError)
+            log.warning("refused a body that is not an activity (%s)", str(problem).splitlines()[0][:80])
+            return _bad_request("not an activity: " + str(problem).splitlines()[0][:80])
         if not activity.type or activity.type not in KNOWN_TYPES:
             return _bad_request(f"unknown activity type {str(activity.type)[:40]!r}")
         if not activity.conversation or not activity.conversation.id:

@@ -177,6 +177,7 @@ def _minimal(**changes: Any) -> dict[str, Any]:
         (_minimal(serviceUrl="ftp://x/"), "serviceUrl"),
         (_minimal(serviceUrl="abc"), "serviceUrl"),
         (_minimal(channelId=...), "channelId"),
+        (_minimal(channelId=""), "not an activity"),  # the SDK raises TypeError, not a validation error
         (_minimal(**{"from": ...}), "from.id"),
         (_minimal(recipient={"name": "kompetensbot"}), "recipient.id"),
         (_minimal(timestamp="i går"), "not an activity"),
