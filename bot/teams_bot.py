@@ -35,7 +35,7 @@ from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
 from storage.bot_state import TurnStart, begin_turn
-from storage.read_model import Freshness, freshness, grants_of, read_models
+from storage.read_model import Freshness, grants_of, read_models
 
 log = logging.getLogger("kompetensbot.bot")
 
@@ -103,10 +103,8 @@ class KompetensBot(ActivityHandler):
 
         message = activity.type == ActivityTypes.message
 
-        def city_and_roles(conn: Any, org: Any) -> tuple[Freshness, Principal | None]:
-            """Whether the city's data changed, and the person's roles (a message needs both)."""
-            fresh = freshness(conn, org.slug)
-            return fresh, (None if self.demo else grants_of(conn, fresh.org_id, user_id))
+        def roles(conn: Any, city: Freshness) -> Principal:
+            return grants_of(conn, city.org_id, user_id)
 
         def start_turn() -> TurnStart:
             # One transaction: the dedupe claim, the city, the conversation reference, the
@@ -120,13 +118,14 @@ class KompetensBot(ActivityHandler):
                 user_id=user_id if kind == "personal" else "",
                 conversation_type=kind,
                 state_keys=state_keys,
-                also=city_and_roles if message else None,
+                fresh=message,
+                also=roles if message and not self.demo else None,
             )
-            if start.also is not None:  # the turn's services then read neither again
-                fresh, roles = start.also
+            if message and start.org is not None:  # the turn's services then read neither again
+                fresh: Freshness = start.org
                 cache[("snapshot", fresh.slug)] = read_models(self.engine).current(self.engine, fresh)
-                if roles is not None:
-                    cache[("principal", fresh.slug, user_id)] = roles
+                if start.also is not None:
+                    cache[("principal", fresh.slug, user_id)] = start.also
             return start
 
         start: TurnStart = await asyncio.to_thread(start_turn)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from storage.read_model import tenant_freshness
 from storage.tables import (
     BotStateRow,
     ConversationRefRow,
@@ -179,7 +180,8 @@ class TurnStart:
 
     Attributes:
       first: False when the activity was handled before (nothing else was read).
-      org: the city serving the tenant, its row (id, slug, name; None: no city does).
+      org: the city serving the tenant, its row (id, slug, name; None: no city does),
+        or with `fresh` its Freshness (the same names, and its change markers).
       states: the requested state keys that are stored (see StateStore).
     """
 
@@ -199,17 +201,19 @@ def begin_turn(
     user_id: str,
     conversation_type: str,
     state_keys: list[str],
+    fresh: bool = False,
     also: Callable[[Connection, Any], Any] | None = None,
 ) -> TurnStart:
     """In one transaction: claim the activity (when `activity_id` is given; a
-    repeat stops here), find the tenant's city, store the conversation
-    reference (when given), read the turn's dialog and user state, and run
-    `also(connection, city row)` for whatever else the turn reads (its
-    result in TurnStart.also)."""
+    repeat stops here), find the tenant's city (`fresh`: with its change
+    markers, a storage.read_model.Freshness, in the same query), store the
+    conversation reference (when given), read the turn's dialog and user
+    state, and run `also(connection, city)` for whatever else the turn reads
+    (its result in TurnStart.also)."""
     with _one_writer(engine), engine.begin() as conn:
         if activity_id and not _claim(conn, conversation_id, activity_id):
             return TurnStart(False)
-        org = _org_row_for_tenant(conn, tenant_id)
+        org = tenant_freshness(conn, tenant_id) if fresh else _org_row_for_tenant(conn, tenant_id)
         if org is None:
             return TurnStart(True)
         if reference is not None:

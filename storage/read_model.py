@@ -63,6 +63,7 @@ from storage.tables import (
     MeasureRow,
     OrganisationRow,
     RoleGrantRow,
+    TenantRow,
     UnitRow,
 )
 
@@ -80,6 +81,7 @@ _decisions = DecisionRow.__table__
 _entries = LedgerEntryRow.__table__
 _followups = FollowUpRow.__table__
 _grants = RoleGrantRow.__table__
+_tenants = TenantRow.__table__
 
 
 class Freshness(NamedTuple):
@@ -102,8 +104,13 @@ class Freshness(NamedTuple):
         their count and highest id say whether there are new ones."""
         return (self.created_at, self.measures, self.measure_max, self.units)
 
+    @property
+    def id(self) -> int:
+        """The city's id, as its row names it (a Freshness stands for the row in a turn)."""
+        return self.org_id
 
-def _freshness_query(by_slug: bool):  # type: ignore[no-untyped-def]
+
+def _freshness_query(by: str):  # type: ignore[no-untyped-def]
     org_id = _org.c.id
 
     def scalar(expr, table):  # type: ignore[no-untyped-def]
@@ -121,13 +128,18 @@ def _freshness_query(by_slug: bool):  # type: ignore[no-untyped-def]
         func.coalesce(scalar(func.max(_measures.c.id), _measures), 0),
         scalar(func.count(), _units),
     )
-    if by_slug:
+    if by == "slug":
         return query.where(_org.c.slug == bindparam("slug"))
+    if by == "tenant":
+        return query.join(_tenants, _tenants.c.org_id == _org.c.id).where(
+            _tenants.c.tenant_id == bindparam("tenant_id")
+        )
     return query.order_by(_org.c.id).limit(2)
 
 
-_BY_SLUG = _freshness_query(True)
-_ONLY = _freshness_query(False)
+_BY_SLUG = _freshness_query("slug")
+_BY_TENANT = _freshness_query("tenant")
+_ONLY = _freshness_query("only")
 
 
 def freshness(conn: Connection, slug: str | None) -> Freshness:
@@ -149,6 +161,17 @@ def freshness(conn: Connection, slug: str | None) -> Freshness:
     if len(rows) > 1:
         raise NotFound(RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org."))
     return Freshness(*rows[0])
+
+
+def tenant_freshness(conn: Connection, tenant_id: str | None) -> Freshness | None:
+    """The city that serves a tenant, with its change markers: its linked city,
+    or the only city there is (storage.bot_state's rule); None when neither."""
+    if tenant_id:
+        row = conn.execute(_BY_TENANT, {"tenant_id": tenant_id}).first()
+        if row is not None:
+            return Freshness(*row)
+    rows = conn.execute(_ONLY).all()
+    return Freshness(*rows[0]) if len(rows) == 1 else None
 
 
 _GRANTS = (
