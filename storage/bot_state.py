@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from storage.driver_sql import DriverQuery
 from storage.read_model import tenant_freshness
 from storage.tables import (
     BotStateRow,
@@ -108,24 +109,34 @@ class StateStore:
 
 # The statements a turn runs, built once (with bound parameters) rather than
 # on every call: building and caching a statement costs more than running it.
+# The reads every message makes run on the driver's cursor (storage.driver_sql).
 _STATES = select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
     BotStateRow.key.in_(bindparam("keys", expanding=True))  # type: ignore[attr-defined]
 )
+_TURN_STATES = {  # a turn reads its conversation's and its user's state
+    count: DriverQuery(
+        select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
+            BotStateRow.key.in_([bindparam(f"key{i}") for i in range(count)])  # type: ignore[attr-defined]
+        )
+    )
+    for count in (1, 2)
+}
 _TENANT_ORG = (
     select(OrganisationRow)
     .join(TenantRow, TenantRow.org_id == OrganisationRow.id)  # type: ignore[arg-type]
     .where(TenantRow.tenant_id == bindparam("tenant_id"))
 )
 _FIRST_ORGS = select(OrganisationRow).limit(2)
-_REFERENCE = select(
-    ConversationRefRow.id,
-    ConversationRefRow.reference,
-    ConversationRefRow.org_id,
-    ConversationRefRow.tenant_id,
-    ConversationRefRow.conversation_type,
-).where(
-    ConversationRefRow.conversation_id == bindparam("conversation_id"),
-    ConversationRefRow.user_id == bindparam("user_id"),
+_REFERENCE = DriverQuery(
+    select(
+        ConversationRefRow.reference,
+        ConversationRefRow.org_id,
+        ConversationRefRow.tenant_id,
+        ConversationRefRow.conversation_type,
+    ).where(
+        ConversationRefRow.conversation_id == bindparam("conversation_id"),
+        ConversationRefRow.user_id == bindparam("user_id"),
+    )
 )
 _CLAIM_VALUES = {
     "conversation_id": bindparam("conversation_id"),
@@ -146,7 +157,11 @@ _CLAIMS = {  # RETURNING says whether the row went in (rowcount is not reliable 
 
 
 def read_states(conn: Connection, keys: list[str]) -> dict[str, StateItem]:
-    rows = conn.execute(_STATES, {"keys": list(keys)}).all()
+    turn = _TURN_STATES.get(len(keys))
+    if turn is not None:
+        rows = turn.rows(conn, {f"key{i}": key for i, key in enumerate(keys)})
+    else:
+        rows = conn.execute(_STATES, {"keys": list(keys)}).all()  # type: ignore[assignment]
     return {key: StateItem(json.loads(data), version) for key, data, version in rows}
 
 
@@ -292,7 +307,7 @@ def _save_reference(
         "reference": text,
         "updated_at": utcnow(),
     }
-    current = conn.execute(_REFERENCE, {"conversation_id": conversation_id, "user_id": user_id}).first()
+    current = _REFERENCE.first(conn, {"conversation_id": conversation_id, "user_id": user_id})
     if current is None:
         try:
             with conn.begin_nested():
@@ -304,11 +319,9 @@ def _save_reference(
             return
         except IntegrityError:  # a concurrent turn stored it first
             pass
-    elif (current.org_id, current.tenant_id, current.conversation_type) == (
-        org_id,
-        tenant_id,
-        conversation_type,
-    ) and _same_reference(current.reference, reference):
+    elif tuple(current[1:]) == (org_id, tenant_id, conversation_type) and _same_reference(
+        current[0], reference
+    ):
         return
     conn.execute(
         update(ConversationRefRow)

@@ -46,13 +46,13 @@ from core.balances import FundBalance, MeasureBalance, fund_balance, measure_bal
 from core.entries import LedgerEntry, MeasureFundingEntry
 from core.errors import NotFound, RuleError
 from core.ledger import Ledger
-from core.model import Decision, FollowUp, Measure, Organisation, Principal, Unit
+from core.model import Decision, FollowUp, Measure, Organisation, Principal, Role, RoleGrant, Unit
+from storage.driver_sql import DriverQuery
 from storage.mapping import (
     aware,
     decision_from_row,
     entry_from_row,
     followup_from_row,
-    grant_from_row,
     measure_from_row,
     unit_from_row,
 )
@@ -137,19 +137,22 @@ def _freshness_query(by: str):  # type: ignore[no-untyped-def]
     return query.order_by(_org.c.id).limit(2)
 
 
-_BY_SLUG = _freshness_query("slug")
-_BY_TENANT = _freshness_query("tenant")
-_ONLY = _freshness_query("only")
+# On the driver's cursor (storage.driver_sql): every message reads one of them.
+# `created_at` is then the driver's value (text on SQLite) on every path: it
+# is only compared with itself.
+_BY_SLUG = DriverQuery(_freshness_query("slug"))
+_BY_TENANT = DriverQuery(_freshness_query("tenant"))
+_ONLY = DriverQuery(_freshness_query("only"))
 
 
 def freshness(conn: Connection, slug: str | None) -> Freshness:
     """The city named by slug (or the only city), with its change markers."""
     if slug:
-        row = conn.execute(_BY_SLUG, {"slug": slug}).first()
+        row = _BY_SLUG.first(conn, {"slug": slug})
         if row is None:
             raise NotFound(RuleError("unknown_org", f'Staden "{slug}" finns inte i databasen.'))
         return Freshness(*row)
-    rows = conn.execute(_ONLY).all()
+    rows = _ONLY.rows(conn)
     if not rows:
         raise NotFound(
             RuleError(
@@ -167,23 +170,23 @@ def tenant_freshness(conn: Connection, tenant_id: str | None) -> Freshness | Non
     """The city that serves a tenant, with its change markers: its linked city,
     or the only city there is (storage.bot_state's rule); None when neither."""
     if tenant_id:
-        row = conn.execute(_BY_TENANT, {"tenant_id": tenant_id}).first()
+        row = _BY_TENANT.first(conn, {"tenant_id": tenant_id})
         if row is not None:
             return Freshness(*row)
-    rows = conn.execute(_ONLY).all()
+    rows = _ONLY.rows(conn)
     return Freshness(*rows[0]) if len(rows) == 1 else None
 
 
-_GRANTS = (
-    select(_grants.c.user_id, _grants.c.role, _grants.c.unit_code)
+_GRANTS = DriverQuery(
+    select(_grants.c.role, _grants.c.unit_code)
     .where(_grants.c.org_id == bindparam("org_id"), _grants.c.user_id == bindparam("user"))
-    .order_by(_grants.c.user_id, _grants.c.id)
+    .order_by(_grants.c.id)
 )
 
 
 def grants_of(conn: Connection, org_id: int, user: str) -> Principal:
-    rows = conn.execute(_GRANTS, {"org_id": org_id, "user": user}).all()
-    return Principal(user=user, grants=tuple(grant_from_row(r) for r in rows))  # type: ignore[arg-type]
+    rows = _GRANTS.rows(conn, {"org_id": org_id, "user": user})
+    return Principal(user=user, grants=tuple(RoleGrant(user, Role(role), unit) for role, unit in rows))
 
 
 # --- the queries over new rows ------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""The few queries every turn runs, on the database driver's own cursor.
+
+Every message's first transaction asks five small things (the dedupe claim,
+the city and its change markers, the conversation reference, the dialog
+state, the person's roles). PostgreSQL answers each in a fraction of a
+millisecond; SQLAlchemy's Core spent about as much again around each one
+in the bot's process (the statement's cache lookup, its execution context,
+and building the result's metadata from the cursor's description, which
+psycopg makes anew every time): measured in bench/turns.py's profile,
+those five statements were a third of a PostgreSQL turn's CPU.
+
+`DriverQuery` keeps what SQLAlchemy is good at and skips the rest: a Core
+`select` is compiled by SQLAlchemy once per dialect (the SQL and the
+parameters in the driver's style), then run on the connection's DBAPI
+cursor, in the same transaction; rows come back as the driver's tuples.
+Only for queries whose parameters and columns are plain integers and text
+(SQLAlchemy would convert nothing either way; a datetime column comes back
+as the driver gives it: text on SQLite, a datetime on PostgreSQL). A driver
+error is raised as SQLAlchemy raises it (`DBAPIError`, the connection
+invalidated when it was lost), so callers handle one kind of error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Select
+
+
+class DriverQuery:
+    def __init__(self, statement: Select[Any]):
+        self.statement = statement
+        self._compiled: dict[str, Any] = {}
+
+    def _for(self, conn: Connection) -> Any:
+        dialect = conn.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self.statement.compile(dialect=dialect)
+        return compiled
+
+    def rows(self, conn: Connection, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        compiled = self._for(conn)
+        values = compiled.construct_params(params or {})
+        arguments: Any = (
+            tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
+        )
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(compiled.string, arguments)
+            return list(cursor.fetchall())
+        except conn.dialect.loaded_dbapi.Error as error:
+            lost = conn.dialect.is_disconnect(error, dbapi_connection, cursor)
+            if lost:
+                conn.invalidate(error)
+            raise DBAPIError.instance(
+                compiled.string,
+                arguments,
+                error,
+                conn.dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=conn.dialect,
+            ) from error
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
+        found = self.rows(conn, params)
+        return found[0] if found else None

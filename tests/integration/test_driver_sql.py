@@ -1,0 +1,52 @@
+"""The turn's queries on the driver's cursor (storage.driver_sql) give the rows
+SQLAlchemy gives and fail as SQLAlchemy fails: a caller sees one kind of error,
+and a connection the database dropped is not handed out again."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from storage.driver_sql import DriverQuery
+from storage.tables import OrganisationRow, UnitRow
+
+_org = OrganisationRow.__table__
+_units = UnitRow.__table__
+UNITS = (
+    select(_units.c.code, _units.c.name)
+    .where(_units.c.org_id == bindparam("org_id"))
+    .order_by(_units.c.code)
+    .limit(3)
+)
+
+
+def test_the_same_rows_as_sqlalchemy(example_engine: Engine) -> None:
+    with example_engine.connect() as conn:
+        org_id = conn.execute(select(_org.c.id)).scalar_one()
+        expected = [tuple(r) for r in conn.execute(UNITS, {"org_id": org_id})]
+        assert len(expected) == 3
+        assert DriverQuery(UNITS).rows(conn, {"org_id": org_id}) == expected
+        assert DriverQuery(UNITS).first(conn, {"org_id": org_id + 1000}) is None
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(engine: Engine) -> None:
+    missing = select(text("x")).select_from(text("no_such_table"))
+    with engine.connect() as conn, pytest.raises(DBAPIError) as raised:
+        DriverQuery(missing).rows(conn)
+    assert not raised.value.connection_invalidated
+
+
+@pytest.mark.postgres
+def test_a_dropped_connection_is_invalidated_and_the_next_one_works(pg_engine: Engine) -> None:
+    query = DriverQuery(select(_org.c.id))
+    with pg_engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with pg_engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            query.rows(conn)
+        assert raised.value.connection_invalidated
+    with pg_engine.connect() as conn:  # the pool hands out a live connection
+        assert query.rows(conn) == [tuple(r) for r in conn.execute(select(_org.c.id))]
