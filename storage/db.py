@@ -7,10 +7,12 @@ served by psycopg 3. Engines are made by `make_engine`, never at import time.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import create_engine
 
 DEFAULT_URL = "sqlite:///var/kompetensbot.db"
@@ -45,4 +47,36 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 2.0
+"""Seconds a pooled PostgreSQL connection may rest before it is checked again."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before it is used, when it has rested longer
+    than PING_AFTER_IDLE: one that the server or the network dropped in the
+    meantime is replaced, not handed to a turn. SQLAlchemy's `pool_pre_ping`
+    does this before every use, a round trip more for every transaction; a
+    connection used a moment ago needs no check, and if the database went
+    away since, the failing statement is seen as a lost connection and
+    SQLAlchemy replaces the whole pool (its behaviour on a disconnect)."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["kompetensbot.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        since = record.info.get("kompetensbot.idle_since")
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error  # the pool connects anew
+            raise
