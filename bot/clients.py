@@ -170,27 +170,26 @@ class LazyUserTokenClient:
     def user_token(self) -> Any:
         return _DeferredOperations(self, "user_token")
 
-    async def get_user_token(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).get_user_token(*args, **kwargs)
-
-    async def get_sign_in_resource(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).get_sign_in_resource(*args, **kwargs)
-
-    async def sign_out_user(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).sign_out_user(*args, **kwargs)
-
-    async def get_token_status(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).get_token_status(*args, **kwargs)
-
-    async def get_aad_tokens(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).get_aad_tokens(*args, **kwargs)
-
-    async def exchange_token(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).exchange_token(*args, **kwargs)
-
-    async def get_token_or_sign_in_resource(self, *args: Any, **kwargs: Any) -> Any:
-        return await (await self.client()).get_token_or_sign_in_resource(*args, **kwargs)
-
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
+
+
+def _deferred(operation: str) -> Callable[..., Awaitable[Any]]:
+    async def call(self: LazyUserTokenClient, *args: Any, **kwargs: Any) -> Any:
+        return await getattr(await self.client(), operation)(*args, **kwargs)
+
+    call.__name__ = operation
+    return call
+
+
+for _operation in (  # UserTokenClientBase's coroutines, each made to make the client first
+    "get_user_token",
+    "get_sign_in_resource",
+    "sign_out_user",
+    "get_token_status",
+    "get_aad_tokens",
+    "exchange_token",
+    "get_token_or_sign_in_resource",
+):
+    setattr(LazyUserTokenClient, _operation, _deferred(_operation))
