@@ -16,8 +16,9 @@ cursor, in the same transaction; rows come back as the driver's tuples.
 Only for queries whose parameters and columns are plain integers and text
 (SQLAlchemy would convert nothing either way; a datetime column comes back
 as the driver gives it: text on SQLite, a datetime on PostgreSQL). A driver
-error is raised as SQLAlchemy raises it (`DBAPIError`, the connection
-invalidated when it was lost), so callers handle one kind of error.
+error is raised as SQLAlchemy raises it (`DBAPIError`; when the connection
+was lost, it and every pooled connection older than it are replaced, as
+SQLAlchemy does), so callers handle one kind of error.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class DriverQuery:
             return list(cursor.fetchall())
         except conn.dialect.loaded_dbapi.Error as error:
             lost = conn.dialect.is_disconnect(error, dbapi_connection, cursor)
-            if lost:
+            if lost:  # as SQLAlchemy does on a disconnect: the whole pool is stale
+                conn.engine.pool._invalidate(conn.connection, error)
                 conn.invalidate(error)
             raise DBAPIError.instance(
                 compiled.string,
