@@ -93,8 +93,16 @@ class Ledger:
         found |= {m.year for m in self.measures.values()}
         return tuple(sorted(found))
 
+    @cached_property
+    def _funds_by_year(self) -> Mapping[int, tuple[FundEntry, ...]]:
+        found: dict[int, list[FundEntry]] = defaultdict(list)
+        for e in self.entries:
+            if isinstance(e, FundEntry):
+                found[e.year].append(e)
+        return {year: tuple(entries) for year, entries in found.items()}
+
     def fund_entries(self, year: int) -> tuple[FundEntry, ...]:
-        return tuple(e for e in self.entries if isinstance(e, FundEntry) and e.year == year)
+        return self._funds_by_year.get(year, ())
 
     def fund_total(self, year: int) -> int:
         return sum(e.amount for e in self.fund_entries(year))

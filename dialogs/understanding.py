@@ -238,6 +238,17 @@ _INTENT_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
 
 def clean(text: str) -> str:
     """Normalised text: mentions removed, lower case, punctuation as spaces."""
+    return _clean_short(text) if text and len(text) <= 1000 else _clean(text)
+
+
+@lru_cache(maxsize=2048)
+def _clean_short(text: str) -> str:
+    """`_clean` kept for the latest short texts (a message is cleaned several
+    times in its turn: for the round's phrases, then for the question)."""
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
     text = normalise(_MENTION.sub(" ", text or ""))
     return " ".join(_NON_WORD.sub(" ", text).replace("_", " ").split())
 
