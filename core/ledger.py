@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TypeVar
 
 from core.entries import (
     AllocationEndEntry,
@@ -38,6 +39,18 @@ def split_exact(amount: int, weights: Iterable[tuple[str, int]]) -> dict[str, in
     for i in order[:rest]:
         parts[items[i][0]] += 1
     return parts
+
+
+E = TypeVar("E", bound=LedgerEntry)
+
+
+def _by_year(entries: Iterable[LedgerEntry], kind: type[E]) -> Mapping[int, tuple[E, ...]]:
+    """The entries of one kind, by year, in ledger order."""
+    found: dict[int, list[E]] = defaultdict(list)
+    for e in entries:
+        if isinstance(e, kind):
+            found[e.year].append(e)
+    return {year: tuple(es) for year, es in found.items()}
 
 
 @dataclass(frozen=True)
@@ -95,11 +108,7 @@ class Ledger:
 
     @cached_property
     def _funds_by_year(self) -> Mapping[int, tuple[FundEntry, ...]]:
-        found: dict[int, list[FundEntry]] = defaultdict(list)
-        for e in self.entries:
-            if isinstance(e, FundEntry):
-                found[e.year].append(e)
-        return {year: tuple(entries) for year, entries in found.items()}
+        return _by_year(self.entries, FundEntry)
 
     def fund_entries(self, year: int) -> tuple[FundEntry, ...]:
         return self._funds_by_year.get(year, ())
@@ -139,11 +148,7 @@ class Ledger:
 
     @cached_property
     def _fundings_by_year(self) -> Mapping[int, tuple[MeasureFundingEntry, ...]]:
-        found: dict[int, list[MeasureFundingEntry]] = defaultdict(list)
-        for e in self.entries:
-            if isinstance(e, MeasureFundingEntry):
-                found[e.year].append(e)
-        return {year: tuple(es) for year, es in found.items()}
+        return _by_year(self.entries, MeasureFundingEntry)
 
     @cached_property
     def _fundings_by_measure(self) -> Mapping[tuple[int, int], tuple[MeasureFundingEntry, ...]]:
