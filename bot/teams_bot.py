@@ -118,7 +118,6 @@ class KompetensBot(ActivityHandler):
                 user_id=user_id if kind == "personal" else "",
                 conversation_type=kind,
                 state_keys=state_keys,
-                fresh=message,
                 also=roles if message and not self.demo else None,
             )
             if message and start.org is not None:  # the turn's services then read neither again

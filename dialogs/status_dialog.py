@@ -47,7 +47,7 @@ class StatusDialog(CancelAndHelpDialog):
     async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
         """Answer without beginning the dialog when the options settle what is
         asked about (MainDialog.answer_at_once); False when the dialog has to ask."""
-        picked = _settled(options)
+        picked, _ = _settle(options)
         if picked is None:
             return False
         await answer_picked(turn_context, self.engine, picked)
@@ -55,23 +55,18 @@ class StatusDialog(CancelAndHelpDialog):
 
     async def pick_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options or {}
-        picked = _settled(options)
+        picked, ask = _settle(options)
         if picked is not None:
             return await step.next(picked)
-        measures = [Candidate.from_dict(c) for c in options.get("measures", [])]
-        units = [Candidate.from_dict(c) for c in options.get("units", [])]
-        for candidates, decide, prefix in ((measures, decide_measure, "m"), (units, decide_unit, "u")):
-            resolution = decide(candidates)
-            if resolution.pick == Pick.ASK:
-                step.values["asked"] = True
-                choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
-                return await step.prompt(
-                    CHOICE_PROMPT,
-                    choice_options(
-                        texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True
-                    ),
-                )
-        await self._unknown(step.context, options["rest"])  # not settled, no one to ask about
+        if ask is not None:
+            prefix, resolution = ask
+            step.values["asked"] = True
+            choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
+            return await step.prompt(
+                CHOICE_PROMPT,
+                choice_options(texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True),
+            )
+        await self._unknown(step.context, options["rest"])  # a name that is no measure or unit
         return await step.end_dialog()
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -93,20 +88,21 @@ class StatusDialog(CancelAndHelpDialog):
         await turn_context.send_activity(texts.unknown_measure(rest, labels, max(0, len(views) - MAX_LIST)))
 
 
-def _settled(options: dict[str, Any]) -> str | None:
-    """What the options settle is asked about ("m:<id>", "u:<code>" or ALL), or
-    None when the dialog has to ask which one or say that the name is unknown."""
+def _settle(options: dict[str, Any]) -> tuple[str | None, tuple[str, Any] | None]:
+    """What the options say is asked about: (picked, None) when settled ("m:<id>",
+    "u:<code>" or ALL); (None, (prefix, resolution)) when the dialog has to ask
+    which one; (None, None) when the name is no measure or unit."""
     if options.get("measure_id"):
-        return f"m:{int(options['measure_id'])}"
+        return f"m:{int(options['measure_id'])}", None
     measures = [Candidate.from_dict(c) for c in options.get("measures", [])]
     units = [Candidate.from_dict(c) for c in options.get("units", [])]
     for candidates, decide, prefix in ((measures, decide_measure, "m"), (units, decide_unit, "u")):
         resolution = decide(candidates)
         if resolution.pick == Pick.ONE and resolution.chosen is not None:
-            return f"{prefix}:{resolution.chosen.key}"
+            return f"{prefix}:{resolution.chosen.key}", None
         if resolution.pick == Pick.ASK:
-            return None
-    return None if options.get("rest") else ALL
+            return None, (prefix, resolution)
+    return (None, None) if options.get("rest") else (ALL, None)
 
 
 async def answer_picked(turn_context: TurnContext, engine: Engine, picked: str) -> None:

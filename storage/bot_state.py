@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from storage.driver_sql import DriverQuery
-from storage.read_model import tenant_freshness
+from storage.read_model import Freshness, tenant_freshness
 from storage.tables import (
     BotStateRow,
     ConversationRefRow,
@@ -121,12 +121,6 @@ _TURN_STATES = {  # a turn reads its conversation's and its user's state
     )
     for count in (1, 2)
 }
-_TENANT_ORG = (
-    select(OrganisationRow)
-    .join(TenantRow, TenantRow.org_id == OrganisationRow.id)  # type: ignore[arg-type]
-    .where(TenantRow.tenant_id == bindparam("tenant_id"))
-)
-_FIRST_ORGS = select(OrganisationRow).limit(2)
 _REFERENCE = DriverQuery(
     select(
         ConversationRefRow.reference,
@@ -195,8 +189,8 @@ class TurnStart:
 
     Attributes:
       first: False when the activity was handled before (nothing else was read).
-      org: the city serving the tenant, its row (id, slug, name; None: no city does),
-        or with `fresh` its Freshness (the same names, and its change markers).
+      org: the city serving the tenant, as a Freshness: id, slug, name and its
+        change markers (None: no city does).
       states: the requested state keys that are stored (see StateStore).
     """
 
@@ -216,19 +210,18 @@ def begin_turn(
     user_id: str,
     conversation_type: str,
     state_keys: list[str],
-    fresh: bool = False,
     also: Callable[[Connection, Any], Any] | None = None,
 ) -> TurnStart:
     """In one transaction: claim the activity (when `activity_id` is given; a
-    repeat stops here), find the tenant's city (`fresh`: with its change
-    markers, a storage.read_model.Freshness, in the same query), store the
-    conversation reference (when given), read the turn's dialog and user
-    state, and run `also(connection, city)` for whatever else the turn reads
-    (its result in TurnStart.also)."""
+    repeat stops here), find the tenant's city with its change markers (a
+    storage.read_model.Freshness, one query), store the conversation
+    reference (when given), read the turn's dialog and user state, and run
+    `also(connection, city)` for whatever else the turn reads (its result in
+    TurnStart.also)."""
     with _one_writer(engine), engine.begin() as conn:
         if activity_id and not _claim(conn, conversation_id, activity_id):
             return TurnStart(False)
-        org = tenant_freshness(conn, tenant_id) if fresh else _org_row_for_tenant(conn, tenant_id)
+        org = tenant_freshness(conn, tenant_id)
         if org is None:
             return TurnStart(True)
         if reference is not None:
@@ -341,25 +334,11 @@ def conversation_references(engine: Engine, user_id: str) -> list[dict[str, Any]
     return [json.loads(r.reference) for r in rows]
 
 
-def org_for_tenant(engine: Engine, tenant_id: str | None) -> OrganisationRow | None:
-    """The city that serves a tenant: its linked city, or the only city there is."""
+def org_for_tenant(engine: Engine, tenant_id: str | None) -> Freshness | None:
+    """The city that serves a tenant (its linked city, or the only city there
+    is): id, slug, name and its change markers (storage.read_model)."""
     with engine.connect() as conn:
-        return _org_for_tenant(conn, tenant_id)
-
-
-def _org_for_tenant(conn: Connection, tenant_id: str | None) -> OrganisationRow | None:
-    row = _org_row_for_tenant(conn, tenant_id)
-    return OrganisationRow(**row._mapping) if row is not None else None
-
-
-def _org_row_for_tenant(conn: Connection, tenant_id: str | None) -> Any:
-    """The city's row (id, slug, name, …): a plain result row, no model built."""
-    if tenant_id:
-        row = conn.execute(_TENANT_ORG, {"tenant_id": tenant_id}).first()
-        if row is not None:
-            return row
-    rows = conn.execute(_FIRST_ORGS).all()
-    return rows[0] if len(rows) == 1 else None
+        return tenant_freshness(conn, tenant_id)
 
 
 def link_tenant(engine: Engine, tenant_id: str, org_slug: str) -> None:
