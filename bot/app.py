@@ -13,6 +13,8 @@ import json
 import logging
 import os
 import re
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,9 +33,15 @@ from bot.config import Settings
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
-from storage.db import make_engine
+from storage.db import POOL_SIZE, make_engine
 
 log = logging.getLogger("kompetensbot.app")
+
+DATABASE_THREADS = POOL_SIZE
+"""The threads that run the turns' database work (asyncio.to_thread), one per
+pooled connection: Python's default, cores + 4, is more than the pool on a
+large machine and, on a small one, more than five, SQLAlchemy's default pool,
+which made the pool open and close connections for the overflow."""
 
 KNOWN_TYPES = {t.value if hasattr(t, "value") else str(t) for t in ActivityTypes}
 
@@ -188,6 +196,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         if isinstance(factory, PooledClientFactory):
             await factory.close()
 
+    app.cleanup_ctx.append(_database_threads)
     app.on_cleanup.append(close_clients)
     app.middlewares.append(no_tracebacks)
     app.router.add_post("/api/messages", messages)
@@ -195,6 +204,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     if settings.tick_seconds > 0:
         app.cleanup_ctx.append(_round_ticker(parts))
     return app
+
+
+async def _database_threads(_app: web.Application) -> AsyncIterator[None]:
+    """The event loop's default executor, for asyncio.to_thread: DATABASE_THREADS threads."""
+    executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="kompetensbot-db")
+    asyncio.get_running_loop().set_default_executor(executor)
+    yield
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _round_ticker(parts: BotApp):  # type: ignore[no-untyped-def]
