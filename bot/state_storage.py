@@ -8,8 +8,8 @@ The version a turn read travels inside the state document under "_version";
 a write names it, and a write whose version is stale is refused (StaleWrite)
 rather than silently overwriting another turn's state.
 
-A turn's state can be read ahead, in the transaction that claims the activity
-(storage.bot_state.begin_turn): `prefetched` hands those rows to the turn's
+A turn's state can be read ahead, with the claim of the activity
+(storage.turn_start.begin_turn): `prefetched` hands those rows to the turn's
 first read of the same keys instead of a second query.
 """
 

@@ -30,12 +30,11 @@ from sqlalchemy.engine import Engine
 from bot.identity import Identity, identity_of, set_identity
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
-from core.model import Principal
 from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
-from storage.bot_state import TurnStart, begin_turn
-from storage.read_model import Freshness, grants_of, read_models
+from storage.read_model import Freshness, read_models
+from storage.turn_start import TurnStart, begin_turn
 
 log = logging.getLogger("kompetensbot.bot")
 
@@ -103,11 +102,8 @@ class KompetensBot(ActivityHandler):
 
         message = activity.type == ActivityTypes.message
 
-        def roles(conn: Any, city: Freshness) -> Principal:
-            return grants_of(conn, city.org_id, user_id)
-
         def start_turn() -> TurnStart:
-            # One transaction: the dedupe claim, the city, the conversation reference, the
+            # storage.turn_start: the dedupe claim, the city, the conversation reference, the
             # state, and for a message whether the city's data changed and the person's roles.
             start = begin_turn(
                 self.engine,
@@ -118,13 +114,13 @@ class KompetensBot(ActivityHandler):
                 user_id=user_id if kind == "personal" else "",
                 conversation_type=kind,
                 state_keys=state_keys,
-                also=roles if message and not self.demo else None,
+                roles_of=user_id if message and not self.demo else None,
             )
             if message and start.org is not None:  # the turn's services then read neither again
                 fresh: Freshness = start.org
                 cache[("snapshot", fresh.slug)] = read_models(self.engine).current(self.engine, fresh)
-                if start.also is not None:
-                    cache[("principal", fresh.slug, user_id)] = start.also
+                if start.roles is not None:
+                    cache[("principal", fresh.slug, user_id)] = start.roles
             return start
 
         start: TurnStart = await asyncio.to_thread(start_turn)

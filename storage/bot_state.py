@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -181,62 +181,6 @@ def _claim(conn: Connection, conversation_id: str, activity_id: str) -> bool:
         except IntegrityError:
             return False
     return conn.execute(statement, values).first() is not None
-
-
-@dataclass(frozen=True, slots=True)
-class TurnStart:
-    """What a turn needs from the database before the bot answers.
-
-    Attributes:
-      first: False when the activity was handled before (nothing else was read).
-      org: the city serving the tenant, as a Freshness: id, slug, name and its
-        change markers (None: no city does).
-      states: the requested state keys that are stored (see StateStore).
-    """
-
-    first: bool
-    org: Any = None
-    states: dict[str, StateItem] | None = None
-    also: Any = None
-
-
-def begin_turn(
-    engine: Engine,
-    *,
-    conversation_id: str,
-    activity_id: str | None,
-    tenant_id: str | None,
-    reference: dict[str, Any] | None,
-    user_id: str,
-    conversation_type: str,
-    state_keys: list[str],
-    also: Callable[[Connection, Any], Any] | None = None,
-) -> TurnStart:
-    """In one transaction: claim the activity (when `activity_id` is given; a
-    repeat stops here), find the tenant's city with its change markers (a
-    storage.read_model.Freshness, one query), store the conversation
-    reference (when given), read the turn's dialog and user state, and run
-    `also(connection, city)` for whatever else the turn reads (its result in
-    TurnStart.also)."""
-    with _one_writer(engine), engine.begin() as conn:
-        if activity_id and not _claim(conn, conversation_id, activity_id):
-            return TurnStart(False)
-        org = tenant_freshness(conn, tenant_id)
-        if org is None:
-            return TurnStart(True)
-        if reference is not None:
-            _save_reference(
-                conn,
-                org_id=org.id,
-                tenant_id=tenant_id or "",
-                user_id=user_id,
-                conversation_id=conversation_id,
-                conversation_type=conversation_type,
-                reference=reference,
-            )
-        states = read_states(conn, state_keys) if state_keys else {}
-        extra = also(conn, org) if also is not None else None
-    return TurnStart(True, org, states, extra)
 
 
 def save_conversation_reference(

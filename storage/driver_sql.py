@@ -1,21 +1,24 @@
 """The few queries every turn runs, on the database driver's own cursor.
 
-Every message's first transaction asks five small things (the dedupe claim,
-the city and its change markers, the conversation reference, the dialog
-state, the person's roles). PostgreSQL answers each in a fraction of a
-millisecond; SQLAlchemy's Core spent about as much again around each one
-in the bot's process (the statement's cache lookup, its execution context,
-and building the result's metadata from the cursor's description, which
-psycopg makes anew every time): measured in bench/turns.py's profile,
-those five statements were a third of a PostgreSQL turn's CPU.
+Every message starts by asking five small things (the dedupe claim, the
+city and its change markers, the conversation reference, the dialog state,
+the person's roles; storage.turn_start). The database answers each in a
+fraction of a millisecond; SQLAlchemy's Core spent about as much again
+around each one in the bot's process (the statement's cache lookup, its
+execution context, and building the result's metadata from the cursor's
+description, which psycopg makes anew every time): measured in
+bench/turns.py's profile, those statements were a third of a PostgreSQL
+turn's CPU.
 
 `DriverQuery` keeps what SQLAlchemy is good at and skips the rest: a Core
 `select` is compiled by SQLAlchemy once per dialect (the SQL and the
 parameters in the driver's style), then run on the connection's DBAPI
 cursor, in the same transaction; rows come back as the driver's tuples.
-Only for queries whose parameters and columns are plain integers and text
-(SQLAlchemy would convert nothing either way; a datetime column comes back
-as the driver gives it: text on SQLite, a datetime on PostgreSQL). A driver
+Only for queries whose parameters and columns the driver takes and gives as
+they are: integers and text (SQLAlchemy would convert nothing either way; a
+datetime column comes back as the driver gives it: text on SQLite, a
+datetime on PostgreSQL); on PostgreSQL also datetimes and arrays, which
+psycopg adapts itself. A driver
 error is raised as SQLAlchemy raises it (`DBAPIError`; when the connection
 was lost, it and every pooled connection older than it are replaced, as
 SQLAlchemy does), so callers handle one kind of error.

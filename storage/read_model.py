@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, func, select
+from sqlalchemy import BigInteger, and_, bindparam, case, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
@@ -131,10 +131,23 @@ def _freshness_query(by: str):  # type: ignore[no-untyped-def]
     if by == "slug":
         return query.where(_org.c.slug == bindparam("slug"))
     if by == "tenant":
-        return query.join(_tenants, _tenants.c.org_id == _org.c.id).where(
-            _tenants.c.tenant_id == bindparam("tenant_id")
-        )
+        return query.where(_org.c.id == served_city_id())
     return query.order_by(_org.c.id).limit(2)
+
+
+def served_city_id():  # type: ignore[no-untyped-def]
+    """The id of the city serving the tenant bound as `tenant_id`, as an SQL
+    expression: its linked city, or else the only city there is (NULL when
+    neither: no link and no city, or several)."""
+    linked = select(_tenants.c.org_id).where(_tenants.c.tenant_id == bindparam("tenant_id"))
+    every = _org.alias("every_city")
+    only = select(case((func.count() == 1, func.min(every.c.id)))).select_from(every)
+    return func.coalesce(linked.scalar_subquery(), only.scalar_subquery())
+
+
+def freshness_of_served_city():  # type: ignore[no-untyped-def]
+    """The select of `tenant_freshness` (for a statement that reads more with it)."""
+    return _freshness_query("tenant")
 
 
 # On the driver's cursor (storage.driver_sql): every message reads one of them.
@@ -168,13 +181,9 @@ def freshness(conn: Connection, slug: str | None) -> Freshness:
 
 def tenant_freshness(conn: Connection, tenant_id: str | None) -> Freshness | None:
     """The city that serves a tenant, with its change markers: its linked city,
-    or the only city there is (storage.bot_state's rule); None when neither."""
-    if tenant_id:
-        row = _BY_TENANT.first(conn, {"tenant_id": tenant_id})
-        if row is not None:
-            return Freshness(*row)
-    rows = _ONLY.rows(conn)
-    return Freshness(*rows[0]) if len(rows) == 1 else None
+    or the only city there is (`served_city_id`); None when neither."""
+    row = _BY_TENANT.first(conn, {"tenant_id": tenant_id or None})
+    return Freshness(*row) if row is not None else None
 
 
 _GRANTS = DriverQuery(
@@ -185,8 +194,12 @@ _GRANTS = DriverQuery(
 
 
 def grants_of(conn: Connection, org_id: int, user: str) -> Principal:
-    rows = _GRANTS.rows(conn, {"org_id": org_id, "user": user})
-    return Principal(user=user, grants=tuple(RoleGrant(user, Role(role), unit) for role, unit in rows))
+    return principal_of(user, _GRANTS.rows(conn, {"org_id": org_id, "user": user}))
+
+
+def principal_of(user: str, grants: Iterable[tuple[str, str | None]]) -> Principal:
+    """A person with their (role, unit code) grants in one city, in the order granted."""
+    return Principal(user=user, grants=tuple(RoleGrant(user, Role(role), unit) for role, unit in grants))
 
 
 # --- the queries over new rows ------------------------------------------------------------------

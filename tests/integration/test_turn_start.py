@@ -1,0 +1,114 @@
+"""What a turn reads and claims before the bot answers (storage.turn_start):
+the same on SQLite (several statements in a transaction) and on PostgreSQL
+(one statement)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.services import Services
+from core.model import Role
+from storage.bot_state import StateStore, conversation_references, link_tenant
+from storage.repository import create_organisation
+from storage.tables import ConversationRefRow
+from storage.turn_start import TurnStart, begin_turn
+
+CONVERSATION_KEY = "msteams/conversations/c1"
+USER_KEY = "msteams/users/anna"
+
+
+def start(engine: Engine, activity_id: str | None = "a1", **changes: Any) -> TurnStart:
+    arguments: dict[str, Any] = {
+        "conversation_id": "c1",
+        "activity_id": activity_id,
+        "tenant_id": "tenant-malmo",
+        "reference": {"serviceUrl": "https://smba.example/", "conversation": {"id": "c1"}, "activityId": "x"},
+        "user_id": "anna",
+        "conversation_type": "personal",
+        "state_keys": [CONVERSATION_KEY, USER_KEY],
+        "roles_of": "anna",
+        **changes,
+    }
+    return begin_turn(engine, **arguments)
+
+
+def test_a_turn_finds_its_city_state_and_roles(example_engine: Engine) -> None:
+    services = Services(example_engine, org="malmo")
+    services.grant_role(None, "anna", Role.CHEF, "GVN")
+    services.grant_role(None, "anna", Role.HR, "FSKN")
+    StateStore(example_engine).write(CONVERSATION_KEY, {"DialogState": {"dialogStack": []}}, None)
+
+    turn = start(example_engine)
+
+    assert turn.first
+    assert turn.org is not None and (turn.org.slug, turn.org.name) == ("malmo", "Malmö stad")
+    assert turn.org.measures > 0 and turn.org.units > 0 and turn.org.ledger_seq > 0
+    assert turn.states is not None and set(turn.states) == {CONVERSATION_KEY}  # the user's is not stored
+    assert turn.states[CONVERSATION_KEY].data == {"DialogState": {"dialogStack": []}}
+    assert turn.states[CONVERSATION_KEY].version == 1
+    assert turn.roles is not None
+    assert [(g.role, g.unit) for g in turn.roles.grants] == [(Role.CHEF, "GVN"), (Role.HR, "FSKN")]
+    assert start(example_engine, "a2", roles_of=None).roles is None
+    assert start(example_engine, "a3", roles_of="bertil").roles.grants == ()  # type: ignore[union-attr]
+
+
+def test_an_activity_seen_before_is_not_handled_again(example_engine: Engine) -> None:
+    assert start(example_engine, "a1").first
+    assert start(example_engine, "a1") == TurnStart(False)
+    assert start(example_engine, "a1", conversation_id="c2").first  # an id is per conversation
+    assert start(example_engine, None).first and start(example_engine, None).first  # nothing to claim
+
+
+def test_the_tenant_decides_the_city_when_there_are_several(engine: Engine) -> None:
+    assert start(engine) == TurnStart(True)  # no city at all
+    with Session(engine) as session:
+        create_organisation(session, "malmo", "Malmö stad")
+        session.commit()
+    assert start(engine, "a2", tenant_id=None).org.slug == "malmo"  # type: ignore[union-attr]
+    assert start(engine, "a3", tenant_id="any").org.slug == "malmo"  # type: ignore[union-attr]
+    with Session(engine) as session:
+        create_organisation(session, "lund", "Lunds kommun")
+        session.commit()
+    assert start(engine, "a4", tenant_id="tenant-lund").org is None
+    link_tenant(engine, "tenant-lund", "lund")
+    assert start(engine, "a5", tenant_id="tenant-lund").org.slug == "lund"  # type: ignore[union-attr]
+    assert start(engine, "a6", tenant_id="tenant-malmo").org is None
+    assert start(engine, "a7", tenant_id=None).org is None
+
+
+def test_the_conversation_reference_is_written_when_it_changes(example_engine: Engine) -> None:
+    def stored() -> list[tuple[Any, ...]]:
+        with example_engine.connect() as conn:
+            return [
+                tuple(row)
+                for row in conn.execute(
+                    select(
+                        ConversationRefRow.reference,
+                        ConversationRefRow.tenant_id,
+                        ConversationRefRow.conversation_type,
+                        ConversationRefRow.updated_at,
+                    )
+                )
+            ]
+
+    start(example_engine, "a1")
+    first = stored()
+    assert conversation_references(example_engine, "anna") == [
+        {"serviceUrl": "https://smba.example/", "conversation": {"id": "c1"}, "activityId": "x"}
+    ]
+    same_place = {"serviceUrl": "https://smba.example/", "conversation": {"id": "c1"}, "activityId": "y"}
+    start(example_engine, "a2", reference=same_place)
+    assert stored() == first  # only the message's own id differs: not written
+    start(example_engine, "a3", reference={"serviceUrl": "https://smba.other/", "conversation": {"id": "c1"}})
+    assert conversation_references(example_engine, "anna") == [
+        {"serviceUrl": "https://smba.other/", "conversation": {"id": "c1"}}
+    ]
+    start(example_engine, "a4", reference={"serviceUrl": "https://smba.other/", "conversation": {"id": "c1"}},
+          conversation_type="groupChat")
+    assert [row[2] for row in stored()] == ["groupChat"]
+    start(example_engine, "a5", reference=None, conversation_type="personal")
+    assert [row[2] for row in stored()] == ["groupChat"]  # no reference given: left as it is
