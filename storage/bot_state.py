@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from storage.db import autocommit
 from storage.driver_sql import DriverQuery
 from storage.read_model import Freshness, tenant_freshness
 from storage.tables import (
@@ -84,7 +85,7 @@ class StateStore:
         must not exist yet, or the write is unconditional when `force`).
         Returns the new version; raises StaleWrite otherwise."""
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        with _one_writer(self.engine), self.engine.begin() as conn:
+        with _one_writer(self.engine), autocommit(self.engine) as conn:  # one statement
             if expected_version is None:
                 try:
                     conn.execute(

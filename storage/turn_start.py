@@ -33,6 +33,7 @@ from storage.bot_state import (
     _save_reference,
     read_states,
 )
+from storage.db import autocommit
 from storage.driver_sql import DriverQuery
 from storage.read_model import (
     Freshness,
@@ -193,7 +194,7 @@ def _in_one_statement(
         "roles_of": roles_of,
         **{f"key{i}": key for i, key in enumerate(keys)},
     }
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with autocommit(engine) as conn:
         row = _TURN[bool(activity_id)].first(conn, params)
     assert row is not None  # the statement's first relation always has one row
     if not row[0]:
