@@ -70,6 +70,15 @@ class StateItem:
     version: int
 
 
+_state = BotStateRow.__table__
+_STATE_INSERT = insert(_state)
+_STATE_UPDATE = (
+    update(_state)
+    .where(_state.c.key == bindparam("the_key"), _state.c.version == bindparam("read"))
+    .values(data=bindparam("text"), version=bindparam("next"), updated_at=bindparam("at"))
+)
+
+
 class StateStore:
     """A key → JSON document store with a version per key."""
 
@@ -82,23 +91,21 @@ class StateStore:
 
     def write(self, key: str, data: dict[str, Any], expected_version: int | None) -> int:
         """Store `data` if the key is still at `expected_version` (None: the key
-        must not exist yet, or the write is unconditional when `force`).
-        Returns the new version; raises StaleWrite otherwise."""
+        must not exist yet). Returns the new version; raises StaleWrite otherwise."""
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         with _one_writer(self.engine), autocommit(self.engine) as conn:  # one statement
             if expected_version is None:
                 try:
-                    conn.execute(
-                        insert(BotStateRow).values(key=key, data=text, version=1, updated_at=utcnow())
-                    )
+                    values = {"key": key, "data": text, "version": 1, "updated_at": utcnow()}
+                    conn.execute(_STATE_INSERT, values)
                 except IntegrityError:
                     raise StaleWrite(key) from None
                 return 1
             result = conn.execute(
-                update(BotStateRow)
-                .where(BotStateRow.key == key, BotStateRow.version == expected_version)  # type: ignore[arg-type]
-                .values(data=text, version=expected_version + 1, updated_at=utcnow())
-            )
+                _STATE_UPDATE,
+                {"the_key": key, "read": expected_version, "text": text, "next": expected_version + 1,
+                 "at": utcnow()},
+            )  # fmt: skip
             if result.rowcount != 1:
                 raise StaleWrite(key)
             return expected_version + 1
