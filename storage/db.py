@@ -96,3 +96,16 @@ def autocommit(engine: Engine) -> Connection:
     two round trips less). Its isolation is set back when it returns to the
     pool."""
     return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reading only. On PostgreSQL its statements run in
+    autocommit: at READ COMMITTED, the isolation kompetensbot uses, each
+    statement sees what was committed when it began, in a transaction or not,
+    and a read transaction ends in ROLLBACK, on which psycopg forgets every
+    statement it had prepared on the connection (a turn's statement was then
+    planned anew for its next five runs). On SQLite a read transaction gives
+    its statements one snapshot, and they keep it."""
+    if engine.dialect.name == "postgresql":
+        return autocommit(engine)
+    return engine.connect()

@@ -47,6 +47,7 @@ from core.entries import LedgerEntry, MeasureFundingEntry
 from core.errors import NotFound, RuleError
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, Role, RoleGrant, Unit
+from storage.db import reading
 from storage.driver_sql import DriverQuery
 from storage.mapping import (
     aware,
@@ -442,7 +443,7 @@ class ReadModels:
     ) -> tuple[CitySnapshot, Principal | None]:
         """The city's current snapshot and, if `user` is given, their role grants
         there: one connection, two small queries when nothing changed."""
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             fresh = freshness(conn, slug)
             principal = grants_of(conn, fresh.org_id, user) if user is not None else None
             return self._snapshot(conn, fresh), principal
@@ -455,7 +456,7 @@ class ReadModels:
         current = city.snapshot
         if current is not None and current.freshness == fresh:
             return current
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             return self._snapshot(conn, fresh)
 
     def committed(self, conn: Connection, slug: str) -> CitySnapshot:
