@@ -147,14 +147,18 @@ _CLAIM_VALUES = {
 }
 _CLAIMED = ProcessedActivityRow.__table__.c.activity_id
 _CLAIMS = {  # RETURNING says whether the row went in (rowcount is not reliable here on psycopg)
-    "postgresql": postgresql.insert(ProcessedActivityRow.__table__)
-    .values(**_CLAIM_VALUES)
-    .on_conflict_do_nothing()
-    .returning(_CLAIMED),
-    "sqlite": sqlite.insert(ProcessedActivityRow.__table__)
-    .values(**_CLAIM_VALUES)
-    .on_conflict_do_nothing()
-    .returning(_CLAIMED),
+    "postgresql": DriverQuery(
+        postgresql.insert(ProcessedActivityRow.__table__)
+        .values(**_CLAIM_VALUES)
+        .on_conflict_do_nothing()
+        .returning(_CLAIMED)
+    ),
+    "sqlite": DriverQuery(
+        sqlite.insert(ProcessedActivityRow.__table__)
+        .values(**_CLAIM_VALUES)
+        .on_conflict_do_nothing()
+        .returning(_CLAIMED)
+    ),
 }
 
 
@@ -188,7 +192,7 @@ def _claim(conn: Connection, conversation_id: str, activity_id: str) -> bool:
             return True
         except IntegrityError:
             return False
-    return conn.execute(statement, values).first() is not None
+    return statement.first(conn, values) is not None
 
 
 def save_conversation_reference(

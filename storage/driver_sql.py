@@ -14,14 +14,14 @@ turn's CPU.
 `select` is compiled by SQLAlchemy once per dialect (the SQL and the
 parameters in the driver's style), then run on the connection's DBAPI
 cursor, in the same transaction; rows come back as the driver's tuples.
-Only for queries whose parameters and columns the driver takes and gives as
-they are: integers and text (SQLAlchemy would convert nothing either way; a
-datetime column comes back as the driver gives it: text on SQLite, a
-datetime on PostgreSQL); on PostgreSQL also datetimes and arrays, which
-psycopg adapts itself. A driver
-error is raised as SQLAlchemy raises it (`DBAPIError`; when the connection
-was lost, it and every pooled connection older than it are replaced, as
-SQLAlchemy does), so callers handle one kind of error.
+Parameters go through SQLAlchemy's bind processors, as in its own execution
+(a datetime is stored on SQLite as SQLAlchemy stores it); columns come back
+as the driver gives them, so only for columns SQLAlchemy would not convert
+either: integers, text and, on PostgreSQL, arrays (a datetime column comes
+back as text on SQLite, a datetime on PostgreSQL). A driver error is raised
+as SQLAlchemy raises it (`DBAPIError`; when the connection was lost, it and
+every pooled connection older than it are replaced, as SQLAlchemy does), so
+callers handle one kind of error.
 """
 
 from __future__ import annotations
@@ -30,24 +30,30 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable
 
 
 class DriverQuery:
-    def __init__(self, statement: Select[Any]):
-        self.statement = statement
-        self._compiled: dict[str, Any] = {}
+    """A statement (a select, or an insert with RETURNING) run on the driver's cursor."""
 
-    def _for(self, conn: Connection) -> Any:
+    def __init__(self, statement: Executable):
+        self.statement = statement
+        self._compiled: dict[str, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+
+    def _for(self, conn: Connection) -> tuple[Any, tuple[tuple[str, Any], ...]]:
         dialect = conn.dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            compiled = self._compiled[dialect.name] = self.statement.compile(dialect=dialect)
-        return compiled
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            found = self._compiled[dialect.name] = (compiled, tuple(compiled._bind_processors.items()))
+        return found
 
     def rows(self, conn: Connection, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        compiled = self._for(conn)
+        compiled, processors = self._for(conn)
         values = compiled.construct_params(params or {})
+        for name, process in processors:
+            if values.get(name) is not None:
+                values[name] = process(values[name])
         arguments: Any = (
             tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
         )

@@ -4,14 +4,16 @@ and a connection the database dropped is not handed out again."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import make_engine
 from storage.driver_sql import DriverQuery
-from storage.tables import OrganisationRow, UnitRow
+from storage.tables import OrganisationRow, ProcessedActivityRow, UnitRow
 from tests.conftest import PG_URL
 
 _org = OrganisationRow.__table__
@@ -31,6 +33,22 @@ def test_the_same_rows_as_sqlalchemy(example_engine: Engine) -> None:
         assert len(expected) == 3
         assert DriverQuery(UNITS).rows(conn, {"org_id": org_id}) == expected
         assert DriverQuery(UNITS).first(conn, {"org_id": org_id + 1000}) is None
+
+
+def test_a_datetime_is_stored_as_sqlalchemy_stores_it(engine: Engine) -> None:
+    table = ProcessedActivityRow.__table__
+    when = datetime(2025, 6, 12, 9, 30, 15, 250000, tzinfo=UTC)
+    values = {"conversation_id": "c", "activity_id": "a", "created_at": when}
+    with engine.begin() as conn:
+        returned = DriverQuery(insert(table).returning(table.c.activity_id)).rows(conn, values)
+        conn.execute(insert(table), {**values, "activity_id": "b"})
+    assert returned == [("a",)]
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(table.c.activity_id, table.c.created_at)).all())
+        assert stored["a"] == stored["b"]
+        assert stored["a"].replace(tzinfo=UTC) == when  # SQLite keeps no zone: UTC, as written
+        found = conn.execute(select(table.c.activity_id).where(table.c.created_at >= when)).scalars().all()
+        assert sorted(found) == ["a", "b"]  # and compares as SQLAlchemy's own
 
 
 def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(engine: Engine) -> None:
