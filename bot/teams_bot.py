@@ -34,7 +34,7 @@ from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
 from storage.read_model import Freshness, read_models
-from storage.turn_start import TurnStart, begin_turn
+from storage.turn_start import Arrival, TurnStart, begin_turn
 
 log = logging.getLogger("kompetensbot.bot")
 
@@ -105,17 +105,17 @@ class KompetensBot(ActivityHandler):
         def start_turn() -> TurnStart:
             # storage.turn_start: the dedupe claim, the city, the conversation reference, the
             # state, and for a message whether the city's data changed and the person's roles.
-            start = begin_turn(
-                self.engine,
+            arrival = Arrival(
                 conversation_id=activity.conversation.id,
                 activity_id=activity.id if claim else None,
                 tenant_id=tenant_of(activity),
                 reference=self._reference(turn_context),
                 user_id=user_id if kind == "personal" else "",
                 conversation_type=kind,
-                state_keys=state_keys,
+                state_keys=tuple(state_keys),
                 roles_of=user_id if message and not self.demo else None,
             )
+            start = begin_turn(self.engine, arrival)
             if message and start.org is not None:  # the turn's services then read neither again
                 fresh: Freshness = start.org
                 cache[("snapshot", fresh.slug)] = read_models(self.engine).current(self.engine, fresh)

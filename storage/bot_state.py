@@ -238,6 +238,18 @@ def _same_reference(stored: str, reference: dict[str, Any]) -> bool:
     }
 
 
+def _unchanged(
+    stored: Any, org_id: int | None, tenant_id: str, conversation_type: str, reference: dict[str, Any]
+) -> bool:
+    """A stored reference row (reference, org_id, tenant_id, conversation_type;
+    None: none) already says what would be written."""
+    return (
+        stored is not None
+        and tuple(stored[1:]) == (org_id, tenant_id, conversation_type)
+        and _same_reference(stored[0], reference)
+    )
+
+
 def _save_reference(
     conn: Connection,
     *,
@@ -268,9 +280,7 @@ def _save_reference(
             return
         except IntegrityError:  # a concurrent turn stored it first
             pass
-    elif tuple(current[1:]) == (org_id, tenant_id, conversation_type) and _same_reference(
-        current[0], reference
-    ):
+    elif _unchanged(current, org_id, tenant_id, conversation_type, reference):
         return
     conn.execute(
         update(ConversationRefRow)

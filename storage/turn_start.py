@@ -22,17 +22,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core.model import Principal
-from storage.bot_state import (
-    StateItem,
-    _claim,
-    _one_writer,
-    _same_reference,
-    _save_reference,
-    read_states,
-)
+from storage.bot_state import StateItem, _claim, _one_writer, _save_reference, _unchanged, read_states
 from storage.db import autocommit
 from storage.driver_sql import DriverQuery
 from storage.read_model import (
@@ -43,6 +36,33 @@ from storage.read_model import (
     tenant_freshness,
 )
 from storage.tables import BotStateRow, ConversationRefRow, ProcessedActivityRow, RoleGrantRow, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """An incoming activity, as the start of its turn needs it.
+
+    Attributes:
+      conversation_id: the conversation it came in.
+      activity_id: its id, claimed so that a retry is not handled twice (None:
+        nothing to claim).
+      tenant_id: the Teams tenant, which decides the city.
+      reference: where the conversation is reached proactively (None: not
+        stored for this activity).
+      user_id: the person the reference is for ("" for a channel).
+      conversation_type: "personal", "groupChat" or "channel".
+      state_keys: the turn's dialog and user state keys.
+      roles_of: whose roles to read in the city (None: nobody's).
+    """
+
+    conversation_id: str
+    activity_id: str | None
+    tenant_id: str | None
+    reference: dict[str, Any] | None
+    user_id: str
+    conversation_type: str
+    state_keys: tuple[str, ...] = ()
+    roles_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,47 +83,37 @@ class TurnStart:
     roles: Principal | None = None
 
 
-def begin_turn(
-    engine: Engine,
-    *,
-    conversation_id: str,
-    activity_id: str | None,
-    tenant_id: str | None,
-    reference: dict[str, Any] | None,
-    user_id: str,
-    conversation_type: str,
-    state_keys: list[str],
-    roles_of: str | None = None,
-) -> TurnStart:
-    """Claim the activity (when `activity_id` is given; a repeat stops here),
+def begin_turn(engine: Engine, arrival: Arrival) -> TurnStart:
+    """Claim the activity (when it has an id to claim; a repeat stops here),
     find the tenant's city with its change markers (a
     storage.read_model.Freshness), store the conversation reference (when
     given and changed), read the turn's dialog and user state, and the roles
     of `roles_of` in the city."""
-    if engine.dialect.name == "postgresql" and len(state_keys) <= _STATE_KEYS:
-        return _in_one_statement(
-            engine, conversation_id, activity_id, tenant_id, reference, user_id, conversation_type,
-            state_keys, roles_of,
-        )  # fmt: skip
+    if engine.dialect.name == "postgresql" and len(arrival.state_keys) <= _STATE_KEYS:
+        return _in_one_statement(engine, arrival)
     with _one_writer(engine), engine.begin() as conn:
-        if activity_id and not _claim(conn, conversation_id, activity_id):
+        if arrival.activity_id and not _claim(conn, arrival.conversation_id, arrival.activity_id):
             return TurnStart(False)
-        org = tenant_freshness(conn, tenant_id)
+        org = tenant_freshness(conn, arrival.tenant_id)
         if org is None:
             return TurnStart(True)
-        if reference is not None:
-            _save_reference(
-                conn,
-                org_id=org.id,
-                tenant_id=tenant_id or "",
-                user_id=user_id,
-                conversation_id=conversation_id,
-                conversation_type=conversation_type,
-                reference=reference,
-            )
-        states = read_states(conn, state_keys) if state_keys else {}
-        roles = grants_of(conn, org.id, roles_of) if roles_of is not None else None
+        if arrival.reference is not None:
+            _store_reference(conn, org, arrival, arrival.reference)
+        states = read_states(conn, list(arrival.state_keys)) if arrival.state_keys else {}
+        roles = grants_of(conn, org.id, arrival.roles_of) if arrival.roles_of is not None else None
     return TurnStart(True, org, states, roles)
+
+
+def _store_reference(conn: Connection, org: Freshness, arrival: Arrival, reference: dict[str, Any]) -> None:
+    _save_reference(
+        conn,
+        org_id=org.id,
+        tenant_id=arrival.tenant_id or "",
+        user_id=arrival.user_id,
+        conversation_id=arrival.conversation_id,
+        conversation_type=arrival.conversation_type,
+        reference=reference,
+    )
 
 
 # --- PostgreSQL: one statement ------------------------------------------------------------
@@ -172,61 +182,41 @@ _CITY = slice(1, 1 + len(Freshness._fields))
 _REST = _CITY.stop
 
 
-def _in_one_statement(
-    engine: Engine,
-    conversation_id: str,
-    activity_id: str | None,
-    tenant_id: str | None,
-    reference: dict[str, Any] | None,
-    user_id: str,
-    conversation_type: str,
-    state_keys: list[str],
-    roles_of: str | None,
-) -> TurnStart:
-    keys = [*state_keys, *[None] * (_STATE_KEYS - len(state_keys))]
+def _in_one_statement(engine: Engine, arrival: Arrival) -> TurnStart:
+    keys = [*arrival.state_keys, *[None] * (_STATE_KEYS - len(arrival.state_keys))]
     params: dict[str, Any] = {
-        "claim_conversation": conversation_id[:512],
-        "activity_id": (activity_id or "")[:256],
+        "claim_conversation": arrival.conversation_id[:512],
+        "activity_id": (arrival.activity_id or "")[:256],
         "created_at": utcnow(),
-        "tenant_id": tenant_id or None,
-        "conversation_id": conversation_id,
-        "ref_user": user_id,
-        "roles_of": roles_of,
+        "tenant_id": arrival.tenant_id or None,
+        "conversation_id": arrival.conversation_id,
+        "ref_user": arrival.user_id,
+        "roles_of": arrival.roles_of,
         **{f"key{i}": key for i, key in enumerate(keys)},
     }
     with autocommit(engine) as conn:
-        row = _TURN[bool(activity_id)].first(conn, params)
+        row = _TURN[bool(arrival.activity_id)].first(conn, params)
     assert row is not None  # the statement's first relation always has one row
     if not row[0]:
         return TurnStart(False)
     if row[1] is None:
         return TurnStart(True)
     org = Freshness(*row[_CITY])
-    stored = row[_REST]
-    if reference is not None and not (
-        stored is not None
-        and tuple(row[_REST + 1 : _REST + 4]) == (org.id, tenant_id or "", conversation_type)
-        and _same_reference(stored, reference)
+    reference = arrival.reference
+    stored = row[_REST : _REST + 4] if row[_REST] is not None else None
+    if reference is not None and not _unchanged(
+        stored, org.id, arrival.tenant_id or "", arrival.conversation_type, reference
     ):
         with engine.begin() as conn:
-            _save_reference(
-                conn,
-                org_id=org.id,
-                tenant_id=tenant_id or "",
-                user_id=user_id,
-                conversation_id=conversation_id,
-                conversation_type=conversation_type,
-                reference=reference,
-            )
+            _store_reference(conn, org, arrival, reference)
     found_keys, found_data, found_versions, role_names, role_units = row[_REST + 4 :]
     states = {
         key: StateItem(json.loads(data), version)
         for key, data, version in zip(found_keys or (), found_data or (), found_versions or (), strict=True)
     }
     roles = (
-        principal_of(roles_of, zip(role_names or (), role_units or (), strict=True))
-        if roles_of is not None
+        principal_of(arrival.roles_of, zip(role_names or (), role_units or (), strict=True))
+        if arrival.roles_of is not None
         else None
     )
     return TurnStart(True, org, states, roles)
-

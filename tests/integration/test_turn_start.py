@@ -4,6 +4,7 @@ the same on SQLite (several statements in a transaction) and on PostgreSQL
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -15,25 +16,24 @@ from core.model import Role
 from storage.bot_state import StateStore, conversation_references, link_tenant
 from storage.repository import create_organisation
 from storage.tables import ConversationRefRow
-from storage.turn_start import TurnStart, begin_turn
+from storage.turn_start import Arrival, TurnStart, begin_turn
 
 CONVERSATION_KEY = "msteams/conversations/c1"
 USER_KEY = "msteams/users/anna"
 
 
 def start(engine: Engine, activity_id: str | None = "a1", **changes: Any) -> TurnStart:
-    arguments: dict[str, Any] = {
-        "conversation_id": "c1",
-        "activity_id": activity_id,
-        "tenant_id": "tenant-malmo",
-        "reference": {"serviceUrl": "https://smba.example/", "conversation": {"id": "c1"}, "activityId": "x"},
-        "user_id": "anna",
-        "conversation_type": "personal",
-        "state_keys": [CONVERSATION_KEY, USER_KEY],
-        "roles_of": "anna",
-        **changes,
-    }
-    return begin_turn(engine, **arguments)
+    arrival = Arrival(
+        conversation_id="c1",
+        activity_id=activity_id,
+        tenant_id="tenant-malmo",
+        reference={"serviceUrl": "https://smba.example/", "conversation": {"id": "c1"}, "activityId": "x"},
+        user_id="anna",
+        conversation_type="personal",
+        state_keys=(CONVERSATION_KEY, USER_KEY),
+        roles_of="anna",
+    )
+    return begin_turn(engine, replace(arrival, **changes))
 
 
 def test_a_turn_finds_its_city_state_and_roles(example_engine: Engine) -> None:
