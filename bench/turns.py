@@ -187,6 +187,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds() -> float:
+    """User and system CPU time so far of every PostgreSQL server process on
+    this machine (the connections' backends, the WAL writer, …). A process
+    that exits takes its time with it: kompetensbot keeps its connections
+    (storage.db.POOL_SIZE), so within a window none of its backends exit."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except OSError:  # gone meanwhile
+                pass
+    return total
+
+
 def measure(
     server: Server,
     stub: Server,
@@ -197,13 +213,21 @@ def measure(
     seconds: float,
     warmup: float,
     interval: float = 0.0,
+    database: str = "-",
 ) -> dict[str, Any]:
     """One window; besides turns/s and latency, the bot process's CPU time per
-    turn (less sensitive than turns/s to other work on a shared machine; for
-    PostgreSQL it leaves out the database server's own)."""
+    turn (less sensitive than turns/s to other work on a shared machine) and,
+    for PostgreSQL, the database server's."""
     convs = conversations(label, count, size)
     before = asyncio.run(loadgen.stats(stub.url + "/"))["replies"]
     assert server.process is not None
+    database_at_start: list[float] = []
+
+    def at_start() -> float:
+        if database == "postgresql":
+            database_at_start.append(database_cpu_seconds())
+        return cpu_seconds(server.process.pid)  # type: ignore[union-attr]
+
     result = asyncio.run(
         loadgen.run(
             server.url,
@@ -212,7 +236,7 @@ def measure(
             steps,
             seconds=seconds,
             warmup=warmup,
-            on_measure=lambda: cpu_seconds(server.process.pid),
+            on_measure=at_start,
             interval=interval,
         )  # type: ignore[union-attr]
     )
@@ -221,6 +245,11 @@ def measure(
     summary = result.summary()
     summary["replies"] = after - before
     summary["cpu_ms_per_turn"] = round(cpu * 1000 / result.turns, 2) if result.turns else None
+    summary["db_cpu_ms_per_turn"] = (
+        round((database_cpu_seconds() - database_at_start[0]) * 1000 / result.turns, 2)
+        if database_at_start and result.turns
+        else None
+    )
     return summary
 
 
@@ -288,6 +317,11 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "p99_ms": round(_median([r["p99_ms"] for r in rs]), 2),
                 "p99_ms_max": round(max(r["p99_ms"] for r in rs), 2),
                 "cpu_ms_per_turn": round(_median([r["cpu_ms_per_turn"] or 0 for r in rs]), 2),
+                "db_cpu_ms_per_turn": (
+                    round(_median([r["db_cpu_ms_per_turn"] for r in rs]), 2)
+                    if all(r.get("db_cpu_ms_per_turn") is not None for r in rs)
+                    else None
+                ),
                 "ratio_to_agents_echo": round(_median(ratios), 2) if ratios else None,
                 "ratio_min": round(min(ratios), 2) if ratios else None,
                 "ratio_max": round(max(ratios), 2) if ratios else None,
@@ -305,7 +339,7 @@ def _load(count: int, offered_per_s: int | None) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'bot':<17}{'data':<9}{'db':<11}{'scenario':<10}{'conv':>10}{'turns/s':>9}{'(min-max)':>14}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'(max)':>8}{'x echo':>8}{'(min-max)':>12}{'cpu ms':>8}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'(max)':>8}{'x echo':>8}{'(min-max)':>12}{'cpu ms':>8}{'db cpu':>8}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -317,6 +351,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{_load(r['conversations'], r['offered_per_s']):>10}"
             f"{r['turns_per_s']:>9.1f}{spread:>14}{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['p99_ms_max']:>8.1f}"
             f"{ratio:>8}{ratio_spread:>12}{r['cpu_ms_per_turn']:>8.2f}"
+            + (f"{r['db_cpu_ms_per_turn']:>8.2f}" if r.get("db_cpu_ms_per_turn") is not None else f"{'-':>8}")
             + (f"  ERRORS {r['errors']}" if r["errors"] else "")
         )
     return "\n".join(lines)
@@ -453,7 +488,7 @@ def main() -> None:
             for count, interval in LOADS:
                 offered = round(count / interval) if interval else None
                 summary = measure(
-                    server, stub, steps, count, size, f"{scenario}-{rep}", seconds, warmup, interval
+                    server, stub, steps, count, size, f"{scenario}-{rep}", seconds, warmup, interval, database
                 )
                 runs.append(
                     {
@@ -468,10 +503,13 @@ def main() -> None:
                     }
                 )
                 errors = f"  errors {summary['errors']}" if summary["errors"] else ""
+                db_cpu = summary["db_cpu_ms_per_turn"]
                 log(
                     f"{bot:<16} {size:<8} {database:<10} {scenario:<9} {_load(count, offered):>9}: "
                     f"{summary['turns_per_s']:7.1f} turns/s  p50 {summary['p50_ms']:6.2f} ms  "
-                    f"p99 {summary['p99_ms']:6.2f} ms  cpu {summary['cpu_ms_per_turn']} ms/turn{errors}"
+                    f"p99 {summary['p99_ms']:6.2f} ms  cpu {summary['cpu_ms_per_turn']} ms/turn"
+                    + (f" (database {db_cpu})" if db_cpu is not None else "")
+                    + errors
                 )
 
         reads = [s for s in scenarios if s != "submit"]
