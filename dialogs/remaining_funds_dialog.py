@@ -28,7 +28,7 @@ from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, today_of, who
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_options, choice_validator
-from dialogs.understanding import Candidate, Pick, decide_unit
+from dialogs.understanding import Candidate, Pick, Resolution, decide_unit
 
 
 class RemainingFundsDialog(CancelAndHelpDialog):
@@ -46,7 +46,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
     async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
         """Answer without beginning the dialog when the options settle the unit
         (MainDialog.answer_at_once); False when the dialog has to ask."""
-        settled, code = _settled_unit(options)
+        settled, code, _ = _settle(options)
         if not settled:
             return False
         await answer(turn_context, self.engine, code, options.get("year"))
@@ -54,20 +54,17 @@ class RemainingFundsDialog(CancelAndHelpDialog):
 
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options or {}
-        settled, code = _settled_unit(options)
+        settled, code, ask = _settle(options)
         if settled:
             return await step.next(code)
-        candidates = [Candidate.from_dict(c) for c in options.get("units", [])]
-        resolution = decide_unit(candidates) if candidates else None
-        if resolution is None or resolution.pick == Pick.NONE:  # a name that is no unit
+        if ask is None:  # a name that is no unit
             _, services = who(step.context, self.engine)
             ledger = await call(services.summary_ledger)
-            await step.context.send_activity(
-                texts.unknown_unit(options.get("rest") or candidates[0].label, ledger.units.values())
-            )
+            named = options.get("rest") or Candidate.from_dict(options["units"][0]).label
+            await step.context.send_activity(texts.unknown_unit(named, ledger.units.values()))
             return await step.end_dialog()
         step.values["asked"] = True
-        choices = [choice(c.key, c.label, [c.key]) for c in resolution.options]
+        choices = [choice(c.key, c.label, [c.key]) for c in ask.options]
         return await step.prompt(
             CHOICE_PROMPT,
             choice_options(texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True),
@@ -113,19 +110,19 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
         )
 
 
-def _settled_unit(options: dict[str, Any]) -> tuple[bool, str | None]:
-    """(True, the unit's code or None for "my units") when the options settle
-    which unit is asked about; (False, None) when the dialog has to ask or say
-    that the name is no unit."""
+def _settle(options: dict[str, Any]) -> tuple[bool, str | None, Resolution | None]:
+    """Which unit the options ask about: (True, its code or None for "my
+    units", None) when settled; (False, None, resolution) when the dialog has
+    to ask which one; (False, None, None) when the name is no unit."""
     if options.get("unit"):
-        return True, options["unit"]
+        return True, options["unit"], None
     candidates = [Candidate.from_dict(c) for c in options.get("units", [])]
     if not candidates:
-        return (False, None) if options.get("rest") else (True, None)
+        return (False, None, None) if options.get("rest") else (True, None, None)
     resolution = decide_unit(candidates)
     if resolution.pick == Pick.ONE and resolution.chosen is not None:
-        return True, resolution.chosen.key
-    return False, None
+        return True, resolution.chosen.key, None
+    return False, None, resolution if resolution.pick == Pick.ASK else None
 
 
 def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[ReallocationEntry, str, str]]:
