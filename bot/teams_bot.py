@@ -162,7 +162,7 @@ class KompetensBot(ActivityHandler):
             user_id=user_id,
             name=sender.name or "",
             demo=self.demo,
-            org_id=org.id,
+            org_id=org.org_id,
         )
 
     @staticmethod

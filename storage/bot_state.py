@@ -7,6 +7,7 @@ Storage interface and calls them off the event loop.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -118,17 +119,19 @@ class StateStore:
 # The statements a turn runs, built once (with bound parameters) rather than
 # on every call: building and caching a statement costs more than running it.
 # The reads every message makes run on the driver's cursor (storage.driver_sql).
-_STATES = select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
-    BotStateRow.key.in_(bindparam("keys", expanding=True))  # type: ignore[attr-defined]
-)
-_TURN_STATES = {  # a turn reads its conversation's and its user's state
-    count: DriverQuery(
+
+
+@functools.lru_cache(maxsize=8)
+def _states(count: int) -> DriverQuery:
+    """The read of `count` state keys (a turn reads its conversation's and its user's)."""
+    keys = [bindparam(f"key{i}") for i in range(count)]
+    return DriverQuery(
         select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
-            BotStateRow.key.in_([bindparam(f"key{i}") for i in range(count)])  # type: ignore[attr-defined]
+            BotStateRow.key.in_(keys)  # type: ignore[attr-defined]
         )
     )
-    for count in (1, 2)
-}
+
+
 _REFERENCE = DriverQuery(
     select(
         ConversationRefRow.reference,
@@ -147,27 +150,18 @@ _CLAIM_VALUES = {
 }
 _CLAIMED = ProcessedActivityRow.__table__.c.activity_id
 _CLAIMS = {  # RETURNING says whether the row went in (rowcount is not reliable here on psycopg)
-    "postgresql": DriverQuery(
-        postgresql.insert(ProcessedActivityRow.__table__)
+    dialect.__name__.rsplit(".", 1)[-1]: DriverQuery(
+        dialect.insert(ProcessedActivityRow.__table__)
         .values(**_CLAIM_VALUES)
         .on_conflict_do_nothing()
         .returning(_CLAIMED)
-    ),
-    "sqlite": DriverQuery(
-        sqlite.insert(ProcessedActivityRow.__table__)
-        .values(**_CLAIM_VALUES)
-        .on_conflict_do_nothing()
-        .returning(_CLAIMED)
-    ),
+    )
+    for dialect in (postgresql, sqlite)
 }
 
 
 def read_states(conn: Connection, keys: list[str]) -> dict[str, StateItem]:
-    turn = _TURN_STATES.get(len(keys))
-    if turn is not None:
-        rows = turn.rows(conn, {f"key{i}": key for i, key in enumerate(keys)})
-    else:
-        rows = conn.execute(_STATES, {"keys": list(keys)}).all()  # type: ignore[assignment]
+    rows = _states(len(keys)).rows(conn, {f"key{i}": key for i, key in enumerate(keys)})
     return {key: StateItem(json.loads(data), version) for key, data, version in rows}
 
 

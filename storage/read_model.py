@@ -105,11 +105,6 @@ class Freshness(NamedTuple):
         their count and highest id say whether there are new ones."""
         return (self.created_at, self.measures, self.measure_max, self.units)
 
-    @property
-    def id(self) -> int:
-        """The city's id, as its row names it (a Freshness stands for the row in a turn)."""
-        return self.org_id
-
 
 def _freshness_query(by: str):  # type: ignore[no-untyped-def]
     org_id = _org.c.id
@@ -146,16 +141,13 @@ def served_city_id():  # type: ignore[no-untyped-def]
     return func.coalesce(linked.scalar_subquery(), only.scalar_subquery())
 
 
-def freshness_of_served_city():  # type: ignore[no-untyped-def]
-    """The select of `tenant_freshness` (for a statement that reads more with it)."""
-    return _freshness_query("tenant")
-
-
 # On the driver's cursor (storage.driver_sql): every message reads one of them.
 # `created_at` is then the driver's value (text on SQLite) on every path: it
 # is only compared with itself.
 _BY_SLUG = DriverQuery(_freshness_query("slug"))
-_BY_TENANT = DriverQuery(_freshness_query("tenant"))
+SERVED_CITY_FRESHNESS = _freshness_query("tenant")
+"""`tenant_freshness`'s select (storage.turn_start reads more with it)."""
+_BY_TENANT = DriverQuery(SERVED_CITY_FRESHNESS)
 _ONLY = DriverQuery(_freshness_query("only"))
 
 

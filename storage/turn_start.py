@@ -30,8 +30,8 @@ from storage.bot_state import StateItem, _claim, _one_writer, _save_reference, _
 from storage.db import autocommit
 from storage.driver_sql import DriverQuery
 from storage.read_model import (
+    SERVED_CITY_FRESHNESS,
     Freshness,
-    freshness_of_served_city,
     grants_of,
     principal_of,
     tenant_freshness,
@@ -101,14 +101,14 @@ def begin_turn(engine: Engine, arrival: Arrival) -> TurnStart:
         if arrival.reference is not None:
             _store_reference(conn, org, arrival, arrival.reference)
         states = read_states(conn, list(arrival.state_keys)) if arrival.state_keys else {}
-        roles = grants_of(conn, org.id, arrival.roles_of) if arrival.roles_of is not None else None
+        roles = grants_of(conn, org.org_id, arrival.roles_of) if arrival.roles_of is not None else None
     return TurnStart(True, org, states, roles)
 
 
 def _store_reference(conn: Connection, org: Freshness, arrival: Arrival, reference: dict[str, Any]) -> None:
     _save_reference(
         conn,
-        org_id=org.id,
+        org_id=org.org_id,
         tenant_id=arrival.tenant_id or "",
         user_id=arrival.user_id,
         conversation_id=arrival.conversation_id,
@@ -129,7 +129,7 @@ _grants = RoleGrantRow.__table__
 
 
 def _turn_statement(claim: bool):  # type: ignore[no-untyped-def]
-    city = freshness_of_served_city().subquery("city")
+    city = SERVED_CITY_FRESHNESS.subquery("city")
     if claim:
         inserted = (
             pg_insert(_processed)
@@ -206,7 +206,7 @@ def _in_one_statement(engine: Engine, arrival: Arrival) -> TurnStart:
     reference = arrival.reference
     stored = row[_REST : _REST + 4] if row[_REST] is not None else None
     if reference is not None and not _unchanged(
-        stored, org.id, arrival.tenant_id or "", arrival.conversation_type, reference
+        stored, org.org_id, arrival.tenant_id or "", arrival.conversation_type, reference
     ):
         with engine.begin() as conn:
             _store_reference(conn, org, arrival, reference)
