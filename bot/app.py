@@ -38,10 +38,10 @@ from storage.db import POOL_SIZE, make_engine
 log = logging.getLogger("kompetensbot.app")
 
 DATABASE_THREADS = POOL_SIZE
-"""The threads that run the turns' database work (asyncio.to_thread), one per
-pooled connection: Python's default, cores + 4, is more than the pool on a
-large machine and, on a small one, more than five, SQLAlchemy's default pool,
-which made the pool open and close connections for the overflow."""
+"""The threads that run the turns' database work (asyncio.to_thread): as many
+as the pool keeps connections (storage.db.POOL_SIZE). Python's default,
+cores + 4, depends on the machine; on this two-core one its six were already
+more than SQLAlchemy's default pool of five."""
 
 KNOWN_TYPES = {t.value if hasattr(t, "value") else str(t) for t in ActivityTypes}
 
