@@ -23,6 +23,7 @@ from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rules import is_overdue
+from storage.bot_state import ONCE_KEYS
 from storage.read_model import CitySnapshot, read_models
 from storage.repository import Repository
 from storage.tables import ProcessedActivityRow
@@ -413,8 +414,6 @@ class Services:
         return self._read(user, run)
 
 
-ONCE_KEYS = "kompetensbot:once"
-"""The `conversation_id` under which `once` keys are kept in processed_activities."""
 MAX_ONCE_KEY = 64
 
 

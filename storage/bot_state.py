@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -169,6 +170,42 @@ def claim_activity(engine: Engine, conversation_id: str, activity_id: str) -> bo
     """Record an activity as handled; False when it was handled before."""
     with _one_writer(engine), engine.begin() as conn:
         return _claim(conn, conversation_id, activity_id)
+
+
+ONCE_KEYS = "kompetensbot:once"
+"""The conversation_id under which a write's `once` key is claimed (bot.services):
+kept for good, so that a card sent again days later is still not saved twice."""
+
+CLAIMS_KEPT = timedelta(days=7)
+"""How long an activity's claim is kept. The Bot Connector retries a delivery
+within minutes; a week leaves room for a channel that was down over a weekend,
+and keeps the table at a week of messages, not every message ever."""
+
+_PRUNE_BATCH = 5000
+
+
+def prune_claims(engine: Engine, now: datetime, kept: timedelta = CLAIMS_KEPT) -> int:
+    """Delete the activity claims made before `now - kept` (the `once` keys
+    stay) and say how many. In batches, each its own short transaction, so a
+    first prune of a large table does not hold the turns' claims up."""
+    older = (
+        select(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id)
+        .where(
+            ProcessedActivityRow.created_at < now - kept,  # type: ignore[operator]
+            ProcessedActivityRow.conversation_id != ONCE_KEYS,
+        )
+        .limit(_PRUNE_BATCH)
+    )
+    statement = delete(ProcessedActivityRow).where(
+        tuple_(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id).in_(older)
+    )
+    pruned = 0
+    while True:
+        with _one_writer(engine), engine.begin() as conn:
+            deleted = conn.execute(statement).rowcount
+        pruned += deleted
+        if deleted < _PRUNE_BATCH:
+            return pruned
 
 
 def _claim(conn: Connection, conversation_id: str, activity_id: str) -> bool:

@@ -173,9 +173,12 @@ class ConversationRefRow(SQLModel, table=True):
 
 
 class ProcessedActivityRow(SQLModel, table=True):
-    """Activities already handled: Teams retries a slow turn with the same id."""
+    """Activities already handled: Teams retries a slow turn with the same id.
+    Also a write's `once` key (conversation_id storage.bot_state.ONCE_KEYS).
+    Claims older than storage.bot_state.CLAIMS_KEPT are pruned by created_at."""
 
     __tablename__ = "processed_activities"
+    __table_args__ = (Index("ix_processed_activities_created_at", "created_at"),)
     conversation_id: str = Field(primary_key=True, max_length=512)
     activity_id: str = Field(primary_key=True, max_length=256)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -4,22 +4,29 @@ conversation references and tenants (SQLite, and PostgreSQL when configured)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.state_storage import VERSION, SqlStorage
+from storage import bot_state
 from storage.bot_state import (
+    CLAIMS_KEPT,
+    ONCE_KEYS,
     StaleWrite,
     StateStore,
     claim_activity,
     conversation_references,
     link_tenant,
     org_for_tenant,
+    prune_claims,
     save_conversation_reference,
 )
 from storage.repository import create_organisation
+from storage.tables import ProcessedActivityRow
 
 
 def test_a_stale_state_write_is_refused_not_lost(engine: Engine) -> None:
@@ -61,6 +68,42 @@ def test_a_retried_activity_is_claimed_once(engine: Engine) -> None:
     assert not claim_activity(engine, "conv", "act-1")
     assert claim_activity(engine, "conv", "act-2")
     assert claim_activity(engine, "other-conv", "act-1")
+
+
+def _age(engine: Engine, conversation_id: str, activity_ids: list[str], at: datetime) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(ProcessedActivityRow)
+            .where(ProcessedActivityRow.conversation_id == conversation_id)  # type: ignore[arg-type]
+            .where(ProcessedActivityRow.activity_id.in_(activity_ids))  # type: ignore[attr-defined]
+            .values(created_at=at)
+        )
+
+
+def _claims(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id))
+        return {(row[0], row[1]) for row in rows}
+
+
+def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot_state, "_PRUNE_BATCH", 3)  # several batches
+    now = datetime.now(UTC)
+    old = [f"old-{i}" for i in range(7)]
+    for activity in [*old, "recent", "at-the-edge"]:
+        assert claim_activity(engine, "conv", activity)
+    assert claim_activity(engine, ONCE_KEYS, "measure-card-1")
+    _age(engine, "conv", old, now - CLAIMS_KEPT - timedelta(days=1))
+    _age(engine, "conv", ["at-the-edge"], now - CLAIMS_KEPT + timedelta(minutes=5))
+    _age(engine, ONCE_KEYS, ["measure-card-1"], now - timedelta(days=400))
+
+    assert prune_claims(engine, now) == 7
+    assert _claims(engine) == {("conv", "recent"), ("conv", "at-the-edge"), (ONCE_KEYS, "measure-card-1")}
+    assert not claim_activity(engine, "conv", "recent")  # a retry inside the week is still stopped
+    assert not claim_activity(engine, ONCE_KEYS, "measure-card-1")
+    assert prune_claims(engine, now) == 0
 
 
 def test_conversation_references_are_kept_up_to_date(engine: Engine) -> None:

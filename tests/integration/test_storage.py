@@ -166,3 +166,16 @@ def test_the_unit_of_work_rolls_back_unless_committed(example_engine: Engine) ->
     with UnitOfWork(example_engine, write=True) as repo:
         repo.add_measure(Measure(id=0, title="Aldrig sparad", units=("GVN",), year=2025))
     assert counts(example_engine) == before
+
+
+def test_the_migrations_build_the_tables_the_models_describe(engine: Engine) -> None:
+    """A column, index or constraint added to storage/tables.py without its
+    migration would exist in tests (which could create tables from the
+    models) but not in a database that `kompetensbot db upgrade` made."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
