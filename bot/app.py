@@ -13,9 +13,10 @@ import json
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from bot.config import Settings
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
+from storage.bot_state import CLAIMS_KEPT, prune_claims
 from storage.db import POOL_SIZE, make_engine
 
 log = logging.getLogger("kompetensbot.app")
@@ -203,6 +205,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app.router.add_get("/healthz", healthz)
     if settings.tick_seconds > 0:
         app.cleanup_ctx.append(_round_ticker(parts))
+    if settings.housekeeping_seconds > 0:
+        app.cleanup_ctx.append(_housekeeping(parts))
     return app
 
 
@@ -214,42 +218,27 @@ async def _database_threads(_app: web.Application) -> AsyncIterator[None]:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _round_ticker(parts: BotApp):  # type: ignore[no-untyped-def]
-    """The follow-up round's periodic tick inside the server (see bot.round_runner)."""
-    from datetime import date, timedelta
+Job = Callable[[], Awaitable[None]]
 
-    from bot.proactive import Sender
-    from bot.round_runner import RoundRunner
 
-    settings = parts.settings
+def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what: str):  # type: ignore[no-untyped-def]
+    """A cleanup context that, while the app serves, runs the job made by
+    `make_job` (in the running loop) every `seconds`, first after
+    `first_after`; a failed run is logged and the next one tries again."""
 
-    async def ticker(_app: web.Application):  # type: ignore[no-untyped-def]
-        sender = Sender(parts.adapter, settings.client_id, global_rate=settings.send_rate)
-        runner = RoundRunner(
-            parts.engine,
-            sender,
-            auto_open=settings.auto_rounds,
-            in_flight=settings.round_in_flight,
-            lease=timedelta(seconds=settings.round_lease_seconds),
-        )
+    async def periodic(_app: web.Application) -> AsyncIterator[None]:
+        job = make_job()
 
         async def loop() -> None:
-            await asyncio.sleep(min(5.0, settings.tick_seconds))
+            await asyncio.sleep(first_after)
             while True:
                 try:
-                    result = await runner.tick(settings.today or date.today())
-                    if result.recorded or result.outcomes or result.opened:
-                        log.info(
-                            "round tick: %d recorded, %s, %d cards marked answered",
-                            result.recorded,
-                            dict(result.outcomes),
-                            result.cards_updated,
-                        )
+                    await job()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - the next tick tries again
-                    log.exception("round tick failed; trying again at the next tick")
-                await asyncio.sleep(settings.tick_seconds)
+                except Exception:  # noqa: BLE001 - the next run tries again
+                    log.exception("%s failed; trying again at the next run", what)
+                await asyncio.sleep(seconds)
 
         task = asyncio.create_task(loop())
         yield
@@ -259,7 +248,52 @@ def _round_ticker(parts: BotApp):  # type: ignore[no-untyped-def]
         except asyncio.CancelledError:
             pass
 
-    return ticker
+    return periodic
+
+
+def _round_ticker(parts: BotApp):  # type: ignore[no-untyped-def]
+    """The follow-up round's periodic tick inside the server (see bot.round_runner)."""
+    from bot.proactive import Sender
+    from bot.round_runner import RoundRunner
+
+    settings = parts.settings
+
+    def make_tick() -> Job:
+        sender = Sender(parts.adapter, settings.client_id, global_rate=settings.send_rate)
+        runner = RoundRunner(
+            parts.engine,
+            sender,
+            auto_open=settings.auto_rounds,
+            in_flight=settings.round_in_flight,
+            lease=timedelta(seconds=settings.round_lease_seconds),
+        )
+
+        async def tick() -> None:
+            result = await runner.tick(settings.today or date.today())
+            if result.recorded or result.outcomes or result.opened:
+                log.info(
+                    "round tick: %d recorded, %s, %d cards marked answered",
+                    result.recorded,
+                    dict(result.outcomes),
+                    result.cards_updated,
+                )
+
+        return tick
+
+    return _every(settings.tick_seconds, min(5.0, settings.tick_seconds), make_tick, "round tick")
+
+
+def _housekeeping(parts: BotApp):  # type: ignore[no-untyped-def]
+    """Prunes the activity claims older than storage.bot_state.CLAIMS_KEPT, every
+    `housekeeping_seconds` (first a minute after the start, off the turns' way)."""
+    seconds = parts.settings.housekeeping_seconds
+
+    async def prune() -> None:
+        pruned = await asyncio.to_thread(prune_claims, parts.engine, datetime.now(UTC))
+        if pruned:
+            log.info("pruned %d activity claims older than %s", pruned, CLAIMS_KEPT)
+
+    return _every(seconds, min(60.0, seconds), lambda: prune, "pruning old activity claims")
 
 
 def settle_memory() -> None:

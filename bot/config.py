@@ -37,6 +37,8 @@ class Settings:
     round_lease_seconds: float = 300.0
     auto_rounds: bool = True
     today: date | None = None
+    # How often the server prunes old activity claims (0: never).
+    housekeeping_seconds: float = 3600.0
 
     @property
     def client_id(self) -> str | None:
@@ -68,4 +70,5 @@ class Settings:
             sdk=load_configuration_from_env(dict(env)),
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
+            housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
         )

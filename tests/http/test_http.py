@@ -44,6 +44,45 @@ def test_a_retried_activity_is_answered_once(database_url: str) -> None:
         assert len(stub.texts()) == first
 
 
+def test_the_server_prunes_week_old_claims_and_still_answers_a_retry_once(database_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+    from time import monotonic, sleep
+
+    from sqlalchemy import select, update
+
+    from storage.db import make_engine
+    from storage.tables import ProcessedActivityRow as Claim
+
+    engine = make_engine(database_url)
+    env = {"KOMPETENSBOT_HOUSEKEEPING_SECONDS": "0.2"}
+    try:
+        with running(database_url, env=env) as (server, stub):
+            old = activity("saldo GVN", service_url=stub.url, activity_id="last-week")
+            recent = activity("saldo GVN", service_url=stub.url, activity_id="just-now")
+            assert server.post(old)[0] in (200, 202)
+            assert server.post(recent)[0] in (200, 202)
+            with engine.begin() as conn:
+                conn.execute(
+                    update(Claim)
+                    .where(Claim.activity_id == "last-week")  # type: ignore[arg-type]
+                    .values(created_at=datetime.now(UTC) - timedelta(days=8))
+                )
+
+            def claimed() -> set[str]:
+                with engine.connect() as conn:
+                    return set(conn.execute(select(Claim.activity_id)).scalars())
+
+            deadline = monotonic() + 15
+            while "last-week" in claimed() and monotonic() < deadline:
+                sleep(0.1)
+            assert claimed() == {"just-now"}
+            answered = len(stub.texts())
+            assert server.post(recent)[0] in (200, 202)  # Teams retrying the recent one
+            assert len(stub.texts()) == answered
+    finally:
+        engine.dispose()
+
+
 def test_a_dialog_resumes_after_the_server_is_killed(database_url: str) -> None:
     stub = ConnectorStub().start()
     server = BotServer(database_url).start()
