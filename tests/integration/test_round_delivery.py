@@ -59,6 +59,7 @@ from bot.proactive import Sender
 from bot.round_runner import RoundRunner, TickResult
 from bot.round_services import RoundServices
 from bot.services import Services
+from core.errors import NotFound
 from core.model import Status
 from core.round_answers import field_name
 from core.rounds import SUPERSEDED_REMINDER
@@ -396,6 +397,45 @@ def test_two_processes_ticking_at_once_on_postgresql_never_send_twice_and_never_
     assert_rows_match_the_stub(pg_engine, stub, population)
     assert not any(s.possibly_repeated for s in sends_by_recipient(pg_engine).values())
     assert stub.max_in_window() <= RATE
+
+
+def test_the_running_server_opens_the_round_and_sends_each_prompt_once_by_its_own_tick(database: Any):
+    """`kompetensbot serve` with its tick (KOMPETENSBOT_TICK_SECONDS), not the
+    cron command: on the round's first day it opens the round by itself and
+    sends every prompt once, however many ticks follow."""
+    from tests.http.harness import BotServer
+
+    engine, url = database
+    n = 12
+    with ThrottlingConnectorStub(per_conversation_rate=PER_CONVERSATION, global_rate=RATE) as stub:
+        population = populate(engine, stub.url, n)
+        env = cli_env(
+            url,
+            KOMPETENSBOT_TICK_SECONDS="0.2",
+            KOMPETENSBOT_TODAY=OPENS.isoformat(),
+            KOMPETENSBOT_SEND_RATE=str(RATE),
+        )
+
+        def all_sent() -> bool:
+            try:
+                prompts = sends_by_recipient(engine, "prompt")
+            except NotFound:  # the round is not open yet
+                return False
+            return len(prompts) == n and all(s.state == "sent" for s in prompts.values())
+
+        server = BotServer(url, demo=False, env=env).start()
+        try:
+            wait_for(
+                all_sent,
+                timeout=60,
+                what="every prompt sent by the server's tick",
+            )
+            time.sleep(1.0)  # five more ticks
+        finally:
+            server.stop()
+    assert_each_once(stub, population)
+    assert_rows_match_the_stub(engine, stub, population)
+    assert {s.kind.value for s in sends_by_recipient(engine).values()} == {"prompt"}
 
 
 # --- 4. blocked, gone, and no conversation yet ------------------------------------------
