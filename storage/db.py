@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
@@ -51,6 +53,7 @@ def make_engine(url: str | None = None) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # every commit synced (but see unsynced_commits)
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
@@ -109,3 +112,25 @@ def reading(engine: Engine) -> Connection:
     if engine.dialect.name == "postgresql":
         return autocommit(engine)
     return engine.connect()
+
+
+@contextmanager
+def unsynced_commits(conn: Connection) -> Iterator[Connection]:
+    """On SQLite, the transactions begun inside commit without waiting for the
+    disk (synchronous=NORMAL; WAL mode): such a commit survives the process
+    crashing, and a power cut or a crash of the machine can lose it, but only
+    until the next ordinary commit, whose sync writes everything before it to
+    disk too. For records that are cheap to lose: a turn's dedupe claim.
+    Measured under bench/turns.py, the sync was a good part of a question
+    turn's SQLite time. The connection syncs again afterwards. On PostgreSQL
+    nothing changes."""
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield conn
+    finally:
+        dbapi_connection.execute("PRAGMA synchronous=FULL")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -112,3 +113,43 @@ def test_the_conversation_reference_is_written_when_it_changes(example_engine: E
     assert [row[2] for row in stored()] == ["groupChat"]
     start(example_engine, "a5", reference=None, conversation_type="personal")
     assert [row[2] for row in stored()] == ["groupChat"]  # no reference given: left as it is
+
+
+def test_on_sqlite_only_the_claim_commits_unsynced_and_later_writes_are_synced(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim's commit skips the wait for the disk (storage.db.unsynced_commits);
+    the state, the ledger and everything else written afterwards on the same
+    pooled connections is synced as before, also after a turn start that failed."""
+    from sqlalchemy import event
+
+    from bot.data_services import load_example
+
+    engine = sqlite_engine
+    load_example(engine, "malmo-2025")
+    synced_at_commit: list[int] = []
+
+    @event.listens_for(engine, "commit")
+    def _record(conn: Any) -> None:
+        synced_at_commit.append(conn.connection.dbapi_connection.execute("PRAGMA synchronous").fetchone()[0])
+
+    assert start(engine, "a1").first
+    assert synced_at_commit == [1]  # NORMAL: the claim
+    StateStore(engine).write(CONVERSATION_KEY, {"DialogState": {}}, None)
+    Services(engine, org="malmo").grant_role(None, "anna", Role.CHEF, "GVN")
+    assert synced_at_commit[1:] and set(synced_at_commit[1:]) == {2}  # FULL
+
+    event.remove(engine, "commit", _record)
+
+    def failing(*_args: Any) -> None:
+        raise RuntimeError("the state read fails")
+
+    monkeypatch.setattr("storage.turn_start.read_states", failing)
+    with pytest.raises(RuntimeError):
+        start(engine, "a2")
+    connections = [engine.connect() for _ in range(3)]
+    try:
+        assert {c.exec_driver_sql("PRAGMA synchronous").scalar() for c in connections} == {2}
+    finally:
+        for c in connections:
+            c.close()
