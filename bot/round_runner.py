@@ -149,6 +149,7 @@ class RoundRunner:
         self._rng = rng or random.Random()
         self._failures_in_a_row = 0
         self._last_retry_after: float | None = None
+        self._unchanged: dict[int, Any] = {}  # RoundServices.enqueue_due, from tick to tick
 
     # --- the tick ---------------------------------------------------------
 
@@ -160,7 +161,7 @@ class RoundRunner:
                 opened = await asyncio.to_thread(self._auto_open, services, as_of)
                 result.opened += [f"{slug} {p}" for p in opened]
             try:
-                result.recorded += await asyncio.to_thread(services.enqueue_due, as_of)
+                result.recorded += await asyncio.to_thread(services.enqueue_due, as_of, self._unchanged)
             except DomainError as problem:
                 log.warning("city %s: could not record the round's sends: %s", slug, problem.message)
         await self.drain(as_of, result)
@@ -185,7 +186,7 @@ class RoundRunner:
             return []
         except DomainError:
             pass
-        if not measures_with_money(services.ledger(), as_of.year):
+        if not measures_with_money(services.summary_ledger(), as_of.year):  # the read model's, not every row
             return []
         try:
             services.open(None, period)

@@ -32,7 +32,14 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, RuleError, RuleViolation
 from core.rounds import DueSend, Round, RoundPlan, SendKind
-from storage.tables import ConversationRefRow, FollowUpRoundRow, RoundSendRow, TenantRow, utcnow
+from storage.tables import (
+    ConversationRefRow,
+    FollowUpRoundRow,
+    RoleGrantRow,
+    RoundSendRow,
+    TenantRow,
+    utcnow,
+)
 
 SEP = "|"
 
@@ -402,6 +409,17 @@ def sends(conn: Connection, round_id: int, recipient: str | None = None) -> list
 
 def mark_answered(conn: Connection, send_id: int) -> None:
     conn.execute(update(RoundSendRow).where(RoundSendRow.id == send_id).values(marked_answered=True))  # type: ignore[arg-type]
+
+
+def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
+    """Whether a city's role grants changed: their number and highest id (a
+    grant adds a higher id, a revocation lowers the number)."""
+    row = conn.execute(
+        select(func.count(), func.coalesce(func.max(RoleGrantRow.id), 0)).where(
+            RoleGrantRow.org_id == org_id  # type: ignore[arg-type]
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:

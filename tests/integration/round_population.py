@@ -84,10 +84,11 @@ def populate(
     *,
     without_reference: Iterable[int] = (),
     load: bool = True,
+    first: int = 0,
 ) -> Population:
-    """Load the example (when `load`), grant HR to `n` people spread over
-    the units that owe an answer, and store a 1:1 reference for each except
-    the indexes in `without_reference`."""
+    """Load the example (when `load`), grant HR to `n` people (numbered from
+    `first`) spread over the units that owe an answer, and store a 1:1
+    reference for each except the indexes in `without_reference`."""
     if load:
         load_example(engine, "malmo-2025")
     units = units_owing_an_answer(engine)
@@ -95,8 +96,8 @@ def populate(
     with engine.connect() as conn:
         org_id = conn.execute(select(OrganisationRow.id).where(OrganisationRow.slug == ORG)).scalar_one()
     now = utcnow()
-    recipients = [recipient_name(i) for i in range(n)]
-    unit_of = {r: units[i % len(units)] for i, r in enumerate(recipients)}
+    recipients = [recipient_name(i) for i in range(first, first + n)]
+    unit_of = {r: units[i % len(units)] for i, r in enumerate(recipients, first)}
     template = stored_reference(service_url, "CONV", "USER", "NAME")
     grant_rows = [
         {"org_id": org_id, "user_id": r, "role": Role.HR.value, "unit_code": unit_of[r], "granted_by": "test",
@@ -105,7 +106,7 @@ def populate(
     ]
     ref_rows = []
     conversation_of = {}
-    for i, r in enumerate(recipients):
+    for i, r in enumerate(recipients, first):
         if i in skip:
             continue
         conversation = conversation_name(r)

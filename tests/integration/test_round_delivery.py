@@ -438,6 +438,42 @@ def test_the_running_server_opens_the_round_and_sends_each_prompt_once_by_its_ow
     assert {s.kind.value for s in sends_by_recipient(engine).values()} == {"prompt"}
 
 
+def test_a_tick_reads_no_ledger_while_nothing_changed_and_sends_to_a_new_hr_lead_at_once(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """During a round the tick runs every minute: it works out what is due
+    again only when the date, the rounds, the ledger or the role grants
+    changed, and then records what became due."""
+    from storage.repository import Repository
+
+    engine = sqlite_engine
+    ledger_reads = Counter[str]()
+    whole_ledger = Repository.ledger
+
+    def counted(self: Repository) -> Any:
+        ledger_reads["reads"] += 1
+        return whole_ledger(self)
+
+    monkeypatch.setattr(Repository, "ledger", counted)
+    with ThrottlingConnectorStub(per_conversation_rate=PER_CONVERSATION, global_rate=RATE) as stub:
+        population = populate(engine, stub.url, 3)
+        runner = make_runner(engine)
+        assert tick(runner, OPENS).recorded == 3
+
+        reads_before = ledger_reads["reads"]
+        assert tick(runner, OPENS).recorded == 0
+        assert ledger_reads["reads"] == reads_before  # nothing changed: nothing read
+
+        newcomer = populate(engine, stub.url, 1, first=3, load=False)  # a grant straight into the table
+        again = tick(runner, OPENS)
+        assert again.recorded == 1 and again.outcomes == Counter({"sent": 1})
+        everyone = {**population.conversation_of, **newcomer.conversation_of}
+        assert per_conversation(stub) == Counter({c: 1 for c in everyone.values()})
+
+        assert tick(runner, REMINDER).recorded == 4  # the next date: the reminders
+    assert ledger_reads["reads"] > reads_before
+
+
 # --- 4. blocked, gone, and no conversation yet ------------------------------------------
 
 
