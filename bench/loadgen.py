@@ -42,6 +42,8 @@ class Result:
     latencies_ms: list[float] = field(repr=False)
     errors: int = 0
     cpu_at_start: float | None = None
+    next_iteration: int = 0
+    """Where a later run carries on (`first_iteration`): past every conversation's last."""
 
     @property
     def turns_per_s(self) -> float:
@@ -108,6 +110,7 @@ async def run(
     warmup: float,
     on_measure: Callable[[], float] | None = None,
     interval: float = 0.0,
+    first_iteration: int = 0,
 ) -> Result:
     """Every conversation goes through `steps` again and again (a whole dialog at a
     time) for `warmup` seconds unmeasured, then for `seconds` measured.
@@ -154,14 +157,14 @@ async def run(
             return iteration
 
         begin = time.perf_counter()
-        done = await asyncio.gather(*(talk(c, begin + warmup, False, 0) for c in conversations))
+        done = await asyncio.gather(*(talk(c, begin + warmup, False, first_iteration) for c in conversations))
         cpu = on_measure() if on_measure else None
         start = time.perf_counter()
-        await asyncio.gather(
+        ended = await asyncio.gather(
             *(talk(c, start + seconds, True, n) for c, n in zip(conversations, done, strict=True))
         )
         elapsed = time.perf_counter() - start
-    return Result(turns, elapsed, latencies, errors, cpu)
+    return Result(turns, elapsed, latencies, errors, cpu, max(ended, default=first_iteration))
 
 
 async def verify(bot_url: str, service_url: str, conversation: Conversation, steps: list[Step]) -> list[str]:

@@ -66,8 +66,11 @@ def measure(database: str, ticks: int, work: Path, pg_base: str) -> list[dict[st
                 "cpu_s": round(time.process_time() - cpu, 3),
             }
         )
-        print(f"{database:<11}{label:<28}{rows[-1]['opened']:>7}{result.recorded:>9}"
-              f"{rows[-1]['wall_s']:>9.2f}{rows[-1]['cpu_s']:>8.2f}", flush=True)
+        print(
+            f"{database:<11}{label:<28}{rows[-1]['opened']:>7}{result.recorded:>9}"
+            f"{rows[-1]['wall_s']:>9.2f}{rows[-1]['cpu_s']:>8.2f}",
+            flush=True,
+        )
 
     try:
         tick("first (opens the rounds)")
