@@ -37,9 +37,15 @@ _NONE = frozenset({"ingen", "inget", "ingen av dem", "ingen av dessa", "inga", "
 
 
 def question(text: str, actions: Sequence[str] = (), attachments: Sequence[Attachment] = ()) -> Activity:
-    """A message that expects an answer, with optional imBack buttons and cards."""
+    """A message that expects an answer, with optional imBack buttons and cards.
+
+    Buttons for the first MAX_SUGGESTED actions only (all Teams would show): a caller with
+    more choices lists them all in the text, numbered."""
     if actions:
-        buttons = [CardAction(type=ActionTypes.im_back, title=_button_title(a), value=a) for a in actions]
+        buttons = [
+            CardAction(type=ActionTypes.im_back, title=_button_title(a), value=a)
+            for a in actions[:MAX_SUGGESTED]
+        ]
         activity = MessageFactory.suggested_actions(buttons, text, None, InputHints.expecting_input)
     else:
         activity = MessageFactory.text(text, None, InputHints.expecting_input)

@@ -63,6 +63,20 @@ def test_happy_path(chat_as, services) -> None:
     assert "Senaste uppföljning (oktober 2025), av Anna Andersson" in status_reply.text
 
 
+def test_the_status_question_buttons_only_what_teams_shows_and_numbers_all_four(chat_as, services) -> None:
+    chat = _start_as_chef_of_gvn(chat_as)
+    chat.say("Yrkeslärarsatsningen")
+    [status] = chat.say("2025-10")
+    assert status.actions == ["Ej påbörjad", "Pågående", "Klar"]  # Teams shows three suggested actions
+    assert "4. Ej slutförd" in status.text  # the fourth is named, numbered, in the text
+    assert chat.say("4")[0].text == texts.ASK_SPENT
+    for answer in ("0", "0", "nej", "Avbröts när läraren slutade."):
+        chat.say(answer)
+    chat.say("ja")
+    latest = services.ledger().latest_followup(_measure_id(services, "Yrkeslärarsatsning"))
+    assert latest.status == Status.NOT_COMPLETED
+
+
 def test_a_measure_named_in_the_request_is_used(chat_as) -> None:
     chat = chat_as("anna", Role.CHEF, "GVN")
     intro, chosen, period = chat.say("uppföljning Yrkeslärarsatsning")
