@@ -36,13 +36,14 @@ import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from microsoft_agents.activity import Activity
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot.proactive import CreateResult, Sender
 from bot.round_services import RoundServices
@@ -61,6 +62,7 @@ from dialogs.round_cards import (
 )
 from storage import rounds as store
 from storage.bot_state import save_conversation_reference
+from storage.read_model import freshness, read_models, round_ledger
 from storage.rounds import SendState
 from storage.tables import FollowUpRow, OrganisationRow
 from storage.unit_of_work import UnitOfWork
@@ -249,8 +251,8 @@ class RoundRunner:
             slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()
         with UnitOfWork(self.engine, slug) as repo:
             conn = repo.session.connection()
-            ledger = repo.ledger()
             rounds_ = {r.id: r for _, r in store.rounds(conn, org_id)}
+            ledger = self._round_ledger(conn, slug, {r.period for r in rounds_.values()})
             names = store.display_names(conn, org_id)
             fallback = store.any_reference(conn, org_id)
             tenant = store.tenant_of_org(conn, org_id)
@@ -408,7 +410,8 @@ class RoundRunner:
         plan = round_.plan
         if send.kind == SendKind.ESCALATION:
             with UnitOfWork(self.engine, ctx.slug) as repo:
-                report = round_report(round_, repo.ledger(), repo.grants(), plan.escalate_on, set(send.units))
+                ledger = self._round_ledger(repo.session.connection(), ctx.slug, [round_.period])
+                report = round_report(round_, ledger, repo.grants(), plan.escalate_on, set(send.units))
             late = [
                 (
                     ctx.names.get(person, person),
@@ -442,6 +445,9 @@ class RoundRunner:
         """Update in place every sent card whose person has answered all of it."""
         candidates = await asyncio.to_thread(self._unmarked_cards)
         answered = await asyncio.to_thread(self._answered_by_round, {(o, r.period) for o, r, _ in candidates})
+        periods: dict[int, set[str]] = {}
+        for org_id, round_, _ in candidates:
+            periods.setdefault(org_id, set()).add(round_.period)
         ledgers: dict[int, Ledger] = {}
         updated = 0
         for org_id, round_, send in candidates:
@@ -449,7 +455,7 @@ class RoundRunner:
             if not send.measure_ids or not all(m in done for m in send.measure_ids):
                 continue
             if org_id not in ledgers:
-                ledgers[org_id] = await asyncio.to_thread(self._ledger_of, org_id)
+                ledgers[org_id] = await asyncio.to_thread(self._ledger_of, org_id, periods[org_id])
             ledger = ledgers[org_id]
             content = answered_card(
                 round_.period,
@@ -487,11 +493,16 @@ class RoundRunner:
         with self.engine.connect() as conn:
             return store.unmarked_cards(conn)
 
-    def _ledger_of(self, org_id: int) -> Ledger:
+    def _ledger_of(self, org_id: int, periods: set[str]) -> Ledger:
         with self.engine.connect() as conn:
             slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()
-        with UnitOfWork(self.engine, slug) as repo:
-            return repo.ledger()
+            return self._round_ledger(conn, slug, periods)
+
+    def _round_ledger(self, conn: Connection, slug: str, periods: Iterable[str]) -> Ledger:
+        """The city's read model with the follow-ups of `periods`: what the cards and
+        the escalation report show, without reading every row of the ledger."""
+        snapshot = read_models(self.engine).current(self.engine, freshness(conn, slug))
+        return round_ledger(conn, snapshot, periods)
 
     def _mark_answered(self, send_id: int) -> None:
         with self.engine.begin() as conn:

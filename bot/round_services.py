@@ -5,10 +5,10 @@ all of them check the same permissions and rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.services import Services
 from core.errors import NotFound, RuleError
@@ -19,9 +19,11 @@ from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import Phase, Round, assign, due_sends, plan_round
 from storage import rounds as store
-from storage.read_model import freshness
+from storage.read_model import CitySnapshot, freshness, read_models, round_ledger, with_period_followups
 from storage.repository import Repository
 from storage.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,13 @@ class MyCard:
 @dataclass
 class RoundServices(Services):
     """Rounds of one city (`org`, or the only one)."""
+
+    def _read_round(self, user: str | None, fn: Callable[[Repository, CitySnapshot, Principal], T]) -> T:
+        """Like `_read`, with the city's read model instead of every ledger row: a
+        round adds its period's follow-ups to it (storage.read_model.round_ledger)."""
+        snapshot, who = self._city(user)
+        with UnitOfWork(self.engine, self.org) as repo:
+            return fn(repo, snapshot, who)
 
     def open(
         self,
@@ -75,8 +84,10 @@ class RoundServices(Services):
         return self._write(user, run)
 
     def report(self, user: str | None, period: str, as_of: date) -> RoundReport:
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> RoundReport:
-            round_ = store.find_round(repo.session.connection(), repo.org_id, period)
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> RoundReport:
+            conn = repo.session.connection()
+            round_ = store.find_round(conn, repo.org_id, period)
+            ledger = round_ledger(conn, snapshot, [round_.period])
             if can(who, Action.READ):
                 units = None
             else:
@@ -85,7 +96,7 @@ class RoundServices(Services):
                     require(who, Action.READ)
             return round_report(round_, ledger, repo.grants(), as_of, units)
 
-        return self._read(user, run)
+        return self._read_round(user, run)
 
     def sends(self, period: str) -> list[store.Send]:
         with UnitOfWork(self.engine, self.org) as repo:
@@ -99,7 +110,7 @@ class RoundServices(Services):
         """The person's card in the round that takes answers on `as_of` (or
         in `round_id`): the measures they are asked about."""
 
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> MyCard:
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> MyCard:
             conn = repo.session.connection()
             candidates = [r for _, r in store.rounds(conn, repo.org_id, open_only=round_id is None)]
             if round_id is not None:
@@ -115,6 +126,7 @@ class RoundServices(Services):
                     )
                 )
             round_ = candidates[-1]
+            ledger = round_ledger(conn, snapshot, [round_.period])
             cards = assign(ledger, repo.grants(), round_.plan.year).cards
             mine = cards.get(user, ())
             if not mine and self.demo:
@@ -130,7 +142,7 @@ class RoundServices(Services):
                 )
             return MyCard(round_, mine, ledger)
 
-        return self._read(user, run)
+        return self._read_round(user, run)
 
     def answer(
         self,
@@ -157,6 +169,7 @@ class RoundServices(Services):
                     )
                 )
             round_ = found[1]
+            ledger = with_period_followups(conn, ledger, repo.org_id, [round_.period])  # all committed
             cards = assign(ledger, repo.grants(), round_.plan.year).cards
             mine = cards.get(user, ())
             if not mine and self.demo:
@@ -185,7 +198,9 @@ class RoundServices(Services):
         ledger and its role grants: change markers, read before the ledger),
         the ledger is not read again: what was due then was recorded then.
         During a round every minute's tick read every city's whole ledger
-        (22 s of CPU a tick with 290 cities, bench/round_tick.py)."""
+        (22 s of CPU a tick with 290 cities, bench/round_tick.py). When it
+        reads, it reads the read model and the open rounds' follow-ups, not
+        every row."""
         uow = UnitOfWork(self.engine, self.org)
         with uow as repo:
             conn = repo.session.connection()
@@ -200,7 +215,8 @@ class RoundServices(Services):
             inputs = (as_of, open_rounds, city, store.grants_marker(conn, repo.org_id))
             if unchanged is not None and unchanged.get(repo.org_id) == inputs:
                 return 0
-            ledger = repo.ledger()
+            snapshot = read_models(self.engine).current(self.engine, city)
+            ledger = round_ledger(conn, snapshot, {r.period for r in open_rounds})
             grants = repo.grants()
             total = 0
             for round_ in open_rounds:

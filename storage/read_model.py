@@ -34,7 +34,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
@@ -497,6 +497,32 @@ class ReadModels:
             city.snapshot = city.build(fresh)
             return city.snapshot
 
+
+def with_period_followups(
+    conn: Connection, ledger: Ledger, org_id: int, periods: Iterable[str], upto: int | None = None
+) -> Ledger:
+    """A read model's ledger (`CitySnapshot.ledger`) with every follow-up of
+    `periods` in it, up to the follow-up `seq` the snapshot saw (`upto`; None: all
+    committed, for a writer under the city's write lock that has added none yet):
+    what a follow-up round reads (who answered its period, and what) without the
+    rows of every other period. Balances and statuses stay those of the whole
+    ledger: the latest follow-up of each measure and year is already in it."""
+    wanted = sorted(set(periods))
+    if not wanted:
+        return ledger
+    c = _followups.c
+    query = select(_followups).where(c.org_id == org_id, c.period.in_(wanted))
+    if upto is not None:
+        query = query.where(c.seq <= upto)
+    merged = {f.seq: f for f in ledger.followups}
+    merged.update((r.seq, followup_from_row(r)) for r in conn.execute(query))  # type: ignore[arg-type]
+    return replace(ledger, followups=tuple(sorted(merged.values(), key=lambda f: (f.seq, f.at))))
+
+
+def round_ledger(conn: Connection, snapshot: CitySnapshot, periods: Iterable[str]) -> Ledger:
+    """`with_period_followups` of a snapshot, as far as it sees."""
+    fresh = snapshot.freshness
+    return with_period_followups(conn, snapshot.ledger, fresh.org_id, periods, fresh.followup_seq)
 
 _REGISTRY: WeakKeyDictionary[Engine, ReadModels] = WeakKeyDictionary()
 _REGISTRY_LOCK = threading.Lock()

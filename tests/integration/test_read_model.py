@@ -21,9 +21,11 @@ from core.balances import fund_balance, measure_balance
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.model import Body, Decision, Measure, Status
+from core.round_report import round_report
+from core.rounds import Round, answered_measures, plan_round
 from core.rules import is_overdue, unit_unallocated
 from storage.examples import read_example
-from storage.read_model import ReadModels, read_models
+from storage.read_model import ReadModels, read_models, round_ledger
 from storage.tables import SQLModel
 from storage.unit_of_work import UnitOfWork
 
@@ -63,6 +65,25 @@ def assert_same_numbers(full: Ledger, summary: Ledger) -> None:
         assert is_overdue(summary, measure, AS_OF) == is_overdue(full, measure, AS_OF)
 
 
+def assert_same_round(engine: Engine, org: str, period: str) -> None:
+    """A round of `period` reads the read model with the period's follow-ups
+    (storage.read_model.round_ledger): who answered, what, the statuses and the
+    whole report are those of every row."""
+    full = full_ledger(engine, org)
+    snapshot = read_models(engine).snapshot(engine, org)
+    with UnitOfWork(engine, org) as repo:
+        view = round_ledger(repo.session.connection(), snapshot, [period])
+        grants = repo.grants()
+    of_period = [f for f in full.followups if f.period == period]
+    assert [f for f in view.followups if f.period == period] == of_period
+    assert answered_measures(view, period) == answered_measures(full, period)
+    for measure_id in full.measures:
+        assert view.latest_followup(measure_id) == full.latest_followup(measure_id)
+        assert view.current_status(measure_id) == full.current_status(measure_id)
+    round_ = Round(1, plan_round(period))
+    assert round_report(round_, view, grants, AS_OF) == round_report(round_, full, grants, AS_OF)
+
+
 def _granted(fundings) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
     """What was granted, per unit and decision (the summary sums a measure's
     grants with the same unit and decision into one)."""
@@ -77,6 +98,8 @@ def test_the_example(example_engine: Engine) -> None:
     full = full_ledger(example_engine, "malmo")
     assert_same_numbers(full, snapshot.ledger)
     assert len(snapshot.ledger.followups) <= len(full.followups)
+    for period in sorted({f.period for f in full.followups}):
+        assert_same_round(example_engine, "malmo", period)
 
 
 def test_services_answer_from_the_read_model_as_from_every_row(example_engine: Engine) -> None:
@@ -216,6 +239,8 @@ def test_any_writes_through_the_services(example_engine: Engine, ops: list[tuple
         assert_same_numbers(
             full_ledger(example_engine, "malmo"), models.snapshot(example_engine, "malmo").ledger
         )
+    for period in ("2025-06", "2025-10", "2025-12"):
+        assert_same_round(example_engine, "malmo", period)
 
 
 class EveryRowServices(Services):

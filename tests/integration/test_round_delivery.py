@@ -443,35 +443,49 @@ def test_a_tick_reads_no_ledger_while_nothing_changed_and_sends_to_a_new_hr_lead
 ):
     """During a round the tick runs every minute: it works out what is due
     again only when the date, the rounds, the ledger or the role grants
-    changed, and then records what became due."""
+    changed, and then records what became due. What it reads then is the
+    read model and the round's follow-ups, never every row of the ledger."""
+    import storage.read_model
     from storage.repository import Repository
 
     engine = sqlite_engine
-    ledger_reads = Counter[str]()
-    whole_ledger = Repository.ledger
+    reads = Counter[str]()
+    whole_ledger, period_ledger = Repository.ledger, storage.read_model.with_period_followups
 
-    def counted(self: Repository) -> Any:
-        ledger_reads["reads"] += 1
+    def counted_whole(self: Repository) -> Any:
+        reads["whole"] += 1
         return whole_ledger(self)
 
-    monkeypatch.setattr(Repository, "ledger", counted)
+    def counted_round(*args: Any, **kwargs: Any) -> Any:
+        reads["round"] += 1
+        return period_ledger(*args, **kwargs)
+
+    monkeypatch.setattr(Repository, "ledger", counted_whole)
+    monkeypatch.setattr(storage.read_model, "with_period_followups", counted_round)
+
+    def reads_of(runner: RoundRunner, as_of: date) -> tuple[TickResult, Counter[str]]:
+        before = reads.copy()
+        result = tick(runner, as_of)
+        return result, reads - before
+
     with ThrottlingConnectorStub(per_conversation_rate=PER_CONVERSATION, global_rate=RATE) as stub:
         population = populate(engine, stub.url, 3)
         runner = make_runner(engine)
-        assert tick(runner, OPENS).recorded == 3
+        first, read = reads_of(runner, OPENS)
+        assert first.recorded == 3 and read["round"] > 0 and read["whole"] == 0
 
-        reads_before = ledger_reads["reads"]
-        assert tick(runner, OPENS).recorded == 0
-        assert ledger_reads["reads"] == reads_before  # nothing changed: nothing read
+        idle, read = reads_of(runner, OPENS)
+        assert idle.recorded == 0 and not read  # nothing changed: nothing read
 
         newcomer = populate(engine, stub.url, 1, first=3, load=False)  # a grant straight into the table
-        again = tick(runner, OPENS)
+        again, read = reads_of(runner, OPENS)
         assert again.recorded == 1 and again.outcomes == Counter({"sent": 1})
+        assert read["round"] > 0 and read["whole"] == 0
         everyone = {**population.conversation_of, **newcomer.conversation_of}
         assert per_conversation(stub) == Counter({c: 1 for c in everyone.values()})
 
-        assert tick(runner, REMINDER).recorded == 4  # the next date: the reminders
-    assert ledger_reads["reads"] > reads_before
+        reminders, read = reads_of(runner, REMINDER)  # the next date: the reminders
+        assert reminders.recorded == 4 and read["round"] > 0 and read["whole"] == 0
 
 
 # --- 4. blocked, gone, and no conversation yet ------------------------------------------
