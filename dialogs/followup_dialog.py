@@ -36,6 +36,7 @@ from dialogs.prompts import (
     choice,
     choice_options,
     choice_validator,
+    did_you_mean_options,
     parse_yes_no,
     question,
     refuse,
@@ -111,9 +112,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             return await step.next(resolution.chosen.key)
         if resolution.pick == Pick.ASK:
             choices = [choice(c.key, c.label, [allowed[c.key].measure.title]) for c in resolution.options]
-            return await step.prompt(
-                CHOICE_PROMPT, choice_options(texts.did_you_mean([c["label"] for c in choices]), choices)
-            )
+            return await step.prompt(CHOICE_PROMPT, did_you_mean_options(choices))
         if len(views) == 1:
             await step.context.send_activity(texts.measure_chosen(_label(views[0])))
             return await step.next(str(views[0].measure.id))

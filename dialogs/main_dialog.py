@@ -7,7 +7,9 @@ from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.dialogs import (
+    ComponentDialog,
     DialogContext,
+    DialogState,
     DialogTurnResult,
     WaterfallDialog,
     WaterfallStepContext,
@@ -21,6 +23,7 @@ from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import ACTION_KEY, call, card_submission, today_of, who
 from dialogs.followup_dialog import FollowUpDialog
+from dialogs.prompts import asks_something_else
 from dialogs.remaining_funds_dialog import RemainingFundsDialog
 from dialogs.status_dialog import StatusDialog, send_measure_list
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
@@ -30,6 +33,7 @@ _ANSWERS = {
     Intent.REALLOCATE: texts.REALLOCATION_INFO,
     Intent.HELP: texts.HELP,
     Intent.CANCEL: texts.NOTHING_TO_CANCEL,
+    Intent.THANKS: texts.YOU_ARE_WELCOME,
 }
 
 
@@ -51,7 +55,15 @@ class MainDialog(CancelAndHelpDialog):
         if card_submission(inner_dc.context.activity) is not None:
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(WaterfallDialog.__name__)
-        return await super().interrupt(inner_dc)
+        result = await super().interrupt(inner_dc)
+        if result is None and _asks_something_else(inner_dc):
+            # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
+            active = inner_dc.active_dialog
+            if active is not None and active.id in _SAVING_DIALOGS:
+                await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
+            await inner_dc.cancel_all_dialogs()
+            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+        return result
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         data = card_submission(step.context.activity)
@@ -172,3 +184,21 @@ def route(heard: Understanding) -> tuple[str, dict[str, Any]] | None:
 def _one_unit(heard: Understanding) -> str | None:
     resolution = decide_unit(heard.units)
     return resolution.chosen.key if resolution.pick == Pick.ONE and resolution.chosen else None
+
+
+_SAVING_DIALOGS = frozenset({SubmitMeasureDialog.__name__, FollowUpDialog.__name__})
+
+
+def _asks_something_else(dc: DialogContext) -> bool:
+    """Whether the message is a new request while the innermost dialog, a prompt
+    with a few answers, waits (dialogs.prompts.asks_something_else)."""
+    text = dc.context.activity.text
+    instance = dc.active_dialog
+    while instance is not None:  # down the components' stored stacks to the waiting prompt
+        inner = instance.state.get(ComponentDialog.persisted_dialog_state)
+        if not isinstance(inner, DialogState) or not inner.dialog_stack:
+            break
+        instance = inner.dialog_stack[0]
+    if not text or instance is None:
+        return False
+    return asks_something_else(instance.id, instance.state.get("options"), text)

@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 
 from core.model import normalise
 from dialogs import texts
+from dialogs.understanding import Intent, intent_of
 
 TEXT_PROMPT = "TextPrompt"
 CHOICE_PROMPT = "ChoicePrompt"
@@ -94,18 +95,28 @@ def choice(key: str, label: str, names: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def choice_options(
-    text: str, choices: Sequence[dict[str, Any]], *, allow_none: bool = False
+    text: str, choices: Sequence[dict[str, Any]], *, allow_none: bool = False, listed: bool = False
 ) -> PromptOptions:
+    """`listed`: `text` already lists the choices, numbered (else they are
+    numbered under it when there are more than Teams shows as buttons)."""
     labels = [c["label"] for c in choices]
     actions = [*labels, texts.NONE_OF_THESE] if allow_none else labels
     if len(actions) > MAX_SUGGESTED:
         actions = []
-        text = texts.numbered(text, labels)
+        if not listed:
+            text = texts.numbered(text, labels, allow_none=allow_none)
     return PromptOptions(
         prompt=question(text, actions),
         retry_prompt=question(f"{texts.CHOICE_RETRY} {text}", actions),
         validations={"choices": list(choices), "allow_none": allow_none},
     )
+
+
+def did_you_mean_options(choices: Sequence[dict[str, Any]], *, allow_none: bool = False) -> PromptOptions:
+    """ "Menade du …?" over close candidates, each listed once, numbered."""
+    labels = [c["label"] for c in choices]
+    text = texts.did_you_mean(labels, allow_none=allow_none)
+    return choice_options(text, choices, allow_none=allow_none, listed=len(labels) > 1)
 
 
 def match_choice(text: str, choices: Sequence[dict[str, Any]]) -> int | None:
@@ -152,6 +163,23 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
         return refuse(prompt_context, texts.CHOICE_RETRY)
     prompt_context.recognized.value = choices[index]["key"]
     return True
+
+
+def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str) -> bool:
+    """Whether `text`, sent while the prompt `prompt_id` waits, is a new request
+    rather than an answer: the prompt takes one of a few answers (a choice, yes
+    or no), `text` is none of them, and its keywords name a request ("ny insats",
+    "saldo GVN", "uppföljning"). Free-text questions (a description, a note)
+    never count: any text answers them."""
+    if prompt_id not in (CHOICE_PROMPT, YES_NO_PROMPT) or intent_of(text) in (None, Intent.UNKNOWN):
+        return False
+    if prompt_id == YES_NO_PROMPT:
+        return parse_yes_no(text) is None
+    validations = (options.validations if options is not None else None) or {}
+    key = normalise(text).strip(" .!")
+    if validations.get("allow_none") and (key in _NONE or key == texts.NONE_OF_THESE):
+        return False
+    return match_choice(text, validations.get("choices", [])) is None
 
 
 # --- yes / no ---------------------------------------------------------------------

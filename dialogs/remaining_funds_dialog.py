@@ -27,7 +27,7 @@ from core.permissions import Action, can
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, today_of, who
-from dialogs.prompts import CHOICE_PROMPT, choice, choice_options, choice_validator
+from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
 from dialogs.understanding import Candidate, Pick, Resolution, decide_unit
 
 
@@ -67,7 +67,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         choices = [choice(c.key, c.label, [c.key]) for c in ask.options]
         return await step.prompt(
             CHOICE_PROMPT,
-            choice_options(texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True),
+            did_you_mean_options(choices, allow_none=True),
         )
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -23,7 +23,7 @@ from core.ledger import Ledger
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, today_of, who
-from dialogs.prompts import CHOICE_PROMPT, choice, choice_options, choice_validator
+from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
 from dialogs.understanding import Candidate, Pick, decide_measure, decide_unit
 
 MAX_LIST = 30
@@ -64,7 +64,7 @@ class StatusDialog(CancelAndHelpDialog):
             choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
             return await step.prompt(
                 CHOICE_PROMPT,
-                choice_options(texts.did_you_mean([c["label"] for c in choices]), choices, allow_none=True),
+                did_you_mean_options(choices, allow_none=True),
             )
         await self._unknown(step.context, options["rest"])  # a name that is no measure or unit
         return await step.end_dialog()

@@ -185,21 +185,23 @@ REALLOCATION_INFO = "\n".join(
 # --- choosing ------------------------------------------------------------------------
 
 CHOICE_HINT = 'Svara med numret eller namnet, eller "ingen".'
+NUMBER_HINT = "Svara med numret eller namnet."
 CHOICE_RETRY = "Jag förstod inte vilket du menar."
+YOU_ARE_WELCOME = "Varsågod! Fråga gärna igen när du undrar något."
+LEFT_UNSAVED = "Okej, vi lämnar det vi höll på med. Inget av det har sparats."
 NO_CHOICE = "Okej. Skriv gärna frågan igen med ett annat namn."
 YES_NO_RETRY = 'Svara "ja" eller "nej".'
 
 
-def did_you_mean(labels: Sequence[str]) -> str:
+def did_you_mean(labels: Sequence[str], *, allow_none: bool = True) -> str:
     if len(labels) == 1:
         return f"Menade du {plain(labels[0])}?"
-    listed = "\n".join(f"{i}. {plain(label)}" for i, label in enumerate(labels, 1))
-    return f"Menade du …?\n{listed}\n\n{CHOICE_HINT}"
+    return numbered("Menade du …?", labels, allow_none=allow_none)
 
 
-def numbered(question: str, labels: Sequence[str]) -> str:
+def numbered(question: str, labels: Sequence[str], *, allow_none: bool = False) -> str:
     listed = "\n".join(f"{i}. {plain(label)}" for i, label in enumerate(labels, 1))
-    return f"{question}\n{listed}\n\nSvara med numret eller namnet."
+    return f"{question}\n{listed}\n\n{CHOICE_HINT if allow_none else NUMBER_HINT}"
 
 
 def unknown_unit(text: str, units: Iterable[Unit]) -> str:

@@ -35,6 +35,7 @@ class Intent(StrEnum):
     HELP = "help"
     CANCEL = "cancel"
     GREETING = "greeting"
+    THANKS = "thanks"
     UNKNOWN = "unknown"
 
 
@@ -191,6 +192,8 @@ _HELP_WORDS = frozenset(
 _GREETING_WORDS = frozenset(
     "hej hejsan hallå tjena tja hello hi hey god morgon dag kväll eftermiddag".split()
 )
+
+_THANKS_WORDS = frozenset("tack tackar tusen stort så mycket snällt för hjälpen det bra toppen".split())
 
 _INTENT_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (Intent.REALLOCATE, re.compile(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*")),
@@ -596,6 +599,8 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
             intent = Intent.REMAINING
         elif words and all(w in _GREETING_WORDS for w in words):
             intent = Intent.GREETING
+        elif any(w.startswith("tack") for w in words) and all(w in _THANKS_WORDS for w in words):
+            intent = Intent.THANKS
         else:
             intent = Intent.UNKNOWN
     return Understanding(

@@ -258,3 +258,10 @@ def test_a_past_years_measure_defaults_to_december_of_its_year(chat_as) -> None:
     chat = chat_as("anna", Role.CHEF, "GVN", today=date(2026, 3, 1))
     _intro, _chosen, period = chat.say("uppföljning Yrkeslärarsatsning")
     assert period.text == texts.ask_period("2025-12")
+
+
+def test_did_you_mean_offers_no_none_where_none_is_not_an_answer(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    _, question = chat.say("uppföljning yrkeslärare")
+    assert question.text.startswith("Menade du …?") and question.text.endswith(texts.NUMBER_HINT)
+    assert '"ingen"' not in question.text  # a follow-up needs a measure: "ingen" is not taken here

@@ -6,6 +6,7 @@ from datetime import date
 
 from core.model import Role
 from dialogs import texts
+from tests.dialogs.conftest import counts
 
 
 def test_overdue_list(chat_as) -> None:
@@ -125,3 +126,49 @@ def test_a_question_that_names_its_unit_is_answered_without_beginning_a_dialog(c
     assert chat.storage._memory == {}
     chat.say("Hur mycket finns kvar för nämnden?")  # which one: the dialog asks, and waits
     assert _dialog_stack(chat) == ["MainDialog"]
+
+
+def test_did_you_mean_lists_each_candidate_once(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [question] = chat.say("status yrkeslärare")
+    assert question.text.startswith("Menade du …?")
+    assert question.text.count("Yrkeslärare i vård och omsorg (GVN)") == 1
+    assert question.text.count("Svara med numret") == 1
+    assert question.actions == []  # more than Teams shows as buttons: numbered instead
+    assert "Yrkeslärare i vård och omsorg" in chat.said("1")  # a number picks
+
+
+def test_a_new_request_where_a_choice_was_asked_is_answered(chat_as) -> None:
+    chat = chat_as("hanna", Role.HR, "GVN")
+    chat.say("status yrkeslärare")  # "Menade du …?"
+    intro, *_ = chat.say("ny insats")  # not one of the candidates: a request of its own
+    assert intro.text == texts.SUBMIT_INTRO
+
+
+def test_a_new_request_at_the_confirmation_leaves_the_unsaved_measure_and_is_answered(
+    chat_as, services
+) -> None:
+    before = counts(services)
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    chat.say("ny insats")
+    for answer in ("Mentorskap", "-", "-", "-", "-", "31 december 2025", "-"):
+        chat.say(answer)
+    [confirm] = chat.say("1 mkr")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    left, answer = chat.say("hur mycket finns kvar för FSKN?")
+    assert left.text == texts.LEFT_UNSAVED
+    assert "Förskolenämnden (FSKN) 2025" in answer.text
+    chat.say("ja")  # the confirmation is gone with the dialog
+    assert counts(services) == before
+
+
+def test_an_answer_that_names_no_candidate_and_no_request_is_asked_again(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    chat.say("status yrkeslärare")
+    [again] = chat.say("den blåa")
+    assert again.text.startswith(texts.CHOICE_RETRY)
+
+
+def test_thanks_is_answered(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    assert chat.say("Tack så mycket!")[0].text == texts.YOU_ARE_WELCOME
