@@ -27,7 +27,15 @@ from dialogs.prompts import asks_something_else
 from dialogs.remaining_funds_dialog import RemainingFundsDialog
 from dialogs.status_dialog import StatusDialog, send_measure_list
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
-from dialogs.understanding import Intent, Pick, Understanding, decide_measure, decide_unit, understand
+from dialogs.understanding import (
+    Intent,
+    Pick,
+    Understanding,
+    decide_measure,
+    decide_unit,
+    intent_of,
+    understand,
+)
 
 _ANSWERS = {
     Intent.REALLOCATE: texts.REALLOCATION_INFO,
@@ -56,7 +64,7 @@ class MainDialog(CancelAndHelpDialog):
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(WaterfallDialog.__name__)
         result = await super().interrupt(inner_dc)
-        if result is None and _asks_something_else(inner_dc):
+        if result is None and _asks_something_else(inner_dc) and not _asks_again(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
             active = inner_dc.active_dialog
             if active is not None and active.id in _SAVING_DIALOGS:
@@ -187,6 +195,15 @@ def _one_unit(heard: Understanding) -> str | None:
 
 
 _SAVING_DIALOGS = frozenset({SubmitMeasureDialog.__name__, FollowUpDialog.__name__})
+_STARTED_BY = {Intent.SUBMIT_MEASURE: SubmitMeasureDialog.__name__, Intent.FOLLOW_UP: FollowUpDialog.__name__}
+
+
+def _asks_again(dc: DialogContext) -> bool:
+    """Whether the message asks for the saving dialog already under way ("uppföljning"
+    while a follow-up is being given): it goes on where it is rather than starting over."""
+    active = dc.active_dialog
+    intent = intent_of(dc.context.activity.text or "")
+    return active is not None and intent is not None and _STARTED_BY.get(intent) == active.id
 
 
 def _asks_something_else(dc: DialogContext) -> bool:

@@ -134,7 +134,7 @@ def match_choice(text: str, choices: Sequence[dict[str, Any]]) -> int | None:
             return i
     scores = sorted(
         (
-            (max(fuzz.WRatio(key, normalise(n)) for n in (c["label"], *c.get("names", ()))), i)
+            (max(_spelling(key, normalise(n)) for n in (c["label"], *c.get("names", ()))), i)
             for i, c in enumerate(choices)
         ),
         reverse=True,
@@ -142,6 +142,14 @@ def match_choice(text: str, choices: Sequence[dict[str, Any]]) -> int | None:
     if scores and scores[0][0] >= FUZZY_CHOICE and (len(scores) == 1 or scores[1][0] < scores[0][0] - 5):
         return scores[0][1]
     return None
+
+
+def _spelling(typed: str, name: str) -> float:
+    """How closely `typed` spells `name` (0-100): all of it with typos, its beginning
+    or a part of it, or its words in another order. Not WRatio: its partial token
+    matching scored a whole sentence ("jag vill lämna en uppföljning") 85 against a
+    long title that shares two of its words."""
+    return max(fuzz.ratio(typed, name), fuzz.partial_ratio(typed, name), fuzz.token_set_ratio(typed, name))
 
 
 async def choice_validator(prompt_context: PromptValidatorContext) -> bool:

@@ -226,7 +226,7 @@ _INTENT_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         Intent.STATUS,
         re.compile(
             r"\bstatus|\bhur går det|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
-            r"|\bhur fortskrider|\bhur ser det ut"
+            r"|\bhur fortskrider|\bhur ser det ut|\b(mina|våra|visa|lista|vilka|alla) insatser\b"
         ),
     ),
     (

@@ -172,3 +172,18 @@ def test_an_answer_that_names_no_candidate_and_no_request_is_asked_again(chat_as
 def test_thanks_is_answered(chat_as) -> None:
     chat = chat_as("anna", Role.CHEF, "GVN")
     assert chat.say("Tack så mycket!")[0].text == texts.YOU_ARE_WELCOME
+
+
+def test_my_measures_and_a_units_measures_by_plain_words(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    mine = chat.said("mina insatser")
+    assert "Yrkeslärarsatsning (GVN)" in mine and "(FSKN)" not in mine
+    units = chat.said("vilka insatser har gymnasieskolan")
+    assert "Gymnasie- och vuxenutbildningsnämnden (GVN)" in units and "Yrkeslärarsatsning (GVN)" in units
+
+
+def test_asking_for_the_dialog_under_way_goes_on_where_it_is(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    chat.say("uppföljning")  # which measure?
+    [again] = chat.say("jag vill lämna en uppföljning")
+    assert again.text.startswith(texts.CHOICE_RETRY) and texts.ASK_MEASURE in again.text

@@ -39,6 +39,34 @@ def test_match_choice(text: str, index: int | None) -> None:
     assert match_choice(text, CHOICES) == index
 
 
+LONG_TITLES = [
+    choice("12", "Yrkeslärarsatsning (GVN)", ["Yrkeslärarsatsning"]),
+    choice(
+        "14",
+        "Del 2. Nyanställning av vikarier ... (GVN)",
+        [
+            "Del 2. Nyanställning av vikarier i form av obehöriga yrkeslärare med gedigen yrkeserfarenhet "
+            "som vill studera till yrkeslärare parallellt med sin anställning"
+        ],
+    ),
+    choice("23", "Del 2. Handledning för chefer (GVN)", ["Del 2. Handledning för chefer"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("yrkeslärarsatsnig", 0),  # a typing error
+        ("handledning chefer", 2),  # words left out
+        ("nyanställning av vikarier", 1),  # the beginning of a long title
+        ("jag vill lämna en uppföljning", None),  # a sentence sharing two words with a long title
+        ("hur mycket finns kvar för GVN?", None),
+    ],
+)
+def test_a_sentence_is_not_taken_for_a_long_title(text: str, index: int | None) -> None:
+    assert match_choice(text, LONG_TITLES) == index
+
+
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
