@@ -116,15 +116,18 @@ def format_date(d: date) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
-def parse_period(text: str, *, field: str | None = "period") -> str:
-    """Parse a month ("2025-06", "2025-6", "202506", "juni 2025", "jun 2025") to "YYYY-MM"."""
+def parse_period(text: str, *, field: str | None = "period", year: int | None = None) -> str:
+    """Parse a month ("2025-06", "2025-6", "202506", "juni 2025", "jun 2025") to "YYYY-MM";
+    with `year` (the year the question is about), a month's name alone ("juni") too."""
     shown = text.strip()
     s = _DOT_AFTER_LETTER.sub("", _SPACES.sub(" ", shown).lower())
-    year = month = None
+    default_year, year, month = year, None, None
     if m := _PERIOD_NUMERIC.fullmatch(s):
         year, month = int(m[1]), int(m[2] or m[3])
     elif (m := _PERIOD_NAME.fullmatch(s)) and m[1] in _MONTH_NUMBERS:
         year, month = int(m[2]), _MONTH_NUMBERS[m[1]]
+    elif default_year is not None and s in _MONTH_NUMBERS:
+        year, month = default_year, _MONTH_NUMBERS[s]
     if year is None or month is None:
         raise input_error(
             "period_invalid",

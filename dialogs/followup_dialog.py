@@ -201,11 +201,12 @@ class FollowUpDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
+        default = (prompt_context.options.validations or {})["default"]
         if text.strip().lower() in _DEFAULT_WORDS:
-            prompt_context.recognized.value = (prompt_context.options.validations or {})["default"]
+            prompt_context.recognized.value = default
             return True
-        try:
-            prompt_context.recognized.value = parse_period(text)
+        try:  # a month alone ("juni") is of the year the default period is in
+            prompt_context.recognized.value = parse_period(text, year=int(default[:4]))
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         return True

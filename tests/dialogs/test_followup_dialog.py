@@ -87,8 +87,8 @@ def test_a_measure_named_in_the_request_is_used(chat_as) -> None:
 def test_the_default_period_and_a_named_month(chat_as, services) -> None:
     chat = _start_as_chef_of_gvn(chat_as)
     chat.say("12")  # by number
-    [again] = chat.say("juni")
-    assert '"juni" är inte en period' in again.text and again.text.endswith(texts.ask_period("2025-10"))
+    [again] = chat.say("midsommar")
+    assert '"midsommar" är inte en period' in again.text and again.text.endswith(texts.ask_period("2025-10"))
     chat.say("juni 2025")
     for answer in ("Klar", "0 kr", "0", "nej", "-"):
         chat.say(answer)
@@ -265,3 +265,15 @@ def test_did_you_mean_offers_no_none_where_none_is_not_an_answer(chat_as) -> Non
     _, question = chat.say("uppföljning yrkeslärare")
     assert question.text.startswith("Menade du …?") and question.text.endswith(texts.NUMBER_HINT)
     assert '"ingen"' not in question.text  # a follow-up needs a measure: "ingen" is not taken here
+
+
+def test_a_months_name_alone_is_that_month_of_the_default_periods_year(chat_as, services) -> None:
+    chat = _start_as_chef_of_gvn(chat_as)
+    chat.say("Yrkeslärarsatsningen")  # the default period: 2025-10
+    [status] = chat.say("juni")
+    assert status.text.startswith(texts.ASK_STATUS)
+    for answer in ("pågår", "1 mkr", "4 mkr", "ja", "-"):
+        chat.say(answer)
+    chat.say("ja")
+    latest = services.ledger().latest_followup(_measure_id(services, "Yrkeslärarsatsning"))
+    assert (latest.period, latest.spent) == ("2025-06", 1_000_000)

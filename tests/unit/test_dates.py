@@ -246,3 +246,11 @@ def test_parse_date_returns_date_or_input_error(text: str, reference: date) -> N
         assert error.message
     else:
         assert date(2000, 1, 1) <= result <= date(2100, 12, 31)
+
+
+def test_a_months_name_alone_is_a_period_of_the_year_asked_about() -> None:
+    assert parse_period("juni", year=2025) == "2025-06"
+    assert parse_period(" Dec. ", year=2024) == "2024-12"
+    with pytest.raises(InputError) as refused:
+        parse_period("juni")  # no year to take it from
+    assert "juni 2025" in refused.value.message  # the message shows the form with a year
