@@ -10,7 +10,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from core.errors import input_error
+from core.errors import echo, input_error
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -77,14 +77,14 @@ def parse_date(text: str, reference: date, *, field: str | None = "datum") -> da
         month = _MONTH_NUMBERS[m[1]]
         _check_year(year, shown, field)
         return date(year, month, calendar.monthrange(year, month)[1])
-    raise input_error("date_invalid", f'"{shown}" är inte ett datum. {DATE_FORMS}', field)
+    raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {DATE_FORMS}', field)
 
 
 def _check_year(year: int, shown: str, field: str | None) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise input_error(
             "date_year_out_of_range",
-            f'Året {year} i "{shown}" ligger utanför {MIN_YEAR}–{MAX_YEAR}. '
+            f'Året {year} i "{echo(shown)}" ligger utanför {MIN_YEAR}–{MAX_YEAR}. '
             f'Ange ett år mellan {MIN_YEAR} och {MAX_YEAR}, till exempel "31 december 2025".',
             field,
         )
@@ -96,7 +96,7 @@ def _make_date(year: int, month: int, day: int, shown: str, field: str | None) -
     if not 1 <= month <= 12:
         raise input_error(
             "date_impossible",
-            f'Datumet "{shown}" finns inte: det finns ingen månad {month}. '
+            f'Datumet "{echo(shown)}" finns inte: det finns ingen månad {month}. '
             f'Månaden ska vara 1–12 och dagen skrivs först, som i "31/12". {DATE_FORMS}',
             field,
         )
@@ -104,7 +104,7 @@ def _make_date(year: int, month: int, day: int, shown: str, field: str | None) -
     if not 1 <= day <= days:
         raise input_error(
             "date_impossible",
-            f'Datumet "{shown}" finns inte: {MONTHS[month - 1]} {year} har {days} dagar. '
+            f'Datumet "{echo(shown)}" finns inte: {MONTHS[month - 1]} {year} har {days} dagar. '
             f"{DATE_FORMS}",
             field,
         )
@@ -131,14 +131,14 @@ def parse_period(text: str, *, field: str | None = "period", year: int | None = 
     if year is None or month is None:
         raise input_error(
             "period_invalid",
-            (f'"{shown}" är inte en period (en månad).' if s else "Perioden saknas.")
+            (f'"{echo(shown)}" är inte en period (en månad).' if s else "Perioden saknas.")
             + f" {PERIOD_FORMS}",
             field,
         )
     if not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
         raise input_error(
             "period_out_of_range",
-            f'Perioden "{shown}" finns inte: månaden ska vara 1–12 och året '
+            f'Perioden "{echo(shown)}" finns inte: månaden ska vara 1–12 och året '
             f"{MIN_YEAR}–{MAX_YEAR}. {PERIOD_FORMS}",
             field,
         )

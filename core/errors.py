@@ -59,5 +59,16 @@ class NotFound(DomainError):
     """A referenced unit, measure, fund or decision does not exist."""
 
 
+ECHO_LIMIT = 80
+"""Characters of a person's own text that a message quotes back at most."""
+
+
+def echo(text: str) -> str:
+    """A person's text as a message quotes it: stripped, and cut at ECHO_LIMIT
+    characters ("…" after), so a pasted page is not sent back whole."""
+    shown = text.strip()
+    return shown if len(shown) <= ECHO_LIMIT else shown[: ECHO_LIMIT - 1] + "…"
+
+
 def input_error(code: str, message: str, field: str | None = None) -> InputError:
     return InputError(RuleError(code, message, field))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.errors import NotFound, RuleError
+from core.errors import NotFound, RuleError, echo
 from core.ledger import Ledger
 from core.model import Measure, Unit, normalise
 
@@ -31,7 +31,7 @@ def resolve_unit(ledger: Ledger, text: str, field: str | None = "nämnd") -> str
         raise NotFound(
             RuleError(
                 "unknown_unit",
-                f'Okänd nämnd "{text}". Ange kod, namn eller känt kortnamn. Kända nämnder: {known}.',
+                f'Okänd nämnd "{echo(text)}". Ange kod, namn eller känt kortnamn. Kända nämnder: {known}.',
                 field,
             )
         )
@@ -52,14 +52,14 @@ def resolve_measure(ledger: Ledger, text: str, field: str | None = "insats") -> 
         raise NotFound(
             RuleError(
                 "ambiguous_measure",
-                f'Flera insatser heter "{text}" (id {ids}). Ange insatsens id.',
+                f'Flera insatser heter "{echo(text)}" (id {ids}). Ange insatsens id.',
                 field,
             )
         )
     raise NotFound(
         RuleError(
             "unknown_measure",
-            f'Hittar ingen insats "{text}". Ange insatsens id eller exakta titel '
+            f'Hittar ingen insats "{echo(text)}". Ange insatsens id eller exakta titel '
             "(kommandot measures listar dem).",
             field,
         )

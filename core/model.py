@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from core.errors import input_error
+from core.errors import echo, input_error
 
 
 def normalise(text: str) -> str:
@@ -55,7 +55,7 @@ class Status(StrEnum):
             return aliases[key]
         allowed = ", ".join(f'"{s.value}"' for s in cls)
         raise input_error(
-            "unknown_status", f'Okänd status "{text}". Tillåtna värden: {allowed}.', field
+            "unknown_status", f'Okänd status "{echo(text)}". Tillåtna värden: {allowed}.', field
         )
 
 
@@ -147,7 +147,7 @@ def parse_decision(text: str, field: str | None = "beslut") -> Decision:
     if not m:
         raise input_error(
             "bad_decision",
-            f'Beslutsreferensen "{text}" går inte att läsa. Skriv organ, datum och gärna '
+            f'Beslutsreferensen "{echo(text)}" går inte att läsa. Skriv organ, datum och gärna '
             'paragraf och diarienummer, till exempel "KSAU 2025-06-20 § 5 STK-2025-100".',
             field,
         )
@@ -156,7 +156,7 @@ def parse_decision(text: str, field: str | None = "beslut") -> Decision:
     except ValueError:
         raise input_error(
             "bad_decision",
-            f'Datumet i beslutsreferensen "{text}" finns inte. Skriv datum som ÅÅÅÅ-MM-DD.',
+            f'Datumet i beslutsreferensen "{echo(text)}" finns inte. Skriv datum som ÅÅÅÅ-MM-DD.',
             field,
         ) from None
     body_text = m["body"]
@@ -286,7 +286,7 @@ class Role(StrEnum):
             return cls.CITY_OFFICE
         allowed = ", ".join(r.value for r in cls)
         raise input_error(
-            "unknown_role", f'Okänd roll "{text}". Tillåtna roller: {allowed}.', "roll"
+            "unknown_role", f'Okänd roll "{echo(text)}". Tillåtna roller: {allowed}.', "roll"
         )
 
 

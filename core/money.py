@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Context, Decimal, Inexact
 
-from core.errors import input_error
+from core.errors import echo, input_error
 
 MAX_AMOUNT = 10**12
 """The largest amount accepted, in kronor (1 000 000 000 000 kr)."""
@@ -59,6 +59,7 @@ def parse_amount(text: str, *, field: str | None = "belopp", allow_zero: bool = 
     ambiguous (a fraction with no unit), fractional-kronor or too large amounts.
     """
     shown = text.strip()
+    quoted = echo(shown)  # as messages show it
     s = _SPACES.sub(" ", shown).lower()
     if not s:
         raise input_error("amount_empty", f"Beloppet saknas. {EXAMPLES}", field)
@@ -70,20 +71,20 @@ def parse_amount(text: str, *, field: str | None = "belopp", allow_zero: bool = 
 
     match = _NUMBER_UNIT.fullmatch(s)
     if match is None:
-        raise input_error("amount_invalid", f'"{shown}" är inte ett belopp. {EXAMPLES}', field)
+        raise input_error("amount_invalid", f'"{quoted}" är inte ett belopp. {EXAMPLES}', field)
     number, has_fraction = _parse_number(match["number"].strip(), shown, field)
     unit = match["unit"].strip().rstrip(".")
     if colon_dash and unit:
-        raise input_error("amount_unknown_unit", f'Beloppet "{shown}" har två enheter. {EXAMPLES}', field)
+        raise input_error("amount_unknown_unit", f'Beloppet "{quoted}" har två enheter. {EXAMPLES}', field)
     scale = _unit_scale(unit, shown, field)
     if negative and number:
         raise input_error(
             "amount_negative",
-            f'Beloppet "{shown}" är negativt. Skriv beloppet utan minustecken, till exempel "5 000 kr".',
+            f'Beloppet "{quoted}" är negativt. Skriv beloppet utan minustecken, till exempel "5 000 kr".',
             field,
         )
     if not unit and has_fraction and not colon_dash:
-        raise input_error("amount_missing_unit", f'Beloppet "{shown}" saknar enhet. {EXAMPLES}', field)
+        raise input_error("amount_missing_unit", f'Beloppet "{quoted}" saknar enhet. {EXAMPLES}', field)
     # Exact: the product of an n-digit number and a 7-digit scale has at most n + 7 digits.
     exact = Context(prec=len(number.as_tuple().digits) + 7, traps=[Inexact])
     kronor = exact.multiply(number, Decimal(scale))
@@ -92,18 +93,18 @@ def parse_amount(text: str, *, field: str | None = "belopp", allow_zero: bool = 
         return 0
     if kronor == 0:
         raise input_error(
-            "amount_zero", f'Beloppet "{shown}" är noll. Beloppet måste vara större än 0 kr.', field
+            "amount_zero", f'Beloppet "{quoted}" är noll. Beloppet måste vara större än 0 kr.', field
         )
     if kronor > MAX_AMOUNT:
         raise input_error(
             "amount_too_large",
-            f'Beloppet "{shown}" är orimligt stort. Högsta tillåtna belopp är {format_amount(MAX_AMOUNT)}.',
+            f'Beloppet "{quoted}" är orimligt stort. Högsta tillåtna belopp är {format_amount(MAX_AMOUNT)}.',
             field,
         )
     if kronor != kronor.to_integral_value():
         raise input_error(
             "amount_not_whole",
-            f'Beloppet "{shown}" är inte ett helt antal kronor. Belopp anges i hela kronor, '
+            f'Beloppet "{quoted}" är inte ett helt antal kronor. Belopp anges i hela kronor, '
             'till exempel "1 500 000 kr" eller "1,5 mkr".',
             field,
         )
@@ -128,7 +129,7 @@ def _parse_number(number: str, shown: str, field: str | None) -> tuple[Decimal, 
     if not valid:
         raise input_error(
             "amount_invalid",
-            f'"{shown}" är inte ett belopp som går att läsa. '
+            f'"{echo(shown)}" är inte ett belopp som går att läsa. '
             f"Använd mellanslag mellan tusental och kommatecken före decimaler. {EXAMPLES}",
             field,
         )
@@ -147,7 +148,7 @@ def _unit_scale(unit: str, shown: str, field: str | None) -> int:
         return _SCALE_WORDS[words[0]]
     raise input_error(
         "amount_unknown_unit",
-        f'Okänd enhet "{unit}" i beloppet "{shown}". Tillåtna enheter är kr, tkr och mkr '
+        f'Okänd enhet "{echo(unit)}" i beloppet "{echo(shown)}". Tillåtna enheter är kr, tkr och mkr '
         f"(även kronor, SEK, :-, tusen, miljoner, mnkr och MSEK). {EXAMPLES}",
         field,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from core import commands
 from core.dates import format_date
-from core.errors import DomainError, InputError, RuleError, RuleViolation
+from core.errors import DomainError, InputError, RuleError, RuleViolation, echo
 from core.ledger import Ledger
 from core.model import FollowUp, Principal, Status
 from core.money import parse_amount
@@ -68,7 +68,7 @@ def _usable(text: str, label: str) -> bool:
     raise InputError(
         RuleError(
             "bad_usable",
-            f'{label}: svara "ja" eller "nej" på om medlen kan användas som planerat, inte "{text}".',
+            f'{label}: svara "ja" eller "nej" på om medlen kan användas som planerat, inte "{echo(text)}".',
             label,
         )
     )

@@ -14,6 +14,7 @@ from datetime import date
 from core.balances import FundBalance, UnitBalance
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
+from core.errors import echo
 from core.model import Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
@@ -206,15 +207,16 @@ def numbered(question: str, labels: Sequence[str], *, allow_none: bool = False) 
 
 def unknown_unit(text: str, units: Iterable[Unit]) -> str:
     known = ", ".join(f"{plain(u.name)} ({u.code})" for u in sorted(units, key=lambda u: u.name))
-    return f'Jag hittar ingen nämnd som heter "{plain(text)}". Nämnderna är: {known}.'
+    return f'Jag hittar ingen nämnd som heter "{plain(echo(text))}". Nämnderna är: {known}.'
 
 
 def unknown_measure(text: str, labels: Sequence[str], more: int) -> str:
+    quoted = plain(echo(text))
     if not labels:
-        return f'Jag hittar ingen insats som matchar "{plain(text)}", och det finns inga insatser du kan se.'
+        return f'Jag hittar ingen insats som matchar "{quoted}", och det finns inga insatser du kan se.'
     listed = "\n".join(f"- {plain(label)}" for label in labels)
     tail = f"\n{list_more(more)}" if more else ""
-    return f'Jag hittar ingen insats som matchar "{plain(text)}". Insatser du kan fråga om:\n{listed}{tail}'
+    return f'Jag hittar ingen insats som matchar "{quoted}". Insatser du kan fråga om:\n{listed}{tail}'
 
 
 NARROW_BY_UNIT = 'Fråga per nämnd för att se alla, till exempel "status GVN".'
@@ -611,9 +613,9 @@ def field_wrong_type(label: str) -> str:
 
 def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
     return (
-        f'Du kan inte lämna in insatser för "{text}". Du kan lämna in för: {", ".join(allowed)}.'
+        f'Du kan inte lämna in insatser för "{echo(text)}". Du kan lämna in för: {", ".join(allowed)}.'
         if allowed
-        else f'Du kan inte lämna in insatser för "{text}".'
+        else f'Du kan inte lämna in insatser för "{echo(text)}".'
     )
 
 
