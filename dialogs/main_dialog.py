@@ -64,7 +64,7 @@ class MainDialog(CancelAndHelpDialog):
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(WaterfallDialog.__name__)
         result = await super().interrupt(inner_dc)
-        if result is None and _asks_something_else(inner_dc) and not _asks_again(inner_dc):
+        if result is None and _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
             active = inner_dc.active_dialog
             if active is not None and active.id in _SAVING_DIALOGS:
@@ -198,24 +198,20 @@ _SAVING_DIALOGS = frozenset({SubmitMeasureDialog.__name__, FollowUpDialog.__name
 _STARTED_BY = {Intent.SUBMIT_MEASURE: SubmitMeasureDialog.__name__, Intent.FOLLOW_UP: FollowUpDialog.__name__}
 
 
-def _asks_again(dc: DialogContext) -> bool:
-    """Whether the message asks for the saving dialog already under way ("uppföljning"
-    while a follow-up is being given): it goes on where it is rather than starting over."""
-    active = dc.active_dialog
-    intent = intent_of(dc.context.activity.text or "")
-    return active is not None and intent is not None and _STARTED_BY.get(intent) == active.id
-
-
 def _asks_something_else(dc: DialogContext) -> bool:
     """Whether the message is a new request while the innermost dialog, a prompt
-    with a few answers, waits (dialogs.prompts.asks_something_else)."""
-    text = dc.context.activity.text
-    instance = dc.active_dialog
-    while instance is not None:  # down the components' stored stacks to the waiting prompt
+    with a few answers, waits (dialogs.prompts.asks_something_else); not when it
+    asks for the saving dialog already under way ("uppföljning" while a follow-up
+    is being given): that goes on where it is rather than starting over."""
+    text = dc.context.activity.text or ""
+    intent = intent_of(text)  # keywords only: most answers name none, and nothing more is done
+    top = dc.active_dialog
+    if intent is None or top is None or _STARTED_BY.get(intent) == top.id:
+        return False
+    instance = top
+    while True:  # down the components' stored stacks to the waiting prompt
         inner = instance.state.get(ComponentDialog.persisted_dialog_state)
         if not isinstance(inner, DialogState) or not inner.dialog_stack:
             break
         instance = inner.dialog_stack[0]
-    if not text or instance is None:
-        return False
-    return asks_something_else(instance.id, instance.state.get("options"), text)
+    return asks_something_else(instance.id, instance.state.get("options"), text, intent)

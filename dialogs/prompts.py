@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from core.model import normalise
 from dialogs import texts
-from dialogs.understanding import Intent, intent_of
+from dialogs.understanding import Intent
 
 TEXT_PROMPT = "TextPrompt"
 CHOICE_PROMPT = "ChoicePrompt"
@@ -152,6 +152,11 @@ def _spelling(typed: str, name: str) -> float:
     return max(fuzz.ratio(typed, name), fuzz.partial_ratio(typed, name), fuzz.token_set_ratio(typed, name))
 
 
+def _none_of_them(key: str, validations: dict[str, Any]) -> bool:
+    """Whether the answer (normalised) is "ingen" where that is an answer."""
+    return bool(validations.get("allow_none")) and (key in _NONE or key == texts.NONE_OF_THESE)
+
+
 async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
     """Accepts a choice (the result is its key) or, when allowed, "ingen" (the result is None)."""
     validations = prompt_context.options.validations or {}
@@ -163,7 +168,7 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
     if len(choices) == 1 and key in _YES:
         prompt_context.recognized.value = choices[0]["key"]
         return True
-    if validations.get("allow_none") and (key in _NONE or key == texts.NONE_OF_THESE):
+    if _none_of_them(key, validations):
         prompt_context.recognized.value = None
         return True
     index = match_choice(text, choices)
@@ -173,19 +178,18 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
     return True
 
 
-def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str) -> bool:
+def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str, intent: Intent) -> bool:
     """Whether `text`, sent while the prompt `prompt_id` waits, is a new request
     rather than an answer: the prompt takes one of a few answers (a choice, yes
-    or no), `text` is none of them, and its keywords name a request ("ny insats",
-    "saldo GVN", "uppföljning"). Free-text questions (a description, a note)
-    never count: any text answers them."""
-    if prompt_id not in (CHOICE_PROMPT, YES_NO_PROMPT) or intent_of(text) in (None, Intent.UNKNOWN):
+    or no), `text` is none of them, and its keywords name a request (`intent`,
+    from `intent_of`: "ny insats", "saldo GVN", "uppföljning"). Free-text
+    questions (a description, a note) never count: any text answers them."""
+    if prompt_id not in (CHOICE_PROMPT, YES_NO_PROMPT) or intent == Intent.UNKNOWN:
         return False
     if prompt_id == YES_NO_PROMPT:
         return parse_yes_no(text) is None
     validations = (options.validations if options is not None else None) or {}
-    key = normalise(text).strip(" .!")
-    if validations.get("allow_none") and (key in _NONE or key == texts.NONE_OF_THESE):
+    if _none_of_them(normalise(text).strip(" .!"), validations):
         return False
     return match_choice(text, validations.get("choices", [])) is None
 

@@ -194,7 +194,7 @@ NO_CHOICE = "Okej. Skriv gärna frågan igen med ett annat namn."
 YES_NO_RETRY = 'Svara "ja" eller "nej".'
 
 
-def did_you_mean(labels: Sequence[str], *, allow_none: bool = True) -> str:
+def did_you_mean(labels: Sequence[str], *, allow_none: bool) -> str:
     if len(labels) == 1:
         return f"Menade du {plain(labels[0])}?"
     return numbered("Menade du …?", labels, allow_none=allow_none)

@@ -524,6 +524,7 @@ def round_ledger(conn: Connection, snapshot: CitySnapshot, periods: Iterable[str
     fresh = snapshot.freshness
     return with_period_followups(conn, snapshot.ledger, fresh.org_id, periods, fresh.followup_seq)
 
+
 _REGISTRY: WeakKeyDictionary[Engine, ReadModels] = WeakKeyDictionary()
 _REGISTRY_LOCK = threading.Lock()
 
