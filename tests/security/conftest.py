@@ -1,0 +1,5 @@
+"""The security suite (issue 16): one test module a concern, each test named
+for what an attacker tried and what they got. Whole-server tests start real
+`kompetensbot serve` processes (tests/http/harness.py) and sign their own
+tokens against the local stand-in for Microsoft's sign-in service
+(tests/http/entra.py); they reach only loopback addresses."""
