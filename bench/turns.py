@@ -115,7 +115,7 @@ background tick is not part of a turn, so by default it is off while measuring."
 def kompetensbot_server(name: str, url: str, logs: Path) -> Server:
     port = free_port()
     exe = Path(sys.executable).parent / "kompetensbot"
-    env = {"DATABASE_URL": url, "KOMPETENSBOT_TICK_SECONDS": ROUND_TICK}
+    env = {"DATABASE_URL": url, "KOMPETENSBOT_TICK_SECONDS": ROUND_TICK, "KOMPETENSBOT_ANONYMOUS": "1"}
     return Server(name, [str(exe), "serve", "--port", str(port)], env, port, logs / f"{name}.log")
 
 

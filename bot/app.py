@@ -30,7 +30,8 @@ from sqlalchemy.engine import Engine
 
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
-from bot.config import Settings
+from bot.config import Settings, start_refused
+from bot.inbound_auth import InboundPolicy, Refused
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
@@ -127,14 +128,36 @@ def _bad_request(reason: str, status: int = 400) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
+def inbound_policy(settings: Settings) -> InboundPolicy | None:
+    """Our checks on top of the SDK's token check (bot.inbound_auth); None in anonymous mode."""
+    if settings.anonymous:
+        return None
+    assert settings.client_id is not None
+    return InboundPolicy(settings.client_id, settings.tenant_id or "", settings.entra_callers)
+
+
+def _unauthorized(reason: str) -> web.Response:
+    log.warning("refused a request: %s", reason)
+    return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     parts = bootstrap(settings, engine)
+    policy = inbound_policy(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app["agent_configuration"] = parts.auth_config
     app["kompetensbot"] = parts
 
     @jwt_authorization_decorator
     async def messages(request: web.Request) -> web.Response:
+        # The SDK has checked the signature, the audience and the times; the
+        # issuer, tenant and caller are ours to check, before the body is read.
+        claims = getattr(request.get("claims_identity"), "claims", None)
+        if policy is not None:
+            try:
+                policy.check_claims(claims)
+            except Refused as refusal:
+                return _unauthorized(str(refusal))
         try:
             raw = await request.read()
             body = json.loads(raw)
@@ -164,6 +187,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             return _bad_request("the activity has no recipient.id (the bot)")
         if activity.delivery_mode not in _NO_CONNECTOR and not _http_url(activity.service_url):
             return _bad_request("the activity has no serviceUrl (an http or https address) to answer to")
+        if policy is not None:
+            try:
+                policy.check_service_url(claims, activity.service_url)
+            except Refused as refusal:
+                return _unauthorized(str(refusal))
         result = await parts.adapter.process_request(_ReadRequest(request, body), parts.bot)
         if result.body is not None:
             return web.json_response(result.body, status=result.status_code, headers=result.headers)
@@ -320,22 +348,58 @@ def quiet_sdk_logs() -> None:
     logging.getLogger("aiohttp.access").setLevel(level)
 
 
-def serve(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet_sdk_logs()
-    from storage.migrate import upgrade
+def check_schema(engine: Engine) -> None:
+    """StartRefused unless the database has the newest schema: `serve` does not
+    migrate (it may run as a role that cannot change the schema)."""
+    from storage.migrate import current, head
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    if settings.anonymous:
-        log.warning(
-            "no client id configured (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID): "
-            "running anonymously, for local use only"
+    have, want = current(engine), head()
+    if have != want:
+        found = f"version {have}" if have else "inga tabeller"
+        raise start_refused(
+            f"databasens schema är inte det senaste ({found}, senaste {want}): kör först "
+            "kompetensbot db upgrade. Servern startade inte.",
+            "DATABASE_URL",
         )
+
+
+def cities(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, slug FROM organisations ORDER BY slug")).all()
+    return [f"{name} ({slug})" for name, slug in rows]
+
+
+def start_line(settings: Settings, served: list[str]) -> str:
+    """The one line that says how this server runs (logged with a timestamp)."""
+    app_id = settings.client_id or "none"
+    tenant = f", tenant {settings.tenant_id}" if settings.tenant_id and not settings.anonymous else ""
+    what = {
+        "credentials": "every request needs a valid token",
+        "anonymous": "no tokens checked, for local use only",
+        "demo": "no tokens checked, every user has the stadskontoret role, for local use only",
+    }[settings.mode]
+    return (
+        f"kompetensbot serving on {settings.host}:{settings.port}: mode {settings.mode} ({what}), "
+        f"app id {app_id}{tenant}, cities: {', '.join(served) or 'none (load one first)'}"
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Starts the server, or raises StartRefused (settings or schema) before serving anything."""
+    settings.check_serve()
+    # The command line set the root logger once (bot.cli.configure_logging, WARNING
+    # by default); the server's own lines are INFO, the SDK's stay at WARNING.
+    logging.getLogger("kompetensbot").setLevel(os.environ.get("KOMPETENSBOT_LOG", "INFO").upper())
+    quiet_sdk_logs()
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    line = start_line(settings, cities(engine))
+    if settings.anonymous:
+        log.warning(line)
     else:
-        log.info("client id %s configured: every request needs a valid token", settings.client_id)
-    if settings.demo:
-        log.warning("demo mode: every user has the stadskontoret role")
+        log.info(line)
     app = create_app(settings, engine)
     settle_memory()
     web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+

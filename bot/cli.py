@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -187,9 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="starta boten (POST /api/messages, GET /healthz)")
     sv.add_argument("--host", help="adress att lyssna på (standard 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (standard 3978)")
-    sv.add_argument("--demo", action="store_true", help="demoläge: alla användare får rollen stadskontoret")
     sv.add_argument(
-        "--today", type=_date, default=None, help="botens datum (demo, test), t.ex. 2025-06-02"
+        "--anonymous",
+        action="store_true",
+        help="utan inloggningsuppgifter, bara på 127.0.0.1 (lokalt, t.ex. med Agents Playground)",
+    )
+    sv.add_argument(
+        "--demo", action="store_true", help="demoläge (anonymt): alla användare får rollen stadskontoret"
+    )
+    sv.add_argument(
+        "--today", type=_date, default=None, help="botens datum (bara demo och test), t.ex. 2025-06-02"
     )
 
     tn = sub.add_parser("tenants", help="koppla en Teams-klient (tenant) till en stad")
@@ -429,7 +437,11 @@ def run(args: argparse.Namespace) -> int:
         from bot.app import serve
         from bot.config import Settings
 
-        serve(Settings.from_env(host=args.host, port=args.port, demo=args.demo or None, today=args.today))
+        settings = Settings.from_env(
+            host=args.host, port=args.port, demo=args.demo or None, today=args.today,
+            anonymous=args.anonymous or None,
+        )
+        serve(settings)
         return 0
     if args.command == "package":
         from bot.package import unset_settings, write_package
@@ -655,8 +667,22 @@ def _zero_or_amount(text: str, field: str) -> int:
     return parse_amount(text, field=field, allow_zero=True)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging() -> None:
+    """The process's logging, set once: lines with a UTC timestamp, the root
+    logger at KOMPETENSBOT_LOG (WARNING by default; `serve` keeps its own
+    loggers at INFO, see bot.app.serve)."""
+    handler = logging.StreamHandler()
+    formatter = logging.Formatter(LOG_FORMAT, "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=os.environ.get("KOMPETENSBOT_LOG", "WARNING").upper(), handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("KOMPETENSBOT_LOG", "WARNING"))
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         return run(args)

@@ -14,7 +14,38 @@ from typing import Any
 
 from microsoft_agents.activity import load_configuration_from_env
 
+from bot.inbound_auth import GUID, callers
+from core.errors import DomainError, RuleError
 from storage.db import database_url
+
+PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+"""The SDK's names for the bot's Azure registration: PREFIX + CLIENTID, CLIENTSECRET, TENANTID."""
+
+CLASSIC_NAMES = {
+    "MicrosoftAppId": "CLIENTID",
+    "MicrosoftAppPassword": "CLIENTSECRET",
+    "MicrosoftAppTenantId": "TENANTID",
+    "MicrosoftAppType": "AUTHTYPE",
+}
+"""Bot Framework SDK names this bot does not read, and the name to use instead."""
+
+_SDK_NAMES = frozenset(
+    "AUTHTYPE CLIENTID AUTHORITY AUTHORITYENDPOINT TENANTID CLIENTSECRET CERTPFXFILE SENDX5C CONNECTIONNAME "
+    "FEDERATEDCLIENTID FEDERATEDTOKENFILE SCOPES AZUREREGION REGIONALAUTHORITY IDPMRESOURCE "
+    "ALT_BLUEPRINT_NAME ALTERNATEBLUEPRINTCONNECTIONNAME ANONYMOUS_ALLOWED ISSUERS VALIDATE_ISSUER".split()
+)
+"""The SETTINGS names the SDK reads (AgentAuthConfiguration, version 1.9); any other is a misspelling."""
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+_YES = ("1", "true", "ja")
+
+
+class StartRefused(DomainError):
+    """`serve` does not start with these settings; the message says what to set."""
+
+
+def start_refused(message: str, field: str | None = None) -> StartRefused:
+    return StartRefused(RuleError("start_refused", message, field))
 
 
 @dataclass(frozen=True)
@@ -39,20 +70,119 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
+    # Part A (inbound and modes): anonymous mode asked for explicitly (serve
+    # --anonymous, KOMPETENSBOT_ANONYMOUS=1; --demo implies it), the Entra
+    # callers (azp/appid) accepted besides Bot Framework channel tokens, and
+    # the classic Bot Framework variable names found in the environment.
+    anonymous_requested: bool = False
+    entra_callers: frozenset[str] = frozenset()
+    classic_names: tuple[str, ...] = ()
 
     @property
     def client_id(self) -> str | None:
         settings = self.sdk.get("CONNECTIONS", {}).get("SERVICE_CONNECTION", {}).get("SETTINGS", {})
-        value = settings.get("CLIENTID") or settings.get("CLIENT_ID")
+        value = settings.get("CLIENTID")  # the SDK's name; it reads no other
         return str(value) if value else None
 
     @property
     def anonymous(self) -> bool:
+        """No credentials: anonymous mode (serve starts so only when asked to, see check_serve)."""
         return self.client_id is None
+
+    @property
+    def registration(self) -> dict[str, Any]:
+        """The SERVICE_CONNECTION settings that are set (the SDK's names, without PREFIX)."""
+        section = self.sdk.get("CONNECTIONS", {}).get("SERVICE_CONNECTION", {}).get("SETTINGS", {})
+        return {k: v for k, v in section.items() if v not in (None, "")}
+
+    @property
+    def tenant_id(self) -> str | None:
+        value = self.registration.get("TENANTID")
+        return str(value) if value else None
+
+    def check_serve(self) -> None:
+        """StartRefused when `serve` must not start with these settings: credentials
+        that are partial, misnamed or not tied to one tenant; credentials together
+        with anonymous, demo or a fixed date; no credentials without an explicit
+        anonymous mode; anonymous mode on an address other than loopback."""
+        registration = self.registration
+        if not registration:
+            if self.classic_names:
+                name = self.classic_names[0]
+                raise start_refused(
+                    f"{name} läses inte av kompetensbot: sätt {PREFIX}{CLASSIC_NAMES[name]} i stället "
+                    f"(och {PREFIX}CLIENTID, {PREFIX}CLIENTSECRET, {PREFIX}TENANTID). Servern startade inte.",
+                    name,
+                )
+            if not (self.anonymous_requested or self.demo):
+                raise start_refused(
+                    f"inga inloggningsuppgifter: sätt {PREFIX}CLIENTID, {PREFIX}CLIENTSECRET och "
+                    f"{PREFIX}TENANTID, eller starta lokalt utan inloggning med --anonymous "
+                    "(KOMPETENSBOT_ANONYMOUS=1) eller --demo. Servern startade inte.",
+                    f"{PREFIX}CLIENTID",
+                )
+            if self.host not in LOOPBACK_HOSTS:
+                raise start_refused(
+                    f"utan inloggning (anonymt läge eller demo) lyssnar servern bara på 127.0.0.1, ::1 "
+                    f"eller localhost, inte på {self.host}. Servern startade inte.",
+                    "--host",
+                )
+            return
+        unknown = sorted(k for k in registration if k not in _SDK_NAMES)
+        hint = f" (okänt namn: {', '.join(PREFIX + k for k in unknown)})" if unknown else ""
+        auth_type = str(registration.get("AUTHTYPE") or "ClientSecret")
+        secret = ["CLIENTSECRET"] if auth_type.lower() == "clientsecret" else []
+        required = ["CLIENTID", "TENANTID", *secret]
+        for name in required:
+            if not registration.get(name):
+                raise start_refused(f"{PREFIX}{name} saknas{hint}. Servern startade inte.", PREFIX + name)
+        tenant = self.tenant_id or ""
+        if not GUID.match(tenant):
+            raise start_refused(
+                f"{PREFIX}TENANTID ska vara stadens tenant-id (ett GUID), inte {tenant[:40]!r}: "
+                "common, organizations och consumers tar emot andra organisationer. Servern startade inte.",
+                PREFIX + "TENANTID",
+            )
+        if str(registration.get("ANONYMOUS_ALLOWED", "")).lower() in _YES:
+            raise start_refused(
+                f"{PREFIX}ANONYMOUS_ALLOWED går inte med inloggningsuppgifter: varje anrop ska ha en token. "
+                "Servern startade inte.",
+                PREFIX + "ANONYMOUS_ALLOWED",
+            )
+        authority = str(registration.get("AUTHORITY") or "")
+        if authority and authority.rstrip("/").rsplit("/", 1)[-1].lower() != tenant.lower():
+            raise start_refused(
+                f"{PREFIX}AUTHORITY ska sluta med samma tenant-id som {PREFIX}TENANTID. "
+                "Servern startade inte.",
+                PREFIX + "AUTHORITY",
+            )
+        if self.anonymous_requested or self.demo:
+            what = "--demo (KOMPETENSBOT_DEMO)" if self.demo else "--anonymous (KOMPETENSBOT_ANONYMOUS)"
+            raise start_refused(
+                f"{what} går inte med inloggningsuppgifter ({PREFIX}CLIENTID är satt): ta bort det ena. "
+                "Servern startade inte.",
+                "--demo" if self.demo else "--anonymous",
+            )
+        if self.today is not None:
+            raise start_refused(
+                "--today (KOMPETENSBOT_TODAY) går inte med inloggningsuppgifter: i drift gäller "
+                "dagens datum. Servern startade inte.",
+                "--today",
+            )
+
+    @property
+    def mode(self) -> str:
+        if not self.anonymous:
+            return "credentials"
+        return "demo" if self.demo else "anonymous"
 
     @staticmethod
     def from_env(
-        host: str | None = None, port: int | None = None, demo: bool | None = None, today: date | None = None
+        host: str | None = None,
+        port: int | None = None,
+        demo: bool | None = None,
+        today: date | None = None,
+        anonymous: bool | None = None,
     ) -> Settings:
         env = os.environ
         today_text = env.get("KOMPETENSBOT_TODAY", "")
@@ -66,9 +196,14 @@ class Settings:
             database_url=database_url(),
             host=host or env.get("KOMPETENSBOT_HOST", "127.0.0.1"),
             port=port or int(env.get("PORT", env.get("KOMPETENSBOT_PORT", "3978"))),
-            demo=demo if demo is not None else env.get("KOMPETENSBOT_DEMO", "") in ("1", "true", "ja"),
+            demo=demo if demo is not None else env.get("KOMPETENSBOT_DEMO", "").lower() in _YES,
             sdk=load_configuration_from_env(dict(env)),
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
+            anonymous_requested=(
+                anonymous if anonymous is not None else env.get("KOMPETENSBOT_ANONYMOUS", "").lower() in _YES
+            ),
+            entra_callers=callers(env.get("KOMPETENSBOT_ENTRA_CALLERS", "")),
+            classic_names=tuple(name for name in CLASSIC_NAMES if env.get(name)),
         )

@@ -231,4 +231,14 @@ class FakeEntra:
         return self
 
     def stop(self) -> None:
+        """Ends the open tunnels first (a client may keep one alive), then the loop."""
+
+        async def end_tasks() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(end_tasks(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -116,14 +116,23 @@ class ConnectorStub:
             ]
 
 
-class BotServer:
-    """`kompetensbot serve` as a child process."""
+CREDENTIALS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
 
-    def __init__(self, database_url: str, *, demo: bool = True, env: dict[str, str] | None = None):
+
+class BotServer:
+    """`kompetensbot serve` as a child process, on a database that is already
+    migrated (serve does not migrate). `demo`: None = demo unless `env` has
+    credentials; without credentials and demo the server runs with
+    KOMPETENSBOT_ANONYMOUS=1 (serve needs the mode asked for explicitly)."""
+
+    def __init__(self, database_url: str, *, demo: bool | None = None, env: dict[str, str] | None = None):
         self.port = free_port()
         self.database_url = database_url
-        self.demo = demo
-        self.env = env or {}
+        self.env = dict(env or {})
+        credentials = bool(self.env.get(CREDENTIALS) or os.environ.get(CREDENTIALS))
+        self.demo = not credentials if demo is None else demo
+        if not credentials and not self.demo:
+            self.env.setdefault("KOMPETENSBOT_ANONYMOUS", "1")
         self.process: subprocess.Popen[bytes] | None = None
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"kompetensbot-{self.port}.log"
 

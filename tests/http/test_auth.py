@@ -22,6 +22,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.services import Services
+from core.model import Role
+from storage.db import make_engine
 from tests.http.conftest import _prepare
 from tests.http.entra import KID, FakeEntra
 from tests.http.harness import BotServer, ThrottlingConnectorStub, activity
@@ -39,12 +42,16 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotServe
     folder = tmp_path_factory.mktemp("auth")
     url = f"sqlite:///{folder / 'bot.db'}"
     _prepare(url)
+    # With credentials there is no demo mode: the person asking has a role of their own.
+    Services(make_engine(url)).grant_role(None, "aad-user-1", Role.CITY_OFFICE, None)
     entra = FakeEntra(folder).start()
     stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()
     env = {
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": CLIENT_ID,
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "hemligt",
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": TENANT_ID,
+        # Part B's outbound allow-list: the connector stand-in lives on loopback.
+        "KOMPETENSBOT_SERVICE_URLS": stub.url.rstrip("/"),
         **entra.env(),
     }
     server = BotServer(url, env=env).start()
@@ -60,7 +67,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotServe
 def turn(server: BotServer, stub: ThrottlingConnectorStub, token: str | None, text: str = "saldo GVN",
          conversation: str = "auth-1") -> tuple[int, list[dict]]:
     """One message with `token` as its bearer token: the status, and what reached the channel."""
-    body = activity(text, service_url=stub.url, conversation_id=conversation)
+    body = activity(text, service_url=stub.url, conversation_id=conversation, tenant_id=TENANT_ID)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     status, _ = server.post(body, headers=headers)
     return status, [s for s in stub.sends() if s["activity"].get("replyToId") == body["id"]]
