@@ -15,16 +15,20 @@ import os
 import re
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from bot import app as bot_app
 from bot import cli
-from storage.db import make_engine
+from storage.db import make_engine, normalise_url
 from storage.migrate import current, head, upgrade
+from tests.conftest import PG_URL
 from tests.http.conftest import _prepare
 from tests.http.harness import BotServer, free_port, stop_process, wait_until_up
 
@@ -223,20 +227,39 @@ def test_credentials_complete_start_and_may_bind_other_interfaces(serve) -> None
 # --- migrations apart -----------------------------------------------------------------------
 
 
-def test_serve_on_an_empty_database_refuses_and_creates_nothing(serve, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    result = serve("--anonymous", database_url=url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables) as a URL: an SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL-testerna kräver KOMPETENSBOT_TEST_DATABASE_URL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    base = normalise_url(PG_URL)
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_serve_on_an_empty_database_refuses_and_creates_nothing(serve, blank: str) -> None:
+    result = serve("--anonymous", database_url=blank)
     _refused(result, "kompetensbot db upgrade")
-    engine = make_engine(url)
+    engine = make_engine(blank)
     assert inspect(engine).get_table_names() == []
     engine.dispose()
 
 
-def test_serve_on_an_outdated_schema_refuses_and_changes_nothing(serve, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = make_engine(url)
+def test_serve_on_an_outdated_schema_refuses_and_changes_nothing(serve, blank: str) -> None:
+    engine = make_engine(blank)
     upgrade(engine, "0005")
-    result = serve("--anonymous", database_url=url)
+    result = serve("--anonymous", database_url=blank)
     _refused(result, "kompetensbot db upgrade", "0005", str(head()))
     assert current(engine) == "0005"
     engine.dispose()
