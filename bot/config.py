@@ -108,11 +108,12 @@ class Settings:
         registration = self.registration
         if not registration:
             if self.classic_names:
-                name = self.classic_names[0]
+                names = self.classic_names
+                instead = ", ".join(f"{PREFIX}{CLASSIC_NAMES[name]} i stället för {name}" for name in names)
                 raise start_refused(
-                    f"{name} läses inte av kompetensbot: sätt {PREFIX}{CLASSIC_NAMES[name]} i stället "
-                    f"(och {PREFIX}CLIENTID, {PREFIX}CLIENTSECRET, {PREFIX}TENANTID). Servern startade inte.",
-                    name,
+                    f"{' och '.join(names)} läses inte av kompetensbot: sätt {instead}. "
+                    "Servern startade inte.",
+                    self.classic_names[0],
                 )
             if not (self.anonymous_requested or self.demo):
                 raise start_refused(
