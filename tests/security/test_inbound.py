@@ -19,7 +19,12 @@ from microsoft_agents.hosting.core import AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 
 from bot.inbound_auth import InboundPolicy, Refused, same_service_url
+from bot.services import Services
+from core.model import Role
+from storage.db import make_engine
+from tests.http.conftest import _prepare
 from tests.http.entra import KID, FakeEntra
+from tests.http.harness import BotServer, ThrottlingConnectorStub, activity
 from tests.security.inbound_support import (
     CALLER,
     CLIENT_ID,
@@ -27,6 +32,7 @@ from tests.security.inbound_support import (
     OTHER_TENANT,
     TENANT_ID,
     Secured,
+    credentials_env,
     forget_keys,
     secured_bot,
 )
@@ -265,3 +271,30 @@ def test_no_entra_caller_is_accepted_by_default(tmp_path: Path) -> None:
         policy.check_claims(
             _claims(iss=f"https://login.microsoftonline.com/{TENANT_ID}/v2.0", tid=TENANT_ID, azp=CALLER)
         )
+
+
+# --- a whole server ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_real_server_refuses_an_evil_issuer_and_answers_teams(tmp_path: Path) -> None:
+    """`kompetensbot serve` in its own process, as deployed: the same checks run there."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    _prepare(url)
+    Services(make_engine(url)).grant_role(None, "aad-user-1", Role.CITY_OFFICE, None)
+    entra = FakeEntra(tmp_path).start()
+    stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()
+    server = BotServer(url, env=credentials_env(entra, stub.url)).start()
+    try:
+        evil = entra.token(CLIENT_ID, issuer=EVIL, serviceurl=stub.url)
+        teams = entra.token(CLIENT_ID, serviceurl=stub.url)
+        for token, expected in ((evil, 401), (teams, 202)):
+            body = activity("saldo GVN", service_url=stub.url, tenant_id=TENANT_ID)
+            status, _ = server.post(body, headers={"Authorization": f"Bearer {token}"})
+            sent = [s for s in stub.sends() if s["activity"].get("replyToId") == body["id"]]
+            assert (status, len(sent)) == (expected, 0 if expected == 401 else 1)
+        assert "refused a request: issuer not accepted" in server.log.read_text()
+    finally:
+        server.stop()
+        stub.stop()
+        entra.stop()
