@@ -401,5 +401,3 @@ def serve(settings: Settings) -> None:
     app = create_app(settings, engine)
     settle_memory()
     web.run_app(app, host=settings.host, port=settings.port, print=None)
-
-
