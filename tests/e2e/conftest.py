@@ -3,7 +3,8 @@ Chromium, against a real `kompetensbot serve` on a fresh SQLite database with
 the 2025 example.
 
 The Playground's current user (from .m365agentsplayground.yml) is Anna
-Andersson, HR for Förskolenämnden: the server runs without --demo and her
+Andersson, HR for Förskolenämnden: the server runs anonymously, not in demo
+mode (KOMPETENSBOT_ANONYMOUS=1), and her
 AAD object id is granted `hr --unit FSKN` with the command line, so every
 answer also proves that the id the Playground sends is the one the bot checks.
 
@@ -112,7 +113,11 @@ def session(e2e_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     bot = BotServer(
         database_url,
         demo=False,
-        env={"KOMPETENSBOT_TODAY": BOT_TODAY.isoformat(), "KOMPETENSBOT_TICK_SECONDS": "0"},
+        env={
+            "KOMPETENSBOT_ANONYMOUS": "1",
+            "KOMPETENSBOT_TODAY": BOT_TODAY.isoformat(),
+            "KOMPETENSBOT_TICK_SECONDS": "0",
+        },
     )
     playground = page = None
     try:
