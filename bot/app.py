@@ -25,9 +25,9 @@ from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot import http_limits
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
 from bot.config import Settings
@@ -60,7 +60,7 @@ class BotApp:
 
 
 def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, timeouts=settings.db_timeouts)
     storage = SqlStorage(engine)
     adapter, auth_config = create_adapter(settings, storage, pooled=True)
     replies = ReplyRetries(attempts=settings.reply_attempts, timeout=settings.reply_timeout)
@@ -142,6 +142,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             return _bad_request("invalid JSON")
         if not isinstance(body, dict):
             return _bad_request("the body must be a JSON object (an activity)")
+        if http_limits.too_deep(body):
+            return _bad_request(f"the JSON is nested deeper than {http_limits.MAX_DEPTH} levels")
         if _UNSTORABLE_ESCAPE.search(raw):
             body = _without_unstorable(body)
         try:
@@ -165,23 +167,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         if activity.delivery_mode not in _NO_CONNECTOR and not _http_url(activity.service_url):
             return _bad_request("the activity has no serviceUrl (an http or https address) to answer to")
         result = await parts.adapter.process_request(_ReadRequest(request, body), parts.bot)
+        if activity.type == ActivityTypes.invoke and result.status_code == 501:
+            return http_limits.unhandled_invoke(activity.name)
         if result.body is not None:
             return web.json_response(result.body, status=result.status_code, headers=result.headers)
         return web.Response(
             status=result.status_code, headers=result.headers, content_type=result.content_type
         )
-
-    async def healthz(_request: web.Request) -> web.Response:
-        def check() -> None:
-            with parts.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-
-        try:
-            await asyncio.to_thread(check)
-        except Exception as problem:  # noqa: BLE001 - any failure means unhealthy
-            log.warning("health check failed: %s", type(problem).__name__)
-            return web.json_response({"status": "fel", "database": "svarar inte"}, status=503)
-        return web.json_response({"status": "ok", "database": "ok"})
 
     @web.middleware
     async def no_tracebacks(request: web.Request, handler):  # type: ignore[no-untyped-def]
@@ -202,7 +194,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app.on_cleanup.append(close_clients)
     app.middlewares.append(no_tracebacks)
     app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", http_limits.install(app, settings))
     if settings.tick_seconds > 0:
         app.cleanup_ctx.append(_round_ticker(parts))
     if settings.housekeeping_seconds > 0:
@@ -338,4 +330,4 @@ def serve(settings: Settings) -> None:
         log.warning("demo mode: every user has the stadskontoret role")
     app = create_app(settings, engine)
     settle_memory()
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    http_limits.run(app, settings)

@@ -15,6 +15,7 @@ from typing import Any
 from microsoft_agents.activity import load_configuration_from_env
 
 from storage.db import database_url
+from storage.db_limits import DatabaseTimeouts
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,16 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
+    # Limits (issue 16, part F; README "Limits and timeouts"): PostgreSQL's
+    # connect, statement and lock timeouts; /healthz's whole check; how long a
+    # client may take to send a request's headers (also how long an idle
+    # keep-alive connection stays open) and its body; and how long a stop
+    # (SIGTERM) waits for the turns under way.
+    db_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
+    health_timeout: float = 2.0
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    shutdown_timeout: float = 4.0
 
     @property
     def client_id(self) -> str | None:
@@ -71,4 +82,10 @@ class Settings:
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
+            # part F: limits
+            db_timeouts=DatabaseTimeouts.from_env(env),
+            health_timeout=float(env.get("KOMPETENSBOT_HEALTH_TIMEOUT", "2")),
+            header_timeout=float(env.get("KOMPETENSBOT_HEADER_TIMEOUT", "10")),
+            body_timeout=float(env.get("KOMPETENSBOT_BODY_TIMEOUT", "10")),
+            shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "4")),
         )
