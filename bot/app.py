@@ -26,6 +26,7 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_dec
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import http_limits
 from bot.adapter import create_adapter
@@ -228,6 +229,8 @@ def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what
                     await job()
                 except asyncio.CancelledError:
                     raise
+                except SQLAlchemyError as problem:  # the database is down or slow: one line, no traceback
+                    log.error("%s failed (%s); trying again at the next run", what, type(problem).__name__)
                 except Exception:  # noqa: BLE001 - the next run tries again
                     log.exception("%s failed; trying again at the next run", what)
                 await asyncio.sleep(seconds)

@@ -116,6 +116,7 @@ class HealthCheck:
             return False
         loop = asyncio.get_running_loop()
         self._under_way = loop.run_in_executor(self._thread, self._select_one)
+        self._under_way.add_done_callback(_seen)  # a late failure is not reported again as a traceback
         try:
             async with asyncio.timeout(self.timeout):
                 await asyncio.shield(self._under_way)
@@ -136,6 +137,11 @@ class HealthCheck:
         self._thread.shutdown(wait=False, cancel_futures=True)
         if self._under_way is None or self._under_way.done():
             self.engine.dispose()
+
+
+def _seen(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def install(app: web.Application, settings: Settings) -> HealthHandler:

@@ -246,9 +246,16 @@ def test_with_postgres_hanging_healthz_says_503_at_once_a_turn_hears_try_later_a
             assert time.monotonic() - started < 15
             wait_for(lambda: texts.TRY_AGAIN_LATER in stub.texts("hang"), "the try-again message", 10)
 
+            proxy.resume()  # the database is back: so is the server, without a restart
+            wait_for(lambda: server.get("/healthz")[0] == 200, "healthz to say ok again", 15)
+            server.post(activity("saldo GVN", service_url=stub.url, conversation_id="back"))
+            assert "9 500 000 kr" in " ".join(stub.texts("back"))
+
+            proxy.hang()
             _post_in_background(server, activity("saldo GVN", service_url=stub.url, conversation_id="hang-2"))
             time.sleep(1)  # the turn waits on the database
             assert _seconds_to_stop(server) < 10
+            assert "Traceback" not in server.log.read_text(errors="replace")
         finally:
             server.stop()
             proxy.resume()
@@ -268,6 +275,7 @@ def test_sigterm_stops_the_server_within_10_s_while_a_turn_waits_on_a_locked_dat
         _post_in_background(server, activity("saldo GVN", service_url=stub.url, conversation_id="locked"))
         time.sleep(1)
         assert _seconds_to_stop(server) < 10
+        assert "Traceback" not in server.log.read_text(errors="replace")
     finally:
         locker.rollback()
         locker.close()
