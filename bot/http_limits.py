@@ -72,7 +72,7 @@ def body_timeout(seconds: float):  # type: ignore[no-untyped-def]
                 async with asyncio.timeout(seconds):
                     await request.read()
             except TimeoutError:
-                log.warning("%s %s: body not in within %g s", request.method, request.path, seconds)
+                log.warning("%s %s: the body took over %g s", request.method, request.path, seconds)
                 response = web.json_response(
                     {"error": f"the request body did not arrive within {seconds:g} s"}, status=408
                 )
