@@ -17,6 +17,7 @@ from microsoft_agents.activity import load_configuration_from_env
 from bot.inbound_auth import GUID, callers
 from core.errors import DomainError, RuleError
 from storage.db import database_url
+from storage.db_limits import DatabaseTimeouts
 
 PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 """The SDK's names for the bot's Azure registration: PREFIX + CLIENTID, CLIENTSECRET, TENANTID."""
@@ -77,6 +78,16 @@ class Settings:
     anonymous_requested: bool = False
     entra_callers: frozenset[str] = frozenset()
     classic_names: tuple[str, ...] = ()
+    # Limits (issue 16, part F; README "Limits and timeouts"): PostgreSQL's
+    # connect, statement and lock timeouts; /healthz's whole check; how long a
+    # client may take to send a request's headers (also how long an idle
+    # keep-alive connection stays open) and its body; and how long a stop
+    # (SIGTERM) waits for the turns under way.
+    db_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
+    health_timeout: float = 2.0
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    shutdown_timeout: float = 4.0
 
     @property
     def client_id(self) -> str | None:
@@ -207,4 +218,10 @@ class Settings:
             ),
             entra_callers=callers(env.get("KOMPETENSBOT_ENTRA_CALLERS", "")),
             classic_names=tuple(name for name in CLASSIC_NAMES if env.get(name)),
+            # part F: limits
+            db_timeouts=DatabaseTimeouts.from_env(env),
+            health_timeout=float(env.get("KOMPETENSBOT_HEALTH_TIMEOUT", "2")),
+            header_timeout=float(env.get("KOMPETENSBOT_HEADER_TIMEOUT", "10")),
+            body_timeout=float(env.get("KOMPETENSBOT_BODY_TIMEOUT", "10")),
+            shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "4")),
         )

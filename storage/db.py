@@ -17,6 +17,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import create_engine
 
+from storage.db_limits import DatabaseTimeouts, apply_postgres_timeouts, watched
+
 DEFAULT_URL = "sqlite:///var/kompetensbot.db"
 
 POOL_SIZE = 10
@@ -40,13 +42,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(
+    url: str | None = None, *, timeouts: DatabaseTimeouts | None = None, pool_size: int = POOL_SIZE
+) -> Engine:
+    """`timeouts`: PostgreSQL's connect, statement and lock timeouts (storage.db_limits;
+    by default from the environment)."""
     url = normalise_url(url or database_url())
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=POOL_SIZE)
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=pool_size)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -58,8 +64,10 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    engine = create_engine(url, pool_size=POOL_SIZE)
-    _ping_when_idle(engine)
+    timeouts = timeouts or DatabaseTimeouts.from_env()
+    engine = create_engine(url, pool_size=pool_size)
+    apply_postgres_timeouts(engine, timeouts)
+    _ping_when_idle(engine, timeouts.connect or None)
     return engine
 
 
@@ -67,14 +75,16 @@ PING_AFTER_IDLE = 2.0
 """Seconds a pooled PostgreSQL connection may rest before it is checked again."""
 
 
-def _ping_when_idle(engine: Engine) -> None:
+def _ping_when_idle(engine: Engine, limit: float | None = None) -> None:
     """Check a pooled connection before it is used, when it has rested longer
     than PING_AFTER_IDLE: one that the server or the network dropped in the
     meantime is replaced, not handed to a turn. SQLAlchemy's `pool_pre_ping`
     does this before every use, a round trip more for every transaction; a
     connection used a moment ago needs no check, and if the database went
     away since, the failing statement is seen as a lost connection and
-    SQLAlchemy replaces the whole pool (its behaviour on a disconnect)."""
+    SQLAlchemy replaces the whole pool (its behaviour on a disconnect). A ping
+    that gets no answer within `limit` seconds is cut (storage.db_limits) and
+    counts as a lost connection too."""
 
     @event.listens_for(engine, "checkin")
     def _rested_from(_dbapi_connection, record):  # type: ignore[no-untyped-def]
@@ -86,7 +96,11 @@ def _ping_when_idle(engine: Engine) -> None:
         if since is None or time.monotonic() - since <= PING_AFTER_IDLE:
             return
         try:
-            engine.dialect.do_ping(dbapi_connection)
+            if limit:
+                with watched(dbapi_connection, limit):
+                    engine.dialect.do_ping(dbapi_connection)
+            else:
+                engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             if engine.dialect.is_disconnect(error, dbapi_connection, None):
                 raise DisconnectionError(str(error)) from error  # the pool connects anew

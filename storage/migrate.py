@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from storage.db_limits import unlimited
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -22,7 +24,7 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
+        config.attributes["connection"] = unlimited(connection)  # no statement timeout (storage.db_limits)
         command.upgrade(config, revision)
 
 
