@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
-from bot.config import Settings
+from bot.config import Settings, check_ledger_key
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
@@ -327,6 +327,7 @@ def serve(settings: Settings) -> None:
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    check_ledger_key(settings, engine)  # part D: the ledger's seal
     if settings.anonymous:
         log.warning(
             "no client id configured (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID): "

@@ -13,8 +13,10 @@ from datetime import date
 from typing import Any
 
 from microsoft_agents.activity import load_configuration_from_env
+from sqlalchemy.engine import Engine
 
 from storage.db import database_url
+from storage.seal import KEY_VARIABLE, adopt_key, key_problem, ledger_key
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
+    # Part D, the ledger's seal: the HMAC key of the hash chain
+    # (KOMPETENSBOT_LEDGER_KEY; "": the public development key, refused with
+    # credentials). See storage/seal.py and check_ledger_key below.
+    ledger_key: str = field(default="", repr=False)
 
     @property
     def client_id(self) -> str | None:
@@ -71,4 +77,26 @@ class Settings:
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
+            ledger_key=env.get(KEY_VARIABLE, ""),
         )
+
+
+# --- part D: the ledger's seal ------------------------------------------------
+
+
+def check_ledger_key(settings: Settings, engine: Engine) -> None:
+    """At start, before any request: with credentials the server needs its own
+    KOMPETENSBOT_LEDGER_KEY; the database must be sealed with the process's
+    key (a real key takes over from the development key here, from the next
+    seal on). Raises SystemExit with the reason in Swedish."""
+    if not settings.anonymous:
+        problem = key_problem(settings.ledger_key)
+        if problem:
+            raise SystemExit(f"kompetensbot serve startar inte: {problem}")
+    from core.errors import DomainError
+
+    try:
+        with engine.begin() as conn:
+            adopt_key(conn, ledger_key({KEY_VARIABLE: settings.ledger_key}))
+    except DomainError as refused:
+        raise SystemExit(f"kompetensbot serve startar inte: {refused.message}") from None

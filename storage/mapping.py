@@ -106,6 +106,7 @@ def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
         "author": row.author,
         "at": aware(row.created_at),
         "seq": row.seq,
+        "author_id": row.author_id or "",
     }
     match row.kind:
         case "fund":
@@ -143,7 +144,13 @@ def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
 
 def entry_to_row(org_id: int, seq: int, decision_id: int, e: LedgerEntry) -> LedgerEntryRow:
     row = LedgerEntryRow(
-        org_id=org_id, seq=seq, decision_id=decision_id, author=e.author, created_at=e.at, kind=""
+        org_id=org_id,
+        seq=seq,
+        decision_id=decision_id,
+        author=e.author,
+        author_id=e.author_id,
+        created_at=e.at,
+        kind="",
     )
     match e:
         case FundEntry():
@@ -174,6 +181,7 @@ def followup_from_row(row: FollowUpRow) -> FollowUp:
         author=row.author,
         at=aware(row.created_at),
         seq=row.seq,
+        author_id=row.author_id or "",
     )
 
 
@@ -189,6 +197,7 @@ def followup_to_row(org_id: int, seq: int, f: FollowUp) -> FollowUpRow:
         usable_as_planned=f.usable_as_planned,
         note=f.note,
         author=f.author,
+        author_id=f.author_id,
         created_at=f.at,
     )
 
