@@ -31,6 +31,13 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def utc(at: datetime) -> datetime:
+    """A time as it is stored: in UTC. SQLite keeps a time's wall clock and
+    drops its offset, so 10:00+02:00 came back as 10:00 UTC there (and as
+    08:00 UTC from PostgreSQL): the seal's bytes differed between the two."""
+    return at.astimezone(UTC) if at.tzinfo else at
+
+
 def unit_from_row(row: UnitRow) -> Unit:
     return Unit(row.code, row.name, tuple(a for a in row.aliases.split(SEP) if a))
 
@@ -149,7 +156,7 @@ def entry_to_row(org_id: int, seq: int, decision_id: int, e: LedgerEntry) -> Led
         decision_id=decision_id,
         author=e.author,
         author_id=e.author_id,
-        created_at=e.at,
+        created_at=utc(e.at),
         kind="",
     )
     match e:
@@ -198,7 +205,7 @@ def followup_to_row(org_id: int, seq: int, f: FollowUp) -> FollowUpRow:
         note=f.note,
         author=f.author,
         author_id=f.author_id,
-        created_at=f.at,
+        created_at=utc(f.at),
     )
 
 

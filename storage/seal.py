@@ -41,6 +41,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from core.errors import DomainError, RuleError
+from core.money import format_amount
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -350,14 +351,31 @@ def _key_for(keys: list[Any], seal_id: int) -> Any:
     return chosen
 
 
+ENTRY_NAMES = {
+    "fund": "anslag",
+    "allocation": "överföring",
+    "allocation_end": "slut på överföring",
+    "measure_funding": "beviljat till insats",
+    "reallocation": "omfördelning",
+}
+
+
 def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
+    """The row as a person recognises it, from what is stored in it now."""
     if row is None:
         return ""
     if kind == "ledger":
-        what = f" ({row['kind']}, {row['amount']} kr)" if row["amount"] is not None else f" ({row['kind']})"
-        return f" nr {row['seq']}{what}"
+        what = ENTRY_NAMES.get(row["kind"], str(row["kind"]))
+        if row["amount"] is not None:
+            what += f" {format_amount(int(row['amount']))}"
+        if row["year"] is not None:
+            what += f" för {row['year']}"
+        return f" nr {row['seq']} ({what})"
     if kind == "followup":
-        return f" nr {row['seq']} (insats {row['measure_id']}, {row['period']}, utfall {row['spent']} kr)"
+        return (
+            f" nr {row['seq']} (insats {row['measure_id']}, {row['period']}, "
+            f"utfall {format_amount(int(row['spent']))})"
+        )
     if kind == "decision":
         return f" {row['reference']}"
     return f" {row['role']} för {row['user_id']}"
