@@ -488,6 +488,7 @@ def run(args: argparse.Namespace) -> int:
             year=args.year or as_of.year,
             as_of=as_of,
             decision=decision,
+            admin=services.admin,
         )
         print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
         return 0

@@ -1,7 +1,8 @@
 """Reading and appending one organisation's records.
 
 Every query filters by the organisation: nothing of one city is visible to
-another. Ledger entries, follow-ups and decisions are only ever inserted; a
+another. Ledger entries, follow-ups, measures and decisions are only ever
+inserted; a
 role is taken back by storing its revocation before the grant is deleted.
 Each of these rows is sealed in the city's hash chain (storage.seal) in the
 same transaction.
@@ -180,6 +181,7 @@ class Repository:
         row = measure_to_row(self.org_id, measure)
         self.session.add(row)
         self.session.flush()
+        self._seal("measure", row.id)
         assert row.id is not None
         return replace(measure, id=row.id)
 

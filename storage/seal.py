@@ -1,7 +1,7 @@
 """The ledger's seal: a keyed hash chain per city.
 
-Every ledger entry, follow-up, decision, role grant and role revocation is
-sealed when it is written, in the same transaction: its link is
+Every ledger entry, follow-up, measure, decision, role grant and role
+revocation is sealed when it is written, in the same transaction: its link is
 
     link = HMAC-SHA256(key, previous link || canonical bytes of the row)
 
@@ -46,6 +46,7 @@ from storage.tables import (
     DecisionRow,
     FollowUpRow,
     LedgerEntryRow,
+    MeasureRow,
     OrganisationRow,
     RoleGrantRow,
     RoleRevocationRow,
@@ -85,6 +86,14 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
             "usable_as_planned", "note", "author", "author_id", "created_at",
         ),
     ),
+    "measure": (
+        MeasureRow.__table__,  # type: ignore[attr-defined]
+        (
+            "id", "org_id", "year", "title", "units", "description", "target_group", "categories",
+            "requested", "cost", "in_base_budget", "performer", "start_date", "end_date", "status",
+            "parent_id", "kom_kr", "responsible", "evaluation", "created_by", "created_at",
+        ),
+    ),
     "decision": (
         DecisionRow.__table__,  # type: ignore[attr-defined]
         ("id", "org_id", "body", "reference", "decided_on", "paragraph", "case_number", "title"),
@@ -105,6 +114,7 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
 KIND_NAMES = {
     "ledger": "liggarpost",
     "followup": "uppföljning",
+    "measure": "insats",
     "decision": "beslut",
     "grant": "rolltilldelning",
     "revoke": "återkallad roll",
@@ -261,7 +271,7 @@ def adopt_key(conn: Connection, key: LedgerKey) -> bool:
 # --- sealing ---------------------------------------------------------------
 
 
-def _row(conn: Connection, kind: str, row_id: int) -> Mapping[str, Any]:
+def stored_row(conn: Connection, kind: str, row_id: int) -> Mapping[str, Any]:
     table, names = FIELDS[kind]
     row = conn.execute(select(*(table.c[n] for n in names)).where(table.c.id == row_id)).one()
     return row._mapping
@@ -278,7 +288,7 @@ def seal(conn: Connection, org_id: int, kind: str, row_id: int, key: LedgerKey |
         .limit(1)
     ).first()
     seq, previous = (head.seq, head.link) if head is not None else (0, "")
-    link = next_link(key.secret, previous, canonical(kind, _row(conn, kind, row_id)))
+    link = next_link(key.secret, previous, canonical(kind, stored_row(conn, kind, row_id)))
     conn.execute(
         insert(_seals).values(
             org_id=org_id, seq=seq + 1, kind=kind, row_id=row_id, link=link, created_at=utcnow()
@@ -297,7 +307,7 @@ def seal_existing(conn: Connection, key: LedgerKey) -> int:
     }
     count = 0
     for org_id in conn.execute(select(OrganisationRow.id).order_by(OrganisationRow.id)).scalars():  # type: ignore[call-overload]
-        for kind in ("decision", "grant", "revoke", "ledger", "followup"):
+        for kind in ("decision", "grant", "revoke", "measure", "ledger", "followup"):
             table = FIELDS[kind][0]
             ids = conn.execute(
                 select(table.c.id).where(table.c.org_id == org_id).order_by(table.c.id)
@@ -378,6 +388,8 @@ def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
         )
     if kind == "decision":
         return f" {row['reference']}"
+    if kind == "measure":
+        return f" \"{row['title']}\" ({row['units'].replace('|', ', ')} {row['year']})"
     return f" {row['role']} för {row['user_id']}"
 
 
@@ -443,7 +455,7 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
             )
             continue
         previous = s.link
-    for kind in ("ledger", "followup", "decision", "grant", "revoke"):
+    for kind in ("ledger", "followup", "measure", "decision", "grant", "revoke"):
         for row_id, row in sorted(rows[kind].items()):
             if (kind, row_id) not in seen:
                 problems.append(

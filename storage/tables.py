@@ -1,8 +1,8 @@
 """The database tables (SQLModel). The domain's records live in core/; the
 mapping between the two is storage/mapping.py.
 
-Money rows (ledger_entries), follow-ups, decisions and the seals are
-append-only: the database refuses UPDATE, DELETE, REPLACE and TRUNCATE on
+Money rows (ledger_entries), follow-ups, measures, decisions and the seals
+are append-only: the database refuses UPDATE, DELETE, REPLACE and TRUNCATE on
 them (migrations 0002 and 0009), and each of them, like every role grant and
 revocation, is sealed in its city's keyed hash chain (storage/seal.py).
 Every row belongs to one organisation (a city), and every query filters by it.

@@ -7,7 +7,7 @@ Create Date: 2026-12-05 14:55:00
 `seals` holds every city's chain (storage/seal.py), `seal_keys` the
 fingerprint of the key it is sealed with, `role_revocations` every role taken
 back (the grant as it was, so its seal can still be checked after the grant
-row is deleted). Then every existing decision, role grant, ledger entry and
+row is deleted). Then every existing decision, role grant, measure, ledger entry and
 follow-up is sealed, in the order they were written.
 
 The key is read from KOMPETENSBOT_LEDGER_KEY. Without it the rows are sealed

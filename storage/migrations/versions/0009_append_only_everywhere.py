@@ -9,7 +9,8 @@ holes: SQLite's REPLACE deletes the old row without firing a DELETE trigger
 (REPLACE INTO ledger_entries rewrote the fund from 78 to 90 mkr), and
 PostgreSQL's TRUNCATE fires no row trigger. Now:
 
-- ledger_entries, followups, decisions, seals, seal_keys, role_revocations:
+- ledger_entries, followups, decisions, measures, seals, seal_keys,
+  role_revocations:
   UPDATE, DELETE, REPLACE (SQLite: a BEFORE INSERT trigger that refuses a row
   whose key is already there) and TRUNCATE (PostgreSQL: a statement-level
   BEFORE TRUNCATE trigger) are refused.
@@ -34,11 +35,12 @@ APPEND_ONLY = {
     "ledger_entries": (("id",), ("org_id", "seq")),
     "followups": (("id",), ("org_id", "seq")),
     "decisions": (("id",), ("org_id", "body", "reference")),
+    "measures": (("id",),),
     "seals": (("id",), ("org_id", "seq")),
     "seal_keys": (("id",),),
     "role_revocations": (("id",),),
 }
-NEW_ROW_TRIGGERS = ("decisions", "seals", "seal_keys", "role_revocations")  # 0002 has the others
+NEW_ROW_TRIGGERS = ("decisions", "measures", "seals", "seal_keys", "role_revocations")  # 0002 has the others
 GRANT_KEYS = (("id",), ("org_id", "user_id", "role", "unit_code"))
 
 
