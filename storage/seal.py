@@ -407,6 +407,20 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
         select(_seals).where(_seals.c.org_id == org_id).order_by(_seals.c.seq)
     ).all()
     problems: list[Problem] = []
+    real = False
+    for k in keys:  # the development key may only come first: never back to it
+        if not k.development:
+            real = True
+        elif real:
+            problems.append(
+                Problem(
+                    "key",
+                    k.id,
+                    None,
+                    f"sigillet byter tillbaka till utvecklingsnyckeln från sigill-id {k.since_seal}, "
+                    "vilket kompetensbot aldrig gör: någon har skrivit i seal_keys",
+                )
+            )
     previous = ""
     development = unverifiable = False
     seen: set[tuple[str, int]] = set()

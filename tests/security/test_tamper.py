@@ -269,3 +269,20 @@ def test_the_chain_is_the_same_on_sqlite_and_postgresql(sqlite_engine: Engine, p
             sealed.append(rows)
     assert len(sealed[0]) > 100 and sealed[0] == sealed[1]
     assert "Åsa Öberg".encode() in sealed[0][-1]  # text sealed in NFC, however it was written
+
+
+def test_switching_the_seal_back_to_the_public_key_is_named(example_engine: Engine, monkeypatch) -> None:
+    """An owner cannot launder rewritten rows by declaring them sealed with the
+    development key (which anyone can compute) from some point on."""
+    monkeypatch.setenv(KEY_VARIABLE, KEY)
+    check_ledger_key(Settings(database_url="", ledger_key=KEY), example_engine)
+    with example_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO seal_keys (fingerprint, development, since_seal, created_at) "
+                "SELECT fingerprint, development, 1000, created_at FROM seal_keys WHERE development"
+            )
+        )
+    with example_engine.connect() as conn:
+        first = verify(conn, 1).problems[0]
+    assert first.kind == "key" and "tillbaka till utvecklingsnyckeln" in first.message
