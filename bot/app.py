@@ -25,13 +25,14 @@ from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import http_limits
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
-from bot.config import Settings, start_refused
+from bot.config import Settings, check_ledger_key, start_refused
 from bot.inbound_auth import InboundPolicy, Refused
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
@@ -388,6 +389,7 @@ def serve(settings: Settings) -> None:
     quiet_sdk_logs()
     engine = make_engine(settings.database_url)
     check_schema(engine)
+    check_ledger_key(settings, engine)  # the ledger's seal: needs the newest schema
     line = start_line(settings, cities(engine))
     if settings.anonymous:
         log.warning(line)

@@ -8,6 +8,7 @@ the administrator.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -27,13 +28,14 @@ from bot.services import MeasureView, Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
 from core.errors import DomainError, InputError, PermissionDenied, RuleError
-from core.model import Role, Status, parse_decision
+from core.model import Principal, Role, Status, parse_decision
 from core.money import format_amount, parse_amount
 from core.template import TemplateError
 from core.validation import validate
 from storage.db import make_engine
 from storage.examples import available
 from storage.migrate import upgrade
+from storage.seal import KEY_VARIABLE, ChainReport, LedgerKey, adopt_key, ledger_key, verify
 
 log = logging.getLogger("kompetensbot")
 
@@ -390,8 +392,17 @@ def measure_text(v: MeasureView) -> str:
 # --- commands ---------------------------------------------------------------
 
 
+def operator() -> Principal:
+    """The administrator at this terminal: "cli:<os user>", shown as "administratör"."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        login = str(os.getuid()) if hasattr(os, "getuid") else "okänd"
+    return Principal(user=f"cli:{login}", is_admin=True, name="administratör")
+
+
 def _services(args: argparse.Namespace) -> Services:
-    return Services(make_engine(), org=args.org)
+    return Services(make_engine(), org=args.org, admin=operator())
 
 
 def _default_year(services: Services, as_of: date) -> int:
@@ -418,6 +429,17 @@ def run(args: argparse.Namespace) -> int:
             f"Databasen är uppgraderad ({engine.url.render_as_string(hide_password=True)}).",
             file=out,
         )
+        key = ledger_key()
+        if not key.development:
+            with engine.begin() as conn:
+                if adopt_key(conn, key):
+                    print(
+                        f"Liggarens sigill förseglas från och med nu med nyckeln i {KEY_VARIABLE} "
+                        f"(fingeravtryck {key.fingerprint[:16]}).",
+                        file=out,
+                    )
+        else:
+            print(f"Obs: {KEY_VARIABLE} saknas; liggaren förseglas med utvecklingsnyckeln.", file=out)
         return 0
     if args.command == "load-example":
         result = load_example(make_engine(), args.name)
@@ -478,6 +500,7 @@ def run(args: argparse.Namespace) -> int:
             year=args.year or as_of.year,
             as_of=as_of,
             decision=decision,
+            admin=services.admin,
         )
         print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
         return 0
@@ -642,25 +665,83 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         ledger = services.ledger()
         errors = validate(ledger)
+        org_id = services._read(None, lambda repo, ledger, who: repo.org_id)
+        key = ledger_key()
+        with services.engine.connect() as conn:
+            chain = verify(conn, org_id, key)
+        seal_lines = seal_text(chain, key)
+        broken = bool(chain.problems) or chain.unverifiable
         if args.json:
             print(
                 json.dumps(
-                    {"entries": len(ledger.entries), "errors": [e.message for e in errors]},
+                    {
+                        "entries": len(ledger.entries),
+                        "errors": [e.message for e in errors],
+                        "seal": {
+                            "org": chain.slug,
+                            "length": chain.length,
+                            "head": chain.head,
+                            "ok": not broken,
+                            "development_key": chain.development or key.development,
+                            "problems": [
+                                {"kind": p.kind, "id": p.row_id, "seq": p.seq, "message": p.message}
+                                for p in chain.problems
+                            ],
+                            "text": seal_lines,
+                        },
+                    },
                     ensure_ascii=False,
                 ),
                 file=out,
             )
-        elif errors:
-            for e in errors:
-                print(e.message, file=out)
         else:
-            print(
-                f"Liggaren stämmer: {len(ledger.entries)} poster och {len(ledger.followups)} "
-                "uppföljningar spelades upp utan fel.",
-                file=out,
-            )
-        return 1 if errors else 0
+            if errors:
+                for e in errors:
+                    print(e.message, file=out)
+            elif not broken:
+                print(
+                    f"Liggaren stämmer: {len(ledger.entries)} poster och {len(ledger.followups)} "
+                    "uppföljningar spelades upp utan fel.",
+                    file=out,
+                )
+            for line in seal_lines:
+                print(line, file=out)
+        return 1 if errors or broken else 0
     raise AssertionError(args.command)
+
+
+def seal_text(chain: ChainReport, key: LedgerKey) -> list[str]:
+    """What validate says about a city's seal, in Swedish."""
+    lines: list[str] = []
+    if chain.unverifiable:
+        lines.append(
+            f"Sigillet för {chain.slug} kan inte kontrolleras: delar av det är förseglade med en "
+            f"annan nyckel än den i {KEY_VARIABLE} här. Kör validate med samma nyckel som servern."
+        )
+    elif chain.problems:
+        first = chain.problems[0]
+        where = f"sigill nr {first.seq}" if first.seq is not None else "utanför kedjan"
+        lines.append(f"Sigillet bryts för {chain.slug} vid {where}: {first.message}.")
+        for more in chain.problems[1:]:
+            lines.append(f"Dessutom: {more.message}.")
+    else:
+        lines.append(f"Sigillet stämmer för {chain.slug}: {chain.length} rader förseglade.")
+    lines.append(
+        f"Kedjans huvud för {chain.slug}: nr {chain.length} {chain.head or '(tom)'} "
+        "(spara det utanför databasen och jämför nästa gång)."
+    )
+    if key.development:
+        lines.append(
+            f"Obs: {KEY_VARIABLE} saknas, så utvecklingsnyckeln används. Den kan alla läsa: "
+            "sigillet visar misstag men skyddar inte mot den som kan skriva i databasen. "
+            "Sätt en egen nyckel i drift."
+        )
+    elif chain.development:
+        lines.append(
+            "Obs: de första raderna är förseglade med utvecklingsnyckeln (innan en egen nyckel "
+            "sattes): för dem skyddar sigillet inte mot den som kan skriva i databasen."
+        )
+    return lines
 
 
 def _zero_or_amount(text: str, field: str) -> int:

@@ -13,11 +13,13 @@ from datetime import date
 from typing import Any
 
 from microsoft_agents.activity import load_configuration_from_env
+from sqlalchemy.engine import Engine
 
 from bot.inbound_auth import GUID, callers
 from core.errors import DomainError, RuleError
 from storage.db import database_url
 from storage.db_limits import DatabaseTimeouts
+from storage.seal import KEY_VARIABLE, adopt_key, key_problem, ledger_key
 
 PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 """The SDK's names for the bot's Azure registration: PREFIX + CLIENTID, CLIENTSECRET, TENANTID."""
@@ -88,6 +90,10 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     shutdown_timeout: float = 4.0
+    # Part D, the ledger's seal: the HMAC key of the hash chain
+    # (KOMPETENSBOT_LEDGER_KEY; "": the public development key, refused with
+    # credentials). See storage/seal.py and check_ledger_key below.
+    ledger_key: str = field(default="", repr=False)
 
     @property
     def client_id(self) -> str | None:
@@ -224,4 +230,26 @@ class Settings:
             header_timeout=float(env.get("KOMPETENSBOT_HEADER_TIMEOUT", "10")),
             body_timeout=float(env.get("KOMPETENSBOT_BODY_TIMEOUT", "10")),
             shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "4")),
+            ledger_key=env.get(KEY_VARIABLE, ""),
         )
+
+
+# --- part D: the ledger's seal ------------------------------------------------
+
+
+def check_ledger_key(settings: Settings, engine: Engine) -> None:
+    """At start, before any request: with credentials the server needs its own
+    KOMPETENSBOT_LEDGER_KEY; the database must be sealed with the process's
+    key (a real key takes over from the development key here, from the next
+    seal on). Raises StartRefused with the reason in Swedish."""
+    if not settings.anonymous:
+        problem = key_problem(settings.ledger_key)
+        if problem:
+            raise start_refused(f"kompetensbot serve startar inte: {problem}", KEY_VARIABLE)
+    from core.errors import DomainError
+
+    try:
+        with engine.begin() as conn:
+            adopt_key(conn, ledger_key({KEY_VARIABLE: settings.ledger_key}))
+    except DomainError as refused:
+        raise start_refused(f"kompetensbot serve startar inte: {refused.message}", KEY_VARIABLE) from None

@@ -19,7 +19,7 @@ from core import commands
 from core.balances import measure_balance
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger
-from core.model import ADMIN, Body, Category, Decision, FollowUp, Measure, Status, Unit
+from core.model import ADMIN, Body, Category, Decision, FollowUp, Measure, Principal, Status, Unit
 from core.permissions import Action, can_any
 from core.template import TemplateError, check_header, measure_rows, parse_rows
 from storage.examples import read_example
@@ -150,16 +150,18 @@ def import_template(
     as_of: date,
     decision: Decision | None = None,
     clock: Callable[[], datetime] = utcnow,
+    admin: Principal = ADMIN,
 ) -> list[Measure]:
     """Import every row of a template, or nothing: raise TemplateError with
-    every bad row (row number, column, reason)."""
+    every bad row (row number, column, reason). `admin`: who acts when no
+    user is named (the command line's operator)."""
     header, rows = read_template(path)
     header_errors = check_header(header)
     if header_errors:
         raise TemplateError(header_errors)
     uow = UnitOfWork(engine, org, write=True)
     with uow as repo:
-        who = ADMIN if user is None else repo.principal(user)
+        who = admin if user is None else repo.principal(user)
         ledger = repo.ledger()
         planned, errors = parse_rows(rows, ledger, as_of, year)
         decision = decision or Decision(Body.COMMITTEE, as_of, title=f"Beviljat enligt mall {path.name}")

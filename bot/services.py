@@ -63,6 +63,9 @@ class Services:
     demo: bool = False
     clock: Callable[[], datetime] = utcnow
     turn: dict[Any, Any] | None = None
+    admin: Principal = ADMIN
+    """Who acts when no user is named: the command line names its operator
+    ("cli:<os user>", shown as "administratör") so their writes keep an author id."""
 
     # --- plumbing -------------------------------------------------------
 
@@ -70,7 +73,7 @@ class Services:
         """The acting person: the administrator when user is None; in demo
         mode everyone holds the stadskontoret role."""
         if user is None:
-            return ADMIN
+            return self.admin
         if self.demo:
             return Principal(user, (RoleGrant(user, Role.CITY_OFFICE),))
         return repo.principal(user)
@@ -84,7 +87,7 @@ class Services:
         cache = self.turn if self.turn is not None else {}
         snapshot: CitySnapshot | None = cache.get(("snapshot", self.org))
         if user is None:
-            who: Principal | None = ADMIN
+            who: Principal | None = self.admin
         elif self.demo:
             who = Principal(user, (RoleGrant(user, Role.CITY_OFFICE),))
         else:
@@ -401,7 +404,7 @@ class Services:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> int:
             require(who, Action.MANAGE_ROLES)
             code = resolve_unit(ledger, unit) if unit else None
-            return repo.revoke(RoleGrant(person.strip(), role, code))
+            return repo.revoke(RoleGrant(person.strip(), role, code), who.user)
 
         return self._write(user, run)
 

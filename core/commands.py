@@ -7,6 +7,7 @@ every problem found. Nothing is written here: storage appends what is returned.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from core.entries import (
@@ -40,7 +41,7 @@ def set_fund(
     ledger: Ledger, who: Principal, year: int, amount: int, decision: Decision, at: datetime
 ) -> FundEntry:
     require(who, Action.ALLOCATE)
-    entry = FundEntry(year, amount, decision, who.user, at)
+    entry = FundEntry(year, amount, decision, who.author, at, author_id=who.user)
     _refuse_if(check_fund(ledger, entry))
     return entry
 
@@ -56,7 +57,9 @@ def allocate(
     recurring: bool = False,
 ) -> AllocationEntry:
     require(who, Action.ALLOCATE)
-    entry = AllocationEntry(year, unit, amount, recurring, decision, who.user, at)
+    entry = AllocationEntry(
+        year, unit, amount, recurring, decision, who.author, at, author_id=who.user
+    )
     _refuse_if(check_allocation(ledger, entry))
     return entry
 
@@ -70,7 +73,9 @@ def end_allocation(
     at: datetime,
 ) -> AllocationEndEntry:
     require(who, Action.ALLOCATE)
-    entry = AllocationEndEntry(allocation_seq, last_year, decision, who.user, at)
+    entry = AllocationEndEntry(
+        allocation_seq, last_year, decision, who.author, at, author_id=who.user
+    )
     _refuse_if(check_allocation_end(ledger, entry))
     return entry
 
@@ -99,14 +104,18 @@ def grant_measure(
         unit,
         amount,
         decision,
-        who.user,
+        who.author,
         at,
+        author_id=who.user,
     )
     _refuse_if(check_measure_funding(ledger, entry))
     return entry
 
 
 def report_followup(ledger: Ledger, who: Principal, followup: FollowUp) -> FollowUp:
+    """The follow-up as it is stored: its author id is the acting person's,
+    whatever name it was given for display."""
+    followup = replace(followup, author_id=who.user)
     measure = ledger.measures.get(followup.measure_id)
     if measure is not None:
         require(who, Action.FOLLOW_UP, measure.units, any_of=True)
@@ -132,8 +141,9 @@ def reallocate(
         to_measure,
         amount,
         decision,
-        who.user,
+        who.author,
         at,
+        author_id=who.user,
     )
     _refuse_if(check_reallocation(ledger, entry))
     return entry

@@ -4,6 +4,10 @@ Nothing is updated in place or deleted; balances are computed by folding the
 entries in order (see core.balances). Each entry carries the decision behind
 it, its author and its time. `seq` is the entry's position in its
 organisation's ledger, given by storage when it is appended (0 before).
+`author` is the name shown for the person who made it; `author_id` is who
+they are (the AAD object id in Teams, `--user` or "cli:<os user>" on the
+command line); "" for entries stored before author ids were kept, whose
+author is then only a name.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class FundEntry:
     author: str
     at: datetime
     seq: int = 0
+    author_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class AllocationEntry:
     author: str
     at: datetime
     seq: int = 0
+    author_id: str = ""
 
     def applies_to(self, year: int, last_year: int | None) -> bool:
         if not self.recurring:
@@ -73,6 +79,7 @@ class AllocationEndEntry:
     author: str
     at: datetime
     seq: int = 0
+    author_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,7 @@ class MeasureFundingEntry:
     author: str
     at: datetime
     seq: int = 0
+    author_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,7 @@ class ReallocationEntry:
     author: str
     at: datetime
     seq: int = 0
+    author_id: str = ""
 
 
 LedgerEntry = (

@@ -247,9 +247,12 @@ class FollowUp:
       forecast: forecast spend for the whole year (prognos), kronor.
       usable_as_planned: whether the money can be used in the year as planned.
       note: free text.
-      author: who reported it (user id or name).
+      author: who reported it, as shown (their name, or an id).
       at: when it was reported.
       seq: a per-organisation order number given when stored (0 before).
+      author_id: who reported it: the user id (AAD object id) of the acting
+        person, set by core.commands.report_followup; "" on follow-ups
+        stored before author ids were kept.
     """
 
     measure_id: int
@@ -262,6 +265,7 @@ class FollowUp:
     author: str
     at: datetime
     seq: int = 0
+    author_id: str = ""
 
     @property
     def year(self) -> int:
@@ -301,11 +305,19 @@ class RoleGrant:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is acting: a user with their grants, or the administrator."""
+    """Who is acting: a user with their grants, or the administrator.
+
+    `user` is recorded as the author id of what they write; `name`, when
+    given, is the author's name shown instead of the id."""
 
     user: str
     grants: tuple[RoleGrant, ...] = field(default=())
     is_admin: bool = False
+    name: str = ""
+
+    @property
+    def author(self) -> str:
+        return self.name or self.user
 
 
 ADMIN = Principal(user="admin", is_admin=True)

@@ -31,6 +31,13 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def utc(at: datetime) -> datetime:
+    """A time as it is stored: in UTC. SQLite keeps a time's wall clock and
+    drops its offset, so 10:00+02:00 came back as 10:00 UTC there (and as
+    08:00 UTC from PostgreSQL): the seal's bytes differed between the two."""
+    return at.astimezone(UTC) if at.tzinfo else at
+
+
 def unit_from_row(row: UnitRow) -> Unit:
     return Unit(row.code, row.name, tuple(a for a in row.aliases.split(SEP) if a))
 
@@ -106,6 +113,7 @@ def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
         "author": row.author,
         "at": aware(row.created_at),
         "seq": row.seq,
+        "author_id": row.author_id or "",
     }
     match row.kind:
         case "fund":
@@ -143,7 +151,13 @@ def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
 
 def entry_to_row(org_id: int, seq: int, decision_id: int, e: LedgerEntry) -> LedgerEntryRow:
     row = LedgerEntryRow(
-        org_id=org_id, seq=seq, decision_id=decision_id, author=e.author, created_at=e.at, kind=""
+        org_id=org_id,
+        seq=seq,
+        decision_id=decision_id,
+        author=e.author,
+        author_id=e.author_id,
+        created_at=utc(e.at),
+        kind="",
     )
     match e:
         case FundEntry():
@@ -174,6 +188,7 @@ def followup_from_row(row: FollowUpRow) -> FollowUp:
         author=row.author,
         at=aware(row.created_at),
         seq=row.seq,
+        author_id=row.author_id or "",
     )
 
 
@@ -189,7 +204,8 @@ def followup_to_row(org_id: int, seq: int, f: FollowUp) -> FollowUpRow:
         usable_as_planned=f.usable_as_planned,
         note=f.note,
         author=f.author,
-        created_at=f.at,
+        author_id=f.author_id,
+        created_at=utc(f.at),
     )
 
 

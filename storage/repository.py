@@ -1,7 +1,11 @@
 """Reading and appending one organisation's records.
 
 Every query filters by the organisation: nothing of one city is visible to
-another. Ledger entries and follow-ups are only ever inserted.
+another. Ledger entries, follow-ups, measures and decisions are only ever
+inserted; a
+role is taken back by storing its revocation before the grant is deleted.
+Each of these rows is sealed in the city's hash chain (storage.seal) in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import func
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from core.entries import LedgerEntry
 from core.errors import NotFound, RuleError
@@ -28,6 +32,7 @@ from storage.mapping import (
     measure_to_row,
     unit_from_row,
 )
+from storage.seal import seal
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -35,6 +40,7 @@ from storage.tables import (
     MeasureRow,
     OrganisationRow,
     RoleGrantRow,
+    RoleRevocationRow,
     UnitRow,
 )
 
@@ -128,6 +134,10 @@ class Repository:
 
     # --- appending --------------------------------------------------------
 
+    def _seal(self, kind: str, row_id: int | None) -> None:
+        assert row_id is not None
+        seal(self.session.connection(), self.org_id, kind, row_id)
+
     def add_unit(self, unit: Unit) -> None:
         self.session.add(
             UnitRow(
@@ -149,6 +159,7 @@ class Repository:
             row = decision_to_row(self.org_id, decision)
             self.session.add(row)
             self.session.flush()
+            self._seal("decision", row.id)
         assert row.id is not None
         return row.id
 
@@ -160,21 +171,26 @@ class Repository:
 
     def append(self, entry: LedgerEntry) -> LedgerEntry:
         seq = self._next_seq(LedgerEntryRow)
-        self.session.add(entry_to_row(self.org_id, seq, self.decision_id(entry.decision), entry))
+        row = entry_to_row(self.org_id, seq, self.decision_id(entry.decision), entry)
+        self.session.add(row)
         self.session.flush()
+        self._seal("ledger", row.id)
         return replace(entry, seq=seq)
 
     def add_measure(self, measure: Measure) -> Measure:
         row = measure_to_row(self.org_id, measure)
         self.session.add(row)
         self.session.flush()
+        self._seal("measure", row.id)
         assert row.id is not None
         return replace(measure, id=row.id)
 
     def add_followup(self, followup: FollowUp) -> FollowUp:
         seq = self._next_seq(FollowUpRow)
-        self.session.add(followup_to_row(self.org_id, seq, followup))
+        row = followup_to_row(self.org_id, seq, followup)
+        self.session.add(row)
         self.session.flush()
+        self._seal("followup", row.id)
         return replace(followup, seq=seq)
 
     def grant(self, grant: RoleGrant, by: str) -> bool:
@@ -191,25 +207,43 @@ class Repository:
         ).first()
         if existing is not None:
             return False
-        self.session.add(
-            RoleGrantRow(
-                org_id=self.org_id,
-                user_id=grant.user,
-                role=grant.role.value,
-                unit_code=grant.unit,
-                granted_by=by,
-            )
+        row = RoleGrantRow(
+            org_id=self.org_id,
+            user_id=grant.user,
+            role=grant.role.value,
+            unit_code=grant.unit,
+            granted_by=by,
         )
+        self.session.add(row)
         self.session.flush()
+        self._seal("grant", row.id)
         return True
 
-    def revoke(self, grant: RoleGrant) -> int:
-        query = delete(RoleGrantRow).where(
-            col(RoleGrantRow.org_id) == self.org_id,
-            col(RoleGrantRow.user_id) == grant.user,
-            col(RoleGrantRow.role) == grant.role.value,
+    def revoke(self, grant: RoleGrant, by: str = "") -> int:
+        """Take a role back (for one unit, or every unit when grant.unit is
+        None): its revocation is stored and sealed, then the grant deleted."""
+        query = select(RoleGrantRow).where(
+            RoleGrantRow.org_id == self.org_id,
+            RoleGrantRow.user_id == grant.user,
+            RoleGrantRow.role == grant.role.value,
         )
         if grant.unit is not None:
-            query = query.where(col(RoleGrantRow.unit_code) == grant.unit)
-        result = self.session.exec(query)  # type: ignore[call-overload]
-        return int(result.rowcount or 0)
+            query = query.where(RoleGrantRow.unit_code == grant.unit)
+        rows = self.session.exec(query.order_by(col(RoleGrantRow.id))).all()
+        for row in rows:
+            revocation = RoleRevocationRow(
+                org_id=self.org_id,
+                grant_id=row.id,
+                user_id=row.user_id,
+                role=row.role,
+                unit_code=row.unit_code,
+                granted_by=row.granted_by,
+                granted_at=row.created_at,
+                revoked_by=by,
+            )
+            self.session.add(revocation)
+            self.session.flush()
+            self._seal("revoke", revocation.id)
+            self.session.delete(row)
+            self.session.flush()
+        return len(rows)

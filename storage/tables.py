@@ -1,9 +1,11 @@
 """The database tables (SQLModel). The domain's records live in core/; the
 mapping between the two is storage/mapping.py.
 
-Money rows (ledger_entries) and follow-ups are append-only: the code never
-updates or deletes them. Every row belongs to one organisation (a city), and
-every query filters by it.
+Money rows (ledger_entries), follow-ups, measures, decisions and the seals
+are append-only: the database refuses UPDATE, DELETE, REPLACE and TRUNCATE on
+them (migrations 0002 and 0009), and each of them, like every role grant and
+revocation, is sealed in its city's keyed hash chain (storage/seal.py).
+Every row belongs to one organisation (a city), and every query filters by it.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ class LedgerEntryRow(SQLModel, table=True):
     last_year: int | None = None
     ends_seq: int | None = None
     decision_id: int = Field(foreign_key="decisions.id")
-    author: str = Field(max_length=200)
+    author: str = Field(max_length=200)  # the name shown
+    author_id: str = Field(default="", max_length=200)  # who: "" on rows before 0007
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -120,7 +123,8 @@ class FollowUpRow(SQLModel, table=True):
     forecast: int = Field(sa_type=BigInteger)
     usable_as_planned: bool
     note: str = ""
-    author: str = Field(max_length=200)
+    author: str = Field(max_length=200)  # the name shown
+    author_id: str = Field(default="", max_length=200)  # who: "" on rows before 0007
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -133,6 +137,52 @@ class RoleGrantRow(SQLModel, table=True):
     role: str = Field(max_length=32)
     unit_code: str | None = Field(default=None, max_length=32)
     granted_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class RoleRevocationRow(SQLModel, table=True):
+    """A role taken back: the grant as it was (so its seal can still be
+    checked after the grant row is deleted), who took it back and when. The
+    database deletes a grant only when its revocation is stored."""
+
+    __tablename__ = "role_revocations"
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    grant_id: int = Field(index=True)
+    user_id: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    unit_code: str | None = Field(default=None, max_length=32)
+    granted_by: str = Field(default="", max_length=200)
+    granted_at: datetime = Field(sa_column=_ts())
+    revoked_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SealRow(SQLModel, table=True):
+    """One link of a city's keyed hash chain (storage/seal.py): the row it
+    seals (`kind`, `row_id`) and HMAC(key, previous link || the row's
+    canonical bytes), in the order the rows were written."""
+
+    __tablename__ = "seals"
+    __table_args__ = (UniqueConstraint("org_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id")
+    seq: int
+    kind: str = Field(max_length=16)
+    row_id: int
+    link: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SealKeyRow(SQLModel, table=True):
+    """The fingerprint (HMAC of a fixed label, never the key) of the key that
+    seals from seal id `since_seal` on: a writer with another key is refused."""
+
+    __tablename__ = "seal_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=64)
+    development: bool = False
+    since_seal: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -117,6 +117,7 @@ class ConnectorStub:
 
 
 CREDENTIALS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
+TEST_LEDGER_KEY = "tests-ledger-key-0123456789abcdef0123456789abcdef"
 
 
 class BotServer:
@@ -144,6 +145,8 @@ class BotServer:
         exe = Path(sys.executable).parent / "kompetensbot"
         args = [str(exe), "serve", "--port", str(self.port)] + (["--demo"] if self.demo else [])
         env = {**os.environ, "DATABASE_URL": self.database_url, **self.env}
+        if env.get("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"):
+            env.setdefault("KOMPETENSBOT_LEDGER_KEY", TEST_LEDGER_KEY)  # serve needs one with credentials
         env = {k: v for k, v in env.items() if v is not None}
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -30,7 +30,7 @@ from storage.db import make_engine, normalise_url
 from storage.migrate import current, head, upgrade
 from tests.conftest import PG_URL
 from tests.http.conftest import _prepare
-from tests.http.harness import BotServer, free_port, stop_process, wait_until_up
+from tests.http.harness import TEST_LEDGER_KEY, BotServer, free_port, stop_process, wait_until_up
 
 PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -80,6 +80,9 @@ def serve(monkeypatch: pytest.MonkeyPatch, database: str, capsys: pytest.Capture
         for name in list(os.environ):
             if name.startswith("CONNECTIONS__") or name in MODE_VARIABLES:
                 monkeypatch.delenv(name)
+        # The module's database is sealed with the test key by the first server with
+        # credentials (serve needs a key then); every run here uses that key.
+        monkeypatch.setenv("KOMPETENSBOT_LEDGER_KEY", TEST_LEDGER_KEY)
 
     levels = {
         name: logging.getLogger(name).level
@@ -326,6 +329,7 @@ def test_a_real_server_without_a_mode_exits_2_and_serves_nothing(database: str, 
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("CONNECTIONS__") and k not in MODE_VARIABLES
     }
+    env["KOMPETENSBOT_LEDGER_KEY"] = TEST_LEDGER_KEY  # the module's database is sealed with it
     result = subprocess.run(
         [str(exe), "serve", "--port", str(port)],
         env={**env, "DATABASE_URL": database},
