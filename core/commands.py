@@ -7,6 +7,7 @@ every problem found. Nothing is written here: storage appends what is returned.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from core.entries import (
@@ -29,6 +30,7 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
+from core.text import clean_name
 
 
 def _refuse_if(errors: list[RuleError]) -> None:
@@ -76,7 +78,15 @@ def end_allocation(
 
 
 def submit_measure(ledger: Ledger, who: Principal, measure: Measure) -> Measure:
+    """The measure as it is stored: its title, performer and submitter are clean
+    names (core.text.clean_name), and the title is not one the year already has."""
     require(who, Action.SUBMIT_MEASURE, measure.units)
+    measure = replace(
+        measure,
+        title=clean_name(measure.title),
+        performer=clean_name(measure.performer),
+        created_by=clean_name(measure.created_by),
+    )
     _refuse_if(check_measure(ledger, measure))
     return measure
 
@@ -107,6 +117,7 @@ def grant_measure(
 
 
 def report_followup(ledger: Ledger, who: Principal, followup: FollowUp) -> FollowUp:
+    followup = replace(followup, author=clean_name(followup.author))
     measure = ledger.measures.get(followup.measure_id)
     if measure is not None:
         require(who, Action.FOLLOW_UP, measure.units, any_of=True)

@@ -30,6 +30,7 @@ from core.money import parse_amount
 from core.permissions import Action, can, require
 from core.rules import check_measure_funding, unit_unallocated
 from core.rules.measure import MAX_TITLE, end_before_start
+from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
@@ -220,7 +221,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         problem = title_problem(text)
         if problem:
             return refuse(prompt_context, problem)
-        prompt_context.recognized.value = text.strip()
+        prompt_context.recognized.value = clean_name(text)
         return True
 
     async def description_validator(self, prompt_context: PromptValidatorContext) -> bool:
@@ -239,7 +240,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         return _optional_text(prompt_context, texts.LABEL_TARGET_GROUP, MAX_TARGET_GROUP)
 
     async def performer_validator(self, prompt_context: PromptValidatorContext) -> bool:
-        return _optional_text(prompt_context, texts.LABEL_PERFORMER, MAX_PERFORMER)
+        if not _optional_text(prompt_context, texts.LABEL_PERFORMER, MAX_PERFORMER):
+            return False
+        prompt_context.recognized.value = clean_name(prompt_context.recognized.value)
+        return True
 
     async def categories_validator(self, prompt_context: PromptValidatorContext) -> bool:
         text = answer_text(prompt_context)
@@ -363,13 +367,13 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             turn_context,
             engine,
             unit=code,
-            title=title.strip(),
+            title=clean_name(title),
             description=description.strip(),
             target_group=target_group.strip(),
             categories=categories,
             start=start,
             end=end,
-            performer=performer.strip(),
+            performer=clean_name(performer),
             amount=amount,
             year=year,
             once=once_key(data),
@@ -451,7 +455,10 @@ async def refusal(services: Services, identity: Identity) -> str:
 
 
 def title_problem(text: str) -> str | None:
-    title = text.strip()
+    """Why a typed title cannot be used, or None. A title is a clean name
+    (core.text.clean_name): one that is empty once invisible characters and
+    line breaks are gone is missing."""
+    title = clean_name(text)
     if not title:
         return texts.TITLE_MISSING
     if len(title) > MAX_TITLE:
