@@ -51,6 +51,13 @@ def clean_name(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def visible_text(text: str) -> str:
+    """Free text (a note, a description, a question) as it may be shown: like
+    clean_name, but its lines are kept (a tab becomes a space, CR LF a line feed)."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "".join(c if c == "\n" else _character(c) for c in text)
+
+
 def name_key(text: str) -> str:
     """What two names are compared by: the clean name, case-folded."""
     return clean_name(text).casefold()

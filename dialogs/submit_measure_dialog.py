@@ -105,7 +105,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         identity, services = who(step.context, self.engine)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
-            await step.context.send_activity(await refusal(services, identity))
+            await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await step.end_dialog()
         form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=allowed[0])
         await step.context.send_activity(
@@ -308,7 +308,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         identity, services = who(turn_context, engine)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
-            await turn_context.send_activity(await refusal(services, identity))
+            await turn_context.send_activity(texts.refused(await refusal(services, identity)))
             return
         today = today_of(turn_context)
         year = default_year(ledger, today)
