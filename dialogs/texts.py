@@ -18,7 +18,7 @@ from core.errors import echo
 from core.model import Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
-from core.text import visible_text
+from core.text import clean_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
 
@@ -162,7 +162,9 @@ TEXT_ONLY = "Svara med text, tack."
 
 
 def _first_name(name: str) -> str:
-    return plain(name.strip().split(" ")[0]) if name and name.strip() else ""
+    """The first word of a display name (Teams' from.name, which the caller sets)."""
+    words = clean_name(name or "").split(" ")
+    return plain(words[0]) if words[0] else ""
 
 
 def welcome(name: str, demo: bool) -> str:
