@@ -70,16 +70,14 @@ def _measure(title: str, unit: str = "GVN") -> Measure:
     return Measure(id=0, title=title, units=(unit,), year=2025, end_date=date(2025, 12, 31))
 
 
-@pytest.mark.parametrize("variant", LOOKALIKES.values(), ids=LOOKALIKES.keys())
-def test_a_lookalike_of_an_existing_title_is_refused_as_a_duplicate(
-    example_engine: Engine, variant: str
-) -> None:
+def test_a_lookalike_of_an_existing_title_is_refused_as_a_duplicate(example_engine: Engine) -> None:
     services = Services(example_engine, org="malmo")
     before = counts(services)
-    with pytest.raises(DomainError) as refused:
-        services.submit_measure(None, _measure(variant))
-    assert refused.value.code == "duplicate_title"
-    assert f'"{TITLE}" för 2025 finns redan' in refused.value.message
+    for what, variant in LOOKALIKES.items():
+        with pytest.raises(DomainError) as refused:
+            services.submit_measure(None, _measure(variant))
+        assert refused.value.code == "duplicate_title", what
+        assert f'"{TITLE}" för 2025 finns redan' in refused.value.message, what
     assert counts(services) == before
 
 
@@ -96,15 +94,13 @@ def test_a_new_title_is_stored_clean(example_engine: Engine) -> None:
     assert (again.title, again.performer) == ("Mentorskap för nya chefer", "HR och Malmö Lär")
 
 
-@pytest.mark.parametrize("title", ["\u200b", "\u202e\u202c", "\n\t ", "\ufeff\u2060"])
-def test_a_title_of_only_invisible_characters_is_refused_in_swedish(
-    example_engine: Engine, title: str
-) -> None:
+def test_a_title_of_only_invisible_characters_is_refused_in_swedish(example_engine: Engine) -> None:
     services = Services(example_engine, org="malmo")
-    with pytest.raises(DomainError) as refused:
-        services.submit_measure(None, _measure(title))
-    assert refused.value.code == "missing_title"
-    assert "synliga tecken" in refused.value.message
+    for title in ["\u200b", "\u202e\u202c", "\n\t ", "\ufeff\u2060"]:
+        with pytest.raises(DomainError) as refused:
+            services.submit_measure(None, _measure(title))
+        assert refused.value.code == "missing_title", repr(title)
+        assert "synliga tecken" in refused.value.message
 
 
 def test_a_follow_up_author_is_stored_as_a_clean_name(example_engine: Engine) -> None:
