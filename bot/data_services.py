@@ -64,7 +64,8 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
             return ExampleResult(False, existing.name)
         repo = Repository(session, create_organisation(session, org_data["slug"], org_data["name"]))
         for u in data["units"]:
-            repo.add_unit(Unit(u["code"], clean_name(u["name"]), tuple(u.get("aliases", ()))))
+            aliases = tuple(clean_name(a) for a in u.get("aliases", ()))
+            repo.add_unit(Unit(u["code"], clean_name(u["name"]), aliases))
         ledger = Ledger.build(repo.units())
         decisions = {key: _decision(d) for key, d in data["decisions"].items()}
         now = clock()
