@@ -69,17 +69,23 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet reads as the start of a formula (OWASP's CSV injection list)."""
 
 
+def _looks_like_formula(value: str) -> bool:
+    """Starts like a formula, after any quotes we may have put in front."""
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def spreadsheet_text(value: str) -> str:
-    """A text cell that no spreadsheet runs as a formula: text starting with a
+    """A CSV text cell that no spreadsheet runs as a formula: text starting with a
     formula character gets a single quote in front ("=HYPERLINK(…)" is written
-    "'=HYPERLINK(…)"), as OWASP recommends. Only text: numbers stay numbers."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    "'=HYPERLINK(…)"), as OWASP recommends; so does text that already starts
+    with quotes before one ("'=x" is written "''=x"), so that reading it back
+    (from_spreadsheet_text) gives every text exactly. Only text: numbers stay numbers."""
+    return "'" + value if _looks_like_formula(value) else value
 
 
 def from_spreadsheet_text(value: str) -> str:
-    """The inverse on import: the quote that spreadsheet_text added is taken
-    away again (a cell "'=x" reads "=x"), so our own export imports as it was
-    written. Any other text is left alone."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    """The inverse on reading a CSV: the quote that spreadsheet_text added is
+    taken away ("'=x" reads "=x", "''=x" reads "'=x"); other text is left alone."""
+    if value.startswith("'") and _looks_like_formula(value):
         return value[1:]
     return value

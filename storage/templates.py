@@ -69,7 +69,7 @@ def _text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return from_spreadsheet_text(str(value).strip())
+    return str(value).strip()  # an XLSX cell holds the text itself (the quote prefix is a style)
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
