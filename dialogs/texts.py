@@ -234,7 +234,7 @@ def numbered(question: str, labels: Sequence[str], *, allow_none: bool = False) 
 
 
 def unknown_unit(text: str, units: Iterable[Unit]) -> str:
-    known = ", ".join(f"{plain(u.name)} ({u.code})" for u in sorted(units, key=lambda u: u.name))
+    known = ", ".join(f"{plain(u.name)} ({plain(u.code)})" for u in sorted(units, key=lambda u: u.name))
     return f'Jag hittar ingen nämnd som heter "{plain(echo(text))}". Nämnderna är: {known}.'
 
 

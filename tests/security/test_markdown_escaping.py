@@ -156,7 +156,7 @@ def words(hostile: bool, *, stored_before_cleaning: bool = False) -> Texts:
     if stored_before_cleaning:
         one = many
     return {
-        "title": one, "unit": one, "code": "X_Y_" if hostile else "XY", "name": one,
+        "title": one, "unit": one, "code": "*X*_Y_" if hostile else "XY", "name": one,
         "note": many, "description": many, "paragraph": "_5_" if hostile else "5",
         "period": "2025-06",
     }
@@ -416,7 +416,7 @@ def test_a_hostile_title_name_or_note_makes_no_markup_in_a_message(world, name: 
     if name in FIRST_NAME_ONLY:
         assert ("Hej #!" if old_rows else "Hej Mentorskap!") in seen
         return
-    assert "Mentorskap" in seen or "rubrik" in seen or "X_Y_" in seen or "_5_" in seen, (name, seen)
+    assert "Mentorskap" in seen or "rubrik" in seen or "*X*_Y_" in seen or "_5_" in seen, (name, seen)
     if "Mentorskap" in seen:  # a refusal quotes a person's text cut at 80 characters (core.errors.echo)
         assert_reads_as_written(seen, LINE if "…" not in seen else LINE[:70])
 
