@@ -29,7 +29,7 @@ from core.model import Body, Category, Decision, Measure, Principal, Status, Uni
 from core.money import parse_amount
 from core.permissions import Action, can, require
 from core.rules import check_measure_funding, unit_unallocated
-from core.rules.measure import MAX_TITLE, end_before_start
+from core.rules.measure import MAX_TITLE, end_before_start, same_title
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
@@ -221,6 +221,11 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         problem = title_problem(text)
         if problem:
             return refuse(prompt_context, problem)
+        _, services = who(prompt_context.context, self.engine)
+        ledger = await call(services.summary_ledger)
+        taken = title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
+        if taken:
+            return refuse(prompt_context, taken)
         prompt_context.recognized.value = clean_name(text)
         return True
 
@@ -323,7 +328,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             else:
                 code = found.code
         title = _text_field(data, "title", texts.LABEL_TITLE, problems)
-        if title is not None and (problem := title_problem(title)):
+        if title is not None and (problem := title_problem(title) or title_taken(ledger, title, year)):
             problems.append(problem)
         description = _optional_field(data, "description", texts.LABEL_DESCRIPTION, MAX_DESCRIPTION, problems)
         target_group = _optional_field(
@@ -464,6 +469,13 @@ def title_problem(text: str) -> str | None:
     if len(title) > MAX_TITLE:
         return texts.title_too_long(len(title), MAX_TITLE)
     return None
+
+
+def title_taken(ledger: Ledger, text: str, year: int) -> str | None:
+    """The core's refusal when the year already has a measure of this title
+    (compared as clean names), said at the question instead of at the end."""
+    taken = same_title(ledger, Measure(id=0, title=clean_name(text), units=(), year=year))
+    return taken[0].message if taken else None
 
 
 def over_limit(ledger: Ledger, identity: Identity, code: str, year: int, amount: int) -> list[str]:

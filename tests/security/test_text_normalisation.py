@@ -166,7 +166,8 @@ def test_the_chat_refuses_a_lookalike_title(example_engine: Engine) -> None:
         "action": "submit_measure", "unit": "GVN", "title": "Yrkes\u200blärarsatsning\n",
         "end_date": "2025-12-31", "amount": "1 tkr",
     })
-    assert "finns redan" in reply.text and "Inget sparades" in reply.text
+    assert reply.text.startswith("Formuläret sparades inte.")
+    assert f'"{TITLE}" för 2025 finns redan' in reply.text
     assert counts(services) == before
     [reply] = chat.say({
         "action": "submit_measure", "unit": "GVN", "title": "\u200b\u202e\n",
@@ -174,3 +175,14 @@ def test_the_chat_refuses_a_lookalike_title(example_engine: Engine) -> None:
     })
     assert reply.text.startswith("Formuläret sparades inte.") and "Titeln saknas" in reply.text
     assert counts(services) == before
+
+
+def test_the_chat_question_for_a_title_refuses_a_lookalike_at_once(example_engine: Engine) -> None:
+    services = Services(example_engine, org="malmo")
+    services.grant_role(None, "hanna", Role.HR, "GVN")
+    chat = Chat(example_engine, "hanna")
+    chat.say("ny insats")
+    said = chat.said("Yrkes\u200blärarsatsning")
+    assert f'"{TITLE}" för 2025 finns redan' in said
+    assert "Vad heter insatsen?" in said  # asked again
+    assert "Beskriv insatsen" in chat.said("Yrkeslärarsatsning del 3")
