@@ -328,7 +328,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             else:
                 code = found.code
         title = _text_field(data, "title", texts.LABEL_TITLE, problems)
-        if title is not None and (problem := title_problem(title) or title_taken(ledger, title, year)):
+        if title is not None and (problem := title_problem(title)):
             problems.append(problem)
         description = _optional_field(data, "description", texts.LABEL_DESCRIPTION, MAX_DESCRIPTION, problems)
         target_group = _optional_field(
