@@ -22,6 +22,7 @@ from core.ledger import Ledger
 from core.model import ADMIN, Body, Category, Decision, FollowUp, Measure, Principal, Status, Unit
 from core.permissions import Action, can_any
 from core.template import TemplateError, check_header, measure_rows, parse_rows
+from core.text import clean_name
 from storage.examples import read_example
 from storage.repository import Repository, create_organisation
 from storage.tables import OrganisationRow
@@ -63,7 +64,8 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
             return ExampleResult(False, existing.name)
         repo = Repository(session, create_organisation(session, org_data["slug"], org_data["name"]))
         for u in data["units"]:
-            repo.add_unit(Unit(u["code"], u["name"], tuple(u.get("aliases", ()))))
+            aliases = tuple(clean_name(a) for a in u.get("aliases", ()))
+            repo.add_unit(Unit(u["code"], clean_name(u["name"]), aliases))
         ledger = Ledger.build(repo.units())
         decisions = {key: _decision(d) for key, d in data["decisions"].items()}
         now = clock()
@@ -185,8 +187,8 @@ def import_template(
                     errors += [_row_error(grant_row, e, "Beviljat belopp") for e in refused.errors]
                     continue
                 ledger = ledger.append(repo.append(entry))
-        if errors:
-            raise TemplateError(sorted(errors, key=lambda e: e.row))
+        if errors:  # a duplicate title is found by the parse and by the rule: reported once
+            raise TemplateError(sorted(dict.fromkeys(errors), key=lambda e: e.row))
         if not created:
             raise TemplateError([_row_error(2, RuleError("empty", "Filen har inga insatser."))])
         uow.commit()

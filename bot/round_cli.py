@@ -20,6 +20,7 @@ from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import Round
 from storage.db import make_engine
+from storage.templates import append_xlsx_row, csv_cell
 
 COMMANDS = ("open", "tick", "status", "close", "export")
 
@@ -323,13 +324,6 @@ def export_rows(report: RoundReport) -> list[list[Any]]:
     return rows
 
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def write_export(report: RoundReport, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
@@ -337,13 +331,13 @@ def write_export(report: RoundReport, path: Path) -> None:
             "bad_export_format", f'Filen "{path.name}" ska sluta på .xlsx eller .csv.', "--out"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [[_cell(c) for c in row] for row in export_rows(report)]
+    rows = export_rows(report)
     if suffix == ".csv":
         tmp = path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8-sig") as f:
             writer = csv.writer(f, delimiter=";")
             writer.writerow(EXPORT_HEADER)
-            writer.writerows(rows)
+            writer.writerows([csv_cell(c) for c in row] for row in rows)
         os.replace(tmp, path)
         return
     from openpyxl import Workbook
@@ -353,13 +347,13 @@ def write_export(report: RoundReport, path: Path) -> None:
     ws.title = f"Uppföljning {report.round.period}"
     ws.append(list(EXPORT_HEADER))
     for row in rows:
-        ws.append(row)
+        append_xlsx_row(ws, row)
     units = wb.create_sheet("Per nämnd")
     units.append(
         ["Nämnd", "Tilldelat (kr)", "Utfall (kr)", "Prognos (kr)", "Outnyttjat (kr)", "Insatser", "Svar"]
     )
     for u in report.units:
-        units.append([u.name, u.allocated, u.spent, u.forecast, u.unused, u.measures, u.answered])
+        append_xlsx_row(units, [u.name, u.allocated, u.spent, u.forecast, u.unused, u.measures, u.answered])
     proposals = wb.create_sheet("Omfördelningsförslag")
     proposals.append(["Från insats (id)", "Till insats (id)", "Belopp (kr)", "Inom samma nämnd"])
     for p in report.proposals:

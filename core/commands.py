@@ -30,6 +30,7 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
+from core.text import clean_name
 
 
 def _refuse_if(errors: list[RuleError]) -> None:
@@ -81,7 +82,15 @@ def end_allocation(
 
 
 def submit_measure(ledger: Ledger, who: Principal, measure: Measure) -> Measure:
+    """The measure as it is stored: its title, performer and submitter are clean
+    names (core.text.clean_name), and the title is not one the year already has."""
     require(who, Action.SUBMIT_MEASURE, measure.units)
+    measure = replace(
+        measure,
+        title=clean_name(measure.title),
+        performer=clean_name(measure.performer),
+        created_by=clean_name(measure.created_by),
+    )
     _refuse_if(check_measure(ledger, measure))
     return measure
 
@@ -115,7 +124,7 @@ def grant_measure(
 def report_followup(ledger: Ledger, who: Principal, followup: FollowUp) -> FollowUp:
     """The follow-up as it is stored: its author id is the acting person's,
     whatever name it was given for display."""
-    followup = replace(followup, author_id=who.user)
+    followup = replace(followup, author=clean_name(followup.author), author_id=who.user)
     measure = ledger.measures.get(followup.measure_id)
     if measure is not None:
         require(who, Action.FOLLOW_UP, measure.units, any_of=True)

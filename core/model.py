@@ -8,18 +8,18 @@ their code (unique within an organisation), measures by their integer id.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
 from core.errors import echo, input_error
+from core.text import name_key
 
 
 def normalise(text: str) -> str:
-    """Lower-case, strip accents except å/ä/ö, fold white space: for matching names."""
-    text = unicodedata.normalize("NFC", text).casefold().strip()
-    return re.sub(r"\s+", " ", text)
+    """For matching names: the clean name (core.text: NFC, no control, bidi or
+    zero-width characters, one line, white space folded), case-folded."""
+    return name_key(text)
 
 
 class Status(StrEnum):

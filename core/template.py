@@ -22,6 +22,8 @@ from core.ledger import Ledger, split_exact
 from core.lookup import find_unit, resolve_unit
 from core.model import Category, Measure, Status, normalise
 from core.money import format_amount, parse_amount
+from core.rules.measure import same_title
+from core.text import clean_name
 
 COLUMNS = (
     "Nämnd",
@@ -131,9 +133,11 @@ def parse_rows(
             continue
         row_errors: list[RowError] = []
         attempt = _CellReader(row, index, row_errors)
-        title = _cell(row, "Insats")
+        title = clean_name(_cell(row, "Insats"))
         if not title:
-            row_errors.append(RowError(index, "Insats", "Insatsen saknar titel."))
+            row_errors.append(
+                RowError(index, "Insats", "Insatsen saknar titel (osynliga tecken räknas inte).")
+            )
         unit_text = _cell(row, "Nämnd")
         units: list[str] = []
         if not unit_text:
@@ -192,7 +196,7 @@ def parse_rows(
                 requested=requested,
                 cost=cost,
                 in_base_budget=in_base,
-                performer=_cell(row, "Utförare"),
+                performer=clean_name(_cell(row, "Utförare")),
                 start_date=start,
                 end_date=end,
                 status=status,
@@ -218,16 +222,8 @@ def parse_rows(
             for unit, part in split_exact(granted, [(u, 1) for u in units]).items():
                 existing.grants[unit] = existing.grants.get(unit, 0) + part
                 existing.grant_rows.setdefault(unit, index)
-    for (title_key, year), plan in planned.items():
-        for m in ledger.measures.values():
-            if m.year == year and normalise(m.title) == title_key:
-                errors.append(
-                    RowError(
-                        plan.rows[0],
-                        "Insats",
-                        f'Insatsen "{plan.measure.title}" för {year} finns redan (id {m.id}).',
-                    )
-                )
+    for plan in planned.values():
+        errors += [RowError(plan.rows[0], "Insats", e.message) for e in same_title(ledger, plan.measure)]
     return list(planned.values()), errors
 
 

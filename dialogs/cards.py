@@ -96,7 +96,7 @@ def _row(cells: Sequence[str], *, bold: bool = False, separator: bool = False) -
 
 def _unit_cells(u: UnitBalance) -> list[str]:
     return [
-        f"{texts.plain(u.name)} ({u.code})",
+        f"{texts.plain(u.name)} ({texts.plain(u.code)})",
         texts.kr(u.allocated),
         texts.kr(u.spent),
         texts.kr(u.forecast),
@@ -188,7 +188,7 @@ def measure_card(
     body.append(_facts(facts))
     if len(shares) > 1:
         body.append(_text(texts.LABEL_SHARES, weight="Bolder"))
-        body.append(_facts([(code, texts.kr(amount)) for code, amount in shares]))
+        body.append(_facts([(texts.plain(code), texts.kr(amount)) for code, amount in shares]))
     if followup_text:
         body.append(_text(followup_text, isSubtle=True, separator=True))
     return card(body)

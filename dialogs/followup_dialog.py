@@ -93,7 +93,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         today = today_of(step.context)
         views = await followable(services, identity, today)
         if not views:
-            await step.context.send_activity(await refusal(services, identity))
+            await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await step.end_dialog()
         allowed = {str(v.measure.id): v for v in views}
         labels = [(v.measure.id, _label(v)) for v in views]
@@ -263,7 +263,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         identity, services = who(turn_context, engine)
         views = await followable(services, identity, today_of(turn_context))
         if not views:
-            await turn_context.send_activity(await refusal(services, identity))
+            await turn_context.send_activity(texts.refused(await refusal(services, identity)))
             return
         allowed = {v.measure.id for v in views}
         problems: list[str] = []

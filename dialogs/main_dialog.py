@@ -148,7 +148,7 @@ class MainDialog(CancelAndHelpDialog):
                 as_of=today,
             )
         except DomainError as refused:
-            await context.send_activity(refused.message)
+            await context.send_activity(texts.refused(refused.message))
             return
         if overdue:
             header = texts.overdue_header(today, len(views), code)

@@ -88,7 +88,7 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
         fund = await call(services.funds, identity.user_id, year, code)
         principal = await call(services.principal, identity.user_id)
     except DomainError as refused:
-        await turn_context.send_activity(refused.message)
+        await turn_context.send_activity(texts.refused(refused.message))
         return
     if code is not None:
         balance = fund.unit(code)
@@ -187,7 +187,7 @@ def _fund_answer(ledger: Ledger, year: int) -> tuple[str, dict[str, Any]]:
     text = texts.fund_funds(fund, len(followups), refs)
     sources = [texts.source_fund(e.amount, e.decision.reference) for e in fund.fund_entries]
     sources += sorted(
-        {texts.source_allocated(a.decision.reference) for u in fund.units for a in u.allocations}
+        {texts.source_allocated(texts.decision_ref(a.decision)) for u in fund.units for a in u.allocations}
     )
     sources += [texts.source_reallocation(ref) for ref in refs]
     content = cards.funds_card(

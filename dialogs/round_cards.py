@@ -7,7 +7,9 @@ and the escalation list of who has not answered.
 The inputs of measure 12 are "m12_status", "m12_spent", "m12_forecast",
 "m12_usable" and "m12_note" (core.round_answers.field_name); the submit
 carries {"action": "round_answer", "round_id": N}. What a card submits is
-checked again on the server.
+checked again on the server. Titles, unit names, notes and names are
+escaped here with texts.plain (TextBlocks and FactSets are Markdown); input
+values (a note being edited) are not Markdown and are given as they are.
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ class CardMeasure:
     answer: FollowUp | None = None
 
 
+def _heading(m: CardMeasure) -> str:
+    """A measure's title and units on the card (Markdown: both escaped)."""
+    return f"{texts.plain(m.title)} ({texts.plain(', '.join(m.units))})"
+
+
 def _period_name(period: str) -> str:
     return texts.period_name(period)
 
@@ -88,7 +95,7 @@ def prompt_card(
     for m in measures:
         a = m.answer
         container_items = [
-            _text(f"{m.title} ({', '.join(m.units)})", weight="Bolder"),
+            _text(_heading(m), weight="Bolder"),
             _facts([(texts.LABEL_ALLOCATED, texts.kr(m.allocated))]),
             _choice_set(
                 field_name(m.id, "status"),
@@ -171,11 +178,11 @@ def answered_card(period: str, deadline: date, measures: Sequence[CardMeasure], 
             ]
             if a.note:
                 note = a.note if len(a.note) <= 300 else a.note[:299] + "…"
-                facts.append((texts.LABEL_NOTE, note))
+                facts.append((texts.LABEL_NOTE, texts.plain(note)))
         container = {
             "type": "Container",
             "separator": True,
-            "items": [_text(f"{m.title} ({', '.join(m.units)})", weight="Bolder"), _facts(facts)],
+            "items": [_text(_heading(m), weight="Bolder"), _facts(facts)],
         }
         used += _size(container)
         if used > MEASURES_BUDGET:
@@ -197,7 +204,10 @@ def escalation_card(period: str, deadline: date, late: Sequence[tuple[str, Seque
             {
                 "type": "Container",
                 "separator": True,
-                "items": [_text(person, weight="Bolder"), _text("\n".join(f"- {t}" for t in titles))],
+                "items": [
+                    _text(texts.plain(person), weight="Bolder"),
+                    _text("\n".join(f"- {texts.plain(t)}" for t in titles)),
+                ],
             }
         )
     if len(late) > 40:
@@ -251,8 +261,8 @@ def proposal_card(amount: int, from_id: int, from_title: str, to_id: int, to_tit
         _title(texts.proposal_title(amount)),
         _facts(
             [
-                (texts.LABEL_FROM, f"{from_title} (id {from_id})"),
-                (texts.LABEL_TO, f"{to_title} (id {to_id})"),
+                (texts.LABEL_FROM, f"{texts.plain(from_title)} (id {from_id})"),
+                (texts.LABEL_TO, f"{texts.plain(to_title)} (id {to_id})"),
                 (texts.LABEL_AMOUNT, texts.kr(amount)),
             ]
         ),

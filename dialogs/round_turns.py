@@ -102,7 +102,7 @@ async def _show_status(engine: Engine, turn_context: TurnContext) -> None:
     try:
         report = await call(latest_report)
     except DomainError as problem:
-        await turn_context.send_activity(problem.message)
+        await turn_context.send_activity(texts.refused(problem.message))
         return
     await turn_context.send_activity(texts.round_status(report))
     if report.proposals and await call(_may_reallocate, services, identity.user_id):
@@ -180,7 +180,7 @@ async def _show_card(engine: Engine, turn_context: TurnContext) -> None:
     try:
         mine = await call(services.my_card, identity.user_id, today_of(turn_context))
     except DomainError as problem:
-        await turn_context.send_activity(problem.message)
+        await turn_context.send_activity(texts.refused(problem.message))
         return
     plan = mine.round.plan
     content = prompt_card(

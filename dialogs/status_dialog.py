@@ -82,7 +82,7 @@ class StatusDialog(CancelAndHelpDialog):
         try:
             views = await call(services.measures, identity.user_id, as_of=today_of(turn_context))
         except DomainError as refused:
-            await turn_context.send_activity(refused.message)
+            await turn_context.send_activity(texts.refused(refused.message))
             return
         labels = [_label(v) for v in views[:MAX_LIST]]
         await turn_context.send_activity(texts.unknown_measure(rest, labels, max(0, len(views) - MAX_LIST)))
@@ -146,7 +146,7 @@ async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: 
     try:  # may this person see it (the answer is the same for everyone who may)
         await call(services.measure, identity.user_id, str(measure_id), today)
     except DomainError as refused:
-        await turn_context.send_activity(refused.message)
+        await turn_context.send_activity(texts.refused(refused.message))
         return
     rendered = partial(_measure_answer, measure_id=measure_id, today=today)
     text, content = await call(services.derived, ("measure", measure_id, today), rendered)
@@ -194,7 +194,7 @@ async def answer_unit_measures(turn_context: TurnContext, engine: Engine, code: 
     try:
         views = await call(services.measures, identity.user_id, unit=code, as_of=today)
     except DomainError as refused:
-        await turn_context.send_activity(refused.message)
+        await turn_context.send_activity(texts.refused(refused.message))
         return
     ledger = await call(services.summary_ledger)
     unit = ledger.units[code]
@@ -209,7 +209,7 @@ async def answer_my_measures(turn_context: TurnContext, engine: Engine) -> None:
     try:
         views = await call(services.measures, identity.user_id, as_of=today)
     except DomainError as refused:
-        await turn_context.send_activity(refused.message)
+        await turn_context.send_activity(texts.refused(refused.message))
         return
     if not views:
         await turn_context.send_activity(texts.NO_MEASURES)

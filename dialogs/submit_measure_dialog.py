@@ -29,7 +29,8 @@ from core.model import Body, Category, Decision, Measure, Principal, Status, Uni
 from core.money import parse_amount
 from core.permissions import Action, can, require
 from core.rules import check_measure_funding, unit_unallocated
-from core.rules.measure import MAX_TITLE, end_before_start
+from core.rules.measure import MAX_TITLE, end_before_start, same_title
+from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
@@ -104,7 +105,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         identity, services = who(step.context, self.engine)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
-            await step.context.send_activity(await refusal(services, identity))
+            await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await step.end_dialog()
         form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=allowed[0])
         await step.context.send_activity(
@@ -220,7 +221,12 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         problem = title_problem(text)
         if problem:
             return refuse(prompt_context, problem)
-        prompt_context.recognized.value = text.strip()
+        _, services = who(prompt_context.context, self.engine)
+        ledger = await call(services.summary_ledger)
+        taken = title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
+        if taken:
+            return refuse(prompt_context, taken)
+        prompt_context.recognized.value = clean_name(text)
         return True
 
     async def description_validator(self, prompt_context: PromptValidatorContext) -> bool:
@@ -239,7 +245,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         return _optional_text(prompt_context, texts.LABEL_TARGET_GROUP, MAX_TARGET_GROUP)
 
     async def performer_validator(self, prompt_context: PromptValidatorContext) -> bool:
-        return _optional_text(prompt_context, texts.LABEL_PERFORMER, MAX_PERFORMER)
+        if not _optional_text(prompt_context, texts.LABEL_PERFORMER, MAX_PERFORMER):
+            return False
+        prompt_context.recognized.value = clean_name(prompt_context.recognized.value)
+        return True
 
     async def categories_validator(self, prompt_context: PromptValidatorContext) -> bool:
         text = answer_text(prompt_context)
@@ -304,7 +313,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         identity, services = who(turn_context, engine)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
-            await turn_context.send_activity(await refusal(services, identity))
+            await turn_context.send_activity(texts.refused(await refusal(services, identity)))
             return
         today = today_of(turn_context)
         year = default_year(ledger, today)
@@ -363,13 +372,13 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             turn_context,
             engine,
             unit=code,
-            title=title.strip(),
+            title=clean_name(title),
             description=description.strip(),
             target_group=target_group.strip(),
             categories=categories,
             start=start,
             end=end,
-            performer=performer.strip(),
+            performer=clean_name(performer),
             amount=amount,
             year=year,
             once=once_key(data),
@@ -451,12 +460,22 @@ async def refusal(services: Services, identity: Identity) -> str:
 
 
 def title_problem(text: str) -> str | None:
-    title = text.strip()
+    """Why a typed title cannot be used, or None. A title is a clean name
+    (core.text.clean_name): one that is empty once invisible characters and
+    line breaks are gone is missing."""
+    title = clean_name(text)
     if not title:
         return texts.TITLE_MISSING
     if len(title) > MAX_TITLE:
         return texts.title_too_long(len(title), MAX_TITLE)
     return None
+
+
+def title_taken(ledger: Ledger, text: str, year: int) -> str | None:
+    """The core's refusal when the year already has a measure of this title
+    (compared as clean names), said at the question instead of at the end."""
+    taken = same_title(ledger, Measure(id=0, title=clean_name(text), units=(), year=year))
+    return taken[0].message if taken else None
 
 
 def over_limit(ledger: Ledger, identity: Identity, code: str, year: int, amount: int) -> list[str]:

@@ -18,6 +18,7 @@ from core.errors import echo
 from core.model import Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
+from core.text import clean_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
 
@@ -67,19 +68,44 @@ CHOOSE_UNIT = "Välj nämnd"
 CHOOSE_MEASURE = "Välj insats"
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>~#|])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~#|&])")
 _LINE_START = re.compile(r"^([ \t]*)(\d*)([-+=.)])", re.MULTILINE)
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+_LINK_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+_LINK_COLON = re.compile(r":(?=/)")
 
 
 def plain(text: str) -> str:
-    """Text a person typed (a title, a note, a name, a question), shown as itself
-    in Teams' Markdown (messages and Adaptive Card TextBlocks, CommonMark): the
-    characters that would make a link, emphasis, code, a heading or HTML are
-    escaped with a backslash, and so is a list marker at the start of a line.
-    Every function here that puts such text into a message calls it; cards.py
-    does the same for the card fields it is given raw."""
+    """The one place a person's text (a title, a description, a note, a name,
+    a decision reference, a question) is made safe to show in Teams' Markdown
+    (messages and Adaptive Card TextBlocks and FactSets, CommonMark): it shows
+    as itself and never as markup.
+
+    - Invisible and bidi control characters are dropped (core.text.visible_text).
+    - The characters that make a link, an image, emphasis, code, strikethrough,
+      a table, a heading, an entity or HTML (a Teams mention <at>) are escaped
+      with a backslash: `\\ ` * _ [ ] < > ~ # | &`.
+    - A list marker, a setext underline or a numbered item at the start of a
+      line is escaped, and a line's leading spaces (an indented code block) go.
+    - A bare address is not made a link by an autolinker: the dots between
+      letters ("evil.example", "a@evil.com", "www.x") and the colon of "://" are
+      escaped, which CommonMark shows as themselves.
+
+    Every function in this module that puts such text into a message calls it,
+    and cards.py and round_cards.py do the same for the card fields they are
+    given raw. Input values and ChoiceSet titles are not Markdown and are given
+    as they are. A refusal (a problem, a core message) is plain text, escaped
+    once where it is sent (refused, form_refused, save_failed, prompts.refuse)."""
+    text = _INDENT.sub("", visible_text(text))
     escaped = _MARKDOWN.sub(r"\\\1", text)
+    escaped = _LINK_COLON.sub(r"\\:", _LINK_DOT.sub(r"\\.", escaped))
     return _LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), escaped)
+
+
+def refused(message: str) -> str:
+    """A refusal from the core or a service, sent as a message on its own: it
+    may quote a person's text (a title, what they asked for), so it is escaped."""
+    return plain(message)
 
 
 def kr(amount: int) -> str:
@@ -136,7 +162,9 @@ TEXT_ONLY = "Svara med text, tack."
 
 
 def _first_name(name: str) -> str:
-    return plain(name.strip().split(" ")[0]) if name and name.strip() else ""
+    """The first word of a display name (Teams' from.name, which the caller sets)."""
+    words = clean_name(name or "").split(" ")
+    return plain(words[0]) if words[0] else ""
 
 
 def welcome(name: str, demo: bool) -> str:
@@ -206,7 +234,7 @@ def numbered(question: str, labels: Sequence[str], *, allow_none: bool = False) 
 
 
 def unknown_unit(text: str, units: Iterable[Unit]) -> str:
-    known = ", ".join(f"{plain(u.name)} ({u.code})" for u in sorted(units, key=lambda u: u.name))
+    known = ", ".join(f"{plain(u.name)} ({plain(u.code)})" for u in sorted(units, key=lambda u: u.name))
     return f'Jag hittar ingen nämnd som heter "{plain(echo(text))}". Nämnderna är: {known}.'
 
 
@@ -230,7 +258,8 @@ def list_more(count: int) -> str:
 
 
 def decision_ref(decision: Decision) -> str:
-    return decision.reference
+    """A decision's reference as shown: its paragraph and title were typed by someone."""
+    return plain(decision.reference)
 
 
 def allocation_source(allocation: AllocationEntry, *, with_amount: bool = True) -> str:
@@ -268,7 +297,10 @@ def unit_funds(
 ) -> str:
     """A unit's money and where each figure comes from."""
     b = balance
-    lines = [f"**{b.name} ({b.code}) {b.year}: {kr(b.remaining)} kvar** (tilldelat minus utfall hittills)."]
+    lines = [
+        f"**{plain(b.name)} ({plain(b.code)}) {b.year}: {kr(b.remaining)} kvar** "
+        "(tilldelat minus utfall hittills)."
+    ]
     allocated = f"- {LABEL_ALLOCATED}: {kr(b.allocated)}"
     if len(b.allocations) == 1:
         allocated += " – " + allocation_source(b.allocations[0], with_amount=False)
@@ -324,7 +356,7 @@ def fund_funds(fund: FundBalance, followup_count: int, reallocation_refs: Sequen
         f"{kr(fund.remaining_forecast)}"
     )
     if reallocation_refs:
-        lines.append(f"- Omfördelningar: enligt beslut {', '.join(reallocation_refs)}")
+        lines.append(f"- Omfördelningar: enligt beslut {plain(', '.join(reallocation_refs))}")
     lines.append('Tabellen visar varje nämnd. Fråga till exempel "saldo GVN" för en nämnds källor.')
     return "\n".join(lines)
 
@@ -334,7 +366,8 @@ def units_funds(fund: FundBalance) -> str:
     lines = [f"**Dina nämnder {fund.year}: {kr(sum(u.remaining for u in fund.units))} kvar.**"]
     for u in fund.units:
         lines.append(
-            f"- {u.name} ({u.code}): {kr(u.remaining)} kvar av {kr(u.allocated)}, utfall {kr(u.spent)}"
+            f"- {plain(u.name)} ({plain(u.code)}): {kr(u.remaining)} kvar av {kr(u.allocated)}, "
+            f"utfall {kr(u.spent)}"
         )
     lines.append('Fråga "saldo" och nämndens namn för dess källor.')
     return "\n".join(lines)
@@ -360,7 +393,7 @@ def overdue_note(end: date | None) -> str:
 
 
 def measure_heading(title: str, units: Sequence[str], measure_id: int) -> str:
-    return f"**{plain(title)}** ({', '.join(units)}, id {measure_id})"
+    return f"**{plain(title)}** ({plain(', '.join(units))}, id {measure_id})"
 
 
 def measure_status(
@@ -390,7 +423,7 @@ def measure_status(
         lines.append(f"Delaktivitet i {plain(parent)}; pengarna följs upp på huvudinsatsen.")
     lines.append(
         f"- {LABEL_ALLOCATED}: {kr(allocated)}"
-        + (f" – enligt beslut {', '.join(funding_refs)}" if funding_refs else "")
+        + (f" – enligt beslut {plain(', '.join(funding_refs))}" if funding_refs else "")
     )
     lines.append(f"- {LABEL_SPENT_LONG}: {kr(spent)}, {LABEL_FORECAST_LONG.lower()}: {kr(forecast)}")
     lines.append(
@@ -398,7 +431,9 @@ def measure_status(
         f"({LABEL_REMAINING_FORECAST.lower()}: {kr(allocated - forecast)})"
     )
     if len(shares) > 1:
-        lines.append(f"- {LABEL_SHARES}: " + ", ".join(f"{code} {kr(amount)}" for code, amount in shares))
+        lines.append(
+            f"- {LABEL_SHARES}: " + ", ".join(f"{plain(code)} {kr(amount)}" for code, amount in shares)
+        )
     lines.extend(f"- {r}" for r in reallocations)
     if followup is None:
         lines.append("- Ingen uppföljning är rapporterad ännu.")
@@ -418,11 +453,11 @@ def latest_followup(f: FollowUp) -> str:
 
 def measure_line(title: str, units: Sequence[str], status: Status, overdue: bool, end: date | None) -> str:
     end_text = f", slutdatum {day(end)}" if end else ""
-    return f"- {plain(title)} ({', '.join(units)}) – {status_word(status, overdue)}{end_text}"
+    return f"- {plain(title)} ({plain(', '.join(units))}) – {status_word(status, overdue)}{end_text}"
 
 
 def overdue_header(as_of: date, count: int, unit: str | None) -> str:
-    where = f" för {unit}" if unit else ""
+    where = f" för {plain(unit)}" if unit else ""
     return (
         f"**Försenade insatser{where} per {day(as_of)}: {count} st.** "
         "(Slutdatumet har passerat och insatsen är inte klar.)"
@@ -430,22 +465,22 @@ def overdue_header(as_of: date, count: int, unit: str | None) -> str:
 
 
 def no_overdue(as_of: date, unit: str | None) -> str:
-    where = f" för {unit}" if unit else ""
+    where = f" för {plain(unit)}" if unit else ""
     return f"Inga insatser{where} är försenade per {day(as_of)}."
 
 
 def not_started_header(count: int, unit: str | None) -> str:
-    where = f" för {unit}" if unit else ""
+    where = f" för {plain(unit)}" if unit else ""
     return f"**Insatser{where} som inte har påbörjats: {count} st.**"
 
 
 def no_not_started(unit: str | None) -> str:
-    where = f" för {unit}" if unit else ""
+    where = f" för {plain(unit)}" if unit else ""
     return f"Alla insatser{where} har påbörjats."
 
 
 def unit_measures_header(name: str, count: int) -> str:
-    return f'**Insatser för {name}: {count} st.** Fråga "status" och insatsens namn för detaljer.'
+    return f'**Insatser för {plain(name)}: {count} st.** Fråga "status" och insatsens namn för detaljer.'
 
 
 def my_measures_header(count: int) -> str:
@@ -491,12 +526,14 @@ def ask_categories(names: Sequence[str]) -> str:
 
 
 def unknown_categories(answer: str, names: Sequence[str]) -> str:
+    """A refusal (plain text: prompts.refuse escapes it)."""
     allowed = ", ".join(f"{i}. {name}" for i, name in enumerate(names, 1))
-    return f'Jag känner inte igen "{plain(answer)}" som en strategikategori. Tillåtna: {allowed}, eller "-".'
+    return f'Jag känner inte igen "{echo(answer)}" som en strategikategori. Tillåtna: {allowed}, eller "-".'
 
 
 def unknown_category_value(value: str, names: Sequence[str]) -> str:
-    return f'Okänd strategikategori "{plain(value)}". Tillåtna: {", ".join(names)}.'
+    """A problem of a form (plain text: form_refused escapes it)."""
+    return f'Okänd strategikategori "{echo(value)}". Tillåtna: {", ".join(names)}.'
 
 
 def categories_text(names: Sequence[str]) -> str:
@@ -510,12 +547,12 @@ SUBMIT_FORM_TITLE = "Ny insats"
 
 
 def unit_chosen(name: str) -> str:
-    return f"{LABEL_UNIT}: {name}."
+    return f"{LABEL_UNIT}: {plain(name)}."
 
 
 def ask_amount(unit_name: str, free: int, year: int) -> str:
     return (
-        f"Hur mycket pengar ska insatsen få? {unit_name} har {kr(free)} kvar att fördela för {year}. "
+        f"Hur mycket pengar ska insatsen få? {plain(unit_name)} har {kr(free)} kvar att fördela för {year}. "
         'Skriv till exempel "1,5 mkr" eller "300 000 kr".'
     )
 
@@ -531,7 +568,7 @@ def text_too_long(label: str, length: int, limit: int) -> str:
 def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> str:
     return (
         f"Klart! Insatsen **{plain(title)}** är sparad med id {measure_id} och har fått {kr(amount)} "
-        f"från {unit_name}."
+        f"från {plain(unit_name)}."
     )
 
 
@@ -540,7 +577,10 @@ def save_failed(message: str) -> str:
 
 
 def no_free_money(unit_name: str, year: int) -> str:
-    return f"{unit_name} har inga pengar kvar att fördela för {year}, så en ny insats kan inte få medel nu."
+    return (
+        f"{plain(unit_name)} har inga pengar kvar att fördela för {year}, "
+        "så en ny insats kan inte få medel nu."
+    )
 
 
 # --- follow-up -----------------------------------------------------------------------
@@ -599,6 +639,7 @@ UNKNOWN_FORM = "Jag känner inte igen det formuläret. Inget sparades."
 
 
 def form_refused(problems: Sequence[str]) -> str:
+    """The problems are plain text (the functions below make them); escaped here."""
     listed = "\n".join(f"- {plain(p)}" for p in problems)
     return f"Formuläret sparades inte. Rätta det här och skicka igen:\n{listed}"
 
@@ -612,6 +653,7 @@ def field_wrong_type(label: str) -> str:
 
 
 def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
+    """A problem (plain text: form_refused or refused escapes it)."""
     return (
         f'Du kan inte lämna in insatser för "{echo(text)}". Du kan lämna in för: {", ".join(allowed)}.'
         if allowed
@@ -620,7 +662,8 @@ def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
 
 
 def measure_not_allowed(value: str) -> str:
-    return f'Insatsen "{value}" finns inte bland de insatser du kan följa upp.'
+    """A problem (plain text: form_refused escapes it)."""
+    return f'Insatsen "{echo(value)}" finns inte bland de insatser du kan följa upp.'
 
 
 def yes_no_field(label: str) -> str:
@@ -628,10 +671,11 @@ def yes_no_field(label: str) -> str:
 
 
 def unit_has_no_funds(name: str, code: str, year: int) -> str:
-    return f"{name} ({code}) har inga medel för {year}."
+    return f"{plain(name)} ({plain(code)}) har inga medel för {year}."
 
 
 def source_allocated(text: str) -> str:
+    """`text` is Markdown already (allocation_source or decision_ref)."""
     return f"{LABEL_ALLOCATED}: {text}"
 
 
@@ -644,11 +688,11 @@ def reported_by(author: str) -> str:
 
 
 def source_fund(amount: int, reference: str) -> str:
-    return f"{LABEL_FUND}: {kr(amount)} enligt {reference}"
+    return f"{LABEL_FUND}: {kr(amount)} enligt {plain(reference)}"
 
 
 def source_reallocation(reference: str) -> str:
-    return f"Omfördelning: beslut {reference}"
+    return f"Omfördelning: beslut {plain(reference)}"
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------
@@ -714,7 +758,7 @@ def round_answer_saved(count: int, complete: bool, period: str, deadline: date) 
 
 
 def round_answer_refused(message: str) -> str:
-    return f"Svaret sparades inte. {message}"
+    return f"Svaret sparades inte. {plain(message)}"
 
 
 def round_prompt_text(period: str) -> str:
@@ -741,7 +785,7 @@ def escalation_text(period: str) -> str:
 def round_status(report: RoundReport) -> str:
     """The round's results in chat: response rate, money, risks, proposals."""
     r = report.round
-    titles = {m.measure_id: m.title for m in report.measures}
+    titles = {m.measure_id: plain(m.title) for m in report.measures}
     lines = [
         f"**Uppföljningen {format_period(r.period)}** (sista dag {format_date(r.plan.deadline)}, "
         f"{r.phase(report.as_of).value})",
@@ -750,11 +794,11 @@ def round_status(report: RoundReport) -> str:
     ]
     for u in report.units:
         if u.unused:
-            lines.append(f"  - {u.name}: {kr(u.unused)} av {kr(u.allocated)}")
+            lines.append(f"  - {plain(u.name)}: {kr(u.unused)} av {kr(u.allocated)}")
     risky = report.at_risk
     lines.append(f"- Insatser med risk: {len(risky)}")
     for m in [m for m in risky if "inget svar" not in m.risks][:8]:
-        lines.append(f"  - {m.title}: {', '.join(m.risks)}")
+        lines.append(f"  - {plain(m.title)}: {', '.join(m.risks)}")
     if report.proposals:
         lines.append("- Förslag till omfördelning (beslutas av KSAU):")
         for p in report.proposals[:8]:
@@ -787,13 +831,13 @@ def proposal_cards_intro(count: int) -> str:
 
 def reallocation_recorded(amount: int, source: str, target: str, reference: str, seq: int) -> str:
     return (
-        f"Omfördelningen är registrerad: {kr(amount)} från {source} till {target} "
-        f"enligt {reference} (post {seq} i liggaren)."
+        f"Omfördelningen är registrerad: {kr(amount)} från {plain(source)} till {plain(target)} "
+        f"enligt {plain(reference)} (post {seq} i liggaren)."
     )
 
 
 def reallocation_refused(message: str) -> str:
-    return f"Omfördelningen registrerades inte. {message}"
+    return f"Omfördelningen registrerades inte. {plain(message)}"
 
 
 BAD_PROPOSAL_CARD = 'Förslagskortet har ogiltiga värden. Fråga "hur går uppföljningen" för nya förslag.'

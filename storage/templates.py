@@ -10,9 +10,11 @@ import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from core.errors import input_error
 from core.template import COLUMNS
+from core.text import FORMULA_STARTS, from_spreadsheet_text, spreadsheet_text
 
 Rows = list[dict[str, str]]
 
@@ -51,7 +53,10 @@ def _read_csv(data: bytes, name: str) -> tuple[list[str], Rows]:
     if not lines:
         raise input_error("empty_file", f'Filen "{name}" är tom.', "fil")
     header = [h.strip() for h in lines[0]]
-    rows = [dict(zip(header, [c.strip() for c in line], strict=False)) for line in lines[1:]]
+    rows = [
+        dict(zip(header, [from_spreadsheet_text(c.strip()) for c in line], strict=False))
+        for line in lines[1:]
+    ]
     return header, rows
 
 
@@ -64,7 +69,7 @@ def _text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value).strip()  # an XLSX cell holds the text itself (the quote prefix is a style)
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
@@ -90,11 +95,40 @@ def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
     return header, rows
 
 
+# --- writing: every export goes through csv_cell or append_xlsx_row -----------------
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with
+    = + - @ tab or carriage return gets a leading quote (core.text.spreadsheet_text);
+    numbers are left as numbers, so a negative amount stays -5, not '-5."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
+def append_xlsx_row(sheet: Any, values: Sequence[object]) -> None:
+    """Append a row in which every text is a text cell (type "s"), never a
+    formula: openpyxl would otherwise store "=HYPERLINK(…)" as a live formula.
+    Text that starts like a formula also gets Excel's quote prefix (the "'"
+    a person types before "=" to mean text; it is not part of the value), so
+    it stays text when someone edits the cell. Numbers stay numbers."""
+    sheet.append([None] * len(values))
+    row = sheet.max_row
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column)
+        if isinstance(value, str):
+            cell.value = value
+            cell.data_type = "s"
+            if value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
+        else:
+            cell.value = value
+
+
 def write_csv(rows: Sequence[dict[str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(COLUMNS), delimiter=";", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({c: csv_cell(row.get(c, "")) for c in COLUMNS} for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -110,7 +144,7 @@ def write_xlsx(rows: Sequence[dict[str, str]], title: str = "Insatser") -> bytes
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([row.get(c, "") for c in COLUMNS])
+        append_xlsx_row(sheet, [row.get(c, "") for c in COLUMNS])
     for column in sheet.columns:
         width = max(len(str(c.value or "")) for c in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from core.dates import format_date
-from core.errors import RuleError
+from core.errors import RuleError, echo
 from core.ledger import Ledger
 from core.model import Measure
+from core.text import clean_name, name_key
 
 MAX_TITLE = 200
 
@@ -24,10 +25,35 @@ def end_before_start(start: date | None, end: date | None) -> RuleError | None:
     )
 
 
+def same_title(ledger: Ledger, measure: Measure) -> list[RuleError]:
+    """Two measures of a year never share a title: compared as clean names
+    (core.text.name_key), so a copy with a zero-width space, a bidi mark, a
+    newline or other case is the same title."""
+    key = name_key(measure.title)
+    for other in ledger.measures.values():
+        if other.id != measure.id and other.year == measure.year and name_key(other.title) == key:
+            return [
+                RuleError(
+                    "duplicate_title",
+                    f'Insatsen "{echo(other.title)}" för {measure.year} finns redan (id {other.id}). '
+                    "Välj en annan titel, eller följ upp den insats som finns.",
+                    "insats",
+                )
+            ]
+    return []
+
+
 def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
     errors: list[RuleError] = []
-    if not measure.title.strip():
-        errors.append(RuleError("missing_title", "Insatsen måste ha en titel.", "insats"))
+    if not clean_name(measure.title):
+        errors.append(
+            RuleError(
+                "missing_title",
+                "Insatsen måste ha en titel med synliga tecken "
+                "(osynliga tecken och radbrytningar räknas inte).",
+                "insats",
+            )
+        )
     elif len(measure.title) > MAX_TITLE:
         errors.append(
             RuleError(
@@ -36,6 +62,8 @@ def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
                 "insats",
             )
         )
+    else:
+        errors += same_title(ledger, measure)
     if not measure.units:
         errors.append(RuleError("missing_unit", "Insatsen måste ha minst en nämnd.", "nämnd"))
     for code in measure.units:

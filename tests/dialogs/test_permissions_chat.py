@@ -6,6 +6,7 @@ is written."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,9 @@ def _id(services: Services, unit: str) -> str:
 
 
 def _form_measure(unit: str) -> dict[str, Any]:
-    return {"action": "submit_measure", "unit": unit, "title": "Matrisinsats", "end_date": "2025-12-31",
-            "amount": "1 tkr"}
+    # A new title each time: a year never has two measures of the same title.
+    return {"action": "submit_measure", "unit": unit, "title": f"Matrisinsats {uuid.uuid4().hex[:8]}",
+            "end_date": "2025-12-31", "amount": "1 tkr"}
 
 
 def _form_followup(services: Services, unit: str) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""What a person's text may hold when it becomes a name: the one rule for
+titles, unit names, performers and person names, and the one rule for a
+spreadsheet cell. Pure: no I/O, nothing of ours imported.
+
+A name is one line of visible text:
+- NFC (an "å" typed as a + ring is the same "å");
+- no control characters (C0, DEL, C1): a newline or tab becomes a space;
+- no bidi controls (U+202A–U+202E, U+2066–U+2069, and the marks U+200E,
+  U+200F, U+061C) that reorder what is shown, and no invisible separators
+  (U+200B, U+2060, U+FEFF, U+00AD soft hyphen) that make two names look the same;
+- ZWJ (U+200D) and ZWNJ (U+200C) are kept: emoji sequences and some scripts need them;
+- runs of white space (any Unicode space) become one space, and the ends are trimmed.
+
+Two names are the same name when their clean forms are equal after case
+folding (`name_key`): a second "Yrkeslärarsatsning" with a zero-width space
+in it is the first one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = frozenset(
+    "\u200b\u2060\ufeff\u00ad"  # zero-width space, word joiner, BOM, soft hyphen
+    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # bidi isolates
+    "\u200e\u200f\u061c"  # bidi marks
+)
+_KEPT_FORMAT = frozenset("\u200c\u200d")  # ZWNJ and ZWJ
+_SPACES = re.compile(r"\s+")
+
+
+def _character(c: str) -> str:
+    if c in _KEPT_FORMAT:
+        return c
+    if c in _INVISIBLE:
+        return ""
+    category = unicodedata.category(c)
+    if category == "Cc":  # newline, tab, NUL, DEL, C1: a space (white space is folded below)
+        return " "
+    if category == "Cf":  # other invisible format characters (tags, interlinear marks)
+        return ""
+    return c
+
+
+def clean_name(text: str) -> str:
+    """A title, unit name, performer or person name as it is stored and shown."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(_character(c) for c in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def visible_text(text: str) -> str:
+    """Free text (a note, a description, a question) as it may be shown: like
+    clean_name, but its lines are kept (a tab becomes a space, CR LF a line feed)."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "".join(c if c == "\n" else _character(c) for c in text)
+
+
+def name_key(text: str) -> str:
+    """What two names are compared by: the clean name, case-folded."""
+    return clean_name(text).casefold()
+
+
+# --- spreadsheet cells ------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP's CSV injection list)."""
+
+
+def _looks_like_formula(value: str) -> bool:
+    """Starts like a formula, after any quotes we may have put in front."""
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def spreadsheet_text(value: str) -> str:
+    """A CSV text cell that no spreadsheet runs as a formula: text starting with a
+    formula character gets a single quote in front ("=HYPERLINK(…)" is written
+    "'=HYPERLINK(…)"), as OWASP recommends; so does text that already starts
+    with quotes before one ("'=x" is written "''=x"), so that reading it back
+    (from_spreadsheet_text) gives every text exactly. Only text: numbers stay numbers."""
+    return "'" + value if _looks_like_formula(value) else value
+
+
+def from_spreadsheet_text(value: str) -> str:
+    """The inverse on reading a CSV: the quote that spreadsheet_text added is
+    taken away ("'=x" reads "=x", "''=x" reads "'=x"); other text is left alone."""
+    if value.startswith("'") and _looks_like_formula(value):
+        return value[1:]
+    return value

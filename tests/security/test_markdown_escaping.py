@@ -1,0 +1,437 @@
+"""Item 8: a person's text never becomes markup in what the bot sends. An
+attacker who named a measure `[Klicka här](https://evil.example)` got a link
+in the June round card that everyone answering for the measure received from
+the bot; the escalation list, the reallocation proposals and the round's
+status did the same with titles, unit names and person names.
+
+Every card the bot can send (every builder in dialogs/cards.py and
+dialogs/round_cards.py) and every message of dialogs/texts.py is built here
+with hostile text in every place a person's text goes (titles, descriptions,
+target groups, performers, notes, names, unit names, decision references),
+and parsed as Teams reads it: CommonMark with autolinked bare addresses,
+strikethrough and tables. Nothing may come out as a link, an image, emphasis,
+code, a heading, HTML, a quote, a rule or a table, and there may be no more
+bold or list items than the same card or message has with ordinary text. The
+text a person sees still reads as it was written."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any, get_type_hints
+
+import pytest
+from markdown_it import MarkdownIt
+from sqlalchemy.engine import Engine
+
+from bot.round_services import RoundServices
+from bot.services import Services
+from core.balances import FundBalance
+from core.entries import AllocationEntry, ReallocationEntry
+from core.model import Body, Decision, FollowUp, Status, Unit
+from core.proposals import Proposal
+from core.round_report import RoundReport
+from dialogs import cards, round_cards, texts
+
+LINE = (
+    "Mentorskap [Klicka här](https://evil.example/login) **fet** __fet__ _x_ *y* <at>Anna</at> "
+    "![img](http://evil.example/a.png) https://evil.example/x www.evil.com a@evil.com "
+    "`kod` ~~struken~~ <b>html</b> &lt;i&gt; <https://evil.example> \\*"
+)
+"""One line of everything that makes markup inline (a title or a name is one line)."""
+
+LINES = (
+    "# rubrik\n- lista\n+ plus\n* stjärna\n1. nummer\n2) parentes\n> citat\n    indragen kod\n"
+    "```\nstaket\n```\n| a | b |\n|---|---|\n---\nSetext\n===\n" + LINE
+)
+"""A note or description: every block-level construct too, one per line."""
+
+ORDINARY_LINE = "Vanlig text"
+ORDINARY_LINES = "Vanlig text\nmed två rader"
+
+FORBIDDEN = {
+    "link_open", "image", "em_open", "code_inline", "code_block", "fence", "heading_open",
+    "html_inline", "html_block", "hr", "blockquote_open", "s_open", "table_open",
+}
+"""What our own texts never make: any of these can only come from a person's text."""
+COUNTED = ("strong_open", "bullet_list_open", "ordered_list_open", "list_item_open")
+"""What our own texts make (bold, lists): a person's text must not add any."""
+
+_md = MarkdownIt("commonmark", {"linkify": True}).enable(["linkify", "strikethrough", "table"])
+
+
+def _tokens(markdown: str) -> Iterator[Any]:
+    for token in _md.parse(markdown):
+        yield token
+        yield from token.children or ()
+
+
+def _shape(markdown: str) -> Counter[str]:
+    return Counter(t.type for t in _tokens(markdown))
+
+
+def _seen(markdown: str) -> str:
+    """The text a person sees when `markdown` is rendered."""
+    return html.unescape(re.sub(r"<[^>]+>", "", _md.render(markdown)))
+
+
+def _markdown_of(card: dict[str, Any]) -> list[str]:
+    """Every Markdown text of a card, in order: TextBlocks and facts."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                found.append(node["text"])
+            if node.get("type") == "FactSet":
+                for fact in node["facts"]:
+                    found.extend([fact["title"], fact["value"]])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+def _raw_of(card: dict[str, Any]) -> list[str]:
+    """Text that is not Markdown: ChoiceSet titles and input values."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Input.ChoiceSet":
+                found.extend(c["title"] for c in node["choices"])
+            if str(node.get("type", "")).startswith("Input.") and "value" in node:
+                found.append(str(node["value"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+def assert_no_live_markup(hostile: list[str], ordinary: list[str], what: str) -> str:
+    """Compare the Markdown pieces made with hostile text against the same
+    pieces made with ordinary text; return all that is seen of the hostile ones."""
+    assert len(hostile) == len(ordinary), what
+    for bad, good in zip(hostile, ordinary, strict=True):
+        shape = _shape(bad)
+        live = sorted(set(shape) & FORBIDDEN)
+        assert not live, f"{what}: {live} from {bad!r}"
+        for kind in COUNTED:
+            assert shape[kind] == _shape(good)[kind], f"{what}: extra {kind} from {bad!r}"
+    return "\n".join(_seen(m) for m in hostile)
+
+
+def assert_reads_as_written(seen: str, *written: str) -> None:
+    """Every line of what was written is seen as it was written (a line's
+    leading spaces aside)."""
+    flat = re.sub(r"[ \t]+", " ", seen)
+    for text in written:
+        for line in text.splitlines():
+            assert line.strip() in flat, (line, seen)
+
+
+# --- the hostile world -----------------------------------------------------------------
+
+Texts = dict[str, str]
+
+
+def words(hostile: bool, *, stored_before_cleaning: bool = False) -> Texts:
+    """The person-written values, hostile or ordinary. `stored_before_cleaning`:
+    titles and names with line breaks, as rows stored before names were made
+    one line (core.text.clean_name) may hold."""
+    one, many = (LINE, LINES) if hostile else (ORDINARY_LINE, ORDINARY_LINES)
+    if stored_before_cleaning:
+        one = many
+    return {
+        "title": one, "unit": one, "code": "*X*_Y_" if hostile else "XY", "name": one,
+        "note": many, "description": many, "paragraph": "_5_" if hostile else "5",
+        "period": "2025-06",
+    }
+
+
+def decision(w: Texts) -> Decision:
+    return Decision(Body.KSAU, date(2025, 6, 20), paragraph=w["paragraph"])
+
+
+def followup(w: Texts, measure_id: int = 1) -> FollowUp:
+    return FollowUp(
+        measure_id, "2025-06", Status.ONGOING, 100, 200, False, w["note"], w["name"],
+        datetime(2025, 6, 10, 12, tzinfo=UTC),
+    )
+
+
+def allocation(w: Texts) -> AllocationEntry:
+    return AllocationEntry(2025, w["code"], 1_000, False, decision(w), "u", datetime(2025, 3, 5, tzinfo=UTC))
+
+
+def reallocation(w: Texts) -> ReallocationEntry:
+    return ReallocationEntry(2025, 1, 2, 500, decision(w), "u", datetime(2025, 6, 24, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A real fund balance and round report from the Malmö example, to put hostile names into."""
+    from bot.data_services import load_example
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine: Engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('md') / 'md.db'}")
+    upgrade(engine)
+    load_example(engine, "malmo-2025")
+    rounds = RoundServices(engine, org="malmo")
+    rounds.open(None, "2025-06")
+    report = rounds.report(None, "2025-06", date(2025, 6, 10))
+    fund = Services(engine, org="malmo").funds(None, 2025)
+    engine.dispose()
+    return {"fund": fund, "report": report}
+
+
+def fund_of(world: dict[str, Any], w: Texts) -> FundBalance:
+    fund: FundBalance = world["fund"]
+    units = tuple(
+        replace(u, name=w["unit"], code=w["code"], followups=(followup(w),), allocations=(allocation(w),))
+        for u in fund.units[:3]
+    )
+    return replace(fund, units=units, fund_entries=())
+
+
+def report_of(world: dict[str, Any], w: Texts) -> RoundReport:
+    report: RoundReport = world["report"]
+    measures = tuple(
+        replace(m, title=w["title"], risks=("försenad",), note=w["note"], author=w["name"])
+        for m in report.measures[:3]
+    )
+    ids = [m.measure_id for m in measures]
+    units = tuple(replace(u, name=w["unit"], unused=1_000) for u in report.units[:3])
+    return replace(
+        report, measures=measures, units=units, proposals=(Proposal(2025, ids[0], ids[1], 1_000, True),)
+    )
+
+
+# --- every card ------------------------------------------------------------------------
+
+
+def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(builder, card) for every card builder, fed with the person-written values `w`."""
+    fund = fund_of(world, w)
+    sources = [
+        texts.source_allocated(texts.allocation_source(allocation(w))),
+        texts.source_spent(texts.followup_source(followup(w), w["title"])),
+        texts.source_fund(1_000, decision(w).reference),
+        texts.source_reallocation(decision(w).reference),
+    ]
+    yield "funds_card", cards.funds_card(
+        fund, title=texts.funds_card_title(2025, w["unit"]), sources=sources, whole_fund=True
+    )
+    yield "funds_card", cards.funds_card(replace(fund, units=fund.units[:1]), title="Saldo")
+    yield "measure_card", cards.measure_card(
+        title=w["title"], measure_id=1, units=(w["code"], w["code"]), status=Status.ONGOING, overdue=True,
+        end=date(2025, 5, 31), allocated=1_000, spent=100, forecast=200,
+        funding_refs=[decision(w).reference], shares=[(w["code"], 500), (w["code"], 500)],
+        followup_text=texts.latest_followup(followup(w)),
+    )
+    yield "submit_measure_form", cards.submit_measure_form([(w["code"], w["unit"])])
+    yield "followup_form", cards.followup_form([(1, w["title"])], period="2025-06", measure_id=1)
+    yield "measure_summary", cards.measure_summary(
+        heading=texts.MEASURE_RECEIPT_TITLE, unit=w["unit"], title=w["title"], description=w["description"],
+        end=date(2025, 12, 31), amount=1_000, target_group=w["description"], start=date(2025, 1, 1),
+        performer=w["name"], measure_id=5, decision=decision(w).reference,
+    )
+    yield "followup_summary", cards.followup_summary(
+        heading=texts.FOLLOWUP_RECEIPT_TITLE, title=w["title"], period="2025-06", status="Pågående",
+        spent=100, forecast=200, usable=True, note=w["note"], seq=3, author=texts.reported_by(w["name"]),
+    )
+    measures = [
+        round_cards.CardMeasure(1, w["title"], (w["code"],), 1_000),
+        round_cards.CardMeasure(2, w["title"], (w["code"], w["code"]), 2_000, followup(w, 2)),
+    ]
+    yield "prompt_card", round_cards.prompt_card(
+        7, "2025-06", date(2025, 6, 19), measures, reminder=True, possibly_repeated=True
+    )
+    yield "answered_card", round_cards.answered_card("2025-06", date(2025, 6, 19), measures, complete=False)
+    yield "escalation_card", round_cards.escalation_card(
+        "2025-06", date(2025, 6, 19), [(w["name"], [w["title"], w["title"]]), (w["name"], [w["title"]])]
+    )
+    yield "proposal_card", round_cards.proposal_card(1_000, 1, w["title"], 2, w["title"], 2025)
+
+
+def _builders() -> set[str]:
+    found = set()
+    for module in (cards, round_cards):
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__ or name.startswith("_") or name == "card":
+                continue
+            if get_type_hints(fn).get("return") == cards.Card:
+                found.add(name)
+    return found
+
+
+def test_every_card_builder_is_checked(world) -> None:
+    built = {name for name, _ in every_card(world, words(True))}
+    assert _builders() - built == set(), "add the new card builder to every_card"
+
+
+@pytest.mark.parametrize("old_rows", [False, True], ids=["one-line names", "names with line breaks"])
+def test_a_hostile_title_name_or_note_makes_no_markup_in_any_card(world, old_rows: bool) -> None:
+    hostile = list(every_card(world, words(True, stored_before_cleaning=old_rows)))
+    ordinary = list(every_card(world, words(False, stored_before_cleaning=old_rows)))
+    for (name, bad), (_, good) in zip(hostile, ordinary, strict=True):
+        seen = assert_no_live_markup(_markdown_of(bad), _markdown_of(good), name)
+        if name not in ("submit_measure_form", "followup_form"):  # a form shows names only in its choices
+            assert_reads_as_written(seen, LINE)
+        if name in ("answered_card", "measure_summary", "followup_summary"):
+            assert_reads_as_written(seen, LINES)
+        for raw in _raw_of(bad):  # not Markdown: shown as given, never with backslashes
+            assert "\\[Klicka" not in raw and "\\*\\*" not in raw, (name, raw)
+    forms = dict(hostile)
+    name = LINES if old_rows else LINE
+    assert f"{name} ({words(True)['code']})" in _raw_of(forms["submit_measure_form"])
+    assert name in _raw_of(forms["followup_form"])
+
+
+def test_the_round_card_shows_a_note_being_edited_as_written(world) -> None:
+    w = words(True)
+    card = round_cards.prompt_card(
+        7, "2025-06", date(2025, 6, 19), [round_cards.CardMeasure(2, w["title"], ("GVN",), 1, followup(w, 2))]
+    )
+    assert w["note"] in _raw_of(card)  # the input's value: what the person wrote, to edit
+
+
+# --- every message ---------------------------------------------------------------------
+
+Call = Callable[[dict[str, Any], Texts], str]
+
+MESSAGES: dict[str, Call] = {
+    "allocation_source": lambda _, w: texts.allocation_source(allocation(w)),
+    "ask_amount": lambda _, w: texts.ask_amount(w["unit"], 1_000, 2025),
+    "decision_ref": lambda _, w: texts.decision_ref(decision(w)),
+    "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
+    + texts.did_you_mean([w["title"]], allow_none=False),
+    "followup_saved": lambda _, w: texts.followup_saved(w["title"], "2025-06", 2),
+    "followup_source": lambda _, w: texts.followup_source(followup(w), w["title"]),
+    "form_refused": lambda _, w: texts.form_refused(
+        [
+            texts.unit_not_allowed(w["unit"], [w["code"]]),
+            texts.measure_not_allowed(w["title"]),
+            texts.unknown_category_value(w["title"], ["A"]),
+            texts.unknown_categories(w["title"], ["A"]),
+            texts.field_missing(texts.LABEL_TITLE),
+        ]
+    ),
+    "fund_funds": lambda world, w: texts.fund_funds(fund_of(world, w), 2, [decision(w).reference]),
+    "funds_card_title": lambda _, w: texts.funds_card_title(2025, w["unit"]),
+    "greeting": lambda _, w: texts.greeting(w["name"]),
+    "latest_followup": lambda _, w: texts.latest_followup(followup(w)),
+    "measure_chosen": lambda _, w: texts.measure_chosen(w["title"]),
+    "measure_heading": lambda _, w: texts.measure_heading(w["title"], [w["code"]], 1),
+    "measure_line": lambda _, w: texts.measure_line(w["title"], [w["code"]], Status.ONGOING, True, None),
+    "measure_saved": lambda _, w: texts.measure_saved(1, w["title"], w["unit"], 1_000),
+    "measure_status": lambda _, w: texts.measure_status(
+        title=w["title"], units=[w["code"]], measure_id=1, status=Status.ONGOING, overdue=True,
+        end=date(2025, 5, 31), allocated=1_000, spent=100, forecast=200, funding_refs=[decision(w).reference],
+        shares=[(w["code"], 1), (w["code"], 2)], followup=followup(w),
+        reallocations=[texts.reallocation_source(reallocation(w), w["title"], w["title"])], parent=w["title"],
+    ),
+    "no_access": lambda _, w: texts.no_access(w["name"]),
+    "no_free_money": lambda _, w: texts.no_free_money(w["unit"], 2025),
+    "no_not_started": lambda _, w: texts.no_not_started(w["code"]),
+    "no_overdue": lambda _, w: texts.no_overdue(date(2025, 6, 1), w["code"]),
+    "not_started_header": lambda _, w: texts.not_started_header(2, w["code"]),
+    "numbered": lambda _, w: texts.numbered("Vilken?", [w["title"], w["title"]]),
+    "overdue_header": lambda _, w: texts.overdue_header(date(2025, 6, 1), 2, w["code"]),
+    "plain": lambda _, w: texts.plain(w["note"]),
+    "reallocation_recorded": lambda _, w: texts.reallocation_recorded(
+        1_000, w["title"], w["title"], decision(w).reference, 9
+    ),
+    "reallocation_refused": lambda _, w: texts.reallocation_refused(f'Insatsen "{w["title"]}" finns inte.'),
+    "reallocation_source": lambda _, w: texts.reallocation_source(reallocation(w), w["title"], w["title"]),
+    "refused": lambda _, w: texts.refused(f'Jag hittar ingen insats "{w["title"]}".'),
+    "reported_by": lambda _, w: texts.reported_by(w["name"]),
+    "round_answer_refused": lambda _, w: texts.round_answer_refused(f'Insatsen "{w["title"]}" finns inte.'),
+    "round_status": lambda world, w: texts.round_status(report_of(world, w)),
+    "save_failed": lambda _, w: texts.save_failed(f'Insatsen "{w["title"]}" för 2025 finns redan (id 1).'),
+    "source_allocated": lambda _, w: texts.source_allocated(texts.decision_ref(decision(w))),
+    "source_fund": lambda _, w: texts.source_fund(1_000, decision(w).reference),
+    "source_reallocation": lambda _, w: texts.source_reallocation(decision(w).reference),
+    "source_spent": lambda _, w: texts.source_spent(texts.followup_source(followup(w), w["title"])),
+    "unit_chosen": lambda _, w: texts.unit_chosen(w["unit"]),
+    "unit_funds": lambda world, w: texts.unit_funds(
+        fund_of(world, w).units[0], {1: w["title"]}, [(reallocation(w), w["title"], w["title"])]
+    ),
+    "unit_has_no_funds": lambda _, w: texts.unit_has_no_funds(w["unit"], w["code"], 2025),
+    "unit_measures_header": lambda _, w: texts.unit_measures_header(w["unit"], 3),
+    "units_funds": lambda world, w: texts.units_funds(fund_of(world, w)),
+    "unknown_measure": lambda _, w: texts.unknown_measure(w["title"], [w["title"], w["title"]], 2),
+    "unknown_unit": lambda _, w: texts.unknown_unit(w["unit"], [Unit(w["code"], w["unit"])]),
+    "welcome": lambda _, w: texts.welcome(w["name"], True),
+}
+"""Every message function of texts that is given a person's text, called with it."""
+
+PROBLEMS = {
+    "unit_not_allowed", "measure_not_allowed", "unknown_categories", "unknown_category_value",
+    "field_missing", "field_wrong_type", "title_too_long", "text_too_long", "yes_no_field",
+    "forecast_below_spent",
+}
+"""Refusals as plain text: escaped once where they are sent (form_refused, prompts.refuse)."""
+
+NO_PERSON_TEXT = {
+    "ask_categories", "ask_forecast", "ask_period", "categories_text", "day", "escalation_intro",
+    "escalation_text", "escalation_title", "kr", "list_more", "my_measures_header", "no_funds",
+    "overdue_note", "period_name", "proposal_cards_intro", "proposal_title", "round_answer_saved",
+    "round_answered_line", "round_card_title", "round_intro", "round_more_measures",
+    "round_partly_answered_line", "round_prompt_text", "round_reminder_text", "status_word", "yes_no",
+}
+"""Messages made only of our own words, numbers, dates and periods."""
+
+
+def test_every_message_function_is_checked() -> None:
+    public = {
+        name
+        for name, fn in inspect.getmembers(texts, inspect.isfunction)
+        if fn.__module__ == texts.__name__ and not name.startswith("_")
+    }
+    unchecked = public - set(MESSAGES) - PROBLEMS - NO_PERSON_TEXT
+    assert not unchecked, f"say how these treat a person's text: {sorted(unchecked)}"
+
+
+@pytest.mark.parametrize("old_rows", [False, True], ids=["one-line names", "names with line breaks"])
+@pytest.mark.parametrize("name", sorted(MESSAGES))
+def test_a_hostile_title_name_or_note_makes_no_markup_in_a_message(world, name: str, old_rows: bool) -> None:
+    bad = MESSAGES[name](world, words(True, stored_before_cleaning=old_rows))
+    good = MESSAGES[name](world, words(False, stored_before_cleaning=old_rows))
+    seen = assert_no_live_markup([bad], [good], name)
+    if name in FIRST_NAME_ONLY:
+        assert ("Hej #!" if old_rows else "Hej Mentorskap!") in seen
+        return
+    assert "Mentorskap" in seen or "rubrik" in seen or "*X*_Y_" in seen or "_5_" in seen, (name, seen)
+    if "Mentorskap" in seen:  # a refusal quotes a person's text cut at 80 characters (core.errors.echo)
+        assert_reads_as_written(seen, LINE if "…" not in seen else LINE[:70])
+
+
+FIRST_NAME_ONLY = {"greeting", "no_access", "welcome"}
+
+
+@pytest.mark.parametrize("greet", [texts.greeting, texts.no_access, lambda n: texts.welcome(n, False)])
+def test_a_hostile_first_name_is_greeted_as_written(greet) -> None:  # type: ignore[no-untyped-def]
+    name = "[Eva](https://evil.example)**x** Ek"
+    seen = assert_no_live_markup([greet(name)], [greet("Eva Ek")], "greeting")
+    assert "Hej [Eva](https://evil.example)**x**!" in seen
+
+
+def test_a_refusal_quoting_a_hostile_answer_is_escaped_once() -> None:
+    problem = texts.unknown_categories("[x](https://evil.example) **a**", ["A"])
+    seen = assert_no_live_markup([texts.form_refused([problem])], [texts.form_refused(["x"])], "refusal")
+    assert "[x](https://evil.example) **a**" in seen  # not "\\[x\\]…": escaped once, not twice
