@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
 from bot.config import Settings
+from bot.outbound import OutboundPolicy, report_stored_references
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
@@ -64,7 +65,17 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
     storage = SqlStorage(engine)
     adapter, auth_config = create_adapter(settings, storage, pooled=True)
     replies = ReplyRetries(attempts=settings.reply_attempts, timeout=settings.reply_timeout)
-    bot = KompetensBot(engine, storage, demo=settings.demo, replies=replies, today=settings.today)
+    bot = KompetensBot(
+        engine,
+        storage,
+        demo=settings.demo,
+        replies=replies,
+        today=settings.today,
+        outbound=OutboundPolicy.from_settings(settings),
+        tenant_rule=not settings.anonymous,
+        own_tenant=settings.tenant_id,
+        app_id=settings.client_id,
+    )
     return BotApp(settings, engine, adapter, auth_config, bot)
 
 
@@ -164,6 +175,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             return _bad_request("the activity has no recipient.id (the bot)")
         if activity.delivery_mode not in _NO_CONNECTOR and not _http_url(activity.service_url):
             return _bad_request("the activity has no serviceUrl (an http or https address) to answer to")
+        if activity.service_url and not (where := parts.bot.outbound.check(activity.service_url)):
+            # bot.outbound: nothing is processed, stored or sent; 403, as Teams does not retry a 4xx.
+            log.warning("refused activity %s: serviceUrl not allowed: %s", activity.id, where.reason)
+            return _bad_request("serviceUrl not allowed", status=403)
         result = await parts.adapter.process_request(_ReadRequest(request, body), parts.bot)
         if result.body is not None:
             return web.json_response(result.body, status=result.status_code, headers=result.headers)
@@ -336,6 +351,7 @@ def serve(settings: Settings) -> None:
         log.info("client id %s configured: every request needs a valid token", settings.client_id)
     if settings.demo:
         log.warning("demo mode: every user has the stadskontoret role")
+    report_stored_references(engine, OutboundPolicy.from_settings(settings))
     app = create_app(settings, engine)
     settle_memory()
     web.run_app(app, host=settings.host, port=settings.port, print=None)

@@ -39,11 +39,22 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
+    # Part B (outbound & who): the origins replies and proactive sends may go to
+    # (KOMPETENSBOT_SERVICE_URLS, comma-separated; None: Teams' service hosts),
+    # see bot.outbound.
+    service_urls: str | None = None
 
     @property
     def client_id(self) -> str | None:
         settings = self.sdk.get("CONNECTIONS", {}).get("SERVICE_CONNECTION", {}).get("SETTINGS", {})
         value = settings.get("CLIENTID") or settings.get("CLIENT_ID")
+        return str(value) if value else None
+
+    @property
+    def tenant_id(self) -> str | None:
+        """The registration's own tenant (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID)."""
+        settings = self.sdk.get("CONNECTIONS", {}).get("SERVICE_CONNECTION", {}).get("SETTINGS", {})
+        value = settings.get("TENANTID") or settings.get("TENANT_ID")
         return str(value) if value else None
 
     @property
@@ -71,4 +82,6 @@ class Settings:
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
+            # Part B (outbound & who)
+            service_urls=env.get("KOMPETENSBOT_SERVICE_URLS") or None,
         )
