@@ -91,6 +91,13 @@ async def _drop_state_traces(_context: TurnContext, activities: list[Any], next_
     return await next_send() if activities else []
 
 
+async def _not_replies(_context: TurnContext, activities: list[Any], next_send: Any) -> Any:
+    """Sent as new messages: the activity they would answer is in another conversation."""
+    for outgoing in activities:
+        outgoing.reply_to_id = None
+    return await next_send()
+
+
 class KompetensBot(ActivityHandler):
     """One instance serves every turn: nothing per turn is kept on `self`
     (the SDK's AgentState caches on its instance, so states are made per turn)."""
@@ -306,15 +313,20 @@ class KompetensBot(ActivityHandler):
             log.info("no personal chat with %s: asked to write directly", identity.user_id)
             await turn_context.send_activity(texts.WRITE_TO_ME_DIRECTLY)
             return
-        private = activity.model_copy(deep=True)
+        # The same message from the same person to the same bot, in the personal chat.
         where = ConversationReference.model_validate(reference)
-        private.apply_conversation_reference(where, is_incoming=True)
-        private.from_property = sender  # the same person, with their object id
-        private.id = None  # claimed already, as the group's activity; not a reply to it
+        private = activity.model_copy(deep=True)
+        private.conversation = where.conversation.model_copy(update={"conversation_type": "personal"})
+        private.service_url = where.service_url
+        private.id = f"{activity.id}/private" if activity.id else None  # a claim of its own
         private.reply_to_id = None
-        private.conversation.conversation_type = "personal"
+
+        async def private_turn(context: TurnContext) -> None:
+            context.on_send_activities(_not_replies)  # the message is in another conversation
+            await self.on_turn(context)
+
         await turn_context.send_activity(texts.ANSWERING_PRIVATELY)
-        await turn_context.adapter.process_activity(turn_context.identity, private, self.on_turn)
+        await turn_context.adapter.process_activity(turn_context.identity, private, private_turn)
 
 
 DIALOG_STATE = "DialogState"
