@@ -240,3 +240,64 @@ def test_start_up_names_the_stored_references_that_are_not_allowed(example_engin
     [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert line.startswith("2 stored conversation reference(s)") and "https://evil.example:443" in line
     assert "http://10.0.0.5:8080" in line
+
+
+# --- the attack as observed: a real server with credentials and a valid token -------------------
+
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+TENANT_ID = "99999999-8888-7777-6666-555555555555"
+
+
+@pytest.mark.slow
+def test_with_a_valid_token_a_foreign_service_url_gets_no_reply_and_no_bot_token(tmp_path) -> None:
+    """`kompetensbot serve` with credentials, the channel's stand-in listed: a
+    correctly signed Bot Framework token whose serviceurl claim and activity
+    both name the trap get 403; the trap gets no connection, the bot fetches
+    no outgoing token, the stored reference stays, and the start-up log named
+    the reference that was stored off the list before the upgrade."""
+    from storage.bot_state import link_tenant
+    from tests.http.conftest import _prepare
+    from tests.http.entra import FakeEntra
+    from tests.http.harness import BotServer
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    _prepare(url)
+    engine = make_engine(url)
+    link_tenant(engine, "tenant-malmo", "malmo")
+    save_conversation_reference(
+        engine, org_id=None, tenant_id="tenant-malmo", user_id="aad-old", conversation_id="a:old",
+        conversation_type="personal", reference=reference("https://evil.example/", "a:old", "aad-old"),
+    )
+    entra = FakeEntra(tmp_path).start()
+    stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()
+    env = {
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": CLIENT_ID,
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "hemligt",
+        "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": TENANT_ID,
+        "KOMPETENSBOT_SERVICE_URLS": stub.url,
+        **entra.env(),
+    }
+    server = BotServer(url, demo=False, env=env).start()
+    try:
+        with Trap() as trap:
+            honest = activity("hej", service_url=stub.url, conversation_id="a:anna", user_id="aad-anna")
+            token = entra.token(CLIENT_ID, serviceurl=stub.url)
+            assert server.post(honest, {"Authorization": f"Bearer {token}"})[0] == 202
+            tokens_before = entra.issued()
+            forged = activity("saldo GVN", service_url=trap.url, conversation_id="a:anna", user_id="aad-anna")
+            token = entra.token(CLIENT_ID, serviceurl=trap.url)
+            status, body = server.post(forged, {"Authorization": f"Bearer {token}"})
+            assert status == 403 and "serviceUrl" in body
+            assert trap.accepted == 0
+        assert entra.issued() == tokens_before  # no token of the bot's was fetched for it
+        stored = {r["conversation"]: r["serviceUrl"] for r in stored_references(engine)}
+        assert stored["a:anna"] == stub.url
+        log = server.log.read_text()
+        assert "1 stored conversation reference(s)" in log and "https://evil.example:443" in log
+        assert "Traceback" not in log
+    finally:
+        server.stop()
+        stub.stop()
+        entra.stop()
+        engine.dispose()
