@@ -292,7 +292,6 @@ class KompetensBot(ActivityHandler):
         conversation_state: ConversationState = turn_context.turn_state[CONVERSATION_STATE]
         await run_dialog(self.dialog, turn_context, conversation_state)
 
-
     async def _answer_privately(self, turn_context: TurnContext, identity: Identity) -> None:
         """A message in a group chat or a team channel, answered in the person's
         personal chat: their stored one, or one created through the connector;
