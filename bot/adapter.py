@@ -16,11 +16,12 @@ from microsoft_agents.hosting.core import (
     ConnectionManager,
     TurnContext,
 )
-from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clients import PooledClientFactory
+from bot.clients import CheckedClientFactory, PooledClientFactory
 from bot.config import Settings
+from bot.identity import PersonalConversationState
+from bot.outbound import OutboundPolicy
 from bot.replies import ReplyNotDelivered
 from dialogs import texts
 from storage.bot_state import StaleWrite
@@ -51,14 +52,12 @@ def create_adapter(
 ) -> tuple[CloudAdapter, AgentAuthConfiguration]:
     """`pooled`: the SDK's client factory with one connection pool for every
     turn (bot.clients), for the server, which runs one event loop for its
-    life and closes the pool when it stops; otherwise the SDK's own."""
+    life and closes the pool when it stops; otherwise the SDK's own. Either
+    refuses origins that bot.outbound does not allow."""
     manager, auth_config = connection_manager(settings)
-    if pooled:
-        adapter = CloudAdapter(
-            connection_manager=manager, channel_service_client_factory=PooledClientFactory(manager)
-        )
-    else:
-        adapter = CloudAdapter(connection_manager=manager)
+    outbound = OutboundPolicy.from_settings(settings)  # bot.outbound: where replies may go
+    factory = (PooledClientFactory if pooled else CheckedClientFactory)(manager, outbound=outbound)
+    adapter = CloudAdapter(connection_manager=manager, channel_service_client_factory=factory)
 
     async def tell(context: TurnContext, text: str) -> bool:
         """Send one message about the error; False when even that cannot be delivered."""
@@ -88,7 +87,7 @@ def create_adapter(
         log.exception("unhandled error in a turn", exc_info=error)
         await tell(context, texts.INTERNAL_ERROR)
         try:
-            state = ConversationState(storage)
+            state = PersonalConversationState(storage)
             await state.load(context)
             state.clear(context)
             await state.save(context, force=True)

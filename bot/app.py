@@ -34,6 +34,7 @@ from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
 from bot.config import Settings, check_ledger_key, start_refused
 from bot.inbound_auth import InboundPolicy, Refused
+from bot.outbound import OutboundPolicy, report_stored_references
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
@@ -67,7 +68,17 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
     storage = SqlStorage(engine)
     adapter, auth_config = create_adapter(settings, storage, pooled=True)
     replies = ReplyRetries(attempts=settings.reply_attempts, timeout=settings.reply_timeout)
-    bot = KompetensBot(engine, storage, demo=settings.demo, replies=replies, today=settings.today)
+    bot = KompetensBot(
+        engine,
+        storage,
+        demo=settings.demo,
+        replies=replies,
+        today=settings.today,
+        outbound=OutboundPolicy.from_settings(settings),
+        tenant_rule=not settings.anonymous,
+        own_tenant=settings.tenant_id,
+        app_id=settings.client_id,
+    )
     return BotApp(settings, engine, adapter, auth_config, bot)
 
 
@@ -196,6 +207,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
                 policy.check_service_url(claims, activity.service_url)
             except Refused as refusal:
                 return _unauthorized(str(refusal))
+        if activity.service_url and not (where := parts.bot.outbound.check(activity.service_url)):
+            # bot.outbound: nothing is processed, stored or sent; 403, as Teams does not retry a 4xx.
+            log.warning("refused activity %s: serviceUrl not allowed: %s", activity.id, where.reason)
+            return _bad_request("serviceUrl not allowed", status=403)
         result = await parts.adapter.process_request(_ReadRequest(request, body), parts.bot)
         if activity.type == ActivityTypes.invoke and result.status_code == 501:
             return http_limits.unhandled_invoke(activity.name)
@@ -395,6 +410,7 @@ def serve(settings: Settings) -> None:
         log.warning(line)
     else:
         log.info(line)
+    report_stored_references(engine, OutboundPolicy.from_settings(settings))
     app = create_app(settings, engine)
     settle_memory()
     http_limits.run(app, settings)

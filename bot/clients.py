@@ -17,6 +17,11 @@ manager's token provider for the same audience and scopes; MSAL caches it
 per app and scope until it expires); agentic requests and Copilot Studio's
 connector requests take the SDK's own path. Closing a turn's client closes
 its session, not the shared pool.
+
+Both factories here (`CheckedClientFactory`, the SDK's own with the check,
+and `PooledClientFactory`) refuse a connector client for a service URL that
+bot.outbound does not allow (`OutboundRefused`), before a token is asked for
+or a session made: every reply goes through one of them.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTok
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
+from bot.outbound import OutboundPolicy
+
 log = logging.getLogger("kompetensbot.clients")
 
 
@@ -51,7 +58,29 @@ def _cache_product_info() -> None:
             client_module.get_product_info = functools.cache(original)  # type: ignore[attr-defined]
 
 
-class PooledClientFactory(RestChannelServiceClientFactory):
+class CheckedClientFactory(RestChannelServiceClientFactory):
+    """The SDK's factory, refusing connector clients for origins that are not allowed."""
+
+    def __init__(self, *args, outbound: OutboundPolicy, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.outbound = outbound
+
+    async def create_connector_client(
+        self,
+        context: TurnContext | None,
+        claims_identity: ClaimsIdentity,
+        service_url: str,
+        audience: str,
+        scopes: list[str] | None = None,
+        use_anonymous: bool = False,
+    ) -> ConnectorClientBase:
+        self.outbound.require(service_url)
+        return await super().create_connector_client(
+            context, claims_identity, service_url, audience, scopes, use_anonymous
+        )
+
+
+class PooledClientFactory(CheckedClientFactory):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self._connector: aiohttp.TCPConnector | None = None
@@ -78,6 +107,7 @@ class PooledClientFactory(RestChannelServiceClientFactory):
         scopes: list[str] | None = None,
         use_anonymous: bool = False,
     ) -> ConnectorClientBase:
+        self.outbound.require(service_url)  # before a token is asked for or a session made
         agentic = context.activity.is_agentic_request() if context else False
         recipient = context.activity.recipient if context else None
         connector_user = bool(recipient and recipient.role == RoleTypes.connector_user)

@@ -94,6 +94,10 @@ class Settings:
     # (KOMPETENSBOT_LEDGER_KEY; "": the public development key, refused with
     # credentials). See storage/seal.py and check_ledger_key below.
     ledger_key: str = field(default="", repr=False)
+    # Part B (outbound & who): the origins replies and proactive sends may go to
+    # (KOMPETENSBOT_SERVICE_URLS, comma-separated; None: Teams' service hosts),
+    # see bot.outbound.
+    service_urls: str | None = None
 
     @property
     def client_id(self) -> str | None:
@@ -114,6 +118,7 @@ class Settings:
 
     @property
     def tenant_id(self) -> str | None:
+        """The registration's own tenant (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID)."""
         value = self.registration.get("TENANTID")
         return str(value) if value else None
 
@@ -231,6 +236,8 @@ class Settings:
             body_timeout=float(env.get("KOMPETENSBOT_BODY_TIMEOUT", "10")),
             shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "4")),
             ledger_key=env.get(KEY_VARIABLE, ""),
+            # Part B (outbound & who)
+            service_urls=env.get("KOMPETENSBOT_SERVICE_URLS") or None,
         )
 
 

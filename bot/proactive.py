@@ -30,6 +30,12 @@ honoured, and after a 429 the conversation's bucket waits too. 403 and 404
 back as `permanent`. Other failures (400, 401, ...) are not retried either,
 but are not `permanent`: they are about the bot, not the recipient.
 
+Where: every send, update and create-conversation goes only to an origin
+that bot.outbound allows (the adapter's policy, see `outbound_of`); any
+other is refused before a connection is made, as a permanent failure
+("not allowed"), and so is a created conversation whose new serviceUrl is
+not allowed.
+
 Nothing here raises for a failed request: every call returns a result with
 the reason. The HTTP call runs inside the SDK's proactive turn, but its
 errors are caught inside the callback, so the adapter's `on_turn_error` (which
@@ -72,6 +78,8 @@ from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from pydantic import ValidationError
+
+from bot.outbound import OutboundPolicy
 
 log = logging.getLogger("kompetensbot.proactive")
 
@@ -319,12 +327,20 @@ async def _drop_null_fields(_context: TurnContext, activities: list[Any], next_s
     return await next_send()
 
 
+def outbound_of(adapter: Any) -> OutboundPolicy | None:
+    """The outbound policy of an adapter made by bot.adapter.create_adapter (its client factory's)."""
+    policy = getattr(getattr(adapter, "_channel_service_client_factory", None), "outbound", None)
+    return policy if isinstance(policy, OutboundPolicy) else None
+
+
 class Sender:
     """Proactive sends, updates and create-conversations for one bot.
 
     `adapter` is the SDK's CloudAdapter (the one `bot.adapter.create_adapter`
     builds); `app_id` is the bot's client id, or None when the bot runs
     anonymously (then no token is asked for, as against a local stand-in).
+    `outbound`: where requests may go (default: the adapter's policy, or
+    else bot.outbound's from the environment for the mode `app_id` says).
     `clock`, `sleep`, `wall_clock` and `rng` are injectable for tests."""
 
     def __init__(
@@ -342,6 +358,7 @@ class Sender:
         max_retry_after: float = 120.0,
         attempt_timeout: float = 30.0,
         bot_id: str | None = None,
+        outbound: OutboundPolicy | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
@@ -351,6 +368,9 @@ class Sender:
             raise ValueError("max_attempts must be at least 1")
         self.adapter = adapter
         self.app_id = app_id or None
+        self.outbound = (
+            outbound or outbound_of(adapter) or OutboundPolicy.from_env(anonymous=self.app_id is None)
+        )
         if self.app_id is None:
             _quiet_anonymous_warning()
         self.bot_id = bot_id or (f"28:{self.app_id}" if self.app_id else None)
@@ -473,6 +493,9 @@ class Sender:
             return CreateResult(
                 ok=False, reason="service url, tenant id and user id are all needed", permanent=True
             )
+        if not (decision := self.outbound.check(service_url)):
+            log.warning("create-conversation for %s refused: %s", user_id, decision.reason)
+            return CreateResult(ok=False, reason=f"not allowed: {decision.reason}", permanent=True)
         bot = {"agent": ChannelAccount(id=self.bot_id)} if self.bot_id else {}
         parameters = ConversationParameters(
             is_group=False,
@@ -500,6 +523,11 @@ class Sender:
                 retry_after=result.retry_after,
             )
         conversation_id, new_service_url = created
+        if new_service_url and not (decision := self.outbound.check(new_service_url)):
+            log.warning(
+                "create-conversation for %s answered with a refused serviceUrl: %s", user_id, decision.reason
+            )
+            return CreateResult(ok=False, reason=f"not allowed: {decision.reason}", permanent=True)
         raw: dict[str, Any] = {
             "user": {"id": user_id, **({"name": user_name} if user_name else {})},
             "conversation": {"id": conversation_id, "conversationType": "personal", "tenantId": tenant_id},
@@ -538,6 +566,9 @@ class Sender:
                 reason="the conversation reference has no conversation id or service url",
                 permanent=True,
             )
+        if not (decision := self.outbound.check(ref.service_url)):
+            log.warning("send to conversation %s refused: %s", ref.conversation.id, decision.reason)
+            return SendResult(ok=False, reason=f"not allowed: {decision.reason}", permanent=True)
         try:
             if isinstance(activity, str):
                 outgoing = Activity(type=ActivityTypes.message, text=activity)
@@ -620,6 +651,7 @@ class Sender:
             # The adapter's create_conversation always asks the connection
             # manager for a user-token client token, which an anonymous bot
             # does not have; talk to the connector directly instead.
+            self.outbound.require(service_url)  # checked by the caller too: never a client otherwise
             client = TeamsConnectorClient(endpoint=service_url, token="")
             try:
                 created = await client.conversations.create_conversation(parameters)

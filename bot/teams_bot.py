@@ -1,17 +1,38 @@
 """The Teams activity handler: who is speaking, a welcome, the conversation
 references for proactive messages, at-most-once handling of retried
-activities, and the main dialog for everything typed or submitted."""
+activities, and the main dialog for everything typed or submitted.
+
+Who is served (checked before anything is read or stored):
+  - channel `msteams` only (the Agents Playground speaks it too): any other
+    activity is logged and nothing is done;
+  - a serviceUrl that bot.outbound allows: otherwise nothing is sent, stored
+    or done (the server refuses such a request before it gets here);
+  - the person is their Entra (AAD) object id, `from.aadObjectId`: a
+    message without one is refused politely; only in demo mode is `from.id`
+    taken instead;
+  - with credentials (`tenant_rule`), the activity's tenant must be linked
+    to a city (`kompetensbot tenants link`), or be the registration's own
+    tenant when there is exactly one city; another tenant, or none, is
+    refused politely.
+
+Where: in a group chat or a team channel only "hjälp" is answered there;
+anything else is answered in the person's personal chat with the bot (their
+stored one, or one created through the connector), with one sentence in the
+group saying so, or, when that cannot be done, a sentence asking them to
+write to the bot directly. Dialog state outside personal chats is kept per
+person (bot.identity.PersonalConversationState)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from microsoft_agents.activity import ActivityTypes, ChannelAccount
+from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from microsoft_agents.hosting.core.state.user_state import UserState
@@ -27,12 +48,16 @@ from microsoft_agents.hosting.dialogs import (
 from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
-from bot.identity import Identity, identity_of, set_identity
+from bot.identity import Identity, PersonalConversationState, identity_of, set_identity
+from bot.outbound import OutboundPolicy
+from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
+from dialogs.understanding import Intent, intent_of
+from storage.bot_state import personal_references
 from storage.read_model import Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn
 
@@ -40,6 +65,8 @@ log = logging.getLogger("kompetensbot.bot")
 
 CONVERSATION_STATE = "kompetensbot.conversation_state"
 USER_STATE = "kompetensbot.user_state"
+TEAMS_CHANNEL = "msteams"
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
 def tenant_of(activity: Any) -> str | None:
@@ -64,6 +91,13 @@ async def _drop_state_traces(_context: TurnContext, activities: list[Any], next_
     return await next_send() if activities else []
 
 
+async def _not_replies(_context: TurnContext, activities: list[Any], next_send: Any) -> Any:
+    """Sent as new messages: the activity they would answer is in another conversation."""
+    for outgoing in activities:
+        outgoing.reply_to_id = None
+    return await next_send()
+
+
 class KompetensBot(ActivityHandler):
     """One instance serves every turn: nothing per turn is kept on `self`
     (the SDK's AgentState caches on its instance, so states are made per turn)."""
@@ -77,24 +111,50 @@ class KompetensBot(ActivityHandler):
         dialog: Dialog | None = None,
         replies: ReplyRetries | None = None,
         today: date | None = None,
+        outbound: OutboundPolicy | None = None,
+        tenant_rule: bool = False,
+        own_tenant: str | None = None,
+        app_id: str | None = None,
     ):
+        """`outbound`: where replies may go (None: the adapter's policy, bot.proactive.outbound_of);
+        `tenant_rule`: only linked tenants, or `own_tenant` when there is one city (with credentials);
+        `app_id`: the bot's client id, for a personal chat created from a group (None: anonymous)."""
         self.engine = engine
         self.storage = storage
         self.demo = demo
         self.today = today
         self.dialog = dialog or MainDialog(engine)
         self.replies = replies
+        self.outbound = outbound
+        self.tenant_rule = tenant_rule
+        self.own_tenant = own_tenant
+        self.app_id = app_id
 
     async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         activity = turn_context.activity
+        if not self._served_here(activity) or not self._answerable(turn_context):
+            return
         turn_context.on_send_activities(_drop_state_traces)
         if self.replies is not None:  # after the traces are dropped: only real replies are retried
             turn_context.on_send_activities(self.replies.handler)
-        conversation_state = ConversationState(self.storage)
+        sender = activity.from_property or ChannelAccount(id="")
+        user_id = sender.aad_object_id or (sender.id if self.demo else None) or ""
+        if not user_id:
+            log.warning("activity %s without from.aadObjectId: refused", activity.id)
+            if activity.type == ActivityTypes.message:
+                await turn_context.send_activity(texts.NO_OBJECT_ID)
+            return
+        tenant = tenant_of(activity)
+        if self.tenant_rule and not tenant:
+            log.warning("activity %s without a tenant: refused", activity.id)
+            if activity.type == ActivityTypes.message:
+                await turn_context.send_activity(texts.NO_TENANT)
+            return
+        # Not linked: served by the only city only anonymously or from the registration's own tenant.
+        only_city = not self.tenant_rule or (self.own_tenant is not None and tenant == self.own_tenant)
+        conversation_state = PersonalConversationState(self.storage)
         user_state = UserState(self.storage)
         state_keys = self._state_keys(turn_context, conversation_state, user_state)
-        sender = activity.from_property or ChannelAccount(id="")
-        user_id = sender.aad_object_id or sender.id or ""
         kind = getattr(activity.conversation, "conversation_type", None) or "personal"
         claim = activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id
         cache: dict[Any, Any] = {}
@@ -108,12 +168,13 @@ class KompetensBot(ActivityHandler):
             arrival = Arrival(
                 conversation_id=activity.conversation.id,
                 activity_id=activity.id if claim else None,
-                tenant_id=tenant_of(activity),
+                tenant_id=tenant,
                 reference=self._reference(turn_context),
                 user_id=user_id if kind == "personal" else "",
                 conversation_type=kind,
                 state_keys=tuple(state_keys),
                 roles_of=user_id if message and not self.demo else None,
+                only_city=only_city,
             )
             start = begin_turn(self.engine, arrival)
             if message and start.org is not None:  # the turn's services then read neither again
@@ -140,6 +201,30 @@ class KompetensBot(ActivityHandler):
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
 
+    def _policy(self, turn_context: TurnContext) -> OutboundPolicy | None:
+        return self.outbound or outbound_of(turn_context.adapter)
+
+    def _served_here(self, activity: Any) -> bool:
+        """An activity from Teams whose serviceUrl may be answered (see the module)."""
+        if str(activity.channel_id or "") != TEAMS_CHANNEL:
+            log.warning(
+                "activity %s from channel %r: only msteams is served", activity.id, activity.channel_id
+            )
+            return False
+        return True
+
+    def _answerable(self, turn_context: TurnContext) -> bool:
+        policy = self._policy(turn_context)
+        url = turn_context.activity.service_url
+        if policy is None or (not url and turn_context.activity.delivery_mode == "expectReplies"):
+            return True
+        decision = policy.check(url)
+        if not decision:
+            log.warning(
+                "activity %s: serviceUrl refused (%s)", turn_context.activity.id, decision.reason
+            )
+        return bool(decision)
+
     def _state_keys(self, turn_context: TurnContext, *states: Any) -> list[str]:
         """The turn's state keys, to read them with the claim (SqlStorage only)."""
         if not isinstance(self.storage, SqlStorage) or self.storage.engine is not self.engine:
@@ -153,6 +238,7 @@ class KompetensBot(ActivityHandler):
         self, turn_context: TurnContext, org: Any, user_id: str, sender: ChannelAccount
     ) -> Identity | None:
         if org is None:
+            log.warning("tenant %s is served by no city: refused", tenant_of(turn_context.activity))
             if turn_context.activity.type == ActivityTypes.message:
                 await turn_context.send_activity(texts.TENANT_NOT_LINKED)
             return None
@@ -187,6 +273,14 @@ class KompetensBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         identity = identity_of(turn_context)
+        kind = getattr(turn_context.activity.conversation, "conversation_type", None) or "personal"
+        if kind != "personal":
+            text = _MENTION.sub(" ", turn_context.activity.text or "").strip()
+            if text and intent_of(text) == Intent.HELP:
+                await turn_context.send_activity(texts.HELP)
+                return
+            await self._answer_privately(turn_context, identity)
+            return
         if not identity.demo:
             _, services = who(turn_context, self.engine)  # the turn's services: read once per turn
             principal = await call(services.principal, identity.user_id)
@@ -197,6 +291,41 @@ class KompetensBot(ActivityHandler):
             return
         conversation_state: ConversationState = turn_context.turn_state[CONVERSATION_STATE]
         await run_dialog(self.dialog, turn_context, conversation_state)
+
+    async def _answer_privately(self, turn_context: TurnContext, identity: Identity) -> None:
+        """A message in a group chat or a team channel, answered in the person's
+        personal chat: their stored one, or one created through the connector;
+        the group hears one sentence about it (or, failing that, to write directly)."""
+        activity = turn_context.activity
+        tenant = tenant_of(activity) or ""
+        policy = self._policy(turn_context)
+        stored = await asyncio.to_thread(personal_references, self.engine, identity.user_id, tenant)
+        reference = next((r for r in stored if policy is None or policy.check(r.get("serviceUrl"))), None)
+        sender = activity.from_property
+        if reference is None and tenant and sender is not None and sender.id:
+            creator = Sender(turn_context.adapter, self.app_id, outbound=policy)
+            created = await creator.create_conversation_result(
+                activity.service_url, tenant, sender.id, user_name=sender.name, attempts=2
+            )
+            reference = created.reference if created.ok else None
+        if reference is None:
+            log.info("no personal chat with %s: asked to write directly", identity.user_id)
+            await turn_context.send_activity(texts.WRITE_TO_ME_DIRECTLY)
+            return
+        # The same message from the same person to the same bot, in the personal chat.
+        where = ConversationReference.model_validate(reference)
+        private = activity.model_copy(deep=True)
+        private.conversation = where.conversation.model_copy(update={"conversation_type": "personal"})
+        private.service_url = where.service_url
+        private.id = f"{activity.id}/private" if activity.id else None  # a claim of its own
+        private.reply_to_id = None
+
+        async def private_turn(context: TurnContext) -> None:
+            context.on_send_activities(_not_replies)  # the message is in another conversation
+            await self.on_turn(context)
+
+        await turn_context.send_activity(texts.ANSWERING_PRIVATELY)
+        await turn_context.adapter.process_activity(turn_context.identity, private, private_turn)
 
 
 DIALOG_STATE = "DialogState"

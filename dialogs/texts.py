@@ -160,6 +160,23 @@ TENANT_NOT_LINKED = (
 )
 TEXT_ONLY = "Svara med text, tack."
 
+# --- who and where (bot.teams_bot): refusals and answers in private ---
+NO_OBJECT_ID = (
+    "Jag kan inte se vem du är: meddelandet saknar ditt Microsoft-konto (Entra-id). "
+    "Skriv till mig i Microsoft Teams med ditt jobbkonto."
+)
+NO_TENANT = (
+    "Jag kan inte se vilken organisation du skriver från. "
+    "Skriv till mig i Microsoft Teams med ditt jobbkonto i en organisation som är ansluten till kompetensbot."
+)
+ANSWERING_PRIVATELY = (
+    "Jag svarar dig privat, i vår chatt, eftersom pengar och insatser inte ska visas för alla här."
+)
+WRITE_TO_ME_DIRECTLY = (
+    "Pengar och insatser tar jag bara i en chatt med dig själv: skriv till mig direkt "
+    '(sök efter kompetensbot under Chatt). Här i kanalen kan jag bara svara på "hjälp".'
+)
+
 
 def _first_name(name: str) -> str:
     """The first word of a display name (Teams' from.name, which the caller sets)."""

@@ -331,6 +331,37 @@ def conversation_references(engine: Engine, user_id: str) -> list[dict[str, Any]
     return [json.loads(r.reference) for r in rows]
 
 
+def personal_references(engine: Engine, user_id: str, tenant_id: str) -> list[dict[str, Any]]:
+    """The person's stored personal chats with the bot in a tenant, the latest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ConversationRefRow.reference)
+            .where(
+                ConversationRefRow.user_id == user_id,  # type: ignore[arg-type]
+                ConversationRefRow.tenant_id == tenant_id,  # type: ignore[arg-type]
+                ConversationRefRow.conversation_type == "personal",  # type: ignore[arg-type]
+            )
+            .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        ).all()
+    return [json.loads(r.reference) for r in rows]
+
+
+def stored_service_urls(engine: Engine) -> Iterator[tuple[str, str, str]]:
+    """(conversation id, user id, serviceUrl) of every stored reference ("" when it has none)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                ConversationRefRow.conversation_id, ConversationRefRow.user_id, ConversationRefRow.reference
+            )
+        )
+        for conversation_id, user_id, reference in rows:
+            try:
+                url = json.loads(reference).get("serviceUrl")
+            except (ValueError, AttributeError):
+                url = None
+            yield conversation_id, user_id, url if isinstance(url, str) else ""
+
+
 def org_for_tenant(engine: Engine, tenant_id: str | None) -> Freshness | None:
     """The city that serves a tenant (its linked city, or the only city there
     is): id, slug, name and its change markers (storage.read_model)."""

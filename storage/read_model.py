@@ -39,7 +39,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BigInteger, and_, bindparam, case, cast, func, select
+from sqlalchemy import BigInteger, Boolean, and_, bindparam, case, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
@@ -133,11 +133,13 @@ def _freshness_query(by: str):  # type: ignore[no-untyped-def]
 
 def served_city_id():  # type: ignore[no-untyped-def]
     """The id of the city serving the tenant bound as `tenant_id`, as an SQL
-    expression: its linked city, or else the only city there is (NULL when
-    neither: no link and no city, or several)."""
+    expression: its linked city, or else, when `only_city` is bound true, the
+    only city there is (NULL when neither: no link and no city, or several, or
+    a tenant that is not linked and may not fall back to the only city)."""
     linked = select(_tenants.c.org_id).where(_tenants.c.tenant_id == bindparam("tenant_id"))
     every = _org.alias("every_city")
-    only = select(case((func.count() == 1, func.min(every.c.id)))).select_from(every)
+    only_city = bindparam("only_city", type_=Boolean)
+    only = select(case((and_(only_city, func.count() == 1), func.min(every.c.id)))).select_from(every)
     return func.coalesce(linked.scalar_subquery(), only.scalar_subquery())
 
 
@@ -172,10 +174,11 @@ def freshness(conn: Connection, slug: str | None) -> Freshness:
     return Freshness(*rows[0])
 
 
-def tenant_freshness(conn: Connection, tenant_id: str | None) -> Freshness | None:
+def tenant_freshness(conn: Connection, tenant_id: str | None, *, only_city: bool = True) -> Freshness | None:
     """The city that serves a tenant, with its change markers: its linked city,
-    or the only city there is (`served_city_id`); None when neither."""
-    row = _BY_TENANT.first(conn, {"tenant_id": tenant_id or None})
+    or (with `only_city`) the only city there is (`served_city_id`); None when
+    neither."""
+    row = _BY_TENANT.first(conn, {"tenant_id": tenant_id or None, "only_city": only_city})
     return Freshness(*row) if row is not None else None
 
 

@@ -57,6 +57,8 @@ class Arrival:
       conversation_type: "personal", "groupChat" or "channel".
       state_keys: the turn's dialog and user state keys.
       roles_of: whose roles to read in the city (None: nobody's).
+      only_city: a tenant that is not linked to a city is served by the only
+        city there is (False: only a linked tenant is served; see bot.who).
     """
 
     conversation_id: str
@@ -67,6 +69,7 @@ class Arrival:
     conversation_type: str
     state_keys: tuple[str, ...] = ()
     roles_of: str | None = None
+    only_city: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ def begin_turn(engine: Engine, arrival: Arrival) -> TurnStart:
     with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
         if arrival.activity_id and not _claim(conn, arrival.conversation_id, arrival.activity_id):
             return TurnStart(False)
-        org = tenant_freshness(conn, arrival.tenant_id)
+        org = tenant_freshness(conn, arrival.tenant_id, only_city=arrival.only_city)
         if org is None:
             return TurnStart(True)
         if arrival.reference is not None:
@@ -193,6 +196,7 @@ def _in_one_statement(engine: Engine, arrival: Arrival) -> TurnStart:
         "activity_id": (arrival.activity_id or "")[:256],
         "created_at": utcnow(),
         "tenant_id": arrival.tenant_id or None,
+        "only_city": arrival.only_city,
         "conversation_id": arrival.conversation_id,
         "ref_user": arrival.user_id,
         "roles_of": arrival.roles_of,

@@ -21,6 +21,10 @@ USER = "user1"
 
 def turn(bot: KompetensBot, adapter: TestAdapter, message: str | Activity) -> list[Activity]:
     activity = adapter.create_activity(message) if isinstance(message, str) else message
+    # As from Teams: the handler serves msteams only, and knows a person by their object id.
+    activity.channel_id = "msteams"
+    if activity.from_property is not None and not activity.from_property.aad_object_id:
+        activity.from_property.aad_object_id = activity.from_property.id
     asyncio.run(adapter.process_activity(adapter.claims_identity, activity, bot.on_turn))
     out = []
     while (sent := adapter.get_next_reply()) is not None:

@@ -15,11 +15,17 @@ from tests.dialogs.conftest import JsonStorage
 
 teams_bot = pytest.importorskip("bot.teams_bot")
 
-USER = "user1"  # the TestAdapter's user id: the handler takes it as the user's id
+USER = "user1"  # the TestAdapter's user id; made the sender's object id, as Teams sends it
 
 
 def converse(bot, adapter: TestAdapter, message: str | Activity) -> list[str]:
     activity = adapter.create_activity(message) if isinstance(message, str) else message
+    # As from Teams: the handler serves msteams only, and knows a person by their object id.
+    activity.channel_id = "msteams"
+    sender = activity.from_property or adapter.create_activity("").from_property
+    if sender is not None and not sender.aad_object_id:
+        sender.aad_object_id = sender.id
+    activity.from_property = sender
     asyncio.run(adapter.process_activity(adapter.claims_identity, activity, bot.on_turn))
     texts_sent = []
     while (sent := adapter.get_next_reply()) is not None:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.services import Services
 from core.model import Role
+from storage.bot_state import link_tenant
 from storage.db import make_engine
 from tests.http.conftest import _prepare
 from tests.http.entra import KID, FakeEntra
@@ -50,10 +51,10 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotServe
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": CLIENT_ID,
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "hemligt",
         "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID": TENANT_ID,
-        # Part B's outbound allow-list: the connector stand-in lives on loopback.
-        "KOMPETENSBOT_SERVICE_URLS": stub.url.rstrip("/"),
+        "KOMPETENSBOT_SERVICE_URLS": stub.url,  # with credentials only listed origins get replies
         **entra.env(),
     }
+    link_tenant(make_engine(url), "tenant-malmo", "malmo")  # the activities' tenant (harness.activity)
     server = BotServer(url, env=env).start()
     try:
         yield server, stub, entra

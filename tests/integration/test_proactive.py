@@ -32,6 +32,7 @@ from microsoft_agents.hosting.core import (
 
 from bot.adapter import create_adapter
 from bot.config import Settings
+from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, TokenBucket, parse_retry_after
 from dialogs import texts
 from tests.http.harness import ThrottlingConnectorStub, activity, free_port
@@ -204,7 +205,8 @@ def test_with_a_client_id_every_request_carries_the_bots_token():
     )
     adapter = CloudAdapter(connection_manager=manager)
     with ThrottlingConnectorStub() as stub:
-        sender = Sender(adapter, "app-123")
+        # With a client id only listed origins are sent to (bot.outbound): the stand-in is listed.
+        sender = Sender(adapter, "app-123", outbound=OutboundPolicy.of(stub.url, anonymous=False))
 
         async def scenario():
             sent = await sender.send(stored_reference(stub.url, "a:conv-anna"), "hej")
@@ -420,8 +422,9 @@ def test_in_virtual_time_200_sends_keep_both_limits_and_reach_the_global_rate():
     conversation's messages are not starved behind the others)."""
     clock = VirtualTime()
     adapter = RecordingAdapter(clock)
-    sender = Sender(adapter, None, clock=clock, sleep=clock.sleep)
     url = "https://smba.example/teams/"
+    listed = OutboundPolicy.of("https://smba.example", anonymous=False)
+    sender = Sender(adapter, None, clock=clock, sleep=clock.sleep, outbound=listed)
     jobs = [(stored_reference(url, "a:busy"), f"busy-{i}") for i in range(20)]
     jobs += [(stored_reference(url, f"a:c{i}"), f"single-{i}") for i in range(180)]
     random.Random(5).shuffle(jobs)
