@@ -64,7 +64,14 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
     storage = SqlStorage(engine)
     adapter, auth_config = create_adapter(settings, storage, pooled=True)
     replies = ReplyRetries(attempts=settings.reply_attempts, timeout=settings.reply_timeout)
-    bot = KompetensBot(engine, storage, demo=settings.demo, replies=replies, today=settings.today)
+    bot = KompetensBot(
+        engine,
+        storage,
+        demo=settings.demo,
+        replies=replies,
+        today=settings.today,
+        claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+    )
     return BotApp(settings, engine, adapter, auth_config, bot)
 
 

@@ -39,6 +39,9 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
+    # Part C (at least once, saved once): how long a turn holds its activity's
+    # claim before a retry of it is handled again (storage.bot_state.CLAIM_LEASE).
+    claim_lease_seconds: float = 60.0
 
     @property
     def client_id(self) -> str | None:
@@ -71,4 +74,6 @@ class Settings:
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
+            # Part C
+            claim_lease_seconds=float(env.get("KOMPETENSBOT_CLAIM_LEASE_SECONDS", "60")),
         )

@@ -1,6 +1,8 @@
 """The Teams activity handler: who is speaking, a welcome, the conversation
-references for proactive messages, at-most-once handling of retried
-activities, and the main dialog for everything typed or submitted."""
+references for proactive messages, leased claims of activities (a retry is
+answered by nothing while its turn runs or after it finished, and handled
+again when the turn's process stopped), and the main dialog for everything
+typed or submitted."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from microsoft_agents.activity import ActivityTypes, ChannelAccount
@@ -33,6 +35,7 @@ from bot.state_storage import SqlStorage
 from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
+from storage.bot_state import CLAIM_LEASE, finish_turn
 from storage.read_model import Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn
 
@@ -77,8 +80,10 @@ class KompetensBot(ActivityHandler):
         dialog: Dialog | None = None,
         replies: ReplyRetries | None = None,
         today: date | None = None,
+        claim_lease: timedelta = CLAIM_LEASE,
     ):
         self.engine = engine
+        self.claim_lease = claim_lease
         self.storage = storage
         self.demo = demo
         self.today = today
@@ -114,6 +119,7 @@ class KompetensBot(ActivityHandler):
                 conversation_type=kind,
                 state_keys=tuple(state_keys),
                 roles_of=user_id if message and not self.demo else None,
+                lease=self.claim_lease,
             )
             start = begin_turn(self.engine, arrival)
             if message and start.org is not None:  # the turn's services then read neither again
@@ -125,10 +131,11 @@ class KompetensBot(ActivityHandler):
 
         start: TurnStart = await asyncio.to_thread(start_turn)
         if not start.first:
-            log.info("activity %s answered already: ignored", activity.id)
+            log.info("activity %s is being answered or was: ignored", activity.id)
             return
         identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
+            await self._finish(activity, claim)
             return
         set_identity(turn_context, identity)
         if self.today is not None:
@@ -139,6 +146,15 @@ class KompetensBot(ActivityHandler):
             await super().on_turn(turn_context)
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
+        await self._finish(activity, claim)
+
+    async def _finish(self, activity: Any, claimed: Any) -> None:
+        """The turn ran to its end: a retry of its activity is answered by nothing.
+        A turn that raised, or whose process stopped, is not marked: its claim's
+        lease runs out and Teams' retry after that is handled again (a write it
+        made is kept once by its key, and the retry says it is already saved)."""
+        if claimed:
+            await asyncio.to_thread(finish_turn, self.engine, activity.conversation.id, activity.id)
 
     def _state_keys(self, turn_context: TurnContext, *states: Any) -> list[str]:
         """The turn's state keys, to read them with the claim (SqlStorage only)."""

@@ -19,7 +19,9 @@ from storage.bot_state import (
     StaleWrite,
     StateStore,
     claim_activity,
+    claim_key,
     conversation_references,
+    finish_turn,
     link_tenant,
     org_for_tenant,
     prune_claims,
@@ -70,20 +72,53 @@ def test_a_retried_activity_is_claimed_once(engine: Engine) -> None:
     assert claim_activity(engine, "other-conv", "act-1")
 
 
-def _age(engine: Engine, conversation_id: str, activity_ids: list[str], at: datetime) -> None:
+def _lease_ends(engine: Engine, conversation_id: str, activity_id: str) -> None:
+    """The claim's lease ran out (as it does when the turn's process was killed)."""
     with engine.begin() as conn:
         conn.execute(
             update(ProcessedActivityRow)
-            .where(ProcessedActivityRow.conversation_id == conversation_id)  # type: ignore[arg-type]
-            .where(ProcessedActivityRow.activity_id.in_(activity_ids))  # type: ignore[attr-defined]
+            .where(ProcessedActivityRow.key == claim_key(conversation_id, activity_id))  # type: ignore[arg-type]
+            .where(ProcessedActivityRow.lease_until.is_not(None))  # type: ignore[union-attr]
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+def test_a_claim_is_leased_until_its_turn_finishes(engine: Engine) -> None:
+    assert claim_activity(engine, "conv", "act-1")
+    assert not claim_activity(engine, "conv", "act-1")  # the turn still runs
+    _lease_ends(engine, "conv", "act-1")
+    assert claim_activity(engine, "conv", "act-1")  # it never finished: handled again
+    assert not claim_activity(engine, "conv", "act-1")  # by one retry, not two
+    finish_turn(engine, "conv", "act-1")
+    _lease_ends(engine, "conv", "act-1")  # nothing to end: a finished turn has no lease
+    assert not claim_activity(engine, "conv", "act-1")
+    assert claim_activity(engine, "conv", "act-2", lease=timedelta(0))
+    assert claim_activity(engine, "conv", "act-2")  # a lease of nothing is over at once
+
+
+def test_ids_that_differ_only_after_256_characters_are_different_claims(engine: Engine) -> None:
+    long_conversation = "a:" + "c" * 600
+    stem = "1:" + "x" * 300
+    assert claim_activity(engine, long_conversation, stem + "-first")
+    assert claim_activity(engine, long_conversation, stem + "-second")
+    assert claim_activity(engine, long_conversation[:-1] + "d", stem + "-first")
+    assert not claim_activity(engine, long_conversation, stem + "-first")
+    assert len({claim_key("ab", "c"), claim_key("a", "bc")}) == 2  # the parts cannot slide
+
+
+def _age(engine: Engine, conversation_id: str, activity_ids: list[str], at: datetime) -> None:
+    keys = [claim_key(conversation_id, a) for a in activity_ids]
+    with engine.begin() as conn:
+        conn.execute(
+            update(ProcessedActivityRow)
+            .where(ProcessedActivityRow.key.in_(keys))  # type: ignore[attr-defined]
             .values(created_at=at)
         )
 
 
-def _claims(engine: Engine) -> set[tuple[str, str]]:
+def _claims(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        rows = conn.execute(select(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id))
-        return {(row[0], row[1]) for row in rows}
+        return set(conn.execute(select(ProcessedActivityRow.key)).scalars())
 
 
 def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
@@ -94,13 +129,19 @@ def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
     old = [f"old-{i}" for i in range(7)]
     for activity in [*old, "recent", "at-the-edge"]:
         assert claim_activity(engine, "conv", activity)
-    assert claim_activity(engine, ONCE_KEYS, "measure-card-1")
+    with Session(engine) as session:  # as bot.services stores a write's once key
+        session.add(ProcessedActivityRow(key=claim_key(ONCE_KEYS, "measure-card-1"), once=True))
+        session.commit()
     _age(engine, "conv", old, now - CLAIMS_KEPT - timedelta(days=1))
     _age(engine, "conv", ["at-the-edge"], now - CLAIMS_KEPT + timedelta(minutes=5))
     _age(engine, ONCE_KEYS, ["measure-card-1"], now - timedelta(days=400))
 
     assert prune_claims(engine, now) == 7
-    assert _claims(engine) == {("conv", "recent"), ("conv", "at-the-edge"), (ONCE_KEYS, "measure-card-1")}
+    assert _claims(engine) == {
+        claim_key("conv", "recent"),
+        claim_key("conv", "at-the-edge"),
+        claim_key(ONCE_KEYS, "measure-card-1"),
+    }
     assert not claim_activity(engine, "conv", "recent")  # a retry inside the week is still stopped
     assert not claim_activity(engine, ONCE_KEYS, "measure-card-1")
     assert prune_claims(engine, now) == 0
