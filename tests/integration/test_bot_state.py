@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import MetaData, Table, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -169,3 +170,37 @@ def test_one_city_serves_every_tenant_and_several_need_links(engine: Engine) -> 
     assert org_for_tenant(engine, "tenant-lund").slug == "lund"  # type: ignore[union-attr]
     with pytest.raises(LookupError):
         link_tenant(engine, "x", "nowhere")
+
+
+def test_claims_made_before_the_upgrade_to_leases_still_hold(engine: Engine) -> None:
+    """Migration 0010 keys the old (conversation, activity) rows as claim_key does:
+    a retry of an activity handled before the upgrade is still answered by nothing,
+    and a card's once key still keeps its write from being made twice."""
+    from alembic import command
+
+    from storage.migrate import alembic_config, current, upgrade
+
+    def migrate(step: Any, revision: str) -> None:
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    migrate(command.downgrade, "-1")  # the table as it was before leases
+    old = Table("processed_activities", MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        conn.execute(
+            old.insert(),
+            [
+                {"conversation_id": "conv", "activity_id": "handled", "created_at": datetime.now(UTC)},
+                {"conversation_id": ONCE_KEYS, "activity_id": "f" * 32, "created_at": datetime.now(UTC)},
+            ],
+        )
+    upgrade(engine)
+    assert current(engine) == "0010"
+    assert not claim_activity(engine, "conv", "handled")
+    assert claim_activity(engine, "conv", "new")
+    assert prune_claims(engine, datetime.now(UTC) + CLAIMS_KEPT + timedelta(days=1)) == 2  # not the once key
+    with Session(engine) as session:  # as bot.services finds a form's once key
+        kept = session.get(ProcessedActivityRow, claim_key(ONCE_KEYS, "f" * 32))
+        assert kept is not None and kept.once and kept.lease_until is None
