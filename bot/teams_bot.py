@@ -29,13 +29,14 @@ from microsoft_agents.hosting.dialogs import (
 from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
+from bot.claims import HeldClaim
 from bot.identity import Identity, identity_of, set_identity
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
-from storage.bot_state import CLAIM_LEASE, finish_turn
+from storage.bot_state import CLAIM_LEASE
 from storage.read_model import Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn
 
@@ -133,9 +134,12 @@ class KompetensBot(ActivityHandler):
         if not start.first:
             log.info("activity %s is being answered or was: ignored", activity.id)
             return
+        conversation_id = activity.conversation.id
+        held = HeldClaim(self.engine, conversation_id, activity.id, self.claim_lease) if claim else None
         identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
-            await self._finish(activity, claim)
+            if held is not None:
+                await held.finish()
             return
         set_identity(turn_context, identity)
         if self.today is not None:
@@ -146,15 +150,8 @@ class KompetensBot(ActivityHandler):
             await super().on_turn(turn_context)
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
-        await self._finish(activity, claim)
-
-    async def _finish(self, activity: Any, claimed: Any) -> None:
-        """The turn ran to its end: a retry of its activity is answered by nothing.
-        A turn that raised, or whose process stopped, is not marked: its claim's
-        lease runs out and Teams' retry after that is handled again (a write it
-        made is kept once by its key, and the retry says it is already saved)."""
-        if claimed:
-            await asyncio.to_thread(finish_turn, self.engine, activity.conversation.id, activity.id)
+        if held is not None:  # the turn ran to its end (bot.claims: not after an error)
+            await held.finish()
 
     def _state_keys(self, turn_context: TurnContext, *states: Any) -> list[str]:
         """The turn's state keys, to read them with the claim (SqlStorage only)."""

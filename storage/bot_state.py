@@ -229,6 +229,18 @@ def finish_turn(engine: Engine, conversation_id: str, activity_id: str) -> None:
         finish.rows(conn, {"claim_key": key})
 
 
+def renew_claim(engine: Engine, conversation_id: str, activity_id: str, lease: timedelta) -> None:
+    """Extend the lease of a turn that still runs (bot.claims), unless it finished."""
+    statement = (
+        update(_processed)
+        .where(_processed.c.key == claim_key(conversation_id, activity_id))
+        .where(_processed.c.lease_until.is_not(None))
+        .values(lease_until=utcnow() + lease)
+    )
+    with _one_writer(engine), engine.begin() as conn:
+        conn.execute(statement)
+
+
 CLAIM_LEASE = timedelta(seconds=60)
 """How long a turn holds its activity's claim before it is taken for dead (the
 process was killed, the machine stopped). Longer than any turn takes: a turn

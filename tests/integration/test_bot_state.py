@@ -204,3 +204,30 @@ def test_claims_made_before_the_upgrade_to_leases_still_hold(engine: Engine) -> 
     with Session(engine) as session:  # as bot.services finds a form's once key
         kept = session.get(ProcessedActivityRow, claim_key(ONCE_KEYS, "f" * 32))
         assert kept is not None and kept.once and kept.lease_until is None
+
+
+def test_a_turn_longer_than_its_lease_keeps_its_claim_until_it_ends(engine: Engine) -> None:
+    """bot.claims renews the lease at every half lease while the turn's task runs;
+    a turn that ended in an error stops renewing, and its lease runs out."""
+    from bot.claims import HeldClaim
+
+    lease = timedelta(seconds=0.4)
+
+    async def slow_turn(activity_id: str, fail: bool) -> None:
+        assert claim_activity(engine, "conv", activity_id, lease=lease)
+        held = HeldClaim(engine, "conv", activity_id, lease)
+        await asyncio.sleep(1.0)  # two and a half leases
+        assert not claim_activity(engine, "conv", activity_id)  # Teams' retry: the turn still runs
+        if fail:
+            raise RuntimeError("the turn fails")
+        await held.finish()
+
+    async def turns() -> None:
+        await slow_turn("slow", fail=False)
+        with pytest.raises(RuntimeError):
+            await asyncio.create_task(slow_turn("failing", fail=True))
+        await asyncio.sleep(1.0)  # the same loop runs on: the failed turn's timer sees it ended
+
+    asyncio.run(turns())
+    assert not claim_activity(engine, "conv", "slow")  # finished: never again
+    assert claim_activity(engine, "conv", "failing")  # not finished, lease over: handled again

@@ -1,0 +1,67 @@
+"""A turn's hold on its activity's claim (storage.bot_state): renewed while the
+turn runs, marked finished when it ends.
+
+The claim's lease (KOMPETENSBOT_CLAIM_LEASE_SECONDS) says when a turn is taken
+for dead and Teams' retry of its activity is handled again. Most turns take
+milliseconds, but one whose replies meet a slow channel can take longer than
+the lease (every reply is tried up to KOMPETENSBOT_REPLY_ATTEMPTS times, each
+up to KOMPETENSBOT_REPLY_TIMEOUT seconds). So a turn still running at half its
+lease extends it, and again at every half lease: only a process that stopped
+(killed, its machine gone) lets a lease run out. A turn that ended with an
+error is not marked finished: its lease runs out and a retry is handled again
+(a write it made is kept once by its one-time key).
+
+On the fast path this costs a timer scheduled and cancelled, and the finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from storage.bot_state import finish_turn, renew_claim
+
+log = logging.getLogger("kompetensbot.claims")
+
+
+class HeldClaim:
+    """The claim of one turn's activity, held by the task running the turn."""
+
+    def __init__(self, engine: Engine, conversation_id: str, activity_id: str, lease: timedelta):
+        self.engine = engine
+        self.conversation_id = conversation_id
+        self.activity_id = activity_id
+        self.lease = lease
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        seconds = self.lease.total_seconds() / 2
+        if seconds > 0:
+            self._timer = self._loop.call_later(seconds, self._renew)
+
+    def _renew(self) -> None:
+        """Half the lease went by and the turn's task still runs: extend it."""
+        if self._task is not None and self._task.done():
+            return  # the turn ended without finishing (an error): let the lease run out
+        self._loop.create_task(self._extend())
+        self._schedule()
+
+    async def _extend(self) -> None:
+        try:
+            await asyncio.to_thread(
+                renew_claim, self.engine, self.conversation_id, self.activity_id, self.lease
+            )
+        except Exception:  # noqa: BLE001 - the turn goes on; at worst a retry is handled again
+            log.warning("could not renew the claim of activity %s", self.activity_id, exc_info=True)
+
+    async def finish(self) -> None:
+        """The turn ran to its end: a retry of its activity is answered by nothing."""
+        if self._timer is not None:
+            self._timer.cancel()
+        await asyncio.to_thread(finish_turn, self.engine, self.conversation_id, self.activity_id)
