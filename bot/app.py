@@ -205,7 +205,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         if isinstance(factory, PooledClientFactory):
             await factory.close()
 
+    async def finish_claims(_app: web.Application) -> None:  # part C: the last finished turns' claims
+        await parts.bot.finisher.drain()
+
     app.cleanup_ctx.append(_database_threads)
+    app.on_shutdown.append(finish_claims)
     app.on_cleanup.append(close_clients)
     app.middlewares.append(no_tracebacks)
     app.router.add_post("/api/messages", messages)

@@ -11,7 +11,12 @@ lease extends it, and again at every half lease: only a process that stopped
 error is not marked finished: its lease runs out and a retry is handled again
 (a write it made is kept once by its one-time key).
 
-On the fast path this costs a timer scheduled and cancelled, and the finish.
+Finished turns are marked in batches (Finisher): under load one statement and
+one hop to a worker thread for every turn that ended while the batch before
+was written, instead of one each; the turn's answer does not wait for it.
+A finish lost to the process stopping in that moment (milliseconds) costs at
+most a retry handled again after the lease, which Teams sends only for a turn
+whose answer it did not get.
 """
 
 from __future__ import annotations
@@ -22,16 +27,48 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
-from storage.bot_state import finish_turn, renew_claim
+from storage.bot_state import finish_turns, renew_claim
 
 log = logging.getLogger("kompetensbot.claims")
+
+
+class Finisher:
+    """Marks the claims of finished turns, a batch at a time (one per engine)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._pending: list[tuple[str, str]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    def finish(self, conversation_id: str, activity_id: str) -> None:
+        self._pending.append((conversation_id, activity_id))
+        loop = asyncio.get_running_loop()
+        writing = self._writing
+        if writing is None or writing.done() or writing.get_loop() is not loop:
+            self._writing = loop.create_task(self._write())
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await asyncio.to_thread(finish_turns, self.engine, batch)
+            except Exception:  # noqa: BLE001 - their leases run out; a retry is handled again
+                log.warning("could not mark %d turns finished", len(batch), exc_info=True)
+
+    async def drain(self) -> None:
+        """Write what is pending (the server stopping; tests)."""
+        while self._writing is not None and not self._writing.done():
+            await asyncio.shield(self._writing)
+        if self._pending:
+            await self._write()
 
 
 class HeldClaim:
     """The claim of one turn's activity, held by the task running the turn."""
 
-    def __init__(self, engine: Engine, conversation_id: str, activity_id: str, lease: timedelta):
-        self.engine = engine
+    def __init__(self, finisher: Finisher, conversation_id: str, activity_id: str, lease: timedelta):
+        self.finisher = finisher
+        self.engine = finisher.engine
         self.conversation_id = conversation_id
         self.activity_id = activity_id
         self.lease = lease
@@ -60,8 +97,9 @@ class HeldClaim:
         except Exception:  # noqa: BLE001 - the turn goes on; at worst a retry is handled again
             log.warning("could not renew the claim of activity %s", self.activity_id, exc_info=True)
 
-    async def finish(self) -> None:
-        """The turn ran to its end: a retry of its activity is answered by nothing."""
+    def finish(self) -> None:
+        """The turn ran to its end: a retry of its activity is answered by nothing
+        (marked with the next batch)."""
         if self._timer is not None:
             self._timer.cancel()
-        await asyncio.to_thread(finish_turn, self.engine, self.conversation_id, self.activity_id)
+        self.finisher.finish(self.conversation_id, self.activity_id)

@@ -29,7 +29,7 @@ from microsoft_agents.hosting.dialogs import (
 from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
-from bot.claims import HeldClaim
+from bot.claims import Finisher, HeldClaim
 from bot.identity import Identity, identity_of, set_identity
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
@@ -85,6 +85,7 @@ class KompetensBot(ActivityHandler):
     ):
         self.engine = engine
         self.claim_lease = claim_lease
+        self.finisher = Finisher(engine)
         self.storage = storage
         self.demo = demo
         self.today = today
@@ -135,11 +136,11 @@ class KompetensBot(ActivityHandler):
             log.info("activity %s is being answered or was: ignored", activity.id)
             return
         conversation_id = activity.conversation.id
-        held = HeldClaim(self.engine, conversation_id, activity.id, self.claim_lease) if claim else None
+        held = HeldClaim(self.finisher, conversation_id, activity.id, self.claim_lease) if claim else None
         identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
             if held is not None:
-                await held.finish()
+                held.finish()
             return
         set_identity(turn_context, identity)
         if self.today is not None:
@@ -151,7 +152,7 @@ class KompetensBot(ActivityHandler):
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
         if held is not None:  # the turn ran to its end (bot.claims: not after an error)
-            await held.finish()
+            held.finish()
 
     def _state_keys(self, turn_context: TurnContext, *states: Any) -> list[str]:
         """The turn's state keys, to read them with the claim (SqlStorage only)."""

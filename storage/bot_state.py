@@ -192,6 +192,15 @@ _FINISHES = {
 }
 
 
+_FINISH_MANY = DriverQuery(
+    text(
+        "WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        "UPDATE processed_activities SET lease_until = NULL FROM unsynced "
+        "WHERE processed_activities.key = ANY(:claim_keys) RETURNING processed_activities.key"
+    )
+)
+
+
 def claim_key(scope: str, key: str) -> str:
     """The stored key of a claim: the SHA-256 (hex) of the whole of `scope` (a
     conversation id, or ONCE_KEYS) and `key` (an activity id, a write's once
@@ -227,6 +236,20 @@ def finish_turn(engine: Engine, conversation_id: str, activity_id: str) -> None:
     # In a transaction: autocommit costs more on SQLite (pysqlite's isolation is set and reset).
     with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
         finish.rows(conn, {"claim_key": key})
+
+
+def finish_turns(engine: Engine, turns: list[tuple[str, str]]) -> None:
+    """finish_turn for several (conversation id, activity id) at once: one
+    statement on PostgreSQL, one transaction on SQLite (bot.claims.Finisher)."""
+    keys = [claim_key(conversation_id, activity_id) for conversation_id, activity_id in turns]
+    if engine.dialect.name == "postgresql":
+        with autocommit(engine) as conn:
+            _FINISH_MANY.rows(conn, {"claim_keys": keys})
+        return
+    finish = _FINISHES["sqlite"]
+    with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
+        for key in keys:
+            finish.rows(conn, {"claim_key": key})
 
 
 def renew_claim(engine: Engine, conversation_id: str, activity_id: str, lease: timedelta) -> None:

@@ -208,19 +208,22 @@ def test_claims_made_before_the_upgrade_to_leases_still_hold(engine: Engine) -> 
 
 def test_a_turn_longer_than_its_lease_keeps_its_claim_until_it_ends(engine: Engine) -> None:
     """bot.claims renews the lease at every half lease while the turn's task runs;
-    a turn that ended in an error stops renewing, and its lease runs out."""
-    from bot.claims import HeldClaim
+    a turn that ended in an error stops renewing, and its lease runs out. Turns
+    that end together are marked finished in one batch."""
+    from bot.claims import Finisher, HeldClaim
 
     lease = timedelta(seconds=0.4)
+    finisher = Finisher(engine)
 
     async def slow_turn(activity_id: str, fail: bool) -> None:
         assert claim_activity(engine, "conv", activity_id, lease=lease)
-        held = HeldClaim(engine, "conv", activity_id, lease)
+        held = HeldClaim(finisher, "conv", activity_id, lease)
         await asyncio.sleep(1.0)  # two and a half leases
         assert not claim_activity(engine, "conv", activity_id)  # Teams' retry: the turn still runs
         if fail:
             raise RuntimeError("the turn fails")
-        await held.finish()
+        held.finish()
+        await finisher.drain()
 
     async def turns() -> None:
         await slow_turn("slow", fail=False)
@@ -231,3 +234,13 @@ def test_a_turn_longer_than_its_lease_keeps_its_claim_until_it_ends(engine: Engi
     asyncio.run(turns())
     assert not claim_activity(engine, "conv", "slow")  # finished: never again
     assert claim_activity(engine, "conv", "failing")  # not finished, lease over: handled again
+
+    async def together() -> None:
+        for i in range(5):
+            assert claim_activity(engine, "conv", f"together-{i}")
+            HeldClaim(finisher, "conv", f"together-{i}", lease).finish()
+        await finisher.drain()
+        await asyncio.sleep(0.5)  # past their leases
+
+    asyncio.run(together())
+    assert not any(claim_activity(engine, "conv", f"together-{i}") for i in range(5))
