@@ -32,6 +32,11 @@ from storage.bot_state import finish_turns, renew_claim
 log = logging.getLogger("kompetensbot.claims")
 
 
+FINISH_DELAY = 0.01
+"""Seconds a finished turn waits for others to join its batch: at one
+conversation's pace (a turn every few milliseconds) a batch holds a few."""
+
+
 class Finisher:
     """Marks the claims of finished turns, a batch at a time (one per engine)."""
 
@@ -48,6 +53,7 @@ class Finisher:
             self._writing = loop.create_task(self._write())
 
     async def _write(self) -> None:
+        await asyncio.sleep(FINISH_DELAY)  # the turns ending meanwhile join the batch
         while self._pending:
             batch, self._pending = self._pending, []
             try:
@@ -60,7 +66,8 @@ class Finisher:
         while self._writing is not None and not self._writing.done():
             await asyncio.shield(self._writing)
         if self._pending:
-            await self._write()
+            batch, self._pending = self._pending, []
+            await asyncio.to_thread(finish_turns, self.engine, batch)
 
 
 class HeldClaim:

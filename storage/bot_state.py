@@ -192,6 +192,11 @@ _FINISHES = {
 }
 
 
+_FINISH_SOME = (
+    update(_processed)
+    .where(_processed.c.key.in_(bindparam("claim_keys", expanding=True)))
+    .values(lease_until=None)
+)
 _FINISH_MANY = DriverQuery(
     text(
         "WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true)) "
@@ -246,10 +251,8 @@ def finish_turns(engine: Engine, turns: list[tuple[str, str]]) -> None:
         with autocommit(engine) as conn:
             _FINISH_MANY.rows(conn, {"claim_keys": keys})
         return
-    finish = _FINISHES["sqlite"]
     with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
-        for key in keys:
-            finish.rows(conn, {"claim_key": key})
+        conn.execute(_FINISH_SOME, {"claim_keys": keys})
 
 
 def renew_claim(engine: Engine, conversation_id: str, activity_id: str, lease: timedelta) -> None:
