@@ -78,6 +78,7 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
         tenant_rule=not settings.anonymous,
         own_tenant=settings.tenant_id,
         app_id=settings.client_id,
+        claim_lease=timedelta(seconds=settings.claim_lease_seconds),
     )
     return BotApp(settings, engine, adapter, auth_config, bot)
 
@@ -235,7 +236,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         if isinstance(factory, PooledClientFactory):
             await factory.close()
 
+    async def finish_claims(_app: web.Application) -> None:  # part C: the last finished turns' claims
+        await parts.bot.finisher.drain()
+
     app.cleanup_ctx.append(_database_threads)
+    app.on_shutdown.append(finish_claims)
     app.on_cleanup.append(close_clients)
     app.middlewares.append(no_tracebacks)
     app.router.add_post("/api/messages", messages)

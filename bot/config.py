@@ -98,6 +98,9 @@ class Settings:
     # (KOMPETENSBOT_SERVICE_URLS, comma-separated; None: Teams' service hosts),
     # see bot.outbound.
     service_urls: str | None = None
+    # Part C (at least once, saved once): how long a turn holds its activity's
+    # claim before a retry of it is handled again (storage.bot_state.CLAIM_LEASE).
+    claim_lease_seconds: float = 60.0
 
     @property
     def client_id(self) -> str | None:
@@ -238,6 +241,8 @@ class Settings:
             ledger_key=env.get(KEY_VARIABLE, ""),
             # Part B (outbound & who)
             service_urls=env.get("KOMPETENSBOT_SERVICE_URLS") or None,
+            # Part C
+            claim_lease_seconds=float(env.get("KOMPETENSBOT_CLAIM_LEASE_SECONDS", "60")),
         )
 
 

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from core import commands
 from core.balances import FundBalance, MeasureBalance, measure_balance
@@ -23,7 +22,7 @@ from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rules import is_overdue
-from storage.bot_state import ONCE_KEYS
+from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, read_models
 from storage.repository import Repository
 from storage.tables import ProcessedActivityRow
@@ -140,15 +139,17 @@ class Services:
         """`once`: a key that makes the write happen at most once (a repeated
         confirmation, two processes answering the same turn): a second write
         with the same key raises AlreadySaved and writes nothing. The key is
-        checked after the city's write lock is taken, in the same transaction."""
+        checked after the city's write lock is taken, in the same transaction,
+        and stored with what the write saved (AlreadySaved.saved names it)."""
         if self.turn is not None:
             self.turn.clear()
         uow = UnitOfWork(self.engine, self.org, write=True)
         with uow as repo:
-            if once is not None:
-                _claim_once(repo, once)
+            claim = _claim_once(repo, once) if once is not None else None
             committed = read_models(self.engine).committed(repo.session.connection(), repo.organisation.slug)
             result = fn(repo, committed.ledger, self._principal(repo, user))
+            if claim is not None:
+                claim.saved = _saved(result)
             uow.commit()
             return result
 
@@ -417,28 +418,55 @@ class Services:
         return self._read(user, run)
 
 
-MAX_ONCE_KEY = 64
-
-
 class AlreadySaved(DomainError):
-    """A write whose `once` key was used before: it was saved then, not now."""
+    """A write whose `once` key was used before: it was saved then, not now.
+    `saved` names what that write saved: ("measure", id), ("followup",
+    measure id, period), ("entry", seq); None when not known (a key stored
+    before this was recorded)."""
+
+    def __init__(self, errors: RuleError, saved: tuple[Any, ...] | None = None):
+        super().__init__(errors)
+        self.saved = saved
 
 
-def _claim_once(repo: Repository, once: str) -> None:
-    key = once.strip()[:MAX_ONCE_KEY]
-    seen = repo.session.exec(
-        select(ProcessedActivityRow).where(
-            ProcessedActivityRow.conversation_id == ONCE_KEYS, ProcessedActivityRow.activity_id == key
-        )
-    ).first()
+ALREADY_SAVED = "Det här är redan sparat: samma svar kom fram två gånger, så jag sparade det inte igen."
+
+
+def _saved(result: Any) -> str | None:
+    """What a write saved, as its once key keeps it (AlreadySaved.saved)."""
+    if isinstance(result, Measure):
+        return f"measure:{result.id}"
+    if isinstance(result, FollowUp):
+        return f"followup:{result.measure_id}:{result.period}"
+    if isinstance(result, ReallocationEntry):
+        return f"entry:{result.seq}"
+    return None
+
+
+def _parse_saved(text: str | None) -> tuple[Any, ...] | None:
+    kind, _, rest = (text or "").partition(":")
+    try:
+        if kind == "measure":
+            return ("measure", int(rest))
+        if kind == "followup":
+            measure, _, period = rest.partition(":")
+            return ("followup", int(measure), period)
+        if kind == "entry":
+            return ("entry", int(rest))
+    except ValueError:
+        pass
+    return None
+
+
+def _claim_once(repo: Repository, once: str) -> ProcessedActivityRow:
+    """Claim a write's one-time key (the whole key, never cut: storage.bot_state.claim_key)."""
+    key = claim_key(ONCE_KEYS, once.strip())
+    seen = repo.session.get(ProcessedActivityRow, key)
     if seen is not None:
-        raise AlreadySaved(
-            RuleError(
-                "already_saved",
-                "Det här är redan sparat: samma svar kom fram två gånger, så jag sparade det inte igen.",
-            )
-        )
-    repo.session.add(ProcessedActivityRow(conversation_id=ONCE_KEYS, activity_id=key))
+        raise AlreadySaved(RuleError("already_saved", ALREADY_SAVED), _parse_saved(seen.saved))
+    claim = ProcessedActivityRow(key=key, once=True)
+    repo.session.add(claim)
+    return claim
 
 
 def _check_grant(role: Role, unit: str | None) -> None:

@@ -1,6 +1,8 @@
 """The Teams activity handler: who is speaking, a welcome, the conversation
-references for proactive messages, at-most-once handling of retried
-activities, and the main dialog for everything typed or submitted.
+references for proactive messages, leased claims of activities (a retry is
+answered by nothing while its turn runs or after it finished, and handled
+again when the turn's process stopped), and the main dialog for everything
+typed or submitted.
 
 Who is served (checked before anything is read or stored):
   - channel `msteams` only (the Agents Playground speaks it too): any other
@@ -29,7 +31,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference
@@ -48,6 +50,7 @@ from microsoft_agents.hosting.dialogs import (
 from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
+from bot.claims import Finisher, HeldClaim
 from bot.identity import Identity, PersonalConversationState, identity_of, set_identity
 from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
@@ -57,7 +60,7 @@ from dialogs import MainDialog, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
 from dialogs.understanding import Intent, intent_of
-from storage.bot_state import personal_references
+from storage.bot_state import CLAIM_LEASE, personal_references
 from storage.read_model import Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn
 
@@ -115,11 +118,14 @@ class KompetensBot(ActivityHandler):
         tenant_rule: bool = False,
         own_tenant: str | None = None,
         app_id: str | None = None,
+        claim_lease: timedelta = CLAIM_LEASE,
     ):
         """`outbound`: where replies may go (None: the adapter's policy, bot.proactive.outbound_of);
         `tenant_rule`: only linked tenants, or `own_tenant` when there is one city (with credentials);
         `app_id`: the bot's client id, for a personal chat created from a group (None: anonymous)."""
         self.engine = engine
+        self.claim_lease = claim_lease
+        self.finisher = Finisher(engine)
         self.storage = storage
         self.demo = demo
         self.today = today
@@ -175,6 +181,7 @@ class KompetensBot(ActivityHandler):
                 state_keys=tuple(state_keys),
                 roles_of=user_id if message and not self.demo else None,
                 only_city=only_city,
+                lease=self.claim_lease,
             )
             start = begin_turn(self.engine, arrival)
             if message and start.org is not None:  # the turn's services then read neither again
@@ -186,10 +193,14 @@ class KompetensBot(ActivityHandler):
 
         start: TurnStart = await asyncio.to_thread(start_turn)
         if not start.first:
-            log.info("activity %s answered already: ignored", activity.id)
+            log.info("activity %s is being answered or was: ignored", activity.id)
             return
+        conversation_id = activity.conversation.id
+        held = HeldClaim(self.finisher, conversation_id, activity.id, self.claim_lease) if claim else None
         identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
+            if held is not None:
+                held.finish()
             return
         set_identity(turn_context, identity)
         if self.today is not None:
@@ -200,6 +211,8 @@ class KompetensBot(ActivityHandler):
             await super().on_turn(turn_context)
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
+        if held is not None:  # the turn ran to its end (bot.claims: not after an error)
+            held.finish()
 
     def _policy(self, turn_context: TurnContext) -> OutboundPolicy | None:
         return self.outbound or outbound_of(turn_context.adapter)

@@ -14,8 +14,10 @@ from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
 from bot.identity import Identity, identity_of
-from bot.services import Services
+from bot.services import AlreadySaved, Services
+from core.entries import ReallocationEntry
 from core.ledger import Ledger
+from dialogs import texts
 
 TODAY_KEY = "kompetensbot.today"
 """Turn-state key of the date the dialogs take as today (tests set it)."""
@@ -66,6 +68,26 @@ def default_year(ledger: Ledger, today: date) -> int:
         return today.year
     earlier = [y for y in ledger.years if y < today.year and ledger.has_fund(y)]
     return max(earlier) if earlier else today.year
+
+
+async def already_saved(turn_context: TurnContext, engine: Engine, done: AlreadySaved) -> str:
+    """What to say to a write whose once key was used: what is already saved,
+    by name (the generic sentence when the key does not say what)."""
+    _, services = who(turn_context, engine)
+    if done.saved is None:
+        return done.message
+    ledger = await call(services.ledger)
+    kind, *ids = done.saved
+    if kind == "measure" and ids[0] in ledger.measures:
+        return texts.already_saved_measure(ids[0], ledger.measures[ids[0]].title)
+    if kind == "followup" and ids[0] in ledger.measures:
+        return texts.already_saved_followup(ledger.measures[ids[0]].title, ids[1])
+    entry = next((e for e in ledger.entries if kind == "entry" and e.seq == ids[0]), None)
+    if isinstance(entry, ReallocationEntry):
+        source, target = ledger.measures.get(entry.from_measure), ledger.measures.get(entry.to_measure)
+        if source is not None and target is not None:
+            return texts.already_saved_reallocation(entry.amount, source.title, target.title, entry.seq)
+    return done.message
 
 
 def new_once_key() -> str:

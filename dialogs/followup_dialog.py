@@ -28,7 +28,7 @@ from core.permissions import Action, can_any, require
 from core.rules.followup import MAX_NOTE
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -433,7 +433,7 @@ async def save(
             once=once,
         )
     except AlreadySaved as done:
-        await turn_context.send_activity(done.message)
+        await turn_context.send_activity(await already_saved(turn_context, engine, done))
         return
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))

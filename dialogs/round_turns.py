@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.identity import identity_of
 from bot.round_services import RoundServices
+from bot.services import AlreadySaved
 from core.errors import DomainError, NotFound, RuleError
 from core.ledger import Ledger
 from core.model import parse_decision
@@ -29,7 +30,7 @@ from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.rounds import Round
 from dialogs import texts
-from dialogs.context import call, once_key, today_of
+from dialogs.context import already_saved, call, once_key, today_of
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
@@ -160,6 +161,10 @@ async def _record_reallocation(engine: Engine, turn_context: TurnContext, value:
             once_key(value),
         )
         ledger = await call(services.ledger)
+    except AlreadySaved as done:
+        said = await already_saved(turn_context, engine, done)
+        await turn_context.send_activity(texts.reallocation_refused(said))
+        return
     except DomainError as problem:
         await turn_context.send_activity(texts.reallocation_refused(problem.message))
         return

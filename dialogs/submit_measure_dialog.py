@@ -33,7 +33,7 @@ from core.rules.measure import MAX_TITLE, end_before_start, same_title
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import call, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -555,7 +555,7 @@ async def save(
             once,
         )
     except AlreadySaved as done:
-        await turn_context.send_activity(done.message)
+        await turn_context.send_activity(await already_saved(turn_context, engine, done))
         return
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))

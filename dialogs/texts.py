@@ -589,6 +589,29 @@ def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> s
     )
 
 
+ALREADY_SAVED_WHY = "samma svar kom fram två gånger, så jag sparade det inte igen."
+
+
+def already_saved_measure(measure_id: int, title: str) -> str:
+    """A repeated confirmation or form of a measure that was saved (a retry of a
+    turn whose process stopped after the write, a second click)."""
+    return f"Det här är redan sparat: insatsen **{plain(title)}** (id {measure_id}); {ALREADY_SAVED_WHY}"
+
+
+def already_saved_followup(title: str, period: str) -> str:
+    return (
+        f"Det här är redan sparat: uppföljningen av **{plain(title)}** för {format_period(period)}; "
+        f"{ALREADY_SAVED_WHY}"
+    )
+
+
+def already_saved_reallocation(amount: int, source: str, target: str, seq: int) -> str:
+    return (
+        f"Det här är redan sparat: omfördelningen av {kr(amount)} från {plain(source)} till {plain(target)} "
+        f"(post {seq} i liggaren); {ALREADY_SAVED_WHY}"
+    )
+
+
 def save_failed(message: str) -> str:
     return f"Det gick inte att spara: {plain(message)} Inget sparades."
 

@@ -8,6 +8,7 @@ Storage interface and calls them off the event loop.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -17,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import autocommit
+from storage.db import autocommit, unsynced_commits
 from storage.driver_sql import DriverQuery
 from storage.read_model import Freshness, tenant_freshness
 from storage.tables import (
@@ -144,21 +145,73 @@ _REFERENCE = DriverQuery(
         ConversationRefRow.user_id == bindparam("user_id"),
     )
 )
-_CLAIM_VALUES = {
-    "conversation_id": bindparam("conversation_id"),
-    "activity_id": bindparam("activity_id"),
-    "created_at": bindparam("created_at"),
-}
-_CLAIMED = ProcessedActivityRow.__table__.c.activity_id
-_CLAIMS = {  # RETURNING says whether the row went in (rowcount is not reliable here on psycopg)
-    dialect.__name__.rsplit(".", 1)[-1]: DriverQuery(
-        dialect.insert(ProcessedActivityRow.__table__)
-        .values(**_CLAIM_VALUES)
-        .on_conflict_do_nothing()
-        .returning(_CLAIMED)
+_processed = ProcessedActivityRow.__table__
+
+
+def _claim_statement(dialect: Any) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE, taking over a claim only when its lease
+    ended and its turn never finished (a finished turn's lease_until is NULL,
+    so the WHERE is not true for it); RETURNING says whether it was taken
+    (rowcount is not reliable here on psycopg). No error (and no savepoint)
+    for a repeat. Two retries after the lease: the row lock makes the second
+    see the first's new lease, so only one is taken."""
+    claim = dialect.insert(_processed).values(
+        key=bindparam("claim_key"),
+        created_at=bindparam("created_at"),
+        lease_until=bindparam("lease_until"),
+        once=False,
     )
+    return claim.on_conflict_do_update(
+        index_elements=[_processed.c.key],
+        set_={"created_at": claim.excluded.created_at, "lease_until": claim.excluded.lease_until},
+        where=_processed.c.lease_until < claim.excluded.created_at,
+    ).returning(_processed.c.key)
+
+
+_CLAIMS = {
+    dialect.__name__.rsplit(".", 1)[-1]: DriverQuery(_claim_statement(dialect))
     for dialect in (postgresql, sqlite)
 }
+_FINISHES = {
+    "sqlite": DriverQuery(
+        update(_processed)
+        .where(_processed.c.key == bindparam("claim_key"))
+        .values(lease_until=None)
+        .returning(_processed.c.key)
+    ),
+    # A finished turn is marked without waiting for the disk, as SQLite's claims are
+    # (storage.db.unsynced_commits): lost to a crash of the database server, the claim's
+    # lease runs out and a retry is handled again, its writes kept once by their keys.
+    "postgresql": DriverQuery(
+        text(
+            "WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true)) "
+            "UPDATE processed_activities SET lease_until = NULL FROM unsynced "
+            "WHERE processed_activities.key = :claim_key RETURNING processed_activities.key"
+        )
+    ),
+}
+
+
+_FINISH_SOME = (
+    update(_processed)
+    .where(_processed.c.key.in_(bindparam("claim_keys", expanding=True)))
+    .values(lease_until=None)
+)
+_FINISH_MANY = DriverQuery(
+    text(
+        "WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        "UPDATE processed_activities SET lease_until = NULL FROM unsynced "
+        "WHERE processed_activities.key = ANY(:claim_keys) RETURNING processed_activities.key"
+    )
+)
+
+
+def claim_key(scope: str, key: str) -> str:
+    """The stored key of a claim: the SHA-256 (hex) of the whole of `scope` (a
+    conversation id, or ONCE_KEYS) and `key` (an activity id, a write's once
+    key), length-prefixed so that no two pairs give the same text. Nothing is
+    cut: ids that differ anywhere are different claims."""
+    return hashlib.sha256(f"{len(scope)}:{scope}{key}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def read_states(conn: Connection, keys: list[str]) -> dict[str, StateItem]:
@@ -166,10 +219,61 @@ def read_states(conn: Connection, keys: list[str]) -> dict[str, StateItem]:
     return {key: StateItem(json.loads(data), version) for key, data, version in rows}
 
 
-def claim_activity(engine: Engine, conversation_id: str, activity_id: str) -> bool:
-    """Record an activity as handled; False when it was handled before."""
+def claim_activity(
+    engine: Engine, conversation_id: str, activity_id: str, lease: timedelta | None = None
+) -> bool:
+    """Claim an activity for a turn; False when a turn has it (its lease has not
+    ended) or had it (it finished)."""
     with _one_writer(engine), engine.begin() as conn:
-        return _claim(conn, conversation_id, activity_id)
+        return _claim(conn, conversation_id, activity_id, CLAIM_LEASE if lease is None else lease)
+
+
+def finish_turn(engine: Engine, conversation_id: str, activity_id: str) -> None:
+    """Mark an activity's turn finished: a retry of it is answered by nothing,
+    however late (until the claim is pruned). One statement; committed without
+    waiting for the disk on both databases (see _FINISHES)."""
+    finish = _FINISHES[engine.dialect.name]
+    key = claim_key(conversation_id, activity_id)
+    if engine.dialect.name == "postgresql":
+        with autocommit(engine) as conn:  # one statement: no BEGIN and COMMIT
+            finish.rows(conn, {"claim_key": key})
+        return
+    # In a transaction: autocommit costs more on SQLite (pysqlite's isolation is set and reset).
+    with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
+        finish.rows(conn, {"claim_key": key})
+
+
+def finish_turns(engine: Engine, turns: list[tuple[str, str]]) -> None:
+    """finish_turn for several (conversation id, activity id) at once: one
+    statement on PostgreSQL, one transaction on SQLite (bot.claims.Finisher)."""
+    keys = [claim_key(conversation_id, activity_id) for conversation_id, activity_id in turns]
+    if engine.dialect.name == "postgresql":
+        with autocommit(engine) as conn:
+            _FINISH_MANY.rows(conn, {"claim_keys": keys})
+        return
+    with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
+        conn.execute(_FINISH_SOME, {"claim_keys": keys})
+
+
+def renew_claim(engine: Engine, conversation_id: str, activity_id: str, lease: timedelta) -> None:
+    """Extend the lease of a turn that still runs (bot.claims), unless it finished."""
+    statement = (
+        update(_processed)
+        .where(_processed.c.key == claim_key(conversation_id, activity_id))
+        .where(_processed.c.lease_until.is_not(None))
+        .values(lease_until=utcnow() + lease)
+    )
+    with _one_writer(engine), engine.begin() as conn:
+        conn.execute(statement)
+
+
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a turn holds its activity's claim before it is taken for dead (the
+process was killed, the machine stopped). Longer than any turn takes: a turn
+waits at most the reply attempts (bot.replies) and the database's timeouts.
+Teams' retry of an activity whose turn is still running is answered by
+nothing; one that comes after the lease ended is handled again (its writes
+are kept once by their `once` keys). KOMPETENSBOT_CLAIM_LEASE_SECONDS."""
 
 
 ONCE_KEYS = "kompetensbot:once"
@@ -189,16 +293,11 @@ def prune_claims(engine: Engine, now: datetime, kept: timedelta = CLAIMS_KEPT) -
     stay) and say how many. In batches, each its own short transaction, so a
     first prune of a large table does not hold the turns' claims up."""
     older = (
-        select(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id)
-        .where(
-            ProcessedActivityRow.created_at < now - kept,  # type: ignore[operator]
-            ProcessedActivityRow.conversation_id != ONCE_KEYS,
-        )
+        select(_processed.c.key)
+        .where(_processed.c.created_at < now - kept, _processed.c.once.is_(False))
         .limit(_PRUNE_BATCH)
     )
-    statement = delete(ProcessedActivityRow).where(
-        tuple_(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id).in_(older)
-    )
+    statement = delete(_processed).where(_processed.c.key.in_(older))
     pruned = 0
     while True:
         with _one_writer(engine), engine.begin() as conn:
@@ -208,21 +307,16 @@ def prune_claims(engine: Engine, now: datetime, kept: timedelta = CLAIMS_KEPT) -
             return pruned
 
 
-def _claim(conn: Connection, conversation_id: str, activity_id: str) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING: no error (and no savepoint) for a repeat."""
+def _claim(conn: Connection, conversation_id: str, activity_id: str, lease: timedelta) -> bool:
+    now = utcnow()
     values = {
-        "conversation_id": conversation_id[:512],
-        "activity_id": activity_id[:256],
-        "created_at": utcnow(),
+        "claim_key": claim_key(conversation_id, activity_id),
+        "created_at": now,
+        "lease_until": now + lease,
     }
     statement = _CLAIMS.get(conn.dialect.name)
     if statement is None:  # pragma: no cover - the two databases kompetensbot runs on are above
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(ProcessedActivityRow).values(**values))
-            return True
-        except IntegrityError:
-            return False
+        raise NotImplementedError(conn.dialect.name)
     return statement.first(conn, values) is not None
 
 

@@ -223,15 +223,28 @@ class ConversationRefRow(SQLModel, table=True):
 
 
 class ProcessedActivityRow(SQLModel, table=True):
-    """Activities already handled: Teams retries a slow turn with the same id.
-    Also a write's `once` key (conversation_id storage.bot_state.ONCE_KEYS).
-    Claims older than storage.bot_state.CLAIMS_KEPT are pruned by created_at."""
+    """Activities claimed by a turn (Teams retries a slow turn with the same
+    id), and writes' `once` keys. `key` is the SHA-256 of the whole claim
+    (storage.bot_state.claim_key): an id of any length is told apart from
+    every other, in a fixed-width primary key.
+
+    An activity's claim is leased: `lease_until` is when the turn that claimed
+    it is taken to have died (a retry after that is handled again); NULL once
+    the turn finished (a retry is then answered by nothing). A `once` key has
+    no lease (it is committed with its write) and is never pruned; activity
+    claims older than storage.bot_state.CLAIMS_KEPT are, by created_at. `saved`
+    names what a `once` key's write saved ("measure:12"), so that a repeat can
+    say what is already saved."""
 
     __tablename__ = "processed_activities"
     __table_args__ = (Index("ix_processed_activities_created_at", "created_at"),)
-    conversation_id: str = Field(primary_key=True, max_length=512)
-    activity_id: str = Field(primary_key=True, max_length=256)
+    key: str = Field(primary_key=True, min_length=64, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    lease_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    once: bool = Field(default=False)
+    saved: str | None = Field(default=None, max_length=64)
 
 
 class FollowUpRoundRow(SQLModel, table=True):

@@ -21,15 +21,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, select, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
 from core.model import Principal
-from storage.bot_state import StateItem, _claim, _one_writer, _save_reference, _unchanged, read_states
+from storage.bot_state import (
+    CLAIM_LEASE,
+    StateItem,
+    _claim,
+    _claim_statement,
+    _one_writer,
+    _save_reference,
+    _unchanged,
+    claim_key,
+    read_states,
+)
 from storage.db import autocommit, unsynced_commits
 from storage.driver_sql import DriverQuery
 from storage.read_model import (
@@ -39,7 +50,7 @@ from storage.read_model import (
     principal_of,
     tenant_freshness,
 )
-from storage.tables import BotStateRow, ConversationRefRow, ProcessedActivityRow, RoleGrantRow, utcnow
+from storage.tables import BotStateRow, ConversationRefRow, RoleGrantRow, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,8 @@ class Arrival:
       roles_of: whose roles to read in the city (None: nobody's).
       only_city: a tenant that is not linked to a city is served by the only
         city there is (False: only a linked tenant is served; see bot.who).
+      lease: how long the turn holds the activity's claim before it is taken
+        for dead and a retry is handled again (storage.bot_state.CLAIM_LEASE).
     """
 
     conversation_id: str
@@ -70,6 +83,7 @@ class Arrival:
     state_keys: tuple[str, ...] = ()
     roles_of: str | None = None
     only_city: bool = True
+    lease: timedelta = CLAIM_LEASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +91,9 @@ class TurnStart:
     """What a turn needs from the database before the bot answers.
 
     Attributes:
-      first: False when the activity was handled before (nothing else is given).
+      first: False when the activity is being handled or was handled (its claim
+        is held or finished; nothing else is given). When True, the turn holds
+        the claim until its lease ends: storage.bot_state.finish_turn at the end.
       org: the city serving the tenant, as a Freshness: id, slug, name and its
         change markers (None: no city does).
       states: the requested state keys that are stored (see StateStore).
@@ -91,7 +107,9 @@ class TurnStart:
 
 
 def begin_turn(engine: Engine, arrival: Arrival) -> TurnStart:
-    """Claim the activity (when it has an id to claim; a repeat stops here),
+    """Claim the activity for the turn's lease (when it has an id to claim; a
+    repeat stops here, unless a turn that claimed it never finished and its
+    lease ended),
     find the tenant's city with its change markers (a
     storage.read_model.Freshness), store the conversation reference (when
     given and changed), read the turn's dialog and user state, and the roles
@@ -99,7 +117,9 @@ def begin_turn(engine: Engine, arrival: Arrival) -> TurnStart:
     if engine.dialect.name == "postgresql" and len(arrival.state_keys) <= _STATE_KEYS:
         return _in_one_statement(engine, arrival)
     with _one_writer(engine), engine.connect() as conn, unsynced_commits(conn), conn.begin():
-        if arrival.activity_id and not _claim(conn, arrival.conversation_id, arrival.activity_id):
+        if arrival.activity_id and not _claim(
+            conn, arrival.conversation_id, arrival.activity_id, arrival.lease
+        ):
             return TurnStart(False)
         org = tenant_freshness(conn, arrival.tenant_id, only_city=arrival.only_city)
         if org is None:
@@ -128,7 +148,6 @@ def _store_reference(conn: Connection, org: Freshness, arrival: Arrival, referen
 _STATE_KEYS = 2
 """State keys the statement reads (a turn has its conversation's and its user's)."""
 
-_processed = ProcessedActivityRow.__table__
 _refs = ConversationRefRow.__table__
 _state = BotStateRow.__table__
 _grants = RoleGrantRow.__table__
@@ -137,17 +156,7 @@ _grants = RoleGrantRow.__table__
 def _turn_statement(claim: bool):  # type: ignore[no-untyped-def]
     city = SERVED_CITY_FRESHNESS.subquery("city")
     if claim:
-        inserted = (
-            pg_insert(_processed)
-            .values(
-                conversation_id=bindparam("claim_conversation"),
-                activity_id=bindparam("activity_id"),
-                created_at=bindparam("created_at"),
-            )
-            .on_conflict_do_nothing()
-            .returning(_processed.c.activity_id)
-            .cte("claim")
-        )
+        inserted = _claim_statement(postgresql).cte("claim")
         claimed = select(func.count().label("claimed")).select_from(inserted).subquery("claimed")
     else:
         claimed = select(literal(1).label("claimed")).subquery("claimed")
@@ -191,10 +200,11 @@ _REST = _CITY.stop
 
 def _in_one_statement(engine: Engine, arrival: Arrival) -> TurnStart:
     keys = [*arrival.state_keys, *[None] * (_STATE_KEYS - len(arrival.state_keys))]
+    now = utcnow()
     params: dict[str, Any] = {
-        "claim_conversation": arrival.conversation_id[:512],
-        "activity_id": (arrival.activity_id or "")[:256],
-        "created_at": utcnow(),
+        "claim_key": claim_key(arrival.conversation_id, arrival.activity_id or ""),
+        "created_at": now,
+        "lease_until": now + arrival.lease,
         "tenant_id": arrival.tenant_id or None,
         "only_city": arrival.only_city,
         "conversation_id": arrival.conversation_id,

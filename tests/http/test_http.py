@@ -50,6 +50,7 @@ def test_the_server_prunes_week_old_claims_and_still_answers_a_retry_once(databa
 
     from sqlalchemy import select, update
 
+    from storage.bot_state import claim_key
     from storage.db import make_engine
     from storage.tables import ProcessedActivityRow as Claim
 
@@ -64,18 +65,18 @@ def test_the_server_prunes_week_old_claims_and_still_answers_a_retry_once(databa
             with engine.begin() as conn:
                 conn.execute(
                     update(Claim)
-                    .where(Claim.activity_id == "last-week")  # type: ignore[arg-type]
+                    .where(Claim.key == claim_key("conv-1", "last-week"))  # type: ignore[arg-type]
                     .values(created_at=datetime.now(UTC) - timedelta(days=8))
                 )
 
             def claimed() -> set[str]:
                 with engine.connect() as conn:
-                    return set(conn.execute(select(Claim.activity_id)).scalars())
+                    return set(conn.execute(select(Claim.key)).scalars())
 
             deadline = monotonic() + 15
-            while "last-week" in claimed() and monotonic() < deadline:
+            while claim_key("conv-1", "last-week") in claimed() and monotonic() < deadline:
                 sleep(0.1)
-            assert claimed() == {"just-now"}
+            assert claimed() == {claim_key("conv-1", "just-now")}
             answered = len(stub.texts())
             assert server.post(recent)[0] in (200, 202)  # Teams retrying the recent one
             assert len(stub.texts()) == answered

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import MetaData, Table, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -19,7 +20,9 @@ from storage.bot_state import (
     StaleWrite,
     StateStore,
     claim_activity,
+    claim_key,
     conversation_references,
+    finish_turn,
     link_tenant,
     org_for_tenant,
     prune_claims,
@@ -70,20 +73,53 @@ def test_a_retried_activity_is_claimed_once(engine: Engine) -> None:
     assert claim_activity(engine, "other-conv", "act-1")
 
 
-def _age(engine: Engine, conversation_id: str, activity_ids: list[str], at: datetime) -> None:
+def _lease_ends(engine: Engine, conversation_id: str, activity_id: str) -> None:
+    """The claim's lease ran out (as it does when the turn's process was killed)."""
     with engine.begin() as conn:
         conn.execute(
             update(ProcessedActivityRow)
-            .where(ProcessedActivityRow.conversation_id == conversation_id)  # type: ignore[arg-type]
-            .where(ProcessedActivityRow.activity_id.in_(activity_ids))  # type: ignore[attr-defined]
+            .where(ProcessedActivityRow.key == claim_key(conversation_id, activity_id))  # type: ignore[arg-type]
+            .where(ProcessedActivityRow.lease_until.is_not(None))  # type: ignore[union-attr]
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+def test_a_claim_is_leased_until_its_turn_finishes(engine: Engine) -> None:
+    assert claim_activity(engine, "conv", "act-1")
+    assert not claim_activity(engine, "conv", "act-1")  # the turn still runs
+    _lease_ends(engine, "conv", "act-1")
+    assert claim_activity(engine, "conv", "act-1")  # it never finished: handled again
+    assert not claim_activity(engine, "conv", "act-1")  # by one retry, not two
+    finish_turn(engine, "conv", "act-1")
+    _lease_ends(engine, "conv", "act-1")  # nothing to end: a finished turn has no lease
+    assert not claim_activity(engine, "conv", "act-1")
+    assert claim_activity(engine, "conv", "act-2", lease=timedelta(0))
+    assert claim_activity(engine, "conv", "act-2")  # a lease of nothing is over at once
+
+
+def test_ids_that_differ_only_after_256_characters_are_different_claims(engine: Engine) -> None:
+    long_conversation = "a:" + "c" * 600
+    stem = "1:" + "x" * 300
+    assert claim_activity(engine, long_conversation, stem + "-first")
+    assert claim_activity(engine, long_conversation, stem + "-second")
+    assert claim_activity(engine, long_conversation[:-1] + "d", stem + "-first")
+    assert not claim_activity(engine, long_conversation, stem + "-first")
+    assert len({claim_key("ab", "c"), claim_key("a", "bc")}) == 2  # the parts cannot slide
+
+
+def _age(engine: Engine, conversation_id: str, activity_ids: list[str], at: datetime) -> None:
+    keys = [claim_key(conversation_id, a) for a in activity_ids]
+    with engine.begin() as conn:
+        conn.execute(
+            update(ProcessedActivityRow)
+            .where(ProcessedActivityRow.key.in_(keys))  # type: ignore[attr-defined]
             .values(created_at=at)
         )
 
 
-def _claims(engine: Engine) -> set[tuple[str, str]]:
+def _claims(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        rows = conn.execute(select(ProcessedActivityRow.conversation_id, ProcessedActivityRow.activity_id))
-        return {(row[0], row[1]) for row in rows}
+        return set(conn.execute(select(ProcessedActivityRow.key)).scalars())
 
 
 def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
@@ -94,13 +130,19 @@ def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
     old = [f"old-{i}" for i in range(7)]
     for activity in [*old, "recent", "at-the-edge"]:
         assert claim_activity(engine, "conv", activity)
-    assert claim_activity(engine, ONCE_KEYS, "measure-card-1")
+    with Session(engine) as session:  # as bot.services stores a write's once key
+        session.add(ProcessedActivityRow(key=claim_key(ONCE_KEYS, "measure-card-1"), once=True))
+        session.commit()
     _age(engine, "conv", old, now - CLAIMS_KEPT - timedelta(days=1))
     _age(engine, "conv", ["at-the-edge"], now - CLAIMS_KEPT + timedelta(minutes=5))
     _age(engine, ONCE_KEYS, ["measure-card-1"], now - timedelta(days=400))
 
     assert prune_claims(engine, now) == 7
-    assert _claims(engine) == {("conv", "recent"), ("conv", "at-the-edge"), (ONCE_KEYS, "measure-card-1")}
+    assert _claims(engine) == {
+        claim_key("conv", "recent"),
+        claim_key("conv", "at-the-edge"),
+        claim_key(ONCE_KEYS, "measure-card-1"),
+    }
     assert not claim_activity(engine, "conv", "recent")  # a retry inside the week is still stopped
     assert not claim_activity(engine, ONCE_KEYS, "measure-card-1")
     assert prune_claims(engine, now) == 0
@@ -128,3 +170,77 @@ def test_one_city_serves_every_tenant_and_several_need_links(engine: Engine) -> 
     assert org_for_tenant(engine, "tenant-lund").slug == "lund"  # type: ignore[union-attr]
     with pytest.raises(LookupError):
         link_tenant(engine, "x", "nowhere")
+
+
+def test_claims_made_before_the_upgrade_to_leases_still_hold(engine: Engine) -> None:
+    """Migration 0010 keys the old (conversation, activity) rows as claim_key does:
+    a retry of an activity handled before the upgrade is still answered by nothing,
+    and a card's once key still keeps its write from being made twice."""
+    from alembic import command
+
+    from storage.migrate import alembic_config, current, upgrade
+
+    def migrate(step: Any, revision: str) -> None:
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    migrate(command.downgrade, "-1")  # the table as it was before leases
+    old = Table("processed_activities", MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        conn.execute(
+            old.insert(),
+            [
+                {"conversation_id": "conv", "activity_id": "handled", "created_at": datetime.now(UTC)},
+                {"conversation_id": ONCE_KEYS, "activity_id": "f" * 32, "created_at": datetime.now(UTC)},
+            ],
+        )
+    upgrade(engine)
+    assert current(engine) == "0010"
+    assert not claim_activity(engine, "conv", "handled")
+    assert claim_activity(engine, "conv", "new")
+    assert prune_claims(engine, datetime.now(UTC) + CLAIMS_KEPT + timedelta(days=1)) == 2  # not the once key
+    with Session(engine) as session:  # as bot.services finds a form's once key
+        kept = session.get(ProcessedActivityRow, claim_key(ONCE_KEYS, "f" * 32))
+        assert kept is not None and kept.once and kept.lease_until is None
+
+
+def test_a_turn_longer_than_its_lease_keeps_its_claim_until_it_ends(engine: Engine) -> None:
+    """bot.claims renews the lease at every half lease while the turn's task runs;
+    a turn that ended in an error stops renewing, and its lease runs out. Turns
+    that end together are marked finished in one batch."""
+    from bot.claims import Finisher, HeldClaim
+
+    lease = timedelta(seconds=0.4)
+    finisher = Finisher(engine)
+
+    async def slow_turn(activity_id: str, fail: bool) -> None:
+        assert claim_activity(engine, "conv", activity_id, lease=lease)
+        held = HeldClaim(finisher, "conv", activity_id, lease)
+        await asyncio.sleep(1.0)  # two and a half leases
+        assert not claim_activity(engine, "conv", activity_id)  # Teams' retry: the turn still runs
+        if fail:
+            raise RuntimeError("the turn fails")
+        held.finish()
+        await finisher.drain()
+
+    async def turns() -> None:
+        await slow_turn("slow", fail=False)
+        with pytest.raises(RuntimeError):
+            await asyncio.create_task(slow_turn("failing", fail=True))
+        await asyncio.sleep(1.0)  # the same loop runs on: the failed turn's timer sees it ended
+
+    asyncio.run(turns())
+    assert not claim_activity(engine, "conv", "slow")  # finished: never again
+    assert claim_activity(engine, "conv", "failing")  # not finished, lease over: handled again
+
+    async def together() -> None:
+        for i in range(5):
+            assert claim_activity(engine, "conv", f"together-{i}")
+            HeldClaim(finisher, "conv", f"together-{i}", lease).finish()
+        await finisher.drain()
+        await asyncio.sleep(0.5)  # past their leases
+
+    asyncio.run(together())
+    assert not any(claim_activity(engine, "conv", f"together-{i}") for i in range(5))

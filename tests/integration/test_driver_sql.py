@@ -38,17 +38,18 @@ def test_the_same_rows_as_sqlalchemy(example_engine: Engine) -> None:
 def test_a_datetime_is_stored_as_sqlalchemy_stores_it(engine: Engine) -> None:
     table = ProcessedActivityRow.__table__
     when = datetime(2025, 6, 12, 9, 30, 15, 250000, tzinfo=UTC)
-    values = {"conversation_id": "c", "activity_id": "a", "created_at": when}
+    a, b = "a" * 64, "b" * 64
+    values = {"key": a, "created_at": when, "lease_until": None, "once": False, "saved": None}
     with engine.begin() as conn:
-        returned = DriverQuery(insert(table).returning(table.c.activity_id)).rows(conn, values)
-        conn.execute(insert(table), {**values, "activity_id": "b"})
-    assert returned == [("a",)]
+        returned = DriverQuery(insert(table).returning(table.c.key)).rows(conn, values)
+        conn.execute(insert(table), {**values, "key": b})
+    assert returned == [(a,)]
     with engine.connect() as conn:
-        stored = dict(conn.execute(select(table.c.activity_id, table.c.created_at)).all())
-        assert stored["a"] == stored["b"]
-        assert stored["a"].replace(tzinfo=UTC) == when  # SQLite keeps no zone: UTC, as written
-        found = conn.execute(select(table.c.activity_id).where(table.c.created_at >= when)).scalars().all()
-        assert sorted(found) == ["a", "b"]  # and compares as SQLAlchemy's own
+        stored = dict(conn.execute(select(table.c.key, table.c.created_at)).all())
+        assert stored[a] == stored[b]
+        assert stored[a].replace(tzinfo=UTC) == when  # SQLite keeps no zone: UTC, as written
+        found = conn.execute(select(table.c.key).where(table.c.created_at >= when)).scalars().all()
+        assert sorted(found) == [a, b]  # and compares as SQLAlchemy's own
 
 
 def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(engine: Engine) -> None:

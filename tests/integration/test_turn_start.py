@@ -5,18 +5,19 @@ the same on SQLite (several statements in a transaction) and on PostgreSQL
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.services import Services
 from core.model import Role
-from storage.bot_state import StateStore, conversation_references, link_tenant
+from storage.bot_state import StateStore, claim_key, conversation_references, finish_turn, link_tenant
 from storage.repository import create_organisation
-from storage.tables import ConversationRefRow
+from storage.tables import ConversationRefRow, ProcessedActivityRow
 from storage.turn_start import Arrival, TurnStart, begin_turn
 
 CONVERSATION_KEY = "msteams/conversations/c1"
@@ -62,6 +63,39 @@ def test_an_activity_seen_before_is_not_handled_again(example_engine: Engine) ->
     assert start(example_engine, "a1") == TurnStart(False)
     assert start(example_engine, "a1", conversation_id="c2").first  # an id is per conversation
     assert start(example_engine, None).first and start(example_engine, None).first  # nothing to claim
+
+
+def _lease_ends(engine: Engine, activity_id: str) -> None:
+    """The claim's lease ran out, as when the turn's process was killed."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(ProcessedActivityRow)
+            .where(ProcessedActivityRow.key == claim_key("c1", activity_id))  # type: ignore[arg-type]
+            .where(ProcessedActivityRow.lease_until.is_not(None))  # type: ignore[union-attr]
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+def test_a_running_turn_holds_its_claim_and_a_dead_ones_is_taken_over(example_engine: Engine) -> None:
+    assert start(example_engine, "a1").first
+    assert start(example_engine, "a1") == TurnStart(False)  # Teams' retry while the turn runs
+    _lease_ends(example_engine, "a1")
+    retry = start(example_engine, "a1")  # the turn's process died: the retry is the turn
+    assert retry.first and retry.org is not None and retry.roles is not None
+    assert start(example_engine, "a1") == TurnStart(False)
+    finish_turn(example_engine, "c1", "a1")
+    _lease_ends(example_engine, "a1")
+    assert start(example_engine, "a1") == TurnStart(False)  # finished: never again
+    assert start(example_engine, "a2", lease=timedelta(0)).first
+    assert start(example_engine, "a2").first  # a lease of nothing is over at once
+
+
+def test_activity_ids_that_differ_only_after_256_characters_are_both_handled(example_engine: Engine) -> None:
+    stem = "1:" + "7" * 300
+    assert start(example_engine, stem + "a").first
+    assert start(example_engine, stem + "b").first
+    assert start(example_engine, stem + "a", conversation_id="c" * 400).first
+    assert start(example_engine, stem + "a") == TurnStart(False)
 
 
 def test_the_tenant_decides_the_city_when_there_are_several(engine: Engine) -> None:
