@@ -19,7 +19,6 @@ The rows are carried over: each old pair is keyed as the bot keys it now
 (an id that had been cut keeps its cut form: at worst a retry of it, in the
 minutes after the upgrade, is handled again, its writes kept once by their
 keys), activity claims as finished turns.
-
 """
 
 import hashlib
