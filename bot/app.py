@@ -49,6 +49,9 @@ as the pool keeps connections (storage.db.POOL_SIZE). Python's default,
 cores + 4, depends on the machine; on this two-core one its six were already
 more than SQLAlchemy's default pool of five."""
 
+FINISH_ON_STOP = 1.0
+"""Seconds a stop waits to write the claims of the turns that just finished."""
+
 KNOWN_TYPES = {t.value if hasattr(t, "value") else str(t) for t in ActivityTypes}
 
 
@@ -236,11 +239,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         if isinstance(factory, PooledClientFactory):
             await factory.close()
 
-    async def finish_claims(_app: web.Application) -> None:  # part C: the last finished turns' claims
-        await parts.bot.finisher.drain()
+    async def finish_claims(_app: web.Application) -> None:
+        """The last finished turns' claims, written as the server stops; at most
+        FINISH_ON_STOP seconds, so a database that hangs cannot hold up a stop (such a
+        claim's lease runs out, and a retry is kept from saving twice by its write's key)."""
+        try:
+            await asyncio.wait_for(parts.bot.finisher.drain(), FINISH_ON_STOP)
+        except (TimeoutError, SQLAlchemyError) as problem:
+            log.warning("finished turns' claims not written at stop: %s", type(problem).__name__)
 
     app.cleanup_ctx.append(_database_threads)
-    app.on_shutdown.append(finish_claims)
+    app.on_cleanup.append(finish_claims)  # after the turns under way have ended
     app.on_cleanup.append(close_clients)
     app.middlewares.append(no_tracebacks)
     app.router.add_post("/api/messages", messages)
@@ -253,11 +262,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
 
 
 async def _database_threads(_app: web.Application) -> AsyncIterator[None]:
-    """The event loop's default executor, for asyncio.to_thread: DATABASE_THREADS threads."""
+    """The event loop's default executor, for asyncio.to_thread: DATABASE_THREADS threads.
+    At the stop it is shut down without waiting and an empty one takes its place:
+    the loop's own shutdown (run_app's shutdown_default_executor) waits for every
+    thread of its executor, and one blocked on a hanging database would hold the
+    stop until the statement timeout cut it (bot.http_limits.run ends the process
+    without them)."""
+    loop = asyncio.get_running_loop()
     executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="kompetensbot-db")
-    asyncio.get_running_loop().set_default_executor(executor)
+    loop.set_default_executor(executor)
     yield
     executor.shutdown(wait=False, cancel_futures=True)
+    loop.set_default_executor(ThreadPoolExecutor(1, thread_name_prefix="kompetensbot-stopping"))
 
 
 Job = Callable[[], Awaitable[None]]

@@ -89,7 +89,7 @@ class Settings:
     health_timeout: float = 2.0
     header_timeout: float = 10.0
     body_timeout: float = 10.0
-    shutdown_timeout: float = 4.0
+    shutdown_timeout: float = 3.0
     # Part D, the ledger's seal: the HMAC key of the hash chain
     # (KOMPETENSBOT_LEDGER_KEY; "": the public development key, refused with
     # credentials). See storage/seal.py and check_ledger_key below.
@@ -237,7 +237,7 @@ class Settings:
             health_timeout=float(env.get("KOMPETENSBOT_HEALTH_TIMEOUT", "2")),
             header_timeout=float(env.get("KOMPETENSBOT_HEADER_TIMEOUT", "10")),
             body_timeout=float(env.get("KOMPETENSBOT_BODY_TIMEOUT", "10")),
-            shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "4")),
+            shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "3")),
             ledger_key=env.get(KEY_VARIABLE, ""),
             # Part B (outbound & who)
             service_urls=env.get("KOMPETENSBOT_SERVICE_URLS") or None,

@@ -227,9 +227,13 @@ class ChatPage:
         return [Message(m["index"], m["fromBot"], m["author"], m["text"], m["hasCard"]) for m in found]
 
     def ask(self, text: str, *expected: str, timeout: float = REPLY_TIMEOUT) -> list[Message]:
-        """Say `text` and wait for an answer showing every expected text; the bot's answers."""
-        sent = self.say(text)
-        return self.expect(*expected, since=sent + 1, timeout=timeout)
+        """Say `text` and wait for an answer showing every expected text; the bot's answers.
+        The answers are looked for from the messages shown before `text` was sent on: on
+        a busy machine the Playground has shown the bot's first answer above the
+        person's own message."""
+        before = len(self.messages())
+        self.say(text)
+        return self.expect(*expected, since=before, timeout=timeout)
 
     def click(self, name: str, *, within: str | None = None, since: int = 0) -> int:
         """Click the button named `name` (in the last message showing `within`); the number
