@@ -141,6 +141,27 @@ class _ReadRequest:
         return self._request.match_info[name]
 
 
+ID_LIMITS = {"conversation.id": 400, "from.id": 200, "from.aadObjectId": 200, "tenant id": 100}
+"""The longest ids kept: the state keys, references and roles are stored by them
+(Teams' own are far shorter); a longer one is refused, not cut, so two cannot become one."""
+
+
+def _too_long_id(activity: Activity) -> str | None:
+    sender = activity.from_property
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
+    ids = {
+        "conversation.id": activity.conversation.id if activity.conversation else None,
+        "from.id": sender.id if sender else None,
+        "from.aadObjectId": sender.aad_object_id if sender else None,
+        "tenant id": tenant.get("id") or getattr(activity.conversation, "tenant_id", None),
+    }
+    for name, value in ids.items():
+        if isinstance(value, str) and len(value) > ID_LIMITS[name]:
+            return f"{name} is longer than {ID_LIMITS[name]} characters"
+    return None
+
+
 def _bad_request(reason: str, status: int = 400) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
@@ -198,6 +219,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             return _bad_request(f"unknown activity type {str(activity.type)[:40]!r}")
         if not activity.conversation or not activity.conversation.id:
             return _bad_request("the activity has no conversation.id")
+        if too_long := _too_long_id(activity):
+            return _bad_request(too_long)
         if not str(activity.channel_id or ""):
             return _bad_request("the activity has no channelId")
         if not activity.from_property or not activity.from_property.id:

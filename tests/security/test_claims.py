@@ -250,3 +250,26 @@ def test_two_activity_ids_differing_only_after_256_characters_are_both_answered(
         assert len(replies(channel, bodies[0])) == 1
     finally:
         bot.stop()
+
+
+def test_ids_longer_than_what_is_stored_are_refused_not_cut(
+    database_url: str, channel: ThrottlingConnectorStub
+) -> None:
+    """A conversation id of 600 characters overflowed the state key on PostgreSQL
+    (a DataError in the turn's one statement); ids are refused whole, never cut."""
+    bot = server(database_url)
+    try:
+        too_long = activity("saldo GVN", service_url=channel.url, conversation_id="c" * 600)
+        status, body = bot.post(too_long)
+        assert status == 400 and "conversation.id is longer than 400 characters" in body
+        forged = activity("saldo GVN", service_url=channel.url, conversation_id="ok", user_id="u" * 300)
+        status, body = bot.post(forged)
+        assert status == 400 and "from.id is longer than 200" in body
+        assert replies(channel, too_long) == [] and replies(channel, forged) == []
+        fine = activity("saldo GVN", service_url=channel.url, conversation_id="c" * 400)
+        assert bot.post(fine)[0] == 202
+        [answer] = replies(channel, fine)
+        assert "9 500 000 kr" in answer
+        assert "Traceback" not in bot.log.read_text(errors="replace")
+    finally:
+        bot.stop()

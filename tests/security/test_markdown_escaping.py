@@ -318,7 +318,9 @@ MESSAGES: dict[str, Call] = {
     "allocation_source": lambda _, w: texts.allocation_source(allocation(w)),
     "already_saved_followup": lambda _, w: texts.already_saved_followup(w["title"], "2025-06"),
     "already_saved_measure": lambda _, w: texts.already_saved_measure(1, w["title"]),
-    "already_saved_reallocation": lambda _, w: texts.already_saved_reallocation(500, w["title"], w["title"], 7),
+    "already_saved_reallocation": lambda _, w: texts.already_saved_reallocation(
+        500, w["title"], w["title"], 7
+    ),
     "ask_amount": lambda _, w: texts.ask_amount(w["unit"], 1_000, 2025),
     "decision_ref": lambda _, w: texts.decision_ref(decision(w)),
     "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
