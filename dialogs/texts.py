@@ -589,7 +589,10 @@ def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> s
     )
 
 
-ALREADY_SAVED_WHY = "samma svar kom fram två gånger, så jag sparade det inte igen."
+ALREADY_SAVED_WHY = (
+    "det svaret (eller formuläret) har redan skickats en gång, så jag sparade inget nytt; "
+    "ett nytt formulär får du genom att fråga igen."
+)
 
 
 def already_saved_measure(measure_id: int, title: str) -> str:
