@@ -179,6 +179,38 @@ def _unauthorized(reason: str) -> web.Response:
     return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
 
 
+def _authorized(handler: Callable[[web.Request], Awaitable[web.Response]]):  # type: ignore[no-untyped-def]
+    """The SDK's JWT check around `handler`, with a token it cannot even read (no
+    `kid`, `alg: none`: a KeyError inside the SDK) refused with 401 like any other,
+    not a 500; errors of the handler itself go on as they are."""
+    checked = jwt_authorization_decorator(handler)
+
+    async def wrapper(request: web.Request) -> web.Response:
+        try:
+            return await checked(request)
+        except Exception as problem:  # noqa: BLE001 - only errors before the handler ran
+            if request.get("claims_identity") is not None:
+                raise
+            return _unauthorized(f"a token that could not be read ({type(problem).__name__})")
+
+    return wrapper
+
+
+def _not_from_a_channel(request: web.Request, settings: Settings) -> web.Response | None:
+    """Activities come as JSON from a channel's server, never from a web page: a
+    body of another type is refused (415; a page can send text/plain to a local
+    server without asking), and anonymously, where no token stands in the way, so
+    is a request that a browser marks as coming from a page (Origin, Sec-Fetch-Site)."""
+    if request.content_type != "application/json":
+        return _bad_request("the body must be application/json (an activity)", status=415)
+    if settings.anonymous:
+        fetch_site = request.headers.get("Sec-Fetch-Site", "none").lower()
+        if request.headers.get("Origin") or fetch_site not in ("none", "same-origin"):
+            log.warning("refused a request from a web page (Origin %s)", request.headers.get("Origin"))
+            return _bad_request("requests from web pages are not served", status=403)
+    return None
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     parts = bootstrap(settings, engine)
     policy = inbound_policy(settings)
@@ -186,7 +218,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app["agent_configuration"] = parts.auth_config
     app["kompetensbot"] = parts
 
-    @jwt_authorization_decorator
+    @_authorized
     async def messages(request: web.Request) -> web.Response:
         # The SDK has checked the signature, the audience and the times; the
         # issuer, tenant and caller are ours to check, before the body is read.
@@ -196,6 +228,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
                 policy.check_claims(claims)
             except Refused as refusal:
                 return _unauthorized(str(refusal))
+        if refusal := _not_from_a_channel(request, settings):
+            return refusal
         try:
             raw = await request.read()
             body = json.loads(raw)

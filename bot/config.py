@@ -125,11 +125,27 @@ class Settings:
         value = self.registration.get("TENANTID")
         return str(value) if value else None
 
+    def _check_service_urls(self) -> None:
+        """KOMPETENSBOT_SERVICE_URLS must be origins (bot.outbound.parse_origins)."""
+        from bot.outbound import SERVICE_URLS_ENV, parse_origins
+
+        if self.service_urls is None:
+            return
+        try:
+            parse_origins(self.service_urls)
+        except ValueError as problem:
+            raise start_refused(
+                f"{problem}. Tillåtet: https://värd[:port], eller http://127.0.0.1:port för lokal "
+                "användning, åtskilda med kommatecken. Servern startade inte.",
+                SERVICE_URLS_ENV,
+            ) from None
+
     def check_serve(self) -> None:
         """StartRefused when `serve` must not start with these settings: credentials
         that are partial, misnamed or not tied to one tenant; credentials together
         with anonymous, demo or a fixed date; no credentials without an explicit
         anonymous mode; anonymous mode on an address other than loopback."""
+        self._check_service_urls()
         registration = self.registration
         if not registration:
             if self.classic_names:

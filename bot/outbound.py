@@ -84,8 +84,10 @@ def origin_of(url: object) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
+    host = parts.hostname or ""
     if scheme not in _DEFAULT_PORTS or not host or parts.username is not None or parts.password is not None:
+        return None
+    if host.endswith("."):  # "localhost." is no loopback name: it is asked of DNS
         return None
     if ":" in host:
         host = f"[{host}]"

@@ -135,7 +135,15 @@ REFUSED = [
     pytest.param(lambda s: s.bot_framework(s.stub.url + "other/"), id="other path"),
     pytest.param(lambda s: s.bot_framework(f"http://127.0.0.1:{s.stub.port + 1}/"), id="other port"),
     pytest.param(lambda s: _without_expiry(s), id="no expiry"),
+    pytest.param(lambda s: _without_kid(s, "RS256"), id="no kid (a 500 and a traceback before)"),
+    pytest.param(lambda s: _without_kid(s, "none"), id="alg none, no kid"),
 ]
+
+
+def _without_kid(s: Secured, algorithm: str) -> str:
+    claims = {"iss": "https://api.botframework.com", "aud": CLIENT_ID, "serviceurl": s.stub.url,
+              "exp": int(time.time()) + 600}
+    return jwt.encode(claims, s.entra.key if algorithm != "none" else None, algorithm=algorithm)
 
 
 def _without_expiry(s: Secured) -> str:

@@ -301,3 +301,24 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off_and_aiohttp_errors_name_no_ve
         assert server.get("/healthz")[0] == 200  # the server is fine
     finally:
         server.stop()
+
+
+def test_a_web_page_cannot_post_to_a_local_anonymous_server(tmp_path: Path) -> None:
+    """A page open in a developer's browser posted text/plain (no preflight) with
+    Origin https://evil.example to `serve --demo` and a measure was saved."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    _prepare(url)
+    stub = ConnectorStub().start()
+    bot = InProcessBot(url).start()
+    try:
+        body = activity("ny insats", service_url=stub.url, conversation_id="page")
+        page = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+        assert bot.post(body, headers={"Content-Type": "text/plain", **page})[0] == 415
+        assert bot.post(body, headers=page)[0] == 403
+        assert bot.post(body, headers={"Sec-Fetch-Site": "cross-site"})[0] == 403
+        assert stub.texts("page") == []
+        assert bot.post(body)[0] == 202  # a channel's server sends JSON, without Origin
+        assert stub.texts("page")
+    finally:
+        bot.stop()
+        stub.stop()

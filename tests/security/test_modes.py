@@ -353,3 +353,12 @@ def test_a_real_server_without_a_mode_exits_2_and_serves_nothing(database: str, 
     finally:
         stop_process(process)
     assert "mode anonymous" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    "urls", ["http://bot.example.se", "https://smba.trafficmanager.net/emea/", "*", "http://localhost.:1"]
+)
+def test_a_service_url_list_that_is_not_origins_stops_the_server_in_one_line(serve, urls: str) -> None:
+    """It started, logged its start line and then died with a traceback."""
+    code, err, served = serve(env={**CREDENTIALS, "KOMPETENSBOT_SERVICE_URLS": urls})
+    _refused((code, err, served), "KOMPETENSBOT_SERVICE_URLS")

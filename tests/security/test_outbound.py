@@ -70,6 +70,7 @@ def test_lookalike_service_urls_are_not_teams() -> None:
         "https://smba.trafficmanager.net:8443/emea/",  # another port
         "http://127.0.0.1:3978/",  # loopback is not listed by default
         "http://169.254.169.254/latest/meta-data/",
+        "https://smba.trafficmanager.net./emea/",  # a trailing dot: another name to DNS
         "file:///etc/passwd",
         "",
         None,
@@ -80,6 +81,8 @@ def test_lookalike_service_urls_are_not_teams() -> None:
     assert not anonymous.check(TEAMS)
     assert anonymous.check("http://127.0.0.1:4000/x") and not anonymous.check("http://127.0.0.1:4001/")
     assert OutboundPolicy.of(None, anonymous=True).check("http://[::1]:9/")
+    # "localhost." is not in /etc/hosts: it is asked of DNS, which may answer anything.
+    assert not OutboundPolicy.of(None, anonymous=True).check("http://localhost.:9/")
     with pytest.raises(ValueError, match="plain http"):
         OutboundPolicy.of("http://teams.example", anonymous=False)
     with pytest.raises(ValueError, match="not an origin"):
