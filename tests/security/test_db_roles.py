@@ -120,7 +120,8 @@ def test_the_application_role_works_and_cannot_rewrite_or_unseal_the_ledger(role
     app = roles.app
     adapter = TestAdapter()  # one conversation: its activity ids go on from turn to turn
     services = Services(app, org="malmo")
-    services.grant_role(None, ANNA, Role.CHEF, "GVN")  # the everyday command line, as the app
+    administration = Services(roles.owner, org="malmo")  # roles are granted as the owner
+    administration.grant_role(None, ANNA, Role.CHEF, "GVN")
     assert "kvar" in " ".join(_chat(app, adapter, None, "saldo GVN"))
     _chat(app, adapter, None, "jag vill lämna en uppföljning")  # a dialog's state is saved in bot_state
     measure = next(m for m in services.ledger().measures.values() if m.title == "Yrkeslärarsatsning")
@@ -132,7 +133,7 @@ def test_the_application_role_works_and_cannot_rewrite_or_unseal_the_ledger(role
     assert any(r.startswith("Klart!") for r in saved), saved
     RoundServices(app, org="malmo").open(None, "2025-06")
     RoundServices(app, org="malmo").enqueue_due(date(2025, 6, 2))  # the tick's first step
-    services.revoke_role(None, ANNA, Role.CHEF, "GVN")
+    administration.revoke_role(None, ANNA, Role.CHEF, "GVN")
     with app.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM bot_state")).scalar_one() > 0
         assert verify(conn, 1).problems == ()
@@ -151,6 +152,10 @@ def test_the_application_role_works_and_cannot_rewrite_or_unseal_the_ledger(role
         "ALTER TABLE ledger_entries ADD COLUMN x int",
         "UPDATE organisations SET name = 'x'",
         "CREATE TABLE x (id int)",
+        # whoever holds the application's password cannot make anyone ksau
+        "INSERT INTO role_grants (org_id, user_id, role, created_at, granted_by) "
+        "VALUES (1, 'intruder', 'ksau', now(), 'x')",
+        "DELETE FROM role_grants",
     ):
         try:
             with app.begin() as conn:
@@ -159,7 +164,7 @@ def test_the_application_role_works_and_cannot_rewrite_or_unseal_the_ledger(role
             message = str(error.orig)
             assert "permission denied" in message or "must be owner" in message, (statement, message)
             refused.append(statement)
-    assert len(refused) == 12
+    assert len(refused) == 14
     with app.connect() as conn:
         fund = conn.execute(text("SELECT amount FROM ledger_entries WHERE seq = 1")).scalar_one()
     assert fund == 78_000_000
