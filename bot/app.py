@@ -37,7 +37,7 @@ from bot.inbound_auth import InboundPolicy, Refused
 from bot.outbound import OutboundPolicy, report_stored_references
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
-from bot.teams_bot import KompetensBot
+from bot.teams_bot import KompetensBot, tenant_of
 from storage.bot_state import CLAIMS_KEPT, prune_claims
 from storage.db import POOL_SIZE, make_engine
 
@@ -148,13 +148,11 @@ ID_LIMITS = {"conversation.id": 400, "from.id": 200, "from.aadObjectId": 200, "t
 
 def _too_long_id(activity: Activity) -> str | None:
     sender = activity.from_property
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
     ids = {
         "conversation.id": activity.conversation.id if activity.conversation else None,
         "from.id": sender.id if sender else None,
         "from.aadObjectId": sender.aad_object_id if sender else None,
-        "tenant id": tenant.get("id") or getattr(activity.conversation, "tenant_id", None),
+        "tenant id": tenant_of(activity),
     }
     for name, value in ids.items():
         if isinstance(value, str) and len(value) > ID_LIMITS[name]:

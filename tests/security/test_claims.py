@@ -17,7 +17,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ from storage.bot_state import claim_key
 from storage.db import make_engine
 from storage.tables import ProcessedActivityRow
 from tests.conftest import PG_URL
-from tests.http.conftest import _prepare, pg_schema
+from tests.http.conftest import pg_schema
 from tests.http.faults import ledger_counts, wait_for
 from tests.http.harness import BotServer, ThrottlingConnectorStub, activity
 
@@ -39,20 +38,6 @@ LEASE = 3.0
 """Seconds a turn holds its claim in these servers (60 by default)."""
 
 SERVER_ENV = {"KOMPETENSBOT_CLAIM_LEASE_SECONDS": str(LEASE), "KOMPETENSBOT_REPLY_TIMEOUT": "30"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database with the 2025 example."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bot.db'}"
-        _prepare(url)
-        yield url
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL-testerna kräver KOMPETENSBOT_TEST_DATABASE_URL")
-    with pg_schema() as url:
-        yield url
 
 
 @pytest.fixture
