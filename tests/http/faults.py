@@ -9,7 +9,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.engine import Engine
@@ -19,25 +19,25 @@ from tests.conftest import PG_URL
 from tests.http.harness import free_port
 
 
-class TcpProxy:
-    """Forwards 127.0.0.1:`port` to `target`. `cut()` drops every live
-    connection and refuses new ones until `restore()`; `cut_when(pattern)`
-    does the same at the moment a client sends bytes containing `pattern`
-    (an SQL statement), before they reach the server."""
+class LoopbackProxy:
+    """A TCP proxy on 127.0.0.1:`port` in a thread of its own, forwarding to
+    `target`; subclasses say what a connection does (`_handle`) and keep the
+    live streams in `_live`, which `stop()` drops."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
         self.port = free_port()
-        self.cuts = 0
-        self._down = False
-        self._trigger: bytes | None = None
         self._live: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _on_loop(self) -> None:
+        """Set-up that needs the proxy's own event loop (run in it, before serving)."""
+
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
+        self._on_loop()
         server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
         self._ready.set()
         try:
@@ -45,7 +45,10 @@ class TcpProxy:
         finally:
             server.close()
 
-    def start(self) -> TcpProxy:
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
         self._thread.start()
         self._ready.wait(10)
         return self
@@ -64,6 +67,19 @@ class TcpProxy:
         for writer in list(self._live):
             writer.transport.abort()
         self._live.clear()
+
+
+class TcpProxy(LoopbackProxy):
+    """Forwards 127.0.0.1:`port` to `target`. `cut()` drops every live
+    connection and refuses new ones until `restore()`; `cut_when(pattern)`
+    does the same at the moment a client sends bytes containing `pattern`
+    (an SQL statement), before they reach the server."""
+
+    def __init__(self, target_host: str, target_port: int):
+        super().__init__(target_host, target_port)
+        self.cuts = 0
+        self._down = False
+        self._trigger: bytes | None = None
 
     def _go_down(self) -> None:
         self._down = True

@@ -8,49 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
-from typing import Any
 
-from tests.http.harness import free_port
+from tests.http.faults import LoopbackProxy
 
 
-class HangingProxy:
+class HangingProxy(LoopbackProxy):
     """Forwards 127.0.0.1:`port` to `target` until `hang()`; from then on every
     byte either way is held back and every new connection is accepted and left
     waiting, until `resume()`."""
 
     def __init__(self, target_host: str, target_port: int):
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self._hanging = threading.Event()
+        super().__init__(target_host, target_port)
         self._resumed: asyncio.Event | None = None
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._writers: set[asyncio.StreamWriter] = set()
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
+    def _on_loop(self) -> None:
         self._resumed = asyncio.Event()
         self._resumed.set()
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
-        self._ready.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            server.close()
-
-    def start(self) -> HangingProxy:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def _call(self, fn: Any) -> None:
-        async def run() -> None:
-            fn()
-
-        asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
 
     def hang(self) -> None:
         assert self._resumed is not None
@@ -60,24 +34,16 @@ class HangingProxy:
         assert self._resumed is not None
         self._call(self._resumed.set)
 
-    def stop(self) -> None:
-        def drop() -> None:
-            for writer in list(self._writers):
-                writer.transport.abort()
-
-        self._call(drop)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert self._resumed is not None
-        self._writers.add(writer)
+        self._live.add(writer)
         await self._resumed.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return
-        self._writers.add(up_writer)
+        self._live.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             assert self._resumed is not None
