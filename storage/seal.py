@@ -236,9 +236,25 @@ def mismatch(stored: str, key: LedgerKey) -> LedgerKeyMismatch:
     )
 
 
+_CHECKED = "kompetensbot.seal_key_checked"
+"""conn.info's note of the transaction whose key was checked, and the key's
+fingerprint: a write of several rows checks the key once, not once a row."""
+
+
 def check_key(conn: Connection, key: LedgerKey) -> None:
     """Refuse a writer whose key is not the database's; store the key's
-    fingerprint when the database has none yet."""
+    fingerprint when the database has none yet. Once per transaction."""
+    transaction = conn.get_transaction()
+    checked = conn.info.get(_CHECKED)
+    if transaction is not None and checked is not None and checked[0] is transaction:
+        if checked[1] == key.fingerprint:
+            return
+    _check_key(conn, key)
+    if transaction is not None:
+        conn.info[_CHECKED] = (transaction, key.fingerprint)
+
+
+def _check_key(conn: Connection, key: LedgerKey) -> None:
     rows = _key_rows(conn)
     if not rows:
         conn.execute(
