@@ -18,7 +18,7 @@ from core.dates import format_date, format_period, parse_date, parse_period
 from core.errors import input_error
 from core.money import format_amount
 from core.round_report import RoundReport
-from core.rounds import Round
+from core.rounds import MeasureState, Round
 from storage.db import make_engine
 from storage.templates import append_xlsx_row, csv_cell
 
@@ -72,6 +72,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             reminder_before=None if args.no_reminders else args.reminder_before,
         )
         print(round_text(round_, as_of), file=out)
+        report = services.report(user, round_.period, max(as_of, round_.plan.opens))
+        print("\n".join(["", *coverage_lines(report)]), file=out)
         return 0
     if command == "close":
         round_, closed = services.close(user, parse_period(args.period))
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     if command == "export":
         report = services.report(user, parse_period(args.period), as_of)
-        write_export(report, args.out)
+        write_export(report, args.out, services.display_names())
         print(f"Skrev {args.out} ({len(report.measures)} insatser).", file=out)
         return 0
     if command == "tick":
@@ -152,6 +154,43 @@ def round_text(round_: Round, as_of: date) -> str:
     )
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def coverage_lines(report: RoundReport) -> list[str]:
+    """Every measure of the round accounted for (issue 17 item 13): answered,
+    asked and not answered, or with nobody to ask, and the units of those."""
+    total = len(report.measures)
+    answered = report.count(MeasureState.ANSWERED)
+    waiting = report.count(MeasureState.NOT_ANSWERED)
+    nobody = report.count(MeasureState.NO_RECIPIENT)
+    lines = [
+        f"Insatser i omgången: {total} ({answered} besvarade, {waiting} tillfrågade utan svar, "
+        f"{nobody} utan mottagare och utan svar).",
+    ]
+    without = report.no_recipient
+    if not without:
+        lines.append(f"Alla {total} insatser har någon att fråga (ansvarig eller nämndens HR).")
+        return lines
+    units = report.no_recipient_units
+    done = sum(m.answered for m in without)
+    lines.append(
+        f"Ingen mottagare för {len(without)} av {total} insatser, "
+        f"i {_count(len(units), 'nämnd', 'nämnder')}"
+        + (f" (varav {done} redan besvarade)" if done else "")
+        + ": ingen ansvarig och ingen med rollen hr för nämnden, så inget kort skickas för dem."
+    )
+    names = {u.code: u.name for u in report.units}
+    for code, n in sorted(units.items(), key=lambda item: (names.get(item[0], item[0]).casefold(), item[0])):
+        lines.append(f"  - {names.get(code, code)} ({code}): {_count(n, 'insats', 'insatser')}")
+    lines.append(
+        "  Ge nämndens HR rollen: kompetensbot roles grant <AAD-objekt-id> hr --unit KOD "
+        "(eller ange en ansvarig för insatsen)."
+    )
+    return lines
+
+
 def _send_counts(sends: Sequence[Any]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for s in sends:
@@ -186,6 +225,7 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
         f"({report.response_rate:.0%}); {sum(m.answered for m in report.measures)} av "
         f"{len(report.measures)} insatser."
     )
+    lines += coverage_lines(report)
     for kind, states in _send_counts(sends).items():
         parts = ", ".join(f"{STATE_NAMES.get(s, s)} {n}" for s, n in sorted(states.items()))
         lines.append(f"  Utskick {KIND_NAMES.get(kind, kind)}: {parts}")
@@ -260,6 +300,24 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
             for u in report.units
         ],
         "unused": report.unused,
+        "measures_answered": report.count(MeasureState.ANSWERED),
+        "measures_not_answered": report.count(MeasureState.NOT_ANSWERED),
+        "measures_no_recipient": report.count(MeasureState.NO_RECIPIENT),
+        "no_recipient": {
+            "measures": len(report.no_recipient),
+            "answered": sum(m.answered for m in report.no_recipient),
+            "units": [{"code": code, "measures": n} for code, n in report.no_recipient_units.items()],
+        },
+        "committees": [
+            {
+                "code": g.unit,
+                "not_answered": len(g.not_answered),
+                "no_recipient": len(g.no_recipient),
+                "asked": len(g.asked),
+                "late": len(g.late),
+            }
+            for g in report.committees
+        ],
         "measures": [
             {
                 "id": m.measure_id,
@@ -272,6 +330,8 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
                 "status": m.status.value,
                 "usable_as_planned": m.usable_as_planned,
                 "risks": list(m.risks),
+                "state": m.state.value,
+                "asked": list(m.asked),
             }
             for m in report.measures
         ],
@@ -297,10 +357,18 @@ EXPORT_HEADER = (
     "Risk",
     "Kommentar",
     "Rapporterad av",
+    "Läge",
+    "Tillfrågade",
 )
 
 
-def export_rows(report: RoundReport) -> list[list[Any]]:
+def _person(person: str, names: dict[str, str]) -> str:
+    name = names.get(person)
+    return f"{name} ({person})" if name and name != person else person
+
+
+def export_rows(report: RoundReport, names: dict[str, str] | None = None) -> list[list[Any]]:
+    names = names or {}
     rows: list[list[Any]] = []
     for m in report.measures:
         usable = "" if m.usable_as_planned is None else ("Ja" if m.usable_as_planned else "Nej")
@@ -319,19 +387,50 @@ def export_rows(report: RoundReport) -> list[list[Any]]:
                 ", ".join(m.risks),
                 m.note,
                 m.author,
+                m.state.value,
+                ", ".join(_person(p, names) for p in m.asked),
             ]
         )
     return rows
 
 
-def write_export(report: RoundReport, path: Path) -> None:
+LATE_HEADER = ("Nämnd", "Kod", "Person", "Id", "Obesvarade insatser")
+
+
+def late_rows(report: RoundReport, names: dict[str, str] | None = None) -> list[list[Any]]:
+    """Who has not answered, per committee: one row per person and committee,
+    and one row for the measures that nobody could be asked about."""
+    names = names or {}
+    titles = {m.measure_id: m.title for m in report.measures}
+    unit_names = {u.code: u.name for u in report.units}
+    cards = dict(report.late)
+    rows: list[list[Any]] = []
+    for gap in report.committees:
+        unit = unit_names.get(gap.unit, gap.unit)
+        for person in gap.late:
+            mine = [titles.get(m, str(m)) for m in cards.get(person, ()) if m in gap.not_answered]
+            rows.append([unit, gap.unit, names.get(person, ""), person, "; ".join(mine)])
+        if gap.no_recipient:
+            rows.append(
+                [
+                    unit,
+                    gap.unit,
+                    "(ingen mottagare)",
+                    "",
+                    "; ".join(titles.get(m, str(m)) for m in gap.no_recipient),
+                ]
+            )
+    return rows
+
+
+def write_export(report: RoundReport, path: Path, names: dict[str, str] | None = None) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise input_error(
             "bad_export_format", f'Filen "{path.name}" ska sluta på .xlsx eller .csv.', "--out"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = export_rows(report)
+    rows = export_rows(report, names)
     if suffix == ".csv":
         tmp = path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8-sig") as f:
@@ -354,6 +453,10 @@ def write_export(report: RoundReport, path: Path) -> None:
     )
     for u in report.units:
         append_xlsx_row(units, [u.name, u.allocated, u.spent, u.forecast, u.unused, u.measures, u.answered])
+    late = wb.create_sheet("Saknade svar")
+    late.append(list(LATE_HEADER))
+    for row in late_rows(report, names):
+        append_xlsx_row(late, row)
     proposals = wb.create_sheet("Omfördelningsförslag")
     proposals.append(["Från insats (id)", "Till insats (id)", "Belopp (kr)", "Inom samma nämnd"])
     for p in report.proposals:

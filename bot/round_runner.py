@@ -37,7 +37,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -57,7 +57,7 @@ from dialogs.round_cards import (
     card_activity,
     card_measures,
     card_update,
-    escalation_card,
+    escalation_activities,
     prompt_card,
 )
 from storage import rounds as store
@@ -271,7 +271,7 @@ class RoundRunner:
             done, reference = await asyncio.to_thread(self._lookup, send, round_, ctx)
             if send.kind != SendKind.ESCALATION and all(m in done for m in send.measure_ids):
                 return await self._finish(send, SKIPPED, "har redan svarat")
-            activity = await asyncio.to_thread(self._build, send, round_, ctx)
+            activities = await asyncio.to_thread(self._build, send, round_, ctx)
             if reference is None:
                 created = await self._create_conversation(send, ctx)
                 if not created.ok:
@@ -282,7 +282,18 @@ class RoundRunner:
                 reference = created.reference
                 assert reference is not None
             # One attempt per claim: a retry goes back to the queue (see the module's notes).
-            outcome = await self.sender.send(reference, activity, attempts=1)
+            # An escalation too large for one message is sent in parts, in
+            # order; a part that fails sends them all again at the retry.
+            first_id: str | None = None
+            for number, activity in enumerate(activities):
+                outcome = await self.sender.send(reference, activity, attempts=1)
+                if not outcome.ok:
+                    if number:
+                        outcome = replace(outcome, maybe_duplicate=True)
+                    break
+                first_id = first_id or outcome.activity_id
+            if outcome.ok:
+                outcome = replace(outcome, activity_id=first_id)
         except Exception as problem:  # noqa: BLE001 - one bad send must not stop the round
             log.exception("send %s failed unexpectedly", send.id)
             return await self._retry_or_fail(send, f"oväntat fel: {type(problem).__name__}")
@@ -406,22 +417,15 @@ class RoundRunner:
         )
         return created
 
-    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext) -> Activity:
+    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext) -> list[Activity]:
         plan = round_.plan
         if send.kind == SendKind.ESCALATION:
             with UnitOfWork(self.engine, ctx.slug) as repo:
                 ledger = self._round_ledger(repo.session.connection(), ctx.slug, [round_.period])
-                report = round_report(round_, ledger, repo.grants(), plan.escalate_on, set(send.units))
-            late = [
-                (
-                    ctx.names.get(person, person),
-                    [ctx.ledger.measures[m].title for m in mids if m in ctx.ledger.measures],
-                )
-                for person, mids in report.late
-            ]
-            return card_activity(
-                texts.escalation_text(plan.period), escalation_card(plan.period, plan.deadline, late)
-            )
+                grants = repo.grants()
+                report = round_report(round_, ledger, grants, plan.escalate_on, set(send.units))
+            names = {code: unit.name for code, unit in ledger.units.items()}
+            return escalation_activities(round_, report, send.recipient, grants, names)
         measures = card_measures(ctx.ledger, round_, send.measure_ids)
         reminder = send.kind != SendKind.PROMPT
         text = (
@@ -437,7 +441,7 @@ class RoundRunner:
             reminder=reminder,
             possibly_repeated=send.possibly_repeated,
         )
-        return card_activity(text, content)
+        return [card_activity(text, content)]
 
     # --- cards answered since they were sent ----------------------------------
 

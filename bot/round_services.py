@@ -11,13 +11,13 @@ from datetime import date
 from typing import Any, TypeVar
 
 from bot.services import Services
-from core.errors import NotFound, RuleError
+from core.errors import NotFound, PermissionDenied, RuleError
 from core.ledger import Ledger
 from core.model import FollowUp, Principal
 from core.permissions import Action, can, require, visible_units
 from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
-from core.rounds import Phase, Round, assign, due_sends, plan_round
+from core.rounds import CommitteeGap, Phase, Round, assign, due_sends, late_list_units, plan_round
 from storage import rounds as store
 from storage.read_model import CitySnapshot, freshness, read_models, round_ledger, with_period_followups
 from storage.repository import Repository
@@ -33,6 +33,19 @@ class MyCard:
     round: Round
     measure_ids: tuple[int, ...]
     ledger: Ledger
+
+
+@dataclass(frozen=True, slots=True)
+class LateList:
+    """Who has not answered, per committee, as far as the reader may see
+    (the "visa alla" follow-up of an escalation, issue 17 item 14)."""
+
+    round: Round
+    committees: tuple[CommitteeGap, ...]
+    unit_names: dict[str, str]
+    titles: dict[int, str]
+    names: dict[str, str]  # person id → the name Teams showed (when known)
+    cards: dict[str, tuple[int, ...]]  # person → their unanswered measures (in these committees)
 
 
 @dataclass
@@ -95,6 +108,46 @@ class RoundServices(Services):
                 if not units:
                     require(who, Action.READ)
             return round_report(round_, ledger, repo.grants(), as_of, units)
+
+        return self._read_round(user, run)
+
+    def display_names(self) -> dict[str, str]:
+        """Person (AAD id) → the name Teams last showed for them."""
+        with UnitOfWork(self.engine, self.org) as repo:
+            return store.display_names(repo.session.connection(), repo.org_id)
+
+    def late_list(self, user: str | None, as_of: date, round_id: int | None = None) -> LateList:
+        """Who has not answered in a round (`round_id`, or the city's latest),
+        per committee: only the committees whose list the person gets in the
+        escalation (core.rounds.late_list_units); refused when none."""
+
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> LateList:
+            conn = repo.session.connection()
+            found = [r for _, r in store.rounds(conn, repo.org_id)]
+            if round_id is not None:
+                found = [r for r in found if r.id == round_id]
+            if not found:
+                raise NotFound(RuleError("no_round", "Det finns ingen uppföljningsomgång att visa."))
+            round_ = found[-1]
+            ledger = round_ledger(conn, snapshot, [round_.period])
+            units = set(late_list_units(who, ledger.units))
+            if not units:
+                raise PermissionDenied(
+                    RuleError(
+                        "permission_denied",
+                        "Listan över vilka som inte har svarat visas bara för stadskontoret och för "
+                        "nämndens HR.",
+                    )
+                )
+            report = round_report(round_, ledger, repo.grants(), as_of, units)
+            return LateList(
+                round_,
+                report.committees,
+                {code: u.name for code, u in ledger.units.items()},
+                {m.measure_id: m.title for m in report.measures},
+                store.display_names(conn, repo.org_id),
+                dict(report.late),
+            )
 
         return self._read_round(user, run)
 

@@ -5,7 +5,7 @@ proposals. What `followup status`, the bot and the export show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from core.balances import MeasureBalance, measure_balance
@@ -14,10 +14,16 @@ from core.model import RoleGrant, Status
 from core.proposals import Proposal, propose
 from core.rounds import (
     Assignments,
+    CommitteeGap,
+    MeasureState,
     Round,
     answered_measures,
+    asked_about,
     assign,
+    committee_gaps,
     has_answered,
+    measure_state,
+    no_recipient_units,
 )
 from core.rules.overdue import is_overdue
 
@@ -45,6 +51,8 @@ class MeasureResult:
     note: str
     author: str
     risks: tuple[str, ...]
+    state: MeasureState = MeasureState.NOT_ANSWERED
+    asked: tuple[str, ...] = ()  # the people asked about it (ids)
 
     @property
     def unused(self) -> int:
@@ -75,6 +83,16 @@ class RoundReport:
     unassigned: tuple[int, ...]
     late: tuple[tuple[str, tuple[int, ...]], ...]
     proposals: tuple[Proposal, ...]
+    committees: tuple[CommitteeGap, ...] = ()  # every committee with a measure lacking an answer
+    no_recipient_units: dict[str, int] = field(default_factory=dict)  # unit → measures nobody is asked
+
+    @property
+    def no_recipient(self) -> tuple[MeasureResult, ...]:
+        """The measures nobody can be asked about, answered or not."""
+        return tuple(m for m in self.measures if not m.asked)
+
+    def count(self, state: MeasureState) -> int:
+        return sum(m.state == state for m in self.measures)
 
     @property
     def response_rate(self) -> float:
@@ -91,7 +109,13 @@ class RoundReport:
 
 
 def _result(
-    ledger: Ledger, balance: MeasureBalance, answered: bool, period: str, as_of: date
+    ledger: Ledger,
+    balance: MeasureBalance,
+    answered: bool,
+    period: str,
+    as_of: date,
+    state: MeasureState = MeasureState.NOT_ANSWERED,
+    asked: tuple[str, ...] = (),
 ) -> MeasureResult:
     measure = ledger.measures[balance.measure_id]
     answer = next(
@@ -128,6 +152,8 @@ def _result(
         note=answer.note if answer else "",
         author=answer.author if answer else "",
         risks=tuple(risks),
+        state=state,
+        asked=asked,
     )
 
 
@@ -145,8 +171,17 @@ def round_report(
     card_ids = sorted(
         {mid for card in assignments.cards.values() for mid in card} | set(assignments.unassigned)
     )
+    asked = asked_about(assignments)
     results = tuple(
-        _result(ledger, measure_balance(ledger, mid, year), mid in answered, period, as_of)
+        _result(
+            ledger,
+            measure_balance(ledger, mid, year),
+            mid in answered,
+            period,
+            as_of,
+            measure_state(mid, assignments, answered),
+            asked.get(mid, ()),
+        )
         for mid in card_ids
         if visible(mid)
     )
@@ -193,4 +228,12 @@ def round_report(
         unassigned=tuple(m for m in assignments.unassigned if visible(m)),
         late=tuple(entry for entry in late if entry[1]),
         proposals=proposals,
+        committees=tuple(
+            committee_gaps(ledger, assignments, answered, None if units is None else units)
+        ),
+        no_recipient_units={
+            unit: n
+            for unit, n in no_recipient_units(ledger, assignments).items()
+            if units is None or unit in units
+        },
     )

@@ -18,6 +18,7 @@ date can be set per round.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -32,7 +33,8 @@ from core.calendar import (
 from core.dates import format_date, parse_period
 from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
-from core.model import Role, RoleGrant
+from core.model import Principal, Role, RoleGrant
+from core.permissions import Action, can
 
 REMINDER_AFTER_WORKING_DAYS = 5
 REMINDER_BEFORE_DEADLINE_WORKING_DAYS = 1
@@ -359,3 +361,125 @@ def late_people(
         if missing:
             out.append((person, missing))
     return out
+
+
+# --- every measure accounted for -------------------------------------------------
+
+
+class MeasureState(StrEnum):
+    """Where a measure of the round stands: every measure with money in the
+    round's year is exactly one of these (issue 17, item 13)."""
+
+    ANSWERED = "besvarad"
+    NOT_ANSWERED = "tillfrågad, ej besvarad"
+    NO_RECIPIENT = "ingen mottagare"
+
+
+def asked_about(assignments: Assignments) -> dict[int, tuple[str, ...]]:
+    """Measure → the people asked about it (on whose card it is)."""
+    out: dict[int, set[str]] = defaultdict(set)
+    for person, card in assignments.cards.items():
+        for mid in card:
+            out[mid].add(person)
+    return {mid: tuple(sorted(people)) for mid, people in out.items()}
+
+
+def measure_state(mid: int, assignments: Assignments, answered: set[int]) -> MeasureState:
+    """An answer counts however it was given; otherwise a measure nobody
+    could be asked about has no recipient, and one on a card is waiting."""
+    if mid in answered:
+        return MeasureState.ANSWERED
+    if mid in assignments.unassigned:
+        return MeasureState.NO_RECIPIENT
+    return MeasureState.NOT_ANSWERED
+
+
+def no_recipient_units(ledger: Ledger, assignments: Assignments) -> dict[str, int]:
+    """Unit → how many of its measures in the round nobody can be asked
+    about (a shared measure counts for each of its units)."""
+    out: dict[str, int] = defaultdict(int)
+    for mid in assignments.unassigned:
+        for unit in ledger.measures[mid].units:
+            out[unit] += 1
+    return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeGap:
+    """A committee with measures of the round that have no answer.
+
+    Attributes:
+      unit: the committee's code.
+      not_answered: its measures that were asked about and have no answer.
+      no_recipient: its measures that nobody could be asked about (and have no answer).
+      asked: everyone asked about one of its measures.
+      late: of them, those with one of its measures still unanswered.
+    """
+
+    unit: str
+    not_answered: tuple[int, ...]
+    no_recipient: tuple[int, ...]
+    asked: tuple[str, ...]
+    late: tuple[str, ...]
+
+    @property
+    def missing(self) -> int:
+        return len(self.not_answered) + len(self.no_recipient)
+
+
+def committee_gaps(
+    ledger: Ledger, assignments: Assignments, answered: set[int], units: Iterable[str] | None = None
+) -> list[CommitteeGap]:
+    """Every committee (of `units`, or all) with a measure of the round that
+    has no answer, one each, ordered by the committee's name. A shared
+    measure counts for each of its committees."""
+    wanted = None if units is None else set(units)
+    asked = asked_about(assignments)
+    not_answered: dict[str, list[int]] = defaultdict(list)
+    no_recipient: dict[str, list[int]] = defaultdict(list)
+    people: dict[str, set[str]] = defaultdict(set)
+    late: dict[str, set[str]] = defaultdict(set)
+    for mid in _round_measures(assignments):
+        for unit in ledger.measures[mid].units:
+            if wanted is not None and unit not in wanted:
+                continue
+            people[unit].update(asked.get(mid, ()))
+            if mid in answered:
+                continue
+            if mid in assignments.unassigned:
+                no_recipient[unit].append(mid)
+            else:
+                not_answered[unit].append(mid)
+                late[unit].update(asked.get(mid, ()))
+    gaps = [
+        CommitteeGap(
+            unit,
+            tuple(sorted(not_answered.get(unit, ()))),
+            tuple(sorted(no_recipient.get(unit, ()))),
+            tuple(sorted(people.get(unit, ()))),
+            tuple(sorted(late.get(unit, ()))),
+        )
+        for unit in set(not_answered) | set(no_recipient)
+    ]
+
+    def name(gap: CommitteeGap) -> tuple[str, str]:
+        unit = ledger.units.get(gap.unit)
+        return ((unit.name if unit else gap.unit).casefold(), gap.unit)
+
+    return sorted(gaps, key=name)
+
+
+def _round_measures(assignments: Assignments) -> list[int]:
+    """Every measure of the round: on a card or with nobody to ask."""
+    return sorted({mid for card in assignments.cards.values() for mid in card} | set(assignments.unassigned))
+
+
+def late_list_units(principal: Principal, units: Iterable[str]) -> list[str]:
+    """The units whose list of who has not answered a person may see: the
+    same people the escalation goes to (stadskontoret every unit, an HR
+    lead their own units), and the administrator."""
+    codes = list(units)
+    if principal.is_admin or can(principal, Action.MANAGE_ROUNDS):
+        return codes
+    own = {g.unit for g in principal.grants if g.role == Role.HR and g.unit is not None}
+    return [u for u in codes if u in own]

@@ -24,8 +24,9 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes
 
 from core.ledger import Ledger
-from core.model import FollowUp, Status
+from core.model import FollowUp, Role, RoleGrant, Status
 from core.round_answers import field_name
+from core.round_report import RoundReport
 from core.rounds import Round
 from dialogs import texts
 from dialogs.cards import (
@@ -193,26 +194,153 @@ def answered_card(period: str, deadline: date, measures: Sequence[CardMeasure], 
     return card(body)
 
 
-def escalation_card(period: str, deadline: date, late: Sequence[tuple[str, Sequence[str]]]) -> Card:
-    """The list of who has not answered: (person, their unanswered measures)."""
-    body: list[dict] = [
-        _title(texts.escalation_title(period)),
-        _text(texts.escalation_intro(len(late), deadline)),
-    ]
-    for person, titles in late[:40]:
+ROUND_LATE_PEOPLE_ACTION = "round_late_people"
+ESCALATION_BUDGET = MAX_CARD_BYTES - 4_000
+"""Bytes one escalation card may take: the rest is for the message text around it."""
+OWN_SHOWN = 20  # the recipient's own unanswered measures listed by title, at most
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLine:
+    """One committee with missing answers, as the escalation shows it."""
+
+    code: str
+    name: str
+    waiting: int  # measures asked about and not answered
+    no_recipient: int  # measures nobody could be asked about
+    asked: int  # people asked about one of its measures
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSummary:
+    """What the escalation's opening says: distinct measures (a shared one
+    counted once) and committees."""
+
+    deadline: date
+    missing: int
+    waiting: int
+    no_recipient: int
+    committees: int
+    city_wide: bool
+    own: tuple[str, ...] = ()  # titles of the recipient's own unanswered measures
+
+
+def escalation_card(
+    round_id: int,
+    period: str,
+    summary: EscalationSummary,
+    lines: Sequence[EscalationLine],
+    *,
+    part: int = 1,
+    parts: int = 1,
+) -> Card:
+    """The list of what has no answer, one line per committee, to
+    stadskontoret or a committee's HR lead, who is spoken to as "du"; the
+    people's names come with "Visa alla" and in the export. Part `part` of
+    `parts`: the first part has the opening, the last the button."""
+    body: list[dict] = [_title(texts.escalation_title(period))]
+    if parts > 1:
+        body.append(_text(texts.escalation_part(part, parts), isSubtle=True, size="Small"))
+    if part == 1:
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "items": [
-                    _text(texts.plain(person), weight="Bolder"),
-                    _text("\n".join(f"- {texts.plain(t)}" for t in titles)),
-                ],
-            }
+            _text(
+                texts.escalation_intro(
+                    summary.deadline,
+                    summary.missing,
+                    summary.committees,
+                    summary.waiting,
+                    summary.no_recipient,
+                    city_wide=summary.city_wide,
+                )
+            )
         )
-    if len(late) > 40:
-        body.append(_text(texts.list_more(len(late) - 40)))
-    return card(body)
+        if summary.own:
+            shown = summary.own[:OWN_SHOWN]
+            body.append(_text(texts.escalation_own(shown, len(summary.own) - len(shown)), weight="Bolder"))
+        body.append(_text(texts.ESCALATION_COMMITTEES_HEADER, isSubtle=True))
+    if lines:
+        body.append(_text("\n".join(_line(x) for x in lines)))
+    actions = None
+    if part == parts:
+        body.append(_text(texts.escalation_show_all(summary.city_wide), isSubtle=True))
+        actions = [
+            {
+                "type": "Action.Submit",
+                "title": texts.ESCALATION_SHOW_ALL_BUTTON,
+                "data": {"action": ROUND_LATE_PEOPLE_ACTION, "round_id": round_id},
+            }
+        ]
+    return card(body, actions)
+
+
+def _line(x: EscalationLine) -> str:
+    return texts.escalation_line(x.name, x.code, x.waiting, x.no_recipient, x.asked)
+
+
+def escalation_cards(
+    round_id: int, period: str, summary: EscalationSummary, lines: Sequence[EscalationLine]
+) -> list[Card]:
+    """The escalation as one card when every committee fits (290 committees
+    with names of ordinary length do), else split into as few parts as fit,
+    in order, each at most ESCALATION_BUDGET bytes. Every committee is on
+    exactly one part."""
+    sizes = [len(json.dumps(_line(x) + "\n", ensure_ascii=False).encode("utf-8")) - 2 for x in lines]
+    one = _size(escalation_card(round_id, period, summary, []))
+    if one + sum(sizes) <= ESCALATION_BUDGET:
+        return [escalation_card(round_id, period, summary, lines)]
+    # Room on each part: the budget less the part's own heading (first or
+    # later), the button and its line (kept for every part: the last one
+    # is only known at the end).
+    button = one - _size(escalation_card(round_id, period, summary, [], part=1, parts=2))
+    first = _size(escalation_card(round_id, period, summary, [], part=1, parts=99)) + button
+    later = _size(escalation_card(round_id, period, summary, [], part=99, parts=999)) + button
+    chunks: list[list[EscalationLine]] = [[]]
+    used = first
+    for line, size in zip(lines, sizes, strict=True):
+        if chunks[-1] and used + size > ESCALATION_BUDGET:
+            chunks.append([])
+            used = later
+        chunks[-1].append(line)
+        used += size
+    return [
+        escalation_card(round_id, period, summary, chunk, part=i, parts=len(chunks))
+        for i, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def escalation_activities(
+    round_: Round,
+    report: RoundReport,
+    recipient: str,
+    grants: Sequence[RoleGrant],
+    unit_names: dict[str, str],
+) -> list[Activity]:
+    """The escalation to one person, from the round's report over the units
+    they get the list for: one message, or parts when it would not fit."""
+    gaps = report.committees
+    missing = {m for g in gaps for m in (*g.not_answered, *g.no_recipient)}
+    nobody = {m for g in gaps for m in g.no_recipient}
+    titles = {m.measure_id: m.title for m in report.measures}
+    own = tuple(titles.get(m, str(m)) for m in dict(report.late).get(recipient, ()))
+    city_wide = any(g.user == recipient and g.role == Role.CITY_OFFICE for g in grants)
+    summary = EscalationSummary(
+        deadline=round_.plan.deadline,
+        missing=len(missing),
+        waiting=len(missing - nobody),
+        no_recipient=len(nobody),
+        committees=len(gaps),
+        city_wide=city_wide,
+        own=own,
+    )
+    lines = [
+        EscalationLine(
+            g.unit, unit_names.get(g.unit, g.unit), len(g.not_answered), len(g.no_recipient), len(g.asked)
+        )
+        for g in gaps
+    ]
+    text = texts.escalation_text(round_.period)
+    contents = escalation_cards(round_.id, round_.period, summary, lines)
+    return [card_activity(text, content) for content in contents]
 
 
 def card_measures(ledger: Ledger, round_: Round, measure_ids: tuple[int, ...]) -> list[CardMeasure]:

@@ -21,7 +21,7 @@ from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
 from bot.identity import identity_of
-from bot.round_services import RoundServices
+from bot.round_services import LateList, RoundServices
 from bot.services import AlreadySaved
 from core.errors import DomainError, NotFound, RuleError
 from core.ledger import Ledger
@@ -30,10 +30,12 @@ from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.rounds import Round
 from dialogs import texts
+from dialogs.cards import MAX_CARD_BYTES
 from dialogs.context import already_saved, call, once_key, today_of
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
+    ROUND_LATE_PEOPLE_ACTION,
     answered_card,
     card_activity,
     card_measures,
@@ -73,6 +75,12 @@ async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
     if value is not None and value.get("action") == RECORD_REALLOCATION_ACTION:
         await _record_reallocation(engine, turn_context, value)
         return True
+    if value is not None and value.get("action") == ROUND_LATE_PEOPLE_ACTION:
+        await _show_late_people(engine, turn_context, _round_id(value))
+        return True
+    if value is None and activity.text and wants_late_people(activity.text):
+        await _show_late_people(engine, turn_context, None)
+        return True
     if value is None and activity.text and wants_round_status(activity.text):
         await _show_status(engine, turn_context)
         return True
@@ -80,6 +88,64 @@ async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
         await _show_card(engine, turn_context)
         return True
     return False
+
+
+def wants_late_people(text: str) -> bool:
+    """"visa alla" (the escalation's follow-up), said as the whole message."""
+    return clean(text or "") in _phrases(texts.LATE_PEOPLE_WANTS)
+
+
+LATE_MESSAGE_BUDGET = MAX_CARD_BYTES - 2_000
+"""Bytes one "visa alla" message may take (the same limit as a card)."""
+
+
+def late_people_messages(late: LateList) -> list[str]:
+    """Who has not answered, per committee (every committee with a missing
+    answer, each person with the titles they have not answered, and the
+    measures with no recipient), as few messages as fit: each at most
+    LATE_MESSAGE_BUDGET bytes."""
+    if not late.committees:
+        return [texts.NO_ONE_LATE]
+    lines: list[str] = []
+    for gap in late.committees:
+        lines.append("")
+        lines.append(texts.late_people_committee(late.unit_names.get(gap.unit, gap.unit), gap.unit))
+        for person in gap.late:
+            mine = [late.titles.get(m, str(m)) for m in late.cards.get(person, ()) if m in gap.not_answered]
+            lines.append(texts.late_people_person(late.names.get(person) or person, mine))
+        if gap.no_recipient:
+            lines.append(texts.late_people_nobody([late.titles.get(m, str(m)) for m in gap.no_recipient]))
+    heading = texts.late_people_heading(late.round.period)
+    messages: list[list[str]] = [[heading]]
+    used = _bytes(heading)
+    for line in lines:
+        size = _bytes(line) + 1
+        if size > LATE_MESSAGE_BUDGET:  # one person with hundreds of long titles: cut, never dropped
+            line = line.encode("utf-8")[: LATE_MESSAGE_BUDGET // 2].decode("utf-8", "ignore") + " …"
+            size = _bytes(line) + 1
+        if used + size > LATE_MESSAGE_BUDGET:
+            messages.append([heading])
+            used = _bytes(heading)
+        messages[-1].append(line)
+        used += size
+    return ["\n".join(m).replace("\n\n\n", "\n\n") for m in messages]
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+async def _show_late_people(engine: Engine, turn_context: TurnContext, round_id: int | None) -> None:
+    """The escalation's "visa alla": the names, for those who get the escalation."""
+    identity = identity_of(turn_context)
+    services = _services(engine, turn_context)
+    try:
+        late = await call(services.late_list, identity.user_id, today_of(turn_context), round_id)
+    except DomainError as problem:
+        await turn_context.send_activity(texts.refused(problem.message))
+        return
+    for message in late_people_messages(late):
+        await turn_context.send_activity(message)
 
 
 def wants_round_status(text: str) -> bool:

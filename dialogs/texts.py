@@ -816,9 +816,85 @@ def escalation_title(period: str) -> str:
     return f"Uppföljningen {format_period(period)}: saknade svar"
 
 
-def escalation_intro(count: int, deadline: date) -> str:
-    who = "1 person" if count == 1 else f"{count} personer"
-    return f"Sista dag var {format_date(deadline)}. {who} har inte svarat för sina insatser:"
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def escalation_intro(
+    deadline: date, missing: int, committees: int, waiting: int, nobody: int, *, city_wide: bool
+) -> str:
+    """The escalation's opening, to the person who gets it (du): how many
+    measures lack an answer, in how many committees, and why (issue 17 item 14)."""
+    where = (
+        f"i {_n(committees, 'nämnd', 'nämnder')}"
+        if city_wide
+        else f"i {'den nämnd' if committees == 1 else f'de {committees} nämnder'} som du är HR för"
+    )
+    text = (
+        f"Sista dag var {format_date(deadline)}. Du får den här listan eftersom svar saknas för "
+        f"{_n(missing, 'insats', 'insatser')} {where}: "
+        f"{waiting} väntar på svar från dem som fick kortet"
+    )
+    text += (
+        f", och {nobody} har ingen mottagare (ingen ansvarig och ingen med rollen hr för nämnden), "
+        "så ingen har fått något kort för dem."
+        if nobody
+        else "."
+    )
+    return text
+
+
+def escalation_own(titles: Sequence[str], more: int = 0) -> str:
+    """The recipient's own measures without an answer (they are spoken to, not listed)."""
+    listed = "\n".join(f"- {plain(t)}" for t in titles)
+    extra = f"\n- … och {more} till" if more else ""
+    return f"Du har själv inte svarat för {_n(len(titles) + more, 'insats', 'insatser')}:\n{listed}{extra}"
+
+
+ESCALATION_COMMITTEES_HEADER = (
+    "Per nämnd: insatser som väntar på svar, insatser utan mottagare, tillfrågade personer."
+)
+
+
+def escalation_line(name: str, code: str, waiting: int, nobody: int, asked: int) -> str:
+    """One committee with missing answers, on one line."""
+    return (
+        f"- **{plain(name)} ({plain(code)})**: {_n(waiting, 'insats väntar', 'insatser väntar')} på svar, "
+        f"{nobody} utan mottagare, {_n(asked, 'person tillfrågad', 'personer tillfrågade')}"
+    )
+
+
+def escalation_part(part: int, parts: int) -> str:
+    return f"Del {part} av {parts}."
+
+
+def escalation_show_all(city_wide: bool) -> str:
+    text = 'Vilka som inte har svarat: tryck på "Visa alla" eller skriv "visa alla".'
+    if city_wide:
+        text += " Namnen står också i exporten (kompetensbot followup export)."
+    return text
+
+
+ESCALATION_SHOW_ALL_BUTTON = "Visa alla"
+LATE_PEOPLE_WANTS = ("visa alla som inte svarat", "visa alla som inte har svarat", "visa alla")
+LATE_NOBODY = "Ingen mottagare"
+NO_ONE_LATE = "Alla har svarat: inga insatser saknar svar i de nämnder du ser."
+
+
+def late_people_heading(period: str) -> str:
+    return f"**Uppföljningen {format_period(period)}: de som inte har svarat**"
+
+
+def late_people_committee(name: str, code: str) -> str:
+    return f"**{plain(name)} ({plain(code)})**"
+
+
+def late_people_person(name: str, titles: Sequence[str]) -> str:
+    return f"- {plain(name)}: {'; '.join(plain(t) for t in titles)}"
+
+
+def late_people_nobody(titles: Sequence[str]) -> str:
+    return f"- {LATE_NOBODY}: {'; '.join(plain(t) for t in titles)}"
 
 
 def escalation_text(period: str) -> str:
