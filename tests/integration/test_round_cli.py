@@ -9,6 +9,7 @@ connector service."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,127 @@ def test_round_commands_refuse_bad_input(city: str, kb: Kb) -> None:  # noqa: F8
     assert kb("followup", "open", "--period", "2025-06", "--user", "nobody").code == 2
     wrong = kb("followup", "export", "--period", "2025-06", "--out", "x.pdf")
     assert wrong.code == 2
+
+
+@pytest.fixture
+def three_people(city: str, stub: ThrottlingConnectorStub) -> str:  # noqa: F811
+    """The example as issue 17 found it: HR for FSKN, HR for GVN and stadskontoret,
+    all with the bot installed; nobody else has a role."""
+    engine = make_engine(city)
+    services = Services(engine)
+    services.grant_role(None, "aad-fskn", Role.HR, "FSKN")
+    services.grant_role(None, "aad-gvn", Role.HR, "GVN")
+    services.grant_role(None, "aad-stk", Role.CITY_OFFICE, None)
+    for person, name in (("aad-fskn", "Anna Andersson"), ("aad-gvn", "Gustav Berg"), ("aad-stk", "Sara Ek")):
+        reference = stored_reference(stub.url, f"conv-{person}", person)
+        reference["user"]["name"] = name
+        save_conversation_reference(
+            engine,
+            org_id=1,
+            tenant_id="tenant-malmo",
+            user_id=person,
+            conversation_id=f"conv-{person}",
+            conversation_type="personal",
+            reference=reference,
+        )
+    engine.dispose()
+    return city
+
+
+def test_measures_with_nobody_to_ask_are_counted_with_their_units_before_anything_is_sent(
+    three_people: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+) -> None:
+    """Issue 17 item 13: with hr FSKN, hr GVN and stadskontoret, most measures have
+    nobody to send to. `followup open` says so, with the units, before a card goes
+    out, and `followup status` accounts for every measure: answered, asked and not
+    answered, or no recipient."""
+    opened = kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20")
+    assert opened.code == 0, opened.err
+    assert stub.sends() == []  # nothing sent yet
+    report = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-02", "--json").json()
+    measures = report["measures"]
+    nobody = [m for m in measures if m["state"] == "ingen mottagare"]
+    no_recipient = [m for m in measures if not m["asked"]]
+    units = {u for m in no_recipient for u in m["units"]}
+    # Every unit with money but FSKN and GVN has measures nobody can be asked about.
+    assert units == {u["code"] for u in report["units"]} - {"FSKN", "GVN"} and len(units) == 12
+    assert len(no_recipient) > len(measures) / 2
+    assert report["no_recipient"]["measures"] == len(no_recipient)
+    assert {u["code"] for u in report["no_recipient"]["units"]} == units
+    counts = (report["measures_answered"], report["measures_not_answered"], report["measures_no_recipient"])
+    assert sum(counts) == len(measures) and counts[2] == len(nobody) > 0
+    assert f"Ingen mottagare för {len(no_recipient)} av {len(measures)} insatser, i 12 nämnder" in opened.out
+    for code in units:
+        assert f"({code}): " in opened.out, code
+    assert "Grundskolenämnden (GSN): 14 insatser" in opened.out
+    assert "roles grant <AAD-objekt-id> hr --unit KOD" in opened.out
+    text = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-02").out
+    assert f"Ingen mottagare för {len(no_recipient)} av {len(measures)} insatser, i 12 nämnder" in text
+    assert (
+        f"Insatser i omgången: {len(measures)} ({counts[0]} besvarade, {counts[1]} tillfrågade utan svar, "
+        f"{counts[2]} utan mottagare och utan svar)." in text
+    )
+
+
+def _texts(activity: dict) -> str:  # type: ignore[type-arg]
+    """What a person reads in a message: its text and every text of its card."""
+    found = [activity.get("text") or ""]
+    for attachment in activity.get("attachments") or []:
+        for element in attachment["content"]["body"]:
+            found.append(element.get("text") or "")
+    return "\n".join(found)
+
+
+def test_the_escalation_lists_every_committee_with_missing_answers_and_speaks_to_its_reader(
+    three_people: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Issue 17 items 13 and 14: stadskontoret's escalation is one line per committee
+    with missing answers (waiting, no recipient, people asked), every such committee,
+    counting the measures nobody was asked about, not "1 person har inte svarat";
+    the people's names are in "Visa alla" and the export; an HR lead is told "du"."""
+    assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
+    assert kb("followup", "tick", "--as-of", "2025-06-02").code == 0
+    assert kb("followup", "tick", "--as-of", "2025-06-23").code == 0
+    report = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-23", "--json").json()
+    committees = report["committees"]
+    assert len(committees) == 13  # every unit with money has a measure without an answer
+    [city_office] = stub.sends("conv-aad-stk")
+    seen = _texts(city_office["activity"])
+    assert "har inte svarat för sina insatser" not in seen and "… och" not in seen
+    missing = report["measures_not_answered"] + report["measures_no_recipient"]
+    assert f"svar saknas för {missing} insatser i 13 nämnder" in seen
+    assert f"och {report['measures_no_recipient']} har ingen mottagare" in seen
+    lines = [line for line in seen.splitlines() if line.startswith("- **")]
+    assert len(lines) == 13
+    for c in committees:
+        n = c["not_answered"]
+        waiting = f"{n} insats väntar" if n == 1 else f"{n} insatser väntar"
+        asked = f"{c['asked']} person tillfrågad" if c["asked"] == 1 else f"{c['asked']} personer tillfrågade"
+        [line] = [line for line in lines if f"({c['code']})**" in line]
+        assert line.endswith(f"{waiting} på svar, {c['no_recipient']} utan mottagare, {asked}"), line
+    gsn = next(line for line in lines if "(GSN)" in line)
+    assert "utan mottagare" in gsn and "0 personer tillfrågade" in gsn
+    assert "Anna Andersson" not in seen  # the names come with "Visa alla"
+    assert city_office["activity"]["attachments"][0]["content"]["actions"][0]["title"] == "Visa alla"
+    assert len(json.dumps(city_office["activity"], ensure_ascii=False).encode("utf-8")) < 60_000
+    # FSKN's HR lead has not answered: the list speaks to her.
+    hr = _texts(stub.sends("conv-aad-fskn")[-1]["activity"])
+    assert "i den nämnd som du är HR för" in hr and "Du har själv inte svarat för 4 insatser" in hr
+    assert "Stärka formell kompetens" in hr
+    # The names are in the export.
+    assert kb("followup", "export", "--period", "2025-06", "--out", str(tmp_path / "r.csv")).code == 0
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    fskn = [r for r in rows if r["Nämnd"] == "FSKN"]
+    assert fskn and all(r["Tillfrågade"] == "Anna Andersson (aad-fskn)" for r in fskn)
+    assert {r["Läge"] for r in rows} == {"besvarad", "tillfrågad, ej besvarad", "ingen mottagare"}
+    assert kb("followup", "export", "--period", "2025-06", "--out", str(tmp_path / "r.xlsx")).code == 0
+    late = list(load_workbook(tmp_path / "r.xlsx")["Saknade svar"].values)
+    assert late[0] == ("Nämnd", "Kod", "Person", "Id", "Obesvarade insatser")
+    assert ("Förskolenämnden", "FSKN", "Anna Andersson", "aad-fskn") in [row[:4] for row in late]
+    assert {row[1] for row in late[1:]} == {c["code"] for c in committees}

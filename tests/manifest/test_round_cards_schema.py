@@ -13,7 +13,16 @@ from typing import get_type_hints
 from core.model import FollowUp, Status
 from core.rounds import Round, plan_round
 from dialogs import round_cards
-from dialogs.round_cards import answered_card, card_measures, escalation_card, prompt_card, proposal_card
+from dialogs.round_cards import (
+    EscalationLine,
+    EscalationSummary,
+    answered_card,
+    card_measures,
+    escalation_card,
+    escalation_cards,
+    prompt_card,
+    proposal_card,
+)
 from tests.manifest.test_cards_schema import (  # noqa: F401,F811 - fixtures
     MAX_MESSAGE_BYTES,
     assert_valid,
@@ -48,8 +57,11 @@ def built(ledger):  # type: ignore[no-untyped-def]  # noqa: F811
     )
     yield "answered_card", "complete", answered_card(plan.period, plan.deadline, answered[:12], complete=True)
     yield "answered_card", "partly", answered_card(plan.period, plan.deadline, fresh[:5], complete=False)
-    late = [(f"Person {i}", [m.title for m in fresh[i : i + 3]]) for i in range(45)]
-    yield "escalation_card", "45 people", escalation_card(plan.period, plan.deadline, late)
+    summary = EscalationSummary(plan.deadline, 45, 20, 25, 13, True, tuple(m.title for m in fresh[:3]))
+    lines = [EscalationLine(f"N{i}", f"Nämnd {i}", i % 3, i % 2, i % 4) for i in range(13)]
+    yield "escalation_card", "13 committees", escalation_card(1, plan.period, summary, lines)
+    yield "escalation_card", "part 2 of 3", escalation_card(1, plan.period, summary, lines, part=2, parts=3)
+    yield "escalation_card", "part 3 of 3", escalation_card(1, plan.period, summary, lines, part=3, parts=3)
     yield "proposal_card", "one", proposal_card(660_000, 15, fresh[14].title, 1, fresh[0].title, 2025)
 
 
@@ -70,7 +82,7 @@ def test_every_round_card_validates_against_adaptive_cards_1_5(ledger) -> None: 
     for builder, what, content in built(ledger):
         assert_valid(content, f"{builder}, {what}")
         count += 1
-    assert count == 7
+    assert count == 9
 
 
 def test_a_card_with_every_measure_and_long_answers_stays_under_80_kb(ledger) -> None:  # noqa: F811
@@ -89,3 +101,49 @@ def test_a_card_with_every_measure_and_long_answers_stays_under_80_kb(ledger) ->
     assert plan.deadline == date(2025, 6, 19)
     done = answered_card(plan.period, plan.deadline, answered, complete=True)
     assert_valid(done, "every measure answered with 1 000-character notes")
+
+
+def _committees(count: int, name_length: int) -> list[EscalationLine]:
+    """Synthetic committees with names of `name_length` characters (Swedish letters in them)."""
+    stem = "Kompetensförsörjningsnämnden för område "
+    return [
+        EscalationLine(f"N{i:03d}", (stem * 10)[: name_length - 4] + f" {i:03d}", 12, 7, 3)
+        for i in range(count)
+    ]
+
+
+def test_290_committees_fit_one_escalation_message_under_60000_bytes() -> None:
+    """Issue 17 item 14: every committee with missing answers is on the escalation,
+    one line each, and 290 committees with names as long as Malmö's longest
+    ("Gymnasie- och vuxenutbildningsnämnden", 37 characters) and longer (60) fit
+    one message under our 60 000-byte card limit: nothing is cut off."""
+    plan = ROUND.plan
+    summary = EscalationSummary(plan.deadline, 290 * 19, 290 * 12, 290 * 7, 290, True, ("Min insats",) * 5)
+    for length in (37, 60):
+        lines = _committees(290, length)
+        parts = escalation_cards(1, plan.period, summary, lines)
+        assert len(parts) == 1, length
+        text = str(parts[0])
+        assert message_size(parts[0], "Uppföljningen juni 2025 har passerat sista dag") < 60_000
+        assert all(f"({line.code})" in text for line in lines)
+        assert "… och" not in text and "till." not in text
+        assert_valid(parts[0], f"290 committees, names of {length} characters")
+
+
+def test_an_escalation_that_cannot_fit_is_split_with_every_committee_once() -> None:
+    """Issue 17 item 14: only when 290 committees would not fit (names of 200
+    characters, the longest a unit name may be) the escalation is split into
+    parts, each under 60 000 bytes, every committee on exactly one part and the
+    "Visa alla" button on the last."""
+    plan = ROUND.plan
+    summary = EscalationSummary(plan.deadline, 290 * 19, 290 * 12, 290 * 7, 290, True)
+    lines = _committees(290, 200)
+    parts = escalation_cards(1, plan.period, summary, lines)
+    assert len(parts) > 1
+    for number, part in enumerate(parts, start=1):
+        assert message_size(part, "Uppföljningen juni 2025 har passerat sista dag") < 60_000
+        assert f"Del {number} av {len(parts)}." in str(part)
+        assert ("actions" in part) == (number == len(parts))
+    seen = [line.code for line in lines for part in parts if f"({line.code})" in str(part)]
+    assert seen == [line.code for line in lines]  # each once, in order
+    assert "Sista dag var" in str(parts[0]) and all("Sista dag var" not in str(p) for p in parts[1:])

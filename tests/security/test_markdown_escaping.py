@@ -262,9 +262,12 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
         7, "2025-06", date(2025, 6, 19), measures, reminder=True, possibly_repeated=True
     )
     yield "answered_card", round_cards.answered_card("2025-06", date(2025, 6, 19), measures, complete=False)
-    yield "escalation_card", round_cards.escalation_card(
-        "2025-06", date(2025, 6, 19), [(w["name"], [w["title"], w["title"]]), (w["name"], [w["title"]])]
-    )
+    summary = round_cards.EscalationSummary(date(2025, 6, 19), 3, 2, 1, 2, True, (w["title"], w["title"]))
+    lines = [
+        round_cards.EscalationLine(w["code"], w["unit"], 2, 1, 3),
+        round_cards.EscalationLine("A", w["unit"], 0, 1, 0),
+    ]
+    yield "escalation_card", round_cards.escalation_card(7, "2025-06", summary, lines)
     yield "proposal_card", round_cards.proposal_card(1_000, 1, w["title"], 2, w["title"], 2025)
 
 
@@ -351,6 +354,11 @@ MESSAGES: dict[str, Call] = {
         reallocations=[texts.reallocation_source(reallocation(w), w["title"], w["title"])], parent=w["title"],
     ),
     "no_access": lambda _, w: texts.no_access(w["name"]),
+    "escalation_own": lambda _, w: texts.escalation_own([w["title"], w["title"]], 2),
+    "escalation_line": lambda _, w: texts.escalation_line(w["unit"], w["code"], 2, 1, 3),
+    "late_people_committee": lambda _, w: texts.late_people_committee(w["unit"], w["code"]),
+    "late_people_person": lambda _, w: texts.late_people_person(w["name"], [w["title"], w["title"]]),
+    "late_people_nobody": lambda _, w: texts.late_people_nobody([w["title"], w["title"]]),
     "no_free_money": lambda _, w: texts.no_free_money(w["unit"], 2025),
     "no_not_started": lambda _, w: texts.no_not_started(w["code"]),
     "no_overdue": lambda _, w: texts.no_overdue(date(2025, 6, 1), w["code"]),
@@ -394,6 +402,7 @@ PROBLEMS = {
 
 NO_PERSON_TEXT = {
     "ask_categories", "ask_forecast", "ask_period", "categories_text", "day", "escalation_intro",
+    "escalation_part", "escalation_show_all", "late_people_heading",
     "escalation_text", "escalation_title", "kr", "list_more", "my_measures_header", "no_funds",
     "overdue_note", "period_name", "proposal_cards_intro", "proposal_title", "round_answer_saved",
     "round_answered_line", "round_card_title", "round_intro", "round_more_measures",

@@ -14,7 +14,18 @@ from core.model import Principal, Role, RoleGrant, Status
 from core.proposals import propose
 from core.round_answers import answers_to_followups, field_name, parse_answers
 from core.round_report import Risk, round_report
-from core.rounds import Phase, Round, SendKind, assign, due_sends, plan_round
+from core.rounds import (
+    MeasureState,
+    Phase,
+    Round,
+    SendKind,
+    assign,
+    committee_gaps,
+    due_sends,
+    late_list_units,
+    measure_state,
+    plan_round,
+)
 from core.rules import check_reallocation
 from tests.unit.builders import KSAU, malmo_small
 
@@ -327,3 +338,54 @@ def test_proposals_prefer_the_same_unit_and_never_move_more_than_is_unused() -> 
     }
     assert sum(a for (src, _), a in moved.items() if src == giver_other) <= 800_000
     assert propose(book.ledger, 2026) == []
+
+
+# --- every measure accounted for (issue 17) ---------------------------------------------
+
+
+def test_every_measure_of_the_round_is_answered_asked_or_has_no_recipient() -> None:
+    """Issue 17 item 13: a measure nobody can be asked about is not dropped: it is
+    "ingen mottagare" with its units, and counts in the report beside the answered
+    and the asked-but-not-answered ones."""
+    book, grants, (a, b, c, d) = _book()
+    book.followup(c, 100_000, 2_000_000)
+    assignments = assign(book.ledger, grants, 2025)
+    answered = {c}
+    assert {m: measure_state(m, assignments, answered) for m in (a, b, c, d)} == {
+        a: MeasureState.NOT_ANSWERED,
+        b: MeasureState.NOT_ANSWERED,
+        c: MeasureState.ANSWERED,
+        d: MeasureState.NO_RECIPIENT,
+    }
+    report = round_report(Round(7, plan_round("2025-06")), book.ledger, grants, date(2025, 6, 20))
+    assert {m.measure_id: m.state for m in report.measures}[d] == MeasureState.NO_RECIPIENT
+    assert [m.measure_id for m in report.no_recipient] == [d]
+    assert report.no_recipient_units == {"SBN": 1, "TN": 1}
+    assert sum(report.count(s) for s in MeasureState) == len(report.measures) == 4
+    assert {m.measure_id: m.asked for m in report.measures}[b] == ("aad-anna",)
+
+
+def test_the_committees_with_missing_answers_are_each_listed_once() -> None:
+    """Issue 17 item 14: one line per committee with missing answers: its measures
+    asked and not answered, those with no recipient, and the people asked; a shared
+    measure counts for each of its committees, an answered committee is not listed."""
+    book, grants, (a, b, c, d) = _book()
+    book.followup(c, 100_000, 2_000_000)
+    gaps = committee_gaps(book.ledger, assign(book.ledger, grants, 2025), {c})
+    assert [(g.unit, g.not_answered, g.no_recipient, g.asked, g.late) for g in gaps] == [
+        ("FSKN", (a, b), (), ("aad-anna", "aad-fskn-hr"), ("aad-anna", "aad-fskn-hr")),
+        ("SBN", (), (d,), (), ()),
+        ("TN", (), (d,), (), ()),
+    ]
+    only = committee_gaps(book.ledger, assign(book.ledger, grants, 2025), {c}, units={"TN"})
+    assert [g.unit for g in only] == ["TN"]
+
+
+def test_who_may_see_who_has_not_answered() -> None:
+    """Issue 17 item 14: the names ("visa alla") go to those the escalation goes to:
+    stadskontoret every committee, an HR lead their own, nobody else."""
+    units = ["FSKN", "GVN", "SBN"]
+    assert late_list_units(Principal("stk", (RoleGrant("stk", Role.CITY_OFFICE),)), units) == units
+    assert late_list_units(Principal("hr", (RoleGrant("hr", Role.HR, "GVN"),)), units) == ["GVN"]
+    assert late_list_units(Principal("c", (RoleGrant("c", Role.CHEF, "GVN"),)), units) == []
+    assert late_list_units(Principal("k", (RoleGrant("k", Role.KSAU),)), units) == []
