@@ -18,6 +18,7 @@ from core.errors import echo
 from core.model import Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
+from core.rounds import MeasureState
 from core.text import clean_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
@@ -909,11 +910,21 @@ def round_status(report: RoundReport) -> str:
         f"**Uppföljningen {format_period(r.period)}** (sista dag {format_date(r.plan.deadline)}, "
         f"{r.phase(report.as_of).value})",
         f"- Svar: {report.answered_recipients} av {report.recipients} personer ({report.response_rate:.0%})",
+        f"- Insatser: {report.count(MeasureState.ANSWERED)} av {len(report.measures)} besvarade, "
+        f"{report.count(MeasureState.NOT_ANSWERED)} tillfrågade utan svar, "
+        f"{report.count(MeasureState.NO_RECIPIENT)} utan mottagare och utan svar",
         f"- Outnyttjat enligt prognoserna: {kr(report.unused)}",
     ]
     for u in report.units:
         if u.unused:
             lines.append(f"  - {plain(u.name)}: {kr(u.unused)} av {kr(u.allocated)}")
+    if report.no_recipient:
+        units = report.no_recipient_units
+        lines.append(
+            f"- Ingen mottagare för {len(report.no_recipient)} av {len(report.measures)} insatser, "
+            f"i {_n(len(units), 'nämnd', 'nämnder')}: {plain(', '.join(units))} "
+            "(ingen ansvarig och ingen med rollen hr för nämnden)"
+        )
     risky = report.at_risk
     lines.append(f"- Insatser med risk: {len(risky)}")
     for m in [m for m in risky if "inget svar" not in m.risks][:8]:

@@ -200,6 +200,8 @@ def test_stadskontoret_asks_how_the_round_is_going(example_engine, services) -> 
     [reply] = turn(bot, TestAdapter(), "Hur går uppföljningen?")
     assert "Uppföljningen juni 2025" in reply.text
     assert "Outnyttjat enligt prognoserna: 1 690 000 kr" in reply.text
+    # Issue 17 item 13: the measures nobody can be asked about are counted, with their units.
+    assert "- Ingen mottagare för 45 av 45 insatser, i 14 nämnder: ASN, FRN," in reply.text
     assert "660 000 kr från Yrkeslärare i vård och omsorg" in reply.text
 
 
@@ -266,3 +268,36 @@ def test_only_ksau_gets_the_proposal_cards(example_engine, services) -> None:
     }
     [refused] = turn(bot, adapter, submit(adapter, data))
     assert "registrerades inte" in refused.text and "behörighet" in refused.text
+
+
+def test_visa_alla_lists_who_has_not_answered_to_whom_the_escalation_goes(example_engine, services) -> None:
+    """Issue 17 item 14: the escalation's "Visa alla" (its button, or typed) gives the
+    names per committee, every committee with a missing answer, the measures with no
+    recipient under theirs; an HR lead sees their own committee, a chef nothing."""
+    services.grant_role(None, USER, Role.CITY_OFFICE, None)
+    services.grant_role(None, "aad-fskn", Role.HR, "FSKN")
+    services.grant_role(None, "aad-chef", Role.CHEF, "GSN")
+    round_ = RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 23))
+    adapter = TestAdapter()
+    replies = turn(bot, adapter, "visa alla")
+    said = "\n".join(r.text for r in replies)
+    assert said.startswith("**Uppföljningen juni 2025: de som inte har svarat**")
+    assert "**Förskolenämnden (FSKN)**\n- aad-fskn: Verktyg för att möjliggöra kompetensutveckling;" in said
+    assert "**Grundskolenämnden (GSN)**\n- Ingen mottagare: " in said
+    gaps = RoundServices(example_engine, org="malmo").report(None, "2025-06", date(2025, 6, 23)).committees
+    assert len(gaps) == 13 and said.count("**") // 2 == 1 + 13  # the heading and each committee once
+    assert all(f"({g.unit})**" in said for g in gaps)
+    assert all(len(r.text.encode("utf-8")) < 60_000 for r in replies)
+    # The card's button does the same for an HR lead: her committee only.
+    hr_turn = adapter.create_activity("")
+    hr_turn.text, hr_turn.value = None, {"action": "round_late_people", "round_id": round_.id}
+    hr_turn.from_property.id = hr_turn.from_property.aad_object_id = "aad-fskn"
+    [mine] = turn(bot, adapter, hr_turn)
+    assert "**Förskolenämnden (FSKN)**" in mine.text and "(GSN)" not in mine.text
+    # A chef is not shown the names.
+    asked = adapter.create_activity("visa alla")
+    asked.from_property.id = asked.from_property.aad_object_id = "aad-chef"
+    [refused] = turn(bot, adapter, asked)
+    assert "visas bara för stadskontoret och för nämndens HR" in refused.text
+    assert "aad-fskn" not in refused.text
