@@ -298,7 +298,7 @@ class KompetensBot(ActivityHandler):
             _, services = who(turn_context, self.engine)  # the turn's services: read once per turn
             principal = await call(services.principal, identity.user_id)
             if not principal.grants:
-                await turn_context.send_activity(texts.no_access(identity.name))
+                await turn_context.send_activity(texts.no_access(identity.name, identity.user_id))
                 return
         if await handle_round_turn(self.engine, turn_context):
             return

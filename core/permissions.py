@@ -92,10 +92,12 @@ def require(
         sorted({g.role.value + (f" ({g.unit})" if g.unit else "") for g in principal.grants})
     )
     held = f" Dina roller: {roles}." if roles else " Du har ingen roll i kompetensbot."
+    # A person with no role is told the id an administrator gives `roles grant`.
+    who = "" if roles or principal.is_admin else f" Ditt id för kompetensbot roles grant: {principal.user}."
     raise PermissionDenied(
         RuleError(
             "permission_denied",
             f"Du har inte behörighet att {action.value}{where}.{held} "
-            "Behörighet ges av stadskontorets HR-avdelning.",
+            f"Behörighet ges av stadskontorets HR-avdelning.{who}",
         )
     )

@@ -206,12 +206,23 @@ def greeting(name: str) -> str:
     return f"Hej{' ' + first if first else ''}! Vad vill du veta? " + SHORT_HELP
 
 
-def no_access(name: str) -> str:
+def no_access(name: str, user_id: str = "") -> str:
+    """To a person with no role: and the id an administrator gives
+    `kompetensbot roles grant` for them (their Entra object id)."""
     first = _first_name(name)
-    return (
+    text = (
         f"Hej{' ' + first if first else ''}! Du har ingen behörighet i kompetensbot ännu, så jag kan "
         "inte visa några medel eller insatser för dig. Behörighet ges av stadskontorets HR-avdelning."
     )
+    if user_id:
+        text += f" Ge dem ditt id i kompetensbot: {your_id(user_id)}"
+    return text
+
+
+def your_id(user_id: str) -> str:
+    """A person's id as the administrator needs it, with the command it goes in."""
+    shown = plain(user_id)
+    return f"{shown} (kompetensbot roles grant {shown} hr --unit KOD, eller en annan roll)."
 
 
 REALLOCATION_INFO = "\n".join(

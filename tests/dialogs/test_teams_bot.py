@@ -48,7 +48,16 @@ def test_the_handler_welcomes_and_refuses_an_unknown_user(example_engine) -> Non
     [welcome] = converse(bot, adapter, update)
     assert "demoläge" in welcome
     plain = teams_bot.KompetensBot(example_engine, JsonStorage())
-    assert converse(plain, adapter, "saldo GVN") == [texts.no_access("User 1")]
+    assert converse(plain, adapter, "saldo GVN") == [texts.no_access("User 1", USER)]
+
+
+def test_a_person_with_no_role_is_told_the_id_an_administrator_grants_a_role_to(example_engine) -> None:
+    """Issue 17, Also: a person with no role is told their id (the Entra object id
+    that `kompetensbot roles grant` takes), not only that they have no role."""
+    bot = teams_bot.KompetensBot(example_engine, JsonStorage())
+    [reply] = converse(bot, TestAdapter(), "Hur mycket finns kvar för förskolenämnden?")
+    assert "Du har ingen behörighet i kompetensbot ännu" in reply
+    assert f"Ge dem ditt id i kompetensbot: {USER} (kompetensbot roles grant {USER} hr --unit KOD" in reply
 
 
 def test_a_dialog_carries_on_with_a_new_handler_over_the_same_storage(example_engine, services) -> None:

@@ -354,6 +354,7 @@ MESSAGES: dict[str, Call] = {
         reallocations=[texts.reallocation_source(reallocation(w), w["title"], w["title"])], parent=w["title"],
     ),
     "no_access": lambda _, w: texts.no_access(w["name"]),
+    "your_id": lambda _, w: texts.your_id(w["name"]),
     "escalation_own": lambda _, w: texts.escalation_own([w["title"], w["title"]], 2),
     "escalation_line": lambda _, w: texts.escalation_line(w["unit"], w["code"], 2, 1, 3),
     "late_people_committee": lambda _, w: texts.late_people_committee(w["unit"], w["code"]),

@@ -62,6 +62,8 @@ def test_nobody_without_a_role_reads_anything() -> None:
         require(nobody, Action.READ, ["GVN"])
     assert "ingen roll" in refused.value.message
     assert "stadskontorets HR-avdelning" in refused.value.message
+    # Issue 17, Also: and the id an administrator gives `roles grant`.
+    assert refused.value.message.endswith("Ditt id för kompetensbot roles grant: okänd.")
 
 
 def test_admin_may_do_everything() -> None:
