@@ -465,8 +465,11 @@ def start_line(settings: Settings, served: list[str]) -> str:
         "anonymous": "no tokens checked, for local use only",
         "demo": "no tokens checked, every user has the stadskontoret role, for local use only",
     }[settings.mode]
+    today = settings.today.isoformat() if settings.today else "the real date"
+    rounds = "on" if settings.auto_rounds else "off (KOMPETENSBOT_AUTO_ROUNDS=1 turns them on)"
     return (
         f"kompetensbot serving on {settings.host}:{settings.port}: mode {settings.mode} ({what}), "
+        f"today {today}, automatic rounds {rounds}, "
         f"app id {app_id}{tenant}, cities: {', '.join(served) or 'none (load one first)'}"
     )
 
