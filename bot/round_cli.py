@@ -100,6 +100,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         result = asyncio.run(_tick(engine, args.as_of or date.today(), auto_open=not args.no_auto_open))
         for opened in result.opened:
             print(f"Öppnade uppföljningsomgången {opened}.", file=out)
+            slug, period = opened.rsplit(" ", 1)
+            report = RoundServices(engine, org=slug).report(None, period, args.as_of or date.today())
+            print("\n".join(coverage_lines(report)), file=out)
         o = result.outcomes
         print(
             f"Nya utskick att göra: {result.recorded}. Skickade: {o['sent']}, "

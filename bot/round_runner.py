@@ -195,6 +195,17 @@ class RoundRunner:
         except DomainError:  # another process opened it first
             return []
         log.info("opened the follow-up round %s", period)
+        try:  # before anything is sent: the measures nobody can be asked about (issue 17 item 13)
+            units = services.report(None, period, as_of).no_recipient_units
+        except DomainError:
+            units = {}
+        if units:
+            log.warning(
+                "round %s: measures with no recipient (no responsible person, no hr role) in %d units: %s",
+                period,
+                len(units),
+                ", ".join(f"{code} {n}" for code, n in units.items()),
+            )
         return [period]
 
     async def drain(self, as_of: date, result: TickResult | None = None) -> TickResult:

@@ -281,3 +281,16 @@ def test_the_escalation_lists_every_committee_with_missing_answers_and_speaks_to
     assert late[0] == ("Nämnd", "Kod", "Person", "Id", "Obesvarade insatser")
     assert ("Förskolenämnden", "FSKN", "Anna Andersson", "aad-fskn") in [row[:4] for row in late]
     assert {row[1] for row in late[1:]} == {c["code"] for c in committees}
+
+
+def test_a_round_the_tick_opens_says_which_units_have_no_recipient(
+    three_people: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+) -> None:
+    """Issue 17 item 13: a round opened by the tick (not `followup open`) also says
+    how many measures have nobody to ask, and in which units."""
+    ticked = kb("followup", "tick", "--as-of", "2025-06-02")
+    assert ticked.code == 0, ticked.err
+    assert "Öppnade uppföljningsomgången malmo 2025-06." in ticked.out
+    assert "i 12 nämnder" in ticked.out and "Grundskolenämnden (GSN): 14 insatser" in ticked.out
