@@ -301,3 +301,36 @@ def test_visa_alla_lists_who_has_not_answered_to_whom_the_escalation_goes(exampl
     [refused] = turn(bot, adapter, asked)
     assert "visas bara för stadskontoret och för nämndens HR" in refused.text
     assert "aad-fskn" not in refused.text
+
+
+def test_visa_alla_for_290_committees_is_split_under_60000_bytes_with_everyone_once() -> None:
+    """Issue 17 item 14: the names of everyone who has not answered in 290 committees
+    (10 people each, long titles) come in as many messages as it takes, each under
+    60 000 bytes, every committee and every person once."""
+    from bot.round_services import LateList
+    from core.rounds import CommitteeGap, Round, plan_round
+    from dialogs.round_turns import late_people_messages
+
+    gaps, cards, names, titles = [], {}, {}, {}
+    for c in range(290):
+        people = tuple(f"aad-{c:03d}-{p}" for p in range(10))
+        measures = tuple(range(c * 100, c * 100 + 5))
+        gaps.append(CommitteeGap(f"N{c:03d}", measures[:4], measures[4:], people, people))
+        for p, person in enumerate(people):
+            cards[person] = measures[:4]
+            names[person] = f"Förnamn Efternamnsson {c:03d}-{p}"
+        titles |= {m: f"Kompetensutveckling för förskollärare och barnskötare, del {m}" for m in measures}
+    late = LateList(
+        Round(1, plan_round("2025-06")),
+        tuple(gaps),
+        {g.unit: f"Stadsdelsnämnden för område {g.unit}" for g in gaps},
+        titles,
+        names,
+        cards,
+    )
+    messages = late_people_messages(late)
+    assert len(messages) > 1
+    assert all(len(m.encode("utf-8")) < 60_000 for m in messages)
+    said = "\n".join(messages)
+    assert all(said.count(f"({g.unit})**") == 1 for g in gaps)
+    assert all(said.count(f"- {name}: ") == 1 for name in names.values())
