@@ -83,8 +83,8 @@ def test_money_left_for_her_committee(page: ChatPage) -> None:
     assert card.has_card
     assert "Tilldelat: 15 000 000 kr – enligt beslut KS 2025-03-05" in card.text
     assert "Ej fördelat på insatser: 1 500 000 kr" in card.text
-    for shown in ("Tilldelat", "Utfall", "Prognos", "Kvar", "15 000 000 kr", "13 500 000 kr", "Källor"):
-        assert shown in card.text
+    for shown in ("Tilldelat", "Utfall", "Prognos", "Kvar", "15 000 000 kr", "13 500 000 kr"):
+        assert shown in card.text  # no follow-up yet: the decision is the card's only source (above)
     page.screenshot("02-money-left")
 
 
