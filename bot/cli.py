@@ -30,6 +30,7 @@ from core.dates import format_date, parse_date, parse_period
 from core.errors import DomainError, InputError, PermissionDenied, RuleError
 from core.model import Principal, Role, Status, parse_decision
 from core.money import format_amount, parse_amount
+from core.rules import years
 from core.template import TemplateError
 from core.validation import validate
 from storage.db import make_engine
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add-measure", help="lämna in en ny insats")
     add.add_argument("--unit", required=True, action="append", help="nämnd; upprepa för delad insats")
     add.add_argument("--title", required=True)
-    add.add_argument("--year", type=int)
+    add.add_argument("--year", type=int, help="pengarnas år (standard: senaste år med beslutad fond)")
     add.add_argument("--description", default="")
     add.add_argument("--performer", default="")
     add.add_argument("--start")
@@ -262,13 +263,23 @@ def funds_text(balance: FundBalance, org_name: str) -> str:
             "",
         ]
     )
-    fund_line = (
-        f"Anslag totalt: {format_amount(balance.total)}. Ej fördelat till nämnder: "
-        f"{format_amount(balance.unallocated)}."
-        if balance.fund_entries
-        else f"Inget anslag är registrerat för {balance.year}; återkommande överföringar "
-        f"reserverar {format_amount(balance.fund_allocated)} av det kommande anslaget."
-    )
+    if balance.decided:
+        fund_line = (
+            f"Anslag totalt: {format_amount(balance.total)}. Ej fördelat till nämnder: "
+            f"{format_amount(balance.unallocated)}."
+        )
+    elif balance.reserved:
+        fund_line = (
+            f"Inget anslag är beslutat för {balance.year} (fonden: ej beslutat); återkommande "
+            f"överföringar reserverar {format_amount(balance.reserved)} av det kommande anslaget."
+        )
+    else:
+        fund_line = (
+            f"Det finns ingen fond för {balance.year}: inget anslag är beslutat och inget är "
+            "överfört till nämnderna."
+        )
+        if not balance.units:
+            return "\n".join([*header, "", fund_line])
     footer = [
         fund_line,
         "Kvar = tilldelat − utfall. Prognos enligt senaste uppföljning; utan uppföljning "
@@ -278,15 +289,27 @@ def funds_text(balance: FundBalance, org_name: str) -> str:
 
 
 def funds_json(balance: FundBalance) -> dict[str, Any]:
+    """Two levels, named apart: `fund` is the whole year's fund (of every unit, whoever
+    asks), `units_shown` adds up the units listed in `units` (one with --unit, those a
+    --user may see)."""
     return {
         "year": balance.year,
-        "total": balance.total,
-        "allocated": balance.allocated,
-        "unallocated": balance.unallocated,
-        "spent": balance.spent,
-        "forecast": balance.forecast,
-        "remaining": balance.remaining,
-        "remaining_forecast": balance.remaining_forecast,
+        "fund": {
+            "decided": balance.decided,
+            "total": balance.total if balance.decided else None,
+            "transferred_to_units": balance.fund_allocated,
+            "not_transferred": balance.unallocated if balance.decided else None,
+            "reserved": balance.reserved,
+            "decisions": [e.decision.reference for e in balance.fund_entries],
+        },
+        "units_shown": {
+            "count": len(balance.units),
+            "allocated": balance.allocated,
+            "spent": balance.spent,
+            "forecast": balance.forecast,
+            "remaining": balance.remaining,
+            "remaining_forecast": balance.remaining_forecast,
+        },
         "units": [
             {
                 "code": u.code,
@@ -406,12 +429,8 @@ def _services(args: argparse.Namespace) -> Services:
 
 
 def _default_year(services: Services, as_of: date) -> int:
-    ledger = services.ledger()
-    years = [y for y in ledger.years if ledger.has_fund(y)]
-    current = [y for y in years if y <= as_of.year]
-    if current:
-        return max(current)
-    return max(years) if years else as_of.year
+    """The year meant without --year: the core's one rule, the same as the chat's."""
+    return years.default_year(services.ledger(), as_of)
 
 
 def _amount(text: str, field: str) -> int:
@@ -570,7 +589,7 @@ def run(args: argparse.Namespace) -> int:
                 id=0,
                 title=args.title.strip(),
                 units=units,
-                year=args.year or (start or as_of).year,
+                year=args.year or _default_year(services, as_of),
                 description=args.description,
                 performer=args.performer,
                 start_date=start,

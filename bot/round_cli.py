@@ -239,7 +239,7 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
     if repeated:
         lines.append(f"  {len(repeated)} utskick kan ha skickats två gånger (avbruten körning).")
     lines += ["", "Per nämnd:"]
-    header = ("Nämnd", "Tilldelat", "Utfall", "Prognos", "Outnyttjat", "Svar")
+    header = ("Nämnd", GRANTED, "Utfall", "Prognos", "Outnyttjat", "Svar")
     rows = [header] + [
         (u.name, kr(u.allocated), kr(u.spent), kr(u.forecast), kr(u.unused), f"{u.answered}/{u.measures}")
         for u in report.units
@@ -250,6 +250,9 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
             "  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row))
         )
     lines.append(f"  Outnyttjat enligt prognoserna: {kr(report.unused)}")
+    lines.append(
+        f"  {GRANTED}: summan av nämndens insatser i omgången (nämndens tilldelning: kompetensbot funds)."
+    )
     lines += ["", f"Insatser med risk ({len(report.at_risk)}):"]
     for m in report.at_risk:
         lines.append(f"  - {m.title} ({', '.join(m.units)}, id {m.measure_id}): {', '.join(m.risks)}")
@@ -293,7 +296,7 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
             {
                 "code": u.code,
                 "name": u.name,
-                "allocated": u.allocated,
+                "granted_to_measures": u.allocated,
                 "spent": u.spent,
                 "forecast": u.forecast,
                 "unused": u.unused,
@@ -345,6 +348,10 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
         ],
     }
 
+
+GRANTED = "Beviljat till insatser"
+"""A unit's column in the round's report: the sum of its measures' money, not the unit's
+allocation (`kompetensbot funds`' "Tilldelat")."""
 
 EXPORT_HEADER = (
     "Nämnd",
@@ -452,7 +459,7 @@ def write_export(report: RoundReport, path: Path, names: dict[str, str] | None =
         append_xlsx_row(ws, row)
     units = wb.create_sheet("Per nämnd")
     units.append(
-        ["Nämnd", "Tilldelat (kr)", "Utfall (kr)", "Prognos (kr)", "Outnyttjat (kr)", "Insatser", "Svar"]
+        ["Nämnd", f"{GRANTED} (kr)", "Utfall (kr)", "Prognos (kr)", "Outnyttjat (kr)", "Insatser", "Svar"]
     )
     for u in report.units:
         append_xlsx_row(units, [u.name, u.allocated, u.spent, u.forecast, u.unused, u.measures, u.answered])

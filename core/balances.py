@@ -140,8 +140,23 @@ class FundBalance:
         return sum(u.allocated for u in self.units)
 
     @property
+    def decided(self) -> bool:
+        """Whether the year's fund is decided (an appropriation is recorded). Without
+        one, the year's allocations (recurring ones) are reserved by their decisions
+        for a fund not yet decided, and nothing is "not transferred" from it."""
+        return bool(self.fund_entries)
+
+    @property
+    def reserved(self) -> int:
+        """What recurring allocations reserve of a fund not yet decided (0 once decided)."""
+        return 0 if self.decided else self.fund_allocated
+
+    @property
     def unallocated(self) -> int:
-        """Fund money not yet transferred to any unit (of all units)."""
+        """Fund money not yet transferred to any unit (of all units); 0 while the
+        fund is not decided (see `reserved`), never negative because of it."""
+        if not self.decided:
+            return 0
         return self.total - self.fund_allocated
 
     @property

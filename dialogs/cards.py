@@ -105,10 +105,17 @@ def _unit_cells(u: UnitBalance) -> list[str]:
 
 
 def funds_card(
-    balance: FundBalance, *, title: str, sources: Sequence[str] = (), whole_fund: bool = False
+    balance: FundBalance,
+    *,
+    title: str,
+    sources: Sequence[str] = (),
+    whole_fund: bool = False,
+    details: Sequence[str] = (),
 ) -> Card:
-    """A table: one row per unit (allocated, spent, forecast, remaining), a total row and
-    the sources of the figures."""
+    """A table: one row per unit (allocated, spent, forecast, remaining), a total row,
+    `details` (texts.unit_details, texts.fund_details: each figure with its decision)
+    and the sources of the figures. The card is the whole answer: the message's text
+    beside it is one line."""
     header = [
         texts.LABEL_UNIT,
         texts.LABEL_ALLOCATED,
@@ -130,7 +137,9 @@ def funds_card(
             texts.kr(sum(u.remaining for u in units)),
         ]
         body.append(_row(total, bold=True, separator=True))
-    if len(units) == 1:
+    if details:
+        body.extend(_text(line, separator=i == 0) for i, line in enumerate(details))
+    elif len(units) == 1:
         u = units[0]
         body.append(
             _facts(
@@ -140,8 +149,9 @@ def funds_card(
                 ]
             )
         )
-    if whole_fund:
-        body.append(_facts([(texts.LABEL_FUND, texts.kr(balance.total))]))
+    if whole_fund and not details:
+        fund = texts.kr(balance.total) if balance.decided else "ej beslutat"
+        body.append(_facts([(texts.LABEL_FUND, fund)]))
     if sources:
         body.append(_text(texts.LABEL_SOURCES, weight="Bolder", separator=True))
         body.extend(_text(s, isSubtle=True, spacing="None") for s in sources[:MAX_ROWS])

@@ -17,6 +17,7 @@ from bot.identity import Identity, identity_of
 from bot.services import AlreadySaved, Services
 from core.entries import ReallocationEntry
 from core.ledger import Ledger
+from core.rules import years
 from dialogs import texts
 
 TODAY_KEY = "kompetensbot.today"
@@ -62,12 +63,9 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def default_year(ledger: Ledger, today: date) -> int:
-    """This year when it has a fund; else the latest year with a fund before it (a demo
-    on last year's data still answers), else this year."""
-    if ledger.has_fund(today.year):
-        return today.year
-    earlier = [y for y in ledger.years if y < today.year and ledger.has_fund(y)]
-    return max(earlier) if earlier else today.year
+    """The year meant when none is given: the core's one rule (core.rules.years),
+    the same as the command line's."""
+    return years.default_year(ledger, today)
 
 
 async def already_saved(turn_context: TurnContext, engine: Engine, done: AlreadySaved) -> str:

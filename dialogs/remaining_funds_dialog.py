@@ -19,11 +19,12 @@ from microsoft_agents.hosting.dialogs import (
 from sqlalchemy.engine import Engine
 
 from bot.services import Services
-from core.balances import fund_balance
+from core.balances import FundBalance, fund_balance, measure_balance
 from core.entries import ReallocationEntry
 from core.errors import DomainError
 from core.ledger import Ledger
-from core.permissions import Action, can
+from core.permissions import Action, can, visible_units
+from core.rules.years import latest_year_with_money
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, today_of, who
@@ -80,7 +81,9 @@ class RemainingFundsDialog(CancelAndHelpDialog):
 
 
 async def answer(turn_context: TurnContext, engine: Engine, code: str | None, year: int | None) -> None:
-    """Send the funds of `code` (None: the user's own units or the whole fund)."""
+    """Send the funds of `code` (None: the user's own units or the whole fund): one
+    message, a card with a one-line summary as its text, or a text alone where there
+    are no figures to show."""
     identity, services = who(turn_context, engine)
     ledger = await call(services.summary_ledger)
     year = year or default_year(ledger, today_of(turn_context))
@@ -94,20 +97,52 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
         balance = fund.unit(code)
         if balance is None:
             unit = ledger.units[code]
-            await turn_context.send_activity(texts.unit_has_no_funds(unit.name, code, year))
+            latest = await call(
+                services.derived, ("funds-latest", year, (code,)), partial(_latest, year=year, codes=(code,))
+            )
+            await turn_context.send_activity(texts.unit_has_no_funds(unit.name, code, year, latest))
             return
         await _send_unit(turn_context, services, year, code)
     elif can(principal, Action.READ):
+        if not fund.decided and not fund.units:
+            latest = await call(
+                services.derived, ("funds-latest-fund", year), partial(_latest_fund, year=year)
+            )
+            await turn_context.send_activity(texts.no_fund(year, latest))
+            return
         await _send_fund(turn_context, services, year)
     elif len(fund.units) == 1:
         await _send_unit(turn_context, services, year, fund.units[0].code)
     elif not fund.units:
-        await turn_context.send_activity(texts.no_funds(year))
+        codes = tuple(sorted(visible_units(principal, ledger.units)))
+        latest = await call(
+            services.derived, ("funds-latest", year, codes), partial(_latest, year=year, codes=codes)
+        )
+        if len(codes) == 1 and latest is not None:
+            unit = ledger.units[codes[0]]
+            await turn_context.send_activity(texts.unit_has_no_funds(unit.name, unit.code, year, latest))
+            return
+        said = texts.no_funds(year)
+        await turn_context.send_activity(said + (" " + texts.latest_money(year, latest) if latest else ""))
     else:
         content = cards.funds_card(fund, title=texts.funds_card_title(year, None))
         await turn_context.send_activity(
             MessageFactory.attachment(cards.attachment(content), texts.units_funds(fund))
         )
+
+
+def _latest(ledger: Ledger, year: int, codes: tuple[str, ...]) -> FundBalance | None:
+    """The latest other year in which any of `codes` had money, showing only them."""
+    found = latest_year_with_money(ledger, codes, besides=year)
+    return None if found is None else fund_balance(ledger, found).only(set(codes))
+
+
+def _latest_fund(ledger: Ledger, year: int) -> FundBalance | None:
+    """The latest decided fund of another year, up to the year asked about if there is one."""
+    decided = [y for y in ledger.years if y != year and ledger.has_fund(y)]
+    before = [y for y in decided if y < year]
+    found = max(before) if before else max(decided, default=None)
+    return None if found is None else fund_balance(ledger, found)
 
 
 def _settle(options: dict[str, Any]) -> tuple[bool, str | None, Resolution | None]:
@@ -156,11 +191,18 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
     assert balance is not None
     titles = {m.id: m.title for m in ledger.measures.values()}
     reallocations = _reallocations(ledger, balance.code, balance.year)
-    text = texts.unit_funds(balance, titles, reallocations)
-    sources = [texts.source_allocated(texts.allocation_source(a)) for a in balance.allocations]
     latest_first = sorted(balance.followups, key=lambda f: (f.period, f.seq), reverse=True)
-    sources += [  # as many as the text names: the latest first
-        texts.source_spent(texts.followup_source(f, titles.get(f.measure_id, str(f.measure_id))))
+    shares = {}  # a shared measure's follow-up is shown with the unit's share first
+    for f in latest_first:
+        measure = measure_balance(ledger, f.measure_id, year)
+        if len(measure.shares) > 1:
+            shares[f.measure_id] = measure.share(code)
+    text = texts.unit_funds(balance, fund_decided=fund.decided)
+    details = texts.unit_details(balance, reallocations, fund_decided=fund.decided, shared=bool(shares))
+    sources = [  # as many as the card shows: the latest first
+        texts.source_spent(
+            texts.followup_source(f, titles.get(f.measure_id, str(f.measure_id)), shares.get(f.measure_id))
+        )
         for f in latest_first[: texts.MAX_SOURCE_LINES]
     ]
     if len(latest_first) > texts.MAX_SOURCE_LINES:
@@ -170,6 +212,7 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
         replace(fund, units=(balance,)),
         title=texts.funds_card_title(balance.year, f"{balance.name} ({balance.code})"),
         sources=sources,
+        details=details,
     )
     return text, content
 
@@ -184,13 +227,10 @@ def _fund_answer(ledger: Ledger, year: int) -> tuple[str, dict[str, Any]]:
     fund = fund_balance(ledger, year)
     followups = {(f.measure_id, f.period, f.seq) for u in fund.units for f in u.followups}
     refs = sorted({e.decision.reference for e in ledger.reallocations(fund.year)})
-    text = texts.fund_funds(fund, len(followups), refs)
-    sources = [texts.source_fund(e.amount, e.decision.reference) for e in fund.fund_entries]
-    sources += sorted(
-        {texts.source_allocated(texts.decision_ref(a.decision)) for u in fund.units for a in u.allocations}
-    )
-    sources += [texts.source_reallocation(ref) for ref in refs]
+    latest = None if fund.decided else _latest_fund(ledger, year)
+    text = texts.fund_funds(fund)
+    details = texts.fund_details(fund, len(followups), refs, latest)
     content = cards.funds_card(
-        fund, title=texts.funds_card_title(fund.year, None), sources=sources, whole_fund=True
+        fund, title=texts.funds_card_title(fund.year, None), whole_fund=True, details=details
     )
     return text, content

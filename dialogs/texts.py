@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from core.balances import FundBalance, UnitBalance
+from core.balances import FundBalance, Share, UnitBalance
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
@@ -301,9 +301,18 @@ def _signed(amount: int) -> str:
     return f"+{kr(amount)}" if amount > 0 else kr(amount)
 
 
-def followup_source(followup: FollowUp, title: str) -> str:
+def followup_source(followup: FollowUp, title: str, share: Share | None = None) -> str:
+    """A follow-up behind a spend. With `share` (a unit's part of a shared measure), the
+    unit's part comes first and the whole measure's figures are named as such."""
+    if share is None:
+        figures = f"utfall {kr(followup.spent)}, prognos {kr(followup.forecast)}"
+    else:
+        figures = (
+            f"{plain(share.unit)}:s andel: utfall {kr(share.spent)}, prognos {kr(share.forecast)} "
+            f"(hela den gemensamma insatsen: utfall {kr(followup.spent)}, prognos {kr(followup.forecast)})"
+        )
     return (
-        f"{plain(title)}: utfall {kr(followup.spent)}, prognos {kr(followup.forecast)} "
+        f"{plain(title)}: {figures} "
         f"(uppföljning {format_period(followup.period)}, av {plain(followup.author)}, "
         f"{day(followup.at.date())})"
     )
@@ -319,91 +328,164 @@ def reallocation_source(entry: ReallocationEntry, source: str, target: str) -> s
 MAX_SOURCE_LINES = 8
 
 
-def unit_funds(
-    balance: UnitBalance,
-    titles: dict[int, str],
-    reallocations: Sequence[tuple[ReallocationEntry, str, str]],
-) -> str:
-    """A unit's money and where each figure comes from."""
+def _allocation_sources(allocations: Sequence[AllocationEntry]) -> str:
+    if len(allocations) == 1:
+        return allocation_source(allocations[0], with_amount=False)
+    return "; ".join(allocation_source(a) for a in allocations)
+
+
+def fund_not_decided(year: int) -> str:
+    return f"Fonden för {year} är ej beslutad"
+
+
+def unit_funds(balance: UnitBalance, *, fund_decided: bool = True) -> str:
+    """A unit's money in one line: the message's text beside the card (unit_details)."""
     b = balance
-    lines = [
-        f"**{plain(b.name)} ({plain(b.code)}) {b.year}: {kr(b.remaining)} kvar** "
-        "(tilldelat minus utfall hittills)."
-    ]
-    allocated = f"- {LABEL_ALLOCATED}: {kr(b.allocated)}"
-    if len(b.allocations) == 1:
-        allocated += " – " + allocation_source(b.allocations[0], with_amount=False)
-    elif b.allocations:
-        allocated += " – " + "; ".join(allocation_source(a) for a in b.allocations)
+    head = f"**{plain(b.name)} ({plain(b.code)}) {b.year}: {kr(b.remaining)} kvar**"
+    if fund_decided:
+        refs = sorted({decision_ref(a.decision) for a in b.allocations})
+        by = f" enligt beslut {', '.join(refs)}" if refs else ""
+        return f"{head} av {kr(b.allocated)} tilldelat{by} (utfall hittills {kr(b.spent)})."
+    return (
+        f"{head} av {kr(b.allocated)} reserverat "
+        f"{_allocation_sources(b.allocations) or 'genom omfördelning'}; {fund_not_decided(b.year).lower()}."
+    )
+
+
+def unit_details(
+    balance: UnitBalance,
+    reallocations: Sequence[tuple[ReallocationEntry, str, str]],
+    *,
+    fund_decided: bool = True,
+    shared: bool = False,
+) -> list[str]:
+    """A unit's figures, each with where it comes from: the card's lines under its table.
+    The follow-ups themselves are the card's sources (followup_source)."""
+    b = balance
+    allocated = f"{LABEL_ALLOCATED if fund_decided else 'Reserverat'}: {kr(b.allocated)}"
+    if b.allocations:
+        allocated += " – " + _allocation_sources(b.allocations)
     else:
         allocated += " – inget beslut om överföring för året"
     if b.reallocated:
         allocated += f" (varav omfördelat {_signed(b.reallocated)})"
-    lines.append(allocated)
-    followups = sorted(b.followups, key=lambda f: (f.period, f.seq), reverse=True)
-    if followups:
-        count = "1 uppföljning" if len(followups) == 1 else f"{len(followups)} uppföljningar"
-        lines.append(f"- {LABEL_SPENT_LONG}: {kr(b.spent)} – enligt {count}:")
-        for f in followups[:MAX_SOURCE_LINES]:
-            lines.append(f"  - {followup_source(f, titles.get(f.measure_id, str(f.measure_id)))}")
-        if len(followups) > MAX_SOURCE_LINES:
-            lines.append(f"  - {list_more(len(followups) - MAX_SOURCE_LINES)}")
+    lines = [allocated]
+    if not fund_decided:
+        lines.append(
+            f"{fund_not_decided(b.year)}: beloppet är reserverat av ett återkommande beslut "
+            "och dras från fonden när den beslutas."
+        )
+    count = len(b.followups)
+    if count:
+        said = "1 uppföljning" if count == 1 else f"{count} uppföljningar"
+        lines.append(f"{LABEL_SPENT_LONG}: {kr(b.spent)} – enligt {said} (under Källor)")
     else:
-        lines.append(f"- {LABEL_SPENT_LONG}: {kr(b.spent)} – ingen uppföljning är rapporterad ännu")
+        lines.append(f"{LABEL_SPENT_LONG}: {kr(b.spent)} – ingen uppföljning är rapporterad ännu")
     lines.append(
-        f"- {LABEL_FORECAST_LONG}: {kr(b.forecast)}, {LABEL_REMAINING_FORECAST.lower()} "
+        f"{LABEL_FORECAST_LONG}: {kr(b.forecast)}, {LABEL_REMAINING_FORECAST.lower()} "
         f"{kr(b.remaining_forecast)} (insatser utan uppföljning räknas med hela sitt belopp)"
     )
-    lines.append(f"- {LABEL_UNALLOCATED}: {kr(b.unallocated)}")
-    for entry, source, target in reallocations[:MAX_SOURCE_LINES]:
-        lines.append(f"- {reallocation_source(entry, source, target)}")
-    return "\n".join(lines)
+    lines.append(f"{LABEL_UNALLOCATED}: {kr(b.unallocated)}")
+    if shared:
+        lines.append(
+            "En gemensam insats räknas med nämndens andel; insatsens totala belopp står "
+            "som \"hela den gemensamma insatsen\"."
+        )
+    return lines
 
 
-def fund_funds(fund: FundBalance, followup_count: int, reallocation_refs: Sequence[str]) -> str:
-    """The whole fund of a year, for those who see every unit."""
-    sources = "; ".join(
-        (f"{kr(e.amount)} " if len(fund.fund_entries) > 1 else "") + f"enligt {decision_ref(e.decision)}"
-        for e in fund.fund_entries
+def fund_funds(fund: FundBalance) -> str:
+    """The whole fund of a year in one line: the message's text beside the card (fund_details)."""
+    if not fund.decided:
+        return (
+            f"**Kompetensmedlen {fund.year}: {fund_not_decided(fund.year).lower()}.** "
+            f"{kr(fund.reserved)} är reserverat av återkommande beslut."
+        )
+    return (
+        f"**Kompetensmedlen {fund.year}: {kr(fund.remaining)} kvar** av {kr(fund.total)} i fonden "
+        f"(utfall hittills {kr(fund.spent)})."
     )
+
+
+def fund_details(
+    fund: FundBalance,
+    followup_count: int,
+    reallocation_refs: Sequence[str],
+    latest: FundBalance | None = None,
+) -> list[str]:
+    """The whole fund's figures, each with where it comes from (for those who see every
+    unit). `latest`: the latest decided fund, named when this year's is not decided."""
     decisions = sorted({decision_ref(a.decision) for u in fund.units for a in u.allocations})
-    lines = [
-        f"**Kompetensmedlen {fund.year}: {kr(fund.remaining)} kvar** (tilldelat minus utfall hittills).",
-        f"- {LABEL_FUND}: {kr(fund.total)}" + (f" – {sources}" if sources else ""),
-        f"- Överfört till {len(fund.units)} nämnder: {kr(fund.allocated)}"
-        + (f" – enligt beslut {', '.join(decisions)}" if decisions else ""),
-    ]
-    if fund.unallocated:
-        lines.append(f"- Ej överfört från fonden: {kr(fund.unallocated)}")
+    by = f" – enligt beslut {', '.join(decisions)}" if decisions else ""
+    units = "1 nämnd" if len(fund.units) == 1 else f"{len(fund.units)} nämnder"
+    if fund.decided:
+        sources = "; ".join(
+            (f"{kr(e.amount)} " if len(fund.fund_entries) > 1 else "") + f"enligt {decision_ref(e.decision)}"
+            for e in fund.fund_entries
+        )
+        lines = [
+            f"{LABEL_FUND}: {kr(fund.total)} – {sources}",
+            f"Överfört till {units}: {kr(fund.allocated)}{by}",
+        ]
+        if fund.unallocated:
+            lines.append(f"Ej överfört från fonden: {kr(fund.unallocated)}")
+    else:
+        lines = [
+            f"{LABEL_FUND}: ej beslutat",
+            f"Reserverat för {units} av återkommande beslut: {kr(fund.reserved)}{by}",
+        ]
+        if latest is not None:
+            lines.append(latest_fund(latest))
     if followup_count:
         count = "1 uppföljning" if followup_count == 1 else f"{followup_count} uppföljningar"
-        lines.append(f"- {LABEL_SPENT_LONG}: {kr(fund.spent)} – enligt {count}")
+        lines.append(f"{LABEL_SPENT_LONG}: {kr(fund.spent)} – enligt {count}")
     else:
-        lines.append(f"- {LABEL_SPENT_LONG}: {kr(fund.spent)} – ingen uppföljning är rapporterad ännu")
+        lines.append(f"{LABEL_SPENT_LONG}: {kr(fund.spent)} – ingen uppföljning är rapporterad ännu")
     lines.append(
-        f"- {LABEL_FORECAST_LONG}: {kr(fund.forecast)}, {LABEL_REMAINING_FORECAST.lower()} "
+        f"{LABEL_FORECAST_LONG}: {kr(fund.forecast)}, {LABEL_REMAINING_FORECAST.lower()} "
         f"{kr(fund.remaining_forecast)}"
     )
     if reallocation_refs:
-        lines.append(f"- Omfördelningar: enligt beslut {plain(', '.join(reallocation_refs))}")
+        lines.append(f"Omfördelningar: enligt beslut {plain(', '.join(reallocation_refs))}")
     lines.append('Tabellen visar varje nämnd. Fråga till exempel "saldo GVN" för en nämnds källor.')
-    return "\n".join(lines)
+    return lines
+
+
+def latest_fund(latest: FundBalance) -> str:
+    """The latest decided fund, with its figure."""
+    return (
+        f"Senaste beslutade fond: {latest.year}, {kr(latest.total)} "
+        f"({kr(latest.remaining)} kvar, fråga \"kvar {latest.year}\")."
+    )
+
+
+def no_fund(year: int, latest: FundBalance | None) -> str:
+    """A year without a fund and without any allocation (the whole city asked)."""
+    text = f"Det finns ingen fond för {year}: inget anslag är beslutat och inget är överfört till nämnderna."
+    return text + (" " + latest_fund(latest) if latest is not None else "")
 
 
 def units_funds(fund: FundBalance) -> str:
-    """Several units (one's own), one line each."""
-    lines = [f"**Dina nämnder {fund.year}: {kr(sum(u.remaining for u in fund.units))} kvar.**"]
-    for u in fund.units:
-        lines.append(
-            f"- {plain(u.name)} ({plain(u.code)}): {kr(u.remaining)} kvar av {kr(u.allocated)}, "
-            f"utfall {kr(u.spent)}"
-        )
-    lines.append('Fråga "saldo" och nämndens namn för dess källor.')
-    return "\n".join(lines)
+    """Several units (one's own) in one line: the message's text beside the card's table."""
+    codes = ", ".join(plain(u.code) for u in fund.units)
+    return (
+        f"**Dina nämnder {fund.year}: {kr(sum(u.remaining for u in fund.units))} kvar** av "
+        f"{kr(sum(u.allocated for u in fund.units))} tilldelat ({codes}). "
+        'Fråga "saldo" och nämndens namn för dess källor.'
+    )
 
 
 def no_funds(year: int) -> str:
     return f"Det finns inga medel för {year} som du kan se."
+
+
+def latest_money(year: int, latest: FundBalance) -> str:
+    """Where the units asked about last had money (`latest` shows only them), with its figures."""
+    who = "nämnden" if len(latest.units) == 1 else "dina nämnder"
+    return (
+        f"Senast hade {who} medel {latest.year}: {kr(latest.allocated)} tilldelat, "
+        f"{kr(latest.remaining)} kvar."
+    )
 
 
 def funds_card_title(year: int, name: str | None) -> str:
@@ -725,8 +807,10 @@ def yes_no_field(label: str) -> str:
     return f'{label}: svara "ja" eller "nej".'
 
 
-def unit_has_no_funds(name: str, code: str, year: int) -> str:
-    return f"{plain(name)} ({plain(code)}) har inga medel för {year}."
+def unit_has_no_funds(name: str, code: str, year: int, latest: FundBalance | None = None) -> str:
+    """`latest`: the latest year the unit had money, showing only it."""
+    text = f"{plain(name)} ({plain(code)}) har inga medel för {year}: ingen överföring gäller det året."
+    return text + (" " + latest_money(year, latest) if latest is not None else "")
 
 
 def source_allocated(text: str) -> str:

@@ -6,17 +6,18 @@ from datetime import date
 
 from core.model import Body, Decision, Measure, Role, Status
 from dialogs import texts
-from tests.dialogs.conftest import Chat
+from tests.dialogs.conftest import Chat, grant
 
 
 def test_remaining_for_forskolenamnden_with_its_decision(chat_as) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("Hur mycket finns kvar för förskolenämnden?")
     assert "Förskolenämnden (FSKN) 2025: 15 000 000 kr kvar" in reply.text
-    assert "KS 2025-03-05" in reply.text
-    assert "Tilldelat: 15 000 000 kr" in reply.text
-    assert "ingen uppföljning är rapporterad ännu" in reply.text
-    assert "Ej fördelat på insatser: 1 500 000 kr" in reply.text
+    card = reply.card_text()
+    assert "KS 2025-03-05" in card
+    assert "Tilldelat: 15 000 000 kr" in card
+    assert "ingen uppföljning är rapporterad ännu" in card
+    assert "Ej fördelat på insatser: 1 500 000 kr" in card
     [card] = reply.cards
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     assert "Förskolenämnden (FSKN)" in reply.card_text() and "15 000 000 kr" in reply.card_text()
@@ -27,10 +28,11 @@ def test_spend_names_the_followups_and_who_wrote_them(chat_as) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("saldo GVN")
     assert "GVN) 2025: 7 100 000 kr kvar" in reply.text
-    assert "Utfall hittills: 2 400 000 kr – enligt 3 uppföljningar" in reply.text
-    assert "Yrkeslärarsatsning: utfall 1 350 000 kr, prognos 4 000 000 kr" in reply.text
-    assert "av HR, gymnasie- och vuxenutbildningsförvaltningen" in reply.text
-    assert "juni 2025" in reply.text
+    card = reply.card_text()
+    assert "Utfall hittills: 2 400 000 kr – enligt 3 uppföljningar" in card
+    assert "Yrkeslärarsatsning: utfall 1 350 000 kr, prognos 4 000 000 kr" in card
+    assert "av HR, gymnasie- och vuxenutbildningsförvaltningen" in card
+    assert "juni 2025" in card
 
 
 def test_a_reallocation_is_shown_with_its_ksau_reference(chat_as, services) -> None:
@@ -43,8 +45,7 @@ def test_a_reallocation_is_shown_with_its_ksau_reference(chat_as, services) -> N
     )
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("saldo GVN")
-    assert "KSAU 2025-06-20 § 5" in reply.text
-    assert "500 000 kr från Yrkeslärare i vård och omsorg till Yrkeslärarsatsning" in reply.text
+    assert "500 000 kr från Yrkeslärare i vård och omsorg till Yrkeslärarsatsning" in reply.card_text()
     assert "KSAU 2025-06-20 § 5" in reply.card_text()
 
 
@@ -52,9 +53,9 @@ def test_the_whole_fund_for_a_year(chat_as) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("kvar 2025")
     assert "Kompetensmedlen 2025" in reply.text
-    assert "Fonden: 78 000 000 kr" in reply.text
-    assert "KS 2025-03-05" in reply.text
     card = reply.card_text()
+    assert "Fonden: 78 000 000 kr" in card
+    assert "KS 2025-03-05" in card
     for name in ("Hälsa-, vård- och omsorgsnämnden (HVON)", "Kommunstyrelsen (KS)", texts.LABEL_TOTAL):
         assert name in card
     assert "78 000 000 kr" in card
@@ -72,7 +73,8 @@ def test_a_chef_of_two_units_gets_both(chat_as, services) -> None:
     services.grant_role(None, "anna", Role.CHEF, "GSN")
     [reply] = chat.say("kvar 2025")
     assert "Dina nämnder 2025" in reply.text
-    assert "(GVN): 7 100 000 kr kvar" in reply.text and "(GSN)" in reply.text
+    assert "(GVN)" in reply.card_text() and "7 100 000 kr" in reply.card_text()
+    assert "(GSN)" in reply.card_text()
     assert "Förskolenämnden" not in reply.text + reply.card_text()
 
 
@@ -96,7 +98,7 @@ def test_a_user_without_a_role_is_refused(chat_as) -> None:
 def test_demo_mode_sees_the_whole_fund(chat_as) -> None:
     chat = chat_as("visitor", demo=True)
     [reply] = chat.say("kvar 2025")
-    assert "Fonden: 78 000 000 kr" in reply.text
+    assert "Fonden: 78 000 000 kr" in reply.card_text()
 
 
 def test_last_years_fund_when_this_year_has_none(chat_as) -> None:
@@ -162,7 +164,7 @@ def test_through_the_sdk_testflow(example_engine, services) -> None:
         flow = TestFlow(chat.adapter, chat.turn)
         await (
             flow.send("Hur mycket finns kvar för förskolenämnden?")
-            .assert_reply(has("15 000 000 kr", "KS 2025-03-05"))
+            .assert_reply(has("15 000 000 kr kvar", "15 000 000 kr tilldelat"))
             .assert_no_more_replies()  # the bot's runner sends no dialog-state trace
             .start_test()
         )
@@ -172,11 +174,11 @@ def test_through_the_sdk_testflow(example_engine, services) -> None:
 
 def test_ksau_sees_the_whole_fund(chat_as) -> None:
     [reply] = chat_as("karl", Role.KSAU).say("Hur mycket finns kvar?")
-    assert "Kompetensmedlen 2025" in reply.text and "Fonden: 78 000 000 kr" in reply.text
+    assert "Kompetensmedlen 2025" in reply.text and "Fonden: 78 000 000 kr" in reply.card_text()
 
 
 def test_a_unit_with_many_follow_ups_names_the_latest_in_text_and_card(chat_as, services) -> None:
-    """Twelve follow-ups: the text and the card each name the eight latest and count the rest."""
+    """Twelve follow-ups: the card names the eight latest and counts the rest."""
     for n in range(9):
         measure = services.submit_measure(
             None,
@@ -194,8 +196,86 @@ def test_a_unit_with_many_follow_ups_names_the_latest_in_text_and_card(chat_as, 
             usable_as_planned=True,
         )
     [reply] = chat_as("sara", Role.CITY_OFFICE).say("saldo GVN")
-    assert "enligt 12 uppföljningar" in reply.text
     card = reply.card_text()
-    assert "Kurs 8: utfall 9 000 kr" in reply.text and "Kurs 8: utfall 9 000 kr" in card  # the latest
-    assert "Kurs 0:" not in reply.text and "Kurs 0:" not in card  # the oldest of twelve
-    assert texts.list_more(4) in reply.text and texts.list_more(4) in card
+    assert "enligt 12 uppföljningar" in card
+    assert "Kurs 8: utfall 9 000 kr" in card  # the latest
+    assert "Kurs 0:" not in card  # the oldest of twelve
+    assert texts.list_more(4) in card
+
+
+# --- issue 17 --------------------------------------------------------------------------
+
+
+def test_a_shared_measure_shows_the_units_share_and_names_the_total(chat_as) -> None:
+    """Issue 17 item 8: MN's answer lists the shared measure's follow-up with MN's share
+    (36 923 kr of the measure's 120 000 kr), and says which figure is the whole measure's."""
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("saldo MN")
+    assert "Miljönämnden (MN) 2025: 363 077 kr kvar" in reply.text
+    card = reply.card_text()
+    assert "MN:s andel: utfall 36 923 kr" in card
+    assert "hela den gemensamma insatsen: utfall 120 000 kr" in card
+    assert "arbete: utfall 120 000 kr" not in card  # never the total as if it were MN's
+
+
+def test_this_year_without_money_names_the_latest_year_with_its_figure(chat_as) -> None:
+    """Issue 17 item 9: "i år" on a day of 2026, when FSKN has no allocation for 2026,
+    says so and gives 2025, the latest year it had one, with its figures."""
+    chat = chat_as("sara", Role.CITY_OFFICE, today=date(2026, 12, 5))
+    [reply] = chat.say("hur mycket finns kvar för förskolenämnden i år")
+    assert reply.text.startswith("Förskolenämnden (FSKN) har inga medel för 2026")
+    assert "Senast hade nämnden medel 2025: 15 000 000 kr tilldelat, 15 000 000 kr kvar." in reply.text
+    assert not reply.cards
+
+
+def test_a_chef_asking_for_this_year_without_money_gets_the_latest_year(chat_as) -> None:
+    """Issue 17 item 9: a chef of GVN asking "i år" in 2026 hears of 2025, not just "no money"."""
+    chat = chat_as("anna", Role.CHEF, "GVN", today=date(2026, 12, 5))
+    [reply] = chat.say("hur mycket finns kvar i år")
+    assert "har inga medel för 2026" in reply.text
+    assert "Senast hade nämnden medel 2025: 9 500 000 kr tilldelat, 7 100 000 kr kvar." in reply.text
+
+
+def test_a_recurring_allocation_without_a_fund_is_reserved_by_its_decision(chat_as) -> None:
+    """Issue 17 item 9: 2026 has KS's recurring 1 000 000 kr but no fund: it is shown as
+    reserved by its decision and the fund as "ej beslutat", never as a negative
+    "Ej överfört från fonden"; the latest decided fund is named."""
+    chat = chat_as("sara", Role.CITY_OFFICE, today=date(2026, 12, 5))
+    for question in ("kvar i år", "kvar 2027"):
+        [reply] = chat.say(question)
+        said = reply.text + reply.card_text()
+        assert "fonden för" in reply.text and "är ej beslutad" in reply.text
+        assert "Fonden: ej beslutat" in reply.card_text()
+        reserved = "Reserverat för 1 nämnd av återkommande beslut: 1 000 000 kr – enligt beslut KS 2025-03-05"
+        assert reserved in said
+        assert "Ej överfört från fonden" not in said and "-1 000 000" not in said and "−1 000 000" not in said
+    assert "Senaste beslutade fond: 2025, 78 000 000 kr" in chat.said("kvar i år")
+    [ks] = chat.say("saldo KS i år")
+    assert "Kommunstyrelsen (KS) 2026: 1 000 000 kr kvar" in ks.text
+    assert "reserverat enligt beslut KS 2025-03-05, årligen från och med 2025" in ks.text
+    assert "fonden för 2026 är ej beslutad" in ks.text
+    assert "Reserverat: 1 000 000 kr" in ks.card_text()
+
+
+def test_a_year_without_a_fund_says_there_is_none(chat_as) -> None:
+    """Issue 17 item 9: `kvar 2024` says there is no fund, not "0 kr kvar"."""
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("kvar 2024")
+    assert reply.text.startswith("Det finns ingen fond för 2024")
+    assert "Senaste beslutade fond: 2025, 78 000 000 kr" in reply.text
+    assert "2024: 0 kr kvar" not in reply.text and not reply.cards
+
+
+def test_a_funds_answer_is_one_card_with_a_one_line_summary(chat_as, services) -> None:
+    """Issue 17 item 10: one message, a card with the figures and a one-line text (not a
+    text with the same figures beside the card)."""
+    grant(services, "anna", Role.CHEF, "GVN")
+    grant(services, "anna", Role.CHEF, "GSN")
+    for chat, question in (
+        (chat_as("sara", Role.CITY_OFFICE), "saldo GVN"),
+        (chat_as("sara", Role.CITY_OFFICE), "kvar 2025"),
+        (chat_as("anna"), "kvar 2025"),
+    ):
+        [reply] = chat.say(question)
+        assert len(reply.cards) == 1, question
+        assert "\n" not in reply.text.strip(), question
+        for detail in ("Tilldelat: ", "Utfall hittills", "Prognos för året", "Källor"):
+            assert detail not in reply.text, (question, detail)

@@ -140,4 +140,4 @@ def test_the_same_question_after_a_new_follow_up_gets_the_new_figures(chat_as, s
     assert "Utfall hittills: 2 100 000 kr, prognos för året: 3 900 000 kr" in after.text
     assert "Hösten är bokad." in after.text and "2 100 000 kr" in after.card_text()
     [funds] = chat.say("saldo GVN")
-    assert "2 100 000 kr" in funds.text
+    assert "2 100 000 kr" in funds.card_text()

@@ -88,7 +88,7 @@ def test_happy_path(chat_as, services) -> None:
 
     # The money left to allocate went down by the grant.
     [funds] = chat.say("saldo förskolan")
-    assert "Ej fördelat på insatser: 500 000 kr" in funds.text
+    assert "Ej fördelat på insatser: 500 000 kr" in funds.card_text()
 
 
 @pytest.mark.parametrize(

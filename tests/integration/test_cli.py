@@ -210,9 +210,9 @@ def test_funds_json_shows_the_whole_2025_fund(city: str, kb: Kb) -> None:
     data = funds(kb)
 
     assert data["year"] == 2025
-    assert data["total"] == 78_000_000
-    assert data["allocated"] == 78_000_000
-    assert data["unallocated"] == 0
+    assert data["fund"]["total"] == 78_000_000
+    assert data["units_shown"]["allocated"] == 78_000_000
+    assert data["fund"]["not_transferred"] == 0
     units = {u["code"]: u for u in data["units"]}
     assert len(data["units"]) == 14
     assert set(units) == {u["code"] for u in EXAMPLE["units"]}
@@ -221,7 +221,7 @@ def test_funds_json_shows_the_whole_2025_fund(city: str, kb: Kb) -> None:
     assert units["FSKN"]["name"] == "Förskolenämnden"
     assert units["KS"]["allocated"] == 1_000_000
     assert units["HVON"]["allocated"] == 15_100_000
-    assert sum(u["allocated"] for u in data["units"]) == data["allocated"]
+    assert sum(u["allocated"] for u in data["units"]) == data["units_shown"]["allocated"]
     assert all(u["decisions"] == ["KS 2025-03-05"] for u in data["units"])
 
 
@@ -247,14 +247,61 @@ def test_funds_for_one_unit_named_by_alias(city: str, kb: Kb) -> None:
 
     assert [u["code"] for u in data["units"]] == ["FSKN"]
     assert data["units"][0]["allocated"] == 15_000_000
-    assert data["total"] == 78_000_000
+    assert data["fund"]["total"] == 78_000_000
 
 
 def test_funds_for_one_unit_keeps_the_funds_unallocated_figure(city: str, kb: Kb) -> None:
     data = funds(kb, "--unit", "FSKN")
-    assert data["unallocated"] == 0
+    assert data["fund"]["not_transferred"] == 0
     text = kb("funds", "--year", "2025", "--unit", "FSKN")
     assert "Ej fördelat till nämnder: 0 kr." in text.out
+
+
+def test_funds_json_names_the_funds_level_apart_from_the_units(city: str, kb: Kb) -> None:
+    """Issue 17 item 12: `funds --unit MN --json` no longer mixes the fund's total and the
+    unit's allocation at its top: `fund` is the whole fund, `units_shown` the units listed."""
+    data = funds(kb, "--unit", "MN")
+    assert set(data) == {"year", "fund", "units_shown", "units"}
+    assert data["fund"] == {
+        "decided": True,
+        "total": 78_000_000,
+        "transferred_to_units": 78_000_000,
+        "not_transferred": 0,
+        "reserved": 0,
+        "decisions": ["KF: Budget 2025, kommunfullmäktige"],
+    }
+    assert data["units_shown"]["count"] == 1
+    assert data["units_shown"]["allocated"] == data["units"][0]["allocated"] == 400_000
+
+
+def test_funds_for_a_year_without_a_fund(city: str, kb: Kb) -> None:
+    """Issue 17 item 9: 2024 has no fund (said so, no table of zeros); 2027 has KS's
+    recurring allocation only: reserved, the fund not decided, nothing negative."""
+    none = kb("funds", "--year", "2024")
+    assert none.code == 0, none.err
+    assert "Det finns ingen fond för 2024" in none.out and "Totalt" not in none.out
+    reserved = kb("funds", "--year", "2027", "--json")
+    fund = reserved.json()["fund"]
+    assert (fund["decided"], fund["total"], fund["not_transferred"]) == (False, None, None)
+    assert fund["reserved"] == 1_000_000
+    text = kb("funds", "--year", "2027").out
+    assert "fonden: ej beslutat" in text and "reserverar 1 000 000 kr" in text
+    assert "-1 000 000" not in text and "−1 000 000" not in text
+
+
+def test_add_measure_without_year_takes_the_same_year_as_the_chat(city: str, kb: Kb) -> None:
+    """Issue 17 item 9: the README's `add-measure` example (no --year, money of 2025) on a
+    day in 2026, a year without a fund, is registered on 2025's money: the year is picked by
+    the core's one rule (the chat's), not the calendar year."""
+    result = kb(
+        "add-measure", "--unit", "FSKN", "--title", "Mentorskap för nya chefer",
+        "--end", "31 december 2025", "--amount", "1 mkr", "--decision", "nämnd 2025-02-05 § 5",
+        "--as-of", "2026-12-05",
+    )
+    assert result.code == 0, result.err
+    assert measures_by_title(kb, "--unit", "FSKN")["Mentorskap för nya chefer"]["year"] == 2025
+    shown = kb("funds", "--json", "--as-of", "2026-12-05")
+    assert shown.json()["year"] == 2025
 
 
 # --- measures ----------------------------------------------------------------------
@@ -533,8 +580,8 @@ def test_valid_reallocation_moves_money_between_measures_only(city: str, kb: Kb)
     assert KSAU_DECISION in result.out
     after_funds = funds(kb)
     after = measures_by_title(kb)
-    assert after_funds["total"] == before_funds["total"] == 78_000_000
-    assert after_funds["allocated"] == before_funds["allocated"] == 78_000_000
+    assert after_funds["fund"]["total"] == before_funds["fund"]["total"] == 78_000_000
+    assert after_funds["units_shown"]["allocated"] == before_funds["units_shown"]["allocated"] == 78_000_000
     assert after[VO]["allocated"] == before[VO]["allocated"] - 500_000 == 2_500_000
     assert after[YRKES]["allocated"] == before[YRKES]["allocated"] + 500_000 == 4_500_000
     others = {t: m["allocated"] for t, m in after.items() if t not in (VO, YRKES)}
@@ -567,7 +614,7 @@ def test_reallocation_between_units_moves_their_allocation(city: str, kb: Kb) ->
     assert result.code == 0, result.err
     data = funds(kb)
     after = {u["code"]: u for u in data["units"]}
-    assert data["total"] == 78_000_000 and data["allocated"] == 78_000_000
+    assert data["fund"]["total"] == 78_000_000 and data["units_shown"]["allocated"] == 78_000_000
     assert after["SN"]["allocated"] == before["SN"]["allocated"] - 700_000
     assert after["GVN"]["allocated"] == before["GVN"]["allocated"] + 700_000
     assert after["SN"]["reallocated"] == -700_000
@@ -735,7 +782,11 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
     shown = run("funds", "--year", "2025", "--json")
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
-    assert (data["total"], data["allocated"], len(data["units"])) == (78_000_000, 78_000_000, 14)
+    assert (data["fund"]["total"], data["units_shown"]["allocated"], len(data["units"])) == (
+        78_000_000,
+        78_000_000,
+        14,
+    )
     refused_run = run("funds", "--user", "okänd")
     assert refused_run.returncode == 2
     assert refused_run.stderr.startswith("kompetensbot: ")

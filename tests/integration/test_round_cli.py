@@ -294,3 +294,15 @@ def test_a_round_the_tick_opens_says_which_units_have_no_recipient(
     assert ticked.code == 0, ticked.err
     assert "Öppnade uppföljningsomgången malmo 2025-06." in ticked.out
     assert "i 12 nämnder" in ticked.out and "Grundskolenämnden (GSN): 14 insatser" in ticked.out
+def test_status_names_the_measures_sum_apart_from_the_units_allocation(city: str, kb: Kb) -> None:  # noqa: F811
+    """Issue 17 item 12: `followup status` calls a unit's sum of its measures "Beviljat till
+    insatser", not "Tilldelat" (which `funds` uses for the unit's allocation)."""
+    assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
+    text = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-10").out
+    per_unit = text.split("Per nämnd:")[1].split("Insatser med risk")[0]
+    assert "Beviljat till insatser" in per_unit and "Tilldelat" not in per_unit
+    report = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-10", "--json").json()
+    fskn = next(u for u in report["units"] if u["code"] == "FSKN")
+    assert fskn["granted_to_measures"] == 13_500_000 and "allocated" not in fskn
+    funds = kb("funds", "--year", "2025", "--unit", "FSKN", "--json").json()
+    assert funds["units"][0]["allocated"] == 15_000_000  # the unit's allocation: another figure

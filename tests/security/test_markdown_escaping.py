@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 
 from bot.round_services import RoundServices
 from bot.services import Services
-from core.balances import FundBalance
+from core.balances import FundBalance, Share
 from core.entries import AllocationEntry, ReallocationEntry
 from core.model import Body, Decision, FollowUp, Status, Unit
 from core.proposals import Proposal
@@ -237,6 +237,14 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
         fund, title=texts.funds_card_title(2025, w["unit"]), sources=sources, whole_fund=True
     )
     yield "funds_card", cards.funds_card(replace(fund, units=fund.units[:1]), title="Saldo")
+    yield "funds_card", cards.funds_card(
+        replace(fund, units=fund.units[:1]),
+        title="Saldo",
+        details=texts.unit_details(fund.units[0], [(reallocation(w), w["title"], w["title"])], shared=True),
+        sources=[
+            texts.source_spent(texts.followup_source(followup(w), w["title"], Share(w["code"], 10, 5, 8)))
+        ],
+    )
     yield "measure_card", cards.measure_card(
         title=w["title"], measure_id=1, units=(w["code"], w["code"]), status=Status.ONGOING, overdue=True,
         end=date(2025, 5, 31), allocated=1_000, spent=100, forecast=200,
@@ -329,7 +337,8 @@ MESSAGES: dict[str, Call] = {
     "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
     + texts.did_you_mean([w["title"]], allow_none=False),
     "followup_saved": lambda _, w: texts.followup_saved(w["title"], "2025-06", 2),
-    "followup_source": lambda _, w: texts.followup_source(followup(w), w["title"]),
+    "followup_source": lambda _, w: texts.followup_source(followup(w), w["title"])
+    + texts.followup_source(followup(w), w["title"], Share(w["code"], 10, 5, 8)),
     "form_refused": lambda _, w: texts.form_refused(
         [
             texts.unit_not_allowed(w["unit"], [w["code"]]),
@@ -339,7 +348,10 @@ MESSAGES: dict[str, Call] = {
             texts.field_missing(texts.LABEL_TITLE),
         ]
     ),
-    "fund_funds": lambda world, w: texts.fund_funds(fund_of(world, w), 2, [decision(w).reference]),
+    "fund_details": lambda world, w: "\n".join(
+        texts.fund_details(fund_of(world, w), 2, [decision(w).reference], latest=fund_of(world, w))
+        + texts.fund_details(replace(fund_of(world, w), fund_entries=world["fund"].fund_entries), 1, [])
+    ),
     "funds_card_title": lambda _, w: texts.funds_card_title(2025, w["unit"]),
     "greeting": lambda _, w: texts.greeting(w["name"]),
     "latest_followup": lambda _, w: texts.latest_followup(followup(w)),
@@ -382,10 +394,19 @@ MESSAGES: dict[str, Call] = {
     "source_reallocation": lambda _, w: texts.source_reallocation(decision(w).reference),
     "source_spent": lambda _, w: texts.source_spent(texts.followup_source(followup(w), w["title"])),
     "unit_chosen": lambda _, w: texts.unit_chosen(w["unit"]),
-    "unit_funds": lambda world, w: texts.unit_funds(
-        fund_of(world, w).units[0], {1: w["title"]}, [(reallocation(w), w["title"], w["title"])]
+    "unit_details": lambda world, w: "\n".join(
+        texts.unit_details(
+            fund_of(world, w).units[0],
+            [(reallocation(w), w["title"], w["title"])],
+            fund_decided=False,
+            shared=True,
+        )
     ),
-    "unit_has_no_funds": lambda _, w: texts.unit_has_no_funds(w["unit"], w["code"], 2025),
+    "unit_funds": lambda world, w: texts.unit_funds(fund_of(world, w).units[0])
+    + texts.unit_funds(fund_of(world, w).units[0], fund_decided=False),
+    "unit_has_no_funds": lambda world, w: texts.unit_has_no_funds(
+        w["unit"], w["code"], 2025, fund_of(world, w)
+    ),
     "unit_measures_header": lambda _, w: texts.unit_measures_header(w["unit"], 3),
     "units_funds": lambda world, w: texts.units_funds(fund_of(world, w)),
     "unknown_measure": lambda _, w: texts.unknown_measure(w["title"], [w["title"], w["title"]], 2),
@@ -402,6 +423,7 @@ PROBLEMS = {
 """Refusals as plain text: escaped once where they are sent (form_refused, prompts.refuse)."""
 
 NO_PERSON_TEXT = {
+    "fund_funds", "fund_not_decided", "latest_fund", "latest_money", "no_fund",
     "ask_categories", "ask_forecast", "ask_period", "categories_text", "day", "escalation_intro",
     "escalation_part", "escalation_show_all", "late_people_heading",
     "escalation_text", "escalation_title", "kr", "list_more", "my_measures_header", "no_funds",

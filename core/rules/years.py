@@ -1,0 +1,34 @@
+"""Which year a question or a new measure means when nobody named one, and where a
+unit last had money.
+
+One rule for every caller (the chat's funds answers and forms, `kompetensbot funds`
+and `add-measure` without `--year`): the latest year, up to today's, whose fund is
+decided (an appropriation is recorded); without any, today's year. A year holding
+only recurring allocations (reserved, its fund not yet decided) is not picked: its
+money is not yet there to spend or to grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from core.balances import fund_balance
+from core.ledger import Ledger
+
+
+def default_year(ledger: Ledger, today: date) -> int:
+    """The year meant when none is given (see the module)."""
+    decided = [y for y in ledger.years if y <= today.year and ledger.has_fund(y)]
+    return max(decided) if decided else today.year
+
+
+def latest_year_with_money(ledger: Ledger, units: Iterable[str], *, besides: int) -> int | None:
+    """The latest year other than `besides` in which any of `units` was allocated
+    money (transfers, recurring ones included, and reallocations); None if never."""
+    codes = set(units)
+    years = sorted((y for y in ledger.years if y != besides), reverse=True)
+    for year in years:
+        if any(u.allocated for u in fund_balance(ledger, year).only(codes).units):
+            return year
+    return None
