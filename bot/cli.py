@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot import round_cli
-from bot.data_services import export_bytes, export_rows, import_template, load_example
+from bot.data_services import ExampleResult, export_bytes, export_rows, import_template, load_example
 from bot.services import MeasureView, Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
@@ -449,6 +449,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{result.entries} poster i liggaren.",
                 file=out,
             )
+        elif result.outdated:
+            print(outdated_example_text(args.name, result), file=out)
         else:
             print(
                 f"Exemplet {args.name} finns redan i databasen ({result.organisation}); inget ändrades.",
@@ -708,6 +710,39 @@ def run(args: argparse.Namespace) -> int:
                 print(line, file=out)
         return 1 if errors or broken else 0
     raise AssertionError(args.command)
+
+
+def outdated_example_text(name: str, result: ExampleResult) -> str:
+    """load-example on a city that holds an older version of the example (issue 17 item 7)."""
+    shares = result.outdated
+    wrong = [s for s in shares if not any(_unnamed(r, s.unit) == s.expected for r in s.stored)]
+    lines = [
+        f"Exemplet {name} finns redan i databasen ({result.organisation}), men i en äldre version: "
+        f"{len(shares)} andelar hänvisar till andra beslut än exemplet gör nu."
+    ]
+    if wrong:
+        first = wrong[0]
+        lines.append(
+            f"- {len(wrong)} andelar av gemensamma insatser hänvisar till en annan nämnds beslut, till exempel "
+            f'{first.unit}s andel av "{first.title}": "{", ".join(first.stored)}", rätt är "{first.expected}".'
+        )
+    unnamed = next((s for s in shares if any(r.startswith("Nämnd ") for r in s.stored)), None)
+    if unnamed is not None:
+        lines.append(
+            f'- Nämndernas beslut saknar nämndens namn ("{unnamed.stored[0]}" i stället för '
+            f'"{_unnamed(unnamed.stored[0], unnamed.unit)}").'
+        )
+    lines.append(
+        "Liggaren går inte att ändra i efterhand, så inget ändrades. För det rättade exemplet: börja om "
+        "med en ny databas (ta bort var/kompetensbot.db, eller ange en ny, tom databas i DATABASE_URL) "
+        f"och kör make demo, eller kompetensbot db upgrade och kompetensbot load-example {name}."
+    )
+    return "\n".join(lines)
+
+
+def _unnamed(reference: str, unit: str) -> str:
+    """ "Nämnd 2025-01-28 § 17" as its committee's own: "TN 2025-01-28 § 17"."""
+    return unit + reference[len("Nämnd") :] if reference.startswith("Nämnd ") else reference
 
 
 def seal_text(chain: ChainReport, key: LedgerKey) -> list[str]:

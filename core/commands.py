@@ -21,6 +21,7 @@ from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal
 from core.permissions import Action, require
+from core.rules.decision import check_grant_decision
 from core.rules import (
     check_allocation,
     check_allocation_end,
@@ -117,7 +118,7 @@ def grant_measure(
         at,
         author_id=who.user,
     )
-    _refuse_if(check_measure_funding(ledger, entry))
+    _refuse_if(check_grant_decision(ledger, entry) + check_measure_funding(ledger, entry))
     return entry
 
 
