@@ -28,8 +28,9 @@ from bot.services import MeasureView, Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
 from core.errors import DomainError, InputError, PermissionDenied, RuleError
-from core.model import Principal, Role, Status, parse_decision
+from core.model import NOT_GIVEN, Principal, Role, Status, parse_decision
 from core.money import format_amount, parse_amount
+from core.rules.decision import decision_missing, ungiven_decisions
 from core.template import TemplateError
 from core.validation import validate
 from storage.db import make_engine
@@ -333,6 +334,8 @@ def measure_json(v: MeasureView) -> dict[str, Any]:
         "categories": [c.value for c in m.categories],
         "in_base_budget": m.in_base_budget,
         "kom_kr": m.kom_kr,
+        "decisions": sorted({f.decision.reference for f in b.fundings}),
+        "decision_missing": decision_missing(b.fundings),
     }
 
 
@@ -351,7 +354,8 @@ def measures_text(views: Sequence[MeasureView]) -> str:
                 ", ".join(m.units),
                 status,
                 m.end_date.isoformat() if m.end_date else "",
-                format_amount(v.balance.allocated),
+                format_amount(v.balance.allocated)
+                + (f" ({NOT_GIVEN})" if decision_missing(v.balance.fundings) else ""),
                 format_amount(v.balance.spent),
             ]
         )
@@ -376,7 +380,13 @@ def measure_text(v: MeasureView) -> str:
             )
         )
     for f in b.fundings:
-        lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
+        if f.decision.invented:
+            lines.append(
+                f"Källa: {format_amount(f.amount)} från {f.unit}, {NOT_GIVEN} (kompetensbot sparade "
+                f'"{f.decision.reference}" utan att någon angav beslutet).'
+            )
+        else:
+            lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
     for r in b.reallocations:
         sign = "+" if r.to_measure == m.id else "−"
         lines.append(f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}.")
@@ -667,6 +677,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         ledger = services.ledger()
         errors = validate(ledger)
+        ungiven = ungiven_decisions(ledger)
         org_id = services._read(None, lambda repo, ledger, who: repo.org_id)
         key = ledger_key()
         with services.engine.connect() as conn:
@@ -679,6 +690,11 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "entries": len(ledger.entries),
                         "errors": [e.message for e in errors],
+                        "decisions_not_given": [
+                            {"measure": u.measure.id, "unit": u.unit, "amount": u.amount,
+                             "stored": u.stored_as}
+                            for u in ungiven
+                        ],
                         "seal": {
                             "org": chain.slug,
                             "length": chain.length,
@@ -706,6 +722,8 @@ def run(args: argparse.Namespace) -> int:
                     "uppföljningar spelades upp utan fel.",
                     file=out,
                 )
+            for u in ungiven:
+                print(f"Obs: {u.message}", file=out)
             for line in seal_lines:
                 print(line, file=out)
         return 1 if errors or broken else 0
@@ -723,8 +741,9 @@ def outdated_example_text(name: str, result: ExampleResult) -> str:
     if wrong:
         first = wrong[0]
         lines.append(
-            f"- {len(wrong)} andelar av gemensamma insatser hänvisar till en annan nämnds beslut, till exempel "
-            f'{first.unit}s andel av "{first.title}": "{", ".join(first.stored)}", rätt är "{first.expected}".'
+            f"- {len(wrong)} andelar av gemensamma insatser hänvisar till en annan nämnds beslut, "
+            f'till exempel {first.unit}s andel av "{first.title}": "{", ".join(first.stored)}", '
+            f'rätt är "{first.expected}".'
         )
     unnamed = next((s for s in shares if any(r.startswith("Nämnd ") for r in s.stored)), None)
     if unnamed is not None:

@@ -97,7 +97,8 @@ def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]
             continue
         for unit in m.get("funding", {}):
             expected = decisions[share_decision(m, unit)].reference
-            refs = sorted({f.decision.reference for f in ledger.fundings(m["year"], stored.id) if f.unit == unit})
+            shares = ledger.fundings(m["year"], stored.id)
+            refs = sorted({f.decision.reference for f in shares if f.unit == unit})
             if refs and expected not in refs:
                 found.append(OutdatedShare(unit, m["title"], tuple(refs), expected))
     return found

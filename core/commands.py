@@ -21,7 +21,6 @@ from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal
 from core.permissions import Action, require
-from core.rules.decision import check_grant_decision
 from core.rules import (
     check_allocation,
     check_allocation_end,
@@ -31,6 +30,7 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
+from core.rules.decision import check_grant_decision
 from core.text import clean_name
 
 

@@ -275,7 +275,9 @@ def _decision_body(
     known = list(units) if units is not None else None
     if not text or text.lower() in _UNNAMED_COMMITTEE:
         if default_body:
-            return parse_body(default_body) if len(default_body) <= MAX_BODY else _too_long(default_body, field)
+            if len(default_body) > MAX_BODY:
+                return _too_long(default_body, field)
+            return parse_body(default_body)
         raise input_error(
             "decision_body_missing",
             f'Beslutsreferensen "{shown}" säger inte vilket organ som beslutade. Skriv KF, KS, KSAU '

@@ -24,14 +24,26 @@ from core.rules.names import kr, measure_name, unit_name
 def check_grant_decision(ledger: Ledger, entry: MeasureFundingEntry) -> list[RuleError]:
     """A unit's share cites its own committee's decision, or one of KF, KS or KSAU
     (a decision stored as an unnamed "nämnd" is not checked: it names no committee)."""
-    decision = entry.decision
-    if is_committee(decision.body) and decision.body != entry.unit:
+    what = f"{unit_name(ledger, entry.unit)}s andel av {measure_name(ledger, entry.measure_id)}"
+    return _other_body(ledger, entry.decision, entry.unit, what)
+
+
+def check_new_grant_decision(
+    ledger: Ledger, decision: Decision, unit: str, today: date
+) -> list[RuleError]:
+    """A decision given for a new measure's money (chat, form): its unit's own
+    committee or KF, KS or KSAU, and already taken."""
+    what = f"{unit_name(ledger, unit)}s pengar"
+    return _other_body(ledger, decision, unit, what) + check_decision_date(decision, today)
+
+
+def _other_body(ledger: Ledger, decision: Decision, unit: str, what: str) -> list[RuleError]:
+    if is_committee(decision.body) and decision.body != unit:
         return [
             RuleError(
                 "decision_of_another_body",
-                f"{unit_name(ledger, entry.unit)}s andel av {measure_name(ledger, entry.measure_id)} "
-                f"kan inte grundas på {unit_name(ledger, decision.body)}s beslut ({decision.reference}). "
-                f'Ange {entry.unit}s eget beslut ("{entry.unit} ÅÅÅÅ-MM-DD § nr") '
+                f"{what} kan inte beviljas genom {unit_name(ledger, decision.body)}s beslut "
+                f'({decision.reference}). Ange {unit}s eget beslut ("{unit} ÅÅÅÅ-MM-DD § nr") '
                 "eller ett beslut av KF, KS eller KSAU.",
                 "beslut",
             )
