@@ -102,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="importera en mall (CSV eller XLSX)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--year", type=int, help="år för rader utan datum (standard: årets)")
-    imp.add_argument("--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"')
+    imp.add_argument(
+        "--decision",
+        help='beslutet bakom beviljade belopp, t.ex. "FSKN 2025-02-05 § 5"; "nämnd 2025-02-05 § 5": '
+        "varje rads egen nämnd",
+    )
     common(imp, as_of=True)
 
     exp = sub.add_parser("export", help="exportera årets insatser som mall")
@@ -139,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--start")
     add.add_argument("--end")
     add.add_argument("--amount", help="beviljat belopp, t.ex. 300 tkr")
-    add.add_argument("--decision", help="beslut bakom beviljat belopp")
+    add.add_argument(
+        "--decision", help='beslutet bakom beviljat belopp, t.ex. "FSKN 2025-02-05 § 5" (utan organ: --unit)'
+    )
     common(add, as_of=True)
 
     fu = sub.add_parser("followup", help="uppföljning")
@@ -503,7 +509,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     services = _services(args)
     if args.command == "import":
-        decision = parse_decision(args.decision) if args.decision else None
         created = import_template(
             services.engine,
             args.org,
@@ -511,7 +516,7 @@ def run(args: argparse.Namespace) -> int:
             args.file,
             year=args.year or as_of.year,
             as_of=as_of,
-            decision=decision,
+            decision_text=args.decision,
             admin=services.admin,
         )
         print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
@@ -568,10 +573,26 @@ def run(args: argparse.Namespace) -> int:
         start = parse_date(args.start, as_of, field="--start") if args.start else None
         end = parse_date(args.end, as_of, field="--end") if args.end else None
         amount = _amount(args.amount, "--amount") if args.amount else None
-        decision = parse_decision(args.decision) if args.decision else None
+        # Issue 17 item 3: the decision behind the money, its body the unit when not named
+        # ("nämnd 2025-02-05 § 5" with --unit FSKN is "FSKN 2025-02-05 § 5").
+        decision = (
+            parse_decision(
+                args.decision,
+                "--decision",
+                default_body=units[0] if len(units) == 1 else None,
+                units=ledger.units.values(),
+            )
+            if args.decision
+            else None
+        )
         if amount and decision is None:
             raise DomainError(
-                RuleError("missing_decision", "Ett beviljat belopp kräver --decision.", "--decision")
+                RuleError(
+                    "missing_decision",
+                    "Ett beviljat belopp kräver beslutet bakom det: ange --decision med organ, datum och "
+                    'paragraf, till exempel "FSKN 2025-02-05 § 5" (utan organ: nämnden i --unit).',
+                    "--decision",
+                )
             )
         from core.ledger import split_exact
 

@@ -21,7 +21,6 @@ from core.errors import DomainError, RuleError
 from core.ledger import Ledger
 from core.model import (
     ADMIN,
-    Body,
     Category,
     Decision,
     FollowUp,
@@ -30,6 +29,7 @@ from core.model import (
     Status,
     Unit,
     parse_body,
+    parse_decision,
 )
 from core.permissions import Action, can_any
 from core.template import TemplateError, check_header, measure_rows, parse_rows
@@ -206,10 +206,13 @@ def import_template(
     decision: Decision | None = None,
     clock: Callable[[], datetime] = utcnow,
     admin: Principal = ADMIN,
+    decision_text: str | None = None,
 ) -> list[Measure]:
     """Import every row of a template, or nothing: raise TemplateError with
     every bad row (row number, column, reason). `admin`: who acts when no
-    user is named (the command line's operator)."""
+    user is named (the command line's operator). The granted amounts need the
+    decision behind them (`decision`, or `decision_text` read with each row's
+    committee as the body when it names none): nothing is imported without."""
     header, rows = read_template(path)
     header_errors = check_header(header)
     if header_errors:
@@ -219,7 +222,28 @@ def import_template(
         who = admin if user is None else repo.principal(user)
         ledger = repo.ledger()
         planned, errors = parse_rows(rows, ledger, as_of, year)
-        decision = decision or Decision(Body.COMMITTEE, as_of, title=f"Beviljat enligt mall {path.name}")
+        if decision is None and decision_text is None and any(plan.grants for plan in planned):
+            if errors:
+                raise TemplateError(sorted(dict.fromkeys(errors), key=lambda e: e.row))
+            raise DomainError(  # issue 17 item 3: never a decision nobody gave
+                RuleError(
+                    "missing_decision",
+                    f"{path.name} beviljar belopp (Beviljat belopp), och pengar beviljas bara genom ett "
+                    'beslut: ange det med --decision, till exempel "FSKN 2025-02-05 § 5", eller '
+                    '"nämnd 2025-02-05 § 5" för varje rads egen nämnd. Inget importerades.',
+                    "--decision",
+                )
+            )
+
+        given = {  # read once per unit, before anything is written
+            unit: parse_decision(decision_text, "--decision", default_body=unit, units=ledger.units.values())
+            for plan in planned
+            for unit in plan.grants
+            if decision is None and decision_text is not None
+        }
+
+        def decision_for(unit: str) -> Decision:
+            return decision if decision is not None else given[unit]
         created: list[Measure] = []
         now = clock()
         for plan in planned:
@@ -234,7 +258,9 @@ def import_template(
             created.append(stored)
             for unit, amount in plan.grants.items():
                 try:
-                    entry = commands.grant_measure(ledger, who, stored.id, unit, amount, decision, now)
+                    entry = commands.grant_measure(
+                        ledger, who, stored.id, unit, amount, decision_for(unit), now
+                    )
                 except DomainError as refused:
                     grant_row = plan.grant_rows.get(unit, row)
                     errors += [_row_error(grant_row, e, "Beviljat belopp") for e in refused.errors]

@@ -119,7 +119,7 @@ def test_the_template_import_refuses_a_lookalike_title(example_engine: Engine, t
     line = {c: "" for c in COLUMNS} | {"Nämnd": "GVN", "Insats": "Yrkes\u200blärar\u202esatsning"}
     path.write_text(";".join(COLUMNS) + "\r\n" + ";".join(line[c] for c in COLUMNS) + "\r\n", "utf-8-sig")
     with pytest.raises(TemplateError) as refused:
-        import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1))
+        import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1), decision_text="nämnd 2025-02-05 § 5")
     [error] = refused.value.row_errors
     assert (error.row, error.column) == (2, "Insats") and "finns redan" in error.message
     assert counts(services) == before
@@ -134,7 +134,7 @@ def test_the_template_import_stores_clean_titles_and_sees_duplicates_within_the_
         ";".join({"Nämnd": u, "Insats": t}.get(c, "") for c in COLUMNS) + "\r\n" for u, t in rows
     )
     path.write_text(";".join(COLUMNS) + "\r\n" + body, "utf-8-sig")
-    [created] = import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1))
+    [created] = import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1), decision_text="nämnd 2025-02-05 § 5")
     assert created.title == "Ny insats" and created.units == ("GVN", "FSKN")
 
 
@@ -164,14 +164,14 @@ def test_the_chat_refuses_a_lookalike_title(example_engine: Engine) -> None:
     chat = Chat(example_engine, "hanna")
     [reply] = chat.say({
         "action": "submit_measure", "unit": "GVN", "title": "Yrkes\u200blärarsatsning\n",
-        "end_date": "2025-12-31", "amount": "1 tkr",
+        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
     })
     # Refused when saving, after the form's one-time key: a form sent again still hears "redan sparat".
     assert f'"{TITLE}" för 2025 finns redan' in reply.text and "Inget sparades" in reply.text
     assert counts(services) == before
     [reply] = chat.say({
         "action": "submit_measure", "unit": "GVN", "title": "\u200b\u202e\n",
-        "end_date": "2025-12-31", "amount": "1 tkr",
+        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
     })
     assert reply.text.startswith("Formuläret sparades inte.") and "Titeln saknas" in reply.text
     assert counts(services) == before
