@@ -763,7 +763,7 @@ def outdated_example_text(name: str, result: ExampleResult) -> str:
         first = wrong[0]
         lines.append(
             f"- {len(wrong)} andelar av gemensamma insatser hänvisar till en annan nämnds beslut, "
-            f'till exempel {first.unit}s andel av "{first.title}": "{", ".join(first.stored)}", '
+            f'till exempel {first.unit}:s andel av "{first.title}": "{", ".join(first.stored)}", '
             f'rätt är "{first.expected}".'
         )
     unnamed = next((s for s in shares if any(r.startswith("Nämnd ") for r in s.stored)), None)

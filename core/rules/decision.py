@@ -28,9 +28,7 @@ def check_grant_decision(ledger: Ledger, entry: MeasureFundingEntry) -> list[Rul
     return _other_body(ledger, entry.decision, entry.unit, what)
 
 
-def check_new_grant_decision(
-    ledger: Ledger, decision: Decision, unit: str, today: date
-) -> list[RuleError]:
+def check_new_grant_decision(ledger: Ledger, decision: Decision, unit: str, today: date) -> list[RuleError]:
     """A decision given for a new measure's money (chat, form): its unit's own
     committee or KF, KS or KSAU, and already taken."""
     what = f"{unit_name(ledger, unit)}s pengar"
@@ -43,7 +41,7 @@ def _other_body(ledger: Ledger, decision: Decision, unit: str, what: str) -> lis
             RuleError(
                 "decision_of_another_body",
                 f"{what} kan inte beviljas genom {unit_name(ledger, decision.body)}s beslut "
-                f'({decision.reference}). Ange {unit}s eget beslut ("{unit} ÅÅÅÅ-MM-DD § nr") '
+                f'({decision.reference}). Ange {unit}:s eget beslut ("{unit} ÅÅÅÅ-MM-DD § nr") '
                 "eller ett beslut av KF, KS eller KSAU.",
                 "beslut",
             )

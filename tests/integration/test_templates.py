@@ -96,7 +96,8 @@ def unallocated(engine: Engine, code: str) -> int:
 
 
 def import_file(engine: Engine, path: Path, org: str | None = None) -> list[Measure]:
-    return import_template(engine, org, None, path, year=2025, as_of=AS_OF, decision_text="nämnd 2025-02-05 § 5")
+    decision = "nämnd 2025-02-05 § 5"  # each row's own committee (issue 17 item 3)
+    return import_template(engine, org, None, path, year=2025, as_of=AS_OF, decision_text=decision)
 
 
 def refused_import(engine: Engine, path: Path) -> TemplateError:

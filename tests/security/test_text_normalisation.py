@@ -119,7 +119,7 @@ def test_the_template_import_refuses_a_lookalike_title(example_engine: Engine, t
     line = {c: "" for c in COLUMNS} | {"Nämnd": "GVN", "Insats": "Yrkes\u200blärar\u202esatsning"}
     path.write_text(";".join(COLUMNS) + "\r\n" + ";".join(line[c] for c in COLUMNS) + "\r\n", "utf-8-sig")
     with pytest.raises(TemplateError) as refused:
-        import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1), decision_text="nämnd 2025-02-05 § 5")
+        import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1))
     [error] = refused.value.row_errors
     assert (error.row, error.column) == (2, "Insats") and "finns redan" in error.message
     assert counts(services) == before
@@ -134,7 +134,7 @@ def test_the_template_import_stores_clean_titles_and_sees_duplicates_within_the_
         ";".join({"Nämnd": u, "Insats": t}.get(c, "") for c in COLUMNS) + "\r\n" for u, t in rows
     )
     path.write_text(";".join(COLUMNS) + "\r\n" + body, "utf-8-sig")
-    [created] = import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1), decision_text="nämnd 2025-02-05 § 5")
+    [created] = import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1))
     assert created.title == "Ny insats" and created.units == ("GVN", "FSKN")
 
 
