@@ -282,3 +282,28 @@ def test_migration_0011_keeps_stored_decisions_readable_and_sealed(engine: Engin
     )
     with engine.connect() as conn:
         assert verify(conn, org_id).problems == ()
+
+
+def test_a_template_that_grants_money_needs_the_decision(
+    cli_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 item 3: an import without --decision made up "Nämnd <today>: Beviljat enligt
+    mall …"; now it imports nothing, and with "nämnd …" each row's committee decided."""
+    assert _run(capsys, "load-example", "malmo-2025")[0] == 0
+    path = tmp_path / "gvn.csv"
+    path.write_text(
+        "Nämnd;Insats;Beviljat belopp;Slutdatum\r\n"
+        "gymnasiet;Handledarutbildning för APL;200 tkr;2025-12-31\r\n",
+        encoding="utf-8-sig",
+    )
+    code, out, err = _run(capsys, "import", str(path), "--as-of", "2025-03-01")
+    assert code == 2 and out == ""
+    assert (
+        "gvn.csv beviljar belopp" in err and "ange det med --decision" in err and "Inget importerades" in err
+    )
+    code, _, err = _run(
+        capsys, "import", str(path), "--as-of", "2025-03-01", "--decision", "nämnd 2025-01-31 § 5"
+    )
+    assert code == 0, err
+    code, out, _ = _run(capsys, "measure", "Handledarutbildning för APL")
+    assert "Källa: 200 000 kr från GVN, beslut GVN 2025-01-31 § 5." in out
