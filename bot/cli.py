@@ -360,11 +360,15 @@ def measures_text(views: Sequence[MeasureView]) -> str:
                 ", ".join(m.units),
                 status,
                 m.end_date.isoformat() if m.end_date else "",
-                format_amount(v.balance.allocated)
-                + (f" ({NOT_GIVEN})" if decision_missing(v.balance.fundings) else ""),
+                format_amount(v.balance.allocated),
                 format_amount(v.balance.spent),
             ]
         )
+    flagged = [decision_missing(v.balance.fundings) for v in views]
+    if any(flagged):  # issue 17 item 3: money saved with a decision nobody gave
+        rows[0].append("Beslut")
+        for row, flag in zip(rows[1:], flagged, strict=True):
+            row.append(NOT_GIVEN if flag else "")
     return _table(rows, {0, 5, 6}) + f"\n\n{len(views)} insatser."
 
 
