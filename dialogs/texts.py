@@ -594,7 +594,7 @@ DECISION_NOT_GIVEN_FACT = "saknas – inget sparas utan beslut"
 def ask_decision(unit_name: str, code: str) -> str:
     return (
         f"Vilket beslut beviljar pengarna? Skriv organ, datum och paragraf, till exempel "
-        f'"{code} 2025-02-05 § 5"; skriver du bara datum och paragraf är organet {plain(unit_name)}. '
+        f'"{plain(code)} 2025-02-05 § 5"; skriver du bara datum och paragraf är organet {plain(unit_name)}. '
         'Ett delegationsbeslut skrivs "delegationsbeslut 2025-05-12, förvaltningsdirektör". '
         'Finns inget beslut ännu, skriv "inget beslut".'
     )
