@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.data_services import load_example
-from core.model import Body, Decision
+from core.model import Decision, parse_body
 from storage.db import make_engine, normalise_url
 from storage.examples import read_example
 from storage.migrate import upgrade
@@ -85,11 +85,15 @@ class MeasurePlan:
     units: list[str]
     parent: str | None
     funding: dict[str, int]
-    decision: str
+    decision: str | dict[str, str]  # a shared measure: each unit's own decision
     end: date
     status: str
     followups: list[tuple[str, str, int, int]] = field(default_factory=list)
     """(period, status, spent, forecast), oldest first."""
+
+
+def _decision_of(m: MeasurePlan, unit: str) -> str:
+    return m.decision[unit] if isinstance(m.decision, dict) else m.decision
 
 
 @dataclass
@@ -136,7 +140,7 @@ def large_city(index: int, example: dict[str, Any]) -> CityPlan:
     by_unit: dict[str, list[MeasurePlan]] = {}
     for m in own:
         by_unit.setdefault(m.units[0], []).append(m)
-    decision_of = {m.units[0]: m.decision for m in own}
+    decision_of = {m.units[0]: _decision_of(m, m.units[0]) for m in own}
     measures: list[MeasurePlan] = []
     for u_index, unit in enumerate(u["code"] for u in example["units"]):
         mine = by_unit.get(unit, [])[:MEASURES_PER_UNIT]
@@ -296,7 +300,7 @@ def city_rows(plan: CityPlan, ids: Ids) -> dict[str, list[tuple[Any, ...]]]:
     decision_ids: dict[str, int] = {}
     for key, d in ex["decisions"].items():
         decision = Decision(
-            Body(d["body"]), _d(d.get("date")), d.get("paragraph"), d.get("case_number"), d.get("title")
+            parse_body(d["body"]), _d(d.get("date")), d.get("paragraph"), d.get("case_number"), d.get("title")
         )
         ids.decision += 1
         decision_ids[key] = ids.decision
@@ -392,7 +396,7 @@ def city_rows(plan: CityPlan, ids: Ids) -> dict[str, list[tuple[Any, ...]]]:
             parts = [amount // plan.split] * plan.split
             parts[0] += amount - sum(parts)
             for part in parts:
-                entry("measure_funding", m.decision, unit=unit, measure=ids.measure, amount=part)
+                entry("measure_funding", _decision_of(m, unit), unit=unit, measure=ids.measure, amount=part)
         for period, status, spent, forecast in m.followups:
             fseq += 1
             ids.followup += 1

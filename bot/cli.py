@@ -23,14 +23,15 @@ from typing import Any
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot import round_cli
-from bot.data_services import export_bytes, export_rows, import_template, load_example
+from bot.data_services import ExampleResult, export_bytes, export_rows, import_template, load_example
 from bot.services import MeasureView, Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
 from core.errors import DomainError, InputError, PermissionDenied, RuleError
-from core.model import Principal, Role, Status, parse_decision
+from core.model import NOT_GIVEN, Principal, Role, Status, parse_decision
 from core.money import format_amount, parse_amount
 from core.rules import years
+from core.rules.decision import decision_missing, ungiven_decisions
 from core.template import TemplateError
 from core.validation import validate
 from storage.db import make_engine
@@ -102,7 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="importera en mall (CSV eller XLSX)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--year", type=int, help="år för rader utan datum (standard: årets)")
-    imp.add_argument("--decision", help='beslut bakom beviljade belopp, t.ex. "nämnd 2025-02-05 § 5"')
+    imp.add_argument(
+        "--decision",
+        help='beslutet bakom beviljade belopp, t.ex. "FSKN 2025-02-05 § 5"; "nämnd 2025-02-05 § 5": '
+        "varje rads egen nämnd",
+    )
     common(imp, as_of=True)
 
     exp = sub.add_parser("export", help="exportera årets insatser som mall")
@@ -139,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--start")
     add.add_argument("--end")
     add.add_argument("--amount", help="beviljat belopp, t.ex. 300 tkr")
-    add.add_argument("--decision", help="beslut bakom beviljat belopp")
+    add.add_argument(
+        "--decision", help='beslutet bakom beviljat belopp, t.ex. "FSKN 2025-02-05 § 5" (utan organ: --unit)'
+    )
     common(add, as_of=True)
 
     fu = sub.add_parser("followup", help="uppföljning")
@@ -356,6 +363,8 @@ def measure_json(v: MeasureView) -> dict[str, Any]:
         "categories": [c.value for c in m.categories],
         "in_base_budget": m.in_base_budget,
         "kom_kr": m.kom_kr,
+        "decisions": sorted({f.decision.reference for f in b.fundings}),
+        "decision_missing": decision_missing(b.fundings),
     }
 
 
@@ -378,6 +387,11 @@ def measures_text(views: Sequence[MeasureView]) -> str:
                 format_amount(v.balance.spent),
             ]
         )
+    flagged = [decision_missing(v.balance.fundings) for v in views]
+    if any(flagged):  # issue 17 item 3: money saved with a decision nobody gave
+        rows[0].append("Beslut")
+        for row, flag in zip(rows[1:], flagged, strict=True):
+            row.append(NOT_GIVEN if flag else "")
     return _table(rows, {0, 5, 6}) + f"\n\n{len(views)} insatser."
 
 
@@ -399,7 +413,13 @@ def measure_text(v: MeasureView) -> str:
             )
         )
     for f in b.fundings:
-        lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
+        if f.decision.invented:
+            lines.append(
+                f"Källa: {format_amount(f.amount)} från {f.unit}, {NOT_GIVEN} (kompetensbot sparade "
+                f'"{f.decision.reference}" utan att någon angav beslutet).'
+            )
+        else:
+            lines.append(f"Källa: {format_amount(f.amount)} från {f.unit}, beslut {f.decision.reference}.")
     for r in b.reallocations:
         sign = "+" if r.to_measure == m.id else "−"
         lines.append(f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}.")
@@ -468,6 +488,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{result.entries} poster i liggaren.",
                 file=out,
             )
+        elif result.outdated:
+            print(outdated_example_text(args.name, result), file=out)
         else:
             print(
                 f"Exemplet {args.name} finns redan i databasen ({result.organisation}); inget ändrades.",
@@ -510,7 +532,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     services = _services(args)
     if args.command == "import":
-        decision = parse_decision(args.decision) if args.decision else None
         created = import_template(
             services.engine,
             args.org,
@@ -518,7 +539,7 @@ def run(args: argparse.Namespace) -> int:
             args.file,
             year=args.year or as_of.year,
             as_of=as_of,
-            decision=decision,
+            decision_text=args.decision,
             admin=services.admin,
         )
         print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
@@ -575,10 +596,26 @@ def run(args: argparse.Namespace) -> int:
         start = parse_date(args.start, as_of, field="--start") if args.start else None
         end = parse_date(args.end, as_of, field="--end") if args.end else None
         amount = _amount(args.amount, "--amount") if args.amount else None
-        decision = parse_decision(args.decision) if args.decision else None
+        # Issue 17 item 3: the decision behind the money, its body the unit when not named
+        # ("nämnd 2025-02-05 § 5" with --unit FSKN is "FSKN 2025-02-05 § 5").
+        decision = (
+            parse_decision(
+                args.decision,
+                "--decision",
+                default_body=units[0] if len(units) == 1 else None,
+                units=ledger.units.values(),
+            )
+            if args.decision
+            else None
+        )
         if amount and decision is None:
             raise DomainError(
-                RuleError("missing_decision", "Ett beviljat belopp kräver --decision.", "--decision")
+                RuleError(
+                    "missing_decision",
+                    "Ett beviljat belopp kräver beslutet bakom det: ange --decision med organ, datum och "
+                    'paragraf, till exempel "FSKN 2025-02-05 § 5" (utan organ: nämnden i --unit).',
+                    "--decision",
+                )
             )
         from core.ledger import split_exact
 
@@ -684,6 +721,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         ledger = services.ledger()
         errors = validate(ledger)
+        ungiven = ungiven_decisions(ledger)
         org_id = services._read(None, lambda repo, ledger, who: repo.org_id)
         key = ledger_key()
         with services.engine.connect() as conn:
@@ -696,6 +734,11 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "entries": len(ledger.entries),
                         "errors": [e.message for e in errors],
+                        "decisions_not_given": [
+                            {"measure": u.measure.id, "unit": u.unit, "amount": u.amount,
+                             "stored": u.stored_as}
+                            for u in ungiven
+                        ],
                         "seal": {
                             "org": chain.slug,
                             "length": chain.length,
@@ -723,10 +766,46 @@ def run(args: argparse.Namespace) -> int:
                     "uppföljningar spelades upp utan fel.",
                     file=out,
                 )
+            for u in ungiven:
+                print(f"Obs: {u.message}", file=out)
             for line in seal_lines:
                 print(line, file=out)
         return 1 if errors or broken else 0
     raise AssertionError(args.command)
+
+
+def outdated_example_text(name: str, result: ExampleResult) -> str:
+    """load-example on a city that holds an older version of the example (issue 17 item 7)."""
+    shares = result.outdated
+    wrong = [s for s in shares if not any(_unnamed(r, s.unit) == s.expected for r in s.stored)]
+    lines = [
+        f"Exemplet {name} finns redan i databasen ({result.organisation}), men i en äldre version: "
+        f"{len(shares)} andelar hänvisar till andra beslut än exemplet gör nu."
+    ]
+    if wrong:
+        first = wrong[0]
+        lines.append(
+            f"- {len(wrong)} andelar av gemensamma insatser hänvisar till en annan nämnds beslut, "
+            f'till exempel {first.unit}:s andel av "{first.title}": "{", ".join(first.stored)}", '
+            f'rätt är "{first.expected}".'
+        )
+    unnamed = next((s for s in shares if any(r.startswith("Nämnd ") for r in s.stored)), None)
+    if unnamed is not None:
+        lines.append(
+            f'- Nämndernas beslut saknar nämndens namn ("{unnamed.stored[0]}" i stället för '
+            f'"{_unnamed(unnamed.stored[0], unnamed.unit)}").'
+        )
+    lines.append(
+        "Liggaren går inte att ändra i efterhand, så inget ändrades. För det rättade exemplet: börja om "
+        "med en ny databas (ta bort var/kompetensbot.db, eller ange en ny, tom databas i DATABASE_URL) "
+        f"och kör make demo, eller kompetensbot db upgrade och kompetensbot load-example {name}."
+    )
+    return "\n".join(lines)
+
+
+def _unnamed(reference: str, unit: str) -> str:
+    """ "Nämnd 2025-01-28 § 17" as its committee's own: "TN 2025-01-28 § 17"."""
+    return unit + reference[len("Nämnd") :] if reference.startswith("Nämnd ") else reference
 
 
 def seal_text(chain: ChainReport, key: LedgerKey) -> list[str]:

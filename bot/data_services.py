@@ -19,7 +19,18 @@ from core import commands
 from core.balances import measure_balance
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger
-from core.model import ADMIN, Body, Category, Decision, FollowUp, Measure, Principal, Status, Unit
+from core.model import (
+    ADMIN,
+    Category,
+    Decision,
+    FollowUp,
+    Measure,
+    Principal,
+    Status,
+    Unit,
+    parse_body,
+    parse_decision,
+)
 from core.permissions import Action, can_any
 from core.template import TemplateError, check_header, measure_rows, parse_rows
 from core.text import clean_name
@@ -40,16 +51,57 @@ class ExampleResult:
     organisation: str
     measures: int = 0
     entries: int = 0
+    outdated: tuple[OutdatedShare, ...] = ()
+    """When not loaded: the shares whose stored decision is not the one the
+    bundled example cites now (the city holds an older version of it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutdatedShare:
+    """A unit's share of an example measure, stored with another decision."""
+
+    unit: str
+    title: str
+    stored: tuple[str, ...]  # the references stored ("Nämnd 2025-01-29 § 10")
+    expected: str  # the bundled example's ("TN 2025-01-28 § 17")
 
 
 def _decision(data: dict[str, Any]) -> Decision:
     return Decision(
-        body=Body(data["body"]),
+        body=parse_body(data["body"]),
         date=date.fromisoformat(data["date"]) if data.get("date") else None,
         paragraph=data.get("paragraph"),
         case_number=data.get("case_number"),
         title=data.get("title"),
     )
+
+
+def share_decision(measure: dict[str, Any], unit: str) -> str:
+    """The key of the decision behind a unit's share of an example measure: a
+    shared measure names each committee's own ({"TN": "tn-2025-01-28", ...})."""
+    decision = measure["decision"]
+    return decision[unit] if isinstance(decision, dict) else decision
+
+
+def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]:
+    """The example's shares that a stored city cites with another decision than
+    the bundled example does: it was loaded from an older version (before issue
+    17 the committees' decisions read "Nämnd …" and some shares of shared
+    measures cited another committee's decision). Append-only: they stay."""
+    decisions = {key: _decision(d) for key, d in data["decisions"].items()}
+    by_title = {(m.title, m.year): m for m in ledger.measures.values()}
+    found: list[OutdatedShare] = []
+    for m in data["measures"]:
+        stored = by_title.get((m["title"], m["year"]))
+        if stored is None:
+            continue
+        for unit in m.get("funding", {}):
+            expected = decisions[share_decision(m, unit)].reference
+            shares = ledger.fundings(m["year"], stored.id)
+            refs = sorted({f.decision.reference for f in shares if f.unit == unit})
+            if refs and expected not in refs:
+                found.append(OutdatedShare(unit, m["title"], tuple(refs), expected))
+    return found
 
 
 def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcnow) -> ExampleResult:
@@ -61,7 +113,8 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
             select(OrganisationRow).where(OrganisationRow.slug == org_data["slug"])
         ).first()
         if existing is not None:
-            return ExampleResult(False, existing.name)
+            outdated = outdated_shares(Repository(session, existing).ledger(), data)
+            return ExampleResult(False, existing.name, outdated=tuple(outdated))
         repo = Repository(session, create_organisation(session, org_data["slug"], org_data["name"]))
         for u in data["units"]:
             aliases = tuple(clean_name(a) for a in u.get("aliases", ()))
@@ -122,7 +175,7 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
             for unit, amount in m.get("funding", {}).items():
                 append(
                     commands.grant_measure(
-                        ledger, ADMIN, stored.id, unit, amount, decisions[m["decision"]], now
+                        ledger, ADMIN, stored.id, unit, amount, decisions[share_decision(m, unit)], now
                     )
                 )
         for f in data.get("followups", ()):
@@ -153,10 +206,13 @@ def import_template(
     decision: Decision | None = None,
     clock: Callable[[], datetime] = utcnow,
     admin: Principal = ADMIN,
+    decision_text: str | None = None,
 ) -> list[Measure]:
     """Import every row of a template, or nothing: raise TemplateError with
     every bad row (row number, column, reason). `admin`: who acts when no
-    user is named (the command line's operator)."""
+    user is named (the command line's operator). The granted amounts need the
+    decision behind them (`decision`, or `decision_text` read with each row's
+    committee as the body when it names none): nothing is imported without."""
     header, rows = read_template(path)
     header_errors = check_header(header)
     if header_errors:
@@ -166,7 +222,28 @@ def import_template(
         who = admin if user is None else repo.principal(user)
         ledger = repo.ledger()
         planned, errors = parse_rows(rows, ledger, as_of, year)
-        decision = decision or Decision(Body.COMMITTEE, as_of, title=f"Beviljat enligt mall {path.name}")
+        if decision is None and decision_text is None and any(plan.grants for plan in planned):
+            if errors:
+                raise TemplateError(sorted(dict.fromkeys(errors), key=lambda e: e.row))
+            raise DomainError(  # issue 17 item 3: never a decision nobody gave
+                RuleError(
+                    "missing_decision",
+                    f"{path.name} beviljar belopp (Beviljat belopp), och pengar beviljas bara genom ett "
+                    'beslut: ange det med --decision, till exempel "FSKN 2025-02-05 § 5", eller '
+                    '"nämnd 2025-02-05 § 5" för varje rads egen nämnd. Inget importerades.',
+                    "--decision",
+                )
+            )
+
+        given = {  # read once per unit, before anything is written
+            unit: parse_decision(decision_text, "--decision", default_body=unit, units=ledger.units.values())
+            for plan in planned
+            for unit in plan.grants
+            if decision is None and decision_text is not None
+        }
+
+        def decision_for(unit: str) -> Decision:
+            return decision if decision is not None else given[unit]
         created: list[Measure] = []
         now = clock()
         for plan in planned:
@@ -181,7 +258,9 @@ def import_template(
             created.append(stored)
             for unit, amount in plan.grants.items():
                 try:
-                    entry = commands.grant_measure(ledger, who, stored.id, unit, amount, decision, now)
+                    entry = commands.grant_measure(
+                        ledger, who, stored.id, unit, amount, decision_for(unit), now
+                    )
                 except DomainError as refused:
                     grant_row = plan.grant_rows.get(unit, row)
                     errors += [_row_error(grant_row, e, "Beviljat belopp") for e in refused.errors]

@@ -30,6 +30,7 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
+from core.rules.decision import check_grant_decision
 from core.text import clean_name
 
 
@@ -117,7 +118,7 @@ def grant_measure(
         at,
         author_id=who.user,
     )
-    _refuse_if(check_measure_funding(ledger, entry))
+    _refuse_if(check_grant_decision(ledger, entry) + check_measure_funding(ledger, entry))
     return entry
 
 

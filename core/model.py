@@ -8,6 +8,7 @@ their code (unique within an organisation), measures by their integer id.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -91,12 +92,42 @@ class Category(StrEnum):
 
 
 class Body(StrEnum):
-    """The body that took a decision (beslutande organ)."""
+    """The city-wide bodies that take decisions (beslutande organ). A committee
+    (nämnd) decides as itself: its body is its unit's code ("TN"), see Decision."""
 
     KF = "KF"  # kommunfullmäktige, city council
     KS = "KS"  # kommunstyrelsen, executive board
     KSAU = "KSAU"  # kommunstyrelsens arbetsutskott, the board's working committee
-    COMMITTEE = "nämnd"  # a committee (nämnd)
+    COMMITTEE = "nämnd"  # a committee not named: only decisions stored before issue 17
+
+
+MAX_BODY = 16
+"""The longest body the decision table keeps (a unit code as a body)."""
+
+NOT_GIVEN = "beslut ej angivet"
+"""How a grant whose decision nobody gave is flagged (see Decision.invented)."""
+
+INVENTED_TITLES = ("Inlämnad via kompetensbot",)
+INVENTED_TITLE_PREFIXES = ("Beviljat enligt mall ",)
+"""The titles of the decisions kompetensbot made up before issue 17: the chat's
+and the form's "Nämnd <the day of saving>" and a template import's without
+--decision. They are stored (append-only, sealed) and flagged when shown."""
+
+
+def parse_body(text: str) -> str:
+    """A stored or written body: a Body member ("KS", "nämnd"), or else a
+    committee's unit code as written ("TN")."""
+    key = (text or "").strip()
+    if key.lower() == Body.COMMITTEE.value:
+        return Body.COMMITTEE
+    if key.upper() in (Body.KF.value, Body.KS.value, Body.KSAU.value):
+        return Body(key.upper())
+    return key
+
+
+def is_committee(body: str) -> bool:
+    """A committee's own body (a unit code), not KF, KS, KSAU or an unnamed "nämnd"."""
+    return body not in (Body.KF, Body.KS, Body.KSAU, Body.COMMITTEE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,23 +135,31 @@ class Decision:
     """A recorded decision (beslut), the source of every change of money.
 
     Attributes:
-      body: who decided.
+      body: who decided: Body.KF, Body.KS, Body.KSAU, or a committee's unit
+        code ("TN"); Body.COMMITTEE ("nämnd") only on decisions stored
+        before committees were named.
       date: when; None only for decisions known by title (a city budget).
       paragraph: the minutes paragraph (beslut §), e.g. "12".
       case_number: the case number (diarienummer), e.g. "STK-2023-822".
       title: a short Swedish description, optional.
+      delegate: for a delegation decision (delegationsbeslut), who decided
+        under the body's delegation, e.g. "förvaltningsdirektör"; None otherwise.
     """
 
-    body: Body
+    body: str
     date: date | None
     paragraph: str | None = None
     case_number: str | None = None
     title: str | None = None
+    delegate: str | None = None
 
     @property
     def reference(self) -> str:
-        """ "KSAU 2025-06-20 § 5 (STK-2025-100)": how the papers cite it."""
-        parts = [self.body.value if self.body != Body.COMMITTEE else "Nämnd"]
+        """ "KSAU 2025-06-20 § 5 (STK-2025-100)", "TN 2025-01-28 § 17",
+        "FSKN delegationsbeslut 2025-05-12, förvaltningsdirektör": how the papers cite it."""
+        parts = [str(self.body) if self.body != Body.COMMITTEE else "Nämnd"]
+        if self.delegate:
+            parts.append("delegationsbeslut")
         if self.date:
             parts.append(self.date.isoformat())
         if self.paragraph:
@@ -128,40 +167,154 @@ class Decision:
         text = " ".join(parts)
         if self.case_number:
             text += f" ({self.case_number})"
+        if self.delegate:
+            text += f", {self.delegate}"
         if not self.date and self.title:
             text = f"{text}: {self.title}"
         return text
 
+    @property
+    def invented(self) -> bool:
+        """Made up by kompetensbot, not given by anyone (before issue 17 the chat
+        and the form saved "Nämnd <the day of saving>"): shown as NOT_GIVEN."""
+        if self.body != Body.COMMITTEE or self.paragraph or self.case_number:
+            return False
+        title = self.title or ""
+        return title in INVENTED_TITLES or title.startswith(INVENTED_TITLE_PREFIXES)
 
-_DECISION_RE = re.compile(
-    r"^\s*(?P<body>KSAU|KS|KF|nämnd)\s+(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:\s*§\s*(?P<par>[\w.:-]+))?"
-    r"(?:\s*\(?\s*(?P<case>[A-ZÅÄÖ]{2,}-\d{4}-\d+)\s*\)?)?\s*$",
-    re.IGNORECASE,
+    @property
+    def label(self) -> str:
+        """The reference as shown beside money, or NOT_GIVEN for an invented one."""
+        return NOT_GIVEN if self.invented else self.reference
+
+
+DECISION_EXAMPLES = (
+    '"FSKN 2025-02-05 § 5", "KSAU 2025-06-20 § 5 STK-2025-100" eller '
+    '"delegationsbeslut 2025-05-12, förvaltningsdirektör"'
 )
 
+_DECISION_RE = re.compile(
+    r"^\s*(?P<body>.*?)\s*(?P<delegation>\bdelegationsbeslut\b)?\s*"
+    r"(?P<date>\d{4}-\d{1,2}-\d{1,2}|\d{6})\b"
+    r"(?:\s*§\s*(?P<par>[\w.:/-]+))?"
+    r"(?:\s*\(?\s*(?P<case>[A-ZÅÄÖ]{2,}-\d{4}-\d+)\s*\)?)?"
+    r"\s*(?:[,;:]\s*|\s+)?(?P<rest>.*?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_BODY_CODE_RE = re.compile(r"^[^\W\d_][\w-]*$")
+_UNNAMED_COMMITTEE = ("nämnd", "nämnden", "nämndens", "nämndbeslut")
 
-def parse_decision(text: str, field: str | None = "beslut") -> Decision:
-    """Parse a decision reference such as "KSAU 2025-06-20 § 5 STK-2025-100"."""
+
+def parse_decision(
+    text: str,
+    field: str | None = "beslut",
+    *,
+    default_body: str | None = None,
+    units: Iterable[Unit] | None = None,
+) -> Decision:
+    """Parse a decision reference such as "KSAU 2025-06-20 § 5 STK-2025-100",
+    "TN 2025-01-28 § 17", "TN 250128 § 17" or "delegationsbeslut 2025-05-12,
+    förvaltningsdirektör" (a delegation decision, with who decided).
+
+    The body is KF, KS, KSAU or a committee: its unit's code (or, with
+    `units`, its name or alias). Without a body, or with "nämnd", the body is
+    `default_body` (the measure's own committee) when one is known; otherwise
+    the committee must be named."""
+    shown = echo(text or "")
     m = _DECISION_RE.match(text or "")
     if not m:
         raise input_error(
             "bad_decision",
-            f'Beslutsreferensen "{echo(text)}" går inte att läsa. Skriv organ, datum och gärna '
-            'paragraf och diarienummer, till exempel "KSAU 2025-06-20 § 5 STK-2025-100".',
+            f'Beslutsreferensen "{shown}" går inte att läsa. Skriv organ, datum och paragraf, '
+            f"till exempel {DECISION_EXAMPLES}.",
             field,
         )
+    raw_date = m["date"]
     try:
-        when = date.fromisoformat(m["date"])
+        if len(raw_date) == 6:  # 250128, as the minutes cite it
+            when = date(2000 + int(raw_date[:2]), int(raw_date[2:4]), int(raw_date[4:]))
+        else:
+            y, mo, d = (int(p) for p in raw_date.split("-"))
+            when = date(y, mo, d)
     except ValueError:
         raise input_error(
             "bad_decision",
-            f'Datumet i beslutsreferensen "{echo(text)}" finns inte. Skriv datum som ÅÅÅÅ-MM-DD.',
+            f'Datumet i beslutsreferensen "{shown}" finns inte. Skriv datum som ÅÅÅÅ-MM-DD.',
             field,
         ) from None
-    body_text = m["body"]
-    body = Body.COMMITTEE if body_text.lower() == "nämnd" else Body(body_text.upper())
-    return Decision(body=body, date=when, paragraph=m["par"], case_number=m["case"])
+    delegation = bool(m["delegation"])
+    rest = " ".join(m["rest"].split())
+    if rest and not delegation:
+        raise input_error(
+            "bad_decision",
+            f'Beslutsreferensen "{shown}" går inte att läsa: "{echo(rest)}" efter datum och paragraf '
+            f"är okänt. Skriv till exempel {DECISION_EXAMPLES}.",
+            field,
+        )
+    if delegation and not rest:
+        raise input_error(
+            "delegate_missing",
+            f'Delegationsbeslutet "{shown}" säger inte vem som fattade det. Skriv till exempel '
+            '"delegationsbeslut 2025-05-12, förvaltningsdirektör".',
+            field,
+        )
+    body = _decision_body(m["body"], shown, field, default_body, units)
+    return Decision(
+        body=body,
+        date=when,
+        paragraph=m["par"],
+        case_number=m["case"],
+        delegate=rest[:200] if delegation else None,
+    )
+
+
+def _decision_body(
+    written: str, shown: str, field: str | None, default_body: str | None, units: Iterable[Unit] | None
+) -> str:
+    text = " ".join((written or "").split())
+    known = list(units) if units is not None else None
+    if not text or text.lower() in _UNNAMED_COMMITTEE:
+        if default_body:
+            if len(default_body) > MAX_BODY:
+                return _too_long(default_body, field)
+            return parse_body(default_body)
+        raise input_error(
+            "decision_body_missing",
+            f'Beslutsreferensen "{shown}" säger inte vilket organ som beslutade. Skriv KF, KS, KSAU '
+            'eller nämndens kod först, till exempel "FSKN 2025-02-05 § 5" eller "KSAU 2025-06-20 § 5".',
+            field,
+        )
+    body = parse_body(text)
+    if not is_committee(body):
+        return body
+    if known is not None:
+        key = normalise(text)
+        for unit in known:
+            if any(normalise(name) == key for name in unit.names()):
+                return unit.code if len(unit.code) <= MAX_BODY else _too_long(unit.code, field)
+        codes = ", ".join(sorted(u.code for u in known))
+        raise input_error(
+            "unknown_decision_body",
+            f'Okänt organ "{echo(text)}" i beslutsreferensen "{shown}". Tillåtna: KF, KS, KSAU '
+            f"eller en nämnds kod ({codes}).",
+            field,
+        )
+    if not _BODY_CODE_RE.match(text) or len(text) > MAX_BODY:
+        raise input_error(
+            "unknown_decision_body",
+            f'Okänt organ "{echo(text)}" i beslutsreferensen "{shown}". Skriv KF, KS, KSAU eller '
+            'nämndens kod, till exempel "FSKN 2025-02-05 § 5".',
+            field,
+        )
+    return text.upper()
+
+
+def _too_long(code: str, field: str | None) -> str:
+    raise input_error(
+        "decision_body_too_long",
+        f'Nämndkoden "{echo(code)}" är för lång för ett beslut (högst {MAX_BODY} tecken).',
+        field,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,7 +191,7 @@ def measure_card(
         (texts.LABEL_REMAINING_FORECAST, texts.kr(allocated - forecast)),
     ]
     if funding_refs:
-        facts.append((texts.LABEL_DECISION, texts.plain(", ".join(funding_refs))))
+        facts.append((texts.LABEL_DECISION, texts.decision_fact(funding_refs)))
     body: list[dict[str, Any]] = [_title(texts.plain(title))]
     if overdue:
         body.append(_text(texts.overdue_note(end), color="Attention"))
@@ -253,7 +253,7 @@ def _choice_set(
 
 def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str = "") -> Card:
     """The measure form: unit (the user's own), title, description, target group,
-    strategy categories, start and end date, performer, amount."""
+    strategy categories, start and end date, performer, amount, and the decision."""
     body = [
         _title(texts.SUBMIT_FORM_TITLE),
         _choice_set(
@@ -299,6 +299,13 @@ def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str =
             "performer", texts.LABEL_PERFORMER, placeholder=texts.PLACEHOLDER_PERFORMER, max_length=200
         ),
         _input_text("amount", texts.LABEL_AMOUNT, placeholder=texts.PLACEHOLDER_AMOUNT, required=True),
+        _input_text(  # issue 17 item 3: money is granted only by a decision
+            "decision",
+            texts.LABEL_DECISION,
+            placeholder=texts.PLACEHOLDER_DECISION,
+            max_length=300,
+            required=True,
+        ),
     ]
     actions = [
         {

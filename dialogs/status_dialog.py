@@ -119,7 +119,9 @@ def _label(view: MeasureView) -> str:
 
 
 def _funding_refs(view: MeasureView) -> list[str]:
-    return sorted({f.decision.reference for f in view.balance.fundings})
+    """The decisions behind the measure's money; one made up by kompetensbot
+    before issue 17 is NOT_GIVEN ("beslut ej angivet")."""
+    return sorted({f.decision.label for f in view.balance.fundings})
 
 
 def measure_parts(view: MeasureView, ledger: Ledger) -> dict[str, Any]:

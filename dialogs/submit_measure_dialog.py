@@ -25,10 +25,11 @@ from core.dates import parse_date
 from core.entries import MeasureFundingEntry
 from core.errors import DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
-from core.model import Body, Category, Decision, Measure, Principal, Status, Unit
+from core.model import Body, Category, Decision, Measure, Principal, Status, Unit, parse_body, parse_decision
 from core.money import parse_amount
 from core.permissions import Action, can, require
 from core.rules import check_measure_funding, unit_unallocated
+from core.rules.decision import check_new_grant_decision
 from core.rules.measure import MAX_TITLE, end_before_start, same_title
 from core.text import clean_name
 from dialogs import cards, prompts, texts
@@ -56,6 +57,7 @@ START_DATE_PROMPT = "StartDatePrompt"
 END_DATE_PROMPT = "EndDatePrompt"
 PERFORMER_PROMPT = "PerformerPrompt"
 AMOUNT_PROMPT = "AmountPrompt"
+DECISION_PROMPT = "DecisionPrompt"
 MAX_DESCRIPTION = 4000
 MAX_TARGET_GROUP = 500
 MAX_PERFORMER = 200
@@ -78,6 +80,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         self.add_dialog(TextPrompt(END_DATE_PROMPT, self.end_date_validator))
         self.add_dialog(TextPrompt(PERFORMER_PROMPT, self.performer_validator))
         self.add_dialog(TextPrompt(AMOUNT_PROMPT, self.amount_validator))
+        self.add_dialog(TextPrompt(DECISION_PROMPT, self.decision_validator))
         self.add_dialog(TextPrompt(YES_NO_PROMPT, yes_no_validator))
         self.add_dialog(
             WaterfallDialog(
@@ -92,6 +95,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                     self.end_date_step,
                     self.performer_step,
                     self.amount_step,
+                    self.decision_step,
                     self.confirm_step,
                     self.save_step,
                 ],
@@ -172,18 +176,36 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             AMOUNT_PROMPT, text_options(question, validations={"unit": unit.code, "year": year})
         )
 
-    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+    async def decision_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Issue 17 item 3: the decision that grants the money; its body defaults to the unit."""
         step.values["amount"] = step.result
+        _, services = who(step.context, self.engine)
+        ledger = await call(services.summary_ledger)
+        unit = ledger.units[step.values["unit"]]
+        return await step.prompt(
+            DECISION_PROMPT,
+            text_options(texts.ask_decision(_unit_label(unit), unit.code), validations={"unit": unit.code}),
+        )
+
+    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["decision"] = step.result
         step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         _, services = who(step.context, self.engine)
         ledger = await call(services.summary_ledger)
         v = step.values
+        decision = decision_from_state(v.get("decision"))
         summary = cards.measure_summary(
             heading=texts.MEASURE_SUMMARY_TITLE,
             unit=_unit_label(ledger.units[v["unit"]]),
             amount=v["amount"],
+            decision=decision.reference if decision else texts.DECISION_NOT_GIVEN_FACT,
             **_plan(v),
         )
+        if decision is None:  # nothing is saved without a decision: the summary says why
+            await step.context.send_activity(
+                MessageFactory.attachment(cards.attachment(summary), texts.NO_DECISION_NOT_SAVED)
+            )
+            return await step.end_dialog()
         return await step.prompt(
             YES_NO_PROMPT, yes_no_options(texts.CONFIRM_MEASURE, [cards.attachment(summary)])
         )
@@ -200,6 +222,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             amount=v["amount"],
             year=v["year"],
             once=v.get("once"),
+            decision=decision_from_state(v.get("decision")),
             **_plan(v),
         )
         return await step.end_dialog()
@@ -305,6 +328,22 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         prompt_context.recognized.value = amount
         return True
 
+    async def decision_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        if " ".join(text.lower().split()).rstrip(".!") in texts.NO_DECISION_ANSWERS:
+            prompt_context.recognized.value = None  # the summary says why nothing is saved
+            return True
+        _, services = who(prompt_context.context, self.engine)
+        ledger = await call(services.summary_ledger)
+        unit = (prompt_context.options.validations or {})["unit"]
+        decision, problems = read_decision(ledger, text, unit, today_of(prompt_context.context))
+        if decision is None:
+            return refuse(prompt_context, " ".join(problems))
+        prompt_context.recognized.value = decision_to_state(decision)
+        return True
+
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
@@ -365,7 +404,14 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                 problems.append(bad.message)
         if code is not None and amount is not None:
             problems += over_limit(ledger, identity, code, year, amount)
-        if problems or code is None or title is None or end is None or amount is None:
+        decision = None  # issue 17 item 3: no measure is saved without its decision
+        decision_text = _text_field(data, "decision", texts.LABEL_DECISION, [])
+        if decision_text is None or decision_text.strip().lower() in texts.NO_DECISION_ANSWERS:
+            problems.append(texts.DECISION_REQUIRED)
+        elif code is not None:
+            decision, why = read_decision(ledger, decision_text[:300], code, today)
+            problems += why
+        if problems or code is None or title is None or end is None or amount is None or decision is None:
             await turn_context.send_activity(texts.form_refused(problems))
             return
         await save(
@@ -382,6 +428,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             amount=amount,
             year=year,
             once=once_key(data),
+            decision=decision,
         )
 
 
@@ -399,6 +446,40 @@ def _plan(values: dict[str, Any]) -> dict[str, Any]:
         "end": date.fromisoformat(values["end_date"]),
         "performer": values.get("performer") or "",
     }
+
+
+def read_decision(ledger: Ledger, text: str, unit: str, today: date) -> tuple[Decision | None, list[str]]:
+    """The decision typed for a unit's new money (its body defaults to the unit)
+    and why it cannot be used: unreadable, another committee's, not yet taken."""
+    try:
+        decision = parse_decision(text, default_body=unit, units=ledger.units.values())
+    except InputError as bad:
+        return None, [bad.message]
+    problems = [e.message for e in check_new_grant_decision(ledger, decision, unit, today)]
+    return (None if problems else decision), problems
+
+
+def decision_to_state(decision: Decision) -> dict[str, Any]:
+    """A decision as dialog state (JSON)."""
+    return {
+        "body": str(decision.body),
+        "date": decision.date.isoformat() if decision.date else None,
+        "paragraph": decision.paragraph,
+        "case_number": decision.case_number,
+        "delegate": decision.delegate,
+    }
+
+
+def decision_from_state(value: Any) -> Decision | None:
+    if not isinstance(value, dict):
+        return None
+    return Decision(
+        parse_body(value["body"]),
+        date.fromisoformat(value["date"]) if value.get("date") else None,
+        value.get("paragraph"),
+        value.get("case_number"),
+        delegate=value.get("delegate"),
+    )
 
 
 def _optional_text(prompt_context: PromptValidatorContext, label: str, limit: int) -> bool:
@@ -523,11 +604,15 @@ async def save(
     amount: int,
     year: int,
     once: str | None = None,
+    decision: Decision | None = None,
 ) -> None:
     """Submit the measure with its grant through the core; send the receipt or the refusal.
-    `once`: the key that keeps a repeated confirmation from saving twice."""
+    `once`: the key that keeps a repeated confirmation from saving twice. `decision`:
+    the one the person gave; without one nothing is saved (issue 17 item 3)."""
     identity, services = who(turn_context, engine)
-    today = today_of(turn_context)
+    if decision is None:
+        await turn_context.send_activity(texts.save_failed(texts.DECISION_REQUIRED))
+        return
     measure = Measure(
         id=0,
         title=title,
@@ -543,7 +628,6 @@ async def save(
         status=Status.NOT_STARTED,
         responsible=identity.user_id,
     )
-    decision = Decision(Body.COMMITTEE, today, title=texts.SUBMITTED_DECISION_TITLE)
     try:
         stored = await call(
             services.submit_measure,

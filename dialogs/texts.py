@@ -15,7 +15,7 @@ from core.balances import FundBalance, Share, UnitBalance
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
-from core.model import Decision, FollowUp, Status, Unit
+from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState
@@ -60,6 +60,10 @@ SUBMIT_BUTTON = "Skicka in"
 SAVE_FOLLOWUP_BUTTON = "Spara uppföljningen"
 PLACEHOLDER_AMOUNT = "till exempel 1,5 mkr eller 300 000 kr"
 PLACEHOLDER_TITLE = "En kort titel"
+PLACEHOLDER_DECISION = (
+    "organ, datum och §, till exempel FSKN 2025-02-05 § 5 (utan organ: insatsens nämnd), "
+    "eller delegationsbeslut 2025-05-12, förvaltningsdirektör"
+)
 PLACEHOLDER_DESCRIPTION = "Vad ska göras och för vilka?"
 PLACEHOLDER_TARGET_GROUP = "Vilka ska delta?"
 PLACEHOLDER_PERFORMER = "Till exempel Malmö Lär eller en extern utbildare"
@@ -284,6 +288,21 @@ def list_more(count: int) -> str:
 
 
 # --- money and where it comes from ------------------------------------------------------
+
+
+def funding_sources(refs: Sequence[str]) -> str:
+    """ " – enligt beslut FSKN 2025-02-05 § 5", and " – beslut ej angivet" for money
+    granted with a decision that nobody gave (issue 17 item 3)."""
+    given = [r for r in refs if r != NOT_GIVEN]
+    parts = ([f"enligt beslut {plain(', '.join(given))}"] if given else []) + (
+        [f"**{NOT_GIVEN}**"] if NOT_GIVEN in refs else []
+    )
+    return f" – {'; '.join(parts)}" if parts else ""
+
+
+def decision_fact(refs: Sequence[str]) -> str:
+    """A card's "Beslut" fact: "ej angivet" for a decision nobody gave."""
+    return plain(", ".join("ej angivet" if r == NOT_GIVEN else r for r in refs))
 
 
 def decision_ref(decision: Decision) -> str:
@@ -534,7 +553,7 @@ def measure_status(
         lines.append(f"Delaktivitet i {plain(parent)}; pengarna följs upp på huvudinsatsen.")
     lines.append(
         f"- {LABEL_ALLOCATED}: {kr(allocated)}"
-        + (f" – enligt beslut {plain(', '.join(funding_refs))}" if funding_refs else "")
+        + funding_sources(funding_refs)
     )
     lines.append(f"- {LABEL_SPENT_LONG}: {kr(spent)}, {LABEL_FORECAST_LONG.lower()}: {kr(forecast)}")
     lines.append(
@@ -653,7 +672,26 @@ CONFIRM_MEASURE = 'Vill du spara insatsen? Svara "ja" eller "nej".'
 NOT_SAVED = "Okej, jag sparade ingenting."
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
-SUBMITTED_DECISION_TITLE = "Inlämnad via kompetensbot"
+NO_DECISION_ANSWERS = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
+DECISION_REQUIRED = (
+    "Beslut saknas: pengar beviljas bara genom ett beslut, så insatsen sparas inte utan ett. "
+    'Ange organ, datum och paragraf, till exempel "FSKN 2025-02-05 § 5", eller ett delegationsbeslut '
+    'som "delegationsbeslut 2025-05-12, förvaltningsdirektör".'
+)
+NO_DECISION_NOT_SAVED = (
+    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. "
+    'Skriv "ny insats" igen när beslutet är fattat, med organ, datum och paragraf.'
+)
+DECISION_NOT_GIVEN_FACT = "saknas – inget sparas utan beslut"
+
+
+def ask_decision(unit_name: str, code: str) -> str:
+    return (
+        f"Vilket beslut beviljar pengarna? Skriv organ, datum och paragraf, till exempel "
+        f'"{plain(code)} 2025-02-05 § 5"; skriver du bara datum och paragraf är organet {plain(unit_name)}. '
+        'Ett delegationsbeslut skrivs "delegationsbeslut 2025-05-12, förvaltningsdirektör". '
+        'Finns inget beslut ännu, skriv "inget beslut".'
+    )
 SUBMIT_FORM_TITLE = "Ny insats"
 
 

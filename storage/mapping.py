@@ -13,7 +13,7 @@ from core.entries import (
     MeasureFundingEntry,
     ReallocationEntry,
 )
-from core.model import Body, Category, Decision, FollowUp, Measure, Role, RoleGrant, Status, Unit
+from core.model import Category, Decision, FollowUp, Measure, Role, RoleGrant, Status, Unit, parse_body
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -43,18 +43,21 @@ def unit_from_row(row: UnitRow) -> Unit:
 
 
 def decision_from_row(row: DecisionRow) -> Decision:
-    return Decision(Body(row.body), row.decided_on, row.paragraph, row.case_number, row.title)
+    return Decision(
+        parse_body(row.body), row.decided_on, row.paragraph, row.case_number, row.title, row.delegate
+    )
 
 
 def decision_to_row(org_id: int, decision: Decision) -> DecisionRow:
     return DecisionRow(
         org_id=org_id,
-        body=decision.body.value,
+        body=str(decision.body),
         reference=decision.reference,
         decided_on=decision.date,
         paragraph=decision.paragraph,
         case_number=decision.case_number,
         title=decision.title,
+        delegate=decision.delegate,
     )
 
 

@@ -151,7 +151,7 @@ class Repository:
         row = self.session.exec(
             select(DecisionRow).where(
                 DecisionRow.org_id == self.org_id,
-                DecisionRow.body == decision.body.value,
+                DecisionRow.body == str(decision.body),
                 DecisionRow.reference == decision.reference,
             )
         ).first()

@@ -111,6 +111,19 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     ),
 }  # fmt: skip
 
+# Columns added later, sealed only where they hold a value: a row that leaves
+# them NULL (every row written before them) keeps the bytes it was sealed by.
+WHEN_SET: dict[str, tuple[str, ...]] = {
+    "decision": ("delegate",),  # who decided under delegation (migration 0011)
+}
+
+
+def _names(kind: str, later: bool = True) -> tuple[str, ...]:
+    """The columns read to seal or check a row of this kind (`later`: with the
+    columns of WHEN_SET; migration 0008 seals before they exist, all NULL)."""
+    return FIELDS[kind][1] + (WHEN_SET.get(kind, ()) if later else ())
+
+
 KIND_NAMES = {
     "ledger": "liggarpost",
     "followup": "uppföljning",
@@ -185,7 +198,11 @@ def _value(value: Any) -> Any:
 def canonical(kind: str, row: Mapping[str, Any]) -> bytes:
     """The bytes a row is sealed by: its kind and stored fields as sorted-key JSON."""
     names = FIELDS[kind][1]
-    document = {"kind": kind, "row": {name: _value(row[name]) for name in names}}
+    fields = {name: _value(row[name]) for name in names}
+    fields.update(
+        {name: _value(row[name]) for name in WHEN_SET.get(kind, ()) if row.get(name) is not None}
+    )
+    document = {"kind": kind, "row": fields}
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -287,14 +304,18 @@ def adopt_key(conn: Connection, key: LedgerKey) -> bool:
 # --- sealing ---------------------------------------------------------------
 
 
-def stored_row(conn: Connection, kind: str, row_id: int) -> Mapping[str, Any]:
-    table, names = FIELDS[kind]
-    row = conn.execute(select(*(table.c[n] for n in names)).where(table.c.id == row_id)).one()
+def stored_row(conn: Connection, kind: str, row_id: int, later: bool = True) -> Mapping[str, Any]:
+    table = FIELDS[kind][0]
+    row = conn.execute(
+        select(*(table.c[n] for n in _names(kind, later))).where(table.c.id == row_id)
+    ).one()
     return row._mapping
 
 
-def seal(conn: Connection, org_id: int, kind: str, row_id: int, key: LedgerKey | None = None) -> str:
-    """Append the row's link to its city's chain; the new head."""
+def seal(
+    conn: Connection, org_id: int, kind: str, row_id: int, key: LedgerKey | None = None, later: bool = True
+) -> str:
+    """Append the row's link to its city's chain; the new head. `later`: see _names."""
     key = key or ledger_key()
     check_key(conn, key)
     head = conn.execute(
@@ -304,7 +325,7 @@ def seal(conn: Connection, org_id: int, kind: str, row_id: int, key: LedgerKey |
         .limit(1)
     ).first()
     seq, previous = (head.seq, head.link) if head is not None else (0, "")
-    link = next_link(key.secret, previous, canonical(kind, stored_row(conn, kind, row_id)))
+    link = next_link(key.secret, previous, canonical(kind, stored_row(conn, kind, row_id, later)))
     conn.execute(
         insert(_seals).values(
             org_id=org_id, seq=seq + 1, kind=kind, row_id=row_id, link=link, created_at=utcnow()
@@ -330,7 +351,7 @@ def seal_existing(conn: Connection, key: LedgerKey) -> int:
             ).scalars()
             for row_id in list(ids):
                 if (kind, row_id) not in sealed:
-                    seal(conn, org_id, kind, row_id, key)
+                    seal(conn, org_id, kind, row_id, key, later=False)
                     count += 1
     return count
 
@@ -415,8 +436,8 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
     slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()  # type: ignore[call-overload,arg-type]
     keys = _key_rows(conn)
     rows: dict[str, dict[int, Mapping[str, Any]]] = {}
-    for kind, (table, names) in FIELDS.items():
-        result = conn.execute(select(*(table.c[n] for n in names)).where(table.c.org_id == org_id))
+    for kind, (table, _) in FIELDS.items():
+        result = conn.execute(select(*(table.c[n] for n in _names(kind))).where(table.c.org_id == org_id))
         rows[kind] = {r.id: r._mapping for r in result}
     revoked = {r["grant_id"]: _grant_from_revocation(r) for r in rows["revoke"].values()}
     seals = conn.execute(

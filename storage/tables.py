@@ -57,6 +57,8 @@ class DecisionRow(SQLModel, table=True):
     paragraph: str | None = Field(default=None, max_length=32)
     case_number: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, max_length=300)
+    # Who decided under delegation ("förvaltningsdirektör"); NULL for any other decision (0011).
+    delegate: str | None = Field(default=None, max_length=200)
 
 
 class MeasureRow(SQLModel, table=True):

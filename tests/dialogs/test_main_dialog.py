@@ -151,9 +151,9 @@ def test_a_new_request_at_the_confirmation_leaves_the_unsaved_measure_and_is_ans
     before = counts(services)
     chat = chat_as("hanna", Role.HR, "FSKN")
     chat.say("ny insats")
-    for answer in ("Mentorskap", "-", "-", "-", "-", "31 december 2025", "-"):
+    for answer in ("Mentorskap", "-", "-", "-", "-", "31 december 2025", "-", "1 mkr"):
         chat.say(answer)
-    [confirm] = chat.say("1 mkr")
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE
     left, answer = chat.say("hur mycket finns kvar för FSKN?")
     assert left.text == texts.LEFT_UNSAVED

@@ -25,7 +25,7 @@ def _id(services: Services, unit: str) -> str:
 def _form_measure(unit: str) -> dict[str, Any]:
     # A new title each time: a year never has two measures of the same title.
     return {"action": "submit_measure", "unit": unit, "title": f"Matrisinsats {uuid.uuid4().hex[:8]}",
-            "end_date": "2025-12-31", "amount": "1 tkr"}
+            "end_date": "2025-12-31", "amount": "1 tkr", "decision": "2025-01-29 § 8"}
 
 
 def _form_followup(services: Services, unit: str) -> dict[str, Any]:

@@ -45,7 +45,9 @@ def test_happy_path(chat_as, services) -> None:
     assert chat.say("31 december 2025")[0].text == texts.ASK_PERFORMER
     [amount_question] = chat.say("Malmö Lär")
     assert amount_question.text == texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025)
-    [confirm] = chat.say("1 mkr")
+    [decision_question] = chat.say("1 mkr")
+    assert decision_question.text == texts.ask_decision("Förskolenämnden (FSKN)", "FSKN")
+    [confirm] = chat.say("2025-02-05 § 5")  # the body: the measure's own committee
     assert confirm.text == texts.CONFIRM_MEASURE
     assert confirm.actions == ["ja", "nej"]
     summary = confirm.card_text()
@@ -58,6 +60,7 @@ def test_happy_path(chat_as, services) -> None:
         "Malmö Lär",
         "1 000 000 kr",
         "Förskolenämnden (FSKN)",
+        "FSKN 2025-02-05 § 5",
     ):
         assert shown in summary
     assert counts(services) == before  # nothing written before "ja"
@@ -80,9 +83,8 @@ def test_happy_path(chat_as, services) -> None:
     assert measure.created_by == "Anna Andersson"  # the display name of the Teams user
     [funding] = ledger.fundings(2025, measure.id)
     assert (funding.unit, funding.amount) == ("FSKN", 1_000_000)
-    assert funding.decision.title == "Inlämnad via kompetensbot" and funding.decision.date == date(
-        2025, 10, 1
-    )
+    assert funding.decision.reference == "FSKN 2025-02-05 § 5"  # the decision given, never made up
+    assert "FSKN 2025-02-05 § 5" in receipt.card_text()
     entries, measures, followups = before
     assert counts(services) == (entries + 1, measures + 1, followups)
 
@@ -115,8 +117,8 @@ def test_a_bad_amount_is_asked_again_with_the_reason(chat_as, services, answer: 
     [again] = chat.say(answer)
     assert reason in again.text
     assert again.text.endswith(texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025))
-    [confirm] = chat.say("300 tkr")
-    assert confirm.text == texts.CONFIRM_MEASURE
+    [decision_question] = chat.say("300 tkr")
+    assert decision_question.text == texts.ask_decision("Förskolenämnden (FSKN)", "FSKN")
     assert counts(services) == before
 
 
@@ -170,7 +172,7 @@ def test_an_empty_or_too_long_title_is_asked_again(chat_as) -> None:
 def test_no_at_the_confirmation_saves_nothing(chat_as, services) -> None:
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
-    for answer in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
+    for answer in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr", "FSKN 2025-02-05 § 5"):
         chat.say(answer)
     assert chat.say("kanske")[0].text.startswith(texts.YES_NO_RETRY)
     assert chat.say("nej")[0].text == texts.NOT_SAVED
@@ -247,6 +249,7 @@ def _form(**fields):
         "end_date": "2025-12-31",
         "performer": "Malmö Lär",
         "amount": "1 mkr",
+        "decision": "FSKN 2025-02-05 § 5",
     }
     data.update(fields)
     return {k: v for k, v in data.items() if v is not ...}
@@ -323,6 +326,78 @@ def test_a_forged_or_bad_form_is_refused_with_every_problem(chat_as, services, f
         assert reason in reply.text
     assert reply.text.count("\n- ") == len(reasons)
     assert counts(services) == before
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("igår", "går inte att läsa"),
+        ("TN 2025-01-28 § 17", "kan inte beviljas genom Tekniska nämndens beslut (TN 2025-01-28 § 17)"),
+        ("2025-11-05 § 5", "efter i dag"),
+        ("delegationsbeslut 2025-05-12", "säger inte vem som fattade det"),
+        ("Badhusnämnden 2025-02-05 § 5", 'Okänt organ "Badhusnämnden"'),
+    ],
+)
+def test_a_decision_that_cannot_grant_the_money_is_asked_again(chat_as, services, answer, reason) -> None:
+    """Issue 17 item 3: the decision is asked for, read with the measure's own
+    committee as its body, and one that cannot grant the money is asked again."""
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    for given in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(given)
+    [again] = chat.say(answer)
+    assert reason in again.text
+    assert again.text.endswith(texts.ask_decision("Förskolenämnden (FSKN)", "FSKN"))
+    [confirm] = chat.say("delegationsbeslut 2025-05-12, förvaltningsdirektör")
+    assert "FSKN delegationsbeslut 2025-05-12, förvaltningsdirektör" in confirm.card_text()
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart!")
+    measure = max(services.ledger().measures.values(), key=lambda m: m.id)
+    [funding] = services.ledger().fundings(2025, measure.id)
+    assert (funding.decision.body, funding.decision.delegate) == ("FSKN", "förvaltningsdirektör")
+    assert counts(services)[1] == before[1] + 1
+
+
+def test_without_a_decision_nothing_is_saved_and_the_summary_says_why(chat_as, services) -> None:
+    """Issue 17 item 3: no decision, no measure; the summary shows the decision
+    missing and says why nothing was saved (before: saved as "Nämnd <today>")."""
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    for given in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(given)
+    [summary] = chat.say("inget beslut")
+    assert summary.text == texts.NO_DECISION_NOT_SAVED
+    assert texts.DECISION_NOT_GIVEN_FACT in summary.card_text() and "300 000 kr" in summary.card_text()
+    assert not summary.actions  # nothing to confirm
+    assert counts(services) == before
+    assert "Förskolenämnden (FSKN) 2025" in chat.say("saldo förskolan")[0].text  # the dialog ended
+
+
+@pytest.mark.parametrize(
+    ("decision", "reason"),
+    [
+        (..., texts.DECISION_REQUIRED),
+        ("", texts.DECISION_REQUIRED),
+        ("-", texts.DECISION_REQUIRED),
+        ("SBN 2025-01-29 § 10", "kan inte beviljas genom Stadsbyggnadsnämndens beslut"),
+        ("nämnd", "går inte att läsa"),
+    ],
+)
+def test_the_form_saves_nothing_without_a_decision(chat_as, services, decision, reason) -> None:
+    """Issue 17 item 3: the form asks for the decision; without a usable one nothing is saved."""
+    before = counts(services)
+    [form] = chat_as("hanna", Role.HR, "FSKN").say("ny insats")[0].cards
+    decision_input = next(e for e in form["body"] if e.get("id") == "decision")
+    assert decision_input["isRequired"] and decision_input["label"] == texts.LABEL_DECISION
+    [reply] = chat_as("hanna", Role.HR, "FSKN").say(_form(decision=decision))
+    assert reply.text.startswith("Formuläret sparades inte.") and reason in reply.text
+    assert counts(services) == before
+
+
+def test_the_form_saves_the_decision_given(chat_as, services) -> None:
+    """Issue 17 item 3: a bare "2025-02-05 § 5" in the form is the unit's own decision."""
+    [receipt] = chat_as("hanna", Role.HR, "FSKN").say(_form(decision="2025-02-05 § 5"))
+    assert receipt.text.startswith("Klart!") and "FSKN 2025-02-05 § 5" in receipt.card_text()
 
 
 def test_a_chef_sending_the_form_is_refused(chat_as, services) -> None:

@@ -104,10 +104,10 @@ def test_status_of_a_measure(page: ChatPage) -> None:
         "Kvar enligt prognos",
     )
     text, card = answer[0], answer[-1]
-    assert "Tilldelat: 6 000 000 kr – enligt beslut Nämnd 2025-02-05 § 5" in text.text
+    assert "Tilldelat: 6 000 000 kr – enligt beslut FSKN 2025-02-05 § 5" in text.text
     assert "Ingen uppföljning är rapporterad ännu." in text.text
     assert card.has_card and card.text.startswith("Stärka formell kompetens")
-    for shown in ("Status", "Slutdatum", "31 december 2025", "6 000 000 kr", "Nämnd 2025-02-05 § 5"):
+    for shown in ("Status", "Slutdatum", "31 december 2025", "6 000 000 kr", "FSKN 2025-02-05 § 5"):
         assert shown in card.text
     page.screenshot("04-status")
 
@@ -122,14 +122,14 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     form = next(m for m in intro if m.has_card)
     assert form.text.startswith("Ny insats")
     for label in ("Nämnd", "Insats", "Beskrivning", "Målgrupp", "Strategikategori", "Attrahera & rekrytera",
-                  "Startdatum", "Slutdatum", "Utförare", "Belopp", "Skicka in"):
+                  "Startdatum", "Slutdatum", "Utförare", "Belopp", "Beslut", "Skicka in"):
         assert label in form.text
     card = "Skicka in"  # the form is the message showing its button
     assert page.value("Nämnd", within=card, since=form.index) == "Förskolenämnden (FSKN)"
 
     # Sent empty, the card itself says what is missing, in Swedish, and sends nothing.
     page.click("Skicka in", within=card, since=form.index)
-    page.expect("Insats saknas.", "Slutdatum saknas.", "Belopp saknas.", since=form.index)
+    page.expect("Insats saknas.", "Slutdatum saknas.", "Belopp saknas.", "Beslut saknas.", since=form.index)
     page.screenshot("05-new-measure-form-incomplete", within=card, since=form.index)
 
     page.fill("Insats", NEW_MEASURE, within=card, since=form.index)
@@ -140,6 +140,7 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     assert page.pick_date("Slutdatum", "2025-12-31", within=card, since=form.index) == "31 december 2025"
     page.fill("Utförare", "Malmö Lär", within=card, since=form.index)
     page.fill("Belopp", "300 tkr", within=card, since=form.index)
+    page.fill("Beslut", "2025-02-05 § 5", within=card, since=form.index)  # the body: FSKN, the unit
     page.screenshot("05-new-measure-form", within=card, since=form.index)
 
     sent = page.click("Skicka in", within=card, since=form.index)
@@ -148,7 +149,7 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     receipt = next(m for m in saved if m.has_card)
     for shown in (NEW_MEASURE, "Förskolenämnden (FSKN)", "Utbildning av ett språkombud på varje förskola.",
                   "Språkombud i förskolan", "Behålla & utveckla", "1 september 2025", "31 december 2025",
-                  "Malmö Lär", "300 000 kr", "Beslut"):
+                  "Malmö Lär", "300 000 kr", "Beslut", "FSKN 2025-02-05 § 5"):
         assert shown in receipt.text
     # The empty card was never sent: the bot answered nothing in between.
     between = [m for m in page.messages()[form.index + 1 : saved[0].index] if m.from_bot]

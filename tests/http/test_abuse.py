@@ -301,7 +301,7 @@ def _measure(engine: Engine, title: str) -> int:
 
 
 MEASURE_FORM = {"action": "submit_measure", "unit": "FSKN", "title": "Forged", "end_date": "2025-12-31",
-                "amount": "100 tkr"}
+                "amount": "100 tkr", "decision": "FSKN 2025-02-05 § 5"}
 FOLLOWUP_FORM = {"action": "followup", "period": "2025-09", "status": "Pågående", "spent": "1 tkr",
                  "forecast": "2 tkr", "usable": "ja", "note": ""}
 

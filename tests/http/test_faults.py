@@ -72,7 +72,8 @@ SUBMIT_STEPS = [
     ("-", "När ska insatsen vara klar"),
     ("31 december 2025", "Vem genomför insatsen"),
     ("-", "Hur mycket pengar"),
-    ("100 tkr", "Vill du spara insatsen"),
+    ("100 tkr", "Vilket beslut"),
+    ("2025-02-05 § 5", "Vill du spara insatsen"),
 ]
 
 
@@ -290,7 +291,7 @@ def test_racing_grants_in_two_processes_and_racing_reallocations_never_overdraw(
     forms = [
         activity(None, service_url=stub.url, conversation_id=f"grant-{i}", user_id=f"hr-{i}",
                  value={"action": "submit_measure", "unit": "GSN", "title": f"Kapplöpning {i}",
-                        "end_date": "2025-12-31", "amount": f"{grant} kr"})
+                        "end_date": "2025-12-31", "amount": f"{grant} kr", "decision": "2025-01-29 § 8"})
         for i in (1, 2)
     ]
     exe = str(Path(sys.executable).parent / "kompetensbot")
@@ -413,7 +414,8 @@ def test_a_reply_that_cannot_be_delivered_skips_no_question_and_saves_nothing_tw
     assert delivered(stub, lost) == []
     again = tell(server, stub, "Förskolenämnden", conversation)
     assert delivered(stub, again) == [texts.ASK_TITLE]
-    for message in ("Uppföljning utan svar", "-", "-", "-", "-", "31 december 2025", "-", "100 tkr"):
+    for message in ("Uppföljning utan svar", "-", "-", "-", "-", "31 december 2025", "-", "100 tkr",
+                    "2025-02-05 § 5"):
         tell(server, stub, message, conversation)
     entries, measures, followups = ledger_counts(engine)
     stub.script[conversation] = [(503, {})] * 3

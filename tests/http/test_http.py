@@ -157,8 +157,9 @@ def test_two_server_processes_share_one_conversation(database_url: str) -> None:
             (a, "-", "När ska insatsen vara klar"),
             (b, "31 december 2025", "Vem genomför insatsen"),
             (a, "-", "Hur mycket pengar"),
-            (b, "300 tkr", "Vill du spara insatsen"),
-            (a, "ja", "300 000 kr"),
+            (b, "300 tkr", "Vilket beslut"),
+            (a, "2025-02-05 § 5", "Vill du spara insatsen"),
+            (b, "ja", "300 000 kr"),
         ]
         for server, text, expected in steps:
             answer = " ".join(ask(server, stub, text, conversation="conv-two"))

@@ -186,7 +186,7 @@ def test_claims_made_before_the_upgrade_to_leases_still_hold(engine: Engine) -> 
             config.attributes["connection"] = connection
             step(config, revision)
 
-    migrate(command.downgrade, "-1")  # the table as it was before leases
+    migrate(command.downgrade, "0009")  # the table as it was before leases
     old = Table("processed_activities", MetaData(), autoload_with=engine)
     with engine.begin() as conn:
         conn.execute(
@@ -197,7 +197,7 @@ def test_claims_made_before_the_upgrade_to_leases_still_hold(engine: Engine) -> 
             ],
         )
     upgrade(engine)
-    assert current(engine) == "0010"
+    assert current(engine) == "0011"
     assert not claim_activity(engine, "conv", "handled")
     assert claim_activity(engine, "conv", "new")
     assert prune_claims(engine, datetime.now(UTC) + CLAIMS_KEPT + timedelta(days=1)) == 2  # not the once key

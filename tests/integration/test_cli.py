@@ -691,7 +691,7 @@ def test_import_a_template_through_the_command_line(city: str, kb: Kb, tmp_path:
         encoding="utf-8-sig",
     )
 
-    result = kb("import", str(path), "--as-of", "2025-03-01")
+    result = kb("import", str(path), "--as-of", "2025-03-01", "--decision", "nämnd 2025-01-31 § 5")
 
     assert result.code == 0, result.err
     assert "Importerade 1 insatser från gvn.csv." in result.out

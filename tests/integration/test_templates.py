@@ -96,7 +96,8 @@ def unallocated(engine: Engine, code: str) -> int:
 
 
 def import_file(engine: Engine, path: Path, org: str | None = None) -> list[Measure]:
-    return import_template(engine, org, None, path, year=2025, as_of=AS_OF)
+    decision = "nämnd 2025-02-05 § 5"  # each row's own committee (issue 17 item 3)
+    return import_template(engine, org, None, path, year=2025, as_of=AS_OF, decision_text=decision)
 
 
 def refused_import(engine: Engine, path: Path) -> TemplateError:
@@ -164,7 +165,8 @@ def test_good_template_imports_measures_and_grants(
     assert intro.measure.in_base_budget is False
     assert intro.status == Status.ONGOING
     assert intro.balance.allocated == 500_000
-    assert path.name in (intro.balance.fundings[0].decision.title or "")
+    # "nämnd 2025-02-05 § 5": each row's own committee decided (issue 17 item 3)
+    assert intro.balance.fundings[0].decision.reference == f"{intro.measure.units[0]} 2025-02-05 § 5"
 
     sprak = found["Språkombud i förskolan"]
     assert sprak.measure.units == ("FSKN",)

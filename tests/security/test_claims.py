@@ -58,6 +58,7 @@ def form(title: str) -> dict[str, Any]:
         "title": title,
         "end_date": "2025-12-31",
         "amount": "100 tkr",
+        "decision": "FSKN 2025-02-05 § 5",
         "once": uuid.uuid4().hex,
     }
 

@@ -171,7 +171,9 @@ def test_our_own_export_imports_back_with_the_titles_as_written(
 
     _, read = read_template(path)
     assert {r["Insats"] for r in read} == {r["Insats"] for r in rows}  # no quote gained
-    import_template(example_engine, "nystad", None, path, year=2025, as_of=date(2025, 3, 1))
+    import_template(
+        example_engine, "nystad", None, path, year=2025, as_of=date(2025, 3, 1), decision_text="KS 2025-03-05"
+    )
     titles = {m.title for m in Services(example_engine, org="nystad").ledger().measures.values()}
     assert {PAYLOADS[p] for p in TITLED} <= titles  # exactly as written: no quote gained or lost
     assert {t for t in titles if t.startswith("'")} == {PAYLOADS["'="]}

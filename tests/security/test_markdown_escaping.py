@@ -33,7 +33,7 @@ from bot.round_services import RoundServices
 from bot.services import Services
 from core.balances import FundBalance, Share
 from core.entries import AllocationEntry, ReallocationEntry
-from core.model import Body, Decision, FollowUp, Status, Unit
+from core.model import NOT_GIVEN, Body, Decision, FollowUp, Status, Unit
 from core.proposals import Proposal
 from core.round_report import RoundReport
 from dialogs import cards, round_cards, texts
@@ -333,6 +333,9 @@ MESSAGES: dict[str, Call] = {
         500, w["title"], w["title"], 7
     ),
     "ask_amount": lambda _, w: texts.ask_amount(w["unit"], 1_000, 2025),
+    "ask_decision": lambda _, w: texts.ask_decision(w["unit"], w["code"]),
+    "funding_sources": lambda _, w: texts.funding_sources([w["title"], NOT_GIVEN]),
+    "decision_fact": lambda _, w: texts.decision_fact([w["title"], NOT_GIVEN]),
     "decision_ref": lambda _, w: texts.decision_ref(decision(w)),
     "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
     + texts.did_you_mean([w["title"]], allow_none=False),

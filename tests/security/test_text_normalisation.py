@@ -164,14 +164,14 @@ def test_the_chat_refuses_a_lookalike_title(example_engine: Engine) -> None:
     chat = Chat(example_engine, "hanna")
     [reply] = chat.say({
         "action": "submit_measure", "unit": "GVN", "title": "Yrkes\u200blärarsatsning\n",
-        "end_date": "2025-12-31", "amount": "1 tkr",
+        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
     })
     # Refused when saving, after the form's one-time key: a form sent again still hears "redan sparat".
     assert f'"{TITLE}" för 2025 finns redan' in reply.text and "Inget sparades" in reply.text
     assert counts(services) == before
     [reply] = chat.say({
         "action": "submit_measure", "unit": "GVN", "title": "\u200b\u202e\n",
-        "end_date": "2025-12-31", "amount": "1 tkr",
+        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
     })
     assert reply.text.startswith("Formuläret sparades inte.") and "Titeln saknas" in reply.text
     assert counts(services) == before

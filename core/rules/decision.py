@@ -1,0 +1,97 @@
+"""Rule: money is granted only by a decision someone gave, and a committee's
+share of a measure is granted by that committee (or by KF, KS or KSAU).
+
+A committee decides as itself: its decision's body is its unit's code
+("TN 2025-01-28 § 17"), so TN's share of a shared measure cannot cite SBN's
+decision. A decision made up by kompetensbot before issue 17 ("Nämnd <the day
+of saving>", Decision.invented) stays stored, since the ledger is append-only,
+and is flagged "beslut ej angivet" wherever the measure's money is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from core.dates import format_date
+from core.entries import MeasureFundingEntry
+from core.errors import RuleError
+from core.ledger import Ledger
+from core.model import NOT_GIVEN, Decision, Measure, is_committee
+from core.rules.names import kr, measure_name, unit_name
+
+
+def check_grant_decision(ledger: Ledger, entry: MeasureFundingEntry) -> list[RuleError]:
+    """A unit's share cites its own committee's decision, or one of KF, KS or KSAU
+    (a decision stored as an unnamed "nämnd" is not checked: it names no committee)."""
+    what = f"{unit_name(ledger, entry.unit)}s andel av {measure_name(ledger, entry.measure_id)}"
+    return _other_body(ledger, entry.decision, entry.unit, what)
+
+
+def check_new_grant_decision(ledger: Ledger, decision: Decision, unit: str, today: date) -> list[RuleError]:
+    """A decision given for a new measure's money (chat, form): its unit's own
+    committee or KF, KS or KSAU, and already taken."""
+    what = f"{unit_name(ledger, unit)}s pengar"
+    return _other_body(ledger, decision, unit, what) + check_decision_date(decision, today)
+
+
+def _other_body(ledger: Ledger, decision: Decision, unit: str, what: str) -> list[RuleError]:
+    if is_committee(decision.body) and decision.body != unit:
+        return [
+            RuleError(
+                "decision_of_another_body",
+                f"{what} kan inte beviljas genom {unit_name(ledger, decision.body)}s beslut "
+                f'({decision.reference}). Ange {unit}:s eget beslut ("{unit} ÅÅÅÅ-MM-DD § nr") '
+                "eller ett beslut av KF, KS eller KSAU.",
+                "beslut",
+            )
+        ]
+    return []
+
+
+def check_decision_date(decision: Decision, today: date) -> list[RuleError]:
+    """A decision that grants money has been taken: its date is not after today."""
+    if decision.date is not None and decision.date > today:
+        return [
+            RuleError(
+                "decision_in_future",
+                f"Beslutet {decision.reference} är daterat {format_date(decision.date)}, efter i dag "
+                f"({format_date(today)}). Ange ett beslut som redan är fattat.",
+                "beslut",
+            )
+        ]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class UngivenDecision:
+    """A measure's grant whose decision nobody gave (flagged NOT_GIVEN)."""
+
+    measure: Measure
+    unit: str
+    amount: int
+    stored_as: str  # the reference kompetensbot stored, "Nämnd 2025-06-05"
+
+    @property
+    def message(self) -> str:
+        return (
+            f'Insats {self.measure.id} "{self.measure.title}" ({self.unit} {self.measure.year}): '
+            f"{NOT_GIVEN}. {kr(self.amount)} sparades med ett beslut som ingen angav "
+            f'("{self.stored_as}"). Raden kan inte ändras i efterhand; ta fram det verkliga beslutet.'
+        )
+
+
+def ungiven_decisions(ledger: Ledger) -> list[UngivenDecision]:
+    """Every measure grant stored with a made-up decision, in ledger order."""
+    found: list[UngivenDecision] = []
+    for entry in ledger.entries:
+        if isinstance(entry, MeasureFundingEntry) and entry.decision.invented:
+            measure = ledger.measures.get(entry.measure_id)
+            if measure is not None:
+                found.append(UngivenDecision(measure, entry.unit, entry.amount, entry.decision.reference))
+    return found
+
+
+def decision_missing(fundings: tuple[MeasureFundingEntry, ...] | list[MeasureFundingEntry]) -> bool:
+    """Some of a measure's money was granted without a given decision."""
+    return any(f.decision.invented for f in fundings)
