@@ -155,10 +155,12 @@ def test_two_server_processes_share_one_conversation(database_url: str) -> None:
             (a, "Nya chefer", "Vilken strategikategori"),
             (b, "2", "När börjar insatsen"),
             (a, "-", "När ska insatsen vara klar"),
-            (b, "31 december 2025", "Vem genomför insatsen"),
-            (a, "-", "Hur mycket pengar"),
-            (b, "300 tkr", "Vill du spara insatsen"),
-            (a, "ja", "300 000 kr"),
+            # (the money is 2025's and that day has passed by the real clock: asked, and kept)
+            (b, "31 december 2025", "Stämmer datumen ändå?"),
+            (a, "ja", "Vem genomför insatsen"),
+            (b, "-", "Hur mycket pengar"),
+            (a, "300 tkr", "Vill du spara insatsen"),
+            (b, "ja", "300 000 kr"),
         ]
         for server, text, expected in steps:
             answer = " ".join(ask(server, stub, text, conversation="conv-two"))
