@@ -159,6 +159,16 @@ class Services:
         """The whole ledger, every row (to replay or check it)."""
         return self._read(None, lambda repo, ledger, who: ledger)
 
+    def once_used(self, once: str) -> AlreadySaved | None:
+        """What a write with this one-time key would be told if the key was used
+        (a card saved before: AlreadySaved), or None. Only a look: the write
+        claims the key (`_write`)."""
+        with UnitOfWork(self.engine, self.org) as repo:
+            seen = repo.session.get(ProcessedActivityRow, claim_key(ONCE_KEYS, once.strip()))
+            if seen is None:
+                return None
+            return AlreadySaved(RuleError("already_saved", ALREADY_SAVED), _parse_saved(seen.saved))
+
     def summary_ledger(self) -> Ledger:
         """The city's ledger for answering questions: units, measures, decisions and
         the balances of the whole ledger, from SQL aggregates (storage.read_model).

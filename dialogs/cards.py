@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -251,9 +251,14 @@ def _choice_set(
     return element
 
 
-def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str = "") -> Card:
+def submit_measure_form(
+    units: Sequence[tuple[str, str]], *, default_unit: str = "", values: Mapping[str, str] | None = None
+) -> Card:
     """The measure form: unit (the user's own), title, description, target group,
-    strategy categories, start and end date, performer, amount, and the decision."""
+    strategy categories, start and end date, performer, amount, and the decision. `default_unit`:
+    the unit the chat has settled (none: the person chooses); `values`: what is
+    settled of the rest, by input id (dates "YYYY-MM-DD", categories their names
+    joined by commas), so that the form starts from it."""
     body = [
         _title(texts.SUBMIT_FORM_TITLE),
         _choice_set(
@@ -307,6 +312,9 @@ def submit_measure_form(units: Sequence[tuple[str, str]], *, default_unit: str =
             required=True,
         ),
     ]
+    for element in body:
+        if (values or {}).get(element.get("id", "")):
+            element["value"] = values[element["id"]]  # type: ignore[index]
     actions = [
         {
             "type": "Action.Submit",
@@ -370,7 +378,9 @@ def measure_summary(
     performer: str = "",
     measure_id: int | None = None,
     decision: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> Card:
+    """`warnings`: what to look at again before saving (plain text, escaped here)."""
     facts = []
     if measure_id is not None:
         facts.append((texts.LABEL_ID, str(measure_id)))
@@ -387,7 +397,8 @@ def measure_summary(
     ]
     if decision:
         facts.append((texts.LABEL_DECISION, texts.plain(decision)))
-    return card([_title(heading), _facts(facts)])
+    notes = [_text(f"{texts.LABEL_NOTE_DATES}: {texts.plain(w)}", color="Attention") for w in warnings]
+    return card([_title(heading), *notes, _facts(facts)])
 
 
 def followup_summary(

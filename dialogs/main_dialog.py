@@ -75,6 +75,12 @@ class MainDialog(CancelAndHelpDialog):
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         data = card_submission(step.context.activity)
+        if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
+            # A measure form goes through the same summary and confirmation as the chat.
+            checked = await SubmitMeasureDialog.submit_form(step.context, self.engine, data)
+            if checked is not None:
+                return await step.begin_dialog(SubmitMeasureDialog.__name__, {"form": checked})
+            return await step.end_dialog()
         if data is not None:
             await self.handle_card(step.context, data)
             return await step.end_dialog()
@@ -112,6 +118,8 @@ class MainDialog(CancelAndHelpDialog):
         bot.teams_bot.run_dialog): the dialog machinery (its state, its stack,
         two dialogs begun and ended) is not worth running for a one-turn answer."""
         data = card_submission(context.activity)
+        if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
+            return False  # checked in the dialogs: a good form begins its confirmation (route_step)
         if data is not None:
             await self.handle_card(context, data)
             return True
@@ -163,9 +171,7 @@ class MainDialog(CancelAndHelpDialog):
 
     async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
         action = data.get(ACTION_KEY)
-        if action == cards.SUBMIT_MEASURE_ACTION:
-            await SubmitMeasureDialog.submit_form(context, self.engine, data)
-        elif action == cards.FOLLOWUP_ACTION:
+        if action == cards.FOLLOWUP_ACTION:
             await FollowUpDialog.submit_form(context, self.engine, data)
         else:
             await context.send_activity(texts.UNKNOWN_FORM)

@@ -1,7 +1,10 @@
 """HR submits a measure: unit, title, description, target group, strategy
-categories, start and end date, performer and amount, a summary to confirm, then
-saved through the core with a receipt. The same as one Adaptive Card form, whose
-submission is validated field by field on the server."""
+categories, start and end date (questioned when outside the money's year or
+already past), performer and amount, a summary to confirm, then saved through
+the core with a receipt. The same as one Adaptive Card form, pre-filled with
+what the chat has settled, whose submission is validated field by field on the
+server and then goes to the same summary and confirmation ("nej" gives the form
+back, filled in)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
+    DialogContext,
     DialogTurnResult,
     PromptOptions,
     PromptValidatorContext,
@@ -31,6 +35,7 @@ from core.permissions import Action, can, require
 from core.rules import check_measure_funding, unit_unallocated
 from core.rules.decision import check_new_grant_decision
 from core.rules.measure import MAX_TITLE, end_before_start, same_title
+from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
@@ -63,10 +68,16 @@ MAX_TARGET_GROUP = 500
 MAX_PERFORMER = 200
 SKIP = "-"
 CATEGORY_NAMES = [c.value for c in Category]
+DATES_DIALOG = "MeasureDatesDialog"
+"""The start and end date, and the question when they lie outside the money's year."""
+FORM_DIALOG = "MeasureFormDialog"
+"""A checked form: the same summary and confirmation as the chat, then saved."""
 
 
 class SubmitMeasureDialog(CancelAndHelpDialog):
-    """Options (JSON): {"unit": code | None} (a unit named in the request)."""
+    """Options (JSON): {"unit": code | None} (a unit named in the request), or
+    {"form": values} (a form that submit_form has checked: it goes to the summary
+    and the confirmation)."""
 
     def __init__(self, engine: Engine):
         super().__init__(SubmitMeasureDialog.__name__)
@@ -101,7 +112,19 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                 ],
             )
         )
+        self.add_dialog(
+            WaterfallDialog(
+                DATES_DIALOG,
+                [self.dates_start_step, self.dates_end_step, self.dates_check_step, self.dates_done_step],
+            )
+        )
+        self.add_dialog(WaterfallDialog(FORM_DIALOG, [self.form_step, self.confirm_step, self.save_step]))
         self.initial_dialog_id = WaterfallDialog.__name__
+
+    async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
+        if isinstance(options, dict) and isinstance(options.get("form"), dict):
+            return await inner_dc.begin_dialog(FORM_DIALOG, options)
+        return await super().on_begin_dialog(inner_dc, options)
 
     # --- steps --------------------------------------------------------------------
 
@@ -111,16 +134,23 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if not allowed:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await step.end_dialog()
-        form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=allowed[0])
+        asked = (step.options or {}).get("unit")
+        preset = asked if asked in allowed else allowed[0] if asked is None and len(allowed) == 1 else None
+        # The form starts from what the chat settles: the unit named (or the only
+        # one); none chosen for the person when the chat asks which.
+        form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=preset or "")
         await step.context.send_activity(
             MessageFactory.attachment(cards.attachment(form), texts.SUBMIT_INTRO)
         )
-        preset = (step.options or {}).get("unit")
-        if preset not in allowed and len(allowed) == 1:
-            preset = allowed[0]
-        if preset in allowed:
+        if preset is not None:
             await step.context.send_activity(texts.unit_chosen(_unit_label(ledger.units[preset])))
             return await step.next(preset)
+        if asked in ledger.units:  # named, but not theirs: said, never switched silently
+            await step.context.send_activity(
+                texts.not_your_unit(
+                    _unit_label(ledger.units[asked]), [_unit_label(ledger.units[c]) for c in allowed]
+                )
+            )
         choices = [
             choice(code, _unit_label(ledger.units[code]), ledger.units[code].names()) for code in allowed
         ]
@@ -132,6 +162,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if free <= 0:  # nothing to ask about: the unit has no money left to allocate
             await step.context.send_activity(texts.no_free_money(_unit_label(unit), year))
             return await step.end_dialog()
+        step.values["year"] = year  # the dates are checked against it
         return await step.prompt(TITLE_PROMPT, text_options(texts.ASK_TITLE))
 
     async def description_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -155,13 +186,12 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def start_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["categories"] = step.result
-        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE))
+        return await step.begin_dialog(DATES_DIALOG, {"year": step.values["year"]})
 
     async def end_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["start_date"] = step.result
-        return await step.prompt(
-            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result})
-        )
+        dates = step.result  # from DATES_DIALOG
+        step.values.update(dates)
+        return await step.next(dates["end_date"])
 
     async def performer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["end_date"] = step.result
@@ -189,30 +219,49 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["decision"] = step.result
-        step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
+        # A repeated "ja" to this summary saves once (a form's own token: one card saves once).
+        step.values["once"] = step.values.get("once") or new_once_key()
         _, services = who(step.context, self.engine)
         ledger = await call(services.summary_ledger)
         v = step.values
         decision = decision_from_state(v.get("decision"))
+        plan = _plan(v)
+        questions = [
+            q.message
+            for q in date_questions(plan["start"], plan["end"], v["year"], today_of(step.context))
+            if not v.get("dates_confirmed")  # the chat asked about them already
+        ]
         summary = cards.measure_summary(
             heading=texts.MEASURE_SUMMARY_TITLE,
             unit=_unit_label(ledger.units[v["unit"]]),
             amount=v["amount"],
             decision=decision.reference if decision else texts.DECISION_NOT_GIVEN_FACT,
-            **_plan(v),
+            warnings=questions,
+            **plan,
         )
         if decision is None:  # nothing is saved without a decision: the summary says why
             await step.context.send_activity(
                 MessageFactory.attachment(cards.attachment(summary), texts.NO_DECISION_NOT_SAVED)
             )
             return await step.end_dialog()
-        return await step.prompt(
-            YES_NO_PROMPT, yes_no_options(texts.CONFIRM_MEASURE, [cards.attachment(summary)])
-        )
+        confirm = texts.confirm_measure_despite(questions) if questions else texts.CONFIRM_MEASURE
+        return await step.prompt(YES_NO_PROMPT, yes_no_options(confirm, [cards.attachment(summary)]))
 
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:
-            await step.context.send_activity(texts.NOT_SAVED)
+        if not step.result:  # nothing saved; the way back: the form, filled in with all given
+            identity, services = who(step.context, self.engine)
+            ledger, allowed = await allowed_units(services, identity)
+            if step.values["unit"] not in allowed:
+                await step.context.send_activity(texts.NOT_SAVED)
+                return await step.end_dialog()
+            form = cards.submit_measure_form(
+                _unit_pairs(ledger, allowed),
+                default_unit=step.values["unit"],
+                values=_form_values(step.values),
+            )
+            await step.context.send_activity(
+                MessageFactory.attachment(cards.attachment(form), texts.NOT_SAVED_FORM_BACK)
+            )
             return await step.end_dialog()
         v = step.values
         await save(
@@ -226,6 +275,47 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             **_plan(v),
         )
         return await step.end_dialog()
+
+    # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
+
+    async def dates_start_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE))
+
+    async def dates_end_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["start_date"] = step.result
+        return await step.prompt(
+            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result})
+        )
+
+    async def dates_check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Dates outside the money's year, or an end already past: asked before going on."""
+        step.values["end_date"] = step.result
+        start, end = step.values["start_date"], step.result
+        questions = date_questions(
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end),
+            int(step.options["year"]),
+            today_of(step.context),
+        )
+        if not questions:
+            return await step.end_dialog({"start_date": start, "end_date": end})
+        return await step.prompt(
+            YES_NO_PROMPT, yes_no_options(texts.dates_questioned([q.message for q in questions]))
+        )
+
+    async def dates_done_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if not step.result:  # "nej": the dates again
+            return await step.replace_dialog(DATES_DIALOG, step.options)
+        v = step.values
+        return await step.end_dialog(
+            {"start_date": v["start_date"], "end_date": v["end_date"], "dates_confirmed": True}
+        )
+
+    # --- a checked form (FORM_DIALOG) --------------------------------------------------
+
+    async def form_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values.update(step.options["form"])
+        return await step.next(step.values["decision"])
 
     async def free_money(self, step: WaterfallStepContext) -> tuple[Unit, int, int]:
         """The chosen unit, the fund year and the unit's money not yet allocated to measures."""
@@ -347,13 +437,21 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(turn_context: TurnContext, engine: Engine, data: dict[str, Any]) -> None:
-        """Check a submitted measure form field by field; save it only when all is well."""
+    async def submit_form(
+        turn_context: TurnContext, engine: Engine, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Check a submitted measure form field by field. When all is well, the
+        measure as the chat collects it (JSON, for {"form": ...}: the summary and
+        the confirmation follow); else None, the problems said."""
         identity, services = who(turn_context, engine)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
-            return
+            return None
+        once = once_key(data)
+        if once is not None and (done := await call(services.once_used, once)) is not None:
+            await turn_context.send_activity(await already_saved(turn_context, engine, done))
+            return None  # this card was saved before: no summary to confirm again
         today = today_of(turn_context)
         year = default_year(ledger, today)
         problems: list[str] = []
@@ -367,7 +465,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             else:
                 code = found.code
         title = _text_field(data, "title", texts.LABEL_TITLE, problems)
-        if title is not None and (problem := title_problem(title)):
+        if title is not None and (problem := title_problem(title) or title_taken(ledger, title, year)):
             problems.append(problem)
         description = _optional_field(data, "description", texts.LABEL_DESCRIPTION, MAX_DESCRIPTION, problems)
         target_group = _optional_field(
@@ -413,23 +511,21 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             problems += why
         if problems or code is None or title is None or end is None or amount is None or decision is None:
             await turn_context.send_activity(texts.form_refused(problems))
-            return
-        await save(
-            turn_context,
-            engine,
-            unit=code,
-            title=clean_name(title),
-            description=description.strip(),
-            target_group=target_group.strip(),
-            categories=categories,
-            start=start,
-            end=end,
-            performer=clean_name(performer),
-            amount=amount,
-            year=year,
-            once=once_key(data),
-            decision=decision,
-        )
+            return None
+        return {
+            "unit": code,
+            "title": clean_name(title),
+            "description": description.strip(),
+            "target_group": target_group.strip(),
+            "categories": [c.name for c in categories],
+            "start_date": start.isoformat() if start else None,
+            "end_date": end.isoformat(),
+            "performer": clean_name(performer),
+            "amount": amount,
+            "year": year,
+            "once": once,
+            "decision": decision_to_state(decision),
+        }
 
 
 # --- shared ---------------------------------------------------------------------------
@@ -480,6 +576,22 @@ def decision_from_state(value: Any) -> Decision | None:
         value.get("case_number"),
         delegate=value.get("delegate"),
     )
+
+
+def _form_values(values: dict[str, Any]) -> dict[str, str]:
+    """The measure as given so far (dialog state), as the form's inputs take it."""
+    amount = values.get("amount")
+    return {
+        "title": values.get("title") or "",
+        "description": values.get("description") or "",
+        "target_group": values.get("target_group") or "",
+        "categories": ",".join(values.get("categories") or ()),
+        "start_date": values.get("start_date") or "",
+        "end_date": values.get("end_date") or "",
+        "performer": values.get("performer") or "",
+        "amount": texts.kr(amount) if isinstance(amount, int) else "",
+        "decision": decision.reference if (decision := decision_from_state(values.get("decision"))) else "",
+    }
 
 
 def _optional_text(prompt_context: PromptValidatorContext, label: str, limit: int) -> bool:

@@ -699,6 +699,39 @@ def unit_chosen(name: str) -> str:
     return f"{LABEL_UNIT}: {plain(name)}."
 
 
+def not_your_unit(asked: str, allowed: Sequence[str]) -> str:
+    """A unit named in a request that the person may not submit measures for
+    (labels: "Grundskolenämnden (GSN)")."""
+    return (
+        f"{plain(asked)} är inte en av dina nämnder. "
+        f"Du kan lämna in insatser för {plain(_listing(allowed))}."
+    )
+
+
+def _listing(items: Sequence[str]) -> str:
+    """ "A", "A och B", "A, B och C"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} och {items[-1]}"
+
+
+def dates_questioned(questions: Sequence[str]) -> str:
+    """The chat's question about a new measure's dates (core.rules.measure_dates)."""
+    said = " ".join(plain(q) for q in questions)
+    return f'{said} Stämmer datumen ändå? Svara "ja" för att behålla dem eller "nej" för att skriva nya.'
+
+
+def confirm_measure_despite(questions: Sequence[str]) -> str:
+    """The confirmation when the dates were not asked about before (a form)."""
+    said = " ".join(plain(q) for q in questions)
+    return f'Observera: {said} Vill du spara insatsen ändå? Svara "ja" eller "nej".'
+
+
+NOT_SAVED_FORM_BACK = (
+    "Okej, jag sparade ingenting. Här är formuläret med det du har fyllt i: "
+    "ändra det som ska ändras och skicka det igen, eller skriv något annat."
+)
+LABEL_NOTE_DATES = "Observera"
+
+
 def ask_amount(unit_name: str, free: int, year: int) -> str:
     return (
         f"Hur mycket pengar ska insatsen få? {plain(unit_name)} har {kr(free)} kvar att fördela för {year}. "

@@ -37,7 +37,8 @@ CHAT: dict[str, tuple[Action, Callable[[Services, str], str | dict[str, Any]], s
     # name: (the action, what the person sends for a unit, what an allowed answer starts with or holds)
     "funds": (Action.READ, lambda s, unit: f"saldo {unit}", "kvar"),
     "status": (Action.READ, lambda s, unit: f"status {MEASURE_OF[unit]}", MEASURE_OF[OWN]),
-    "submit form": (Action.SUBMIT_MEASURE, lambda s, unit: _form_measure(unit), "Klart! Insatsen"),
+    # (an allowed form is summarised for the person to confirm: issue 17 item 1)
+    "submit form": (Action.SUBMIT_MEASURE, lambda s, unit: _form_measure(unit), "Vill du spara insatsen?"),
     "follow-up form": (Action.FOLLOW_UP, _form_followup, "Klart! Uppföljningen"),
 }
 

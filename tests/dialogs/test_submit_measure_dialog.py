@@ -135,8 +135,10 @@ def test_an_unreadable_end_date_is_asked_again(chat_as, answer: str, reason: str
     _to_the_end_date(chat)
     [again] = chat.say(answer)
     assert reason in again.text and again.text.endswith(texts.ASK_END_DATE)
-    [performer] = chat.say("i juni")  # a past end date is fine: the last day of June this year
-    assert performer.text == texts.ASK_PERFORMER
+    # The last day of June this year: already past, so asked about (issue 17 item 9), and kept.
+    [questioned] = chat.say("i juni")
+    assert questioned.text.startswith("Slutdatumet 30 juni 2025 har redan passerat")
+    assert chat.say("ja")[0].text == texts.ASK_PERFORMER
 
 
 def test_an_end_date_before_the_start_is_asked_again(chat_as) -> None:
@@ -144,11 +146,11 @@ def test_an_end_date_before_the_start_is_asked_again(chat_as) -> None:
     for answer in ("Mentorskap", *SKIPPED_PLAN):
         chat.say(answer)
     assert chat.say("nästa höst")[0].text.endswith(texts.ASK_START_DATE)  # not a date
-    assert chat.say("2025-09-01")[0].text == texts.ASK_END_DATE
-    [again] = chat.say("31 augusti 2025")
-    assert "Slutdatumet 31 augusti 2025 ligger före startdatumet 1 september 2025" in again.text
+    assert chat.say("2025-11-01")[0].text == texts.ASK_END_DATE
+    [again] = chat.say("31 oktober 2025")
+    assert "Slutdatumet 31 oktober 2025 ligger före startdatumet 1 november 2025" in again.text
     assert again.text.endswith(texts.ASK_END_DATE)
-    assert chat.say("1 september 2025")[0].text == texts.ASK_PERFORMER  # the same day is fine
+    assert chat.say("1 november 2025")[0].text == texts.ASK_PERFORMER  # the same day is fine
 
 
 @pytest.mark.parametrize("answer", ["4", "kompetens", "0"])
@@ -175,7 +177,9 @@ def test_no_at_the_confirmation_saves_nothing(chat_as, services) -> None:
     for answer in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr", "FSKN 2025-02-05 § 5"):
         chat.say(answer)
     assert chat.say("kanske")[0].text.startswith(texts.YES_NO_RETRY)
-    assert chat.say("nej")[0].text == texts.NOT_SAVED
+    [not_saved] = chat.say("nej")
+    assert not_saved.text == texts.NOT_SAVED_FORM_BACK  # with the form, filled in, to change
+    assert '"value": "Mentorskap"' in not_saved.card_text()
     assert counts(services) == before
 
 
@@ -258,7 +262,10 @@ def _form(**fields):
 def test_the_form_saves_a_measure(chat_as, services) -> None:
     entries, measures, followups = counts(services)
     chat = chat_as("hanna", Role.HR, "FSKN")
-    [receipt] = chat.say(_form())
+    [confirm] = chat.say(_form())
+    assert confirm.text == texts.CONFIRM_MEASURE  # the same summary and question as the chat
+    assert counts(services) == (entries, measures, followups)
+    [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer** är sparad med id")
     assert counts(services) == (entries + 1, measures + 1, followups)
     measure = max(services.ledger().measures.values(), key=lambda m: m.id)
@@ -269,7 +276,8 @@ def test_the_form_saves_a_measure(chat_as, services) -> None:
 
 def test_the_form_may_leave_the_optional_fields_out(chat_as, services) -> None:
     chat = chat_as("hanna", Role.HR, "FSKN")
-    [receipt] = chat.say(_form(target_group=..., categories="", start_date=..., performer=""))
+    chat.say(_form(target_group=..., categories="", start_date=..., performer=""))
+    [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart!")
     measure = max(services.ledger().measures.values(), key=lambda m: m.id)
     assert (measure.categories, measure.start_date, measure.performer) == ((), None, "")
@@ -279,7 +287,8 @@ def test_a_form_sent_mid_dialog_replaces_the_dialog(chat_as, services) -> None:
     entries, measures, followups = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
     chat.say("Något annat")
-    [receipt] = chat.say(_form())
+    assert chat.say(_form())[0].text == texts.CONFIRM_MEASURE
+    [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart!")
     assert counts(services) == (entries + 1, measures + 1, followups)
     assert "Förskolenämnden (FSKN) 2025" in chat.say("saldo förskolan")[0].text  # no dialog left waiting
@@ -410,6 +419,7 @@ def test_a_chef_sending_the_form_is_refused(chat_as, services) -> None:
 def test_a_unit_with_no_money_left_is_told_so_at_once(chat_as, services) -> None:
     chat = chat_as("hanna", Role.HR, "FSKN")
     chat.say(_form(amount="1,5 mkr"))  # all of Förskolenämnden's unallocated money
+    chat.say("ja")
     before = counts(services)
     _intro, _chosen, told = chat.say("ny insats")
     assert told.text == texts.no_free_money("Förskolenämnden (FSKN)", 2025)

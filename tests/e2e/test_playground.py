@@ -144,7 +144,11 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     page.screenshot("05-new-measure-form", within=card, since=form.index)
 
     sent = page.click("Skicka in", within=card, since=form.index)
-    saved = page.expect(f"Klart! Insatsen {NEW_MEASURE} är sparad med id", "Insatsen är sparad", since=sent)
+    # Summarised and asked, as in the chat, before anything is saved (issue 17 item 1).
+    summary = page.expect("Vill du spara insatsen?", "Ny insats att spara", since=sent)
+    assert any("Förskolenämnden (FSKN)" in m.text for m in summary if m.has_card)
+    yes = page.say("ja")
+    saved = page.expect(f"Klart! Insatsen {NEW_MEASURE} är sparad med id", "Insatsen är sparad", since=yes)
     assert "har fått 300 000 kr från Förskolenämnden (FSKN)." in saved[0].text
     receipt = next(m for m in saved if m.has_card)
     for shown in (NEW_MEASURE, "Förskolenämnden (FSKN)", "Utbildning av ett språkombud på varje förskola.",

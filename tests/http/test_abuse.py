@@ -296,6 +296,18 @@ def submit(app: InProcessBot, stub: ConnectorStub, user: str, value: Any) -> str
     return "\n".join(a.get("text") or "" for a in stub.received[before:])
 
 
+def submit_and_confirm(app: InProcessBot, stub: ConnectorStub, user: str, value: Any) -> str:
+    """A measure form from `user` and their "ja" to its summary (a form is confirmed
+    before it is saved: issue 17 item 1); the text of the answer to the "ja"."""
+    conversation = f"{user}-{uuid.uuid4().hex[:6]}"
+    form = activity(None, service_url=stub.url, user_id=user, conversation_id=conversation, value=value)
+    assert app.post(form)[0] == 202
+    yes = activity("ja", service_url=stub.url, user_id=user, conversation_id=conversation)
+    before = len(stub.received)
+    assert app.post(yes)[0] == 202
+    return "\n".join(a.get("text") or "" for a in stub.received[before:])
+
+
 def _measure(engine: Engine, title: str) -> int:
     return next(m.id for m in Services(engine, org="malmo").ledger().measures.values() if m.title == title)
 
@@ -358,7 +370,8 @@ def test_sql_metacharacters_and_unstorable_characters_are_stored_as_text(strict)
     title = "Robert'); DROP TABLE measures;-- 100% _x_ \\ \" ; /* */ $1 ?"
     description = "'; DELETE FROM ledger_entries WHERE '1'='1 \x00 med NUL \ud800 och ensam surrogat"
     entries, measures, followups = ledger_counts(engine)
-    answer = submit(app, stub, "hanna", {**MEASURE_FORM, "title": title, "description": description})
+    form = {**MEASURE_FORM, "title": title, "description": description}
+    answer = submit_and_confirm(app, stub, "hanna", form)
     assert answer.startswith("Klart! Insatsen"), answer
     stored = Services(engine, org="malmo").ledger().measures[_measure(engine, title)]
     assert stored.title == title
@@ -368,10 +381,10 @@ def test_sql_metacharacters_and_unstorable_characters_are_stored_as_text(strict)
 
 def test_a_form_sent_twice_saves_once(strict) -> None:
     """Each form carries a one-time token: a double click, or the same card sent again,
-    does not save twice."""
+    does not save twice (sent again after it was saved, it is not even summarised again)."""
     app, stub, engine = strict
     form = {**MEASURE_FORM, "title": "Dubbelklick", "amount": "10 tkr", "once": uuid.uuid4().hex}
     entries, measures, followups = ledger_counts(engine)
-    assert submit(app, stub, "hanna", form).startswith("Klart!")
+    assert submit_and_confirm(app, stub, "hanna", form).startswith("Klart!")
     assert submit(app, stub, "hanna", form).startswith("Det här är redan sparat")
     assert ledger_counts(engine) == (entries + 1, measures + 1, followups)

@@ -70,7 +70,8 @@ SUBMIT_STEPS = [
     ("-", "Vilken strategikategori"),
     ("1", "När börjar insatsen"),
     ("-", "När ska insatsen vara klar"),
-    ("31 december 2025", "Vem genomför insatsen"),
+    ("31 december 2025", "Stämmer datumen ändå?"),  # 2025's money, a day passed by the real clock
+    ("ja", "Vem genomför insatsen"),
     ("-", "Hur mycket pengar"),
     ("100 tkr", "Vilket beslut"),
     ("2025-02-05 § 5", "Vill du spara insatsen"),
@@ -294,20 +295,26 @@ def test_racing_grants_in_two_processes_and_racing_reallocations_never_overdraw(
                         "end_date": "2025-12-31", "amount": f"{grant} kr", "decision": "2025-01-29 § 8"})
         for i in (1, 2)
     ]
+    for form, server in zip(forms, (a, b), strict=True):  # each form summarised: its "ja" saves it
+        assert server.post(form)[0] in (200, 202)
+        assert "Vill du spara insatsen" in " ".join(replies_to(stub, form["id"]))
+    yeses = [
+        activity("ja", service_url=stub.url, conversation_id=f"grant-{i}", user_id=f"hr-{i}") for i in (1, 2)
+    ]
     exe = str(Path(sys.executable).parent / "kompetensbot")
     command = [exe, "reallocate", "--from", str(source.id), "--to", "Yrkeslärarsatsning",
                "--amount", f"{move} kr", "--decision", "KSAU 2025-06-20 § 5"]
     env = {**os.environ, "DATABASE_URL": url}
     cli = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
            for _ in range(4)]
-    race([(a, forms[0]), (b, forms[1])])
+    race([(a, yeses[0]), (b, yeses[1])])
     outcomes = [(p.wait(60), p.stderr.read() if p.stderr else "") for p in cli]
 
     assert sorted(code for code, _ in outcomes) == [0, 2, 2, 2], outcomes
     for code, stderr in outcomes:
         if code:
             assert "är mer än de outnyttjade medlen" in stderr, stderr
-    said = [" ".join(replies_to(stub, body["id"])) for body in forms]
+    said = [" ".join(replies_to(stub, body["id"])) for body in yeses]
     assert sum(s.startswith("Klart!") for s in said) == 1, said
     assert sum("kvar att fördela" in s and not s.startswith("Klart!") for s in said) == 1, said
 
@@ -414,7 +421,8 @@ def test_a_reply_that_cannot_be_delivered_skips_no_question_and_saves_nothing_tw
     assert delivered(stub, lost) == []
     again = tell(server, stub, "Förskolenämnden", conversation)
     assert delivered(stub, again) == [texts.ASK_TITLE]
-    for message in ("Uppföljning utan svar", "-", "-", "-", "-", "31 december 2025", "-", "100 tkr",
+    # ("ja": the money is 2025's, and the day has passed by the real clock: asked, and kept)
+    for message in ("Uppföljning utan svar", "-", "-", "-", "-", "31 december 2025", "ja", "-", "100 tkr",
                     "2025-02-05 § 5"):
         tell(server, stub, message, conversation)
     entries, measures, followups = ledger_counts(engine)

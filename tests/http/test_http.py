@@ -155,10 +155,12 @@ def test_two_server_processes_share_one_conversation(database_url: str) -> None:
             (a, "Nya chefer", "Vilken strategikategori"),
             (b, "2", "När börjar insatsen"),
             (a, "-", "När ska insatsen vara klar"),
-            (b, "31 december 2025", "Vem genomför insatsen"),
-            (a, "-", "Hur mycket pengar"),
-            (b, "300 tkr", "Vilket beslut"),
-            (a, "2025-02-05 § 5", "Vill du spara insatsen"),
+            # (the money is 2025's and that day has passed by the real clock: asked, and kept)
+            (b, "31 december 2025", "Stämmer datumen ändå?"),
+            (a, "ja", "Vem genomför insatsen"),
+            (b, "-", "Hur mycket pengar"),
+            (a, "300 tkr", "Vilket beslut"),
+            (b, "2025-02-05 § 5", "Vill du spara insatsen"),
             (b, "ja", "300 000 kr"),
         ]
         for server, text, expected in steps:

@@ -182,6 +182,24 @@ def built_cards(
     units = [(code, u.name) for code, u in sorted(ledger.units.items())]
     yield "submit_measure_form", "all units", cards.submit_measure_form(units, default_unit=units[0][0])
     yield "submit_measure_form", "one unit", cards.submit_measure_form(units[:1])
+    yield (
+        "submit_measure_form",
+        "filled in (the way back from a summary)",
+        cards.submit_measure_form(
+            units,
+            default_unit="FSKN",
+            values={
+                "title": "Mentorskap för nya chefer",
+                "description": "Nya chefer får en mentor.",
+                "target_group": "Nyanställda förskolechefer",
+                "categories": "ATTRACT,RETAIN",
+                "start_date": "2025-09-01",
+                "end_date": "2025-12-31",
+                "performer": "Malmö Lär",
+                "amount": "1 000 000 kr",
+            },
+        ),
+    )
     labels = [(v.measure.id, f"{v.measure.title} ({', '.join(v.measure.units)})") for v in views]
     yield "followup_form", "all 55 measures", cards.followup_form(labels, period="2025-10")
     yield (
@@ -199,6 +217,20 @@ def built_cards(
             description="",
             end=date(2025, 12, 31),
             amount=1_000_000,
+        ),
+    )
+    yield (
+        "measure_summary",
+        "before saving, dates questioned",
+        cards.measure_summary(
+            heading="Ny insats att spara",
+            unit="Förskolenämnden (FSKN)",
+            title="Vårens mentorskap",
+            description="",
+            start=date(2026, 2, 1),
+            end=date(2026, 6, 30),
+            amount=1_000_000,
+            warnings=["Startdatumet 1 februari 2026 ligger utanför 2025.", "Slutdatumet 30 juni 2026 ..."],
         ),
     )
     yield (
@@ -270,7 +302,7 @@ def test_every_built_card_validates_against_adaptive_cards_1_5(fund, ledger, vie
     for builder, what, card in built_cards(fund, ledger, views):
         assert_valid(card, f"{builder}, {what}")
         checked += 1
-    assert checked == 2 + 14 + 55 + 2 + 2 + 2 + 2
+    assert checked == 2 + 14 + 55 + 3 + 2 + 3 + 2
 
 
 # --- the largest realistic messages -----------------------------------------------------

@@ -63,6 +63,17 @@ def form(title: str) -> dict[str, Any]:
     }
 
 
+def confirmation(
+    bot: BotServer, stub: ThrottlingConnectorStub, conversation: str, title: str
+) -> dict[str, Any]:
+    """The measure form sent and summarised (a form is confirmed before it is saved:
+    issue 17 item 1); the "ja" that saves it, to post."""
+    sent = activity(None, service_url=stub.url, conversation_id=conversation, value=form(title))
+    assert bot.post(sent)[0] == 202
+    assert "Vill du spara insatsen" in " ".join(replies(stub, sent))
+    return activity("ja", service_url=stub.url, conversation_id=conversation)
+
+
 def replies(stub: ThrottlingConnectorStub, body: dict[str, Any]) -> list[str]:
     """The texts the channel took in answer to one activity."""
     return [
@@ -124,12 +135,7 @@ def test_a_submission_killed_before_its_write_is_saved_once_by_the_retry_after_t
         again: BotServer | None = None
         try:
             before = ledger_counts(engine)
-            body = activity(
-                None,
-                service_url=channel.url,
-                conversation_id="killed-before-write",
-                value=form("Sparad efter omstart"),
-            )
+            body = confirmation(first, channel, "killed-before-write", "Sparad efter omstart")
             lock = engine.connect()
             held = lock.begin()
             lock.execute(text("SELECT id FROM organisations WHERE slug = 'malmo' FOR UPDATE"))
@@ -182,16 +188,17 @@ def test_a_submission_killed_after_its_write_is_answered_already_saved_and_not_s
     try:
         before = ledger_counts(engine)
         conversation = "killed-after-write"
+        body = confirmation(first, channel, conversation, "Sparad före krasch")
         channel.script[conversation] = [("hang", 120)]
-        body = activity(
-            None, service_url=channel.url, conversation_id=conversation, value=form("Sparad före krasch")
-        )
+        sent = [c for _t, _m, c in channel.arrivals].count(conversation)
         post_in_background(first, body)
-        wait_for(lambda: any(c == conversation for _t, _m, c in channel.arrivals), "the receipt to be sent")
+        wait_for(
+            lambda: [c for _t, _m, c in channel.arrivals].count(conversation) > sent, "the receipt to be sent"
+        )
         entries, measures, followups = before
         assert ledger_counts(engine) == (entries + 1, measures + 1, followups)
         retry_during_the_turn_gets_nothing(first, channel, body)
-        assert [c for _t, _m, c in channel.arrivals].count(conversation) == 1
+        assert [c for _t, _m, c in channel.arrivals].count(conversation) == sent + 1
         first.kill()
         again = server(database_url)
         wait_for_the_lease_to_end(engine, body)

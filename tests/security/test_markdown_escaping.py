@@ -379,6 +379,7 @@ MESSAGES: dict[str, Call] = {
     "no_not_started": lambda _, w: texts.no_not_started(w["code"]),
     "no_overdue": lambda _, w: texts.no_overdue(date(2025, 6, 1), w["code"]),
     "not_started_header": lambda _, w: texts.not_started_header(2, w["code"]),
+    "not_your_unit": lambda _, w: texts.not_your_unit(w["unit"], [w["unit"], w["unit"]]),
     "numbered": lambda _, w: texts.numbered("Vilken?", [w["title"], w["title"]]),
     "overdue_header": lambda _, w: texts.overdue_header(date(2025, 6, 1), 2, w["code"]),
     "plain": lambda _, w: texts.plain(w["note"]),
@@ -435,6 +436,7 @@ NO_PERSON_TEXT = {
     "round_partly_answered_line", "round_prompt_text", "round_reminder_text", "status_word", "yes_no",
 }
 """Messages made only of our own words, numbers, dates and periods."""
+NO_PERSON_TEXT |= {"confirm_measure_despite", "dates_questioned"}  # core.rules.measure_dates: dates only
 
 
 def test_every_message_function_is_checked() -> None:

@@ -166,8 +166,10 @@ def test_the_chat_refuses_a_lookalike_title(example_engine: Engine) -> None:
         "action": "submit_measure", "unit": "GVN", "title": "Yrkes\u200blärarsatsning\n",
         "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
     })
-    # Refused when saving, after the form's one-time key: a form sent again still hears "redan sparat".
-    assert f'"{TITLE}" för 2025 finns redan' in reply.text and "Inget sparades" in reply.text
+    # Refused before its summary is confirmed (a form sent again after it was saved still
+    # hears "redan sparat": its one-time key is looked at first).
+    assert reply.text.startswith("Formuläret sparades inte.")
+    assert f'"{TITLE}" för 2025 finns redan' in reply.text
     assert counts(services) == before
     [reply] = chat.say({
         "action": "submit_measure", "unit": "GVN", "title": "\u200b\u202e\n",
