@@ -405,7 +405,10 @@ def test_the_form_saves_nothing_without_a_decision(chat_as, services, decision, 
 
 def test_the_form_saves_the_decision_given(chat_as, services) -> None:
     """Issue 17 item 3: a bare "2025-02-05 § 5" in the form is the unit's own decision."""
-    [receipt] = chat_as("hanna", Role.HR, "FSKN").say(_form(decision="2025-02-05 § 5"))
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [summary] = chat.say(_form(decision="2025-02-05 § 5"))
+    assert "FSKN 2025-02-05 § 5" in summary.card_text()
+    [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart!") and "FSKN 2025-02-05 § 5" in receipt.card_text()
 
 

@@ -35,6 +35,7 @@ def _form(**fields: Any) -> dict[str, Any]:
         "end_date": "2025-12-31",
         "performer": "Malmö Lär",
         "amount": "300 tkr",
+        "decision": "2025-02-05 § 5",
         "once": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
     }
     data.update(fields)
@@ -116,7 +117,8 @@ def test_no_in_the_chat_gives_the_form_filled_in_with_the_chat_answers(chat_as, 
     chat.say("ny insats")
     for answer in ("Mentorskap", "Nya chefer får en mentor.", "-", "1", "1 november 2025", "31/12", "-"):
         chat.say(answer)
-    assert chat.say("200 tkr")[0].text == texts.CONFIRM_MEASURE
+    chat.say("200 tkr")
+    assert chat.say("2025-02-05 § 5")[0].text == texts.CONFIRM_MEASURE
     [back] = chat.say("nej")
     inputs = _inputs(back)
     assert inputs["unit"]["value"] == "FSKN"
@@ -125,6 +127,7 @@ def test_no_in_the_chat_gives_the_form_filled_in_with_the_chat_answers(chat_as, 
     assert inputs["categories"]["value"] == "ATTRACT"
     assert (inputs["start_date"]["value"], inputs["end_date"]["value"]) == ("2025-11-01", "2025-12-31")
     assert inputs["amount"]["value"] == "200 000 kr"
+    assert inputs["decision"]["value"] == "FSKN 2025-02-05 § 5"
     assert "value" not in inputs["performer"]  # skipped
 
 
@@ -214,7 +217,8 @@ def test_a_spring_2026_measure_on_2025_money_is_asked_about_and_can_be_changed(c
     chat.say("1 november 2025")
     assert chat.say("31 december 2025")[0].text == texts.ASK_PERFORMER
     chat.say("-")
-    [confirm] = chat.say("100 tkr")
+    chat.say("100 tkr")
+    [confirm] = chat.say("2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE and "Observera" not in confirm.card_text()
     assert counts(services) == before
 
@@ -227,7 +231,8 @@ def test_dates_confirmed_in_the_chat_are_saved_as_given(chat_as, services) -> No
     assert chat.say("30 juni 2026")[0].text.startswith("Slutdatumet 30 juni 2026 ligger utanför 2025")
     assert chat.say("ja")[0].text == texts.ASK_PERFORMER
     chat.say("-")
-    [confirm] = chat.say("100 tkr")
+    chat.say("100 tkr")
+    [confirm] = chat.say("2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE
     chat.say("ja")
     assert _newest(services).end_date == date(2026, 6, 30)
