@@ -194,3 +194,23 @@ def test_spent_hittills_on_the_bots_date_leaves_out_later_followups(chat_as) -> 
     june_20 = chat_as("anna", today=date(2025, 6, 20))
     [later] = june_20.say("status Yrkeslärarsatsning")
     assert "Utfall hittills: 1 350 000 kr" in later.text
+
+
+def test_a_round_card_answer_is_stamped_with_the_bots_date(example_engine, services) -> None:
+    """Issue 17 item 6: the round card's answers are dated on the bot's date too."""
+    services.grant_role(None, USER, Role.HR, "FSKN")
+    round_ = RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    measure = _measure_id(services, "Stärka formell kompetens")
+    value = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(measure, "status"): "Pågående",
+        field_name(measure, "spent"): "1 mkr",
+        field_name(measure, "forecast"): "6 mkr",
+    }
+    [receipt] = turn(bot, adapter, submit(adapter, value))
+    assert receipt.text.startswith("Tack")
+    latest = services.ledger().latest_followup(measure)
+    assert latest.period == "2025-06" and latest.at.date() == date(2025, 6, 5)
