@@ -322,6 +322,9 @@ MESSAGES: dict[str, Call] = {
         500, w["title"], w["title"], 7
     ),
     "ask_amount": lambda _, w: texts.ask_amount(w["unit"], 1_000, 2025),
+    "confirm_implausible": lambda _, w: texts.confirm_implausible(
+        [f'Utfallet 9 000 000 kr är mer än dubbelt så mycket som medlen för "{w["title"]}", 4 000 000 kr.']
+    ),
     "decision_ref": lambda _, w: texts.decision_ref(decision(w)),
     "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
     + texts.did_you_mean([w["title"]], allow_none=False),
