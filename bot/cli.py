@@ -22,16 +22,18 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from bot import round_cli
+from bot import clock, round_cli
 from bot.data_services import ExampleResult, export_bytes, export_rows, import_template, load_example
 from bot.services import MeasureView, Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
-from core.errors import DomainError, InputError, PermissionDenied, RuleError
+from core.errors import DomainError, InputError, PermissionDenied, RuleError, RuleViolation
 from core.model import NOT_GIVEN, Principal, Role, Status, parse_decision
 from core.money import format_amount, parse_amount
+from core.rounds import PERIOD_CLOSED
 from core.rules import years
 from core.rules.decision import decision_missing, ungiven_decisions
+from core.rules.followup import IMPLAUSIBLE
 from core.template import TemplateError
 from core.validation import validate
 from storage.db import make_engine
@@ -77,7 +79,7 @@ class SwedishParser(argparse.ArgumentParser):
 
 def _date(text: str) -> date:
     try:
-        return parse_date(text, date.today(), field="--as-of")
+        return parse_date(text, clock.today(), field="--as-of")
     except InputError as problem:
         raise argparse.ArgumentTypeError(problem.message) from None
 
@@ -159,6 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
     fa.add_argument("--forecast", required=True, help="prognos för året")
     fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
     fa.add_argument("--note", default="")
+    fa.add_argument(
+        "--confirm-amount",
+        action="store_true",
+        help="spara även ett utfall eller en prognos över dubbla insatsens medel (beloppet stämmer)",
+    )
+    fa.add_argument(
+        "--after-close",
+        action="store_true",
+        help="registrera efter att omgången för perioden stängts (kräver --reason; skälet sparas)",
+    )
+    fa.add_argument("--reason", help="skälet till en registrering efter stängning (med --after-close)")
     common(fa)
     round_cli.add_parsers(fu_sub, common, _date)
 
@@ -445,7 +458,8 @@ def operator() -> Principal:
 
 
 def _services(args: argparse.Namespace) -> Services:
-    return Services(make_engine(), org=args.org, admin=operator())
+    stamp = clock.clock_for(clock.settings_today())  # the settings' date, as the bot's (issue 17 item 6)
+    return Services(make_engine(), org=args.org, admin=operator(), clock=stamp)
 
 
 def _default_year(services: Services, as_of: date) -> int:
@@ -458,7 +472,7 @@ def _amount(text: str, field: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    as_of: date = getattr(args, "as_of", None) or date.today()
+    as_of: date = getattr(args, "as_of", None) or clock.today()
     user = getattr(args, "user", None)
     out = sys.stdout
     if args.command == "db":
@@ -541,6 +555,7 @@ def run(args: argparse.Namespace) -> int:
             as_of=as_of,
             decision_text=args.decision,
             admin=services.admin,
+            clock=services.clock,
         )
         print(f"Importerade {len(created)} insatser från {args.file.name}.", file=out)
         return 0
@@ -562,7 +577,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "funds":
         year = args.year or _default_year(services, as_of)
-        balance = services.funds(user, year, args.unit)
+        balance = services.funds(user, year, args.unit, as_of=as_of)
         if args.json:
             print(json.dumps(funds_json(balance), ensure_ascii=False, indent=2), file=out)
         else:
@@ -641,17 +656,31 @@ def run(args: argparse.Namespace) -> int:
         return round_cli.run(args, out)
     if args.command == "followup":
         period = parse_period(args.period)
-        followup = services.add_followup(
-            user,
-            args.measure,
-            period=period,
-            status=Status.parse(args.status),
-            spent=_zero_or_amount(args.spent, "--spent"),
-            forecast=_zero_or_amount(args.forecast, "--forecast"),
-            usable_as_planned=args.usable == "ja",
-            note=args.note,
-        )
-        print(f"Uppföljningen för {period} är sparad (nr {followup.seq}).", file=out)
+        if args.reason is not None and not args.after_close:
+            raise DomainError(
+                RuleError(
+                    "reason_without_after_close",
+                    "--reason gäller bara en registrering efter stängning: ange även --after-close.",
+                    "--reason",
+                )
+            )
+        try:
+            followup = services.add_followup(
+                user,
+                args.measure,
+                period=period,
+                status=Status.parse(args.status),
+                spent=_zero_or_amount(args.spent, "--spent"),
+                forecast=_zero_or_amount(args.forecast, "--forecast"),
+                usable_as_planned=args.usable == "ja",
+                note=args.note,
+                amount_confirmed=args.confirm_amount,
+                after_close_reason=(args.reason or "") if args.after_close else None,
+            )
+        except RuleViolation as refused:
+            raise _with_flag_hint(refused) from None
+        late = " efter stängning; skälet står först i kommentaren" if args.after_close else ""
+        print(f"Uppföljningen för {period} är sparad{late} (nr {followup.seq}).", file=out)
         return 0
     if args.command == "allocate":
         entry = services.allocate(
@@ -840,6 +869,22 @@ def seal_text(chain: ChainReport, key: LedgerKey) -> list[str]:
             "sattes): för dem skyddar sigillet inte mot den som kan skriva i databasen."
         )
     return lines
+
+
+def _with_flag_hint(refused: RuleViolation) -> RuleViolation:
+    """A follow-up's refusal with the command line's way past it, where there is one:
+    --confirm-amount for an implausible amount, --after-close --reason for a closed period."""
+    hints = {
+        IMPLAUSIBLE: " Stämmer beloppet, kör kommandot igen med --confirm-amount.",
+        PERIOD_CLOSED: ' En administratör kan registrera den ändå med --after-close --reason "skäl" '
+        "(skälet sparas med uppföljningen).",
+    }
+    errors = list(refused.errors)
+    for code, hint in hints.items():
+        last = max((i for i, e in enumerate(errors) if e.code == code), default=None)
+        if last is not None:
+            errors[last] = RuleError(code, errors[last].message + hint, errors[last].field)
+    return RuleViolation(errors)
 
 
 def _zero_or_amount(text: str, field: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from microsoft_agents.activity import load_configuration_from_env
 from sqlalchemy.engine import Engine
 
+from bot.clock import settings_today
 from bot.inbound_auth import GUID, callers
 from core.errors import DomainError, RuleError
 from storage.db import database_url
@@ -227,14 +228,13 @@ class Settings:
         anonymous: bool | None = None,
     ) -> Settings:
         env = os.environ
-        today_text = env.get("KOMPETENSBOT_TODAY", "")
         return Settings(
             tick_seconds=float(env.get("KOMPETENSBOT_TICK_SECONDS", "60")),
             send_rate=float(env.get("KOMPETENSBOT_SEND_RATE", "30")),
             round_in_flight=int(env.get("KOMPETENSBOT_ROUND_IN_FLIGHT", "1")),
             round_lease_seconds=float(env.get("KOMPETENSBOT_ROUND_LEASE_SECONDS", "300")),
             auto_rounds=env.get("KOMPETENSBOT_AUTO_ROUNDS", "1") not in ("0", "false", "nej"),
-            today=today or (date.fromisoformat(today_text) if today_text else None),
+            today=today or settings_today(env),
             database_url=database_url(),
             host=host or env.get("KOMPETENSBOT_HOST", "127.0.0.1"),
             port=port or int(env.get("PORT", env.get("KOMPETENSBOT_PORT", "3978"))),

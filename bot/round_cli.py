@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import clock
 from bot.round_services import RoundServices
 from core.dates import format_date, format_period, parse_date, parse_period
 from core.errors import input_error
@@ -57,10 +58,10 @@ def add_parsers(fu_sub: Any, common: Callable[..., None], as_of_type: Callable[[
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    as_of: date = getattr(args, "as_of", None) or date.today()
+    as_of: date = getattr(args, "as_of", None) or clock.today()
     user = getattr(args, "user", None)
     engine = make_engine()
-    services = RoundServices(engine, org=args.org)
+    services = RoundServices(engine, org=args.org, clock=clock.clock_for(clock.settings_today()))
     command = args.followup_command
     if command == "open":
         round_ = services.open(
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"Skrev {args.out} ({len(report.measures)} insatser).", file=out)
         return 0
     if command == "tick":
-        result = asyncio.run(_tick(engine, args.as_of or date.today(), auto_open=not args.no_auto_open))
+        result = asyncio.run(_tick(engine, args.as_of or clock.today(), auto_open=not args.no_auto_open))
         for opened in result.opened:
             print(f"Öppnade uppföljningsomgången {opened}.", file=out)
             slug, period = opened.rsplit(" ", 1)

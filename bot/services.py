@@ -14,14 +14,17 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from core import commands
-from core.balances import FundBalance, MeasureBalance, measure_balance
+from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import DomainError, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
 from core.permissions import Action, can, can_any, require, visible_units
+from core.rounds import check_period_open
 from core.rules import is_overdue
+from core.rules.followup import known_on, reported_after
+from storage import rounds as round_store
 from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, read_models
 from storage.repository import Repository
@@ -112,17 +115,24 @@ class Services:
         instead of on a worker thread)."""
         if name not in self.IN_MEMORY or self.turn is None or ("snapshot", self.org) not in self.turn:
             return False
+        as_of = kwargs.get("as_of", args[2] if name in ("derived", "measure") and len(args) > 2 else None)
+        if isinstance(as_of, date) and reported_after(self.turn[("snapshot", self.org)].ledger, as_of):
+            return False  # figures as known on an earlier day read the whole ledger (_known_on)
         if name in ("summary_ledger", "derived"):
             return True
         user = args[0] if args else kwargs.get("user")
         return user is None or self.demo or ("principal", self.org, user) in self.turn
 
-    def derived(self, key: Any, compute: Callable[[Ledger], T]) -> T:
+    def derived(self, key: Any, compute: Callable[[Ledger], T], as_of: date | None = None) -> T:
         """`compute(ledger)` for the city's current summary ledger, where the result
         depends on that ledger and `key` alone (a parsed question, a rendered
         answer, not who asks): computed once per version of the city's data, as
-        the next write makes a new snapshot and with it new values."""
+        the next write makes a new snapshot and with it new values. With
+        `as_of`, on the ledger as known on that day (see `_known_on`)."""
         snapshot = self._city(None)[0]
+        known = self._known_on(snapshot, as_of)
+        if known is not None:
+            return compute(known)
         return snapshot.recent(key, lambda: compute(snapshot.ledger))
 
     def _query(self, user: str | None, fn: Callable[[CitySnapshot, Principal], T]) -> T:
@@ -176,12 +186,32 @@ class Services:
         of each measure and year is in it: to list every entry, use `ledger()`."""
         return self._city(None)[0].ledger
 
-    def funds(self, user: str | None, year: int, unit: str | None = None) -> FundBalance:
-        """The year's fund with the units the user may see (or just `unit`)."""
+    def _known_on(self, snapshot: CitySnapshot, as_of: date | None) -> Ledger | None:
+        """The city's whole ledger as it was known on `as_of` (core.rules.followup.known_on:
+        follow-ups reported after that day do not count yet), or None when the
+        snapshot's figures already are those of `as_of` (always with the real
+        date; with the bot's date set back, as in a demo of the 2025 example,
+        the follow-ups reported after it are left out)."""
+        if as_of is None or not reported_after(snapshot.ledger, as_of):
+            return None
+        cache = self.turn if self.turn is not None else {}
+        key = ("known_on", self.org, as_of, id(snapshot))
+        if key not in cache:
+            with UnitOfWork(self.engine, self.org) as repo:
+                cache[key] = known_on(repo.ledger(), as_of)
+        known: Ledger = cache[key]
+        return known
+
+    def funds(
+        self, user: str | None, year: int, unit: str | None = None, *, as_of: date | None = None
+    ) -> FundBalance:
+        """The year's fund with the units the user may see (or just `unit`);
+        with `as_of`, spent and forecast as known on that day."""
 
         def run(snapshot: CitySnapshot, who: Principal) -> FundBalance:
             ledger = snapshot.ledger
-            balance = snapshot.fund_balance(year)
+            known = self._known_on(snapshot, as_of)
+            balance = snapshot.fund_balance(year) if known is None else fund_balance(known, year)
             if unit is not None:
                 code = resolve_unit(ledger, unit)
                 require(who, Action.READ, [code])
@@ -213,6 +243,7 @@ class Services:
             elif not can(who, Action.READ) and not visible_units(who, ledger.units):
                 require(who, Action.READ)
             views = []
+            known = self._known_on(snapshot, as_of)
             for m in sorted(ledger.measures.values(), key=lambda m: m.id):
                 if code is not None and code not in m.units:
                     continue
@@ -220,7 +251,10 @@ class Services:
                     continue
                 if not can_any(who, Action.READ, m.units):
                     continue
-                view = self._snapshot_view(snapshot, m, as_of)
+                if known is None:
+                    view = self._snapshot_view(snapshot, m, as_of)
+                else:
+                    view = self.view(known, m, as_of)
                 if status is not None and view.status != status:
                     continue
                 if overdue and not view.overdue:
@@ -234,7 +268,8 @@ class Services:
         def run(snapshot: CitySnapshot, who: Principal) -> MeasureView:
             m = resolve_measure(snapshot.ledger, ref)
             require(who, Action.READ, m.units, any_of=True)
-            return self._snapshot_view(snapshot, m, as_of)
+            known = self._known_on(snapshot, as_of)
+            return self._snapshot_view(snapshot, m, as_of) if known is None else self.view(known, m, as_of)
 
         return self._query(user, run)
 
@@ -360,12 +395,16 @@ class Services:
         note: str = "",
         author: str | None = None,
         once: str | None = None,
+        amount_confirmed: bool = False,
+        after_close_reason: str | None = None,
     ) -> FollowUp:
         """`author` is the name shown as the follow-up's author (default: the user id);
-        `once`: see `_write`."""
+        `once`: see `_write`. `amount_confirmed` and `after_close_reason`: see
+        core.commands.report_followup (the city's rounds are read here)."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> FollowUp:
             m = resolve_measure(ledger, measure_ref)
+            rounds = [r for _, r in round_store.rounds(repo.session.connection(), repo.org_id)]
             followup = FollowUp(
                 m.id,
                 period,
@@ -377,9 +416,25 @@ class Services:
                 author or who.user,
                 self.clock(),
             )
-            return repo.add_followup(commands.report_followup(ledger, who, followup))
+            checked = commands.report_followup(
+                ledger,
+                who,
+                followup,
+                rounds=rounds,
+                amount_confirmed=amount_confirmed,
+                after_close_reason=after_close_reason,
+            )
+            return repo.add_followup(checked)
 
         return self._write(user, run, once)
+
+    def period_refusal(self, period: str) -> str | None:
+        """Why a follow-up for `period` is not taken (its round is closed:
+        core.rounds.check_period_open), or None; the write checks it again."""
+        with UnitOfWork(self.engine, self.org) as repo:
+            rounds = [r for _, r in round_store.rounds(repo.session.connection(), repo.org_id)]
+        errors = check_period_open(rounds, period)
+        return errors[0].message if errors else None
 
     def reallocate(
         self,

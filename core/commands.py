@@ -7,6 +7,7 @@ every problem found. Nothing is written here: storage appends what is returned.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal
 from core.permissions import Action, require
+from core.rounds import Round, after_close_note, check_late_reason, check_period_open, closed_round
 from core.rules import (
     check_allocation,
     check_allocation_end,
@@ -31,6 +33,7 @@ from core.rules import (
     check_reallocation,
 )
 from core.rules.decision import check_grant_decision
+from core.rules.followup import implausible_amounts
 from core.text import clean_name
 
 
@@ -122,14 +125,49 @@ def grant_measure(
     return entry
 
 
-def report_followup(ledger: Ledger, who: Principal, followup: FollowUp) -> FollowUp:
+def report_followup(
+    ledger: Ledger,
+    who: Principal,
+    followup: FollowUp,
+    *,
+    rounds: Iterable[Round] = (),
+    amount_confirmed: bool = False,
+    after_close_reason: str | None = None,
+) -> FollowUp:
     """The follow-up as it is stored: its author id is the acting person's,
-    whatever name it was given for display."""
+    whatever name it was given for display.
+
+    `rounds`: the city's follow-up rounds: a closed round's period takes no new
+    follow-ups (core.rounds.check_period_open), unless one who manages rounds
+    gives `after_close_reason`, which is recorded first in the note.
+    `amount_confirmed`: the person confirmed a spend or forecast over twice the
+    measure's money (core.rules.followup.implausible_amounts); without it such
+    a follow-up is refused."""
     followup = replace(followup, author=clean_name(followup.author), author_id=who.user)
     measure = ledger.measures.get(followup.measure_id)
     if measure is not None:
         require(who, Action.FOLLOW_UP, measure.units, any_of=True)
-    _refuse_if(check_followup(ledger, followup))
+    rounds = tuple(rounds)
+    if after_close_reason is not None:
+        require(who, Action.MANAGE_ROUNDS)
+        _refuse_if(check_late_reason(after_close_reason))
+        closed = closed_round(rounds, followup.period)
+        if closed is None:
+            raise RuleViolation(
+                RuleError(
+                    "period_not_closed",
+                    f"Uppföljningen för {followup.period} är inte stängd, så ingen sen registrering "
+                    "behövs: lämna uppföljningen utan skäl.",
+                    "period",
+                )
+            )
+        followup = replace(followup, note=after_close_note(closed, after_close_reason, followup.note))
+    else:
+        _refuse_if(check_period_open(rounds, followup.period))
+    errors = check_followup(ledger, followup)
+    if not errors and not amount_confirmed:
+        errors = implausible_amounts(ledger, followup)
+    _refuse_if(errors)
     return followup
 
 

@@ -17,7 +17,7 @@ from core.errors import DomainError, InputError, RuleError, RuleViolation, echo
 from core.ledger import Ledger
 from core.model import FollowUp, Principal, Status
 from core.money import parse_amount
-from core.rounds import Round
+from core.rounds import Round, check_period_open
 from core.rules.names import measure_name
 
 FIELDS = ("status", "spent", "forecast", "usable", "note")
@@ -160,7 +160,11 @@ def answers_to_followups(
     as_of: date,
 ) -> list[FollowUp]:
     """Follow-up entries for the answers, each checked by the core's rules;
-    refused as a whole when the round does not take answers on `as_of`."""
+    refused as a whole when the round does not take answers on `as_of`
+    (a closed round: by the same rule as every follow-up, core.rounds.check_period_open)."""
+    closed = check_period_open((round_,), round_.period)
+    if closed:
+        raise RuleViolation(closed)
     if not round_.takes_answers(as_of):
         if as_of < round_.plan.opens:
             when = f"öppnar {format_date(round_.plan.opens)}"
@@ -189,7 +193,7 @@ def answers_to_followups(
             at,
         )
         try:
-            out.append(commands.report_followup(ledger, who, followup))
+            out.append(commands.report_followup(ledger, who, followup, rounds=(round_,)))
         except DomainError as exc:
             label = measure_name(ledger, a.measure_id)
             errors.extend(RuleError(e.code, f"{label}: {e.message}", e.field) for e in exc.errors)

@@ -30,7 +30,7 @@ from core.calendar import (
     next_working_day,
     previous_working_day,
 )
-from core.dates import format_date, parse_period
+from core.dates import format_date, format_period, parse_period
 from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Principal, Role, RoleGrant
@@ -106,6 +106,73 @@ class Round:
     def takes_answers(self, as_of: date) -> bool:
         """Answers can be given and changed from the opening to the deadline."""
         return self.phase(as_of) == Phase.OPEN
+
+
+# --- Issue 17 item 5: a closed round's period takes no new follow-ups ----------
+
+PERIOD_CLOSED = "period_closed"
+MAX_LATE_REASON = 500
+
+
+def closed_round(rounds: Iterable[Round], period: str) -> Round | None:
+    """The closed round of `period`, if that period has one (a period without
+    a round, or with an open one, has none)."""
+    return next((r for r in rounds if r.period == period and r.closed_at is not None), None)
+
+
+def check_period_open(rounds: Iterable[Round], period: str) -> list[RuleError]:
+    """The rule: a closed round's period takes no new follow-ups, from any way
+    in (chat, form, round card, command line). Periods without a round are
+    not affected."""
+    closed = closed_round(rounds, period)
+    if closed is None:
+        return []
+    assert closed.closed_at is not None
+    return [
+        RuleError(
+            PERIOD_CLOSED,
+            f"Uppföljningen {format_period(period)} stängdes {format_date(closed.closed_at.date())} "
+            f"och tar inte emot fler uppföljningar för {period}. Kontakta stadskontoret om ett sent "
+            "svar behöver registreras.",
+            "period",
+        )
+    ]
+
+
+def after_close_note(round_: Round, reason: str, note: str) -> str:
+    """The note of a follow-up registered after its round closed: the reason
+    comes first, so that whoever reads the follow-up (measure, export, chat)
+    sees that it came late and why. Who did it and when are the follow-up's
+    author id and time."""
+    assert round_.closed_at is not None
+    lead = (
+        f"Registrerad efter att uppföljningen {round_.period} stängdes "
+        f"({format_date(round_.closed_at.date())}). Skäl: {reason.strip()}"
+    )
+    lead = lead if lead.endswith((".", "!", "?")) else lead + "."
+    return f"{lead} {note.strip()}".strip()
+
+
+def check_late_reason(reason: str | None) -> list[RuleError]:
+    """A reason for a follow-up after close must be given, and short."""
+    text = (reason or "").strip()
+    if not text:
+        return [
+            RuleError(
+                "late_reason_missing",
+                'Ange skälet till att uppföljningen registreras efter att omgången stängts: --reason "skäl".',
+                "--reason",
+            )
+        ]
+    if len(text) > MAX_LATE_REASON:
+        return [
+            RuleError(
+                "late_reason_too_long",
+                f"Skälet är för långt ({len(text)} tecken). Högst {MAX_LATE_REASON} tecken.",
+                "--reason",
+            )
+        ]
+    return []
 
 
 def default_dates(period: str) -> tuple[date, date]:

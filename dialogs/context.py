@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
+from bot import clock
 from bot.identity import Identity, identity_of
 from bot.services import AlreadySaved, Services
 from core.entries import ReallocationEntry
@@ -33,8 +34,15 @@ T = TypeVar("T")
 
 
 def today_of(turn_context: TurnContext) -> date:
+    """The bot's date: the settings' (bot.clock), as the handler put it in the turn."""
     today = turn_context.turn_state.get(TODAY_KEY)
-    return today if isinstance(today, date) else date.today()
+    return clock.today(today if isinstance(today, date) else None)
+
+
+def clock_of(turn_context: TurnContext) -> Callable[[], datetime]:
+    """The time stamps of the turn's writes: on the bot's date when it is set (bot.clock)."""
+    today = turn_context.turn_state.get(TODAY_KEY)
+    return clock.clock_for(today if isinstance(today, date) else clock.settings_today())
 
 
 TURN_CACHE_KEY = "kompetensbot.turn_cache"
@@ -50,6 +58,7 @@ def who(turn_context: TurnContext, engine: Engine) -> tuple[Identity, Services]:
         cache = turn_context.turn_state[TURN_CACHE_KEY] = {}
     services = identity.services(engine)
     services.turn = cache
+    services.clock = clock_of(turn_context)
     return identity, services
 
 

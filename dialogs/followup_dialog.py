@@ -22,10 +22,10 @@ from bot.identity import Identity
 from bot.services import AlreadySaved, MeasureView, Services
 from core.dates import parse_period
 from core.errors import DomainError, InputError, PermissionDenied
-from core.model import Status
+from core.model import FollowUp, Status
 from core.money import parse_amount
 from core.permissions import Action, can_any, require
-from core.rules.followup import MAX_NOTE
+from core.rules.followup import MAX_NOTE, implausible_amounts, is_implausible
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
@@ -79,6 +79,7 @@ class FollowUpDialog(CancelAndHelpDialog):
                     self.forecast_step,
                     self.usable_step,
                     self.note_step,
+                    self.plausible_step,
                     self.confirm_step,
                     self.save_step,
                 ],
@@ -156,8 +157,29 @@ class FollowUpDialog(CancelAndHelpDialog):
         step.values["usable"] = step.result
         return await step.prompt(NOTE_PROMPT, text_options(texts.ASK_NOTE))
 
-    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+    async def plausible_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Issue 17 item 4: a spend or forecast over twice the measure's money is
+        asked about explicitly (the core's rule names the amount and the money)."""
         step.values["note"] = step.result
+        v = step.values
+        _, services = who(step.context, self.engine)
+        ledger = await call(services.ledger)
+        probe = FollowUp(
+            v["measure_id"], v["period"], Status(v["status"]), v["spent"], v["forecast"], v["usable"], "", "",
+            services.clock(),
+        )
+        problems = implausible_amounts(ledger, probe)
+        step.values["amount_confirmed"] = bool(problems)
+        if not problems:
+            return await step.next(True)
+        return await step.prompt(
+            YES_NO_PROMPT, yes_no_options(texts.confirm_implausible([p.message for p in problems]))
+        )
+
+    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if not step.result:
+            await step.context.send_activity(texts.IMPLAUSIBLE_NOT_CONFIRMED)
+            return await step.end_dialog()
         step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         v = step.values
         _, services = who(step.context, self.engine)
@@ -192,6 +214,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             usable=v["usable"],
             note=v["note"],
             once=v.get("once"),
+            amount_confirmed=bool(v.get("amount_confirmed")),
         )
         return await step.end_dialog()
 
@@ -203,12 +226,17 @@ class FollowUpDialog(CancelAndHelpDialog):
             return refuse(prompt_context, texts.TEXT_ONLY)
         default = (prompt_context.options.validations or {})["default"]
         if text.strip().lower() in _DEFAULT_WORDS:
-            prompt_context.recognized.value = default
-            return True
-        try:  # a month alone ("juni") is of the year the default period is in
-            prompt_context.recognized.value = parse_period(text, year=int(default[:4]))
-        except InputError as bad:
-            return refuse(prompt_context, bad.message)
+            period = default
+        else:
+            try:  # a month alone ("juni") is of the year the default period is in
+                period = parse_period(text, year=int(default[:4]))
+            except InputError as bad:
+                return refuse(prompt_context, bad.message)
+        _, services = who(prompt_context.context, self.engine)
+        closed = await call(services.period_refusal, period)  # issue 17 item 5: said at once
+        if closed is not None:
+            return refuse(prompt_context, closed)
+        prompt_context.recognized.value = period
         return True
 
     async def status_validator(self, prompt_context: PromptValidatorContext) -> bool:
@@ -414,9 +442,12 @@ async def save(
     usable: bool,
     note: str,
     once: str | None = None,
+    amount_confirmed: bool = False,
 ) -> None:
     """Add the follow-up through the core; send the receipt or the refusal.
-    `once`: the key that keeps a repeated confirmation from saving twice."""
+    `once`: the key that keeps a repeated confirmation from saving twice;
+    `amount_confirmed`: the person said yes to an implausible amount (the form
+    has no such question: there the core refuses it, with the reason)."""
     identity, services = who(turn_context, engine)
     try:
         stored = await call(
@@ -431,12 +462,14 @@ async def save(
             note=note,
             author=identity.name or None,
             once=once,
+            amount_confirmed=amount_confirmed,
         )
     except AlreadySaved as done:
         await turn_context.send_activity(await already_saved(turn_context, engine, done))
         return
     except DomainError as refused:
-        await turn_context.send_activity(texts.save_failed(refused.message))
+        hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(refused.errors) else ""
+        await turn_context.send_activity(texts.save_failed(refused.message + hint))
         return
     ledger = await call(services.ledger)
     title = ledger.measures[measure_id].title

@@ -88,7 +88,7 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
     ledger = await call(services.summary_ledger)
     year = year or default_year(ledger, today_of(turn_context))
     try:
-        fund = await call(services.funds, identity.user_id, year, code)
+        fund = await call(services.funds, identity.user_id, year, code, as_of=today_of(turn_context))
         principal = await call(services.principal, identity.user_id)
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))

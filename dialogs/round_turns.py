@@ -29,9 +29,10 @@ from core.model import parse_decision
 from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.rounds import Round
+from core.rules.followup import IMPLAUSIBLE
 from dialogs import texts
 from dialogs.cards import MAX_CARD_BYTES
-from dialogs.context import already_saved, call, once_key, today_of
+from dialogs.context import already_saved, call, clock_of, once_key, today_of
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
@@ -51,7 +52,7 @@ log = logging.getLogger("kompetensbot.rounds")
 
 def _services(engine: Engine, turn_context: TurnContext) -> RoundServices:
     identity = identity_of(turn_context)
-    return RoundServices(engine, org=identity.org_slug, demo=identity.demo)
+    return RoundServices(engine, org=identity.org_slug, demo=identity.demo, clock=clock_of(turn_context))
 
 
 @functools.cache
@@ -302,7 +303,8 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
             author=identity.name or identity.user_id,
         )
     except DomainError as problem:
-        await turn_context.send_activity(texts.round_answer_refused(problem.message))
+        hint = texts.IMPLAUSIBLE_IN_CARD if any(e.code == IMPLAUSIBLE for e in problem.errors) else ""
+        await turn_context.send_activity(texts.round_answer_refused(problem.message + hint))
         return
     plan = round_.plan
     await turn_context.send_activity(

@@ -151,7 +151,7 @@ async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: 
         await turn_context.send_activity(texts.refused(refused.message))
         return
     rendered = partial(_measure_answer, measure_id=measure_id, today=today)
-    text, content = await call(services.derived, ("measure", measure_id, today), rendered)
+    text, content = await call(services.derived, ("measure", measure_id, today), rendered, today)
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 

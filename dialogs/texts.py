@@ -803,6 +803,25 @@ ASK_SPENT = 'Hur mycket har använts hittills (utfall)? Skriv till exempel "1,2 
 ASK_USABLE = 'Kan pengarna användas under året som planerat? Svara "ja" eller "nej".'
 ASK_NOTE = 'Skriv en kort kommentar: vad har hänt och vad återstår? Skriv "-" för att hoppa över.'
 CONFIRM_FOLLOWUP = 'Vill du spara uppföljningen? Svara "ja" eller "nej".'
+
+
+def confirm_implausible(problems: Sequence[str]) -> str:
+    """Issue 17 item 4: a spend or forecast over twice the measure's money, asked
+    about before the summary (the problems name the amount and the money)."""
+    said = " ".join(plain(p) for p in problems)
+    return (
+        f"{said} Stämmer beloppet? Svara **ja** om det är rätt, så sparas det som du skrev. "
+        'Svara **nej** så sparas ingenting, och skriv "uppföljning" för att börja om med rätt belopp.'
+    )
+
+
+IMPLAUSIBLE_NOT_CONFIRMED = (
+    'Okej, jag sparade ingenting. Skriv "uppföljning" för att lämna uppföljningen med rätt belopp.'
+)
+IMPLAUSIBLE_IN_CARD = (
+    ' Kontrollera beloppet. Stämmer det, lämna uppföljningen i chatten (skriv "uppföljning"), '
+    "där du får bekräfta det."
+)
 FOLLOWUP_SUMMARY_TITLE = "Uppföljning att spara"
 FOLLOWUP_RECEIPT_TITLE = "Uppföljningen är sparad"
 FOLLOWUP_FORM_TITLE = "Uppföljning"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, date
 
 from core.errors import RuleError
-from core.ledger import Ledger
+from core.ledger import Ledger, split_exact
 from core.model import FollowUp
+from core.money import format_amount as kr
 from core.rules.names import measure_name
 
 MAX_NOTE = 4000
@@ -58,3 +61,93 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
             )
         )
     return errors
+
+
+# --- Issue 17 item 4: implausible amounts ---------------------------------------
+
+IMPLAUSIBLE_FACTOR = 2
+"""Spend or forecast over this many times the measure's money (a unit's share of
+a shared measure) is implausible: it needs an explicit confirmation."""
+
+IMPLAUSIBLE = "implausible_amount"
+
+
+def measure_money(ledger: Ledger, measure_id: int, year: int) -> dict[str, int]:
+    """The measure's money in `year`, per unit (one unit: one share): what it was
+    granted and moved to it. A part without money of its own (a sub-measure)
+    is measured against its parent's money. Empty when there is no money to
+    compare with."""
+    measure = ledger.measures.get(measure_id)
+    while measure is not None:
+        money = ledger.measure_allocated(measure.id, year)
+        if money > 0:
+            weights = sorted(ledger.shares(measure.id, year).items())
+            return split_exact(money, weights)
+        measure = ledger.measures.get(measure.parent_id) if measure.parent_id else None
+    return {}
+
+
+def implausible_amounts(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
+    """The rule: a follow-up whose spend or forecast is more than twice the
+    measure's money (for a shared measure: more than twice a unit's share,
+    counting the unit's part of the figure as the ledger splits it) is
+    implausible. Each error names the amount and the money it was compared
+    with. Callers ask for a confirmation (chat), refuse (cards) or need a flag
+    (command line); see core.commands.report_followup."""
+    if followup.measure_id not in ledger.measures:
+        return []
+    money = measure_money(ledger, followup.measure_id, followup.year)
+    if not money:
+        return []
+    total = sum(money.values())
+    name = measure_name(ledger, followup.measure_id)
+    weights = sorted(money.items())
+    errors: list[RuleError] = []
+    figures = (("Utfallet", "utfall", followup.spent), ("Prognosen", "prognos", followup.forecast))
+    for label, field, amount in figures:
+        parts = split_exact(amount, weights)
+        over = [u for u, share in weights if parts[u] > IMPLAUSIBLE_FACTOR * share]
+        if not over:
+            continue
+        if len(money) == 1:
+            message = (
+                f"{label} {kr(amount)} är mer än dubbelt så mycket som medlen för {name}, {kr(total)}."
+            )
+        else:
+            unit = over[0]
+            message = (
+                f"{label} {kr(amount)} är mer än dubbelt så mycket som medlen för {name}: "
+                f"{unit}:s andel är {kr(money[unit])} av {kr(total)}, men {unit}:s del av "
+                f"{label.lower()} blir {kr(parts[unit])}."
+            )
+        errors.append(RuleError(IMPLAUSIBLE, message, field))
+    return errors
+
+
+def is_implausible(errors: list[RuleError]) -> bool:
+    """Whether a refusal is (only) the implausible-amount rule's."""
+    return bool(errors) and all(e.code == IMPLAUSIBLE for e in errors)
+
+
+# --- Issue 17 item 6: figures "hittills" on a day ----------------------------------
+
+
+def reported_on(followup: FollowUp) -> date:
+    """The day a follow-up was reported (its time stamp's date, UTC)."""
+    at = followup.at
+    return (at.astimezone(UTC) if at.tzinfo is not None else at).date()
+
+
+def reported_after(ledger: Ledger, day: date) -> bool:
+    """Whether the ledger holds a follow-up reported after `day`."""
+    return any(reported_on(f) > day for f in ledger.followups)
+
+
+def known_on(ledger: Ledger, day: date) -> Ledger:
+    """The rule for figures "hittills" (spent, forecast, status) on `day`: only
+    the follow-ups reported on or before that day count. With the bot's date
+    set to 2025-06-05, the June follow-ups reported 10-18 June are not yet
+    spent."""
+    if not reported_after(ledger, day):
+        return ledger
+    return replace(ledger, followups=tuple(f for f in ledger.followups if reported_on(f) <= day))

@@ -18,6 +18,7 @@ from microsoft_agents.hosting.core.app.state.conversation_state import Conversat
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy.engine import Engine
 
+from bot.clock import clock_for
 from bot.identity import Identity, set_identity
 from bot.services import Services
 from bot.teams_bot import run_dialog
@@ -123,7 +124,9 @@ class Chat:
 
 @pytest.fixture
 def services(example_engine: Engine) -> Services:
-    return Services(example_engine, org="malmo")
+    """The city's services on the chat's date (one clock, issue 17 item 6): what a
+    test writes here is stamped on TODAY, as the chat's own writes are."""
+    return Services(example_engine, org="malmo", clock=clock_for(TODAY))
 
 
 def grant(services: Services, user: str, role: Role, unit: str | None = None) -> None:

@@ -336,6 +336,9 @@ MESSAGES: dict[str, Call] = {
     "ask_decision": lambda _, w: texts.ask_decision(w["unit"], w["code"]),
     "funding_sources": lambda _, w: texts.funding_sources([w["title"], NOT_GIVEN]),
     "decision_fact": lambda _, w: texts.decision_fact([w["title"], NOT_GIVEN]),
+    "confirm_implausible": lambda _, w: texts.confirm_implausible(
+        [f'Utfallet 9 000 000 kr är mer än dubbelt så mycket som medlen för "{w["title"]}", 4 000 000 kr.']
+    ),
     "decision_ref": lambda _, w: texts.decision_ref(decision(w)),
     "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
     + texts.did_you_mean([w["title"]], allow_none=False),

@@ -67,7 +67,9 @@ class Book:
         f = FollowUp(
             measure_id, period, status, spent, forecast, forecast >= spent, "", "hr", AT, seq
         )
-        self.ledger = self.ledger.add_followup(commands.report_followup(self.ledger, self.who, f))
+        # figures as given (a large forecast is a confirmed need, core.rules.followup.implausible_amounts)
+        confirmed = commands.report_followup(self.ledger, self.who, f, amount_confirmed=True)
+        self.ledger = self.ledger.add_followup(confirmed)
         return self
 
     def reallocate(self, source: int, target: int, amount: int, decision: Decision = KSAU) -> Book:

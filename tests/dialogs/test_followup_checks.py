@@ -1,0 +1,216 @@
+"""Issue 17 items 4, 5 and 6 in chat: implausible amounts are confirmed in chat
+and refused in cards, a closed round's period takes no follow-ups, and the
+bot's date is the one clock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from microsoft_agents.testing import TestAdapter
+
+from bot.round_services import RoundServices
+from bot.teams_bot import KompetensBot
+from core.model import Role
+from core.round_answers import field_name
+from dialogs import texts
+from tests.dialogs.conftest import JsonStorage, counts
+from tests.dialogs.test_round_turns import USER, submit, turn
+
+TRILLION = "1 000 000 000 000 kr"
+
+
+def _measure_id(services, title: str) -> int:
+    return next(m.id for m in services.ledger().measures.values() if m.title == title)
+
+
+def _chat_to_the_note(chat, spent: str, forecast: str, period: str = "") -> list:
+    chat.say("jag vill lämna en uppföljning")
+    chat.say("Yrkeslärarsatsning")
+    for answer in (period, "pågår", spent, forecast, "ja"):
+        chat.say(answer)
+    return chat.say("-")
+
+
+def _form(services, **fields) -> dict:
+    data = {
+        "action": "followup",
+        "measure_id": str(_measure_id(services, "Yrkeslärarsatsning")),
+        "period": "2025-09",
+        "status": "Pågående",
+        "spent": "1,5 mkr",
+        "forecast": "4 mkr",
+        "usable": "ja",
+        "note": "",
+    }
+    return {**data, **fields}
+
+
+# --- item 4 -----------------------------------------------------------------------
+
+
+def test_chat_asks_to_confirm_a_spend_over_twice_the_money_and_saves_only_on_yes(chat_as, services) -> None:
+    """Issue 17 item 4: 1 000 000 000 000 kr spent on a 4 mkr measure is questioned,
+    naming the amount and the measure's money; "ja" then saves it as written."""
+    before = counts(services)
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [question] = _chat_to_the_note(chat, TRILLION, TRILLION)
+    assert f"Utfallet {TRILLION} är mer än dubbelt så mycket som medlen för" in question.text
+    assert "Yrkeslärarsatsning" in question.text and "4 000 000 kr" in question.text
+    assert "Stämmer beloppet?" in question.text
+    assert counts(services) == before
+    [summary] = chat.say("ja")
+    assert summary.text == texts.CONFIRM_FOLLOWUP
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart!")
+    latest = services.ledger().latest_followup(_measure_id(services, "Yrkeslärarsatsning"))
+    assert latest.spent == 10**12
+
+
+def test_chat_saves_nothing_when_the_implausible_amount_is_not_confirmed(chat_as, services) -> None:
+    """Issue 17 item 4: "nej" to the question saves nothing and says how to start again."""
+    before = counts(services)
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    _chat_to_the_note(chat, "1 mkr", "9 mkr")
+    [reply] = chat.say("nej")
+    assert reply.text == texts.IMPLAUSIBLE_NOT_CONFIRMED
+    assert counts(services) == before
+
+
+def test_a_plausible_amount_goes_straight_to_the_summary(chat_as) -> None:
+    """Issue 17 item 4: up to twice the money nothing extra is asked."""
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [summary] = _chat_to_the_note(chat, "1 mkr", "8 mkr")
+    assert summary.text == texts.CONFIRM_FOLLOWUP
+
+
+def test_the_followup_form_refuses_an_implausible_amount_with_the_reason(chat_as, services) -> None:
+    """Issue 17 item 4: a card cannot ask back: it is refused, with the reason."""
+    before = counts(services)
+    [reply] = chat_as("anna", Role.CHEF, "GVN").say(_form(services, spent=TRILLION, forecast=TRILLION))
+    assert reply.text.startswith("Det gick inte att spara: Utfallet 1 000 000 000 000 kr är mer än dubbelt")
+    assert "4 000 000 kr" in reply.text and "Kontrollera beloppet" in reply.text
+    assert counts(services) == before
+
+
+def test_the_round_card_refuses_an_implausible_amount_with_the_reason(example_engine, services) -> None:
+    """Issue 17 item 4: the June round's card refuses it, naming the measure's money."""
+    services.grant_role(None, USER, Role.HR, "GVN")
+    round_ = RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    measure = _measure_id(services, "Yrkeslärarsatsning")
+    before = counts(services)
+    value = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(measure, "status"): "Pågående",
+        field_name(measure, "spent"): TRILLION,
+        field_name(measure, "forecast"): TRILLION,
+    }
+    [refused] = turn(bot, adapter, submit(adapter, value))
+    assert refused.text.startswith("Svaret sparades inte.")
+    assert f"Utfallet {TRILLION} är mer än dubbelt så mycket" in refused.text
+    assert "4 000 000 kr" in refused.text
+    assert counts(services) == before
+
+
+# --- item 5 -----------------------------------------------------------------------
+
+
+def _close_june(example_engine) -> None:  # type: ignore[no-untyped-def]
+    rounds = RoundServices(example_engine, org="malmo")
+    rounds.open(None, "2025-06")
+    rounds.close(None, "2025-06")
+
+
+def test_chat_refuses_a_closed_rounds_period_at_once(chat_as, services, example_engine) -> None:
+    """Issue 17 item 5: after `followup close --period 2025-06` the chat does not
+    take a 2025-06 follow-up: it says so at the period and asks again."""
+    _close_june(example_engine)
+    before = counts(services)
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    chat.say("jag vill lämna en uppföljning")
+    chat.say("Yrkeslärarsatsning")
+    [again] = chat.say("juni 2025")
+    assert again.text.startswith("Uppföljningen juni 2025 stängdes")
+    assert "tar inte emot fler uppföljningar för 2025-06" in again.text
+    assert again.text.endswith(texts.ask_period("2025-10"))
+    for answer in ("2025-07", "pågår", "1 mkr", "4 mkr", "ja", "-", "ja"):
+        chat.say(answer)
+    assert counts(services) == (before[0], before[1], before[2] + 1)  # another period is taken
+    assert {f.period for f in services.ledger().followups[-1:]} == {"2025-07"}
+
+
+def test_the_form_refuses_a_closed_rounds_period(chat_as, services, example_engine) -> None:
+    """Issue 17 item 5: the follow-up form meets the same rule."""
+    _close_june(example_engine)
+    before = counts(services)
+    [reply] = chat_as("anna", Role.CHEF, "GVN").say(_form(services, period="2025-06"))
+    assert "Uppföljningen juni 2025 stängdes" in reply.text and "Inget sparades" in reply.text
+    assert counts(services) == before
+
+
+def test_the_round_card_of_a_closed_round_says_the_same(example_engine, services) -> None:
+    """Issue 17 item 5: the round card's refusal is the same rule's words."""
+    services.grant_role(None, USER, Role.HR, "GVN")
+    rounds = RoundServices(example_engine, org="malmo")
+    round_ = rounds.open(None, "2025-06")
+    rounds.close(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    measure = _measure_id(services, "Yrkeslärarsatsning")
+    value = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(measure, "status"): "Pågående",
+        field_name(measure, "spent"): "1 mkr",
+        field_name(measure, "forecast"): "4 mkr",
+    }
+    [refused] = turn(bot, adapter, submit(adapter, value))
+    assert "Uppföljningen juni 2025 stängdes" in refused.text
+
+
+# --- item 6 -----------------------------------------------------------------------
+
+
+def test_a_followup_is_stamped_with_the_bots_date(chat_as, services) -> None:
+    """Issue 17 item 6: with the bot's date 2025-06-05 a follow-up is stamped on
+    that day, not on the machine's clock."""
+    chat = chat_as("anna", Role.CHEF, "GVN", today=date(2025, 6, 5))
+    chat.say("jag vill lämna en uppföljning")
+    chat.say("Yrkeslärarsatsning")
+    for answer in ("", "pågår", "1 mkr", "4 mkr", "ja", "-", "ja"):
+        chat.say(answer)
+    latest = max(services.ledger().followups, key=lambda f: f.seq)
+    assert latest.period == "2025-06" and latest.at.date() == date(2025, 6, 5)
+
+
+def test_spent_hittills_on_the_bots_date_leaves_out_later_followups(chat_as) -> None:
+    """Issue 17 item 6: on 5 June 2025 the example's follow-ups of 10-18 June are
+    not spent yet (Yrkeslärarsatsning's 1 350 000 kr is reported 12 June)."""
+    june_5 = chat_as("anna", Role.CHEF, "GVN", today=date(2025, 6, 5))
+    [status] = june_5.say("status Yrkeslärarsatsning")
+    assert "Utfall hittills: 0 kr" in status.text and "1 350 000" not in status.text
+    june_20 = chat_as("anna", today=date(2025, 6, 20))
+    [later] = june_20.say("status Yrkeslärarsatsning")
+    assert "Utfall hittills: 1 350 000 kr" in later.text
+
+
+def test_a_round_card_answer_is_stamped_with_the_bots_date(example_engine, services) -> None:
+    """Issue 17 item 6: the round card's answers are dated on the bot's date too."""
+    services.grant_role(None, USER, Role.HR, "FSKN")
+    round_ = RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    measure = _measure_id(services, "Stärka formell kompetens")
+    value = {
+        "action": "round_answer",
+        "round_id": round_.id,
+        field_name(measure, "status"): "Pågående",
+        field_name(measure, "spent"): "1 mkr",
+        field_name(measure, "forecast"): "6 mkr",
+    }
+    [receipt] = turn(bot, adapter, submit(adapter, value))
+    assert receipt.text.startswith("Tack")
+    latest = services.ledger().latest_followup(measure)
+    assert latest.period == "2025-06" and latest.at.date() == date(2025, 6, 5)
