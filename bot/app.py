@@ -303,8 +303,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         except (TimeoutError, SQLAlchemyError) as problem:
             log.warning("finished turns' claims not written at stop: %s", type(problem).__name__)
 
+    async def claims_at_stop(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await finish_claims(_app)
+
+    # Cleanup contexts end in reverse order: the claims are written (on the database
+    # threads) after the turns under way have ended and before those threads stop. (As an
+    # on_cleanup handler it ran after them: a write still queued was cancelled with the
+    # threads, and its CancelledError ended the stop itself.)
     app.cleanup_ctx.append(_database_threads)
-    app.on_cleanup.append(finish_claims)  # after the turns under way have ended
+    app.cleanup_ctx.append(claims_at_stop)
     app.on_cleanup.append(close_clients)
     app.middlewares.append(no_tracebacks)
     app.router.add_post("/api/messages", messages)

@@ -64,7 +64,13 @@ class Finisher:
     async def drain(self) -> None:
         """Write what is pending (the server stopping; tests)."""
         while self._writing is not None and not self._writing.done():
-            await asyncio.shield(self._writing)
+            try:
+                await asyncio.shield(self._writing)
+            except asyncio.CancelledError:
+                if not self._writing.cancelled():
+                    raise  # the drain itself is cancelled
+                # the write was cancelled (its thread stopped): its claims' leases run out,
+                # and a retry is kept from saving twice by its write's key
         if self._pending:
             batch, self._pending = self._pending, []
             await asyncio.to_thread(finish_turns, self.engine, batch)
