@@ -353,10 +353,6 @@ class Services:
         errors: list[RuleError] = []
         entries = []
         for unit, amount in grants.items():
-            if decision is None:
-                raise RuleViolation(
-                    RuleError("missing_decision", "Beviljat belopp kräver ett beslut.", "beslut")
-                )
             try:
                 entry = commands.grant_measure(
                     ledger, who, stored.id, unit, amount, decision, self.clock(), stored.year

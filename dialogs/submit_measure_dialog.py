@@ -720,11 +720,8 @@ async def save(
 ) -> None:
     """Submit the measure with its grant through the core; send the receipt or the refusal.
     `once`: the key that keeps a repeated confirmation from saving twice. `decision`:
-    the one the person gave; without one nothing is saved (issue 17 item 3)."""
+    the one the person gave; without one the core saves nothing (issue 17 item 3)."""
     identity, services = who(turn_context, engine)
-    if decision is None:
-        await turn_context.send_activity(texts.save_failed(texts.DECISION_REQUIRED))
-        return
     measure = Measure(
         id=0,
         title=title,

@@ -19,6 +19,7 @@ from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState
+from core.rules import decision as rules_decision
 from core.text import clean_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
@@ -673,11 +674,7 @@ NOT_SAVED = "Okej, jag sparade ingenting."
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
 NO_DECISION_ANSWERS = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
-DECISION_REQUIRED = (
-    "Beslut saknas: pengar beviljas bara genom ett beslut, så insatsen sparas inte utan ett. "
-    'Ange organ, datum och paragraf, till exempel "FSKN 2025-02-05 § 5", eller ett delegationsbeslut '
-    'som "delegationsbeslut 2025-05-12, förvaltningsdirektör".'
-)
+DECISION_REQUIRED = rules_decision.DECISION_REQUIRED  # the core's one refusal of money without a decision
 NO_DECISION_NOT_SAVED = (
     "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. "
     'Skriv "ny insats" igen när beslutet är fattat, med organ, datum och paragraf.'
