@@ -507,7 +507,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if decision_text is None or decision_text.strip().lower() in texts.NO_DECISION_ANSWERS:
             problems.append(texts.DECISION_REQUIRED)
         elif code is not None:
-            decision, why = read_decision(ledger, decision_text[:300], code, today)
+            decision, why = read_decision(ledger, decision_text, code, today)
             problems += why
         if problems or code is None or title is None or end is None or amount is None or decision is None:
             await turn_context.send_activity(texts.form_refused(problems))

@@ -367,6 +367,47 @@ def test_a_decision_that_cannot_grant_the_money_is_asked_again(chat_as, services
     assert counts(services)[1] == before[1] + 1
 
 
+TOO_LONG_DECISIONS = [
+    ("FSKN 2025-02-05 § " + "5" * 382, "Beslutsreferensen är för lång: 400 tecken, högst 300."),
+    ("FSKN 2025-02-05 § " + "5" * 40, "Paragrafen i beslutet är för lång: 40 tecken, högst 32."),
+    ("KSAU 2025-06-20 § 5 STK-2025-" + "1" * 70, "Diarienumret i beslutet är för långt: 79 tecken, högst 64."),
+    ("delegationsbeslut 2025-05-12, " + "x" * 250, "Vem som beslutade på delegation är för långt: 250 tecken"),
+]
+"""Decisions longer than the decision table keeps (paragraph 32, case number 64,
+delegate 200, the whole reference 300 characters)."""
+
+
+def test_a_too_long_decision_is_refused_and_asked_again(chat_as, services) -> None:
+    """Review finding 5 (issue 17 item 3): a 400-character decision in the chat, or a part
+    longer than the decision table keeps, is refused in Swedish and the question asked
+    again, nothing written (before: on PostgreSQL "oväntat fel" at the save; on SQLite
+    saved, a too-long delegate silently cut); then a good decision saves."""
+    before = counts(services)
+    chat = _start_as_hr_of_fskn(chat_as)
+    for given in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(given)
+    for answer, reason in TOO_LONG_DECISIONS:
+        [again] = chat.say(answer)
+        assert reason in again.text, again.text
+        assert again.text.endswith(texts.ask_decision("Förskolenämnden (FSKN)", "FSKN"))
+        assert counts(services) == before
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart!")
+    assert counts(services)[1] == before[1] + 1
+
+
+@pytest.mark.parametrize(("decision", "reason"), TOO_LONG_DECISIONS[:2])
+def test_the_form_refuses_a_too_long_decision(chat_as, services, decision, reason) -> None:
+    """Review finding 5: the form says a too-long decision is too long (it cut it at
+    300 characters and read what was left), nothing saved."""
+    before = counts(services)
+    [reply] = chat_as("hanna", Role.HR, "FSKN").say(_form(decision=decision))
+    assert reply.text.startswith("Formuläret sparades inte.") and reason in reply.text
+    assert counts(services) == before
+
+
 def test_without_a_decision_nothing_is_saved_and_the_summary_says_why(chat_as, services) -> None:
     """Issue 17 item 3: no decision, no measure; the summary shows the decision
     missing and says why nothing was saved (before: saved as "Nämnd <today>")."""
