@@ -279,12 +279,17 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
 
     async def dates_start_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE))
+        again = bool(step.options.get("again"))  # after "nej": a date without a year is the money's
+        if again:
+            await step.context.send_activity(texts.dates_again(int(step.options["year"])))
+        year = {"year": int(step.options["year"])} if again else {}
+        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE, validations=year))
 
     async def dates_end_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["start_date"] = step.result
+        year = {"year": int(step.options["year"])} if step.options.get("again") else {}
         return await step.prompt(
-            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result})
+            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result, **year})
         )
 
     async def dates_check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -304,8 +309,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         )
 
     async def dates_done_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:  # "nej": the dates again
-            return await step.replace_dialog(DATES_DIALOG, step.options)
+        if not step.result:  # "nej": the dates again, read in the money's year (its "menade du")
+            return await step.replace_dialog(DATES_DIALOG, {**step.options, "again": True})
         v = step.values
         return await step.end_dialog(
             {"start_date": v["start_date"], "end_date": v["end_date"], "dates_confirmed": True}
@@ -380,8 +385,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if text.strip() == SKIP:
             prompt_context.recognized.value = None
             return True
+        year = (prompt_context.options.validations or {}).get("year")
         try:
-            start = parse_date(text, today_of(prompt_context.context), field="startdatum")
+            start = parse_date(text, today_of(prompt_context.context), field="startdatum", year=year)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         prompt_context.recognized.value = start.isoformat()
@@ -391,11 +397,14 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
+        validations = prompt_context.options.validations or {}
         try:
-            end = parse_date(text, today_of(prompt_context.context), field="slutdatum")
+            end = parse_date(
+                text, today_of(prompt_context.context), field="slutdatum", year=validations.get("year")
+            )
         except InputError as bad:
             return refuse(prompt_context, bad.message)
-        start = (prompt_context.options.validations or {}).get("start")
+        start = validations.get("start")
         if (wrong := end_before_start(date.fromisoformat(start) if start else None, end)) is not None:
             return refuse(prompt_context, wrong.message)
         prompt_context.recognized.value = end.isoformat()
@@ -422,7 +431,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        if " ".join(text.lower().split()).rstrip(".!") in texts.NO_DECISION_ANSWERS:
+        if says_no_decision(text):
             prompt_context.recognized.value = None  # the summary says why nothing is saved
             return True
         _, services = who(prompt_context.context, self.engine)
@@ -504,7 +513,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             problems += over_limit(ledger, identity, code, year, amount)
         decision = None  # issue 17 item 3: no measure is saved without its decision
         decision_text = _text_field(data, "decision", texts.LABEL_DECISION, [])
-        if decision_text is None or decision_text.strip().lower() in texts.NO_DECISION_ANSWERS:
+        if decision_text is None or says_no_decision(decision_text):
             problems.append(texts.DECISION_REQUIRED)
         elif code is not None:
             decision, why = read_decision(ledger, decision_text, code, today)
@@ -542,6 +551,12 @@ def _plan(values: dict[str, Any]) -> dict[str, Any]:
         "end": date.fromisoformat(values["end_date"]),
         "performer": values.get("performer") or "",
     }
+
+
+def says_no_decision(text: str) -> bool:
+    """Whether an answer to the decision question (chat or form) says there is none:
+    "inget beslut", "Inget beslut.", "saknas!" (case, spaces and end punctuation aside)."""
+    return " ".join(text.lower().split()).strip(".!? ") in texts.NO_DECISION_ANSWERS
 
 
 def read_decision(ledger: Ledger, text: str, unit: str, today: date) -> tuple[Decision | None, list[str]]:

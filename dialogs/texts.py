@@ -716,6 +716,11 @@ def dates_questioned(questions: Sequence[str]) -> str:
     return f'{said} Stämmer datumen ändå? Svara "ja" för att behålla dem eller "nej" för att skriva nya.'
 
 
+def dates_again(year: int) -> str:
+    """Before the dates are asked again after "nej" to the question about them."""
+    return f"Skriv datumen igen. Ett datum utan år, som 31/12, gäller {year}."
+
+
 def confirm_measure_despite(questions: Sequence[str]) -> str:
     """The confirmation when the dates were not asked about before (a form)."""
     said = " ".join(plain(q) for q in questions)

@@ -429,12 +429,15 @@ def test_without_a_decision_nothing_is_saved_and_the_summary_says_why(chat_as, s
         (..., texts.DECISION_REQUIRED),
         ("", texts.DECISION_REQUIRED),
         ("-", texts.DECISION_REQUIRED),
+        ("Inget beslut.", texts.DECISION_REQUIRED),  # review finding 7: read as the chat reads it
+        ("  saknas! ", texts.DECISION_REQUIRED),
         ("SBN 2025-01-29 § 10", "kan inte beviljas genom Stadsbyggnadsnämndens beslut"),
         ("nämnd", "går inte att läsa"),
     ],
 )
 def test_the_form_saves_nothing_without_a_decision(chat_as, services, decision, reason) -> None:
-    """Issue 17 item 3: the form asks for the decision; without a usable one nothing is saved."""
+    """Issue 17 item 3: the form asks for the decision; without a usable one nothing is saved.
+    Review finding 7: "Inget beslut." says there is none, as in the chat (it was "unreadable")."""
     before = counts(services)
     [form] = chat_as("hanna", Role.HR, "FSKN").say("ny insats")[0].cards
     decision_input = next(e for e in form["body"] if e.get("id") == "decision")
