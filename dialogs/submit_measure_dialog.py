@@ -225,6 +225,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         ledger = await call(services.summary_ledger)
         v = step.values
         decision = decision_from_state(v.get("decision"))
+        if decision is None:  # nothing is saved without one: the form back, all else filled in
+            return await self.form_back(step, texts.NO_DECISION_FORM_BACK)
         plan = _plan(v)
         questions = [
             q.message
@@ -235,34 +237,16 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             heading=texts.MEASURE_SUMMARY_TITLE,
             unit=_unit_label(ledger.units[v["unit"]]),
             amount=v["amount"],
-            decision=decision.reference if decision else texts.DECISION_NOT_GIVEN_FACT,
+            decision=decision.reference,
             warnings=questions,
             **plan,
         )
-        if decision is None:  # nothing is saved without a decision: the summary says why
-            await step.context.send_activity(
-                MessageFactory.attachment(cards.attachment(summary), texts.NO_DECISION_NOT_SAVED)
-            )
-            return await step.end_dialog()
         confirm = texts.confirm_measure_despite(questions) if questions else texts.CONFIRM_MEASURE
         return await step.prompt(YES_NO_PROMPT, yes_no_options(confirm, [cards.attachment(summary)]))
 
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:  # nothing saved; the way back: the form, filled in with all given
-            identity, services = who(step.context, self.engine)
-            ledger, allowed = await allowed_units(services, identity)
-            if step.values["unit"] not in allowed:
-                await step.context.send_activity(texts.NOT_SAVED)
-                return await step.end_dialog()
-            form = cards.submit_measure_form(
-                _unit_pairs(ledger, allowed),
-                default_unit=step.values["unit"],
-                values=_form_values(step.values),
-            )
-            await step.context.send_activity(
-                MessageFactory.attachment(cards.attachment(form), texts.NOT_SAVED_FORM_BACK)
-            )
-            return await step.end_dialog()
+            return await self.form_back(step, texts.NOT_SAVED_FORM_BACK)
         v = step.values
         await save(
             step.context,
@@ -274,6 +258,19 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             decision=decision_from_state(v.get("decision")),
             **_plan(v),
         )
+        return await step.end_dialog()
+
+    async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
+        """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
+        identity, services = who(step.context, self.engine)
+        ledger, allowed = await allowed_units(services, identity)
+        if step.values["unit"] not in allowed:
+            await step.context.send_activity(texts.NOT_SAVED)
+            return await step.end_dialog()
+        form = cards.submit_measure_form(
+            _unit_pairs(ledger, allowed), default_unit=step.values["unit"], values=_form_values(step.values)
+        )
+        await step.context.send_activity(MessageFactory.attachment(cards.attachment(form), why))
         return await step.end_dialog()
 
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------

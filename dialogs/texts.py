@@ -675,11 +675,11 @@ MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
 NO_DECISION_ANSWERS = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
 DECISION_REQUIRED = rules_decision.DECISION_REQUIRED  # the core's one refusal of money without a decision
-NO_DECISION_NOT_SAVED = (
-    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. "
-    'Skriv "ny insats" igen när beslutet är fattat, med organ, datum och paragraf.'
+NO_DECISION_FORM_BACK = (
+    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Här är "
+    "formuläret med det du har skrivit: fyll i beslutet (organ, datum och paragraf) när det är fattat "
+    "och skicka det."
 )
-DECISION_NOT_GIVEN_FACT = "saknas – inget sparas utan beslut"
 
 
 def ask_decision(unit_name: str, code: str) -> str:

@@ -408,17 +408,38 @@ def test_the_form_refuses_a_too_long_decision(chat_as, services, decision, reaso
     assert counts(services) == before
 
 
-def test_without_a_decision_nothing_is_saved_and_the_summary_says_why(chat_as, services) -> None:
-    """Issue 17 item 3: no decision, no measure; the summary shows the decision
-    missing and says why nothing was saved (before: saved as "Nämnd <today>")."""
+@pytest.mark.parametrize("answer", ["inget beslut", "Inget beslut.", "  saknas! "])
+def test_without_a_decision_nothing_is_saved_and_the_form_comes_back_filled_in(
+    chat_as, services, answer
+) -> None:
+    """Issue 17 item 3: no decision, no measure (before: saved as "Nämnd <today>").
+    Review finding 6: "inget beslut" gives back the form with everything typed in it
+    and the decision empty, saying why nothing was saved, as "nej" does (it threw all away)."""
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
-    for given in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
+    for given in (
+        "Mentorskap för nya chefer",
+        "Nya chefer får en mentor.",
+        "Nyanställda förskolechefer",
+        "behålla",
+        "1 november 2025",
+        "2025-12-31",
+        "Malmö Lär",
+        "300 tkr",
+    ):
         chat.say(given)
-    [summary] = chat.say("inget beslut")
-    assert summary.text == texts.NO_DECISION_NOT_SAVED
-    assert texts.DECISION_NOT_GIVEN_FACT in summary.card_text() and "300 000 kr" in summary.card_text()
-    assert not summary.actions  # nothing to confirm
+    [form_back] = chat.say(answer)
+    assert form_back.text == texts.NO_DECISION_FORM_BACK
+    assert form_back.text.startswith("Insatsen sparades inte: beslutet saknas")
+    [form] = form_back.cards
+    values = {e["id"]: e.get("value") for e in form["body"] if "id" in e}
+    assert values["unit"] == "FSKN" and values["title"] == "Mentorskap för nya chefer"
+    assert values["description"] == "Nya chefer får en mentor."
+    assert values["target_group"] == "Nyanställda förskolechefer" and values["categories"] == "RETAIN"
+    assert (values["start_date"], values["end_date"]) == ("2025-11-01", "2025-12-31")
+    assert values["performer"] == "Malmö Lär" and values["amount"] == "300 000 kr"
+    assert not values["decision"]  # the one thing left to give
+    assert not form_back.actions  # nothing to confirm
     assert counts(services) == before
     assert "Förskolenämnden (FSKN) 2025" in chat.say("saldo förskolan")[0].text  # the dialog ended
 
