@@ -49,6 +49,8 @@ LABEL_SHARES = "Fördelning mellan nämnder"
 LABEL_SOURCES = "Källor"
 LABEL_TOTAL = "Totalt"
 LABEL_FUND = "Fonden"
+FUND_NOT_DECIDED = "ej beslutat"
+"""The fund's figure when no decision sets it for the year (card and text)."""
 LABEL_ID = "Id"
 LABEL_LATEST_FOLLOWUP = "Senaste uppföljning"
 LABEL_SPENT_LONG = "Utfall hittills"
@@ -451,7 +453,7 @@ def fund_details(
             lines.append(f"Ej överfört från fonden: {kr(fund.unallocated)}")
     else:
         lines = [
-            f"{LABEL_FUND}: ej beslutat",
+            f"{LABEL_FUND}: {FUND_NOT_DECIDED}",
             f"Reserverat för {units} av återkommande beslut: {kr(fund.reserved)}{by}",
         ]
         if latest is not None:
@@ -905,25 +907,12 @@ def unit_has_no_funds(name: str, code: str, year: int, latest: FundBalance | Non
     return text + (" " + latest_money(year, latest) if latest is not None else "")
 
 
-def source_allocated(text: str) -> str:
-    """`text` is Markdown already (allocation_source or decision_ref)."""
-    return f"{LABEL_ALLOCATED}: {text}"
-
-
 def source_spent(text: str) -> str:
     return f"{LABEL_SPENT}: {text}"
 
 
 def reported_by(author: str) -> str:
     return f"Rapporterad av {plain(author)}."
-
-
-def source_fund(amount: int, reference: str) -> str:
-    return f"{LABEL_FUND}: {kr(amount)} enligt {plain(reference)}"
-
-
-def source_reallocation(reference: str) -> str:
-    return f"Omfördelning: beslut {plain(reference)}"
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------
