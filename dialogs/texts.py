@@ -673,6 +673,10 @@ def categories_text(names: Sequence[str]) -> str:
     return ", ".join(names) if names else "–"
 CONFIRM_MEASURE = 'Vill du spara insatsen? Svara "ja" eller "nej".'
 NOT_SAVED = "Okej, jag sparade ingenting."
+DIALOG_STOPPED_BY_UPDATE = (
+    "Det du höll på med avbröts när kompetensbot uppdaterades, och inget av det sparades. "
+    'Börja om, till exempel med "ny insats" eller "uppföljning".'
+)
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
 NO_DECISION_ANSWERS = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
