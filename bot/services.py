@@ -362,8 +362,8 @@ class Services:
                 continue
             ledger = ledger.append(entry)
             entries.append(entry)
-        if errors:
-            raise RuleViolation(errors)
+        if errors:  # once each: without a decision every unit's share is refused alike
+            raise RuleViolation(list(dict.fromkeys(errors)))
         for entry in entries:
             repo.append(entry)
         return stored

@@ -335,7 +335,8 @@ def test_add_measure_and_import_refuse_a_decision_not_yet_taken(
     assert "Ange ett beslut som redan är fattat." in err
     assert _counts(cli_url) == before
     monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-05")  # the bot's today, as in make demo
-    code, _, err = _run(capsys, *base, "--title", "Beslut efter demodagen", "--decision", "FSKN 2025-06-20 § 1")
+    late = ("--title", "Beslut efter demodagen", "--decision", "FSKN 2025-06-20 § 1")
+    code, _, err = _run(capsys, *base, *late)
     assert code == 2 and "efter i dag (5 juni 2025)" in err
     assert _counts(cli_url) == before
     path = tmp_path / "fskn.csv"
@@ -345,7 +346,23 @@ def test_add_measure_and_import_refuse_a_decision_not_yet_taken(
     )
     code, out, err = _run(capsys, "import", str(path), "--decision", "nämnd 2099-01-01 § 1")
     assert code == 2 and out == ""
-    assert "filen importerades inte" in err and "Beslutet FSKN 2099-01-01 § 1 är daterat 1 januari 2099" in err
+    assert "filen importerades inte" in err
+    assert "Beslutet FSKN 2099-01-01 § 1 är daterat 1 januari 2099" in err
     assert _counts(cli_url) == before
     code, _, err = _run(capsys, "import", str(path), "--decision", "nämnd 2025-02-05 § 5")
     assert code == 0, err
+
+
+def test_a_shared_measure_without_a_decision_is_refused_once_by_the_core(example_engine: Engine) -> None:
+    """Review finding 4: the services leave the missing decision to the core (grant_measure),
+    which says it once, in Swedish, for a measure shared by two committees; nothing written."""
+    from core.errors import RuleViolation
+    from core.rules.decision import DECISION_REQUIRED
+
+    services = Services(example_engine)
+    before = len(services.ledger().measures)
+    measure = Measure(id=0, title="Gemensam utan beslut", units=("FSKN", "GSN"), year=2025)
+    with pytest.raises(RuleViolation) as refused:
+        services.submit_measure(None, measure, {"FSKN": 1_000, "GSN": 1_000}, None)
+    assert refused.value.message == DECISION_REQUIRED
+    assert len(services.ledger().measures) == before
