@@ -32,7 +32,7 @@ from core.model import NOT_GIVEN, Principal, Role, Status, parse_decision
 from core.money import format_amount, parse_amount
 from core.rounds import PERIOD_CLOSED
 from core.rules import years
-from core.rules.decision import decision_missing, ungiven_decisions
+from core.rules.decision import check_decision_given, decision_missing, ungiven_decisions
 from core.rules.followup import IMPLAUSIBLE
 from core.template import TemplateError
 from core.validation import validate
@@ -623,15 +623,10 @@ def run(args: argparse.Namespace) -> int:
             if args.decision
             else None
         )
-        if amount and decision is None:
-            raise DomainError(
-                RuleError(
-                    "missing_decision",
-                    "Ett beviljat belopp kräver beslutet bakom det: ange --decision med organ, datum och "
-                    'paragraf, till exempel "FSKN 2025-02-05 § 5" (utan organ: nämnden i --unit).',
-                    "--decision",
-                )
-            )
+        if amount and decision is None:  # the core's refusal, with the command line's way to give it
+            (missing,) = check_decision_given(None, "--decision")
+            hint = " Ange det med --decision (utan organ: nämnden i --unit)."
+            raise RuleViolation(RuleError(missing.code, missing.message + hint, missing.field))
         from core.ledger import split_exact
 
         grants = split_exact(amount, [(u, 1) for u in units]) if amount else {}

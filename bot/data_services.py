@@ -32,6 +32,7 @@ from core.model import (
     parse_decision,
 )
 from core.permissions import Action, can_any
+from core.rules.decision import check_decision_given
 from core.template import TemplateError, check_header, measure_rows, parse_rows
 from core.text import clean_name
 from storage.examples import read_example
@@ -225,13 +226,13 @@ def import_template(
         if decision is None and decision_text is None and any(plan.grants for plan in planned):
             if errors:
                 raise TemplateError(sorted(dict.fromkeys(errors), key=lambda e: e.row))
-            raise DomainError(  # issue 17 item 3: never a decision nobody gave
+            (missing,) = check_decision_given(None, "--decision")  # issue 17 item 3: the core's refusal
+            raise DomainError(
                 RuleError(
-                    "missing_decision",
-                    f"{path.name} beviljar belopp (Beviljat belopp), och pengar beviljas bara genom ett "
-                    'beslut: ange det med --decision, till exempel "FSKN 2025-02-05 § 5", eller '
-                    '"nämnd 2025-02-05 § 5" för varje rads egen nämnd. Inget importerades.',
-                    "--decision",
+                    missing.code,
+                    f"{path.name} beviljar belopp (Beviljat belopp). {missing.message} Ange det med "
+                    '--decision, eller "nämnd 2025-02-05 § 5" för varje rads egen nämnd. Inget importerades.',
+                    missing.field,
                 )
             )
 

@@ -353,10 +353,6 @@ class Services:
         errors: list[RuleError] = []
         entries = []
         for unit, amount in grants.items():
-            if decision is None:
-                raise RuleViolation(
-                    RuleError("missing_decision", "Beviljat belopp kräver ett beslut.", "beslut")
-                )
             try:
                 entry = commands.grant_measure(
                     ledger, who, stored.id, unit, amount, decision, self.clock(), stored.year
@@ -366,8 +362,8 @@ class Services:
                 continue
             ledger = ledger.append(entry)
             entries.append(entry)
-        if errors:
-            raise RuleViolation(errors)
+        if errors:  # once each: without a decision every unit's share is refused alike
+            raise RuleViolation(list(dict.fromkeys(errors)))
         for entry in entries:
             repo.append(entry)
         return stored

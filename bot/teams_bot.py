@@ -56,7 +56,7 @@ from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
-from dialogs import MainDialog, texts
+from dialogs import MainDialog, state_codec, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
 from dialogs.understanding import Intent, intent_of
@@ -367,9 +367,14 @@ async def run_dialog(
         return await DialogExtensions._internal_run(  # type: ignore[no-any-return]
             turn_context, dialog.id, await dialog_set.create_context(turn_context)
         )
+    await conversation_state.load(turn_context)
+    if isinstance(conversation_state.get_value(DIALOG_STATE), state_codec.OutdatedDialogState):
+        # A dialog in progress saved before an upgrade changed its steps: not resumed, said.
+        conversation_state.delete_value(DIALOG_STATE)
+        await turn_context.send_activity(texts.DIALOG_STOPPED_BY_UPDATE)
+        return None
     answer_at_once = getattr(dialog, "answer_at_once", None)
     if answer_at_once is not None:
-        await conversation_state.load(turn_context)
         current = conversation_state.get_value(DIALOG_STATE)  # read only: nothing stored when absent
         active = isinstance(current, DialogState) and bool(current.dialog_stack)
         if not active and await answer_at_once(turn_context):

@@ -32,7 +32,7 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
-from core.rules.decision import check_grant_decision
+from core.rules.decision import check_decision_date, check_decision_given, check_grant_decision
 from core.rules.followup import implausible_amounts
 from core.text import clean_name
 
@@ -105,11 +105,16 @@ def grant_measure(
     measure_id: int,
     unit: str,
     amount: int,
-    decision: Decision,
+    decision: Decision | None,
     at: datetime,
     year: int | None = None,
 ) -> MeasureFundingEntry:
+    """A unit's share of a measure's money, granted by `decision`: given (never
+    made up), the unit's own committee's or KF's, KS's or KSAU's, and already
+    taken on `at`'s date (the bot's today, bot.clock)."""
     require(who, Action.SUBMIT_MEASURE, [unit])
+    if decision is None:  # never a decision nobody gave
+        raise RuleViolation(check_decision_given(decision))
     measure = ledger.measures.get(measure_id)
     entry = MeasureFundingEntry(
         year if year is not None else (measure.year if measure else 0),
@@ -121,7 +126,11 @@ def grant_measure(
         at,
         author_id=who.user,
     )
-    _refuse_if(check_grant_decision(ledger, entry) + check_measure_funding(ledger, entry))
+    _refuse_if(
+        check_grant_decision(ledger, entry)
+        + check_decision_date(decision, at.date())
+        + check_measure_funding(ledger, entry)
+    )
     return entry
 
 

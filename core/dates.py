@@ -47,12 +47,16 @@ _TOMORROW = {"imorgon", "i morgon"}
 _YEAR_END = {"i slutet av året", "slutet av året", "årsskiftet", "vid årsskiftet"}
 
 
-def parse_date(text: str, reference: date, *, field: str | None = "datum") -> date:
+def parse_date(
+    text: str, reference: date, *, field: str | None = "datum", year: int | None = None
+) -> date:
     """Parse a Swedish date ("2025-12-31", "31 december", "31/12", "i juni", "idag").
 
     `reference` (usually today) gives the year when none is written and the meaning of
-    "idag", "imorgon" and "årsskiftet". Raises InputError for anything else.
+    "idag", "imorgon" and "årsskiftet"; `year`, when given, is the year of a date
+    written without one instead (and of "årsskiftet"). Raises InputError for anything else.
     """
+    default_year = reference.year if year is None else year
     shown = text.strip()
     s = _DOT_AFTER_LETTER.sub("", _SPACES.sub(" ", shown).lower())
     if not s:
@@ -62,18 +66,18 @@ def parse_date(text: str, reference: date, *, field: str | None = "datum") -> da
     if s in _TOMORROW:
         return reference + timedelta(days=1)
     if s in _YEAR_END:
-        return date(reference.year, 12, 31)
+        return date(default_year, 12, 31)
 
     if m := _ISO.fullmatch(s) or _COMPACT.fullmatch(s):
         return _make_date(int(m[1]), int(m[2]), int(m[3]), shown, field)
     if m := _DAY_MONTH.fullmatch(s):
-        year = int(m[3]) if m[3] else reference.year
+        year = int(m[3]) if m[3] else default_year
         return _make_date(year, int(m[2]), int(m[1]), shown, field)
     if (m := _DAY_MONTH_NAME.fullmatch(s)) and m[2] in _MONTH_NUMBERS:
-        year = int(m[3]) if m[3] else reference.year
+        year = int(m[3]) if m[3] else default_year
         return _make_date(year, _MONTH_NUMBERS[m[2]], int(m[1]), shown, field)
     if (m := _MONTH_NAME.fullmatch(s)) and m[1] in _MONTH_NUMBERS:
-        year = int(m[2]) if m[2] else reference.year
+        year = int(m[2]) if m[2] else default_year
         month = _MONTH_NUMBERS[m[1]]
         _check_year(year, shown, field)
         return date(year, month, calendar.monthrange(year, month)[1])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from core.errors import echo, input_error
+from core.errors import InputError, echo, input_error
 from core.text import name_key
 
 
@@ -103,6 +103,12 @@ class Body(StrEnum):
 
 MAX_BODY = 16
 """The longest body the decision table keeps (a unit code as a body)."""
+MAX_PARAGRAPH = 32
+MAX_CASE_NUMBER = 64
+MAX_DELEGATE = 200
+MAX_REFERENCE = 300
+"""The longest paragraph, case number, delegate and whole reference the decision
+table keeps (storage.tables.DecisionRow): a longer one is refused when read."""
 
 NOT_GIVEN = "beslut ej angivet"
 """How a grant whose decision nobody gave is flagged (see Decision.invented)."""
@@ -221,6 +227,8 @@ def parse_decision(
     `default_body` (the measure's own committee) when one is known; otherwise
     the committee must be named."""
     shown = echo(text or "")
+    if len((text or "").strip()) > MAX_REFERENCE + MAX_BODY:  # not read at all: no part of it fits
+        raise _decision_too_long("Beslutsreferensen är för lång", len(text.strip()), MAX_REFERENCE, field)
     m = _DECISION_RE.match(text or "")
     if not m:
         raise input_error(
@@ -258,13 +266,33 @@ def parse_decision(
             '"delegationsbeslut 2025-05-12, förvaltningsdirektör".',
             field,
         )
+    for part, what, limit in (
+        (m["par"], "Paragrafen i beslutet är för lång", MAX_PARAGRAPH),
+        (m["case"], "Diarienumret i beslutet är för långt", MAX_CASE_NUMBER),
+        (rest if delegation else None, "Vem som beslutade på delegation är för långt", MAX_DELEGATE),
+    ):
+        if part and len(part) > limit:
+            raise _decision_too_long(what, len(part), limit, field)
     body = _decision_body(m["body"], shown, field, default_body, units)
-    return Decision(
+    decision = Decision(
         body=body,
         date=when,
         paragraph=m["par"],
         case_number=m["case"],
-        delegate=rest[:200] if delegation else None,
+        delegate=rest if delegation else None,
+    )
+    if len(decision.reference) > MAX_REFERENCE:
+        too_long = len(decision.reference)
+        raise _decision_too_long("Beslutsreferensen är för lång", too_long, MAX_REFERENCE, field)
+    return decision
+
+
+def _decision_too_long(what: str, length: int, limit: int, field: str | None) -> InputError:
+    return input_error(
+        "decision_too_long",
+        f"{what}: {length} tecken, högst {limit}. Skriv organ, datum och "
+        f"paragraf, till exempel {DECISION_EXAMPLES}.",
+        field,
     )
 
 

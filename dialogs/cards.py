@@ -150,7 +150,7 @@ def funds_card(
             )
         )
     if whole_fund and not details:
-        fund = texts.kr(balance.total) if balance.decided else "ej beslutat"
+        fund = texts.kr(balance.total) if balance.decided else texts.FUND_NOT_DECIDED
         body.append(_facts([(texts.LABEL_FUND, fund)]))
     if sources:
         body.append(_text(texts.LABEL_SOURCES, weight="Bolder", separator=True))

@@ -19,6 +19,20 @@ from microsoft_agents.hosting.dialogs import DialogInstance, DialogState, Prompt
 
 TAG = "$kompetensbot"
 
+LAYOUT = 2
+"""The dialogs' step layout that a stored dialog stack was saved with. A waterfall
+resumes at its stored step index, so a stack saved by a version whose steps were
+different would resume at the wrong step: bump LAYOUT whenever a dialog's steps
+are added, removed or reordered. 2: issue 17 (the decision and the dates in the
+measure dialog, the implausible-amount question in the follow-up); 1, unmarked:
+before it. An older stack is not resumed (OutdatedDialogState)."""
+
+
+class OutdatedDialogState(DialogState):
+    """An empty stack in place of a dialog in progress saved with another LAYOUT
+    (before an upgrade): the runner tells the person it was stopped
+    (bot.teams_bot.run_dialog) and it is not resumed."""
+
 
 def dump(value: Any) -> Any:
     """A JSON-serialisable copy of `value`."""
@@ -31,7 +45,7 @@ def dump(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [dump(v) for v in value]
     if isinstance(value, DialogState):
-        return {TAG: "DialogState", "dialog_stack": [dump(i) for i in value.dialog_stack]}
+        return {TAG: "DialogState", "layout": LAYOUT, "dialog_stack": [dump(i) for i in value.dialog_stack]}
     if isinstance(value, DialogInstance):
         return {TAG: "DialogInstance", "id": value.id, "state": dump(value.state)}
     if isinstance(value, PromptOptions):
@@ -66,6 +80,8 @@ def load(value: Any) -> Any:
     if kind is None:
         return {k: load(v) for k, v in value.items()}
     if kind == "DialogState":
+        if value.get("layout", 1) != LAYOUT:  # saved by a version with other steps: not resumed
+            return OutdatedDialogState() if value["dialog_stack"] else DialogState()
         return DialogState(dialog_stack=[load(i) for i in value["dialog_stack"]])
     if kind == "DialogInstance":
         return DialogInstance(id=value["id"], state=load(value["state"]))

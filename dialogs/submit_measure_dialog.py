@@ -225,6 +225,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         ledger = await call(services.summary_ledger)
         v = step.values
         decision = decision_from_state(v.get("decision"))
+        if decision is None:  # nothing is saved without one: the form back, all else filled in
+            return await self.form_back(step, texts.NO_DECISION_FORM_BACK)
         plan = _plan(v)
         questions = [
             q.message
@@ -235,34 +237,16 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             heading=texts.MEASURE_SUMMARY_TITLE,
             unit=_unit_label(ledger.units[v["unit"]]),
             amount=v["amount"],
-            decision=decision.reference if decision else texts.DECISION_NOT_GIVEN_FACT,
+            decision=decision.reference,
             warnings=questions,
             **plan,
         )
-        if decision is None:  # nothing is saved without a decision: the summary says why
-            await step.context.send_activity(
-                MessageFactory.attachment(cards.attachment(summary), texts.NO_DECISION_NOT_SAVED)
-            )
-            return await step.end_dialog()
         confirm = texts.confirm_measure_despite(questions) if questions else texts.CONFIRM_MEASURE
         return await step.prompt(YES_NO_PROMPT, yes_no_options(confirm, [cards.attachment(summary)]))
 
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:  # nothing saved; the way back: the form, filled in with all given
-            identity, services = who(step.context, self.engine)
-            ledger, allowed = await allowed_units(services, identity)
-            if step.values["unit"] not in allowed:
-                await step.context.send_activity(texts.NOT_SAVED)
-                return await step.end_dialog()
-            form = cards.submit_measure_form(
-                _unit_pairs(ledger, allowed),
-                default_unit=step.values["unit"],
-                values=_form_values(step.values),
-            )
-            await step.context.send_activity(
-                MessageFactory.attachment(cards.attachment(form), texts.NOT_SAVED_FORM_BACK)
-            )
-            return await step.end_dialog()
+            return await self.form_back(step, texts.NOT_SAVED_FORM_BACK)
         v = step.values
         await save(
             step.context,
@@ -276,15 +260,33 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         )
         return await step.end_dialog()
 
+    async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
+        """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
+        identity, services = who(step.context, self.engine)
+        ledger, allowed = await allowed_units(services, identity)
+        if step.values["unit"] not in allowed:
+            await step.context.send_activity(texts.NOT_SAVED)
+            return await step.end_dialog()
+        form = cards.submit_measure_form(
+            _unit_pairs(ledger, allowed), default_unit=step.values["unit"], values=_form_values(step.values)
+        )
+        await step.context.send_activity(MessageFactory.attachment(cards.attachment(form), why))
+        return await step.end_dialog()
+
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
 
     async def dates_start_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE))
+        again = bool(step.options.get("again"))  # after "nej": a date without a year is the money's
+        if again:
+            await step.context.send_activity(texts.dates_again(int(step.options["year"])))
+        year = {"year": int(step.options["year"])} if again else {}
+        return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE, validations=year))
 
     async def dates_end_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["start_date"] = step.result
+        year = {"year": int(step.options["year"])} if step.options.get("again") else {}
         return await step.prompt(
-            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result})
+            END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result, **year})
         )
 
     async def dates_check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -304,8 +306,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         )
 
     async def dates_done_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:  # "nej": the dates again
-            return await step.replace_dialog(DATES_DIALOG, step.options)
+        if not step.result:  # "nej": the dates again, read in the money's year (its "menade du")
+            return await step.replace_dialog(DATES_DIALOG, {**step.options, "again": True})
         v = step.values
         return await step.end_dialog(
             {"start_date": v["start_date"], "end_date": v["end_date"], "dates_confirmed": True}
@@ -380,8 +382,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if text.strip() == SKIP:
             prompt_context.recognized.value = None
             return True
+        year = (prompt_context.options.validations or {}).get("year")
         try:
-            start = parse_date(text, today_of(prompt_context.context), field="startdatum")
+            start = parse_date(text, today_of(prompt_context.context), field="startdatum", year=year)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         prompt_context.recognized.value = start.isoformat()
@@ -391,11 +394,14 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
+        validations = prompt_context.options.validations or {}
         try:
-            end = parse_date(text, today_of(prompt_context.context), field="slutdatum")
+            end = parse_date(
+                text, today_of(prompt_context.context), field="slutdatum", year=validations.get("year")
+            )
         except InputError as bad:
             return refuse(prompt_context, bad.message)
-        start = (prompt_context.options.validations or {}).get("start")
+        start = validations.get("start")
         if (wrong := end_before_start(date.fromisoformat(start) if start else None, end)) is not None:
             return refuse(prompt_context, wrong.message)
         prompt_context.recognized.value = end.isoformat()
@@ -422,7 +428,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        if " ".join(text.lower().split()).rstrip(".!") in texts.NO_DECISION_ANSWERS:
+        if says_no_decision(text):
             prompt_context.recognized.value = None  # the summary says why nothing is saved
             return True
         _, services = who(prompt_context.context, self.engine)
@@ -504,10 +510,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             problems += over_limit(ledger, identity, code, year, amount)
         decision = None  # issue 17 item 3: no measure is saved without its decision
         decision_text = _text_field(data, "decision", texts.LABEL_DECISION, [])
-        if decision_text is None or decision_text.strip().lower() in texts.NO_DECISION_ANSWERS:
+        if decision_text is None or says_no_decision(decision_text):
             problems.append(texts.DECISION_REQUIRED)
         elif code is not None:
-            decision, why = read_decision(ledger, decision_text[:300], code, today)
+            decision, why = read_decision(ledger, decision_text, code, today)
             problems += why
         if problems or code is None or title is None or end is None or amount is None or decision is None:
             await turn_context.send_activity(texts.form_refused(problems))
@@ -542,6 +548,12 @@ def _plan(values: dict[str, Any]) -> dict[str, Any]:
         "end": date.fromisoformat(values["end_date"]),
         "performer": values.get("performer") or "",
     }
+
+
+def says_no_decision(text: str) -> bool:
+    """Whether an answer to the decision question (chat or form) says there is none:
+    "inget beslut", "Inget beslut.", "saknas!" (case, spaces and end punctuation aside)."""
+    return " ".join(text.lower().split()).strip(".!? ") in texts.NO_DECISION_ANSWERS
 
 
 def read_decision(ledger: Ledger, text: str, unit: str, today: date) -> tuple[Decision | None, list[str]]:
@@ -720,11 +732,8 @@ async def save(
 ) -> None:
     """Submit the measure with its grant through the core; send the receipt or the refusal.
     `once`: the key that keeps a repeated confirmation from saving twice. `decision`:
-    the one the person gave; without one nothing is saved (issue 17 item 3)."""
+    the one the person gave; without one the core saves nothing (issue 17 item 3)."""
     identity, services = who(turn_context, engine)
-    if decision is None:
-        await turn_context.send_activity(texts.save_failed(texts.DECISION_REQUIRED))
-        return
     measure = Measure(
         id=0,
         title=title,

@@ -19,6 +19,7 @@ from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState
+from core.rules import decision as rules_decision
 from core.text import clean_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
@@ -48,6 +49,8 @@ LABEL_SHARES = "Fördelning mellan nämnder"
 LABEL_SOURCES = "Källor"
 LABEL_TOTAL = "Totalt"
 LABEL_FUND = "Fonden"
+FUND_NOT_DECIDED = "ej beslutat"
+"""The fund's figure when no decision sets it for the year (card and text)."""
 LABEL_ID = "Id"
 LABEL_LATEST_FOLLOWUP = "Senaste uppföljning"
 LABEL_SPENT_LONG = "Utfall hittills"
@@ -450,7 +453,7 @@ def fund_details(
             lines.append(f"Ej överfört från fonden: {kr(fund.unallocated)}")
     else:
         lines = [
-            f"{LABEL_FUND}: ej beslutat",
+            f"{LABEL_FUND}: {FUND_NOT_DECIDED}",
             f"Reserverat för {units} av återkommande beslut: {kr(fund.reserved)}{by}",
         ]
         if latest is not None:
@@ -670,19 +673,19 @@ def categories_text(names: Sequence[str]) -> str:
     return ", ".join(names) if names else "–"
 CONFIRM_MEASURE = 'Vill du spara insatsen? Svara "ja" eller "nej".'
 NOT_SAVED = "Okej, jag sparade ingenting."
+DIALOG_STOPPED_BY_UPDATE = (
+    "Det du höll på med avbröts när kompetensbot uppdaterades, och inget av det sparades. "
+    'Börja om, till exempel med "ny insats" eller "uppföljning".'
+)
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
 NO_DECISION_ANSWERS = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
-DECISION_REQUIRED = (
-    "Beslut saknas: pengar beviljas bara genom ett beslut, så insatsen sparas inte utan ett. "
-    'Ange organ, datum och paragraf, till exempel "FSKN 2025-02-05 § 5", eller ett delegationsbeslut '
-    'som "delegationsbeslut 2025-05-12, förvaltningsdirektör".'
+DECISION_REQUIRED = rules_decision.DECISION_REQUIRED  # the core's one refusal of money without a decision
+NO_DECISION_FORM_BACK = (
+    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Här är "
+    "formuläret med det du har skrivit: fyll i beslutet (organ, datum och paragraf) när det är fattat "
+    "och skicka det."
 )
-NO_DECISION_NOT_SAVED = (
-    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. "
-    'Skriv "ny insats" igen när beslutet är fattat, med organ, datum och paragraf.'
-)
-DECISION_NOT_GIVEN_FACT = "saknas – inget sparas utan beslut"
 
 
 def ask_decision(unit_name: str, code: str) -> str:
@@ -717,6 +720,11 @@ def dates_questioned(questions: Sequence[str]) -> str:
     """The chat's question about a new measure's dates (core.rules.measure_dates)."""
     said = " ".join(plain(q) for q in questions)
     return f'{said} Stämmer datumen ändå? Svara "ja" för att behålla dem eller "nej" för att skriva nya.'
+
+
+def dates_again(year: int) -> str:
+    """Before the dates are asked again after "nej" to the question about them."""
+    return f"Skriv datumen igen. Ett datum utan år, som 31/12, gäller {year}."
 
 
 def confirm_measure_despite(questions: Sequence[str]) -> str:
@@ -903,25 +911,12 @@ def unit_has_no_funds(name: str, code: str, year: int, latest: FundBalance | Non
     return text + (" " + latest_money(year, latest) if latest is not None else "")
 
 
-def source_allocated(text: str) -> str:
-    """`text` is Markdown already (allocation_source or decision_ref)."""
-    return f"{LABEL_ALLOCATED}: {text}"
-
-
 def source_spent(text: str) -> str:
     return f"{LABEL_SPENT}: {text}"
 
 
 def reported_by(author: str) -> str:
     return f"Rapporterad av {plain(author)}."
-
-
-def source_fund(amount: int, reference: str) -> str:
-    return f"{LABEL_FUND}: {kr(amount)} enligt {plain(reference)}"
-
-
-def source_reallocation(reference: str) -> str:
-    return f"Omfördelning: beslut {plain(reference)}"
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------

@@ -20,6 +20,20 @@ from core.ledger import Ledger
 from core.model import NOT_GIVEN, Decision, Measure, is_committee
 from core.rules.names import kr, measure_name, unit_name
 
+MISSING_DECISION = "missing_decision"
+DECISION_REQUIRED = (
+    "Beslut saknas: pengar beviljas bara genom ett beslut, så inget sparas utan ett. "
+    'Ange organ, datum och paragraf, till exempel "FSKN 2025-02-05 § 5", eller ett delegationsbeslut '
+    'som "delegationsbeslut 2025-05-12, förvaltningsdirektör".'
+)
+"""Why money without a decision is refused: the one message of every way in
+(chat, form, command line, template import; issue 17 item 3)."""
+
+
+def check_decision_given(decision: Decision | None, field: str | None = "beslut") -> list[RuleError]:
+    """Money is granted only with the decision behind it: none given, nothing saved."""
+    return [RuleError(MISSING_DECISION, DECISION_REQUIRED, field)] if decision is None else []
+
 
 def check_grant_decision(ledger: Ledger, entry: MeasureFundingEntry) -> list[RuleError]:
     """A unit's share cites its own committee's decision, or one of KF, KS or KSAU

@@ -213,7 +213,7 @@ def test_a_spring_2026_measure_on_2025_money_is_asked_about_and_can_be_changed(c
         'behålla dem eller "nej" för att skriva nya.'
     )
     assert asked.actions == ["ja", "nej"]
-    assert chat.say("nej")[0].text == texts.ASK_START_DATE
+    assert [r.text for r in chat.say("nej")] == [texts.dates_again(2025), texts.ASK_START_DATE]
     chat.say("1 november 2025")
     assert chat.say("31 december 2025")[0].text == texts.ASK_PERFORMER
     chat.say("-")
@@ -249,6 +249,28 @@ def test_31_12_read_as_next_year_is_questioned(chat_as) -> None:
         "Slutdatumet 31 december 2026 ligger utanför 2025, det år som insatsens pengar gäller "
         "(menade du 31 december 2025?)."
     )
+
+
+def test_after_no_31_12_is_read_in_the_moneys_year(chat_as, services) -> None:
+    """Review finding 7 (issue 17 item 9): the question offers "menade du 31 december 2025?";
+    after "nej" the dates are asked again, said to be read in 2025, and "31/12" is then
+    31 december 2025 (it was read against the bot's date again: 2026, the same question)."""
+    chat = chat_as("hanna", Role.HR, "FSKN", today=date(2026, 1, 10))
+    _to_the_dates(chat)
+    chat.say("-")
+    assert "(menade du 31 december 2025?)" in chat.say("31/12")[0].text
+    again, start_question = chat.say("nej")
+    assert again.text == "Skriv datumen igen. Ett datum utan år, som 31/12, gäller 2025."
+    assert start_question.text == texts.ASK_START_DATE
+    assert chat.say("1/11")[0].text == texts.ASK_END_DATE
+    [next_question] = chat.say("31/12")
+    assert next_question.text.startswith("Slutdatumet 31 december 2025 har redan passerat")  # not 2026
+    assert "utanför 2025" not in next_question.text
+    assert chat.say("ja")[0].text == texts.ASK_PERFORMER
+    chat.say("-")
+    chat.say("100 tkr")
+    [confirm] = chat.say("2025-02-05 § 5")
+    assert "1 november 2025" in confirm.card_text() and "31 december 2025" in confirm.card_text()
 
 
 def test_an_end_date_already_past_is_questioned(chat_as) -> None:

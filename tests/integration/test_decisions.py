@@ -200,7 +200,8 @@ def test_add_measure_reads_the_readme_decision_as_the_units_own(
         "1 mkr",
     )
     code, _, err = _run(capsys, *base, "--title", "Utan beslut")
-    assert code == 2 and "Ett beviljat belopp kräver beslutet bakom det" in err
+    assert code == 2 and "Beslut saknas: pengar beviljas bara genom ett beslut" in err
+    assert "Ange det med --decision" in err
     code, _, err = _run(capsys, *base, "--title", "Fel nämnd", "--decision", "SBN 2025-01-29 § 10")
     assert code == 2 and "kan inte beviljas genom Stadsbyggnadsnämndens beslut" in err
     code, _, err = _run(
@@ -299,7 +300,7 @@ def test_a_template_that_grants_money_needs_the_decision(
     code, out, err = _run(capsys, "import", str(path), "--as-of", "2025-03-01")
     assert code == 2 and out == ""
     assert (
-        "gvn.csv beviljar belopp" in err and "ange det med --decision" in err and "Inget importerades" in err
+        "gvn.csv beviljar belopp" in err and "Ange det med --decision" in err and "Inget importerades" in err
     )
     code, _, err = _run(
         capsys, "import", str(path), "--as-of", "2025-03-01", "--decision", "nämnd 2025-01-31 § 5"
@@ -307,3 +308,61 @@ def test_a_template_that_grants_money_needs_the_decision(
     assert code == 0, err
     code, out, _ = _run(capsys, "measure", "Handledarutbildning för APL")
     assert "Källa: 200 000 kr från GVN, beslut GVN 2025-01-31 § 5." in out
+
+
+
+def _counts(url: str) -> tuple[int, int]:
+    """(measures, ledger entries) in the city: nothing written leaves them as they were."""
+    from storage.db import make_engine
+
+    ledger = Services(make_engine(url)).ledger()
+    return len(ledger.measures), len(ledger.entries)
+
+
+def test_add_measure_and_import_refuse_a_decision_not_yet_taken(
+    cli_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 item 3 (review finding 4): a decision dated after today grants no money on
+    the command line either (only the chat checked it): `add-measure --decision
+    "FSKN 2099-01-01 § 1"` and `import --decision` are refused in Swedish, nothing written;
+    "today" is the bot's (KOMPETENSBOT_TODAY)."""
+    assert _run(capsys, "load-example", "malmo-2025")[0] == 0
+    before = _counts(cli_url)
+    base = ("add-measure", "--unit", "FSKN", "--end", "2025-12-31", "--year", "2025", "--amount", "100 tkr")
+    code, out, err = _run(capsys, *base, "--title", "Framtida beslut", "--decision", "FSKN 2099-01-01 § 1")
+    assert (code, out) == (2, "")
+    assert "Beslutet FSKN 2099-01-01 § 1 är daterat 1 januari 2099, efter i dag" in err
+    assert "Ange ett beslut som redan är fattat." in err
+    assert _counts(cli_url) == before
+    monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-05")  # the bot's today, as in make demo
+    late = ("--title", "Beslut efter demodagen", "--decision", "FSKN 2025-06-20 § 1")
+    code, _, err = _run(capsys, *base, *late)
+    assert code == 2 and "efter i dag (5 juni 2025)" in err
+    assert _counts(cli_url) == before
+    path = tmp_path / "fskn.csv"
+    path.write_text(
+        "Nämnd;Insats;Beviljat belopp;Slutdatum\r\nFSKN;Språkombud i förskolan;50 tkr;2025-12-31\r\n",
+        encoding="utf-8-sig",
+    )
+    code, out, err = _run(capsys, "import", str(path), "--decision", "nämnd 2099-01-01 § 1")
+    assert code == 2 and out == ""
+    assert "filen importerades inte" in err
+    assert "Beslutet FSKN 2099-01-01 § 1 är daterat 1 januari 2099" in err
+    assert _counts(cli_url) == before
+    code, _, err = _run(capsys, "import", str(path), "--decision", "nämnd 2025-02-05 § 5")
+    assert code == 0, err
+
+
+def test_a_shared_measure_without_a_decision_is_refused_once_by_the_core(example_engine: Engine) -> None:
+    """Review finding 4: the services leave the missing decision to the core (grant_measure),
+    which says it once, in Swedish, for a measure shared by two committees; nothing written."""
+    from core.errors import RuleViolation
+    from core.rules.decision import DECISION_REQUIRED
+
+    services = Services(example_engine)
+    before = len(services.ledger().measures)
+    measure = Measure(id=0, title="Gemensam utan beslut", units=("FSKN", "GSN"), year=2025)
+    with pytest.raises(RuleViolation) as refused:
+        services.submit_measure(None, measure, {"FSKN": 1_000, "GSN": 1_000}, None)
+    assert refused.value.message == DECISION_REQUIRED
+    assert len(services.ledger().measures) == before

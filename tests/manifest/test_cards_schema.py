@@ -124,20 +124,14 @@ def test_the_schema_catches_a_broken_card(broken) -> None:
 
 def _funds_sources(fund: FundBalance, ledger: Ledger, unit_code: str | None) -> list[str]:
     titles = {m.id: m.title for m in ledger.measures.values()}
-    if unit_code is None:
-        sources = [texts.source_fund(e.amount, e.decision.reference) for e in fund.fund_entries]
-        sources += sorted(
-            {texts.source_allocated(a.decision.reference) for u in fund.units for a in u.allocations}
-        )
-        return sources
+    if unit_code is None:  # the whole fund's card lists no sources (its details say them)
+        return []
     unit = fund.unit(unit_code)
     assert unit is not None
-    sources = [texts.source_allocated(texts.allocation_source(a)) for a in unit.allocations]
-    sources += [
+    return [
         texts.source_spent(texts.followup_source(f, titles.get(f.measure_id, str(f.measure_id))))
         for f in unit.followups
     ]
-    return sources
 
 
 def built_cards(

@@ -228,10 +228,8 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
     """(builder, card) for every card builder, fed with the person-written values `w`."""
     fund = fund_of(world, w)
     sources = [
-        texts.source_allocated(texts.allocation_source(allocation(w))),
         texts.source_spent(texts.followup_source(followup(w), w["title"])),
-        texts.source_fund(1_000, decision(w).reference),
-        texts.source_reallocation(decision(w).reference),
+        texts.reallocation_source(reallocation(w), w["title"], w["title"]),
     ]
     yield "funds_card", cards.funds_card(
         fund, title=texts.funds_card_title(2025, w["unit"]), sources=sources, whole_fund=True
@@ -396,9 +394,6 @@ MESSAGES: dict[str, Call] = {
     "round_answer_refused": lambda _, w: texts.round_answer_refused(f'Insatsen "{w["title"]}" finns inte.'),
     "round_status": lambda world, w: texts.round_status(report_of(world, w)),
     "save_failed": lambda _, w: texts.save_failed(f'Insatsen "{w["title"]}" för 2025 finns redan (id 1).'),
-    "source_allocated": lambda _, w: texts.source_allocated(texts.decision_ref(decision(w))),
-    "source_fund": lambda _, w: texts.source_fund(1_000, decision(w).reference),
-    "source_reallocation": lambda _, w: texts.source_reallocation(decision(w).reference),
     "source_spent": lambda _, w: texts.source_spent(texts.followup_source(followup(w), w["title"])),
     "unit_chosen": lambda _, w: texts.unit_chosen(w["unit"]),
     "unit_details": lambda world, w: "\n".join(
@@ -439,7 +434,7 @@ NO_PERSON_TEXT = {
     "round_partly_answered_line", "round_prompt_text", "round_reminder_text", "status_word", "yes_no",
 }
 """Messages made only of our own words, numbers, dates and periods."""
-NO_PERSON_TEXT |= {"confirm_measure_despite", "dates_questioned"}  # core.rules.measure_dates: dates only
+NO_PERSON_TEXT |= {"confirm_measure_despite", "dates_questioned", "dates_again"}  # dates only
 
 
 def test_every_message_function_is_checked() -> None:
