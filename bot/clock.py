@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 
+from core.calendar import swedish_date
 from core.errors import InputError, RuleError
 
 TODAY_VARIABLE = "KOMPETENSBOT_TODAY"
@@ -37,10 +38,10 @@ def settings_today(env: Mapping[str, str] | None = None) -> date | None:
 
 def today(fixed: date | None = None) -> date:
     """Today: `fixed` (the settings' date a caller already read), else
-    KOMPETENSBOT_TODAY, else the real date."""
+    KOMPETENSBOT_TODAY, else the real date in Sweden (whatever the server's zone)."""
     if fixed is not None:
         return fixed
-    return settings_today() or date.today()
+    return settings_today() or swedish_date(utcnow())
 
 
 def utcnow() -> datetime:

@@ -9,10 +9,20 @@ Friday before Midsummer Day), julafton (24 December) and nyårsafton
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+
+
+def swedish_date(at: datetime) -> date:
+    """The date in Sweden at the moment `at` (a time without zone is UTC): a decision
+    taken today, or a day's limit, is counted by the Swedish calendar, not by UTC's,
+    which is still yesterday for the first one or two hours of a Swedish day."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(SWEDISH_TIME).date()
 
 
 @lru_cache(maxsize=64)

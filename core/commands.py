@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
+from core.calendar import swedish_date
 from core.entries import (
     AllocationEndEntry,
     AllocationEntry,
@@ -128,7 +129,7 @@ def grant_measure(
     )
     _refuse_if(
         check_grant_decision(ledger, entry)
-        + check_decision_date(decision, at.date())
+        + check_decision_date(decision, swedish_date(at))
         + check_measure_funding(ledger, entry)
     )
     return entry
