@@ -930,6 +930,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "kompetensbot: databasen saknar tabeller. Kör först: kompetensbot db upgrade",
                 file=sys.stderr,
             )
+        elif "no such column" in text or "column" in text and "does not exist" in text:
+            print(  # a database from before the last upgrade of the program
+                "kompetensbot: databasen har ett äldre schema än programmet. "
+                "Kör först: kompetensbot db upgrade",
+                file=sys.stderr,
+            )
         else:
             log.debug("database error", exc_info=True)
             print("kompetensbot: databasen svarar inte. Försök igen om en stund.", file=sys.stderr)

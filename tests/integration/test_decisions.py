@@ -366,3 +366,28 @@ def test_a_shared_measure_without_a_decision_is_refused_once_by_the_core(example
         services.submit_measure(None, measure, {"FSKN": 1_000, "GSN": 1_000}, None)
     assert refused.value.message == DECISION_REQUIRED
     assert len(services.ledger().measures) == before
+
+
+def test_a_database_from_before_the_upgrade_is_told_to_upgrade(
+    cli_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A city that installs this version and runs a command before `db upgrade` (its
+    database at 0010, without 0011's column) is told to upgrade, not that the database
+    "does not answer"."""
+    from alembic import command
+
+    from storage.db import make_engine
+    from storage.migrate import alembic_config
+
+    assert _run(capsys, "load-example", "malmo-2025")[0] == 0
+    engine = make_engine(cli_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    engine.dispose()
+    code, _out, err = _run(capsys, "measures", "--unit", "FSKN")
+    assert code != 0
+    assert "äldre schema än programmet. Kör först: kompetensbot db upgrade" in err
+    assert _run(capsys, "db", "upgrade")[0] == 0
+    assert _run(capsys, "measures", "--unit", "FSKN")[0] == 0
