@@ -25,6 +25,7 @@ from core.rounds import (
     measure_state,
     no_recipient_units,
 )
+from core.rules.followup import known_on
 from core.rules.overdue import is_overdue
 
 
@@ -160,7 +161,10 @@ def _result(
 def round_report(
     round_: Round, ledger: Ledger, grants: list[RoleGrant], as_of: date, units: set[str] | None = None
 ) -> RoundReport:
-    """The round's results on `as_of`; `units` limits it to what a reader may see."""
+    """The round's results on `as_of`, as known that day (core.rules.followup.known_on:
+    an answer reported later is not one yet, as the funds count it); `units`
+    limits it to what a reader may see."""
+    ledger = known_on(ledger, as_of)
     period, year = round_.plan.period, round_.plan.year
     assignments: Assignments = assign(ledger, grants, year)
     answered = answered_measures(ledger, period)
