@@ -98,11 +98,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"Skrev {args.out} ({len(report.measures)} insatser).", file=out)
         return 0
     if command == "tick":
-        result = asyncio.run(_tick(engine, args.as_of or clock.today(), auto_open=not args.no_auto_open))
+        result = asyncio.run(_tick(engine, as_of, auto_open=not args.no_auto_open))
         for opened in result.opened:
             print(f"Öppnade uppföljningsomgången {opened}.", file=out)
             slug, period = opened.rsplit(" ", 1)
-            report = RoundServices(engine, org=slug).report(None, period, args.as_of or date.today())
+            report = RoundServices(engine, org=slug).report(None, period, as_of)
             print("\n".join(coverage_lines(report)), file=out)
         o = result.outcomes
         print(

@@ -337,3 +337,18 @@ def test_status_and_export_on_a_day_count_only_the_answers_reported_by_then(
         [row] = [r for r in csv.DictReader(f, delimiter=";") if r["Insats"] == "Yrkeslärarsatsning"]
     assert row["Svarat"] == "Nej" and row["Läge"] == "tillfrågad, ej besvarad"
 
+
+def test_a_tick_on_the_settings_date_reports_the_opened_round_on_that_date(
+    three_people: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review finding 3 (issue 17 item 6): `followup tick` without --as-of on the settings'
+    date 2025-06-02 opens the June round and accounts for its measures on that day (none
+    answered yet: the example's answers come 10-18 June), not on the machine's date."""
+    monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-02")
+    ticked = kb("followup", "tick")
+    assert ticked.code == 0, ticked.err
+    assert "Öppnade uppföljningsomgången malmo 2025-06." in ticked.out
+    assert "Insatser i omgången: 45 (0 besvarade, " in ticked.out
