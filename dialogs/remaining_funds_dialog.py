@@ -25,7 +25,7 @@ from core.entries import ReallocationEntry
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
-from core.rules.years import latest_year_with_money
+from core.rules.years import latest_decided_fund_year, latest_year_with_money
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, today_of, who
@@ -143,10 +143,8 @@ def _latest(ledger: Ledger, year: int, codes: tuple[str, ...]) -> FundBalance | 
 
 
 def _latest_fund(ledger: Ledger, year: int) -> FundBalance | None:
-    """The latest decided fund of another year, up to the year asked about if there is one."""
-    decided = [y for y in ledger.years if y != year and ledger.has_fund(y)]
-    before = [y for y in decided if y < year]
-    found = max(before) if before else max(decided, default=None)
+    """The fund named when `year` has none decided (core.rules.years.latest_decided_fund_year)."""
+    found = latest_decided_fund_year(ledger, besides=year)
     return None if found is None else fund_balance(ledger, found)
 
 
