@@ -104,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="importera en mall (CSV eller XLSX)")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--year", type=int, help="år för rader utan datum (standard: årets)")
+    imp.add_argument(
+        "--year", type=int, help="år för rader utan datum (standard: senaste år med beslutad fond)"
+    )
     imp.add_argument(
         "--decision",
         help='beslutet bakom beviljade belopp, t.ex. "FSKN 2025-02-05 § 5"; "nämnd 2025-02-05 § 5": '
@@ -551,7 +553,7 @@ def run(args: argparse.Namespace) -> int:
             args.org,
             user,
             args.file,
-            year=args.year or as_of.year,
+            year=args.year or _default_year(services, as_of),
             as_of=as_of,
             decision_text=args.decision,
             admin=services.admin,

@@ -98,11 +98,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"Skrev {args.out} ({len(report.measures)} insatser).", file=out)
         return 0
     if command == "tick":
-        result = asyncio.run(_tick(engine, args.as_of or clock.today(), auto_open=not args.no_auto_open))
+        result = asyncio.run(_tick(engine, as_of, auto_open=not args.no_auto_open))
         for opened in result.opened:
             print(f"Öppnade uppföljningsomgången {opened}.", file=out)
             slug, period = opened.rsplit(" ", 1)
-            report = RoundServices(engine, org=slug).report(None, period, args.as_of or date.today())
+            report = RoundServices(engine, org=slug).report(None, period, as_of)
             print("\n".join(coverage_lines(report)), file=out)
         o = result.outcomes
         print(
@@ -178,16 +178,18 @@ def coverage_lines(report: RoundReport) -> list[str]:
         lines.append(f"Alla {total} insatser har någon att fråga (ansvarig eller nämndens HR).")
         return lines
     units = report.no_recipient_units
-    done = sum(m.answered for m in without)
+    done = report.no_recipient_answered  # the same basis as the chat's (dialogs.texts.round_status)
     lines.append(
-        f"Ingen mottagare för {len(without)} av {total} insatser, "
-        f"i {_count(len(units), 'nämnd', 'nämnder')}"
+        f"Ingen mottagare för {len(without)} av {total} insatser"
         + (f" (varav {done} redan besvarade)" if done else "")
+        + f", i {_count(len(units), 'nämnd', 'nämnder')}"
         + ": ingen ansvarig och ingen med rollen hr för nämnden, så inget kort skickas för dem."
     )
     names = {u.code: u.name for u in report.units}
     for code, n in sorted(units.items(), key=lambda item: (names.get(item[0], item[0]).casefold(), item[0])):
         lines.append(f"  - {names.get(code, code)} ({code}): {_count(n, 'insats', 'insatser')}")
+    if sum(units.values()) > len(without):
+        lines.append("  (En gemensam insats räknas i var och en av sina nämnder.)")
     lines.append(
         "  Ge nämndens HR rollen: kompetensbot roles grant <AAD-objekt-id> hr --unit KOD "
         "(eller ange en ansvarig för insatsen)."

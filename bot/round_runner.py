@@ -46,7 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.proactive import CreateResult, Sender
-from bot.round_services import RoundServices
+from bot.round_services import RoundServices, known_round_ledger
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.round_report import round_report
@@ -196,7 +196,7 @@ class RoundRunner:
             return []
         log.info("opened the follow-up round %s", period)
         try:  # before anything is sent: the measures nobody can be asked about (issue 17 item 13)
-            units = services.report(None, period, as_of).no_recipient_units
+            units = services.no_recipient_units(period)
         except DomainError:
             units = {}
         if units:
@@ -282,7 +282,7 @@ class RoundRunner:
             done, reference = await asyncio.to_thread(self._lookup, send, round_, ctx)
             if send.kind != SendKind.ESCALATION and all(m in done for m in send.measure_ids):
                 return await self._finish(send, SKIPPED, "har redan svarat")
-            activities = await asyncio.to_thread(self._build, send, round_, ctx)
+            activities = await asyncio.to_thread(self._build, send, round_, ctx, as_of)
             if reference is None:
                 created = await self._create_conversation(send, ctx)
                 if not created.ok:
@@ -428,13 +428,17 @@ class RoundRunner:
         )
         return created
 
-    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext) -> list[Activity]:
+    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext, as_of: date) -> list[Activity]:
         plan = round_.plan
         if send.kind == SendKind.ESCALATION:
             with UnitOfWork(self.engine, ctx.slug) as repo:
-                ledger = self._round_ledger(repo.session.connection(), ctx.slug, [round_.period])
+                # As known on the day it goes out (the escalation day, or later when
+                # sent late): the answers `followup status` counts on that day.
+                known = max(plan.escalate_on, as_of)
+                view = self._round_ledger(repo.session.connection(), ctx.slug, [round_.period])
+                ledger = known_round_ledger(repo, view, known)
                 grants = repo.grants()
-                report = round_report(round_, ledger, grants, plan.escalate_on, set(send.units))
+                report = round_report(round_, ledger, grants, known, set(send.units))
             names = {code: unit.name for code, unit in ledger.units.items()}
             return escalation_activities(round_, report, send.recipient, grants, names)
         measures = card_measures(ctx.ledger, round_, send.measure_ids)

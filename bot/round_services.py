@@ -17,7 +17,17 @@ from core.model import FollowUp, Principal
 from core.permissions import Action, can, require, visible_units
 from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
-from core.rounds import CommitteeGap, Phase, Round, assign, due_sends, late_list_units, plan_round
+from core.rounds import (
+    CommitteeGap,
+    Phase,
+    Round,
+    assign,
+    due_sends,
+    late_list_units,
+    no_recipient_units,
+    plan_round,
+)
+from core.rules.followup import reported_after
 from storage import rounds as store
 from storage.read_model import CitySnapshot, freshness, read_models, round_ledger, with_period_followups
 from storage.repository import Repository
@@ -46,6 +56,16 @@ class LateList:
     titles: dict[int, str]
     names: dict[str, str]  # person id → the name Teams showed (when known)
     cards: dict[str, tuple[int, ...]]  # person → their unanswered measures (in these committees)
+
+
+def known_round_ledger(repo: Repository, view: Ledger, as_of: date) -> Ledger:
+    """What core.round_report needs to count a round as known on `as_of` (it leaves
+    out what was reported later, core.rules.followup.known_on): the read model's
+    `view` with the round's follow-ups when nothing in it was reported after that
+    day, else every row of the ledger (the read model's balances already count
+    the later follow-ups; only the rows can leave them out). Every row is read
+    only with the bot's date set back, or `--as-of` a past day."""
+    return repo.ledger() if reported_after(view, as_of) else view
 
 
 @dataclass
@@ -100,7 +120,7 @@ class RoundServices(Services):
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> RoundReport:
             conn = repo.session.connection()
             round_ = store.find_round(conn, repo.org_id, period)
-            ledger = round_ledger(conn, snapshot, [round_.period])
+            ledger = known_round_ledger(repo, round_ledger(conn, snapshot, [round_.period]), as_of)
             if can(who, Action.READ):
                 units = None
             else:
@@ -110,6 +130,18 @@ class RoundServices(Services):
             return round_report(round_, ledger, repo.grants(), as_of, units)
 
         return self._read_round(user, run)
+
+    def no_recipient_units(self, period: str) -> dict[str, int]:
+        """Unit → how many of its measures in the round of `period` nobody can be
+        asked about (core.rounds.no_recipient_units): who gets a card depends on the
+        measures and the role grants, not on the day, so the read model answers."""
+
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> dict[str, int]:
+            round_ = store.find_round(repo.session.connection(), repo.org_id, period)
+            ledger = snapshot.ledger
+            return no_recipient_units(ledger, assign(ledger, repo.grants(), round_.plan.year))
+
+        return self._read_round(None, run)
 
     def display_names(self) -> dict[str, str]:
         """Person (AAD id) → the name Teams last showed for them."""
@@ -129,7 +161,7 @@ class RoundServices(Services):
             if not found:
                 raise NotFound(RuleError("no_round", "Det finns ingen uppföljningsomgång att visa."))
             round_ = found[-1]
-            ledger = round_ledger(conn, snapshot, [round_.period])
+            ledger = known_round_ledger(repo, round_ledger(conn, snapshot, [round_.period]), as_of)
             units = set(late_list_units(who, ledger.units))
             if not units:
                 raise PermissionDenied(

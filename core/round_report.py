@@ -25,6 +25,7 @@ from core.rounds import (
     measure_state,
     no_recipient_units,
 )
+from core.rules.followup import known_on
 from core.rules.overdue import is_overdue
 
 
@@ -91,8 +92,30 @@ class RoundReport:
         """The measures nobody can be asked about, answered or not."""
         return tuple(m for m in self.measures if not m.asked)
 
+    @property
+    def no_recipient_answered(self) -> int:
+        """Of the measures nobody can be asked about, those answered all the same
+        (in chat or from the command line)."""
+        return sum(m.answered for m in self.no_recipient)
+
     def count(self, state: MeasureState) -> int:
         return sum(m.state == state for m in self.measures)
+
+    @property
+    def waiting(self) -> int:
+        """Measures asked about, without an answer."""
+        return self.count(MeasureState.NOT_ANSWERED)
+
+    @property
+    def missing_no_recipient(self) -> int:
+        """Measures nobody can be asked about, without an answer."""
+        return self.count(MeasureState.NO_RECIPIENT)
+
+    @property
+    def missing(self) -> int:
+        """Measures without an answer: waiting, or with nobody to ask (what the
+        escalation counts, over the committees in `committees`)."""
+        return self.waiting + self.missing_no_recipient
 
     @property
     def response_rate(self) -> float:
@@ -160,7 +183,10 @@ def _result(
 def round_report(
     round_: Round, ledger: Ledger, grants: list[RoleGrant], as_of: date, units: set[str] | None = None
 ) -> RoundReport:
-    """The round's results on `as_of`; `units` limits it to what a reader may see."""
+    """The round's results on `as_of`, as known that day (core.rules.followup.known_on:
+    an answer reported later is not one yet, as the funds count it); `units`
+    limits it to what a reader may see."""
+    ledger = known_on(ledger, as_of)
     period, year = round_.plan.period, round_.plan.year
     assignments: Assignments = assign(ledger, grants, year)
     answered = answered_measures(ledger, period)

@@ -332,17 +332,28 @@ class DueSend:
     skip_reason: str = ""
 
 
+def gets_every_late_list(principal: Principal) -> bool:
+    """The one rule for who gets the list of who has not answered for every
+    committee (the escalation, its "visa alla", the city-wide wording):
+    stadskontoret, who runs the rounds, and the administrator. Anyone else
+    gets at most the committees they are HR for."""
+    return principal.is_admin or can(principal, Action.MANAGE_ROUNDS)
+
+
+def principal_of(grants: Iterable[RoleGrant], user: str) -> Principal:
+    """A person as their role grants make them (for the rules above)."""
+    return Principal(user, tuple(g for g in grants if g.user == user))
+
+
 def escalation_recipients(
     ledger: Ledger, grants: list[RoleGrant], late_units: set[str]
 ) -> dict[str, tuple[str, ...]]:
     """Person → the units whose late list they get: each late unit's HR role
-    holders get their unit's, stadskontoret gets every late unit's."""
+    holders get their unit's, those who get every list (gets_every_late_list)
+    every late unit's."""
     out: dict[str, set[str]] = defaultdict(set)
-    for g in grants:
-        if g.role == Role.HR and g.unit in late_units:
-            out[g.user].add(g.unit)
-        elif g.role == Role.CITY_OFFICE:
-            out[g.user].update(late_units)
+    for user in sorted({g.user for g in grants}):
+        out[user].update(late_list_units(principal_of(grants, user), late_units))
     return {p: tuple(sorted(u)) for p, u in out.items() if u}
 
 
@@ -544,9 +555,9 @@ def _round_measures(assignments: Assignments) -> list[int]:
 def late_list_units(principal: Principal, units: Iterable[str]) -> list[str]:
     """The units whose list of who has not answered a person may see: the
     same people the escalation goes to (stadskontoret every unit, an HR
-    lead their own units), and the administrator."""
+    lead their own units), and the administrator (gets_every_late_list)."""
     codes = list(units)
-    if principal.is_admin or can(principal, Action.MANAGE_ROUNDS):
+    if gets_every_late_list(principal):
         return codes
     own = {g.unit for g in principal.grants if g.role == Role.HR and g.unit is not None}
     return [u for u in codes if u in own]

@@ -6,6 +6,7 @@ reallocation)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -24,7 +25,7 @@ from core.entries import ReallocationEntry
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
-from core.rules.years import latest_year_with_money
+from core.rules.years import latest_decided_fund_year, latest_year_with_money
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import call, default_year, today_of, who
@@ -86,9 +87,10 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
     are no figures to show."""
     identity, services = who(turn_context, engine)
     ledger = await call(services.summary_ledger)
-    year = year or default_year(ledger, today_of(turn_context))
+    today = today_of(turn_context)  # every figure as known on the bot's date (issue 17 item 6)
+    year = year or default_year(ledger, today)
     try:
-        fund = await call(services.funds, identity.user_id, year, code, as_of=today_of(turn_context))
+        fund = await call(services.funds, identity.user_id, year, code, as_of=today)
         principal = await call(services.principal, identity.user_id)
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
@@ -98,25 +100,28 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
         if balance is None:
             unit = ledger.units[code]
             latest = await call(
-                services.derived, ("funds-latest", year, (code,)), partial(_latest, year=year, codes=(code,))
+                services.derived,
+                ("funds-latest", year, (code,)),
+                partial(_latest, year=year, codes=(code,)),
+                today,
             )
             await turn_context.send_activity(texts.unit_has_no_funds(unit.name, code, year, latest))
             return
-        await _send_unit(turn_context, services, year, code)
+        await _send_unit(turn_context, services, year, code, today)
     elif can(principal, Action.READ):
         if not fund.decided and not fund.units:
             latest = await call(
-                services.derived, ("funds-latest-fund", year), partial(_latest_fund, year=year)
+                services.derived, ("funds-latest-fund", year), partial(_latest_fund, year=year), today
             )
             await turn_context.send_activity(texts.no_fund(year, latest))
             return
-        await _send_fund(turn_context, services, year)
+        await _send_fund(turn_context, services, year, today)
     elif len(fund.units) == 1:
-        await _send_unit(turn_context, services, year, fund.units[0].code)
+        await _send_unit(turn_context, services, year, fund.units[0].code, today)
     elif not fund.units:
         codes = tuple(sorted(visible_units(principal, ledger.units)))
         latest = await call(
-            services.derived, ("funds-latest", year, codes), partial(_latest, year=year, codes=codes)
+            services.derived, ("funds-latest", year, codes), partial(_latest, year=year, codes=codes), today
         )
         if len(codes) == 1 and latest is not None:
             unit = ledger.units[codes[0]]
@@ -138,10 +143,8 @@ def _latest(ledger: Ledger, year: int, codes: tuple[str, ...]) -> FundBalance | 
 
 
 def _latest_fund(ledger: Ledger, year: int) -> FundBalance | None:
-    """The latest decided fund of another year, up to the year asked about if there is one."""
-    decided = [y for y in ledger.years if y != year and ledger.has_fund(y)]
-    before = [y for y in decided if y < year]
-    found = max(before) if before else max(decided, default=None)
+    """The fund named when `year` has none decided (core.rules.years.latest_decided_fund_year)."""
+    found = latest_decided_fund_year(ledger, besides=year)
     return None if found is None else fund_balance(ledger, found)
 
 
@@ -176,12 +179,14 @@ def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[Reallocat
     return found
 
 
-async def _send_unit(turn_context: TurnContext, services: Services, year: int, code: str) -> None:
-    """A unit's money for the year (the caller checked that the person may see it).
-    The answer is the same for everyone who may: it is rendered once per version
-    of the city's data."""
+async def _send_unit(
+    turn_context: TurnContext, services: Services, year: int, code: str, today: date
+) -> None:
+    """A unit's money for the year as known on the bot's date `today` (the caller
+    checked that the person may see it). The answer is the same for everyone who
+    may: it is rendered once per version of the city's data."""
     rendered = partial(_unit_answer, year=year, code=code)
-    text, content = await call(services.derived, ("funds-unit", year, code), rendered)
+    text, content = await call(services.derived, ("funds-unit", year, code), rendered, today)
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
@@ -217,9 +222,12 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
     return text, content
 
 
-async def _send_fund(turn_context: TurnContext, services: Services, year: int) -> None:
-    """The whole fund of the year, for those who see every unit (checked by the caller)."""
-    text, content = await call(services.derived, ("funds-fund", year), partial(_fund_answer, year=year))
+async def _send_fund(turn_context: TurnContext, services: Services, year: int, today: date) -> None:
+    """The whole fund of the year as known on the bot's date `today`, for those who
+    see every unit (checked by the caller)."""
+    text, content = await call(
+        services.derived, ("funds-fund", year), partial(_fund_answer, year=year), today
+    )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 

@@ -24,10 +24,10 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes
 
 from core.ledger import Ledger
-from core.model import FollowUp, Role, RoleGrant, Status
+from core.model import FollowUp, RoleGrant, Status
 from core.round_answers import field_name
 from core.round_report import RoundReport
-from core.rounds import Round
+from core.rounds import Round, gets_every_late_list, principal_of
 from dialogs import texts
 from dialogs.cards import (
     MAX_CARD_BYTES,
@@ -318,18 +318,15 @@ def escalation_activities(
     """The escalation to one person, from the round's report over the units
     they get the list for: one message, or parts when it would not fit."""
     gaps = report.committees
-    missing = {m for g in gaps for m in (*g.not_answered, *g.no_recipient)}
-    nobody = {m for g in gaps for m in g.no_recipient}
     titles = {m.measure_id: m.title for m in report.measures}
     own = tuple(titles.get(m, str(m)) for m in dict(report.late).get(recipient, ()))
-    city_wide = any(g.user == recipient and g.role == Role.CITY_OFFICE for g in grants)
     summary = EscalationSummary(
         deadline=round_.plan.deadline,
-        missing=len(missing),
-        waiting=len(missing - nobody),
-        no_recipient=len(nobody),
+        missing=report.missing,
+        waiting=report.waiting,
+        no_recipient=report.missing_no_recipient,
         committees=len(gaps),
-        city_wide=city_wide,
+        city_wide=gets_every_late_list(principal_of(grants, recipient)),
         own=own,
     )
     lines = [

@@ -1098,11 +1098,13 @@ def round_status(report: RoundReport) -> str:
     for u in report.units:
         if u.unused:
             lines.append(f"  - {plain(u.name)}: {kr(u.unused)} av {kr(u.allocated)}")
-    if report.no_recipient:
+    if report.no_recipient:  # answered or not, as `followup status` counts them
         units = report.no_recipient_units
+        done = report.no_recipient_answered
         lines.append(
-            f"- Ingen mottagare för {len(report.no_recipient)} av {len(report.measures)} insatser, "
-            f"i {_n(len(units), 'nämnd', 'nämnder')}: {plain(', '.join(units))} "
+            f"- Ingen mottagare för {len(report.no_recipient)} av {len(report.measures)} insatser"
+            + (f" (varav {done} redan besvarade)" if done else "")
+            + f", i {_n(len(units), 'nämnd', 'nämnder')}: {plain(', '.join(units))} "
             "(ingen ansvarig och ingen med rollen hr för nämnden)"
         )
     risky = report.at_risk

@@ -1,8 +1,8 @@
 """Which year a question or a new measure means when nobody named one, and where a
 unit last had money.
 
-One rule for every caller (the chat's funds answers and forms, `kompetensbot funds`
-and `add-measure` without `--year`): the latest year, up to today's, whose fund is
+One rule for every caller (the chat's funds answers and forms, `kompetensbot funds`,
+`add-measure` and `import` without `--year`): the latest year, up to today's, whose fund is
 decided (an appropriation is recorded); without any, today's year. A year holding
 only recurring allocations (reserved, its fund not yet decided) is not picked: its
 money is not yet there to spend or to grant.
@@ -32,3 +32,12 @@ def latest_year_with_money(ledger: Ledger, units: Iterable[str], *, besides: int
         if any(u.allocated for u in fund_balance(ledger, year).only(codes).units):
             return year
     return None
+
+
+def latest_decided_fund_year(ledger: Ledger, besides: int) -> int | None:
+    """The year whose fund is named when `besides` has none decided: the latest
+    other year with a decided fund before it, else the latest after it (asked
+    about 2024, before any fund, 2025's is named); None when no fund is decided."""
+    decided = [y for y in ledger.years if y != besides and ledger.has_fund(y)]
+    before = [y for y in decided if y < besides]
+    return max(before) if before else max(decided, default=None)

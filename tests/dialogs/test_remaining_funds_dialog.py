@@ -279,3 +279,20 @@ def test_a_funds_answer_is_one_card_with_a_one_line_summary(chat_as, services) -
         assert "\n" not in reply.text.strip(), question
         for detail in ("Tilldelat: ", "Utfall hittills", "Prognos för året", "Källor"):
             assert detail not in reply.text, (question, detail)
+
+
+def test_the_funds_answer_is_on_the_bots_date_as_the_command_lines(chat_as, services) -> None:
+    """Review finding 1 (issue 17 item 6): with the bot's date 2025-06-05 the chat's funds
+    answer leaves out the follow-ups reported later in June, as `funds --as-of` does: MN's
+    utfall hittills is 0 kr (not the 36 923 kr reported on 12 June), the whole fund's 0 kr."""
+    on_june_5 = services.funds(None, 2025, "MN", as_of=date(2025, 6, 5)).units[0]
+    assert on_june_5.spent == 0  # what the command line says on that day
+    chat = chat_as("sara", Role.CITY_OFFICE, today=date(2025, 6, 5))
+    [mn] = chat.say("saldo MN")
+    said = mn.text + mn.card_text()
+    assert "utfall hittills 0 kr" in mn.text and "36 923" not in said
+    [fund] = chat.say("kvar 2025")
+    said = fund.text + fund.card_text()
+    assert "utfall hittills 0 kr" in fund.text and "6 940 000" not in said
+    [later] = chat_as("sara", today=date(2025, 10, 1)).say("saldo MN")
+    assert "36 923" in later.text + later.card_text()  # reported by then

@@ -201,7 +201,8 @@ def test_stadskontoret_asks_how_the_round_is_going(example_engine, services) -> 
     assert "Uppföljningen juni 2025" in reply.text
     assert "Outnyttjat enligt prognoserna: 1 690 000 kr" in reply.text
     # Issue 17 item 13: the measures nobody can be asked about are counted, with their units.
-    assert "- Ingen mottagare för 45 av 45 insatser, i 14 nämnder: ASN, FRN," in reply.text
+    nobody = "- Ingen mottagare för 45 av 45 insatser (varav 13 redan besvarade), i 14 nämnder: ASN, FRN,"
+    assert nobody in reply.text
     assert "660 000 kr från Yrkeslärare i vård och omsorg" in reply.text
 
 
@@ -334,3 +335,26 @@ def test_visa_alla_for_290_committees_is_split_under_60000_bytes_with_everyone_o
     said = "\n".join(messages)
     assert all(said.count(f"({g.unit})**") == 1 for g in gaps)
     assert all(said.count(f"- {name}: ") == 1 for name in names.values())
+
+
+def test_the_round_status_counts_the_measures_without_a_recipient_on_one_basis(
+    example_engine, services
+) -> None:
+    """Review finding 10: the round status's "C utan mottagare och utan svar" and "Ingen
+    mottagare för X av N insatser" no longer disagree without a word: the second says how
+    many of the X were answered all the same (X - varav = C), in chat as on the command line."""
+    from bot.round_cli import coverage_lines
+
+    services.grant_role(None, USER, Role.CITY_OFFICE, None)
+    rounds = RoundServices(example_engine, org="malmo")
+    rounds.open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 20))
+    [reply] = turn(bot, TestAdapter(), "Hur går uppföljningen?")
+    report = rounds.report(None, "2025-06", date(2025, 6, 20))
+    done, unanswered = report.no_recipient_answered, report.missing_no_recipient
+    assert done == 13 and unanswered == 45 - 13
+    assert f"{unanswered} utan mottagare och utan svar" in reply.text
+    said = f"Ingen mottagare för 45 av 45 insatser (varav {done} redan besvarade), i 14 nämnder"
+    assert f"- {said}: ASN, FRN," in reply.text
+    cli = "\n".join(coverage_lines(report))
+    assert f"{unanswered} utan mottagare och utan svar" in cli and said in cli

@@ -699,6 +699,20 @@ def test_import_a_template_through_the_command_line(city: str, kb: Kb, tmp_path:
     assert (shown["units"], shown["allocated"], shown["year"]) == (["GVN"], 200_000, 2025)
 
 
+def test_import_without_year_takes_the_same_year_as_the_chat(city: str, kb: Kb, tmp_path: Path) -> None:
+    """Review finding 11 (issue 17 item 9): `import` without --year on a day in 2026, a year
+    without a fund, puts an undated row on 2025's money, as add-measure and the chat do
+    (core.rules.years.default_year), not on the calendar year."""
+    path = tmp_path / "gvn.csv"
+    path.write_text(
+        "Nämnd;Insats;Beviljat belopp;Status\r\nGVN;Handledarutbildning för APL;200 tkr;Ej påbörjad\r\n",
+        encoding="utf-8-sig",
+    )
+    result = kb("import", str(path), "--as-of", "2026-12-05", "--decision", "nämnd 2025-01-31 § 5")
+    assert result.code == 0, result.err
+    assert measures_by_title(kb, "--unit", "GVN")["Handledarutbildning för APL"]["year"] == 2025
+
+
 def test_import_with_bad_rows_lists_them_and_writes_nothing(
     city: str, kb: Kb, tmp_path: Path
 ) -> None:

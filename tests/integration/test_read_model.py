@@ -24,6 +24,7 @@ from core.model import Body, Decision, Measure, Status
 from core.round_report import round_report
 from core.rounds import Round, answered_measures, plan_round
 from core.rules import is_overdue, unit_unallocated
+from core.rules.followup import reported_on
 from storage.examples import read_example
 from storage.read_model import ReadModels, read_models, round_ledger
 from storage.tables import SQLModel
@@ -81,7 +82,10 @@ def assert_same_round(engine: Engine, org: str, period: str) -> None:
         assert view.latest_followup(measure_id) == full.latest_followup(measure_id)
         assert view.current_status(measure_id) == full.current_status(measure_id)
     round_ = Round(1, plan_round(period))
-    assert round_report(round_, view, grants, AS_OF) == round_report(round_, full, grants, AS_OF)
+    # On a day when every follow-up is known: before it, the report leaves out what was
+    # reported later, which only every row can (bot.round_services.known_round_ledger).
+    known = max([AS_OF, *(reported_on(f) for f in full.followups)])
+    assert round_report(round_, view, grants, known) == round_report(round_, full, grants, known)
 
 
 def _granted(fundings) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.clock import clock_for
 from bot.round_services import RoundServices
 from bot.services import Services
 from core.model import Role
@@ -91,9 +93,9 @@ def test_the_june_round_from_open_to_status(
     assert kb("followup", "tick", "--as-of", "2025-06-09").code == 0
     assert cards_to(stub) == {"conv-aad-fskn": 1, "conv-aad-gsn": 1, "conv-aad-hvon": 1}
 
-    # FSKN's HR lead answers every measure on the card.
+    # FSKN's HR lead answers every measure on the card, on the day it opens.
     engine = make_engine(installed)
-    rounds = RoundServices(engine)
+    rounds = RoundServices(engine, clock=clock_for(date(2025, 6, 2)))
     round_ = rounds.find("2025-06")
     mine = rounds.my_card("aad-fskn", round_.plan.opens)
     values = {}
@@ -112,7 +114,8 @@ def test_the_june_round_from_open_to_status(
     assert [u["conversation_id"] for u in stub.updates()] == ["conv-aad-fskn"]
     assert "Tack, ditt svar är sparat" in str(stub.updates()[0]["activity"])
 
-    status = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-10", "--json")
+    # By 16 June the example's answers of GVN (12 June) and Undersköterskeutbildning (16 June) are in.
+    status = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-16", "--json")
     assert status.code == 0, status.err
     report = status.json()
     assert (report["recipients"], report["answered_recipients"]) == (4, 2)
@@ -122,7 +125,7 @@ def test_the_june_round_from_open_to_status(
     assert fskn["forecast"] == 1_000_000 * len(mine.measure_ids) and fskn["unused"] > 0
     assert report["unused"] >= fskn["unused"]
     assert any(p["to"] == 1 for p in report["proposals"])  # Undersköterskeutbildning needs more
-    text = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-10").out
+    text = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-16").out
     assert "Svar: 2 av 4 personer (50%)" in text and "Förslag till omfördelning" in text
 
     # After the deadline: the late units' HR leads and stadskontoret get the list once.
@@ -306,3 +309,46 @@ def test_status_names_the_measures_sum_apart_from_the_units_allocation(city: str
     assert fskn["granted_to_measures"] == 13_500_000 and "allocated" not in fskn
     funds = kb("funds", "--year", "2025", "--unit", "FSKN", "--json").json()
     assert funds["units"][0]["allocated"] == 15_000_000  # the unit's allocation: another figure
+
+
+def test_status_and_export_on_a_day_count_only_the_answers_reported_by_then(
+    city: str, kb: Kb, tmp_path: Path  # noqa: F811
+) -> None:
+    """Review finding 2 (issue 17 item 6): the round's figures use the clock as the funds do.
+    On 5 June 2025 Yrkeslärarsatsning's June follow-up (reported 12 June) is not an answer
+    yet: status and export say "tillfrågad, ej besvarad", not "besvarad"; on 20 June it is."""
+    grants = Services(make_engine(city))
+    grants.grant_role(None, "aad-gvn", Role.HR, "GVN")
+    assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
+
+    def yrkes(as_of: str) -> dict:  # type: ignore[type-arg]
+        report = kb("followup", "status", "--period", "2025-06", "--as-of", as_of, "--json").json()
+        return next(m for m in report["measures"] if m["title"] == "Yrkeslärarsatsning")
+
+    early = yrkes("2025-06-05")
+    assert early["state"] == "tillfrågad, ej besvarad" and not early["answered"] and early["spent"] == 0
+    assert yrkes("2025-06-20")["state"] == "besvarad"
+    text = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-05").out
+    assert "Svar: 0 av 1 personer (0%); 0 av " in text
+    out = tmp_path / "early.csv"
+    exported = kb("followup", "export", "--period", "2025-06", "--as-of", "2025-06-05", "--out", str(out))
+    assert exported.code == 0, exported.err
+    with out.open(encoding="utf-8-sig") as f:
+        [row] = [r for r in csv.DictReader(f, delimiter=";") if r["Insats"] == "Yrkeslärarsatsning"]
+    assert row["Svarat"] == "Nej" and row["Läge"] == "tillfrågad, ej besvarad"
+
+
+def test_a_tick_on_the_settings_date_reports_the_opened_round_on_that_date(
+    three_people: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review finding 3 (issue 17 item 6): `followup tick` without --as-of on the settings'
+    date 2025-06-02 opens the June round and accounts for its measures on that day (none
+    answered yet: the example's answers come 10-18 June), not on the machine's date."""
+    monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-02")
+    ticked = kb("followup", "tick")
+    assert ticked.code == 0, ticked.err
+    assert "Öppnade uppföljningsomgången malmo 2025-06." in ticked.out
+    assert "Insatser i omgången: 45 (0 besvarade, " in ticked.out

@@ -389,3 +389,39 @@ def test_who_may_see_who_has_not_answered() -> None:
     assert late_list_units(Principal("hr", (RoleGrant("hr", Role.HR, "GVN"),)), units) == ["GVN"]
     assert late_list_units(Principal("c", (RoleGrant("c", Role.CHEF, "GVN"),)), units) == []
     assert late_list_units(Principal("k", (RoleGrant("k", Role.KSAU),)), units) == []
+
+
+def test_one_rule_says_who_gets_every_committees_list_and_the_report_has_the_totals() -> None:
+    """Review finding 9: one core rule (gets_every_late_list) for who gets every committee's
+    list of missing answers: the escalation's recipients, "visa alla" (late_list_units) and
+    the escalation's city-wide wording agree for every kind of person; the escalation's
+    totals are the report's (missing = waiting + without a recipient)."""
+    import json
+
+    from core.rounds import escalation_recipients, gets_every_late_list, principal_of
+    from dialogs.round_cards import escalation_activities
+
+    book, grants, (a, b, c, d) = _book()
+    people = [
+        *grants,
+        RoleGrant("k", Role.KSAU),
+        RoleGrant("both", Role.HR, "FSKN"),
+        RoleGrant("both", Role.CITY_OFFICE),
+    ]
+    book.followup(c, 100_000, 2_000_000)
+    late = {"FSKN", "SBN", "TN"}
+    recipients = escalation_recipients(book.ledger, people, late)
+    for user in {g.user for g in people}:
+        who = principal_of(people, user)
+        assert set(recipients.get(user, ())) == set(late_list_units(who, sorted(late))), user
+        assert (set(recipients.get(user, ())) == late) == gets_every_late_list(who), user
+    assert set(recipients) == {"aad-fskn-hr", "aad-stk", "both"}
+    round_ = Round(7, plan_round("2025-06"))
+    report = round_report(round_, book.ledger, people, date(2025, 6, 23))
+    assert (report.missing, report.waiting, report.missing_no_recipient) == (3, 2, 1)
+    names = {code: code for code in book.ledger.units}
+    for user, city_wide in (("aad-stk", True), ("both", True), ("aad-fskn-hr", False)):
+        [activity] = escalation_activities(round_, report, user, people, names)
+        seen = json.dumps([x.content for x in activity.attachments or []], ensure_ascii=False)
+        assert "svar saknas för 3 insatser" in seen, user
+        assert ("Namnen står också i exporten" in seen) == city_wide, user

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.balances import fund_balance
-from core.rules.years import default_year, latest_year_with_money
+from core.rules.years import default_year, latest_decided_fund_year, latest_year_with_money
 from tests.unit.builders import Book
 
 
@@ -30,6 +30,16 @@ def test_a_fund_decided_ahead_is_not_taken_before_its_year() -> None:
     ledger = Book().fund(2026, 5_000_000).ledger
     assert default_year(ledger, date(2025, 11, 1)) == 2025
     assert default_year(ledger, date(2026, 1, 2)) == 2026
+
+
+def test_the_fund_named_when_a_year_has_none_is_the_latest_before_it_else_after() -> None:
+    """Review finding 11: which decided fund "kvar 2026" or "kvar 2024" names (was decided in
+    the funds dialog): the latest one before the year asked about, else the latest after."""
+    ledger = Book().fund(2025, 10_000_000).fund(2027, 3_000_000).ledger
+    assert latest_decided_fund_year(ledger, besides=2026) == 2025
+    assert latest_decided_fund_year(ledger, besides=2024) == 2027
+    assert latest_decided_fund_year(ledger, besides=2025) == 2027
+    assert latest_decided_fund_year(Book().ledger, besides=2025) is None
 
 
 def test_the_latest_year_with_money() -> None:
