@@ -26,6 +26,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.bot_state import finish_turns, renew_claim
 
@@ -58,6 +59,8 @@ class Finisher:
             batch, self._pending = self._pending, []
             try:
                 await asyncio.to_thread(finish_turns, self.engine, batch)
+            except SQLAlchemyError as problem:  # the database is down: one line, no traceback
+                log.warning("could not mark %d turns finished (%s)", len(batch), type(problem).__name__)
             except Exception:  # noqa: BLE001 - their leases run out; a retry is handled again
                 log.warning("could not mark %d turns finished", len(batch), exc_info=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -56,8 +56,8 @@ def test_the_neutraliser_covers_the_owasp_set() -> None:
 
 def _hostile_city(engine: Engine) -> dict[str, int]:
     """Measures whose titles, descriptions, performers and follow-up notes start
-    like formulas, each with a follow-up in June 2025. Returns payload → measure id."""
-    services = Services(engine, org="malmo")
+    like formulas, each with a follow-up in June 2025 (reported on 9 June). Returns payload → measure id."""
+    services = Services(engine, org="malmo", clock=lambda: datetime(2025, 6, 9, 10, tzinfo=UTC))
     ids = {}
     for i, (prefix, payload) in enumerate(PAYLOADS.items()):
         title = payload if prefix in TITLED else f"Insats {i}"
