@@ -40,7 +40,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/kompetensbot db upgrade
 	$(BIN)/kompetensbot load-example malmo-2025
-	$(BIN)/kompetensbot funds --year 2025
+	KOMPETENSBOT_TODAY=$(DEMO_TODAY) $(BIN)/kompetensbot funds --year 2025
 	KOMPETENSBOT_AUTO_ROUNDS=$(KOMPETENSBOT_AUTO_ROUNDS) \
 		$(BIN)/kompetensbot serve --demo $(if $(DEMO_TODAY),--today $(DEMO_TODAY)) $(SERVE_ARGS)
 
