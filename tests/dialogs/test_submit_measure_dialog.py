@@ -543,3 +543,12 @@ def test_hr_naming_another_committee_by_its_name_is_told_it_is_not_theirs(chat_a
     _intro, refusal, question = chat_as("hanna", Role.HR, "FSKN").say("ny insats för gymnasienämnden")
     assert refusal.text.startswith("Gymnasie- och vuxenutbildningsnämnden (GVN) är inte en av dina nämnder")
     assert question.text.startswith(texts.ASK_UNIT)
+
+
+def test_the_form_takes_a_decision_dated_in_words(chat_as, services) -> None:
+    """Tryout finding F: the decision "Förskolenämnden 5 februari 2025 § 5" was refused as
+    unreadable; it is FSKN's decision of 5 February 2025 and goes to the confirmation."""
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [confirm] = chat.say(_form(decision="Förskolenämnden 5 februari 2025 § 5"))
+    assert confirm.text == texts.CONFIRM_MEASURE
+    assert "FSKN 2025-02-05 § 5" in confirm.card_text()
