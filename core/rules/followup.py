@@ -56,8 +56,8 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
         errors.append(
             RuleError(
                 "period_before_measure",
-                f"Perioden {followup.period} ligger före {measure_name(ledger, measure.id)}s "
-                f"år {measure.year}.",
+                f"Perioden {followup.period} ligger före insatsens år: "
+                f"{measure_name(ledger, measure.id)} gäller {measure.year}.",
                 "period",
             )
         )

@@ -179,3 +179,13 @@ def test_a_period_that_has_not_begun_takes_no_followup() -> None:
         "Ange en period som har börjat: 2025-06 eller tidigare."
     )
     assert commands.report_followup(book.ledger, ADMIN, _followup(single, 0, 100, "2025-06", at=on_june_5))
+
+
+def test_a_period_before_the_measures_year_names_the_measure_without_an_odd_genitive() -> None:
+    """Tryout finding D: the refusal read '... ligger före "Yrkeslärarsatsning" (id 1)s år 2025.'"""
+    book, single, _ = _book()
+    with pytest.raises(RuleViolation) as refused:
+        commands.report_followup(book.ledger, ADMIN, _followup(single, 0, 100, "2024-06"))
+    assert refused.value.errors[0].message == (
+        f'Perioden 2024-06 ligger före insatsens år: "Yrkeslärarsatsning" (id {single}) gäller 2025.'
+    )
