@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from core import commands
 from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
+from core.calendar import swedish_date
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import DomainError, RuleError, RuleViolation
 from core.ledger import Ledger
@@ -23,7 +24,7 @@ from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, Role
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import check_period_open
 from core.rules import is_overdue
-from core.rules.followup import known_on, reported_after
+from core.rules.followup import check_period_begun, known_on, reported_after
 from storage import rounds as round_store
 from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, read_models
@@ -425,8 +426,12 @@ class Services:
         return self._write(user, run, once)
 
     def period_refusal(self, period: str) -> str | None:
-        """Why a follow-up for `period` is not taken (its round is closed:
-        core.rounds.check_period_open), or None; the write checks it again."""
+        """Why a follow-up for `period` is not taken (it has not begun by the
+        bot's today: core.rules.followup.check_period_begun; its round is
+        closed: core.rounds.check_period_open), or None; the write checks it again."""
+        errors = check_period_begun(period, swedish_date(self.clock()))
+        if errors:
+            return errors[0].message
         with UnitOfWork(self.engine, self.org) as repo:
             rounds = [r for _, r in round_store.rounds(repo.session.connection(), repo.org_id)]
         errors = check_period_open(rounds, period)

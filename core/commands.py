@@ -34,7 +34,7 @@ from core.rules import (
     check_reallocation,
 )
 from core.rules.decision import check_decision_date, check_decision_given, check_grant_decision
-from core.rules.followup import implausible_amounts
+from core.rules.followup import check_period_begun, implausible_amounts
 from core.text import clean_name
 
 
@@ -174,6 +174,7 @@ def report_followup(
         followup = replace(followup, note=after_close_note(closed, after_close_reason, followup.note))
     else:
         _refuse_if(check_period_open(rounds, followup.period))
+    _refuse_if(check_period_begun(followup.period, swedish_date(followup.at)))
     errors = check_followup(ledger, followup)
     if not errors and not amount_confirmed:
         errors = implausible_amounts(ledger, followup)

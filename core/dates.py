@@ -10,7 +10,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from core.errors import echo, input_error
+from core.errors import InputError, echo, input_error
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
@@ -82,6 +82,28 @@ def parse_date(
         _check_year(year, shown, field)
         return date(year, month, calendar.monthrange(year, month)[1])
     raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {DATE_FORMS}', field)
+
+
+_WRITTEN_DATE = re.compile(
+    r"(?<![\w/.-])(\d{1,2}(?::[ae])?\.? ?[a-zåäö]+\.?|\d{1,2}[/.]\d{1,2}(?:[/.-] ?| ))\s*(\d{4})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def iso_dates(text: str) -> str:
+    """`text` with each date written the Swedish way with its year ("5 februari
+    2025", "5:e feb. 2025", "5/2 2025", "5.2.2025") as parse_date reads it, in
+    ISO form ("2025-02-05"); anything else, and a day that does not exist, is
+    left as written. For references that hold a date among other words (a
+    decision: "Förskolenämnden 5 februari 2025 § 5")."""
+
+    def iso(m: re.Match[str]) -> str:
+        try:
+            return parse_date(m[0], date(int(m[2]), 1, 1)).isoformat()
+        except InputError:
+            return m[0]
+
+    return _WRITTEN_DATE.sub(iso, text)
 
 
 def _check_year(year: int, shown: str, field: str | None) -> None:

@@ -4,11 +4,39 @@ adds fuzzy matching on top."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from core.errors import NotFound, RuleError, echo
 from core.ledger import Ledger
 from core.model import Measure, Unit, normalise
+
+GENERIC_UNIT_ENDING = re.compile(r"(n[äa]mn?d(en|ens|s)?|förvaltning(en|ens|ar|s)?)$")
+"""The endings every committee and office shares ("nämnden", "förvaltningen",
+"nämden" mistyped too). Two names that share only such an ending
+do not name the same unit."""
+
+
+def distinctive(text: str) -> str:
+    """A unit name's own part, for comparing names: each word without its
+    generic ending ("gymnasienämnden" → "gymnasie", "tekniska nämnden" →
+    "tekniska"), words that are nothing else left out. A unit is never chosen
+    because a typed name shares "nämnden" with it: "gymnasienämnden" is not
+    "miljönämnden"."""
+    words = []
+    for word in text.split():
+        own = GENERIC_UNIT_ENDING.sub("", word).rstrip("-")
+        if own:
+            words.append(own if len(own) >= 3 else word)
+    return " ".join(words)
+
+
+def names_a_unit(word: str) -> bool:
+    """Whether a word is shaped like a unit's name: an own part and a generic
+    ending ("gymnasienämnden", "badhusförvaltningen"), so that one not found is
+    said to be unknown rather than ignored."""
+    own = GENERIC_UNIT_ENDING.sub("", word).rstrip("-")
+    return own != word and len(own) >= 3
 
 
 def find_unit(units: Iterable[Unit], text: str) -> Unit | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from core.dates import iso_dates
 from core.errors import InputError, echo, input_error
 from core.text import name_key
 
@@ -219,8 +220,9 @@ def parse_decision(
     units: Iterable[Unit] | None = None,
 ) -> Decision:
     """Parse a decision reference such as "KSAU 2025-06-20 § 5 STK-2025-100",
-    "TN 2025-01-28 § 17", "TN 250128 § 17" or "delegationsbeslut 2025-05-12,
-    förvaltningsdirektör" (a delegation decision, with who decided).
+    "TN 2025-01-28 § 17", "TN 250128 § 17", "Förskolenämnden 5 februari 2025 § 5"
+    (a date as core.dates reads it, with its year) or "delegationsbeslut
+    2025-05-12, förvaltningsdirektör" (a delegation decision, with who decided).
 
     The body is KF, KS, KSAU or a committee: its unit's code (or, with
     `units`, its name or alias). Without a body, or with "nämnd", the body is
@@ -229,7 +231,7 @@ def parse_decision(
     shown = echo(text or "")
     if len((text or "").strip()) > MAX_REFERENCE + MAX_BODY:  # not read at all: no part of it fits
         raise _decision_too_long("Beslutsreferensen är för lång", len(text.strip()), MAX_REFERENCE, field)
-    m = _DECISION_RE.match(text or "")
+    m = _DECISION_RE.match(iso_dates(text or ""))  # "5 februari 2025" as the date fields read it
     if not m:
         raise input_error(
             "bad_decision",

@@ -23,7 +23,7 @@ from core.lookup import find_unit, resolve_unit
 from core.model import Category, Measure, Status, normalise
 from core.money import format_amount, parse_amount
 from core.rules.measure import same_title
-from core.text import clean_name
+from core.text import clean_name, lookalike_key
 
 COLUMNS = (
     "Nämnd",
@@ -182,7 +182,7 @@ def parse_rows(
         if row_errors:
             errors += row_errors
             continue
-        key = (normalise(title), year)
+        key = (lookalike_key(title), year)
         existing = planned.get(key)
         if existing is None:
             measure = Measure(

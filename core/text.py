@@ -13,7 +13,8 @@ A name is one line of visible text:
 
 Two names are the same name when their clean forms are equal after case
 folding (`name_key`): a second "Yrkeslärarsatsning" with a zero-width space
-in it is the first one.
+in it is the first one. Where a copy must not pass for a new name (a measure's
+title), letters that only look alike count as the same (`lookalike_key`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,31 @@ def visible_text(text: str) -> str:
 def name_key(text: str) -> str:
     """What two names are compared by: the clean name, case-folded."""
     return clean_name(text).casefold()
+
+
+# Letters of other scripts drawn like a Latin letter (lower case: compared after
+# case folding). A title typed with a Cyrillic "а" reads as the Latin one.
+_LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "ë", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "ï", "ј": "j", "ԁ": "d",
+        "ӏ": "l", "ԛ": "q", "ԝ": "w", "ү": "y", "һ": "h", "ɡ": "g",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o",
+        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ϳ": "j", "ζ": "z",
+    }
+)  # fmt: skip
+
+
+def lookalike_key(text: str) -> str:
+    """What two names are compared by when a copy must not pass for a new one:
+    name_key, with compatibility forms folded (NFKC: a full-width "Ａ" is "a")
+    and letters of other scripts that look like Latin ones read as those (a
+    Cyrillic "а" is "a"). "Stärkа formell kompetens" with a Cyrillic "а" is
+    "Stärka formell kompetens"."""
+    folded = unicodedata.normalize("NFKC", name_key(text)).casefold()
+    return unicodedata.normalize("NFC", folded.translate(_LOOKALIKES))
 
 
 # --- spreadsheet cells ------------------------------------------------------------

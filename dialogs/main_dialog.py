@@ -189,7 +189,7 @@ def route(heard: Understanding) -> tuple[str, dict[str, Any]] | None:
     if heard.intent == Intent.STATUS:
         return StatusDialog.__name__, {"measures": measures, "units": units, "rest": heard.rest}
     if heard.intent == Intent.SUBMIT_MEASURE:
-        return SubmitMeasureDialog.__name__, {"unit": _one_unit(heard)}
+        return SubmitMeasureDialog.__name__, {"unit": _one_unit(heard), "unknown": heard.unknown_unit}
     if heard.intent == Intent.FOLLOW_UP:
         return FollowUpDialog.__name__, {"measures": measures}
     return None

@@ -17,6 +17,7 @@ from microsoft_agents.hosting.core import MessageFactory
 from microsoft_agents.hosting.dialogs import PromptOptions, PromptValidatorContext
 from rapidfuzz import fuzz
 
+from core.lookup import distinctive
 from core.model import normalise
 from dialogs import texts
 from dialogs.understanding import Intent
@@ -148,8 +149,16 @@ def _spelling(typed: str, name: str) -> float:
     """How closely `typed` spells `name` (0-100): all of it with typos, its beginning
     or a part of it, or its words in another order. Not WRatio: its partial token
     matching scored a whole sentence ("jag vill lämna en uppföljning") 85 against a
-    long title that shares two of its words."""
-    return max(fuzz.ratio(typed, name), fuzz.partial_ratio(typed, name), fuzz.token_set_ratio(typed, name))
+    long title that shares two of its words. Generic endings are left out
+    (core.lookup.distinctive), and a short name (a code) is only taken whole:
+    "gymnasienämnden" was read as Miljönämnden for "mn" and "nämnden"."""
+    typed, name = distinctive(typed), distinctive(name)  # "nämnden" shared says nothing
+    if not typed or not name:
+        return 0.0
+    scores = [fuzz.ratio(typed, name), fuzz.token_set_ratio(typed, name)]
+    if min(len(typed), len(name)) >= 5:  # a code is no "part" of a word: "mn" in "gymnasienämnden"
+        scores.append(fuzz.partial_ratio(typed, name))
+    return max(scores)
 
 
 def _none_of_them(key: str, validations: dict[str, Any]) -> bool:

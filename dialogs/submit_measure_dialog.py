@@ -135,7 +135,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await step.end_dialog()
         asked = (step.options or {}).get("unit")
-        preset = asked if asked in allowed else allowed[0] if asked is None and len(allowed) == 1 else None
+        unknown = (step.options or {}).get("unknown") or ""  # named, but no unit: never the own instead
+        alone = asked is None and not unknown and len(allowed) == 1
+        preset = asked if asked in allowed else allowed[0] if alone else None
         # The form starts from what the chat settles: the unit named (or the only
         # one); none chosen for the person when the chat asks which.
         form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=preset or "")
@@ -151,6 +153,11 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                     _unit_label(ledger.units[asked]), [_unit_label(ledger.units[c]) for c in allowed]
                 )
             )
+        elif unknown:
+            await step.context.send_activity(
+                texts.unit_not_found(unknown, [_unit_label(ledger.units[c]) for c in allowed])
+            )
+        step.values["unit_asked"] = True  # the answer is echoed: which unit the chat understood
         choices = [
             choice(code, _unit_label(ledger.units[code]), ledger.units[code].names()) for code in allowed
         ]
@@ -159,6 +166,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     async def title_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["unit"] = step.result
         unit, year, free = await self.free_money(step)
+        if step.values.pop("unit_asked", False):
+            await step.context.send_activity(texts.unit_chosen(_unit_label(unit)))
         if free <= 0:  # nothing to ask about: the unit has no money left to allocate
             await step.context.send_activity(texts.no_free_money(_unit_label(unit), year))
             return await step.end_dialog()

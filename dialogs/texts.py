@@ -702,6 +702,15 @@ def unit_chosen(name: str) -> str:
     return f"{LABEL_UNIT}: {plain(name)}."
 
 
+def unit_not_found(named: str, allowed: Sequence[str]) -> str:
+    """A unit named in a request that matches none: said, and asked which
+    (labels: "Förskolenämnden (FSKN)"), never replaced by the person's own."""
+    return (
+        f'Jag hittar ingen nämnd som heter "{plain(echo(named))}". '
+        f"Du kan lämna in insatser för {plain(_listing(allowed))}."
+    )
+
+
 def not_your_unit(asked: str, allowed: Sequence[str]) -> str:
     """A unit named in a request that the person may not submit measures for
     (labels: "Grundskolenämnden (GSN)")."""

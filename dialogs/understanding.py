@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
 
 
@@ -74,6 +75,8 @@ class Understanding:
     measures: tuple[Candidate, ...] = ()
     rest: str = ""
     whole_fund: bool = False
+    unknown_unit: str = ""
+    """A word shaped like a unit's name ("badhusnämnden") that named no unit surely."""
 
 
 class Pick(StrEnum):
@@ -273,6 +276,13 @@ def stem(token: str) -> str:
 # --- units ------------------------------------------------------------------
 
 
+def _own(word_stem: str) -> str:
+    """A stem without a generic unit ending ("gymnasienämnd" → "gymnasie"), so that
+    names are compared by what sets them apart (core.lookup.distinctive); a word
+    that is only generic ("nämnd") stays as it is."""
+    return distinctive(word_stem) or word_stem
+
+
 @lru_cache(maxsize=16384)
 def _name_target(name: str) -> tuple[str, str, int] | None:
     """How a unit's name is matched: ("exact", token, 1) for a code or a short
@@ -282,7 +292,14 @@ def _name_target(name: str) -> tuple[str, str, int] | None:
         return None
     if len(name_tokens) == 1 and len(name_tokens[0]) <= 4:
         return ("exact", name_tokens[0], 1)
-    return ("fuzzy", " ".join(stem(t) for t in name_tokens), len(name_tokens))
+    own = [_own(stem(t)) for t in name_tokens if distinctive(t)]  # "tekniska nämnden" → "tekniska"
+    return ("fuzzy", " ".join(own), len(own)) if own else None
+
+
+PART_WEIGHT = 0.8
+"""A word typed as a unit's name ("skolnämnden") whose own part is a part of a
+unit's name ("skol" of "förskole") scores this share of how well it fits:
+enough to be asked about, never to be chosen."""
 
 
 class _Windows:
@@ -375,9 +392,10 @@ def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[
     The same as taking _unit_match for every unit, computed in bulk: a unit's
     score is its best name's, and of equal scores the first in _unit_match's
     order (name, width, position) names the positions; scores under
-    UNIT_MAYBE are not computed, as they name no candidate."""
+    UNIT_MAYBE are not computed, as they name no candidate. A word typed as a
+    unit's name ("skolnämnden") is also compared with parts of names (PART_WEIGHT)."""
     raw = tokens(text)
-    stems = [stem(t) for t in raw]
+    stems = [_own(stem(t)) for t in raw]
     index = _unit_index(tuple(units))
     best: dict[int, tuple[float, tuple[int, int, int], set[int]]] = {}
 
@@ -402,6 +420,15 @@ def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[
             ):
                 u, n, place = entries[k]
                 offer(u, score, (n, place, start), set(range(start, start + width)))
+    for i, word in enumerate(raw):  # "skolnämnden": a part of a name, only when typed as a unit's name
+        if not names_a_unit(word) or len(stems[i]) < 4:
+            continue
+        for width, targets in index.targets.items():
+            for k, target in enumerate(targets):
+                score = PART_WEIGHT * fuzz.partial_ratio(stems[i], target)
+                if score >= UNIT_MAYBE:
+                    u, n, _place = index.entries[width][k]
+                    offer(u, score, (n, 9, i), {i})
     found: list[Candidate] = []
     used: set[int] = set()
     for u, (score, _order, where) in best.items():
@@ -409,6 +436,9 @@ def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[
         found.append(Candidate(unit.code, unit.name, score))
         if score >= UNIT_SURE:
             used |= where
+            after = max(where) + 1  # "tekniska nämnden": the generic word belongs to the name
+            if after < len(raw) and not distinctive(raw[after]):
+                used.add(after)
     found.sort(key=lambda c: (-c.score, c.key))
     return found, used
 
@@ -579,6 +609,10 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
         own = {str(m.id) for m in measures if code in m.units}
         if any(c.key in own for c in measure_candidates):
             measure_candidates = [c for c in measure_candidates if c.key in own]
+    unknown_unit = ""
+    if unit_pick.pick != Pick.ONE:
+        raw = tokens(text)
+        unknown_unit = next((w for i, w in enumerate(raw) if i not in used and names_a_unit(w)), "")
     year = _year(key, today)
     whole_fund = any(w in WHOLE_FUND_WORDS for w in words)
     rest = " ".join(
@@ -610,6 +644,7 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
         measures=tuple(measure_candidates[:MAX_OPTIONS]),
         rest=rest,
         whole_fund=whole_fund,
+        unknown_unit=unknown_unit,
     )
 
 

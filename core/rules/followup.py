@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date
 
+from core.dates import format_period
 from core.errors import RuleError
 from core.ledger import Ledger, split_exact
 from core.model import FollowUp
@@ -55,12 +56,37 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
         errors.append(
             RuleError(
                 "period_before_measure",
-                f"Perioden {followup.period} ligger före {measure_name(ledger, measure.id)}s "
-                f"år {measure.year}.",
+                f"Perioden {followup.period} ligger före insatsens år: "
+                f"{measure_name(ledger, measure.id)} gäller {measure.year}.",
                 "period",
             )
         )
     return errors
+
+
+# --- Tryout finding A: no follow-up of a period that has not begun ---------------
+
+PERIOD_NOT_BEGUN = "period_not_begun"
+
+
+def check_period_begun(period: str, today: date) -> list[RuleError]:
+    """The rule: a follow-up reports on a month ("YYYY-MM") that has begun by
+    the bot's today; a later month has nothing to report yet. (A malformed
+    period is check_followup's to name.)"""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        return []
+    begins = date(int(period[:4]), int(period[5:7]), 1)
+    if begins <= today:
+        return []
+    latest = f"{today.year:04d}-{today.month:02d}"
+    return [
+        RuleError(
+            PERIOD_NOT_BEGUN,
+            f"Perioden {period} ({format_period(period)}) har inte börjat än, så det finns inget att "
+            f"följa upp. Ange en period som har börjat: {latest} eller tidigare.",
+            "period",
+        )
+    ]
 
 
 # --- Issue 17 item 4: implausible amounts ---------------------------------------

@@ -8,7 +8,7 @@ from core.dates import format_date
 from core.errors import RuleError, echo
 from core.ledger import Ledger
 from core.model import Measure
-from core.text import clean_name, name_key
+from core.text import clean_name, lookalike_key
 
 MAX_TITLE = 200
 
@@ -27,11 +27,12 @@ def end_before_start(start: date | None, end: date | None) -> RuleError | None:
 
 def same_title(ledger: Ledger, measure: Measure) -> list[RuleError]:
     """Two measures of a year never share a title: compared as clean names
-    (core.text.name_key), so a copy with a zero-width space, a bidi mark, a
-    newline or other case is the same title."""
-    key = name_key(measure.title)
+    with look-alike letters folded (core.text.lookalike_key), so a copy with a
+    zero-width space, a bidi mark, a newline, other case or a Cyrillic "а" for
+    the Latin "a" is the same title."""
+    key = lookalike_key(measure.title)
     for other in ledger.measures.values():
-        if other.id != measure.id and other.year == measure.year and name_key(other.title) == key:
+        if other.id != measure.id and other.year == measure.year and lookalike_key(other.title) == key:
             return [
                 RuleError(
                     "duplicate_title",

@@ -277,3 +277,21 @@ def test_a_months_name_alone_is_that_month_of_the_default_periods_year(chat_as, 
     chat.say("ja")
     latest = services.ledger().latest_followup(_measure_id(services, "Yrkeslärarsatsning"))
     assert (latest.period, latest.spent) == ("2025-06", 1_000_000)
+
+
+def test_a_period_that_has_not_begun_is_refused_by_form_and_asked_again_in_chat(chat_as, services) -> None:
+    """Tryout finding A: on 2025-06-05 the form saved a follow-up "för december 2025"
+    and the chat took "2025-12"; both now say the period has not begun."""
+    from datetime import date
+
+    before = counts(services)
+    reason = "Perioden 2025-12 (december 2025) har inte börjat än"
+    chat = chat_as("anna", Role.CHEF, "GVN", today=date(2025, 6, 5))
+    [reply] = chat.say(_form(services, period="2025-12", status="Klar", spent="4 mkr", forecast="4 mkr"))
+    assert reason in reply.text and "Klart!" not in reply.text
+    assert counts(services) == before
+    chat.say("uppföljning Yrkeslärarsatsning")
+    [again] = chat.say("2025-12")
+    assert reason in again.text and "2025-06 eller tidigare" in again.text
+    assert chat.say("2025-06")[0].text.startswith(texts.ASK_STATUS)
+    assert counts(services) == before

@@ -208,7 +208,11 @@ def test_the_city_office_chooses_a_unit_fuzzily(chat_as) -> None:
     assert "Förskolenämnden (FSKN)" in question.text  # numbered: too many for buttons
     again = chat.say("badhusnämnden")[0]
     assert again.text.startswith(texts.CHOICE_RETRY)
-    assert chat.say("gymnasiet")[0].text == texts.ASK_TITLE
+    chosen, title = chat.say("gymnasiet")
+    assert (chosen.text, title.text) == (
+        texts.unit_chosen("Gymnasie- och vuxenutbildningsnämnden (GVN)"),
+        texts.ASK_TITLE,
+    )
     _to_the_end_date(chat)
     chat.say("2025-12-31")
     [amount] = chat.say("-")
@@ -501,3 +505,50 @@ def test_a_question_in_the_middle_of_the_dialog_is_the_answer_asked_for(chat_as)
     [reply] = chat.say("Hur mycket finns kvar för förskolenämnden?")
     assert reply.text == texts.ASK_DESCRIPTION
     assert not reply.cards  # no funds card
+
+
+def test_gymnasienamnden_at_the_unit_question_is_gvn_and_said(chat_as) -> None:
+    """Tryout finding B: at "Vilken nämnd gäller insatsen?" the answer
+    "gymnasienämnden" was taken as Miljönämnden, silently; now it is GVN, and the
+    chat says which committee it understood."""
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("ny insats")
+    replies = chat.say("gymnasienämnden")
+    assert [r.text for r in replies] == [
+        texts.unit_chosen("Gymnasie- och vuxenutbildningsnämnden (GVN)"),
+        texts.ASK_TITLE,
+    ]
+
+
+def test_hr_naming_an_unknown_committee_is_told_and_asked_not_given_their_own(chat_as) -> None:
+    """Tryout finding C: HR of FSKN asking "ny insats för badhusnämnden" got the form
+    preset to FSKN and "Nämnd: Förskolenämnden (FSKN)."; now the name is said not to
+    be found and the chat asks which, the form preselecting nothing."""
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    intro, not_found, question = chat.say("ny insats för badhusnämnden")
+    assert not_found.text == (
+        'Jag hittar ingen nämnd som heter "badhusnämnden". '
+        "Du kan lämna in insatser för Förskolenämnden (FSKN)."
+    )
+    assert question.text.startswith(texts.ASK_UNIT)
+    [form] = intro.cards
+    assert "value" not in next(e for e in form["body"] if e.get("id") == "unit")
+    assert "Nämnd: Förskolenämnden" not in intro.text + not_found.text + question.text
+    chosen, title = chat.say("förskolenämnden")
+    assert (chosen.text, title.text) == (texts.unit_chosen("Förskolenämnden (FSKN)"), texts.ASK_TITLE)
+
+
+def test_hr_naming_another_committee_by_its_name_is_told_it_is_not_theirs(chat_as) -> None:
+    """Tryout finding C: "ny insats för gymnasienämnden" from HR of FSKN is GVN, not theirs."""
+    _intro, refusal, question = chat_as("hanna", Role.HR, "FSKN").say("ny insats för gymnasienämnden")
+    assert refusal.text.startswith("Gymnasie- och vuxenutbildningsnämnden (GVN) är inte en av dina nämnder")
+    assert question.text.startswith(texts.ASK_UNIT)
+
+
+def test_the_form_takes_a_decision_dated_in_words(chat_as, services) -> None:
+    """Tryout finding F: the decision "Förskolenämnden 5 februari 2025 § 5" was refused as
+    unreadable; it is FSKN's decision of 5 February 2025 and goes to the confirmation."""
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [confirm] = chat.say(_form(decision="Förskolenämnden 5 februari 2025 § 5"))
+    assert confirm.text == texts.CONFIRM_MEASURE
+    assert "FSKN 2025-02-05 § 5" in confirm.card_text()

@@ -18,6 +18,7 @@ from dialogs.understanding import (
     decide_measure,
     decide_unit,
     interruption,
+    match_units,
     stem,
     understand,
 )
@@ -297,3 +298,31 @@ def test_any_text_is_understood_without_error(text: str) -> None:
     h = heard(text)
     assert isinstance(h.intent, Intent)
     assert all(0 <= c.score <= 100 for c in (*h.units, *h.measures))
+
+
+BARE_UNITS = [Unit(u.code, u.name) for u in UNITS]
+"""The example's units without their aliases (a city that gave none)."""
+
+
+@pytest.mark.parametrize("units", [UNITS, BARE_UNITS], ids=["aliases", "bare"])
+def test_a_unit_is_never_chosen_for_a_shared_generic_ending(units) -> None:
+    """Tryout finding B: "gymnasienämnden" was read as Miljönämnden (a shared
+    "nämnden", and "mn" inside "gymnasienämnden"). It is GVN or nothing, never MN,
+    in the chat's understanding and at the unit question."""
+    from dialogs.prompts import choice, match_choice
+
+    found, _ = match_units("ny insats för gymnasienämnden", units)
+    assert "MN" not in {c.key for c in found}
+    resolution = decide_unit(found)
+    assert resolution.pick != Pick.ONE or (resolution.chosen and resolution.chosen.key == "GVN")
+    choices = [choice(u.code, f"{u.name} ({u.code})", u.names()) for u in units]
+    picked = match_choice("gymnasienämnden", choices)
+    assert picked is None or choices[picked]["key"] == "GVN"
+    assert match_choice("badhusnämnden", choices) is None
+    assert choices[match_choice("miljönämnden", choices)]["key"] == "MN"
+
+
+def test_a_unit_shaped_name_that_names_no_unit_is_kept_as_unknown() -> None:
+    """Tryout finding C: the name is kept, so the dialog can say it was not found."""
+    assert heard("ny insats för badhusnämnden").unknown_unit == "badhusnämnden"
+    assert heard("ny insats för förskolenämnden").unknown_unit == ""

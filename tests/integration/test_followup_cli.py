@@ -139,3 +139,12 @@ def test_a_bad_settings_date_is_refused_in_swedish(
     monkeypatch.setenv("KOMPETENSBOT_TODAY", "5 juni")
     line = refused(kb, city, "measures")
     assert "KOMPETENSBOT_TODAY ska vara ett datum som 2025-06-05" in line
+
+
+def test_a_period_that_has_not_begun_is_refused(city: str, kb: Kb, june_5: None) -> None:  # noqa: F811
+    """Tryout finding A: on the settings' date 2025-06-05, `followup add --period 2025-12`
+    is refused, naming the period and what is allowed; nothing is saved."""
+    line = refused(kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-12",
+                   "--status", "Klar", "--spent", "4 mkr", "--forecast", "4 mkr")
+    assert "Perioden 2025-12 (december 2025) har inte börjat än" in line
+    assert "2025-06 eller tidigare" in line

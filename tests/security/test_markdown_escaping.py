@@ -381,6 +381,7 @@ MESSAGES: dict[str, Call] = {
     "no_overdue": lambda _, w: texts.no_overdue(date(2025, 6, 1), w["code"]),
     "not_started_header": lambda _, w: texts.not_started_header(2, w["code"]),
     "not_your_unit": lambda _, w: texts.not_your_unit(w["unit"], [w["unit"], w["unit"]]),
+    "unit_not_found": lambda _, w: texts.unit_not_found(w["unit"], [w["unit"], w["unit"]]),
     "numbered": lambda _, w: texts.numbered("Vilken?", [w["title"], w["title"]]),
     "overdue_header": lambda _, w: texts.overdue_header(date(2025, 6, 1), 2, w["code"]),
     "plain": lambda _, w: texts.plain(w["note"]),

@@ -19,7 +19,7 @@ from bot.services import Services
 from core.errors import DomainError
 from core.model import Measure, Role, Status
 from core.template import COLUMNS, TemplateError
-from core.text import clean_name, name_key
+from core.text import clean_name, lookalike_key, name_key
 from tests.dialogs.conftest import Chat, counts
 
 TITLE = "Yrkeslärarsatsning"  # in the Malmö 2025 example (GVN)
@@ -188,3 +188,33 @@ def test_the_chat_question_for_a_title_refuses_a_lookalike_at_once(example_engin
     assert f'"{TITLE}" för 2025 finns redan' in said
     assert "Vad heter insatsen?" in said  # asked again
     assert "Beskriv insatsen" in chat.said("Yrkeslärarsatsning del 3")
+
+
+# --- tryout finding E: letters that only look alike ---------------------------------
+
+FSKN_TITLE = "Stärka formell kompetens"  # FSKN's measure in the Malmö 2025 example
+CYRILLIC_A = "Stärk\u0430 formell kompetens"  # the last "a" of "Stärka" is Cyrillic
+
+
+def test_a_title_with_a_cyrillic_letter_is_refused_by_form_and_chat(example_engine: Engine) -> None:
+    """Tryout finding E: "Stärkа formell kompetens" with a Cyrillic "а" was accepted as a
+    new FSKN measure beside "Stärka formell kompetens": the duplicate rule compared clean
+    names only. Now the form and the chat's title question both refuse it in Swedish."""
+    services = Services(example_engine, org="malmo")
+    services.grant_role(None, "hanna", Role.HR, "FSKN")
+    before = counts(services)
+    chat = Chat(example_engine, "hanna")
+    [reply] = chat.say({
+        "action": "submit_measure", "unit": "FSKN", "title": CYRILLIC_A,
+        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "FSKN 2025-02-05 § 5",
+    })
+    assert reply.text.startswith("Formuläret sparades inte.")
+    assert f'"{FSKN_TITLE}" för 2025 finns redan' in reply.text
+    chat.say("ny insats")
+    said = chat.said(CYRILLIC_A)
+    assert f'"{FSKN_TITLE}" för 2025 finns redan' in said and "Vad heter insatsen?" in said
+    with pytest.raises(DomainError) as refused:
+        services.submit_measure(None, _measure(CYRILLIC_A, "FSKN"))
+    assert refused.value.code == "duplicate_title"
+    assert counts(services) == before
+    assert lookalike_key(CYRILLIC_A) == lookalike_key(FSKN_TITLE) != lookalike_key(FSKN_TITLE + " 2")

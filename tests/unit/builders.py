@@ -11,6 +11,14 @@ from core.ledger import Ledger
 from core.model import ADMIN, Body, Decision, FollowUp, Measure, Principal, Status, Unit
 
 AT = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
+
+
+def reported_at(period: str) -> datetime:
+    """When a follow-up of `period` is reported: AT, or its period's first day
+    when that is later (a period that has not begun takes no follow-up)."""
+    return max(AT, datetime(int(period[:4]), int(period[5:7]), 1, 12, 0, tzinfo=UTC))
+
+
 KF = Decision(Body.KF, None, title="Budget 2025")
 KS = Decision(Body.KS, date(2025, 3, 5))
 KSAU = Decision(Body.KSAU, date(2025, 6, 20), paragraph="5")
@@ -65,7 +73,7 @@ class Book:
     ) -> Book:
         seq = len(self.ledger.followups) + 1
         f = FollowUp(
-            measure_id, period, status, spent, forecast, forecast >= spent, "", "hr", AT, seq
+            measure_id, period, status, spent, forecast, forecast >= spent, "", "hr", reported_at(period), seq
         )
         # figures as given (a large forecast is a confirmed need, core.rules.followup.implausible_amounts)
         confirmed = commands.report_followup(self.ledger, self.who, f, amount_confirmed=True)

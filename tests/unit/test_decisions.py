@@ -73,3 +73,23 @@ def test_the_old_labels_still_read_and_made_up_decisions_are_flagged() -> None:
         made_up = Decision(Body.COMMITTEE, date(2025, 10, 1), title=title)
         assert made_up.invented and made_up.label == NOT_GIVEN == "beslut ej angivet"
         assert made_up.reference == "Nämnd 2025-10-01"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Förskolenämnden 5 februari 2025 § 5",
+        "förskolan 5:e feb. 2025 § 5",
+        "FSKN 5/2 2025 § 5",
+        "FSKN 5.2.2025 § 5",
+    ],
+)
+def test_a_decision_dated_as_the_date_fields_read_dates_is_read(text: str) -> None:
+    """Tryout finding F: "Förskolenämnden 5 februari 2025 § 5" was refused as unreadable,
+    though "5 februari 2025" works in every date field; a unit's name is its body."""
+    assert parse_decision(text, default_body="TN", units=UNITS).reference == "FSKN 2025-02-05 § 5"
+
+
+def test_a_written_day_that_does_not_exist_is_still_refused() -> None:
+    with pytest.raises(InputError):
+        parse_decision("FSKN 31 februari 2025 § 5", units=UNITS)

@@ -15,7 +15,7 @@ from core.model import FollowUp, Principal, Role, RoleGrant, Status
 from core.round_answers import Answer, answers_to_followups
 from core.rounds import Round, plan_round
 from core.rules.followup import implausible_amounts, known_on
-from tests.unit.builders import ADMIN, AT, Book
+from tests.unit.builders import ADMIN, AT, Book, reported_at
 
 CLOSED_AT = datetime(2025, 6, 24, 9, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def _book() -> tuple[Book, int, int]:
 
 
 def _followup(measure_id: int, spent: int, forecast: int, period: str = "2025-06", **kw: object) -> FollowUp:
-    fields = dict(status=Status.ONGOING, usable_as_planned=True, note="", author="hr", at=AT)
+    fields = dict(status=Status.ONGOING, usable_as_planned=True, note="", author="hr", at=reported_at(period))
     fields.update(kw)  # type: ignore[arg-type]
     return FollowUp(measure_id, period, spent=spent, forecast=forecast, **fields)  # type: ignore[arg-type]
 
@@ -165,3 +165,27 @@ def test_followups_reported_after_the_day_are_not_spent_yet() -> None:
     assert measure_balance(on_june_5, single).spent == 0
     assert fund_balance(on_june_5, 2025).unit("GVN").spent == 0
     assert measure_balance(known_on(book.ledger, date(2025, 6, 12)), single).spent == 1_350_000
+
+
+def test_a_period_that_has_not_begun_takes_no_followup() -> None:
+    """Tryout finding A: on 2025-06-05 a follow-up for 2025-12 was saved; the core
+    refuses a period that starts after the bot's today, naming it and what is allowed."""
+    book, single, _ = _book()
+    on_june_5 = datetime(2025, 6, 5, 10, 0, tzinfo=UTC)
+    with pytest.raises(RuleViolation) as refused:
+        commands.report_followup(book.ledger, ADMIN, _followup(single, 0, 100, "2025-12", at=on_june_5))
+    assert refused.value.errors[0].message == (
+        "Perioden 2025-12 (december 2025) har inte börjat än, så det finns inget att följa upp. "
+        "Ange en period som har börjat: 2025-06 eller tidigare."
+    )
+    assert commands.report_followup(book.ledger, ADMIN, _followup(single, 0, 100, "2025-06", at=on_june_5))
+
+
+def test_a_period_before_the_measures_year_names_the_measure_without_an_odd_genitive() -> None:
+    """Tryout finding D: the refusal read '... ligger före "Yrkeslärarsatsning" (id 1)s år 2025.'"""
+    book, single, _ = _book()
+    with pytest.raises(RuleViolation) as refused:
+        commands.report_followup(book.ledger, ADMIN, _followup(single, 0, 100, "2024-06"))
+    assert refused.value.errors[0].message == (
+        f'Perioden 2024-06 ligger före insatsens år: "Yrkeslärarsatsning" (id {single}) gäller 2025.'
+    )
