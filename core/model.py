@@ -8,6 +8,7 @@ their code (unique within an organisation), measures by their integer id.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -202,7 +203,7 @@ DECISION_EXAMPLES = (
 _DECISION_RE = re.compile(
     r"^\s*(?P<body>.*?)\s*(?P<delegation>\bdelegationsbeslut\b)?\s*"
     r"(?P<date>\d{4}-\d{1,2}-\d{1,2}|\d{6})\b"
-    r"(?:\s*§\s*(?P<par>[\w.:/-]+))?"
+    r"(?:\s*§\s*(?P<par>[\w.:/-]+(?:[ \t][a-zåäö]\b(?![-.]))?))?"
     r"(?:\s*\(?\s*(?P<case>[A-ZÅÄÖ]{2,}-\d{4}-\d+)\s*\)?)?"
     r"\s*(?:[,;:]\s*|\s+)?(?P<rest>.*?)\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -277,7 +278,7 @@ def parse_decision(
     decision = Decision(
         body=body,
         date=when,
-        paragraph=m["par"],
+        paragraph=" ".join(unicodedata.normalize("NFKC", m["par"]).split()) if m["par"] else None,
         case_number=m["case"],
         delegate=rest if delegation else None,
     )

@@ -73,3 +73,68 @@ def test_the_old_labels_still_read_and_made_up_decisions_are_flagged() -> None:
         made_up = Decision(Body.COMMITTEE, date(2025, 10, 1), title=title)
         assert made_up.invented and made_up.label == NOT_GIVEN == "beslut ej angivet"
         assert made_up.reference == "Nämnd 2025-10-01"
+
+
+# --- TRYOUT2 item 1: an absurd decision grants no money -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("KF 0001-01-01 § 1", "tidigast 1 januari 2023"),
+        ("FSKN 1000-01-01 § 1", "tidigast 1 januari 2023"),
+        ("KF 2022-12-31 § 1", "tidigast 1 januari 2023"),
+        ("KF 2024-12-01 § -1", '"§ 12 a" eller "§ 3.2"'),
+        ("FSKN 2025-02-05 § 0", '"§ 12 a" eller "§ 3.2"'),
+    ],
+)
+def test_an_absurd_decision_grants_no_money_and_validate_flags_it(text: str, says: str) -> None:
+    """Tryout 2 item 1: a decision from long before the money's year, or with a paragraph
+    that is no number, is refused by grant_measure (all ways in) with a Swedish reason,
+    and one already stored is flagged by validate."""
+    from core import commands
+    from core.entries import MeasureFundingEntry
+    from core.errors import RuleViolation
+    from core.validation import validate
+    from tests.unit.builders import AT, malmo_small
+
+    book = malmo_small()
+    mid = book.measure("Kurs", "FSKN")
+    decision = parse_decision(text, default_body="FSKN", units=UNITS)
+    with pytest.raises(RuleViolation) as refused:
+        commands.grant_measure(book.ledger, book.who, mid, "FSKN", 1000, decision, AT)
+    assert says in str(refused.value)
+    stored = MeasureFundingEntry(2025, mid, "FSKN", 1000, decision, "x", AT)
+    flagged = [e.message for e in validate(book.ledger.append(stored))]
+    assert any(says in m for m in flagged), flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "paragraph"),
+    [("FSKN 2025-02-05 § ５", "5"), ("FSKN 2025-02-05 § 12 a", "12 a"), ("FSKN 2025-02-05 § 3.2", "3.2")],
+)
+def test_a_paragraph_is_read_as_written_and_full_width_digits_as_digits(text: str, paragraph: str) -> None:
+    """Tryout 2 item 1: "§ ５" is § 5; "12 a" and "3.2" are paragraphs and grant money."""
+    from core import commands
+    from tests.unit.builders import AT, malmo_small
+
+    decision = parse_decision(text, default_body="FSKN", units=UNITS)
+    assert decision.paragraph == paragraph
+    book = malmo_small()
+    mid = book.measure("Kurs", "FSKN")
+    assert commands.grant_measure(book.ledger, book.who, mid, "FSKN", 1000, decision, AT).amount == 1000
+
+
+def test_the_chat_and_form_refuse_an_absurd_decision_for_the_moneys_year() -> None:
+    """Tryout 2 item 1: the chat's and the form's decision check (read_decision) refuses
+    "FSKN 1000-01-01 § 1" and "§ 0" for 2025's money, before the summary."""
+    from dialogs.submit_measure_dialog import read_decision
+    from tests.unit.builders import malmo_small
+
+    ledger = malmo_small().ledger
+    today = date(2025, 6, 5)
+    for text in ("FSKN 1000-01-01 § 1", "FSKN 2025-02-05 § 0", "KF 1900-01-01 § -1"):
+        decision, problems = read_decision(ledger, text, "FSKN", today, 2025)
+        assert decision is None and problems, text
+    decision, problems = read_decision(ledger, "FSKN 2025-02-05 § ５", "FSKN", today, 2025)
+    assert problems == [] and decision is not None and decision.paragraph == "5"
