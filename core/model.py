@@ -274,6 +274,8 @@ def parse_decision(
     ):
         if part and len(part) > limit:
             raise _decision_too_long(what, len(part), limit, field)
+    if delegation and (why := delegate_problem(rest)):
+        raise input_error("bad_delegate", why, field)
     body = _decision_body(m["body"], shown, field, default_body, units)
     decision = Decision(
         body=body,
@@ -286,6 +288,24 @@ def parse_decision(
         too_long = len(decision.reference)
         raise _decision_too_long("Beslutsreferensen är för lång", too_long, MAX_REFERENCE, field)
     return decision
+
+
+_DELEGATE_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ \-,()./'&])*$")
+
+
+def delegate_problem(delegate: str) -> str | None:
+    """Who decided a delegation decision is a role or a person: letters, spaces,
+    hyphens, commas, periods and parentheses; no date, no §, no other decision in
+    it (tryout 2 item 2). The Swedish reason, or None."""
+    text = " ".join(unicodedata.normalize("NFKC", delegate).split())
+    if _DELEGATE_RE.match(text):
+        return None
+    return (
+        f'Vem som beslutade på delegation ("{echo(text)}") ska vara en roll eller en person, till exempel '
+        '"förvaltningsdirektör" eller "HR-chef (Anna Berg)": bokstäver, mellanslag, bindestreck, kommatecken, '
+        "punkter och parenteser, inga siffror, datum, paragrafer eller andra beslut. Ett beslut av en annan "
+        'nämnd anges som det beslutet, till exempel "TN 2025-01-28 § 17".'
+    )
 
 
 def _decision_too_long(what: str, length: int, limit: int, field: str | None) -> InputError:

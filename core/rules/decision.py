@@ -19,7 +19,7 @@ from core.dates import format_date
 from core.entries import MeasureFundingEntry
 from core.errors import RuleError
 from core.ledger import Ledger
-from core.model import NOT_GIVEN, Decision, Measure, is_committee
+from core.model import NOT_GIVEN, Decision, Measure, delegate_problem, is_committee
 from core.rules.names import kr, measure_name, unit_name
 
 MISSING_DECISION = "missing_decision"
@@ -98,6 +98,8 @@ def check_decision_plausible(decision: Decision, year: int) -> list[RuleError]:
                 "beslut",
             )
         )
+    if decision.delegate and (why := delegate_problem(decision.delegate)):
+        problems.append(RuleError("bad_delegate", why, "beslut"))
     return problems + check_paragraph(decision)
 
 

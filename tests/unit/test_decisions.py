@@ -138,3 +138,27 @@ def test_the_chat_and_form_refuse_an_absurd_decision_for_the_moneys_year() -> No
         assert decision is None and problems, text
     decision, problems = read_decision(ledger, "FSKN 2025-02-05 § ５", "FSKN", today, 2025)
     assert problems == [] and decision is not None and decision.paragraph == "5"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "delegationsbeslut 2025-05-12, TN 2025-01-28 § 17",
+        "delegationsbeslut 2025-05-12, förvaltningsdirektör § 4",
+        "delegationsbeslut 2025-05-12, KS 250128",
+    ],
+)
+def test_another_committees_decision_is_not_a_delegate(text: str) -> None:
+    """Tryout 2 item 2: hr-fskn's "delegationsbeslut 2025-05-12, TN 2025-01-28 § 17" was saved
+    and shown as "beslut FSKN delegationsbeslut 2025-05-12, TN 2025-01-28 § 17"; who decided
+    on delegation is a role or a person, so it is refused with a Swedish reason (chat and form)."""
+    from dialogs.submit_measure_dialog import read_decision
+    from tests.unit.builders import malmo_small
+
+    with pytest.raises(InputError) as refused:
+        parse_decision(text, default_body="FSKN", units=UNITS)
+    assert "ska vara en roll eller en person" in refused.value.message
+    decision, problems = read_decision(malmo_small().ledger, text, "FSKN", date(2025, 6, 5), 2025)
+    assert decision is None and "inga siffror, datum, paragrafer eller andra beslut" in problems[0]
+    ok = parse_decision("delegationsbeslut 2025-05-12, HR-chef (Anna Berg)", default_body="FSKN", units=UNITS)
+    assert ok.delegate == "HR-chef (Anna Berg)"
