@@ -97,6 +97,28 @@ async def already_saved(turn_context: TurnContext, engine: Engine, done: Already
     return done.message
 
 
+MAX_ID = 2**63 - 1
+"""The largest id the database stores (a signed 64-bit integer): a card's id
+outside 1..MAX_ID names nothing (tryout 2 item 3: 2**63 crashed the save)."""
+
+
+def card_number(raw: Any) -> int | None:
+    """A whole number a card sent (an int, or ASCII digits as text), unbounded; None otherwise."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 40:
+        return int(raw.strip())
+    return None
+
+
+def card_id(raw: Any) -> int | None:
+    """An id a card sent, if it can name a stored row (1..MAX_ID); None otherwise."""
+    number = card_number(raw)
+    return number if number is not None and 1 <= number <= MAX_ID else None
+
+
 def new_once_key() -> str:
     return uuid.uuid4().hex
 

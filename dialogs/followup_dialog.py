@@ -28,7 +28,7 @@ from core.permissions import Action, can_any, require
 from core.rules.followup import MAX_NOTE, implausible_amounts, is_implausible
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import already_saved, call, card_id, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -302,10 +302,10 @@ class FollowUpDialog(CancelAndHelpDialog):
             problems.append(texts.field_missing(texts.LABEL_TITLE))
         elif isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
             problems.append(texts.field_wrong_type(texts.LABEL_TITLE))
-        elif not str(raw_id).strip().isdigit() or int(str(raw_id).strip()) not in allowed:
+        elif card_id(raw_id) not in allowed:
             problems.append(texts.measure_not_allowed(str(raw_id)[:40]))
         else:
-            measure_id = int(str(raw_id).strip())
+            measure_id = card_id(raw_id)
 
         period = _parsed(data, "period", texts.LABEL_PERIOD, problems, parse_period)
         status = _parsed(data, "status", texts.LABEL_STATUS, problems, parse_status)

@@ -1166,3 +1166,7 @@ ROUND_NOTHING_CHANGED = (
     "Inget är ändrat: svaren på kortet är redan sparade. Ändra ett svar och skicka igen, "
     "eller fyll i en insats som saknar svar."
 )
+ROUND_CARD_UNKNOWN = (
+    'Uppföljningsomgången på kortet finns inte. Skriv "svara på uppföljningen" för att få ett nytt kort.'
+)
+"""A card's round id that no round can have (0, negative, 2**63 or more): like any unknown round."""
