@@ -469,7 +469,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         unit = _text_field(data, "unit", texts.LABEL_UNIT, problems)
         code = None
         if unit is not None:
-            found = next((u for u in ledger.units.values() if unit.strip() in (u.code, u.name)), None)
+            key = unit.strip().casefold()  # "fskn" is FSKN (tryout 2 item 6)
+            found = next((u for u in ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None)
             if found is None or found.code not in allowed:
                 problems.append(texts.unit_not_allowed(unit, allowed))
             else:

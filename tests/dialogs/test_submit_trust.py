@@ -315,3 +315,16 @@ def test_someone_elses_one_time_key_does_not_tell_what_was_saved(chat_as, servic
     assert counts(services) == before
     [again] = hanna.say(_form())
     assert "Mentorskap för nya chefer" in again.text
+
+
+def test_the_forms_unit_is_read_whatever_its_case(chat_as, services) -> None:
+    """Tryout 2 item 6: stadskontoret's form with unit "fskn" was refused ('Du kan inte lämna in
+    ... för "fskn"') though FSKN was in the list offered; the form's unit code is read whatever
+    its case, and the summary to confirm follows."""
+    chat = chat_as("stina", Role.CITY_OFFICE)
+    replies = chat.say(_form(unit="fskn"))
+    said = "\n".join(a.text or "" for a in replies)
+    assert "Du kan inte lämna in" not in said
+    assert replies[-1].text == texts.CONFIRM_MEASURE
+    chat.say("ja")
+    assert _newest(services).units == ("FSKN",)
