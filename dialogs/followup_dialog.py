@@ -25,7 +25,7 @@ from core.errors import DomainError, InputError, PermissionDenied
 from core.model import FollowUp, Status
 from core.money import parse_amount
 from core.permissions import Action, can_any, require
-from core.rules.followup import MAX_NOTE, implausible_amounts, is_implausible
+from core.rules.followup import MAX_NOTE, check_period_for_measure, implausible_amounts, is_implausible
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import already_saved, call, card_id, default_year, new_once_key, once_key, today_of, who
@@ -128,7 +128,9 @@ class FollowUpDialog(CancelAndHelpDialog):
         _, services = who(step.context, self.engine)
         ledger = await call(services.ledger)
         default = default_period(today_of(step.context), ledger.measures[int(step.result)].year)
-        options = text_options(texts.ask_period(default), validations={"default": default})
+        options = text_options(
+            texts.ask_period(default), validations={"default": default, "measure_id": int(step.result)}
+        )
         options.prompt = question(texts.ask_period(default), [default])
         return await step.prompt(PERIOD_PROMPT, options)
 
@@ -233,6 +235,11 @@ class FollowUpDialog(CancelAndHelpDialog):
             except InputError as bad:
                 return refuse(prompt_context, bad.message)
         _, services = who(prompt_context.context, self.engine)
+        measure_id = (prompt_context.options.validations or {}).get("measure_id")
+        if measure_id is not None:  # tryout 2 item 8: a period before the measure's year, at once
+            ledger = await call(services.summary_ledger)
+            if early := check_period_for_measure(ledger, int(measure_id), period):
+                return refuse(prompt_context, early[0].message)
         closed = await call(services.period_refusal, period)  # issue 17 item 5: said at once
         if closed is not None:
             return refuse(prompt_context, closed)
