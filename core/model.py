@@ -129,7 +129,15 @@ def parse_body(text: str) -> str:
         return Body.COMMITTEE
     if key.upper() in (Body.KF.value, Body.KS.value, Body.KSAU.value):
         return Body(key.upper())
-    return key
+    return BODY_NAMES.get(" ".join(key.casefold().split()), key)
+
+
+BODY_NAMES = {
+    "kommunfullmäktige": Body.KF,
+    "kommunstyrelsen": Body.KS,
+    "kommunstyrelsens arbetsutskott": Body.KSAU,
+}
+"""KF, KS and KSAU by their full names, as a committee is by its name (tryout 2 item 7)."""
 
 
 def is_committee(body: str) -> bool:
@@ -227,7 +235,7 @@ def parse_decision(
     `units`, its name or alias). Without a body, or with "nämnd", the body is
     `default_body` (the measure's own committee) when one is known; otherwise
     the committee must be named."""
-    shown = echo(text or "")
+    shown = echo(" ".join((text or "").split()))  # quoted on one line, whatever was pasted
     if len((text or "").strip()) > MAX_REFERENCE + MAX_BODY:  # not read at all: no part of it fits
         raise _decision_too_long("Beslutsreferensen är för lång", len(text.strip()), MAX_REFERENCE, field)
     m = _DECISION_RE.match(text or "")
@@ -341,7 +349,7 @@ def _decision_body(
         for unit in known:
             if any(normalise(name) == key for name in unit.names()):
                 return unit.code if len(unit.code) <= MAX_BODY else _too_long(unit.code, field)
-        codes = ", ".join(sorted(u.code for u in known))
+        codes = ", ".join(sorted(u.code for u in known if is_committee(parse_body(u.code))))
         raise input_error(
             "unknown_decision_body",
             f'Okänt organ "{echo(text)}" i beslutsreferensen "{shown}". Tillåtna: KF, KS, KSAU '

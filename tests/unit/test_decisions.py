@@ -162,3 +162,30 @@ def test_another_committees_decision_is_not_a_delegate(text: str) -> None:
     assert decision is None and "inga siffror, datum, paragrafer eller andra beslut" in problems[0]
     ok = parse_decision("delegationsbeslut 2025-05-12, HR-chef (Anna Berg)", default_body="FSKN", units=UNITS)
     assert ok.delegate == "HR-chef (Anna Berg)"
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("Kommunfullmäktige 2024-11-20 § 3", Body.KF),
+        ("kommunstyrelsen 2025-03-05 § 2", Body.KS),
+        ("Kommunstyrelsens arbetsutskott 2025-06-20 § 5", Body.KSAU),
+    ],
+)
+def test_kf_ks_and_ksau_are_known_by_their_full_names(text: str, body: Body) -> None:
+    """Tryout 2 item 7: "Kommunfullmäktige 2025-…" was an unknown body while committees'
+    full names worked; KF, KS and KSAU are read by their full names too."""
+    units = [*UNITS, Unit("KS", "Kommunstyrelsen")]
+    assert parse_decision(text, default_body="FSKN", units=units).body == body
+
+
+def test_an_unknown_body_lists_ks_once_and_quotes_the_decision_on_one_line() -> None:
+    """Tryout 2 item 7: the allowed bodies named KS twice (KS and the unit KS), and a
+    decision with a line break split the quoted text in the message."""
+    units = [*UNITS, Unit("KS", "Kommunstyrelsen")]
+    with pytest.raises(InputError) as refused:
+        parse_decision("Byggnämnden\n2025-02-05 § 5", default_body="FSKN", units=units)
+    message = refused.value.message
+    assert message.count("KS") == message.count("KSAU") + 1  # "KS" once, besides "KSAU"
+    assert "\n" not in message
+    assert '"Byggnämnden 2025-02-05 § 5"' in message
