@@ -60,6 +60,7 @@ from dialogs import MainDialog, state_codec, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
 from dialogs.understanding import Intent, intent_of
+from core.text import person_name
 from storage.bot_state import CLAIM_LEASE, personal_references
 from storage.read_model import Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn
@@ -259,7 +260,7 @@ class KompetensBot(ActivityHandler):
             org_slug=org.slug,
             org_name=org.name,
             user_id=user_id,
-            name=sender.name or "",
+            name=person_name(sender.name or ""),  # one line, capped (tryout 2 item 5)
             demo=self.demo,
             org_id=org.org_id,
         )

@@ -20,7 +20,7 @@ from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState
 from core.rules import decision as rules_decision
-from core.text import clean_name, visible_text
+from core.text import clean_name, person_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
 
@@ -916,7 +916,7 @@ def source_spent(text: str) -> str:
 
 
 def reported_by(author: str) -> str:
-    return f"Rapporterad av {plain(author)}."
+    return f"Rapporterad av {plain(person_name(author))}."
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------
