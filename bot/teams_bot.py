@@ -56,11 +56,11 @@ from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
+from core.text import person_name
 from dialogs import MainDialog, state_codec, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
 from dialogs.understanding import Intent, intent_of
-from core.text import person_name
 from storage.bot_state import CLAIM_LEASE, personal_references
 from storage.read_model import Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn

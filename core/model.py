@@ -310,7 +310,8 @@ def delegate_problem(delegate: str) -> str | None:
         return None
     return (
         f'Vem som beslutade på delegation ("{echo(text)}") ska vara en roll eller en person, till exempel '
-        '"förvaltningsdirektör" eller "HR-chef (Anna Berg)": bokstäver, mellanslag, bindestreck, kommatecken, '
+        '"förvaltningsdirektör" eller "HR-chef (Anna Berg)": bokstäver, mellanslag, bindestreck, '
+        "kommatecken, "
         "punkter och parenteser, inga siffror, datum, paragrafer eller andra beslut. Ett beslut av en annan "
         'nämnd anges som det beslutet, till exempel "TN 2025-01-28 § 17".'
     )

@@ -26,6 +26,7 @@ from core.model import FollowUp, Status
 from core.money import parse_amount
 from core.permissions import Action, can_any, require
 from core.rules.followup import MAX_NOTE, check_period_for_measure, implausible_amounts, is_implausible
+from core.text import person_name
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import already_saved, call, card_id, default_year, new_once_key, once_key, today_of, who
@@ -467,7 +468,7 @@ async def save(
             forecast=forecast,
             usable_as_planned=usable,
             note=note,
-            author=identity.name or None,
+            author=person_name(identity.name) or None,
             once=once,
             amount_confirmed=amount_confirmed,
         )

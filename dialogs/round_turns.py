@@ -30,6 +30,7 @@ from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.rounds import Round
 from core.rules.followup import IMPLAUSIBLE
+from core.text import person_name
 from dialogs import texts
 from dialogs.cards import MAX_CARD_BYTES
 from dialogs.context import already_saved, call, card_id, card_number, clock_of, once_key, today_of
@@ -304,7 +305,7 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
             round_id,
             value,
             as_of=as_of,
-            author=identity.name or identity.user_id,
+            author=person_name(identity.name) or identity.user_id,
         )
     except DomainError as problem:
         hint = texts.IMPLAUSIBLE_IN_CARD if any(e.code == IMPLAUSIBLE for e in problem.errors) else ""

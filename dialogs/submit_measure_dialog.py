@@ -470,7 +470,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         code = None
         if unit is not None:
             key = unit.strip().casefold()  # "fskn" is FSKN (tryout 2 item 6)
-            found = next((u for u in ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None)
+            found = next(
+                (u for u in ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None
+            )
             if found is None or found.code not in allowed:
                 problems.append(texts.unit_not_allowed(unit, allowed))
             else:

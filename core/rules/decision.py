@@ -75,7 +75,8 @@ def check_paragraph(decision: Decision) -> list[RuleError]:
     return [
         RuleError(
             "bad_paragraph",
-            f'Paragrafen "§ {" ".join(decision.paragraph.split())}" i beslutet {" ".join(decision.reference.split())} '
+            f'Paragrafen "§ {" ".join(decision.paragraph.split())}" i beslutet '
+            f"{' '.join(decision.reference.split())} "
             'är inte ett paragrafnummer. Skriv ett positivt tal, gärna med en bokstav eller ett undernummer: '
             '"§ 5", "§ 12 a" eller "§ 3.2".',
             "beslut",
@@ -93,7 +94,8 @@ def check_decision_plausible(decision: Decision, year: int) -> list[RuleError]:
             RuleError(
                 "decision_too_old",
                 f"Beslutet {' '.join(decision.reference.split())} är daterat {format_date(decision.date)}, "
-                f"för tidigt för pengar för {year}: ett sådant beslut fattas tidigast {format_date(earliest)}. "
+                f"för tidigt för pengar för {year}: ett sådant beslut fattas tidigast "
+                f"{format_date(earliest)}. "
                 "Ange beslutet som beviljade pengarna.",
                 "beslut",
             )

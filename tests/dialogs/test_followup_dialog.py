@@ -290,7 +290,7 @@ def test_a_display_name_in_the_receipt_is_one_line_and_capped(chat_as, services)
     for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1 mkr", "4 mkr", "ja", "-"):
         chat.say(answer)
     [receipt] = chat.say("ja")
-    texts_shown = [item.get("text", "") for c in receipt.cards for item in c["body"] if isinstance(item, dict)]
+    texts_shown = [i.get("text", "") for c in receipt.cards for i in c["body"] if isinstance(i, dict)]
     [line] = [t for t in texts_shown if "Rapporterad av" in t]
     assert line.startswith("Rapporterad av administratör xxx") and line.endswith("….")
     assert len(line) <= len("Rapporterad av .") + MAX_PERSON_NAME
