@@ -56,6 +56,7 @@ from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
+from core.text import person_name
 from dialogs import MainDialog, state_codec, texts
 from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
@@ -259,7 +260,7 @@ class KompetensBot(ActivityHandler):
             org_slug=org.slug,
             org_name=org.name,
             user_id=user_id,
-            name=sender.name or "",
+            name=person_name(sender.name or ""),  # one line, capped (tryout 2 item 5)
             demo=self.demo,
             org_id=org.org_id,
         )

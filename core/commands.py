@@ -33,7 +33,12 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
-from core.rules.decision import check_decision_date, check_decision_given, check_grant_decision
+from core.rules.decision import (
+    check_decision_date,
+    check_decision_given,
+    check_decision_plausible,
+    check_grant_decision,
+)
 from core.rules.followup import check_period_begun, implausible_amounts
 from core.text import clean_name
 
@@ -130,6 +135,7 @@ def grant_measure(
     _refuse_if(
         check_grant_decision(ledger, entry)
         + check_decision_date(decision, swedish_date(at))
+        + (check_decision_plausible(decision, entry.year) if entry.year > 0 else [])
         + check_measure_funding(ledger, entry)
     )
     return entry

@@ -8,6 +8,7 @@ their code (unique within an organisation), measures by their integer id.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -129,7 +130,15 @@ def parse_body(text: str) -> str:
         return Body.COMMITTEE
     if key.upper() in (Body.KF.value, Body.KS.value, Body.KSAU.value):
         return Body(key.upper())
-    return key
+    return BODY_NAMES.get(" ".join(key.casefold().split()), key)
+
+
+BODY_NAMES = {
+    "kommunfullmäktige": Body.KF,
+    "kommunstyrelsen": Body.KS,
+    "kommunstyrelsens arbetsutskott": Body.KSAU,
+}
+"""KF, KS and KSAU by their full names, as a committee is by its name (tryout 2 item 7)."""
 
 
 def is_committee(body: str) -> bool:
@@ -203,7 +212,7 @@ DECISION_EXAMPLES = (
 _DECISION_RE = re.compile(
     r"^\s*(?P<body>.*?)\s*(?P<delegation>\bdelegationsbeslut\b)?\s*"
     r"(?P<date>\d{4}-\d{1,2}-\d{1,2}|\d{6})\b"
-    r"(?:\s*§\s*(?P<par>[\w.:/-]+))?"
+    r"(?:\s*§\s*(?P<par>[\w.:/-]+(?:[ \t][a-zåäö]\b(?![-.]))?))?"
     r"(?:\s*\(?\s*(?P<case>[A-ZÅÄÖ]{2,}-\d{4}-\d+)\s*\)?)?"
     r"\s*(?:[,;:]\s*|\s+)?(?P<rest>.*?)\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -228,7 +237,7 @@ def parse_decision(
     `units`, its name or alias). Without a body, or with "nämnd", the body is
     `default_body` (the measure's own committee) when one is known; otherwise
     the committee must be named."""
-    shown = echo(text or "")
+    shown = echo(" ".join((text or "").split()))  # quoted on one line, whatever was pasted
     if len((text or "").strip()) > MAX_REFERENCE + MAX_BODY:  # not read at all: no part of it fits
         raise _decision_too_long("Beslutsreferensen är för lång", len(text.strip()), MAX_REFERENCE, field)
     m = _DECISION_RE.match(iso_dates(text or ""))  # "5 februari 2025" as the date fields read it
@@ -275,11 +284,13 @@ def parse_decision(
     ):
         if part and len(part) > limit:
             raise _decision_too_long(what, len(part), limit, field)
+    if delegation and (why := delegate_problem(rest)):
+        raise input_error("bad_delegate", why, field)
     body = _decision_body(m["body"], shown, field, default_body, units)
     decision = Decision(
         body=body,
         date=when,
-        paragraph=m["par"],
+        paragraph=" ".join(unicodedata.normalize("NFKC", m["par"]).split()) if m["par"] else None,
         case_number=m["case"],
         delegate=rest if delegation else None,
     )
@@ -287,6 +298,25 @@ def parse_decision(
         too_long = len(decision.reference)
         raise _decision_too_long("Beslutsreferensen är för lång", too_long, MAX_REFERENCE, field)
     return decision
+
+
+_DELEGATE_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ \-,()./'&])*$")
+
+
+def delegate_problem(delegate: str) -> str | None:
+    """Who decided a delegation decision is a role or a person: letters, spaces,
+    hyphens, commas, periods and parentheses; no date, no §, no other decision in
+    it (tryout 2 item 2). The Swedish reason, or None."""
+    text = " ".join(unicodedata.normalize("NFKC", delegate).split())
+    if _DELEGATE_RE.match(text):
+        return None
+    return (
+        f'Vem som beslutade på delegation ("{echo(text)}") ska vara en roll eller en person, till exempel '
+        '"förvaltningsdirektör" eller "HR-chef (Anna Berg)": bokstäver, mellanslag, bindestreck, '
+        "kommatecken, "
+        "punkter och parenteser, inga siffror, datum, paragrafer eller andra beslut. Ett beslut av en annan "
+        'nämnd anges som det beslutet, till exempel "TN 2025-01-28 § 17".'
+    )
 
 
 def _decision_too_long(what: str, length: int, limit: int, field: str | None) -> InputError:
@@ -322,7 +352,7 @@ def _decision_body(
         for unit in known:
             if any(normalise(name) == key for name in unit.names()):
                 return unit.code if len(unit.code) <= MAX_BODY else _too_long(unit.code, field)
-        codes = ", ".join(sorted(u.code for u in known))
+        codes = ", ".join(sorted(u.code for u in known if is_committee(parse_body(u.code))))
         raise input_error(
             "unknown_decision_body",
             f'Okänt organ "{echo(text)}" i beslutsreferensen "{shown}". Tillåtna: KF, KS, KSAU '

@@ -45,11 +45,25 @@ def _character(c: str) -> str:
     return c
 
 
-def clean_name(text: str) -> str:
-    """A title, unit name, performer or person name as it is stored and shown."""
+MAX_PERSON_NAME = 80
+"""The longest person's display name shown in a card or a text: a longer one is
+cut, with "…" (tryout 2 item 5: a 3 062-character name in a receipt)."""
+
+
+def clean_name(text: str, limit: int | None = None) -> str:
+    """A title, unit name, performer or person name as it is stored and shown:
+    one line; with `limit`, at most that many characters ("…" last when cut)."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(_character(c) for c in text)
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", text).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def person_name(text: str) -> str:
+    """A person's display name as shown: one line, at most MAX_PERSON_NAME characters."""
+    return clean_name(text, MAX_PERSON_NAME)
 
 
 def visible_text(text: str) -> str:

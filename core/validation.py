@@ -21,6 +21,7 @@ from core.rules import (
     check_measure_funding,
     check_reallocation,
 )
+from core.rules.decision import check_decision_plausible
 from core.rules.fund_limit import check_fund_limits
 from core.rules.unit_limit import unit_unallocated
 
@@ -34,7 +35,7 @@ def check_entry(ledger: Ledger, entry: LedgerEntry) -> list[RuleError]:
         case AllocationEndEntry():
             return check_allocation_end(ledger, entry)
         case MeasureFundingEntry():
-            return check_measure_funding(ledger, entry)
+            return check_measure_funding(ledger, entry) + check_decision_plausible(entry.decision, entry.year)
         case ReallocationEntry():
             # A replay sees follow-ups reported after the entry too; the
             # forecast rule is checked when the entry is made, not replayed.

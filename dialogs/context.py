@@ -18,6 +18,8 @@ from bot.identity import Identity, identity_of
 from bot.services import AlreadySaved, Services
 from core.entries import ReallocationEntry
 from core.ledger import Ledger
+from core.model import Measure
+from core.permissions import Action, can_any
 from core.rules import years
 from dialogs import texts
 
@@ -79,22 +81,51 @@ def default_year(ledger: Ledger, today: date) -> int:
 
 async def already_saved(turn_context: TurnContext, engine: Engine, done: AlreadySaved) -> str:
     """What to say to a write whose once key was used: what is already saved,
-    by name (the generic sentence when the key does not say what)."""
-    _, services = who(turn_context, engine)
+    by name (the generic sentence when the key does not say what, or when it
+    names a measure the person may not read: someone else's key tells them nothing,
+    tryout 2 item 4)."""
+    identity, services = who(turn_context, engine)
     if done.saved is None:
         return done.message
     ledger = await call(services.ledger)
+    principal = await call(services.principal, identity.user_id)
+
+    def readable(*measures: Measure | None) -> bool:
+        return all(m is not None and can_any(principal, Action.READ, m.units) for m in measures)
+
     kind, *ids = done.saved
-    if kind == "measure" and ids[0] in ledger.measures:
+    if kind == "measure" and readable(ledger.measures.get(ids[0])):
         return texts.already_saved_measure(ids[0], ledger.measures[ids[0]].title)
-    if kind == "followup" and ids[0] in ledger.measures:
+    if kind == "followup" and readable(ledger.measures.get(ids[0])):
         return texts.already_saved_followup(ledger.measures[ids[0]].title, ids[1])
     entry = next((e for e in ledger.entries if kind == "entry" and e.seq == ids[0]), None)
     if isinstance(entry, ReallocationEntry):
         source, target = ledger.measures.get(entry.from_measure), ledger.measures.get(entry.to_measure)
-        if source is not None and target is not None:
+        if source is not None and target is not None and readable(source, target):
             return texts.already_saved_reallocation(entry.amount, source.title, target.title, entry.seq)
     return done.message
+
+
+MAX_ID = 2**63 - 1
+"""The largest id the database stores (a signed 64-bit integer): a card's id
+outside 1..MAX_ID names nothing (tryout 2 item 3: 2**63 crashed the save)."""
+
+
+def card_number(raw: Any) -> int | None:
+    """A whole number a card sent (an int, or ASCII digits as text), unbounded; None otherwise."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 40:
+        return int(raw.strip())
+    return None
+
+
+def card_id(raw: Any) -> int | None:
+    """An id a card sent, if it can name a stored row (1..MAX_ID); None otherwise."""
+    number = card_number(raw)
+    return number if number is not None and 1 <= number <= MAX_ID else None
 
 
 def new_once_key() -> str:

@@ -25,10 +25,11 @@ from core.errors import DomainError, InputError, PermissionDenied
 from core.model import FollowUp, Status
 from core.money import parse_amount
 from core.permissions import Action, can_any, require
-from core.rules.followup import MAX_NOTE, implausible_amounts, is_implausible
+from core.rules.followup import MAX_NOTE, check_period_for_measure, implausible_amounts, is_implausible
+from core.text import person_name
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import already_saved, call, card_id, default_year, new_once_key, once_key, today_of, who
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -128,7 +129,9 @@ class FollowUpDialog(CancelAndHelpDialog):
         _, services = who(step.context, self.engine)
         ledger = await call(services.ledger)
         default = default_period(today_of(step.context), ledger.measures[int(step.result)].year)
-        options = text_options(texts.ask_period(default), validations={"default": default})
+        options = text_options(
+            texts.ask_period(default), validations={"default": default, "measure_id": int(step.result)}
+        )
         options.prompt = question(texts.ask_period(default), [default])
         return await step.prompt(PERIOD_PROMPT, options)
 
@@ -233,6 +236,11 @@ class FollowUpDialog(CancelAndHelpDialog):
             except InputError as bad:
                 return refuse(prompt_context, bad.message)
         _, services = who(prompt_context.context, self.engine)
+        measure_id = (prompt_context.options.validations or {}).get("measure_id")
+        if measure_id is not None:  # tryout 2 item 8: a period before the measure's year, at once
+            ledger = await call(services.summary_ledger)
+            if early := check_period_for_measure(ledger, int(measure_id), period):
+                return refuse(prompt_context, early[0].message)
         closed = await call(services.period_refusal, period)  # issue 17 item 5: said at once
         if closed is not None:
             return refuse(prompt_context, closed)
@@ -302,10 +310,10 @@ class FollowUpDialog(CancelAndHelpDialog):
             problems.append(texts.field_missing(texts.LABEL_TITLE))
         elif isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
             problems.append(texts.field_wrong_type(texts.LABEL_TITLE))
-        elif not str(raw_id).strip().isdigit() or int(str(raw_id).strip()) not in allowed:
+        elif card_id(raw_id) not in allowed:
             problems.append(texts.measure_not_allowed(str(raw_id)[:40]))
         else:
-            measure_id = int(str(raw_id).strip())
+            measure_id = card_id(raw_id)
 
         period = _parsed(data, "period", texts.LABEL_PERIOD, problems, parse_period)
         status = _parsed(data, "status", texts.LABEL_STATUS, problems, parse_status)
@@ -460,7 +468,7 @@ async def save(
             forecast=forecast,
             usable_as_planned=usable,
             note=note,
-            author=identity.name or None,
+            author=person_name(identity.name) or None,
             once=once,
             amount_confirmed=amount_confirmed,
         )

@@ -30,9 +30,10 @@ from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.rounds import Round
 from core.rules.followup import IMPLAUSIBLE
+from core.text import person_name
 from dialogs import texts
 from dialogs.cards import MAX_CARD_BYTES
-from dialogs.context import already_saved, call, clock_of, once_key, today_of
+from dialogs.context import already_saved, call, card_id, card_number, clock_of, once_key, today_of
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
@@ -77,6 +78,9 @@ async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
         await _record_reallocation(engine, turn_context, value)
         return True
     if value is not None and value.get("action") == ROUND_LATE_PEOPLE_ACTION:
+        if _unknown_round(_round_id(value)):
+            await turn_context.send_activity(texts.refused(texts.ROUND_CARD_UNKNOWN))
+            return True
         await _show_late_people(engine, turn_context, _round_id(value))
         return True
     if value is None and activity.text and wants_late_people(activity.text):
@@ -262,19 +266,20 @@ async def _show_card(engine: Engine, turn_context: TurnContext) -> None:
 
 
 def _round_id(value: dict[str, Any]) -> int | None:
-    raw = value.get("round_id")
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and raw.isdigit() and len(raw) < 12:
-        return int(raw)
-    return None
+    return card_number(value.get("round_id"))
+
+
+def _unknown_round(round_id: int | None) -> bool:
+    """A round id no stored round can have (0, negative, 2**63 or more): it "finns inte"."""
+    return round_id is not None and card_id(round_id) is None
 
 
 async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, Any]) -> None:
     identity = identity_of(turn_context)
     round_id = _round_id(value)
+    if _unknown_round(round_id):
+        await turn_context.send_activity(texts.round_answer_refused(texts.ROUND_CARD_UNKNOWN))
+        return
     if round_id is None:
         await turn_context.send_activity(
             texts.round_answer_refused(
@@ -300,7 +305,7 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
             round_id,
             value,
             as_of=as_of,
-            author=identity.name or identity.user_id,
+            author=person_name(identity.name) or identity.user_id,
         )
     except DomainError as problem:
         hint = texts.IMPLAUSIBLE_IN_CARD if any(e.code == IMPLAUSIBLE for e in problem.errors) else ""

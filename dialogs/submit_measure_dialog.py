@@ -223,7 +223,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         unit = ledger.units[step.values["unit"]]
         return await step.prompt(
             DECISION_PROMPT,
-            text_options(texts.ask_decision(_unit_label(unit), unit.code), validations={"unit": unit.code}),
+            text_options(
+                texts.ask_decision(_unit_label(unit), unit.code),
+                validations={"unit": unit.code, "year": step.values.get("year")},
+            ),
         )
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -443,7 +446,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         _, services = who(prompt_context.context, self.engine)
         ledger = await call(services.summary_ledger)
         unit = (prompt_context.options.validations or {})["unit"]
-        decision, problems = read_decision(ledger, text, unit, today_of(prompt_context.context))
+        year = (prompt_context.options.validations or {}).get("year")
+        decision, problems = read_decision(ledger, text, unit, today_of(prompt_context.context), year)
         if decision is None:
             return refuse(prompt_context, " ".join(problems))
         prompt_context.recognized.value = decision_to_state(decision)
@@ -474,7 +478,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         unit = _text_field(data, "unit", texts.LABEL_UNIT, problems)
         code = None
         if unit is not None:
-            found = next((u for u in ledger.units.values() if unit.strip() in (u.code, u.name)), None)
+            key = unit.strip().casefold()  # "fskn" is FSKN (tryout 2 item 6)
+            found = next(
+                (u for u in ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None
+            )
             if found is None or found.code not in allowed:
                 problems.append(texts.unit_not_allowed(unit, allowed))
             else:
@@ -522,7 +529,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if decision_text is None or says_no_decision(decision_text):
             problems.append(texts.DECISION_REQUIRED)
         elif code is not None:
-            decision, why = read_decision(ledger, decision_text, code, today)
+            decision, why = read_decision(ledger, decision_text, code, today, year)
             problems += why
         if problems or code is None or title is None or end is None or amount is None or decision is None:
             await turn_context.send_activity(texts.form_refused(problems))
@@ -565,14 +572,16 @@ def says_no_decision(text: str) -> bool:
     return " ".join(text.lower().split()).strip(".!? ") in texts.NO_DECISION_ANSWERS
 
 
-def read_decision(ledger: Ledger, text: str, unit: str, today: date) -> tuple[Decision | None, list[str]]:
+def read_decision(
+    ledger: Ledger, text: str, unit: str, today: date, year: int | None = None
+) -> tuple[Decision | None, list[str]]:
     """The decision typed for a unit's new money (its body defaults to the unit)
     and why it cannot be used: unreadable, another committee's, not yet taken."""
     try:
         decision = parse_decision(text, default_body=unit, units=ledger.units.values())
     except InputError as bad:
         return None, [bad.message]
-    problems = [e.message for e in check_new_grant_decision(ledger, decision, unit, today)]
+    problems = [e.message for e in check_new_grant_decision(ledger, decision, unit, today, year)]
     return (None if problems else decision), problems
 
 

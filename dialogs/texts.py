@@ -20,7 +20,7 @@ from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState
 from core.rules import decision as rules_decision
-from core.text import clean_name, visible_text
+from core.text import clean_name, person_name, visible_text
 
 # --- labels (cards and summaries) ---------------------------------------------
 
@@ -925,7 +925,7 @@ def source_spent(text: str) -> str:
 
 
 def reported_by(author: str) -> str:
-    return f"Rapporterad av {plain(author)}."
+    return f"Rapporterad av {plain(person_name(author))}."
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------
@@ -1175,3 +1175,7 @@ ROUND_NOTHING_CHANGED = (
     "Inget är ändrat: svaren på kortet är redan sparade. Ändra ett svar och skicka igen, "
     "eller fyll i en insats som saknar svar."
 )
+ROUND_CARD_UNKNOWN = (
+    'Uppföljningsomgången på kortet finns inte. Skriv "svara på uppföljningen" för att få ett nytt kort.'
+)
+"""A card's round id that no round can have (0, negative, 2**63 or more): like any unknown round."""

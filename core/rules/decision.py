@@ -10,6 +10,8 @@ and is flagged "beslut ej angivet" wherever the measure's money is shown.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +19,7 @@ from core.dates import format_date
 from core.entries import MeasureFundingEntry
 from core.errors import RuleError
 from core.ledger import Ledger
-from core.model import NOT_GIVEN, Decision, Measure, is_committee
+from core.model import NOT_GIVEN, Decision, Measure, delegate_problem, is_committee
 from core.rules.names import kr, measure_name, unit_name
 
 MISSING_DECISION = "missing_decision"
@@ -42,11 +44,65 @@ def check_grant_decision(ledger: Ledger, entry: MeasureFundingEntry) -> list[Rul
     return _other_body(ledger, entry.decision, entry.unit, what)
 
 
-def check_new_grant_decision(ledger: Ledger, decision: Decision, unit: str, today: date) -> list[RuleError]:
+def check_new_grant_decision(
+    ledger: Ledger, decision: Decision, unit: str, today: date, year: int | None = None
+) -> list[RuleError]:
     """A decision given for a new measure's money (chat, form): its unit's own
-    committee or KF, KS or KSAU, and already taken."""
+    committee or KF, KS or KSAU, already taken, and (with the money's `year`)
+    plausible for that year's money (check_decision_plausible)."""
     what = f"{unit_name(ledger, unit)}s pengar"
-    return _other_body(ledger, decision, unit, what) + check_decision_date(decision, today)
+    plausible = check_decision_plausible(decision, year) if year is not None else check_paragraph(decision)
+    return _other_body(ledger, decision, unit, what) + check_decision_date(decision, today) + plausible
+
+
+YEARS_BEFORE = 2
+"""A decision granting a year's money is taken at most this many years before
+that year (the budget for 2025 is decided in 2023 or 2024, not in 1900)."""
+
+_PARAGRAPH_RE = re.compile(r"^[1-9]\d*(?:\s?[a-zåäö]|(?:\.\d+)+)?$", re.IGNORECASE)
+
+
+def normal_paragraph(paragraph: str) -> str:
+    """A paragraph as read: NFKC-normalised (a full-width "５" is the digit 5)."""
+    return " ".join(unicodedata.normalize("NFKC", paragraph).split())
+
+
+def check_paragraph(decision: Decision) -> list[RuleError]:
+    """A minutes paragraph is a positive number, optionally with a letter or
+    sub-numbers: "5", "12 a", "3.2" (not "0", "-1" or "x")."""
+    if decision.paragraph is None or _PARAGRAPH_RE.match(normal_paragraph(decision.paragraph)):
+        return []
+    return [
+        RuleError(
+            "bad_paragraph",
+            f'Paragrafen "§ {" ".join(decision.paragraph.split())}" i beslutet '
+            f"{' '.join(decision.reference.split())} "
+            'är inte ett paragrafnummer. Skriv ett positivt tal, gärna med en bokstav eller ett undernummer: '
+            '"§ 5", "§ 12 a" eller "§ 3.2".',
+            "beslut",
+        )
+    ]
+
+
+def check_decision_plausible(decision: Decision, year: int) -> list[RuleError]:
+    """A decision granting `year`'s money is dated no earlier than YEARS_BEFORE
+    years before that year, and its paragraph is a paragraph number."""
+    earliest = date(max(year - YEARS_BEFORE, 1), 1, 1)
+    problems: list[RuleError] = []
+    if decision.date is not None and decision.date < earliest:
+        problems.append(
+            RuleError(
+                "decision_too_old",
+                f"Beslutet {' '.join(decision.reference.split())} är daterat {format_date(decision.date)}, "
+                f"för tidigt för pengar för {year}: ett sådant beslut fattas tidigast "
+                f"{format_date(earliest)}. "
+                "Ange beslutet som beviljade pengarna.",
+                "beslut",
+            )
+        )
+    if decision.delegate and (why := delegate_problem(decision.delegate)):
+        problems.append(RuleError("bad_delegate", why, "beslut"))
+    return problems + check_paragraph(decision)
 
 
 def _other_body(ledger: Ledger, decision: Decision, unit: str, what: str) -> list[RuleError]:

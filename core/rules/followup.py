@@ -51,17 +51,25 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
                 "kommentar",
             )
         )
-    measure = ledger.measures[followup.measure_id]
-    if not errors and measure.year and followup.year < measure.year:
-        errors.append(
+    if not errors:
+        errors += check_period_for_measure(ledger, followup.measure_id, followup.period)
+    return errors
+
+
+def check_period_for_measure(ledger: Ledger, measure_id: int, period: str) -> list[RuleError]:
+    """A follow-up's period ("YYYY-MM") is not before its measure's year: the chat
+    asks it at the period step (tryout 2 item 8), the write checks it again."""
+    measure = ledger.measures.get(measure_id)
+    if measure is not None and measure.year and int(period[:4]) < measure.year:
+        return [
             RuleError(
                 "period_before_measure",
-                f"Perioden {followup.period} ligger före insatsens år: "
+                f"Perioden {period} ligger före insatsens år: "
                 f"{measure_name(ledger, measure.id)} gäller {measure.year}.",
                 "period",
             )
-        )
-    return errors
+        ]
+    return []
 
 
 # --- Tryout finding A: no follow-up of a period that has not begun ---------------

@@ -214,3 +214,18 @@ def test_a_round_card_answer_is_stamped_with_the_bots_date(example_engine, servi
     assert receipt.text.startswith("Tack")
     latest = services.ledger().latest_followup(measure)
     assert latest.period == "2025-06" and latest.at.date() == date(2025, 6, 5)
+
+
+def test_chat_refuses_a_period_before_the_measures_year_at_the_period(chat_as, services) -> None:
+    """Tryout 2 item 8: "2000-01" was refused only after the whole follow-up (after the
+    comment); now it is refused when the period is given, and the period is asked again."""
+    before = counts(services)
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    chat.say("jag vill lämna en uppföljning")
+    chat.say("Yrkeslärarsatsning")
+    [again] = chat.say("2000-01")
+    assert again.text.startswith("Perioden 2000-01 ligger före")
+    assert again.text.endswith(texts.ask_period("2025-10"))
+    for answer in ("2025-07", "pågår", "1 mkr", "4 mkr", "ja", "-", "ja"):
+        chat.say(answer)
+    assert counts(services) == (before[0], before[1], before[2] + 1)

@@ -295,3 +295,20 @@ def test_a_period_that_has_not_begun_is_refused_by_form_and_asked_again_in_chat(
     assert reason in again.text and "2025-06 eller tidigare" in again.text
     assert chat.say("2025-06")[0].text.startswith(texts.ASK_STATUS)
     assert counts(services) == before
+
+
+def test_a_display_name_in_the_receipt_is_one_line_and_capped(chat_as, services) -> None:
+    """Tryout 2 item 5: a display name kept its line break and had no length limit in the
+    receipt ("Rapporterad av administratör\\n…", 3 062 characters); it is one line, at most
+    80 characters."""
+    from core.text import MAX_PERSON_NAME
+
+    chat = chat_as("anna", Role.CHEF, "GVN", name="administratör\n" + "x" * 3048)
+    chat.say("jag vill lämna en uppföljning")
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1 mkr", "4 mkr", "ja", "-"):
+        chat.say(answer)
+    [receipt] = chat.say("ja")
+    texts_shown = [i.get("text", "") for c in receipt.cards for i in c["body"] if isinstance(i, dict)]
+    [line] = [t for t in texts_shown if "Rapporterad av" in t]
+    assert line.startswith("Rapporterad av administratör xxx") and line.endswith("….")
+    assert len(line) <= len("Rapporterad av .") + MAX_PERSON_NAME

@@ -358,3 +358,32 @@ def test_the_round_status_counts_the_measures_without_a_recipient_on_one_basis(
     assert f"- {said}: ASN, FRN," in reply.text
     cli = "\n".join(coverage_lines(report))
     assert f"{unanswered} utan mottagare och utan svar" in cli and said in cli
+
+
+def test_a_forged_round_id_beyond_the_databases_integers_is_a_round_that_does_not_exist(
+    example_engine, services
+) -> None:
+    """Tryout 2 item 3: a card with "round_id": 2**63 gave an OverflowError and a generic error
+    (then a StaleWrite clearing the state); every id read from a card is bounded (1..2**63-1),
+    so the person is told the round "finns inte", as for any unknown round, and nothing is written."""
+    _rounds, _round = _setup(example_engine, services)
+    before = len(services.ledger().followups)
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
+    adapter = TestAdapter()
+    for forged in (2**63, str(2**64), -1, 0):
+        [refused] = turn(bot, adapter, submit(adapter, {"action": "round_answer", "round_id": forged}))
+        assert "Uppföljningsomgången på kortet finns inte" in refused.text, forged
+        [refused] = turn(bot, adapter, submit(adapter, {"action": "round_late_people", "round_id": forged}))
+        assert "finns inte" in refused.text, forged
+    # The conversation goes on: the next request gets the card.
+    [card] = turn(bot, adapter, "svara på uppföljningen")
+    assert card.attachments
+    assert len(services.ledger().followups) == before
+
+
+def test_a_card_id_is_bounded_to_the_databases_integers() -> None:
+    """Tryout 2 item 3: the follow-up form's measure id is bounded too ("²" or 2**63 names no measure)."""
+    from dialogs.context import card_id
+
+    assert card_id(2**63) is None and card_id("²") is None and card_id("５") is None
+    assert card_id(2**63 - 1) == 2**63 - 1 and card_id(" 12 ") == 12

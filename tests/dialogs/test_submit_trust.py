@@ -298,3 +298,33 @@ def test_a_form_with_dates_outside_the_year_is_confirmed_with_a_warning(chat_as,
     chat.say(_form(start_date="2026-02-01", end_date="2026-06-30"))
     assert chat.say("ja")[0].text.startswith("Klart!")
     assert _newest(services).start_date == date(2026, 2, 1)
+
+
+def test_someone_elses_one_time_key_does_not_tell_what_was_saved(chat_as, services) -> None:
+    """Tryout 2 item 4: someone sending hr-fskn's one-time key (chef-gvn; here hr-gvn, with
+    the form) was told "Det här är redan sparat: ... **<FSKN's title>**", a measure they may
+    not see; now only one who may read it hears the title, others the plain sentence."""
+    hanna = chat_as("hanna", Role.HR, "FSKN")
+    hanna.say(_form())
+    hanna.say("ja")
+    before = counts(services)
+    other = chat_as("hr-gvn", Role.HR, "GVN")
+    told = "\n".join(a.text or "" for a in other.say(_form()))
+    assert "Det här är redan sparat" in told
+    assert "Mentorskap" not in told
+    assert counts(services) == before
+    [again] = hanna.say(_form())
+    assert "Mentorskap för nya chefer" in again.text
+
+
+def test_the_forms_unit_is_read_whatever_its_case(chat_as, services) -> None:
+    """Tryout 2 item 6: stadskontoret's form with unit "fskn" was refused ('Du kan inte lämna in
+    ... för "fskn"') though FSKN was in the list offered; the form's unit code is read whatever
+    its case, and the summary to confirm follows."""
+    chat = chat_as("stina", Role.CITY_OFFICE)
+    replies = chat.say(_form(unit="fskn"))
+    said = "\n".join(a.text or "" for a in replies)
+    assert "Du kan inte lämna in" not in said
+    assert replies[-1].text == texts.CONFIRM_MEASURE
+    chat.say("ja")
+    assert _newest(services).units == ("FSKN",)

@@ -93,3 +93,119 @@ def test_a_decision_dated_as_the_date_fields_read_dates_is_read(text: str) -> No
 def test_a_written_day_that_does_not_exist_is_still_refused() -> None:
     with pytest.raises(InputError):
         parse_decision("FSKN 31 februari 2025 § 5", units=UNITS)
+
+
+# --- TRYOUT2 item 1: an absurd decision grants no money -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("KF 0001-01-01 § 1", "tidigast 1 januari 2023"),
+        ("FSKN 1000-01-01 § 1", "tidigast 1 januari 2023"),
+        ("KF 2022-12-31 § 1", "tidigast 1 januari 2023"),
+        ("KF 2024-12-01 § -1", '"§ 12 a" eller "§ 3.2"'),
+        ("FSKN 2025-02-05 § 0", '"§ 12 a" eller "§ 3.2"'),
+    ],
+)
+def test_an_absurd_decision_grants_no_money_and_validate_flags_it(text: str, says: str) -> None:
+    """Tryout 2 item 1: a decision from long before the money's year, or with a paragraph
+    that is no number, is refused by grant_measure (all ways in) with a Swedish reason,
+    and one already stored is flagged by validate."""
+    from core import commands
+    from core.entries import MeasureFundingEntry
+    from core.errors import RuleViolation
+    from core.validation import validate
+    from tests.unit.builders import AT, malmo_small
+
+    book = malmo_small()
+    mid = book.measure("Kurs", "FSKN")
+    decision = parse_decision(text, default_body="FSKN", units=UNITS)
+    with pytest.raises(RuleViolation) as refused:
+        commands.grant_measure(book.ledger, book.who, mid, "FSKN", 1000, decision, AT)
+    assert says in str(refused.value)
+    stored = MeasureFundingEntry(2025, mid, "FSKN", 1000, decision, "x", AT)
+    flagged = [e.message for e in validate(book.ledger.append(stored))]
+    assert any(says in m for m in flagged), flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "paragraph"),
+    [("FSKN 2025-02-05 § ５", "5"), ("FSKN 2025-02-05 § 12 a", "12 a"), ("FSKN 2025-02-05 § 3.2", "3.2")],
+)
+def test_a_paragraph_is_read_as_written_and_full_width_digits_as_digits(text: str, paragraph: str) -> None:
+    """Tryout 2 item 1: "§ ５" is § 5; "12 a" and "3.2" are paragraphs and grant money."""
+    from core import commands
+    from tests.unit.builders import AT, malmo_small
+
+    decision = parse_decision(text, default_body="FSKN", units=UNITS)
+    assert decision.paragraph == paragraph
+    book = malmo_small()
+    mid = book.measure("Kurs", "FSKN")
+    assert commands.grant_measure(book.ledger, book.who, mid, "FSKN", 1000, decision, AT).amount == 1000
+
+
+def test_the_chat_and_form_refuse_an_absurd_decision_for_the_moneys_year() -> None:
+    """Tryout 2 item 1: the chat's and the form's decision check (read_decision) refuses
+    "FSKN 1000-01-01 § 1" and "§ 0" for 2025's money, before the summary."""
+    from dialogs.submit_measure_dialog import read_decision
+    from tests.unit.builders import malmo_small
+
+    ledger = malmo_small().ledger
+    today = date(2025, 6, 5)
+    for text in ("FSKN 1000-01-01 § 1", "FSKN 2025-02-05 § 0", "KF 1900-01-01 § -1"):
+        decision, problems = read_decision(ledger, text, "FSKN", today, 2025)
+        assert decision is None and problems, text
+    decision, problems = read_decision(ledger, "FSKN 2025-02-05 § ５", "FSKN", today, 2025)
+    assert problems == [] and decision is not None and decision.paragraph == "5"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "delegationsbeslut 2025-05-12, TN 2025-01-28 § 17",
+        "delegationsbeslut 2025-05-12, förvaltningsdirektör § 4",
+        "delegationsbeslut 2025-05-12, KS 250128",
+    ],
+)
+def test_another_committees_decision_is_not_a_delegate(text: str) -> None:
+    """Tryout 2 item 2: hr-fskn's "delegationsbeslut 2025-05-12, TN 2025-01-28 § 17" was saved
+    and shown as "beslut FSKN delegationsbeslut 2025-05-12, TN 2025-01-28 § 17"; who decided
+    on delegation is a role or a person, so it is refused with a Swedish reason (chat and form)."""
+    from dialogs.submit_measure_dialog import read_decision
+    from tests.unit.builders import malmo_small
+
+    with pytest.raises(InputError) as refused:
+        parse_decision(text, default_body="FSKN", units=UNITS)
+    assert "ska vara en roll eller en person" in refused.value.message
+    decision, problems = read_decision(malmo_small().ledger, text, "FSKN", date(2025, 6, 5), 2025)
+    assert decision is None and "inga siffror, datum, paragrafer eller andra beslut" in problems[0]
+    ok = parse_decision("delegationsbeslut 2025-05-12, HR-chef (Anna Berg)", default_body="FSKN", units=UNITS)
+    assert ok.delegate == "HR-chef (Anna Berg)"
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("Kommunfullmäktige 2024-11-20 § 3", Body.KF),
+        ("kommunstyrelsen 2025-03-05 § 2", Body.KS),
+        ("Kommunstyrelsens arbetsutskott 2025-06-20 § 5", Body.KSAU),
+    ],
+)
+def test_kf_ks_and_ksau_are_known_by_their_full_names(text: str, body: Body) -> None:
+    """Tryout 2 item 7: "Kommunfullmäktige 2025-…" was an unknown body while committees'
+    full names worked; KF, KS and KSAU are read by their full names too."""
+    units = [*UNITS, Unit("KS", "Kommunstyrelsen")]
+    assert parse_decision(text, default_body="FSKN", units=units).body == body
+
+
+def test_an_unknown_body_lists_ks_once_and_quotes_the_decision_on_one_line() -> None:
+    """Tryout 2 item 7: the allowed bodies named KS twice (KS and the unit KS), and a
+    decision with a line break split the quoted text in the message."""
+    units = [*UNITS, Unit("KS", "Kommunstyrelsen")]
+    with pytest.raises(InputError) as refused:
+        parse_decision("Byggnämnden\n2025-02-05 § 5", default_body="FSKN", units=units)
+    message = refused.value.message
+    assert message.count("KS") == message.count("KSAU") + 1  # "KS" once, besides "KSAU"
+    assert "\n" not in message
+    assert '"Byggnämnden 2025-02-05 § 5"' in message
