@@ -78,14 +78,17 @@ def test_user_text_is_shown_as_itself_in_messages_and_cards(chat_as, services) -
     said += chat.say("31 december 2025")
     said += chat.say("Utförare <img src=x onerror=alert(1)>")
     said += chat.say("100 tkr")
-    said += chat.say("delegationsbeslut 2025-02-05, **direktör** [x](https://evil.example)")  # who decided
+    # who decided: markup there is refused (a role or a person: letters, spaces, - , . ( ) only)
+    refused = chat.say("delegationsbeslut 2025-02-05, **direktör** [x](https://evil.example)")
+    assert "ska vara en roll eller en person" in _check(refused)
+    said += chat.say("delegationsbeslut 2025-02-05, förvaltningsdirektör (Anna Berg)")
     summary = chat.say("ja")
     said += summary
     seen = _check(said)
     assert HOSTILE in seen  # the title, literally, in the summary and the receipt
     assert "<script>alert(1)</script>" in seen
     assert "Målgrupp **alla** ${system}" in seen and "Utförare <img src=x onerror=alert(1)>" in seen
-    assert "FSKN delegationsbeslut 2025-02-05, **direktör** [x](https://evil.example)" in seen
+    assert "FSKN delegationsbeslut 2025-02-05, förvaltningsdirektör (Anna Berg)" in seen
     receipt = summary[0]
     assert HOSTILE in _seen(receipt.text)
     measure_id = max(services.ledger().measures)
