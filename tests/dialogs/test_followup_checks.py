@@ -14,13 +14,11 @@ from core.model import Role
 from core.round_answers import field_name
 from dialogs import texts
 from tests.dialogs.conftest import JsonStorage, counts
+from tests.dialogs.test_followup_dialog import _form as followup_form
+from tests.dialogs.test_followup_dialog import _measure_id
 from tests.dialogs.test_round_turns import USER, submit, turn
 
 TRILLION = "1 000 000 000 000 kr"
-
-
-def _measure_id(services, title: str) -> int:
-    return next(m.id for m in services.ledger().measures.values() if m.title == title)
 
 
 def _chat_to_the_note(chat, spent: str, forecast: str, period: str = "") -> list:
@@ -32,17 +30,8 @@ def _chat_to_the_note(chat, spent: str, forecast: str, period: str = "") -> list
 
 
 def _form(services, **fields) -> dict:
-    data = {
-        "action": "followup",
-        "measure_id": str(_measure_id(services, "Yrkeslärarsatsning")),
-        "period": "2025-09",
-        "status": "Pågående",
-        "spent": "1,5 mkr",
-        "forecast": "4 mkr",
-        "usable": "ja",
-        "note": "",
-    }
-    return {**data, **fields}
+    """The follow-up form for Yrkeslärarsatsning, September, with no note."""
+    return followup_form(services, **{"note": "", **fields})
 
 
 # --- item 4 -----------------------------------------------------------------------

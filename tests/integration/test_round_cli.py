@@ -39,12 +39,24 @@ def stub():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def installed(city: str, stub: ThrottlingConnectorStub) -> str:  # noqa: F811
     """The example with four HR leads and stadskontoret who have the bot installed."""
+    people: dict[str, tuple[Role, str | None]] = {p: (Role.HR, u) for p, u in PEOPLE.items()}
+    _install(city, stub, {**people, "aad-stk": (Role.CITY_OFFICE, None)})
+    return city
+
+
+def _install(
+    city: str, stub: ThrottlingConnectorStub, people: dict[str, tuple[Role, str | None]],  # noqa: F811
+    names: dict[str, str] | None = None,
+) -> None:
+    """Grants each person a role and installs the bot for them (a stored conversation)."""
     engine = make_engine(city)
     services = Services(engine)
-    for person, unit in PEOPLE.items():
-        services.grant_role(None, person, Role.HR, unit)
-    services.grant_role(None, "aad-stk", Role.CITY_OFFICE, None)
-    for person in [*PEOPLE, "aad-stk"]:
+    for person, (role, unit) in people.items():
+        services.grant_role(None, person, role, unit)
+    for person in people:
+        reference = stored_reference(stub.url, f"conv-{person}", person)
+        if names and person in names:
+            reference["user"]["name"] = names[person]
         save_conversation_reference(
             engine,
             org_id=1,
@@ -52,10 +64,9 @@ def installed(city: str, stub: ThrottlingConnectorStub) -> str:  # noqa: F811
             user_id=person,
             conversation_id=f"conv-{person}",
             conversation_type="personal",
-            reference=stored_reference(stub.url, f"conv-{person}", person),
+            reference=reference,
         )
     engine.dispose()
-    return city
 
 
 def cards_to(stub: ThrottlingConnectorStub) -> dict[str, int]:
@@ -166,24 +177,12 @@ def test_round_commands_refuse_bad_input(city: str, kb: Kb) -> None:  # noqa: F8
 def three_people(city: str, stub: ThrottlingConnectorStub) -> str:  # noqa: F811
     """The example as issue 17 found it: HR for FSKN, HR for GVN and stadskontoret,
     all with the bot installed; nobody else has a role."""
-    engine = make_engine(city)
-    services = Services(engine)
-    services.grant_role(None, "aad-fskn", Role.HR, "FSKN")
-    services.grant_role(None, "aad-gvn", Role.HR, "GVN")
-    services.grant_role(None, "aad-stk", Role.CITY_OFFICE, None)
-    for person, name in (("aad-fskn", "Anna Andersson"), ("aad-gvn", "Gustav Berg"), ("aad-stk", "Sara Ek")):
-        reference = stored_reference(stub.url, f"conv-{person}", person)
-        reference["user"]["name"] = name
-        save_conversation_reference(
-            engine,
-            org_id=1,
-            tenant_id="tenant-malmo",
-            user_id=person,
-            conversation_id=f"conv-{person}",
-            conversation_type="personal",
-            reference=reference,
-        )
-    engine.dispose()
+    _install(
+        city,
+        stub,
+        {"aad-fskn": (Role.HR, "FSKN"), "aad-gvn": (Role.HR, "GVN"), "aad-stk": (Role.CITY_OFFICE, None)},
+        {"aad-fskn": "Anna Andersson", "aad-gvn": "Gustav Berg", "aad-stk": "Sara Ek"},
+    )
     return city
 
 
