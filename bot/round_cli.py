@@ -227,8 +227,7 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
     r = report.round
     lines = [round_text(r, report.as_of), ""]
     lines.append(
-        f"Svar: {report.answered_recipients} av {report.recipients} personer "
-        f"({report.response_rate:.0%}); {sum(m.answered for m in report.measures)} av "
+        f"Svar: {report.people_answered}; {sum(m.answered for m in report.measures)} av "
         f"{len(report.measures)} insatser."
     )
     lines += coverage_lines(report)

@@ -118,6 +118,15 @@ class RoundReport:
         return self.waiting + self.missing_no_recipient
 
     @property
+    def people_answered(self) -> str:
+        """"3 av 4 personer (75%)"; "ingen person tillfrågad" when nobody was asked
+        (not "0 av 0 personer (100%)", which read as a round everyone had answered)."""
+        if not self.recipients:
+            return "ingen person tillfrågad"
+        people = "person" if self.recipients == 1 else "personer"
+        return f"{self.answered_recipients} av {self.recipients} {people} ({self.response_rate:.0%})"
+
+    @property
     def response_rate(self) -> float:
         """Share of recipients who have answered (1.0 when there are none)."""
         return self.answered_recipients / self.recipients if self.recipients else 1.0

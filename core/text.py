@@ -100,7 +100,11 @@ def lookalike_key(text: str) -> str:
     Cyrillic "а" is "a"). "Stärkа formell kompetens" with a Cyrillic "а" is
     "Stärka formell kompetens"."""
     folded = unicodedata.normalize("NFKC", name_key(text)).casefold()
-    return unicodedata.normalize("NFC", folded.translate(_LOOKALIKES))
+    latin = unicodedata.normalize("NFC", folded.translate(_LOOKALIKES))
+    # Nor does punctuation make a new name: "Stärka formell kompetens." and
+    # "Stärka formell-kompetens" are "Stärka formell kompetens" (a stranger's retest).
+    words = re.sub(r"[\s\-\u2010-\u2015_/]+", " ", latin)
+    return words.strip().rstrip(".,;:!?…").strip()
 
 
 # --- spreadsheet cells ------------------------------------------------------------

@@ -1098,7 +1098,7 @@ def round_status(report: RoundReport) -> str:
     lines = [
         f"**Uppföljningen {format_period(r.period)}** (sista dag {format_date(r.plan.deadline)}, "
         f"{r.phase(report.as_of).value})",
-        f"- Svar: {report.answered_recipients} av {report.recipients} personer ({report.response_rate:.0%})",
+        f"- Svar: {report.people_answered}",
         f"- Insatser: {report.count(MeasureState.ANSWERED)} av {len(report.measures)} besvarade, "
         f"{report.count(MeasureState.NOT_ANSWERED)} tillfrågade utan svar, "
         f"{report.count(MeasureState.NO_RECIPIENT)} utan mottagare och utan svar",

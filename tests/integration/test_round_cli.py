@@ -328,7 +328,7 @@ def test_status_and_export_on_a_day_count_only_the_answers_reported_by_then(
     assert early["state"] == "tillfrågad, ej besvarad" and not early["answered"] and early["spent"] == 0
     assert yrkes("2025-06-20")["state"] == "besvarad"
     text = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-05").out
-    assert "Svar: 0 av 1 personer (0%); 0 av " in text
+    assert "Svar: 0 av 1 person (0%); 0 av " in text
     out = tmp_path / "early.csv"
     exported = kb("followup", "export", "--period", "2025-06", "--as-of", "2025-06-05", "--out", str(out))
     assert exported.code == 0, exported.err

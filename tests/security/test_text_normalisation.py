@@ -218,3 +218,20 @@ def test_a_title_with_a_cyrillic_letter_is_refused_by_form_and_chat(example_engi
     assert refused.value.code == "duplicate_title"
     assert counts(services) == before
     assert lookalike_key(CYRILLIC_A) == lookalike_key(FSKN_TITLE) != lookalike_key(FSKN_TITLE + " 2")
+
+
+@pytest.mark.parametrize(
+    "copy", ["Stärka formell kompetens.", "Stärka formell-kompetens", "Stärka  formell – kompetens!"]
+)
+def test_a_title_that_differs_only_by_punctuation_is_refused(example_engine: Engine, copy: str) -> None:
+    """Stranger retest: "Stärka formell kompetens." (a full stop) and "Stärka
+    formell-kompetens" were taken as new FSKN titles beside "Stärka formell kompetens"."""
+    services = Services(example_engine, org="malmo")
+    services.grant_role(None, "hanna", Role.HR, "FSKN")
+    before = counts(services)
+    chat = Chat(example_engine, "hanna")
+    chat.say("ny insats")
+    said = chat.said(copy)
+    assert f'"{FSKN_TITLE}" för 2025 finns redan' in said and "Vad heter insatsen?" in said
+    assert counts(services) == before
+    assert lookalike_key("Stärka formell kompetens 2") != lookalike_key(FSKN_TITLE)

@@ -365,6 +365,19 @@ def test_every_measure_of_the_round_is_answered_asked_or_has_no_recipient() -> N
     assert {m.measure_id: m.asked for m in report.measures}[b] == ("aad-anna",)
 
 
+def test_a_round_with_nobody_asked_is_not_said_to_be_all_answered() -> None:
+    """Stranger retest: a chef whose units had no recipient read "Svar: 0 av 0 personer
+    (100%)"; nobody asked is said as such, and one person is "1 person"."""
+    book, grants, _ = _book()
+    nobody = round_report(  # SBN and TN: a shared measure nobody can be asked about
+        Round(7, plan_round("2025-06")), book.ledger, grants, date(2025, 6, 20), units={"SBN", "TN"}
+    )
+    assert nobody.people_answered == "ingen person tillfrågad"
+    report = round_report(Round(7, plan_round("2025-06")), book.ledger, grants, date(2025, 6, 20))
+    people = "person" if report.recipients == 1 else "personer"
+    assert report.people_answered == f"0 av {report.recipients} {people} (0%)"
+
+
 def test_the_committees_with_missing_answers_are_each_listed_once() -> None:
     """Issue 17 item 14: one line per committee with missing answers: its measures
     asked and not answered, those with no recipient, and the people asked; a shared
