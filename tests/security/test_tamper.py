@@ -256,7 +256,7 @@ def test_the_chain_is_the_same_on_sqlite_and_postgresql(sqlite_engine: Engine, p
         load_example(engine, "malmo-2025", clock=lambda: at)
         services = Services(engine, org="malmo", clock=lambda: at)
         services.add_followup(
-            None, "1", period="2025-09", status=Status.ONGOING, spent=5, forecast=5,
+            None, "1", period="2025-03", status=Status.ONGOING, spent=5, forecast=5,
             usable_as_planned=False, note=unicodedata.normalize("NFD", "Åsa Öberg: ändrad plan"),
         )  # fmt: skip
         with engine.connect() as conn:
