@@ -21,6 +21,17 @@ from tests.dialogs.test_round_turns import USER, submit, turn
 TRILLION = "1 000 000 000 000 kr"
 
 
+def _round_answer(round_id: int, measure: int, spent: str, forecast: str) -> dict:
+    """The June round card's answer for one measure: Pågående, with its spent and forecast."""
+    return {
+        "action": "round_answer",
+        "round_id": round_id,
+        field_name(measure, "status"): "Pågående",
+        field_name(measure, "spent"): spent,
+        field_name(measure, "forecast"): forecast,
+    }
+
+
 def _chat_to_the_note(chat, spent: str, forecast: str, period: str = "") -> list:
     chat.say("jag vill lämna en uppföljning")
     chat.say("Yrkeslärarsatsning")
@@ -89,13 +100,7 @@ def test_the_round_card_refuses_an_implausible_amount_with_the_reason(example_en
     adapter = TestAdapter()
     measure = _measure_id(services, "Yrkeslärarsatsning")
     before = counts(services)
-    value = {
-        "action": "round_answer",
-        "round_id": round_.id,
-        field_name(measure, "status"): "Pågående",
-        field_name(measure, "spent"): TRILLION,
-        field_name(measure, "forecast"): TRILLION,
-    }
+    value = _round_answer(round_.id, measure, TRILLION, TRILLION)
     [refused] = turn(bot, adapter, submit(adapter, value))
     assert refused.text.startswith("Svaret sparades inte.")
     assert f"Utfallet {TRILLION} är mer än dubbelt så mycket" in refused.text
@@ -148,13 +153,7 @@ def test_the_round_card_of_a_closed_round_says_the_same(example_engine, services
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
     adapter = TestAdapter()
     measure = _measure_id(services, "Yrkeslärarsatsning")
-    value = {
-        "action": "round_answer",
-        "round_id": round_.id,
-        field_name(measure, "status"): "Pågående",
-        field_name(measure, "spent"): "1 mkr",
-        field_name(measure, "forecast"): "4 mkr",
-    }
+    value = _round_answer(round_.id, measure, "1 mkr", "4 mkr")
     [refused] = turn(bot, adapter, submit(adapter, value))
     assert "Uppföljningen juni 2025 stängdes" in refused.text
 
@@ -192,13 +191,7 @@ def test_a_round_card_answer_is_stamped_with_the_bots_date(example_engine, servi
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
     adapter = TestAdapter()
     measure = _measure_id(services, "Stärka formell kompetens")
-    value = {
-        "action": "round_answer",
-        "round_id": round_.id,
-        field_name(measure, "status"): "Pågående",
-        field_name(measure, "spent"): "1 mkr",
-        field_name(measure, "forecast"): "6 mkr",
-    }
+    value = _round_answer(round_.id, measure, "1 mkr", "6 mkr")
     [receipt] = turn(bot, adapter, submit(adapter, value))
     assert receipt.text.startswith("Tack")
     latest = services.ledger().latest_followup(measure)
