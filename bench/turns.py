@@ -333,7 +333,7 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _load(count: int, offered_per_s: int | None) -> str:
-    """"10" (a closed loop), or "10@100/s" (paced: 100 turns/s offered)."""
+    """ "10" (a closed loop), or "10@100/s" (paced: 100 turns/s offered)."""
     return f"{count}@{offered_per_s}/s" if offered_per_s else str(count)
 
 

@@ -517,7 +517,10 @@ def run(args: argparse.Namespace) -> int:
         from bot.config import Settings
 
         settings = Settings.from_env(
-            host=args.host, port=args.port, demo=args.demo or None, today=args.today,
+            host=args.host,
+            port=args.port,
+            demo=args.demo or None,
+            today=args.today,
             anonymous=args.anonymous or None,
         )
         serve(settings)
@@ -761,8 +764,12 @@ def run(args: argparse.Namespace) -> int:
                         "entries": len(ledger.entries),
                         "errors": [e.message for e in errors],
                         "decisions_not_given": [
-                            {"measure": u.measure.id, "unit": u.unit, "amount": u.amount,
-                             "stored": u.stored_as}
+                            {
+                                "measure": u.measure.id,
+                                "unit": u.unit,
+                                "amount": u.amount,
+                                "stored": u.stored_as,
+                            }
                             for u in ungiven
                         ],
                         "seal": {

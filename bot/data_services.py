@@ -245,6 +245,7 @@ def import_template(
 
         def decision_for(unit: str) -> Decision:
             return decision if decision is not None else given[unit]
+
         created: list[Measure] = []
         now = clock()
         for plan in planned:

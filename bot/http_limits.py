@@ -213,7 +213,8 @@ def _exit_now_if_threads_are_blocked() -> None:
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join(max(0.0, deadline - time.monotonic()))
     blocked = [
-        t.name for t in threading.enumerate()
+        t.name
+        for t in threading.enumerate()
         if t is not threading.main_thread() and t.is_alive() and not t.daemon
     ]
     if not blocked:

@@ -438,9 +438,7 @@ def late_rows(report: RoundReport, names: dict[str, str] | None = None) -> list[
 def write_export(report: RoundReport, path: Path, names: dict[str, str] | None = None) -> None:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise input_error(
-            "bad_export_format", f'Filen "{path.name}" ska sluta på .xlsx eller .csv.', "--out"
-        )
+        raise input_error("bad_export_format", f'Filen "{path.name}" ska sluta på .xlsx eller .csv.', "--out")
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = export_rows(report, names)
     if suffix == ".csv":

@@ -234,9 +234,7 @@ class KompetensBot(ActivityHandler):
             return True
         decision = policy.check(url)
         if not decision:
-            log.warning(
-                "activity %s: serviceUrl refused (%s)", turn_context.activity.id, decision.reason
-            )
+            log.warning("activity %s: serviceUrl refused (%s)", turn_context.activity.id, decision.reason)
         return bool(decision)
 
     def _state_keys(self, turn_context: TurnContext, *states: Any) -> list[str]:

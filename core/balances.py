@@ -191,8 +191,7 @@ def measure_balance(ledger: Ledger, measure_id: int, year: int | None = None) ->
     spent_parts = split_exact(spent, weights)
     forecast_parts = split_exact(forecast, weights)
     shares = tuple(
-        Share(unit, alloc_parts[unit], spent_parts[unit], forecast_parts[unit])
-        for unit, _ in weights
+        Share(unit, alloc_parts[unit], spent_parts[unit], forecast_parts[unit]) for unit, _ in weights
     )
     return MeasureBalance(
         measure_id=measure_id,
@@ -219,13 +218,9 @@ def fund_balance(ledger: Ledger, year: int) -> FundBalance:
 
     reallocated: dict[str, int] = defaultdict(int)
     for r in ledger.reallocations(year):
-        for unit, part in split_exact(
-            r.amount, sorted(ledger.shares(r.from_measure, year).items())
-        ).items():
+        for unit, part in split_exact(r.amount, sorted(ledger.shares(r.from_measure, year).items())).items():
             reallocated[unit] -= part
-        for unit, part in split_exact(
-            r.amount, sorted(ledger.shares(r.to_measure, year).items())
-        ).items():
+        for unit, part in split_exact(r.amount, sorted(ledger.shares(r.to_measure, year).items())).items():
             reallocated[unit] += part
 
     earmarked: dict[str, int] = defaultdict(int)

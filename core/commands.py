@@ -68,9 +68,7 @@ def allocate(
     recurring: bool = False,
 ) -> AllocationEntry:
     require(who, Action.ALLOCATE)
-    entry = AllocationEntry(
-        year, unit, amount, recurring, decision, who.author, at, author_id=who.user
-    )
+    entry = AllocationEntry(year, unit, amount, recurring, decision, who.author, at, author_id=who.user)
     _refuse_if(check_allocation(ledger, entry))
     return entry
 
@@ -84,9 +82,7 @@ def end_allocation(
     at: datetime,
 ) -> AllocationEndEntry:
     require(who, Action.ALLOCATE)
-    entry = AllocationEndEntry(
-        allocation_seq, last_year, decision, who.author, at, author_id=who.user
-    )
+    entry = AllocationEndEntry(allocation_seq, last_year, decision, who.author, at, author_id=who.user)
     _refuse_if(check_allocation_end(ledger, entry))
     return entry
 

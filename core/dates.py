@@ -27,8 +27,7 @@ _MONTH_NUMBERS: dict[str, int] = {
 }
 
 DATE_FORMS = (
-    'Skriv till exempel "2025-12-31", "31 december 2025", "31/12" eller "i juni" '
-    "(sista dagen i juni)."
+    'Skriv till exempel "2025-12-31", "31 december 2025", "31/12" eller "i juni" (sista dagen i juni).'
 )
 PERIOD_FORMS = 'Skriv till exempel "2025-06" eller "juni 2025".'
 
@@ -47,9 +46,7 @@ _TOMORROW = {"imorgon", "i morgon"}
 _YEAR_END = {"i slutet av året", "slutet av året", "årsskiftet", "vid årsskiftet"}
 
 
-def parse_date(
-    text: str, reference: date, *, field: str | None = "datum", year: int | None = None
-) -> date:
+def parse_date(text: str, reference: date, *, field: str | None = "datum", year: int | None = None) -> date:
     """Parse a Swedish date ("2025-12-31", "31 december", "31/12", "i juni", "idag").
 
     `reference` (usually today) gives the year when none is written and the meaning of
@@ -130,8 +127,7 @@ def _make_date(year: int, month: int, day: int, shown: str, field: str | None) -
     if not 1 <= day <= days:
         raise input_error(
             "date_impossible",
-            f'Datumet "{echo(shown)}" finns inte: {MONTHS[month - 1]} {year} har {days} dagar. '
-            f"{DATE_FORMS}",
+            f'Datumet "{echo(shown)}" finns inte: {MONTHS[month - 1]} {year} har {days} dagar. {DATE_FORMS}',
             field,
         )
     return date(year, month, day)

@@ -117,9 +117,7 @@ class ReallocationEntry:
     author_id: str = ""
 
 
-LedgerEntry = (
-    FundEntry | AllocationEntry | AllocationEndEntry | MeasureFundingEntry | ReallocationEntry
-)
+LedgerEntry = FundEntry | AllocationEntry | AllocationEndEntry | MeasureFundingEntry | ReallocationEntry
 
 
 def entry_sortkey(entry: LedgerEntry) -> tuple[int, datetime]:

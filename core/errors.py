@@ -29,9 +29,7 @@ class DomainError(Exception):
     """A refused operation: carries every problem found, not just the first."""
 
     def __init__(self, errors: RuleError | Sequence[RuleError]):
-        self.errors: tuple[RuleError, ...] = (
-            (errors,) if isinstance(errors, RuleError) else tuple(errors)
-        )
+        self.errors: tuple[RuleError, ...] = (errors,) if isinstance(errors, RuleError) else tuple(errors)
         super().__init__(self.message)
 
     @property

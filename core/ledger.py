@@ -132,9 +132,7 @@ class Ledger:
         """The transfers that apply to a year, recurring ones included."""
         ends = self.allocation_last_years
         return tuple(
-            e
-            for e in self.entries
-            if isinstance(e, AllocationEntry) and e.applies_to(year, ends.get(e.seq))
+            e for e in self.entries if isinstance(e, AllocationEntry) and e.applies_to(year, ends.get(e.seq))
         )
 
     def allocated_to_units(self, year: int) -> int:
@@ -229,7 +227,5 @@ class Ledger:
 
     def measures_of(self, unit: str, year: int | None = None) -> tuple[Measure, ...]:
         return tuple(
-            m
-            for m in self.measures.values()
-            if unit in m.units and (year is None or m.year == year)
+            m for m in self.measures.values() if unit in m.units and (year is None or m.year == year)
         )

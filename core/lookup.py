@@ -53,9 +53,7 @@ def resolve_unit(ledger: Ledger, text: str, field: str | None = "nämnd") -> str
         return text
     unit = find_unit(ledger.units.values(), text)
     if unit is None:
-        known = ", ".join(
-            f"{u.code} ({u.name})" for u in sorted(ledger.units.values(), key=lambda u: u.code)
-        )
+        known = ", ".join(f"{u.code} ({u.name})" for u in sorted(ledger.units.values(), key=lambda u: u.code))
         raise NotFound(
             RuleError(
                 "unknown_unit",

@@ -502,9 +502,7 @@ class Role(StrEnum):
         if key in ("stk", "stadskontor"):
             return cls.CITY_OFFICE
         allowed = ", ".join(r.value for r in cls)
-        raise input_error(
-            "unknown_role", f'Okänd roll "{echo(text)}". Tillåtna roller: {allowed}.', "roll"
-        )
+        raise input_error("unknown_role", f'Okänd roll "{echo(text)}". Tillåtna roller: {allowed}.', "roll")
 
 
 @dataclass(frozen=True, slots=True)

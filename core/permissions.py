@@ -55,8 +55,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
 
 def _grant_covers(principal: Principal, action: Action, unit: str) -> bool:
     return any(
-        action in _ALLOWED[g.role] and (g.role in _CITY_WIDE or g.unit == unit)
-        for g in principal.grants
+        action in _ALLOWED[g.role] and (g.role in _CITY_WIDE or g.unit == unit) for g in principal.grants
     )
 
 
@@ -79,18 +78,14 @@ def visible_units(principal: Principal, all_units: Iterable[str]) -> list[str]:
     return [u for u in all_units if can(principal, Action.READ, [u])]
 
 
-def require(
-    principal: Principal, action: Action, units: Iterable[str] = (), *, any_of: bool = False
-) -> None:
+def require(principal: Principal, action: Action, units: Iterable[str] = (), *, any_of: bool = False) -> None:
     """Raise PermissionDenied with a Swedish sentence unless allowed."""
     codes = list(units)
     allowed = can_any(principal, action, codes) if any_of else can(principal, action, codes)
     if allowed:
         return
     where = f" för {', '.join(codes)}" if codes else " för hela staden"
-    roles = ", ".join(
-        sorted({g.role.value + (f" ({g.unit})" if g.unit else "") for g in principal.grants})
-    )
+    roles = ", ".join(sorted({g.role.value + (f" ({g.unit})" if g.unit else "") for g in principal.grants}))
     held = f" Dina roller: {roles}." if roles else " Du har ingen roll i kompetensbot."
     # A person with no role is told the id an administrator gives `roles grant`.
     who = "" if roles or principal.is_admin else f" Ditt id för kompetensbot roles grant: {principal.user}."

@@ -119,7 +119,7 @@ class RoundReport:
 
     @property
     def people_answered(self) -> str:
-        """"3 av 4 personer (75%)"; "ingen person tillfrågad" when nobody was asked
+        """ "3 av 4 personer (75%)"; "ingen person tillfrågad" when nobody was asked
         (not "0 av 0 personer (100%)", which read as a round everyone had answered)."""
         if not self.recipients:
             return "ingen person tillfrågad"
@@ -263,9 +263,7 @@ def round_report(
         unassigned=tuple(m for m in assignments.unassigned if visible(m)),
         late=tuple(entry for entry in late if entry[1]),
         proposals=proposals,
-        committees=tuple(
-            committee_gaps(ledger, assignments, answered, None if units is None else units)
-        ),
+        committees=tuple(committee_gaps(ledger, assignments, answered, None if units is None else units)),
         no_recipient_units={
             unit: n
             for unit, n in no_recipient_units(ledger, assignments).items()

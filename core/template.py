@@ -81,12 +81,10 @@ def check_header(header: Sequence[str]) -> list[RowError]:
     known = {normalise(c) for c in COLUMNS} | {"år"}
     unknown = [h for h in header if h and normalise(h) not in known]
     errors = [
-        RowError(1, c, f'Kolumnen "{c}" saknas. Mallens kolumner är: {", ".join(COLUMNS)}.')
-        for c in missing
+        RowError(1, c, f'Kolumnen "{c}" saknas. Mallens kolumner är: {", ".join(COLUMNS)}.') for c in missing
     ]
     errors += [
-        RowError(1, h, f'Okänd kolumn "{h}". Mallens kolumner är: {", ".join(COLUMNS)}.')
-        for h in unknown
+        RowError(1, h, f'Okänd kolumn "{h}". Mallens kolumner är: {", ".join(COLUMNS)}.') for h in unknown
     ]
     return errors
 
@@ -106,9 +104,7 @@ class _CellReader:
     index: int
     errors: list[RowError]
 
-    def __call__(
-        self, column: str, parse: Callable[[str], T], default: T | None = None
-    ) -> T | None:
+    def __call__(self, column: str, parse: Callable[[str], T], default: T | None = None) -> T | None:
         try:
             return parse(_cell(self.row, column))
         except DomainError as problem:
@@ -141,9 +137,7 @@ def parse_rows(
         unit_text = _cell(row, "Nämnd")
         units: list[str] = []
         if not unit_text:
-            row_errors.append(
-                RowError(index, "Nämnd", "Nämnd saknas. Ange kod, namn eller kortnamn.")
-            )
+            row_errors.append(RowError(index, "Nämnd", "Nämnd saknas. Ange kod, namn eller kortnamn."))
         whole = find_unit(ledger.units.values(), unit_text) if unit_text else None
         parts = [whole.code] if whole else re.split(r"\s*(?:,|;|/|\boch\b)\s*", unit_text)
         for part in parts:
@@ -166,9 +160,7 @@ def parse_rows(
             if re.fullmatch(r"\d{4}", year_text):
                 year = int(year_text)
             else:
-                row_errors.append(
-                    RowError(index, "År", f'Året "{year_text}" ska skrivas som ÅÅÅÅ.')
-                )
+                row_errors.append(RowError(index, "År", f'Året "{year_text}" ska skrivas som ÅÅÅÅ.'))
         elif start is not None:
             year = start.year
         if start and end and end < start:
@@ -234,9 +226,7 @@ def _replace_units(m: Measure, units: tuple[str, ...], requested: int | None) ->
     return replace(m, units=units, requested=total or None)
 
 
-def measure_rows(
-    m: Measure, status: Status, shares: Sequence[tuple[str, int]]
-) -> list[dict[str, str]]:
+def measure_rows(m: Measure, status: Status, shares: Sequence[tuple[str, int]]) -> list[dict[str, str]]:
     """A measure as template rows (for export). A shared measure is one row per
     unit with that unit's part, so that importing the file gives the same shares."""
     parts = list(shares) or [(", ".join(m.units), 0)]
@@ -255,9 +245,7 @@ def measure_rows(
                 "Startdatum": m.start_date.isoformat() if m.start_date else "",
                 "Slutdatum": m.end_date.isoformat() if m.end_date else "",
                 "Status": status.value,
-                "Kostnad": IN_BASE_BUDGET
-                if m.in_base_budget
-                else (format_amount(m.cost) if m.cost else ""),
+                "Kostnad": IN_BASE_BUDGET if m.in_base_budget else (format_amount(m.cost) if m.cost else ""),
                 "Uppföljning": m.evaluation,
             }
         )

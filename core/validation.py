@@ -60,7 +60,5 @@ def validate(ledger: Ledger) -> list[RuleError]:
     for year in ledger.years:
         for code in ledger.units:
             if unit_unallocated(ledger, code, year) < 0:
-                errors.append(
-                    RuleError("unit_exceeded", f"{code} har beviljat mer än den fått för {year}.")
-                )
+                errors.append(RuleError("unit_exceeded", f"{code} har beviljat mer än den fått för {year}."))
     return errors

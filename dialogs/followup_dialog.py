@@ -168,7 +168,14 @@ class FollowUpDialog(CancelAndHelpDialog):
         _, services = who(step.context, self.engine)
         ledger = await call(services.ledger)
         probe = FollowUp(
-            v["measure_id"], v["period"], Status(v["status"]), v["spent"], v["forecast"], v["usable"], "", "",
+            v["measure_id"],
+            v["period"],
+            Status(v["status"]),
+            v["spent"],
+            v["forecast"],
+            v["usable"],
+            "",
+            "",
             services.clock(),
         )
         problems = implausible_amounts(ledger, probe)

@@ -96,7 +96,7 @@ async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
 
 
 def wants_late_people(text: str) -> bool:
-    """"visa alla" (the escalation's follow-up), said as the whole message."""
+    """ "visa alla" (the escalation's follow-up), said as the whole message."""
     return clean(text or "") in _phrases(texts.LATE_PEOPLE_WANTS)
 
 

@@ -411,7 +411,7 @@ def unit_details(
     if shared:
         lines.append(
             "En gemensam insats räknas med nämndens andel; insatsens totala belopp står "
-            "som \"hela den gemensamma insatsen\"."
+            'som "hela den gemensamma insatsen".'
         )
     return lines
 
@@ -477,7 +477,7 @@ def latest_fund(latest: FundBalance) -> str:
     """The latest decided fund, with its figure."""
     return (
         f"Senaste beslutade fond: {latest.year}, {kr(latest.total)} "
-        f"({kr(latest.remaining)} kvar, fråga \"kvar {latest.year}\")."
+        f'({kr(latest.remaining)} kvar, fråga "kvar {latest.year}").'
     )
 
 
@@ -554,10 +554,7 @@ def measure_status(
         lines.append(overdue_note(end))
     if parent:
         lines.append(f"Delaktivitet i {plain(parent)}; pengarna följs upp på huvudinsatsen.")
-    lines.append(
-        f"- {LABEL_ALLOCATED}: {kr(allocated)}"
-        + funding_sources(funding_refs)
-    )
+    lines.append(f"- {LABEL_ALLOCATED}: {kr(allocated)}" + funding_sources(funding_refs))
     lines.append(f"- {LABEL_SPENT_LONG}: {kr(spent)}, {LABEL_FORECAST_LONG.lower()}: {kr(forecast)}")
     lines.append(
         f"- {LABEL_REMAINING}: {kr(allocated - spent)} "
@@ -636,16 +633,13 @@ ASK_END_DATE = (
     'När ska insatsen vara klar? Skriv slutdatumet, till exempel "31 december 2025" eller "2025-12-31".'
 )
 ASK_TARGET_GROUP = (
-    'Vilken målgrupp har insatsen, till exempel "nyanställda undersköterskor"? '
-    'Skriv "-" för att hoppa över.'
+    'Vilken målgrupp har insatsen, till exempel "nyanställda undersköterskor"? Skriv "-" för att hoppa över.'
 )
 ASK_START_DATE = (
-    'När börjar insatsen? Skriv startdatumet, till exempel "1 september 2025". '
-    'Skriv "-" för att hoppa över.'
+    'När börjar insatsen? Skriv startdatumet, till exempel "1 september 2025". Skriv "-" för att hoppa över.'
 )
 ASK_PERFORMER = (
-    'Vem genomför insatsen, till exempel "Malmö Lär" eller en extern utbildare? '
-    'Skriv "-" för att hoppa över.'
+    'Vem genomför insatsen, till exempel "Malmö Lär" eller en extern utbildare? Skriv "-" för att hoppa över.'
 )
 TITLE_MISSING = "Titeln saknas."
 
@@ -671,6 +665,8 @@ def unknown_category_value(value: str, names: Sequence[str]) -> str:
 
 def categories_text(names: Sequence[str]) -> str:
     return ", ".join(names) if names else "–"
+
+
 CONFIRM_MEASURE = 'Vill du spara insatsen? Svara "ja" eller "nej".'
 NOT_SAVED = "Okej, jag sparade ingenting."
 DIALOG_STOPPED_BY_UPDATE = (
@@ -695,6 +691,8 @@ def ask_decision(unit_name: str, code: str) -> str:
         'Ett delegationsbeslut skrivs "delegationsbeslut 2025-05-12, förvaltningsdirektör". '
         'Finns inget beslut ännu, skriv "inget beslut".'
     )
+
+
 SUBMIT_FORM_TITLE = "Ny insats"
 
 
@@ -715,8 +713,7 @@ def not_your_unit(asked: str, allowed: Sequence[str]) -> str:
     """A unit named in a request that the person may not submit measures for
     (labels: "Grundskolenämnden (GSN)")."""
     return (
-        f"{plain(asked)} är inte en av dina nämnder. "
-        f"Du kan lämna in insatser för {plain(_listing(allowed))}."
+        f"{plain(asked)} är inte en av dina nämnder. Du kan lämna in insatser för {plain(_listing(allowed))}."
     )
 
 
@@ -1171,6 +1168,8 @@ def round_more_measures(count: int) -> str:
         f"Du har {what} att svara för: skicka svaret på det här kortet och skriv sedan "
         '"svara på uppföljningen" för nästa kort.'
     )
+
+
 ROUND_NOTHING_CHANGED = (
     "Inget är ändrat: svaren på kortet är redan sparade. Ändra ett svar och skicka igen, "
     "eller fyll i en insats som saknar svar."

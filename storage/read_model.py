@@ -485,13 +485,10 @@ class ReadModels:
             current = city.snapshot
             if current is not None and current.freshness == fresh:
                 return current
-            if (
-                current is not None
-                and (
-                    fresh.created_at != current.freshness.created_at
-                    or fresh.ledger_seq < city.ledger_seq
-                    or fresh.followup_seq < city.followup_seq
-                )
+            if current is not None and (
+                fresh.created_at != current.freshness.created_at
+                or fresh.ledger_seq < city.ledger_seq
+                or fresh.followup_seq < city.followup_seq
             ):  # another city in the same row, or a database put back: start over
                 with self._lock:
                     city = self._cities[fresh.org_id] = _City(lock=city.lock)

@@ -111,9 +111,7 @@ class Repository:
 
     def followups(self) -> list[FollowUp]:
         rows = self.session.exec(
-            select(FollowUpRow)
-            .where(FollowUpRow.org_id == self.org_id)
-            .order_by(col(FollowUpRow.seq))
+            select(FollowUpRow).where(FollowUpRow.org_id == self.org_id).order_by(col(FollowUpRow.seq))
         ).all()
         return [followup_from_row(r) for r in rows]
 
@@ -124,9 +122,7 @@ class Repository:
         query = select(RoleGrantRow).where(RoleGrantRow.org_id == self.org_id)
         if user is not None:
             query = query.where(RoleGrantRow.user_id == user)
-        rows = self.session.exec(
-            query.order_by(col(RoleGrantRow.user_id), col(RoleGrantRow.id))
-        ).all()
+        rows = self.session.exec(query.order_by(col(RoleGrantRow.user_id), col(RoleGrantRow.id))).all()
         return [grant_from_row(r) for r in rows]
 
     def principal(self, user: str) -> Principal:
@@ -140,9 +136,7 @@ class Repository:
 
     def add_unit(self, unit: Unit) -> None:
         self.session.add(
-            UnitRow(
-                org_id=self.org_id, code=unit.code, name=unit.name, aliases=SEP.join(unit.aliases)
-            )
+            UnitRow(org_id=self.org_id, code=unit.code, name=unit.name, aliases=SEP.join(unit.aliases))
         )
         self.session.flush()
 
@@ -164,9 +158,7 @@ class Repository:
         return row.id
 
     def _next_seq(self, table: type[LedgerEntryRow] | type[FollowUpRow]) -> int:
-        current = self.session.exec(
-            select(func.max(table.seq)).where(table.org_id == self.org_id)
-        ).one()
+        current = self.session.exec(select(func.max(table.seq)).where(table.org_id == self.org_id)).one()
         return (current or 0) + 1
 
     def append(self, entry: LedgerEntry) -> LedgerEntry:

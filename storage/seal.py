@@ -167,7 +167,7 @@ def key_problem(value: str | None) -> str | None:
         return (
             f"{KEY_VARIABLE} saknas: med inloggningsuppgifter startar servern bara med en egen "
             "nyckel för liggarens sigill, hållen utanför databasen. Skapa en med "
-            '"python -c \'import secrets; print(secrets.token_hex(32))\'" och ange samma '
+            "\"python -c 'import secrets; print(secrets.token_hex(32))'\" och ange samma "
             "nyckel för kompetensbot db upgrade, serve och validate."
         )
     if len(value) < MIN_KEY_LENGTH:
@@ -199,9 +199,7 @@ def canonical(kind: str, row: Mapping[str, Any]) -> bytes:
     """The bytes a row is sealed by: its kind and stored fields as sorted-key JSON."""
     names = FIELDS[kind][1]
     fields = {name: _value(row[name]) for name in names}
-    fields.update(
-        {name: _value(row[name]) for name in WHEN_SET.get(kind, ()) if row.get(name) is not None}
-    )
+    fields.update({name: _value(row[name]) for name in WHEN_SET.get(kind, ()) if row.get(name) is not None})
     document = {"kind": kind, "row": fields}
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -306,9 +304,7 @@ def adopt_key(conn: Connection, key: LedgerKey) -> bool:
 
 def stored_row(conn: Connection, kind: str, row_id: int, later: bool = True) -> Mapping[str, Any]:
     table = FIELDS[kind][0]
-    row = conn.execute(
-        select(*(table.c[n] for n in _names(kind, later))).where(table.c.id == row_id)
-    ).one()
+    row = conn.execute(select(*(table.c[n] for n in _names(kind, later))).where(table.c.id == row_id)).one()
     return row._mapping
 
 
@@ -339,9 +335,7 @@ def seal_existing(conn: Connection, key: LedgerKey) -> int:
     adds the chain), in the order the rows were written: decisions, grants,
     ledger entries and follow-ups by id. The number of rows sealed."""
     check_key(conn, key)
-    sealed = {
-        (r.kind, r.row_id) for r in conn.execute(select(_seals.c.kind, _seals.c.row_id)).all()
-    }
+    sealed = {(r.kind, r.row_id) for r in conn.execute(select(_seals.c.kind, _seals.c.row_id)).all()}
     count = 0
     for org_id in conn.execute(select(OrganisationRow.id).order_by(OrganisationRow.id)).scalars():  # type: ignore[call-overload]
         for kind in ("decision", "grant", "revoke", "measure", "ledger", "followup"):
@@ -426,7 +420,7 @@ def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
     if kind == "decision":
         return f" {row['reference']}"
     if kind == "measure":
-        return f" \"{row['title']}\" ({row['units'].replace('|', ', ')} {row['year']})"
+        return f' "{row["title"]}" ({row["units"].replace("|", ", ")} {row["year"]})'
     return f" {row['role']} för {row['user_id']}"
 
 
@@ -440,9 +434,7 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
         result = conn.execute(select(*(table.c[n] for n in _names(kind))).where(table.c.org_id == org_id))
         rows[kind] = {r.id: r._mapping for r in result}
     revoked = {r["grant_id"]: _grant_from_revocation(r) for r in rows["revoke"].values()}
-    seals = conn.execute(
-        select(_seals).where(_seals.c.org_id == org_id).order_by(_seals.c.seq)
-    ).all()
+    seals = conn.execute(select(_seals).where(_seals.c.org_id == org_id).order_by(_seals.c.seq)).all()
     problems: list[Problem] = []
     real = False
     for k in keys:  # the development key may only come first: never back to it

@@ -43,9 +43,7 @@ def _read_csv(data: bytes, name: str) -> tuple[list[str], Rows]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - cp1252 decodes almost anything
-        raise input_error(
-            "bad_encoding", f'Filen "{name}" är inte UTF-8 eller Windows-1252.', "fil"
-        )
+        raise input_error("bad_encoding", f'Filen "{name}" är inte UTF-8 eller Windows-1252.', "fil")
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)

@@ -19,9 +19,7 @@ class CarryOverProposal:
     next_year: int
 
 
-def carry_over_proposals(
-    ledger: Ledger, last_year: int, as_of: date
-) -> tuple[CarryOverProposal, ...]:
+def carry_over_proposals(ledger: Ledger, last_year: int, as_of: date) -> tuple[CarryOverProposal, ...]:
     """Proposals for a plan period ending with `last_year`; none before it has ended."""
     if as_of <= date(last_year, 12, 31):
         return ()

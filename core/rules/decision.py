@@ -77,7 +77,7 @@ def check_paragraph(decision: Decision) -> list[RuleError]:
             "bad_paragraph",
             f'Paragrafen "§ {" ".join(decision.paragraph.split())}" i beslutet '
             f"{' '.join(decision.reference.split())} "
-            'är inte ett paragrafnummer. Skriv ett positivt tal, gärna med en bokstav eller ett undernummer: '
+            "är inte ett paragrafnummer. Skriv ett positivt tal, gärna med en bokstav eller ett undernummer: "
             '"§ 5", "§ 12 a" eller "§ 3.2".',
             "beslut",
         )

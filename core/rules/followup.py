@@ -19,9 +19,7 @@ MAX_NOTE = 4000
 def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
     errors: list[RuleError] = []
     if followup.measure_id not in ledger.measures:
-        return [
-            RuleError("unknown_measure", f"Insatsen {followup.measure_id} finns inte.", "insats")
-        ]
+        return [RuleError("unknown_measure", f"Insatsen {followup.measure_id} finns inte.", "insats")]
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", followup.period):
         errors.append(
             RuleError(
@@ -144,9 +142,7 @@ def implausible_amounts(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
         if not over:
             continue
         if len(money) == 1:
-            message = (
-                f"{label} {kr(amount)} är mer än dubbelt så mycket som medlen för {name}, {kr(total)}."
-            )
+            message = f"{label} {kr(amount)} är mer än dubbelt så mycket som medlen för {name}, {kr(total)}."
         else:
             unit = over[0]
             message = (

@@ -80,17 +80,13 @@ def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
     for value, name in ((measure.requested, "sökt belopp"), (measure.cost, "kostnad")):
         if value is not None and value <= 0:
             errors.append(
-                RuleError(
-                    "amount_not_positive", f"{name.capitalize()} måste vara större än 0 kr.", name
-                )
+                RuleError("amount_not_positive", f"{name.capitalize()} måste vara större än 0 kr.", name)
             )
     if measure.parent_id is not None:
         parent = ledger.measures.get(measure.parent_id)
         if parent is None:
             errors.append(
-                RuleError(
-                    "unknown_parent", f"Huvudinsatsen {measure.parent_id} finns inte.", "del av"
-                )
+                RuleError("unknown_parent", f"Huvudinsatsen {measure.parent_id} finns inte.", "del av")
             )
         elif parent.year != measure.year:
             errors.append(

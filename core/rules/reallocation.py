@@ -24,16 +24,12 @@ def check_reallocation(ledger: Ledger, entry: ReallocationEntry) -> list[RuleErr
             )
         )
     if entry.amount <= 0:
-        errors.append(
-            RuleError("amount_not_positive", "Beloppet måste vara större än 0 kr.", "belopp")
-        )
+        errors.append(RuleError("amount_not_positive", "Beloppet måste vara större än 0 kr.", "belopp"))
     for key, mid in (("från", entry.from_measure), ("till", entry.to_measure)):
         if mid not in ledger.measures:
             errors.append(RuleError("unknown_measure", f"Insatsen {mid} finns inte.", key))
     if entry.from_measure == entry.to_measure:
-        errors.append(
-            RuleError("same_measure", "Pengar kan inte omfördelas till samma insats.", "till")
-        )
+        errors.append(RuleError("same_measure", "Pengar kan inte omfördelas till samma insats.", "till"))
     if errors:
         return errors
 

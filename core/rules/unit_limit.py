@@ -12,9 +12,7 @@ def unit_unallocated(ledger: Ledger, unit: str, year: int) -> int:
     """A unit's money not yet granted to any measure. Reallocations move money
     between measures and units alike, so they cancel out here."""
     transferred = sum(
-        e.amount
-        for e in ledger.allocations(year)
-        if isinstance(e, AllocationEntry) and e.unit == unit
+        e.amount for e in ledger.allocations(year) if isinstance(e, AllocationEntry) and e.unit == unit
     )
     granted = sum(e.amount for e in ledger.fundings(year) if e.unit == unit)
     return transferred - granted
@@ -23,9 +21,7 @@ def unit_unallocated(ledger: Ledger, unit: str, year: int) -> int:
 def check_measure_funding(ledger: Ledger, entry: MeasureFundingEntry) -> list[RuleError]:
     errors: list[RuleError] = []
     if entry.amount <= 0:
-        errors.append(
-            RuleError("amount_not_positive", "Beloppet måste vara större än 0 kr.", "belopp")
-        )
+        errors.append(RuleError("amount_not_positive", "Beloppet måste vara större än 0 kr.", "belopp"))
     measure = ledger.measures.get(entry.measure_id)
     if measure is None:
         errors.append(RuleError("unknown_measure", f"Insatsen {entry.measure_id} finns inte."))

@@ -95,8 +95,14 @@ def test_user_text_is_shown_as_itself_in_messages_and_cards(chat_as, services) -
     assert services.ledger().measures[measure_id].title == HOSTILE  # stored as typed
 
     form = {
-        "action": "followup", "measure_id": str(measure_id), "period": "2025-09", "status": "Pågående",
-        "spent": "10 tkr", "forecast": "100 tkr", "usable": "ja", "note": HOSTILE_NOTE,
+        "action": "followup",
+        "measure_id": str(measure_id),
+        "period": "2025-09",
+        "status": "Pågående",
+        "spent": "10 tkr",
+        "forecast": "100 tkr",
+        "usable": "ja",
+        "note": HOSTILE_NOTE,
     }
     followup_receipt = chat.say(form)
     seen = _check(followup_receipt)
@@ -118,10 +124,15 @@ def test_user_text_is_shown_as_itself_in_messages_and_cards(chat_as, services) -
 def test_a_refused_form_quotes_the_bad_values_as_text(chat_as, services) -> None:
     before = counts(services)
     chat = chat_as("hanna", Role.HR, "FSKN")
-    [reply] = chat.say({
-        "action": "submit_measure", "unit": "[FSKN](https://evil.example)", "title": "x",
-        "end_date": "**igår**", "amount": "_mycket_",
-    })
+    [reply] = chat.say(
+        {
+            "action": "submit_measure",
+            "unit": "[FSKN](https://evil.example)",
+            "title": "x",
+            "end_date": "**igår**",
+            "amount": "_mycket_",
+        }
+    )
     seen = _check([reply])
     assert reply.text.startswith("Formuläret sparades inte.")
     assert "[FSKN](https://evil.example)" in seen and "**igår**" in seen and "_mycket_" in seen

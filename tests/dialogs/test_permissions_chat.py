@@ -24,13 +24,26 @@ def _id(services: Services, unit: str) -> str:
 
 def _form_measure(unit: str) -> dict[str, Any]:
     # A new title each time: a year never has two measures of the same title.
-    return {"action": "submit_measure", "unit": unit, "title": f"Matrisinsats {uuid.uuid4().hex[:8]}",
-            "end_date": "2025-12-31", "amount": "1 tkr", "decision": "2025-01-29 § 8"}
+    return {
+        "action": "submit_measure",
+        "unit": unit,
+        "title": f"Matrisinsats {uuid.uuid4().hex[:8]}",
+        "end_date": "2025-12-31",
+        "amount": "1 tkr",
+        "decision": "2025-01-29 § 8",
+    }
 
 
 def _form_followup(services: Services, unit: str) -> dict[str, Any]:
-    return {"action": "followup", "measure_id": _id(services, unit), "period": "2025-09",
-            "status": "Pågående", "spent": "1 tkr", "forecast": "2 tkr", "usable": "ja"}
+    return {
+        "action": "followup",
+        "measure_id": _id(services, unit),
+        "period": "2025-09",
+        "status": "Pågående",
+        "spent": "1 tkr",
+        "forecast": "2 tkr",
+        "usable": "ja",
+    }
 
 
 CHAT: dict[str, tuple[Action, Callable[[Services, str], str | dict[str, Any]], str]] = {
@@ -46,8 +59,9 @@ CHAT: dict[str, tuple[Action, Callable[[Services, str], str | dict[str, Any]], s
 def test_the_chat_refuses_what_the_services_refuse(chat_as, services) -> None:
     """One database, one person per role, every question and form for both units."""
     for role in ROLES:
-        chat = chat_as(f"p-{role}", None if role == "none" else Role(role),
-                       OWN if role in ("chef", "hr") else None)
+        chat = chat_as(
+            f"p-{role}", None if role == "none" else Role(role), OWN if role in ("chef", "hr") else None
+        )
         for unit in (OWN, OTHER):
             for name, (action, message, ok) in CHAT.items():
                 where = (role, unit, name)
@@ -66,7 +80,9 @@ def test_the_chat_refuses_what_the_services_refuse(chat_as, services) -> None:
                     assert MEASURE_OF[unit] not in said, where  # not shown, not even its name
                 elif name in ("follow-up form", "submit form") and EXPECTED[role].get(action):
                     # the role may do it, for its own unit only: the other unit's is refused
-                    assert ("finns inte bland de insatser du kan följa upp" in said
-                            or f'Du kan inte lämna in insatser för "{unit}"' in said), (where, said)
+                    assert (
+                        "finns inte bland de insatser du kan följa upp" in said
+                        or f'Du kan inte lämna in insatser för "{unit}"' in said
+                    ), (where, said)
                 else:
                     assert f"har inte behörighet att {action.value}" in said, (where, said)

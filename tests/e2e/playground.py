@@ -79,9 +79,12 @@ class Playground:
         args = [
             "node",
             str(PLAYGROUND_PACKAGE / "cli.js"),
-            "--app-endpoint", f"{self.bot_url}/api/messages",
-            "--channel-id", "msteams",
-            "--port", str(self.port),
+            "--app-endpoint",
+            f"{self.bot_url}/api/messages",
+            "--channel-id",
+            "msteams",
+            "--port",
+            str(self.port),
             "--disable-telemetry",
         ]
         with self.log.open("wb") as out:

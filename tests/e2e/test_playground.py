@@ -49,8 +49,20 @@ FSKN_MEASURES = (
 def default_period(today: date) -> tuple[str, str]:
     """The month a follow-up of a 2025 measure defaults to, and its Swedish name
     (this month while 2025 lasts, December 2025 after it)."""
-    months = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-              "september", "oktober", "november", "december"]
+    months = [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ]
     month = today.month if today.year == 2025 else 12
     return f"2025-{month:02d}", f"{months[month - 1]} 2025"
 
@@ -113,7 +125,7 @@ def test_status_of_a_measure(page: ChatPage) -> None:
 
 
 def test_new_measure_with_its_form(page: ChatPage) -> None:
-    """"ny insats" starts the dialog and shows its form card; the card is filled in
+    """ "ny insats" starts the dialog and shows its form card; the card is filled in
     and sent with its button, as in Teams (Action.Submit)."""
     asked = page.say("ny insats")
     intro = page.expect(
@@ -121,8 +133,20 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     )
     form = next(m for m in intro if m.has_card)
     assert form.text.startswith("Ny insats")
-    for label in ("Nämnd", "Insats", "Beskrivning", "Målgrupp", "Strategikategori", "Attrahera & rekrytera",
-                  "Startdatum", "Slutdatum", "Utförare", "Belopp", "Beslut", "Skicka in"):
+    for label in (
+        "Nämnd",
+        "Insats",
+        "Beskrivning",
+        "Målgrupp",
+        "Strategikategori",
+        "Attrahera & rekrytera",
+        "Startdatum",
+        "Slutdatum",
+        "Utförare",
+        "Belopp",
+        "Beslut",
+        "Skicka in",
+    ):
         assert label in form.text
     card = "Skicka in"  # the form is the message showing its button
     assert page.value("Nämnd", within=card, since=form.index) == "Förskolenämnden (FSKN)"
@@ -151,9 +175,19 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
     saved = page.expect(f"Klart! Insatsen {NEW_MEASURE} är sparad med id", "Insatsen är sparad", since=yes)
     assert "har fått 300 000 kr från Förskolenämnden (FSKN)." in saved[0].text
     receipt = next(m for m in saved if m.has_card)
-    for shown in (NEW_MEASURE, "Förskolenämnden (FSKN)", "Utbildning av ett språkombud på varje förskola.",
-                  "Språkombud i förskolan", "Behålla & utveckla", "1 september 2025", "31 december 2025",
-                  "Malmö Lär", "300 000 kr", "Beslut", "FSKN 2025-02-05 § 5"):
+    for shown in (
+        NEW_MEASURE,
+        "Förskolenämnden (FSKN)",
+        "Utbildning av ett språkombud på varje förskola.",
+        "Språkombud i förskolan",
+        "Behålla & utveckla",
+        "1 september 2025",
+        "31 december 2025",
+        "Malmö Lär",
+        "300 000 kr",
+        "Beslut",
+        "FSKN 2025-02-05 § 5",
+    ):
         assert shown in receipt.text
     # The empty card was never sent: the bot answered nothing in between.
     between = [m for m in page.messages()[form.index + 1 : saved[0].index] if m.from_bot]
@@ -169,7 +203,7 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
 
 
 def test_follow_up_question_by_question(page: ChatPage) -> None:
-    """"jag vill lämna en uppföljning", answered with the suggested replies and by typing."""
+    """ "jag vill lämna en uppföljning", answered with the suggested replies and by typing."""
     period, period_name = default_period(BOT_TODAY)
     asked = page.say("jag vill lämna en uppföljning")
     page.expect("Då lämnar vi en uppföljning", "Vilken insats gäller uppföljningen?", since=asked)
@@ -193,14 +227,24 @@ def test_follow_up_question_by_question(page: ChatPage) -> None:
     step = page.say("Första utbildningsdagen är genomförd.")
     summary = page.expect("Vill du spara uppföljningen?", "Uppföljning att spara", since=step)
     card = next(m for m in summary if m.has_card)
-    for shown in (NEW_MEASURE, period_name, "Pågående", "50 000 kr", "300 000 kr", "Ja",
-                  "Första utbildningsdagen är genomförd."):
+    for shown in (
+        NEW_MEASURE,
+        period_name,
+        "Pågående",
+        "50 000 kr",
+        "300 000 kr",
+        "Ja",
+        "Första utbildningsdagen är genomförd.",
+    ):
         assert shown in card.text
     page.screenshot("06-follow-up-summary")
 
     step = page.say("ja")
-    saved = page.expect(f"Klart! Uppföljningen av {NEW_MEASURE} för {period_name} är sparad",
-                        "Uppföljningen är sparad", since=step)
+    saved = page.expect(
+        f"Klart! Uppföljningen av {NEW_MEASURE} för {period_name} är sparad",
+        "Uppföljningen är sparad",
+        since=step,
+    )
     receipt = next(m for m in saved if m.has_card)
     assert "Rapporterad av Anna Andersson." in receipt.text  # her name, from the Playground's config
     page.screenshot("06-follow-up-saved")
@@ -225,11 +269,17 @@ def test_follow_up_with_its_form(page: ChatPage) -> None:
     page.screenshot("07-follow-up-form", within=card, since=form.index)
 
     sent = page.click("Spara uppföljningen", within=card, since=form.index)
-    saved = page.expect("Klart! Uppföljningen av Stärka formell kompetens", "Uppföljningen är sparad",
-                        since=sent)
+    saved = page.expect(
+        "Klart! Uppföljningen av Stärka formell kompetens", "Uppföljningen är sparad", since=sent
+    )
     receipt = next(m for m in saved if m.has_card)
-    for shown in ("2 000 000 kr", "5 500 000 kr", "Nej", "Färre platser på högskolan än planerat.",
-                  "Rapporterad av Anna Andersson."):
+    for shown in (
+        "2 000 000 kr",
+        "5 500 000 kr",
+        "Nej",
+        "Färre platser på högskolan än planerat.",
+        "Rapporterad av Anna Andersson.",
+    ):
         assert shown in receipt.text
     page.screenshot("07-follow-up-saved")
 
@@ -288,14 +338,21 @@ def test_june_prompt_answered_in_its_card(session: Session, page: ChatPage) -> N
 
     # The card is updated in place (the same message, no new one): her answer,
     # the answers from before, the measures still unanswered, and no button.
-    page.expect("Tack, svaret är sparat. Några insatser saknar fortfarande svar: svara senast 19 juni 2025.",
-                since=at)
+    page.expect(
+        "Tack, svaret är sparat. Några insatser saknar fortfarande svar: svara senast 19 juni 2025.", since=at
+    )
     updated = page.messages()[at]
     assert updated.has_card and updated.text.startswith(JUNE_CARD)
     assert JUNE_SUBMIT not in updated.text
     assert updated.text.count("Inte besvarad ännu") == 2
-    for shown_text in (JUNE_MEASURE, "400 000 kr", "1 800 000 kr", JUNE_NOTE, "5 500 000 kr",
-                       "Första utbildningsdagen är genomförd."):
+    for shown_text in (
+        JUNE_MEASURE,
+        "400 000 kr",
+        "1 800 000 kr",
+        JUNE_NOTE,
+        "5 500 000 kr",
+        "Första utbildningsdagen är genomförd.",
+    ):
         assert shown_text in updated.text
     assert len(page.messages()) == receipt.index + 1
     page.screenshot("08-june-card-answered", within=JUNE_CARD, since=at, top=True)

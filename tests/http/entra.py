@@ -60,9 +60,17 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
@@ -93,8 +101,9 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
     paths[2].write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return paths
 
@@ -123,22 +132,39 @@ class FakeEntra:
     def env(self) -> dict[str, str]:
         proxy = f"http://127.0.0.1:{self.proxy_port}"
         return {
-            "HTTPS_PROXY": proxy, "https_proxy": proxy,
-            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-            "SSL_CERT_FILE": str(self.ca), "REQUESTS_CA_BUNDLE": str(self.ca),
+            "HTTPS_PROXY": proxy,
+            "https_proxy": proxy,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "SSL_CERT_FILE": str(self.ca),
+            "REQUESTS_CA_BUNDLE": str(self.ca),
         }
 
     def jwks(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         return {"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}
 
-    def token(self, audience: str, *, key: Any = None, kid: str = KID, lifetime: int = 3600,
-              issuer: str = BOT_FRAMEWORK_ISSUER, **claims: Any) -> str:
+    def token(
+        self,
+        audience: str,
+        *,
+        key: Any = None,
+        kid: str = KID,
+        lifetime: int = 3600,
+        issuer: str = BOT_FRAMEWORK_ISSUER,
+        **claims: Any,
+    ) -> str:
         """A token as the Bot Framework channel sends it to the bot, signed by `key`
         (default: the key in the key set)."""
         now = int(time.time())
-        payload = {"iss": issuer, "aud": audience, "nbf": now - 10, "iat": now - 10,
-                   "exp": now + lifetime, **claims}
+        payload = {
+            "iss": issuer,
+            "aud": audience,
+            "nbf": now - 10,
+            "iat": now - 10,
+            "exp": now + lifetime,
+            **claims,
+        }
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid})
 
     def issued(self, scope: str | None = None) -> int:
@@ -150,13 +176,15 @@ class FakeEntra:
     async def _openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
         base = f"https://login.microsoftonline.com/{tenant}"
-        return web.json_response({
-            "issuer": f"{base}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-        })
+        return web.json_response(
+            {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "jwks_uri": f"{base}/discovery/v2.0/keys",
+                "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            }
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
@@ -164,8 +192,12 @@ class FakeEntra:
             self.token_requests.append({k: str(v) for k, v in form.items()})
             number = len(self.token_requests)
         return web.json_response(
-            {"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": self.expires_in,
-             "access_token": f"outgoing-token-{number}"}
+            {
+                "token_type": "Bearer",
+                "expires_in": self.expires_in,
+                "ext_expires_in": self.expires_in,
+                "access_token": f"outgoing-token-{number}",
+            }
         )
 
     async def _keys(self, _request: web.Request) -> web.Response:

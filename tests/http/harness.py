@@ -111,7 +111,8 @@ class ConnectorStub:
     def activities(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [
-                a for a in self.received
+                a
+                for a in self.received
                 if conversation_id is None or (a.get("conversation") or {}).get("id") == conversation_id
             ]
 
@@ -322,15 +323,21 @@ class ThrottlingConnectorStub:
     def __exit__(self, *_exc: Any) -> None:
         self.stop()
 
-    def _answer(self, request: web.Request, status: int, body: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None) -> web.Response:
+    def _answer(
+        self,
+        request: web.Request,
+        status: int,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         with self._lock:
             self.answers.append((time.monotonic(), request.method, request.path, status))
         return web.json_response(body if body is not None else {}, status=status, headers=headers)
 
     def _error(self, request: web.Request, status: int, code: str, headers: dict[str, str] | None = None):
-        return self._answer(request, status, {"error": {"code": code, "message": f"stub answered {status}"}},
-                            headers)
+        return self._answer(
+            request, status, {"error": {"code": code, "message": f"stub answered {status}"}}, headers
+        )
 
     def _throttled(
         self, request: web.Request, conversation_id: str | None, now: float
@@ -356,8 +363,9 @@ class ThrottlingConnectorStub:
                 headers["Retry-After"] = f"{self.retry_after:g}"
         return self._error(request, 429, "TooManyRequests", headers)
 
-    async def _gate(self, request: web.Request, conversation_id: str | None,
-                    status_for: int | None) -> web.Response | None:
+    async def _gate(
+        self, request: web.Request, conversation_id: str | None, status_for: int | None
+    ) -> web.Response | None:
         """Everything that may refuse a request, in order; None = accept."""
         peer = request.transport.get_extra_info("peername") if request.transport else None
         with self._lock:
@@ -395,15 +403,17 @@ class ThrottlingConnectorStub:
         self, request: web.Request, conversation_id: str, activity_id: str, body: dict[str, Any]
     ) -> None:
         with self._lock:
-            self.accepted.append({
-                "time": time.monotonic(),
-                "method": request.method,
-                "path": request.path,
-                "conversation_id": conversation_id,
-                "activity_id": activity_id,
-                "activity": body,
-                "authorization": request.headers.get("Authorization"),
-            })
+            self.accepted.append(
+                {
+                    "time": time.monotonic(),
+                    "method": request.method,
+                    "path": request.path,
+                    "conversation_id": conversation_id,
+                    "activity_id": activity_id,
+                    "activity": body,
+                    "authorization": request.headers.get("Authorization"),
+                }
+            )
             self._activities[(conversation_id, activity_id)] = body
 
     async def _send(self, request: web.Request) -> web.Response:
@@ -439,11 +449,17 @@ class ThrottlingConnectorStub:
             return refused
         conversation_id = f"a:{member}"  # Teams returns the same 1:1 conversation for the same member
         with self._lock:
-            self.accepted.append({
-                "time": time.monotonic(), "method": "POST", "path": request.path,
-                "conversation_id": conversation_id, "activity_id": None, "activity": body,
-                "authorization": request.headers.get("Authorization"),
-            })
+            self.accepted.append(
+                {
+                    "time": time.monotonic(),
+                    "method": "POST",
+                    "path": request.path,
+                    "conversation_id": conversation_id,
+                    "activity_id": None,
+                    "activity": body,
+                    "authorization": request.headers.get("Authorization"),
+                }
+            )
         return self._answer(request, 201, {"id": conversation_id})
 
     # -- what it saw --------------------------------------------------------
@@ -452,8 +468,10 @@ class ThrottlingConnectorStub:
         """Accepted new messages (not updates, not create-conversations)."""
         with self._lock:
             return [
-                a for a in self.accepted
-                if a["method"] == "POST" and a["activity_id"] is not None
+                a
+                for a in self.accepted
+                if a["method"] == "POST"
+                and a["activity_id"] is not None
                 and (conversation_id is None or a["conversation_id"] == conversation_id)
             ]
 
@@ -474,7 +492,8 @@ class ThrottlingConnectorStub:
         window = window or self.window
         with self._lock:
             times = sorted(
-                a["time"] for a in self.accepted
+                a["time"]
+                for a in self.accepted
                 if conversation_id is None or a["conversation_id"] == conversation_id
             )
         best = 0

@@ -31,9 +31,9 @@ STUB = "http://stub.invalid/"  # replaced by the stand-in's address when posted
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    tuple[InProcessBot, ConnectorStub, Engine]
-]:
+def bot(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[InProcessBot, ConnectorStub, Engine]]:
     """The application in this process (demo mode) on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('abuse') / 'bot.db'}"
@@ -70,8 +70,24 @@ def _with_stub(value: Any, stub_url: str) -> Any:
 
 # --- strategies -----------------------------------------------------------------------
 
-NASTY = ["\x00", "\ud800", "\udfff", "\u202e", "\x07", "\x1b[31m", "\r\n", "\ufeff", "**", "[x](http://e)",
-         "'; DROP TABLE measures;--", "${x}", "{{DATE(x)}}", "<at>x</at>", "\\", "%s%n"]
+NASTY = [
+    "\x00",
+    "\ud800",
+    "\udfff",
+    "\u202e",
+    "\x07",
+    "\x1b[31m",
+    "\r\n",
+    "\ufeff",
+    "**",
+    "[x](http://e)",
+    "'; DROP TABLE measures;--",
+    "${x}",
+    "{{DATE(x)}}",
+    "<at>x</at>",
+    "\\",
+    "%s%n",
+]
 nasty_text = st.one_of(
     st.text(max_size=60),
     st.lists(st.sampled_from(NASTY) | st.text(max_size=5), max_size=6).map("".join),
@@ -82,19 +98,66 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(nasty_text, inner, max_size=4),
     max_leaves=12,
 )
-TYPES = ["message", "conversationUpdate", "invoke", "event", "typing", "messageReaction",
-         "installationUpdate", "endOfConversation", "messageUpdate", "messageDelete", "trace", "handoff",
-         "command", "nonsense", ""]
-FIELDS = ["type", "id", "timestamp", "serviceUrl", "channelId", "from", "conversation", "recipient",
-          "channelData", "locale", "text", "value", "attachments", "entities", "replyToId", "name",
-          "membersAdded", "membersRemoved", "deliveryMode", "textFormat", "action"]
+TYPES = [
+    "message",
+    "conversationUpdate",
+    "invoke",
+    "event",
+    "typing",
+    "messageReaction",
+    "installationUpdate",
+    "endOfConversation",
+    "messageUpdate",
+    "messageDelete",
+    "trace",
+    "handoff",
+    "command",
+    "nonsense",
+    "",
+]
+FIELDS = [
+    "type",
+    "id",
+    "timestamp",
+    "serviceUrl",
+    "channelId",
+    "from",
+    "conversation",
+    "recipient",
+    "channelData",
+    "locale",
+    "text",
+    "value",
+    "attachments",
+    "entities",
+    "replyToId",
+    "name",
+    "membersAdded",
+    "membersRemoved",
+    "deliveryMode",
+    "textFormat",
+    "action",
+]
 LIKELY = ["FSKN", "GVN", "2025-12-31", "1 mkr", "-5 kr", "1", "Pågående", "ja"]
 form_values = st.fixed_dictionaries(
     {"action": st.sampled_from(["submit_measure", "followup", "okänd", ""])},
     optional={
         key: json_values | st.sampled_from(LIKELY)
-        for key in ("unit", "title", "description", "end_date", "amount", "measure_id", "period", "status",
-                    "spent", "forecast", "usable", "note", "once")
+        for key in (
+            "unit",
+            "title",
+            "description",
+            "end_date",
+            "amount",
+            "measure_id",
+            "period",
+            "status",
+            "spent",
+            "forecast",
+            "usable",
+            "note",
+            "once",
+        )
     },
 )
 
@@ -161,8 +224,14 @@ def test_after_the_fuzz_the_server_is_healthy(bot) -> None:
 
 def _minimal(**changes: Any) -> dict[str, Any]:
     """The smallest activity the bot answers, with `changes` (... removes a field)."""
-    body = {"type": "message", "conversation": {"id": "c"}, "channelId": "msteams", "serviceUrl": STUB,
-            "from": {"id": "29:u"}, "recipient": {"id": "28:bot"}}
+    body = {
+        "type": "message",
+        "conversation": {"id": "c"},
+        "channelId": "msteams",
+        "serviceUrl": STUB,
+        "from": {"id": "29:u"},
+        "recipient": {"id": "28:bot"},
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not ...}
 
@@ -257,9 +326,9 @@ def test_a_server_process_refuses_bad_requests_and_stays_healthy(tmp_path: Path)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def strict(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    tuple[InProcessBot, ConnectorStub, Engine]
-]:
+def strict(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[InProcessBot, ConnectorStub, Engine]]:
     """The application with real roles (not demo mode): hanna is hr of FSKN, anna chef of GVN."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('strict') / 'bot.db'}"
@@ -312,10 +381,23 @@ def _measure(engine: Engine, title: str) -> int:
     return next(m.id for m in Services(engine, org="malmo").ledger().measures.values() if m.title == title)
 
 
-MEASURE_FORM = {"action": "submit_measure", "unit": "FSKN", "title": "Forged", "end_date": "2025-12-31",
-                "amount": "100 tkr", "decision": "FSKN 2025-02-05 § 5"}
-FOLLOWUP_FORM = {"action": "followup", "period": "2025-09", "status": "Pågående", "spent": "1 tkr",
-                 "forecast": "2 tkr", "usable": "ja", "note": ""}
+MEASURE_FORM = {
+    "action": "submit_measure",
+    "unit": "FSKN",
+    "title": "Forged",
+    "end_date": "2025-12-31",
+    "amount": "100 tkr",
+    "decision": "FSKN 2025-02-05 § 5",
+}
+FOLLOWUP_FORM = {
+    "action": "followup",
+    "period": "2025-09",
+    "status": "Pågående",
+    "spent": "1 tkr",
+    "forecast": "2 tkr",
+    "usable": "ja",
+    "note": "",
+}
 
 
 GVN_MEASURE, FSKN_MEASURE = "<Yrkeslärarsatsning>", "<Stärka formell kompetens>"  # ids looked up

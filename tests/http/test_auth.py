@@ -38,8 +38,9 @@ SCOPE = "https://api.botframework.com/.default"
 
 
 @pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotServer, ThrottlingConnectorStub,
-                                                                         FakeEntra]]:
+def secured(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[BotServer, ThrottlingConnectorStub, FakeEntra]]:
     folder = tmp_path_factory.mktemp("auth")
     url = f"sqlite:///{folder / 'bot.db'}"
     _prepare(url)
@@ -65,8 +66,13 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotServe
         entra.stop()
 
 
-def turn(server: BotServer, stub: ThrottlingConnectorStub, token: str | None, text: str = "saldo GVN",
-         conversation: str = "auth-1") -> tuple[int, list[dict]]:
+def turn(
+    server: BotServer,
+    stub: ThrottlingConnectorStub,
+    token: str | None,
+    text: str = "saldo GVN",
+    conversation: str = "auth-1",
+) -> tuple[int, list[dict]]:
     """One message with `token` as its bearer token: the status, and what reached the channel."""
     body = activity(text, service_url=stub.url, conversation_id=conversation, tenant_id=TENANT_ID)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -109,11 +115,16 @@ def _b64(data: bytes) -> str:
 
 def _hs256_with_public_key(entra: FakeEntra, url: str) -> str:
     """The classic algorithm-confusion forgery: HMAC keyed with the (public) RSA key."""
-    public = entra.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = entra.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": KID}).encode())
-    claims = {"aud": CLIENT_ID, "iss": "https://api.botframework.com", "exp": int(time.time()) + 600,
-              "serviceurl": url}
+    claims = {
+        "aud": CLIENT_ID,
+        "iss": "https://api.botframework.com",
+        "exp": int(time.time()) + 600,
+        "serviceurl": url,
+    }
     body = _b64(json.dumps(claims).encode())
     signature = hmac.new(public, f"{header}.{body}".encode(), hashlib.sha256).digest()
     return f"{header}.{body}.{_b64(signature)}"
@@ -133,8 +144,12 @@ def _other_key() -> rsa.RSAPrivateKey:
         pytest.param(lambda e, url: e.token("another-app", serviceurl=url), id="wrong audience"),
         pytest.param(lambda e, url: e.token(CLIENT_ID, serviceurl=url, kid="unknown-key"), id="unknown key"),
         pytest.param(
-            lambda e, url: jwt.encode({"aud": CLIENT_ID, "iss": "https://api.botframework.com"}, None,
-                                      algorithm="none", headers={"kid": KID}),
+            lambda e, url: jwt.encode(
+                {"aud": CLIENT_ID, "iss": "https://api.botframework.com"},
+                None,
+                algorithm="none",
+                headers={"kid": KID},
+            ),
             id="unsigned",
         ),
         pytest.param(lambda e, url: _hs256_with_public_key(e, url), id="HS256 keyed with the public key"),

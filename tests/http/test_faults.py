@@ -45,7 +45,8 @@ needs_postgres = pytest.mark.skipif(
 def replies_to(stub: ConnectorStub, activity_id: str) -> list[str]:
     """The texts the bot answered one activity with (its replies carry its id)."""
     return [
-        a.get("text") or "" for a in stub.activities()
+        a.get("text") or ""
+        for a in stub.activities()
         if a.get("type") == "message" and a.get("replyToId") == activity_id
     ]
 
@@ -55,8 +56,9 @@ def say(
 ) -> list[str]:
     """One turn: the user's message, and every text the bot answered it with."""
     activity_id = str(uuid.uuid4())
-    body = activity(message, service_url=stub.url, conversation_id=conversation, activity_id=activity_id,
-                    **kwargs)
+    body = activity(
+        message, service_url=stub.url, conversation_id=conversation, activity_id=activity_id, **kwargs
+    )
     status, _ = server.post(body)
     assert status in (200, 202), status
     return replies_to(stub, activity_id)
@@ -78,8 +80,9 @@ SUBMIT_STEPS = [
 ]
 
 
-def up_to_confirmation(servers: list[BotServer], stub: ConnectorStub, conversation: str, title: str,
-                       **kwargs: Any) -> None:
+def up_to_confirmation(
+    servers: list[BotServer], stub: ConnectorStub, conversation: str, title: str, **kwargs: Any
+) -> None:
     """Walk the submit-a-measure dialog up to "Vill du spara insatsen?", turns alternating
     between the servers."""
     for i, (message, expected) in enumerate(SUBMIT_STEPS):
@@ -290,9 +293,20 @@ def test_racing_grants_in_two_processes_and_racing_reallocations_never_overdraw(
     assert move <= unused < 2 * move
 
     forms = [
-        activity(None, service_url=stub.url, conversation_id=f"grant-{i}", user_id=f"hr-{i}",
-                 value={"action": "submit_measure", "unit": "GSN", "title": f"Kapplöpning {i}",
-                        "end_date": "2025-12-31", "amount": f"{grant} kr", "decision": "2025-01-29 § 8"})
+        activity(
+            None,
+            service_url=stub.url,
+            conversation_id=f"grant-{i}",
+            user_id=f"hr-{i}",
+            value={
+                "action": "submit_measure",
+                "unit": "GSN",
+                "title": f"Kapplöpning {i}",
+                "end_date": "2025-12-31",
+                "amount": f"{grant} kr",
+                "decision": "2025-01-29 § 8",
+            },
+        )
         for i in (1, 2)
     ]
     for form, server in zip(forms, (a, b), strict=True):  # each form summarised: its "ja" saves it
@@ -302,11 +316,23 @@ def test_racing_grants_in_two_processes_and_racing_reallocations_never_overdraw(
         activity("ja", service_url=stub.url, conversation_id=f"grant-{i}", user_id=f"hr-{i}") for i in (1, 2)
     ]
     exe = str(Path(sys.executable).parent / "kompetensbot")
-    command = [exe, "reallocate", "--from", str(source.id), "--to", "Yrkeslärarsatsning",
-               "--amount", f"{move} kr", "--decision", "KSAU 2025-06-20 § 5"]
+    command = [
+        exe,
+        "reallocate",
+        "--from",
+        str(source.id),
+        "--to",
+        "Yrkeslärarsatsning",
+        "--amount",
+        f"{move} kr",
+        "--decision",
+        "KSAU 2025-06-20 § 5",
+    ]
     env = {**os.environ, "DATABASE_URL": url}
-    cli = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-           for _ in range(4)]
+    cli = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
     race([(a, yeses[0]), (b, yeses[1])])
     outcomes = [(p.wait(60), p.stderr.read() if p.stderr else "") for p in cli]
 
@@ -422,8 +448,18 @@ def test_a_reply_that_cannot_be_delivered_skips_no_question_and_saves_nothing_tw
     again = tell(server, stub, "Förskolenämnden", conversation)
     assert delivered(stub, again) == [texts.unit_chosen("Förskolenämnden (FSKN)"), texts.ASK_TITLE]
     # ("ja": the money is 2025's, and the day has passed by the real clock: asked, and kept)
-    for message in ("Uppföljning utan svar", "-", "-", "-", "-", "31 december 2025", "ja", "-", "100 tkr",
-                    "2025-02-05 § 5"):
+    for message in (
+        "Uppföljning utan svar",
+        "-",
+        "-",
+        "-",
+        "-",
+        "31 december 2025",
+        "ja",
+        "-",
+        "100 tkr",
+        "2025-02-05 § 5",
+    ):
         tell(server, stub, message, conversation)
     entries, measures, followups = ledger_counts(engine)
     stub.script[conversation] = [(503, {})] * 3
@@ -433,5 +469,6 @@ def test_a_reply_that_cannot_be_delivered_skips_no_question_and_saves_nothing_tw
     [told] = delivered(stub, tell(server, stub, "ja", conversation))
     assert told.startswith(ALREADY_SAVED)
     assert ledger_counts(engine) == (entries + 1, measures + 1, followups)
-    assert "Förskolenämnden (FSKN) 2025" in " ".join(delivered(stub, tell(server, stub, "saldo FSKN",
-                                                                           conversation)))
+    assert "Förskolenämnden (FSKN) 2025" in " ".join(
+        delivered(stub, tell(server, stub, "saldo FSKN", conversation))
+    )

@@ -10,8 +10,9 @@ import uuid
 from tests.http.harness import BotServer, ConnectorStub, activity, running
 
 
-def ask(server: BotServer, stub: ConnectorStub, text: str | None, conversation: str = "conv-1",
-        **kwargs: object) -> list[str]:
+def ask(
+    server: BotServer, stub: ConnectorStub, text: str | None, conversation: str = "conv-1", **kwargs: object
+) -> list[str]:
     """Send one message; return the texts the bot answered with in that turn."""
     before = len(stub.texts(conversation))
     status, _ = server.post(activity(text, service_url=stub.url, conversation_id=conversation, **kwargs))
@@ -23,7 +24,9 @@ def test_welcome_and_remaining_funds(database_url: str) -> None:
     with running(database_url) as (server, stub):
         status, _ = server.post(
             activity(
-                None, service_url=stub.url, activity_type="conversationUpdate",
+                None,
+                service_url=stub.url,
+                activity_type="conversationUpdate",
                 membersAdded=[{"id": "28:kompetensbot"}],
             )
         )

@@ -100,8 +100,14 @@ def populate(
     unit_of = {r: units[i % len(units)] for i, r in enumerate(recipients, first)}
     template = stored_reference(service_url, "CONV", "USER", "NAME")
     grant_rows = [
-        {"org_id": org_id, "user_id": r, "role": Role.HR.value, "unit_code": unit_of[r], "granted_by": "test",
-         "created_at": now}
+        {
+            "org_id": org_id,
+            "user_id": r,
+            "role": Role.HR.value,
+            "unit_code": unit_of[r],
+            "granted_by": "test",
+            "created_at": now,
+        }
         for r in recipients
     ]
     ref_rows = []
@@ -113,10 +119,15 @@ def populate(
         conversation_of[r] = conversation
         reference = _personalise(template, conversation, r, f"HR {i:04d}")
         ref_rows.append(
-            {"org_id": org_id, "tenant_id": TENANT, "user_id": r, "conversation_id": conversation,
-             "conversation_type": "personal",
-             "reference": json.dumps(reference, ensure_ascii=False, separators=(",", ":")),
-             "updated_at": now}
+            {
+                "org_id": org_id,
+                "tenant_id": TENANT,
+                "user_id": r,
+                "conversation_id": conversation,
+                "conversation_type": "personal",
+                "reference": json.dumps(reference, ensure_ascii=False, separators=(",", ":")),
+                "updated_at": now,
+            }
         )
     with engine.begin() as conn:
         for start in range(0, len(grant_rows), 500):

@@ -149,8 +149,13 @@ def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
 
 
 def test_conversation_references_are_kept_up_to_date(engine: Engine) -> None:
-    kwargs = {"org_id": None, "tenant_id": "t", "user_id": "u1", "conversation_id": "c1",
-              "conversation_type": "personal"}
+    kwargs = {
+        "org_id": None,
+        "tenant_id": "t",
+        "user_id": "u1",
+        "conversation_id": "c1",
+        "conversation_type": "personal",
+    }
     save_conversation_reference(engine, reference={"serviceUrl": "https://a"}, **kwargs)  # type: ignore[arg-type]
     save_conversation_reference(engine, reference={"serviceUrl": "https://b"}, **kwargs)  # type: ignore[arg-type]
     assert conversation_references(engine, "u1") == [{"serviceUrl": "https://b"}]

@@ -294,9 +294,19 @@ def test_add_measure_without_year_takes_the_same_year_as_the_chat(city: str, kb:
     day in 2026, a year without a fund, is registered on 2025's money: the year is picked by
     the core's one rule (the chat's), not the calendar year."""
     result = kb(
-        "add-measure", "--unit", "FSKN", "--title", "Mentorskap för nya chefer",
-        "--end", "31 december 2025", "--amount", "1 mkr", "--decision", "nämnd 2025-02-05 § 5",
-        "--as-of", "2026-12-05",
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "Mentorskap för nya chefer",
+        "--end",
+        "31 december 2025",
+        "--amount",
+        "1 mkr",
+        "--decision",
+        "nämnd 2025-02-05 § 5",
+        "--as-of",
+        "2026-12-05",
     )
     assert result.code == 0, result.err
     assert measures_by_title(kb, "--unit", "FSKN")["Mentorskap för nya chefer"]["year"] == 2025
@@ -322,7 +332,9 @@ def test_measures_json_lists_every_measure_with_its_money(city: str, kb: Kb) -> 
     assert set(malmo_lar["units"]) == {"SBN", "TN", "MN"}
     assert malmo_lar["allocated"] == 700_000
     assert {s["unit"]: s["allocated"] for s in malmo_lar["shares"]} == {
-        "SBN": 300_000, "TN": 200_000, "MN": 200_000,
+        "SBN": 300_000,
+        "TN": 200_000,
+        "MN": 200_000,
     }
 
 
@@ -401,8 +413,17 @@ def test_unknown_measure_is_refused(city: str, kb: Kb) -> None:
 )
 def test_bad_amount_is_refused(city: str, kb: Kb, amount: str, says: str) -> None:
     line = refused(
-        kb, city, "allocate", "--unit", "FSKN", "--year", "2025", "--amount", amount,
-        "--decision", "KS 2025-03-05",
+        kb,
+        city,
+        "allocate",
+        "--unit",
+        "FSKN",
+        "--year",
+        "2025",
+        "--amount",
+        amount,
+        "--decision",
+        "KS 2025-03-05",
     )
     assert says in line
     assert amount in line
@@ -411,23 +432,50 @@ def test_bad_amount_is_refused(city: str, kb: Kb, amount: str, says: str) -> Non
 @pytest.mark.parametrize("amount", ["-5 000 kr", "0 kr", "1,5", "abc"])
 def test_bad_amount_in_new_measure_is_refused(city: str, kb: Kb, amount: str) -> None:
     refused(
-        kb, city, "add-measure", "--unit", "FSKN", "--title", "Ny insats", "--amount", amount,
-        "--decision", "nämnd 2025-02-05 § 5",
+        kb,
+        city,
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "Ny insats",
+        "--amount",
+        amount,
+        "--decision",
+        "nämnd 2025-02-05 § 5",
     )
 
 
 def test_unknown_unit_is_refused(city: str, kb: Kb) -> None:
     line = refused(
-        kb, city, "allocate", "--unit", "Rymdnämnden", "--year", "2025", "--amount", "1 mkr",
-        "--decision", "KS 2025-03-05",
+        kb,
+        city,
+        "allocate",
+        "--unit",
+        "Rymdnämnden",
+        "--year",
+        "2025",
+        "--amount",
+        "1 mkr",
+        "--decision",
+        "KS 2025-03-05",
     )
     assert "Okänd nämnd" in line and "Rymdnämnden" in line
 
 
 def test_allocation_above_what_is_left_in_the_fund_is_refused(city: str, kb: Kb) -> None:
     line = refused(
-        kb, city, "allocate", "--unit", "FSKN", "--year", "2025", "--amount", "1 kr",
-        "--decision", "KS 2025-03-05",
+        kb,
+        city,
+        "allocate",
+        "--unit",
+        "FSKN",
+        "--year",
+        "2025",
+        "--amount",
+        "1 kr",
+        "--decision",
+        "KS 2025-03-05",
     )
     assert "ryms inte i anslaget för 2025" in line
     assert "0 kr av 78 000 000 kr" in line
@@ -435,18 +483,40 @@ def test_allocation_above_what_is_left_in_the_fund_is_refused(city: str, kb: Kb)
 
 def test_new_measure_above_the_units_unallocated_money_is_refused(city: str, kb: Kb) -> None:
     line = refused(
-        kb, city, "add-measure", "--unit", "FSKN", "--title", "Ny förskoleinsats",
-        "--amount", "2 mkr", "--decision", "nämnd 2025-02-05 § 5",
-        "--start", "2025-04-01", "--end", "2025-12-31",
+        kb,
+        city,
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "Ny förskoleinsats",
+        "--amount",
+        "2 mkr",
+        "--decision",
+        "nämnd 2025-02-05 § 5",
+        "--start",
+        "2025-04-01",
+        "--end",
+        "2025-12-31",
     )
     assert "Förskolenämnden" in line and "1 500 000 kr" in line
 
 
 def test_new_measure_within_the_units_unallocated_money_is_registered(city: str, kb: Kb) -> None:
     result = kb(
-        "add-measure", "--unit", "förskolan", "--title", "Ny förskoleinsats",
-        "--amount", "1 mkr", "--decision", "nämnd 2025-02-05 § 5",
-        "--start", "2025-04-01", "--end", "2025-12-31",
+        "add-measure",
+        "--unit",
+        "förskolan",
+        "--title",
+        "Ny förskoleinsats",
+        "--amount",
+        "1 mkr",
+        "--decision",
+        "nämnd 2025-02-05 § 5",
+        "--start",
+        "2025-04-01",
+        "--end",
+        "2025-12-31",
     )
 
     assert result.code == 0, result.err
@@ -462,8 +532,17 @@ def test_new_measure_within_the_units_unallocated_money_is_registered(city: str,
 
 def test_new_measure_ending_before_it_starts_is_refused(city: str, kb: Kb) -> None:
     line = refused(
-        kb, city, "add-measure", "--unit", "FSKN", "--title", "Baklänges",
-        "--start", "2025-04-01", "--end", "2025-03-01",
+        kb,
+        city,
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "Baklänges",
+        "--start",
+        "2025-04-01",
+        "--end",
+        "2025-03-01",
     )
     assert "Slutdatumet 1 mars 2025 ligger före startdatumet 1 april 2025" in line
 
@@ -484,8 +563,17 @@ def test_bad_reallocation_is_refused(
     city: str, kb: Kb, source: str, target: str, amount: str, decision: str, says: str
 ) -> None:
     line = refused(
-        kb, city, "reallocate", "--from", source, "--to", target, "--amount", amount,
-        "--decision", decision,
+        kb,
+        city,
+        "reallocate",
+        "--from",
+        source,
+        "--to",
+        target,
+        "--amount",
+        amount,
+        "--decision",
+        decision,
     )
     assert says in line
 
@@ -502,8 +590,20 @@ def test_bad_followup_is_refused(
     city: str, kb: Kb, status: str, spent: str, forecast: str, says: str
 ) -> None:
     line = refused(
-        kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-09",
-        "--status", status, "--spent", spent, "--forecast", forecast,
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-09",
+        "--status",
+        status,
+        "--spent",
+        spent,
+        "--forecast",
+        forecast,
     )
     assert says in line
 
@@ -542,8 +642,7 @@ def test_chef_reads_only_their_own_unit(city: str, kb: Kb) -> None:
 def test_only_ksau_can_reallocate(city: str, kb: Kb) -> None:
     assert kb("roles", "grant", "sara", "stadskontoret").code == 0
     assert kb("roles", "grant", "karl", "ksau").code == 0
-    args = ("reallocate", "--from", VO, "--to", YRKES, "--amount", "500 tkr",
-            "--decision", KSAU_DECISION)
+    args = ("reallocate", "--from", VO, "--to", YRKES, "--amount", "500 tkr", "--decision", KSAU_DECISION)
 
     line = refused(kb, city, *args, "--user", "sara")
     assert "sara" in line and "omfördelningar" in line
@@ -571,8 +670,15 @@ def test_valid_reallocation_moves_money_between_measures_only(city: str, kb: Kb)
     before = measures_by_title(kb)
 
     result = kb(
-        "reallocate", "--from", VO, "--to", YRKES, "--amount", "500 tkr",
-        "--decision", KSAU_DECISION,
+        "reallocate",
+        "--from",
+        VO,
+        "--to",
+        YRKES,
+        "--amount",
+        "500 tkr",
+        "--decision",
+        KSAU_DECISION,
     )
 
     assert result.code == 0, result.err
@@ -607,8 +713,15 @@ def test_reallocation_between_units_moves_their_allocation(city: str, kb: Kb) ->
     before = {u["code"]: u for u in funds(kb)["units"]}
 
     result = kb(
-        "reallocate", "--from", source, "--to", YRKES, "--amount", "700 tkr",
-        "--decision", KSAU_DECISION,
+        "reallocate",
+        "--from",
+        source,
+        "--to",
+        YRKES,
+        "--amount",
+        "700 tkr",
+        "--decision",
+        KSAU_DECISION,
     )
 
     assert result.code == 0, result.err
@@ -625,8 +738,20 @@ def test_reallocation_between_units_moves_their_allocation(city: str, kb: Kb) ->
 def test_followup_then_measure_shows_the_new_figures(city: str, kb: Kb) -> None:
     title = "Tidiga signaler på ohälsa"
     result = kb(
-        "followup", "add", "--measure", title, "--period", "2025-09", "--status", "Klar",
-        "--spent", "240 tkr", "--forecast", "240 tkr", "--note", "Föreläsningen är publicerad.",
+        "followup",
+        "add",
+        "--measure",
+        title,
+        "--period",
+        "2025-09",
+        "--status",
+        "Klar",
+        "--spent",
+        "240 tkr",
+        "--forecast",
+        "240 tkr",
+        "--note",
+        "Föreläsningen är publicerad.",
     )
 
     assert result.code == 0, result.err
@@ -637,15 +762,30 @@ def test_followup_then_measure_shows_the_new_figures(city: str, kb: Kb) -> None:
     assert "Föreläsningen är publicerad." in shown.out
     data = kb("measure", title, "--json").json()
     assert (data["status"], data["spent"], data["forecast"], data["remaining"]) == (
-        "Klar", 240_000, 240_000, 10_000,
+        "Klar",
+        240_000,
+        240_000,
+        10_000,
     )
     assert title in measures_by_title(kb, "--status", "Klar")
 
 
 def test_followup_with_zero_spent(city: str, kb: Kb) -> None:
     result = kb(
-        "followup", "add", "--measure", "Stärka formell kompetens", "--period", "2025-06",
-        "--status", "Ej påbörjad", "--spent", "0", "--forecast", "6 mkr", "--usable", "ja",
+        "followup",
+        "add",
+        "--measure",
+        "Stärka formell kompetens",
+        "--period",
+        "2025-06",
+        "--status",
+        "Ej påbörjad",
+        "--spent",
+        "0",
+        "--forecast",
+        "6 mkr",
+        "--usable",
+        "ja",
     )
     assert result.code == 0, result.err
     data = kb("measure", "Stärka formell kompetens", "--json").json()
@@ -713,9 +853,7 @@ def test_import_without_year_takes_the_same_year_as_the_chat(city: str, kb: Kb, 
     assert measures_by_title(kb, "--unit", "GVN")["Handledarutbildning för APL"]["year"] == 2025
 
 
-def test_import_with_bad_rows_lists_them_and_writes_nothing(
-    city: str, kb: Kb, tmp_path: Path
-) -> None:
+def test_import_with_bad_rows_lists_them_and_writes_nothing(city: str, kb: Kb, tmp_path: Path) -> None:
     path = tmp_path / "fel.csv"
     path.write_text(
         "Nämnd;Insats;Beviljat belopp\r\n"
@@ -784,7 +922,11 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(script), *args], env=env, capture_output=True, text=True, timeout=120,
+            [str(script), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
             check=False,
         )
 

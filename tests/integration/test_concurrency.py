@@ -78,9 +78,7 @@ def test_racing_grants_never_overdraw_a_unit(engine: Engine) -> None:
         services.submit_measure(None, Measure(id=0, title=f"Insats {i}", units=("A",), year=2025))
         for i in range(6)
     ]
-    accepted, _ = race(
-        6, lambda i: services.grant_measure(None, str(measures[i].id), "A", 200_000, NÄMND)
-    )
+    accepted, _ = race(6, lambda i: services.grant_measure(None, str(measures[i].id), "A", 200_000, NÄMND))
     assert accepted == 2
     assert validate(services.ledger()) == []
 

@@ -310,7 +310,6 @@ def test_a_template_that_grants_money_needs_the_decision(
     assert "Källa: 200 000 kr från GVN, beslut GVN 2025-01-31 § 5." in out
 
 
-
 def _counts(url: str) -> tuple[int, int]:
     """(measures, ledger entries) in the city: nothing written leaves them as they were."""
     from storage.db import make_engine

@@ -20,8 +20,19 @@ TRILLION = "1 000 000 000 000 kr"
 
 def _add(kb: Kb, *extra: str, period: str = "2025-09", spent: str = "1 mkr", forecast: str = "4 mkr"):  # noqa: F811
     return kb(
-        "followup", "add", "--measure", YRKES, "--period", period, "--status", "Pågående",
-        "--spent", spent, "--forecast", forecast, *extra,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        period,
+        "--status",
+        "Pågående",
+        "--spent",
+        spent,
+        "--forecast",
+        forecast,
+        *extra,
     )
 
 
@@ -39,8 +50,22 @@ def _latest_note(url: str) -> str:
 def test_an_implausible_amount_needs_confirm_amount(city: str, kb: Kb) -> None:  # noqa: F811
     """Issue 17 item 4: 1 000 000 000 000 kr on a 4 mkr measure is refused,
     naming the amount, the measure's money and the flag; with the flag it is saved."""
-    line = refused(kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-09",
-                   "--status", "Pågående", "--spent", TRILLION, "--forecast", TRILLION)
+    line = refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-09",
+        "--status",
+        "Pågående",
+        "--spent",
+        TRILLION,
+        "--forecast",
+        TRILLION,
+    )
     assert f"Utfallet {TRILLION} är mer än dubbelt så mycket som medlen för" in line
     assert "4 000 000 kr" in line and line.endswith("kör kommandot igen med --confirm-amount.")
     assert line.count("--confirm-amount") == 1
@@ -58,26 +83,78 @@ def _close_june(kb: Kb) -> None:  # noqa: F811
 
 
 def test_a_closed_rounds_period_is_refused_unless_after_close_with_a_reason(
-    city: str, kb: Kb, tmp_path: Path  # noqa: F811
+    city: str,
+    kb: Kb,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     """Issue 17 item 5: after `followup close --period 2025-06` `followup add` for
     2025-06 is refused; --after-close --reason adds it, and the reason is
     recorded in the follow-up and shown by `measure` and `followup export`."""
     _close_june(kb)
-    line = refused(kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-06",
-                   "--status", "Pågående", "--spent", "1 mkr", "--forecast", "4 mkr")
+    line = refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-06",
+        "--status",
+        "Pågående",
+        "--spent",
+        "1 mkr",
+        "--forecast",
+        "4 mkr",
+    )
     assert "Uppföljningen juni 2025 stängdes" in line and "tar inte emot fler uppföljningar" in line
     assert '--after-close --reason "skäl"' in line
-    assert "skälet" in refused(kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-06",
-                               "--status", "Pågående", "--spent", "1 mkr", "--forecast", "4 mkr",
-                               "--after-close")
-    assert "--after-close" in refused(kb, city, "followup", "add", "--measure", YRKES, "--period",
-                                      "2025-06", "--status", "Pågående", "--spent", "1 mkr",
-                                      "--forecast", "4 mkr", "--reason", "sent")
+    assert "skälet" in refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-06",
+        "--status",
+        "Pågående",
+        "--spent",
+        "1 mkr",
+        "--forecast",
+        "4 mkr",
+        "--after-close",
+    )
+    assert "--after-close" in refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-06",
+        "--status",
+        "Pågående",
+        "--spent",
+        "1 mkr",
+        "--forecast",
+        "4 mkr",
+        "--reason",
+        "sent",
+    )
     assert _add(kb, period="2025-07").code == 0  # a period without a round is not affected
 
-    late = _add(kb, "--after-close", "--reason", "Svaret kom per post 18 juni", "--note", "Enligt plan",
-                period="2025-06")
+    late = _add(
+        kb,
+        "--after-close",
+        "--reason",
+        "Svaret kom per post 18 juni",
+        "--note",
+        "Enligt plan",
+        period="2025-06",
+    )
     assert late.code == 0, late.err
     assert "efter stängning" in late.out
     note = _latest_note(city)
@@ -96,9 +173,27 @@ def test_hr_may_not_add_after_close(city: str, kb: Kb) -> None:  # noqa: F811
     engine = make_engine(city)
     Services(engine).grant_role(None, "hr-gvn", Role.HR, "GVN")
     engine.dispose()
-    line = refused(kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-06",
-                   "--status", "Pågående", "--spent", "1 mkr", "--forecast", "4 mkr",
-                   "--after-close", "--reason", "sent svar", "--user", "hr-gvn")
+    line = refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-06",
+        "--status",
+        "Pågående",
+        "--spent",
+        "1 mkr",
+        "--forecast",
+        "4 mkr",
+        "--after-close",
+        "--reason",
+        "sent svar",
+        "--user",
+        "hr-gvn",
+    )
     assert "hr-gvn" in line
 
 
@@ -120,7 +215,10 @@ def test_the_command_line_takes_the_settings_date(city: str, kb: Kb, june_5: Non
 
 
 def test_followup_export_defaults_as_of_to_the_settings_date(
-    city: str, kb: Kb, june_5: None, tmp_path: Path  # noqa: F811
+    city: str,
+    kb: Kb,
+    june_5: None,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     """Issue 17 item 6: the 2025 example's June round exported on its own date
     (no --as-of) marks no measure "försenad"."""
@@ -133,7 +231,9 @@ def test_followup_export_defaults_as_of_to_the_settings_date(
 
 
 def test_a_bad_settings_date_is_refused_in_swedish(
-    city: str, kb: Kb, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    city: str,
+    kb: Kb,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     """Issue 17 item 6: a malformed KOMPETENSBOT_TODAY is named, not a traceback."""
     monkeypatch.setenv("KOMPETENSBOT_TODAY", "5 juni")
@@ -144,7 +244,21 @@ def test_a_bad_settings_date_is_refused_in_swedish(
 def test_a_period_that_has_not_begun_is_refused(city: str, kb: Kb, june_5: None) -> None:  # noqa: F811
     """Tryout finding A: on the settings' date 2025-06-05, `followup add --period 2025-12`
     is refused, naming the period and what is allowed; nothing is saved."""
-    line = refused(kb, city, "followup", "add", "--measure", YRKES, "--period", "2025-12",
-                   "--status", "Klar", "--spent", "4 mkr", "--forecast", "4 mkr")
+    line = refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-12",
+        "--status",
+        "Klar",
+        "--spent",
+        "4 mkr",
+        "--forecast",
+        "4 mkr",
+    )
     assert "Perioden 2025-12 (december 2025) har inte börjat än" in line
     assert "2025-06 eller tidigare" in line

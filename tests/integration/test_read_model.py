@@ -295,6 +295,10 @@ def figures(ledger: Ledger) -> dict[str, object]:
     for measure_id, measure in ledger.measures.items():
         b = measure_balance(ledger, measure_id)
         found[f"measure {measure.title}"] = (
-            b.allocated, b.spent, b.forecast, b.shares, ledger.current_status(measure_id)
+            b.allocated,
+            b.spent,
+            b.forecast,
+            b.shares,
+            ledger.current_status(measure_id),
         )
     return found

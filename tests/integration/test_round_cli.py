@@ -45,7 +45,9 @@ def installed(city: str, stub: ThrottlingConnectorStub) -> str:  # noqa: F811
 
 
 def _install(
-    city: str, stub: ThrottlingConnectorStub, people: dict[str, tuple[Role, str | None]],  # noqa: F811
+    city: str,
+    stub: ThrottlingConnectorStub,
+    people: dict[str, tuple[Role, str | None]],  # noqa: F811
     names: dict[str, str] | None = None,
 ) -> None:
     """Grants each person a role and installs the bot for them (a stored conversation)."""
@@ -296,6 +298,8 @@ def test_a_round_the_tick_opens_says_which_units_have_no_recipient(
     assert ticked.code == 0, ticked.err
     assert "Öppnade uppföljningsomgången malmo 2025-06." in ticked.out
     assert "i 12 nämnder" in ticked.out and "Grundskolenämnden (GSN): 14 insatser" in ticked.out
+
+
 def test_status_names_the_measures_sum_apart_from_the_units_allocation(city: str, kb: Kb) -> None:  # noqa: F811
     """Issue 17 item 12: `followup status` calls a unit's sum of its measures "Beviljat till
     insatser", not "Tilldelat" (which `funds` uses for the unit's allocation)."""
@@ -311,7 +315,9 @@ def test_status_names_the_measures_sum_apart_from_the_units_allocation(city: str
 
 
 def test_status_and_export_on_a_day_count_only_the_answers_reported_by_then(
-    city: str, kb: Kb, tmp_path: Path  # noqa: F811
+    city: str,
+    kb: Kb,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     """Review finding 2 (issue 17 item 6): the round's figures use the clock as the funds do.
     On 5 June 2025 Yrkeslärarsatsning's June follow-up (reported 12 June) is not an answer

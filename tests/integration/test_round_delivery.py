@@ -235,7 +235,12 @@ def test_a_round_to_2000_delivers_every_prompt_once_and_reminds_only_those_who_h
             assert complete and len(stored) == len(prompts[person].measure_ids)
         for mid in prompts[answering[3]].measure_ids:
             Services(engine, org=ORG).add_followup(
-                answering[3], str(mid), period=PERIOD, status=Status.ONGOING, spent=0, forecast=10_000,
+                answering[3],
+                str(mid),
+                period=PERIOD,
+                status=Status.ONGOING,
+                spent=0,
+                forecast=10_000,
                 usable_as_planned=True,
             )
         answered = answered_measures_in_db(engine)

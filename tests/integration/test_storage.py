@@ -44,9 +44,7 @@ def test_the_2025_example_gives_78_million_over_13_committees_and_ks(
     assert by_code["FSKN"] == 15_000_000
     assert by_code["KS"] == 1_000_000
     assert balance.unit("FSKN").remaining == 15_000_000  # type: ignore[union-attr]
-    assert all(
-        a.decision.reference == "KS 2025-03-05" for u in balance.units for a in u.allocations
-    )
+    assert all(a.decision.reference == "KS 2025-03-05" for u in balance.units for a in u.allocations)
 
 
 def test_the_recurring_ks_allocation_reserves_money_in_2026(example_engine: Engine) -> None:
@@ -86,9 +84,7 @@ def test_a_refused_reallocation_writes_nothing(example_engine: Engine) -> None:
     services = Services(example_engine)
     before = counts(example_engine)
     with pytest.raises(RuleViolation):
-        services.reallocate(
-            None, "Yrkeslärare i vård och omsorg", "Yrkeslärarsatsning", 900_001, KSAU
-        )
+        services.reallocate(None, "Yrkeslärare i vård och omsorg", "Yrkeslärarsatsning", 900_001, KSAU)
     assert counts(example_engine) == before
 
 

@@ -115,28 +115,41 @@ def refused_import(engine: Engine, path: Path) -> TemplateError:
 GOOD = [
     list(COLUMNS),
     row(
-        Nämnd="GVN", Insats="Mentorskap för nya chefer", Beskrivning="Erfarna chefer stöttar nya.",
-        Målgrupp="Nya chefer", Kategori="[Behålla & utveckla]", Utförare="HR",
-        Startdatum="2025-04-01", Slutdatum="2025-12-31", Status="Ej påbörjad",
+        Nämnd="GVN",
+        Insats="Mentorskap för nya chefer",
+        Beskrivning="Erfarna chefer stöttar nya.",
+        Målgrupp="Nya chefer",
+        Kategori="[Behålla & utveckla]",
+        Utförare="HR",
+        Startdatum="2025-04-01",
+        Slutdatum="2025-12-31",
+        Status="Ej påbörjad",
         Kostnad="Ingår i grunduppdrag",
     ),
     row(
-        Nämnd="HVON", Insats="Introduktion för nya undersköterskor",
-        Kategori="[Behålla & utveckla] [Attrahera & rekrytera]", Sökt_belopp="600000",
-        Beviljat_belopp="500 tkr", Utförare="HR och vuxenutbildningen",
-        Startdatum="2025-05-01", Slutdatum="2025-12-31", Status="Pågående",
+        Nämnd="HVON",
+        Insats="Introduktion för nya undersköterskor",
+        Kategori="[Behålla & utveckla] [Attrahera & rekrytera]",
+        Sökt_belopp="600000",
+        Beviljat_belopp="500 tkr",
+        Utförare="HR och vuxenutbildningen",
+        Startdatum="2025-05-01",
+        Slutdatum="2025-12-31",
+        Status="Pågående",
     ),
     row(
-        Nämnd="förskolan", Insats="Språkombud i förskolan", Kategori="[Behålla & utveckla]",
-        Beviljat_belopp="300 tkr", Startdatum="2025-04-15", Slutdatum="2025-11-30",
+        Nämnd="förskolan",
+        Insats="Språkombud i förskolan",
+        Kategori="[Behålla & utveckla]",
+        Beviljat_belopp="300 tkr",
+        Startdatum="2025-04-15",
+        Slutdatum="2025-11-30",
     ),
 ]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_good_template_imports_measures_and_grants(
-    example_engine: Engine, tmp_path: Path, fmt: str
-) -> None:
+def test_good_template_imports_measures_and_grants(example_engine: Engine, tmp_path: Path, fmt: str) -> None:
     entries, measures, followups = counts(example_engine)
     free_fskn, free_hvon = unallocated(example_engine, "FSKN"), unallocated(example_engine, "HVON")
     path = write(tmp_path / f"mall.{fmt}", fmt, GOOD)
@@ -144,7 +157,9 @@ def test_good_template_imports_measures_and_grants(
     created = import_file(example_engine, path)
 
     assert [m.title for m in created] == [
-        "Mentorskap för nya chefer", "Introduktion för nya undersköterskor", "Språkombud i förskolan",
+        "Mentorskap för nya chefer",
+        "Introduktion för nya undersköterskor",
+        "Språkombud i förskolan",
     ]
     assert counts(example_engine) == (entries + 2, measures + 3, followups)
     found = views(example_engine)
@@ -180,18 +195,27 @@ def test_good_template_imports_measures_and_grants(
     assert unallocated(example_engine, "HVON") == free_hvon - 500_000 == 1_010_000
 
 
-def test_same_insats_for_two_units_is_one_shared_measure(
-    example_engine: Engine, tmp_path: Path
-) -> None:
+def test_same_insats_for_two_units_is_one_shared_measure(example_engine: Engine, tmp_path: Path) -> None:
     # Unallocated in the example: KN 120 000, FRN 400 000, SBN 80 000, TN and MN 40 000.
-    path = write_csv(tmp_path / "delad.csv", [
-        list(COLUMNS),
-        row(Nämnd="KN", Insats="Gemensam digital introduktion", Beviljat_belopp="100 tkr",
-            Sökt_belopp="150 tkr"),
-        row(Nämnd="fritidsnämnden", Insats="gemensam digital introduktion",
-            Beviljat_belopp="300 tkr", Sökt_belopp="350 tkr"),
-        row(Nämnd="SBN, TN, MN", Insats="Malmö Lär fördjupning", Beviljat_belopp="60 tkr"),
-    ])
+    path = write_csv(
+        tmp_path / "delad.csv",
+        [
+            list(COLUMNS),
+            row(
+                Nämnd="KN",
+                Insats="Gemensam digital introduktion",
+                Beviljat_belopp="100 tkr",
+                Sökt_belopp="150 tkr",
+            ),
+            row(
+                Nämnd="fritidsnämnden",
+                Insats="gemensam digital introduktion",
+                Beviljat_belopp="300 tkr",
+                Sökt_belopp="350 tkr",
+            ),
+            row(Nämnd="SBN, TN, MN", Insats="Malmö Lär fördjupning", Beviljat_belopp="60 tkr"),
+        ],
+    )
     before = counts(example_engine)
 
     created = import_file(example_engine, path)
@@ -207,7 +231,9 @@ def test_same_insats_for_two_units_is_one_shared_measure(
     split = found["Malmö Lär fördjupning"]
     assert set(split.measure.units) == {"SBN", "TN", "MN"}
     assert {s.unit: s.allocated for s in split.balance.shares} == {
-        "SBN": 20_000, "TN": 20_000, "MN": 20_000,
+        "SBN": 20_000,
+        "TN": 20_000,
+        "MN": 20_000,
     }
     assert unallocated(example_engine, "KN") == 20_000
     assert unallocated(example_engine, "FRN") == 100_000
@@ -216,22 +242,22 @@ def test_same_insats_for_two_units_is_one_shared_measure(
 # --- bad files ---------------------------------------------------------------------------
 
 
-def test_every_bad_row_is_reported_and_nothing_is_written(
-    example_engine: Engine, tmp_path: Path
-) -> None:
-    path = write_csv(tmp_path / "fel.csv", [
-        list(COLUMNS),
-        row(Nämnd="GVN", Insats="En bra insats", Beviljat_belopp="100 tkr"),        # 2: good
-        row(Nämnd="Rymdnämnden", Insats="Okänd nämnd"),                             # 3
-        row(Nämnd="FSKN", Insats="Oklart belopp", Beviljat_belopp="1,5"),           # 4
-        [""] * len(COLUMNS),                                                         # 5: empty
-        row(Nämnd="FSKN", Insats="Baklänges", Startdatum="2025-05-01",
-            Slutdatum="2025-04-01"),                                                 # 6
-        row(Nämnd="FSKN", Insats="Okänd status", Status="Halvklar"),                # 7
-        row(Nämnd="FSKN", Insats="Okänd kategori", Kategori="[Flyga & landa]"),    # 8
-        row(Nämnd="FSKN", Insats="För dyr", Beviljat_belopp="2 mkr"),              # 9
-        row(Nämnd="FSKN", Beskrivning="Titeln fattas"),                              # 10
-    ])
+def test_every_bad_row_is_reported_and_nothing_is_written(example_engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "fel.csv",
+        [
+            list(COLUMNS),
+            row(Nämnd="GVN", Insats="En bra insats", Beviljat_belopp="100 tkr"),  # 2: good
+            row(Nämnd="Rymdnämnden", Insats="Okänd nämnd"),  # 3
+            row(Nämnd="FSKN", Insats="Oklart belopp", Beviljat_belopp="1,5"),  # 4
+            [""] * len(COLUMNS),  # 5: empty
+            row(Nämnd="FSKN", Insats="Baklänges", Startdatum="2025-05-01", Slutdatum="2025-04-01"),  # 6
+            row(Nämnd="FSKN", Insats="Okänd status", Status="Halvklar"),  # 7
+            row(Nämnd="FSKN", Insats="Okänd kategori", Kategori="[Flyga & landa]"),  # 8
+            row(Nämnd="FSKN", Insats="För dyr", Beviljat_belopp="2 mkr"),  # 9
+            row(Nämnd="FSKN", Beskrivning="Titeln fattas"),  # 10
+        ],
+    )
 
     error = refused_import(example_engine, path)
 
@@ -261,11 +287,14 @@ def test_every_bad_row_is_reported_and_nothing_is_written(
 def test_grant_error_on_the_second_row_of_a_shared_measure_names_that_row(
     example_engine: Engine, tmp_path: Path
 ) -> None:
-    path = write_csv(tmp_path / "delad-fel.csv", [
-        list(COLUMNS),
-        row(Nämnd="KN", Insats="Gemensam insats", Beviljat_belopp="100 tkr"),  # fits KN
-        row(Nämnd="FRN", Insats="Gemensam insats", Beviljat_belopp="5 mkr"),   # FRN has 400 tkr
-    ])
+    path = write_csv(
+        tmp_path / "delad-fel.csv",
+        [
+            list(COLUMNS),
+            row(Nämnd="KN", Insats="Gemensam insats", Beviljat_belopp="100 tkr"),  # fits KN
+            row(Nämnd="FRN", Insats="Gemensam insats", Beviljat_belopp="5 mkr"),  # FRN has 400 tkr
+        ],
+    )
 
     error = refused_import(example_engine, path)
 
@@ -284,10 +313,13 @@ def test_grant_error_on_the_second_row_of_a_shared_measure_names_that_row(
 def test_full_committee_name_in_the_namnd_column(
     example_engine: Engine, tmp_path: Path, name: str, code: str
 ) -> None:
-    path = write_csv(tmp_path / "namn.csv", [
-        list(COLUMNS),
-        row(Nämnd=name, Insats="Insats med nämndens fulla namn", Beviljat_belopp="50 tkr"),
-    ])
+    path = write_csv(
+        tmp_path / "namn.csv",
+        [
+            list(COLUMNS),
+            row(Nämnd=name, Insats="Insats med nämndens fulla namn", Beviljat_belopp="50 tkr"),
+        ],
+    )
 
     import_file(example_engine, path)
 
@@ -295,10 +327,13 @@ def test_full_committee_name_in_the_namnd_column(
 
 
 def test_missing_and_unknown_columns_are_reported(example_engine: Engine, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "kolumner.csv", [
-        ["Nämnd", "Beskrivning", "Budget"],
-        ["FSKN", "Något", "100 tkr"],
-    ])
+    path = write_csv(
+        tmp_path / "kolumner.csv",
+        [
+            ["Nämnd", "Beskrivning", "Budget"],
+            ["FSKN", "Något", "100 tkr"],
+        ],
+    )
 
     error = refused_import(example_engine, path)
 
@@ -372,7 +407,9 @@ def test_export_writes_one_row_per_unit_of_a_shared_measure(example_engine: Engi
     assert all(list(r) == list(COLUMNS) for r in rows)
     malmo_lar = [r for r in rows if r["Insats"] == "Malmö Lär – gemensam samordningsresurs"]
     assert [(r["Nämnd"], r["Beviljat belopp"]) for r in malmo_lar] == [
-        ("MN", "200 000 kr"), ("SBN", "300 000 kr"), ("TN", "200 000 kr"),
+        ("MN", "200 000 kr"),
+        ("SBN", "300 000 kr"),
+        ("TN", "200 000 kr"),
     ]
     assert [r["Sökt belopp"] for r in malmo_lar] == ["700 000 kr", "", ""]
     yrkes = next(r for r in rows if r["Insats"] == "Yrkeslärarsatsning")
@@ -428,9 +465,7 @@ def test_export_then_parse_against_a_fresh_city_gives_the_same_plan(
     planned, errors = parse_rows(rows, Ledger.build(fresh_units), AS_OF, 2025)
 
     assert errors == []
-    parsed = {
-        p.measure.title: (frozenset(p.measure.units), p.measure.status, p.grants) for p in planned
-    }
+    parsed = {p.measure.title: (frozenset(p.measure.units), p.measure.status, p.grants) for p in planned}
     assert parsed == _expected(example_engine)
 
 
@@ -449,7 +484,13 @@ def _add_empty_city(engine: Engine, slug: str) -> None:
             ledger = ledger.append(repo.append(entry))
         for a in data["allocations"]:
             entry = commands.allocate(
-                ledger, ADMIN, a["unit"], a["year"], a["amount"], decision, now,
+                ledger,
+                ADMIN,
+                a["unit"],
+                a["year"],
+                a["amount"],
+                decision,
+                now,
                 recurring=a.get("recurring", False),
             )
             ledger = ledger.append(repo.append(entry))
@@ -474,4 +515,3 @@ def test_export_then_import_into_another_city_gives_the_same_measures(
     assert counts(example_engine, "malmo") == malmo_before
     fund = Services(example_engine, org="nystad").funds(None, 2025)
     assert (fund.total, fund.allocated) == (78_000_000, 78_000_000)
-

@@ -142,8 +142,12 @@ def test_the_conversation_reference_is_written_when_it_changes(example_engine: E
     assert conversation_references(example_engine, "anna") == [
         {"serviceUrl": "https://smba.other/", "conversation": {"id": "c1"}}
     ]
-    start(example_engine, "a4", reference={"serviceUrl": "https://smba.other/", "conversation": {"id": "c1"}},
-          conversation_type="groupChat")
+    start(
+        example_engine,
+        "a4",
+        reference={"serviceUrl": "https://smba.other/", "conversation": {"id": "c1"}},
+        conversation_type="groupChat",
+    )
     assert [row[2] for row in stored()] == ["groupChat"]
     start(example_engine, "a5", reference=None, conversation_type="personal")
     assert [row[2] for row in stored()] == ["groupChat"]  # no reference given: left as it is

@@ -52,8 +52,10 @@ def built(ledger):  # type: ignore[no-untyped-def]  # noqa: F811
     plan = ROUND.plan
     yield "prompt_card", "one measure", prompt_card(1, plan.period, plan.deadline, fresh[:1])
     yield "prompt_card", "every measure", prompt_card(1, plan.period, plan.deadline, fresh)
-    yield "prompt_card", "a reminder, answered, possibly repeated", prompt_card(
-        1, plan.period, plan.deadline, answered[:12], reminder=True, possibly_repeated=True
+    yield (
+        "prompt_card",
+        "a reminder, answered, possibly repeated",
+        prompt_card(1, plan.period, plan.deadline, answered[:12], reminder=True, possibly_repeated=True),
     )
     yield "answered_card", "complete", answered_card(plan.period, plan.deadline, answered[:12], complete=True)
     yield "answered_card", "partly", answered_card(plan.period, plan.deadline, fresh[:5], complete=False)

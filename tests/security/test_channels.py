@@ -26,8 +26,14 @@ BERTIL = "aad-bertil"
 
 def in_group(text: str, stub_url: str, conversation: str, kind: str, user: str = ANNA, **extra: Any) -> dict:
     """A message in a team channel or group chat, with the bot @mentioned as Teams sends it."""
-    body = activity(f"<at>kompetensbot</at> {text}", service_url=stub_url, conversation_id=conversation,
-                    user_id=user, name=user.removeprefix("aad-").title(), **extra)
+    body = activity(
+        f"<at>kompetensbot</at> {text}",
+        service_url=stub_url,
+        conversation_id=conversation,
+        user_id=user,
+        name=user.removeprefix("aad-").title(),
+        **extra,
+    )
     body["conversation"]["conversationType"] = kind
     body["conversation"]["isGroup"] = True
     return body
@@ -63,14 +69,18 @@ def test_without_a_personal_chat_one_is_created_and_the_answer_goes_there(served
     assert stub.texts(GROUP) == [texts.ANSWERING_PRIVATELY]
     [created] = [a for a in stub.received if a.get("members")]  # the create-conversation request
     assert created["members"][0]["id"] == f"29:{ANNA}" and created.get("isGroup") is False
-    elsewhere = [a for a in stub.activities() if a.get("type") == "message"
-                 and (a.get("conversation") or {}).get("id") not in (GROUP, None)]
+    elsewhere = [
+        a
+        for a in stub.activities()
+        if a.get("type") == "message" and (a.get("conversation") or {}).get("id") not in (GROUP, None)
+    ]
     assert elsewhere and "kr" in (elsewhere[0].get("text") or "")
 
 
 def test_when_no_personal_chat_can_be_made_the_person_is_asked_to_write_directly(database_url) -> None:  # noqa: F811
-    with ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None,
-                                 create_statuses={f"29:{ANNA}": 403}) as stub:
+    with ThrottlingConnectorStub(
+        per_conversation_rate=None, global_rate=None, create_statuses={f"29:{ANNA}": 403}
+    ) as stub:
         bot = InProcessBot(database_url, demo=True).start()
         try:
             assert bot.post(in_group("saldo FSKN", stub.url, CHANNEL, "channel"))[0] == 202
@@ -105,8 +115,9 @@ def test_in_a_group_chat_nobody_answers_another_persons_dialog(served) -> None:
 
 def test_group_dialog_state_is_kept_per_person() -> None:
     def key(kind: str, user: str) -> str:
-        body = activity("x", service_url="https://smba.trafficmanager.net/emea/", conversation_id=GROUP,
-                        user_id=user)
+        body = activity(
+            "x", service_url="https://smba.trafficmanager.net/emea/", conversation_id=GROUP, user_id=user
+        )
         body["conversation"]["conversationType"] = kind
         return conversation_state_key(Activity.model_validate(body))
 

@@ -64,15 +64,27 @@ def _hostile_city(engine: Engine) -> dict[str, int]:
         stored = services.submit_measure(
             None,
             Measure(
-                id=0, title=title, units=("GVN",), year=2025, description=payload, target_group=payload,
-                end_date=date(2025, 12, 31), status=Status.ONGOING,
+                id=0,
+                title=title,
+                units=("GVN",),
+                year=2025,
+                description=payload,
+                target_group=payload,
+                end_date=date(2025, 12, 31),
+                status=Status.ONGOING,
             ),
             grants={"GVN": 1_000},
             decision=Decision(Body.COMMITTEE, date(2025, 1, 31), paragraph=str(10 + i)),
         )
         services.add_followup(
-            None, str(stored.id), period="2025-06", status=Status.ONGOING, spent=0, forecast=0,
-            usable_as_planned=False, note=payload,
+            None,
+            str(stored.id),
+            period="2025-06",
+            status=Status.ONGOING,
+            spent=0,
+            forecast=0,
+            usable_as_planned=False,
+            note=payload,
         )
         ids[payload] = stored.id
     return ids
@@ -152,8 +164,10 @@ def test_a_negative_number_stays_a_number(tmp_path: Path) -> None:
     append_xlsx_row(book.active, [-5, -1.5, "-5", 0])
     out = io.BytesIO()
     book.save(out)
-    [[number, fraction, text, zero]] = [[(c.value, c.data_type) for c in row] for row in load_workbook(
-        io.BytesIO(out.getvalue())).active.iter_rows()]
+    [[number, fraction, text, zero]] = [
+        [(c.value, c.data_type) for c in row]
+        for row in load_workbook(io.BytesIO(out.getvalue())).active.iter_rows()
+    ]
     assert number == (-5, "n") and fraction == (-1.5, "n") and zero == (0, "n")
     assert text == ("-5", "s")
     assert csv_cell(-5) == -5 and csv_cell("-5") == "'-5"

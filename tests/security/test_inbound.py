@@ -141,8 +141,12 @@ REFUSED = [
 
 
 def _without_kid(s: Secured, algorithm: str) -> str:
-    claims = {"iss": "https://api.botframework.com", "aud": CLIENT_ID, "serviceurl": s.stub.url,
-              "exp": int(time.time()) + 600}
+    claims = {
+        "iss": "https://api.botframework.com",
+        "aud": CLIENT_ID,
+        "serviceurl": s.stub.url,
+        "exp": int(time.time()) + 600,
+    }
     return jwt.encode(claims, s.entra.key if algorithm != "none" else None, algorithm=algorithm)
 
 

@@ -84,8 +84,13 @@ def test_a_body_nested_as_teams_nests_with_nul_is_still_answered(bot) -> None:
 def test_invoke_activities_the_bot_does_not_handle_get_200_not_501(bot, name: str | None) -> None:
     app, stub = bot
     errors = len(app.errors.records)
-    body = activity(None, service_url=stub.url, conversation_id=f"invoke-{uuid.uuid4().hex[:6]}",
-                    activity_type="invoke", value={"action": {"type": "Action.Execute", "verb": "x"}})
+    body = activity(
+        None,
+        service_url=stub.url,
+        conversation_id=f"invoke-{uuid.uuid4().hex[:6]}",
+        activity_type="invoke",
+        value={"action": {"type": "Action.Execute", "verb": "x"}},
+    )
     if name:
         body["name"] = name  # the activity's name (harness.activity's `name` is the sender's)
     status, answer = app.post(body)

@@ -55,8 +55,19 @@ ORDINARY_LINE = "Vanlig text"
 ORDINARY_LINES = "Vanlig text\nmed två rader"
 
 FORBIDDEN = {
-    "link_open", "image", "em_open", "code_inline", "code_block", "fence", "heading_open",
-    "html_inline", "html_block", "hr", "blockquote_open", "s_open", "table_open",
+    "link_open",
+    "image",
+    "em_open",
+    "code_inline",
+    "code_block",
+    "fence",
+    "heading_open",
+    "html_inline",
+    "html_block",
+    "hr",
+    "blockquote_open",
+    "s_open",
+    "table_open",
 }
 """What our own texts never make: any of these can only come from a person's text."""
 COUNTED = ("strong_open", "bullet_list_open", "ordered_list_open", "list_item_open")
@@ -156,8 +167,13 @@ def words(hostile: bool, *, stored_before_cleaning: bool = False) -> Texts:
     if stored_before_cleaning:
         one = many
     return {
-        "title": one, "unit": one, "code": "*X*_Y_" if hostile else "XY", "name": one,
-        "note": many, "description": many, "paragraph": "_5_" if hostile else "5",
+        "title": one,
+        "unit": one,
+        "code": "*X*_Y_" if hostile else "XY",
+        "name": one,
+        "note": many,
+        "description": many,
+        "paragraph": "_5_" if hostile else "5",
         "period": "2025-06",
     }
 
@@ -168,7 +184,14 @@ def decision(w: Texts) -> Decision:
 
 def followup(w: Texts, measure_id: int = 1) -> FollowUp:
     return FollowUp(
-        measure_id, "2025-06", Status.ONGOING, 100, 200, False, w["note"], w["name"],
+        measure_id,
+        "2025-06",
+        Status.ONGOING,
+        100,
+        200,
+        False,
+        w["note"],
+        w["name"],
         datetime(2025, 6, 10, 12, tzinfo=UTC),
     )
 
@@ -231,41 +254,85 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
         texts.source_spent(texts.followup_source(followup(w), w["title"])),
         texts.reallocation_source(reallocation(w), w["title"], w["title"]),
     ]
-    yield "funds_card", cards.funds_card(
-        fund, title=texts.funds_card_title(2025, w["unit"]), sources=sources, whole_fund=True
+    yield (
+        "funds_card",
+        cards.funds_card(
+            fund, title=texts.funds_card_title(2025, w["unit"]), sources=sources, whole_fund=True
+        ),
     )
     yield "funds_card", cards.funds_card(replace(fund, units=fund.units[:1]), title="Saldo")
-    yield "funds_card", cards.funds_card(
-        replace(fund, units=fund.units[:1]),
-        title="Saldo",
-        details=texts.unit_details(fund.units[0], [(reallocation(w), w["title"], w["title"])], shared=True),
-        sources=[
-            texts.source_spent(texts.followup_source(followup(w), w["title"], Share(w["code"], 10, 5, 8)))
-        ],
+    yield (
+        "funds_card",
+        cards.funds_card(
+            replace(fund, units=fund.units[:1]),
+            title="Saldo",
+            details=texts.unit_details(
+                fund.units[0], [(reallocation(w), w["title"], w["title"])], shared=True
+            ),
+            sources=[
+                texts.source_spent(texts.followup_source(followup(w), w["title"], Share(w["code"], 10, 5, 8)))
+            ],
+        ),
     )
-    yield "measure_card", cards.measure_card(
-        title=w["title"], measure_id=1, units=(w["code"], w["code"]), status=Status.ONGOING, overdue=True,
-        end=date(2025, 5, 31), allocated=1_000, spent=100, forecast=200,
-        funding_refs=[decision(w).reference], shares=[(w["code"], 500), (w["code"], 500)],
-        followup_text=texts.latest_followup(followup(w)),
+    yield (
+        "measure_card",
+        cards.measure_card(
+            title=w["title"],
+            measure_id=1,
+            units=(w["code"], w["code"]),
+            status=Status.ONGOING,
+            overdue=True,
+            end=date(2025, 5, 31),
+            allocated=1_000,
+            spent=100,
+            forecast=200,
+            funding_refs=[decision(w).reference],
+            shares=[(w["code"], 500), (w["code"], 500)],
+            followup_text=texts.latest_followup(followup(w)),
+        ),
     )
     yield "submit_measure_form", cards.submit_measure_form([(w["code"], w["unit"])])
     yield "followup_form", cards.followup_form([(1, w["title"])], period="2025-06", measure_id=1)
-    yield "measure_summary", cards.measure_summary(
-        heading=texts.MEASURE_RECEIPT_TITLE, unit=w["unit"], title=w["title"], description=w["description"],
-        end=date(2025, 12, 31), amount=1_000, target_group=w["description"], start=date(2025, 1, 1),
-        performer=w["name"], measure_id=5, decision=decision(w).reference,
+    yield (
+        "measure_summary",
+        cards.measure_summary(
+            heading=texts.MEASURE_RECEIPT_TITLE,
+            unit=w["unit"],
+            title=w["title"],
+            description=w["description"],
+            end=date(2025, 12, 31),
+            amount=1_000,
+            target_group=w["description"],
+            start=date(2025, 1, 1),
+            performer=w["name"],
+            measure_id=5,
+            decision=decision(w).reference,
+        ),
     )
-    yield "followup_summary", cards.followup_summary(
-        heading=texts.FOLLOWUP_RECEIPT_TITLE, title=w["title"], period="2025-06", status="Pågående",
-        spent=100, forecast=200, usable=True, note=w["note"], seq=3, author=texts.reported_by(w["name"]),
+    yield (
+        "followup_summary",
+        cards.followup_summary(
+            heading=texts.FOLLOWUP_RECEIPT_TITLE,
+            title=w["title"],
+            period="2025-06",
+            status="Pågående",
+            spent=100,
+            forecast=200,
+            usable=True,
+            note=w["note"],
+            seq=3,
+            author=texts.reported_by(w["name"]),
+        ),
     )
     measures = [
         round_cards.CardMeasure(1, w["title"], (w["code"],), 1_000),
         round_cards.CardMeasure(2, w["title"], (w["code"], w["code"]), 2_000, followup(w, 2)),
     ]
-    yield "prompt_card", round_cards.prompt_card(
-        7, "2025-06", date(2025, 6, 19), measures, reminder=True, possibly_repeated=True
+    yield (
+        "prompt_card",
+        round_cards.prompt_card(
+            7, "2025-06", date(2025, 6, 19), measures, reminder=True, possibly_repeated=True
+        ),
     )
     yield "answered_card", round_cards.answered_card("2025-06", date(2025, 6, 19), measures, complete=False)
     summary = round_cards.EscalationSummary(date(2025, 6, 19), 3, 2, 1, 2, True, (w["title"], w["title"]))
@@ -338,11 +405,15 @@ MESSAGES: dict[str, Call] = {
         [f'Utfallet 9 000 000 kr är mer än dubbelt så mycket som medlen för "{w["title"]}", 4 000 000 kr.']
     ),
     "decision_ref": lambda _, w: texts.decision_ref(decision(w)),
-    "did_you_mean": lambda _, w: texts.did_you_mean([w["title"], w["title"]], allow_none=True)
-    + texts.did_you_mean([w["title"]], allow_none=False),
+    "did_you_mean": lambda _, w: (
+        texts.did_you_mean([w["title"], w["title"]], allow_none=True)
+        + texts.did_you_mean([w["title"]], allow_none=False)
+    ),
     "followup_saved": lambda _, w: texts.followup_saved(w["title"], "2025-06", 2),
-    "followup_source": lambda _, w: texts.followup_source(followup(w), w["title"])
-    + texts.followup_source(followup(w), w["title"], Share(w["code"], 10, 5, 8)),
+    "followup_source": lambda _, w: (
+        texts.followup_source(followup(w), w["title"])
+        + texts.followup_source(followup(w), w["title"], Share(w["code"], 10, 5, 8))
+    ),
     "form_refused": lambda _, w: texts.form_refused(
         [
             texts.unit_not_allowed(w["unit"], [w["code"]]),
@@ -364,10 +435,20 @@ MESSAGES: dict[str, Call] = {
     "measure_line": lambda _, w: texts.measure_line(w["title"], [w["code"]], Status.ONGOING, True, None),
     "measure_saved": lambda _, w: texts.measure_saved(1, w["title"], w["unit"], 1_000),
     "measure_status": lambda _, w: texts.measure_status(
-        title=w["title"], units=[w["code"]], measure_id=1, status=Status.ONGOING, overdue=True,
-        end=date(2025, 5, 31), allocated=1_000, spent=100, forecast=200, funding_refs=[decision(w).reference],
-        shares=[(w["code"], 1), (w["code"], 2)], followup=followup(w),
-        reallocations=[texts.reallocation_source(reallocation(w), w["title"], w["title"])], parent=w["title"],
+        title=w["title"],
+        units=[w["code"]],
+        measure_id=1,
+        status=Status.ONGOING,
+        overdue=True,
+        end=date(2025, 5, 31),
+        allocated=1_000,
+        spent=100,
+        forecast=200,
+        funding_refs=[decision(w).reference],
+        shares=[(w["code"], 1), (w["code"], 2)],
+        followup=followup(w),
+        reallocations=[texts.reallocation_source(reallocation(w), w["title"], w["title"])],
+        parent=w["title"],
     ),
     "no_access": lambda _, w: texts.no_access(w["name"]),
     "your_id": lambda _, w: texts.your_id(w["name"]),
@@ -405,8 +486,10 @@ MESSAGES: dict[str, Call] = {
             shared=True,
         )
     ),
-    "unit_funds": lambda world, w: texts.unit_funds(fund_of(world, w).units[0])
-    + texts.unit_funds(fund_of(world, w).units[0], fund_decided=False),
+    "unit_funds": lambda world, w: (
+        texts.unit_funds(fund_of(world, w).units[0])
+        + texts.unit_funds(fund_of(world, w).units[0], fund_decided=False)
+    ),
     "unit_has_no_funds": lambda world, w: texts.unit_has_no_funds(
         w["unit"], w["code"], 2025, fund_of(world, w)
     ),
@@ -419,20 +502,54 @@ MESSAGES: dict[str, Call] = {
 """Every message function of texts that is given a person's text, called with it."""
 
 PROBLEMS = {
-    "unit_not_allowed", "measure_not_allowed", "unknown_categories", "unknown_category_value",
-    "field_missing", "field_wrong_type", "title_too_long", "text_too_long", "yes_no_field",
+    "unit_not_allowed",
+    "measure_not_allowed",
+    "unknown_categories",
+    "unknown_category_value",
+    "field_missing",
+    "field_wrong_type",
+    "title_too_long",
+    "text_too_long",
+    "yes_no_field",
     "forecast_below_spent",
 }
 """Refusals as plain text: escaped once where they are sent (form_refused, prompts.refuse)."""
 
 NO_PERSON_TEXT = {
-    "fund_funds", "fund_not_decided", "latest_fund", "latest_money", "no_fund",
-    "ask_categories", "ask_forecast", "ask_period", "categories_text", "day", "escalation_intro",
-    "escalation_part", "escalation_show_all", "late_people_heading",
-    "escalation_text", "escalation_title", "kr", "list_more", "my_measures_header", "no_funds",
-    "overdue_note", "period_name", "proposal_cards_intro", "proposal_title", "round_answer_saved",
-    "round_answered_line", "round_card_title", "round_intro", "round_more_measures",
-    "round_partly_answered_line", "round_prompt_text", "round_reminder_text", "status_word", "yes_no",
+    "fund_funds",
+    "fund_not_decided",
+    "latest_fund",
+    "latest_money",
+    "no_fund",
+    "ask_categories",
+    "ask_forecast",
+    "ask_period",
+    "categories_text",
+    "day",
+    "escalation_intro",
+    "escalation_part",
+    "escalation_show_all",
+    "late_people_heading",
+    "escalation_text",
+    "escalation_title",
+    "kr",
+    "list_more",
+    "my_measures_header",
+    "no_funds",
+    "overdue_note",
+    "period_name",
+    "proposal_cards_intro",
+    "proposal_title",
+    "round_answer_saved",
+    "round_answered_line",
+    "round_card_title",
+    "round_intro",
+    "round_more_measures",
+    "round_partly_answered_line",
+    "round_prompt_text",
+    "round_reminder_text",
+    "status_word",
+    "yes_no",
 }
 """Messages made only of our own words, numbers, dates and periods."""
 NO_PERSON_TEXT |= {"confirm_measure_despite", "dates_questioned", "dates_again"}  # dates only

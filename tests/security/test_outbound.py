@@ -60,7 +60,11 @@ def reference(service_url: str, conversation_id: str = "a:anna", user_id: str = 
 def test_lookalike_service_urls_are_not_teams() -> None:
     """Hosts an attacker registers to look like Teams' get nothing; Teams' own do."""
     policy = OutboundPolicy.of(None, anonymous=False)
-    for url in (TEAMS, "https://smba.infra.gcc.teams.microsoft.com/teams", "https://SMBA.trafficmanager.net:443/"):
+    for url in (
+        TEAMS,
+        "https://smba.infra.gcc.teams.microsoft.com/teams",
+        "https://SMBA.trafficmanager.net:443/",
+    ):
         assert policy.check(url), url
     for url in (
         "https://smba.trafficmanager.net.evil.example/emea/",
@@ -96,7 +100,9 @@ class SpyTokens:
     def __init__(self) -> None:
         self.asked: list[str] = []
 
-    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:  # noqa: E501
+    async def get_access_token(
+        self, resource_url: str, scopes: list[str], force_refresh: bool = False
+    ) -> str:  # noqa: E501
         self.asked.append(resource_url)
         return "the-bots-own-token"
 
@@ -269,8 +275,13 @@ def test_with_a_valid_token_a_foreign_service_url_gets_no_reply_and_no_bot_token
     engine = make_engine(url)
     link_tenant(engine, "tenant-malmo", "malmo")
     save_conversation_reference(
-        engine, org_id=None, tenant_id="tenant-malmo", user_id="aad-old", conversation_id="a:old",
-        conversation_type="personal", reference=reference("https://evil.example/", "a:old", "aad-old"),
+        engine,
+        org_id=None,
+        tenant_id="tenant-malmo",
+        user_id="aad-old",
+        conversation_id="a:old",
+        conversation_type="personal",
+        reference=reference("https://evil.example/", "a:old", "aad-old"),
     )
     entra = FakeEntra(tmp_path).start()
     stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()

@@ -100,9 +100,9 @@ def _as_owner_without_triggers(engine: Engine, statement: str) -> None:
     """What a table owner can do: switch the triggers off and rewrite a row."""
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
-            for name in conn.execute(
-                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            ).scalars().all():
+            for name in (
+                conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+            ):
                 conn.execute(text(f'DROP TRIGGER "{name}"'))
         else:
             for table in ("ledger_entries", "followups", "seals"):

@@ -86,7 +86,10 @@ def test_a_new_title_is_stored_clean(example_engine: Engine) -> None:
     stored = services.submit_measure(
         None,
         Measure(
-            id=0, title="\u202eMentorskap\u202c för\nnya  chefer\u200b", units=("GVN",), year=2025,
+            id=0,
+            title="\u202eMentorskap\u202c för\nnya  chefer\u200b",
+            units=("GVN",),
+            year=2025,
             performer="HR\u2066 och\tMalmö Lär\u2069",
         ),
     )
@@ -106,8 +109,14 @@ def test_a_title_of_only_invisible_characters_is_refused_in_swedish(example_engi
 def test_a_follow_up_author_is_stored_as_a_clean_name(example_engine: Engine) -> None:
     services = Services(example_engine, org="malmo")
     followup = services.add_followup(
-        None, TITLE, period="2025-09", status=Status.ONGOING, spent=0, forecast=0,
-        usable_as_planned=True, author="Eva\u202e kE\n[x]",
+        None,
+        TITLE,
+        period="2025-09",
+        status=Status.ONGOING,
+        spent=0,
+        forecast=0,
+        usable_as_planned=True,
+        author="Eva\u202e kE\n[x]",
     )
     assert followup.author == "Eva kE [x]"
 
@@ -130,9 +139,7 @@ def test_the_template_import_stores_clean_titles_and_sees_duplicates_within_the_
 ) -> None:
     path = tmp_path / "mall.csv"
     rows = [("GVN", "Ny\u200b insats"), ("FSKN", "NY INSATS\u2069")]  # one shared measure
-    body = "".join(
-        ";".join({"Nämnd": u, "Insats": t}.get(c, "") for c in COLUMNS) + "\r\n" for u, t in rows
-    )
+    body = "".join(";".join({"Nämnd": u, "Insats": t}.get(c, "") for c in COLUMNS) + "\r\n" for u, t in rows)
     path.write_text(";".join(COLUMNS) + "\r\n" + body, "utf-8-sig")
     [created] = import_template(example_engine, "malmo", None, path, year=2025, as_of=date(2025, 3, 1))
     assert created.title == "Ny insats" and created.units == ("GVN", "FSKN")
@@ -148,10 +155,19 @@ def test_the_command_line_refuses_a_lookalike_title(  # type: ignore[no-untyped-
     monkeypatch.setenv("DATABASE_URL", example_engine.url.render_as_string(hide_password=False))
     services = Services(example_engine, org="malmo")
     before = counts(services)
-    code = main([
-        "add-measure", "--unit", "GVN", "--title", "Yrkeslärar\u200bsatsning", "--year", "2025",
-        "--end", "2025-12-31",
-    ])
+    code = main(
+        [
+            "add-measure",
+            "--unit",
+            "GVN",
+            "--title",
+            "Yrkeslärar\u200bsatsning",
+            "--year",
+            "2025",
+            "--end",
+            "2025-12-31",
+        ]
+    )
     assert code == 2
     assert f'"{TITLE}" för 2025 finns redan' in capsys.readouterr().err
     assert counts(services) == before
@@ -162,19 +178,31 @@ def test_the_chat_refuses_a_lookalike_title(example_engine: Engine) -> None:
     services.grant_role(None, "hanna", Role.HR, "GVN")
     before = counts(services)
     chat = Chat(example_engine, "hanna")
-    [reply] = chat.say({
-        "action": "submit_measure", "unit": "GVN", "title": "Yrkes\u200blärarsatsning\n",
-        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
-    })
+    [reply] = chat.say(
+        {
+            "action": "submit_measure",
+            "unit": "GVN",
+            "title": "Yrkes\u200blärarsatsning\n",
+            "end_date": "2025-12-31",
+            "amount": "1 tkr",
+            "decision": "GVN 2025-01-31 § 5",
+        }
+    )
     # Refused before its summary is confirmed (a form sent again after it was saved still
     # hears "redan sparat": its one-time key is looked at first).
     assert reply.text.startswith("Formuläret sparades inte.")
     assert f'"{TITLE}" för 2025 finns redan' in reply.text
     assert counts(services) == before
-    [reply] = chat.say({
-        "action": "submit_measure", "unit": "GVN", "title": "\u200b\u202e\n",
-        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "GVN 2025-01-31 § 5",
-    })
+    [reply] = chat.say(
+        {
+            "action": "submit_measure",
+            "unit": "GVN",
+            "title": "\u200b\u202e\n",
+            "end_date": "2025-12-31",
+            "amount": "1 tkr",
+            "decision": "GVN 2025-01-31 § 5",
+        }
+    )
     assert reply.text.startswith("Formuläret sparades inte.") and "Titeln saknas" in reply.text
     assert counts(services) == before
 
@@ -204,10 +232,16 @@ def test_a_title_with_a_cyrillic_letter_is_refused_by_form_and_chat(example_engi
     services.grant_role(None, "hanna", Role.HR, "FSKN")
     before = counts(services)
     chat = Chat(example_engine, "hanna")
-    [reply] = chat.say({
-        "action": "submit_measure", "unit": "FSKN", "title": CYRILLIC_A,
-        "end_date": "2025-12-31", "amount": "1 tkr", "decision": "FSKN 2025-02-05 § 5",
-    })
+    [reply] = chat.say(
+        {
+            "action": "submit_measure",
+            "unit": "FSKN",
+            "title": CYRILLIC_A,
+            "end_date": "2025-12-31",
+            "amount": "1 tkr",
+            "decision": "FSKN 2025-02-05 § 5",
+        }
+    )
     assert reply.text.startswith("Formuläret sparades inte.")
     assert f'"{FSKN_TITLE}" för 2025 finns redan' in reply.text
     chat.say("ny insats")

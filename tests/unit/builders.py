@@ -42,9 +42,7 @@ class Book:
     who: Principal = ADMIN
 
     def fund(self, year: int, amount: int) -> Book:
-        self.ledger = self.ledger.append(
-            commands.set_fund(self.ledger, self.who, year, amount, KF, AT)
-        )
+        self.ledger = self.ledger.append(commands.set_fund(self.ledger, self.who, year, amount, KF, AT))
         return self
 
     def allocate(self, unit: str, amount: int, year: int = 2025, recurring: bool = False) -> Book:

@@ -183,9 +183,7 @@ def test_parse_period_refuses_with_swedish_message(text: str, code: str) -> None
         assert f'"{text}"' in info.value.message
 
 
-@pytest.mark.parametrize(
-    ("period", "text"), [("2025-06", "juni 2025"), ("2026-01", "januari 2026")]
-)
+@pytest.mark.parametrize(("period", "text"), [("2025-06", "juni 2025"), ("2026-01", "januari 2026")])
 def test_format_period(period: str, text: str) -> None:
     assert format_period(period) == text
     assert parse_period(text) == period

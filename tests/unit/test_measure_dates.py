@@ -45,9 +45,7 @@ def test_an_end_date_already_past_is_questioned() -> None:
     """Issue 17 item 9: ending 30 June 2025 when the bot's today is 1 October 2025."""
     [question] = date_questions(date(2025, 2, 1), date(2025, 6, 30), 2025, TODAY)
     assert question.code == "end_passed"
-    assert question.message == (
-        "Slutdatumet 30 juni 2025 har redan passerat (i dag är det 1 oktober 2025)."
-    )
+    assert question.message == ("Slutdatumet 30 juni 2025 har redan passerat (i dag är det 1 oktober 2025).")
 
 
 def test_29_february_offered_in_a_year_without_one() -> None:

@@ -110,9 +110,7 @@ def test_a_unit_not_on_the_measure_cannot_fund_it() -> None:
 
 def test_measure_with_end_before_start_is_refused() -> None:
     with pytest.raises(RuleViolation) as refused:
-        malmo_small().measure(
-            "Baklänges", "GVN", start_date=date(2025, 6, 1), end_date=date(2025, 1, 1)
-        )
+        malmo_small().measure("Baklänges", "GVN", start_date=date(2025, 6, 1), end_date=date(2025, 1, 1))
     assert codes(refused.value) == ["end_before_start"]
     assert "1 januari 2025" in refused.value.message
 
@@ -271,9 +269,7 @@ def test_measures_not_klar_are_proposed_for_carry_over_at_period_end() -> None:
     book.followup(b, 0, 0, Status.DONE, period="2025-12")
     assert carry_over_proposals(book.ledger, 2025, date(2025, 12, 31)) == ()
     proposals = carry_over_proposals(book.ledger, 2025, date(2026, 1, 1))
-    assert [(p.measure.id, p.status, p.next_year) for p in proposals] == [
-        (a, Status.NOT_STARTED, 2026)
-    ]
+    assert [(p.measure.id, p.status, p.next_year) for p in proposals] == [(a, Status.NOT_STARTED, 2026)]
 
 
 # --- decisions ----------------------------------------------------------------------

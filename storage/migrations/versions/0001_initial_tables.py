@@ -188,9 +188,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "seq"),
     )
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_ledger_entries_measure_id"), ["measure_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_ledger_entries_measure_id"), ["measure_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ledger_entries_org_id"), ["org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ledger_entries_year"), ["year"], unique=False)
 

@@ -11,6 +11,7 @@ index on (org_id, id) answers it from one index page. The other change
 markers (the highest seq of ledger_entries and followups) and the range
 scans that aggregate new rows already use the unique (org_id, seq) indexes.
 """
+
 from alembic import op
 
 

@@ -10,6 +10,7 @@ Bot Connector retries, and storage.bot_state.prune_claims deletes those older
 than CLAIMS_KEPT. An index on created_at lets it find them without reading
 the whole table.
 """
+
 from alembic import op
 
 

@@ -13,13 +13,14 @@ or "cli:<os user>" on the command line). Rows written before this keep
 A plain ADD COLUMN (not a batch copy of the table): on SQLite a batch copy
 would drop and recreate the tables, and with them the append-only triggers.
 """
+
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

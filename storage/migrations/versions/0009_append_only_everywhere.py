@@ -22,11 +22,12 @@ then no longer matches the keyed seal (storage/seal.py, 0008), and
 `kompetensbot validate` names the row. The application should therefore not
 be the owner (README, "The ledger's seal and the database roles").
 """
+
 from alembic import op
 
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -45,9 +46,7 @@ GRANT_KEYS = (("id",), ("org_id", "user_id", "role", "unit_code"))
 
 
 def _exists(table: str, keys: tuple[tuple[str, ...], ...]) -> str:
-    clauses = " OR ".join(
-        "(" + " AND ".join(f"{c} IS NEW.{c}" for c in key) + ")" for key in keys
-    )
+    clauses = " OR ".join("(" + " AND ".join(f"{c} IS NEW.{c}" for c in key) + ")" for key in keys)
     return f"EXISTS (SELECT 1 FROM {table} WHERE {clauses})"
 
 
