@@ -54,7 +54,8 @@ SCENARIOS: dict[str, list[Step]] = {
         Step("31 december 2025", "Stämmer datumen ändå?"),  # 2025's money, a day passed by now
         Step("ja", "Vem genomför insatsen"),
         Step("Malmö Lär", "Hur mycket pengar"),
-        Step("1 000 kr", "Vill du spara"),
+        Step("1 000 kr", "Vilket beslut"),
+        Step("FSKN 2025-02-05 § 5", "Vill du spara"),
         Step("ja", "1 000 kr"),
     ],
 }
