@@ -172,8 +172,7 @@ async def verify(bot_url: str, service_url: str, conversation: Conversation, ste
     reply without the expected text)."""
     problems = []
     async with aiohttp.ClientSession() as session:
-        for text in _texts(steps, conversation, 0):
-            step = next(s for s in steps if s.text.format(conversation=conversation.id[-12:], n=0) == text)
+        for step, text in zip(steps, _texts(steps, conversation, 0), strict=True):
             before = await _last(session, service_url, conversation.id)
             body = json.dumps(activity(text, conversation, service_url)).encode()
             status = await _post(session, f"{bot_url}/api/messages", body)
