@@ -3,12 +3,17 @@
 #                then start the bot in demo mode on http://127.0.0.1:3978/api/messages,
 #                with the example's own date (DEMO_TODAY) and no automatic rounds
 #   make test  - venv, install with dev extras, run the whole test suite
+#   make lint  - ruff check, ruff format --check, mypy strict over our packages
+#   make lock  - regenerate requirements/*.txt from pyproject.toml (README: "The lock files")
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The versions and hashes every install takes: main.txt the running bot's, dev.txt the same
+# plus the test and lint tools. The stamp changes when pyproject.toml or a lock file does.
+LOCKS := requirements/main.txt requirements/dev.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCKS) | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint lock clean
 
 # The demo answers as the README says on any day: it serves the 2025 example on
 # its own date, inside the June round. `make demo DEMO_TODAY=` takes the real date;
@@ -23,10 +28,29 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# pip refuses an editable install beside --require-hashes, so the lock goes in first (every
+# package at its pinned version, each file checked against its hash) and then the project alone;
+# pip check fails when pyproject.toml asks for something the lock does not hold (run make lock).
+$(STAMP): $(BIN)/python pyproject.toml $(LOCKS)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# pip-compile (pip-tools) in a venv of its own under build/, so the project's venv holds only
+# the lock. It keeps every pin already in a lock file; LOCK_ARGS=--upgrade moves all of them,
+# LOCK_ARGS="--upgrade-package sqlalchemy" one.
+PIP_TOOLS := build/pip-tools
+LOCK_ARGS ?=
+COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(PIP_TOOLS)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+lock:
+	test -x $(PIP_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(PIP_TOOLS) && \
+		$(PIP_TOOLS)/bin/python -m pip install --quiet pip-tools==7.6.2; }
+	$(COMPILE) -o requirements/main.txt pyproject.toml
+	$(COMPILE) --extra dev --constraint requirements/main.txt -o requirements/dev.txt pyproject.toml
 
 # Node tools for the tests (the Teams schemas, offline), installed from the lock file.
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
@@ -47,8 +71,11 @@ demo: install
 test: install $(NODE_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# mypy takes its packages and its strictness from [tool.mypy] in pyproject.toml.
 lint: install
-	$(BIN)/ruff check core storage bot dialogs tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache
