@@ -58,6 +58,26 @@ def _cache_product_info() -> None:
             client_module.get_product_info = functools.cache(original)  # type: ignore[attr-defined]
 
 
+class _NoAnonymousAppIdWarning(logging.Filter):
+    """The SDK warns "App ID is not provided" every time it builds a user
+    token client without one, i.e. on every anonymous proactive send (and
+    every anonymous turn through the SDK's own factory): 2 000 identical lines
+    for a round. Said once by the server at start-up instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("App ID is not provided")
+
+
+_SDK_TOKEN_CLIENT_LOG = "microsoft_agents.hosting.core.connector.client.user_token_client"
+
+
+def quiet_anonymous_app_id_warning() -> None:
+    """Silence the SDK's per-client "App ID is not provided" warning (idempotent)."""
+    logger = logging.getLogger(_SDK_TOKEN_CLIENT_LOG)
+    if not any(isinstance(f, _NoAnonymousAppIdWarning) for f in logger.filters):
+        logger.addFilter(_NoAnonymousAppIdWarning())
+
+
 class CheckedClientFactory(RestChannelServiceClientFactory):
     """The SDK's factory, refusing connector clients for origins that are not allowed."""
 
