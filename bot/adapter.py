@@ -91,7 +91,7 @@ def create_adapter(
         try:
             state = PersonalConversationState(storage)
             await state.load(context)
-            state.clear(context)
+            state.clear(context)  # type: ignore[no-untyped-call]  # the SDK's ConversationState.clear has no annotations
             await state.save(context, force=True)
         except Exception:  # noqa: BLE001 - clearing is best effort; the error is logged above
             log.exception("could not clear the conversation state")
