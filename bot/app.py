@@ -429,10 +429,10 @@ def _housekeeping(parts: BotApp) -> CleanupContext:
 def settle_memory() -> None:
     """Everything made so far (the modules, the SDK's and pydantic's models,
     SQLAlchemy's metadata, the app) lives as long as the process. Python's
-    cyclic garbage collector would walk those 150 000 objects on every full
-    collection (40-90 ms each, several a minute under load: the slowest 1 %
-    of turns); frozen, they are left out of its scans (gc.freeze). They are
-    still freed by reference counting if they ever go."""
+    cyclic garbage collector would walk those objects on every full
+    collection; frozen, they are left out of its scans (gc.freeze). They are
+    still freed by reference counting if they ever go. What it bought:
+    bench/README.md, "Speed tricks"."""
     gc.collect()
     gc.freeze()
 
@@ -442,8 +442,8 @@ def quiet_sdk_logs() -> None:
     refuse those with a 400 and one warning line of our own instead."""
     logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
     # The SDK logs several INFO lines every turn (token, clients, each send) and
-    # aiohttp one access line per request: at INFO that is a good part of a
-    # turn's time. Their warnings and errors are still logged;
+    # aiohttp one access line per request (their cost: bench/README.md,
+    # "Speed tricks"). Their warnings and errors are still logged;
     # KOMPETENSBOT_SDK_LOG_LEVEL=INFO brings the rest back.
     level = os.environ.get("KOMPETENSBOT_SDK_LOG_LEVEL", "WARNING").upper()
     logging.getLogger("microsoft_agents").setLevel(level)

@@ -369,7 +369,7 @@ class Sender:
                 outgoing = Activity(type=ActivityTypes.message, text=activity)
             elif isinstance(activity, Activity):
                 # Shallow: only top-level fields (type, id) are ever set on it
-                # here, and a deep copy of a big card costs milliseconds a send.
+                # here (why not deep: bench/README.md, "Speed tricks").
                 outgoing = activity.model_copy()
             else:
                 outgoing = Activity.model_validate(activity)
