@@ -18,7 +18,7 @@ from microsoft_agents.hosting.core import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clients import CheckedClientFactory, PooledClientFactory
+from bot.clients import CheckedClientFactory, PooledClientFactory, quiet_anonymous_app_id_warning
 from bot.config import Settings
 from bot.identity import PersonalConversationState
 from bot.outbound import OutboundPolicy
@@ -55,6 +55,8 @@ def create_adapter(
     life and closes the pool when it stops; otherwise the SDK's own. Either
     refuses origins that bot.outbound does not allow."""
     manager, auth_config = connection_manager(settings)
+    if settings.anonymous:
+        quiet_anonymous_app_id_warning()  # the SDK would warn on every turn's user-token client
     outbound = OutboundPolicy.from_settings(settings)  # bot.outbound: where replies may go
     factory = (PooledClientFactory if pooled else CheckedClientFactory)(manager, outbound=outbound)
     adapter = CloudAdapter(connection_manager=manager, channel_service_client_factory=factory)
@@ -89,7 +91,7 @@ def create_adapter(
         try:
             state = PersonalConversationState(storage)
             await state.load(context)
-            state.clear(context)
+            state.clear(context)  # type: ignore[no-untyped-call]  # the SDK's ConversationState.clear has no annotations
             await state.save(context, force=True)
         except Exception:  # noqa: BLE001 - clearing is best effort; the error is logged above
             log.exception("could not clear the conversation state")

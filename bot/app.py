@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration
@@ -177,15 +178,18 @@ def _unauthorized(reason: str) -> web.Response:
     return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
 
 
-def _authorized(handler: Callable[[web.Request], Awaitable[web.Response]]):  # type: ignore[no-untyped-def]
+def _authorized(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The SDK's JWT check around `handler`, with a token it cannot even read (no
     `kid`, `alg: none`: a KeyError inside the SDK) refused with 401 like any other,
     not a 500; errors of the handler itself go on as they are."""
-    checked = jwt_authorization_decorator(handler)
+    checked = jwt_authorization_decorator(handler)  # type: ignore[no-untyped-call]  # the SDK's decorator has no annotations
 
     async def wrapper(request: web.Request) -> web.Response:
         try:
-            return await checked(request)
+            response: web.Response = await checked(request)
+            return response
         except Exception as problem:  # noqa: BLE001 - only errors before the handler ran
             if request.get("claims_identity") is not None:
                 raise
@@ -212,6 +216,8 @@ def _not_from_a_channel(request: web.Request, settings: Settings) -> web.Respons
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     parts = bootstrap(settings, engine)
     policy = inbound_policy(settings)
+    # The policy bootstrap gave the bot (typed optional on KompetensBot).
+    outbound = parts.bot.outbound or OutboundPolicy.from_settings(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app["agent_configuration"] = parts.auth_config
     app["kompetensbot"] = parts
@@ -226,8 +232,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
                 policy.check_claims(claims)
             except Refused as refusal:
                 return _unauthorized(str(refusal))
-        if refusal := _not_from_a_channel(request, settings):
-            return refusal
+        if not_a_channel := _not_from_a_channel(request, settings):
+            return not_a_channel
         try:
             raw = await request.read()
             body = json.loads(raw)
@@ -266,7 +272,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
                 policy.check_service_url(claims, activity.service_url)
             except Refused as refusal:
                 return _unauthorized(str(refusal))
-        if activity.service_url and not (where := parts.bot.outbound.check(activity.service_url)):
+        if activity.service_url and not (where := outbound.check(activity.service_url)):
             # bot.outbound: nothing is processed, stored or sent; 403, as Teams does not retry a 4xx.
             log.warning("refused activity %s: serviceUrl not allowed: %s", activity.id, where.reason)
             return _bad_request("serviceUrl not allowed", status=403)
@@ -280,7 +286,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         )
 
     @web.middleware
-    async def no_tracebacks(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def no_tracebacks(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except web.HTTPException:
@@ -340,9 +346,10 @@ async def _database_threads(_app: web.Application) -> AsyncIterator[None]:
 
 
 Job = Callable[[], Awaitable[None]]
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what: str):  # type: ignore[no-untyped-def]
+def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what: str) -> CleanupContext:
     """A cleanup context that, while the app serves, runs the job made by
     `make_job` (in the running loop) every `seconds`, first after
     `first_after`; a failed run is logged and the next one tries again."""
@@ -374,7 +381,7 @@ def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what
     return periodic
 
 
-def _round_ticker(parts: BotApp):  # type: ignore[no-untyped-def]
+def _round_ticker(parts: BotApp) -> CleanupContext:
     """The follow-up round's periodic tick inside the server (see bot.round_runner)."""
     from bot.proactive import Sender
     from bot.round_runner import RoundRunner
@@ -406,7 +413,7 @@ def _round_ticker(parts: BotApp):  # type: ignore[no-untyped-def]
     return _every(settings.tick_seconds, min(5.0, settings.tick_seconds), make_tick, "round tick")
 
 
-def _housekeeping(parts: BotApp):  # type: ignore[no-untyped-def]
+def _housekeeping(parts: BotApp) -> CleanupContext:
     """Prunes the activity claims older than storage.bot_state.CLAIMS_KEPT, every
     `housekeeping_seconds` (first a minute after the start, off the turns' way)."""
     seconds = parts.settings.housekeeping_seconds
@@ -422,10 +429,10 @@ def _housekeeping(parts: BotApp):  # type: ignore[no-untyped-def]
 def settle_memory() -> None:
     """Everything made so far (the modules, the SDK's and pydantic's models,
     SQLAlchemy's metadata, the app) lives as long as the process. Python's
-    cyclic garbage collector would walk those 150 000 objects on every full
-    collection (40-90 ms each, several a minute under load: the slowest 1 %
-    of turns); frozen, they are left out of its scans (gc.freeze). They are
-    still freed by reference counting if they ever go."""
+    cyclic garbage collector would walk those objects on every full
+    collection; frozen, they are left out of its scans (gc.freeze). They are
+    still freed by reference counting if they ever go. What it bought:
+    bench/README.md, "Speed tricks"."""
     gc.collect()
     gc.freeze()
 
@@ -435,8 +442,8 @@ def quiet_sdk_logs() -> None:
     refuse those with a 400 and one warning line of our own instead."""
     logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
     # The SDK logs several INFO lines every turn (token, clients, each send) and
-    # aiohttp one access line per request: at INFO that is a good part of a
-    # turn's time. Their warnings and errors are still logged;
+    # aiohttp one access line per request (their cost: bench/README.md,
+    # "Speed tricks"). Their warnings and errors are still logged;
     # KOMPETENSBOT_SDK_LOG_LEVEL=INFO brings the rest back.
     level = os.environ.get("KOMPETENSBOT_SDK_LOG_LEVEL", "WARNING").upper()
     logging.getLogger("microsoft_agents").setLevel(level)

@@ -13,7 +13,8 @@ error is not marked finished: its lease runs out and a retry is handled again
 
 Finished turns are marked in batches (Finisher): under load one statement and
 one hop to a worker thread for every turn that ended while the batch before
-was written, instead of one each; the turn's answer does not wait for it.
+was written, instead of one each; the turn's answer does not wait for it
+(what it bought: bench/README.md, "Speed tricks").
 A finish lost to the process stopping in that moment (milliseconds) costs at
 most a retry handled again after the lease, which Teams sends only for a turn
 whose answer it did not get.

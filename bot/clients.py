@@ -55,13 +55,33 @@ def _cache_product_info() -> None:
     for client_module in (connector_client, user_token_client):
         original = getattr(client_module, "get_product_info", None)
         if callable(original) and not hasattr(original, "cache_info"):
-            client_module.get_product_info = functools.cache(original)  # type: ignore[attr-defined]
+            client_module.get_product_info = functools.cache(original)  # type: ignore[attr-defined]  # the SDK module's own function, not in its public names
+
+
+class _NoAnonymousAppIdWarning(logging.Filter):
+    """The SDK warns "App ID is not provided" every time it builds a user
+    token client without one, i.e. on every anonymous proactive send (and
+    every anonymous turn through the SDK's own factory): 2 000 identical lines
+    for a round. Said once by the server at start-up instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("App ID is not provided")
+
+
+_SDK_TOKEN_CLIENT_LOG = "microsoft_agents.hosting.core.connector.client.user_token_client"
+
+
+def quiet_anonymous_app_id_warning() -> None:
+    """Silence the SDK's per-client "App ID is not provided" warning (idempotent)."""
+    logger = logging.getLogger(_SDK_TOKEN_CLIENT_LOG)
+    if not any(isinstance(f, _NoAnonymousAppIdWarning) for f in logger.filters):
+        logger.addFilter(_NoAnonymousAppIdWarning())
 
 
 class CheckedClientFactory(RestChannelServiceClientFactory):
     """The SDK's factory, refusing connector clients for origins that are not allowed."""
 
-    def __init__(self, *args, outbound: OutboundPolicy, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, outbound: OutboundPolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.outbound = outbound
 
@@ -81,7 +101,7 @@ class CheckedClientFactory(RestChannelServiceClientFactory):
 
 
 class PooledClientFactory(CheckedClientFactory):
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._connector: aiohttp.TCPConnector | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -123,7 +143,7 @@ class PooledClientFactory(CheckedClientFactory):
         token = await provider.get_access_token(audience, scopes or claims_identity.get_token_scope())
         return TeamsConnectorClient(endpoint=service_url, token=token, session=self._session(service_url))
 
-    async def create_user_token_client(
+    async def create_user_token_client(  # type: ignore[override]  # the SDK says UserTokenClient; callers use the base's methods
         self,
         context: TurnContext,
         claims_identity: ClaimsIdentity,
@@ -150,7 +170,7 @@ class PooledClientFactory(CheckedClientFactory):
                 session=self._session(self._token_service_endpoint),
             )
 
-        return LazyUserTokenClient(make)
+        return LazyUserTokenClient(make)  # type: ignore[return-value]  # duck-typed: UserTokenClientBase's methods, made lazily
 
     async def close(self) -> None:
         if self._connector is not None:

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web, web_response
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.config import Settings
 from storage.db import make_engine
@@ -58,7 +59,7 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def body_timeout(seconds: float):  # type: ignore[no-untyped-def]
+def body_timeout(seconds: float) -> Middleware:
     """Middleware: a request's body is read here, and must have arrived within
     `seconds` of its headers (a client sending it a byte at a time holds a
     connection and a task for as long as it likes otherwise). Late: 408 and
@@ -66,7 +67,7 @@ def body_timeout(seconds: float):  # type: ignore[no-untyped-def]
     aiohttp's cache."""
 
     @web.middleware
-    async def read_the_body_in_time(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def read_the_body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.body_exists and seconds > 0:
             try:
                 async with asyncio.timeout(seconds):

@@ -139,8 +139,9 @@ class OutboundPolicy:
 
     @staticmethod
     def of(service_urls: str | Iterable[str] | None, *, anonymous: bool) -> OutboundPolicy:
-        listed = service_urls is not None and bool(parse_origins(service_urls))
-        origins = parse_origins(service_urls) if listed else parse_origins(TEAMS_SERVICE_ORIGINS)
+        parsed = parse_origins(service_urls) if service_urls is not None else ()
+        listed = bool(parsed)
+        origins = parsed if listed else parse_origins(TEAMS_SERVICE_ORIGINS)
         return OutboundPolicy(frozenset(origins), anonymous=anonymous, listed=listed)
 
     @staticmethod

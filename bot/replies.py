@@ -11,10 +11,10 @@ A person who asked something expects the answer, a little late if need be.
 on_send_activities` (the SDK's hook for a turn's outgoing activities; the
 connector client, its token and its authentication are untouched). It sends
 the turn's activities one at a time, in order, and retries each one with the
-retry loop of the proactive sender (`bot.proactive.Sender`: backoff with
-jitter, Retry-After honoured up to a limit, 403/404/400/500 not retried),
-without its token buckets: a reply answers one person's message, it is not
-bulk traffic, and a 429's Retry-After already makes it wait.
+retry policy the proactive sender uses too (`bot.retry_policy.RetryPolicy`:
+backoff with jitter, Retry-After honoured up to a limit, 403/404/400/500 not
+retried), without throttling (`UNTHROTTLED`): a reply answers one person's
+message, it is not bulk traffic, and a 429's Retry-After already makes it wait.
 
 Limits: `attempts` tries of at most `timeout` seconds each, backoff at most
 `max_delay` seconds between them, and no wait for a Retry-After longer than
@@ -37,7 +37,7 @@ from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
 
-from bot.proactive import Sender, SendResult
+from bot.retry_policy import UNTHROTTLED, RetryPolicy, SendResult
 
 log = logging.getLogger("kompetensbot.replies")
 
@@ -51,13 +51,6 @@ class ReplyNotDelivered(Exception):
         self.result = result
 
 
-class _UnthrottledSender(Sender):
-    """The proactive sender's retry loop without its token buckets."""
-
-    async def _throttle(self, conversation_id: str | None, ticket: int) -> None:
-        return None
-
-
 @dataclass
 class ReplyRetries:
     attempts: int = 4
@@ -65,17 +58,16 @@ class ReplyRetries:
     base_delay: float = 0.5
     max_delay: float = 4.0
     max_retry_after: float = 10.0
-    _sender: Sender = field(init=False, repr=False)
+    policy: RetryPolicy = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._sender = _UnthrottledSender(
-            None,
-            None,
+        self.policy = RetryPolicy(
             max_attempts=self.attempts,
             attempt_timeout=self.timeout,
             base_delay=self.base_delay,
             max_delay=self.max_delay,
             max_retry_after=self.max_retry_after,
+            log=log,
         )
 
     async def handler(
@@ -111,7 +103,9 @@ class ReplyRetries:
                 failed["error"] = error
                 raise
 
-        result, value = await self._sender._with_retries(conversation_id, attempt, "reply")
+        result, value = await self.policy.run(
+            attempt, "reply", conversation_id=conversation_id, slots=UNTHROTTLED
+        )
         if result.ok:
             if result.attempts > 1:
                 log.info(

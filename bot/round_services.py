@@ -281,9 +281,8 @@ class RoundServices(Services):
         runner, from tick to tick). When nothing the sends are worked out from
         has changed since the last call (the date, the open rounds, the city's
         ledger and its role grants: change markers, read before the ledger),
-        the ledger is not read again: what was due then was recorded then.
-        During a round every minute's tick read every city's whole ledger
-        (22 s of CPU a tick with 290 cities, bench/round_tick.py). When it
+        the ledger is not read again: what was due then was recorded then
+        (what it bought: bench/README.md, "Speed tricks"). When it
         reads, it reads the read model and the open rounds' follow-ups, not
         every row."""
         uow = UnitOfWork(self.engine, self.org)

@@ -69,7 +69,7 @@ class SqlStorage(Storage):
         if items is None:
             items = await asyncio.to_thread(self.store.read, list(keys))
         return {
-            key: target_cls.from_json_to_store_item(  # type: ignore[misc]
+            key: target_cls.from_json_to_store_item(  # type: ignore[misc]  # the SDK's classmethod is typed to return StoreItem, not the class it is called on
                 {**state_codec.load(item.data), VERSION: item.version}
             )
             for key, item in items.items()

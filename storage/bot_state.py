@@ -43,10 +43,10 @@ _WRITE_LOCKS_LOCK = threading.Lock()
 def _one_writer(engine: Engine) -> Iterator[None]:
     """On SQLite, the bot's own write transactions (claims, references, state) in
     one process take turns on a lock. SQLite lets one writer in at a time and
-    makes the others poll with growing sleeps (busy_timeout), which under ten
-    concurrent conversations turned into waits of hundreds of milliseconds; a
-    lock wakes the next writer as soon as the database is free. PostgreSQL
-    locks rows, not the database: nothing to do there."""
+    makes the others poll with growing sleeps (busy_timeout); a lock wakes the
+    next writer as soon as the database is free (what it bought:
+    bench/README.md, "Speed tricks"). PostgreSQL locks rows, not the
+    database: nothing to do there."""
     if engine.dialect.name != "sqlite":
         yield
         return

@@ -26,8 +26,8 @@ POOL_SIZE = 10
 that many threads at most (bot.app.DATABASE_THREADS), so a turn always finds
 one: with a pool smaller than the threads, SQLAlchemy opens a connection for
 the overflow and closes it again when it is returned (for PostgreSQL a new
-server process, its login and its statement caches; seen under the bench's
-ten conversations with SQLAlchemy's default of five: a dozen in 15 s)."""
+server process, its login and its statement caches; how often: bench/README.md,
+"Speed tricks")."""
 
 
 def database_url() -> str:
@@ -134,10 +134,9 @@ def unsynced_commits(conn: Connection) -> Iterator[Connection]:
     disk (synchronous=NORMAL; WAL mode): such a commit survives the process
     crashing, and a power cut or a crash of the machine can lose it, but only
     until the next ordinary commit, whose sync writes everything before it to
-    disk too. For records that are cheap to lose: a turn's dedupe claim.
-    Measured under bench/turns.py, the sync was a good part of a question
-    turn's SQLite time. The connection syncs again afterwards. On PostgreSQL
-    nothing changes."""
+    disk too. For records that are cheap to lose: a turn's dedupe claim
+    (what it bought: bench/README.md, "Speed tricks"). The connection syncs
+    again afterwards. On PostgreSQL nothing changes."""
     if conn.dialect.name != "sqlite":
         yield conn
         return

@@ -2,13 +2,11 @@
 
 Every message starts by asking five small things (the dedupe claim, the
 city and its change markers, the conversation reference, the dialog state,
-the person's roles; storage.turn_start). The database answers each in a
-fraction of a millisecond; SQLAlchemy's Core spent about as much again
-around each one in the bot's process (the statement's cache lookup, its
-execution context, and building the result's metadata from the cursor's
-description, which psycopg makes anew every time): measured in
-bench/turns.py's profile, those statements were a third of a PostgreSQL
-turn's CPU.
+the person's roles; storage.turn_start). SQLAlchemy's Core spends about as
+much CPU around each one as the database takes to answer it (the
+statement's cache lookup, its execution context, and building the result's
+metadata from the cursor's description, which psycopg makes anew every
+time). What skipping that bought: bench/README.md, "Speed tricks".
 
 `DriverQuery` keeps what SQLAlchemy is good at and skips the rest: a Core
 `select` is compiled by SQLAlchemy once per dialect (the SQL and the

@@ -6,15 +6,12 @@ roles.
 On SQLite those are five statements in one transaction (the database is in
 the process: a statement costs microseconds), committed without waiting for
 the disk (storage.db.unsynced_commits: a claim lost to a power cut costs at
-most a retried message answered twice; an A/B of two servers under
-bench/turns.py's ten conversations: 10 % more question turns a second). On PostgreSQL each statement is
+most a retried message answered twice). On PostgreSQL each statement is
 a round trip and work for the server process (parsing the message, running
 the plan, answering; about as much again around BEGIN and COMMIT), and the
-server shares the machine's cores with the bot: measured under bench/turns.py,
-the server's CPU for that transaction was about a seventh of a turn's, and
-the bot's own for it a fifth. There they are one statement (the claim a
-data-modifying CTE, the reads joined to it) run as its own transaction, in
-autocommit: a third of the bot's CPU and half of the server's.
+server shares the machine's cores with the bot. There they are one statement
+(the claim a data-modifying CTE, the reads joined to it) run as its own
+transaction, in autocommit. What each bought: bench/README.md, "Speed tricks".
 """
 
 from __future__ import annotations

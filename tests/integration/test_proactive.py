@@ -33,7 +33,8 @@ from microsoft_agents.hosting.core import (
 from bot.adapter import create_adapter
 from bot.config import Settings
 from bot.outbound import OutboundPolicy
-from bot.proactive import Sender, TokenBucket, parse_retry_after
+from bot.proactive import Sender
+from bot.throttle import TokenBucket, parse_retry_after
 from dialogs import texts
 from tests.http.harness import ThrottlingConnectorStub, activity, free_port
 
