@@ -26,10 +26,6 @@ from core.money import parse_amount
 from core.rules import years
 from storage.db import make_engine
 
-Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-"""The subcommands of a parser: what a command module's `register` adds to (argparse
-names its type with an underscore, and typeshed too)."""
-
 EXIT_REFUSED = 2
 EXIT_FAILED = 1
 
@@ -47,10 +43,15 @@ class SwedishParser(argparse.ArgumentParser):
         self.exit(EXIT_REFUSED, texts.bad_command(message))
 
 
-def group(commands: Commands, name: str, dest: str, **kwargs: str) -> Commands:
+Commands: TypeAlias = "argparse._SubParsersAction[SwedishParser]"
+"""The subcommands of a parser: what a command module's `register` adds to (argparse
+names its type with an underscore, and typeshed too)."""
+
+
+def group(commands: Commands, name: str, dest: str, *, help: str) -> Commands:
     """A command with subcommands (`db upgrade`, `roles grant`, …): its subcommands.
     `dest` names the missing subcommand in argparse's refusal, as it always has."""
-    parser = commands.add_parser(name, **kwargs)
+    parser = commands.add_parser(name, help=help)
     return parser.add_subparsers(dest=dest, required=True, parser_class=SwedishParser)
 
 

@@ -113,7 +113,7 @@ def write_export(report: RoundReport, path: Path, names: dict[str, str] | None =
     from openpyxl import Workbook
 
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # the new workbook's one sheet (wb.active, typed as possibly none)
     ws.title = f"Uppföljning {report.round.period}"
     ws.append(list(EXPORT_HEADER))
     for row in rows:

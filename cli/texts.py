@@ -353,10 +353,10 @@ def measure_text(v: MeasureView) -> str:
         sign = "+" if r.to_measure == m.id else "−"
         lines.append(f"Omfördelning {sign}{format_amount(r.amount)}, beslut {r.decision.reference}.")
     if b.followup:
-        f = b.followup
+        latest = b.followup
         lines.append(
-            f"Senaste uppföljning {f.period} av {f.author} "
-            f"({f.at.date().isoformat()}): {f.note or 'ingen kommentar'}"
+            f"Senaste uppföljning {latest.period} av {latest.author} "
+            f"({latest.at.date().isoformat()}): {latest.note or 'ingen kommentar'}"
         )
     return "\n".join(lines)
 
