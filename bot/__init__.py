@@ -1,2 +1,2 @@
-"""The application: services over the core and storage, the command line,
-and (next) the aiohttp app and Teams handler. May import everything."""
+"""The application: services over the core and storage, the aiohttp app and the
+Teams handler (the command line is the top-level package cli/)."""

@@ -343,7 +343,7 @@ def test_the_round_status_counts_the_measures_without_a_recipient_on_one_basis(
     """Review finding 10: the round status's "C utan mottagare och utan svar" and "Ingen
     mottagare för X av N insatser" no longer disagree without a word: the second says how
     many of the X were answered all the same (X - varav = C), in chat as on the command line."""
-    from bot.round_cli import coverage_lines
+    from cli.texts import coverage_lines
 
     services.grant_role(None, USER, Role.CITY_OFFICE, None)
     rounds = RoundServices(example_engine, org="malmo")

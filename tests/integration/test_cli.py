@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
 from bot.services import Services
+from cli.main import main
 from storage.db import make_engine
 from storage.examples import read_example
 

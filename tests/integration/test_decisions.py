@@ -20,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import bot.data_services
-from bot.cli import main
 from bot.data_services import load_example
 from bot.services import Services
+from cli.main import main
 from core.entries import MeasureFundingEntry
 from core.model import NOT_GIVEN, Body, Decision, Measure, Role
 from storage.examples import read_example

@@ -53,12 +53,12 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from bot.adapter import create_adapter
-from bot.cli import main as cli_main
 from bot.config import Settings
 from bot.proactive import Sender
 from bot.round_runner import RoundRunner, TickResult
 from bot.round_services import RoundServices
 from bot.services import Services
+from cli.main import main as cli_main
 from core.errors import NotFound
 from core.model import Status
 from core.round_answers import field_name

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from bot.package import PLACEHOLDER_ID, language_files
+from cli.teams_package import PLACEHOLDER_ID, language_files
 from dialogs.understanding import Intent, understand
 from tests.manifest.schemas import (
     MANIFEST_DIR,

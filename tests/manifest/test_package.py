@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.package import PLACEHOLDER_ID, SETTINGS, build_package, zip_bytes
+from cli.main import main
+from cli.teams_package import PLACEHOLDER_ID, SETTINGS, build_package, zip_bytes
 from tests.manifest.schemas import MANIFEST_DIR, ROOT, describe, teams_errors
 from tests.manifest.test_manifest import node_validate
 
@@ -183,7 +183,7 @@ def test_the_installed_command_writes_the_default_path(tmp_path) -> None:
     under the current directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOMPETENSBOT_")}
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "package", "--app-id", APP_ID],
+        [sys.executable, "-m", "cli.main", "package", "--app-id", APP_ID],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True,

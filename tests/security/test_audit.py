@@ -11,10 +11,10 @@ from microsoft_agents.activity import ActivityTypes, ChannelAccount
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy import select
 
-from bot.cli import main as cli
 from bot.data_services import load_example
 from bot.services import Services
 from bot.teams_bot import KompetensBot
+from cli.main import main as cli
 from core.model import Role
 from storage.tables import FollowUpRow, LedgerEntryRow
 from tests.dialogs.conftest import JsonStorage

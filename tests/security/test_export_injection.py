@@ -19,9 +19,9 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
 from bot.data_services import export_bytes, export_rows, import_template
-from bot.round_cli import write_export
 from bot.round_services import RoundServices
 from bot.services import Services
+from cli.round_export import write_export
 from core.model import Body, Decision, Measure, Status
 from core.text import FORMULA_STARTS, from_spreadsheet_text, spreadsheet_text
 from storage.templates import csv_cell, read_template

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from bot import app as bot_app
-from bot import cli
+from cli import main as cli
 from storage.db import make_engine, normalise_url
 from storage.migrate import current, head, upgrade
 from tests.conftest import PG_URL

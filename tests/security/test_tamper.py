@@ -14,10 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli import main as cli
 from bot.config import Settings, StartRefused, check_ledger_key
 from bot.data_services import load_example
 from bot.services import Services
+from cli.main import main as cli
 from core.model import Role, Status
 from storage.migrate import alembic_config, upgrade
 from storage.seal import KEY_VARIABLE, LedgerKeyMismatch, canonical, ledger_key, stored_row, verify

@@ -148,7 +148,7 @@ def test_the_template_import_stores_clean_titles_and_sees_duplicates_within_the_
 def test_the_command_line_refuses_a_lookalike_title(  # type: ignore[no-untyped-def]
     example_engine: Engine, monkeypatch, capsys
 ) -> None:
-    from bot.cli import main
+    from cli.main import main
 
     if example_engine.dialect.name != "sqlite":
         pytest.skip("the command line finds its database by DATABASE_URL: checked on SQLite")

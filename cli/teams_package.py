@@ -118,7 +118,8 @@ def unset_settings(environ: Mapping[str, str] | None = None) -> list[str]:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
     except FileNotFoundError:
         raise _refuse("missing_template", f"Mallfilen {path} saknas.") from None
 
@@ -209,4 +210,5 @@ def write_package(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return json.loads(files["manifest.json"])
+    manifest: dict[str, Any] = json.loads(files["manifest.json"])
+    return manifest

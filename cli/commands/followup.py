@@ -1,0 +1,114 @@
+"""`kompetensbot followup add`: a follow-up for one measure; the group `followup`
+also holds the round's commands (cli/commands/rounds.py)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TextIO
+
+from cli import texts
+from cli.commands import rounds
+from cli.common import Commands, group, handles, options, services, user_of
+from core.dates import parse_period
+from core.errors import DomainError, RuleError, RuleViolation
+from core.model import Status
+from core.money import parse_amount
+from core.rounds import PERIOD_CLOSED
+from core.rules.followup import IMPLAUSIBLE
+
+
+def register(commands: Commands) -> None:
+    followup = group(commands, "followup", "followup_command", help="uppföljning")
+    fa = followup.add_parser("add", help="lämna en uppföljning för en insats")
+    fa.add_argument("--measure", required=True, help="id eller titel")
+    fa.add_argument("--period", required=True, help="t.ex. 2025-06")
+    fa.add_argument("--status", required=True)
+    fa.add_argument("--spent", required=True, help="utfall hittills, t.ex. 1,2 mkr")
+    fa.add_argument("--forecast", required=True, help="prognos för året")
+    fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
+    fa.add_argument("--note", default="")
+    fa.add_argument(
+        "--confirm-amount",
+        action="store_true",
+        help="spara även ett utfall eller en prognos över dubbla insatsens medel (beloppet stämmer)",
+    )
+    fa.add_argument(
+        "--after-close",
+        action="store_true",
+        help="registrera efter att omgången för perioden stängts (kräver --reason; skälet sparas)",
+    )
+    fa.add_argument("--reason", help="skälet till en registrering efter stängning (med --after-close)")
+    options(fa)
+    handles(fa, run_add)
+    rounds.register(followup)
+
+
+@dataclass(frozen=True)
+class FollowupDraft:
+    """A follow-up as the command line read it, the measure still as the user named it."""
+
+    measure: str
+    period: str
+    status: Status
+    spent: int
+    forecast: int
+    usable_as_planned: bool
+    note: str
+    amount_confirmed: bool
+    after_close_reason: str | None
+
+
+def followup_draft(args: argparse.Namespace) -> FollowupDraft:
+    """followup add's fields read into a draft: every field of the form is parsed here,
+    and only here (the core's follow-up parser replaces it). The first bad field refuses."""
+    period = parse_period(args.period)
+    if args.reason is not None and not args.after_close:
+        raise DomainError(
+            RuleError("reason_without_after_close", texts.REASON_WITHOUT_AFTER_CLOSE, "--reason")
+        )
+    return FollowupDraft(
+        measure=args.measure,
+        period=period,
+        status=Status.parse(args.status),
+        spent=parse_amount(args.spent, field="--spent", allow_zero=True),
+        forecast=parse_amount(args.forecast, field="--forecast", allow_zero=True),
+        usable_as_planned=args.usable == "ja",
+        note=args.note,
+        amount_confirmed=args.confirm_amount,
+        after_close_reason=(args.reason or "") if args.after_close else None,
+    )
+
+
+def run_add(args: argparse.Namespace, out: TextIO) -> int:
+    city = services(args)
+    draft = followup_draft(args)
+    try:
+        followup = city.add_followup(
+            user_of(args),
+            draft.measure,
+            period=draft.period,
+            status=draft.status,
+            spent=draft.spent,
+            forecast=draft.forecast,
+            usable_as_planned=draft.usable_as_planned,
+            note=draft.note,
+            amount_confirmed=draft.amount_confirmed,
+            after_close_reason=draft.after_close_reason,
+        )
+    except RuleViolation as refused:
+        raise with_flag_hint(refused) from None
+    print(texts.followup_saved(draft.period, followup.seq, after_close=args.after_close), file=out)
+    return 0
+
+
+def with_flag_hint(refused: RuleViolation) -> RuleViolation:
+    """A follow-up's refusal with the command line's way past it, where there is one:
+    --confirm-amount for an implausible amount, --after-close --reason for a closed period."""
+    hints = {IMPLAUSIBLE: texts.IMPLAUSIBLE_HINT, PERIOD_CLOSED: texts.PERIOD_CLOSED_HINT}
+    errors = list(refused.errors)
+    for code, hint in hints.items():
+        last = max((i for i, e in enumerate(errors) if e.code == code), default=None)
+        if last is not None:
+            errors[last] = RuleError(code, errors[last].message + hint, errors[last].field)
+    return RuleViolation(errors)

@@ -1,0 +1,29 @@
+"""The command line's one pattern (cli/commands): every command argparse can reach
+runs through a handler its module bound to it, so nothing falls through to a chain
+of `if args.command ==`."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.common import HANDLER
+from cli.main import build_parser
+
+
+def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        return [path]
+    return [leaf for name, sub in subparsers[0].choices.items() for leaf in _leaves(sub, (*path, name))]
+
+
+def test_every_command_has_its_handler() -> None:
+    parser = build_parser()
+    leaves = _leaves(parser)
+    assert len(leaves) == 24  # db upgrade … package, the round's five included
+    for path in leaves:
+        sub = parser
+        for name in path:
+            action = next(a for a in sub._actions if isinstance(a, argparse._SubParsersAction))
+            sub = action.choices[name]
+        assert callable(sub.get_default(HANDLER)), path
