@@ -492,7 +492,7 @@ def start_line(settings: Settings, served: list[str]) -> str:
 def serve(settings: Settings) -> None:
     """Starts the server, or raises StartRefused (settings or schema) before serving anything."""
     settings.check_serve()
-    # The command line set the root logger once (bot.cli.configure_logging, WARNING
+    # The command line set the root logger once (cli.main.configure_logging, WARNING
     # by default); the server's own lines are INFO, the SDK's stay at WARNING.
     logging.getLogger("kompetensbot").setLevel(os.environ.get("KOMPETENSBOT_LOG", "INFO").upper())
     quiet_sdk_logs()
