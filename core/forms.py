@@ -368,11 +368,12 @@ def title_taken(ledger: Ledger, title: str, year: int) -> list[RuleError]:
     return same_title(ledger, Measure(id=0, title=clean_name(title), units=(), year=year))
 
 
-def read_decision(context: MeasureContext, text: str, unit: str) -> Decision:
+def read_decision(ledger: Ledger, text: str, unit: str, today: date, year: int | None = None) -> Decision:
     """The decision typed for a unit's new money (its body defaults to the unit),
-    refused when unreadable, another committee's or not yet taken."""
-    decision = parse_decision(text, default_body=unit, units=context.ledger.units.values())
-    problems = check_new_grant_decision(context.ledger, decision, unit, context.today, context.year)
+    refused when unreadable, another committee's or not yet taken (and, with the
+    money's `year`, implausible for it)."""
+    decision = parse_decision(text, default_body=unit, units=ledger.units.values())
+    problems = check_new_grant_decision(ledger, decision, unit, today, year)
     if problems:
         raise InputError(problems)
     return decision
@@ -444,7 +445,9 @@ def parse_measure(fields: Mapping[str, object], context: MeasureContext) -> Pars
     if decision_text is None or vocabulary.says_no_decision(decision_text):
         collect.errors.append(RuleError(MISSING_DECISION, DECISION_REQUIRED, "beslut"))
     elif unit is not None:
-        decision = collect(lambda: read_decision(context, decision_text, unit))
+        decision = collect(
+            lambda: read_decision(context.ledger, decision_text, unit, context.today, context.year)
+        )
     if collect.errors:
         return Parsed(None, tuple(collect.errors))
     if None in (unit, title, description, target_group, performer, categories, end, amount, decision):
