@@ -92,6 +92,11 @@ def forecast_below_spent(forecast: int, spent: int) -> RuleError:
     )
 
 
+def unknown_category_value(value: str, names: Sequence[str]) -> RuleError:
+    message = f'Okänd strategikategori "{echo(value)}". Tillåtna: {", ".join(names)}.'
+    return RuleError("unknown_category", message, "kategori")
+
+
 def unit_not_allowed(text: str, allowed: Sequence[str]) -> RuleError:
     message = (
         f'Du kan inte lämna in insatser för "{echo(text)}". Du kan lämna in för: {", ".join(allowed)}.'
@@ -390,13 +395,7 @@ def read_card_categories(value: object) -> tuple[Category, ...]:
     for part in value.split(","):
         category = Category.__members__.get(part.strip())
         if category is None:
-            raise InputError(
-                RuleError(
-                    "unknown_category",
-                    f'Okänd strategikategori "{echo(part.strip()[:60])}". Tillåtna: {", ".join(names)}.',
-                    "kategori",
-                )
-            )
+            raise InputError(unknown_category_value(part.strip()[:60], names))
         if category not in found:
             found.append(category)
     return tuple(c for c in Category if c in found)
