@@ -312,15 +312,16 @@ def parse_followup(
     note: str | None = ""
     if raw_note is not None and not isinstance(raw_note, str):
         collect.errors.append(field_wrong_type(LABEL_NOTE))
+    elif isinstance(raw_note, str) and card:
+        note = raw_note.strip()  # the round card checked its length (MAX_CARD_FIELD); "-" stays as typed
     elif isinstance(raw_note, str):
-        note = raw_note.strip()
-        if not card:
-            note = collect(lambda: read_text(raw_note, LABEL_NOTE, MAX_NOTE) if raw_note.strip() else "")
+        note = collect(lambda: read_text(raw_note, LABEL_NOTE, MAX_NOTE))
 
-    if collect.errors or status_value is None or spent is None or forecast is None or usable is None:
+    complete = None not in (status_value, spent, forecast, usable, note) and (card or period is not None)
+    if collect.errors or not complete:
         return Parsed(None, tuple(collect.errors))
-    if (not card and period is None) or note is None:
-        return Parsed(None, tuple(collect.errors))
+    assert status_value is not None and spent is not None and forecast is not None
+    assert usable is not None and note is not None
     return Parsed(FollowUpDraft(period, status_value, spent, forecast, usable, note))
 
 
