@@ -241,12 +241,12 @@ def fund_balance(ledger: Ledger, year: int) -> FundBalance:
     codes = set(transferred) | set(reallocated) | set(earmarked)
     units = []
     for code in sorted(codes, key=lambda c: (-transferred.get(c, 0), c)):
-        unit = ledger.units.get(code)
+        known = ledger.units.get(code)  # `unit` is a code above
         # Unearmarked money has no follow-up: it is forecast as unused.
         units.append(
             UnitBalance(
                 code=code,
-                name=unit.name if unit else code,
+                name=known.name if known else code,
                 year=year,
                 transferred=transferred.get(code, 0),
                 reallocated=reallocated.get(code, 0),

@@ -11,20 +11,10 @@ import re
 from datetime import date, timedelta
 
 from core.errors import InputError, echo, input_error
+from core.vocabulary import MONTH_NUMBERS as _MONTH_NUMBERS
+from core.vocabulary import MONTHS, TODAY, TOMORROW, YEAR_END
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-MONTHS = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-"""Swedish month names, January first."""
-
-_MONTH_NUMBERS: dict[str, int] = {
-    **{name: i for i, name in enumerate(MONTHS, 1)},
-    **{name[:3]: i for i, name in enumerate(MONTHS, 1)},
-    "sept": 9,
-}
 
 DATE_FORMS = (
     'Skriv till exempel "2025-12-31", "31 december 2025", "31/12" eller "i juni" (sista dagen i juni).'
@@ -41,9 +31,7 @@ _MONTH_NAME = re.compile(r"(?:i )?(?:slutet av )?([a-zåäö]+)(?: (\d{4}))?")
 _PERIOD_NUMERIC = re.compile(r"(\d{4})(?:-(\d{1,2})|(\d{2}))")
 _PERIOD_NAME = re.compile(r"([a-zåäö]+) (\d{4})")
 
-_TODAY = {"idag", "i dag"}
-_TOMORROW = {"imorgon", "i morgon"}
-_YEAR_END = {"i slutet av året", "slutet av året", "årsskiftet", "vid årsskiftet"}
+_TODAY, _TOMORROW, _YEAR_END = TODAY, TOMORROW, YEAR_END  # core.vocabulary
 
 
 def parse_date(text: str, reference: date, *, field: str | None = "datum", year: int | None = None) -> date:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from core.entries import (
     AllocationEndEntry,
@@ -41,7 +41,14 @@ def split_exact(amount: int, weights: Iterable[tuple[str, int]]) -> dict[str, in
     return parts
 
 
-E = TypeVar("E", bound=LedgerEntry)
+class _OfAYear(Protocol):
+    """An entry of one year (every kind but AllocationEndEntry, which names its last year)."""
+
+    @property
+    def year(self) -> int: ...
+
+
+E = TypeVar("E", bound=_OfAYear)
 
 
 def _by_year(entries: Iterable[LedgerEntry], kind: type[E]) -> Mapping[int, tuple[E, ...]]:

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from core import limits
 from core.dates import iso_dates
 from core.errors import InputError, echo, input_error
 from core.text import name_key
+from core.vocabulary import status_value
 
 
 def normalise(text: str) -> str:
@@ -35,27 +37,9 @@ class Status(StrEnum):
 
     @classmethod
     def parse(cls, text: str, field: str | None = "status") -> Status:
-        key = normalise(text).replace("_", " ").replace("-", " ")
-        aliases = {
-            "ej påbörjad": cls.NOT_STARTED,
-            "ej påbörjat": cls.NOT_STARTED,
-            "inte påbörjad": cls.NOT_STARTED,
-            "ej startad": cls.NOT_STARTED,
-            "pågående": cls.ONGOING,
-            "pågår": cls.ONGOING,
-            "påbörjad": cls.ONGOING,
-            "klar": cls.DONE,
-            "klart": cls.DONE,
-            "avslutad": cls.DONE,
-            "genomförd": cls.DONE,
-            "ej slutförd": cls.NOT_COMPLETED,
-            "inte slutförd": cls.NOT_COMPLETED,
-            "ej slutfört": cls.NOT_COMPLETED,
-        }
-        for status in cls:
-            aliases[normalise(status.name).replace("_", " ")] = status
-        if key in aliases:
-            return aliases[key]
+        value = status_value(text)  # the words: core.vocabulary.STATUS_WORDS
+        if value is not None:
+            return cls(value)
         allowed = ", ".join(f'"{s.value}"' for s in cls)
         raise input_error(
             "unknown_status", f'Okänd status "{echo(text)}". Tillåtna värden: {allowed}.', field
@@ -103,12 +87,12 @@ class Body(StrEnum):
     COMMITTEE = "nämnd"  # a committee not named: only decisions stored before issue 17
 
 
-MAX_BODY = 16
+MAX_BODY = limits.MAX_BODY
 """The longest body the decision table keeps (a unit code as a body)."""
-MAX_PARAGRAPH = 32
-MAX_CASE_NUMBER = 64
-MAX_DELEGATE = 200
-MAX_REFERENCE = 300
+MAX_PARAGRAPH = limits.MAX_PARAGRAPH
+MAX_CASE_NUMBER = limits.MAX_CASE_NUMBER
+MAX_DELEGATE = limits.MAX_DELEGATE
+MAX_REFERENCE = limits.MAX_DECISION
 """The longest paragraph, case number, delegate and whole reference the decision
 table keeps (storage.tables.DecisionRow): a longer one is refused when read."""
 

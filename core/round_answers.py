@@ -13,15 +13,15 @@ from typing import Any
 
 from core import commands
 from core.dates import format_date
-from core.errors import DomainError, InputError, RuleError, RuleViolation, echo
+from core.errors import DomainError, InputError, RuleError, RuleViolation
+from core.forms import parse_followup
 from core.ledger import Ledger
+from core.limits import MAX_CARD_FIELD
 from core.model import FollowUp, Principal, Status
-from core.money import parse_amount
 from core.rounds import Round, check_period_open
 from core.rules.names import measure_name
 
 FIELDS = ("status", "spent", "forecast", "usable", "note")
-MAX_CARD_FIELD = 4000
 SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
 
 
@@ -59,21 +59,6 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     return text
 
 
-def _usable(text: str, label: str) -> bool:
-    key = text.casefold()
-    if key in ("ja", "yes", "true", "1"):
-        return True
-    if key in ("nej", "no", "false", "0"):
-        return False
-    raise InputError(
-        RuleError(
-            "bad_usable",
-            f'{label}: svara "ja" eller "nej" på om medlen kan användas som planerat, inte "{echo(text)}".',
-            label,
-        )
-    )
-
-
 def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[str, Any]) -> list[Answer]:
     """The answers in a card's values for the measures on the card. A measure
     whose fields are all empty is left unanswered; one with some fields
@@ -103,40 +88,12 @@ def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[
             continue
         if not any(texts[f] for f in ("status", "spent", "forecast")):
             continue
-        problems: list[RuleError] = []
-        status = spent = forecast = None
-        usable = True
-        parsers = {
-            "status": lambda t, label=label: Status.parse(t, f"{label}: status"),
-            "spent": lambda t, label=label: parse_amount(t, field=f"{label}: utfall", allow_zero=True),
-            "forecast": lambda t, label=label: parse_amount(t, field=f"{label}: prognos", allow_zero=True),
-        }
-        for name, parse in parsers.items():
-            if not texts[name]:
-                problems.append(RuleError("missing_field", f"{label}: {SHOWN[name]} saknas.", name))
-                continue
-            try:
-                value = parse(texts[name])
-            except DomainError as exc:
-                where = label if name == "status" else f"{label}, {SHOWN[name]}"
-                problems.extend(RuleError(e.code, f"{where}: {e.message}", e.field) for e in exc.errors)
-                continue
-            if name == "status":
-                status = value
-            elif name == "spent":
-                spent = value
-            else:
-                forecast = value
-        if texts["usable"]:
-            try:
-                usable = _usable(texts["usable"], label)
-            except DomainError as exc:
-                problems.extend(exc.errors)
-        if problems:
-            errors.extend(problems)
+        parsed = parse_followup(texts, measure=label)  # the one follow-up parser, the card's wording
+        if parsed.draft is None:
+            errors.extend(parsed.errors)
             continue
-        assert status is not None and spent is not None and forecast is not None
-        answers.append(Answer(mid, status, spent, forecast, usable, texts["note"]))
+        d = parsed.draft
+        answers.append(Answer(mid, d.status, d.spent, d.forecast, d.usable_as_planned, d.note))
     if errors:
         raise InputError(errors)
     if not answers:

@@ -10,15 +10,18 @@ is then split equally.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
+from core import forms
 from core.dates import format_date, parse_date
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger, split_exact
+from core.limits import MAX_DESCRIPTION, MAX_EVALUATION, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
 from core.lookup import find_unit, resolve_unit
 from core.model import Category, Measure, Status, normalise
 from core.money import format_amount, parse_amount
@@ -112,6 +115,32 @@ class _CellReader:
             return default
 
 
+_LIMITS = (
+    ("Beskrivning", MAX_DESCRIPTION),
+    ("Målgrupp", MAX_TARGET_GROUP),
+    ("Utförare", MAX_PERFORMER),
+    ("Uppföljning", MAX_EVALUATION),
+)
+"""The template's free-text columns and their length limits (Insats: MAX_TITLE)."""
+
+
+def _too_long(text: str, column: str, limit: int) -> str | None:
+    """The forms' refusal of a text over its limit (core.forms.text_too_long), or None."""
+    return forms.text_too_long(column, len(text), limit).message if len(text) > limit else None
+
+
+def _unit_code(ledger: Ledger, part: str, _text: str) -> str:
+    return resolve_unit(ledger, part)
+
+
+def _categories(text: str) -> tuple[Category, ...]:
+    return Category.parse_many(text)
+
+
+def _status(text: str) -> Status:
+    return forms.read_status(text) if text else Status.NOT_STARTED
+
+
 def _optional_amount(text: str) -> int | None:
     if not text or text.strip() in ("0", "-", "0 kr"):
         return None
@@ -134,6 +163,11 @@ def parse_rows(
             row_errors.append(
                 RowError(index, "Insats", "Insatsen saknar titel (osynliga tecken räknas inte).")
             )
+        if title and len(title) > MAX_TITLE:
+            row_errors.append(RowError(index, "Insats", forms.title_too_long(len(title)).message))
+        for column, limit in _LIMITS:  # the same limits as the chat and the forms (core.limits)
+            if too_long := _too_long(_cell(row, column), column, limit):
+                row_errors.append(RowError(index, column, too_long))
         unit_text = _cell(row, "Nämnd")
         units: list[str] = []
         if not unit_text:
@@ -142,15 +176,15 @@ def parse_rows(
         parts = [whole.code] if whole else re.split(r"\s*(?:,|;|/|\boch\b)\s*", unit_text)
         for part in parts:
             if part:
-                code = attempt("Nämnd", lambda _t, p=part: resolve_unit(ledger, p))
+                code = attempt("Nämnd", functools.partial(_unit_code, ledger, part))
                 if code and code not in units:
                     units.append(code)
-        categories = attempt("Kategori", Category.parse_many, ())
+        categories = attempt("Kategori", _categories) or ()
         requested = attempt("Sökt belopp", _optional_amount)
         granted = attempt("Beviljat belopp", _optional_amount)
         start = attempt("Startdatum", lambda t: parse_date(t, reference) if t else None)
         end = attempt("Slutdatum", lambda t: parse_date(t, reference) if t else None)
-        status = attempt("Status", lambda t: Status.parse(t) if t else Status.NOT_STARTED)
+        status = attempt("Status", _status) or Status.NOT_STARTED
         cost_text = _cell(row, "Kostnad")
         in_base = normalise(cost_text) == normalise(IN_BASE_BUDGET)
         cost = None if in_base else attempt("Kostnad", _optional_amount)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core import limits
+
 _INVISIBLE = frozenset(
     "\u200b\u2060\ufeff\u00ad"  # zero-width space, word joiner, BOM, soft hyphen
     "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
@@ -45,7 +47,7 @@ def _character(c: str) -> str:
     return c
 
 
-MAX_PERSON_NAME = 80
+MAX_PERSON_NAME = limits.MAX_PERSON_NAME
 """The longest person's display name shown in a card or a text: a longer one is
 cut, with "…" (tryout 2 item 5: a 3 062-character name in a receipt)."""
 

@@ -26,6 +26,7 @@ from microsoft_agents.hosting.core import CardFactory
 
 from core.balances import FundBalance, UnitBalance
 from core.dates import format_period
+from core.limits import MAX_DECISION, MAX_DESCRIPTION, MAX_NOTE, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
 from core.model import Category, Status
 from dialogs import texts
 
@@ -269,20 +270,24 @@ def submit_measure_form(
             placeholder=texts.CHOOSE_UNIT,
         ),
         _input_text(
-            "title", texts.LABEL_TITLE, placeholder=texts.PLACEHOLDER_TITLE, max_length=200, required=True
+            "title",
+            texts.LABEL_TITLE,
+            placeholder=texts.PLACEHOLDER_TITLE,
+            max_length=MAX_TITLE,
+            required=True,
         ),
         _input_text(
             "description",
             texts.LABEL_DESCRIPTION,
             placeholder=texts.PLACEHOLDER_DESCRIPTION,
             multiline=True,
-            max_length=4000,
+            max_length=MAX_DESCRIPTION,
         ),
         _input_text(
             "target_group",
             texts.LABEL_TARGET_GROUP,
             placeholder=texts.PLACEHOLDER_TARGET_GROUP,
-            max_length=500,
+            max_length=MAX_TARGET_GROUP,
         ),
         {
             "type": "Input.ChoiceSet",
@@ -301,14 +306,17 @@ def submit_measure_form(
             "errorMessage": texts.field_missing(texts.LABEL_END_DATE),
         },
         _input_text(
-            "performer", texts.LABEL_PERFORMER, placeholder=texts.PLACEHOLDER_PERFORMER, max_length=200
+            "performer",
+            texts.LABEL_PERFORMER,
+            placeholder=texts.PLACEHOLDER_PERFORMER,
+            max_length=MAX_PERFORMER,
         ),
         _input_text("amount", texts.LABEL_AMOUNT, placeholder=texts.PLACEHOLDER_AMOUNT, required=True),
         _input_text(  # issue 17 item 3: money is granted only by a decision
             "decision",
             texts.LABEL_DECISION,
             placeholder=texts.PLACEHOLDER_DECISION,
-            max_length=300,
+            max_length=MAX_DECISION,
             required=True,
         ),
     ]
@@ -348,7 +356,7 @@ def followup_form(measures: Sequence[tuple[int, str]], *, period: str, measure_i
         ),
         _choice_set("usable", texts.LABEL_USABLE, [(texts.YES, "Ja"), (texts.NO, "Nej")], value=texts.YES),
         _input_text(
-            "note", texts.LABEL_NOTE, placeholder=texts.PLACEHOLDER_NOTE, multiline=True, max_length=4000
+            "note", texts.LABEL_NOTE, placeholder=texts.PLACEHOLDER_NOTE, multiline=True, max_length=MAX_NOTE
         ),
     ]
     actions = [

@@ -20,12 +20,11 @@ from sqlalchemy.engine import Engine
 
 from bot.identity import Identity
 from bot.services import AlreadySaved, MeasureView, Services
-from core.dates import parse_period
+from core import forms
 from core.errors import DomainError, InputError, PermissionDenied
 from core.model import FollowUp, Status
-from core.money import parse_amount
 from core.permissions import Action, can_any, require
-from core.rules.followup import MAX_NOTE, check_period_for_measure, implausible_amounts, is_implausible
+from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
 from core.text import person_name
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
@@ -38,7 +37,6 @@ from dialogs.prompts import (
     choice_options,
     choice_validator,
     did_you_mean_options,
-    parse_yes_no,
     question,
     refuse,
     text_options,
@@ -52,8 +50,6 @@ STATUS_PROMPT = "StatusPrompt"
 SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
-SKIP = "-"
-_DEFAULT_WORDS = frozenset({"", "ok", "okej", "ja", "denna", "den här", "nu", "denna månad"})
 
 
 class FollowUpDialog(CancelAndHelpDialog):
@@ -235,13 +231,10 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         default = (prompt_context.options.validations or {})["default"]
-        if text.strip().lower() in _DEFAULT_WORDS:
-            period = default
-        else:
-            try:  # a month alone ("juni") is of the year the default period is in
-                period = parse_period(text, year=int(default[:4]))
-            except InputError as bad:
-                return refuse(prompt_context, bad.message)
+        try:  # "ja" takes the default; a month alone ("juni") is of the year the default is in
+            period = forms.read_period(text, int(default[:4]), default=default)
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
         _, services = who(prompt_context.context, self.engine)
         measure_id = (prompt_context.options.validations or {}).get("measure_id")
         if measure_id is not None:  # tryout 2 item 8: a period before the measure's year, at once
@@ -284,7 +277,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             return refuse(prompt_context, bad.message)
         spent = int((prompt_context.options.validations or {}).get("spent", 0))
         if forecast < spent:
-            return refuse(prompt_context, texts.forecast_below_spent(forecast, spent))
+            return refuse(prompt_context, forms.forecast_below_spent(forecast, spent).message)
         prompt_context.recognized.value = forecast
         return True
 
@@ -292,10 +285,10 @@ class FollowUpDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        note = "" if text.strip() == SKIP else text.strip()
-        if len(note) > MAX_NOTE:
-            return refuse(prompt_context, texts.text_too_long(texts.LABEL_NOTE, len(note), MAX_NOTE))
-        prompt_context.recognized.value = note
+        try:
+            prompt_context.recognized.value = forms.read_note(text)  # "-": none
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
         return True
 
     # --- the form -------------------------------------------------------------------
@@ -322,44 +315,24 @@ class FollowUpDialog(CancelAndHelpDialog):
         else:
             measure_id = card_id(raw_id)
 
-        period = _parsed(data, "period", texts.LABEL_PERIOD, problems, parse_period)
-        status = _parsed(data, "status", texts.LABEL_STATUS, problems, parse_status)
-        spent = _amount(data, "spent", texts.LABEL_SPENT_LONG, problems, "utfall")
-        forecast = _amount(data, "forecast", texts.LABEL_FORECAST_LONG, problems, "prognos")
-        if spent is not None and forecast is not None and forecast < spent:
-            problems.append(texts.forecast_below_spent(forecast, spent))
+        ledger = await call(services.ledger)  # a month alone ("juni") is of the chat's default year
+        parsed = forms.parse_followup(data, year=default_year(ledger, today_of(turn_context)))
+        problems += parsed.messages
+        draft = parsed.draft
 
-        usable = None
-        raw_usable = data.get("usable")
-        if isinstance(raw_usable, bool):
-            usable = raw_usable
-        elif isinstance(raw_usable, str):
-            usable = {"true": True, "false": False}.get(raw_usable.strip().lower(), parse_yes_no(raw_usable))
-        if usable is None:
-            problems.append(texts.yes_no_field(texts.LABEL_USABLE))
-
-        note = data.get("note", "")
-        if note is None:
-            note = ""
-        if not isinstance(note, str):
-            problems.append(texts.field_wrong_type(texts.LABEL_NOTE))
-            note = ""
-        elif len(note.strip()) > MAX_NOTE:
-            problems.append(texts.text_too_long(texts.LABEL_NOTE, len(note.strip()), MAX_NOTE))
-
-        if problems or None in (measure_id, period, status, spent, forecast, usable):
+        if problems or measure_id is None or draft is None or draft.period is None:
             await turn_context.send_activity(texts.form_refused(problems))
             return
         await save(
             turn_context,
             engine,
             measure_id=measure_id,
-            period=period,
-            status=status,
-            spent=spent,
-            forecast=forecast,
-            usable=usable,
-            note=note.strip(),
+            period=draft.period,
+            status=draft.status,
+            spent=draft.spent,
+            forecast=draft.forecast,
+            usable=draft.usable_as_planned,
+            note=draft.note,
             once=once_key(data),
         )
 
@@ -382,47 +355,13 @@ def default_period(today: date, year: int) -> str:
 
 
 def parse_status(text: str) -> Status:
-    """A status by its number in the list (1–4), its name or one of its aliases."""
-    raw = text.strip()
-    statuses = list(Status)
-    if raw.isdigit() and 1 <= int(raw) <= len(statuses):
-        return statuses[int(raw) - 1]
-    return Status.parse(raw)
+    """A status by its number in the list (1–4), its name or one of its words (core.forms)."""
+    return forms.read_status(text)
 
 
 def parse_amount_or_zero(text: str, field: str) -> int:
     """An amount in kronor where nothing ("0 kr") is a valid answer."""
-    return parse_amount(text, field=field, allow_zero=True)
-
-
-def _parsed(data: dict[str, Any], key: str, label: str, problems: list[str], parse: Any) -> Any:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(texts.field_missing(label))
-        return None
-    if not isinstance(value, str):
-        problems.append(texts.field_wrong_type(label))
-        return None
-    try:
-        return parse(value)
-    except InputError as bad:
-        problems.append(bad.message)
-        return None
-
-
-def _amount(data: dict[str, Any], key: str, label: str, problems: list[str], field: str) -> int | None:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(texts.field_missing(label))
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        problems.append(texts.field_wrong_type(label))
-        return None
-    try:
-        return parse_amount_or_zero(str(value), field)
-    except InputError as bad:
-        problems.append(bad.message)
-        return None
+    return forms.read_amount(text, field, allow_zero=True)
 
 
 async def followable(services: Services, identity: Identity, today: date) -> list[MeasureView]:

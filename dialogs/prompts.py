@@ -17,6 +17,7 @@ from microsoft_agents.hosting.core import MessageFactory
 from microsoft_agents.hosting.dialogs import PromptOptions, PromptValidatorContext
 from rapidfuzz import fuzz
 
+from core import vocabulary
 from core.lookup import distinctive
 from core.model import normalise
 from dialogs import texts
@@ -33,9 +34,8 @@ number or name), lest the fourth choice seem not to exist."""
 MAX_BUTTON_TITLE = 60
 FUZZY_CHOICE = 85.0
 
-_YES = frozenset({"ja", "j", "yes", "y", "japp", "jajamen", "absolut", "ok", "okej", "stämmer", "spara"})
-_NO = frozenset({"nej", "n", "no", "nä", "nää", "nope", "inte"})
-_NONE = frozenset({"ingen", "inget", "ingen av dem", "ingen av dessa", "inga", "ingen av de", "nej"})
+_YES = vocabulary.YES  # the words people type: core.vocabulary
+_NONE = vocabulary.NONE
 
 
 def question(text: str, actions: Sequence[str] = (), attachments: Sequence[Attachment] = ()) -> Activity:
@@ -207,12 +207,8 @@ def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str
 
 
 def parse_yes_no(text: str) -> bool | None:
-    key = normalise(text).strip(" .!")
-    if key in _YES:
-        return True
-    if key in _NO:
-        return False
-    return None
+    """Yes, no or neither, by core.vocabulary (the same words as the cards and the command line)."""
+    return vocabulary.yes_no(text)
 
 
 def yes_no_options(text: str, attachments: Sequence[Attachment] = ()) -> PromptOptions:

@@ -24,6 +24,7 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes
 
 from core.ledger import Ledger
+from core.limits import MAX_NOTE
 from core.model import FollowUp, RoleGrant, Status
 from core.round_answers import field_name
 from core.round_report import RoundReport
@@ -129,7 +130,7 @@ def prompt_card(
                 placeholder=texts.PLACEHOLDER_NOTE,
                 value=a.note if a else "",
                 multiline=True,
-                max_length=4000,
+                max_length=MAX_NOTE,
             ),
         ]
         # Status is only required when some other field of the measure is

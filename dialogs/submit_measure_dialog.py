@@ -8,7 +8,7 @@ back, filled in)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
@@ -25,16 +25,16 @@ from sqlalchemy.engine import Engine
 
 from bot.identity import Identity
 from bot.services import AlreadySaved, Services
+from core import forms, vocabulary
 from core.dates import parse_date
-from core.entries import MeasureFundingEntry
 from core.errors import DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
-from core.model import Body, Category, Decision, Measure, Principal, Status, Unit, parse_body, parse_decision
+from core.limits import MAX_DESCRIPTION, MAX_PERFORMER, MAX_TARGET_GROUP
+from core.model import Category, Decision, Measure, Principal, Status, Unit, parse_body
 from core.money import parse_amount
 from core.permissions import Action, can, require
-from core.rules import check_measure_funding, unit_unallocated
-from core.rules.decision import check_new_grant_decision
-from core.rules.measure import MAX_TITLE, end_before_start, same_title
+from core.rules import amount_fits, unit_unallocated
+from core.rules.measure import end_before_start
 from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
@@ -63,10 +63,7 @@ END_DATE_PROMPT = "EndDatePrompt"
 PERFORMER_PROMPT = "PerformerPrompt"
 AMOUNT_PROMPT = "AmountPrompt"
 DECISION_PROMPT = "DecisionPrompt"
-MAX_DESCRIPTION = 4000
-MAX_TARGET_GROUP = 500
-MAX_PERFORMER = 200
-SKIP = "-"
+SKIP = vocabulary.SKIP
 CATEGORY_NAMES = [c.value for c in Category]
 DATES_DIALOG = "MeasureDatesDialog"
 """The start and end date, and the question when they lie outside the money's year."""
@@ -360,12 +357,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        text = "" if text.strip() == SKIP else text.strip()
-        if len(text) > MAX_DESCRIPTION:
-            return refuse(
-                prompt_context, texts.text_too_long(texts.LABEL_DESCRIPTION, len(text), MAX_DESCRIPTION)
-            )
-        prompt_context.recognized.value = text
+        try:
+            prompt_context.recognized.value = forms.read_text(text, texts.LABEL_DESCRIPTION, MAX_DESCRIPTION)
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
         return True
 
     async def target_group_validator(self, prompt_context: PromptValidatorContext) -> bool:
@@ -428,9 +423,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         validations = prompt_context.options.validations or {}
-        identity, services = who(prompt_context.context, self.engine)
+        _, services = who(prompt_context.context, self.engine)
         ledger = await call(services.summary_ledger)
-        problems = over_limit(ledger, identity, validations["unit"], int(validations["year"]), amount)
+        problems = over_limit(ledger, validations["unit"], int(validations["year"]), amount)
         if problems:
             return refuse(prompt_context, " ".join(problems))
         prompt_context.recognized.value = amount
@@ -473,80 +468,24 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             return None  # this card was saved before: no summary to confirm again
         today = today_of(turn_context)
         year = default_year(ledger, today)
-        problems: list[str] = []
-
-        unit = _text_field(data, "unit", texts.LABEL_UNIT, problems)
-        code = None
-        if unit is not None:
-            key = unit.strip().casefold()  # "fskn" is FSKN (tryout 2 item 6)
-            found = next(
-                (u for u in ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None
-            )
-            if found is None or found.code not in allowed:
-                problems.append(texts.unit_not_allowed(unit, allowed))
-            else:
-                code = found.code
-        title = _text_field(data, "title", texts.LABEL_TITLE, problems)
-        if title is not None and (problem := title_problem(title) or title_taken(ledger, title, year)):
-            problems.append(problem)
-        description = _optional_field(data, "description", texts.LABEL_DESCRIPTION, MAX_DESCRIPTION, problems)
-        target_group = _optional_field(
-            data, "target_group", texts.LABEL_TARGET_GROUP, MAX_TARGET_GROUP, problems
-        )
-        performer = _optional_field(data, "performer", texts.LABEL_PERFORMER, MAX_PERFORMER, problems)
-        categories = _form_categories(data, problems)
-        start = None
-        start_text = _text_field(data, "start_date", texts.LABEL_START_DATE, problems, required=False)
-        if start_text is not None:
-            try:
-                start = parse_date(start_text, today, field="startdatum")
-            except InputError as bad:
-                problems.append(bad.message)
-        end = None
-        end_text = _text_field(data, "end_date", texts.LABEL_END_DATE, problems)
-        if end_text is not None:
-            try:
-                end = parse_date(end_text, today, field="slutdatum")
-            except InputError as bad:
-                problems.append(bad.message)
-        if (wrong := end_before_start(start, end)) is not None:
-            problems.append(wrong.message)
-        amount = None
-        raw_amount = data.get("amount")
-        if raw_amount is None or raw_amount == "":
-            problems.append(texts.field_missing(texts.LABEL_AMOUNT))
-        elif isinstance(raw_amount, bool) or not isinstance(raw_amount, str | int):
-            problems.append(texts.field_wrong_type(texts.LABEL_AMOUNT))
-        else:
-            try:
-                amount = parse_amount(str(raw_amount))
-            except InputError as bad:
-                problems.append(bad.message)
-        if code is not None and amount is not None:
-            problems += over_limit(ledger, identity, code, year, amount)
-        decision = None  # issue 17 item 3: no measure is saved without its decision
-        decision_text = _text_field(data, "decision", texts.LABEL_DECISION, [])
-        if decision_text is None or says_no_decision(decision_text):
-            problems.append(texts.DECISION_REQUIRED)
-        elif code is not None:
-            decision, why = read_decision(ledger, decision_text, code, today, year)
-            problems += why
-        if problems or code is None or title is None or end is None or amount is None or decision is None:
-            await turn_context.send_activity(texts.form_refused(problems))
+        parsed = forms.parse_measure(data, forms.MeasureContext(ledger, allowed, year, today))
+        if parsed.draft is None:
+            await turn_context.send_activity(texts.form_refused(parsed.messages))
             return None
+        m = parsed.draft
         return {
-            "unit": code,
-            "title": clean_name(title),
-            "description": description.strip(),
-            "target_group": target_group.strip(),
-            "categories": [c.name for c in categories],
-            "start_date": start.isoformat() if start else None,
-            "end_date": end.isoformat(),
-            "performer": clean_name(performer),
-            "amount": amount,
-            "year": year,
+            "unit": m.unit,
+            "title": m.title,
+            "description": m.description,
+            "target_group": m.target_group,
+            "categories": [c.name for c in m.categories],
+            "start_date": m.start.isoformat() if m.start else None,
+            "end_date": m.end.isoformat(),
+            "performer": m.performer,
+            "amount": m.amount,
+            "year": m.year,
             "once": once,
-            "decision": decision_to_state(decision),
+            "decision": decision_to_state(m.decision),
         }
 
 
@@ -567,22 +506,21 @@ def _plan(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def says_no_decision(text: str) -> bool:
-    """Whether an answer to the decision question (chat or form) says there is none:
-    "inget beslut", "Inget beslut.", "saknas!" (case, spaces and end punctuation aside)."""
-    return " ".join(text.lower().split()).strip(".!? ") in texts.NO_DECISION_ANSWERS
+    """Whether an answer to the decision question (chat or form) says there is none
+    (core.vocabulary.NO_DECISION)."""
+    return vocabulary.says_no_decision(text)
 
 
 def read_decision(
     ledger: Ledger, text: str, unit: str, today: date, year: int | None = None
 ) -> tuple[Decision | None, list[str]]:
     """The decision typed for a unit's new money (its body defaults to the unit)
-    and why it cannot be used: unreadable, another committee's, not yet taken."""
+    and why it cannot be used: unreadable, another committee's, not yet taken
+    (core.forms.read_decision)."""
     try:
-        decision = parse_decision(text, default_body=unit, units=ledger.units.values())
+        return forms.read_decision(ledger, text, unit, today, year), []
     except InputError as bad:
-        return None, [bad.message]
-    problems = [e.message for e in check_new_grant_decision(ledger, decision, unit, today, year)]
-    return (None if problems else decision), problems
+        return None, [e.message for e in bad.errors]
 
 
 def decision_to_state(decision: Decision) -> dict[str, Any]:
@@ -629,30 +567,11 @@ def _optional_text(prompt_context: PromptValidatorContext, label: str, limit: in
     text = answer_text(prompt_context)
     if text is None:
         return refuse(prompt_context, texts.TEXT_ONLY)
-    text = "" if text.strip() == SKIP else text.strip()
-    if len(text) > limit:
-        return refuse(prompt_context, texts.text_too_long(label, len(text), limit))
-    prompt_context.recognized.value = text
+    try:
+        prompt_context.recognized.value = forms.read_text(text, label, limit)  # "-": none
+    except InputError as bad:
+        return refuse(prompt_context, bad.message)
     return True
-
-
-def _form_categories(data: dict[str, Any], problems: list[str]) -> tuple[Category, ...]:
-    """The form's multi-select: Category names joined by commas (anything else is forged)."""
-    value = data.get("categories")
-    if value is None or value == "":
-        return ()
-    if not isinstance(value, str):
-        problems.append(texts.field_wrong_type(texts.LABEL_CATEGORIES))
-        return ()
-    found = []
-    for part in value.split(","):
-        category = Category.__members__.get(part.strip())
-        if category is None:
-            problems.append(texts.unknown_category_value(part.strip()[:60], CATEGORY_NAMES))
-            return ()
-        if category not in found:
-            found.append(category)
-    return tuple(c for c in Category if c in found)
 
 
 def _unit_label(unit: Unit) -> str:
@@ -683,52 +602,25 @@ async def refusal(services: Services, identity: Identity) -> str:
 
 
 def title_problem(text: str) -> str | None:
-    """Why a typed title cannot be used, or None. A title is a clean name
-    (core.text.clean_name): one that is empty once invisible characters and
-    line breaks are gone is missing."""
-    title = clean_name(text)
-    if not title:
-        return texts.TITLE_MISSING
-    if len(title) > MAX_TITLE:
-        return texts.title_too_long(len(title), MAX_TITLE)
+    """Why a typed title cannot be used, or None (core.forms.read_title: a clean
+    name, present and at most core.limits.MAX_TITLE characters)."""
+    try:
+        forms.read_title(text)
+    except InputError as bad:
+        return bad.message
     return None
 
 
 def title_taken(ledger: Ledger, text: str, year: int) -> str | None:
     """The core's refusal when the year already has a measure of this title
     (compared as clean names), said at the question instead of at the end."""
-    taken = same_title(ledger, Measure(id=0, title=clean_name(text), units=(), year=year))
+    taken = forms.title_taken(ledger, text, year)
     return taken[0].message if taken else None
 
 
-def over_limit(ledger: Ledger, identity: Identity, code: str, year: int, amount: int) -> list[str]:
-    """The unit-limit rule's messages if `amount` is more than the unit has unallocated."""
-    probe = Measure(id=-1, title="-", units=(code,), year=year)
-    entry = MeasureFundingEntry(
-        year, probe.id, code, amount, Decision(Body.COMMITTEE, None), identity.user_id, datetime.now()
-    )
-    return [e.message for e in check_measure_funding(ledger.add_measure(probe), entry)]
-
-
-def _optional_field(data: dict[str, Any], key: str, label: str, limit: int, problems: list[str]) -> str:
-    value = _text_field(data, key, label, problems, required=False) or ""
-    if len(value) > limit:
-        problems.append(texts.text_too_long(label, len(value), limit))
-    return value
-
-
-def _text_field(
-    data: dict[str, Any], key: str, label: str, problems: list[str], *, required: bool = True
-) -> str | None:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            problems.append(texts.field_missing(label))
-        return None
-    if not isinstance(value, str):
-        problems.append(texts.field_wrong_type(label))
-        return None
-    return value
+def over_limit(ledger: Ledger, code: str, year: int, amount: int) -> list[str]:
+    """Why `amount` does not fit in the unit's unallocated money (core.rules.amount_fits)."""
+    return [e.message for e in amount_fits(ledger, code, year, amount)]
 
 
 async def save(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from core import forms
 from core.balances import FundBalance, Share, UnitBalance
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
@@ -641,7 +642,7 @@ ASK_START_DATE = (
 ASK_PERFORMER = (
     'Vem genomför insatsen, till exempel "Malmö Lär" eller en extern utbildare? Skriv "-" för att hoppa över.'
 )
-TITLE_MISSING = "Titeln saknas."
+TITLE_MISSING = forms.TITLE_MISSING  # the forms' wording lives in core.forms
 
 
 def ask_categories(names: Sequence[str]) -> str:
@@ -660,7 +661,7 @@ def unknown_categories(answer: str, names: Sequence[str]) -> str:
 
 def unknown_category_value(value: str, names: Sequence[str]) -> str:
     """A problem of a form (plain text: form_refused escapes it)."""
-    return f'Okänd strategikategori "{echo(value)}". Tillåtna: {", ".join(names)}.'
+    return forms.unknown_category_value(value, names).message  # the forms' wording: core.forms
 
 
 def categories_text(names: Sequence[str]) -> str:
@@ -675,7 +676,6 @@ DIALOG_STOPPED_BY_UPDATE = (
 )
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
-NO_DECISION_ANSWERS = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
 DECISION_REQUIRED = rules_decision.DECISION_REQUIRED  # the core's one refusal of money without a decision
 NO_DECISION_FORM_BACK = (
     "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Här är "
@@ -754,11 +754,11 @@ def ask_amount(unit_name: str, free: int, year: int) -> str:
 
 
 def title_too_long(length: int, limit: int) -> str:
-    return f"Titeln är för lång ({length} tecken). Högst {limit} tecken."
+    return forms.title_too_long(length, limit).message  # the forms' wording: core.forms
 
 
 def text_too_long(label: str, length: int, limit: int) -> str:
-    return f"{label} är för lång ({length} tecken). Högst {limit} tecken."
+    return forms.text_too_long(label, length, limit).message
 
 
 def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> str:
@@ -861,10 +861,7 @@ def ask_forecast(spent: int) -> str:
 
 
 def forecast_below_spent(forecast: int, spent: int) -> str:
-    return (
-        f"Prognosen {kr(forecast)} är lägre än utfallet hittills, {kr(spent)}. Prognosen för året "
-        f"omfattar det som redan använts och måste vara minst {kr(spent)}."
-    )
+    return forms.forecast_below_spent(forecast, spent).message  # the forms' wording: core.forms
 
 
 def followup_saved(title: str, period: str, seq: int) -> str:
@@ -908,7 +905,7 @@ def measure_not_allowed(value: str) -> str:
 
 
 def yes_no_field(label: str) -> str:
-    return f'{label}: svara "ja" eller "nej".'
+    return forms.yes_no_field(label).message  # the forms' wording: core.forms
 
 
 def unit_has_no_funds(name: str, code: str, year: int, latest: FundBalance | None = None) -> str:

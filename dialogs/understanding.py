@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from core import vocabulary
 from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
 
@@ -175,28 +176,10 @@ WHOLE_FUND_WORDS = frozenset(
     "totalt total hela staden stad kommunen fonden fond sammanlagt alla samtliga".split()
 )
 
-_CANCEL_WORDS = frozenset({"avbryt", "avsluta", "stopp", "stop", "cancel", "sluta", "glöm det"})
-_HELP_WORDS = frozenset(
-    {
-        "hjälp",
-        "help",
-        "?",
-        "hjälp mig",
-        "vad kan du",
-        "vad kan du göra",
-        "vad kan jag fråga",
-        "vad kan jag fråga om",
-        "vad kan jag göra",
-        "meny",
-        "kommandon",
-        "instruktioner",
-    }
-)
-_GREETING_WORDS = frozenset(
-    "hej hejsan hallå tjena tja hello hi hey god morgon dag kväll eftermiddag".split()
-)
-
-_THANKS_WORDS = frozenset("tack tackar tusen stort så mycket snällt för hjälpen det bra toppen".split())
+_CANCEL_WORDS = vocabulary.CANCEL  # the words people type: core.vocabulary
+_HELP_WORDS = vocabulary.HELP
+_GREETING_WORDS = vocabulary.GREETINGS
+_THANKS_WORDS = vocabulary.THANKS
 
 _INTENT_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     (Intent.REALLOCATE, re.compile(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*")),

@@ -7,9 +7,10 @@ from core.rules.fund_limit import check_allocation, check_allocation_end, check_
 from core.rules.measure import check_measure
 from core.rules.overdue import is_overdue, overdue_measures
 from core.rules.reallocation import check_reallocation
-from core.rules.unit_limit import check_measure_funding, unit_unallocated
+from core.rules.unit_limit import amount_fits, check_measure_funding, unit_unallocated
 
 __all__ = [
+    "amount_fits",
     "carry_over_proposals",
     "check_allocation",
     "check_allocation_end",

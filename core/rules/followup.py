@@ -9,11 +9,10 @@ from datetime import UTC, date
 from core.dates import format_period
 from core.errors import RuleError
 from core.ledger import Ledger, split_exact
+from core.limits import MAX_NOTE
 from core.model import FollowUp
 from core.money import format_amount as kr
 from core.rules.names import measure_name
-
-MAX_NOTE = 4000
 
 
 def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:

@@ -7,10 +7,9 @@ from datetime import date
 from core.dates import format_date
 from core.errors import RuleError, echo
 from core.ledger import Ledger
+from core.limits import MAX_TITLE
 from core.model import Measure
 from core.text import clean_name, lookalike_key
-
-MAX_TITLE = 200
 
 
 def end_before_start(start: date | None, end: date | None) -> RuleError | None:

@@ -18,10 +18,38 @@ def unit_unallocated(ledger: Ledger, unit: str, year: int) -> int:
     return transferred - granted
 
 
+def amount_fits(ledger: Ledger, unit: str, year: int, amount: int) -> list[RuleError]:
+    """Does `amount` fit as a new grant of `unit`'s money of `year` (a new
+    measure's funding)? Empty when it does; else why not: not positive, or more
+    than the unit has unallocated. The question the chat and the form ask before
+    the measure exists (no measure or entry is made up to ask it); the write asks
+    it again through check_measure_funding."""
+    if amount <= 0:
+        return [_NOT_POSITIVE]
+    return _over_unallocated(ledger, unit, year, amount)
+
+
+_NOT_POSITIVE = RuleError("amount_not_positive", "Beloppet måste vara större än 0 kr.", "belopp")
+
+
+def _over_unallocated(ledger: Ledger, unit: str, year: int, amount: int) -> list[RuleError]:
+    free = unit_unallocated(ledger, unit, year)
+    if amount <= free:
+        return []
+    return [
+        RuleError(
+            "unit_exceeded",
+            f"Beloppet {kr(amount)} är mer än vad {unit_name(ledger, unit)} "
+            f"har kvar att fördela för {year}: {kr(max(free, 0))}.",
+            "belopp",
+        )
+    ]
+
+
 def check_measure_funding(ledger: Ledger, entry: MeasureFundingEntry) -> list[RuleError]:
     errors: list[RuleError] = []
     if entry.amount <= 0:
-        errors.append(RuleError("amount_not_positive", "Beloppet måste vara större än 0 kr.", "belopp"))
+        errors.append(_NOT_POSITIVE)
     measure = ledger.measures.get(entry.measure_id)
     if measure is None:
         errors.append(RuleError("unknown_measure", f"Insatsen {entry.measure_id} finns inte."))
@@ -45,14 +73,4 @@ def check_measure_funding(ledger: Ledger, entry: MeasureFundingEntry) -> list[Ru
         )
     if errors:
         return errors
-    free = unit_unallocated(ledger, entry.unit, entry.year)
-    if entry.amount > free:
-        errors.append(
-            RuleError(
-                "unit_exceeded",
-                f"Beloppet {kr(entry.amount)} är mer än vad {unit_name(ledger, entry.unit)} "
-                f"har kvar att fördela för {entry.year}: {kr(max(free, 0))}.",
-                "belopp",
-            )
-        )
-    return errors
+    return _over_unallocated(ledger, entry.unit, entry.year, entry.amount)

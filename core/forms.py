@@ -1,0 +1,472 @@
+"""One parser per form: a follow-up and a new measure, from the raw fields as
+they arrive (typed text, a card's values, a template's cells), to a draft or
+every problem at once.
+
+The chat asks one field at a time and calls the field readers (`read_period`,
+`read_status`, `read_amount`, `read_note`, `read_title`, `read_text`, …);
+the follow-up form and the round card call `parse_followup`, the measure form
+`parse_measure`; the command line and the template read their cells with the
+same readers. Every reader raises InputError; the parsers collect every
+RuleError and return them together (`Parsed`). The words people type are
+core.vocabulary's, the length limits core.limits'.
+
+Two wordings: a form with one follow-up names each field ("Status saknas."); a
+card with several measures (the round card: `measure` given) names the measure
+first ("Mentorskap: status saknas.").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from core import vocabulary
+from core.dates import parse_date, parse_period
+from core.errors import DomainError, InputError, RuleError, echo
+from core.ledger import Ledger
+from core.limits import MAX_DESCRIPTION, MAX_NOTE, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
+from core.model import Category, Decision, Measure, Status, parse_decision
+from core.money import format_amount, parse_amount
+from core.rules.decision import DECISION_REQUIRED, MISSING_DECISION, check_new_grant_decision
+from core.rules.measure import end_before_start, same_title
+from core.rules.unit_limit import amount_fits
+from core.text import clean_name
+
+T = TypeVar("T")
+
+# --- the fields' names, as the forms label them (dialogs.texts uses the same) ------
+
+LABEL_UNIT = "Nämnd"
+LABEL_TITLE = "Insats"
+LABEL_DESCRIPTION = "Beskrivning"
+LABEL_TARGET_GROUP = "Målgrupp"
+LABEL_CATEGORIES = "Strategikategori"
+LABEL_START_DATE = "Startdatum"
+LABEL_END_DATE = "Slutdatum"
+LABEL_PERFORMER = "Utförare"
+LABEL_AMOUNT = "Belopp"
+LABEL_DECISION = "Beslut"
+LABEL_PERIOD = "Period"
+LABEL_STATUS = "Status"
+LABEL_SPENT = "Utfall hittills"
+LABEL_FORECAST = "Prognos för året"
+LABEL_USABLE = "Kan användas som planerat"
+LABEL_NOTE = "Kommentar"
+
+TITLE_MISSING = "Titeln saknas."
+
+
+# --- messages ------------------------------------------------------------------------
+
+
+def field_missing(label: str) -> RuleError:
+    return RuleError("missing_field", f"{label} saknas.", label)
+
+
+def field_wrong_type(label: str) -> RuleError:
+    return RuleError("bad_field", f"{label} har fel format.", label)
+
+
+def text_too_long(label: str, length: int, limit: int) -> RuleError:
+    return RuleError("text_too_long", f"{label} är för lång ({length} tecken). Högst {limit} tecken.", label)
+
+
+def title_too_long(length: int, limit: int = MAX_TITLE) -> RuleError:
+    return RuleError(
+        "title_too_long", f"Titeln är för lång ({length} tecken). Högst {limit} tecken.", "titel"
+    )
+
+
+def yes_no_field(label: str) -> RuleError:
+    return RuleError("bad_usable", f'{label}: svara "ja" eller "nej".', label)
+
+
+def forecast_below_spent(forecast: int, spent: int) -> RuleError:
+    return RuleError(
+        "forecast_below_spent",
+        f"Prognosen {format_amount(forecast)} är lägre än utfallet hittills, {format_amount(spent)}. "
+        f"Prognosen för året omfattar det som redan använts och måste vara minst {format_amount(spent)}.",
+        "prognos",
+    )
+
+
+def unknown_category_value(value: str, names: Sequence[str]) -> RuleError:
+    message = f'Okänd strategikategori "{echo(value)}". Tillåtna: {", ".join(names)}.'
+    return RuleError("unknown_category", message, "kategori")
+
+
+def unit_not_allowed(text: str, allowed: Sequence[str]) -> RuleError:
+    message = (
+        f'Du kan inte lämna in insatser för "{echo(text)}". Du kan lämna in för: {", ".join(allowed)}.'
+        if allowed
+        else f'Du kan inte lämna in insatser för "{echo(text)}".'
+    )
+    return RuleError("unit_not_allowed", message, "nämnd")
+
+
+# --- the result -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[T]):
+    """A parsed form: the draft, or every problem found (never both)."""
+
+    draft: T | None
+    errors: tuple[RuleError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.draft is not None and not self.errors
+
+    @property
+    def messages(self) -> list[str]:
+        return [e.message for e in self.errors]
+
+    def unwrap(self) -> T:
+        """The draft; InputError with every problem when there is none."""
+        if self.draft is None or self.errors:
+            raise InputError(self.errors or (RuleError("empty_form", "Formuläret är tomt."),))
+        return self.draft
+
+
+class _Collect:
+    """Runs readers over fields, keeping every problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[RuleError] = []
+
+    def __call__(self, read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except DomainError as problem:
+            self.errors.extend(problem.errors)
+            return None
+
+
+def _text_value(value: object, label: str, *, required: bool) -> str | None:
+    """A field that is text: None when blank (InputError when required), InputError
+    when it is not text at all (a forged card: a list, a number)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InputError(field_missing(label))
+        return None
+    if not isinstance(value, str):
+        raise InputError(field_wrong_type(label))
+    return value
+
+
+def _number_or_text(value: object, label: str) -> str:
+    """A required amount: text or a whole number (never a boolean or a float)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(field_missing(label))
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(field_wrong_type(label))
+    return str(value)
+
+
+# --- field readers (the chat asks one at a time) ------------------------------------
+
+
+def read_text(text: str, label: str, limit: int) -> str:
+    """An optional free text: stripped, "" for "-", refused when longer than `limit`."""
+    value = "" if text.strip() == vocabulary.SKIP else text.strip()
+    if len(value) > limit:
+        raise InputError(text_too_long(label, len(value), limit))
+    return value
+
+
+def read_note(text: str) -> str:
+    return read_text(text, LABEL_NOTE, MAX_NOTE)
+
+
+def read_title(text: str) -> str:
+    """A title as kept: a clean name (core.text.clean_name), present and not too long."""
+    title = clean_name(text)
+    if not title:
+        raise InputError(RuleError("title_missing", TITLE_MISSING, "titel"))
+    if len(title) > MAX_TITLE:
+        raise InputError(title_too_long(len(title)))
+    return title
+
+
+def read_period(text: str, year: int | None = None, *, default: str | None = None) -> str:
+    """A follow-up's period ("2025-06", "juni 2025"; with `year`, "juni" alone);
+    with `default`, the words that take it ("ja", "denna månad", core.vocabulary.THIS_PERIOD)."""
+    if default is not None and text.strip().lower() in vocabulary.THIS_PERIOD:
+        return default
+    return parse_period(text, year=year)
+
+
+def read_status(text: str, field: str | None = "status") -> Status:
+    """A status by its number in the list (1–4), its name or one of its words."""
+    raw = text.strip()
+    statuses = list(Status)
+    if raw.isdigit() and 1 <= int(raw) <= len(statuses):
+        return statuses[int(raw) - 1]
+    return Status.parse(raw, field)
+
+
+def read_amount(text: str, field: str | None = "belopp", *, allow_zero: bool = False) -> int:
+    return parse_amount(text, field=field, allow_zero=allow_zero)
+
+
+def read_usable(value: object) -> bool | None:
+    """Yes or no from a card, a cell or a typed answer (core.vocabulary); None otherwise."""
+    return vocabulary.card_yes_no(value)
+
+
+# --- the follow-up -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpDraft:
+    """A follow-up as a form gives it, before the rules and the ledger see it.
+    `period` is None on a card whose period is its round's."""
+
+    period: str | None
+    status: Status
+    spent: int
+    forecast: int
+    usable_as_planned: bool
+    note: str
+
+
+_SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
+
+
+def parse_followup(
+    fields: Mapping[str, object], *, year: int | None = None, measure: str | None = None
+) -> Parsed[FollowUpDraft]:
+    """A follow-up from its fields "period", "status", "spent", "forecast",
+    "usable" and "note" (text; an amount may be a whole number, usable a
+    boolean). `year`: the year a month's name alone ("juni") is of.
+
+    `measure`: the measure's name on a card with several measures (the round
+    card): the period is the round's (not read), usable may be left out (yes),
+    and every message names the measure first."""
+    collect = _Collect()
+    card = measure is not None
+    where = f"{measure}: " if card else ""
+
+    def named(errors: Sequence[RuleError], prefix: str) -> list[RuleError]:
+        return [RuleError(e.code, f"{prefix}{e.message}", e.field) for e in errors]
+
+    period = None
+    if not card:
+        period = collect(
+            lambda: parse_period(
+                _text_value(fields.get("period"), LABEL_PERIOD, required=True) or "", year=year
+            )
+        )
+
+    def status() -> Status:
+        if card:
+            text = str(fields.get("status") or "").strip()
+            if not text:
+                raise InputError(RuleError("missing_field", f"{where}status saknas.", "status"))
+            try:
+                return read_status(text, f"{measure}: status")
+            except DomainError as bad:
+                raise InputError(named(bad.errors, where)) from None
+        return read_status(_text_value(fields.get("status"), LABEL_STATUS, required=True) or "")
+
+    def amount(key: str, label: str, field: str) -> Callable[[], int]:
+        def read() -> int:
+            if card:
+                text = str(fields.get(key) or "").strip()
+                if not text:
+                    raise InputError(RuleError("missing_field", f"{where}{_SHOWN[key]} saknas.", key))
+                try:
+                    return read_amount(text, f"{measure}: {field}", allow_zero=True)
+                except DomainError as bad:
+                    raise InputError(named(bad.errors, f"{measure}, {_SHOWN[key]}: ")) from None
+            return read_amount(_number_or_text(fields.get(key), label), field, allow_zero=True)
+
+        return read
+
+    status_value = collect(status)
+    spent = collect(amount("spent", LABEL_SPENT, "utfall"))
+    forecast = collect(amount("forecast", LABEL_FORECAST, "prognos"))
+    if spent is not None and forecast is not None and forecast < spent:
+        collect.errors += named([forecast_below_spent(forecast, spent)], where)
+
+    raw_usable = fields.get("usable")
+    usable = read_usable(raw_usable)
+    if usable is None and card and (raw_usable is None or not str(raw_usable).strip()):
+        usable = True  # the round card: left empty is "ja"
+    elif usable is None and card:
+        collect.errors.append(
+            RuleError(
+                "bad_usable",
+                f'{measure}: svara "ja" eller "nej" på om medlen kan användas som planerat, '
+                f'inte "{echo(str(raw_usable))}".',
+                measure,
+            )
+        )
+    elif usable is None:
+        collect.errors.append(yes_no_field(LABEL_USABLE))
+
+    raw_note = fields.get("note")
+    note: str | None = ""
+    if raw_note is not None and not isinstance(raw_note, str):
+        collect.errors.append(field_wrong_type(LABEL_NOTE))
+    elif isinstance(raw_note, str) and card:
+        note = raw_note.strip()  # the round card checked its length (MAX_CARD_FIELD); "-" stays as typed
+    elif isinstance(raw_note, str):
+        note = collect(lambda: read_text(raw_note, LABEL_NOTE, MAX_NOTE))
+
+    complete = None not in (status_value, spent, forecast, usable, note) and (card or period is not None)
+    if collect.errors or not complete:
+        return Parsed(None, tuple(collect.errors))
+    assert status_value is not None and spent is not None and forecast is not None
+    assert usable is not None and note is not None
+    return Parsed(FollowUpDraft(period, status_value, spent, forecast, usable, note))
+
+
+# --- the measure ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureDraft:
+    """A new measure as a form gives it, checked against the ledger: its unit (a
+    code the person may submit for), clean title, texts, categories, dates,
+    performer, the amount asked of the unit's money, and the decision granting it."""
+
+    unit: str
+    title: str
+    description: str
+    target_group: str
+    categories: tuple[Category, ...]
+    start: date | None
+    end: date
+    performer: str
+    amount: int
+    year: int
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureContext:
+    """What a new measure is checked against: the ledger, the units the person may
+    submit for (codes), the money's year and today (the bot's date)."""
+
+    ledger: Ledger
+    allowed: Sequence[str]
+    year: int
+    today: date
+
+
+def read_unit(context: MeasureContext, text: str) -> str:
+    """A unit the person may submit for, by code or name (any case: "fskn" is FSKN)."""
+    key = text.strip().casefold()
+    found = next(
+        (u for u in context.ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None
+    )
+    if found is None or found.code not in context.allowed:
+        raise InputError(unit_not_allowed(text, context.allowed))
+    return found.code
+
+
+def title_taken(ledger: Ledger, title: str, year: int) -> list[RuleError]:
+    """The core's refusal when the year already has a measure of this title."""
+    return same_title(ledger, Measure(id=0, title=clean_name(title), units=(), year=year))
+
+
+def read_decision(ledger: Ledger, text: str, unit: str, today: date, year: int | None = None) -> Decision:
+    """The decision typed for a unit's new money (its body defaults to the unit),
+    refused when unreadable, another committee's or not yet taken (and, with the
+    money's `year`, implausible for it)."""
+    decision = parse_decision(text, default_body=unit, units=ledger.units.values())
+    problems = check_new_grant_decision(ledger, decision, unit, today, year)
+    if problems:
+        raise InputError(problems)
+    return decision
+
+
+def read_card_categories(value: object) -> tuple[Category, ...]:
+    """A card's multi-select: Category names joined by commas (anything else is forged)."""
+    if value is None or value == "":
+        return ()
+    if not isinstance(value, str):
+        raise InputError(field_wrong_type(LABEL_CATEGORIES))
+    names = [c.value for c in Category]
+    found: list[Category] = []
+    for part in value.split(","):
+        category = Category.__members__.get(part.strip())
+        if category is None:
+            raise InputError(unknown_category_value(part.strip()[:60], names))
+        if category not in found:
+            found.append(category)
+    return tuple(c for c in Category if c in found)
+
+
+def parse_measure(fields: Mapping[str, object], context: MeasureContext) -> Parsed[MeasureDraft]:
+    """A new measure from the form's fields "unit", "title", "description",
+    "target_group", "categories", "start_date", "end_date", "performer", "amount"
+    and "decision", checked against `context`: every problem at once."""
+    collect = _Collect()
+
+    def optional(key: str, label: str, limit: int) -> str:
+        value = _text_value(fields.get(key), label, required=False)
+        return read_text(value, label, limit) if value is not None else ""
+
+    unit_text = collect(lambda: _text_value(fields.get("unit"), LABEL_UNIT, required=True))
+    unit = collect(lambda: read_unit(context, unit_text)) if unit_text is not None else None
+    title_text = collect(lambda: _text_value(fields.get("title"), LABEL_TITLE, required=True))
+    title = None
+    if title_text is not None:
+        title = collect(lambda: read_title(title_text))
+        if title is not None and (taken := title_taken(context.ledger, title, context.year)):
+            collect.errors.append(taken[0])
+            title = None
+    description = collect(lambda: optional("description", LABEL_DESCRIPTION, MAX_DESCRIPTION))
+    target_group = collect(lambda: optional("target_group", LABEL_TARGET_GROUP, MAX_TARGET_GROUP))
+    performer = collect(lambda: optional("performer", LABEL_PERFORMER, MAX_PERFORMER))
+    categories = collect(lambda: read_card_categories(fields.get("categories")))
+    start_text = collect(lambda: _text_value(fields.get("start_date"), LABEL_START_DATE, required=False))
+    start = collect(lambda: parse_date(start_text, context.today, field="startdatum")) if start_text else None
+    end_text = collect(lambda: _text_value(fields.get("end_date"), LABEL_END_DATE, required=True))
+    end = collect(lambda: parse_date(end_text, context.today, field="slutdatum")) if end_text else None
+    if (wrong := end_before_start(start, end)) is not None:
+        collect.errors.append(wrong)
+    amount = collect(lambda: read_amount(_number_or_text(fields.get("amount"), LABEL_AMOUNT)))
+    if (
+        unit is not None
+        and amount is not None
+        and (over := amount_fits(context.ledger, unit, context.year, amount))
+    ):
+        collect.errors.extend(over)
+        amount = None
+    decision = None  # issue 17 item 3: no measure is saved without its decision
+    raw_decision = fields.get("decision")
+    decision_text = raw_decision if isinstance(raw_decision, str) and raw_decision.strip() else None
+    if decision_text is None or vocabulary.says_no_decision(decision_text):
+        collect.errors.append(RuleError(MISSING_DECISION, DECISION_REQUIRED, "beslut"))
+    elif unit is not None:
+        decision = collect(
+            lambda: read_decision(context.ledger, decision_text, unit, context.today, context.year)
+        )
+    if collect.errors:
+        return Parsed(None, tuple(collect.errors))
+    if None in (unit, title, description, target_group, performer, categories, end, amount, decision):
+        return Parsed(None, tuple(collect.errors))
+    assert unit is not None and title is not None and end is not None and amount is not None
+    assert description is not None and target_group is not None and performer is not None
+    assert categories is not None and decision is not None
+    return Parsed(
+        MeasureDraft(
+            unit=unit,
+            title=title,
+            description=description,
+            target_group=target_group,
+            categories=categories,
+            start=start,
+            end=end,
+            performer=clean_name(performer),
+            amount=amount,
+            year=context.year,
+            decision=decision,
+        )
+    )

@@ -1,0 +1,245 @@
+"""One parser per form (core.forms): a follow-up from the form card, the round
+card or the chat's answers; a new measure from the form; every problem at once;
+the length limits of core.limits everywhere, the template included; and
+"does this amount fit?" (core.rules.amount_fits) without a made-up measure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core import limits
+from core.errors import DomainError, InputError
+from core.forms import MeasureContext, parse_followup, parse_measure
+from core.model import Category, Status
+from core.round_answers import field_name, parse_answers
+from core.rules import amount_fits, unit_unallocated
+from core.template import parse_rows
+from tests.unit.builders import malmo_small
+from tests.unit.test_rounds import _book
+
+TODAY = date(2025, 6, 5)
+
+
+def _followup(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "period": "2025-06",
+        "status": "Pågående",
+        "spent": "1,5 mkr",
+        "forecast": "4 mkr",
+        "usable": "ja",
+        "note": " Enligt plan ",
+    }
+    base.update(fields)
+    return {k: v for k, v in base.items() if v is not ...}
+
+
+# --- the follow-up ----------------------------------------------------------------
+
+
+def test_a_followup_form_gives_a_draft() -> None:
+    parsed = parse_followup(_followup(spent=0, usable=False))
+    assert parsed.ok and parsed.errors == ()
+    d = parsed.unwrap()
+    assert (d.period, d.status, d.spent, d.forecast, d.usable_as_planned, d.note) == (
+        "2025-06",
+        Status.ONGOING,
+        0,
+        4_000_000,
+        False,
+        "Enligt plan",
+    )
+
+
+def test_japp_and_juni_on_the_form_card_as_in_the_chat() -> None:
+    d = parse_followup(_followup(period="juni", usable="japp"), year=2025).unwrap()
+    assert (d.period, d.usable_as_planned) == ("2025-06", True)
+    assert parse_followup(_followup(usable="nä")).unwrap().usable_as_planned is False
+
+
+def test_japp_on_the_round_card_as_in_the_chat() -> None:
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "pågår",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+        field_name(a, "usable"): "japp",
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert answer.usable_as_planned is True
+    values[field_name(a, "usable")] = "nej tack"
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert answer.usable_as_planned is False
+
+
+def test_every_problem_of_a_followup_form_at_once() -> None:
+    parsed = parse_followup(
+        {
+            "period": "2025-13",
+            "status": 2,
+            "spent": "-5 kr",
+            "forecast": ["1 mkr"],
+            "usable": "kanske",
+            "note": 5,
+        }
+    )
+    assert parsed.draft is None
+    assert [e.code for e in parsed.errors] == [
+        "period_out_of_range",
+        "bad_field",
+        "amount_negative",
+        "bad_field",
+        "bad_usable",
+        "bad_field",
+    ]
+    assert parsed.messages[1] == "Status har fel format."
+    with pytest.raises(InputError) as refused:
+        parsed.unwrap()
+    assert len(refused.value.errors) == 6
+
+
+def test_every_missing_field_is_named() -> None:
+    parsed = parse_followup({})
+    assert parsed.messages == [
+        "Period saknas.",
+        "Status saknas.",
+        "Utfall hittills saknas.",
+        "Prognos för året saknas.",
+        'Kan användas som planerat: svara "ja" eller "nej".',
+    ]
+
+
+def test_a_forecast_below_the_spend_is_refused_on_form_and_round_card_alike() -> None:
+    parsed = parse_followup(_followup(spent="2 mkr", forecast="1 mkr"))
+    assert parsed.messages == [
+        "Prognosen 1 000 000 kr är lägre än utfallet hittills, 2 000 000 kr. Prognosen för året "
+        "omfattar det som redan använts och måste vara minst 2 000 000 kr."
+    ]
+    card = parse_followup({"status": "Klar", "spent": "2 mkr", "forecast": "1 mkr"}, measure="Mentorskap")
+    assert card.messages[0].startswith("Mentorskap: Prognosen 1 000 000 kr är lägre")
+
+
+def test_the_round_card_names_the_measure_and_reads_no_period() -> None:
+    parsed = parse_followup({"status": "Kanske", "spent": "", "forecast": "x"}, measure="Mentorskap")
+    assert parsed.draft is None
+    assert parsed.messages[0].startswith('Mentorskap: Okänd status "Kanske"')
+    assert parsed.messages[1] == "Mentorskap: utfall hittills saknas."
+    assert parsed.messages[2].startswith("Mentorskap, prognos för året: ")
+    ok = parse_followup({"status": "Klar", "spent": "0", "forecast": "1 kr"}, measure="Mentorskap").unwrap()
+    assert (ok.period, ok.usable_as_planned) == (None, True)  # the round's period; empty usable is "ja"
+
+
+def test_a_note_over_the_limit_is_refused() -> None:
+    note = "x" * (limits.MAX_NOTE + 1)
+    assert parse_followup(_followup(note=note)).messages == [
+        f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    ]
+
+
+# --- the measure ------------------------------------------------------------------
+
+
+def _context() -> MeasureContext:
+    return MeasureContext(malmo_small().ledger, ("FSKN",), 2025, TODAY)
+
+
+def _measure(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "unit": "fskn",
+        "title": " Mentorskap\u200b för chefer ",
+        "description": "Ett år",
+        "target_group": "",
+        "categories": "RETAIN,ATTRACT",
+        "start_date": "2025-08-01",
+        "end_date": "2025-12-31",
+        "performer": "",
+        "amount": "1 mkr",
+        "decision": "FSKN 2025-02-05 § 5",
+    }
+    base.update(fields)
+    return {k: v for k, v in base.items() if v is not ...}
+
+
+def test_a_measure_form_gives_a_draft() -> None:
+    d = parse_measure(_measure(), _context()).unwrap()
+    assert (d.unit, d.title, d.amount, d.year, d.end) == (
+        "FSKN",
+        "Mentorskap för chefer",
+        1_000_000,
+        2025,
+        date(2025, 12, 31),
+    )
+    assert d.categories == (Category.ATTRACT, Category.RETAIN)
+    assert d.decision.reference.startswith("FSKN 2025-02-05 § 5")
+
+
+def test_every_problem_of_a_measure_form_at_once() -> None:
+    parsed = parse_measure(
+        _measure(
+            unit="GVN",
+            title="x" * 300,
+            description="y" * (limits.MAX_DESCRIPTION + 1),
+            performer="z" * (limits.MAX_PERFORMER + 1),
+            categories="ATTRACT,BRIBE",
+            end_date="igår kväll",
+            amount="-5 kr",
+            decision="inget beslut",
+        ),
+        _context(),
+    )
+    assert parsed.draft is None
+    assert len(parsed.errors) == 8, parsed.messages
+    assert parsed.messages[0].startswith('Du kan inte lämna in insatser för "GVN"')
+    assert parsed.messages[1] == f"Titeln är för lång (300 tecken). Högst {limits.MAX_TITLE} tecken."
+    assert "Beslut saknas" in parsed.messages[-1]
+
+
+def test_an_amount_that_does_not_fit_is_refused_by_the_core() -> None:
+    context = _context()
+    free = unit_unallocated(context.ledger, "FSKN", 2025)
+    assert amount_fits(context.ledger, "FSKN", 2025, free) == []
+    [over] = amount_fits(context.ledger, "FSKN", 2025, free + 1)
+    assert over.code == "unit_exceeded" and "Förskolenämnden" in over.message
+    assert [e.code for e in amount_fits(context.ledger, "FSKN", 2025, 0)] == ["amount_not_positive"]
+    parsed = parse_measure(_measure(amount=free + 1), context)
+    assert [e.code for e in parsed.errors] == ["unit_exceeded"]
+
+
+# --- the template ------------------------------------------------------------------
+
+
+def test_the_template_keeps_the_same_length_limits() -> None:
+    ledger = malmo_small().ledger
+    rows = [
+        {
+            "Nämnd": "GVN",
+            "Insats": "x" * (limits.MAX_TITLE + 1),
+            "Beskrivning": "d" * (limits.MAX_DESCRIPTION + 1),
+            "Målgrupp": "m" * (limits.MAX_TARGET_GROUP + 1),
+            "Utförare": "u" * (limits.MAX_PERFORMER + 1),
+            "Status": "japp",
+        }
+    ]
+    planned, errors = parse_rows(rows, ledger, TODAY, 2025)
+    assert planned == []
+    assert [(e.row, e.column) for e in errors] == [
+        (2, "Insats"),
+        (2, "Beskrivning"),
+        (2, "Målgrupp"),
+        (2, "Utförare"),
+        (2, "Status"),
+    ]
+    most = limits.MAX_DESCRIPTION
+    assert errors[1].message == f"Beskrivning är för lång ({most + 1} tecken). Högst {most} tecken."
+
+
+def test_the_template_reads_statuses_by_the_vocabulary() -> None:
+    rows = [{"Nämnd": "GVN", "Insats": "Mentorskap", "Status": "pågår"}]
+    [plan], errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
+    assert errors == [] and plan.measure.status == Status.ONGOING
+
+
+def test_unwrap_of_an_empty_result_names_the_problem() -> None:
+    with pytest.raises(DomainError):
+        parse_followup({"status": "Klar"}, measure="M").unwrap()

@@ -1,0 +1,86 @@
+"""The words people type (core.vocabulary): one set for the chat, the forms, the
+round card, the command line and the template (issue 18: three yes/no sets disagreed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core import vocabulary
+from core.dates import format_period, parse_date, parse_period
+from core.forms import read_period, read_status, read_usable
+from core.model import Status
+from dialogs.prompts import parse_yes_no
+
+
+@pytest.mark.parametrize("word", ["ja", "Japp", "jepp", "visst", "ok", "Ja tack", "absolut!", "JA."])
+def test_yes_words_are_yes_in_chat_and_on_cards(word: str) -> None:
+    assert vocabulary.yes_no(word) is True
+    assert parse_yes_no(word) is True  # the chat's prompts
+    assert vocabulary.card_yes_no(word) is True  # the follow-up form and the round card
+    assert read_usable(word) is True
+
+
+@pytest.mark.parametrize("word", ["nej", "nä", "Nej tack", "nää", "nix", "no"])
+def test_no_words_are_no_in_chat_and_on_cards(word: str) -> None:
+    assert vocabulary.yes_no(word) is False
+    assert parse_yes_no(word) is False
+    assert vocabulary.card_yes_no(word) is False
+
+
+def test_a_card_toggle_is_yes_or_no_but_a_typed_1_is_not() -> None:
+    assert [vocabulary.card_yes_no(v) for v in (True, False, "true", "false", "1", "0")] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert vocabulary.yes_no("true") is None  # the chat: a person types words, not toggles
+    assert vocabulary.card_yes_no("kanske") is None
+    assert vocabulary.card_yes_no(3) is None
+
+
+def test_yes_and_no_share_no_word() -> None:
+    assert not vocabulary.YES & vocabulary.NO
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("pågår", Status.ONGOING),
+        ("Klart", Status.DONE),
+        ("ej_påbörjad", Status.NOT_STARTED),
+        ("not-completed", Status.NOT_COMPLETED),
+        ("3", Status.DONE),
+    ],
+)
+def test_statuses_by_word_name_or_number(text: str, status: Status) -> None:
+    assert read_status(text) == status
+    if not text.isdigit():
+        assert Status.parse(text) == status
+
+
+def test_every_month_name_and_abbreviation_is_a_period() -> None:
+    for number, name in enumerate(vocabulary.MONTHS, 1):
+        assert read_period(name, 2025) == f"2025-{number:02d}"
+        assert read_period(name[:3], 2025) == f"2025-{number:02d}"
+        assert parse_period(f"{name} 2025") == f"2025-{number:02d}"
+        assert format_period(f"2025-{number:02d}") == f"{name} 2025"
+    assert read_period("sept", 2025) == "2025-09"
+    assert parse_date("i juni", date(2025, 1, 1)) == date(2025, 6, 30)
+
+
+def test_juni_is_a_period_and_ja_takes_the_one_offered() -> None:
+    assert read_period("juni", 2025) == "2025-06"
+    assert read_period("Juni", 2025, default="2025-09") == "2025-06"
+    assert read_period("ja", 2025, default="2025-09") == "2025-09"
+    assert read_period("denna månad", 2025, default="2025-09") == "2025-09"
+
+
+def test_no_decision_answers() -> None:
+    assert vocabulary.says_no_decision("Inget beslut.")
+    assert vocabulary.says_no_decision("saknas!")
+    assert not vocabulary.says_no_decision("FSKN 2025-02-05 § 5")
