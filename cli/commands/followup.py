@@ -7,13 +7,13 @@ import argparse
 from dataclasses import dataclass
 from typing import TextIO
 
+from bot.services import Services
 from cli import texts
 from cli.commands import rounds
-from cli.common import Commands, group, handles, options, services, user_of
-from core.dates import parse_period
+from cli.common import Commands, default_year, group, handles, options, services, today, user_of
+from core import forms
 from core.errors import DomainError, RuleError, RuleViolation
 from core.model import Status
-from core.money import parse_amount
 from core.rounds import PERIOD_CLOSED
 from core.rules.followup import IMPLAUSIBLE
 
@@ -26,7 +26,7 @@ def register(commands: Commands) -> None:
     fa.add_argument("--status", required=True)
     fa.add_argument("--spent", required=True, help="utfall hittills, t.ex. 1,2 mkr")
     fa.add_argument("--forecast", required=True, help="prognos för året")
-    fa.add_argument("--usable", choices=["ja", "nej"], default="ja", help="kan medlen användas som planerat")
+    fa.add_argument("--usable", default="ja", help="kan medlen användas som planerat: ja eller nej")
     fa.add_argument("--note", default="")
     fa.add_argument(
         "--confirm-amount",
@@ -59,22 +59,33 @@ class FollowupDraft:
     after_close_reason: str | None
 
 
-def followup_draft(args: argparse.Namespace) -> FollowupDraft:
-    """followup add's fields read into a draft: every field of the form is parsed here,
-    and only here (the core's follow-up parser replaces it). The first bad field refuses."""
-    period = parse_period(args.period)
+def followup_draft(args: argparse.Namespace, city: Services) -> FollowupDraft:
+    """followup add's fields read into a draft by the core's follow-up parser (core.forms,
+    the same as the chat's, the form card's and the round card's): every bad field at once.
+    A month's name alone ("juni") is of the year the core's rule means (core.rules.years)."""
     if args.reason is not None and not args.after_close:
         raise DomainError(
             RuleError("reason_without_after_close", texts.REASON_WITHOUT_AFTER_CLOSE, "--reason")
         )
+    fields = {
+        "period": args.period,
+        "status": args.status,
+        "spent": args.spent,
+        "forecast": args.forecast,
+        "usable": args.usable,
+        "note": args.note,
+    }
+    year = None if any(c.isdigit() for c in args.period) else default_year(city, today(args))
+    draft = forms.parse_followup(fields, year=year).unwrap()
+    assert draft.period is not None  # the parser reads a period unless the form is a round card's
     return FollowupDraft(
         measure=args.measure,
-        period=period,
-        status=Status.parse(args.status),
-        spent=parse_amount(args.spent, field="--spent", allow_zero=True),
-        forecast=parse_amount(args.forecast, field="--forecast", allow_zero=True),
-        usable_as_planned=args.usable == "ja",
-        note=args.note,
+        period=draft.period,
+        status=draft.status,
+        spent=draft.spent,
+        forecast=draft.forecast,
+        usable_as_planned=draft.usable_as_planned,
+        note=draft.note,
         amount_confirmed=args.confirm_amount,
         after_close_reason=(args.reason or "") if args.after_close else None,
     )
@@ -82,7 +93,7 @@ def followup_draft(args: argparse.Namespace) -> FollowupDraft:
 
 def run_add(args: argparse.Namespace, out: TextIO) -> int:
     city = services(args)
-    draft = followup_draft(args)
+    draft = followup_draft(args, city)
     try:
         followup = city.add_followup(
             user_of(args),

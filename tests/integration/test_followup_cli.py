@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services
-from core.model import Role
+from core.model import FollowUp, Role
 from storage.db import make_engine
 from tests.integration.test_cli import YRKES, Kb, city, kb, loaded_example, refused  # noqa: F401,F811
 
@@ -36,12 +36,16 @@ def _add(kb: Kb, *extra: str, period: str = "2025-09", spent: str = "1 mkr", for
     )
 
 
-def _latest_note(url: str) -> str:
+def _latest(url: str) -> FollowUp:
     engine = make_engine(url)
     try:
-        return max(Services(engine).ledger().followups, key=lambda f: f.seq).note
+        return max(Services(engine).ledger().followups, key=lambda f: f.seq)
     finally:
         engine.dispose()
+
+
+def _latest_note(url: str) -> str:
+    return _latest(url).note
 
 
 # --- item 4 -----------------------------------------------------------------------
@@ -262,3 +266,45 @@ def test_a_period_that_has_not_begun_is_refused(city: str, kb: Kb, june_5: None)
     )
     assert "Perioden 2025-12 (december 2025) har inte börjat än" in line
     assert "2025-06 eller tidigare" in line
+
+
+# --- issue 18: one parser per form -------------------------------------------------
+
+
+def test_the_command_line_reads_a_follow_up_with_the_chats_words(
+    city: str,  # noqa: F811
+    kb: Kb,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: followup add reads its fields with the core's follow-up parser, the
+    chat's: "juni" is the current year's June and "japp" is yes (argparse allowed only
+    "ja"/"nej" before, and the period had to be written 2025-06)."""
+    monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-05")
+    saved = _add(kb, "--usable", "japp", period="juni")
+    assert saved.code == 0, saved.err
+    latest = _latest(city)
+    assert (latest.period, latest.usable_as_planned) == ("2025-06", True)
+
+
+def test_the_command_line_names_every_bad_field_of_a_follow_up_at_once(city: str, kb: Kb) -> None:  # noqa: F811
+    """Issue 18: a follow-up with a bad status, spend and usable answer is refused once,
+    naming all three (the command line stopped at the first before), and nothing is saved."""
+    line = refused(
+        kb,
+        city,
+        "followup",
+        "add",
+        "--measure",
+        YRKES,
+        "--period",
+        "2025-09",
+        "--status",
+        "halvklar",
+        "--spent",
+        "mycket",
+        "--forecast",
+        "4 mkr",
+        "--usable",
+        "kanske",
+    )
+    assert "halvklar" in line and "mycket" in line and "Kan användas som planerat" in line, line
