@@ -131,7 +131,7 @@ class Parsed(Generic[T]):
         return self.draft
 
 
-class _Collect:
+class Collect:
     """Runs readers over fields, keeping every problem instead of stopping at the first."""
 
     def __init__(self) -> None:
@@ -246,7 +246,7 @@ def parse_followup(
     `measure`: the measure's name on a card with several measures (the round
     card): the period is the round's (not read), usable may be left out (yes),
     and every message names the measure first."""
-    collect = _Collect()
+    collect = Collect()
     card = measure is not None
     where = f"{measure}: " if card else ""
 
@@ -406,7 +406,7 @@ def parse_measure(fields: Mapping[str, object], context: MeasureContext) -> Pars
     """A new measure from the form's fields "unit", "title", "description",
     "target_group", "categories", "start_date", "end_date", "performer", "amount"
     and "decision", checked against `context`: every problem at once."""
-    collect = _Collect()
+    collect = Collect()
 
     def optional(key: str, label: str, limit: int) -> str:
         value = _text_value(fields.get(key), label, required=False)

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from bot.services import MeasureView, Services
 from cli import texts
 from cli.common import Commands, amount, default_year, handles, options, services, today, user_of
+from core import forms, limits
 from core.dates import parse_date
 from core.errors import RuleError, RuleViolation
 from core.ledger import split_exact
@@ -86,36 +87,47 @@ class MeasureDraft:
 
 
 def measure_draft(args: argparse.Namespace, city: Services, as_of: date) -> MeasureDraft:
-    """add-measure's fields read into a measure, its grants and its decision: every field
-    of the form is parsed here, and only here (the core's measure parser replaces it)."""
+    """add-measure's fields read into a measure, its grants and its decision, with the
+    core's field readers (core.forms: the chat's and the form's limits and wording);
+    every bad field is named at once."""
     ledger = city.ledger()
+    collect = forms.Collect()
     units = tuple(dict.fromkeys(resolve_unit(ledger, u) for u in args.unit))
-    start = parse_date(args.start, as_of, field="--start") if args.start else None
-    end = parse_date(args.end, as_of, field="--end") if args.end else None
-    money = amount(args.amount, "--amount") if args.amount else None
+    title = collect(lambda: forms.read_title(args.title))
+    description = collect(
+        lambda: forms.read_text(args.description, forms.LABEL_DESCRIPTION, limits.MAX_DESCRIPTION)
+    )
+    performer = collect(lambda: forms.read_text(args.performer, forms.LABEL_PERFORMER, limits.MAX_PERFORMER))
+    start = collect(lambda: parse_date(args.start, as_of, field="--start")) if args.start else None
+    end = collect(lambda: parse_date(args.end, as_of, field="--end")) if args.end else None
+    money = collect(lambda: amount(args.amount, "--amount")) if args.amount else None
     # Issue 17 item 3: the decision behind the money, its body the unit when not named
     # ("nämnd 2025-02-05 § 5" with --unit FSKN is "FSKN 2025-02-05 § 5").
     decision = (
-        parse_decision(
-            args.decision,
-            "--decision",
-            default_body=units[0] if len(units) == 1 else None,
-            units=ledger.units.values(),
+        collect(
+            lambda: parse_decision(
+                args.decision,
+                "--decision",
+                default_body=units[0] if len(units) == 1 else None,
+                units=ledger.units.values(),
+            )
         )
         if args.decision
         else None
     )
-    if money and decision is None:  # the core's refusal, with the command line's way to give it
+    if money and decision is None and not args.decision:  # the core's refusal, with the way to give it
         (missing,) = check_decision_given(None, "--decision")
-        raise RuleViolation(RuleError(missing.code, missing.message + texts.DECISION_HINT, missing.field))
+        collect.errors.append(RuleError(missing.code, missing.message + texts.DECISION_HINT, missing.field))
+    if collect.errors or title is None:
+        raise RuleViolation(collect.errors)
     grants = split_exact(money, [(u, 1) for u in units]) if money else {}
     measure = Measure(
         id=0,
-        title=args.title.strip(),
+        title=title,
         units=units,
         year=args.year or default_year(city, as_of),
-        description=args.description,
-        performer=args.performer,
+        description=description or "",
+        performer=performer or "",
         start_date=start,
         end_date=end,
     )

@@ -314,6 +314,30 @@ def test_add_measure_without_year_takes_the_same_year_as_the_chat(city: str, kb:
     assert shown.json()["year"] == 2025
 
 
+def test_add_measure_names_every_bad_field_at_once_with_the_forms_limits(city: str, kb: Kb) -> None:
+    """Issue 18 (one place for length limits): add-measure refuses a 201-character title and
+    a 4 001-character description as the chat and the form do (the command line took any
+    length), and an unreadable amount in the same refusal; nothing is written."""
+    line = refused(
+        kb,
+        city,
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "T" * 201,
+        "--description",
+        "d" * 4001,
+        "--amount",
+        "många kronor",
+        "--decision",
+        "nämnd 2025-02-05 § 5",
+    )
+    assert "201" in line and "200" in line, line
+    assert "4 001" in line or "4001" in line, line
+    assert "många kronor" in line, line
+
+
 # --- measures ----------------------------------------------------------------------
 
 
