@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot import clock, round_cli
 from bot.data_services import ExampleResult, export_bytes, export_rows, import_template, load_example
-from bot.services import MeasureView, Services
+from bot.services import Services
 from core.balances import FundBalance
 from core.dates import format_date, parse_date, parse_period
 from core.errors import DomainError, InputError, PermissionDenied, RuleError, RuleViolation
@@ -36,6 +36,7 @@ from core.rules.decision import check_decision_given, decision_missing, ungiven_
 from core.rules.followup import IMPLAUSIBLE
 from core.template import TemplateError
 from core.validation import validate
+from core.views import MeasureView
 from storage.db import make_engine
 from storage.examples import available
 from storage.migrate import upgrade

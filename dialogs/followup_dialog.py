@@ -16,20 +16,19 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.identity import Identity
-from bot.services import AlreadySaved, MeasureView, Services
 from core.dates import parse_period
-from core.errors import DomainError, InputError, PermissionDenied
+from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.model import FollowUp, Status
 from core.money import parse_amount
 from core.permissions import Action, can_any, require
 from core.rules.followup import MAX_NOTE, check_period_for_measure, implausible_amounts, is_implausible
 from core.text import person_name
+from core.views import MeasureView
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import already_saved, call, card_id, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import card_id, default_year, new_once_key, once_key
+from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -45,6 +44,7 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
+from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, decide_measure
 
 PERIOD_PROMPT = "PeriodPrompt"
@@ -59,9 +59,8 @@ _DEFAULT_WORDS = frozenset({"", "ok", "okej", "ja", "denna", "den här", "nu", "
 class FollowUpDialog(CancelAndHelpDialog):
     """Options (JSON): {"measures": [candidate dicts]} (measures named in the request)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(FollowUpDialog.__name__)
-        self.engine = engine
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(PERIOD_PROMPT, self.period_validator))
         self.add_dialog(TextPrompt(STATUS_PROMPT, self.status_validator))
@@ -91,7 +90,7 @@ class FollowUpDialog(CancelAndHelpDialog):
     # --- steps --------------------------------------------------------------------
 
     async def measure_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        identity, services = who(step.context, self.engine)
+        identity, services = who(step.context)
         today = today_of(step.context)
         views = await followable(services, identity, today)
         if not views:
@@ -126,7 +125,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             await step.context.send_activity(texts.NO_CHOICE)
             return await step.end_dialog()
         step.values["measure_id"] = int(step.result)
-        _, services = who(step.context, self.engine)
+        _, services = who(step.context)
         ledger = await call(services.ledger)
         default = default_period(today_of(step.context), ledger.measures[int(step.result)].year)
         options = text_options(
@@ -165,7 +164,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         asked about explicitly (the core's rule names the amount and the money)."""
         step.values["note"] = step.result
         v = step.values
-        _, services = who(step.context, self.engine)
+        _, services = who(step.context)
         ledger = await call(services.ledger)
         probe = FollowUp(
             v["measure_id"],
@@ -192,7 +191,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             return await step.end_dialog()
         step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         v = step.values
-        _, services = who(step.context, self.engine)
+        _, services = who(step.context)
         ledger = await call(services.ledger)
         summary = cards.followup_summary(
             heading=texts.FOLLOWUP_SUMMARY_TITLE,
@@ -215,7 +214,6 @@ class FollowUpDialog(CancelAndHelpDialog):
         v = step.values
         await save(
             step.context,
-            self.engine,
             measure_id=v["measure_id"],
             period=v["period"],
             status=Status(v["status"]),
@@ -242,10 +240,10 @@ class FollowUpDialog(CancelAndHelpDialog):
                 period = parse_period(text, year=int(default[:4]))
             except InputError as bad:
                 return refuse(prompt_context, bad.message)
-        _, services = who(prompt_context.context, self.engine)
+        _, services = who(prompt_context.context)
         measure_id = (prompt_context.options.validations or {}).get("measure_id")
         if measure_id is not None:  # tryout 2 item 8: a period before the measure's year, at once
-            ledger = await call(services.summary_ledger)
+            ledger = await call(queries(services).summary_ledger)
             if early := check_period_for_measure(ledger, int(measure_id), period):
                 return refuse(prompt_context, early[0].message)
         closed = await call(services.period_refusal, period)  # issue 17 item 5: said at once
@@ -301,9 +299,9 @@ class FollowUpDialog(CancelAndHelpDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(turn_context: TurnContext, engine: Engine, data: dict[str, Any]) -> None:
+    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> None:
         """Check a submitted follow-up form field by field; save it only when all is well."""
-        identity, services = who(turn_context, engine)
+        identity, services = who(turn_context)
         views = await followable(services, identity, today_of(turn_context))
         if not views:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
@@ -352,7 +350,6 @@ class FollowUpDialog(CancelAndHelpDialog):
             return
         await save(
             turn_context,
-            engine,
             measure_id=measure_id,
             period=period,
             status=status,
@@ -425,18 +422,18 @@ def _amount(data: dict[str, Any], key: str, label: str, problems: list[str], fie
         return None
 
 
-async def followable(services: Services, identity: Identity, today: date) -> list[MeasureView]:
+async def followable(services: CityServices, identity: Identity, today: date) -> list[MeasureView]:
     """The measures the user may leave a follow-up for."""
     try:
-        views = await call(services.measures, identity.user_id, as_of=today)
+        views = await call(queries(services, identity.user_id, today).measures, identity.user_id, as_of=today)
     except DomainError:
         return []
-    principal = await call(services.principal, identity.user_id)
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     return [v for v in views if can_any(principal, Action.FOLLOW_UP, v.measure.units)]
 
 
-async def refusal(services: Services, identity: Identity) -> str:
-    principal = await call(services.principal, identity.user_id)
+async def refusal(services: CityServices, identity: Identity) -> str:
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     own = sorted({g.unit for g in principal.grants if g.unit})
     try:
         require(principal, Action.FOLLOW_UP, own)
@@ -447,7 +444,6 @@ async def refusal(services: Services, identity: Identity) -> str:
 
 async def save(
     turn_context: TurnContext,
-    engine: Engine,
     *,
     measure_id: int,
     period: str,
@@ -463,7 +459,7 @@ async def save(
     `once`: the key that keeps a repeated confirmation from saving twice;
     `amount_confirmed`: the person said yes to an implausible amount (the form
     has no such question: there the core refuses it, with the reason)."""
-    identity, services = who(turn_context, engine)
+    identity, services = who(turn_context)
     try:
         stored = await call(
             services.add_followup,
@@ -480,7 +476,7 @@ async def save(
             amount_confirmed=amount_confirmed,
         )
     except AlreadySaved as done:
-        await turn_context.send_activity(await already_saved(turn_context, engine, done))
+        await turn_context.send_activity(await already_saved(turn_context, done))
         return
     except DomainError as refused:
         hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(refused.errors) else ""

@@ -21,13 +21,10 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.identity import Identity
-from bot.services import AlreadySaved, Services
 from core.dates import parse_date
 from core.entries import MeasureFundingEntry
-from core.errors import DomainError, InputError, PermissionDenied
+from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
 from core.model import Body, Category, Decision, Measure, Principal, Status, Unit, parse_body, parse_decision
 from core.money import parse_amount
@@ -39,7 +36,8 @@ from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import default_year, new_once_key, once_key
+from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -52,6 +50,7 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
+from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
@@ -79,9 +78,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     {"form": values} (a form that submit_form has checked: it goes to the summary
     and the confirmation)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(SubmitMeasureDialog.__name__)
-        self.engine = engine
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(TITLE_PROMPT, self.title_validator))
         self.add_dialog(TextPrompt(DESCRIPTION_PROMPT, self.description_validator))
@@ -129,7 +127,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     # --- steps --------------------------------------------------------------------
 
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        identity, services = who(step.context, self.engine)
+        identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
@@ -218,8 +216,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     async def decision_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Issue 17 item 3: the decision that grants the money; its body defaults to the unit."""
         step.values["amount"] = step.result
-        _, services = who(step.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
         unit = ledger.units[step.values["unit"]]
         return await step.prompt(
             DECISION_PROMPT,
@@ -233,8 +231,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         step.values["decision"] = step.result
         # A repeated "ja" to this summary saves once (a form's own token: one card saves once).
         step.values["once"] = step.values.get("once") or new_once_key()
-        _, services = who(step.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
         v = step.values
         decision = decision_from_state(v.get("decision"))
         if decision is None:  # nothing is saved without one: the form back, all else filled in
@@ -262,7 +260,6 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         v = step.values
         await save(
             step.context,
-            self.engine,
             unit=v["unit"],
             amount=v["amount"],
             year=v["year"],
@@ -274,7 +271,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
         """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
-        identity, services = who(step.context, self.engine)
+        identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
         if step.values["unit"] not in allowed:
             await step.context.send_activity(texts.NOT_SAVED)
@@ -333,8 +330,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def free_money(self, step: WaterfallStepContext) -> tuple[Unit, int, int]:
         """The chosen unit, the fund year and the unit's money not yet allocated to measures."""
-        _, services = who(step.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
         unit = ledger.units[step.values["unit"]]
         year = default_year(ledger, today_of(step.context))
         return unit, year, unit_unallocated(ledger, unit.code, year)
@@ -348,8 +345,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         problem = title_problem(text)
         if problem:
             return refuse(prompt_context, problem)
-        _, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        _, services = who(prompt_context.context)
+        ledger = await call(queries(services).summary_ledger)
         taken = title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
         if taken:
             return refuse(prompt_context, taken)
@@ -428,8 +425,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         validations = prompt_context.options.validations or {}
-        identity, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        identity, services = who(prompt_context.context)
+        ledger = await call(queries(services).summary_ledger)
         problems = over_limit(ledger, identity, validations["unit"], int(validations["year"]), amount)
         if problems:
             return refuse(prompt_context, " ".join(problems))
@@ -443,8 +440,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if says_no_decision(text):
             prompt_context.recognized.value = None  # the summary says why nothing is saved
             return True
-        _, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        _, services = who(prompt_context.context)
+        ledger = await call(queries(services).summary_ledger)
         unit = (prompt_context.options.validations or {})["unit"]
         year = (prompt_context.options.validations or {}).get("year")
         decision, problems = read_decision(ledger, text, unit, today_of(prompt_context.context), year)
@@ -456,20 +453,18 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(
-        turn_context: TurnContext, engine: Engine, data: dict[str, Any]
-    ) -> dict[str, Any] | None:
+    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> dict[str, Any] | None:
         """Check a submitted measure form field by field. When all is well, the
         measure as the chat collects it (JSON, for {"form": ...}: the summary and
         the confirmation follow); else None, the problems said."""
-        identity, services = who(turn_context, engine)
+        identity, services = who(turn_context)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
             return None
         once = once_key(data)
         if once is not None and (done := await call(services.once_used, once)) is not None:
-            await turn_context.send_activity(await already_saved(turn_context, engine, done))
+            await turn_context.send_activity(await already_saved(turn_context, done))
             return None  # this card was saved before: no summary to confirm again
         today = today_of(turn_context)
         year = default_year(ledger, today)
@@ -663,17 +658,17 @@ def _unit_pairs(ledger: Ledger, codes: list[str]) -> list[tuple[str, str]]:
     return [(code, ledger.units[code].name) for code in codes]
 
 
-async def allowed_units(services: Services, identity: Identity) -> tuple[Ledger, list[str]]:
+async def allowed_units(services: CityServices, identity: Identity) -> tuple[Ledger, list[str]]:
     """The ledger, and the units the user may submit measures for."""
-    ledger = await call(services.summary_ledger)
-    principal = await call(services.principal, identity.user_id)
+    ledger = await call(queries(services).summary_ledger)
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     allowed = [code for code in sorted(ledger.units) if can(principal, Action.SUBMIT_MEASURE, [code])]
     return ledger, allowed
 
 
-async def refusal(services: Services, identity: Identity) -> str:
+async def refusal(services: CityServices, identity: Identity) -> str:
     """The core's Swedish refusal for a user who may not submit measures."""
-    principal: Principal = await call(services.principal, identity.user_id)
+    principal: Principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     own = sorted({g.unit for g in principal.grants if g.unit})
     try:
         require(principal, Action.SUBMIT_MEASURE, own)
@@ -733,7 +728,6 @@ def _text_field(
 
 async def save(
     turn_context: TurnContext,
-    engine: Engine,
     *,
     unit: str,
     title: str,
@@ -751,7 +745,7 @@ async def save(
     """Submit the measure with its grant through the core; send the receipt or the refusal.
     `once`: the key that keeps a repeated confirmation from saving twice. `decision`:
     the one the person gave; without one the core saves nothing (issue 17 item 3)."""
-    identity, services = who(turn_context, engine)
+    identity, services = who(turn_context)
     measure = Measure(
         id=0,
         title=title,
@@ -778,12 +772,12 @@ async def save(
             once,
         )
     except AlreadySaved as done:
-        await turn_context.send_activity(await already_saved(turn_context, engine, done))
+        await turn_context.send_activity(await already_saved(turn_context, done))
         return
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))
         return
-    ledger = await call(services.summary_ledger)
+    ledger = await call(queries(services).summary_ledger)
     unit_label = _unit_label(ledger.units[unit])
     receipt = cards.measure_summary(
         heading=texts.MEASURE_RECEIPT_TITLE,
