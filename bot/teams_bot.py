@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
@@ -197,7 +197,11 @@ class KompetensBot(ActivityHandler):
             log.info("activity %s is being answered or was: ignored", activity.id)
             return
         conversation_id = activity.conversation.id
-        held = HeldClaim(self.finisher, conversation_id, activity.id, self.claim_lease) if claim else None
+        held = (
+            HeldClaim(self.finisher, conversation_id, activity.id, self.claim_lease)
+            if claim and activity.id
+            else None
+        )
         identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
             if held is not None:
@@ -209,7 +213,11 @@ class KompetensBot(ActivityHandler):
             services.city.prime(snapshot, user_id, roles)
         turn_context.turn_state[CONVERSATION_STATE] = conversation_state
         turn_context.turn_state[USER_STATE] = user_state
-        with self.storage.prefetched(state_keys, start.states or {}) if state_keys else _nothing():
+        storage = self.storage  # state_keys are read only for SqlStorage (_state_keys)
+        prefetch = _nothing()
+        if isinstance(storage, SqlStorage) and state_keys:
+            prefetch = storage.prefetched(state_keys, start.states or {})
+        with prefetch:
             await super().on_turn(turn_context)
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
@@ -302,7 +310,7 @@ class KompetensBot(ActivityHandler):
                 return
         if await handle_round_turn(turn_context):
             return
-        conversation_state: ConversationState = turn_context.turn_state[CONVERSATION_STATE]
+        conversation_state = cast(ConversationState, turn_context.turn_state[CONVERSATION_STATE])  # on_turn's
         await run_dialog(self.dialog, turn_context, conversation_state)
 
     async def _answer_privately(self, turn_context: TurnContext, identity: Identity) -> None:
@@ -331,7 +339,7 @@ class KompetensBot(ActivityHandler):
         private.conversation = where.conversation.model_copy(update={"conversation_type": "personal"})
         private.service_url = where.service_url
         private.id = f"{activity.id}/private" if activity.id else None  # a claim of its own
-        private.reply_to_id = None
+        private.reply_to_id = None  # type: ignore[assignment]  # the SDK types it str; None: a new message
 
         async def private_turn(context: TurnContext) -> None:
             context.on_send_activities(_not_replies)  # the message is in another conversation
@@ -364,9 +372,10 @@ async def run_dialog(
     if claims is not None and claims.is_agent_claim():
         dialog_set = DialogSet(accessor)
         dialog_set.add(dialog)
-        return await DialogExtensions._internal_run(  # type: ignore[no-any-return]
+        run: DialogTurnResult = await DialogExtensions._internal_run(
             turn_context, dialog.id, await dialog_set.create_context(turn_context)
         )
+        return run
     await conversation_state.load(turn_context)
     if isinstance(conversation_state.get_value(DIALOG_STATE), state_codec.OutdatedDialogState):
         # A dialog in progress saved before an upgrade changed its steps: not resumed, said.
@@ -385,11 +394,11 @@ async def run_dialog(
     for key, service in turn_context.turn_state.items():
         dialog_context.services[key] = service
     manager = DialogStateManager(dialog_context)
-    await manager.load_all_scopes()
+    await manager.load_all_scopes()  # type: ignore[no-untyped-call]  # unannotated in the SDK
     turn_context.turn_state[manager.__class__.__name__] = manager
     while True:
         try:
-            result = await dialog_context.continue_dialog()
+            result: DialogTurnResult = await dialog_context.continue_dialog()  # type: ignore[no-untyped-call]  # unannotated in the SDK
             if result.status == DialogTurnStatus.Empty:
                 result = await dialog_context.begin_dialog(dialog.id)
             break
@@ -397,5 +406,5 @@ async def run_dialog(
             handled = await dialog_context.emit_event(DialogEvents.error, error, bubble=True, from_leaf=True)
             if not handled:
                 raise
-    await manager.save_all_changes()
+    await manager.save_all_changes()  # type: ignore[no-untyped-call]  # unannotated in the SDK
     return result

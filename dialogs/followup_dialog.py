@@ -6,7 +6,7 @@ Adaptive Card form, validated field by field on the server."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
@@ -44,6 +44,7 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
+from dialogs.steps import end_dialog, options_of, validations_of, values_of
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, decide_measure
 
@@ -85,7 +86,7 @@ class FollowUpDialog(CancelAndHelpDialog):
                 ],
             )
         )
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     # --- steps --------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         views = await followable(services, identity, today)
         if not views:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
-            return await step.end_dialog()
+            return await end_dialog(step)
         allowed = {str(v.measure.id): v for v in views}
         labels = [(v.measure.id, _label(v)) for v in views]
         ledger = await call(services.ledger)
@@ -105,7 +106,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         )
 
         named = [
-            c for c in map(Candidate.from_dict, (step.options or {}).get("measures", [])) if c.key in allowed
+            c for c in map(Candidate.from_dict, options_of(step).get("measures", [])) if c.key in allowed
         ]
         resolution = decide_measure(named)
         if resolution.pick == Pick.ONE and resolution.chosen is not None:
@@ -123,47 +124,49 @@ class FollowUpDialog(CancelAndHelpDialog):
     async def period_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is None:
             await step.context.send_activity(texts.NO_CHOICE)
-            return await step.end_dialog()
-        step.values["measure_id"] = int(step.result)
+            return await end_dialog(step)
+        picked = int(cast(int | str, step.result))  # a choice's key: the measure id
+        values_of(step)["measure_id"] = picked
         _, services = who(step.context)
         ledger = await call(services.ledger)
-        default = default_period(today_of(step.context), ledger.measures[int(step.result)].year)
+        default = default_period(today_of(step.context), ledger.measures[picked].year)
         options = text_options(
-            texts.ask_period(default), validations={"default": default, "measure_id": int(step.result)}
+            texts.ask_period(default), validations={"default": default, "measure_id": picked}
         )
         options.prompt = question(texts.ask_period(default), [default])
         return await step.prompt(PERIOD_PROMPT, options)
 
     async def status_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["period"] = step.result
+        values_of(step)["period"] = step.result
         statuses = [s.value for s in Status]
         options = text_options(texts.numbered(texts.ASK_STATUS, statuses))
         options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), statuses)
         return await step.prompt(STATUS_PROMPT, options)
 
     async def spent_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["status"] = step.result
+        values_of(step)["status"] = step.result
         return await step.prompt(SPENT_PROMPT, text_options(texts.ASK_SPENT))
 
     async def forecast_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["spent"] = step.result
+        values_of(step)["spent"] = step.result
         return await step.prompt(
-            FORECAST_PROMPT, text_options(texts.ask_forecast(step.result), validations={"spent": step.result})
+            FORECAST_PROMPT,
+            text_options(texts.ask_forecast(cast(int, step.result)), validations={"spent": step.result}),
         )
 
     async def usable_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["forecast"] = step.result
+        values_of(step)["forecast"] = step.result
         return await step.prompt(YES_NO_PROMPT, yes_no_options(texts.ASK_USABLE))
 
     async def note_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["usable"] = step.result
+        values_of(step)["usable"] = step.result
         return await step.prompt(NOTE_PROMPT, text_options(texts.ASK_NOTE))
 
     async def plausible_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Issue 17 item 4: a spend or forecast over twice the measure's money is
         asked about explicitly (the core's rule names the amount and the money)."""
-        step.values["note"] = step.result
-        v = step.values
+        values_of(step)["note"] = step.result
+        v = values_of(step)
         _, services = who(step.context)
         ledger = await call(services.ledger)
         probe = FollowUp(
@@ -178,7 +181,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             services.clock(),
         )
         problems = implausible_amounts(ledger, probe)
-        step.values["amount_confirmed"] = bool(problems)
+        values_of(step)["amount_confirmed"] = bool(problems)
         if not problems:
             return await step.next(True)
         return await step.prompt(
@@ -188,9 +191,9 @@ class FollowUpDialog(CancelAndHelpDialog):
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:
             await step.context.send_activity(texts.IMPLAUSIBLE_NOT_CONFIRMED)
-            return await step.end_dialog()
-        step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
-        v = step.values
+            return await end_dialog(step)
+        values_of(step)["once"] = new_once_key()  # a repeated "ja" to this summary saves once
+        v = values_of(step)
         _, services = who(step.context)
         ledger = await call(services.ledger)
         summary = cards.followup_summary(
@@ -210,8 +213,8 @@ class FollowUpDialog(CancelAndHelpDialog):
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:
             await step.context.send_activity(texts.NOT_SAVED)
-            return await step.end_dialog()
-        v = step.values
+            return await end_dialog(step)
+        v = values_of(step)
         await save(
             step.context,
             measure_id=v["measure_id"],
@@ -224,7 +227,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             once=v.get("once"),
             amount_confirmed=bool(v.get("amount_confirmed")),
         )
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     # --- validators ------------------------------------------------------------------
 
@@ -232,7 +235,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        default = (prompt_context.options.validations or {})["default"]
+        default = validations_of(prompt_context.options)["default"]
         if text.strip().lower() in _DEFAULT_WORDS:
             period = default
         else:
@@ -241,7 +244,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             except InputError as bad:
                 return refuse(prompt_context, bad.message)
         _, services = who(prompt_context.context)
-        measure_id = (prompt_context.options.validations or {}).get("measure_id")
+        measure_id = validations_of(prompt_context.options).get("measure_id")
         if measure_id is not None:  # tryout 2 item 8: a period before the measure's year, at once
             ledger = await call(queries(services).summary_ledger)
             if early := check_period_for_measure(ledger, int(measure_id), period):
@@ -280,7 +283,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             forecast = parse_amount_or_zero(text, "prognos")
         except InputError as bad:
             return refuse(prompt_context, bad.message)
-        spent = int((prompt_context.options.validations or {}).get("spent", 0))
+        spent = int(validations_of(prompt_context.options).get("spent", 0))
         if forecast < spent:
             return refuse(prompt_context, texts.forecast_below_spent(forecast, spent))
         prompt_context.recognized.value = forecast
@@ -345,7 +348,15 @@ class FollowUpDialog(CancelAndHelpDialog):
         elif len(note.strip()) > MAX_NOTE:
             problems.append(texts.text_too_long(texts.LABEL_NOTE, len(note.strip()), MAX_NOTE))
 
-        if problems or None in (measure_id, period, status, spent, forecast, usable):
+        if (
+            problems
+            or measure_id is None
+            or period is None
+            or status is None
+            or spent is None
+            or forecast is None
+            or usable is None
+        ):
             await turn_context.send_activity(texts.form_refused(problems))
             return
         await save(
@@ -479,7 +490,7 @@ async def save(
         await turn_context.send_activity(await already_saved(turn_context, done))
         return
     except DomainError as refused:
-        hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(refused.errors) else ""
+        hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(list(refused.errors)) else ""
         await turn_context.send_activity(texts.save_failed(refused.message + hint))
         return
     ledger = await call(services.ledger)

@@ -24,6 +24,7 @@ from dialogs.followup_dialog import FollowUpDialog
 from dialogs.prompts import asks_something_else
 from dialogs.remaining_funds_dialog import RemainingFundsDialog
 from dialogs.status_dialog import StatusDialog, send_measure_list
+from dialogs.steps import begin_dialog, end_dialog
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
 from dialogs.turn import call, identity_of, queries, today_of, who
 from dialogs.understanding import (
@@ -55,12 +56,12 @@ class MainDialog(CancelAndHelpDialog):
         self.add_dialog(SubmitMeasureDialog())
         self.add_dialog(FollowUpDialog())
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         if card_submission(inner_dc.context.activity) is not None:
             await inner_dc.cancel_all_dialogs()
-            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
         result = await super().interrupt(inner_dc)
         if result is None and _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
@@ -68,7 +69,7 @@ class MainDialog(CancelAndHelpDialog):
             if active is not None and active.id in _SAVING_DIALOGS:
                 await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
             await inner_dc.cancel_all_dialogs()
-            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
         return result
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -77,20 +78,20 @@ class MainDialog(CancelAndHelpDialog):
             # A measure form goes through the same summary and confirmation as the chat.
             checked = await SubmitMeasureDialog.submit_form(step.context, data)
             if checked is not None:
-                return await step.begin_dialog(SubmitMeasureDialog.__name__, {"form": checked})
-            return await step.end_dialog()
+                return await begin_dialog(step, SubmitMeasureDialog.__name__, {"form": checked})
+            return await end_dialog(step)
         if data is not None:
             await self.handle_card(step.context, data)
-            return await step.end_dialog()
+            return await end_dialog(step)
         heard = await self.hear(step.context)
         started = await self.begin_for(step, heard)
         if started is not None:
             return started
         await self.answer(step.context, heard)
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def final_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def hear(self, context: TurnContext) -> Understanding:
         _, services = who(context)
@@ -105,7 +106,7 @@ class MainDialog(CancelAndHelpDialog):
     async def begin_for(self, step: WaterfallStepContext, heard: Understanding) -> DialogTurnResult | None:
         """Begin the dialog the message asks for; None when it is answered at once."""
         routed = route(heard)
-        return await step.begin_dialog(*routed) if routed is not None else None
+        return await begin_dialog(step, *routed) if routed is not None else None
 
     async def answer_at_once(self, context: TurnContext) -> bool:
         """Answer a message in this turn, without beginning a dialog, when nothing
@@ -218,4 +219,4 @@ def _asks_something_else(dc: DialogContext) -> bool:
         if not isinstance(inner, DialogState) or not inner.dialog_stack:
             break
         instance = inner.dialog_stack[0]
-    return asks_something_else(instance.id, instance.state.get("options"), text, intent)
+    return asks_something_else(instance.id or "", instance.state.get("options"), text, intent)

@@ -71,7 +71,10 @@ class CityView(InMemory, CityQueries):
 class CityServices(CityQueries, Protocol):
     """The city's services as the dialogs use them (bot.services.Services)."""
 
-    clock: Callable[[], datetime]
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The time stamps of the services' writes."""
+        ...
 
     def in_memory(self, user: str | None, as_of: date | None = None) -> CityView | None:
         """The view answering `user`'s queries about the city as known on `as_of`

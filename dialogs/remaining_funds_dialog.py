@@ -29,6 +29,7 @@ from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import default_year
 from dialogs.ports import CityServices
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Resolution, decide_unit
 
@@ -42,7 +43,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         super().__init__(RemainingFundsDialog.__name__)
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.unit_step, self.answer_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
         """Answer without beginning the dialog when the options settle the unit
@@ -54,7 +55,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         return True
 
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options: dict[str, Any] = step.options or {}
+        options = options_of(step)
         settled, code, ask = _settle(options)
         if settled:
             return await step.next(code)
@@ -63,8 +64,8 @@ class RemainingFundsDialog(CancelAndHelpDialog):
             ledger = await call(queries(services).summary_ledger)
             named = options.get("rest") or Candidate.from_dict(options["units"][0]).label
             await step.context.send_activity(texts.unknown_unit(named, ledger.units.values()))
-            return await step.end_dialog()
-        step.values["asked"] = True
+            return await end_dialog(step)
+        values_of(step)["asked"] = True
         choices = [choice(c.key, c.label, [c.key]) for c in ask.options]
         return await step.prompt(
             CHOICE_PROMPT,
@@ -72,12 +73,12 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         )
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        code = step.result
-        if step.values.get("asked") and code is None:
+        code = step.result if isinstance(step.result, str) else None
+        if values_of(step).get("asked") and code is None:
             await step.context.send_activity(texts.NO_CHOICE)
-            return await step.end_dialog()
-        await answer(step.context, code, (step.options or {}).get("year"))
-        return await step.end_dialog()
+            return await end_dialog(step)
+        await answer(step.context, code, options_of(step).get("year"))
+        return await end_dialog(step)
 
 
 async def answer(turn_context: TurnContext, code: str | None, year: int | None) -> None:

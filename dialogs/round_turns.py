@@ -165,7 +165,7 @@ async def _show_status(turn_context: TurnContext) -> None:
         await turn_context.send_activity(texts.refused(texts.NO_ROUND_YET))
         return
     await turn_context.send_activity(texts.round_status(report))
-    if report.proposals and await call(_may_reallocate, services, identity.user_id):
+    if report.proposals and bool(await call(_may_reallocate, services, identity.user_id)):
         titles = {m.measure_id: m.title for m in report.measures}
         await turn_context.send_activity(texts.proposal_cards_intro(len(report.proposals[:8])))
         for p in report.proposals[:8]:

@@ -22,6 +22,7 @@ from core.views import MeasureView, measure_view
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, decide_measure, decide_unit
 
@@ -40,7 +41,7 @@ class StatusDialog(CancelAndHelpDialog):
         super().__init__(StatusDialog.__name__)
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.pick_step, self.answer_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
         """Answer without beginning the dialog when the options settle what is
@@ -52,28 +53,28 @@ class StatusDialog(CancelAndHelpDialog):
         return True
 
     async def pick_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options: dict[str, Any] = step.options or {}
+        options = options_of(step)
         picked, ask = _settle(options)
         if picked is not None:
             return await step.next(picked)
         if ask is not None:
             prefix, resolution = ask
-            step.values["asked"] = True
+            values_of(step)["asked"] = True
             choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
             return await step.prompt(
                 CHOICE_PROMPT,
                 did_you_mean_options(choices, allow_none=True),
             )
         await self._unknown(step.context, options["rest"])  # a name that is no measure or unit
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         picked = step.result
         if not picked:
             await step.context.send_activity(texts.NO_CHOICE)
         else:
-            await answer_picked(step.context, picked)
-        return await step.end_dialog()
+            await answer_picked(step.context, str(picked))
+        return await end_dialog(step)
 
     async def _unknown(self, turn_context: TurnContext, rest: str) -> None:
         identity, services = who(turn_context)
