@@ -51,7 +51,9 @@ class Services:
     the rules against the same read model, brought up to date under the city's
     write lock; `ledger()` reads every row. `turn`: a cache for one turn of the bot, which
     passes a new dict each turn: the city's snapshot and the acting person are
-    then read once per turn; any write through these services empties it."""
+    then read once per turn; any write through these services empties it. `prime`
+    fills it with what the Teams handler read; `in_memory` hands the dialogs a view
+    answering from it (bot.turn_services, dialogs.ports)."""
 
     engine: Engine
     org: str | None = None
