@@ -1,54 +1,11 @@
-"""Who is speaking in a turn: their city (from the Teams tenant), their user
-id (the AAD object id) and whether the server runs in demo mode. The Teams
-handler puts it in the turn state; the dialogs read it from there."""
+"""Whose dialog state a turn reads: one per personal chat, one per person in a
+group chat or a team channel. (Who is speaking: dialogs.turn.Identity.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
-from sqlalchemy.engine import Engine
-
-from bot.services import Services
-
-IDENTITY_KEY = "kompetensbot.identity"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """
-    Attributes:
-      org_slug: the city serving the user's tenant.
-      org_name: its name, e.g. "Malmö stad".
-      user_id: the Teams user's AAD (Entra) object id; only in demo mode, when
-        an activity has none, the channel's user id (bot.teams_bot).
-      name: the display name, for greetings and as author of what they submit.
-      demo: demo mode: every user has the stadskontoret role.
-      org_id: the city's database id, when known.
-    """
-
-    org_slug: str
-    org_name: str
-    user_id: str
-    name: str
-    demo: bool = False
-    org_id: int | None = None
-
-    def services(self, engine: Engine) -> Services:
-        return Services(engine, org=self.org_slug, demo=self.demo)
-
-
-def identity_of(turn_context: Any) -> Identity:
-    """The identity the handler stored for this turn."""
-    identity = turn_context.turn_state.get(IDENTITY_KEY)
-    if not isinstance(identity, Identity):
-        raise LookupError("no identity in the turn state")
-    return identity
-
-
-def set_identity(turn_context: Any, identity: Identity) -> None:
-    turn_context.turn_state[IDENTITY_KEY] = identity
 
 
 def conversation_state_key(activity: Any) -> str:

@@ -5,7 +5,7 @@ all of them check the same permissions and rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -18,7 +18,8 @@ from core.permissions import Action, can, require, visible_units
 from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import (
-    CommitteeGap,
+    LateList,
+    MyCard,
     Phase,
     Round,
     assign,
@@ -34,28 +35,6 @@ from storage.repository import Repository
 from storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class MyCard:
-    """What one person is asked in the open round."""
-
-    round: Round
-    measure_ids: tuple[int, ...]
-    ledger: Ledger
-
-
-@dataclass(frozen=True, slots=True)
-class LateList:
-    """Who has not answered, per committee, as far as the reader may see
-    (the "visa alla" follow-up of an escalation, issue 17 item 14)."""
-
-    round: Round
-    committees: tuple[CommitteeGap, ...]
-    unit_names: dict[str, str]
-    titles: dict[int, str]
-    names: dict[str, str]  # person id → the name Teams showed (when known)
-    cards: dict[str, tuple[int, ...]]  # person → their unanswered measures (in these committees)
 
 
 def known_round_ledger(repo: Repository, view: Ledger, as_of: date) -> Ledger:
@@ -310,3 +289,25 @@ class RoundServices(Services):
         if unchanged is not None:
             unchanged[repo.org_id] = inputs
         return total
+
+    # --- the bot's round turns (dialogs.round_turns) -----------------------
+
+    def latest_report(self, user: str | None, as_of: date) -> RoundReport | None:
+        """The results of the city's latest round as `user` may see them on
+        `as_of`; None when the city has had no round yet."""
+        with UnitOfWork(self.engine, self.org) as repo:
+            found = store.rounds(repo.session.connection(), repo.org_id)
+        if not found:
+            return None
+        return self.report(user, found[-1][1].period, as_of)
+
+    def card_sends(self, round_id: int, recipient: str) -> list[store.Send]:
+        """What the round sent `recipient` (their cards, to update them once answered)."""
+        with self.engine.connect() as conn:
+            return store.sends(conn, round_id, recipient)
+
+    def mark_answered(self, send_ids: Sequence[int]) -> None:
+        """Mark these sends' cards as showing the person's answer (a tick then leaves them)."""
+        with self.engine.begin() as conn:
+            for send_id in send_ids:
+                store.mark_answered(conn, send_id)

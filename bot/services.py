@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from core import commands
-from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
+from core.balances import FundBalance, fund_balance, measure_balance
 from core.calendar import swedish_date
 from core.entries import AllocationEntry, ReallocationEntry
-from core.errors import DomainError, RuleError, RuleViolation
+from core.errors import AlreadySaved, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
@@ -25,6 +25,8 @@ from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import check_period_open
 from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on, reported_after
+from core.views import MeasureView
+from dialogs.ports import CityView
 from storage import rounds as round_store
 from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, read_models
@@ -39,16 +41,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class MeasureView:
-    """A measure as a reader sees it: plan data, current status and money."""
-
-    measure: Measure
-    status: Status
-    balance: MeasureBalance
-    overdue: bool
-
-
 @dataclass
 class Services:
     """The use cases of one city (`org`, or the only one).
@@ -59,7 +51,9 @@ class Services:
     the rules against the same read model, brought up to date under the city's
     write lock; `ledger()` reads every row. `turn`: a cache for one turn of the bot, which
     passes a new dict each turn: the city's snapshot and the acting person are
-    then read once per turn; any write through these services empties it."""
+    then read once per turn; any write through these services empties it. `prime`
+    fills it with what the Teams handler read; `in_memory` hands the dialogs a view
+    answering from it (bot.turn_services, dialogs.ports)."""
 
     engine: Engine
     org: str | None = None
@@ -106,23 +100,32 @@ class Services:
                 cache[("principal", self.org, user)] = who
         return snapshot, who
 
-    IN_MEMORY = frozenset({"summary_ledger", "funds", "measures", "measure", "principal", "derived"})
-    """Queries that read nothing from the database once the turn has the city's
-    snapshot and the person (their first argument is the user, if any)."""
+    def prime(
+        self, snapshot: CitySnapshot, user: str | None = None, principal: Principal | None = None
+    ) -> None:
+        """Give the turn what it has already read: the city's current snapshot and,
+        for `user`, their roles (the Teams handler reads both when the turn starts,
+        storage.turn_start); the turn's queries then read neither again."""
+        if self.turn is None:
+            self.turn = {}
+        self.turn[("snapshot", self.org)] = snapshot
+        if user is not None and principal is not None:
+            self.turn[("principal", self.org, user)] = principal
 
-    def answers_from_memory(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-        """Whether the query `name` would be answered from the turn's cache
-        without the database (dialogs.context.call then runs it in place
-        instead of on a worker thread)."""
-        if name not in self.IN_MEMORY or self.turn is None or ("snapshot", self.org) not in self.turn:
-            return False
-        as_of = kwargs.get("as_of", args[2] if name in ("derived", "measure") and len(args) > 2 else None)
-        if isinstance(as_of, date) and reported_after(self.turn[("snapshot", self.org)].ledger, as_of):
-            return False  # figures as known on an earlier day read the whole ledger (_known_on)
-        if name in ("summary_ledger", "derived"):
-            return True
-        user = args[0] if args else kwargs.get("user")
-        return user is None or self.demo or ("principal", self.org, user) in self.turn
+    def in_memory(self, user: str | None, as_of: date | None = None) -> CityView | None:
+        """The view answering `user`'s queries about the city as known on `as_of`
+        from what the turn has read (dialogs.turn.call runs its methods in place
+        instead of on a worker thread), or None when a query would read the
+        database: the snapshot or the person is not read yet, or the figures as
+        known on an earlier day read the whole ledger (`_known_on`)."""
+        if self.turn is None:
+            return None
+        snapshot: CitySnapshot | None = self.turn.get(("snapshot", self.org))
+        if snapshot is None or not _known_from(snapshot, as_of):
+            return None
+        if user is not None and not self.demo and ("principal", self.org, user) not in self.turn:
+            return None
+        return TurnView(self, snapshot, user)
 
     def derived(self, key: Any, compute: Callable[[Ledger], T], as_of: date | None = None) -> T:
         """`compute(ledger)` for the city's current summary ledger, where the result
@@ -484,17 +487,6 @@ class Services:
         return self._read(user, run)
 
 
-class AlreadySaved(DomainError):
-    """A write whose `once` key was used before: it was saved then, not now.
-    `saved` names what that write saved: ("measure", id), ("followup",
-    measure id, period), ("entry", seq); None when not known (a key stored
-    before this was recorded)."""
-
-    def __init__(self, errors: RuleError, saved: tuple[Any, ...] | None = None):
-        super().__init__(errors)
-        self.saved = saved
-
-
 ALREADY_SAVED = "Det här är redan sparat: samma svar kom fram två gånger, så jag sparade det inte igen."
 
 
@@ -556,3 +548,68 @@ def _check_grant(role: Role, unit: str | None) -> None:
 
 def unit_codes(ledger: Ledger, names: Iterable[str]) -> tuple[str, ...]:
     return tuple(resolve_unit(ledger, n) for n in names)
+
+
+def _known_from(snapshot: CitySnapshot, as_of: date | None) -> bool:
+    """Whether the snapshot's figures are those known on `as_of` (nothing in it
+    was reported after that day; see Services._known_on)."""
+    return not isinstance(as_of, date) or not reported_after(snapshot.ledger, as_of)
+
+
+class TurnView(CityView):
+    """The city's queries for one person, answered from the turn's snapshot and
+    that person's roles, both already read (Services.in_memory hands it out
+    only then): every method refuses what would read the database (another
+    person, figures as known on an earlier day) instead of reading it. Writes
+    through the services empty the turn's cache: ask `in_memory` again after one."""
+
+    def __init__(self, services: Services, snapshot: CitySnapshot, user: str | None) -> None:
+        self._services = services
+        self._snapshot = snapshot
+        self._user = user
+
+    def _check(self, user: str | None, as_of: date | None = None) -> None:
+        cache = self._services.turn or {}
+        if cache.get(("snapshot", self._services.org)) is not self._snapshot:
+            raise LookupError("the turn's snapshot changed (a write): ask Services.in_memory again")
+        if user is not None and user != self._user:
+            raise LookupError(f"this view answers for {self._user!r}, not {user!r}")
+        if not _known_from(self._snapshot, as_of):
+            raise LookupError("figures as known on an earlier day read the whole ledger")
+
+    def summary_ledger(self) -> Ledger:
+        self._check(None)
+        return self._services.summary_ledger()
+
+    def principal(self, user: str) -> Principal:
+        self._check(user)
+        return self._services.principal(user)
+
+    def funds(
+        self, user: str | None, year: int, unit: str | None = None, *, as_of: date | None = None
+    ) -> FundBalance:
+        self._check(user, as_of)
+        return self._services.funds(user, year, unit, as_of=as_of)
+
+    def measures(
+        self,
+        user: str | None,
+        *,
+        unit: str | None = None,
+        status: Status | None = None,
+        overdue: bool = False,
+        year: int | None = None,
+        as_of: date,
+    ) -> list[MeasureView]:
+        self._check(user, as_of)
+        return self._services.measures(
+            user, unit=unit, status=status, overdue=overdue, year=year, as_of=as_of
+        )
+
+    def measure(self, user: str | None, ref: str, as_of: date) -> MeasureView:
+        self._check(user, as_of)
+        return self._services.measure(user, ref, as_of)
+
+    def derived(self, key: Any, compute: Callable[[Ledger], T], as_of: date | None = None) -> T:
+        self._check(None, as_of)
+        return self._services.derived(key, compute, as_of)

@@ -22,7 +22,8 @@ anything else is answered in the person's personal chat with the bot (their
 stored one, or one created through the connector), with one sentence in the
 group saying so, or, when that cannot be done, a sentence asking them to
 write to the bot directly. Dialog state outside personal chats is kept per
-person (bot.identity.PersonalConversationState)."""
+person (bot.identity.PersonalConversationState). The dialogs get the turn's
+services from the turn state (bot.turn_services, dialogs.ports)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
@@ -51,18 +52,20 @@ from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
 from bot.claims import Finisher, HeldClaim
-from bot.identity import Identity, PersonalConversationState, identity_of, set_identity
+from bot.identity import PersonalConversationState
 from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
+from bot.turn_services import serve_turn
+from core.model import Principal
 from core.text import person_name
 from dialogs import MainDialog, state_codec, texts
-from dialogs.context import TODAY_KEY, TURN_CACHE_KEY, call, who
 from dialogs.round_turns import handle_round_turn
+from dialogs.turn import Identity, call, identity_of, queries, set_identity, who
 from dialogs.understanding import Intent, intent_of
 from storage.bot_state import CLAIM_LEASE, personal_references
-from storage.read_model import Freshness, read_models
+from storage.read_model import CitySnapshot, Freshness, read_models
 from storage.turn_start import Arrival, TurnStart, begin_turn
 
 log = logging.getLogger("kompetensbot.bot")
@@ -130,7 +133,7 @@ class KompetensBot(ActivityHandler):
         self.storage = storage
         self.demo = demo
         self.today = today
-        self.dialog = dialog or MainDialog(engine)
+        self.dialog = dialog or MainDialog()
         self.replies = replies
         self.outbound = outbound
         self.tenant_rule = tenant_rule
@@ -164,8 +167,7 @@ class KompetensBot(ActivityHandler):
         state_keys = self._state_keys(turn_context, conversation_state, user_state)
         kind = getattr(activity.conversation, "conversation_type", None) or "personal"
         claim = activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id
-        cache: dict[Any, Any] = {}
-        turn_context.turn_state[TURN_CACHE_KEY] = cache  # the dialogs' services read it (dialogs.context.who)
+        read: list[tuple[CitySnapshot, Principal | None]] = []  # what the turn's services need not read again
 
         message = activity.type == ActivityTypes.message
 
@@ -187,9 +189,7 @@ class KompetensBot(ActivityHandler):
             start = begin_turn(self.engine, arrival)
             if message and start.org is not None:  # the turn's services then read neither again
                 fresh: Freshness = start.org
-                cache[("snapshot", fresh.slug)] = read_models(self.engine).current(self.engine, fresh)
-                if start.roles is not None:
-                    cache[("principal", fresh.slug, user_id)] = start.roles
+                read.append((read_models(self.engine).current(self.engine, fresh), start.roles))
             return start
 
         start: TurnStart = await asyncio.to_thread(start_turn)
@@ -197,18 +197,27 @@ class KompetensBot(ActivityHandler):
             log.info("activity %s is being answered or was: ignored", activity.id)
             return
         conversation_id = activity.conversation.id
-        held = HeldClaim(self.finisher, conversation_id, activity.id, self.claim_lease) if claim else None
+        held = (
+            HeldClaim(self.finisher, conversation_id, activity.id, self.claim_lease)
+            if claim and activity.id
+            else None
+        )
         identity = await self._identify(turn_context, start.org, user_id, sender)
         if identity is None:
             if held is not None:
                 held.finish()
             return
         set_identity(turn_context, identity)
-        if self.today is not None:
-            turn_context.turn_state[TODAY_KEY] = self.today
+        services = serve_turn(turn_context, self.engine, identity, self.today)
+        for snapshot, roles in read:
+            services.city.prime(snapshot, user_id, roles)
         turn_context.turn_state[CONVERSATION_STATE] = conversation_state
         turn_context.turn_state[USER_STATE] = user_state
-        with self.storage.prefetched(state_keys, start.states or {}) if state_keys else _nothing():
+        storage = self.storage  # state_keys are read only for SqlStorage (_state_keys)
+        prefetch = _nothing()
+        if isinstance(storage, SqlStorage) and state_keys:
+            prefetch = storage.prefetched(state_keys, start.states or {})
+        with prefetch:
             await super().on_turn(turn_context)
             await conversation_state.save(turn_context)
             await user_state.save(turn_context)
@@ -294,14 +303,14 @@ class KompetensBot(ActivityHandler):
             await self._answer_privately(turn_context, identity)
             return
         if not identity.demo:
-            _, services = who(turn_context, self.engine)  # the turn's services: read once per turn
-            principal = await call(services.principal, identity.user_id)
+            _, services = who(turn_context)  # the turn's services: read once per turn
+            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
             if not principal.grants:
                 await turn_context.send_activity(texts.no_access(identity.name, identity.user_id))
                 return
-        if await handle_round_turn(self.engine, turn_context):
+        if await handle_round_turn(turn_context):
             return
-        conversation_state: ConversationState = turn_context.turn_state[CONVERSATION_STATE]
+        conversation_state = cast(ConversationState, turn_context.turn_state[CONVERSATION_STATE])  # on_turn's
         await run_dialog(self.dialog, turn_context, conversation_state)
 
     async def _answer_privately(self, turn_context: TurnContext, identity: Identity) -> None:
@@ -330,7 +339,7 @@ class KompetensBot(ActivityHandler):
         private.conversation = where.conversation.model_copy(update={"conversation_type": "personal"})
         private.service_url = where.service_url
         private.id = f"{activity.id}/private" if activity.id else None  # a claim of its own
-        private.reply_to_id = None
+        private.reply_to_id = None  # type: ignore[assignment]  # the SDK types it str; None: a new message
 
         async def private_turn(context: TurnContext) -> None:
             context.on_send_activities(_not_replies)  # the message is in another conversation
@@ -363,9 +372,10 @@ async def run_dialog(
     if claims is not None and claims.is_agent_claim():
         dialog_set = DialogSet(accessor)
         dialog_set.add(dialog)
-        return await DialogExtensions._internal_run(  # type: ignore[no-any-return]
+        run: DialogTurnResult = await DialogExtensions._internal_run(
             turn_context, dialog.id, await dialog_set.create_context(turn_context)
         )
+        return run
     await conversation_state.load(turn_context)
     if isinstance(conversation_state.get_value(DIALOG_STATE), state_codec.OutdatedDialogState):
         # A dialog in progress saved before an upgrade changed its steps: not resumed, said.
@@ -384,11 +394,11 @@ async def run_dialog(
     for key, service in turn_context.turn_state.items():
         dialog_context.services[key] = service
     manager = DialogStateManager(dialog_context)
-    await manager.load_all_scopes()
+    await manager.load_all_scopes()  # type: ignore[no-untyped-call]  # unannotated in the SDK
     turn_context.turn_state[manager.__class__.__name__] = manager
     while True:
         try:
-            result = await dialog_context.continue_dialog()
+            result: DialogTurnResult = await dialog_context.continue_dialog()  # type: ignore[no-untyped-call]  # unannotated in the SDK
             if result.status == DialogTurnStatus.Empty:
                 result = await dialog_context.begin_dialog(dialog.id)
             break
@@ -396,5 +406,5 @@ async def run_dialog(
             handled = await dialog_context.emit_event(DialogEvents.error, error, bubble=True, from_leaf=True)
             if not handled:
                 raise
-    await manager.save_all_changes()
+    await manager.save_all_changes()  # type: ignore[no-untyped-call]  # unannotated in the SDK
     return result

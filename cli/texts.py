@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from bot.data_services import ExampleResult
-from bot.services import MeasureView
 from core.balances import FundBalance
 from core.dates import format_date, format_period
 from core.model import NOT_GIVEN
@@ -21,6 +20,7 @@ from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState, Round
 from core.rules.decision import decision_missing
+from core.views import MeasureView
 from storage.seal import KEY_VARIABLE, ChainReport, LedgerKey
 
 PROGRAM = "kompetensbot"

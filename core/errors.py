@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +71,14 @@ def echo(text: str) -> str:
 
 def input_error(code: str, message: str, field: str | None = None) -> InputError:
     return InputError(RuleError(code, message, field))
+
+
+class AlreadySaved(DomainError):
+    """A write whose `once` key was used before: it was saved then, not now.
+    `saved` names what that write saved: ("measure", id), ("followup",
+    measure id, period), ("entry", seq); None when not known (a key stored
+    before this was recorded)."""
+
+    def __init__(self, errors: RuleError, saved: tuple[Any, ...] | None = None):
+        super().__init__(errors)
+        self.saved = saved

@@ -561,3 +561,25 @@ def late_list_units(principal: Principal, units: Iterable[str]) -> list[str]:
         return codes
     own = {g.unit for g in principal.grants if g.role == Role.HR and g.unit is not None}
     return [u for u in codes if u in own]
+
+
+@dataclass(frozen=True, slots=True)
+class MyCard:
+    """What one person is asked in the open round."""
+
+    round: Round
+    measure_ids: tuple[int, ...]
+    ledger: Ledger
+
+
+@dataclass(frozen=True, slots=True)
+class LateList:
+    """Who has not answered, per committee, as far as the reader may see
+    (the "visa alla" follow-up of an escalation, issue 17 item 14)."""
+
+    round: Round
+    committees: tuple[CommitteeGap, ...]
+    unit_names: dict[str, str]
+    titles: dict[int, str]
+    names: dict[str, str]  # person id → the name Teams showed (when known)
+    cards: dict[str, tuple[int, ...]]  # person → their unanswered measures (in these committees)

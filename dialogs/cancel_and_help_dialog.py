@@ -12,6 +12,7 @@ from microsoft_agents.hosting.dialogs import (
 )
 
 from dialogs import texts
+from dialogs.steps import reprompt
 from dialogs.understanding import Intent, interruption
 
 
@@ -34,9 +35,10 @@ class CancelAndHelpDialog(ComponentDialog):
             await inner_dc.context.send_activity(
                 MessageFactory.text(texts.CANCELLED, None, InputHints.ignoring_input)
             )
-            return await inner_dc.cancel_all_dialogs()
+            cancelled: DialogTurnResult = await inner_dc.cancel_all_dialogs()
+            return cancelled
         if intent == Intent.HELP:
             await inner_dc.context.send_activity(MessageFactory.text(texts.HELP))
-            await inner_dc.reprompt_dialog()
+            await reprompt(inner_dc)
             return DialogTurnResult(DialogTurnStatus.Waiting)
         return None

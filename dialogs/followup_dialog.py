@@ -6,7 +6,7 @@ Adaptive Card form, validated field by field on the server."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
@@ -16,19 +16,18 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.identity import Identity
-from bot.services import AlreadySaved, MeasureView, Services
 from core import forms
-from core.errors import DomainError, InputError, PermissionDenied
+from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
 from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
 from core.text import person_name
+from core.views import MeasureView
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import already_saved, call, card_id, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import card_id, default_year, new_once_key, once_key
+from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -43,6 +42,8 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
+from dialogs.steps import end_dialog, options_of, validations_of, values_of
+from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, decide_measure
 
 PERIOD_PROMPT = "PeriodPrompt"
@@ -55,9 +56,8 @@ NOTE_PROMPT = "NotePrompt"
 class FollowUpDialog(CancelAndHelpDialog):
     """Options (JSON): {"measures": [candidate dicts]} (measures named in the request)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(FollowUpDialog.__name__)
-        self.engine = engine
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(PERIOD_PROMPT, self.period_validator))
         self.add_dialog(TextPrompt(STATUS_PROMPT, self.status_validator))
@@ -82,17 +82,17 @@ class FollowUpDialog(CancelAndHelpDialog):
                 ],
             )
         )
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     # --- steps --------------------------------------------------------------------
 
     async def measure_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        identity, services = who(step.context, self.engine)
+        identity, services = who(step.context)
         today = today_of(step.context)
         views = await followable(services, identity, today)
         if not views:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
-            return await step.end_dialog()
+            return await end_dialog(step)
         allowed = {str(v.measure.id): v for v in views}
         labels = [(v.measure.id, _label(v)) for v in views]
         ledger = await call(services.ledger)
@@ -102,7 +102,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         )
 
         named = [
-            c for c in map(Candidate.from_dict, (step.options or {}).get("measures", [])) if c.key in allowed
+            c for c in map(Candidate.from_dict, options_of(step).get("measures", [])) if c.key in allowed
         ]
         resolution = decide_measure(named)
         if resolution.pick == Pick.ONE and resolution.chosen is not None:
@@ -120,48 +120,50 @@ class FollowUpDialog(CancelAndHelpDialog):
     async def period_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is None:
             await step.context.send_activity(texts.NO_CHOICE)
-            return await step.end_dialog()
-        step.values["measure_id"] = int(step.result)
-        _, services = who(step.context, self.engine)
+            return await end_dialog(step)
+        picked = int(cast(int | str, step.result))  # a choice's key: the measure id
+        values_of(step)["measure_id"] = picked
+        _, services = who(step.context)
         ledger = await call(services.ledger)
-        default = default_period(today_of(step.context), ledger.measures[int(step.result)].year)
+        default = default_period(today_of(step.context), ledger.measures[picked].year)
         options = text_options(
-            texts.ask_period(default), validations={"default": default, "measure_id": int(step.result)}
+            texts.ask_period(default), validations={"default": default, "measure_id": picked}
         )
         options.prompt = question(texts.ask_period(default), [default])
         return await step.prompt(PERIOD_PROMPT, options)
 
     async def status_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["period"] = step.result
+        values_of(step)["period"] = step.result
         statuses = [s.value for s in Status]
         options = text_options(texts.numbered(texts.ASK_STATUS, statuses))
         options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), statuses)
         return await step.prompt(STATUS_PROMPT, options)
 
     async def spent_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["status"] = step.result
+        values_of(step)["status"] = step.result
         return await step.prompt(SPENT_PROMPT, text_options(texts.ASK_SPENT))
 
     async def forecast_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["spent"] = step.result
+        values_of(step)["spent"] = step.result
         return await step.prompt(
-            FORECAST_PROMPT, text_options(texts.ask_forecast(step.result), validations={"spent": step.result})
+            FORECAST_PROMPT,
+            text_options(texts.ask_forecast(cast(int, step.result)), validations={"spent": step.result}),
         )
 
     async def usable_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["forecast"] = step.result
+        values_of(step)["forecast"] = step.result
         return await step.prompt(YES_NO_PROMPT, yes_no_options(texts.ASK_USABLE))
 
     async def note_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["usable"] = step.result
+        values_of(step)["usable"] = step.result
         return await step.prompt(NOTE_PROMPT, text_options(texts.ASK_NOTE))
 
     async def plausible_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Issue 17 item 4: a spend or forecast over twice the measure's money is
         asked about explicitly (the core's rule names the amount and the money)."""
-        step.values["note"] = step.result
-        v = step.values
-        _, services = who(step.context, self.engine)
+        values_of(step)["note"] = step.result
+        v = values_of(step)
+        _, services = who(step.context)
         ledger = await call(services.ledger)
         probe = FollowUp(
             v["measure_id"],
@@ -175,7 +177,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             services.clock(),
         )
         problems = implausible_amounts(ledger, probe)
-        step.values["amount_confirmed"] = bool(problems)
+        values_of(step)["amount_confirmed"] = bool(problems)
         if not problems:
             return await step.next(True)
         return await step.prompt(
@@ -185,10 +187,10 @@ class FollowUpDialog(CancelAndHelpDialog):
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:
             await step.context.send_activity(texts.IMPLAUSIBLE_NOT_CONFIRMED)
-            return await step.end_dialog()
-        step.values["once"] = new_once_key()  # a repeated "ja" to this summary saves once
-        v = step.values
-        _, services = who(step.context, self.engine)
+            return await end_dialog(step)
+        values_of(step)["once"] = new_once_key()  # a repeated "ja" to this summary saves once
+        v = values_of(step)
+        _, services = who(step.context)
         ledger = await call(services.ledger)
         summary = cards.followup_summary(
             heading=texts.FOLLOWUP_SUMMARY_TITLE,
@@ -207,11 +209,10 @@ class FollowUpDialog(CancelAndHelpDialog):
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:
             await step.context.send_activity(texts.NOT_SAVED)
-            return await step.end_dialog()
-        v = step.values
+            return await end_dialog(step)
+        v = values_of(step)
         await save(
             step.context,
-            self.engine,
             measure_id=v["measure_id"],
             period=v["period"],
             status=Status(v["status"]),
@@ -222,7 +223,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             once=v.get("once"),
             amount_confirmed=bool(v.get("amount_confirmed")),
         )
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     # --- validators ------------------------------------------------------------------
 
@@ -230,15 +231,15 @@ class FollowUpDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        default = (prompt_context.options.validations or {})["default"]
+        default = validations_of(prompt_context.options)["default"]
         try:  # "ja" takes the default; a month alone ("juni") is of the year the default is in
             period = forms.read_period(text, int(default[:4]), default=default)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
-        _, services = who(prompt_context.context, self.engine)
-        measure_id = (prompt_context.options.validations or {}).get("measure_id")
+        _, services = who(prompt_context.context)
+        measure_id = validations_of(prompt_context.options).get("measure_id")
         if measure_id is not None:  # tryout 2 item 8: a period before the measure's year, at once
-            ledger = await call(services.summary_ledger)
+            ledger = await call(queries(services).summary_ledger)
             if early := check_period_for_measure(ledger, int(measure_id), period):
                 return refuse(prompt_context, early[0].message)
         closed = await call(services.period_refusal, period)  # issue 17 item 5: said at once
@@ -275,7 +276,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             forecast = parse_amount_or_zero(text, "prognos")
         except InputError as bad:
             return refuse(prompt_context, bad.message)
-        spent = int((prompt_context.options.validations or {}).get("spent", 0))
+        spent = int(validations_of(prompt_context.options).get("spent", 0))
         if forecast < spent:
             return refuse(prompt_context, forms.forecast_below_spent(forecast, spent).message)
         prompt_context.recognized.value = forecast
@@ -294,9 +295,9 @@ class FollowUpDialog(CancelAndHelpDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(turn_context: TurnContext, engine: Engine, data: dict[str, Any]) -> None:
+    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> None:
         """Check a submitted follow-up form field by field; save it only when all is well."""
-        identity, services = who(turn_context, engine)
+        identity, services = who(turn_context)
         views = await followable(services, identity, today_of(turn_context))
         if not views:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
@@ -325,7 +326,6 @@ class FollowUpDialog(CancelAndHelpDialog):
             return
         await save(
             turn_context,
-            engine,
             measure_id=measure_id,
             period=draft.period,
             status=draft.status,
@@ -364,18 +364,18 @@ def parse_amount_or_zero(text: str, field: str) -> int:
     return forms.read_amount(text, field, allow_zero=True)
 
 
-async def followable(services: Services, identity: Identity, today: date) -> list[MeasureView]:
+async def followable(services: CityServices, identity: Identity, today: date) -> list[MeasureView]:
     """The measures the user may leave a follow-up for."""
     try:
-        views = await call(services.measures, identity.user_id, as_of=today)
+        views = await call(queries(services, identity.user_id, today).measures, identity.user_id, as_of=today)
     except DomainError:
         return []
-    principal = await call(services.principal, identity.user_id)
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     return [v for v in views if can_any(principal, Action.FOLLOW_UP, v.measure.units)]
 
 
-async def refusal(services: Services, identity: Identity) -> str:
-    principal = await call(services.principal, identity.user_id)
+async def refusal(services: CityServices, identity: Identity) -> str:
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     own = sorted({g.unit for g in principal.grants if g.unit})
     try:
         require(principal, Action.FOLLOW_UP, own)
@@ -386,7 +386,6 @@ async def refusal(services: Services, identity: Identity) -> str:
 
 async def save(
     turn_context: TurnContext,
-    engine: Engine,
     *,
     measure_id: int,
     period: str,
@@ -402,7 +401,7 @@ async def save(
     `once`: the key that keeps a repeated confirmation from saving twice;
     `amount_confirmed`: the person said yes to an implausible amount (the form
     has no such question: there the core refuses it, with the reason)."""
-    identity, services = who(turn_context, engine)
+    identity, services = who(turn_context)
     try:
         stored = await call(
             services.add_followup,
@@ -419,10 +418,10 @@ async def save(
             amount_confirmed=amount_confirmed,
         )
     except AlreadySaved as done:
-        await turn_context.send_activity(await already_saved(turn_context, engine, done))
+        await turn_context.send_activity(await already_saved(turn_context, done))
         return
     except DomainError as refused:
-        hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(refused.errors) else ""
+        hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(list(refused.errors)) else ""
         await turn_context.send_activity(texts.save_failed(refused.message + hint))
         return
     ledger = await call(services.ledger)

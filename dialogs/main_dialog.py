@@ -14,19 +14,19 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.identity import identity_of
 from core.errors import DomainError
 from core.model import Status
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import ACTION_KEY, call, card_submission, today_of, who
+from dialogs.context import ACTION_KEY, card_submission
 from dialogs.followup_dialog import FollowUpDialog
 from dialogs.prompts import asks_something_else
 from dialogs.remaining_funds_dialog import RemainingFundsDialog
 from dialogs.status_dialog import StatusDialog, send_measure_list
+from dialogs.steps import begin_dialog, end_dialog
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
+from dialogs.turn import call, identity_of, queries, today_of, who
 from dialogs.understanding import (
     Intent,
     Pick,
@@ -49,20 +49,19 @@ class MainDialog(CancelAndHelpDialog):
     """Begins on every message when no dialog is active; a card submission arriving in
     the middle of a dialog cancels that dialog and is handled on its own."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(MainDialog.__name__)
-        self.engine = engine
-        self.add_dialog(RemainingFundsDialog(engine))
-        self.add_dialog(StatusDialog(engine))
-        self.add_dialog(SubmitMeasureDialog(engine))
-        self.add_dialog(FollowUpDialog(engine))
+        self.add_dialog(RemainingFundsDialog())
+        self.add_dialog(StatusDialog())
+        self.add_dialog(SubmitMeasureDialog())
+        self.add_dialog(FollowUpDialog())
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         if card_submission(inner_dc.context.activity) is not None:
             await inner_dc.cancel_all_dialogs()
-            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
         result = await super().interrupt(inner_dc)
         if result is None and _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
@@ -70,36 +69,36 @@ class MainDialog(CancelAndHelpDialog):
             if active is not None and active.id in _SAVING_DIALOGS:
                 await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
             await inner_dc.cancel_all_dialogs()
-            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
         return result
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         data = card_submission(step.context.activity)
         if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
             # A measure form goes through the same summary and confirmation as the chat.
-            checked = await SubmitMeasureDialog.submit_form(step.context, self.engine, data)
+            checked = await SubmitMeasureDialog.submit_form(step.context, data)
             if checked is not None:
-                return await step.begin_dialog(SubmitMeasureDialog.__name__, {"form": checked})
-            return await step.end_dialog()
+                return await begin_dialog(step, SubmitMeasureDialog.__name__, {"form": checked})
+            return await end_dialog(step)
         if data is not None:
             await self.handle_card(step.context, data)
-            return await step.end_dialog()
+            return await end_dialog(step)
         heard = await self.hear(step.context)
         started = await self.begin_for(step, heard)
         if started is not None:
             return started
         await self.answer(step.context, heard)
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def final_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def hear(self, context: TurnContext) -> Understanding:
-        _, services = who(context, self.engine)
+        _, services = who(context)
         text = context.activity.text or ""
         today = today_of(context)
         return await call(
-            services.derived,
+            queries(services).derived,
             ("understand", text, today),
             lambda ledger: understand(text, ledger.units.values(), ledger.measures.values(), today),
         )
@@ -107,7 +106,7 @@ class MainDialog(CancelAndHelpDialog):
     async def begin_for(self, step: WaterfallStepContext, heard: Understanding) -> DialogTurnResult | None:
         """Begin the dialog the message asks for; None when it is answered at once."""
         routed = route(heard)
-        return await step.begin_dialog(*routed) if routed is not None else None
+        return await begin_dialog(step, *routed) if routed is not None else None
 
     async def answer_at_once(self, context: TurnContext) -> bool:
         """Answer a message in this turn, without beginning a dialog, when nothing
@@ -141,13 +140,13 @@ class MainDialog(CancelAndHelpDialog):
             await context.send_activity(_ANSWERS.get(heard.intent, texts.NOT_UNDERSTOOD))
 
     async def send_list(self, context: TurnContext, heard: Understanding) -> None:
-        identity, services = who(context, self.engine)
+        identity, services = who(context)
         today = today_of(context)
         code = _one_unit(heard)
         overdue = heard.intent == Intent.OVERDUE
         try:
             views = await call(
-                services.measures,
+                queries(services, identity.user_id, today).measures,
                 identity.user_id,
                 unit=code,
                 overdue=overdue,
@@ -172,7 +171,7 @@ class MainDialog(CancelAndHelpDialog):
     async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
         action = data.get(ACTION_KEY)
         if action == cards.FOLLOWUP_ACTION:
-            await FollowUpDialog.submit_form(context, self.engine, data)
+            await FollowUpDialog.submit_form(context, data)
         else:
             await context.send_activity(texts.UNKNOWN_FORM)
 
@@ -220,4 +219,4 @@ def _asks_something_else(dc: DialogContext) -> bool:
         if not isinstance(inner, DialogState) or not inner.dialog_stack:
             break
         instance = inner.dialog_stack[0]
-    return asks_something_else(instance.id, instance.state.get("options"), text, intent)
+    return asks_something_else(instance.id or "", instance.state.get("options"), text, intent)

@@ -21,6 +21,7 @@ from core import vocabulary
 from core.lookup import distinctive
 from core.model import normalise
 from dialogs import texts
+from dialogs.steps import validations_of
 from dialogs.understanding import Intent
 
 TEXT_PROMPT = "TextPrompt"
@@ -74,7 +75,7 @@ def refuse(prompt_context: PromptValidatorContext, reason: str) -> bool:
     again = prompt.text if prompt is not None and prompt.text else ""
     retry = prompt.model_copy(deep=True) if prompt is not None else question("")
     retry.text = f"{texts.plain(reason)}\n\n{again}".strip()  # a reason may quote the answer
-    retry.attachments = None
+    retry.attachments = None  # type: ignore[assignment]  # the SDK types it a list; None leaves it out of the JSON
     retry.input_hint = InputHints.expecting_input
     prompt_context.options.retry_prompt = retry
     return False
@@ -168,7 +169,7 @@ def _none_of_them(key: str, validations: dict[str, Any]) -> bool:
 
 async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
     """Accepts a choice (the result is its key) or, when allowed, "ingen" (the result is None)."""
-    validations = prompt_context.options.validations or {}
+    validations = validations_of(prompt_context.options)
     choices = validations.get("choices", [])
     text = answer_text(prompt_context)
     if text is None:
@@ -197,7 +198,7 @@ def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str
         return False
     if prompt_id == YES_NO_PROMPT:
         return parse_yes_no(text) is None
-    validations = (options.validations if options is not None else None) or {}
+    validations = validations_of(options)
     if _none_of_them(normalise(text).strip(" .!"), validations):
         return False
     return match_choice(text, validations.get("choices", [])) is None

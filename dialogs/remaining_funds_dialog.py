@@ -17,9 +17,7 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.services import Services
 from core.balances import FundBalance, fund_balance, measure_balance
 from core.entries import ReallocationEntry
 from core.errors import DomainError
@@ -28,8 +26,11 @@ from core.permissions import Action, can, visible_units
 from core.rules.years import latest_decided_fund_year, latest_year_with_money
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import call, default_year, today_of, who
+from dialogs.context import default_year
+from dialogs.ports import CityServices
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.steps import end_dialog, options_of, values_of
+from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Resolution, decide_unit
 
 
@@ -38,12 +39,11 @@ class RemainingFundsDialog(CancelAndHelpDialog):
     "unit": code | None}. Without a unit named, the user's own units (all units for
     those who see the whole city)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(RemainingFundsDialog.__name__)
-        self.engine = engine
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.unit_step, self.answer_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
         """Answer without beginning the dialog when the options settle the unit
@@ -51,21 +51,21 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         settled, code, _ = _settle(options)
         if not settled:
             return False
-        await answer(turn_context, self.engine, code, options.get("year"))
+        await answer(turn_context, code, options.get("year"))
         return True
 
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options: dict[str, Any] = step.options or {}
+        options = options_of(step)
         settled, code, ask = _settle(options)
         if settled:
             return await step.next(code)
         if ask is None:  # a name that is no unit
-            _, services = who(step.context, self.engine)
-            ledger = await call(services.summary_ledger)
+            _, services = who(step.context)
+            ledger = await call(queries(services).summary_ledger)
             named = options.get("rest") or Candidate.from_dict(options["units"][0]).label
             await step.context.send_activity(texts.unknown_unit(named, ledger.units.values()))
-            return await step.end_dialog()
-        step.values["asked"] = True
+            return await end_dialog(step)
+        values_of(step)["asked"] = True
         choices = [choice(c.key, c.label, [c.key]) for c in ask.options]
         return await step.prompt(
             CHOICE_PROMPT,
@@ -73,25 +73,27 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         )
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        code = step.result
-        if step.values.get("asked") and code is None:
+        code = step.result if isinstance(step.result, str) else None
+        if values_of(step).get("asked") and code is None:
             await step.context.send_activity(texts.NO_CHOICE)
-            return await step.end_dialog()
-        await answer(step.context, self.engine, code, (step.options or {}).get("year"))
-        return await step.end_dialog()
+            return await end_dialog(step)
+        await answer(step.context, code, options_of(step).get("year"))
+        return await end_dialog(step)
 
 
-async def answer(turn_context: TurnContext, engine: Engine, code: str | None, year: int | None) -> None:
+async def answer(turn_context: TurnContext, code: str | None, year: int | None) -> None:
     """Send the funds of `code` (None: the user's own units or the whole fund): one
     message, a card with a one-line summary as its text, or a text alone where there
     are no figures to show."""
-    identity, services = who(turn_context, engine)
-    ledger = await call(services.summary_ledger)
+    identity, services = who(turn_context)
+    ledger = await call(queries(services).summary_ledger)
     today = today_of(turn_context)  # every figure as known on the bot's date (issue 17 item 6)
     year = year or default_year(ledger, today)
     try:
-        fund = await call(services.funds, identity.user_id, year, code, as_of=today)
-        principal = await call(services.principal, identity.user_id)
+        fund = await call(
+            queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
+        )
+        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -100,7 +102,7 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
         if balance is None:
             unit = ledger.units[code]
             latest = await call(
-                services.derived,
+                queries(services, as_of=today).derived,
                 ("funds-latest", year, (code,)),
                 partial(_latest, year=year, codes=(code,)),
                 today,
@@ -111,7 +113,10 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
     elif can(principal, Action.READ):
         if not fund.decided and not fund.units:
             latest = await call(
-                services.derived, ("funds-latest-fund", year), partial(_latest_fund, year=year), today
+                queries(services, as_of=today).derived,
+                ("funds-latest-fund", year),
+                partial(_latest_fund, year=year),
+                today,
             )
             await turn_context.send_activity(texts.no_fund(year, latest))
             return
@@ -121,7 +126,10 @@ async def answer(turn_context: TurnContext, engine: Engine, code: str | None, ye
     elif not fund.units:
         codes = tuple(sorted(visible_units(principal, ledger.units)))
         latest = await call(
-            services.derived, ("funds-latest", year, codes), partial(_latest, year=year, codes=codes), today
+            queries(services, as_of=today).derived,
+            ("funds-latest", year, codes),
+            partial(_latest, year=year, codes=codes),
+            today,
         )
         if len(codes) == 1 and latest is not None:
             unit = ledger.units[codes[0]]
@@ -180,13 +188,15 @@ def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[Reallocat
 
 
 async def _send_unit(
-    turn_context: TurnContext, services: Services, year: int, code: str, today: date
+    turn_context: TurnContext, services: CityServices, year: int, code: str, today: date
 ) -> None:
     """A unit's money for the year as known on the bot's date `today` (the caller
     checked that the person may see it). The answer is the same for everyone who
     may: it is rendered once per version of the city's data."""
     rendered = partial(_unit_answer, year=year, code=code)
-    text, content = await call(services.derived, ("funds-unit", year, code), rendered, today)
+    text, content = await call(
+        queries(services, as_of=today).derived, ("funds-unit", year, code), rendered, today
+    )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
@@ -222,11 +232,11 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
     return text, content
 
 
-async def _send_fund(turn_context: TurnContext, services: Services, year: int, today: date) -> None:
+async def _send_fund(turn_context: TurnContext, services: CityServices, year: int, today: date) -> None:
     """The whole fund of the year as known on the bot's date `today`, for those who
     see every unit (checked by the caller)."""
     text, content = await call(
-        services.derived, ("funds-fund", year), partial(_fund_answer, year=year), today
+        queries(services, as_of=today).derived, ("funds-fund", year), partial(_fund_answer, year=year), today
     )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 

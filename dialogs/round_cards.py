@@ -48,7 +48,7 @@ MEASURES_BUDGET = MAX_CARD_BYTES - 6_000
 action and the message text around the card."""
 
 
-def _size(element: dict) -> int:
+def _size(element: dict[str, Any]) -> int:
     return len(json.dumps(element, ensure_ascii=False).encode("utf-8"))
 
 
@@ -87,7 +87,7 @@ def prompt_card(
     as fit and says how many are left for the next card ("svara på
     uppföljningen" gives it)."""
     measures = sorted(measures, key=lambda m: m.answer is not None)
-    body: list[dict] = [_title(texts.round_card_title(period))]
+    body: list[dict[str, Any]] = [_title(texts.round_card_title(period))]
     if reminder:
         body.append(_text(texts.ROUND_REMINDER_LINE, weight="Bolder", color="Attention"))
     body.append(_text(texts.round_intro(len(measures), deadline)))
@@ -157,7 +157,7 @@ def prompt_card(
 
 def answered_card(period: str, deadline: date, measures: Sequence[CardMeasure], *, complete: bool) -> Card:
     """The card after an answer: what was reported, and that it can be changed."""
-    body: list[dict] = [_title(texts.round_card_title(period))]
+    body: list[dict[str, Any]] = [_title(texts.round_card_title(period))]
     body.append(
         _text(
             texts.round_answered_line(deadline) if complete else texts.round_partly_answered_line(deadline),
@@ -239,7 +239,7 @@ def escalation_card(
     stadskontoret or a committee's HR lead, who is spoken to as "du"; the
     people's names come with "Visa alla" and in the export. Part `part` of
     `parts`: the first part has the opening, the last the button."""
-    body: list[dict] = [_title(texts.escalation_title(period))]
+    body: list[dict[str, Any]] = [_title(texts.escalation_title(period))]
     if parts > 1:
         body.append(_text(texts.escalation_part(part, parts), isSubtle=True, size="Small"))
     if part == 1:

@@ -18,22 +18,19 @@ import logging
 from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
-from sqlalchemy.engine import Engine
 
-from bot.identity import identity_of
-from bot.round_services import LateList, RoundServices
-from bot.services import AlreadySaved
-from core.errors import DomainError, NotFound, RuleError
+from core.errors import AlreadySaved, DomainError
 from core.ledger import Ledger
 from core.model import parse_decision
 from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
-from core.rounds import Round
+from core.rounds import LateList, Round
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import texts
 from dialogs.cards import MAX_CARD_BYTES
-from dialogs.context import already_saved, call, card_id, card_number, clock_of, once_key, today_of
+from dialogs.context import card_id, card_number, once_key
+from dialogs.ports import RoundServicesPort
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
@@ -45,15 +42,10 @@ from dialogs.round_cards import (
     prompt_card,
     proposal_card,
 )
+from dialogs.turn import already_saved, call, identity_of, rounds_of, today_of
 from dialogs.understanding import clean
-from storage import rounds as store
 
 log = logging.getLogger("kompetensbot.rounds")
-
-
-def _services(engine: Engine, turn_context: TurnContext) -> RoundServices:
-    identity = identity_of(turn_context)
-    return RoundServices(engine, org=identity.org_slug, demo=identity.demo, clock=clock_of(turn_context))
 
 
 @functools.cache
@@ -67,30 +59,30 @@ def wants_round_card(text: str) -> bool:
     return any(phrase in key for phrase in _phrases(texts.ROUND_WANTS))
 
 
-async def handle_round_turn(engine: Engine, turn_context: TurnContext) -> bool:
+async def handle_round_turn(turn_context: TurnContext) -> bool:
     """Handle the turn if it is about the round; False to let the dialogs have it."""
     activity = turn_context.activity
     value = activity.value if isinstance(activity.value, dict) else None
     if value is not None and value.get("action") == ROUND_ANSWER_ACTION:
-        await _answer(engine, turn_context, value)
+        await _answer(turn_context, value)
         return True
     if value is not None and value.get("action") == RECORD_REALLOCATION_ACTION:
-        await _record_reallocation(engine, turn_context, value)
+        await _record_reallocation(turn_context, value)
         return True
     if value is not None and value.get("action") == ROUND_LATE_PEOPLE_ACTION:
         if _unknown_round(_round_id(value)):
             await turn_context.send_activity(texts.refused(texts.ROUND_CARD_UNKNOWN))
             return True
-        await _show_late_people(engine, turn_context, _round_id(value))
+        await _show_late_people(turn_context, _round_id(value))
         return True
     if value is None and activity.text and wants_late_people(activity.text):
-        await _show_late_people(engine, turn_context, None)
+        await _show_late_people(turn_context, None)
         return True
     if value is None and activity.text and wants_round_status(activity.text):
-        await _show_status(engine, turn_context)
+        await _show_status(turn_context)
         return True
     if value is None and activity.text and wants_round_card(activity.text):
-        await _show_card(engine, turn_context)
+        await _show_card(turn_context)
         return True
     return False
 
@@ -140,10 +132,10 @@ def _bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-async def _show_late_people(engine: Engine, turn_context: TurnContext, round_id: int | None) -> None:
+async def _show_late_people(turn_context: TurnContext, round_id: int | None) -> None:
     """The escalation's "visa alla": the names, for those who get the escalation."""
     identity = identity_of(turn_context)
-    services = _services(engine, turn_context)
+    services = rounds_of(turn_context)
     try:
         late = await call(services.late_list, identity.user_id, today_of(turn_context), round_id)
     except DomainError as problem:
@@ -158,26 +150,22 @@ def wants_round_status(text: str) -> bool:
     return any(phrase in key for phrase in _phrases(texts.ROUND_STATUS_WANTS))
 
 
-async def _show_status(engine: Engine, turn_context: TurnContext) -> None:
+async def _show_status(turn_context: TurnContext) -> None:
     """The latest round's results, as far as the person may see them."""
     identity = identity_of(turn_context)
-    services = _services(engine, turn_context)
+    services = rounds_of(turn_context)
     as_of = today_of(turn_context)
 
-    def latest_report():  # type: ignore[no-untyped-def]
-        with engine.connect() as conn:
-            found = store.rounds(conn, identity.org_id) if identity.org_id else []
-        if not found:
-            raise NotFound(RuleError("no_round", texts.NO_ROUND_YET))
-        return services.report(identity.user_id, found[-1][1].period, as_of)
-
     try:
-        report = await call(latest_report)
+        report = await call(services.latest_report, identity.user_id, as_of)
     except DomainError as problem:
         await turn_context.send_activity(texts.refused(problem.message))
         return
+    if report is None:
+        await turn_context.send_activity(texts.refused(texts.NO_ROUND_YET))
+        return
     await turn_context.send_activity(texts.round_status(report))
-    if report.proposals and await call(_may_reallocate, services, identity.user_id):
+    if report.proposals and bool(await call(_may_reallocate, services, identity.user_id)):
         titles = {m.measure_id: m.title for m in report.measures}
         await turn_context.send_activity(texts.proposal_cards_intro(len(report.proposals[:8])))
         for p in report.proposals[:8]:
@@ -192,7 +180,7 @@ async def _show_status(engine: Engine, turn_context: TurnContext) -> None:
             await turn_context.send_activity(card_activity(texts.proposal_title(p.amount), content))
 
 
-def _may_reallocate(services: RoundServices, user: str) -> bool:
+def _may_reallocate(services: RoundServicesPort, user: str) -> bool:
     return can(services.principal(user), Action.REALLOCATE)
 
 
@@ -206,7 +194,7 @@ def _positive_int(value: Any, limit: int = 10**12) -> int | None:
     return None
 
 
-async def _record_reallocation(engine: Engine, turn_context: TurnContext, value: dict[str, Any]) -> None:
+async def _record_reallocation(turn_context: TurnContext, value: dict[str, Any]) -> None:
     """A KSAU decision on a proposal, in one step: checked by the core's
     reallocation rule like any other (KSAU role, decision reference, unused
     money, decided measures), written as one ledger entry."""
@@ -219,7 +207,7 @@ async def _record_reallocation(engine: Engine, turn_context: TurnContext, value:
     if not isinstance(decision_text, str) or not decision_text.strip():
         await turn_context.send_activity(texts.reallocation_refused(texts.DECISION_MISSING))
         return
-    services = _services(engine, turn_context)
+    services = rounds_of(turn_context)
     try:
         decision = parse_decision(decision_text.strip()[:200])
         entry = await call(
@@ -233,7 +221,7 @@ async def _record_reallocation(engine: Engine, turn_context: TurnContext, value:
         )
         ledger = await call(services.ledger)
     except AlreadySaved as done:
-        said = await already_saved(turn_context, engine, done)
+        said = await already_saved(turn_context, done)
         await turn_context.send_activity(texts.reallocation_refused(said))
         return
     except DomainError as problem:
@@ -250,9 +238,9 @@ async def _record_reallocation(engine: Engine, turn_context: TurnContext, value:
     )
 
 
-async def _show_card(engine: Engine, turn_context: TurnContext) -> None:
+async def _show_card(turn_context: TurnContext) -> None:
     identity = identity_of(turn_context)
-    services = _services(engine, turn_context)
+    services = rounds_of(turn_context)
     try:
         mine = await call(services.my_card, identity.user_id, today_of(turn_context))
     except DomainError as problem:
@@ -274,7 +262,7 @@ def _unknown_round(round_id: int | None) -> bool:
     return round_id is not None and card_id(round_id) is None
 
 
-async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, Any]) -> None:
+async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
     identity = identity_of(turn_context)
     round_id = _round_id(value)
     if _unknown_round(round_id):
@@ -287,7 +275,7 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
             )
         )
         return
-    services = _services(engine, turn_context)
+    services = rounds_of(turn_context)
     as_of = today_of(turn_context)
     try:
         mine = await call(services.my_card, identity.user_id, as_of, round_id)
@@ -315,7 +303,7 @@ async def _answer(engine: Engine, turn_context: TurnContext, value: dict[str, An
     await turn_context.send_activity(
         texts.round_answer_saved(len(stored), complete, plan.period, plan.deadline)
     )
-    await _update_cards(engine, turn_context, services, round_id, complete)
+    await _update_cards(turn_context, services, round_id, complete)
 
 
 def _without_unchanged(
@@ -361,7 +349,7 @@ def _fills_any(value: dict[str, Any]) -> bool:
 
 
 async def _update_cards(
-    engine: Engine, turn_context: TurnContext, services: RoundServices, round_id: int, complete: bool
+    turn_context: TurnContext, services: RoundServicesPort, round_id: int, complete: bool
 ) -> None:
     """Show the answer in the cards of this conversation (best effort: the
     answer is saved whatever happens here; a tick updates what is left)."""
@@ -372,11 +360,8 @@ async def _update_cards(
     except DomainError:
         return
 
-    def sends() -> list[store.Send]:
-        with engine.connect() as conn:
-            return store.sends(conn, round_id, identity.user_id)
-
-    sent = [s for s in await call(sends) if s.activity_id and s.conversation_id == activity.conversation.id]
+    sends = await call(services.card_sends, round_id, identity.user_id)
+    sent = [s for s in sends if s.activity_id and s.conversation_id == activity.conversation.id]
     ids = {s.activity_id for s in sent if s.kind.value != "escalation"}
     if activity.reply_to_id:
         ids.add(activity.reply_to_id)
@@ -395,10 +380,4 @@ async def _update_cards(
             log.warning("could not update card %s: %s", activity_id, type(problem).__name__)
             continue
     if complete:
-
-        def mark() -> None:
-            with engine.begin() as conn:
-                for s in sent:
-                    store.mark_answered(conn, s.id)
-
-        await call(mark)
+        await call(services.mark_answered, [s.id for s in sent])

@@ -15,15 +15,15 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.services import MeasureView, Services
 from core.errors import DomainError
 from core.ledger import Ledger
+from core.views import MeasureView, measure_view
 from dialogs import cards, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import call, today_of, who
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.steps import end_dialog, options_of, values_of
+from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, decide_measure, decide_unit
 
 MAX_LIST = 30
@@ -37,12 +37,11 @@ class StatusDialog(CancelAndHelpDialog):
     "measure_id": int | None}. The first step settles what is asked about, as
     "m:<id>" (a measure), "u:<code>" (a unit's measures) or "all"; the second answers."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(StatusDialog.__name__)
-        self.engine = engine
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.pick_step, self.answer_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def answer_at_once(self, turn_context: TurnContext, options: dict[str, Any]) -> bool:
         """Answer without beginning the dialog when the options settle what is
@@ -50,37 +49,41 @@ class StatusDialog(CancelAndHelpDialog):
         picked, _ = _settle(options)
         if picked is None:
             return False
-        await answer_picked(turn_context, self.engine, picked)
+        await answer_picked(turn_context, picked)
         return True
 
     async def pick_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options: dict[str, Any] = step.options or {}
+        options = options_of(step)
         picked, ask = _settle(options)
         if picked is not None:
             return await step.next(picked)
         if ask is not None:
             prefix, resolution = ask
-            step.values["asked"] = True
+            values_of(step)["asked"] = True
             choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
             return await step.prompt(
                 CHOICE_PROMPT,
                 did_you_mean_options(choices, allow_none=True),
             )
         await self._unknown(step.context, options["rest"])  # a name that is no measure or unit
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         picked = step.result
         if not picked:
             await step.context.send_activity(texts.NO_CHOICE)
         else:
-            await answer_picked(step.context, self.engine, picked)
-        return await step.end_dialog()
+            await answer_picked(step.context, str(picked))
+        return await end_dialog(step)
 
     async def _unknown(self, turn_context: TurnContext, rest: str) -> None:
-        identity, services = who(turn_context, self.engine)
+        identity, services = who(turn_context)
         try:
-            views = await call(services.measures, identity.user_id, as_of=today_of(turn_context))
+            views = await call(
+                queries(services, identity.user_id, today_of(turn_context)).measures,
+                identity.user_id,
+                as_of=today_of(turn_context),
+            )
         except DomainError as refused:
             await turn_context.send_activity(texts.refused(refused.message))
             return
@@ -105,13 +108,13 @@ def _settle(options: dict[str, Any]) -> tuple[str | None, tuple[str, Any] | None
     return (None, None) if options.get("rest") else (ALL, None)
 
 
-async def answer_picked(turn_context: TurnContext, engine: Engine, picked: str) -> None:
+async def answer_picked(turn_context: TurnContext, picked: str) -> None:
     if picked.startswith("m:"):
-        await answer_measure(turn_context, engine, int(picked[2:]))
+        await answer_measure(turn_context, int(picked[2:]))
     elif picked.startswith("u:"):
-        await answer_unit_measures(turn_context, engine, picked[2:])
+        await answer_unit_measures(turn_context, picked[2:])
     else:
-        await answer_my_measures(turn_context, engine)
+        await answer_my_measures(turn_context)
 
 
 def _label(view: MeasureView) -> str:
@@ -142,21 +145,25 @@ def measure_parts(view: MeasureView, ledger: Ledger) -> dict[str, Any]:
     }
 
 
-async def answer_measure(turn_context: TurnContext, engine: Engine, measure_id: int) -> None:
-    identity, services = who(turn_context, engine)
+async def answer_measure(turn_context: TurnContext, measure_id: int) -> None:
+    identity, services = who(turn_context)
     today = today_of(turn_context)
     try:  # may this person see it (the answer is the same for everyone who may)
-        await call(services.measure, identity.user_id, str(measure_id), today)
+        await call(
+            queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
+        )
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
     rendered = partial(_measure_answer, measure_id=measure_id, today=today)
-    text, content = await call(services.derived, ("measure", measure_id, today), rendered, today)
+    text, content = await call(
+        queries(services, as_of=today).derived, ("measure", measure_id, today), rendered, today
+    )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
 def _measure_answer(ledger: Ledger, measure_id: int, today: date) -> tuple[str, dict[str, Any]]:
-    view = Services.view(ledger, ledger.measures[measure_id], today)
+    view = measure_view(ledger, ledger.measures[measure_id], today)
     parts = measure_parts(view, ledger)
     parent = ledger.measures.get(view.measure.parent_id) if view.measure.parent_id else None
     reallocations = []
@@ -190,26 +197,28 @@ async def send_measure_list(
     await turn_context.send_activity("\n".join(lines))
 
 
-async def answer_unit_measures(turn_context: TurnContext, engine: Engine, code: str) -> None:
-    identity, services = who(turn_context, engine)
+async def answer_unit_measures(turn_context: TurnContext, code: str) -> None:
+    identity, services = who(turn_context)
     today = today_of(turn_context)
     try:
-        views = await call(services.measures, identity.user_id, unit=code, as_of=today)
+        views = await call(
+            queries(services, identity.user_id, today).measures, identity.user_id, unit=code, as_of=today
+        )
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
-    ledger = await call(services.summary_ledger)
+    ledger = await call(queries(services).summary_ledger)
     unit = ledger.units[code]
     await send_measure_list(
         turn_context, texts.unit_measures_header(f"{unit.name} ({code})", len(views)), views, today
     )
 
 
-async def answer_my_measures(turn_context: TurnContext, engine: Engine) -> None:
-    identity, services = who(turn_context, engine)
+async def answer_my_measures(turn_context: TurnContext) -> None:
+    identity, services = who(turn_context)
     today = today_of(turn_context)
     try:
-        views = await call(services.measures, identity.user_id, as_of=today)
+        views = await call(queries(services, identity.user_id, today).measures, identity.user_id, as_of=today)
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return

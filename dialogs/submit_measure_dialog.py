@@ -9,7 +9,7 @@ back, filled in)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
@@ -21,13 +21,10 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from sqlalchemy.engine import Engine
 
-from bot.identity import Identity
-from bot.services import AlreadySaved, Services
 from core import forms, vocabulary
 from core.dates import parse_date
-from core.errors import DomainError, InputError, PermissionDenied
+from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
 from core.limits import MAX_DESCRIPTION, MAX_PERFORMER, MAX_TARGET_GROUP
 from core.model import Category, Decision, Measure, Principal, Status, Unit, parse_body
@@ -39,7 +36,8 @@ from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import already_saved, call, default_year, new_once_key, once_key, today_of, who
+from dialogs.context import default_year, new_once_key, once_key
+from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
     YES_NO_PROMPT,
@@ -52,6 +50,8 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
+from dialogs.steps import begin_dialog, end_dialog, options_of, validations_of, values_of
+from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
@@ -76,9 +76,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     {"form": values} (a form that submit_form has checked: it goes to the summary
     and the confirmation)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self) -> None:
         super().__init__(SubmitMeasureDialog.__name__)
-        self.engine = engine
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(TITLE_PROMPT, self.title_validator))
         self.add_dialog(TextPrompt(DESCRIPTION_PROMPT, self.description_validator))
@@ -116,23 +115,23 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             )
         )
         self.add_dialog(WaterfallDialog(FORM_DIALOG, [self.form_step, self.confirm_step, self.save_step]))
-        self.initial_dialog_id = WaterfallDialog.__name__
+        self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         if isinstance(options, dict) and isinstance(options.get("form"), dict):
-            return await inner_dc.begin_dialog(FORM_DIALOG, options)
+            return await begin_dialog(inner_dc, FORM_DIALOG, options)
         return await super().on_begin_dialog(inner_dc, options)
 
     # --- steps --------------------------------------------------------------------
 
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        identity, services = who(step.context, self.engine)
+        identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
-            return await step.end_dialog()
-        asked = (step.options or {}).get("unit")
-        unknown = (step.options or {}).get("unknown") or ""  # named, but no unit: never the own instead
+            return await end_dialog(step)
+        asked = options_of(step).get("unit")
+        unknown = options_of(step).get("unknown") or ""  # named, but no unit: never the own instead
         alone = asked is None and not unknown and len(allowed) == 1
         preset = asked if asked in allowed else allowed[0] if alone else None
         # The form starts from what the chat settles: the unit named (or the only
@@ -144,7 +143,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if preset is not None:
             await step.context.send_activity(texts.unit_chosen(_unit_label(ledger.units[preset])))
             return await step.next(preset)
-        if asked in ledger.units:  # named, but not theirs: said, never switched silently
+        if isinstance(asked, str) and asked in ledger.units:  # named, not theirs: said, never switched
             await step.context.send_activity(
                 texts.not_your_unit(
                     _unit_label(ledger.units[asked]), [_unit_label(ledger.units[c]) for c in allowed]
@@ -154,33 +153,33 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             await step.context.send_activity(
                 texts.unit_not_found(unknown, [_unit_label(ledger.units[c]) for c in allowed])
             )
-        step.values["unit_asked"] = True  # the answer is echoed: which unit the chat understood
+        values_of(step)["unit_asked"] = True  # the answer is echoed: which unit the chat understood
         choices = [
             choice(code, _unit_label(ledger.units[code]), ledger.units[code].names()) for code in allowed
         ]
         return await step.prompt(CHOICE_PROMPT, choice_options(texts.ASK_UNIT, choices))
 
     async def title_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["unit"] = step.result
+        values_of(step)["unit"] = step.result
         unit, year, free = await self.free_money(step)
-        if step.values.pop("unit_asked", False):
+        if values_of(step).pop("unit_asked", False):
             await step.context.send_activity(texts.unit_chosen(_unit_label(unit)))
         if free <= 0:  # nothing to ask about: the unit has no money left to allocate
             await step.context.send_activity(texts.no_free_money(_unit_label(unit), year))
-            return await step.end_dialog()
-        step.values["year"] = year  # the dates are checked against it
+            return await end_dialog(step)
+        values_of(step)["year"] = year  # the dates are checked against it
         return await step.prompt(TITLE_PROMPT, text_options(texts.ASK_TITLE))
 
     async def description_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["title"] = step.result
+        values_of(step)["title"] = step.result
         return await step.prompt(DESCRIPTION_PROMPT, text_options(texts.ASK_DESCRIPTION))
 
     async def target_group_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["description"] = step.result
+        values_of(step)["description"] = step.result
         return await step.prompt(TARGET_GROUP_PROMPT, text_options(texts.ASK_TARGET_GROUP))
 
     async def categories_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["target_group"] = step.result
+        values_of(step)["target_group"] = step.result
         question = texts.ask_categories(CATEGORY_NAMES)
         return await step.prompt(
             CATEGORIES_PROMPT,
@@ -191,22 +190,22 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         )
 
     async def start_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["categories"] = step.result
-        return await step.begin_dialog(DATES_DIALOG, {"year": step.values["year"]})
+        values_of(step)["categories"] = step.result
+        return await begin_dialog(step, DATES_DIALOG, {"year": values_of(step)["year"]})
 
     async def end_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        dates = step.result  # from DATES_DIALOG
-        step.values.update(dates)
+        dates = cast(dict[str, Any], step.result)  # from DATES_DIALOG: start_date, end_date, …
+        values_of(step).update(dates)
         return await step.next(dates["end_date"])
 
     async def performer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["end_date"] = step.result
+        values_of(step)["end_date"] = step.result
         return await step.prompt(PERFORMER_PROMPT, text_options(texts.ASK_PERFORMER))
 
     async def amount_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["performer"] = step.result
+        values_of(step)["performer"] = step.result
         unit, year, free = await self.free_money(step)
-        step.values["year"] = year
+        values_of(step)["year"] = year
         question = texts.ask_amount(_unit_label(unit), free, year)
         return await step.prompt(
             AMOUNT_PROMPT, text_options(question, validations={"unit": unit.code, "year": year})
@@ -214,25 +213,25 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def decision_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Issue 17 item 3: the decision that grants the money; its body defaults to the unit."""
-        step.values["amount"] = step.result
-        _, services = who(step.context, self.engine)
-        ledger = await call(services.summary_ledger)
-        unit = ledger.units[step.values["unit"]]
+        values_of(step)["amount"] = step.result
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
+        unit = ledger.units[values_of(step)["unit"]]
         return await step.prompt(
             DECISION_PROMPT,
             text_options(
                 texts.ask_decision(_unit_label(unit), unit.code),
-                validations={"unit": unit.code, "year": step.values.get("year")},
+                validations={"unit": unit.code, "year": values_of(step).get("year")},
             ),
         )
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["decision"] = step.result
+        values_of(step)["decision"] = step.result
         # A repeated "ja" to this summary saves once (a form's own token: one card saves once).
-        step.values["once"] = step.values.get("once") or new_once_key()
-        _, services = who(step.context, self.engine)
-        ledger = await call(services.summary_ledger)
-        v = step.values
+        values_of(step)["once"] = values_of(step).get("once") or new_once_key()
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
+        v = values_of(step)
         decision = decision_from_state(v.get("decision"))
         if decision is None:  # nothing is saved without one: the form back, all else filled in
             return await self.form_back(step, texts.NO_DECISION_FORM_BACK)
@@ -246,7 +245,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             heading=texts.MEASURE_SUMMARY_TITLE,
             unit=_unit_label(ledger.units[v["unit"]]),
             amount=v["amount"],
-            decision=decision.reference,
+            decision=decision.reference if decision is not None else None,  # None: the core saved nothing
             warnings=questions,
             **plan,
         )
@@ -256,10 +255,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:  # nothing saved; the way back: the form, filled in with all given
             return await self.form_back(step, texts.NOT_SAVED_FORM_BACK)
-        v = step.values
+        v = values_of(step)
         await save(
             step.context,
-            self.engine,
             unit=v["unit"],
             amount=v["amount"],
             year=v["year"],
@@ -267,72 +265,74 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             decision=decision_from_state(v.get("decision")),
             **_plan(v),
         )
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
         """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
-        identity, services = who(step.context, self.engine)
+        identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
-        if step.values["unit"] not in allowed:
+        if values_of(step)["unit"] not in allowed:
             await step.context.send_activity(texts.NOT_SAVED)
-            return await step.end_dialog()
+            return await end_dialog(step)
         form = cards.submit_measure_form(
-            _unit_pairs(ledger, allowed), default_unit=step.values["unit"], values=_form_values(step.values)
+            _unit_pairs(ledger, allowed),
+            default_unit=values_of(step)["unit"],
+            values=_form_values(values_of(step)),
         )
         await step.context.send_activity(MessageFactory.attachment(cards.attachment(form), why))
-        return await step.end_dialog()
+        return await end_dialog(step)
 
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
 
     async def dates_start_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        again = bool(step.options.get("again"))  # after "nej": a date without a year is the money's
+        again = bool(options_of(step).get("again"))  # after "nej": a date without a year is the money's
         if again:
-            await step.context.send_activity(texts.dates_again(int(step.options["year"])))
-        year = {"year": int(step.options["year"])} if again else {}
+            await step.context.send_activity(texts.dates_again(int(options_of(step)["year"])))
+        year = {"year": int(options_of(step)["year"])} if again else {}
         return await step.prompt(START_DATE_PROMPT, text_options(texts.ASK_START_DATE, validations=year))
 
     async def dates_end_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["start_date"] = step.result
-        year = {"year": int(step.options["year"])} if step.options.get("again") else {}
+        values_of(step)["start_date"] = step.result
+        year = {"year": int(options_of(step)["year"])} if options_of(step).get("again") else {}
         return await step.prompt(
             END_DATE_PROMPT, text_options(texts.ASK_END_DATE, validations={"start": step.result, **year})
         )
 
     async def dates_check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Dates outside the money's year, or an end already past: asked before going on."""
-        step.values["end_date"] = step.result
-        start, end = step.values["start_date"], step.result
+        values_of(step)["end_date"] = step.result
+        start, end = values_of(step)["start_date"], step.result
         questions = date_questions(
             date.fromisoformat(start) if start else None,
-            date.fromisoformat(end),
-            int(step.options["year"]),
+            date.fromisoformat(str(end)),
+            int(options_of(step)["year"]),
             today_of(step.context),
         )
         if not questions:
-            return await step.end_dialog({"start_date": start, "end_date": end})
+            return await end_dialog(step, {"start_date": start, "end_date": end})
         return await step.prompt(
             YES_NO_PROMPT, yes_no_options(texts.dates_questioned([q.message for q in questions]))
         )
 
     async def dates_done_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:  # "nej": the dates again, read in the money's year (its "menade du")
-            return await step.replace_dialog(DATES_DIALOG, {**step.options, "again": True})
-        v = step.values
-        return await step.end_dialog(
-            {"start_date": v["start_date"], "end_date": v["end_date"], "dates_confirmed": True}
+            return await step.replace_dialog(DATES_DIALOG, {**options_of(step), "again": True})
+        v = values_of(step)
+        return await end_dialog(
+            step, {"start_date": v["start_date"], "end_date": v["end_date"], "dates_confirmed": True}
         )
 
     # --- a checked form (FORM_DIALOG) --------------------------------------------------
 
     async def form_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values.update(step.options["form"])
-        return await step.next(step.values["decision"])
+        values_of(step).update(options_of(step)["form"])
+        return await step.next(values_of(step)["decision"])
 
     async def free_money(self, step: WaterfallStepContext) -> tuple[Unit, int, int]:
         """The chosen unit, the fund year and the unit's money not yet allocated to measures."""
-        _, services = who(step.context, self.engine)
-        ledger = await call(services.summary_ledger)
-        unit = ledger.units[step.values["unit"]]
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
+        unit = ledger.units[values_of(step)["unit"]]
         year = default_year(ledger, today_of(step.context))
         return unit, year, unit_unallocated(ledger, unit.code, year)
 
@@ -345,8 +345,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         problem = title_problem(text)
         if problem:
             return refuse(prompt_context, problem)
-        _, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        _, services = who(prompt_context.context)
+        ledger = await call(queries(services).summary_ledger)
         taken = title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
         if taken:
             return refuse(prompt_context, taken)
@@ -369,7 +369,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     async def performer_validator(self, prompt_context: PromptValidatorContext) -> bool:
         if not _optional_text(prompt_context, texts.LABEL_PERFORMER, MAX_PERFORMER):
             return False
-        prompt_context.recognized.value = clean_name(prompt_context.recognized.value)
+        prompt_context.recognized.value = clean_name(str(prompt_context.recognized.value))  # _optional_text's
         return True
 
     async def categories_validator(self, prompt_context: PromptValidatorContext) -> bool:
@@ -389,7 +389,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if text.strip() == SKIP:
             prompt_context.recognized.value = None
             return True
-        year = (prompt_context.options.validations or {}).get("year")
+        year = validations_of(prompt_context.options).get("year")
         try:
             start = parse_date(text, today_of(prompt_context.context), field="startdatum", year=year)
         except InputError as bad:
@@ -401,7 +401,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        validations = prompt_context.options.validations or {}
+        validations = validations_of(prompt_context.options)
         try:
             end = parse_date(
                 text, today_of(prompt_context.context), field="slutdatum", year=validations.get("year")
@@ -422,9 +422,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             amount = parse_amount(text)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
-        validations = prompt_context.options.validations or {}
-        _, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.summary_ledger)
+        validations = validations_of(prompt_context.options)
+        _, services = who(prompt_context.context)
+        ledger = await call(queries(services).summary_ledger)
         problems = over_limit(ledger, validations["unit"], int(validations["year"]), amount)
         if problems:
             return refuse(prompt_context, " ".join(problems))
@@ -438,10 +438,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if says_no_decision(text):
             prompt_context.recognized.value = None  # the summary says why nothing is saved
             return True
-        _, services = who(prompt_context.context, self.engine)
-        ledger = await call(services.summary_ledger)
-        unit = (prompt_context.options.validations or {})["unit"]
-        year = (prompt_context.options.validations or {}).get("year")
+        _, services = who(prompt_context.context)
+        ledger = await call(queries(services).summary_ledger)
+        unit = validations_of(prompt_context.options)["unit"]
+        year = validations_of(prompt_context.options).get("year")
         decision, problems = read_decision(ledger, text, unit, today_of(prompt_context.context), year)
         if decision is None:
             return refuse(prompt_context, " ".join(problems))
@@ -451,20 +451,18 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(
-        turn_context: TurnContext, engine: Engine, data: dict[str, Any]
-    ) -> dict[str, Any] | None:
+    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> dict[str, Any] | None:
         """Check a submitted measure form field by field. When all is well, the
         measure as the chat collects it (JSON, for {"form": ...}: the summary and
         the confirmation follow); else None, the problems said."""
-        identity, services = who(turn_context, engine)
+        identity, services = who(turn_context)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
             return None
         once = once_key(data)
         if once is not None and (done := await call(services.once_used, once)) is not None:
-            await turn_context.send_activity(await already_saved(turn_context, engine, done))
+            await turn_context.send_activity(await already_saved(turn_context, done))
             return None  # this card was saved before: no summary to confirm again
         today = today_of(turn_context)
         year = default_year(ledger, today)
@@ -582,17 +580,17 @@ def _unit_pairs(ledger: Ledger, codes: list[str]) -> list[tuple[str, str]]:
     return [(code, ledger.units[code].name) for code in codes]
 
 
-async def allowed_units(services: Services, identity: Identity) -> tuple[Ledger, list[str]]:
+async def allowed_units(services: CityServices, identity: Identity) -> tuple[Ledger, list[str]]:
     """The ledger, and the units the user may submit measures for."""
-    ledger = await call(services.summary_ledger)
-    principal = await call(services.principal, identity.user_id)
+    ledger = await call(queries(services).summary_ledger)
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     allowed = [code for code in sorted(ledger.units) if can(principal, Action.SUBMIT_MEASURE, [code])]
     return ledger, allowed
 
 
-async def refusal(services: Services, identity: Identity) -> str:
+async def refusal(services: CityServices, identity: Identity) -> str:
     """The core's Swedish refusal for a user who may not submit measures."""
-    principal: Principal = await call(services.principal, identity.user_id)
+    principal: Principal = await call(queries(services, identity.user_id).principal, identity.user_id)
     own = sorted({g.unit for g in principal.grants if g.unit})
     try:
         require(principal, Action.SUBMIT_MEASURE, own)
@@ -625,7 +623,6 @@ def over_limit(ledger: Ledger, code: str, year: int, amount: int) -> list[str]:
 
 async def save(
     turn_context: TurnContext,
-    engine: Engine,
     *,
     unit: str,
     title: str,
@@ -643,7 +640,7 @@ async def save(
     """Submit the measure with its grant through the core; send the receipt or the refusal.
     `once`: the key that keeps a repeated confirmation from saving twice. `decision`:
     the one the person gave; without one the core saves nothing (issue 17 item 3)."""
-    identity, services = who(turn_context, engine)
+    identity, services = who(turn_context)
     measure = Measure(
         id=0,
         title=title,
@@ -670,12 +667,12 @@ async def save(
             once,
         )
     except AlreadySaved as done:
-        await turn_context.send_activity(await already_saved(turn_context, engine, done))
+        await turn_context.send_activity(await already_saved(turn_context, done))
         return
     except DomainError as refused:
         await turn_context.send_activity(texts.save_failed(refused.message))
         return
-    ledger = await call(services.summary_ledger)
+    ledger = await call(queries(services).summary_ledger)
     unit_label = _unit_label(ledger.units[unit])
     receipt = cards.measure_summary(
         heading=texts.MEASURE_RECEIPT_TITLE,
@@ -689,7 +686,7 @@ async def save(
         performer=stored.performer,
         amount=amount,
         measure_id=stored.id,
-        decision=decision.reference,
+        decision=decision.reference if decision is not None else None,  # None: the core saved nothing
     )
     await turn_context.send_activity(
         MessageFactory.attachment(

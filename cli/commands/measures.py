@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 
-from bot.services import MeasureView, Services
+from bot.services import Services
 from cli import texts
 from cli.common import Commands, amount, default_year, handles, options, services, today, user_of
 from core import forms, limits
@@ -18,6 +18,7 @@ from core.ledger import split_exact
 from core.lookup import resolve_unit
 from core.model import Decision, Measure, Status, parse_decision
 from core.rules.decision import check_decision_given, decision_missing
+from core.views import MeasureView
 
 
 def register(commands: Commands) -> None:

@@ -19,12 +19,12 @@ from microsoft_agents.testing import TestAdapter
 from sqlalchemy.engine import Engine
 
 from bot.clock import clock_for
-from bot.identity import Identity, set_identity
 from bot.services import Services
 from bot.teams_bot import run_dialog
+from bot.turn_services import serve_turn
 from core.model import Role
 from dialogs import MainDialog, state_codec
-from dialogs.context import TODAY_KEY
+from dialogs.turn import Identity, set_identity
 
 TODAY = date(2025, 10, 1)
 MAX_MESSAGE_BYTES = 80_000
@@ -75,16 +75,14 @@ class Chat:
     adapter: TestAdapter = field(default_factory=TestAdapter)
 
     def __post_init__(self) -> None:
-        self.dialog = MainDialog(self.engine)
+        self.dialog = MainDialog()
 
     async def turn(self, context: TurnContext) -> None:
-        set_identity(
-            context,
-            Identity(
-                org_slug="malmo", org_name="Malmö stad", user_id=self.user_id, name=self.name, demo=self.demo
-            ),
+        identity = Identity(
+            org_slug="malmo", org_name="Malmö stad", user_id=self.user_id, name=self.name, demo=self.demo
         )
-        context.turn_state[TODAY_KEY] = self.today
+        set_identity(context, identity)
+        serve_turn(context, self.engine, identity, self.today)  # as the Teams handler does
         state = ConversationState(self.storage)
         await state.load(context)
         await run_dialog(self.dialog, context, state)  # as the Teams handler runs it

@@ -308,8 +308,7 @@ def test_visa_alla_for_290_committees_is_split_under_60000_bytes_with_everyone_o
     """Issue 17 item 14: the names of everyone who has not answered in 290 committees
     (10 people each, long titles) come in as many messages as it takes, each under
     60 000 bytes, every committee and every person once."""
-    from bot.round_services import LateList
-    from core.rounds import CommitteeGap, Round, plan_round
+    from core.rounds import CommitteeGap, LateList, Round, plan_round
     from dialogs.round_turns import late_people_messages
 
     gaps, cards, names, titles = [], {}, {}, {}

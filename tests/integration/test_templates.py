@@ -19,12 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.data_services import export_bytes, export_rows, import_template, load_example
-from bot.services import MeasureView, Services
+from bot.services import Services
 from core import commands
 from core.errors import InputError
 from core.ledger import Ledger
 from core.model import ADMIN, Body, Category, Decision, Measure, Status, Unit
 from core.template import COLUMNS, TemplateError, check_header, parse_rows
+from core.views import MeasureView
 from storage.db import make_engine
 from storage.examples import read_example
 from storage.migrate import upgrade

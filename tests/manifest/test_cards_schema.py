@@ -22,10 +22,11 @@ from microsoft_agents.hosting.core import MessageFactory
 from sqlalchemy.engine import Engine
 
 from bot.data_services import load_example
-from bot.services import MeasureView, Services
+from bot.services import Services
 from core.balances import FundBalance
 from core.ledger import Ledger
 from core.model import Role, Status
+from core.views import MeasureView
 from dialogs import cards, texts
 from dialogs.status_dialog import measure_parts
 from storage.db import make_engine

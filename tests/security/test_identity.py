@@ -17,12 +17,12 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy.engine import Engine
 
-from bot.identity import identity_of
 from bot.outbound import OutboundPolicy
 from bot.services import Services
 from bot.teams_bot import KompetensBot
 from core.model import Role
 from dialogs import texts
+from dialogs.turn import identity_of
 from storage.bot_state import link_tenant
 from storage.db import make_engine
 from tests.dialogs.conftest import JsonStorage

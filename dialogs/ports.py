@@ -1,0 +1,202 @@
+"""What the dialogs ask of the rest of the bot: the city's services, the
+rounds' services and the turn that carries them. The bot fills these per turn
+(bot.turn_services puts one `TurnServices` in the turn state, dialogs.turn reads
+it); the dialogs import nothing else of the bot, and nothing of the storage.
+
+The services are synchronous (they read and write the database): a dialog runs
+them through `dialogs.turn.call`, on a worker thread, except the methods of an
+`InMemory` object, which answer from what the turn has already read and run in
+place.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
+
+from core.balances import FundBalance
+from core.entries import ReallocationEntry
+from core.errors import AlreadySaved
+from core.ledger import Ledger
+from core.model import Decision, FollowUp, Measure, Principal, Status
+from core.round_report import RoundReport
+from core.rounds import LateList, MyCard, Round, SendKind
+from core.views import MeasureView
+
+T = TypeVar("T")
+
+
+class CityQueries(Protocol):
+    """The questions a dialog asks about the city (bot.services.Services)."""
+
+    def summary_ledger(self) -> Ledger: ...
+
+    def principal(self, user: str) -> Principal: ...
+
+    def funds(
+        self, user: str | None, year: int, unit: str | None = None, *, as_of: date | None = None
+    ) -> FundBalance: ...
+
+    def measures(
+        self,
+        user: str | None,
+        *,
+        unit: str | None = None,
+        status: Status | None = None,
+        overdue: bool = False,
+        year: int | None = None,
+        as_of: date,
+    ) -> list[MeasureView]: ...
+
+    def measure(self, user: str | None, ref: str, as_of: date) -> MeasureView: ...
+
+    def derived(self, key: Any, compute: Callable[[Ledger], T], as_of: date | None = None) -> T: ...
+
+
+class InMemory(ABC):  # noqa: B024 - a marker: what it means is in its docstring, not in its methods
+    """An object whose every method answers from what the turn has already read
+    (never the database, never blocking): `dialogs.turn.call` runs its methods
+    in place instead of on a worker thread. Being one is a matter of type, so a
+    subclass must not add a method that reads the database."""
+
+
+class CityView(InMemory, CityQueries):
+    """The city's queries answered from the turn's snapshot of the city and the
+    acting person (bot.services.Services.in_memory hands one out only when both
+    are read and the figures asked for are the snapshot's)."""
+
+
+class CityServices(CityQueries, Protocol):
+    """The city's services as the dialogs use them (bot.services.Services)."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The time stamps of the services' writes."""
+        ...
+
+    def in_memory(self, user: str | None, as_of: date | None = None) -> CityView | None:
+        """The view answering `user`'s queries about the city as known on `as_of`
+        from what the turn has read, or None when a query would read the database."""
+        ...
+
+    def ledger(self) -> Ledger: ...
+
+    def once_used(self, once: str) -> AlreadySaved | None: ...
+
+    def period_refusal(self, period: str) -> str | None: ...
+
+    def submit_measure(
+        self,
+        user: str | None,
+        measure: Measure,
+        grants: dict[str, int] | None = None,
+        decision: Decision | None = None,
+        author: str | None = None,
+        once: str | None = None,
+    ) -> Measure: ...
+
+    def add_followup(
+        self,
+        user: str | None,
+        measure_ref: str,
+        *,
+        period: str,
+        status: Status,
+        spent: int,
+        forecast: int,
+        usable_as_planned: bool,
+        note: str = "",
+        author: str | None = None,
+        once: str | None = None,
+        amount_confirmed: bool = False,
+        after_close_reason: str | None = None,
+    ) -> FollowUp: ...
+
+    def reallocate(
+        self,
+        user: str | None,
+        from_ref: str,
+        to_ref: str,
+        amount: int,
+        decision: Decision,
+        once: str | None = None,
+    ) -> ReallocationEntry: ...
+
+
+class SentCard(Protocol):
+    """A card a round sent to a person (storage.rounds.Send), as far as a dialog needs it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> SendKind: ...
+
+    @property
+    def activity_id(self) -> str | None: ...
+
+    @property
+    def conversation_id(self) -> str | None: ...
+
+
+class RoundServicesPort(Protocol):
+    """The rounds' services as the dialogs use them (bot.round_services.RoundServices)."""
+
+    def principal(self, user: str) -> Principal: ...
+
+    def ledger(self) -> Ledger: ...
+
+    def reallocate(
+        self,
+        user: str | None,
+        from_ref: str,
+        to_ref: str,
+        amount: int,
+        decision: Decision,
+        once: str | None = None,
+    ) -> ReallocationEntry: ...
+
+    def late_list(self, user: str | None, as_of: date, round_id: int | None = None) -> LateList: ...
+
+    def my_card(self, user: str, as_of: date, round_id: int | None = None) -> MyCard: ...
+
+    def answer(
+        self,
+        user: str,
+        round_id: int,
+        values: Mapping[str, Any],
+        *,
+        as_of: date,
+        author: str | None = None,
+    ) -> tuple[Round, list[FollowUp], bool]: ...
+
+    def latest_report(self, user: str | None, as_of: date) -> RoundReport | None:
+        """The latest round's results as `user` may see them; None: the city has had no round."""
+        ...
+
+    def card_sends(self, round_id: int, recipient: str) -> Sequence[SentCard]: ...
+
+    def mark_answered(self, send_ids: Sequence[int]) -> None: ...
+
+
+class TurnServices(Protocol):
+    """What the bot hands the dialogs for one turn (in the turn state, see
+    dialogs.turn.services_of): the acting city's services, its rounds, and the
+    bot's date and clock."""
+
+    @property
+    def city(self) -> CityServices: ...
+
+    @property
+    def rounds(self) -> RoundServicesPort: ...
+
+    @property
+    def today(self) -> date:
+        """The date the dialogs take as today (the bot's date when it is set)."""
+        ...
+
+    def clock(self) -> datetime:
+        """The time stamp of the turn's writes (on the bot's date when it is set)."""
+        ...

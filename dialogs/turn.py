@@ -1,0 +1,139 @@
+"""What every dialog needs from a turn: who is speaking, the services the bot
+put in the turn for them (dialogs.ports.TurnServices), today's date and the
+clock, and how to run a service call without blocking the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from core.entries import ReallocationEntry
+from core.errors import AlreadySaved
+from core.model import Measure
+from core.permissions import Action, can_any
+from dialogs import texts
+from dialogs.ports import CityQueries, CityServices, InMemory, RoundServicesPort, TurnServices
+
+T = TypeVar("T")
+
+IDENTITY_KEY = "kompetensbot.identity"
+"""Turn-state key of who is speaking (`Identity`)."""
+
+SERVICES_KEY = "kompetensbot.services"
+"""Turn-state key of the turn's services (dialogs.ports.TurnServices)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is speaking in a turn: their city (from the Teams tenant), their user
+    id and whether the server runs in demo mode. The Teams handler puts it in
+    the turn state; the dialogs read it from there.
+
+    Attributes:
+      org_slug: the city serving the user's tenant.
+      org_name: its name, e.g. "Malmö stad".
+      user_id: the Teams user's AAD (Entra) object id; only in demo mode, when
+        an activity has none, the channel's user id (bot.teams_bot).
+      name: the display name, for greetings and as author of what they submit.
+      demo: demo mode: every user has the stadskontoret role.
+      org_id: the city's database id, when known.
+    """
+
+    org_slug: str
+    org_name: str
+    user_id: str
+    name: str
+    demo: bool = False
+    org_id: int | None = None
+
+
+def identity_of(turn_context: Any) -> Identity:
+    """The identity the handler stored for this turn."""
+    identity = turn_context.turn_state.get(IDENTITY_KEY)
+    if not isinstance(identity, Identity):
+        raise LookupError("no identity in the turn state")
+    return identity
+
+
+def set_identity(turn_context: Any, identity: Identity) -> None:
+    turn_context.turn_state[IDENTITY_KEY] = identity
+
+
+def services_of(turn_context: Any) -> TurnServices:
+    """The services the bot put in this turn (bot.turn_services)."""
+    services = turn_context.turn_state.get(SERVICES_KEY)
+    if services is None:
+        raise LookupError("no services in the turn state")
+    found: TurnServices = services
+    return found
+
+
+def set_services(turn_context: Any, services: TurnServices) -> None:
+    turn_context.turn_state[SERVICES_KEY] = services
+
+
+def today_of(turn_context: Any) -> date:
+    """The bot's date: the settings' (bot.clock), as the handler put it in the turn."""
+    return services_of(turn_context).today
+
+
+def clock_of(turn_context: Any) -> Callable[[], datetime]:
+    """The time stamps of the turn's writes: on the bot's date when it is set (bot.clock)."""
+    return services_of(turn_context).clock
+
+
+def who(turn_context: Any) -> tuple[Identity, CityServices]:
+    """Who is speaking, and their city's services; the city's data and the person's
+    roles are read once per turn (a write in the turn reads them again)."""
+    return identity_of(turn_context), services_of(turn_context).city
+
+
+def rounds_of(turn_context: Any) -> RoundServicesPort:
+    """The rounds' services of the speaker's city."""
+    return services_of(turn_context).rounds
+
+
+def queries(services: CityServices, user: str | None = None, as_of: date | None = None) -> CityQueries:
+    """Who answers `user`'s questions about the city as known on `as_of` (None:
+    questions about the city alone, as summary_ledger and derived): the view of
+    what the turn has already read (its methods run in place, see `call`) when
+    it can answer them, else the services themselves (read on a worker thread)."""
+    return services.in_memory(user, as_of) or services
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a synchronous (SQL) service call off the event loop; a method of an
+    in-memory object (dialogs.ports.InMemory) runs in place (no thread hop)."""
+    if isinstance(getattr(fn, "__self__", None), InMemory):
+        return fn(*args, **kwargs)
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def already_saved(turn_context: Any, done: AlreadySaved) -> str:
+    """What to say to a write whose once key was used: what is already saved,
+    by name (the generic sentence when the key does not say what, or when it
+    names a measure the person may not read: someone else's key tells them nothing,
+    tryout 2 item 4)."""
+    identity, services = who(turn_context)
+    if done.saved is None:
+        return done.message
+    ledger = await call(services.ledger)
+    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+
+    def readable(*measures: Measure | None) -> bool:
+        return all(m is not None and can_any(principal, Action.READ, m.units) for m in measures)
+
+    kind, *ids = done.saved
+    if kind == "measure" and readable(ledger.measures.get(ids[0])):
+        return texts.already_saved_measure(ids[0], ledger.measures[ids[0]].title)
+    if kind == "followup" and readable(ledger.measures.get(ids[0])):
+        return texts.already_saved_followup(ledger.measures[ids[0]].title, ids[1])
+    entry = next((e for e in ledger.entries if kind == "entry" and e.seq == ids[0]), None)
+    if isinstance(entry, ReallocationEntry):
+        source, target = ledger.measures.get(entry.from_measure), ledger.measures.get(entry.to_measure)
+        if source is not None and target is not None and readable(source, target):
+            return texts.already_saved_reallocation(entry.amount, source.title, target.title, entry.seq)
+    return done.message
