@@ -23,29 +23,29 @@ from core.rounds import MeasureState
 from core.rules import decision as rules_decision
 from core.text import clean_name, person_name, visible_text
 
-# --- labels (cards and summaries) ---------------------------------------------
+# --- labels (cards and summaries); a form field's label is the core parser's (core.forms) ---
 
-LABEL_UNIT = "Nämnd"
+LABEL_UNIT = forms.LABEL_UNIT
 LABEL_UNITS = "Nämnder"
-LABEL_TITLE = "Insats"
-LABEL_DESCRIPTION = "Beskrivning"
-LABEL_END_DATE = "Slutdatum"
-LABEL_START_DATE = "Startdatum"
-LABEL_TARGET_GROUP = "Målgrupp"
-LABEL_CATEGORIES = "Strategikategori"
-LABEL_PERFORMER = "Utförare"
-LABEL_AMOUNT = "Belopp"
+LABEL_TITLE = forms.LABEL_TITLE
+LABEL_DESCRIPTION = forms.LABEL_DESCRIPTION
+LABEL_END_DATE = forms.LABEL_END_DATE
+LABEL_START_DATE = forms.LABEL_START_DATE
+LABEL_TARGET_GROUP = forms.LABEL_TARGET_GROUP
+LABEL_CATEGORIES = forms.LABEL_CATEGORIES
+LABEL_PERFORMER = forms.LABEL_PERFORMER
+LABEL_AMOUNT = forms.LABEL_AMOUNT
 LABEL_ALLOCATED = "Tilldelat"
 LABEL_SPENT = "Utfall"
 LABEL_FORECAST = "Prognos"
 LABEL_REMAINING = "Kvar"
 LABEL_REMAINING_FORECAST = "Kvar enligt prognos"
 LABEL_UNALLOCATED = "Ej fördelat på insatser"
-LABEL_DECISION = "Beslut"
-LABEL_STATUS = "Status"
-LABEL_PERIOD = "Period"
-LABEL_USABLE = "Kan användas som planerat"
-LABEL_NOTE = "Kommentar"
+LABEL_DECISION = forms.LABEL_DECISION
+LABEL_STATUS = forms.LABEL_STATUS
+LABEL_PERIOD = forms.LABEL_PERIOD
+LABEL_USABLE = forms.LABEL_USABLE
+LABEL_NOTE = forms.LABEL_NOTE
 LABEL_SHARES = "Fördelning mellan nämnder"
 LABEL_SOURCES = "Källor"
 LABEL_TOTAL = "Totalt"
@@ -54,8 +54,8 @@ FUND_NOT_DECIDED = "ej beslutat"
 """The fund's figure when no decision sets it for the year (card and text)."""
 LABEL_ID = "Id"
 LABEL_LATEST_FOLLOWUP = "Senaste uppföljning"
-LABEL_SPENT_LONG = "Utfall hittills"
-LABEL_FORECAST_LONG = "Prognos för året"
+LABEL_SPENT_LONG = forms.LABEL_SPENT
+LABEL_FORECAST_LONG = forms.LABEL_FORECAST
 YES = "ja"
 NO = "nej"
 NONE_OF_THESE = "ingen av dessa"
