@@ -11,6 +11,9 @@ punctuation a person adds (" .!") stripped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from core.text import name_key
 
 
@@ -168,3 +171,143 @@ HELP = frozenset(
 )
 GREETINGS = frozenset("hej hejsan hallå tjena tja hello hi hey god morgon dag kväll eftermiddag".split())
 THANKS = frozenset("tack tackar tusen stort så mycket snällt för hjälpen det bra toppen".split())
+
+
+# --- the questions people ask (dialogs.understanding matches them; dialogs.answers answers them) ----
+
+
+class Intent(StrEnum):
+    """A kind of question (or request) a chat message asks. Each has its words in
+    QUESTIONS below (UNKNOWN aside: it is what no words asked) and one answer in
+    dialogs.answers."""
+
+    REMAINING = "remaining"
+    STATUS = "status"
+    OVERDUE = "overdue"
+    NOT_STARTED = "not_started"
+    SUBMIT_MEASURE = "submit_measure"
+    FOLLOW_UP = "follow_up"
+    REALLOCATE = "reallocate"
+    HELP = "help"
+    CANCEL = "cancel"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Phrases:
+    """The words that ask one kind of question, as data (the understanding issue's
+    grammar builds on this table). Text is compared after dialogs.understanding.clean:
+    lower case, punctuation as spaces, mentions removed.
+
+    Attributes:
+      kind: the question asked.
+      whole: the whole message is one of these ("hjälp", "avbryt"; "?" compared before
+        cleaning); such a message interrupts a dialog at any step (`interrupts`).
+      patterns: regular expressions searched in the cleaned message; QUESTIONS' order
+        decides between kinds (the first kind with a hit is asked).
+      only: asked by a message made only of these words, when no pattern matched and
+        it names no unit, measure or year ("hej hej").
+      lead: with `only`: at least one word starts with one of these ("tack så mycket").
+      interrupts: a `whole` message stops the dialog under way (help, cancel).
+    """
+
+    kind: Intent
+    whole: frozenset[str] = frozenset()
+    patterns: tuple[str, ...] = ()
+    only: frozenset[str] = frozenset()
+    lead: tuple[str, ...] = ()
+    interrupts: bool = False
+
+    def has_words(self) -> bool:
+        return bool(self.whole or self.patterns or self.only)
+
+
+QUESTIONS: tuple[Phrases, ...] = (
+    Phrases(Intent.HELP, whole=HELP, patterns=(r"^hjälp\S*( \S+){0,2}$",), interrupts=True),
+    Phrases(Intent.CANCEL, whole=CANCEL, interrupts=True),
+    Phrases(Intent.REALLOCATE, patterns=(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*",)),
+    Phrases(
+        Intent.FOLLOW_UP,
+        patterns=(r"uppföljning|följa upp|följ upp|följer upp|rapportera|återrapport|lämna utfall",),
+    ),
+    Phrases(
+        Intent.SUBMIT_MEASURE,
+        patterns=(
+            r"\bny(a|tt)? insats|\blämna in\b|\bskicka in\b|\blägg(a)? (till|in) (en )?(ny )?insats"
+            r"|\bregistrera (en )?(ny )?insats|\bskapa (en )?(ny )?insats|\bansök|\bsöka (pengar|medel)",
+        ),
+    ),
+    Phrases(
+        Intent.OVERDUE,
+        patterns=(
+            r"försen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum"
+            r"|\bsena\b|\bligger efter\b|inte klara i tid",
+        ),
+    ),
+    Phrases(
+        Intent.NOT_STARTED,
+        patterns=(
+            r"\b(inte|ej)( \w+)?( \w+)? (påbörja|starta|börja|kommit igång|satt igång)\w*"
+            r"|\bej påbörjad|\bopåbörjad|\binte igång\b",
+        ),
+    ),
+    Phrases(
+        Intent.STATUS,
+        patterns=(
+            r"\bstatus|\bhur går det|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
+            r"|\bhur fortskrider|\bhur ser det ut|\b(mina|våra|visa|lista|vilka|alla) insatser\b",
+        ),
+    ),
+    Phrases(
+        Intent.REMAINING,
+        patterns=(
+            r"\bkvar\b|\bsaldo|\bhur mycket|\bpengar|\bmedel\b|\bmedlen\b|\bbudget|\båterstå"
+            r"|\bkvarvarande|\btillgängligt|\bprognos|\butfall|\bfördelat|\brå[dt]",
+        ),
+    ),
+    Phrases(Intent.GREETING, only=GREETINGS),
+    Phrases(Intent.THANKS, only=THANKS, lead=("tack",)),
+)
+"""Every kind of question and its words, in the order they are tried."""
+
+NAMES_A_MEASURE = Intent.STATUS
+"""Asked by a message without keywords that names a measure and no unit ("Chefsutveckling")."""
+NAMES_A_UNIT_OR_YEAR = Intent.REMAINING
+"""Asked by a message without keywords that names a unit or a year ("förskolan", "2025")."""
+FALLBACK = Intent.UNKNOWN
+"""What a message asks when no words asked anything: it has no phrases of its own."""
+
+STOPWORDS = frozenset(
+    """
+    hur mycket finns fanns kvar för till från av med det den de är var vad vilka vilken vilket
+    har hade inte ej och i på om en ett jag vi du mig oss ni er vill ville kan kunde ska skulle
+    status saldo saldot läget läge går gick gå pengar pengarna medel medlen insats insatser
+    insatsen insatserna insatsens nämnd nämnden nämnder nämndens budget budgeten kronor kr
+    återstår återstående visa lista berätta hos inom år året försenade försenad försenat
+    påbörjats påbörjat påbörjad påbörjade startat startats börjat ny nya nytt lämna in uppföljning
+    uppföljningen följa följ upp hjälp hej tack snälla sen sena sent när ligger egentligen just nu
+    dag idag allt alla mina min mitt vår vårt våra sin sina som där här detta denna dessa kommer
+    blir bli varit ha få fått göra gör gjort något några någon egna eget egen kvarvarande
+    tillgängligt tillgängliga utfall prognos prognosen fördelat fördelning pågår pågående klar
+    klara ännu fortfarande det om oss behöver vet veta undrar skulle gärna please the what
+    då alltså liksom ju väl så bara också även mer mest hela totalt
+    """.split()
+)
+"""Words that name no unit or measure: left out when a message is matched against titles."""
+
+WHOLE_FUND_WORDS = frozenset(
+    "totalt total hela staden stad kommunen fonden fond sammanlagt alla samtliga".split()
+)
+"""Words asking about the whole year's fund rather than a unit ("hur mycket finns kvar totalt")."""
+
+YEAR_WORDS: tuple[tuple[str, int], ...] = (
+    (r"\bi år\b|\binnevarande år", 0),
+    (r"\bförra året\b|\bi fjol\b", -1),
+    (r"\bnästa år\b", 1),
+)
+"""A year named in words (a pattern in the cleaned message) and its distance from this year."""
+
+NO_CATEGORY = ("ingen", "inga", "ingen av dem")
+"""Answers to "which strategy categories?" that name none (with "-")."""

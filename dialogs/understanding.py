@@ -24,21 +24,7 @@ from rapidfuzz import fuzz, process
 from core import vocabulary
 from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
-
-
-class Intent(StrEnum):
-    REMAINING = "remaining"
-    STATUS = "status"
-    OVERDUE = "overdue"
-    NOT_STARTED = "not_started"
-    SUBMIT_MEASURE = "submit_measure"
-    FOLLOW_UP = "follow_up"
-    REALLOCATE = "reallocate"
-    HELP = "help"
-    CANCEL = "cancel"
-    GREETING = "greeting"
-    THANKS = "thanks"
-    UNKNOWN = "unknown"
+from core.vocabulary import Intent as Intent  # the kinds of question: core.vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,74 +141,17 @@ _SUFFIXES = (
     "n",
 )
 
-STOPWORDS = frozenset(
-    """
-    hur mycket finns fanns kvar för till från av med det den de är var vad vilka vilken vilket
-    har hade inte ej och i på om en ett jag vi du mig oss ni er vill ville kan kunde ska skulle
-    status saldo saldot läget läge går gick gå pengar pengarna medel medlen insats insatser
-    insatsen insatserna insatsens nämnd nämnden nämnder nämndens budget budgeten kronor kr
-    återstår återstående visa lista berätta hos inom år året försenade försenad försenat
-    påbörjats påbörjat påbörjad påbörjade startat startats börjat ny nya nytt lämna in uppföljning
-    uppföljningen följa följ upp hjälp hej tack snälla sen sena sent när ligger egentligen just nu
-    dag idag allt alla mina min mitt vår vårt våra sin sina som där här detta denna dessa kommer
-    blir bli varit ha få fått göra gör gjort något några någon egna eget egen kvarvarande
-    tillgängligt tillgängliga utfall prognos prognosen fördelat fördelning pågår pågående klar
-    klara ännu fortfarande det om oss behöver vet veta undrar skulle gärna please the what
-    då alltså liksom ju väl så bara också även mer mest hela totalt
-    """.split()
-)
+STOPWORDS = vocabulary.STOPWORDS  # the words people type: core.vocabulary
+WHOLE_FUND_WORDS = vocabulary.WHOLE_FUND_WORDS
 
-WHOLE_FUND_WORDS = frozenset(
-    "totalt total hela staden stad kommunen fonden fond sammanlagt alla samtliga".split()
+_QUESTIONS = vocabulary.QUESTIONS
+_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
+    (phrases.kind, re.compile(pattern)) for phrases in _QUESTIONS for pattern in phrases.patterns
 )
-
-_CANCEL_WORDS = vocabulary.CANCEL  # the words people type: core.vocabulary
-_HELP_WORDS = vocabulary.HELP
+"""Every kind's patterns, compiled, in the vocabulary's order."""
+_ONLY_WORDS = tuple(phrases for phrases in _QUESTIONS if phrases.only)
+_YEAR_WORDS = tuple((re.compile(pattern), offset) for pattern, offset in vocabulary.YEAR_WORDS)
 _GREETING_WORDS = vocabulary.GREETINGS
-_THANKS_WORDS = vocabulary.THANKS
-
-_INTENT_PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
-    (Intent.REALLOCATE, re.compile(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*")),
-    (
-        Intent.FOLLOW_UP,
-        re.compile(r"uppföljning|följa upp|följ upp|följer upp|rapportera|återrapport|lämna utfall"),
-    ),
-    (
-        Intent.SUBMIT_MEASURE,
-        re.compile(
-            r"\bny(a|tt)? insats|\blämna in\b|\bskicka in\b|\blägg(a)? (till|in) (en )?(ny )?insats"
-            r"|\bregistrera (en )?(ny )?insats|\bskapa (en )?(ny )?insats|\bansök|\bsöka (pengar|medel)"
-        ),
-    ),
-    (
-        Intent.OVERDUE,
-        re.compile(
-            r"försen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum"
-            r"|\bsena\b|\bligger efter\b|inte klara i tid"
-        ),
-    ),
-    (
-        Intent.NOT_STARTED,
-        re.compile(
-            r"\b(inte|ej)( \w+)?( \w+)? (påbörja|starta|börja|kommit igång|satt igång)\w*"
-            r"|\bej påbörjad|\bopåbörjad|\binte igång\b"
-        ),
-    ),
-    (
-        Intent.STATUS,
-        re.compile(
-            r"\bstatus|\bhur går det|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
-            r"|\bhur fortskrider|\bhur ser det ut|\b(mina|våra|visa|lista|vilka|alla) insatser\b"
-        ),
-    ),
-    (
-        Intent.REMAINING,
-        re.compile(
-            r"\bkvar\b|\bsaldo|\bhur mycket|\bpengar|\bmedel\b|\bmedlen\b|\bbudget|\båterstå"
-            r"|\bkvarvarande|\btillgängligt|\bprognos|\butfall|\bfördelat|\brå[dt]"
-        ),
-    ),
-)
 
 
 def clean(text: str) -> str:
@@ -541,12 +470,9 @@ def match_measures(
 def _year(text: str, today: date) -> int | None:
     if m := _YEAR.search(text):
         return int(m[1])
-    if re.search(r"\bi år\b|\binnevarande år", text):
-        return today.year
-    if re.search(r"\bförra året\b|\bi fjol\b", text):
-        return today.year - 1
-    if re.search(r"\bnästa år\b", text):
-        return today.year + 1
+    for pattern, offset in _YEAR_WORDS:
+        if pattern.search(text):
+            return today.year + offset
     return None
 
 
@@ -555,10 +481,9 @@ def interruption(text: str) -> Intent | None:
     "avsluta", "stopp"), else None: what may interrupt a dialog at any step."""
     stripped = (text or "").strip()
     key = clean(stripped)
-    if stripped == "?" or key in _HELP_WORDS:
-        return Intent.HELP
-    if key in _CANCEL_WORDS:
-        return Intent.CANCEL
+    for phrases in _QUESTIONS:
+        if phrases.interrupts and (key in phrases.whole or stripped in phrases.whole):
+            return phrases.kind
     return None
 
 
@@ -567,9 +492,7 @@ def intent_of(text: str) -> Intent | None:
     if (interrupting := interruption(text)) is not None:
         return interrupting
     key = clean(text)
-    if key.startswith("hjälp") and len(key.split()) <= 3:
-        return Intent.HELP
-    for intent, pattern in _INTENT_PATTERNS:
+    for intent, pattern in _PATTERNS:
         if pattern.search(key):
             return intent
     return None
@@ -611,15 +534,11 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
     )
     if intent is None:
         if decide_measure(measure_candidates).pick != Pick.NONE and not unit_candidates:
-            intent = Intent.STATUS
+            intent = vocabulary.NAMES_A_MEASURE
         elif unit_candidates or year is not None:
-            intent = Intent.REMAINING
-        elif words and all(w in _GREETING_WORDS for w in words):
-            intent = Intent.GREETING
-        elif any(w.startswith("tack") for w in words) and all(w in _THANKS_WORDS for w in words):
-            intent = Intent.THANKS
+            intent = vocabulary.NAMES_A_UNIT_OR_YEAR
         else:
-            intent = Intent.UNKNOWN
+            intent = _only_words(words)
     return Understanding(
         intent=intent,
         year=year,
@@ -629,6 +548,19 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
         whole_fund=whole_fund,
         unknown_unit=unknown_unit,
     )
+
+
+def _only_words(words: Sequence[str]) -> Intent:
+    """The kind a message made only of a kind's words asks ("hej hej", "tack så mycket"),
+    or the vocabulary's fallback."""
+    for phrases in _ONLY_WORDS:
+        if (
+            words
+            and all(w in phrases.only for w in words)
+            and (not phrases.lead or any(w.startswith(phrases.lead) for w in words))
+        ):
+            return phrases.kind
+    return vocabulary.FALLBACK
 
 
 # --- strategy categories ------------------------------------------------------
@@ -644,7 +576,7 @@ def parse_categories(text: str) -> tuple[Category, ...] | None:
     rekrytera") or by a name's first word ("behålla"); () for "-" or "ingen";
     None when it names none of them or a number that is not one."""
     key = _category_words(text)
-    if not key or key in ("ingen", "inga", "ingen av dem") or text.strip() == "-":
+    if not key or key in vocabulary.NO_CATEGORY or text.strip() == "-":
         return ()
     categories = list(Category)
     found: set[Category] = set()
