@@ -24,7 +24,9 @@ from core.permissions import Action, can_any, require
 from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
 from core.text import person_name
 from core.views import MeasureView
+from core.vocabulary import Intent
 from dialogs import cards, texts
+from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import card_id, default_year, new_once_key, once_key
 from dialogs.ports import CityServices
@@ -44,7 +46,7 @@ from dialogs.prompts import (
 )
 from dialogs.steps import end_dialog, options_of, validations_of, values_of
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
-from dialogs.understanding import Candidate, Pick, decide_measure
+from dialogs.understanding import Candidate, Pick, Understanding, decide_measure
 
 PERIOD_PROMPT = "PeriodPrompt"
 STATUS_PROMPT = "StatusPrompt"
@@ -443,3 +445,9 @@ async def save(
             cards.attachment(receipt), texts.followup_saved(title, stored.period, stored.seq)
         )
     )
+
+
+@begins(Intent.FOLLOW_UP, FollowUpDialog, saves=True)
+def follow_up_route(heard: Understanding) -> Route:
+    """ "uppföljning", "följa upp Chefsutveckling": the measures named."""
+    return FollowUpDialog.__name__, {"measures": [c.as_dict() for c in heard.measures]}

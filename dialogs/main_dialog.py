@@ -15,46 +15,28 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallStepContext,
 )
 
-from core.errors import DomainError
-from core.model import Status
-from dialogs import cards, texts
+from dialogs import answers, cards, texts
+from dialogs.answers import Begin, Route
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import ACTION_KEY, card_submission
 from dialogs.followup_dialog import FollowUpDialog
 from dialogs.prompts import asks_something_else
-from dialogs.remaining_funds_dialog import RemainingFundsDialog
-from dialogs.status_dialog import StatusDialog, send_measure_list
 from dialogs.steps import begin_dialog, end_dialog
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
-from dialogs.turn import call, identity_of, queries, today_of, who
-from dialogs.understanding import (
-    Intent,
-    Pick,
-    Understanding,
-    decide_measure,
-    decide_unit,
-    intent_of,
-    understand,
-)
-
-_ANSWERS = {
-    Intent.REALLOCATE: texts.REALLOCATION_INFO,
-    Intent.HELP: texts.HELP,
-    Intent.CANCEL: texts.NOTHING_TO_CANCEL,
-    Intent.THANKS: texts.YOU_ARE_WELCOME,
-}
+from dialogs.turn import call, queries, today_of, who
+from dialogs.understanding import Intent, Understanding, intent_of, understand
 
 
 class MainDialog(CancelAndHelpDialog):
     """Begins on every message when no dialog is active; a card submission arriving in
-    the middle of a dialog cancels that dialog and is handled on its own."""
+    the middle of a dialog cancels that dialog and is handled on its own. A message
+    is answered as its kind of question is registered in dialogs.answers: at once,
+    or by beginning a dialog (every dialog a question begins is added here)."""
 
     def __init__(self) -> None:
         super().__init__(MainDialog.__name__)
-        self.add_dialog(RemainingFundsDialog())
-        self.add_dialog(StatusDialog())
-        self.add_dialog(SubmitMeasureDialog())
-        self.add_dialog(FollowUpDialog())
+        for dialog in answers.dialogs_begun():
+            self.add_dialog(dialog())
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step]))
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
@@ -66,7 +48,7 @@ class MainDialog(CancelAndHelpDialog):
         if result is None and _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
             active = inner_dc.active_dialog
-            if active is not None and active.id in _SAVING_DIALOGS:
+            if active is not None and active.id in answers.saving_dialogs():
                 await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
             await inner_dc.cancel_all_dialogs()
             return await begin_dialog(inner_dc, WaterfallDialog.__name__)
@@ -132,41 +114,11 @@ class MainDialog(CancelAndHelpDialog):
         return answer is not None and bool(await answer(context, options))
 
     async def answer(self, context: TurnContext, heard: Understanding) -> None:
-        if heard.intent in (Intent.OVERDUE, Intent.NOT_STARTED):
-            await self.send_list(context, heard)
-        elif heard.intent == Intent.GREETING:
-            await context.send_activity(texts.greeting(identity_of(context).name))
-        else:
-            await context.send_activity(_ANSWERS.get(heard.intent, texts.NOT_UNDERSTOOD))
-
-    async def send_list(self, context: TurnContext, heard: Understanding) -> None:
-        identity, services = who(context)
-        today = today_of(context)
-        code = _one_unit(heard)
-        overdue = heard.intent == Intent.OVERDUE
-        try:
-            views = await call(
-                queries(services, identity.user_id, today).measures,
-                identity.user_id,
-                unit=code,
-                overdue=overdue,
-                status=None if overdue else Status.NOT_STARTED,
-                year=heard.year,
-                as_of=today,
-            )
-        except DomainError as refused:
-            await context.send_activity(texts.refused(refused.message))
-            return
-        if overdue:
-            header = texts.overdue_header(today, len(views), code)
-            empty = texts.no_overdue(today, code)
-        else:
-            header = texts.not_started_header(len(views), code)
-            empty = texts.no_not_started(code)
-        if not views:
-            await context.send_activity(empty)
-            return
-        await send_measure_list(context, header, views, today)
+        """Answer at once a question whose registered answer is not a dialog."""
+        entry = answers.answer_for(heard.intent)
+        if isinstance(entry, Begin):  # route() sends these to their dialog
+            raise ValueError(f"{heard.intent.name} begins {entry.dialog_id}: it is not answered at once")
+        await entry.send(context, heard)
 
     async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
         action = data.get(ACTION_KEY)
@@ -176,31 +128,16 @@ class MainDialog(CancelAndHelpDialog):
             await context.send_activity(texts.UNKNOWN_FORM)
 
 
-def route(heard: Understanding) -> tuple[str, dict[str, Any]] | None:
+def route(heard: Understanding) -> Route | None:
     """The dialog a message asks for and its options; None when it is answered at once."""
-    units = [c.as_dict() for c in heard.units]
-    measures = [c.as_dict() for c in heard.measures]
-    if heard.intent == Intent.REMAINING:
-        if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
-            return StatusDialog.__name__, {"measures": measures}
-        rest = "" if heard.measures else heard.rest
-        return RemainingFundsDialog.__name__, {"year": heard.year, "units": units, "rest": rest}
-    if heard.intent == Intent.STATUS:
-        return StatusDialog.__name__, {"measures": measures, "units": units, "rest": heard.rest}
-    if heard.intent == Intent.SUBMIT_MEASURE:
-        return SubmitMeasureDialog.__name__, {"unit": _one_unit(heard), "unknown": heard.unknown_unit}
-    if heard.intent == Intent.FOLLOW_UP:
-        return FollowUpDialog.__name__, {"measures": measures}
-    return None
+    entry = answers.answer_for(heard.intent)
+    return entry.route(heard) if isinstance(entry, Begin) else None
 
 
-def _one_unit(heard: Understanding) -> str | None:
-    resolution = decide_unit(heard.units)
-    return resolution.chosen.key if resolution.pick == Pick.ONE and resolution.chosen else None
-
-
-_SAVING_DIALOGS = frozenset({SubmitMeasureDialog.__name__, FollowUpDialog.__name__})
-_STARTED_BY = {Intent.SUBMIT_MEASURE: SubmitMeasureDialog.__name__, Intent.FOLLOW_UP: FollowUpDialog.__name__}
+def _resumed_by(intent: Intent, dialog_id: str | None) -> bool:
+    """Whether `intent` asks for the saving dialog `dialog_id` (already under way)."""
+    entry = answers.answer_for(intent)
+    return isinstance(entry, Begin) and entry.saves and entry.dialog_id == dialog_id
 
 
 def _asks_something_else(dc: DialogContext) -> bool:
@@ -211,7 +148,7 @@ def _asks_something_else(dc: DialogContext) -> bool:
     text = dc.context.activity.text or ""
     intent = intent_of(text)  # keywords only: most answers name none, and nothing more is done
     top = dc.active_dialog
-    if intent is None or top is None or _STARTED_BY.get(intent) == top.id:
+    if intent is None or top is None or _resumed_by(intent, top.id):
         return False
     instance = top
     while True:  # down the components' stored stacks to the waiting prompt

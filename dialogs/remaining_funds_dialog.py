@@ -24,14 +24,17 @@ from core.errors import DomainError
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
 from core.rules.years import latest_decided_fund_year, latest_year_with_money
+from core.vocabulary import Intent
 from dialogs import cards, texts
+from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import default_year
 from dialogs.ports import CityServices
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.status_dialog import StatusDialog
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
-from dialogs.understanding import Candidate, Pick, Resolution, decide_unit
+from dialogs.understanding import Candidate, Pick, Resolution, Understanding, decide_measure, decide_unit
 
 
 class RemainingFundsDialog(CancelAndHelpDialog):
@@ -252,3 +255,15 @@ def _fund_answer(ledger: Ledger, year: int) -> tuple[str, dict[str, Any]]:
         fund, title=texts.funds_card_title(fund.year, None), whole_fund=True, details=details
     )
     return text, content
+
+
+@begins(Intent.REMAINING, RemainingFundsDialog)
+def remaining_route(heard: Understanding) -> Route:
+    """ "kvar för förskolan", "saldo GVN": the units and year named; a measure named without
+    a unit ("hur mycket finns kvar i Chefsutveckling") is the measure's status."""
+    measures = [c.as_dict() for c in heard.measures]
+    if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
+        return StatusDialog.__name__, {"measures": measures}
+    units = [c.as_dict() for c in heard.units]
+    rest = "" if heard.measures else heard.rest
+    return RemainingFundsDialog.__name__, {"year": heard.year, "units": units, "rest": rest}

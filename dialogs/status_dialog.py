@@ -19,12 +19,14 @@ from microsoft_agents.hosting.dialogs import (
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.views import MeasureView, measure_view
+from core.vocabulary import Intent
 from dialogs import cards, texts
+from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
-from dialogs.understanding import Candidate, Pick, decide_measure, decide_unit
+from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit
 
 MAX_LIST = 30
 """Lines in a list reply; the rest are counted ("… och 12 till")."""
@@ -226,3 +228,11 @@ async def answer_my_measures(turn_context: TurnContext) -> None:
         await turn_context.send_activity(texts.NO_MEASURES)
         return
     await send_measure_list(turn_context, texts.my_measures_header(len(views)), views, today)
+
+
+@begins(Intent.STATUS, StatusDialog)
+def status_route(heard: Understanding) -> Route:
+    """ "status Yrkeslärarsatsning", "mina insatser": the measures and units named."""
+    units = [c.as_dict() for c in heard.units]
+    measures = [c.as_dict() for c in heard.measures]
+    return StatusDialog.__name__, {"measures": measures, "units": units, "rest": heard.rest}

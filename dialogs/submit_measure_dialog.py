@@ -35,6 +35,7 @@ from core.rules.measure import end_before_start
 from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
+from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.context import default_year, new_once_key, once_key
 from dialogs.ports import CityServices
@@ -52,7 +53,7 @@ from dialogs.prompts import (
 )
 from dialogs.steps import begin_dialog, end_dialog, options_of, validations_of, values_of
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
-from dialogs.understanding import parse_categories
+from dialogs.understanding import Understanding, one_unit, parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
 DESCRIPTION_PROMPT = "DescriptionPrompt"
@@ -693,3 +694,9 @@ async def save(
             cards.attachment(receipt), texts.measure_saved(stored.id, stored.title, unit_label, amount)
         )
     )
+
+
+@begins(vocabulary.Intent.SUBMIT_MEASURE, SubmitMeasureDialog, saves=True)
+def submit_measure_route(heard: Understanding) -> Route:
+    """ "ny insats", "ny insats för GVN": the unit named, or the word that looked like one."""
+    return SubmitMeasureDialog.__name__, {"unit": one_unit(heard), "unknown": heard.unknown_unit}

@@ -111,6 +111,12 @@ def decide_unit(candidates: Sequence[Candidate]) -> Resolution:
     return decide(candidates, sure=UNIT_SURE, maybe=UNIT_MAYBE)
 
 
+def one_unit(heard: Understanding) -> str | None:
+    """The code of the unit a message names surely, or None."""
+    resolution = decide_unit(heard.units)
+    return resolution.chosen.key if resolution.pick == Pick.ONE and resolution.chosen else None
+
+
 def decide_measure(candidates: Sequence[Candidate]) -> Resolution:
     return decide(candidates, sure=MEASURE_SURE, maybe=MEASURE_MAYBE)
 
