@@ -173,6 +173,23 @@ GREETINGS = frozenset("hej hejsan hallå tjena tja hello hi hey god morgon dag k
 THANKS = frozenset("tack tackar tusen stort så mycket snällt för hjälpen det bra toppen".split())
 
 
+# --- the June round's requests (dialogs.round_turns, before the questions below) ----------
+
+ROUND_STATUS_WANTS = (
+    "hur går uppföljningen",
+    "status uppföljningen",
+    "status för uppföljningen",
+    "uppföljningens resultat",
+    "resultat uppföljningen",
+    "omfördelningsförslag",
+)
+"""Asking for the latest round's results: a message containing one of these."""
+ROUND_WANTS = ("svara på uppföljningen", "svara uppföljningen", "uppföljningskortet", "mitt uppföljningskort")
+"""Asking for one's round card again: a message containing one of these."""
+LATE_PEOPLE_WANTS = ("visa alla som inte svarat", "visa alla som inte har svarat", "visa alla")
+"""The escalation's "visa alla" (who has not answered): the whole message is one of these."""
+
+
 # --- the questions people ask (dialogs.understanding matches them; dialogs.answers answers them) ----
 
 

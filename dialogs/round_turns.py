@@ -19,6 +19,7 @@ from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
 
+from core import vocabulary
 from core.errors import AlreadySaved, DomainError
 from core.ledger import Ledger
 from core.model import parse_decision
@@ -56,7 +57,7 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
 
 def wants_round_card(text: str) -> bool:
     key = clean(text or "")
-    return any(phrase in key for phrase in _phrases(texts.ROUND_WANTS))
+    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_WANTS))
 
 
 async def handle_round_turn(turn_context: TurnContext) -> bool:
@@ -89,7 +90,7 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
 
 def wants_late_people(text: str) -> bool:
     """ "visa alla" (the escalation's follow-up), said as the whole message."""
-    return clean(text or "") in _phrases(texts.LATE_PEOPLE_WANTS)
+    return clean(text or "") in _phrases(vocabulary.LATE_PEOPLE_WANTS)
 
 
 LATE_MESSAGE_BUDGET = MAX_CARD_BYTES - 2_000
@@ -147,7 +148,7 @@ async def _show_late_people(turn_context: TurnContext, round_id: int | None) -> 
 
 def wants_round_status(text: str) -> bool:
     key = clean(text or "")
-    return any(phrase in key for phrase in _phrases(texts.ROUND_STATUS_WANTS))
+    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_STATUS_WANTS))
 
 
 async def _show_status(turn_context: TurnContext) -> None:

@@ -932,16 +932,7 @@ ROUND_POSSIBLY_REPEATED = (
     "Om du redan har fått det här kortet: det kan ha skickats två gånger på grund av ett tekniskt fel. "
     "Svara på vilket som helst av dem."
 )
-ROUND_STATUS_WANTS = (
-    "hur går uppföljningen",
-    "status uppföljningen",
-    "status för uppföljningen",
-    "uppföljningens resultat",
-    "resultat uppföljningen",
-    "omfördelningsförslag",
-)
 NO_ROUND_YET = "Det finns ingen uppföljningsomgång ännu."
-ROUND_WANTS = ("svara på uppföljningen", "svara uppföljningen", "uppföljningskortet", "mitt uppföljningskort")
 
 
 def period_name(period: str) -> str:
@@ -1060,7 +1051,6 @@ def escalation_show_all(city_wide: bool) -> str:
 
 
 ESCALATION_SHOW_ALL_BUTTON = "Visa alla"
-LATE_PEOPLE_WANTS = ("visa alla som inte svarat", "visa alla som inte har svarat", "visa alla")
 LATE_NOBODY = "Ingen mottagare"
 NO_ONE_LATE = "Alla har svarat: inga insatser saknar svar i de nämnder du ser."
 
