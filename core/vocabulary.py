@@ -1,10 +1,13 @@
 """The words people type, in one place: yes and no, "none of them", statuses,
-months and periods, "skip", "no decision", and the chat's small words (help,
-cancel, greetings, thanks). Every form reads its words here, so the chat, the
-follow-up form, the round card, the command line and the template agree: "japp"
-is yes and "juni" is a month everywhere.
+months and periods, "skip", "no decision", the chat's small words (help,
+cancel, greetings, thanks), the round's requests, and the questions a chat message
+asks: their kinds (`Intent`) and each kind's words (`QUESTIONS`, a table the chat's
+understanding matches; README: "Adding a question"). Every form reads its words here,
+so the chat, the follow-up form, the round card, the command line and the template
+agree: "japp" is yes and "juni" is a month everywhere.
 
-Pure data and tiny lookups; no parsing of whole forms (core.forms does that).
+Pure data and tiny lookups; no parsing of whole forms (core.forms does that) and no
+matching of messages (dialogs.understanding does that).
 Keys are compared after `key()`: the clean name, case-folded, with the end
 punctuation a person adds (" .!") stripped.
 """

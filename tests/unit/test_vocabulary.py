@@ -3,6 +3,7 @@ round card, the command line and the template (issue 18: three yes/no sets disag
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -84,3 +85,15 @@ def test_no_decision_answers() -> None:
     assert vocabulary.says_no_decision("Inget beslut.")
     assert vocabulary.says_no_decision("saknas!")
     assert not vocabulary.says_no_decision("FSKN 2025-02-05 § 5")
+
+
+def test_each_kind_of_question_has_one_row_of_words_that_compile() -> None:
+    """The table dialogs.understanding matches (the guard for answers: tests/dialogs/test_answers.py)."""
+    kinds = [row.kind for row in vocabulary.QUESTIONS]
+    assert len(kinds) == len(set(kinds))
+    assert set(kinds) == set(vocabulary.Intent) - {vocabulary.FALLBACK}
+    for row in vocabulary.QUESTIONS:
+        assert row.has_words(), row.kind
+        for pattern in row.patterns:
+            re.compile(pattern)
+        assert not row.lead or row.only, f"{row.kind}: lead words go with only words"
