@@ -12,10 +12,22 @@ What is read, per city:
 - the latest follow-up of every measure and year, picked in SQL: spend,
   forecast and status come only from the latest follow-up.
 
-The balances of this ledger (core.balances) are those of the whole one;
-tests/integration/test_read_model.py compares them on the example and on
-generated ledgers. It is not a ledger to check new entries against, nor to
-replay: writes and `kompetensbot validate` read every row (Repository.ledger).
+This is the city's summary ledger (`SummaryLedger`); the full ledger is every
+row (`Repository.ledger`). The balances of the summary (core.balances) are those
+of the full one, and it is what writes check the rules against: a writing unit
+of work reads it as committed, under the city's write lock (`ReadModels.committed`,
+bot.services.Services._write), because every rule reads only what the summary
+keeps exactly (the catalogue, the balances, every entry that is not a grant to a
+measure, the latest follow-up of each measure and year); a round's answers add
+their period's follow-ups first (`with_period_followups`).
+tests/integration/test_read_model.py holds both: the summary's figures equal the
+full ledger's on the example and on generated ledgers, and writes checked against
+it are accepted and refused exactly as against every row
+(test_writes_decide_as_against_every_row). What it is not: a record of every
+entry (grants to a measure are summed, earlier follow-ups left out), so it does
+not replay, list every entry or say what was known on an earlier day:
+`kompetensbot validate`, the seal, `Services.ledger()` and figures `as_of` a past
+day read every row.
 
 Ledger entries and follow-ups are append-only, and each city's `seq` is
 handed out one after another under the city's write lock, so everything up to
@@ -36,7 +48,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, NewType, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import BigInteger, Boolean, and_, bindparam, case, cast, func, select
@@ -44,7 +56,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
 from core.entries import LedgerEntry, MeasureFundingEntry
-from core.errors import NotFound, RuleError
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, Role, RoleGrant, Unit
 from storage.db import reading
@@ -57,6 +68,7 @@ from storage.mapping import (
     measure_from_row,
     unit_from_row,
 )
+from storage.repository import pick_city
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -69,6 +81,12 @@ from storage.tables import (
 )
 
 T = TypeVar("T")
+
+SummaryLedger = NewType("SummaryLedger", Ledger)
+"""A read model's ledger (see the module): the balances of the full ledger, grants to
+a measure summed, only the latest follow-up of each measure and year (and a round's
+period's, `with_period_followups`). A `Ledger` at run time; the name tells it apart
+from the full ledger of every row (`Repository.ledger`), which replays."""
 
 MAX_CITIES = 128
 """Cities kept in memory per engine (least recently used are dropped)."""
@@ -154,24 +172,11 @@ _ONLY = DriverQuery(_freshness_query("only"))
 
 
 def freshness(conn: Connection, slug: str | None) -> Freshness:
-    """The city named by slug (or the only city), with its change markers."""
+    """The city named by slug (or the only city: storage.repository.pick_city), with its change markers."""
     if slug:
         row = _BY_SLUG.first(conn, {"slug": slug})
-        if row is None:
-            raise NotFound(RuleError("unknown_org", f'Staden "{slug}" finns inte i databasen.'))
-        return Freshness(*row)
-    rows = _ONLY.rows(conn)
-    if not rows:
-        raise NotFound(
-            RuleError(
-                "no_org",
-                "Databasen har ingen stad ännu. Läs in exemplet med "
-                '"kompetensbot load-example malmo-2025" eller importera en mall.',
-            )
-        )
-    if len(rows) > 1:
-        raise NotFound(RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org."))
-    return Freshness(*rows[0])
+        return Freshness(*pick_city(slug, [] if row is None else [row]))
+    return Freshness(*pick_city(slug, _ONLY.rows(conn)))
 
 
 def tenant_freshness(conn: Connection, tenant_id: str | None, *, only_city: bool = True) -> Freshness | None:
@@ -271,7 +276,7 @@ class CitySnapshot:
 
     organisation: Organisation
     freshness: Freshness
-    ledger: Ledger
+    ledger: SummaryLedger
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     _recent: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
     _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -416,8 +421,10 @@ class _City:
             self.followup_seq = fresh.followup_seq
 
     def build(self, fresh: Freshness) -> CitySnapshot:
-        ledger = Ledger.build(
-            self.units, self.measures, [*self.singles, *self.fundings.values()], self.latest.values()
+        ledger = SummaryLedger(
+            Ledger.build(
+                self.units, self.measures, [*self.singles, *self.fundings.values()], self.latest.values()
+            )
         )
         return CitySnapshot(Organisation(fresh.org_id, fresh.name, fresh.slug), fresh, ledger)
 
@@ -499,8 +506,8 @@ class ReadModels:
 
 
 def with_period_followups(
-    conn: Connection, ledger: Ledger, org_id: int, periods: Iterable[str], upto: int | None = None
-) -> Ledger:
+    conn: Connection, ledger: SummaryLedger, org_id: int, periods: Iterable[str], upto: int | None = None
+) -> SummaryLedger:
     """A read model's ledger (`CitySnapshot.ledger`) with every follow-up of
     `periods` in it, up to the follow-up `seq` the snapshot saw (`upto`; None: all
     committed, for a writer under the city's write lock that has added none yet):
@@ -516,10 +523,12 @@ def with_period_followups(
         query = query.where(c.seq <= upto)
     merged = {f.seq: f for f in ledger.followups}
     merged.update((r.seq, followup_from_row(r)) for r in conn.execute(query))  # type: ignore[arg-type]
-    return replace(ledger, followups=tuple(sorted(merged.values(), key=lambda f: (f.seq, f.at))))
+    return SummaryLedger(
+        replace(ledger, followups=tuple(sorted(merged.values(), key=lambda f: (f.seq, f.at))))
+    )
 
 
-def round_ledger(conn: Connection, snapshot: CitySnapshot, periods: Iterable[str]) -> Ledger:
+def round_ledger(conn: Connection, snapshot: CitySnapshot, periods: Iterable[str]) -> SummaryLedger:
     """`with_period_followups` of a snapshot, as far as it sees."""
     fresh = snapshot.freshness
     return with_period_followups(conn, snapshot.ledger, fresh.org_id, periods, fresh.followup_seq)

@@ -32,16 +32,32 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, RuleError, RuleViolation
 from core.rounds import DueSend, Round, RoundPlan, SendKind
+from storage.read_model import (
+    CitySnapshot,
+    Freshness,
+    SummaryLedger,
+    freshness,
+    read_models,
+    round_ledger,
+    with_period_followups,
+)
+from storage.repository import Repository
 from storage.tables import (
     ConversationRefRow,
     FollowUpRoundRow,
+    FollowUpRow,
+    OrganisationRow,
     RoleGrantRow,
     RoundSendRow,
     TenantRow,
+    table,
     utcnow,
 )
 
 SEP = "|"
+
+_orgs = table(OrganisationRow)
+_followups = table(FollowUpRow)
 
 
 class SendState:
@@ -511,3 +527,156 @@ def tenant_of_org(conn: Connection, org_id: int) -> str | None:
         .limit(1)
     ).first()
     return str(seen[0]) if seen else None
+
+
+# --- one city's rounds, in a unit of work ---------------------------------------
+
+
+class CityRounds:
+    """One city's rounds and sends on a unit of work's connection (its
+    transaction: a writing unit of work holds the city's write lock). The
+    application services reach the rounds through this, never through a session."""
+
+    def __init__(self, repo: Repository):
+        self.conn = repo.session.connection()
+        self.org_id = repo.org_id
+        self.slug = repo.organisation.slug
+
+    def all(self, *, open_only: bool = False) -> list[Round]:
+        """The city's rounds, oldest first."""
+        return [r for _, r in rounds(self.conn, self.org_id, open_only=open_only)]
+
+    def find(self, period: str) -> Round:
+        return find_round(self.conn, self.org_id, period)
+
+    def by_id(self, round_id: int) -> Round | None:
+        """The city's round of that id (None when there is none, or it is another city's)."""
+        found = round_by_id(self.conn, round_id)
+        return found[1] if found is not None and found[0] == self.org_id else None
+
+    def create(self, plan: RoundPlan, by: str) -> Round:
+        return create_round(self.conn, self.org_id, plan, by)
+
+    def close(self, round_id: int, by: str, at: datetime) -> bool:
+        return close_round(self.conn, round_id, by, at)
+
+    def sends(self, round_id: int, recipient: str | None = None) -> list[Send]:
+        return sends(self.conn, round_id, recipient)
+
+    def display_names(self) -> dict[str, str]:
+        return display_names(self.conn, self.org_id)
+
+    def ledger(self, snapshot: CitySnapshot, periods: Iterable[str]) -> SummaryLedger:
+        """The read model's ledger with every follow-up of `periods`, as far as the
+        snapshot sees (storage.read_model.round_ledger)."""
+        return round_ledger(self.conn, snapshot, periods)
+
+    def current_ledger(self, periods: Iterable[str], fresh: Freshness | None = None) -> SummaryLedger:
+        """`ledger` of the city's current read model (as of `fresh`, the city's change
+        markers when read already: storage.read_model.ReadModels.current)."""
+        engine = self.conn.engine
+        snapshot = read_models(engine).current(engine, fresh or self.freshness())
+        return self.ledger(snapshot, periods)
+
+    def committed_ledger(self, ledger: SummaryLedger, periods: Iterable[str]) -> SummaryLedger:
+        """A writer's committed summary ledger (UnitOfWork.committed) with every
+        follow-up of `periods` committed so far (it holds the city's write lock)."""
+        return with_period_followups(self.conn, ledger, self.org_id, periods)
+
+    def freshness(self) -> Freshness:
+        return freshness(self.conn, self.slug)
+
+    def grants_marker(self) -> tuple[int, int]:
+        return grants_marker(self.conn, self.org_id)
+
+    def recorded_keys(self, round_id: int) -> set[tuple[str, SendKind]]:
+        return recorded_keys(self.conn, round_id)
+
+    def enqueue(self, round_: Round, dues: Iterable[DueSend]) -> int:
+        return enqueue(self.conn, round_, self.org_id, dues)
+
+
+# --- what the round runner reads and writes (bot/round_runner.py) ----------------
+
+
+def org_slugs(engine: Engine) -> list[str]:
+    """Every city's slug, in the order the cities were made."""
+    with engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(select(_orgs.c.slug).order_by(_orgs.c.id)).all()]
+
+
+def _slug_of(conn: Connection, org_id: int) -> str:
+    return str(conn.execute(select(_orgs.c.slug).where(_orgs.c.id == org_id)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class SendingCity:
+    """What the round runner keeps of a city while it sends: its rounds, its read
+    model with their follow-ups, the names Teams showed, where its tenant is."""
+
+    slug: str
+    org_id: int
+    ledger: SummaryLedger
+    rounds: dict[int, Round]
+    names: dict[str, str]
+    tenant_id: str | None
+    fallback: dict[str, Any] | None
+
+
+def sending_city(engine: Engine, org_id: int) -> SendingCity:
+    with engine.connect() as conn:
+        slug = _slug_of(conn, org_id)
+        rounds_ = {r.id: r for _, r in rounds(conn, org_id)}
+        snapshot = read_models(engine).current(engine, freshness(conn, slug))
+        ledger = round_ledger(conn, snapshot, {r.period for r in rounds_.values()})
+        names = display_names(conn, org_id)
+        fallback = any_reference(conn, org_id)
+        tenant = tenant_of_org(conn, org_id)
+    return SendingCity(slug, org_id, ledger, rounds_, names, tenant, fallback)
+
+
+def _answered_in(conn: Connection, org_id: int, period: str, measure_ids: Iterable[int] | None) -> set[int]:
+    query = select(_followups.c.measure_id).where(
+        _followups.c.org_id == org_id, _followups.c.period == period
+    )
+    if measure_ids is not None:
+        query = query.where(_followups.c.measure_id.in_(list(measure_ids)))
+    return {int(r[0]) for r in conn.execute(query).all()}
+
+
+def answered_and_reference(
+    engine: Engine, send: Send, period: str, *, card: bool
+) -> tuple[set[int], dict[str, Any] | None]:
+    """Which of a card's measures are answered in `period` (with `card`: none are
+    asked for an escalation), and the person's stored 1:1 conversation: one
+    connection, two small queries."""
+    with engine.connect() as conn:
+        done: set[int] = set()
+        if card and send.measure_ids:
+            done = _answered_in(conn, send.org_id, period, send.measure_ids)
+        return done, personal_reference(conn, send.org_id, send.recipient)
+
+
+def answered_by_period(engine: Engine, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], set[int]]:
+    """(org id, period) -> the measures with an answer in that period."""
+    with engine.connect() as conn:
+        return {(org_id, period): _answered_in(conn, org_id, period, None) for org_id, period in keys}
+
+
+def unmarked_cards_of(engine: Engine) -> list[tuple[int, Round, Send]]:
+    """`unmarked_cards` on a connection of its own."""
+    with engine.connect() as conn:
+        return unmarked_cards(conn)
+
+
+def round_ledger_of(engine: Engine, org_id: int, periods: Iterable[str]) -> SummaryLedger:
+    """A city's current read model with the follow-ups of `periods`: what the cards
+    and the escalation report show, without reading every row of the ledger."""
+    with engine.connect() as conn:
+        snapshot = read_models(engine).current(engine, freshness(conn, _slug_of(conn, org_id)))
+        return round_ledger(conn, snapshot, periods)
+
+
+def mark_card_answered(engine: Engine, send_id: int) -> None:
+    with engine.begin() as conn:
+        mark_answered(conn, send_id)
