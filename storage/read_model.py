@@ -51,7 +51,20 @@ from datetime import datetime
 from typing import Any, NamedTuple, NewType, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BigInteger, Boolean, and_, bindparam, case, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
@@ -78,6 +91,7 @@ from storage.tables import (
     RoleGrantRow,
     TenantRow,
     UnitRow,
+    table,
 )
 
 T = TypeVar("T")
@@ -93,14 +107,14 @@ MAX_CITIES = 128
 
 FUNDING = "measure_funding"
 
-_org = OrganisationRow.__table__
-_units = UnitRow.__table__
-_measures = MeasureRow.__table__
-_decisions = DecisionRow.__table__
-_entries = LedgerEntryRow.__table__
-_followups = FollowUpRow.__table__
-_grants = RoleGrantRow.__table__
-_tenants = TenantRow.__table__
+_org = table(OrganisationRow)
+_units = table(UnitRow)
+_measures = table(MeasureRow)
+_decisions = table(DecisionRow)
+_entries = table(LedgerEntryRow)
+_followups = table(FollowUpRow)
+_grants = table(RoleGrantRow)
+_tenants = table(TenantRow)
 
 
 class Freshness(NamedTuple):
@@ -124,11 +138,11 @@ class Freshness(NamedTuple):
         return (self.created_at, self.measures, self.measure_max, self.units)
 
 
-def _freshness_query(by: str):  # type: ignore[no-untyped-def]
+def _freshness_query(by: str) -> Select[Any]:
     org_id = _org.c.id
 
-    def scalar(expr, table):  # type: ignore[no-untyped-def]
-        return select(expr).where(table.c.org_id == org_id).scalar_subquery()
+    def scalar(expr: ColumnElement[Any], of: Table) -> ScalarSelect[Any]:
+        return select(expr).where(of.c.org_id == org_id).scalar_subquery()
 
     query = select(
         _org.c.id,
@@ -149,7 +163,7 @@ def _freshness_query(by: str):  # type: ignore[no-untyped-def]
     return query.order_by(_org.c.id).limit(2)
 
 
-def served_city_id():  # type: ignore[no-untyped-def]
+def served_city_id() -> ColumnElement[Any]:
     """The id of the city serving the tenant bound as `tenant_id`, as an SQL
     expression: its linked city, or else, when `only_city` is bound true, the
     only city there is (NULL when neither: no link and no city, or several, or
@@ -206,8 +220,8 @@ def principal_of(user: str, grants: Iterable[tuple[str, str | None]]) -> Princip
 # --- the queries over new rows ------------------------------------------------------------------
 
 
-def _between(table, org_id: int, after: int, upto: int):  # type: ignore[no-untyped-def]
-    return and_(table.c.org_id == org_id, table.c.seq > after, table.c.seq <= upto)
+def _between(of: Table, org_id: int, after: int, upto: int) -> ColumnElement[bool]:
+    return and_(of.c.org_id == org_id, of.c.seq > after, of.c.seq <= upto)
 
 
 def _single_entries(conn: Connection, org_id: int, after: int, upto: int) -> list[Any]:
@@ -287,7 +301,7 @@ class CitySnapshot:
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
         """For keys of which there are few (a year, a measure id): kept while the snapshot lives."""
         try:
-            return self._memo[key]  # type: ignore[no-any-return]
+            return self._memo[key]  # type: ignore[no-any-return]  # values of every type share one dict
         except KeyError:
             value = self._memo[key] = compute()
             return value
@@ -299,7 +313,7 @@ class CitySnapshot:
             try:
                 value = self._recent[key]
                 self._recent.move_to_end(key)
-                return value  # type: ignore[no-any-return]
+                return value  # type: ignore[no-any-return]  # values of every type share one dict
             except KeyError:
                 pass
         value = compute()
@@ -341,7 +355,7 @@ class _City:
         if before is not None and before[0] == fresh.created_at and before[3] == fresh.units:
             _, count, highest, _ = before
             added = [
-                measure_from_row(r)  # type: ignore[arg-type]
+                measure_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
                 for r in conn.execute(
                     select(_measures)
                     .where(_measures.c.org_id == fresh.org_id, _measures.c.id > highest)
@@ -357,11 +371,11 @@ class _City:
 
     def load_catalogue(self, conn: Connection, org_id: int) -> None:
         self.units = [
-            unit_from_row(r)  # type: ignore[arg-type]
+            unit_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
             for r in conn.execute(select(_units).where(_units.c.org_id == org_id).order_by(_units.c.id))
         ]
         self.measures = [
-            measure_from_row(r)  # type: ignore[arg-type]
+            measure_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
             for r in conn.execute(
                 select(_measures).where(_measures.c.org_id == org_id).order_by(_measures.c.id)
             )
@@ -370,7 +384,7 @@ class _City:
 
     def load_decisions(self, conn: Connection, org_id: int) -> None:
         self.decisions = {
-            r.id: decision_from_row(r)  # type: ignore[arg-type]
+            r.id: decision_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
             for r in conn.execute(select(_decisions).where(_decisions.c.org_id == org_id))
         }
 
@@ -413,11 +427,11 @@ class _City:
             self.ledger_seq = fresh.ledger_seq
         if fresh.followup_seq > self.followup_seq:
             for row in _latest_followups(conn, org_id, self.followup_seq, fresh.followup_seq):
-                followup = followup_from_row(row)  # type: ignore[arg-type]
-                key = (followup.measure_id, followup.year)
-                before = self.latest.get(key)
-                if before is None or _followup_key(followup) >= _followup_key(before):
-                    self.latest[key] = followup
+                followup = followup_from_row(row)
+                latest_key = (followup.measure_id, followup.year)
+                earlier = self.latest.get(latest_key)
+                if earlier is None or _followup_key(followup) >= _followup_key(earlier):
+                    self.latest[latest_key] = followup
             self.followup_seq = fresh.followup_seq
 
     def build(self, fresh: Freshness) -> CitySnapshot:
@@ -522,7 +536,7 @@ def with_period_followups(
     if upto is not None:
         query = query.where(c.seq <= upto)
     merged = {f.seq: f for f in ledger.followups}
-    merged.update((r.seq, followup_from_row(r)) for r in conn.execute(query))  # type: ignore[arg-type]
+    merged.update((r.seq, followup_from_row(r)) for r in conn.execute(query))  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
     return SummaryLedger(
         replace(ledger, followups=tuple(sorted(merged.values(), key=lambda f: (f.seq, f.at))))
     )

@@ -56,6 +56,12 @@ from storage.tables import (
 
 SEP = "|"
 
+_round = table(FollowUpRoundRow)
+_send = table(RoundSendRow)
+_ref = table(ConversationRefRow)
+_grant = table(RoleGrantRow)
+_tenant = table(TenantRow)
+
 _orgs = table(OrganisationRow)
 _followups = table(FollowUpRow)
 
@@ -80,7 +86,7 @@ def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Rou
     try:
         with conn.begin_nested():
             result = conn.execute(
-                insert(FollowUpRoundRow)
+                insert(_round)
                 .values(
                     org_id=org_id,
                     period=plan.period,
@@ -92,7 +98,7 @@ def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Rou
                     created_at=utcnow(),
                     closed_by="",
                 )
-                .returning(FollowUpRoundRow.id)  # type: ignore[arg-type]
+                .returning(_round.c.id)
             )
             new_id = result.scalar_one()
     except IntegrityError:
@@ -110,9 +116,7 @@ def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Rou
 
 
 def find_round(conn: Connection, org_id: int, period: str) -> Round:
-    row = conn.execute(
-        select(FollowUpRoundRow).where(FollowUpRoundRow.org_id == org_id, FollowUpRoundRow.period == period)
-    ).first()
+    row = conn.execute(select(_round).where(_round.c.org_id == org_id, _round.c.period == period)).first()
     if row is None:
         raise NotFound(
             RuleError(
@@ -127,7 +131,7 @@ def find_round(conn: Connection, org_id: int, period: str) -> Round:
 
 def round_by_id(conn: Connection, round_id: int) -> tuple[int, Round] | None:
     """(org id, round) for a round id, or None."""
-    row = conn.execute(select(FollowUpRoundRow).where(FollowUpRoundRow.id == round_id)).first()
+    row = conn.execute(select(_round).where(_round.c.id == round_id)).first()
     return None if row is None else (row.org_id, round_from_row(row))
 
 
@@ -135,20 +139,20 @@ def rounds(
     conn: Connection, org_id: int | None = None, *, open_only: bool = False
 ) -> list[tuple[int, Round]]:
     """(org id, round) pairs, oldest first."""
-    query = select(FollowUpRoundRow)
+    query = select(_round)
     if org_id is not None:
-        query = query.where(FollowUpRoundRow.org_id == org_id)
+        query = query.where(_round.c.org_id == org_id)
     if open_only:
-        query = query.where(FollowUpRoundRow.closed_at.is_(None))  # type: ignore[union-attr]
-    rows = conn.execute(query.order_by(FollowUpRoundRow.id)).all()  # type: ignore[arg-type]
+        query = query.where(_round.c.closed_at.is_(None))
+    rows = conn.execute(query.order_by(_round.c.id)).all()
     return [(r.org_id, round_from_row(r)) for r in rows]
 
 
 def close_round(conn: Connection, round_id: int, by: str, at: datetime) -> bool:
     """Close a round; False when it was already closed."""
     result = conn.execute(
-        update(FollowUpRoundRow)
-        .where(FollowUpRoundRow.id == round_id, FollowUpRoundRow.closed_at.is_(None))  # type: ignore[union-attr,arg-type]
+        update(_round)
+        .where(_round.c.id == round_id, _round.c.closed_at.is_(None))
         .values(closed_at=at, closed_by=by)
     )
     return bool(result.rowcount)
@@ -202,9 +206,7 @@ def send_from_row(row: Any) -> Send:
 
 def recorded_keys(conn: Connection, round_id: int) -> set[tuple[str, SendKind]]:
     """(recipient, kind) of every send the round has recorded, in any state."""
-    rows = conn.execute(
-        select(RoundSendRow.recipient, RoundSendRow.kind).where(RoundSendRow.round_id == round_id)
-    ).all()
+    rows = conn.execute(select(_send.c.recipient, _send.c.kind).where(_send.c.round_id == round_id)).all()
     return {(r.recipient, SendKind(r.kind)) for r in rows}
 
 
@@ -212,19 +214,18 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) ->
     if not rows:
         return 0
     dialect = conn.dialect.name
+    stmt: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        stmt = postgresql.insert(RoundSendRow).on_conflict_do_nothing(
+        stmt = postgresql.insert(_send).on_conflict_do_nothing(
             index_elements=["round_id", "recipient", "kind"]
         )
     elif dialect == "sqlite":
-        stmt = sqlite.insert(RoundSendRow).on_conflict_do_nothing(
-            index_elements=["round_id", "recipient", "kind"]
-        )
+        stmt = sqlite.insert(_send).on_conflict_do_nothing(index_elements=["round_id", "recipient", "kind"])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
     # Counted from RETURNING: psycopg reports no rowcount for a batch of
     # rows (it said 0 new sends on PostgreSQL however many there were).
-    result = conn.execute(stmt.returning(RoundSendRow.id), rows)  # type: ignore[arg-type]
+    result = conn.execute(stmt.returning(_send.c.id), rows)
     return len(result.all())
 
 
@@ -276,47 +277,45 @@ def _claim_statement(by_round: bool, dialect: str) -> Any:
     limit 1 took every pending send of the round (found by the two-process
     test: one process held all 2 000 sends, the other sent 1). SQLite runs
     an uncorrelated IN subquery once, and one writer at a time."""
-    now = bindparam("claim_now", type_=RoundSendRow.__table__.c.claimed_at.type)  # type: ignore[attr-defined]
+    now = bindparam("claim_now", type_=_send.c.claimed_at.type)
     ready = or_(
         and_(
-            RoundSendRow.state == SendState.PENDING,
-            or_(RoundSendRow.not_before.is_(None), RoundSendRow.not_before <= now),  # type: ignore[union-attr,operator]
+            _send.c.state == SendState.PENDING,
+            or_(_send.c.not_before.is_(None), _send.c.not_before <= now),
         ),
         and_(
-            RoundSendRow.state == SendState.CLAIMED,
-            RoundSendRow.claimed_at < bindparam("stale_before", type_=now.type),  # type: ignore[operator]
+            _send.c.state == SendState.CLAIMED,
+            _send.c.claimed_at < bindparam("stale_before", type_=now.type),
         ),
     )
-    candidates = select(RoundSendRow.id).where(ready)
+    candidates = select(_send.c.id).where(ready)
     if by_round:
-        candidates = candidates.where(
-            RoundSendRow.round_id.in_(bindparam("round_ids", expanding=True))  # type: ignore[attr-defined]
-        )
+        candidates = candidates.where(_send.c.round_id.in_(bindparam("round_ids", expanding=True)))
     candidates = (
-        candidates.order_by(RoundSendRow.id)  # type: ignore[arg-type]
+        candidates.order_by(_send.c.id)
         .limit(bindparam("claim_limit", type_=Integer()))
         .with_for_update(skip_locked=True)
     )
     if dialect == "postgresql":
         # The rows are locked, and rechecked by the lock, in the CTE.
         picked = candidates.cte("picked").prefix_with("MATERIALIZED")
-        chosen = RoundSendRow.id == picked.c.id
+        chosen = _send.c.id == picked.c.id
     else:
-        chosen = and_(RoundSendRow.id.in_(candidates.scalar_subquery()), ready)  # type: ignore[union-attr]
+        chosen = and_(_send.c.id.in_(candidates.scalar_subquery()), ready)
     return (
-        update(RoundSendRow)
+        update(_send)
         .where(chosen)
         .values(
             state=SendState.CLAIMED,
             claim_token=bindparam("claim_token_value"),
             claimed_at=now,
-            attempts=RoundSendRow.attempts + 1,
+            attempts=_send.c.attempts + 1,
             possibly_repeated=case(
-                (RoundSendRow.state == SendState.CLAIMED, True),
-                else_=RoundSendRow.possibly_repeated,
+                (_send.c.state == SendState.CLAIMED, True),
+                else_=_send.c.possibly_repeated,
             ),
         )
-        .returning(*RoundSendRow.__table__.columns)  # type: ignore[attr-defined]
+        .returning(*_send.columns)
     )
 
 
@@ -386,54 +385,50 @@ def finish(
         values.update(claim_token=None)
     with engine.begin() as conn:
         result = conn.execute(
-            update(RoundSendRow)
-            .where(RoundSendRow.id == send.id, RoundSendRow.claim_token == send.claim_token)  # type: ignore[arg-type]
+            update(_send)
+            .where(_send.c.id == send.id, _send.c.claim_token == send.claim_token)
             .values(**values)
         )
         if result.rowcount:
             return True
-        conn.execute(
-            update(RoundSendRow).where(RoundSendRow.id == send.id).values(possibly_repeated=True)  # type: ignore[arg-type]
-        )
+        conn.execute(update(_send).where(_send.c.id == send.id).values(possibly_repeated=True))
         return False
 
 
 def next_retry_at(engine: Engine, now: datetime, round_ids: Iterable[int] | None = None) -> datetime | None:
     """When the earliest send waiting to be retried (pending, not before a
     time after `now`) becomes due; None when no send is waiting."""
-    query = select(func.min(RoundSendRow.not_before)).where(
-        RoundSendRow.state == SendState.PENDING,
-        RoundSendRow.not_before > now,  # type: ignore[operator]
+    query = select(func.min(_send.c.not_before)).where(
+        _send.c.state == SendState.PENDING,
+        _send.c.not_before > now,
     )
     if round_ids is not None:
-        query = query.where(RoundSendRow.round_id.in_(list(round_ids)))  # type: ignore[attr-defined]
+        query = query.where(_send.c.round_id.in_(list(round_ids)))
     with engine.connect() as conn:
-        value = conn.execute(query).scalar()
+        value: datetime | None = conn.execute(query).scalar()
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite keeps no offset; every time stored here is UTC
         value = value.replace(tzinfo=now.tzinfo)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def sends(conn: Connection, round_id: int, recipient: str | None = None) -> list[Send]:
-    query = select(RoundSendRow).where(RoundSendRow.round_id == round_id)
+    query = select(_send).where(_send.c.round_id == round_id)
     if recipient is not None:
-        query = query.where(RoundSendRow.recipient == recipient)
-    return [send_from_row(r) for r in conn.execute(query.order_by(RoundSendRow.id)).all()]  # type: ignore[arg-type]
+        query = query.where(_send.c.recipient == recipient)
+    return [send_from_row(r) for r in conn.execute(query.order_by(_send.c.id)).all()]
 
 
 def mark_answered(conn: Connection, send_id: int) -> None:
-    conn.execute(update(RoundSendRow).where(RoundSendRow.id == send_id).values(marked_answered=True))  # type: ignore[arg-type]
+    conn.execute(update(_send).where(_send.c.id == send_id).values(marked_answered=True))
 
 
 def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
     """Whether a city's role grants changed: their number and highest id (a
     grant adds a higher id, a revocation lowers the number)."""
     row = conn.execute(
-        select(func.count(), func.coalesce(func.max(RoleGrantRow.id), 0)).where(
-            RoleGrantRow.org_id == org_id  # type: ignore[arg-type]
-        )
+        select(func.count(), func.coalesce(func.max(_grant.c.id), 0)).where(_grant.c.org_id == org_id)
     ).one()
     return int(row[0]), int(row[1])
 
@@ -441,9 +436,9 @@ def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
 def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:
     """(kind, state) → count."""
     rows = conn.execute(
-        select(RoundSendRow.kind, RoundSendRow.state, func.count())
-        .where(RoundSendRow.round_id == round_id)
-        .group_by(RoundSendRow.kind, RoundSendRow.state)
+        select(_send.c.kind, _send.c.state, func.count())
+        .where(_send.c.round_id == round_id)
+        .group_by(_send.c.kind, _send.c.state)
     ).all()
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
@@ -451,13 +446,13 @@ def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:
 def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str, Any] | None:
     """The newest 1:1 conversation reference of a person in a city."""
     row = conn.execute(
-        select(ConversationRefRow.reference)
+        select(_ref.c.reference)
         .where(
-            ConversationRefRow.user_id == user_id,
-            ConversationRefRow.conversation_type == "personal",
-            or_(ConversationRefRow.org_id == org_id, ConversationRefRow.org_id.is_(None)),  # type: ignore[union-attr]
+            _ref.c.user_id == user_id,
+            _ref.c.conversation_type == "personal",
+            or_(_ref.c.org_id == org_id, _ref.c.org_id.is_(None)),
         )
-        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        .order_by(_ref.c.updated_at.desc())
         .limit(1)
     ).first()
     return json.loads(row.reference) if row else None
@@ -466,10 +461,7 @@ def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str,
 def any_reference(conn: Connection, org_id: int) -> dict[str, Any] | None:
     """Any reference of the city: where its tenant's connector service is."""
     row = conn.execute(
-        select(ConversationRefRow.reference)
-        .where(ConversationRefRow.org_id == org_id)
-        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
-        .limit(1)
+        select(_ref.c.reference).where(_ref.c.org_id == org_id).order_by(_ref.c.updated_at.desc()).limit(1)
     ).first()
     return json.loads(row.reference) if row else None
 
@@ -481,12 +473,12 @@ def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
     if not open_rounds:
         return []
     rows = conn.execute(
-        select(RoundSendRow).where(
-            RoundSendRow.round_id.in_(list(open_rounds)),  # type: ignore[attr-defined]
-            RoundSendRow.state == SendState.SENT,
-            RoundSendRow.marked_answered.is_(False),  # type: ignore[attr-defined]
-            RoundSendRow.kind != SendKind.ESCALATION.value,
-            RoundSendRow.activity_id.is_not(None),  # type: ignore[union-attr]
+        select(_send).where(
+            _send.c.round_id.in_(list(open_rounds)),
+            _send.c.state == SendState.SENT,
+            _send.c.marked_answered.is_(False),
+            _send.c.kind != SendKind.ESCALATION.value,
+            _send.c.activity_id.is_not(None),
         )
     ).all()
     out = []
@@ -499,9 +491,7 @@ def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
 def display_names(conn: Connection, org_id: int) -> dict[str, str]:
     """Person (AAD id) → the name Teams last showed for them."""
     rows = conn.execute(
-        select(ConversationRefRow.user_id, ConversationRefRow.reference).where(
-            ConversationRefRow.org_id == org_id, ConversationRefRow.user_id != ""
-        )
+        select(_ref.c.user_id, _ref.c.reference).where(_ref.c.org_id == org_id, _ref.c.user_id != "")
     ).all()
     names: dict[str, str] = {}
     for row in rows:
@@ -517,13 +507,13 @@ def display_names(conn: Connection, org_id: int) -> dict[str, str]:
 def tenant_of_org(conn: Connection, org_id: int) -> str | None:
     """The Teams tenant a city is reached in: a linked one, else the one its
     people have written from."""
-    linked = conn.execute(select(TenantRow.tenant_id).where(TenantRow.org_id == org_id).limit(1)).first()
+    linked = conn.execute(select(_tenant.c.tenant_id).where(_tenant.c.org_id == org_id).limit(1)).first()
     if linked:
         return str(linked[0])
     seen = conn.execute(
-        select(ConversationRefRow.tenant_id)
-        .where(ConversationRefRow.org_id == org_id, ConversationRefRow.tenant_id != "")
-        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        select(_ref.c.tenant_id)
+        .where(_ref.c.org_id == org_id, _ref.c.tenant_id != "")
+        .order_by(_ref.c.updated_at.desc())
         .limit(1)
     ).first()
     return str(seen[0]) if seen else None
