@@ -79,7 +79,7 @@ def share_decision(measure: dict[str, Any], unit: str) -> str:
     """The key of the decision behind a unit's share of an example measure: a
     shared measure names each committee's own ({"TN": "tn-2025-01-28", ...})."""
     decision = measure["decision"]
-    return decision[unit] if isinstance(decision, dict) else decision
+    return str(decision[unit] if isinstance(decision, dict) else decision)
 
 
 def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]:

@@ -36,6 +36,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -102,8 +103,8 @@ class RoundRunner:
         retry_delay: timedelta = timedelta(seconds=0.5),
         max_retry_delay: timedelta = timedelta(minutes=2),
         retry_wait: timedelta = timedelta(seconds=30),
-        clock: Any = utcnow,
-        sleep: Any = asyncio.sleep,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
         units: UnitOfWorkFactory | None = None,
     ):
@@ -295,7 +296,7 @@ class RoundRunner:
         """The `number`th retry's delay in seconds: doubling, capped, jittered."""
         base = self.retry_delay.total_seconds()
         ceiling = min(self.max_retry_delay.total_seconds(), base * 2 ** min(number - 1, 30))
-        return ceiling * (0.5 + 0.5 * self._rng.random())
+        return float(ceiling) * (0.5 + 0.5 * self._rng.random())
 
     async def _retry_or_fail(
         self,

@@ -29,7 +29,7 @@ from core.rounds import (
 )
 from core.rules.followup import reported_after
 from storage import rounds as store
-from storage.read_model import CitySnapshot
+from storage.read_model import CitySnapshot, SummaryLedger
 from storage.repository import Repository
 from storage.rounds import CityRounds
 
@@ -241,7 +241,9 @@ class RoundServices(Services):
         nothing. Returns the round, the entries, and whether the person has
         now answered for every measure on their card."""
 
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, list[FollowUp], bool]:
+        def run(
+            repo: Repository, ledger: SummaryLedger, who: Principal
+        ) -> tuple[Round, list[FollowUp], bool]:
             rounds = CityRounds(repo)
             found = rounds.by_id(round_id)
             if found is None:

@@ -26,7 +26,7 @@ from core.rounds import check_period_open
 from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on, reported_after
 from storage.bot_state import ONCE_KEYS, claim_key
-from storage.read_model import CitySnapshot, read_models
+from storage.read_model import CitySnapshot, SummaryLedger, read_models
 from storage.repository import Repository
 from storage.rounds import CityRounds
 from storage.seal import ChainReport, LedgerKey
@@ -159,7 +159,10 @@ class Services:
             return fn(repo, repo.ledger(), self._principal(repo, user))
 
     def _write(
-        self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T], once: str | None = None
+        self,
+        user: str | None,
+        fn: Callable[[Repository, SummaryLedger, Principal], T],
+        once: str | None = None,
     ) -> T:
         """`once`: a key that makes the write happen at most once (a repeated
         confirmation, two processes answering the same turn): a second write
@@ -181,7 +184,7 @@ class Services:
     # --- queries --------------------------------------------------------
 
     def ledger(self) -> Ledger:
-        """The whole ledger, every row (to replay or check it)."""
+        """The full ledger, every row (to replay or check it; `summary_ledger` answers questions)."""
         return self._read(None, lambda repo, ledger, who: ledger)
 
     def once_used(self, once: str) -> AlreadySaved | None:
@@ -199,7 +202,7 @@ class Services:
         with self._unit_of_work() as repo:
             return repo.verify_seal(key)
 
-    def summary_ledger(self) -> Ledger:
+    def summary_ledger(self) -> SummaryLedger:
         """The city's ledger for answering questions: units, measures, decisions and
         the balances of the whole ledger, from SQL aggregates (storage.read_model).
         Grants to a measure are summed per decision and only the latest follow-up

@@ -250,6 +250,7 @@ class Repository:
             query = query.where(RoleGrantRow.unit_code == grant.unit)
         rows = self.session.exec(query.order_by(col(RoleGrantRow.id))).all()
         for row in rows:
+            assert row.id is not None
             revocation = RoleRevocationRow(
                 org_id=self.org_id,
                 grant_id=row.id,

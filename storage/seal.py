@@ -54,6 +54,7 @@ from storage.tables import (
     SealRow,
     utcnow,
 )
+from storage.tables import table as table_of
 
 KEY_VARIABLE = "KOMPETENSBOT_LEDGER_KEY"
 
@@ -305,7 +306,8 @@ def adopt_key(conn: Connection, key: LedgerKey) -> bool:
 def stored_row(conn: Connection, kind: str, row_id: int, later: bool = True) -> Mapping[str, Any]:
     table = FIELDS[kind][0]
     row = conn.execute(select(*(table.c[n] for n in _names(kind, later))).where(table.c.id == row_id)).one()
-    return row._mapping
+    found: Mapping[str, Any] = row._mapping  # type: ignore[assignment]  # a RowMapping is a Mapping, its keys are str here
+    return found
 
 
 def seal(
@@ -427,12 +429,13 @@ def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
 def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> ChainReport:
     """Recompute a city's chain from its rows and compare every link."""
     key = key or ledger_key()
-    slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()  # type: ignore[call-overload,arg-type]
+    orgs = table_of(OrganisationRow)
+    slug = conn.execute(select(orgs.c.slug).where(orgs.c.id == org_id)).scalar_one()
     keys = _key_rows(conn)
     rows: dict[str, dict[int, Mapping[str, Any]]] = {}
     for kind, (table, _) in FIELDS.items():
         result = conn.execute(select(*(table.c[n] for n in _names(kind))).where(table.c.org_id == org_id))
-        rows[kind] = {r.id: r._mapping for r in result}
+        rows[kind] = {r.id: r._mapping for r in result}  # type: ignore[misc]  # a RowMapping is a Mapping, its keys are str here
     revoked = {r["grant_id"]: _grant_from_revocation(r) for r in rows["revoke"].values()}
     seals = conn.execute(select(_seals).where(_seals.c.org_id == org_id).order_by(_seals.c.seq)).all()
     problems: list[Problem] = []
