@@ -66,14 +66,14 @@ MIN_KEY_LENGTH = 32
 
 _FINGERPRINT_LABEL = b"kompetensbot ledger key fingerprint v1"
 
-_seals = SealRow.__table__  # type: ignore[attr-defined]
-_keys = SealKeyRow.__table__  # type: ignore[attr-defined]
+_seals = table_of(SealRow)
+_keys = table_of(SealKeyRow)
 
 # What each kind seals: its table and the stored fields, in the v1 form.
 # A later column is not sealed until a new version of this list says so.
 FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "ledger": (
-        LedgerEntryRow.__table__,  # type: ignore[attr-defined]
+        table_of(LedgerEntryRow),
         (
             "id", "org_id", "seq", "kind", "year", "unit_code", "measure_id", "to_measure_id",
             "amount", "recurring", "last_year", "ends_seq", "decision_id", "author", "author_id",
@@ -81,14 +81,14 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
         ),
     ),
     "followup": (
-        FollowUpRow.__table__,  # type: ignore[attr-defined]
+        table_of(FollowUpRow),
         (
             "id", "org_id", "seq", "measure_id", "period", "status", "spent", "forecast",
             "usable_as_planned", "note", "author", "author_id", "created_at",
         ),
     ),
     "measure": (
-        MeasureRow.__table__,  # type: ignore[attr-defined]
+        table_of(MeasureRow),
         (
             "id", "org_id", "year", "title", "units", "description", "target_group", "categories",
             "requested", "cost", "in_base_budget", "performer", "start_date", "end_date", "status",
@@ -96,15 +96,15 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
         ),
     ),
     "decision": (
-        DecisionRow.__table__,  # type: ignore[attr-defined]
+        table_of(DecisionRow),
         ("id", "org_id", "body", "reference", "decided_on", "paragraph", "case_number", "title"),
     ),
     "grant": (
-        RoleGrantRow.__table__,  # type: ignore[attr-defined]
+        table_of(RoleGrantRow),
         ("id", "org_id", "user_id", "role", "unit_code", "granted_by", "created_at"),
     ),
     "revoke": (
-        RoleRevocationRow.__table__,  # type: ignore[attr-defined]
+        table_of(RoleRevocationRow),
         (
             "id", "org_id", "grant_id", "user_id", "role", "unit_code", "granted_by",
             "granted_at", "revoked_by", "created_at",
@@ -339,7 +339,8 @@ def seal_existing(conn: Connection, key: LedgerKey) -> int:
     check_key(conn, key)
     sealed = {(r.kind, r.row_id) for r in conn.execute(select(_seals.c.kind, _seals.c.row_id)).all()}
     count = 0
-    for org_id in conn.execute(select(OrganisationRow.id).order_by(OrganisationRow.id)).scalars():  # type: ignore[call-overload]
+    orgs = table_of(OrganisationRow)
+    for org_id in conn.execute(select(orgs.c.id).order_by(orgs.c.id)).scalars():
         for kind in ("decision", "grant", "revoke", "measure", "ledger", "followup"):
             table = FIELDS[kind][0]
             ids = conn.execute(
@@ -518,7 +519,8 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
 
 
 def organisations(conn: Connection, slugs: Iterable[str] | None = None) -> list[int]:
-    query = select(OrganisationRow.id).order_by(OrganisationRow.id)  # type: ignore[call-overload]
+    orgs = table_of(OrganisationRow)
+    query = select(orgs.c.id).order_by(orgs.c.id)
     if slugs is not None:
-        query = query.where(OrganisationRow.slug.in_(list(slugs)))  # type: ignore[attr-defined]
+        query = query.where(orgs.c.slug.in_(list(slugs)))
     return list(conn.execute(query).scalars())

@@ -28,7 +28,7 @@ def table(row: type[SQLModel]) -> Table:
     return found
 
 
-def _ts() -> Column:  # type: ignore[type-arg]
+def _ts() -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=False)
 
 
