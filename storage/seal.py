@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from core.errors import DomainError, RuleError
 from core.money import format_amount
@@ -298,6 +298,12 @@ def adopt_key(conn: Connection, key: LedgerKey) -> bool:
         )
     )
     return True
+
+
+def adopt_key_in(engine: Engine, key: LedgerKey) -> bool:
+    """`adopt_key` in a transaction of its own (`kompetensbot db`)."""
+    with engine.begin() as conn:
+        return adopt_key(conn, key)
 
 
 # --- sealing ---------------------------------------------------------------
