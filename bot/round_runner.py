@@ -87,9 +87,6 @@ class TickResult:
         return self.outcomes["sent"]
 
 
-_OrgContext = store.SendingCity  # what the runner keeps of a city while it sends
-
-
 class RoundRunner:
     def __init__(
         self,
@@ -185,7 +182,7 @@ class RoundRunner:
         `retry_wait`; returns when none is left."""
         result = result or TickResult()
         token = store.new_token()
-        contexts: dict[int, _OrgContext] = {}
+        contexts: dict[int, store.SendingCity] = {}
 
         async def worker() -> None:
             while True:
@@ -227,13 +224,13 @@ class RoundRunner:
 
     # --- one send -----------------------------------------------------------
 
-    def _context(self, org_id: int, contexts: dict[int, _OrgContext]) -> _OrgContext:
+    def _context(self, org_id: int, contexts: dict[int, store.SendingCity]) -> store.SendingCity:
         if org_id in contexts:
             return contexts[org_id]
         ctx = contexts[org_id] = store.sending_city(self.engine, org_id)
         return ctx
 
-    async def _process(self, send: store.Send, as_of: date, contexts: dict[int, _OrgContext]) -> str:
+    async def _process(self, send: store.Send, as_of: date, contexts: dict[int, store.SendingCity]) -> str:
         try:
             ctx = await asyncio.to_thread(self._context, send.org_id, contexts)
             round_ = ctx.rounds.get(send.round_id)
@@ -340,7 +337,7 @@ class RoundRunner:
         return state
 
     def _lookup(
-        self, send: store.Send, round_: Round, ctx: _OrgContext
+        self, send: store.Send, round_: Round, ctx: store.SendingCity
     ) -> tuple[set[int], dict[str, Any] | None]:
         """What of the card is answered, and the person's stored 1:1
         conversation: one connection, two small queries."""
@@ -348,7 +345,7 @@ class RoundRunner:
             self.engine, send, round_.period, card=send.kind != SendKind.ESCALATION
         )
 
-    async def _create_conversation(self, send: store.Send, ctx: _OrgContext) -> CreateResult:
+    async def _create_conversation(self, send: store.Send, ctx: store.SendingCity) -> CreateResult:
         """A new 1:1 conversation with the person, stored like the ones the
         bot stores from incoming messages, so the next send finds it."""
         key = (ctx.tenant_id or "", send.recipient)
@@ -381,7 +378,7 @@ class RoundRunner:
         )
         return created
 
-    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext, as_of: date) -> list[Activity]:
+    def _build(self, send: store.Send, round_: Round, ctx: store.SendingCity, as_of: date) -> list[Activity]:
         plan = round_.plan
         if send.kind == SendKind.ESCALATION:
             with self.units(ctx.slug) as repo:
