@@ -585,6 +585,11 @@ class CityRounds:
     def enqueue(self, round_: Round, dues: Iterable[DueSend]) -> int:
         return enqueue(self.conn, round_, self.org_id, dues)
 
+    def mark_answered(self, send_ids: Iterable[int]) -> None:
+        """Record that these sends' cards now say they are answered (commit the unit of work)."""
+        for send_id in send_ids:
+            mark_answered(self.conn, send_id)
+
 
 # --- what the round runner reads and writes (bot/round_runner.py) ----------------
 
