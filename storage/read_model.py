@@ -18,8 +18,9 @@ of the full one, and it is what writes check the rules against: a writing unit
 of work reads it as committed, under the city's write lock (`ReadModels.committed`,
 bot.services.Services._write), because every rule reads only what the summary
 keeps exactly (the catalogue, the balances, every entry that is not a grant to a
-measure, the latest follow-up of each measure and year); a round's answers add
-their period's follow-ups first (`with_period_followups`).
+measure, the grants per year, measure, unit and decision, the latest follow-up of
+each measure and year); a round's answers add their period's follow-ups first
+(`with_period_followups`).
 tests/integration/test_read_model.py holds both: the summary's figures equal the
 full ledger's on the example and on generated ledgers, and writes checked against
 it are accepted and refused exactly as against every row
