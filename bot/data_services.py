@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from core import commands
 from core.balances import measure_balance
+from core.entries import LedgerEntry
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger
 from core.model import (
@@ -33,13 +33,11 @@ from core.model import (
 )
 from core.permissions import Action, can_any
 from core.rules.decision import check_decision_given
-from core.template import TemplateError, check_header, measure_rows, parse_rows
+from core.template import RowError, TemplateError, check_header, measure_rows, parse_rows
 from core.text import clean_name
 from storage.examples import read_example
-from storage.repository import Repository, create_organisation
-from storage.tables import OrganisationRow
 from storage.templates import read_template, write_csv, write_xlsx
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import UnitOfWorkFactory, units_of
 
 
 def utcnow() -> datetime:
@@ -81,7 +79,7 @@ def share_decision(measure: dict[str, Any], unit: str) -> str:
     """The key of the decision behind a unit's share of an example measure: a
     shared measure names each committee's own ({"TN": "tn-2025-01-28", ...})."""
     decision = measure["decision"]
-    return decision[unit] if isinstance(decision, dict) else decision
+    return str(decision[unit] if isinstance(decision, dict) else decision)
 
 
 def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]:
@@ -105,18 +103,23 @@ def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]
     return found
 
 
-def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcnow) -> ExampleResult:
-    """Load a bundled example as a new city; a second call changes nothing."""
+def load_example(
+    engine: Engine,
+    name: str,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    units: UnitOfWorkFactory | None = None,
+) -> ExampleResult:
+    """Load a bundled example as a new city; a second call changes nothing.
+    `units`: where to open the unit of work (default: over `engine`)."""
     data = read_example(name)
     org_data = data["organisation"]
-    with Session(engine, expire_on_commit=False) as session:
-        existing = session.exec(
-            select(OrganisationRow).where(OrganisationRow.slug == org_data["slug"])
-        ).first()
-        if existing is not None:
-            outdated = outdated_shares(Repository(session, existing).ledger(), data)
-            return ExampleResult(False, existing.name, outdated=tuple(outdated))
-        repo = Repository(session, create_organisation(session, org_data["slug"], org_data["name"]))
+    # No write lock: a city made in this transaction is seen by nobody else before it commits.
+    uow = (units or units_of(engine))(org_data["slug"], create=org_data["name"])
+    with uow as repo:
+        if not repo.created:
+            outdated = outdated_shares(repo.ledger(), data)
+            return ExampleResult(False, repo.organisation.name, outdated=tuple(outdated))
         for u in data["units"]:
             aliases = tuple(clean_name(a) for a in u.get("aliases", ()))
             repo.add_unit(Unit(u["code"], clean_name(u["name"]), aliases))
@@ -125,7 +128,7 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
         now = clock()
         entries = 0
 
-        def append(entry):  # type: ignore[no-untyped-def]
+        def append(entry: LedgerEntry) -> None:
             nonlocal ledger, entries
             stored = repo.append(entry)
             ledger = ledger.append(stored)
@@ -192,7 +195,7 @@ def load_example(engine: Engine, name: str, clock: Callable[[], datetime] = utcn
                 at=datetime.fromisoformat(f["at"]) if f.get("at") else now,
             )
             ledger = ledger.add_followup(repo.add_followup(commands.report_followup(ledger, ADMIN, followup)))
-        session.commit()
+        uow.commit()
         return ExampleResult(True, org_data["name"], len(ids), entries)
 
 
@@ -208,17 +211,20 @@ def import_template(
     clock: Callable[[], datetime] = utcnow,
     admin: Principal = ADMIN,
     decision_text: str | None = None,
+    units: UnitOfWorkFactory | None = None,
 ) -> list[Measure]:
     """Import every row of a template, or nothing: raise TemplateError with
     every bad row (row number, column, reason). `admin`: who acts when no
     user is named (the command line's operator). The granted amounts need the
     decision behind them (`decision`, or `decision_text` read with each row's
-    committee as the body when it names none): nothing is imported without."""
+    committee as the body when it names none): nothing is imported without.
+    `units`: where to open the unit of work (default: over `engine`); `clock`: the
+    time recorded on what is written."""
     header, rows = read_template(path)
     header_errors = check_header(header)
     if header_errors:
         raise TemplateError(header_errors)
-    uow = UnitOfWork(engine, org, write=True)
+    uow = (units or units_of(engine))(org, write=True)
     with uow as repo:
         who = admin if user is None else repo.principal(user)
         ledger = repo.ledger()
@@ -276,9 +282,7 @@ def import_template(
         return created
 
 
-def _row_error(row: int, error: RuleError, column: str | None = None):  # type: ignore[no-untyped-def]
-    from core.template import RowError
-
+def _row_error(row: int, error: RuleError, column: str | None = None) -> RowError:
     names = {
         "belopp": "Beviljat belopp",
         "nämnd": "Nämnd",
@@ -288,8 +292,15 @@ def _row_error(row: int, error: RuleError, column: str | None = None):  # type: 
     return RowError(row, column or names.get(error.field or "", error.field or "Insats"), error.message)
 
 
-def export_rows(engine: Engine, org: str | None, user: str | None, year: int) -> list[dict[str, str]]:
-    with UnitOfWork(engine, org) as repo:
+def export_rows(
+    engine: Engine,
+    org: str | None,
+    user: str | None,
+    year: int,
+    *,
+    units: UnitOfWorkFactory | None = None,
+) -> list[dict[str, str]]:
+    with (units or units_of(engine))(org) as repo:
         who = ADMIN if user is None else repo.principal(user)
         ledger = repo.ledger()
         rows: list[dict[str, str]] = []

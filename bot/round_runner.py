@@ -36,14 +36,13 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from microsoft_agents.activity import Activity
-from sqlalchemy import select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from bot.proactive import CreateResult, Sender
 from bot.round_services import RoundServices, known_round_ledger
@@ -62,10 +61,8 @@ from dialogs.round_cards import (
 )
 from storage import rounds as store
 from storage.bot_state import save_conversation_reference
-from storage.read_model import freshness, read_models, round_ledger
 from storage.rounds import SendState
-from storage.tables import FollowUpRow, OrganisationRow
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import UnitOfWorkFactory, units_of
 
 log = logging.getLogger("kompetensbot.rounds")
 
@@ -90,31 +87,6 @@ class TickResult:
         return self.outcomes["sent"]
 
 
-@dataclass
-class _OrgContext:
-    slug: str
-    org_id: int
-    ledger: Ledger
-    rounds: dict[int, Round]
-    names: dict[str, str]
-    tenant_id: str | None
-    fallback: dict[str, Any] | None
-
-
-def _answered(engine: Engine, org_id: int, period: str, measure_ids: tuple[int, ...]) -> set[int]:
-    if not measure_ids:
-        return set()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(FollowUpRow.measure_id).where(
-                FollowUpRow.org_id == org_id,
-                FollowUpRow.period == period,
-                FollowUpRow.measure_id.in_(measure_ids),  # type: ignore[attr-defined]
-            )
-        ).all()
-    return {r[0] for r in rows}
-
-
 class RoundRunner:
     def __init__(
         self,
@@ -128,16 +100,19 @@ class RoundRunner:
         retry_delay: timedelta = timedelta(seconds=0.5),
         max_retry_delay: timedelta = timedelta(minutes=2),
         retry_wait: timedelta = timedelta(seconds=30),
-        clock: Any = utcnow,
-        sleep: Any = asyncio.sleep,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
+        units: UnitOfWorkFactory | None = None,
     ):
         """`max_attempts` claims of a send before it is recorded as failed;
         retries wait `retry_delay` doubling up to `max_retry_delay` (with
         jitter; a Retry-After takes precedence): the defaults give up after
         about 4 to 8 minutes of failures. A tick waits for retries due
-        within `retry_wait`."""
+        within `retry_wait`. `units`: the units of work the round services and the
+        escalation's report open (default: over `engine`)."""
         self.engine = engine
+        self.units = units or units_of(engine)
         self.sender = sender
         self.auto_open = auto_open
         self.in_flight = max(1, in_flight)
@@ -157,8 +132,8 @@ class RoundRunner:
 
     async def tick(self, as_of: date) -> TickResult:
         result = TickResult()
-        for slug in await asyncio.to_thread(self._org_slugs):
-            services = RoundServices(self.engine, org=slug)
+        for slug in await asyncio.to_thread(store.org_slugs, self.engine):
+            services = RoundServices(self.engine, org=slug, units=self.units)
             if self.auto_open:
                 opened = await asyncio.to_thread(self._auto_open, services, as_of)
                 result.opened += [f"{slug} {p}" for p in opened]
@@ -169,12 +144,6 @@ class RoundRunner:
         await self.drain(as_of, result)
         result.cards_updated += await self.refresh_answered_cards()
         return result
-
-    def _org_slugs(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return [
-                r[0] for r in conn.execute(select(OrganisationRow.slug).order_by(OrganisationRow.id)).all()
-            ]  # type: ignore[arg-type]
 
     def _auto_open(self, services: RoundServices, as_of: date) -> list[str]:
         if as_of.month not in (6, 12):
@@ -213,7 +182,7 @@ class RoundRunner:
         `retry_wait`; returns when none is left."""
         result = result or TickResult()
         token = store.new_token()
-        contexts: dict[int, _OrgContext] = {}
+        contexts: dict[int, store.SendingCity] = {}
 
         async def worker() -> None:
             while True:
@@ -255,23 +224,13 @@ class RoundRunner:
 
     # --- one send -----------------------------------------------------------
 
-    def _context(self, org_id: int, contexts: dict[int, _OrgContext]) -> _OrgContext:
+    def _context(self, org_id: int, contexts: dict[int, store.SendingCity]) -> store.SendingCity:
         if org_id in contexts:
             return contexts[org_id]
-        with self.engine.connect() as conn:
-            slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()
-        with UnitOfWork(self.engine, slug) as repo:
-            conn = repo.session.connection()
-            rounds_ = {r.id: r for _, r in store.rounds(conn, org_id)}
-            ledger = self._round_ledger(conn, slug, {r.period for r in rounds_.values()})
-            names = store.display_names(conn, org_id)
-            fallback = store.any_reference(conn, org_id)
-            tenant = store.tenant_of_org(conn, org_id)
-        ctx = _OrgContext(slug, org_id, ledger, rounds_, names, tenant, fallback)
-        contexts[org_id] = ctx
+        ctx = contexts[org_id] = store.sending_city(self.engine, org_id)
         return ctx
 
-    async def _process(self, send: store.Send, as_of: date, contexts: dict[int, _OrgContext]) -> str:
+    async def _process(self, send: store.Send, as_of: date, contexts: dict[int, store.SendingCity]) -> str:
         try:
             ctx = await asyncio.to_thread(self._context, send.org_id, contexts)
             round_ = ctx.rounds.get(send.round_id)
@@ -334,7 +293,7 @@ class RoundRunner:
         """The `number`th retry's delay in seconds: doubling, capped, jittered."""
         base = self.retry_delay.total_seconds()
         ceiling = min(self.max_retry_delay.total_seconds(), base * 2 ** min(number - 1, 30))
-        return ceiling * (0.5 + 0.5 * self._rng.random())
+        return float(ceiling) * (0.5 + 0.5 * self._rng.random())
 
     async def _retry_or_fail(
         self,
@@ -378,24 +337,15 @@ class RoundRunner:
         return state
 
     def _lookup(
-        self, send: store.Send, round_: Round, ctx: _OrgContext
+        self, send: store.Send, round_: Round, ctx: store.SendingCity
     ) -> tuple[set[int], dict[str, Any] | None]:
         """What of the card is answered, and the person's stored 1:1
         conversation: one connection, two small queries."""
-        with self.engine.connect() as conn:
-            done: set[int] = set()
-            if send.kind != SendKind.ESCALATION and send.measure_ids:
-                rows = conn.execute(
-                    select(FollowUpRow.measure_id).where(
-                        FollowUpRow.org_id == send.org_id,
-                        FollowUpRow.period == round_.period,
-                        FollowUpRow.measure_id.in_(send.measure_ids),  # type: ignore[attr-defined]
-                    )
-                ).all()
-                done = {r[0] for r in rows}
-            return done, store.personal_reference(conn, ctx.org_id, send.recipient)
+        return store.answered_and_reference(
+            self.engine, send, round_.period, card=send.kind != SendKind.ESCALATION
+        )
 
-    async def _create_conversation(self, send: store.Send, ctx: _OrgContext) -> CreateResult:
+    async def _create_conversation(self, send: store.Send, ctx: store.SendingCity) -> CreateResult:
         """A new 1:1 conversation with the person, stored like the ones the
         bot stores from incoming messages, so the next send finds it."""
         key = (ctx.tenant_id or "", send.recipient)
@@ -428,14 +378,14 @@ class RoundRunner:
         )
         return created
 
-    def _build(self, send: store.Send, round_: Round, ctx: _OrgContext, as_of: date) -> list[Activity]:
+    def _build(self, send: store.Send, round_: Round, ctx: store.SendingCity, as_of: date) -> list[Activity]:
         plan = round_.plan
         if send.kind == SendKind.ESCALATION:
-            with UnitOfWork(self.engine, ctx.slug) as repo:
+            with self.units(ctx.slug) as repo:
                 # As known on the day it goes out (the escalation day, or later when
                 # sent late): the answers `followup status` counts on that day.
                 known = max(plan.escalate_on, as_of)
-                view = self._round_ledger(repo.session.connection(), ctx.slug, [round_.period])
+                view = store.CityRounds(repo).current_ledger([round_.period])
                 ledger = known_round_ledger(repo, view, known)
                 grants = repo.grants()
                 report = round_report(round_, ledger, grants, known, set(send.units))
@@ -462,8 +412,10 @@ class RoundRunner:
 
     async def refresh_answered_cards(self) -> int:
         """Update in place every sent card whose person has answered all of it."""
-        candidates = await asyncio.to_thread(self._unmarked_cards)
-        answered = await asyncio.to_thread(self._answered_by_round, {(o, r.period) for o, r, _ in candidates})
+        candidates = await asyncio.to_thread(store.unmarked_cards_of, self.engine)
+        answered = await asyncio.to_thread(
+            store.answered_by_period, self.engine, {(o, r.period) for o, r, _ in candidates}
+        )
         periods: dict[int, set[str]] = {}
         for org_id, round_, _ in candidates:
             periods.setdefault(org_id, set()).add(round_.period)
@@ -474,7 +426,9 @@ class RoundRunner:
             if not send.measure_ids or not all(m in done for m in send.measure_ids):
                 continue
             if org_id not in ledgers:
-                ledgers[org_id] = await asyncio.to_thread(self._ledger_of, org_id, periods[org_id])
+                ledgers[org_id] = await asyncio.to_thread(
+                    store.round_ledger_of, self.engine, org_id, periods[org_id]
+                )
             ledger = ledgers[org_id]
             content = answered_card(
                 round_.period,
@@ -485,44 +439,12 @@ class RoundRunner:
             assert send.reference is not None and send.activity_id is not None
             outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
             if outcome.ok:
-                await asyncio.to_thread(self._mark_answered, send.id)
+                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
                 updated += 1
             elif outcome.permanent:
                 # The message or the conversation is gone (404), or the bot is
                 # blocked (403): marked all the same, so that every later tick
                 # does not try again.
                 log.warning("card of send %s cannot be updated: %s", send.id, outcome.reason)
-                await asyncio.to_thread(self._mark_answered, send.id)
+                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
         return updated
-
-    def _answered_by_round(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], set[int]]:
-        """(org id, period) -> the measures with an answer in that period."""
-        out: dict[tuple[int, str], set[int]] = {}
-        with self.engine.connect() as conn:
-            for org_id, period in keys:
-                rows = conn.execute(
-                    select(FollowUpRow.measure_id).where(
-                        FollowUpRow.org_id == org_id, FollowUpRow.period == period
-                    )
-                ).all()
-                out[(org_id, period)] = {r[0] for r in rows}
-        return out
-
-    def _unmarked_cards(self) -> list[tuple[int, Round, store.Send]]:
-        with self.engine.connect() as conn:
-            return store.unmarked_cards(conn)
-
-    def _ledger_of(self, org_id: int, periods: set[str]) -> Ledger:
-        with self.engine.connect() as conn:
-            slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()
-            return self._round_ledger(conn, slug, periods)
-
-    def _round_ledger(self, conn: Connection, slug: str, periods: Iterable[str]) -> Ledger:
-        """The city's read model with the follow-ups of `periods`: what the cards and
-        the escalation report show, without reading every row of the ledger."""
-        snapshot = read_models(self.engine).current(self.engine, freshness(conn, slug))
-        return round_ledger(conn, snapshot, periods)
-
-    def _mark_answered(self, send_id: int) -> None:
-        with self.engine.begin() as conn:
-            store.mark_answered(conn, send_id)

@@ -30,9 +30,9 @@ from core.rounds import (
 )
 from core.rules.followup import reported_after
 from storage import rounds as store
-from storage.read_model import CitySnapshot, freshness, read_models, round_ledger, with_period_followups
+from storage.read_model import CitySnapshot, SummaryLedger
 from storage.repository import Repository
-from storage.unit_of_work import UnitOfWork
+from storage.rounds import CityRounds
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ class RoundServices(Services):
         """Like `_read`, with the city's read model instead of every ledger row: a
         round adds its period's follow-ups to it (storage.read_model.round_ledger)."""
         snapshot, who = self._city(user)
-        with UnitOfWork(self.engine, self.org) as repo:
+        with self._unit_of_work() as repo:
             return fn(repo, snapshot, who)
 
     def open(
@@ -78,28 +78,28 @@ class RoundServices(Services):
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> Round:
             require(who, Action.MANAGE_ROUNDS)
-            return store.create_round(repo.session.connection(), repo.org_id, plan, who.user)
+            return CityRounds(repo).create(plan, who.user)
 
         return self._write(user, run)
 
     def find(self, period: str) -> Round:
-        with UnitOfWork(self.engine, self.org) as repo:
-            return store.find_round(repo.session.connection(), repo.org_id, period)
+        with self._unit_of_work() as repo:
+            return CityRounds(repo).find(period)
 
     def close(self, user: str | None, period: str) -> tuple[Round, bool]:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, bool]:
             require(who, Action.MANAGE_ROUNDS)
-            conn = repo.session.connection()
-            round_ = store.find_round(conn, repo.org_id, period)
-            return round_, store.close_round(conn, round_.id, who.user, self.clock())
+            rounds = CityRounds(repo)
+            round_ = rounds.find(period)
+            return round_, rounds.close(round_.id, who.user, self.clock())
 
         return self._write(user, run)
 
     def report(self, user: str | None, period: str, as_of: date) -> RoundReport:
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> RoundReport:
-            conn = repo.session.connection()
-            round_ = store.find_round(conn, repo.org_id, period)
-            ledger = known_round_ledger(repo, round_ledger(conn, snapshot, [round_.period]), as_of)
+            rounds = CityRounds(repo)
+            round_ = rounds.find(period)
+            ledger = known_round_ledger(repo, rounds.ledger(snapshot, [round_.period]), as_of)
             if can(who, Action.READ):
                 units = None
             else:
@@ -116,7 +116,7 @@ class RoundServices(Services):
         measures and the role grants, not on the day, so the read model answers."""
 
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> dict[str, int]:
-            round_ = store.find_round(repo.session.connection(), repo.org_id, period)
+            round_ = CityRounds(repo).find(period)
             ledger = snapshot.ledger
             return no_recipient_units(ledger, assign(ledger, repo.grants(), round_.plan.year))
 
@@ -124,8 +124,8 @@ class RoundServices(Services):
 
     def display_names(self) -> dict[str, str]:
         """Person (AAD id) → the name Teams last showed for them."""
-        with UnitOfWork(self.engine, self.org) as repo:
-            return store.display_names(repo.session.connection(), repo.org_id)
+        with self._unit_of_work() as repo:
+            return CityRounds(repo).display_names()
 
     def late_list(self, user: str | None, as_of: date, round_id: int | None = None) -> LateList:
         """Who has not answered in a round (`round_id`, or the city's latest),
@@ -133,14 +133,14 @@ class RoundServices(Services):
         escalation (core.rounds.late_list_units); refused when none."""
 
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> LateList:
-            conn = repo.session.connection()
-            found = [r for _, r in store.rounds(conn, repo.org_id)]
+            rounds = CityRounds(repo)
+            found = rounds.all()
             if round_id is not None:
                 found = [r for r in found if r.id == round_id]
             if not found:
                 raise NotFound(RuleError("no_round", "Det finns ingen uppföljningsomgång att visa."))
             round_ = found[-1]
-            ledger = known_round_ledger(repo, round_ledger(conn, snapshot, [round_.period]), as_of)
+            ledger = known_round_ledger(repo, rounds.ledger(snapshot, [round_.period]), as_of)
             units = set(late_list_units(who, ledger.units))
             if not units:
                 raise PermissionDenied(
@@ -156,17 +156,16 @@ class RoundServices(Services):
                 report.committees,
                 {code: u.name for code, u in ledger.units.items()},
                 {m.measure_id: m.title for m in report.measures},
-                store.display_names(conn, repo.org_id),
+                rounds.display_names(),
                 dict(report.late),
             )
 
         return self._read_round(user, run)
 
     def sends(self, period: str) -> list[store.Send]:
-        with UnitOfWork(self.engine, self.org) as repo:
-            conn = repo.session.connection()
-            round_ = store.find_round(conn, repo.org_id, period)
-            return store.sends(conn, round_.id)
+        with self._unit_of_work() as repo:
+            rounds = CityRounds(repo)
+            return rounds.sends(rounds.find(period).id)
 
     # --- the person answering --------------------------------------------
 
@@ -175,8 +174,8 @@ class RoundServices(Services):
         in `round_id`): the measures they are asked about."""
 
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> MyCard:
-            conn = repo.session.connection()
-            candidates = [r for _, r in store.rounds(conn, repo.org_id, open_only=round_id is None)]
+            rounds = CityRounds(repo)
+            candidates = rounds.all(open_only=round_id is None)
             if round_id is not None:
                 candidates = [r for r in candidates if r.id == round_id]
             else:
@@ -190,7 +189,7 @@ class RoundServices(Services):
                     )
                 )
             round_ = candidates[-1]
-            ledger = round_ledger(conn, snapshot, [round_.period])
+            ledger = rounds.ledger(snapshot, [round_.period])
             cards = assign(ledger, repo.grants(), round_.plan.year).cards
             mine = cards.get(user, ())
             if not mine and self.demo:
@@ -221,10 +220,12 @@ class RoundServices(Services):
         nothing. Returns the round, the entries, and whether the person has
         now answered for every measure on their card."""
 
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, list[FollowUp], bool]:
-            conn = repo.session.connection()
-            found = store.round_by_id(conn, round_id)
-            if found is None or found[0] != repo.org_id:
+        def run(
+            repo: Repository, ledger: SummaryLedger, who: Principal
+        ) -> tuple[Round, list[FollowUp], bool]:
+            rounds = CityRounds(repo)
+            found = rounds.by_id(round_id)
+            if found is None:
                 raise NotFound(
                     RuleError(
                         "no_round",
@@ -232,8 +233,8 @@ class RoundServices(Services):
                         "för att få ett nytt kort.",
                     )
                 )
-            round_ = found[1]
-            ledger = with_period_followups(conn, ledger, repo.org_id, [round_.period])  # all committed
+            round_ = found
+            ledger = rounds.committed_ledger(ledger, [round_.period])  # all committed
             cards = assign(ledger, repo.grants(), round_.plan.year).cards
             mine = cards.get(user, ())
             if not mine and self.demo:
@@ -264,27 +265,24 @@ class RoundServices(Services):
         (what it bought: bench/README.md, "Speed tricks"). When it
         reads, it reads the read model and the open rounds' follow-ups, not
         every row."""
-        uow = UnitOfWork(self.engine, self.org)
+        uow = self._unit_of_work()
         with uow as repo:
-            conn = repo.session.connection()
+            rounds = CityRounds(repo)
             open_rounds = tuple(
-                r
-                for _, r in store.rounds(conn, repo.org_id, open_only=True)
-                if r.phase(as_of) not in (Phase.PLANNED, Phase.CLOSED)
+                r for r in rounds.all(open_only=True) if r.phase(as_of) not in (Phase.PLANNED, Phase.CLOSED)
             )
             if not open_rounds:  # the usual case, every minute: read nothing more
                 return 0
-            city = freshness(conn, repo.organisation.slug)
-            inputs = (as_of, open_rounds, city, store.grants_marker(conn, repo.org_id))
+            city = rounds.freshness()
+            inputs = (as_of, open_rounds, city, rounds.grants_marker())
             if unchanged is not None and unchanged.get(repo.org_id) == inputs:
                 return 0
-            snapshot = read_models(self.engine).current(self.engine, city)
-            ledger = round_ledger(conn, snapshot, {r.period for r in open_rounds})
+            ledger = rounds.current_ledger({r.period for r in open_rounds}, city)
             grants = repo.grants()
             total = 0
             for round_ in open_rounds:
-                dues = due_sends(round_, as_of, ledger, grants, store.recorded_keys(conn, round_.id))
-                total += store.enqueue(conn, round_, repo.org_id, dues)
+                dues = due_sends(round_, as_of, ledger, grants, rounds.recorded_keys(round_.id))
+                total += rounds.enqueue(round_, dues)
             uow.commit()
         if unchanged is not None:
             unchanged[repo.org_id] = inputs
@@ -295,19 +293,20 @@ class RoundServices(Services):
     def latest_report(self, user: str | None, as_of: date) -> RoundReport | None:
         """The results of the city's latest round as `user` may see them on
         `as_of`; None when the city has had no round yet."""
-        with UnitOfWork(self.engine, self.org) as repo:
-            found = store.rounds(repo.session.connection(), repo.org_id)
+        with self._unit_of_work() as repo:
+            found = CityRounds(repo).all()
         if not found:
             return None
-        return self.report(user, found[-1][1].period, as_of)
+        return self.report(user, found[-1].period, as_of)
 
     def card_sends(self, round_id: int, recipient: str) -> list[store.Send]:
         """What the round sent `recipient` (their cards, to update them once answered)."""
-        with self.engine.connect() as conn:
-            return store.sends(conn, round_id, recipient)
+        with self._unit_of_work() as repo:
+            return CityRounds(repo).sends(round_id, recipient)
 
     def mark_answered(self, send_ids: Sequence[int]) -> None:
         """Mark these sends' cards as showing the person's answer (a tick then leaves them)."""
-        with self.engine.begin() as conn:
-            for send_id in send_ids:
-                store.mark_answered(conn, send_id)
+        uow = self._unit_of_work()  # no ledger write: the city's write lock is not needed
+        with uow as repo:
+            CityRounds(repo).mark_answered(send_ids)
+            uow.commit()

@@ -27,12 +27,13 @@ from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on, reported_after
 from core.views import MeasureView
 from dialogs.ports import CityView
-from storage import rounds as round_store
 from storage.bot_state import ONCE_KEYS, claim_key
-from storage.read_model import CitySnapshot, read_models
+from storage.read_model import CitySnapshot, SummaryLedger, read_models
 from storage.repository import Repository
+from storage.rounds import CityRounds
+from storage.seal import ChainReport, LedgerKey
 from storage.tables import ProcessedActivityRow
-from storage.unit_of_work import UnitOfWork
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory, units_of
 
 T = TypeVar("T")
 
@@ -63,6 +64,19 @@ class Services:
     admin: Principal = ADMIN
     """Who acts when no user is named: the command line names its operator
     ("cli:<os user>", shown as "administratör") so their writes keep an author id."""
+    units: UnitOfWorkFactory | None = None
+    """Where the use cases open their units of work (`units(org, write=...)`, as
+    cosmicpython's service layer is given one); None: `units_of(engine)`. The time
+    of what they record comes from `clock`."""
+
+    def __post_init__(self) -> None:
+        if self.units is None:
+            self.units = units_of(self.engine)
+
+    def _unit_of_work(self, *, write: bool = False) -> UnitOfWork:
+        """A unit of work over the city's data (`units`)."""
+        assert self.units is not None
+        return self.units(self.org, write=write)
 
     # --- plumbing -------------------------------------------------------
 
@@ -144,11 +158,14 @@ class Services:
         return fn(snapshot, who)
 
     def _read(self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T]) -> T:
-        with UnitOfWork(self.engine, self.org) as repo:
+        with self._unit_of_work() as repo:
             return fn(repo, repo.ledger(), self._principal(repo, user))
 
     def _write(
-        self, user: str | None, fn: Callable[[Repository, Ledger, Principal], T], once: str | None = None
+        self,
+        user: str | None,
+        fn: Callable[[Repository, SummaryLedger, Principal], T],
+        once: str | None = None,
     ) -> T:
         """`once`: a key that makes the write happen at most once (a repeated
         confirmation, two processes answering the same turn): a second write
@@ -157,10 +174,10 @@ class Services:
         and stored with what the write saved (AlreadySaved.saved names it)."""
         if self.turn is not None:
             self.turn.clear()
-        uow = UnitOfWork(self.engine, self.org, write=True)
+        uow = self._unit_of_work(write=True)
         with uow as repo:
             claim = _claim_once(repo, once) if once is not None else None
-            committed = read_models(self.engine).committed(repo.session.connection(), repo.organisation.slug)
+            committed = uow.committed()  # the summary ledger, as committed: see storage.read_model
             result = fn(repo, committed.ledger, self._principal(repo, user))
             if claim is not None:
                 claim.saved = _saved(result)
@@ -170,20 +187,25 @@ class Services:
     # --- queries --------------------------------------------------------
 
     def ledger(self) -> Ledger:
-        """The whole ledger, every row (to replay or check it)."""
+        """The full ledger, every row (to replay or check it; `summary_ledger` answers questions)."""
         return self._read(None, lambda repo, ledger, who: ledger)
 
     def once_used(self, once: str) -> AlreadySaved | None:
         """What a write with this one-time key would be told if the key was used
         (a card saved before: AlreadySaved), or None. Only a look: the write
         claims the key (`_write`)."""
-        with UnitOfWork(self.engine, self.org) as repo:
-            seen = repo.session.get(ProcessedActivityRow, claim_key(ONCE_KEYS, once.strip()))
+        with self._unit_of_work() as repo:
+            seen = repo.once_seen(claim_key(ONCE_KEYS, once.strip()))
             if seen is None:
                 return None
             return AlreadySaved(RuleError("already_saved", ALREADY_SAVED), _parse_saved(seen.saved))
 
-    def summary_ledger(self) -> Ledger:
+    def seal_report(self, key: LedgerKey | None = None) -> ChainReport:
+        """The city's hash chain checked against its rows (`kompetensbot validate`)."""
+        with self._unit_of_work() as repo:
+            return repo.verify_seal(key)
+
+    def summary_ledger(self) -> SummaryLedger:
         """The city's ledger for answering questions: units, measures, decisions and
         the balances of the whole ledger, from SQL aggregates (storage.read_model).
         Grants to a measure are summed per decision and only the latest follow-up
@@ -201,7 +223,7 @@ class Services:
         cache = self.turn if self.turn is not None else {}
         key = ("known_on", self.org, as_of, id(snapshot))
         if key not in cache:
-            with UnitOfWork(self.engine, self.org) as repo:
+            with self._unit_of_work() as repo:
                 cache[key] = known_on(repo.ledger(), as_of)
         known: Ledger = cache[key]
         return known
@@ -404,7 +426,7 @@ class Services:
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> FollowUp:
             m = resolve_measure(ledger, measure_ref)
-            rounds = [r for _, r in round_store.rounds(repo.session.connection(), repo.org_id)]
+            rounds = CityRounds(repo).all()
             followup = FollowUp(
                 m.id,
                 period,
@@ -435,8 +457,8 @@ class Services:
         errors = check_period_begun(period, swedish_date(self.clock()))
         if errors:
             return errors[0].message
-        with UnitOfWork(self.engine, self.org) as repo:
-            rounds = [r for _, r in round_store.rounds(repo.session.connection(), repo.org_id)]
+        with self._unit_of_work() as repo:
+            rounds = CityRounds(repo).all()
         errors = check_period_open(rounds, period)
         return errors[0].message if errors else None
 
@@ -519,12 +541,10 @@ def _parse_saved(text: str | None) -> tuple[Any, ...] | None:
 def _claim_once(repo: Repository, once: str) -> ProcessedActivityRow:
     """Claim a write's one-time key (the whole key, never cut: storage.bot_state.claim_key)."""
     key = claim_key(ONCE_KEYS, once.strip())
-    seen = repo.session.get(ProcessedActivityRow, key)
+    seen = repo.once_seen(key)
     if seen is not None:
         raise AlreadySaved(RuleError("already_saved", ALREADY_SAVED), _parse_saved(seen.saved))
-    claim = ProcessedActivityRow(key=key, once=True)
-    repo.session.add(claim)
-    return claim
+    return repo.claim_once(key)
 
 
 def _check_grant(role: Role, unit: str | None) -> None:

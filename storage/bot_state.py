@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import BindParameter, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -32,11 +32,18 @@ from storage.tables import (
     OrganisationRow,
     ProcessedActivityRow,
     TenantRow,
+    table,
     utcnow,
 )
 
 _WRITE_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
 _WRITE_LOCKS_LOCK = threading.Lock()
+
+_state = table(BotStateRow)
+_refs = table(ConversationRefRow)
+_orgs = table(OrganisationRow)
+_processed = table(ProcessedActivityRow)
+_tenants = table(TenantRow)
 
 
 @contextmanager
@@ -73,7 +80,6 @@ class StateItem:
     version: int
 
 
-_state = BotStateRow.__table__
 _STATE_INSERT = insert(_state)
 _STATE_UPDATE = (
     update(_state)
@@ -115,7 +121,7 @@ class StateStore:
 
     def delete(self, keys: list[str]) -> None:
         with _one_writer(self.engine), self.engine.begin() as conn:
-            conn.execute(delete(BotStateRow).where(BotStateRow.key.in_(keys)))  # type: ignore[attr-defined]
+            conn.execute(delete(_state).where(_state.c.key.in_(keys)))
 
 
 # The statements a turn runs, built once (with bound parameters) rather than
@@ -126,26 +132,21 @@ class StateStore:
 @functools.lru_cache(maxsize=8)
 def _states(count: int) -> DriverQuery:
     """The read of `count` state keys (a turn reads its conversation's and its user's)."""
-    keys = [bindparam(f"key{i}") for i in range(count)]
-    return DriverQuery(
-        select(BotStateRow.key, BotStateRow.data, BotStateRow.version).where(
-            BotStateRow.key.in_(keys)  # type: ignore[attr-defined]
-        )
-    )
+    keys: list[BindParameter[Any]] = [bindparam(f"key{i}") for i in range(count)]
+    return DriverQuery(select(_state.c.key, _state.c.data, _state.c.version).where(_state.c.key.in_(keys)))
 
 
 _REFERENCE = DriverQuery(
     select(
-        ConversationRefRow.reference,
-        ConversationRefRow.org_id,
-        ConversationRefRow.tenant_id,
-        ConversationRefRow.conversation_type,
+        _refs.c.reference,
+        _refs.c.org_id,
+        _refs.c.tenant_id,
+        _refs.c.conversation_type,
     ).where(
-        ConversationRefRow.conversation_id == bindparam("conversation_id"),
-        ConversationRefRow.user_id == bindparam("user_id"),
+        _refs.c.conversation_id == bindparam("conversation_id"),
+        _refs.c.user_id == bindparam("user_id"),
     )
 )
-_processed = ProcessedActivityRow.__table__
 
 
 def _claim_statement(dialect: Any) -> Any:
@@ -397,21 +398,17 @@ def _save_reference(
     if current is None:
         try:
             with conn.begin_nested():
-                conn.execute(
-                    insert(ConversationRefRow).values(
-                        conversation_id=conversation_id, user_id=user_id, **values
-                    )
-                )
+                conn.execute(insert(_refs).values(conversation_id=conversation_id, user_id=user_id, **values))
             return
         except IntegrityError:  # a concurrent turn stored it first
             pass
     elif _unchanged(current, org_id, tenant_id, conversation_type, reference):
         return
     conn.execute(
-        update(ConversationRefRow)
+        update(_refs)
         .where(
-            ConversationRefRow.conversation_id == conversation_id,  # type: ignore[arg-type]
-            ConversationRefRow.user_id == user_id,  # type: ignore[arg-type]
+            _refs.c.conversation_id == conversation_id,
+            _refs.c.user_id == user_id,
         )
         .values(**values)
     )
@@ -419,9 +416,7 @@ def _save_reference(
 
 def conversation_references(engine: Engine, user_id: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(ConversationRefRow.reference).where(ConversationRefRow.user_id == user_id)
-        ).all()
+        rows = conn.execute(select(_refs.c.reference).where(_refs.c.user_id == user_id)).all()
     return [json.loads(r.reference) for r in rows]
 
 
@@ -429,13 +424,13 @@ def personal_references(engine: Engine, user_id: str, tenant_id: str) -> list[di
     """The person's stored personal chats with the bot in a tenant, the latest first."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(ConversationRefRow.reference)
+            select(_refs.c.reference)
             .where(
-                ConversationRefRow.user_id == user_id,  # type: ignore[arg-type]
-                ConversationRefRow.tenant_id == tenant_id,  # type: ignore[arg-type]
-                ConversationRefRow.conversation_type == "personal",  # type: ignore[arg-type]
+                _refs.c.user_id == user_id,
+                _refs.c.tenant_id == tenant_id,
+                _refs.c.conversation_type == "personal",
             )
-            .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+            .order_by(_refs.c.updated_at.desc())
         ).all()
     return [json.loads(r.reference) for r in rows]
 
@@ -443,11 +438,7 @@ def personal_references(engine: Engine, user_id: str, tenant_id: str) -> list[di
 def stored_service_urls(engine: Engine) -> Iterator[tuple[str, str, str]]:
     """(conversation id, user id, serviceUrl) of every stored reference ("" when it has none)."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                ConversationRefRow.conversation_id, ConversationRefRow.user_id, ConversationRefRow.reference
-            )
-        )
+        rows = conn.execute(select(_refs.c.conversation_id, _refs.c.user_id, _refs.c.reference))
         for conversation_id, user_id, reference in rows:
             try:
                 url = json.loads(reference).get("serviceUrl")
@@ -465,8 +456,8 @@ def org_for_tenant(engine: Engine, tenant_id: str | None) -> Freshness | None:
 
 def link_tenant(engine: Engine, tenant_id: str, org_slug: str) -> None:
     with engine.begin() as conn:
-        org = conn.execute(select(OrganisationRow.id).where(OrganisationRow.slug == org_slug)).first()
+        org = conn.execute(select(_orgs.c.id).where(_orgs.c.slug == org_slug)).first()
         if org is None:
             raise LookupError(org_slug)
-        conn.execute(delete(TenantRow).where(TenantRow.tenant_id == tenant_id))  # type: ignore[arg-type]
-        conn.execute(insert(TenantRow).values(tenant_id=tenant_id, org_id=org.id, created_at=utcnow()))
+        conn.execute(delete(_tenants).where(_tenants.c.tenant_id == tenant_id))
+        conn.execute(insert(_tenants).values(tenant_id=tenant_id, org_id=org.id, created_at=utcnow()))

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -55,7 +56,7 @@ def make_engine(
         engine = create_engine(url, connect_args={"timeout": 30}, pool_size=pool_size)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -87,11 +88,11 @@ def _ping_when_idle(engine: Engine, limit: float | None = None) -> None:
     counts as a lost connection too."""
 
     @event.listens_for(engine, "checkin")
-    def _rested_from(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+    def _rested_from(_dbapi_connection: Any, record: Any) -> None:
         record.info["kompetensbot.idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _check(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("kompetensbot.idle_since")
         if since is None or time.monotonic() - since <= PING_AFTER_IDLE:
             return

@@ -65,7 +65,7 @@ def apply_postgres_timeouts(engine: Engine, timeouts: DatabaseTimeouts) -> None:
     a search_path), so they cost no round trip."""
 
     @event.listens_for(engine, "do_connect")
-    def _with_timeouts(_dialect, _record, _cargs, cparams):  # type: ignore[no-untyped-def]
+    def _with_timeouts(_dialect: Any, _record: Any, _cargs: Any, cparams: Any) -> None:
         if timeouts.connect > 0:
             cparams["connect_timeout"] = max(1, round(timeouts.connect))
         settings = []
@@ -160,26 +160,30 @@ def _watch(engine: Engine, seconds: float) -> None:
             return None
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _statement(conn, cursor, _statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]
+    def _statement(
+        conn: Any, cursor: Any, _statement: Any, _parameters: Any, _context: Any, _many: Any
+    ) -> None:
         if not free(conn):
             _WATCHDOG.arm(cursor.connection, seconds)
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _statement_done(_conn, cursor, _statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]
+    def _statement_done(
+        _conn: Any, cursor: Any, _statement: Any, _parameters: Any, _context: Any, _many: Any
+    ) -> None:
         _WATCHDOG.disarm(cursor.connection)
 
     @event.listens_for(engine, "commit")
-    def _commit(conn):  # type: ignore[no-untyped-def]
+    def _commit(conn: Any) -> None:
         if not free(conn) and (dbapi := dbapi_of(conn)) is not None:
             _WATCHDOG.arm(dbapi, seconds)
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn: Any) -> None:
         if (dbapi := dbapi_of(conn)) is not None:
             _WATCHDOG.disarm(dbapi)
 
     @event.listens_for(engine, "handle_error")
-    def _failed(context):  # type: ignore[no-untyped-def]
+    def _failed(context: Any) -> None:
         if context.connection is not None and (dbapi := dbapi_of(context.connection)) is not None:
             _WATCHDOG.disarm(dbapi)
 
@@ -189,7 +193,7 @@ def _watch(engine: Engine, seconds: float) -> None:
 
 def _disarm_on(engine: Engine, name: str) -> None:
     @event.listens_for(engine, name)
-    def _done(dbapi_connection, *_args):  # type: ignore[no-untyped-def]
+    def _done(dbapi_connection: Any, *_args: Any) -> None:
         if dbapi_connection is not None:
             _WATCHDOG.disarm(dbapi_connection)
 

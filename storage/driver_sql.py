@@ -28,13 +28,13 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
 
 
 class DriverQuery:
     """A statement (a select, or an insert with RETURNING) run on the driver's cursor."""
 
-    def __init__(self, statement: Executable):
+    def __init__(self, statement: ClauseElement):
         self.statement = statement
         self._compiled: dict[str, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
 
@@ -43,7 +43,8 @@ class DriverQuery:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            found = self._compiled[dialect.name] = (compiled, tuple(compiled._bind_processors.items()))
+            processors = compiled._bind_processors  # type: ignore[attr-defined]  # SQLCompiler's private API, see the module
+            found = self._compiled[dialect.name] = (compiled, tuple(processors.items()))
         return found
 
     def rows(self, conn: Connection, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:

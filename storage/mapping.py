@@ -4,6 +4,7 @@ records (core). The only place that knows both."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from core.entries import (
     AllocationEndEntry,
@@ -111,7 +112,7 @@ def measure_to_row(org_id: int, m: Measure) -> MeasureRow:
 
 
 def entry_from_row(row: LedgerEntryRow, decision: Decision) -> LedgerEntry:
-    common = {
+    common: dict[str, Any] = {
         "decision": decision,
         "author": row.author,
         "at": aware(row.created_at),

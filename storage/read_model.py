@@ -12,10 +12,23 @@ What is read, per city:
 - the latest follow-up of every measure and year, picked in SQL: spend,
   forecast and status come only from the latest follow-up.
 
-The balances of this ledger (core.balances) are those of the whole one;
-tests/integration/test_read_model.py compares them on the example and on
-generated ledgers. It is not a ledger to check new entries against, nor to
-replay: writes and `kompetensbot validate` read every row (Repository.ledger).
+This is the city's summary ledger (`SummaryLedger`); the full ledger is every
+row (`Repository.ledger`). The balances of the summary (core.balances) are those
+of the full one, and it is what writes check the rules against: a writing unit
+of work reads it as committed, under the city's write lock (`ReadModels.committed`,
+bot.services.Services._write), because every rule reads only what the summary
+keeps exactly (the catalogue, the balances, every entry that is not a grant to a
+measure, the grants per year, measure, unit and decision, the latest follow-up of
+each measure and year); a round's answers add their period's follow-ups first
+(`with_period_followups`).
+tests/integration/test_read_model.py holds both: the summary's figures equal the
+full ledger's on the example and on generated ledgers, and writes checked against
+it are accepted and refused exactly as against every row
+(test_writes_decide_as_against_every_row). What it is not: a record of every
+entry (grants to a measure are summed, earlier follow-ups left out), so it does
+not replay, list every entry or say what was known on an earlier day:
+`kompetensbot validate`, the seal, `Services.ledger()` and figures `as_of` a past
+day read every row.
 
 Ledger entries and follow-ups are append-only, and each city's `seq` is
 handed out one after another under the city's write lock, so everything up to
@@ -36,15 +49,27 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, NewType, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BigInteger, Boolean, and_, bindparam, case, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from core.balances import FundBalance, MeasureBalance, fund_balance, measure_balance
 from core.entries import LedgerEntry, MeasureFundingEntry
-from core.errors import NotFound, RuleError
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, Role, RoleGrant, Unit
 from storage.db import reading
@@ -57,6 +82,7 @@ from storage.mapping import (
     measure_from_row,
     unit_from_row,
 )
+from storage.repository import pick_city
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -66,23 +92,30 @@ from storage.tables import (
     RoleGrantRow,
     TenantRow,
     UnitRow,
+    table,
 )
 
 T = TypeVar("T")
+
+SummaryLedger = NewType("SummaryLedger", Ledger)
+"""A read model's ledger (see the module): the balances of the full ledger, grants to
+a measure summed, only the latest follow-up of each measure and year (and a round's
+period's, `with_period_followups`). A `Ledger` at run time; the name tells it apart
+from the full ledger of every row (`Repository.ledger`), which replays."""
 
 MAX_CITIES = 128
 """Cities kept in memory per engine (least recently used are dropped)."""
 
 FUNDING = "measure_funding"
 
-_org = OrganisationRow.__table__
-_units = UnitRow.__table__
-_measures = MeasureRow.__table__
-_decisions = DecisionRow.__table__
-_entries = LedgerEntryRow.__table__
-_followups = FollowUpRow.__table__
-_grants = RoleGrantRow.__table__
-_tenants = TenantRow.__table__
+_org = table(OrganisationRow)
+_units = table(UnitRow)
+_measures = table(MeasureRow)
+_decisions = table(DecisionRow)
+_entries = table(LedgerEntryRow)
+_followups = table(FollowUpRow)
+_grants = table(RoleGrantRow)
+_tenants = table(TenantRow)
 
 
 class Freshness(NamedTuple):
@@ -106,11 +139,11 @@ class Freshness(NamedTuple):
         return (self.created_at, self.measures, self.measure_max, self.units)
 
 
-def _freshness_query(by: str):  # type: ignore[no-untyped-def]
+def _freshness_query(by: str) -> Select[Any]:
     org_id = _org.c.id
 
-    def scalar(expr, table):  # type: ignore[no-untyped-def]
-        return select(expr).where(table.c.org_id == org_id).scalar_subquery()
+    def scalar(expr: ColumnElement[Any], of: Table) -> ScalarSelect[Any]:
+        return select(expr).where(of.c.org_id == org_id).scalar_subquery()
 
     query = select(
         _org.c.id,
@@ -131,7 +164,7 @@ def _freshness_query(by: str):  # type: ignore[no-untyped-def]
     return query.order_by(_org.c.id).limit(2)
 
 
-def served_city_id():  # type: ignore[no-untyped-def]
+def served_city_id() -> ColumnElement[Any]:
     """The id of the city serving the tenant bound as `tenant_id`, as an SQL
     expression: its linked city, or else, when `only_city` is bound true, the
     only city there is (NULL when neither: no link and no city, or several, or
@@ -154,24 +187,11 @@ _ONLY = DriverQuery(_freshness_query("only"))
 
 
 def freshness(conn: Connection, slug: str | None) -> Freshness:
-    """The city named by slug (or the only city), with its change markers."""
+    """The city named by slug (or the only city: storage.repository.pick_city), with its change markers."""
     if slug:
         row = _BY_SLUG.first(conn, {"slug": slug})
-        if row is None:
-            raise NotFound(RuleError("unknown_org", f'Staden "{slug}" finns inte i databasen.'))
-        return Freshness(*row)
-    rows = _ONLY.rows(conn)
-    if not rows:
-        raise NotFound(
-            RuleError(
-                "no_org",
-                "Databasen har ingen stad ännu. Läs in exemplet med "
-                '"kompetensbot load-example malmo-2025" eller importera en mall.',
-            )
-        )
-    if len(rows) > 1:
-        raise NotFound(RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org."))
-    return Freshness(*rows[0])
+        return Freshness(*pick_city(slug, [] if row is None else [row]))
+    return Freshness(*pick_city(slug, _ONLY.rows(conn)))
 
 
 def tenant_freshness(conn: Connection, tenant_id: str | None, *, only_city: bool = True) -> Freshness | None:
@@ -201,8 +221,8 @@ def principal_of(user: str, grants: Iterable[tuple[str, str | None]]) -> Princip
 # --- the queries over new rows ------------------------------------------------------------------
 
 
-def _between(table, org_id: int, after: int, upto: int):  # type: ignore[no-untyped-def]
-    return and_(table.c.org_id == org_id, table.c.seq > after, table.c.seq <= upto)
+def _between(of: Table, org_id: int, after: int, upto: int) -> ColumnElement[bool]:
+    return and_(of.c.org_id == org_id, of.c.seq > after, of.c.seq <= upto)
 
 
 def _single_entries(conn: Connection, org_id: int, after: int, upto: int) -> list[Any]:
@@ -271,7 +291,7 @@ class CitySnapshot:
 
     organisation: Organisation
     freshness: Freshness
-    ledger: Ledger
+    ledger: SummaryLedger
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     _recent: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
     _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -282,7 +302,7 @@ class CitySnapshot:
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
         """For keys of which there are few (a year, a measure id): kept while the snapshot lives."""
         try:
-            return self._memo[key]  # type: ignore[no-any-return]
+            return self._memo[key]  # type: ignore[no-any-return]  # values of every type share one dict
         except KeyError:
             value = self._memo[key] = compute()
             return value
@@ -294,7 +314,7 @@ class CitySnapshot:
             try:
                 value = self._recent[key]
                 self._recent.move_to_end(key)
-                return value  # type: ignore[no-any-return]
+                return value  # type: ignore[no-any-return]  # values of every type share one dict
             except KeyError:
                 pass
         value = compute()
@@ -336,7 +356,7 @@ class _City:
         if before is not None and before[0] == fresh.created_at and before[3] == fresh.units:
             _, count, highest, _ = before
             added = [
-                measure_from_row(r)  # type: ignore[arg-type]
+                measure_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
                 for r in conn.execute(
                     select(_measures)
                     .where(_measures.c.org_id == fresh.org_id, _measures.c.id > highest)
@@ -352,11 +372,11 @@ class _City:
 
     def load_catalogue(self, conn: Connection, org_id: int) -> None:
         self.units = [
-            unit_from_row(r)  # type: ignore[arg-type]
+            unit_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
             for r in conn.execute(select(_units).where(_units.c.org_id == org_id).order_by(_units.c.id))
         ]
         self.measures = [
-            measure_from_row(r)  # type: ignore[arg-type]
+            measure_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
             for r in conn.execute(
                 select(_measures).where(_measures.c.org_id == org_id).order_by(_measures.c.id)
             )
@@ -365,7 +385,7 @@ class _City:
 
     def load_decisions(self, conn: Connection, org_id: int) -> None:
         self.decisions = {
-            r.id: decision_from_row(r)  # type: ignore[arg-type]
+            r.id: decision_from_row(r)  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
             for r in conn.execute(select(_decisions).where(_decisions.c.org_id == org_id))
         }
 
@@ -408,16 +428,18 @@ class _City:
             self.ledger_seq = fresh.ledger_seq
         if fresh.followup_seq > self.followup_seq:
             for row in _latest_followups(conn, org_id, self.followup_seq, fresh.followup_seq):
-                followup = followup_from_row(row)  # type: ignore[arg-type]
-                key = (followup.measure_id, followup.year)
-                before = self.latest.get(key)
-                if before is None or _followup_key(followup) >= _followup_key(before):
-                    self.latest[key] = followup
+                followup = followup_from_row(row)
+                latest_key = (followup.measure_id, followup.year)
+                earlier = self.latest.get(latest_key)
+                if earlier is None or _followup_key(followup) >= _followup_key(earlier):
+                    self.latest[latest_key] = followup
             self.followup_seq = fresh.followup_seq
 
     def build(self, fresh: Freshness) -> CitySnapshot:
-        ledger = Ledger.build(
-            self.units, self.measures, [*self.singles, *self.fundings.values()], self.latest.values()
+        ledger = SummaryLedger(
+            Ledger.build(
+                self.units, self.measures, [*self.singles, *self.fundings.values()], self.latest.values()
+            )
         )
         return CitySnapshot(Organisation(fresh.org_id, fresh.name, fresh.slug), fresh, ledger)
 
@@ -499,8 +521,8 @@ class ReadModels:
 
 
 def with_period_followups(
-    conn: Connection, ledger: Ledger, org_id: int, periods: Iterable[str], upto: int | None = None
-) -> Ledger:
+    conn: Connection, ledger: SummaryLedger, org_id: int, periods: Iterable[str], upto: int | None = None
+) -> SummaryLedger:
     """A read model's ledger (`CitySnapshot.ledger`) with every follow-up of
     `periods` in it, up to the follow-up `seq` the snapshot saw (`upto`; None: all
     committed, for a writer under the city's write lock that has added none yet):
@@ -515,11 +537,13 @@ def with_period_followups(
     if upto is not None:
         query = query.where(c.seq <= upto)
     merged = {f.seq: f for f in ledger.followups}
-    merged.update((r.seq, followup_from_row(r)) for r in conn.execute(query))  # type: ignore[arg-type]
-    return replace(ledger, followups=tuple(sorted(merged.values(), key=lambda f: (f.seq, f.at))))
+    merged.update((r.seq, followup_from_row(r)) for r in conn.execute(query))  # type: ignore[arg-type]  # a Core row, with the columns of the row class it names
+    return SummaryLedger(
+        replace(ledger, followups=tuple(sorted(merged.values(), key=lambda f: (f.seq, f.at))))
+    )
 
 
-def round_ledger(conn: Connection, snapshot: CitySnapshot, periods: Iterable[str]) -> Ledger:
+def round_ledger(conn: Connection, snapshot: CitySnapshot, periods: Iterable[str]) -> SummaryLedger:
     """`with_period_followups` of a snapshot, as far as it sees."""
     fresh = snapshot.freshness
     return with_period_followups(conn, snapshot.ledger, fresh.org_id, periods, fresh.followup_seq)

@@ -10,7 +10,9 @@ same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -32,28 +34,33 @@ from storage.mapping import (
     measure_to_row,
     unit_from_row,
 )
-from storage.seal import seal
+from storage.seal import ChainReport, LedgerKey, seal, verify
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
     LedgerEntryRow,
     MeasureRow,
     OrganisationRow,
+    ProcessedActivityRow,
     RoleGrantRow,
     RoleRevocationRow,
     UnitRow,
 )
 
+R = TypeVar("R")
 
-def find_organisation(session: Session, slug: str | None) -> OrganisationRow:
-    """The city named by slug, or the only city when there is one."""
+
+def pick_city(slug: str | None, found: Sequence[R]) -> R:
+    """The one rule for which city a command means: the city named by `slug`, or
+    the only city there is. `found`: the rows a query found, with `slug` the
+    cities of that slug (none or one), without it the first two cities by id.
+    Every reader of a city picks it here (`find_organisation` on a session, the
+    read model's `freshness` on the driver's cursor), so both refuse alike."""
     if slug:
-        row = session.exec(select(OrganisationRow).where(OrganisationRow.slug == slug)).first()
-        if row is None:
+        if not found:
             raise NotFound(RuleError("unknown_org", f'Staden "{slug}" finns inte i databasen.'))
-        return row
-    rows = session.exec(select(OrganisationRow).order_by(col(OrganisationRow.id)).limit(2)).all()
-    if not rows:
+        return found[0]
+    if not found:
         raise NotFound(
             RuleError(
                 "no_org",
@@ -61,9 +68,19 @@ def find_organisation(session: Session, slug: str | None) -> OrganisationRow:
                 '"kompetensbot load-example malmo-2025" eller importera en mall.',
             )
         )
-    if len(rows) > 1:
+    if len(found) > 1:
         raise NotFound(RuleError("many_orgs", "Databasen har flera städer: ange vilken med --org."))
-    return rows[0]
+    return found[0]
+
+
+def find_organisation(session: Session, slug: str | None) -> OrganisationRow:
+    """The city named by slug, or the only city when there is one (`pick_city`)."""
+    query = select(OrganisationRow)
+    if slug:
+        query = query.where(OrganisationRow.slug == slug)
+    else:
+        query = query.order_by(col(OrganisationRow.id)).limit(2)
+    return pick_city(slug, session.exec(query).all())
 
 
 def create_organisation(session: Session, slug: str, name: str) -> OrganisationRow:
@@ -76,9 +93,11 @@ def create_organisation(session: Session, slug: str, name: str) -> OrganisationR
 class Repository:
     """One city's data, read and appended within one session."""
 
-    def __init__(self, session: Session, org: OrganisationRow):
+    def __init__(self, session: Session, org: OrganisationRow, *, created: bool = False):
         assert org.id is not None
         self.session = session
+        self.created = created
+        """Whether the city was created in this unit of work (UnitOfWork's `create`)."""
         self.org_id: int = org.id
         self.organisation = Organisation(org.id, org.name, org.slug)
 
@@ -116,6 +135,10 @@ class Repository:
         return [followup_from_row(r) for r in rows]
 
     def ledger(self) -> Ledger:
+        """The full ledger: every entry and every follow-up, in order. What replays,
+        `kompetensbot validate` and a listing of every entry need; the read model's
+        summary ledger (storage.read_model.SummaryLedger) answers questions and
+        checks writes."""
         return Ledger.build(self.units(), self.measures(), self.entries(), self.followups())
 
     def grants(self, user: str | None = None) -> list[RoleGrant]:
@@ -127,6 +150,10 @@ class Repository:
 
     def principal(self, user: str) -> Principal:
         return Principal(user=user, grants=tuple(self.grants(user)))
+
+    def verify_seal(self, key: LedgerKey | None = None) -> ChainReport:
+        """The city's hash chain checked row by row (storage.seal.verify)."""
+        return verify(self.session.connection(), self.org_id, key)
 
     # --- appending --------------------------------------------------------
 
@@ -223,6 +250,7 @@ class Repository:
             query = query.where(RoleGrantRow.unit_code == grant.unit)
         rows = self.session.exec(query.order_by(col(RoleGrantRow.id))).all()
         for row in rows:
+            assert row.id is not None
             revocation = RoleRevocationRow(
                 org_id=self.org_id,
                 grant_id=row.id,
@@ -239,3 +267,16 @@ class Repository:
             self.session.delete(row)
             self.session.flush()
         return len(rows)
+
+    # --- one-time keys ------------------------------------------------------
+
+    def once_seen(self, key: str) -> ProcessedActivityRow | None:
+        """The stored claim of a write's one-time key (storage.bot_state.claim_key), or None."""
+        return self.session.get(ProcessedActivityRow, key)
+
+    def claim_once(self, key: str) -> ProcessedActivityRow:
+        """Store a write's one-time key in this unit of work; what the write saved
+        goes into the returned row's `saved` before the commit."""
+        claim = ProcessedActivityRow(key=key, once=True)
+        self.session.add(claim)
+        return claim

@@ -32,16 +32,38 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, RuleError, RuleViolation
 from core.rounds import DueSend, Round, RoundPlan, SendKind
+from storage.read_model import (
+    CitySnapshot,
+    Freshness,
+    SummaryLedger,
+    freshness,
+    read_models,
+    round_ledger,
+    with_period_followups,
+)
+from storage.repository import Repository
 from storage.tables import (
     ConversationRefRow,
     FollowUpRoundRow,
+    FollowUpRow,
+    OrganisationRow,
     RoleGrantRow,
     RoundSendRow,
     TenantRow,
+    table,
     utcnow,
 )
 
 SEP = "|"
+
+_round = table(FollowUpRoundRow)
+_send = table(RoundSendRow)
+_ref = table(ConversationRefRow)
+_grant = table(RoleGrantRow)
+_tenant = table(TenantRow)
+
+_orgs = table(OrganisationRow)
+_followups = table(FollowUpRow)
 
 
 class SendState:
@@ -64,7 +86,7 @@ def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Rou
     try:
         with conn.begin_nested():
             result = conn.execute(
-                insert(FollowUpRoundRow)
+                insert(_round)
                 .values(
                     org_id=org_id,
                     period=plan.period,
@@ -76,7 +98,7 @@ def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Rou
                     created_at=utcnow(),
                     closed_by="",
                 )
-                .returning(FollowUpRoundRow.id)  # type: ignore[arg-type]
+                .returning(_round.c.id)
             )
             new_id = result.scalar_one()
     except IntegrityError:
@@ -94,9 +116,7 @@ def create_round(conn: Connection, org_id: int, plan: RoundPlan, by: str) -> Rou
 
 
 def find_round(conn: Connection, org_id: int, period: str) -> Round:
-    row = conn.execute(
-        select(FollowUpRoundRow).where(FollowUpRoundRow.org_id == org_id, FollowUpRoundRow.period == period)
-    ).first()
+    row = conn.execute(select(_round).where(_round.c.org_id == org_id, _round.c.period == period)).first()
     if row is None:
         raise NotFound(
             RuleError(
@@ -111,7 +131,7 @@ def find_round(conn: Connection, org_id: int, period: str) -> Round:
 
 def round_by_id(conn: Connection, round_id: int) -> tuple[int, Round] | None:
     """(org id, round) for a round id, or None."""
-    row = conn.execute(select(FollowUpRoundRow).where(FollowUpRoundRow.id == round_id)).first()
+    row = conn.execute(select(_round).where(_round.c.id == round_id)).first()
     return None if row is None else (row.org_id, round_from_row(row))
 
 
@@ -119,20 +139,20 @@ def rounds(
     conn: Connection, org_id: int | None = None, *, open_only: bool = False
 ) -> list[tuple[int, Round]]:
     """(org id, round) pairs, oldest first."""
-    query = select(FollowUpRoundRow)
+    query = select(_round)
     if org_id is not None:
-        query = query.where(FollowUpRoundRow.org_id == org_id)
+        query = query.where(_round.c.org_id == org_id)
     if open_only:
-        query = query.where(FollowUpRoundRow.closed_at.is_(None))  # type: ignore[union-attr]
-    rows = conn.execute(query.order_by(FollowUpRoundRow.id)).all()  # type: ignore[arg-type]
+        query = query.where(_round.c.closed_at.is_(None))
+    rows = conn.execute(query.order_by(_round.c.id)).all()
     return [(r.org_id, round_from_row(r)) for r in rows]
 
 
 def close_round(conn: Connection, round_id: int, by: str, at: datetime) -> bool:
     """Close a round; False when it was already closed."""
     result = conn.execute(
-        update(FollowUpRoundRow)
-        .where(FollowUpRoundRow.id == round_id, FollowUpRoundRow.closed_at.is_(None))  # type: ignore[union-attr,arg-type]
+        update(_round)
+        .where(_round.c.id == round_id, _round.c.closed_at.is_(None))
         .values(closed_at=at, closed_by=by)
     )
     return bool(result.rowcount)
@@ -186,9 +206,7 @@ def send_from_row(row: Any) -> Send:
 
 def recorded_keys(conn: Connection, round_id: int) -> set[tuple[str, SendKind]]:
     """(recipient, kind) of every send the round has recorded, in any state."""
-    rows = conn.execute(
-        select(RoundSendRow.recipient, RoundSendRow.kind).where(RoundSendRow.round_id == round_id)
-    ).all()
+    rows = conn.execute(select(_send.c.recipient, _send.c.kind).where(_send.c.round_id == round_id)).all()
     return {(r.recipient, SendKind(r.kind)) for r in rows}
 
 
@@ -196,19 +214,18 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) ->
     if not rows:
         return 0
     dialect = conn.dialect.name
+    stmt: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        stmt = postgresql.insert(RoundSendRow).on_conflict_do_nothing(
+        stmt = postgresql.insert(_send).on_conflict_do_nothing(
             index_elements=["round_id", "recipient", "kind"]
         )
     elif dialect == "sqlite":
-        stmt = sqlite.insert(RoundSendRow).on_conflict_do_nothing(
-            index_elements=["round_id", "recipient", "kind"]
-        )
+        stmt = sqlite.insert(_send).on_conflict_do_nothing(index_elements=["round_id", "recipient", "kind"])
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
     # Counted from RETURNING: psycopg reports no rowcount for a batch of
     # rows (it said 0 new sends on PostgreSQL however many there were).
-    result = conn.execute(stmt.returning(RoundSendRow.id), rows)  # type: ignore[arg-type]
+    result = conn.execute(stmt.returning(_send.c.id), rows)
     return len(result.all())
 
 
@@ -260,47 +277,45 @@ def _claim_statement(by_round: bool, dialect: str) -> Any:
     limit 1 took every pending send of the round (found by the two-process
     test: one process held all 2 000 sends, the other sent 1). SQLite runs
     an uncorrelated IN subquery once, and one writer at a time."""
-    now = bindparam("claim_now", type_=RoundSendRow.__table__.c.claimed_at.type)  # type: ignore[attr-defined]
+    now = bindparam("claim_now", type_=_send.c.claimed_at.type)
     ready = or_(
         and_(
-            RoundSendRow.state == SendState.PENDING,
-            or_(RoundSendRow.not_before.is_(None), RoundSendRow.not_before <= now),  # type: ignore[union-attr,operator]
+            _send.c.state == SendState.PENDING,
+            or_(_send.c.not_before.is_(None), _send.c.not_before <= now),
         ),
         and_(
-            RoundSendRow.state == SendState.CLAIMED,
-            RoundSendRow.claimed_at < bindparam("stale_before", type_=now.type),  # type: ignore[operator]
+            _send.c.state == SendState.CLAIMED,
+            _send.c.claimed_at < bindparam("stale_before", type_=now.type),
         ),
     )
-    candidates = select(RoundSendRow.id).where(ready)
+    candidates = select(_send.c.id).where(ready)
     if by_round:
-        candidates = candidates.where(
-            RoundSendRow.round_id.in_(bindparam("round_ids", expanding=True))  # type: ignore[attr-defined]
-        )
+        candidates = candidates.where(_send.c.round_id.in_(bindparam("round_ids", expanding=True)))
     candidates = (
-        candidates.order_by(RoundSendRow.id)  # type: ignore[arg-type]
+        candidates.order_by(_send.c.id)
         .limit(bindparam("claim_limit", type_=Integer()))
         .with_for_update(skip_locked=True)
     )
     if dialect == "postgresql":
         # The rows are locked, and rechecked by the lock, in the CTE.
         picked = candidates.cte("picked").prefix_with("MATERIALIZED")
-        chosen = RoundSendRow.id == picked.c.id
+        chosen = _send.c.id == picked.c.id
     else:
-        chosen = and_(RoundSendRow.id.in_(candidates.scalar_subquery()), ready)  # type: ignore[union-attr]
+        chosen = and_(_send.c.id.in_(candidates.scalar_subquery()), ready)
     return (
-        update(RoundSendRow)
+        update(_send)
         .where(chosen)
         .values(
             state=SendState.CLAIMED,
             claim_token=bindparam("claim_token_value"),
             claimed_at=now,
-            attempts=RoundSendRow.attempts + 1,
+            attempts=_send.c.attempts + 1,
             possibly_repeated=case(
-                (RoundSendRow.state == SendState.CLAIMED, True),
-                else_=RoundSendRow.possibly_repeated,
+                (_send.c.state == SendState.CLAIMED, True),
+                else_=_send.c.possibly_repeated,
             ),
         )
-        .returning(*RoundSendRow.__table__.columns)  # type: ignore[attr-defined]
+        .returning(*_send.columns)
     )
 
 
@@ -370,54 +385,50 @@ def finish(
         values.update(claim_token=None)
     with engine.begin() as conn:
         result = conn.execute(
-            update(RoundSendRow)
-            .where(RoundSendRow.id == send.id, RoundSendRow.claim_token == send.claim_token)  # type: ignore[arg-type]
+            update(_send)
+            .where(_send.c.id == send.id, _send.c.claim_token == send.claim_token)
             .values(**values)
         )
         if result.rowcount:
             return True
-        conn.execute(
-            update(RoundSendRow).where(RoundSendRow.id == send.id).values(possibly_repeated=True)  # type: ignore[arg-type]
-        )
+        conn.execute(update(_send).where(_send.c.id == send.id).values(possibly_repeated=True))
         return False
 
 
 def next_retry_at(engine: Engine, now: datetime, round_ids: Iterable[int] | None = None) -> datetime | None:
     """When the earliest send waiting to be retried (pending, not before a
     time after `now`) becomes due; None when no send is waiting."""
-    query = select(func.min(RoundSendRow.not_before)).where(
-        RoundSendRow.state == SendState.PENDING,
-        RoundSendRow.not_before > now,  # type: ignore[operator]
+    query = select(func.min(_send.c.not_before)).where(
+        _send.c.state == SendState.PENDING,
+        _send.c.not_before > now,
     )
     if round_ids is not None:
-        query = query.where(RoundSendRow.round_id.in_(list(round_ids)))  # type: ignore[attr-defined]
+        query = query.where(_send.c.round_id.in_(list(round_ids)))
     with engine.connect() as conn:
-        value = conn.execute(query).scalar()
+        value: datetime | None = conn.execute(query).scalar()
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite keeps no offset; every time stored here is UTC
         value = value.replace(tzinfo=now.tzinfo)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def sends(conn: Connection, round_id: int, recipient: str | None = None) -> list[Send]:
-    query = select(RoundSendRow).where(RoundSendRow.round_id == round_id)
+    query = select(_send).where(_send.c.round_id == round_id)
     if recipient is not None:
-        query = query.where(RoundSendRow.recipient == recipient)
-    return [send_from_row(r) for r in conn.execute(query.order_by(RoundSendRow.id)).all()]  # type: ignore[arg-type]
+        query = query.where(_send.c.recipient == recipient)
+    return [send_from_row(r) for r in conn.execute(query.order_by(_send.c.id)).all()]
 
 
 def mark_answered(conn: Connection, send_id: int) -> None:
-    conn.execute(update(RoundSendRow).where(RoundSendRow.id == send_id).values(marked_answered=True))  # type: ignore[arg-type]
+    conn.execute(update(_send).where(_send.c.id == send_id).values(marked_answered=True))
 
 
 def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
     """Whether a city's role grants changed: their number and highest id (a
     grant adds a higher id, a revocation lowers the number)."""
     row = conn.execute(
-        select(func.count(), func.coalesce(func.max(RoleGrantRow.id), 0)).where(
-            RoleGrantRow.org_id == org_id  # type: ignore[arg-type]
-        )
+        select(func.count(), func.coalesce(func.max(_grant.c.id), 0)).where(_grant.c.org_id == org_id)
     ).one()
     return int(row[0]), int(row[1])
 
@@ -425,9 +436,9 @@ def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
 def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:
     """(kind, state) → count."""
     rows = conn.execute(
-        select(RoundSendRow.kind, RoundSendRow.state, func.count())
-        .where(RoundSendRow.round_id == round_id)
-        .group_by(RoundSendRow.kind, RoundSendRow.state)
+        select(_send.c.kind, _send.c.state, func.count())
+        .where(_send.c.round_id == round_id)
+        .group_by(_send.c.kind, _send.c.state)
     ).all()
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
@@ -435,13 +446,13 @@ def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:
 def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str, Any] | None:
     """The newest 1:1 conversation reference of a person in a city."""
     row = conn.execute(
-        select(ConversationRefRow.reference)
+        select(_ref.c.reference)
         .where(
-            ConversationRefRow.user_id == user_id,
-            ConversationRefRow.conversation_type == "personal",
-            or_(ConversationRefRow.org_id == org_id, ConversationRefRow.org_id.is_(None)),  # type: ignore[union-attr]
+            _ref.c.user_id == user_id,
+            _ref.c.conversation_type == "personal",
+            or_(_ref.c.org_id == org_id, _ref.c.org_id.is_(None)),
         )
-        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        .order_by(_ref.c.updated_at.desc())
         .limit(1)
     ).first()
     return json.loads(row.reference) if row else None
@@ -450,10 +461,7 @@ def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str,
 def any_reference(conn: Connection, org_id: int) -> dict[str, Any] | None:
     """Any reference of the city: where its tenant's connector service is."""
     row = conn.execute(
-        select(ConversationRefRow.reference)
-        .where(ConversationRefRow.org_id == org_id)
-        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
-        .limit(1)
+        select(_ref.c.reference).where(_ref.c.org_id == org_id).order_by(_ref.c.updated_at.desc()).limit(1)
     ).first()
     return json.loads(row.reference) if row else None
 
@@ -465,12 +473,12 @@ def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
     if not open_rounds:
         return []
     rows = conn.execute(
-        select(RoundSendRow).where(
-            RoundSendRow.round_id.in_(list(open_rounds)),  # type: ignore[attr-defined]
-            RoundSendRow.state == SendState.SENT,
-            RoundSendRow.marked_answered.is_(False),  # type: ignore[attr-defined]
-            RoundSendRow.kind != SendKind.ESCALATION.value,
-            RoundSendRow.activity_id.is_not(None),  # type: ignore[union-attr]
+        select(_send).where(
+            _send.c.round_id.in_(list(open_rounds)),
+            _send.c.state == SendState.SENT,
+            _send.c.marked_answered.is_(False),
+            _send.c.kind != SendKind.ESCALATION.value,
+            _send.c.activity_id.is_not(None),
         )
     ).all()
     out = []
@@ -483,9 +491,7 @@ def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
 def display_names(conn: Connection, org_id: int) -> dict[str, str]:
     """Person (AAD id) → the name Teams last showed for them."""
     rows = conn.execute(
-        select(ConversationRefRow.user_id, ConversationRefRow.reference).where(
-            ConversationRefRow.org_id == org_id, ConversationRefRow.user_id != ""
-        )
+        select(_ref.c.user_id, _ref.c.reference).where(_ref.c.org_id == org_id, _ref.c.user_id != "")
     ).all()
     names: dict[str, str] = {}
     for row in rows:
@@ -501,13 +507,171 @@ def display_names(conn: Connection, org_id: int) -> dict[str, str]:
 def tenant_of_org(conn: Connection, org_id: int) -> str | None:
     """The Teams tenant a city is reached in: a linked one, else the one its
     people have written from."""
-    linked = conn.execute(select(TenantRow.tenant_id).where(TenantRow.org_id == org_id).limit(1)).first()
+    linked = conn.execute(select(_tenant.c.tenant_id).where(_tenant.c.org_id == org_id).limit(1)).first()
     if linked:
         return str(linked[0])
     seen = conn.execute(
-        select(ConversationRefRow.tenant_id)
-        .where(ConversationRefRow.org_id == org_id, ConversationRefRow.tenant_id != "")
-        .order_by(ConversationRefRow.updated_at.desc())  # type: ignore[attr-defined]
+        select(_ref.c.tenant_id)
+        .where(_ref.c.org_id == org_id, _ref.c.tenant_id != "")
+        .order_by(_ref.c.updated_at.desc())
         .limit(1)
     ).first()
     return str(seen[0]) if seen else None
+
+
+# --- one city's rounds, in a unit of work ---------------------------------------
+
+
+class CityRounds:
+    """One city's rounds and sends on a unit of work's connection (its
+    transaction: a writing unit of work holds the city's write lock). The
+    application services reach the rounds through this, never through a session."""
+
+    def __init__(self, repo: Repository):
+        self.conn = repo.session.connection()
+        self.org_id = repo.org_id
+        self.slug = repo.organisation.slug
+
+    def all(self, *, open_only: bool = False) -> list[Round]:
+        """The city's rounds, oldest first."""
+        return [r for _, r in rounds(self.conn, self.org_id, open_only=open_only)]
+
+    def find(self, period: str) -> Round:
+        return find_round(self.conn, self.org_id, period)
+
+    def by_id(self, round_id: int) -> Round | None:
+        """The city's round of that id (None when there is none, or it is another city's)."""
+        found = round_by_id(self.conn, round_id)
+        return found[1] if found is not None and found[0] == self.org_id else None
+
+    def create(self, plan: RoundPlan, by: str) -> Round:
+        return create_round(self.conn, self.org_id, plan, by)
+
+    def close(self, round_id: int, by: str, at: datetime) -> bool:
+        return close_round(self.conn, round_id, by, at)
+
+    def sends(self, round_id: int, recipient: str | None = None) -> list[Send]:
+        return sends(self.conn, round_id, recipient)
+
+    def display_names(self) -> dict[str, str]:
+        return display_names(self.conn, self.org_id)
+
+    def ledger(self, snapshot: CitySnapshot, periods: Iterable[str]) -> SummaryLedger:
+        """The read model's ledger with every follow-up of `periods`, as far as the
+        snapshot sees (storage.read_model.round_ledger)."""
+        return round_ledger(self.conn, snapshot, periods)
+
+    def current_ledger(self, periods: Iterable[str], fresh: Freshness | None = None) -> SummaryLedger:
+        """`ledger` of the city's current read model (as of `fresh`, the city's change
+        markers when read already: storage.read_model.ReadModels.current)."""
+        engine = self.conn.engine
+        snapshot = read_models(engine).current(engine, fresh or self.freshness())
+        return self.ledger(snapshot, periods)
+
+    def committed_ledger(self, ledger: SummaryLedger, periods: Iterable[str]) -> SummaryLedger:
+        """A writer's committed summary ledger (UnitOfWork.committed) with every
+        follow-up of `periods` committed so far (it holds the city's write lock)."""
+        return with_period_followups(self.conn, ledger, self.org_id, periods)
+
+    def freshness(self) -> Freshness:
+        return freshness(self.conn, self.slug)
+
+    def grants_marker(self) -> tuple[int, int]:
+        return grants_marker(self.conn, self.org_id)
+
+    def recorded_keys(self, round_id: int) -> set[tuple[str, SendKind]]:
+        return recorded_keys(self.conn, round_id)
+
+    def enqueue(self, round_: Round, dues: Iterable[DueSend]) -> int:
+        return enqueue(self.conn, round_, self.org_id, dues)
+
+    def mark_answered(self, send_ids: Iterable[int]) -> None:
+        """Record that these sends' cards now say they are answered (commit the unit of work)."""
+        for send_id in send_ids:
+            mark_answered(self.conn, send_id)
+
+
+# --- what the round runner reads and writes (bot/round_runner.py) ----------------
+
+
+def org_slugs(engine: Engine) -> list[str]:
+    """Every city's slug, in the order the cities were made."""
+    with engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(select(_orgs.c.slug).order_by(_orgs.c.id)).all()]
+
+
+def _slug_of(conn: Connection, org_id: int) -> str:
+    return str(conn.execute(select(_orgs.c.slug).where(_orgs.c.id == org_id)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class SendingCity:
+    """What the round runner keeps of a city while it sends: its rounds, its read
+    model with their follow-ups, the names Teams showed, where its tenant is."""
+
+    slug: str
+    org_id: int
+    ledger: SummaryLedger
+    rounds: dict[int, Round]
+    names: dict[str, str]
+    tenant_id: str | None
+    fallback: dict[str, Any] | None
+
+
+def sending_city(engine: Engine, org_id: int) -> SendingCity:
+    with engine.connect() as conn:
+        slug = _slug_of(conn, org_id)
+        rounds_ = {r.id: r for _, r in rounds(conn, org_id)}
+        snapshot = read_models(engine).current(engine, freshness(conn, slug))
+        ledger = round_ledger(conn, snapshot, {r.period for r in rounds_.values()})
+        names = display_names(conn, org_id)
+        fallback = any_reference(conn, org_id)
+        tenant = tenant_of_org(conn, org_id)
+    return SendingCity(slug, org_id, ledger, rounds_, names, tenant, fallback)
+
+
+def _answered_in(conn: Connection, org_id: int, period: str, measure_ids: Iterable[int] | None) -> set[int]:
+    query = select(_followups.c.measure_id).where(
+        _followups.c.org_id == org_id, _followups.c.period == period
+    )
+    if measure_ids is not None:
+        query = query.where(_followups.c.measure_id.in_(list(measure_ids)))
+    return {int(r[0]) for r in conn.execute(query).all()}
+
+
+def answered_and_reference(
+    engine: Engine, send: Send, period: str, *, card: bool
+) -> tuple[set[int], dict[str, Any] | None]:
+    """Which of a card's measures are answered in `period` (with `card`: none are
+    asked for an escalation), and the person's stored 1:1 conversation: one
+    connection, two small queries."""
+    with engine.connect() as conn:
+        done: set[int] = set()
+        if card and send.measure_ids:
+            done = _answered_in(conn, send.org_id, period, send.measure_ids)
+        return done, personal_reference(conn, send.org_id, send.recipient)
+
+
+def answered_by_period(engine: Engine, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], set[int]]:
+    """(org id, period) -> the measures with an answer in that period."""
+    with engine.connect() as conn:
+        return {(org_id, period): _answered_in(conn, org_id, period, None) for org_id, period in keys}
+
+
+def unmarked_cards_of(engine: Engine) -> list[tuple[int, Round, Send]]:
+    """`unmarked_cards` on a connection of its own."""
+    with engine.connect() as conn:
+        return unmarked_cards(conn)
+
+
+def round_ledger_of(engine: Engine, org_id: int, periods: Iterable[str]) -> SummaryLedger:
+    """A city's current read model with the follow-ups of `periods`: what the cards
+    and the escalation report show, without reading every row of the ledger."""
+    with engine.connect() as conn:
+        snapshot = read_models(engine).current(engine, freshness(conn, _slug_of(conn, org_id)))
+        return round_ledger(conn, snapshot, periods)
+
+
+def mark_card_answered(engine: Engine, send_id: int) -> None:
+    with engine.begin() as conn:
+        mark_answered(conn, send_id)

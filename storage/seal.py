@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from core.errors import DomainError, RuleError
 from core.money import format_amount
@@ -54,6 +54,7 @@ from storage.tables import (
     SealRow,
     utcnow,
 )
+from storage.tables import table as table_of
 
 KEY_VARIABLE = "KOMPETENSBOT_LEDGER_KEY"
 
@@ -65,14 +66,14 @@ MIN_KEY_LENGTH = 32
 
 _FINGERPRINT_LABEL = b"kompetensbot ledger key fingerprint v1"
 
-_seals = SealRow.__table__  # type: ignore[attr-defined]
-_keys = SealKeyRow.__table__  # type: ignore[attr-defined]
+_seals = table_of(SealRow)
+_keys = table_of(SealKeyRow)
 
 # What each kind seals: its table and the stored fields, in the v1 form.
 # A later column is not sealed until a new version of this list says so.
 FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "ledger": (
-        LedgerEntryRow.__table__,  # type: ignore[attr-defined]
+        table_of(LedgerEntryRow),
         (
             "id", "org_id", "seq", "kind", "year", "unit_code", "measure_id", "to_measure_id",
             "amount", "recurring", "last_year", "ends_seq", "decision_id", "author", "author_id",
@@ -80,14 +81,14 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
         ),
     ),
     "followup": (
-        FollowUpRow.__table__,  # type: ignore[attr-defined]
+        table_of(FollowUpRow),
         (
             "id", "org_id", "seq", "measure_id", "period", "status", "spent", "forecast",
             "usable_as_planned", "note", "author", "author_id", "created_at",
         ),
     ),
     "measure": (
-        MeasureRow.__table__,  # type: ignore[attr-defined]
+        table_of(MeasureRow),
         (
             "id", "org_id", "year", "title", "units", "description", "target_group", "categories",
             "requested", "cost", "in_base_budget", "performer", "start_date", "end_date", "status",
@@ -95,15 +96,15 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
         ),
     ),
     "decision": (
-        DecisionRow.__table__,  # type: ignore[attr-defined]
+        table_of(DecisionRow),
         ("id", "org_id", "body", "reference", "decided_on", "paragraph", "case_number", "title"),
     ),
     "grant": (
-        RoleGrantRow.__table__,  # type: ignore[attr-defined]
+        table_of(RoleGrantRow),
         ("id", "org_id", "user_id", "role", "unit_code", "granted_by", "created_at"),
     ),
     "revoke": (
-        RoleRevocationRow.__table__,  # type: ignore[attr-defined]
+        table_of(RoleRevocationRow),
         (
             "id", "org_id", "grant_id", "user_id", "role", "unit_code", "granted_by",
             "granted_at", "revoked_by", "created_at",
@@ -299,13 +300,20 @@ def adopt_key(conn: Connection, key: LedgerKey) -> bool:
     return True
 
 
+def adopt_key_in(engine: Engine, key: LedgerKey) -> bool:
+    """`adopt_key` in a transaction of its own (`kompetensbot db`)."""
+    with engine.begin() as conn:
+        return adopt_key(conn, key)
+
+
 # --- sealing ---------------------------------------------------------------
 
 
 def stored_row(conn: Connection, kind: str, row_id: int, later: bool = True) -> Mapping[str, Any]:
     table = FIELDS[kind][0]
     row = conn.execute(select(*(table.c[n] for n in _names(kind, later))).where(table.c.id == row_id)).one()
-    return row._mapping
+    found: Mapping[str, Any] = row._mapping  # type: ignore[assignment]  # a RowMapping is a Mapping, its keys are str here
+    return found
 
 
 def seal(
@@ -337,7 +345,8 @@ def seal_existing(conn: Connection, key: LedgerKey) -> int:
     check_key(conn, key)
     sealed = {(r.kind, r.row_id) for r in conn.execute(select(_seals.c.kind, _seals.c.row_id)).all()}
     count = 0
-    for org_id in conn.execute(select(OrganisationRow.id).order_by(OrganisationRow.id)).scalars():  # type: ignore[call-overload]
+    orgs = table_of(OrganisationRow)
+    for org_id in conn.execute(select(orgs.c.id).order_by(orgs.c.id)).scalars():
         for kind in ("decision", "grant", "revoke", "measure", "ledger", "followup"):
             table = FIELDS[kind][0]
             ids = conn.execute(
@@ -427,12 +436,13 @@ def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
 def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> ChainReport:
     """Recompute a city's chain from its rows and compare every link."""
     key = key or ledger_key()
-    slug = conn.execute(select(OrganisationRow.slug).where(OrganisationRow.id == org_id)).scalar_one()  # type: ignore[call-overload,arg-type]
+    orgs = table_of(OrganisationRow)
+    slug = conn.execute(select(orgs.c.slug).where(orgs.c.id == org_id)).scalar_one()
     keys = _key_rows(conn)
     rows: dict[str, dict[int, Mapping[str, Any]]] = {}
     for kind, (table, _) in FIELDS.items():
         result = conn.execute(select(*(table.c[n] for n in _names(kind))).where(table.c.org_id == org_id))
-        rows[kind] = {r.id: r._mapping for r in result}
+        rows[kind] = {r.id: r._mapping for r in result}  # type: ignore[misc]  # a RowMapping is a Mapping, its keys are str here
     revoked = {r["grant_id"]: _grant_from_revocation(r) for r in rows["revoke"].values()}
     seals = conn.execute(select(_seals).where(_seals.c.org_id == org_id).order_by(_seals.c.seq)).all()
     problems: list[Problem] = []
@@ -515,7 +525,8 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
 
 
 def organisations(conn: Connection, slugs: Iterable[str] | None = None) -> list[int]:
-    query = select(OrganisationRow.id).order_by(OrganisationRow.id)  # type: ignore[call-overload]
+    orgs = table_of(OrganisationRow)
+    query = select(orgs.c.id).order_by(orgs.c.id)
     if slugs is not None:
-        query = query.where(OrganisationRow.slug.in_(list(slugs)))  # type: ignore[attr-defined]
+        query = query.where(orgs.c.slug.in_(list(slugs)))
     return list(conn.execute(query).scalars())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -20,13 +20,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts() -> Column:  # type: ignore[type-arg]
+def table(row: type[SQLModel]) -> Table:
+    """A row class's Core table, typed: `table(RoundSendRow).c.state` is a column
+    SQLAlchemy's typed `select` takes (SQLModel types `RoundSendRow.state` as a str)."""
+    found = row.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes but declares no type
+    assert isinstance(found, Table)
+    return found
+
+
+def _ts() -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=False)
 
 
 class OrganisationRow(SQLModel, table=True):
-    """A city. `ledger_version` is bumped by every write of money (optimistic
-    concurrency: a writer that read an older version is refused and retries)."""
+    """A city. `ledger_version` is bumped first thing by every writing unit of work
+    (storage.unit_of_work): not optimistic concurrency (no writer compares it or
+    retries) but a lock: that UPDATE takes the city's row lock on PostgreSQL (the
+    write lock on SQLite), so writers of one city run one after another, each
+    checking the rules against what the one before committed. Readers also use it
+    as a change marker (storage.read_model.Freshness)."""
 
     __tablename__ = "organisations"
     id: int | None = Field(default=None, primary_key=True)

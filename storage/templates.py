@@ -133,6 +133,7 @@ def write_csv(rows: Sequence[dict[str, str]]) -> bytes:
 def write_xlsx(rows: Sequence[dict[str, str]], title: str = "Insatser") -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
@@ -143,9 +144,9 @@ def write_xlsx(rows: Sequence[dict[str, str]], title: str = "Insatser") -> bytes
         cell.font = Font(bold=True)
     for row in rows:
         append_xlsx_row(sheet, [row.get(c, "") for c in COLUMNS])
-    for column in sheet.columns:
+    for number, column in enumerate(sheet.columns, start=1):
         width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+        sheet.column_dimensions[get_column_letter(number)].width = min(max(width + 2, 10), 60)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

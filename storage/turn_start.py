@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
 from sqlalchemy.engine import Connection, Engine
@@ -47,7 +47,7 @@ from storage.read_model import (
     principal_of,
     tenant_freshness,
 )
-from storage.tables import BotStateRow, ConversationRefRow, RoleGrantRow, utcnow
+from storage.tables import BotStateRow, ConversationRefRow, RoleGrantRow, table, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +145,16 @@ def _store_reference(conn: Connection, org: Freshness, arrival: Arrival, referen
 _STATE_KEYS = 2
 """State keys the statement reads (a turn has its conversation's and its user's)."""
 
-_refs = ConversationRefRow.__table__
-_state = BotStateRow.__table__
-_grants = RoleGrantRow.__table__
+_refs = table(ConversationRefRow)
+_state = table(BotStateRow)
+_grants = table(RoleGrantRow)
 
 
-def _turn_statement(claim: bool):  # type: ignore[no-untyped-def]
+def _array_agg(expr: Any) -> ColumnElement[Any]:
+    return array_agg(expr)  # type: ignore[no-any-return,no-untyped-call]  # SQLAlchemy's postgresql.array_agg is not annotated
+
+
+def _turn_statement(claim: bool) -> Select[Any]:
     city = SERVED_CITY_FRESHNESS.subquery("city")
     if claim:
         inserted = _claim_statement(postgresql).cte("claim")
@@ -167,17 +171,17 @@ def _turn_statement(claim: bool):  # type: ignore[no-untyped-def]
     )
     states = (
         select(
-            array_agg(_state.c.key).label("keys"),
-            array_agg(_state.c.data).label("data"),
-            array_agg(_state.c.version).label("versions"),
+            _array_agg(_state.c.key).label("keys"),
+            _array_agg(_state.c.data).label("data"),
+            _array_agg(_state.c.version).label("versions"),
         )
         .where(_state.c.key.in_([bindparam(f"key{i}") for i in range(_STATE_KEYS)]))
         .subquery("states")
     )
     roles = (
         select(
-            array_agg(aggregate_order_by(_grants.c.role, _grants.c.id)).label("roles"),
-            array_agg(aggregate_order_by(_grants.c.unit_code, _grants.c.id)).label("units"),
+            _array_agg(aggregate_order_by(_grants.c.role, _grants.c.id)).label("roles"),
+            _array_agg(aggregate_order_by(_grants.c.unit_code, _grants.c.id)).label("units"),
         )
         .where(_grants.c.org_id == city.c.id, _grants.c.user_id == bindparam("roles_of"))
         .lateral("roles")

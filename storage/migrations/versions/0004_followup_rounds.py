@@ -8,6 +8,7 @@ Create Date: 2026-11-23 10:05:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 
 
 revision = "0004"

@@ -17,6 +17,7 @@ would drop and recreate the tables, and with them the append-only triggers.
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 
 
 revision = "0007"

@@ -21,6 +21,7 @@ So: set the key before upgrading a city that is in use.
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 
 from storage.seal import ledger_key, seal_existing
 
