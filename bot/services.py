@@ -200,6 +200,11 @@ class Services:
                 return None
             return AlreadySaved(RuleError("already_saved", ALREADY_SAVED), _parse_saved(seen.saved))
 
+    def city_name(self) -> str:
+        """The city's name, e.g. "Malmö stad" (the command line's funds table)."""
+        with self._unit_of_work() as repo:
+            return repo.organisation.name
+
     def seal_report(self, key: LedgerKey | None = None) -> ChainReport:
         """The city's hash chain checked against its rows (`kompetensbot validate`)."""
         with self._unit_of_work() as repo:

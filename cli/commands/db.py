@@ -9,7 +9,7 @@ from cli import texts
 from cli.common import Commands, group, handles
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.seal import adopt_key, ledger_key
+from storage.seal import adopt_key_in, ledger_key
 
 
 def register(commands: Commands) -> None:
@@ -23,9 +23,8 @@ def run_upgrade(args: argparse.Namespace, out: TextIO) -> int:
     print(texts.database_upgraded(engine.url.render_as_string(hide_password=True)), file=out)
     key = ledger_key()
     if not key.development:
-        with engine.begin() as conn:  # a connection, no session: storage.seal works on one
-            if adopt_key(conn, key):
-                print(texts.seal_key_adopted(key.fingerprint), file=out)
+        if adopt_key_in(engine, key):
+            print(texts.seal_key_adopted(key.fingerprint), file=out)
     else:
         print(texts.DEVELOPMENT_KEY, file=out)
     return 0

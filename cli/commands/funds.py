@@ -27,9 +27,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print(json.dumps(funds_json(balance), ensure_ascii=False, indent=2), file=out)
     else:
-        # the city's name through the services' private read (part D: a public query)
-        org: str = city._read(None, lambda repo, ledger, who: repo.organisation.name)
-        print(texts.funds_text(balance, org), file=out)
+        print(texts.funds_text(balance, city.city_name()), file=out)
     return 0
 
 

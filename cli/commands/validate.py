@@ -10,7 +10,7 @@ from cli import texts
 from cli.common import Commands, handles, services
 from core.rules.decision import ungiven_decisions
 from core.validation import validate
-from storage.seal import ledger_key, verify
+from storage.seal import ledger_key
 
 
 def register(commands: Commands) -> None:
@@ -24,12 +24,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     ledger = city.ledger()
     errors = validate(ledger)
     ungiven = ungiven_decisions(ledger)
-    # the city's id through the services' private read, and the seal read on a connection of
-    # the services' engine (part D: both behind storage)
-    org_id: int = city._read(None, lambda repo, ledger, who: repo.org_id)
     key = ledger_key()
-    with city.engine.connect() as conn:
-        chain = verify(conn, org_id, key)
+    chain = city.seal_report(key)
     seal_lines = texts.seal_text(chain, key)
     broken = bool(chain.problems) or chain.unverifiable
     if args.json:
