@@ -5,6 +5,7 @@ dialogs.answers, so a half-added question fails here, naming what it lacks."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from enum import StrEnum
 
 from core import vocabulary
@@ -16,6 +17,21 @@ from dialogs.understanding import Understanding
 
 def test_every_kind_of_question_has_words_and_one_answer() -> None:
     assert answers.problems() == []
+
+
+def test_every_module_that_registers_an_answer_is_listed() -> None:
+    """A module of dialogs/ that registers an answer but is missing from ANSWER_MODULES would
+    answer only when something else happened to import it: name it here."""
+    root = Path(answers.__file__).parent
+    registering = {
+        f"dialogs.{path.stem}"
+        for path in root.glob("*.py")
+        if path.stem != "answers"
+        and any(mark in path.read_text(encoding="utf-8") for mark in ("@replies(", "@begins(", "canned("))
+    }
+    assert registering, "the scan found no module registering an answer"
+    missing = registering - set(answers.ANSWER_MODULES)
+    assert not missing, f"add {sorted(missing)} to dialogs.answers.ANSWER_MODULES"
 
 
 def test_every_kind_is_answered_as_before() -> None:
