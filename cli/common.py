@@ -14,7 +14,7 @@ import getpass
 import os
 from collections.abc import Callable
 from datetime import date
-from typing import NoReturn, TextIO, TypeAlias
+from typing import Any, NoReturn, TextIO, TypeAlias
 
 from bot import clock
 from bot.services import Services
@@ -37,7 +37,22 @@ HANDLER = "handler"
 
 
 class SwedishParser(argparse.ArgumentParser):
-    """argparse that refuses in Swedish, on one line, with exit code 2."""
+    """argparse that refuses in Swedish, on one line, with exit code 2, and whose help
+    is in Swedish (argparse's own words: "usage:", "options:", -h's help)."""
+
+    def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
+        kwargs["add_help"] = False  # our own -h below, with a Swedish help text
+        super().__init__(*args, **kwargs)
+        self._positionals.title = texts.HELP_POSITIONALS
+        self._optionals.title = texts.HELP_OPTIONS
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help=texts.HELP_HELP)
+
+    def format_usage(self) -> str:
+        return texts.swedish_usage(super().format_usage())
+
+    def format_help(self) -> str:
+        return texts.swedish_usage(super().format_help())
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_REFUSED, texts.bad_command(message))

@@ -51,6 +51,25 @@ def swedish_argparse_message(message: str) -> str:
     return "kommandot kunde inte tolkas"
 
 
+HELP_POSITIONALS = "argument"
+HELP_OPTIONS = "flaggor"
+HELP_HELP = "visa den här hjälpen och avsluta"
+
+
+def swedish_usage(text: str) -> str:
+    """argparse's usage line begins "usage: ": in Swedish, the lines under it moved along."""
+    english, swedish = "usage: ", "användning: "
+    lines = text.split("\n")
+    if lines and lines[0].startswith(english):
+        indent = " " * (len(swedish) - len(english))
+        lines[0] = swedish + lines[0][len(english) :]
+        for i in range(1, len(lines)):
+            if not lines[i].strip():
+                break
+            lines[i] = indent + lines[i]
+    return "\n".join(lines)
+
+
 def bad_command(message: str) -> str:
     """argparse's refusal, one line for stderr."""
     reason = swedish_argparse_message(message).rstrip(". ")

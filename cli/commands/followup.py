@@ -26,7 +26,9 @@ def register(commands: Commands) -> None:
     fa.add_argument("--status", required=True)
     fa.add_argument("--spent", required=True, help="utfall hittills, t.ex. 1,2 mkr")
     fa.add_argument("--forecast", required=True, help="prognos för året")
-    fa.add_argument("--usable", default="ja", help="kan medlen användas som planerat: ja eller nej")
+    fa.add_argument(
+        "--usable", default="ja", help="kan medlen användas som planerat: ja eller nej (standard: ja)"
+    )
     fa.add_argument("--note", default="")
     fa.add_argument(
         "--confirm-amount",

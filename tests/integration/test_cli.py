@@ -971,3 +971,20 @@ def test_installed_console_script_runs(tmp_path: Path) -> None:
     assert refused_run.returncode == 2
     assert refused_run.stderr.startswith("kompetensbot: ")
     assert "Traceback" not in refused_run.stderr
+
+
+@pytest.mark.parametrize("command", [(), ("followup",), ("followup", "add"), ("roles", "grant"), ("funds",)])
+def test_the_help_of_a_command_is_in_swedish(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every user-facing word Swedish: argparse's own "usage:", "options:", "positional
+    arguments:" and -h's "show this help message and exit" are translated (a stranger's
+    tryout of issue 18 found them in English)."""
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("användning: kompetensbot"), shown
+    assert "visa den här hjälpen och avsluta" in shown
+    for english in ("usage:", "options:", "positional arguments", "show this help"):
+        assert english not in shown, english
