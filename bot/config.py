@@ -20,7 +20,7 @@ from bot.inbound_auth import GUID, callers
 from core.errors import DomainError, RuleError
 from storage.db import database_url
 from storage.db_limits import DatabaseTimeouts
-from storage.seal import KEY_VARIABLE, adopt_key, key_problem, ledger_key
+from storage.seal import KEY_VARIABLE, adopt_key_in, key_problem, ledger_key
 
 PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 """The SDK's names for the bot's Azure registration: PREFIX + CLIENTID, CLIENTSECRET, TENANTID."""
@@ -274,10 +274,7 @@ def check_ledger_key(settings: Settings, engine: Engine) -> None:
         problem = key_problem(settings.ledger_key)
         if problem:
             raise start_refused(f"kompetensbot serve startar inte: {problem}", KEY_VARIABLE)
-    from core.errors import DomainError
-
     try:
-        with engine.begin() as conn:
-            adopt_key(conn, ledger_key({KEY_VARIABLE: settings.ledger_key}))
+        adopt_key_in(engine, ledger_key({KEY_VARIABLE: settings.ledger_key}))
     except DomainError as refused:
         raise start_refused(f"kompetensbot serve startar inte: {refused.message}", KEY_VARIABLE) from None
