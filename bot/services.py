@@ -6,7 +6,7 @@ so both answer the same and refuse the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from core import commands
-from core.balances import FundBalance, fund_balance, measure_balance
+from core.balances import FundBalance, fund_balance
 from core.calendar import swedish_date
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import AlreadySaved, RuleError, RuleViolation
@@ -25,7 +25,7 @@ from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import check_period_open
 from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on, reported_after
-from core.views import MeasureView
+from core.views import MeasureView, measure_view
 from dialogs.ports import CityView
 from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, SummaryLedger, read_models
@@ -285,7 +285,7 @@ class Services:
                 if known is None:
                     view = self._snapshot_view(snapshot, m, as_of)
                 else:
-                    view = self.view(known, m, as_of)
+                    view = measure_view(known, m, as_of)
                 if status is not None and view.status != status:
                     continue
                 if overdue and not view.overdue:
@@ -300,19 +300,9 @@ class Services:
             m = resolve_measure(snapshot.ledger, ref)
             require(who, Action.READ, m.units, any_of=True)
             known = self._known_on(snapshot, as_of)
-            return self._snapshot_view(snapshot, m, as_of) if known is None else self.view(known, m, as_of)
+            return self._snapshot_view(snapshot, m, as_of) if known is None else measure_view(known, m, as_of)
 
         return self._query(user, run)
-
-    @staticmethod
-    def view(ledger: Ledger, m: Measure, as_of: date) -> MeasureView:
-        """A measure as it stands in `ledger` on `as_of`."""
-        return MeasureView(
-            measure=m,
-            status=ledger.current_status(m.id),
-            balance=measure_balance(ledger, m.id),
-            overdue=is_overdue(ledger, m, as_of),
-        )
 
     @staticmethod
     def _snapshot_view(snapshot: CitySnapshot, m: Measure, as_of: date) -> MeasureView:
@@ -569,10 +559,6 @@ def _check_grant(role: Role, unit: str | None) -> None:
                 "nämnd",
             )
         )
-
-
-def unit_codes(ledger: Ledger, names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(resolve_unit(ledger, n) for n in names)
 
 
 def _known_from(snapshot: CitySnapshot, as_of: date | None) -> bool:
