@@ -18,6 +18,7 @@ from core.balances import FundBalance, fund_balance
 from core.calendar import swedish_date
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import AlreadySaved, RuleError, RuleViolation
+from core.in_memory import NotInMemory
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
@@ -570,36 +571,41 @@ def _known_from(snapshot: CitySnapshot, as_of: date | None) -> bool:
 class TurnView(CityView):
     """The city's queries for one person, answered from the turn's snapshot and
     that person's roles, both already read (Services.in_memory hands it out
-    only then): every method refuses what would read the database (another
-    person, figures as known on an earlier day) instead of reading it. Writes
-    through the services empty the turn's cache: ask `in_memory` again after one."""
+    only then). A question it cannot answer from them (another person, figures
+    as known on an earlier day, a snapshot a write has replaced) is refused
+    before anything is read, with core.in_memory.NotInMemory naming the services'
+    method that answers it: dialogs.turn.call runs that one on a worker thread,
+    so such a question is answered, never read on the event loop."""
 
     def __init__(self, services: Services, snapshot: CitySnapshot, user: str | None) -> None:
         self._services = services
         self._snapshot = snapshot
         self._user = user
 
-    def _check(self, user: str | None, as_of: date | None = None) -> None:
+    def _check(self, method: str, user: str | None, as_of: date | None = None) -> None:
         cache = self._services.turn or {}
         if cache.get(("snapshot", self._services.org)) is not self._snapshot:
-            raise LookupError("the turn's snapshot changed (a write): ask Services.in_memory again")
-        if user is not None and user != self._user:
-            raise LookupError(f"this view answers for {self._user!r}, not {user!r}")
-        if not _known_from(self._snapshot, as_of):
-            raise LookupError("figures as known on an earlier day read the whole ledger")
+            reason = "the turn's snapshot changed (a write): ask Services.in_memory again"
+        elif user is not None and user != self._user:
+            reason = f"this view answers for {self._user!r}, not {user!r}"
+        elif not _known_from(self._snapshot, as_of):
+            reason = "figures as known on an earlier day read the whole ledger"
+        else:
+            return
+        raise NotInMemory(reason, getattr(self._services, method))
 
     def summary_ledger(self) -> Ledger:
-        self._check(None)
+        self._check("summary_ledger", None)
         return self._services.summary_ledger()
 
     def principal(self, user: str) -> Principal:
-        self._check(user)
+        self._check("principal", user)
         return self._services.principal(user)
 
     def funds(
         self, user: str | None, year: int, unit: str | None = None, *, as_of: date | None = None
     ) -> FundBalance:
-        self._check(user, as_of)
+        self._check("funds", user, as_of)
         return self._services.funds(user, year, unit, as_of=as_of)
 
     def measures(
@@ -612,15 +618,15 @@ class TurnView(CityView):
         year: int | None = None,
         as_of: date,
     ) -> list[MeasureView]:
-        self._check(user, as_of)
+        self._check("measures", user, as_of)
         return self._services.measures(
             user, unit=unit, status=status, overdue=overdue, year=year, as_of=as_of
         )
 
     def measure(self, user: str | None, ref: str, as_of: date) -> MeasureView:
-        self._check(user, as_of)
+        self._check("measure", user, as_of)
         return self._services.measure(user, ref, as_of)
 
     def derived(self, key: Any, compute: Callable[[Ledger], T], as_of: date | None = None) -> T:
-        self._check(None, as_of)
+        self._check("derived", None, as_of)
         return self._services.derived(key, compute, as_of)
