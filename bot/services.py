@@ -55,7 +55,23 @@ class Services:
     passes a new dict each turn: the city's snapshot and the acting person are
     then read once per turn; any write through these services empties it. `prime`
     fills it with what the Teams handler read; `in_memory` hands the dialogs a view
-    answering from it (bot.turn_services, dialogs.ports)."""
+    answering from it (bot.turn_services, dialogs.ports).
+
+    What goes through `units` (the unit-of-work factory) and what does not:
+    every write (`_write`: under the city's write lock, checked against
+    UnitOfWork.committed), every read of whole rows (`_read`: ledger, roles; the
+    ledger as known on an earlier day, `_known_on`), `once_used` and
+    `period_refusal`. The queries answered from the read model (`_city`: funds,
+    measures, measure, summary_ledger, principal, derived) read it through
+    storage.read_model.read_models(engine) instead, on `engine`: the read model
+    is this process's cache of the city per engine, brought up to date with one
+    connection and two small queries (the city's change markers and the person's
+    roles, in autocommit on PostgreSQL). A unit of work would add a session, a
+    query for the city and a transaction to each such read, and the Teams
+    handler reads the same snapshot outside the services (storage.turn_start,
+    then `prime`), so a factory handed in here would not be what those read
+    anyway. A test that replaces the storage replaces `units` for the use cases
+    and still needs a database behind `engine` for the queries."""
 
     engine: Engine
     org: str | None = None
