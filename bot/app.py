@@ -26,7 +26,6 @@ from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,6 +40,7 @@ from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot, tenant_of
 from storage.bot_state import CLAIMS_KEPT, prune_claims
 from storage.db import POOL_SIZE, make_engine
+from storage.repository import city_names
 
 log = logging.getLogger("kompetensbot.app")
 
@@ -466,9 +466,7 @@ def check_schema(engine: Engine) -> None:
 
 
 def cities(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT name, slug FROM organisations ORDER BY slug")).all()
-    return [f"{name} ({slug})" for name, slug in rows]
+    return [f"{name} ({slug})" for name, slug in city_names(engine)]
 
 
 def start_line(settings: Settings, served: list[str]) -> str:

@@ -20,7 +20,7 @@ from bot.inbound_auth import GUID, callers
 from core.errors import DomainError, RuleError
 from storage.db import database_url
 from storage.db_limits import DatabaseTimeouts
-from storage.seal import KEY_VARIABLE, adopt_key, key_problem, ledger_key
+from storage.seal import KEY_VARIABLE, adopt_key_in, key_problem, ledger_key
 
 PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 """The SDK's names for the bot's Azure registration: PREFIX + CLIENTID, CLIENTSECRET, TENANTID."""
@@ -74,14 +74,14 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
-    # Part A (inbound and modes): anonymous mode asked for explicitly (serve
+    # Inbound and modes: anonymous mode asked for explicitly (serve
     # --anonymous, KOMPETENSBOT_ANONYMOUS=1; --demo implies it), the Entra
     # callers (azp/appid) accepted besides Bot Framework channel tokens, and
     # the classic Bot Framework variable names found in the environment.
     anonymous_requested: bool = False
     entra_callers: frozenset[str] = frozenset()
     classic_names: tuple[str, ...] = ()
-    # Limits (issue 16, part F; README "Limits and timeouts"): PostgreSQL's
+    # Limits (README "Limits and timeouts"): PostgreSQL's
     # connect, statement and lock timeouts; /healthz's whole check; how long a
     # client may take to send a request's headers (also how long an idle
     # keep-alive connection stays open) and its body; and how long a stop
@@ -91,15 +91,15 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     shutdown_timeout: float = 3.0
-    # Part D, the ledger's seal: the HMAC key of the hash chain
+    # The ledger's seal: the HMAC key of the hash chain
     # (KOMPETENSBOT_LEDGER_KEY; "": the public development key, refused with
     # credentials). See storage/seal.py and check_ledger_key below.
     ledger_key: str = field(default="", repr=False)
-    # Part B (outbound & who): the origins replies and proactive sends may go to
+    # Outbound: the origins replies and proactive sends may go to
     # (KOMPETENSBOT_SERVICE_URLS, comma-separated; None: Teams' service hosts),
     # see bot.outbound.
     service_urls: str | None = None
-    # Part C (at least once, saved once): how long a turn holds its activity's
+    # At least once, saved once: how long a turn holds its activity's
     # claim before a retry of it is handled again (storage.bot_state.CLAIM_LEASE).
     claim_lease_seconds: float = 60.0
 
@@ -248,21 +248,21 @@ class Settings:
             ),
             entra_callers=callers(env.get("KOMPETENSBOT_ENTRA_CALLERS", "")),
             classic_names=tuple(name for name in CLASSIC_NAMES if env.get(name)),
-            # part F: limits
+            # limits
             db_timeouts=DatabaseTimeouts.from_env(env),
             health_timeout=float(env.get("KOMPETENSBOT_HEALTH_TIMEOUT", "2")),
             header_timeout=float(env.get("KOMPETENSBOT_HEADER_TIMEOUT", "10")),
             body_timeout=float(env.get("KOMPETENSBOT_BODY_TIMEOUT", "10")),
             shutdown_timeout=float(env.get("KOMPETENSBOT_SHUTDOWN_TIMEOUT", "3")),
             ledger_key=env.get(KEY_VARIABLE, ""),
-            # Part B (outbound & who)
+            # outbound
             service_urls=env.get("KOMPETENSBOT_SERVICE_URLS") or None,
-            # Part C
+            # at least once, saved once
             claim_lease_seconds=float(env.get("KOMPETENSBOT_CLAIM_LEASE_SECONDS", "60")),
         )
 
 
-# --- part D: the ledger's seal ------------------------------------------------
+# --- the ledger's seal -------------------------------------------------------
 
 
 def check_ledger_key(settings: Settings, engine: Engine) -> None:
@@ -274,10 +274,7 @@ def check_ledger_key(settings: Settings, engine: Engine) -> None:
         problem = key_problem(settings.ledger_key)
         if problem:
             raise start_refused(f"kompetensbot serve startar inte: {problem}", KEY_VARIABLE)
-    from core.errors import DomainError
-
     try:
-        with engine.begin() as conn:
-            adopt_key(conn, ledger_key({KEY_VARIABLE: settings.ledger_key}))
+        adopt_key_in(engine, ledger_key({KEY_VARIABLE: settings.ledger_key}))
     except DomainError as refused:
         raise start_refused(f"kompetensbot serve startar inte: {refused.message}", KEY_VARIABLE) from None

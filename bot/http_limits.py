@@ -1,4 +1,4 @@
-"""The server's limits (issue 16, part F): how long a client may take to send
+"""The server's limits: how long a client may take to send
 a request, /healthz on a database connection of its own with a short timeout,
 a stop on SIGTERM within seconds whatever the database does, bodies nested
 too deep refused before anything walks them, invoke activities the bot does

@@ -6,7 +6,7 @@ so both answer the same and refuse the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from core import commands
-from core.balances import FundBalance, fund_balance, measure_balance
+from core.balances import FundBalance, fund_balance
 from core.calendar import swedish_date
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import AlreadySaved, RuleError, RuleViolation
+from core.in_memory import NotInMemory
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
@@ -25,7 +26,7 @@ from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import check_period_open
 from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on, reported_after
-from core.views import MeasureView
+from core.views import MeasureView, measure_view
 from dialogs.ports import CityView
 from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, SummaryLedger, read_models
@@ -54,7 +55,23 @@ class Services:
     passes a new dict each turn: the city's snapshot and the acting person are
     then read once per turn; any write through these services empties it. `prime`
     fills it with what the Teams handler read; `in_memory` hands the dialogs a view
-    answering from it (bot.turn_services, dialogs.ports)."""
+    answering from it (bot.turn_services, dialogs.ports).
+
+    What goes through `units` (the unit-of-work factory) and what does not:
+    every write (`_write`: under the city's write lock, checked against
+    UnitOfWork.committed), every read of whole rows (`_read`: ledger, roles; the
+    ledger as known on an earlier day, `_known_on`), `once_used` and
+    `period_refusal`. The queries answered from the read model (`_city`: funds,
+    measures, measure, summary_ledger, principal, derived) read it through
+    storage.read_model.read_models(engine) instead, on `engine`: the read model
+    is this process's cache of the city per engine, brought up to date with one
+    connection and two small queries (the city's change markers and the person's
+    roles, in autocommit on PostgreSQL). A unit of work would add a session, a
+    query for the city and a transaction to each such read, and the Teams
+    handler reads the same snapshot outside the services (storage.turn_start,
+    then `prime`), so a factory handed in here would not be what those read
+    anyway. A test that replaces the storage replaces `units` for the use cases
+    and still needs a database behind `engine` for the queries."""
 
     engine: Engine
     org: str | None = None
@@ -285,7 +302,7 @@ class Services:
                 if known is None:
                     view = self._snapshot_view(snapshot, m, as_of)
                 else:
-                    view = self.view(known, m, as_of)
+                    view = measure_view(known, m, as_of)
                 if status is not None and view.status != status:
                     continue
                 if overdue and not view.overdue:
@@ -300,19 +317,9 @@ class Services:
             m = resolve_measure(snapshot.ledger, ref)
             require(who, Action.READ, m.units, any_of=True)
             known = self._known_on(snapshot, as_of)
-            return self._snapshot_view(snapshot, m, as_of) if known is None else self.view(known, m, as_of)
+            return self._snapshot_view(snapshot, m, as_of) if known is None else measure_view(known, m, as_of)
 
         return self._query(user, run)
-
-    @staticmethod
-    def view(ledger: Ledger, m: Measure, as_of: date) -> MeasureView:
-        """A measure as it stands in `ledger` on `as_of`."""
-        return MeasureView(
-            measure=m,
-            status=ledger.current_status(m.id),
-            balance=measure_balance(ledger, m.id),
-            overdue=is_overdue(ledger, m, as_of),
-        )
 
     @staticmethod
     def _snapshot_view(snapshot: CitySnapshot, m: Measure, as_of: date) -> MeasureView:
@@ -571,10 +578,6 @@ def _check_grant(role: Role, unit: str | None) -> None:
         )
 
 
-def unit_codes(ledger: Ledger, names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(resolve_unit(ledger, n) for n in names)
-
-
 def _known_from(snapshot: CitySnapshot, as_of: date | None) -> bool:
     """Whether the snapshot's figures are those known on `as_of` (nothing in it
     was reported after that day; see Services._known_on)."""
@@ -584,36 +587,41 @@ def _known_from(snapshot: CitySnapshot, as_of: date | None) -> bool:
 class TurnView(CityView):
     """The city's queries for one person, answered from the turn's snapshot and
     that person's roles, both already read (Services.in_memory hands it out
-    only then): every method refuses what would read the database (another
-    person, figures as known on an earlier day) instead of reading it. Writes
-    through the services empty the turn's cache: ask `in_memory` again after one."""
+    only then). A question it cannot answer from them (another person, figures
+    as known on an earlier day, a snapshot a write has replaced) is refused
+    before anything is read, with core.in_memory.NotInMemory naming the services'
+    method that answers it: dialogs.turn.call runs that one on a worker thread,
+    so such a question is answered, never read on the event loop."""
 
     def __init__(self, services: Services, snapshot: CitySnapshot, user: str | None) -> None:
         self._services = services
         self._snapshot = snapshot
         self._user = user
 
-    def _check(self, user: str | None, as_of: date | None = None) -> None:
+    def _check(self, method: str, user: str | None, as_of: date | None = None) -> None:
         cache = self._services.turn or {}
         if cache.get(("snapshot", self._services.org)) is not self._snapshot:
-            raise LookupError("the turn's snapshot changed (a write): ask Services.in_memory again")
-        if user is not None and user != self._user:
-            raise LookupError(f"this view answers for {self._user!r}, not {user!r}")
-        if not _known_from(self._snapshot, as_of):
-            raise LookupError("figures as known on an earlier day read the whole ledger")
+            reason = "the turn's snapshot changed (a write): ask Services.in_memory again"
+        elif user is not None and user != self._user:
+            reason = f"this view answers for {self._user!r}, not {user!r}"
+        elif not _known_from(self._snapshot, as_of):
+            reason = "figures as known on an earlier day read the whole ledger"
+        else:
+            return
+        raise NotInMemory(reason, getattr(self._services, method))
 
     def summary_ledger(self) -> Ledger:
-        self._check(None)
+        self._check("summary_ledger", None)
         return self._services.summary_ledger()
 
     def principal(self, user: str) -> Principal:
-        self._check(user)
+        self._check("principal", user)
         return self._services.principal(user)
 
     def funds(
         self, user: str | None, year: int, unit: str | None = None, *, as_of: date | None = None
     ) -> FundBalance:
-        self._check(user, as_of)
+        self._check("funds", user, as_of)
         return self._services.funds(user, year, unit, as_of=as_of)
 
     def measures(
@@ -626,15 +634,15 @@ class TurnView(CityView):
         year: int | None = None,
         as_of: date,
     ) -> list[MeasureView]:
-        self._check(user, as_of)
+        self._check("measures", user, as_of)
         return self._services.measures(
             user, unit=unit, status=status, overdue=overdue, year=year, as_of=as_of
         )
 
     def measure(self, user: str | None, ref: str, as_of: date) -> MeasureView:
-        self._check(user, as_of)
+        self._check("measure", user, as_of)
         return self._services.measure(user, ref, as_of)
 
     def derived(self, key: Any, compute: Callable[[Ledger], T], as_of: date | None = None) -> T:
-        self._check(None, as_of)
+        self._check("derived", None, as_of)
         return self._services.derived(key, compute, as_of)

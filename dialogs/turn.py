@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from core.entries import ReallocationEntry
 from core.errors import AlreadySaved
+from core.in_memory import IN_PLACE, NotInMemory
 from core.model import Measure
 from core.permissions import Action, can_any
 from dialogs import texts
@@ -106,10 +107,21 @@ def queries(services: CityServices, user: str | None = None, as_of: date | None 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a synchronous (SQL) service call off the event loop; a method of an
-    in-memory object (dialogs.ports.InMemory) runs in place (no thread hop)."""
-    if isinstance(getattr(fn, "__self__", None), InMemory):
+    in-memory object (dialogs.ports.InMemory) runs in place (no thread hop),
+    marked as such (core.in_memory.IN_PLACE: the storage refuses it a database
+    connection). When it cannot answer from memory (a view asked about another
+    person or day than it holds: core.in_memory.NotInMemory), what answers from
+    the database runs on a worker thread instead."""
+    if not isinstance(getattr(fn, "__self__", None), InMemory):
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    token = IN_PLACE.set(fn.__qualname__)
+    try:
         return fn(*args, **kwargs)
-    return await asyncio.to_thread(fn, *args, **kwargs)
+    except NotInMemory as refused:
+        instead: Callable[..., T] = refused.instead
+    finally:
+        IN_PLACE.reset(token)
+    return await asyncio.to_thread(instead, *args, **kwargs)
 
 
 async def already_saved(turn_context: Any, done: AlreadySaved) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import create_engine
 
+from core.in_memory import IN_PLACE, ReadInPlace
 from storage.db_limits import DatabaseTimeouts, apply_postgres_timeouts, watched
 
 DEFAULT_URL = "sqlite:///var/kompetensbot.db"
@@ -54,6 +55,7 @@ def make_engine(
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, pool_size=pool_size)
+        refuse_in_place(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -67,9 +69,23 @@ def make_engine(
         return engine
     timeouts = timeouts or DatabaseTimeouts.from_env()
     engine = create_engine(url, pool_size=pool_size)
+    refuse_in_place(engine)
     apply_postgres_timeouts(engine, timeouts)
     _ping_when_idle(engine, timeouts.connect or None)
     return engine
+
+
+def refuse_in_place(engine: Engine) -> None:
+    """Refuse a connection to a method running in place on the event loop
+    (core.in_memory: an in-memory view's, run by dialogs.turn.call): it raises
+    ReadInPlace naming the method instead of blocking every turn while it reads.
+    One context variable read per checkout."""
+
+    @event.listens_for(engine, "checkout")
+    def _refuse(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        method = IN_PLACE.get()
+        if method is not None:
+            raise ReadInPlace(method)
 
 
 PING_AFTER_IDLE = 2.0

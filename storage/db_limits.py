@@ -1,4 +1,4 @@
-"""How long the application waits for PostgreSQL (issue 16, part F).
+"""How long the application waits for PostgreSQL.
 
 Three limits the server enforces itself, on every connection it opens:
   connect    seconds to open a connection (psycopg's connect_timeout);

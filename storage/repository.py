@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.entries import LedgerEntry
@@ -81,6 +82,13 @@ def find_organisation(session: Session, slug: str | None) -> OrganisationRow:
     else:
         query = query.order_by(col(OrganisationRow.id)).limit(2)
     return pick_city(slug, session.exec(query).all())
+
+
+def city_names(engine: Engine) -> list[tuple[str, str]]:
+    """Every city's (name, slug), by slug (the line the server logs when it starts)."""
+    with Session(engine) as session:
+        query = select(OrganisationRow.name, OrganisationRow.slug).order_by(col(OrganisationRow.slug))
+        return [(str(name), str(slug)) for name, slug in session.exec(query).all()]
 
 
 def create_organisation(session: Session, slug: str, name: str) -> OrganisationRow:

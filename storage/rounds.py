@@ -148,13 +148,13 @@ def rounds(
     return [(r.org_id, round_from_row(r)) for r in rows]
 
 
-def close_round(conn: Connection, round_id: int, by: str, at: datetime) -> bool:
-    """Close a round; False when it was already closed."""
-    result = conn.execute(
-        update(_round)
-        .where(_round.c.id == round_id, _round.c.closed_at.is_(None))
-        .values(closed_at=at, closed_by=by)
-    )
+def close_round(conn: Connection, round_id: int, by: str, at: datetime, *, org_id: int | None = None) -> bool:
+    """Close a round (of the city `org_id`, when given); False when it was
+    already closed, or is not one of that city's."""
+    query = update(_round).where(_round.c.id == round_id, _round.c.closed_at.is_(None))
+    if org_id is not None:
+        query = query.where(_round.c.org_id == org_id)
+    result = conn.execute(query.values(closed_at=at, closed_by=by))
     return bool(result.rowcount)
 
 
@@ -204,9 +204,13 @@ def send_from_row(row: Any) -> Send:
     )
 
 
-def recorded_keys(conn: Connection, round_id: int) -> set[tuple[str, SendKind]]:
-    """(recipient, kind) of every send the round has recorded, in any state."""
-    rows = conn.execute(select(_send.c.recipient, _send.c.kind).where(_send.c.round_id == round_id)).all()
+def recorded_keys(conn: Connection, round_id: int, *, org_id: int | None = None) -> set[tuple[str, SendKind]]:
+    """(recipient, kind) of every send the round (of the city `org_id`, when
+    given) has recorded, in any state."""
+    query = select(_send.c.recipient, _send.c.kind).where(_send.c.round_id == round_id)
+    if org_id is not None:
+        query = query.where(_send.c.org_id == org_id)
+    rows = conn.execute(query).all()
     return {(r.recipient, SendKind(r.kind)) for r in rows}
 
 
@@ -413,15 +417,24 @@ def next_retry_at(engine: Engine, now: datetime, round_ids: Iterable[int] | None
     return value
 
 
-def sends(conn: Connection, round_id: int, recipient: str | None = None) -> list[Send]:
+def sends(
+    conn: Connection, round_id: int, recipient: str | None = None, *, org_id: int | None = None
+) -> list[Send]:
+    """The round's sends (to `recipient`; of the city `org_id`, when given)."""
     query = select(_send).where(_send.c.round_id == round_id)
+    if org_id is not None:
+        query = query.where(_send.c.org_id == org_id)
     if recipient is not None:
         query = query.where(_send.c.recipient == recipient)
     return [send_from_row(r) for r in conn.execute(query.order_by(_send.c.id)).all()]
 
 
-def mark_answered(conn: Connection, send_id: int) -> None:
-    conn.execute(update(_send).where(_send.c.id == send_id).values(marked_answered=True))
+def mark_answered(conn: Connection, send_id: int, *, org_id: int | None = None) -> None:
+    """Record that a send's card says it is answered (when it is the city `org_id`'s, if given)."""
+    query = update(_send).where(_send.c.id == send_id)
+    if org_id is not None:
+        query = query.where(_send.c.org_id == org_id)
+    conn.execute(query.values(marked_answered=True))
 
 
 def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
@@ -431,16 +444,6 @@ def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
         select(func.count(), func.coalesce(func.max(_grant.c.id), 0)).where(_grant.c.org_id == org_id)
     ).one()
     return int(row[0]), int(row[1])
-
-
-def state_counts(conn: Connection, round_id: int) -> dict[tuple[str, str], int]:
-    """(kind, state) → count."""
-    rows = conn.execute(
-        select(_send.c.kind, _send.c.state, func.count())
-        .where(_send.c.round_id == round_id)
-        .group_by(_send.c.kind, _send.c.state)
-    ).all()
-    return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
 def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str, Any] | None:
@@ -548,10 +551,12 @@ class CityRounds:
         return create_round(self.conn, self.org_id, plan, by)
 
     def close(self, round_id: int, by: str, at: datetime) -> bool:
-        return close_round(self.conn, round_id, by, at)
+        """Close the city's round of that id; False when it was closed already, or is another city's."""
+        return close_round(self.conn, round_id, by, at, org_id=self.org_id)
 
     def sends(self, round_id: int, recipient: str | None = None) -> list[Send]:
-        return sends(self.conn, round_id, recipient)
+        """The sends of the city's round of that id (none for another city's round)."""
+        return sends(self.conn, round_id, recipient, org_id=self.org_id)
 
     def display_names(self) -> dict[str, str]:
         return display_names(self.conn, self.org_id)
@@ -580,15 +585,16 @@ class CityRounds:
         return grants_marker(self.conn, self.org_id)
 
     def recorded_keys(self, round_id: int) -> set[tuple[str, SendKind]]:
-        return recorded_keys(self.conn, round_id)
+        return recorded_keys(self.conn, round_id, org_id=self.org_id)
 
     def enqueue(self, round_: Round, dues: Iterable[DueSend]) -> int:
         return enqueue(self.conn, round_, self.org_id, dues)
 
     def mark_answered(self, send_ids: Iterable[int]) -> None:
-        """Record that these sends' cards now say they are answered (commit the unit of work)."""
+        """Record that these sends' cards now say they are answered (commit the unit
+        of work); another city's sends are left as they are."""
         for send_id in send_ids:
-            mark_answered(self.conn, send_id)
+            mark_answered(self.conn, send_id, org_id=self.org_id)
 
 
 # --- what the round runner reads and writes (bot/round_runner.py) ----------------

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from storage.db import make_engine, normalise_url
+from storage.db import make_engine, normalise_url, refuse_in_place
 from storage.migrate import upgrade
 
 PG_URL = os.environ.get("KOMPETENSBOT_TEST_DATABASE_URL")
@@ -28,11 +28,13 @@ def _pg_engine(schema: str) -> Engine:
     assert PG_URL
     from sqlmodel import create_engine
 
-    return create_engine(
+    engine = create_engine(
         normalise_url(PG_URL),
         connect_args={"options": f"-csearch_path={schema}"},
         pool_pre_ping=True,
     )
+    refuse_in_place(engine)  # as make_engine does (core.in_memory)
+    return engine
 
 
 def _sqlite(tmp_path: Path) -> Iterator[Engine]:

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from microsoft_agents.testing import TestAdapter
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bot.services import Services
+from bot.services import Services, TurnView
 from bot.teams_bot import KompetensBot
+from core.in_memory import IN_PLACE, ReadInPlace
 from core.model import Role
-from dialogs.ports import CityView, InMemory
+from dialogs.ports import CityQueries, CityView, InMemory
 from dialogs.turn import call, queries
 from storage.read_model import read_models
 from tests.dialogs.conftest import JsonStorage
@@ -122,3 +124,110 @@ def test_a_question_through_the_teams_handler_hops_threads_once_to_start_the_tur
     hops.clear()
     assert converse(bot, adapter, "saldo GVN")
     assert "Services.funds" in hops
+
+
+TODAY = date(2025, 10, 1)
+
+ASKED: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
+    "summary_ledger": ((), {}),
+    "principal": (("anna",), {}),
+    "funds": (("anna", 2025), {"as_of": TODAY}),
+    "measures": (("anna",), {"as_of": TODAY}),
+    "measure": (("anna", "1", TODAY), {}),
+    "derived": ((("count",), lambda ledger: len(ledger.measures), TODAY), {}),
+}
+"""One question to every method of a CityView (the city's queries), as a dialog asks it."""
+
+
+def test_every_method_of_the_view_is_asked_below() -> None:
+    assert {name for name in dir(CityQueries) if not name.startswith("_")} == set(ASKED)
+
+
+def _read_turn(engine: Engine) -> Services:
+    """A turn that has read the city and anna, who may read it all."""
+    Services(engine, org="malmo").grant_role(None, "anna", Role.CITY_OFFICE, None)
+    services = _turn(engine)
+    services.principal("anna")
+    return services
+
+
+class _Counted:
+    """The pool's checkouts and the thread hops while it is in a `with`."""
+
+    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.engine, self.checkouts, self.hops = engine, 0, list[str]()
+        real = asyncio.to_thread
+
+        async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.hops.append(fn.__qualname__)
+            return await real(fn, *args, **kwargs)
+
+        monkeypatch.setattr(asyncio, "to_thread", counting)
+
+    def _checkout(self, *_: Any) -> None:
+        self.checkouts += 1
+
+    def __enter__(self) -> _Counted:
+        event.listen(self.engine, "checkout", self._checkout)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "checkout", self._checkout)
+
+
+@pytest.mark.parametrize("method", sorted(ASKED))
+def test_a_question_answered_from_the_view_takes_no_connection(
+    example_engine: Engine, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    services = _read_turn(example_engine)
+    args, kwargs = ASKED[method]
+    with _Counted(example_engine, monkeypatch) as counted:
+        asked = getattr(queries(services, "anna", TODAY), method)
+        assert isinstance(asked.__self__, CityView)
+        answer = asyncio.run(call(asked, *args, **kwargs))
+    assert (counted.checkouts, counted.hops) == (0, [])
+    assert answer == getattr(Services(example_engine, org="malmo"), method)(*args, **kwargs)
+
+
+def test_a_view_method_that_reads_the_database_fails_loudly(
+    example_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """core.in_memory: what runs in place on the event loop gets no connection (storage.db)."""
+    services = _read_turn(example_engine)
+
+    def summary_ledger(self: TurnView) -> Any:
+        return Services(example_engine, org="malmo").ledger()  # every row: the database
+
+    monkeypatch.setattr(TurnView, "summary_ledger", summary_ledger)
+    with pytest.raises(ReadInPlace, match=r"summary_ledger runs in place on the event loop"):
+        asyncio.run(call(queries(services).summary_ledger))
+    assert IN_PLACE.get() is None
+    assert asyncio.run(call(services.ledger)).measures  # off the loop it reads as before
+
+
+def test_a_view_asked_about_another_person_or_day_answers_from_the_database_off_the_loop(
+    example_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dialog passes the person and the date twice (to `queries` and to the method):
+    when they differ, the question is answered as the services answer it, on a worker
+    thread, instead of the turn crashing."""
+    Services(example_engine, org="malmo").grant_role(None, "bertil", Role.CHEF, "GVN")
+    services = _read_turn(example_engine)
+    fresh = Services(example_engine, org="malmo")
+    june = date(2025, 6, 5)  # the example's follow-ups are reported later: not known yet
+    with _Counted(example_engine, monkeypatch) as counted:
+        view = queries(services, "anna", TODAY)
+        bertil = asyncio.run(call(view.funds, "bertil", 2025, as_of=TODAY))
+        then = asyncio.run(call(view.measures, "anna", as_of=june))
+    assert bertil == fresh.funds("bertil", 2025, as_of=TODAY)
+    assert then == fresh.measures("anna", as_of=june)
+    assert counted.hops == ["Services.funds", "Services.measures"]
+
+
+def test_a_view_kept_across_a_write_answers_from_the_new_data(example_engine: Engine) -> None:
+    services = _read_turn(example_engine)
+    view = queries(services, "anna", TODAY)
+    services.grant_role(None, "bertil", Role.CHEF, "GVN")  # empties the turn
+    assert asyncio.run(call(view.principal, "anna")) == Services(example_engine, org="malmo").principal(
+        "anna"
+    )

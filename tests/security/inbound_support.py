@@ -40,7 +40,7 @@ def credentials_env(entra: FakeEntra, stub_url: str, **extra: str) -> dict[str, 
         PREFIX + "CLIENTSECRET": "hemligt",
         PREFIX + "TENANTID": TENANT_ID,
         "KOMPETENSBOT_ENTRA_CALLERS": CALLER,
-        # Part B's outbound allow-list: the stand-in lives on loopback.
+        # The outbound allow-list (bot.outbound): the stand-in lives on loopback.
         "KOMPETENSBOT_SERVICE_URLS": stub_url.rstrip("/"),
         **entra.env(),
         **extra,

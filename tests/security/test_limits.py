@@ -1,5 +1,5 @@
-"""Issue 16, items 10 and 12 (part F): limits. An attacker (or a bad day)
-tried to hold the server: a PostgreSQL that stops answering, a database lock
+"""The server's limits, against what an attacker (or a bad day) tries to
+hold it with: a PostgreSQL that stops answering, a database lock
 held by someone else, a SIGTERM while all that goes on, request headers and
 bodies sent a byte at a time, JSON nested 900 and 100 000 deep with NUL
 characters, invoke activities the bot does not handle, and the `Server:`
