@@ -59,7 +59,8 @@ class InMemory(ABC):  # noqa: B024 - a marker: what it means is in its docstring
     """An object whose every method answers from what the turn has already read
     (never the database, never blocking): `dialogs.turn.call` runs its methods
     in place instead of on a worker thread. Being one is a matter of type, so a
-    subclass must not add a method that reads the database."""
+    subclass must not add a method that reads the database: a connection taken
+    while `call` runs one in place raises `core.in_memory.ReadInPlace`."""
 
 
 class CityView(InMemory, CityQueries):
