@@ -41,8 +41,8 @@ def connections() -> tuple[ConnectionManager, AgentAuthConfiguration]:
     if settings.get("CLIENTID"):
         from microsoft_agents.authentication.msal import MsalConnectionManager
 
-        manager = MsalConnectionManager(**config)
-        return manager, manager.get_default_connection_configuration()
+        msal = MsalConnectionManager(**config)
+        return msal, msal.get_default_connection_configuration()
     anonymous = AgentAuthConfiguration(anonymous_allowed=True)
     manager = ConnectionManager(
         provider_factory=lambda _config: AnonymousTokenProvider(),
@@ -62,7 +62,10 @@ def main() -> None:
     agent = EchoBot()
 
     async def entry_point(req: Request) -> Response:
-        return await start_agent_process(req, req.app["agent_app"], req.app["adapter"])
+        response = await start_agent_process(req, req.app["agent_app"], req.app["adapter"])
+        # Optional only in the SDK's signature: its CloudAdapter.process always answers.
+        assert response is not None
+        return response
 
     async def healthz(_req: Request) -> Response:
         return Response(text="ok")
