@@ -88,7 +88,7 @@ def assert_same_round(engine: Engine, org: str, period: str) -> None:
     assert round_report(round_, view, grants, known) == round_report(round_, full, grants, known)
 
 
-def _granted(fundings) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
+def _granted(fundings) -> dict[tuple[str, str], int]:
     """What was granted, per unit and decision (the summary sums a measure's
     grants with the same unit and decision into one)."""
     total: dict[tuple[str, str], int] = defaultdict(int)
@@ -251,7 +251,7 @@ class EveryRowServices(Services):
     """Writes as they were before they used the read model: each one checks the
     rules against every row of the city's ledger."""
 
-    def _write(self, user, fn, once=None):  # type: ignore[no-untyped-def]
+    def _write(self, user, fn, once=None):
         uow = UnitOfWork(self.engine, self.org, write=True)
         with uow as repo:
             result = fn(repo, repo.ledger(), self._principal(repo, user))

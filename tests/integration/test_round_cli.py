@@ -31,7 +31,7 @@ PEOPLE = {"aad-fskn": "FSKN", "aad-gsn": "GSN", "aad-gvn": "GVN", "aad-hvon": "H
 
 
 @pytest.fixture
-def stub():  # type: ignore[no-untyped-def]
+def stub():
     with ThrottlingConnectorStub(global_rate=None) as connector:
         yield connector
 

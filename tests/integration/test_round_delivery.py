@@ -67,7 +67,7 @@ from dialogs import texts
 from storage import rounds as store
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.tables import FollowUpRow
+from storage.tables import FollowUpRow, table
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import PG_URL
 from tests.http.harness import ThrottlingConnectorStub
@@ -79,6 +79,8 @@ from tests.integration.round_population import (
     populate,
     recipient_name,
 )
+
+FOLLOWUPS = table(FollowUpRow)  # typed columns (SQLModel types FollowUpRow.period as a str)
 
 N = 2000
 RATE = 150  # the global limit: the stand-in enforces it, the sender is configured for it
@@ -114,7 +116,7 @@ def per_conversation(stub: ThrottlingConnectorStub, since: int = 0) -> Counter[s
 
 def answered_measures_in_db(engine: Engine) -> set[int]:
     with engine.connect() as conn:
-        rows = conn.execute(select(FollowUpRow.measure_id).where(FollowUpRow.period == PERIOD)).all()
+        rows = conn.execute(select(FOLLOWUPS.c.measure_id).where(FOLLOWUPS.c.period == PERIOD)).all()
     return {r[0] for r in rows}
 
 

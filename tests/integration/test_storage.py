@@ -26,7 +26,7 @@ KSAU = Decision(Body.KSAU, date(2025, 6, 20), paragraph="5")
 
 def counts(engine: Engine) -> tuple[int, int, int]:
     with Session(engine) as s:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             s.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("ledger_entries", "measures", "followups")
         )

@@ -17,8 +17,11 @@ from bot.services import Services
 from core.model import Role
 from storage.bot_state import StateStore, claim_key, conversation_references, finish_turn, link_tenant
 from storage.repository import create_organisation
-from storage.tables import ConversationRefRow, ProcessedActivityRow
+from storage.tables import ConversationRefRow, ProcessedActivityRow, table
 from storage.turn_start import Arrival, TurnStart, begin_turn
+
+CLAIMS = table(ProcessedActivityRow)  # typed columns (SQLModel types ProcessedActivityRow.key as a str)
+REFS = table(ConversationRefRow)
 
 CONVERSATION_KEY = "msteams/conversations/c1"
 USER_KEY = "msteams/users/anna"
@@ -69,9 +72,9 @@ def _lease_ends(engine: Engine, activity_id: str) -> None:
     """The claim's lease ran out, as when the turn's process was killed."""
     with engine.begin() as conn:
         conn.execute(
-            update(ProcessedActivityRow)
-            .where(ProcessedActivityRow.key == claim_key("c1", activity_id))  # type: ignore[arg-type]
-            .where(ProcessedActivityRow.lease_until.is_not(None))  # type: ignore[union-attr]
+            update(CLAIMS)
+            .where(CLAIMS.c.key == claim_key("c1", activity_id))
+            .where(CLAIMS.c.lease_until.is_not(None))
             .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
         )
 
@@ -122,10 +125,10 @@ def test_the_conversation_reference_is_written_when_it_changes(example_engine: E
                 tuple(row)
                 for row in conn.execute(
                     select(
-                        ConversationRefRow.reference,
-                        ConversationRefRow.tenant_id,
-                        ConversationRefRow.conversation_type,
-                        ConversationRefRow.updated_at,
+                        REFS.c.reference,
+                        REFS.c.tenant_id,
+                        REFS.c.conversation_type,
+                        REFS.c.updated_at,
                     )
                 )
             ]

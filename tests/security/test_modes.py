@@ -72,7 +72,7 @@ class Served:
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch, database: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def serve(monkeypatch: pytest.MonkeyPatch, database: str, capsys: pytest.CaptureFixture[str]):
     """`kompetensbot serve ARGS` with ENV (and nothing else of the mode's settings):
     (exit code, stderr, what was served)."""
 

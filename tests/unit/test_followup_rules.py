@@ -32,7 +32,7 @@ def _book() -> tuple[Book, int, int]:
 
 def _followup(measure_id: int, spent: int, forecast: int, period: str = "2025-06", **kw: object) -> FollowUp:
     fields = dict(status=Status.ONGOING, usable_as_planned=True, note="", author="hr", at=reported_at(period))
-    fields.update(kw)  # type: ignore[arg-type]
+    fields.update(kw)
     return FollowUp(measure_id, period, spent=spent, forecast=forecast, **fields)  # type: ignore[arg-type]
 
 
