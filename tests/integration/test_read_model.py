@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from bot.services import Services
 from core.balances import fund_balance, measure_balance
@@ -27,7 +28,6 @@ from core.rules import is_overdue, unit_unallocated
 from core.rules.followup import reported_on
 from storage.examples import read_example
 from storage.read_model import ReadModels, read_models, round_ledger
-from storage.tables import SQLModel
 from storage.unit_of_work import UnitOfWork
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -111,7 +111,7 @@ def test_the_june_round_from_open_to_status(
     rounds = RoundServices(engine, clock=clock_for(date(2025, 6, 2)))
     round_ = rounds.find("2025-06")
     mine = rounds.my_card("aad-fskn", round_.plan.opens)
-    values = {}
+    values: dict[str, str] = {}
     for mid in mine.measure_ids:
         values |= {field_name(mid, "status"): "Pågående", field_name(mid, "spent"): "100 tkr"}
         values |= {field_name(mid, "forecast"): "1 mkr", field_name(mid, "usable"): "nej"}
