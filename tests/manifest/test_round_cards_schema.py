@@ -12,7 +12,7 @@ from typing import get_type_hints
 
 from core.model import FollowUp, Status
 from core.rounds import Round, plan_round
-from dialogs import round_cards
+from dialogs import cards, round_cards
 from dialogs.round_cards import (
     EscalationLine,
     EscalationSummary,
@@ -73,7 +73,7 @@ def test_every_round_card_builder_is_checked(ledger) -> None:  # noqa: F811
         for name, fn in inspect.getmembers(round_cards, inspect.isfunction)
         if fn.__module__ == round_cards.__name__
         and not name.startswith("_")
-        and get_type_hints(fn).get("return") == round_cards.Card
+        and get_type_hints(fn).get("return") == cards.Card
     }
     called = {builder for builder, _, _ in built(ledger)}
     assert found - called == set(), f"add these card builders to {Path(__file__).name}"

@@ -257,7 +257,7 @@ def test_a_card_answer_becomes_follow_ups_of_the_round() -> None:
         ({}, "Svaret är tomt"),
     ],
 )
-def test_a_bad_card_answer_is_refused_with_its_measure_named(values: dict, problem: str) -> None:
+def test_a_bad_card_answer_is_refused_with_its_measure_named(values: dict[str, object], problem: str) -> None:
     book, _grants, (a, _b, _c, _d) = _book()
     with pytest.raises(DomainError) as refused:
         parse_answers(book.ledger, (a,), {field_name(a, k): v for k, v in values.items()})
