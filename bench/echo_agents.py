@@ -12,7 +12,7 @@ import argparse
 import os
 
 from aiohttp.web import Application, Request, Response, run_app
-from microsoft_agents.activity import load_configuration_from_env
+from microsoft_agents.activity import Activity, TurnContextProtocol, load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import (
     CloudAdapter,
     jwt_authorization_middleware,
@@ -24,12 +24,11 @@ from microsoft_agents.hosting.core import (
     AnonymousTokenProvider,
     ConnectionManager,
     MessageFactory,
-    TurnContext,
 )
 
 
 class EchoBot(ActivityHandler):
-    async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
+    async def on_message_activity(self, turn_context: TurnContextProtocol[Activity]) -> None:
         await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
 
 

@@ -10,6 +10,7 @@ import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -188,7 +189,7 @@ operations = st.lists(
 )
 
 
-def apply(services: Services, op: tuple) -> str:  # type: ignore[type-arg]
+def apply(services: Services, op: tuple[Any, ...]) -> str:
     """Carry out one operation through the services: "ok", or the rules' refusal."""
     ids = sorted(services.summary_ledger().measures)
     try:
@@ -232,7 +233,7 @@ def apply(services: Services, op: tuple) -> str:  # type: ignore[type-arg]
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_any_writes_through_the_services(example_engine: Engine, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_any_writes_through_the_services(example_engine: Engine, ops: list[tuple[Any, ...]]) -> None:
     """Examples run one after another on the same city: the read model folds in
     every write since the previous example, and after every write its numbers
     are those of the whole ledger."""
@@ -264,7 +265,9 @@ _TWINS: dict[int, Engine] = {}
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_writes_decide_as_against_every_row(example_engine: Engine, tmp_path: Path, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_writes_decide_as_against_every_row(
+    example_engine: Engine, tmp_path: Path, ops: list[tuple[Any, ...]]
+) -> None:
     """The rules say yes or no to a write checked against the read model exactly as
     they do against every row: the same operations on two copies of the city, one
     written the old way, are accepted and refused alike and leave the same ledger."""

@@ -12,6 +12,7 @@ import csv
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -225,7 +226,7 @@ def test_measures_with_nobody_to_ask_are_counted_with_their_units_before_anythin
     )
 
 
-def _texts(activity: dict) -> str:  # type: ignore[type-arg]
+def _texts(activity: dict[str, Any]) -> str:
     """What a person reads in a message: its text and every text of its card."""
     found = [activity.get("text") or ""]
     for attachment in activity.get("attachments") or []:
@@ -326,7 +327,7 @@ def test_status_and_export_on_a_day_count_only_the_answers_reported_by_then(
     grants.grant_role(None, "aad-gvn", Role.HR, "GVN")
     assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
 
-    def yrkes(as_of: str) -> dict:  # type: ignore[type-arg]
+    def yrkes(as_of: str) -> dict[str, Any]:
         report = kb("followup", "status", "--period", "2025-06", "--as-of", as_of, "--json").json()
         return next(m for m in report["measures"] if m["title"] == "Yrkeslärarsatsning")
 

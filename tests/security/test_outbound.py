@@ -21,6 +21,7 @@ from microsoft_agents.hosting.core import (
     AgentAuthConfiguration,
     ClaimsIdentity,
     ConnectionManager,
+    TurnContext,
 )
 
 from bot.adapter import create_adapter
@@ -184,7 +185,8 @@ def test_a_turn_never_stores_a_reference_whose_origin_is_not_allowed(example_eng
             pass
 
     incoming = Activity.model_validate(activity("saldo GVN", service_url="https://evil.example/"))
-    asyncio.run(bot.on_turn(Context(incoming)))  # type: ignore[arg-type]
+    # cast: a stand-in with only what on_turn uses before it refuses the service URL
+    asyncio.run(bot.on_turn(cast(TurnContext, Context(incoming))))
     assert sent == [] and stored_references(example_engine) == []
 
 
