@@ -585,11 +585,11 @@ def _generated(kind: str, name: str, plans: Any, workdir: Path, pg_base: str, lo
     template = f"kbench_{tag}".replace("-", "_")
     if not _pg_exists(pg_base, template):
         started = time.monotonic()
-        building = template + "_building"
-        url = _pg_fresh(pg_base, building)
+        building_db = template + "_building"
+        url = _pg_fresh(pg_base, building_db)
         _migrated(url)
         _write_postgres(url, plans())
-        _pg_admin(pg_base, f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+        _pg_admin(pg_base, f'ALTER DATABASE "{building_db}" RENAME TO "{template}"')
         log(f"generated PostgreSQL database {template} in {time.monotonic() - started:.1f} s")
     _migrated(_pg_url(pg_base, template))
     return _pg_fresh(pg_base, f"kbench_{name}".replace("-", "_"), template=template)

@@ -12,7 +12,7 @@ import argparse
 import os
 
 from aiohttp.web import Application, Request, Response, run_app
-from microsoft_agents.activity import load_configuration_from_env
+from microsoft_agents.activity import Activity, TurnContextProtocol, load_configuration_from_env
 from microsoft_agents.hosting.aiohttp import (
     CloudAdapter,
     jwt_authorization_middleware,
@@ -24,12 +24,11 @@ from microsoft_agents.hosting.core import (
     AnonymousTokenProvider,
     ConnectionManager,
     MessageFactory,
-    TurnContext,
 )
 
 
 class EchoBot(ActivityHandler):
-    async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
+    async def on_message_activity(self, turn_context: TurnContextProtocol[Activity]) -> None:
         await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
 
 
@@ -41,8 +40,8 @@ def connections() -> tuple[ConnectionManager, AgentAuthConfiguration]:
     if settings.get("CLIENTID"):
         from microsoft_agents.authentication.msal import MsalConnectionManager
 
-        manager = MsalConnectionManager(**config)
-        return manager, manager.get_default_connection_configuration()
+        msal = MsalConnectionManager(**config)
+        return msal, msal.get_default_connection_configuration()
     anonymous = AgentAuthConfiguration(anonymous_allowed=True)
     manager = ConnectionManager(
         provider_factory=lambda _config: AnonymousTokenProvider(),
@@ -62,7 +61,10 @@ def main() -> None:
     agent = EchoBot()
 
     async def entry_point(req: Request) -> Response:
-        return await start_agent_process(req, req.app["agent_app"], req.app["adapter"])
+        response = await start_agent_process(req, req.app["agent_app"], req.app["adapter"])
+        # Optional only in the SDK's signature: its CloudAdapter.process always answers.
+        assert response is not None
+        return response
 
     async def healthz(_req: Request) -> Response:
         return Response(text="ok")

@@ -223,12 +223,13 @@ def measure(
     convs = conversations(label, count, size)
     before = asyncio.run(loadgen.stats(stub.url + "/"))["replies"]
     assert server.process is not None
+    process = server.process
     database_at_start: list[float] = []
 
     def at_start() -> float:
         if database == "postgresql":
             database_at_start.append(database_cpu_seconds())
-        return cpu_seconds(server.process.pid)  # type: ignore[union-attr]
+        return cpu_seconds(process.pid)
 
     result = asyncio.run(
         loadgen.run(
@@ -240,9 +241,9 @@ def measure(
             warmup=warmup,
             on_measure=at_start,
             interval=interval,
-        )  # type: ignore[union-attr]
+        )
     )
-    cpu = cpu_seconds(server.process.pid) - (result.cpu_at_start or 0.0)
+    cpu = cpu_seconds(process.pid) - (result.cpu_at_start or 0.0)
     after = asyncio.run(loadgen.stats(stub.url + "/"))["replies"]
     summary = result.summary()
     summary["replies"] = after - before
@@ -535,7 +536,7 @@ def main() -> None:
                 for factor in factors:
                     url = data.grown_database(database, factor, work, args.pg_url, log)
                     grant_roles(url, USERS)
-                    rows = data.counts(url)
+                    counts = data.counts(url)
                     paths = read_paths(url)
                     server = start(kompetensbot_server(f"kompetensbot-grown-{factor}x-{database}", url, logs))
                     cold = first_turn_ms(server, stub, "example")
@@ -555,8 +556,8 @@ def main() -> None:
                             {
                                 "database": database,
                                 "factor": factor,
-                                "ledger_entries": rows["ledger_entries"],
-                                "followups": rows["followups"],
+                                "ledger_entries": counts["ledger_entries"],
+                                "followups": counts["followups"],
                                 "scenario": scenario,
                                 "first_turn_ms": cold,
                                 **paths,

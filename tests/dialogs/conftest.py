@@ -9,11 +9,11 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 from microsoft_agents.activity import Activity, ActivityTypes
-from microsoft_agents.hosting.core import MemoryStorage, StoreItem, TurnContext
+from microsoft_agents.hosting.core import Storage, StoreItem, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy.engine import Engine
@@ -26,12 +26,19 @@ from core.model import Role
 from dialogs import MainDialog, state_codec
 from dialogs.turn import Identity, set_identity
 
+StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
+
 TODAY = date(2025, 10, 1)
 MAX_MESSAGE_BYTES = 80_000
 
 
-class JsonStorage(MemoryStorage):
-    """MemoryStorage that keeps every item as JSON text, as a database does."""
+class JsonStorage(Storage):
+    """Storage that keeps every item as JSON text, as a database does (in `_memory`, by key,
+    where the tests read it): MemoryStorage's own memory holds JSON objects, not text."""
+
+    def __init__(self) -> None:
+        self._memory: dict[str, str] = {}
+        self._lock = asyncio.Lock()
 
     async def write(self, changes: dict[str, StoreItem]) -> None:
         encoded = {
@@ -41,12 +48,32 @@ class JsonStorage(MemoryStorage):
         async with self._lock:
             self._memory.update(encoded)
 
-    async def read(self, keys: list[str], *, target_cls: type, **kwargs: Any) -> dict[str, Any]:
+    async def read(
+        self, keys: list[str], *, target_cls: type[StoreItemT], **kwargs: Any
+    ) -> dict[str, StoreItemT]:
         async with self._lock:
             found = {k: self._memory[k] for k in keys if k in self._memory}
+        # cast: the SDK types its static from_json_to_store_item to return StoreItem, not target_cls.
         return {
-            k: target_cls.from_json_to_store_item(state_codec.load(json.loads(v))) for k, v in found.items()
+            k: cast(StoreItemT, target_cls.from_json_to_store_item(state_codec.load(json.loads(v))))
+            for k, v in found.items()
         }
+
+    async def delete(self, keys: list[str]) -> None:
+        """As MemoryStorage deletes."""
+        if not keys:
+            raise ValueError("Storage.delete(): Keys are required when deleting.")
+        async with self._lock:
+            for key in keys:
+                if key == "":
+                    raise ValueError("MemoryStorage.delete(): key cannot be empty")
+                self._memory.pop(key, None)
+
+
+def card_content(content: object) -> dict[str, Any]:
+    """An attachment's content, which the SDK types as any object: here an Adaptive Card."""
+    assert isinstance(content, dict), content
+    return content
 
 
 @dataclass
@@ -105,7 +132,7 @@ class Chat:
             replies.append(
                 Reply(
                     text=sent.text or "",
-                    cards=[a.content for a in sent.attachments or []],
+                    cards=[card_content(a.content) for a in sent.attachments or []],
                     actions=[
                         str(a.value)
                         for a in (sent.suggested_actions.actions if sent.suggested_actions else [])

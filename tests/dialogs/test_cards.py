@@ -194,8 +194,10 @@ def test_dialog_state_round_trips_through_json() -> None:
     assert isinstance(back, DialogState)
     prompt_state = back.dialog_stack[0].state
     assert isinstance(prompt_state["options"], PromptOptions)
-    assert prompt_state["options"].prompt.text == "Vilken nämnd?"
-    assert [a.value for a in prompt_state["options"].prompt.suggested_actions.actions] == ["GVN", "FSKN"]
+    prompt = prompt_state["options"].prompt
+    assert prompt is not None
+    assert prompt.text == "Vilken nämnd?"
+    assert [a.value for a in prompt.suggested_actions.actions] == ["GVN", "FSKN"]
     assert prompt_state["options"].validations == options.validations
     assert back.dialog_stack[1].state["values"] == {"unit": "GVN", "n": 1}
 

@@ -5,6 +5,7 @@ bot's date is the one clock."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from microsoft_agents.testing import TestAdapter
 
@@ -13,15 +14,15 @@ from bot.teams_bot import KompetensBot
 from core.model import Role
 from core.round_answers import field_name
 from dialogs import texts
-from tests.dialogs.conftest import JsonStorage, counts
+from tests.dialogs.conftest import Chat, JsonStorage, Reply, counts
 from tests.dialogs.test_followup_dialog import _form as followup_form
 from tests.dialogs.test_followup_dialog import _measure_id
-from tests.dialogs.test_round_turns import USER, submit, turn
+from tests.dialogs.test_round_turns import USER, submit, text_of, turn
 
 TRILLION = "1 000 000 000 000 kr"
 
 
-def _round_answer(round_id: int, measure: int, spent: str, forecast: str) -> dict:
+def _round_answer(round_id: int, measure: int, spent: str, forecast: str) -> dict[str, Any]:
     """The June round card's answer for one measure: Pågående, with its spent and forecast."""
     return {
         "action": "round_answer",
@@ -32,7 +33,7 @@ def _round_answer(round_id: int, measure: int, spent: str, forecast: str) -> dic
     }
 
 
-def _chat_to_the_note(chat, spent: str, forecast: str, period: str = "") -> list:
+def _chat_to_the_note(chat: Chat, spent: str, forecast: str, period: str = "") -> list[Reply]:
     chat.say("jag vill lämna en uppföljning")
     chat.say("Yrkeslärarsatsning")
     for answer in (period, "pågår", spent, forecast, "ja"):
@@ -40,7 +41,7 @@ def _chat_to_the_note(chat, spent: str, forecast: str, period: str = "") -> list
     return chat.say("-")
 
 
-def _form(services, **fields) -> dict:
+def _form(services, **fields) -> dict[str, Any]:
     """The follow-up form for Yrkeslärarsatsning, September, with no note."""
     return followup_form(services, **{"note": "", **fields})
 
@@ -102,16 +103,16 @@ def test_the_round_card_refuses_an_implausible_amount_with_the_reason(example_en
     before = counts(services)
     value = _round_answer(round_.id, measure, TRILLION, TRILLION)
     [refused] = turn(bot, adapter, submit(adapter, value))
-    assert refused.text.startswith("Svaret sparades inte.")
-    assert f"Utfallet {TRILLION} är mer än dubbelt så mycket" in refused.text
-    assert "4 000 000 kr" in refused.text
+    assert text_of(refused).startswith("Svaret sparades inte.")
+    assert f"Utfallet {TRILLION} är mer än dubbelt så mycket" in text_of(refused)
+    assert "4 000 000 kr" in text_of(refused)
     assert counts(services) == before
 
 
 # --- item 5 -----------------------------------------------------------------------
 
 
-def _close_june(example_engine) -> None:  # type: ignore[no-untyped-def]
+def _close_june(example_engine) -> None:
     rounds = RoundServices(example_engine, org="malmo")
     rounds.open(None, "2025-06")
     rounds.close(None, "2025-06")
@@ -155,7 +156,7 @@ def test_the_round_card_of_a_closed_round_says_the_same(example_engine, services
     measure = _measure_id(services, "Yrkeslärarsatsning")
     value = _round_answer(round_.id, measure, "1 mkr", "4 mkr")
     [refused] = turn(bot, adapter, submit(adapter, value))
-    assert "Uppföljningen juni 2025 stängdes" in refused.text
+    assert "Uppföljningen juni 2025 stängdes" in text_of(refused)
 
 
 # --- item 6 -----------------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_a_round_card_answer_is_stamped_with_the_bots_date(example_engine, servi
     measure = _measure_id(services, "Stärka formell kompetens")
     value = _round_answer(round_.id, measure, "1 mkr", "6 mkr")
     [receipt] = turn(bot, adapter, submit(adapter, value))
-    assert receipt.text.startswith("Tack")
+    assert text_of(receipt).startswith("Tack")
     latest = services.ledger().latest_followup(measure)
     assert latest.period == "2025-06" and latest.at.date() == date(2025, 6, 5)
 

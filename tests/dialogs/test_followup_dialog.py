@@ -168,7 +168,7 @@ def test_a_user_without_a_role_cannot_leave_a_followup(chat_as) -> None:
 
 
 def _form(services, **fields):
-    data = {
+    data: dict[str, object] = {
         "action": "followup",
         "measure_id": str(_measure_id(services, "Yrkeslärarsatsning")),
         "period": "2025-09",

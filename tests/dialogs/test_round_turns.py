@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Any
 
-from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes, ChannelId
 from microsoft_agents.testing import TestAdapter
 
 from bot.round_services import RoundServices
@@ -22,7 +23,7 @@ USER = "user1"
 def turn(bot: KompetensBot, adapter: TestAdapter, message: str | Activity) -> list[Activity]:
     activity = adapter.create_activity(message) if isinstance(message, str) else message
     # As from Teams: the handler serves msteams only, and knows a person by their object id.
-    activity.channel_id = "msteams"
+    activity.channel_id = ChannelId("msteams")
     if activity.from_property is not None and not activity.from_property.aad_object_id:
         activity.from_property.aad_object_id = activity.from_property.id
     asyncio.run(adapter.process_activity(adapter.claims_identity, activity, bot.on_turn))
@@ -33,22 +34,36 @@ def turn(bot: KompetensBot, adapter: TestAdapter, message: str | Activity) -> li
     return out
 
 
-def submit(adapter: TestAdapter, value: dict) -> Activity:
+def text_of(message: Activity) -> str:
+    """A reply's text (every reply these tests read the text of has one)."""
+    assert message.text is not None, message
+    return message.text
+
+
+def card_of(message: Activity) -> dict[str, Any]:
+    """The content of a reply's first attachment: an Adaptive Card, a JSON object."""
+    assert message.attachments, message
+    content = message.attachments[0].content
+    assert isinstance(content, dict), content
+    return content
+
+
+def submit(adapter: TestAdapter, value: dict[str, Any]) -> Activity:
     activity = adapter.create_activity("")
     activity.text = None
     activity.value = value
     return activity
 
 
-def _setup(example_engine, services):  # type: ignore[no-untyped-def]
+def _setup(example_engine, services):
     services.grant_role(None, USER, Role.HR, "FSKN")
     rounds = RoundServices(example_engine, org="malmo")
     round_ = rounds.open(None, "2025-06")
     return rounds, round_
 
 
-def _card_inputs(activity: Activity) -> dict[str, dict]:
-    content = activity.attachments[0].content
+def _card_inputs(activity: Activity) -> dict[str, dict[str, Any]]:
+    content = card_of(activity)
     inputs = {}
     for container in content["body"]:
         for item in container.get("items", []):
@@ -62,7 +77,7 @@ def test_the_card_lists_my_measures_and_an_answer_is_saved(example_engine, servi
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
     adapter = TestAdapter()
     [card] = turn(bot, adapter, "svara på uppföljningen")
-    assert "juni 2025" in card.text
+    assert "juni 2025" in text_of(card)
     inputs = _card_inputs(card)
     ledger = services.ledger()
     fskn = sorted(m.id for m in ledger.measures.values() if "FSKN" in m.units and m.parent_id is None)
@@ -78,8 +93,8 @@ def test_the_card_lists_my_measures_and_an_answer_is_saved(example_engine, servi
         field_name(first, "note"): "**fet** [länk](http://x) '; DROP TABLE followups; --",
     }
     [receipt] = turn(bot, adapter, submit(adapter, value))
-    assert "sparat uppföljningen juni 2025 för 1 insats" in receipt.text
-    assert "saknar fortfarande svar" in receipt.text
+    assert "sparat uppföljningen juni 2025 för 1 insats" in text_of(receipt)
+    assert "saknar fortfarande svar" in text_of(receipt)
     saved = [f for f in services.ledger().followups if f.period == "2025-06" and f.measure_id == first]
     assert [(f.spent, f.forecast, f.author) for f in saved] == [(1_200_000, 3_000_000, "User 1")]
     assert saved[0].note.endswith("DROP TABLE followups; --")
@@ -105,9 +120,9 @@ def test_a_card_sent_again_with_its_saved_answers_writes_only_what_changed(examp
     [receipt] = turn(
         bot, adapter, submit(adapter, {"action": "round_answer", "round_id": round_.id, **answer})
     )
-    assert "för 1 insats" in receipt.text
+    assert "för 1 insats" in text_of(receipt)
 
-    def as_submitted() -> dict:
+    def as_submitted() -> dict[str, Any]:
         """What the card now shown submits when nothing is touched."""
         [card] = turn(bot, adapter, "svara på uppföljningen")
         values = {k: i["value"] for k, i in _card_inputs(card).items() if i.get("value")}
@@ -116,17 +131,17 @@ def test_a_card_sent_again_with_its_saved_answers_writes_only_what_changed(examp
     shown = as_submitted()
     assert shown[field_name(first, "spent")] == "1 200 000 kr"
     [same] = turn(bot, adapter, submit(adapter, shown))
-    assert "Inget är ändrat" in same.text
+    assert "Inget är ändrat" in text_of(same)
     shown |= {
         field_name(second, "status"): "Klar",
         field_name(second, "spent"): "0 kr",
         field_name(second, "forecast"): "0 kr",
     }
     [receipt] = turn(bot, adapter, submit(adapter, shown))
-    assert "för 1 insats" in receipt.text
+    assert "för 1 insats" in text_of(receipt)
     changed = as_submitted() | {field_name(first, "forecast"): "2,5 mkr"}
     [receipt] = turn(bot, adapter, submit(adapter, changed))
-    assert "för 1 insats" in receipt.text
+    assert "för 1 insats" in text_of(receipt)
     saved = [
         (f.measure_id, f.forecast)
         for f in services.ledger().followups
@@ -151,7 +166,7 @@ def test_a_forged_or_late_answer_writes_nothing(example_engine, services) -> Non
         field_name(gvn, "forecast"): "0 kr",
     }
     [refused] = turn(bot, adapter, submit(adapter, forged))
-    assert "Svaret sparades inte" in refused.text and "uppföljningskort" in refused.text
+    assert "Svaret sparades inte" in text_of(refused) and "uppföljningskort" in text_of(refused)
     negative = {
         "action": "round_answer",
         "round_id": round_.id,
@@ -160,11 +175,11 @@ def test_a_forged_or_late_answer_writes_nothing(example_engine, services) -> Non
         field_name(fskn, "forecast"): "99999999999999999999999 kr",
     }
     [refused] = turn(bot, adapter, submit(adapter, negative))
-    assert "Okänd status" in refused.text and "negativt" in refused.text
+    assert "Okänd status" in text_of(refused) and "negativt" in text_of(refused)
     [refused] = turn(bot, adapter, submit(adapter, {"action": "round_answer", "round_id": "x"}))
-    assert "Kortet saknar omgång" in refused.text
+    assert "Kortet saknar omgång" in text_of(refused)
     [refused] = turn(bot, adapter, submit(adapter, {"action": "round_answer", "round_id": 999}))
-    assert "finns inte" in refused.text
+    assert "finns inte" in text_of(refused)
     late_bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 23))
     good = {
         "action": "round_answer",
@@ -174,7 +189,7 @@ def test_a_forged_or_late_answer_writes_nothing(example_engine, services) -> Non
         field_name(fskn, "forecast"): "0 kr",
     }
     [refused] = turn(late_bot, adapter, submit(adapter, good))
-    assert "stängde för svar 19 juni 2025" in refused.text
+    assert "stängde för svar 19 juni 2025" in text_of(refused)
     assert len(services.ledger().followups) == before
 
 
@@ -182,7 +197,7 @@ def test_without_an_open_round_the_person_is_told_how_to_follow_up(example_engin
     services.grant_role(None, USER, Role.HR, "FSKN")
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
     [reply] = turn(bot, TestAdapter(), "svara på uppföljningen")
-    assert "ingen öppen uppföljningsomgång" in reply.text
+    assert "ingen öppen uppföljningsomgång" in text_of(reply)
 
 
 def test_someone_with_no_measures_in_the_round_is_told_who_gets_the_card(example_engine, services) -> None:
@@ -190,7 +205,7 @@ def test_someone_with_no_measures_in_the_round_is_told_who_gets_the_card(example
     RoundServices(example_engine, org="malmo").open(None, "2025-06")
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 5))
     [reply] = turn(bot, TestAdapter(), "svara på uppföljningen")
-    assert "inga insatser att svara för" in reply.text
+    assert "inga insatser att svara för" in text_of(reply)
 
 
 def test_stadskontoret_asks_how_the_round_is_going(example_engine, services) -> None:
@@ -198,12 +213,12 @@ def test_stadskontoret_asks_how_the_round_is_going(example_engine, services) -> 
     RoundServices(example_engine, org="malmo").open(None, "2025-06")
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 20))
     [reply] = turn(bot, TestAdapter(), "Hur går uppföljningen?")
-    assert "Uppföljningen juni 2025" in reply.text
-    assert "Outnyttjat enligt prognoserna: 1 690 000 kr" in reply.text
+    assert "Uppföljningen juni 2025" in text_of(reply)
+    assert "Outnyttjat enligt prognoserna: 1 690 000 kr" in text_of(reply)
     # Issue 17 item 13: the measures nobody can be asked about are counted, with their units.
     nobody = "- Ingen mottagare för 45 av 45 insatser (varav 13 redan besvarade), i 14 nämnder: ASN, FRN,"
-    assert nobody in reply.text
-    assert "660 000 kr från Yrkeslärare i vård och omsorg" in reply.text
+    assert nobody in text_of(reply)
+    assert "660 000 kr från Yrkeslärare i vård och omsorg" in text_of(reply)
 
 
 def test_a_chef_sees_only_their_units_part_of_the_round(example_engine, services) -> None:
@@ -211,10 +226,10 @@ def test_a_chef_sees_only_their_units_part_of_the_round(example_engine, services
     RoundServices(example_engine, org="malmo").open(None, "2025-06")
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 20))
     [reply] = turn(bot, TestAdapter(), "hur går uppföljningen")
-    assert "Uppföljningen juni 2025" in reply.text
+    assert "Uppföljningen juni 2025" in text_of(reply)
     # GVN's unused money and its proposal are not the GSN chef's to see.
-    assert "Gymnasie" not in reply.text and "Yrkeslärare i vård och omsorg" not in reply.text
-    assert "Inga förslag till omfördelning" in reply.text
+    assert "Gymnasie" not in text_of(reply) and "Yrkeslärare i vård och omsorg" not in text_of(reply)
+    assert "Inga förslag till omfördelning" in text_of(reply)
 
 
 def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(example_engine, services) -> None:
@@ -224,7 +239,7 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
     adapter = TestAdapter()
     replies = turn(bot, adapter, "hur går uppföljningen")
     [proposal] = [r for r in replies if r.attachments]
-    data = proposal.attachments[0].content["actions"][0]["data"]
+    data = card_of(proposal)["actions"][0]["data"]
     assert (data["from"], data["to"], data["amount"]) == (15, 1, 660_000)
     entries_before = len(services.ledger().entries)
     for forged, reason in (
@@ -238,18 +253,20 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
         ({**data, "decision": ""}, "Beslutsreferensen saknas"),
     ):
         [refused] = turn(bot, adapter, submit(adapter, forged))
-        assert "registrerades inte" in refused.text and reason in refused.text, refused.text
+        assert "registrerades inte" in text_of(refused) and reason in text_of(refused), refused.text
     assert len(services.ledger().entries) == entries_before
     [done] = turn(bot, adapter, submit(adapter, {**data, "decision": "KSAU 2025-06-24 § 5"}))
-    assert "Omfördelningen är registrerad: 660 000 kr" in done.text and "KSAU 2025-06-24 § 5" in done.text
+    assert "Omfördelningen är registrerad: 660 000 kr" in text_of(done) and "KSAU 2025-06-24 § 5" in text_of(
+        done
+    )
     assert len(services.ledger().entries) == entries_before + 1
     # The same card twice (a double click) records it once.
     [again] = turn(bot, adapter, submit(adapter, {**data, "decision": "KSAU 2025-06-24 § 6"}))
-    assert "registrerades inte" in again.text and "redan sparat" in again.text
+    assert "registrerades inte" in text_of(again) and "redan sparat" in text_of(again)
     # A fresh card for the same move is refused by the rule: the money is no longer unused.
     fresh = {**data, "once": "f" * 32, "decision": "KSAU 2025-06-24 § 6"}
     [rule] = turn(bot, adapter, submit(adapter, fresh))
-    assert "registrerades inte" in rule.text and "outnyttjade" in rule.text
+    assert "registrerades inte" in text_of(rule) and "outnyttjade" in text_of(rule)
     assert len(services.ledger().entries) == entries_before + 1
 
 
@@ -268,7 +285,7 @@ def test_only_ksau_gets_the_proposal_cards(example_engine, services) -> None:
         "decision": "KSAU 2025-06-24 § 5",
     }
     [refused] = turn(bot, adapter, submit(adapter, data))
-    assert "registrerades inte" in refused.text and "behörighet" in refused.text
+    assert "registrerades inte" in text_of(refused) and "behörighet" in text_of(refused)
 
 
 def test_visa_alla_lists_who_has_not_answered_to_whom_the_escalation_goes(example_engine, services) -> None:
@@ -282,26 +299,26 @@ def test_visa_alla_lists_who_has_not_answered_to_whom_the_escalation_goes(exampl
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 23))
     adapter = TestAdapter()
     replies = turn(bot, adapter, "visa alla")
-    said = "\n".join(r.text for r in replies)
+    said = "\n".join(text_of(r) for r in replies)
     assert said.startswith("**Uppföljningen juni 2025: de som inte har svarat**")
     assert "**Förskolenämnden (FSKN)**\n- aad-fskn: Verktyg för att möjliggöra kompetensutveckling;" in said
     assert "**Grundskolenämnden (GSN)**\n- Ingen mottagare: " in said
     gaps = RoundServices(example_engine, org="malmo").report(None, "2025-06", date(2025, 6, 23)).committees
     assert len(gaps) == 13 and said.count("**") // 2 == 1 + 13  # the heading and each committee once
     assert all(f"({g.unit})**" in said for g in gaps)
-    assert all(len(r.text.encode("utf-8")) < 60_000 for r in replies)
+    assert all(len(text_of(r).encode("utf-8")) < 60_000 for r in replies)
     # The card's button does the same for an HR lead: her committee only.
     hr_turn = adapter.create_activity("")
     hr_turn.text, hr_turn.value = None, {"action": "round_late_people", "round_id": round_.id}
     hr_turn.from_property.id = hr_turn.from_property.aad_object_id = "aad-fskn"
     [mine] = turn(bot, adapter, hr_turn)
-    assert "**Förskolenämnden (FSKN)**" in mine.text and "(GSN)" not in mine.text
+    assert "**Förskolenämnden (FSKN)**" in text_of(mine) and "(GSN)" not in text_of(mine)
     # A chef is not shown the names.
     asked = adapter.create_activity("visa alla")
     asked.from_property.id = asked.from_property.aad_object_id = "aad-chef"
     [refused] = turn(bot, adapter, asked)
-    assert "visas bara för stadskontoret och för nämndens HR" in refused.text
-    assert "aad-fskn" not in refused.text
+    assert "visas bara för stadskontoret och för nämndens HR" in text_of(refused)
+    assert "aad-fskn" not in text_of(refused)
 
 
 def test_visa_alla_for_290_committees_is_split_under_60000_bytes_with_everyone_once() -> None:
@@ -311,7 +328,10 @@ def test_visa_alla_for_290_committees_is_split_under_60000_bytes_with_everyone_o
     from core.rounds import CommitteeGap, LateList, Round, plan_round
     from dialogs.round_turns import late_people_messages
 
-    gaps, cards, names, titles = [], {}, {}, {}
+    gaps: list[CommitteeGap] = []
+    cards: dict[str, tuple[int, ...]] = {}
+    names: dict[str, str] = {}
+    titles: dict[int, str] = {}
     for c in range(290):
         people = tuple(f"aad-{c:03d}-{p}" for p in range(10))
         measures = tuple(range(c * 100, c * 100 + 5))
@@ -352,9 +372,9 @@ def test_the_round_status_counts_the_measures_without_a_recipient_on_one_basis(
     report = rounds.report(None, "2025-06", date(2025, 6, 20))
     done, unanswered = report.no_recipient_answered, report.missing_no_recipient
     assert done == 13 and unanswered == 45 - 13
-    assert f"{unanswered} utan mottagare och utan svar" in reply.text
+    assert f"{unanswered} utan mottagare och utan svar" in text_of(reply)
     said = f"Ingen mottagare för 45 av 45 insatser (varav {done} redan besvarade), i 14 nämnder"
-    assert f"- {said}: ASN, FRN," in reply.text
+    assert f"- {said}: ASN, FRN," in text_of(reply)
     cli = "\n".join(coverage_lines(report))
     assert f"{unanswered} utan mottagare och utan svar" in cli and said in cli
 
@@ -371,9 +391,9 @@ def test_a_forged_round_id_beyond_the_databases_integers_is_a_round_that_does_no
     adapter = TestAdapter()
     for forged in (2**63, str(2**64), -1, 0):
         [refused] = turn(bot, adapter, submit(adapter, {"action": "round_answer", "round_id": forged}))
-        assert "Uppföljningsomgången på kortet finns inte" in refused.text, forged
+        assert "Uppföljningsomgången på kortet finns inte" in text_of(refused), forged
         [refused] = turn(bot, adapter, submit(adapter, {"action": "round_late_people", "round_id": forged}))
-        assert "finns inte" in refused.text, forged
+        assert "finns inte" in text_of(refused), forged
     # The conversation goes on: the next request gets the card.
     [card] = turn(bot, adapter, "svara på uppföljningen")
     assert card.attachments

@@ -246,7 +246,7 @@ def test_a_user_without_a_role_cannot_submit(chat_as) -> None:
 
 
 def _form(**fields):
-    data = {
+    data: dict[str, object] = {
         "action": "submit_measure",
         "unit": "FSKN",
         "title": "Mentorskap för nya chefer",

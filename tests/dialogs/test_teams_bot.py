@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from microsoft_agents.activity import Activity, ActivityTypes, ChannelAccount
+from microsoft_agents.activity import Activity, ActivityTypes, ChannelAccount, ChannelId
 from microsoft_agents.hosting.core import Storage
 from microsoft_agents.testing import TestAdapter
 
@@ -21,7 +21,7 @@ USER = "user1"  # the TestAdapter's user id; made the sender's object id, as Tea
 def converse(bot, adapter: TestAdapter, message: str | Activity) -> list[str]:
     activity = adapter.create_activity(message) if isinstance(message, str) else message
     # As from Teams: the handler serves msteams only, and knows a person by their object id.
-    activity.channel_id = "msteams"
+    activity.channel_id = ChannelId("msteams")
     sender = activity.from_property or adapter.create_activity("").from_property
     if sender is not None and not sender.aad_object_id:
         sender.aad_object_id = sender.id

@@ -193,7 +193,7 @@ def activity(
     name: str = "Anna Andersson",
     tenant_id: str = "tenant-malmo",
     activity_type: str = "message",
-    value: dict[str, Any] | None = None,
+    value: object = None,  # a card's values; any JSON value, when a test sends a bad one
     activity_id: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:

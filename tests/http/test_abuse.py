@@ -224,7 +224,7 @@ def test_after_the_fuzz_the_server_is_healthy(bot) -> None:
 
 def _minimal(**changes: Any) -> dict[str, Any]:
     """The smallest activity the bot answers, with `changes` (... removes a field)."""
-    body = {
+    body: dict[str, object] = {
         "type": "message",
         "conversation": {"id": "c"},
         "channelId": "msteams",

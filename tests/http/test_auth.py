@@ -16,6 +16,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import jwt
 import pytest
@@ -72,7 +73,7 @@ def turn(
     token: str | None,
     text: str = "saldo GVN",
     conversation: str = "auth-1",
-) -> tuple[int, list[dict]]:
+) -> tuple[int, list[dict[str, Any]]]:
     """One message with `token` as its bearer token: the status, and what reached the channel."""
     body = activity(text, service_url=stub.url, conversation_id=conversation, tenant_id=TENANT_ID)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -146,7 +147,7 @@ def _other_key() -> rsa.RSAPrivateKey:
         pytest.param(
             lambda e, url: jwt.encode(
                 {"aud": CLIENT_ID, "iss": "https://api.botframework.com"},
-                None,
+                "",  # no key for alg "none": PyJWT takes "" as None there, and its types allow no None
                 algorithm="none",
                 headers={"kid": KID},
             ),

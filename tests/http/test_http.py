@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from tests.http.harness import BotServer, ConnectorStub, activity, running
 
 
 def ask(
-    server: BotServer, stub: ConnectorStub, text: str | None, conversation: str = "conv-1", **kwargs: object
+    server: BotServer, stub: ConnectorStub, text: str | None, conversation: str = "conv-1", **kwargs: Any
 ) -> list[str]:
     """Send one message; return the texts the bot answered with in that turn."""
     before = len(stub.texts(conversation))
@@ -55,7 +56,9 @@ def test_the_server_prunes_week_old_claims_and_still_answers_a_retry_once(databa
 
     from storage.bot_state import claim_key
     from storage.db import make_engine
-    from storage.tables import ProcessedActivityRow as Claim
+    from storage.tables import ProcessedActivityRow, table
+
+    claims = table(ProcessedActivityRow)
 
     engine = make_engine(database_url)
     env = {"KOMPETENSBOT_HOUSEKEEPING_SECONDS": "0.2"}
@@ -67,14 +70,14 @@ def test_the_server_prunes_week_old_claims_and_still_answers_a_retry_once(databa
             assert server.post(recent)[0] in (200, 202)
             with engine.begin() as conn:
                 conn.execute(
-                    update(Claim)
-                    .where(Claim.key == claim_key("conv-1", "last-week"))  # type: ignore[arg-type]
+                    update(claims)
+                    .where(claims.c.key == claim_key("conv-1", "last-week"))
                     .values(created_at=datetime.now(UTC) - timedelta(days=8))
                 )
 
             def claimed() -> set[str]:
                 with engine.connect() as conn:
-                    return set(conn.execute(select(Claim.key)).scalars())
+                    return set(conn.execute(select(claims.c.key)).scalars())
 
             deadline = monotonic() + 15
             while claim_key("conv-1", "last-week") in claimed() and monotonic() < deadline:

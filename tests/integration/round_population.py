@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.data_services import load_example
 from core.model import Role, RoleGrant
 from core.rounds import answered_measures, assign
-from storage.tables import ConversationRefRow, OrganisationRow, RoleGrantRow, utcnow
+from storage.tables import ConversationRefRow, OrganisationRow, RoleGrantRow, table, utcnow
 from storage.unit_of_work import UnitOfWork
 from tests.http.harness import activity
 
@@ -94,7 +94,9 @@ def populate(
     units = units_owing_an_answer(engine)
     skip = set(without_reference)
     with engine.connect() as conn:
-        org_id = conn.execute(select(OrganisationRow.id).where(OrganisationRow.slug == ORG)).scalar_one()
+        org_id = conn.execute(
+            select(table(OrganisationRow).c.id).where(table(OrganisationRow).c.slug == ORG)
+        ).scalar_one()
     now = utcnow()
     recipients = [recipient_name(i) for i in range(first, first + n)]
     unit_of = {r: units[i % len(units)] for i, r in enumerate(recipients, first)}
@@ -143,4 +145,4 @@ def _personalise(template: dict[str, Any], conversation: str, user: str, name: s
     text = json.dumps(template)
     text = text.replace('"CONV"', json.dumps(conversation)).replace("29:USER", f"29:{user}")
     text = text.replace('"USER"', json.dumps(user)).replace('"NAME"', json.dumps(name))
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)

@@ -4,6 +4,7 @@ conversation references and tenants (SQLite, and PostgreSQL when configured)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,9 @@ from storage.bot_state import (
     save_conversation_reference,
 )
 from storage.repository import create_organisation
-from storage.tables import ProcessedActivityRow
+from storage.tables import ProcessedActivityRow, table
+
+CLAIMS = table(ProcessedActivityRow)  # typed columns (SQLModel types ProcessedActivityRow.key as a str)
 
 
 def test_a_stale_state_write_is_refused_not_lost(engine: Engine) -> None:
@@ -48,16 +51,23 @@ def test_a_stale_state_write_is_refused_not_lost(engine: Engine) -> None:
 def test_sdk_storage_round_trip_keeps_the_version_in_step(engine: Engine) -> None:
     from microsoft_agents.hosting.core.state.agent_state import CachedAgentState
 
+    def version_of(item: CachedAgentState) -> object:
+        """The version SqlStorage keeps in the state, beside the entries the SDK types
+        (as StoreItem | dict)."""
+        state: Mapping[str, object] = item.state
+        return state[VERSION]
+
     async def run() -> None:
         storage = SqlStorage(engine)
         item = CachedAgentState({"DialogState": {"dialogStack": [{"id": "MainDialog"}]}})
         await storage.write({"k": item})
-        assert item.state[VERSION] == 1
+        assert version_of(item) == 1
         await storage.write({"k": item})  # the same turn saves again: version 1 → 2
         read = await storage.read(["k"], target_cls=CachedAgentState)
         assert read["k"].state["DialogState"] == {"dialogStack": [{"id": "MainDialog"}]}
-        assert read["k"].state[VERSION] == 2
-        stale = CachedAgentState({"DialogState": {}, VERSION: 1})
+        assert version_of(read["k"]) == 2
+        stale_state: dict[str, Any] = {"DialogState": {}, VERSION: 1}  # JSON, as read back
+        stale = CachedAgentState(stale_state)
         with pytest.raises(StaleWrite):
             await storage.write({"k": stale})
         await storage.delete(["k"])
@@ -77,9 +87,9 @@ def _lease_ends(engine: Engine, conversation_id: str, activity_id: str) -> None:
     """The claim's lease ran out (as it does when the turn's process was killed)."""
     with engine.begin() as conn:
         conn.execute(
-            update(ProcessedActivityRow)
-            .where(ProcessedActivityRow.key == claim_key(conversation_id, activity_id))  # type: ignore[arg-type]
-            .where(ProcessedActivityRow.lease_until.is_not(None))  # type: ignore[union-attr]
+            update(CLAIMS)
+            .where(CLAIMS.c.key == claim_key(conversation_id, activity_id))
+            .where(CLAIMS.c.lease_until.is_not(None))
             .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
         )
 
@@ -110,16 +120,12 @@ def test_ids_that_differ_only_after_256_characters_are_different_claims(engine: 
 def _age(engine: Engine, conversation_id: str, activity_ids: list[str], at: datetime) -> None:
     keys = [claim_key(conversation_id, a) for a in activity_ids]
     with engine.begin() as conn:
-        conn.execute(
-            update(ProcessedActivityRow)
-            .where(ProcessedActivityRow.key.in_(keys))  # type: ignore[attr-defined]
-            .values(created_at=at)
-        )
+        conn.execute(update(CLAIMS).where(CLAIMS.c.key.in_(keys)).values(created_at=at))
 
 
 def _claims(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return set(conn.execute(select(ProcessedActivityRow.key)).scalars())
+        return set(conn.execute(select(CLAIMS.c.key)).scalars())
 
 
 def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
@@ -149,15 +155,15 @@ def test_claims_older_than_a_week_are_pruned_and_once_keys_kept(
 
 
 def test_conversation_references_are_kept_up_to_date(engine: Engine) -> None:
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "org_id": None,
         "tenant_id": "t",
         "user_id": "u1",
         "conversation_id": "c1",
         "conversation_type": "personal",
     }
-    save_conversation_reference(engine, reference={"serviceUrl": "https://a"}, **kwargs)  # type: ignore[arg-type]
-    save_conversation_reference(engine, reference={"serviceUrl": "https://b"}, **kwargs)  # type: ignore[arg-type]
+    save_conversation_reference(engine, reference={"serviceUrl": "https://a"}, **kwargs)
+    save_conversation_reference(engine, reference={"serviceUrl": "https://b"}, **kwargs)
     assert conversation_references(engine, "u1") == [{"serviceUrl": "https://b"}]
 
 
@@ -166,13 +172,15 @@ def test_one_city_serves_every_tenant_and_several_need_links(engine: Engine) -> 
     with Session(engine) as session:
         create_organisation(session, "malmo", "Malmö stad")
         session.commit()
-    assert org_for_tenant(engine, "any").slug == "malmo"  # type: ignore[union-attr]
+    one = org_for_tenant(engine, "any")
+    assert one is not None and one.slug == "malmo"
     with Session(engine) as session:
         create_organisation(session, "lund", "Lunds kommun")
         session.commit()
     assert org_for_tenant(engine, "tenant-lund") is None
     link_tenant(engine, "tenant-lund", "lund")
-    assert org_for_tenant(engine, "tenant-lund").slug == "lund"  # type: ignore[union-attr]
+    linked = org_for_tenant(engine, "tenant-lund")
+    assert linked is not None and linked.slug == "lund"
     with pytest.raises(LookupError):
         link_tenant(engine, "x", "nowhere")
 

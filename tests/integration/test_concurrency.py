@@ -24,7 +24,7 @@ KSAU = Decision(Body.KSAU, date(2025, 6, 20), paragraph="5")
 NÄMND = Decision(Body.COMMITTEE, date(2025, 2, 5))
 
 
-def race(n: int, action: Callable[[int], None]) -> tuple[int, int]:
+def race(n: int, action: Callable[[int], object]) -> tuple[int, int]:
     """Run `action` in n threads released at the same instant; (accepted, refused)."""
     barrier = threading.Barrier(n)
     results: list[str] = []

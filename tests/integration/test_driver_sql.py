@@ -13,11 +13,11 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.db import make_engine
 from storage.driver_sql import DriverQuery
-from storage.tables import OrganisationRow, ProcessedActivityRow, UnitRow
+from storage.tables import OrganisationRow, ProcessedActivityRow, UnitRow, table
 from tests.conftest import PG_URL
 
-_org = OrganisationRow.__table__
-_units = UnitRow.__table__
+_org = table(OrganisationRow)
+_units = table(UnitRow)
 UNITS = (
     select(_units.c.code, _units.c.name)
     .where(_units.c.org_id == bindparam("org_id"))
@@ -36,19 +36,19 @@ def test_the_same_rows_as_sqlalchemy(example_engine: Engine) -> None:
 
 
 def test_a_datetime_is_stored_as_sqlalchemy_stores_it(engine: Engine) -> None:
-    table = ProcessedActivityRow.__table__
+    claims = table(ProcessedActivityRow)
     when = datetime(2025, 6, 12, 9, 30, 15, 250000, tzinfo=UTC)
     a, b = "a" * 64, "b" * 64
     values = {"key": a, "created_at": when, "lease_until": None, "once": False, "saved": None}
     with engine.begin() as conn:
-        returned = DriverQuery(insert(table).returning(table.c.key)).rows(conn, values)
-        conn.execute(insert(table), {**values, "key": b})
+        returned = DriverQuery(insert(claims).returning(claims.c.key)).rows(conn, values)
+        conn.execute(insert(claims), {**values, "key": b})
     assert returned == [(a,)]
     with engine.connect() as conn:
-        stored = dict(conn.execute(select(table.c.key, table.c.created_at)).all())
+        stored: dict[str, datetime] = dict(conn.execute(select(claims.c.key, claims.c.created_at)).all())
         assert stored[a] == stored[b]
         assert stored[a].replace(tzinfo=UTC) == when  # SQLite keeps no zone: UTC, as written
-        found = conn.execute(select(table.c.key).where(table.c.created_at >= when)).scalars().all()
+        found = conn.execute(select(claims.c.key).where(claims.c.created_at >= when)).scalars().all()
         assert sorted(found) == [a, b]  # and compares as SQLAlchemy's own
 
 

@@ -166,6 +166,7 @@ def test_a_send_through_a_stored_reference_is_a_new_message_and_its_card_can_be_
 
         async def scenario():
             sent = await sender.send(reference, "Dags för junuppföljningen")
+            assert sent.activity_id is not None
             updated = await sender.update(
                 reference, sent.activity_id, {"type": "message", "text": "Besvarad"}
             )
@@ -351,7 +352,9 @@ def test_retry_after_as_an_http_date_is_honoured():
 
 
 def test_412_502_503_504_are_retried_with_exponential_backoff_and_jitter():
-    script = {"a:conv": [(503, {}), (502, {}), (504, {}), (412, {})]}
+    script: dict[str, list[tuple[int, dict[str, str]]]] = {
+        "a:conv": [(503, {}), (502, {}), (504, {}), (412, {})]
+    }
     with ThrottlingConnectorStub(script=script) as stub:
         clock = FakeClock()
         sender = Sender(anonymous_adapter(), None, base_delay=0.5, clock=clock, sleep=clock.sleep)
@@ -367,7 +370,10 @@ def test_412_502_503_504_are_retried_with_exponential_backoff_and_jitter():
 
 
 def test_it_gives_up_after_max_attempts_and_on_an_unreasonable_retry_after():
-    script = {"a:busy": [(503, {})] * 5, "a:later": [(429, {"Retry-After": "3600"})]}
+    script: dict[str, list[tuple[int, dict[str, str]]]] = {
+        "a:busy": [(503, {})] * 5,
+        "a:later": [(429, {"Retry-After": "3600"})],
+    }
     with ThrottlingConnectorStub(script=script) as stub:
         clock = FakeClock()
         sender = Sender(anonymous_adapter(), None, max_attempts=3, clock=clock, sleep=clock.sleep)
@@ -536,7 +542,8 @@ def test_the_connector_client_error_carries_status_and_headers():
         with pytest.raises(aiohttp.ClientResponseError) as raised:
             asyncio.run(scenario())
 
-    assert raised.value.status == 429 and raised.value.headers["Retry-After"] == "2"
+    headers = raised.value.headers
+    assert raised.value.status == 429 and headers is not None and headers["Retry-After"] == "2"
     assert len(stub.answers) == 1  # no retry of its own
 
 

@@ -10,11 +10,13 @@ import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from bot.services import Services
 from core.balances import fund_balance, measure_balance
@@ -27,7 +29,6 @@ from core.rules import is_overdue, unit_unallocated
 from core.rules.followup import reported_on
 from storage.examples import read_example
 from storage.read_model import ReadModels, read_models, round_ledger
-from storage.tables import SQLModel
 from storage.unit_of_work import UnitOfWork
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -88,7 +89,7 @@ def assert_same_round(engine: Engine, org: str, period: str) -> None:
     assert round_report(round_, view, grants, known) == round_report(round_, full, grants, known)
 
 
-def _granted(fundings) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
+def _granted(fundings) -> dict[tuple[str, str], int]:
     """What was granted, per unit and decision (the summary sums a measure's
     grants with the same unit and decision into one)."""
     total: dict[tuple[str, str], int] = defaultdict(int)
@@ -188,7 +189,7 @@ operations = st.lists(
 )
 
 
-def apply(services: Services, op: tuple) -> str:  # type: ignore[type-arg]
+def apply(services: Services, op: tuple[Any, ...]) -> str:
     """Carry out one operation through the services: "ok", or the rules' refusal."""
     ids = sorted(services.summary_ledger().measures)
     try:
@@ -232,7 +233,7 @@ def apply(services: Services, op: tuple) -> str:  # type: ignore[type-arg]
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_any_writes_through_the_services(example_engine: Engine, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_any_writes_through_the_services(example_engine: Engine, ops: list[tuple[Any, ...]]) -> None:
     """Examples run one after another on the same city: the read model folds in
     every write since the previous example, and after every write its numbers
     are those of the whole ledger."""
@@ -251,7 +252,7 @@ class EveryRowServices(Services):
     """Writes as they were before they used the read model: each one checks the
     rules against every row of the city's ledger."""
 
-    def _write(self, user, fn, once=None):  # type: ignore[no-untyped-def]
+    def _write(self, user, fn, once=None):
         uow = UnitOfWork(self.engine, self.org, write=True)
         with uow as repo:
             result = fn(repo, repo.ledger(), self._principal(repo, user))
@@ -264,7 +265,9 @@ _TWINS: dict[int, Engine] = {}
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
-def test_writes_decide_as_against_every_row(example_engine: Engine, tmp_path: Path, ops: list[tuple]) -> None:  # type: ignore[type-arg]
+def test_writes_decide_as_against_every_row(
+    example_engine: Engine, tmp_path: Path, ops: list[tuple[Any, ...]]
+) -> None:
     """The rules say yes or no to a write checked against the read model exactly as
     they do against every row: the same operations on two copies of the city, one
     written the old way, are accepted and refused alike and leave the same ledger."""

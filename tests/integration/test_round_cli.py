@@ -12,6 +12,7 @@ import csv
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -31,7 +32,7 @@ PEOPLE = {"aad-fskn": "FSKN", "aad-gsn": "GSN", "aad-gvn": "GVN", "aad-hvon": "H
 
 
 @pytest.fixture
-def stub():  # type: ignore[no-untyped-def]
+def stub():
     with ThrottlingConnectorStub(global_rate=None) as connector:
         yield connector
 
@@ -111,7 +112,7 @@ def test_the_june_round_from_open_to_status(
     rounds = RoundServices(engine, clock=clock_for(date(2025, 6, 2)))
     round_ = rounds.find("2025-06")
     mine = rounds.my_card("aad-fskn", round_.plan.opens)
-    values = {}
+    values: dict[str, str] = {}
     for mid in mine.measure_ids:
         values |= {field_name(mid, "status"): "Pågående", field_name(mid, "spent"): "100 tkr"}
         values |= {field_name(mid, "forecast"): "1 mkr", field_name(mid, "usable"): "nej"}
@@ -225,7 +226,7 @@ def test_measures_with_nobody_to_ask_are_counted_with_their_units_before_anythin
     )
 
 
-def _texts(activity: dict) -> str:  # type: ignore[type-arg]
+def _texts(activity: dict[str, Any]) -> str:
     """What a person reads in a message: its text and every text of its card."""
     found = [activity.get("text") or ""]
     for attachment in activity.get("attachments") or []:
@@ -326,7 +327,7 @@ def test_status_and_export_on_a_day_count_only_the_answers_reported_by_then(
     grants.grant_role(None, "aad-gvn", Role.HR, "GVN")
     assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
 
-    def yrkes(as_of: str) -> dict:  # type: ignore[type-arg]
+    def yrkes(as_of: str) -> dict[str, Any]:
         report = kb("followup", "status", "--period", "2025-06", "--as-of", as_of, "--json").json()
         return next(m for m in report["measures"] if m["title"] == "Yrkeslärarsatsning")
 

@@ -67,7 +67,7 @@ from dialogs import texts
 from storage import rounds as store
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.tables import FollowUpRow
+from storage.tables import FollowUpRow, table
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import PG_URL
 from tests.http.harness import ThrottlingConnectorStub
@@ -79,6 +79,8 @@ from tests.integration.round_population import (
     populate,
     recipient_name,
 )
+
+FOLLOWUPS = table(FollowUpRow)  # typed columns (SQLModel types FollowUpRow.period as a str)
 
 N = 2000
 RATE = 150  # the global limit: the stand-in enforces it, the sender is configured for it
@@ -112,9 +114,16 @@ def per_conversation(stub: ThrottlingConnectorStub, since: int = 0) -> Counter[s
     return Counter(a["conversation_id"] for a in stub.sends()[since:])
 
 
+def _number(pattern: str, out: str) -> int:
+    """The number `pattern` finds in a command's output."""
+    found = re.search(pattern, out)
+    assert found is not None, (pattern, out)
+    return int(found.group(1))
+
+
 def answered_measures_in_db(engine: Engine) -> set[int]:
     with engine.connect() as conn:
-        rows = conn.execute(select(FollowUpRow.measure_id).where(FollowUpRow.period == PERIOD)).all()
+        rows = conn.execute(select(FOLLOWUPS.c.measure_id).where(FOLLOWUPS.c.period == PERIOD)).all()
     return {r[0] for r in rows}
 
 
@@ -393,9 +402,9 @@ def test_two_processes_ticking_at_once_on_postgresql_never_send_twice_and_never_
     for p, (_out, err) in zip(processes, outputs, strict=True):
         assert p.returncode == 0, err
     assert 1 <= most_claimed <= 2
-    sent = [int(re.search(r"Skickade: (\d+)", out).group(1)) for out, _err in outputs]  # type: ignore[union-attr]
+    sent = [_number(r"Skickade: (\d+)", out) for out, _err in outputs]
     assert sum(sent) == N and min(sent) >= N // 4, outputs  # both sent a fair share, together everything
-    recorded = [int(re.search(r"Nya utskick att göra: (\d+)", out).group(1)) for out, _err in outputs]  # type: ignore[union-attr]
+    recorded = [_number(r"Nya utskick att göra: (\d+)", out) for out, _err in outputs]
     assert sorted(recorded) == [0, N], outputs  # each send recorded once, by one of them
     assert sum("Öppnade uppföljningsomgången" in out for out, _err in outputs) == 1
     assert_each_once(stub, population)

@@ -26,7 +26,7 @@ KSAU = Decision(Body.KSAU, date(2025, 6, 20), paragraph="5")
 
 def counts(engine: Engine) -> tuple[int, int, int]:
     with Session(engine) as s:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             s.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("ledger_entries", "measures", "followups")
         )
@@ -43,7 +43,8 @@ def test_the_2025_example_gives_78_million_over_13_committees_and_ks(
     assert by_code["HVON"] == 15_100_000
     assert by_code["FSKN"] == 15_000_000
     assert by_code["KS"] == 1_000_000
-    assert balance.unit("FSKN").remaining == 15_000_000  # type: ignore[union-attr]
+    fskn = balance.unit("FSKN")
+    assert fskn is not None and fskn.remaining == 15_000_000
     assert all(a.decision.reference == "KS 2025-03-05" for u in balance.units for a in u.allocations)
 
 

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from bot.data_services import export_bytes, export_rows, import_template, load_example
 from bot.services import Services
 from core import commands
+from core.entries import LedgerEntry
 from core.errors import InputError
 from core.ledger import Ledger
 from core.model import ADMIN, Body, Category, Decision, Measure, Status, Unit
@@ -481,7 +482,7 @@ def _add_empty_city(engine: Engine, slug: str) -> None:
             repo.add_unit(Unit(u["code"], u["name"], tuple(u.get("aliases", ()))))
         ledger = Ledger.build(repo.units())
         for f in data["funds"]:
-            entry = commands.set_fund(ledger, ADMIN, f["year"], f["amount"], decision, now)
+            entry: LedgerEntry = commands.set_fund(ledger, ADMIN, f["year"], f["amount"], decision, now)
             ledger = ledger.append(repo.append(entry))
         for a in data["allocations"]:
             entry = commands.allocate(

@@ -28,7 +28,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from bot.adapter import create_adapter
-from bot.clients import LazyUserTokenClient
+from bot.clients import LazyUserTokenClient, PooledClientFactory
 from bot.config import Settings
 from tests.http.harness import ThrottlingConnectorStub, activity
 
@@ -91,9 +91,11 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> TokenEndpoint:
     from microsoft_agents.authentication.msal import msal_auth
 
     stand_in = TokenEndpoint()
-    real = msal_auth.ConfidentialClientApplication
+    # msal ships no types (no py.typed, no stub package): its class is Any here, and
+    # msal_auth's import of it is no typed re-export.
+    real = msal_auth.ConfidentialClientApplication  # type: ignore[attr-defined]  # msal ships no types
 
-    class Application(real):  # type: ignore[misc, valid-type]
+    class Application(real):  # type: ignore[misc, valid-type]  # msal ships no types: a subclass of Any
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, http_client=stand_in, instance_discovery=False, **kwargs)
 
@@ -132,7 +134,9 @@ def test_a_token_is_fetched_once_per_app_and_scope_until_it_expires(
                     activity(f"fråga {n}", service_url=connector.url, conversation_id="conv-token")
                 )
                 await adapter.process_activity(claims, incoming, echo)
-            await adapter._channel_service_client_factory.close()  # the pool lives in this loop
+            factory = adapter._channel_service_client_factory
+            assert isinstance(factory, PooledClientFactory)  # pooled=True
+            await factory.close()  # the pool lives in this loop
 
         asyncio.run(turns(20, 0))
         first = dict(endpoint.token_requests)
@@ -184,7 +188,8 @@ def test_the_user_token_client_is_made_when_a_turn_uses_it() -> None:
         await unused.close()
         assert made == [] and calls == []
         used = LazyUserTokenClient(make)
-        assert await used.get_user_token("user", "connection") == "token"
+        # get_user_token and its kin are set on the class by a loop (setattr) in bot/clients.py.
+        assert await used.get_user_token("user", "connection") == "token"  # type: ignore[attr-defined]  # set by setattr
         assert await used.user_token.get_token("user", "connection") == "user-token"
         await used.close()
 

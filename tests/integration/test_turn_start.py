@@ -17,8 +17,11 @@ from bot.services import Services
 from core.model import Role
 from storage.bot_state import StateStore, claim_key, conversation_references, finish_turn, link_tenant
 from storage.repository import create_organisation
-from storage.tables import ConversationRefRow, ProcessedActivityRow
+from storage.tables import ConversationRefRow, ProcessedActivityRow, table
 from storage.turn_start import Arrival, TurnStart, begin_turn
+
+CLAIMS = table(ProcessedActivityRow)  # typed columns (SQLModel types ProcessedActivityRow.key as a str)
+REFS = table(ConversationRefRow)
 
 CONVERSATION_KEY = "msteams/conversations/c1"
 USER_KEY = "msteams/users/anna"
@@ -55,7 +58,8 @@ def test_a_turn_finds_its_city_state_and_roles(example_engine: Engine) -> None:
     assert turn.roles is not None
     assert [(g.role, g.unit) for g in turn.roles.grants] == [(Role.CHEF, "GVN"), (Role.HR, "FSKN")]
     assert start(example_engine, "a2", roles_of=None).roles is None
-    assert start(example_engine, "a3", roles_of="bertil").roles.grants == ()  # type: ignore[union-attr]
+    bertils = start(example_engine, "a3", roles_of="bertil").roles
+    assert bertils is not None and bertils.grants == ()
 
 
 def test_an_activity_seen_before_is_not_handled_again(example_engine: Engine) -> None:
@@ -69,9 +73,9 @@ def _lease_ends(engine: Engine, activity_id: str) -> None:
     """The claim's lease ran out, as when the turn's process was killed."""
     with engine.begin() as conn:
         conn.execute(
-            update(ProcessedActivityRow)
-            .where(ProcessedActivityRow.key == claim_key("c1", activity_id))  # type: ignore[arg-type]
-            .where(ProcessedActivityRow.lease_until.is_not(None))  # type: ignore[union-attr]
+            update(CLAIMS)
+            .where(CLAIMS.c.key == claim_key("c1", activity_id))
+            .where(CLAIMS.c.lease_until.is_not(None))
             .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
         )
 
@@ -103,14 +107,17 @@ def test_the_tenant_decides_the_city_when_there_are_several(engine: Engine) -> N
     with Session(engine) as session:
         create_organisation(session, "malmo", "Malmö stad")
         session.commit()
-    assert start(engine, "a2", tenant_id=None).org.slug == "malmo"  # type: ignore[union-attr]
-    assert start(engine, "a3", tenant_id="any").org.slug == "malmo"  # type: ignore[union-attr]
+    only = start(engine, "a2", tenant_id=None).org
+    assert only is not None and only.slug == "malmo"
+    only = start(engine, "a3", tenant_id="any").org
+    assert only is not None and only.slug == "malmo"
     with Session(engine) as session:
         create_organisation(session, "lund", "Lunds kommun")
         session.commit()
     assert start(engine, "a4", tenant_id="tenant-lund").org is None
     link_tenant(engine, "tenant-lund", "lund")
-    assert start(engine, "a5", tenant_id="tenant-lund").org.slug == "lund"  # type: ignore[union-attr]
+    linked = start(engine, "a5", tenant_id="tenant-lund").org
+    assert linked is not None and linked.slug == "lund"
     assert start(engine, "a6", tenant_id="tenant-malmo").org is None
     assert start(engine, "a7", tenant_id=None).org is None
 
@@ -122,10 +129,10 @@ def test_the_conversation_reference_is_written_when_it_changes(example_engine: E
                 tuple(row)
                 for row in conn.execute(
                     select(
-                        ConversationRefRow.reference,
-                        ConversationRefRow.tenant_id,
-                        ConversationRefRow.conversation_type,
-                        ConversationRefRow.updated_at,
+                        REFS.c.reference,
+                        REFS.c.tenant_id,
+                        REFS.c.conversation_type,
+                        REFS.c.updated_at,
                     )
                 )
             ]

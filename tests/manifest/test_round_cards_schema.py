@@ -12,7 +12,7 @@ from typing import get_type_hints
 
 from core.model import FollowUp, Status
 from core.rounds import Round, plan_round
-from dialogs import round_cards
+from dialogs import cards, round_cards
 from dialogs.round_cards import (
     EscalationLine,
     EscalationSummary,
@@ -36,7 +36,7 @@ ROUND = Round(1, plan_round("2025-06"))
 AT = datetime(2025, 6, 10, tzinfo=UTC)
 
 
-def _all_measures(ledger, note_length: int):  # type: ignore[no-untyped-def]  # noqa: F811
+def _all_measures(ledger, note_length: int):  # noqa: F811
     ids = tuple(sorted(m.id for m in ledger.measures.values() if m.parent_id is None))
     measures = card_measures(ledger, ROUND, ids)
     note = ("Utbildningen pågår enligt plan; nästa grupp startar i september. " * 200)[:note_length]
@@ -47,7 +47,7 @@ def _all_measures(ledger, note_length: int):  # type: ignore[no-untyped-def]  # 
     return measures, answered
 
 
-def built(ledger):  # type: ignore[no-untyped-def]  # noqa: F811
+def built(ledger):  # noqa: F811
     fresh, answered = _all_measures(ledger, 300)
     plan = ROUND.plan
     yield "prompt_card", "one measure", prompt_card(1, plan.period, plan.deadline, fresh[:1])
@@ -73,7 +73,7 @@ def test_every_round_card_builder_is_checked(ledger) -> None:  # noqa: F811
         for name, fn in inspect.getmembers(round_cards, inspect.isfunction)
         if fn.__module__ == round_cards.__name__
         and not name.startswith("_")
-        and get_type_hints(fn).get("return") == round_cards.Card
+        and get_type_hints(fn).get("return") == cards.Card
     }
     called = {builder for builder, _, _ in built(ledger)}
     assert found - called == set(), f"add these card builders to {Path(__file__).name}"

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from storage.tables import ConversationRefRow
+from storage.tables import ConversationRefRow, table
+
+REFS = table(ConversationRefRow)  # typed columns (SQLModel types ConversationRefRow.user_id as a str)
 
 
 class Trap:
@@ -59,10 +61,10 @@ def stored_references(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(
-                ConversationRefRow.conversation_id,
-                ConversationRefRow.user_id,
-                ConversationRefRow.conversation_type,
-                ConversationRefRow.reference,
+                REFS.c.conversation_id,
+                REFS.c.user_id,
+                REFS.c.conversation_type,
+                REFS.c.reference,
             )
         ).all()
     return [

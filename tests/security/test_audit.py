@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from microsoft_agents.activity import ActivityTypes, ChannelAccount
+from microsoft_agents.activity import ActivityTypes, ChannelAccount, ChannelId
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy import select
 
@@ -16,8 +16,11 @@ from bot.services import Services
 from bot.teams_bot import KompetensBot
 from cli.main import main as cli
 from core.model import Role
-from storage.tables import FollowUpRow, LedgerEntryRow
+from storage.tables import FollowUpRow, LedgerEntryRow, table
 from tests.dialogs.conftest import JsonStorage
+
+FOLLOWUPS = table(FollowUpRow)  # typed columns (SQLModel types FollowUpRow.id as an int)
+ENTRIES = table(LedgerEntryRow)
 
 ANNA = "8d7a0e8e-1f4b-4c55-9a1e-3f5d2c7b9a01"  # Anna's AAD object id
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -28,7 +31,7 @@ def _submit_followup_form(engine, services: Services, sender_name: str) -> None:
     adapter = TestAdapter()
     activity = adapter.create_activity("")
     activity.text = None
-    activity.channel_id = "msteams"
+    activity.channel_id = ChannelId("msteams")
     activity.channel_data = {"tenant": {"id": TENANT}}
     activity.from_property = ChannelAccount(id=f"29:{ANNA}", name=sender_name, aad_object_id=ANNA)
     activity.value = {
@@ -55,7 +58,7 @@ def test_a_forged_display_name_does_not_become_the_followups_author_id(example_e
     services.grant_role(None, ANNA, Role.CHEF, "GVN")
     _submit_followup_form(example_engine, services, sender_name="Stadsdirektören (KSAU)")
     with example_engine.connect() as conn:
-        row = conn.execute(select(FollowUpRow).order_by(FollowUpRow.id.desc()).limit(1)).one()  # type: ignore[attr-defined]
+        row = conn.execute(select(FOLLOWUPS).order_by(FOLLOWUPS.c.id.desc()).limit(1)).one()
     assert row.author_id == ANNA  # who made it: the object id the token vouches for
     assert row.author == "Stadsdirektören (KSAU)"  # only the name shown, as sent
     latest = services.ledger().followups[-1]
@@ -72,7 +75,7 @@ def test_the_command_line_records_its_operator_or_the_named_user(sqlite_engine, 
     followup += ["--status", "Pågående", "--spent", "0 kr", "--forecast", "0 kr", "--usable", "ja"]
     assert cli([*followup, "--user", "anna"]) == 0
     with sqlite_engine.connect() as conn:
-        entry = conn.execute(select(LedgerEntryRow).order_by(LedgerEntryRow.id.desc()).limit(1)).one()  # type: ignore[attr-defined]
-        row = conn.execute(select(FollowUpRow).order_by(FollowUpRow.id.desc()).limit(1)).one()  # type: ignore[attr-defined]
+        entry = conn.execute(select(ENTRIES).order_by(ENTRIES.c.id.desc()).limit(1)).one()
+        row = conn.execute(select(FOLLOWUPS).order_by(FOLLOWUPS.c.id.desc()).limit(1)).one()
     assert (entry.author_id, entry.author) == ("cli:tester", "administratör")
     assert (row.author_id, row.author) == ("anna", "anna")

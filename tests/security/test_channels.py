@@ -24,7 +24,9 @@ ANNA = "aad-anna"
 BERTIL = "aad-bertil"
 
 
-def in_group(text: str, stub_url: str, conversation: str, kind: str, user: str = ANNA, **extra: Any) -> dict:
+def in_group(
+    text: str, stub_url: str, conversation: str, kind: str, user: str = ANNA, **extra: Any
+) -> dict[str, Any]:
     """A message in a team channel or group chat, with the bot @mentioned as Teams sends it."""
     body = activity(
         f"<at>kompetensbot</at> {text}",

@@ -26,11 +26,13 @@ from sqlalchemy.engine import Engine
 from bot.services import Services
 from storage.bot_state import claim_key
 from storage.db import make_engine
-from storage.tables import ProcessedActivityRow
+from storage.tables import ProcessedActivityRow, table
 from tests.conftest import PG_URL
 from tests.http.conftest import pg_schema
 from tests.http.faults import ledger_counts, wait_for
 from tests.http.harness import BotServer, ThrottlingConnectorStub, activity
+
+CLAIMS = table(ProcessedActivityRow)  # typed columns (SQLModel types ProcessedActivityRow.key as a str)
 
 pytestmark = pytest.mark.slow
 
@@ -101,9 +103,7 @@ def wait_for_the_lease_to_end(engine: Engine, body: dict[str, Any]) -> None:
 
     def over() -> bool:
         with engine.connect() as conn:
-            until = conn.execute(
-                select(ProcessedActivityRow.lease_until).where(ProcessedActivityRow.key == key)  # type: ignore[arg-type]
-            ).scalar_one()
+            until = conn.execute(select(CLAIMS.c.lease_until).where(CLAIMS.c.key == key)).scalar_one()
         assert until is not None, "the killed turn's claim says it finished"
         return until.replace(tzinfo=UTC) < datetime.now(UTC)
 

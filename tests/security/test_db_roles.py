@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from microsoft_agents.activity import ActivityTypes, ChannelAccount
+from microsoft_agents.activity import ActivityTypes, ChannelAccount, ChannelId
 from microsoft_agents.testing import TestAdapter
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
@@ -103,7 +103,7 @@ def roles() -> Iterator[Roles]:
 def _chat(engine: Engine, adapter: TestAdapter, value: dict[str, str] | None, message: str = "") -> list[str]:
     """One turn through the Teams handler with the database's own state storage."""
     activity = adapter.create_activity(message)
-    activity.channel_id = "msteams"
+    activity.channel_id = ChannelId("msteams")
     activity.from_property = ChannelAccount(id=f"29:{ANNA}", name="Anna Andersson", aad_object_id=ANNA)
     if value is not None:
         activity.text, activity.value = None, value

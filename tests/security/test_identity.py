@@ -121,7 +121,7 @@ def test_the_identity_a_turn_acts_as_is_the_object_id(ksau: Engine) -> None:
             seen.append((identity.user_id, identity.name))
             return True
 
-    bot = teams_bot(ksau, tenant_rule=False, dialog=Recorder())  # type: ignore[arg-type]
+    bot = teams_bot(ksau, tenant_rule=False, dialog=Recorder())
     say(bot, "hej", tenant="tenant-malmo", id="29:ksau-chat-id", name="Stadsdirektören", aadObjectId=KSAU)
     assert seen == [(KSAU, "Stadsdirektören")]
 

@@ -147,7 +147,8 @@ def _without_kid(s: Secured, algorithm: str) -> str:
         "serviceurl": s.stub.url,
         "exp": int(time.time()) + 600,
     }
-    return jwt.encode(claims, s.entra.key if algorithm != "none" else None, algorithm=algorithm)
+    # No key for alg "none": PyJWT takes "" as None there, and its types allow no None.
+    return jwt.encode(claims, s.entra.key if algorithm != "none" else "", algorithm=algorithm)
 
 
 def _without_expiry(s: Secured) -> str:

@@ -583,7 +583,7 @@ FIRST_NAME_ONLY = {"greeting", "no_access", "welcome"}
 
 
 @pytest.mark.parametrize("greet", [texts.greeting, texts.no_access, lambda n: texts.welcome(n, False)])
-def test_a_hostile_first_name_is_greeted_as_written(greet) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_first_name_is_greeted_as_written(greet) -> None:
     name = "[Eva](https://evil.example)**x** Ek"
     seen = assert_no_live_markup([greet(name)], [greet("Eva Ek")], "greeting")
     assert "Hej [Eva](https://evil.example)**x**!" in seen

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from aiohttp import web
 from sqlalchemy import inspect, text
 
 from bot import app as bot_app
@@ -72,7 +73,7 @@ class Served:
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch, database: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def serve(monkeypatch: pytest.MonkeyPatch, database: str, capsys: pytest.CaptureFixture[str]):
     """`kompetensbot serve ARGS` with ENV (and nothing else of the mode's settings):
     (exit code, stderr, what was served)."""
 
@@ -99,7 +100,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, database: str, capsys: pytest.Capture
     ) -> tuple[int, str, Served]:
         clean()
         served = Served()
-        monkeypatch.setattr(bot_app.web, "run_app", served)
+        monkeypatch.setattr(web, "run_app", served)  # aiohttp.web.run_app, which the bot serves with
         monkeypatch.setattr(bot_app, "settle_memory", lambda: None)
         monkeypatch.setenv("DATABASE_URL", database_url or database)
         for name, value in (env or {}).items():

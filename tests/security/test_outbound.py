@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
 from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity, ConnectionManager
+from microsoft_agents.hosting.core import (
+    AccessTokenProviderBase,
+    AgentAuthConfiguration,
+    ClaimsIdentity,
+    ConnectionManager,
+    TurnContext,
+)
 
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
@@ -60,6 +66,7 @@ def reference(service_url: str, conversation_id: str = "a:anna", user_id: str = 
 def test_lookalike_service_urls_are_not_teams() -> None:
     """Hosts an attacker registers to look like Teams' get nothing; Teams' own do."""
     policy = OutboundPolicy.of(None, anonymous=False)
+    url: str | None  # the lookalikes below include no URL at all
     for url in (
         TEAMS,
         "https://smba.infra.gcc.teams.microsoft.com/teams",
@@ -112,7 +119,8 @@ def test_a_reply_client_for_a_foreign_service_url_gets_no_token_and_no_socket(co
     is refused before the bot's token is asked for or a connection made."""
     tokens = SpyTokens()
     manager = ConnectionManager(
-        provider_factory=lambda _config: tokens,
+        # cast: the spy has only get_access_token, all this path may ask for (any other call fails the test)
+        provider_factory=lambda _config: cast(AccessTokenProviderBase, tokens),
         connections_configurations={"SERVICE_CONNECTION": AgentAuthConfiguration(client_id="app-123")},
     )
     with Trap() as trap:
@@ -177,7 +185,8 @@ def test_a_turn_never_stores_a_reference_whose_origin_is_not_allowed(example_eng
             pass
 
     incoming = Activity.model_validate(activity("saldo GVN", service_url="https://evil.example/"))
-    asyncio.run(bot.on_turn(Context(incoming)))  # type: ignore[arg-type]
+    # cast: a stand-in with only what on_turn uses before it refuses the service URL
+    asyncio.run(bot.on_turn(cast(TurnContext, Context(incoming))))
     assert sent == [] and stored_references(example_engine) == []
 
 

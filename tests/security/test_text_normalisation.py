@@ -145,9 +145,7 @@ def test_the_template_import_stores_clean_titles_and_sees_duplicates_within_the_
     assert created.title == "Ny insats" and created.units == ("GVN", "FSKN")
 
 
-def test_the_command_line_refuses_a_lookalike_title(  # type: ignore[no-untyped-def]
-    example_engine: Engine, monkeypatch, capsys
-) -> None:
+def test_the_command_line_refuses_a_lookalike_title(example_engine: Engine, monkeypatch, capsys) -> None:
     from cli.main import main
 
     if example_engine.dialect.name != "sqlite":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from core import commands
 from core.ledger import Ledger
@@ -50,9 +51,9 @@ class Book:
         self.ledger = self.ledger.append(entry)
         return self
 
-    def measure(self, title: str, *units: str, year: int = 2025, **kw: object) -> int:
+    def measure(self, title: str, *units: str, year: int = 2025, **kw: Any) -> int:
         mid = max(self.ledger.measures, default=0) + 1
-        m = Measure(id=mid, title=title, units=units, year=year, **kw)  # type: ignore[arg-type]
+        m = Measure(id=mid, title=title, units=units, year=year, **kw)
         self.ledger = self.ledger.add_measure(commands.submit_measure(self.ledger, self.who, m))
         return mid
 

@@ -21,7 +21,7 @@ def test_a_short_text_is_quoted_whole_and_a_long_one_cut() -> None:
 @pytest.mark.parametrize(
     "parse", [parse_amount, partial(parse_date, reference=date(2025, 10, 1)), parse_period, Status.parse]
 )
-def test_a_refusal_of_a_pasted_page_stays_short_and_says_what_is_allowed(parse) -> None:  # type: ignore[no-untyped-def]
+def test_a_refusal_of_a_pasted_page_stays_short_and_says_what_is_allowed(parse) -> None:
     with pytest.raises(DomainError) as refused:
         parse("x" * 200_000)
     message = refused.value.message

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
 from core import commands
 from core.balances import fund_balance, measure_balance
 from core.errors import PermissionDenied, RuleViolation
-from core.model import FollowUp, Principal, Role, RoleGrant, Status
+from core.model import ADMIN, FollowUp, Principal, Role, RoleGrant, Status
 from core.round_answers import Answer, answers_to_followups
 from core.rounds import Round, plan_round
 from core.rules.followup import implausible_amounts, known_on
-from tests.unit.builders import ADMIN, AT, Book, reported_at
+from tests.unit.builders import AT, Book, reported_at
 
 CLOSED_AT = datetime(2025, 6, 24, 9, 0, tzinfo=UTC)
 
@@ -31,9 +32,11 @@ def _book() -> tuple[Book, int, int]:
 
 
 def _followup(measure_id: int, spent: int, forecast: int, period: str = "2025-06", **kw: object) -> FollowUp:
-    fields = dict(status=Status.ONGOING, usable_as_planned=True, note="", author="hr", at=reported_at(period))
-    fields.update(kw)  # type: ignore[arg-type]
-    return FollowUp(measure_id, period, spent=spent, forecast=forecast, **fields)  # type: ignore[arg-type]
+    fields: dict[str, Any] = dict(
+        status=Status.ONGOING, usable_as_planned=True, note="", author="hr", at=reported_at(period)
+    )
+    fields.update(kw)
+    return FollowUp(measure_id, period, spent=spent, forecast=forecast, **fields)
 
 
 def _closed_june() -> Round:
@@ -163,7 +166,8 @@ def test_followups_reported_after_the_day_are_not_spent_yet() -> None:
     assert measure_balance(book.ledger, single).spent == 1_350_000
     on_june_5 = known_on(book.ledger, date(2025, 6, 5))
     assert measure_balance(on_june_5, single).spent == 0
-    assert fund_balance(on_june_5, 2025).unit("GVN").spent == 0
+    gvn = fund_balance(on_june_5, 2025).unit("GVN")
+    assert gvn is not None and gvn.spent == 0
     assert measure_balance(known_on(book.ledger, date(2025, 6, 12)), single).spent == 1_350_000
 
 

@@ -3,6 +3,8 @@ reallocations keeps every invariant, and no krona is created or lost."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -46,7 +48,7 @@ operation = st.one_of(
 )
 
 
-def apply(book: Book, op: tuple) -> None:  # type: ignore[type-arg]
+def apply(book: Book, op: tuple[Any, ...]) -> None:
     match op:
         case ("allocate", code, amount, recurring):
             book.allocate(code, amount, recurring=recurring)
@@ -85,7 +87,7 @@ def check_invariants(book: Book, fund_total: int) -> None:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operation, max_size=30))
-def test_any_sequence_of_operations_keeps_every_invariant(ops: list) -> None:  # type: ignore[type-arg]
+def test_any_sequence_of_operations_keeps_every_invariant(ops: list[tuple[Any, ...]]) -> None:
     book = Book().fund(2025, 10_000_000).fund(2026, 10_000_000)
     for code in UNIT_CODES:
         book.allocate(code, 1_500_000)
@@ -104,7 +106,7 @@ def test_any_sequence_of_operations_keeps_every_invariant(ops: list) -> None:  #
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(operation, max_size=25))
-def test_replaying_the_entries_gives_the_same_balances(ops: list) -> None:  # type: ignore[type-arg]
+def test_replaying_the_entries_gives_the_same_balances(ops: list[tuple[Any, ...]]) -> None:
     from core.ledger import Ledger
 
     book = Book().fund(2025, 10_000_000)

@@ -117,7 +117,7 @@ def test_working_days_skip_the_national_day() -> None:
         ),
     ],
 )
-def test_default_round_dates(period, opens, deadline, reminders, escalate) -> None:  # type: ignore[no-untyped-def]
+def test_default_round_dates(period, opens, deadline, reminders, escalate) -> None:
     plan = plan_round(period)
     assert (plan.opens, plan.deadline, plan.reminders, plan.escalate_on) == (
         opens,
@@ -150,7 +150,7 @@ def test_the_round_phase_follows_the_date() -> None:
 # --- recipients and what is due ----------------------------------------------------
 
 
-def _book():  # type: ignore[no-untyped-def]
+def _book():
     book = malmo_small()
     a = book.measure("Mentorskap", "FSKN")
     b = book.measure("Språkombud", "FSKN", responsible="aad-anna")
@@ -257,7 +257,7 @@ def test_a_card_answer_becomes_follow_ups_of_the_round() -> None:
         ({}, "Svaret är tomt"),
     ],
 )
-def test_a_bad_card_answer_is_refused_with_its_measure_named(values: dict, problem: str) -> None:
+def test_a_bad_card_answer_is_refused_with_its_measure_named(values: dict[str, object], problem: str) -> None:
     book, _grants, (a, _b, _c, _d) = _book()
     with pytest.raises(DomainError) as refused:
         parse_answers(book.ledger, (a,), {field_name(a, k): v for k, v in values.items()})

@@ -202,8 +202,9 @@ def test_reallocation_moves_unused_money_and_keeps_the_fund_total() -> None:
     assert (after.total, after.allocated) == (before.total, before.allocated)
     assert measure_balance(book.ledger, source).allocated == 100_000
     assert measure_balance(book.ledger, target).allocated == 500_000
-    assert after.unit("TN").allocated == 200_000  # type: ignore[union-attr]
-    assert after.unit("MN").allocated == 600_000  # type: ignore[union-attr]
+    tn, mn = after.unit("TN"), after.unit("MN")
+    assert tn is not None and tn.allocated == 200_000
+    assert mn is not None and mn.allocated == 600_000
     assert validate(book.ledger) == []
 
 
