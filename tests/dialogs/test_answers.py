@@ -5,8 +5,8 @@ dialogs.answers, so a half-added question fails here, naming what it lacks."""
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from enum import StrEnum
+from pathlib import Path
 
 from core import vocabulary
 from core.vocabulary import Intent, Phrases
