@@ -245,7 +245,9 @@ def parse_followup(
 
     `measure`: the measure's name on a card with several measures (the round
     card): the period is the round's (not read), usable may be left out (yes),
-    and every message names the measure first."""
+    every message names the measure first, and a forecast below the spend is
+    left to the rule (core.rules.followup), which the round asks after it has
+    checked that it takes answers."""
     collect = Collect()
     card = measure is not None
     where = f"{measure}: " if card else ""
@@ -289,8 +291,10 @@ def parse_followup(
     status_value = collect(status)
     spent = collect(amount("spent", LABEL_SPENT, "utfall"))
     forecast = collect(amount("forecast", LABEL_FORECAST, "prognos"))
-    if spent is not None and forecast is not None and forecast < spent:
-        collect.errors += named([forecast_below_spent(forecast, spent)], where)
+    if not card and spent is not None and forecast is not None and forecast < spent:
+        # The round card leaves this to the rule (core.rules.followup.check_followup), which
+        # answers after the round's own checks, so a closed round says it is closed first.
+        collect.errors.append(forecast_below_spent(forecast, spent))
 
     raw_usable = fields.get("usable")
     usable = read_usable(raw_usable)

@@ -5,16 +5,18 @@ the length limits of core.limits everywhere, the template included; and
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from core import limits
-from core.errors import DomainError, InputError
+from core.errors import DomainError, InputError, RuleViolation
 from core.forms import MeasureContext, parse_followup, parse_measure
-from core.model import Category, Status
-from core.round_answers import field_name, parse_answers
+from core.model import Category, Principal, Status
+from core.round_answers import answers_to_followups, field_name, parse_answers
+from core.rounds import Round, plan_round
 from core.rules import amount_fits, unit_unallocated
+from core.rules.names import measure_name
 from core.template import parse_rows
 from tests.unit.builders import malmo_small
 from tests.unit.test_rounds import _book
@@ -110,14 +112,40 @@ def test_every_missing_field_is_named() -> None:
     ]
 
 
-def test_a_forecast_below_the_spend_is_refused_on_form_and_round_card_alike() -> None:
+def test_a_forecast_below_the_spend_is_refused_by_the_form() -> None:
     parsed = parse_followup(_followup(spent="2 mkr", forecast="1 mkr"))
     assert parsed.messages == [
         "Prognosen 1 000 000 kr är lägre än utfallet hittills, 2 000 000 kr. Prognosen för året "
         "omfattar det som redan använts och måste vara minst 2 000 000 kr."
     ]
-    card = parse_followup({"status": "Klar", "spent": "2 mkr", "forecast": "1 mkr"}, measure="Mentorskap")
-    assert card.messages[0].startswith("Mentorskap: Prognosen 1 000 000 kr är lägre")
+
+
+def test_the_round_card_leaves_a_forecast_below_the_spend_to_the_rule_after_the_round_checks() -> None:
+    """As before issue 18: a closed round says it is closed first; an open one
+    gives the rule's refusal, naming the measure."""
+    book, grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "2 mkr",
+        field_name(a, "forecast"): "1 mkr",
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert (answer.spent, answer.forecast) == (2_000_000, 1_000_000)
+    who = Principal("aad-fskn-hr", tuple(g for g in grants if g.user == "aad-fskn-hr"))
+    at = datetime(2025, 6, 5, tzinfo=UTC)
+    june = Round(7, plan_round("2025-06"))
+    closed = Round(7, june.plan, "admin", datetime(2025, 6, 4, tzinfo=UTC))
+    with pytest.raises(RuleViolation) as refused:
+        answers_to_followups(book.ledger, who, closed, [answer], author="Anna", at=at, as_of=date(2025, 6, 5))
+    assert [e.code for e in refused.value.errors] == ["period_closed"]
+    with pytest.raises(RuleViolation, match="stängde för svar 19 juni 2025"):
+        answers_to_followups(book.ledger, who, june, [answer], author="Anna", at=at, as_of=date(2025, 6, 20))
+    with pytest.raises(RuleViolation) as refused:
+        answers_to_followups(book.ledger, who, june, [answer], author="Anna", at=at, as_of=date(2025, 6, 5))
+    assert [e.message for e in refused.value.errors] == [
+        f"{measure_name(book.ledger, a)}: Prognosen för året kan inte vara lägre än utfallet "
+        "hittills, eftersom prognosen omfattar det som redan använts."
+    ]
 
 
 def test_the_round_card_names_the_measure_and_reads_no_period() -> None:
