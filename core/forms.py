@@ -199,11 +199,13 @@ def read_period(text: str, year: int | None = None, *, default: str | None = Non
     return parse_period(text, year=year)
 
 
-def read_status(text: str, field: str | None = "status") -> Status:
-    """A status by its number in the list (1–4), its name or one of its words."""
+def read_status(text: str, field: str | None = "status", *, numbered: bool = False) -> Status:
+    """A status by its name or one of its words; with `numbered` (the chat, which
+    shows the statuses as a numbered list) also by its number in the list (1–4).
+    Forms, cards and the template have no such list: there a digit is no status."""
     raw = text.strip()
     statuses = list(Status)
-    if raw.isdigit() and 1 <= int(raw) <= len(statuses):
+    if numbered and raw.isdigit() and 1 <= int(raw) <= len(statuses):
         return statuses[int(raw) - 1]
     return Status.parse(raw, field)
 

@@ -255,7 +255,9 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         try:
-            prompt_context.recognized.value = parse_status(text).value
+            prompt_context.recognized.value = forms.read_status(
+                text, numbered=True
+            ).value  # the numbered list
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         return True
@@ -265,7 +267,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         try:
-            prompt_context.recognized.value = parse_amount_or_zero(text, "utfall")
+            prompt_context.recognized.value = forms.read_amount(text, "utfall", allow_zero=True)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         return True
@@ -275,7 +277,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         try:
-            forecast = parse_amount_or_zero(text, "prognos")
+            forecast = forms.read_amount(text, "prognos", allow_zero=True)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         spent = int(validations_of(prompt_context.options).get("spent", 0))
@@ -354,16 +356,6 @@ def default_period(today: date, year: int) -> str:
     if year > today.year:
         return f"{year:04d}-01"
     return f"{today.year:04d}-{today.month:02d}"
-
-
-def parse_status(text: str) -> Status:
-    """A status by its number in the list (1–4), its name or one of its words (core.forms)."""
-    return forms.read_status(text)
-
-
-def parse_amount_or_zero(text: str, field: str) -> int:
-    """An amount in kronor where nothing ("0 kr") is a valid answer."""
-    return forms.read_amount(text, field, allow_zero=True)
 
 
 async def followable(services: CityServices, identity: Identity, today: date) -> list[MeasureView]:

@@ -268,6 +268,21 @@ def test_the_template_reads_statuses_by_the_vocabulary() -> None:
     assert errors == [] and plan.measure.status == Status.ONGOING
 
 
+def test_a_digit_is_no_status_in_the_template_or_on_the_round_card() -> None:
+    """Only the chat numbers its statuses (1–4); a template cell "1" and a round
+    card's "2" are unknown statuses, as before issue 18."""
+    rows = [{"Nämnd": "GVN", "Insats": "Mentorskap", "Status": "1"}]
+    planned, errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
+    assert planned == [] and [(e.row, e.column) for e in errors] == [(2, "Status")]
+    assert errors[0].message.startswith('Okänd status "1". Tillåtna värden:')
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {field_name(a, "status"): "2", field_name(a, "spent"): "0 kr", field_name(a, "forecast"): "1 kr"}
+    with pytest.raises(InputError) as refused:
+        parse_answers(book.ledger, (a,), values)
+    assert [e.code for e in refused.value.errors] == ["unknown_status"]
+    assert 'Okänd status "2". Tillåtna värden:' in refused.value.message
+
+
 def test_unwrap_of_an_empty_result_names_the_problem() -> None:
     with pytest.raises(DomainError):
         parse_followup({"status": "Klar"}, measure="M").unwrap()
