@@ -19,6 +19,7 @@ from microsoft_agents.hosting.dialogs import (
 
 from core import forms
 from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
+from core.ledger import Ledger
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
 from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
@@ -320,8 +321,8 @@ class FollowUpDialog(CancelAndHelpDialog):
         else:
             measure_id = card_id(raw_id)
 
-        ledger = await call(services.ledger)  # a month alone ("juni") is of the chat's default year
-        parsed = forms.parse_followup(data, year=default_year(ledger, today_of(turn_context)))
+        ledger = await call(services.ledger)
+        parsed = forms.parse_followup(data, year=month_year(ledger, measure_id, today_of(turn_context)))
         problems += parsed.messages
         draft = parsed.draft
 
@@ -346,6 +347,14 @@ class FollowUpDialog(CancelAndHelpDialog):
 
 def _label(view: MeasureView) -> str:
     return f"{view.measure.title} ({', '.join(view.measure.units)})"
+
+
+def month_year(ledger: Ledger, measure_id: int | None, today: date) -> int:
+    """The year a month's name alone ("juni") is of: the measure's, as the chat's period
+    question reads it (its default period is always in the measure's year); without a
+    known measure, the core's default year."""
+    measure = ledger.measures.get(measure_id) if measure_id is not None else None
+    return measure.year if measure is not None else default_year(ledger, today)
 
 
 def default_period(today: date, year: int) -> str:
