@@ -384,10 +384,25 @@ def read_decision(ledger: Ledger, text: str, unit: str, today: date, year: int |
     """The decision typed for a unit's new money (its body defaults to the unit),
     refused when unreadable, another committee's or not yet taken (and, with the
     money's `year`, implausible for it)."""
-    decision = parse_decision(text, default_body=unit, units=ledger.units.values())
-    problems = check_new_grant_decision(ledger, decision, unit, today, year)
+    return read_shared_decision(ledger, text, (unit,), today, year)
+
+
+def read_shared_decision(
+    ledger: Ledger,
+    text: str,
+    units: Sequence[str],
+    today: date,
+    year: int | None = None,
+    field: str | None = "beslut",
+) -> Decision:
+    """read_decision for a new measure's money shared by `units` (the command line's
+    add-measure takes several): each unit's share is checked, and the body defaults to
+    the unit only when there is one. Each problem is named once."""
+    default_body = units[0] if len(units) == 1 else None
+    decision = parse_decision(text, field, default_body=default_body, units=ledger.units.values())
+    problems = [p for unit in units for p in check_new_grant_decision(ledger, decision, unit, today, year)]
     if problems:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))
     return decision
 
 
