@@ -235,7 +235,8 @@ class FollowUpDraft:
     note: str
 
 
-_SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
+SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
+"""The round card's names of its required fields, as its refusals say them."""
 
 
 def parse_followup(
@@ -281,11 +282,11 @@ def parse_followup(
             if card:
                 text = str(fields.get(key) or "").strip()
                 if not text:
-                    raise InputError(RuleError("missing_field", f"{where}{_SHOWN[key]} saknas.", key))
+                    raise InputError(RuleError("missing_field", f"{where}{SHOWN[key]} saknas.", key))
                 try:
                     return read_amount(text, f"{measure}: {field}", allow_zero=True)
                 except DomainError as bad:
-                    raise InputError(named(bad.errors, f"{measure}, {_SHOWN[key]}: ")) from None
+                    raise InputError(named(bad.errors, f"{measure}, {SHOWN[key]}: ")) from None
             return read_amount(_number_or_text(fields.get(key), label), field, allow_zero=True)
 
         return read
