@@ -26,10 +26,19 @@ from core import vocabulary
 from core.dates import parse_date, parse_period
 from core.errors import DomainError, InputError, RuleError, echo
 from core.ledger import Ledger
-from core.limits import MAX_DESCRIPTION, MAX_NOTE, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
+from core.limits import (
+    MAX_DESCRIPTION,
+    MAX_NOTE,
+    MAX_PERFORMER,
+    MAX_TARGET_GROUP,
+    MAX_TITLE,
+    text_too_long,
+    title_too_long,
+)
 from core.model import Category, Decision, Measure, Status, parse_decision
 from core.money import format_amount, parse_amount
 from core.rules.decision import DECISION_REQUIRED, MISSING_DECISION, check_new_grant_decision
+from core.rules.followup import NOTE
 from core.rules.measure import end_before_start, same_title
 from core.rules.unit_limit import amount_fits
 from core.text import clean_name
@@ -53,12 +62,12 @@ LABEL_STATUS = "Status"
 LABEL_SPENT = "Utfall hittills"
 LABEL_FORECAST = "Prognos för året"
 LABEL_USABLE = "Kan användas som planerat"
-LABEL_NOTE = "Kommentar"
+LABEL_NOTE = NOTE  # "Kommentar": core.rules.followup says it too, and cannot import this module
 
 TITLE_MISSING = "Titeln saknas."
 
 
-# --- messages ------------------------------------------------------------------------
+# --- messages (a text over its limit: core.limits.text_too_long, title_too_long) ---------
 
 
 def field_missing(label: str) -> RuleError:
@@ -67,16 +76,6 @@ def field_missing(label: str) -> RuleError:
 
 def field_wrong_type(label: str) -> RuleError:
     return RuleError("bad_field", f"{label} har fel format.", label)
-
-
-def text_too_long(label: str, length: int, limit: int) -> RuleError:
-    return RuleError("text_too_long", f"{label} är för lång ({length} tecken). Högst {limit} tecken.", label)
-
-
-def title_too_long(length: int, limit: int = MAX_TITLE) -> RuleError:
-    return RuleError(
-        "title_too_long", f"Titeln är för lång ({length} tecken). Högst {limit} tecken.", "titel"
-    )
 
 
 def yes_no_field(label: str) -> RuleError:
@@ -315,14 +314,18 @@ def parse_followup(
     elif usable is None:
         collect.errors.append(yes_no_field(LABEL_USABLE))
 
+    def note_of(text: str) -> str:
+        try:
+            return read_note(text)  # "-" is no note on every form and card, as in the chat
+        except DomainError as bad:
+            raise InputError(named(bad.errors, where)) from None
+
     raw_note = fields.get("note")
     note: str | None = ""
     if raw_note is not None and not isinstance(raw_note, str):
         collect.errors.append(field_wrong_type(LABEL_NOTE))
-    elif isinstance(raw_note, str) and card:
-        note = raw_note.strip()  # the round card checked its length (MAX_CARD_FIELD); "-" stays as typed
     elif isinstance(raw_note, str):
-        note = collect(lambda: read_text(raw_note, LABEL_NOTE, MAX_NOTE))
+        note = collect(lambda: note_of(raw_note))
 
     complete = None not in (status_value, spent, forecast, usable, note) and (card or period is not None)
     if collect.errors or not complete:

@@ -47,7 +47,7 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InputError(RuleError("bad_card_value", f"{label}: fältet {shown} ska vara text.", name))
     text = str(value).strip()
-    if len(text) > MAX_CARD_FIELD:
+    if name != "note" and len(text) > MAX_CARD_FIELD:  # the note's own limit: core.forms.read_note
         raise InputError(
             RuleError(
                 "card_value_too_long",

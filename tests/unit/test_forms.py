@@ -12,10 +12,12 @@ import pytest
 from core import limits
 from core.errors import DomainError, InputError, RuleViolation
 from core.forms import MeasureContext, parse_followup, parse_measure
-from core.model import Category, Principal, Status
+from core.model import Category, FollowUp, Measure, Principal, Status
 from core.round_answers import answers_to_followups, field_name, parse_answers
 from core.rounds import Round, plan_round
 from core.rules import amount_fits, unit_unallocated
+from core.rules.followup import check_followup
+from core.rules.measure import check_measure
 from core.rules.names import measure_name
 from core.template import parse_rows
 from tests.unit.builders import malmo_small
@@ -160,9 +162,53 @@ def test_the_round_card_names_the_measure_and_reads_no_period() -> None:
 
 def test_a_note_over_the_limit_is_refused() -> None:
     note = "x" * (limits.MAX_NOTE + 1)
-    assert parse_followup(_followup(note=note)).messages == [
-        f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    said = f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    assert parse_followup(_followup(note=note)).messages == [said]
+
+
+def test_an_over_long_note_or_title_is_said_alike_by_form_round_card_and_rule() -> None:
+    """Review of issue 18: one limit, one wording: the form, the round card (naming its
+    measure) and the rules (core.rules.followup, core.rules.measure) say the same."""
+    note = "x" * (limits.MAX_NOTE + 1)
+    said = f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+        field_name(a, "note"): note,
+    }
+    with pytest.raises(InputError) as refused:
+        parse_answers(book.ledger, (a,), values)
+    assert [e.message for e in refused.value.errors] == [f"{measure_name(book.ledger, a)}: {said}"]
+    followup = FollowUp(a, "2025-06", Status.DONE, 0, 1, True, note, "hr", datetime(2025, 6, 5, tzinfo=UTC))
+    assert [e.message for e in check_followup(book.ledger, followup)] == [said]
+    title = "T" * (limits.MAX_TITLE + 1)
+    measure = Measure(id=0, title=title, units=("FSKN",), year=2025)
+    assert [e.message for e in check_measure(book.ledger, measure)] == [
+        f"Titeln är för lång ({limits.MAX_TITLE + 1} tecken). Högst {limits.MAX_TITLE} tecken."
     ]
+    assert (
+        parse_measure(_measure(title=title), _context()).messages[0]
+        == check_measure(book.ledger, measure)[0].message
+    )
+
+
+def test_a_dash_is_no_note_on_every_form_and_card() -> None:
+    """Review of issue 18: "-" means "no note" in the chat, on the follow-up form and on the
+    round card alike (the round card kept it as typed)."""
+    assert parse_followup(_followup(note=" - ")).unwrap().note == ""
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+        field_name(a, "note"): "-",
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert answer.note == ""
+    drafted = parse_measure(_measure(description="-", target_group="-", performer="-"), _context()).unwrap()
+    assert (drafted.description, drafted.target_group, drafted.performer) == ("", "", "")
 
 
 # --- the measure ------------------------------------------------------------------
