@@ -935,10 +935,6 @@ ROUND_POSSIBLY_REPEATED = (
 NO_ROUND_YET = "Det finns ingen uppföljningsomgång ännu."
 
 
-def period_name(period: str) -> str:
-    return format_period(period)
-
-
 def round_card_title(period: str) -> str:
     return f"Uppföljning {format_period(period)} av kompetensutvecklingsmedlen"
 
