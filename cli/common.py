@@ -3,8 +3,8 @@ command names its handler, who runs it and the services it runs on.
 
 The pattern (cli/commands/*): a module's `register(commands)` adds its parsers
 to `commands` and binds each to its handler with `handles(parser, handler)`; a
-handler is `handler(args, out) -> exit code`. cli/main.py registers every module
-of `cli.commands.MODULES` and calls the handler argparse found.
+handler is `handler(args, out) -> exit code`. cli/main.py calls every `register` listed
+in `cli.commands.REGISTRY` and then the handler argparse found.
 """
 
 from __future__ import annotations

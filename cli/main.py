@@ -4,8 +4,10 @@ Every command prints Swedish. A refused command exits with 2 and says why on
 stderr in one line; nothing is written. Without --user the command runs as
 the administrator.
 
-The parser is built from every module of cli/commands (`REGISTRY`); the command
-argparse finds runs through the handler its module bound to it (cli/common.py).
+The parser is built from the `register` functions listed in cli.commands.REGISTRY (an
+explicit list, in --help's order; the round's commands are registered by
+cli/commands/followup.py under `followup`); the command argparse finds runs through
+the handler its module bound to it (cli/common.py).
 """
 
 from __future__ import annotations

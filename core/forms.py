@@ -26,10 +26,19 @@ from core import vocabulary
 from core.dates import parse_date, parse_period
 from core.errors import DomainError, InputError, RuleError, echo
 from core.ledger import Ledger
-from core.limits import MAX_DESCRIPTION, MAX_NOTE, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
+from core.limits import (
+    MAX_DESCRIPTION,
+    MAX_NOTE,
+    MAX_PERFORMER,
+    MAX_TARGET_GROUP,
+    MAX_TITLE,
+    text_too_long,
+    title_too_long,
+)
 from core.model import Category, Decision, Measure, Status, parse_decision
 from core.money import format_amount, parse_amount
 from core.rules.decision import DECISION_REQUIRED, MISSING_DECISION, check_new_grant_decision
+from core.rules.followup import NOTE
 from core.rules.measure import end_before_start, same_title
 from core.rules.unit_limit import amount_fits
 from core.text import clean_name
@@ -53,12 +62,12 @@ LABEL_STATUS = "Status"
 LABEL_SPENT = "Utfall hittills"
 LABEL_FORECAST = "Prognos för året"
 LABEL_USABLE = "Kan användas som planerat"
-LABEL_NOTE = "Kommentar"
+LABEL_NOTE = NOTE  # "Kommentar": core.rules.followup says it too, and cannot import this module
 
 TITLE_MISSING = "Titeln saknas."
 
 
-# --- messages ------------------------------------------------------------------------
+# --- messages (a text over its limit: core.limits.text_too_long, title_too_long) ---------
 
 
 def field_missing(label: str) -> RuleError:
@@ -67,16 +76,6 @@ def field_missing(label: str) -> RuleError:
 
 def field_wrong_type(label: str) -> RuleError:
     return RuleError("bad_field", f"{label} har fel format.", label)
-
-
-def text_too_long(label: str, length: int, limit: int) -> RuleError:
-    return RuleError("text_too_long", f"{label} är för lång ({length} tecken). Högst {limit} tecken.", label)
-
-
-def title_too_long(length: int, limit: int = MAX_TITLE) -> RuleError:
-    return RuleError(
-        "title_too_long", f"Titeln är för lång ({length} tecken). Högst {limit} tecken.", "titel"
-    )
 
 
 def yes_no_field(label: str) -> RuleError:
@@ -199,11 +198,13 @@ def read_period(text: str, year: int | None = None, *, default: str | None = Non
     return parse_period(text, year=year)
 
 
-def read_status(text: str, field: str | None = "status") -> Status:
-    """A status by its number in the list (1–4), its name or one of its words."""
+def read_status(text: str, field: str | None = "status", *, numbered: bool = False) -> Status:
+    """A status by its name or one of its words; with `numbered` (the chat, which
+    shows the statuses as a numbered list) also by its number in the list (1–4).
+    Forms, cards and the template have no such list: there a digit is no status."""
     raw = text.strip()
     statuses = list(Status)
-    if raw.isdigit() and 1 <= int(raw) <= len(statuses):
+    if numbered and raw.isdigit() and 1 <= int(raw) <= len(statuses):
         return statuses[int(raw) - 1]
     return Status.parse(raw, field)
 
@@ -233,7 +234,8 @@ class FollowUpDraft:
     note: str
 
 
-_SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
+SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
+"""The round card's names of its required fields, as its refusals say them."""
 
 
 def parse_followup(
@@ -245,7 +247,9 @@ def parse_followup(
 
     `measure`: the measure's name on a card with several measures (the round
     card): the period is the round's (not read), usable may be left out (yes),
-    and every message names the measure first."""
+    every message names the measure first, and a forecast below the spend is
+    left to the rule (core.rules.followup), which the round asks after it has
+    checked that it takes answers."""
     collect = Collect()
     card = measure is not None
     where = f"{measure}: " if card else ""
@@ -277,11 +281,11 @@ def parse_followup(
             if card:
                 text = str(fields.get(key) or "").strip()
                 if not text:
-                    raise InputError(RuleError("missing_field", f"{where}{_SHOWN[key]} saknas.", key))
+                    raise InputError(RuleError("missing_field", f"{where}{SHOWN[key]} saknas.", key))
                 try:
                     return read_amount(text, f"{measure}: {field}", allow_zero=True)
                 except DomainError as bad:
-                    raise InputError(named(bad.errors, f"{measure}, {_SHOWN[key]}: ")) from None
+                    raise InputError(named(bad.errors, f"{measure}, {SHOWN[key]}: ")) from None
             return read_amount(_number_or_text(fields.get(key), label), field, allow_zero=True)
 
         return read
@@ -289,8 +293,10 @@ def parse_followup(
     status_value = collect(status)
     spent = collect(amount("spent", LABEL_SPENT, "utfall"))
     forecast = collect(amount("forecast", LABEL_FORECAST, "prognos"))
-    if spent is not None and forecast is not None and forecast < spent:
-        collect.errors += named([forecast_below_spent(forecast, spent)], where)
+    if not card and spent is not None and forecast is not None and forecast < spent:
+        # The round card leaves this to the rule (core.rules.followup.check_followup), which
+        # answers after the round's own checks, so a closed round says it is closed first.
+        collect.errors.append(forecast_below_spent(forecast, spent))
 
     raw_usable = fields.get("usable")
     usable = read_usable(raw_usable)
@@ -308,14 +314,18 @@ def parse_followup(
     elif usable is None:
         collect.errors.append(yes_no_field(LABEL_USABLE))
 
+    def note_of(text: str) -> str:
+        try:
+            return read_note(text)  # "-" is no note on every form and card, as in the chat
+        except DomainError as bad:
+            raise InputError(named(bad.errors, where)) from None
+
     raw_note = fields.get("note")
     note: str | None = ""
     if raw_note is not None and not isinstance(raw_note, str):
         collect.errors.append(field_wrong_type(LABEL_NOTE))
-    elif isinstance(raw_note, str) and card:
-        note = raw_note.strip()  # the round card checked its length (MAX_CARD_FIELD); "-" stays as typed
     elif isinstance(raw_note, str):
-        note = collect(lambda: read_text(raw_note, LABEL_NOTE, MAX_NOTE))
+        note = collect(lambda: note_of(raw_note))
 
     complete = None not in (status_value, spent, forecast, usable, note) and (card or period is not None)
     if collect.errors or not complete:
@@ -378,10 +388,25 @@ def read_decision(ledger: Ledger, text: str, unit: str, today: date, year: int |
     """The decision typed for a unit's new money (its body defaults to the unit),
     refused when unreadable, another committee's or not yet taken (and, with the
     money's `year`, implausible for it)."""
-    decision = parse_decision(text, default_body=unit, units=ledger.units.values())
-    problems = check_new_grant_decision(ledger, decision, unit, today, year)
+    return read_shared_decision(ledger, text, (unit,), today, year)
+
+
+def read_shared_decision(
+    ledger: Ledger,
+    text: str,
+    units: Sequence[str],
+    today: date,
+    year: int | None = None,
+    field: str | None = "beslut",
+) -> Decision:
+    """read_decision for a new measure's money shared by `units` (the command line's
+    add-measure takes several): each unit's share is checked, and the body defaults to
+    the unit only when there is one. Each problem is named once."""
+    default_body = units[0] if len(units) == 1 else None
+    decision = parse_decision(text, field, default_body=default_body, units=ledger.units.values())
+    problems = [p for unit in units for p in check_new_grant_decision(ledger, decision, unit, today, year)]
     if problems:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))
     return decision
 
 

@@ -231,8 +231,3 @@ class Ledger:
 
     def children(self, measure_id: int) -> tuple[Measure, ...]:
         return tuple(m for m in self.measures.values() if m.parent_id == measure_id)
-
-    def measures_of(self, unit: str, year: int | None = None) -> tuple[Measure, ...]:
-        return tuple(
-            m for m in self.measures.values() if unit in m.units and (year is None or m.year == year)
-        )

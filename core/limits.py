@@ -1,12 +1,17 @@
 """Every length limit on what people type, in one place: the chat, the cards'
 maxLength, the forms' parsers (core.forms), the rules, the command line and the
-template read them here, so no way in takes a longer text than another.
+template read them here, so no way in takes a longer text than another; and the
+one wording of a text over its limit (`text_too_long`, `title_too_long`), here
+rather than in core.forms because the rules (core.rules), which core.forms
+imports, say it too.
 
 Lengths are in characters, counted on the text as it is kept (stripped; a title
 or a name cleaned by core.text.clean_name).
 """
 
 from __future__ import annotations
+
+from core.errors import RuleError
 
 MAX_TITLE = 200
 """A measure's title."""
@@ -19,7 +24,8 @@ MAX_PERFORMER = 200
 MAX_NOTE = 4000
 """A follow-up's note (kommentar)."""
 MAX_CARD_FIELD = 4000
-"""Any one text field a card submits (the round card: status, spend, forecast, usable, note)."""
+"""Any one text field a card submits (the round card: status, spend, forecast, usable; its
+note has MAX_NOTE, said as every form says it)."""
 MAX_EVALUATION = 4000
 """The template's Uppföljning column."""
 
@@ -36,3 +42,16 @@ MAX_DELEGATE = 200
 
 MAX_PERSON_NAME = 80
 """A person's display name as shown."""
+
+
+def text_too_long(label: str, length: int, limit: int) -> RuleError:
+    """A text over its limit, named by its field's label ("Kommentar är för lång (4001 tecken).
+    Högst 4000 tecken."): every way in says it so (core.forms, the rules, the template)."""
+    return RuleError("text_too_long", f"{label} är för lång ({length} tecken). Högst {limit} tecken.", label)
+
+
+def title_too_long(length: int, limit: int = MAX_TITLE) -> RuleError:
+    """A measure's title over its limit (field "insats", the template's Insats column)."""
+    return RuleError(
+        "title_too_long", f"Titeln är för lång ({length} tecken). Högst {limit} tecken.", "insats"
+    )

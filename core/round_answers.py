@@ -14,7 +14,7 @@ from typing import Any
 from core import commands
 from core.dates import format_date
 from core.errors import DomainError, InputError, RuleError, RuleViolation
-from core.forms import parse_followup
+from core.forms import SHOWN, parse_followup
 from core.ledger import Ledger
 from core.limits import MAX_CARD_FIELD
 from core.model import FollowUp, Principal, Status
@@ -22,7 +22,6 @@ from core.rounds import Round, check_period_open
 from core.rules.names import measure_name
 
 FIELDS = ("status", "spent", "forecast", "usable", "note")
-SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
 
 
 def field_name(measure_id: int, name: str) -> str:
@@ -48,7 +47,7 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InputError(RuleError("bad_card_value", f"{label}: fältet {shown} ska vara text.", name))
     text = str(value).strip()
-    if len(text) > MAX_CARD_FIELD:
+    if name != "note" and len(text) > MAX_CARD_FIELD:  # the note's own limit: core.forms.read_note
         raise InputError(
             RuleError(
                 "card_value_too_long",

@@ -424,23 +424,6 @@ def due_sends(
     return due
 
 
-def late_people(
-    ledger: Ledger, assignments: Assignments, answered: set[int], units: tuple[str, ...]
-) -> list[tuple[str, tuple[int, ...]]]:
-    """For an escalation: (person, their unanswered measures) within `units`."""
-    wanted = set(units)
-    out = []
-    for person in assignments.recipients():
-        missing = tuple(
-            mid
-            for mid in assignments.cards[person]
-            if mid not in answered and wanted & set(ledger.measures[mid].units)
-        )
-        if missing:
-            out.append((person, missing))
-    return out
-
-
 # --- every measure accounted for -------------------------------------------------
 
 

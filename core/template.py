@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from core import forms
+from core import forms, limits
 from core.dates import format_date, parse_date
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger, split_exact
@@ -125,8 +125,8 @@ _LIMITS = (
 
 
 def _too_long(text: str, column: str, limit: int) -> str | None:
-    """The forms' refusal of a text over its limit (core.forms.text_too_long), or None."""
-    return forms.text_too_long(column, len(text), limit).message if len(text) > limit else None
+    """The forms' refusal of a text over its limit (core.limits.text_too_long), or None."""
+    return limits.text_too_long(column, len(text), limit).message if len(text) > limit else None
 
 
 def _unit_code(ledger: Ledger, part: str, _text: str) -> str:
@@ -164,7 +164,7 @@ def parse_rows(
                 RowError(index, "Insats", "Insatsen saknar titel (osynliga tecken räknas inte).")
             )
         if title and len(title) > MAX_TITLE:
-            row_errors.append(RowError(index, "Insats", forms.title_too_long(len(title)).message))
+            row_errors.append(RowError(index, "Insats", limits.title_too_long(len(title)).message))
         for column, limit in _LIMITS:  # the same limits as the chat and the forms (core.limits)
             if too_long := _too_long(_cell(row, column), column, limit):
                 row_errors.append(RowError(index, column, too_long))

@@ -19,6 +19,7 @@ from microsoft_agents.hosting.dialogs import (
 
 from core import forms
 from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
+from core.ledger import Ledger
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
 from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
@@ -255,7 +256,9 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         try:
-            prompt_context.recognized.value = parse_status(text).value
+            prompt_context.recognized.value = forms.read_status(
+                text, numbered=True
+            ).value  # the numbered list
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         return True
@@ -265,7 +268,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         try:
-            prompt_context.recognized.value = parse_amount_or_zero(text, "utfall")
+            prompt_context.recognized.value = forms.read_amount(text, "utfall", allow_zero=True)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         return True
@@ -275,7 +278,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
         try:
-            forecast = parse_amount_or_zero(text, "prognos")
+            forecast = forms.read_amount(text, "prognos", allow_zero=True)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         spent = int(validations_of(prompt_context.options).get("spent", 0))
@@ -318,8 +321,8 @@ class FollowUpDialog(CancelAndHelpDialog):
         else:
             measure_id = card_id(raw_id)
 
-        ledger = await call(services.ledger)  # a month alone ("juni") is of the chat's default year
-        parsed = forms.parse_followup(data, year=default_year(ledger, today_of(turn_context)))
+        ledger = await call(services.ledger)
+        parsed = forms.parse_followup(data, year=month_year(ledger, measure_id, today_of(turn_context)))
         problems += parsed.messages
         draft = parsed.draft
 
@@ -346,6 +349,14 @@ def _label(view: MeasureView) -> str:
     return f"{view.measure.title} ({', '.join(view.measure.units)})"
 
 
+def month_year(ledger: Ledger, measure_id: int | None, today: date) -> int:
+    """The year a month's name alone ("juni") is of: the measure's, as the chat's period
+    question reads it (its default period is always in the measure's year); without a
+    known measure, the core's default year."""
+    measure = ledger.measures.get(measure_id) if measure_id is not None else None
+    return measure.year if measure is not None else default_year(ledger, today)
+
+
 def default_period(today: date, year: int) -> str:
     """This month for a measure of this year; for another year's measure, the month of that
     year nearest today (December of a past year), so the follow-up counts in its year."""
@@ -354,16 +365,6 @@ def default_period(today: date, year: int) -> str:
     if year > today.year:
         return f"{year:04d}-01"
     return f"{today.year:04d}-{today.month:02d}"
-
-
-def parse_status(text: str) -> Status:
-    """A status by its number in the list (1–4), its name or one of its words (core.forms)."""
-    return forms.read_status(text)
-
-
-def parse_amount_or_zero(text: str, field: str) -> int:
-    """An amount in kronor where nothing ("0 kr") is a valid answer."""
-    return forms.read_amount(text, field, allow_zero=True)
 
 
 async def followable(services: CityServices, identity: Identity, today: date) -> list[MeasureView]:

@@ -68,10 +68,6 @@ def _heading(m: CardMeasure) -> str:
     return f"{texts.plain(m.title)} ({texts.plain(', '.join(m.units))})"
 
 
-def _period_name(period: str) -> str:
-    return texts.period_name(period)
-
-
 def prompt_card(
     round_id: int,
     period: str,

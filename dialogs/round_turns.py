@@ -210,7 +210,7 @@ async def _record_reallocation(turn_context: TurnContext, value: dict[str, Any])
         return
     services = rounds_of(turn_context)
     try:
-        decision = parse_decision(decision_text.strip()[:200])
+        decision = parse_decision(decision_text.strip())  # the core refuses one over core.limits.MAX_DECISION
         entry = await call(
             services.reallocate,
             identity.user_id,

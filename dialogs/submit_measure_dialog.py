@@ -343,14 +343,16 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        problem = title_problem(text)
-        if problem:
-            return refuse(prompt_context, problem)
+        try:
+            forms.read_title(text)
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
         _, services = who(prompt_context.context)
         ledger = await call(queries(services).summary_ledger)
-        taken = title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
+        # the core's refusal of a title the year already has, said at the question instead of at the end
+        taken = forms.title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
         if taken:
-            return refuse(prompt_context, taken)
+            return refuse(prompt_context, taken[0].message)
         prompt_context.recognized.value = clean_name(text)
         return True
 
@@ -426,9 +428,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         validations = validations_of(prompt_context.options)
         _, services = who(prompt_context.context)
         ledger = await call(queries(services).summary_ledger)
-        problems = over_limit(ledger, validations["unit"], int(validations["year"]), amount)
+        problems = amount_fits(ledger, validations["unit"], int(validations["year"]), amount)
         if problems:
-            return refuse(prompt_context, " ".join(problems))
+            return refuse(prompt_context, " ".join(e.message for e in problems))
         prompt_context.recognized.value = amount
         return True
 
@@ -436,16 +438,17 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
-        if says_no_decision(text):
+        if vocabulary.says_no_decision(text):
             prompt_context.recognized.value = None  # the summary says why nothing is saved
             return True
         _, services = who(prompt_context.context)
         ledger = await call(queries(services).summary_ledger)
         unit = validations_of(prompt_context.options)["unit"]
         year = validations_of(prompt_context.options).get("year")
-        decision, problems = read_decision(ledger, text, unit, today_of(prompt_context.context), year)
-        if decision is None:
-            return refuse(prompt_context, " ".join(problems))
+        try:
+            decision = forms.read_decision(ledger, text, unit, today_of(prompt_context.context), year)
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
         prompt_context.recognized.value = decision_to_state(decision)
         return True
 
@@ -502,24 +505,6 @@ def _plan(values: dict[str, Any]) -> dict[str, Any]:
         "end": date.fromisoformat(values["end_date"]),
         "performer": values.get("performer") or "",
     }
-
-
-def says_no_decision(text: str) -> bool:
-    """Whether an answer to the decision question (chat or form) says there is none
-    (core.vocabulary.NO_DECISION)."""
-    return vocabulary.says_no_decision(text)
-
-
-def read_decision(
-    ledger: Ledger, text: str, unit: str, today: date, year: int | None = None
-) -> tuple[Decision | None, list[str]]:
-    """The decision typed for a unit's new money (its body defaults to the unit)
-    and why it cannot be used: unreadable, another committee's, not yet taken
-    (core.forms.read_decision)."""
-    try:
-        return forms.read_decision(ledger, text, unit, today, year), []
-    except InputError as bad:
-        return None, [e.message for e in bad.errors]
 
 
 def decision_to_state(decision: Decision) -> dict[str, Any]:
@@ -598,28 +583,6 @@ async def refusal(services: CityServices, identity: Identity) -> str:
     except PermissionDenied as refused:
         return refused.message
     return texts.unit_not_allowed("", [])
-
-
-def title_problem(text: str) -> str | None:
-    """Why a typed title cannot be used, or None (core.forms.read_title: a clean
-    name, present and at most core.limits.MAX_TITLE characters)."""
-    try:
-        forms.read_title(text)
-    except InputError as bad:
-        return bad.message
-    return None
-
-
-def title_taken(ledger: Ledger, text: str, year: int) -> str | None:
-    """The core's refusal when the year already has a measure of this title
-    (compared as clean names), said at the question instead of at the end."""
-    taken = forms.title_taken(ledger, text, year)
-    return taken[0].message if taken else None
-
-
-def over_limit(ledger: Ledger, code: str, year: int, amount: int) -> list[str]:
-    """Why `amount` does not fit in the unit's unallocated money (core.rules.amount_fits)."""
-    return [e.message for e in amount_fits(ledger, code, year, amount)]
 
 
 async def save(

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from core import forms
+from core import forms, limits
 from core.balances import FundBalance, Share, UnitBalance
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
@@ -754,11 +754,11 @@ def ask_amount(unit_name: str, free: int, year: int) -> str:
 
 
 def title_too_long(length: int, limit: int) -> str:
-    return forms.title_too_long(length, limit).message  # the forms' wording: core.forms
+    return limits.title_too_long(length, limit).message  # every way in says it so: core.limits
 
 
 def text_too_long(label: str, length: int, limit: int) -> str:
-    return forms.text_too_long(label, length, limit).message
+    return limits.text_too_long(label, length, limit).message
 
 
 def measure_saved(measure_id: int, title: str, unit_name: str, amount: int) -> str:
@@ -933,10 +933,6 @@ ROUND_POSSIBLY_REPEATED = (
     "Svara på vilket som helst av dem."
 )
 NO_ROUND_YET = "Det finns ingen uppföljningsomgång ännu."
-
-
-def period_name(period: str) -> str:
-    return format_period(period)
 
 
 def round_card_title(period: str) -> str:

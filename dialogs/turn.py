@@ -1,13 +1,13 @@
 """What every dialog needs from a turn: who is speaking, the services the bot
-put in the turn for them (dialogs.ports.TurnServices), today's date and the
-clock, and how to run a service call without blocking the event loop."""
+put in the turn for them (dialogs.ports.TurnServices), today's date, and how
+to run a service call without blocking the event loop."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from core.entries import ReallocationEntry
@@ -79,11 +79,6 @@ def set_services(turn_context: Any, services: TurnServices) -> None:
 def today_of(turn_context: Any) -> date:
     """The bot's date: the settings' (bot.clock), as the handler put it in the turn."""
     return services_of(turn_context).today
-
-
-def clock_of(turn_context: Any) -> Callable[[], datetime]:
-    """The time stamps of the turn's writes: on the bot's date when it is set (bot.clock)."""
-    return services_of(turn_context).clock
 
 
 def who(turn_context: Any) -> tuple[Identity, CityServices]:

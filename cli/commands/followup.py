@@ -10,11 +10,12 @@ from typing import TextIO
 from bot.services import Services
 from cli import texts
 from cli.commands import rounds
-from cli.common import Commands, default_year, group, handles, options, services, today, user_of
+from cli.common import Commands, group, handles, options, services, today, user_of
 from core import forms
 from core.errors import DomainError, RuleError, RuleViolation
-from core.model import Status
+from core.lookup import resolve_measure
 from core.rounds import PERIOD_CLOSED
+from core.rules import years
 from core.rules.followup import IMPLAUSIBLE
 
 
@@ -47,24 +48,35 @@ def register(commands: Commands) -> None:
 
 
 @dataclass(frozen=True)
-class FollowupDraft:
-    """A follow-up as the command line read it, the measure still as the user named it."""
+class FollowupCommand:
+    """`followup add` as read: the core's draft (core.forms.FollowUpDraft, the chat's and
+    the forms') and what only the command line has: the measure as the user named it
+    and the two flags."""
 
     measure: str
+    draft: forms.FollowUpDraft
     period: str
-    status: Status
-    spent: int
-    forecast: int
-    usable_as_planned: bool
-    note: str
     amount_confirmed: bool
     after_close_reason: str | None
 
 
-def followup_draft(args: argparse.Namespace, city: Services) -> FollowupDraft:
+def month_year(args: argparse.Namespace, city: Services) -> int | None:
+    """The year a month's name alone ("juni") is of: the measure's, as in the chat
+    (dialogs/followup_dialog.py); for a measure the ledger does not know, the core's
+    default year (core.rules.years), and add_followup names the unknown measure. None
+    when the period is written with its year."""
+    if any(c.isdigit() for c in args.period):
+        return None
+    ledger = city.ledger()
+    try:
+        return resolve_measure(ledger, args.measure).year
+    except DomainError:
+        return years.default_year(ledger, today(args))
+
+
+def followup_command(args: argparse.Namespace, city: Services) -> FollowupCommand:
     """followup add's fields read into a draft by the core's follow-up parser (core.forms,
-    the same as the chat's, the form card's and the round card's): every bad field at once.
-    A month's name alone ("juni") is of the year the core's rule means (core.rules.years)."""
+    the same as the chat's, the form card's and the round card's): every bad field at once."""
     if args.reason is not None and not args.after_close:
         raise DomainError(
             RuleError("reason_without_after_close", texts.REASON_WITHOUT_AFTER_CLOSE, "--reason")
@@ -77,17 +89,12 @@ def followup_draft(args: argparse.Namespace, city: Services) -> FollowupDraft:
         "usable": args.usable,
         "note": args.note,
     }
-    year = None if any(c.isdigit() for c in args.period) else default_year(city, today(args))
-    draft = forms.parse_followup(fields, year=year).unwrap()
+    draft = forms.parse_followup(fields, year=month_year(args, city)).unwrap()
     assert draft.period is not None  # the parser reads a period unless the form is a round card's
-    return FollowupDraft(
+    return FollowupCommand(
         measure=args.measure,
+        draft=draft,
         period=draft.period,
-        status=draft.status,
-        spent=draft.spent,
-        forecast=draft.forecast,
-        usable_as_planned=draft.usable_as_planned,
-        note=draft.note,
         amount_confirmed=args.confirm_amount,
         after_close_reason=(args.reason or "") if args.after_close else None,
     )
@@ -95,23 +102,24 @@ def followup_draft(args: argparse.Namespace, city: Services) -> FollowupDraft:
 
 def run_add(args: argparse.Namespace, out: TextIO) -> int:
     city = services(args)
-    draft = followup_draft(args, city)
+    command = followup_command(args, city)
+    draft = command.draft
     try:
         followup = city.add_followup(
             user_of(args),
-            draft.measure,
-            period=draft.period,
+            command.measure,
+            period=command.period,
             status=draft.status,
             spent=draft.spent,
             forecast=draft.forecast,
             usable_as_planned=draft.usable_as_planned,
             note=draft.note,
-            amount_confirmed=draft.amount_confirmed,
-            after_close_reason=draft.after_close_reason,
+            amount_confirmed=command.amount_confirmed,
+            after_close_reason=command.after_close_reason,
         )
     except RuleViolation as refused:
         raise with_flag_hint(refused) from None
-    print(texts.followup_saved(draft.period, followup.seq, after_close=args.after_close), file=out)
+    print(texts.followup_saved(command.period, followup.seq, after_close=args.after_close), file=out)
     return 0
 
 

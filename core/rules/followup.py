@@ -9,10 +9,14 @@ from datetime import UTC, date
 from core.dates import format_period
 from core.errors import RuleError
 from core.ledger import Ledger, split_exact
-from core.limits import MAX_NOTE
+from core.limits import MAX_NOTE, text_too_long
 from core.model import FollowUp
 from core.money import format_amount as kr
 from core.rules.names import measure_name
+
+NOTE = "Kommentar"
+"""The note's label in a refusal: core.forms.LABEL_NOTE (which is this; the forms import
+the rules, so the rules cannot import the forms)."""
 
 
 def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
@@ -41,13 +45,7 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
             )
         )
     if len(followup.note) > MAX_NOTE:
-        errors.append(
-            RuleError(
-                "note_too_long",
-                f"Kommentaren är för lång ({len(followup.note)} tecken). Högst {MAX_NOTE} tecken.",
-                "kommentar",
-            )
-        )
+        errors.append(text_too_long(NOTE, len(followup.note), MAX_NOTE))  # the forms' wording
     if not errors:
         errors += check_period_for_measure(ledger, followup.measure_id, followup.period)
     return errors

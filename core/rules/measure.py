@@ -7,7 +7,7 @@ from datetime import date
 from core.dates import format_date
 from core.errors import RuleError, echo
 from core.ledger import Ledger
-from core.limits import MAX_TITLE
+from core.limits import MAX_TITLE, title_too_long
 from core.model import Measure
 from core.text import clean_name, lookalike_key
 
@@ -55,13 +55,7 @@ def check_measure(ledger: Ledger, measure: Measure) -> list[RuleError]:
             )
         )
     elif len(measure.title) > MAX_TITLE:
-        errors.append(
-            RuleError(
-                "title_too_long",
-                f"Titeln är för lång ({len(measure.title)} tecken). Högst {MAX_TITLE} tecken.",
-                "insats",
-            )
-        )
+        errors.append(title_too_long(len(measure.title)))  # the forms' wording (core.limits)
     else:
         errors += same_title(ledger, measure)
     if not measure.units:

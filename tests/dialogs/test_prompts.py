@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
+from core import forms
 from core.errors import InputError
 from core.model import Status
 from dialogs.context import default_year
-from dialogs.followup_dialog import default_period, parse_amount_or_zero, parse_status
+from dialogs.followup_dialog import default_period
 from dialogs.prompts import choice, match_choice, parse_yes_no
 
 CHOICES = [
@@ -97,19 +98,20 @@ def test_yes_no(text: str, answer: bool | None) -> None:
     ],
 )
 def test_parse_status(text: str, status: Status) -> None:
-    assert parse_status(text) == status
+    """The chat's status question shows a numbered list: its numbers are statuses there."""
+    assert forms.read_status(text, numbered=True) == status
 
 
 def test_parse_status_refuses_with_the_allowed_values() -> None:
     with pytest.raises(InputError, match="Tillåtna värden"):
-        parse_status("5")
+        forms.read_status("5", numbered=True)
 
 
 def test_zero_is_an_amount_for_a_follow_up() -> None:
-    assert parse_amount_or_zero("0 kr", "utfall") == 0
-    assert parse_amount_or_zero("1,2 mkr", "utfall") == 1_200_000
+    assert forms.read_amount("0 kr", "utfall", allow_zero=True) == 0
+    assert forms.read_amount("1,2 mkr", "utfall", allow_zero=True) == 1_200_000
     with pytest.raises(InputError, match="negativt"):
-        parse_amount_or_zero("-5 kr", "utfall")
+        forms.read_amount("-5 kr", "utfall", allow_zero=True)
 
 
 def test_default_period() -> None:

@@ -251,6 +251,11 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
         ),
         ({**data, "decision": "KS 2025-06-24 § 5"}, "kommunstyrelsens arbetsutskott"),
         ({**data, "decision": ""}, "Beslutsreferensen saknas"),
+        # Review of issue 18: not cut at 200 characters first; the core's limit says why.
+        (
+            {**data, "decision": "KSAU 2025-06-24 § 5 " + "x" * 400},
+            "Beslutsreferensen är för lång: 420 tecken",
+        ),
     ):
         [refused] = turn(bot, adapter, submit(adapter, forged))
         assert "registrerades inte" in text_of(refused) and reason in text_of(refused), refused.text

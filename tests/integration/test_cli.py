@@ -338,6 +338,44 @@ def test_add_measure_names_every_bad_field_at_once_with_the_forms_limits(city: s
     assert "många kronor" in line, line
 
 
+def test_add_measure_refuses_the_decisions_the_chat_and_the_form_refuse(city: str, kb: Kb) -> None:
+    """Review of issue 18: add-measure reads its decision with the core's reader (core.forms),
+    as the chat and the form do: a decision dated after today (--as-of) is refused, as is
+    another committee's, also without --amount (it was saved unchecked); nothing is written."""
+    line = refused(
+        kb,
+        city,
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "Ny förskoleinsats",
+        "--amount",
+        "1 mkr",
+        "--decision",
+        "nämnd 2025-04-01 § 5",
+        "--as-of",
+        "2025-03-01",
+    )
+    assert "Beslutet FSKN 2025-04-01 § 5 är daterat 1 april 2025, efter i dag (1 mars 2025)" in line, line
+    line = refused(
+        kb,
+        city,
+        "add-measure",
+        "--unit",
+        "FSKN",
+        "--title",
+        "Ny förskoleinsats",
+        "--decision",
+        "GSN 2025-02-05 § 5",
+    )
+    assert "kan inte beviljas genom Grundskolenämndens beslut (GSN 2025-02-05 § 5)" in line, line
+    line = refused(
+        kb, city, "add-measure", "--unit", "FSKN", "--title", "Ny förskoleinsats", "--amount", "1 mkr"
+    )
+    assert line.endswith("Ange det med --decision (utan organ: nämnden i --unit).")  # the hint stays
+
+
 # --- measures ----------------------------------------------------------------------
 
 

@@ -277,13 +277,22 @@ def test_the_command_line_reads_a_follow_up_with_the_chats_words(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 18: followup add reads its fields with the core's follow-up parser, the
-    chat's: "juni" is the current year's June and "japp" is yes (argparse allowed only
-    "ja"/"nej" before, and the period had to be written 2025-06)."""
+    chat's: "juni" is June of the measure's year, as in the chat, and "japp" is yes
+    (argparse allowed only "ja"/"nej" before, and the period had to be written 2025-06)."""
     monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-05")
     saved = _add(kb, "--usable", "japp", period="juni")
     assert saved.code == 0, saved.err
     latest = _latest(city)
     assert (latest.period, latest.usable_as_planned) == ("2025-06", True)
+    # On 5 December 2026, with 2026's fund decided (the default year is 2026), "juni"
+    # for the 2025 measure is still June 2025: the measure's year, not the default year.
+    monkeypatch.setenv("KOMPETENSBOT_TODAY", "2026-12-05")
+    fund = kb("fund", "--year", "2026", "--amount", "10 mkr", "--decision", "KF 2025-11-26 § 5")
+    assert fund.code == 0, fund.err
+    saved = _add(kb, period="juni", spent="2 mkr")
+    assert saved.code == 0, saved.err
+    latest = _latest(city)
+    assert (latest.period, latest.spent) == ("2025-06", 2_000_000)
 
 
 def test_the_command_line_names_every_bad_field_of_a_follow_up_at_once(city: str, kb: Kb) -> None:  # noqa: F811

@@ -537,7 +537,6 @@ NO_PERSON_TEXT = {
     "my_measures_header",
     "no_funds",
     "overdue_note",
-    "period_name",
     "proposal_cards_intro",
     "proposal_title",
     "round_answer_saved",

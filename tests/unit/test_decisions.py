@@ -148,16 +148,17 @@ def test_a_paragraph_is_read_as_written_and_full_width_digits_as_digits(text: st
 def test_the_chat_and_form_refuse_an_absurd_decision_for_the_moneys_year() -> None:
     """Tryout 2 item 1: the chat's and the form's decision check (read_decision) refuses
     "FSKN 1000-01-01 § 1" and "§ 0" for 2025's money, before the summary."""
-    from dialogs.submit_measure_dialog import read_decision
+    from core.forms import read_decision
     from tests.unit.builders import malmo_small
 
     ledger = malmo_small().ledger
     today = date(2025, 6, 5)
     for text in ("FSKN 1000-01-01 § 1", "FSKN 2025-02-05 § 0", "KF 1900-01-01 § -1"):
-        decision, problems = read_decision(ledger, text, "FSKN", today, 2025)
-        assert decision is None and problems, text
-    decision, problems = read_decision(ledger, "FSKN 2025-02-05 § ５", "FSKN", today, 2025)
-    assert problems == [] and decision is not None and decision.paragraph == "5"
+        with pytest.raises(InputError) as refused:
+            read_decision(ledger, text, "FSKN", today, 2025)
+        assert refused.value.errors, text
+    decision = read_decision(ledger, "FSKN 2025-02-05 § ５", "FSKN", today, 2025)
+    assert decision.paragraph == "5"
 
 
 @pytest.mark.parametrize(
@@ -172,14 +173,15 @@ def test_another_committees_decision_is_not_a_delegate(text: str) -> None:
     """Tryout 2 item 2: hr-fskn's "delegationsbeslut 2025-05-12, TN 2025-01-28 § 17" was saved
     and shown as "beslut FSKN delegationsbeslut 2025-05-12, TN 2025-01-28 § 17"; who decided
     on delegation is a role or a person, so it is refused with a Swedish reason (chat and form)."""
-    from dialogs.submit_measure_dialog import read_decision
+    from core.forms import read_decision
     from tests.unit.builders import malmo_small
 
     with pytest.raises(InputError) as refused:
         parse_decision(text, default_body="FSKN", units=UNITS)
     assert "ska vara en roll eller en person" in refused.value.message
-    decision, problems = read_decision(malmo_small().ledger, text, "FSKN", date(2025, 6, 5), 2025)
-    assert decision is None and "inga siffror, datum, paragrafer eller andra beslut" in problems[0]
+    with pytest.raises(InputError) as refused:
+        read_decision(malmo_small().ledger, text, "FSKN", date(2025, 6, 5), 2025)
+    assert "inga siffror, datum, paragrafer eller andra beslut" in refused.value.errors[0].message
     ok = parse_decision("delegationsbeslut 2025-05-12, HR-chef (Anna Berg)", default_body="FSKN", units=UNITS)
     assert ok.delegate == "HR-chef (Anna Berg)"
 

@@ -5,16 +5,20 @@ the length limits of core.limits everywhere, the template included; and
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from core import limits
-from core.errors import DomainError, InputError
+from core.errors import DomainError, InputError, RuleViolation
 from core.forms import MeasureContext, parse_followup, parse_measure
-from core.model import Category, Status
-from core.round_answers import field_name, parse_answers
+from core.model import Category, FollowUp, Measure, Principal, Status
+from core.round_answers import answers_to_followups, field_name, parse_answers
+from core.rounds import Round, plan_round
 from core.rules import amount_fits, unit_unallocated
+from core.rules.followup import check_followup
+from core.rules.measure import check_measure
+from core.rules.names import measure_name
 from core.template import parse_rows
 from tests.unit.builders import malmo_small
 from tests.unit.test_rounds import _book
@@ -110,14 +114,40 @@ def test_every_missing_field_is_named() -> None:
     ]
 
 
-def test_a_forecast_below_the_spend_is_refused_on_form_and_round_card_alike() -> None:
+def test_a_forecast_below_the_spend_is_refused_by_the_form() -> None:
     parsed = parse_followup(_followup(spent="2 mkr", forecast="1 mkr"))
     assert parsed.messages == [
         "Prognosen 1 000 000 kr är lägre än utfallet hittills, 2 000 000 kr. Prognosen för året "
         "omfattar det som redan använts och måste vara minst 2 000 000 kr."
     ]
-    card = parse_followup({"status": "Klar", "spent": "2 mkr", "forecast": "1 mkr"}, measure="Mentorskap")
-    assert card.messages[0].startswith("Mentorskap: Prognosen 1 000 000 kr är lägre")
+
+
+def test_the_round_card_leaves_a_forecast_below_the_spend_to_the_rule_after_the_round_checks() -> None:
+    """As before issue 18: a closed round says it is closed first; an open one
+    gives the rule's refusal, naming the measure."""
+    book, grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "2 mkr",
+        field_name(a, "forecast"): "1 mkr",
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert (answer.spent, answer.forecast) == (2_000_000, 1_000_000)
+    who = Principal("aad-fskn-hr", tuple(g for g in grants if g.user == "aad-fskn-hr"))
+    at = datetime(2025, 6, 5, tzinfo=UTC)
+    june = Round(7, plan_round("2025-06"))
+    closed = Round(7, june.plan, "admin", datetime(2025, 6, 4, tzinfo=UTC))
+    with pytest.raises(RuleViolation) as refused:
+        answers_to_followups(book.ledger, who, closed, [answer], author="Anna", at=at, as_of=date(2025, 6, 5))
+    assert [e.code for e in refused.value.errors] == ["period_closed"]
+    with pytest.raises(RuleViolation, match="stängde för svar 19 juni 2025"):
+        answers_to_followups(book.ledger, who, june, [answer], author="Anna", at=at, as_of=date(2025, 6, 20))
+    with pytest.raises(RuleViolation) as refused:
+        answers_to_followups(book.ledger, who, june, [answer], author="Anna", at=at, as_of=date(2025, 6, 5))
+    assert [e.message for e in refused.value.errors] == [
+        f"{measure_name(book.ledger, a)}: Prognosen för året kan inte vara lägre än utfallet "
+        "hittills, eftersom prognosen omfattar det som redan använts."
+    ]
 
 
 def test_the_round_card_names_the_measure_and_reads_no_period() -> None:
@@ -132,9 +162,53 @@ def test_the_round_card_names_the_measure_and_reads_no_period() -> None:
 
 def test_a_note_over_the_limit_is_refused() -> None:
     note = "x" * (limits.MAX_NOTE + 1)
-    assert parse_followup(_followup(note=note)).messages == [
-        f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    said = f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    assert parse_followup(_followup(note=note)).messages == [said]
+
+
+def test_an_over_long_note_or_title_is_said_alike_by_form_round_card_and_rule() -> None:
+    """Review of issue 18: one limit, one wording: the form, the round card (naming its
+    measure) and the rules (core.rules.followup, core.rules.measure) say the same."""
+    note = "x" * (limits.MAX_NOTE + 1)
+    said = f"Kommentar är för lång ({limits.MAX_NOTE + 1} tecken). Högst {limits.MAX_NOTE} tecken."
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+        field_name(a, "note"): note,
+    }
+    with pytest.raises(InputError) as refused:
+        parse_answers(book.ledger, (a,), values)
+    assert [e.message for e in refused.value.errors] == [f"{measure_name(book.ledger, a)}: {said}"]
+    followup = FollowUp(a, "2025-06", Status.DONE, 0, 1, True, note, "hr", datetime(2025, 6, 5, tzinfo=UTC))
+    assert [e.message for e in check_followup(book.ledger, followup)] == [said]
+    title = "T" * (limits.MAX_TITLE + 1)
+    measure = Measure(id=0, title=title, units=("FSKN",), year=2025)
+    assert [e.message for e in check_measure(book.ledger, measure)] == [
+        f"Titeln är för lång ({limits.MAX_TITLE + 1} tecken). Högst {limits.MAX_TITLE} tecken."
     ]
+    assert (
+        parse_measure(_measure(title=title), _context()).messages[0]
+        == check_measure(book.ledger, measure)[0].message
+    )
+
+
+def test_a_dash_is_no_note_on_every_form_and_card() -> None:
+    """Review of issue 18: "-" means "no note" in the chat, on the follow-up form and on the
+    round card alike (the round card kept it as typed)."""
+    assert parse_followup(_followup(note=" - ")).unwrap().note == ""
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+        field_name(a, "note"): "-",
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert answer.note == ""
+    drafted = parse_measure(_measure(description="-", target_group="-", performer="-"), _context()).unwrap()
+    assert (drafted.description, drafted.target_group, drafted.performer) == ("", "", "")
 
 
 # --- the measure ------------------------------------------------------------------
@@ -238,6 +312,21 @@ def test_the_template_reads_statuses_by_the_vocabulary() -> None:
     rows = [{"Nämnd": "GVN", "Insats": "Mentorskap", "Status": "pågår"}]
     [plan], errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
     assert errors == [] and plan.measure.status == Status.ONGOING
+
+
+def test_a_digit_is_no_status_in_the_template_or_on_the_round_card() -> None:
+    """Only the chat numbers its statuses (1–4); a template cell "1" and a round
+    card's "2" are unknown statuses, as before issue 18."""
+    rows = [{"Nämnd": "GVN", "Insats": "Mentorskap", "Status": "1"}]
+    planned, errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
+    assert planned == [] and [(e.row, e.column) for e in errors] == [(2, "Status")]
+    assert errors[0].message.startswith('Okänd status "1". Tillåtna värden:')
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {field_name(a, "status"): "2", field_name(a, "spent"): "0 kr", field_name(a, "forecast"): "1 kr"}
+    with pytest.raises(InputError) as refused:
+        parse_answers(book.ledger, (a,), values)
+    assert [e.code for e in refused.value.errors] == ["unknown_status"]
+    assert 'Okänd status "2". Tillåtna värden:' in refused.value.message
 
 
 def test_unwrap_of_an_empty_result_names_the_problem() -> None:
