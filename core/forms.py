@@ -41,7 +41,7 @@ from core.rules.decision import DECISION_REQUIRED, MISSING_DECISION, check_new_g
 from core.rules.followup import NOTE
 from core.rules.measure import end_before_start, same_title
 from core.rules.unit_limit import amount_fits
-from core.text import clean_name
+from core.text import clean_name, names_something
 
 T = TypeVar("T")
 
@@ -181,9 +181,10 @@ def read_note(text: str) -> str:
 
 
 def read_title(text: str) -> str:
-    """A title as kept: a clean name (core.text.clean_name), present and not too long."""
+    """A title as kept: a clean name (core.text.clean_name) that names something
+    (core.text.names_something: "-" is no title) and is not too long."""
     title = clean_name(text)
-    if not title:
+    if not names_something(title):
         raise InputError(RuleError("title_missing", TITLE_MISSING, "titel"))
     if len(title) > MAX_TITLE:
         raise InputError(title_too_long(len(title)))

@@ -26,7 +26,7 @@ from core.lookup import find_unit, resolve_unit
 from core.model import Category, Measure, Status, normalise
 from core.money import format_amount, parse_amount
 from core.rules.measure import same_title
-from core.text import clean_name, lookalike_key
+from core.text import clean_name, lookalike_key, names_something
 
 COLUMNS = (
     "Nämnd",
@@ -159,7 +159,7 @@ def parse_rows(
         row_errors: list[RowError] = []
         attempt = _CellReader(row, index, row_errors)
         title = clean_name(_cell(row, "Insats"))
-        if not title:
+        if not names_something(title):  # "-" is no title (core.forms.read_title)
             row_errors.append(
                 RowError(index, "Insats", "Insatsen saknar titel (osynliga tecken räknas inte).")
             )

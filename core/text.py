@@ -135,3 +135,9 @@ def from_spreadsheet_text(value: str) -> str:
     if value.startswith("'") and _looks_like_formula(value):
         return value[1:]
     return value
+
+
+def names_something(title: str) -> bool:
+    """Whether a title names anything: a letter or a digit ("-", the answer that skips
+    every other field, or "..." is no title)."""
+    return any(character.isalnum() for character in title)

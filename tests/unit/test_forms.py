@@ -332,3 +332,14 @@ def test_a_digit_is_no_status_in_the_template_or_on_the_round_card() -> None:
 def test_unwrap_of_an_empty_result_names_the_problem() -> None:
     with pytest.raises(DomainError):
         parse_followup({"status": "Klar"}, measure="M").unwrap()
+
+
+@pytest.mark.parametrize("title", ["-", "...", " – "])
+def test_a_dash_is_no_title_on_the_form_or_in_the_template(title: str) -> None:
+    """A stranger's tryout (issue 18): "-" skips every optional text, and was saved as a
+    measure's title ("Klart! Insatsen **\\-** är sparad"); a title names something."""
+    parsed = parse_measure(_measure(title=title), _context())
+    assert [e.code for e in parsed.errors] == ["title_missing"], parsed.messages
+    rows = [{"Nämnd": "GVN", "Insats": title}]
+    planned, errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
+    assert planned == [] and [(e.row, e.column) for e in errors] == [(2, "Insats")]
