@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clients import CheckedClientFactory, PooledClientFactory, quiet_anonymous_app_id_warning
 from bot.config import Settings
-from bot.identity import PersonalConversationState
+from bot.conversation_state import PersonalConversationState
 from bot.outbound import OutboundPolicy
 from bot.replies import ReplyNotDelivered
 from dialogs import texts

@@ -22,7 +22,7 @@ anything else is answered in the person's personal chat with the bot (their
 stored one, or one created through the connector), with one sentence in the
 group saying so, or, when that cannot be done, a sentence asking them to
 write to the bot directly. Dialog state outside personal chats is kept per
-person (bot.identity.PersonalConversationState). The dialogs get the turn's
+person (bot.conversation_state.PersonalConversationState). The dialogs get the turn's
 services from the turn state (bot.turn_services, dialogs.ports)."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
 from bot.claims import Finisher, HeldClaim
-from bot.identity import PersonalConversationState
+from bot.conversation_state import PersonalConversationState
 from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries

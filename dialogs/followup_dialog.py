@@ -22,6 +22,7 @@ from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
+from core.rules import years
 from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
 from core.text import person_name
 from core.views import MeasureView
@@ -29,7 +30,6 @@ from core.vocabulary import Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import card_id, default_year, new_once_key, once_key
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -46,6 +46,7 @@ from dialogs.prompts import (
     yes_no_validator,
 )
 from dialogs.steps import end_dialog, options_of, validations_of, values_of
+from dialogs.submissions import card_id, new_once_key, once_key
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Understanding, decide_measure
 
@@ -99,7 +100,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         allowed = {str(v.measure.id): v for v in views}
         labels = [(v.measure.id, _label(v)) for v in views]
         ledger = await call(services.ledger)
-        form = cards.followup_form(labels, period=default_period(today, default_year(ledger, today)))
+        form = cards.followup_form(labels, period=default_period(today, years.default_year(ledger, today)))
         await step.context.send_activity(
             MessageFactory.attachment(cards.attachment(form), texts.FOLLOWUP_INTRO)
         )
@@ -354,7 +355,7 @@ def month_year(ledger: Ledger, measure_id: int | None, today: date) -> int:
     question reads it (its default period is always in the measure's year); without a
     known measure, the core's default year."""
     measure = ledger.measures.get(measure_id) if measure_id is not None else None
-    return measure.year if measure is not None else default_year(ledger, today)
+    return measure.year if measure is not None else years.default_year(ledger, today)
 
 
 def default_period(today: date, year: int) -> str:

@@ -18,10 +18,10 @@ from microsoft_agents.hosting.dialogs import (
 from dialogs import answers, cards, texts
 from dialogs.answers import Begin, Route
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import ACTION_KEY, card_submission
 from dialogs.followup_dialog import FollowUpDialog
 from dialogs.prompts import asks_something_else
 from dialogs.steps import begin_dialog, end_dialog
+from dialogs.submissions import ACTION_KEY, card_submission
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
 from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Intent, Understanding, intent_of, understand

@@ -23,12 +23,12 @@ from core.entries import ReallocationEntry
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
+from core.rules import years
 from core.rules.years import latest_decided_fund_year, latest_year_with_money
 from core.vocabulary import Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import default_year
 from dialogs.ports import CityServices
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
 from dialogs.status_dialog import StatusDialog
@@ -91,7 +91,7 @@ async def answer(turn_context: TurnContext, code: str | None, year: int | None) 
     identity, services = who(turn_context)
     ledger = await call(queries(services).summary_ledger)
     today = today_of(turn_context)  # every figure as known on the bot's date (issue 17 item 6)
-    year = year or default_year(ledger, today)
+    year = year or years.default_year(ledger, today)
     try:
         fund = await call(
             queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today

@@ -30,7 +30,6 @@ from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import texts
 from dialogs.cards import MAX_CARD_BYTES
-from dialogs.context import card_id, card_number, once_key
 from dialogs.ports import RoundServicesPort
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
@@ -43,6 +42,7 @@ from dialogs.round_cards import (
     prompt_card,
     proposal_card,
 )
+from dialogs.submissions import card_id, card_number, once_key
 from dialogs.turn import already_saved, call, identity_of, rounds_of, today_of
 from dialogs.understanding import clean
 

@@ -30,14 +30,13 @@ from core.limits import MAX_DESCRIPTION, MAX_PERFORMER, MAX_TARGET_GROUP
 from core.model import Category, Decision, Measure, Principal, Status, Unit, parse_body
 from core.money import parse_amount
 from core.permissions import Action, can, require
-from core.rules import amount_fits, unit_unallocated
+from core.rules import amount_fits, unit_unallocated, years
 from core.rules.measure import end_before_start
 from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.context import default_year, new_once_key, once_key
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -52,6 +51,7 @@ from dialogs.prompts import (
     yes_no_validator,
 )
 from dialogs.steps import begin_dialog, end_dialog, options_of, validations_of, values_of
+from dialogs.submissions import new_once_key, once_key
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
 from dialogs.understanding import Understanding, one_unit, parse_categories
 
@@ -334,7 +334,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         _, services = who(step.context)
         ledger = await call(queries(services).summary_ledger)
         unit = ledger.units[values_of(step)["unit"]]
-        year = default_year(ledger, today_of(step.context))
+        year = years.default_year(ledger, today_of(step.context))
         return unit, year, unit_unallocated(ledger, unit.code, year)
 
     # --- validators ------------------------------------------------------------------
@@ -350,7 +350,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         _, services = who(prompt_context.context)
         ledger = await call(queries(services).summary_ledger)
         # the core's refusal of a title the year already has, said at the question instead of at the end
-        taken = forms.title_taken(ledger, text, default_year(ledger, today_of(prompt_context.context)))
+        taken = forms.title_taken(ledger, text, years.default_year(ledger, today_of(prompt_context.context)))
         if taken:
             return refuse(prompt_context, taken[0].message)
         prompt_context.recognized.value = clean_name(text)
@@ -469,7 +469,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             await turn_context.send_activity(await already_saved(turn_context, done))
             return None  # this card was saved before: no summary to confirm again
         today = today_of(turn_context)
-        year = default_year(ledger, today)
+        year = years.default_year(ledger, today)
         parsed = forms.parse_measure(data, forms.MeasureContext(ledger, allowed, year, today))
         if parsed.draft is None:
             await turn_context.send_activity(texts.form_refused(parsed.messages))

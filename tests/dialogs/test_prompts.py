@@ -9,7 +9,7 @@ import pytest
 from core import forms
 from core.errors import InputError
 from core.model import Status
-from dialogs.context import default_year
+from core.rules.years import default_year
 from dialogs.followup_dialog import default_period
 from dialogs.prompts import choice, match_choice, parse_yes_no
 

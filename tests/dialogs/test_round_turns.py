@@ -407,7 +407,7 @@ def test_a_forged_round_id_beyond_the_databases_integers_is_a_round_that_does_no
 
 def test_a_card_id_is_bounded_to_the_databases_integers() -> None:
     """Tryout 2 item 3: the follow-up form's measure id is bounded too ("²" or 2**63 names no measure)."""
-    from dialogs.context import card_id
+    from dialogs.submissions import card_id
 
     assert card_id(2**63) is None and card_id("²") is None and card_id("５") is None
     assert card_id(2**63 - 1) == 2**63 - 1 and card_id(" 12 ") == 12

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from microsoft_agents.activity import Activity
 
-from bot.identity import conversation_state_key
+from bot.conversation_state import conversation_state_key
 from dialogs import texts
 from tests.http.conftest import database_url  # noqa: F401 - the fixture
 from tests.http.harness import ConnectorStub, ThrottlingConnectorStub, activity

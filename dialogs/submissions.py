@@ -1,29 +1,18 @@
 """What a card submission carries: which form it is, its one-time token and
-the ids it names; and the year meant when none is given. (Who is speaking and
-the turn's services: dialogs.turn.)"""
+the ids it names. (Who is speaking and the turn's services: dialogs.turn.)"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes
-
-from core.ledger import Ledger
-from core.rules import years
 
 ACTION_KEY = "action"
 """The key every card submission's data carries: which form it is."""
 
 ONCE_KEY = "once"
 """The key of a form's one-time token: one card saves at most once (bot.services, `once`)."""
-
-
-def default_year(ledger: Ledger, today: date) -> int:
-    """The year meant when none is given: the core's one rule (core.rules.years),
-    the same as the command line's."""
-    return years.default_year(ledger, today)
 
 
 MAX_ID = 2**63 - 1
