@@ -140,7 +140,7 @@ class KompetensBot(ActivityHandler):
         self.own_tenant = own_tenant
         self.app_id = app_id
 
-    async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
+    async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]  # the SDK types the context as its TurnContextProtocol; the dialogs need the concrete TurnContext it always passes
         activity = turn_context.activity
         if not self._served_here(activity) or not self._answerable(turn_context):
             return
@@ -285,14 +285,14 @@ class KompetensBot(ActivityHandler):
             return None
         return activity.get_conversation_reference().model_dump(mode="json", by_alias=True, exclude_none=True)
 
-    async def on_members_added_activity(  # type: ignore[override]
+    async def on_members_added_activity(  # type: ignore[override]  # the SDK types the context as its TurnContextProtocol; the dialogs need the concrete TurnContext it always passes
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
         identity = identity_of(turn_context)
         if any(m.id for m in members_added):
             await turn_context.send_activity(texts.welcome(identity.name, identity.demo))
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
+    async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]  # the SDK types the context as its TurnContextProtocol; the dialogs need the concrete TurnContext it always passes
         identity = identity_of(turn_context)
         kind = getattr(turn_context.activity.conversation, "conversation_type", None) or "personal"
         if kind != "personal":

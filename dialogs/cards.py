@@ -321,8 +321,8 @@ def submit_measure_form(
         ),
     ]
     for element in body:
-        if (values or {}).get(element.get("id", "")):
-            element["value"] = values[element["id"]]  # type: ignore[index]
+        if values and values.get(element.get("id", "")):
+            element["value"] = values[element["id"]]
     actions = [
         {
             "type": "Action.Submit",

@@ -13,7 +13,7 @@ with rapidfuzz, which forgives typing errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -40,7 +40,10 @@ class Candidate:
 
     @staticmethod
     def from_dict(data: dict[str, object]) -> Candidate:
-        return Candidate(str(data["key"]), str(data["label"]), float(data["score"]))  # type: ignore[arg-type]
+        score = data["score"]
+        return Candidate(
+            str(data["key"]), str(data["label"]), float(score) if isinstance(score, int | float) else 0.0
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,7 +454,7 @@ def measure_label(measure: Measure) -> str:
 def match_measures(
     text: str,
     measures: Iterable[Measure],
-    skip: set[int] = frozenset(),  # type: ignore[assignment]
+    skip: Set[int] = frozenset(),
 ) -> list[Candidate]:
     """Measure candidates (score ≥ MEASURE_MAYBE), best first; `skip`: token positions to ignore."""
     query = _content(t for i, t in enumerate(tokens(text)) if i not in skip)
