@@ -20,6 +20,7 @@ from core.money import format_amount
 from core.round_report import RoundReport
 from core.rounds import MeasureState, Round
 from core.rules.decision import decision_missing
+from core.text import visible_text
 from core.views import MeasureView
 from storage.seal import KEY_VARIABLE, ChainReport, LedgerKey
 
@@ -375,7 +376,7 @@ def measure_text(v: MeasureView) -> str:
         latest = b.followup
         lines.append(
             f"Senaste uppföljning {latest.period} av {latest.author} "
-            f"({latest.at.date().isoformat()}): {latest.note or 'ingen kommentar'}"
+            f"({latest.at.date().isoformat()}): {visible_text(latest.note) or 'ingen kommentar'}"
         )
     return "\n".join(lines)
 

@@ -41,7 +41,7 @@ from core.rules.decision import DECISION_REQUIRED, MISSING_DECISION, check_new_g
 from core.rules.followup import NOTE
 from core.rules.measure import end_before_start, same_title
 from core.rules.unit_limit import amount_fits
-from core.text import clean_name, names_something
+from core.text import clean_name, names_something, visible_text
 
 T = TypeVar("T")
 
@@ -169,8 +169,10 @@ def _number_or_text(value: object, label: str) -> str:
 
 
 def read_text(text: str, label: str, limit: int) -> str:
-    """An optional free text: stripped, "" for "-", refused when longer than `limit`."""
-    value = "" if text.strip() == vocabulary.SKIP else text.strip()
+    """An optional free text as it may be shown (core.text.visible_text: no control or
+    bidi-override characters, lines kept): stripped, "" for "-", refused when longer than `limit`."""
+    value = visible_text(text).strip()
+    value = "" if value == vocabulary.SKIP else value
     if len(value) > limit:
         raise InputError(text_too_long(label, len(value), limit))
     return value

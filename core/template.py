@@ -26,7 +26,7 @@ from core.lookup import find_unit, resolve_unit
 from core.model import Category, Measure, Status, normalise
 from core.money import format_amount, parse_amount
 from core.rules.measure import same_title
-from core.text import clean_name, lookalike_key, names_something
+from core.text import clean_name, lookalike_key, names_something, visible_text
 
 COLUMNS = (
     "Nämnd",
@@ -95,7 +95,7 @@ def check_header(header: Sequence[str]) -> list[RowError]:
 def _cell(row: Mapping[str, str], column: str) -> str:
     for key, value in row.items():
         if key and normalise(key) == normalise(column):
-            return (value or "").strip()
+            return visible_text(value or "").strip()  # no control characters (core.forms.read_text)
     return ""
 
 

@@ -9,6 +9,7 @@ semicolons in UTF-8 with a BOM, and XLSX with real date and number cells.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -517,3 +518,20 @@ def test_export_then_import_into_another_city_gives_the_same_measures(
     assert counts(example_engine, "malmo") == malmo_before
     fund = Services(example_engine, org="nystad").funds(None, 2025)
     assert (fund.total, fund.allocated) == (78_000_000, 78_000_000)
+
+
+def test_an_export_writes_a_stored_control_character_as_it_may_be_shown() -> None:
+    """An attacker's tryout (issue 18): a note with ESC stored before the forms removed
+    control characters made `export --format xlsx` fail with openpyxl's
+    IllegalCharacterError (the ledger is append-only: the row stays). Both exports write
+    the text as it may be shown."""
+    from openpyxl import load_workbook
+
+    from storage.templates import write_csv, write_xlsx
+
+    row = {"Nämnd": "FSKN", "Insats": "Mentorskap", "Beskrivning": "a\x1b[31mb\u202ec\x07"}
+    book = load_workbook(io.BytesIO(write_xlsx([row])))
+    sheet = book.worksheets[0]
+    column = [c.value for c in sheet[1]].index("Beskrivning") + 1
+    assert sheet.cell(row=2, column=column).value == "a [31mbc "  # BEL is a space, as on the screen
+    assert "\x1b" not in write_csv([row]).decode("utf-8-sig")

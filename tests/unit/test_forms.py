@@ -343,3 +343,27 @@ def test_a_dash_is_no_title_on_the_form_or_in_the_template(title: str) -> None:
     rows = [{"Nämnd": "GVN", "Insats": title}]
     planned, errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
     assert planned == [] and [(e.row, e.column) for e in errors] == [(2, "Insats")]
+
+
+def test_control_characters_never_reach_a_note_or_a_description() -> None:
+    """An attacker's tryout (issue 18): ESC, BEL and a right-to-left override typed into a
+    note or a description were stored as typed; one such note made every XLSX export of
+    the round fail. The forms, the round card and the template keep the text as it may be
+    shown (core.text.visible_text), its lines too."""
+    hostile = "a\x1b[31mb\x07c\u202ed\nrad två"
+    note = parse_followup(_followup(note=hostile)).unwrap().note
+    assert note == "a [31mb cd\nrad två", repr(note)
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+        field_name(a, "note"): hostile,
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert "\x1b" not in answer.note and "\u202e" not in answer.note
+    description = parse_measure(_measure(description=hostile), _context()).unwrap().description
+    assert "\x1b" not in description and "\x07" not in description and "\u202e" not in description
+    rows = [{"Nämnd": "GVN", "Insats": "Mentorskap", "Beskrivning": hostile}]
+    [plan], errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
+    assert errors == [] and "\x1b" not in plan.measure.description
