@@ -87,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(texts.DATABASE_DOWN, file=sys.stderr)
         return EXIT_FAILED
     except Exception:
-        log.exception("internal error")
+        # No traceback reaches the person at the terminal; KOMPETENSBOT_LOG=DEBUG shows it.
+        log.debug("internal error", exc_info=True)
         print(texts.INTERNAL_ERROR, file=sys.stderr)
         return EXIT_FAILED
 

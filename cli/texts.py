@@ -93,7 +93,10 @@ def template_row_error(error: object) -> str:
 NO_TABLES = "kompetensbot: databasen saknar tabeller. Kör först: kompetensbot db upgrade"
 OLD_SCHEMA = "kompetensbot: databasen har ett äldre schema än programmet. Kör först: kompetensbot db upgrade"
 DATABASE_DOWN = "kompetensbot: databasen svarar inte. Försök igen om en stund."
-INTERNAL_ERROR = "kompetensbot: ett internt fel inträffade; inget ändrades. Se loggen."
+INTERNAL_ERROR = (
+    "kompetensbot: ett internt fel inträffade; inget ändrades. Kör kommandot igen med "
+    "KOMPETENSBOT_LOG=DEBUG för att se felet, och skicka det till den som driftar kompetensbot."
+)
 
 
 # --- one-line answers of the commands -----------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from bot.services import Services
+from cli import texts
 from cli.main import main
 from storage.db import make_engine
 from storage.examples import read_example
@@ -1026,3 +1027,21 @@ def test_the_help_of_a_command_is_in_swedish(
     assert "visa den här hjälpen och avsluta" in shown
     for english in ("usage:", "options:", "positional arguments", "show this help"):
         assert english not in shown, english
+
+
+def test_an_internal_error_shows_one_swedish_line_and_no_traceback(
+    city: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An attacker's tryout (issue 18): an export that failed inside openpyxl printed a
+    full English traceback under the Swedish line. The person sees one line (exit 1);
+    KOMPETENSBOT_LOG=DEBUG shows the traceback to whoever runs kompetensbot."""
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(texts, "funds_text", broken)
+    assert main(["funds", "--year", "2025"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [texts.INTERNAL_ERROR], err
+    assert "Traceback" not in err and "a bug" not in err
