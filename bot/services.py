@@ -25,7 +25,7 @@ from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, Role
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import check_period_open
 from core.rules import is_overdue
-from core.rules.followup import check_period_begun, known_on, reported_after
+from core.rules.followup import check_period_begun, known_on
 from core.views import MeasureView, measure_view
 from dialogs.ports import CityView
 from storage.bot_state import ONCE_KEYS, claim_key
@@ -240,7 +240,7 @@ class Services:
         snapshot's figures already are those of `as_of` (always with the real
         date; with the bot's date set back, as in a demo of the 2025 example,
         the follow-ups reported after it are left out)."""
-        if as_of is None or not reported_after(snapshot.ledger, as_of):
+        if as_of is None or not snapshot.reported_after(as_of):
             return None
         cache = self.turn if self.turn is not None else {}
         key = ("known_on", self.org, as_of, id(snapshot))
@@ -581,7 +581,7 @@ def _check_grant(role: Role, unit: str | None) -> None:
 def _known_from(snapshot: CitySnapshot, as_of: date | None) -> bool:
     """Whether the snapshot's figures are those known on `as_of` (nothing in it
     was reported after that day; see Services._known_on)."""
-    return not isinstance(as_of, date) or not reported_after(snapshot.ledger, as_of)
+    return not isinstance(as_of, date) or not snapshot.reported_after(as_of)
 
 
 class TurnView(CityView):

@@ -48,7 +48,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple, NewType, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -72,6 +72,7 @@ from core.balances import FundBalance, MeasureBalance, fund_balance, measure_bal
 from core.entries import LedgerEntry, MeasureFundingEntry
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, Role, RoleGrant, Unit
+from core.rules.followup import last_reported
 from storage.db import reading
 from storage.driver_sql import DriverQuery
 from storage.mapping import (
@@ -323,6 +324,14 @@ class CitySnapshot:
             while len(self._recent) > self.RECENT:
                 self._recent.popitem(last=False)
         return value
+
+    def reported_after(self, day: date) -> bool:
+        """core.rules.followup.reported_after on this snapshot's ledger: whether a follow-up
+        in it was reported after `day`. Every query of a turn asks it (figures "as known
+        on" the bot's date): the latest report day is found once per snapshot, not by
+        reading every follow-up at each query (what it bought: bench/README.md)."""
+        last = self.memo("last_reported", lambda: last_reported(self.ledger))
+        return last is not None and last > day
 
     def fund_balance(self, year: int) -> FundBalance:
         return self.memo(("fund_balance", year), lambda: fund_balance(self.ledger, year))

@@ -165,6 +165,11 @@ def reported_on(followup: FollowUp) -> date:
     return (at.astimezone(UTC) if at.tzinfo is not None else at).date()
 
 
+def last_reported(ledger: Ledger) -> date | None:
+    """The day the ledger's latest follow-up was reported (None without follow-ups)."""
+    return max((reported_on(f) for f in ledger.followups), default=None)
+
+
 def reported_after(ledger: Ledger, day: date) -> bool:
     """Whether the ledger holds a follow-up reported after `day`."""
     return any(reported_on(f) > day for f in ledger.followups)

@@ -1037,6 +1037,7 @@ def test_an_internal_error_shows_one_swedish_line_and_no_traceback(
     """An attacker's tryout (issue 18): an export that failed inside openpyxl printed a
     full English traceback under the Swedish line. The person sees one line (exit 1);
     KOMPETENSBOT_LOG=DEBUG shows the traceback to whoever runs kompetensbot."""
+
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("a bug")
 
