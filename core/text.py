@@ -141,3 +141,16 @@ def names_something(title: str) -> bool:
     """Whether a title names anything: a letter or a digit ("-", the answer that skips
     every other field, or "..." is no title)."""
     return any(character.isalnum() for character in title)
+
+
+_UNWRITABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)  # control characters but tab and line breaks, and the bidi embeddings, overrides and isolates
+
+
+def writable_text(text: str) -> str:
+    """Text as an export writes it: control characters (tab and line breaks kept, so the
+    export's formula check sees a leading tab) and bidi overrides removed. A worksheet
+    cannot hold a control character, and one stored before the forms removed them
+    (core.forms.read_text) would make the whole export fail."""
+    return _UNWRITABLE.sub("", text)

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.errors import input_error
 from core.template import COLUMNS
-from core.text import FORMULA_STARTS, from_spreadsheet_text, spreadsheet_text, visible_text
+from core.text import FORMULA_STARTS, from_spreadsheet_text, spreadsheet_text, writable_text
 
 Rows = list[dict[str, str]]
 
@@ -99,10 +99,9 @@ def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
 def csv_cell(value: object) -> object:
     """A CSV cell that no spreadsheet runs as a formula: text starting with
     = + - @ tab or carriage return gets a leading quote (core.text.spreadsheet_text);
-    numbers are left as numbers, so a negative amount stays -5, not '-5. Text is
-    written as it may be shown (core.text.visible_text): a control character stored
-    before the forms removed them is not written either."""
-    return spreadsheet_text(visible_text(value)) if isinstance(value, str) else value
+    numbers are left as numbers, so a negative amount stays -5, not '-5. A control
+    character stored before the forms removed them is not written (core.text.writable_text)."""
+    return spreadsheet_text(writable_text(value)) if isinstance(value, str) else value
 
 
 def append_xlsx_row(sheet: Any, values: Sequence[object]) -> None:
@@ -110,15 +109,14 @@ def append_xlsx_row(sheet: Any, values: Sequence[object]) -> None:
     formula: openpyxl would otherwise store "=HYPERLINK(…)" as a live formula.
     Text that starts like a formula also gets Excel's quote prefix (the "'"
     a person types before "=" to mean text; it is not part of the value), so
-    it stays text when someone edits the cell. Numbers stay numbers. Text is
-    written as it may be shown (core.text.visible_text): a worksheet cannot hold a
-    control character, and one stored in a note would make the whole export fail."""
+    it stays text when someone edits the cell. Numbers stay numbers. A control
+    character is not written (core.text.writable_text): a worksheet cannot hold one."""
     sheet.append([None] * len(values))
     row = sheet.max_row
     for column, value in enumerate(values, start=1):
         cell = sheet.cell(row=row, column=column)
         if isinstance(value, str):
-            value = visible_text(value)
+            value = writable_text(value)
             cell.value = value
             cell.data_type = "s"
             if value.startswith(FORMULA_STARTS):
