@@ -322,7 +322,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         else:
             measure_id = card_id(raw_id)
 
-        ledger = await call(services.ledger)
+        ledger = await call(queries(services).summary_ledger)  # the catalogue: no row read again
         parsed = forms.parse_followup(data, year=month_year(ledger, measure_id, today_of(turn_context)))
         problems += parsed.messages
         draft = parsed.draft
