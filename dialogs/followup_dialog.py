@@ -19,7 +19,6 @@ from microsoft_agents.hosting.dialogs import (
 
 from core import forms
 from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
-from core.ledger import Ledger
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
 from core.rules import years
@@ -323,7 +322,7 @@ class FollowUpDialog(CancelAndHelpDialog):
             measure_id = card_id(raw_id)
 
         ledger = await call(queries(services).summary_ledger)  # the catalogue: no row read again
-        parsed = forms.parse_followup(data, year=month_year(ledger, measure_id, today_of(turn_context)))
+        parsed = forms.parse_followup(data, year=years.month_year(ledger, measure_id, today_of(turn_context)))
         problems += parsed.messages
         draft = parsed.draft
 
@@ -348,14 +347,6 @@ class FollowUpDialog(CancelAndHelpDialog):
 
 def _label(view: MeasureView) -> str:
     return f"{view.measure.title} ({', '.join(view.measure.units)})"
-
-
-def month_year(ledger: Ledger, measure_id: int | None, today: date) -> int:
-    """The year a month's name alone ("juni") is of: the measure's, as the chat's period
-    question reads it (its default period is always in the measure's year); without a
-    known measure, the core's default year."""
-    measure = ledger.measures.get(measure_id) if measure_id is not None else None
-    return measure.year if measure is not None else years.default_year(ledger, today)
 
 
 def default_period(today: date, year: int) -> str:

@@ -61,17 +61,17 @@ class FollowupCommand:
 
 
 def month_year(args: argparse.Namespace, city: Services) -> int | None:
-    """The year a month's name alone ("juni") is of: the measure's, as in the chat
-    (dialogs/followup_dialog.py); for a measure the ledger does not know, the core's
-    default year (core.rules.years), and add_followup names the unknown measure. None
-    when the period is written with its year."""
+    """The year a month's name alone ("juni") is of (core.rules.years.month_year, the
+    chat's rule); an unknown measure is named by add_followup. None when the period is
+    written with its year."""
     if any(c.isdigit() for c in args.period):
         return None
-    ledger = city.ledger()
+    ledger = city.summary_ledger()
     try:
-        return resolve_measure(ledger, args.measure).year
+        measure_id: int | None = resolve_measure(ledger, args.measure).id
     except DomainError:
-        return years.default_year(ledger, today(args))
+        measure_id = None
+    return years.month_year(ledger, measure_id, today(args))
 
 
 def followup_command(args: argparse.Namespace, city: Services) -> FollowupCommand:

@@ -17,6 +17,14 @@ from core.balances import fund_balance
 from core.ledger import Ledger
 
 
+def month_year(ledger: Ledger, measure_id: int | None, today: date) -> int:
+    """The year a month's name alone ("juni") is of in a follow-up: its measure's (the
+    chat's period question offers a period in the measure's year); for a measure the
+    ledger does not know, the default year. The chat, the form and the command line ask it."""
+    measure = ledger.measures.get(measure_id) if measure_id is not None else None
+    return measure.year if measure is not None else default_year(ledger, today)
+
+
 def default_year(ledger: Ledger, today: date) -> int:
     """The year meant when none is given (see the module)."""
     decided = [y for y in ledger.years if y <= today.year and ledger.has_fund(y)]
