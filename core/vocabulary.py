@@ -208,11 +208,36 @@ class Intent(StrEnum):
     SUBMIT_MEASURE = "submit_measure"
     FOLLOW_UP = "follow_up"
     REALLOCATE = "reallocate"
+    ROUND = "round"
+    GLOSSARY = "glossary"
+    UNITS = "units"
     HELP = "help"
     CANCEL = "cancel"
     GREETING = "greeting"
     THANKS = "thanks"
     UNKNOWN = "unknown"
+
+
+class Figure(StrEnum):
+    """The money figure a question asks for (the answer's headline)."""
+
+    REMAINING = "kvar"
+    ALLOCATED = "tilldelat"
+    SPENT = "utfall"
+    FORECAST = "prognos"
+
+
+class Filter(StrEnum):
+    """What a list of measures is narrowed to ("vilka insatser är klara?")."""
+
+    OVERDUE = "försenad"
+    NOT_STARTED = "ej påbörjad"
+    ONGOING = "pågående"
+    DONE = "klar"
+    NOT_COMPLETED = "ej slutförd"
+    NEEDS_MONEY = "behöver mer pengar"
+    ENDS = "slutar"
+    """Ends in the year asked (Understanding.year)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +272,15 @@ class Phrases:
 QUESTIONS: tuple[Phrases, ...] = (
     Phrases(Intent.HELP, whole=HELP, patterns=(r"^hjälp\S*( \S+){0,2}$",), interrupts=True),
     Phrases(Intent.CANCEL, whole=CANCEL, interrupts=True),
+    Phrases(
+        Intent.ROUND,
+        patterns=(
+            r"\b(vem|vilka|hur många)\b.*\bsvarat|sista dag|junirund|uppföljningsomgång|\bpåminn"
+            r"|\b(öppna|starta|stäng) (jun|uppföljning|rund)",
+        ),
+    ),
+    Phrases(Intent.GLOSSARY, patterns=(r"\bvad betyder\b|\bvad menas med\b|\bskillnaden mellan\b",)),
+    Phrases(Intent.UNITS, patterns=(r"\b(lista|visa|vilka) (alla )?nämnder(na)?\b",)),
     Phrases(Intent.REALLOCATE, patterns=(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*",)),
     Phrases(
         Intent.FOLLOW_UP,

@@ -20,6 +20,9 @@ canned(Intent.HELP, texts.HELP)
 canned(Intent.CANCEL, texts.NOTHING_TO_CANCEL)  # "avbryt" with no dialog under way
 canned(Intent.THANKS, texts.YOU_ARE_WELCOME)
 canned(Intent.UNKNOWN, texts.NOT_UNDERSTOOD)
+canned(Intent.GLOSSARY, texts.HELP)  # placeholder until the glossary's answer (issue 19, in progress)
+canned(Intent.UNITS, texts.HELP)  # placeholder until the list of units (issue 19, in progress)
+canned(Intent.ROUND, texts.HELP)  # placeholder until the round's answers (issue 19, in progress)
 
 
 @replies(Intent.GREETING)

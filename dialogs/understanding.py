@@ -24,6 +24,8 @@ from rapidfuzz import fuzz, process
 from core import vocabulary
 from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
+from core.vocabulary import Figure as Figure
+from core.vocabulary import Filter as Filter
 from core.vocabulary import Intent as Intent  # the kinds of question: core.vocabulary
 
 
@@ -67,6 +69,24 @@ class Understanding:
     whole_fund: bool = False
     unknown_unit: str = ""
     """A word shaped like a unit's name ("badhusnämnden") that named no unit surely."""
+    figure: Figure | None = None
+    """The money figure asked for (REMAINING questions): the answer's headline."""
+    filter: Filter | None = None
+    """What a list of measures is narrowed to (STATUS questions); ENDS with `year`."""
+    own: bool = False
+    """The person means their own unit(s) without naming one ("vi", "vår", "mina insatser")."""
+    together: bool = False
+    """The sum of the units named is asked ("tillsammans", "sammanlagt")."""
+    unit_codes: tuple[str, ...] = ()
+    """Every unit named surely, in the order typed: two or more are each answered."""
+    measure_ids: tuple[int, ...] = ()
+    """The measures named surely: by id ("status 12"), or a few that fit equally well (each answered)."""
+    terms: tuple[str, ...] = ()
+    """The words a GLOSSARY question asks about, in base form ("prognos", "utfall")."""
+    english: bool = False
+    """The message is in English: answered in Swedish with a one-line note."""
+    also: Understanding | None = None
+    """A second question in the same message, answered after the first."""
 
 
 class Pick(StrEnum):
