@@ -365,3 +365,42 @@ YEAR_WORDS: tuple[tuple[str, int], ...] = (
 
 NO_CATEGORY = ("ingen", "inga", "ingen av dem")
 """Answers to "which strategy categories?" that name none (with "-")."""
+
+
+# --- the glossary (dialogs.quick_answers answers GLOSSARY questions) ------------------
+
+GLOSSARY_WORDS: dict[str, str] = {
+    "prognos": "prognos",
+    "prognosen": "prognos",
+    "forecast": "prognos",
+    "utfall": "utfall",
+    "utfallet": "utfall",
+    "spent": "utfall",
+    "kvar": "kvar",
+    "saldo": "kvar",
+    "saldot": "kvar",
+    "tilldelat": "tilldelat",
+    "tilldelning": "tilldelat",
+    "tilldelningen": "tilldelat",
+    "beviljat": "beviljat",
+    "beviljade": "beviljat",
+    "beviljad": "beviljat",
+    "anslag": "anslag",
+    "anslaget": "anslag",
+    "insats": "insats",
+    "insatser": "insats",
+    "nämnd": "nämnd",
+    "nämnder": "nämnd",
+    "uppföljning": "uppföljning",
+    "uppföljningen": "uppföljning",
+    "junirundan": "uppföljning",
+    "omfördelning": "omfördelning",
+    "omfördela": "omfördelning",
+    "ksau": "ksau",
+    "status": "status",
+    "ej slutförd": "ej slutförd",
+    "användbar": "användbar",
+}
+"""A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
+term has one short explanation in dialogs.texts."""
+
