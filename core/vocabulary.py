@@ -172,8 +172,15 @@ HELP = frozenset(
         "instruktioner",
     }
 )
-GREETINGS = frozenset("hej hejsan hallå tjena tja hello hi hey god morgon dag kväll eftermiddag".split())
+GREETINGS = frozenset(
+    """hej hejsan hallå tjena tja tjabba hello hi hey god morgon morrn dag kväll eftermiddag där
+    kompetensbot boten""".split()
+)
 THANKS = frozenset("tack tackar tusen stort så mycket snällt för hjälpen det bra toppen".split())
+ACKNOWLEDGED = frozenset(
+    "ok okej okey toppen perfekt kanon super fint grymt ja japp jepp absolut kör visst".split()
+)
+"""A bare acknowledgement, answered like thanks."""
 
 
 # --- the June round's requests (dialogs.round_turns, before the questions below) ----------
@@ -252,6 +259,8 @@ class Phrases:
         cleaning); such a message interrupts a dialog at any step (`interrupts`).
       patterns: regular expressions searched in the cleaned message; QUESTIONS' order
         decides between kinds (the first kind with a hit is asked).
+      weak: patterns tried only when no kind's `patterns` matched ("insatser" asks for a
+        list, but "hur mycket har vi kvar för nya insatser" asks for money).
       only: asked by a message made only of these words, when no pattern matched and
         it names no unit, measure or year ("hej hej").
       lead: with `only`: at least one word starts with one of these ("tack så mycket").
@@ -261,42 +270,97 @@ class Phrases:
     kind: Intent
     whole: frozenset[str] = frozenset()
     patterns: tuple[str, ...] = ()
+    weak: tuple[str, ...] = ()
     only: frozenset[str] = frozenset()
     lead: tuple[str, ...] = ()
     interrupts: bool = False
 
     def has_words(self) -> bool:
-        return bool(self.whole or self.patterns or self.only)
+        return bool(self.whole or self.patterns or self.weak or self.only)
 
 
 QUESTIONS: tuple[Phrases, ...] = (
-    Phrases(Intent.HELP, whole=HELP, patterns=(r"^hjälp\S*( \S+){0,2}$",), interrupts=True),
-    Phrases(Intent.CANCEL, whole=CANCEL, interrupts=True),
+    Phrases(
+        Intent.HELP,
+        whole=HELP,
+        patterns=(r"^hjälp\S*( \S+){0,2}$",),
+        weak=(
+            r"\bvad kan (du|jag|man|boten|vi)\b|\bhur (funkar|fungerar|använder|gör) (jag |man )?(dig|du"
+            r"|boten|den här|det här)"
+            r"|\bkommandon|\binstruktion|\bvilka frågor|\bhjälp\b|\bwhat can you|\bhur (ska|kan) jag använda",
+        ),
+        interrupts=True,
+    ),
+    Phrases(
+        Intent.CANCEL,
+        whole=CANCEL,
+        only=frozenset(
+            "avbryt allt tack nej tillbaka börja om jag ångrar mig strunta i det glöm sluta".split()
+        ),
+        lead=("avbryt", "nej", "tillbaka", "börja", "ångra", "strunta", "glöm", "sluta"),
+        interrupts=True,
+    ),
+    Phrases(
+        Intent.GLOSSARY,
+        patterns=(
+            r"\bvad (betyder|innebär|menas|menar ni med|står)\b|\bskillnad(en)? (mellan|på)\b|\bförklara\b"
+            r"|\bför (något|nåt|nånting)\b|\bvad är det för skillnad|\bdefinition|\bbegreppet\b",
+        ),
+    ),
+    Phrases(
+        Intent.REALLOCATE,
+        patterns=(
+            r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*|\b(lämna|ge"
+            r"|skicka) tillbaka (pengar|medel)"
+            r"|\bomfördelningsförslag",
+        ),
+    ),
+    Phrases(
+        Intent.FOLLOW_UP,
+        patterns=(
+            r"^(?!.*\b(när|måste vi|hur många|vilka|vem)\b).*(\b(vill|ska|skall|behöver|tänkte"
+            r"|dags att) (\w+ ){0,2}"
+            r"(lämna|rapportera|fylla i|fyll i|skicka in|ge|göra|registrera|följa upp)\b.*\b(uppfölj\w*"
+            r"|uppföljn\w*"
+            r"|utfall|prognos|rapport|hur det gått)"
+            r"|\b(vill|ska|skall|behöver|tänkte|dags att) (\w+ ){0,2}följa upp"
+            r"|\b(lämna|lämnar|rapportera|fyll i|fylla i|ange|uppdatera|registrera"
+            r"|mata in) (\w+ ){0,2}(uppfölj\w*"
+            r"|uppföljn\w*|utfall\w*|prognos\w*)|\blämna utfall|\båterrapport|\bfölj upp\b|\bfölja upp\b)",
+        ),
+        weak=(r"uppföljning|uppföljnig|uppföling|uppföljn|uppfölj|\brapportera\b",),
+    ),
     Phrases(
         Intent.ROUND,
         patterns=(
-            r"\b(vem|vilka|hur många)\b.*\bsvarat|sista dag|junirund|uppföljningsomgång|\bpåminn"
-            r"|\b(öppna|starta|stäng) (jun|uppföljning|rund)",
+            r"\b(vem|vilka|hur många|hur stor andel|har alla|har \w+)\b.*\b(svarat|lämnat|saknas|saknar"
+            r"|inne|kommit in)\b"
+            r"|sista dag|\bdeadline|junirund|junirapport|uppföljningsomgång|uppföljningsrund|svarsfrekvens"
+            r"|\bpåminn"
+            r"|\b(öppna|starta|stäng|stänga|öppnar|stänger|startar)\b.*\b(jun\w*|uppföljning\w*|rund\w*)"
+            r"|\b(hur går|status|läget|hur långt)\b.*\buppföljning(en|arna)?\b|\buppföljningens (status"
+            r"|resultat)"
+            r"|\b(visa|lista|se|kolla)\b.*\buppföljningar(na)?\b|\buppföljningar(na)?\b.*\b(inne|in|kommit"
+            r"|inkomna)\b"
+            r"|\binkomna uppföljningar|\binlämnade uppföljningar|\bnär\b.*\buppföljning\w*|\bmåste vi svara"
+            r"|\buppföljning\w* (är )?öppen|\bsvarat\b",
         ),
-    ),
-    Phrases(Intent.GLOSSARY, patterns=(r"\bvad betyder\b|\bvad menas med\b|\bskillnaden mellan\b",)),
-    Phrases(Intent.UNITS, patterns=(r"\b(lista|visa|vilka) (alla )?nämnder(na)?\b",)),
-    Phrases(Intent.REALLOCATE, patterns=(r"\b(flytta|flyttar|flytt|omfördela|omfördelning|omfördelar)\w*",)),
-    Phrases(
-        Intent.FOLLOW_UP,
-        patterns=(r"uppföljning|följa upp|följ upp|följer upp|rapportera|återrapport|lämna utfall",),
     ),
     Phrases(
         Intent.SUBMIT_MEASURE,
         patterns=(
-            r"\bny(a|tt)? insats|\blämna in\b|\bskicka in\b|\blägg(a)? (till|in) (en )?(ny )?insats"
-            r"|\bregistrera (en )?(ny )?insats|\bskapa (en )?(ny )?insats|\bansök|\bsöka (pengar|medel)",
+            r"\bny(tt)? ?insats|^(?!.*\b(kvar|hur mycket|hur mkt|saldo)\b).*\bnya insats|\blämna in\b"
+            r"|\bskicka in\b|\blägg(a|er)? (till|in) (en |ett )?(ny |nytt )?\w*insats"
+            r"|\bregistrera (en |ett )?(ny |nytt )?\w*insats|\bskapa (en )?(ny )?\w*insats|\bansök"
+            r"|\bsöka (pengar|medel)"
+            r"|\banmäla? (en |ett )?(ny )?\w*insats|\bformulär|\blägg\w* (man |vi |jag )(till|in) (en "
+            r"|ett )?(ny )?\w*insats",
         ),
     ),
     Phrases(
         Intent.OVERDUE,
         patterns=(
-            r"försen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum"
+            r"försen|forsen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum"
             r"|\bsena\b|\bligger efter\b|inte klara i tid",
         ),
     ),
@@ -310,19 +374,32 @@ QUESTIONS: tuple[Phrases, ...] = (
     Phrases(
         Intent.STATUS,
         patterns=(
-            r"\bstatus|\bhur går det|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
-            r"|\bhur fortskrider|\bhur ser det ut|\b(mina|våra|visa|lista|vilka|alla) insatser\b",
+            r"\bstatus|\bhur går det\b(?! till)|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
+            r"|\bhur fortskrider|\b(mina|våra|visa|lista|vilka|alla|har|några) (\w+ )?insats(er|erna)\b"
+            r"|\bvem (är )?ansvar|\bansvarig|\bnär (ska|slutar|börjar|avslutas|blir|är)\b|\bkommit igång"
+            r"|\bhur går\b(?! det till)",
         ),
+        weak=(r"\binsats(er|erna)\b|\bhur ser det ut|\bpå gång\b",),
     ),
     Phrases(
         Intent.REMAINING,
         patterns=(
-            r"\bkvar\b|\bsaldo|\bhur mycket|\bpengar|\bmedel\b|\bmedlen\b|\bbudget|\båterstå"
-            r"|\bkvarvarande|\btillgängligt|\bprognos|\butfall|\bfördelat|\brå[dt]",
+            r"\bkvar\b|\bsaldo|\bhur (mycket|mkt|mycke)|\bbudget|\båterstå"
+            r"|\bkvarvarande|\btillgängligt|\bprognos|\butfall|\bfördelat|\brå[dt]|\btilldela|\bförbruka"
+            r"|\bspendera|\bgjort av med|\bgått åt|\bbevilja|\bbelopp|\bfått\b|\bfick\b|\banslag",
+        ),
+        weak=(r"\bpengar|\bmedel\b|\bmedlen\b",),
+    ),
+    Phrases(
+        Intent.UNITS,
+        patterns=(
+            r"\b(vilka|lista|visa|vilken)\b.*\b(nämnder|nämnderna|förvaltningar|förvaltningarna|enheter"
+            r"|enheterna"
+            r"|committees|boards)\b|\bkoder\b",
         ),
     ),
     Phrases(Intent.GREETING, only=GREETINGS),
-    Phrases(Intent.THANKS, only=THANKS, lead=("tack",)),
+    Phrases(Intent.THANKS, only=THANKS | ACKNOWLEDGED, lead=("tack", *ACKNOWLEDGED)),
 )
 """Every kind of question and its words, in the order they are tried."""
 
@@ -347,8 +424,20 @@ STOPWORDS = frozenset(
     tillgängligt tillgängliga utfall prognos prognosen fördelat fördelning pågår pågående klar
     klara ännu fortfarande det om oss behöver vet veta undrar skulle gärna please the what
     då alltså liksom ju väl så bara också även mer mest hela totalt
+    när slutar börjar avslutas avslutat klart ansvarar ansvarig ansvarat vem vems hittills skapa lägga lägg
+    registrera anmäla anmäl dags rapportera rapporterat fylla fyll kommit igång gått gick mkt mycke sina sitt
+    vara bli blev kronor tkr mkr summa sammanlagt tillsammans sen sedan dessutom kostat kostar kostade
+    lämna lämnar lämnat använt använda användas används förbrukat förbrukats beviljats beviljades beviljat
+    tilldelat tilldelats tilldelades fick fått spenderat landar enligt gjort hur många vilken vilket
+    miljon miljoner tusen hundra halv halva två tre fyra fem
+    att som men eller vid under efter före mot utan hos åt än dom dem deras hans hennes dig tror
     """.split()
 )
+STOP_PREFIXES = (
+    "förbruk", "använ", "kostnad", "bevilj", "tilldel", "rapport", "uppfölj", "ansvar", "spender",
+    "påbörj", "försen", "prognos", "utfall", "omfördel", "registrer", "pengar",
+)  # fmt: skip
+"""Word beginnings that ask rather than name ("förbrukat", "uppföljningen"): not compared with titles."""
 """Words that name no unit or measure: left out when a message is matched against titles."""
 
 WHOLE_FUND_WORDS = frozenset(
@@ -362,6 +451,185 @@ YEAR_WORDS: tuple[tuple[str, int], ...] = (
     (r"\bnästa år\b", 1),
 )
 """A year named in words (a pattern in the cleaned message) and its distance from this year."""
+
+# --- the slots of a question (dialogs.grammar reads them; patterns over the cleaned text) ---------
+
+FIGURE_WORDS: tuple[tuple[Figure, str], ...] = (
+    (Figure.FORECAST, r"\bprognos|\bberäkna|\b(för)?väntas|\blanda[rt]?\b|\bforecast"),
+    (Figure.REMAINING, r"\bkvar\b|\bsaldo|\båterstå|\bkvarvarande|\btillgängligt|\bleft\b|\bremaining"),
+    (
+        Figure.SPENT,
+        r"\butfall|\bgjort av med|\bgjort av\b|\bförbruka|\banvänt|\banvända\b|\bspendera|\bgått åt"
+        r"|\bgick åt|\bkostat|\blagt (ut|ner)|\bgjort slut på|\bförbrukning|\bspent|\bused\b|\bspend",
+    ),
+    (
+        Figure.ALLOCATED,
+        r"\btilldela|\bfått\b|\bfick\b|\bfår\b|\bbudget|\banslag|\bbevilja|\bfördelat|\bfördelade"
+        r"|\bhur stor|\ballocat|\bgranted|\breceived|\bgot\b",
+    ),
+)
+"""The money figure a question asks for, in the order tried: "kvar enligt prognos" asks the forecast."""
+
+FILTER_WORDS: tuple[tuple[Filter, str], ...] = (
+    (
+        Filter.OVERDUE,
+        r"försen|forsen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum|\bsena\b"
+        r"|\bligger efter\b|inte klara i tid|\bdröjer|\boverdue|\blate\b|\bdelayed",
+    ),
+    (
+        Filter.NOT_STARTED,
+        r"\b(inte|ej)( \w+)?( \w+)? (påbörja|starta|börja|kommit igång|satt igång|dragit igång)\w*"
+        r"|\bej påbörjad|\bopåbörjad|\binte igång\b|\bnot (yet )?started|\bhaven t started",
+    ),
+    (
+        Filter.NOT_COMPLETED,
+        r"\b(ej|inte) slutför|\b(inte|ej) (blev|blivit|har blivit) (klara?|av|genomförda?)|\bavbrut"
+        r"|\bstoppade"
+        r"|\bnot completed|\bunfinished",
+    ),
+    (
+        Filter.NEEDS_MONEY,
+        r"\b(mer|extra|ytterligare) (pengar|medel)|\bbehöver (mer|extra)|\böverskrid|\bgå(r)? över budget"
+        r"|\bunderfinansiera|\bprognos (över|överstiger)|\bmore money|\bover budget|\bräcker inte"
+        r"|\bprognos\w* (som är |som ligger )?(högre|större|över)",
+    ),
+    (
+        Filter.DONE,
+        r"\bklara\b|\bklar\b|\bavslutade\b|\bslutförda\b|\bgenomförda\b|\bfärdiga\b|\bdone\b|\bcompleted"
+        r"|\bfinished",
+    ),
+    (
+        Filter.ONGOING,
+        r"\bpågå|\bpågånde|\bpagaende|\bigång\b|\bpåbörjade\b|\baktiva\b|\brullar\b|\bongoing|\brunning",
+    ),
+    (
+        Filter.ENDS,
+        r"\btar slut\b|\btog slut\b|\bslutar\b|\bslutade\b|\bavslutas\b|\bavslutades\b|\blöper ut\b"
+        r"|\bupphör|\bslutdatum (i|under)\b|\bends?\b",
+    ),
+)
+"""What a list of measures is narrowed to, in the order tried ("inte klara i tid" is overdue,
+"inte slutförda" not completed, before "klara")."""
+
+OWN_WORDS = frozenset("vi vår vårt våra oss vårat mina min mitt my our we us".split())
+"""Words by which a person means their own unit(s)."""
+
+CITY_PATTERN = (
+    r"\btotalt\b|\btotal\b|\bhela (staden|stan|kommunen|malmö|fonden|potten)|\bstadens\b|\bkommunens\b"
+    r"|\bi kommunen\b|\bi staden\b|\balla nämnder|\bsamtliga nämnder|\bsammanlagt\b|\bwhole city"
+    r"|\bin total\b|\ball committees|\boverall\b"
+    r"|\b(budgeten|anslaget|pengarna|medlen|potten) (för|till) kompetensutveckling"
+)
+"""The whole city's fund rather than a unit ("hur mycket finns kvar totalt")."""
+
+TOGETHER_PATTERN = r"\btillsammans\b|\bsammanlagt\b|\bsammantaget\b|\bsumma|\bihop\b|\btogether|\bcombined"
+"""The sum of several units named ("kulturnämnden och fritidsnämnden tillsammans")."""
+
+MEASURE_ID_PATTERN = (
+    r"(?:\binsats(?:en)?|\bstatus|\bnr|\bnummer|\bid|#|\bmeasure)\s*(?:nr\s*|nummer\s*)?(\d{1,4})\b"
+)
+"""A measure named by its id, as answers show it ("status 12", "insats 47", "#12"); matched before
+cleaning."""
+
+ENGLISH_WORDS = frozenset(
+    """how much what is the for left money which are who when does mean of have has board show me my
+    our we please hello thanks thank you can i do measures measure committee committees there spent
+    budget remaining forecast report want to and a an in this year last next all city whole many
+    answered hasn t not started overdue late help list where it been us new submit give tell about did get
+    together work works reallocation reallocate there do you your yet hi thanks follow up check see""".split()
+)
+"""Words of English (that are not Swedish words too): a message mostly of them is English."""
+
+ENGLISH_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"\bwhat does (\w+) mean\b", r"vad betyder \1"),
+    (r"\bdifference between\b", "skillnaden mellan"),
+    (r"\bhow much\b", "hur mycket"),
+    (r"\bwhich\b", "vilka"),
+    (r"\bshow\b", "visa"),
+    (r"\blist\b", "lista"),
+    (r"\bwho\b", "vem"),
+    (r"\bwhen\b", "när"),
+    (r"\bcommittees\b|\bboards\b", "nämnder"),
+    (r"\btogether\b|\bcombined\b", "tillsammans"),
+    (r"\bget\b|\bgot\b", "fått"),
+    (r"\bhow many\b", "hur många"),
+    (r"\bhow is\b|\bhow are\b|\bhow s\b", "hur går"),
+    (
+        r"\bwho hasn t (answered|responded|replied)|\bwho has not (answered|responded|replied)",
+        "vem har inte svarat",
+    ),
+    (r"\b(answered|responded|replied)\b", "svarat"),
+    (r"\bdeadline\b", "sista dag"),
+    (r"\bpreschool\w*|\bpre school\w*", "förskolenämnden"),
+    (r"\b(elementary|compulsory|primary) school\w*", "grundskolenämnden"),
+    (r"\bupper secondary\w*( school)?|\bhigh school\w*|\badult education\w*", "gymnasienämnden"),
+    (r"\bculture\w*|\bcultural\w*", "kulturnämnden"),
+    (r"\bleisure\w*|\brecreation\w*", "fritidsnämnden"),
+    (r"\benvironment\w*", "miljönämnden"),
+    (r"\bcity office\w*", "stadskontoret"),
+    (r"\bsocial services?\w*|\blabour market\w*|\blabor market\w*", "socialtjänsten"),
+    (r"\belder(ly)? care\w*|\bhealth and care\w*", "äldreomsorgen"),
+    (r"\bdisability\w*( support)?|\bfunctional support\w*", "funktionsstöd"),
+    (r"\b(urban|city) planning\w*|\bbuilding\w*", "stadsbyggnad"),
+    (r"\btechnical\w*", "tekniska nämnden"),
+    (r"\bservice (board|committee)\w*", "servicenämnden"),
+    (r"\b(city )?executive board\w*", "kommunstyrelsen"),
+    (r"\bboard\w*|\bcommittee\b", ""),
+    (r"\bleft\b|\bremaining\b", "kvar"),
+    (r"\bspent\b|\bused\b", "utfall"),
+    (r"\bforecast\w*", "prognos"),
+    (r"\ballocated\b|\bgranted\b|\breceived\b|\bbudget\b", "tilldelat"),
+    (r"\bnew measure\b", "ny insats"),
+    (r"\bmeasures\b|\bmeasure\b", "insatser"),
+    (r"\bfollow ups?\b|\bfollowup\b", "uppföljning"),
+    (r"\breport\b", "rapportera"),
+    (r"\breallocat\w*|\bmove money\b", "omfördela"),
+    (r"\boverdue\b|\bdelayed\b|\blate\b", "försenade"),
+    (r"\bnot started\b", "ej påbörjade"),
+    (r"\bthis year\b", "i år"),
+    (r"\blast year\b", "förra året"),
+    (r"\bnext year\b", "nästa år"),
+    (r"\bwhole city\b|\bin total\b|\btotal\b", "totalt"),
+    (r"\bour\b", "vår"),
+    (r"\bwe\b|\bus\b", "vi"),
+    (r"\bmy\b", "mina"),
+    (r"\bcancel\b", "avbryt"),
+    (r"\bthank you\b|\bthanks\b", "tack"),
+    (r"\bhello\b|\bhi\b", "hej"),
+    (r"\bhelp\b", "hjälp"),
+)
+"""An English message read as Swedish: each pattern (over the cleaned text) becomes its Swedish words."""
+
+SECOND_QUESTION = (
+    r"[?!.;,\n]+\s*|\s+(?:och\s+)?(?:sen|sedan|också|dessutom)\s+"
+    r"|\s+(?:och|samt|plus|också|dessutom|sen|sedan|and)\s+"
+    r"(?=(?:hur|vad|vilka|vilken|när|vem|visa|lista|finns|kan|är|status|saldo)\b)"
+)
+"""Where a message may hold a second question: after a sentence's end, or before "och hur …"."""
+
+OFF_TOPIC = (
+    r"\bsemester|\bväder|\bvädret|\blunch|\bboka\b|\blönen?\b|\bflextid|\bsjukanmäl|\bparkering|\blösenord"
+    r"|\bfel nämnd\b|\bdet ska vara\b|^ändra\b"
+)
+"""What the bot does not answer, though its words look like a question it does ("hur många
+semesterdagar har jag kvar"), and a correction with nothing under way to correct."""
+
+THANKS_EMOJI = "👍🙏😊🙂👌✅🤝"
+"""A message of only these (and no words) is thanks."""
+
+SWEDISH_TOO = frozenset("i a in status ok hej".split())
+"""English words that are Swedish too: a message of only these is not English."""
+
+NOT_TYPOS = frozenset("fördela fördelat fördelas fördelning fördelningen".split())
+"""Words that look like a misspelt question word but are words of their own."""
+
+TYPO_KEYWORDS = frozenset(
+    """prognos prognosen utfall utfallet saldo saldot tilldelat uppföljning uppföljningen uppföljningar
+    försenade försenad pågående påbörjade insatser insatsen insatserna status omfördelning omfördela
+    budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera""".split()
+)
+"""Question words a misspelling is put right to ("uppföljnig" → "uppföljning")."""
+KEYWORD_SET = TYPO_KEYWORDS | NOT_TYPOS
 
 NO_CATEGORY = ("ingen", "inga", "ingen av dem")
 """Answers to "which strategy categories?" that name none (with "-")."""
@@ -400,7 +668,11 @@ GLOSSARY_WORDS: dict[str, str] = {
     "status": "status",
     "ej slutförd": "ej slutförd",
     "användbar": "användbar",
+    "uppföljningar": "uppföljning",
+    "prognoser": "prognos",
+    "insatsen": "insats",
+    "nämnden": "nämnd",
+    "omfördelningar": "omfördelning",
 }
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""
-

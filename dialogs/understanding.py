@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -27,6 +27,7 @@ from core.model import Category, Measure, Unit, normalise
 from core.vocabulary import Figure as Figure
 from core.vocabulary import Filter as Filter
 from core.vocabulary import Intent as Intent  # the kinds of question: core.vocabulary
+from dialogs import grammar
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,10 @@ _PATTERNS: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
     (phrases.kind, re.compile(pattern)) for phrases in _QUESTIONS for pattern in phrases.patterns
 )
 """Every kind's patterns, compiled, in the vocabulary's order."""
+_WEAK: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
+    (phrases.kind, re.compile(pattern)) for phrases in _QUESTIONS for pattern in phrases.weak
+)
+"""Every kind's weak patterns: tried when no pattern matched."""
 _ONLY_WORDS = tuple(phrases for phrases in _QUESTIONS if phrases.only)
 _YEAR_WORDS = tuple((re.compile(pattern), offset) for pattern, offset in vocabulary.YEAR_WORDS)
 _GREETING_WORDS = vocabulary.GREETINGS
@@ -328,6 +333,13 @@ def _unit_index(units: tuple[Unit, ...]) -> _UnitIndex:
 
 def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[int]]:
     """Unit candidates (score ≥ UNIT_MAYBE) best first, and the positions of tokens that
+    named a unit surely (so they are not read as part of a measure's title): `_match_units_where`."""
+    found, used, _named = _match_units_where(text, tuple(units))
+    return found, used
+
+
+def _match_units_where(text: str, units: tuple[Unit, ...]) -> tuple[list[Candidate], set[int], list[str]]:
+    """Unit candidates (score ≥ UNIT_MAYBE) best first, and the positions of tokens that
     named a unit surely (so they are not read as part of a measure's title).
 
     The same as taking _unit_match for every unit, computed in bulk: a unit's
@@ -337,7 +349,7 @@ def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[
     unit's name ("skolnämnden") is also compared with parts of names (PART_WEIGHT)."""
     raw = tokens(text)
     stems = [_own(stem(t)) for t in raw]
-    index = _unit_index(tuple(units))
+    index = _unit_index(units)
     best: dict[int, tuple[float, tuple[int, int, int], set[int]]] = {}
 
     def offer(u: int, score: float, order: tuple[int, int, int], where: set[int]) -> None:
@@ -345,8 +357,8 @@ def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[
         if current is None or score > current[0] or (score == current[0] and order < current[1]):
             best[u] = (score, order, where)
 
-    for u, n, token in index.exact:
-        hits = {i for i, t in enumerate(raw) if t == token}
+    for u, n, token in index.exact:  # a code, also in the genitive ("hvons")
+        hits = {i for i, t in enumerate(raw) if t == token or (len(t) >= 3 and t == token + "s")}
         if hits:
             offer(u, 100.0, (n, -1, -1), hits)
     windows = _Windows(stems)
@@ -372,29 +384,58 @@ def match_units(text: str, units: Iterable[Unit]) -> tuple[list[Candidate], set[
                     offer(u, score, (n, 9, i), {i})
     found: list[Candidate] = []
     used: set[int] = set()
+    sure: list[tuple[float, int, str, set[int]]] = []
     for u, (score, _order, where) in best.items():
         unit = index.units[u]
         found.append(Candidate(unit.code, unit.name, score))
         if score >= UNIT_SURE:
             used |= where
+            sure.append((score, min(where), unit.code, where))
             after = max(where) + 1  # "tekniska nämnden": the generic word belongs to the name
             if after < len(raw) and not distinctive(raw[after]):
                 used.add(after)
     found.sort(key=lambda c: (-c.score, c.key))
-    return found, used
+    return found, used, _named_units(sure)
+
+
+def _named_units(sure: Sequence[tuple[float, int, str, set[int]]]) -> list[str]:
+    """The units named surely, in the order typed: each unit sure at words no better or
+    equal unit claims ("SN och GSN": two; "hälsa vård och omsorg" fitting one unit twice: one;
+    two units equally sure at the same words: neither, that is asked)."""
+    named: list[tuple[int, str]] = []
+    for score, first, code, where in sure:
+        rivals = [s for s in sure if s[2] != code and s[3] & where]
+        if any(r[0] > score for r in rivals):
+            continue
+        if any(r[0] == score for r in rivals):
+            continue
+        named.append((first, code))
+    return [code for _, code in sorted(named)]
 
 
 # --- measures ---------------------------------------------------------------
 
 
 def _content(words: Iterable[str]) -> list[str]:
-    return [stem(w) for w in words if w not in STOPWORDS and not _YEAR.fullmatch(w)]
+    """The stems that may name a measure: no question words, no years, and a number only as a
+    part's ("del 1"), not an amount ("omfördela 1 mkr")."""
+    found, before = [], ""
+    for w in words:
+        if w.isdigit() and before != "del":
+            before = w
+            continue
+        if w not in STOPWORDS and not w.startswith(vocabulary.STOP_PREFIXES) and not _YEAR.fullmatch(w):
+            found.append(stem(w))
+        before = w
+    return found
 
 
 def _token_score(query: str, title_token: str) -> float:
     if len(query) <= 2 or len(title_token) <= 2:
         return 100.0 if query == title_token else 0.0
     score = fuzz.ratio(query, title_token)
+    if len(query) >= 5 and title_token.startswith(query):
+        score = max(score, 95.0)  # "neptuni" of "neptunigymnasium"
     if len(query) >= 6 and len(title_token) >= 6:
         score = max(score, 0.9 * fuzz.partial_ratio(query, title_token))
     return score
@@ -480,13 +521,17 @@ def match_measures(
     query = _content(t for i, t in enumerate(tokens(text)) if i not in skip)
     if not query:  # nothing left to name a measure: every score would be 0
         return []
-    scorer = _Scorer(query)
+    scorers = [_Scorer(query)]
+    if 2 <= len(query) <= 4:  # "undersköterske utbildningen": a compound typed in two words
+        scorers += [
+            _Scorer([*query[:i], query[i] + query[i + 1], *query[i + 2 :]]) for i in range(len(query) - 1)
+        ]
     scores: dict[str, float] = {}
     found = []
     for m in measures:
         score = scores.get(m.title)
         if score is None:
-            score = scores[m.title] = scorer.score(m.title)
+            score = scores[m.title] = max(scorer.score(m.title) for scorer in scorers)
         if score >= MEASURE_MAYBE:
             found.append(Candidate(str(m.id), measure_label(m), score))
     found.sort(key=lambda c: (-c.score, int(c.key)))
@@ -516,67 +561,285 @@ def interruption(text: str) -> Intent | None:
     return None
 
 
-def intent_of(text: str) -> Intent | None:
-    """The intent named by keywords, or None when no keyword matched."""
+def intent_of(text: str, *, weak: bool = False) -> Intent | None:
+    """The intent named by keywords, or None when no keyword matched; `weak`: also by the
+    words that ask only when nothing else does ("insatser", "uppföljning")."""
     if (interrupting := interruption(text)) is not None:
         return interrupting
     key = clean(text)
-    for intent, pattern in _PATTERNS:
-        if pattern.search(key):
-            return intent
-    return None
+    if grammar.is_english(key.split()):
+        key = grammar.as_swedish(key)
+    return _intent(key, weak=weak)
 
 
 def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], today: date) -> Understanding:
-    """What `text` asks for, with the units and measures it names."""
+    """What `text` asks for, with the units and measures it names; a second question in the
+    same message ("saldo för GVN? och vilka insatser är försenade?") is `also`."""
+    units, measures = tuple(units), list(measures)
+    parts = grammar.segments(text)
+    asking = [(i, _asks(part)) for i, part in enumerate(parts)]
+    asking = [(i, kind) for i, kind in asking if kind is not None and kind not in _NO_QUESTION]
+    first = _understand_one(text, units, measures, today)
+    if len(asking) < 2 or first.intent in _NO_QUESTION:
+        return first
+    second = next(((i, kind) for i, kind in asking[1:] if kind != asking[0][1]), None)
+    if second is None:
+        return first
+    rest = " ".join(part for i, part in enumerate(parts) if i != second[0])
+    main = _understand_one(rest, units, measures, today)
+    also = _understand_one(parts[second[0]], units, measures, today)
+    if also.intent == main.intent or also.intent in _NO_QUESTION:
+        return first
+    return replace(  # what the whole message names is the first question's
+        main,
+        units=first.units or main.units,
+        unit_codes=first.unit_codes or main.unit_codes,
+        measure_ids=main.measure_ids or first.measure_ids,
+        also=also,
+    )
+
+
+def _asks(part: str) -> Intent | None:
+    """The kind a part of a message asks by its strong words (or help's): a part that asks
+    only by weak words ("hur ser det ut för oss, hur mycket finns kvar") is no question of its own."""
+    found = intent_of(part)
+    if found is None and intent_of(part, weak=True) == Intent.HELP:
+        return Intent.HELP
+    return found
+
+
+_NO_QUESTION = frozenset({Intent.GREETING, Intent.THANKS, Intent.UNKNOWN, Intent.CANCEL})
+"""Kinds that are no question of their own beside another ("hej! saldo gvn")."""
+
+_SENTENCE = re.compile(r"[?!.;]")
+
+
+def _understand_one(
+    text: str, units: tuple[Unit, ...], measures: list[Measure], today: date
+) -> Understanding:
+    intent = interruption(text)
+    if intent is not None:
+        return Understanding(intent, english=grammar.is_english(clean(text).split()))
     key = clean(text)
-    intent = intent_of(text)
-    if intent in (Intent.HELP, Intent.CANCEL):
-        return Understanding(intent)
     words = key.split()
-    measures = list(measures)
-    unit_candidates, used = match_units(text, units)
-    measure_candidates = match_measures(text, measures, used)
+    english = grammar.is_english(words)
+    if english:
+        key = grammar.as_swedish(key)
+        words = key.split()
+    key = _corrected(key, units, measures)
+    words = key.split()
+    intent = _intent(key)
+    if not words and text.strip():
+        intent = Intent.THANKS if any(c in text for c in vocabulary.THANKS_EMOJI) else vocabulary.FALLBACK
+    ids = grammar.measure_ids(text, (m.id for m in measures))
+    unit_candidates, used, named = _match_units_where(key, units)
+    skip = used | _id_positions(words, ids)
+    names_measures = intent not in _NO_MEASURE
+    measure_candidates = match_measures(key, measures, skip) if not ids and names_measures else []
     unit_pick = decide_unit(unit_candidates)
     if unit_pick.pick == Pick.ONE and unit_pick.chosen is not None and measure_candidates:
         # "Malmö Lär för stadsbyggnad": prefer the named unit's measures.
         code = unit_pick.chosen.key
-        own = {str(m.id) for m in measures if code in m.units}
-        if any(c.key in own for c in measure_candidates):
-            measure_candidates = [c for c in measure_candidates if c.key in own]
+        mine = {str(m.id) for m in measures if code in m.units}
+        if any(c.key in mine for c in measure_candidates):
+            measure_candidates = [c for c in measure_candidates if c.key in mine]
+    unit_codes = tuple(named)
+    if not ids and names_measures:
+        ids = _measures_named(measure_candidates)
+        several = _several_measures(key, measures, skip)
+        if len(several) > len(ids):
+            ids = several
     unknown_unit = ""
-    if unit_pick.pick != Pick.ONE:
-        raw = tokens(text)
-        unknown_unit = next((w for i, w in enumerate(raw) if i not in used and names_a_unit(w)), "")
+    if not unit_codes:
+        unknown_unit = next((w for i, w in enumerate(words) if i not in used and names_a_unit(w)), "")
     year = _year(key, today)
-    whole_fund = any(w in WHOLE_FUND_WORDS for w in words)
-    rest = " ".join(
-        w
-        for i, w in enumerate(words)
-        if i not in used
-        and w not in STOPWORDS
-        and w not in WHOLE_FUND_WORDS
-        and not _YEAR.fullmatch(w)
-        and len(w) >= 3
-        and not w.isdigit()
-        and not (intent is None and w in _GREETING_WORDS)
-    )
+    whole_fund = grammar.city(key) or any(w in WHOLE_FUND_WORDS for w in words if w not in _NOT_CITY)
+    together = len(unit_codes) >= 2 and (grammar.together(key) or "totalt" in words)
+    if together:
+        whole_fund = False
     if intent is None:
-        if decide_measure(measure_candidates).pick != Pick.NONE and not unit_candidates:
+        if ids and not unit_codes:
             intent = vocabulary.NAMES_A_MEASURE
-        elif unit_candidates or year is not None:
+        elif unit_codes or unknown_unit or year is not None or ids or _names_maybe(unit_candidates, words):
             intent = vocabulary.NAMES_A_UNIT_OR_YEAR
         else:
             intent = _only_words(words)
+    if intent == Intent.REMAINING and ids and _YES_NO_USE.search(key):
+        intent = Intent.STATUS  # "är pengarna för språkutbildningarna använda?": how the measure goes
+    whole_fund = whole_fund and intent not in _NO_QUESTION
+    filter_ = grammar.list_filter(key) if intent in _LISTS and not ids else None
+    if intent in (Intent.OVERDUE, Intent.NOT_STARTED):
+        filter_ = None  # the kind says it (until the lists are STATUS with a filter)
     return Understanding(
         intent=intent,
         year=year,
         units=tuple(unit_candidates[:MAX_OPTIONS]),
         measures=tuple(measure_candidates[:MAX_OPTIONS]),
-        rest=rest,
+        rest=_rest(words, used | skip, intent),
         whole_fund=whole_fund,
         unknown_unit=unknown_unit,
+        figure=(grammar.figure(key) or Figure.REMAINING) if intent == Intent.REMAINING else None,
+        filter=filter_,
+        own=grammar.own(words) and not unit_codes and not whole_fund and intent not in _NO_SCOPE,
+        together=together,
+        unit_codes=unit_codes,
+        measure_ids=ids,
+        terms=grammar.terms(key) if intent == Intent.GLOSSARY else (),
+        english=english,
     )
+
+
+_LISTS = frozenset({Intent.STATUS, Intent.OVERDUE, Intent.NOT_STARTED})
+_NO_MEASURE = frozenset(
+    {Intent.ROUND, Intent.UNITS, Intent.GLOSSARY, Intent.HELP, Intent.GREETING, Intent.THANKS, Intent.CANCEL}
+)
+"""Kinds that ask about no measure: their words are not compared with titles ("vilka nämnder saknar
+uppföljning" names no measure "… som saknar lärarexamen")."""
+_NO_SCOPE = _NO_QUESTION | {Intent.HELP, Intent.GLOSSARY, Intent.UNITS}
+"""Kinds that are about no unit: "vi" in them is no one's own unit."""
+_YES_NO_USE = re.compile(r"^(är|har)\b.*\b(använ\w*|förbruka\w*|slut)\b")
+
+
+def _names_maybe(candidates: Sequence[Candidate], words: Sequence[str]) -> bool:
+    """Whether a message of no question words names a unit weakly enough to be asked about:
+    a short message (one or two words) whose best unit fits fairly well ("förskolna")."""
+    content = [w for w in words if w not in STOPWORDS]
+    return bool(candidates and content) and len(words) <= 2 and candidates[0].score >= UNIT_MAYBE + 4
+
+
+_KEYWORDS = tuple(sorted(vocabulary.TYPO_KEYWORDS))
+
+
+def _corrected(key: str, units: tuple[Unit, ...], measures: Sequence[Measure]) -> str:
+    """The cleaned text with misspelt question words put right ("uppföljnig", "prognsen",
+    "pågånde"): a word of five letters or more that is no known word, no unit's and no
+    title's, and fits one question word well."""
+    known = _known_words(units, tuple(m.title for m in measures))
+    words = key.split()
+    changed = False
+    for i, word in enumerate(words):
+        if len(word) < 5 or word in known or word in STOPWORDS or word in vocabulary.KEYWORD_SET:
+            continue
+        found = process.extractOne(word, _KEYWORDS, scorer=fuzz.ratio, score_cutoff=84)
+        if found is not None:
+            words[i] = found[0]
+            changed = True
+    return " ".join(words) if changed else key
+
+
+@lru_cache(maxsize=8)
+def _known_words(units: tuple[Unit, ...], titles: tuple[str, ...]) -> frozenset[str]:
+    found: set[str] = set()
+    for unit in units:
+        for name in unit.names():
+            found.update(tokens(name))
+    for title in titles:
+        found.update(tokens(title))
+    return frozenset(found)
+
+
+_NOT_CITY = frozenset({"alla"})
+"""Whole-fund words that alone do not mean the city ("alla insatser" is a list)."""
+
+MEASURES_AT_ONCE = 3
+"""Measures that fit a name equally well ("Malmö Lär": two) are each answered, up to this many."""
+EQUAL = 3.0
+"""Scores within this many points fit equally."""
+
+
+def _measures_named(candidates: Sequence[Candidate]) -> tuple[int, ...]:
+    """The measures a message names surely: one clear match, or a few that fit equally well."""
+    resolution = decide_measure(candidates)
+    if resolution.pick == Pick.ONE and resolution.chosen is not None:
+        return (int(resolution.chosen.key),)
+    if resolution.pick != Pick.ASK or not resolution.options:
+        return ()
+    top = resolution.options[0].score
+    equal = [c for c in resolution.options if c.score >= top - EQUAL]
+    if top >= MEASURE_SURE and len(equal) <= MEASURES_AT_ONCE:
+        return tuple(int(c.key) for c in equal)
+    return ()
+
+
+_JOINS = re.compile(r"\b(?:och|till|från|samt|resp|respektive)\b")
+
+
+def _several_measures(key: str, measures: Sequence[Measure], skip: Set[int]) -> tuple[int, ...]:
+    """Measures named one by one ("uppföljning för undersköterskeutbildning och validering",
+    "från yrkeslärarsatsningen till valdemarsro"): each part between "och", "till", "från"
+    naming one measure surely; () when fewer than two parts do."""
+    if not _JOINS.search(key):
+        return ()
+    words = key.split()
+    kept = " ".join("_" if i in skip else w for i, w in enumerate(words))
+    found: list[int] = []
+    for part in _JOINS.split(kept):
+        resolution = decide_measure(match_measures(part.replace("_", " "), measures))
+        if resolution.pick == Pick.ONE and resolution.chosen is not None:
+            found.append(int(resolution.chosen.key))
+    found = list(dict.fromkeys(found))
+    return tuple(found) if len(found) >= 2 else ()
+
+
+def _id_positions(words: Sequence[str], ids: Sequence[int]) -> set[int]:
+    wanted = {str(i) for i in ids}
+    return {i for i, w in enumerate(words) if w in wanted}
+
+
+def _intent(key: str, *, weak: bool = True) -> Intent | None:
+    """The kind a cleaned text asks by its words, or None."""
+    glossary = _GLOSSARY_WHOLE.fullmatch(key)
+    if glossary and glossary[1] in vocabulary.GLOSSARY_WORDS:
+        return Intent.GLOSSARY
+    if _OFF_TOPIC.search(key):
+        return vocabulary.FALLBACK
+    if _LIST.search(key) and (narrowed := grammar.list_filter(key)) is not None:
+        return _LIST_KINDS.get(narrowed, Intent.STATUS)  # "klara insatser hos funktionsstöd": a filtered list
+    for intent, pattern in _PATTERNS:
+        if pattern.search(key):
+            return intent
+    for intent, pattern in _WEAK if weak else ():
+        if pattern.search(key):
+            return intent
+    return None
+
+
+_OFF_TOPIC = re.compile(vocabulary.OFF_TOPIC)
+_LIST_KINDS = {Filter.OVERDUE: Intent.OVERDUE, Filter.NOT_STARTED: Intent.NOT_STARTED}
+_LIST = re.compile(r"\binsats(er|erna)\b")
+
+
+_GLOSSARY_WHOLE = re.compile(r"(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+(?: \w+)?)")
+"""'vad är prognos?': a glossary question when the word is a term (not 'vad är kvar')."""
+
+_OPENERS = frozenset("för hos i inom på till om med av status saldo kvar heter".split())
+"""Words after which a name is expected ("saldo för X", "status X")."""
+
+
+def _rest(words: Sequence[str], used: Set[int], intent: Intent) -> str:
+    """The words that were expected to name something and named nothing known: after
+    an opener ("saldo för badhuset", "status foo"), or the whole of a short message
+    ("badhuset"); never the question's own words ("hur mkt har vi kvar")."""
+    content = [
+        (i, w)
+        for i, w in enumerate(words)
+        if i not in used
+        and w not in STOPWORDS
+        and w not in WHOLE_FUND_WORDS
+        and w not in vocabulary.OWN_WORDS
+        and not _YEAR.fullmatch(w)
+        and len(w) >= 3
+        and not w.isdigit()
+        and w not in _GREETING_WORDS
+    ]
+    if not content:
+        return ""
+    if len(words) <= 3:
+        return " ".join(w for _, w in content)
+    after = {i + 1 for i, w in enumerate(words) if w in _OPENERS} | {
+        i + 2 for i, w in enumerate(words) if w in _OPENERS
+    }
+    return " ".join(w for i, w in content if i in after)
 
 
 def _only_words(words: Sequence[str]) -> Intent:

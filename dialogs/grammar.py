@@ -1,0 +1,103 @@
+"""The slots of a question, read from its cleaned text by the vocabulary's patterns: the
+money figure asked for, a list's filter, one's own units, the whole city, a sum, measures
+named by id, glossary terms, English, and where a second question begins.
+
+Pure functions over text (dialogs.understanding composes them with the matching of units
+and measures); every word and pattern is in core.vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from core import vocabulary
+from core.vocabulary import Figure, Filter
+
+_FIGURES = tuple((figure, re.compile(pattern)) for figure, pattern in vocabulary.FIGURE_WORDS)
+_FILTERS = tuple((filter_, re.compile(pattern)) for filter_, pattern in vocabulary.FILTER_WORDS)
+_CITY = re.compile(vocabulary.CITY_PATTERN)
+_TOGETHER = re.compile(vocabulary.TOGETHER_PATTERN)
+_MEASURE_ID = re.compile(vocabulary.MEASURE_ID_PATTERN, re.IGNORECASE)
+_MORE_IDS = re.compile(r"\s*(?:,|och|&|samt|\+)\s*(\d{1,4})\b")
+_ENGLISH = tuple((re.compile(pattern), words) for pattern, words in vocabulary.ENGLISH_PHRASES)
+_SECOND = re.compile(vocabulary.SECOND_QUESTION, re.IGNORECASE)
+_GLOSSARY = sorted(vocabulary.GLOSSARY_WORDS.items(), key=lambda item: -len(item[0]))
+
+
+def figure(key: str) -> Figure | None:
+    """The money figure the cleaned text asks for, or None when it names none."""
+    for found, pattern in _FIGURES:
+        if pattern.search(key):
+            return found
+    return None
+
+
+def list_filter(key: str) -> Filter | None:
+    """What a list of measures is narrowed to, or None."""
+    for found, pattern in _FILTERS:
+        if pattern.search(key):
+            return found
+    return None
+
+
+def own(words: Iterable[str]) -> bool:
+    """Whether the words mean the person's own unit(s) ("vi", "vår", "mina")."""
+    return any(w in vocabulary.OWN_WORDS for w in words)
+
+
+def city(key: str) -> bool:
+    return _CITY.search(key) is not None
+
+
+def together(key: str) -> bool:
+    return _TOGETHER.search(key) is not None
+
+
+def measure_ids(text: str, known: Iterable[int]) -> tuple[int, ...]:
+    """The measures named by id in the raw text ("status 12", "insats 47", "#12") that exist."""
+    ids = set(known)
+    text = text or ""
+    found = []
+    for match in _MEASURE_ID.finditer(text):
+        found.append(int(match[1]))
+        at = match.end()
+        while more := _MORE_IDS.match(text, at):  # "13 och 14"
+            found.append(int(more[1]))
+            at = more.end()
+    return tuple(dict.fromkeys(i for i in found if i in ids))
+
+
+def terms(key: str) -> tuple[str, ...]:
+    """The glossary's base terms a cleaned text names, in the order named."""
+    padded = f" {key} "
+    found: list[tuple[int, str]] = []
+    for word, term in _GLOSSARY:
+        at = padded.find(f" {word} ")
+        if at >= 0 and term not in (t for _, t in found):
+            found.append((at, term))
+            padded = padded.replace(f" {word} ", " " + "_" * len(word) + " ")
+    return tuple(term for _, term in sorted(found))
+
+
+def is_english(words: Sequence[str]) -> bool:
+    """Whether a message is written in English: most of its words are English, at least two,
+    or it is only words that are English alone ("thanks", "help")."""
+    english = sum(1 for w in words if w in vocabulary.ENGLISH_WORDS)
+    if words and english == len(words) and not any(w in vocabulary.SWEDISH_TOO for w in words):
+        return True
+    return english >= 2 and english * 2 > len(words)
+
+
+@lru_cache(maxsize=1024)
+def as_swedish(key: str) -> str:
+    """An English cleaned text with its question words and names in Swedish."""
+    for pattern, words in _ENGLISH:
+        key = pattern.sub(words, key)
+    return " ".join(key.split())
+
+
+def segments(text: str) -> list[str]:
+    """The message's parts where a second question may begin (sentences, "… och hur …")."""
+    return [part for part in _SECOND.split(text or "") if part and part.strip()]
