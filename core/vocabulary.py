@@ -178,7 +178,8 @@ GREETINGS = frozenset(
 )
 THANKS = frozenset("tack tackar tusen stort så mycket snällt för hjälpen det bra toppen".split())
 ACKNOWLEDGED = frozenset(
-    "ok okej okey toppen perfekt kanon super fint grymt ja japp jepp absolut kör visst".split()
+    """ok okej okey toppen perfekt kanon super fint grymt ja japp jepp absolut kör visst uppfattat noterat
+    förstått då vet jag""".split()
 )
 """A bare acknowledgement, answered like thanks."""
 
@@ -287,7 +288,8 @@ QUESTIONS: tuple[Phrases, ...] = (
         weak=(
             r"\bvad kan (du|jag|man|boten|vi)\b|\bhur (funkar|fungerar|använder|gör) (jag |man )?(dig|du"
             r"|boten|den här|det här)"
-            r"|\bkommandon|\binstruktion|\bvilka frågor|\bhjälp\b|\bwhat can you|\bhur (ska|kan) jag använda",
+            r"|\bkommandon|\binstruktion|\bvilka frågor|\bhjälp\b|\bwhat can you|\bhur (ska|kan) jag använda"
+            r"|\banvända dig\b|\bfattar inte\b|\bvad du kan\b|\bhjälpa till med\b",
         ),
         interrupts=True,
     ),
@@ -295,16 +297,18 @@ QUESTIONS: tuple[Phrases, ...] = (
         Intent.CANCEL,
         whole=CANCEL,
         only=frozenset(
-            "avbryt allt tack nej tillbaka börja om jag ångrar mig strunta i det glöm sluta".split()
+            """avbryt allt tack nej tillbaka börja om jag ångrar mig strunta i det glöm sluta skit ångra
+            stopp""".split()
         ),
-        lead=("avbryt", "nej", "tillbaka", "börja", "ångra", "strunta", "glöm", "sluta"),
+        lead=("avbryt", "nej", "tillbaka", "börja", "ångra", "strunta", "glöm", "sluta", "skit", "stopp"),
         interrupts=True,
     ),
     Phrases(
         Intent.GLOSSARY,
         patterns=(
             r"\bvad (betyder|innebär|menas|menar ni med|står)\b|\bskillnad(en)? (mellan|på)\b|\bförklara\b"
-            r"|\bför (något|nåt|nånting)\b|\bvad är det för skillnad|\bdefinition|\bbegreppet\b",
+            r"|\bför (något|nåt|nånting)\b|\bvad är det för skillnad|\bdefinition|\bbegreppet\b"
+            r"|\bvad är skillnaden\b|\bskillnaden\b$",
         ),
     ),
     Phrases(
@@ -323,7 +327,11 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"(lämna|rapportera|fylla i|fyll i|skicka in|ge|göra|registrera|följa upp)\b.*\b(uppfölj\w*"
             r"|uppföljn\w*"
             r"|utfall|prognos|rapport|hur det gått)"
-            r"|\b(vill|ska|skall|behöver|tänkte|dags att) (\w+ ){0,2}följa upp"
+            r"|\b(vill|ska|skall|behöver|tänkte|dags att) (\w+ ){0,2}(följa upp|redovisa)"
+            r"|\bredovis\w*|\bdags för (\w+ )?junirapport|\blämna (\w+ )?junirapport|^junirapport\w* \w"
+            r"|\buppdatera (\w+ ){0,2}(status|uppfölj\w*)|\bskicka in (\w+ )?uppfölj\w*"
+            r"|\b(hur|var) (lämnar|rapporterar|skickar|redovisar) (jag|man|vi) (in )?"
+            r"(det|den|dem|utfall\w*|uppfölj\w*)"
             r"|\b(lämna|lämnar|rapportera|fyll i|fylla i|ange|uppdatera|registrera"
             r"|mata in) (\w+ ){0,2}(uppfölj\w*"
             r"|uppföljn\w*|utfall\w*|prognos\w*)|\blämna utfall|\båterrapport|\bfölj upp\b|\bfölja upp\b)",
@@ -343,7 +351,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\b(visa|lista|se|kolla)\b.*\buppföljningar(na)?\b|\buppföljningar(na)?\b.*\b(inne|in|kommit"
             r"|inkomna)\b"
             r"|\binkomna uppföljningar|\binlämnade uppföljningar|\bnär\b.*\buppföljning\w*|\bmåste vi svara"
-            r"|\buppföljning\w* (är )?öppen|\bsvarat\b",
+            r"|\buppföljning\w* (är )?öppen|\bsvarat\b|\bhur lång tid\b.*\buppfölj|\bsista datum"
+            r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj",
         ),
     ),
     Phrases(
@@ -353,8 +362,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\bskicka in\b|\blägg(a|er)? (till|in) (en |ett )?(ny |nytt )?\w*insats"
             r"|\bregistrera (en |ett )?(ny |nytt )?\w*insats|\bskapa (en )?(ny )?\w*insats|\bansök"
             r"|\bsöka (pengar|medel)"
-            r"|\banmäla? (en |ett )?(ny )?\w*insats|\bformulär|\blägg\w* (man |vi |jag )(till|in) (en "
-            r"|ett )?(ny )?\w*insats",
+            r"|\banmäla? (en |ett )?(ny )?\w*insats|\bformulär"
+            r"|\blägg\w* (man |vi |jag )?(till|in) (en |ett )?(till |annan |ny |nytt )?\w*insats",
         ),
     ),
     Phrases(
@@ -395,7 +404,7 @@ QUESTIONS: tuple[Phrases, ...] = (
         patterns=(
             r"\b(vilka|lista|visa|vilken)\b.*\b(nämnder|nämnderna|förvaltningar|förvaltningarna|enheter"
             r"|enheterna"
-            r"|committees|boards)\b|\bkoder\b",
+            r"|committees|boards)\b|\bkoder\b|^nämnder(na)?$|^förvaltningar(na)?$",
         ),
     ),
     Phrases(Intent.GREETING, only=GREETINGS),
@@ -430,12 +439,14 @@ STOPWORDS = frozenset(
     lämna lämnar lämnat använt använda användas används förbrukat förbrukats beviljats beviljades beviljat
     tilldelat tilldelats tilldelades fick fått spenderat landar enligt gjort hur många vilken vilket
     miljon miljoner tusen hundra halv halva två tre fyra fem
-    att som men eller vid under efter före mot utan hos åt än dom dem deras hans hennes dig tror
+    att som men eller vid under efter före mot utan hos åt än dom dem deras hans hennes dig tror genom
+    the for of to a an is are be in on at by so far it this that its has have how much many what
     """.split()
 )
 STOP_PREFIXES = (
     "förbruk", "använ", "kostnad", "bevilj", "tilldel", "rapport", "uppfölj", "ansvar", "spender",
-    "påbörj", "försen", "prognos", "utfall", "omfördel", "registrer", "pengar",
+    "påbörj", "försen", "prognos", "utfall", "omfördel", "registrer", "pengar", "uppdater", "redovis",
+    "junirapport", "junirund", "kolla",
 )  # fmt: skip
 """Word beginnings that ask rather than name ("förbrukat", "uppföljningen"): not compared with titles."""
 """Words that name no unit or measure: left out when a message is matched against titles."""
@@ -483,7 +494,8 @@ FILTER_WORDS: tuple[tuple[Filter, str], ...] = (
     ),
     (
         Filter.NOT_COMPLETED,
-        r"\b(ej|inte) slutför|\b(inte|ej) (blev|blivit|har blivit) (klara?|av|genomförda?)|\bavbrut"
+        r"\b(ej|inte) (är |har )?(slutför|blivit klar|klara\b|färdiga\b)|\b(inte|ej) (blev|blivit|har blivit)"
+        r" (klara?|av|genomförda?)|\bavbrut"
         r"|\bstoppade"
         r"|\bnot completed|\bunfinished",
     ),
@@ -536,7 +548,9 @@ ENGLISH_WORDS = frozenset(
     our we please hello thanks thank you can i do measures measure committee committees there spent
     budget remaining forecast report want to and a an in this year last next all city whole many
     answered hasn t not started overdue late help list where it been us new submit give tell about did get
-    together work works reallocation reallocate there do you your yet hi thanks follow up check see""".split()
+    together work works reallocation reallocate there do you your yet hi thanks follow up check see
+    weather like so far going track on still missing training course city difference between means
+    cancel""".split()
 )
 """Words of English (that are not Swedish words too): a message mostly of them is English."""
 
@@ -590,6 +604,10 @@ ENGLISH_PHRASES: tuple[tuple[str, str], ...] = (
     (r"\blast year\b", "förra året"),
     (r"\bnext year\b", "nästa år"),
     (r"\bwhole city\b|\bin total\b|\btotal\b", "totalt"),
+    (r"\b(the )?city\b", "hela staden"),
+    (r"\btraining\b|\bcourse\b", "utbildning"),
+    (r"\bmissing\b", "saknas"),
+    (r"\bon track\b|\bgoing\b", "hur går"),
     (r"\bour\b", "vår"),
     (r"\bwe\b|\bus\b", "vi"),
     (r"\bmy\b", "mina"),
@@ -603,7 +621,7 @@ ENGLISH_PHRASES: tuple[tuple[str, str], ...] = (
 SECOND_QUESTION = (
     r"[?!.;,\n]+\s*|\s+(?:och\s+)?(?:sen|sedan|också|dessutom)\s+"
     r"|\s+(?:och|samt|plus|också|dessutom|sen|sedan|and)\s+"
-    r"(?=(?:hur|vad|vilka|vilken|när|vem|visa|lista|finns|kan|är|status|saldo)\b)"
+    r"(?=(?:hur|vad|vilka|vilken|när|vem|visa|lista|finns|kan|är|har|status|saldo|how|what|which|who|is|are)\b)"
 )
 """Where a message may hold a second question: after a sentence's end, or before "och hur …"."""
 
@@ -626,7 +644,7 @@ NOT_TYPOS = frozenset("fördela fördelat fördelas fördelning fördelningen".s
 TYPO_KEYWORDS = frozenset(
     """prognos prognosen utfall utfallet saldo saldot tilldelat uppföljning uppföljningen uppföljningar
     försenade försenad pågående påbörjade insatser insatsen insatserna status omfördelning omfördela
-    budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera""".split()
+    budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera flytta""".split()
 )
 """Question words a misspelling is put right to ("uppföljnig" → "uppföljning")."""
 KEYWORD_SET = TYPO_KEYWORDS | NOT_TYPOS

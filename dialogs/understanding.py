@@ -248,6 +248,10 @@ unit's name ("skol" of "förskole") scores this share of how well it fits:
 enough to be asked about, never to be chosen."""
 
 
+_SMALL_WORDS = frozenset(w for w in vocabulary.STOPWORDS if len(w) <= 3)
+"""Small words that neither begin nor end a unit's name."""
+
+
 class _Windows:
     """The message's runs of 1, 2, … stems, joined, computed once per message."""
 
@@ -263,6 +267,8 @@ class _Windows:
                 window = self.stems[i : i + width]
                 if width == 1 and len(window[0]) <= 3:
                     continue
+                if width > 1 and (window[0] in _SMALL_WORDS or window[-1] in _SMALL_WORDS):
+                    continue  # "en utbildning" is not "vuxenutbildning"
                 starts.append(i)
                 joined.append(" ".join(window))
             found = self._by_width[width] = (starts, joined)
@@ -444,6 +450,8 @@ def _token_score(query: str, title_token: str) -> float:
 def _same_word(query: str, title_token: str) -> bool:
     if len(query) <= 2 or len(title_token) <= 2:
         return query == title_token
+    if len(title_token) >= 5 and title_token in query:
+        return True  # "läsinlärningsföreläsningen" names "läsinlärning" and "föreläsning"
     return fuzz.ratio(query, title_token) >= 85
 
 
@@ -501,11 +509,62 @@ class _Scorer:
         self._titles[title_stems] = found
         return found
 
+    def found(self, title: str) -> int:
+        """How many query words the title holds (each found at least fairly well)."""
+        title_stems = _title_stems(title)
+        return sum(
+            1 for q in self.query if title_stems and max(_token_score(q, t) for t in title_stems) >= FOUND
+        )
+
+    def recall(self, title: str) -> float:
+        """How well every query word is found in the title (0–100), whatever else the title says."""
+        title_stems = _title_stems(title)
+        if not self.query or not title_stems:
+            return 0.0
+        return sum(max(_token_score(q, t) for t in title_stems) for q in self.query) / len(self.query)
+
 
 def measure_score(query: Sequence[str], title: str) -> float:
     """How well content stems `query` name the measure `title` (0–100): mostly how well
     every query word is found in the title, a little how much of the title was named."""
     return _Scorer(query).score(title)
+
+
+LONG_QUERY = 5
+"""A message with this many words that may name a measure is also read a few words at a time."""
+WINDOW_COST = 8.0
+"""What a measure named by a few words of a long message loses against one named by all of them."""
+COMPOUND = 11
+"""A query word this long that no title has may be a compound of title words."""
+
+
+@lru_cache(maxsize=8)
+def _title_words(titles: tuple[str, ...]) -> frozenset[str]:
+    """Every distinct content stem of the titles."""
+    return frozenset(t for title in titles for t in _title_stems(title))
+
+
+def _part_of_title(part: str, known: frozenset[str]) -> bool:
+    return part in known or any(
+        (len(part) >= 5 and w.startswith(part)) or (len(part) >= 6 and part in w) for w in known
+    )
+
+
+@lru_cache(maxsize=4096)
+def _compound_parts(word: str, known: frozenset[str]) -> tuple[str, ...]:
+    """A long word as the title words it is made of ("projektledarutveckling" →
+    "projektledar", "utveckling"), or the word itself when it is a title word or no split fits."""
+    if len(word) < COMPOUND or _part_of_title(word, known):
+        return (word,)
+    for at in range(3, len(word) - 3):
+        head, tail = word[:at], word[at:].removeprefix("s") if at > 4 else word[at:]
+        if len(tail) < 4 or not _part_of_title(stem(tail), known):
+            continue
+        if at == 3:
+            return (stem(tail),)  # "tvålärarskap": a short first part ("två") says little
+        if _part_of_title(head, known):
+            return (head, stem(tail))
+    return (word,)
 
 
 def measure_label(measure: Measure) -> str:
@@ -518,7 +577,11 @@ def match_measures(
     skip: Set[int] = frozenset(),
 ) -> list[Candidate]:
     """Measure candidates (score ≥ MEASURE_MAYBE), best first; `skip`: token positions to ignore."""
+    measures = tuple(measures)
     query = _content(t for i, t in enumerate(tokens(text)) if i not in skip)
+    if any(len(q) >= COMPOUND for q in query):
+        known = _title_words(tuple(m.title for m in measures))
+        query = [part for q in query for part in _compound_parts(q, known)]
     if not query:  # nothing left to name a measure: every score would be 0
         return []
     scorers = [_Scorer(query)]
@@ -526,12 +589,20 @@ def match_measures(
         scorers += [
             _Scorer([*query[:i], query[i] + query[i + 1], *query[i + 2 :]]) for i in range(len(query) - 1)
         ]
+    windows = []
+    if len(query) >= LONG_QUERY:  # a long message: the measure is named by a few words of it
+        windows = [_Scorer(query[i : i + w]) for w in (2, 3) for i in range(len(query) - w + 1)]
     scores: dict[str, float] = {}
     found = []
     for m in measures:
         score = scores.get(m.title)
         if score is None:
-            score = scores[m.title] = max(scorer.score(m.title) for scorer in scorers)
+            score = max(scorer.score(m.title) for scorer in scorers)
+            if windows:
+                window = max(w.score(m.title) for w in windows) - WINDOW_COST
+                if window >= MEASURE_SURE:  # only a sure name counts among many other words
+                    score = max(score, window)
+            scores[m.title] = score
         if score >= MEASURE_MAYBE:
             found.append(Candidate(str(m.id), measure_label(m), score))
     found.sort(key=lambda c: (-c.score, int(c.key)))
@@ -580,8 +651,22 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
     asking = [(i, _asks(part)) for i, part in enumerate(parts)]
     asking = [(i, kind) for i, kind in asking if kind is not None and kind not in _NO_QUESTION]
     first = _understand_one(text, units, measures, today)
+    told = [i for i, part in enumerate(parts) if _is_statement(part)]
+    if told and asking and len(told) < len(parts) and first.intent != asking[0][1]:
+        # "Jag har fått siffrorna, utfallet är 1,2 miljoner. Hur lämnar jag in det?": the question is asked
+        asked = _understand_one(
+            " ".join(p for i, p in enumerate(parts) if i not in told), units, measures, today
+        )
+        first = replace(
+            asked,
+            units=first.units or asked.units,
+            unit_codes=first.unit_codes or asked.unit_codes,
+            measure_ids=asked.measure_ids or first.measure_ids,
+        )
     if len(asking) < 2 or first.intent in _NO_QUESTION:
         return first
+    if first.intent == Intent.GLOSSARY and all(kind in _TERMS_KINDS for _, kind in asking):
+        return first  # a glossary question names its terms anywhere ("utfall vs prognos, vad är skillnaden")
     second = next(((i, kind) for i, kind in asking[1:] if kind != asking[0][1]), None)
     if second is None:
         return first
@@ -594,14 +679,17 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
         main,
         units=first.units or main.units,
         unit_codes=first.unit_codes or main.unit_codes,
-        measure_ids=main.measure_ids or first.measure_ids,
+        measure_ids=main.measure_ids or first.measure_ids or also.measure_ids,
         also=also,
     )
 
 
 def _asks(part: str) -> Intent | None:
     """The kind a part of a message asks by its strong words (or help's): a part that asks
-    only by weak words ("hur ser det ut för oss, hur mycket finns kvar") is no question of its own."""
+    only by weak words ("hur ser det ut för oss, hur mycket finns kvar") is no question of its own,
+    nor is a statement ("Jag har fått siffrorna från ekonomen, … Hur lämnar jag in det?")."""
+    if _is_statement(part):
+        return None
     found = intent_of(part)
     if found is None and intent_of(part, weak=True) == Intent.HELP:
         return Intent.HELP
@@ -609,9 +697,24 @@ def _asks(part: str) -> Intent | None:
 
 
 _NO_QUESTION = frozenset({Intent.GREETING, Intent.THANKS, Intent.UNKNOWN, Intent.CANCEL})
+_TERMS_KINDS = frozenset(
+    {Intent.GLOSSARY, Intent.REMAINING, Intent.STATUS, Intent.OVERDUE, Intent.NOT_STARTED}
+)
+"""Kinds a glossary question's terms look like ("utfall", "prognos", "status"): no second question."""
 """Kinds that are no question of their own beside another ("hej! saldo gvn")."""
 
-_SENTENCE = re.compile(r"[?!.;]")
+_STATEMENT = re.compile(
+    r"^(jag|vi|det|vår|vårt|min|mitt|nämnden|förvaltningen)\b(?!.*\b(vill|ska|skulle|behöver|undrar|måste|kan|hur|vad"
+    r"|vilka|vilken|när|vem)\b)"
+)
+"""A part of a message that tells rather than asks: it begins with its subject and has no question or wish."""
+_VALUE = re.compile(r"^\w+ (är|var|blir|ligger på) (ca |cirka )?\d")
+"""A part that gives a value ("utfallet är 1,2 miljoner"): no question."""
+
+
+def _is_statement(part: str) -> bool:
+    key = clean(part)
+    return "?" not in part and (_STATEMENT.match(key) is not None or _VALUE.match(key) is not None)
 
 
 def _understand_one(
@@ -644,8 +747,16 @@ def _understand_one(
         if any(c.key in mine for c in measure_candidates):
             measure_candidates = [c for c in measure_candidates if c.key in mine]
     unit_codes = tuple(named)
+    if unit_codes and not ids and names_measures:
+        whole = _measure_holding(key, measures, used, measure_candidates)
+        if whole is not None:  # "yrkeslärare i vård och omsorg": the unit's words are the measure's title
+            measure_candidates, unit_codes, used = whole, (), set()
+            skip = _id_positions(words, ids)
     if not ids and names_measures:
-        ids = _measures_named(measure_candidates)
+        query = _content(w for i, w in enumerate(words) if i not in skip)
+        ids = _measures_named(
+            measure_candidates, query, {m.id: m.title for m in measures}, lone=intent is not None
+        )
         several = _several_measures(key, measures, skip)
         if len(several) > len(ids):
             ids = several
@@ -664,6 +775,8 @@ def _understand_one(
             intent = vocabulary.NAMES_A_UNIT_OR_YEAR
         else:
             intent = _only_words(words)
+    if ids and intent in (Intent.OVERDUE, Intent.NOT_STARTED):
+        intent = Intent.STATUS  # "är de hälsofrämjande insatserna försenade?": that measure's status
     if intent == Intent.REMAINING and ids and _YES_NO_USE.search(key):
         intent = Intent.STATUS  # "är pengarna för språkutbildningarna använda?": how the measure goes
     whole_fund = whole_fund and intent not in _NO_QUESTION
@@ -691,7 +804,16 @@ def _understand_one(
 
 _LISTS = frozenset({Intent.STATUS, Intent.OVERDUE, Intent.NOT_STARTED})
 _NO_MEASURE = frozenset(
-    {Intent.ROUND, Intent.UNITS, Intent.GLOSSARY, Intent.HELP, Intent.GREETING, Intent.THANKS, Intent.CANCEL}
+    {
+        Intent.ROUND,
+        Intent.UNITS,
+        Intent.GLOSSARY,
+        Intent.HELP,
+        Intent.GREETING,
+        Intent.THANKS,
+        Intent.CANCEL,
+        Intent.SUBMIT_MEASURE,
+    }
 )
 """Kinds that ask about no measure: their words are not compared with titles ("vilka nämnder saknar
 uppföljning" names no measure "… som saknar lärarexamen")."""
@@ -741,24 +863,64 @@ def _known_words(units: tuple[Unit, ...], titles: tuple[str, ...]) -> frozenset[
 _NOT_CITY = frozenset({"alla"})
 """Whole-fund words that alone do not mean the city ("alla insatser" is a list)."""
 
+LONE_MEASURE = 72.0
+"""A measure that is the only candidate is taken from this score (asked about below it)."""
+FOUND = 78.0
+"""A query word scoring this well against a title word is found in the title."""
 MEASURES_AT_ONCE = 3
 """Measures that fit a name equally well ("Malmö Lär": two) are each answered, up to this many."""
-EQUAL = 3.0
-"""Scores within this many points fit equally."""
+EQUAL = 1.5
+"""Titles whose recall of the words is within this many points hold them equally."""
+RECALL_SURE = 85.0
+"""Of close candidates, those holding the words at least this well are answered, not asked about."""
 
 
-def _measures_named(candidates: Sequence[Candidate]) -> tuple[int, ...]:
-    """The measures a message names surely: one clear match, or a few that fit equally well."""
+def _measures_named(
+    candidates: Sequence[Candidate], query: Sequence[str], titles: dict[int, str], *, lone: bool
+) -> tuple[int, ...]:
+    """The measures a message names surely: one clear match, or a few whose titles hold the
+    words equally well ("Malmö Lär", "konflikthantering"), however long the titles are."""
     resolution = decide_measure(candidates)
-    if resolution.pick == Pick.ONE and resolution.chosen is not None:
-        return (int(resolution.chosen.key),)
-    if resolution.pick != Pick.ASK or not resolution.options:
+    if resolution.pick == Pick.NONE:
         return ()
-    top = resolution.options[0].score
-    equal = [c for c in resolution.options if c.score >= top - EQUAL]
-    if top >= MEASURE_SURE and len(equal) <= MEASURES_AT_ONCE:
-        return tuple(int(c.key) for c in equal)
+    scorer = _Scorer(query)
+    recall = {c.key: scorer.recall(titles[int(c.key)]) for c in candidates}
+    best = max(recall.values())
+    equal = [c for c in candidates if recall[c.key] >= best - EQUAL]
+    if resolution.pick == Pick.ONE and resolution.chosen is not None:
+        if best >= 99.0 and 1 < len(equal) <= MEASURES_AT_ONCE:
+            return tuple(int(c.key) for c in equal)
+        return (int(resolution.chosen.key),)
+    if lone and len(candidates) == 1 and candidates[0].score >= LONE_MEASURE:
+        return (int(candidates[0].key),)  # the only title near the words: "tvålärarskapet i metodrummen"
+    if candidates[0].score >= MEASURE_SURE and best >= RECALL_SURE and len(equal) <= MEASURES_AT_ONCE:
+        return tuple(int(c.key) for c in equal)  # close scores, but the words are in these titles only
+    found = {c.key: scorer.found(titles[int(c.key)]) for c in candidates}
+    most = max(found.values())
+    holding = [key for key, count in found.items() if count == most]
+    if lone and most >= 2 and len(holding) == 1:
+        return (int(holding[0]),)  # the one title holding more of the words than any other
     return ()
+
+
+def _measure_holding(
+    key: str, measures: Sequence[Measure], used: Set[int], found: Sequence[Candidate]
+) -> list[Candidate] | None:
+    """The candidates of the whole text when a measure named by it holds the words that named a
+    unit, and fits clearly better than any measure named without those words; else None."""
+    whole = match_measures(key, measures)
+    resolution = decide_measure(whole)
+    if resolution.pick != Pick.ONE or resolution.chosen is None or resolution.chosen.score < MEASURE_SURE:
+        return None
+    if found and found[0].score + MARGIN > resolution.chosen.score:
+        return None
+    title = set(tokens(next(m.title for m in measures if str(m.id) == resolution.chosen.key)))
+    words = key.split()
+    if not _content(w for i, w in enumerate(words) if i not in used):
+        return None  # only the unit's words: "hur mycket har vård och omsorg fått" asks about the unit
+    if not all(words[i] in title for i in used if i < len(words)):
+        return None
+    return whole
 
 
 _JOINS = re.compile(r"\b(?:och|till|från|samt|resp|respektive)\b")
