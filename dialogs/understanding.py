@@ -436,6 +436,7 @@ def _content(words: Iterable[str]) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=65536)
 def _token_score(query: str, title_token: str) -> float:
     if len(query) <= 2 or len(title_token) <= 2:
         return 100.0 if query == title_token else 0.0
@@ -447,6 +448,7 @@ def _token_score(query: str, title_token: str) -> float:
     return score
 
 
+@lru_cache(maxsize=65536)
 def _same_word(query: str, title_token: str) -> bool:
     if len(query) <= 2 or len(title_token) <= 2:
         return query == title_token
@@ -538,10 +540,53 @@ COMPOUND = 11
 """A query word this long that no title has may be a compound of title words."""
 
 
+NEAR = 62.0
+"""A title none of whose words scores this well against any word of the text scores under
+MEASURE_MAYBE (its recall is below NEAR and it covers nothing: 0.85 × 62 < 66), so it is not scored."""
+
+
+class _TitleIndex:
+    """The titles' distinct content stems and which titles hold each, to find the few titles
+    worth scoring for a text without scoring every title."""
+
+    def __init__(self, titles: tuple[str, ...]):
+        holders: dict[str, set[str]] = {}
+        for title in titles:
+            for word in _title_stems(title):
+                holders.setdefault(word, set()).add(title)
+        self.words = frozenset(holders)
+        self._list = sorted(holders)
+        self._long = [w for w in self._list if len(w) >= 5]
+        self._holders = holders
+
+    @lru_cache(maxsize=4096)  # noqa: B019  # the index lives as long as its catalogue (cached below)
+    def _near_word(self, query: str) -> frozenset[str]:
+        if len(query) <= 2:
+            return frozenset(self._holders.get(query, ()))
+        found: set[str] = set()
+        for word, _score, _k in process.extract(
+            query, self._list, scorer=fuzz.ratio, score_cutoff=NEAR, limit=None
+        ):
+            found |= self._holders[word]
+        if len(query) >= 5:  # a prefix ("neptuni") or a part of a compound (_token_score's partial match)
+            for word, _score, _k in process.extract(
+                query, self._long, scorer=fuzz.partial_ratio, score_cutoff=NEAR / 0.9, limit=None
+            ):
+                found |= self._holders[word]
+        return frozenset(found)
+
+    def near(self, query: Sequence[str]) -> set[str]:
+        """The titles holding a word near some word of the query (or of two joined)."""
+        words = list(query) + [a + b for a, b in zip(query, query[1:], strict=False)]
+        found: set[str] = set()
+        for word in words:
+            found |= self._near_word(word)
+        return found
+
+
 @lru_cache(maxsize=8)
-def _title_words(titles: tuple[str, ...]) -> frozenset[str]:
-    """Every distinct content stem of the titles."""
-    return frozenset(t for title in titles for t in _title_stems(title))
+def _title_index(titles: tuple[str, ...]) -> _TitleIndex:
+    return _TitleIndex(titles)
 
 
 def _part_of_title(part: str, known: frozenset[str]) -> bool:
@@ -579,11 +624,11 @@ def match_measures(
     """Measure candidates (score ≥ MEASURE_MAYBE), best first; `skip`: token positions to ignore."""
     measures = tuple(measures)
     query = _content(t for i, t in enumerate(tokens(text)) if i not in skip)
-    if any(len(q) >= COMPOUND for q in query):
-        known = _title_words(tuple(m.title for m in measures))
-        query = [part for q in query for part in _compound_parts(q, known)]
     if not query:  # nothing left to name a measure: every score would be 0
         return []
+    index = _title_index(tuple(m.title for m in measures))
+    if any(len(q) >= COMPOUND for q in query):
+        query = [part for q in query for part in _compound_parts(q, index.words)]
     scorers = [_Scorer(query)]
     if 2 <= len(query) <= 4:  # "undersköterske utbildningen": a compound typed in two words
         scorers += [
@@ -592,9 +637,12 @@ def match_measures(
     windows = []
     if len(query) >= LONG_QUERY:  # a long message: the measure is named by a few words of it
         windows = [_Scorer(query[i : i + w]) for w in (2, 3) for i in range(len(query) - w + 1)]
+    near = index.near(query)
     scores: dict[str, float] = {}
     found = []
     for m in measures:
+        if m.title not in near:
+            continue  # no word of the title is near a word of the text: it cannot reach MEASURE_MAYBE
         score = scores.get(m.title)
         if score is None:
             score = max(scorer.score(m.title) for scorer in scorers)
