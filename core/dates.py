@@ -19,6 +19,10 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 DATE_FORMS = (
     'Skriv till exempel "2025-12-31", "31 december 2025", "31/12" eller "i juni" (sista dagen i juni).'
 )
+START_DATE_FORMS = (
+    'Skriv till exempel "2025-08-01", "1 augusti 2025", "1/8" eller "i augusti" (första dagen i augusti).'
+)
+_MONTH_END = ("slutet av ", "i slutet av ")
 PERIOD_FORMS = 'Skriv till exempel "2025-06" eller "juni 2025".'
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
@@ -34,18 +38,28 @@ _PERIOD_NAME = re.compile(r"([a-zåäö]+) (\d{4})")
 _TODAY, _TOMORROW, _YEAR_END = TODAY, TOMORROW, YEAR_END  # core.vocabulary
 
 
-def parse_date(text: str, reference: date, *, field: str | None = "datum", year: int | None = None) -> date:
+def parse_date(
+    text: str,
+    reference: date,
+    *,
+    field: str | None = "datum",
+    year: int | None = None,
+    first_day: bool = False,
+) -> date:
     """Parse a Swedish date ("2025-12-31", "31 december", "31/12", "i juni", "idag").
 
     `reference` (usually today) gives the year when none is written and the meaning of
     "idag", "imorgon" and "årsskiftet"; `year`, when given, is the year of a date
-    written without one instead (and of "årsskiftet"). Raises InputError for anything else.
+    written without one instead (and of "årsskiftet"). A month alone ("juni 2025") is
+    its last day (an end date), or with `first_day` its first (a start date:
+    parse_start_date). Raises InputError for anything else.
     """
+    forms = START_DATE_FORMS if first_day else DATE_FORMS
     default_year = reference.year if year is None else year
     shown = text.strip()
     s = _DOT_AFTER_LETTER.sub("", _SPACES.sub(" ", shown).lower())
     if not s:
-        raise input_error("date_empty", f"Datumet saknas. {DATE_FORMS}", field)
+        raise input_error("date_empty", f"Datumet saknas. {forms}", field)
     if s in _TODAY:
         return reference
     if s in _TOMORROW:
@@ -65,8 +79,18 @@ def parse_date(text: str, reference: date, *, field: str | None = "datum", year:
         year = int(m[2]) if m[2] else default_year
         month = _MONTH_NUMBERS[m[1]]
         _check_year(year, shown, field)
+        if first_day and not s.startswith(_MONTH_END):
+            return date(year, month, 1)
         return date(year, month, calendar.monthrange(year, month)[1])
-    raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {DATE_FORMS}', field)
+    raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {forms}', field)
+
+
+def parse_start_date(
+    text: str, reference: date, *, field: str | None = "startdatum", year: int | None = None
+) -> date:
+    """A start date: as parse_date, but a month alone ("juni 2025", "i juni") is its first
+    day ("i slutet av juni" stays the last)."""
+    return parse_date(text, reference, field=field, year=year, first_day=True)
 
 
 _WRITTEN_DATE = re.compile(
