@@ -30,16 +30,15 @@ def test_no_words_are_no_in_chat_and_on_cards(word: str) -> None:
     assert vocabulary.card_yes_no(word) is False
 
 
-def test_a_card_toggle_is_yes_or_no_but_a_typed_1_is_not() -> None:
-    assert [vocabulary.card_yes_no(v) for v in (True, False, "true", "false", "1", "0")] == [
-        True,
-        False,
-        True,
-        False,
-        True,
-        False,
-    ]
-    assert vocabulary.yes_no("true") is None  # the chat: a person types words, not toggles
+def test_a_card_toggle_and_1_or_0_are_yes_or_no_everywhere() -> None:
+    """Issue 19 (a tester's leftover): "1"/"0"/"true"/"yes" were yes on cards and the command
+    line but refused in the chat; now one rule for the chat, the forms, the cards and the command line."""
+    values = (True, False, "true", "false", "1", "0", 1, 0, "yes", "no")
+    expected = [True, False, True, False, True, False, True, False, True, False]
+    assert [vocabulary.card_yes_no(v) for v in values] == expected
+    assert [read_usable(v) for v in values] == expected
+    typed = [v for v in values if isinstance(v, str)]
+    assert [parse_yes_no(v) for v in typed] == [vocabulary.card_yes_no(v) for v in typed]
     assert vocabulary.card_yes_no("kanske") is None
     assert vocabulary.card_yes_no(3) is None
 
