@@ -139,7 +139,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         values_of(step)["period"] = step.result
         statuses = [s.value for s in Status]
         options = text_options(texts.numbered(texts.ASK_STATUS, statuses))
-        options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), statuses)
+        options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), texts.STATUS_BUTTONS)
         return await step.prompt(STATUS_PROMPT, options)
 
     async def spent_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -315,7 +315,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         if raw_id is None or raw_id == "":
             problems.append(texts.field_missing(texts.LABEL_TITLE))
         elif isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-            problems.append(texts.field_wrong_type(texts.LABEL_TITLE))
+            problems.append(texts.field_wrong_type(texts.LABEL_TITLE, texts.MEASURE_CHOICE_HINT))
         elif card_id(raw_id) not in allowed:
             problems.append(texts.measure_not_allowed(str(raw_id)[:40]))
         else:
