@@ -156,7 +156,7 @@ def _refuse_approximate(s: str, quoted: str, field: str | None) -> None:
         pass
     raise input_error(
         "amount_approximate",
-        f'Beloppet "{quoted}" är ungefärligt. Skriv ett exakt belopp, t.ex. {example}.',
+        f'Beloppet "{quoted}" är ungefärligt. Skriv ett exakt belopp, till exempel {example}.',
         field,
     )
 

@@ -250,4 +250,5 @@ def test_words_that_make_no_amount_are_refused(text: str) -> None:
 def test_an_approximate_amount_is_refused_with_the_exact_form_to_write(text: str, example: str) -> None:
     error = _refusal(text)
     assert error.code == "amount_approximate"
-    assert error.message == f'Beloppet "{text}" är ungefärligt. Skriv ett exakt belopp, t.ex. {example}.'
+    exact = f"Skriv ett exakt belopp, till exempel {example}."
+    assert error.message == f'Beloppet "{text}" är ungefärligt. {exact}'
