@@ -93,7 +93,20 @@ def card_yes_no(value: object) -> bool | None:
     return yes_no(value)
 
 
-NONE = frozenset({"ingen", "inget", "inga", "ingen av dem", "ingen av dessa", "ingen av de", "nej"})
+NONE = frozenset(
+    {
+        "ingen",
+        "inget",
+        "inga",
+        "ingen av dem",
+        "ingen av dessa",
+        "ingen av de",
+        "nej",
+        "nej tack",
+        "nä",
+        "nä tack",
+    }
+)
 """'None of them', as an answer to a choice that allows it."""
 
 SKIP = "-"

@@ -96,3 +96,32 @@ def test_each_kind_of_question_has_one_row_of_words_that_compile() -> None:
         for pattern in row.patterns:
             re.compile(pattern)
         assert not row.lead or row.only, f"{row.kind}: lead words go with only words"
+
+
+# --- issue 19: the small words ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["kör", "Kör på!", "självklart", "gärna", "javisst", "yes please", "Ja, tack!", "ja tack 🙂", "👍"],
+)
+def test_more_yes_words_are_yes_in_chat_and_on_cards(word: str) -> None:
+    assert parse_yes_no(word) is True
+    assert read_usable(word) is True
+
+
+@pytest.mark.parametrize("word", ["nej tack", "Nä du", "inte nu", "Nej, tack."])
+def test_more_no_words_are_no_in_chat_and_on_cards(word: str) -> None:
+    assert parse_yes_no(word) is False
+    assert read_usable(word) is False
+
+
+def test_the_new_yes_and_no_words_share_none_and_nej_still_means_none() -> None:
+    assert not vocabulary.YES_PHRASES & vocabulary.NO_PHRASES
+    assert not (vocabulary.YES | vocabulary.YES_PHRASES) & (vocabulary.NO | vocabulary.NO_PHRASES)
+    assert {"nej", "ingen", "nej tack"} <= vocabulary.NONE
+
+
+def test_words_that_name_no_status_and_no_yes() -> None:
+    for text in ("kanske", "ja nej", "snart", ""):
+        assert vocabulary.yes_no(text) is None
