@@ -38,6 +38,7 @@ from dialogs.prompts import (
     choice_options,
     choice_validator,
     did_you_mean_options,
+    parse_yes_no,
     question,
     refuse,
     text_options,
@@ -255,11 +256,17 @@ class FollowUpDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
+        validations = validations_of(prompt_context.options)
         try:
             prompt_context.recognized.value = forms.read_status(
                 text, numbered=True
             ).value  # the numbered list
         except InputError as bad:
+            if validations.get("guess") and parse_yes_no(text):  # "ja" to "Menade du Pågående?"
+                prompt_context.recognized.value = validations["guess"]
+                return True
+            guess = forms.status_guess(text)
+            validations["guess"] = guess.value if guess is not None else ""
             return refuse(prompt_context, bad.message)
         return True
 

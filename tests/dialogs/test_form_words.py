@@ -128,6 +128,29 @@ def test_a_misspelt_status_in_the_chat_is_answered_with_a_suggestion(chat_as) ->
     assert chat.say("Pågående")[0].text == texts.ASK_SPENT
 
 
+def test_ja_takes_the_suggested_status_in_the_chat(chat_as, services) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    chat.say("uppföljning Yrkeslärarsatsning")
+    chat.say("juni")
+    [again] = chat.say("avslutadd")
+    assert again.text.startswith('Okänd status "avslutadd". Menade du Klar?')
+    assert chat.say("ja")[0].text == texts.ASK_SPENT
+    for answer in ("1 mkr", "4 mkr", "ja", "-", "ja"):
+        chat.say(answer)
+    latest = services.ledger().latest_followup(_measure_id(services, "Yrkeslärarsatsning"))
+    assert latest.status == Status.DONE
+
+
+def test_ja_without_a_suggestion_is_no_status(chat_as) -> None:
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    chat.say("uppföljning Yrkeslärarsatsning")
+    chat.say("juni")
+    [again] = chat.say("superduper")
+    assert "Menade du" not in again.text
+    [still] = chat.say("ja")
+    assert still.text.startswith('Okänd status "ja".')
+
+
 def test_the_form_offers_every_status() -> None:
     form = cards.followup_form([(1, "Yrkeslärarsatsning (GVN)")], period="2025-06")
     [status] = [e for e in form["body"] if e.get("id") == "status"]
