@@ -456,3 +456,25 @@ def test_a_unit_code_in_cyrillic_look_alikes_is_an_unknown_unit_with_the_allowed
 def test_a_month_alone_starts_a_measure_on_its_first_day() -> None:
     d = parse_measure(_measure(start_date="augusti 2025", end_date="december 2025"), _context()).unwrap()
     assert (d.start, d.end) == (date(2025, 8, 1), date(2025, 12, 31))
+
+
+def test_a_wrong_kind_of_value_on_the_round_card_says_what_the_field_takes() -> None:
+    book, _grants, (a, _b, _c, _d) = _book()
+    name = measure_name(book.ledger, a)
+    money = 'Skriv ett belopp i hela kronor, till exempel "1,5 mkr" eller "300 000 kr".'
+    for wrong, said in (
+        ({"status": ["Klar"]}, "status ska vara text. Välj en av: Ej påbörjad, Pågående, Klar, Ej slutförd."),
+        ({"forecast": 1.5}, f"prognos för året ska vara text. {money}"),
+    ):
+        fields = {"status": "Klar", "spent": "0 kr", "forecast": "1 kr", **wrong}
+        with pytest.raises(InputError) as refused:
+            parse_answers(book.ledger, (a,), {field_name(a, k): v for k, v in fields.items()})
+        assert [e.message for e in refused.value.errors] == [f"{name}: fältet {said}"]
+
+
+def test_the_command_line_reads_amounts_in_words_and_refuses_approximate_ones() -> None:
+    from cli.common import amount
+
+    assert amount("två och en halv miljon", "--amount") == 2_500_000
+    with pytest.raises(InputError, match="ungefärligt"):
+        amount("ca 450 000", "--amount")
