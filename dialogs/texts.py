@@ -80,7 +80,9 @@ CHOOSE_MEASURE = "Välj insats"
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>~#|]|&(?=#?\w+;))")
 _LINE_START = re.compile(r"^([ \t]*)(\d*)([-+=.)])", re.MULTILINE)
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
-_LINK_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+_LINK_DOT = re.compile(r"(?<=\w)\.(?=\w)(?!(?:[^\W\d_]|ex|fl)\b)")
+"""A dot between letters that could join a host name: not one before a single letter ("bl.a.",
+"p.g.a.", "o.s.v.") or "ex"/"fl" ("t.ex.", "m.fl."), since no top-level domain is such a word."""
 _LINK_COLON = re.compile(r":(?=/)")
 
 
@@ -100,7 +102,9 @@ def plain(text: str) -> str:
       line is escaped, and a line's leading spaces (an indented code block) go.
     - A bare address is not made a link by an autolinker: the dots between
       letters ("evil.example", "a@evil.com", "www.x") and the colon of "://" are
-      escaped, which CommonMark shows as themselves.
+      escaped, which CommonMark shows as themselves; not the dots of "t.ex.",
+      "bl.a." or "m.fl." (no domain ends so), which an older client would show
+      as "t\\.ex.".
 
     Every function in this module that puts such text into a message calls it,
     and cards.py and round_cards.py do the same for the card fields they are

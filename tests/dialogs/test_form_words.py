@@ -187,3 +187,10 @@ def test_behalla_o_utveckla_is_one_category_and_shows_its_ampersand(chat_as) -> 
 def test_an_ampersand_is_shown_without_a_backslash() -> None:
     assert texts.plain("Ledarskap & kommunikation") == "Ledarskap & kommunikation"
     assert texts.plain("&lt;b&gt;") == "\\&lt;b\\&gt;"  # an entity still shows as typed
+
+
+def test_swedish_abbreviations_show_without_backslashes_but_addresses_stay_no_links() -> None:
+    for text in ("t.ex. HLR", "bl.a. HLR", "m.fl.", "o.s.v.", "p.g.a. sjukdom"):
+        assert texts.plain(text) == text
+    assert texts.plain("evil.example") == "evil\\.example"
+    assert texts.plain("10.0.0.1") == "10\\.0\\.0\\.1"
