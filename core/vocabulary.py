@@ -28,29 +28,55 @@ def key(text: str) -> str:
 
 # --- yes / no ----------------------------------------------------------------------
 
-YES = frozenset(
+YES_PHRASES = frozenset(
     {
-        "ja",
-        "j",
-        "jo",
-        "japp",
-        "jepp",
-        "jajamen",
-        "ja tack",
-        "visst",
-        "absolut",
-        "ok",
-        "okej",
-        "stämmer",
-        "spara",
-        "yes",
-        "y",
+        "kör", "kör på", "kör bara", "kör hårt", "självklart", "gärna", "ja gärna", "javisst", "ja visst",
+        "jadå", "ja då", "jajamensan", "jamen", "ja men", "japp japp", "ja det stämmer", "det stämmer",
+        "stämmer bra", "precis", "korrekt", "rätt", "helt rätt", "absolut", "definitivt", "givetvis",
+        "ja absolut", "ja tack gärna", "ja det är rätt", "okidoki", "okay", "oki", "okey", "yes please",
+        "yes yes", "yep", "yup", "yeah", "sure", "of course", "ok tack", "okej tack", "låter bra",
+        "👍", "✅", "ja!", "ja spara", "spara den", "spara det", "gör det", "gör så", "ja gör det",
     }
-)
-"""What means yes (the chat's set, with "jepp", "jo", "ja tack" and "visst")."""
+)  # fmt: skip
+"""More ways to say yes ("kör", "självklart", "yes please"), part of YES (so the chat's
+one-candidate "Menade du …?" takes them too)."""
 
-NO = frozenset({"nej", "n", "nä", "nää", "nej tack", "nix", "inte", "no", "nope"})
-"""What means no (the chat's set, with "nej tack" and "nix")."""
+NO_PHRASES = frozenset(
+    {
+        "nej tack", "nä tack", "nej du", "nä du", "nej då", "nejdå", "nädå", "nä nä", "nej nej", "inte nu",
+        "inte än", "inte ännu", "inte alls", "absolut inte", "icke", "nein", "no thanks", "no thank you",
+        "nah", "nope", "nej det stämmer inte", "det stämmer inte", "stämmer inte", "fel", "👎", "❌",
+    }
+)  # fmt: skip
+"""More ways to say no ("nej tack", "nä du", "inte nu"), part of NO. "nej" keeps
+its meaning "none of them" where NONE is asked."""
+
+YES = (
+    frozenset(
+        {
+            "ja",
+            "j",
+            "jo",
+            "japp",
+            "jepp",
+            "jajamen",
+            "ja tack",
+            "visst",
+            "absolut",
+            "ok",
+            "okej",
+            "stämmer",
+            "spara",
+            "yes",
+            "y",
+        }
+    )
+    | YES_PHRASES
+)
+"""What means yes (the chat's set, with "jepp", "jo", "ja tack" and "visst", and YES_PHRASES)."""
+
+NO = frozenset({"nej", "n", "nä", "nää", "nej tack", "nix", "inte", "no", "nope"}) | NO_PHRASES
+"""What means no (the chat's set, with "nej tack" and "nix", and NO_PHRASES)."""
 YES_WORD, NO_WORD = "ja", "nej"
 """Yes and no as a toggle's value is read (core.round_answers)."""
 
@@ -67,9 +93,9 @@ def yes_no(text: str) -> bool | None:
     the chat, the forms, the cards and the command line agree."""
     word = key(text)
     words = _phrase(word)
-    if word in YES or word in YES_PHRASES or words in YES or words in YES_PHRASES or words in CARD_TRUE:
+    if word in YES or words in YES or words in CARD_TRUE:
         return True
-    if word in NO or word in NO_PHRASES or words in NO or words in NO_PHRASES or words in CARD_FALSE:
+    if word in NO or words in NO or words in CARD_FALSE:
         return False
     return None
 
@@ -462,27 +488,6 @@ APPROXIMATE = frozenset(
 """Words that make an amount approximate ("ca 450 000", "ungefär 1 mkr"): refused, since a
 figure in the ledger is exact."""
 
-YES_PHRASES = frozenset(
-    {
-        "kör", "kör på", "kör bara", "kör hårt", "självklart", "gärna", "ja gärna", "javisst", "ja visst",
-        "jadå", "ja då", "jajamensan", "jamen", "ja men", "japp japp", "ja det stämmer", "det stämmer",
-        "stämmer bra", "precis", "korrekt", "rätt", "helt rätt", "absolut", "definitivt", "givetvis",
-        "ja absolut", "ja tack gärna", "ja det är rätt", "okidoki", "okay", "oki", "okey", "yes please",
-        "yes yes", "yep", "yup", "yeah", "sure", "of course", "ok tack", "okej tack", "låter bra",
-        "👍", "✅", "ja!", "ja spara", "spara den", "spara det", "gör det", "gör så", "ja gör det",
-    }
-)  # fmt: skip
-"""More ways to say yes ("kör", "självklart", "yes please"), read with YES by yes_no."""
-
-NO_PHRASES = frozenset(
-    {
-        "nej tack", "nä tack", "nej du", "nä du", "nej då", "nejdå", "nädå", "nä nä", "nej nej", "inte nu",
-        "inte än", "inte ännu", "inte alls", "absolut inte", "icke", "nein", "no thanks", "no thank you",
-        "nah", "nope", "nej det stämmer inte", "det stämmer inte", "stämmer inte", "fel", "👎", "❌",
-    }
-)  # fmt: skip
-"""More ways to say no ("nej tack", "nä du", "inte nu"), read with NO by yes_no. "nej" keeps
-its meaning "none of them" where NONE is asked."""
 
 STATUS_MORE_WORDS: dict[str, str] = {
     "ej påbörjade": "Ej påbörjad",

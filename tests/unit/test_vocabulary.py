@@ -125,3 +125,9 @@ def test_the_new_yes_and_no_words_share_none_and_nej_still_means_none() -> None:
 def test_words_that_name_no_status_and_no_yes() -> None:
     for text in ("kanske", "ja nej", "snart", ""):
         assert vocabulary.yes_no(text) is None
+
+
+def test_the_new_yes_words_are_in_yes_itself() -> None:
+    """The chat's one-candidate "Menade du …?" reads YES directly (dialogs.prompts)."""
+    assert {"kör", "kör på", "självklart", "gärna", "javisst", "yes please"} <= vocabulary.YES
+    assert {"nej tack", "nä du", "inte nu"} <= vocabulary.NO
