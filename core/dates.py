@@ -22,7 +22,6 @@ DATE_FORMS = (
 START_DATE_FORMS = (
     'Skriv till exempel "2025-08-01", "1 augusti 2025", "1/8" eller "i augusti" (första dagen i augusti).'
 )
-_MONTH_END = ("slutet av ", "i slutet av ")
 PERIOD_FORMS = 'Skriv till exempel "2025-06" eller "juni 2025".'
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
@@ -31,7 +30,7 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DAY_MONTH = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:(?:[/.-] ?| )(\d{4}))?")
 _DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?::[ae])? ?([a-zåäö]+)(?: (\d{4}))?")
-_MONTH_NAME = re.compile(r"(?:i )?(?:slutet av )?([a-zåäö]+)(?: (\d{4}))?")
+_MONTH_NAME = re.compile(r"(?:i )?(?:(slutet|början) av )?([a-zåäö]+)(?: (\d{4}))?")
 _PERIOD_NUMERIC = re.compile(r"(\d{4})(?:-(\d{1,2})|(\d{2}))")
 _PERIOD_NAME = re.compile(r"([a-zåäö]+) (\d{4})")
 
@@ -75,11 +74,11 @@ def parse_date(
     if (m := _DAY_MONTH_NAME.fullmatch(s)) and m[2] in _MONTH_NUMBERS:
         year = int(m[3]) if m[3] else default_year
         return _make_date(year, _MONTH_NUMBERS[m[2]], int(m[1]), shown, field)
-    if (m := _MONTH_NAME.fullmatch(s)) and m[1] in _MONTH_NUMBERS:
-        year = int(m[2]) if m[2] else default_year
-        month = _MONTH_NUMBERS[m[1]]
+    if (m := _MONTH_NAME.fullmatch(s)) and m[2] in _MONTH_NUMBERS:
+        year = int(m[3]) if m[3] else default_year
+        month = _MONTH_NUMBERS[m[2]]
         _check_year(year, shown, field)
-        if first_day and not s.startswith(_MONTH_END):
+        if m[1] == "början" or (first_day and m[1] != "slutet"):  # "i början av juni", a start month
             return date(year, month, 1)
         return date(year, month, calendar.monthrange(year, month)[1])
     raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {forms}', field)
@@ -89,7 +88,7 @@ def parse_start_date(
     text: str, reference: date, *, field: str | None = "startdatum", year: int | None = None
 ) -> date:
     """A start date: as parse_date, but a month alone ("juni 2025", "i juni") is its first
-    day ("i slutet av juni" stays the last)."""
+    day ("i slutet av juni" stays the last; "i början av juni" is the first for any date)."""
     return parse_date(text, reference, field=field, year=year, first_day=True)
 
 

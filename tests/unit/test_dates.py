@@ -264,5 +264,10 @@ def test_a_month_alone_is_the_first_day_of_a_start_and_the_last_of_an_end() -> N
     assert parse_start_date("i slutet av juni", today) == date(2025, 6, 30)
     assert parse_start_date("15 juni", today) == date(2025, 6, 15)
     assert parse_date("juni 2025", today) == date(2025, 6, 30)
+    assert (
+        parse_date("i början av juni", today)
+        == parse_start_date("början av juni 2025", today)
+        == date(2025, 6, 1)
+    )
     with pytest.raises(InputError, match="första dagen i augusti"):
         parse_start_date("sommaren", today)
