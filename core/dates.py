@@ -19,6 +19,9 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 DATE_FORMS = (
     'Skriv till exempel "2025-12-31", "31 december 2025", "31/12" eller "i juni" (sista dagen i juni).'
 )
+START_DATE_FORMS = (
+    'Skriv till exempel "2025-08-01", "1 augusti 2025", "1/8" eller "i augusti" (första dagen i augusti).'
+)
 PERIOD_FORMS = 'Skriv till exempel "2025-06" eller "juni 2025".'
 
 _SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
@@ -27,25 +30,35 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DAY_MONTH = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:(?:[/.-] ?| )(\d{4}))?")
 _DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?::[ae])? ?([a-zåäö]+)(?: (\d{4}))?")
-_MONTH_NAME = re.compile(r"(?:i )?(?:slutet av )?([a-zåäö]+)(?: (\d{4}))?")
+_MONTH_NAME = re.compile(r"(?:i )?(?:(slutet|början) av )?([a-zåäö]+)(?: (\d{4}))?")
 _PERIOD_NUMERIC = re.compile(r"(\d{4})(?:-(\d{1,2})|(\d{2}))")
 _PERIOD_NAME = re.compile(r"([a-zåäö]+) (\d{4})")
 
 _TODAY, _TOMORROW, _YEAR_END = TODAY, TOMORROW, YEAR_END  # core.vocabulary
 
 
-def parse_date(text: str, reference: date, *, field: str | None = "datum", year: int | None = None) -> date:
+def parse_date(
+    text: str,
+    reference: date,
+    *,
+    field: str | None = "datum",
+    year: int | None = None,
+    first_day: bool = False,
+) -> date:
     """Parse a Swedish date ("2025-12-31", "31 december", "31/12", "i juni", "idag").
 
     `reference` (usually today) gives the year when none is written and the meaning of
     "idag", "imorgon" and "årsskiftet"; `year`, when given, is the year of a date
-    written without one instead (and of "årsskiftet"). Raises InputError for anything else.
+    written without one instead (and of "årsskiftet"). A month alone ("juni 2025") is
+    its last day (an end date), or with `first_day` its first (a start date:
+    parse_start_date). Raises InputError for anything else.
     """
+    forms = START_DATE_FORMS if first_day else DATE_FORMS
     default_year = reference.year if year is None else year
     shown = text.strip()
     s = _DOT_AFTER_LETTER.sub("", _SPACES.sub(" ", shown).lower())
     if not s:
-        raise input_error("date_empty", f"Datumet saknas. {DATE_FORMS}", field)
+        raise input_error("date_empty", f"Datumet saknas. {forms}", field)
     if s in _TODAY:
         return reference
     if s in _TOMORROW:
@@ -61,12 +74,22 @@ def parse_date(text: str, reference: date, *, field: str | None = "datum", year:
     if (m := _DAY_MONTH_NAME.fullmatch(s)) and m[2] in _MONTH_NUMBERS:
         year = int(m[3]) if m[3] else default_year
         return _make_date(year, _MONTH_NUMBERS[m[2]], int(m[1]), shown, field)
-    if (m := _MONTH_NAME.fullmatch(s)) and m[1] in _MONTH_NUMBERS:
-        year = int(m[2]) if m[2] else default_year
-        month = _MONTH_NUMBERS[m[1]]
+    if (m := _MONTH_NAME.fullmatch(s)) and m[2] in _MONTH_NUMBERS:
+        year = int(m[3]) if m[3] else default_year
+        month = _MONTH_NUMBERS[m[2]]
         _check_year(year, shown, field)
+        if m[1] == "början" or (first_day and m[1] != "slutet"):  # "i början av juni", a start month
+            return date(year, month, 1)
         return date(year, month, calendar.monthrange(year, month)[1])
-    raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {DATE_FORMS}', field)
+    raise input_error("date_invalid", f'"{echo(shown)}" är inte ett datum. {forms}', field)
+
+
+def parse_start_date(
+    text: str, reference: date, *, field: str | None = "startdatum", year: int | None = None
+) -> date:
+    """A start date: as parse_date, but a month alone ("juni 2025", "i juni") is its first
+    day ("i slutet av juni" stays the last; "i början av juni" is the first for any date)."""
+    return parse_date(text, reference, field=field, year=year, first_day=True)
 
 
 _WRITTEN_DATE = re.compile(

@@ -17,13 +17,16 @@ first ("Mentorskap: status saknas.").
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
 
+from rapidfuzz import fuzz, process
+
 from core import vocabulary
-from core.dates import parse_date, parse_period
+from core.dates import PERIOD_FORMS, parse_date, parse_period, parse_start_date
 from core.errors import DomainError, InputError, RuleError, echo
 from core.ledger import Ledger
 from core.limits import (
@@ -74,8 +77,27 @@ def field_missing(label: str) -> RuleError:
     return RuleError("missing_field", f"{label} saknas.", label)
 
 
-def field_wrong_type(label: str) -> RuleError:
-    return RuleError("bad_field", f"{label} har fel format.", label)
+def field_wrong_type(label: str, hint: str | None = None) -> RuleError:
+    """A field whose value is of the wrong kind (a forged card: a list, a number, a boolean),
+    with what the field takes ("Belopp har fel format. Skriv ett belopp …")."""
+    return RuleError("bad_field", f"{label} har fel format. {hint or allowed_in(label)}", label)
+
+
+def allowed_in(label: str) -> str:
+    """What a form's field takes, said to the person who sent something else."""
+    amount = 'Skriv ett belopp i hela kronor, till exempel "1,5 mkr" eller "300 000 kr".'
+    return {
+        LABEL_UNIT: "Välj en av dina nämnder i listan.",
+        LABEL_CATEGORIES: f"Välj en eller flera av: {', '.join(c.value for c in Category)}.",
+        LABEL_START_DATE: 'Skriv ett datum, till exempel "2025-09-01".',
+        LABEL_END_DATE: 'Skriv ett datum, till exempel "2025-12-31".',
+        LABEL_AMOUNT: amount,
+        LABEL_SPENT: amount,
+        LABEL_FORECAST: amount,
+        LABEL_PERIOD: PERIOD_FORMS,
+        LABEL_STATUS: f"Välj en av: {', '.join(s.value for s in Status)}.",
+        LABEL_USABLE: 'Svara "ja" eller "nej".',
+    }.get(label, "Skriv text.")
 
 
 def yes_no_field(label: str) -> RuleError:
@@ -94,6 +116,18 @@ def forecast_below_spent(forecast: int, spent: int) -> RuleError:
 def unknown_category_value(value: str, names: Sequence[str]) -> RuleError:
     message = f'Okänd strategikategori "{echo(value)}". Tillåtna: {", ".join(names)}.'
     return RuleError("unknown_category", message, "kategori")
+
+
+def unknown_unit_value(text: str, allowed: Sequence[str]) -> RuleError:
+    """A unit code or name that no unit has; "another alphabet" when it has letters that are
+    not Latin (a Cyrillic "С" in "FSKN" looks the same)."""
+    lookalike = any(c.isalpha() and "LATIN" not in unicodedata.name(c, "") for c in text)
+    message = f'Okänd nämnd "{echo(text)}"' + (
+        " (den har bokstäver från ett annat alfabet, skriv med vanliga bokstäver)." if lookalike else "."
+    )
+    if allowed:
+        message += f" Du kan lämna in insatser för: {', '.join(allowed)}."
+    return RuleError("unknown_unit", message, "nämnd")
 
 
 def unit_not_allowed(text: str, allowed: Sequence[str]) -> RuleError:
@@ -209,7 +243,35 @@ def read_status(text: str, field: str | None = "status", *, numbered: bool = Fal
     statuses = list(Status)
     if numbered and raw.isdigit() and 1 <= int(raw) <= len(statuses):
         return statuses[int(raw) - 1]
-    return Status.parse(raw, field)
+    try:
+        return Status.parse(raw, field)
+    except InputError as unknown:
+        guess = status_guess(raw)
+        if guess is None:
+            raise
+        allowed = ", ".join(s.value for s in Status)
+        raise InputError(
+            RuleError(
+                "unknown_status",
+                f'Okänd status "{echo(raw)}". Menade du {guess.value}? Skriv den status du menar: {allowed}.',
+                unknown.errors[0].field,
+            )
+        ) from None
+
+
+STATUS_GUESS = 80.0
+"""How close (rapidfuzz's ratio, 0–100) a misspelt status must be to a status's word to be offered."""
+
+
+def status_guess(text: str) -> Status | None:
+    """The status a misspelt word most likely means ("pågånde" → Pågående, "avslutadd" → Klar),
+    or None when no status word is close (core.vocabulary.STATUS_WORDS)."""
+    typed = " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
+    if not typed or typed.isdigit():
+        return None
+    words = {**vocabulary.STATUS_WORDS, **vocabulary.STATUS_MORE_WORDS}
+    best = process.extractOne(typed, list(words), scorer=fuzz.ratio, score_cutoff=STATUS_GUESS)
+    return Status(words[best[0]]) if best is not None else None
 
 
 def read_amount(text: str, field: str | None = "belopp", *, allow_zero: bool = False) -> int:
@@ -377,7 +439,9 @@ def read_unit(context: MeasureContext, text: str) -> str:
     found = next(
         (u for u in context.ledger.units.values() if key in (u.code.casefold(), u.name.casefold())), None
     )
-    if found is None or found.code not in context.allowed:
+    if found is None:
+        raise InputError(unknown_unit_value(text, context.allowed))
+    if found.code not in context.allowed:
         raise InputError(unit_not_allowed(text, context.allowed))
     return found.code
 
@@ -442,7 +506,14 @@ def parse_measure(fields: Mapping[str, object], context: MeasureContext) -> Pars
 
     unit_text = collect(lambda: _text_value(fields.get("unit"), LABEL_UNIT, required=True))
     unit = collect(lambda: read_unit(context, unit_text)) if unit_text is not None else None
-    title_text = collect(lambda: _text_value(fields.get("title"), LABEL_TITLE, required=True))
+
+    def title_value() -> str | None:
+        value = fields.get("title")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise InputError(RuleError("title_missing", TITLE_MISSING, "titel"))  # as the chat says it
+        return _text_value(value, LABEL_TITLE, required=True)
+
+    title_text = collect(title_value)
     title = None
     if title_text is not None:
         title = collect(lambda: read_title(title_text))
@@ -454,7 +525,7 @@ def parse_measure(fields: Mapping[str, object], context: MeasureContext) -> Pars
     performer = collect(lambda: optional("performer", LABEL_PERFORMER, MAX_PERFORMER))
     categories = collect(lambda: read_card_categories(fields.get("categories")))
     start_text = collect(lambda: _text_value(fields.get("start_date"), LABEL_START_DATE, required=False))
-    start = collect(lambda: parse_date(start_text, context.today, field="startdatum")) if start_text else None
+    start = collect(lambda: parse_start_date(start_text, context.today)) if start_text else None
     end_text = collect(lambda: _text_value(fields.get("end_date"), LABEL_END_DATE, required=True))
     end = collect(lambda: parse_date(end_text, context.today, field="slutdatum")) if end_text else None
     if (wrong := end_before_start(start, end)) is not None:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from core import commands
+from core import commands, vocabulary
 from core.dates import format_date
 from core.errors import DomainError, InputError, RuleError, RuleViolation
-from core.forms import SHOWN, parse_followup
+from core.forms import LABEL_SPENT, LABEL_STATUS, LABEL_USABLE, SHOWN, allowed_in, parse_followup
 from core.ledger import Ledger
 from core.limits import MAX_CARD_FIELD
 from core.model import FollowUp, Principal, Status
@@ -44,8 +44,14 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     shown = {**SHOWN, "usable": "kan användas som planerat", "note": "kommentar"}[name]
     if value is None:
         return ""
+    if name == "usable" and isinstance(value, bool):  # a toggle: yes or no, as on the follow-up form
+        return vocabulary.YES_WORD if value else vocabulary.NO_WORD
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InputError(RuleError("bad_card_value", f"{label}: fältet {shown} ska vara text.", name))
+        allowed = allowed_in({"status": LABEL_STATUS, "usable": LABEL_USABLE}.get(name, LABEL_SPENT))
+        allowed = "Skriv text." if name == "note" else allowed
+        raise InputError(
+            RuleError("bad_card_value", f"{label}: fältet {shown} ska vara text. {allowed}", name)
+        )
     text = str(value).strip()
     if name != "note" and len(text) > MAX_CARD_FIELD:  # the note's own limit: core.forms.read_note
         raise InputError(

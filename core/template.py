@@ -18,7 +18,7 @@ from datetime import date
 from typing import TypeVar
 
 from core import forms, limits
-from core.dates import format_date, parse_date
+from core.dates import format_date, parse_date, parse_start_date
 from core.errors import DomainError, RuleError
 from core.ledger import Ledger, split_exact
 from core.limits import MAX_DESCRIPTION, MAX_EVALUATION, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
@@ -182,7 +182,7 @@ def parse_rows(
         categories = attempt("Kategori", _categories) or ()
         requested = attempt("Sökt belopp", _optional_amount)
         granted = attempt("Beviljat belopp", _optional_amount)
-        start = attempt("Startdatum", lambda t: parse_date(t, reference) if t else None)
+        start = attempt("Startdatum", lambda t: parse_start_date(t, reference) if t else None)
         end = attempt("Slutdatum", lambda t: parse_date(t, reference) if t else None)
         status = attempt("Status", _status) or Status.NOT_STARTED
         cost_text = _cell(row, "Kostnad")

@@ -14,6 +14,7 @@ punctuation a person adds (" .!") stripped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,44 +28,83 @@ def key(text: str) -> str:
 
 # --- yes / no ----------------------------------------------------------------------
 
-YES = frozenset(
+YES_PHRASES = frozenset(
     {
-        "ja",
-        "j",
-        "jo",
-        "japp",
-        "jepp",
-        "jajamen",
-        "ja tack",
-        "visst",
-        "absolut",
-        "ok",
-        "okej",
-        "stämmer",
-        "spara",
-        "yes",
-        "y",
+        "kör", "kör på", "kör bara", "kör hårt", "självklart", "gärna", "ja gärna", "javisst", "ja visst",
+        "jadå", "ja då", "jajamensan", "jamen", "ja men", "japp japp", "ja det stämmer", "det stämmer",
+        "stämmer bra", "precis", "korrekt", "rätt", "helt rätt", "absolut", "definitivt", "givetvis",
+        "ja absolut", "ja tack gärna", "ja det är rätt", "okidoki", "okay", "oki", "okey", "yes please",
+        "yes yes", "yep", "yup", "yeah", "sure", "of course", "ok tack", "okej tack", "låter bra",
+        "👍", "✅", "ja!", "ja spara", "spara den", "spara det", "gör det", "gör så", "ja gör det",
     }
-)
-"""What means yes (the chat's set, with "jepp", "jo", "ja tack" and "visst")."""
+)  # fmt: skip
+"""More ways to say yes ("kör", "självklart", "yes please"), part of YES (so the chat's
+one-candidate "Menade du …?" takes them too)."""
 
-NO = frozenset({"nej", "n", "nä", "nää", "nej tack", "nix", "inte", "no", "nope"})
-"""What means no (the chat's set, with "nej tack" and "nix")."""
+NO_PHRASES = frozenset(
+    {
+        "nej tack", "nä tack", "nej du", "nä du", "nej då", "nejdå", "nädå", "nä nä", "nej nej", "inte nu",
+        "inte än", "inte ännu", "inte alls", "absolut inte", "icke", "nein", "no thanks", "no thank you",
+        "nah", "nope", "nej det stämmer inte", "det stämmer inte", "stämmer inte", "fel", "👎", "❌",
+    }
+)  # fmt: skip
+"""More ways to say no ("nej tack", "nä du", "inte nu"), part of NO. "nej" keeps
+its meaning "none of them" where NONE is asked."""
+
+YES = (
+    frozenset(
+        {
+            "ja",
+            "j",
+            "jo",
+            "japp",
+            "jepp",
+            "jajamen",
+            "ja tack",
+            "visst",
+            "absolut",
+            "ok",
+            "okej",
+            "stämmer",
+            "spara",
+            "yes",
+            "y",
+        }
+    )
+    | YES_PHRASES
+)
+"""What means yes (the chat's set, with "jepp", "jo", "ja tack" and "visst", and YES_PHRASES)."""
+
+NO = frozenset({"nej", "n", "nä", "nää", "nej tack", "nix", "inte", "no", "nope"}) | NO_PHRASES
+"""What means no (the chat's set, with "nej tack" and "nix", and NO_PHRASES)."""
+YES_WORD, NO_WORD = "ja", "nej"
+"""Yes and no as a toggle's value is read (core.round_answers)."""
 
 CARD_TRUE = frozenset({"true", "1"})
 CARD_FALSE = frozenset({"false", "0"})
-"""A card's toggle as a client sends it ("true"/"false"), and a spreadsheet's 1/0:
-accepted where a value comes from a card or a file, not from a typed chat answer."""
+"""A card's toggle as a client sends it ("true"/"false"), and a spreadsheet's 1/0: yes and
+no wherever a yes/no is read (the chat, the forms, the cards, the command line), alike."""
 
 
 def yes_no(text: str) -> bool | None:
-    """True for a yes word, False for a no word, None for anything else."""
+    """True for a yes word, False for a no word, None for anything else: "ja", "kör",
+    "ja, tack!", "självklart", "yes please", "👍"; "nej", "nej tack", "nä du", "inte nu".
+    A card's "true"/"false" and a spreadsheet's 1/0 too (CARD_TRUE, CARD_FALSE), so that
+    the chat, the forms, the cards and the command line agree."""
     word = key(text)
-    if word in YES:
+    words = _phrase(word)
+    if word in YES or words in YES or words in CARD_TRUE:
         return True
-    if word in NO:
+    if word in NO or words in NO or words in CARD_FALSE:
         return False
     return None
+
+
+def _phrase(word: str) -> str:
+    """A typed phrase without its punctuation and emoji ("ja, tack! 🙂" is "ja tack");
+    an emoji alone stays as it is ("👍")."""
+    words = " ".join(re.sub(r"[^\w\s]", " ", word).split())
+    return words or word.strip()
 
 
 def card_yes_no(value: object) -> bool | None:
@@ -72,17 +112,27 @@ def card_yes_no(value: object) -> bool | None:
     or any yes or no word; None when it is none of them."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):  # a spreadsheet's or a JSON client's 1/0
+        return bool(value)
     if not isinstance(value, str):
         return None
-    word = key(value)
-    if word in CARD_TRUE:
-        return True
-    if word in CARD_FALSE:
-        return False
     return yes_no(value)
 
 
-NONE = frozenset({"ingen", "inget", "inga", "ingen av dem", "ingen av dessa", "ingen av de", "nej"})
+NONE = frozenset(
+    {
+        "ingen",
+        "inget",
+        "inga",
+        "ingen av dem",
+        "ingen av dessa",
+        "ingen av de",
+        "nej",
+        "nej tack",
+        "nä",
+        "nä tack",
+    }
+)
 """'None of them', as an answer to a choice that allows it."""
 
 SKIP = "-"
@@ -126,8 +176,8 @@ the English names are the Status members' names."""
 
 def status_value(text: str) -> str | None:
     """The status value a text names, or None."""
-    word = name_key(text).replace("_", " ").replace("-", " ")
-    return STATUS_WORDS.get(word)
+    word = " ".join(name_key(text).replace("_", " ").replace("-", " ").strip(" .!").split())
+    return STATUS_WORDS.get(word) or STATUS_MORE_WORDS.get(word)
 
 
 # --- months and periods ------------------------------------------------------------
@@ -694,3 +744,79 @@ GLOSSARY_WORDS: dict[str, str] = {
 }
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""
+
+
+# --- issue 19: small words (amounts in words, approximations, yes/no in phrases, statuses) ---
+
+NUMBER_WORDS: dict[str, int] = {
+    "en": 1, "ett": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7, "åtta": 8,
+    "nio": 9, "tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15,
+    "sexton": 16, "sjutton": 17, "arton": 18, "aderton": 18, "nitton": 19, "tjugo": 20, "tjugu": 20,
+    "trettio": 30, "tretti": 30, "fyrtio": 40, "förtio": 40, "femtio": 50, "femti": 50, "sextio": 60,
+    "sexti": 60, "sjuttio": 70, "sjutti": 70, "åttio": 80, "åtti": 80, "nittio": 90, "nitti": 90,
+}  # fmt: skip
+"""Swedish number words below a hundred (core.money reads "tvåhundrafemtio tusen" with them)."""
+
+HUNDRED_WORDS = frozenset({"hundra"})
+THOUSAND_WORDS = frozenset({"tusen", "tkr", "tsek"})
+MILLION_WORDS = frozenset({"miljon", "miljoner", "miljonen", "mkr", "mnkr", "msek"})
+"""Scale words of an amount in words ("två miljoner", "femhundra tusen", "en halv mkr")."""
+HALF_WORDS = frozenset({"halv", "halvt", "halva"})
+"""A half, in "en halv miljon" and "två och en halv miljon"."""
+ONE_AND_A_HALF = frozenset({"halvannan", "halvannat"})
+"""One and a half ("halvannan miljon")."""
+AND_WORDS = frozenset({"och", "o"})
+CURRENCY_WORDS = frozenset({"kr", "kronor", "krona", "sek", ":-"})
+"""Words that may end an amount in words ("en miljon kronor")."""
+
+APPROXIMATE = frozenset(
+    {
+        "ca", "ca.", "c:a", "c.a", "c.a.", "cirka", "circa", "ungefär", "ung", "ung.", "ungf", "ungf.",
+        "runt", "omkring", "kring", "drygt", "knappt", "nästan", "närmare", "uppemot", "typ", "ish",
+        "approx", "about", "around", "~", "≈", "+-", "±",
+    }
+)  # fmt: skip
+"""Words that make an amount approximate ("ca 450 000", "ungefär 1 mkr"): refused, since a
+figure in the ledger is exact."""
+
+
+STATUS_MORE_WORDS: dict[str, str] = {
+    "ej påbörjade": "Ej påbörjad",
+    "inte påbörjat": "Ej påbörjad",
+    "inte startad": "Ej påbörjad",
+    "inte startat": "Ej påbörjad",
+    "ej startat": "Ej påbörjad",
+    "ej igång": "Ej påbörjad",
+    "inte igång": "Ej påbörjad",
+    "ej börjat": "Ej påbörjad",
+    "inte börjat": "Ej påbörjad",
+    "pågående insats": "Pågående",
+    "igång": "Pågående",
+    "påbörjat": "Pågående",
+    "startad": "Pågående",
+    "startat": "Pågående",
+    "pågår fortfarande": "Pågående",
+    "snart klar": "Pågående",
+    "klart snart": "Pågående",
+    "nästan klar": "Pågående",
+    "nästan klart": "Pågående",
+    "in progress": "Pågående",
+    "avslutat": "Klar",
+    "genomfört": "Klar",
+    "färdig": "Klar",
+    "färdigt": "Klar",
+    "slutförd": "Klar",
+    "slutfört": "Klar",
+    "completed": "Klar",
+    "finished": "Klar",
+    "ej slutförda": "Ej slutförd",
+    "inte slutfört": "Ej slutförd",
+    "ej genomförd": "Ej slutförd",
+    "inte genomförd": "Ej slutförd",
+    "ej genomfört": "Ej slutförd",
+    "inte genomfört": "Ej slutförd",
+    "avbruten": "Ej slutförd",
+    "avbrutet": "Ej slutförd",
+    "avbrutits": "Ej slutförd",
+}
+"""More of a status's words (read with STATUS_WORDS by status_value): "avslutat" is "Klar"."""

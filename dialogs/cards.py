@@ -217,6 +217,7 @@ def _input_text(
     multiline: bool = False,
     max_length: int | None = None,
     required: bool = False,
+    missing: str | None = None,
 ) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "Input.Text", "id": id_, "label": label}
     if placeholder:
@@ -229,7 +230,7 @@ def _input_text(
         element["maxLength"] = max_length
     if required:
         element["isRequired"] = True
-        element["errorMessage"] = texts.field_missing(label)
+        element["errorMessage"] = missing or texts.field_missing(label)
     return element
 
 
@@ -275,6 +276,7 @@ def submit_measure_form(
             placeholder=texts.PLACEHOLDER_TITLE,
             max_length=MAX_TITLE,
             required=True,
+            missing=texts.TITLE_MISSING,  # as the chat and the server say it
         ),
         _input_text(
             "description",

@@ -38,6 +38,7 @@ from dialogs.prompts import (
     choice_options,
     choice_validator,
     did_you_mean_options,
+    parse_yes_no,
     question,
     refuse,
     text_options,
@@ -139,7 +140,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         values_of(step)["period"] = step.result
         statuses = [s.value for s in Status]
         options = text_options(texts.numbered(texts.ASK_STATUS, statuses))
-        options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), statuses)
+        options.prompt = question(texts.numbered(texts.ASK_STATUS, statuses), texts.STATUS_BUTTONS)
         return await step.prompt(STATUS_PROMPT, options)
 
     async def spent_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -255,11 +256,17 @@ class FollowUpDialog(CancelAndHelpDialog):
         text = answer_text(prompt_context)
         if text is None:
             return refuse(prompt_context, texts.TEXT_ONLY)
+        validations = validations_of(prompt_context.options)
         try:
             prompt_context.recognized.value = forms.read_status(
                 text, numbered=True
             ).value  # the numbered list
         except InputError as bad:
+            if validations.get("guess") and parse_yes_no(text):  # "ja" to "Menade du Pågående?"
+                prompt_context.recognized.value = validations["guess"]
+                return True
+            guess = forms.status_guess(text)
+            validations["guess"] = guess.value if guess is not None else ""
             return refuse(prompt_context, bad.message)
         return True
 
@@ -315,7 +322,7 @@ class FollowUpDialog(CancelAndHelpDialog):
         if raw_id is None or raw_id == "":
             problems.append(texts.field_missing(texts.LABEL_TITLE))
         elif isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-            problems.append(texts.field_wrong_type(texts.LABEL_TITLE))
+            problems.append(texts.field_wrong_type(texts.LABEL_TITLE, texts.MEASURE_CHOICE_HINT))
         elif card_id(raw_id) not in allowed:
             problems.append(texts.measure_not_allowed(str(raw_id)[:40]))
         else:

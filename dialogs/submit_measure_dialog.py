@@ -23,7 +23,7 @@ from microsoft_agents.hosting.dialogs import (
 )
 
 from core import forms, vocabulary
-from core.dates import parse_date
+from core.dates import parse_date, parse_start_date
 from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.ledger import Ledger
 from core.limits import MAX_DESCRIPTION, MAX_PERFORMER, MAX_TARGET_GROUP
@@ -394,7 +394,7 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             return True
         year = validations_of(prompt_context.options).get("year")
         try:
-            start = parse_date(text, today_of(prompt_context.context), field="startdatum", year=year)
+            start = parse_start_date(text, today_of(prompt_context.context), year=year)
         except InputError as bad:
             return refuse(prompt_context, bad.message)
         prompt_context.recognized.value = start.isoformat()

@@ -77,10 +77,12 @@ CHOOSE_UNIT = "Välj nämnd"
 CHOOSE_MEASURE = "Välj insats"
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>~#|&])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~#|]|&(?=#?\w+;))")
 _LINE_START = re.compile(r"^([ \t]*)(\d*)([-+=.)])", re.MULTILINE)
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
-_LINK_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+_LINK_DOT = re.compile(r"(?<=\w)\.(?=\w)(?!(?:[^\W\d_]|ex|fl)\b)")
+"""A dot between letters that could join a host name: not one before a single letter ("bl.a.",
+"p.g.a.", "o.s.v.") or "ex"/"fl" ("t.ex.", "m.fl."), since no top-level domain is such a word."""
 _LINK_COLON = re.compile(r":(?=/)")
 
 
@@ -92,13 +94,17 @@ def plain(text: str) -> str:
 
     - Invisible and bidi control characters are dropped (core.text.visible_text).
     - The characters that make a link, an image, emphasis, code, strikethrough,
-      a table, a heading, an entity or HTML (a Teams mention <at>) are escaped
-      with a backslash: `\\ ` * _ [ ] < > ~ # | &`.
+      a table, a heading or HTML (a Teams mention <at>) are escaped with a
+      backslash: `\\ ` * _ [ ] < > ~ # |`, and an "&" only where it would start
+      an entity ("&lt;"): "Behålla & utveckla" is sent as it is, since a client
+      that shows backslashes (some older mobile ones) would show "\\&".
     - A list marker, a setext underline or a numbered item at the start of a
       line is escaped, and a line's leading spaces (an indented code block) go.
     - A bare address is not made a link by an autolinker: the dots between
       letters ("evil.example", "a@evil.com", "www.x") and the colon of "://" are
-      escaped, which CommonMark shows as themselves.
+      escaped, which CommonMark shows as themselves; not the dots of "t.ex.",
+      "bl.a." or "m.fl." (no domain ends so), which an older client would show
+      as "t\\.ex.".
 
     Every function in this module that puts such text into a message calls it,
     and cards.py and round_cards.py do the same for the card fields they are
@@ -886,8 +892,8 @@ def field_missing(label: str) -> str:
     return f"{label} saknas."
 
 
-def field_wrong_type(label: str) -> str:
-    return f"{label} har fel format."
+def field_wrong_type(label: str, hint: str | None = None) -> str:
+    return forms.field_wrong_type(label, hint).message  # says what the field takes
 
 
 def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
@@ -1161,3 +1167,13 @@ ROUND_CARD_UNKNOWN = (
     'Uppföljningsomgången på kortet finns inte. Skriv "svara på uppföljningen" för att få ett nytt kort.'
 )
 """A card's round id that no round can have (0, negative, 2**63 or more): like any unknown round."""
+
+
+# --- issue 19: small words (amounts in words, yes/no, statuses, form wording) ---
+
+STATUS_BUTTONS = (Status.ONGOING.value, Status.DONE.value, Status.NOT_COMPLETED.value)
+"""The chat's buttons for a follow-up's status (Teams shows three suggested actions; the
+numbered list above them has all four): "Ej slutförd" is among them, since a follow-up is
+where a measure is reported as not completed."""
+MEASURE_CHOICE_HINT = "Välj en av insatserna i listan."
+"""What the follow-up form's measure field takes (forms.field_wrong_type's hint)."""

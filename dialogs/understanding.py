@@ -1068,18 +1068,25 @@ def _only_words(words: Sequence[str]) -> Intent:
 # --- strategy categories ------------------------------------------------------
 
 
+_CATEGORY_AND = re.compile(r"\s*(?:&|\+|/)\s*|\b(?:och|o|samt)\b")
+
+
 def _category_words(text: str) -> str:
-    return " ".join(re.findall(r"[a-zåäöéü0-9]+", normalise(text).replace("&", " och ")))
+    """The words of a category answer, "och" and its stand-ins ("o", "&", "+", "/", "samt")
+    left out: "Behålla o utveckla" is "behålla utveckla"."""
+    return " ".join(re.findall(r"[a-zåäöéü0-9]+", _CATEGORY_AND.sub(" ", normalise(text))))
 
 
 def parse_categories(text: str) -> tuple[Category, ...] | None:
     """The strategy categories an answer names, in Category order: by number
-    ("1", "1 och 3", "2, 3"), by name ("Behålla & utveckla", "attrahera och
-    rekrytera") or by a name's first word ("behålla"); () for "-" or "ingen";
+    ("1", "1 och 3", "2, 3"), by name ("Behålla & utveckla", "behålla o utveckla",
+    "attrahera + rekrytera") or by a name's first word ("behålla"); () for "-" or "ingen";
     None when it names none of them or a number that is not one."""
-    key = _category_words(text)
-    if not key or key in vocabulary.NO_CATEGORY or text.strip() == "-":
+    if text.strip() == "-" or normalise(text).strip(" .!") in vocabulary.NO_CATEGORY:
         return ()
+    key = _category_words(text)
+    if not key:
+        return None if text.strip() else ()
     categories = list(Category)
     found: set[Category] = set()
     for number in re.findall(r"\d+", key):
@@ -1087,7 +1094,9 @@ def parse_categories(text: str) -> tuple[Category, ...] | None:
             return None
         found.add(categories[int(number) - 1])
     rest = f" {key} "
-    for category in categories:  # whole names first: "behålla och utveckla" is not "utveckla …"
+    # Whole names first, the longest first: "behålla och utveckla" is not "utveckla …", and
+    # "utveckla organisation och arbetssätt" is not "behålla och utveckla".
+    for category in sorted(categories, key=lambda c: -len(_category_words(c.value))):
         name = f" {_category_words(category.value)} "
         if name in rest:
             found.add(category)

@@ -12,11 +12,11 @@ from bot.services import Services
 from cli import texts
 from cli.common import Commands, amount, default_year, handles, options, services, today, user_of
 from core import forms, limits
-from core.dates import parse_date
+from core.dates import parse_date, parse_start_date
 from core.errors import RuleError, RuleViolation
 from core.ledger import split_exact
 from core.lookup import resolve_unit
-from core.model import Decision, Measure, Status
+from core.model import Decision, Measure
 from core.rules.decision import check_decision_given, decision_missing
 from core.views import MeasureView
 
@@ -55,7 +55,7 @@ def register(commands: Commands) -> None:
 
 def run_list(args: argparse.Namespace, out: TextIO) -> int:
     city, as_of = services(args), today(args)
-    status = Status.parse(args.status) if args.status else None
+    status = forms.read_status(args.status) if args.status else None
     views = city.measures(
         user_of(args), unit=args.unit, status=status, overdue=args.overdue, year=args.year, as_of=as_of
     )
@@ -100,7 +100,7 @@ def measure_command(args: argparse.Namespace, city: Services, as_of: date) -> Me
         lambda: forms.read_text(args.description, forms.LABEL_DESCRIPTION, limits.MAX_DESCRIPTION)
     )
     performer = collect(lambda: forms.read_text(args.performer, forms.LABEL_PERFORMER, limits.MAX_PERFORMER))
-    start = collect(lambda: parse_date(args.start, as_of, field="--start")) if args.start else None
+    start = collect(lambda: parse_start_date(args.start, as_of, field="--start")) if args.start else None
     end = collect(lambda: parse_date(args.end, as_of, field="--end")) if args.end else None
     money = collect(lambda: amount(args.amount, "--amount")) if args.amount else None
     year: int = args.year or default_year(city, as_of)

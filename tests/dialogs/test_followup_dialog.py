@@ -67,8 +67,10 @@ def test_the_status_question_buttons_only_what_teams_shows_and_numbers_all_four(
     chat = _start_as_chef_of_gvn(chat_as)
     chat.say("Yrkeslärarsatsningen")
     [status] = chat.say("2025-10")
-    assert status.actions == ["Ej påbörjad", "Pågående", "Klar"]  # Teams shows three suggested actions
-    assert "4. Ej slutförd" in status.text  # the fourth is named, numbered, in the text
+    # Teams shows three suggested actions: issue 19 wants "Ej slutförd" among them;
+    # "Ej påbörjad" is named, numbered, in the text with the three others.
+    assert status.actions == ["Pågående", "Klar", "Ej slutförd"]
+    assert "1. Ej påbörjad" in status.text and "4. Ej slutförd" in status.text
     assert chat.say("4")[0].text == texts.ASK_SPENT
     for answer in ("0", "0", "nej", "Avbröts när läraren slutade."):
         chat.say(answer)
@@ -202,7 +204,7 @@ def test_the_form_accepts_a_toggle_and_an_integer_id(chat_as, services) -> None:
     [
         ({"measure_id": "FSKN"}, [texts.measure_not_allowed("FSKN")]),
         ({"measure_id": "99999"}, [texts.measure_not_allowed("99999")]),
-        ({"measure_id": True}, [texts.field_wrong_type(texts.LABEL_TITLE)]),
+        ({"measure_id": True}, [texts.field_wrong_type(texts.LABEL_TITLE, texts.MEASURE_CHOICE_HINT)]),
         ({"status": "Superklar"}, ['Okänd status "Superklar"']),
         ({"status": 2}, [texts.field_wrong_type(texts.LABEL_STATUS)]),
         ({"spent": "-5"}, ['Beloppet "-5" är negativt.']),

@@ -319,9 +319,11 @@ def test_a_form_sent_mid_dialog_replaces_the_dialog(chat_as, services) -> None:
         ({"start_date": "2026-01-15"}, ["ligger före startdatumet 15 januari 2026"]),
         (
             {"unit": ..., "title": "  ", "end_date": ..., "amount": ...},
-            [
-                texts.field_missing(label)
-                for label in (texts.LABEL_UNIT, texts.LABEL_TITLE, texts.LABEL_END_DATE, texts.LABEL_AMOUNT)
+            [  # a missing title in the chat's words (issue 19: not "Insats saknas.")
+                texts.field_missing(texts.LABEL_UNIT),
+                texts.TITLE_MISSING,
+                texts.field_missing(texts.LABEL_END_DATE),
+                texts.field_missing(texts.LABEL_AMOUNT),
             ],
         ),
         (

@@ -153,7 +153,7 @@ def test_new_measure_with_its_form(page: ChatPage) -> None:
 
     # Sent empty, the card itself says what is missing, in Swedish, and sends nothing.
     page.click("Skicka in", within=card, since=form.index)
-    page.expect("Insats saknas.", "Slutdatum saknas.", "Belopp saknas.", "Beslut saknas.", since=form.index)
+    page.expect("Titeln saknas.", "Slutdatum saknas.", "Belopp saknas.", "Beslut saknas.", since=form.index)
     page.screenshot("05-new-measure-form-incomplete", within=card, since=form.index)
 
     page.fill("Insats", NEW_MEASURE, within=card, since=form.index)

@@ -252,3 +252,22 @@ def test_a_months_name_alone_is_a_period_of_the_year_asked_about() -> None:
     with pytest.raises(InputError) as refused:
         parse_period("juni")  # no year to take it from
     assert "juni 2025" in refused.value.message  # the message shows the form with a year
+
+
+def test_a_month_alone_is_the_first_day_of_a_start_and_the_last_of_an_end() -> None:
+    """Issue 19: "juni 2025" as a start date was 30 June (a measure starting after it had begun)."""
+    from core.dates import parse_start_date
+
+    today = date(2025, 3, 1)
+    assert parse_start_date("juni 2025", today) == date(2025, 6, 1)
+    assert parse_start_date("i juni", today) == date(2025, 6, 1)
+    assert parse_start_date("i slutet av juni", today) == date(2025, 6, 30)
+    assert parse_start_date("15 juni", today) == date(2025, 6, 15)
+    assert parse_date("juni 2025", today) == date(2025, 6, 30)
+    assert (
+        parse_date("i början av juni", today)
+        == parse_start_date("början av juni 2025", today)
+        == date(2025, 6, 1)
+    )
+    with pytest.raises(InputError, match="första dagen i augusti"):
+        parse_start_date("sommaren", today)

@@ -11,7 +11,7 @@ import pytest
 
 from core import limits
 from core.errors import DomainError, InputError, RuleViolation
-from core.forms import MeasureContext, parse_followup, parse_measure
+from core.forms import MeasureContext, parse_followup, parse_measure, read_status
 from core.model import Category, FollowUp, Measure, Principal, Status
 from core.round_answers import answers_to_followups, field_name, parse_answers
 from core.rounds import Round, plan_round
@@ -97,7 +97,14 @@ def test_every_problem_of_a_followup_form_at_once() -> None:
         "bad_usable",
         "bad_field",
     ]
-    assert parsed.messages[1] == "Status har fel format."
+    assert (
+        parsed.messages[1] == "Status har fel format. Välj en av: Ej påbörjad, Pågående, Klar, Ej slutförd."
+    )
+    assert parsed.messages[3] == (
+        "Prognos för året har fel format. Skriv ett belopp i hela kronor, "
+        'till exempel "1,5 mkr" eller "300 000 kr".'
+    )
+    assert parsed.messages[5] == "Kommentar har fel format. Skriv text."
     with pytest.raises(InputError) as refused:
         parsed.unwrap()
     assert len(refused.value.errors) == 6
@@ -367,3 +374,107 @@ def test_control_characters_never_reach_a_note_or_a_description() -> None:
     rows = [{"Nämnd": "GVN", "Insats": "Mentorskap", "Beskrivning": hostile}]
     [plan], errors = parse_rows(rows, malmo_small().ledger, TODAY, 2025)
     assert errors == [] and "\x1b" not in plan.measure.description
+
+
+# --- issue 19: the same words and the same wording on every form ----------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("pågånde", "Pågående"), ("Pågåend", "Pågående"), ("klarr", "Klar"), ("ejpåbörjad", "Ej påbörjad")],
+)
+def test_a_misspelt_status_is_answered_with_a_suggestion_on_every_form(typed: str, meant: str) -> None:
+    suggestion = f'Okänd status "{typed}". Menade du {meant}? Skriv den status du menar: '
+    for numbered in (False, True):  # the chat numbers its list
+        with pytest.raises(InputError) as refused:
+            read_status(typed, numbered=numbered)
+        assert refused.value.message == f"{suggestion}Ej påbörjad, Pågående, Klar, Ej slutförd."
+    assert parse_followup(_followup(status=typed)).messages[0].startswith(suggestion)  # the form
+    assert (
+        parse_followup(_followup(status=typed), measure="Mentorskap")
+        .messages[0]
+        .startswith(
+            f"Mentorskap: {suggestion}"  # the round card
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "status"),
+    [("ej påbörjat", Status.NOT_STARTED), ("avslutat", Status.DONE), ("klart snart", Status.ONGOING)],
+)
+def test_more_status_words_are_read(typed: str, status: Status) -> None:
+    assert read_status(typed) == status
+
+
+def test_a_status_far_from_every_word_gets_the_allowed_ones_and_no_guess() -> None:
+    [message] = parse_followup(_followup(status="Superklar")).messages
+    assert "Menade du" not in message and '"Ej slutförd"' in message
+
+
+@pytest.mark.parametrize("usable", [True, "true", "1", 1, "yes", "japp", "kör"])
+def test_a_yes_is_yes_on_the_form_and_the_round_card(usable: object) -> None:
+    assert parse_followup(_followup(usable=usable)).unwrap().usable_as_planned is True
+    book, _grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Klar",
+        field_name(a, "spent"): "1 mkr",
+        field_name(a, "forecast"): "2 mkr",
+        field_name(a, "usable"): usable,
+    }
+    [answer] = parse_answers(book.ledger, (a,), values)
+    assert answer.usable_as_planned is True
+
+
+def test_a_missing_title_on_the_form_is_said_as_the_chat_says_it() -> None:
+    for title in ("", "  ", None, "-"):
+        parsed = parse_measure(_measure(title=title), _context())
+        assert parsed.messages == ["Titeln saknas."], title
+
+
+def test_a_wrong_kind_of_value_says_what_the_field_takes() -> None:
+    parsed = parse_measure(_measure(amount=1.5, categories=3, unit=["FSKN"]), _context())
+    assert parsed.messages == [
+        "Nämnd har fel format. Välj en av dina nämnder i listan.",
+        "Strategikategori har fel format. Välj en eller flera av: Attrahera & rekrytera, "
+        "Behålla & utveckla, Utveckla organisation & arbetssätt.",
+        'Belopp har fel format. Skriv ett belopp i hela kronor, till exempel "1,5 mkr" eller "300 000 kr".',
+    ]
+
+
+def test_a_unit_code_in_cyrillic_look_alikes_is_an_unknown_unit_with_the_allowed_codes() -> None:
+    cyrillic = "FЅКN"  # Cyrillic Dze and Ka: it looks like FSKN
+    [message] = parse_measure(_measure(unit=cyrillic), _context()).messages
+    assert message == (
+        f'Okänd nämnd "{cyrillic}" (den har bokstäver från ett annat alfabet, skriv med vanliga '
+        "bokstäver). Du kan lämna in insatser för: FSKN."
+    )
+    [message] = parse_measure(_measure(unit="XYZ"), _context()).messages
+    assert message == 'Okänd nämnd "XYZ". Du kan lämna in insatser för: FSKN.'
+
+
+def test_a_month_alone_starts_a_measure_on_its_first_day() -> None:
+    d = parse_measure(_measure(start_date="augusti 2025", end_date="december 2025"), _context()).unwrap()
+    assert (d.start, d.end) == (date(2025, 8, 1), date(2025, 12, 31))
+
+
+def test_a_wrong_kind_of_value_on_the_round_card_says_what_the_field_takes() -> None:
+    book, _grants, (a, _b, _c, _d) = _book()
+    name = measure_name(book.ledger, a)
+    money = 'Skriv ett belopp i hela kronor, till exempel "1,5 mkr" eller "300 000 kr".'
+    for wrong, said in (
+        ({"status": ["Klar"]}, "status ska vara text. Välj en av: Ej påbörjad, Pågående, Klar, Ej slutförd."),
+        ({"forecast": 1.5}, f"prognos för året ska vara text. {money}"),
+    ):
+        fields = {"status": "Klar", "spent": "0 kr", "forecast": "1 kr", **wrong}
+        with pytest.raises(InputError) as refused:
+            parse_answers(book.ledger, (a,), {field_name(a, k): v for k, v in fields.items()})
+        assert [e.message for e in refused.value.errors] == [f"{name}: fältet {said}"]
+
+
+def test_the_command_line_reads_amounts_in_words_and_refuses_approximate_ones() -> None:
+    from cli.common import amount
+
+    assert amount("två och en halv miljon", "--amount") == 2_500_000
+    with pytest.raises(InputError, match="ungefärligt"):
+        amount("ca 450 000", "--amount")

@@ -195,3 +195,60 @@ def test_zero_is_allowed_only_when_asked_for() -> None:
         parse_amount("0 kr")
     with pytest.raises(InputError):
         parse_amount("-5 kr", allow_zero=True)
+
+
+# --- issue 19: round amounts in words, and approximate amounts refused ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kronor"),
+    [
+        ("en miljon", 1_000_000),
+        ("En miljon kronor", 1_000_000),
+        ("två miljoner", 2_000_000),
+        ("två och en halv miljon", 2_500_000),
+        ("två o en halv miljon", 2_500_000),
+        ("en och en halv miljon", 1_500_000),
+        ("halvannan miljon", 1_500_000),
+        ("en halv miljon", 500_000),
+        ("en halv mkr", 500_000),
+        ("femhundra tusen", 500_000),
+        ("femhundratusen", 500_000),
+        ("hundra tusen", 100_000),
+        ("etthundratusen", 100_000),
+        ("tvåhundrafemtio tusen", 250_000),
+        ("tjugofem tusen kr", 25_000),
+        ("en miljon tvåhundratusen", 1_200_000),
+        ("2 och en halv miljon", 2_500_000),
+        ("tre mkr", 3_000_000),
+        ("tusen kronor", 1_000),
+        ("1,5 miljoner", 1_500_000),
+    ],
+)
+def test_round_amounts_in_words_are_read(text: str, kronor: int) -> None:
+    assert parse_amount(text) == kronor
+
+
+@pytest.mark.parametrize("text", ["fem fem", "en halv", "tusen miljoner", "en miljard", "-en miljon"])
+def test_words_that_make_no_amount_are_refused(text: str) -> None:
+    assert _refusal(text).code in ("amount_invalid", "amount_unknown_unit", "amount_negative")
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("ca 450 000", "450 000 kr"),
+        ("Cirka 450 tkr", "450 000 kr"),
+        ("ungefär 1 mkr", "1 000 000 kr"),
+        ("runt 2 mkr", "2 000 000 kr"),
+        ("c:a 300 tkr", "300 000 kr"),
+        ("~2 mkr", "2 000 000 kr"),
+        ("450 tkr ungefär", "450 000 kr"),
+        ("ca en miljon", "1 000 000 kr"),
+    ],
+)
+def test_an_approximate_amount_is_refused_with_the_exact_form_to_write(text: str, example: str) -> None:
+    error = _refusal(text)
+    assert error.code == "amount_approximate"
+    exact = f"Skriv ett exakt belopp, till exempel {example}."
+    assert error.message == f'Beloppet "{text}" är ungefärligt. {exact}'

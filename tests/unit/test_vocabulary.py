@@ -30,16 +30,15 @@ def test_no_words_are_no_in_chat_and_on_cards(word: str) -> None:
     assert vocabulary.card_yes_no(word) is False
 
 
-def test_a_card_toggle_is_yes_or_no_but_a_typed_1_is_not() -> None:
-    assert [vocabulary.card_yes_no(v) for v in (True, False, "true", "false", "1", "0")] == [
-        True,
-        False,
-        True,
-        False,
-        True,
-        False,
-    ]
-    assert vocabulary.yes_no("true") is None  # the chat: a person types words, not toggles
+def test_a_card_toggle_and_1_or_0_are_yes_or_no_everywhere() -> None:
+    """Issue 19 (a tester's leftover): "1"/"0"/"true"/"yes" were yes on cards and the command
+    line but refused in the chat; now one rule for the chat, the forms, the cards and the command line."""
+    values = (True, False, "true", "false", "1", "0", 1, 0, "yes", "no")
+    expected = [True, False, True, False, True, False, True, False, True, False]
+    assert [vocabulary.card_yes_no(v) for v in values] == expected
+    assert [read_usable(v) for v in values] == expected
+    typed = [v for v in values if isinstance(v, str)]
+    assert [parse_yes_no(v) for v in typed] == [vocabulary.card_yes_no(v) for v in typed]
     assert vocabulary.card_yes_no("kanske") is None
     assert vocabulary.card_yes_no(3) is None
 
@@ -97,3 +96,38 @@ def test_each_kind_of_question_has_one_row_of_words_that_compile() -> None:
         for pattern in row.patterns:
             re.compile(pattern)
         assert not row.lead or row.only, f"{row.kind}: lead words go with only words"
+
+
+# --- issue 19: the small words ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["kör", "Kör på!", "självklart", "gärna", "javisst", "yes please", "Ja, tack!", "ja tack 🙂", "👍"],
+)
+def test_more_yes_words_are_yes_in_chat_and_on_cards(word: str) -> None:
+    assert parse_yes_no(word) is True
+    assert read_usable(word) is True
+
+
+@pytest.mark.parametrize("word", ["nej tack", "Nä du", "inte nu", "Nej, tack."])
+def test_more_no_words_are_no_in_chat_and_on_cards(word: str) -> None:
+    assert parse_yes_no(word) is False
+    assert read_usable(word) is False
+
+
+def test_the_new_yes_and_no_words_share_none_and_nej_still_means_none() -> None:
+    assert not vocabulary.YES_PHRASES & vocabulary.NO_PHRASES
+    assert not (vocabulary.YES | vocabulary.YES_PHRASES) & (vocabulary.NO | vocabulary.NO_PHRASES)
+    assert {"nej", "ingen", "nej tack"} <= vocabulary.NONE
+
+
+def test_words_that_name_no_status_and_no_yes() -> None:
+    for text in ("kanske", "ja nej", "snart", ""):
+        assert vocabulary.yes_no(text) is None
+
+
+def test_the_new_yes_words_are_in_yes_itself() -> None:
+    """The chat's one-candidate "Menade du …?" reads YES directly (dialogs.prompts)."""
+    assert {"kör", "kör på", "självklart", "gärna", "javisst", "yes please"} <= vocabulary.YES
+    assert {"nej tack", "nä du", "inte nu"} <= vocabulary.NO
