@@ -339,7 +339,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"\bvad kan (du|jag|man|boten|vi)\b|\bhur (funkar|fungerar|använder|gör) (jag |man )?(dig|du"
             r"|boten|den här|det här)"
             r"|\bkommandon|\binstruktion|\bvilka frågor|\bhjälp\b|\bwhat can you|\bhur (ska|kan) jag använda"
-            r"|\banvända dig\b|\bfattar inte\b|\bvad du kan\b|\bhjälpa till med\b",
+            r"|\banvända dig\b|\bfattar inte\b|\bvad du kan\b|\bhjälpa till med\b|\bvad (jag|man) kan fråga"
+            r"|\bge (några )?exempel|\bvad kan bot",
         ),
         interrupts=True,
     ),
@@ -351,6 +352,11 @@ QUESTIONS: tuple[Phrases, ...] = (
             stopp""".split()
         ),
         lead=("avbryt", "nej", "tillbaka", "börja", "ångra", "strunta", "glöm", "sluta", "skit", "stopp"),
+        weak=(
+            r"^(avbryt|avsluta|stopp|strunta|glöm|ångra|skit i)\w*|\bvill (inte fortsätta|avbryta)"
+            r"|\bnever mind"
+            r"|^(nej )?vänta\b.*\binte fortsätta",
+        ),
         interrupts=True,
     ),
     Phrases(
@@ -358,7 +364,7 @@ QUESTIONS: tuple[Phrases, ...] = (
         patterns=(
             r"\bvad (betyder|innebär|menas|menar ni med|står)\b|\bskillnad(en)? (mellan|på)\b|\bförklara\b"
             r"|\bför (något|nåt|nånting)\b|\bvad är det för skillnad|\bdefinition|\bbegreppet\b"
-            r"|\bvad är skillnaden\b|\bskillnaden\b$",
+            r"|\bvad är skillnaden\b|\bskillnaden\b$|\bdef\b|\bdefiniera|\bva (betyder|menas)\b",
         ),
     ),
     Phrases(
@@ -380,6 +386,9 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\b(vill|ska|skall|behöver|tänkte|dags att) (\w+ ){0,2}(följa upp|redovisa)"
             r"|\bredovis\w*|\bdags för (\w+ )?junirapport|\blämna (\w+ )?junirapport|^junirapport\w* \w"
             r"|\buppdatera (\w+ ){0,2}(status|uppfölj\w*)|\bskicka in (\w+ )?uppfölj\w*"
+            r"|\buppfölj\w*\b.*\b(utfall|prognos)\w* (är |blev |på )?\d|\buppfölj\w*\b.*\b(vill"
+            r"|ska) (lägga in"
+            r"|lämna|registrera|rapportera)"
             r"|\b(hur|var) (lämnar|rapporterar|skickar|redovisar) (jag|man|vi) (in )?"
             r"(det|den|dem|utfall\w*|uppfölj\w*)"
             r"|\b(lämna|lämnar|rapportera|fyll i|fylla i|ange|uppdatera|registrera"
@@ -401,7 +410,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\b(visa|lista|se|kolla)\b.*\buppföljningar(na)?\b|\buppföljningar(na)?\b.*\b(inne|in|kommit"
             r"|inkomna)\b"
             r"|\binkomna uppföljningar|\binlämnade uppföljningar|\bnär\b.*\buppföljning\w*|\bmåste vi svara"
-            r"|\buppföljning\w* (är )?öppen|\bsvarat\b|\bhur lång tid\b.*\buppfölj|\bsista datum"
+            r"|\bmissat\b.*\buppfölj|\buppföljning\w* (är )?öppen|\bsvarat\b|\bhur lång tid\b.*\buppfölj"
+            r"|\bsista datum"
             r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj",
         ),
     ),
@@ -413,7 +423,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\bregistrera (en |ett )?(ny |nytt )?\w*insats|\bskapa (en )?(ny )?\w*insats|\bansök"
             r"|\bsöka (pengar|medel)"
             r"|\banmäla? (en |ett )?(ny )?\w*insats|\bformulär"
-            r"|\blägg\w* (man |vi |jag )?(till|in) (en |ett )?(till |annan |ny |nytt )?\w*insats",
+            r"|\blägg\w* (man |vi |jag )?(till|in) (en |ett )?(till |annan |ny |nytt )?\w*insats"
+            r"|\blägga (in|upp|till) en ny\b|\bny satsning",
         ),
     ),
     Phrases(
@@ -433,12 +444,16 @@ QUESTIONS: tuple[Phrases, ...] = (
     Phrases(
         Intent.STATUS,
         patterns=(
-            r"\bstatus|\bhur går det\b(?! till)|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger|\bgår det med"
-            r"|\bhur fortskrider|\b(mina|våra|visa|lista|vilka|alla|har|några) (\w+ )?insats(er|erna)\b"
+            r"\bstatus|\bhur går det\b(?! till)(?! jag)|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger"
+            r"|\bgår det med"
+            r"|\bhur fortskrider|\b(startat|startats|börjat|igång)\b"
             r"|\bvem (är )?ansvar|\bansvarig|\bnär (ska|slutar|börjar|avslutas|blir|är)\b|\bkommit igång"
-            r"|\bhur går\b(?! det till)",
+            r"|\bhur går\b(?! (det|jag|man|vi) till)",
         ),
-        weak=(r"\binsats(er|erna)\b|\bhur ser det ut|\bpå gång\b",),
+        weak=(
+            r"\b(mina|våra|visa|lista|vilka|alla|har|några) (\w+ )?insats(er|erna)\b"
+            r"|\binsats(er|erna)\b|\bhur ser det ut|\bpå gång\b",
+        ),
     ),
     Phrases(
         Intent.REMAINING,
@@ -452,13 +467,24 @@ QUESTIONS: tuple[Phrases, ...] = (
     Phrases(
         Intent.UNITS,
         patterns=(
-            r"\b(vilka|lista|visa|vilken)\b.*\b(nämnder|nämnderna|förvaltningar|förvaltningarna|enheter"
+            r"^(?!.*\binsats)(?=.*\b(vilka|lista|visa|vilken)\b).*\b(nämnder|nämnderna|förvaltningar"
+            r"|förvaltningarna|enheter"
             r"|enheterna"
-            r"|committees|boards)\b|\bkoder\b|^nämnder(na)?$|^förvaltningar(na)?$",
+            r"|committees|boards)\b|koder\b|^nämnder(na)?$|^förvaltningar(na)?$|\bvila nämnder"
+            r"|\bnämnder\b.*\bfinns\b",
         ),
     ),
-    Phrases(Intent.GREETING, only=GREETINGS),
-    Phrases(Intent.THANKS, only=THANKS | ACKNOWLEDGED, lead=("tack", *ACKNOWLEDGED)),
+    Phrases(
+        Intent.GREETING,
+        only=GREETINGS,
+        weak=(r"^(hej|hejsan|hallå|god (morgon|dag|kväll|eftermiddag)|goddag|tjena|tjabba|hi|hello|hey)\b",),
+    ),
+    Phrases(
+        Intent.THANKS,
+        only=THANKS | ACKNOWLEDGED,
+        lead=("tack", *ACKNOWLEDGED),
+        weak=(r"^(tack|tackar|thanks|thank you|perfekt|toppen|kanon|super|tusen tack)\b",),
+    ),
 )
 """Every kind of question and its words, in the order they are tried."""
 
@@ -491,6 +517,8 @@ STOPWORDS = frozenset(
     miljon miljoner tusen hundra halv halva två tre fyra fem
     att som men eller vid under efter före mot utan hos åt än dom dem deras hans hennes dig tror genom
     the for of to a an is are be in on at by so far it this that its has have how much many what
+    chef chefen bad rektor rektorn ekonomen ledningen kompetensutveckling kompetensutvecklingen andel fram ta
+    andelen
     """.split()
 )
 STOP_PREFIXES = (
@@ -520,7 +548,7 @@ FIGURE_WORDS: tuple[tuple[Figure, str], ...] = (
     (Figure.REMAINING, r"\bkvar\b|\bsaldo|\båterstå|\bkvarvarande|\btillgängligt|\bleft\b|\bremaining"),
     (
         Figure.SPENT,
-        r"\butfall|\bgjort av med|\bgjort av\b|\bförbruka|\banvänt|\banvända\b|\bspendera|\bgått åt"
+        r"\butfall|\bgjort av med|\bgjort av\b|\bförbruka|\banvänt|(?<!att )\banvända\b|\bspendera|\bgått åt"
         r"|\bgick åt|\bkostat|\blagt (ut|ner)|\bgjort slut på|\bförbrukning|\bspent|\bused\b|\bspend",
     ),
     (
@@ -553,11 +581,12 @@ FILTER_WORDS: tuple[tuple[Filter, str], ...] = (
         Filter.NEEDS_MONEY,
         r"\b(mer|extra|ytterligare) (pengar|medel)|\bbehöver (mer|extra)|\böverskrid|\bgå(r)? över budget"
         r"|\bunderfinansiera|\bprognos (över|överstiger)|\bmore money|\bover budget|\bräcker inte"
-        r"|\bprognos\w* (som är |som ligger )?(högre|större|över)",
+        r"|\bprognos\w* (som är |som ligger )?(högre|större|över)|\böver budget",
     ),
     (
         Filter.DONE,
-        r"\bklara\b|\bklar\b|\bavslutade\b|\bslutförda\b|\bgenomförda\b|\bfärdiga\b|\bdone\b|\bcompleted"
+        r"\bklara\b|\bklar\b|\bavslutade\b|\bavslutats\b|\bslutförts\b|\bslutförda\b|\bgenomförda\b"
+        r"|\bfärdiga\b|\bdone\b|\bcompleted"
         r"|\bfinished",
     ),
     (
@@ -573,8 +602,9 @@ FILTER_WORDS: tuple[tuple[Filter, str], ...] = (
 """What a list of measures is narrowed to, in the order tried ("inte klara i tid" is overdue,
 "inte slutförda" not completed, before "klara")."""
 
-OWN_WORDS = frozenset("vi vår vårt våra oss vårat mina min mitt my our we us".split())
-"""Words by which a person means their own unit(s)."""
+OWN_WORDS = frozenset("vi vår vårt våra oss vårat mina our we us".split())
+OWN_PATTERN = r"\b(min|mitt) (nämnd|förvaltning|enhet|område|budget|saldo|insats|pott|verksamhet)"
+"""Words by which a person means their own unit(s) ("min chef" is no unit)."""
 
 CITY_PATTERN = (
     r"\btotalt\b|\btotal\b|\bhela (staden|stan|kommunen|malmö|fonden|potten)|\bstadens\b|\bkommunens\b"
@@ -600,13 +630,24 @@ ENGLISH_WORDS = frozenset(
     answered hasn t not started overdue late help list where it been us new submit give tell about did get
     together work works reallocation reallocate there do you your yet hi thanks follow up check see
     weather like so far going track on still missing training course city difference between means
-    cancel""".split()
+    cancel upper secondary adult education pls was granted responsible end open round initiative add need
+    file above their any completed health care welfare committee lot never mind that d like delayed""".split()
 )
 """Words of English (that are not Swedish words too): a message mostly of them is English."""
 
 ENGLISH_PHRASES: tuple[tuple[str, str], ...] = (
     (r"\bwhat does (\w+) mean\b", r"vad betyder \1"),
     (r"\bdifference between\b", "skillnaden mellan"),
+    (r"\bwho is responsible\b|\bwho s responsible\b", "vem ansvarar"),
+    (r"\bwhen does (.+) end\b", r"när slutar \1"),
+    (r"\bopen the june round\b|\bopen the round\b", "öppna junirundan"),
+    (r"\bjune round\b", "junirundan"),
+    (r"\b(need|want|would like|d like) to (file|report|submit|give)\b", "vill lämna"),
+    (r"\badd a new (initiative|measure)\b", "lägga till en ny insats"),
+    (r"\binitiatives?\b", "insats"),
+    (r"\babove\b", "över"),
+    (r"\bcompleted\b|\bfinished\b", "klara"),
+    (r"\bhealth\W+care( and welfare)?\w*", "äldreomsorgen"),
     (r"\bhow much\b", "hur mycket"),
     (r"\bwhich\b", "vilka"),
     (r"\bshow\b", "visa"),
@@ -671,13 +712,14 @@ ENGLISH_PHRASES: tuple[tuple[str, str], ...] = (
 SECOND_QUESTION = (
     r"[?!.;,\n]+\s*|\s+(?:och\s+)?(?:sen|sedan|också|dessutom)\s+"
     r"|\s+(?:och|samt|plus|också|dessutom|sen|sedan|and)\s+"
-    r"(?=(?:hur|vad|vilka|vilken|när|vem|visa|lista|finns|kan|är|har|status|saldo|how|what|which|who|is|are)\b)"
+    r"(?=(?:hur|vad|vilka|vilken|när|vem|visa|lista|finns|kan|är|har|status|saldo|hjälp|lägg\w*|jag|vill|how"
+    r"|what|which|who|is|are)\b)"
 )
 """Where a message may hold a second question: after a sentence's end, or before "och hur …"."""
 
 OFF_TOPIC = (
     r"\bsemester|\bväder|\bvädret|\blunch|\bboka\b|\blönen?\b|\bflextid|\bsjukanmäl|\bparkering|\blösenord"
-    r"|\bfel nämnd\b|\bdet ska vara\b|^ändra\b"
+    r"|\bfel nämnd\b|\bdet ska vara\b|^ändra\b|\bfika\b|\bpersonalrum|\bkaffe|\bvalet\b|\bsommarlov"
 )
 """What the bot does not answer, though its words look like a question it does ("hur många
 semesterdagar har jag kvar"), and a correction with nothing under way to correct."""
@@ -694,10 +736,13 @@ NOT_TYPOS = frozenset("fördela fördelat fördelas fördelning fördelningen".s
 TYPO_KEYWORDS = frozenset(
     """prognos prognosen utfall utfallet saldo saldot tilldelat uppföljning uppföljningen uppföljningar
     försenade försenad pågående påbörjade insatser insatsen insatserna status omfördelning omfördela
-    budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera flytta""".split()
+    budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera flytta insats mycket
+    tillsammans""".split()
 )
 """Question words a misspelling is put right to ("uppföljnig" → "uppföljning")."""
 KEYWORD_SET = TYPO_KEYWORDS | NOT_TYPOS
+SHORT_KEYWORDS = frozenset("kvar hej tack gjort avbryt saldo".split())
+"""Short question words put right from a misspelling of three letters or more ("kvr", "hejj", "tackk")."""
 
 NO_CATEGORY = ("ingen", "inga", "ingen av dem")
 """Answers to "which strategy categories?" that name none (with "-")."""

@@ -18,8 +18,16 @@ from core.vocabulary import Figure, Filter
 _FIGURES = tuple((figure, re.compile(pattern)) for figure, pattern in vocabulary.FIGURE_WORDS)
 _FILTERS = tuple((filter_, re.compile(pattern)) for filter_, pattern in vocabulary.FILTER_WORDS)
 _CITY = re.compile(vocabulary.CITY_PATTERN)
+_COMPARES = re.compile(r"\b(och|vs|eller|mellan|skillnad\w*|and|or|between)\b")
+_OWN = re.compile(vocabulary.OWN_PATTERN)
 _TOGETHER = re.compile(vocabulary.TOGETHER_PATTERN)
 _MEASURE_ID = re.compile(vocabulary.MEASURE_ID_PATTERN, re.IGNORECASE)
+_BARE_ID = re.compile(
+    r"(?:\bpå|\bför|\bav|\buppföljning(?:en)?|\bansvarig för)\s+(\d{1,4})\b(?!\s*(?:\d{3}|kr|tkr|mkr"
+    r"|kronor|%|miljon))",
+    re.IGNORECASE,
+)
+"""A measure's id after "på", "för", "av" ("status på 39", "andel av 42"), not an amount."""
 _MORE_IDS = re.compile(r"\s*(?:,|och|&|samt|\+)\s*(\d{1,4})\b")
 _ENGLISH = tuple((re.compile(pattern), words) for pattern, words in vocabulary.ENGLISH_PHRASES)
 _SECOND = re.compile(vocabulary.SECOND_QUESTION, re.IGNORECASE)
@@ -42,9 +50,9 @@ def list_filter(key: str) -> Filter | None:
     return None
 
 
-def own(words: Iterable[str]) -> bool:
-    """Whether the words mean the person's own unit(s) ("vi", "vår", "mina")."""
-    return any(w in vocabulary.OWN_WORDS for w in words)
+def own(words: Sequence[str]) -> bool:
+    """Whether the words mean the person's own unit(s) ("vi", "vår", "mina", "min nämnd")."""
+    return any(w in vocabulary.OWN_WORDS for w in words) or _OWN.search(" ".join(words)) is not None
 
 
 def city(key: str) -> bool:
@@ -60,7 +68,7 @@ def measure_ids(text: str, known: Iterable[int]) -> tuple[int, ...]:
     ids = set(known)
     text = text or ""
     found = []
-    for match in _MEASURE_ID.finditer(text):
+    for match in [*_MEASURE_ID.finditer(text), *_BARE_ID.finditer(text)]:
         found.append(int(match[1]))
         at = match.end()
         while more := _MORE_IDS.match(text, at):  # "13 och 14"
@@ -70,7 +78,8 @@ def measure_ids(text: str, known: Iterable[int]) -> tuple[int, ...]:
 
 
 def terms(key: str) -> tuple[str, ...]:
-    """The glossary's base terms a cleaned text names, in the order named."""
+    """The glossary's base terms a cleaned text names, in the order named; the first only, unless
+    it compares ("skillnaden mellan utfall och prognos"): "prognos i uppföljningen" asks about prognos."""
     padded = f" {key} "
     found: list[tuple[int, str]] = []
     for word, term in _GLOSSARY:
@@ -78,7 +87,8 @@ def terms(key: str) -> tuple[str, ...]:
         if at >= 0 and term not in (t for _, t in found):
             found.append((at, term))
             padded = padded.replace(f" {word} ", " " + "_" * len(word) + " ")
-    return tuple(term for _, term in sorted(found))
+    ordered = tuple(term for _, term in sorted(found))
+    return ordered if _COMPARES.search(key) else ordered[:1]
 
 
 def is_english(words: Sequence[str]) -> bool:

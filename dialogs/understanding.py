@@ -395,6 +395,10 @@ def _match_units_where(text: str, units: tuple[Unit, ...]) -> tuple[list[Candida
         unit = index.units[u]
         found.append(Candidate(unit.code, unit.name, score))
         if score >= UNIT_SURE:
+            named_words = {raw[i] for i in where if raw[i] not in STOPWORDS}
+            where = where | {
+                i for i, t in enumerate(raw) if t in named_words
+            }  # named again later in the text
             used |= where
             sure.append((score, min(where), unit.code, where))
             after = max(where) + 1  # "tekniska nämnden": the generic word belongs to the name
@@ -430,7 +434,12 @@ def _content(words: Iterable[str]) -> list[str]:
         if w.isdigit() and before != "del":
             before = w
             continue
-        if w not in STOPWORDS and not w.startswith(vocabulary.STOP_PREFIXES) and not _YEAR.fullmatch(w):
+        if (
+            w not in STOPWORDS
+            and not w.startswith(vocabulary.STOP_PREFIXES)
+            and not _YEAR.fullmatch(w)
+            and (len(w) > 2 or w.isdigit())
+        ):
             found.append(stem(w))
         before = w
     return found
@@ -532,7 +541,7 @@ def measure_score(query: Sequence[str], title: str) -> float:
     return _Scorer(query).score(title)
 
 
-LONG_QUERY = 5
+LONG_QUERY = 4
 """A message with this many words that may name a measure is also read a few words at a time."""
 WINDOW_COST = 8.0
 """What a measure named by a few words of a long message loses against one named by all of them."""
@@ -555,6 +564,13 @@ class _TitleIndex:
             for word in _title_stems(title):
                 holders.setdefault(word, set()).add(title)
         self.words = frozenset(holders)
+        self.acronyms: dict[str, tuple[str, ...]] = {}  # "msb" → the words it stands for in a title
+        for title in titles:
+            stems = _title_stems(title)
+            for width in (2, 3, 4):
+                for i in range(len(stems) - width + 1):
+                    run = stems[i : i + width]
+                    self.acronyms.setdefault("".join(w[0] for w in run), run)
         self._list = sorted(holders)
         self._long = [w for w in self._list if len(w) >= 5]
         self._holders = holders
@@ -627,6 +643,14 @@ def match_measures(
     if not query:  # nothing left to name a measure: every score would be 0
         return []
     index = _title_index(tuple(m.title for m in measures))
+    if any(2 <= len(q) <= 4 and q not in index.words and q in index.acronyms for q in query):
+        # "MSB-kursen": the initials of a run of a title's words ("Myndigheten för samhällsskydd och
+        # beredskap")
+        query = [
+            w
+            for q in query
+            for w in (index.acronyms[q] if q not in index.words and q in index.acronyms else (q,))
+        ]
     if any(len(q) >= COMPOUND for q in query):
         query = [part for q in query for part in _compound_parts(q, index.words)]
     scorers = [_Scorer(query)]
@@ -636,7 +660,7 @@ def match_measures(
         ]
     windows = []
     if len(query) >= LONG_QUERY:  # a long message: the measure is named by a few words of it
-        windows = [_Scorer(query[i : i + w]) for w in (2, 3) for i in range(len(query) - w + 1)]
+        windows = [_Scorer(query[i : i + w]) for w in (1, 2, 3) for i in range(len(query) - w + 1)]
     near = index.near(query)
     scores: dict[str, float] = {}
     found = []
@@ -647,7 +671,8 @@ def match_measures(
         if score is None:
             score = max(scorer.score(m.title) for scorer in scorers)
             if windows:
-                window = max(w.score(m.title) for w in windows) - WINDOW_COST
+                window = max(w.score(m.title) for w in windows if len(w.query) > 1 or w.score(m.title) >= 92)
+                window -= WINDOW_COST
                 if window >= MEASURE_SURE:  # only a sure name counts among many other words
                     score = max(score, window)
             scores[m.title] = score
@@ -727,7 +752,7 @@ def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], to
         main,
         units=first.units or main.units,
         unit_codes=first.unit_codes or main.unit_codes,
-        measure_ids=main.measure_ids or first.measure_ids or also.measure_ids,
+        measure_ids=tuple(dict.fromkeys((*(main.measure_ids or first.measure_ids), *also.measure_ids))),
         also=also,
     )
 
@@ -739,11 +764,14 @@ def _asks(part: str) -> Intent | None:
     if _is_statement(part):
         return None
     found = intent_of(part)
-    if found is None and intent_of(part, weak=True) == Intent.HELP:
-        return Intent.HELP
+    if found is None:
+        weak = intent_of(part, weak=True)
+        if weak == Intent.HELP or (weak == Intent.STATUS and _ASKS_LIST.search(clean(part))):
+            return weak  # "vilka insatser har vi?" asks, though by words that are weak in a longer message
     return found
 
 
+_ASKS_LIST = re.compile(r"\b(vilka|visa|lista)\b.*\binsats")
 _NO_QUESTION = frozenset({Intent.GREETING, Intent.THANKS, Intent.UNKNOWN, Intent.CANCEL})
 _TERMS_KINDS = frozenset(
     {Intent.GLOSSARY, Intent.REMAINING, Intent.STATUS, Intent.OVERDUE, Intent.NOT_STARTED}
@@ -756,7 +784,7 @@ _STATEMENT = re.compile(
     r"|vilka|vilken|när|vem)\b)"
 )
 """A part of a message that tells rather than asks: it begins with its subject and has no question or wish."""
-_VALUE = re.compile(r"^\w+ (är|var|blir|ligger på) (ca |cirka )?\d")
+_VALUE = re.compile(r"^\w+ (är|var|blir|ligger på) (ca |cirka )?\d|^(utfall|prognos)\w* (är |blev |på )?\d")
 """A part that gives a value ("utfallet är 1,2 miljoner"): no question."""
 
 
@@ -817,8 +845,8 @@ def _understand_one(
     if together:
         whole_fund = False
     if intent is None:
-        if ids and not unit_codes:
-            intent = vocabulary.NAMES_A_MEASURE
+        if ids:
+            intent = vocabulary.NAMES_A_MEASURE  # "Chefsutvecklingen på stadskontoret?": the measure wins
         elif unit_codes or unknown_unit or year is not None or ids or _names_maybe(unit_candidates, words):
             intent = vocabulary.NAMES_A_UNIT_OR_YEAR
         else:
@@ -878,6 +906,7 @@ def _names_maybe(candidates: Sequence[Candidate], words: Sequence[str]) -> bool:
 
 
 _KEYWORDS = tuple(sorted(vocabulary.TYPO_KEYWORDS))
+_SHORT_KEYWORDS = tuple(sorted(vocabulary.SHORT_KEYWORDS))
 
 
 def _corrected(key: str, units: tuple[Unit, ...], measures: Sequence[Measure]) -> str:
@@ -888,9 +917,17 @@ def _corrected(key: str, units: tuple[Unit, ...], measures: Sequence[Measure]) -
     words = key.split()
     changed = False
     for i, word in enumerate(words):
-        if len(word) < 5 or word in known or word in STOPWORDS or word in vocabulary.KEYWORD_SET:
+        if len(word) < 3 or word in known or word in STOPWORDS or word in vocabulary.KEYWORD_SET:
             continue
-        found = process.extractOne(word, _KEYWORDS, scorer=fuzz.ratio, score_cutoff=84)
+        if any(k in word for k in _KEYWORDS if len(k) >= 5):
+            continue  # a compound of a question word ("nyinsats") is no misspelling of it
+        found = (
+            process.extractOne(word, _SHORT_KEYWORDS, scorer=fuzz.ratio, score_cutoff=85)
+            if len(word) <= 6
+            else None
+        )
+        if found is None and len(word) >= 5:
+            found = process.extractOne(word, _KEYWORDS, scorer=fuzz.ratio, score_cutoff=84)
         if found is not None:
             words[i] = found[0]
             changed = True
@@ -960,7 +997,7 @@ def _measure_holding(
     resolution = decide_measure(whole)
     if resolution.pick != Pick.ONE or resolution.chosen is None or resolution.chosen.score < MEASURE_SURE:
         return None
-    if found and found[0].score + MARGIN > resolution.chosen.score:
+    if found and found[0].score >= resolution.chosen.score:
         return None
     title = set(tokens(next(m.title for m in measures if str(m.id) == resolution.chosen.key)))
     words = key.split()
@@ -998,7 +1035,7 @@ def _id_positions(words: Sequence[str], ids: Sequence[int]) -> set[int]:
 
 def _intent(key: str, *, weak: bool = True) -> Intent | None:
     """The kind a cleaned text asks by its words, or None."""
-    glossary = _GLOSSARY_WHOLE.fullmatch(key)
+    glossary = _GLOSSARY_WHOLE.fullmatch(key) or _GLOSSARY_PART.search(key)
     if glossary and glossary[1] in vocabulary.GLOSSARY_WORDS:
         return Intent.GLOSSARY
     if _OFF_TOPIC.search(key):
@@ -1021,6 +1058,8 @@ _LIST = re.compile(r"\binsats(er|erna)\b")
 
 _GLOSSARY_WHOLE = re.compile(r"(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+(?: \w+)?)")
 """'vad är prognos?': a glossary question when the word is a term (not 'vad är kvar')."""
+_GLOSSARY_PART = re.compile(r"\b(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+)(?= och\b)")
+"""'vad är en nämnd och vad är en insats': the same, before a second one."""
 
 _OPENERS = frozenset("för hos i inom på till om med av status saldo kvar heter".split())
 """Words after which a name is expected ("saldo för X", "status X")."""
