@@ -404,3 +404,34 @@ GLOSSARY_WORDS: dict[str, str] = {
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""
 
+
+# --- issue 19: answers that use what was understood ---------------------------------------
+
+ROUND_LATE_QUESTIONS = (
+    "inte svarat",
+    "ej svarat",
+    "inte har svarat",
+    "saknar svar",
+    "saknas svar",
+    "svar saknas",
+    "inte lämnat",
+    "ej lämnat",
+    "vem har inte",
+    "vilka har inte",
+)
+"""A ROUND question asking who has not answered (dialogs.round_turns: the list of them,
+for those who may see it)."""
+
+ROUND_DATE_QUESTIONS = (
+    "sista dag",
+    "sista datum",
+    "deadline",
+    "senast",
+    "när ska",
+    "när stänger",
+    "när öppnar",
+    "när är",
+    "när går",
+    "datum",
+)
+"""A ROUND question asking for the round's dates (its opening, last day and reminders)."""
