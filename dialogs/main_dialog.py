@@ -105,8 +105,7 @@ class MainDialog(CancelAndHelpDialog):
             await self.handle_card(context, data)
             return True
         heard = await self.hear(context)
-        if heard.english:  # said once, before the answer (in Swedish)
-            await context.send_activity(texts.ENGLISH_NOTE)
+        await _note_english(context, heard)
         routed = route(heard)
         if routed is None:
             await self.answer(context, heard)
@@ -124,6 +123,7 @@ class MainDialog(CancelAndHelpDialog):
         entry = answers.answer_for(heard.intent)
         if isinstance(entry, Begin):  # route() sends these to their dialog
             raise ValueError(f"{heard.intent.name} begins {entry.dialog_id}: it is not answered at once")
+        await _note_english(context, heard)
         await entry.send(context, heard)
         await self.answer_also(context, heard)
 
@@ -151,6 +151,17 @@ class MainDialog(CancelAndHelpDialog):
             await FollowUpDialog.submit_form(context, data)
         else:
             await context.send_activity(texts.UNKNOWN_FORM)
+
+
+_ENGLISH_NOTED = "kompetensbot.english_noted"
+"""Turn-state key: the turn has said that the bot answers in Swedish."""
+
+
+async def _note_english(context: TurnContext, heard: Understanding) -> None:
+    """A question in English: say once in the turn, before the answer, that the bot answers in Swedish."""
+    if heard.english and not context.turn_state.get(_ENGLISH_NOTED):
+        context.turn_state[_ENGLISH_NOTED] = True
+        await context.send_activity(texts.ENGLISH_NOTE)
 
 
 def route(heard: Understanding) -> Route | None:

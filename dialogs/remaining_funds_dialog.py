@@ -397,7 +397,7 @@ def remaining_route(heard: Understanding) -> Route:
     if heard.unit_codes:
         return RemainingFundsDialog.__name__, asked | {"unit": heard.unit_codes[0]}
     if heard.own and not heard.units:
-        return RemainingFundsDialog.__name__, asked | {"own": True}
+        return RemainingFundsDialog.__name__, asked | {"own": True, "together": heard.together}
     measures = [c.as_dict() for c in heard.measures]
     if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
         return StatusDialog.__name__, {"measures": measures}

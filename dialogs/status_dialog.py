@@ -285,7 +285,8 @@ async def answer_understood(turn_context: TurnContext, data: dict[str, Any]) -> 
     figure = data.get("figure")
     figure = str(figure) if figure in texts.FIGURE_LABELS else None
     if data.get("measure_ids"):
-        await answer_measures(turn_context, [int(i) for i in data["measure_ids"]], codes, figure)
+        ids = [int(i) for i in data["measure_ids"]]
+        await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")))
         return
     year = data.get("year")
     await answer_list(
@@ -298,13 +299,25 @@ async def answer_understood(turn_context: TurnContext, data: dict[str, Any]) -> 
 
 
 async def answer_measures(
-    turn_context: TurnContext, ids: Sequence[int], codes: Sequence[str], figure: str | None
+    turn_context: TurnContext,
+    ids: Sequence[int],
+    codes: Sequence[str],
+    figure: str | None,
+    *,
+    own: bool = False,
 ) -> None:
     """The measures named: one → its answer (a unit named that shares it: the unit's share);
-    a few → each briefly. A unit named picks, of the measures, those it runs."""
+    a few → each briefly. A unit named (or one's own, `own`) picks, of the measures, those
+    it runs."""
     identity, services = who(turn_context)
     today = today_of(turn_context)
     ledger = await call(queries(services).summary_ledger)
+    if own and not codes:
+        try:
+            codes = own_units(await call(queries(services, identity.user_id).principal, identity.user_id))
+        except DomainError as refused:
+            await turn_context.send_activity(texts.refused(refused.message))
+            return
     known = [i for i in dict.fromkeys(ids) if i in ledger.measures]
     inside = [i for i in known if any(c in ledger.measures[i].units for c in codes)]
     known = inside or known
@@ -338,9 +351,10 @@ async def answer_measures(
     if not lines:
         await turn_context.send_activity(texts.refused(refusal) if refusal else texts.MEASURES_NOT_VISIBLE)
         return
+    header = texts.measures_brief_header(len(lines))
     if len(known) > MAX_BRIEF:
         lines.append(texts.list_more(len(known) - MAX_BRIEF))
-    await turn_context.send_activity("\n".join([texts.measures_brief_header(len(lines)), *lines]))
+    await turn_context.send_activity("\n".join([header, *lines]))
 
 
 async def answer_share(turn_context: TurnContext, measure_id: int, unit: str, figure: str | None) -> None:
@@ -443,7 +457,11 @@ def understood_options(heard: Understanding, figure: str | None = None) -> dict[
     measures of units named or of one's own; None when the dialog has to look further."""
     codes = unit_codes(heard)
     if heard.measure_ids:
-        found: dict[str, Any] = {"measure_ids": list(heard.measure_ids), "unit_codes": codes}
+        found: dict[str, Any] = {
+            "measure_ids": list(heard.measure_ids),
+            "unit_codes": codes,
+            "own": heard.own,
+        }
         return {UNDERSTOOD: found | ({"figure": figure} if figure else {})}
     if figure is not None:
         return None
@@ -452,6 +470,8 @@ def understood_options(heard: Understanding, figure: str | None = None) -> dict[
         return {
             UNDERSTOOD: {"filter": filter_.value, "unit_codes": codes, "own": heard.own, "year": heard.year}
         }
+    if decide_measure(heard.measures).pick != Pick.NONE:
+        return None  # a measure perhaps named: the dialog asks which (or answers it)
     if heard.unit_codes or (heard.own and not heard.units):
         return {UNDERSTOOD: {"unit_codes": codes, "own": heard.own, "year": heard.year}}
     return None

@@ -524,3 +524,24 @@ def test_a_second_question_that_would_begin_a_dialog_is_offered(chat_as, heard) 
     assert offer == "Du frågade också om en ny insats: skriv det igen så svarar jag."
     [after] = chat.say("saldo GSN")  # no dialog was begun
     assert "Grundskolenämnden (GSN) 2025:" in after.text
+
+
+def test_our_share_of_a_shared_measure(chat_as, heard) -> None:
+    heard(
+        "vad har vi fått för Malmö Lär?",
+        Understanding(Intent.REMAINING, own=True, measure_ids=(47, 53), figure=Figure.ALLOCATED),
+    )
+    chat = chat_as("tove", Role.CHEF, "TN")
+    [reply] = chat.say("vad har vi fått för Malmö Lär?")
+    assert reply.text.startswith(
+        "**Tilldelat för Tekniska nämnden (TN) i Malmö Lär – gemensam samordningsresurs: 200 000 kr**"
+    )
+
+
+def test_many_measures_named_are_counted_beyond_the_brief_ones(chat_as, heard) -> None:
+    heard("status yrkeslärare", Understanding(Intent.STATUS, measure_ids=(12, 13, 14, 15, 16, 17, 18)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status yrkeslärare")
+    lines = reply.text.split("\n")
+    assert lines[0] == "**5 insatser passar frågan; här är de i korthet:**"
+    assert len(lines) == 7 and lines[-1] == texts.list_more(2)
