@@ -211,7 +211,7 @@ async def _send_units(
     identity, _ = who(turn_context)
     ledger = await call(queries(services).summary_ledger)
     balances: list[UnitBalance] = []
-    lines = [texts.units_header(asked.codes, year)]
+    lines: list[str] = []
     fund: FundBalance | None = None
     try:
         for code in asked.codes:
@@ -232,15 +232,18 @@ async def _send_units(
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
+    sums = (
+        sum(b.allocated for b in balances),
+        sum(b.spent for b in balances),
+        sum(b.forecast for b in balances),
+    )
+    if asked.own:  # one's own units: their sum is the headline ("Utfall för dina nämnder 2025: …")
+        figure = asked.figure or Figure.REMAINING.value
+        lines.insert(0, texts.figure_headline(figure, texts.OWN_UNITS, year, *sums))
+    else:
+        lines.insert(0, texts.units_header(asked.codes, year))
     if asked.together:
-        lines.append(
-            texts.together_line(
-                asked.figure,
-                sum(b.allocated for b in balances),
-                sum(b.spent for b in balances),
-                sum(b.forecast for b in balances),
-            )
-        )
+        lines.append(texts.together_line(asked.figure, *sums))
     text = "\n".join(lines)
     if fund is None or not balances:
         await turn_context.send_activity(text)

@@ -322,7 +322,7 @@ async def answer_measures(
     inside = [i for i in known if any(c in ledger.measures[i].units for c in codes)]
     known = inside or known
     if not known:
-        await turn_context.send_activity(texts.MEASURES_NOT_VISIBLE)
+        await turn_context.send_activity(texts.no_measure_ids(ids))
         return
     if len(known) == 1:
         measure = ledger.measures[known[0]]

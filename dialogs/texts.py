@@ -1268,6 +1268,11 @@ def measure_brief(
     )
 
 
+def no_measure_ids(ids: Sequence[int]) -> str:
+    named = ", ".join(str(i) for i in ids)
+    return f'Jag hittar ingen insats med id {named}. Fråga "mina insatser" för de insatser du kan se.'
+
+
 MEASURES_NOT_VISIBLE = "Du kan inte se någon av de insatser som frågan gäller."
 
 _FILTER_WORDS: dict[str, tuple[str, str]] = {

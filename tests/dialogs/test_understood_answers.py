@@ -135,7 +135,9 @@ def test_vi_with_two_units_answers_each_briefly(chat_as, heard, services) -> Non
     services.grant_role(None, "anna", Role.CHEF, "GSN")
     [reply] = chat.say("hur mycket har vi fått")
     lines = reply.text.split("\n")
-    assert lines[0] == "**GSN, GVN 2025, en rad per nämnd:**"
+    fund = services.funds(None, 2025)
+    allocated = sum(u.allocated for u in fund.units if u.code in ("GSN", "GVN"))
+    assert lines[0] == f"**Tilldelat för dina nämnder 2025: {texts.kr(allocated)}**"
     assert lines[1].startswith("- Grundskolenämnden (GSN): tilldelat ")
     assert lines[2].startswith("- Gymnasie- och vuxenutbildningsnämnden (GVN): tilldelat ")
     assert "kvar 7 100 000 kr" in lines[2]
@@ -545,3 +547,10 @@ def test_many_measures_named_are_counted_beyond_the_brief_ones(chat_as, heard) -
     lines = reply.text.split("\n")
     assert lines[0] == "**5 insatser passar frågan; här är de i korthet:**"
     assert len(lines) == 7 and lines[-1] == texts.list_more(2)
+
+
+def test_a_measure_id_that_is_none(chat_as, heard) -> None:
+    heard("status 999", Understanding(Intent.STATUS, measure_ids=(999,)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status 999")
+    assert reply.text.startswith("Jag hittar ingen insats med id 999.")
