@@ -187,7 +187,7 @@ async def answer(
     else:
         content = cards.funds_card(fund, title=texts.funds_card_title(year, None))
         text = texts.units_funds(fund)
-        if asked.figure is not None:
+        if asked.figure is not None and asked.figure != Figure.REMAINING.value:  # kvar: units_funds' headline
             text = _headline(asked.figure, texts.OWN_UNITS, year, fund) + "\n" + text
         await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
