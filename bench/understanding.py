@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.model import Measure, Unit  # noqa: E402
-from core.vocabulary import Filter, Intent  # noqa: E402
+from core.vocabulary import Intent  # noqa: E402
 from dialogs.understanding import Understanding, understand  # noqa: E402
 from storage.examples import read_example  # noqa: E402
 
@@ -58,9 +58,6 @@ KEYS = (
     "english",
     "also",
 )
-
-_LIST_KINDS = {Intent.OVERDUE: Filter.OVERDUE, Intent.NOT_STARTED: Filter.NOT_STARTED}
-"""Kinds that are a filtered list of measures: labelled as a status question with that filter."""
 
 
 def example() -> tuple[list[Unit], list[Measure]]:
@@ -86,13 +83,13 @@ def read_corpus(path: Path) -> list[dict[str, Any]]:
 
 
 def _intent_label(intent: Intent) -> str:
-    return "status" if intent in _LIST_KINDS else intent.value
+    return intent.value
 
 
 def labels(heard: Understanding) -> dict[str, Any]:
     """What the understanding yields, in the corpus's terms."""
     intent = _intent_label(heard.intent)
-    filter_ = _LIST_KINDS.get(heard.intent, heard.filter)
+    filter_ = heard.filter
     return {
         "intent": intent,
         "units": sorted(heard.unit_codes),

@@ -261,8 +261,6 @@ class Intent(StrEnum):
 
     REMAINING = "remaining"
     STATUS = "status"
-    OVERDUE = "overdue"
-    NOT_STARTED = "not_started"
     SUBMIT_MEASURE = "submit_measure"
     FOLLOW_UP = "follow_up"
     REALLOCATE = "reallocate"
@@ -428,23 +426,13 @@ QUESTIONS: tuple[Phrases, ...] = (
         ),
     ),
     Phrases(
-        Intent.OVERDUE,
+        Intent.STATUS,  # a measure's status, or a list of measures (its filter: FILTER_WORDS)
         patterns=(
             r"försen|forsen|förfall|efter slutdatum|slutdatum\w* (har )?passerat|passerat slutdatum"
-            r"|\bsena\b|\bligger efter\b|inte klara i tid",
-        ),
-    ),
-    Phrases(
-        Intent.NOT_STARTED,
-        patterns=(
-            r"\b(inte|ej)( \w+)?( \w+)? (påbörja|starta|börja|kommit igång|satt igång)\w*"
-            r"|\bej påbörjad|\bopåbörjad|\binte igång\b",
-        ),
-    ),
-    Phrases(
-        Intent.STATUS,
-        patterns=(
-            r"\bstatus|\bhur går det\b(?! till)(?! jag)|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger"
+            r"|\bsena\b|\bligger efter\b|inte klara i tid"
+            r"|\b(inte|ej)( \w+)?( \w+)? (påbörja|starta|börja|kommit igång|satt igång)\w*"
+            r"|\bej påbörjad|\bopåbörjad|\binte igång\b|\bstatus|\bhur går det\b(?! till)(?! jag)"
+            r"|\bhur gick det|\bläget\b|\bläge\b|\bhur ligger"
             r"|\bgår det med"
             r"|\bhur fortskrider|\b(startat|startats|börjat|igång)\b"
             r"|\bvem (är )?ansvar|\bansvarig|\bnär (ska|slutar|börjar|avslutas|blir|är)\b|\bkommit igång"
@@ -865,3 +853,35 @@ STATUS_MORE_WORDS: dict[str, str] = {
     "avbrutits": "Ej slutförd",
 }
 """More of a status's words (read with STATUS_WORDS by status_value): "avslutat" is "Klar"."""
+
+
+# --- issue 19: answers that use what was understood ---------------------------------------
+
+ROUND_LATE_QUESTIONS = (
+    "inte svarat",
+    "ej svarat",
+    "inte har svarat",
+    "saknar svar",
+    "saknas svar",
+    "svar saknas",
+    "inte lämnat",
+    "ej lämnat",
+    "vem har inte",
+    "vilka har inte",
+)
+"""A ROUND question asking who has not answered (dialogs.round_turns: the list of them,
+for those who may see it)."""
+
+ROUND_DATE_QUESTIONS = (
+    "sista dag",
+    "sista datum",
+    "deadline",
+    "senast",
+    "när ska",
+    "när stänger",
+    "när öppnar",
+    "när är",
+    "när går",
+    "datum",
+)
+"""A ROUND question asking for the round's dates (its opening, last day and reminders)."""

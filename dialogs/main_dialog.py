@@ -105,20 +105,45 @@ class MainDialog(CancelAndHelpDialog):
             await self.handle_card(context, data)
             return True
         heard = await self.hear(context)
+        await _note_english(context, heard)
         routed = route(heard)
         if routed is None:
             await self.answer(context, heard)
             return True
         dialog_id, options = routed
         answer = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
-        return answer is not None and bool(await answer(context, options))
+        if answer is None or not await answer(context, options):
+            return False
+        await self.answer_also(context, heard)
+        return True
 
     async def answer(self, context: TurnContext, heard: Understanding) -> None:
-        """Answer at once a question whose registered answer is not a dialog."""
+        """Answer at once a question whose registered answer is not a dialog (and a second
+        question in the same message, `answer_also`)."""
         entry = answers.answer_for(heard.intent)
         if isinstance(entry, Begin):  # route() sends these to their dialog
             raise ValueError(f"{heard.intent.name} begins {entry.dialog_id}: it is not answered at once")
+        await _note_english(context, heard)
         await entry.send(context, heard)
+        await self.answer_also(context, heard)
+
+    async def answer_also(self, context: TurnContext, heard: Understanding) -> None:
+        """The second question of a message whose first is answered: answered too when it is
+        answered at once, else offered (it would begin a dialog: the person asks it again)."""
+        second = heard.also
+        if second is None:
+            return
+        routed = route(second)
+        if routed is None:
+            await self.answer(context, second)
+            return
+        dialog_id, options = routed
+        answer = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
+        if answer is not None and await answer(context, options):
+            await self.answer_also(context, second)
+            return
+        subject = texts.ALSO_SUBJECTS.get(second.intent.value, texts.ALSO_SUBJECT_OTHER)
+        await context.send_activity(texts.also_offer(subject))
 
     async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
         action = data.get(ACTION_KEY)
@@ -126,6 +151,17 @@ class MainDialog(CancelAndHelpDialog):
             await FollowUpDialog.submit_form(context, data)
         else:
             await context.send_activity(texts.UNKNOWN_FORM)
+
+
+_ENGLISH_NOTED = "kompetensbot.english_noted"
+"""Turn-state key: the turn has said that the bot answers in Swedish."""
+
+
+async def _note_english(context: TurnContext, heard: Understanding) -> None:
+    """A question in English: say once in the turn, before the answer, that the bot answers in Swedish."""
+    if heard.english and not context.turn_state.get(_ENGLISH_NOTED):
+        context.turn_state[_ENGLISH_NOTED] = True
+        await context.send_activity(texts.ENGLISH_NOTE)
 
 
 def route(heard: Understanding) -> Route | None:

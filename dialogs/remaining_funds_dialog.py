@@ -5,7 +5,7 @@ reallocation)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -18,20 +18,20 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallStepContext,
 )
 
-from core.balances import FundBalance, fund_balance, measure_balance
+from core.balances import FundBalance, UnitBalance, fund_balance, measure_balance
 from core.entries import ReallocationEntry
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
 from core.rules import years
 from core.rules.years import latest_decided_fund_year, latest_year_with_money
-from core.vocabulary import Intent
+from core.vocabulary import Figure, Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
-from dialogs.status_dialog import StatusDialog
+from dialogs.status_dialog import StatusDialog, own_units, understood_options
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Resolution, Understanding, decide_measure, decide_unit
@@ -54,7 +54,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         settled, code, _ = _settle(options)
         if not settled:
             return False
-        await answer(turn_context, code, options.get("year"))
+        await answer(turn_context, code, options.get("year"), asked_of(options))
         return True
 
     async def unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -80,18 +80,62 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         if values_of(step).get("asked") and code is None:
             await step.context.send_activity(texts.NO_CHOICE)
             return await end_dialog(step)
-        await answer(step.context, code, options_of(step).get("year"))
+        await answer(step.context, code, options_of(step).get("year"), asked_of(options_of(step)))
         return await end_dialog(step)
 
 
-async def answer(turn_context: TurnContext, code: str | None, year: int | None) -> None:
-    """Send the funds of `code` (None: the user's own units or the whole fund): one
-    message, a card with a one-line summary as its text, or a text alone where there
-    are no figures to show."""
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What a money question asks beyond its unit and year (issue 19).
+
+    Attributes:
+      figure: the figure asked for, the answer's headline (core.vocabulary.Figure's value).
+      codes: two or more units named: each answered briefly.
+      together: the sum of `codes` is asked.
+      own: the person's own units (their roles' units) are meant.
+    """
+
+    figure: str | None = None
+    codes: tuple[str, ...] = ()
+    together: bool = False
+    own: bool = False
+
+
+def asked_of(options: dict[str, Any]) -> Asked:
+    figure = options.get("figure")
+    return Asked(
+        figure=str(figure) if figure in texts.FIGURE_LABELS else None,
+        codes=tuple(str(c) for c in options.get("codes") or ()),
+        together=bool(options.get("together")),
+        own=bool(options.get("own")),
+    )
+
+
+async def answer(
+    turn_context: TurnContext, code: str | None, year: int | None, asked: Asked | None = None
+) -> None:
+    """Send the funds of `code` (None: the units asked, the user's own units or the whole
+    fund): one message, a card with a short summary as its text, or a text alone where
+    there are no figures to show; the figure asked for is the headline."""
+    asked = asked or Asked()
     identity, services = who(turn_context)
     ledger = await call(queries(services).summary_ledger)
     today = today_of(turn_context)  # every figure as known on the bot's date (issue 17 item 6)
     year = year or years.default_year(ledger, today)
+    if code is None and asked.own:
+        try:
+            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+        except DomainError as refused:
+            await turn_context.send_activity(texts.refused(refused.message))
+            return
+        mine = own_units(principal)
+        if len(mine) == 1:
+            code = mine[0]
+        elif mine:
+            asked = replace(asked, codes=tuple(mine))
+    if code is None and asked.codes:
+        await _send_units(turn_context, services, year, asked, today)
+        return
     try:
         fund = await call(
             queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
@@ -112,7 +156,7 @@ async def answer(turn_context: TurnContext, code: str | None, year: int | None) 
             )
             await turn_context.send_activity(texts.unit_has_no_funds(unit.name, code, year, latest))
             return
-        await _send_unit(turn_context, services, year, code, today)
+        await _send_unit(turn_context, services, year, code, today, asked.figure)
     elif can(principal, Action.READ):
         if not fund.decided and not fund.units:
             latest = await call(
@@ -123,9 +167,9 @@ async def answer(turn_context: TurnContext, code: str | None, year: int | None) 
             )
             await turn_context.send_activity(texts.no_fund(year, latest))
             return
-        await _send_fund(turn_context, services, year, today)
+        await _send_fund(turn_context, services, year, today, asked.figure)
     elif len(fund.units) == 1:
-        await _send_unit(turn_context, services, year, fund.units[0].code, today)
+        await _send_unit(turn_context, services, year, fund.units[0].code, today, asked.figure)
     elif not fund.units:
         codes = tuple(sorted(visible_units(principal, ledger.units)))
         latest = await call(
@@ -142,9 +186,72 @@ async def answer(turn_context: TurnContext, code: str | None, year: int | None) 
         await turn_context.send_activity(said + (" " + texts.latest_money(year, latest) if latest else ""))
     else:
         content = cards.funds_card(fund, title=texts.funds_card_title(year, None))
-        await turn_context.send_activity(
-            MessageFactory.attachment(cards.attachment(content), texts.units_funds(fund))
-        )
+        text = texts.units_funds(fund)
+        if asked.figure is not None and asked.figure != Figure.REMAINING.value:  # kvar: units_funds' headline
+            text = _headline(asked.figure, texts.OWN_UNITS, year, fund) + "\n" + text
+        await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
+
+
+def _headline(figure: str, who_: str, year: int, fund: FundBalance) -> str:
+    return texts.figure_headline(
+        figure,
+        who_,
+        year,
+        sum(u.allocated for u in fund.units),
+        sum(u.spent for u in fund.units),
+        sum(u.forecast for u in fund.units),
+    )
+
+
+async def _send_units(
+    turn_context: TurnContext, services: CityServices, year: int, asked: Asked, today: date
+) -> None:
+    """Two or more units (named, or one's own), each briefly with the figure asked for first,
+    and their sum when asked ("tillsammans"): exact kronor, added as integers."""
+    identity, _ = who(turn_context)
+    ledger = await call(queries(services).summary_ledger)
+    balances: list[UnitBalance] = []
+    lines: list[str] = []
+    fund: FundBalance | None = None
+    try:
+        for code in asked.codes:
+            fund = await call(
+                queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
+            )
+            balance = fund.unit(code)
+            if balance is None:
+                unit = ledger.units.get(code)
+                lines.append(texts.unit_brief_no_money(unit.name if unit else code, code, year))
+                continue
+            balances.append(balance)
+            lines.append(
+                texts.unit_brief(
+                    balance.name, code, asked.figure, balance.allocated, balance.spent, balance.forecast
+                )
+            )
+    except DomainError as refused:
+        await turn_context.send_activity(texts.refused(refused.message))
+        return
+    sums = (
+        sum(b.allocated for b in balances),
+        sum(b.spent for b in balances),
+        sum(b.forecast for b in balances),
+    )
+    if asked.own:  # one's own units: their sum is the headline ("Utfall för dina nämnder 2025: …")
+        figure = asked.figure or Figure.REMAINING.value
+        lines.insert(0, texts.figure_headline(figure, texts.OWN_UNITS, year, *sums))
+    else:
+        lines.insert(0, texts.units_header(asked.codes, year))
+    if asked.together:
+        lines.append(texts.together_line(asked.figure, *sums))
+    text = "\n".join(lines)
+    if fund is None or not balances:
+        await turn_context.send_activity(text)
+        return
+    content = cards.funds_card(
+        replace(fund, units=tuple(balances)), title=texts.funds_card_title(year, ", ".join(asked.codes))
+    )
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
 def _latest(ledger: Ledger, year: int, codes: tuple[str, ...]) -> FundBalance | None:
@@ -191,19 +298,26 @@ def _reallocations(ledger: Ledger, code: str, year: int) -> list[tuple[Reallocat
 
 
 async def _send_unit(
-    turn_context: TurnContext, services: CityServices, year: int, code: str, today: date
+    turn_context: TurnContext,
+    services: CityServices,
+    year: int,
+    code: str,
+    today: date,
+    figure: str | None = None,
 ) -> None:
     """A unit's money for the year as known on the bot's date `today` (the caller
     checked that the person may see it). The answer is the same for everyone who
     may: it is rendered once per version of the city's data."""
-    rendered = partial(_unit_answer, year=year, code=code)
+    rendered = partial(_unit_answer, year=year, code=code, figure=figure)
     text, content = await call(
-        queries(services, as_of=today).derived, ("funds-unit", year, code), rendered, today
+        queries(services, as_of=today).derived, ("funds-unit", year, code, figure), rendered, today
     )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
-def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, Any]]:
+def _unit_answer(
+    ledger: Ledger, year: int, code: str, figure: str | None = None
+) -> tuple[str, dict[str, Any]]:
     fund = fund_balance(ledger, year)
     balance = fund.unit(code)
     assert balance is not None
@@ -216,6 +330,10 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
         if len(measure.shares) > 1:
             shares[f.measure_id] = measure.share(code)
     text = texts.unit_funds(balance, fund_decided=fund.decided)
+    if figure is not None and figure != Figure.REMAINING.value:
+        who_ = f"{balance.name} ({balance.code})"
+        spent, forecast = balance.spent, balance.forecast
+        text = texts.figure_headline(figure, who_, year, balance.allocated, spent, forecast) + "\n" + text
     details = texts.unit_details(balance, reallocations, fund_decided=fund.decided, shared=bool(shares))
     sources = [  # as many as the card shows: the latest first
         texts.source_spent(
@@ -235,21 +353,26 @@ def _unit_answer(ledger: Ledger, year: int, code: str) -> tuple[str, dict[str, A
     return text, content
 
 
-async def _send_fund(turn_context: TurnContext, services: CityServices, year: int, today: date) -> None:
+async def _send_fund(
+    turn_context: TurnContext, services: CityServices, year: int, today: date, figure: str | None = None
+) -> None:
     """The whole fund of the year as known on the bot's date `today`, for those who
     see every unit (checked by the caller)."""
+    rendered = partial(_fund_answer, year=year, figure=figure)
     text, content = await call(
-        queries(services, as_of=today).derived, ("funds-fund", year), partial(_fund_answer, year=year), today
+        queries(services, as_of=today).derived, ("funds-fund", year, figure), rendered, today
     )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
-def _fund_answer(ledger: Ledger, year: int) -> tuple[str, dict[str, Any]]:
+def _fund_answer(ledger: Ledger, year: int, figure: str | None = None) -> tuple[str, dict[str, Any]]:
     fund = fund_balance(ledger, year)
     followups = {(f.measure_id, f.period, f.seq) for u in fund.units for f in u.followups}
     refs = sorted({e.decision.reference for e in ledger.reallocations(fund.year)})
     latest = None if fund.decided else _latest_fund(ledger, year)
     text = texts.fund_funds(fund)
+    if figure is not None and figure != Figure.REMAINING.value and fund.decided:
+        text = _headline(figure, texts.WHOLE_CITY, year, fund) + "\n" + text
     details = texts.fund_details(fund, len(followups), refs, latest)
     content = cards.funds_card(
         fund, title=texts.funds_card_title(fund.year, None), whole_fund=True, details=details
@@ -259,11 +382,28 @@ def _fund_answer(ledger: Ledger, year: int) -> tuple[str, dict[str, Any]]:
 
 @begins(Intent.REMAINING, RemainingFundsDialog)
 def remaining_route(heard: Understanding) -> Route:
-    """ "kvar för förskolan", "saldo GVN": the units and year named; a measure named without
+    """ "kvar för förskolan", "saldo GVN", "utfall stadskontoret": the units and year named,
+    the figure asked for as the headline. Measures named surely are answered as measures
+    (a unit also named that shares one: its share); two or more units each briefly
+    (their sum "tillsammans"); "vi", "vår" the person's own units. A measure named without
     a unit ("hur mycket finns kvar i Chefsutveckling") is the measure's status."""
+    figure = heard.figure.value if heard.figure is not None else None
+    settled = understood_options(heard, figure or Figure.REMAINING.value)
+    if settled is not None:
+        return StatusDialog.__name__, settled
+    asked: dict[str, Any] = {"year": heard.year, "figure": figure}
+    if len(heard.unit_codes) >= 2:
+        return RemainingFundsDialog.__name__, asked | {
+            "codes": list(heard.unit_codes),
+            "together": heard.together,
+        }
+    if heard.unit_codes:
+        return RemainingFundsDialog.__name__, asked | {"unit": heard.unit_codes[0]}
+    if heard.own and not heard.units:
+        return RemainingFundsDialog.__name__, asked | {"own": True, "together": heard.together}
     measures = [c.as_dict() for c in heard.measures]
     if not heard.units and decide_measure(heard.measures).pick != Pick.NONE:
         return StatusDialog.__name__, {"measures": measures}
     units = [c.as_dict() for c in heard.units]
     rest = "" if heard.measures else heard.rest
-    return RemainingFundsDialog.__name__, {"year": heard.year, "units": units, "rest": rest}
+    return RemainingFundsDialog.__name__, asked | {"units": units, "rest": rest}

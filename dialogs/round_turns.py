@@ -20,7 +20,7 @@ from typing import Any
 from microsoft_agents.hosting.core import TurnContext
 
 from core import vocabulary
-from core.errors import AlreadySaved, DomainError
+from core.errors import AlreadySaved, DomainError, PermissionDenied
 from core.ledger import Ledger
 from core.model import parse_decision
 from core.permissions import Action, can
@@ -382,3 +382,53 @@ async def _update_cards(
             continue
     if complete:
         await call(services.mark_answered, [s.id for s in sent])
+
+
+# --- issue 19: the round's questions, answered with what exists ------------------------------
+
+
+def asks_who_is_late(text: str) -> bool:
+    key = clean(text or "")
+    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_LATE_QUESTIONS))
+
+
+def asks_round_dates(text: str) -> bool:
+    key = clean(text or "")
+    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_DATE_QUESTIONS))
+
+
+async def answer_round_question(turn_context: TurnContext, text: str) -> None:
+    """A question about the follow-up round (Intent.ROUND), never a dialog: who has not
+    answered (the escalation's list, for those who get it; the round's status for everyone
+    else), the round's dates, or else the round's status as "hur går uppföljningen" shows it."""
+    identity = identity_of(turn_context)
+    services = rounds_of(turn_context)
+    as_of = today_of(turn_context)
+    if asks_who_is_late(text):
+        try:
+            late = await call(services.late_list, identity.user_id, as_of, None)
+        except PermissionDenied as refused:  # not theirs to see: the round's status, as far as they may
+            await turn_context.send_activity(texts.refused(refused.message))
+            late = None
+        except DomainError:
+            late = None  # no round: the round's status says so
+        if late is not None:
+            for message in late_people_messages(late):
+                await turn_context.send_activity(message)
+            return
+    elif asks_round_dates(text):
+        try:
+            report = await call(services.latest_report, identity.user_id, as_of)
+        except DomainError as problem:
+            await turn_context.send_activity(texts.refused(problem.message))
+            return
+        if report is None:
+            await turn_context.send_activity(texts.refused(texts.NO_ROUND_YET))
+            return
+        r = report.round
+        plan = r.plan
+        await turn_context.send_activity(
+            texts.round_dates(plan.period, plan.opens, plan.deadline, plan.reminders, r.phase(as_of).value)
+        )
+        return
+    await _show_status(turn_context)

@@ -3,7 +3,8 @@ wrote it), or a list of measures (a unit's, or all the user may see)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from typing import Any
@@ -18,15 +19,17 @@ from microsoft_agents.hosting.dialogs import (
 
 from core.errors import DomainError
 from core.ledger import Ledger
+from core.model import Principal, Status
+from core.permissions import Action, require
 from core.views import MeasureView, measure_view
-from core.vocabulary import Intent
+from core.vocabulary import Filter, Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
-from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit
+from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit, one_unit
 
 MAX_LIST = 30
 """Lines in a list reply; the rest are counted ("… och 12 till")."""
@@ -97,6 +100,8 @@ def _settle(options: dict[str, Any]) -> tuple[str | None, tuple[str, Any] | None
     """What the options say is asked about: (picked, None) when settled ("m:<id>",
     "u:<code>" or ALL); (None, (prefix, resolution)) when the dialog has to ask
     which one; (None, None) when the name is no measure or unit."""
+    if options.get(UNDERSTOOD):
+        return "q:" + json.dumps(options[UNDERSTOOD], ensure_ascii=False, sort_keys=True), None
     if options.get("measure_id"):
         return f"m:{int(options['measure_id'])}", None
     measures = [Candidate.from_dict(c) for c in options.get("measures", [])]
@@ -111,7 +116,9 @@ def _settle(options: dict[str, Any]) -> tuple[str | None, tuple[str, Any] | None
 
 
 async def answer_picked(turn_context: TurnContext, picked: str) -> None:
-    if picked.startswith("m:"):
+    if picked.startswith("q:"):
+        await answer_understood(turn_context, json.loads(picked[2:]))
+    elif picked.startswith("m:"):
         await answer_measure(turn_context, int(picked[2:]))
     elif picked.startswith("u:"):
         await answer_unit_measures(turn_context, picked[2:])
@@ -147,7 +154,9 @@ def measure_parts(view: MeasureView, ledger: Ledger) -> dict[str, Any]:
     }
 
 
-async def answer_measure(turn_context: TurnContext, measure_id: int) -> None:
+async def answer_measure(turn_context: TurnContext, measure_id: int, figure: str | None = None) -> None:
+    """A measure's status and money; `figure` (a core.vocabulary.Figure's value, asked in a
+    money question) is the answer's headline."""
     identity, services = who(turn_context)
     today = today_of(turn_context)
     try:  # may this person see it (the answer is the same for everyone who may)
@@ -157,14 +166,16 @@ async def answer_measure(turn_context: TurnContext, measure_id: int) -> None:
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
-    rendered = partial(_measure_answer, measure_id=measure_id, today=today)
+    rendered = partial(_measure_answer, measure_id=measure_id, today=today, figure=figure)
     text, content = await call(
-        queries(services, as_of=today).derived, ("measure", measure_id, today), rendered, today
+        queries(services, as_of=today).derived, ("measure", measure_id, today, figure), rendered, today
     )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
-def _measure_answer(ledger: Ledger, measure_id: int, today: date) -> tuple[str, dict[str, Any]]:
+def _measure_answer(
+    ledger: Ledger, measure_id: int, today: date, figure: str | None = None
+) -> tuple[str, dict[str, Any]]:
     view = measure_view(ledger, ledger.measures[measure_id], today)
     parts = measure_parts(view, ledger)
     parent = ledger.measures.get(view.measure.parent_id) if view.measure.parent_id else None
@@ -182,6 +193,10 @@ def _measure_answer(ledger: Ledger, measure_id: int, today: date) -> tuple[str, 
     text = texts.measure_status(
         **parts, followup=followup, reallocations=reallocations, parent=parent.title if parent else None
     )
+    if figure in texts.FIGURE_LABELS:
+        b = view.balance
+        who_ = f"{view.measure.title} (id {measure_id})"
+        text = texts.figure_headline(str(figure), who_, None, b.allocated, b.spent, b.forecast) + "\n" + text
     content = cards.measure_card(**parts, followup_text=texts.latest_followup(followup) if followup else None)
     return text, content
 
@@ -230,9 +245,249 @@ async def answer_my_measures(turn_context: TurnContext) -> None:
     await send_measure_list(turn_context, texts.my_measures_header(len(views)), views, today)
 
 
+# --- issue 19: what was understood surely, answered without asking --------------------------
+
+UNDERSTOOD = "understood"
+"""The options' key of what a question settled surely (`understood_options`)."""
+
+MAX_BRIEF = 5
+"""Measures answered each briefly in one reply; more are counted."""
+
+
+def own_units(principal: Principal) -> list[str]:
+    """The units a person's roles name (chef, hr): "vi", "vår", "mina" mean these."""
+    return sorted({g.unit for g in principal.grants if g.unit})
+
+
+def unit_codes(heard: Understanding) -> list[str]:
+    """Every unit named surely: the understanding's, else the one unit its candidates settle."""
+    if heard.unit_codes:
+        return list(heard.unit_codes)
+    code = one_unit(heard)
+    return [code] if code else []
+
+
+_KEEP: dict[str, Callable[[MeasureView, int | None], bool]] = {
+    Filter.OVERDUE.value: lambda v, _: v.overdue,
+    Filter.NOT_STARTED.value: lambda v, _: v.status == Status.NOT_STARTED,
+    Filter.ONGOING.value: lambda v, _: v.status == Status.ONGOING,
+    Filter.DONE.value: lambda v, _: v.status == Status.DONE,
+    Filter.NOT_COMPLETED.value: lambda v, _: v.status == Status.NOT_COMPLETED,
+    Filter.NEEDS_MONEY.value: lambda v, _: v.balance.forecast > v.balance.allocated,
+    Filter.ENDS.value: lambda v, year: v.measure.end_date is not None and v.measure.end_date.year == year,
+}
+"""Which measures a list's filter keeps (the year: the one asked, for ENDS)."""
+
+
+async def answer_understood(turn_context: TurnContext, data: dict[str, Any]) -> None:
+    """What `understood_options` settled: the measures named, or a list."""
+    codes = [str(c) for c in data.get("unit_codes") or ()]
+    figure = data.get("figure")
+    figure = str(figure) if figure in texts.FIGURE_LABELS else None
+    if data.get("measure_ids"):
+        ids = [int(i) for i in data["measure_ids"]]
+        await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")))
+        return
+    year = data.get("year")
+    await answer_list(
+        turn_context,
+        filter_=str(data["filter"]) if data.get("filter") in _KEEP else None,
+        codes=codes,
+        own=bool(data.get("own")),
+        year=int(year) if isinstance(year, int) else None,
+    )
+
+
+async def answer_measures(
+    turn_context: TurnContext,
+    ids: Sequence[int],
+    codes: Sequence[str],
+    figure: str | None,
+    *,
+    own: bool = False,
+) -> None:
+    """The measures named: one → its answer (a unit named that shares it: the unit's share);
+    a few → each briefly. A unit named (or one's own, `own`) picks, of the measures, those
+    it runs."""
+    identity, services = who(turn_context)
+    today = today_of(turn_context)
+    ledger = await call(queries(services).summary_ledger)
+    if own and not codes:
+        try:
+            codes = own_units(await call(queries(services, identity.user_id).principal, identity.user_id))
+        except DomainError as refused:
+            await turn_context.send_activity(texts.refused(refused.message))
+            return
+    known = [i for i in dict.fromkeys(ids) if i in ledger.measures]
+    inside = [i for i in known if any(c in ledger.measures[i].units for c in codes)]
+    known = inside or known
+    if not known:
+        await turn_context.send_activity(texts.no_measure_ids(ids))
+        return
+    if len(known) == 1:
+        measure = ledger.measures[known[0]]
+        unit = next((c for c in codes if c in measure.units), None)
+        if unit is not None and len(measure.units) > 1:
+            await answer_share(turn_context, measure.id, unit, figure)
+        else:
+            await answer_measure(turn_context, measure.id, figure)
+        return
+    lines: list[str] = []
+    refusal = ""
+    for measure_id in known[:MAX_BRIEF]:
+        try:
+            view = await call(
+                queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
+            )
+        except DomainError as refused:
+            refusal = refusal or refused.message
+            continue
+        m, b = view.measure, view.balance
+        lines.append(
+            texts.measure_brief(
+                m.title, m.units, m.id, view.status, view.overdue, figure, b.allocated, b.spent, b.forecast
+            )
+        )
+    if not lines:
+        await turn_context.send_activity(texts.refused(refusal) if refusal else texts.MEASURES_NOT_VISIBLE)
+        return
+    header = texts.measures_brief_header(len(lines))
+    if len(known) > MAX_BRIEF:
+        lines.append(texts.list_more(len(known) - MAX_BRIEF))
+    await turn_context.send_activity("\n".join([header, *lines]))
+
+
+async def answer_share(turn_context: TurnContext, measure_id: int, unit: str, figure: str | None) -> None:
+    """A unit's share of a shared measure (the ledger splits its money by the units' grants,
+    core.balances.measure_balance), for those who may read the unit."""
+    identity, services = who(turn_context)
+    today = today_of(turn_context)
+    try:
+        view = await call(
+            queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
+        )
+        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+        require(principal, Action.READ, [unit])
+    except DomainError as refused:
+        await turn_context.send_activity(texts.refused(refused.message))
+        return
+    share = view.balance.share(unit)
+    if share is None:
+        await answer_measure(turn_context, measure_id, figure)
+        return
+    ledger = await call(queries(services).summary_ledger)
+    m, b = view.measure, view.balance
+    await turn_context.send_activity(
+        texts.share_answer(
+            figure=figure,
+            unit_name=ledger.units[unit].name if unit in ledger.units else unit,
+            code=unit,
+            title=m.title,
+            measure_id=m.id,
+            units=m.units,
+            share=share,
+            allocated=b.allocated,
+            spent=b.spent,
+            forecast=b.forecast,
+            shares=[(s.unit, s.allocated) for s in b.shares],
+            funding_refs=_funding_refs(view),
+        )
+    )
+
+
+async def answer_list(
+    turn_context: TurnContext, *, filter_: str | None, codes: Sequence[str], own: bool, year: int | None
+) -> None:
+    """The measures of the units named (or one's own units, or all one may see), narrowed
+    by the filter; an empty list says so with the filter in words."""
+    identity, services = who(turn_context)
+    today = today_of(turn_context)
+    asked = queries(services, identity.user_id, today)
+    views: list[MeasureView] = []
+    try:
+        if own and not codes:
+            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+            codes = own_units(principal)
+        if codes:
+            seen: set[int] = set()
+            for code in codes:
+                for view in await call(asked.measures, identity.user_id, unit=code, as_of=today):
+                    if view.measure.id not in seen:
+                        seen.add(view.measure.id)
+                        views.append(view)
+        else:
+            views = await call(asked.measures, identity.user_id, as_of=today)
+    except DomainError as refused:
+        await turn_context.send_activity(texts.refused(refused.message))
+        return
+    if filter_ == Filter.ENDS.value:
+        year = year or today.year
+    elif year is not None:
+        views = [v for v in views if v.measure.year == year]
+    if filter_ is not None:
+        keep = _KEEP[filter_]
+        views = [v for v in views if keep(v, year)]
+    where = ", ".join(codes) or None  # a list names its units by code ("Försenade insatser för GSN")
+    if (
+        filter_ is None and len(codes) == 1
+    ):  # a unit's measures: by name ("Insatser för Fritidsnämnden (FRN)")
+        ledger = await call(queries(services).summary_ledger)
+        unit = ledger.units.get(codes[0])
+        where = f"{unit.name} ({unit.code})" if unit is not None else codes[0]
+    if filter_ == Filter.OVERDUE.value:
+        header, empty = texts.overdue_header(today, len(views), where), texts.no_overdue(today, where)
+    elif filter_ == Filter.NOT_STARTED.value:
+        header, empty = texts.not_started_header(len(views), where), texts.no_not_started(where)
+    elif filter_ is not None:
+        header = texts.filtered_header(filter_, len(views), where, year)
+        empty = texts.no_filtered(filter_, where, year)
+    elif where is not None:
+        header, empty = texts.unit_measures_header(where, len(views)), texts.no_unit_measures(where)
+    else:
+        header, empty = texts.my_measures_header(len(views)), texts.NO_MEASURES
+    if not views:
+        await turn_context.send_activity(empty)
+        return
+    await send_measure_list(turn_context, header, views, today)
+
+
+def understood_options(heard: Understanding, figure: str | None = None) -> dict[str, Any] | None:
+    """What a STATUS question (or a money question about measures, with `figure`) settled
+    surely, as the dialog's options: the measures named, a list with its filter, the
+    measures of units named or of one's own; None when the dialog has to look further."""
+    codes = unit_codes(heard)
+    if heard.measure_ids:
+        found: dict[str, Any] = {
+            "measure_ids": list(heard.measure_ids),
+            "unit_codes": codes,
+            "own": heard.own,
+        }
+        return {UNDERSTOOD: found | ({"figure": figure} if figure else {})}
+    if figure is not None:
+        return None
+    if heard.filter is not None:
+        return {
+            UNDERSTOOD: {
+                "filter": heard.filter.value,
+                "unit_codes": codes,
+                "own": heard.own,
+                "year": heard.year,
+            }
+        }
+    if decide_measure(heard.measures).pick != Pick.NONE:
+        return None  # a measure perhaps named: the dialog asks which (or answers it)
+    if heard.unit_codes or (heard.own and not heard.units):
+        return {UNDERSTOOD: {"unit_codes": codes, "own": heard.own, "year": heard.year}}
+    return None
+
+
 @begins(Intent.STATUS, StatusDialog)
 def status_route(heard: Understanding) -> Route:
-    """ "status Yrkeslärarsatsning", "mina insatser": the measures and units named."""
+    """ "status Yrkeslärarsatsning", "mina insatser", "vilka insatser är klara?": what was
+    understood surely (understood_options), else the measures and units named."""
+    settled = understood_options(heard)
+    if settled is not None:
+        return StatusDialog.__name__, settled
     units = [c.as_dict() for c in heard.units]
     measures = [c.as_dict() for c in heard.measures]
     return StatusDialog.__name__, {"measures": measures, "units": units, "rest": heard.rest}

@@ -1177,3 +1177,223 @@ numbered list above them has all four): "Ej slutförd" is among them, since a fo
 where a measure is reported as not completed."""
 MEASURE_CHOICE_HINT = "Välj en av insatserna i listan."
 """What the follow-up form's measure field takes (forms.field_wrong_type's hint)."""
+
+
+# --- issue 19: answers that use what was understood ---------------------------------------
+
+FIGURE_LABELS: dict[str, str] = {
+    "kvar": LABEL_REMAINING,
+    "tilldelat": LABEL_ALLOCATED,
+    "utfall": LABEL_SPENT,
+    "prognos": LABEL_FORECAST,
+}
+"""A figure asked for (core.vocabulary.Figure's value) → its label in an answer's headline."""
+
+OWN_UNITS = "dina nämnder"
+ENGLISH_NOTE = "Jag svarar på svenska. (I answer in Swedish.)"
+
+
+def _figures(allocated: int, spent: int, forecast: int) -> dict[str, int]:
+    return {"kvar": allocated - spent, "tilldelat": allocated, "utfall": spent, "prognos": forecast}
+
+
+def figure_headline(
+    figure: str, who: str, year: int | None, allocated: int, spent: int, forecast: int
+) -> str:
+    """The figure asked for first: "**Utfall för Stadskontoret (STK) 2025: 0 kr**"."""
+    amount = _figures(allocated, spent, forecast)[figure]
+    when = f" {year}" if year else ""
+    line = f"**{FIGURE_LABELS[figure]} för {plain(who)}{when}: {kr(amount)}**"
+    if figure == "prognos":
+        line += f" ({LABEL_REMAINING_FORECAST.lower()} {kr(allocated - forecast)})"
+    return line
+
+
+def figures_brief(figure: str | None, allocated: int, spent: int, forecast: int) -> str:
+    """Every figure in one line, the one asked for first: "utfall 0 kr (tilldelat …, kvar …, prognos …)"."""
+    values = _figures(allocated, spent, forecast)
+    first = figure or "kvar"
+    rest = ", ".join(f"{name} {kr(values[name])}" for name in values if name != first)
+    return f"{first} {kr(values[first])} ({rest})"
+
+
+def unit_brief(name: str, code: str, figure: str | None, allocated: int, spent: int, forecast: int) -> str:
+    return f"- {plain(name)} ({plain(code)}): {figures_brief(figure, allocated, spent, forecast)}"
+
+
+def unit_brief_no_money(name: str, code: str, year: int) -> str:
+    return f"- {plain(name)} ({plain(code)}): inga medel {year}"
+
+
+def units_header(codes: Sequence[str], year: int) -> str:
+    return f"**{plain(', '.join(codes))} {year}, en rad per nämnd:**"
+
+
+def together_line(figure: str | None, allocated: int, spent: int, forecast: int) -> str:
+    return f"**Tillsammans: {figures_brief(figure, allocated, spent, forecast)}**"
+
+
+def share_answer(
+    *,
+    figure: str | None,
+    unit_name: str,
+    code: str,
+    title: str,
+    measure_id: int,
+    units: Sequence[str],
+    share: Share,
+    allocated: int,
+    spent: int,
+    forecast: int,
+    shares: Sequence[tuple[str, int]],
+    funding_refs: Sequence[str],
+) -> str:
+    """A unit's share of a shared measure, the figure asked for first; the whole measure below."""
+    asked = figure or "kvar"
+    who = f"{unit_name} ({code}) i {title}"
+    lines = [
+        figure_headline(asked, who, None, share.allocated, share.spent, share.forecast),
+        f"- Nämndens andel: {figures_brief(asked, share.allocated, share.spent, share.forecast)}",
+        f"- Hela den gemensamma insatsen ({plain(', '.join(units))}, id {measure_id}): "
+        + figures_brief(asked, allocated, spent, forecast)
+        + funding_sources(funding_refs),
+        f"- {LABEL_SHARES}: " + ", ".join(f"{plain(c)} {kr(a)}" for c, a in shares),
+        "- Utfall och prognos delas mellan nämnderna i samma proportion som det tilldelade beloppet.",
+    ]
+    return "\n".join(lines)
+
+
+def measures_brief_header(count: int) -> str:
+    return f"**{count} insatser passar frågan; här är de i korthet:**"
+
+
+def measure_brief(
+    title: str,
+    units: Sequence[str],
+    measure_id: int,
+    status: Status,
+    overdue: bool,
+    figure: str | None,
+    allocated: int,
+    spent: int,
+    forecast: int,
+) -> str:
+    return (
+        f"- {measure_heading(title, units, measure_id)}: {status_word(status, overdue)}; "
+        f"{figures_brief(figure, allocated, spent, forecast)}"
+    )
+
+
+def no_measure_ids(ids: Sequence[int]) -> str:
+    named = ", ".join(str(i) for i in ids)
+    return f'Jag hittar ingen insats med id {named}. Fråga "mina insatser" för de insatser du kan se.'
+
+
+MEASURES_NOT_VISIBLE = "Du kan inte se någon av de insatser som frågan gäller."
+
+_FILTER_WORDS: dict[str, tuple[str, str]] = {
+    "försenad": ("Försenade insatser", "är försenade"),
+    "ej påbörjad": ("Insatser som inte har påbörjats", "är ej påbörjade"),
+    "pågående": ("Pågående insatser", "är pågående"),
+    "klar": ("Klara insatser", "är klara"),
+    "ej slutförd": ("Ej slutförda insatser", "är ej slutförda"),
+    "behöver mer pengar": (
+        "Insatser som behöver mer pengar (prognos över tilldelat)",
+        "behöver mer pengar (ingen har en prognos över det tilldelade beloppet)",
+    ),
+    "slutar": ("Insatser som slutar", "slutar"),
+}
+"""A list's filter (core.vocabulary.Filter's value) → its header and its words in "Inga insatser … ."."""
+
+
+def filtered_header(filter_: str, count: int, where: str | None, year: int | None) -> str:
+    head, _ = _FILTER_WORDS[filter_]
+    within = f" för {plain(where)}" if where else ""
+    when = f" {year}" if filter_ == "slutar" and year else ""
+    return f'**{head}{when}{within}: {count} st.** Fråga "status" och insatsens namn för detaljer.'
+
+
+def no_filtered(filter_: str, where: str | None, year: int | None) -> str:
+    _, words = _FILTER_WORDS[filter_]
+    within = f" för {plain(where)}" if where else ""
+    when = f" {year}" if filter_ == "slutar" and year else ""
+    return f"Inga insatser{within} {words}{when}."
+
+
+def no_unit_measures(where: str) -> str:
+    return f"Det finns inga insatser för {plain(where)} som du kan se."
+
+
+def also_offer(what: str) -> str:
+    return f"Du frågade också om {what}: skriv det igen så svarar jag."
+
+
+ALSO_SUBJECTS: dict[str, str] = {
+    "remaining": "pengarna",
+    "status": "en insats",
+    "overdue": "försenade insatser",
+    "not_started": "insatser som inte har påbörjats",
+    "submit_measure": "en ny insats",
+    "follow_up": "en uppföljning",
+    "reallocate": "en omfördelning",
+    "round": "uppföljningsomgången",
+    "glossary": "ett ord",
+    "units": "nämnderna",
+}
+"""A second question's kind (core.vocabulary.Intent's value) → what it was about, for also_offer."""
+ALSO_SUBJECT_OTHER = "något mer"
+
+GLOSSARY_EXPLANATIONS: dict[str, str] = {
+    "prognos": "vad pengarna väntas ha använts till vid årets slut, enligt den senaste uppföljningen; "
+    "en insats utan uppföljning räknas med hela sitt tilldelade belopp.",
+    "utfall": "vad som faktiskt har använts hittills, enligt den senaste uppföljningen.",
+    "kvar": 'tilldelat minus utfall: pengar som inte har använts ännu. "Kvar enligt prognos" är '
+    "tilldelat minus prognos.",
+    "tilldelat": "pengar som en nämnd eller insats har fått genom beslut (överföringar och beviljade "
+    "belopp, plus eller minus omfördelningar).",
+    "beviljat": "det belopp en insats har fått genom ett beslut, av nämnden eller av KS eller KSAU.",
+    "anslag": "årets kompetensmedel (fonden), beslutade av kommunfullmäktige eller KS; därifrån förs "
+    "pengar över till nämnderna.",
+    "insats": "en kompetenshöjande aktivitet med titel, nämnd, slutdatum och pengar, som följs upp.",
+    "nämnd": "en av stadens nämnder (till exempel GVN), som får en del av kompetensmedlen och fördelar "
+    "dem på insatser.",
+    "uppföljning": "en rapport om en insats: status, utfall, prognos och om pengarna kan användas som "
+    "planerat. I juni går en uppföljningsomgång ut till alla ansvariga.",
+    "omfördelning": "pengar som flyttas från en insats till en annan genom ett beslut av KSAU.",
+    "ksau": "kommunstyrelsens arbetsutskott, som beslutar om omfördelningar mellan insatser.",
+    "status": "var en insats står: Ej påbörjad, Pågående, Klar eller Ej slutförd.",
+    "ej slutförd": "insatsen avslutades utan att bli klar.",
+    "användbar": "om pengarna kan användas under året som planerat (ja eller nej i uppföljningen).",
+}
+"""Each base term of core.vocabulary.GLOSSARY_WORDS and its short explanation."""
+
+
+def glossary_answer(terms: Sequence[str]) -> str:
+    """Each term asked about explained, one line each; without a known term, the terms there are."""
+    known = [t for t in terms if t in GLOSSARY_EXPLANATIONS]
+    if not known:
+        return (
+            f"Jag kan förklara de här orden: {', '.join(GLOSSARY_EXPLANATIONS)}. "
+            'Fråga till exempel "vad betyder prognos?".'
+        )
+    return "\n".join(f"**{t.capitalize()}**: {GLOSSARY_EXPLANATIONS[t]}" for t in known)
+
+
+def units_list(units: Sequence[Unit]) -> str:
+    lines = [f'**Stadens nämnder: {len(units)} st.** Skriv koden eller namnet, till exempel "saldo GVN".']
+    lines += [f"- {plain(u.code)}: {plain(u.name)}" for u in units]
+    return "\n".join(lines)
+
+
+def round_dates(period: str, opens: date, deadline: date, reminders: Sequence[date], phase: str) -> str:
+    lines = [
+        f"**Uppföljningen {format_period(period)}** ({phase})",
+        f"- Öppnar: {format_date(opens)}",
+        f"- Sista dag: {format_date(deadline)}",
+    ]
+    if reminders:
+        lines.append("- Påminnelser: " + ", ".join(format_date(d) for d in reminders))
+    return "\n".join(lines)
+
+
+WHOLE_CITY = "hela staden"

@@ -773,9 +773,7 @@ def _asks(part: str) -> Intent | None:
 
 _ASKS_LIST = re.compile(r"\b(vilka|visa|lista)\b.*\binsats")
 _NO_QUESTION = frozenset({Intent.GREETING, Intent.THANKS, Intent.UNKNOWN, Intent.CANCEL})
-_TERMS_KINDS = frozenset(
-    {Intent.GLOSSARY, Intent.REMAINING, Intent.STATUS, Intent.OVERDUE, Intent.NOT_STARTED}
-)
+_TERMS_KINDS = frozenset({Intent.GLOSSARY, Intent.REMAINING, Intent.STATUS})
 """Kinds a glossary question's terms look like ("utfall", "prognos", "status"): no second question."""
 """Kinds that are no question of their own beside another ("hej! saldo gvn")."""
 
@@ -851,14 +849,10 @@ def _understand_one(
             intent = vocabulary.NAMES_A_UNIT_OR_YEAR
         else:
             intent = _only_words(words)
-    if ids and intent in (Intent.OVERDUE, Intent.NOT_STARTED):
-        intent = Intent.STATUS  # "är de hälsofrämjande insatserna försenade?": that measure's status
     if intent == Intent.REMAINING and ids and _YES_NO_USE.search(key):
         intent = Intent.STATUS  # "är pengarna för språkutbildningarna använda?": how the measure goes
     whole_fund = whole_fund and intent not in _NO_QUESTION
     filter_ = grammar.list_filter(key) if intent in _LISTS and not ids else None
-    if intent in (Intent.OVERDUE, Intent.NOT_STARTED):
-        filter_ = None  # the kind says it (until the lists are STATUS with a filter)
     return Understanding(
         intent=intent,
         year=year,
@@ -878,7 +872,7 @@ def _understand_one(
     )
 
 
-_LISTS = frozenset({Intent.STATUS, Intent.OVERDUE, Intent.NOT_STARTED})
+_LISTS = frozenset({Intent.STATUS})
 _NO_MEASURE = frozenset(
     {
         Intent.ROUND,
@@ -1040,8 +1034,8 @@ def _intent(key: str, *, weak: bool = True) -> Intent | None:
         return Intent.GLOSSARY
     if _OFF_TOPIC.search(key):
         return vocabulary.FALLBACK
-    if _LIST.search(key) and (narrowed := grammar.list_filter(key)) is not None:
-        return _LIST_KINDS.get(narrowed, Intent.STATUS)  # "klara insatser hos funktionsstöd": a filtered list
+    if _LIST.search(key) and grammar.list_filter(key) is not None:
+        return Intent.STATUS  # "klara insatser hos funktionsstöd": a filtered list
     for intent, pattern in _PATTERNS:
         if pattern.search(key):
             return intent
@@ -1052,7 +1046,6 @@ def _intent(key: str, *, weak: bool = True) -> Intent | None:
 
 
 _OFF_TOPIC = re.compile(vocabulary.OFF_TOPIC)
-_LIST_KINDS = {Filter.OVERDUE: Intent.OVERDUE, Filter.NOT_STARTED: Intent.NOT_STARTED}
 _LIST = re.compile(r"\binsats(er|erna)\b")
 
 

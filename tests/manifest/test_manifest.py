@@ -35,8 +35,8 @@ COMMANDS = {
     "status": Intent.STATUS,
     "ny insats": Intent.SUBMIT_MEASURE,
     "uppföljning": Intent.FOLLOW_UP,
-    "försenade": Intent.OVERDUE,
-    "ej påbörjade": Intent.NOT_STARTED,
+    "försenade": Intent.STATUS,
+    "ej påbörjade": Intent.STATUS,
     "hjälp": Intent.HELP,
     "avbryt": Intent.CANCEL,
 }

@@ -1,0 +1,556 @@
+"""Issue 19, "Misread or not understood": every answer uses what was understood (the
+figure asked for, one's own units, a unit's share of a shared measure, list filters,
+the measures and units named, the round, the glossary, the units, English, a second
+question). The parser is tested on its own (test_understanding.py); here each
+`Understanding` is given as the parser is to give it, and the reply is read as a
+person reads it, through the chat harness."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+import dialogs.main_dialog
+from bot.round_services import RoundServices
+from core import vocabulary
+from core.model import Role
+from core.vocabulary import Figure, Filter, Intent
+from dialogs import texts
+from dialogs.understanding import Candidate, Understanding, understand
+from tests.dialogs.conftest import Chat
+
+_real_understand = understand
+
+
+@pytest.fixture
+def heard(monkeypatch):
+    """heard("text", Understanding(...)): the chat understands "text" so (any other
+    text as the parser does)."""
+    meant: dict[str, Understanding] = {}
+
+    def understand(text, units, measures, today):
+        return meant[text] if text in meant else _real_understand(text, units, measures, today)
+
+    monkeypatch.setattr(dialogs.main_dialog, "understand", understand)
+
+    def given(text: str, understanding: Understanding) -> None:
+        meant[text] = understanding
+
+    return given
+
+
+def unit(code: str, name: str) -> Candidate:
+    return Candidate(code, name, 100.0)
+
+
+def texts_of(chat: Chat, message: str) -> list[str]:
+    return [r.text for r in chat.say(message)]
+
+
+# --- 1. the figure asked for is the headline ---------------------------------------------
+
+
+def test_the_figure_asked_for_a_unit_is_the_headline_with_the_other_figures_below(
+    chat_as, heard, services
+) -> None:
+    heard(
+        "utfall stadskontoret",
+        Understanding(
+            Intent.REMAINING, units=(unit("STK", "Stadskontoret"),), unit_codes=("STK",), figure=Figure.SPENT
+        ),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("utfall stadskontoret")
+    stk = services.funds(None, 2025, "STK").unit("STK")
+    assert stk is not None and stk.spent == 430_000
+    first, rest = reply.text.split("\n", 1)
+    assert first == "**Utfall för Stadskontoret (STK) 2025: 430 000 kr**"
+    assert (
+        "2025: 2 070 000 kr kvar** av 2 500 000 kr tilldelat enligt beslut KS 2025-03-05" in rest
+        and "(utfall hittills 430 000 kr)" in rest
+    )
+    assert "Chefsutveckling: utfall 250 000 kr" in reply.card_text()  # the sources are kept
+
+
+def test_the_forecast_and_the_allocation_as_headlines(chat_as, heard) -> None:
+    heard(
+        "vad är kvar enligt prognos för hvon",
+        Understanding(
+            Intent.REMAINING, units=(unit("HVON", "HVON"),), unit_codes=("HVON",), figure=Figure.FORECAST
+        ),
+    )
+    heard(
+        "vad tilldelades SN",
+        Understanding(
+            Intent.REMAINING, units=(unit("SN", "SN"),), unit_codes=("SN",), figure=Figure.ALLOCATED
+        ),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [forecast] = chat.say("vad är kvar enligt prognos för hvon")
+    assert forecast.text.startswith(
+        "**Prognos för Hälsa-, vård- och omsorgsnämnden (HVON) 2025: 14 250 000 kr**"
+    )
+    assert "(kvar enligt prognos" in forecast.text.split("\n")[0]
+    [allocated] = chat.say("vad tilldelades SN")
+    assert allocated.text.startswith("**Tilldelat för Servicenämnden (SN) 2025: ")
+
+
+def test_the_figure_asked_for_the_whole_city(chat_as, heard, services) -> None:
+    heard(
+        "hur mycket har vi gjort av med totalt",
+        Understanding(Intent.REMAINING, whole_fund=True, figure=Figure.SPENT),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("hur mycket har vi gjort av med totalt")
+    spent = services.funds(None, 2025).spent
+    assert reply.text.startswith(f"**Utfall för hela staden 2025: {texts.kr(spent)}**")
+    assert "Kompetensmedlen 2025" in reply.text and "Fonden: 78 000 000 kr" in reply.card_text()
+
+
+def test_kvar_stays_the_headline_when_no_figure_is_asked(chat_as, heard) -> None:
+    heard(
+        "saldo för fritid", Understanding(Intent.REMAINING, units=(unit("FRN", "FRN"),), unit_codes=("FRN",))
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("saldo för fritid")
+    assert reply.text.startswith("**Fritidsnämnden (FRN) 2025: ")
+    assert "kvar**" in reply.text.split("\n")[0]
+
+
+# --- 2. one's own units --------------------------------------------------------------------
+
+
+def test_vi_is_the_chefs_own_unit(chat_as, heard) -> None:
+    heard("hur mkt har vi kvar", Understanding(Intent.REMAINING, own=True))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("hur mkt har vi kvar")
+    assert reply.text.startswith("**Gymnasie- och vuxenutbildningsnämnden (GVN) 2025: 7 100 000 kr kvar**")
+    assert "mkt" not in reply.text
+
+
+def test_vi_with_two_units_answers_each_briefly(chat_as, heard, services) -> None:
+    heard("hur mycket har vi fått", Understanding(Intent.REMAINING, own=True, figure=Figure.ALLOCATED))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    services.grant_role(None, "anna", Role.CHEF, "GSN")
+    [reply] = chat.say("hur mycket har vi fått")
+    lines = reply.text.split("\n")
+    fund = services.funds(None, 2025)
+    allocated = sum(u.allocated for u in fund.units if u.code in ("GSN", "GVN"))
+    assert lines[0] == f"**Tilldelat för dina nämnder 2025: {texts.kr(allocated)}**"
+    assert lines[1].startswith("- Grundskolenämnden (GSN): tilldelat ")
+    assert lines[2].startswith("- Gymnasie- och vuxenutbildningsnämnden (GVN): tilldelat ")
+    assert "kvar 7 100 000 kr" in lines[2]
+    assert "Förskolenämnden" not in reply.text + reply.card_text()
+
+
+def test_vi_for_the_city_office_without_a_unit_is_the_whole_city(chat_as, heard) -> None:
+    heard("hur mycket har vi kvar", Understanding(Intent.REMAINING, own=True))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("hur mycket har vi kvar")
+    assert reply.text.startswith("**Kompetensmedlen 2025: ")
+
+
+def test_vi_for_the_city_office_with_a_unit_of_its_own_is_that_unit(chat_as, heard, services) -> None:
+    heard("hur mycket har vi kvar", Understanding(Intent.REMAINING, own=True))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    services.grant_role(None, "sara", Role.HR, "FSKN")
+    [reply] = chat.say("hur mycket har vi kvar")
+    assert reply.text.startswith("**Förskolenämnden (FSKN) 2025: 15 000 000 kr kvar**")
+
+
+# --- 3. a unit's share of a shared measure ---------------------------------------------------
+
+
+def test_a_units_share_of_a_shared_measure(chat_as, heard) -> None:
+    malmo_lar = Understanding(
+        Intent.REMAINING,
+        units=(unit("SBN", "Stadsbyggnadsnämnden"),),
+        unit_codes=("SBN",),
+        measure_ids=(47, 53),
+        figure=Figure.ALLOCATED,
+    )
+    heard("vad har SBN fått för Malmö Lär?", malmo_lar)
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("vad har SBN fått för Malmö Lär?")
+    lines = reply.text.split("\n")
+    assert (
+        lines[0]
+        == "**Tilldelat för Stadsbyggnadsnämnden (SBN) i Malmö Lär – gemensam samordningsresurs: 300 000 kr**"
+    )
+    assert "Nämndens andel: tilldelat 300 000 kr" in reply.text
+    assert "Hela den gemensamma insatsen (SBN, TN, MN, id 47): tilldelat 700 000 kr" in reply.text
+    assert "MN 200 000 kr, SBN 300 000 kr, TN 200 000 kr" in reply.text
+    assert "Samordning Malmö Lär" not in reply.text  # Stadskontoret's, not SBN's
+    assert "Stadsbyggnadsnämnden (SBN) 2025" not in reply.text  # not the unit's whole balance
+
+
+def test_a_units_share_kvar_by_default(chat_as, heard) -> None:
+    heard(
+        "hur mycket har miljönämnden kvar av malmö lär-pengarna",
+        Understanding(
+            Intent.REMAINING, units=(unit("MN", "Miljönämnden"),), unit_codes=("MN",), measure_ids=(47,)
+        ),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("hur mycket har miljönämnden kvar av malmö lär-pengarna")
+    assert reply.text.startswith(
+        "**Kvar för Miljönämnden (MN) i Malmö Lär – gemensam samordningsresurs: 200 000 kr**"
+    )
+
+
+def test_a_share_of_another_unit_is_refused(chat_as, heard) -> None:
+    heard(
+        "vad har SBN fått för Malmö Lär?",
+        Understanding(Intent.REMAINING, unit_codes=("SBN",), measure_ids=(47,), figure=Figure.ALLOCATED),
+    )
+    chat = chat_as("tove", Role.CHEF, "TN")  # TN shares the measure, but SBN's share is SBN's
+    [reply] = chat.say("vad har SBN fått för Malmö Lär?")
+    assert reply.text.startswith("Du har inte behörighet att läsa för SBN.")
+    assert "300 000" not in reply.text
+
+
+# --- 4. lists with a filter ------------------------------------------------------------------
+
+
+def test_the_measures_that_are_done(chat_as, heard) -> None:
+    heard("vilka insatser är klara?", Understanding(Intent.STATUS, filter=Filter.DONE))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("vilka insatser är klara?")
+    assert reply.text.startswith("**Klara insatser: 2 st.**")
+    assert "Inköp av föreläsning kopplat till språkutveckling" in reply.text
+    assert "Insats utbildning i konflikthantering" in reply.text
+    assert "Yrkeslärarsatsning" not in reply.text
+
+
+def test_the_measures_that_need_more_money(chat_as, heard) -> None:
+    heard("vilka insatser behöver mer pengar?", Understanding(Intent.STATUS, filter=Filter.NEEDS_MONEY))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("vilka insatser behöver mer pengar?")
+    assert reply.text.startswith("**Insatser som behöver mer pengar (prognos över tilldelat): 1 st.**")
+    assert "Undersköterskeutbildning" in reply.text
+
+
+def test_the_measures_that_end_in_a_year(chat_as, heard) -> None:
+    heard("vilka insatser tar slut 2026", Understanding(Intent.STATUS, filter=Filter.ENDS, year=2026))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("vilka insatser tar slut 2026")
+    assert reply.text.startswith("**Insatser som slutar 2026: 2 st.**")
+    assert "Tidiga signaler på ohälsa" in reply.text and "Klimakterierelaterad ohälsa" in reply.text
+
+
+def test_ongoing_in_a_unit_and_an_empty_list_says_so_with_its_filter(chat_as, heard) -> None:
+    heard(
+        "pågående insatser i gvn",
+        Understanding(Intent.STATUS, units=(unit("GVN", "GVN"),), unit_codes=("GVN",), filter=Filter.ONGOING),
+    )
+    heard(
+        "vilka insatser är klara i förskolan",
+        Understanding(Intent.STATUS, units=(unit("FSKN", "FSKN"),), unit_codes=("FSKN",), filter=Filter.DONE),
+    )
+    heard("vilka är ej slutförda", Understanding(Intent.STATUS, filter=Filter.NOT_COMPLETED))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    ongoing = chat.say("pågående insatser i gvn")[0].text
+    assert ongoing.startswith("**Pågående insatser för GVN: 3 st.**")
+    assert "Yrkeslärarsatsning" in ongoing and "Undersköterskeutbildning" not in ongoing
+    [empty] = texts_of(chat, "vilka insatser är klara i förskolan")
+    assert empty == "Inga insatser för FSKN är klara."
+    assert texts_of(chat, "vilka är ej slutförda") == ["Inga insatser är ej slutförda."]
+
+
+def test_a_list_without_a_unit_is_what_the_chef_may_see(chat_as, heard) -> None:
+    heard("vilka insatser är pågående", Understanding(Intent.STATUS, filter=Filter.ONGOING))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("vilka insatser är pågående")
+    assert reply.text.startswith("**Pågående insatser: 3 st.**")
+    assert "(HVON)" not in reply.text and "(STK)" not in reply.text
+
+
+def test_a_list_of_another_units_measures_is_refused(chat_as, heard) -> None:
+    heard(
+        "visa insatserna för fritid",
+        Understanding(Intent.STATUS, units=(unit("FRN", "FRN"),), unit_codes=("FRN",)),
+    )
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("visa insatserna för fritid")
+    assert reply.text.startswith("Du har inte behörighet att läsa för FRN.")
+
+
+def test_a_units_measures_without_a_filter(chat_as, heard) -> None:
+    heard(
+        "visa insatserna för fritid",
+        Understanding(Intent.STATUS, units=(unit("FRN", "FRN"),), unit_codes=("FRN",)),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("visa insatserna för fritid")
+    assert reply.text.startswith("**Insatser för Fritidsnämnden (FRN): 2 st.**")
+    assert "Kompetenshöjande insats gällande digital omställning (KN, FRN)" in reply.text
+    assert "kvar" not in reply.text  # the measures, not the balance
+
+
+def test_my_overdue_measures_over_my_own_units(chat_as, heard) -> None:
+    heard(
+        "vilka av våra insatser är försenade", Understanding(Intent.STATUS, own=True, filter=Filter.OVERDUE)
+    )
+    chat = chat_as("hanna", Role.HR, "HVON")
+    [reply] = chat.say("vilka av våra insatser är försenade")
+    assert "Försenade insatser för HVON per 1 oktober 2025: 1 st." in reply.text
+    assert "Sommarjobb för elever" in reply.text
+
+
+def test_the_old_overdue_and_not_started_kinds_still_answer(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [overdue] = chat.say("Vilka insatser är försenade?")
+    assert "Försenade insatser per 1 oktober 2025: 3 st." in overdue.text
+    [not_started] = chat.say("vilka insatser har inte påbörjats i GVN")
+    assert not_started.text.startswith("**Insatser för GVN som inte har påbörjats: 10 st.**")
+
+
+# --- 5. the measures named ----------------------------------------------------------------------
+
+
+def test_a_measure_by_id(chat_as, heard) -> None:
+    heard("status 12", Understanding(Intent.STATUS, measure_ids=(12,)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status 12")
+    assert reply.text.startswith("**Yrkeslärarsatsning** (GVN, id 12): Pågående.")
+
+
+def test_two_measures_named_are_answered_each_briefly_never_menade_du(chat_as, heard) -> None:
+    heard("Hur ligger vi till med Malmö Lär?", Understanding(Intent.STATUS, measure_ids=(47, 53)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("Hur ligger vi till med Malmö Lär?")
+    assert "Menade du" not in reply.text
+    lines = reply.text.split("\n")
+    assert lines[0] == "**2 insatser passar frågan; här är de i korthet:**"
+    assert lines[1].startswith(
+        "- **Malmö Lär – gemensam samordningsresurs** (SBN, TN, MN, id 47): Ej påbörjad; kvar"
+    )
+    assert lines[2].startswith("- **Samordning Malmö Lär** (STK, id 53): Ej påbörjad; kvar 450 000 kr")
+
+
+def test_a_few_measures_show_only_those_the_person_may_read(chat_as, heard) -> None:
+    heard("Hur ligger vi till med Malmö Lär?", Understanding(Intent.STATUS, measure_ids=(47, 53)))
+    chat = chat_as("tove", Role.CHEF, "TN")
+    [reply] = chat.say("Hur ligger vi till med Malmö Lär?")
+    assert "id 47" in reply.text and "Samordning Malmö Lär" not in reply.text
+
+
+def test_the_measure_wins_over_a_unit_also_named_in_a_money_question(chat_as, heard) -> None:
+    heard(
+        "är pengarna för språkutbildningarna i hvon använda?",
+        Understanding(
+            Intent.REMAINING,
+            units=(unit("HVON", "HVON"),),
+            unit_codes=("HVON",),
+            measure_ids=(2,),
+            figure=Figure.SPENT,
+        ),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("är pengarna för språkutbildningarna i hvon använda?")
+    assert reply.text.startswith(
+        "**Utfall för Språkutbildningar (id 2): 0 kr**\n**Språkutbildningar** (HVON, id 2)"
+    )
+    assert "HVON) 2025:" not in reply.text  # not the unit's balance
+
+
+def test_a_measure_named_without_a_figure_in_a_money_question_headlines_kvar(chat_as, heard) -> None:
+    heard("hur mycket finns kvar i Chefsutveckling", Understanding(Intent.REMAINING, measure_ids=(52,)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("hur mycket finns kvar i Chefsutveckling")
+    assert reply.text.startswith("**Kvar för Chefsutveckling (id 52): 650 000 kr**")
+
+
+# --- 6. two or more units -----------------------------------------------------------------------
+
+
+def test_two_units_each_briefly_and_their_sum_together(chat_as, heard, services) -> None:
+    heard(
+        "hur mycket fick kulturnämnden och fritidsnämnden tillsammans?",
+        Understanding(Intent.REMAINING, unit_codes=("KN", "FRN"), together=True, figure=Figure.ALLOCATED),
+    )
+    heard("saldo för SN och GSN", Understanding(Intent.REMAINING, unit_codes=("SN", "GSN")))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [both] = chat.say("hur mycket fick kulturnämnden och fritidsnämnden tillsammans?")
+    fund = services.funds(None, 2025)
+    kn, frn = fund.unit("KN"), fund.unit("FRN")
+    assert kn is not None and frn is not None
+    lines = both.text.split("\n")
+    assert lines[0] == "**KN, FRN 2025, en rad per nämnd:**"
+    assert lines[1].startswith(f"- Kulturnämnden (KN): tilldelat {texts.kr(kn.allocated)}")
+    assert lines[2].startswith(f"- Fritidsnämnden (FRN): tilldelat {texts.kr(frn.allocated)}")
+    assert lines[3].startswith(f"**Tillsammans: tilldelat {texts.kr(kn.allocated + frn.allocated)}")
+    assert "Menade du" not in both.text
+    [two] = chat.say("saldo för SN och GSN")
+    assert "- Servicenämnden (SN): kvar" in two.text and "- Grundskolenämnden (GSN): kvar" in two.text
+    assert "Tillsammans" not in two.text
+
+
+def test_two_units_one_of_them_not_the_chefs_is_refused(chat_as, heard) -> None:
+    heard("saldo för GVN och GSN", Understanding(Intent.REMAINING, unit_codes=("GVN", "GSN")))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("saldo för GVN och GSN")
+    assert reply.text.startswith("Du har inte behörighet att läsa för GSN.")
+    assert not reply.cards
+
+
+# --- 7. the round ---------------------------------------------------------------------------------
+
+
+def _round(example_engine) -> None:
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+
+
+def test_round_questions_are_answered_and_begin_no_dialog(chat_as, heard, example_engine) -> None:
+    _round(example_engine)
+    for text in (
+        "hur många har svarat på uppföljningen?",
+        "vem har inte svarat",
+        "när är sista dag för junirapporten?",
+    ):
+        heard(text, Understanding(Intent.ROUND))
+    chat = chat_as("sara", Role.CITY_OFFICE, today=date(2025, 6, 23))
+    [status] = chat.say("hur många har svarat på uppföljningen?")
+    assert status.text.startswith("**Uppföljningen juni 2025** (sista dag")
+    assert "- Svar: " in status.text
+    late = "\n".join(texts_of(chat, "vem har inte svarat"))
+    assert late.startswith("**Uppföljningen juni 2025: de som inte har svarat**")
+    [dates] = chat.say("när är sista dag för junirapporten?")
+    assert dates.text.startswith("**Uppföljningen juni 2025** (efter sista dag)")
+    assert "- Sista dag: " in dates.text and "- Öppnar: " in dates.text
+    [after] = chat.say("saldo GVN")  # no dialog was begun: the next question is answered
+    assert "GVN) 2025:" in after.text
+
+
+def test_who_has_not_answered_for_a_chef_is_the_rounds_status(chat_as, heard, example_engine) -> None:
+    _round(example_engine)
+    heard("vem har inte svarat", Understanding(Intent.ROUND))
+    chat = chat_as("anna", Role.CHEF, "GSN", today=date(2025, 6, 23))
+    refused, status = texts_of(chat, "vem har inte svarat")
+    assert "visas bara för stadskontoret och för nämndens HR" in refused
+    assert status.startswith("**Uppföljningen juni 2025**") and "Gymnasie" not in status
+
+
+def test_a_round_question_without_a_round(chat_as, heard) -> None:
+    heard("när är sista dag för junirapporten?", Understanding(Intent.ROUND))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("när är sista dag för junirapporten?")
+    assert texts.NO_ROUND_YET in reply.text
+
+
+# --- 8. the glossary, 9. the units ----------------------------------------------------------------
+
+
+def test_every_glossary_term_has_an_explanation() -> None:
+    assert set(vocabulary.GLOSSARY_WORDS.values()) <= set(texts.GLOSSARY_EXPLANATIONS)
+
+
+def test_the_glossary_explains_one_or_two_terms_or_lists_them(chat_as, heard) -> None:
+    heard("vad betyder prognos?", Understanding(Intent.GLOSSARY, terms=("prognos",)))
+    heard(
+        "vad är skillnaden mellan utfall och prognos?",
+        Understanding(Intent.GLOSSARY, terms=("utfall", "prognos")),
+    )
+    heard("vad betyder det?", Understanding(Intent.GLOSSARY))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [one] = texts_of(chat, "vad betyder prognos?")
+    assert one.startswith("**Prognos**: vad pengarna väntas ha använts till vid årets slut")
+    [two] = texts_of(chat, "vad är skillnaden mellan utfall och prognos?")
+    assert two.split("\n")[0].startswith("**Utfall**: ") and two.split("\n")[1].startswith("**Prognos**: ")
+    [listed] = texts_of(chat, "vad betyder det?")
+    assert listed.startswith("Jag kan förklara de här orden: prognos, utfall, kvar, tilldelat")
+    assert "ej slutförd, användbar" in listed
+
+
+def test_the_units_are_listed_with_their_codes(chat_as, heard) -> None:
+    heard("lista alla nämnder", Understanding(Intent.UNITS))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = texts_of(chat, "lista alla nämnder")
+    assert reply.startswith("**Stadens nämnder: 14 st.**")
+    assert "- FSKN: Förskolenämnden" in reply and "- TN: Tekniska nämnden" in reply
+
+
+# --- 10. English, 11. a second question -----------------------------------------------------------
+
+
+def test_an_english_question_is_answered_in_swedish_with_a_note(chat_as, heard) -> None:
+    heard(
+        "How much money is left for the preschool board?",
+        Understanding(Intent.REMAINING, units=(unit("FSKN", "FSKN"),), unit_codes=("FSKN",), english=True),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    note, answer = texts_of(chat, "How much money is left for the preschool board?")
+    assert note == "Jag svarar på svenska. (I answer in Swedish.)"
+    assert answer.startswith("**Förskolenämnden (FSKN) 2025: 15 000 000 kr kvar**")
+
+
+def test_a_second_question_answered_at_once_is_answered_too(chat_as, heard) -> None:
+    heard(
+        "saldo GVN och vad betyder prognos",
+        Understanding(
+            Intent.REMAINING,
+            units=(unit("GVN", "GVN"),),
+            unit_codes=("GVN",),
+            also=Understanding(Intent.GLOSSARY, terms=("prognos",)),
+        ),
+    )
+    heard(
+        "vad betyder utfall, och hur mycket har GSN kvar?",
+        Understanding(
+            Intent.GLOSSARY,
+            terms=("utfall",),
+            also=Understanding(Intent.REMAINING, units=(unit("GSN", "GSN"),), unit_codes=("GSN",)),
+        ),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    funds, glossary = texts_of(chat, "saldo GVN och vad betyder prognos")
+    assert "(GVN) 2025: 7 100 000 kr kvar" in funds and glossary.startswith("**Prognos**: ")
+    glossary, funds = texts_of(chat, "vad betyder utfall, och hur mycket har GSN kvar?")
+    assert glossary.startswith("**Utfall**: ") and "Grundskolenämnden (GSN) 2025:" in funds
+
+
+def test_a_second_question_that_would_begin_a_dialog_is_offered(chat_as, heard) -> None:
+    heard(
+        "saldo GVN, och jag vill lägga till en ny insats",
+        Understanding(
+            Intent.REMAINING,
+            units=(unit("GVN", "GVN"),),
+            unit_codes=("GVN",),
+            also=Understanding(Intent.SUBMIT_MEASURE),
+        ),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    funds, offer = texts_of(chat, "saldo GVN, och jag vill lägga till en ny insats")
+    assert "(GVN) 2025:" in funds
+    assert offer == "Du frågade också om en ny insats: skriv det igen så svarar jag."
+    [after] = chat.say("saldo GSN")  # no dialog was begun
+    assert "Grundskolenämnden (GSN) 2025:" in after.text
+
+
+def test_our_share_of_a_shared_measure(chat_as, heard) -> None:
+    heard(
+        "vad har vi fått för Malmö Lär?",
+        Understanding(Intent.REMAINING, own=True, measure_ids=(47, 53), figure=Figure.ALLOCATED),
+    )
+    chat = chat_as("tove", Role.CHEF, "TN")
+    [reply] = chat.say("vad har vi fått för Malmö Lär?")
+    assert reply.text.startswith(
+        "**Tilldelat för Tekniska nämnden (TN) i Malmö Lär – gemensam samordningsresurs: 200 000 kr**"
+    )
+
+
+def test_many_measures_named_are_counted_beyond_the_brief_ones(chat_as, heard) -> None:
+    heard("status yrkeslärare", Understanding(Intent.STATUS, measure_ids=(12, 13, 14, 15, 16, 17, 18)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status yrkeslärare")
+    lines = reply.text.split("\n")
+    assert lines[0] == "**5 insatser passar frågan; här är de i korthet:**"
+    assert len(lines) == 7 and lines[-1] == texts.list_more(2)
+
+
+def test_a_measure_id_that_is_none(chat_as, heard) -> None:
+    heard("status 999", Understanding(Intent.STATUS, measure_ids=(999,)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status 999")
+    assert reply.text.startswith("Jag hittar ingen insats med id 999.")
