@@ -404,3 +404,87 @@ GLOSSARY_WORDS: dict[str, str] = {
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""
 
+
+# --- issue 19: dialogs that trap or lose work ------------------------------------------
+
+BACK = frozenset({"tillbaka", "gå tillbaka", "backa", "föregående", "förra frågan", "ett steg tillbaka"})
+"""Go back one step in a dialog and ask it again (the whole message, after `key`)."""
+
+RESTART = frozenset({"börja om", "börja om från början", "starta om", "om från början"})
+"""Start the dialog under way over (the whole message)."""
+
+RESUME = frozenset({"fortsätt", "fortsätta", "fortsätt där jag var", "fortsätt insatsen", "återuppta"})
+"""Take up an unfinished dialog that was left for another question (the whole message)."""
+
+CHANGE_VERBS = ("ändra", "byt", "byta", "rätta", "korrigera")
+"""A message beginning with one of these names a field to change ("ändra beloppet")."""
+
+WRONG_WORDS = ("fel",)
+"""'oj fel nämnd, det ska vara fritidsnämnden': the field named after it is wrong."""
+
+SHOULD_BE = (r"\bdet ska vara\b", r"\bska vara\b", r"\bska det vara\b", r"\bmenade\b", r"\btill\b")
+"""What introduces a field's new value in a change ("ändra beloppet till 200 tkr")."""
+
+MEASURE_FIELDS: dict[str, tuple[str, ...]] = {
+    "unit": ("nämnd", "nämnden", "nämnder", "enhet"),
+    "title": ("titel", "titeln", "namn", "namnet", "rubrik", "rubriken"),
+    "description": ("beskrivning", "beskrivningen"),
+    "target_group": ("målgrupp", "målgruppen"),
+    "categories": ("kategori", "kategorin", "kategorier", "kategorierna", "strategikategori"),
+    "start_date": ("startdatum", "startdatumet", "start", "starten", "början"),
+    "end_date": ("slutdatum", "slutdatumet", "slut", "slutet", "datum", "datumet", "datumen"),
+    "performer": ("utförare", "utföraren", "genomförare", "vem som genomför"),
+    "amount": ("belopp", "beloppet", "summa", "summan", "pengar", "pengarna", "kronor"),
+    "decision": ("beslut", "beslutet", "beslutsreferens", "paragraf"),
+}
+"""The measure dialog's fields and the words that name them ("ändra beloppet")."""
+
+FOLLOWUP_FIELDS: dict[str, tuple[str, ...]] = {
+    "measure": ("insats", "insatsen"),
+    "period": ("period", "perioden", "månad", "månaden"),
+    "status": ("status", "statusen"),
+    "spent": ("utfall", "utfallet", "använt", "förbrukat"),
+    "forecast": ("prognos", "prognosen"),
+    "usable": ("användbar", "användas", "planerat", "som planerat"),
+    "note": ("kommentar", "kommentaren", "anteckning", "anteckningen", "notering"),
+}
+"""The follow-up dialog's fields and the words that name them ("ändra prognosen")."""
+
+COMMAND_LEADS = (
+    "jag vill",
+    "jag ska",
+    "jag skulle vilja",
+    "vi vill",
+    "vi ska",
+    "ska lämna",
+    "kan du",
+    "kan jag",
+    "kan vi",
+    "lägg till",
+    "lägga till",
+    "lägg in",
+    "skapa",
+    "registrera",
+    "ny insats",
+    "nya insatser",
+    "nytt",
+    "lämna",
+    "visa",
+    "lista",
+    "saldo",
+    "status",
+    "hur",
+    "vad",
+    "vilka",
+    "vilken",
+    "vilket",
+    "när",
+    "vem",
+    "var",
+    "finns",
+    "har",
+    "kvar",
+)
+"""Words a request begins with ("lägg till en ny insats för grundskolan", "saldo förskolan"):
+a message in a free-text field that begins so and names a kind of question is a request,
+not a value; "Mentorskap för nya chefer" is a title."""
