@@ -153,7 +153,8 @@ class FollowUpDialog(FormDialog):
         if resolution.pick == Pick.ASK:
             values_of(step)["asked"] = len(resolution.options)
             choices = [choice(c.key, c.label, [allowed[c.key].measure.title]) for c in resolution.options]
-            return await step.prompt(CHOICE_PROMPT, did_you_mean_options(choices, allow_none=True))
+            one = len(choices) == 1  # "nej" to "Menade du X?" is an answer; "ingen" of several is not
+            return await step.prompt(CHOICE_PROMPT, did_you_mean_options(choices, allow_none=one))
         if len(views) == 1:
             await step.context.send_activity(texts.measure_chosen(_label(views[0])))
             return await step.next(str(views[0].measure.id))

@@ -296,7 +296,9 @@ class FormDialog(CancelAndHelpDialog):
             await dc.context.send_activity(texts.NOTHING_TO_GO_BACK_TO)
             await reprompt(dc)
             return DialogTurnResult(DialogTurnStatus.Waiting)
-        return await self.jump(dc, before, [here, *[f for f in queue if f != here]])
+        same_step = here != CONFIRM and self.flow.fields[before].step == self.flow.fields[here].step
+        then = [] if same_step else [here]  # the start date again: its dialog asks the end date itself
+        return await self.jump(dc, before, [*then, *[f for f in queue if f != here]])
 
     def can_ask(self, dc: DialogContext, name: str) -> bool:
         """Whether the field is asked at all (a unit or measure chosen for the person is not)."""

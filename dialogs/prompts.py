@@ -206,9 +206,10 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
 
 
 def _a_name(text: str) -> bool:
-    """Whether an answer to "Menade du …?" reads as a name (not a number, a yes or a no)."""
+    """Whether an answer to "Menade du …?" reads as a name: a word of five letters or more,
+    and no yes or no ("grundskolenämnden", not "den blåa", "3" or "nej")."""
     key = normalise(text).strip(" .!?")
-    return any(c.isalpha() for c in key) and parse_yes_no(text) is None and len(key) >= 2
+    return parse_yes_no(text) is None and any(len(w) >= 5 and w.isalpha() for w in key.split())
 
 
 def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str, intent: Intent) -> bool:

@@ -1191,11 +1191,6 @@ def what_to_change(fields: Sequence[str]) -> str:
     return f"Vad vill du ändra? {', '.join(fields)} – eller skriv avbryt."
 
 
-def unknown_field(answer: str, fields: Sequence[str]) -> str:
-    """A refusal (plain text: prompts.refuse escapes it)."""
-    return f'Jag vet inte vilket fält "{echo(answer)}" är. Du kan ändra: {", ".join(fields)}.'
-
-
 def kept_offer(what: str, title: str | None) -> str:
     named = f" ({plain(title)})" if title else ""
     return f'Du har {what}{named}. Skriv "fortsätt" för att fortsätta där du var.'

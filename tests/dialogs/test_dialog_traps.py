@@ -239,22 +239,47 @@ def test_followup_left_and_resumed(chat_as, services) -> None:
 def test_followup_for_a_unit_offers_its_measures_only(chat_as, services) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     replies = chat.say("ska lämna uppföljning för förskolan")
-    asked = replies[-1].text
-    ledger = services.ledger()
-    others = [m.title for m in ledger.measures.values() if "FSKN" not in m.units]
-    assert any(m.title in asked for m in ledger.measures.values() if "FSKN" in m.units) or "FSKN" in asked
-    assert not any(f"{t} (" in asked for t in others)
+    asked = replies[-1]
+    offered = asked.actions or asked.text.split("\n")[1:]
+    assert asked.text.startswith(texts.ASK_MEASURE) and offered
+    assert all("(FSKN" in line for line in offered if line.strip() and not line.startswith("Svara"))
 
 
 # --- "Menade du X?" ---------------------------------------------------------------------
 
 
-def test_no_to_did_you_mean_one_asks_the_name_again(chat_as) -> None:
+def _one_candidate(monkeypatch) -> None:
+    """ "saldo förskolnämnd" read as one unsure candidate: "Menade du Förskolenämnden?"."""
+    from dialogs import main_dialog
+    from dialogs.understanding import Candidate, Intent, Understanding
+
+    real = main_dialog.understand
+
+    def understand(text, units, measures, today):
+        if text == "saldo förskolnämnd":
+            return Understanding(Intent.REMAINING, units=(Candidate("FSKN", "Förskolenämnden", 78.0),))
+        return real(text, units, measures, today)
+
+    monkeypatch.setattr(main_dialog, "understand", understand)
+
+
+def test_no_to_did_you_mean_one_asks_the_name_again(chat_as, monkeypatch) -> None:
+    _one_candidate(monkeypatch)
     chat = chat_as("sara", Role.CITY_OFFICE)
-    [asked] = chat.say("saldo förskolenämd")
-    if not asked.text.startswith("Menade du"):  # the parser chose at once: nothing to ask
-        return
+    [asked] = chat.say("saldo förskolnämnd")
+    assert asked.text == texts.did_you_mean(["Förskolenämnden"], allow_none=True)
     [again] = chat.say("nej")
-    assert again.text == texts.SEARCH_AGAIN
+    assert again.text == texts.SEARCH_AGAIN  # not the same question again
     [answer] = chat.say("grundskolenämnden")
-    assert "Grundskolenämnden" in answer.text
+    assert "Grundskolenämnden (GSN)" in answer.text
+
+
+def test_another_name_at_did_you_mean_is_a_new_search(chat_as, monkeypatch) -> None:
+    _one_candidate(monkeypatch)
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("saldo förskolnämnd")
+    [answer] = chat.say("grundskolenämnden")
+    assert "Grundskolenämnden (GSN)" in answer.text
+    chat.say("status yrkeslärare")  # "Menade du …?" over several
+    [status] = chat.say("chefsutveckling")
+    assert status.text.startswith("**Chefsutveckling**")
