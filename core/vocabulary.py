@@ -473,18 +473,13 @@ COMMAND_LEADS = (
     "lista",
     "saldo",
     "status",
-    "hur",
-    "vad",
-    "vilka",
-    "vilken",
-    "vilket",
-    "när",
-    "vem",
-    "var",
-    "finns",
-    "har",
     "kvar",
 )
 """Words a request begins with ("lägg till en ny insats för grundskolan", "saldo förskolan"):
 a message in a free-text field that begins so and names a kind of question is a request,
 not a value; "Mentorskap för nya chefer" is a title."""
+
+QUESTION_LEADS = ("hur", "vad", "vilka", "vilken", "vilket", "när", "vem", "finns", "har")
+"""Words a question begins with: without a question mark, a message in a free-text field that
+begins so is a question only when it asks for a balance and names a unit ("hur mycket har
+grundskolenämnden kvar att fördela"); "Hur vi arbetar med status" may be a description."""

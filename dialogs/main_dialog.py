@@ -336,11 +336,12 @@ def _a_request(text: str, heard: Understanding) -> bool:
     if text.strip().endswith("?"):
         return True
     key = vocabulary.key(text)
+    names_money = kind == Intent.REMAINING and (bool(heard.units) or heard.whole_fund or heard.own)
+    if any(key == lead or key.startswith(lead + " ") for lead in vocabulary.QUESTION_LEADS):
+        return names_money
     if not any(key == lead or key.startswith(lead + " ") for lead in vocabulary.COMMAND_LEADS):
         return False
-    if kind == Intent.REMAINING:
-        return bool(heard.units) or heard.whole_fund or heard.own
-    return kind in _STARTERS
+    return names_money or kind in _STARTERS
 
 
 def _waiting(top: DialogInstance) -> DialogInstance | None:

@@ -250,10 +250,10 @@ def test_followup_for_a_unit_offers_its_measures_only(chat_as, services) -> None
 
 def _one_candidate(monkeypatch) -> None:
     """ "saldo förskolnämnd" read as one unsure candidate: "Menade du Förskolenämnden?"."""
-    from dialogs import main_dialog
+    from dialogs import main_dialog, understanding
     from dialogs.understanding import Candidate, Intent, Understanding
 
-    real = main_dialog.understand
+    real = understanding.understand
 
     def understand(text, units, measures, today):
         if text == "saldo förskolnämnd":
@@ -283,3 +283,18 @@ def test_another_name_at_did_you_mean_is_a_new_search(chat_as, monkeypatch) -> N
     chat.say("status yrkeslärare")  # "Menade du …?" over several
     [status] = chat.say("chefsutveckling")
     assert status.text.startswith("**Chefsutveckling**")
+
+
+def test_plausible_values_are_values(chat_as) -> None:
+    """Conservative: a title or a description that happens to hold a keyword is stored."""
+    chat = _measure_chat(chat_as)
+    assert chat.say("Uppföljning av chefers status")[0].text == texts.ASK_DESCRIPTION
+    assert chat.say("Hur vi arbetar med status och budget")[0].text == texts.ASK_TARGET_GROUP
+
+
+def test_a_status_question_in_a_field_is_answered_at_once(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("ny insats för förskolenämnden")
+    answer, again = chat.say("status språkutbildningar?")
+    assert answer.text.startswith("**Språkutbildningar**")
+    assert again.text == texts.ask_again(texts.ASK_TITLE)
