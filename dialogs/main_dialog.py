@@ -101,26 +101,30 @@ class MainDialog(CancelAndHelpDialog):
             heard = await self.hear(inner_dc.context)
             if not _a_request(text, heard):
                 return None
-            await self.answer_inside(inner_dc.context, heard, top.id or "", child)
+            if not await self.answer_inside(inner_dc.context, heard, top.id or "", child):
+                inner_dc.stack[-1].state[WaterfallDialog.PersistedValues]["later"] = text  # final_step's
             await _ask_again(inner_dc.context, leaf)  # nothing stored: the field asked again
             return DialogTurnResult(DialogTurnStatus.Waiting)
         return None
 
     async def answer_inside(
         self, context: TurnContext, heard: Understanding, top: str, child: FormDialog
-    ) -> None:
-        """A question typed in a free-text field: answered now when it can be, else said when."""
+    ) -> bool:
+        """A question typed in a free-text field: answered now when it can be (True), else
+        said that it is answered when the dialog under way ends (False: final_step does)."""
         entry = answers.answer_for(heard.intent)
         if not isinstance(entry, Begin):
             await self.answer(context, heard)
-            return
+            return True
         if entry.dialog_id == top:
             await context.send_activity(texts.ALREADY_DOING)
-            return
+            return True
         dialog_id, options = entry.route(heard)
         at_once = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
-        if at_once is None or not await at_once(context, options):
-            await context.send_activity(texts.answer_after(child.flow.what))
+        if at_once is not None and await at_once(context, options):
+            return True
+        await context.send_activity(texts.answer_after(child.flow.what))
+        return False
 
     async def keep(self, context: TurnContext, top: DialogInstance, child: object) -> bool:
         """Keep a dialog left for another question in the person's state (KEPT, for
@@ -174,7 +178,8 @@ class MainDialog(CancelAndHelpDialog):
             await step.context.send_activity(texts.kept_offer(str(record["what"]), record.get("title")))
 
     async def route_turn(self, step: WaterfallStepContext) -> DialogTurnResult:
-        data = card_submission(step.context.activity)
+        question = options_of(step).get("question")  # asked in a form, answered after it
+        data = None if question else card_submission(step.context.activity)
         if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
             # A measure form goes through the same summary and confirmation as the chat.
             checked = await SubmitMeasureDialog.submit_form(step.context, data)
@@ -184,7 +189,7 @@ class MainDialog(CancelAndHelpDialog):
         if data is not None:
             await self.handle_card(step.context, data)
             return await end_dialog(step)
-        heard = await self.hear(step.context)
+        heard = await self.hear_text(step.context, question) if question else await self.hear(step.context)
         kind = options_of(step).get("heard_as")
         if kind and intent_of(step.context.activity.text or "") is None:  # a name typed: searched as asked
             heard = replace(heard, intent=Intent(kind))
@@ -204,6 +209,9 @@ class MainDialog(CancelAndHelpDialog):
                 return await step.replace_dialog(WaterfallDialog.__name__, again)
             values_of(step)["heard_as"] = kind  # "nej": the name again, searched next
             return await step.prompt(TEXT_PROMPT, text_options(texts.SEARCH_AGAIN))
+        later = values_of(step).get("later")
+        if isinstance(later, str):  # a question asked in the form: answered now that it ended
+            return await step.replace_dialog(WaterfallDialog.__name__, {"question": later})
         await self.offer(step)
         return await end_dialog(step)
 
@@ -213,8 +221,11 @@ class MainDialog(CancelAndHelpDialog):
         return await step.replace_dialog(WaterfallDialog.__name__, {**options_of(step), "heard_as": kind})
 
     async def hear(self, context: TurnContext) -> Understanding:
+        return await self.hear_text(context, context.activity.text or "")
+
+    async def hear_text(self, context: TurnContext, text: str) -> Understanding:
+        """What `text` asks (the turn's message, or a question kept for later)."""
         _, services = who(context)
-        text = context.activity.text or ""
         today = today_of(context)
         return await call(
             queries(services).derived,

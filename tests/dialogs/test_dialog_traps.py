@@ -298,3 +298,18 @@ def test_a_status_question_in_a_field_is_answered_at_once(chat_as) -> None:
     answer, again = chat.say("status språkutbildningar?")
     assert answer.text.startswith("**Språkutbildningar**")
     assert again.text == texts.ask_again(texts.ASK_TITLE)
+
+
+def test_a_request_that_needs_a_dialog_is_answered_after_the_form(chat_as, services) -> None:
+    chat = _measure_chat(chat_as)
+    later, again = chat.say("jag vill lämna en uppföljning")
+    assert later.text == texts.answer_after(texts.THE_MEASURE)
+    assert again.text == texts.ask_again(texts.ASK_TITLE)
+    _to_confirmation(chat)
+    receipt, *after = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap**")
+    assert (
+        after
+        and after[0].text in (texts.FOLLOWUP_INTRO, texts.NO_FOLLOWUP_MEASURES)
+        or "uppföljning" in (after[0].text if after else "")
+    )
