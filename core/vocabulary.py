@@ -483,3 +483,24 @@ QUESTION_LEADS = ("hur", "vad", "vilka", "vilken", "vilket", "när", "vem", "fin
 """Words a question begins with: without a question mark, a message in a free-text field that
 begins so is a question only when it asks for a balance and names a unit ("hur mycket har
 grundskolenämnden kvar att fördela"); "Hur vi arbetar med status" may be a description."""
+
+STARTS_IN_A_FORM = frozenset(
+    {
+        Intent.SUBMIT_MEASURE,
+        Intent.FOLLOW_UP,
+        Intent.STATUS,
+        Intent.OVERDUE,
+        Intent.NOT_STARTED,
+        Intent.REALLOCATE,
+        Intent.ROUND,
+        Intent.GLOSSARY,
+        Intent.UNITS,
+    }
+)
+"""Kinds a message typed in a form's free-text field asks when it begins like a request
+(COMMAND_LEADS): it is answered, not stored."""
+BALANCE_IN_A_FORM = Intent.REMAINING
+"""The balance: asked in a form's free-text field only with a unit (or the whole fund, or
+one's own) named, or a question mark."""
+NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
+"""Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""

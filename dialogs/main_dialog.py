@@ -31,7 +31,7 @@ from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, values
 from dialogs.submissions import ACTION_KEY, card_submission
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
 from dialogs.turn import call, queries, services_of, today_of, who
-from dialogs.understanding import Intent, Understanding, intent_of, interruption, understand
+from dialogs.understanding import Intent, Understanding, intent_of, understand
 
 KEPT = "KeptDialog"
 """The conversation-state property (the person's own: bot.conversation_state) that keeps a
@@ -39,20 +39,6 @@ dialog left unfinished for another question, for KEPT_FOR."""
 KEPT_FOR = timedelta(days=1)
 _TAKE = "kompetensbot.main.kept"
 """Turn-state key: what the runner found the message does with the kept dialog ("resume", "drop")."""
-_STARTERS = frozenset(
-    {
-        Intent.SUBMIT_MEASURE,
-        Intent.FOLLOW_UP,
-        Intent.STATUS,
-        Intent.OVERDUE,
-        Intent.NOT_STARTED,
-        Intent.REALLOCATE,
-        Intent.ROUND,
-        Intent.GLOSSARY,
-        Intent.UNITS,
-    }
-)
-"""Kinds of request that a message beginning like a request asks even in a free-text field."""
 
 
 class MainDialog(CancelAndHelpDialog):
@@ -330,7 +316,7 @@ def takes_over(context: TurnContext) -> bool:
     if vocabulary.key(text) in vocabulary.RESUME or (offered and vocabulary.yes_no(text) is True):
         context.turn_state[_TAKE] = "resume"
         return True
-    if record is not None and interruption(text) == Intent.CANCEL:
+    if record is not None and vocabulary.key(text) in vocabulary.CANCEL:
         context.turn_state[_TAKE] = "drop"
         return True
     return False
@@ -342,17 +328,19 @@ def _a_request(text: str, heard: Understanding) -> bool:
     begins like a request (core.vocabulary.COMMAND_LEADS) and asks a kind that starts
     something (a balance only with a unit named). "Mentorskap för nya chefer" is a title."""
     kind = intent_of(text)
-    if kind is None or kind in (Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN):
+    if kind is None or kind in vocabulary.NEVER_IN_A_FORM:
         return False
     if text.strip().endswith("?"):
         return True
     key = vocabulary.key(text)
-    names_money = kind == Intent.REMAINING and (bool(heard.units) or heard.whole_fund or heard.own)
+    names_money = kind == vocabulary.BALANCE_IN_A_FORM and (
+        bool(heard.units) or heard.whole_fund or heard.own
+    )
     if any(key == lead or key.startswith(lead + " ") for lead in vocabulary.QUESTION_LEADS):
         return names_money
     if not any(key == lead or key.startswith(lead + " ") for lead in vocabulary.COMMAND_LEADS):
         return False
-    return names_money or kind in _STARTERS
+    return names_money or kind in vocabulary.STARTS_IN_A_FORM
 
 
 def _waiting(top: DialogInstance) -> DialogInstance | None:
