@@ -309,3 +309,18 @@ def test_a_request_that_needs_a_dialog_is_answered_after_the_form(chat_as, servi
     receipt, *after = chat.say("ja")
     assert receipt.text.startswith("Klart! Insatsen **Mentorskap**")
     assert after[0].text == texts.FOLLOWUP_INTRO  # the question asked in the form, now answered
+
+
+def test_a_kept_dialog_from_before_an_update_is_not_resumed(chat_as) -> None:
+    """A kept stack carries its layout (dialogs.state_codec.LAYOUT): one saved with other
+    steps is not resumed at the wrong step."""
+    import json
+
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    [key] = chat.storage._memory
+    state = json.loads(chat.storage._memory[key])
+    state["KeptDialog"]["dialog"]["layout"] = 1
+    chat.storage._memory[key] = json.dumps(state)
+    assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
