@@ -61,6 +61,7 @@ from bot.turn_services import serve_turn
 from core.model import Principal
 from core.text import person_name
 from dialogs import MainDialog, state_codec, texts
+from dialogs.main_dialog import takes_over
 from dialogs.round_turns import handle_round_turn
 from dialogs.turn import Identity, call, identity_of, queries, set_identity, who
 from dialogs.understanding import Intent, intent_of
@@ -386,7 +387,8 @@ async def run_dialog(
     if answer_at_once is not None:
         current = conversation_state.get_value(DIALOG_STATE)  # read only: nothing stored when absent
         active = isinstance(current, DialogState) and bool(current.dialog_stack)
-        if not active and await answer_at_once(turn_context):
+        # "fortsätt" (a dialog left unfinished, dialogs.main_dialog.takes_over) runs the dialogs
+        if not active and not takes_over(turn_context) and await answer_at_once(turn_context):
             return None
     dialog_set = DialogSet(accessor)
     dialog_set.add(dialog)

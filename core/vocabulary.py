@@ -885,3 +885,102 @@ ROUND_DATE_QUESTIONS = (
     "datum",
 )
 """A ROUND question asking for the round's dates (its opening, last day and reminders)."""
+
+
+# --- issue 19: dialogs that trap or lose work ------------------------------------------
+
+BACK = frozenset({"tillbaka", "gå tillbaka", "backa", "föregående", "förra frågan", "ett steg tillbaka"})
+"""Go back one step in a dialog and ask it again (the whole message, after `key`)."""
+
+RESTART = frozenset({"börja om", "börja om från början", "starta om", "om från början"})
+"""Start the dialog under way over (the whole message)."""
+
+RESUME = frozenset({"fortsätt", "fortsätta", "fortsätt där jag var", "fortsätt insatsen", "återuppta"})
+"""Take up an unfinished dialog that was left for another question (the whole message)."""
+
+CHANGE_VERBS = ("ändra", "byt", "byta", "rätta", "korrigera")
+"""A message beginning with one of these names a field to change ("ändra beloppet")."""
+
+WRONG_WORDS = ("fel",)
+"""'oj fel nämnd, det ska vara fritidsnämnden': the field named after it is wrong."""
+
+SHOULD_BE = (r"\bdet ska vara\b", r"\bska vara\b", r"\bska det vara\b", r"\bmenade\b", r"\btill\b")
+"""What introduces a field's new value in a change ("ändra beloppet till 200 tkr")."""
+
+MEASURE_FIELDS: dict[str, tuple[str, ...]] = {
+    "unit": ("nämnd", "nämnden", "nämnder", "enhet"),
+    "title": ("titel", "titeln", "namn", "namnet", "rubrik", "rubriken"),
+    "description": ("beskrivning", "beskrivningen"),
+    "target_group": ("målgrupp", "målgruppen"),
+    "categories": ("kategori", "kategorin", "kategorier", "kategorierna", "strategikategori"),
+    "start_date": ("startdatum", "startdatumet", "start", "starten", "början"),
+    "end_date": ("slutdatum", "slutdatumet", "slut", "slutet", "datum", "datumet", "datumen"),
+    "performer": ("utförare", "utföraren", "genomförare", "vem som genomför"),
+    "amount": ("belopp", "beloppet", "summa", "summan", "pengar", "pengarna", "kronor"),
+    "decision": ("beslut", "beslutet", "beslutsreferens", "paragraf"),
+}
+"""The measure dialog's fields and the words that name them ("ändra beloppet")."""
+
+FOLLOWUP_FIELDS: dict[str, tuple[str, ...]] = {
+    "measure": ("insats", "insatsen"),
+    "period": ("period", "perioden", "månad", "månaden"),
+    "status": ("status", "statusen"),
+    "spent": ("utfall", "utfallet", "använt", "förbrukat"),
+    "forecast": ("prognos", "prognosen"),
+    "usable": ("användbar", "användas", "planerat", "som planerat"),
+    "note": ("kommentar", "kommentaren", "anteckning", "anteckningen", "notering"),
+}
+"""The follow-up dialog's fields and the words that name them ("ändra prognosen")."""
+
+COMMAND_LEADS = (
+    "jag vill",
+    "jag ska",
+    "jag skulle vilja",
+    "vi vill",
+    "vi ska",
+    "ska lämna",
+    "kan du",
+    "kan jag",
+    "kan vi",
+    "lägg till",
+    "lägga till",
+    "lägg in",
+    "skapa",
+    "registrera",
+    "ny insats",
+    "nya insatser",
+    "nytt",
+    "lämna",
+    "visa",
+    "lista",
+    "saldo",
+    "status",
+    "kvar",
+)
+"""Words a request begins with ("lägg till en ny insats för grundskolan", "saldo förskolan"):
+a message in a free-text field that begins so and names a kind of question is a request,
+not a value; "Mentorskap för nya chefer" is a title."""
+
+QUESTION_LEADS = ("hur", "vad", "vilka", "vilken", "vilket", "när", "vem", "finns", "har")
+"""Words a question begins with: without a question mark, a message in a free-text field that
+begins so is a question only when it asks for a balance and names a unit ("hur mycket har
+grundskolenämnden kvar att fördela"); "Hur vi arbetar med status" may be a description."""
+
+STARTS_IN_A_FORM = frozenset(
+    {
+        Intent.SUBMIT_MEASURE,
+        Intent.FOLLOW_UP,
+        Intent.STATUS,
+        Intent.REALLOCATE,
+        Intent.ROUND,
+        Intent.GLOSSARY,
+        Intent.UNITS,
+    }
+)
+"""Kinds a message typed in a form's free-text field asks when it begins like a request
+(COMMAND_LEADS): it is answered, not stored."""
+BALANCE_IN_A_FORM = Intent.REMAINING
+"""The balance: asked in a form's free-text field only with a unit (or the whole fund, or
+one's own) named, or a question mark."""
+NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
+"""Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""

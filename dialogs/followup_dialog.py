@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
+    DialogContext,
     DialogTurnResult,
     PromptValidatorContext,
     TextPrompt,
@@ -17,7 +18,7 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallStepContext,
 )
 
-from core import forms
+from core import forms, vocabulary
 from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
@@ -28,10 +29,11 @@ from core.views import MeasureView
 from core.vocabulary import Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
-from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.form_flow import Field, Flow, FormDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
+    SEARCH,
     YES_NO_PROMPT,
     answer_text,
     choice,
@@ -41,6 +43,7 @@ from dialogs.prompts import (
     parse_yes_no,
     question,
     refuse,
+    search_again,
     text_options,
     yes_no_options,
     yes_no_validator,
@@ -48,7 +51,7 @@ from dialogs.prompts import (
 from dialogs.steps import end_dialog, options_of, validations_of, values_of
 from dialogs.submissions import card_id, new_once_key, once_key
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
-from dialogs.understanding import Candidate, Pick, Understanding, decide_measure
+from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, one_unit
 
 PERIOD_PROMPT = "PeriodPrompt"
 STATUS_PROMPT = "StatusPrompt"
@@ -56,12 +59,35 @@ SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
 
+FLOW = Flow(
+    fields={
+        "measure": Field(0, CHOICE_PROMPT, then=("period",)),
+        "period": Field(1, PERIOD_PROMPT),
+        "status": Field(2, STATUS_PROMPT),
+        "spent": Field(3, SPENT_PROMPT, then=("forecast",)),
+        "forecast": Field(4, FORECAST_PROMPT),
+        "usable": Field(5, YES_NO_PROMPT),
+        "note": Field(6, NOTE_PROMPT),
+    },
+    stores={1: "measure_id", 2: "period", 3: "status", 4: "spent", 5: "forecast", 6: "usable", 7: "note"},
+    confirm_step=7,
+    save_step=9,
+    confirm_places=frozenset({7, 8, 9}),
+    words=vocabulary.FOLLOWUP_FIELDS,
+    names=texts.FOLLOWUP_FIELD_NAMES,
+    kept=texts.KEPT_FOLLOWUP,
+    what=texts.THE_FOLLOWUP,
+    convert={"measure_id": lambda key: int(cast(int | str, key))},
+)
+"""The follow-up's fields, for going back and changing them (dialogs.form_flow)."""
 
-class FollowUpDialog(CancelAndHelpDialog):
-    """Options (JSON): {"measures": [candidate dicts]} (measures named in the request)."""
+
+class FollowUpDialog(FormDialog):
+    """Options (JSON): {"measures": [candidate dicts]} (measures named in the request),
+    {"unit": code | None} (a unit named: only its measures are offered)."""
 
     def __init__(self) -> None:
-        super().__init__(FollowUpDialog.__name__)
+        super().__init__(FollowUpDialog.__name__, FLOW)
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(PERIOD_PROMPT, self.period_validator))
         self.add_dialog(TextPrompt(STATUS_PROMPT, self.status_validator))
@@ -72,18 +98,21 @@ class FollowUpDialog(CancelAndHelpDialog):
         self.add_dialog(
             WaterfallDialog(
                 WaterfallDialog.__name__,
-                [
-                    self.measure_step,
-                    self.period_step,
-                    self.status_step,
-                    self.spent_step,
-                    self.forecast_step,
-                    self.usable_step,
-                    self.note_step,
-                    self.plausible_step,
-                    self.confirm_step,
-                    self.save_step,
-                ],
+                self.steps(
+                    [
+                        self.measure_step,
+                        self.period_step,
+                        self.status_step,
+                        self.spent_step,
+                        self.forecast_step,
+                        self.usable_step,
+                        self.note_step,
+                        self.plausible_step,
+                        self.confirm_step,
+                        self.save_step,
+                        self.change_to,
+                    ]
+                ),
             )
         )
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
@@ -97,24 +126,36 @@ class FollowUpDialog(CancelAndHelpDialog):
         if not views:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await end_dialog(step)
+        again = "measure_id" in values_of(step)  # "ändra insats": the question alone
+        unit = options_of(step).get("unit")
+        if isinstance(unit, str) and any(unit in v.measure.units for v in views):  # the unit's own only
+            views = [v for v in views if unit in v.measure.units]
         allowed = {str(v.measure.id): v for v in views}
         labels = [(v.measure.id, _label(v)) for v in views]
         ledger = await call(services.ledger)
-        form = cards.followup_form(labels, period=default_period(today, years.default_year(ledger, today)))
-        await step.context.send_activity(
-            MessageFactory.attachment(cards.attachment(form), texts.FOLLOWUP_INTRO)
-        )
+        if not again:
+            form = cards.followup_form(
+                labels, period=default_period(today, years.default_year(ledger, today))
+            )
+            await step.context.send_activity(
+                MessageFactory.attachment(cards.attachment(form), texts.FOLLOWUP_INTRO)
+            )
+        values_of(step)["measure_preset"] = len(views) == 1
 
         named = [
-            c for c in map(Candidate.from_dict, options_of(step).get("measures", [])) if c.key in allowed
+            c
+            for c in map(Candidate.from_dict, [] if again else options_of(step).get("measures", []))
+            if c.key in allowed
         ]
         resolution = decide_measure(named)
         if resolution.pick == Pick.ONE and resolution.chosen is not None:
             await step.context.send_activity(texts.measure_chosen(resolution.chosen.label))
             return await step.next(resolution.chosen.key)
         if resolution.pick == Pick.ASK:
+            values_of(step)["asked"] = len(resolution.options)
             choices = [choice(c.key, c.label, [allowed[c.key].measure.title]) for c in resolution.options]
-            return await step.prompt(CHOICE_PROMPT, did_you_mean_options(choices))
+            one = len(choices) == 1  # "nej" to "Menade du X?" is an answer; "ingen" of several is not
+            return await step.prompt(CHOICE_PROMPT, did_you_mean_options(choices, allow_none=one))
         if len(views) == 1:
             await step.context.send_activity(texts.measure_chosen(_label(views[0])))
             return await step.next(str(views[0].measure.id))
@@ -122,13 +163,18 @@ class FollowUpDialog(CancelAndHelpDialog):
         return await step.prompt(CHOICE_PROMPT, choice_options(texts.ASK_MEASURE, choices))
 
     async def period_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if step.result is None and values_of(step).get("asked") == 1:  # "nej" to "Menade du X?"
+            return await end_dialog(step, search_again(Intent.FOLLOW_UP))  # the name again, searched
         if step.result is None:
             await step.context.send_activity(texts.NO_CHOICE)
             return await end_dialog(step)
+        if step.result == SEARCH:  # another name typed at "Menade du …?": it is searched
+            return await end_dialog(step, search_again(Intent.FOLLOW_UP, now=True))
         picked = int(cast(int | str, step.result))  # a choice's key: the measure id
         values_of(step)["measure_id"] = picked
         _, services = who(step.context)
         ledger = await call(services.ledger)
+        values_of(step)["title"] = ledger.measures[picked].title  # named when it is left unfinished
         default = default_period(today_of(step.context), ledger.measures[picked].year)
         options = text_options(
             texts.ask_period(default), validations={"default": default, "measure_id": picked}
@@ -211,9 +257,8 @@ class FollowUpDialog(CancelAndHelpDialog):
         )
 
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:
-            await step.context.send_activity(texts.NOT_SAVED)
-            return await end_dialog(step)
+        if not step.result:  # nothing saved, nothing thrown away: what to change
+            return await step.prompt(CHOICE_PROMPT, self.change_options())
         v = values_of(step)
         await save(
             step.context,
@@ -228,6 +273,10 @@ class FollowUpDialog(CancelAndHelpDialog):
             amount_confirmed=bool(v.get("amount_confirmed")),
         )
         return await end_dialog(step)
+
+    def can_ask(self, dc: DialogContext, name: str) -> bool:
+        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
+        return not (name == "measure" and values.get("measure_preset"))
 
     # --- validators ------------------------------------------------------------------
 
@@ -450,4 +499,7 @@ async def save(
 @begins(Intent.FOLLOW_UP, FollowUpDialog, saves=True)
 def follow_up_route(heard: Understanding) -> Route:
     """ "uppföljning", "följa upp Chefsutveckling": the measures named."""
-    return FollowUpDialog.__name__, {"measures": [c.as_dict() for c in heard.measures]}
+    return FollowUpDialog.__name__, {
+        "measures": [c.as_dict() for c in heard.measures],
+        "unit": one_unit(heard),
+    }

@@ -3,28 +3,42 @@ them to the dialog or answer they ask for."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.dialogs import (
     ComponentDialog,
     DialogContext,
+    DialogInstance,
     DialogState,
     DialogTurnResult,
+    DialogTurnStatus,
+    TextPrompt,
     WaterfallDialog,
     WaterfallStepContext,
 )
 
-from dialogs import answers, cards, texts
+from core import vocabulary
+from dialogs import answers, cards, state_codec, texts
 from dialogs.answers import Begin, Route
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.followup_dialog import FollowUpDialog
-from dialogs.prompts import asks_something_else
-from dialogs.steps import begin_dialog, end_dialog
+from dialogs.form_flow import FormDialog, read_command
+from dialogs.prompts import CHOICE_PROMPT, TEXT_PROMPT, YES_NO_PROMPT, asks_something_else, text_options
+from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, values_of
 from dialogs.submissions import ACTION_KEY, card_submission
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
-from dialogs.turn import call, queries, today_of, who
+from dialogs.turn import call, queries, services_of, today_of, who
 from dialogs.understanding import Intent, Understanding, intent_of, understand
+
+KEPT = "KeptDialog"
+"""The conversation-state property (the person's own: bot.conversation_state) that keeps a
+dialog left unfinished for another question, for KEPT_FOR."""
+KEPT_FOR = timedelta(days=1)
+_TAKE = "kompetensbot.main.kept"
+"""Turn-state key: what the runner found the message does with the kept dialog ("resume", "drop")."""
 
 
 class MainDialog(CancelAndHelpDialog):
@@ -37,7 +51,10 @@ class MainDialog(CancelAndHelpDialog):
         super().__init__(MainDialog.__name__)
         for dialog in answers.dialogs_begun():
             self.add_dialog(dialog())
-        self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step]))
+        self.add_dialog(TextPrompt(TEXT_PROMPT))
+        self.add_dialog(
+            WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step, self.search_step])
+        )
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
@@ -45,17 +62,110 @@ class MainDialog(CancelAndHelpDialog):
             await inner_dc.cancel_all_dialogs()
             return await begin_dialog(inner_dc, WaterfallDialog.__name__)
         result = await super().interrupt(inner_dc)
-        if result is None and _asks_something_else(inner_dc):
+        top = inner_dc.active_dialog
+        if result is not None or top is None:
+            return result
+        text = inner_dc.context.activity.text or ""
+        child = await self.find_dialog(top.id)
+        if isinstance(child, FormDialog) and read_command(text, child.flow.words) is not None:
+            return None  # "tillbaka", "ändra beloppet": the dialog's own
+        if _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
-            active = inner_dc.active_dialog
-            if active is not None and active.id in answers.saving_dialogs():
+            kept = await self.keep(inner_dc.context, top, child)
+            if not kept and top.id in answers.saving_dialogs():
                 await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
             await inner_dc.cancel_all_dialogs()
-            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
-        return result
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__, {"kept": kept})
+        leaf = _waiting(top)
+        if (
+            isinstance(child, FormDialog)
+            and leaf is not None
+            and leaf.id not in (CHOICE_PROMPT, YES_NO_PROMPT)
+        ):
+            if intent_of(text) is None:
+                return None
+            heard = await self.hear(inner_dc.context)
+            if not _a_request(text, heard):
+                return None
+            if not await self.answer_inside(inner_dc.context, heard, top.id or "", child):
+                inner_dc.stack[-1].state[WaterfallDialog.PersistedValues]["later"] = text  # final_step's
+            await _ask_again(inner_dc.context, leaf)  # nothing stored: the field asked again
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        return None
+
+    async def answer_inside(
+        self, context: TurnContext, heard: Understanding, top: str, child: FormDialog
+    ) -> bool:
+        """A question typed in a free-text field: answered now when it can be (True), else
+        said that it is answered when the dialog under way ends (False: final_step does)."""
+        entry = answers.answer_for(heard.intent)
+        if not isinstance(entry, Begin):
+            await self.answer(context, heard)
+            return True
+        if entry.dialog_id == top:
+            await context.send_activity(texts.ALREADY_DOING)
+            return True
+        dialog_id, options = entry.route(heard)
+        at_once = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
+        if at_once is not None and await at_once(context, options):
+            return True
+        await context.send_activity(texts.answer_after(child.flow.what))
+        return False
+
+    async def keep(self, context: TurnContext, top: DialogInstance, child: object) -> bool:
+        """Keep a dialog left for another question in the person's state (KEPT, for
+        KEPT_FOR), when something was answered in it; whether it was kept."""
+        state = _conversation(context)
+        if state is None or not isinstance(child, FormDialog):
+            return False
+        values = _values(top)
+        if "title" not in values and "measure_id" not in values:  # nothing answered worth keeping
+            return False
+        copy = state_codec.load(state_codec.dump(top))  # as stored: nothing shared with the stack
+        state[KEPT] = {
+            "dialog": DialogState(dialog_stack=[copy]),
+            "at": services_of(context).clock().isoformat(),
+            "what": child.flow.kept,
+            "title": values.get("title"),
+            "offered": False,
+        }
+        return True
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        data = card_submission(step.context.activity)
+        take = step.context.turn_state.pop(_TAKE, None)
+        if take == "resume":
+            return await self.resume(step)
+        if take == "drop":
+            _conversation(step.context).pop(KEPT, None)  # type: ignore[union-attr]  # the runner found it
+            await step.context.send_activity(texts.KEPT_DROPPED)
+            return await end_dialog(step)
+        return await self.route_turn(step)
+
+    async def resume(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """ "fortsätt": the dialog left unfinished, where it was, with its answers."""
+        state = _conversation(step.context)
+        record = state.pop(KEPT, None) if state is not None else None
+        stack = record.get("dialog") if isinstance(record, dict) else None
+        if not isinstance(stack, DialogState) or not stack.dialog_stack:  # none, or from before an update
+            await step.context.send_activity(texts.NOTHING_TO_RESUME)
+            return await end_dialog(step)
+        step.stack.insert(0, stack.dialog_stack[0])
+        await step.context.send_activity(texts.RESUMED)
+        await reprompt(step)
+        return DialogTurnResult(DialogTurnStatus.Waiting)
+
+    async def offer(self, step: WaterfallStepContext) -> None:
+        """After the question that left a dialog unfinished: the way back to it."""
+        if not options_of(step).get("kept"):
+            return
+        record = (_conversation(step.context) or {}).get(KEPT)
+        if isinstance(record, dict):
+            record["offered"] = True  # "ja" to the next message resumes it
+            await step.context.send_activity(texts.kept_offer(str(record["what"]), record.get("title")))
+
+    async def route_turn(self, step: WaterfallStepContext) -> DialogTurnResult:
+        question = options_of(step).get("question")  # asked in a form, answered after it
+        data = None if question else card_submission(step.context.activity)
         if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
             # A measure form goes through the same summary and confirmation as the chat.
             checked = await SubmitMeasureDialog.submit_form(step.context, data)
@@ -65,19 +175,43 @@ class MainDialog(CancelAndHelpDialog):
         if data is not None:
             await self.handle_card(step.context, data)
             return await end_dialog(step)
-        heard = await self.hear(step.context)
+        heard = await self.hear_text(step.context, question) if question else await self.hear(step.context)
+        kind = options_of(step).get("heard_as")
+        if kind and intent_of(step.context.activity.text or "") is None:  # a name typed: searched as asked
+            heard = replace(heard, intent=Intent(kind))
         started = await self.begin_for(step, heard)
         if started is not None:
             return started
         await self.answer(step.context, heard)
+        await self.offer(step)
         return await end_dialog(step)
 
     async def final_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        ended = step.result
+        if isinstance(ended, dict) and ended.get("search_again"):  # "Menade du …?" answered otherwise
+            kind = str(ended["search_again"])
+            if ended.get("now"):  # another name: the message is searched
+                again = {**options_of(step), "heard_as": kind}
+                return await step.replace_dialog(WaterfallDialog.__name__, again)
+            values_of(step)["heard_as"] = kind  # "nej": the name again, searched next
+            return await step.prompt(TEXT_PROMPT, text_options(texts.SEARCH_AGAIN))
+        later = values_of(step).get("later")
+        if isinstance(later, str):  # a question asked in the form: answered now that it ended
+            return await step.replace_dialog(WaterfallDialog.__name__, {"question": later})
+        await self.offer(step)
         return await end_dialog(step)
 
+    async def search_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """The name typed after "Okej, skriv namnet igen.": a new search of the same kind."""
+        kind = values_of(step).get("heard_as")
+        return await step.replace_dialog(WaterfallDialog.__name__, {**options_of(step), "heard_as": kind})
+
     async def hear(self, context: TurnContext) -> Understanding:
+        return await self.hear_text(context, context.activity.text or "")
+
+    async def hear_text(self, context: TurnContext, text: str) -> Understanding:
+        """What `text` asks (the turn's message, or a question kept for later)."""
         _, services = who(context)
-        text = context.activity.text or ""
         today = today_of(context)
         return await call(
             queries(services).derived,
@@ -174,6 +308,96 @@ def _resumed_by(intent: Intent, dialog_id: str | None) -> bool:
     """Whether `intent` asks for the saving dialog `dialog_id` (already under way)."""
     entry = answers.answer_for(intent)
     return isinstance(entry, Begin) and entry.saves and entry.dialog_id == dialog_id
+
+
+def _conversation(context: TurnContext) -> dict[str, Any] | None:
+    """The conversation state the runner loaded for this turn (the person's own)."""
+    cached = context.turn_state.get("ConversationState")
+    state = getattr(cached, "state", None)
+    return state if isinstance(state, dict) else None
+
+
+def _values(top: DialogInstance) -> dict[str, Any]:
+    """The answers a component dialog's main waterfall keeps."""
+    inner = top.state.get(ComponentDialog.persisted_dialog_state)
+    if not isinstance(inner, DialogState) or not inner.dialog_stack:
+        return {}
+    values = inner.dialog_stack[-1].state.get(WaterfallDialog.PersistedValues)
+    return values if isinstance(values, dict) else {}
+
+
+def kept_dialog(context: TurnContext) -> dict[str, Any] | None:
+    """The dialog the person left unfinished, kept for KEPT_FOR; None (and dropped) after it."""
+    state = _conversation(context)
+    record = state.get(KEPT) if state is not None else None
+    if not isinstance(record, dict):
+        return None
+    try:
+        at = datetime.fromisoformat(str(record.get("at")))
+    except ValueError:
+        at = None
+    if at is None or services_of(context).clock() - at > KEPT_FOR:
+        state.pop(KEPT, None)  # type: ignore[union-attr]  # read from it above
+        return None
+    return record
+
+
+def takes_over(context: TurnContext) -> bool:
+    """Whether a message, while no dialog is active, is about the kept dialog: "fortsätt"
+    (or "ja" right after the offer) resumes it, "avbryt" drops it. Called by the runner
+    (bot.teams_bot.run_dialog) before a message is answered at once; the route step does it."""
+    text = context.activity.text or ""
+    record = kept_dialog(context)
+    offered = bool(record.pop("offered", False)) if record is not None else False  # once: right after
+    if vocabulary.key(text) in vocabulary.RESUME or (offered and vocabulary.yes_no(text) is True):
+        context.turn_state[_TAKE] = "resume"
+        return True
+    if record is not None and vocabulary.key(text) in vocabulary.CANCEL:
+        context.turn_state[_TAKE] = "drop"
+        return True
+    return False
+
+
+def _a_request(text: str, heard: Understanding) -> bool:
+    """Whether a message typed in a free-text field is clearly a question or a request
+    rather than the field's value: a question mark with a known kind, or a message that
+    begins like a request (core.vocabulary.COMMAND_LEADS) and asks a kind that starts
+    something (a balance only with a unit named). "Mentorskap för nya chefer" is a title."""
+    kind = intent_of(text)
+    if kind is None or kind in vocabulary.NEVER_IN_A_FORM:
+        return False
+    if text.strip().endswith("?"):
+        return True
+    key = vocabulary.key(text)
+    names_money = kind == vocabulary.BALANCE_IN_A_FORM and (
+        bool(heard.units) or heard.whole_fund or heard.own
+    )
+    if any(key == lead or key.startswith(lead + " ") for lead in vocabulary.QUESTION_LEADS):
+        return names_money
+    if not any(key == lead or key.startswith(lead + " ") for lead in vocabulary.COMMAND_LEADS):
+        return False
+    return names_money or kind in vocabulary.STARTS_IN_A_FORM
+
+
+def _waiting(top: DialogInstance) -> DialogInstance | None:
+    """The innermost instance of `top`'s stored stacks: the prompt that waits."""
+    instance = top
+    while True:
+        inner = instance.state.get(ComponentDialog.persisted_dialog_state)
+        if not isinstance(inner, DialogState) or not inner.dialog_stack:
+            return instance if instance is not top else None
+        instance = inner.dialog_stack[0]
+
+
+async def _ask_again(context: TurnContext, prompt: DialogInstance) -> None:
+    """The waiting prompt's question again, led in: "… Och vad heter insatsen?"."""
+    options = prompt.state.get("options")
+    question = getattr(options, "prompt", None)
+    if question is None or not question.text:
+        return
+    again = question.model_copy(deep=True)
+    again.text = texts.ask_again(question.text)
+    await context.send_activity(again)
 
 
 def _asks_something_else(dc: DialogContext) -> bool:

@@ -115,10 +115,24 @@ def choice_options(
 
 
 def did_you_mean_options(choices: Sequence[dict[str, Any]], *, allow_none: bool = False) -> PromptOptions:
-    """ "Menade du …?" over close candidates, each listed once, numbered."""
+    """ "Menade du …?" over close candidates, each listed once, numbered. Another name
+    typed there is a new search (the result is SEARCH: the dialog ends with `search_again`)."""
     labels = [c["label"] for c in choices]
     text = texts.did_you_mean(labels, allow_none=allow_none)
-    return choice_options(text, choices, allow_none=allow_none, listed=len(labels) > 1)
+    options = choice_options(text, choices, allow_none=allow_none, listed=len(labels) > 1)
+    validations_of(options)["search"] = True
+    return options
+
+
+SEARCH = "__search__"
+"""The result of a "Menade du …?" answered with another name: it is searched anew."""
+
+
+def search_again(kind: Intent, *, now: bool = False) -> dict[str, Any]:
+    """What a dialog ends with when its "Menade du …?" was answered "nej" (`now` False:
+    the main dialog asks for the name again and searches the answer as `kind`) or with
+    another name (`now`: the message itself is searched as `kind`)."""
+    return {"search_again": kind.value, "now": now}
 
 
 def match_choice(text: str, choices: Sequence[dict[str, Any]]) -> int | None:
@@ -182,10 +196,20 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
         prompt_context.recognized.value = None
         return True
     index = match_choice(text, choices)
+    if index is None and validations.get("search") and _a_name(text):
+        prompt_context.recognized.value = SEARCH  # another name: a new search, not "which of these?"
+        return True
     if index is None:
         return refuse(prompt_context, texts.CHOICE_RETRY)
     prompt_context.recognized.value = choices[index]["key"]
     return True
+
+
+def _a_name(text: str) -> bool:
+    """Whether an answer to "Menade du …?" reads as a name: a word of five letters or more,
+    and no yes or no ("grundskolenämnden", not "den blåa", "3" or "nej")."""
+    key = normalise(text).strip(" .!?")
+    return parse_yes_no(text) is None and any(len(w) >= 5 and w.isalpha() for w in key.split())
 
 
 def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str, intent: Intent) -> bool:

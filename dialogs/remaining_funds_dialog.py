@@ -30,7 +30,14 @@ from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.ports import CityServices
-from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.prompts import (
+    CHOICE_PROMPT,
+    SEARCH,
+    choice,
+    choice_validator,
+    did_you_mean_options,
+    search_again,
+)
 from dialogs.status_dialog import StatusDialog, own_units, understood_options
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
@@ -68,7 +75,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
             named = options.get("rest") or Candidate.from_dict(options["units"][0]).label
             await step.context.send_activity(texts.unknown_unit(named, ledger.units.values()))
             return await end_dialog(step)
-        values_of(step)["asked"] = True
+        values_of(step)["asked"] = len(ask.options)
         choices = [choice(c.key, c.label, [c.key]) for c in ask.options]
         return await step.prompt(
             CHOICE_PROMPT,
@@ -76,7 +83,11 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         )
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if step.result == SEARCH:  # another name typed at "Menade du …?": searched anew
+            return await end_dialog(step, search_again(Intent.REMAINING, now=True))
         code = step.result if isinstance(step.result, str) else None
+        if values_of(step).get("asked") == 1 and code is None:  # "nej": the name again
+            return await end_dialog(step, search_again(Intent.REMAINING))
         if values_of(step).get("asked") and code is None:
             await step.context.send_activity(texts.NO_CHOICE)
             return await end_dialog(step)

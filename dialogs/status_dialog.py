@@ -26,7 +26,14 @@ from core.vocabulary import Filter, Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.prompts import CHOICE_PROMPT, choice, choice_validator, did_you_mean_options
+from dialogs.prompts import (
+    CHOICE_PROMPT,
+    SEARCH,
+    choice,
+    choice_validator,
+    did_you_mean_options,
+    search_again,
+)
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit, one_unit
@@ -64,7 +71,7 @@ class StatusDialog(CancelAndHelpDialog):
             return await step.next(picked)
         if ask is not None:
             prefix, resolution = ask
-            values_of(step)["asked"] = True
+            values_of(step)["asked"] = len(resolution.options)
             choices = [choice(f"{prefix}:{c.key}", c.label) for c in resolution.options]
             return await step.prompt(
                 CHOICE_PROMPT,
@@ -75,6 +82,10 @@ class StatusDialog(CancelAndHelpDialog):
 
     async def answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         picked = step.result
+        if picked == SEARCH:  # another name typed at "Menade du …?": searched anew
+            return await end_dialog(step, search_again(Intent.STATUS, now=True))
+        if not picked and values_of(step).get("asked") == 1:  # "nej": the name again
+            return await end_dialog(step, search_again(Intent.STATUS))
         if not picked:
             await step.context.send_activity(texts.NO_CHOICE)
         else:

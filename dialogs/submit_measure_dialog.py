@@ -14,6 +14,7 @@ from typing import Any, cast
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
     DialogContext,
+    DialogInstance,
     DialogTurnResult,
     PromptOptions,
     PromptValidatorContext,
@@ -36,7 +37,7 @@ from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.answers import Route, begins
-from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.form_flow import Field, Flow, FormDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -71,14 +72,49 @@ DATES_DIALOG = "MeasureDatesDialog"
 FORM_DIALOG = "MeasureFormDialog"
 """A checked form: the same summary and confirmation as the chat, then saved."""
 
+FLOW = Flow(
+    fields={
+        "unit": Field(0, CHOICE_PROMPT, then=("amount", "decision")),
+        "title": Field(1, TITLE_PROMPT),
+        "description": Field(2, DESCRIPTION_PROMPT),
+        "target_group": Field(3, TARGET_GROUP_PROMPT),
+        "categories": Field(4, CATEGORIES_PROMPT),
+        "start_date": Field(5, START_DATE_PROMPT),
+        "end_date": Field(5, END_DATE_PROMPT, options={"keep_start": True}),
+        "performer": Field(7, PERFORMER_PROMPT),
+        "amount": Field(8, AMOUNT_PROMPT),
+        "decision": Field(9, DECISION_PROMPT),
+    },
+    stores={
+        1: "unit",
+        2: "title",
+        3: "description",
+        4: "target_group",
+        5: "categories",
+        6: "*",
+        7: "end_date",
+        8: "performer",
+        9: "amount",
+        10: "decision",
+    },
+    confirm_step=10,
+    save_step=11,
+    confirm_places=frozenset({10, 11}),
+    words=vocabulary.MEASURE_FIELDS,
+    names=texts.MEASURE_FIELD_NAMES,
+    kept=texts.KEPT_MEASURE,
+    what=texts.THE_MEASURE,
+)
+"""The measure's fields, for going back and changing them (dialogs.form_flow)."""
 
-class SubmitMeasureDialog(CancelAndHelpDialog):
+
+class SubmitMeasureDialog(FormDialog):
     """Options (JSON): {"unit": code | None} (a unit named in the request), or
     {"form": values} (a form that submit_form has checked: it goes to the summary
     and the confirmation)."""
 
     def __init__(self) -> None:
-        super().__init__(SubmitMeasureDialog.__name__)
+        super().__init__(SubmitMeasureDialog.__name__, FLOW)
         self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
         self.add_dialog(TextPrompt(TITLE_PROMPT, self.title_validator))
         self.add_dialog(TextPrompt(DESCRIPTION_PROMPT, self.description_validator))
@@ -93,20 +129,23 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         self.add_dialog(
             WaterfallDialog(
                 WaterfallDialog.__name__,
-                [
-                    self.unit_step,
-                    self.title_step,
-                    self.description_step,
-                    self.target_group_step,
-                    self.categories_step,
-                    self.start_date_step,
-                    self.end_date_step,
-                    self.performer_step,
-                    self.amount_step,
-                    self.decision_step,
-                    self.confirm_step,
-                    self.save_step,
-                ],
+                self.steps(
+                    [
+                        self.unit_step,
+                        self.title_step,
+                        self.description_step,
+                        self.target_group_step,
+                        self.categories_step,
+                        self.start_date_step,
+                        self.end_date_step,
+                        self.performer_step,
+                        self.amount_step,
+                        self.decision_step,
+                        self.confirm_step,
+                        self.save_step,
+                        self.change_to,
+                    ]
+                ),
             )
         )
         self.add_dialog(
@@ -115,7 +154,9 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
                 [self.dates_start_step, self.dates_end_step, self.dates_check_step, self.dates_done_step],
             )
         )
-        self.add_dialog(WaterfallDialog(FORM_DIALOG, [self.form_step, self.confirm_step, self.save_step]))
+        self.add_dialog(
+            WaterfallDialog(FORM_DIALOG, [self.form_step, self.confirm_step, self.save_step, self.change_to])
+        )
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
@@ -131,16 +172,19 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         if not allowed:
             await step.context.send_activity(texts.refused(await refusal(services, identity)))
             return await end_dialog(step)
-        asked = options_of(step).get("unit")
-        unknown = options_of(step).get("unknown") or ""  # named, but no unit: never the own instead
+        again = "unit" in values_of(step)  # "ändra nämnd": the question alone
+        asked = None if again else options_of(step).get("unit")
+        unknown = "" if again else options_of(step).get("unknown") or ""  # named, not a unit: never the own
         alone = asked is None and not unknown and len(allowed) == 1
         preset = asked if asked in allowed else allowed[0] if alone else None
+        values_of(step)["unit_preset"] = alone  # never asked: nothing to go back to
         # The form starts from what the chat settles: the unit named (or the only
         # one); none chosen for the person when the chat asks which.
-        form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=preset or "")
-        await step.context.send_activity(
-            MessageFactory.attachment(cards.attachment(form), texts.SUBMIT_INTRO)
-        )
+        if not again:
+            form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=preset or "")
+            await step.context.send_activity(
+                MessageFactory.attachment(cards.attachment(form), texts.SUBMIT_INTRO)
+            )
         if preset is not None:
             await step.context.send_activity(texts.unit_chosen(_unit_label(ledger.units[preset])))
             return await step.next(preset)
@@ -192,7 +236,10 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
 
     async def start_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         values_of(step)["categories"] = step.result
-        return await begin_dialog(step, DATES_DIALOG, {"year": values_of(step)["year"]})
+        dates: dict[str, Any] = {"year": values_of(step)["year"]}
+        if values_of(step).pop("keep_start", False):  # "ändra slutdatum": the start stays
+            dates["kept_start"] = values_of(step).get("start_date")
+        return await begin_dialog(step, DATES_DIALOG, dates)
 
     async def end_date_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         dates = cast(dict[str, Any], step.result)  # from DATES_DIALOG: start_date, end_date, …
@@ -254,8 +301,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
         return await step.prompt(YES_NO_PROMPT, yes_no_options(confirm, [cards.attachment(summary)]))
 
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:  # nothing saved; the way back: the form, filled in with all given
-            return await self.form_back(step, texts.NOT_SAVED_FORM_BACK)
+        if not step.result:  # nothing saved, nothing thrown away: what to change (or the form, filled in)
+            return await self.what_to_change(step)
         v = values_of(step)
         await save(
             step.context,
@@ -267,6 +314,29 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
             **_plan(v),
         )
         return await end_dialog(step)
+
+    async def what_to_change(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """ "nej" at the confirmation: which field to change, the form filled in beside it."""
+        identity, services = who(step.context)
+        ledger, allowed = await allowed_units(services, identity)
+        options = self.change_options(texts.NOT_SAVED_FORM_BACK)
+        if values_of(step)["unit"] in allowed and options.prompt is not None:
+            form = cards.submit_measure_form(
+                _unit_pairs(ledger, allowed),
+                default_unit=values_of(step)["unit"],
+                values=_form_values(values_of(step)),
+            )
+            options.prompt.attachments = [cards.attachment(form)]
+        return await step.prompt(CHOICE_PROMPT, options)
+
+    def can_ask(self, dc: DialogContext, name: str) -> bool:
+        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
+        return not (name == "unit" and values.get("unit_preset"))
+
+    def sub_field(self, here: str, sub: DialogInstance) -> str:
+        if sub.id == DATES_DIALOG and int(sub.state.get(WaterfallDialog.StepIndex, 0)) >= 1:
+            return "end_date"
+        return here
 
     async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
         """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
@@ -286,6 +356,8 @@ class SubmitMeasureDialog(CancelAndHelpDialog):
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
 
     async def dates_start_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if "kept_start" in options_of(step):  # "ändra slutdatum": the end date alone
+            return await step.next(options_of(step)["kept_start"])
         again = bool(options_of(step).get("again"))  # after "nej": a date without a year is the money's
         if again:
             await step.context.send_activity(texts.dates_again(int(options_of(step)["year"])))

@@ -746,8 +746,9 @@ def confirm_measure_despite(questions: Sequence[str]) -> str:
 
 
 NOT_SAVED_FORM_BACK = (
-    "Okej, jag sparade ingenting. Här är formuläret med det du har fyllt i: "
-    "ändra det som ska ändras och skicka det igen, eller skriv något annat."
+    "Okej, inget är sparat, och inget av det du har svarat är borttaget. Vad vill du ändra? "
+    "nämnd, titel, beskrivning, målgrupp, kategorier, startdatum, slutdatum, utförare, belopp, beslut "
+    "– eller skriv avbryt. Du kan också ändra i formuläret här och skicka det igen."
 )
 LABEL_NOTE_DATES = "Observera"
 
@@ -1397,3 +1398,63 @@ def round_dates(period: str, opens: date, deadline: date, reminders: Sequence[da
 
 
 WHOLE_CITY = "hela staden"
+
+
+# --- issue 19: dialogs that trap or lose work ------------------------------------------
+
+SEARCH_AGAIN = "Okej, skriv namnet igen."
+"""After "nej" to a "Menade du …?": the next message is a new search."""
+NOTHING_TO_GO_BACK_TO = "Det finns ingen fråga före den här."
+ALREADY_DOING = "Vi håller redan på med det."
+RESTARTED = "Okej, inget har sparats. Vi börjar om från början."
+RESUMED = "Då fortsätter vi där du var."
+NOTHING_TO_RESUME = "Det finns inget påbörjat att fortsätta: det du lämnade har tagits bort efter ett dygn."
+KEPT_DROPPED = "Okej, jag har tagit bort det du hade påbörjat."
+
+
+def ask_again(prompt: str) -> str:
+    """The question of a field again, after a question was answered in its place."""
+    text = prompt.strip()
+    return f"… Och {text[:1].lower()}{text[1:]}" if text else text
+
+
+def answer_after(what: str) -> str:
+    return f"Det svarar jag på när vi är klara med {what}."
+
+
+def what_to_change(fields: Sequence[str]) -> str:
+    """ "nej" at a confirmation: nothing is thrown away."""
+    return f"Vad vill du ändra? {', '.join(fields)} – eller skriv avbryt."
+
+
+def kept_offer(what: str, title: str | None) -> str:
+    named = f" ({plain(title)})" if title else ""
+    return f'Du har {what}{named}. Skriv "fortsätt" för att fortsätta där du var.'
+
+
+KEPT_MEASURE = "en påbörjad insats"
+KEPT_FOLLOWUP = "en påbörjad uppföljning"
+THE_MEASURE = "insatsen"
+THE_FOLLOWUP = "uppföljningen"
+MEASURE_FIELD_NAMES = {
+    "unit": "nämnd",
+    "title": "titel",
+    "description": "beskrivning",
+    "target_group": "målgrupp",
+    "categories": "kategorier",
+    "start_date": "startdatum",
+    "end_date": "slutdatum",
+    "performer": "utförare",
+    "amount": "belopp",
+    "decision": "beslut",
+}
+FOLLOWUP_FIELD_NAMES = {
+    "measure": "insats",
+    "period": "period",
+    "status": "status",
+    "spent": "utfall",
+    "forecast": "prognos",
+    "usable": "användbar som planerat",
+    "note": "kommentar",
+}
+NOT_ASKED_YET = "Den frågan kommer vi till snart. Svara först på den här."

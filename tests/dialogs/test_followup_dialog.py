@@ -150,7 +150,8 @@ def test_no_at_the_confirmation_saves_nothing(chat_as, services) -> None:
     chat = _start_as_chef_of_gvn(chat_as)
     for answer in ("Yrkeslärarsatsning", "", "Pågående", "1 mkr", "2 mkr", "ja", "-"):
         chat.say(answer)
-    assert chat.say("nej")[0].text == texts.NOT_SAVED
+    [what] = chat.say("nej")  # issue 19: nothing saved, nothing thrown away
+    assert what.text == texts.what_to_change(list(texts.FOLLOWUP_FIELD_NAMES.values()))
     assert counts(services) == before
 
 

@@ -155,10 +155,10 @@ def test_a_new_request_at_the_confirmation_leaves_the_unsaved_measure_and_is_ans
         chat.say(answer)
     [confirm] = chat.say("FSKN 2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE
-    left, answer = chat.say("hur mycket finns kvar för FSKN?")
-    assert left.text == texts.LEFT_UNSAVED
+    answer, kept = chat.say("hur mycket finns kvar för FSKN?")
     assert "Förskolenämnden (FSKN) 2025" in answer.text
-    chat.say("ja")  # the confirmation is gone with the dialog
+    assert kept.text == texts.kept_offer(texts.KEPT_MEASURE, "Mentorskap")  # issue 19: kept, not lost
+    chat.say("tack")  # not "ja" right after the offer: the confirmation is not taken up
     assert counts(services) == before
 
 

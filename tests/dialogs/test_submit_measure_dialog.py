@@ -500,13 +500,14 @@ def test_a_unit_with_no_money_left_is_told_so_at_once(chat_as, services) -> None
     assert counts(services) == before
 
 
-def test_a_question_in_the_middle_of_the_dialog_is_the_answer_asked_for(chat_as) -> None:
-    """A whole question is answered at once only when no dialog is active: asked
-    for a title, "Hur mycket finns kvar för förskolenämnden?" is the title."""
+def test_a_question_in_the_middle_of_the_dialog_is_answered_and_the_field_asked_again(chat_as) -> None:
+    """Issue 19: asked for a title, "Hur mycket finns kvar för förskolenämnden?" is a
+    question: answered, then the title asked again; nothing is stored as the title."""
     chat = _start_as_hr_of_fskn(chat_as)
-    [reply] = chat.say("Hur mycket finns kvar för förskolenämnden?")
-    assert reply.text == texts.ASK_DESCRIPTION
-    assert not reply.cards  # no funds card
+    answer, again = chat.say("Hur mycket finns kvar för förskolenämnden?")
+    assert "Förskolenämnden" in answer.text and answer.cards  # the funds card
+    assert again.text == texts.ask_again(texts.ASK_TITLE)
+    assert chat.say("Mentorskap")[0].text == texts.ASK_DESCRIPTION
 
 
 def test_gymnasienamnden_at_the_unit_question_is_gvn_and_said(chat_as) -> None:

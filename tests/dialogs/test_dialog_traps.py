@@ -1,0 +1,326 @@
+"""Issue 19, "Dialogs that trap or lose work": in the measure and the follow-up
+dialogs a question in a free-text field is answered and the field asked again,
+"tillbaka" goes back a step, "ändra <fält>" changes a field and returns to the
+confirmation, "nej" at the confirmation asks what to change, and a dialog left for
+another question is kept and resumed with "fortsätt"; a "Menade du X?" answered
+"nej" or with another name is a new search."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.model import Role
+from dialogs import texts
+from tests.dialogs.conftest import counts
+
+FSKN = "Förskolenämnden (FSKN)"
+
+
+def _measure_chat(chat_as):
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    chat.say("ny insats")
+    return chat
+
+
+def _to_confirmation(chat, amount="300 tkr"):
+    for answer in ("Mentorskap", "-", "-", "-", "-", "2025-12-31", "-", amount):
+        chat.say(answer)
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    return confirm
+
+
+def _followup_chat(chat_as):
+    chat = chat_as("gustav", Role.CHEF, "GVN")
+    chat.say("jag vill lämna en uppföljning")
+    return chat
+
+
+def _followup_to_confirmation(chat):
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    [confirm] = chat.say("Enligt plan")
+    assert confirm.text == texts.CONFIRM_FOLLOWUP
+    return confirm
+
+
+# --- the measure ---------------------------------------------------------------------
+
+
+def test_a_command_as_a_title_is_not_the_title(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    said, again = chat.say("lägg till en ny insats för grundskolan")
+    assert said.text == texts.ALREADY_DOING
+    assert again.text == texts.ask_again(texts.ASK_TITLE)
+    assert chat.say("Mentorskap för nya chefer")[0].text == texts.ASK_DESCRIPTION  # a title is a title
+
+
+def test_a_request_as_a_description_is_answered_and_asked_again(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    answer, again = chat.say("saldo förskolan")
+    assert "Förskolenämnden" in answer.text
+    assert again.text == texts.ask_again(texts.ASK_DESCRIPTION)
+
+
+def test_back_asks_the_previous_field_again(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    [title] = chat.say("tillbaka")
+    assert title.text == texts.ASK_TITLE
+    assert chat.say("Mentorskap för chefer")[0].text == texts.ASK_DESCRIPTION
+    [nothing] = chat.say("backa")
+    assert nothing.text == texts.ASK_TITLE
+    chat.say("Mentorskap för chefer")
+    confirm = _to_confirmation_from_description(chat)
+    assert "Mentorskap för chefer" in confirm.card_text()
+
+
+def _to_confirmation_from_description(chat):
+    for answer in ("-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    return confirm
+
+
+def test_back_at_the_confirmation_asks_the_last_field(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    [decision] = chat.say("gå tillbaka")
+    assert decision.text == texts.ask_decision(FSKN, "FSKN")
+    assert chat.say("FSKN 2025-02-06 § 7")[0].text == texts.CONFIRM_MEASURE
+
+
+def test_nothing_before_the_first_question(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    nothing, again = chat.say("tillbaka")
+    assert nothing.text == texts.NOTHING_TO_GO_BACK_TO
+    assert again.text == texts.ASK_TITLE
+
+
+def test_change_a_field_returns_to_the_confirmation(chat_as, services) -> None:
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    [title] = chat.say("ändra titeln")
+    assert title.text == texts.ASK_TITLE
+    [confirm] = chat.say("Mentorskap för nya chefer")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    assert "Mentorskap för nya chefer" in confirm.card_text() and "300 000 kr" in confirm.card_text()
+    [end] = chat.say("ändra slutdatum")
+    assert end.text == texts.ASK_END_DATE
+    [confirm] = chat.say("30 november 2025")
+    assert confirm.text == texts.CONFIRM_MEASURE and "30 november 2025" in confirm.card_text()
+    before = counts(services)
+    chat.say("ja")
+    assert counts(services)[1] == before[1] + 1
+
+
+def test_change_a_field_to_a_value_at_once(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    [confirm] = chat.say("ändra beloppet till 200 tkr")
+    assert confirm.text == texts.CONFIRM_MEASURE and "200 000 kr" in confirm.card_text()
+    [refused] = chat.say("ändra beloppet till ca 450 000")  # the step's own validation
+    assert texts.ask_amount(FSKN, 1_500_000, 2025) in refused.text
+    assert chat.say("250 tkr")[0].text == texts.CONFIRM_MEASURE
+
+
+def test_change_a_field_in_the_middle_returns_there(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    chat.say("Beskrivning")
+    assert chat.say("ändra titel")[0].text == texts.ASK_TITLE
+    assert chat.say("Ny titel")[0].text == texts.ASK_TARGET_GROUP
+
+
+def test_start_over_saves_nothing(chat_as, services) -> None:
+    before = counts(services)
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    replies = chat.say("börja om")
+    assert replies[0].text == texts.RESTARTED
+    assert replies[-1].text == texts.ASK_TITLE
+    assert counts(services) == before
+
+
+def test_no_at_the_confirmation_asks_what_to_change(chat_as, services) -> None:
+    before = counts(services)
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    [what] = chat.say("nej")
+    assert what.text == texts.NOT_SAVED_FORM_BACK and what.cards  # the form, filled in, beside it
+    assert chat.say("belopp")[0].text == texts.ask_amount(FSKN, 1_500_000, 2025)
+    [confirm] = chat.say("400 tkr")
+    assert confirm.text == texts.CONFIRM_MEASURE and "400 000 kr" in confirm.card_text()
+    assert counts(services) == before
+
+
+def test_leaving_at_the_confirmation_keeps_the_measure_to_resume(chat_as, services) -> None:
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    replies = chat.say("saldo förskolan")
+    assert "Förskolenämnden" in replies[0].text
+    assert replies[-1].text == texts.kept_offer(texts.KEPT_MEASURE, "Mentorskap")
+    assert all("Inget av det har sparats" not in r.text for r in replies)
+    resumed, confirm = chat.say("fortsätt")
+    assert resumed.text == texts.RESUMED
+    assert confirm.text == texts.CONFIRM_MEASURE and "300 000 kr" in confirm.card_text()
+    before = counts(services)
+    chat.say("ja")
+    assert counts(services)[1] == before[1] + 1
+
+
+def test_yes_right_after_the_offer_resumes(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    resumed, confirm = chat.say("ja")
+    assert (resumed.text, confirm.text) == (texts.RESUMED, texts.CONFIRM_MEASURE)
+
+
+def test_the_kept_dialog_is_gone_after_a_day_and_cancel_drops_it(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    assert chat.say("avbryt")[0].text == texts.KEPT_DROPPED
+    assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
+    chat.say("ny insats")
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    chat.today = date(2025, 10, 3)
+    assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
+
+
+# --- the follow-up ------------------------------------------------------------------------
+
+
+def test_followup_question_in_the_note_is_answered(chat_as) -> None:
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    answer, again = chat.say("hur mycket har gymnasienämnden kvar?")
+    assert "Gymnasie" in answer.text
+    assert again.text == texts.ask_again(texts.ASK_NOTE)
+    assert chat.say("Enligt plan")[0].text == texts.CONFIRM_FOLLOWUP
+
+
+def test_followup_back_change_and_no(chat_as) -> None:
+    chat = _followup_chat(chat_as)
+    chat.say("Yrkeslärarsatsningen")
+    chat.say("2025-10")
+    chat.say("pågår")
+    assert chat.say("tillbaka")[0].text.startswith(texts.ASK_STATUS)
+    chat.say("pågår")
+    for answer in ("1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    chat.say("Enligt plan")
+    [forecast] = chat.say("ändra prognosen")
+    assert forecast.text == texts.ask_forecast(1_600_000)
+    assert chat.say("5 mkr")[0].text == texts.CONFIRM_FOLLOWUP
+    [what] = chat.say("nej")
+    assert what.text.startswith("Vad vill du ändra?")
+    assert chat.say("kommentar")[0].text == texts.ASK_NOTE
+    [confirm] = chat.say("Ny kommentar")
+    assert confirm.text == texts.CONFIRM_FOLLOWUP and "Ny kommentar" in confirm.card_text()
+
+
+def test_followup_left_and_resumed(chat_as, services) -> None:
+    chat = _followup_chat(chat_as)
+    _followup_to_confirmation(chat)
+    replies = chat.say("saldo gymnasienämnden")
+    assert replies[-1].text == texts.kept_offer(texts.KEPT_FOLLOWUP, "Yrkeslärarsatsning")
+    resumed, confirm = chat.say("fortsätt")
+    assert (resumed.text, confirm.text) == (texts.RESUMED, texts.CONFIRM_FOLLOWUP)
+    before = counts(services)
+    chat.say("ja")
+    assert counts(services)[2] == before[2] + 1
+
+
+def test_followup_for_a_unit_offers_its_measures_only(chat_as, services) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    replies = chat.say("ska lämna uppföljning för förskolan")
+    asked = replies[-1]
+    offered = asked.actions or asked.text.split("\n")[1:]
+    assert asked.text.startswith(texts.ASK_MEASURE) and offered
+    assert all("(FSKN" in line for line in offered if line.strip() and not line.startswith("Svara"))
+
+
+# --- "Menade du X?" ---------------------------------------------------------------------
+
+
+def _one_candidate(monkeypatch) -> None:
+    """ "saldo förskolnämnd" read as one unsure candidate: "Menade du Förskolenämnden?"."""
+    from dialogs import main_dialog, understanding
+    from dialogs.understanding import Candidate, Intent, Understanding
+
+    real = understanding.understand
+
+    def understand(text, units, measures, today):
+        if text == "saldo förskolnämnd":
+            return Understanding(Intent.REMAINING, units=(Candidate("FSKN", "Förskolenämnden", 78.0),))
+        return real(text, units, measures, today)
+
+    monkeypatch.setattr(main_dialog, "understand", understand)
+
+
+def test_no_to_did_you_mean_one_asks_the_name_again(chat_as, monkeypatch) -> None:
+    _one_candidate(monkeypatch)
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [asked] = chat.say("saldo förskolnämnd")
+    assert asked.text == texts.did_you_mean(["Förskolenämnden"], allow_none=True)
+    [again] = chat.say("nej")
+    assert again.text == texts.SEARCH_AGAIN  # not the same question again
+    [answer] = chat.say("grundskolenämnden")
+    assert "Grundskolenämnden (GSN)" in answer.text
+
+
+def test_another_name_at_did_you_mean_is_a_new_search(chat_as, monkeypatch) -> None:
+    _one_candidate(monkeypatch)
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("saldo förskolnämnd")
+    [answer] = chat.say("grundskolenämnden")
+    assert "Grundskolenämnden (GSN)" in answer.text
+    chat.say("status yrkeslärare")  # "Menade du …?" over several
+    [status] = chat.say("chefsutveckling")
+    assert status.text.startswith("**Chefsutveckling**")
+
+
+def test_plausible_values_are_values(chat_as) -> None:
+    """Conservative: a title or a description that happens to hold a keyword is stored."""
+    chat = _measure_chat(chat_as)
+    assert chat.say("Uppföljning av chefers status")[0].text == texts.ASK_DESCRIPTION
+    assert chat.say("Hur vi arbetar med status och budget")[0].text == texts.ASK_TARGET_GROUP
+
+
+def test_a_status_question_in_a_field_is_answered_at_once(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("ny insats för förskolenämnden")
+    answer, again = chat.say("status språkutbildningar?")
+    assert answer.text.startswith("**Språkutbildningar**")
+    assert again.text == texts.ask_again(texts.ASK_TITLE)
+
+
+def test_a_request_that_needs_a_dialog_is_answered_after_the_form(chat_as, services) -> None:
+    chat = _measure_chat(chat_as)
+    later, again = chat.say("jag vill lämna en uppföljning")
+    assert later.text == texts.answer_after(texts.THE_MEASURE)
+    assert again.text == texts.ask_again(texts.ASK_TITLE)
+    _to_confirmation(chat)
+    receipt, *after = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap**")
+    assert after[0].text == texts.FOLLOWUP_INTRO  # the question asked in the form, now answered
+
+
+def test_a_kept_dialog_from_before_an_update_is_not_resumed(chat_as) -> None:
+    """A kept stack carries its layout (dialogs.state_codec.LAYOUT): one saved with other
+    steps is not resumed at the wrong step."""
+    import json
+
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    [key] = chat.storage._memory
+    state = json.loads(chat.storage._memory[key])
+    state["KeptDialog"]["dialog"]["layout"] = 1
+    chat.storage._memory[key] = json.dumps(state)
+    assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
