@@ -65,8 +65,9 @@ class Begin:
       kind: the question.
       dialog: the dialog's class (constructed without arguments; the main dialog adds it).
       route: what was understood → the dialog to begin (its id; usually `dialog`'s) and its options.
-      saves: the dialog saves something: leaving it for another question says that
-        nothing was saved, and asking its question again while it runs goes on where it is.
+      saves: the dialog saves something: leaving it for another question keeps what was
+        answered for a day ("fortsätt" resumes it), and asking its question again while it
+        runs goes on where it is.
       where: the route's module and name.
     """
 
