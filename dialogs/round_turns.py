@@ -25,6 +25,7 @@ from core.ledger import Ledger
 from core.model import parse_decision
 from core.permissions import Action, can
 from core.round_answers import FIELDS, field_name, parse_answers
+from core.round_report import RoundReport
 from core.rounds import LateList, Round
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
@@ -151,19 +152,26 @@ def wants_round_status(text: str) -> bool:
     return any(phrase in key for phrase in _phrases(vocabulary.ROUND_STATUS_WANTS))
 
 
+async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
+    """The latest round's report as far as the person may see it; None (and why said) when
+    there is none or it is not theirs to see."""
+    identity = identity_of(turn_context)
+    try:
+        report = await call(rounds_of(turn_context).latest_report, identity.user_id, today_of(turn_context))
+    except DomainError as problem:
+        await turn_context.send_activity(texts.refused(problem.message))
+        return None
+    if report is None:
+        await turn_context.send_activity(texts.refused(texts.NO_ROUND_YET))
+    return report
+
+
 async def _show_status(turn_context: TurnContext) -> None:
     """The latest round's results, as far as the person may see them."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
-    as_of = today_of(turn_context)
-
-    try:
-        report = await call(services.latest_report, identity.user_id, as_of)
-    except DomainError as problem:
-        await turn_context.send_activity(texts.refused(problem.message))
-        return
+    report = await _latest_report(turn_context)
     if report is None:
-        await turn_context.send_activity(texts.refused(texts.NO_ROUND_YET))
         return
     await turn_context.send_activity(texts.round_status(report))
     if report.proposals and bool(await call(_may_reallocate, services, identity.user_id)):
@@ -417,13 +425,8 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
                 await turn_context.send_activity(message)
             return
     elif asks_round_dates(text):
-        try:
-            report = await call(services.latest_report, identity.user_id, as_of)
-        except DomainError as problem:
-            await turn_context.send_activity(texts.refused(problem.message))
-            return
+        report = await _latest_report(turn_context)
         if report is None:
-            await turn_context.send_activity(texts.refused(texts.NO_ROUND_YET))
             return
         r = report.round
         plan = r.plan
