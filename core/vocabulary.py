@@ -376,7 +376,8 @@ QUESTIONS: tuple[Phrases, ...] = (
     Phrases(
         Intent.FOLLOW_UP,
         patterns=(
-            r"^(?!.*\b(när|måste vi|hur många|vilka|vem)\b).*(\b(vill|ska|skall|behöver|tänkte"
+            r"^(?!.*\b(när|måste vi|hur många|vilka|vem)\b)(?!(behöver|måste|ska|skall) (jag|vi"
+            r"|man)\b).*(\b(vill|ska|skall|behöver|tänkte"
             r"|dags att) (\w+ ){0,2}"
             r"(lämna|rapportera|fylla i|fyll i|skicka in|ge|göra|registrera|följa upp)\b.*\b(uppfölj\w*"
             r"|uppföljn\w*"
@@ -400,7 +401,9 @@ QUESTIONS: tuple[Phrases, ...] = (
         patterns=(
             r"\b(vem|vilka|hur många|hur stor andel|har alla|har \w+)\b.*\b(svarat|lämnat|saknas|saknar"
             r"|inne|kommit in)\b"
-            r"|sista dag|\bdeadline|junirund|junirapport|uppföljningsomgång|uppföljningsrund|svarsfrekvens"
+            r"|sista dag|\bdeadline|junirund|junirapport|\bjun(i)?uppfölj|^(behöver|måste|ska|skall) (jag"
+            r"|vi|man) "
+            r"(\w+ )?(lämna|svara|rapportera)\b|uppföljningsomgång|uppföljningsrund|svarsfrekvens"
             r"|\bpåminn"
             r"|\b(öppna|starta|stäng|stänga|öppnar|stänger|startar)\b.*\b(jun\w*|uppföljning\w*|rund\w*)"
             r"|\b(hur går|status|läget|hur långt)\b.*\buppföljning(en|arna)?\b|\buppföljningens (status"
@@ -471,7 +474,9 @@ QUESTIONS: tuple[Phrases, ...] = (
         Intent.THANKS,
         only=THANKS | ACKNOWLEDGED,
         lead=("tack", *ACKNOWLEDGED),
-        weak=(r"^(tack|tackar|thanks|thank you|perfekt|toppen|kanon|super|tusen tack)\b",),
+        weak=(
+            r"^(tack|tackar|thanks|thank you|perfekt|toppen|kanon|super|tusen tack|hejdå|hej då|ha det)\b",
+        ),
     ),
 )
 """Every kind of question and its words, in the order they are tried."""
@@ -570,6 +575,11 @@ FILTER_WORDS: tuple[tuple[Filter, str], ...] = (
         r"\b(mer|extra|ytterligare) (pengar|medel)|\bbehöver (mer|extra)|\böverskrid|\bgå(r)? över budget"
         r"|\bunderfinansiera|\bprognos (över|överstiger)|\bmore money|\bover budget|\bräcker inte"
         r"|\bprognos\w* (som är |som ligger )?(högre|större|över)|\böver budget",
+    ),
+    (
+        Filter.ENDS,
+        r"\b(ska|skall|måste|bör) (\w+ )?(vara|bli) (klara?|färdiga?|avslutade?)\b|\bklara? (senast|före"
+        r"|innan)\b",
     ),
     (
         Filter.DONE,
@@ -774,6 +784,13 @@ GLOSSARY_WORDS: dict[str, str] = {
     "insatsen": "insats",
     "nämnden": "nämnd",
     "omfördelningar": "omfördelning",
+    "ej fördelat": "ej fördelat",
+    "ej fördelat på insatser": "ej fördelat",
+    "ofördelat": "ej fördelat",
+    "inte fördelat": "ej fördelat",
+    "uppföljningsomgång": "uppföljning",
+    "uppföljningsomgången": "uppföljning",
+    "juniuppföljningen": "uppföljning",
 }
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""

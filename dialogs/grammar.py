@@ -50,6 +50,28 @@ def list_filter(key: str) -> Filter | None:
     return None
 
 
+_MONTH = "|".join(sorted(vocabulary.MONTH_NUMBERS, key=len, reverse=True))
+_BY_MONTH = re.compile(
+    rf"\b(?P<by>senast (?:i |till )?|före |innan |till |till och med |tom )(?:den )?(?P<day>\d{{1,2}} )?"
+    rf"(?P<month>{_MONTH})\b"
+)
+_IN_MONTH = re.compile(rf"\b(?:i|under) (?P<month>{_MONTH})\b")
+
+
+def end_months(key: str) -> tuple[int, int] | None:
+    """The months a list's end dates fall in: "senast i juni", "före oktober" (up to the month
+    before), "i september"; None when no month is named."""
+    if found := _BY_MONTH.search(key):
+        month = vocabulary.MONTH_NUMBERS[found["month"]]
+        day = int(found["day"]) if found["day"] else None
+        last = month - 1 if found["by"].strip() in ("före", "innan") and day in (None, 1) else month
+        return (1, max(last, 1))
+    if found := _IN_MONTH.search(key):
+        month = vocabulary.MONTH_NUMBERS[found["month"]]
+        return (month, month)
+    return None
+
+
 def own(words: Sequence[str]) -> bool:
     """Whether the words mean the person's own unit(s) ("vi", "vår", "mina", "min nämnd")."""
     return any(w in vocabulary.OWN_WORDS for w in words) or _OWN.search(" ".join(words)) is not None
@@ -64,17 +86,19 @@ def together(key: str) -> bool:
 
 
 def measure_ids(text: str, known: Iterable[int]) -> tuple[int, ...]:
-    """The measures named by id in the raw text ("status 12", "insats 47", "#12") that exist."""
+    """The measures named by id in the raw text: "status 12", "insats 47", "#12" (kept when no
+    measure has it, so that the answer says so), and "status på 39", "andel av 42" when one has it."""
     ids = set(known)
     text = text or ""
     found = []
     for match in [*_MEASURE_ID.finditer(text), *_BARE_ID.finditer(text)]:
-        found.append(int(match[1]))
+        said = [int(match[1])]
         at = match.end()
         while more := _MORE_IDS.match(text, at):  # "13 och 14"
-            found.append(int(more[1]))
+            said.append(int(more[1]))
             at = more.end()
-    return tuple(dict.fromkeys(i for i in found if i in ids))
+        found += said if match.re is _MEASURE_ID else [i for i in said if i in ids]
+    return tuple(dict.fromkeys(found))
 
 
 def terms(key: str) -> tuple[str, ...]:

@@ -300,13 +300,27 @@ async def answer_understood(turn_context: TurnContext, data: dict[str, Any]) -> 
         await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")))
         return
     year = data.get("year")
+    months = data.get("months")
     await answer_list(
         turn_context,
         filter_=str(data["filter"]) if data.get("filter") in _KEEP else None,
         codes=codes,
         own=bool(data.get("own")),
         year=int(year) if isinstance(year, int) else None,
+        months=_months(months),
     )
+
+
+def _months(value: Any) -> tuple[int, int] | None:
+    """A list's month window from the options, or None (a stored or forged value that is not two months)."""
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in value)
+        and value[0] <= value[1]
+    ):
+        return (value[0], value[1])
+    return None
 
 
 async def answer_measures(
@@ -407,7 +421,13 @@ async def answer_share(turn_context: TurnContext, measure_id: int, unit: str, fi
 
 
 async def answer_list(
-    turn_context: TurnContext, *, filter_: str | None, codes: Sequence[str], own: bool, year: int | None
+    turn_context: TurnContext,
+    *,
+    filter_: str | None,
+    codes: Sequence[str],
+    own: bool,
+    year: int | None,
+    months: tuple[int, int] | None = None,
 ) -> None:
     """The measures of the units named (or one's own units, or all one may see), narrowed
     by the filter; an empty list says so with the filter in words."""
@@ -438,6 +458,11 @@ async def answer_list(
     if filter_ is not None:
         keep = _KEEP[filter_]
         views = [v for v in views if keep(v, year)]
+    if filter_ == Filter.ENDS.value and months is not None:
+        first, last = months
+        views = [
+            v for v in views if v.measure.end_date is not None and first <= v.measure.end_date.month <= last
+        ]
     where = ", ".join(codes) or None  # a list names its units by code ("Försenade insatser för GSN")
     if (
         filter_ is None and len(codes) == 1
@@ -450,8 +475,8 @@ async def answer_list(
     elif filter_ == Filter.NOT_STARTED.value:
         header, empty = texts.not_started_header(len(views), where), texts.no_not_started(where)
     elif filter_ is not None:
-        header = texts.filtered_header(filter_, len(views), where, year)
-        empty = texts.no_filtered(filter_, where, year)
+        header = texts.filtered_header(filter_, len(views), where, year, months)
+        empty = texts.no_filtered(filter_, where, year, months)
     elif where is not None:
         header, empty = texts.unit_measures_header(where, len(views)), texts.no_unit_measures(where)
     else:
@@ -483,6 +508,7 @@ def understood_options(heard: Understanding, figure: str | None = None) -> dict[
                 "unit_codes": codes,
                 "own": heard.own,
                 "year": heard.year,
+                "months": list(heard.months) if heard.months else None,
             }
         }
     if decide_measure(heard.measures).pick != Pick.NONE:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from core import forms, limits
+from core import forms, limits, vocabulary
 from core.balances import FundBalance, Share, UnitBalance
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
@@ -1307,17 +1307,33 @@ _FILTER_WORDS: dict[str, tuple[str, str]] = {
 """A list's filter (core.vocabulary.Filter's value) → its header and its words in "Inga insatser … ."."""
 
 
-def filtered_header(filter_: str, count: int, where: str | None, year: int | None) -> str:
+def _ends_when(year: int | None, months: tuple[int, int] | None) -> str:
+    """ " 2025", " september 2025", " senast juni 2025": when a list's measures end."""
+    if not year:
+        return ""
+    if months is None:
+        return f" {year}"
+    first, last = months
+    if first == last:
+        return f" {vocabulary.MONTHS[first - 1]} {year}"
+    return f" senast {vocabulary.MONTHS[last - 1]} {year}"
+
+
+def filtered_header(
+    filter_: str, count: int, where: str | None, year: int | None, months: tuple[int, int] | None = None
+) -> str:
     head, _ = _FILTER_WORDS[filter_]
     within = f" för {plain(where)}" if where else ""
-    when = f" {year}" if filter_ == "slutar" and year else ""
+    when = _ends_when(year, months) if filter_ == "slutar" else ""
     return f'**{head}{when}{within}: {count} st.** Fråga "status" och insatsens namn för detaljer.'
 
 
-def no_filtered(filter_: str, where: str | None, year: int | None) -> str:
+def no_filtered(
+    filter_: str, where: str | None, year: int | None, months: tuple[int, int] | None = None
+) -> str:
     _, words = _FILTER_WORDS[filter_]
     within = f" för {plain(where)}" if where else ""
-    when = f" {year}" if filter_ == "slutar" and year else ""
+    when = _ends_when(year, months) if filter_ == "slutar" else ""
     return f"Inga insatser{within} {words}{when}."
 
 
@@ -1362,6 +1378,10 @@ GLOSSARY_EXPLANATIONS: dict[str, str] = {
     "planerat. I juni går en uppföljningsomgång ut till alla ansvariga.",
     "omfördelning": "pengar som flyttas från en insats till en annan genom ett beslut av KSAU.",
     "ksau": "kommunstyrelsens arbetsutskott, som beslutar om omfördelningar mellan insatser.",
+    "ej fördelat": (
+        "det av nämndens tilldelade pengar som ännu inte är beviljat till någon insats; det kan beviljas "
+        "till nya insatser."
+    ),
     "status": "var en insats står: Ej påbörjad, Pågående, Klar eller Ej slutförd.",
     "ej slutförd": "insatsen avslutades utan att bli klar.",
     "användbar": "om pengarna kan användas under året som planerat (ja eller nej i uppföljningen).",
@@ -1377,7 +1397,11 @@ def glossary_answer(terms: Sequence[str]) -> str:
             f"Jag kan förklara de här orden: {', '.join(GLOSSARY_EXPLANATIONS)}. "
             'Fråga till exempel "vad betyder prognos?".'
         )
-    return "\n".join(f"**{t.capitalize()}**: {GLOSSARY_EXPLANATIONS[t]}" for t in known)
+    return "\n".join(f"**{_TERM_NAMES.get(t, t.capitalize())}**: {GLOSSARY_EXPLANATIONS[t]}" for t in known)
+
+
+_TERM_NAMES = {"ksau": "KSAU"}
+"""A term's name where it is not the word capitalised."""
 
 
 def units_list(units: Sequence[Unit]) -> str:

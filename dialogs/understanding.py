@@ -88,6 +88,9 @@ class Understanding:
     """The message is in English: answered in Swedish with a one-line note."""
     also: Understanding | None = None
     """A second question in the same message, answered after the first."""
+    months: tuple[int, int] | None = None
+    """For a list of measures that end (filter ENDS): the months of `year` their end date falls in,
+    first and last ("slutar i september": (9, 9); "ska vara klara senast i juni": (1, 6))."""
 
 
 class Pick(StrEnum):
@@ -853,6 +856,9 @@ def _understand_one(
         intent = Intent.STATUS  # "är pengarna för språkutbildningarna använda?": how the measure goes
     whole_fund = whole_fund and intent not in _NO_QUESTION
     filter_ = grammar.list_filter(key) if intent in _LISTS and not ids else None
+    months = grammar.end_months(key) if filter_ == Filter.ENDS else None
+    if months is not None and year is None:
+        year = today.year
     return Understanding(
         intent=intent,
         year=year,
@@ -869,6 +875,7 @@ def _understand_one(
         measure_ids=ids,
         terms=grammar.terms(key) if intent == Intent.GLOSSARY else (),
         english=english,
+        months=months,
     )
 
 
@@ -950,6 +957,8 @@ MEASURES_AT_ONCE = 3
 """Measures that fit a name equally well ("Malmö Lär": two) are each answered, up to this many."""
 EQUAL = 1.5
 """Titles whose recall of the words is within this many points hold them equally."""
+APART = 10.0
+"""Titles answered together hold the words this much better than any other candidate."""
 RECALL_SURE = 85.0
 """Of close candidates, those holding the words at least this well are answered, not asked about."""
 
@@ -966,13 +975,21 @@ def _measures_named(
     recall = {c.key: scorer.recall(titles[int(c.key)]) for c in candidates}
     best = max(recall.values())
     equal = [c for c in candidates if recall[c.key] >= best - EQUAL]
+    apart = len(equal) == 1 or all(recall[c.key] < best - APART for c in candidates if c not in equal)
+    """The few that hold the words equally stand apart from the rest ("status språk" fits more
+    titles than those holding "språk" as a word: asked about, not answered as if complete)."""
     if resolution.pick == Pick.ONE and resolution.chosen is not None:
-        if best >= 99.0 and 1 < len(equal) <= MEASURES_AT_ONCE:
+        if best >= 99.0 and 1 < len(equal) <= MEASURES_AT_ONCE and apart:
             return tuple(int(c.key) for c in equal)
         return (int(resolution.chosen.key),)
     if lone and len(candidates) == 1 and candidates[0].score >= LONE_MEASURE:
         return (int(candidates[0].key),)  # the only title near the words: "tvålärarskapet i metodrummen"
-    if candidates[0].score >= MEASURE_SURE and best >= RECALL_SURE and len(equal) <= MEASURES_AT_ONCE:
+    if (
+        candidates[0].score >= MEASURE_SURE
+        and best >= RECALL_SURE
+        and len(equal) <= MEASURES_AT_ONCE
+        and apart
+    ):
         return tuple(int(c.key) for c in equal)  # close scores, but the words are in these titles only
     found = {c.key: scorer.found(titles[int(c.key)]) for c in candidates}
     most = max(found.values())

@@ -554,3 +554,38 @@ def test_a_measure_id_that_is_none(chat_as, heard) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("status 999")
     assert reply.text.startswith("Jag hittar ingen insats med id 999.")
+
+
+# --- found by a stranger's tryout: months, unknown ids, the round asked as a question -------
+
+
+def test_the_measures_that_end_in_a_month_or_by_a_month(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("vilka insatser slutar i september")
+    assert reply.text.startswith("**Insatser som slutar september 2025: 3 st.**")
+    assert "Sommarjobb för elever" in reply.text and "Yrkeslärarsatsning" not in reply.text
+    [reply] = chat.say("vilka insatser ska vara klara före 1 oktober?")
+    assert reply.text.startswith("**Insatser som slutar senast september 2025: 5 st.**")
+    assert "Insats utbildning i konflikthantering" in reply.text  # ends 30 June
+
+
+def test_an_id_that_names_no_measure_is_said_not_a_list_of_all(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status 99")
+    assert "99" in reply.text and "Insatser du kan se" not in reply.text
+
+
+def test_must_i_give_a_follow_up_is_a_question_about_the_round_not_the_form(chat_as) -> None:
+    chat = chat_as("anna", Role.HR, "FSKN")
+    replies = texts_of(chat, "behöver jag lämna uppföljning nu? när är sista dagen")
+    assert replies and not any("Vilken insats" in r for r in replies)
+    [after] = chat.say("saldo")  # no form under way: the next message is a new question
+    assert "kvar" in after.text
+
+
+def test_ej_fordelat_is_explained(chat_as) -> None:
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("vad betyder ej fördelat på insatser")
+    assert reply.text.startswith("**Ej fördelat**: det av nämndens tilldelade pengar")
+    [reply] = chat.say("vad är KSAU?")
+    assert reply.text.startswith("**KSAU**:")
