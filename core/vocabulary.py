@@ -511,6 +511,7 @@ STOPWORDS = frozenset(
     att som men eller vid under efter före mot utan hos åt än dom dem deras hans hennes dig tror genom
     the for of to a an is are be in on at by so far it this that its has have how much many what
     chef chefen bad rektor rektorn ekonomen ledningen kompetensutveckling kompetensutvecklingen andel fram ta
+    kurs kurser kursen personer skicka
     andelen
     """.split()
 )
@@ -1001,3 +1002,53 @@ BALANCE_IN_A_FORM = Intent.REMAINING
 one's own) named, or a question mark."""
 NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
 """Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""
+
+
+# --- the grammar's smaller patterns (dialogs.understanding, dialogs.grammar) ------------------
+
+ASKS_LIST = r"\b(vilka|visa|lista)\b.*\binsats"
+"""A part of a message that asks for a list of measures ("vilka insatser har vi?")."""
+
+STATEMENT = (
+    r"^(jag|vi|det|vår|vårt|min|mitt|nämnden|förvaltningen)\b(?!.*\b(vill|ska|skulle|behöver|undrar|måste|kan"
+    r"|hur|vad|vilka|vilken|när|vem)\b)"
+)
+"""A part of a message that tells rather than asks: it begins with its subject and has no question or wish."""
+
+VALUE = r"^\w+ (är|var|blir|ligger på) (ca |cirka )?\d|^(utfall|prognos)\w* (är |blev |på )?\d"
+"""A part that gives a value ("utfallet är 1,2 miljoner"): no question."""
+
+YES_NO_USE = r"^(är|har)\b.*\b(använ\w*|förbruka\w*|slut)\b"
+"""'är pengarna för X använda?': how a measure goes, not a money figure."""
+
+JOINS = r"\b(?:och|till|från|samt|resp|respektive)\b"
+"""Words between measures named one by one ("från yrkeslärarsatsningen till valdemarsro")."""
+
+LIST_WORDS = r"\binsats(er|erna)\b"
+"""The plural that makes a filter a list ("klara insatser hos funktionsstöd")."""
+
+GLOSSARY_WHOLE = r"(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+(?: \w+)?)"
+"""'vad är prognos?': a glossary question when the word is a term (not 'vad är kvar')."""
+GLOSSARY_PART = r"\b(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+)(?= och\b)"
+"""'vad är en nämnd och vad är en insats': the same, before a second one."""
+
+OPENERS = frozenset("för hos i inom på till om med av status saldo kvar heter".split())
+"""Words after which a name is expected ("saldo för X", "status X")."""
+
+NOT_CITY = frozenset({"alla"})
+"""Whole-fund words that alone do not mean the city ("alla insatser" is a list)."""
+
+COMPARES = r"\b(och|vs|eller|mellan|skillnad\w*|and|or|between)\b"
+"""A glossary question comparing terms: every term named is asked about."""
+
+BARE_ID = r"(?:\bpå|\bför|\bav|\buppföljning(?:en)?|\bansvarig för)\s+(\d{1,4})(?=\s*(?:[?!.,;:]|$))"
+"""A measure's id after "på", "för", "av" at the end of a phrase ("status på 39", "andel av 42,"),
+not a number of something ("slutar på 3 månader", "pengar för 2 kurser")."""
+
+NOT_OWN_AFTER = frozenset({"i", "till", "under", "inför"})
+""""vår" after these is the spring ("klara i vår"), not "our"."""
+
+END_BY = r"\b(?P<by>senast (?:i |till )?|före |innan |till |till och med |tom )(?:den )?(?P<day>\d{1,2} )?"
+"""Before a month: the list's measures end by it ("senast i juni", "före 1 oktober")."""
+END_IN = r"\b(?:i|under) "
+"""Before a month: the list's measures end in it ("slutar i september")."""

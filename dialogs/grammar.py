@@ -18,16 +18,11 @@ from core.vocabulary import Figure, Filter
 _FIGURES = tuple((figure, re.compile(pattern)) for figure, pattern in vocabulary.FIGURE_WORDS)
 _FILTERS = tuple((filter_, re.compile(pattern)) for filter_, pattern in vocabulary.FILTER_WORDS)
 _CITY = re.compile(vocabulary.CITY_PATTERN)
-_COMPARES = re.compile(r"\b(och|vs|eller|mellan|skillnad\w*|and|or|between)\b")
+_COMPARES = re.compile(vocabulary.COMPARES)
+_BARE_ID = re.compile(vocabulary.BARE_ID, re.IGNORECASE)
 _OWN = re.compile(vocabulary.OWN_PATTERN)
 _TOGETHER = re.compile(vocabulary.TOGETHER_PATTERN)
 _MEASURE_ID = re.compile(vocabulary.MEASURE_ID_PATTERN, re.IGNORECASE)
-_BARE_ID = re.compile(
-    r"(?:\bpå|\bför|\bav|\buppföljning(?:en)?|\bansvarig för)\s+(\d{1,4})\b(?!\s*(?:\d{3}|kr|tkr|mkr"
-    r"|kronor|%|miljon))",
-    re.IGNORECASE,
-)
-"""A measure's id after "på", "för", "av" ("status på 39", "andel av 42"), not an amount."""
 _MORE_IDS = re.compile(r"\s*(?:,|och|&|samt|\+)\s*(\d{1,4})\b")
 _ENGLISH = tuple((re.compile(pattern), words) for pattern, words in vocabulary.ENGLISH_PHRASES)
 _SECOND = re.compile(vocabulary.SECOND_QUESTION, re.IGNORECASE)
@@ -51,11 +46,8 @@ def list_filter(key: str) -> Filter | None:
 
 
 _MONTH = "|".join(sorted(vocabulary.MONTH_NUMBERS, key=len, reverse=True))
-_BY_MONTH = re.compile(
-    rf"\b(?P<by>senast (?:i |till )?|före |innan |till |till och med |tom )(?:den )?(?P<day>\d{{1,2}} )?"
-    rf"(?P<month>{_MONTH})\b"
-)
-_IN_MONTH = re.compile(rf"\b(?:i|under) (?P<month>{_MONTH})\b")
+_BY_MONTH = re.compile(rf"{vocabulary.END_BY}(?P<month>{_MONTH})\b")
+_IN_MONTH = re.compile(rf"{vocabulary.END_IN}(?P<month>{_MONTH})\b")
 
 
 def end_months(key: str) -> tuple[int, int] | None:
@@ -73,8 +65,14 @@ def end_months(key: str) -> tuple[int, int] | None:
 
 
 def own(words: Sequence[str]) -> bool:
-    """Whether the words mean the person's own unit(s) ("vi", "vår", "mina", "min nämnd")."""
-    return any(w in vocabulary.OWN_WORDS for w in words) or _OWN.search(" ".join(words)) is not None
+    """Whether the words mean the person's own unit(s) ("vi", "vår", "mina", "min nämnd"; not
+    the spring: "klara i vår")."""
+    if _OWN.search(" ".join(words)):
+        return True
+    return any(
+        w in vocabulary.OWN_WORDS and not (w == "vår" and i and words[i - 1] in vocabulary.NOT_OWN_AFTER)
+        for i, w in enumerate(words)
+    )
 
 
 def city(key: str) -> bool:

@@ -13,6 +13,7 @@ with rapidfuzz, which forgives typing errors.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -186,6 +187,16 @@ _WEAK: tuple[tuple[Intent, re.Pattern[str]], ...] = tuple(
     (phrases.kind, re.compile(pattern)) for phrases in _QUESTIONS for pattern in phrases.weak
 )
 """Every kind's weak patterns: tried when no pattern matched."""
+_ASKS_LIST = re.compile(vocabulary.ASKS_LIST)
+_STATEMENT = re.compile(vocabulary.STATEMENT)
+_VALUE = re.compile(vocabulary.VALUE)
+_YES_NO_USE = re.compile(vocabulary.YES_NO_USE)
+_JOINS = re.compile(vocabulary.JOINS)
+_LIST = re.compile(vocabulary.LIST_WORDS)
+_GLOSSARY_WHOLE = re.compile(vocabulary.GLOSSARY_WHOLE)
+_GLOSSARY_PART = re.compile(vocabulary.GLOSSARY_PART)
+_OPENERS = vocabulary.OPENERS
+_NOT_CITY = vocabulary.NOT_CITY
 _ONLY_WORDS = tuple(phrases for phrases in _QUESTIONS if phrases.only)
 _YEAR_WORDS = tuple((re.compile(pattern), offset) for pattern, offset in vocabulary.YEAR_WORDS)
 _GREETING_WORDS = vocabulary.GREETINGS
@@ -608,10 +619,24 @@ def _title_index(titles: tuple[str, ...]) -> _TitleIndex:
     return _TitleIndex(titles)
 
 
+@lru_cache(maxsize=8)
+def _sorted_long(known: frozenset[str]) -> tuple[list[str], str]:
+    """The title words sorted (for a prefix by bisection), and those of six letters or more
+    joined by a character no word has (a part is inside one of them when it is inside this)."""
+    ordered = sorted(known)
+    return ordered, "\x00".join(w for w in ordered if len(w) >= 6)
+
+
 def _part_of_title(part: str, known: frozenset[str]) -> bool:
-    return part in known or any(
-        (len(part) >= 5 and w.startswith(part)) or (len(part) >= 6 and part in w) for w in known
-    )
+    """Whether a part of a typed word is a title word, begins one, or (six letters or more) is inside one."""
+    if part in known:
+        return True
+    ordered, long = _sorted_long(known)
+    if len(part) >= 5:
+        at = bisect_left(ordered, part)
+        if at < len(ordered) and ordered[at].startswith(part):
+            return True
+    return len(part) >= 6 and part in long
 
 
 @lru_cache(maxsize=4096)
@@ -662,8 +687,15 @@ def match_measures(
             _Scorer([*query[:i], query[i] + query[i + 1], *query[i + 2 :]]) for i in range(len(query) - 1)
         ]
     windows = []
-    if len(query) >= LONG_QUERY:  # a long message: the measure is named by a few words of it
-        windows = [_Scorer(query[i : i + w]) for w in (1, 2, 3) for i in range(len(query) - w + 1)]
+    if len(query) >= LONG_QUERY:  # a long message: the measure is named by a few words of it,
+        # a run beginning with a word a title has as it is typed (so the runs are few)
+        windows = [
+            _Scorer(query[i : i + w])
+            for i in range(len(query))
+            if query[i] in index.words
+            for w in (1, 2, 3)
+            if i + w <= len(query)
+        ]
     near = index.near(query)
     scores: dict[str, float] = {}
     found = []
@@ -674,7 +706,10 @@ def match_measures(
         if score is None:
             score = max(scorer.score(m.title) for scorer in scorers)
             if windows:
-                window = max(w.score(m.title) for w in windows if len(w.query) > 1 or w.score(m.title) >= 92)
+                window = max(
+                    (w.score(m.title) for w in windows if len(w.query) > 1 or w.score(m.title) >= 92),
+                    default=0.0,
+                )
                 window -= WINDOW_COST
                 if window >= MEASURE_SURE:  # only a sure name counts among many other words
                     score = max(score, window)
@@ -719,10 +754,24 @@ def intent_of(text: str, *, weak: bool = False) -> Intent | None:
     return _intent(key, weak=weak)
 
 
+MAX_TEXT = 600
+"""A message longer than this is understood by its first and last half of it: a question is asked
+at the start or the end of a long message, and the time a message takes stays bounded (a chat
+message may be 28 000 characters; every word is compared with the catalogue's titles)."""
+
+
+def _bounded(text: str) -> str:
+    if len(text or "") <= MAX_TEXT:
+        return text
+    half = MAX_TEXT // 2
+    return f"{text[:half]} . {text[-half:]}"
+
+
 def understand(text: str, units: Iterable[Unit], measures: Iterable[Measure], today: date) -> Understanding:
     """What `text` asks for, with the units and measures it names; a second question in the
     same message ("saldo för GVN? och vilka insatser är försenade?") is `also`."""
     units, measures = tuple(units), list(measures)
+    text = _bounded(text)
     parts = grammar.segments(text)
     asking = [(i, _asks(part)) for i, part in enumerate(parts)]
     asking = [(i, kind) for i, kind in asking if kind is not None and kind not in _NO_QUESTION]
@@ -774,19 +823,10 @@ def _asks(part: str) -> Intent | None:
     return found
 
 
-_ASKS_LIST = re.compile(r"\b(vilka|visa|lista)\b.*\binsats")
 _NO_QUESTION = frozenset({Intent.GREETING, Intent.THANKS, Intent.UNKNOWN, Intent.CANCEL})
+"""Kinds that are no question of their own beside another ("hej! saldo gvn")."""
 _TERMS_KINDS = frozenset({Intent.GLOSSARY, Intent.REMAINING, Intent.STATUS})
 """Kinds a glossary question's terms look like ("utfall", "prognos", "status"): no second question."""
-"""Kinds that are no question of their own beside another ("hej! saldo gvn")."""
-
-_STATEMENT = re.compile(
-    r"^(jag|vi|det|vår|vårt|min|mitt|nämnden|förvaltningen)\b(?!.*\b(vill|ska|skulle|behöver|undrar|måste|kan|hur|vad"
-    r"|vilka|vilken|när|vem)\b)"
-)
-"""A part of a message that tells rather than asks: it begins with its subject and has no question or wish."""
-_VALUE = re.compile(r"^\w+ (är|var|blir|ligger på) (ca |cirka )?\d|^(utfall|prognos)\w* (är |blev |på )?\d")
-"""A part that gives a value ("utfallet är 1,2 miljoner"): no question."""
 
 
 def _is_statement(part: str) -> bool:
@@ -896,7 +936,6 @@ _NO_MEASURE = frozenset(
 uppföljning" names no measure "… som saknar lärarexamen")."""
 _NO_SCOPE = _NO_QUESTION | {Intent.HELP, Intent.GLOSSARY, Intent.UNITS}
 """Kinds that are about no unit: "vi" in them is no one's own unit."""
-_YES_NO_USE = re.compile(r"^(är|har)\b.*\b(använ\w*|förbruka\w*|slut)\b")
 
 
 def _names_maybe(candidates: Sequence[Candidate], words: Sequence[str]) -> bool:
@@ -945,9 +984,6 @@ def _known_words(units: tuple[Unit, ...], titles: tuple[str, ...]) -> frozenset[
         found.update(tokens(title))
     return frozenset(found)
 
-
-_NOT_CITY = frozenset({"alla"})
-"""Whole-fund words that alone do not mean the city ("alla insatser" is a list)."""
 
 LONE_MEASURE = 72.0
 """A measure that is the only candidate is taken from this score (asked about below it)."""
@@ -1019,9 +1055,6 @@ def _measure_holding(
     return whole
 
 
-_JOINS = re.compile(r"\b(?:och|till|från|samt|resp|respektive)\b")
-
-
 def _several_measures(key: str, measures: Sequence[Measure], skip: Set[int]) -> tuple[int, ...]:
     """Measures named one by one ("uppföljning för undersköterskeutbildning och validering",
     "från yrkeslärarsatsningen till valdemarsro"): each part between "och", "till", "från"
@@ -1063,16 +1096,6 @@ def _intent(key: str, *, weak: bool = True) -> Intent | None:
 
 
 _OFF_TOPIC = re.compile(vocabulary.OFF_TOPIC)
-_LIST = re.compile(r"\binsats(er|erna)\b")
-
-
-_GLOSSARY_WHOLE = re.compile(r"(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+(?: \w+)?)")
-"""'vad är prognos?': a glossary question when the word is a term (not 'vad är kvar')."""
-_GLOSSARY_PART = re.compile(r"\b(?:vad är|vad e|va är|what is) (?:en |ett |a |an )?(\w+)(?= och\b)")
-"""'vad är en nämnd och vad är en insats': the same, before a second one."""
-
-_OPENERS = frozenset("för hos i inom på till om med av status saldo kvar heter".split())
-"""Words after which a name is expected ("saldo för X", "status X")."""
 
 
 def _rest(words: Sequence[str], used: Set[int], intent: Intent) -> str:
