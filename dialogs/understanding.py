@@ -1159,6 +1159,8 @@ def parse_categories(text: str) -> tuple[Category, ...] | None:
     key = _category_words(text)
     if not key:
         return None if text.strip() else ()
+    if any(word in vocabulary.MONTH_NUMBERS for word in key.split()) or re.search(r"\d[-/.]\d", text):
+        return None  # a date ("1 augusti", "2025-08-01") names no category, though it has a number
     categories = list(Category)
     found: set[Category] = set()
     for number in re.findall(r"\d+", key):

@@ -327,3 +327,10 @@ def test_a_unit_shaped_name_that_names_no_unit_is_kept_as_unknown() -> None:
     """Tryout finding C: the name is kept, so the dialog can say it was not found."""
     assert heard("ny insats för badhusnämnden").unknown_unit == "badhusnämnden"
     assert heard("ny insats för förskolenämnden").unknown_unit == ""
+
+
+@pytest.mark.parametrize("text", ["1 augusti", "den 1 augusti", "2025-08-01", "1/8"])
+def test_a_date_at_the_category_question_is_no_category(text: str) -> None:
+    from dialogs.understanding import parse_categories
+
+    assert parse_categories(text) is None
