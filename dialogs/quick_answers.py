@@ -1,7 +1,7 @@
-"""The questions answered at once, without a dialog: the lists (overdue, not started),
-the round's questions, the glossary, the city's units, a greeting, and the fixed replies
-(help, thanks, …). Each registers itself in
-dialogs.answers beside its function."""
+"""The questions answered at once, without a dialog: the round's questions, the glossary,
+the city's units, a greeting, and the fixed replies (help, thanks, …). Each registers
+itself in dialogs.answers beside its function. (The lists of measures are the status
+dialog's: Intent.STATUS with a filter, dialogs.status_dialog.)"""
 
 from __future__ import annotations
 

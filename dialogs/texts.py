@@ -1348,8 +1348,6 @@ def also_offer(what: str) -> str:
 ALSO_SUBJECTS: dict[str, str] = {
     "remaining": "pengarna",
     "status": "en insats",
-    "overdue": "försenade insatser",
-    "not_started": "insatser som inte har påbörjats",
     "submit_measure": "en ny insats",
     "follow_up": "en uppföljning",
     "reallocate": "en omfördelning",

@@ -528,6 +528,12 @@ def test_a_second_question_that_would_begin_a_dialog_is_offered(chat_as, heard) 
     assert "Grundskolenämnden (GSN) 2025:" in after.text
 
 
+def test_a_second_question_is_named_by_a_kind_that_exists() -> None:
+    """Review item 14: the offer names only kinds the parser gives (the lists are STATUS
+    with a filter now, no kinds "overdue" or "not_started")."""
+    assert set(texts.ALSO_SUBJECTS) <= {kind.value for kind in Intent}
+
+
 def test_our_share_of_a_shared_measure(chat_as, heard) -> None:
     heard(
         "vad har vi fått för Malmö Lär?",
