@@ -38,9 +38,9 @@ from dialogs.prompts import (
     did_you_mean_options,
     search_again,
 )
-from dialogs.status_dialog import StatusDialog, own_units, understood_options
+from dialogs.status_dialog import StatusDialog, understood_options
 from dialogs.steps import end_dialog, options_of, values_of
-from dialogs.turn import call, queries, today_of, who
+from dialogs.turn import call, my_units, principal_of, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Resolution, Understanding, decide_measure, decide_unit
 
 
@@ -134,12 +134,9 @@ async def answer(
     today = today_of(turn_context)  # every figure as known on the bot's date (issue 17 item 6)
     year = year or years.default_year(ledger, today)
     if code is None and asked.own:
-        try:
-            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-        except DomainError as refused:
-            await turn_context.send_activity(texts.refused(refused.message))
+        mine = await my_units(turn_context)
+        if mine is None:
             return
-        mine = own_units(principal)
         if len(mine) == 1:
             code = mine[0]
         elif mine:
@@ -151,7 +148,7 @@ async def answer(
         fund = await call(
             queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
         )
-        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+        principal = await principal_of(turn_context)
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return

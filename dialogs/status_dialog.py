@@ -19,7 +19,7 @@ from microsoft_agents.hosting.dialogs import (
 
 from core.errors import DomainError
 from core.ledger import Ledger
-from core.model import Principal, Status
+from core.model import Status
 from core.permissions import Action, require
 from core.views import MeasureView, measure_view
 from core.vocabulary import Filter, Intent
@@ -35,7 +35,7 @@ from dialogs.prompts import (
     search_again,
 )
 from dialogs.steps import end_dialog, options_of, values_of
-from dialogs.turn import call, queries, today_of, who
+from dialogs.turn import call, my_units, principal_of, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit, one_unit
 
 MAX_LIST = 30
@@ -265,11 +265,6 @@ MAX_BRIEF = 5
 """Measures answered each briefly in one reply; more are counted."""
 
 
-def own_units(principal: Principal) -> list[str]:
-    """The units a person's roles name (chef, hr): "vi", "vår", "mina" mean these."""
-    return sorted({g.unit for g in principal.grants if g.unit})
-
-
 def unit_codes(heard: Understanding) -> list[str]:
     """Every unit named surely: the understanding's, else the one unit its candidates settle."""
     if heard.unit_codes:
@@ -338,11 +333,10 @@ async def answer_measures(
     today = today_of(turn_context)
     ledger = await call(queries(services).summary_ledger)
     if own and not codes:
-        try:
-            codes = own_units(await call(queries(services, identity.user_id).principal, identity.user_id))
-        except DomainError as refused:
-            await turn_context.send_activity(texts.refused(refused.message))
+        mine = await my_units(turn_context)
+        if mine is None:
             return
+        codes = mine
     known = [i for i in dict.fromkeys(ids) if i in ledger.measures]
     inside = [i for i in known if any(c in ledger.measures[i].units for c in codes)]
     known = inside or known
@@ -391,8 +385,7 @@ async def answer_share(turn_context: TurnContext, measure_id: int, unit: str, fi
         view = await call(
             queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
         )
-        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-        require(principal, Action.READ, [unit])
+        require(await principal_of(turn_context), Action.READ, [unit])
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -435,10 +428,12 @@ async def answer_list(
     today = today_of(turn_context)
     asked = queries(services, identity.user_id, today)
     views: list[MeasureView] = []
+    if own and not codes:
+        mine = await my_units(turn_context)
+        if mine is None:
+            return
+        codes = mine
     try:
-        if own and not codes:
-            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-            codes = own_units(principal)
         if codes:
             seen: set[int] = set()
             for code in codes:
