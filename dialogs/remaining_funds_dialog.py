@@ -5,6 +5,7 @@ reallocation)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -196,18 +197,19 @@ async def answer(
         content = cards.funds_card(fund, title=texts.funds_card_title(year, None))
         text = texts.units_funds(fund)
         if asked.figure is not None and asked.figure != Figure.REMAINING.value:  # kvar: units_funds' headline
-            text = _headline(asked.figure, texts.OWN_UNITS, year, fund) + "\n" + text
+            text = _headline(asked.figure, texts.OWN_UNITS, year, fund.units) + "\n" + text
         await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
-def _headline(figure: str, who_: str, year: int, fund: FundBalance) -> str:
+def _headline(figure: str, who_: str, year: int, units: Sequence[UnitBalance]) -> str:
+    """The figure asked for, of `units` together, as an answer's first line."""
     return texts.figure_headline(
         figure,
         who_,
         year,
-        sum(u.allocated for u in fund.units),
-        sum(u.spent for u in fund.units),
-        sum(u.forecast for u in fund.units),
+        sum(u.allocated for u in units),
+        sum(u.spent for u in units),
+        sum(u.forecast for u in units),
     )
 
 
@@ -247,7 +249,7 @@ async def _send_units(
     )
     if asked.own:  # one's own units: their sum is the headline ("Utfall för dina nämnder 2025: …")
         figure = asked.figure or Figure.REMAINING.value
-        lines.insert(0, texts.figure_headline(figure, texts.OWN_UNITS, year, *sums))
+        lines.insert(0, _headline(figure, texts.OWN_UNITS, year, balances))
     else:
         lines.insert(0, texts.units_header(asked.codes, year))
     if asked.together:
@@ -339,9 +341,7 @@ def _unit_answer(
             shares[f.measure_id] = measure.share(code)
     text = texts.unit_funds(balance, fund_decided=fund.decided)
     if figure is not None and figure != Figure.REMAINING.value:
-        who_ = f"{balance.name} ({balance.code})"
-        spent, forecast = balance.spent, balance.forecast
-        text = texts.figure_headline(figure, who_, year, balance.allocated, spent, forecast) + "\n" + text
+        text = _headline(figure, f"{balance.name} ({balance.code})", year, [balance]) + "\n" + text
     details = texts.unit_details(balance, reallocations, fund_decided=fund.decided, shared=bool(shares))
     sources = [  # as many as the card shows: the latest first
         texts.source_spent(
@@ -380,7 +380,7 @@ def _fund_answer(ledger: Ledger, year: int, figure: str | None = None) -> tuple[
     latest = None if fund.decided else _latest_fund(ledger, year)
     text = texts.fund_funds(fund)
     if figure is not None and figure != Figure.REMAINING.value and fund.decided:
-        text = _headline(figure, texts.WHOLE_CITY, year, fund) + "\n" + text
+        text = _headline(figure, texts.WHOLE_CITY, year, fund.units) + "\n" + text
     details = texts.fund_details(fund, len(followups), refs, latest)
     content = cards.funds_card(
         fund, title=texts.funds_card_title(fund.year, None), whole_fund=True, details=details
