@@ -432,6 +432,20 @@ def test_who_has_not_answered_for_a_chef_is_the_rounds_status(chat_as, heard, ex
     assert status.startswith("**Uppföljningen juni 2025**") and "Gymnasie" not in status
 
 
+def test_a_round_question_asked_second_is_read_from_its_own_part(chat_as, heard, example_engine) -> None:
+    """Review item 17: the round's answer reads the question it was given, not the whole
+    message ("ej svarat" in the first question is no question about who is late)."""
+    _round(example_engine)
+    heard(
+        "vad betyder ej svarat? och när är sista dag",
+        Understanding(Intent.GLOSSARY, terms=("utfall",), also=Understanding(Intent.ROUND)),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE, today=date(2025, 6, 23))
+    glossary, dates = texts_of(chat, "vad betyder ej svarat? och när är sista dag")
+    assert glossary.startswith("**Utfall**: ")
+    assert dates.startswith("**Uppföljningen juni 2025** (efter sista dag)") and "- Sista dag: " in dates
+
+
 def test_a_round_question_without_a_round(chat_as, heard) -> None:
     heard("när är sista dag för junirapporten?", Understanding(Intent.ROUND))
     chat = chat_as("sara", Role.CITY_OFFICE)
