@@ -20,7 +20,7 @@ from microsoft_agents.hosting.dialogs import (
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.model import Status
-from core.permissions import Action, require
+from core.permissions import Action, can_any, require
 from core.views import MeasureView, measure_view
 from core.vocabulary import Filter, Intent
 from dialogs import cards, texts
@@ -292,7 +292,8 @@ async def answer_understood(turn_context: TurnContext, data: dict[str, Any]) -> 
     figure = str(figure) if figure in texts.FIGURE_LABELS else None
     if data.get("measure_ids"):
         ids = [int(i) for i in data["measure_ids"]]
-        await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")))
+        named = [int(i) for i in data.get("named") or () if isinstance(i, int)]
+        await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")), named=named)
         return
     year = data.get("year")
     months = data.get("months")
@@ -325,10 +326,13 @@ async def answer_measures(
     figure: str | None,
     *,
     own: bool = False,
+    named: Sequence[int] = (),
 ) -> None:
     """The measures named: one → its answer (a unit named that shares it: the unit's share);
     a few → each briefly. A unit named (or one's own, `own`) picks, of the measures, those
-    it runs."""
+    it runs. Only those the person may read count: an id typed of a measure they may not
+    read is one that does not exist; a measure `named` by its name is refused as the
+    status dialog refuses a name (the person knows the name, the refusal says whose it is)."""
     identity, services = who(turn_context)
     today = today_of(turn_context)
     ledger = await call(queries(services).summary_ledger)
@@ -337,11 +341,28 @@ async def answer_measures(
         if mine is None:
             return
         codes = mine
-    known = [i for i in dict.fromkeys(ids) if i in ledger.measures]
+    try:
+        principal = await principal_of(turn_context)
+        if not principal.grants:
+            require(principal, Action.READ)  # no role at all: said so (an admin may read anything)
+    except DomainError as refused:
+        await turn_context.send_activity(texts.refused(refused.message))
+        return
+    # Only what the person may read counts: an id of another unit's measure is answered as
+    # one that does not exist, and never counted (review item 7).
+    known = [
+        i
+        for i in dict.fromkeys(ids)
+        if i in ledger.measures and can_any(principal, Action.READ, ledger.measures[i].units)
+    ]
     inside = [i for i in known if any(c in ledger.measures[i].units for c in codes)]
     known = inside or known
     if not known:
-        await turn_context.send_activity(texts.no_measure_ids(ids))
+        by_name = next((i for i in named if i in ids and i in ledger.measures), None)
+        if by_name is not None:
+            await answer_measure(turn_context, by_name)  # refused, with the units whose it is
+        else:
+            await turn_context.send_activity(texts.no_measure_ids(ids))
         return
     if len(known) == 1:
         measure = ledger.measures[known[0]]
@@ -352,14 +373,12 @@ async def answer_measures(
             await answer_measure(turn_context, measure.id, figure)
         return
     lines: list[str] = []
-    refusal = ""
     for measure_id in known[:MAX_BRIEF]:
-        try:
+        try:  # readable, as checked above; the service checks again
             view = await call(
                 queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
             )
-        except DomainError as refused:
-            refusal = refusal or refused.message
+        except DomainError:
             continue
         m, b = view.measure, view.balance
         lines.append(
@@ -367,9 +386,6 @@ async def answer_measures(
                 m.title, m.units, m.id, view.status, view.overdue, figure, b.allocated, b.spent, b.forecast
             )
         )
-    if not lines:
-        await turn_context.send_activity(texts.refused(refusal) if refusal else texts.MEASURES_NOT_VISIBLE)
-        return
     header = texts.measures_brief_header(len(lines))
     if len(known) > MAX_BRIEF:
         lines.append(texts.list_more(len(known) - MAX_BRIEF))
@@ -488,8 +504,10 @@ def understood_options(heard: Understanding, figure: str | None = None) -> dict[
     measures of units named or of one's own; None when the dialog has to look further."""
     codes = unit_codes(heard)
     if heard.measure_ids:
+        by_name = {c.key for c in heard.measures}  # the rest were typed as ids ("status 42")
         found: dict[str, Any] = {
             "measure_ids": list(heard.measure_ids),
+            "named": [i for i in heard.measure_ids if str(i) in by_name],
             "unit_codes": codes,
             "own": heard.own,
         }

@@ -1290,8 +1290,6 @@ def no_measure_ids(ids: Sequence[int]) -> str:
     return f'Jag hittar ingen insats med id {named}. Fråga "mina insatser" för de insatser du kan se.'
 
 
-MEASURES_NOT_VISIBLE = "Du kan inte se någon av de insatser som frågan gäller."
-
 _FILTER_WORDS: dict[str, tuple[str, str]] = {
     "försenad": ("Försenade insatser", "är försenade"),
     "ej påbörjad": ("Insatser som inte har påbörjats", "är ej påbörjade"),

@@ -569,6 +569,36 @@ def test_many_measures_named_are_counted_beyond_the_brief_ones(chat_as, heard) -
     assert len(lines) == 7 and lines[-1] == texts.list_more(2)
 
 
+def test_an_id_of_a_measure_the_person_may_not_see_is_one_that_does_not_exist(chat_as, heard) -> None:
+    """Review item 7: a refusal naming the measure's units told a chef that id 42 exists and
+    whose it is; it is answered as an id that names no measure."""
+    heard("status 42", Understanding(Intent.STATUS, measure_ids=(42,)))
+    heard("status 9999", Understanding(Intent.STATUS, measure_ids=(9999,)))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [other] = chat.say("status 42")
+    [none] = chat.say("status 9999")
+    assert other.text == texts.no_measure_ids([42]) and none.text == texts.no_measure_ids([9999])
+    assert "KN" not in other.text and "FRN" not in other.text and "behörighet" not in other.text
+    assert not other.cards
+
+
+def test_a_user_without_a_role_asking_for_an_id_is_told_so(chat_as, heard) -> None:
+    heard("status 12", Understanding(Intent.STATUS, measure_ids=(12,)))
+    [reply] = chat_as("nobody").say("status 12")
+    assert "Du har ingen roll i kompetensbot" in reply.text
+
+
+def test_many_measures_named_count_only_those_the_person_may_see(chat_as, heard) -> None:
+    """Review item 7: "… och 4 till" counted three HVON measures a GVN chef may not see."""
+    heard("status 1-3 och 12-17", Understanding(Intent.STATUS, measure_ids=(1, 2, 3, 12, 13, 14, 15, 16, 17)))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status 1-3 och 12-17")
+    lines = reply.text.split("\n")
+    assert lines[0] == "**5 insatser passar frågan; här är de i korthet:**"
+    assert lines[-1] == texts.list_more(1)
+    assert "HVON" not in reply.text
+
+
 def test_a_measure_id_that_is_none(chat_as, heard) -> None:
     heard("status 999", Understanding(Intent.STATUS, measure_ids=(999,)))
     chat = chat_as("sara", Role.CITY_OFFICE)
