@@ -21,7 +21,7 @@ from microsoft_agents.hosting.dialogs import (
 
 from core.balances import FundBalance, UnitBalance, fund_balance, measure_balance
 from core.entries import ReallocationEntry
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
 from core.rules import years
@@ -217,17 +217,32 @@ async def _send_units(
     turn_context: TurnContext, services: CityServices, year: int, asked: Asked, today: date
 ) -> None:
     """Two or more units (named, or one's own), each briefly with the figure asked for first,
-    and their sum when asked ("tillsammans"): exact kronor, added as integers."""
+    and their sum when asked ("tillsammans"): exact kronor, added as integers. A unit the
+    person may not read is left out and said so, the others answered (review item 7); none
+    they may read: the refusal."""
     identity, _ = who(turn_context)
     ledger = await call(queries(services).summary_ledger)
     balances: list[UnitBalance] = []
     lines: list[str] = []
+    shown: list[str] = []
+    hidden: list[str] = []
     fund: FundBalance | None = None
+    refusal = ""
     try:
         for code in asked.codes:
-            fund = await call(
-                queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
-            )
+            try:
+                fund = await call(
+                    queries(services, identity.user_id, today).funds,
+                    identity.user_id,
+                    year,
+                    code,
+                    as_of=today,
+                )
+            except PermissionDenied as refused:
+                hidden.append(code)
+                refusal = refusal or refused.message
+                continue
+            shown.append(code)
             balance = fund.unit(code)
             if balance is None:
                 unit = ledger.units.get(code)
@@ -239,6 +254,10 @@ async def _send_units(
                     balance.name, code, asked.figure, balance.allocated, balance.spent, balance.forecast
                 )
             )
+        if hidden and not shown:
+            await turn_context.send_activity(texts.refused(refusal))
+            return
+        visible = visible_units(await principal_of(turn_context), ledger.units) if hidden else []
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -251,15 +270,17 @@ async def _send_units(
         figure = asked.figure or Figure.REMAINING.value
         lines.insert(0, _headline(figure, texts.OWN_UNITS, year, balances))
     else:
-        lines.insert(0, texts.units_header(asked.codes, year))
-    if asked.together:
+        lines.insert(0, texts.units_header(shown, year))
+    if hidden:
+        lines.insert(0, texts.units_not_visible(hidden, visible))
+    if asked.together and len(shown) > 1:
         lines.append(texts.together_line(asked.figure, *sums))
     text = "\n".join(lines)
     if fund is None or not balances:
         await turn_context.send_activity(text)
         return
     content = cards.funds_card(
-        replace(fund, units=tuple(balances)), title=texts.funds_card_title(year, ", ".join(asked.codes))
+        replace(fund, units=tuple(balances)), title=texts.funds_card_title(year, ", ".join(shown))
     )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 

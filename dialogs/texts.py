@@ -1478,3 +1478,16 @@ FOLLOWUP_FIELD_NAMES = {
     "note": "kommentar",
 }
 NOT_ASKED_YET = "Den frågan kommer vi till snart. Svara först på den här."
+
+
+# --- issue 19: fix answers (review items 7, 13, 14, 17; a stranger's tryout) ---
+
+
+def only_own_figures(visible: Sequence[str]) -> str:
+    """Said before the answer to one who asks for the whole city and may see only some units."""
+    return f"Du kan bara se siffrorna för {plain(', '.join(visible))}."
+
+
+def units_not_visible(hidden: Sequence[str], visible: Sequence[str]) -> str:
+    """Units named that the person may not read, said above the answer for the others."""
+    return f"Du kan inte se siffrorna för {plain(', '.join(hidden))}. {only_own_figures(visible)}"

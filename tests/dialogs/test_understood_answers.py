@@ -387,12 +387,32 @@ def test_two_units_each_briefly_and_their_sum_together(chat_as, heard, services)
     assert "Tillsammans" not in two.text
 
 
-def test_two_units_one_of_them_not_the_chefs_is_refused(chat_as, heard) -> None:
-    heard("saldo för GVN och GSN", Understanding(Intent.REMAINING, unit_codes=("GVN", "GSN")))
+def test_two_units_one_of_them_not_the_persons_answers_the_other_and_says_so(chat_as, heard) -> None:
+    """Review item 7 and a stranger's tryout: one unit the person may not read refused the
+    whole question, hiding the unit they may read."""
+    heard("saldo fskn och gsn", Understanding(Intent.REMAINING, unit_codes=("FSKN", "GSN")))
+    heard(
+        "saldo gsn och fskn tillsammans",
+        Understanding(Intent.REMAINING, unit_codes=("GSN", "FSKN"), together=True),
+    )
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [reply] = chat.say("saldo fskn och gsn")
+    lines = reply.text.split("\n")
+    assert lines[0] == "Du kan inte se siffrorna för GSN. Du kan bara se siffrorna för FSKN."
+    assert lines[1] == "**FSKN 2025, en rad per nämnd:**"
+    assert lines[2].startswith("- Förskolenämnden (FSKN): kvar ")
+    assert len(lines) == 3 and "Grundskolenämnden" not in reply.card_text()
+    [together] = chat.say("saldo gsn och fskn tillsammans")
+    assert together.text.startswith("Du kan inte se siffrorna för GSN.")
+    assert "Förskolenämnden (FSKN): kvar" in together.text and "Tillsammans" not in together.text
+
+
+def test_two_units_neither_of_them_the_chefs_is_refused(chat_as, heard) -> None:
+    heard("saldo för FSKN och GSN", Understanding(Intent.REMAINING, unit_codes=("FSKN", "GSN")))
     chat = chat_as("anna", Role.CHEF, "GVN")
-    [reply] = chat.say("saldo för GVN och GSN")
-    assert reply.text.startswith("Du har inte behörighet att läsa för GSN.")
-    assert not reply.cards
+    [reply] = chat.say("saldo för FSKN och GSN")
+    assert reply.text.startswith("Du har inte behörighet att läsa för FSKN.")
+    assert "Dina roller: chef (GVN)" in reply.text and not reply.cards
 
 
 # --- 7. the round ---------------------------------------------------------------------------------
