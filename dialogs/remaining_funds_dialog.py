@@ -105,12 +105,14 @@ class Asked:
       codes: two or more units named: each answered briefly.
       together: the sum of `codes` is asked.
       own: the person's own units (their roles' units) are meant.
+      whole: the whole city is asked for ("totalt i hela staden", "alla nämnder").
     """
 
     figure: str | None = None
     codes: tuple[str, ...] = ()
     together: bool = False
     own: bool = False
+    whole: bool = False
 
 
 def asked_of(options: dict[str, Any]) -> Asked:
@@ -120,6 +122,7 @@ def asked_of(options: dict[str, Any]) -> Asked:
         codes=tuple(str(c) for c in options.get("codes") or ()),
         together=bool(options.get("together")),
         own=bool(options.get("own")),
+        whole=bool(options.get("whole")),
     )
 
 
@@ -153,6 +156,10 @@ async def answer(
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
+    if code is None and asked.whole and not asked.own and not can(principal, Action.READ):
+        # the whole city asked by one who sees only their own units: said, before their units' answer
+        visible = visible_units(principal, ledger.units)
+        await turn_context.send_activity(texts.only_own_figures(visible))
     if code is not None:
         balance = fund.unit(code)
         if balance is None:
@@ -420,7 +427,7 @@ def remaining_route(heard: Understanding) -> Route:
     settled = understood_options(heard, figure or Figure.REMAINING.value)
     if settled is not None:
         return StatusDialog.__name__, settled
-    asked: dict[str, Any] = {"year": heard.year, "figure": figure}
+    asked: dict[str, Any] = {"year": heard.year, "figure": figure, "whole": heard.whole_fund}
     if len(heard.unit_codes) >= 2:
         return RemainingFundsDialog.__name__, asked | {
             "codes": list(heard.unit_codes),

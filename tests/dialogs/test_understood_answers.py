@@ -415,6 +415,24 @@ def test_two_units_neither_of_them_the_chefs_is_refused(chat_as, heard) -> None:
     assert "Dina roller: chef (GVN)" in reply.text and not reply.cards
 
 
+def test_the_whole_city_asked_by_a_chef_says_they_see_only_their_own_unit(chat_as, heard) -> None:
+    """A stranger's tryout: a chef asking for the whole city got their unit's figures with no
+    word that the city was not theirs to see."""
+    for text in ("hur mycket finns kvar totalt i hela staden?", "saldo alla nämnder"):
+        heard(text, Understanding(Intent.REMAINING, whole_fund=True))
+    chef = chat_as("anna", Role.CHEF, "GVN")
+    note, answer = texts_of(chef, "hur mycket finns kvar totalt i hela staden?")
+    assert note == "Du kan bara se siffrorna för GVN."
+    assert answer.startswith("**Gymnasie- och vuxenutbildningsnämnden (GVN) 2025: 7 100 000 kr kvar**")
+    hr = chat_as("hanna", Role.HR, "FSKN")
+    note, answer = texts_of(hr, "saldo alla nämnder")
+    assert note == "Du kan bara se siffrorna för FSKN." and answer.startswith(
+        "**Förskolenämnden (FSKN) 2025:"
+    )
+    [city] = chat_as("sara", Role.CITY_OFFICE).say("saldo alla nämnder")  # the whole city, no note
+    assert "Kompetensmedlen 2025" in city.text and "Du kan bara se" not in city.text
+
+
 # --- 7. the round ---------------------------------------------------------------------------------
 
 
