@@ -35,11 +35,10 @@ from dialogs.prompts import (
     CHOICE_PROMPT,
     SEARCH,
     choice,
-    choice_validator,
     did_you_mean_options,
     search_again,
 )
-from dialogs.status_dialog import StatusDialog, understood_options
+from dialogs.status_dialog import StatusDialog, did_you_mean_validator, understood_options
 from dialogs.steps import end_dialog, options_of, values_of
 from dialogs.turn import call, my_units, principal_of, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Resolution, Understanding, decide_measure, decide_unit
@@ -52,7 +51,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
 
     def __init__(self) -> None:
         super().__init__(RemainingFundsDialog.__name__)
-        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, did_you_mean_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.unit_step, self.answer_step]))
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 

@@ -12,6 +12,7 @@ from typing import Any
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
     DialogTurnResult,
+    PromptValidatorContext,
     TextPrompt,
     WaterfallDialog,
     WaterfallStepContext,
@@ -22,19 +23,20 @@ from core.ledger import Ledger
 from core.model import Status
 from core.permissions import Action, can_any, require
 from core.views import MeasureView, measure_view
-from core.vocabulary import Filter, Intent
+from core.vocabulary import Filter, Intent, yes_no
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.prompts import (
     CHOICE_PROMPT,
     SEARCH,
+    answer_text,
     choice,
     choice_validator,
     did_you_mean_options,
     search_again,
 )
-from dialogs.steps import end_dialog, options_of, values_of
+from dialogs.steps import end_dialog, options_of, validations_of, values_of
 from dialogs.turn import call, my_units, principal_of, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit, one_unit
 
@@ -51,7 +53,7 @@ class StatusDialog(CancelAndHelpDialog):
 
     def __init__(self) -> None:
         super().__init__(StatusDialog.__name__)
-        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, did_you_mean_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.pick_step, self.answer_step]))
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
@@ -105,6 +107,18 @@ class StatusDialog(CancelAndHelpDialog):
             return
         labels = [_label(v) for v in views[:MAX_LIST]]
         await turn_context.send_activity(texts.unknown_measure(rest, labels, max(0, len(views) - MAX_LIST)))
+
+
+async def did_you_mean_validator(prompt_context: PromptValidatorContext) -> bool:
+    """The answer to "Menade du …?": one candidate is taken with any yes word as the
+    vocabulary reads it (core.vocabulary.yes_no: "japp!", "japp 🙂", "ja tack", "kör"),
+    as the yes/no questions take them; else as any choice (dialogs.prompts.choice_validator)."""
+    choices = validations_of(prompt_context.options).get("choices", [])
+    text = answer_text(prompt_context)
+    if len(choices) == 1 and text is not None and yes_no(text) is True:
+        prompt_context.recognized.value = choices[0]["key"]
+        return True
+    return await choice_validator(prompt_context)
 
 
 def _settle(options: dict[str, Any]) -> tuple[str | None, tuple[str, Any] | None]:
