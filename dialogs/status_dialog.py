@@ -395,6 +395,14 @@ async def answer_measures(
         except DomainError:
             continue
         m, b = view.measure, view.balance
+        parent = ledger.measures.get(m.parent_id) if m.parent_id else None
+        if parent is not None and not (b.allocated or b.spent or b.forecast):  # its money is the parent's
+            lines.append(
+                texts.sub_measure_brief(
+                    m.title, m.units, m.id, view.status, view.overdue, parent.title, parent.id
+                )
+            )
+            continue
         lines.append(
             texts.measure_brief(
                 m.title, m.units, m.id, view.status, view.overdue, figure, b.allocated, b.spent, b.forecast

@@ -1491,3 +1491,20 @@ def only_own_figures(visible: Sequence[str]) -> str:
 def units_not_visible(hidden: Sequence[str], visible: Sequence[str]) -> str:
     """Units named that the person may not read, said above the answer for the others."""
     return f"Du kan inte se siffrorna för {plain(', '.join(hidden))}. {only_own_figures(visible)}"
+
+
+def sub_measure_brief(
+    title: str,
+    units: Sequence[str],
+    measure_id: int,
+    status: Status,
+    overdue: bool,
+    parent: str,
+    parent_id: int,
+) -> str:
+    """A sub-activity without money of its own in a short list: where its money is followed
+    (its figures, all 0 kr, read as no money at all)."""
+    return (
+        f"- {measure_heading(title, units, measure_id)}: {status_word(status, overdue)}; "
+        f"delaktivitet, pengarna följs upp på huvudinsatsen {plain(parent)} (id {parent_id})."
+    )

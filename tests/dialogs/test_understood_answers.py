@@ -637,6 +637,20 @@ def test_many_measures_named_count_only_those_the_person_may_see(chat_as, heard)
     assert "HVON" not in reply.text
 
 
+def test_a_sub_activity_in_a_short_list_says_its_money_is_followed_on_the_main_measure(
+    chat_as, heard
+) -> None:
+    """A stranger's tryout: "kvar 0 kr (tilldelat 0 kr …)" for a sub-activity read as no money."""
+    heard("status 12 och 13", Understanding(Intent.STATUS, measure_ids=(12, 13)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status 12 och 13")
+    main, sub = reply.text.split("\n")[1:]
+    assert main.startswith("- **Yrkeslärarsatsning** (GVN, id 12): Pågående; kvar ")
+    assert sub.startswith("- **Del 1. Uppdragsutbildning till yrkeslärare") and "(GVN, id 13): " in sub
+    assert sub.endswith("; delaktivitet, pengarna följs upp på huvudinsatsen Yrkeslärarsatsning (id 12).")
+    assert "0 kr" not in sub
+
+
 def test_a_measure_id_that_is_none(chat_as, heard) -> None:
     heard("status 999", Understanding(Intent.STATUS, measure_ids=(999,)))
     chat = chat_as("sara", Role.CITY_OFFICE)
