@@ -18,10 +18,10 @@ from microsoft_agents.hosting.dialogs import (
     WaterfallStepContext,
 )
 
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from core.ledger import Ledger
 from core.model import Status
-from core.permissions import Action, can_any, require
+from core.permissions import Action, can_any, require, visible_units
 from core.views import MeasureView, measure_view
 from core.vocabulary import Filter, Intent, yes_no
 from dialogs import cards, texts
@@ -471,16 +471,32 @@ async def answer_list(
         if mine is None:
             return
         codes = mine
+    hidden: list[str] = []  # units named that the person may not read: said, the others answered
     try:
         if codes:
             seen: set[int] = set()
+            shown: list[str] = []
+            refusal = ""
             for code in codes:
-                for view in await call(asked.measures, identity.user_id, unit=code, as_of=today):
+                try:
+                    found = await call(asked.measures, identity.user_id, unit=code, as_of=today)
+                except PermissionDenied as refused:
+                    hidden.append(code)
+                    refusal = refusal or refused.message
+                    continue
+                shown.append(code)
+                for view in found:
                     if view.measure.id not in seen:
                         seen.add(view.measure.id)
                         views.append(view)
+            if not shown:
+                await turn_context.send_activity(texts.refused(refusal))
+                return
+            codes = shown
         else:
             views = await call(asked.measures, identity.user_id, as_of=today)
+        ledger = await call(queries(services).summary_ledger)
+        visible = visible_units(await principal_of(turn_context), ledger.units) if hidden else []
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -500,7 +516,6 @@ async def answer_list(
     if (
         filter_ is None and len(codes) == 1
     ):  # a unit's measures: by name ("Insatser för Fritidsnämnden (FRN)")
-        ledger = await call(queries(services).summary_ledger)
         unit = ledger.units.get(codes[0])
         where = f"{unit.name} ({unit.code})" if unit is not None else codes[0]
     if filter_ == Filter.OVERDUE.value:
@@ -514,6 +529,9 @@ async def answer_list(
         header, empty = texts.unit_measures_header(where, len(views)), texts.no_unit_measures(where)
     else:
         header, empty = texts.my_measures_header(len(views)), texts.NO_MEASURES
+    if hidden:
+        note = texts.units_measures_not_visible(hidden, visible)
+        header, empty = f"{note}\n{header}", f"{note}\n{empty}"
     if not views:
         await turn_context.send_activity(empty)
         return

@@ -1508,3 +1508,11 @@ def sub_measure_brief(
         f"- {measure_heading(title, units, measure_id)}: {status_word(status, overdue)}; "
         f"delaktivitet, pengarna följs upp på huvudinsatsen {plain(parent)} (id {parent_id})."
     )
+
+
+def units_measures_not_visible(hidden: Sequence[str], visible: Sequence[str]) -> str:
+    """Units named in a list of measures that the person may not read, said above the list."""
+    return (
+        f"Du kan inte se insatserna för {plain(', '.join(hidden))}. "
+        f"Du kan bara se insatserna för {plain(', '.join(visible))}."
+    )

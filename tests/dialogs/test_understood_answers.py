@@ -276,6 +276,20 @@ def test_a_list_of_another_units_measures_is_refused(chat_as, heard) -> None:
     assert reply.text.startswith("Du har inte behörighet att läsa för FRN.")
 
 
+def test_a_list_of_two_units_one_not_the_chefs_lists_the_other_and_says_so(chat_as, heard) -> None:
+    """As for the money of two units (review item 7): one unit not theirs refused the whole list."""
+    heard(
+        "pågående insatser i gvn och frn",
+        Understanding(Intent.STATUS, filter=Filter.ONGOING, unit_codes=("GVN", "FRN")),
+    )
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("pågående insatser i gvn och frn")
+    lines = reply.text.split("\n")
+    assert lines[0] == "Du kan inte se insatserna för FRN. Du kan bara se insatserna för GVN."
+    assert lines[1].startswith("**Pågående insatser för GVN: 3 st.**")
+    assert "(FRN)" not in reply.text and "(KN, FRN)" not in reply.text
+
+
 def test_a_units_measures_without_a_filter(chat_as, heard) -> None:
     heard(
         "visa insatserna för fritid",
