@@ -5,6 +5,7 @@ reallocation)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -20,7 +21,7 @@ from microsoft_agents.hosting.dialogs import (
 
 from core.balances import FundBalance, UnitBalance, fund_balance, measure_balance
 from core.entries import ReallocationEntry
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from core.ledger import Ledger
 from core.permissions import Action, can, visible_units
 from core.rules import years
@@ -34,13 +35,12 @@ from dialogs.prompts import (
     CHOICE_PROMPT,
     SEARCH,
     choice,
-    choice_validator,
     did_you_mean_options,
     search_again,
 )
-from dialogs.status_dialog import StatusDialog, own_units, understood_options
+from dialogs.status_dialog import StatusDialog, did_you_mean_validator, understood_options
 from dialogs.steps import end_dialog, options_of, values_of
-from dialogs.turn import call, queries, today_of, who
+from dialogs.turn import call, my_units, principal_of, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Resolution, Understanding, decide_measure, decide_unit
 
 
@@ -51,7 +51,7 @@ class RemainingFundsDialog(CancelAndHelpDialog):
 
     def __init__(self) -> None:
         super().__init__(RemainingFundsDialog.__name__)
-        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, did_you_mean_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.unit_step, self.answer_step]))
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
@@ -104,12 +104,14 @@ class Asked:
       codes: two or more units named: each answered briefly.
       together: the sum of `codes` is asked.
       own: the person's own units (their roles' units) are meant.
+      whole: the whole city is asked for ("totalt i hela staden", "alla nämnder").
     """
 
     figure: str | None = None
     codes: tuple[str, ...] = ()
     together: bool = False
     own: bool = False
+    whole: bool = False
 
 
 def asked_of(options: dict[str, Any]) -> Asked:
@@ -119,6 +121,7 @@ def asked_of(options: dict[str, Any]) -> Asked:
         codes=tuple(str(c) for c in options.get("codes") or ()),
         together=bool(options.get("together")),
         own=bool(options.get("own")),
+        whole=bool(options.get("whole")),
     )
 
 
@@ -134,12 +137,9 @@ async def answer(
     today = today_of(turn_context)  # every figure as known on the bot's date (issue 17 item 6)
     year = year or years.default_year(ledger, today)
     if code is None and asked.own:
-        try:
-            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-        except DomainError as refused:
-            await turn_context.send_activity(texts.refused(refused.message))
+        mine = await my_units(turn_context)
+        if mine is None:
             return
-        mine = own_units(principal)
         if len(mine) == 1:
             code = mine[0]
         elif mine:
@@ -151,10 +151,14 @@ async def answer(
         fund = await call(
             queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
         )
-        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+        principal = await principal_of(turn_context)
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
+    if code is None and asked.whole and not asked.own and not can(principal, Action.READ):
+        # the whole city asked by one who sees only their own units: said, before their units' answer
+        visible = visible_units(principal, ledger.units)
+        await turn_context.send_activity(texts.only_own_figures(visible))
     if code is not None:
         balance = fund.unit(code)
         if balance is None:
@@ -199,18 +203,19 @@ async def answer(
         content = cards.funds_card(fund, title=texts.funds_card_title(year, None))
         text = texts.units_funds(fund)
         if asked.figure is not None and asked.figure != Figure.REMAINING.value:  # kvar: units_funds' headline
-            text = _headline(asked.figure, texts.OWN_UNITS, year, fund) + "\n" + text
+            text = _headline(asked.figure, texts.OWN_UNITS, year, fund.units) + "\n" + text
         await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
 
-def _headline(figure: str, who_: str, year: int, fund: FundBalance) -> str:
+def _headline(figure: str, who_: str, year: int, units: Sequence[UnitBalance]) -> str:
+    """The figure asked for, of `units` together, as an answer's first line."""
     return texts.figure_headline(
         figure,
         who_,
         year,
-        sum(u.allocated for u in fund.units),
-        sum(u.spent for u in fund.units),
-        sum(u.forecast for u in fund.units),
+        sum(u.allocated for u in units),
+        sum(u.spent for u in units),
+        sum(u.forecast for u in units),
     )
 
 
@@ -218,17 +223,32 @@ async def _send_units(
     turn_context: TurnContext, services: CityServices, year: int, asked: Asked, today: date
 ) -> None:
     """Two or more units (named, or one's own), each briefly with the figure asked for first,
-    and their sum when asked ("tillsammans"): exact kronor, added as integers."""
+    and their sum when asked ("tillsammans"): exact kronor, added as integers. A unit the
+    person may not read is left out and said so, the others answered (review item 7); none
+    they may read: the refusal."""
     identity, _ = who(turn_context)
     ledger = await call(queries(services).summary_ledger)
     balances: list[UnitBalance] = []
     lines: list[str] = []
+    shown: list[str] = []
+    hidden: list[str] = []
     fund: FundBalance | None = None
+    refusal = ""
     try:
         for code in asked.codes:
-            fund = await call(
-                queries(services, identity.user_id, today).funds, identity.user_id, year, code, as_of=today
-            )
+            try:
+                fund = await call(
+                    queries(services, identity.user_id, today).funds,
+                    identity.user_id,
+                    year,
+                    code,
+                    as_of=today,
+                )
+            except PermissionDenied as refused:
+                hidden.append(code)
+                refusal = refusal or refused.message
+                continue
+            shown.append(code)
             balance = fund.unit(code)
             if balance is None:
                 unit = ledger.units.get(code)
@@ -240,6 +260,10 @@ async def _send_units(
                     balance.name, code, asked.figure, balance.allocated, balance.spent, balance.forecast
                 )
             )
+        if hidden and not shown:
+            await turn_context.send_activity(texts.refused(refusal))
+            return
+        visible = visible_units(await principal_of(turn_context), ledger.units) if hidden else []
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -250,17 +274,19 @@ async def _send_units(
     )
     if asked.own:  # one's own units: their sum is the headline ("Utfall för dina nämnder 2025: …")
         figure = asked.figure or Figure.REMAINING.value
-        lines.insert(0, texts.figure_headline(figure, texts.OWN_UNITS, year, *sums))
+        lines.insert(0, _headline(figure, texts.OWN_UNITS, year, balances))
     else:
-        lines.insert(0, texts.units_header(asked.codes, year))
-    if asked.together:
+        lines.insert(0, texts.units_header(shown, year))
+    if hidden:
+        lines.insert(0, texts.units_not_visible(hidden, visible))
+    if asked.together and len(shown) > 1:
         lines.append(texts.together_line(asked.figure, *sums))
     text = "\n".join(lines)
     if fund is None or not balances:
         await turn_context.send_activity(text)
         return
     content = cards.funds_card(
-        replace(fund, units=tuple(balances)), title=texts.funds_card_title(year, ", ".join(asked.codes))
+        replace(fund, units=tuple(balances)), title=texts.funds_card_title(year, ", ".join(shown))
     )
     await turn_context.send_activity(MessageFactory.attachment(cards.attachment(content), text))
 
@@ -342,9 +368,7 @@ def _unit_answer(
             shares[f.measure_id] = measure.share(code)
     text = texts.unit_funds(balance, fund_decided=fund.decided)
     if figure is not None and figure != Figure.REMAINING.value:
-        who_ = f"{balance.name} ({balance.code})"
-        spent, forecast = balance.spent, balance.forecast
-        text = texts.figure_headline(figure, who_, year, balance.allocated, spent, forecast) + "\n" + text
+        text = _headline(figure, f"{balance.name} ({balance.code})", year, [balance]) + "\n" + text
     details = texts.unit_details(balance, reallocations, fund_decided=fund.decided, shared=bool(shares))
     sources = [  # as many as the card shows: the latest first
         texts.source_spent(
@@ -383,7 +407,7 @@ def _fund_answer(ledger: Ledger, year: int, figure: str | None = None) -> tuple[
     latest = None if fund.decided else _latest_fund(ledger, year)
     text = texts.fund_funds(fund)
     if figure is not None and figure != Figure.REMAINING.value and fund.decided:
-        text = _headline(figure, texts.WHOLE_CITY, year, fund) + "\n" + text
+        text = _headline(figure, texts.WHOLE_CITY, year, fund.units) + "\n" + text
     details = texts.fund_details(fund, len(followups), refs, latest)
     content = cards.funds_card(
         fund, title=texts.funds_card_title(fund.year, None), whole_fund=True, details=details
@@ -402,7 +426,7 @@ def remaining_route(heard: Understanding) -> Route:
     settled = understood_options(heard, figure or Figure.REMAINING.value)
     if settled is not None:
         return StatusDialog.__name__, settled
-    asked: dict[str, Any] = {"year": heard.year, "figure": figure}
+    asked: dict[str, Any] = {"year": heard.year, "figure": figure, "whole": heard.whole_fund}
     if len(heard.unit_codes) >= 2:
         return RemainingFundsDialog.__name__, asked | {
             "codes": list(heard.unit_codes),

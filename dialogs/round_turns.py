@@ -56,9 +56,14 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(clean(phrase) for phrase in phrases)
 
 
-def wants_round_card(text: str) -> bool:
+def _says_any(text: str, phrases: tuple[str, ...]) -> bool:
+    """Whether the text, as `clean` makes it, contains one of the phrases."""
     key = clean(text or "")
-    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_WANTS))
+    return any(phrase in key for phrase in _phrases(phrases))
+
+
+def wants_round_card(text: str) -> bool:
+    return _says_any(text, vocabulary.ROUND_WANTS)
 
 
 async def handle_round_turn(turn_context: TurnContext) -> bool:
@@ -148,8 +153,7 @@ async def _show_late_people(turn_context: TurnContext, round_id: int | None) -> 
 
 
 def wants_round_status(text: str) -> bool:
-    key = clean(text or "")
-    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_STATUS_WANTS))
+    return _says_any(text, vocabulary.ROUND_STATUS_WANTS)
 
 
 async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
@@ -396,13 +400,11 @@ async def _update_cards(
 
 
 def asks_who_is_late(text: str) -> bool:
-    key = clean(text or "")
-    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_LATE_QUESTIONS))
+    return _says_any(text, vocabulary.ROUND_LATE_QUESTIONS)
 
 
 def asks_round_dates(text: str) -> bool:
-    key = clean(text or "")
-    return any(phrase in key for phrase in _phrases(vocabulary.ROUND_DATE_QUESTIONS))
+    return _says_any(text, vocabulary.ROUND_DATE_QUESTIONS)
 
 
 async def answer_round_question(turn_context: TurnContext, text: str) -> None:

@@ -12,30 +12,32 @@ from typing import Any
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
     DialogTurnResult,
+    PromptValidatorContext,
     TextPrompt,
     WaterfallDialog,
     WaterfallStepContext,
 )
 
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from core.ledger import Ledger
-from core.model import Principal, Status
-from core.permissions import Action, require
+from core.model import Status
+from core.permissions import Action, can_any, require, visible_units
 from core.views import MeasureView, measure_view
-from core.vocabulary import Filter, Intent
+from core.vocabulary import Filter, Intent, yes_no
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.prompts import (
     CHOICE_PROMPT,
     SEARCH,
+    answer_text,
     choice,
     choice_validator,
     did_you_mean_options,
     search_again,
 )
-from dialogs.steps import end_dialog, options_of, values_of
-from dialogs.turn import call, queries, today_of, who
+from dialogs.steps import end_dialog, options_of, validations_of, values_of
+from dialogs.turn import call, my_units, principal_of, queries, today_of, who
 from dialogs.understanding import Candidate, Pick, Understanding, decide_measure, decide_unit, one_unit
 
 MAX_LIST = 30
@@ -51,7 +53,7 @@ class StatusDialog(CancelAndHelpDialog):
 
     def __init__(self) -> None:
         super().__init__(StatusDialog.__name__)
-        self.add_dialog(TextPrompt(CHOICE_PROMPT, choice_validator))
+        self.add_dialog(TextPrompt(CHOICE_PROMPT, did_you_mean_validator))
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.pick_step, self.answer_step]))
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
@@ -105,6 +107,18 @@ class StatusDialog(CancelAndHelpDialog):
             return
         labels = [_label(v) for v in views[:MAX_LIST]]
         await turn_context.send_activity(texts.unknown_measure(rest, labels, max(0, len(views) - MAX_LIST)))
+
+
+async def did_you_mean_validator(prompt_context: PromptValidatorContext) -> bool:
+    """The answer to "Menade du …?": one candidate is taken with any yes word as the
+    vocabulary reads it (core.vocabulary.yes_no: "japp!", "japp 🙂", "ja tack", "kör"),
+    as the yes/no questions take them; else as any choice (dialogs.prompts.choice_validator)."""
+    choices = validations_of(prompt_context.options).get("choices", [])
+    text = answer_text(prompt_context)
+    if len(choices) == 1 and text is not None and yes_no(text) is True:
+        prompt_context.recognized.value = choices[0]["key"]
+        return True
+    return await choice_validator(prompt_context)
 
 
 def _settle(options: dict[str, Any]) -> tuple[str | None, tuple[str, Any] | None]:
@@ -265,11 +279,6 @@ MAX_BRIEF = 5
 """Measures answered each briefly in one reply; more are counted."""
 
 
-def own_units(principal: Principal) -> list[str]:
-    """The units a person's roles name (chef, hr): "vi", "vår", "mina" mean these."""
-    return sorted({g.unit for g in principal.grants if g.unit})
-
-
 def unit_codes(heard: Understanding) -> list[str]:
     """Every unit named surely: the understanding's, else the one unit its candidates settle."""
     if heard.unit_codes:
@@ -297,7 +306,8 @@ async def answer_understood(turn_context: TurnContext, data: dict[str, Any]) -> 
     figure = str(figure) if figure in texts.FIGURE_LABELS else None
     if data.get("measure_ids"):
         ids = [int(i) for i in data["measure_ids"]]
-        await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")))
+        named = [int(i) for i in data.get("named") or () if isinstance(i, int)]
+        await answer_measures(turn_context, ids, codes, figure, own=bool(data.get("own")), named=named)
         return
     year = data.get("year")
     months = data.get("months")
@@ -330,24 +340,43 @@ async def answer_measures(
     figure: str | None,
     *,
     own: bool = False,
+    named: Sequence[int] = (),
 ) -> None:
     """The measures named: one → its answer (a unit named that shares it: the unit's share);
     a few → each briefly. A unit named (or one's own, `own`) picks, of the measures, those
-    it runs."""
+    it runs. Only those the person may read count: an id typed of a measure they may not
+    read is one that does not exist; a measure `named` by its name is refused as the
+    status dialog refuses a name (the person knows the name, the refusal says whose it is)."""
     identity, services = who(turn_context)
     today = today_of(turn_context)
     ledger = await call(queries(services).summary_ledger)
     if own and not codes:
-        try:
-            codes = own_units(await call(queries(services, identity.user_id).principal, identity.user_id))
-        except DomainError as refused:
-            await turn_context.send_activity(texts.refused(refused.message))
+        mine = await my_units(turn_context)
+        if mine is None:
             return
-    known = [i for i in dict.fromkeys(ids) if i in ledger.measures]
+        codes = mine
+    try:
+        principal = await principal_of(turn_context)
+        if not principal.grants:
+            require(principal, Action.READ)  # no role at all: said so (an admin may read anything)
+    except DomainError as refused:
+        await turn_context.send_activity(texts.refused(refused.message))
+        return
+    # Only what the person may read counts: an id of another unit's measure is answered as
+    # one that does not exist, and never counted (review item 7).
+    known = [
+        i
+        for i in dict.fromkeys(ids)
+        if i in ledger.measures and can_any(principal, Action.READ, ledger.measures[i].units)
+    ]
     inside = [i for i in known if any(c in ledger.measures[i].units for c in codes)]
     known = inside or known
     if not known:
-        await turn_context.send_activity(texts.no_measure_ids(ids))
+        by_name = next((i for i in named if i in ids and i in ledger.measures), None)
+        if by_name is not None:
+            await answer_measure(turn_context, by_name)  # refused, with the units whose it is
+        else:
+            await turn_context.send_activity(texts.no_measure_ids(ids))
         return
     if len(known) == 1:
         measure = ledger.measures[known[0]]
@@ -358,24 +387,27 @@ async def answer_measures(
             await answer_measure(turn_context, measure.id, figure)
         return
     lines: list[str] = []
-    refusal = ""
     for measure_id in known[:MAX_BRIEF]:
-        try:
+        try:  # readable, as checked above; the service checks again
             view = await call(
                 queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
             )
-        except DomainError as refused:
-            refusal = refusal or refused.message
+        except DomainError:
             continue
         m, b = view.measure, view.balance
+        parent = ledger.measures.get(m.parent_id) if m.parent_id else None
+        if parent is not None and not (b.allocated or b.spent or b.forecast):  # its money is the parent's
+            lines.append(
+                texts.sub_measure_brief(
+                    m.title, m.units, m.id, view.status, view.overdue, parent.title, parent.id
+                )
+            )
+            continue
         lines.append(
             texts.measure_brief(
                 m.title, m.units, m.id, view.status, view.overdue, figure, b.allocated, b.spent, b.forecast
             )
         )
-    if not lines:
-        await turn_context.send_activity(texts.refused(refusal) if refusal else texts.MEASURES_NOT_VISIBLE)
-        return
     header = texts.measures_brief_header(len(lines))
     if len(known) > MAX_BRIEF:
         lines.append(texts.list_more(len(known) - MAX_BRIEF))
@@ -391,8 +423,7 @@ async def answer_share(turn_context: TurnContext, measure_id: int, unit: str, fi
         view = await call(
             queries(services, identity.user_id, today).measure, identity.user_id, str(measure_id), today
         )
-        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-        require(principal, Action.READ, [unit])
+        require(await principal_of(turn_context), Action.READ, [unit])
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -435,19 +466,37 @@ async def answer_list(
     today = today_of(turn_context)
     asked = queries(services, identity.user_id, today)
     views: list[MeasureView] = []
+    if own and not codes:
+        mine = await my_units(turn_context)
+        if mine is None:
+            return
+        codes = mine
+    hidden: list[str] = []  # units named that the person may not read: said, the others answered
     try:
-        if own and not codes:
-            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-            codes = own_units(principal)
         if codes:
             seen: set[int] = set()
+            shown: list[str] = []
+            refusal = ""
             for code in codes:
-                for view in await call(asked.measures, identity.user_id, unit=code, as_of=today):
+                try:
+                    found = await call(asked.measures, identity.user_id, unit=code, as_of=today)
+                except PermissionDenied as refused:
+                    hidden.append(code)
+                    refusal = refusal or refused.message
+                    continue
+                shown.append(code)
+                for view in found:
                     if view.measure.id not in seen:
                         seen.add(view.measure.id)
                         views.append(view)
+            if not shown:
+                await turn_context.send_activity(texts.refused(refusal))
+                return
+            codes = shown
         else:
             views = await call(asked.measures, identity.user_id, as_of=today)
+        ledger = await call(queries(services).summary_ledger)
+        visible = visible_units(await principal_of(turn_context), ledger.units) if hidden else []
     except DomainError as refused:
         await turn_context.send_activity(texts.refused(refused.message))
         return
@@ -467,7 +516,6 @@ async def answer_list(
     if (
         filter_ is None and len(codes) == 1
     ):  # a unit's measures: by name ("Insatser för Fritidsnämnden (FRN)")
-        ledger = await call(queries(services).summary_ledger)
         unit = ledger.units.get(codes[0])
         where = f"{unit.name} ({unit.code})" if unit is not None else codes[0]
     if filter_ == Filter.OVERDUE.value:
@@ -481,6 +529,9 @@ async def answer_list(
         header, empty = texts.unit_measures_header(where, len(views)), texts.no_unit_measures(where)
     else:
         header, empty = texts.my_measures_header(len(views)), texts.NO_MEASURES
+    if hidden:
+        note = texts.units_measures_not_visible(hidden, visible)
+        header, empty = f"{note}\n{header}", f"{note}\n{empty}"
     if not views:
         await turn_context.send_activity(empty)
         return
@@ -493,8 +544,10 @@ def understood_options(heard: Understanding, figure: str | None = None) -> dict[
     measures of units named or of one's own; None when the dialog has to look further."""
     codes = unit_codes(heard)
     if heard.measure_ids:
+        by_name = {c.key for c in heard.measures}  # the rest were typed as ids ("status 42")
         found: dict[str, Any] = {
             "measure_ids": list(heard.measure_ids),
+            "named": [i for i in heard.measure_ids if str(i) in by_name],
             "unit_codes": codes,
             "own": heard.own,
         }

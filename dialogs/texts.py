@@ -1290,8 +1290,6 @@ def no_measure_ids(ids: Sequence[int]) -> str:
     return f'Jag hittar ingen insats med id {named}. Fråga "mina insatser" för de insatser du kan se.'
 
 
-MEASURES_NOT_VISIBLE = "Du kan inte se någon av de insatser som frågan gäller."
-
 _FILTER_WORDS: dict[str, tuple[str, str]] = {
     "försenad": ("Försenade insatser", "är försenade"),
     "ej påbörjad": ("Insatser som inte har påbörjats", "är ej påbörjade"),
@@ -1348,8 +1346,6 @@ def also_offer(what: str) -> str:
 ALSO_SUBJECTS: dict[str, str] = {
     "remaining": "pengarna",
     "status": "en insats",
-    "overdue": "försenade insatser",
-    "not_started": "insatser som inte har påbörjats",
     "submit_measure": "en ny insats",
     "follow_up": "en uppföljning",
     "reallocate": "en omfördelning",
@@ -1482,3 +1478,41 @@ FOLLOWUP_FIELD_NAMES = {
     "note": "kommentar",
 }
 NOT_ASKED_YET = "Den frågan kommer vi till snart. Svara först på den här."
+
+
+# --- issue 19: fix answers (review items 7, 13, 14, 17; a stranger's tryout) ---
+
+
+def only_own_figures(visible: Sequence[str]) -> str:
+    """Said before the answer to one who asks for the whole city and may see only some units."""
+    return f"Du kan bara se siffrorna för {plain(', '.join(visible))}."
+
+
+def units_not_visible(hidden: Sequence[str], visible: Sequence[str]) -> str:
+    """Units named that the person may not read, said above the answer for the others."""
+    return f"Du kan inte se siffrorna för {plain(', '.join(hidden))}. {only_own_figures(visible)}"
+
+
+def sub_measure_brief(
+    title: str,
+    units: Sequence[str],
+    measure_id: int,
+    status: Status,
+    overdue: bool,
+    parent: str,
+    parent_id: int,
+) -> str:
+    """A sub-activity without money of its own in a short list: where its money is followed
+    (its figures, all 0 kr, read as no money at all)."""
+    return (
+        f"- {measure_heading(title, units, measure_id)}: {status_word(status, overdue)}; "
+        f"delaktivitet, pengarna följs upp på huvudinsatsen {plain(parent)} (id {parent_id})."
+    )
+
+
+def units_measures_not_visible(hidden: Sequence[str], visible: Sequence[str]) -> str:
+    """Units named in a list of measures that the person may not read, said above the list."""
+    return (
+        f"Du kan inte se insatserna för {plain(', '.join(hidden))}. "
+        f"Du kan bara se insatserna för {plain(', '.join(visible))}."
+    )

@@ -11,9 +11,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from core.entries import ReallocationEntry
-from core.errors import AlreadySaved
+from core.errors import AlreadySaved, DomainError
 from core.in_memory import IN_PLACE, NotInMemory
-from core.model import Measure
+from core.model import Measure, Principal
 from core.permissions import Action, can_any
 from dialogs import texts
 from dialogs.ports import CityQueries, CityServices, InMemory, RoundServicesPort, TurnServices
@@ -119,16 +119,38 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(instead, *args, **kwargs)
 
 
+async def principal_of(turn_context: Any) -> Principal:
+    """The speaker's roles, as the permission rules (core.permissions) read them."""
+    identity, services = who(turn_context)
+    return await call(queries(services, identity.user_id).principal, identity.user_id)
+
+
+def own_units(principal: Principal) -> list[str]:
+    """The units a person's roles name (chef, hr): "vi", "vår", "mina" mean these."""
+    return sorted({g.unit for g in principal.grants if g.unit})
+
+
+async def my_units(turn_context: Any) -> list[str] | None:
+    """The speaker's own units (`own_units`); None when their roles cannot be read: the
+    refusal is said, and the caller says nothing more."""
+    try:
+        principal = await principal_of(turn_context)
+    except DomainError as refused:
+        await turn_context.send_activity(texts.refused(refused.message))
+        return None
+    return own_units(principal)
+
+
 async def already_saved(turn_context: Any, done: AlreadySaved) -> str:
     """What to say to a write whose once key was used: what is already saved,
     by name (the generic sentence when the key does not say what, or when it
     names a measure the person may not read: someone else's key tells them nothing,
     tryout 2 item 4)."""
-    identity, services = who(turn_context)
+    _, services = who(turn_context)
     if done.saved is None:
         return done.message
     ledger = await call(services.ledger)
-    principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+    principal = await principal_of(turn_context)
 
     def readable(*measures: Measure | None) -> bool:
         return all(m is not None and can_any(principal, Action.READ, m.units) for m in measures)

@@ -125,6 +125,20 @@ def test_menade_du_answered_by_number_then_none(chat_as) -> None:
     assert chat.say("ingen")[0].text == texts.NO_CHOICE
 
 
+def test_menade_du_with_one_unit_takes_any_yes_word(chat_as) -> None:
+    """A stranger's tryout: "ja" took the one unit offered, but a yes written otherwise
+    ("japp", "japp 🙂", "japp?") did not: every yes word of core.vocabulary does."""
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    for yes in ("japp", "japp 🙂", "japp?", "ja, tack!", "kör"):
+        [question] = chat.say("kvar socialnämnden")
+        assert question.text == "Menade du Arbetsmarknads- och socialnämnden?"
+        [reply] = chat.say(yes)
+        assert reply.text.startswith("**Arbetsmarknads- och socialnämnden (ASN) 2025: "), yes
+    chat.say("kvar socialnämnden")
+    [again] = chat.say("nej")  # no stays no: the name is asked again
+    assert again.text == "Okej, skriv namnet igen."
+
+
 def test_an_unknown_unit_lists_the_units(chat_as) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("Hur mycket finns kvar för badhusnämnden?")

@@ -64,6 +64,16 @@ def test_menade_du_answered_by_number(chat_as) -> None:
     assert f"**{second}** (GVN" in reply.text
 
 
+def test_menade_du_with_one_unit_takes_any_yes_word(chat_as) -> None:
+    """A stranger's tryout: "japp" written with an emoji or a question mark was no yes."""
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    for yes in ("japp 👍", "japp?"):
+        [question] = chat.say("status socialnämnden")
+        assert question.text == "Menade du Arbetsmarknads- och socialnämnden?"
+        [reply] = chat.say(yes)
+        assert reply.text.startswith("**Insatser för Arbetsmarknads- och socialnämnden (ASN): 3 st.**"), yes
+
+
 def test_menade_du_answered_by_a_near_spelling(chat_as) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     chat.say("status yrkeslärare")

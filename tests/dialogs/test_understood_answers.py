@@ -276,6 +276,20 @@ def test_a_list_of_another_units_measures_is_refused(chat_as, heard) -> None:
     assert reply.text.startswith("Du har inte behörighet att läsa för FRN.")
 
 
+def test_a_list_of_two_units_one_not_the_chefs_lists_the_other_and_says_so(chat_as, heard) -> None:
+    """As for the money of two units (review item 7): one unit not theirs refused the whole list."""
+    heard(
+        "pågående insatser i gvn och frn",
+        Understanding(Intent.STATUS, filter=Filter.ONGOING, unit_codes=("GVN", "FRN")),
+    )
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("pågående insatser i gvn och frn")
+    lines = reply.text.split("\n")
+    assert lines[0] == "Du kan inte se insatserna för FRN. Du kan bara se insatserna för GVN."
+    assert lines[1].startswith("**Pågående insatser för GVN: 3 st.**")
+    assert "(FRN)" not in reply.text and "(KN, FRN)" not in reply.text
+
+
 def test_a_units_measures_without_a_filter(chat_as, heard) -> None:
     heard(
         "visa insatserna för fritid",
@@ -387,12 +401,50 @@ def test_two_units_each_briefly_and_their_sum_together(chat_as, heard, services)
     assert "Tillsammans" not in two.text
 
 
-def test_two_units_one_of_them_not_the_chefs_is_refused(chat_as, heard) -> None:
-    heard("saldo för GVN och GSN", Understanding(Intent.REMAINING, unit_codes=("GVN", "GSN")))
+def test_two_units_one_of_them_not_the_persons_answers_the_other_and_says_so(chat_as, heard) -> None:
+    """Review item 7 and a stranger's tryout: one unit the person may not read refused the
+    whole question, hiding the unit they may read."""
+    heard("saldo fskn och gsn", Understanding(Intent.REMAINING, unit_codes=("FSKN", "GSN")))
+    heard(
+        "saldo gsn och fskn tillsammans",
+        Understanding(Intent.REMAINING, unit_codes=("GSN", "FSKN"), together=True),
+    )
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [reply] = chat.say("saldo fskn och gsn")
+    lines = reply.text.split("\n")
+    assert lines[0] == "Du kan inte se siffrorna för GSN. Du kan bara se siffrorna för FSKN."
+    assert lines[1] == "**FSKN 2025, en rad per nämnd:**"
+    assert lines[2].startswith("- Förskolenämnden (FSKN): kvar ")
+    assert len(lines) == 3 and "Grundskolenämnden" not in reply.card_text()
+    [together] = chat.say("saldo gsn och fskn tillsammans")
+    assert together.text.startswith("Du kan inte se siffrorna för GSN.")
+    assert "Förskolenämnden (FSKN): kvar" in together.text and "Tillsammans" not in together.text
+
+
+def test_two_units_neither_of_them_the_chefs_is_refused(chat_as, heard) -> None:
+    heard("saldo för FSKN och GSN", Understanding(Intent.REMAINING, unit_codes=("FSKN", "GSN")))
     chat = chat_as("anna", Role.CHEF, "GVN")
-    [reply] = chat.say("saldo för GVN och GSN")
-    assert reply.text.startswith("Du har inte behörighet att läsa för GSN.")
-    assert not reply.cards
+    [reply] = chat.say("saldo för FSKN och GSN")
+    assert reply.text.startswith("Du har inte behörighet att läsa för FSKN.")
+    assert "Dina roller: chef (GVN)" in reply.text and not reply.cards
+
+
+def test_the_whole_city_asked_by_a_chef_says_they_see_only_their_own_unit(chat_as, heard) -> None:
+    """A stranger's tryout: a chef asking for the whole city got their unit's figures with no
+    word that the city was not theirs to see."""
+    for text in ("hur mycket finns kvar totalt i hela staden?", "saldo alla nämnder"):
+        heard(text, Understanding(Intent.REMAINING, whole_fund=True))
+    chef = chat_as("anna", Role.CHEF, "GVN")
+    note, answer = texts_of(chef, "hur mycket finns kvar totalt i hela staden?")
+    assert note == "Du kan bara se siffrorna för GVN."
+    assert answer.startswith("**Gymnasie- och vuxenutbildningsnämnden (GVN) 2025: 7 100 000 kr kvar**")
+    hr = chat_as("hanna", Role.HR, "FSKN")
+    note, answer = texts_of(hr, "saldo alla nämnder")
+    assert note == "Du kan bara se siffrorna för FSKN." and answer.startswith(
+        "**Förskolenämnden (FSKN) 2025:"
+    )
+    [city] = chat_as("sara", Role.CITY_OFFICE).say("saldo alla nämnder")  # the whole city, no note
+    assert "Kompetensmedlen 2025" in city.text and "Du kan bara se" not in city.text
 
 
 # --- 7. the round ---------------------------------------------------------------------------------
@@ -430,6 +482,20 @@ def test_who_has_not_answered_for_a_chef_is_the_rounds_status(chat_as, heard, ex
     refused, status = texts_of(chat, "vem har inte svarat")
     assert "visas bara för stadskontoret och för nämndens HR" in refused
     assert status.startswith("**Uppföljningen juni 2025**") and "Gymnasie" not in status
+
+
+def test_a_round_question_asked_second_is_read_from_its_own_part(chat_as, heard, example_engine) -> None:
+    """Review item 17: the round's answer reads the question it was given, not the whole
+    message ("ej svarat" in the first question is no question about who is late)."""
+    _round(example_engine)
+    heard(
+        "vad betyder ej svarat? och när är sista dag",
+        Understanding(Intent.GLOSSARY, terms=("utfall",), also=Understanding(Intent.ROUND)),
+    )
+    chat = chat_as("sara", Role.CITY_OFFICE, today=date(2025, 6, 23))
+    glossary, dates = texts_of(chat, "vad betyder ej svarat? och när är sista dag")
+    assert glossary.startswith("**Utfall**: ")
+    assert dates.startswith("**Uppföljningen juni 2025** (efter sista dag)") and "- Sista dag: " in dates
 
 
 def test_a_round_question_without_a_round(chat_as, heard) -> None:
@@ -528,6 +594,12 @@ def test_a_second_question_that_would_begin_a_dialog_is_offered(chat_as, heard) 
     assert "Grundskolenämnden (GSN) 2025:" in after.text
 
 
+def test_a_second_question_is_named_by_a_kind_that_exists() -> None:
+    """Review item 14: the offer names only kinds the parser gives (the lists are STATUS
+    with a filter now, no kinds "overdue" or "not_started")."""
+    assert set(texts.ALSO_SUBJECTS) <= {kind.value for kind in Intent}
+
+
 def test_our_share_of_a_shared_measure(chat_as, heard) -> None:
     heard(
         "vad har vi fått för Malmö Lär?",
@@ -547,6 +619,50 @@ def test_many_measures_named_are_counted_beyond_the_brief_ones(chat_as, heard) -
     lines = reply.text.split("\n")
     assert lines[0] == "**5 insatser passar frågan; här är de i korthet:**"
     assert len(lines) == 7 and lines[-1] == texts.list_more(2)
+
+
+def test_an_id_of_a_measure_the_person_may_not_see_is_one_that_does_not_exist(chat_as, heard) -> None:
+    """Review item 7: a refusal naming the measure's units told a chef that id 42 exists and
+    whose it is; it is answered as an id that names no measure."""
+    heard("status 42", Understanding(Intent.STATUS, measure_ids=(42,)))
+    heard("status 9999", Understanding(Intent.STATUS, measure_ids=(9999,)))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [other] = chat.say("status 42")
+    [none] = chat.say("status 9999")
+    assert other.text == texts.no_measure_ids([42]) and none.text == texts.no_measure_ids([9999])
+    assert "KN" not in other.text and "FRN" not in other.text and "behörighet" not in other.text
+    assert not other.cards
+
+
+def test_a_user_without_a_role_asking_for_an_id_is_told_so(chat_as, heard) -> None:
+    heard("status 12", Understanding(Intent.STATUS, measure_ids=(12,)))
+    [reply] = chat_as("nobody").say("status 12")
+    assert "Du har ingen roll i kompetensbot" in reply.text
+
+
+def test_many_measures_named_count_only_those_the_person_may_see(chat_as, heard) -> None:
+    """Review item 7: "… och 4 till" counted three HVON measures a GVN chef may not see."""
+    heard("status 1-3 och 12-17", Understanding(Intent.STATUS, measure_ids=(1, 2, 3, 12, 13, 14, 15, 16, 17)))
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [reply] = chat.say("status 1-3 och 12-17")
+    lines = reply.text.split("\n")
+    assert lines[0] == "**5 insatser passar frågan; här är de i korthet:**"
+    assert lines[-1] == texts.list_more(1)
+    assert "HVON" not in reply.text
+
+
+def test_a_sub_activity_in_a_short_list_says_its_money_is_followed_on_the_main_measure(
+    chat_as, heard
+) -> None:
+    """A stranger's tryout: "kvar 0 kr (tilldelat 0 kr …)" for a sub-activity read as no money."""
+    heard("status 12 och 13", Understanding(Intent.STATUS, measure_ids=(12, 13)))
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    [reply] = chat.say("status 12 och 13")
+    main, sub = reply.text.split("\n")[1:]
+    assert main.startswith("- **Yrkeslärarsatsning** (GVN, id 12): Pågående; kvar ")
+    assert sub.startswith("- **Del 1. Uppdragsutbildning till yrkeslärare") and "(GVN, id 13): " in sub
+    assert sub.endswith("; delaktivitet, pengarna följs upp på huvudinsatsen Yrkeslärarsatsning (id 12).")
+    assert "0 kr" not in sub
 
 
 def test_a_measure_id_that_is_none(chat_as, heard) -> None:
