@@ -190,9 +190,8 @@ class MainDialog(CancelAndHelpDialog):
         ended = step.result
         if isinstance(ended, dict) and ended.get("search_again"):  # "Menade du …?" answered otherwise
             kind = str(ended["search_again"])
-            if ended.get("now"):  # another name: the message is searched
-                again = {**options_of(step), "heard_as": kind}
-                return await step.replace_dialog(WaterfallDialog.__name__, again)
+            if ended.get("now"):  # another name: the message is searched (not a question kept for later)
+                return await step.replace_dialog(WaterfallDialog.__name__, _search_as(step, kind))
             values_of(step)["heard_as"] = kind  # "nej": the name again, searched next
             return await step.prompt(TEXT_PROMPT, text_options(texts.SEARCH_AGAIN))
         later = values_of(step).get("later")
@@ -204,7 +203,7 @@ class MainDialog(CancelAndHelpDialog):
     async def search_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """The name typed after "Okej, skriv namnet igen.": a new search of the same kind."""
         kind = values_of(step).get("heard_as")
-        return await step.replace_dialog(WaterfallDialog.__name__, {**options_of(step), "heard_as": kind})
+        return await step.replace_dialog(WaterfallDialog.__name__, _search_as(step, kind))
 
     async def hear(self, context: TurnContext) -> Understanding:
         return await self.hear_text(context, context.activity.text or "")
@@ -296,6 +295,13 @@ async def _note_english(context: TurnContext, heard: Understanding) -> None:
     if heard.english and not context.turn_state.get(_ENGLISH_NOTED):
         context.turn_state[_ENGLISH_NOTED] = True
         await context.send_activity(texts.ENGLISH_NOTE)
+
+
+def _search_as(step: WaterfallStepContext, kind: object) -> dict[str, Any]:
+    """The options of a new search of the name just typed, as `kind`: only that and whether a
+    dialog was kept. Never the question that began the waterfall ({"question": …}, one asked
+    in a form): route_turn would hear it again and ask the same "Menade du …?" forever."""
+    return {"heard_as": kind, "kept": bool(options_of(step).get("kept"))}
 
 
 def route(heard: Understanding) -> Route | None:

@@ -324,3 +324,22 @@ def test_a_kept_dialog_from_before_an_update_is_not_resumed(chat_as) -> None:
     state["KeptDialog"]["dialog"]["layout"] = 1
     chat.storage._memory[key] = json.dumps(state)
     assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
+
+
+# --- review of issue 19 -----------------------------------------------------------------
+
+
+def test_another_name_at_did_you_mean_after_a_form_is_searched_not_the_kept_question(chat_as) -> None:
+    """Review item 2: a question kept for after a form began the waterfall; another name at
+    its "Menade du …?" searched that question again, the same "Menade du" forever."""
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("ny insats för förskolenämnden")
+    later, _again = chat.say("jag vill lämna en uppföljning för yrkeslärare")
+    assert later.text == texts.answer_after(texts.THE_MEASURE)
+    _to_confirmation(chat)
+    replies = chat.say("ja")
+    assert replies[-1].text.startswith("Menade du …?")
+    replies = chat.say("chefsutveckling")  # another name: searched, not the kept question
+    assert not any(r.text.startswith("Menade du") for r in replies), [r.text for r in replies]
+    assert replies[-2].text.startswith(texts.LABEL_TITLE + ": Chefsutveckling")
+    assert replies[-1].text.startswith("Vilken period")
