@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
-    DialogContext,
     DialogTurnResult,
     PromptValidatorContext,
     TextPrompt,
@@ -77,6 +76,7 @@ FLOW = Flow(
     names=texts.FOLLOWUP_FIELD_NAMES,
     kept=texts.KEPT_FOLLOWUP,
     what=texts.THE_FOLLOWUP,
+    preset={"measure": "measure_preset"},
     convert={"measure_id": lambda key: int(cast(int | str, key))},
 )
 """The follow-up's fields, for going back and changing them (dialogs.form_flow)."""
@@ -273,10 +273,6 @@ class FollowUpDialog(FormDialog):
             amount_confirmed=bool(v.get("amount_confirmed")),
         )
         return await end_dialog(step)
-
-    def can_ask(self, dc: DialogContext, name: str) -> bool:
-        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
-        return not (name == "measure" and values.get("measure_preset"))
 
     # --- validators ------------------------------------------------------------------
 

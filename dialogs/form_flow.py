@@ -82,6 +82,9 @@ class Flow:
     """The dialog left unfinished, for "Du har en påbörjad insats"."""
     convert: Mapping[str, Callable[[object], object]] = field(default_factory=dict)
     """A stored value's type as the steps keep it (a choice's key "12" → the measure id 12)."""
+    preset: Mapping[str, str] = field(default_factory=dict)
+    """Field → the value that is true when the field was chosen for the person and never
+    asked (the only unit, the only measure): "tillbaka" does not go back to it."""
 
     def order(self) -> list[str]:
         return list(self.fields)
@@ -302,7 +305,9 @@ class FormDialog(CancelAndHelpDialog):
 
     def can_ask(self, dc: DialogContext, name: str) -> bool:
         """Whether the field is asked at all (a unit or measure chosen for the person is not)."""
-        return True
+        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
+        preset = self.flow.preset.get(name)
+        return not (preset is not None and values.get(preset))
 
     async def restart(self, dc: DialogContext) -> DialogTurnResult:
         bottom = dc.stack[-1] if dc.stack else None
@@ -358,7 +363,7 @@ class FormDialog(CancelAndHelpDialog):
             result = await self.jump(dc, name, later)
         finally:
             context.turn_state.pop(SILENT, None)
-        waiting = _waiting(dc)
+        waiting = _waiting_prompt_id(dc)
         if result.status != DialogTurnStatus.Waiting or waiting != self.flow.fields[name].prompt:
             for activity in quiet:  # the question was not asked (the field was settled): said as it was
                 await context.send_activity(activity)
@@ -372,7 +377,7 @@ class FormDialog(CancelAndHelpDialog):
         return fed
 
 
-def _waiting(dc: DialogContext) -> str | None:
+def _waiting_prompt_id(dc: DialogContext) -> str | None:
     """The id of the prompt that waits, down the stack of `dc`'s top dialog."""
     return dc.stack[0].id if dc.stack else None
 

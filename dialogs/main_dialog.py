@@ -76,7 +76,7 @@ class MainDialog(CancelAndHelpDialog):
                 await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
             await inner_dc.cancel_all_dialogs()
             return await begin_dialog(inner_dc, WaterfallDialog.__name__, {"kept": kept})
-        leaf = _waiting(top)
+        leaf = _waiting_prompt(top)
         if (
             isinstance(child, FormDialog)
             and leaf is not None
@@ -385,7 +385,7 @@ def _a_request(text: str, heard: Understanding) -> bool:
     return names_money or kind in vocabulary.STARTS_IN_A_FORM
 
 
-def _waiting(top: DialogInstance) -> DialogInstance | None:
+def _waiting_prompt(top: DialogInstance) -> DialogInstance | None:
     """The innermost instance of `top`'s stored stacks: the prompt that waits."""
     instance = top
     while True:

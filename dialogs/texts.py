@@ -745,11 +745,6 @@ def confirm_measure_despite(questions: Sequence[str]) -> str:
     return f'Observera: {said} Vill du spara insatsen ändå? Svara "ja" eller "nej".'
 
 
-NOT_SAVED_FORM_BACK = (
-    "Okej, inget är sparat, och inget av det du har svarat är borttaget. Vad vill du ändra? "
-    "nämnd, titel, beskrivning, målgrupp, kategorier, startdatum, slutdatum, utförare, belopp, beslut "
-    "– eller skriv avbryt. Du kan också ändra i formuläret här och skicka det igen."
-)
 LABEL_NOTE_DATES = "Observera"
 
 
@@ -1472,6 +1467,12 @@ MEASURE_FIELD_NAMES = {
     "amount": "belopp",
     "decision": "beslut",
 }
+NOT_SAVED_FORM_BACK = (
+    "Okej, inget är sparat, och inget av det du har svarat är borttaget. "
+    + what_to_change(list(MEASURE_FIELD_NAMES.values()))
+    + " Du kan också ändra i formuläret här och skicka det igen."
+)
+"""'nej' at the measure's confirmation: the fields by the names "ändra <fält>" shows."""
 FOLLOWUP_FIELD_NAMES = {
     "measure": "insats",
     "period": "period",
