@@ -1427,7 +1427,7 @@ NOTHING_TO_GO_BACK_TO = "Det finns ingen fråga före den här."
 ALREADY_DOING = "Vi håller redan på med det."
 RESTARTED = "Okej, inget har sparats. Vi börjar om från början."
 RESUMED = "Då fortsätter vi där du var."
-NOTHING_TO_RESUME = "Det finns inget påbörjat att fortsätta: det du lämnade har tagits bort efter ett dygn."
+NOTHING_TO_RESUME = "Det finns inget påbörjat att fortsätta."
 KEPT_DROPPED = "Okej, jag har tagit bort det du hade påbörjat."
 
 
@@ -1483,3 +1483,19 @@ FOLLOWUP_FIELD_NAMES = {
     "note": "kommentar",
 }
 NOT_ASKED_YET = "Den frågan kommer vi till snart. Svara först på den här."
+
+
+# --- issue 19 review: dialogs that trap or lose work -----------------------------------
+
+KEPT_EXPIRED = "Det finns inget påbörjat att fortsätta: det du lämnade har tagits bort efter ett dygn."
+
+
+def kept_replaced(what: str, title: str | None) -> str:
+    """A dialog left for another question while another was already kept: only one is kept."""
+    named = f" ({plain(title)})" if title else ""
+    return f"Obs: {what}{named} som du lämnade tidigare är borttagen. Jag sparar bara en påbörjad åt gången."
+
+
+def question_not_answered(question: str) -> str:
+    """A question kept for after a form ("Det svarar jag på när vi är klara"), the form left."""
+    return f'Din fråga "{plain(echo(question))}" har jag inte svarat på. Skriv den igen om du vill ha svar.'

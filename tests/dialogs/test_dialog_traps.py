@@ -188,6 +188,7 @@ def test_the_kept_dialog_is_gone_after_a_day_and_cancel_drops_it(chat_as) -> Non
     _to_confirmation(chat)
     chat.say("saldo förskolan")
     chat.today = date(2025, 10, 3)
+    assert chat.say("fortsätt")[0].text == texts.KEPT_EXPIRED  # a day passed: said so
     assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
 
 
@@ -343,3 +344,51 @@ def test_another_name_at_did_you_mean_after_a_form_is_searched_not_the_kept_ques
     assert not any(r.text.startswith("Menade du") for r in replies), [r.text for r in replies]
     assert replies[-2].text.startswith(texts.LABEL_TITLE + ": Chefsutveckling")
     assert replies[-1].text.startswith("Vilken period")
+
+
+def test_nothing_kept_is_said_without_a_day_passing(chat_as) -> None:
+    """Review item 9: with nothing ever kept, "fortsätt" said it was removed after a day."""
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [nothing] = chat.say("fortsätt")
+    assert nothing.text == "Det finns inget påbörjat att fortsätta."
+
+
+def test_a_second_dialog_kept_says_the_first_is_replaced(chat_as) -> None:
+    """Review item 9: keep() overwrote a kept dialog without a word."""
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")  # "Mentorskap" kept
+    chat.say("ny insats")
+    for answer in ("Annan titel", "-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    chat.say("FSKN 2025-02-05 § 5")
+    replies = [r.text for r in chat.say("saldo förskolan")]
+    assert texts.kept_replaced(texts.KEPT_MEASURE, "Mentorskap") in replies
+    assert replies[-1] == texts.kept_offer(texts.KEPT_MEASURE, "Annan titel")
+    resumed, confirm = chat.say("fortsätt")
+    assert resumed.text == texts.RESUMED and "Annan titel" in confirm.card_text()
+
+
+def test_a_question_kept_for_after_the_form_is_mentioned_on_cancel(chat_as, services) -> None:
+    """Review item 9: "Det svarar jag på när vi är klara", then "avbryt": the question was lost unsaid."""
+    before = counts(services)
+    chat = _measure_chat(chat_as)
+    chat.say("jag vill lämna en uppföljning")
+    cancelled, question = chat.say("avbryt")
+    assert cancelled.text == texts.CANCELLED
+    assert question.text == texts.question_not_answered("jag vill lämna en uppföljning")
+    assert counts(services) == before
+
+
+def test_a_question_kept_for_after_the_form_survives_leaving_and_resuming_it(chat_as) -> None:
+    """Review item 9: the form left for another request and resumed: the question asked in it
+    is still answered when it ends."""
+    chat = _measure_chat(chat_as)
+    chat.say("jag vill lämna en uppföljning")
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    resumed, confirm = chat.say("fortsätt")
+    assert (resumed.text, confirm.text) == (texts.RESUMED, texts.CONFIRM_MEASURE)
+    receipt, *after = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap**")
+    assert after[0].text == texts.FOLLOWUP_INTRO
