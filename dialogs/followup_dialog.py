@@ -58,6 +58,9 @@ SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
 
+_STATUSES = frozenset(s.value for s in Status)
+"""A stored guess is taken only when it is one (state from another version, or forged, is not)."""
+
 FLOW = Flow(
     fields={
         "measure": Field(0, CHOICE_PROMPT, then=("period",)),
@@ -307,7 +310,7 @@ class FollowUpDialog(FormDialog):
                 text, numbered=True
             ).value  # the numbered list
         except InputError as bad:
-            if validations.get("guess") and parse_yes_no(text):  # "ja" to "Menade du Pågående?"
+            if validations.get("guess") in _STATUSES and parse_yes_no(text):  # "ja" to "Menade du Pågående?"
                 prompt_context.recognized.value = validations["guess"]
                 return True
             guess = forms.status_guess(text)

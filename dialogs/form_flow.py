@@ -89,6 +89,13 @@ class Flow:
     def order(self) -> list[str]:
         return list(self.fields)
 
+    def known(self, names: object) -> list[str]:
+        """The places of a stored list (an edit queue) that this flow has; anything else
+        (from another version, or forged) is dropped rather than raising KeyError."""
+        if not isinstance(names, list | tuple):
+            return []
+        return [n for n in names if isinstance(n, str) and (n == CONFIRM or n in self.fields)]
+
     def field_at(self, index: int) -> str | None:
         if index in self.confirm_places:
             return CONFIRM
@@ -102,7 +109,12 @@ class Flow:
         if key == "*" and isinstance(result, dict):
             values.update(result)
         elif key is not None and key != "*":
-            values[key] = self.convert[key](result) if key in self.convert and result is not None else result
+            try:
+                values[key] = (
+                    self.convert[key](result) if key in self.convert and result is not None else result
+                )
+            except (TypeError, ValueError):  # not a value the step stores (forged state): left as it was
+                pass
 
     def change_choices(self) -> list[dict[str, Any]]:
         return [choice(name, self.names[name], self.words.get(name, ())) for name in self.fields]
@@ -201,11 +213,15 @@ class FormDialog(CancelAndHelpDialog):
             options = step_context.options if isinstance(step_context.options, dict) else {}
             if index == 0 and isinstance(options.get("restore"), dict) and not values:
                 values.update(options["restore"])  # from a checked form: its answers, then the field
-                return await self.jump(step_context, str(options["goto"]), list(options.get("queue", ())))
+                places = self.flow.known([options.get("goto"), *self.flow.known(options.get("queue"))])
+                if places:
+                    return await self.jump(step_context, places[0], places[1:])
             if values.pop(JUMPED, False) or EDIT_QUEUE not in values:
                 return await original(step_context)
             self.flow.store(index, values, step_context.result)
-            queue = list(values.pop(EDIT_QUEUE))
+            queue = self.flow.known(values.pop(EDIT_QUEUE))
+            if not queue:  # an empty or unknown queue (old or forged state): on as usual
+                return await original(step_context)
             return await self.jump(step_context, queue[0], queue[1:])
 
         step.__name__ = getattr(original, "__name__", f"step{index}")
@@ -253,7 +269,7 @@ class FormDialog(CancelAndHelpDialog):
         sub = dc.stack[-2] if len(dc.stack) > 2 else None  # a sub-dialog's own questions (the dates)
         if here is not None and sub is not None and sub.id != WaterfallDialog.__name__:
             here = self.sub_field(here, sub)
-        return here, list(values.get(EDIT_QUEUE, ()))
+        return here, self.flow.known(values.get(EDIT_QUEUE))
 
     def sub_field(self, here: str, sub: DialogInstance) -> str:
         """The field a sub-dialog waits for (its subclass knows: the end date of the dates)."""
@@ -347,6 +363,8 @@ class FormDialog(CancelAndHelpDialog):
     async def change_to(self, step: WaterfallStepContext) -> DialogTurnResult:
         """The answer to "what to change?": that field, then the confirmation again."""
         name = str(step.result)
+        if name not in self.flow.fields:  # a choice this flow does not have (old or forged state)
+            return await self.ask_what_to_change(step, CONFIRM)
         after = [f for f in self.flow.fields[name].then if f != name]
         return await self.jump(step, name, [*after, CONFIRM])
 

@@ -198,9 +198,9 @@ class MainDialog(CancelAndHelpDialog):
             await self.handle_card(step.context, data)
             return await end_dialog(step)
         heard = await self.hear_text(step.context, question) if question else await self.hear(step.context)
-        kind = options_of(step).get("heard_as")
-        if kind and intent_of(step.context.activity.text or "") is None:  # a name typed: searched as asked
-            heard = replace(heard, intent=Intent(kind))
+        kind = _intent_named(options_of(step).get("heard_as"))  # stored: checked, a bad one ignored
+        if kind is not None and intent_of(step.context.activity.text or "") is None:  # a name typed
+            heard = replace(heard, intent=kind)  # searched as asked
         started = await self.begin_for(step, heard)
         if started is not None:
             return started
@@ -317,6 +317,14 @@ async def _note_english(context: TurnContext, heard: Understanding) -> None:
     if heard.english and not context.turn_state.get(_ENGLISH_NOTED):
         context.turn_state[_ENGLISH_NOTED] = True
         await context.send_activity(texts.ENGLISH_NOTE)
+
+
+def _intent_named(value: object) -> Intent | None:
+    """The kind of question a stored value names; None for none, or one this version does not know."""
+    try:
+        return Intent(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def _search_as(step: WaterfallStepContext, kind: object) -> dict[str, Any]:
