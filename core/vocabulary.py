@@ -1001,3 +1001,57 @@ BALANCE_IN_A_FORM = Intent.REMAINING
 one's own) named, or a question mark."""
 NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
 """Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""
+
+ORDINALS: dict[str, int] = {
+    "första": 1,
+    "förste": 1,
+    "andra": 2,
+    "andre": 2,
+    "tredje": 3,
+    "fjärde": 4,
+    "femte": 5,
+    "sjätte": 6,
+    "sjunde": 7,
+    "åttonde": 8,
+    "nionde": 9,
+    "tionde": 10,
+    "sista": -1,
+    "siste": -1,
+}
+"""A choice answered by its place ("den andra", "sista"): the place, -1 the last."""
+
+NUMBER_WORDS: dict[str, int] = {
+    "ett": 1,
+    "en": 1,
+    "två": 2,
+    "tre": 3,
+    "fyra": 4,
+    "fem": 5,
+    "sex": 6,
+    "sju": 7,
+    "åtta": 8,
+    "nio": 9,
+    "tio": 10,
+}
+"""A choice answered by its number in words ("nummer två")."""
+
+POSITION_FILLERS = frozenset(
+    {
+        "den",
+        "det",
+        "nummer",
+        "nr",
+        "alternativ",
+        "alternativet",
+        "jag",
+        "menade",
+        "tar",
+        "väljer",
+        "vill",
+        "ha",
+    }
+)
+"""Words around a place in an answer to a choice ("jag tar den andra", "nummer två")."""
+
+BOTH = frozenset({"bägge", "båda", "alla", "samtliga", "allihop"})
+"""A choice answered with more than one ("bägge", "båda två"): not a name to search, asked again."""
