@@ -921,8 +921,10 @@ CHANGE_VERBS = ("ändra", "byt", "byta", "rätta", "korrigera")
 WRONG_WORDS = ("fel",)
 """'oj fel nämnd, det ska vara fritidsnämnden': the field named after it is wrong."""
 
-SHOULD_BE = (r"\bdet ska vara\b", r"\bska vara\b", r"\bska det vara\b", r"\bmenade\b", r"\btill\b")
-"""What introduces a field's new value in a change ("ändra beloppet till 200 tkr")."""
+SHOULD_BE = ("det ska vara", "ska det vara", "ska vara", "jag menade", "menade", "till")
+"""What introduces a field's new value in a change, right after the field's word ("ändra
+beloppet till 200 tkr", "fel nämnd, det ska vara fritidsnämnden"): anywhere else it is part
+of an answer ("ändra beskrivningen, vi går över till distans" sets no value)."""
 
 MEASURE_FIELDS: dict[str, tuple[str, ...]] = {
     "unit": ("nämnd", "nämnden", "nämnder", "enhet"),

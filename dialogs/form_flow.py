@@ -136,55 +136,74 @@ _WORD = re.compile(r"[\wåäöéü]+", re.IGNORECASE)
 _FILLERS = frozenset(
     {"oj", "oops", "hoppsan", "förlåt", "nej", "ojdå", "äh", "ah", "jag", "vill", "kan", "du"}
 )
-_SHOULD_BE = tuple(re.compile(p, re.IGNORECASE) for p in vocabulary.SHOULD_BE)
+_SHOULD_BE = re.compile(
+    r"[\s,.:;!–-]*(?:" + "|".join(re.escape(p) for p in vocabulary.SHOULD_BE) + r")\b",
+    re.IGNORECASE,
+)
+_REST = re.compile(r"[\s,.:;!?–-]*")
 
 
 def read_command(text: str, words: Mapping[str, tuple[str, ...]]) -> Command | None:
-    """What `text` asks of a flow with the fields `words` names, or None (an answer)."""
+    """What `text` asks of a flow with the fields `words` names, or None (an answer).
+
+    "ändra <fält>" is a command, with a value only when "till", "ska vara" … follows the
+    field's word at once; "fel <fält>" only when nothing else follows, or such a value:
+    "Fel prognos förra månaden, nu rättad" is a note, and "ändra beskrivningen, vi går
+    över till distans" asks the description again rather than setting it to "distans"."""
     key = vocabulary.key(text)
     if key in vocabulary.BACK:
         return Command(BACK)
     if key in vocabulary.RESTART:
         return Command(RESTART)
-    tokens = [t.lower() for t in _WORD.findall(text)]
-    while tokens and tokens[0] in _FILLERS:
-        tokens = tokens[1:]
-    if not tokens or len(tokens) > 14:
+    found = list(_WORD.finditer(text))
+    while found and found[0].group().lower() in _FILLERS:
+        found = found[1:]
+    if not found or len(found) > 14:
         return None
-    if tokens[0] in vocabulary.CHANGE_VERBS:
-        if len(tokens) == 1:
+    first = found[0].group().lower()
+    if first in vocabulary.CHANGE_VERBS:
+        if len(found) == 1:
             return Command(CHANGE)
-        named = _field_named(tokens[1:3], words)
+        named = _field_named(found[1:3], words)
         if named is None:
             return None
-    elif tokens[0] in vocabulary.WRONG_WORDS and len(tokens) > 1:
-        named = _field_named(tokens[1:2], words)
+        name, end = named
+        return Command(CHANGE, name, _value(text[end:]))
+    if first in vocabulary.WRONG_WORDS and len(found) > 1:
+        named = _field_named(found[1:2], words)
         if named is None:
             return None
-    else:
-        return None
-    return Command(CHANGE, named, _value(text))
+        name, end = named
+        value = _value(text[end:])
+        if value is None and _REST.fullmatch(text[end:]) is None:  # more than the field: an answer
+            return None
+        return Command(CHANGE, name, value)
+    return None
 
 
-def _field_named(tokens: Sequence[str], words: Mapping[str, tuple[str, ...]]) -> str | None:
-    """The field one of the first words names ("ändra [det] beloppet", "ändra slutdatum")."""
+def _field_named(
+    tokens: Sequence[re.Match[str]], words: Mapping[str, tuple[str, ...]]
+) -> tuple[str, int] | None:
+    """The field one of the first words names ("ändra [det] beloppet", "ändra slutdatum")
+    and where its word ends in the text."""
     for token in tokens:
+        word = token.group().lower()
         for name, its_words in words.items():
-            if token in its_words:
-                return name
-        if token not in ("det", "den", "min", "mitt", "vår", "vårt", "på", "om"):
+            if word in its_words:
+                return name, token.end()
+        if word not in ("det", "den", "min", "mitt", "vår", "vårt", "på", "om"):
             return None
     return None
 
 
-def _value(text: str) -> str | None:
-    """The new value after "till", "det ska vara" …, as typed; None when none is given."""
-    for pattern in _SHOULD_BE:
-        found = pattern.search(text)
-        if found is not None:
-            value = text[found.end() :].strip(" ,.:;!")
-            return value or None
-    return None
+def _value(rest: str) -> str | None:
+    """The new value when "till", "det ska vara" … begins `rest` (what follows the field's
+    word), as typed; None when none is given."""
+    found = _SHOULD_BE.match(rest)
+    if found is None:
+        return None
+    value = rest[found.end() :].strip(" ,.:;!")
+    return value or None
 
 
 # --- the dialog ------------------------------------------------------------------------
@@ -386,13 +405,19 @@ class FormDialog(CancelAndHelpDialog):
             for activity in quiet:  # the question was not asked (the field was settled): said as it was
                 await context.send_activity(activity)
             return result
-        typed = context.activity.text
-        context.activity.text = value
-        try:
-            fed: DialogTurnResult = await dc.continue_dialog()  # type: ignore[no-untyped-call]  # unannotated in the SDK
-        finally:
-            context.activity.text = typed
-        return fed
+        return await _answer_with(dc, value)
+
+
+async def _answer_with(dc: DialogContext, value: str) -> DialogTurnResult:
+    """`value` given to the waiting prompt as if it were the message."""
+    activity = dc.context.activity
+    typed = activity.text
+    activity.text = value
+    try:
+        fed: DialogTurnResult = await dc.continue_dialog()  # type: ignore[no-untyped-call]  # unannotated in the SDK
+    finally:
+        activity.text = typed
+    return fed
 
 
 def _waiting_prompt_id(dc: DialogContext) -> str | None:

@@ -392,3 +392,30 @@ def test_a_question_kept_for_after_the_form_survives_leaving_and_resuming_it(cha
     receipt, *after = chat.say("ja")
     assert receipt.text.startswith("Klart! Insatsen **Mentorskap**")
     assert after[0].text == texts.FOLLOWUP_INTRO
+
+
+def test_a_note_that_begins_with_wrong_is_the_note(chat_as) -> None:
+    """Review item 5: "Fel prognos förra månaden, nu rättad" as the note was taken as
+    "change the forecast" and the note lost."""
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    [confirm] = chat.say("Fel prognos förra månaden, nu rättad")
+    assert confirm.text == texts.CONFIRM_FOLLOWUP
+    assert "Fel prognos förra månaden, nu rättad" in confirm.card_text()
+    [forecast] = chat.say("fel prognos")  # the command alone still changes it
+    assert forecast.text == texts.ask_forecast(1_600_000)
+
+
+def test_till_later_in_a_change_is_no_new_value(chat_as) -> None:
+    """Review item 5: "ändra beskrivningen, vi går över till distans" set the description to "distans"."""
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    chat.say("Första beskrivningen")
+    [description] = chat.say("ändra beskrivningen, vi går över till distans")
+    assert description.text == texts.ASK_DESCRIPTION  # asked again, nothing set
+    assert chat.say("Vi går över till distans")[0].text == texts.ASK_TARGET_GROUP
+    for answer in ("-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert "Vi går över till distans" in confirm.card_text()
