@@ -313,8 +313,13 @@ class FormDialog(CancelAndHelpDialog):
             return await self.back(inner_dc, here, queue)
         if command.field is None:  # "ändra": which?
             return await self.ask_what_to_change(inner_dc, here)
+        if command.field == here:  # "ändra beloppet till 200 tkr" at the amount's own question
+            if command.value is None:
+                await reprompt(inner_dc)
+                return DialogTurnResult(DialogTurnStatus.Waiting)
+            return await _answer_with(inner_dc, command.value)  # the same validation as typed alone
         order = self.flow.order()
-        if here != CONFIRM and (here not in order or order.index(command.field) >= order.index(here)):
+        if here != CONFIRM and (here not in order or order.index(command.field) > order.index(here)):
             await inner_dc.context.send_activity(texts.NOT_ASKED_YET)  # nothing to change yet
             await reprompt(inner_dc)
             return DialogTurnResult(DialogTurnStatus.Waiting)

@@ -419,3 +419,22 @@ def test_till_later_in_a_change_is_no_new_value(chat_as) -> None:
         chat.say(answer)
     [confirm] = chat.say("FSKN 2025-02-05 § 5")
     assert "Vi går över till distans" in confirm.card_text()
+
+
+def test_change_a_field_to_a_value_at_its_own_question(chat_as) -> None:
+    """Review item 8: "ändra beloppet till 200 tkr" at the amount's question said "Den frågan
+    kommer vi till snart"."""
+    chat = _measure_chat(chat_as)
+    for answer in ("Mentorskap", "-", "-", "-", "-", "2025-12-31", "-"):
+        chat.say(answer)
+    [decision] = chat.say("ändra beloppet till 200 tkr")
+    assert decision.text == texts.ask_decision(FSKN, "FSKN")  # taken as the answer
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert "200 000 kr" in confirm.card_text()
+
+
+def test_change_a_field_at_its_own_question_asks_it_again(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    [title] = chat.say("ändra titeln")
+    assert title.text == texts.ASK_TITLE
+    assert chat.say("Mentorskap")[0].text == texts.ASK_DESCRIPTION
