@@ -1020,22 +1020,9 @@ ORDINALS: dict[str, int] = {
     "sista": -1,
     "siste": -1,
 }
-"""A choice answered by its place ("den andra", "sista"): the place, -1 the last."""
+"""A choice answered by its place ("den andra", "sista"): the place, -1 the last (or by its
+number in words, NUMBER_WORDS: "nummer två")."""
 
-NUMBER_WORDS: dict[str, int] = {
-    "ett": 1,
-    "en": 1,
-    "två": 2,
-    "tre": 3,
-    "fyra": 4,
-    "fem": 5,
-    "sex": 6,
-    "sju": 7,
-    "åtta": 8,
-    "nio": 9,
-    "tio": 10,
-}
-"""A choice answered by its number in words ("nummer två")."""
 
 POSITION_FILLERS = frozenset(
     {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,8 +130,8 @@ def test_an_unknown_field_to_change_is_asked_again(chat_as) -> None:
     assert chat.say("belopp")[0].text.startswith("Hur mycket")
 
 
-def _all(document, key: str) -> list:
-    found = []
+def _all(document, key: str) -> list[Any]:
+    found: list[Any] = []
     if isinstance(document, dict):
         if key in document:
             found.append(document[key])
