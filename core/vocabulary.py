@@ -922,8 +922,10 @@ CHANGE_VERBS = ("ändra", "byt", "byta", "rätta", "korrigera")
 WRONG_WORDS = ("fel",)
 """'oj fel nämnd, det ska vara fritidsnämnden': the field named after it is wrong."""
 
-SHOULD_BE = (r"\bdet ska vara\b", r"\bska vara\b", r"\bska det vara\b", r"\bmenade\b", r"\btill\b")
-"""What introduces a field's new value in a change ("ändra beloppet till 200 tkr")."""
+SHOULD_BE = ("det ska vara", "ska det vara", "ska vara", "jag menade", "menade", "till")
+"""What introduces a field's new value in a change, right after the field's word ("ändra
+beloppet till 200 tkr", "fel nämnd, det ska vara fritidsnämnden"): anywhere else it is part
+of an answer ("ändra beskrivningen, vi går över till distans" sets no value)."""
 
 MEASURE_FIELDS: dict[str, tuple[str, ...]] = {
     "unit": ("nämnd", "nämnden", "nämnder", "enhet"),
@@ -1002,6 +1004,47 @@ BALANCE_IN_A_FORM = Intent.REMAINING
 one's own) named, or a question mark."""
 NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
 """Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""
+
+ORDINALS: dict[str, int] = {
+    "första": 1,
+    "förste": 1,
+    "andra": 2,
+    "andre": 2,
+    "tredje": 3,
+    "fjärde": 4,
+    "femte": 5,
+    "sjätte": 6,
+    "sjunde": 7,
+    "åttonde": 8,
+    "nionde": 9,
+    "tionde": 10,
+    "sista": -1,
+    "siste": -1,
+}
+"""A choice answered by its place ("den andra", "sista"): the place, -1 the last (or by its
+number in words, NUMBER_WORDS: "nummer två")."""
+
+
+POSITION_FILLERS = frozenset(
+    {
+        "den",
+        "det",
+        "nummer",
+        "nr",
+        "alternativ",
+        "alternativet",
+        "jag",
+        "menade",
+        "tar",
+        "väljer",
+        "vill",
+        "ha",
+    }
+)
+"""Words around a place in an answer to a choice ("jag tar den andra", "nummer två")."""
+
+BOTH = frozenset({"bägge", "båda", "alla", "samtliga", "allihop"})
+"""A choice answered with more than one ("bägge", "båda två"): not a name to search, asked again."""
 
 
 # --- the grammar's smaller patterns (dialogs.understanding, dialogs.grammar) ------------------

@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
-    DialogContext,
     DialogTurnResult,
     PromptValidatorContext,
     TextPrompt,
@@ -59,6 +58,9 @@ SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
 
+_STATUSES = frozenset(s.value for s in Status)
+"""A stored guess is taken only when it is one (state from another version, or forged, is not)."""
+
 FLOW = Flow(
     fields={
         "measure": Field(0, CHOICE_PROMPT, then=("period",)),
@@ -77,6 +79,7 @@ FLOW = Flow(
     names=texts.FOLLOWUP_FIELD_NAMES,
     kept=texts.KEPT_FOLLOWUP,
     what=texts.THE_FOLLOWUP,
+    preset={"measure": "measure_preset"},
     convert={"measure_id": lambda key: int(cast(int | str, key))},
 )
 """The follow-up's fields, for going back and changing them (dialogs.form_flow)."""
@@ -143,10 +146,13 @@ class FollowUpDialog(FormDialog):
         values_of(step)["measure_preset"] = len(views) == 1
 
         named = [
-            c
-            for c in map(Candidate.from_dict, [] if again else options_of(step).get("measures", []))
+            Candidate(c.key, _label(allowed[c.key]), c.score)  # an id named has no label of its own
+            for c in map(Candidate.from_dict, [] if again else _dicts(options_of(step).get("measures")))
             if c.key in allowed
         ]
+        ids = [] if again else _ids(options_of(step).get("ids"))
+        if ids and not any(str(i) in allowed for i in ids):  # one wording for unknown and not yours
+            await step.context.send_activity(texts.no_measure_ids(ids))
         resolution = decide_measure(named)
         if resolution.pick == Pick.ONE and resolution.chosen is not None:
             await step.context.send_activity(texts.measure_chosen(resolution.chosen.label))
@@ -274,10 +280,6 @@ class FollowUpDialog(FormDialog):
         )
         return await end_dialog(step)
 
-    def can_ask(self, dc: DialogContext, name: str) -> bool:
-        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
-        return not (name == "measure" and values.get("measure_preset"))
-
     # --- validators ------------------------------------------------------------------
 
     async def period_validator(self, prompt_context: PromptValidatorContext) -> bool:
@@ -311,7 +313,7 @@ class FollowUpDialog(FormDialog):
                 text, numbered=True
             ).value  # the numbered list
         except InputError as bad:
-            if validations.get("guess") and parse_yes_no(text):  # "ja" to "Menade du Pågående?"
+            if validations.get("guess") in _STATUSES and parse_yes_no(text):  # "ja" to "Menade du Pågående?"
                 prompt_context.recognized.value = validations["guess"]
                 return True
             guess = forms.status_guess(text)
@@ -399,6 +401,17 @@ class FollowUpDialog(FormDialog):
 
 
 # --- shared ---------------------------------------------------------------------------
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    """The candidate dicts of stored options (anything else dropped: old or forged state)."""
+    items = value if isinstance(value, list) else []
+    return [c for c in items if isinstance(c, dict) and "key" in c and "label" in c and "score" in c]
+
+
+def _ids(value: object) -> list[int]:
+    items = value if isinstance(value, list) else []
+    return [i for i in items if isinstance(i, int) and not isinstance(i, bool)]
 
 
 def _label(view: MeasureView) -> str:
@@ -498,8 +511,14 @@ async def save(
 
 @begins(Intent.FOLLOW_UP, FollowUpDialog, saves=True)
 def follow_up_route(heard: Understanding) -> Route:
-    """ "uppföljning", "följa upp Chefsutveckling": the measures named."""
+    """ "uppföljning", "följa upp Chefsutveckling", "uppföljning för 12": the measures named,
+    an id as sure as a name can be."""
+    by_id = [Candidate(str(i), "", 100.0) for i in heard.measure_ids]
+    named: dict[str, Candidate] = {}
+    for candidate in (*by_id, *heard.measures):  # an id first: it is what was meant
+        named.setdefault(candidate.key, candidate)
     return FollowUpDialog.__name__, {
-        "measures": [c.as_dict() for c in heard.measures],
+        "measures": [c.as_dict() for c in named.values()],
+        "ids": list(heard.measure_ids),
         "unit": one_unit(heard),
     }

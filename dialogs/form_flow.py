@@ -82,9 +82,19 @@ class Flow:
     """The dialog left unfinished, for "Du har en påbörjad insats"."""
     convert: Mapping[str, Callable[[object], object]] = field(default_factory=dict)
     """A stored value's type as the steps keep it (a choice's key "12" → the measure id 12)."""
+    preset: Mapping[str, str] = field(default_factory=dict)
+    """Field → the value that is true when the field was chosen for the person and never
+    asked (the only unit, the only measure): "tillbaka" does not go back to it."""
 
     def order(self) -> list[str]:
         return list(self.fields)
+
+    def known(self, names: object) -> list[str]:
+        """The places of a stored list (an edit queue) that this flow has; anything else
+        (from another version, or forged) is dropped rather than raising KeyError."""
+        if not isinstance(names, list | tuple):
+            return []
+        return [n for n in names if isinstance(n, str) and (n == CONFIRM or n in self.fields)]
 
     def field_at(self, index: int) -> str | None:
         if index in self.confirm_places:
@@ -99,7 +109,12 @@ class Flow:
         if key == "*" and isinstance(result, dict):
             values.update(result)
         elif key is not None and key != "*":
-            values[key] = self.convert[key](result) if key in self.convert and result is not None else result
+            try:
+                values[key] = (
+                    self.convert[key](result) if key in self.convert and result is not None else result
+                )
+            except (TypeError, ValueError):  # not a value the step stores (forged state): left as it was
+                pass
 
     def change_choices(self) -> list[dict[str, Any]]:
         return [choice(name, self.names[name], self.words.get(name, ())) for name in self.fields]
@@ -121,55 +136,74 @@ _WORD = re.compile(r"[\wåäöéü]+", re.IGNORECASE)
 _FILLERS = frozenset(
     {"oj", "oops", "hoppsan", "förlåt", "nej", "ojdå", "äh", "ah", "jag", "vill", "kan", "du"}
 )
-_SHOULD_BE = tuple(re.compile(p, re.IGNORECASE) for p in vocabulary.SHOULD_BE)
+_SHOULD_BE = re.compile(
+    r"[\s,.:;!–-]*(?:" + "|".join(re.escape(p) for p in vocabulary.SHOULD_BE) + r")\b",
+    re.IGNORECASE,
+)
+_REST = re.compile(r"[\s,.:;!?–-]*")
 
 
 def read_command(text: str, words: Mapping[str, tuple[str, ...]]) -> Command | None:
-    """What `text` asks of a flow with the fields `words` names, or None (an answer)."""
+    """What `text` asks of a flow with the fields `words` names, or None (an answer).
+
+    "ändra <fält>" is a command, with a value only when "till", "ska vara" … follows the
+    field's word at once; "fel <fält>" only when nothing else follows, or such a value:
+    "Fel prognos förra månaden, nu rättad" is a note, and "ändra beskrivningen, vi går
+    över till distans" asks the description again rather than setting it to "distans"."""
     key = vocabulary.key(text)
     if key in vocabulary.BACK:
         return Command(BACK)
     if key in vocabulary.RESTART:
         return Command(RESTART)
-    tokens = [t.lower() for t in _WORD.findall(text)]
-    while tokens and tokens[0] in _FILLERS:
-        tokens = tokens[1:]
-    if not tokens or len(tokens) > 14:
+    found = list(_WORD.finditer(text))
+    while found and found[0].group().lower() in _FILLERS:
+        found = found[1:]
+    if not found or len(found) > 14:
         return None
-    if tokens[0] in vocabulary.CHANGE_VERBS:
-        if len(tokens) == 1:
+    first = found[0].group().lower()
+    if first in vocabulary.CHANGE_VERBS:
+        if len(found) == 1:
             return Command(CHANGE)
-        named = _field_named(tokens[1:3], words)
+        named = _field_named(found[1:3], words)
         if named is None:
             return None
-    elif tokens[0] in vocabulary.WRONG_WORDS and len(tokens) > 1:
-        named = _field_named(tokens[1:2], words)
+        name, end = named
+        return Command(CHANGE, name, _value(text[end:]))
+    if first in vocabulary.WRONG_WORDS and len(found) > 1:
+        named = _field_named(found[1:2], words)
         if named is None:
             return None
-    else:
-        return None
-    return Command(CHANGE, named, _value(text))
+        name, end = named
+        value = _value(text[end:])
+        if value is None and _REST.fullmatch(text[end:]) is None:  # more than the field: an answer
+            return None
+        return Command(CHANGE, name, value)
+    return None
 
 
-def _field_named(tokens: Sequence[str], words: Mapping[str, tuple[str, ...]]) -> str | None:
-    """The field one of the first words names ("ändra [det] beloppet", "ändra slutdatum")."""
+def _field_named(
+    tokens: Sequence[re.Match[str]], words: Mapping[str, tuple[str, ...]]
+) -> tuple[str, int] | None:
+    """The field one of the first words names ("ändra [det] beloppet", "ändra slutdatum")
+    and where its word ends in the text."""
     for token in tokens:
+        word = token.group().lower()
         for name, its_words in words.items():
-            if token in its_words:
-                return name
-        if token not in ("det", "den", "min", "mitt", "vår", "vårt", "på", "om"):
+            if word in its_words:
+                return name, token.end()
+        if word not in ("det", "den", "min", "mitt", "vår", "vårt", "på", "om"):
             return None
     return None
 
 
-def _value(text: str) -> str | None:
-    """The new value after "till", "det ska vara" …, as typed; None when none is given."""
-    for pattern in _SHOULD_BE:
-        found = pattern.search(text)
-        if found is not None:
-            value = text[found.end() :].strip(" ,.:;!")
-            return value or None
-    return None
+def _value(rest: str) -> str | None:
+    """The new value when "till", "det ska vara" … begins `rest` (what follows the field's
+    word), as typed; None when none is given."""
+    found = _SHOULD_BE.match(rest)
+    if found is None:
+        return None
+    value = rest[found.end() :].strip(" ,.:;!")
+    return value or None
 
 
 # --- the dialog ------------------------------------------------------------------------
@@ -198,11 +232,15 @@ class FormDialog(CancelAndHelpDialog):
             options = step_context.options if isinstance(step_context.options, dict) else {}
             if index == 0 and isinstance(options.get("restore"), dict) and not values:
                 values.update(options["restore"])  # from a checked form: its answers, then the field
-                return await self.jump(step_context, str(options["goto"]), list(options.get("queue", ())))
+                places = self.flow.known([options.get("goto"), *self.flow.known(options.get("queue"))])
+                if places:
+                    return await self.jump(step_context, places[0], places[1:])
             if values.pop(JUMPED, False) or EDIT_QUEUE not in values:
                 return await original(step_context)
             self.flow.store(index, values, step_context.result)
-            queue = list(values.pop(EDIT_QUEUE))
+            queue = self.flow.known(values.pop(EDIT_QUEUE))
+            if not queue:  # an empty or unknown queue (old or forged state): on as usual
+                return await original(step_context)
             return await self.jump(step_context, queue[0], queue[1:])
 
         step.__name__ = getattr(original, "__name__", f"step{index}")
@@ -250,7 +288,7 @@ class FormDialog(CancelAndHelpDialog):
         sub = dc.stack[-2] if len(dc.stack) > 2 else None  # a sub-dialog's own questions (the dates)
         if here is not None and sub is not None and sub.id != WaterfallDialog.__name__:
             here = self.sub_field(here, sub)
-        return here, list(values.get(EDIT_QUEUE, ()))
+        return here, self.flow.known(values.get(EDIT_QUEUE))
 
     def sub_field(self, here: str, sub: DialogInstance) -> str:
         """The field a sub-dialog waits for (its subclass knows: the end date of the dates)."""
@@ -275,8 +313,13 @@ class FormDialog(CancelAndHelpDialog):
             return await self.back(inner_dc, here, queue)
         if command.field is None:  # "ändra": which?
             return await self.ask_what_to_change(inner_dc, here)
+        if command.field == here:  # "ändra beloppet till 200 tkr" at the amount's own question
+            if command.value is None:
+                await reprompt(inner_dc)
+                return DialogTurnResult(DialogTurnStatus.Waiting)
+            return await _answer_with(inner_dc, command.value)  # the same validation as typed alone
         order = self.flow.order()
-        if here != CONFIRM and (here not in order or order.index(command.field) >= order.index(here)):
+        if here != CONFIRM and (here not in order or order.index(command.field) > order.index(here)):
             await inner_dc.context.send_activity(texts.NOT_ASKED_YET)  # nothing to change yet
             await reprompt(inner_dc)
             return DialogTurnResult(DialogTurnStatus.Waiting)
@@ -302,7 +345,9 @@ class FormDialog(CancelAndHelpDialog):
 
     def can_ask(self, dc: DialogContext, name: str) -> bool:
         """Whether the field is asked at all (a unit or measure chosen for the person is not)."""
-        return True
+        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
+        preset = self.flow.preset.get(name)
+        return not (preset is not None and values.get(preset))
 
     async def restart(self, dc: DialogContext) -> DialogTurnResult:
         bottom = dc.stack[-1] if dc.stack else None
@@ -342,6 +387,8 @@ class FormDialog(CancelAndHelpDialog):
     async def change_to(self, step: WaterfallStepContext) -> DialogTurnResult:
         """The answer to "what to change?": that field, then the confirmation again."""
         name = str(step.result)
+        if name not in self.flow.fields:  # a choice this flow does not have (old or forged state)
+            return await self.ask_what_to_change(step, CONFIRM)
         after = [f for f in self.flow.fields[name].then if f != name]
         return await self.jump(step, name, [*after, CONFIRM])
 
@@ -358,21 +405,27 @@ class FormDialog(CancelAndHelpDialog):
             result = await self.jump(dc, name, later)
         finally:
             context.turn_state.pop(SILENT, None)
-        waiting = _waiting(dc)
+        waiting = _waiting_prompt_id(dc)
         if result.status != DialogTurnStatus.Waiting or waiting != self.flow.fields[name].prompt:
             for activity in quiet:  # the question was not asked (the field was settled): said as it was
                 await context.send_activity(activity)
             return result
-        typed = context.activity.text
-        context.activity.text = value
-        try:
-            fed: DialogTurnResult = await dc.continue_dialog()  # type: ignore[no-untyped-call]  # unannotated in the SDK
-        finally:
-            context.activity.text = typed
-        return fed
+        return await _answer_with(dc, value)
 
 
-def _waiting(dc: DialogContext) -> str | None:
+async def _answer_with(dc: DialogContext, value: str) -> DialogTurnResult:
+    """`value` given to the waiting prompt as if it were the message."""
+    activity = dc.context.activity
+    typed = activity.text
+    activity.text = value
+    try:
+        fed: DialogTurnResult = await dc.continue_dialog()  # type: ignore[no-untyped-call]  # unannotated in the SDK
+    finally:
+        activity.text = typed
+    return fed
+
+
+def _waiting_prompt_id(dc: DialogContext) -> str | None:
     """The id of the prompt that waits, down the stack of `dc`'s top dialog."""
     return dc.stack[0].id if dc.stack else None
 

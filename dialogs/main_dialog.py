@@ -39,6 +39,8 @@ dialog left unfinished for another question, for KEPT_FOR."""
 KEPT_FOR = timedelta(days=1)
 _TAKE = "kompetensbot.main.kept"
 """Turn-state key: what the runner found the message does with the kept dialog ("resume", "drop")."""
+_EXPIRED = "kompetensbot.main.kept_expired"
+"""Turn-state key: a kept dialog was dropped in this turn because KEPT_FOR had passed."""
 
 
 class MainDialog(CancelAndHelpDialog):
@@ -58,11 +60,15 @@ class MainDialog(CancelAndHelpDialog):
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        later = _later(inner_dc)
         if card_submission(inner_dc.context.activity) is not None:
             await inner_dc.cancel_all_dialogs()
+            await _not_answered(inner_dc.context, later)
             return await begin_dialog(inner_dc, WaterfallDialog.__name__)
         result = await super().interrupt(inner_dc)
         top = inner_dc.active_dialog
+        if result is not None and not inner_dc.stack:  # "avbryt": the question kept is not lost unsaid
+            await _not_answered(inner_dc.context, later)
         if result is not None or top is None:
             return result
         text = inner_dc.context.activity.text or ""
@@ -71,12 +77,14 @@ class MainDialog(CancelAndHelpDialog):
             return None  # "tillbaka", "ändra beloppet": the dialog's own
         if _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
-            kept = await self.keep(inner_dc.context, top, child)
+            kept = await self.keep(inner_dc.context, top, child, later)
             if not kept and top.id in answers.saving_dialogs():
                 await inner_dc.context.send_activity(texts.LEFT_UNSAVED)
+            if not kept:
+                await _not_answered(inner_dc.context, later)
             await inner_dc.cancel_all_dialogs()
             return await begin_dialog(inner_dc, WaterfallDialog.__name__, {"kept": kept})
-        leaf = _waiting(top)
+        leaf = _waiting_prompt(top)
         if (
             isinstance(child, FormDialog)
             and leaf is not None
@@ -112,22 +120,30 @@ class MainDialog(CancelAndHelpDialog):
         await context.send_activity(texts.answer_after(child.flow.what))
         return False
 
-    async def keep(self, context: TurnContext, top: DialogInstance, child: object) -> bool:
+    async def keep(
+        self, context: TurnContext, top: DialogInstance, child: object, later: str | None = None
+    ) -> bool:
         """Keep a dialog left for another question in the person's state (KEPT, for
-        KEPT_FOR), when something was answered in it; whether it was kept."""
+        KEPT_FOR), when something was answered in it; whether it was kept. One is kept:
+        one kept before is replaced, and the person told so. A question asked in the form
+        for after it (`later`) is kept with it, answered when the resumed form ends."""
         state = _conversation(context)
         if state is None or not isinstance(child, FormDialog):
             return False
         values = _values(top)
         if "title" not in values and "measure_id" not in values:  # nothing answered worth keeping
             return False
+        before = kept_dialog(context)
+        if before is not None:
+            await context.send_activity(texts.kept_replaced(before["what"], _title(before)))
         copy = state_codec.load(state_codec.dump(top))  # as stored: nothing shared with the stack
         state[KEPT] = {
             "dialog": DialogState(dialog_stack=[copy]),
             "at": services_of(context).clock().isoformat(),
             "what": child.flow.kept,
-            "title": values.get("title"),
+            "title": values.get("title") if isinstance(values.get("title"), str) else None,
             "offered": False,
+            "later": later,
         }
         return True
 
@@ -144,12 +160,18 @@ class MainDialog(CancelAndHelpDialog):
     async def resume(self, step: WaterfallStepContext) -> DialogTurnResult:
         """ "fortsätt": the dialog left unfinished, where it was, with its answers."""
         state = _conversation(step.context)
-        record = state.pop(KEPT, None) if state is not None else None
-        stack = record.get("dialog") if isinstance(record, dict) else None
-        if not isinstance(stack, DialogState) or not stack.dialog_stack:  # none, or from before an update
-            await step.context.send_activity(texts.NOTHING_TO_RESUME)
+        record = kept_dialog(step.context)
+        if state is not None:
+            state.pop(KEPT, None)
+        stack = record["dialog"] if record is not None else None
+        top = stack.dialog_stack[0] if isinstance(stack, DialogState) and stack.dialog_stack else None
+        if top is None or not isinstance(await self.find_dialog(top.id or ""), FormDialog):
+            expired = step.context.turn_state.get(_EXPIRED)  # none, from before an update, or not ours
+            await step.context.send_activity(texts.KEPT_EXPIRED if expired else texts.NOTHING_TO_RESUME)
             return await end_dialog(step)
-        step.stack.insert(0, stack.dialog_stack[0])
+        if record is not None and isinstance(record.get("later"), str):
+            values_of(step)["later"] = record["later"]  # answered when the form ends (final_step)
+        step.stack.insert(0, top)
         await step.context.send_activity(texts.RESUMED)
         await reprompt(step)
         return DialogTurnResult(DialogTurnStatus.Waiting)
@@ -158,10 +180,10 @@ class MainDialog(CancelAndHelpDialog):
         """After the question that left a dialog unfinished: the way back to it."""
         if not options_of(step).get("kept"):
             return
-        record = (_conversation(step.context) or {}).get(KEPT)
-        if isinstance(record, dict):
+        record = kept_dialog(step.context)
+        if record is not None:
             record["offered"] = True  # "ja" to the next message resumes it
-            await step.context.send_activity(texts.kept_offer(str(record["what"]), record.get("title")))
+            await step.context.send_activity(texts.kept_offer(record["what"], _title(record)))
 
     async def route_turn(self, step: WaterfallStepContext) -> DialogTurnResult:
         question = options_of(step).get("question")  # asked in a form, answered after it
@@ -176,9 +198,9 @@ class MainDialog(CancelAndHelpDialog):
             await self.handle_card(step.context, data)
             return await end_dialog(step)
         heard = await self.hear_text(step.context, question) if question else await self.hear(step.context)
-        kind = options_of(step).get("heard_as")
-        if kind and intent_of(step.context.activity.text or "") is None:  # a name typed: searched as asked
-            heard = replace(heard, intent=Intent(kind))
+        kind = _intent_named(options_of(step).get("heard_as"))  # stored: checked, a bad one ignored
+        if kind is not None and intent_of(step.context.activity.text or "") is None:  # a name typed
+            heard = replace(heard, intent=kind)  # searched as asked
         started = await self.begin_for(step, heard)
         if started is not None:
             return started
@@ -190,9 +212,8 @@ class MainDialog(CancelAndHelpDialog):
         ended = step.result
         if isinstance(ended, dict) and ended.get("search_again"):  # "Menade du …?" answered otherwise
             kind = str(ended["search_again"])
-            if ended.get("now"):  # another name: the message is searched
-                again = {**options_of(step), "heard_as": kind}
-                return await step.replace_dialog(WaterfallDialog.__name__, again)
+            if ended.get("now"):  # another name: the message is searched (not a question kept for later)
+                return await step.replace_dialog(WaterfallDialog.__name__, _search_as(step, kind))
             values_of(step)["heard_as"] = kind  # "nej": the name again, searched next
             return await step.prompt(TEXT_PROMPT, text_options(texts.SEARCH_AGAIN))
         later = values_of(step).get("later")
@@ -204,7 +225,7 @@ class MainDialog(CancelAndHelpDialog):
     async def search_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """The name typed after "Okej, skriv namnet igen.": a new search of the same kind."""
         kind = values_of(step).get("heard_as")
-        return await step.replace_dialog(WaterfallDialog.__name__, {**options_of(step), "heard_as": kind})
+        return await step.replace_dialog(WaterfallDialog.__name__, _search_as(step, kind))
 
     async def hear(self, context: TurnContext) -> Understanding:
         return await self.hear_text(context, context.activity.text or "")
@@ -298,6 +319,21 @@ async def _note_english(context: TurnContext, heard: Understanding) -> None:
         await context.send_activity(texts.ENGLISH_NOTE)
 
 
+def _intent_named(value: object) -> Intent | None:
+    """The kind of question a stored value names; None for none, or one this version does not know."""
+    try:
+        return Intent(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def _search_as(step: WaterfallStepContext, kind: object) -> dict[str, Any]:
+    """The options of a new search of the name just typed, as `kind`: only that and whether a
+    dialog was kept. Never the question that began the waterfall ({"question": …}, one asked
+    in a form): route_turn would hear it again and ask the same "Menade du …?" forever."""
+    return {"heard_as": kind, "kept": bool(options_of(step).get("kept"))}
+
+
 def route(heard: Understanding) -> Route | None:
     """The dialog a message asks for and its options; None when it is answered at once."""
     entry = answers.answer_for(heard.intent)
@@ -327,19 +363,58 @@ def _values(top: DialogInstance) -> dict[str, Any]:
 
 
 def kept_dialog(context: TurnContext) -> dict[str, Any] | None:
-    """The dialog the person left unfinished, kept for KEPT_FOR; None (and dropped) after it."""
+    """The dialog the person left unfinished, kept for KEPT_FOR; None (and dropped) after it,
+    or when the record is not one `keep` writes (from an older version, or forged)."""
     state = _conversation(context)
-    record = state.get(KEPT) if state is not None else None
-    if not isinstance(record, dict):
+    if state is None or KEPT not in state:
+        return None
+    record = state[KEPT]
+    at = _when(record.get("at")) if isinstance(record, dict) else None
+    well_formed = (
+        isinstance(record, dict)
+        and at is not None
+        and isinstance(record.get("what"), str)
+        and isinstance(record.get("dialog"), DialogState)
+    )
+    if not well_formed or at is None:
+        state.pop(KEPT, None)
         return None
     try:
-        at = datetime.fromisoformat(str(record.get("at")))
-    except ValueError:
-        at = None
-    if at is None or services_of(context).clock() - at > KEPT_FOR:
-        state.pop(KEPT, None)  # type: ignore[union-attr]  # read from it above
+        expired = services_of(context).clock() - at > KEPT_FOR
+    except TypeError:  # a time without its zone: not one keep() wrote
+        expired = True
+    if expired:
+        state.pop(KEPT, None)
+        context.turn_state[_EXPIRED] = True
         return None
-    return record
+    return record  # type: ignore[no-any-return]  # checked above: a dict
+
+
+def _when(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _title(record: dict[str, Any]) -> str | None:
+    title = record.get("title")
+    return title if isinstance(title, str) else None
+
+
+def _later(dc: DialogContext) -> str | None:
+    """A question asked in a form, kept to be answered when the form ends (in the main
+    waterfall's values: final_step's)."""
+    bottom = dc.stack[-1] if dc.stack else None
+    values = bottom.state.get(WaterfallDialog.PersistedValues) if bottom is not None else None
+    later = values.get("later") if isinstance(values, dict) else None
+    return later if isinstance(later, str) else None
+
+
+async def _not_answered(context: TurnContext, later: str | None) -> None:
+    """The form a question was kept for is gone: said rather than the question silently lost."""
+    if later:
+        await context.send_activity(texts.question_not_answered(later))
 
 
 def takes_over(context: TurnContext) -> bool:
@@ -379,7 +454,7 @@ def _a_request(text: str, heard: Understanding) -> bool:
     return names_money or kind in vocabulary.STARTS_IN_A_FORM
 
 
-def _waiting(top: DialogInstance) -> DialogInstance | None:
+def _waiting_prompt(top: DialogInstance) -> DialogInstance | None:
     """The innermost instance of `top`'s stored stacks: the prompt that waits."""
     instance = top
     while True:

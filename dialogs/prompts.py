@@ -196,6 +196,13 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
         prompt_context.recognized.value = None
         return True
     index = match_choice(text, choices)
+    place = _place(text) if index is None else None
+    if place is not None:  # "den andra", "nummer två", "sista": by its place in the list
+        index = len(choices) - 1 if place == -1 else place - 1
+        if not 0 <= index < len(choices):
+            return refuse(prompt_context, texts.CHOICE_RETRY)
+    if index is None and _about_the_choices(key):  # "ingen av dem" where a choice is needed, "bägge"
+        return refuse(prompt_context, texts.CHOICE_RETRY)
     if index is None and validations.get("search") and _a_name(text):
         prompt_context.recognized.value = SEARCH  # another name: a new search, not "which of these?"
         return True
@@ -203,6 +210,22 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
         return refuse(prompt_context, texts.CHOICE_RETRY)
     prompt_context.recognized.value = choices[index]["key"]
     return True
+
+
+def _place(text: str) -> int | None:
+    """The place an answer to a choice names ("den andra": 2, "nummer 3": 3, "sista": -1), or None."""
+    words = [w for w in normalise(text).strip(" .!?").split() if w not in vocabulary.POSITION_FILLERS]
+    if len(words) != 1:
+        return None
+    word = words[0]
+    if word.isdigit():
+        return int(word)
+    return vocabulary.ORDINALS.get(word) or vocabulary.NUMBER_WORDS.get(word)
+
+
+def _about_the_choices(key: str) -> bool:
+    """Whether an answer speaks of the choices rather than naming one: "ingen av dem", "bägge"."""
+    return key in _NONE or any(word in vocabulary.BOTH for word in key.split())
 
 
 def _a_name(text: str) -> bool:

@@ -104,6 +104,7 @@ FLOW = Flow(
     names=texts.MEASURE_FIELD_NAMES,
     kept=texts.KEPT_MEASURE,
     what=texts.THE_MEASURE,
+    preset={"unit": "unit_preset"},
 )
 """The measure's fields, for going back and changing them (dialogs.form_flow)."""
 
@@ -328,10 +329,6 @@ class SubmitMeasureDialog(FormDialog):
             )
             options.prompt.attachments = [cards.attachment(form)]
         return await step.prompt(CHOICE_PROMPT, options)
-
-    def can_ask(self, dc: DialogContext, name: str) -> bool:
-        values = dc.stack[-1].state.get(WaterfallDialog.PersistedValues) or {} if dc.stack else {}
-        return not (name == "unit" and values.get("unit_preset"))
 
     def sub_field(self, here: str, sub: DialogInstance) -> str:
         if sub.id == DATES_DIALOG and int(sub.state.get(WaterfallDialog.StepIndex, 0)) >= 1:

@@ -745,11 +745,6 @@ def confirm_measure_despite(questions: Sequence[str]) -> str:
     return f'Observera: {said} Vill du spara insatsen ändå? Svara "ja" eller "nej".'
 
 
-NOT_SAVED_FORM_BACK = (
-    "Okej, inget är sparat, och inget av det du har svarat är borttaget. Vad vill du ändra? "
-    "nämnd, titel, beskrivning, målgrupp, kategorier, startdatum, slutdatum, utförare, belopp, beslut "
-    "– eller skriv avbryt. Du kan också ändra i formuläret här och skicka det igen."
-)
 LABEL_NOTE_DATES = "Observera"
 
 
@@ -1428,7 +1423,7 @@ NOTHING_TO_GO_BACK_TO = "Det finns ingen fråga före den här."
 ALREADY_DOING = "Vi håller redan på med det."
 RESTARTED = "Okej, inget har sparats. Vi börjar om från början."
 RESUMED = "Då fortsätter vi där du var."
-NOTHING_TO_RESUME = "Det finns inget påbörjat att fortsätta: det du lämnade har tagits bort efter ett dygn."
+NOTHING_TO_RESUME = "Det finns inget påbörjat att fortsätta."
 KEPT_DROPPED = "Okej, jag har tagit bort det du hade påbörjat."
 
 
@@ -1468,6 +1463,12 @@ MEASURE_FIELD_NAMES = {
     "amount": "belopp",
     "decision": "beslut",
 }
+NOT_SAVED_FORM_BACK = (
+    "Okej, inget är sparat, och inget av det du har svarat är borttaget. "
+    + what_to_change(list(MEASURE_FIELD_NAMES.values()))
+    + " Du kan också ändra i formuläret här och skicka det igen."
+)
+"""'nej' at the measure's confirmation: the fields by the names "ändra <fält>" shows."""
 FOLLOWUP_FIELD_NAMES = {
     "measure": "insats",
     "period": "period",
@@ -1478,6 +1479,22 @@ FOLLOWUP_FIELD_NAMES = {
     "note": "kommentar",
 }
 NOT_ASKED_YET = "Den frågan kommer vi till snart. Svara först på den här."
+
+
+# --- issue 19 review: dialogs that trap or lose work -----------------------------------
+
+KEPT_EXPIRED = "Det finns inget påbörjat att fortsätta: det du lämnade har tagits bort efter ett dygn."
+
+
+def kept_replaced(what: str, title: str | None) -> str:
+    """A dialog left for another question while another was already kept: only one is kept."""
+    named = f" ({plain(title)})" if title else ""
+    return f"Obs: {what}{named} som du lämnade tidigare är borttagen. Jag sparar bara en påbörjad åt gången."
+
+
+def question_not_answered(question: str) -> str:
+    """A question kept for after a form ("Det svarar jag på när vi är klara"), the form left."""
+    return f'Din fråga "{plain(echo(question))}" har jag inte svarat på. Skriv den igen om du vill ha svar.'
 
 
 # --- issue 19: fix answers (review items 7, 13, 14, 17; a stranger's tryout) ---

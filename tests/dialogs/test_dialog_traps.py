@@ -188,6 +188,7 @@ def test_the_kept_dialog_is_gone_after_a_day_and_cancel_drops_it(chat_as) -> Non
     _to_confirmation(chat)
     chat.say("saldo förskolan")
     chat.today = date(2025, 10, 3)
+    assert chat.say("fortsätt")[0].text == texts.KEPT_EXPIRED  # a day passed: said so
     assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
 
 
@@ -324,3 +325,116 @@ def test_a_kept_dialog_from_before_an_update_is_not_resumed(chat_as) -> None:
     state["KeptDialog"]["dialog"]["layout"] = 1
     chat.storage._memory[key] = json.dumps(state)
     assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
+
+
+# --- review of issue 19 -----------------------------------------------------------------
+
+
+def test_another_name_at_did_you_mean_after_a_form_is_searched_not_the_kept_question(chat_as) -> None:
+    """Review item 2: a question kept for after a form began the waterfall; another name at
+    its "Menade du …?" searched that question again, the same "Menade du" forever."""
+    chat = chat_as("sara", Role.CITY_OFFICE)
+    chat.say("ny insats för förskolenämnden")
+    later, _again = chat.say("jag vill lämna en uppföljning för yrkeslärare")
+    assert later.text == texts.answer_after(texts.THE_MEASURE)
+    _to_confirmation(chat)
+    replies = chat.say("ja")
+    assert replies[-1].text.startswith("Menade du …?")
+    replies = chat.say("chefsutveckling")  # another name: searched, not the kept question
+    assert not any(r.text.startswith("Menade du") for r in replies), [r.text for r in replies]
+    assert replies[-2].text.startswith(texts.LABEL_TITLE + ": Chefsutveckling")
+    assert replies[-1].text.startswith("Vilken period")
+
+
+def test_nothing_kept_is_said_without_a_day_passing(chat_as) -> None:
+    """Review item 9: with nothing ever kept, "fortsätt" said it was removed after a day."""
+    chat = chat_as("hanna", Role.HR, "FSKN")
+    [nothing] = chat.say("fortsätt")
+    assert nothing.text == "Det finns inget påbörjat att fortsätta."
+
+
+def test_a_second_dialog_kept_says_the_first_is_replaced(chat_as) -> None:
+    """Review item 9: keep() overwrote a kept dialog without a word."""
+    chat = _measure_chat(chat_as)
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")  # "Mentorskap" kept
+    chat.say("ny insats")
+    for answer in ("Annan titel", "-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    chat.say("FSKN 2025-02-05 § 5")
+    replies = [r.text for r in chat.say("saldo förskolan")]
+    assert texts.kept_replaced(texts.KEPT_MEASURE, "Mentorskap") in replies
+    assert replies[-1] == texts.kept_offer(texts.KEPT_MEASURE, "Annan titel")
+    resumed, confirm = chat.say("fortsätt")
+    assert resumed.text == texts.RESUMED and "Annan titel" in confirm.card_text()
+
+
+def test_a_question_kept_for_after_the_form_is_mentioned_on_cancel(chat_as, services) -> None:
+    """Review item 9: "Det svarar jag på när vi är klara", then "avbryt": the question was lost unsaid."""
+    before = counts(services)
+    chat = _measure_chat(chat_as)
+    chat.say("jag vill lämna en uppföljning")
+    cancelled, question = chat.say("avbryt")
+    assert cancelled.text == texts.CANCELLED
+    assert question.text == texts.question_not_answered("jag vill lämna en uppföljning")
+    assert counts(services) == before
+
+
+def test_a_question_kept_for_after_the_form_survives_leaving_and_resuming_it(chat_as) -> None:
+    """Review item 9: the form left for another request and resumed: the question asked in it
+    is still answered when it ends."""
+    chat = _measure_chat(chat_as)
+    chat.say("jag vill lämna en uppföljning")
+    _to_confirmation(chat)
+    chat.say("saldo förskolan")
+    resumed, confirm = chat.say("fortsätt")
+    assert (resumed.text, confirm.text) == (texts.RESUMED, texts.CONFIRM_MEASURE)
+    receipt, *after = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap**")
+    assert after[0].text == texts.FOLLOWUP_INTRO
+
+
+def test_a_note_that_begins_with_wrong_is_the_note(chat_as) -> None:
+    """Review item 5: "Fel prognos förra månaden, nu rättad" as the note was taken as
+    "change the forecast" and the note lost."""
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    [confirm] = chat.say("Fel prognos förra månaden, nu rättad")
+    assert confirm.text == texts.CONFIRM_FOLLOWUP
+    assert "Fel prognos förra månaden, nu rättad" in confirm.card_text()
+    [forecast] = chat.say("fel prognos")  # the command alone still changes it
+    assert forecast.text == texts.ask_forecast(1_600_000)
+
+
+def test_till_later_in_a_change_is_no_new_value(chat_as) -> None:
+    """Review item 5: "ändra beskrivningen, vi går över till distans" set the description to "distans"."""
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    chat.say("Första beskrivningen")
+    [description] = chat.say("ändra beskrivningen, vi går över till distans")
+    assert description.text == texts.ASK_DESCRIPTION  # asked again, nothing set
+    assert chat.say("Vi går över till distans")[0].text == texts.ASK_TARGET_GROUP
+    for answer in ("-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert "Vi går över till distans" in confirm.card_text()
+
+
+def test_change_a_field_to_a_value_at_its_own_question(chat_as) -> None:
+    """Review item 8: "ändra beloppet till 200 tkr" at the amount's question said "Den frågan
+    kommer vi till snart"."""
+    chat = _measure_chat(chat_as)
+    for answer in ("Mentorskap", "-", "-", "-", "-", "2025-12-31", "-"):
+        chat.say(answer)
+    [decision] = chat.say("ändra beloppet till 200 tkr")
+    assert decision.text == texts.ask_decision(FSKN, "FSKN")  # taken as the answer
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert "200 000 kr" in confirm.card_text()
+
+
+def test_change_a_field_at_its_own_question_asks_it_again(chat_as) -> None:
+    chat = _measure_chat(chat_as)
+    [title] = chat.say("ändra titeln")
+    assert title.text == texts.ASK_TITLE
+    assert chat.say("Mentorskap")[0].text == texts.ASK_DESCRIPTION

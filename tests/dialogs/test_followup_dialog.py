@@ -315,3 +315,22 @@ def test_a_display_name_in_the_receipt_is_one_line_and_capped(chat_as, services)
     [line] = [t for t in texts_shown if "Rapporterad av" in t]
     assert line.startswith("Rapporterad av administratör xxx") and line.endswith("….")
     assert len(line) <= len("Rapporterad av .") + MAX_PERSON_NAME
+
+
+def test_a_follow_up_for_an_id_picks_that_measure(chat_as, services) -> None:
+    """Review item 11: "uppföljning för 12" offered every measure: the id was ignored."""
+    number = _measure_id(services, "Yrkeslärarsatsning")
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    intro, chosen, period = chat.say(f"uppföljning för {number}")
+    assert intro.text == texts.FOLLOWUP_INTRO
+    assert chosen.text == texts.measure_chosen("Yrkeslärarsatsning (GVN)")
+    assert period.text.startswith("Vilken period")
+
+
+def test_a_follow_up_for_an_id_one_cannot_follow_up_says_so_and_asks(chat_as, services) -> None:
+    """Another unit's measure: the same words as an id that names none (nothing told about it)."""
+    other = next(m.id for m in services.ledger().measures.values() if "GVN" not in m.units)
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    replies = chat.say(f"uppföljning för {other}")
+    assert texts.no_measure_ids([other]) in [r.text for r in replies]
+    assert replies[-1].text.startswith(texts.ASK_MEASURE)

@@ -10,6 +10,7 @@ from core import forms
 from core.errors import InputError
 from core.model import Status
 from core.rules.years import default_year
+from dialogs import texts
 from dialogs.followup_dialog import default_period
 from dialogs.prompts import choice, match_choice, parse_yes_no
 
@@ -127,3 +128,41 @@ def test_default_year(example_engine) -> None:
     assert default_year(ledger, date(2025, 10, 1)) == 2025
     assert default_year(ledger, date(2027, 1, 1)) == 2025  # the latest year with a fund
     assert default_year(ledger, date(2024, 1, 1)) == 2024  # nothing earlier: this year
+
+
+# --- review of issue 19, item 4: "Menade du …?" answered by place ------------------------
+
+
+def _did_you_mean(chat_as):
+    from core.model import Role
+
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    [question] = chat.say("status yrkeslärare")
+    assert question.text.startswith("Menade du …?")
+    titles = [
+        line.split(". ", 1)[1].rsplit(" (", 1)[0] for line in question.text.split("\n")[1:] if ". " in line
+    ]
+    return chat, titles
+
+
+@pytest.mark.parametrize(
+    ("answer", "place"), [("den andra", 1), ("nummer två", 1), ("första", 0), ("sista", -1)]
+)
+def test_did_you_mean_answered_by_place_picks_that_one(chat_as, answer, place) -> None:
+    chat, titles = _did_you_mean(chat_as)
+    [status] = chat.say(answer)
+    assert status.text.startswith(f"**{titles[place]}**")
+
+
+@pytest.mark.parametrize("answer", ["bägge", "båda två", "nummer 99"])
+def test_did_you_mean_answered_about_the_choices_asks_again(chat_as, answer) -> None:
+    """Not searched as a name ('Jag hittar ingen nämnd som heter "andra"'): asked again."""
+    chat, _titles = _did_you_mean(chat_as)
+    [again] = chat.say(answer)
+    assert again.text.startswith(texts.CHOICE_RETRY)
+
+
+def test_did_you_mean_answered_none_of_them_is_no_search(chat_as) -> None:
+    chat, _titles = _did_you_mean(chat_as)
+    [none] = chat.say("ingen av dem")
+    assert none.text == texts.NO_CHOICE
