@@ -1301,14 +1301,14 @@ _FILTER_WORDS: dict[str, tuple[str, str]] = {
 
 
 def _ends_when(year: int | None, months: tuple[int, int] | None) -> str:
-    """ " 2025", " september 2025", " senast juni 2025": when a list's measures end."""
+    """ " 2025", " i september 2025", " senast juni 2025": when a list's measures end."""
     if not year:
         return ""
     if months is None:
         return f" {year}"
     first, last = months
     if first == last:
-        return f" {vocabulary.MONTHS[first - 1]} {year}"
+        return f" i {vocabulary.MONTHS[first - 1]} {year}"
     return f" senast {vocabulary.MONTHS[last - 1]} {year}"
 
 

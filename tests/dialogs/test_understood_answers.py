@@ -678,7 +678,7 @@ def test_a_measure_id_that_is_none(chat_as, heard) -> None:
 def test_the_measures_that_end_in_a_month_or_by_a_month(chat_as) -> None:
     chat = chat_as("sara", Role.CITY_OFFICE)
     [reply] = chat.say("vilka insatser slutar i september")
-    assert reply.text.startswith("**Insatser som slutar september 2025: 3 st.**")
+    assert reply.text.startswith("**Insatser som slutar i september 2025: 3 st.**")
     assert "Sommarjobb för elever" in reply.text and "Yrkeslärarsatsning" not in reply.text
     [reply] = chat.say("vilka insatser ska vara klara före 1 oktober?")
     assert reply.text.startswith("**Insatser som slutar senast september 2025: 5 st.**")
