@@ -431,6 +431,42 @@ MESSAGES: dict[str, Call] = {
     "greeting": lambda _, w: texts.greeting(w["name"]),
     "latest_followup": lambda _, w: texts.latest_followup(followup(w)),
     "measure_chosen": lambda _, w: texts.measure_chosen(w["title"]),
+    # issue 19: the answers that use what was understood, and the dialogs that keep a form
+    "figure_headline": lambda _, w: texts.figure_headline("kvar", w["unit"], 2025, 1_000, 0, 1_000),
+    "unit_brief": lambda _, w: texts.unit_brief(w["unit"], w["code"], None, 1_000, 0, 1_000),
+    "unit_brief_no_money": lambda _, w: texts.unit_brief_no_money(w["unit"], w["code"], 2025),
+    "units_header": lambda _, w: texts.units_header([w["code"], "GVN"], 2025),
+    "share_answer": lambda _, w: texts.share_answer(
+        figure=None,
+        unit_name=w["unit"],
+        code=w["code"],
+        title=w["title"],
+        measure_id=1,
+        units=[w["code"], "GVN"],
+        share=Share(w["code"], 1_000, 0, 1_000),
+        allocated=2_000,
+        spent=0,
+        forecast=2_000,
+        shares=[(w["code"], 1_000), ("GVN", 1_000)],
+        funding_refs=[w["title"]],
+    ),
+    "measure_brief": lambda _, w: texts.measure_brief(
+        w["title"], [w["code"]], 1, Status.ONGOING, False, None, 1_000, 0, 1_000
+    ),
+    "sub_measure_brief": lambda _, w: texts.sub_measure_brief(
+        w["title"], [w["code"]], 2, Status.ONGOING, False, w["title"], 1
+    ),
+    "filtered_header": lambda _, w: texts.filtered_header("klar", 1, w["unit"], 2025),
+    "no_filtered": lambda _, w: texts.no_filtered("slutar", w["unit"], 2025, (9, 9)),
+    "no_unit_measures": lambda _, w: texts.no_unit_measures(w["unit"]),
+    "units_list": lambda _, w: texts.units_list([Unit(w["code"], w["unit"])]),
+    "kept_offer": lambda _, w: texts.kept_offer("en påbörjad insats", w["title"]),
+    "kept_replaced": lambda _, w: texts.kept_replaced("en påbörjad insats", w["title"]),
+    "question_not_answered": lambda _, w: texts.question_not_answered(w["title"]),
+    "ask_again": lambda _, w: texts.ask_again(texts.ask_amount(w["unit"], 1_000, 2025)),
+    "only_own_figures": lambda _, w: texts.only_own_figures([w["code"], "GVN"]),
+    "units_not_visible": lambda _, w: texts.units_not_visible([w["code"]], ["GVN"]),
+    "units_measures_not_visible": lambda _, w: texts.units_measures_not_visible([w["code"]], ["GVN"]),
     "measure_heading": lambda _, w: texts.measure_heading(w["title"], [w["code"]], 1),
     "measure_line": lambda _, w: texts.measure_line(w["title"], [w["code"]], Status.ONGOING, True, None),
     "measure_saved": lambda _, w: texts.measure_saved(1, w["title"], w["unit"], 1_000),
@@ -552,6 +588,17 @@ NO_PERSON_TEXT = {
 }
 """Messages made only of our own words, numbers, dates and periods."""
 NO_PERSON_TEXT |= {"confirm_measure_despite", "dates_questioned", "dates_again"}  # dates only
+NO_PERSON_TEXT |= {  # issue 19: our words, figures, dates and the glossary's terms only
+    "also_offer",
+    "answer_after",
+    "figures_brief",
+    "together_line",
+    "glossary_answer",
+    "measures_brief_header",
+    "no_measure_ids",
+    "round_dates",
+    "what_to_change",
+}
 
 
 def test_every_message_function_is_checked() -> None:
