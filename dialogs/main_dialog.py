@@ -73,6 +73,11 @@ class MainDialog(CancelAndHelpDialog):
             return result
         text = inner_dc.context.activity.text or ""
         child = await self.find_dialog(top.id)
+        if isinstance(child, FormDialog) and vocabulary.key(text) in vocabulary.RESUME:
+            # "fortsätt" in a form: the form is right here, never the answer to its question
+            await inner_dc.context.send_activity(texts.still_doing(child.flow.what))
+            await reprompt(inner_dc)
+            return DialogTurnResult(DialogTurnStatus.Waiting)
         if isinstance(child, FormDialog) and read_command(text, child.flow.words) is not None:
             return None  # "tillbaka", "ändra beloppet": the dialog's own
         if _asks_something_else(inner_dc):

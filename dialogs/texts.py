@@ -1533,3 +1533,11 @@ def units_measures_not_visible(hidden: Sequence[str], visible: Sequence[str]) ->
         f"Du kan inte se insatserna för {plain(', '.join(hidden))}. "
         f"Du kan bara se insatserna för {plain(', '.join(visible))}."
     )
+
+
+# --- issue 19: round 2 of the dialogs (a stranger's tryout) ---
+
+
+def still_doing(what: str) -> str:
+    """ "fortsätt" while a form is under way: nothing kept, the form is right here."""
+    return f"Vi håller på med {what} just nu. Här är frågan igen."

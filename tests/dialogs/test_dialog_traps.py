@@ -438,3 +438,36 @@ def test_change_a_field_at_its_own_question_asks_it_again(chat_as) -> None:
     [title] = chat.say("ändra titeln")
     assert title.text == texts.ASK_TITLE
     assert chat.say("Mentorskap")[0].text == texts.ASK_DESCRIPTION
+
+
+# --- a stranger's tryout, round 2 --------------------------------------------------------
+
+
+def test_resume_in_a_form_asks_the_waiting_question_again(chat_as) -> None:
+    """Tryout item 9: "fortsätt" at the title, the description or the note was saved as it."""
+    chat = _measure_chat(chat_as)
+    doing, title = chat.say("fortsätt")
+    assert doing.text == texts.still_doing(texts.THE_MEASURE)
+    assert title.text == texts.ASK_TITLE
+    chat.say("Mentorskap")
+    doing, description = chat.say("fortsätt")
+    assert description.text == texts.ASK_DESCRIPTION
+    confirm = _to_confirmation_from_description(chat)
+    assert "fortsätt" not in confirm.card_text().lower() and "Mentorskap" in confirm.card_text()
+
+
+def test_resume_at_the_followup_note_is_not_the_note(chat_as) -> None:
+    """Tryout item 9: "saldo förskolan" at the note, then "fortsätt": saved as the note."""
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    *_answer, again = chat.say("saldo förskolan")
+    assert again.text == texts.ask_again(texts.ASK_NOTE)
+    doing, note = chat.say("fortsätt")
+    assert doing.text == texts.still_doing(texts.THE_FOLLOWUP)
+    assert note.text == texts.ASK_NOTE
+    [confirm] = chat.say("Enligt plan")
+    assert confirm.text == texts.CONFIRM_FOLLOWUP
+    assert "Enligt plan" in confirm.card_text() and "fortsätt" not in confirm.card_text().lower()
+    doing, confirm = chat.say("fortsätt")  # at the confirmation too: asked again, nothing saved
+    assert (doing.text, confirm.text) == (texts.still_doing(texts.THE_FOLLOWUP), texts.CONFIRM_FOLLOWUP)
