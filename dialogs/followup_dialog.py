@@ -28,7 +28,7 @@ from core.views import MeasureView
 from core.vocabulary import Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
-from dialogs.form_flow import Field, Flow, FormDialog
+from dialogs.form_flow import CONFIRM, Field, Flow, FormDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -58,6 +58,8 @@ SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
 
+_AMOUNT_FIELDS = {"utfall": "spent", "prognos": "forecast"}
+"""The implausible-amount rule's field (core.rules.followup) → the follow-up's field asked again."""
 _STATUSES = frozenset(s.value for s in Status)
 """A stored guess is taken only when it is one (state from another version, or forged, is not)."""
 
@@ -234,6 +236,7 @@ class FollowUpDialog(FormDialog):
         )
         problems = implausible_amounts(ledger, probe)
         values_of(step)["amount_confirmed"] = bool(problems)
+        values_of(step)["implausible"] = [_AMOUNT_FIELDS.get(p.field or "", "spent") for p in problems]
         if not problems:
             return await step.next(True)
         return await step.prompt(
@@ -241,9 +244,12 @@ class FollowUpDialog(FormDialog):
         )
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:
-            await step.context.send_activity(texts.IMPLAUSIBLE_NOT_CONFIRMED)
-            return await end_dialog(step)
+        if not step.result:  # "nej, fel belopp": that amount asked again, the other answers kept
+            wrong = values_of(step).pop("implausible", None)
+            name = next((f for f in ("spent", "forecast") if isinstance(wrong, list) and f in wrong), "spent")
+            await step.context.send_activity(texts.AMOUNT_AGAIN)
+            after = [f for f in self.flow.fields[name].then if f != name]
+            return await self.jump(step, name, [*after, CONFIRM])
         values_of(step)["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         v = values_of(step)
         _, services = who(step.context)

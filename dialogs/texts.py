@@ -826,14 +826,11 @@ def confirm_implausible(problems: Sequence[str]) -> str:
     about before the summary (the problems name the amount and the money)."""
     said = " ".join(plain(p) for p in problems)
     return (
-        f"{said} Stämmer beloppet? Svara **ja** om det är rätt, så sparas det som du skrev. "
-        'Svara **nej** så sparas ingenting, och skriv "uppföljning" för att börja om med rätt belopp.'
+        f"{said} Stämmer beloppet? Svara **ja** om det är rätt, så får du se sammanfattningen. "
+        "Svara **nej** så skriver du beloppet igen; dina andra svar finns kvar."
     )
 
 
-IMPLAUSIBLE_NOT_CONFIRMED = (
-    'Okej, jag sparade ingenting. Skriv "uppföljning" för att lämna uppföljningen med rätt belopp.'
-)
 IMPLAUSIBLE_IN_CARD = (
     ' Kontrollera beloppet. Stämmer det, lämna uppföljningen i chatten (skriv "uppföljning"), '
     "där du får bekräfta det."
@@ -1541,3 +1538,7 @@ def units_measures_not_visible(hidden: Sequence[str], visible: Sequence[str]) ->
 def still_doing(what: str) -> str:
     """ "fortsätt" while a form is under way: nothing kept, the form is right here."""
     return f"Vi håller på med {what} just nu. Här är frågan igen."
+
+
+AMOUNT_AGAIN = "Okej, inget är sparat. Skriv beloppet igen; dina andra svar finns kvar."
+"""  "nej" to "Stämmer beloppet?": the amount asked again."""
