@@ -364,13 +364,14 @@ class FollowUpDialog(FormDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> None:
-        """Check a submitted follow-up form field by field; save it only when all is well."""
+    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> bool:
+        """Check a submitted follow-up form field by field; save it only when all is well
+        (whether it was saved)."""
         identity, services = who(turn_context)
         views = await followable(services, identity, today_of(turn_context))
         if not views:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
-            return
+            return False
         allowed = {v.measure.id for v in views}
         problems: list[str] = []
 
@@ -392,8 +393,8 @@ class FollowUpDialog(FormDialog):
 
         if problems or measure_id is None or draft is None or draft.period is None:
             await turn_context.send_activity(texts.form_refused(problems))
-            return
-        await save(
+            return False
+        return await save(
             turn_context,
             measure_id=measure_id,
             period=draft.period,
@@ -466,8 +467,8 @@ async def save(
     note: str,
     once: str | None = None,
     amount_confirmed: bool = False,
-) -> None:
-    """Add the follow-up through the core; send the receipt or the refusal.
+) -> bool:
+    """Add the follow-up through the core; send the receipt or the refusal (whether it was saved).
     `once`: the key that keeps a repeated confirmation from saving twice;
     `amount_confirmed`: the person said yes to an implausible amount (the form
     has no such question: there the core refuses it, with the reason)."""
@@ -489,11 +490,11 @@ async def save(
         )
     except AlreadySaved as done:
         await turn_context.send_activity(await already_saved(turn_context, done))
-        return
+        return False
     except DomainError as refused:
         hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(list(refused.errors)) else ""
         await turn_context.send_activity(texts.save_failed(refused.message + hint))
-        return
+        return False
     ledger = await call(services.ledger)
     title = ledger.measures[measure_id].title
     receipt = cards.followup_summary(
@@ -513,6 +514,7 @@ async def save(
             cards.attachment(receipt), texts.followup_saved(title, stored.period, stored.seq)
         )
     )
+    return True
 
 
 @begins(Intent.FOLLOW_UP, FollowUpDialog, saves=True)

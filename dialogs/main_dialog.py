@@ -39,13 +39,17 @@ dialog left unfinished for another question, for KEPT_FOR."""
 KEPT_FOR = timedelta(days=1)
 _TAKE = "kompetensbot.main.kept"
 """Turn-state key: what the runner found the message does with the kept dialog ("resume", "drop")."""
+_LEFT_FOR_CARD = "kompetensbot.main.left_for_card"
+"""Turn-state key: the form under way when a card came (a copy of its instance, its dialog,
+the question kept for after it), kept or replaced once the card is answered (left_for_card)."""
 _EXPIRED = "kompetensbot.main.kept_expired"
 """Turn-state key: a kept dialog was dropped in this turn because KEPT_FOR had passed."""
 
 
 class MainDialog(CancelAndHelpDialog):
     """Begins on every message when no dialog is active; a card submission arriving in
-    the middle of a dialog cancels that dialog and is handled on its own. A message
+    the middle of a dialog cancels that dialog and is handled on its own (a form under
+    way is kept to resume, unless the card is that form and it was taken). A message
     is answered as its kind of question is registered in dialogs.answers: at once,
     or by beginning a dialog (every dialog a question begins is added here)."""
 
@@ -62,9 +66,16 @@ class MainDialog(CancelAndHelpDialog):
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         later = _later(inner_dc)
         if card_submission(inner_dc.context.activity) is not None:
+            # The form under way is kept unless the card takes its place (route_turn decides).
+            top = inner_dc.active_dialog
+            child = await self.find_dialog(top.id) if top is not None else None
+            if top is not None and isinstance(child, FormDialog):
+                copy = state_codec.load(state_codec.dump(top))  # before cancelling: as it was
+                inner_dc.context.turn_state[_LEFT_FOR_CARD] = (copy, child, later)
+            else:
+                await _not_answered(inner_dc.context, later)
             await inner_dc.cancel_all_dialogs()
-            await _not_answered(inner_dc.context, later)
-            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__, {"kept": False})
         result = await super().interrupt(inner_dc)
         top = inner_dc.active_dialog
         if result is not None and not inner_dc.stack:  # "avbryt": the question kept is not lost unsaid
@@ -152,6 +163,19 @@ class MainDialog(CancelAndHelpDialog):
         }
         return True
 
+    async def left_for_card(self, step: WaterfallStepContext, taken: str | None) -> None:
+        """A form under way when a card came (interrupt): replaced when the card is that form
+        and it was taken (`taken`: the dialog it took the place of), else kept to resume
+        (issue 19 tryout items 5, 6: it was dropped unsaid)."""
+        left = step.context.turn_state.pop(_LEFT_FOR_CARD, None)
+        if left is None:
+            return
+        top, child, later = left
+        kept = taken != top.id and await self.keep(step.context, top, child, later)
+        if not kept:
+            await _not_answered(step.context, later)
+        options_of(step)["kept"] = kept  # offered after the card's answer (offer)
+
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         take = step.context.turn_state.pop(_TAKE, None)
         if take == "resume":
@@ -196,11 +220,16 @@ class MainDialog(CancelAndHelpDialog):
         if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
             # A measure form goes through the same summary and confirmation as the chat.
             checked = await SubmitMeasureDialog.submit_form(step.context, data)
-            if checked is not None:
+            taken = SubmitMeasureDialog.__name__ if checked is not None else None
+            await self.left_for_card(step, taken)
+            if checked is not None:  # the form left for it is offered when this one ends (final_step)
                 return await begin_dialog(step, SubmitMeasureDialog.__name__, {"form": checked})
+            await self.offer(step)
             return await end_dialog(step)
         if data is not None:
-            await self.handle_card(step.context, data)
+            saved = await self.handle_card(step.context, data)
+            await self.left_for_card(step, FollowUpDialog.__name__ if saved else None)
+            await self.offer(step)
             return await end_dialog(step)
         heard = await self.hear_text(step.context, question) if question else await self.hear(step.context)
         kind = _intent_named(options_of(step).get("heard_as"))  # stored: checked, a bad one ignored
@@ -305,12 +334,13 @@ class MainDialog(CancelAndHelpDialog):
         subject = texts.ALSO_SUBJECTS.get(second.intent.value, texts.ALSO_SUBJECT_OTHER)
         await context.send_activity(texts.also_offer(subject))
 
-    async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
+    async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> bool:
+        """Answer a card submission; whether it saved what it carried."""
         action = data.get(ACTION_KEY)
         if action == cards.FOLLOWUP_ACTION:
-            await FollowUpDialog.submit_form(context, data)
-        else:
-            await context.send_activity(texts.UNKNOWN_FORM)
+            return await FollowUpDialog.submit_form(context, data)
+        await context.send_activity(texts.UNKNOWN_FORM)
+        return False
 
 
 _ENGLISH_NOTED = "kompetensbot.english_noted"

@@ -12,6 +12,7 @@ from datetime import date
 from core.model import Role
 from dialogs import texts
 from tests.dialogs.conftest import counts
+from tests.dialogs.test_followup_dialog import _form as followup_form
 
 FSKN = "Förskolenämnden (FSKN)"
 
@@ -471,3 +472,63 @@ def test_resume_at_the_followup_note_is_not_the_note(chat_as) -> None:
     assert "Enligt plan" in confirm.card_text() and "fortsätt" not in confirm.card_text().lower()
     doing, confirm = chat.say("fortsätt")  # at the confirmation too: asked again, nothing saved
     assert (doing.text, confirm.text) == (texts.still_doing(texts.THE_FOLLOWUP), texts.CONFIRM_FOLLOWUP)
+
+
+def _measure_card(**fields):
+    card = {
+        "action": "submit_measure",
+        "unit": "FSKN",
+        "title": "Mentorskap för nya chefer",
+        "end_date": "2025-12-31",
+        "amount": "1 mkr",
+        "decision": "FSKN 2025-02-05 § 5",
+    }
+    return {**card, **fields}
+
+
+def test_a_card_with_errors_keeps_the_chat_form(chat_as, services) -> None:
+    """Tryout item 6: a card with errors ended the chat form in progress: the title lost."""
+    chat = _measure_chat(chat_as)
+    chat.say("Min titel")
+    replies = chat.say(_measure_card(amount="abc", decision=""))
+    assert (
+        replies[0].text.startswith("Formuläret sparades inte.")
+        and '"abc" är inte ett belopp' in replies[0].text
+    )
+    assert replies[-1].text == texts.kept_offer(texts.KEPT_MEASURE, "Min titel")
+    resumed, description = chat.say("fortsätt")
+    assert (resumed.text, description.text) == (texts.RESUMED, texts.ASK_DESCRIPTION)
+    confirm = _to_confirmation_from_description(chat)
+    assert confirm.text == texts.CONFIRM_MEASURE and "Min titel" in confirm.card_text()
+
+
+def test_a_card_at_a_confirmation_keeps_the_measure(chat_as, services) -> None:
+    """Tryout item 5: another card while a card's measure waited for "ja" dropped it silently;
+    the "ja" then got "Varsågod!"."""
+    chat = _measure_chat(chat_as)
+    [confirm] = chat.say(_measure_card())
+    assert confirm.text == texts.CONFIRM_MEASURE
+    unknown, offer = chat.say({"action": "bogus"})
+    assert unknown.text == texts.UNKNOWN_FORM
+    assert offer.text == texts.kept_offer(texts.KEPT_MEASURE, "Mentorskap för nya chefer")
+    resumed, confirm = chat.say("ja")  # right after the offer: resumed, not saved unseen
+    assert (resumed.text, confirm.text) == (texts.RESUMED, texts.CONFIRM_MEASURE)
+    before = counts(services)
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer**")
+    assert counts(services)[1] == before[1] + 1
+
+
+def test_a_card_during_a_chat_followup_keeps_it_and_its_own_card_replaces_it(chat_as, services) -> None:
+    """Tryout item 5: a card of another kind keeps the form under way; the form's own card, taken,
+    takes its place (nothing offered after the receipt)."""
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår"):
+        chat.say(answer)
+    unknown, offer = chat.say({"action": "bogus"})
+    assert offer.text == texts.kept_offer(texts.KEPT_FOLLOWUP, "Yrkeslärarsatsning")
+    resumed, spent = chat.say("fortsätt")
+    assert (resumed.text, spent.text) == (texts.RESUMED, texts.ASK_SPENT)
+    [receipt] = chat.say(followup_form(services))
+    assert receipt.text.startswith("Klart! Uppföljningen av **Yrkeslärarsatsning**")
+    assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
