@@ -25,7 +25,7 @@ from dialogs import answers, cards, state_codec, texts
 from dialogs.answers import Begin, Route
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.followup_dialog import FollowUpDialog
-from dialogs.form_flow import FormDialog, read_command
+from dialogs.form_flow import KEEP_NOW, FormDialog, read_command
 from dialogs.prompts import CHOICE_PROMPT, TEXT_PROMPT, YES_NO_PROMPT, asks_something_else, text_options
 from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, values_of
 from dialogs.submissions import ACTION_KEY, card_submission
@@ -62,6 +62,17 @@ class MainDialog(CancelAndHelpDialog):
             WaterfallDialog(WaterfallDialog.__name__, [self.route_step, self.final_step, self.search_step])
         )
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        result = await super().on_continue_dialog(inner_dc)
+        if not inner_dc.context.turn_state.pop(KEEP_NOW, False) or result.status != DialogTurnStatus.Waiting:
+            return result
+        top = inner_dc.active_dialog  # a form waiting at a question, asking to be kept ("inget beslut")
+        child = await self.find_dialog(top.id) if top is not None else None
+        if top is None or not await self.keep(inner_dc.context, top, child, _later(inner_dc)):
+            return result  # nowhere to keep it: it waits here
+        await inner_dc.cancel_all_dialogs()
+        return DialogTurnResult(DialogTurnStatus.Complete)
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         later = _later(inner_dc)

@@ -37,7 +37,7 @@ from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.answers import Route, begins
-from dialogs.form_flow import Field, Flow, FormDialog
+from dialogs.form_flow import KEEP_NOW, Field, Flow, FormDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -282,8 +282,8 @@ class SubmitMeasureDialog(FormDialog):
         ledger = await call(queries(services).summary_ledger)
         v = values_of(step)
         decision = decision_from_state(v.get("decision"))
-        if decision is None:  # nothing is saved without one: the form back, all else filled in
-            return await self.form_back(step, texts.NO_DECISION_FORM_BACK)
+        if decision is None:  # nothing is saved without one: kept, resumed at the decision
+            return await self.keep_for_decision(step)
         plan = _plan(v)
         questions = [
             q.message
@@ -335,8 +335,10 @@ class SubmitMeasureDialog(FormDialog):
             return "end_date"
         return here
 
-    async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
-        """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
+    async def keep_for_decision(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """ "inget beslut": nothing saved; the measure kept at its decision question ("fortsätt"
+        asks it when there is one, the main dialog keeps it: KEEP_NOW), with the form filled in
+        with all the person gave (tryout item 7: the chat form ended, only the card was left)."""
         identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
         if values_of(step)["unit"] not in allowed:
@@ -347,8 +349,12 @@ class SubmitMeasureDialog(FormDialog):
             default_unit=values_of(step)["unit"],
             values=_form_values(values_of(step)),
         )
-        await step.context.send_activity(MessageFactory.attachment(cards.attachment(form), why))
-        return await end_dialog(step)
+        waiting = await self.ask_quietly(step, "decision")
+        await step.context.send_activity(
+            MessageFactory.attachment(cards.attachment(form), texts.NO_DECISION_KEPT)
+        )
+        step.context.turn_state[KEEP_NOW] = True
+        return waiting
 
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
 

@@ -683,11 +683,6 @@ DIALOG_STOPPED_BY_UPDATE = (
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
 DECISION_REQUIRED = rules_decision.DECISION_REQUIRED  # the core's one refusal of money without a decision
-NO_DECISION_FORM_BACK = (
-    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Här är "
-    "formuläret med det du har skrivit: fyll i beslutet (organ, datum och paragraf) när det är fattat "
-    "och skicka det."
-)
 
 
 def ask_decision(unit_name: str, code: str) -> str:
@@ -1542,3 +1537,10 @@ def still_doing(what: str) -> str:
 
 AMOUNT_AGAIN = "Okej, inget är sparat. Skriv beloppet igen; dina andra svar finns kvar."
 """  "nej" to "Stämmer beloppet?": the amount asked again."""
+
+NO_DECISION_KEPT = (
+    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Jag har "
+    'sparat det du har skrivit i ett dygn: skriv "fortsätt" när beslutet är fattat, så frågar jag '
+    "efter det. Du kan också fylla i beslutet (organ, datum och paragraf) i formuläret och skicka det."
+)
+"""  "inget beslut": the measure kept at its decision question, and the form filled in."""

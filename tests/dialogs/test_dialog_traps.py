@@ -532,3 +532,21 @@ def test_a_card_during_a_chat_followup_keeps_it_and_its_own_card_replaces_it(cha
     [receipt] = chat.say(followup_form(services))
     assert receipt.text.startswith("Klart! Uppföljningen av **Yrkeslärarsatsning**")
     assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
+
+
+def test_no_decision_keeps_the_measure_to_resume_at_the_decision(chat_as, services) -> None:
+    """Tryout item 7: "inget beslut" ended the chat form; the decision typed next was read as
+    a balance question and "fortsätt" had nothing."""
+    before = counts(services)
+    chat = _measure_chat(chat_as)
+    for answer in ("Mentorskap", "-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    [kept] = chat.say("inget beslut")
+    assert kept.text == texts.NO_DECISION_KEPT and kept.cards
+    assert counts(services) == before
+    resumed, decision = chat.say("fortsätt")
+    assert (resumed.text, decision.text) == (texts.RESUMED, texts.ask_decision(FSKN, "FSKN"))
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert confirm.text == texts.CONFIRM_MEASURE and "300 000 kr" in confirm.card_text()
+    chat.say("ja")
+    assert counts(services)[1] == before[1] + 1
