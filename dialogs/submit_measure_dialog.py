@@ -16,6 +16,7 @@ from microsoft_agents.hosting.dialogs import (
     DialogContext,
     DialogInstance,
     DialogTurnResult,
+    DialogTurnStatus,
     PromptOptions,
     PromptValidatorContext,
     TextPrompt,
@@ -51,10 +52,10 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
-from dialogs.steps import begin_dialog, end_dialog, options_of, validations_of, values_of
+from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, validations_of, values_of
 from dialogs.submissions import new_once_key, once_key
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
-from dialogs.understanding import Understanding, one_unit, parse_categories
+from dialogs.understanding import Pick, Understanding, decide_unit, match_units, one_unit, parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
 DESCRIPTION_PROMPT = "DescriptionPrompt"
@@ -329,6 +330,36 @@ class SubmitMeasureDialog(FormDialog):
             )
             options.prompt.attachments = [cards.attachment(form)]
         return await step.prompt(CHOICE_PROMPT, options)
+
+    async def set_directly(
+        self, dc: DialogContext, name: str, value: str, later: list[str]
+    ) -> DialogTurnResult:
+        """ "oj fel nämnd, det ska vara grundskolan": a unit that is not the person's is said
+        as at the start, and nothing changes (tryout item 10: it was silently ignored)."""
+        refused = await self.unit_refusal(dc.context, value) if name == "unit" else None
+        if refused is None:
+            return await super().set_directly(dc, name, value, later)
+        await dc.context.send_activity(refused)
+        await reprompt(dc)
+        return DialogTurnResult(DialogTurnStatus.Waiting)
+
+    @staticmethod
+    async def unit_refusal(context: TurnContext, value: str) -> str | None:
+        """Why `value` cannot be the measure's unit (one named that is not the person's, or
+        none found); None when it may be (the unit question then decides, as typed there)."""
+        identity, services = who(context)
+        ledger, allowed = await allowed_units(services, identity)
+        labels = [_unit_label(ledger.units[code]) for code in allowed]
+        candidates, _ = match_units(value, ledger.units.values())
+        resolution = decide_unit(candidates)
+        if resolution.pick == Pick.ONE and resolution.chosen is not None:
+            code = resolution.chosen.key
+            if code in ledger.units and code not in allowed:
+                return texts.not_your_unit(_unit_label(ledger.units[code]), labels)
+            return None
+        if resolution.pick == Pick.NONE:
+            return texts.unit_not_found(value, labels)
+        return None
 
     def sub_field(self, here: str, sub: DialogInstance) -> str:
         if sub.id == DATES_DIALOG and int(sub.state.get(WaterfallDialog.StepIndex, 0)) >= 1:

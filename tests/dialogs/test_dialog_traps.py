@@ -550,3 +550,17 @@ def test_no_decision_keeps_the_measure_to_resume_at_the_decision(chat_as, servic
     assert confirm.text == texts.CONFIRM_MEASURE and "300 000 kr" in confirm.card_text()
     chat.say("ja")
     assert counts(services)[1] == before[1] + 1
+
+
+def test_a_unit_not_ones_own_named_mid_form_is_said(chat_as) -> None:
+    """Tryout item 10: "oj fel nämnd, det ska vara grundskolan" (HR of FSKN only) was silently
+    ignored ("Nämnd: Förskolenämnden (FSKN)" and the amount asked again)."""
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    said, again = chat.say("oj fel nämnd, det ska vara grundskolan")
+    assert said.text == texts.not_your_unit("Grundskolenämnden (GSN)", [FSKN])
+    assert again.text == texts.ASK_DESCRIPTION  # nothing changed: the question it was at
+    assert _to_confirmation_from_description(chat).text == texts.CONFIRM_MEASURE
+    [said, confirm] = chat.say("ändra nämnd till GSN")  # at the confirmation too
+    assert said.text == texts.not_your_unit("Grundskolenämnden (GSN)", [FSKN])
+    assert confirm.text == texts.CONFIRM_MEASURE and FSKN in confirm.card_text()
