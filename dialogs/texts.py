@@ -1252,6 +1252,8 @@ def share_answer(
 
 
 def measures_brief_header(count: int) -> str:
+    if count == 1:
+        return "**1 insats passar frågan; här är den i korthet:**"
     return f"**{count} insatser passar frågan; här är de i korthet:**"
 
 
