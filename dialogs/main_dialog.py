@@ -179,9 +179,11 @@ class MainDialog(CancelAndHelpDialog):
         and it was taken (`taken`: the dialog it took the place of), else kept to resume
         (issue 19 tryout items 5, 6: it was dropped unsaid)."""
         left = step.context.turn_state.pop(_LEFT_FOR_CARD, None)
-        if left is None:
+        if not isinstance(left, tuple) or len(left) != 3 or not isinstance(left[0], DialogInstance):
             return
-        top, child, later = left
+        top: DialogInstance = left[0]
+        child: object = left[1]
+        later: str | None = left[2] if isinstance(left[2], str) else None
         kept = taken != top.id and await self.keep(step.context, top, child, later)
         if not kept:
             await _not_answered(step.context, later)
