@@ -28,7 +28,7 @@ from core.views import MeasureView
 from core.vocabulary import Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
-from dialogs.form_flow import Field, Flow, FormDialog
+from dialogs.form_flow import CONFIRM, Field, Flow, FormDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -58,6 +58,8 @@ SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
 
+_AMOUNT_FIELDS = {"utfall": "spent", "prognos": "forecast"}
+"""The implausible-amount rule's field (core.rules.followup) → the follow-up's field asked again."""
 _STATUSES = frozenset(s.value for s in Status)
 """A stored guess is taken only when it is one (state from another version, or forged, is not)."""
 
@@ -234,6 +236,7 @@ class FollowUpDialog(FormDialog):
         )
         problems = implausible_amounts(ledger, probe)
         values_of(step)["amount_confirmed"] = bool(problems)
+        values_of(step)["implausible"] = [_AMOUNT_FIELDS.get(p.field or "", "spent") for p in problems]
         if not problems:
             return await step.next(True)
         return await step.prompt(
@@ -241,9 +244,12 @@ class FollowUpDialog(FormDialog):
         )
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:
-            await step.context.send_activity(texts.IMPLAUSIBLE_NOT_CONFIRMED)
-            return await end_dialog(step)
+        if not step.result:  # "nej, fel belopp": that amount asked again, the other answers kept
+            wrong = values_of(step).pop("implausible", None)
+            name = next((f for f in ("spent", "forecast") if isinstance(wrong, list) and f in wrong), "spent")
+            await step.context.send_activity(texts.AMOUNT_AGAIN)
+            after = [f for f in self.flow.fields[name].then if f != name]
+            return await self.jump(step, name, [*after, CONFIRM])
         values_of(step)["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         v = values_of(step)
         _, services = who(step.context)
@@ -358,13 +364,14 @@ class FollowUpDialog(FormDialog):
     # --- the form -------------------------------------------------------------------
 
     @staticmethod
-    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> None:
-        """Check a submitted follow-up form field by field; save it only when all is well."""
+    async def submit_form(turn_context: TurnContext, data: dict[str, Any]) -> bool:
+        """Check a submitted follow-up form field by field; save it only when all is well
+        (whether it was saved)."""
         identity, services = who(turn_context)
         views = await followable(services, identity, today_of(turn_context))
         if not views:
             await turn_context.send_activity(texts.refused(await refusal(services, identity)))
-            return
+            return False
         allowed = {v.measure.id for v in views}
         problems: list[str] = []
 
@@ -386,8 +393,8 @@ class FollowUpDialog(FormDialog):
 
         if problems or measure_id is None or draft is None or draft.period is None:
             await turn_context.send_activity(texts.form_refused(problems))
-            return
-        await save(
+            return False
+        return await save(
             turn_context,
             measure_id=measure_id,
             period=draft.period,
@@ -460,8 +467,8 @@ async def save(
     note: str,
     once: str | None = None,
     amount_confirmed: bool = False,
-) -> None:
-    """Add the follow-up through the core; send the receipt or the refusal.
+) -> bool:
+    """Add the follow-up through the core; send the receipt or the refusal (whether it was saved).
     `once`: the key that keeps a repeated confirmation from saving twice;
     `amount_confirmed`: the person said yes to an implausible amount (the form
     has no such question: there the core refuses it, with the reason)."""
@@ -483,11 +490,11 @@ async def save(
         )
     except AlreadySaved as done:
         await turn_context.send_activity(await already_saved(turn_context, done))
-        return
+        return False
     except DomainError as refused:
         hint = texts.IMPLAUSIBLE_IN_CARD if is_implausible(list(refused.errors)) else ""
         await turn_context.send_activity(texts.save_failed(refused.message + hint))
-        return
+        return False
     ledger = await call(services.ledger)
     title = ledger.measures[measure_id].title
     receipt = cards.followup_summary(
@@ -507,6 +514,7 @@ async def save(
             cards.attachment(receipt), texts.followup_saved(title, stored.period, stored.seq)
         )
     )
+    return True
 
 
 @begins(Intent.FOLLOW_UP, FollowUpDialog, saves=True)

@@ -45,6 +45,9 @@ JUMPED = "jumped"
 """In a waterfall's values: the next step runs as asked (a field asked again), not stored."""
 CONFIRM = "confirm"
 """The confirmation, as a place in the flow ("ändra titeln" there returns to it)."""
+KEEP_NOW = "kompetensbot.form_flow.keep_now"
+"""Turn-state key: the form, waiting at a question, asks to be kept for later and left (the
+main dialog keeps it, as one left for another question: "fortsätt" resumes it)."""
 SILENT = "kompetensbot.form_flow.silent"
 """Turn-state key: while set to a list, what the dialogs send goes there instead."""
 
@@ -391,6 +394,17 @@ class FormDialog(CancelAndHelpDialog):
             return await self.ask_what_to_change(step, CONFIRM)
         after = [f for f in self.flow.fields[name].then if f != name]
         return await self.jump(step, name, [*after, CONFIRM])
+
+    async def ask_quietly(self, dc: DialogContext, name: str) -> DialogTurnResult:
+        """The field `name` asked again without a word said: the form waits at its question
+        (to be kept for later, KEEP_NOW, and resumed there)."""
+        quiet: list[Any] = []
+        _silence(dc.context)
+        dc.context.turn_state[SILENT] = quiet
+        try:
+            return await self.jump(dc, name)
+        finally:
+            dc.context.turn_state.pop(SILENT, None)
 
     async def set_directly(
         self, dc: DialogContext, name: str, value: str, later: list[str]

@@ -25,7 +25,7 @@ from dialogs import answers, cards, state_codec, texts
 from dialogs.answers import Begin, Route
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.followup_dialog import FollowUpDialog
-from dialogs.form_flow import FormDialog, read_command
+from dialogs.form_flow import KEEP_NOW, FormDialog, read_command
 from dialogs.prompts import CHOICE_PROMPT, TEXT_PROMPT, YES_NO_PROMPT, asks_something_else, text_options
 from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, values_of
 from dialogs.submissions import ACTION_KEY, card_submission
@@ -39,13 +39,17 @@ dialog left unfinished for another question, for KEPT_FOR."""
 KEPT_FOR = timedelta(days=1)
 _TAKE = "kompetensbot.main.kept"
 """Turn-state key: what the runner found the message does with the kept dialog ("resume", "drop")."""
+_LEFT_FOR_CARD = "kompetensbot.main.left_for_card"
+"""Turn-state key: the form under way when a card came (a copy of its instance, its dialog,
+the question kept for after it), kept or replaced once the card is answered (left_for_card)."""
 _EXPIRED = "kompetensbot.main.kept_expired"
 """Turn-state key: a kept dialog was dropped in this turn because KEPT_FOR had passed."""
 
 
 class MainDialog(CancelAndHelpDialog):
     """Begins on every message when no dialog is active; a card submission arriving in
-    the middle of a dialog cancels that dialog and is handled on its own. A message
+    the middle of a dialog cancels that dialog and is handled on its own (a form under
+    way is kept to resume, unless the card is that form and it was taken). A message
     is answered as its kind of question is registered in dialogs.answers: at once,
     or by beginning a dialog (every dialog a question begins is added here)."""
 
@@ -59,12 +63,30 @@ class MainDialog(CancelAndHelpDialog):
         )
         self.initial_dialog_id = WaterfallDialog.__name__  # type: ignore[assignment]  # the SDK declares it None
 
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        result = await super().on_continue_dialog(inner_dc)
+        if not inner_dc.context.turn_state.pop(KEEP_NOW, False) or result.status != DialogTurnStatus.Waiting:
+            return result
+        top = inner_dc.active_dialog  # a form waiting at a question, asking to be kept ("inget beslut")
+        child = await self.find_dialog(top.id) if top is not None else None
+        if top is None or not await self.keep(inner_dc.context, top, child, _later(inner_dc)):
+            return result  # nowhere to keep it: it waits here
+        await inner_dc.cancel_all_dialogs()
+        return DialogTurnResult(DialogTurnStatus.Complete)
+
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         later = _later(inner_dc)
         if card_submission(inner_dc.context.activity) is not None:
+            # The form under way is kept unless the card takes its place (route_turn decides).
+            top = inner_dc.active_dialog
+            child = await self.find_dialog(top.id) if top is not None else None
+            if top is not None and isinstance(child, FormDialog):
+                copy = state_codec.load(state_codec.dump(top))  # before cancelling: as it was
+                inner_dc.context.turn_state[_LEFT_FOR_CARD] = (copy, child, later)
+            else:
+                await _not_answered(inner_dc.context, later)
             await inner_dc.cancel_all_dialogs()
-            await _not_answered(inner_dc.context, later)
-            return await begin_dialog(inner_dc, WaterfallDialog.__name__)
+            return await begin_dialog(inner_dc, WaterfallDialog.__name__, {"kept": False})
         result = await super().interrupt(inner_dc)
         top = inner_dc.active_dialog
         if result is not None and not inner_dc.stack:  # "avbryt": the question kept is not lost unsaid
@@ -73,6 +95,11 @@ class MainDialog(CancelAndHelpDialog):
             return result
         text = inner_dc.context.activity.text or ""
         child = await self.find_dialog(top.id)
+        if isinstance(child, FormDialog) and vocabulary.key(text) in vocabulary.RESUME:
+            # "fortsätt" in a form: the form is right here, never the answer to its question
+            await inner_dc.context.send_activity(texts.still_doing(child.flow.what))
+            await reprompt(inner_dc)
+            return DialogTurnResult(DialogTurnStatus.Waiting)
         if isinstance(child, FormDialog) and read_command(text, child.flow.words) is not None:
             return None  # "tillbaka", "ändra beloppet": the dialog's own
         if _asks_something_else(inner_dc):
@@ -147,6 +174,21 @@ class MainDialog(CancelAndHelpDialog):
         }
         return True
 
+    async def left_for_card(self, step: WaterfallStepContext, taken: str | None) -> None:
+        """A form under way when a card came (interrupt): replaced when the card is that form
+        and it was taken (`taken`: the dialog it took the place of), else kept to resume
+        (issue 19 tryout items 5, 6: it was dropped unsaid)."""
+        left = step.context.turn_state.pop(_LEFT_FOR_CARD, None)
+        if not isinstance(left, tuple) or len(left) != 3 or not isinstance(left[0], DialogInstance):
+            return
+        top: DialogInstance = left[0]
+        child: object = left[1]
+        later: str | None = left[2] if isinstance(left[2], str) else None
+        kept = taken != top.id and await self.keep(step.context, top, child, later)
+        if not kept:
+            await _not_answered(step.context, later)
+        options_of(step)["kept"] = kept  # offered after the card's answer (offer)
+
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         take = step.context.turn_state.pop(_TAKE, None)
         if take == "resume":
@@ -191,11 +233,16 @@ class MainDialog(CancelAndHelpDialog):
         if data is not None and data.get(ACTION_KEY) == cards.SUBMIT_MEASURE_ACTION:
             # A measure form goes through the same summary and confirmation as the chat.
             checked = await SubmitMeasureDialog.submit_form(step.context, data)
-            if checked is not None:
+            taken = SubmitMeasureDialog.__name__ if checked is not None else None
+            await self.left_for_card(step, taken)
+            if checked is not None:  # the form left for it is offered when this one ends (final_step)
                 return await begin_dialog(step, SubmitMeasureDialog.__name__, {"form": checked})
+            await self.offer(step)
             return await end_dialog(step)
         if data is not None:
-            await self.handle_card(step.context, data)
+            saved = await self.handle_card(step.context, data)
+            await self.left_for_card(step, FollowUpDialog.__name__ if saved else None)
+            await self.offer(step)
             return await end_dialog(step)
         heard = await self.hear_text(step.context, question) if question else await self.hear(step.context)
         kind = _intent_named(options_of(step).get("heard_as"))  # stored: checked, a bad one ignored
@@ -300,12 +347,13 @@ class MainDialog(CancelAndHelpDialog):
         subject = texts.ALSO_SUBJECTS.get(second.intent.value, texts.ALSO_SUBJECT_OTHER)
         await context.send_activity(texts.also_offer(subject))
 
-    async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> None:
+    async def handle_card(self, context: TurnContext, data: dict[str, Any]) -> bool:
+        """Answer a card submission; whether it saved what it carried."""
         action = data.get(ACTION_KEY)
         if action == cards.FOLLOWUP_ACTION:
-            await FollowUpDialog.submit_form(context, data)
-        else:
-            await context.send_activity(texts.UNKNOWN_FORM)
+            return await FollowUpDialog.submit_form(context, data)
+        await context.send_activity(texts.UNKNOWN_FORM)
+        return False
 
 
 _ENGLISH_NOTED = "kompetensbot.english_noted"

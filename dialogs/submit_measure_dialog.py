@@ -16,6 +16,7 @@ from microsoft_agents.hosting.dialogs import (
     DialogContext,
     DialogInstance,
     DialogTurnResult,
+    DialogTurnStatus,
     PromptOptions,
     PromptValidatorContext,
     TextPrompt,
@@ -37,7 +38,7 @@ from core.rules.measure_dates import date_questions
 from core.text import clean_name
 from dialogs import cards, prompts, texts
 from dialogs.answers import Route, begins
-from dialogs.form_flow import Field, Flow, FormDialog
+from dialogs.form_flow import KEEP_NOW, Field, Flow, FormDialog
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -51,10 +52,10 @@ from dialogs.prompts import (
     yes_no_options,
     yes_no_validator,
 )
-from dialogs.steps import begin_dialog, end_dialog, options_of, validations_of, values_of
+from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, validations_of, values_of
 from dialogs.submissions import new_once_key, once_key
 from dialogs.turn import Identity, already_saved, call, queries, today_of, who
-from dialogs.understanding import Understanding, one_unit, parse_categories
+from dialogs.understanding import Pick, Understanding, decide_unit, match_units, one_unit, parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
 DESCRIPTION_PROMPT = "DescriptionPrompt"
@@ -282,8 +283,8 @@ class SubmitMeasureDialog(FormDialog):
         ledger = await call(queries(services).summary_ledger)
         v = values_of(step)
         decision = decision_from_state(v.get("decision"))
-        if decision is None:  # nothing is saved without one: the form back, all else filled in
-            return await self.form_back(step, texts.NO_DECISION_FORM_BACK)
+        if decision is None:  # nothing is saved without one: kept, resumed at the decision
+            return await self.keep_for_decision(step)
         plan = _plan(v)
         questions = [
             q.message
@@ -330,13 +331,45 @@ class SubmitMeasureDialog(FormDialog):
             options.prompt.attachments = [cards.attachment(form)]
         return await step.prompt(CHOICE_PROMPT, options)
 
+    async def set_directly(
+        self, dc: DialogContext, name: str, value: str, later: list[str]
+    ) -> DialogTurnResult:
+        """ "oj fel nämnd, det ska vara grundskolan": a unit that is not the person's is said
+        as at the start, and nothing changes (tryout item 10: it was silently ignored)."""
+        refused = await self.unit_refusal(dc.context, value) if name == "unit" else None
+        if refused is None:
+            return await super().set_directly(dc, name, value, later)
+        await dc.context.send_activity(refused)
+        await reprompt(dc)
+        return DialogTurnResult(DialogTurnStatus.Waiting)
+
+    @staticmethod
+    async def unit_refusal(context: TurnContext, value: str) -> str | None:
+        """Why `value` cannot be the measure's unit (one named that is not the person's, or
+        none found); None when it may be (the unit question then decides, as typed there)."""
+        identity, services = who(context)
+        ledger, allowed = await allowed_units(services, identity)
+        labels = [_unit_label(ledger.units[code]) for code in allowed]
+        candidates, _ = match_units(value, ledger.units.values())
+        resolution = decide_unit(candidates)
+        if resolution.pick == Pick.ONE and resolution.chosen is not None:
+            code = resolution.chosen.key
+            if code in ledger.units and code not in allowed:
+                return texts.not_your_unit(_unit_label(ledger.units[code]), labels)
+            return None
+        if resolution.pick == Pick.NONE:
+            return texts.unit_not_found(value, labels)
+        return None
+
     def sub_field(self, here: str, sub: DialogInstance) -> str:
         if sub.id == DATES_DIALOG and int(sub.state.get(WaterfallDialog.StepIndex, 0)) >= 1:
             return "end_date"
         return here
 
-    async def form_back(self, step: WaterfallStepContext, why: str) -> DialogTurnResult:
-        """Nothing saved: `why`, with the form filled in with all the person gave; the end."""
+    async def keep_for_decision(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """ "inget beslut": nothing saved; the measure kept at its decision question ("fortsätt"
+        asks it when there is one, the main dialog keeps it: KEEP_NOW), with the form filled in
+        with all the person gave (tryout item 7: the chat form ended, only the card was left)."""
         identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
         if values_of(step)["unit"] not in allowed:
@@ -347,8 +380,12 @@ class SubmitMeasureDialog(FormDialog):
             default_unit=values_of(step)["unit"],
             values=_form_values(values_of(step)),
         )
-        await step.context.send_activity(MessageFactory.attachment(cards.attachment(form), why))
-        return await end_dialog(step)
+        waiting = await self.ask_quietly(step, "decision")
+        await step.context.send_activity(
+            MessageFactory.attachment(cards.attachment(form), texts.NO_DECISION_KEPT)
+        )
+        step.context.turn_state[KEEP_NOW] = True
+        return waiting
 
     # --- the dates (DATES_DIALOG; options {"year": the money's year}) ---------------
 

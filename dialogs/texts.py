@@ -683,11 +683,6 @@ DIALOG_STOPPED_BY_UPDATE = (
 MEASURE_SUMMARY_TITLE = "Ny insats att spara"
 MEASURE_RECEIPT_TITLE = "Insatsen är sparad"
 DECISION_REQUIRED = rules_decision.DECISION_REQUIRED  # the core's one refusal of money without a decision
-NO_DECISION_FORM_BACK = (
-    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Här är "
-    "formuläret med det du har skrivit: fyll i beslutet (organ, datum och paragraf) när det är fattat "
-    "och skicka det."
-)
 
 
 def ask_decision(unit_name: str, code: str) -> str:
@@ -826,14 +821,11 @@ def confirm_implausible(problems: Sequence[str]) -> str:
     about before the summary (the problems name the amount and the money)."""
     said = " ".join(plain(p) for p in problems)
     return (
-        f"{said} Stämmer beloppet? Svara **ja** om det är rätt, så sparas det som du skrev. "
-        'Svara **nej** så sparas ingenting, och skriv "uppföljning" för att börja om med rätt belopp.'
+        f"{said} Stämmer beloppet? Svara **ja** om det är rätt, så får du se sammanfattningen. "
+        "Svara **nej** så skriver du beloppet igen; dina andra svar finns kvar."
     )
 
 
-IMPLAUSIBLE_NOT_CONFIRMED = (
-    'Okej, jag sparade ingenting. Skriv "uppföljning" för att lämna uppföljningen med rätt belopp.'
-)
 IMPLAUSIBLE_IN_CARD = (
     ' Kontrollera beloppet. Stämmer det, lämna uppföljningen i chatten (skriv "uppföljning"), '
     "där du får bekräfta det."
@@ -1260,6 +1252,8 @@ def share_answer(
 
 
 def measures_brief_header(count: int) -> str:
+    if count == 1:
+        return "**1 insats passar frågan; här är den i korthet:**"
     return f"**{count} insatser passar frågan; här är de i korthet:**"
 
 
@@ -1533,3 +1527,22 @@ def units_measures_not_visible(hidden: Sequence[str], visible: Sequence[str]) ->
         f"Du kan inte se insatserna för {plain(', '.join(hidden))}. "
         f"Du kan bara se insatserna för {plain(', '.join(visible))}."
     )
+
+
+# --- issue 19: round 2 of the dialogs (a stranger's tryout) ---
+
+
+def still_doing(what: str) -> str:
+    """ "fortsätt" while a form is under way: nothing kept, the form is right here."""
+    return f"Vi håller på med {what} just nu. Här är frågan igen."
+
+
+AMOUNT_AGAIN = "Okej, inget är sparat. Skriv beloppet igen; dina andra svar finns kvar."
+"""  "nej" to "Stämmer beloppet?": the amount asked again."""
+
+NO_DECISION_KEPT = (
+    "Insatsen sparades inte: beslutet saknas, och pengar beviljas bara genom ett beslut. Jag har "
+    'sparat det du har skrivit i ett dygn: skriv "fortsätt" när beslutet är fattat, så frågar jag '
+    "efter det. Du kan också fylla i beslutet (organ, datum och paragraf) i formuläret och skicka det."
+)
+"""  "inget beslut": the measure kept at its decision question, and the form filled in."""

@@ -12,6 +12,7 @@ from datetime import date
 from core.model import Role
 from dialogs import texts
 from tests.dialogs.conftest import counts
+from tests.dialogs.test_followup_dialog import _form as followup_form
 
 FSKN = "Förskolenämnden (FSKN)"
 
@@ -438,3 +439,128 @@ def test_change_a_field_at_its_own_question_asks_it_again(chat_as) -> None:
     [title] = chat.say("ändra titeln")
     assert title.text == texts.ASK_TITLE
     assert chat.say("Mentorskap")[0].text == texts.ASK_DESCRIPTION
+
+
+# --- a stranger's tryout, round 2 --------------------------------------------------------
+
+
+def test_resume_in_a_form_asks_the_waiting_question_again(chat_as) -> None:
+    """Tryout item 9: "fortsätt" at the title, the description or the note was saved as it."""
+    chat = _measure_chat(chat_as)
+    doing, title = chat.say("fortsätt")
+    assert doing.text == texts.still_doing(texts.THE_MEASURE)
+    assert title.text == texts.ASK_TITLE
+    chat.say("Mentorskap")
+    doing, description = chat.say("fortsätt")
+    assert description.text == texts.ASK_DESCRIPTION
+    confirm = _to_confirmation_from_description(chat)
+    assert "fortsätt" not in confirm.card_text().lower() and "Mentorskap" in confirm.card_text()
+
+
+def test_resume_at_the_followup_note_is_not_the_note(chat_as) -> None:
+    """Tryout item 9: "saldo förskolan" at the note, then "fortsätt": saved as the note."""
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår", "1,6 mkr", "4 mkr", "ja"):
+        chat.say(answer)
+    *_answer, again = chat.say("saldo förskolan")
+    assert again.text == texts.ask_again(texts.ASK_NOTE)
+    doing, note = chat.say("fortsätt")
+    assert doing.text == texts.still_doing(texts.THE_FOLLOWUP)
+    assert note.text == texts.ASK_NOTE
+    [confirm] = chat.say("Enligt plan")
+    assert confirm.text == texts.CONFIRM_FOLLOWUP
+    assert "Enligt plan" in confirm.card_text() and "fortsätt" not in confirm.card_text().lower()
+    doing, confirm = chat.say("fortsätt")  # at the confirmation too: asked again, nothing saved
+    assert (doing.text, confirm.text) == (texts.still_doing(texts.THE_FOLLOWUP), texts.CONFIRM_FOLLOWUP)
+
+
+def _measure_card(**fields):
+    card = {
+        "action": "submit_measure",
+        "unit": "FSKN",
+        "title": "Mentorskap för nya chefer",
+        "end_date": "2025-12-31",
+        "amount": "1 mkr",
+        "decision": "FSKN 2025-02-05 § 5",
+    }
+    return {**card, **fields}
+
+
+def test_a_card_with_errors_keeps_the_chat_form(chat_as, services) -> None:
+    """Tryout item 6: a card with errors ended the chat form in progress: the title lost."""
+    chat = _measure_chat(chat_as)
+    chat.say("Min titel")
+    replies = chat.say(_measure_card(amount="abc", decision=""))
+    assert (
+        replies[0].text.startswith("Formuläret sparades inte.")
+        and '"abc" är inte ett belopp' in replies[0].text
+    )
+    assert replies[-1].text == texts.kept_offer(texts.KEPT_MEASURE, "Min titel")
+    resumed, description = chat.say("fortsätt")
+    assert (resumed.text, description.text) == (texts.RESUMED, texts.ASK_DESCRIPTION)
+    confirm = _to_confirmation_from_description(chat)
+    assert confirm.text == texts.CONFIRM_MEASURE and "Min titel" in confirm.card_text()
+
+
+def test_a_card_at_a_confirmation_keeps_the_measure(chat_as, services) -> None:
+    """Tryout item 5: another card while a card's measure waited for "ja" dropped it silently;
+    the "ja" then got "Varsågod!"."""
+    chat = _measure_chat(chat_as)
+    [confirm] = chat.say(_measure_card())
+    assert confirm.text == texts.CONFIRM_MEASURE
+    unknown, offer = chat.say({"action": "bogus"})
+    assert unknown.text == texts.UNKNOWN_FORM
+    assert offer.text == texts.kept_offer(texts.KEPT_MEASURE, "Mentorskap för nya chefer")
+    resumed, confirm = chat.say("ja")  # right after the offer: resumed, not saved unseen
+    assert (resumed.text, confirm.text) == (texts.RESUMED, texts.CONFIRM_MEASURE)
+    before = counts(services)
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer**")
+    assert counts(services)[1] == before[1] + 1
+
+
+def test_a_card_during_a_chat_followup_keeps_it_and_its_own_card_replaces_it(chat_as, services) -> None:
+    """Tryout item 5: a card of another kind keeps the form under way; the form's own card, taken,
+    takes its place (nothing offered after the receipt)."""
+    chat = _followup_chat(chat_as)
+    for answer in ("Yrkeslärarsatsningen", "2025-10", "pågår"):
+        chat.say(answer)
+    unknown, offer = chat.say({"action": "bogus"})
+    assert offer.text == texts.kept_offer(texts.KEPT_FOLLOWUP, "Yrkeslärarsatsning")
+    resumed, spent = chat.say("fortsätt")
+    assert (resumed.text, spent.text) == (texts.RESUMED, texts.ASK_SPENT)
+    [receipt] = chat.say(followup_form(services))
+    assert receipt.text.startswith("Klart! Uppföljningen av **Yrkeslärarsatsning**")
+    assert chat.say("fortsätt")[0].text == texts.NOTHING_TO_RESUME
+
+
+def test_no_decision_keeps_the_measure_to_resume_at_the_decision(chat_as, services) -> None:
+    """Tryout item 7: "inget beslut" ended the chat form; the decision typed next was read as
+    a balance question and "fortsätt" had nothing."""
+    before = counts(services)
+    chat = _measure_chat(chat_as)
+    for answer in ("Mentorskap", "-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
+        chat.say(answer)
+    [kept] = chat.say("inget beslut")
+    assert kept.text == texts.NO_DECISION_KEPT and kept.cards
+    assert counts(services) == before
+    resumed, decision = chat.say("fortsätt")
+    assert (resumed.text, decision.text) == (texts.RESUMED, texts.ask_decision(FSKN, "FSKN"))
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert confirm.text == texts.CONFIRM_MEASURE and "300 000 kr" in confirm.card_text()
+    chat.say("ja")
+    assert counts(services)[1] == before[1] + 1
+
+
+def test_a_unit_not_ones_own_named_mid_form_is_said(chat_as) -> None:
+    """Tryout item 10: "oj fel nämnd, det ska vara grundskolan" (HR of FSKN only) was silently
+    ignored ("Nämnd: Förskolenämnden (FSKN)" and the amount asked again)."""
+    chat = _measure_chat(chat_as)
+    chat.say("Mentorskap")
+    said, again = chat.say("oj fel nämnd, det ska vara grundskolan")
+    assert said.text == texts.not_your_unit("Grundskolenämnden (GSN)", [FSKN])
+    assert again.text == texts.ASK_DESCRIPTION  # nothing changed: the question it was at
+    assert _to_confirmation_from_description(chat).text == texts.CONFIRM_MEASURE
+    [said, confirm] = chat.say("ändra nämnd till GSN")  # at the confirmation too
+    assert said.text == texts.not_your_unit("Grundskolenämnden (GSN)", [FSKN])
+    assert confirm.text == texts.CONFIRM_MEASURE and FSKN in confirm.card_text()

@@ -68,13 +68,48 @@ def test_chat_asks_to_confirm_a_spend_over_twice_the_money_and_saves_only_on_yes
 
 
 def test_chat_saves_nothing_when_the_implausible_amount_is_not_confirmed(chat_as, services) -> None:
-    """Issue 17 item 4: "nej" to the question saves nothing and says how to start again."""
+    """Issue 17 item 4: "nej" to the question saves nothing. Tryout item 4 (issue 19): it asks
+    that amount again and keeps the other answers (it threw the whole follow-up away)."""
     before = counts(services)
     chat = chat_as("anna", Role.CHEF, "GVN")
     _chat_to_the_note(chat, "1 mkr", "9 mkr")
-    [reply] = chat.say("nej")
-    assert reply.text == texts.IMPLAUSIBLE_NOT_CONFIRMED
+    said, forecast = chat.say("nej")
+    assert said.text == texts.AMOUNT_AGAIN
+    assert forecast.text == texts.ask_forecast(1_000_000)
     assert counts(services) == before
+    [summary] = chat.say("3 mkr")
+    assert summary.text == texts.CONFIRM_FOLLOWUP
+    assert "3 000 000 kr" in summary.card_text() and "1 000 000 kr" in summary.card_text()
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart!")
+    latest = services.ledger().latest_followup(_measure_id(services, "Yrkeslärarsatsning"))
+    assert (latest.spent, latest.forecast) == (1_000_000, 3_000_000)
+
+
+def test_no_to_an_implausible_spend_asks_the_spend_again(chat_as) -> None:
+    """Tryout item 4: 900 mkr as spent, "nej": the spend asked again (and the forecast after it,
+    never below the spend); the period, status and note kept."""
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    _chat_to_the_note(chat, "900 mkr", "900 mkr")
+    said, spent = chat.say("nej")
+    assert (said.text, spent.text) == (texts.AMOUNT_AGAIN, texts.ASK_SPENT)
+    assert chat.say("1 mkr")[0].text == texts.ask_forecast(1_000_000)
+    [summary] = chat.say("2 mkr")
+    assert summary.text == texts.CONFIRM_FOLLOWUP
+    assert "Pågående" in summary.card_text() and "2 000 000 kr" in summary.card_text()
+
+
+def test_no_to_an_implausible_changed_forecast_asks_it_again(chat_as) -> None:
+    """Tryout item 4: "ändra prognosen till 6 mkr" at the confirmation, then "nej" to
+    "Stämmer beloppet?": the forecast asked again, nothing else lost."""
+    chat = chat_as("anna", Role.CHEF, "GVN")
+    _chat_to_the_note(chat, "1 mkr", "2 mkr")
+    [question] = chat.say("ändra prognosen till 9 mkr")
+    assert "Stämmer beloppet?" in question.text
+    said, forecast = chat.say("nej")
+    assert (said.text, forecast.text) == (texts.AMOUNT_AGAIN, texts.ask_forecast(1_000_000))
+    [summary] = chat.say("3 mkr")
+    assert summary.text == texts.CONFIRM_FOLLOWUP and "3 000 000 kr" in summary.card_text()
 
 
 def test_a_plausible_amount_goes_straight_to_the_summary(chat_as) -> None:

@@ -435,7 +435,7 @@ def test_without_a_decision_nothing_is_saved_and_the_form_comes_back_filled_in(
     ):
         chat.say(given)
     [form_back] = chat.say(answer)
-    assert form_back.text == texts.NO_DECISION_FORM_BACK
+    assert form_back.text == texts.NO_DECISION_KEPT
     assert form_back.text.startswith("Insatsen sparades inte: beslutet saknas")
     [form] = form_back.cards
     values = {e["id"]: e.get("value") for e in form["body"] if "id" in e}
@@ -448,6 +448,15 @@ def test_without_a_decision_nothing_is_saved_and_the_form_comes_back_filled_in(
     assert not form_back.actions  # nothing to confirm
     assert counts(services) == before
     assert "Förskolenämnden (FSKN) 2025" in chat.say("saldo förskolan")[0].text  # the dialog ended
+    resumed, decision = chat.say("fortsätt")  # tryout item 7 (issue 19): kept, at the decision
+    assert (resumed.text, decision.text) == (
+        texts.RESUMED,
+        texts.ask_decision("Förskolenämnden (FSKN)", "FSKN"),
+    )
+    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    assert confirm.text == texts.CONFIRM_MEASURE and "Mentorskap för nya chefer" in confirm.card_text()
+    [receipt] = chat.say("ja")
+    assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer**")
 
 
 @pytest.mark.parametrize(

@@ -705,3 +705,22 @@ def test_ej_fordelat_is_explained(chat_as) -> None:
     assert reply.text.startswith("**Ej fördelat**: det av nämndens tilldelade pengar")
     [reply] = chat.say("vad är KSAU?")
     assert reply.text.startswith("**KSAU**:")
+
+
+def test_one_measure_in_the_brief_list_is_one_insats(chat_as, heard, monkeypatch) -> None:
+    """Tryout wording (issue 19): "1 insatser passar frågan" when one of the measures named
+    could not be read in the end."""
+    from core.errors import NotFound, RuleError
+    from dialogs import turn
+
+    real = turn.call
+
+    async def call(function, *args, **kwargs):
+        if args[1:2] == ("53",):
+            raise NotFound(RuleError("not_found", "Insatsen finns inte."))
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr("dialogs.status_dialog.call", call)
+    heard("Hur ligger vi till med Malmö Lär?", Understanding(Intent.STATUS, measure_ids=(47, 53)))
+    [reply] = chat_as("sara", Role.CITY_OFFICE).say("Hur ligger vi till med Malmö Lär?")
+    assert reply.text.split("\n")[0] == "**1 insats passar frågan; här är den i korthet:**"
