@@ -598,6 +598,7 @@ NO_PERSON_TEXT |= {  # issue 19: our words, figures, dates and the glossary's te
     "no_measure_ids",
     "round_dates",
     "what_to_change",
+    "still_doing",
 }
 
 
