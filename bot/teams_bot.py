@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, cast
 
-from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference
+from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference, InvokeResponse
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from microsoft_agents.hosting.core.state.user_state import UserState
@@ -61,6 +61,7 @@ from bot.turn_services import serve_turn
 from core.model import Principal
 from core.text import person_name
 from dialogs import MainDialog, state_codec, texts
+from dialogs.card_actions import INVOKE_NAME, handle_card_action, message_response
 from dialogs.main_dialog import takes_over
 from dialogs.round_turns import handle_round_turn
 from dialogs.turn import Identity, call, identity_of, queries, set_identity, who
@@ -303,16 +304,32 @@ class KompetensBot(ActivityHandler):
                 return
             await self._answer_privately(turn_context, identity)
             return
-        if not identity.demo:
-            _, services = who(turn_context)  # the turn's services: read once per turn
-            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-            if not principal.grants:
-                await turn_context.send_activity(texts.no_access(identity.name, identity.user_id))
-                return
+        refusal = await self._no_role(turn_context)
+        if refusal:
+            await turn_context.send_activity(refusal)
+            return
         if await handle_round_turn(turn_context):
             return
         conversation_state = cast(ConversationState, turn_context.turn_state[CONVERSATION_STATE])  # on_turn's
         await run_dialog(self.dialog, turn_context, conversation_state)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:  # type: ignore[override]  # the SDK types the context as its TurnContextProtocol; the dialogs need the concrete TurnContext it always passes
+        """A card's Action.Execute (dialogs.card_actions): answered in the HTTP response;
+        a person without a role is told so there. Other invokes: the SDK's answer."""
+        if turn_context.activity.name == INVOKE_NAME:
+            refusal = await self._no_role(turn_context)
+            body = message_response(refusal) if refusal else await handle_card_action(turn_context)
+            return InvokeResponse(status=200, body=body)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _no_role(self, turn_context: TurnContext) -> str | None:
+        """What a person without any role is told (None: they have one, or this is the demo)."""
+        identity = identity_of(turn_context)
+        if identity.demo:
+            return None
+        _, services = who(turn_context)  # the turn's services: read once per turn
+        principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+        return None if principal.grants else texts.no_access(identity.name, identity.user_id)
 
     async def _answer_privately(self, turn_context: TurnContext, identity: Identity) -> None:
         """A message in a group chat or a team channel, answered in the person's

@@ -1546,3 +1546,15 @@ NO_DECISION_KEPT = (
     "efter det. Du kan också fylla i beslutet (organ, datum och paragraf) i formuläret och skicka det."
 )
 """  "inget beslut": the measure kept at its decision question, and the form filled in."""
+
+
+# --- card actions (Action.Execute) ---------------------------------------------------------
+
+CARD_ACTION_MALFORMED = (
+    "Kortets knapp skickade något jag inte kan läsa, så inget har sparats. "
+    'Skriv "hjälp" för att se vad du kan göra, eller be om kortet igen.'
+)
+CARD_ACTION_UNKNOWN = (
+    "Det här kortet hör inte till något jag kan göra längre, så inget har sparats. "
+    'Skriv "hjälp" för att se vad du kan göra, eller be om kortet igen.'
+)
