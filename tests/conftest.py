@@ -10,6 +10,7 @@ with a reason.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,10 +84,79 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     yield from _sqlite(tmp_path)
 
 
-@pytest.fixture
-def example_engine(engine: Engine) -> Engine:
-    """The database with the Malmö 2025 example loaded."""
+EXAMPLE = "malmo-2025"
+
+
+def _load_example(engine: Engine) -> None:
     from bot.data_services import load_example
 
-    load_example(engine, "malmo-2025")
+    load_example(engine, EXAMPLE)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example loaded once per run into a SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("example") / "example.db"
+    template = make_engine(f"sqlite:///{path}")
+    upgrade(template)
+    _load_example(template)
+    template.dispose()  # the last connection closed: the WAL is checkpointed into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_example() -> Iterator[str]:
+    """The example loaded once per run into a PostgreSQL schema that each test copies."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL-testerna kräver KOMPETENSBOT_TEST_DATABASE_URL")
+    schema = f"x_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    template = _pg_engine(schema)
+    try:
+        upgrade(template)
+        _load_example(template)
+        template.dispose()
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _copy_postgres(engine: Engine, template: str) -> None:
+    """Every row and sequence of the template schema into the engine's (both migrated alike);
+    triggers and foreign keys are off for the copy only (session_replication_role)."""
+    with engine.begin() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        tables = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+        ).scalars()
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in list(tables):
+            conn.execute(text(f'DELETE FROM "{schema}"."{table}"'))  # alembic_version: the same row
+            conn.execute(text(f'INSERT INTO "{schema}"."{table}" SELECT * FROM "{template}"."{table}"'))
+        sequences = conn.execute(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s"), {"s": schema}
+        ).scalars()
+        for sequence in list(sequences):
+            last, called = conn.execute(
+                text(f'SELECT last_value, is_called FROM "{template}"."{sequence}"')
+            ).one()
+            conn.execute(text(f"SELECT setval('\"{schema}\".\"{sequence}\"', :v, :c)"), {"v": last, "c": called})
+
+
+@pytest.fixture
+def example_engine(engine: Engine, request: pytest.FixtureRequest) -> Engine:
+    """The database with the Malmö 2025 example loaded: loaded once per run and per
+    database, and copied into each test's own database (loading it took most of a
+    test's time)."""
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        assert path
+        engine.dispose()
+        shutil.copyfile(request.getfixturevalue("_sqlite_example"), path)
+    else:
+        _copy_postgres(engine, request.getfixturevalue("_postgres_example"))
     return engine
