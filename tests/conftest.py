@@ -144,7 +144,9 @@ def _copy_postgres(engine: Engine, template: str) -> None:
             last, called = conn.execute(
                 text(f'SELECT last_value, is_called FROM "{template}"."{sequence}"')
             ).one()
-            conn.execute(text(f"SELECT setval('\"{schema}\".\"{sequence}\"', :v, :c)"), {"v": last, "c": called})
+            conn.execute(
+                text(f'SELECT setval(\'"{schema}"."{sequence}"\', :v, :c)'), {"v": last, "c": called}
+            )
 
 
 @pytest.fixture
