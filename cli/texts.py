@@ -523,6 +523,7 @@ KIND_NAMES = {
     "reminder-2": "påminnelse 2",
     "reminder-3": "påminnelse 3",
     "escalation": "eskalering",
+    "proposals": "omfördelningsförslag",
 }
 STATE_NAMES = {
     "pending": "väntar",
