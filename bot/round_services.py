@@ -14,6 +14,7 @@ from bot.services import Services
 from core.errors import NotFound, PermissionDenied, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Principal, Role
+from core.permissions import Action, can, require, visible_units
 from core.proposal_sets import (
     ProposalSet,
     ProposalSetView,
@@ -24,7 +25,6 @@ from core.proposal_sets import (
     decide,
     make_items,
 )
-from core.permissions import Action, can, require, visible_units
 from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import (
@@ -330,7 +330,7 @@ class RoundServices(Services):
     def _proposal_view(self, repo: Repository, ledger: Ledger, found: ProposalSet) -> ProposalSetView:
         ids = {m for i in found.items for m in (i.from_measure, i.to_measure)}
         titles = {m: ledger.measures[m].title for m in ids if m in ledger.measures}
-        members = tuple(sorted({g.user_id for g in repo.grants() if g.role == Role.KSAU}))
+        members = tuple(sorted({g.user for g in repo.grants() if g.role == Role.KSAU}))
         return ProposalSetView(found, titles, members)
 
     def _round_for(self, rounds: CityRounds, period: str | None) -> Round:
@@ -338,7 +338,9 @@ class RoundServices(Services):
             return rounds.find(period)
         found = rounds.all()
         if not found:
-            raise NotFound(RuleError("no_round", "Det finns ingen uppföljningsomgång ännu, och inga förslag."))
+            raise NotFound(
+                RuleError("no_round", "Det finns ingen uppföljningsomgång ännu, och inga förslag.")
+            )
         return found[-1]
 
     def _ensure_set(self, repo: Repository, ledger: Ledger, round_: Round, by: str) -> ProposalSet:
@@ -359,19 +361,21 @@ class RoundServices(Services):
             )
         return sets.create(round_.id, round_.period, round_.plan.year, items, by)
 
-    def send_proposals(self, user: str | None, period: str) -> ProposalsSent:
+    def send_proposals(self, user: str | None, period: str | None = None) -> ProposalsSent:
         """Send the round's reallocation proposals to everyone with the ksau role:
         one card each, recorded as round sends (kind PROPOSALS) that the round
         runner sends like every other (once, with the activity id kept so the card
         can be updated). Stadskontoret's (MANAGE_ROUNDS); the round's close path,
         the chat and `kompetensbot followup propose` call this. Sent once a round:
-        a second call records nothing new."""
+        a second call records nothing new. `period` None: the city's latest round."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> ProposalsSent:
             require(who, Action.MANAGE_ROUNDS)
             rounds = CityRounds(repo)
-            round_ = rounds.find(period)
+            round_ = self._round_for(rounds, period)
             found = self._ensure_set(repo, ledger, round_, who.user)
+            if found.decision is not None:
+                raise RuleViolation(check_set_open(found))
             view = self._proposal_view(repo, ledger, found)
             if not view.members:
                 raise NotFound(

@@ -105,7 +105,9 @@ def make_items(ledger: Ledger, year: int) -> tuple[ProposalItem, ...]:
         assert basis is not None  # propose only moves money a follow-up forecast as unused
         unused, period, seq = basis
         items.append(
-            ProposalItem(number, year, p.from_measure, p.to_measure, p.amount, p.same_unit, unused, period, seq)
+            ProposalItem(
+                number, year, p.from_measure, p.to_measure, p.amount, p.same_unit, unused, period, seq
+            )
         )
     return tuple(items)
 
@@ -117,7 +119,9 @@ def basis_changed(ledger: Ledger, item: ProposalItem) -> str | None:
     name = measure_name(ledger, item.from_measure)
     was = f"{kr(item.basis_unused)} outnyttjat enligt uppföljningen {item.basis_period}"
     if now is None:
-        return f"Underlaget har ändrats sedan förslaget skickades: {name} har ingen uppföljning längre ({was})."
+        return (
+            f"Underlaget har ändrats sedan förslaget skickades: {name} har ingen uppföljning längre ({was})."
+        )
     unused, period, seq = now
     if seq != item.basis_seq or unused != item.basis_unused:
         return (
@@ -128,7 +132,7 @@ def basis_changed(ledger: Ledger, item: ProposalItem) -> str | None:
 
 
 def decided_line(decision: SetDecision, total: int) -> str:
-    """"Beslutat KSAU 2025-06-24 § 5: 3 av 4 förslag, registrerat av …" (plain text)."""
+    """ "Beslutat KSAU 2025-06-24 § 5: 3 av 4 förslag, registrerat av …" (plain text)."""
     when = decision.at.astimezone(SWEDISH_TIME).strftime("%Y-%m-%d %H:%M")
     who = decision.by_name or decision.by_user
     return (

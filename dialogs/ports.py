@@ -184,7 +184,7 @@ class RoundServicesPort(Protocol):
 
     # issue 20: KSAU's decision from a card (core.proposal_sets)
 
-    def send_proposals(self, user: str | None, period: str) -> ProposalsSent:
+    def send_proposals(self, user: str | None, period: str | None = None) -> ProposalsSent:
         """Send the round's proposals to everyone with the ksau role (once a round)."""
         ...
 

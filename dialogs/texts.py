@@ -1107,22 +1107,7 @@ def round_status(report: RoundReport) -> str:
     return "\n".join(lines)
 
 
-LABEL_FROM = "Från"
-LABEL_TO = "Till"
 PLACEHOLDER_KSAU_DECISION = "till exempel KSAU 2025-06-24 § 5"
-RECORD_REALLOCATION_BUTTON = "Registrera KSAU-beslutet"
-
-
-def proposal_title(amount: int) -> str:
-    return f"Förslag: omfördela {kr(amount)}"
-
-
-def proposal_cards_intro(count: int) -> str:
-    what = "förslaget" if count == 1 else f"de {count} förslagen"
-    return (
-        f"Du kan registrera KSAU:s beslut om {what} direkt här: fyll i beslutsreferensen "
-        "och tryck på knappen."
-    )
 
 
 def reallocation_recorded(amount: int, source: str, target: str, reference: str, seq: int) -> str:
@@ -1599,9 +1584,7 @@ def proposals_basis(unused: int, period: str, same_unit: bool) -> str:
 
 def proposals_decided(reference: str, recorded: int, total: int, by: str, at: datetime) -> str:
     when = at.astimezone(SWEDISH_TIME).strftime("%Y-%m-%d %H:%M")
-    return (
-        f"Beslutat {plain(reference)}: {recorded} av {total} förslag, registrerat av {plain(by)} {when}"
-    )
+    return f"Beslutat {plain(reference)}: {recorded} av {total} förslag, registrerat av {plain(by)} {when}"
 
 
 def proposal_refused(reason: str) -> str:
