@@ -600,4 +600,7 @@ def proposals_sent(period: str, proposals: int, members: int, new: int) -> str:
             f"Omfördelningsförslagen för {period} är redan skickade till KSAU ({members} med rollen ksau). "
             "Inget nytt skickades."
         )
-    return f"Omfördelningsförslagen för {period} ({proposals} förslag) skickas till {new} av {members} med rollen ksau."
+    return (
+        f"Omfördelningsförslagen för {period} ({proposals} förslag) skickas till {new} av {members} "
+        "med rollen ksau."
+    )
