@@ -48,9 +48,11 @@ from bot.proactive import CreateResult, Sender
 from bot.round_services import RoundServices, known_round_ledger
 from core.errors import DomainError
 from core.ledger import Ledger
+from core.proposal_sets import ProposalSetView
 from core.round_report import round_report
 from core.rounds import Phase, Round, SendKind, default_dates, measures_with_money
 from dialogs import texts
+from dialogs.proposal_cards import proposals_card
 from dialogs.round_cards import (
     answered_card,
     card_activity,
@@ -72,6 +74,12 @@ SLOW_DOWN_AFTER = 3  # failures in a row before the whole process waits
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _user_ids(reference: dict[str, Any]) -> list[str]:
+    """The Teams id of the person a stored conversation reference is with (a card's refresh is for them)."""
+    user = reference.get("user") or {}
+    return [str(user["id"])] if isinstance(user, dict) and user.get("id") else []
 
 
 @dataclass
@@ -143,6 +151,7 @@ class RoundRunner:
                 log.warning("city %s: could not record the round's sends: %s", slug, problem.message)
         await self.drain(as_of, result)
         result.cards_updated += await self.refresh_answered_cards()
+        result.cards_updated += await self.refresh_decided_proposals()
         return result
 
     def _auto_open(self, services: RoundServices, as_of: date) -> list[str]:
@@ -234,14 +243,19 @@ class RoundRunner:
         try:
             ctx = await asyncio.to_thread(self._context, send.org_id, contexts)
             round_ = ctx.rounds.get(send.round_id)
-            if round_ is None or round_.phase(as_of) == Phase.CLOSED:
+            proposals = send.kind == SendKind.PROPOSALS  # to KSAU, closed round or not
+            if round_ is None or (not proposals and round_.phase(as_of) == Phase.CLOSED):
                 return await self._finish(send, SKIPPED, "omgången är stängd")
-            if send.kind != SendKind.ESCALATION and round_.phase(as_of) != Phase.OPEN:
+            if not proposals and send.kind != SendKind.ESCALATION and round_.phase(as_of) != Phase.OPEN:
                 return await self._finish(send, SKIPPED, "omgången tar inte längre emot svar")
             done, reference = await asyncio.to_thread(self._lookup, send, round_, ctx)
-            if send.kind != SendKind.ESCALATION and all(m in done for m in send.measure_ids):
+            if (
+                not proposals
+                and send.kind != SendKind.ESCALATION
+                and all(m in done for m in send.measure_ids)
+            ):
                 return await self._finish(send, SKIPPED, "har redan svarat")
-            activities = await asyncio.to_thread(self._build, send, round_, ctx, as_of)
+            activities = [] if proposals else await asyncio.to_thread(self._build, send, round_, ctx, as_of)
             if reference is None:
                 created = await self._create_conversation(send, ctx)
                 if not created.ok:
@@ -251,6 +265,10 @@ class RoundRunner:
                     return await self._retry_or_fail(send, reason, retry_after=created.retry_after)
                 reference = created.reference
                 assert reference is not None
+            if proposals:
+                activities = await asyncio.to_thread(self._build_proposals, round_, ctx, reference)
+                if not activities:
+                    return await self._finish(send, SKIPPED, "omgången har inga omfördelningsförslag")
             # One attempt per claim: a retry goes back to the queue (see the module's notes).
             # An escalation too large for one message is sent in parts, in
             # order; a part that fails sends them all again at the retry.
@@ -342,7 +360,7 @@ class RoundRunner:
         """What of the card is answered, and the person's stored 1:1
         conversation: one connection, two small queries."""
         return store.answered_and_reference(
-            self.engine, send, round_.period, card=send.kind != SendKind.ESCALATION
+            self.engine, send, round_.period, card=send.kind not in (SendKind.ESCALATION, SendKind.PROPOSALS)
         )
 
     async def _create_conversation(self, send: store.Send, ctx: store.SendingCity) -> CreateResult:
@@ -407,6 +425,42 @@ class RoundRunner:
             possibly_repeated=send.possibly_repeated,
         )
         return [card_activity(text, content)]
+
+    def _build_proposals(
+        self, round_: Round, ctx: store.SendingCity, reference: dict[str, Any]
+    ) -> list[Activity]:
+        """The round's proposals as one card (dialogs.proposal_cards), refreshed for the
+        person it goes to; none when the round has no set."""
+        view = RoundServices(self.engine, org=ctx.slug, units=self.units).proposal_set_of_round(round_.id)
+        if view is None or not view.proposal_set.items:
+            return []
+        content = proposals_card(view, may_decide=True, user_ids=_user_ids(reference))
+        return [card_activity(texts.proposals_text(round_.period), content)]
+
+    async def refresh_decided_proposals(self) -> int:
+        """Update in place every sent proposals card whose set KSAU has decided since
+        (like `refresh_answered_cards`): each member's card then says who decided and when."""
+        candidates = await asyncio.to_thread(store.unmarked_proposal_cards, self.engine)
+        views: dict[tuple[str, int], ProposalSetView | None] = {}
+        updated = 0
+        for slug, send in candidates:
+            key = (slug, send.round_id)
+            if key not in views:
+                services = RoundServices(self.engine, org=slug, units=self.units)
+                views[key] = await asyncio.to_thread(services.proposal_set_of_round, send.round_id)
+            view = views[key]
+            if view is None or view.proposal_set.decision is None:
+                continue
+            assert send.reference is not None and send.activity_id is not None
+            content = proposals_card(view, may_decide=True, user_ids=_user_ids(send.reference))
+            outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
+            if outcome.ok:
+                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
+                updated += 1
+            elif outcome.permanent:
+                log.warning("proposals card of send %s cannot be updated: %s", send.id, outcome.reason)
+                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
+        return updated
 
     # --- cards answered since they were sent ----------------------------------
 

@@ -5,23 +5,35 @@ all of them check the same permissions and rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
 from bot.services import Services
-from core.errors import NotFound, PermissionDenied, RuleError
+from core.errors import NotFound, PermissionDenied, RuleError, RuleViolation
 from core.ledger import Ledger
-from core.model import FollowUp, Principal
+from core.model import Decision, FollowUp, Principal, Role
 from core.permissions import Action, can, require, visible_units
+from core.proposal_sets import (
+    ProposalSet,
+    ProposalSetView,
+    ProposalsSent,
+    SetDecided,
+    SetDecision,
+    check_set_open,
+    decide,
+    make_items,
+)
 from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import (
+    DueSend,
     LateList,
     MyCard,
     Phase,
     Round,
+    SendKind,
     assign,
     due_sends,
     late_list_units,
@@ -29,7 +41,9 @@ from core.rounds import (
     plan_round,
 )
 from core.rules.followup import reported_after
+from core.text import clean_name
 from storage import rounds as store
+from storage.proposal_sets import CityProposalSets
 from storage.read_model import CitySnapshot, SummaryLedger
 from storage.repository import Repository
 from storage.rounds import CityRounds
@@ -310,3 +324,166 @@ class RoundServices(Services):
         with uow as repo:
             CityRounds(repo).mark_answered(send_ids)
             uow.commit()
+
+    # --- issue 20: KSAU's decision from a card (core.proposal_sets) ----------------------
+
+    def _proposal_view(self, repo: Repository, ledger: Ledger, found: ProposalSet) -> ProposalSetView:
+        ids = {m for i in found.items for m in (i.from_measure, i.to_measure)}
+        titles = {m: ledger.measures[m].title for m in ids if m in ledger.measures}
+        members = tuple(sorted({g.user for g in repo.grants() if g.role == Role.KSAU}))
+        return ProposalSetView(found, titles, members)
+
+    def _round_for(self, rounds: CityRounds, period: str | None) -> Round:
+        if period is not None:
+            return rounds.find(period)
+        found = rounds.all()
+        if not found:
+            raise NotFound(
+                RuleError("no_round", "Det finns ingen uppföljningsomgång ännu, och inga förslag.")
+            )
+        return found[-1]
+
+    def _ensure_set(self, repo: Repository, ledger: Ledger, round_: Round, by: str) -> ProposalSet:
+        """The round's set: the stored one, else made now from the ledger (none is
+        stored when there is nothing to propose: refused, nothing written)."""
+        sets = CityProposalSets(repo.session.connection(), repo.org_id)
+        found = sets.for_round(round_.id)
+        if found is not None:
+            return found
+        items = make_items(ledger, round_.plan.year)
+        if not items:
+            raise NotFound(
+                RuleError(
+                    "no_proposals",
+                    f"Det finns inga förslag till omfördelning efter uppföljningen {round_.period}: "
+                    "ingen insats har både outnyttjade medel och en annan som behöver mer.",
+                )
+            )
+        return sets.create(round_.id, round_.period, round_.plan.year, items, by)
+
+    def send_proposals(self, user: str | None, period: str | None = None) -> ProposalsSent:
+        """Send the round's reallocation proposals to everyone with the ksau role:
+        one card each, recorded as round sends (kind PROPOSALS) that the round
+        runner sends like every other (once, with the activity id kept so the card
+        can be updated). Stadskontoret's (MANAGE_ROUNDS); the round's close path,
+        the chat and `kompetensbot followup propose` call this. Sent once a round:
+        a second call records nothing new. `period` None: the city's latest round."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> ProposalsSent:
+            require(who, Action.MANAGE_ROUNDS)
+            rounds = CityRounds(repo)
+            round_ = self._round_for(rounds, period)
+            found = self._ensure_set(repo, ledger, round_, who.user)
+            if found.decision is not None:
+                raise RuleViolation(check_set_open(found))
+            view = self._proposal_view(repo, ledger, found)
+            if not view.members:
+                raise NotFound(
+                    RuleError(
+                        "no_ksau",
+                        "Ingen har rollen ksau, så förslagen kan inte skickas. Ge den med "
+                        '"kompetensbot roles grant <AAD-objekt-id> ksau".',
+                    )
+                )
+            dues = [DueSend(person, SendKind.PROPOSALS, ()) for person in view.members]
+            new = rounds.enqueue(round_, dues)
+            return ProposalsSent(view, len(view.members), new)
+
+        return self._write(user, run)
+
+    def proposals(self, user: str | None, period: str | None = None) -> ProposalSetView:
+        """The round's proposals (`period`, or the city's latest round) as one set, made
+        now if it was not sent yet; for ksau and for those who manage rounds."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> ProposalSetView:
+            if not can(who, Action.REALLOCATE):
+                require(who, Action.MANAGE_ROUNDS)
+            round_ = self._round_for(CityRounds(repo), period)
+            return self._proposal_view(repo, ledger, self._ensure_set(repo, ledger, round_, who.user))
+
+        return self._write(user, run)
+
+    def proposal_set(self, user: str | None, set_id: int) -> ProposalSetView:
+        """A stored set as it is now (a card's refresh); for ksau and those who manage rounds."""
+
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> ProposalSetView:
+            if not can(who, Action.REALLOCATE):
+                require(who, Action.MANAGE_ROUNDS)
+            found = CityProposalSets(repo.session.connection(), repo.org_id).by_id(set_id)
+            if found is None:
+                raise NotFound(RuleError("no_proposal_set", PROPOSAL_SET_UNKNOWN))
+            return self._proposal_view(repo, snapshot.ledger, found)
+
+        return self._read_round(user, run)
+
+    def proposal_set_of_round(self, round_id: int) -> ProposalSetView | None:
+        """The round's set, for the round runner's card (no person: the system's read)."""
+        ledger = self.summary_ledger()
+        with self._unit_of_work() as repo:
+            found = CityProposalSets(repo.session.connection(), repo.org_id).for_round(round_id)
+            if found is None:
+                return None
+            return self._proposal_view(repo, ledger, found)
+
+    def decide_proposals(
+        self,
+        user: str | None,
+        set_id: int,
+        ticked: Collection[int],
+        decision: Decision,
+        by_name: str = "",
+    ) -> SetDecided:
+        """KSAU's decision on the ticked proposals of a set (core.proposal_sets.decide):
+        the entries and the decision in one transaction, under the city's write lock.
+        The first decision closes the set; the same person's same decision again (a
+        double click, a retry) records nothing and answers as the first did."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> SetDecided:
+            sets = CityProposalSets(repo.session.connection(), repo.org_id)
+            found = sets.by_id(set_id)
+            if found is None:
+                raise NotFound(RuleError("no_proposal_set", PROPOSAL_SET_UNKNOWN))
+            require(who, Action.REALLOCATE)
+            done = found.decision
+            if done is not None and done.by_user == who.user and done.reference == decision.reference:
+                return SetDecided(self._proposal_view(repo, ledger, found), recorded_now=False)
+            outcome = decide(ledger, who, found, ticked, decision, self.clock())
+            stored = [repo.append(e) for e in outcome.entries]
+            record = SetDecision(
+                reference=decision.reference,
+                by_user=who.user,
+                by_name=clean_name(by_name) if by_name else "",
+                at=self.clock(),
+                recorded=outcome.recorded,
+                refused=outcome.refused,
+                not_ticked=outcome.not_ticked,
+                entry_seqs=tuple(e.seq for e in stored),
+            )
+            if not sets.record_decision(found, record):  # the write lock makes this unreachable
+                raise RuleViolation(check_set_open(sets.by_id(set_id) or found))
+            decided = replace(found, decision=record)
+            return SetDecided(self._proposal_view(repo, ledger, decided), recorded_now=True)
+
+        return self._write(user, run)
+
+    def decided_proposal(self, year: int, from_measure: int, to_measure: int) -> ProposalSetView | None:
+        """A decided set of `year` with the proposal from → to (an old per-proposal card
+        for it is refused: KSAU has decided on it), or None."""
+        ledger = self.summary_ledger()
+        with self._unit_of_work() as repo:
+            for found in CityProposalSets(repo.session.connection(), repo.org_id).of_year(year):
+                if found.decision is not None and any(
+                    (i.from_measure, i.to_measure) == (from_measure, to_measure) for i in found.items
+                ):
+                    return self._proposal_view(repo, ledger, found)
+        return None
+
+    def proposal_sends(self, round_id: int) -> list[store.Send]:
+        """The round's proposal cards sent to ksau members (to update them once decided)."""
+        with self._unit_of_work() as repo:
+            return [s for s in CityRounds(repo).sends(round_id) if s.kind == SendKind.PROPOSALS]
+
+
+PROPOSAL_SET_UNKNOWN = (
+    'Förslagen på kortet finns inte. Skriv "vilka förslag finns?" för att få ett nytt kort.'
+)

@@ -523,6 +523,7 @@ KIND_NAMES = {
     "reminder-2": "påminnelse 2",
     "reminder-3": "påminnelse 3",
     "escalation": "eskalering",
+    "proposals": "omfördelningsförslag",
 }
 STATE_NAMES = {
     "pending": "väntar",
@@ -588,3 +589,18 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
             '--decision "KSAU ÅÅÅÅ-MM-DD § N"'
         )
     return "\n".join(lines)
+
+
+# --- issue 20: `followup propose` ---
+
+
+def proposals_sent(period: str, proposals: int, members: int, new: int) -> str:
+    if not new:
+        return (
+            f"Omfördelningsförslagen för {period} är redan skickade till KSAU ({members} med rollen ksau). "
+            "Inget nytt skickades."
+        )
+    return (
+        f"Omfördelningsförslagen för {period} ({proposals} förslag) skickas till {new} av {members} "
+        "med rollen ksau."
+    )

@@ -49,6 +49,7 @@ class SendKind(StrEnum):
     REMINDER_2 = "reminder-2"
     REMINDER_3 = "reminder-3"
     ESCALATION = "escalation"  # the list of who has not answered (eskalering)
+    PROPOSALS = "proposals"  # the reallocation proposals, to each ksau member (core.proposal_sets)
 
     @classmethod
     def reminder(cls, number: int) -> SendKind:

@@ -1095,3 +1095,22 @@ END_BY = r"\b(?P<by>senast (?:i |till )?|före |innan |till |till och med |tom )
 """Before a month: the list's measures end by it ("senast i juni", "före 1 oktober")."""
 END_IN = r"\b(?:i|under) "
 """Before a month: the list's measures end in it ("slutar i september")."""
+
+
+# --- issue 20: KSAU's decision from a card (dialogs.proposal_cards, via dialogs.round_turns) ----
+
+PROPOSALS_SEND_WANTS = (
+    "skicka omfördelningsförslagen",
+    "skicka omfördelningsförslag",
+    "skicka förslagen till ksau",
+    "skicka förslagen om omfördelning",
+)
+"""Stadskontoret sending the latest round's proposals to KSAU: a message containing one of these."""
+PROPOSALS_WANTS = (
+    "vilka förslag finns",
+    "vilka förslag har vi",
+    "förslag på omfördelning",
+    "förslag till omfördelning",
+    "omfördelningsförslag",
+)
+"""KSAU (or stadskontoret) asking for the proposals' card: a message containing one of these."""

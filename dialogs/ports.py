@@ -12,7 +12,7 @@ place.
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -21,6 +21,7 @@ from core.entries import ReallocationEntry
 from core.errors import AlreadySaved
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal, Status
+from core.proposal_sets import ProposalSetView, ProposalsSent, SetDecided
 from core.round_report import RoundReport
 from core.rounds import LateList, MyCard, Round, SendKind
 from core.views import MeasureView
@@ -180,6 +181,29 @@ class RoundServicesPort(Protocol):
     def card_sends(self, round_id: int, recipient: str) -> Sequence[SentCard]: ...
 
     def mark_answered(self, send_ids: Sequence[int]) -> None: ...
+
+    # issue 20: KSAU's decision from a card (core.proposal_sets)
+
+    def send_proposals(self, user: str | None, period: str | None = None) -> ProposalsSent:
+        """Send the round's proposals to everyone with the ksau role (once a round)."""
+        ...
+
+    def proposals(self, user: str | None, period: str | None = None) -> ProposalSetView: ...
+
+    def proposal_set(self, user: str | None, set_id: int) -> ProposalSetView: ...
+
+    def decide_proposals(
+        self,
+        user: str | None,
+        set_id: int,
+        ticked: Collection[int],
+        decision: Decision,
+        by_name: str = "",
+    ) -> SetDecided: ...
+
+    def decided_proposal(self, year: int, from_measure: int, to_measure: int) -> ProposalSetView | None: ...
+
+    def proposal_sends(self, round_id: int) -> Sequence[SentCard]: ...
 
 
 class TurnServices(Protocol):

@@ -15,7 +15,6 @@ values (a note being edited) are not Markdown and are given as they are.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -374,36 +373,5 @@ def card_update(content: dict[str, Any], activity_id: str | None = None) -> Acti
 
 
 RECORD_REALLOCATION_ACTION = "record_reallocation"
-
-
-def proposal_card(amount: int, from_id: int, from_title: str, to_id: int, to_title: str, year: int) -> Card:
-    """A reallocation proposal that a KSAU member records in one step with the
-    decision reference; the server checks it against the rules again."""
-    body = [
-        _title(texts.proposal_title(amount)),
-        _facts(
-            [
-                (texts.LABEL_FROM, f"{texts.plain(from_title)} (id {from_id})"),
-                (texts.LABEL_TO, f"{texts.plain(to_title)} (id {to_id})"),
-                (texts.LABEL_AMOUNT, texts.kr(amount)),
-            ]
-        ),
-        _input_text(
-            "decision", texts.LABEL_DECISION, placeholder=texts.PLACEHOLDER_KSAU_DECISION, required=True
-        ),
-    ]
-    actions = [
-        {
-            "type": "Action.Submit",
-            "title": texts.RECORD_REALLOCATION_BUTTON,
-            "data": {
-                "action": RECORD_REALLOCATION_ACTION,
-                "from": from_id,
-                "to": to_id,
-                "amount": amount,
-                "year": year,
-                "once": uuid.uuid4().hex,
-            },
-        }
-    ]
-    return card(body, actions)
+"""The per-proposal card's submit, before issue 20 (one card for every proposal:
+dialogs.proposal_cards). Cards already sent still carry it: they are answered."""

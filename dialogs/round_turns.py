@@ -24,12 +24,13 @@ from core.errors import AlreadySaved, DomainError, PermissionDenied
 from core.ledger import Ledger
 from core.model import parse_decision
 from core.permissions import Action, can
+from core.proposal_sets import check_set_open
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.round_report import RoundReport
 from core.rounds import LateList, Round
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
-from dialogs import texts
+from dialogs import proposal_cards, texts
 from dialogs.cards import MAX_CARD_BYTES
 from dialogs.ports import RoundServicesPort
 from dialogs.round_cards import (
@@ -41,7 +42,6 @@ from dialogs.round_cards import (
     card_measures,
     card_update,
     prompt_card,
-    proposal_card,
 )
 from dialogs.submissions import card_id, card_number, once_key
 from dialogs.turn import already_saved, call, identity_of, rounds_of, today_of
@@ -73,6 +73,9 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
     if value is not None and value.get("action") == ROUND_ANSWER_ACTION:
         await _answer(turn_context, value)
         return True
+    if value is not None and value.get("action") == proposal_cards.DECIDE_VERB:
+        await proposal_cards.decide_submitted(turn_context, value)
+        return True
     if value is not None and value.get("action") == RECORD_REALLOCATION_ACTION:
         await _record_reallocation(turn_context, value)
         return True
@@ -85,6 +88,13 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
     if value is None and activity.text and wants_late_people(activity.text):
         await _show_late_people(turn_context, None)
         return True
+    if value is None and activity.text and _says_any(activity.text, vocabulary.PROPOSALS_SEND_WANTS):
+        await proposal_cards.send_proposals_from_chat(turn_context)
+        return True
+    if value is None and activity.text and _says_any(activity.text, vocabulary.PROPOSALS_WANTS):
+        if bool(await call(_may_see_proposals, rounds_of(turn_context), identity_of(turn_context).user_id)):
+            await proposal_cards.show_proposals(turn_context)
+            return True
     if value is None and activity.text and wants_round_status(activity.text):
         await _show_status(turn_context)
         return True
@@ -179,22 +189,16 @@ async def _show_status(turn_context: TurnContext) -> None:
         return
     await turn_context.send_activity(texts.round_status(report))
     if report.proposals and bool(await call(_may_reallocate, services, identity.user_id)):
-        titles = {m.measure_id: m.title for m in report.measures}
-        await turn_context.send_activity(texts.proposal_cards_intro(len(report.proposals[:8])))
-        for p in report.proposals[:8]:
-            content = proposal_card(
-                p.amount,
-                p.from_measure,
-                titles.get(p.from_measure, str(p.from_measure)),
-                p.to_measure,
-                titles.get(p.to_measure, str(p.to_measure)),
-                p.year,
-            )
-            await turn_context.send_activity(card_activity(texts.proposal_title(p.amount), content))
+        await proposal_cards.show_proposals(turn_context)  # one card for every proposal (issue 20)
 
 
 def _may_reallocate(services: RoundServicesPort, user: str) -> bool:
     return can(services.principal(user), Action.REALLOCATE)
+
+
+def _may_see_proposals(services: RoundServicesPort, user: str) -> bool:
+    who = services.principal(user)
+    return can(who, Action.REALLOCATE) or can(who, Action.MANAGE_ROUNDS)
 
 
 def _positive_int(value: Any, limit: int = 10**12) -> int | None:
@@ -216,6 +220,14 @@ async def _record_reallocation(turn_context: TurnContext, value: dict[str, Any])
     if source is None or target is None or amount is None:
         await turn_context.send_activity(texts.reallocation_refused(texts.BAD_PROPOSAL_CARD))
         return
+    year = _positive_int(value.get("year"), 9999)
+    if year is not None:  # an old card for a proposal KSAU has decided on from the set's card
+        services = rounds_of(turn_context)
+        decided = await call(services.decided_proposal, year, source, target)
+        if decided is not None:
+            problems = check_set_open(decided.proposal_set)
+            await turn_context.send_activity(texts.reallocation_refused(problems[0].message))
+            return
     decision_text = value.get("decision")
     if not isinstance(decision_text, str) or not decision_text.strip():
         await turn_context.send_activity(texts.reallocation_refused(texts.DECISION_MISSING))
@@ -375,7 +387,7 @@ async def _update_cards(
 
     sends = await call(services.card_sends, round_id, identity.user_id)
     sent = [s for s in sends if s.activity_id and s.conversation_id == activity.conversation.id]
-    ids = {s.activity_id for s in sent if s.kind.value != "escalation"}
+    ids = {s.activity_id for s in sent if s.kind.value not in ("escalation", "proposals")}
     if activity.reply_to_id:
         ids.add(activity.reply_to_id)
     plan = mine.round.plan

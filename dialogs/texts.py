@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from core import forms, limits, vocabulary
 from core.balances import FundBalance, Share, UnitBalance
+from core.calendar import SWEDISH_TIME
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
@@ -1106,22 +1107,7 @@ def round_status(report: RoundReport) -> str:
     return "\n".join(lines)
 
 
-LABEL_FROM = "Från"
-LABEL_TO = "Till"
 PLACEHOLDER_KSAU_DECISION = "till exempel KSAU 2025-06-24 § 5"
-RECORD_REALLOCATION_BUTTON = "Registrera KSAU-beslutet"
-
-
-def proposal_title(amount: int) -> str:
-    return f"Förslag: omfördela {kr(amount)}"
-
-
-def proposal_cards_intro(count: int) -> str:
-    what = "förslaget" if count == 1 else f"de {count} förslagen"
-    return (
-        f"Du kan registrera KSAU:s beslut om {what} direkt här: fyll i beslutsreferensen "
-        "och tryck på knappen."
-    )
 
 
 def reallocation_recorded(amount: int, source: str, target: str, reference: str, seq: int) -> str:
@@ -1558,3 +1544,79 @@ CARD_ACTION_UNKNOWN = (
     "Det här kortet hör inte till något jag kan göra längre, så inget har sparats. "
     'Skriv "hjälp" för att se vad du kan göra, eller be om kortet igen.'
 )
+
+
+# --- issue 20: KSAU's decision from a card (dialogs.proposal_cards) ---------------------
+
+PROPOSALS_DECIDE_BUTTON = "Registrera beslut"
+PROPOSALS_TICK = "KSAU har beslutat förslaget"
+PROPOSALS_INTRO = (
+    "Kryssa i de förslag som KSAU har beslutat om, skriv beslutet och tryck på Registrera beslut. "
+    "Varje förslag kontrolleras mot den senaste uppföljningen när det registreras; förslag som inte "
+    "kryssas i registreras inte."
+)
+PROPOSALS_READ_ONLY = "Bara den som har rollen ksau kan registrera KSAU:s beslut."
+PROPOSAL_RECORDED = "Registrerat"
+PROPOSAL_NOT_TICKED = "Inte beslutat (inte ikryssat)"
+
+
+def proposals_card_title(period: str, count: int) -> str:
+    what = "1 förslag" if count == 1 else f"{count} förslag"
+    return f"Omfördelningsförslag efter uppföljningen {format_period(period)}: {what}"
+
+
+def proposals_text(period: str) -> str:
+    """The message with the card (a notification's preview)."""
+    return f"Omfördelningsförslagen efter uppföljningen {format_period(period)}, för KSAU:s beslut."
+
+
+def proposals_line(number: int, amount: int, source: str, source_id: int, target: str, target_id: int) -> str:
+    return (
+        f"**{number}. {kr(amount)}** från {plain(source)} (id {source_id}) "
+        f"till {plain(target)} (id {target_id})"
+    )
+
+
+def proposals_basis(unused: int, period: str, same_unit: bool) -> str:
+    where = "samma nämnd" if same_unit else "en annan nämnd"
+    return f"Underlag: {kr(unused)} outnyttjat enligt uppföljningen {period}; mottagaren hör till {where}."
+
+
+def proposals_decided(reference: str, recorded: int, total: int, by: str, at: datetime) -> str:
+    when = at.astimezone(SWEDISH_TIME).strftime("%Y-%m-%d %H:%M")
+    return f"Beslutat {plain(reference)}: {recorded} av {total} förslag, registrerat av {plain(by)} {when}"
+
+
+def proposal_refused(reason: str) -> str:
+    return f"Registrerades inte: {plain(reason)}"
+
+
+def proposals_refused(message: str) -> str:
+    """A decision from the card refused as a whole: nothing was written."""
+    return f"Beslutet registrerades inte. {plain(message)}"
+
+
+def proposals_bad_decision(problem: str) -> str:
+    return (
+        f"Beslutet registrerades inte: {plain(problem)} Skriv beslutet som KSAU:s protokoll anger det, "
+        'till exempel "KSAU 2025-06-24 § 5". Inget har sparats.'
+    )
+
+
+def proposals_more(count: int) -> str:
+    return (
+        f"{count} förslag till får inte plats på kortet; de registreras inte härifrån "
+        "(kompetensbot reallocate registrerar dem ett och ett)."
+    )
+
+
+def proposals_sent(period: str, proposals: int, members: int, new: int) -> str:
+    if not new:
+        return (
+            f"Omfördelningsförslagen efter uppföljningen {format_period(period)} är redan skickade till "
+            f"KSAU ({members} med rollen ksau). Inget nytt skickades."
+        )
+    return (
+        f"Omfördelningsförslagen efter uppföljningen {format_period(period)} ({proposals} förslag) skickas "
+        f"nu till {new} av {members} med rollen ksau, ett kort var."
+    )

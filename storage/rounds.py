@@ -678,6 +678,24 @@ def round_ledger_of(engine: Engine, org_id: int, periods: Iterable[str]) -> Summ
         return round_ledger(conn, snapshot, periods)
 
 
+def unmarked_proposal_cards(engine: Engine) -> list[tuple[str, Send]]:
+    """(city slug, send) of every proposals card sent to a ksau member and not yet
+    updated to show the set's decision (open rounds and closed alike)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_send, _orgs.c.slug)
+            .join(_orgs, _orgs.c.id == _send.c.org_id)
+            .where(
+                _send.c.kind == SendKind.PROPOSALS.value,
+                _send.c.state == SendState.SENT,
+                _send.c.marked_answered.is_(False),
+                _send.c.activity_id.is_not(None),
+            )
+            .order_by(_send.c.id)
+        ).all()
+    return [(str(r.slug), send_from_row(r)) for r in rows]
+
+
 def mark_card_answered(engine: Engine, send_id: int) -> None:
     with engine.begin() as conn:
         mark_answered(conn, send_id)

@@ -309,3 +309,60 @@ class RoundSendRow(SQLModel, table=True):
     marked_answered: bool = False  # the card was updated in place to say it is answered
     reason: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# --- issue 20: KSAU's decision from a card (migration 0013) ---------------------------
+
+
+class ProposalSetRow(SQLModel, table=True):
+    """The reallocation proposals of one round as sent to KSAU (core.proposal_sets):
+    one set per round, made once, never changed (its items in proposal_set_items,
+    its decision, once recorded, in proposal_decisions)."""
+
+    __tablename__ = "proposal_sets"
+    __table_args__ = (UniqueConstraint("round_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    round_id: int = Field(foreign_key="followup_rounds.id")
+    period: str = Field(max_length=7)
+    year: int
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ProposalItemRow(SQLModel, table=True):
+    """One proposal of a set with its basis: the source measure's forecast-unused
+    money and the follow-up (period, seq) it was read from."""
+
+    __tablename__ = "proposal_set_items"
+    __table_args__ = (UniqueConstraint("set_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    set_id: int = Field(foreign_key="proposal_sets.id", index=True)
+    number: int
+    year: int
+    from_measure: int = Field(foreign_key="measures.id")
+    to_measure: int = Field(foreign_key="measures.id")
+    amount: int = Field(sa_type=BigInteger)
+    same_unit: bool = False
+    basis_unused: int = Field(sa_type=BigInteger)
+    basis_period: str = Field(max_length=7)
+    basis_seq: int
+
+
+class ProposalDecisionRow(SQLModel, table=True):
+    """KSAU's decision on a set: at most one a set (the unique key closes it). The
+    money moved is in ledger_entries (`entry_seqs`), written in the same transaction."""
+
+    __tablename__ = "proposal_decisions"
+    __table_args__ = (UniqueConstraint("set_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    set_id: int = Field(foreign_key="proposal_sets.id")
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    reference: str = Field(max_length=300)
+    by_user: str = Field(max_length=200)
+    by_name: str = Field(default="", max_length=200)
+    at: datetime = Field(sa_column=_ts())
+    recorded: str = ""  # "|"-separated proposal numbers
+    refused: str = ""  # JSON: [[number, reason], ...]
+    not_ticked: str = ""  # "|"-separated proposal numbers
+    entry_seqs: str = ""  # "|"-separated ledger seqs of the entries recorded

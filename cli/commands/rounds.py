@@ -59,6 +59,13 @@ def register(followup: Commands) -> None:
     options(cl)
     handles(cl, run_close)
 
+    pr = followup.add_parser(
+        "propose", help="skicka omgångens omfördelningsförslag till KSAU (ett kort var till rollen ksau)"
+    )
+    pr.add_argument("--period", required=True, help="t.ex. 2025-06")
+    options(pr, as_of=True)
+    handles(pr, run_propose)
+
     ex = followup.add_parser("export", help="omgångens resultat som XLSX eller CSV (personalredovisningen)")
     ex.add_argument("--period", required=True)
     ex.add_argument("--out", type=Path, required=True, help="filen att skriva: .xlsx eller .csv")
@@ -111,6 +118,37 @@ def run_export(args: argparse.Namespace, out: TextIO) -> int:
     write_export(report, args.out, services.display_names())
     print(texts.round_exported(args.out, len(report.measures)), file=out)
     return 0
+
+
+def run_propose(args: argparse.Namespace, out: TextIO) -> int:
+    """The round's proposals to everyone with the ksau role (RoundServices.send_proposals),
+    then sent at once like a tick sends (the rounds' send protocol)."""
+    services = _rounds(args)
+    sent = services.send_proposals(user_of(args), parse_period(args.period))
+    s = sent.view.proposal_set
+    print(texts.proposals_sent(s.period, len(s.items), sent.members, sent.new_sends), file=out)
+    result = asyncio.run(_drain(make_engine(), today(args)))
+    print(texts.tick_summary(0, result.outcomes, result.cards_updated), file=out)
+    return 0
+
+
+async def _drain(engine: Engine, as_of: date) -> TickResult:
+    from bot.adapter import create_adapter
+    from bot.config import Settings
+    from bot.proactive import Sender
+    from bot.round_runner import RoundRunner
+
+    settings = Settings.from_env()
+    adapter, _ = create_adapter(settings, storage=None)
+    sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate)
+    runner = RoundRunner(
+        engine,
+        sender,
+        auto_open=False,
+        in_flight=settings.round_in_flight,
+        lease=timedelta(seconds=settings.round_lease_seconds),
+    )
+    return await runner.drain(as_of)
 
 
 def run_tick(args: argparse.Namespace, out: TextIO) -> int:

@@ -238,9 +238,17 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 24))
     adapter = TestAdapter()
     replies = turn(bot, adapter, "hur går uppföljningen")
-    [proposal] = [r for r in replies if r.attachments]
-    data = card_of(proposal)["actions"][0]["data"]
-    assert (data["from"], data["to"], data["amount"]) == (15, 1, 660_000)
+    [proposals] = [r for r in replies if r.attachments]  # issue 20: one card for every proposal
+    assert card_of(proposals)["actions"][0]["verb"] == "ksau_decide"
+    # A per-proposal card sent before issue 20 is still answered while KSAU has not decided the set.
+    data = {
+        "action": "record_reallocation",
+        "from": 15,
+        "to": 1,
+        "amount": 660_000,
+        "year": 2025,
+        "once": "a" * 32,
+    }
     entries_before = len(services.ledger().entries)
     for forged, reason in (
         ({**data, "amount": 900_001, "decision": "KSAU 2025-06-24 § 5"}, "mer än de outnyttjade medlen"),
@@ -273,6 +281,33 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
     [rule] = turn(bot, adapter, submit(adapter, fresh))
     assert "registrerades inte" in text_of(rule) and "outnyttjade" in text_of(rule)
     assert len(services.ledger().entries) == entries_before + 1
+
+
+def test_the_proposals_card_records_from_a_client_without_universal_actions(example_engine, services) -> None:
+    """Issue 20: "Registrera beslut" falls back to an Action.Submit; the chat records the same
+    decision, says it, and a second submission (another copy) is refused with who decided."""
+    services.grant_role(None, USER, Role.KSAU, None)
+    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 24))
+    adapter = TestAdapter()
+    [shown] = turn(bot, adapter, "vilka förslag finns?")
+    fallback = card_of(shown)["actions"][0]["fallback"]
+    assert fallback["type"] == "Action.Submit"
+    value = {**fallback["data"], "p1": "true", "decision": "KSAU 2025-06-24 § 5"}
+    entries = len(services.ledger().entries)
+    [done] = turn(bot, adapter, submit(adapter, value))
+    assert text_of(done).startswith("Beslutat KSAU 2025-06-24 § 5: 1 av 1 förslag, registrerat av")
+    assert len(services.ledger().entries) == entries + 1
+    other = adapter.create_activity("")
+    other.text, other.value = None, {**value, "decision": "KSAU 2025-06-24 § 6"}
+    other.from_property.id = other.from_property.aad_object_id = "aad-other-ksau"
+    services.grant_role(None, "aad-other-ksau", Role.KSAU, None)
+    [refused] = turn(bot, adapter, other)
+    assert "Beslutet registrerades inte" in text_of(refused) and "redan beslutade" in text_of(refused)
+    assert len(services.ledger().entries) == entries + 1
+    # "omfördelningsförslag" from KSAU: the same card, now decided.
+    [again] = turn(bot, adapter, "omfördelningsförslag")
+    assert "Beslutat KSAU 2025-06-24 § 5: 1 av 1 förslag" in str(card_of(again))
 
 
 def test_only_ksau_gets_the_proposal_cards(example_engine, services) -> None:

@@ -358,3 +358,27 @@ def test_a_tick_on_the_settings_date_reports_the_opened_round_on_that_date(
     assert ticked.code == 0, ticked.err
     assert "Öppnade uppföljningsomgången malmo 2025-06." in ticked.out
     assert "Insatser i omgången: 45 (0 besvarade, " in ticked.out
+
+
+def test_followup_propose_sends_one_card_to_each_ksau_member_once(
+    city: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+) -> None:
+    """Issue 20: `kompetensbot followup propose --period 2025-06` sends the round's
+    proposals to everyone with the ksau role, one card each, sent at once and once."""
+    _install(city, stub, {"aad-ksau-1": (Role.KSAU, None), "aad-ksau-2": (Role.KSAU, None)})
+    assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
+    sent = kb("followup", "propose", "--period", "2025-06", "--as-of", "2025-06-24")
+    assert sent.code == 0, sent.err
+    assert "(1 förslag) skickas till 2 av 2 med rollen ksau" in sent.out and "Skickade: 2" in sent.out
+    assert cards_to(stub) == {"conv-aad-ksau-1": 1, "conv-aad-ksau-2": 1}
+    content = stub.sends("conv-aad-ksau-1")[0]["activity"]["attachments"][0]["content"]
+    assert content["actions"][0]["verb"] == "ksau_decide" and "660 000 kr" in str(content)
+    again = kb("followup", "propose", "--period", "2025-06", "--as-of", "2025-06-24")
+    assert again.code == 0 and "redan skickade" in again.out
+    assert cards_to(stub) == {"conv-aad-ksau-1": 1, "conv-aad-ksau-2": 1}
+    status = kb("followup", "status", "--period", "2025-06", "--as-of", "2025-06-24")
+    assert "omfördelningsförslag" in status.out
+    refused = kb("followup", "propose", "--period", "2025-12")
+    assert refused.code == 2 and "Det finns ingen uppföljningsomgång för 2025-12" in refused.err

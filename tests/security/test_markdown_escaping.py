@@ -34,9 +34,10 @@ from bot.services import Services
 from core.balances import FundBalance, Share
 from core.entries import AllocationEntry, ReallocationEntry
 from core.model import NOT_GIVEN, Body, Decision, FollowUp, Status, Unit
+from core.proposal_sets import ProposalItem, ProposalSet, ProposalSetView, SetDecision
 from core.proposals import Proposal
 from core.round_report import RoundReport
-from dialogs import cards, round_cards, texts
+from dialogs import cards, proposal_cards, round_cards, texts
 
 LINE = (
     "Mentorskap [Klicka här](https://evil.example/login) **fet** __fet__ _x_ *y* <at>Anna</at> "
@@ -341,12 +342,33 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
         round_cards.EscalationLine("A", w["unit"], 0, 1, 0),
     ]
     yield "escalation_card", round_cards.escalation_card(7, "2025-06", summary, lines)
-    yield "proposal_card", round_cards.proposal_card(1_000, 1, w["title"], 2, w["title"], 2025)
+    items = (
+        ProposalItem(1, 2025, 1, 2, 1_000, True, 5_000, "2025-06", 3),
+        ProposalItem(2, 2025, 2, 1, 2_000, False, 6_000, "2025-06", 4),
+    )
+    open_set = ProposalSet(9, 7, "2025-06", 2025, items, "stk", datetime(2025, 6, 20, tzinfo=UTC))
+    view = ProposalSetView(open_set, {1: w["title"], 2: w["title"]}, ("ksau-1",))
+    yield "proposals_card", proposal_cards.proposals_card(view, may_decide=True, user_ids=["29:x"])
+    reason = f"Underlaget har ändrats: {w['title']}"
+    decided = SetDecision(
+        decision(w).reference,
+        "ksau-1",
+        w["name"],
+        datetime(2025, 6, 24, 8, tzinfo=UTC),
+        (1,),
+        ((2, reason),),
+        (),
+    )
+    view = ProposalSetView(replace(open_set, decision=decided), view.titles, view.members)
+    yield (
+        "proposals_card",
+        proposal_cards.proposals_card(view, may_decide=True, note=texts.proposals_refused(reason)),
+    )
 
 
 def _builders() -> set[str]:
     found = set()
-    for module in (cards, round_cards):
+    for module in (cards, round_cards, proposal_cards):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or name.startswith("_") or name == "card":
                 continue
@@ -534,6 +556,14 @@ MESSAGES: dict[str, Call] = {
     "unknown_measure": lambda _, w: texts.unknown_measure(w["title"], [w["title"], w["title"]], 2),
     "unknown_unit": lambda _, w: texts.unknown_unit(w["unit"], [Unit(w["code"], w["unit"])]),
     "welcome": lambda _, w: texts.welcome(w["name"], True),
+    # issue 20: KSAU's decision from a card
+    "proposals_line": lambda _, w: texts.proposals_line(1, 1_000, w["title"], 1, w["title"], 2),
+    "proposals_decided": lambda _, w: texts.proposals_decided(
+        decision(w).reference, 1, 2, w["name"], datetime(2025, 6, 24, 8, tzinfo=UTC)
+    ),
+    "proposal_refused": lambda _, w: texts.proposal_refused(f"Underlaget för {w['title']} har ändrats."),
+    "proposals_refused": lambda _, w: texts.proposals_refused(f"Redan beslutat av {w['name']}."),
+    "proposals_bad_decision": lambda _, w: texts.proposals_bad_decision(f"Okänt organ: {w['title']}"),
 }
 """Every message function of texts that is given a person's text, called with it."""
 
@@ -573,8 +603,6 @@ NO_PERSON_TEXT = {
     "my_measures_header",
     "no_funds",
     "overdue_note",
-    "proposal_cards_intro",
-    "proposal_title",
     "round_answer_saved",
     "round_answered_line",
     "round_card_title",
@@ -587,6 +615,13 @@ NO_PERSON_TEXT = {
     "yes_no",
 }
 """Messages made only of our own words, numbers, dates and periods."""
+NO_PERSON_TEXT |= {  # issue 20: our words, figures, periods and dates only
+    "proposals_card_title",
+    "proposals_text",
+    "proposals_basis",
+    "proposals_more",
+    "proposals_sent",
+}
 NO_PERSON_TEXT |= {"confirm_measure_despite", "dates_questioned", "dates_again"}  # dates only
 NO_PERSON_TEXT |= {  # issue 19: our words, figures, dates and the glossary's terms only
     "also_offer",
