@@ -310,3 +310,8 @@ class RoundServices(Services):
         with uow as repo:
             CityRounds(repo).mark_answered(send_ids)
             uow.commit()
+
+    def periods(self) -> list[str]:
+        """The periods of the city's rounds, oldest first."""
+        with self._unit_of_work() as repo:
+            return [r.period for r in CityRounds(repo).all()]

@@ -272,6 +272,7 @@ class Intent(StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
     UNKNOWN = "unknown"
+    EXPORT_FILE = "export_file"
 
 
 class Figure(StrEnum):
@@ -1095,3 +1096,19 @@ END_BY = r"\b(?P<by>senast (?:i |till )?|före |innan |till |till och med |tom )
 """Before a month: the list's measures end by it ("senast i juni", "före 1 oktober")."""
 END_IN = r"\b(?:i|under) "
 """Before a month: the list's measures end in it ("slutar i september")."""
+
+
+# --- files in the chat (issue 20) ---------------------------------------------------------------
+
+EXPORT_FILE_PATTERNS = (
+    r"\bexcel\w*|\bxlsx\b|\bkalkylblad|\bkalkylark|\bexport\w*|\bladda (ner|ned)\b"
+    r"|\b(som|i|en|ett) (excel)?fil(en)?\b|\bfil(en)? (med|över)\b|\bskicka (\w+ ){0,2}fil(en)?\b",
+)
+"""Asking for a file: "exportera insatserna 2025 till excel", "skicka uppföljningen som fil",
+"kan jag få en excel", "export". Tried before every other kind: a file of the follow-up is not
+a follow-up to give, nor a list of measures."""
+
+EXPORT_ROUND_WORDS = r"\buppfölj\w*|\bomgång\w*|\brund(a|an|en)\b|\w+rundan?\b|\bsvar(en)?\b"
+"""A file request that asks for the round's follow-up (`followup export`), not the year's measures."""
+
+QUESTIONS = (Phrases(Intent.EXPORT_FILE, patterns=EXPORT_FILE_PATTERNS), *QUESTIONS)
