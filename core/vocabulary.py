@@ -1101,12 +1101,13 @@ END_IN = r"\b(?:i|under) "
 # --- files in the chat (issue 20) ---------------------------------------------------------------
 
 EXPORT_FILE_PATTERNS = (
-    r"\bexcel\w*|\bxlsx\b|\bkalkylblad|\bkalkylark|\bexport\w*|\bladda (ner|ned)\b"
-    r"|\b(som|i|en|ett) (excel)?fil(en)?\b|\bfil(en)? (med|över)\b|\bskicka (\w+ ){0,2}fil(en)?\b",
+    r"^(?!.*\bny(tt)? ?insats).*(?:\bexcel\w*|\bxlsx\b|\bkalkylblad|\bkalkylark|\bexport\w*"
+    r"|\bladda (ner|ned)\b"
+    r"|\b(som|i|en|ett) (excel)?fil(en)?\b|\bfil(en)? (med|över)\b|\bskicka (\w+ ){0,2}fil(en)?\b)",
 )
 """Asking for a file: "exportera insatserna 2025 till excel", "skicka uppföljningen som fil",
 "kan jag få en excel", "export". Tried before every other kind: a file of the follow-up is not
-a follow-up to give, nor a list of measures."""
+a follow-up to give, nor a list of measures; but "ny insats: kurs i excel" is a new measure."""
 
 EXPORT_ROUND_WORDS = r"\buppfölj\w*|\bomgång\w*|\brund(a|an|en)\b|\w+rundan?\b|\bsvar(en)?\b"
 """A file request that asks for the round's follow-up (`followup export`), not the year's measures."""
