@@ -28,7 +28,7 @@ class BotTurnServices:
     rounds: RoundServices
     today: date
     stamp: Callable[[], datetime] = field(repr=False)
-    files: FileOffers = field(repr=False, default=None)  # type: ignore[assignment]  # always set by turn_services
+    files: FileOffers = field(repr=False)
 
     def clock(self) -> datetime:
         return self.stamp()

@@ -152,6 +152,8 @@ HELP = "\n".join(
         '- **Lämna in en ny insats** (HR): "ny insats"',
         '- **Lämna en uppföljning:** "jag vill lämna en uppföljning"',
         '- **Omfördelning mellan nämnder:** beslutas av KSAU, fråga "hur går en omfördelning till?"',
+        '- **Som Excel-fil** (i en personlig chatt): "exportera insatserna 2025 till excel", '
+        '"skicka uppföljningen som fil"',
         "",
         'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
         'håller på med och "hjälp" för att se det här igen.',
