@@ -321,3 +321,12 @@ def test_the_upload_policy_allows_only_microsofts_file_hosts_by_default() -> Non
     assert listed.check("http://127.0.0.1:9999/upload") and not listed.check(allowed)
     with pytest.raises(ValueError, match="KOMPETENSBOT_FILE_UPLOAD_URLS"):
         UploadPolicy.of("http://files.example")
+
+
+def test_a_bad_upload_list_stops_the_server_at_start() -> None:
+    from bot.config import Settings, StartRefused
+
+    settings = Settings(database_url="sqlite://", demo=True, file_upload_urls="http://files.example/upload")
+    with pytest.raises(StartRefused, match="KOMPETENSBOT_FILE_UPLOAD_URLS"):
+        settings.check_serve()
+    Settings(database_url="sqlite://", demo=True, file_upload_urls="http://127.0.0.1:9999").check_serve()
