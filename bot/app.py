@@ -33,6 +33,7 @@ from bot import http_limits
 from bot.adapter import create_adapter
 from bot.clients import PooledClientFactory
 from bot.config import Settings, check_ledger_key, start_refused
+from bot.file_offers import UploadPolicy
 from bot.inbound_auth import InboundPolicy, Refused
 from bot.outbound import OutboundPolicy, report_stored_references
 from bot.replies import ReplyRetries
@@ -83,6 +84,7 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
         own_tenant=settings.tenant_id,
         app_id=settings.client_id,
         claim_lease=timedelta(seconds=settings.claim_lease_seconds),
+        uploads=UploadPolicy.of(settings.file_upload_urls),
     )
     return BotApp(settings, engine, adapter, auth_config, bot)
 

@@ -102,6 +102,10 @@ class Settings:
     # At least once, saved once: how long a turn holds its activity's
     # claim before a retry of it is handled again (storage.bot_state.CLAIM_LEASE).
     claim_lease_seconds: float = 60.0
+    # Files in the chat: the origins an accepted file may be uploaded to
+    # (KOMPETENSBOT_FILE_UPLOAD_URLS, comma-separated; None: Microsoft's file
+    # hosts, https://*.sharepoint.com and the government clouds'), see bot.file_offers.
+    file_upload_urls: str | None = None
 
     @property
     def client_id(self) -> str | None:
@@ -141,12 +145,26 @@ class Settings:
                 SERVICE_URLS_ENV,
             ) from None
 
+    def _check_file_upload_urls(self) -> None:
+        """KOMPETENSBOT_FILE_UPLOAD_URLS must be origins (bot.file_offers.UploadPolicy)."""
+        from bot.file_offers import UPLOAD_URLS_ENV, UploadPolicy
+
+        try:
+            UploadPolicy.of(self.file_upload_urls)
+        except ValueError as problem:
+            raise start_refused(
+                f"{problem}. Tillåtet: https://värd[:port], eller http://127.0.0.1:port för lokal "
+                "användning, åtskilda med kommatecken. Servern startade inte.",
+                UPLOAD_URLS_ENV,
+            ) from None
+
     def check_serve(self) -> None:
         """StartRefused when `serve` must not start with these settings: credentials
         that are partial, misnamed or not tied to one tenant; credentials together
         with anonymous, demo or a fixed date; no credentials without an explicit
         anonymous mode; anonymous mode on an address other than loopback."""
         self._check_service_urls()
+        self._check_file_upload_urls()
         registration = self.registration
         if not registration:
             if self.classic_names:
@@ -257,6 +275,7 @@ class Settings:
             ledger_key=env.get(KEY_VARIABLE, ""),
             # outbound
             service_urls=env.get("KOMPETENSBOT_SERVICE_URLS") or None,
+            file_upload_urls=env.get("KOMPETENSBOT_FILE_UPLOAD_URLS") or None,
             # at least once, saved once
             claim_lease_seconds=float(env.get("KOMPETENSBOT_CLAIM_LEASE_SECONDS", "60")),
         )

@@ -483,6 +483,11 @@ class RoundServices(Services):
         with self._unit_of_work() as repo:
             return [s for s in CityRounds(repo).sends(round_id) if s.kind == SendKind.PROPOSALS]
 
+    def periods(self) -> list[str]:
+        """The periods of the city's rounds, oldest first."""
+        with self._unit_of_work() as repo:
+            return [r.period for r in CityRounds(repo).all()]
+
 
 PROPOSAL_SET_UNKNOWN = (
     'Förslagen på kortet finns inte. Skriv "vilka förslag finns?" för att få ett nytt kort.'

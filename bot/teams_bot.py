@@ -53,6 +53,7 @@ from sqlalchemy.engine import Engine
 
 from bot.claims import Finisher, HeldClaim
 from bot.conversation_state import PersonalConversationState
+from bot.file_offers import UploadPolicy, handle_file_consent
 from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of
 from bot.replies import ReplyRetries
@@ -62,6 +63,7 @@ from core.model import Principal
 from core.text import person_name
 from dialogs import MainDialog, state_codec, texts
 from dialogs.card_actions import INVOKE_NAME, handle_card_action, message_response
+from dialogs.file_offers import CONSENT_INVOKE
 from dialogs.main_dialog import takes_over
 from dialogs.round_turns import handle_round_turn
 from dialogs.turn import Identity, call, identity_of, queries, set_identity, who
@@ -125,10 +127,12 @@ class KompetensBot(ActivityHandler):
         own_tenant: str | None = None,
         app_id: str | None = None,
         claim_lease: timedelta = CLAIM_LEASE,
+        uploads: UploadPolicy | None = None,
     ):
         """`outbound`: where replies may go (None: the adapter's policy, bot.proactive.outbound_of);
         `tenant_rule`: only linked tenants, or `own_tenant` when there is one city (with credentials);
-        `app_id`: the bot's client id, for a personal chat created from a group (None: anonymous)."""
+        `app_id`: the bot's client id, for a personal chat created from a group (None: anonymous);
+        `uploads`: where an accepted file may be uploaded (None: Microsoft's file hosts, bot.file_offers)."""
         self.engine = engine
         self.claim_lease = claim_lease
         self.finisher = Finisher(engine)
@@ -141,6 +145,7 @@ class KompetensBot(ActivityHandler):
         self.tenant_rule = tenant_rule
         self.own_tenant = own_tenant
         self.app_id = app_id
+        self.uploads = uploads or UploadPolicy()
 
     async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]  # the SDK types the context as its TurnContextProtocol; the dialogs need the concrete TurnContext it always passes
         activity = turn_context.activity
@@ -302,6 +307,9 @@ class KompetensBot(ActivityHandler):
             if text and intent_of(text) == Intent.HELP:
                 await turn_context.send_activity(texts.HELP)
                 return
+            if text and intent_of(text) == Intent.EXPORT_FILE:  # only a personal chat takes a file
+                await turn_context.send_activity(texts.FILE_ONLY_PERSONAL)
+                return
             await self._answer_privately(turn_context, identity)
             return
         refusal = await self._no_role(turn_context)
@@ -315,11 +323,19 @@ class KompetensBot(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:  # type: ignore[override]  # the SDK types the context as its TurnContextProtocol; the dialogs need the concrete TurnContext it always passes
         """A card's Action.Execute (dialogs.card_actions): answered in the HTTP response;
-        a person without a role is told so there. Other invokes: the SDK's answer."""
+        a person without a role is told so there. A file consent card's accept or decline
+        (bot.file_offers): answered with 200, what happened told in the chat. Other
+        invokes: the SDK's answer."""
         if turn_context.activity.name == INVOKE_NAME:
             refusal = await self._no_role(turn_context)
             body = message_response(refusal) if refusal else await handle_card_action(turn_context)
             return InvokeResponse(status=200, body=body)
+        if turn_context.activity.name == CONSENT_INVOKE:
+            refusal = await self._no_role(turn_context)
+            if refusal:
+                await turn_context.send_activity(refusal)
+                return InvokeResponse(status=200)
+            return await handle_file_consent(turn_context, self.uploads)
         return await super().on_invoke_activity(turn_context)
 
     async def _no_role(self, turn_context: TurnContext) -> str | None:

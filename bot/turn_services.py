@@ -1,6 +1,6 @@
 """The services the bot hands the dialogs for one turn (dialogs.ports.TurnServices):
-the speaker's city's services sharing one cache for the turn, its rounds, and the
-bot's date and clock (bot.clock)."""
+the speaker's city's services sharing one cache for the turn, its rounds, the
+bot's date and clock (bot.clock), and its file offers (bot.file_offers)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bot import clock as bot_clock
+from bot.file_offers import FileOffers
 from bot.round_services import RoundServices
 from bot.services import Services
 from dialogs.turn import Identity, set_services
@@ -27,6 +28,7 @@ class BotTurnServices:
     rounds: RoundServices
     today: date
     stamp: Callable[[], datetime] = field(repr=False)
+    files: FileOffers = field(repr=False)
 
     def clock(self) -> datetime:
         return self.stamp()
@@ -39,7 +41,7 @@ def turn_services(engine: Engine, identity: Identity, today: date | None = None)
     cache: dict[Any, Any] = {}
     city = Services(engine, org=identity.org_slug, demo=identity.demo, clock=stamp, turn=cache)
     rounds = RoundServices(engine, org=identity.org_slug, demo=identity.demo, clock=stamp)
-    return BotTurnServices(city, rounds, bot_clock.today(today), stamp)
+    return BotTurnServices(city, rounds, bot_clock.today(today), stamp, FileOffers(engine, city, rounds))
 
 
 def serve_turn(

@@ -1,99 +1,21 @@
 """The round's results as a file (`kompetensbot followup export`): XLSX with a sheet per
-view (measures, units, missing answers, proposals) or CSV of the measures (the
-personnel report). Cells are written through storage.templates, which neutralises
-formulas."""
+view (measures, units, missing answers, proposals; storage.round_export, which the
+bot's file in the chat shares) or CSV of the measures (the personnel report). Cells
+are written through storage.templates, which neutralises formulas."""
 
 from __future__ import annotations
 
 import csv
 import os
 from pathlib import Path
-from typing import Any
 
 from cli import texts
-from cli.texts import GRANTED
 from core.errors import input_error
 from core.round_report import RoundReport
-from storage.templates import append_xlsx_row, csv_cell
+from storage.round_export import EXPORT_HEADER, LATE_HEADER, export_rows, late_rows, round_xlsx
+from storage.templates import csv_cell
 
-EXPORT_HEADER = (
-    "Nämnd",
-    "Insats",
-    "Id",
-    "Tilldelat (kr)",
-    "Utfall (kr)",
-    "Prognos (kr)",
-    "Outnyttjat (kr)",
-    "Status",
-    "Kan användas som planerat",
-    "Svarat",
-    "Risk",
-    "Kommentar",
-    "Rapporterad av",
-    "Läge",
-    "Tillfrågade",
-)
-
-
-def _person(person: str, names: dict[str, str]) -> str:
-    name = names.get(person)
-    return f"{name} ({person})" if name and name != person else person
-
-
-def export_rows(report: RoundReport, names: dict[str, str] | None = None) -> list[list[Any]]:
-    names = names or {}
-    rows: list[list[Any]] = []
-    for m in report.measures:
-        usable = "" if m.usable_as_planned is None else ("Ja" if m.usable_as_planned else "Nej")
-        rows.append(
-            [
-                ", ".join(m.units),
-                m.title,
-                m.measure_id,
-                m.allocated,
-                m.spent,
-                m.forecast,
-                m.unused,
-                m.status.value,
-                usable,
-                "Ja" if m.answered else "Nej",
-                ", ".join(m.risks),
-                m.note,
-                m.author,
-                m.state.value,
-                ", ".join(_person(p, names) for p in m.asked),
-            ]
-        )
-    return rows
-
-
-LATE_HEADER = ("Nämnd", "Kod", "Person", "Id", "Obesvarade insatser")
-
-
-def late_rows(report: RoundReport, names: dict[str, str] | None = None) -> list[list[Any]]:
-    """Who has not answered, per committee: one row per person and committee,
-    and one row for the measures that nobody could be asked about."""
-    names = names or {}
-    titles = {m.measure_id: m.title for m in report.measures}
-    unit_names = {u.code: u.name for u in report.units}
-    cards = dict(report.late)
-    rows: list[list[Any]] = []
-    for gap in report.committees:
-        unit = unit_names.get(gap.unit, gap.unit)
-        for person in gap.late:
-            mine = [titles.get(m, str(m)) for m in cards.get(person, ()) if m in gap.not_answered]
-            rows.append([unit, gap.unit, names.get(person, ""), person, "; ".join(mine)])
-        if gap.no_recipient:
-            rows.append(
-                [
-                    unit,
-                    gap.unit,
-                    "(ingen mottagare)",
-                    "",
-                    "; ".join(titles.get(m, str(m)) for m in gap.no_recipient),
-                ]
-            )
-    return rows
+__all__ = ["EXPORT_HEADER", "LATE_HEADER", "export_rows", "late_rows", "write_export"]
 
 
 def write_export(report: RoundReport, path: Path, names: dict[str, str] | None = None) -> None:
@@ -101,8 +23,8 @@ def write_export(report: RoundReport, path: Path, names: dict[str, str] | None =
     if suffix not in (".xlsx", ".csv"):
         raise input_error("bad_export_format", texts.bad_export_format(path.name), "--out")
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = export_rows(report, names)
     if suffix == ".csv":
+        rows = export_rows(report, names)
         tmp = path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8-sig") as f:
             writer = csv.writer(f, delimiter=";")
@@ -110,28 +32,6 @@ def write_export(report: RoundReport, path: Path, names: dict[str, str] | None =
             writer.writerows([csv_cell(c) for c in row] for row in rows)
         os.replace(tmp, path)
         return
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.worksheets[0]  # the new workbook's one sheet (wb.active, typed as possibly none)
-    ws.title = f"Uppföljning {report.round.period}"
-    ws.append(list(EXPORT_HEADER))
-    for row in rows:
-        append_xlsx_row(ws, row)
-    units = wb.create_sheet("Per nämnd")
-    units.append(
-        ["Nämnd", f"{GRANTED} (kr)", "Utfall (kr)", "Prognos (kr)", "Outnyttjat (kr)", "Insatser", "Svar"]
-    )
-    for u in report.units:
-        append_xlsx_row(units, [u.name, u.allocated, u.spent, u.forecast, u.unused, u.measures, u.answered])
-    late = wb.create_sheet("Saknade svar")
-    late.append(list(LATE_HEADER))
-    for row in late_rows(report, names):
-        append_xlsx_row(late, row)
-    proposals = wb.create_sheet("Omfördelningsförslag")
-    proposals.append(["Från insats (id)", "Till insats (id)", "Belopp (kr)", "Inom samma nämnd"])
-    for p in report.proposals:
-        proposals.append([p.from_measure, p.to_measure, p.amount, "Ja" if p.same_unit else "Nej"])
     tmp = path.with_suffix(".xlsx.tmp")
-    wb.save(tmp)
+    tmp.write_bytes(round_xlsx(report, names))
     os.replace(tmp, path)

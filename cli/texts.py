@@ -22,6 +22,7 @@ from core.rounds import MeasureState, Round
 from core.rules.decision import decision_missing
 from core.text import visible_text
 from core.views import MeasureView
+from storage.round_export import GRANTED
 from storage.seal import KEY_VARIABLE, ChainReport, LedgerKey
 
 PROGRAM = "kompetensbot"
@@ -534,7 +535,6 @@ STATE_NAMES = {
     "skipped": "behövdes inte",
 }
 
-GRANTED = "Beviljat till insatser"
 """A unit's column in the round's report: the sum of its measures' money, not the unit's
 allocation (`kompetensbot funds`' "Tilldelat")."""
 

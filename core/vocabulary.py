@@ -272,6 +272,7 @@ class Intent(StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
     UNKNOWN = "unknown"
+    EXPORT_FILE = "export_file"
 
 
 class Figure(StrEnum):
@@ -1114,3 +1115,19 @@ PROPOSALS_WANTS = (
     "omfördelningsförslag",
 )
 """KSAU (or stadskontoret) asking for the proposals' card: a message containing one of these."""
+
+# --- files in the chat (issue 20) ---------------------------------------------------------------
+
+EXPORT_FILE_PATTERNS = (
+    r"^(?!.*\bny(tt)? ?insats).*(?:\bexcel\w*|\bxlsx\b|\bkalkylblad|\bkalkylark|\bexport\w*"
+    r"|\bladda (ner|ned)\b"
+    r"|\b(som|i|en|ett) (excel)?fil(en)?\b|\bfil(en)? (med|över)\b|\bskicka (\w+ ){0,2}fil(en)?\b)",
+)
+"""Asking for a file: "exportera insatserna 2025 till excel", "skicka uppföljningen som fil",
+"kan jag få en excel", "export". Tried before every other kind: a file of the follow-up is not
+a follow-up to give, nor a list of measures; but "ny insats: kurs i excel" is a new measure."""
+
+EXPORT_ROUND_WORDS = r"\buppfölj\w*|\bomgång\w*|\brund(a|an|en)\b|\w+rundan?\b|\bsvar(en)?\b"
+"""A file request that asks for the round's follow-up (`followup export`), not the year's measures."""
+
+QUESTIONS = (Phrases(Intent.EXPORT_FILE, patterns=EXPORT_FILE_PATTERNS), *QUESTIONS)

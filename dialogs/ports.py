@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from core.balances import FundBalance
@@ -225,3 +227,44 @@ class TurnServices(Protocol):
     def clock(self) -> datetime:
         """The time stamp of the turn's writes (on the bot's date when it is set)."""
         ...
+
+
+# --- files in the chat (issue 20) ---------------------------------------------------------------
+
+
+class ExportKind(StrEnum):
+    """Which file a person asks for: the year's measures (`kompetensbot export --format
+    xlsx`) or a round's follow-up (`kompetensbot followup export`)."""
+
+    MEASURES = "insatser"
+    ROUND = "uppfoljning"
+
+
+@dataclass(frozen=True, slots=True)
+class FileOffer:
+    """A file offered through Teams' file consent card: `token` is the opaque one-time
+    id the bot stored with what file for whom (the card carries nothing else)."""
+
+    token: str
+    name: str
+    size: int
+    description: str
+
+
+class FileOffersPort(Protocol):
+    """The bot's file offers (bot.file_offers.FileOffers): the file is made for `user`
+    with their permissions now, to say its size, and again when they accept it."""
+
+    def offer(
+        self, user: str, kind: ExportKind, year: int | None, month: int | None, as_of: date
+    ) -> FileOffer:
+        """Store an offer of the file and return it; DomainError (Swedish) when there is
+        nothing to offer (no round, no measure the person may see)."""
+        ...
+
+
+class FileTurnServices(TurnServices, Protocol):
+    """A turn's services with the file offers (bot.turn_services.BotTurnServices)."""
+
+    @property
+    def files(self) -> FileOffersPort: ...

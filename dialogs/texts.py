@@ -153,6 +153,8 @@ HELP = "\n".join(
         '- **Lämna in en ny insats** (HR): "ny insats"',
         '- **Lämna en uppföljning:** "jag vill lämna en uppföljning"',
         '- **Omfördelning mellan nämnder:** beslutas av KSAU, fråga "hur går en omfördelning till?"',
+        '- **Som Excel-fil** (i en personlig chatt): "exportera insatserna 2025 till excel", '
+        '"skicka uppföljningen som fil"',
         "",
         'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
         'håller på med och "hjälp" för att se det här igen.',
@@ -1619,4 +1621,61 @@ def proposals_sent(period: str, proposals: int, members: int, new: int) -> str:
     return (
         f"Omfördelningsförslagen efter uppföljningen {format_period(period)} ({proposals} förslag) skickas "
         f"nu till {new} av {members} med rollen ksau, ett kort var."
+    )
+
+
+# --- files in the chat (issue 20) ---------------------------------------------------------------
+
+FILE_ONLY_PERSONAL = (
+    "Filer kan jag bara skicka i en personlig chatt med mig, inte här. Skriv till mig direkt, "
+    'till exempel "exportera insatserna 2025 till excel", så får du filen där.'
+)
+FILE_OFFERED = (
+    'Här är filen du bad om. Tryck på "Tillåt" så laddar jag upp den till din OneDrive och '
+    "skickar den här; den innehåller bara det du själv får se."
+)
+FILE_SENT = "Filen är uppladdad till din OneDrive:"
+FILE_DECLINED = "Okej, jag skickar ingen fil. Be om den igen när du vill."
+FILE_UPLOAD_FAILED = (
+    "Filen kunde inte laddas upp till din OneDrive, så den är inte skickad. Försök igen om en "
+    'stund: be om filen på nytt, till exempel "exportera insatserna till excel".'
+)
+FILE_OFFER_USED = (
+    "Den här filen har du redan fått (eller avböjt). Be om den igen om du vill ha en ny, till "
+    'exempel "exportera insatserna till excel".'
+)
+FILE_OFFER_UNKNOWN = (
+    "Det här filerbjudandet känner jag inte igen, eller så har det gått ut. Be om filen igen, "
+    'till exempel "exportera insatserna till excel".'
+)
+FILE_NO_ROUND = (
+    "Det finns ingen uppföljningsomgång ännu, så det finns ingen uppföljning att skicka. "
+    'Insatserna kan du få som fil: "exportera insatserna till excel".'
+)
+
+
+def measures_file_description(year: int) -> str:
+    """The file consent card's description of the year's measures (`kompetensbot export`)."""
+    return f"Insatserna {year} som du får se, som Excel-fil (samma som kompetensbot export)."
+
+
+def round_file_description(period: str) -> str:
+    """The file consent card's description of a round's follow-up (`kompetensbot followup export`)."""
+    return (
+        f"Uppföljningen för {format_period(period)} som du får se, som Excel-fil "
+        "(samma som kompetensbot followup export)."
+    )
+
+
+def no_measures_to_export(year: int) -> str:
+    return (
+        f"Det finns inga insatser för {year} som du får se, så det finns ingen fil att skicka. "
+        'Fråga till exempel "exportera insatserna 2025 till excel" för ett annat år.'
+    )
+
+
+def no_round_for_month(month: int) -> str:
+    return (
+        f"Jag hittar ingen uppföljningsomgång för {vocabulary.MONTHS[month - 1]}. "
+        'Skriv "skicka uppföljningen som fil" för den senaste omgången.'
     )

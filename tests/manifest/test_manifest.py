@@ -203,3 +203,11 @@ def test_the_accent_colour_is_the_color_icon_s_background(manifest) -> None:
     accent = tuple(int(manifest["accentColor"][i : i + 2], 16) for i in (1, 3, 5))
     with Image.open(MANIFEST_DIR / manifest["icons"]["color"]) as image:
         assert image.convert("RGB").getpixel((2, 2)) == accent
+
+
+def test_the_bot_supports_files_for_the_exports_in_the_chat(manifest) -> None:
+    """Issue 20: the XLSX exports are offered through Teams' file consent card, which
+    Teams shows only for a bot whose manifest says it supports files (in personal chats)."""
+    (bot,) = manifest["bots"]
+    assert bot["supportsFiles"] is True
+    assert "personal" in bot["scopes"]

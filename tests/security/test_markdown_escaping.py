@@ -661,6 +661,13 @@ def test_a_hostile_title_name_or_note_makes_no_markup_in_a_message(world, name: 
         assert_reads_as_written(seen, LINE if "…" not in seen else LINE[:70])
 
 
+NO_PERSON_TEXT |= {  # issue 20, files in the chat: years, periods and month names only
+    "measures_file_description",
+    "round_file_description",
+    "no_measures_to_export",
+    "no_round_for_month",
+}
+
 FIRST_NAME_ONLY = {"greeting", "no_access", "welcome"}
 
 
