@@ -159,6 +159,8 @@ def _round(report: RoundReport | None, late: LateList | None) -> list[dict[str, 
     if not gaps:
         out.append(_text(texts.OVERVIEW_NO_ONE_LATE))
         return out
+    people_late = {p for gap in gaps for p in gap.late}
+    out.append(_text(texts.overview_late_total(len(gaps), sum(g.missing for g in gaps), len(people_late))))
     lines = []
     for gap in gaps[:LATE_SHOWN]:
         people = [late.names.get(p) or p for p in gap.late]

@@ -152,6 +152,7 @@ HELP = "\n".join(
         '- **Lämna in en ny insats** (HR): "ny insats"',
         '- **Lämna en uppföljning:** "jag vill lämna en uppföljning"',
         '- **Omfördelning mellan nämnder:** beslutas av KSAU, fråga "hur går en omfördelning till?"',
+        '- **Översikt:** "översikt": pengar, insatser och uppföljningens svar på ett kort som uppdateras',
         "",
         'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
         'håller på med och "hjälp" för att se det här igen.',
@@ -1604,6 +1605,14 @@ def overview_round_title(period: str, phase: str, deadline: date) -> str:
 
 def overview_count(done: int, of: int) -> str:
     return f"{done} av {of}"
+
+
+def overview_late_total(committees: int, missing: int, people: int) -> str:
+    """Every committee with missing answers, counted (the lines below may list only some)."""
+    where = "1 nämnd" if committees == 1 else f"{committees} nämnder"
+    what = "1 insats" if missing == 1 else f"{missing} insatser"
+    who = "1 person" if people == 1 else f"{people} personer"
+    return f"{what} utan svar i {where}; {who} har inte svarat."
 
 
 def overview_late_line(unit_name: str, code: str, missing: int, people: Sequence[str], more: int) -> str:
