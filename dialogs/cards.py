@@ -453,7 +453,7 @@ def followup_summary(
 # --- issue 20: Universal Actions (Action.Execute, refresh) ---------------------------------
 
 
-def execute(
+def _execute(
     verb: str, title: str, data: dict[str, Any], *, fallback: dict[str, Any] | str | None = None
 ) -> dict[str, Any]:
     """An Action.Execute button (Adaptive Cards 1.4+): Teams sends it as an
@@ -466,7 +466,7 @@ def execute(
     return action
 
 
-def refresh(verb: str, data: dict[str, Any], viewer: str) -> dict[str, Any]:
+def _refresh(verb: str, data: dict[str, Any], viewer: str) -> dict[str, Any]:
     """A card's `refresh`: Teams runs the Action.Execute of `verb` by itself when `viewer`
     (the person's Teams id, from.id: "29:…") opens the card, and shows what the bot answers.
     The bot computes that answer for whoever the invoke comes from, never for ids in `data`."""

@@ -37,7 +37,7 @@ from core.rules import years
 from core.views import MeasureView
 from dialogs import texts
 from dialogs.card_actions import InvokeBody, card_response, message_response, register
-from dialogs.cards import Card, _facts, _row, _text, _title, _unit_cells, card, execute, refresh
+from dialogs.cards import Card, _execute, _facts, _refresh, _row, _text, _title, _unit_cells, card
 from dialogs.round_cards import card_activity
 from dialogs.turn import call, principal_of, queries, rounds_of, today_of, viewer_of, who
 
@@ -123,9 +123,9 @@ def overview_card(o: Overview, viewer: str | None, *, units_shown: int = UNITS_S
         body.append(_row([*total, texts.kr(b.remaining)], bold=True, separator=True))
     body.extend(_measures(o.measures))
     body.extend(_round(o.report, o.late))
-    actions = [execute(OVERVIEW_VERB, texts.OVERVIEW_BUTTON, dict(OVERVIEW_DATA), fallback="drop")]
+    actions = [_execute(OVERVIEW_VERB, texts.OVERVIEW_BUTTON, dict(OVERVIEW_DATA), fallback="drop")]
     return card(
-        body, actions, refresh=refresh(OVERVIEW_VERB, dict(OVERVIEW_DATA), viewer) if viewer else None
+        body, actions, refresh=_refresh(OVERVIEW_VERB, dict(OVERVIEW_DATA), viewer) if viewer else None
     )
 
 
@@ -205,7 +205,7 @@ async def send_overview(turn_context: TurnContext) -> None:
     await turn_context.send_activity(card_activity(texts.OVERVIEW_TEXT, content))
 
 
-async def overview_now(turn_context: TurnContext, data: dict[str, Any], automatic: bool) -> InvokeBody:
+async def _overview_now(turn_context: TurnContext, data: dict[str, Any], automatic: bool) -> InvokeBody:
     """The card's refresh (as it is opened) or its "Uppdatera": the overview computed again
     for whoever sends the invoke; data other than the card's own is refused."""
     if data != OVERVIEW_DATA:
@@ -219,4 +219,4 @@ async def overview_now(turn_context: TurnContext, data: dict[str, Any], automati
     return card_response(fitting_card(overview, viewer_of(turn_context)))
 
 
-register(OVERVIEW_VERB, overview_now)
+register(OVERVIEW_VERB, _overview_now)

@@ -34,14 +34,14 @@ from dialogs.cards import (
     MAX_CARD_BYTES,
     Card,
     _choice_set,
+    _execute,
     _facts,
     _input_text,
+    _refresh,
     _text,
     _title,
     attachment,
     card,
-    execute,
-    refresh,
 )
 
 ROUND_ANSWER_ACTION = "round_answer"
@@ -153,7 +153,7 @@ def prompt_card(
         shown += 1
     data = {"action": ROUND_ANSWER_ACTION, "round_id": round_id}
     submit = {"type": "Action.Submit", "title": texts.ROUND_SUBMIT_BUTTON, "data": data}
-    actions = [execute(ROUND_ANSWER_ACTION, texts.ROUND_SUBMIT_BUTTON, data, fallback=submit)]
+    actions = [_execute(ROUND_ANSWER_ACTION, texts.ROUND_SUBMIT_BUTTON, data, fallback=submit)]
     return card(body, actions, refresh=round_refresh(round_id, viewer, reminder=reminder))
 
 
@@ -167,7 +167,7 @@ def round_refresh(
     data: dict[str, Any] = {"action": ROUND_CARD_VERB, "round_id": round_id}
     if reminder:
         data["reminder"] = True
-    return refresh(ROUND_CARD_VERB, data, viewer)
+    return _refresh(ROUND_CARD_VERB, data, viewer)
 
 
 def answered_card(
