@@ -72,6 +72,15 @@ SKIPPED = SendState.SKIPPED
 SLOW_DOWN_AFTER = 3  # failures in a row before the whole process waits
 
 
+def viewer_in(reference: dict[str, Any] | None) -> str | None:
+    """The person's Teams id in a conversation reference (its "user": from.id of their
+    messages, "29:…"; in a conversation the bot created, the id it was created with), which a
+    card's refresh names so that Teams refreshes it for them (dialogs.cards.refresh)."""
+    user = (reference or {}).get("user")
+    found = user.get("id") if isinstance(user, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -255,7 +264,6 @@ class RoundRunner:
                 and all(m in done for m in send.measure_ids)
             ):
                 return await self._finish(send, SKIPPED, "har redan svarat")
-            activities = [] if proposals else await asyncio.to_thread(self._build, send, round_, ctx, as_of)
             if reference is None:
                 created = await self._create_conversation(send, ctx)
                 if not created.ok:
@@ -269,6 +277,10 @@ class RoundRunner:
                 activities = await asyncio.to_thread(self._build_proposals, round_, ctx, reference)
                 if not activities:
                     return await self._finish(send, SKIPPED, "omgången har inga omfördelningsförslag")
+            else:  # built for the person the reference names (the card refreshes itself for them)
+                activities = await asyncio.to_thread(
+                    self._build, send, round_, ctx, as_of, viewer_in(reference)
+                )
             # One attempt per claim: a retry goes back to the queue (see the module's notes).
             # An escalation too large for one message is sent in parts, in
             # order; a part that fails sends them all again at the retry.
@@ -396,7 +408,9 @@ class RoundRunner:
         )
         return created
 
-    def _build(self, send: store.Send, round_: Round, ctx: store.SendingCity, as_of: date) -> list[Activity]:
+    def _build(
+        self, send: store.Send, round_: Round, ctx: store.SendingCity, as_of: date, viewer: str | None = None
+    ) -> list[Activity]:
         plan = round_.plan
         if send.kind == SendKind.ESCALATION:
             with self.units(ctx.slug) as repo:
@@ -423,6 +437,7 @@ class RoundRunner:
             measures,
             reminder=reminder,
             possibly_repeated=send.possibly_repeated,
+            viewer=viewer,
         )
         return [card_activity(text, content)]
 
@@ -489,6 +504,8 @@ class RoundRunner:
                 round_.plan.deadline,
                 card_measures(ledger, round_, send.measure_ids),
                 complete=True,
+                round_id=round_.id,
+                viewer=viewer_in(send.reference),
             )
             assert send.reference is not None and send.activity_id is not None
             outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))

@@ -273,6 +273,7 @@ class Intent(StrEnum):
     THANKS = "thanks"
     UNKNOWN = "unknown"
     EXPORT_FILE = "export_file"
+    OVERVIEW = "overview"  # issue 20: the live overview card ("översikt")
 
 
 class Figure(StrEnum):
@@ -327,6 +328,14 @@ class Phrases:
 
     def has_words(self) -> bool:
         return bool(self.whole or self.patterns or self.weak or self.only)
+
+
+OVERVIEW_PATTERN = (
+    r"^(?:(?:visa|ge mig|öppna|jag vill se|kan jag få)(?: upp)? )?(?:min |mitt |en |hela |stadens )?"
+    r"(?:översikt|oversikt|överblick|dashboard|instrumentpanel|lägesbild|overview)(?:en|s)?(?: tack)?$"
+)
+"""Issue 20: "översikt", "visa översikten", "dashboard": the live overview card. Only a message that
+is nothing else: "översikt över pengarna för GVN" asks for money."""
 
 
 QUESTIONS: tuple[Phrases, ...] = (
@@ -479,6 +488,7 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"^(tack|tackar|thanks|thank you|perfekt|toppen|kanon|super|tusen tack|hejdå|hej då|ha det)\b",
         ),
     ),
+    Phrases(Intent.OVERVIEW, patterns=(OVERVIEW_PATTERN,)),  # issue 20: the whole message only
 )
 """Every kind of question and its words, in the order they are tried."""
 

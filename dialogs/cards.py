@@ -44,10 +44,19 @@ FOLLOWUP_ACTION = "followup"
 Card = dict[str, Any]
 
 
-def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+def card(
+    body: list[dict[str, Any]],
+    actions: list[dict[str, Any]] | None = None,
+    *,
+    refresh: dict[str, Any] | None = None,
+) -> Card:
+    """A card of `body` and `actions`; `refresh` (Universal Actions, see `refresh`) makes
+    Teams ask the bot for the card again, for the people it names, whenever it is shown."""
     result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:
         result["actions"] = actions
+    if refresh:
+        result["refresh"] = refresh
     size = len(json.dumps(result, ensure_ascii=False).encode("utf-8"))
     if size > MAX_CARD_BYTES:
         raise ValueError(f"card of {size} bytes is too large")
@@ -439,3 +448,26 @@ def followup_summary(
     if author:
         body.append(_text(author, isSubtle=True))
     return card(body)
+
+
+# --- issue 20: Universal Actions (Action.Execute, refresh) ---------------------------------
+
+
+def _execute(
+    verb: str, title: str, data: dict[str, Any], *, fallback: dict[str, Any] | str | None = None
+) -> dict[str, Any]:
+    """An Action.Execute button (Adaptive Cards 1.4+): Teams sends it as an
+    "adaptiveCard/action" invoke (dialogs.card_actions), with `data` and the card's inputs.
+    `fallback`: what a client without Universal Actions shows instead (an Action.Submit
+    with the same data, or "drop")."""
+    action: dict[str, Any] = {"type": "Action.Execute", "verb": verb, "title": title, "data": data}
+    if fallback is not None:
+        action["fallback"] = fallback
+    return action
+
+
+def _refresh(verb: str, data: dict[str, Any], viewer: str) -> dict[str, Any]:
+    """A card's `refresh`: Teams runs the Action.Execute of `verb` by itself when `viewer`
+    (the person's Teams id, from.id: "29:…") opens the card, and shows what the bot answers.
+    The bot computes that answer for whoever the invoke comes from, never for ids in `data`."""
+    return {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "userIds": [viewer]}

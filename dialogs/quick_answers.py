@@ -10,6 +10,7 @@ from microsoft_agents.hosting.core import TurnContext
 from core.vocabulary import Intent
 from dialogs import grammar, texts
 from dialogs.answers import canned, replies
+from dialogs.overview import send_overview
 from dialogs.round_turns import answer_round_question
 from dialogs.turn import call, identity_of, queries, who
 from dialogs.understanding import Understanding, intent_of
@@ -53,3 +54,9 @@ async def list_units(context: TurnContext, heard: Understanding) -> None:
     _, services = who(context)
     ledger = await call(queries(services).summary_ledger)
     await context.send_activity(texts.units_list(list(ledger.units.values())))
+
+
+@replies(Intent.OVERVIEW)
+async def overview(context: TurnContext, heard: Understanding) -> None:
+    """ "översikt", "visa översikten", "dashboard": the live overview card (issue 20)."""
+    await send_overview(context)

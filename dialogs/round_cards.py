@@ -33,8 +33,10 @@ from dialogs.cards import (
     MAX_CARD_BYTES,
     Card,
     _choice_set,
+    _execute,
     _facts,
     _input_text,
+    _refresh,
     _text,
     _title,
     attachment,
@@ -42,6 +44,12 @@ from dialogs.cards import (
 )
 
 ROUND_ANSWER_ACTION = "round_answer"
+"""The card's button: an Action.Execute of this verb (an "adaptiveCard/action" invoke), and
+for clients without Universal Actions its fallback, an Action.Submit whose data has
+{"action": "round_answer"} (a message): both carry the same data and are judged alike."""
+ROUND_CARD_VERB = "round_card"
+"""The round card's refresh: the card as it is now for the person who opens it (answered:
+their saved answers)."""
 MEASURES_BUDGET = MAX_CARD_BYTES - 6_000
 """Bytes the measures of one card may take: the rest is for the heading, the
 action and the message text around the card."""
@@ -75,8 +83,10 @@ def prompt_card(
     *,
     reminder: bool = False,
     possibly_repeated: bool = False,
+    viewer: str | None = None,
 ) -> Card:
-    """The card a person answers: all their measures on one card, unanswered
+    """The card a person answers (for `viewer`, their Teams id: a card that refreshes
+    itself for them, see round_refresh): all their measures on one card, unanswered
     ones first. A card that would grow past the size a Teams message allows
     (someone answering for dozens of measures with long notes) holds as many
     as fit and says how many are left for the next card ("svara på
@@ -140,17 +150,34 @@ def prompt_card(
         body.append(container)
         used += size
         shown += 1
-    actions = [
-        {
-            "type": "Action.Submit",
-            "title": texts.ROUND_SUBMIT_BUTTON,
-            "data": {"action": ROUND_ANSWER_ACTION, "round_id": round_id},
-        }
-    ]
-    return card(body, actions)
+    data = {"action": ROUND_ANSWER_ACTION, "round_id": round_id}
+    submit = {"type": "Action.Submit", "title": texts.ROUND_SUBMIT_BUTTON, "data": data}
+    actions = [_execute(ROUND_ANSWER_ACTION, texts.ROUND_SUBMIT_BUTTON, data, fallback=submit)]
+    return card(body, actions, refresh=round_refresh(round_id, viewer, reminder=reminder))
 
 
-def answered_card(period: str, deadline: date, measures: Sequence[CardMeasure], *, complete: bool) -> Card:
+def round_refresh(
+    round_id: int | None, viewer: str | None, *, reminder: bool = False
+) -> dict[str, Any] | None:
+    """The refresh of a round card for `viewer` (their Teams id), or none when either is
+    unknown; a reminder stays a reminder while it is unanswered."""
+    if round_id is None or not viewer:
+        return None
+    data: dict[str, Any] = {"action": ROUND_CARD_VERB, "round_id": round_id}
+    if reminder:
+        data["reminder"] = True
+    return _refresh(ROUND_CARD_VERB, data, viewer)
+
+
+def answered_card(
+    period: str,
+    deadline: date,
+    measures: Sequence[CardMeasure],
+    *,
+    complete: bool,
+    round_id: int | None = None,
+    viewer: str | None = None,
+) -> Card:
     """The card after an answer: what was reported, and that it can be changed."""
     body: list[dict[str, Any]] = [_title(texts.round_card_title(period))]
     body.append(
@@ -187,7 +214,7 @@ def answered_card(period: str, deadline: date, measures: Sequence[CardMeasure], 
             break
         body.append(container)
         shown += 1
-    return card(body)
+    return card(body, refresh=round_refresh(round_id, viewer))
 
 
 ROUND_LATE_PEOPLE_ACTION = "round_late_people"

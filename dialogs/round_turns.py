@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
@@ -31,11 +32,13 @@ from core.rounds import LateList, Round
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import proposal_cards, texts
-from dialogs.cards import MAX_CARD_BYTES
+from dialogs.card_actions import InvokeBody, card_response, message_response, register
+from dialogs.cards import MAX_CARD_BYTES, Card
 from dialogs.ports import RoundServicesPort
 from dialogs.round_cards import (
     RECORD_REALLOCATION_ACTION,
     ROUND_ANSWER_ACTION,
+    ROUND_CARD_VERB,
     ROUND_LATE_PEOPLE_ACTION,
     answered_card,
     card_activity,
@@ -44,7 +47,7 @@ from dialogs.round_cards import (
     prompt_card,
 )
 from dialogs.submissions import card_id, card_number, once_key
-from dialogs.turn import already_saved, call, identity_of, rounds_of, today_of
+from dialogs.turn import already_saved, call, identity_of, rounds_of, today_of, viewer_of
 from dialogs.understanding import clean
 
 log = logging.getLogger("kompetensbot.rounds")
@@ -273,7 +276,11 @@ async def _show_card(turn_context: TurnContext) -> None:
         return
     plan = mine.round.plan
     content = prompt_card(
-        mine.round.id, plan.period, plan.deadline, card_measures(mine.ledger, mine.round, mine.measure_ids)
+        mine.round.id,
+        plan.period,
+        plan.deadline,
+        card_measures(mine.ledger, mine.round, mine.measure_ids),
+        viewer=viewer_of(turn_context),
     )
     await turn_context.send_activity(card_activity(texts.round_prompt_text(plan.period), content))
 
@@ -287,19 +294,29 @@ def _unknown_round(round_id: int | None) -> bool:
     return round_id is not None and card_id(round_id) is None
 
 
-async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """What became of an answer from a round card: `said` is the receipt when `saved`,
+    else the refusal (or that nothing changed); nothing is written unless saved."""
+
+    said: str
+    saved: bool = False
+    round_id: int = 0
+    complete: bool = False
+
+
+async def _judge(turn_context: TurnContext, value: dict[str, Any]) -> _Judged:
+    """Save the answers of a submitted round card, all or nothing (see the module)."""
     identity = identity_of(turn_context)
     round_id = _round_id(value)
     if _unknown_round(round_id):
-        await turn_context.send_activity(texts.round_answer_refused(texts.ROUND_CARD_UNKNOWN))
-        return
+        return _Judged(texts.round_answer_refused(texts.ROUND_CARD_UNKNOWN))
     if round_id is None:
-        await turn_context.send_activity(
+        return _Judged(
             texts.round_answer_refused(
                 'Kortet saknar omgång. Skriv "svara på uppföljningen" för att få ett nytt kort.'
             )
         )
-        return
     services = rounds_of(turn_context)
     as_of = today_of(turn_context)
     try:
@@ -309,8 +326,7 @@ async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
     if mine is not None:
         value, unchanged = _without_unchanged(mine.ledger, mine.round, mine.measure_ids, value)
         if unchanged and not _fills_any(value):
-            await turn_context.send_activity(texts.ROUND_NOTHING_CHANGED)
-            return
+            return _Judged(texts.ROUND_NOTHING_CHANGED)
     try:
         round_, stored, complete = await call(
             services.answer,
@@ -322,13 +338,19 @@ async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
         )
     except DomainError as problem:
         hint = texts.IMPLAUSIBLE_IN_CARD if any(e.code == IMPLAUSIBLE for e in problem.errors) else ""
-        await turn_context.send_activity(texts.round_answer_refused(problem.message + hint))
-        return
+        return _Judged(texts.round_answer_refused(problem.message + hint))
     plan = round_.plan
-    await turn_context.send_activity(
-        texts.round_answer_saved(len(stored), complete, plan.period, plan.deadline)
-    )
-    await _update_cards(turn_context, services, round_id, complete)
+    receipt = texts.round_answer_saved(len(stored), complete, plan.period, plan.deadline)
+    return _Judged(receipt, saved=True, round_id=round_id, complete=complete)
+
+
+async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
+    """A round card's answer sent as a message (Action.Submit: a client without Universal
+    Actions): the receipt or the refusal as a message, the cards updated in place."""
+    judged = await _judge(turn_context, value)
+    await turn_context.send_activity(judged.said)
+    if judged.saved:
+        await _update_cards(turn_context, rounds_of(turn_context), judged.round_id, judged.complete)
 
 
 def _without_unchanged(
@@ -374,10 +396,16 @@ def _fills_any(value: dict[str, Any]) -> bool:
 
 
 async def _update_cards(
-    turn_context: TurnContext, services: RoundServicesPort, round_id: int, complete: bool
+    turn_context: TurnContext,
+    services: RoundServicesPort,
+    round_id: int,
+    complete: bool,
+    *,
+    but: str | None = None,
 ) -> None:
     """Show the answer in the cards of this conversation (best effort: the
-    answer is saved whatever happens here; a tick updates what is left)."""
+    answer is saved whatever happens here; a tick updates what is left), but the
+    card `but` (the one an invoke's answer replaces itself)."""
     identity = identity_of(turn_context)
     activity = turn_context.activity
     try:
@@ -390,12 +418,15 @@ async def _update_cards(
     ids = {s.activity_id for s in sent if s.kind.value not in ("escalation", "proposals")}
     if activity.reply_to_id:
         ids.add(activity.reply_to_id)
+    ids.discard(but)
     plan = mine.round.plan
     content = answered_card(
         plan.period,
         plan.deadline,
         card_measures(mine.ledger, mine.round, mine.measure_ids),
         complete=complete,
+        round_id=round_id,
+        viewer=viewer_of(turn_context),
     )
     for activity_id in sorted(i for i in ids if i):
         update = card_update(content, activity_id)
@@ -449,3 +480,61 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
         )
         return
     await _show_status(turn_context)
+
+
+# --- issue 20: the round's cards answered through Universal Actions ------------------------
+
+
+async def answer_from_card(turn_context: TurnContext, data: dict[str, Any], automatic: bool) -> InvokeBody:
+    """The round card's Action.Execute ("round_answer"): judged as the Action.Submit fallback
+    is (`_answer`). Saved: the receipt as a message, as before, and the card in the answer
+    (the saved answers, refreshing itself); the person's other cards in the conversation are
+    updated in place. Refused: the reason, and the card stays as it is. A card never saves
+    by itself: an automatic (refresh) invoke of this verb is refused."""
+    if automatic:
+        return message_response(texts.CARD_ACTION_MALFORMED)
+    judged = await _judge(turn_context, data)
+    if not judged.saved:
+        return message_response(judged.said)
+    await turn_context.send_activity(judged.said)
+    services = rounds_of(turn_context)
+    shown = await _card_now(turn_context, judged.round_id, reminder=False)
+    await _update_cards(
+        turn_context, services, judged.round_id, judged.complete, but=turn_context.activity.reply_to_id
+    )
+    if isinstance(shown, str):  # saved, but the card cannot be read back: the receipt says it all
+        return message_response(judged.said)
+    return card_response(shown)
+
+
+async def card_now(turn_context: TurnContext, data: dict[str, Any], automatic: bool) -> InvokeBody:
+    """The round card's refresh ("round_card"): the card as it is now for the person who
+    opens it (their identity, never an id in the data): their saved answers once they have
+    answered, else the card to answer. A round that is not theirs is refused with the reason."""
+    round_id = _round_id(data)
+    if round_id is None or _unknown_round(round_id):
+        return message_response(texts.refused(texts.ROUND_CARD_UNKNOWN))
+    shown = await _card_now(turn_context, round_id, reminder=data.get("reminder") is True)
+    return message_response(shown) if isinstance(shown, str) else card_response(shown)
+
+
+async def _card_now(turn_context: TurnContext, round_id: int, *, reminder: bool) -> Card | str:
+    """The round card of `round_id` as it is now for the speaker, or the refusal's text."""
+    identity = identity_of(turn_context)
+    try:
+        mine = await call(rounds_of(turn_context).my_card, identity.user_id, today_of(turn_context), round_id)
+    except DomainError as problem:
+        return texts.refused(problem.message)
+    plan = mine.round.plan
+    measures = card_measures(mine.ledger, mine.round, mine.measure_ids)
+    viewer = viewer_of(turn_context)
+    if any(m.answer is not None for m in measures):
+        complete = all(m.answer is not None for m in measures)
+        return answered_card(
+            plan.period, plan.deadline, measures, complete=complete, round_id=round_id, viewer=viewer
+        )
+    return prompt_card(round_id, plan.period, plan.deadline, measures, reminder=reminder, viewer=viewer)
+
+
+register(ROUND_ANSWER_ACTION, answer_from_card)
+register(ROUND_CARD_VERB, card_now)

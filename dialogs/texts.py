@@ -155,6 +155,7 @@ HELP = "\n".join(
         '- **Omfördelning mellan nämnder:** beslutas av KSAU, fråga "hur går en omfördelning till?"',
         '- **Som Excel-fil** (i en personlig chatt): "exportera insatserna 2025 till excel", '
         '"skicka uppföljningen som fil"',
+        '- **Översikt:** "översikt": pengar, insatser och uppföljningens svar på ett kort som uppdateras',
         "",
         'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
         'håller på med och "hjälp" för att se det här igen.',
@@ -1679,3 +1680,75 @@ def no_round_for_month(month: int) -> str:
         f"Jag hittar ingen uppföljningsomgång för {vocabulary.MONTHS[month - 1]}. "
         'Skriv "skicka uppföljningen som fil" för den senaste omgången.'
     )
+
+
+# --- issue 20: the live overview card ("översikt") ----------------------------------------
+
+OVERVIEW_TEXT = "Här är översikten. Den räknas om för dig varje gång du öppnar den."
+OVERVIEW_BUTTON = "Uppdatera"
+OVERVIEW_MONEY = "Pengar per nämnd"
+OVERVIEW_MEASURES = "Insatser"
+OVERVIEW_OVERDUE = "Försenade"
+OVERVIEW_ALL_MEASURES = "Alla insatser"
+OVERVIEW_NO_ROUND = "Ingen uppföljningsomgång har öppnats ännu."
+OVERVIEW_ANSWERED_PEOPLE = "Har svarat"
+OVERVIEW_ANSWERED_MEASURES = "Insatser med svar"
+OVERVIEW_LATE = "Har inte svarat"
+OVERVIEW_NO_ONE_LATE = "Alla tillfrågade har svarat i de nämnder du ser."
+OVERVIEW_PERSONAL_ONLY = (
+    'Översikten visas bara i din personliga chatt med mig. Skriv "översikt" där, så får du den.'
+)
+OVERVIEW_FORGED = (
+    "Översiktskortet skickade något jag inte känner igen, så jag visar ingen översikt från det. "
+    'Skriv "översikt" för att få ett nytt kort.'
+)
+
+
+def overview_title(org_name: str, year: int) -> str:
+    return f"Översikt: {plain(org_name)} {year}"
+
+
+def overview_as_of(as_of: date, city_wide: bool) -> str:
+    """Whose figures and on which day (the bot's date)."""
+    scope = "hela staden" if city_wide else "de nämnder du ser"
+    return f"Siffror per {format_date(as_of)}, för {scope}."
+
+
+def overview_more_units(count: int) -> str:
+    """Units left out of the table; the total row counts them too."""
+    what = "1 nämnd till" if count == 1 else f"{count} nämnder till"
+    return f'… och {what} (med i totalen). Skriv "saldo" och nämndens namn för en nämnd.'
+
+
+def overview_round_title(period: str, phase: str, deadline: date) -> str:
+    return f"Uppföljningen {format_period(period)} ({phase}, sista dag {format_date(deadline)})"
+
+
+def overview_count(done: int, of: int) -> str:
+    return f"{done} av {of}"
+
+
+def overview_late_total(committees: int, missing: int, people: int) -> str:
+    """Every committee with missing answers, counted (the lines below may list only some)."""
+    where = "1 nämnd" if committees == 1 else f"{committees} nämnder"
+    what = "1 insats" if missing == 1 else f"{missing} insatser"
+    who = "1 person" if people == 1 else f"{people} personer"
+    return f"{what} utan svar i {where}; {who} har inte svarat."
+
+
+def overview_late_line(unit_name: str, code: str, missing: int, people: Sequence[str], more: int) -> str:
+    """One committee with missing answers: how many, and who has not answered (names as Teams
+    showed them, escaped), at most a few with the count of the rest."""
+    measures = "1 insats" if missing == 1 else f"{missing} insatser"
+    line = f"- **{plain(unit_name)} ({plain(code)})**: {measures} utan svar"
+    if people:
+        names = ", ".join(plain(p) for p in people)
+        line += f"; {names}" + (f" och {more} till" if more else "")
+    elif more:
+        line += f"; {more} personer"
+    return line
+
+
+def overview_late_more(count: int) -> str:
+    what = "1 nämnd till" if count == 1 else f"{count} nämnder till"
+    return f'… och {what}. Skriv "vem har inte svarat" för hela listan.'

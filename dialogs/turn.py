@@ -59,6 +59,14 @@ def identity_of(turn_context: Any) -> Identity:
     return identity
 
 
+def viewer_of(turn_context: Any) -> str | None:
+    """The speaker's Teams id as a card's `refresh.userIds` names them (the activity's from.id,
+    "29:…"); None when the activity has none. Never who acts: that is `identity_of`."""
+    sender = getattr(turn_context.activity, "from_property", None)
+    found = getattr(sender, "id", None)
+    return found if isinstance(found, str) and found else None
+
+
 def set_identity(turn_context: Any, identity: Identity) -> None:
     turn_context.turn_state[IDENTITY_KEY] = identity
 

@@ -101,6 +101,10 @@ def test_the_june_round_from_open_to_status(
     assert None not in card.values()
     content = card["attachments"][0]["content"]
     assert content["actions"][0]["data"]["action"] == "round_answer"
+    # Issue 20: an Action.Execute (Action.Submit for older clients) that refreshes itself for her.
+    assert content["actions"][0]["type"] == "Action.Execute"
+    assert content["actions"][0]["fallback"]["type"] == "Action.Submit"
+    assert content["refresh"]["userIds"] == ["29:aad-fskn"]
 
     again = kb("followup", "tick", "--as-of", "2025-06-02")
     assert "Skickade: 0" in again.out

@@ -39,6 +39,7 @@ COMMANDS = {
     "ej påbörjade": Intent.STATUS,
     "hjälp": Intent.HELP,
     "avbryt": Intent.CANCEL,
+    "översikt": Intent.OVERVIEW,  # issue 20: the live overview card
 }
 """Every command in the manifest's command list and what the bot makes of it."""
 

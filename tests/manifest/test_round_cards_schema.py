@@ -56,7 +56,17 @@ def built(ledger):  # noqa: F811
         "a reminder, answered, possibly repeated",
         prompt_card(1, plan.period, plan.deadline, answered[:12], reminder=True, possibly_repeated=True),
     )
+    yield (  # issue 20: Action.Execute with its Action.Submit fallback, refreshing itself for its reader
+        "prompt_card",
+        "a reminder that refreshes itself",
+        prompt_card(1, plan.period, plan.deadline, fresh, reminder=True, viewer="29:reader"),
+    )
     yield "answered_card", "complete", answered_card(plan.period, plan.deadline, answered[:12], complete=True)
+    yield (
+        "answered_card",
+        "refreshing itself",
+        answered_card(plan.period, plan.deadline, answered, complete=True, round_id=1, viewer="29:reader"),
+    )
     yield "answered_card", "partly", answered_card(plan.period, plan.deadline, fresh[:5], complete=False)
     summary = EscalationSummary(plan.deadline, 45, 20, 25, 13, True, tuple(m.title for m in fresh[:3]))
     lines = [EscalationLine(f"N{i}", f"Nämnd {i}", i % 3, i % 2, i % 4) for i in range(13)]
@@ -82,7 +92,7 @@ def test_every_round_card_validates_against_adaptive_cards_1_5(ledger) -> None: 
     for builder, what, content in built(ledger):
         assert_valid(content, f"{builder}, {what}")
         count += 1
-    assert count == 8  # the proposals' card: tests/manifest/test_proposal_cards_schema.py
+    assert count == 10  # the proposals' card: tests/manifest/test_proposal_cards_schema.py
 
 
 def test_a_card_with_every_measure_and_long_answers_stays_under_80_kb(ledger) -> None:  # noqa: F811

@@ -37,7 +37,8 @@ from core.model import NOT_GIVEN, Body, Decision, FollowUp, Status, Unit
 from core.proposal_sets import ProposalItem, ProposalSet, ProposalSetView, SetDecision
 from core.proposals import Proposal
 from core.round_report import RoundReport
-from dialogs import cards, proposal_cards, round_cards, texts
+from core.rounds import CommitteeGap, LateList
+from dialogs import cards, overview, proposal_cards, round_cards, texts
 
 LINE = (
     "Mentorskap [Klicka här](https://evil.example/login) **fet** __fet__ _x_ *y* <at>Anna</at> "
@@ -364,11 +365,23 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
         "proposals_card",
         proposal_cards.proposals_card(view, may_decide=True, note=texts.proposals_refused(reason)),
     )
+    yield from overview_cards(world, w)
+
+
+def overview_cards(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Issue 20: the overview, with hostile unit names and codes, names of people who have
+    not answered, and the city's name."""
+    report = report_of(world, w)
+    gap = CommitteeGap(w["code"], (1, 2), (3,), ("p1", "p2"), ("p1", "p2"))
+    late = LateList(report.round, (gap, gap), {w["code"]: w["unit"]}, {}, {"p1": w["name"]}, {})
+    view = overview.Overview(w["name"], date(2025, 6, 10), True, fund_of(world, w), (), report, late)
+    yield "overview_card", overview.overview_card(view, "29:viewer", units_shown=2)
+    yield "fitting_card", overview.fitting_card(view, "29:viewer")
 
 
 def _builders() -> set[str]:
     found = set()
-    for module in (cards, round_cards, proposal_cards):
+    for module in (cards, round_cards, proposal_cards, overview):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or name.startswith("_") or name == "card":
                 continue
@@ -564,6 +577,11 @@ MESSAGES: dict[str, Call] = {
     "proposal_refused": lambda _, w: texts.proposal_refused(f"Underlaget för {w['title']} har ändrats."),
     "proposals_refused": lambda _, w: texts.proposals_refused(f"Redan beslutat av {w['name']}."),
     "proposals_bad_decision": lambda _, w: texts.proposals_bad_decision(f"Okänt organ: {w['title']}"),
+    # issue 20: the overview card
+    "overview_title": lambda _, w: texts.overview_title(w["name"], 2025),
+    "overview_late_line": lambda _, w: texts.overview_late_line(
+        w["unit"], w["code"], 2, [w["name"], w["name"]], 3
+    ),
 }
 """Every message function of texts that is given a person's text, called with it."""
 
@@ -634,6 +652,16 @@ NO_PERSON_TEXT |= {  # issue 19: our words, figures, dates and the glossary's te
     "round_dates",
     "what_to_change",
     "still_doing",
+}
+
+
+NO_PERSON_TEXT |= {  # issue 20: our words, figures, dates and periods only
+    "overview_as_of",
+    "overview_more_units",
+    "overview_round_title",
+    "overview_count",
+    "overview_late_total",
+    "overview_late_more",
 }
 
 
