@@ -41,9 +41,3 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'dialogs' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
-
-
-# Issue 20: the modules whose card verbs (dialogs.card_actions.register) an invoke may name,
-# imported here so that each has registered its verbs before the first invoke arrives.
-from dialogs import overview as overview  # noqa: E402
-from dialogs import round_turns as round_turns  # noqa: E402

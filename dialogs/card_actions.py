@@ -13,6 +13,7 @@ that is not an object is refused with a Swedish message, and nothing is done.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -51,13 +52,23 @@ def error_response(message: str, code: str = "BadRequest", status: int = 400) ->
 
 _ACTIONS: dict[str, CardAction] = {}
 
+VERB_MODULES = ("dialogs.overview", "dialogs.round_turns", "dialogs.proposal_cards")
+"""The modules that register card verbs: imported at the first invoke (not with the package:
+the command line imports dialogs.ports and should not load the SDK with it)."""
+
 
 def register(verb: str, handler: CardAction) -> None:
     """Give `verb` its handler (each card module registers its own verbs when imported)."""
     _ACTIONS[verb] = handler
 
 
+def _load() -> None:
+    for module in VERB_MODULES:
+        importlib.import_module(module)
+
+
 def verbs() -> frozenset[str]:
+    _load()
     return frozenset(_ACTIONS)
 
 
@@ -81,6 +92,7 @@ async def handle_card_action(turn_context: TurnContext) -> InvokeBody:
         log.info("card action of the wrong shape: refused")
         return message_response(texts.CARD_ACTION_MALFORMED)
     verb, data, automatic = parts
+    _load()
     handler = _ACTIONS.get(verb)
     if handler is None:
         log.info("card action %r not known: refused", verb[:40])
