@@ -413,7 +413,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\binkomna uppföljningar|\binlämnade uppföljningar|\bnär\b.*\buppföljning\w*|\bmåste vi svara"
             r"|\bmissat\b.*\buppfölj|\buppföljning\w* (är )?öppen|\bsvarat\b|\bhur lång tid\b.*\buppfölj"
             r"|\bsista datum"
-            r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj",
+            r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj"
+            r"|\w(juni|december|dec)rund\w*|\beskaler\w*|^(stäng|öppna|starta)\w* \w*rund(an|en)\b",
         ),
     ),
     Phrases(
@@ -1095,3 +1096,17 @@ END_BY = r"\b(?P<by>senast (?:i |till )?|före |innan |till |till och med |tom )
 """Before a month: the list's measures end by it ("senast i juni", "före 1 oktober")."""
 END_IN = r"\b(?:i|under) "
 """Before a month: the list's measures end in it ("slutar i september")."""
+
+
+# --- issue 20: the round from chat (dialogs.round_dialog) ---------------------------------------
+
+ROUND_QUESTION_WORDS = r"\b(när|hur|vem|vilka|vilken|vilket|varför|vad|va|nar|hur)\b"
+"""A ROUND message with one of these asks about the round; without, a verb below asks to act."""
+ROUND_REMIND = r"\bpåmin\w*|\bpaminn\w*"
+"""An extra reminder now ("påminn de som inte svarat", "skicka en påminnelse")."""
+ROUND_CLOSE = r"\b(stäng|stänga|stänger|stang|stanga)\b"
+"""Close the round ("stäng rundan", "stäng junirundan")."""
+ROUND_OPEN = r"\b(öppna|öppnar|starta|startar|oppna|dra igång|sätt igång|sätta igång|kör igång)\b"
+"""Open a round ("öppna junirundan", "starta uppföljningen för juni")."""
+ROUND_COUNT_QUESTIONS = ("hur många", "hur manga", "svarsfrekvens", "hur stor andel", "procent", "andel")
+"""A ROUND question asking how many have answered: the round's status, per committee."""

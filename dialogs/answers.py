@@ -133,6 +133,7 @@ ANSWER_MODULES = (
     "dialogs.status_dialog",
     "dialogs.submit_measure_dialog",
     "dialogs.followup_dialog",
+    "dialogs.round_dialog",
 )
 """The modules that register answers (`@replies`, `@begins`, `canned`): a new one is added here."""
 
