@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 from bot.services import Services
+from core.calendar import swedish_date
+from core.dates import format_date, format_period
 from core.errors import NotFound, PermissionDenied, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import FollowUp, Principal
@@ -374,8 +376,8 @@ class RoundServices(Services):
                 [
                     RuleError(
                         "round_closed",
-                        f"Uppföljningen {round_.period} är redan stängd "
-                        f"({round_.closed_at.date().isoformat()}).",
+                        f"Uppföljningen {format_period(round_.period)} är redan stängd (stängdes "
+                        f"{format_date(swedish_date(round_.closed_at))}).",
                         "period",
                     )
                 ]

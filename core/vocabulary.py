@@ -414,7 +414,7 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\bmissat\b.*\buppfölj|\buppföljning\w* (är )?öppen|\bsvarat\b|\bhur lång tid\b.*\buppfölj"
             r"|\bsista datum"
             r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj"
-            r"|\w(juni|december|dec)rund\w*|\beskaler\w*|^(stäng|öppna|starta)\w* \w*rund(an|en)\b",
+            r"|\b(juni|december|dec)rund\w*|\beskaler\w*|^(stäng|öppna|starta)\w* \w*rund(an|en)\b",
         ),
     ),
     Phrases(
