@@ -588,3 +588,18 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
             '--decision "KSAU ÅÅÅÅ-MM-DD § N"'
         )
     return "\n".join(lines)
+
+
+def reminders_recorded(period: str, recipients: int, units: Sequence[str]) -> str:
+    """`followup remind`: an extra reminder recorded (issue 20)."""
+    where = f" i {', '.join(units)}" if units else ""
+    if not recipients:
+        return (
+            f"Ingen påminnelse: alla som har fått kortet{where} har svarat på uppföljningen "
+            f"{format_period(period)}."
+        )
+    people = "person" if recipients == 1 else "personer"
+    return (
+        f"En extra påminnelse till {recipients} {people}{where} i uppföljningen {format_period(period)} "
+        "skickas med nästa utskick (followup tick, eller serverns)."
+    )

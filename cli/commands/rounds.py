@@ -59,6 +59,13 @@ def register(followup: Commands) -> None:
     options(cl)
     handles(cl, run_close)
 
+    rm = followup.add_parser(
+        "remind", help="en extra påminnelse nu till dem som inte har svarat (högst en per dag och omgång)"
+    )
+    rm.add_argument("--period", required=True)
+    options(rm, as_of=True)
+    handles(rm, run_remind)
+
     ex = followup.add_parser("export", help="omgångens resultat som XLSX eller CSV (personalredovisningen)")
     ex.add_argument("--period", required=True)
     ex.add_argument("--out", type=Path, required=True, help="filen att skriva: .xlsx eller .csv")
@@ -91,6 +98,15 @@ def run_close(args: argparse.Namespace, out: TextIO) -> int:
     services = _rounds(args)
     round_, closed = services.close(user_of(args), parse_period(args.period))
     print(texts.round_closed(round_.period, closed=closed), file=out)
+    return 0
+
+
+def run_remind(args: argparse.Namespace, out: TextIO) -> int:
+    """The chat's "påminn de som inte svarat" (issue 20): the same service and rules; the
+    next `followup tick` (or the server's) sends what it records."""
+    services = _rounds(args)
+    sent = services.remind(user_of(args), today(args), parse_period(args.period))
+    print(texts.reminders_recorded(sent.round.period, sent.recipients, sent.units), file=out)
     return 0
 
 
