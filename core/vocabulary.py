@@ -1100,7 +1100,7 @@ END_IN = r"\b(?:i|under) "
 
 # --- issue 20: the round from chat (dialogs.round_dialog) ---------------------------------------
 
-ROUND_QUESTION_WORDS = r"\b(när|hur|vem|vilka|vilken|vilket|varför|vad|va|nar|hur)\b"
+ROUND_QUESTION_WORDS = r"\b(när|nar|hur|vem|vilka|vilken|vilket|varför|vad|va)\b"
 """A ROUND message with one of these asks about the round; without, a verb below asks to act."""
 ROUND_REMIND = r"\bpåmin\w*|\bpaminn\w*"
 """An extra reminder now ("påminn de som inte svarat", "skicka en påminnelse")."""
@@ -1108,5 +1108,3 @@ ROUND_CLOSE = r"\b(stäng|stänga|stänger|stang|stanga)\b"
 """Close the round ("stäng rundan", "stäng junirundan")."""
 ROUND_OPEN = r"\b(öppna|öppnar|starta|startar|oppna|dra igång|sätt igång|sätta igång|kör igång)\b"
 """Open a round ("öppna junirundan", "starta uppföljningen för juni")."""
-ROUND_COUNT_QUESTIONS = ("hur många", "hur manga", "svarsfrekvens", "hur stor andel", "procent", "andel")
-"""A ROUND question asking how many have answered: the round's status, per committee."""

@@ -72,15 +72,7 @@ def named_period(text: str) -> tuple[int | None, int | None]:
     if found:
         return int(found.group(2)), int(found.group(1))
     key = clean(text or "")
-    month = next(
-        (
-            number
-            for i, name in enumerate(vocabulary.MONTHS)
-            if re.search(rf"(\b|\w){name}", key)
-            for number in [i + 1]
-        ),
-        None,
-    )
+    month = next((i for i, name in enumerate(vocabulary.MONTHS, 1) if re.search(rf"\b{name}", key)), None)
     year = _YEAR.search(key)
     return month, int(year.group(1)) if year else None
 
