@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 from bot.services import Services
+from core.calendar import swedish_date
+from core.dates import format_date, format_period
 from core.errors import NotFound, PermissionDenied, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Principal, Role
@@ -29,16 +31,23 @@ from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import (
     DueSend,
+    ExtraReminder,
     LateList,
     MyCard,
+    OpenPlan,
     Phase,
+    RemindersSent,
     Round,
     SendKind,
     assign,
+    check_extra_reminder,
     due_sends,
+    extra_reminder_sends,
     late_list_units,
+    measures_with_money,
     no_recipient_units,
     plan_round,
+    reminder_day,
 )
 from core.rules.followup import reported_after
 from core.text import clean_name
@@ -487,6 +496,116 @@ class RoundServices(Services):
         """The periods of the city's rounds, oldest first."""
         with self._unit_of_work() as repo:
             return [r.period for r in CityRounds(repo).all()]
+
+    # --- issue 20: the round from chat ---------------------------------------------------
+
+    def open_plan(self, user: str | None, period: str, as_of: date) -> OpenPlan:
+        """What `open(user, period)` with the default dates would do, for a summary before it
+        is confirmed: refused as `open` refuses (manage_rounds; a period that has a round)."""
+        plan = plan_round(period)
+
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> OpenPlan:
+            require(who, Action.MANAGE_ROUNDS)
+            rounds = CityRounds(repo)
+            existing = next((r for r in rounds.all() if r.period == plan.period), None)
+            if existing is not None:
+                raise RuleViolation(
+                    [
+                        RuleError(
+                            "round_exists",
+                            f"Det finns redan en uppföljningsomgång för {plan.period} "
+                            f"({existing.phase(as_of).value}).",
+                            "period",
+                        )
+                    ]
+                )
+            ledger = snapshot.ledger
+            assignments = assign(ledger, repo.grants(), plan.year)
+            return OpenPlan(
+                plan,
+                len(measures_with_money(ledger, plan.year)),
+                len(assignments.cards),
+                no_recipient_units(ledger, assignments),
+            )
+
+        return self._read_round(user, run)
+
+    def close_plan(self, user: str | None, period: str | None, as_of: date) -> RoundReport:
+        """The round `close(user, period)` would close (`period`, or the city's latest open
+        round) as it stands on `as_of`, for a summary before it is confirmed: refused as
+        `close` refuses (manage_rounds), and when it is closed already."""
+
+        def find(repo: Repository, snapshot: CitySnapshot, who: Principal) -> Round:
+            require(who, Action.MANAGE_ROUNDS)
+            rounds = CityRounds(repo)
+            if period is not None:
+                return rounds.find(period)
+            open_ = rounds.all(open_only=True)
+            if not open_:
+                raise NotFound(
+                    RuleError("no_open_round", "Det finns ingen öppen uppföljningsomgång att stänga.")
+                )
+            return open_[-1]
+
+        round_ = self._read_round(user, find)
+        if round_.closed_at is not None:
+            raise RuleViolation(
+                [
+                    RuleError(
+                        "round_closed",
+                        f"Uppföljningen {format_period(round_.period)} är redan stängd (stängdes "
+                        f"{format_date(swedish_date(round_.closed_at))}).",
+                        "period",
+                    )
+                ]
+            )
+        return self.report(user, round_.period, as_of)
+
+    def remind(self, user: str | None, as_of: date, period: str | None = None) -> RemindersSent:
+        """An extra reminder now (issue 20), to those who have not answered the round of
+        `period` (or the city's latest open one): stadskontoret for every unit, an HR lead
+        for the recipients of their own units' measures (Action.REMIND_ROUND). At most one a
+        Swedish calendar day per round (core.rounds.check_extra_reminder); the sends are
+        recorded for the round runner like every send, and the reminder with who asked."""
+
+        def run(repo: Repository, ledger: SummaryLedger, who: Principal) -> RemindersSent:
+            rounds = CityRounds(repo)
+            if period is not None:
+                round_ = rounds.find(period)
+            else:
+                candidates = [r for r in rounds.all(open_only=True) if r.phase(as_of) == Phase.OPEN]
+                if not candidates:
+                    raise NotFound(
+                        RuleError("no_open_round", "Det finns ingen öppen uppföljningsomgång att påminna om.")
+                    )
+                round_ = candidates[-1]
+            units: tuple[str, ...] | None = None
+            if not can(who, Action.REMIND_ROUND):
+                units = tuple(u for u in sorted(ledger.units) if can(who, Action.REMIND_ROUND, [u]))
+                if not units:
+                    require(who, Action.REMIND_ROUND)
+            now = self.clock()
+            day = reminder_day(now)
+            earlier = rounds.last_extra_reminder(round_.id)
+            by = ""
+            if earlier is not None:  # who sent it: "dig", or the name Teams showed (else their id)
+                by = "dig" if earlier.by == who.user else rounds.display_names().get(earlier.by, "")
+            problems = check_extra_reminder(round_, as_of, day, earlier, by)
+            if problems:
+                raise RuleViolation(problems)
+            full = rounds.committed_ledger(ledger, [round_.period])
+            dues = extra_reminder_sends(
+                round_, full, repo.grants(), rounds.recorded_keys(round_.id), day, units
+            )
+            count = rounds.enqueue(round_, dues)
+            if not count:
+                return RemindersSent(round_, 0, None, units or ())
+            reminder = ExtraReminder(round_.id, day, now, who.user, units or (), count)
+            if not rounds.record_extra_reminder(reminder):  # the unique key: one a day
+                raise RuleViolation(check_extra_reminder(round_, as_of, day, reminder))
+            return RemindersSent(round_, count, reminder, units or ())
+
+        return self._write(user, run)
 
 
 PROPOSAL_SET_UNKNOWN = (

@@ -604,3 +604,23 @@ def proposals_sent(period: str, proposals: int, members: int, new: int) -> str:
         f"Omfördelningsförslagen för {period} ({proposals} förslag) skickas till {new} av {members} "
         "med rollen ksau."
     )
+
+
+def no_proposals_sent(reason: str) -> str:
+    """`followup close`: why no proposals went to KSAU with the close."""
+    return f"Inga omfördelningsförslag skickades till KSAU: {reason}"
+
+
+def reminders_recorded(period: str, recipients: int, units: Sequence[str]) -> str:
+    """`followup remind`: an extra reminder recorded (issue 20)."""
+    where = f" i {', '.join(units)}" if units else ""
+    if not recipients:
+        return (
+            f"Ingen påminnelse: alla som har fått kortet{where} har svarat på uppföljningen "
+            f"{format_period(period)}."
+        )
+    people = "person" if recipients == 1 else "personer"
+    return (
+        f"En extra påminnelse till {recipients} {people}{where} i uppföljningen {format_period(period)} "
+        "skickas med nästa utskick (followup tick, eller serverns)."
+    )

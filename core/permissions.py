@@ -12,6 +12,7 @@ ksau grants see every unit. The administrator (the command line without
 | allocate          |      |      | all           |      |
 | manage_roles      |      |      | all           |      |
 | manage_rounds     |      |      | all           |      |
+| remind_round      |      | own  | all           |      |
 | reallocate        |      |      |               | all  |
 """
 
@@ -32,13 +33,17 @@ class Action(StrEnum):
     MANAGE_ROLES = "hantera behörigheter"
     MANAGE_ROUNDS = "öppna och stänga uppföljningsomgångar"
     REALLOCATE = "registrera omfördelningar"
+    REMIND_ROUND = "påminna om uppföljningen"
+    """An extra reminder of the round now, to those who have not answered (issue 20): HR for
+    the recipients of its own units' measures, stadskontoret for all. Opening and closing a
+    round stays MANAGE_ROUNDS."""
 
 
 _CITY_WIDE = {Role.CITY_OFFICE, Role.KSAU}
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.CHEF: frozenset({Action.READ, Action.FOLLOW_UP}),
-    Role.HR: frozenset({Action.READ, Action.FOLLOW_UP, Action.SUBMIT_MEASURE}),
+    Role.HR: frozenset({Action.READ, Action.FOLLOW_UP, Action.SUBMIT_MEASURE, Action.REMIND_ROUND}),
     Role.CITY_OFFICE: frozenset(
         {
             Action.READ,
@@ -47,6 +52,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.ALLOCATE,
             Action.MANAGE_ROLES,
             Action.MANAGE_ROUNDS,
+            Action.REMIND_ROUND,
         }
     ),
     Role.KSAU: frozenset({Action.READ, Action.REALLOCATE}),

@@ -270,3 +270,46 @@ def round_report(
             if units is None or unit in units
         },
     )
+
+
+# --- issue 20: the response rate per committee ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeRate:
+    """One committee's part of the round (a shared measure counts for each of its committees).
+
+    Attributes:
+      code, name: the committee.
+      asked: its measures on someone's card.
+      answered: of those, the ones answered.
+      no_recipient: its measures nobody can be asked about.
+      no_recipient_answered: of those, the ones answered all the same.
+    """
+
+    code: str
+    name: str
+    asked: int
+    answered: int
+    no_recipient: int
+    no_recipient_answered: int
+
+
+def committee_rates(report: RoundReport, names: dict[str, str] | None = None) -> list[CommitteeRate]:
+    """Answered / asked / no recipient per committee the report shows, by the committee's name."""
+    shown = {u.code: u.name for u in report.units}
+    names = {**(names or {}), **shown}
+    counts: dict[str, list[int]] = {}
+    for m in report.measures:
+        for code in m.units:
+            if code not in shown:
+                continue  # another committee's part of a shared measure: not the reader's to see
+            row = counts.setdefault(code, [0, 0, 0, 0])
+            if m.asked:
+                row[0] += 1
+                row[1] += m.answered
+            else:
+                row[2] += 1
+                row[3] += m.answered
+    rates = [CommitteeRate(code, names.get(code, code), *row) for code, row in counts.items()]
+    return sorted(rates, key=lambda r: (r.name.casefold(), r.code))

@@ -20,15 +20,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from core.calendar import (
+    SWEDISH_TIME,
     add_working_days,
     first_working_day_of_month,
     midsummer_eve,
     next_working_day,
     previous_working_day,
+    swedish_date,
 )
 from core.dates import format_date, format_period, parse_period
 from core.errors import RuleError, RuleViolation
@@ -50,6 +52,7 @@ class SendKind(StrEnum):
     REMINDER_3 = "reminder-3"
     ESCALATION = "escalation"  # the list of who has not answered (eskalering)
     PROPOSALS = "proposals"  # the reallocation proposals, to each ksau member (core.proposal_sets)
+    EXTRA = "extra"  # an extra reminder asked for in chat (issue 20): stored as "extra-<day>"
 
     @classmethod
     def reminder(cls, number: int) -> SendKind:
@@ -331,6 +334,13 @@ class DueSend:
     measure_ids: tuple[int, ...] = ()
     units: tuple[str, ...] = field(default=())  # for an escalation: the units it covers
     skip_reason: str = ""
+    day: date | None = None  # an extra reminder's Swedish day: part of its key (stored_kind)
+
+    @property
+    def stored_kind(self) -> str:
+        """The kind as its unique key stores it: an extra reminder's with its day
+        ("extra-2025-06-10"), so each person gets at most one extra reminder a day."""
+        return self.kind.value if self.day is None else f"{self.kind.value}-{self.day.isoformat()}"
 
 
 def gets_every_late_list(principal: Principal) -> bool:
@@ -567,3 +577,142 @@ class LateList:
     titles: dict[int, str]
     names: dict[str, str]  # person id → the name Teams showed (when known)
     cards: dict[str, tuple[int, ...]]  # person → their unanswered measures (in these committees)
+
+
+# --- issue 20: an extra reminder asked for in chat -------------------------------------------
+
+
+def send_kind(stored: str) -> SendKind:
+    """The kind of a stored send's key (DueSend.stored_kind): "extra-2025-06-10" is EXTRA."""
+    if stored.startswith(SendKind.EXTRA.value + "-"):
+        return SendKind.EXTRA
+    return SendKind(stored)
+
+
+def reminder_day(at: datetime) -> date:
+    """The Swedish calendar day (Europe/Stockholm, CET/CEST) of the moment `at`: the day an
+    extra reminder counts against (at most one a day per round)."""
+    return swedish_date(at)
+
+
+def swedish_time(at: datetime) -> str:
+    """The time of day in Sweden of `at`, "09:05" (a time without zone is UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(SWEDISH_TIME).strftime("%H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraReminder:
+    """An extra reminder of a round, sent from chat ("påminn de som inte svarat").
+
+    Attributes:
+      round_id: the round.
+      day: the Swedish calendar day it went out (reminder_day of `at`).
+      at: when it was asked for (UTC).
+      by: who asked (the person's id: their AAD object id).
+      units: the units it covered (an HR lead's own); () for every unit.
+      recipients: how many people it went to.
+    """
+
+    round_id: int
+    day: date
+    at: datetime
+    by: str
+    units: tuple[str, ...]
+    recipients: int
+
+
+REMINDED_TODAY = "reminded_today"
+ROUND_NOT_OPEN = "round_not_open"
+
+
+def check_extra_reminder(
+    round_: Round, as_of: date, day: date, earlier: ExtraReminder | None, earlier_by: str = ""
+) -> list[RuleError]:
+    """The rules of an extra reminder: only while the round takes answers, and at most one a
+    Swedish calendar day per round (`earlier`: the round's latest; said when and by whom)."""
+    phase = round_.phase(as_of)
+    if phase != Phase.OPEN:
+        return [
+            RuleError(
+                ROUND_NOT_OPEN,
+                f"Uppföljningen {format_period(round_.period)} tar inte emot svar nu ({phase.value}), "
+                "så ingen påminnelse skickas. Påminnelser går bara ut medan omgången är öppen "
+                f"({format_date(round_.plan.opens)} till {format_date(round_.plan.deadline)}).",
+            )
+        ]
+    if earlier is not None and earlier.day == day:
+        who = f" av {earlier_by or earlier.by}"
+        return [
+            RuleError(
+                REMINDED_TODAY,
+                f"En extra påminnelse för uppföljningen {format_period(round_.period)} gick redan ut i dag "
+                f"kl. {swedish_time(earlier.at)}{who}, till {earlier.recipients} "
+                f"{'person' if earlier.recipients == 1 else 'personer'}. Högst en extra påminnelse per dag "
+                "och omgång: nästa kan skickas i morgon.",
+            )
+        ]
+    return []
+
+
+def extra_reminder_sends(
+    round_: Round,
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    already_sent: set[tuple[str, SendKind]],
+    day: date,
+    units: Iterable[str] | None = None,
+) -> list[DueSend]:
+    """An extra reminder now, to the same people the round's reminders go to: those who had
+    the card and have not answered all of it (a person whose card has not gone out yet gets
+    the card from the tick). With `units` (an HR lead's own), only the people with an
+    unanswered measure of those units. Each with their whole card, keyed by `day`."""
+    plan = round_.plan
+    assignments = assign(ledger, grants, plan.year)
+    answered = answered_measures(ledger, plan.period)
+    wanted = None if units is None else set(units)
+    due: list[DueSend] = []
+    for person in assignments.recipients():
+        card = assignments.cards[person]
+        if has_answered(card, answered) or (person, SendKind.PROMPT) not in already_sent:
+            continue
+        if wanted is not None and not any(
+            mid not in answered and wanted & set(ledger.measures[mid].units) for mid in card
+        ):
+            continue
+        due.append(DueSend(person, SendKind.EXTRA, card, day=day))
+    return due
+
+
+def next_reminder(plan: RoundPlan, as_of: date) -> date | None:
+    """The round's next planned reminder on or after `as_of` (None: no more)."""
+    return next((d for d in plan.reminders if d >= as_of), None)
+
+
+def chat_period(text_month: int | None, text_year: int | None, as_of: date) -> str:
+    """The period a chat request to open a round means: the month named (of the year named,
+    else this year); no month: June up to June, December after."""
+    year = text_year or as_of.year
+    month = text_month or (6 if as_of.month <= 6 else 12)
+    return f"{year}-{month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPlan:
+    """What opening a round will do, said before it is confirmed: its plan (the core's dates),
+    how many measures have money in its year, how many people get a card, and the measures
+    nobody can be asked about, per unit."""
+
+    plan: RoundPlan
+    measures: int
+    recipients: int
+    no_recipient: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RemindersSent:
+    """An extra reminder recorded: the round, how many people it goes to, and its record."""
+
+    round: Round
+    recipients: int
+    reminder: ExtraReminder | None
+    units: tuple[str, ...] = ()  # the units it covers (an HR lead's own); () for every unit

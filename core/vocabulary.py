@@ -423,7 +423,8 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\binkomna uppföljningar|\binlämnade uppföljningar|\bnär\b.*\buppföljning\w*|\bmåste vi svara"
             r"|\bmissat\b.*\buppfölj|\buppföljning\w* (är )?öppen|\bsvarat\b|\bhur lång tid\b.*\buppfölj"
             r"|\bsista datum"
-            r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj",
+            r"|\b(visa|se|kolla)\b.*\b(rapporterat|lämnat|svarat)\b|\bklara med uppfölj"
+            r"|\b(juni|december|dec)rund\w*|\beskaler\w*|^(stäng|öppna|starta)\w* \w*rund(an|en)\b",
         ),
     ),
     Phrases(
@@ -1141,3 +1142,13 @@ EXPORT_ROUND_WORDS = r"\buppfölj\w*|\bomgång\w*|\brund(a|an|en)\b|\w+rundan?\b
 """A file request that asks for the round's follow-up (`followup export`), not the year's measures."""
 
 QUESTIONS = (Phrases(Intent.EXPORT_FILE, patterns=EXPORT_FILE_PATTERNS), *QUESTIONS)
+# --- issue 20: the round from chat (dialogs.round_dialog) ---------------------------------------
+
+ROUND_QUESTION_WORDS = r"\b(när|nar|hur|vem|vilka|vilken|vilket|varför|vad|va)\b"
+"""A ROUND message with one of these asks about the round; without, a verb below asks to act."""
+ROUND_REMIND = r"\bpåmin\w*|\bpaminn\w*"
+"""An extra reminder now ("påminn de som inte svarat", "skicka en påminnelse")."""
+ROUND_CLOSE = r"\b(stäng|stänga|stänger|stang|stanga)\b"
+"""Close the round ("stäng rundan", "stäng junirundan")."""
+ROUND_OPEN = r"\b(öppna|öppnar|starta|startar|oppna|dra igång|sätt igång|sätta igång|kör igång)\b"
+"""Open a round ("öppna junirundan", "starta uppföljningen för juni")."""

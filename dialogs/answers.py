@@ -134,6 +134,7 @@ ANSWER_MODULES = (
     "dialogs.submit_measure_dialog",
     "dialogs.followup_dialog",
     "dialogs.file_offers",
+    "dialogs.round_dialog",
 )
 """The modules that register answers (`@replies`, `@begins`, `canned`): a new one is added here."""
 

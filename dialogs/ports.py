@@ -25,7 +25,7 @@ from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal, Status
 from core.proposal_sets import ProposalSetView, ProposalsSent, SetDecided
 from core.round_report import RoundReport
-from core.rounds import LateList, MyCard, Round, SendKind
+from core.rounds import LateList, MyCard, OpenPlan, RemindersSent, Round, SendKind
 from core.views import MeasureView
 
 T = TypeVar("T")
@@ -206,6 +206,22 @@ class RoundServicesPort(Protocol):
     def decided_proposal(self, year: int, from_measure: int, to_measure: int) -> ProposalSetView | None: ...
 
     def proposal_sends(self, round_id: int) -> Sequence[SentCard]: ...
+
+    # issue 20: the round from chat (the same services as `kompetensbot followup open|close`)
+
+    def open_plan(self, user: str | None, period: str, as_of: date) -> OpenPlan: ...
+
+    def open(self, user: str | None, period: str) -> Round: ...
+
+    def enqueue_due(self, as_of: date) -> int:
+        """Record what the city's open rounds owe on `as_of` (the round runner sends it)."""
+        ...
+
+    def close_plan(self, user: str | None, period: str | None, as_of: date) -> RoundReport: ...
+
+    def close(self, user: str | None, period: str) -> tuple[Round, bool]: ...
+
+    def remind(self, user: str | None, as_of: date, period: str | None = None) -> RemindersSent: ...
 
 
 class TurnServices(Protocol):

@@ -280,13 +280,14 @@ async def show_proposals(turn_context: TurnContext) -> None:
     await turn_context.send_activity(card_activity(texts.proposals_text(view.proposal_set.period), content))
 
 
-async def send_proposals_from_chat(turn_context: TurnContext) -> None:
-    """ "skicka omfördelningsförslagen till KSAU" (stadskontoret): the latest round's
-    proposals to everyone with the ksau role, as the round sends them."""
+async def send_proposals_from_chat(turn_context: TurnContext, period: str | None = None) -> None:
+    """ "skicka omfördelningsförslagen till KSAU" (stadskontoret), and a round closed from
+    chat: the round's proposals (`period`, else the latest round's) to everyone with the
+    ksau role, as the round sends them; when none can go, the reason is said."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     try:
-        sent = await call(services.send_proposals, identity.user_id, None)
+        sent = await call(services.send_proposals, identity.user_id, period)
     except DomainError as problem:
         await turn_context.send_activity(texts.refused(problem.message))
         return

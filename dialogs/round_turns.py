@@ -27,8 +27,8 @@ from core.model import parse_decision
 from core.permissions import Action, can
 from core.proposal_sets import check_set_open
 from core.round_answers import FIELDS, field_name, parse_answers
-from core.round_report import RoundReport
-from core.rounds import LateList, Round
+from core.round_report import RoundReport, committee_rates
+from core.rounds import LateList, Round, late_list_units, next_reminder
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import proposal_cards, texts
@@ -184,13 +184,23 @@ async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
 
 
 async def _show_status(turn_context: TurnContext) -> None:
-    """The latest round's results, as far as the person may see them."""
+    """The latest round's results, as far as the person may see them: its dates, the response
+    rate per committee (issue 20), money, risks and proposals."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     report = await _latest_report(turn_context)
     if report is None:
         return
-    await turn_context.send_activity(texts.round_status(report))
+    principal = await call(services.principal, identity.user_id)
+    names_hint = bool(late_list_units(principal, [u.code for u in report.units]))
+    await turn_context.send_activity(
+        texts.round_status(
+            report,
+            committee_rates(report),
+            next_reminder(report.round.plan, report.as_of),
+            names_hint=names_hint,
+        )
+    )
     if report.proposals and bool(await call(_may_reallocate, services, identity.user_id)):
         await proposal_cards.show_proposals(turn_context)  # one card for every proposal (issue 20)
 
@@ -476,7 +486,15 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
         r = report.round
         plan = r.plan
         await turn_context.send_activity(
-            texts.round_dates(plan.period, plan.opens, plan.deadline, plan.reminders, r.phase(as_of).value)
+            texts.round_dates(
+                plan.period,
+                plan.opens,
+                plan.deadline,
+                plan.reminders,
+                r.phase(as_of).value,
+                plan.escalate_on,
+                next_reminder(plan, as_of),
+            )
         )
         return
     await _show_status(turn_context)
@@ -538,3 +556,22 @@ async def _card_now(turn_context: TurnContext, round_id: int, *, reminder: bool)
 
 register(ROUND_ANSWER_ACTION, answer_from_card)
 register(ROUND_CARD_VERB, card_now)
+# --- issue 20: "påminn de som inte svarat" ------------------------------------------------------
+
+
+async def remind_now(turn_context: TurnContext) -> None:
+    """An extra reminder of the open round now, to those who have not answered (HR: its own
+    units' recipients), at most once a Swedish day per round (RoundServices.remind): recorded
+    for the round runner, which sends it like every round send."""
+    identity = identity_of(turn_context)
+    services = rounds_of(turn_context)
+    try:
+        sent = await call(services.remind, identity.user_id, today_of(turn_context))
+    except DomainError as problem:
+        await turn_context.send_activity(texts.refused(problem.message))
+        return
+    units = sent.units
+    if not sent.recipients:
+        await turn_context.send_activity(texts.reminders_nobody(sent.round.period, units))
+        return
+    await turn_context.send_activity(texts.reminders_sent(sent.round.period, sent.recipients, units))

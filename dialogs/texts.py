@@ -19,8 +19,8 @@ from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
 from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
-from core.round_report import RoundReport
-from core.rounds import MeasureState
+from core.round_report import CommitteeRate, RoundReport
+from core.rounds import MeasureState, OpenPlan
 from core.rules import decision as rules_decision
 from core.text import clean_name, person_name, visible_text
 
@@ -1069,19 +1069,32 @@ def escalation_text(period: str) -> str:
     return f"Uppföljningen {format_period(period)} har passerat sista dag och några svar saknas."
 
 
-def round_status(report: RoundReport) -> str:
-    """The round's results in chat: response rate, money, risks, proposals."""
+def round_status(
+    report: RoundReport,
+    rates: Sequence[CommitteeRate] = (),
+    next_reminder: date | None = None,
+    *,
+    names_hint: bool = False,
+) -> str:
+    """The round's results in chat: response rate, money, risks, proposals; with `rates` (issue
+    20) also the round's dates and each committee's answered / asked / no recipient."""
     r = report.round
     titles = {m.measure_id: plain(m.title) for m in report.measures}
     lines = [
         f"**Uppföljningen {format_period(r.period)}** (sista dag {format_date(r.plan.deadline)}, "
         f"{r.phase(report.as_of).value})",
+    ]
+    if rates:
+        lines += _round_date_lines(r.plan.opens, r.plan.escalate_on, next_reminder, report.as_of, r.closed_at)
+    lines += [
         f"- Svar: {report.people_answered}",
         f"- Insatser: {report.count(MeasureState.ANSWERED)} av {len(report.measures)} besvarade, "
         f"{report.count(MeasureState.NOT_ANSWERED)} tillfrågade utan svar, "
         f"{report.count(MeasureState.NO_RECIPIENT)} utan mottagare och utan svar",
-        f"- Outnyttjat enligt prognoserna: {kr(report.unused)}",
     ]
+    if rates:
+        lines += _committee_lines(rates)
+    lines.append(f"- Outnyttjat enligt prognoserna: {kr(report.unused)}")
     for u in report.units:
         if u.unused:
             lines.append(f"  - {plain(u.name)}: {kr(u.unused)} av {kr(u.allocated)}")
@@ -1107,6 +1120,8 @@ def round_status(report: RoundReport) -> str:
             )
     else:
         lines.append("- Inga förslag till omfördelning.")
+    if names_hint and report.missing:
+        lines.append(NAMES_HINT)
     return "\n".join(lines)
 
 
@@ -1384,7 +1399,15 @@ def units_list(units: Sequence[Unit]) -> str:
     return "\n".join(lines)
 
 
-def round_dates(period: str, opens: date, deadline: date, reminders: Sequence[date], phase: str) -> str:
+def round_dates(
+    period: str,
+    opens: date,
+    deadline: date,
+    reminders: Sequence[date],
+    phase: str,
+    escalate_on: date | None = None,
+    next_reminder: date | None = None,
+) -> str:
     lines = [
         f"**Uppföljningen {format_period(period)}** ({phase})",
         f"- Öppnar: {format_date(opens)}",
@@ -1392,6 +1415,13 @@ def round_dates(period: str, opens: date, deadline: date, reminders: Sequence[da
     ]
     if reminders:
         lines.append("- Påminnelser: " + ", ".join(format_date(d) for d in reminders))
+    if escalate_on is not None:
+        lines.append(
+            f"- Nästa påminnelse: {format_date(next_reminder)}"
+            if next_reminder
+            else "- Inga fler påminnelser"
+        )
+        lines.append(f"- Eskalering: {format_date(escalate_on)} (listan över dem som inte har svarat)")
     return "\n".join(lines)
 
 
@@ -1752,3 +1782,120 @@ def overview_late_line(unit_name: str, code: str, missing: int, people: Sequence
 def overview_late_more(count: int) -> str:
     what = "1 nämnd till" if count == 1 else f"{count} nämnder till"
     return f'… och {what}. Skriv "vem har inte svarat" för hela listan.'
+
+
+# --- issue 20: the round from chat ---------------------------------------------------------
+
+NAMES_HINT = 'Skriv "vem har inte svarat" för att se vilka som inte har svarat.'
+MAX_COMMITTEE_LINES = 40
+"""Committees listed one a line in the round's status; the rest are counted."""
+
+
+def _round_date_lines(
+    opens: date, escalate_on: date, next_reminder: date | None, as_of: date, closed: object
+) -> list[str]:
+    if closed is not None:
+        return [f"- Öppnade {format_date(opens)}; omgången är stängd"]
+    parts = [f"{'öppnade' if opens <= as_of else 'öppnar'} {format_date(opens)}"]
+    parts.append(
+        f"nästa påminnelse {format_date(next_reminder)}" if next_reminder else "inga fler påminnelser"
+    )
+    parts.append(f"eskalering {format_date(escalate_on)}")
+    return [f"- Datum: {', '.join(parts)}"]
+
+
+def _committee_lines(rates: Sequence[CommitteeRate]) -> list[str]:
+    """Each committee's answered of asked measures, and those with no recipient; those with
+    answers missing first."""
+
+    def missing(r: CommitteeRate) -> bool:
+        return r.answered < r.asked or r.no_recipient_answered < r.no_recipient
+
+    ordered = [r for r in rates if missing(r)] + [r for r in rates if not missing(r)]
+    lines = ["- Per nämnd (besvarade av tillfrågade insatser, utan mottagare):"]
+    for r in ordered[:MAX_COMMITTEE_LINES]:
+        asked = f"{r.answered} av {r.asked} besvarade" if r.asked else "ingen tillfrågad"
+        line = f"  - {plain(r.name)} ({plain(r.code)}): {asked}"
+        if r.no_recipient:
+            line += f", {r.no_recipient} utan mottagare"
+            if r.no_recipient_answered:
+                line += f" (varav {r.no_recipient_answered} besvarade)"
+        lines.append(line)
+    rest = ordered[MAX_COMMITTEE_LINES:]
+    if rest:
+        done = sum(not missing(r) for r in rest)
+        lines.append(f"  - … och {_n(len(rest), 'nämnd', 'nämnder')} till, varav {done} har svarat på allt")
+    return lines
+
+
+def round_open_summary(opening: OpenPlan, as_of: date) -> str:
+    """What opening a round will do, before "ja" (dates from the core's plan)."""
+    p = opening.plan
+    lines = [
+        f"**Öppna uppföljningen {format_period(p.period)}?**",
+        f"- Öppnar: {format_date(p.opens)}"
+        + (" (korten går ut direkt)" if p.opens <= as_of else " (korten går ut den dagen)"),
+        f"- Sista dag: {format_date(p.deadline)}",
+        "- Påminnelser: " + (", ".join(format_date(d) for d in p.reminders) or "inga"),
+        f"- Eskalering: {format_date(p.escalate_on)}",
+        f"- {_n(opening.measures, 'insats', 'insatser')} med pengar {p.year}: kort till "
+        f"{_n(opening.recipients, 'person', 'personer')}",
+    ]
+    if opening.no_recipient:
+        units = ", ".join(f"{plain(code)} {n}" for code, n in opening.no_recipient.items())
+        lines.append(f"- Ingen mottagare (ingen ansvarig och ingen med rollen hr) för insatser i: {units}")
+    lines.append('Svara "ja" för att öppna omgången. "Nej" avbryter, och inget ändras.')
+    return "\n".join(lines)
+
+
+def round_close_summary(report: RoundReport) -> str:
+    """What closing a round will do, before "ja"."""
+    r = report.round
+    lines = [
+        f"**Stänga uppföljningen {format_period(r.period)}?**",
+        f"- Sista dag: {format_date(r.plan.deadline)} ({r.phase(report.as_of).value})",
+        f"- Svar: {report.people_answered}; insatser: {report.count(MeasureState.ANSWERED)} av "
+        f"{len(report.measures)} besvarade",
+        "- Efter stängningen går inga fler kort eller påminnelser ut, och perioden "
+        f"{r.period} tar inte emot fler uppföljningar.",
+        'Svara "ja" för att stänga omgången. "Nej" avbryter, och inget ändras.',
+    ]
+    return "\n".join(lines)
+
+
+ROUND_NOT_OPENED = "Okej, omgången öppnades inte. Inget har ändrats."
+ROUND_NOT_CLOSED = "Okej, omgången stängdes inte. Inget har ändrats."
+
+
+def round_opened_in_chat(period: str, opens: date, deadline: date, recorded: int, as_of: date) -> str:
+    if opens > as_of:
+        return f"Uppföljningen {format_period(period)} är öppnad. Korten går ut {format_date(opens)}."
+    return (
+        f"Uppföljningen {format_period(period)} är öppnad: {_n(recorded, 'kort', 'kort')} går ut nu, "
+        f"sista dag {format_date(deadline)}."
+    )
+
+
+def round_closed_in_chat(period: str, *, closed: bool) -> str:
+    if not closed:
+        return f"Uppföljningen {format_period(period)} var redan stängd."
+    return (
+        f"Uppföljningen {format_period(period)} är stängd: inga fler kort, påminnelser eller svar för "
+        f"{period}."
+    )
+
+
+def reminders_sent(period: str, count: int, units: Sequence[str]) -> str:
+    where = f" i {plain(', '.join(units))}" if units else ""
+    return (
+        f"En extra påminnelse går nu ut till {_n(count, 'person', 'personer')}{where} som inte har svarat "
+        f"på uppföljningen {format_period(period)}. Nästa extra påminnelse kan skickas i morgon."
+    )
+
+
+def reminders_nobody(period: str, units: Sequence[str]) -> str:
+    where = f" i {plain(', '.join(units))}" if units else ""
+    return (
+        f"Ingen påminnelse skickades: alla som har fått kortet{where} har svarat på uppföljningen "
+        f"{format_period(period)} (den som inte har fått kortet än får det med nästa utskick)."
+    )

@@ -22,7 +22,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, update
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, RuleError, RuleViolation
-from core.rounds import DueSend, Round, RoundPlan, SendKind
+from core.rounds import DueSend, ExtraReminder, Round, RoundPlan, SendKind, send_kind
 from storage.read_model import (
     CitySnapshot,
     Freshness,
@@ -48,6 +48,7 @@ from storage.tables import (
     FollowUpRow,
     OrganisationRow,
     RoleGrantRow,
+    RoundReminderRow,
     RoundSendRow,
     TenantRow,
     table,
@@ -58,6 +59,7 @@ SEP = "|"
 
 _round = table(FollowUpRoundRow)
 _send = table(RoundSendRow)
+_reminder = table(RoundReminderRow)
 _ref = table(ConversationRefRow)
 _grant = table(RoleGrantRow)
 _tenant = table(TenantRow)
@@ -188,7 +190,7 @@ def send_from_row(row: Any) -> Send:
         round_id=row.round_id,
         org_id=row.org_id,
         recipient=row.recipient,
-        kind=SendKind(row.kind),
+        kind=send_kind(row.kind),
         state=row.state,
         measure_ids=tuple(int(m) for m in row.measure_ids.split(SEP) if m),
         units=tuple(u for u in row.units.split(SEP) if u),
@@ -211,7 +213,7 @@ def recorded_keys(conn: Connection, round_id: int, *, org_id: int | None = None)
     if org_id is not None:
         query = query.where(_send.c.org_id == org_id)
     rows = conn.execute(query).all()
-    return {(r.recipient, SendKind(r.kind)) for r in rows}
+    return {(r.recipient, send_kind(r.kind)) for r in rows}
 
 
 def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -243,7 +245,7 @@ def enqueue(conn: Connection, round_: Round, org_id: int, dues: Iterable[DueSend
             "round_id": round_.id,
             "org_id": org_id,
             "recipient": d.recipient,
-            "kind": d.kind.value,
+            "kind": d.stored_kind,
             "state": SendState.SKIPPED if d.skip_reason else SendState.PENDING,
             "measure_ids": SEP.join(str(m) for m in d.measure_ids),
             "units": SEP.join(d.units),
@@ -596,6 +598,14 @@ class CityRounds:
         for send_id in send_ids:
             mark_answered(self.conn, send_id, org_id=self.org_id)
 
+    def last_extra_reminder(self, round_id: int) -> ExtraReminder | None:
+        """The latest extra reminder of the city's round (issue 20), or None."""
+        return last_extra_reminder(self.conn, round_id, org_id=self.org_id)
+
+    def record_extra_reminder(self, reminder: ExtraReminder) -> bool:
+        """Record an extra reminder; False when the round already has one that day."""
+        return record_extra_reminder(self.conn, self.org_id, reminder)
+
 
 # --- what the round runner reads and writes (bot/round_runner.py) ----------------
 
@@ -699,3 +709,48 @@ def unmarked_proposal_cards(engine: Engine) -> list[tuple[str, Send]]:
 def mark_card_answered(engine: Engine, send_id: int) -> None:
     with engine.begin() as conn:
         mark_answered(conn, send_id)
+
+
+# --- issue 20: extra reminders asked for in chat ----------------------------------------------
+
+
+def _reminder_from_row(row: Any) -> ExtraReminder:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)  # SQLite keeps no offset: UTC
+    return ExtraReminder(
+        round_id=row.round_id,
+        day=row.day,
+        at=at,
+        by=row.by,
+        units=tuple(u for u in row.units.split(SEP) if u),
+        recipients=row.recipients,
+    )
+
+
+def last_extra_reminder(conn: Connection, round_id: int, *, org_id: int) -> ExtraReminder | None:
+    row = conn.execute(
+        select(_reminder)
+        .where(_reminder.c.round_id == round_id, _reminder.c.org_id == org_id)
+        .order_by(_reminder.c.day.desc(), _reminder.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _reminder_from_row(row)
+
+
+def record_extra_reminder(conn: Connection, org_id: int, reminder: ExtraReminder) -> bool:
+    """Insert the reminder; False (nothing written) when its round has one that day already."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(_reminder).values(
+                    round_id=reminder.round_id,
+                    org_id=org_id,
+                    day=reminder.day,
+                    at=reminder.at,
+                    by=reminder.by,
+                    units=SEP.join(reminder.units),
+                    recipients=reminder.recipients,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True

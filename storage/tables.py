@@ -366,3 +366,20 @@ class ProposalDecisionRow(SQLModel, table=True):
     refused: str = ""  # JSON: [[number, reason], ...]
     not_ticked: str = ""  # "|"-separated proposal numbers
     entry_seqs: str = ""  # "|"-separated ledger seqs of the entries recorded
+
+
+class RoundReminderRow(SQLModel, table=True):
+    """An extra reminder of a round asked for in chat (issue 20): who asked, when, for which
+    units, to how many. At most one a Swedish calendar day per round: the unique key
+    (round, day). Its sends are rows of round_sends of kind "extra-<day>"."""
+
+    __tablename__ = "round_reminders"
+    __table_args__ = (UniqueConstraint("round_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="followup_rounds.id", index=True)
+    org_id: int = Field(foreign_key="organisations.id")
+    day: date
+    at: datetime = Field(sa_column=_ts())
+    by: str = Field(max_length=200)
+    units: str = ""  # "|"-separated; empty: every unit
+    recipients: int = 0

@@ -17,6 +17,7 @@ from cli import texts
 from cli.common import Commands, as_of_date, handles, options, today, user_of
 from cli.round_export import write_export
 from core.dates import parse_date, parse_period
+from core.errors import DomainError
 from core.round_report import RoundReport
 from core.rounds import MeasureState
 from storage.db import make_engine
@@ -65,6 +66,12 @@ def register(followup: Commands) -> None:
     pr.add_argument("--period", required=True, help="t.ex. 2025-06")
     options(pr, as_of=True)
     handles(pr, run_propose)
+    rm = followup.add_parser(
+        "remind", help="en extra påminnelse nu till dem som inte har svarat (högst en per dag och omgång)"
+    )
+    rm.add_argument("--period", required=True)
+    options(rm, as_of=True)
+    handles(rm, run_remind)
 
     ex = followup.add_parser("export", help="omgångens resultat som XLSX eller CSV (personalredovisningen)")
     ex.add_argument("--period", required=True)
@@ -98,6 +105,23 @@ def run_close(args: argparse.Namespace, out: TextIO) -> int:
     services = _rounds(args)
     round_, closed = services.close(user_of(args), parse_period(args.period))
     print(texts.round_closed(round_.period, closed=closed), file=out)
+    if closed:  # KSAU's proposals go out with the close, as from chat (issue 20)
+        try:
+            sent = services.send_proposals(user_of(args), round_.period)
+        except DomainError as problem:
+            print(texts.no_proposals_sent(problem.message), file=out)
+        else:
+            s = sent.view.proposal_set
+            print(texts.proposals_sent(s.period, len(s.items), sent.members, sent.new_sends), file=out)
+    return 0
+
+
+def run_remind(args: argparse.Namespace, out: TextIO) -> int:
+    """The chat's "påminn de som inte svarat" (issue 20): the same service and rules; the
+    next `followup tick` (or the server's) sends what it records."""
+    services = _rounds(args)
+    sent = services.remind(user_of(args), today(args), parse_period(args.period))
+    print(texts.reminders_recorded(sent.round.period, sent.recipients, sent.units), file=out)
     return 0
 
 

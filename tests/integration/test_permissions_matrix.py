@@ -32,7 +32,12 @@ MEASURE_OF = {OWN: "Yrkeslärarsatsning", OTHER: "Stärka formell kompetens"}
 # (chef, hr) holds its grant for OWN only.
 EXPECTED: dict[str, dict[Action, str]] = {
     "chef": {Action.READ: "own", Action.FOLLOW_UP: "own"},
-    "hr": {Action.READ: "own", Action.FOLLOW_UP: "own", Action.SUBMIT_MEASURE: "own"},
+    "hr": {
+        Action.READ: "own",
+        Action.FOLLOW_UP: "own",
+        Action.SUBMIT_MEASURE: "own",
+        Action.REMIND_ROUND: "own",
+    },
     "stadskontoret": {
         Action.READ: "all",
         Action.FOLLOW_UP: "all",
@@ -40,6 +45,7 @@ EXPECTED: dict[str, dict[Action, str]] = {
         Action.ALLOCATE: "all",
         Action.MANAGE_ROLES: "all",
         **{a: "all" for a in Action if a.name == "MANAGE_ROUNDS"},
+        Action.REMIND_ROUND: "all",
     },
     "ksau": {Action.READ: "all", Action.REALLOCATE: "all"},
     "none": {},

@@ -36,8 +36,8 @@ from core.entries import AllocationEntry, ReallocationEntry
 from core.model import NOT_GIVEN, Body, Decision, FollowUp, Status, Unit
 from core.proposal_sets import ProposalItem, ProposalSet, ProposalSetView, SetDecision
 from core.proposals import Proposal
-from core.round_report import RoundReport
-from core.rounds import CommitteeGap, LateList
+from core.round_report import RoundReport, committee_rates
+from core.rounds import CommitteeGap, LateList, OpenPlan, plan_round
 from dialogs import cards, overview, proposal_cards, round_cards, texts
 
 LINE = (
@@ -545,7 +545,9 @@ MESSAGES: dict[str, Call] = {
     "refused": lambda _, w: texts.refused(f'Jag hittar ingen insats "{w["title"]}".'),
     "reported_by": lambda _, w: texts.reported_by(w["name"]),
     "round_answer_refused": lambda _, w: texts.round_answer_refused(f'Insatsen "{w["title"]}" finns inte.'),
-    "round_status": lambda world, w: texts.round_status(report_of(world, w)),
+    "round_status": lambda world, w: texts.round_status(
+        report_of(world, w), committee_rates(report_of(world, w)), date(2025, 6, 10), names_hint=True
+    ),
     "save_failed": lambda _, w: texts.save_failed(f'Insatsen "{w["title"]}" för 2025 finns redan (id 1).'),
     "source_spent": lambda _, w: texts.source_spent(texts.followup_source(followup(w), w["title"])),
     "unit_chosen": lambda _, w: texts.unit_chosen(w["unit"]),
@@ -663,6 +665,15 @@ NO_PERSON_TEXT |= {  # issue 20: our words, figures, dates and periods only
     "overview_late_total",
     "overview_late_more",
 }
+# issue 20: the round from chat
+MESSAGES |= {
+    "reminders_sent": lambda _, w: texts.reminders_sent("2025-06", 3, [w["code"], w["code"]]),
+    "reminders_nobody": lambda _, w: texts.reminders_nobody("2025-06", [w["code"]]),
+    "round_open_summary": lambda _, w: texts.round_open_summary(
+        OpenPlan(plan_round("2025-06"), 45, 2, {w["code"]: 3, "GVN": 1}), date(2025, 6, 5)
+    ),
+}
+NO_PERSON_TEXT |= {"round_close_summary", "round_opened_in_chat", "round_closed_in_chat"}  # periods, counts
 
 
 def test_every_message_function_is_checked() -> None:

@@ -68,3 +68,32 @@ def test_nobody_without_a_role_reads_anything() -> None:
 
 def test_admin_may_do_everything() -> None:
     assert all(can(ADMIN, a, ALL) for a in Action)
+
+
+def test_hr_reminds_its_own_units_and_stadskontoret_every_unit_but_only_stadskontoret_runs_rounds() -> None:
+    """Issue 20: the new row remind_round (HR own, stadskontoret all); manage_rounds stays
+    stadskontoret's, and chef and ksau may neither."""
+    hr = person((Role.HR, "FSKN"))
+    assert can(hr, Action.REMIND_ROUND, ["FSKN"])
+    assert not can(hr, Action.REMIND_ROUND, ["GVN"])
+    assert not can(hr, Action.REMIND_ROUND)  # not the whole city
+    assert can_any(hr, Action.REMIND_ROUND, ["FSKN", "GVN"])
+    assert not can(hr, Action.MANAGE_ROUNDS, ["FSKN"])
+    office = person((Role.CITY_OFFICE, None))
+    assert can(office, Action.REMIND_ROUND) and can(office, Action.REMIND_ROUND, ALL)
+    assert can(office, Action.MANAGE_ROUNDS)
+    for role, unit in ((Role.CHEF, "FSKN"), (Role.KSAU, None)):
+        assert not can(person((role, unit)), Action.REMIND_ROUND, ["FSKN"])
+        assert not can(person((role, unit)), Action.MANAGE_ROUNDS)
+    with pytest.raises(PermissionDenied) as refused:
+        require(person((Role.CHEF, "FSKN")), Action.REMIND_ROUND, ["FSKN"])
+    assert "påminna om uppföljningen för FSKN" in refused.value.message
+
+
+def test_the_docstring_table_has_a_row_for_every_action() -> None:
+    import core.permissions as permissions
+
+    table = permissions.__doc__ or ""
+    for action in Action:
+        assert f"| {action.name.lower():<18}|" in table, action.name
+    assert "| remind_round      |      | own  | all           |      |" in table

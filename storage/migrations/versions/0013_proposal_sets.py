@@ -19,7 +19,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""Issue 20 through the Bot Framework protocol: a stadskontoret person opens the June round
+from chat (the real aiohttp app, an anonymous server with roles, the bot's date 2025-06-05):
+the summary with the core's dates, "ja", the round recorded with their object id and its
+cards enqueued for the round runner; and the runner then delivers them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.adapter import create_adapter
+from bot.clock import clock_for
+from bot.config import Settings
+from bot.proactive import Sender
+from bot.round_runner import RoundRunner
+from bot.round_services import RoundServices
+from bot.services import Services
+from core.model import Role
+from storage.db import make_engine
+from storage.rounds import SendState
+from storage.tables import FollowUpRoundRow, RoundSendRow, table
+from tests.http.harness import ConnectorStub, activity
+from tests.http.inprocess import InProcessBot
+
+OFFICE = "aad-stadskontoret-7"
+JUNE = date(2025, 6, 5)
+
+
+def _say(app: InProcessBot, stub: ConnectorStub, text: str, user: str, conversation: str) -> list[str]:
+    before = len(stub.texts(conversation))
+    status, _ = app.post(
+        activity(
+            text, service_url=stub.url, user_id=user, name="Stina Stadskontoret", conversation_id=conversation
+        )
+    )
+    assert status in (200, 201, 202), status
+    return stub.texts(conversation)[before:]
+
+
+def test_stadskontoret_opens_the_round_from_chat_and_its_cards_are_enqueued(database_url: str) -> None:
+    engine = make_engine(database_url)
+    services = Services(engine, org="malmo", clock=clock_for(JUNE))
+    services.grant_role(None, OFFICE, Role.CITY_OFFICE, None)
+    services.grant_role(None, "aad-hr-fskn", Role.HR, "FSKN")
+    stub = ConnectorStub().start()
+    app = InProcessBot(database_url, demo=False, anonymous_requested=True, today=JUNE).start()
+    try:
+        # HR has chatted with the bot once: the runner then reaches her personal chat.
+        assert _say(app, stub, "hej", "aad-hr-fskn", "conv-hr")
+        [summary] = _say(app, stub, "öppna junirundan", OFFICE, "conv-office")
+        assert "Öppna uppföljningen juni 2025?" in summary
+        assert "Sista dag: 19 juni 2025" in summary and "Eskalering: 23 juni 2025" in summary
+        assert "kort till 1 person" in summary
+        with engine.connect() as conn:
+            assert conn.execute(select(table(FollowUpRoundRow))).all() == []  # nothing before "ja"
+
+        [done] = _say(app, stub, "ja", OFFICE, "conv-office")
+        assert "Uppföljningen juni 2025 är öppnad: 1 kort går ut nu" in done
+        with engine.connect() as conn:
+            [round_row] = conn.execute(select(table(FollowUpRoundRow))).all()
+            sends = conn.execute(select(table(RoundSendRow))).all()
+        assert (round_row.period, round_row.created_by) == ("2025-06", OFFICE)  # the person's object id
+        assert [(s.recipient, s.kind, s.state) for s in sends] == [
+            ("aad-hr-fskn", "prompt", SendState.PENDING)
+        ]
+        assert not app.errors.records, app.errors.lines()
+        # The round runner sends what was enqueued, like every round send: HR's card arrives
+        # in her personal chat (the reference stored when she wrote "hej").
+        adapter, _auth = create_adapter(Settings(database_url="sqlite://"), storage=None)
+        runner = RoundRunner(engine, Sender(adapter, None), auto_open=False)
+        result = asyncio.run(asyncio.wait_for(runner.tick(JUNE), 120))
+        assert result.outcomes["sent"] == 1, result.outcomes
+        [card] = [a for a in stub.activities("conv-hr") if a.get("attachments")]
+        assert "juni 2025" in (card.get("text") or "")
+        assert RoundServices(engine, org="malmo").sends("2025-06")[0].state == SendState.SENT
+    finally:
+        app.stop()
+        stub.stop()
+        engine.dispose()
