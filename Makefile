@@ -68,8 +68,12 @@ demo: install
 	KOMPETENSBOT_AUTO_ROUNDS=$(KOMPETENSBOT_AUTO_ROUNDS) \
 		$(BIN)/kompetensbot serve --demo $(if $(DEMO_TODAY),--today $(DEMO_TODAY)) $(SERVE_ARGS)
 
+# The tests spread over the machine's cores (pytest-xdist), a module to a worker: the
+# end-to-end steps of one conversation stay in order. PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= auto
+
 test: install $(NODE_STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # mypy takes its packages and its strictness from [tool.mypy] in pyproject.toml.
 lint: install
