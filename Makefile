@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 LOCKS := requirements/main.txt requirements/dev.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCKS) | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install lint lock clean
+.PHONY: demo test install lint lock clean screenshots
 
 # The demo answers as the README says on any day: it serves the 2025 example on
 # its own date, inside the June round. `make demo DEMO_TODAY=` takes the real date;
@@ -74,6 +74,15 @@ PYTEST_WORKERS ?= auto
 
 test: install $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+
+# The README's pictures (docs/screenshots/), taken by the end-to-end test in Agents Playground:
+# run this when what they show changes, and commit the ones that did (not on every run).
+SCREENSHOTS := 08-june-prompt 09-round-status 10-overview 11-ksau-card 11-ksau-decided
+
+screenshots: install $(NODE_STAMP)
+	$(BIN)/python -m pytest -q -m e2e tests/e2e
+	mkdir -p docs/screenshots
+	for shot in $(SCREENSHOTS); do cp build/e2e/$$shot.png docs/screenshots/; done
 
 # mypy takes its packages and its strictness from [tool.mypy] in pyproject.toml.
 lint: install

@@ -37,7 +37,7 @@ from core.rules import years
 from core.views import MeasureView
 from dialogs import texts
 from dialogs.card_actions import InvokeBody, card_response, message_response, register
-from dialogs.cards import Card, _execute, _facts, _refresh, _row, _text, _title, _unit_cells, card
+from dialogs.cards import Card, _execute, _facts, _refresh, _text, _title, _unit_cells, card
 from dialogs.round_cards import card_activity
 from dialogs.turn import call, principal_of, queries, rounds_of, today_of, viewer_of, who
 
@@ -103,30 +103,40 @@ def overview_card(o: Overview, viewer: str | None, *, units_shown: int = UNITS_S
         _title(texts.overview_title(o.org_name, b.year)),
         _text(texts.overview_as_of(o.as_of, o.city_wide), isSubtle=True, spacing="None"),
         _text(texts.OVERVIEW_MONEY, weight="Bolder", separator=True),
-        _row(
-            [
-                texts.LABEL_UNIT,
-                texts.LABEL_ALLOCATED,
-                texts.LABEL_SPENT,
-                texts.LABEL_FORECAST,
-                texts.LABEL_REMAINING,
-            ],
-            bold=True,
+        _figures(
+            [texts.LABEL_ALLOCATED, texts.LABEL_SPENT, texts.LABEL_FORECAST, texts.LABEL_REMAINING], True
         ),
     ]
     units = list(b.units)
-    body.extend(_row(_unit_cells(u), separator=i == 0) for i, u in enumerate(units[:units_shown]))
+    for u in units[:units_shown]:  # the name on a line of its own: four amounts fill a phone's width
+        name, *amounts = _unit_cells(u)
+        body.extend([_text(name, weight="Bolder", separator=True), _figures(amounts)])
     if len(units) > units_shown:
         body.append(_text(texts.overview_more_units(len(units) - units_shown), isSubtle=True))
     if len(units) != 1:
-        total = [texts.LABEL_TOTAL, texts.kr(b.allocated), texts.kr(b.spent), texts.kr(b.forecast)]
-        body.append(_row([*total, texts.kr(b.remaining)], bold=True, separator=True))
+        body.append(_text(texts.LABEL_TOTAL, weight="Bolder", separator=True))
+        body.append(
+            _figures([texts.kr(x) for x in (b.allocated, b.spent, b.forecast, b.remaining)], bold=True)
+        )
     body.extend(_measures(o.measures))
     body.extend(_round(o.report, o.late))
     actions = [_execute(OVERVIEW_VERB, texts.OVERVIEW_BUTTON, dict(OVERVIEW_DATA), fallback="drop")]
     return card(
         body, actions, refresh=_refresh(OVERVIEW_VERB, dict(OVERVIEW_DATA), viewer) if viewer else None
     )
+
+
+LABELS = (texts.LABEL_ALLOCATED, texts.LABEL_SPENT, texts.LABEL_FORECAST, texts.LABEL_REMAINING)
+
+
+def _figures(cells: Sequence[str], bold: bool = False) -> dict[str, Any]:
+    """Four amounts (or their labels) side by side, each a quarter of the card's width."""
+    blocks = [_text(c, horizontalAlignment="Right") for c in cells]
+    if bold:
+        for block in blocks:
+            block["weight"] = "Bolder"
+    columns = [{"type": "Column", "width": "stretch", "items": [block]} for block in blocks]
+    return {"type": "ColumnSet", "columns": columns, "spacing": "None"}
 
 
 def _measures(views: Sequence[MeasureView]) -> list[dict[str, Any]]:

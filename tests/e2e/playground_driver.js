@@ -207,7 +207,8 @@ const ops = {
   // of the card, if given).
   async fill({ label, value, within, since = 0, section = null }) {
     const card = await inputScope(within, since, section);
-    const input = card.getByLabel(label, { exact: false }).first();
+    // A text field (never a check box whose title contains the label: "Beslut" in "beslutat").
+    const input = card.getByRole('textbox', { name: label, exact: false }).first();
     await input.click();
     await input.fill(value);
     await input.press('Tab');

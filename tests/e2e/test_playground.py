@@ -19,6 +19,7 @@ round's card shows them already answered.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -368,3 +369,63 @@ def test_june_prompt_answered_in_its_card(session: Session, page: ChatPage) -> N
     fskn = next(u for u in report["units"] if u["code"] == "FSKN")
     assert (fskn["answered"], fskn["measures"]) == (3, 5)
     assert fskn["spent"] == 2_000_000 + 50_000 + 400_000
+
+
+# --- issue 20: the round at a glance, the overview card and KSAU's decision ----------------------
+
+OVERVIEW_TITLE = "Översikt: Malmö stad 2025"
+DECISION = "KSAU 2025-06-24 § 5"
+PROPOSALS_TITLE = f"Omfördelningsförslag efter uppföljningen {JUNE}"
+
+
+def test_the_round_at_a_glance(page: ChatPage) -> None:
+    """HR asks how the round goes: her committee's answers, with the round's dates."""
+    [status] = page.ask("hur går junirundan?", "Förskolenämnden")
+    assert "19 juni 2025" in status.text  # the round's last day, from the core's plan
+    assert "3 av 5" in status.text or "3/5" in status.text  # FSKN: three of five measures answered
+    page.screenshot("09-round-status")
+
+
+def test_the_overview_card_refreshes_for_her(page: ChatPage) -> None:
+    """ "översikt": one card with her committee's money, its measures and the round; its
+    Uppdatera button (Action.Execute, an invoke) answers with the card computed again."""
+    shown = page.ask("översikt", OVERVIEW_TITLE, "Uppdatera")
+    card = next(m for m in shown if m.has_card)
+    assert "Förskolenämnden" in card.text and "Grundskolenämnden" not in card.text  # only what she sees
+    assert "2 450 000 kr" in card.text  # FSKN's spending so far (the June follow-ups), as funds says
+    page.screenshot("10-overview", within=OVERVIEW_TITLE, since=card.index, top=True)
+    page.click("Uppdatera", within=OVERVIEW_TITLE, since=card.index)
+    refreshed = page.expect(OVERVIEW_TITLE, since=card.index)
+    assert any("2 450 000 kr" in m.text for m in refreshed)
+
+
+def test_ksau_records_its_decision_from_one_card(session: Session, page: ChatPage) -> None:
+    """Two measures report needs, the round is closed with the command line (as the city office
+    would) and KSAU's card arrives: she (given the ksau role too) ticks two of the proposals,
+    writes the decision and records it; the card then shows the decision, and the money moved."""
+    for measure, forecast in (("5", "2 400 000"), ("6", "3 800 000")):
+        session.cli(
+            "followup", "add", "--measure", measure, "--period", "2025-06", "--status", "Pågående",
+            "--spent", "1 000 000", "--forecast", forecast,
+        )  # fmt: skip
+    session.cli("roles", "grant", session.user.aad_object_id, "ksau")
+    closed = session.cli("followup", "close", "--period", "2025-06")
+    sent = re.search(r"\((\d+) förslag\) skickas till 1 av 1 med rollen ksau", closed)
+    assert sent, closed
+    count = int(sent[1])
+    assert count >= 2
+    before = len(page.messages())
+    session.cli("followup", "tick", "--as-of", "2025-06-05")
+    [arrived] = [m for m in page.expect(PROPOSALS_TITLE, since=before) if m.has_card]
+    at = arrived.index
+    # The example's own proposal first (660 000 kr to another committee), then the two needs.
+    assert "2. 400 000 kr från Stärka formell kompetens (id 7)" in arrived.text
+    page.check("KSAU har beslutat förslaget", within=PROPOSALS_TITLE, since=at, section="2. 400 000 kr")
+    page.check("KSAU har beslutat förslaget", within=PROPOSALS_TITLE, since=at, section="3. 200 000 kr")
+    page.fill("Beslut", DECISION, within=PROPOSALS_TITLE, since=at)
+    page.screenshot("11-ksau-card", within=PROPOSALS_TITLE, since=at, top=True)
+    page.click("Registrera beslut", within=PROPOSALS_TITLE, since=at)
+    page.expect(f"Beslutat {DECISION}: 2 av {count} förslag, registrerat av {session.user.name}", since=at)
+    page.screenshot("11-ksau-decided", within=PROPOSALS_TITLE, since=at, top=True)
+    measures = session.cli("measures", "--year", "2025", "--unit", "FSKN")
+    assert "2 400 000 kr" in measures  # measure 5 got the 400 000 kr of proposal 2

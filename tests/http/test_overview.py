@@ -168,17 +168,18 @@ def text_of(content: dict[str, Any]) -> str:
 
 
 def money_rows(content: dict[str, Any]) -> dict[str, list[str]]:
-    """The money table: unit code (or "Totalt") → its cells after the first."""
+    """The money table: unit code (or "Totalt") → its four amounts (the line after its name)."""
     rows = {}
-    for e in content["body"]:
-        if e.get("type") != "ColumnSet":
+    body = content["body"]
+    for name, amounts in zip(body, body[1:], strict=False):
+        if name.get("type") != "TextBlock" or amounts.get("type") != "ColumnSet":
             continue
-        cells = [c["items"][0]["text"] for c in e["columns"]]
-        found = re.search(r"\(([^()]+)\)$", cells[0])
+        cells = [c["items"][0]["text"] for c in amounts["columns"]]
+        found = re.search(r"\(([^()]+)\)$", name["text"])
         if found:
-            rows[found[1]] = cells[1:]
-        elif cells[0] == texts.LABEL_TOTAL:
-            rows[cells[0]] = cells[1:]
+            rows[found[1]] = cells
+        elif name["text"] == texts.LABEL_TOTAL:
+            rows[name["text"]] = cells
     return rows
 
 
