@@ -64,7 +64,9 @@ host (the public cloud; GCC High; DoD), always https on 443."""
 OFFER_LIFETIME = timedelta(days=1)
 """How long an offered file can be accepted."""
 
-UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10)
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=10, sock_connect=5)
+"""The upload runs before the fileConsent/invoke is answered, and Teams waits 15 s for an
+invoke's answer: a slower upload is given up and said (the file is at most a few hundred kB)."""
 
 _KEY = "kompetensbot:file-offer:"
 _TOKEN_MAX = 100
@@ -152,10 +154,8 @@ class FileOffers:
             for p in periods
             if (month is None or int(p[5:7]) == month) and (year is None or int(p[:4]) == year)
         ]
-        if not fits:
-            if month is not None:
-                raise DomainError(RuleError("no_round", texts.no_round_for_month(month)))
-            return periods[-1]
+        if not fits:  # a month or year named that no round has: said, never another round's file
+            raise DomainError(RuleError("no_round", texts.no_round_for(year, month)))
         return fits[-1]
 
     def build(self, offer: Offer, as_of: date) -> tuple[str, bytes, str]:

@@ -1705,9 +1705,11 @@ def no_measures_to_export(year: int) -> str:
     )
 
 
-def no_round_for_month(month: int) -> str:
+def no_round_for(year: int | None, month: int | None) -> str:
+    """No round for the month and/or year a file request named ("uppföljningen för juni 2024")."""
+    when = " ".join(p for p in (vocabulary.MONTHS[month - 1] if month else "", str(year or "")) if p)
     return (
-        f"Jag hittar ingen uppföljningsomgång för {vocabulary.MONTHS[month - 1]}. "
+        f"Jag hittar ingen uppföljningsomgång för {when}. "
         'Skriv "skicka uppföljningen som fil" för den senaste omgången.'
     )
 

@@ -330,3 +330,17 @@ def test_a_bad_upload_list_stops_the_server_at_start() -> None:
     with pytest.raises(StartRefused, match="KOMPETENSBOT_FILE_UPLOAD_URLS"):
         settings.check_serve()
     Settings(database_url="sqlite://", demo=True, file_upload_urls="http://127.0.0.1:9999").check_serve()
+
+
+def test_a_round_named_that_does_not_exist_is_said_and_no_other_file_offered(chat: Chat) -> None:
+    """ "uppföljningen 2024" when only 2025-06 has a round: said, never the latest round's file."""
+    for asked, named in (
+        ("skicka uppföljningen 2024 som fil", "2024"),
+        ("uppföljningen för maj som fil", "maj"),
+    ):
+        sent = chat.say(OFFICE, asked, conversation=f"{OFFICE}-{uuid.uuid4().hex[:8]}")
+        assert texts_of(sent) == [
+            texts.no_round_for(2024 if named == "2024" else None, 5 if named == "maj" else None)
+        ]
+        assert f"för {named}." in texts_of(sent)[0]
+        assert not [a for s in sent for a in s.get("attachments") or []]  # no consent card

@@ -704,7 +704,7 @@ NO_PERSON_TEXT |= {  # issue 20, files in the chat: years, periods and month nam
     "measures_file_description",
     "round_file_description",
     "no_measures_to_export",
-    "no_round_for_month",
+    "no_round_for",
 }
 
 FIRST_NAME_ONLY = {"greeting", "no_access", "welcome"}
