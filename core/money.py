@@ -79,7 +79,8 @@ def parse_amount(text: str, *, field: str | None = "belopp", allow_zero: bool = 
     match = _NUMBER_UNIT.fullmatch(s)
     if match is None:
         raise input_error("amount_invalid", f'"{quoted}" är inte ett belopp. {EXAMPLES}', field)
-    number, has_fraction = _parse_number(match["number"].strip(), shown, field)
+    number, fraction = _parse_number(match["number"].strip(), shown, field)
+    has_fraction = bool(fraction)
     unit = match["unit"].strip().rstrip(".")
     if colon_dash and unit:
         raise input_error("amount_unknown_unit", f'Beloppet "{quoted}" har två enheter. {EXAMPLES}', field)
@@ -88,6 +89,10 @@ def parse_amount(text: str, *, field: str | None = "belopp", allow_zero: bool = 
         raise input_error("amount_negative", _NEGATIVE.format(quoted=quoted), field)
     if not unit and has_fraction and not colon_dash:
         raise input_error("amount_missing_unit", f'Beloppet "{quoted}" saknar enhet. {EXAMPLES}', field)
+    if scale == _KRONA and len(fraction) == 3:
+        # "250.000 kr", "750,000 kronor", "1.000:-": kronor have no third decimal, so the one
+        # separator groups thousands (read as a fraction, 250 000 kr became 250 kr).
+        number *= 1000
     # Exact: the product of an n-digit number and a 7-digit scale has at most n + 7 digits.
     exact = Context(prec=len(number.as_tuple().digits) + 7, traps=[Inexact])
     return _checked(exact.multiply(number, Decimal(scale)), quoted, field, allow_zero=allow_zero)
@@ -275,8 +280,8 @@ def amount_in_words(text: str) -> Decimal | None:
     return total
 
 
-def _parse_number(number: str, shown: str, field: str | None) -> tuple[Decimal, bool]:
-    """The value of "15 100 000", "1.500.000", "15,1" or "1.5", and whether it has a fraction.
+def _parse_number(number: str, shown: str, field: str | None) -> tuple[Decimal, str]:
+    """The value of "15 100 000", "1.500.000", "15,1" or "1.5", and its fraction's digits ("" none).
 
     Spaces or dots (in groups of three, more than one dot) separate thousands; a comma,
     or a single dot, separates the fraction.
@@ -298,7 +303,7 @@ def _parse_number(number: str, shown: str, field: str | None) -> tuple[Decimal, 
             field,
         )
     digits = whole.replace(" ", "").replace(".", "")
-    return Decimal(f"{digits}.{fraction}" if fraction else digits), bool(fraction)
+    return Decimal(f"{digits}.{fraction}" if fraction else digits), fraction
 
 
 def _unit_scale(unit: str, shown: str, field: str | None) -> int:

@@ -39,6 +39,13 @@ from core.money import MAX_AMOUNT, format_amount, format_amount_short, parse_amo
         ("12 500,00 kr", 12_500),
         ("1.500.000", 1_500_000),
         ("1.500.000 kr", 1_500_000),
+        # one dot or comma before three digits in kronor groups thousands (kronor have no
+        # third decimal): "250.000 kr" is 250 000 kr, never 250 kr
+        ("250.000 kr", 250_000),
+        ("750,000 kronor", 750_000),
+        ("1.000 kr", 1_000),
+        ("250.000:-", 250_000),
+        ("2,500 mkr", 2_500_000),  # in millions a comma is still the decimal mark
         ("1.500.000,00 kr", 1_500_000),
         ("1\u00a0500\u00a0000 kr", 1_500_000),  # no-break spaces
         ("1\u202f500\u202f000 kr", 1_500_000),  # narrow no-break spaces
@@ -65,6 +72,7 @@ def _refusal(text: str) -> InputError:
         ("kr", "amount_invalid", "inte ett belopp"),
         ("15100 000", "amount_invalid", "mellanslag mellan tusental"),
         ("1,000,000", "amount_invalid", "inte ett belopp"),
+        ("250.000", "amount_missing_unit", "saknar enhet"),  # no unit: 250 000 kr or 250 mkr?
         ("0", "amount_zero", "större än 0 kr"),
         ("0 kr", "amount_zero", "större än 0 kr"),
         ("-5 000 kr", "amount_negative", "utan minustecken"),
