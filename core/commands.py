@@ -206,5 +206,11 @@ def reallocate(
         at,
         author_id=who.user,
     )
-    _refuse_if(check_reallocation(ledger, entry))
+    # Like a grant's decision: KSAU's decision is taken (not dated after today) and is of the
+    # money's time (not from before the year before), whichever way it is recorded.
+    _refuse_if(
+        check_reallocation(ledger, entry)
+        + check_decision_date(decision, swedish_date(at))
+        + (check_decision_plausible(decision, entry.year) if entry.year > 0 else [])
+    )
     return entry

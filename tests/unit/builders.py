@@ -80,7 +80,10 @@ class Book:
         return self
 
     def reallocate(self, source: int, target: int, amount: int, decision: Decision = KSAU) -> Book:
-        entry = commands.reallocate(self.ledger, self.who, source, target, amount, decision, AT)
+        # Recorded on the decision's day (a decision dated after the recording is refused).
+        day = decision.date or AT.date()
+        at = max(AT, datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
+        entry = commands.reallocate(self.ledger, self.who, source, target, amount, decision, at)
         self.ledger = self.ledger.append(entry)
         return self
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from core import commands
 from core.balances import fund_balance, measure_balance, unit_balance
 from core.errors import PermissionDenied, RuleViolation
 from core.model import Body, Decision, Status
@@ -214,6 +215,22 @@ def test_reallocation_needs_a_ksau_decision() -> None:
         book.reallocate(source, target, 100_000, decision=KS)
     assert codes(refused.value) == ["needs_ksau_decision"]
     assert "KSAU" in refused.value.message
+
+
+def test_reallocation_needs_a_decision_taken_and_of_the_moneys_time() -> None:
+    """A KSAU decision dated after the day it is recorded, or from before the year before the
+    money's year, is refused as a grant's would be (the attacker recorded KSAU 1901-01-01)."""
+    book, source, target, _ = realloc_book()
+    at = datetime(2025, 6, 10, 12, tzinfo=UTC)
+    for decision, code in (
+        (Decision(Body.KSAU, date(2025, 6, 24), paragraph="5"), "decision_in_future"),
+        (Decision(Body.KSAU, date(1901, 1, 1), paragraph="5"), "decision_too_old"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            commands.reallocate(book.ledger, book.who, source, target, 100_000, decision, at)
+        assert code in codes(refused.value), refused.value.message
+    taken = Decision(Body.KSAU, date(2025, 6, 10), paragraph="5")
+    assert commands.reallocate(book.ledger, book.who, source, target, 100_000, taken, at).amount == 100_000
 
 
 def test_reallocation_only_moves_what_the_latest_followup_forecasts_as_unused() -> None:
