@@ -49,7 +49,7 @@ from core.rounds import (
     plan_round,
     reminder_day,
 )
-from core.rules.followup import reported_after
+from core.rules.followup import known_on, reported_after
 from core.text import clean_name
 from storage import rounds as store
 from storage.proposal_sets import CityProposalSets
@@ -212,7 +212,11 @@ class RoundServices(Services):
                     )
                 )
             round_ = candidates[-1]
-            ledger = rounds.ledger(snapshot, [round_.period])
+            # The answers as known on `as_of` (with the bot's date set back, the example's
+            # later June follow-ups are not there yet: the card is not shown as answered).
+            ledger = known_on(
+                known_round_ledger(repo, rounds.ledger(snapshot, [round_.period]), as_of), as_of
+            )
             cards = assign(ledger, repo.grants(), round_.plan.year).cards
             mine = cards.get(user, ())
             if not mine and self.demo:

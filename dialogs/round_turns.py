@@ -516,7 +516,7 @@ async def answer_from_card(turn_context: TurnContext, data: dict[str, Any], auto
         return message_response(judged.said)
     await turn_context.send_activity(judged.said)
     services = rounds_of(turn_context)
-    shown = await _card_now(turn_context, judged.round_id, reminder=False)
+    shown = await _card_now(turn_context, judged.round_id, reminder=False, answered=True)
     await _update_cards(
         turn_context, services, judged.round_id, judged.complete, but=turn_context.activity.reply_to_id
     )
@@ -527,8 +527,9 @@ async def answer_from_card(turn_context: TurnContext, data: dict[str, Any], auto
 
 async def card_now(turn_context: TurnContext, data: dict[str, Any], automatic: bool) -> InvokeBody:
     """The round card's refresh ("round_card"): the card as it is now for the person who
-    opens it (their identity, never an id in the data): their saved answers once they have
-    answered, else the card to answer. A round that is not theirs is refused with the reason."""
+    opens it (their identity, never an id in the data): their saved answers once every
+    measure is answered, else the card to answer with the answers so far filled in. A round
+    that is not theirs is refused with the reason."""
     round_id = _round_id(data)
     if round_id is None or _unknown_round(round_id):
         return message_response(texts.refused(texts.ROUND_CARD_UNKNOWN))
@@ -536,8 +537,12 @@ async def card_now(turn_context: TurnContext, data: dict[str, Any], automatic: b
     return message_response(shown) if isinstance(shown, str) else card_response(shown)
 
 
-async def _card_now(turn_context: TurnContext, round_id: int, *, reminder: bool) -> Card | str:
-    """The round card of `round_id` as it is now for the speaker, or the refusal's text."""
+async def _card_now(
+    turn_context: TurnContext, round_id: int, *, reminder: bool, answered: bool = False
+) -> Card | str:
+    """The round card of `round_id` as it is now for the speaker, or the refusal's text:
+    the answered card when every measure is answered (or, `answered`, just after a save:
+    the receipt's card), else the card to answer."""
     identity = identity_of(turn_context)
     try:
         mine = await call(rounds_of(turn_context).my_card, identity.user_id, today_of(turn_context), round_id)
@@ -546,8 +551,8 @@ async def _card_now(turn_context: TurnContext, round_id: int, *, reminder: bool)
     plan = mine.round.plan
     measures = card_measures(mine.ledger, mine.round, mine.measure_ids)
     viewer = viewer_of(turn_context)
-    if any(m.answer is not None for m in measures):
-        complete = all(m.answer is not None for m in measures)
+    complete = all(m.answer is not None for m in measures)
+    if complete or (answered and any(m.answer is not None for m in measures)):
         return answered_card(
             plan.period, plan.deadline, measures, complete=complete, round_id=round_id, viewer=viewer
         )

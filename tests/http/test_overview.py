@@ -372,9 +372,11 @@ def test_the_round_card_answers_through_an_invoke_and_shows_the_saved_answers_wh
     receipts = city.stub.texts(conversation)[before:]
     assert any("Tack! Jag har sparat uppföljningen juni 2025 för 1 insats." in t for t in receipts), receipts
 
-    # Reopened (the card's refresh): her saved answers.
+    # Reopened (the card's refresh): the card to answer the rest, her saved answer filled in.
     again = card_of(city.invoke(HR, "round_card", prompt["refresh"]["action"]["data"], automatic=True))
-    assert "400 000 kr" in text_of(again) and "1 800 000 kr" in text_of(again)
+    values = {i["id"]: i.get("value") for i in blocks(again) if i.get("id")}
+    assert (values[f"m{first}_spent"], values[f"m{first}_forecast"]) == ("400 000 kr", "1 800 000 kr")
+    assert [a["verb"] for a in again["actions"]] == ["round_answer"]
     # The same again: nothing changed, nothing written, the card stays.
     same = city.invoke(HR, "round_answer", answer(city.round_id, first, "400 000 kr", "1,8 mkr"))
     assert said(same) == texts.ROUND_NOTHING_CHANGED
