@@ -31,7 +31,7 @@ from core.rounds import Phase, Round, chat_period
 from dialogs import grammar, proposal_cards, texts
 from dialogs.answers import begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
-from dialogs.prompts import YES_NO_PROMPT, answer_text, parse_yes_no, yes_no_options
+from dialogs.prompts import YES_NO_PROMPT, answer_text, parse_yes_no, refuse, yes_no_options
 from dialogs.round_turns import answer_round_question, remind_now
 from dialogs.steps import end_dialog, values_of
 from dialogs.turn import call, identity_of, rounds_of, today_of
@@ -86,9 +86,13 @@ def _round_part(text: str) -> str:
 
 
 async def _confirmation(prompt_context: PromptValidatorContext) -> bool:
-    """Any answer ends the question: "ja" is yes, everything else no (nothing is done)."""
+    """ "ja" is yes; any other answer is no (nothing is done), but a question ("vänta, hur
+    många får kort?") is no answer: the confirmation is asked again."""
     text = answer_text(prompt_context)
-    prompt_context.recognized.value = text is not None and parse_yes_no(text) is True
+    answer = parse_yes_no(text) if text is not None else None
+    if answer is None and text is not None and "?" in text:
+        return refuse(prompt_context, texts.YES_NO_RETRY)
+    prompt_context.recognized.value = answer is True
     return True
 
 

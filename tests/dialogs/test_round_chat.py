@@ -108,6 +108,21 @@ def test_stadskontoret_closes_the_round_after_ja_recorded_with_their_id(city, ch
     assert rounds(city).enqueue_due(JUNE) == 0
 
 
+def test_a_question_while_ja_or_nej_is_asked_is_answered_and_the_question_asked_again(city, chat_as) -> None:
+    """A stranger asked "hur många har svarat hittills?" before answering "ja" to closing: the
+    confirmation was left, and the "ja" then closed nothing and said nothing of it."""
+    rounds(city).open(None, "2025-06")
+    office = chat_as(OFFICE, today=JUNE)
+    assert "Stänga uppföljningen juni 2025?" in office.said("stäng rundan")
+    answered = office.said("hur många har svarat hittills?")
+    assert "Per nämnd" in answered  # the round's status, per committee
+    assert "Stänga uppföljningen juni 2025?" in answered  # and the question again
+    again = office.said("vänta, hur många får kort?")  # a question it cannot answer here: asked again
+    assert "Stänga uppföljningen juni 2025?" in again and _rows(city, FollowUpRoundRow)[0].closed_at is None
+    assert "Uppföljningen juni 2025 är stängd" in office.said("ja")
+    assert _rows(city, FollowUpRoundRow)[0].closed_by == OFFICE
+
+
 def test_the_round_at_a_glance_per_committee_with_the_cores_dates(city, chat_as) -> None:
     rounds(city).open(None, "2025-06")
     office = chat_as(OFFICE, today=JUNE)
