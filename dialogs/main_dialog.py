@@ -27,7 +27,7 @@ from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.followup_dialog import FollowUpDialog
 from dialogs.form_flow import KEEP_NOW, FormDialog, read_command
 from dialogs.prompts import CHOICE_PROMPT, TEXT_PROMPT, YES_NO_PROMPT, asks_something_else, text_options
-from dialogs.round_dialog import ASK, RoundDialog, round_action
+from dialogs.round_dialog import RoundDialog, asks_about_the_round
 from dialogs.round_turns import answer_round_question
 from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, values_of
 from dialogs.submissions import ACTION_KEY, card_submission
@@ -104,7 +104,7 @@ class MainDialog(CancelAndHelpDialog):
             return DialogTurnResult(DialogTurnStatus.Waiting)
         if isinstance(child, FormDialog) and read_command(text, child.flow.words) is not None:
             return None  # "tillbaka", "ändra beloppet": the dialog's own
-        if top.id == RoundDialog.__name__ and _asks_about_the_round(text):
+        if top.id == RoundDialog.__name__ and asks_about_the_round(text):
             # "hur många har svarat?" while opening or closing a round waits for ja/nej:
             # answered, and the confirmation asked again (leaving it, a later "ja" did nothing).
             await answer_round_question(inner_dc.context, text)
@@ -529,11 +529,6 @@ async def _ask_again(context: TurnContext, prompt: DialogInstance) -> None:
     again = question.model_copy(deep=True)
     again.text = texts.ask_again(question.text)
     await context.send_activity(again)
-
-
-def _asks_about_the_round(text: str) -> bool:
-    """A question about the round (not ja/nej, not another open or close): "vem har inte svarat?"."""
-    return vocabulary.yes_no(text) is None and intent_of(text) == Intent.ROUND and round_action(text) == ASK
 
 
 def _asks_something_else(dc: DialogContext) -> bool:

@@ -65,6 +65,12 @@ def round_action(text: str) -> str:
     return ASK
 
 
+def asks_about_the_round(text: str) -> bool:
+    """A question about the round (not ja/nej, not another open or close): "vem har inte
+    svarat?", asked while opening or closing waits for ja/nej (MainDialog answers it there)."""
+    return parse_yes_no(text) is None and intent_of(text) == Intent.ROUND and round_action(text) == ASK
+
+
 def named_period(text: str) -> tuple[int | None, int | None]:
     """(month, year) named in a request ("junirundan", "december 2025", "2025-06"); None each
     when not named."""
