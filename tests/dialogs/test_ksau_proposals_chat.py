@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from microsoft_agents.testing import TestAdapter
+from sqlalchemy import select
 
 from bot.round_services import RoundServices
 from bot.teams_bot import KompetensBot
@@ -43,7 +42,9 @@ def _teams(engine, user: str, text: str) -> list[dict]:
 
 
 def _said(engine, user: str, text: str) -> str:
-    return "\n".join(r["text"] + json.dumps(r["cards"], ensure_ascii=False) for r in _teams(engine, user, text))
+    return "\n".join(
+        r["text"] + json.dumps(r["cards"], ensure_ascii=False) for r in _teams(engine, user, text)
+    )
 
 
 def _rows(engine, row) -> list:
