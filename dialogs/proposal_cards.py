@@ -6,7 +6,9 @@ The card is Adaptive Card 1.5 with Universal Actions: "Registrera beslut" is an
 {"action": DECIDE_VERB} for clients without Universal Actions), and its `refresh`
 (verb SHOW_VERB) makes a reopened card show the set as it is now: once decided,
 "Beslutat KSAU 2025-06-24 § 5: 3 av 4 förslag, registrerat av …" with what
-became of each proposal. The toggles are "p1", "p2", … (the proposal's number),
+became of each proposal. Before the set is sent (the round's close) the card shows the
+proposals as they are now, preliminary, with nothing to tick; its refresh names the
+round's period, so that once sent it shows the set. The toggles are "p1", "p2", … (the proposal's number),
 the reference "decision"; the data carries the set's id. What a card sends is
 checked again by the services and the core: only ksau records, each ticked
 proposal against the ledger as it is then, and the first decision closes the set.

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from microsoft_agents.testing import TestAdapter
@@ -32,7 +33,7 @@ OFFICE, KARIN, KALLE = "aad-stk", "aad-karin", "aad-kalle"
 _ADAPTERS: dict[int, TestAdapter] = {}
 
 
-def _teams(engine, user: str, text: str) -> list[dict]:
+def _teams(engine, user: str, text: str) -> list[dict[str, Any]]:
     """`user` says `text` through the real Teams handler: each reply as {"text", "cards"}."""
     adapter = _ADAPTERS.setdefault(id(engine), TestAdapter())  # one: its activity ids never repeat
     activity = adapter.create_activity(text)
@@ -47,7 +48,7 @@ def _said(engine, user: str, text: str) -> str:
     )
 
 
-def _rows(engine, row) -> list:
+def _rows(engine, row) -> list[Any]:
     with engine.connect() as conn:
         return conn.execute(select(table(row)).order_by(table(row).c.id)).all()
 
