@@ -85,12 +85,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _user_ids(reference: dict[str, Any]) -> list[str]:
-    """The Teams id of the person a stored conversation reference is with (a card's refresh is for them)."""
-    user = reference.get("user") or {}
-    return [str(user["id"])] if isinstance(user, dict) and user.get("id") else []
-
-
 @dataclass
 class TickResult:
     opened: list[str] = field(default_factory=list)  # "malmo 2025-06"
@@ -449,7 +443,7 @@ class RoundRunner:
         view = RoundServices(self.engine, org=ctx.slug, units=self.units).proposal_set_of_round(round_.id)
         if view is None or not view.proposal_set.items:
             return []
-        content = proposals_card(view, may_decide=True, user_ids=_user_ids(reference))
+        content = proposals_card(view, may_decide=True, viewer=viewer_in(reference))
         return [card_activity(texts.proposals_text(round_.period), content)]
 
     async def refresh_decided_proposals(self) -> int:
@@ -467,7 +461,7 @@ class RoundRunner:
             if view is None or view.proposal_set.decision is None:
                 continue
             assert send.reference is not None and send.activity_id is not None
-            content = proposals_card(view, may_decide=True, user_ids=_user_ids(send.reference))
+            content = proposals_card(view, may_decide=True, viewer=viewer_in(send.reference))
             outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
             if outcome.ok:
                 await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)

@@ -26,6 +26,7 @@ from core.proposal_sets import (
     check_set_open,
     decide,
     make_items,
+    require_see,
 )
 from core.round_answers import answers_to_followups, parse_answers
 from core.round_report import RoundReport, round_report
@@ -346,47 +347,74 @@ class RoundServices(Services):
         members = tuple(sorted({g.user for g in repo.grants() if g.role == Role.KSAU}))
         return ProposalSetView(found, titles, members)
 
-    def _round_for(self, rounds: CityRounds, period: str | None) -> Round:
-        if period is not None:
-            return rounds.find(period)
-        found = rounds.all()
-        if not found:
-            raise NotFound(
-                RuleError("no_round", "Det finns ingen uppföljningsomgång ännu, och inga förslag.")
+    def _round_to_send(self, rounds: CityRounds, period: str | None) -> Round:
+        """The round whose proposals go to KSAU: `period`'s, else the city's latest closed
+        one. Only a closed round's: its answers are all in, so the set sent is final."""
+        if period is None:
+            closed = [r for r in rounds.all() if r.closed_at is not None]
+            if not closed:
+                raise NotFound(RuleError("no_closed_round", PROPOSALS_NO_CLOSED_ROUND))
+            return closed[-1]
+        round_ = rounds.find(period)
+        if round_.closed_at is None:
+            raise RuleViolation(
+                RuleError(
+                    "round_not_closed",
+                    f"Uppföljningen {format_period(round_.period)} är inte stängd, så förslagen skickas "
+                    "inte än: de skickas till KSAU när rundan stängs, med alla svar räknade. Stäng den "
+                    f'med "stäng rundan" eller "kompetensbot followup close --period {round_.period}".',
+                )
             )
-        return found[-1]
+        return round_
 
-    def _ensure_set(self, repo: Repository, ledger: Ledger, round_: Round, by: str) -> ProposalSet:
-        """The round's set: the stored one, else made now from the ledger (none is
-        stored when there is nothing to propose: refused, nothing written)."""
+    def _no_proposals(self, round_: Round) -> NotFound:
+        return NotFound(
+            RuleError(
+                "no_proposals",
+                f"Det finns inga förslag till omfördelning efter uppföljningen {round_.period}: "
+                "ingen insats har både outnyttjade medel och en annan som behöver mer.",
+            )
+        )
+
+    def _store_set(self, repo: Repository, ledger: Ledger, round_: Round, by: str) -> ProposalSet:
+        """The round's set as sent: the stored one, else made now from the ledger and
+        stored (none is stored when there is nothing to propose: refused, nothing written)."""
         sets = CityProposalSets(repo.session.connection(), repo.org_id)
         found = sets.for_round(round_.id)
         if found is not None:
             return found
         items = make_items(ledger, round_.plan.year)
         if not items:
-            raise NotFound(
-                RuleError(
-                    "no_proposals",
-                    f"Det finns inga förslag till omfördelning efter uppföljningen {round_.period}: "
-                    "ingen insats har både outnyttjade medel och en annan som behöver mer.",
-                )
-            )
+            raise self._no_proposals(round_)
         return sets.create(round_.id, round_.period, round_.plan.year, items, by)
 
+    def _shown_set(self, repo: Repository, ledger: Ledger, round_: Round, by: str) -> ProposalSetView | None:
+        """The round's set as sent (stored), else its proposals on the ledger now, preliminary
+        and not stored; None when it has neither."""
+        found = CityProposalSets(repo.session.connection(), repo.org_id).for_round(round_.id)
+        if found is not None:
+            return self._proposal_view(repo, ledger, found)
+        items = make_items(ledger, round_.plan.year)
+        if not items:
+            return None
+        made = ProposalSet(0, round_.id, round_.period, round_.plan.year, items, by, self.clock())
+        return replace(self._proposal_view(repo, ledger, made), preliminary=True)
+
     def send_proposals(self, user: str | None, period: str | None = None) -> ProposalsSent:
-        """Send the round's reallocation proposals to everyone with the ksau role:
-        one card each, recorded as round sends (kind PROPOSALS) that the round
-        runner sends like every other (once, with the activity id kept so the card
-        can be updated). Stadskontoret's (MANAGE_ROUNDS); the round's close path,
-        the chat and `kompetensbot followup propose` call this. Sent once a round:
-        a second call records nothing new. `period` None: the city's latest round."""
+        """Send a closed round's reallocation proposals to everyone with the ksau role:
+        the set is made and stored now, and one card each is recorded as a round send
+        (kind PROPOSALS) that the round runner sends like every other (once, with the
+        activity id kept so the card can be updated). Stadskontoret's (MANAGE_ROUNDS);
+        the round's close (chat and `followup close`), the chat's "skicka
+        omfördelningsförslagen" and `kompetensbot followup propose` call this. Sent once
+        a round: a second call records nothing new. `period` None: the latest closed
+        round; a round not closed is refused (its set would leave out answers to come)."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> ProposalsSent:
             require(who, Action.MANAGE_ROUNDS)
             rounds = CityRounds(repo)
-            round_ = self._round_for(rounds, period)
-            found = self._ensure_set(repo, ledger, round_, who.user)
+            round_ = self._round_to_send(rounds, period)
+            found = self._store_set(repo, ledger, round_, who.user)
             if found.decision is not None:
                 raise RuleViolation(check_set_open(found))
             view = self._proposal_view(repo, ledger, found)
@@ -405,23 +433,45 @@ class RoundServices(Services):
         return self._write(user, run)
 
     def proposals(self, user: str | None, period: str | None = None) -> ProposalSetView:
-        """The round's proposals (`period`, or the city's latest round) as one set, made
-        now if it was not sent yet; for ksau and for those who manage rounds."""
+        """The proposals of `period`'s round as one set; for ksau and those who manage rounds.
+        Read only: the set as sent when it has been, else (preliminary, nothing stored) as
+        the ledger gives them now. `period` None: a set sent and not decided yet (what KSAU
+        has to decide), else the latest started round with proposals."""
 
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> ProposalSetView:
-            if not can(who, Action.REALLOCATE):
-                require(who, Action.MANAGE_ROUNDS)
-            round_ = self._round_for(CityRounds(repo), period)
-            return self._proposal_view(repo, ledger, self._ensure_set(repo, ledger, round_, who.user))
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> ProposalSetView:
+            require_see(who)
+            ledger = snapshot.ledger
+            rounds = CityRounds(repo)
+            if period is not None:
+                round_ = rounds.find(period)
+                shown = self._shown_set(repo, ledger, round_, who.user)
+                if shown is None:
+                    raise self._no_proposals(round_)
+                return shown
+            today = swedish_date(self.clock())
+            started = [r for r in reversed(rounds.all()) if r.phase(today) != Phase.PLANNED]
+            if not started:
+                raise NotFound(
+                    RuleError("no_round", "Det finns ingen uppföljningsomgång ännu, och inga förslag.")
+                )
+            sets = CityProposalSets(repo.session.connection(), repo.org_id)
+            for round_ in started:
+                found = sets.for_round(round_.id)
+                if found is not None and found.decision is None:
+                    return self._proposal_view(repo, ledger, found)
+            for round_ in started:
+                shown = self._shown_set(repo, ledger, round_, who.user)
+                if shown is not None:
+                    return shown
+            raise self._no_proposals(started[0])
 
-        return self._write(user, run)
+        return self._read_round(user, run)
 
     def proposal_set(self, user: str | None, set_id: int) -> ProposalSetView:
         """A stored set as it is now (a card's refresh); for ksau and those who manage rounds."""
 
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> ProposalSetView:
-            if not can(who, Action.REALLOCATE):
-                require(who, Action.MANAGE_ROUNDS)
+            require_see(who)
             found = CityProposalSets(repo.session.connection(), repo.org_id).by_id(set_id)
             if found is None:
                 raise NotFound(RuleError("no_proposal_set", PROPOSAL_SET_UNKNOWN))
@@ -460,13 +510,14 @@ class RoundServices(Services):
             done = found.decision
             if done is not None and done.by_user == who.user and done.reference == decision.reference:
                 return SetDecided(self._proposal_view(repo, ledger, found), recorded_now=False)
-            outcome = decide(ledger, who, found, ticked, decision, self.clock())
+            now = self.clock()  # one time: the entries' and the decision's
+            outcome = decide(ledger, who, found, ticked, decision, now)
             stored = [repo.append(e) for e in outcome.entries]
             record = SetDecision(
                 reference=decision.reference,
                 by_user=who.user,
                 by_name=clean_name(by_name) if by_name else "",
-                at=self.clock(),
+                at=now,
                 recorded=outcome.recorded,
                 refused=outcome.refused,
                 not_ticked=outcome.not_ticked,
@@ -490,11 +541,6 @@ class RoundServices(Services):
                 ):
                     return self._proposal_view(repo, ledger, found)
         return None
-
-    def proposal_sends(self, round_id: int) -> list[store.Send]:
-        """The round's proposal cards sent to ksau members (to update them once decided)."""
-        with self._unit_of_work() as repo:
-            return [s for s in CityRounds(repo).sends(round_id) if s.kind == SendKind.PROPOSALS]
 
     def periods(self) -> list[str]:
         """The periods of the city's rounds, oldest first."""
@@ -614,4 +660,8 @@ class RoundServices(Services):
 
 PROPOSAL_SET_UNKNOWN = (
     'Förslagen på kortet finns inte. Skriv "vilka förslag finns?" för att få ett nytt kort.'
+)
+PROPOSALS_NO_CLOSED_ROUND = (
+    "Ingen uppföljningsomgång är stängd ännu, så det finns inga förslag att skicka till KSAU: "
+    'de skickas när en runda stängs ("stäng rundan" eller "kompetensbot followup close").'
 )

@@ -1,7 +1,9 @@
 """A round's reallocation proposals as one set that KSAU decides on at once.
 
-The set is made from core.proposals.propose when it is first sent (or asked
-for): each proposal with its basis, the money the source measure's latest
+The set is made from core.proposals.propose when it is sent to KSAU (the round's
+close, or stadskontoret's send) and stored then; asked for before that, the
+proposals are shown as they are on the ledger now, preliminary, and nothing can
+be decided from them. Each proposal with its basis, the money the source measure's latest
 follow-up forecast as unused then, and that follow-up (period and seq). KSAU
 ticks the proposals it decided and gives the decision reference; `decide`
 then checks every ticked proposal again, at that moment, against the ledger:
@@ -32,7 +34,7 @@ from core.entries import ReallocationEntry
 from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Body, Decision, Principal
-from core.permissions import Action, require
+from core.permissions import Action, can, require
 from core.proposals import propose
 from core.rules.names import kr, measure_name
 
@@ -141,6 +143,22 @@ def decided_line(decision: SetDecision, total: int) -> str:
     )
 
 
+def may_decide(who: Principal) -> bool:
+    """Whether `who` records KSAU's decision on a set (the ksau role: core.permissions)."""
+    return can(who, Action.REALLOCATE)
+
+
+def may_see(who: Principal) -> bool:
+    """Whether `who` sees the proposals: ksau, and those who manage rounds."""
+    return may_decide(who) or can(who, Action.MANAGE_ROUNDS)
+
+
+def require_see(who: Principal) -> None:
+    """Refuse (PermissionDenied, naming what is needed) one who may not see the proposals."""
+    if not may_see(who):
+        require(who, Action.MANAGE_ROUNDS)
+
+
 def check_set_open(proposal_set: ProposalSet) -> list[RuleError]:
     """The set takes a decision only while none is recorded: the first one closes it."""
     d = proposal_set.decision
@@ -235,11 +253,14 @@ def decide(
 
 @dataclass(frozen=True, slots=True)
 class ProposalSetView:
-    """A set as a card shows it: the measures' titles, and who has the ksau role."""
+    """A set as a card shows it: the measures' titles, and who has the ksau role.
+    `preliminary`: the round's proposals as the ledger gives them now, not sent to KSAU
+    (not stored, id 0): they may change until they are sent, and nothing is decided from them."""
 
     proposal_set: ProposalSet
     titles: dict[int, str]
     members: tuple[str, ...]
+    preliminary: bool = False
 
     def title(self, measure_id: int) -> str:
         return self.titles.get(measure_id, str(measure_id))

@@ -6,7 +6,9 @@ The card is Adaptive Card 1.5 with Universal Actions: "Registrera beslut" is an
 {"action": DECIDE_VERB} for clients without Universal Actions), and its `refresh`
 (verb SHOW_VERB) makes a reopened card show the set as it is now: once decided,
 "Beslutat KSAU 2025-06-24 § 5: 3 av 4 förslag, registrerat av …" with what
-became of each proposal. The toggles are "p1", "p2", … (the proposal's number),
+became of each proposal. Before the set is sent (the round's close) the card shows the
+proposals as they are now, preliminary, with nothing to tick; its refresh names the
+round's period, so that once sent it shows the set. The toggles are "p1", "p2", … (the proposal's number),
 the reference "decision"; the data carries the set's id. What a card sends is
 checked again by the services and the core: only ksau records, each ticked
 proposal against the ledger as it is then, and the first decision closes the set.
@@ -16,22 +18,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from microsoft_agents.hosting.core import TurnContext
 
 from core.errors import DomainError
 from core.model import parse_decision
-from core.permissions import Action, can
-from core.proposal_sets import ProposalItem, ProposalSetView
+from core.proposal_sets import ProposalItem, ProposalSetView, may_decide, may_see
 from dialogs import texts
 from dialogs.card_actions import InvokeBody, card_response, message_response, register
-from dialogs.cards import MAX_CARD_BYTES, Card, _input_text, _text, _title, card
+from dialogs.cards import MAX_CARD_BYTES, Card, _execute, _input_text, _refresh, _text, _title, card
 from dialogs.ports import RoundServicesPort
 from dialogs.round_cards import card_activity, card_update
 from dialogs.submissions import card_id
-from dialogs.turn import call, identity_of, rounds_of
+from dialogs.turn import call, identity_of, rounds_of, viewer_of
 
 DECIDE_VERB = "ksau_decide"
 """The verb of "Registrera beslut" (and the `action` of its Action.Submit fallback)."""
@@ -42,6 +42,7 @@ ITEMS_BUDGET = MAX_CARD_BYTES - 8_000
 decision field, the actions and the message text around the card."""
 
 _TICK = re.compile(r"p(\d{1,6})")
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def _size(element: dict[str, Any]) -> int:
@@ -72,31 +73,24 @@ def _fate(view: ProposalSetView, number: int) -> tuple[str, str]:
 
 
 def proposals_card(
-    view: ProposalSetView, *, may_decide: bool, user_ids: Sequence[str] = (), note: str = ""
+    view: ProposalSetView, *, may_decide: bool, viewer: str | None = None, note: str = ""
 ) -> Card:
     """The set as one card: open (tick boxes, the decision field and "Registrera beslut"
-    for one who may decide), or decided (the decision and each proposal's fate).
+    for one who may decide), decided (the decision and each proposal's fate), or
+    preliminary (not sent to KSAU yet: the proposals only, nothing to decide from).
+    `viewer`: the Teams id the card refreshes itself for (none: no refresh).
     `note`: a line at the top (why a submission was refused). A set too large for one
     card shows as many proposals as fit and says how many more there are."""
     s = view.proposal_set
     decided = s.decision
+    may_decide = may_decide and not view.preliminary
     body: list[dict[str, Any]] = [_title(texts.proposals_card_title(s.period, len(s.items)))]
     if note:
         body.append(_text(note, weight="Bolder", color="Attention"))
     if decided is not None:
-        body.append(
-            _text(
-                texts.proposals_decided(
-                    decided.reference,
-                    len(decided.recorded),
-                    len(s.items),
-                    decided.by_name or decided.by_user,
-                    decided.at,
-                ),
-                weight="Bolder",
-                color="Good",
-            )
-        )
+        body.append(_text(texts.proposals_decided(decided, len(s.items)), weight="Bolder", color="Good"))
+    elif view.preliminary:
+        body.append(_text(texts.PROPOSALS_PRELIMINARY, weight="Bolder"))
     else:
         body.append(_text(texts.PROPOSALS_INTRO if may_decide else texts.PROPOSALS_READ_ONLY))
     used = shown = 0
@@ -143,27 +137,15 @@ def proposals_card(
             )
         )
         data = {"set_id": s.id}
-        actions = [
-            {
-                "type": "Action.Execute",
-                "title": texts.PROPOSALS_DECIDE_BUTTON,
-                "verb": DECIDE_VERB,
-                "data": data,
-                "fallback": {
-                    "type": "Action.Submit",
-                    "title": texts.PROPOSALS_DECIDE_BUTTON,
-                    "data": {"action": DECIDE_VERB, **data},
-                },
-            }
-        ]
-    content = card(body, actions)
-    refresh: dict[str, Any] = {
-        "action": {"type": "Action.Execute", "verb": SHOW_VERB, "data": {"set_id": s.id}}
-    }
-    if user_ids:
-        refresh["userIds"] = list(user_ids)
-    content["refresh"] = refresh
-    return content
+        submit = {
+            "type": "Action.Submit",
+            "title": texts.PROPOSALS_DECIDE_BUTTON,
+            "data": {"action": DECIDE_VERB, **data},
+        }
+        actions = [_execute(DECIDE_VERB, texts.PROPOSALS_DECIDE_BUTTON, data, fallback=submit)]
+    # A sent set refreshes by its id; a preliminary one by its round, so that once sent it shows the set.
+    which: dict[str, Any] = {"period": s.period} if view.preliminary else {"set_id": s.id}
+    return card(body, actions, refresh=_refresh(SHOW_VERB, which, viewer) if viewer else None)
 
 
 def ticked_numbers(data: dict[str, Any]) -> set[int]:
@@ -176,14 +158,14 @@ def ticked_numbers(data: dict[str, Any]) -> set[int]:
     return found
 
 
-def _viewer(turn_context: TurnContext) -> list[str]:
-    """The Teams id of the one who sees the card (its refresh is for them)."""
-    sender = turn_context.activity.from_property
-    return [sender.id] if sender is not None and sender.id else []
+def may_decide_proposals(services: RoundServicesPort, user: str) -> bool:
+    """Whether `user` records KSAU's decision (core.proposal_sets.may_decide)."""
+    return may_decide(services.principal(user))
 
 
-def _may_decide(services: RoundServicesPort, user: str) -> bool:
-    return can(services.principal(user), Action.REALLOCATE)
+def may_see_proposals(services: RoundServicesPort, user: str) -> bool:
+    """Whether `user` sees the proposals (core.proposal_sets.may_see)."""
+    return may_see(services.principal(user))
 
 
 async def decide_from_card(turn_context: TurnContext, data: dict[str, Any]) -> tuple[Card | None, str]:
@@ -218,16 +200,18 @@ async def decide_from_card(turn_context: TurnContext, data: dict[str, Any]) -> t
             view = await call(services.proposal_set, identity.user_id, set_id)
         except DomainError:
             return None, refusal
-        return proposals_card(view, may_decide=True, user_ids=_viewer(turn_context), note=refusal), refusal
+        return proposals_card(view, may_decide=True, viewer=viewer_of(turn_context), note=refusal), refusal
     d = done.view.proposal_set.decision
     assert d is not None
-    said = texts.proposals_decided(
-        d.reference, len(d.recorded), len(done.view.proposal_set.items), d.by_name or d.by_user, d.at
-    )
-    return proposals_card(done.view, may_decide=True, user_ids=_viewer(turn_context)), said
+    said = texts.proposals_decided(d, len(done.view.proposal_set.items))
+    return proposals_card(done.view, may_decide=True, viewer=viewer_of(turn_context)), said
 
 
 async def _decide(turn_context: TurnContext, data: dict[str, Any], automatic: bool) -> InvokeBody:
+    """ "Registrera beslut". A card never decides by itself: an automatic (refresh) invoke
+    of this verb is refused, and nothing is written."""
+    if automatic:
+        return message_response(texts.proposals_refused(texts.CARD_ACTION_MALFORMED))
     content, message = await decide_from_card(turn_context, data)
     return card_response(content) if content is not None else message_response(message)
 
@@ -236,14 +220,18 @@ async def _show(turn_context: TurnContext, data: dict[str, Any], automatic: bool
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     set_id = card_id(data.get("set_id"))
-    if set_id is None:
+    period = data.get("period")
+    if set_id is None and not (isinstance(period, str) and _PERIOD.fullmatch(period)):
         return message_response(texts.proposals_refused(texts.BAD_PROPOSAL_CARD))
     try:
-        view = await call(services.proposal_set, identity.user_id, set_id)
-        may = bool(await call(_may_decide, services, identity.user_id))
+        if set_id is not None:
+            view = await call(services.proposal_set, identity.user_id, set_id)
+        else:  # a preliminary card: the round's proposals now (the set, once it is sent)
+            view = await call(services.proposals, identity.user_id, period)
+        may = bool(await call(may_decide_proposals, services, identity.user_id))
     except DomainError as problem:
         return message_response(texts.refused(problem.message))
-    return card_response(proposals_card(view, may_decide=may, user_ids=_viewer(turn_context)))
+    return card_response(proposals_card(view, may_decide=may, viewer=viewer_of(turn_context)))
 
 
 register(DECIDE_VERB, _decide)
@@ -267,23 +255,24 @@ async def decide_submitted(turn_context: TurnContext, value: dict[str, Any]) -> 
 
 
 async def show_proposals(turn_context: TurnContext) -> None:
-    """ "vilka förslag finns?": the latest round's proposals as one card."""
+    """ "vilka förslag finns?": the proposals as one card (RoundServices.proposals: the set
+    sent to KSAU, else the latest round's proposals now, preliminary)."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     try:
         view = await call(services.proposals, identity.user_id, None)
-        may = bool(await call(_may_decide, services, identity.user_id))
+        may = bool(await call(may_decide_proposals, services, identity.user_id))
     except DomainError as problem:
         await turn_context.send_activity(texts.refused(problem.message))
         return
-    content = proposals_card(view, may_decide=may, user_ids=_viewer(turn_context))
+    content = proposals_card(view, may_decide=may, viewer=viewer_of(turn_context))
     await turn_context.send_activity(card_activity(texts.proposals_text(view.proposal_set.period), content))
 
 
 async def send_proposals_from_chat(turn_context: TurnContext, period: str | None = None) -> None:
     """ "skicka omfördelningsförslagen till KSAU" (stadskontoret), and a round closed from
-    chat: the round's proposals (`period`, else the latest round's) to everyone with the
-    ksau role, as the round sends them; when none can go, the reason is said."""
+    chat: the round's proposals (`period`, else the latest closed round's) to everyone with
+    the ksau role, as the round sends them; when none can go, the reason is said."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     try:

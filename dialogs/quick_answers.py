@@ -11,10 +11,10 @@ from core.vocabulary import Intent
 from dialogs import texts
 from dialogs.answers import canned, replies
 from dialogs.overview import send_overview
-from dialogs.turn import call, identity_of, queries, who
+from dialogs.proposal_cards import may_decide_proposals, show_proposals
+from dialogs.turn import call, identity_of, queries, rounds_of, who
 from dialogs.understanding import Understanding
 
-canned(Intent.REALLOCATE, texts.REALLOCATION_INFO)
 canned(Intent.HELP, texts.HELP)
 canned(Intent.CANCEL, texts.NOTHING_TO_CANCEL)  # "avbryt" with no dialog under way
 canned(Intent.THANKS, texts.YOU_ARE_WELCOME)
@@ -44,3 +44,15 @@ async def list_units(context: TurnContext, heard: Understanding) -> None:
 async def overview(context: TurnContext, heard: Understanding) -> None:
     """ "översikt", "visa översikten", "dashboard": the live overview card (issue 20)."""
     await send_overview(context)
+
+
+@replies(Intent.REALLOCATE)
+async def reallocate(context: TurnContext, heard: Understanding) -> None:
+    """ "omfördela 660 000 kr från 15 till 1 enligt KSAU 2025-06-24 § 5": KSAU records its
+    decisions on the proposals card (issue 20), so one with the ksau role gets that card;
+    everyone else how a reallocation is decided and recorded."""
+    if bool(await call(may_decide_proposals, rounds_of(context), identity_of(context).user_id)):
+        await context.send_activity(texts.PROPOSALS_REALLOCATE_HERE)
+        await show_proposals(context)
+        return
+    await context.send_activity(texts.REALLOCATION_INFO)

@@ -24,7 +24,6 @@ from core import vocabulary
 from core.errors import AlreadySaved, DomainError, PermissionDenied
 from core.ledger import Ledger
 from core.model import parse_decision
-from core.permissions import Action, can
 from core.proposal_sets import check_set_open
 from core.round_answers import FIELDS, field_name, parse_answers
 from core.round_report import RoundReport, committee_rates
@@ -95,7 +94,8 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
         await proposal_cards.send_proposals_from_chat(turn_context)
         return True
     if value is None and activity.text and _says_any(activity.text, vocabulary.PROPOSALS_WANTS):
-        if bool(await call(_may_see_proposals, rounds_of(turn_context), identity_of(turn_context).user_id)):
+        may_see = proposal_cards.may_see_proposals
+        if bool(await call(may_see, rounds_of(turn_context), identity_of(turn_context).user_id)):
             await proposal_cards.show_proposals(turn_context)
             return True
     if value is None and activity.text and wants_round_status(activity.text):
@@ -201,17 +201,8 @@ async def _show_status(turn_context: TurnContext) -> None:
             names_hint=names_hint,
         )
     )
-    if report.proposals and bool(await call(_may_reallocate, services, identity.user_id)):
+    if report.proposals and bool(await call(proposal_cards.may_decide_proposals, services, identity.user_id)):
         await proposal_cards.show_proposals(turn_context)  # one card for every proposal (issue 20)
-
-
-def _may_reallocate(services: RoundServicesPort, user: str) -> bool:
-    return can(services.principal(user), Action.REALLOCATE)
-
-
-def _may_see_proposals(services: RoundServicesPort, user: str) -> bool:
-    who = services.principal(user)
-    return can(who, Action.REALLOCATE) or can(who, Action.MANAGE_ROUNDS)
 
 
 def _positive_int(value: Any, limit: int = 10**12) -> int | None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from core import forms, limits, vocabulary
 from core.balances import FundBalance, Share, UnitBalance
-from core.calendar import SWEDISH_TIME
 from core.dates import format_date, format_period
 from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
 from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
+from core.proposal_sets import SetDecision, decided_line
 from core.round_report import CommitteeRate, RoundReport
 from core.rounds import MeasureState, OpenPlan
 from core.rules import decision as rules_decision
@@ -245,12 +245,13 @@ def your_id(user_id: str) -> str:
 
 REALLOCATION_INFO = "\n".join(
     [
-        "Pengar flyttas (omfördelas) inte här i chatten. Så här går det till:",
+        "Pengar flyttas (omfördelas) inte genom ett meddelande här i chatten. Så här går det till:",
         "- Kommunstyrelsens arbetsutskott (**KSAU**) beslutar om omfördelning mellan nämnder "
         "på delegation från kommunstyrelsen.",
         "- Bara pengar som den senaste uppföljningen bedömer inte kommer att användas under året "
         "kan flyttas, och bara till insatser som redan är beslutade samma år.",
-        "- Beslutet registreras av den som har rollen ksau, med beslutets referens, till exempel "
+        "- Beslutet registreras av den som har rollen ksau, på kortet med omfördelningsförslagen som "
+        "skickas till KSAU när uppföljningen stängs, med beslutets referens, till exempel "
         '"KSAU 2025-06-20 § 5". Fonden blir aldrig större eller mindre av en omfördelning.',
         "",
         'Vill du veta vad som finns kvar att flytta? Fråga till exempel "saldo TN" eller "status Malmö Lär".',
@@ -1589,6 +1590,15 @@ PROPOSALS_INTRO = (
     "kryssas i registreras inte."
 )
 PROPOSALS_READ_ONLY = "Bara den som har rollen ksau kan registrera KSAU:s beslut."
+PROPOSALS_PRELIMINARY = (
+    "Preliminära förslag: de bygger på uppföljningarna som de ser ut nu och kan ändras tills rundan "
+    "är stängd och förslagen skickade till KSAU. Beslut registreras på kortet som skickas då, "
+    "inte på det här."
+)
+PROPOSALS_REALLOCATE_HERE = (
+    "KSAU:s beslut om omfördelning registreras på kortet med omfördelningsförslagen: kryssa i de "
+    "förslag som KSAU har beslutat om, skriv beslutet och tryck på Registrera beslut."
+)
 PROPOSAL_RECORDED = "Registrerat"
 PROPOSAL_NOT_TICKED = "Inte beslutat (inte ikryssat)"
 
@@ -1615,9 +1625,9 @@ def proposals_basis(unused: int, period: str, same_unit: bool) -> str:
     return f"Underlag: {kr(unused)} outnyttjat enligt uppföljningen {period}; mottagaren hör till {where}."
 
 
-def proposals_decided(reference: str, recorded: int, total: int, by: str, at: datetime) -> str:
-    when = at.astimezone(SWEDISH_TIME).strftime("%Y-%m-%d %H:%M")
-    return f"Beslutat {plain(reference)}: {recorded} av {total} förslag, registrerat av {plain(by)} {when}"
+def proposals_decided(decision: SetDecision, total: int) -> str:
+    """ "Beslutat KSAU 2025-06-24 § 5: 3 av 4 förslag, registrerat av …" (core.proposal_sets.decided_line)."""
+    return plain(decided_line(decision, total))
 
 
 def proposal_refused(reason: str) -> str:
@@ -1638,8 +1648,8 @@ def proposals_bad_decision(problem: str) -> str:
 
 def proposals_more(count: int) -> str:
     return (
-        f"{count} förslag till får inte plats på kortet; de registreras inte härifrån "
-        "(kompetensbot reallocate registrerar dem ett och ett)."
+        f"{count} förslag till får inte plats på kortet och kan inte registreras härifrån. "
+        "Be stadskontoret registrera KSAU:s beslut om dem."
     )
 
 

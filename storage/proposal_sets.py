@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from core.proposal_sets import ProposalItem, ProposalSet, SetDecision
+from storage.mapping import aware, utc
 from storage.tables import ProposalDecisionRow, ProposalItemRow, ProposalSetRow, table, utcnow
 
 SEP = "|"
@@ -36,7 +37,7 @@ def _decision_from_row(row: Any) -> SetDecision:
         reference=row.reference,
         by_user=row.by_user,
         by_name=row.by_name,
-        at=row.at,
+        at=aware(row.at),  # SQLite keeps no offset: stored in UTC
         recorded=_numbers(row.recorded),
         refused=tuple((int(n), str(reason)) for n, reason in json.loads(row.refused or "[]")),
         not_ticked=_numbers(row.not_ticked),
@@ -67,7 +68,7 @@ def _load(conn: Connection, row: Any) -> ProposalSet:
         year=row.year,
         items=items,
         created_by=row.created_by,
-        created_at=row.created_at,
+        created_at=aware(row.created_at),
         decision=_decision_from_row(found) if found is not None else None,
     )
 
@@ -151,7 +152,7 @@ class CityProposalSets:
                         reference=decision.reference,
                         by_user=decision.by_user,
                         by_name=decision.by_name,
-                        at=decision.at,
+                        at=utc(decision.at),
                         recorded=_joined(decision.recorded),
                         refused=json.dumps([list(r) for r in decision.refused], ensure_ascii=False),
                         not_ticked=_joined(decision.not_ticked),

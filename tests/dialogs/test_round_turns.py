@@ -239,7 +239,7 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
     adapter = TestAdapter()
     replies = turn(bot, adapter, "hur går uppföljningen")
     [proposals] = [r for r in replies if r.attachments]  # issue 20: one card for every proposal
-    assert card_of(proposals)["actions"][0]["verb"] == "ksau_decide"
+    assert "Preliminära förslag" in str(card_of(proposals))  # the round is open: not sent to KSAU yet
     # A per-proposal card sent before issue 20 is still answered while KSAU has not decided the set.
     data = {
         "action": "record_reallocation",
@@ -287,7 +287,10 @@ def test_the_proposals_card_records_from_a_client_without_universal_actions(exam
     """Issue 20: "Registrera beslut" falls back to an Action.Submit; the chat records the same
     decision, says it, and a second submission (another copy) is refused with who decided."""
     services.grant_role(None, USER, Role.KSAU, None)
-    RoundServices(example_engine, org="malmo").open(None, "2025-06")
+    rounds = RoundServices(example_engine, org="malmo")
+    rounds.open(None, "2025-06")
+    rounds.close(None, "2025-06")
+    rounds.send_proposals(None)  # as the close from chat or `followup close` sends them
     bot = KompetensBot(example_engine, JsonStorage(), today=date(2025, 6, 24))
     adapter = TestAdapter()
     [shown] = turn(bot, adapter, "vilka förslag finns?")

@@ -26,6 +26,7 @@ from bot.round_services import RoundServices
 from bot.services import Services
 from core.entries import ReallocationEntry
 from core.model import Role, Status
+from core.rounds import SendKind
 from storage.db import make_engine
 from tests.http.harness import ConnectorStub, activity
 from tests.http.inprocess import InProcessBot
@@ -90,30 +91,40 @@ def test_ksau_decides_from_one_card_and_every_copy_shows_the_decision(database_u
     for user, role in ((STK, Role.CITY_OFFICE), (KARIN, Role.KSAU), (KALLE, Role.KSAU)):
         services.grant_role(None, user, role, None)
     rounds = RoundServices(engine, org="malmo")
-    round_ = rounds.open(None, "2025-06")
-    # Two more measures report a need (on top of the example's 660 000 kr for measure 1).
-    for ref, forecast in (("2", 3_500_000), ("3", 2_700_000)):
-        services.add_followup(
-            None,
-            ref,
-            period="2025-06",
-            status=Status.ONGOING,
-            spent=1_000_000,
-            forecast=forecast,
-            usable_as_planned=True,
-            amount_confirmed=True,
-        )
+    rounds.open(None, "2025-06")
     stub = ConnectorStub().start()
     app = InProcessBot(database_url, demo=False, today=TODAY, service_urls=stub.url.rstrip("/")).start()
     try:
         for user in NAMES:
             _say(app, stub, user, "hej")  # each has the bot: a stored 1:1 conversation
+        # Asked while the round is open, the proposals are preliminary: one so far, nothing to tick.
+        _say(app, stub, KARIN, "vilka förslag finns?")
+        [early] = _cards(stub, KARIN)
+        assert "Preliminära förslag" in json.dumps(early, ensure_ascii=False)
+        assert "Input.Toggle" not in json.dumps(early) and "actions" not in early
+        assert "Ingen uppföljningsomgång är stängd ännu" in _say(
+            app, stub, STK, "skicka omfördelningsförslagen till KSAU"
+        )
+        # Two more measures report a need (on top of the example's 660 000 kr for measure 1).
+        for ref, forecast in (("2", 3_500_000), ("3", 2_700_000)):
+            services.add_followup(
+                None,
+                ref,
+                period="2025-06",
+                status=Status.ONGOING,
+                spent=1_000_000,
+                forecast=forecast,
+                usable_as_planned=True,
+                amount_confirmed=True,
+            )
         # Only stadskontoret sends; KSAU asking to send is refused.
         assert "behörighet" in _say(app, stub, KARIN, "skicka omfördelningsförslagen till KSAU")
-        said = _say(app, stub, STK, "skicka omfördelningsförslagen till KSAU")
-        assert "skickas nu till 2 av 2 med rollen ksau" in said, said
+        # Closing the round from chat sends the set as it is then: the new proposals included.
+        assert "Stänga uppföljningen juni 2025?" in _say(app, stub, STK, "stäng junirundan")
+        said = _say(app, stub, STK, "ja")
+        assert "(3 förslag) skickas nu till 2 av 2 med rollen ksau" in said, said
         _tick(engine)
-        [karins] = _cards(stub, KARIN)
+        [_, karins] = _cards(stub, KARIN)
         [kalles] = _cards(stub, KALLE)
         assert karins["version"] == "1.5" and karins["refresh"]["userIds"] == [f"29:{KARIN}"]
         toggles = [
@@ -126,7 +137,7 @@ def test_ksau_decides_from_one_card_and_every_copy_shows_the_decision(database_u
         [action] = karins["actions"]
         assert action["type"] == "Action.Execute" and action["fallback"]["type"] == "Action.Submit"
         set_id = action["data"]["set_id"]
-        sends = rounds.proposal_sends(round_.id)
+        sends = [s for s in rounds.sends("2025-06") if s.kind == SendKind.PROPOSALS]
         assert sorted(s.recipient for s in sends) == [KALLE, KARIN]
         assert all(s.state == "sent" and s.activity_id for s in sends)
         # Sending again sends nothing new; asking for the proposals gives the same card.
@@ -137,14 +148,14 @@ def test_ksau_decides_from_one_card_and_every_copy_shows_the_decision(database_u
         assert len(asked) == 1 and asked[0]["actions"][0]["data"] == {"set_id": set_id}
         view = rounds.proposals(KARIN)
         items = view.proposal_set.items
-        # Proposal 2's source reports again after the cards went out: its basis changed.
+        # Proposal 2's source reports again (in July: June is closed) since the cards went out.
         changed = items[1].from_measure
         latest = services.ledger().latest_followup(changed, 2025)
         assert latest is not None
         services.add_followup(
             None,
             str(changed),
-            period="2025-06",
+            period="2025-07",
             status=Status.ONGOING,
             spent=latest.spent,
             forecast=latest.forecast + 1_000,
@@ -159,6 +170,11 @@ def test_ksau_decides_from_one_card_and_every_copy_shows_the_decision(database_u
         assert "Beslutet registrerades inte" in bad["value"] and '"KSAU 2025-06-24 § 5"' in bad["value"]
         ks = _invoke(app, stub, KARIN, "ksau_decide", {**ticked, "decision": "KS 2025-06-24 § 5"})
         assert "arbetsutskott" in ks["value"]
+        # A card never decides by itself: an automatic invoke of the verb records nothing.
+        auto = _invoke(
+            app, stub, KARIN, "ksau_decide", {**ticked, "decision": "KSAU 2025-06-24 § 5"}, auto=True
+        )
+        assert "Beslutet registrerades inte" in auto["value"] and "inget har sparats" in auto["value"]
         # Only ksau records.
         stk = _invoke(app, stub, STK, "ksau_decide", {**ticked, "decision": "KSAU 2025-06-24 § 5"})
         assert "behörighet" in stk["value"]

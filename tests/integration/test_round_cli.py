@@ -22,6 +22,7 @@ from bot.round_services import RoundServices
 from bot.services import Services
 from core.model import Role
 from core.round_answers import field_name
+from core.rounds import SendKind
 from storage.bot_state import save_conversation_reference
 from storage.db import make_engine
 from tests.http.harness import ThrottlingConnectorStub
@@ -369,10 +370,16 @@ def test_followup_propose_sends_one_card_to_each_ksau_member_once(
     stub: ThrottlingConnectorStub,
     kb: Kb,  # noqa: F811
 ) -> None:
-    """Issue 20: `kompetensbot followup propose --period 2025-06` sends the round's
-    proposals to everyone with the ksau role, one card each, sent at once and once."""
-    _install(city, stub, {"aad-ksau-1": (Role.KSAU, None), "aad-ksau-2": (Role.KSAU, None)})
+    """Issue 20: `kompetensbot followup propose --period 2025-06` sends a closed round's
+    proposals to everyone with the ksau role, one card each, sent at once and once. The
+    close with nobody in the ksau role says why none went; an open round's are not sent."""
     assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
+    early = kb("followup", "propose", "--period", "2025-06", "--as-of", "2025-06-24")
+    assert early.code == 2 and "Uppföljningen juni 2025 är inte stängd" in early.err
+    closed = kb("followup", "close", "--period", "2025-06")
+    assert closed.code == 0 and "Uppföljningen juni 2025 är stängd" in closed.out
+    assert "Inga omfördelningsförslag skickades till KSAU: Ingen har rollen ksau" in closed.out
+    _install(city, stub, {"aad-ksau-1": (Role.KSAU, None), "aad-ksau-2": (Role.KSAU, None)})
     sent = kb("followup", "propose", "--period", "2025-06", "--as-of", "2025-06-24")
     assert sent.code == 0, sent.err
     assert "(1 förslag) skickas till 2 av 2 med rollen ksau" in sent.out and "Skickade: 2" in sent.out
@@ -386,3 +393,23 @@ def test_followup_propose_sends_one_card_to_each_ksau_member_once(
     assert "omfördelningsförslag" in status.out
     refused = kb("followup", "propose", "--period", "2025-12")
     assert refused.code == 2 and "Det finns ingen uppföljningsomgång för 2025-12" in refused.err
+
+
+def test_followup_close_sends_the_proposals_to_each_ksau_member(
+    city: str,
+    stub: ThrottlingConnectorStub,
+    kb: Kb,  # noqa: F811
+) -> None:
+    """Issue 20: `followup close` sends KSAU's card with the close, one to each ksau member
+    (recorded for the round's sender, as a close from chat does)."""
+    _install(city, stub, {"aad-ksau-1": (Role.KSAU, None), "aad-ksau-2": (Role.KSAU, None)})
+    assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
+    closed = kb("followup", "close", "--period", "2025-06")
+    assert closed.code == 0, closed.err
+    assert "(1 förslag) skickas till 2 av 2 med rollen ksau" in closed.out
+    engine = make_engine(city)
+    try:
+        sends = RoundServices(engine).sends("2025-06")
+    finally:
+        engine.dispose()
+    assert sorted(s.recipient for s in sends if s.kind == SendKind.PROPOSALS) == ["aad-ksau-1", "aad-ksau-2"]

@@ -5,6 +5,7 @@ titles still under our card limit and Teams' message limit."""
 from __future__ import annotations
 
 import inspect
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -45,14 +46,15 @@ def _decided(view: ProposalSetView) -> ProposalSetView:
 
 def built():
     four = _view(4)
-    yield "open, ksau", proposals_card(four, may_decide=True, user_ids=["29:ksau-1"])
+    yield "open, ksau", proposals_card(four, may_decide=True, viewer="29:ksau-1")
     yield "open, read only", proposals_card(four, may_decide=False)
-    yield "decided", proposals_card(_decided(four), may_decide=True, user_ids=["29:ksau-1"])
+    yield "decided", proposals_card(_decided(four), may_decide=True, viewer="29:ksau-1")
     yield (
         "decided, refused copy",
         proposals_card(_decided(four), may_decide=True, note="Beslutet registrerades inte."),
     )
-    yield "300 proposals, long titles", proposals_card(_view(300, 200), may_decide=True)
+    yield "preliminary", proposals_card(replace(four, preliminary=True), may_decide=True, viewer="29:ksau-1")
+    yield "300 proposals, long titles", proposals_card(_view(300, 200), may_decide=True, viewer="29:ksau-1")
     yield "300 proposals decided", proposals_card(_decided(_view(300, 200)), may_decide=True)
 
 
@@ -73,17 +75,22 @@ def test_every_proposals_card_validates_and_fits() -> None:
         assert (
             message_size(content, "Omfördelningsförslagen efter uppföljningen juni 2025") < MAX_MESSAGE_BYTES
         )
-        assert len(str(content).encode("utf-8")) < MAX_CARD_BYTES + 5_000
+        assert len(json.dumps(content, ensure_ascii=False).encode()) <= MAX_CARD_BYTES
         assert content["version"] == "1.5"
-        assert content["refresh"]["action"] == {
-            "type": "Action.Execute",
-            "verb": SHOW_VERB,
-            "data": {"set_id": 3},
-        }
+        if "refresh" in content:
+            data = {"period": "2025-06"} if what == "preliminary" else {"set_id": 3}
+            assert content["refresh"]["action"] == {"type": "Action.Execute", "verb": SHOW_VERB, "data": data}
+            assert content["refresh"]["userIds"] == ["29:ksau-1"]
+
+
+def test_a_preliminary_card_has_nothing_to_decide_from() -> None:
+    content = proposals_card(replace(_view(4), preliminary=True), may_decide=True, viewer="29:ksau-1")
+    text = json.dumps(content, ensure_ascii=False)
+    assert "Preliminära förslag" in text and "Input." not in text and "actions" not in content
 
 
 def test_the_open_card_ticks_each_proposal_and_registers_with_a_fallback() -> None:
-    content = proposals_card(_view(4), may_decide=True, user_ids=["29:ksau-1"])
+    content = proposals_card(_view(4), may_decide=True, viewer="29:ksau-1")
     toggles = [
         i
         for c in content["body"]

@@ -349,7 +349,7 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
     )
     open_set = ProposalSet(9, 7, "2025-06", 2025, items, "stk", datetime(2025, 6, 20, tzinfo=UTC))
     view = ProposalSetView(open_set, {1: w["title"], 2: w["title"]}, ("ksau-1",))
-    yield "proposals_card", proposal_cards.proposals_card(view, may_decide=True, user_ids=["29:x"])
+    yield "proposals_card", proposal_cards.proposals_card(view, may_decide=True, viewer="29:x")
     reason = f"Underlaget har ändrats: {w['title']}"
     decided = SetDecision(
         decision(w).reference,
@@ -574,7 +574,10 @@ MESSAGES: dict[str, Call] = {
     # issue 20: KSAU's decision from a card
     "proposals_line": lambda _, w: texts.proposals_line(1, 1_000, w["title"], 1, w["title"], 2),
     "proposals_decided": lambda _, w: texts.proposals_decided(
-        decision(w).reference, 1, 2, w["name"], datetime(2025, 6, 24, 8, tzinfo=UTC)
+        SetDecision(
+            decision(w).reference, "aad-x", w["name"], datetime(2025, 6, 24, 8, tzinfo=UTC), (1,), (), (2,)
+        ),
+        2,
     ),
     "proposal_refused": lambda _, w: texts.proposal_refused(f"Underlaget för {w['title']} har ändrats."),
     "proposals_refused": lambda _, w: texts.proposals_refused(f"Redan beslutat av {w['name']}."),
