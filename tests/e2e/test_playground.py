@@ -374,7 +374,7 @@ def test_june_prompt_answered_in_its_card(session: Session, page: ChatPage) -> N
 # --- issue 20: the round at a glance, the overview card and KSAU's decision ----------------------
 
 OVERVIEW_TITLE = "Översikt: Malmö stad 2025"
-DECISION = "KSAU 2025-06-24 § 5"
+DECISION = "KSAU 2025-06-05 § 5"  # taken by the bot's date (a later one is refused)
 PROPOSALS_TITLE = f"Omfördelningsförslag efter uppföljningen {JUNE}"
 
 
