@@ -27,7 +27,7 @@ from core.proposal_sets import (
     decide,
     make_items,
 )
-from core.round_answers import answers_to_followups, parse_answers
+from core.round_answers import answers_to_followups, changed_answers, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import (
     DueSend,
@@ -240,8 +240,9 @@ class RoundServices(Services):
         author: str | None = None,
     ) -> tuple[Round, list[FollowUp], bool]:
         """Record a card's answers as follow-up entries of the round: all or
-        nothing. Returns the round, the entries, and whether the person has
-        now answered for every measure on their card."""
+        nothing, leaving out the answers that are the measure's saved one (refused, as
+        core.round_answers.changed_answers says, when that is every answer). Returns the
+        round, the entries, and whether the person has now answered for every measure on their card."""
 
         def run(
             repo: Repository, ledger: SummaryLedger, who: Principal
@@ -262,7 +263,7 @@ class RoundServices(Services):
             mine = cards.get(user, ())
             if not mine and self.demo:
                 mine = tuple(sorted({m for card in cards.values() for m in card}))
-            answers = parse_answers(ledger, mine, values)
+            answers = changed_answers(ledger, round_, parse_answers(ledger, mine, values))
             followups = answers_to_followups(
                 ledger, who, round_, answers, author=author or who.user, at=self.clock(), as_of=as_of
             )

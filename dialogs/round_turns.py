@@ -5,7 +5,8 @@ An answer is all or nothing: every problem is named (with its measure), and
 nothing is written unless the whole answer is right. The card shows the
 measures already answered with their answers filled in, so a submitted card
 carries them again: a measure whose answer is unchanged is not written again
-(no duplicate follow-up, and the receipt counts only what changed). Once
+(RoundServices.answer leaves it out in the write, under the city's write lock, so two
+identical answers at once are one follow-up; the receipt counts only what changed). Once
 saved, the cards the person got in this conversation (the prompt, any
 reminder, the card they submitted from) are updated in place to show the
 answer.
@@ -22,13 +23,12 @@ from microsoft_agents.hosting.core import TurnContext
 
 from core import vocabulary
 from core.errors import AlreadySaved, DomainError, PermissionDenied
-from core.ledger import Ledger
 from core.model import parse_decision
 from core.permissions import Action, can
 from core.proposal_sets import check_set_open
-from core.round_answers import FIELDS, field_name, parse_answers
+from core.round_answers import NOTHING_CHANGED
 from core.round_report import RoundReport, committee_rates
-from core.rounds import LateList, Round, late_list_units, next_reminder
+from core.rounds import LateList, late_list_units, next_reminder
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import proposal_cards, texts
@@ -330,14 +330,6 @@ async def _judge(turn_context: TurnContext, value: dict[str, Any]) -> _Judged:
     services = rounds_of(turn_context)
     as_of = today_of(turn_context)
     try:
-        mine = await call(services.my_card, identity.user_id, as_of, round_id)
-    except DomainError:
-        mine = None  # services.answer says what is wrong
-    if mine is not None:
-        value, unchanged = _without_unchanged(mine.ledger, mine.round, mine.measure_ids, value)
-        if unchanged and not _fills_any(value):
-            return _Judged(texts.ROUND_NOTHING_CHANGED)
-    try:
         round_, stored, complete = await call(
             services.answer,
             identity.user_id,
@@ -347,6 +339,8 @@ async def _judge(turn_context: TurnContext, value: dict[str, Any]) -> _Judged:
             author=person_name(identity.name) or identity.user_id,
         )
     except DomainError as problem:
+        if any(e.code == NOTHING_CHANGED for e in problem.errors):  # the card's saved answers again
+            return _Judged(texts.ROUND_NOTHING_CHANGED)
         hint = texts.IMPLAUSIBLE_IN_CARD if any(e.code == IMPLAUSIBLE for e in problem.errors) else ""
         return _Judged(texts.round_answer_refused(problem.message + hint))
     plan = round_.plan
@@ -361,48 +355,6 @@ async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
     await turn_context.send_activity(judged.said)
     if judged.saved:
         await _update_cards(turn_context, rounds_of(turn_context), judged.round_id, judged.complete)
-
-
-def _without_unchanged(
-    ledger: Ledger, round_: Round, measure_ids: tuple[int, ...], value: dict[str, Any]
-) -> tuple[dict[str, Any], list[int]]:
-    """The card's values without the measures whose submitted answer is the
-    one already saved in the round (the card shows saved answers filled in),
-    and those measures."""
-    kept = dict(value)
-    unchanged = []
-    for m in card_measures(ledger, round_, measure_ids):
-        saved = m.answer
-        if saved is None:
-            continue
-        names = [field_name(m.id, f) for f in FIELDS]
-        fields = {name: value[name] for name in names if name in value}
-        try:
-            [given] = parse_answers(ledger, (m.id,), fields)
-        except (DomainError, ValueError):
-            continue  # empty or wrong: left for services.answer to judge
-        if (given.status, given.spent, given.forecast, given.usable_as_planned, given.note) == (
-            saved.status,
-            saved.spent,
-            saved.forecast,
-            saved.usable_as_planned,
-            saved.note,
-        ):
-            for key in fields:
-                kept.pop(key, None)
-            unchanged.append(m.id)
-    return kept, unchanged
-
-
-def _fills_any(value: dict[str, Any]) -> bool:
-    """Whether the card's values fill in status, spend or forecast of any measure."""
-    return any(
-        isinstance(key, str)
-        and key.startswith("m")
-        and key.endswith(("_status", "_spent", "_forecast"))
-        and str(v or "").strip()
-        for key, v in value.items()
-    )
 
 
 async def _update_cards(
