@@ -41,6 +41,7 @@ from core.rounds import (
     SendKind,
     assign,
     check_extra_reminder,
+    current_round,
     due_sends,
     extra_reminder_sends,
     late_list_units,
@@ -109,6 +110,15 @@ class RoundServices(Services):
         with self._unit_of_work() as repo:
             return CityRounds(repo).find(period)
 
+    def current(self, as_of: date, month: int | None = None, year: int | None = None) -> Round | None:
+        """The round a question about "the round" means on `as_of` (core.rounds.current_round):
+        the month and/or year named, else the open or past-deadline one, else the latest opened,
+        a planned one only when there is no other; None when the city has none. Every chat
+        question, "visa alla", the overview, closing and reminding from chat and the round's
+        file ask this, so they all mean the same round."""
+        with self._unit_of_work() as repo:
+            return current_round(CityRounds(repo).all(), as_of, month, year)
+
     def close(self, user: str | None, period: str) -> tuple[Round, bool]:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, bool]:
             require(who, Action.MANAGE_ROUNDS)
@@ -150,19 +160,28 @@ class RoundServices(Services):
         with self._unit_of_work() as repo:
             return CityRounds(repo).display_names()
 
-    def late_list(self, user: str | None, as_of: date, round_id: int | None = None) -> LateList:
-        """Who has not answered in a round (`round_id`, or the city's latest),
+    def late_list(
+        self,
+        user: str | None,
+        as_of: date,
+        round_id: int | None = None,
+        *,
+        month: int | None = None,
+        year: int | None = None,
+    ) -> LateList:
+        """Who has not answered in a round (`round_id`, else the round `current` means),
         per committee: only the committees whose list the person gets in the
         escalation (core.rounds.late_list_units); refused when none."""
 
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> LateList:
             rounds = CityRounds(repo)
-            found = rounds.all()
             if round_id is not None:
-                found = [r for r in found if r.id == round_id]
-            if not found:
+                found = rounds.by_id(round_id)
+            else:
+                found = current_round(rounds.all(), as_of, month, year)
+            if found is None:
                 raise NotFound(RuleError("no_round", "Det finns ingen uppföljningsomgång att visa."))
-            round_ = found[-1]
+            round_ = found
             ledger = known_round_ledger(repo, rounds.ledger(snapshot, [round_.period]), as_of)
             units = set(late_list_units(who, ledger.units))
             if not units:
@@ -314,14 +333,16 @@ class RoundServices(Services):
 
     # --- the bot's round turns (dialogs.round_turns) -----------------------
 
-    def latest_report(self, user: str | None, as_of: date) -> RoundReport | None:
-        """The results of the city's latest round as `user` may see them on
-        `as_of`; None when the city has had no round yet."""
-        with self._unit_of_work() as repo:
-            found = CityRounds(repo).all()
-        if not found:
+    def latest_report(
+        self, user: str | None, as_of: date, month: int | None = None, year: int | None = None
+    ) -> RoundReport | None:
+        """The results of the round `current` means (the month and/or year named, else the
+        running one, ...) as `user` may see them on `as_of`; None when the city has had no
+        round yet."""
+        found = self.current(as_of, month, year)
+        if found is None:
             return None
-        return self.report(user, found[-1].period, as_of)
+        return self.report(user, found.period, as_of)
 
     def card_sends(self, round_id: int, recipient: str) -> list[store.Send]:
         """What the round sent `recipient` (their cards, to update them once answered)."""
@@ -532,21 +553,21 @@ class RoundServices(Services):
         return self._read_round(user, run)
 
     def close_plan(self, user: str | None, period: str | None, as_of: date) -> RoundReport:
-        """The round `close(user, period)` would close (`period`, or the city's latest open
-        round) as it stands on `as_of`, for a summary before it is confirmed: refused as
-        `close` refuses (manage_rounds), and when it is closed already."""
+        """The round `close(user, period)` would close (`period`, else the round `current`
+        means, when it is not closed) as it stands on `as_of`, for a summary before it is
+        confirmed: refused as `close` refuses (manage_rounds), and when it is closed already."""
 
         def find(repo: Repository, snapshot: CitySnapshot, who: Principal) -> Round:
             require(who, Action.MANAGE_ROUNDS)
             rounds = CityRounds(repo)
             if period is not None:
                 return rounds.find(period)
-            open_ = rounds.all(open_only=True)
-            if not open_:
+            found = current_round(rounds.all(), as_of)
+            if found is None or found.closed_at is not None:
                 raise NotFound(
                     RuleError("no_open_round", "Det finns ingen öppen uppföljningsomgång att stänga.")
                 )
-            return open_[-1]
+            return found
 
         round_ = self._read_round(user, find)
         if round_.closed_at is not None:
@@ -574,12 +595,12 @@ class RoundServices(Services):
             if period is not None:
                 round_ = rounds.find(period)
             else:
-                candidates = [r for r in rounds.all(open_only=True) if r.phase(as_of) == Phase.OPEN]
-                if not candidates:
+                found = current_round(rounds.all(), as_of)
+                if found is None or found.phase(as_of) in (Phase.CLOSED, Phase.PLANNED):
                     raise NotFound(
                         RuleError("no_open_round", "Det finns ingen öppen uppföljningsomgång att påminna om.")
                     )
-                round_ = candidates[-1]
+                round_ = found
             units: tuple[str, ...] | None = None
             if not can(who, Action.REMIND_ROUND):
                 units = tuple(u for u in sorted(ledger.units) if can(who, Action.REMIND_ROUND, [u]))

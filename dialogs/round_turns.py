@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,22 @@ def _says_any(text: str, phrases: tuple[str, ...]) -> bool:
     return any(phrase in key for phrase in _phrases(phrases))
 
 
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_PERIOD = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")
+
+
+def named_period(text: str) -> tuple[int | None, int | None]:
+    """(month, year) named in a request ("junirundan", "december 2025", "2025-06"); None each
+    when not named."""
+    found = _PERIOD.search(text or "")
+    if found:
+        return int(found.group(2)), int(found.group(1))
+    key = clean(text or "")
+    month = next((i for i, name in enumerate(vocabulary.MONTHS, 1) if re.search(rf"\b{name}", key)), None)
+    year = _YEAR.search(key)
+    return month, int(year.group(1)) if year else None
+
+
 def wants_round_card(text: str) -> bool:
     return _says_any(text, vocabulary.ROUND_WANTS)
 
@@ -99,7 +116,7 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
             await proposal_cards.show_proposals(turn_context)
             return True
     if value is None and activity.text and wants_round_status(activity.text):
-        await _show_status(turn_context)
+        await _show_status(turn_context, activity.text)
         return True
     if value is None and activity.text and wants_round_card(activity.text):
         await _show_card(turn_context)
@@ -169,12 +186,16 @@ def wants_round_status(text: str) -> bool:
     return _says_any(text, vocabulary.ROUND_STATUS_WANTS)
 
 
-async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
-    """The latest round's report as far as the person may see it; None (and why said) when
+async def _latest_report(turn_context: TurnContext, text: str = "") -> RoundReport | None:
+    """The report of the round the message means (the month or year it names, else the round
+    RoundServices.current means) as far as the person may see it; None (and why said) when
     there is none or it is not theirs to see."""
     identity = identity_of(turn_context)
+    month, year = named_period(text)
     try:
-        report = await call(rounds_of(turn_context).latest_report, identity.user_id, today_of(turn_context))
+        report = await call(
+            rounds_of(turn_context).latest_report, identity.user_id, today_of(turn_context), month, year
+        )
     except DomainError as problem:
         await turn_context.send_activity(texts.refused(problem.message))
         return None
@@ -183,12 +204,13 @@ async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
     return report
 
 
-async def _show_status(turn_context: TurnContext) -> None:
-    """The latest round's results, as far as the person may see them: its dates, the response
-    rate per committee (issue 20), money, risks and proposals."""
+async def _show_status(turn_context: TurnContext, text: str = "") -> None:
+    """The results of the round the message means (see _latest_report), as far as the person
+    may see them: its dates, the response rate per committee (issue 20), money, risks and
+    proposals."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
-    report = await _latest_report(turn_context)
+    report = await _latest_report(turn_context, text)
     if report is None:
         return
     principal = await call(services.principal, identity.user_id)
@@ -419,20 +441,21 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     as_of = today_of(turn_context)
+    month, year = named_period(text)
     if asks_who_is_late(text):
         try:
-            late = await call(services.late_list, identity.user_id, as_of, None)
+            late = await call(services.late_list, identity.user_id, as_of, None, month=month, year=year)
         except PermissionDenied as refused:  # not theirs to see: the round's status, as far as they may
             await turn_context.send_activity(texts.refused(refused.message))
             late = None
         except DomainError:
-            late = None  # no round: the round's status says so
+            late = None  # no round (of the month named): the round's status says so
         if late is not None:
             for message in late_people_messages(late):
                 await turn_context.send_activity(message)
             return
     elif asks_round_dates(text):
-        report = await _latest_report(turn_context)
+        report = await _latest_report(turn_context, text)
         if report is None:
             return
         r = report.round
@@ -449,7 +472,7 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
             )
         )
         return
-    await _show_status(turn_context)
+    await _show_status(turn_context, text)
 
 
 # --- issue 20: the round's cards answered through Universal Actions ------------------------
