@@ -585,9 +585,11 @@ class RoundServices(Services):
 
     def remind(self, user: str | None, as_of: date, period: str | None = None) -> RemindersSent:
         """An extra reminder now (issue 20), to those who have not answered the round of
-        `period` (or the city's latest open one): stadskontoret for every unit, an HR lead
-        for the recipients of their own units' measures (Action.REMIND_ROUND). At most one a
-        Swedish calendar day per round (core.rounds.check_extra_reminder); the sends are
+        `period` (or the round `current` means, when it is open): stadskontoret for every
+        unit, an HR lead for the recipients of their own units' measures
+        (Action.REMIND_ROUND). Each person gets at most one a Swedish calendar day per round
+        (their send is keyed by the day): it goes to those in scope not reminded today, and is
+        refused, saying when and by whom, only when every one of them was. The sends are
         recorded for the round runner like every send, and the reminder with who asked."""
 
         def run(repo: Repository, ledger: SummaryLedger, who: Principal) -> RemindersSent:
@@ -608,26 +610,34 @@ class RoundServices(Services):
                     require(who, Action.REMIND_ROUND)
             now = self.clock()
             day = reminder_day(now)
-            earlier = rounds.last_extra_reminder(round_.id)
-            by = ""
-            if earlier is not None:  # who sent it: "dig", or the name Teams showed (else their id)
-                by = "dig" if earlier.by == who.user else rounds.display_names().get(earlier.by, "")
-            problems = check_extra_reminder(round_, as_of, day, earlier, by)
+            problems = check_extra_reminder(round_, as_of, day, None)
             if problems:
                 raise RuleViolation(problems)
             full = rounds.committed_ledger(ledger, [round_.period])
             dues = extra_reminder_sends(
                 round_, full, repo.grants(), rounds.recorded_keys(round_.id), day, units
             )
-            count = rounds.enqueue(round_, dues)
-            if not count:
+            if not dues:  # everyone in scope who had the card has answered
                 return RemindersSent(round_, 0, None, units or ())
+            count = rounds.enqueue(round_, dues)  # a person reminded today already: left out
+            if not count:  # every one of them had today's extra reminder: said when and by whom
+                earlier = self._reminded_them(rounds.extra_reminders_on(round_.id, day), units)
+                if earlier is None:
+                    return RemindersSent(round_, 0, None, units or ())
+                by = "dig" if earlier.by == who.user else rounds.display_names().get(earlier.by, "")
+                raise RuleViolation(check_extra_reminder(round_, as_of, day, earlier, by))
             reminder = ExtraReminder(round_.id, day, now, who.user, units or (), count)
-            if not rounds.record_extra_reminder(reminder):  # the unique key: one a day
-                raise RuleViolation(check_extra_reminder(round_, as_of, day, reminder))
+            rounds.record_extra_reminder(reminder)
             return RemindersSent(round_, count, reminder, units or ())
 
         return self._write(user, run)
+
+    @staticmethod
+    def _reminded_them(today: Sequence[ExtraReminder], units: tuple[str, ...] | None) -> ExtraReminder | None:
+        """Today's latest extra reminder that covered (some of) `units` (None: every unit)."""
+        wanted = None if units is None else set(units)
+        covering = [r for r in today if wanted is None or not r.units or wanted & set(r.units)]
+        return covering[-1] if covering else (today[-1] if today else None)
 
 
 PROPOSAL_SET_UNKNOWN = (

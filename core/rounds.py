@@ -630,7 +630,9 @@ def check_extra_reminder(
     round_: Round, as_of: date, day: date, earlier: ExtraReminder | None, earlier_by: str = ""
 ) -> list[RuleError]:
     """The rules of an extra reminder: only while the round takes answers, and at most one a
-    Swedish calendar day per round (`earlier`: the round's latest; said when and by whom)."""
+    Swedish calendar day per person and round (each person's send is keyed by the day). With
+    `earlier` (today's reminder that already reached everyone the request would remind): refused,
+    saying when and by whom it went out. Whether it did is the caller's to know (the sends)."""
     phase = round_.phase(as_of)
     if phase != Phase.OPEN:
         return [
@@ -648,8 +650,9 @@ def check_extra_reminder(
                 REMINDED_TODAY,
                 f"En extra påminnelse för uppföljningen {format_period(round_.period)} gick redan ut i dag "
                 f"kl. {swedish_time(earlier.at)}{who}, till {earlier.recipients} "
-                f"{'person' if earlier.recipients == 1 else 'personer'}. Högst en extra påminnelse per dag "
-                "och omgång: nästa kan skickas i morgon.",
+                f"{'person' if earlier.recipients == 1 else 'personer'}. Alla som inte har svarat har redan "
+                "fått en i dag, och var och en får högst en extra påminnelse per dag: nästa kan skickas "
+                "i morgon.",
             )
         ]
     return []

@@ -1,6 +1,7 @@
-"""Issue 20: the extra reminder from chat is sent at most once a Swedish calendar day
-(Europe/Stockholm: midnight is 22:00 UTC in summer, CEST, and 23:00 UTC in winter, CET) per
-round, to those who had the card and have not answered (HR: its own units' recipients)."""
+"""Issue 20: the extra reminder from chat reaches each person at most once a Swedish calendar
+day (Europe/Stockholm: midnight is 22:00 UTC in summer, CEST, and 23:00 UTC in winter, CET) per
+round, to those who had the card and have not answered (HR: its own units' recipients); a
+request whose people all had today's is refused, saying when and by whom it went out."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def test_a_second_request_the_same_swedish_day_is_refused_saying_when_and_by_who
     )
     assert refused.code == REMINDED_TODAY
     assert "gick redan ut i dag kl. 08:05 av Anna Andersson, till 3 personer" in refused.message
+    assert "var och en får högst en extra påminnelse per dag" in refused.message
     after_midnight = datetime(2025, 6, 10, 22, 0, tzinfo=UTC)  # 00:00 on 11 June in Sweden
     assert check_extra_reminder(JUNE, date(2025, 6, 11), reminder_day(after_midnight), earlier) == []
 
