@@ -145,10 +145,16 @@ class FileOffers:
 
     # --- the file -------------------------------------------------------------------------------
 
-    def _round_period(self, year: int | None, month: int | None) -> str:
+    def _round_period(self, year: int | None, month: int | None, as_of: date) -> str:
+        """The round of the month and/or year named (the latest that fits), else the round every
+        question about the round means (RoundServices.current)."""
         periods = self.rounds.periods()
         if not periods:
             raise DomainError(RuleError("no_round", texts.FILE_NO_ROUND))
+        if month is None and year is None:
+            current = self.rounds.current(as_of)
+            if current is not None:
+                return current.period
         fits = [
             p
             for p in periods
@@ -183,7 +189,7 @@ class FileOffers:
     ) -> FileOffer:
         org = self.city.org or ""
         if kind is ExportKind.ROUND:
-            wanted = Offer(kind, user, org, None, self._round_period(year, month))
+            wanted = Offer(kind, user, org, None, self._round_period(year, month, as_of))
         else:
             wanted = Offer(kind, user, org, year or years.default_year(self.city.ledger(), as_of), None)
         name, data, description = self.build(wanted, as_of)

@@ -28,7 +28,7 @@ from core.proposal_sets import (
     make_items,
     require_see,
 )
-from core.round_answers import answers_to_followups, parse_answers
+from core.round_answers import answers_to_followups, changed_answers, parse_answers
 from core.round_report import RoundReport, round_report
 from core.rounds import (
     DueSend,
@@ -42,6 +42,7 @@ from core.rounds import (
     SendKind,
     assign,
     check_extra_reminder,
+    current_round,
     due_sends,
     extra_reminder_sends,
     late_list_units,
@@ -110,6 +111,15 @@ class RoundServices(Services):
         with self._unit_of_work() as repo:
             return CityRounds(repo).find(period)
 
+    def current(self, as_of: date, month: int | None = None, year: int | None = None) -> Round | None:
+        """The round a question about "the round" means on `as_of` (core.rounds.current_round):
+        the month and/or year named, else the open or past-deadline one, else the latest opened,
+        a planned one only when there is no other; None when the city has none. Every chat
+        question, "visa alla", the overview, closing and reminding from chat and the round's
+        file ask this, so they all mean the same round."""
+        with self._unit_of_work() as repo:
+            return current_round(CityRounds(repo).all(), as_of, month, year)
+
     def close(self, user: str | None, period: str) -> tuple[Round, bool]:
         def run(repo: Repository, ledger: Ledger, who: Principal) -> tuple[Round, bool]:
             require(who, Action.MANAGE_ROUNDS)
@@ -151,19 +161,28 @@ class RoundServices(Services):
         with self._unit_of_work() as repo:
             return CityRounds(repo).display_names()
 
-    def late_list(self, user: str | None, as_of: date, round_id: int | None = None) -> LateList:
-        """Who has not answered in a round (`round_id`, or the city's latest),
+    def late_list(
+        self,
+        user: str | None,
+        as_of: date,
+        round_id: int | None = None,
+        *,
+        month: int | None = None,
+        year: int | None = None,
+    ) -> LateList:
+        """Who has not answered in a round (`round_id`, else the round `current` means),
         per committee: only the committees whose list the person gets in the
         escalation (core.rounds.late_list_units); refused when none."""
 
         def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> LateList:
             rounds = CityRounds(repo)
-            found = rounds.all()
             if round_id is not None:
-                found = [r for r in found if r.id == round_id]
-            if not found:
+                found = rounds.by_id(round_id)
+            else:
+                found = current_round(rounds.all(), as_of, month, year)
+            if found is None:
                 raise NotFound(RuleError("no_round", "Det finns ingen uppföljningsomgång att visa."))
-            round_ = found[-1]
+            round_ = found
             ledger = known_round_ledger(repo, rounds.ledger(snapshot, [round_.period]), as_of)
             units = set(late_list_units(who, ledger.units))
             if not units:
@@ -245,8 +264,9 @@ class RoundServices(Services):
         author: str | None = None,
     ) -> tuple[Round, list[FollowUp], bool]:
         """Record a card's answers as follow-up entries of the round: all or
-        nothing. Returns the round, the entries, and whether the person has
-        now answered for every measure on their card."""
+        nothing, leaving out the answers that are the measure's saved one (refused, as
+        core.round_answers.changed_answers says, when that is every answer). Returns the
+        round, the entries, and whether the person has now answered for every measure on their card."""
 
         def run(
             repo: Repository, ledger: SummaryLedger, who: Principal
@@ -267,7 +287,7 @@ class RoundServices(Services):
             mine = cards.get(user, ())
             if not mine and self.demo:
                 mine = tuple(sorted({m for card in cards.values() for m in card}))
-            answers = parse_answers(ledger, mine, values)
+            answers = changed_answers(ledger, round_, parse_answers(ledger, mine, values))
             followups = answers_to_followups(
                 ledger, who, round_, answers, author=author or who.user, at=self.clock(), as_of=as_of
             )
@@ -318,14 +338,16 @@ class RoundServices(Services):
 
     # --- the bot's round turns (dialogs.round_turns) -----------------------
 
-    def latest_report(self, user: str | None, as_of: date) -> RoundReport | None:
-        """The results of the city's latest round as `user` may see them on
-        `as_of`; None when the city has had no round yet."""
-        with self._unit_of_work() as repo:
-            found = CityRounds(repo).all()
-        if not found:
+    def latest_report(
+        self, user: str | None, as_of: date, month: int | None = None, year: int | None = None
+    ) -> RoundReport | None:
+        """The results of the round `current` means (the month and/or year named, else the
+        running one, ...) as `user` may see them on `as_of`; None when the city has had no
+        round yet."""
+        found = self.current(as_of, month, year)
+        if found is None:
             return None
-        return self.report(user, found[-1].period, as_of)
+        return self.report(user, found.period, as_of)
 
     def card_sends(self, round_id: int, recipient: str) -> list[store.Send]:
         """What the round sent `recipient` (their cards, to update them once answered)."""
@@ -581,21 +603,21 @@ class RoundServices(Services):
         return self._read_round(user, run)
 
     def close_plan(self, user: str | None, period: str | None, as_of: date) -> RoundReport:
-        """The round `close(user, period)` would close (`period`, or the city's latest open
-        round) as it stands on `as_of`, for a summary before it is confirmed: refused as
-        `close` refuses (manage_rounds), and when it is closed already."""
+        """The round `close(user, period)` would close (`period`, else the round `current`
+        means, when it is not closed) as it stands on `as_of`, for a summary before it is
+        confirmed: refused as `close` refuses (manage_rounds), and when it is closed already."""
 
         def find(repo: Repository, snapshot: CitySnapshot, who: Principal) -> Round:
             require(who, Action.MANAGE_ROUNDS)
             rounds = CityRounds(repo)
             if period is not None:
                 return rounds.find(period)
-            open_ = rounds.all(open_only=True)
-            if not open_:
+            found = current_round(rounds.all(), as_of)
+            if found is None or found.closed_at is not None:
                 raise NotFound(
                     RuleError("no_open_round", "Det finns ingen öppen uppföljningsomgång att stänga.")
                 )
-            return open_[-1]
+            return found
 
         round_ = self._read_round(user, find)
         if round_.closed_at is not None:
@@ -613,9 +635,11 @@ class RoundServices(Services):
 
     def remind(self, user: str | None, as_of: date, period: str | None = None) -> RemindersSent:
         """An extra reminder now (issue 20), to those who have not answered the round of
-        `period` (or the city's latest open one): stadskontoret for every unit, an HR lead
-        for the recipients of their own units' measures (Action.REMIND_ROUND). At most one a
-        Swedish calendar day per round (core.rounds.check_extra_reminder); the sends are
+        `period` (or the round `current` means, when it is open): stadskontoret for every
+        unit, an HR lead for the recipients of their own units' measures
+        (Action.REMIND_ROUND). Each person gets at most one a Swedish calendar day per round
+        (their send is keyed by the day): it goes to those in scope not reminded today, and is
+        refused, saying when and by whom, only when every one of them was. The sends are
         recorded for the round runner like every send, and the reminder with who asked."""
 
         def run(repo: Repository, ledger: SummaryLedger, who: Principal) -> RemindersSent:
@@ -623,12 +647,12 @@ class RoundServices(Services):
             if period is not None:
                 round_ = rounds.find(period)
             else:
-                candidates = [r for r in rounds.all(open_only=True) if r.phase(as_of) == Phase.OPEN]
-                if not candidates:
+                found = current_round(rounds.all(), as_of)
+                if found is None or found.phase(as_of) in (Phase.CLOSED, Phase.PLANNED):
                     raise NotFound(
                         RuleError("no_open_round", "Det finns ingen öppen uppföljningsomgång att påminna om.")
                     )
-                round_ = candidates[-1]
+                round_ = found
             units: tuple[str, ...] | None = None
             if not can(who, Action.REMIND_ROUND):
                 units = tuple(u for u in sorted(ledger.units) if can(who, Action.REMIND_ROUND, [u]))
@@ -636,26 +660,34 @@ class RoundServices(Services):
                     require(who, Action.REMIND_ROUND)
             now = self.clock()
             day = reminder_day(now)
-            earlier = rounds.last_extra_reminder(round_.id)
-            by = ""
-            if earlier is not None:  # who sent it: "dig", or the name Teams showed (else their id)
-                by = "dig" if earlier.by == who.user else rounds.display_names().get(earlier.by, "")
-            problems = check_extra_reminder(round_, as_of, day, earlier, by)
+            problems = check_extra_reminder(round_, as_of, day, None)
             if problems:
                 raise RuleViolation(problems)
             full = rounds.committed_ledger(ledger, [round_.period])
             dues = extra_reminder_sends(
                 round_, full, repo.grants(), rounds.recorded_keys(round_.id), day, units
             )
-            count = rounds.enqueue(round_, dues)
-            if not count:
+            if not dues:  # everyone in scope who had the card has answered
                 return RemindersSent(round_, 0, None, units or ())
+            count = rounds.enqueue(round_, dues)  # a person reminded today already: left out
+            if not count:  # every one of them had today's extra reminder: said when and by whom
+                earlier = self._reminded_them(rounds.extra_reminders_on(round_.id, day), units)
+                if earlier is None:
+                    return RemindersSent(round_, 0, None, units or ())
+                by = "dig" if earlier.by == who.user else rounds.display_names().get(earlier.by, "")
+                raise RuleViolation(check_extra_reminder(round_, as_of, day, earlier, by))
             reminder = ExtraReminder(round_.id, day, now, who.user, units or (), count)
-            if not rounds.record_extra_reminder(reminder):  # the unique key: one a day
-                raise RuleViolation(check_extra_reminder(round_, as_of, day, reminder))
+            rounds.record_extra_reminder(reminder)
             return RemindersSent(round_, count, reminder, units or ())
 
         return self._write(user, run)
+
+    @staticmethod
+    def _reminded_them(today: Sequence[ExtraReminder], units: tuple[str, ...] | None) -> ExtraReminder | None:
+        """Today's latest extra reminder that covered (some of) `units` (None: every unit)."""
+        wanted = None if units is None else set(units)
+        covering = [r for r in today if wanted is None or not r.units or wanted & set(r.units)]
+        return covering[-1] if covering else (today[-1] if today else None)
 
 
 PROPOSAL_SET_UNKNOWN = (

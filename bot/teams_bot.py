@@ -35,7 +35,13 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, cast
 
-from microsoft_agents.activity import ActivityTypes, ChannelAccount, ConversationReference, InvokeResponse
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationReference,
+    InvokeResponse,
+)
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
 from microsoft_agents.hosting.core.state.user_state import UserState
@@ -202,6 +208,8 @@ class KompetensBot(ActivityHandler):
         start: TurnStart = await asyncio.to_thread(start_turn)
         if not start.first:
             log.info("activity %s is being answered or was: ignored", activity.id)
+            if activity.type == ActivityTypes.invoke:
+                await _answer_repeated_invoke(turn_context)
             return
         conversation_id = activity.conversation.id
         held = (
@@ -443,3 +451,19 @@ async def run_dialog(
                 raise
     await manager.save_all_changes()  # type: ignore[no-untyped-call]  # unannotated in the SDK
     return result
+
+
+async def _answer_repeated_invoke(turn_context: TurnContext) -> None:
+    """An invoke Teams sent again with the same id (it retries after a slow answer), while the
+    first is answered or after: nothing is done again. A card's action is answered that the
+    click was received (not the SDK's 501, which bot.http_limits answers as a button the bot
+    does not use); a file consent card's answer with 200 and no body."""
+    name = turn_context.activity.name
+    if name == INVOKE_NAME:
+        response = InvokeResponse(status=200, body=message_response(texts.CARD_ACTION_REPEATED))
+    elif name == CONSENT_INVOKE:
+        response = InvokeResponse(status=200)
+    else:
+        return
+    value = response.model_dump(by_alias=True, exclude_none=True)
+    await turn_context.send_activity(Activity(value=value, type=ActivityTypes.invoke_response))

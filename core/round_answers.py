@@ -162,3 +162,42 @@ def answers_to_followups(
     if errors:
         raise RuleViolation(errors)
     return out
+
+
+# --- issue 20: an answer saved once, however often the card is sent --------------------------------
+
+NOTHING_CHANGED = "nothing_changed"
+
+
+def changed_answers(ledger: Ledger, round_: Round, answers: list[Answer]) -> list[Answer]:
+    """The answers that differ from the measure's latest follow-up of the round's period (status,
+    spend, forecast, usable as planned, note): a card shows the saved answers filled in, so it
+    carries them again, and the same card sent twice (a double click, a retry) is the same
+    answer. Refused (NOTHING_CHANGED, nothing to write) when there were answers and every one
+    is the saved one. Checked in the write, under the city's write lock: of two identical
+    answers at once the second sees the first."""
+    latest: dict[int, FollowUp] = {}
+    for f in ledger.followups:
+        if f.period == round_.period:
+            latest[f.measure_id] = f
+    changed = []
+    for a in answers:
+        saved = latest.get(a.measure_id)
+        same = saved is not None and (
+            saved.status,
+            saved.spent,
+            saved.forecast,
+            saved.usable_as_planned,
+            saved.note,
+        ) == (a.status, a.spent, a.forecast, a.usable_as_planned, a.note)
+        if not same:
+            changed.append(a)
+    if answers and not changed:
+        raise RuleViolation(
+            RuleError(
+                NOTHING_CHANGED,
+                "Inget är ändrat: svaren på kortet är redan sparade. Ändra ett svar och skicka igen, "
+                "eller fyll i en insats som saknar svar.",
+            )
+        )
+    return changed

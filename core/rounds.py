@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from core import vocabulary
 from core.calendar import (
     SWEDISH_TIME,
     add_working_days,
@@ -33,7 +34,7 @@ from core.calendar import (
     swedish_date,
 )
 from core.dates import format_date, format_period, parse_period
-from core.errors import RuleError, RuleViolation
+from core.errors import NotFound, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Principal, Role, RoleGrant
 from core.permissions import Action, can
@@ -629,7 +630,9 @@ def check_extra_reminder(
     round_: Round, as_of: date, day: date, earlier: ExtraReminder | None, earlier_by: str = ""
 ) -> list[RuleError]:
     """The rules of an extra reminder: only while the round takes answers, and at most one a
-    Swedish calendar day per round (`earlier`: the round's latest; said when and by whom)."""
+    Swedish calendar day per person and round (each person's send is keyed by the day). With
+    `earlier` (today's reminder that already reached everyone the request would remind): refused,
+    saying when and by whom it went out. Whether it did is the caller's to know (the sends)."""
     phase = round_.phase(as_of)
     if phase != Phase.OPEN:
         return [
@@ -647,8 +650,9 @@ def check_extra_reminder(
                 REMINDED_TODAY,
                 f"En extra påminnelse för uppföljningen {format_period(round_.period)} gick redan ut i dag "
                 f"kl. {swedish_time(earlier.at)}{who}, till {earlier.recipients} "
-                f"{'person' if earlier.recipients == 1 else 'personer'}. Högst en extra påminnelse per dag "
-                "och omgång: nästa kan skickas i morgon.",
+                f"{'person' if earlier.recipients == 1 else 'personer'}. Alla som inte har svarat har redan "
+                "fått en i dag, och var och en får högst en extra påminnelse per dag: nästa kan skickas "
+                "i morgon.",
             )
         ]
     return []
@@ -716,3 +720,33 @@ class RemindersSent:
     recipients: int
     reminder: ExtraReminder | None
     units: tuple[str, ...] = ()  # the units it covers (an HR lead's own); () for every unit
+
+
+# --- issue 20: which round a question means ---------------------------------------------------
+
+NO_ROUND_NAMED = "no_round_named"
+
+
+def current_round(
+    rounds: Iterable[Round], as_of: date, month: int | None = None, year: int | None = None
+) -> Round | None:
+    """The round a question about "the round" means on `as_of` (status, who has not answered,
+    "visa alla", the overview, closing and reminding from chat), one rule for all: of the
+    rounds of the month and/or year named (when named), the latest that is open or past its
+    deadline and not closed; else the latest that has opened (closed ones too); a planned round
+    (it opens after `as_of`; the first to open) only when there is no other. None: the city
+    has no round. A month or year named that none of its rounds has is refused
+    (NO_ROUND_NAMED), never another round's."""
+    every = list(rounds)
+    found = [r for r in every if (month is None or int(r.period[5:7]) == month)]
+    found = [r for r in found if year is None or r.plan.year == year]
+    found.sort(key=lambda r: (r.plan.opens, r.period, r.id))
+    if every and not found and (month is not None or year is not None):
+        when = " ".join(p for p in (vocabulary.MONTHS[month - 1] if month else "", str(year or "")) if p)
+        raise NotFound(RuleError(NO_ROUND_NAMED, f"Det finns ingen uppföljningsomgång för {when}."))
+    running = [r for r in found if r.phase(as_of) in (Phase.OPEN, Phase.PAST_DEADLINE)]
+    opened = [r for r in found if r.plan.opens <= as_of]
+    chosen = running or opened
+    if chosen:
+        return chosen[-1]
+    return found[0] if found else None  # only planned ones: the first to open

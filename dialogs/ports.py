@@ -162,7 +162,15 @@ class RoundServicesPort(Protocol):
         once: str | None = None,
     ) -> ReallocationEntry: ...
 
-    def late_list(self, user: str | None, as_of: date, round_id: int | None = None) -> LateList: ...
+    def late_list(
+        self,
+        user: str | None,
+        as_of: date,
+        round_id: int | None = None,
+        *,
+        month: int | None = None,
+        year: int | None = None,
+    ) -> LateList: ...
 
     def my_card(self, user: str, as_of: date, round_id: int | None = None) -> MyCard: ...
 
@@ -176,8 +184,12 @@ class RoundServicesPort(Protocol):
         author: str | None = None,
     ) -> tuple[Round, list[FollowUp], bool]: ...
 
-    def latest_report(self, user: str | None, as_of: date) -> RoundReport | None:
-        """The latest round's results as `user` may see them; None: the city has had no round."""
+    def latest_report(
+        self, user: str | None, as_of: date, month: int | None = None, year: int | None = None
+    ) -> RoundReport | None:
+        """The results of the round a question means (the month and/or year named, else the
+        running round, else the latest opened, a planned one last) as `user` may see them;
+        None: the city has had no round. A month or year no round has: NotFound."""
         ...
 
     def card_sends(self, round_id: int, recipient: str) -> Sequence[SentCard]: ...

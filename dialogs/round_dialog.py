@@ -32,7 +32,7 @@ from dialogs import grammar, proposal_cards, texts
 from dialogs.answers import begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.prompts import YES_NO_PROMPT, answer_text, parse_yes_no, refuse, yes_no_options
-from dialogs.round_turns import answer_round_question, remind_now
+from dialogs.round_turns import answer_round_question, named_period, remind_now
 from dialogs.steps import end_dialog, values_of
 from dialogs.turn import call, identity_of, rounds_of, today_of
 from dialogs.understanding import Intent, Understanding, clean, intent_of
@@ -46,8 +46,6 @@ _QUESTION = re.compile(vocabulary.ROUND_QUESTION_WORDS)
 _REMIND = re.compile(vocabulary.ROUND_REMIND)
 _CLOSE = re.compile(vocabulary.ROUND_CLOSE)
 _OPEN = re.compile(vocabulary.ROUND_OPEN)
-_YEAR = re.compile(r"\b(20\d\d)\b")
-_PERIOD = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")
 
 
 def round_action(text: str) -> str:
@@ -69,18 +67,6 @@ def asks_about_the_round(text: str) -> bool:
     """A question about the round (not ja/nej, not another open or close): "vem har inte
     svarat?", asked while opening or closing waits for ja/nej (MainDialog answers it there)."""
     return parse_yes_no(text) is None and intent_of(text) == Intent.ROUND and round_action(text) == ASK
-
-
-def named_period(text: str) -> tuple[int | None, int | None]:
-    """(month, year) named in a request ("junirundan", "december 2025", "2025-06"); None each
-    when not named."""
-    found = _PERIOD.search(text or "")
-    if found:
-        return int(found.group(2)), int(found.group(1))
-    key = clean(text or "")
-    month = next((i for i, name in enumerate(vocabulary.MONTHS, 1) if re.search(rf"\b{name}", key)), None)
-    year = _YEAR.search(key)
-    return month, int(year.group(1)) if year else None
 
 
 def _round_part(text: str) -> str:

@@ -5,7 +5,8 @@ An answer is all or nothing: every problem is named (with its measure), and
 nothing is written unless the whole answer is right. The card shows the
 measures already answered with their answers filled in, so a submitted card
 carries them again: a measure whose answer is unchanged is not written again
-(no duplicate follow-up, and the receipt counts only what changed). Once
+(RoundServices.answer leaves it out in the write, under the city's write lock, so two
+identical answers at once are one follow-up; the receipt counts only what changed). Once
 saved, the cards the person got in this conversation (the prompt, any
 reminder, the card they submitted from) are updated in place to show the
 answer.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +24,11 @@ from microsoft_agents.hosting.core import TurnContext
 
 from core import vocabulary
 from core.errors import AlreadySaved, DomainError, PermissionDenied
-from core.ledger import Ledger
 from core.model import parse_decision
 from core.proposal_sets import check_set_open
-from core.round_answers import FIELDS, field_name, parse_answers
+from core.round_answers import NOTHING_CHANGED
 from core.round_report import RoundReport, committee_rates
-from core.rounds import LateList, Round, late_list_units, next_reminder
+from core.rounds import LateList, late_list_units, next_reminder
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import proposal_cards, texts
@@ -62,6 +63,22 @@ def _says_any(text: str, phrases: tuple[str, ...]) -> bool:
     """Whether the text, as `clean` makes it, contains one of the phrases."""
     key = clean(text or "")
     return any(phrase in key for phrase in _phrases(phrases))
+
+
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_PERIOD = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")
+
+
+def named_period(text: str) -> tuple[int | None, int | None]:
+    """(month, year) named in a request ("junirundan", "december 2025", "2025-06"); None each
+    when not named."""
+    found = _PERIOD.search(text or "")
+    if found:
+        return int(found.group(2)), int(found.group(1))
+    key = clean(text or "")
+    month = next((i for i, name in enumerate(vocabulary.MONTHS, 1) if re.search(rf"\b{name}", key)), None)
+    year = _YEAR.search(key)
+    return month, int(year.group(1)) if year else None
 
 
 def wants_round_card(text: str) -> bool:
@@ -99,7 +116,7 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
             await proposal_cards.show_proposals(turn_context)
             return True
     if value is None and activity.text and wants_round_status(activity.text):
-        await _show_status(turn_context)
+        await _show_status(turn_context, activity.text)
         return True
     if value is None and activity.text and wants_round_card(activity.text):
         await _show_card(turn_context)
@@ -169,12 +186,16 @@ def wants_round_status(text: str) -> bool:
     return _says_any(text, vocabulary.ROUND_STATUS_WANTS)
 
 
-async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
-    """The latest round's report as far as the person may see it; None (and why said) when
+async def _latest_report(turn_context: TurnContext, text: str = "") -> RoundReport | None:
+    """The report of the round the message means (the month or year it names, else the round
+    RoundServices.current means) as far as the person may see it; None (and why said) when
     there is none or it is not theirs to see."""
     identity = identity_of(turn_context)
+    month, year = named_period(text)
     try:
-        report = await call(rounds_of(turn_context).latest_report, identity.user_id, today_of(turn_context))
+        report = await call(
+            rounds_of(turn_context).latest_report, identity.user_id, today_of(turn_context), month, year
+        )
     except DomainError as problem:
         await turn_context.send_activity(texts.refused(problem.message))
         return None
@@ -183,12 +204,13 @@ async def _latest_report(turn_context: TurnContext) -> RoundReport | None:
     return report
 
 
-async def _show_status(turn_context: TurnContext) -> None:
-    """The latest round's results, as far as the person may see them: its dates, the response
-    rate per committee (issue 20), money, risks and proposals."""
+async def _show_status(turn_context: TurnContext, text: str = "") -> None:
+    """The results of the round the message means (see _latest_report), as far as the person
+    may see them: its dates, the response rate per committee (issue 20), money, risks and
+    proposals."""
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
-    report = await _latest_report(turn_context)
+    report = await _latest_report(turn_context, text)
     if report is None:
         return
     principal = await call(services.principal, identity.user_id)
@@ -321,14 +343,6 @@ async def _judge(turn_context: TurnContext, value: dict[str, Any]) -> _Judged:
     services = rounds_of(turn_context)
     as_of = today_of(turn_context)
     try:
-        mine = await call(services.my_card, identity.user_id, as_of, round_id)
-    except DomainError:
-        mine = None  # services.answer says what is wrong
-    if mine is not None:
-        value, unchanged = _without_unchanged(mine.ledger, mine.round, mine.measure_ids, value)
-        if unchanged and not _fills_any(value):
-            return _Judged(texts.ROUND_NOTHING_CHANGED)
-    try:
         round_, stored, complete = await call(
             services.answer,
             identity.user_id,
@@ -338,6 +352,8 @@ async def _judge(turn_context: TurnContext, value: dict[str, Any]) -> _Judged:
             author=person_name(identity.name) or identity.user_id,
         )
     except DomainError as problem:
+        if any(e.code == NOTHING_CHANGED for e in problem.errors):  # the card's saved answers again
+            return _Judged(texts.ROUND_NOTHING_CHANGED)
         hint = texts.IMPLAUSIBLE_IN_CARD if any(e.code == IMPLAUSIBLE for e in problem.errors) else ""
         return _Judged(texts.round_answer_refused(problem.message + hint))
     plan = round_.plan
@@ -352,48 +368,6 @@ async def _answer(turn_context: TurnContext, value: dict[str, Any]) -> None:
     await turn_context.send_activity(judged.said)
     if judged.saved:
         await _update_cards(turn_context, rounds_of(turn_context), judged.round_id, judged.complete)
-
-
-def _without_unchanged(
-    ledger: Ledger, round_: Round, measure_ids: tuple[int, ...], value: dict[str, Any]
-) -> tuple[dict[str, Any], list[int]]:
-    """The card's values without the measures whose submitted answer is the
-    one already saved in the round (the card shows saved answers filled in),
-    and those measures."""
-    kept = dict(value)
-    unchanged = []
-    for m in card_measures(ledger, round_, measure_ids):
-        saved = m.answer
-        if saved is None:
-            continue
-        names = [field_name(m.id, f) for f in FIELDS]
-        fields = {name: value[name] for name in names if name in value}
-        try:
-            [given] = parse_answers(ledger, (m.id,), fields)
-        except (DomainError, ValueError):
-            continue  # empty or wrong: left for services.answer to judge
-        if (given.status, given.spent, given.forecast, given.usable_as_planned, given.note) == (
-            saved.status,
-            saved.spent,
-            saved.forecast,
-            saved.usable_as_planned,
-            saved.note,
-        ):
-            for key in fields:
-                kept.pop(key, None)
-            unchanged.append(m.id)
-    return kept, unchanged
-
-
-def _fills_any(value: dict[str, Any]) -> bool:
-    """Whether the card's values fill in status, spend or forecast of any measure."""
-    return any(
-        isinstance(key, str)
-        and key.startswith("m")
-        and key.endswith(("_status", "_spent", "_forecast"))
-        and str(v or "").strip()
-        for key, v in value.items()
-    )
 
 
 async def _update_cards(
@@ -458,20 +432,21 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
     identity = identity_of(turn_context)
     services = rounds_of(turn_context)
     as_of = today_of(turn_context)
+    month, year = named_period(text)
     if asks_who_is_late(text):
         try:
-            late = await call(services.late_list, identity.user_id, as_of, None)
+            late = await call(services.late_list, identity.user_id, as_of, None, month=month, year=year)
         except PermissionDenied as refused:  # not theirs to see: the round's status, as far as they may
             await turn_context.send_activity(texts.refused(refused.message))
             late = None
         except DomainError:
-            late = None  # no round: the round's status says so
+            late = None  # no round (of the month named): the round's status says so
         if late is not None:
             for message in late_people_messages(late):
                 await turn_context.send_activity(message)
             return
     elif asks_round_dates(text):
-        report = await _latest_report(turn_context)
+        report = await _latest_report(turn_context, text)
         if report is None:
             return
         r = report.round
@@ -488,7 +463,7 @@ async def answer_round_question(turn_context: TurnContext, text: str) -> None:
             )
         )
         return
-    await _show_status(turn_context)
+    await _show_status(turn_context, text)
 
 
 # --- issue 20: the round's cards answered through Universal Actions ------------------------

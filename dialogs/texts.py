@@ -1911,3 +1911,11 @@ def reminders_nobody(period: str, units: Sequence[str]) -> str:
         f"Ingen påminnelse skickades: alla som har fått kortet{where} har svarat på uppföljningen "
         f"{format_period(period)} (den som inte har fått kortet än får det med nästa utskick)."
     )
+
+
+# --- issue 20: a card's click that Teams sends again --------------------------------------------
+
+CARD_ACTION_REPEATED = (
+    "Klicket har redan tagits emot och hanterats, så inget har gjorts en gång till. "
+    "Svaret står i chatten eller på kortet."
+)

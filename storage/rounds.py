@@ -602,9 +602,13 @@ class CityRounds:
         """The latest extra reminder of the city's round (issue 20), or None."""
         return last_extra_reminder(self.conn, round_id, org_id=self.org_id)
 
-    def record_extra_reminder(self, reminder: ExtraReminder) -> bool:
-        """Record an extra reminder; False when the round already has one that day."""
-        return record_extra_reminder(self.conn, self.org_id, reminder)
+    def extra_reminders_on(self, round_id: int, day: date) -> list[ExtraReminder]:
+        """The city's round's extra reminders of the Swedish day `day`, oldest first."""
+        return extra_reminders_on(self.conn, round_id, day, org_id=self.org_id)
+
+    def record_extra_reminder(self, reminder: ExtraReminder) -> None:
+        """Record an extra reminder (who asked, when, for which units, to how many)."""
+        record_extra_reminder(self.conn, self.org_id, reminder)
 
 
 # --- what the round runner reads and writes (bot/round_runner.py) ----------------
@@ -736,21 +740,26 @@ def last_extra_reminder(conn: Connection, round_id: int, *, org_id: int) -> Extr
     return None if row is None else _reminder_from_row(row)
 
 
-def record_extra_reminder(conn: Connection, org_id: int, reminder: ExtraReminder) -> bool:
-    """Insert the reminder; False (nothing written) when its round has one that day already."""
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(_reminder).values(
-                    round_id=reminder.round_id,
-                    org_id=org_id,
-                    day=reminder.day,
-                    at=reminder.at,
-                    by=reminder.by,
-                    units=SEP.join(reminder.units),
-                    recipients=reminder.recipients,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+def extra_reminders_on(conn: Connection, round_id: int, day: date, *, org_id: int) -> list[ExtraReminder]:
+    """The round's extra reminders of the Swedish day `day`, oldest first."""
+    rows = conn.execute(
+        select(_reminder)
+        .where(_reminder.c.round_id == round_id, _reminder.c.org_id == org_id, _reminder.c.day == day)
+        .order_by(_reminder.c.id)
+    ).all()
+    return [_reminder_from_row(row) for row in rows]
+
+
+def record_extra_reminder(conn: Connection, org_id: int, reminder: ExtraReminder) -> None:
+    """Insert the reminder (several a day: each person's send, keyed by the day, is the limit)."""
+    conn.execute(
+        insert(_reminder).values(
+            round_id=reminder.round_id,
+            org_id=org_id,
+            day=reminder.day,
+            at=reminder.at,
+            by=reminder.by,
+            units=SEP.join(reminder.units),
+            recipients=reminder.recipients,
+        )
+    )

@@ -370,11 +370,11 @@ class ProposalDecisionRow(SQLModel, table=True):
 
 class RoundReminderRow(SQLModel, table=True):
     """An extra reminder of a round asked for in chat (issue 20): who asked, when, for which
-    units, to how many. At most one a Swedish calendar day per round: the unique key
-    (round, day). Its sends are rows of round_sends of kind "extra-<day>"."""
+    units, to how many. Several a day (an HR lead's for its units, stadskontoret's for the rest):
+    each person gets at most one a Swedish calendar day, as its sends are rows of round_sends of
+    kind "extra-<day>" (unique per round, person and kind)."""
 
     __tablename__ = "round_reminders"
-    __table_args__ = (UniqueConstraint("round_id", "day"),)
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="followup_rounds.id", index=True)
     org_id: int = Field(foreign_key="organisations.id")

@@ -1,7 +1,7 @@
 """Issue 20, the round from chat (stadskontoret; HR for its own units): the round's questions
 answered per committee with the core's dates, opening and closing with a summary and a
-yes/no (only "ja" does it; only stadskontoret may), and an extra reminder now, at most
-once a Swedish day per round, recorded with the person's id."""
+yes/no (only "ja" does it; only stadskontoret may), and an extra reminder now, to each person
+at most once a Swedish day per round, recorded with the person's id."""
 
 from __future__ import annotations
 
@@ -223,6 +223,28 @@ def test_hr_reminds_only_the_recipients_of_its_own_units(city, chat_as) -> None:
     assert "Du har inte behörighet att påminna om uppföljningen" in chef.said("påminn de som inte svarat")
 
 
+def test_one_hr_leads_reminder_leaves_the_others_theirs(city, chat_as) -> None:
+    """HR for GSN reminds its own first: stadskontoret's reminder the same day still goes to
+    those not reminded today (FSKN's), and HR for FSKN is then told when and by whom theirs
+    went out. Nobody gets two the same day."""
+    services = rounds(city)
+    services.open(None, "2025-06")
+    services.enqueue_due(JUNE)
+    assert "går nu ut till 1 person i GSN" in chat_as("hr-gsn", today=JUNE).said("påminn de som inte svarat")
+    office = chat_as(OFFICE, today=JUNE)
+    assert "En extra påminnelse går nu ut till 1 person som inte" in office.said("påminn de som inte svarat")
+    refused = chat_as("hr-fskn", today=JUNE).said("påminn de som inte svarat")
+    assert "gick redan ut i dag kl. " in refused and f"av {OFFICE}, till 1 person." in refused
+    again = office.said("påminn de som inte svarat")
+    assert "gick redan ut i dag kl. " in again and "av dig, till 1 person." in again
+    extra = sorted(s.recipient for s in _rows(city, RoundSendRow) if s.kind.startswith("extra-"))
+    assert extra == ["hr-fskn", "hr-gsn"]  # one each
+    assert [(r.by, r.units, r.recipients) for r in _rows(city, RoundReminderRow)] == [
+        ("hr-gsn", "GSN", 1),
+        (OFFICE, "", 1),
+    ]
+
+
 def test_a_closed_round_sends_no_extra_reminder(city, chat_as) -> None:
     services = rounds(city)
     services.open(None, "2025-06")
@@ -231,3 +253,54 @@ def test_a_closed_round_sends_no_extra_reminder(city, chat_as) -> None:
     said = chat_as(OFFICE, today=JUNE).said("påminn de som inte svarat")
     assert "Det finns ingen öppen uppföljningsomgång att påminna om." in said
     assert _rows(city, RoundReminderRow) == []
+
+
+@pytest.fixture
+def june_open_december_planned(city):
+    """The June round open (its cards recorded) and December's planned (`followup open --period
+    2025-12`: it opens in December), on 5 June."""
+    services = rounds(city)
+    services.open(None, "2025-06")
+    services.enqueue_due(JUNE)
+    services.open(None, "2025-12")
+    return city
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("hur går junirundan?", "juni 2025"),
+        ("hur går uppföljningen?", "juni 2025"),
+        ("vem har inte svarat i juni?", "Uppföljningen juni 2025: de som inte har svarat"),
+        ("vem har inte svarat?", "Uppföljningen juni 2025: de som inte har svarat"),
+        ("när är sista dag?", "19 juni 2025"),
+        ("översikt", "juni 2025"),
+    ],
+)
+def test_with_december_planned_the_round_questions_mean_june(
+    june_open_december_planned, chat_as, message, expected
+) -> None:
+    said = chat_as(OFFICE, today=JUNE).said(message)
+    assert expected in said
+    assert "december" not in said.lower()
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("hur går decemberrundan?", "december 2025"),
+        ("vem har inte svarat i december?", "Uppföljningen december 2025: de som inte har svarat"),
+    ],
+)
+def test_naming_december_answers_about_december(june_open_december_planned, chat_as, message, expected):
+    said = chat_as(OFFICE, today=JUNE).said(message)
+    assert expected in said and "juni 2025" not in said
+
+
+def test_the_round_closed_and_reminded_is_the_open_one_not_the_planned(june_open_december_planned, chat_as):
+    office = chat_as(OFFICE, today=JUNE)
+    assert "En extra påminnelse går nu ut till 2 personer" in office.said("påminn de som inte svarat")
+    assert "Stänga uppföljningen juni 2025?" in office.said("stäng rundan")
+    office.said("nej")
+    # A month no round has is said, never another round's.
+    assert "Det finns ingen uppföljningsomgång för mars." in office.said("vem har inte svarat i mars?")

@@ -79,3 +79,23 @@ def test_stadskontoret_opens_the_round_from_chat_and_its_cards_are_enqueued(data
         app.stop()
         stub.stop()
         engine.dispose()
+
+
+def test_visa_alla_lists_the_open_june_round_not_the_planned_december(database_url: str) -> None:
+    engine = make_engine(database_url)
+    Services(engine, org="malmo", clock=clock_for(JUNE)).grant_role(None, OFFICE, Role.CITY_OFFICE, None)
+    Services(engine, org="malmo", clock=clock_for(JUNE)).grant_role(None, "aad-hr-fskn", Role.HR, "FSKN")
+    rounds = RoundServices(engine, org="malmo", clock=clock_for(JUNE))
+    rounds.open(None, "2025-06")
+    rounds.enqueue_due(JUNE)
+    rounds.open(None, "2025-12")  # planned: it opens in December
+    stub = ConnectorStub().start()
+    app = InProcessBot(database_url, demo=False, anonymous_requested=True, today=JUNE).start()
+    try:
+        said = "\n".join(_say(app, stub, "visa alla", OFFICE, "conv-office"))
+        assert "Uppföljningen juni 2025: de som inte har svarat" in said and "december" not in said
+        assert not app.errors.records, app.errors.lines()
+    finally:
+        app.stop()
+        stub.stop()
+        engine.dispose()

@@ -1,6 +1,7 @@
-"""Issue 20: the extra reminder from chat is sent at most once a Swedish calendar day
-(Europe/Stockholm: midnight is 22:00 UTC in summer, CEST, and 23:00 UTC in winter, CET) per
-round, to those who had the card and have not answered (HR: its own units' recipients)."""
+"""Issue 20: the extra reminder from chat reaches each person at most once a Swedish calendar
+day (Europe/Stockholm: midnight is 22:00 UTC in summer, CEST, and 23:00 UTC in winter, CET) per
+round, to those who had the card and have not answered (HR: its own units' recipients); a
+request whose people all had today's is refused, saying when and by whom it went out."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def test_a_second_request_the_same_swedish_day_is_refused_saying_when_and_by_who
     )
     assert refused.code == REMINDED_TODAY
     assert "gick redan ut i dag kl. 08:05 av Anna Andersson, till 3 personer" in refused.message
+    assert "var och en får högst en extra påminnelse per dag" in refused.message
     after_midnight = datetime(2025, 6, 10, 22, 0, tzinfo=UTC)  # 00:00 on 11 June in Sweden
     assert check_extra_reminder(JUNE, date(2025, 6, 11), reminder_day(after_midnight), earlier) == []
 
@@ -121,3 +123,22 @@ def test_the_next_reminder_and_the_period_a_request_means() -> None:
     assert chat_period(None, None, date(2025, 6, 5)) == "2025-06"
     assert chat_period(None, None, date(2025, 10, 1)) == "2025-12"
     assert chat_period(12, 2026, date(2025, 6, 5)) == "2026-12"
+
+
+def test_the_round_a_question_means() -> None:
+    from core.errors import NotFound
+    from core.rounds import current_round
+
+    june_2026 = Round(3, plan_round("2026-06"))
+    closed_june = Round(1, JUNE.plan, closed_at=datetime(2025, 6, 25, tzinfo=UTC))
+    on = date(2025, 6, 5)
+    assert current_round([JUNE, DECEMBER], on) == JUNE  # open wins over the planned one
+    assert current_round([JUNE, DECEMBER], date(2025, 6, 22)) == JUNE  # past its deadline, not closed
+    assert current_round([JUNE, DECEMBER], on, month=12) == DECEMBER  # named wins
+    assert current_round([closed_june, DECEMBER], date(2025, 7, 1)) == closed_june  # the latest opened
+    assert current_round([DECEMBER, june_2026], on) == DECEMBER  # only planned: the first to open
+    assert current_round([JUNE, june_2026], on, month=6) == JUNE
+    assert current_round([JUNE, june_2026], on, month=6, year=2026) == june_2026
+    assert current_round([], on, month=6) is None
+    with pytest.raises(NotFound, match="ingen uppföljningsomgång för mars 2025"):
+        current_round([JUNE], on, month=3, year=2025)

@@ -4,10 +4,12 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 02:30:00
 
-Issue 20: "påminn de som inte svarat" sends an extra reminder now, at most once a
-Swedish calendar day per round. The new table round_reminders records who asked
-(their AAD object id), when, for which units and to how many, with the unique key
-(round, day). Its sends are ordinary rows of round_sends, of kind "extra-<day>".
+Issue 20: "påminn de som inte svarat" sends an extra reminder now, to each person at
+most once a Swedish calendar day per round. The new table round_reminders records who
+asked (their AAD object id), when, for which units and to how many; a day may have
+several (an HR lead's for its own units, stadskontoret's for the rest). Its sends are
+ordinary rows of round_sends, of kind "extra-<day>": their unique key (round, person,
+kind) is the once-a-day rule.
 """
 
 import sqlalchemy as sa
@@ -35,7 +37,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
         sa.ForeignKeyConstraint(["round_id"], ["followup_rounds.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("round_id", "day"),
     )
     with op.batch_alter_table("round_reminders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_round_reminders_round_id"), ["round_id"], unique=False)
