@@ -411,7 +411,8 @@ QUESTIONS: tuple[Phrases, ...] = (
         patterns=(
             r"\b(vem|vilka|hur många|hur stor andel|har alla|har \w+)\b.*\b(svarat|lämnat|saknas|saknar"
             r"|inne|kommit in)\b"
-            r"|sista dag|\bdeadline|junirund|junirapport|\bjun(i)?uppfölj|^(behöver|måste|ska|skall) (jag"
+            r"|sista dag|\bdeadline|junirund|\b(juni|december) rund|junirapport|\bjun(i)?uppfölj"
+            r"|^(behöver|måste|ska|skall) (jag"
             r"|vi|man) "
             r"(\w+ )?(lämna|svara|rapportera)\b|uppföljningsomgång|uppföljningsrund|svarsfrekvens"
             r"|\bpåminn"

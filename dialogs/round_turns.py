@@ -53,15 +53,19 @@ from dialogs.understanding import clean
 log = logging.getLogger("kompetensbot.rounds")
 
 
+_FOLD = str.maketrans("åäö", "aao")
+"""Phrases are matched without å, ä and ö too: "skicka omfordelningsforslagen till ksau"."""
+
+
 @functools.cache
 def _phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
-    """The phrases as `clean` makes the text (computed once, not every turn)."""
-    return tuple(clean(phrase) for phrase in phrases)
+    """The phrases as `clean` makes the text, folded (computed once, not every turn)."""
+    return tuple(clean(phrase).translate(_FOLD) for phrase in phrases)
 
 
 def _says_any(text: str, phrases: tuple[str, ...]) -> bool:
-    """Whether the text, as `clean` makes it, contains one of the phrases."""
-    key = clean(text or "")
+    """Whether the text, as `clean` makes it and folded, contains one of the phrases."""
+    key = clean(text or "").translate(_FOLD)
     return any(phrase in key for phrase in _phrases(phrases))
 
 
@@ -126,7 +130,7 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
 
 def wants_late_people(text: str) -> bool:
     """ "visa alla" (the escalation's follow-up), said as the whole message."""
-    return clean(text or "") in _phrases(vocabulary.LATE_PEOPLE_WANTS)
+    return clean(text or "").translate(_FOLD) in _phrases(vocabulary.LATE_PEOPLE_WANTS)
 
 
 LATE_MESSAGE_BUDGET = MAX_CARD_BYTES - 2_000

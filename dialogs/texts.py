@@ -156,6 +156,10 @@ HELP = "\n".join(
         '- **Som Excel-fil** (i en personlig chatt): "exportera insatserna 2025 till excel", '
         '"skicka uppföljningen som fil"',
         '- **Översikt:** "översikt": pengar, insatser och uppföljningens svar på ett kort som uppdateras',
+        '- **Uppföljningsrundan:** "hur går junirundan?", "vem har inte svarat?", "när är sista dag?"; '
+        'stadskontoret och HR: "påminn de som inte svarat"; stadskontoret: "öppna junirundan", '
+        '"stäng rundan"',
+        '- **KSAU:** "vilka förslag finns?": omfördelningsförslagen på ett kort där beslutet registreras',
         "",
         'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
         'håller på med och "hjälp" för att se det här igen.',
