@@ -29,7 +29,7 @@ from core.proposal_sets import (
     require_see,
 )
 from core.round_answers import answers_to_followups, changed_answers, parse_answers
-from core.round_report import RoundReport, round_report
+from core.round_report import RoundReport, named_for, round_report
 from core.rounds import (
     DueSend,
     ExtraReminder,
@@ -140,7 +140,7 @@ class RoundServices(Services):
                 units = set(visible_units(who, ledger.units))
                 if not units:
                     require(who, Action.READ)
-            return round_report(round_, ledger, repo.grants(), as_of, units)
+            return named_for(round_report(round_, ledger, repo.grants(), as_of, units), who)
 
         return self._read_round(user, run)
 

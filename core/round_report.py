@@ -5,12 +5,13 @@ proposals. What `followup status`, the bot and the export show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from core.balances import MeasureBalance, measure_balance
 from core.ledger import Ledger, split_exact
-from core.model import RoleGrant, Status
+from core.model import Principal, RoleGrant, Status
 from core.proposals import Proposal, propose
 from core.rounds import (
     Assignments,
@@ -22,6 +23,7 @@ from core.rounds import (
     assign,
     committee_gaps,
     has_answered,
+    late_list_units,
     measure_state,
     no_recipient_units,
 )
@@ -313,3 +315,38 @@ def committee_rates(report: RoundReport, names: dict[str, str] | None = None) ->
                 row[3] += m.answered
     rates = [CommitteeRate(code, names.get(code, code), *row) for code, row in counts.items()]
     return sorted(rates, key=lambda r: (r.name.casefold(), r.code))
+
+
+def named_for(report: RoundReport, principal: Principal) -> RoundReport:
+    """The report as `principal` may see its people: who was asked and who has not answered
+    are named only in the committees whose list of who has not answered they get
+    (core.rounds.late_list_units: stadskontoret all, an HR lead their own); elsewhere each
+    person is "person 1", "person 2", … so that every count stays right. A KSAU member's
+    export named everyone late, which the chat's "vem har inte svarat?" refuses them."""
+    units_of = {m.measure_id: m.units for m in report.measures}
+    codes = {u for units in units_of.values() for u in units} | {g.unit for g in report.committees}
+    seen = set(late_list_units(principal, codes))
+    if seen >= codes:
+        return report
+    aliases: dict[str, str] = {}
+
+    def shown(person: str, units: Iterable[str]) -> str:
+        if seen & set(units):
+            return person
+        return aliases.setdefault(person, f"person {len(aliases) + 1}")
+
+    return replace(
+        report,
+        measures=tuple(replace(m, asked=tuple(shown(p, m.units) for p in m.asked)) for m in report.measures),
+        late=tuple(
+            (shown(p, [u for mid in mids for u in units_of.get(mid, ())]), mids) for p, mids in report.late
+        ),
+        committees=tuple(
+            replace(
+                g,
+                asked=tuple(shown(p, [g.unit]) for p in g.asked),
+                late=tuple(shown(p, [g.unit]) for p in g.late),
+            )
+            for g in report.committees
+        ),
+    )

@@ -304,3 +304,20 @@ def test_the_round_closed_and_reminded_is_the_open_one_not_the_planned(june_open
     office.said("nej")
     # A month no round has is said, never another round's.
     assert "Det finns ingen uppföljningsomgång för mars." in office.said("vem har inte svarat i mars?")
+
+
+def test_the_rounds_report_names_the_people_only_to_those_who_get_the_late_list(city, services) -> None:
+    """KSAU's `followup status`/export named everyone late, which "vem har inte svarat?" refuses
+    it; HR sees its own committee's people, stadskontoret everyone; the counts stay the same."""
+    services.grant_role(None, "ksau-1", Role.KSAU, None)
+    rounds(city).open(None, "2025-06")
+    office, ksau, hr = (rounds(city).report(u, "2025-06", JUNE) for u in (OFFICE, "ksau-1", "hr-gsn"))
+    people = {p for p, _ in office.late}
+    assert people == {"hr-fskn", "hr-gsn"}
+    assert {p for p, _ in ksau.late} == {"person 1", "person 2"}
+    assert not people & {p for m in ksau.measures for p in m.asked}
+    assert not people & {p for g in ksau.committees for p in (*g.late, *g.asked)}
+    assert [(g.unit, g.late) for g in hr.committees] == [("GSN", ("hr-gsn",))]  # HR: its own, named
+    # every count as stadskontoret's
+    assert [len(m.asked) for m in ksau.measures] == [len(m.asked) for m in office.measures]
+    assert ksau.recipients == office.recipients and len(ksau.late) == len(office.late)
