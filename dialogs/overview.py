@@ -170,7 +170,9 @@ def _round(report: RoundReport | None, late: LateList | None) -> list[dict[str, 
         out.append(_text(texts.OVERVIEW_NO_ONE_LATE))
         return out
     people_late = {p for gap in gaps for p in gap.late}
-    out.append(_text(texts.overview_late_total(len(gaps), sum(g.missing for g in gaps), len(people_late))))
+    # A shared measure lacks its answer in each of its committees, but is one measure.
+    missing = {m for gap in gaps for m in (*gap.not_answered, *gap.no_recipient)}
+    out.append(_text(texts.overview_late_total(len(gaps), len(missing), len(people_late))))
     lines = []
     for gap in gaps[:LATE_SHOWN]:
         people = [late.names.get(p) or p for p in gap.late]
