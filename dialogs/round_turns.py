@@ -118,7 +118,9 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
         may_see = proposal_cards.may_see_proposals
         if bool(await call(may_see, rounds_of(turn_context), identity_of(turn_context).user_id)):
             await proposal_cards.show_proposals(turn_context)
-            return True
+        else:  # a chef or HR: the proposals are KSAU's to decide; how reallocation goes
+            await turn_context.send_activity(texts.REALLOCATION_INFO)
+        return True
     if value is None and activity.text and wants_round_status(activity.text):
         await _show_status(turn_context, activity.text)
         return True

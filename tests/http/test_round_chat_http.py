@@ -99,3 +99,24 @@ def test_visa_alla_lists_the_open_june_round_not_the_planned_december(database_u
         app.stop()
         stub.stop()
         engine.dispose()
+
+
+def test_a_chef_or_hr_asking_for_the_proposals_is_told_how_reallocation_goes(database_url: str) -> None:
+    """A stranger's chef got "Jag förstod inte" for "vilka förslag finns?": the proposals are
+    KSAU's card; anyone else is told how a reallocation goes."""
+    from dialogs import texts
+
+    engine = make_engine(database_url)
+    services = Services(engine, org="malmo", clock=clock_for(JUNE))
+    services.grant_role(None, "aad-chef-gvn", Role.CHEF, "GVN")
+    services.grant_role(None, "aad-hr-fskn", Role.HR, "FSKN")
+    stub = ConnectorStub().start()
+    app = InProcessBot(database_url, demo=False, anonymous_requested=True, today=JUNE).start()
+    try:
+        for user in ("aad-chef-gvn", "aad-hr-fskn"):
+            for asked in ("vilka förslag finns?", "vilka forslag finns"):
+                assert _say(app, stub, asked, user, f"conv-{user}") == [texts.REALLOCATION_INFO]
+    finally:
+        app.stop()
+        stub.stop()
+        engine.dispose()
