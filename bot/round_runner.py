@@ -460,16 +460,21 @@ class RoundRunner:
             view = views[key]
             if view is None or view.proposal_set.decision is None:
                 continue
-            assert send.reference is not None and send.activity_id is not None
             content = proposals_card(view, may_decide=True, viewer=viewer_in(send.reference))
-            outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
-            if outcome.ok:
-                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
-                updated += 1
-            elif outcome.permanent:
-                log.warning("proposals card of send %s cannot be updated: %s", send.id, outcome.reason)
-                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
+            updated += await self._update_or_mark(send, content)
         return updated
+
+    async def _update_or_mark(self, send: store.Send, content: dict[str, Any]) -> bool:
+        """Update a sent card in place and mark it so no later tick tries again; marked too
+        when it can never be updated (the message or conversation gone, 404; the bot blocked,
+        403). Whether it was updated."""
+        assert send.reference is not None and send.activity_id is not None
+        outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
+        if outcome.ok or outcome.permanent:
+            if not outcome.ok:
+                log.warning("card of send %s cannot be updated: %s", send.id, outcome.reason)
+            await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
+        return outcome.ok
 
     # --- cards answered since they were sent ----------------------------------
 
@@ -501,15 +506,5 @@ class RoundRunner:
                 round_id=round_.id,
                 viewer=viewer_in(send.reference),
             )
-            assert send.reference is not None and send.activity_id is not None
-            outcome = await self.sender.update(send.reference, send.activity_id, card_update(content))
-            if outcome.ok:
-                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
-                updated += 1
-            elif outcome.permanent:
-                # The message or the conversation is gone (404), or the bot is
-                # blocked (403): marked all the same, so that every later tick
-                # does not try again.
-                log.warning("card of send %s cannot be updated: %s", send.id, outcome.reason)
-                await asyncio.to_thread(store.mark_card_answered, self.engine, send.id)
+            updated += await self._update_or_mark(send, content)
         return updated

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-    from bot.round_runner import TickResult
+    from bot.round_runner import RoundRunner, TickResult
 
 
 def register(followup: Commands) -> None:
@@ -156,25 +156,6 @@ def run_propose(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-async def _drain(engine: Engine, as_of: date) -> TickResult:
-    from bot.adapter import create_adapter
-    from bot.config import Settings
-    from bot.proactive import Sender
-    from bot.round_runner import RoundRunner
-
-    settings = Settings.from_env()
-    adapter, _ = create_adapter(settings, storage=None)
-    sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate)
-    runner = RoundRunner(
-        engine,
-        sender,
-        auto_open=False,
-        in_flight=settings.round_in_flight,
-        lease=timedelta(seconds=settings.round_lease_seconds),
-    )
-    return await runner.drain(as_of)
-
-
 def run_tick(args: argparse.Namespace, out: TextIO) -> int:
     as_of = today(args)
     engine = make_engine()
@@ -190,7 +171,8 @@ def run_tick(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-async def _tick(engine: Engine, as_of: date, *, auto_open: bool) -> TickResult:
+def _runner(engine: Engine, *, auto_open: bool) -> RoundRunner:
+    """The round runner as the server makes it, from the settings (the connector, the rate)."""
     from bot.adapter import create_adapter
     from bot.config import Settings
     from bot.proactive import Sender
@@ -199,14 +181,22 @@ async def _tick(engine: Engine, as_of: date, *, auto_open: bool) -> TickResult:
     settings = Settings.from_env()
     adapter, _ = create_adapter(settings, storage=None)
     sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate)
-    runner = RoundRunner(
+    return RoundRunner(
         engine,
         sender,
         auto_open=auto_open,
         in_flight=settings.round_in_flight,
         lease=timedelta(seconds=settings.round_lease_seconds),
     )
-    return await runner.tick(as_of)
+
+
+async def _drain(engine: Engine, as_of: date) -> TickResult:
+    """Send what is recorded now (`followup propose`): no round opened by the way."""
+    return await _runner(engine, auto_open=False).drain(as_of)
+
+
+async def _tick(engine: Engine, as_of: date, *, auto_open: bool) -> TickResult:
+    return await _runner(engine, auto_open=auto_open).tick(as_of)
 
 
 def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
