@@ -591,19 +591,7 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
     return "\n".join(lines)
 
 
-# --- issue 20: `followup propose` ---
-
-
-def proposals_sent(period: str, proposals: int, members: int, new: int) -> str:
-    if not new:
-        return (
-            f"Omfördelningsförslagen för {period} är redan skickade till KSAU ({members} med rollen ksau). "
-            "Inget nytt skickades."
-        )
-    return (
-        f"Omfördelningsförslagen för {period} ({proposals} förslag) skickas till {new} av {members} "
-        "med rollen ksau."
-    )
+# --- issue 20: `followup propose` (what was sent: dialogs.texts.proposals_sent, as in chat) ---
 
 
 def no_proposals_sent(reason: str) -> str:

@@ -20,6 +20,7 @@ from core.dates import parse_date, parse_period
 from core.errors import DomainError
 from core.round_report import RoundReport
 from core.rounds import MeasureState
+from dialogs.texts import proposals_sent
 from storage.db import make_engine
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def run_close(args: argparse.Namespace, out: TextIO) -> int:
             print(texts.no_proposals_sent(problem.message), file=out)
         else:
             s = sent.view.proposal_set
-            print(texts.proposals_sent(s.period, len(s.items), sent.members, sent.new_sends), file=out)
+            print(proposals_sent(s.period, len(s.items), sent.members, sent.new_sends), file=out)
     return 0
 
 
@@ -150,7 +151,7 @@ def run_propose(args: argparse.Namespace, out: TextIO) -> int:
     services = _rounds(args)
     sent = services.send_proposals(user_of(args), parse_period(args.period))
     s = sent.view.proposal_set
-    print(texts.proposals_sent(s.period, len(s.items), sent.members, sent.new_sends), file=out)
+    print(proposals_sent(s.period, len(s.items), sent.members, sent.new_sends), file=out)
     result = asyncio.run(_drain(make_engine(), today(args)))
     print(texts.tick_summary(0, result.outcomes, result.cards_updated), file=out)
     return 0

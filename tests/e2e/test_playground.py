@@ -410,7 +410,7 @@ def test_ksau_records_its_decision_from_one_card(session: Session, page: ChatPag
         )  # fmt: skip
     session.cli("roles", "grant", session.user.aad_object_id, "ksau")
     closed = session.cli("followup", "close", "--period", "2025-06")
-    sent = re.search(r"\((\d+) förslag\) skickas till 1 av 1 med rollen ksau", closed)
+    sent = re.search(r"\((\d+) förslag\) skickas nu till 1 av 1 med rollen ksau", closed)
     assert sent, closed
     count = int(sent[1])
     assert count >= 2

@@ -382,7 +382,7 @@ def test_followup_propose_sends_one_card_to_each_ksau_member_once(
     _install(city, stub, {"aad-ksau-1": (Role.KSAU, None), "aad-ksau-2": (Role.KSAU, None)})
     sent = kb("followup", "propose", "--period", "2025-06", "--as-of", "2025-06-24")
     assert sent.code == 0, sent.err
-    assert "(1 förslag) skickas till 2 av 2 med rollen ksau" in sent.out and "Skickade: 2" in sent.out
+    assert "(1 förslag) skickas nu till 2 av 2 med rollen ksau" in sent.out and "Skickade: 2" in sent.out
     assert cards_to(stub) == {"conv-aad-ksau-1": 1, "conv-aad-ksau-2": 1}
     content = stub.sends("conv-aad-ksau-1")[0]["activity"]["attachments"][0]["content"]
     assert content["actions"][0]["verb"] == "ksau_decide" and "660 000 kr" in str(content)
@@ -406,7 +406,7 @@ def test_followup_close_sends_the_proposals_to_each_ksau_member(
     assert kb("followup", "open", "--period", "2025-06", "--as-of", "2025-05-20").code == 0
     closed = kb("followup", "close", "--period", "2025-06")
     assert closed.code == 0, closed.err
-    assert "(1 förslag) skickas till 2 av 2 med rollen ksau" in closed.out
+    assert "(1 förslag) skickas nu till 2 av 2 med rollen ksau" in closed.out
     engine = make_engine(city)
     try:
         sends = RoundServices(engine).sends("2025-06")
