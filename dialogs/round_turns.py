@@ -249,17 +249,18 @@ async def _record_reallocation(turn_context: TurnContext, value: dict[str, Any])
     money, decided measures), written as one ledger entry."""
     identity = identity_of(turn_context)
     source, target, amount = (_positive_int(value.get(k)) for k in ("from", "to", "amount"))
-    if source is None or target is None or amount is None:
+    # Every such card carried its year: one without (or with 0) is not the bot's, and would
+    # have passed the check below (an attacker recorded a decided proposal again so).
+    year = _positive_int(value.get("year"), 9999)
+    if source is None or target is None or amount is None or year is None:
         await turn_context.send_activity(texts.reallocation_refused(texts.BAD_PROPOSAL_CARD))
         return
-    year = _positive_int(value.get("year"), 9999)
-    if year is not None:  # an old card for a proposal KSAU has decided on from the set's card
-        services = rounds_of(turn_context)
-        decided = await call(services.decided_proposal, year, source, target)
-        if decided is not None:
-            problems = check_set_open(decided.proposal_set)
-            await turn_context.send_activity(texts.reallocation_refused(problems[0].message))
-            return
+    # an old card for a proposal KSAU has decided on from the set's card
+    decided = await call(rounds_of(turn_context).decided_proposal, year, source, target)
+    if decided is not None:
+        problems = check_set_open(decided.proposal_set)
+        await turn_context.send_activity(texts.reallocation_refused(problems[0].message))
+        return
     decision_text = value.get("decision")
     if not isinstance(decision_text, str) or not decision_text.strip():
         await turn_context.send_activity(texts.reallocation_refused(texts.DECISION_MISSING))

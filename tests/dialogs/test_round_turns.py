@@ -253,6 +253,12 @@ def test_ksau_records_a_proposal_in_one_step_and_forged_values_are_refused(examp
     for forged, reason in (
         ({**data, "amount": 900_001, "decision": "KSAU 2025-06-24 § 5"}, "mer än de outnyttjade medlen"),
         ({**data, "amount": -5, "decision": "KSAU 2025-06-24 § 5"}, "ogiltiga värden"),
+        # every such card had its year: without one it would pass the check of a decided set
+        ({**data, "year": 0, "decision": "KSAU 2025-06-24 § 5"}, "ogiltiga värden"),
+        (
+            {k: v for k, v in data.items() if k != "year"} | {"decision": "KSAU 2025-06-24 § 5"},
+            "ogiltiga värden",
+        ),
         (
             {**data, "to": "1; DROP TABLE ledger_entries", "decision": "KSAU 2025-06-24 § 5"},
             "ogiltiga värden",
@@ -325,6 +331,7 @@ def test_only_ksau_gets_the_proposal_cards(example_engine, services) -> None:
         "from": 15,
         "to": 1,
         "amount": 660_000,
+        "year": 2025,
         "decision": "KSAU 2025-06-24 § 5",
     }
     [refused] = turn(bot, adapter, submit(adapter, data))
