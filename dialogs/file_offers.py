@@ -96,6 +96,11 @@ async def offer_file(context: TurnContext, heard: Understanding) -> None:
         await context.send_activity(texts.refused(refused.message))
         return
     card: Any = consent_card(offer)
-    await context.send_activity(
-        Activity(type=ActivityTypes.message, text=texts.FILE_OFFERED, attachments=[card])
-    )
+    said = texts.FILE_OFFERED
+    if _OTHER_FORMAT.search(context.activity.text or ""):  # "till csv": what comes is said
+        said = f"{texts.FILE_ONLY_XLSX} {said}"
+    await context.send_activity(Activity(type=ActivityTypes.message, text=said, attachments=[card]))
+
+
+_OTHER_FORMAT = re.compile(r"\b(csv|pdf|word|docx?|txt)\b", re.IGNORECASE)
+"""A format asked for that the chat does not send (only the XLSX)."""

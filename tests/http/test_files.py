@@ -344,3 +344,10 @@ def test_a_round_named_that_does_not_exist_is_said_and_no_other_file_offered(cha
         ]
         assert f"för {named}." in texts_of(sent)[0]
         assert not [a for s in sent for a in s.get("attachments") or []]  # no consent card
+
+
+def test_a_csv_asked_for_is_told_the_file_comes_as_excel(chat: Chat) -> None:
+    """A stranger's "exportera allt till csv" got an Excel file without a word about it."""
+    sent = chat.say(OFFICE, "exportera allt till csv", conversation=f"{OFFICE}-{uuid.uuid4().hex[:8]}")
+    [offered] = [s for s in sent if s.get("attachments")]
+    assert offered["text"].startswith(texts.FILE_ONLY_XLSX)
