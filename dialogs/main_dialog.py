@@ -27,8 +27,7 @@ from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
 from dialogs.followup_dialog import FollowUpDialog
 from dialogs.form_flow import KEEP_NOW, FormDialog, read_command
 from dialogs.prompts import CHOICE_PROMPT, TEXT_PROMPT, YES_NO_PROMPT, asks_something_else, text_options
-from dialogs.round_dialog import RoundDialog, asks_about_the_round
-from dialogs.round_turns import answer_round_question
+from dialogs.round_dialog import RoundDialog
 from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, values_of
 from dialogs.submissions import ACTION_KEY, card_submission
 from dialogs.submit_measure_dialog import SubmitMeasureDialog
@@ -104,12 +103,14 @@ class MainDialog(CancelAndHelpDialog):
             return DialogTurnResult(DialogTurnStatus.Waiting)
         if isinstance(child, FormDialog) and read_command(text, child.flow.words) is not None:
             return None  # "tillbaka", "ändra beloppet": the dialog's own
-        if top.id == RoundDialog.__name__ and asks_about_the_round(text):
-            # "hur många har svarat?" while opening or closing a round waits for ja/nej:
-            # answered, and the confirmation asked again (leaving it, a later "ja" did nothing).
-            await answer_round_question(inner_dc.context, text)
-            await reprompt(inner_dc)
-            return DialogTurnResult(DialogTurnStatus.Waiting)
+        if top.id == RoundDialog.__name__ and _asks_something_else(inner_dc):
+            # "hur många har svarat?", "vad betyder prognos?" while opening or closing a round
+            # waits for ja/nej: answered, and the confirmation asked again (leaving it, a later
+            # "ja" did nothing). A request that needs a dialog of its own ends it, said.
+            if await self.answer_beside(inner_dc.context, await self.hear(inner_dc.context)):
+                await reprompt(inner_dc)
+                return DialogTurnResult(DialogTurnStatus.Waiting)
+            await inner_dc.context.send_activity(texts.ROUND_CONFIRMATION_LEFT)
         if _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
             kept = await self.keep(inner_dc.context, top, child, later)
@@ -142,18 +143,24 @@ class MainDialog(CancelAndHelpDialog):
         """A question typed in a free-text field: answered now when it can be (True), else
         said that it is answered when the dialog under way ends (False: final_step does)."""
         entry = answers.answer_for(heard.intent)
-        if not isinstance(entry, Begin):
-            await self.answer(context, heard)
-            return True
-        if entry.dialog_id == top:
+        if isinstance(entry, Begin) and entry.dialog_id == top:
             await context.send_activity(texts.ALREADY_DOING)
             return True
-        dialog_id, options = entry.route(heard)
-        at_once = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
-        if at_once is not None and await at_once(context, options):
+        if await self.answer_beside(context, heard):
             return True
         await context.send_activity(texts.answer_after(child.flow.what))
         return False
+
+    async def answer_beside(self, context: TurnContext, heard: Understanding) -> bool:
+        """Answer a question asked while a dialog waits, without leaving it, when it can be
+        answered at once (a quick answer, or a dialog's answer_at_once); whether it was."""
+        entry = answers.answer_for(heard.intent)
+        if not isinstance(entry, Begin):
+            await self.answer(context, heard)
+            return True
+        dialog_id, options = entry.route(heard)
+        at_once = getattr(await self.find_dialog(dialog_id), "answer_at_once", None)
+        return at_once is not None and bool(await at_once(context, options))
 
     async def keep(
         self, context: TurnContext, top: DialogInstance, child: object, later: str | None = None

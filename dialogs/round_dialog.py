@@ -63,12 +63,6 @@ def round_action(text: str) -> str:
     return ASK
 
 
-def asks_about_the_round(text: str) -> bool:
-    """A question about the round (not ja/nej, not another open or close): "vem har inte
-    svarat?", asked while opening or closing waits for ja/nej (MainDialog answers it there)."""
-    return parse_yes_no(text) is None and intent_of(text) == Intent.ROUND and round_action(text) == ASK
-
-
 def _round_part(text: str) -> str:
     """The part of a message that asks about the round: in "vad betyder ej svarat? och när är
     sista dag" (a second question, Understanding.also) the dates are asked, not who has not

@@ -1679,6 +1679,9 @@ FILE_OFFERED = (
     'Här är filen du bad om. Tryck på "Tillåt" så laddar jag upp den till din OneDrive och '
     "skickar den här; den innehåller bara det du själv får se."
 )
+ROUND_CONFIRMATION_LEFT = (
+    "Jag lämnar frågan om uppföljningsomgången: inget har öppnats eller stängts. Skriv det igen när du vill."
+)
 FILE_ONLY_XLSX = "I chatten skickar jag filen som Excel (XLSX), som också öppnas i andra kalkylprogram."
 FILE_SENT = "Filen är uppladdad till din OneDrive:"
 FILE_DECLINED = "Okej, jag skickar ingen fil. Be om den igen när du vill."

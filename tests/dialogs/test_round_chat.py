@@ -117,6 +117,12 @@ def test_a_question_while_ja_or_nej_is_asked_is_answered_and_the_question_asked_
     answered = office.said("hur många har svarat hittills?")
     assert "Per nämnd" in answered  # the round's status, per committee
     assert "Stänga uppföljningen juni 2025?" in answered  # and the question again
+    for other in ("vad betyder prognos?", "saldo GVN"):  # any question answered at once: the same
+        answered = office.said(other)
+        assert (
+            "Stänga uppföljningen juni 2025?" in answered
+            and _rows(city, FollowUpRoundRow)[0].closed_at is None
+        )
     again = office.said("vänta, hur många får kort?")  # a question it cannot answer here: asked again
     assert "Stänga uppföljningen juni 2025?" in again and _rows(city, FollowUpRoundRow)[0].closed_at is None
     assert "Uppföljningen juni 2025 är stängd" in office.said("ja")
