@@ -412,6 +412,7 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"\b(vem|vilka|hur många|hur stor andel|har alla|har \w+)\b.*\b(svarat|lämnat|saknas|saknar"
             r"|inne|kommit in)\b"
             r"|sista dag|\bdeadline|junirund|\b(juni|december) rund|junirapport|\bjun(i)?uppfölj"
+            r"|\b(hur går|hur gick|status|läget)\b.*\brund(a|an|en)\b"
             r"|^(behöver|måste|ska|skall) (jag"
             r"|vi|man) "
             r"(\w+ )?(lämna|svara|rapportera)\b|uppföljningsomgång|uppföljningsrund|svarsfrekvens"
