@@ -177,16 +177,18 @@ def answered_card(
     complete: bool,
     round_id: int | None = None,
     viewer: str | None = None,
+    closed: bool = False,
 ) -> Card:
-    """The card after an answer: what was reported, and that it can be changed."""
+    """The card after an answer: what was reported, and that it can be changed (`closed`:
+    the round is closed, and the card only shows what was reported)."""
     body: list[dict[str, Any]] = [_title(texts.round_card_title(period))]
-    body.append(
-        _text(
-            texts.round_answered_line(deadline) if complete else texts.round_partly_answered_line(deadline),
-            weight="Bolder",
-            color="Good" if complete else "Warning",
-        )
-    )
+    if closed:
+        line, colour = texts.round_card_closed_line(period), "Default"
+    elif complete:
+        line, colour = texts.round_answered_line(deadline), "Good"
+    else:
+        line, colour = texts.round_partly_answered_line(deadline), "Warning"
+    body.append(_text(line, weight="Bolder", color=colour))
     used = shown = 0
     for m in measures:
         a = m.answer

@@ -28,7 +28,7 @@ from core.model import parse_decision
 from core.proposal_sets import check_set_open
 from core.round_answers import NOTHING_CHANGED
 from core.round_report import RoundReport, committee_rates
-from core.rounds import LateList, late_list_units, next_reminder
+from core.rounds import LateList, Phase, late_list_units, next_reminder
 from core.rules.followup import IMPLAUSIBLE
 from core.text import person_name
 from dialogs import proposal_cards, texts
@@ -525,6 +525,16 @@ async def _card_now(
     measures = card_measures(mine.ledger, mine.round, mine.measure_ids)
     viewer = viewer_of(turn_context)
     complete = all(m.answer is not None for m in measures)
+    if mine.round.phase(today_of(turn_context)) == Phase.CLOSED:  # nothing more to answer: shown only
+        return answered_card(
+            plan.period,
+            plan.deadline,
+            measures,
+            complete=complete,
+            round_id=round_id,
+            viewer=viewer,
+            closed=True,
+        )
     if complete or (answered and any(m.answer is not None for m in measures)):
         return answered_card(
             plan.period, plan.deadline, measures, complete=complete, round_id=round_id, viewer=viewer

@@ -1679,6 +1679,16 @@ FILE_OFFERED = (
     'Här är filen du bad om. Tryck på "Tillåt" så laddar jag upp den till din OneDrive och '
     "skickar den här; den innehåller bara det du själv får se."
 )
+
+
+def round_card_closed_line(period: str) -> str:
+    """A round card opened after its round closed: what was reported, nothing more taken."""
+    return (
+        f"Uppföljningen {format_period(period)} är stängd och tar inte emot fler svar. "
+        "Kontakta stadskontoret om ett sent svar behöver registreras."
+    )
+
+
 ROUND_CONFIRMATION_LEFT = (
     "Jag lämnar frågan om uppföljningsomgången: inget har öppnats eller stängts. Skriv det igen när du vill."
 )

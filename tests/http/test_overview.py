@@ -417,3 +417,15 @@ def test_a_round_card_refreshed_by_someone_else_shows_their_own_measures_never_t
     assert forged == texts.refused(texts.ROUND_CARD_UNKNOWN)
     nobody_here = said(city.invoke(CHEF, "round_card", data, automatic=True))
     assert "Du har inga insatser att svara för" in nobody_here
+
+
+def test_a_round_card_opened_after_the_round_closed_shows_what_was_reported_only(city: City) -> None:
+    """A second stranger's card still showed the form (and "Skicka svaret") after the close."""
+    _, prompt = the_card(city.say(HR, "svara på uppföljningen"))
+    first = min(int(i["id"][1:].split("_")[0]) for i in blocks(prompt) if i.get("id"))
+    city.invoke(HR, "round_answer", answer(city.round_id, first, "400 000 kr", "1,8 mkr"))
+    RoundServices(city.engine, org="malmo").close(None, "2025-06")
+    again = card_of(city.invoke(HR, "round_card", prompt["refresh"]["action"]["data"], automatic=True))
+    assert "actions" not in again and not [i for i in blocks(again) if i.get("id")]  # no form
+    shown = text_of(again)
+    assert texts.round_card_closed_line("2025-06") in shown and "400 000 kr" in shown

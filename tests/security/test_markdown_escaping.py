@@ -605,6 +605,7 @@ PROBLEMS = {
 """Refusals as plain text: escaped once where they are sent (form_refused, prompts.refuse)."""
 
 NO_PERSON_TEXT = {
+    "round_card_closed_line",
     "fund_funds",
     "fund_not_decided",
     "latest_fund",
