@@ -317,23 +317,25 @@ def committee_rates(report: RoundReport, names: dict[str, str] | None = None) ->
     return sorted(rates, key=lambda r: (r.name.casefold(), r.code))
 
 
+HIDDEN = "(dold)"
+"""A person the reader may not see named in a round's report."""
+
+
 def named_for(report: RoundReport, principal: Principal) -> RoundReport:
     """The report as `principal` may see its people: who was asked and who has not answered
     are named only in the committees whose list of who has not answered they get
     (core.rounds.late_list_units: stadskontoret all, an HR lead their own); elsewhere each
-    person is "person 1", "person 2", … so that every count stays right. A KSAU member's
-    export named everyone late, which the chat's "vem har inte svarat?" refuses them."""
+    is HIDDEN, once per person so that every count stays right (no number: a numbered alias
+    beside a follow-up's "reported by" named the person). A KSAU member's export named
+    everyone late, which the chat's "vem har inte svarat?" refuses them."""
     units_of = {m.measure_id: m.units for m in report.measures}
     codes = {u for units in units_of.values() for u in units} | {g.unit for g in report.committees}
     seen = set(late_list_units(principal, codes))
     if seen >= codes:
         return report
-    aliases: dict[str, str] = {}
 
     def shown(person: str, units: Iterable[str]) -> str:
-        if seen & set(units):
-            return person
-        return aliases.setdefault(person, f"person {len(aliases) + 1}")
+        return person if seen & set(units) else HIDDEN
 
     return replace(
         report,
