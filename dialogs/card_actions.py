@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -42,8 +43,15 @@ def card_response(content: dict[str, Any]) -> InvokeBody:
 
 
 def message_response(text: str) -> InvokeBody:
-    """A short message Teams shows with the card, which stays as it was."""
-    return {"statusCode": int(HTTPStatus.OK), "type": MESSAGE_RESPONSE, "value": text}
+    """A short message Teams shows with the card, which stays as it was: plain text (Teams
+    does not render Markdown there), so the chat's Markdown is undone: "**x**" is "x", and
+    an escaped character ("250\\.000", texts.plain) is the character."""
+    plain = _ESCAPED.sub(r"\1", _BOLD.sub(r"\1", text))
+    return {"statusCode": int(HTTPStatus.OK), "type": MESSAGE_RESPONSE, "value": plain}
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_ESCAPED = re.compile(r"\\([^\w\s])")
 
 
 def error_response(message: str, code: str = "BadRequest", status: int = 400) -> InvokeBody:

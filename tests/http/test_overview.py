@@ -429,3 +429,12 @@ def test_a_round_card_opened_after_the_round_closed_shows_what_was_reported_only
     assert "actions" not in again and not [i for i in blocks(again) if i.get("id")]  # no form
     shown = text_of(again)
     assert texts.round_card_closed_line("2025-06") in shown and "400 000 kr" in shown
+
+
+def test_a_refusal_under_the_card_is_plain_text_without_markdown(city: City) -> None:
+    """Teams shows an invoke's message as plain text: a second stranger read '"250\\.000"
+    saknar enhet' with the Markdown escape showing."""
+    _, prompt = the_card(city.say(HR, "svara på uppföljningen"))
+    first = min(int(i["id"][1:].split("_")[0]) for i in blocks(prompt) if i.get("id"))
+    refused = said(city.invoke(HR, "round_answer", answer(city.round_id, first, "250.000", "1 mkr")))
+    assert '"250.000" saknar enhet' in refused and "\\" not in refused and "**" not in refused
