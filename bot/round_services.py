@@ -398,6 +398,12 @@ class RoundServices(Services):
             )
         )
 
+    def _known(self, ledger: Ledger) -> Ledger:
+        """The ledger as known on the bot's date (core.rules.followup.known_on): with the date
+        set back (the demo), follow-ups reported later make no proposals, as the round's status
+        counts them (a stranger saw none in the status and one on KSAU's card)."""
+        return known_on(ledger, swedish_date(self.clock()))
+
     def _store_set(self, repo: Repository, ledger: Ledger, round_: Round, by: str) -> ProposalSet:
         """The round's set as sent: the stored one, else made now from the ledger and
         stored (none is stored when there is nothing to propose: refused, nothing written)."""
@@ -405,7 +411,7 @@ class RoundServices(Services):
         found = sets.for_round(round_.id)
         if found is not None:
             return found
-        items = make_items(ledger, round_.plan.year)
+        items = make_items(self._known(ledger), round_.plan.year)
         if not items:
             raise self._no_proposals(round_)
         return sets.create(round_.id, round_.period, round_.plan.year, items, by)
@@ -416,7 +422,7 @@ class RoundServices(Services):
         found = CityProposalSets(repo.session.connection(), repo.org_id).for_round(round_.id)
         if found is not None:
             return self._proposal_view(repo, ledger, found)
-        items = make_items(ledger, round_.plan.year)
+        items = make_items(self._known(ledger), round_.plan.year)
         if not items:
             return None
         made = ProposalSet(0, round_.id, round_.period, round_.plan.year, items, by, self.clock())
@@ -533,7 +539,7 @@ class RoundServices(Services):
             if done is not None and done.by_user == who.user and done.reference == decision.reference:
                 return SetDecided(self._proposal_view(repo, ledger, found), recorded_now=False)
             now = self.clock()  # one time: the entries' and the decision's
-            outcome = decide(ledger, who, found, ticked, decision, now)
+            outcome = decide(self._known(ledger), who, found, ticked, decision, now)
             stored = [repo.append(e) for e in outcome.entries]
             record = SetDecision(
                 reference=decision.reference,

@@ -165,3 +165,19 @@ def test_the_decision_time_reads_back_in_utc_and_is_the_entries_time(
     assert said.endswith("registrerat av Karin Ksau 2025-06-24 10:30")  # 08:30 UTC, in Swedish time
     [entry] = [e for e in services.ledger().entries if isinstance(e, ReallocationEntry)]
     assert entry.at == read.decision.at
+
+
+def test_proposals_count_only_the_follow_ups_reported_by_the_bots_date(example_engine, services) -> None:
+    """With the bot's date set back (the demo's 5 June), the example's follow-ups of 10-18 June
+    are not answers yet: the round's status showed no proposal while KSAU's card showed one."""
+    from bot.clock import clock_for
+    from core.errors import NotFound
+
+    services.grant_role(None, KARIN, Role.KSAU, None)
+    RoundServices(example_engine, org="malmo", clock=clock_for(date(2025, 6, 2))).open(None, "2025-06")
+    early = RoundServices(example_engine, org="malmo", clock=clock_for(date(2025, 6, 5)))
+    with pytest.raises(NotFound):
+        early.proposals(KARIN)  # none yet, as the status says
+    assert early.report(KARIN, "2025-06", date(2025, 6, 5)).proposals == ()
+    later = RoundServices(example_engine, org="malmo", clock=clock_for(date(2025, 6, 24)))
+    assert [i.amount for i in later.proposals(KARIN).proposal_set.items] == [660_000]

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from bot.adapter import create_adapter
+from bot.clock import clock_for
 from bot.config import Settings
 from bot.proactive import Sender
 from bot.round_runner import RoundRunner
@@ -87,10 +88,10 @@ def _reallocations(services: Services) -> list[ReallocationEntry]:
 
 def test_ksau_decides_from_one_card_and_every_copy_shows_the_decision(database_url) -> None:
     engine = make_engine(database_url)
-    services = Services(engine, org="malmo")
+    services = Services(engine, org="malmo", clock=clock_for(TODAY))  # reported on the bot's day
     for user, role in ((STK, Role.CITY_OFFICE), (KARIN, Role.KSAU), (KALLE, Role.KSAU)):
         services.grant_role(None, user, role, None)
-    rounds = RoundServices(engine, org="malmo")
+    rounds = RoundServices(engine, org="malmo", clock=clock_for(TODAY))
     rounds.open(None, "2025-06")
     stub = ConnectorStub().start()
     app = InProcessBot(database_url, demo=False, today=TODAY, service_urls=stub.url.rstrip("/")).start()
@@ -148,19 +149,21 @@ def test_ksau_decides_from_one_card_and_every_copy_shows_the_decision(database_u
         assert len(asked) == 1 and asked[0]["actions"][0]["data"] == {"set_id": set_id}
         view = rounds.proposals(KARIN)
         items = view.proposal_set.items
-        # Proposal 2's source reports again (in July: June is closed) since the cards went out.
+        # Proposal 2's source reports again since the cards went out (a late answer to the
+        # closed June round, recorded with its reason, as stadskontoret records one).
         changed = items[1].from_measure
         latest = services.ledger().latest_followup(changed, 2025)
         assert latest is not None
         services.add_followup(
             None,
             str(changed),
-            period="2025-07",
+            period="2025-06",
             status=Status.ONGOING,
             spent=latest.spent,
             forecast=latest.forecast + 1_000,
             usable_as_planned=True,
             amount_confirmed=True,
+            after_close_reason="Sent svar, inkommet per e-post.",
         )
         entries = len(_reallocations(services))
         ticked = {"set_id": set_id, "p1": "true", "p2": "true", "p3": "false"}
