@@ -340,13 +340,15 @@ def split_measure(money: int, links: Iterable[NeedLinkEntry]) -> tuple[dict[str,
     (core.ledger.split_exact). Returns (need key as linked → kronor, unclaimed).
 
     Shares above 100 % in all (refused by core.rules.needs, but replayed as
-    stored) split the whole money in proportion to the shares."""
+    stored) split the whole money in proportion to the shares; the needs
+    without a share then get 0 kr."""
     links = list(links)
     shared = [(f"s:{link.need}", link.share) for link in links if link.share is not None]
     equal = sorted((link.need for link in links if link.share is None), key=need_key)
     claimed = sum(share for _, share in shared)
     if claimed > WHOLE:
-        return {key[2:]: part for key, part in split_exact(money, shared).items()}, 0
+        over = {key[2:]: part for key, part in split_exact(money, shared).items()}
+        return {**over, **dict.fromkeys(equal, 0)}, 0
     parts = split_exact(money, [*shared, ("rest", WHOLE - claimed)])
     rest = parts.pop("rest")
     by_need = {key[2:]: part for key, part in parts.items()}
