@@ -15,6 +15,7 @@ that refuse an entry are in core.rules.needs.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 
+from core.errors import echo, input_error
 from core.ledger import Ledger, split_exact
 from core.model import Status
 from core.text import name_key
@@ -395,3 +397,77 @@ def money_per_role(needs: Needs, ledger: Ledger, year: int) -> RoleMoney:
         unclaimed=unclaimed,
         shared_roles=frozenset(shared),
     )
+
+
+# --- reading what people write: the template's cells, the command line, the chat ------------
+
+_FOLD = str.maketrans("åäöéü", "aaoeu")
+_KIND_WORDS: dict[str, NeedKind] = {
+    "ersattningsrekrytering": NeedKind.REPLACEMENT,
+    "ersattning": NeedKind.REPLACEMENT,
+    "utokning": NeedKind.EXPANSION,
+    "kompetenshojning": NeedKind.UPSKILLING,
+    "introduktion": NeedKind.INTRODUCTION,
+    "ledarskap": NeedKind.LEADERSHIP,
+    "overtalighet": NeedKind.SURPLUS,
+    "overtaliga": NeedKind.SURPLUS,
+}
+_RECRUITMENT_WORDS: dict[str, Recruitment] = {
+    "brist": Recruitment.SHORTAGE,
+    "balans": Recruitment.BALANCE,
+    "god": Recruitment.GOOD,
+    "god tillgang": Recruitment.GOOD,
+    "vet ej": Recruitment.UNKNOWN,
+    "vet inte": Recruitment.UNKNOWN,
+    "okant": Recruitment.UNKNOWN,
+}
+_PERIOD = re.compile(r"(\d{4})(?:\s*(?:–|-|—|till|/)\s*(\d{4}))?")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a need's period may name."""
+
+
+def _word(text: str) -> str:
+    return " ".join(name_key(text).translate(_FOLD).split())
+
+
+def read_kind(text: str, field: str | None = "typ") -> NeedKind:
+    """A need's kind by its name, case and å/ä/ö aside ("kompetenshöjning", "Overtalighet")."""
+    found = _KIND_WORDS.get(_word(text))
+    if found is None:
+        allowed = ", ".join(k.value for k in NeedKind)
+        raise input_error(
+            "unknown_need_kind", f'Okänd typ av behov "{echo(text)}". Tillåtna: {allowed}.', field
+        )
+    return found
+
+
+def read_recruitment(text: str, field: str | None = "rekryteringsläge") -> Recruitment:
+    """A recruitment situation on SKR's scale ("brist", "balans", "god", "vet ej")."""
+    found = _RECRUITMENT_WORDS.get(_word(text))
+    if found is None:
+        allowed = ", ".join(r.value for r in Recruitment)
+        raise input_error(
+            "unknown_recruitment", f'Okänt rekryteringsläge "{echo(text)}". Tillåtna: {allowed}.', field
+        )
+    return found
+
+
+def read_period(text: str, field: str | None = "period") -> Period:
+    """A need's period: "2024–2026" (also "2024-2026", "2024 till 2026", "2024/2026") or one year."""
+    found = _PERIOD.fullmatch(text.strip())
+    if found is None:
+        raise input_error(
+            "bad_need_period",
+            f'Perioden "{echo(text)}" går inte att läsa. Skriv år eller en följd av år: "2025", "2024–2026".',
+            field,
+        )
+    first = int(found.group(1))
+    last = int(found.group(2) or first)
+    if not FIRST_YEAR <= first <= last <= LAST_YEAR:
+        raise input_error(
+            "bad_need_period",
+            f'Perioden "{echo(text)}" ska gå framåt i tiden, mellan {FIRST_YEAR} och {LAST_YEAR}: '
+            'till exempel "2024–2026".',
+            field,
+        )
+    return Period(first, last)

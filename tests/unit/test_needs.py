@@ -7,6 +7,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import pytest
+
+from core.errors import InputError
 from core.model import Status
 from core.needs import (
     UNCLAIMED,
@@ -19,6 +22,9 @@ from core.needs import (
     Recruitment,
     is_stale,
     money_per_role,
+    read_kind,
+    read_period,
+    read_recruitment,
     split_measure,
     uncovered,
 )
@@ -274,3 +280,55 @@ def test_an_assessment_older_than_two_years_is_stale() -> None:
     assert is_stale(assessed, date(2025, 6, 6))
     assert is_stale(replace(assessed, assessed=date(2022, 2, 27)), date(2024, 2, 29))
     assert not is_stale(replace(assessed, assessed=date(2022, 2, 28)), date(2024, 2, 29))
+
+
+# --- reading what people write ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Kompetenshöjning", NeedKind.UPSKILLING),
+        ("kompetenshojning", NeedKind.UPSKILLING),
+        (" ÖVERTALIGHET ", NeedKind.SURPLUS),
+        ("ersättningsrekrytering", NeedKind.REPLACEMENT),
+        ("Introduktion", NeedKind.INTRODUCTION),
+    ],
+)
+def test_a_kind_is_read_case_and_a_o_aside(text: str, kind: NeedKind) -> None:
+    assert read_kind(text) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "found"), [("Brist", Recruitment.SHORTAGE), ("vet ej", Recruitment.UNKNOWN)]
+)
+def test_a_recruitment_situation_is_read(text: str, found: Recruitment) -> None:
+    assert read_recruitment(text) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("2024–2026", 2024, 2026),
+        ("2024-2026", 2024, 2026),
+        ("2024 till 2026", 2024, 2026),
+        ("2025", 2025, 2025),
+    ],
+)
+def test_a_period_is_read(text: str, first: int, last: int) -> None:
+    assert read_period(text) == Period(first, last)
+
+
+@pytest.mark.parametrize(
+    ("read", "text", "named"),
+    [
+        (read_kind, "rekrytering", "Tillåtna: Ersättningsrekrytering"),
+        (read_recruitment, "svårt", "Tillåtna: brist, balans, god, vet ej"),
+        (read_period, "2026–2024", "framåt i tiden"),
+        (read_period, "nästa år", '"2024–2026"'),
+    ],
+)
+def test_what_cannot_be_read_is_refused_naming_what_is_allowed(read: Any, text: str, named: str) -> None:
+    with pytest.raises(InputError) as refused:
+        read(text)
+    assert named in refused.value.message
