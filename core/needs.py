@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
+from typing import TypeVar
 
 from core.errors import echo, input_error
 from core.ledger import Ledger, split_exact
@@ -422,6 +423,7 @@ _RECRUITMENT_WORDS: dict[str, Recruitment] = {
     "okant": Recruitment.UNKNOWN,
 }
 _PERIOD = re.compile(r"(\d{4})(?:\s*(?:–|-|—|till|/)\s*(\d{4}))?")
+E = TypeVar("E", bound=StrEnum)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """The years a need's period may name."""
 
@@ -430,26 +432,27 @@ def _word(text: str) -> str:
     return " ".join(name_key(text).translate(_FOLD).split())
 
 
-def read_kind(text: str, field: str | None = "typ") -> NeedKind:
-    """A need's kind by its name, case and å/ä/ö aside ("kompetenshöjning", "Overtalighet")."""
-    found = _KIND_WORDS.get(_word(text))
+def _read(
+    words: Mapping[str, E], allowed: Iterable[StrEnum], text: str, code: str, what: str, field: str | None
+) -> E:
+    """One of `words` by what was written, case and å/ä/ö aside; else refused naming `allowed`."""
+    found = words.get(_word(text))
     if found is None:
-        allowed = ", ".join(k.value for k in NeedKind)
-        raise input_error(
-            "unknown_need_kind", f'Okänd typ av behov "{echo(text)}". Tillåtna: {allowed}.', field
-        )
+        named = ", ".join(a.value for a in allowed)
+        raise input_error(code, f'{what} "{echo(text)}". Tillåtna: {named}.', field)
     return found
+
+
+def read_kind(text: str, field: str | None = "typ") -> NeedKind:
+    """A need's kind by its name ("kompetenshöjning", "Overtalighet")."""
+    return _read(_KIND_WORDS, NeedKind, text, "unknown_need_kind", "Okänd typ av behov", field)
 
 
 def read_recruitment(text: str, field: str | None = "rekryteringsläge") -> Recruitment:
     """A recruitment situation on SKR's scale ("brist", "balans", "god", "vet ej")."""
-    found = _RECRUITMENT_WORDS.get(_word(text))
-    if found is None:
-        allowed = ", ".join(r.value for r in Recruitment)
-        raise input_error(
-            "unknown_recruitment", f'Okänt rekryteringsläge "{echo(text)}". Tillåtna: {allowed}.', field
-        )
-    return found
+    return _read(
+        _RECRUITMENT_WORDS, Recruitment, text, "unknown_recruitment", "Okänt rekryteringsläge", field
+    )
 
 
 def read_period(text: str, field: str | None = "period") -> Period:
