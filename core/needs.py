@@ -27,7 +27,7 @@ from typing import TypeVar
 from core.errors import echo, input_error
 from core.ledger import Ledger, split_exact
 from core.model import Status
-from core.text import name_key
+from core.text import name_key, without_marks
 
 WHOLE = 10_000
 """A whole measure's money in basis points: a link's share is 1–10 000 (0,01–100 %)."""
@@ -402,7 +402,6 @@ def money_per_role(needs: Needs, ledger: Ledger, year: int) -> RoleMoney:
 
 # --- reading what people write: the template's cells, the command line, the chat ------------
 
-_FOLD = str.maketrans("åäöéü", "aaoeu")
 _KIND_WORDS: dict[str, NeedKind] = {
     "ersattningsrekrytering": NeedKind.REPLACEMENT,
     "ersattning": NeedKind.REPLACEMENT,
@@ -429,7 +428,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _word(text: str) -> str:
-    return " ".join(name_key(text).translate(_FOLD).split())
+    return " ".join(without_marks(name_key(text)).split())
 
 
 def _read(

@@ -154,3 +154,12 @@ def writable_text(text: str) -> str:
     cannot hold a control character, and one stored before the forms removed them
     (core.forms.read_text) would make the whole export fail."""
     return _UNWRITABLE.sub("", text)
+
+
+_MARKS = str.maketrans("åäöéü", "aaoeu")
+
+
+def without_marks(text: str) -> str:
+    """Swedish letters folded for matching what people type without them ("omfordelning",
+    "overtalighet"): å and ä to a, ö to o, é to e, ü to u (lower case)."""
+    return text.translate(_MARKS)

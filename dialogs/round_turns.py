@@ -30,7 +30,7 @@ from core.round_answers import NOTHING_CHANGED
 from core.round_report import RoundReport, committee_rates
 from core.rounds import LateList, Phase, late_list_units, next_reminder
 from core.rules.followup import IMPLAUSIBLE
-from core.text import person_name
+from core.text import person_name, without_marks
 from dialogs import proposal_cards, texts
 from dialogs.card_actions import InvokeBody, card_response, message_response, register
 from dialogs.cards import MAX_CARD_BYTES, Card
@@ -53,19 +53,15 @@ from dialogs.understanding import clean
 log = logging.getLogger("kompetensbot.rounds")
 
 
-_FOLD = str.maketrans("åäö", "aao")
-"""Phrases are matched without å, ä and ö too: "skicka omfordelningsforslagen till ksau"."""
-
-
 @functools.cache
 def _phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
     """The phrases as `clean` makes the text, folded (computed once, not every turn)."""
-    return tuple(clean(phrase).translate(_FOLD) for phrase in phrases)
+    return tuple(without_marks(clean(phrase)) for phrase in phrases)
 
 
 def _says_any(text: str, phrases: tuple[str, ...]) -> bool:
     """Whether the text, as `clean` makes it and folded, contains one of the phrases."""
-    key = clean(text or "").translate(_FOLD)
+    key = without_marks(clean(text or ""))
     return any(phrase in key for phrase in _phrases(phrases))
 
 
@@ -132,7 +128,7 @@ async def handle_round_turn(turn_context: TurnContext) -> bool:
 
 def wants_late_people(text: str) -> bool:
     """ "visa alla" (the escalation's follow-up), said as the whole message."""
-    return clean(text or "").translate(_FOLD) in _phrases(vocabulary.LATE_PEOPLE_WANTS)
+    return without_marks(clean(text or "")) in _phrases(vocabulary.LATE_PEOPLE_WANTS)
 
 
 LATE_MESSAGE_BUDGET = MAX_CARD_BYTES - 2_000
