@@ -22,6 +22,7 @@ from core.entries import (
 from core.errors import RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal
+from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
 from core.permissions import Action, require
 from core.rounds import Round, after_close_note, check_late_reason, check_period_open, closed_round
 from core.rules import (
@@ -29,8 +30,11 @@ from core.rules import (
     check_allocation_end,
     check_followup,
     check_fund,
+    check_link,
+    check_link_end,
     check_measure,
     check_measure_funding,
+    check_need,
     check_reallocation,
 )
 from core.rules.decision import (
@@ -214,3 +218,75 @@ def reallocate(
         + (check_decision_plausible(decision, entry.year) if entry.year > 0 else [])
     )
     return entry
+
+
+# --- competence needs (issue 21) -------------------------------------------------
+
+
+def assess_need(ledger: Ledger, needs: Needs, who: Principal, need: NeedEntry) -> NeedEntry:
+    """A need's assessment as it is stored: its key, role, area, competence and
+    source are clean names, its author id the acting person's. Who may submit
+    measures for the need's unit may assess its needs (HR of the unit,
+    stadskontoret). A new assessment of a key of another unit is refused: a
+    need stays with its unit."""
+    require(who, Action.SUBMIT_MEASURE, [need.unit])
+    need = replace(
+        need,
+        key=clean_name(need.key),
+        role=clean_name(need.role),
+        area=clean_name(need.area) or None if need.area is not None else None,
+        competence=clean_name(need.competence),
+        source=clean_name(need.source),
+        author=clean_name(need.author),
+        author_id=who.user,
+    )
+    errors = check_need(ledger, need)
+    earlier = needs.get(need.key)
+    if earlier is not None and earlier.unit != need.unit:
+        errors.append(
+            RuleError(
+                "need_other_unit",
+                f'Behovet "{need.key}" hör till {earlier.unit}, inte {need.unit}. Välj ett annat id '
+                "för ett behov i en annan nämnd.",
+                "id",
+            )
+        )
+    _refuse_if(errors)
+    return need
+
+
+def link_need(ledger: Ledger, needs: Needs, who: Principal, link: NeedLinkEntry) -> NeedLinkEntry:
+    """A link from a need to a measure, checked (core.rules.needs.check_link): who
+    may submit measures for the need's unit and may read the measure makes it."""
+    need = needs.get(link.need)
+    if need is not None:
+        require(who, Action.SUBMIT_MEASURE, [need.unit])
+    measure = ledger.measures.get(link.measure_id)
+    if measure is not None:
+        require(who, Action.READ, measure.units, any_of=True)
+    link = replace(
+        link,
+        need=need.key if need is not None else clean_name(link.need),
+        note=clean_name(link.note),
+        author=clean_name(link.author),
+        author_id=who.user,
+    )
+    _refuse_if(check_link(needs, ledger, link))
+    return link
+
+
+def end_need_link(needs: Needs, who: Principal, end: NeedLinkEndedEntry) -> NeedLinkEndedEntry:
+    """The end of an active link (core.rules.needs.check_link_end), by who may submit
+    measures for the need's unit."""
+    need = needs.get(end.need)
+    if need is not None:
+        require(who, Action.SUBMIT_MEASURE, [need.unit])
+    end = replace(
+        end,
+        need=need.key if need is not None else clean_name(end.need),
+        note=clean_name(end.note),
+        author=clean_name(end.author),
+        author_id=who.user,
+    )
+    _refuse_if(check_link_end(needs, end))
+    return end

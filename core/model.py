@@ -450,6 +450,8 @@ class FollowUp:
       author_id: who reported it: the user id (AAD object id) of the acting
         person, set by core.commands.report_followup; "" on follow-ups
         stored before author ids were kept.
+      reached: how many people the measure has reached so far (asked for a
+        measure linked to a competence need, issue 21), if given.
     """
 
     measure_id: int
@@ -463,6 +465,7 @@ class FollowUp:
     at: datetime
     seq: int = 0
     author_id: str = ""
+    reached: int | None = None
 
     @property
     def year(self) -> int:

@@ -15,11 +15,21 @@ from core.entries import (
     ReallocationEntry,
 )
 from core.model import Category, Decision, FollowUp, Measure, Role, RoleGrant, Status, Unit, parse_body
+from core.needs import (
+    NeedEntry,
+    NeedKind,
+    NeedLinkEndedEntry,
+    NeedLinkEntry,
+    NeedsEntry,
+    Period,
+    Recruitment,
+)
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
     LedgerEntryRow,
     MeasureRow,
+    NeedEntryRow,
     RoleGrantRow,
     UnitRow,
 )
@@ -193,6 +203,7 @@ def followup_from_row(row: FollowUpRow) -> FollowUp:
         at=aware(row.created_at),
         seq=row.seq,
         author_id=row.author_id or "",
+        reached=row.reached,
     )
 
 
@@ -210,7 +221,88 @@ def followup_to_row(org_id: int, seq: int, f: FollowUp) -> FollowUpRow:
         author=f.author,
         author_id=f.author_id,
         created_at=utc(f.at),
+        reached=f.reached,
     )
+
+
+def need_entry_from_row(row: NeedEntryRow) -> NeedsEntry:
+    """A stored need entry as the core's record (kind "need", "link" or "unlink")."""
+    at, author, author_id = aware(row.created_at), row.author, row.author_id or ""
+    if row.kind == "link":
+        assert row.measure_id is not None
+        return NeedLinkEntry(
+            need=row.need_key,
+            measure_id=row.measure_id,
+            author=author,
+            at=at,
+            people=row.people,
+            share=row.share,
+            note=row.note,
+            seq=row.seq,
+            author_id=author_id,
+        )
+    if row.kind == "unlink":
+        assert row.measure_id is not None
+        return NeedLinkEndedEntry(
+            need=row.need_key,
+            measure_id=row.measure_id,
+            author=author,
+            at=at,
+            note=row.note,
+            seq=row.seq,
+            author_id=author_id,
+        )
+    assert row.period_first is not None and row.period_last is not None and row.assessed is not None
+    return NeedEntry(
+        key=row.need_key,
+        unit=row.unit_code or "",
+        role=row.role or "",
+        kind=NeedKind(row.need_kind or ""),
+        competence=row.competence or "",
+        recruitment=Recruitment(row.recruitment or Recruitment.UNKNOWN),
+        period=Period(row.period_first, row.period_last),
+        source=row.source or "",
+        assessed=row.assessed,
+        author=author,
+        at=at,
+        area=row.area,
+        ssyk=row.ssyk,
+        people=row.people,
+        retirements=row.retirements,
+        source_date=row.source_date,
+        seq=row.seq,
+        author_id=author_id,
+    )
+
+
+def need_entry_to_row(org_id: int, seq: int, e: NeedsEntry) -> NeedEntryRow:
+    row = NeedEntryRow(
+        org_id=org_id,
+        seq=seq,
+        kind="",
+        need_key=e.need if not isinstance(e, NeedEntry) else e.key,
+        author=e.author,
+        author_id=e.author_id,
+        created_at=utc(e.at),
+    )
+    match e:
+        case NeedEntry():
+            row.kind, row.unit_code, row.area, row.role, row.ssyk = "need", e.unit, e.area, e.role, e.ssyk
+            row.need_kind, row.competence, row.recruitment = e.kind.value, e.competence, e.recruitment.value
+            row.people, row.retirements = e.people, e.retirements
+            row.period_first, row.period_last = e.period.first, e.period.last
+            row.source, row.source_date, row.assessed = e.source, e.source_date, e.assessed
+        case NeedLinkEntry():
+            row.kind, row.measure_id, row.people, row.share, row.note = (
+                "link",
+                e.measure_id,
+                e.people,
+                e.share,
+                e.note,
+            )
+        case NeedLinkEndedEntry():
+            row.kind, row.measure_id, row.note = "unlink", e.measure_id, e.note
+    return row
 
 
 def grant_from_row(row: RoleGrantRow) -> RoleGrant:

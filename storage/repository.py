@@ -22,6 +22,7 @@ from core.entries import LedgerEntry
 from core.errors import NotFound, RuleError
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, RoleGrant, Unit
+from core.needs import Needs, NeedsEntry
 from storage.mapping import (
     SEP,
     decision_from_row,
@@ -33,6 +34,8 @@ from storage.mapping import (
     grant_from_row,
     measure_from_row,
     measure_to_row,
+    need_entry_from_row,
+    need_entry_to_row,
     unit_from_row,
 )
 from storage.seal import ChainReport, LedgerKey, seal, verify
@@ -41,6 +44,7 @@ from storage.tables import (
     FollowUpRow,
     LedgerEntryRow,
     MeasureRow,
+    NeedEntryRow,
     OrganisationRow,
     ProcessedActivityRow,
     RoleGrantRow,
@@ -149,6 +153,13 @@ class Repository:
         checks writes."""
         return Ledger.build(self.units(), self.measures(), self.entries(), self.followups())
 
+    def needs(self) -> Needs:
+        """The city's competence needs and their links, replayed (core.needs.Needs)."""
+        rows = self.session.exec(
+            select(NeedEntryRow).where(NeedEntryRow.org_id == self.org_id).order_by(col(NeedEntryRow.seq))
+        ).all()
+        return Needs.build(need_entry_from_row(r) for r in rows)
+
     def grants(self, user: str | None = None) -> list[RoleGrant]:
         query = select(RoleGrantRow).where(RoleGrantRow.org_id == self.org_id)
         if user is not None:
@@ -192,7 +203,7 @@ class Repository:
         assert row.id is not None
         return row.id
 
-    def _next_seq(self, table: type[LedgerEntryRow] | type[FollowUpRow]) -> int:
+    def _next_seq(self, table: type[LedgerEntryRow] | type[FollowUpRow] | type[NeedEntryRow]) -> int:
         current = self.session.exec(select(func.max(table.seq)).where(table.org_id == self.org_id)).one()
         return (current or 0) + 1
 
@@ -219,6 +230,15 @@ class Repository:
         self.session.flush()
         self._seal("followup", row.id)
         return replace(followup, seq=seq)
+
+    def append_need(self, entry: NeedsEntry) -> NeedsEntry:
+        """Store a need assessment, link or end of a link (checked by core.commands), sealed."""
+        seq = self._next_seq(NeedEntryRow)
+        row = need_entry_to_row(self.org_id, seq, entry)
+        self.session.add(row)
+        self.session.flush()
+        self._seal("need", row.id)
+        return replace(entry, seq=seq)
 
     def grant(self, grant: RoleGrant, by: str) -> bool:
         """Store a grant; False when the person already holds it."""

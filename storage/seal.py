@@ -47,6 +47,7 @@ from storage.tables import (
     FollowUpRow,
     LedgerEntryRow,
     MeasureRow,
+    NeedEntryRow,
     OrganisationRow,
     RoleGrantRow,
     RoleRevocationRow,
@@ -110,12 +111,22 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
             "granted_at", "revoked_by", "created_at",
         ),
     ),
+    "need": (  # issue 21, migration 0014: sealed from its first row
+        table_of(NeedEntryRow),
+        (
+            "id", "org_id", "seq", "kind", "need_key", "unit_code", "area", "role", "ssyk",
+            "need_kind", "competence", "people", "retirements", "recruitment", "period_first",
+            "period_last", "source", "source_date", "assessed", "measure_id", "share", "note",
+            "author", "author_id", "created_at",
+        ),
+    ),
 }  # fmt: skip
 
 # Columns added later, sealed only where they hold a value: a row that leaves
 # them NULL (every row written before them) keeps the bytes it was sealed by.
 WHEN_SET: dict[str, tuple[str, ...]] = {
     "decision": ("delegate",),  # who decided under delegation (migration 0011)
+    "followup": ("reached",),  # people reached so far (migration 0014)
 }
 
 
@@ -132,6 +143,7 @@ KIND_NAMES = {
     "decision": "beslut",
     "grant": "rolltilldelning",
     "revoke": "återkallad roll",
+    "need": "behovspost",
 }
 
 
@@ -410,6 +422,9 @@ ENTRY_NAMES = {
 }
 
 
+NEED_ENTRY_NAMES = {"need": "behov", "link": "koppling av behov", "unlink": "avslutad koppling av behov"}
+
+
 def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
     """The row as a person recognises it, from what is stored in it now."""
     if row is None:
@@ -430,6 +445,10 @@ def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
         return f" {row['reference']}"
     if kind == "measure":
         return f' "{row["title"]}" ({row["units"].replace("|", ", ")} {row["year"]})'
+    if kind == "need":
+        what = NEED_ENTRY_NAMES.get(row["kind"], str(row["kind"]))
+        measure = f", insats {row['measure_id']}" if row["measure_id"] is not None else ""
+        return f" nr {row['seq']} ({what} {row['need_key']}{measure})"
     return f" {row['role']} för {row['user_id']}"
 
 
@@ -508,7 +527,7 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
             )
             continue
         previous = s.link
-    for kind in ("ledger", "followup", "measure", "decision", "grant", "revoke"):
+    for kind in ("ledger", "followup", "measure", "decision", "grant", "revoke", "need"):
         for row_id, row in sorted(rows[kind].items()):
             if (kind, row_id) not in seen:
                 problems.append(

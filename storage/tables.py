@@ -140,6 +140,41 @@ class FollowUpRow(SQLModel, table=True):
     author: str = Field(max_length=200)  # the name shown
     author_id: str = Field(default="", max_length=200)  # who: "" on rows before 0007
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    reached: int | None = None  # people reached so far (issue 21, migration 0014)
+
+
+class NeedEntryRow(SQLModel, table=True):
+    """One entry of a city's competence needs (core.needs): `kind` "need" (an
+    assessment), "link" (a need linked to a measure) or "unlink" (a link ended);
+    the columns a kind does not use are null. Append-only and sealed like the ledger."""
+
+    __tablename__ = "need_entries"
+    __table_args__ = (UniqueConstraint("org_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    seq: int
+    kind: str = Field(max_length=16)
+    need_key: str = Field(max_length=40)  # the city's id of the need, as written ("B1")
+    unit_code: str | None = Field(default=None, max_length=32)
+    area: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    ssyk: str | None = Field(default=None, max_length=8)
+    need_kind: str | None = Field(default=None, max_length=32)
+    competence: str | None = None
+    people: int | None = None
+    retirements: int | None = None
+    recruitment: str | None = Field(default=None, max_length=16)
+    period_first: int | None = None
+    period_last: int | None = None
+    source: str | None = None
+    source_date: date | None = None
+    assessed: date | None = None
+    measure_id: int | None = Field(default=None, foreign_key="measures.id", index=True)
+    share: int | None = None  # basis points, 1–10 000
+    note: str = ""
+    author: str = Field(max_length=200)  # the name shown
+    author_id: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class RoleGrantRow(SQLModel, table=True):

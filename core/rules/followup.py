@@ -35,6 +35,14 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
         errors.append(RuleError("negative_spent", "Utfallet kan inte vara negativt.", "utfall"))
     if followup.forecast < 0:
         errors.append(RuleError("negative_forecast", "Prognosen kan inte vara negativ.", "prognos"))
+    if followup.reached is not None and followup.reached < 0:
+        errors.append(
+            RuleError(
+                "negative_reached",
+                "Antalet personer som insatsen nått kan inte vara negativt. Skriv 0 eller fler.",
+                "nådda",
+            )
+        )
     if followup.forecast < followup.spent:
         errors.append(
             RuleError(
