@@ -1,0 +1,134 @@
+"""The competence needs' use cases (issue 21): read the needs a person may see,
+assess a need, link it to a measure and end a link. The command line
+(`kompetensbot needs`, `need add`, `need link`, `need unlink`) and the chat call
+these, so both answer and refuse alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from bot.services import Services
+from core import commands
+from core.calendar import swedish_date
+from core.errors import NotFound, RuleError, echo
+from core.ledger import Ledger
+from core.lookup import resolve_measure, resolve_unit
+from core.model import Principal
+from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
+from core.needs_report import NeedsReport, needs_report
+from core.permissions import Action, can, require, visible_units
+from storage.repository import Repository
+
+
+@dataclass
+class NeedServices(Services):
+    """Competence needs of one city (`org`, or the only one)."""
+
+    def all_needs(self) -> Needs:
+        """Every need entry of the city, replayed (no permission check: for the
+        services' own use and `kompetensbot validate`)."""
+        with self._unit_of_work() as repo:
+            return repo.needs()
+
+    def report(
+        self,
+        user: str | None,
+        year: int,
+        *,
+        today: date | None = None,
+        unit: str | None = None,
+        role: str | None = None,
+        only_uncovered: bool = False,
+        hard_to_recruit_retiring: bool = False,
+    ) -> NeedsReport:
+        """The needs `user` may read in `year` (core.needs_report.needs_report);
+        `unit` is read as a code, name or short name; `today`: the day staleness
+        is judged on (default: the bot's today)."""
+        snapshot, who = self._city(user)
+        ledger = snapshot.ledger
+        code = resolve_unit(ledger, unit) if unit is not None else None
+        if code is not None:
+            require(who, Action.READ, [code])
+        elif not can(who, Action.READ) and not visible_units(who, ledger.units):
+            require(who, Action.READ)
+        needs = self.all_needs()
+        return needs_report(
+            needs,
+            ledger,
+            who,
+            year,
+            today or swedish_date(self.clock()),
+            unit=code,
+            role=role,
+            only_uncovered=only_uncovered,
+            hard_to_recruit_retiring=hard_to_recruit_retiring,
+        )
+
+    def unit_needs(self, user: str | None, unit: str) -> list[NeedEntry]:
+        """The current needs of one unit the person may read, by id (the measure
+        form's "Vilket behov svarar insatsen mot?")."""
+        snapshot, who = self._city(user)
+        code = resolve_unit(snapshot.ledger, unit)
+        require(who, Action.READ, [code])
+        return [n for n in self.all_needs().current.values() if n.unit == code]
+
+    def assess(self, user: str | None, need: NeedEntry) -> NeedEntry:
+        """Store a need's assessment (a new one, or one that supersedes the need's
+        current assessment: the old stays in history). `need.unit` may be written
+        as a code, name or short name; `need.author` is the name shown."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> NeedEntry:
+            entry = replace(need, unit=resolve_unit(ledger, need.unit), at=self.clock())
+            stored = repo.append_need(commands.assess_need(ledger, repo.needs(), who, entry))
+            assert isinstance(stored, NeedEntry)
+            return stored
+
+        return self._write(user, run)
+
+    def link(
+        self,
+        user: str | None,
+        need: str,
+        measure: str,
+        *,
+        author: str,
+        people: int | None = None,
+        share: int | None = None,
+        note: str = "",
+    ) -> NeedLinkEntry:
+        """Link a need (by its id) to a measure (by id or exact title); a new link of
+        the same pair replaces the active one. `share` in basis points (2 500 = 25 %)."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> NeedLinkEntry:
+            m = resolve_measure(ledger, measure)
+            entry = NeedLinkEntry(need, m.id, author, self.clock(), people=people, share=share, note=note)
+            stored = repo.append_need(commands.link_need(ledger, repo.needs(), who, entry))
+            assert isinstance(stored, NeedLinkEntry)
+            return stored
+
+        return self._write(user, run)
+
+    def unlink(self, user: str | None, need: str, measure: str, *, author: str, note: str = "") -> None:
+        """End the active link between a need and a measure (the link stays in history)."""
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> None:
+            m = resolve_measure(ledger, measure)
+            end = NeedLinkEndedEntry(need, m.id, author, self.clock(), note=note)
+            repo.append_need(commands.end_need_link(repo.needs(), who, end))
+
+        self._write(user, run)
+
+    def need(self, user: str | None, key: str) -> NeedEntry:
+        """One need the person may read, by its id; refused naming the known ids."""
+        snapshot, who = self._city(user)
+        needs = self.all_needs()
+        found = needs.get(key)
+        if found is None or not can(who, Action.READ, [found.unit]):
+            readable = [n.key for n in needs.current.values() if can(who, Action.READ, [n.unit])]
+            known = ", ".join(readable) or "inga"
+            raise NotFound(
+                RuleError("unknown_need", f'Behovet "{echo(key)}" finns inte. Kända behov: {known}.', "behov")
+            )
+        return found

@@ -1,0 +1,83 @@
+"""The needs' use cases on a real database (issue 21): assessed, linked and read
+back within the person's permissions; money per role adds up with the unclaimed rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.needs_services import NeedServices
+from bot.services import Services
+from core.errors import NotFound, PermissionDenied
+from core.model import Role
+from core.needs import NeedEntry, NeedKind, Period, Recruitment
+
+AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
+TODAY = date(2025, 6, 5)
+
+
+def need(key: str, unit: str, role: str, **changes: object) -> NeedEntry:
+    values: dict[str, object] = dict(
+        key=key,
+        unit=unit,
+        role=role,
+        kind=NeedKind.UPSKILLING,
+        competence="Formell behörighet",
+        recruitment=Recruitment.SHORTAGE,
+        period=Period(2024, 2026),
+        source="Kompetensförsörjningsplan",
+        assessed=date(2022, 11, 1),
+        author="Stadskontoret",
+        at=AT,
+    )
+    values.update(changes)
+    return NeedEntry(**values)  # type: ignore[arg-type]  # the test's defaults, overridden by keyword
+
+
+@pytest.fixture
+def services(example_engine: Engine) -> NeedServices:
+    services = NeedServices(example_engine, clock=lambda: AT)
+    Services(example_engine).grant_role(None, "hr-fskn", Role.HR, "FSKN")
+    Services(example_engine).grant_role(None, "chef-gvn", Role.CHEF, "GVN")
+    return services
+
+
+def fskn_measures(services: NeedServices) -> list[int]:
+    return [v.measure.id for v in services.measures(None, unit="FSKN", year=2025, as_of=TODAY)]
+
+
+def test_needs_are_read_within_permissions_with_their_money(services: NeedServices) -> None:
+    first, second = fskn_measures(services)[:2]
+    services.assess("hr-fskn", need("B1", "Förskolenämnden", "förskollärare", retirements=3, people=10))
+    services.assess("hr-fskn", need("B2", "FSKN", "barnskötare", recruitment=Recruitment.BALANCE))
+    services.assess(None, need("G1", "GVN", "yrkeslärare"))
+    services.link("hr-fskn", "b1", str(first), author="HR FSKN", share=6_000)
+    services.link("hr-fskn", "B2", str(first), author="HR FSKN")
+    services.link("hr-fskn", "B1", str(second), author="HR FSKN")
+
+    report = services.report("hr-fskn", 2025, today=TODAY)
+    assert [v.need.key for v in report.needs] == ["B1", "B2"]  # GVN's need is not FSKN HR's to read
+    money = services.summary_ledger().measure_allocated
+    assert sum(part for _, part in report.by_role) + report.unclaimed == money(first, 2025) + money(
+        second, 2025
+    )
+    assert report.unclaimed == 0
+    b1 = report.needs[0]
+    assert b1.stale and b1.covered and [m.id for m in b1.measures] == [first, second]
+
+    uncovered = services.report(None, 2025, today=TODAY, only_uncovered=True)
+    assert [v.need.key for v in uncovered.needs] == ["G1"]
+    gvn = services.report("chef-gvn", 2025, today=TODAY)
+    assert [v.need.key for v in gvn.needs] == ["G1"]
+    with pytest.raises(NotFound, match="Kända behov: G1"):
+        services.need("chef-gvn", "B1")
+
+
+def test_hr_cannot_link_another_committees_need_nor_write_as_a_manager(services: NeedServices) -> None:
+    services.assess(None, need("G1", "GVN", "yrkeslärare"))
+    with pytest.raises(PermissionDenied):
+        services.link("hr-fskn", "G1", str(fskn_measures(services)[0]), author="HR FSKN")
+    with pytest.raises(PermissionDenied):
+        services.assess("chef-gvn", need("G2", "GVN", "lärare"))
