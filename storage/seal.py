@@ -528,7 +528,7 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
             continue
         previous = s.link
     for kind in ("ledger", "followup", "measure", "decision", "grant", "revoke", "need"):
-        for row_id, row in sorted(rows[kind].items()):
+        for row_id, row in sorted(rows.get(kind, {}).items()):
             if (kind, row_id) not in seen:
                 problems.append(
                     Problem(

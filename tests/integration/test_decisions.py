@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import bot.data_services
+import storage.seal
 from bot.data_services import load_example
 from bot.services import Services
 from cli.main import main
@@ -264,6 +265,7 @@ def test_migration_0011_keeps_stored_decisions_readable_and_sealed(engine: Engin
     migrate(command.downgrade, "0010")  # the schema and the seal as 0010 knew them
     with pytest.MonkeyPatch.context() as patch, engine.connect() as conn:
         patch.setattr("storage.seal.WHEN_SET", {})
+        patch.delitem(storage.seal.FIELDS, "need")  # need_entries came with 0014
         assert verify(conn, org_id).problems == ()
     upgrade(engine)
     assert current(engine) == head()  # upgraded to the latest migration
