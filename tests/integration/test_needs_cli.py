@@ -282,6 +282,13 @@ def test_needs_are_read_within_the_persons_units(city: str, kb: Any) -> None:
     assert "Inga behov är registrerade (eller inga som du kan läsa)." in empty
     assert "hr-gsn" in refused(kb, city, "needs", "--unit", "FSKN", "--user", "hr-gsn")
 
+    # a measure of a committee the reader may not read: only that one of GSN answers, no title or money
+    ok(kb, "need", "link", "--need", "B1", "--measure", LECTURE)
+    (measure,) = by_id(needs_json(kb, "--user", "hr-fskn"))["B1"]["measures"]
+    assert measure == {"visible": False, "units": ["GSN"], "answers": True}
+    text = ok(kb, "needs", "--user", "hr-fskn").out
+    assert "en insats i GSN (som du inte kan läsa): svarar mot behovet 2025" in text and LECTURE not in text
+
 
 def test_a_second_add_of_the_same_id_is_a_new_assessment_kept_in_history(city: str, kb: Any) -> None:
     ok(kb, *add_args("B1", "FSKN", "förskollärare", people="40", retirements="6", assessed="2022-11-01"))
