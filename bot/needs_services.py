@@ -15,9 +15,9 @@ from core.calendar import swedish_date
 from core.errors import NotFound, RuleError, echo
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
-from core.model import Principal
+from core.model import Principal, Status
 from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
-from core.needs_report import NeedsReport, needs_report
+from core.needs_report import LinkedMeasure, NeedsReport, NeedView, needs_report, shortage_order
 from core.permissions import Action, can, require, visible_units
 from storage.repository import Repository
 
@@ -42,12 +42,15 @@ class NeedServices(Services):
         role: str | None = None,
         only_uncovered: bool = False,
         hard_to_recruit_retiring: bool = False,
+        as_of: date | None = None,
     ) -> NeedsReport:
         """The needs `user` may read in `year` (core.needs_report.needs_report);
         `unit` is read as a code, name or short name; `today`: the day staleness
-        is judged on (default: the bot's today)."""
+        is judged on (default: `as_of`, else the bot's today). With `as_of`, the
+        measures' status and forecasts as known on that day (follow-ups reported
+        after it do not count yet, as in `funds`)."""
         snapshot, who = self._city(user)
-        ledger = snapshot.ledger
+        ledger = self._known_on(snapshot, as_of) or snapshot.ledger
         code = resolve_unit(ledger, unit) if unit is not None else None
         if code is not None:
             require(who, Action.READ, [code])
@@ -59,7 +62,7 @@ class NeedServices(Services):
             ledger,
             who,
             year,
-            today or swedish_date(self.clock()),
+            today or as_of or swedish_date(self.clock()),
             unit=code,
             role=role,
             only_uncovered=only_uncovered,
@@ -77,11 +80,19 @@ class NeedServices(Services):
     def assess(self, user: str | None, need: NeedEntry) -> NeedEntry:
         """Store a need's assessment (a new one, or one that supersedes the need's
         current assessment: the old stays in history). `need.unit` may be written
-        as a code, name or short name; `need.author` is the name shown."""
+        as a code, name or short name; `need.author` is the name shown. A new
+        assessment keeps the need's id as first written ("b1" again is "B1")."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> NeedEntry:
-            entry = replace(need, unit=resolve_unit(ledger, need.unit), at=self.clock())
-            stored = repo.append_need(commands.assess_need(ledger, repo.needs(), who, entry))
+            needs = repo.needs()
+            earlier = needs.get(need.key)
+            entry = replace(
+                need,
+                key=earlier.key if earlier is not None else need.key,
+                unit=resolve_unit(ledger, need.unit),
+                at=self.clock(),
+            )
+            stored = repo.append_need(commands.assess_need(ledger, needs, who, entry))
             assert isinstance(stored, NeedEntry)
             return stored
 
@@ -110,15 +121,19 @@ class NeedServices(Services):
 
         return self._write(user, run)
 
-    def unlink(self, user: str | None, need: str, measure: str, *, author: str, note: str = "") -> None:
+    def unlink(
+        self, user: str | None, need: str, measure: str, *, author: str, note: str = ""
+    ) -> NeedLinkEndedEntry:
         """End the active link between a need and a measure (the link stays in history)."""
 
-        def run(repo: Repository, ledger: Ledger, who: Principal) -> None:
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> NeedLinkEndedEntry:
             m = resolve_measure(ledger, measure)
             end = NeedLinkEndedEntry(need, m.id, author, self.clock(), note=note)
-            repo.append_need(commands.end_need_link(repo.needs(), who, end))
+            stored = repo.append_need(commands.end_need_link(repo.needs(), who, end))
+            assert isinstance(stored, NeedLinkEndedEntry)
+            return stored
 
-        self._write(user, run)
+        return self._write(user, run)
 
     def need(self, user: str | None, key: str) -> NeedEntry:
         """One need the person may read, by its id; refused naming the known ids."""
@@ -132,3 +147,58 @@ class NeedServices(Services):
                 RuleError("unknown_need", f'Behovet "{echo(key)}" finns inte. Kända behov: {known}.', "behov")
             )
         return found
+
+    def history(self, user: str | None, key: str) -> tuple[NeedEntry, ...]:
+        """Every assessment of a need the person may read, oldest first (the last is
+        the current one); refused like `need` for an unknown or unreadable need."""
+        self.need(user, key)
+        return self.all_needs().history(key)
+
+    def at_risk(self, user: str | None, year: int, as_of: date) -> tuple[NeedAtRisk, ...]:
+        """The needs `user` may read whose linked measures no longer answer them in
+        `year` as known on `as_of` (reported "Ej slutförd", finished, forecast to use
+        nothing, without money that year): `followup status`'s needs at risk. The needs
+        left uncovered come first (shortage roles, then retirements), then those
+        another linked measure still answers."""
+        funded = self._city(user)[0].ledger.has_fund(year)
+        report = self.report(user, year, today=as_of, as_of=as_of)
+        found = [
+            NeedAtRisk(view, tuple((m, risk_of(m, funded=funded)) for m in view.at_risk))
+            for view in report.needs
+            if view.at_risk
+        ]
+        return tuple(sorted(found, key=lambda n: (n.view.covered, shortage_order(n.view))))
+
+
+class NeedRisk:
+    """Why a linked measure no longer answers its need in a year, in Swedish as
+    `followup status` shows it (as core.round_report.Risk words a measure's risks)."""
+
+    NOT_COMPLETED = "rapporterad Ej slutförd"
+    DONE = "klar"
+    NO_MONEY = "inga pengar det året"
+    NOTHING_FORECAST = "prognos 0 kr"
+    NOT_RUNNING = "pågår inte det året"
+
+
+def risk_of(measure: LinkedMeasure, *, funded: bool) -> str:
+    """Why `measure` does not answer its need in the report's year (core.needs.covers,
+    said); `funded`: the city has a fund that year."""
+    if measure.status == Status.NOT_COMPLETED:
+        return NeedRisk.NOT_COMPLETED
+    if measure.status == Status.DONE:
+        return NeedRisk.DONE
+    if not funded:
+        return NeedRisk.NOT_RUNNING
+    if measure.money <= 0:
+        return NeedRisk.NO_MONEY
+    return NeedRisk.NOTHING_FORECAST
+
+
+@dataclass(frozen=True)
+class NeedAtRisk:
+    """A need with the linked measures that no longer answer it, each with why;
+    `view.covered` says whether another linked measure still does."""
+
+    view: NeedView
+    measures: tuple[tuple[LinkedMeasure, str], ...]

@@ -14,7 +14,7 @@ import getpass
 import os
 from collections.abc import Callable
 from datetime import date
-from typing import Any, NoReturn, TextIO, TypeAlias
+from typing import Any, NoReturn, TextIO, TypeAlias, TypeVar
 
 from bot import clock
 from bot.services import Services
@@ -118,9 +118,18 @@ def operator() -> Principal:
     return Principal(user=f"cli:{login}", is_admin=True, name="administratör")
 
 
-def services(args: argparse.Namespace) -> Services:
+S = TypeVar("S", bound=Services)
+
+
+def services_of(args: argparse.Namespace, kind: Callable[..., S]) -> S:
+    """The use cases of `kind` (Services or one of its kinds, such as NeedServices) for
+    the command: the city of --org, the operator as administrator, the settings' date."""
     stamp = clock.clock_for(clock.settings_today())  # the settings' date, as the bot's (issue 17 item 6)
-    return Services(make_engine(), org=args.org, admin=operator(), clock=stamp)
+    return kind(make_engine(), org=args.org, admin=operator(), clock=stamp)
+
+
+def services(args: argparse.Namespace) -> Services:
+    return services_of(args, Services)
 
 
 def default_year(services: Services, as_of: date) -> int:

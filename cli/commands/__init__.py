@@ -16,6 +16,7 @@ from cli.commands import (
     funds,
     measures,
     money,
+    needs,
     package,
     roles,
     serve,
@@ -31,6 +32,7 @@ REGISTRY: tuple[Callable[[Commands], None], ...] = (
     templates.register,
     funds.register,
     measures.register,
+    needs.register,  # needs, and need add | link | unlink | history
     followup.register,  # followup add, and the round's commands (rounds.register)
     money.register,
     roles.register,

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import clock
+from bot.needs_services import NeedServices
 from bot.round_services import RoundServices
-from cli import texts
+from cli import needs_texts, texts
+from cli.commands import needs as needs_commands
 from cli.common import Commands, as_of_date, handles, options, today, user_of
 from cli.round_export import write_export
 from core.dates import parse_date, parse_period
@@ -130,10 +132,22 @@ def run_status(args: argparse.Namespace, out: TextIO) -> int:
     services = _rounds(args)
     report = services.report(user_of(args), parse_period(args.period), today(args))
     sends = services.sends(parse_period(args.period))
+    # Issue 21: the needs whose linked measures no longer answer them in the round's year.
+    needs = NeedServices(services.engine, org=services.org, clock=services.clock)
+    year = report.round.plan.year
+    at_risk = needs.at_risk(user_of(args), year, report.as_of)
     if args.json:
-        print(json.dumps(report_json(report, sends), ensure_ascii=False, indent=2), file=out)
+        print(
+            json.dumps(
+                {**report_json(report, sends), "needs_at_risk": needs_commands.at_risk_json(at_risk)},
+                ensure_ascii=False,
+                indent=2,
+            ),
+            file=out,
+        )
     else:
-        print(texts.report_text(report, sends), file=out)
+        lines = [texts.report_text(report, sends), "", *needs_texts.at_risk_lines(at_risk, year)]
+        print("\n".join(lines), file=out)
     return 0
 
 
