@@ -293,12 +293,14 @@ _RECRUITMENT_ORDER = {r: i for i, r in enumerate(Recruitment)}
 
 
 def uncovered(needs: Needs, ledger: Ledger, year: int) -> tuple[NeedEntry, ...]:
-    """The current needs no linked measure answers in a year (see `covers`):
-    shortage roles first (SKR's scale in order), then the most retirements, then by key."""
+    """The current needs of a year (their period covers it) that no linked measure
+    answers in that year (see `covers`): shortage roles first (SKR's scale in order),
+    then the most retirements, then by key."""
     found = [
         need
         for need in needs.current.values()
-        if not any(covers(ledger, link.measure_id, year) for link in needs.links_of_need(need.key))
+        if need.period.covers(year)
+        and not any(covers(ledger, link.measure_id, year) for link in needs.links_of_need(need.key))
     ]
     return tuple(
         sorted(

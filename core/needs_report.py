@@ -158,14 +158,17 @@ def needs_report(
     only_uncovered: bool = False,
     hard_to_recruit_retiring: bool = False,
 ) -> NeedsReport:
-    """The needs `who` may read (those of units they may read), in `year`, judged on `today`.
+    """The needs `who` may read (those of units they may read) whose period covers
+    `year`, in that year, judged on `today`.
 
     `unit`: only that unit's needs. `role`: only needs of that role (matched by
     `role_key`). `only_uncovered`: only needs no linked measure answers in the
     year, in core.needs.uncovered's order (shortage first, then retirements).
     `hard_to_recruit_retiring`: only shortage roles with retirements within two
     years, most retirements first. Otherwise by unit, then by id."""
-    readable = [n for n in needs.current.values() if can(who, Action.READ, [n.unit])]
+    readable = [
+        n for n in needs.current.values() if n.period.covers(year) and can(who, Action.READ, [n.unit])
+    ]
     money: RoleMoney = money_per_role(needs, ledger, year)
     chosen: Iterable[NeedEntry] = readable
     if unit is not None:

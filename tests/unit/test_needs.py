@@ -207,6 +207,14 @@ def test_a_need_is_uncovered_without_a_planned_or_running_measure_with_money() -
     assert [n.key for n in uncovered(needs, book.ledger, 2026)] == ["B3", "B2", "B4", "B1"]
 
 
+def test_a_need_counts_only_in_the_years_its_period_covers() -> None:
+    book = malmo_small()
+    needs = replay(need("B1", period=Period(2024, 2024)), need("B2", period=Period(2025, 2027)))
+    assert [n.key for n in uncovered(needs, book.ledger, 2024)] == ["B1"]
+    assert [n.key for n in uncovered(needs, book.ledger, 2025)] == ["B2"]
+    assert uncovered(needs, book.ledger, 2028) == ()
+
+
 def test_a_measure_forecast_to_use_nothing_or_not_completed_covers_nothing() -> None:
     book = malmo_small()
     a = book.measure("Språkstöd", "FSKN")
