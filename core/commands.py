@@ -19,11 +19,11 @@ from core.entries import (
     MeasureFundingEntry,
     ReallocationEntry,
 )
-from core.errors import RuleError, RuleViolation
+from core.errors import RuleError, RuleViolation, echo
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal
 from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
-from core.permissions import Action, require
+from core.permissions import Action, can, require
 from core.rounds import Round, after_close_note, check_late_reason, check_period_open, closed_round
 from core.rules import (
     check_allocation,
@@ -255,18 +255,32 @@ def assess_need(ledger: Ledger, needs: Needs, who: Principal, need: NeedEntry) -
     return need
 
 
+def _known_need(needs: Needs, who: Principal, key: str) -> NeedEntry:
+    """The need a link names; an unknown one is refused naming only the needs `who` may read."""
+    need = needs.get(key)
+    if need is not None:
+        return need
+    readable = [n.key for n in needs.current.values() if can(who, Action.READ, [n.unit])]
+    raise RuleViolation(
+        RuleError(
+            "unknown_need",
+            f'Behovet "{echo(clean_name(key))}" finns inte. Kända behov: {", ".join(readable) or "inga"}.',
+            "behov",
+        )
+    )
+
+
 def link_need(ledger: Ledger, needs: Needs, who: Principal, link: NeedLinkEntry) -> NeedLinkEntry:
     """A link from a need to a measure, checked (core.rules.needs.check_link): who
     may submit measures for the need's unit and may read the measure makes it."""
-    need = needs.get(link.need)
-    if need is not None:
-        require(who, Action.SUBMIT_MEASURE, [need.unit])
+    need = _known_need(needs, who, link.need)
+    require(who, Action.SUBMIT_MEASURE, [need.unit])
     measure = ledger.measures.get(link.measure_id)
     if measure is not None:
         require(who, Action.READ, measure.units, any_of=True)
     link = replace(
         link,
-        need=need.key if need is not None else clean_name(link.need),
+        need=need.key,
         note=clean_name(link.note),
         author=clean_name(link.author),
         author_id=who.user,
@@ -278,12 +292,11 @@ def link_need(ledger: Ledger, needs: Needs, who: Principal, link: NeedLinkEntry)
 def end_need_link(needs: Needs, who: Principal, end: NeedLinkEndedEntry) -> NeedLinkEndedEntry:
     """The end of an active link (core.rules.needs.check_link_end), by who may submit
     measures for the need's unit."""
-    need = needs.get(end.need)
-    if need is not None:
-        require(who, Action.SUBMIT_MEASURE, [need.unit])
+    need = _known_need(needs, who, end.need)
+    require(who, Action.SUBMIT_MEASURE, [need.unit])
     end = replace(
         end,
-        need=need.key if need is not None else clean_name(end.need),
+        need=need.key,
         note=clean_name(end.note),
         author=clean_name(end.author),
         author_id=who.user,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.needs_services import NeedServices
 from bot.services import Services
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied, RuleViolation
 from core.model import Role
 from core.needs import NeedEntry, NeedKind, Period, Recruitment
 
@@ -81,3 +81,11 @@ def test_hr_cannot_link_another_committees_need_nor_write_as_a_manager(services:
         services.link("hr-fskn", "G1", str(fskn_measures(services)[0]), author="HR FSKN")
     with pytest.raises(PermissionDenied):
         services.assess("chef-gvn", need("G2", "GVN", "lärare"))
+
+
+def test_an_unknown_need_is_refused_naming_only_the_needs_the_person_may_read(services: NeedServices) -> None:
+    services.assess(None, need("G1", "GVN", "yrkeslärare"))
+    services.assess("hr-fskn", need("B1", "FSKN", "förskollärare"))
+    with pytest.raises(RuleViolation, match=r"Kända behov: B1\.") as refused:
+        services.link("hr-fskn", "B9", str(fskn_measures(services)[0]), author="HR FSKN")
+    assert "G1" not in str(refused.value)
