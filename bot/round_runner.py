@@ -417,7 +417,10 @@ class RoundRunner:
                 report = round_report(round_, ledger, grants, known, set(send.units))
             names = {code: unit.name for code, unit in ledger.units.items()}
             return escalation_activities(round_, report, send.recipient, grants, names)
-        measures = card_measures(ctx.ledger, round_, send.measure_ids)
+        needs = RoundServices(self.engine, org=ctx.slug, units=self.units).card_needs(
+            send.recipient, send.measure_ids
+        )
+        measures = card_measures(ctx.ledger, round_, send.measure_ids, needs)
         reminder = send.kind != SendKind.PROMPT
         text = (
             texts.round_reminder_text(plan.period, plan.deadline)

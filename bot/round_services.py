@@ -31,6 +31,7 @@ from core.proposal_sets import (
 from core.round_answers import answers_to_followups, changed_answers, parse_answers
 from core.round_report import RoundReport, named_for, round_report
 from core.rounds import (
+    CardNeeds,
     DueSend,
     ExtraReminder,
     LateList,
@@ -41,6 +42,7 @@ from core.rounds import (
     Round,
     SendKind,
     assign,
+    card_needs,
     check_extra_reminder,
     current_round,
     due_sends,
@@ -250,9 +252,17 @@ class RoundServices(Services):
                         "förvaltningens HR.",
                     )
                 )
-            return MyCard(round_, mine, ledger)
+            # issue 21: the needs the card's measures answer, as far as the person may read them
+            return MyCard(round_, mine, ledger, card_needs(repo.needs(), who, mine))
 
         return self._read_round(user, run)
+
+    def card_needs(self, user: str, measure_ids: Collection[int]) -> Mapping[int, CardNeeds]:
+        """The competence needs each of `measure_ids` answers, for the card `user` gets
+        (core.rounds.card_needs: the needs they may read named, the others counted); the
+        round runner's cards ask how many people those measures have reached (issue 21)."""
+        with self._unit_of_work() as repo:
+            return card_needs(repo.needs(), self._principal(repo, user), measure_ids)
 
     def answer(
         self,

@@ -23,7 +23,7 @@ from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
 from core.permissions import Action, can, can_any, require, visible_units
-from core.rounds import check_period_open
+from core.rounds import CardNeeds, card_needs, check_period_open
 from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on
 from core.views import MeasureView, measure_view
@@ -431,10 +431,12 @@ class Services:
         once: str | None = None,
         amount_confirmed: bool = False,
         after_close_reason: str | None = None,
+        reached: int | None = None,
     ) -> FollowUp:
         """`author` is the name shown as the follow-up's author (default: the user id);
         `once`: see `_write`. `amount_confirmed` and `after_close_reason`: see
-        core.commands.report_followup (the city's rounds are read here)."""
+        core.commands.report_followup (the city's rounds are read here). `reached`: how
+        many people the measure has reached so far, when given (issue 21)."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> FollowUp:
             m = resolve_measure(ledger, measure_ref)
@@ -449,6 +451,7 @@ class Services:
                 note,
                 author or who.user,
                 self.clock(),
+                reached=reached,
             )
             checked = commands.report_followup(
                 ledger,
@@ -461,6 +464,15 @@ class Services:
             return repo.add_followup(checked)
 
         return self._write(user, run, once)
+
+    def measure_needs(self, user: str | None, measure_id: int) -> CardNeeds:
+        """The competence needs a measure answers (core.rounds.card_needs: those `user` may
+        read named, the others counted); none when it answers none. The follow-up asks how
+        many people a linked measure has reached (issue 21)."""
+        who = self._city(user)[1]
+        with self._unit_of_work() as repo:
+            needs = repo.needs()
+        return card_needs(needs, who, [measure_id]).get(measure_id, CardNeeds())
 
     def period_refusal(self, period: str) -> str | None:
         """Why a follow-up for `period` is not taken (it has not begun by the

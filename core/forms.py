@@ -17,6 +17,7 @@ first ("Mentorskap: status saknas.").
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from core.limits import (
     MAX_DESCRIPTION,
     MAX_NOTE,
     MAX_PERFORMER,
+    MAX_REACHED,
     MAX_TARGET_GROUP,
     MAX_TITLE,
     text_too_long,
@@ -66,6 +68,7 @@ LABEL_SPENT = "Utfall hittills"
 LABEL_FORECAST = "Prognos för året"
 LABEL_USABLE = "Kan användas som planerat"
 LABEL_NOTE = NOTE  # "Kommentar": core.rules.followup says it too, and cannot import this module
+LABEL_REACHED = "Personer nådda hittills"
 
 TITLE_MISSING = "Titeln saknas."
 
@@ -97,6 +100,7 @@ def allowed_in(label: str) -> str:
         LABEL_PERIOD: PERIOD_FORMS,
         LABEL_STATUS: f"Välj en av: {', '.join(s.value for s in Status)}.",
         LABEL_USABLE: 'Svara "ja" eller "nej".',
+        LABEL_REACHED: REACHED_ALLOWED,
     }.get(label, "Skriv text.")
 
 
@@ -278,6 +282,72 @@ def read_amount(text: str, field: str | None = "belopp", *, allow_zero: bool = F
     return parse_amount(text, field=field, allow_zero=allow_zero)
 
 
+REACHED_ALLOWED = (
+    'Skriv antalet personer med siffror, 0 eller fler, till exempel "12" eller "12 personer"; '
+    'vet du inte, lämna det tomt eller skriv "vet inte".'
+)
+"""What the question how many people a measure has reached takes, said with every refusal."""
+_REACHED = re.compile(
+    r"([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)"
+    r"(?:\s*(?:" + "|".join(re.escape(w) for w in vocabulary.PEOPLE_WORDS) + r"))?",
+    re.IGNORECASE,
+)
+
+
+def read_reached(value: object, field: str | None = "nådda") -> int | None:
+    """How many people a measure has reached so far (a follow-up's `reached`, asked for a
+    measure linked to a competence need): a whole number, 0 or more, as typed ("12",
+    "12 personer", " 12 ", "1 200") or a card's number; None when left empty or said not to
+    be known (core.vocabulary.NOT_KNOWN: "vet inte", "hoppa över", "-"). Refused, naming
+    what is allowed: a negative number, a part of one ("1,5"), words ("tolv"), more than
+    core.limits.MAX_REACHED, anything else (a forged card's list or boolean)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(field_wrong_type(LABEL_REACHED))
+    if isinstance(value, int):
+        number, shown = value, str(value)[:40]
+    else:
+        typed = " ".join(value.split())
+        if not typed or typed.lower().strip(".!") in vocabulary.NOT_KNOWN:
+            return None
+        shown = typed if len(typed) <= 40 else typed[:40] + "…"
+        negative = re.fullmatch(r"[-−–]\s*[0-9][0-9 ,.]*(?:\s*\w+)?\.?", shown)
+        found = _REACHED.fullmatch(typed.rstrip(".")) if len(typed) <= 200 else None
+        if negative is not None:
+            number = -1
+        elif found is None:
+            raise InputError(
+                RuleError(
+                    "bad_reached",
+                    f'Antalet personer som insatsen nått ska vara ett heltal, inte "{echo(shown)}". '
+                    + REACHED_ALLOWED,
+                    field,
+                )
+            )
+        else:
+            number = int(re.sub(r"[^0-9]", "", found.group(1)))
+    if number < 0:
+        raise InputError(
+            RuleError(
+                "negative_reached",
+                f'Antalet personer som insatsen nått kan inte vara negativt ("{echo(shown)}"). '
+                + REACHED_ALLOWED,
+                field,
+            )
+        )
+    if number > MAX_REACHED:
+        raise InputError(
+            RuleError(
+                "reached_too_large",
+                f"Antalet personer som insatsen nått, {echo(shown)}, är fler än någon stad har anställda: "
+                f"högst {MAX_REACHED:_} personer.".replace("_", " "),
+                field,
+            )
+        )
+    return number
+
+
 def read_usable(value: object) -> bool | None:
     """Yes or no from a card, a cell or a typed answer (core.vocabulary); None otherwise."""
     return vocabulary.card_yes_no(value)
@@ -297,18 +367,24 @@ class FollowUpDraft:
     forecast: int
     usable_as_planned: bool
     note: str
+    reached: int | None = None
+    """How many people the measure has reached so far, when given (issue 21)."""
 
 
 SHOWN = {"status": "status", "spent": "utfall hittills", "forecast": "prognos för året"}
 """The round card's names of its required fields, as its refusals say them."""
+SHOWN_REACHED = "personer nådda hittills"
+"""The round card's name of its optional people-reached field, as its refusals say it."""
 
 
 def parse_followup(
     fields: Mapping[str, object], *, year: int | None = None, measure: str | None = None
 ) -> Parsed[FollowUpDraft]:
     """A follow-up from its fields "period", "status", "spent", "forecast",
-    "usable" and "note" (text; an amount may be a whole number, usable a
-    boolean). `year`: the year a month's name alone ("juni") is of.
+    "usable", "note" and "reached" (text; an amount and reached may be a whole
+    number, usable a boolean; reached, how many people the measure has reached
+    so far, may be left out: `read_reached`). `year`: the year a month's name
+    alone ("juni") is of.
 
     `measure`: the measure's name on a card with several measures (the round
     card): the period is the round's (not read), usable may be left out (yes),
@@ -392,12 +468,20 @@ def parse_followup(
     elif isinstance(raw_note, str):
         note = collect(lambda: note_of(raw_note))
 
+    def reached_of() -> int | None:
+        try:
+            return read_reached(fields.get("reached"))
+        except DomainError as bad:
+            raise InputError(named(bad.errors, f"{measure}, {SHOWN_REACHED}: " if card else "")) from None
+
+    reached = collect(reached_of)
+
     complete = None not in (status_value, spent, forecast, usable, note) and (card or period is not None)
     if collect.errors or not complete:
         return Parsed(None, tuple(collect.errors))
     assert status_value is not None and spent is not None and forecast is not None
     assert usable is not None and note is not None
-    return Parsed(FollowUpDraft(period, status_value, spent, forecast, usable, note))
+    return Parsed(FollowUpDraft(period, status_value, spent, forecast, usable, note, reached))
 
 
 # --- the measure ---------------------------------------------------------------------

@@ -43,6 +43,10 @@ MAX_DELEGATE = 200
 MAX_PERSON_NAME = 80
 """A person's display name as shown."""
 
+MAX_REACHED = 1_000_000
+"""How many people a measure may say it has reached (a follow-up's `reached`): more than any
+city employs, well inside the database's integer."""
+
 
 def text_too_long(label: str, length: int, limit: int) -> RuleError:
     """A text over its limit, named by its field's label ("Kommentar är för lång (4001 tecken).

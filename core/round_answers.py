@@ -1,7 +1,9 @@
 """A round's answers as they arrive from a card or a chat: per measure a
 status, spend to date, forecast for the year, whether the money can be used
-as planned, and a note. Each answer becomes one follow-up entry of the
-round's period; the whole answer is checked before anything is written.
+as planned, a note and, for a measure linked to a competence need, how many
+people it has reached so far (issue 21; optional). Each answer becomes one
+follow-up entry of the round's period; the whole answer is checked before
+anything is written.
 """
 
 from __future__ import annotations
@@ -14,14 +16,26 @@ from typing import Any
 from core import commands, vocabulary
 from core.dates import format_date
 from core.errors import DomainError, InputError, RuleError, RuleViolation
-from core.forms import LABEL_SPENT, LABEL_STATUS, LABEL_USABLE, SHOWN, allowed_in, parse_followup
+from core.forms import (
+    LABEL_REACHED,
+    LABEL_SPENT,
+    LABEL_STATUS,
+    LABEL_USABLE,
+    SHOWN,
+    SHOWN_REACHED,
+    allowed_in,
+    parse_followup,
+)
 from core.ledger import Ledger
 from core.limits import MAX_CARD_FIELD
 from core.model import FollowUp, Principal, Status
 from core.rounds import Round, check_period_open
 from core.rules.names import measure_name
 
-FIELDS = ("status", "spent", "forecast", "usable", "note")
+FIELDS = ("status", "spent", "forecast", "usable", "note", "reached")
+ANSWERING = ("status", "spent", "forecast", "reached")
+"""The fields that make a measure answered when one is filled in (usable has a value on
+every card, and a note alone is no answer)."""
 
 
 def field_name(measure_id: int, name: str) -> str:
@@ -37,17 +51,21 @@ class Answer:
     forecast: int
     usable_as_planned: bool
     note: str
+    reached: int | None = None
 
 
 def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> str:
     value = values.get(field_name(measure_id, name))
-    shown = {**SHOWN, "usable": "kan användas som planerat", "note": "kommentar"}[name]
+    shown = {**SHOWN, "usable": "kan användas som planerat", "note": "kommentar", "reached": SHOWN_REACHED}[
+        name
+    ]
     if value is None:
         return ""
     if name == "usable" and isinstance(value, bool):  # a toggle: yes or no, as on the follow-up form
         return vocabulary.YES_WORD if value else vocabulary.NO_WORD
     if isinstance(value, bool) or not isinstance(value, str | int):
-        allowed = allowed_in({"status": LABEL_STATUS, "usable": LABEL_USABLE}.get(name, LABEL_SPENT))
+        labels = {"status": LABEL_STATUS, "usable": LABEL_USABLE, "reached": LABEL_REACHED}
+        allowed = allowed_in(labels.get(name, LABEL_SPENT))
         allowed = "Skriv text." if name == "note" else allowed
         raise InputError(
             RuleError("bad_card_value", f"{label}: fältet {shown} ska vara text. {allowed}", name)
@@ -91,14 +109,14 @@ def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[
         except DomainError as exc:
             errors.extend(exc.errors)
             continue
-        if not any(texts[f] for f in ("status", "spent", "forecast")):
+        if not any(texts[f] for f in ANSWERING):
             continue
         parsed = parse_followup(texts, measure=label)  # the one follow-up parser, the card's wording
         if parsed.draft is None:
             errors.extend(parsed.errors)
             continue
         d = parsed.draft
-        answers.append(Answer(mid, d.status, d.spent, d.forecast, d.usable_as_planned, d.note))
+        answers.append(Answer(mid, d.status, d.spent, d.forecast, d.usable_as_planned, d.note, d.reached))
     if errors:
         raise InputError(errors)
     if not answers:
@@ -153,6 +171,7 @@ def answers_to_followups(
             a.note,
             author,
             at,
+            reached=a.reached,
         )
         try:
             out.append(commands.report_followup(ledger, who, followup, rounds=(round_,)))
@@ -171,7 +190,7 @@ NOTHING_CHANGED = "nothing_changed"
 
 def changed_answers(ledger: Ledger, round_: Round, answers: list[Answer]) -> list[Answer]:
     """The answers that differ from the measure's latest follow-up of the round's period (status,
-    spend, forecast, usable as planned, note): a card shows the saved answers filled in, so it
+    spend, forecast, usable as planned, note, people reached): a card shows the saved answers filled in, so it
     carries them again, and the same card sent twice (a double click, a retry) is the same
     answer. Refused (NOTHING_CHANGED, nothing to write) when there were answers and every one
     is the saved one. Checked in the write, under the city's write lock: of two identical
@@ -189,7 +208,8 @@ def changed_answers(ledger: Ledger, round_: Round, answers: list[Answer]) -> lis
             saved.forecast,
             saved.usable_as_planned,
             saved.note,
-        ) == (a.status, a.spent, a.forecast, a.usable_as_planned, a.note)
+            saved.reached,
+        ) == (a.status, a.spent, a.forecast, a.usable_as_planned, a.note, a.reached)
         if not same:
             changed.append(a)
     if answers and not changed:

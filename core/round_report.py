@@ -56,6 +56,7 @@ class MeasureResult:
     risks: tuple[str, ...]
     state: MeasureState = MeasureState.NOT_ANSWERED
     asked: tuple[str, ...] = ()  # the people asked about it (ids)
+    reached: int | None = None  # people reached so far, when the answer gives it (issue 21)
 
     @property
     def unused(self) -> int:
@@ -188,6 +189,7 @@ def _result(
         risks=tuple(risks),
         state=state,
         asked=asked,
+        reached=answer.reached if answer else None,
     )
 
 

@@ -18,7 +18,7 @@ date can be set per round.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -37,6 +37,7 @@ from core.dates import format_date, format_period, parse_period
 from core.errors import NotFound, RuleError, RuleViolation
 from core.ledger import Ledger
 from core.model import Principal, Role, RoleGrant
+from core.needs import NeedEntry, Needs
 from core.permissions import Action, can
 
 REMINDER_AFTER_WORKING_DAYS = 5
@@ -559,12 +560,46 @@ def late_list_units(principal: Principal, units: Iterable[str]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class CardNeeds:
+    """The competence needs a measure on a round card is linked to: the card asks how
+    many people it has reached so far, and names the needs. `shown`: the current needs
+    the person may read (by key); `others`: how many more are of committees they may not
+    read (counted, never named)."""
+
+    shown: tuple[NeedEntry, ...] = ()
+    others: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.shown) or self.others > 0
+
+
+def card_needs(needs: Needs, who: Principal | None, measure_ids: Iterable[int]) -> dict[int, CardNeeds]:
+    """The needs each of `measure_ids` answers (an active link to a need that exists), for
+    the person `who` (None: every need named, as the administrator sees them); a measure
+    with no linked need is left out."""
+    wanted = set(measure_ids)
+    found: dict[int, list[NeedEntry]] = {}
+    for link in needs.links:
+        need = needs.get(link.need)
+        if link.measure_id in wanted and need is not None:
+            found.setdefault(link.measure_id, []).append(need)
+    out: dict[int, CardNeeds] = {}
+    for mid, linked in found.items():
+        unique = list({n.key: n for n in linked}.values())
+        shown = tuple(n for n in unique if who is None or can(who, Action.READ, [n.unit]))
+        out[mid] = CardNeeds(shown, len(unique) - len(shown))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class MyCard:
-    """What one person is asked in the open round."""
+    """What one person is asked in the open round; `needs`: the competence needs of those
+    measures that have any (`card_needs`), for the card's people-reached question."""
 
     round: Round
     measure_ids: tuple[int, ...]
     ledger: Ledger
+    needs: Mapping[int, CardNeeds] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

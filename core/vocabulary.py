@@ -138,6 +138,11 @@ NONE = frozenset(
 SKIP = "-"
 """Typed for an optional free text (a description, a note): nothing."""
 
+PEOPLE_WORDS = ("personer", "person", "pers", "pers.", "st", "st.", "stycken", "deltagare", "medarbetare")
+"""Words that may follow a number of people ("12 personer", "12 st")."""
+NOT_KNOWN = ("-", "hoppa över", "hoppa", "vet inte", "vet ej", "okänt", "inget svar")
+"""Answers to an optional number (how many people a measure has reached) that leave it out."""
+
 NO_DECISION = ("-", "inget", "inget beslut", "ingen", "saknas", "finns inte", "vet inte", "nej")
 """Answers to "which decision?" that say there is none."""
 
@@ -963,6 +968,7 @@ FOLLOWUP_FIELDS: dict[str, tuple[str, ...]] = {
     "forecast": ("prognos", "prognosen"),
     "usable": ("användbar", "användas", "planerat", "som planerat"),
     "note": ("kommentar", "kommentaren", "anteckning", "anteckningen", "notering"),
+    "reached": ("nådda", "nått", "personer", "personerna"),
 }
 """The follow-up dialog's fields and the words that name them ("ändra prognosen")."""
 

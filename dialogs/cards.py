@@ -432,7 +432,10 @@ def followup_summary(
     note: str,
     seq: int | None = None,
     author: str | None = None,
+    reached: int | None = None,
 ) -> Card:
+    """A follow-up as the chat confirms it and its receipt; `reached`: how many people the
+    measure has reached so far, shown when given (issue 21)."""
     facts = [
         (texts.LABEL_TITLE, texts.plain(title)),
         (texts.LABEL_PERIOD, format_period(period)),
@@ -440,6 +443,7 @@ def followup_summary(
         (texts.LABEL_SPENT_LONG, texts.kr(spent)),
         (texts.LABEL_FORECAST_LONG, texts.kr(forecast)),
         (texts.LABEL_USABLE, texts.yes_no(usable)),
+        *([(texts.LABEL_REACHED, texts.people(reached))] if reached is not None else []),
         (texts.LABEL_NOTE, texts.plain(note) or "–"),
     ]
     if seq is not None:

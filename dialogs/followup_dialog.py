@@ -1,7 +1,9 @@
 """A follow-up note: the measure, the period, its status, the spend so far, the
 forecast for the year (never below the spend), whether the money can be used as
-planned, and a note; confirmed, then saved as a follow-up entry. The same as one
-Adaptive Card form, validated field by field on the server."""
+planned, a note and, for a measure linked to a competence need, how many people
+it has reached so far (optional: "hoppa över", "vet inte"; issue 21); confirmed,
+then saved as a follow-up entry. The same as one Adaptive Card form, validated
+field by field on the server."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any, cast
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
 from microsoft_agents.hosting.dialogs import (
     DialogTurnResult,
+    PromptOptions,
     PromptValidatorContext,
     TextPrompt,
     WaterfallDialog,
@@ -57,6 +60,9 @@ STATUS_PROMPT = "StatusPrompt"
 SPENT_PROMPT = "SpentPrompt"
 FORECAST_PROMPT = "ForecastPrompt"
 NOTE_PROMPT = "NotePrompt"
+REACHED_PROMPT = "ReachedPrompt"
+NOT_ASKED_REACHED = "reached_not_asked"
+"""In the values: the measure answers no competence need, so how many it has reached is not asked."""
 
 _AMOUNT_FIELDS = {"utfall": "spent", "prognos": "forecast"}
 """The implausible-amount rule's field (core.rules.followup) → the follow-up's field asked again."""
@@ -65,23 +71,33 @@ _STATUSES = frozenset(s.value for s in Status)
 
 FLOW = Flow(
     fields={
-        "measure": Field(0, CHOICE_PROMPT, then=("period",)),
+        "measure": Field(0, CHOICE_PROMPT, then=("period", "reached")),
         "period": Field(1, PERIOD_PROMPT),
         "status": Field(2, STATUS_PROMPT),
         "spent": Field(3, SPENT_PROMPT, then=("forecast",)),
         "forecast": Field(4, FORECAST_PROMPT),
         "usable": Field(5, YES_NO_PROMPT),
         "note": Field(6, NOTE_PROMPT),
+        "reached": Field(7, REACHED_PROMPT),
     },
-    stores={1: "measure_id", 2: "period", 3: "status", 4: "spent", 5: "forecast", 6: "usable", 7: "note"},
-    confirm_step=7,
-    save_step=9,
-    confirm_places=frozenset({7, 8, 9}),
+    stores={
+        1: "measure_id",
+        2: "period",
+        3: "status",
+        4: "spent",
+        5: "forecast",
+        6: "usable",
+        7: "note",
+        8: "reached",
+    },
+    confirm_step=8,
+    save_step=10,
+    confirm_places=frozenset({8, 9, 10}),
     words=vocabulary.FOLLOWUP_FIELDS,
     names=texts.FOLLOWUP_FIELD_NAMES,
     kept=texts.KEPT_FOLLOWUP,
     what=texts.THE_FOLLOWUP,
-    preset={"measure": "measure_preset"},
+    preset={"measure": "measure_preset", "reached": NOT_ASKED_REACHED},
     convert={"measure_id": lambda key: int(cast(int | str, key))},
 )
 """The follow-up's fields, for going back and changing them (dialogs.form_flow)."""
@@ -99,6 +115,7 @@ class FollowUpDialog(FormDialog):
         self.add_dialog(TextPrompt(SPENT_PROMPT, self.spent_validator))
         self.add_dialog(TextPrompt(FORECAST_PROMPT, self.forecast_validator))
         self.add_dialog(TextPrompt(NOTE_PROMPT, self.note_validator))
+        self.add_dialog(TextPrompt(REACHED_PROMPT, self.reached_validator))
         self.add_dialog(TextPrompt(YES_NO_PROMPT, yes_no_validator))
         self.add_dialog(
             WaterfallDialog(
@@ -112,6 +129,7 @@ class FollowUpDialog(FormDialog):
                         self.forecast_step,
                         self.usable_step,
                         self.note_step,
+                        self.reached_step,
                         self.plausible_step,
                         self.confirm_step,
                         self.save_step,
@@ -180,9 +198,13 @@ class FollowUpDialog(FormDialog):
             return await end_dialog(step, search_again(Intent.FOLLOW_UP, now=True))
         picked = int(cast(int | str, step.result))  # a choice's key: the measure id
         values_of(step)["measure_id"] = picked
-        _, services = who(step.context)
+        identity, services = who(step.context)
         ledger = await call(services.ledger)
         values_of(step)["title"] = ledger.measures[picked].title  # named when it is left unfinished
+        needs = await call(services.measure_needs, identity.user_id, picked)  # issue 21
+        values_of(step)["needs"] = [texts.need_name(n.role, n.kind.value, n.key) for n in needs.shown]
+        values_of(step)["needs_others"] = needs.others
+        values_of(step)[NOT_ASKED_REACHED] = not needs
         default = default_period(today_of(step.context), ledger.measures[picked].year)
         options = text_options(
             texts.ask_period(default), validations={"default": default, "measure_id": picked}
@@ -216,10 +238,24 @@ class FollowUpDialog(FormDialog):
         values_of(step)["usable"] = step.result
         return await step.prompt(NOTE_PROMPT, text_options(texts.ASK_NOTE))
 
+    async def reached_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Issue 21: how many people a measure linked to a competence need has reached so
+        far (optional); a measure that answers no need is not asked."""
+        values_of(step)["note"] = step.result
+        v = values_of(step)
+        if v.get(NOT_ASKED_REACHED, True):
+            return await step.next(None)
+        names = [n for n in v.get("needs") or () if isinstance(n, str)]
+        others = v.get("needs_others")
+        asked = texts.ask_reached(names, others if isinstance(others, int) else 0)
+        options = text_options(asked)
+        options.prompt = question(asked, [texts.SKIP_REACHED_BUTTON])
+        return await step.prompt(REACHED_PROMPT, options)
+
     async def plausible_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Issue 17 item 4: a spend or forecast over twice the measure's money is
         asked about explicitly (the core's rule names the amount and the money)."""
-        values_of(step)["note"] = step.result
+        values_of(step)["reached"] = step.result
         v = values_of(step)
         _, services = who(step.context)
         ledger = await call(services.ledger)
@@ -263,15 +299,16 @@ class FollowUpDialog(FormDialog):
             forecast=v["forecast"],
             usable=v["usable"],
             note=v["note"],
+            reached=_reached(v),
         )
         return await step.prompt(
             YES_NO_PROMPT, yes_no_options(texts.CONFIRM_FOLLOWUP, [cards.attachment(summary)])
         )
 
     async def save_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not step.result:  # nothing saved, nothing thrown away: what to change
-            return await step.prompt(CHOICE_PROMPT, self.change_options())
         v = values_of(step)
+        if not step.result:  # nothing saved, nothing thrown away: what to change
+            return await step.prompt(CHOICE_PROMPT, self.change_options_for(v))
         await save(
             step.context,
             measure_id=v["measure_id"],
@@ -283,8 +320,19 @@ class FollowUpDialog(FormDialog):
             note=v["note"],
             once=v.get("once"),
             amount_confirmed=bool(v.get("amount_confirmed")),
+            reached=_reached(v),
         )
         return await end_dialog(step)
+
+    def change_options_for(self, values: dict[str, Any]) -> PromptOptions:
+        """ "What to change?": every field, but how many people the measure has reached when
+        it was not asked (the measure answers no competence need)."""
+        if not values.get(NOT_ASKED_REACHED, True):
+            return self.change_options()
+        names = [n for f, n in self.flow.names.items() if f != "reached"]
+        choices = [c for c in self.flow.change_choices() if c["key"] != "reached"]
+        options: PromptOptions = choice_options(texts.what_to_change(names), choices, listed=True)
+        return options
 
     # --- validators ------------------------------------------------------------------
 
@@ -351,6 +399,16 @@ class FollowUpDialog(FormDialog):
         prompt_context.recognized.value = forecast
         return True
 
+    async def reached_validator(self, prompt_context: PromptValidatorContext) -> bool:
+        text = answer_text(prompt_context)
+        if text is None:
+            return refuse(prompt_context, texts.TEXT_ONLY)
+        try:
+            prompt_context.recognized.value = forms.read_reached(text)  # "hoppa över", "vet inte": None
+        except InputError as bad:
+            return refuse(prompt_context, bad.message)
+        return True
+
     async def note_validator(self, prompt_context: PromptValidatorContext) -> bool:
         text = answer_text(prompt_context)
         if text is None:
@@ -404,10 +462,20 @@ class FollowUpDialog(FormDialog):
             usable=draft.usable_as_planned,
             note=draft.note,
             once=once_key(data),
+            reached=draft.reached,
         )
 
 
 # --- shared ---------------------------------------------------------------------------
+
+
+def _reached(values: dict[str, Any]) -> int | None:
+    """How many people the measure has reached, as the dialog keeps it (None: not asked,
+    skipped; anything else, from old or forged state, is not taken)."""
+    value = values.get("reached")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -467,6 +535,7 @@ async def save(
     note: str,
     once: str | None = None,
     amount_confirmed: bool = False,
+    reached: int | None = None,
 ) -> bool:
     """Add the follow-up through the core; send the receipt or the refusal (whether it was saved).
     `once`: the key that keeps a repeated confirmation from saving twice;
@@ -487,6 +556,7 @@ async def save(
             author=person_name(identity.name) or None,
             once=once,
             amount_confirmed=amount_confirmed,
+            reached=reached,
         )
     except AlreadySaved as done:
         await turn_context.send_activity(await already_saved(turn_context, done))
@@ -506,6 +576,7 @@ async def save(
         forecast=stored.forecast,
         usable=stored.usable_as_planned,
         note=stored.note,
+        reached=stored.reached,
         seq=stored.seq,
         author=texts.reported_by(identity.name or stored.author),
     )

@@ -25,7 +25,7 @@ from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal, Status
 from core.proposal_sets import ProposalSetView, ProposalsSent, SetDecided
 from core.round_report import RoundReport
-from core.rounds import LateList, MyCard, OpenPlan, RemindersSent, Round, SendKind
+from core.rounds import CardNeeds, LateList, MyCard, OpenPlan, RemindersSent, Round, SendKind
 from core.views import MeasureView
 
 T = TypeVar("T")
@@ -116,7 +116,13 @@ class CityServices(CityQueries, Protocol):
         once: str | None = None,
         amount_confirmed: bool = False,
         after_close_reason: str | None = None,
+        reached: int | None = None,
     ) -> FollowUp: ...
+
+    def measure_needs(self, user: str | None, measure_id: int) -> CardNeeds:
+        """The competence needs a measure answers, as far as `user` may read them (issue 21:
+        the follow-up asks how many people a linked measure has reached)."""
+        ...
 
     def reallocate(
         self,

@@ -1,11 +1,14 @@
 """The follow-up round's cards (Adaptive Card 1.5): the prompt that lists a
 person's measures and asks, per measure, status, spend so far, forecast for
-the year, whether the money can be used as planned and a note; the reminder
+the year, whether the money can be used as planned and a note (and, for a
+measure linked to a competence need, which needs it answers and how many
+people it has reached so far: issue 21); the reminder
 (the same card with a reminder line); the card as it looks once answered;
 and the escalation list of who has not answered.
 
 The inputs of measure 12 are "m12_status", "m12_spent", "m12_forecast",
-"m12_usable" and "m12_note" (core.round_answers.field_name); the submit
+"m12_usable", "m12_note" and, when it is linked to a need, "m12_reached"
+(core.round_answers.field_name); the submit
 carries {"action": "round_answer", "round_id": N}. What a card submits is
 checked again on the server. Titles, unit names, notes and names are
 escaped here with texts.plain (TextBlocks and FactSets are Markdown); input
@@ -15,7 +18,7 @@ values (a note being edited) are not Markdown and are given as they are.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,7 +30,7 @@ from core.limits import MAX_NOTE
 from core.model import FollowUp, RoleGrant, Status
 from core.round_answers import field_name
 from core.round_report import RoundReport
-from core.rounds import Round, gets_every_late_list, principal_of
+from core.rounds import CardNeeds, Round, gets_every_late_list, principal_of
 from dialogs import texts
 from dialogs.cards import (
     MAX_CARD_BYTES,
@@ -61,13 +64,27 @@ def _size(element: dict[str, Any]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class CardMeasure:
-    """One measure as the card shows it, with its current answer if any."""
+    """One measure as the card shows it, with its current answer if any, and the
+    competence needs it answers (none: the card does not ask how many it has reached)."""
 
     id: int
     title: str
     units: tuple[str, ...]
     allocated: int
     answer: FollowUp | None = None
+    needs: CardNeeds | None = None
+
+    @property
+    def linked(self) -> bool:
+        """Linked to at least one competence need: the card asks how many people it has reached."""
+        return bool(self.needs)
+
+
+def _needs_line(m: CardMeasure) -> dict[str, Any]:
+    """Which needs the measure answers, in one short line (the needs' names escaped)."""
+    assert m.needs is not None
+    names = [texts.need_name(n.role, n.kind.value, n.key) for n in m.needs.shown]
+    return _text(texts.round_card_needs(names, m.needs.others), isSubtle=True, size="Small", spacing="None")
 
 
 def _heading(m: CardMeasure) -> str:
@@ -101,16 +118,22 @@ def prompt_card(
     used = shown = 0
     for m in measures:
         a = m.answer
+        status = _choice_set(
+            field_name(m.id, "status"),
+            texts.LABEL_STATUS,
+            [(s.value, s.value) for s in Status],
+            value=(a.status.value if a else ""),
+            placeholder=texts.CHOOSE_STATUS,
+        )
+        # Status is only required when some other field of the measure is
+        # filled in: a measure can be left for later, the server checks.
+        status.pop("isRequired", None)
+        status.pop("errorMessage", None)
         container_items = [
             _text(_heading(m), weight="Bolder"),
+            *([_needs_line(m)] if m.linked else []),
             _facts([(texts.LABEL_ALLOCATED, texts.kr(m.allocated))]),
-            _choice_set(
-                field_name(m.id, "status"),
-                texts.LABEL_STATUS,
-                [(s.value, s.value) for s in Status],
-                value=(a.status.value if a else ""),
-                placeholder=texts.CHOOSE_STATUS,
-            ),
+            status,
             _input_text(
                 field_name(m.id, "spent"),
                 texts.LABEL_SPENT_LONG,
@@ -122,6 +145,18 @@ def prompt_card(
                 texts.LABEL_FORECAST_LONG,
                 placeholder=texts.PLACEHOLDER_AMOUNT,
                 value=texts.kr(a.forecast) if a else "",
+            ),
+            *(
+                [
+                    _input_text(
+                        field_name(m.id, "reached"),
+                        texts.ROUND_REACHED_QUESTION,
+                        placeholder=texts.PLACEHOLDER_REACHED,
+                        value=str(a.reached) if a is not None and a.reached is not None else "",
+                    )
+                ]
+                if m.linked
+                else []
             ),
             _choice_set(
                 field_name(m.id, "usable"),
@@ -138,10 +173,6 @@ def prompt_card(
                 max_length=MAX_NOTE,
             ),
         ]
-        # Status is only required when some other field of the measure is
-        # filled in: a measure can be left for later, the server checks.
-        container_items[2].pop("isRequired", None)
-        container_items[2].pop("errorMessage", None)
         container = {"type": "Container", "separator": True, "spacing": "Medium", "items": container_items}
         size = _size(container)
         if used + size > MEASURES_BUDGET:
@@ -202,6 +233,8 @@ def answered_card(
                 (texts.LABEL_FORECAST, texts.kr(a.forecast)),
                 (texts.LABEL_USABLE, texts.yes_no(a.usable_as_planned)),
             ]
+            if a.reached is not None:
+                facts.append((texts.LABEL_REACHED, texts.people(a.reached)))
             if a.note:
                 note = a.note if len(a.note) <= 300 else a.note[:299] + "…"
                 facts.append((texts.LABEL_NOTE, texts.plain(note)))
@@ -365,7 +398,16 @@ def escalation_activities(
     return [card_activity(text, content) for content in contents]
 
 
-def card_measures(ledger: Ledger, round_: Round, measure_ids: tuple[int, ...]) -> list[CardMeasure]:
+def card_measures(
+    ledger: Ledger,
+    round_: Round,
+    measure_ids: tuple[int, ...],
+    needs: Mapping[int, CardNeeds] | None = None,
+) -> list[CardMeasure]:
+    """The card's measures with their answers of the round's period; `needs`: the competence
+    needs of those linked to any (core.rounds.card_needs), whose cards ask how many people
+    they have reached."""
+    needs = needs or {}
     latest = {}
     for f in ledger.followups:
         if f.period == round_.period and f.measure_id in measure_ids:
@@ -377,6 +419,7 @@ def card_measures(ledger: Ledger, round_: Round, measure_ids: tuple[int, ...]) -
             units=ledger.measures[mid].units,
             allocated=ledger.measure_allocated(mid, round_.plan.year),
             answer=latest.get(mid),
+            needs=needs.get(mid),
         )
         for mid in measure_ids
         if mid in ledger.measures

@@ -305,7 +305,7 @@ async def _show_card(turn_context: TurnContext) -> None:
         mine.round.id,
         plan.period,
         plan.deadline,
-        card_measures(mine.ledger, mine.round, mine.measure_ids),
+        card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs),
         viewer=viewer_of(turn_context),
     )
     await turn_context.send_activity(card_activity(texts.round_prompt_text(plan.period), content))
@@ -518,7 +518,7 @@ async def _card_now(
     except DomainError as problem:
         return texts.refused(problem.message)
     plan = mine.round.plan
-    measures = card_measures(mine.ledger, mine.round, mine.measure_ids)
+    measures = card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs)
     viewer = viewer_of(turn_context)
     complete = all(m.answer is not None for m in measures)
     if mine.round.phase(today_of(turn_context)) == Phase.CLOSED:  # nothing more to answer: shown only

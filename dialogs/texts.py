@@ -591,9 +591,10 @@ def measure_status(
 def latest_followup(f: FollowUp) -> str:
     usable = "kan användas som planerat" if f.usable_as_planned else "kan inte användas som planerat"
     note = f' "{plain(f.note)}"' if f.note else ""
+    reached = f" {reached_line(f.reached)}" if f.reached is not None else ""  # issue 21
     return (
         f"{LABEL_LATEST_FOLLOWUP} ({format_period(f.period)}), av {plain(f.author)}, {day(f.at.date())}:"
-        f"{note} Pengarna {usable}."
+        f"{note} Pengarna {usable}.{reached}"
     )
 
 
@@ -1495,6 +1496,7 @@ FOLLOWUP_FIELD_NAMES = {
     "forecast": "prognos",
     "usable": "användbar som planerat",
     "note": "kommentar",
+    "reached": "personer nådda",
 }
 NOT_ASKED_YET = "Den frågan kommer vi till snart. Svara först på den här."
 
@@ -1937,3 +1939,58 @@ CARD_ACTION_REPEATED = (
     "Klicket har redan tagits emot och hanterats, så inget har gjorts en gång till. "
     "Svaret står i chatten eller på kortet."
 )
+
+
+# --- issue 21: how many people a measure linked to a competence need has reached -----------------
+
+LABEL_REACHED = forms.LABEL_REACHED
+ROUND_REACHED_QUESTION = "Hur många personer har insatsen nått hittills?"
+PLACEHOLDER_REACHED = "till exempel 12 (lämna tomt om du inte vet)"
+SKIP_REACHED_BUTTON = "Hoppa över"
+NEEDS_NAMED_ON_CARD = 3
+"""A measure's needs named on a round card, at most (the rest counted)."""
+
+
+def people(count: int) -> str:
+    """ "1 person", "12 personer", "1 200 personer"."""
+    return f"{count:_}".replace("_", " ") + (" person" if count == 1 else " personer")
+
+
+def need_name(role: str, kind: str, key: str) -> str:
+    """A competence need as one line names it: "förskollärare, kompetenshöjning (B1)"."""
+    return f"{plain(clean_name(role))}, {plain(kind.lower())} ({plain(clean_name(key))})"
+
+
+def answers_needs(names: Sequence[str], others: int) -> str:
+    """The needs a measure answers, in a sentence's end: `names` from `need_name` (at most
+    NEEDS_NAMED_ON_CARD of them named), `others` the needs of committees the reader may not
+    read, counted."""
+    shown = list(names[:NEEDS_NAMED_ON_CARD])
+    more = len(names) - len(shown) + others
+    parts = "; ".join(shown)
+    if more:
+        rest = _n(more, "behov", "behov")
+        parts = (
+            f"{parts} och {rest} till"
+            if shown
+            else rest + (" i en annan nämnd" if more == 1 else " i andra nämnder")
+        )
+    return parts
+
+
+def round_card_needs(names: Sequence[str], others: int) -> str:
+    """The round card's line under a measure linked to competence needs."""
+    return f"Svarar mot behov: {answers_needs(names, others)}."
+
+
+def ask_reached(names: Sequence[str], others: int) -> str:
+    """The follow-up dialog's question for a measure linked to competence needs."""
+    return (
+        f"Insatsen svarar mot behov: {answers_needs(names, others)}. {ROUND_REACHED_QUESTION} "
+        'Skriv antalet, till exempel "12", eller "hoppa över" om du inte vet.'
+    )
+
+
+def reached_line(reached: int) -> str:
+    """A follow-up's people reached, as its status answer says it."""
+    return f"Insatsen har nått {people(reached)} hittills."

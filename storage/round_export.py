@@ -30,6 +30,7 @@ EXPORT_HEADER = (
     "Rapporterad av",
     "Läge",
     "Tillfrågade",
+    "Personer nådda",
 )
 
 
@@ -60,6 +61,7 @@ def export_rows(report: RoundReport, names: dict[str, str] | None = None) -> lis
                 m.author,
                 m.state.value,
                 ", ".join(_person(p, names) for p in m.asked),
+                "" if m.reached is None else m.reached,
             ]
         )
     return rows

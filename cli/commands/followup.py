@@ -32,6 +32,10 @@ def register(commands: Commands) -> None:
     )
     fa.add_argument("--note", default="")
     fa.add_argument(
+        "--reached",
+        help="hur många personer insatsen nått hittills (för en insats kopplad till ett behov), t.ex. 12",
+    )
+    fa.add_argument(
         "--confirm-amount",
         action="store_true",
         help="spara även ett utfall eller en prognos över dubbla insatsens medel (beloppet stämmer)",
@@ -88,6 +92,7 @@ def followup_command(args: argparse.Namespace, city: Services) -> FollowupComman
         "forecast": args.forecast,
         "usable": args.usable,
         "note": args.note,
+        "reached": args.reached,
     }
     draft = forms.parse_followup(fields, year=month_year(args, city)).unwrap()
     assert draft.period is not None  # the parser reads a period unless the form is a round card's
@@ -114,6 +119,7 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
             forecast=draft.forecast,
             usable_as_planned=draft.usable_as_planned,
             note=draft.note,
+            reached=draft.reached,
             amount_confirmed=command.amount_confirmed,
             after_close_reason=command.after_close_reason,
         )

@@ -277,6 +277,7 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
                 "answered": m.answered,
                 "status": m.status.value,
                 "usable_as_planned": m.usable_as_planned,
+                "reached": m.reached,
                 "risks": list(m.risks),
                 "state": m.state.value,
                 "asked": list(m.asked),

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import get_type_hints
 
 from core.model import FollowUp, Status
-from core.rounds import Round, plan_round
+from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from core.rounds import CardNeeds, Round, plan_round
 from dialogs import cards, round_cards
 from dialogs.round_cards import (
     EscalationLine,
@@ -111,6 +112,49 @@ def test_a_card_with_every_measure_and_long_answers_stays_under_80_kb(ledger) ->
     assert plan.deadline == date(2025, 6, 19)
     done = answered_card(plan.period, plan.deadline, answered, complete=True)
     assert_valid(done, "every measure answered with 1 000-character notes")
+
+
+def test_a_card_with_every_measure_linked_to_needs_stays_under_80_kb(ledger) -> None:  # noqa: F811
+    """Issue 21: every measure linked to competence needs with the longest names, answered with
+    people reached and 1 000-character notes: the card is valid, under the message limit, and
+    every measure shown asks how many it has reached, with its saved number."""
+    need = NeedEntry(
+        "B1",
+        "FSKN",
+        "Förskollärare med särskild inriktning " * 6,
+        NeedKind.UPSKILLING,
+        "Formell kompetens",
+        Recruitment.SHORTAGE,
+        Period(2024, 2026),
+        "Kompetensförsörjningsplan",
+        date(2024, 3, 1),
+        "HR",
+        AT,
+    )
+    needs = CardNeeds(tuple(replace(need, key=f"B{i}") for i in range(5)), 2)
+    fresh, answered = _all_measures(ledger, 1000)
+    linked = [replace(m, needs=needs, answer=replace(m.answer, reached=1_234)) for m in answered]
+    plan = ROUND.plan
+    half = len(linked) // 2
+    mixed = linked[:half] + [replace(m, needs=needs) for m in fresh[half:]]  # unanswered shown first
+    content = prompt_card(1, plan.period, plan.deadline, mixed)
+    assert_valid(content, "every measure linked to needs, half answered with people reached")
+    assert message_size(content, "Dags för uppföljningen juni 2025") < MAX_MESSAGE_BYTES
+    shown = [c for c in content["body"] if c.get("type") == "Container"]
+    assert 0 < len(shown) < len(mixed)
+    for container in shown:
+        inputs = {i["id"].split("_")[1]: i for i in container["items"] if "id" in i}
+        lines = [i["text"] for i in container["items"] if i.get("type") == "TextBlock"]
+        answered_here = "value" in inputs["status"]  # the saved number filled in, or empty
+        assert inputs["reached"].get("value") == ("1234" if answered_here else None)
+        assert any(t.startswith("Svarar mot behov:") and t.endswith("och 4 behov till.") for t in lines)
+    few = prompt_card(1, plan.period, plan.deadline, linked[:3])  # answered: the saved number filled in
+    assert [
+        i["value"] for c in few["body"] for i in c.get("items", []) if i.get("id", "").endswith("_reached")
+    ] == ["1234"] * 3
+    done = answered_card(plan.period, plan.deadline, linked, complete=True)
+    assert_valid(done, "every measure answered with people reached")
+    assert "1 234 personer" in str(done)
 
 
 def _committees(count: int, name_length: int) -> list[EscalationLine]:

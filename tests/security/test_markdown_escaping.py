@@ -34,10 +34,11 @@ from bot.services import Services
 from core.balances import FundBalance, Share
 from core.entries import AllocationEntry, ReallocationEntry
 from core.model import NOT_GIVEN, Body, Decision, FollowUp, Status, Unit
+from core.needs import NeedEntry, NeedKind, Period, Recruitment
 from core.proposal_sets import ProposalItem, ProposalSet, ProposalSetView, SetDecision
 from core.proposals import Proposal
 from core.round_report import RoundReport, committee_rates
-from core.rounds import CommitteeGap, LateList, OpenPlan, plan_round
+from core.rounds import CardNeeds, CommitteeGap, LateList, OpenPlan, plan_round
 from dialogs import cards, overview, proposal_cards, round_cards, texts
 
 LINE = (
@@ -198,6 +199,23 @@ def followup(w: Texts, measure_id: int = 1) -> FollowUp:
     )
 
 
+def need(w: Texts) -> NeedEntry:
+    """A competence need whose role, key and source are a person's text (issue 21)."""
+    return NeedEntry(
+        w["code"],
+        "FSKN",
+        w["title"],
+        NeedKind.UPSKILLING,
+        w["description"],
+        Recruitment.SHORTAGE,
+        Period(2025, 2026),
+        w["title"],
+        date(2025, 1, 10),
+        w["name"],
+        datetime(2025, 1, 10, tzinfo=UTC),
+    )
+
+
 def allocation(w: Texts) -> AllocationEntry:
     return AllocationEntry(2025, w["code"], 1_000, False, decision(w), "u", datetime(2025, 3, 5, tzinfo=UTC))
 
@@ -329,6 +347,10 @@ def every_card(world: dict[str, Any], w: Texts) -> Iterator[tuple[str, dict[str,
     measures = [
         round_cards.CardMeasure(1, w["title"], (w["code"],), 1_000),
         round_cards.CardMeasure(2, w["title"], (w["code"], w["code"]), 2_000, followup(w, 2)),
+        # issue 21: linked to a need with a hostile role and key, and an answer with people reached
+        round_cards.CardMeasure(
+            3, w["title"], (w["code"],), 3_000, replace(followup(w, 3), reached=12), CardNeeds((need(w),), 1)
+        ),
     ]
     yield (
         "prompt_card",
@@ -725,3 +747,31 @@ def test_a_refusal_quoting_a_hostile_answer_is_escaped_once() -> None:
     problem = texts.unknown_categories("[x](https://evil.example) **a**", ["A"])
     seen = assert_no_live_markup([texts.form_refused([problem])], [texts.form_refused(["x"])], "refusal")
     assert "[x](https://evil.example) **a**" in seen  # not "\\[x\\]…": escaped once, not twice
+
+
+# issue 21: the competence needs a measure answers, and how many people it has reached
+MESSAGES |= {
+    "need_name": lambda _, w: texts.need_name(w["title"], "Kompetenshöjning", w["code"]),
+    "answers_needs": lambda _, w: texts.answers_needs(
+        [texts.need_name(w["title"], "Introduktion", w["code"])] * 4, 2
+    ),
+    "round_card_needs": lambda _, w: texts.round_card_needs(
+        [texts.need_name(w["title"], "Introduktion", w["code"])], 0
+    ),
+    "ask_reached": lambda _, w: texts.ask_reached([texts.need_name(w["title"], "Ledarskap", w["code"])], 1),
+}
+NO_PERSON_TEXT |= {"people", "reached_line"}  # a number of people
+
+
+def test_the_round_card_names_a_hostile_need_as_written(world) -> None:
+    """Issue 21: a need's role and key are a person's text: on the round card they are shown as
+    written and make no markup; the people reached is the input's value as given."""
+    w = words(True)
+    measure = round_cards.CardMeasure(
+        3, "Titel", ("FSKN",), 3_000, replace(followup(w, 3), reached=12), CardNeeds((need(w),), 0)
+    )
+    card = round_cards.prompt_card(7, "2025-06", date(2025, 6, 19), [measure])
+    [line] = [t for t in _markdown_of(card) if t.startswith("Svarar mot behov")]
+    assert not set(_shape(line)) & FORBIDDEN
+    assert_reads_as_written(_seen(line), LINE)
+    assert "12" in _raw_of(card)
