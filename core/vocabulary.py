@@ -772,9 +772,7 @@ THANKS_EMOJI = "👍🙏😊🙂👌✅🤝"
 SWEDISH_TOO = frozenset("i a in status ok hej".split())
 """English words that are Swedish too: a message of only these is not English."""
 
-NOT_TYPOS = frozenset(
-    "fördela fördelat fördelas fördelning fördelningen kompetensbot kompetensboten".split()
-)
+NOT_TYPOS = frozenset("fördela fördelat fördelas fördelning fördelningen kompetensbot kompetensboten".split())
 """Words that look like a misspelt question word but are words of their own."""
 
 TYPO_KEYWORDS = frozenset(
@@ -837,6 +835,11 @@ GLOSSARY_WORDS: dict[str, str] = {
     "uppföljningsomgång": "uppföljning",
     "uppföljningsomgången": "uppföljning",
     "juniuppföljningen": "uppföljning",
+    "behov": "behov",
+    "behovet": "behov",
+    "behoven": "behov",
+    "kompetensbehov": "behov",
+    "kompetensbehovet": "behov",
 }
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""
@@ -1214,7 +1217,8 @@ a unit (NeedsAsk.LIST)."""
 NEEDS_WORDS = frozenset(
     """
     behov behovet behoven behovs kompetensbehov kompetensbehovet kompetensbehoven saknar saknas utan
-    täckta täckt täcks täckas otäckta otäckt obesvarade mött möts bemött besvarade svarar gäller satsar
+    täckta täckt täcks täckas otäckta otäckt obesvarade mött mötta möts bemött besvarade svarar gäller
+    åtgärd åtgärder åtgärdade åtgärdat satsar
     satsas satsat satsa satsade satsning satsningar satsningen lägger läggs lagt yrkesgrupp yrkesgruppen
     yrkesgrupper yrkesgrupperna yrke yrken yrket yrkena roll rollen roller rollerna svårrekryterade
     svårrekryterad svårrekryterat svårt svåra rekrytera rekryteras bristyrken bristyrke brist

@@ -1384,6 +1384,9 @@ GLOSSARY_EXPLANATIONS: dict[str, str] = {
     "status": "var en insats står: Ej påbörjad, Pågående, Klar eller Ej slutförd.",
     "ej slutförd": "insatsen avslutades utan att bli klar.",
     "användbar": "om pengarna kan användas under året som planerat (ja eller nej i uppföljningen).",
+    "behov": "ett kompetensbehov som en nämnd har bedömt för en yrkesgrupp (till exempel ersättning av "
+    "pensionsavgångar eller kompetenshöjning), med källa och datum; de insatser som svarar mot det "
+    'kopplas till behovet. Fråga "vilka behov saknar insatser?".',
 }
 """Each base term of core.vocabulary.GLOSSARY_WORDS and its short explanation."""
 
