@@ -22,7 +22,7 @@ from core.in_memory import NotInMemory
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
-from core.needs import NeedLinkEntry
+from core.needs import NeedLinkEntry, need_key
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import check_period_open
 from core.rules import is_overdue
@@ -393,7 +393,6 @@ class Services:
         measure = commands.submit_measure(ledger, who, replace(measure, created_by=author or who.user))
         stored = repo.add_measure(measure)
         ledger = ledger.add_measure(stored)
-        links = self._need_links(repo, ledger, who, stored, needs, author or who.user)
         errors: list[RuleError] = []
         entries = []
         for unit, amount in grants.items():
@@ -408,6 +407,8 @@ class Services:
             entries.append(entry)
         if errors:  # once each: without a decision every unit's share is refused alike
             raise RuleViolation(list(dict.fromkeys(errors)))
+        # the links checked against the measure with its money (a surplus need's rule asks it)
+        links = self._need_links(repo, ledger, who, stored, needs, author or who.user)
         for entry in entries:
             repo.append(entry)
         for link in links:
@@ -429,7 +430,10 @@ class Services:
             return []
         needs = repo.needs()
         links = []
-        for key in dict.fromkeys(keys):
+        once: dict[str, str] = {}
+        for key in keys:  # each need once ("s1" is "S1")
+            once.setdefault(need_key(key), key)
+        for key in once.values():
             need = needs.get(key)
             if need is None or need.unit not in measure.units:  # unknown, or another committee's
                 own = [n.key for n in needs.current.values() if n.unit in measure.units]

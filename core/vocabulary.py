@@ -986,6 +986,7 @@ MEASURE_FIELDS: dict[str, tuple[str, ...]] = {
     "performer": ("utförare", "utföraren", "genomförare", "vem som genomför"),
     "amount": ("belopp", "beloppet", "summa", "summan", "pengar", "pengarna", "kronor"),
     "decision": ("beslut", "beslutet", "beslutsreferens", "paragraf"),
+    "need": ("behov", "behovet", "kompetensbehov", "kompetensbehovet"),  # issue 21
 }
 """The measure dialog's fields and the words that name them ("ändra beloppet")."""
 

@@ -335,10 +335,11 @@ class FormDialog(CancelAndHelpDialog):
 
     async def back(self, dc: DialogContext, here: str, queue: list[str]) -> DialogTurnResult:
         order = self.flow.order()
-        before = order[-1] if here == CONFIRM else None
-        if here in order and order.index(here) > 0:
-            before = order[order.index(here) - 1]
-        if before is None or not self.can_ask(dc, before):
+        at = len(order) if here == CONFIRM else order.index(here) if here in order else 0
+        # the field asked before this one: one never asked (chosen for the person, or the need of
+        # a unit without needs) is passed over
+        before = next((f for f in reversed(order[:at]) if self.can_ask(dc, f)), None)
+        if before is None:
             await dc.context.send_activity(texts.NOTHING_TO_GO_BACK_TO)
             await reprompt(dc)
             return DialogTurnResult(DialogTurnStatus.Waiting)

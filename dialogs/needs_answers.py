@@ -16,7 +16,6 @@ read only the units the person may read; a role is matched against the roles of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from microsoft_agents.hosting.core import TurnContext
 
@@ -26,14 +25,8 @@ from core.rules import years
 from core.vocabulary import Intent, NeedsAsk
 from dialogs import texts
 from dialogs.answers import replies
-from dialogs.ports import NeedsPort, NeedsTurnServices
-from dialogs.turn import call, queries, services_of, today_of, who
+from dialogs.turn import call, needs_of, queries, today_of, who
 from dialogs.understanding import Understanding, match_roles, one_unit
-
-
-def needs_of(context: TurnContext) -> NeedsPort:
-    """The needs' use cases the bot put in this turn (bot.turn_services.BotTurnServices.needs)."""
-    return cast(NeedsTurnServices, services_of(context)).needs
 
 
 @replies(Intent.NEEDS)

@@ -1488,6 +1488,7 @@ MEASURE_FIELD_NAMES = {
     "performer": "utförare",
     "amount": "belopp",
     "decision": "beslut",
+    "need": "behov",
 }
 NOT_SAVED_FORM_BACK = (
     "Okej, inget är sparat, och inget av det du har svarat är borttaget. "
@@ -2141,3 +2142,45 @@ def sources_line(views: Sequence[NeedView]) -> str:
     stale = [plain(v.need.key) for v in views if v.stale]
     old = f" Bedömningen är äldre än två år för {', '.join(stale)}." if stale else ""
     return f"Källor: {'; '.join(found)}.{old}"
+
+
+# --- issue 21: the need a new measure answers (dialogs.submit_measure_dialog, cards) ----------------
+
+LABEL_NEED = "Behov"
+NO_NEED = "Inget behov (hoppa över)"
+"""The choice that links the measure to no need (in the chat and on the form)."""
+CHOOSE_NEED = "Välj behov, eller inget"
+
+
+def need_label(key: str, role: str, kind: str, unit: str | None = None) -> str:
+    """A need as a choice shows it (plain text: a button, a card's choice; escaped where it is
+    Markdown): "B1: förskollärare – Kompetenshöjning", with the unit on a form of several units."""
+    where = f" ({unit})" if unit else ""
+    return f"{key}: {role} – {kind}{where}"
+
+
+def ask_need(unit_name: str) -> str:
+    return (
+        f"Vilket behov svarar insatsen mot? Välj ett av kompetensbehoven för {plain(unit_name)}, eller "
+        '"inget" för att hoppa över.'
+    )
+
+
+def no_unit_needs(unit_name: str) -> str:
+    """ "ändra behov" for a unit that has no needs to choose from."""
+    return f"{plain(unit_name)} har inga registrerade kompetensbehov att koppla insatsen till."
+
+
+def measure_linked(label: str) -> str:
+    """The receipt's line: the need the saved measure answers."""
+    return f"Insatsen är kopplad till behovet {plain(label)}."
+
+
+def need_not_offered(value: str, unit_name: str, keys: Sequence[str]) -> str:
+    """A form's need that is not one of the chosen unit's (an unknown id, another committee's):
+    plain text, escaped where it is sent (form_refused)."""
+    known = ", ".join(keys) if keys else "inga"
+    return (
+        f'Behovet "{echo(value)}" är inget av behoven för {unit_name}. Välj ett av nämndens behov '
+        f"({known}) eller inget behov."
+    )

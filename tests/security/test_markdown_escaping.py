@@ -728,7 +728,12 @@ MESSAGES |= {
         + texts.needs_money([(w["title"], 500, True)], 2025, 0, [need_view(w)], unit=w["code"])
     ),
     "sources_line": lambda _, w: texts.sources_line([need_view(w), need_view(w, stale=False)]),
+    # the need a new measure answers
+    "ask_need": lambda _, w: texts.ask_need(w["unit"]),
+    "no_unit_needs": lambda _, w: texts.no_unit_needs(w["unit"]),
+    "measure_linked": lambda _, w: texts.measure_linked(texts.need_label(w["code"], w["title"], "Ledarskap")),
 }
+PROBLEMS |= {"need_not_offered", "need_label"}  # plain text: escaped where sent (form_refused, plain)
 
 
 def test_every_message_function_is_checked() -> None:
