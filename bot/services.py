@@ -6,7 +6,7 @@ so both answer the same and refuse the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -17,11 +17,12 @@ from core import commands
 from core.balances import FundBalance, fund_balance
 from core.calendar import swedish_date
 from core.entries import AllocationEntry, ReallocationEntry
-from core.errors import AlreadySaved, RuleError, RuleViolation
+from core.errors import AlreadySaved, RuleError, RuleViolation, echo
 from core.in_memory import NotInMemory
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import ADMIN, Decision, FollowUp, Measure, Principal, Role, RoleGrant, Status
+from core.needs import NeedLinkEntry, need_key
 from core.permissions import Action, can, can_any, require, visible_units
 from core.rounds import CardNeeds, card_needs, check_period_open
 from core.rules import is_overdue
@@ -365,13 +366,16 @@ class Services:
         decision: Decision | None = None,
         author: str | None = None,
         once: str | None = None,
+        *,
+        needs: Sequence[str] = (),
     ) -> Measure:
         """Store a new measure and, if `grants` names amounts per unit, grant them.
         `author` is the name recorded as its submitter (default: the user id);
-        `once`: see `_write`."""
+        `once`: see `_write`; `needs`: the ids of the needs of the measure's units that it
+        answers, linked in the same write (issue 21: nothing is stored when one is refused)."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> Measure:
-            return self._submit(repo, ledger, who, measure, grants or {}, decision, author)
+            return self._submit(repo, ledger, who, measure, grants or {}, decision, author, needs)
 
         return self._write(user, run, once)
 
@@ -384,6 +388,7 @@ class Services:
         grants: dict[str, int],
         decision: Decision | None,
         author: str | None = None,
+        needs: Sequence[str] = (),
     ) -> Measure:
         measure = commands.submit_measure(ledger, who, replace(measure, created_by=author or who.user))
         stored = repo.add_measure(measure)
@@ -402,9 +407,53 @@ class Services:
             entries.append(entry)
         if errors:  # once each: without a decision every unit's share is refused alike
             raise RuleViolation(list(dict.fromkeys(errors)))
+        # the links checked against the measure with its money (a surplus need's rule asks it)
+        links = self._need_links(repo, ledger, who, stored, needs, author or who.user)
         for entry in entries:
             repo.append(entry)
+        for link in links:
+            repo.append_need(link)
         return stored
+
+    def _need_links(
+        self,
+        repo: Repository,
+        ledger: Ledger,
+        who: Principal,
+        measure: Measure,
+        keys: Sequence[str],
+        author: str,
+    ) -> list[NeedLinkEntry]:
+        """The links from the needs `keys` to a measure being submitted, checked by the core
+        (core.commands.link_need) and refused unless each need is one of the measure's units'."""
+        if not keys:
+            return []
+        needs = repo.needs()
+        links = []
+        once: dict[str, str] = {}
+        for key in keys:  # each need once ("s1" is "S1")
+            once.setdefault(need_key(key), key)
+        for key in once.values():
+            need = needs.get(key)
+            if need is None or need.unit not in measure.units:  # unknown, or another committee's
+                own = [n.key for n in needs.current.values() if n.unit in measure.units]
+                raise RuleViolation(
+                    [
+                        RuleError(
+                            "need_not_of_unit",
+                            f'Behovet "{echo(key)}" är inget av {", ".join(measure.units)}:s behov, så '
+                            "insatsen kan inte kopplas till det. "
+                            f"Nämndens behov: {', '.join(own) or 'inga'}.",
+                            "behov",
+                        )
+                    ]
+                )
+            link = commands.link_need(
+                ledger, needs, who, NeedLinkEntry(key, measure.id, author, self.clock())
+            )
+            needs = needs.append(link)
+            links.append(link)
+        return links
 
     def grant_measure(
         self, user: str | None, measure_ref: str, unit: str, amount: int, decision: Decision

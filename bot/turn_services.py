@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 
 from bot import clock as bot_clock
 from bot.file_offers import FileOffers
+from bot.needs_services import NeedServices
 from bot.round_services import RoundServices
-from bot.services import Services
 from dialogs.turn import Identity, set_services
 
 
@@ -24,7 +24,8 @@ class BotTurnServices:
     cache (Services.turn): the city's data and the person's roles are read once
     per turn, and any write through it empties the cache. `rounds` reads afresh."""
 
-    city: Services
+    city: NeedServices
+    """The city's services, with the needs' use cases (bot.needs_services, issue 21)."""
     rounds: RoundServices
     today: date
     stamp: Callable[[], datetime] = field(repr=False)
@@ -33,13 +34,18 @@ class BotTurnServices:
     def clock(self) -> datetime:
         return self.stamp()
 
+    @property
+    def needs(self) -> NeedServices:
+        """The needs' use cases (issue 21): the city's services themselves, so one cache serves the turn."""
+        return self.city
+
 
 def turn_services(engine: Engine, identity: Identity, today: date | None = None) -> BotTurnServices:
     """The services for `identity`'s turn; `today`: the bot's date (`serve --today`),
     else the settings' (KOMPETENSBOT_TODAY), else the real date."""
     stamp = bot_clock.clock_for(today if today is not None else bot_clock.settings_today())
     cache: dict[Any, Any] = {}
-    city = Services(engine, org=identity.org_slug, demo=identity.demo, clock=stamp, turn=cache)
+    city = NeedServices(engine, org=identity.org_slug, demo=identity.demo, clock=stamp, turn=cache)
     rounds = RoundServices(engine, org=identity.org_slug, demo=identity.demo, clock=stamp)
     return BotTurnServices(city, rounds, bot_clock.today(today), stamp, FileOffers(engine, city, rounds))
 

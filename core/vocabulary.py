@@ -279,6 +279,7 @@ class Intent(StrEnum):
     UNKNOWN = "unknown"
     EXPORT_FILE = "export_file"
     OVERVIEW = "overview"  # issue 20: the live overview card ("översikt")
+    NEEDS = "needs"  # issue 21: competence needs ("vilka behov saknar insatser?"); what is asked: NeedsAsk
 
 
 class Figure(StrEnum):
@@ -301,6 +302,19 @@ class Filter(StrEnum):
     NEEDS_MONEY = "behöver mer pengar"
     ENDS = "slutar"
     """Ends in the year asked (Understanding.year)."""
+
+
+class NeedsAsk(StrEnum):
+    """What a NEEDS question asks (issue 21), read by NEEDS_ASK_WORDS."""
+
+    UNCOVERED = "saknar insatser"
+    """The needs no measure answers in the year: "vilka behov saknar insatser?"."""
+    MONEY = "pengar per yrkesgrupp"
+    """The linked measures' money per role: "hur mycket satsar vi på förskollärare?"."""
+    RETIRING = "svårrekryterade med pensionsavgångar"
+    """Shortage roles retiring within two years: "vilka svårrekryterade yrken har pensionsavgångar?"."""
+    LIST = "behov"
+    """The needs of a role or a unit, each with its measures: "behov socialsekreterare", "behov FSKN"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +356,20 @@ OVERVIEW_PATTERN = (
 """Issue 20: "översikt", "visa översikten", "dashboard": the live overview card. Only a message that
 is nothing else: "översikt över pengarna för GVN" asks for money."""
 
+
+NEED_WORD = r"\b(?:kompetens)?behov(?:et|en|s)?\b"
+"""A need named as a word of its own ("behov", "behoven", "kompetensbehov"); not a part of a
+title ("Kartläggning av fortbildningsbehov" is a measure)."""
+NEEDS_PATTERNS = (
+    r"^(?!.*\bny(?:tt)? ?insats)(?!.*\bnya insats)(?:.*"
+    + NEED_WORD
+    + r"|.*\bsvår(?:t|a)? (?:att )?rekryter|.*\bsvårrekryter|.*\bbristyrk|.*\byrken? (?:med|som har) brist\b"
+    r"|.*\bpensionsavgång|.*\bgår i pension\b|.*\bsatsa[rst]?\b|.*\bsatsas\b|.*\bsatsade\b"
+    r"|.*\b(?:pengar|kronor|satsningar?) per (?:yrke|yrkesgrupp|roll)\w*)",
+)
+"""Issue 21: a question about competence needs: a need named ("vilka behov saknar insatser?",
+"behov FSKN"), hard-to-recruit roles or retirements, or money spent on a role ("hur mycket
+satsar vi på förskollärare?"); never a new measure ("ny insats för behovet B1")."""
 
 QUESTIONS: tuple[Phrases, ...] = (
     Phrases(
@@ -388,6 +416,7 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\bomfördelningsförslag",
         ),
     ),
+    Phrases(Intent.NEEDS, patterns=NEEDS_PATTERNS),  # issue 21: before the round's "vilka … saknar"
     Phrases(
         Intent.FOLLOW_UP,
         patterns=(
@@ -748,18 +777,18 @@ THANKS_EMOJI = "👍🙏😊🙂👌✅🤝"
 SWEDISH_TOO = frozenset("i a in status ok hej".split())
 """English words that are Swedish too: a message of only these is not English."""
 
-NOT_TYPOS = frozenset("fördela fördelat fördelas fördelning fördelningen".split())
+NOT_TYPOS = frozenset("fördela fördelat fördelas fördelning fördelningen kompetensbot kompetensboten".split())
 """Words that look like a misspelt question word but are words of their own."""
 
 TYPO_KEYWORDS = frozenset(
     """prognos prognosen utfall utfallet saldo saldot tilldelat uppföljning uppföljningen uppföljningar
     försenade försenad pågående påbörjade insatser insatsen insatserna status omfördelning omfördela
     budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera flytta insats mycket
-    tillsammans""".split()
+    tillsammans kompetensbehov kompetensbehoven svårrekryterade pensionsavgångar otäckta""".split()
 )
 """Question words a misspelling is put right to ("uppföljnig" → "uppföljning")."""
 KEYWORD_SET = TYPO_KEYWORDS | NOT_TYPOS
-SHORT_KEYWORDS = frozenset("kvar hej tack gjort avbryt saldo".split())
+SHORT_KEYWORDS = frozenset("kvar hej tack gjort avbryt saldo behov satsar täckta".split())
 """Short question words put right from a misspelling of three letters or more ("kvr", "hejj", "tackk")."""
 
 NO_CATEGORY = ("ingen", "inga", "ingen av dem")
@@ -811,6 +840,11 @@ GLOSSARY_WORDS: dict[str, str] = {
     "uppföljningsomgång": "uppföljning",
     "uppföljningsomgången": "uppföljning",
     "juniuppföljningen": "uppföljning",
+    "behov": "behov",
+    "behovet": "behov",
+    "behoven": "behov",
+    "kompetensbehov": "behov",
+    "kompetensbehovet": "behov",
 }
 """A word a GLOSSARY question asks about → its base term (Understanding.terms): each base
 term has one short explanation in dialogs.texts."""
@@ -957,6 +991,7 @@ MEASURE_FIELDS: dict[str, tuple[str, ...]] = {
     "performer": ("utförare", "utföraren", "genomförare", "vem som genomför"),
     "amount": ("belopp", "beloppet", "summa", "summan", "pengar", "pengarna", "kronor"),
     "decision": ("beslut", "beslutet", "beslutsreferens", "paragraf"),
+    "need": ("behov", "behovet", "kompetensbehov", "kompetensbehovet"),  # issue 21
 }
 """The measure dialog's fields and the words that name them ("ändra beloppet")."""
 
@@ -1160,3 +1195,43 @@ ROUND_CLOSE = r"\b(stäng|stänga|stänger|stang|stanga)\b"
 """Close the round ("stäng rundan", "stäng junirundan")."""
 ROUND_OPEN = r"\b(öppna|öppnar|starta|startar|oppna|dra igång|sätt igång|sätta igång|kör igång)\b"
 """Open a round ("öppna junirundan", "starta uppföljningen för juni")."""
+
+
+# --- issue 21: competence needs (dialogs.grammar.needs_ask, dialogs.needs_answers) ----------------
+
+NEEDS_ASK_WORDS: tuple[tuple[NeedsAsk, str], ...] = (
+    (
+        NeedsAsk.RETIRING,
+        r"\bsvår(?:t|a)? (?:att )?rekryter|\bsvårrekryter|\bbristyrk|\byrken? (?:med|som har) brist\b"
+        r"|\bpension",
+    ),
+    (
+        NeedsAsk.MONEY,
+        r"\bsatsa[rst]?\b|\bsatsas\b|\bsatsade\b|\bper (?:yrke|yrkesgrupp|roll)|\bhur (?:mycket|mkt|mycke)\b"
+        r"|\bpengar|\bkronor\b|\bkostar\b|\blägger (?:vi|ni|man)\b|\bläggs\b",
+    ),
+    (
+        NeedsAsk.UNCOVERED,
+        r"\bsaknar\b|\bsaknas\b|\butan\b|\bo ?täck"
+        r"|\b(?:inte|ej) (?:\w+ ){0,2}(?:täck|mött|möts|bemött|besvara)"
+        r"|\bingen (?:\w+ )?insats|\binga (?:\w+ )?insatser|\bobesvarade\b",
+    ),
+)
+"""What a NEEDS question asks, in the order tried ("svårrekryterade yrken med pensionsavgångar
+som saknar insatser" asks for the hard-to-recruit roles); none of them: the needs of a role or
+a unit (NeedsAsk.LIST)."""
+
+NEEDS_WORDS = frozenset(
+    """
+    behov behovet behoven behovs kompetensbehov kompetensbehovet kompetensbehoven saknar saknas utan
+    täckta täckt täcks täckas otäckta otäckt obesvarade mött mötta möts bemött besvarade svarar gäller
+    åtgärd åtgärder åtgärdade åtgärdat satsar
+    satsas satsat satsa satsade satsning satsningar satsningen lägger läggs lagt yrkesgrupp yrkesgruppen
+    yrkesgrupper yrkesgrupperna yrke yrken yrket yrkena roll rollen roller rollerna svårrekryterade
+    svårrekryterad svårrekryterat svårt svåra rekrytera rekryteras bristyrken bristyrke brist
+    pensionsavgångar pensionsavgång pensionsavgångarna pension pensioneras pensionen per ingen inga
+    registrerade registrerat någon några finns vilka vilket vilken
+    """.split()
+)
+"""Words of a NEEDS question that name no role: what is left of the message names one
+("behov socialsekreterare", "hur mycket satsar vi på förskollärarna")."""

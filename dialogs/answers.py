@@ -135,6 +135,7 @@ ANSWER_MODULES = (
     "dialogs.followup_dialog",
     "dialogs.file_offers",
     "dialogs.round_dialog",
+    "dialogs.needs_answers",
 )
 """The modules that register answers (`@replies`, `@begins`, `canned`): a new one is added here."""
 

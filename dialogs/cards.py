@@ -262,14 +262,23 @@ def _choice_set(
     return element
 
 
+NO_NEED_VALUE = "inget"
+"""The measure form's "no need" choice (issue 21): the measure is linked to none."""
+
+
 def submit_measure_form(
-    units: Sequence[tuple[str, str]], *, default_unit: str = "", values: Mapping[str, str] | None = None
+    units: Sequence[tuple[str, str]],
+    *,
+    default_unit: str = "",
+    values: Mapping[str, str] | None = None,
+    needs: Sequence[tuple[str, str]] = (),
 ) -> Card:
     """The measure form: unit (the user's own), title, description, target group,
     strategy categories, start and end date, performer, amount, and the decision. `default_unit`:
     the unit the chat has settled (none: the person chooses); `values`: what is
     settled of the rest, by input id (dates "YYYY-MM-DD", categories their names
-    joined by commas), so that the form starts from it."""
+    joined by commas), so that the form starts from it. `needs` (issue 21): the needs the
+    measure may answer (id, label), asked optionally after the decision; none: not asked."""
     body = [
         _title(texts.SUBMIT_FORM_TITLE),
         _choice_set(
@@ -331,6 +340,21 @@ def submit_measure_form(
             required=True,
         ),
     ]
+    if needs:  # issue 21: optional; the server checks that the need is the chosen unit's
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": "need",
+                "label": texts.LABEL_NEED,
+                "style": "compact",
+                "placeholder": texts.CHOOSE_NEED,
+                "value": NO_NEED_VALUE,
+                "choices": [
+                    *({"title": title, "value": key} for key, title in needs[: MAX_CHOICES - 1]),
+                    {"title": texts.NO_NEED, "value": NO_NEED_VALUE},
+                ],
+            }
+        )
     for element in body:
         if values and values.get(element.get("id", "")):
             element["value"] = values[element["id"]]
@@ -398,8 +422,10 @@ def measure_summary(
     measure_id: int | None = None,
     decision: str | None = None,
     warnings: Sequence[str] = (),
+    need: str | None = None,
 ) -> Card:
-    """`warnings`: what to look at again before saving (plain text, escaped here)."""
+    """`warnings`: what to look at again before saving (plain text, escaped here); `need`: the
+    need the measure answers (issue 21), as its choice is labelled."""
     facts = []
     if measure_id is not None:
         facts.append((texts.LABEL_ID, str(measure_id)))
@@ -416,6 +442,8 @@ def measure_summary(
     ]
     if decision:
         facts.append((texts.LABEL_DECISION, texts.plain(decision)))
+    if need:
+        facts.append((texts.LABEL_NEED, texts.plain(need)))
     notes = [_text(f"{texts.LABEL_NOTE_DATES}: {texts.plain(w)}", color="Attention") for w in warnings]
     return card([_title(heading), *notes, _facts(facts)])
 

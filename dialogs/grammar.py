@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from core import vocabulary
-from core.vocabulary import Figure, Filter
+from core.vocabulary import Figure, Filter, NeedsAsk
 
 _FIGURES = tuple((figure, re.compile(pattern)) for figure, pattern in vocabulary.FIGURE_WORDS)
 _FILTERS = tuple((filter_, re.compile(pattern)) for filter_, pattern in vocabulary.FILTER_WORDS)
@@ -27,6 +27,7 @@ _MORE_IDS = re.compile(r"\s*(?:,|och|&|samt|\+)\s*(\d{1,4})\b")
 _ENGLISH = tuple((re.compile(pattern), words) for pattern, words in vocabulary.ENGLISH_PHRASES)
 _SECOND = re.compile(vocabulary.SECOND_QUESTION, re.IGNORECASE)
 _GLOSSARY = sorted(vocabulary.GLOSSARY_WORDS.items(), key=lambda item: -len(item[0]))
+_NEEDS_ASKS = tuple((asked, re.compile(pattern)) for asked, pattern in vocabulary.NEEDS_ASK_WORDS)
 
 
 def figure(key: str) -> Figure | None:
@@ -35,6 +36,16 @@ def figure(key: str) -> Figure | None:
         if pattern.search(key):
             return found
     return None
+
+
+def needs_ask(key: str) -> NeedsAsk:
+    """What a question about competence needs asks (issue 21): the needs without measures,
+    the money per role, the hard-to-recruit roles with retirements, else the needs of a role
+    or a unit."""
+    for asked, pattern in _NEEDS_ASKS:
+        if pattern.search(key):
+            return asked
+    return NeedsAsk.LIST
 
 
 def list_filter(key: str) -> Filter | None:

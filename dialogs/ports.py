@@ -23,6 +23,8 @@ from core.entries import ReallocationEntry
 from core.errors import AlreadySaved
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal, Status
+from core.needs import NeedEntry
+from core.needs_report import NeedsReport
 from core.proposal_sets import ProposalSetView, ProposalsSent, SetDecided
 from core.round_report import RoundReport
 from core.rounds import CardNeeds, LateList, MyCard, OpenPlan, RemindersSent, Round, SendKind
@@ -99,7 +101,11 @@ class CityServices(CityQueries, Protocol):
         decision: Decision | None = None,
         author: str | None = None,
         once: str | None = None,
-    ) -> Measure: ...
+        *,
+        needs: Sequence[str] = (),
+    ) -> Measure:
+        """`needs`: the ids of needs the measure answers, linked in the same write (issue 21)."""
+        ...
 
     def add_followup(
         self,
@@ -300,3 +306,35 @@ class FileTurnServices(TurnServices, Protocol):
 
     @property
     def files(self) -> FileOffersPort: ...
+
+
+# --- competence needs (issue 21) ------------------------------------------------------------------
+
+
+class NeedsPort(Protocol):
+    """The needs' use cases as the dialogs use them (bot.needs_services.NeedServices)."""
+
+    def report(
+        self,
+        user: str | None,
+        year: int,
+        *,
+        today: date | None = None,
+        unit: str | None = None,
+        role: str | None = None,
+        only_uncovered: bool = False,
+        hard_to_recruit_retiring: bool = False,
+    ) -> NeedsReport:
+        """The needs `user` may read in `year` (core.needs_report.needs_report)."""
+        ...
+
+    def unit_needs(self, user: str | None, unit: str) -> list[NeedEntry]:
+        """The current needs of one unit the person may read, by id."""
+        ...
+
+
+class NeedsTurnServices(TurnServices, Protocol):
+    """A turn's services with the needs' (bot.turn_services.BotTurnServices)."""
+
+    @property
+    def needs(self) -> NeedsPort: ...

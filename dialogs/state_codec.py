@@ -23,8 +23,9 @@ LAYOUT = 4
 """The dialogs' step layout that a stored dialog stack was saved with. A waterfall
 resumes at its stored step index, so a stack saved by a version whose steps were
 different would resume at the wrong step: bump LAYOUT whenever a dialog's steps
-are added, removed or reordered. 4: issue 21 (how many people a measure linked to a
-competence need has reached, in the follow-up dialog); 3: issue 19 (the way back: "what to change?" after
+are added, removed or reordered. 4: issue 21 (the need a new measure answers, asked
+after the decision in the measure dialog; how many people a measure linked to a competence
+need has reached, in the follow-up dialog); 3: issue 19 (the way back: "what to change?" after
 "nej" in the measure and follow-up dialogs, the search again in the main dialog);
 2: issue 17 (the decision and the dates in the measure dialog, the implausible-amount
 question in the follow-up); 1, unmarked: before it. An older stack is not resumed (OutdatedDialogState)."""

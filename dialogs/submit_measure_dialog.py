@@ -31,6 +31,7 @@ from core.ledger import Ledger
 from core.limits import MAX_DESCRIPTION, MAX_PERFORMER, MAX_TARGET_GROUP
 from core.model import Category, Decision, Measure, Principal, Status, Unit, parse_body
 from core.money import parse_amount
+from core.needs import NeedKind
 from core.permissions import Action, can, require
 from core.rules import amount_fits, unit_unallocated, years
 from core.rules.measure import end_before_start
@@ -54,7 +55,7 @@ from dialogs.prompts import (
 )
 from dialogs.steps import begin_dialog, end_dialog, options_of, reprompt, validations_of, values_of
 from dialogs.submissions import new_once_key, once_key
-from dialogs.turn import Identity, already_saved, call, queries, today_of, who
+from dialogs.turn import Identity, already_saved, call, identity_of, needs_of, queries, today_of, who
 from dialogs.understanding import Pick, Understanding, decide_unit, match_units, one_unit, parse_categories
 
 TITLE_PROMPT = "TitlePrompt"
@@ -75,7 +76,7 @@ FORM_DIALOG = "MeasureFormDialog"
 
 FLOW = Flow(
     fields={
-        "unit": Field(0, CHOICE_PROMPT, then=("amount", "decision")),
+        "unit": Field(0, CHOICE_PROMPT, then=("amount", "decision", "need")),
         "title": Field(1, TITLE_PROMPT),
         "description": Field(2, DESCRIPTION_PROMPT),
         "target_group": Field(3, TARGET_GROUP_PROMPT),
@@ -85,6 +86,7 @@ FLOW = Flow(
         "performer": Field(7, PERFORMER_PROMPT),
         "amount": Field(8, AMOUNT_PROMPT),
         "decision": Field(9, DECISION_PROMPT),
+        "need": Field(10, CHOICE_PROMPT, options={"need_asked": True}),  # issue 21: optional
     },
     stores={
         1: "unit",
@@ -97,15 +99,16 @@ FLOW = Flow(
         8: "performer",
         9: "amount",
         10: "decision",
+        11: "need",
     },
-    confirm_step=10,
-    save_step=11,
-    confirm_places=frozenset({10, 11}),
+    confirm_step=11,
+    save_step=12,
+    confirm_places=frozenset({11, 12}),
     words=vocabulary.MEASURE_FIELDS,
     names=texts.MEASURE_FIELD_NAMES,
     kept=texts.KEPT_MEASURE,
     what=texts.THE_MEASURE,
-    preset={"unit": "unit_preset"},
+    preset={"unit": "unit_preset", "need": "need_skipped"},
 )
 """The measure's fields, for going back and changing them (dialogs.form_flow)."""
 
@@ -143,6 +146,7 @@ class SubmitMeasureDialog(FormDialog):
                         self.performer_step,
                         self.amount_step,
                         self.decision_step,
+                        self.need_step,
                         self.confirm_step,
                         self.save_step,
                         self.change_to,
@@ -183,7 +187,11 @@ class SubmitMeasureDialog(FormDialog):
         # The form starts from what the chat settles: the unit named (or the only
         # one); none chosen for the person when the chat asks which.
         if not again:
-            form = cards.submit_measure_form(_unit_pairs(ledger, allowed), default_unit=preset or "")
+            form = cards.submit_measure_form(
+                _unit_pairs(ledger, allowed),
+                default_unit=preset or "",
+                needs=await form_needs(step.context, ledger, allowed),
+            )
             await step.context.send_activity(
                 MessageFactory.attachment(cards.attachment(form), texts.SUBMIT_INTRO)
             )
@@ -275,8 +283,29 @@ class SubmitMeasureDialog(FormDialog):
             ),
         )
 
-    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+    async def need_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Issue 21: which of the unit's needs the measure answers, optionally; not asked when the
+        unit has none, nor without a decision (nothing is saved then: the confirmation keeps it)."""
         values_of(step)["decision"] = step.result
+        asked = values_of(step).pop("need_asked", False)  # "ändra behov", or after a new unit
+        if step.result is None:
+            return await step.next(None)
+        unit = values_of(step)["unit"]
+        offered = await unit_need_choices(step.context, unit)
+        values_of(step)["need_skipped"] = not offered  # never asked: nothing to go back to
+        _, services = who(step.context)
+        ledger = await call(queries(services).summary_ledger)
+        label = _unit_label(ledger.units[unit])
+        if not offered:
+            if asked:
+                await step.context.send_activity(texts.no_unit_needs(label))
+            return await step.next(None)
+        choices = [choice(key, title, (key,)) for key, title in offered]
+        choices.append(choice(cards.NO_NEED_VALUE, texts.NO_NEED, NO_NEED_WORDS))
+        return await step.prompt(CHOICE_PROMPT, choice_options(texts.ask_need(label), choices))
+
+    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        values_of(step)["need"] = _need_key(step.result)
         # A repeated "ja" to this summary saves once (a form's own token: one card saves once).
         values_of(step)["once"] = values_of(step).get("once") or new_once_key()
         _, services = who(step.context)
@@ -297,6 +326,7 @@ class SubmitMeasureDialog(FormDialog):
             amount=v["amount"],
             decision=decision.reference if decision is not None else None,  # None: the core saved nothing
             warnings=questions,
+            need=await need_label_of(step.context, v["unit"], v.get("need")),
             **plan,
         )
         confirm = texts.confirm_measure_despite(questions) if questions else texts.CONFIRM_MEASURE
@@ -313,6 +343,7 @@ class SubmitMeasureDialog(FormDialog):
             year=v["year"],
             once=v.get("once"),
             decision=decision_from_state(v.get("decision")),
+            need=_need_key(v.get("need")),
             **_plan(v),
         )
         return await end_dialog(step)
@@ -327,6 +358,7 @@ class SubmitMeasureDialog(FormDialog):
                 _unit_pairs(ledger, allowed),
                 default_unit=values_of(step)["unit"],
                 values=_form_values(values_of(step)),
+                needs=await form_needs(step.context, ledger, allowed),
             )
             options.prompt.attachments = [cards.attachment(form)]
         return await step.prompt(CHOICE_PROMPT, options)
@@ -379,6 +411,7 @@ class SubmitMeasureDialog(FormDialog):
             _unit_pairs(ledger, allowed),
             default_unit=values_of(step)["unit"],
             values=_form_values(values_of(step)),
+            needs=await form_needs(step.context, ledger, allowed),
         )
         waiting = await self.ask_quietly(step, "decision")
         await step.context.send_activity(
@@ -433,7 +466,7 @@ class SubmitMeasureDialog(FormDialog):
 
     async def form_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         values_of(step).update(options_of(step)["form"])
-        return await step.next(values_of(step)["decision"])
+        return await step.next(values_of(step).get("need"))  # the confirmation stores it
 
     async def free_money(self, step: WaterfallStepContext) -> tuple[Unit, int, int]:
         """The chosen unit, the fund year and the unit's money not yet allocated to measures."""
@@ -577,11 +610,18 @@ class SubmitMeasureDialog(FormDialog):
         today = today_of(turn_context)
         year = years.default_year(ledger, today)
         parsed = forms.parse_measure(data, forms.MeasureContext(ledger, allowed, year, today))
-        if parsed.draft is None:
-            await turn_context.send_activity(texts.form_refused(parsed.messages))
+        unit = parsed.draft.unit if parsed.draft is not None else data.get("unit")
+        need, wrong = await form_need(
+            turn_context, ledger, unit if unit in allowed else None, data.get("need")
+        )
+        if parsed.draft is None or wrong is not None:  # every problem at once, nothing written
+            await turn_context.send_activity(
+                texts.form_refused([*parsed.messages, *([wrong] if wrong else [])])
+            )
             return None
         m = parsed.draft
         return {
+            "need": need,
             "unit": m.unit,
             "title": m.title,
             "description": m.description,
@@ -649,6 +689,7 @@ def _form_values(values: dict[str, Any]) -> dict[str, str]:
         "performer": values.get("performer") or "",
         "amount": texts.kr(amount) if isinstance(amount, int) else "",
         "decision": decision.reference if (decision := decision_from_state(values.get("decision"))) else "",
+        "need": values.get("need") or "",
     }
 
 
@@ -706,10 +747,12 @@ async def save(
     year: int,
     once: str | None = None,
     decision: Decision | None = None,
+    need: str | None = None,
 ) -> None:
     """Submit the measure with its grant through the core; send the receipt or the refusal.
     `once`: the key that keeps a repeated confirmation from saving twice. `decision`:
-    the one the person gave; without one the core saves nothing (issue 17 item 3)."""
+    the one the person gave; without one the core saves nothing (issue 17 item 3). `need`:
+    the id of the unit's need it answers, linked in the same write (issue 21)."""
     identity, services = who(turn_context)
     measure = Measure(
         id=0,
@@ -735,6 +778,7 @@ async def save(
             decision,
             identity.name or None,
             once,
+            needs=(need,) if need else (),
         )
     except AlreadySaved as done:
         await turn_context.send_activity(await already_saved(turn_context, done))
@@ -744,6 +788,7 @@ async def save(
         return
     ledger = await call(queries(services).summary_ledger)
     unit_label = _unit_label(ledger.units[unit])
+    linked = await need_label_of(turn_context, unit, need)
     receipt = cards.measure_summary(
         heading=texts.MEASURE_RECEIPT_TITLE,
         unit=unit_label,
@@ -757,12 +802,72 @@ async def save(
         amount=amount,
         measure_id=stored.id,
         decision=decision.reference if decision is not None else None,  # None: the core saved nothing
+        need=linked,
     )
-    await turn_context.send_activity(
-        MessageFactory.attachment(
-            cards.attachment(receipt), texts.measure_saved(stored.id, stored.title, unit_label, amount)
-        )
-    )
+    saved = texts.measure_saved(stored.id, stored.title, unit_label, amount)
+    if linked:
+        saved = f"{saved} {texts.measure_linked(linked)}"
+    await turn_context.send_activity(MessageFactory.attachment(cards.attachment(receipt), saved))
+
+
+# --- issue 21: the need a measure answers --------------------------------------------------------
+
+NO_NEED_WORDS = ("inget", "ingen", "inget behov", "hoppa över", "hoppa", "skippa", "-", "nej", "inga")
+"""Answers to "Vilket behov svarar insatsen mot?" that choose none."""
+
+
+def _need_key(value: object) -> str | None:
+    """A need's id as a step or the form gives it; None for none ("inget") or anything else."""
+    return value if isinstance(value, str) and value and value != cards.NO_NEED_VALUE else None
+
+
+async def unit_need_choices(context: TurnContext, unit: str) -> list[tuple[str, str]]:
+    """The needs of `unit` a new measure may answer, as choices (id, label): the unit's current
+    needs the person may read (NeedServices.unit_needs), but not a surplus need (Övertalighet),
+    whose link to this fund's money needs a note the form does not ask (core.rules.needs)."""
+    identity = identity_of(context)
+    try:
+        found = await call(needs_of(context).unit_needs, identity.user_id, unit)
+    except DomainError:  # the unit is not the person's to read: nothing to offer
+        return []
+    return [
+        (n.key, texts.need_label(n.key, n.role, n.kind.value)) for n in found if n.kind != NeedKind.SURPLUS
+    ]
+
+
+async def form_needs(context: TurnContext, ledger: Ledger, units: list[str]) -> list[tuple[str, str]]:
+    """The needs the form offers: each unit's (unit_need_choices), labelled with the unit when the
+    person may choose among several."""
+    found: list[tuple[str, str]] = []
+    for unit in units:
+        for key, label in await unit_need_choices(context, unit):
+            found.append((key, f"{label} ({unit})" if len(units) > 1 else label))
+    return found
+
+
+async def need_label_of(context: TurnContext, unit: str, need: object) -> str | None:
+    """The chosen need as the summary and the receipt show it; None for none."""
+    key = _need_key(need)
+    if key is None:
+        return None
+    return dict(await unit_need_choices(context, unit)).get(key, key)
+
+
+async def form_need(
+    context: TurnContext, ledger: Ledger, unit: object, value: object
+) -> tuple[str | None, str | None]:
+    """The need a submitted form chose, checked against the chosen unit's (a forged id, or
+    another committee's need, is refused): (its id or None, the problem or None)."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", cards.NO_NEED_VALUE)):
+        return None, None
+    if not isinstance(unit, str) or unit not in ledger.units:
+        return None, None  # the unit's own problem is said; the need is checked with a unit
+    offered = await unit_need_choices(context, unit)
+    keys = [key for key, _ in offered]
+    if isinstance(value, str) and value in keys:
+        return value, None
+    shown = value if isinstance(value, str) else str(value)
+    return None, texts.need_not_offered(shown, _unit_label(ledger.units[unit]), keys)
 
 
 @begins(vocabulary.Intent.SUBMIT_MEASURE, SubmitMeasureDialog, saves=True)

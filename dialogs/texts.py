@@ -18,6 +18,8 @@ from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
 from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
+from core.needs import NeedEntry
+from core.needs_report import LinkedMeasure, NeedView
 from core.proposal_sets import SetDecision, decided_line
 from core.round_report import CommitteeRate, RoundReport
 from core.rounds import MeasureState, OpenPlan
@@ -160,6 +162,8 @@ HELP = "\n".join(
         'stadskontoret och HR: "påminn de som inte svarat"; stadskontoret: "öppna junirundan", '
         '"stäng rundan"',
         '- **KSAU:** "vilka förslag finns?": omfördelningsförslagen på ett kort där beslutet registreras',
+        '- **Kompetensbehov:** "vilka behov saknar insatser?", "hur mycket satsar vi på förskollärare?", '
+        '"vilka svårrekryterade yrken har pensionsavgångar?", "behov socialsekreterare", "behov FSKN"',
         "",
         'Jag svarar med siffrorna och var de kommer ifrån. Skriv "avbryt" för att avbryta det vi '
         'håller på med och "hjälp" för att se det här igen.',
@@ -1351,6 +1355,7 @@ ALSO_SUBJECTS: dict[str, str] = {
     "round": "uppföljningsomgången",
     "glossary": "ett ord",
     "units": "nämnderna",
+    "needs": "kompetensbehoven",
 }
 """A second question's kind (core.vocabulary.Intent's value) → what it was about, for also_offer."""
 ALSO_SUBJECT_OTHER = "något mer"
@@ -1380,6 +1385,9 @@ GLOSSARY_EXPLANATIONS: dict[str, str] = {
     "status": "var en insats står: Ej påbörjad, Pågående, Klar eller Ej slutförd.",
     "ej slutförd": "insatsen avslutades utan att bli klar.",
     "användbar": "om pengarna kan användas under året som planerat (ja eller nej i uppföljningen).",
+    "behov": "ett kompetensbehov som en nämnd har bedömt för en yrkesgrupp (till exempel ersättning av "
+    "pensionsavgångar eller kompetenshöjning), med källa och datum; de insatser som svarar mot det "
+    'kopplas till behovet. Fråga "vilka behov saknar insatser?".',
 }
 """Each base term of core.vocabulary.GLOSSARY_WORDS and its short explanation."""
 
@@ -1481,6 +1489,7 @@ MEASURE_FIELD_NAMES = {
     "performer": "utförare",
     "amount": "belopp",
     "decision": "beslut",
+    "need": "behov",
 }
 NOT_SAVED_FORM_BACK = (
     "Okej, inget är sparat, och inget av det du har svarat är borttaget. "
@@ -1994,3 +2003,241 @@ def ask_reached(names: Sequence[str], others: int) -> str:
 def reached_line(reached: int) -> str:
     """A follow-up's people reached, as its status answer says it."""
     return f"Insatsen har nått {people(reached)} hittills."
+
+
+# --- issue 21: competence needs in the chat (dialogs.needs_answers) -------------------------------
+
+NEEDS_SHOWN = 12
+"""The needs one answer lists at most (each a few lines: a phone's screen or two); the rest counted."""
+
+NO_NEEDS = (
+    "Det finns inga kompetensbehov registrerade för dina nämnder ännu. Behoven registreras av "
+    "nämndens HR eller stadskontoret: i mallens "
+    'blad "Behov" när nämnden lämnar in sina insatser, eller av stadskontoret med kommandoraden '
+    '("kompetensbot need add"). När en ny insats lämnas in kan den kopplas till ett av nämndens behov.'
+)
+"""A person who may read no needs: not an empty list, but why and how needs come in."""
+
+
+def _need_where(need: NeedEntry) -> str:
+    area = f", {plain(need.area)}" if need.area else ""
+    return f"{plain(need.unit)}{area}, behov {plain(need.key)}"
+
+
+def _need_facts(need: NeedEntry) -> str:
+    facts = [need.kind.value, plain(need.competence)]
+    if need.people is not None:
+        facts.append(_n(need.people, "person", "personer"))
+    if need.retirements is not None:
+        facts.append(f"{_n(need.retirements, 'pensionsavgång', 'pensionsavgångar')} inom två år")
+    facts.append(f"rekryteringsläge {need.recruitment.value}")
+    facts.append(f"period {need.period.label}")
+    return ", ".join(f for f in facts if f)
+
+
+def need_source(need: NeedEntry, stale: bool) -> str:
+    """ "Källa: Kompetensförsörjningsplan 2024 (1 mars 2024), bedömd 1 november 2022 – bedömningen
+    är äldre än två år"."""
+    dated = f" ({format_date(need.source_date)})" if need.source_date else ""
+    old = " – **bedömningen är äldre än två år**" if stale else ""
+    return f"Källa: {plain(need.source)}{dated}, bedömd {format_date(need.assessed)}{old}"
+
+
+def _linked_measure(m: LinkedMeasure, year: int) -> str:
+    answers = f"svarar mot behovet {year}" if m.answers else f"svarar inte mot behovet {year}"
+    if not m.visible:
+        return f"en insats i {plain(', '.join(m.units))} ({answers})"
+    why = "" if m.answers else f", {m.status.value.lower()}"
+    money = f", {kr(m.money)}" if m.money else ""
+    return f"{plain(m.title)} (id {m.id}{money}): {answers}{why}"
+
+
+def need_item(view: NeedView, year: int, *, money: bool = False) -> str:
+    """One need as a list item over a few short lines: its role and place, what it is, its
+    measures and whether they answer it in `year`, and its source (`money`: its part of them)."""
+    need = view.need
+    lines = [f"- **{plain(need.role)}** ({_need_where(need)}): {_need_facts(need)}"]
+    if money:
+        lines.append(f"  Pengar {year} ur kopplade insatser: {kr(view.money)}")
+    if view.measures:
+        lines.append("  Insatser: " + "; ".join(_linked_measure(m, year) for m in view.measures))
+    else:
+        lines.append("  Ingen insats är kopplad till behovet.")
+    lines.append("  " + need_source(need, view.stale))
+    return "\n".join(lines)
+
+
+def _need_items(views: Sequence[NeedView], year: int, *, money: bool = False) -> list[str]:
+    items = [need_item(v, year, money=money) for v in views[:NEEDS_SHOWN]]
+    if len(views) > NEEDS_SHOWN:
+        items.append(list_more(len(views) - NEEDS_SHOWN))
+    return items
+
+
+def _scope(unit: str | None, roles: Sequence[str]) -> str:
+    parts = []
+    if roles:
+        parts.append("för " + plain(" och ".join(roles)))
+    if unit:
+        parts.append(f"i {plain(unit)}")
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def needs_uncovered(
+    views: Sequence[NeedView],
+    asked: Sequence[NeedView],
+    year: int,
+    *,
+    unit: str | None = None,
+    roles: Sequence[str] = (),
+) -> str:
+    """ "vilka behov saknar insatser?": the needs no linked measure answers in `year` (`views`),
+    shortage roles first, then the most retirements (the order given), of the needs asked about
+    (`asked`: their sources are named when every one is answered)."""
+    scope = _scope(unit, roles)
+    if not views:
+        return (
+            f"**Alla {_n(len(asked), 'behov', 'behov')}{scope} har en insats som svarar mot dem {year}.**\n"
+            + sources_line(asked)
+        )
+    head = (
+        f"**Behov{scope} utan insatser {year}: {len(views)} av {len(asked)}.** "
+        "Bristyrken först, sedan flest pensionsavgångar."
+    )
+    return "\n".join([head, *_need_items(views, year)])
+
+
+def needs_retiring(views: Sequence[NeedView], year: int, *, unit: str | None = None) -> str:
+    """ "vilka svårrekryterade yrken har pensionsavgångar?": shortage roles with retirements within
+    two years, the most retirements first."""
+    scope = _scope(unit, ())
+    if not views:
+        return (
+            f"Inga behov{scope} gäller ett yrke med rekryteringsläge brist och pensionsavgångar inom "
+            "två år (bland de behov som du kan se och som anger pensionsavgångar)."
+        )
+    roles = list(dict.fromkeys(v.need.role for v in views))
+    retiring = sum(v.need.retirements or 0 for v in views)
+    head = (
+        f"**Svårrekryterade yrken med pensionsavgångar inom två år{scope}: "
+        f"{_n(len(roles), 'yrkesgrupp', 'yrkesgrupper')}, "
+        f"{_n(retiring, 'pensionsavgång', 'pensionsavgångar')}.**"
+    )
+    return "\n".join([head, *_need_items(views, year)])
+
+
+def needs_list(
+    views: Sequence[NeedView], year: int, *, unit: str | None = None, roles: Sequence[str] = ()
+) -> str:
+    """ "behov socialsekreterare", "behov FSKN": the needs, each with its measures and whether
+    they answer it in `year`."""
+    head = f"**Behov{_scope(unit, roles)}: {_n(len(views), 'st.', 'st.')}** Insatserna visas för {year}."
+    return "\n".join([head, *_need_items(views, year)])
+
+
+def no_needs_for(unit: str | None, roles: Sequence[str]) -> str:
+    """The person reads needs, but none of the role or unit asked about."""
+    return f"Det finns inga registrerade behov{_scope(unit, roles)} som du kan se."
+
+
+def unknown_role(typed: str, roles: Sequence[str]) -> str:
+    """A role no need the person may read names: the roles they can ask about."""
+    known = plain(", ".join(roles)) if roles else "inga"
+    return (
+        f'Jag hittar inga behov för yrkesgruppen "{plain(echo(typed))}" bland behoven du kan se. '
+        f"Yrkesgrupper med behov: {known}."
+    )
+
+
+def needs_money(
+    rows: Sequence[tuple[str, int, bool]],
+    year: int,
+    unclaimed: int,
+    views: Sequence[NeedView],
+    *,
+    unit: str | None = None,
+    roles: Sequence[str] = (),
+) -> str:
+    """ "hur mycket satsar vi på förskollärare?": each role's part of the linked measures' money in
+    `year` (`rows`: role, kronor, shared with another role's need or with money no need claims),
+    what no need claims (`unclaimed`), and the needs the money is for with their sources."""
+    shared = [plain(role) for role, _, is_shared in rows if is_shared]
+    lines = [
+        f"**Pengar till kompetensbehov{_scope(unit, roles)} {year}** (ur insatser kopplade till behoven):"
+    ]
+    lines += [
+        f"- {plain(role)}: {kr(amount)}" + (" (delas)" if is_shared else "")
+        for role, amount, is_shared in rows
+    ]
+    if not rows:
+        lines.append(f"- Inga insatser med pengar {year} är kopplade till behoven.")
+    if shared:
+        lines.append(
+            f"Delas: pengarna för {', '.join(shared)} kommer från insatser som också svarar mot andra "
+            "yrkesgruppers behov, eller som har pengar som inget behov gör anspråk på. En insats pengar "
+            "delas efter kopplingarnas andelar, och det som är kvar lika mellan behoven utan andel."
+        )
+    lines.append(
+        f"Ej kopplat till behov: {kr(unclaimed)} av pengarna i alla kopplade insatser som du kan se "
+        "(räknas inte till någon yrkesgrupp)."
+    )
+    if roles:
+        lines.append("Behoven:")
+        lines += _need_items(views, year, money=True)
+    else:
+        lines.append(sources_line(views))
+    return "\n".join(lines)
+
+
+def sources_line(views: Sequence[NeedView]) -> str:
+    """The sources of the needs an answer counts (document and date), and which assessments
+    are more than two years old."""
+    found = dict.fromkeys(
+        f"{plain(v.need.source)}" + (f" ({format_date(v.need.source_date)})" if v.need.source_date else "")
+        for v in views
+    )
+    stale = [plain(v.need.key) for v in views if v.stale]
+    old = f" Bedömningen är äldre än två år för {', '.join(stale)}." if stale else ""
+    return f"Källor: {'; '.join(found)}.{old}"
+
+
+# --- issue 21: the need a new measure answers (dialogs.submit_measure_dialog, cards) ----------------
+
+LABEL_NEED = "Behov"
+NO_NEED = "Inget behov (hoppa över)"
+"""The choice that links the measure to no need (in the chat and on the form)."""
+CHOOSE_NEED = "Välj behov, eller inget"
+
+
+def need_label(key: str, role: str, kind: str, unit: str | None = None) -> str:
+    """A need as a choice shows it (plain text: a button, a card's choice; escaped where it is
+    Markdown): "B1: förskollärare – Kompetenshöjning", with the unit on a form of several units."""
+    where = f" ({unit})" if unit else ""
+    return f"{key}: {role} – {kind}{where}"
+
+
+def ask_need(unit_name: str) -> str:
+    return (
+        f"Vilket behov svarar insatsen mot? Välj ett av kompetensbehoven för {plain(unit_name)}, eller "
+        '"inget" för att hoppa över.'
+    )
+
+
+def no_unit_needs(unit_name: str) -> str:
+    """ "ändra behov" for a unit that has no needs to choose from."""
+    return f"{plain(unit_name)} har inga registrerade kompetensbehov att koppla insatsen till."
+
+
+def measure_linked(label: str) -> str:
+    """The receipt's line: the need the saved measure answers."""
+    return f"Insatsen är kopplad till behovet {plain(label)}."
+
+
+def need_not_offered(value: str, unit_name: str, keys: Sequence[str]) -> str:
+    """A form's need that is not one of the chosen unit's (an unknown id, another committee's):
+    plain text, escaped where it is sent (form_refused)."""
+    known = ", ".join(keys) if keys else "inga"
+    return (
+        f'Behovet "{echo(value)}" är inget av behoven för {unit_name}. Välj ett av nämndens behov '
+        f"({known}) eller inget behov."
+    )

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from core.entries import ReallocationEntry
 from core.errors import AlreadySaved, DomainError
@@ -16,7 +16,15 @@ from core.in_memory import IN_PLACE, NotInMemory
 from core.model import Measure, Principal
 from core.permissions import Action, can_any
 from dialogs import texts
-from dialogs.ports import CityQueries, CityServices, InMemory, RoundServicesPort, TurnServices
+from dialogs.ports import (
+    CityQueries,
+    CityServices,
+    InMemory,
+    NeedsPort,
+    NeedsTurnServices,
+    RoundServicesPort,
+    TurnServices,
+)
 
 T = TypeVar("T")
 
@@ -93,6 +101,11 @@ def who(turn_context: Any) -> tuple[Identity, CityServices]:
     """Who is speaking, and their city's services; the city's data and the person's
     roles are read once per turn (a write in the turn reads them again)."""
     return identity_of(turn_context), services_of(turn_context).city
+
+
+def needs_of(turn_context: Any) -> NeedsPort:
+    """The needs' use cases of the speaker's city (issue 21: bot.turn_services.BotTurnServices.needs)."""
+    return cast(NeedsTurnServices, services_of(turn_context)).needs
 
 
 def rounds_of(turn_context: Any) -> RoundServicesPort:

@@ -25,9 +25,11 @@ from rapidfuzz import fuzz, process
 from core import vocabulary
 from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
+from core.text import without_marks
 from core.vocabulary import Figure as Figure
 from core.vocabulary import Filter as Filter
 from core.vocabulary import Intent as Intent  # the kinds of question: core.vocabulary
+from core.vocabulary import NeedsAsk as NeedsAsk
 from dialogs import grammar
 
 
@@ -92,6 +94,11 @@ class Understanding:
     months: tuple[int, int] | None = None
     """For a list of measures that end (filter ENDS): the months of `year` their end date falls in,
     first and last ("slutar i september": (9, 9); "ska vara klara senast i juni": (1, 6))."""
+    needs: NeedsAsk | None = None
+    """What a NEEDS question asks (issue 21): the uncovered needs, money per role, …"""
+    subject: str = ""
+    """The words of a NEEDS question that may name a role ("förskollärarna"), as typed and
+    cleaned: matched against the roles of the needs the person may read (`match_roles`)."""
 
 
 class Pick(StrEnum):
@@ -916,6 +923,8 @@ def _understand_one(
         terms=grammar.terms(key) if intent == Intent.GLOSSARY else (),
         english=english,
         months=months,
+        needs=grammar.needs_ask(key) if intent == Intent.NEEDS else None,
+        subject=_subject(words, used) if intent == Intent.NEEDS else "",
     )
 
 
@@ -930,6 +939,7 @@ _NO_MEASURE = frozenset(
         Intent.THANKS,
         Intent.CANCEL,
         Intent.SUBMIT_MEASURE,
+        Intent.NEEDS,
     }
 )
 """Kinds that ask about no measure: their words are not compared with titles ("vilka nämnder saknar
@@ -1135,6 +1145,75 @@ def _only_words(words: Sequence[str]) -> Intent:
         ):
             return phrases.kind
     return vocabulary.FALLBACK
+
+
+# --- competence needs (issue 21) --------------------------------------------------
+
+
+def _subject(words: Sequence[str], used: Set[int]) -> str:
+    """The words of a NEEDS question that may name a role: not a unit's, not a question
+    word, not a year ("hur mycket satsar vi på förskollärarna i år" → "förskollärarna")."""
+    return " ".join(
+        w
+        for i, w in enumerate(words)
+        if i not in used
+        and w not in STOPWORDS
+        and w not in vocabulary.NEEDS_WORDS
+        and w not in vocabulary.OWN_WORDS
+        and not _YEAR.fullmatch(w)
+        and not w.isdigit()
+        and len(w) >= 3
+    )
+
+
+_ROLE_ENDINGS = ("na", "en", "es", "or", "er", "ar", "a", "e", "n", "s")
+"""Endings a role's word takes in the plural or definite form ("förskollärarna",
+"sjuksköterskor", "arbetsterapeuterna"): dropped until none is left, keeping four letters."""
+ROLE_SURE = 85.0
+"""A role whose words fit the typed ones this well (0–100, after endings and å/ä/ö) is meant."""
+ROLE_MARGIN = 3.0
+"""Roles fitting within this many points of the best are all meant (typed two roles, or one
+role written two ways)."""
+
+
+def role_stem(word: str) -> str:
+    """A role's word without its endings and marks: "förskollärarna", "Förskollärare" and
+    "forskollarare" are all "forskollar"; "socialsekreterare" and "socialsekreterarna" meet."""
+    word = without_marks(word.lower())
+    changed = True
+    while changed:
+        changed = False
+        for ending in _ROLE_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 4:
+                word = word[: -len(ending)]
+                changed = True
+                break
+    return word
+
+
+def _role_score(typed: Sequence[str], role: str) -> float:
+    """How well some run of the typed words names `role` (its words as many)."""
+    wanted = [role_stem(w) for w in tokens(role)]
+    if not wanted or len(typed) < len(wanted):
+        return 0.0
+    target = " ".join(wanted)
+    width = len(wanted)
+    return max(fuzz.ratio(" ".join(typed[i : i + width]), target) for i in range(len(typed) - width + 1))
+
+
+def match_roles(subject: str, roles: Iterable[str]) -> list[str]:
+    """The roles `subject` names (Understanding.subject), best first: plural and definite
+    forms, missing å/ä/ö and small typos forgiven (rapidfuzz); [] when none fits surely."""
+    typed = [role_stem(w) for w in tokens(subject)]
+    if not typed:
+        return []
+    scored = [
+        (score, role) for role in dict.fromkeys(roles) if (score := _role_score(typed, role)) >= ROLE_SURE
+    ]
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    return [role for score, role in sorted(scored, key=lambda sr: -sr[0]) if score >= best - ROLE_MARGIN]
 
 
 # --- strategy categories ------------------------------------------------------

@@ -18,6 +18,7 @@ from dialogs.understanding import (
     decide_measure,
     decide_unit,
     interruption,
+    match_roles,
     match_units,
     stem,
     understand,
@@ -334,3 +335,52 @@ def test_a_date_at_the_category_question_is_no_category(text: str) -> None:
     from dialogs.understanding import parse_categories
 
     assert parse_categories(text) is None
+
+
+# --- issue 21: the words of a needs question that name a role, and the roles they name ----------
+
+ROLES = [
+    "förskollärare",
+    "socialsekreterare",
+    "biståndshandläggare",
+    "sjuksköterskor",
+    "lärare",
+    "nya chefer",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("hur mycket satsar vi på förskollärarna i år?", "förskollärarna"),
+        ("behov socialsekreterare", "socialsekreterare"),
+        ("vilka behov finns för biståndshandläggare i FSKN?", "biståndshandläggare"),  # the unit is no role
+        ("vilka behov saknar insatser?", ""),
+        ("vilka svårrekryterade yrken har pensionsavgångar?", ""),
+        ("behov förskolenämnden", ""),
+    ],
+)
+def test_a_needs_question_keeps_the_words_that_may_name_a_role(text: str, subject: str) -> None:
+    found = heard(text)
+    assert found.intent == Intent.NEEDS and found.subject == subject
+
+
+@pytest.mark.parametrize(
+    ("typed", "roles"),
+    [
+        ("förskollärarna", ["förskollärare"]),
+        ("Förskollärare", ["förskollärare"]),
+        ("forskollarare", ["förskollärare"]),  # no å/ä/ö
+        ("forskolarare", ["förskollärare"]),  # and a letter missing
+        ("socialsekreterarna", ["socialsekreterare"]),
+        ("socialsekretare", ["socialsekreterare"]),
+        ("sjuksköterska", ["sjuksköterskor"]),  # the singular of the plural written in the need
+        ("förskollärare socialsekreterare", ["förskollärare", "socialsekreterare"]),
+        ("lärarna", ["lärare"]),  # not "förskollärare": another role
+        ("nya chefer", ["nya chefer"]),
+        ("brandmän", []),
+        ("", []),
+    ],
+)
+def test_roles_are_matched_forgivingly_and_only_when_sure(typed: str, roles: list[str]) -> None:
+    assert sorted(match_roles(typed, ROLES)) == sorted(roles)

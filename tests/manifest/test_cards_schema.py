@@ -193,7 +193,19 @@ def built_cards(
                 "end_date": "2025-12-31",
                 "performer": "Malmö Lär",
                 "amount": "1 000 000 kr",
+                "need": "B2",
             },
+            needs=[
+                ("B1", "B1: förskollärare – Kompetenshöjning"),
+                ("B2", "B2: förskollärare – Introduktion"),
+            ],
+        ),
+    )
+    yield (  # issue 21: a need for each of 120 units' measures: the choices stop at the card's limit
+        "submit_measure_form",
+        "with many needs",
+        cards.submit_measure_form(
+            units, needs=[(f"B{i}", f"B{i}: förskollärare – Kompetenshöjning ({i})") for i in range(120)]
         ),
     )
     labels = [(v.measure.id, f"{v.measure.title} ({', '.join(v.measure.units)})") for v in views]
@@ -298,7 +310,7 @@ def test_every_built_card_validates_against_adaptive_cards_1_5(fund, ledger, vie
     for builder, what, card in built_cards(fund, ledger, views):
         assert_valid(card, f"{builder}, {what}")
         checked += 1
-    assert checked == 2 + 14 + 55 + 3 + 2 + 3 + 2
+    assert checked == 2 + 14 + 55 + 3 + 1 + 2 + 3 + 2  # the measure form: 3, and 1 with many needs
 
 
 # --- the largest realistic messages -----------------------------------------------------

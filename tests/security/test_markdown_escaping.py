@@ -35,6 +35,7 @@ from core.balances import FundBalance, Share
 from core.entries import AllocationEntry, ReallocationEntry
 from core.model import NOT_GIVEN, Body, Decision, FollowUp, Status, Unit
 from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from core.needs_report import LinkedMeasure, NeedView
 from core.proposal_sets import ProposalItem, ProposalSet, ProposalSetView, SetDecision
 from core.proposals import Proposal
 from core.round_report import RoundReport, committee_rates
@@ -700,6 +701,60 @@ MESSAGES |= {
     ),
 }
 NO_PERSON_TEXT |= {"round_close_summary", "round_opened_in_chat", "round_closed_in_chat"}  # periods, counts
+
+
+# issue 21: competence needs in the chat (roles, competences, sources, areas, titles: a person's text)
+def need_view(w: Texts, *, stale: bool = True, visible: bool = True) -> NeedView:
+    need = NeedEntry(
+        key=w["code"],
+        unit=w["code"],
+        role=w["title"],
+        kind=NeedKind.UPSKILLING,
+        competence=w["title"],
+        recruitment=Recruitment.SHORTAGE,
+        period=Period(2024, 2026),
+        source=w["title"],
+        assessed=date(2022, 11, 1),
+        author=w["name"],
+        at=datetime(2025, 5, 2, tzinfo=UTC),
+        area=w["unit"],
+        people=10,
+        retirements=3,
+        source_date=date(2022, 10, 1),
+    )
+    measure = LinkedMeasure(7, w["title"], (w["code"],), Status.ONGOING, 1_000, None, 5, None, True, visible)
+    finished = LinkedMeasure(8, w["title"], (w["code"],), Status.DONE, 0, None, None, None, False, True)
+    return NeedView(need, (measure, finished), True, 500, stale, 1)
+
+
+MESSAGES |= {
+    "need_source": lambda _, w: texts.need_source(need_view(w).need, True),
+    "need_item": lambda _, w: (
+        texts.need_item(need_view(w), 2025, money=True) + texts.need_item(need_view(w, visible=False), 2025)
+    ),
+    "needs_uncovered": lambda _, w: (
+        texts.needs_uncovered(
+            [need_view(w)], [need_view(w), need_view(w)], 2025, unit=w["code"], roles=[w["title"]]
+        )
+        + texts.needs_uncovered([], [need_view(w)], 2025)
+    ),
+    "needs_retiring": lambda _, w: texts.needs_retiring([need_view(w)], 2025, unit=w["code"]),
+    "needs_list": lambda _, w: texts.needs_list([need_view(w)], 2025, unit=w["code"], roles=[w["title"]]),
+    "no_needs_for": lambda _, w: texts.no_needs_for(w["code"], [w["title"]]),
+    "unknown_role": lambda _, w: texts.unknown_role(w["title"], [w["title"], w["title"]]),
+    "needs_money": lambda _, w: (
+        texts.needs_money(
+            [(w["title"], 500, True), (w["title"], 300, False)], 2025, 200, [need_view(w)], roles=[w["title"]]
+        )
+        + texts.needs_money([(w["title"], 500, True)], 2025, 0, [need_view(w)], unit=w["code"])
+    ),
+    "sources_line": lambda _, w: texts.sources_line([need_view(w), need_view(w, stale=False)]),
+    # the need a new measure answers
+    "ask_need": lambda _, w: texts.ask_need(w["unit"]),
+    "no_unit_needs": lambda _, w: texts.no_unit_needs(w["unit"]),
+    "measure_linked": lambda _, w: texts.measure_linked(texts.need_label(w["code"], w["title"], "Ledarskap")),
+}
+PROBLEMS |= {"need_not_offered", "need_label"}  # plain text: escaped where sent (form_refused, plain)
 
 
 def test_every_message_function_is_checked() -> None:
