@@ -118,8 +118,9 @@ DEVELOPMENT_KEY = f"Obs: {KEY_VARIABLE} saknas; liggaren förseglas med utveckli
 
 
 def example_loaded(name: str, result: ExampleResult) -> str:
+    needs = f", {result.needs} behov ({result.links} kopplingar till insatser)" if result.needs else ""
     return (
-        f"Exemplet {name} är inläst: {result.organisation}, {result.measures} insatser, "
+        f"Exemplet {name} är inläst: {result.organisation}, {result.measures} insatser{needs}, "
         f"{result.entries} poster i liggaren."
     )
 
@@ -150,12 +151,35 @@ def tenant_linked(tenant_id: str, org: str) -> str:
     return f"Tenant {tenant_id} betjänas nu av {org}."
 
 
-def imported(count: int, file_name: str) -> str:
-    return f"Importerade {count} insatser från {file_name}."
+def imported(count: int, file_name: str, needs: int = 0, links: int = 0) -> str:
+    if not needs and not links:
+        return f"Importerade {count} insatser från {file_name}."
+    return (
+        f"Importerade {count} insatser, {needs} behov och {links} kopplingar mellan behov och insatser "
+        f"från {file_name}."
+    )
 
 
 def rows_written(count: int, out: object) -> str:
     return f"Skrev {count} rader till {out}."
+
+
+def needs_written(count: int, out: object) -> str:
+    return f"Skrev {count} behov till {out}."
+
+
+def needs_sheet_written(count: int) -> str:
+    return f"Behoven ({count}) står på bladet Behov."
+
+
+def needs_in_own_file(count: int) -> str:
+    return (
+        f"Obs: {count} behov hör till årets mall. I CSV skrivs de till en egen fil med --needs "
+        "(importera den tillsammans med insatsernas fil)."
+    )
+
+
+NEEDS_CSV_ONLY = "--needs gäller CSV (--format csv): i en XLSX-fil står behoven på bladet Behov."
 
 
 XLSX_NEEDS_OUT = "XLSX skrivs till en fil: ange --out FIL."
