@@ -40,6 +40,7 @@ from core.needs_template import (
     need_row_error,
     need_rows,
     parse_need_rows,
+    same_assessment,
 )
 from core.permissions import Action, can, can_any
 from core.rules.decision import check_decision_given
@@ -271,6 +272,7 @@ class ImportResult:
     measures: tuple[Measure, ...]
     needs: tuple[NeedEntry, ...] = ()
     links: tuple[NeedLinkEntry, ...] = ()
+    unchanged: tuple[str, ...] = ()  # the needs whose row said what they say already: not written again
 
 
 def _sheets(files: Sequence[TemplateFile]) -> tuple[Sheet | None, Sheet | None]:
@@ -402,11 +404,15 @@ def import_files(
             return decision if decision is not None else given[unit]
 
         assessed: list[NeedEntry] = []
+        unchanged: list[str] = []
         for plan_need in planned_needs:
             try:
                 entry = commands.assess_need(ledger, needs, who, plan_need.need)
             except DomainError as refused:
                 need_errors += [need_row_error(plan_need.row, e, label) for e in refused.errors]
+                continue
+            if same_assessment(entry, needs.get(entry.key)):
+                unchanged.append(entry.key)
                 continue
             stored_need = repo.append_need(entry)
             needs = needs.append(stored_need)
@@ -449,11 +455,11 @@ def import_files(
                 linked.append(stored_link)
         if errors or need_errors:
             raise refusal()
-        if not created and not assessed:
+        if not created and not assessed and not linked and not unchanged:
             what = "inga insatser eller behov" if needs_sheet else "inga insatser"
             raise TemplateError([_row_error(2, RuleError("empty", f"Filen har {what}."))])
         uow.commit()
-        return ImportResult(tuple(created), tuple(assessed), tuple(linked))
+        return ImportResult(tuple(created), tuple(assessed), tuple(linked), tuple(unchanged))
 
 
 def _link_refusal(error: RuleError) -> str:

@@ -151,12 +151,13 @@ def tenant_linked(tenant_id: str, org: str) -> str:
     return f"Tenant {tenant_id} betjänas nu av {org}."
 
 
-def imported(count: int, file_name: str, needs: int = 0, links: int = 0) -> str:
-    if not needs and not links:
+def imported(count: int, file_name: str, needs: int = 0, links: int = 0, unchanged: int = 0) -> str:
+    if not needs and not links and not unchanged:
         return f"Importerade {count} insatser från {file_name}."
+    same = f"; {unchanged} behov var oförändrade och skrevs inte igen" if unchanged else ""
     return (
         f"Importerade {count} insatser, {needs} behov och {links} kopplingar mellan behov och insatser "
-        f"från {file_name}."
+        f"från {file_name}{same}."
     )
 
 

@@ -288,6 +288,16 @@ def parse_need_rows(
     return planned, errors
 
 
+def same_assessment(new: NeedEntry, current: NeedEntry | None) -> bool:
+    """A row that says what the need's current assessment says (a template imported
+    again): it is not written again."""
+    fields = (
+        "unit", "area", "role", "ssyk", "kind", "competence", "people", "retirements",
+        "recruitment", "period", "source", "source_date", "assessed",
+    )  # fmt: skip
+    return current is not None and all(getattr(new, f) == getattr(current, f) for f in fields)
+
+
 def _in_sheet(error: RowError, sheet: str) -> RowError:
     return error if error.sheet == sheet else RowError(error.row, error.column, error.message, sheet)
 

@@ -64,7 +64,8 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
         clock=city.clock,
     )
     names = " och ".join(p.name for p in args.file)
-    print(texts.imported(len(result.measures), names, len(result.needs), len(result.links)), file=out)
+    counts = (len(result.needs), len(result.links), len(result.unchanged))
+    print(texts.imported(len(result.measures), names, *counts), file=out)
     return 0
 
 

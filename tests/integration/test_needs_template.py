@@ -22,6 +22,7 @@ from core.model import Role
 from core.needs import NeedKind, Period, Recruitment
 from core.needs_template import NEED_COLUMNS
 from core.template import COLUMNS, TemplateError
+from tests.integration.test_cli import Kb, city, kb, loaded_example  # noqa: F401  # fixtures, named below
 from tests.integration.test_templates import AS_OF, _excel_cell, counts, export_files, needs_of, row
 
 # --- writing files like Excel does --------------------------------------------------
@@ -190,10 +191,17 @@ def test_good_template_imports_its_needs_and_links_them_to_its_measures(
     assert [v.need.key for v in uncovered.needs] == ["FSKN-4", "G2"]
 
 
-def test_a_csv_file_of_needs_alone_imports_the_needs(example_engine: Engine, tmp_path: Path) -> None:
-    result = import_paths(example_engine, template(tmp_path, "csv", None, NEEDS))
+def test_a_csv_file_of_needs_alone_imports_the_needs_and_again_changes_nothing(
+    example_engine: Engine, tmp_path: Path
+) -> None:
+    paths = template(tmp_path, "csv", None, NEEDS)
+    result = import_paths(example_engine, paths)
 
     assert (result.measures, [n.key for n in result.needs], result.links) == ((), ["G1", "G2"], ())
+    before = state(example_engine)
+    again = import_paths(example_engine, paths)  # the same file again: nothing new to write
+    assert (again.needs, again.unchanged) == ((), ("G1", "G2"))
+    assert state(example_engine) == before
 
 
 def test_an_xlsx_file_without_a_needs_sheet_imports_as_before(example_engine: Engine, tmp_path: Path) -> None:
@@ -409,3 +417,39 @@ def test_a_template_with_shares_and_people_round_trips_into_an_empty_city(
     assert needs_of(example_engine, "nystad") == needs_of(example_engine, "malmo")
     _, links = needs_of(example_engine, "nystad")
     assert ("G1", "Behörighetsgivande utbildning för yrkeslärare", 6_000, 8) in links
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+def test_the_command_line_exports_the_needs_file_and_imports_both_files(
+    city: str, kb: Kb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measures_csv, needs_csv = tmp_path / "insatser.csv", tmp_path / "behov.csv"
+    monkeypatch.setenv("KOMPETENSBOT_TODAY", "2025-06-05")
+
+    written = kb("export", "--year", "2025", "--format", "csv", "--out", str(measures_csv))
+    assert written.code == 0, written.err
+    assert "4 behov" in written.err and "--needs" in written.err  # the CSV's needs go in a file of their own
+    needs = kb("export", "--year", "2025", "--format", "csv", "--needs", "--out", str(needs_csv))
+    assert needs.code == 0 and "Skrev 4 behov" in needs.err
+    header = needs_csv.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == ";".join(NEED_COLUMNS)
+    refused = kb("export", "--year", "2025", "--format", "xlsx", "--needs", "--out", str(tmp_path / "x.xlsx"))
+    assert refused.code == 2 and "bladet Behov" in refused.err
+
+    # the needs' file again, beside a new measure that answers one of them: the needs as they
+    # are (not written again), one link
+    new = write_csv(
+        tmp_path / "ny.csv",
+        [
+            list(COLUMNS),
+            row(Nämnd="FSKN", Insats="Mentorsår för nya förskollärare", Behov="FSKN-2 (10 personer)"),
+        ],
+    )
+    imported = kb("import", str(new), str(needs_csv), "--as-of", "2025-06-05")
+    assert imported.code == 0, imported.err
+    assert imported.out.strip() == (
+        "Importerade 1 insatser, 0 behov och 1 kopplingar mellan behov och insatser från ny.csv och "
+        "behov.csv; 4 behov var oförändrade och skrevs inte igen."
+    )
