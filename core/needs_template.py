@@ -34,8 +34,10 @@ from core.lookup import resolve_unit
 from core.model import normalise
 from core.needs import (
     NeedEntry,
+    NeedKind,
     NeedLinkEntry,
     Needs,
+    Period,
     Recruitment,
     need_key,
     read_kind,
@@ -259,20 +261,17 @@ def parse_need_rows(
         people = attempt("Antal", _count("Antal"))
         retirements = attempt("Pensionsavgångar 2 år", _count("Pensionsavgångar 2 år"))
         row_errors = [_in_sheet(e, sheet) for e in row_errors]
-        if row_errors or unit is None or kind is None or period is None or source is None or assessed is None:
-            errors += row_errors
-            continue
-        need = NeedEntry(
+        need = NeedEntry(  # a cell that could not be read stands in by a value the rules accept
             key=key,
-            unit=unit,
+            unit=unit or "",
             role=clean_name(_cell(row, "Yrkesgrupp")),
-            kind=kind,
+            kind=kind or NeedKind.UPSKILLING,
             competence=clean_name(_cell(row, "Kompetens")),
             recruitment=recruitment or Recruitment.UNKNOWN,
-            period=period,
-            source=source[0],
-            source_date=source[1],
-            assessed=assessed,
+            period=period or Period(reference.year, reference.year),
+            source=source[0] if source else "",
+            source_date=source[1] if source else None,
+            assessed=assessed or reference,
             author=author,
             at=at,
             area=clean_name(_cell(row, "Område")) or None,
@@ -280,9 +279,14 @@ def parse_need_rows(
             people=people,
             retirements=retirements,
         )
-        rule_errors = [need_row_error(index, e, sheet) for e in check_need(ledger, need)]
-        if rule_errors:
-            errors += rule_errors
+        named = {e.column for e in row_errors}  # a cell is named once: by what could not be read
+        row_errors += [
+            e
+            for e in (need_row_error(index, r, sheet) for r in check_need(ledger, need))
+            if e.column not in named
+        ]
+        if row_errors:
+            errors += row_errors
             continue
         planned.append(PlannedNeed(need, index))
     return planned, errors

@@ -239,6 +239,7 @@ def test_every_bad_cell_of_the_needs_and_the_behov_column_is_named_and_nothing_w
         need_row(Id="N14", **good, **{**dated, "Källa": "", "Bedömd": ""}),  # 15
         [""] * len(NEED_COLUMNS),  # 16: empty
         need_row(Id="N16", **good, **dated, Antal="-2"),  # 17
+        need_row(Id="N17", Nämnd="GVN", Typ="Omplacering", Kompetens="x", Antal="1", Pens="2", **dated),  # 18
     ]
     measures = [
         list(COLUMNS),
@@ -273,6 +274,9 @@ def test_every_bad_cell_of_the_needs_and_the_behov_column_is_named_and_nothing_w
         (sheet, 15, "Källa"),
         (sheet, 15, "Bedömd"),
         (sheet, 17, "Antal"),
+        (sheet, 18, "Typ"),  # a row with three bad cells names all three
+        (sheet, 18, "Yrkesgrupp"),
+        (sheet, 18, "Pensionsavgångar 2 år"),
     }
     messages = {(e.sheet, e.row, e.column): e.message for e in error.row_errors}
     assert "X9" in messages[(None, 3, "Behov")] and "Kända behov: N1" in messages[(None, 3, "Behov")]
