@@ -66,6 +66,9 @@ class ExampleResult:
     outdated: tuple[OutdatedShare, ...] = ()
     """When not loaded: the shares whose stored decision is not the one the
     bundled example cites now (the city holds an older version of it)."""
+    missing_needs: tuple[str, ...] = ()
+    """When not loaded: the example's needs the stored city lacks (it was loaded
+    before the example had them, issue 21)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +175,11 @@ def load_example(
     with uow as repo:
         if not repo.created:
             outdated = outdated_shares(repo.ledger(), data)
-            return ExampleResult(False, repo.organisation.name, outdated=tuple(outdated))
+            held = repo.needs()
+            missing = tuple(n["key"] for n in data.get("needs", ()) if held.get(n["key"]) is None)
+            return ExampleResult(
+                False, repo.organisation.name, outdated=tuple(outdated), missing_needs=missing
+            )
         for u in data["units"]:
             aliases = tuple(clean_name(a) for a in u.get("aliases", ()))
             repo.add_unit(Unit(u["code"], clean_name(u["name"]), aliases))

@@ -129,6 +129,24 @@ def example_present(name: str, organisation: str) -> str:
     return f"Exemplet {name} finns redan i databasen ({organisation}); inget ändrades."
 
 
+def _start_afresh(name: str, what: str) -> str:
+    return (
+        f"{what}: börja om med en ny databas (ta bort var/kompetensbot.db, eller ange en ny, tom databas "
+        "i DATABASE_URL) och kör make demo, eller kompetensbot db upgrade och kompetensbot load-example "
+        f"{name}."
+    )
+
+
+def example_without_needs(name: str, result: ExampleResult) -> str:
+    """load-example on a city loaded before the example had its competence needs (issue 21)."""
+    missing = result.missing_needs
+    return (
+        f"Exemplet {name} finns redan i databasen ({result.organisation}), men utan exemplets "
+        f"{len(missing)} kompetensbehov ({', '.join(missing)}): staden lästes in innan exemplet hade dem. "
+        f"Inget ändrades. {_start_afresh(name, 'För behoven')}"
+    )
+
+
 def package_unset(names: Sequence[str]) -> str:
     return f"kompetensbot: obs: {', '.join(names)} saknas; paketet har mallens exempelvärden."
 
@@ -432,9 +450,8 @@ def outdated_example_text(name: str, result: ExampleResult) -> str:
             f'"{_unnamed(unnamed.stored[0], unnamed.unit)}").'
         )
     lines.append(
-        "Liggaren går inte att ändra i efterhand, så inget ändrades. För det rättade exemplet: börja om "
-        "med en ny databas (ta bort var/kompetensbot.db, eller ange en ny, tom databas i DATABASE_URL) "
-        f"och kör make demo, eller kompetensbot db upgrade och kompetensbot load-example {name}."
+        "Liggaren går inte att ändra i efterhand, så inget ändrades. "
+        + _start_afresh(name, "För det rättade exemplet")
     )
     return "\n".join(lines)
 

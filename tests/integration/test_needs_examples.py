@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+import bot.data_services
 from bot.data_services import load_example
 from bot.needs_services import NeedServices
 from bot.services import Services
@@ -189,3 +190,25 @@ def test_make_demo_loads_malmo_alone_and_links_the_playgrounds_tenant_to_it() ->
     assert f"tenantId: {PLAYGROUND_TENANT}" in config.splitlines()
     assert any(line.endswith(f"kompetensbot --org malmo tenants link {PLAYGROUND_TENANT}") for line in lines)
     assert any("kompetensbot --org malmo funds --year 2025" in line for line in lines)
+
+
+def test_a_malmo_loaded_before_the_needs_is_told_how_to_get_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb: Kb
+) -> None:
+    """Append-only: a city loaded from the example before it had needs keeps what it has;
+    load-example says which needs it lacks and how to start afresh."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    assert kb("db", "upgrade").code == 0
+    old = read_example("malmo-2025")
+    old.pop("needs")
+    for measure in old["measures"]:
+        measure.pop("needs", None)
+    with monkeypatch.context() as patch:
+        patch.setattr(bot.data_services, "read_example", lambda name: old)
+        assert kb("load-example", "malmo-2025").code == 0
+
+    again = kb("load-example", "malmo-2025")
+
+    assert again.code == 0, again.err
+    assert "utan exemplets 4 kompetensbehov (FSKN-1, FSKN-2, FSKN-3, FSKN-4)" in again.out
+    assert "Inget ändrades" in again.out and "börja om med en ny databas" in again.out
