@@ -23,6 +23,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCKS) | cksum | cut -d
 DEMO_TODAY ?= 2025-06-05
 KOMPETENSBOT_AUTO_ROUNDS ?= 0
 SERVE_ARGS ?=
+# The Playground's tenant (.m365agentsplayground.yml) is linked to Malmö, so the chat stays
+# Malmö's when another example shares the database (`kompetensbot load-example hagersten-liljeholmen`).
+PLAYGROUND_TENANT := $(shell sed -n 's/^tenantId: *//p' .m365agentsplayground.yml)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +67,8 @@ install: $(STAMP)
 demo: install
 	$(BIN)/kompetensbot db upgrade
 	$(BIN)/kompetensbot load-example malmo-2025
-	KOMPETENSBOT_TODAY=$(DEMO_TODAY) $(BIN)/kompetensbot funds --year 2025
+	$(BIN)/kompetensbot --org malmo tenants link $(PLAYGROUND_TENANT)
+	KOMPETENSBOT_TODAY=$(DEMO_TODAY) $(BIN)/kompetensbot --org malmo funds --year 2025
 	KOMPETENSBOT_AUTO_ROUNDS=$(KOMPETENSBOT_AUTO_ROUNDS) \
 		$(BIN)/kompetensbot serve --demo $(if $(DEMO_TODAY),--today $(DEMO_TODAY)) $(SERVE_ARGS)
 

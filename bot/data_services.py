@@ -6,7 +6,7 @@ the example and an imported file obey every rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,12 +31,23 @@ from core.model import (
     parse_body,
     parse_decision,
 )
-from core.permissions import Action, can_any
+from core.needs import NeedEntry, NeedKind, NeedLinkEntry, Needs, Recruitment, need_key, read_period
+from core.needs_template import (
+    LINK_COLUMN,
+    check_needs_header,
+    links_cell,
+    measure_need_refs,
+    need_row_error,
+    need_rows,
+    parse_need_rows,
+    same_assessment,
+)
+from core.permissions import Action, can, can_any
 from core.rules.decision import check_decision_given
 from core.template import RowError, TemplateError, check_header, measure_rows, parse_rows
 from core.text import clean_name
 from storage.examples import read_example
-from storage.templates import read_template, write_csv, write_xlsx
+from storage.templates import Sheet, TemplateFile, read_template_file, write_csv, write_needs_csv, write_xlsx
 from storage.unit_of_work import UnitOfWorkFactory, units_of
 
 
@@ -50,9 +61,14 @@ class ExampleResult:
     organisation: str
     measures: int = 0
     entries: int = 0
+    needs: int = 0
+    links: int = 0
     outdated: tuple[OutdatedShare, ...] = ()
     """When not loaded: the shares whose stored decision is not the one the
     bundled example cites now (the city holds an older version of it)."""
+    missing_needs: tuple[str, ...] = ()
+    """When not loaded: the example's needs the stored city lacks (it was loaded
+    before the example had them, issue 21)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +103,7 @@ def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]
     the bundled example does: it was loaded from an older version (before issue
     17 the committees' decisions read "Nämnd …" and some shares of shared
     measures cited another committee's decision). Append-only: they stay."""
-    decisions = {key: _decision(d) for key, d in data["decisions"].items()}
+    decisions = {key: _decision(d) for key, d in data.get("decisions", {}).items()}
     by_title = {(m.title, m.year): m for m in ledger.measures.values()}
     found: list[OutdatedShare] = []
     for m in data["measures"]:
@@ -103,6 +119,44 @@ def outdated_shares(ledger: Ledger, data: dict[str, Any]) -> list[OutdatedShare]
     return found
 
 
+def _example_need(n: dict[str, Any], author: str, at: datetime) -> NeedEntry:
+    """A need of a bundled example (its JSON's "needs")."""
+    return NeedEntry(
+        key=n["key"],
+        unit=n["unit"],
+        role=n["role"],
+        kind=NeedKind(n["kind"]),
+        competence=n["competence"],
+        recruitment=Recruitment(n.get("recruitment", Recruitment.UNKNOWN.value)),
+        period=read_period(n["period"]),
+        source=n["source"],
+        source_date=date.fromisoformat(n["source_date"]) if n.get("source_date") else None,
+        assessed=date.fromisoformat(n["assessed"]),
+        author=author,
+        at=at,
+        area=n.get("area"),
+        ssyk=n.get("ssyk"),
+        people=n.get("people"),
+        retirements=n.get("retirements"),
+    )
+
+
+def _example_link(link: str | dict[str, Any], measure_id: int, author: str, at: datetime) -> NeedLinkEntry:
+    """A measure's link to a need in a bundled example: the need's key, or
+    {"need": key, "share": basis points, "people": n, "note": text}."""
+    if isinstance(link, str):
+        return NeedLinkEntry(link, measure_id, author, at)
+    return NeedLinkEntry(
+        link["need"],
+        measure_id,
+        author,
+        at,
+        people=link.get("people"),
+        share=link.get("share"),
+        note=link.get("note", ""),
+    )
+
+
 def load_example(
     engine: Engine,
     name: str,
@@ -111,7 +165,9 @@ def load_example(
     units: UnitOfWorkFactory | None = None,
 ) -> ExampleResult:
     """Load a bundled example as a new city; a second call changes nothing.
-    `units`: where to open the unit of work (default: over `engine`)."""
+    A city without this money model (no "funds", "allocations" or "decisions")
+    has units, needs and measures only. `units`: where to open the unit of work
+    (default: over `engine`)."""
     data = read_example(name)
     org_data = data["organisation"]
     # No write lock: a city made in this transaction is seen by nobody else before it commits.
@@ -119,14 +175,19 @@ def load_example(
     with uow as repo:
         if not repo.created:
             outdated = outdated_shares(repo.ledger(), data)
-            return ExampleResult(False, repo.organisation.name, outdated=tuple(outdated))
+            held = repo.needs()
+            missing = tuple(n["key"] for n in data.get("needs", ()) if held.get(n["key"]) is None)
+            return ExampleResult(
+                False, repo.organisation.name, outdated=tuple(outdated), missing_needs=missing
+            )
         for u in data["units"]:
             aliases = tuple(clean_name(a) for a in u.get("aliases", ()))
             repo.add_unit(Unit(u["code"], clean_name(u["name"]), aliases))
         ledger = Ledger.build(repo.units())
-        decisions = {key: _decision(d) for key, d in data["decisions"].items()}
+        needs = Needs.build()
+        decisions = {key: _decision(d) for key, d in data.get("decisions", {}).items()}
         now = clock()
-        entries = 0
+        entries = links = 0
 
         def append(entry: LedgerEntry) -> None:
             nonlocal ledger, entries
@@ -134,9 +195,9 @@ def load_example(
             ledger = ledger.append(stored)
             entries += 1
 
-        for f in data["funds"]:
+        for f in data.get("funds", ()):
             append(commands.set_fund(ledger, ADMIN, f["year"], f["amount"], decisions[f["decision"]], now))
-        for a in data["allocations"]:
+        for a in data.get("allocations", ()):
             append(
                 commands.allocate(
                     ledger,
@@ -149,6 +210,11 @@ def load_example(
                     recurring=a.get("recurring", False),
                 )
             )
+        for n in data.get("needs", ()):
+            need = repo.append_need(
+                commands.assess_need(ledger, needs, ADMIN, _example_need(n, ADMIN.author, now))
+            )
+            needs = needs.append(need)
         ids: dict[str, int] = {}
         for m in data["measures"]:
             measure = commands.submit_measure(
@@ -182,6 +248,10 @@ def load_example(
                         ledger, ADMIN, stored.id, unit, amount, decisions[share_decision(m, unit)], now
                     )
                 )
+            for wanted in m.get("needs", ()):
+                link = _example_link(wanted, stored.id, ADMIN.author, now)
+                needs = needs.append(repo.append_need(commands.link_need(ledger, needs, ADMIN, link)))
+                links += 1
         for f in data.get("followups", ()):
             followup = FollowUp(
                 measure_id=ids[f["measure"]],
@@ -196,14 +266,45 @@ def load_example(
             )
             ledger = ledger.add_followup(repo.add_followup(commands.report_followup(ledger, ADMIN, followup)))
         uow.commit()
-        return ExampleResult(True, org_data["name"], len(ids), entries)
+        return ExampleResult(True, org_data["name"], len(ids), entries, len(data.get("needs", ())), links)
+
+
+# --- the template: import ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What a template import wrote: its measures, needs and links (all or nothing)."""
+
+    measures: tuple[Measure, ...]
+    needs: tuple[NeedEntry, ...] = ()
+    links: tuple[NeedLinkEntry, ...] = ()
+    unchanged: tuple[str, ...] = ()  # the needs whose row said what they say already: not written again
+
+
+def _sheets(files: Sequence[TemplateFile]) -> tuple[Sheet | None, Sheet | None]:
+    """The one measures' sheet and the one needs' sheet of the files: two of a kind are refused."""
+    measures = [(f.name, f.measures) for f in files if f.measures is not None]
+    needs = [(f.name, f.needs) for f in files if f.needs is not None]
+    for kind, found in (("insatser", measures), ("behov", needs)):
+        if len(found) > 1:
+            names = " och ".join(name for name, _ in found)
+            raise DomainError(
+                RuleError(
+                    "two_sheets",
+                    f"Både {names} har {kind}. Importera en fil med insatser och en med behov "
+                    "(eller en XLSX-fil med bladet Behov). Inget importerades.",
+                    "fil",
+                )
+            )
+    return (measures[0][1] if measures else None), (needs[0][1] if needs else None)
 
 
 def import_template(
     engine: Engine,
     org: str | None,
     user: str | None,
-    path: Path,
+    path: Path | Sequence[Path],
     *,
     year: int,
     as_of: date,
@@ -213,30 +314,87 @@ def import_template(
     decision_text: str | None = None,
     units: UnitOfWorkFactory | None = None,
 ) -> list[Measure]:
+    """The measures of `import_files` (which see), as a list."""
+    return list(
+        import_files(
+            engine,
+            org,
+            user,
+            [path] if isinstance(path, Path) else path,
+            year=year,
+            as_of=as_of,
+            decision=decision,
+            clock=clock,
+            admin=admin,
+            decision_text=decision_text,
+            units=units,
+        ).measures
+    )
+
+
+def import_files(
+    engine: Engine,
+    org: str | None,
+    user: str | None,
+    paths: Sequence[Path],
+    *,
+    year: int,
+    as_of: date,
+    decision: Decision | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    admin: Principal = ADMIN,
+    decision_text: str | None = None,
+    units: UnitOfWorkFactory | None = None,
+) -> ImportResult:
     """Import every row of a template, or nothing: raise TemplateError with
-    every bad row (row number, column, reason). `admin`: who acts when no
-    user is named (the command line's operator). The granted amounts need the
-    decision behind them (`decision`, or `decision_text` read with each row's
-    committee as the body when it names none): nothing is imported without.
-    `units`: where to open the unit of work (default: over `engine`); `clock`: the
-    time recorded on what is written."""
-    header, rows = read_template(path)
-    header_errors = check_header(header)
+    every bad row (row number, column, reason; a need's row also names its sheet
+    or file). The template is one XLSX file (the measures on its first sheet, the
+    needs on the sheet "Behov"), or CSV files told apart by their headers (one of
+    measures, one of needs, either may be left out). The needs are assessed first
+    (core.commands.assess_need), then the measures and their grants, then each
+    measure's links to the needs its Behov cell names (core.commands.link_need),
+    all in one unit of work. `admin`: who acts when no user is named (the command
+    line's operator). The granted amounts need the decision behind them
+    (`decision`, or `decision_text` read with each row's committee as the body
+    when it names none): nothing is imported without. `units`: where to open the
+    unit of work (default: over `engine`); `clock`: the time recorded on what is
+    written."""
+    measures_sheet, needs_sheet = _sheets([read_template_file(p) for p in paths])
+    label = needs_sheet.name if needs_sheet else ""
+    header_errors = check_header(measures_sheet.header) if measures_sheet else []
+    header_errors += check_needs_header(needs_sheet.header, label) if needs_sheet else []
     if header_errors:
         raise TemplateError(header_errors)
+    rows = measures_sheet.rows if measures_sheet else []
+    need_lines = needs_sheet.rows if needs_sheet else []
+    name = " och ".join(p.name for p in paths)
     uow = (units or units_of(engine))(org, write=True)
     with uow as repo:
         who = admin if user is None else repo.principal(user)
-        ledger = repo.ledger()
+        ledger, needs = repo.ledger(), repo.needs()
+        now = clock()
+        planned_needs, need_errors = parse_need_rows(
+            need_lines, ledger, as_of, author=who.author, at=now, sheet=label
+        )
         planned, errors = parse_rows(rows, ledger, as_of, year)
+        refs, ref_errors = measure_need_refs(rows, planned, need_lines, needs)
+        errors += ref_errors
+
+        def refusal() -> TemplateError:
+            # a duplicate title is found by the parse and by the rule: reported once
+            return TemplateError(
+                sorted(dict.fromkeys(errors), key=lambda e: e.row)
+                + sorted(dict.fromkeys(need_errors), key=lambda e: e.row)
+            )
+
         if decision is None and decision_text is None and any(plan.grants for plan in planned):
-            if errors:
-                raise TemplateError(sorted(dict.fromkeys(errors), key=lambda e: e.row))
+            if errors or need_errors:
+                raise refusal()
             (missing,) = check_decision_given(None, "--decision")  # issue 17 item 3: the core's refusal
             raise DomainError(
                 RuleError(
                     missing.code,
-                    f"{path.name} beviljar belopp (Beviljat belopp). {missing.message} Ange det med "
+                    f"{name} beviljar belopp (Beviljat belopp). {missing.message} Ange det med "
                     '--decision, eller "nämnd 2025-02-05 § 5" för varje rads egen nämnd. Inget importerades.',
                     missing.field,
                 )
@@ -252,9 +410,24 @@ def import_template(
         def decision_for(unit: str) -> Decision:
             return decision if decision is not None else given[unit]
 
+        assessed: list[NeedEntry] = []
+        unchanged: list[str] = []
+        for plan_need in planned_needs:
+            try:
+                entry = commands.assess_need(ledger, needs, who, plan_need.need)
+            except DomainError as refused:
+                need_errors += [need_row_error(plan_need.row, e, label) for e in refused.errors]
+                continue
+            if same_assessment(entry, needs.get(entry.key)):
+                unchanged.append(entry.key)
+                continue
+            stored_need = repo.append_need(entry)
+            needs = needs.append(stored_need)
+            assert isinstance(stored_need, NeedEntry)
+            assessed.append(stored_need)
         created: list[Measure] = []
-        now = clock()
-        for plan in planned:
+        linked: list[NeedLinkEntry] = []
+        for plan, plan_refs in zip(planned, refs, strict=True):
             row = plan.rows[0]
             try:
                 measure = commands.submit_measure(ledger, who, plan.measure)
@@ -266,20 +439,44 @@ def import_template(
             created.append(stored)
             for unit, amount in plan.grants.items():
                 try:
-                    entry = commands.grant_measure(
+                    grant = commands.grant_measure(
                         ledger, who, stored.id, unit, amount, decision_for(unit), now
                     )
                 except DomainError as refused:
                     grant_row = plan.grant_rows.get(unit, row)
                     errors += [_row_error(grant_row, e, "Beviljat belopp") for e in refused.errors]
                     continue
-                ledger = ledger.append(repo.append(entry))
-        if errors:  # a duplicate title is found by the parse and by the rule: reported once
-            raise TemplateError(sorted(dict.fromkeys(errors), key=lambda e: e.row))
-        if not created:
-            raise TemplateError([_row_error(2, RuleError("empty", "Filen har inga insatser."))])
+                ledger = ledger.append(repo.append(grant))
+            for ref in plan_refs:
+                if needs.get(ref.key) is None:
+                    continue  # its own row on the needs sheet is named, or the cell's unknown id
+                link = NeedLinkEntry(ref.key, stored.id, who.author, now, people=ref.people, share=ref.share)
+                try:
+                    link = commands.link_need(ledger, needs, who, link)
+                except DomainError as refused:
+                    errors += [RowError(ref.row, LINK_COLUMN, _link_refusal(e)) for e in refused.errors]
+                    continue
+                stored_link = repo.append_need(link)
+                needs = needs.append(stored_link)
+                assert isinstance(stored_link, NeedLinkEntry)
+                linked.append(stored_link)
+        if errors or need_errors:
+            raise refusal()
+        if not created and not assessed and not linked and not unchanged:
+            what = "inga insatser eller behov" if needs_sheet else "inga insatser"
+            raise TemplateError([_row_error(2, RuleError("empty", f"Filen har {what}."))])
         uow.commit()
-        return created
+        return ImportResult(tuple(created), tuple(assessed), tuple(linked), tuple(unchanged))
+
+
+def _link_refusal(error: RuleError) -> str:
+    """A link's refusal as the Behov cell's: a surplus need's note cannot be written in the template."""
+    if error.code == "surplus_needs_note":
+        return (
+            f"{error.message} Mallen har ingen plats för kommentaren: koppla behovet i chatten "
+            "eller på kommandoraden."
+        )
+    return error.message
 
 
 def _row_error(row: int, error: RuleError, column: str | None = None) -> RowError:
@@ -290,6 +487,58 @@ def _row_error(row: int, error: RuleError, column: str | None = None) -> RowErro
         "slutdatum": "Slutdatum",
     }
     return RowError(row, column or names.get(error.field or "", error.field or "Insats"), error.message)
+
+
+# --- the template: export ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateExport:
+    """A year's template as a person may read it: the measures' rows (with the Behov
+    column) and the needs' rows (the sheet "Behov", or the needs' CSV)."""
+
+    rows: list[dict[str, str]]
+    needs: list[dict[str, str]]
+
+
+def export_template(
+    engine: Engine,
+    org: str | None,
+    user: str | None,
+    year: int,
+    *,
+    units: UnitOfWorkFactory | None = None,
+    principal: Principal | None = None,
+) -> TemplateExport:
+    """The template of `year` that `user` may read (None: the administrator);
+    `principal`: who acts, when the caller knows (the bot's demo mode). The measures
+    are the year's; the needs are those whose period covers the year and those
+    linked to one of the year's measures, of the units the person may read. A
+    measure's Behov cell names its linked needs that the person may read, so the
+    export imports into an empty city with the same needs and links."""
+    with (units or units_of(engine))(org) as repo:
+        who = principal or (ADMIN if user is None else repo.principal(user))
+        ledger, needs = repo.ledger(), repo.needs()
+
+        def readable(key: str) -> NeedEntry | None:
+            need = needs.get(key)
+            return need if need is not None and can(who, Action.READ, [need.unit]) else None
+
+        rows: list[dict[str, str]] = []
+        linked: set[str] = set()
+        for m in sorted(ledger.measures.values(), key=lambda m: m.id):
+            if m.year != year or not can_any(who, Action.READ, m.units):
+                continue
+            shares = [(s.unit, s.allocated) for s in measure_balance(ledger, m.id).shares]
+            links = [link for link in needs.links_of_measure(m.id) if readable(link.need)]
+            linked |= {need_key(link.need) for link in links}
+            rows += measure_rows(m, ledger.current_status(m.id), shares, links_cell(links))
+        wanted = [
+            n
+            for n in needs.current.values()
+            if readable(n.key) and (n.period.covers(year) or need_key(n.key) in linked)
+        ]
+        return TemplateExport(rows, need_rows(wanted))
 
 
 def export_rows(
@@ -303,21 +552,18 @@ def export_rows(
 ) -> list[dict[str, str]]:
     """The template's rows of `year`'s measures that `user` may read (None: the
     administrator); `principal`: who acts, when the caller knows (the bot's demo mode)."""
-    with (units or units_of(engine))(org) as repo:
-        who = principal or (ADMIN if user is None else repo.principal(user))
-        ledger = repo.ledger()
-        rows: list[dict[str, str]] = []
-        for m in sorted(ledger.measures.values(), key=lambda m: m.id):
-            if m.year != year or not can_any(who, Action.READ, m.units):
-                continue
-            shares = [(s.unit, s.allocated) for s in measure_balance(ledger, m.id).shares]
-            rows += measure_rows(m, ledger.current_status(m.id), shares)
-        return rows
+    return export_template(engine, org, user, year, units=units, principal=principal).rows
 
 
-def export_bytes(rows: list[dict[str, str]], fmt: str) -> bytes:
+def export_bytes(rows: list[dict[str, str]], fmt: str, needs: list[dict[str, str]] | None = None) -> bytes:
+    """The measures' file; an XLSX file has the needs' sheet "Behov" too when `needs` is given."""
     if fmt == "csv":
         return write_csv(rows)
     if fmt == "xlsx":
-        return write_xlsx(rows)
+        return write_xlsx(rows, needs=needs)
     raise ValueError(fmt)
+
+
+def export_needs_bytes(needs: list[dict[str, str]]) -> bytes:
+    """The needs' CSV, imported beside the measures' CSV (recognised by its header)."""
+    return write_needs_csv(needs)

@@ -40,7 +40,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse
 from microsoft_agents.hosting.core import TurnContext
 from sqlalchemy.engine import Engine
 
-from bot.data_services import export_bytes, export_rows
+from bot.data_services import export_bytes, export_template
 from bot.outbound import Decision, origin_of, parse_origins
 from bot.round_services import RoundServices
 from bot.services import Services
@@ -173,12 +173,13 @@ class FileOffers:
             return f"uppfoljning-{offer.period}.xlsx", data, texts.round_file_description(offer.period)
         assert offer.year is not None
         principal = self.city.principal(offer.user)  # demo-aware: everyone is stadskontoret there
-        rows = export_rows(self.engine, self.city.org, offer.user, offer.year, principal=principal)
+        template = export_template(self.engine, self.city.org, offer.user, offer.year, principal=principal)
+        rows = template.rows
         if not rows:
             raise DomainError(RuleError("nothing_to_export", texts.no_measures_to_export(offer.year)))
         return (
             f"insatser-{offer.year}.xlsx",
-            export_bytes(rows, XLSX_TYPE),
+            export_bytes(rows, XLSX_TYPE, template.needs),  # the needs on the sheet "Behov"
             texts.measures_file_description(offer.year),
         )
 

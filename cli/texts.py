@@ -118,14 +118,33 @@ DEVELOPMENT_KEY = f"Obs: {KEY_VARIABLE} saknas; liggaren förseglas med utveckli
 
 
 def example_loaded(name: str, result: ExampleResult) -> str:
+    needs = f", {result.needs} behov ({result.links} kopplingar till insatser)" if result.needs else ""
     return (
-        f"Exemplet {name} är inläst: {result.organisation}, {result.measures} insatser, "
+        f"Exemplet {name} är inläst: {result.organisation}, {result.measures} insatser{needs}, "
         f"{result.entries} poster i liggaren."
     )
 
 
 def example_present(name: str, organisation: str) -> str:
     return f"Exemplet {name} finns redan i databasen ({organisation}); inget ändrades."
+
+
+def _start_afresh(name: str, what: str) -> str:
+    return (
+        f"{what}: börja om med en ny databas (ta bort var/kompetensbot.db, eller ange en ny, tom databas "
+        "i DATABASE_URL) och kör make demo, eller kompetensbot db upgrade och kompetensbot load-example "
+        f"{name}."
+    )
+
+
+def example_without_needs(name: str, result: ExampleResult) -> str:
+    """load-example on a city loaded before the example had its competence needs (issue 21)."""
+    missing = result.missing_needs
+    return (
+        f"Exemplet {name} finns redan i databasen ({result.organisation}), men utan exemplets "
+        f"{len(missing)} kompetensbehov ({', '.join(missing)}): staden lästes in innan exemplet hade dem. "
+        f"Inget ändrades. {_start_afresh(name, 'För behoven')}"
+    )
 
 
 def package_unset(names: Sequence[str]) -> str:
@@ -150,12 +169,36 @@ def tenant_linked(tenant_id: str, org: str) -> str:
     return f"Tenant {tenant_id} betjänas nu av {org}."
 
 
-def imported(count: int, file_name: str) -> str:
-    return f"Importerade {count} insatser från {file_name}."
+def imported(count: int, file_name: str, needs: int = 0, links: int = 0, unchanged: int = 0) -> str:
+    if not needs and not links and not unchanged:
+        return f"Importerade {count} insatser från {file_name}."
+    same = f"; {unchanged} behov var oförändrade och skrevs inte igen" if unchanged else ""
+    return (
+        f"Importerade {count} insatser, {needs} behov och {links} kopplingar mellan behov och insatser "
+        f"från {file_name}{same}."
+    )
 
 
 def rows_written(count: int, out: object) -> str:
     return f"Skrev {count} rader till {out}."
+
+
+def needs_written(count: int, out: object) -> str:
+    return f"Skrev {count} behov till {out}."
+
+
+def needs_sheet_written(count: int) -> str:
+    return f"Behoven ({count}) står på bladet Behov."
+
+
+def needs_in_own_file(count: int) -> str:
+    return (
+        f"Obs: {count} behov hör till årets mall. I CSV skrivs de till en egen fil med --needs "
+        "(importera den tillsammans med insatsernas fil)."
+    )
+
+
+NEEDS_CSV_ONLY = "--needs gäller CSV (--format csv): i en XLSX-fil står behoven på bladet Behov."
 
 
 XLSX_NEEDS_OUT = "XLSX skrivs till en fil: ange --out FIL."
@@ -407,9 +450,8 @@ def outdated_example_text(name: str, result: ExampleResult) -> str:
             f'"{_unnamed(unnamed.stored[0], unnamed.unit)}").'
         )
     lines.append(
-        "Liggaren går inte att ändra i efterhand, så inget ändrades. För det rättade exemplet: börja om "
-        "med en ny databas (ta bort var/kompetensbot.db, eller ange en ny, tom databas i DATABASE_URL) "
-        f"och kör make demo, eller kompetensbot db upgrade och kompetensbot load-example {name}."
+        "Liggaren går inte att ändra i efterhand, så inget ändrades. "
+        + _start_afresh(name, "För det rättade exemplet")
     )
     return "\n".join(lines)
 

@@ -42,7 +42,10 @@ COLUMNS = (
     "Status",
     "Kostnad",
     "Uppföljning",
+    "Behov",
 )
+"""The measure sheet's columns; "Behov" (optional) names the needs a measure answers
+(core.needs_template: "B1; B3")."""
 REQUIRED = ("Nämnd", "Insats")
 IN_BASE_BUDGET = "Ingår i grunduppdrag"
 T = TypeVar("T")
@@ -55,9 +58,11 @@ class RowError:
     row: int
     column: str
     message: str
+    sheet: str | None = None  # the needs' sheet or file ("Behov"); None: the measures'
 
     def __str__(self) -> str:
-        return f"Rad {self.row}, kolumn {self.column}: {self.message}"
+        where = f"{self.sheet}, rad" if self.sheet else "Rad"
+        return f"{where} {self.row}, kolumn {self.column}: {self.message}"
 
 
 @dataclass
@@ -260,9 +265,12 @@ def _replace_units(m: Measure, units: tuple[str, ...], requested: int | None) ->
     return replace(m, units=units, requested=total or None)
 
 
-def measure_rows(m: Measure, status: Status, shares: Sequence[tuple[str, int]]) -> list[dict[str, str]]:
+def measure_rows(
+    m: Measure, status: Status, shares: Sequence[tuple[str, int]], needs: str = ""
+) -> list[dict[str, str]]:
     """A measure as template rows (for export). A shared measure is one row per
-    unit with that unit's part, so that importing the file gives the same shares."""
+    unit with that unit's part, so that importing the file gives the same shares.
+    `needs`: its Behov cell (core.needs_template.links_cell), on the first row."""
     parts = list(shares) or [(", ".join(m.units), 0)]
     rows = []
     for i, (unit, allocated) in enumerate(parts):
@@ -281,6 +289,7 @@ def measure_rows(m: Measure, status: Status, shares: Sequence[tuple[str, int]]) 
                 "Status": status.value,
                 "Kostnad": IN_BASE_BUDGET if m.in_base_budget else (format_amount(m.cost) if m.cost else ""),
                 "Uppföljning": m.evaluation,
+                "Behov": needs if i == 0 else "",
             }
         )
     return rows

@@ -8,11 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from core.errors import input_error
+from core.model import normalise
+from core.needs_template import NEED_COLUMNS, NEEDS_SHEET, is_needs_header
 from core.template import COLUMNS
 from core.text import FORMULA_STARTS, from_spreadsheet_text, spreadsheet_text, writable_text
 
@@ -33,6 +36,45 @@ def read_template(path: Path) -> tuple[list[str], Rows]:
         f'Filen "{path.name}" har ett okänt format. Tillåtna format: .csv och .xlsx.',
         "fil",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """One sheet of a template: its header and rows (every cell as text) and what
+    to call it in a message (an XLSX sheet's name, or a CSV file's)."""
+
+    name: str
+    header: list[str]
+    rows: Rows
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFile:
+    """What a template file holds: its measures' sheet and its needs' sheet, either
+    perhaps missing (an XLSX without the sheet "Behov"; a CSV file is one or the other)."""
+
+    name: str
+    measures: Sheet | None = None
+    needs: Sheet | None = None
+
+
+def read_template_file(path: Path) -> TemplateFile:
+    """A template's sheets: an XLSX's sheet named "Behov" holds the needs and its first
+    other sheet the measures; a CSV file holds needs when its header says so
+    (core.needs_template.is_needs_header), else measures."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm"):
+        header, rows = read_template(path)
+        sheet = Sheet(path.name, header, rows)
+        if is_needs_header(header):
+            return TemplateFile(path.name, needs=sheet)
+        return TemplateFile(path.name, measures=sheet)
+    sheets = _read_xlsx_sheets(path)
+    needs = next((s for s in sheets if normalise(s.name) == normalise(NEEDS_SHEET)), None)
+    others = [s for s in sheets if s is not needs and (s.header or s.rows)]
+    if needs is None and others and is_needs_header(others[0].header):
+        return TemplateFile(path.name, needs=others[0])  # a needs-only workbook under another name
+    return TemplateFile(path.name, measures=others[0] if others else None, needs=needs)
 
 
 def _read_csv(data: bytes, name: str) -> tuple[list[str], Rows]:
@@ -70,27 +112,45 @@ def _text(value: object) -> str:
     return str(value).strip()  # an XLSX cell holds the text itself (the quote prefix is a style)
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
+def _open_xlsx(path: Path) -> Any:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except Exception as problem:  # openpyxl raises many kinds for a broken file
         raise input_error(
             "bad_xlsx",
             f'Filen "{path.name}" går inte att läsa som Excel-fil ({type(problem).__name__}).',
             "fil",
         ) from None
-    sheet = book.worksheets[0]
+
+
+def _sheet_lines(sheet: Any) -> tuple[list[str], Rows]:
     lines = [[_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
     if not lines:
-        raise input_error("empty_file", f'Filen "{path.name}" är tom.', "fil")
+        return [], []
     header = lines[0]
     while header and not header[-1]:
         header = header[:-1]
-    rows = [dict(zip(header, line, strict=False)) for line in lines[1:]]
+    return header, [dict(zip(header, line, strict=False)) for line in lines[1:]]
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
+    book = _open_xlsx(path)
+    header, rows = _sheet_lines(book.worksheets[0])
+    book.close()
+    if not header and not rows:
+        raise input_error("empty_file", f'Filen "{path.name}" är tom.', "fil")
     return header, rows
+
+
+def _read_xlsx_sheets(path: Path) -> list[Sheet]:
+    book = _open_xlsx(path)
+    sheets = [Sheet(ws.title, *_sheet_lines(ws)) for ws in book.worksheets]
+    book.close()
+    if not any(s.header or s.rows for s in sheets):
+        raise input_error("empty_file", f'Filen "{path.name}" är tom.', "fil")
+    return sheets
 
 
 # --- writing: every export goes through csv_cell or append_xlsx_row -----------------
@@ -125,31 +185,53 @@ def append_xlsx_row(sheet: Any, values: Sequence[object]) -> None:
             cell.value = value
 
 
-def write_csv(rows: Sequence[dict[str, str]]) -> bytes:
+def _csv(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), delimiter=";", lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=list(columns), delimiter=";", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({c: csv_cell(row.get(c, "")) for c in COLUMNS} for row in rows)
+    writer.writerows({c: csv_cell(row.get(c, "")) for c in columns} for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
-def write_xlsx(rows: Sequence[dict[str, str]], title: str = "Insatser") -> bytes:
-    from openpyxl import Workbook
+def write_csv(rows: Sequence[dict[str, str]]) -> bytes:
+    """The measures' CSV (core.template.COLUMNS, the Behov column included)."""
+    return _csv(rows, COLUMNS)
+
+
+def write_needs_csv(needs: Sequence[dict[str, str]]) -> bytes:
+    """The needs' CSV (core.needs_template.NEED_COLUMNS): imported beside the measures'
+    file, recognised by its header."""
+    return _csv(needs, NEED_COLUMNS)
+
+
+def _fill_sheet(sheet: Any, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        append_xlsx_row(sheet, [row.get(c, "") for c in columns])
+    for number, column in enumerate(sheet.columns, start=1):
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[get_column_letter(number)].width = min(max(width + 2, 10), 60)
+
+
+def write_xlsx(
+    rows: Sequence[dict[str, str]], title: str = "Insatser", needs: Sequence[dict[str, str]] | None = None
+) -> bytes:
+    """The measures' sheet and, when `needs` is given (even empty), the sheet "Behov"
+    beside it, so that the workbook imports as it was exported."""
+    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]
-    sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_xlsx_row(sheet, [row.get(c, "") for c in COLUMNS])
-    for number, column in enumerate(sheet.columns, start=1):
-        width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[get_column_letter(number)].width = min(max(width + 2, 10), 60)
+    _fill_sheet(sheet, COLUMNS, rows)
+    if needs is not None:
+        _fill_sheet(book.create_sheet(NEEDS_SHEET), NEED_COLUMNS, needs)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,4 +1,4 @@
-"""`kompetensbot load-example NAME`: load one of the examples (malmo-2025)."""
+"""`kompetensbot load-example NAME`: load one of the examples (malmo-2025, hagersten-liljeholmen)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(texts.example_loaded(args.name, result), file=out)
     elif result.outdated:
         print(texts.outdated_example_text(args.name, result), file=out)
+    elif result.missing_needs:
+        print(texts.example_without_needs(args.name, result), file=out)
     else:
         print(texts.example_present(args.name, result.organisation), file=out)
     return 0

@@ -198,10 +198,12 @@ def test_a_chef_gets_the_measures_file_with_only_their_units_rows_as_the_cli_wri
         chat.url, monkeypatch, tmp_path, "export", "--year", "2025", "--format", "xlsx", "--user", CHEF
     )
     assert sheets(body) == sheets(expected)
-    (rows,) = sheets(body).values()
-    header, *measures = rows
+    assert list(sheets(body)) == ["Insatser", "Behov"]  # the needs beside the measures (issue 21)
+    header, *measures = sheets(body)["Insatser"]
     committee = header.index("Nämnd")
     assert measures and {row[committee] for row in measures} == {"GVN"}
+    _, *needs = sheets(body)["Behov"]
+    assert needs == []  # the example's needs are Förskolenämnden's: not the GVN manager's to read
     # The file info card, with what Teams gave in uploadInfo.
     infos = [a for s in sent for a in s.get("attachments") or [] if a.get("contentType") == INFO_CARD]
     assert infos == [
@@ -216,8 +218,9 @@ def test_a_chef_gets_the_measures_file_with_only_their_units_rows_as_the_cli_wri
     # stadskontoret's file has every committee's measures: more rows than the chef's.
     conversation, _, token = chat.offer(OFFICE, "kan jag få en excel")
     assert chat.consent(OFFICE, conversation, token)[0] == 200
-    (office_rows,) = sheets(chat.upload.puts[-1][2]).values()
-    assert len(office_rows) > len(rows)
+    office = sheets(chat.upload.puts[-1][2])
+    assert len(office["Insatser"]) > len(measures) + 1
+    assert [need[0] for need in office["Behov"][1:]] == ["FSKN-1", "FSKN-2", "FSKN-3", "FSKN-4"]
     assert chat.evil.requests == 0
     assert chat.app.errors.lines() == []
 

@@ -72,8 +72,12 @@ def test_every_share_of_the_example_cites_its_own_committees_decision(example_en
 
 def _old_example() -> dict[str, Any]:
     """The example as it was before issue 17: committees' decisions as "nämnd",
-    every share of a shared measure citing the first committee's decision."""
+    every share of a shared measure citing the first committee's decision (and no
+    competence needs: issue 21 added them)."""
     data = copy.deepcopy(read_example("malmo-2025"))
+    data.pop("needs", None)
+    for measure in data["measures"]:
+        measure.pop("needs", None)
     for decision in data["decisions"].values():
         if decision["body"] not in ("KF", "KS", "KSAU"):
             decision["body"] = "nämnd"

@@ -13,6 +13,7 @@ from bot.services import Services
 from core.errors import NotFound, PermissionDenied, RuleViolation
 from core.model import Role
 from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from storage.examples import read_example
 
 AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2025, 6, 5)
@@ -58,17 +59,20 @@ def test_needs_are_read_within_permissions_with_their_money(services: NeedServic
     services.link("hr-fskn", "B1", str(second), author="HR FSKN")
 
     report = services.report("hr-fskn", 2025, today=TODAY)
-    assert [v.need.key for v in report.needs] == ["B1", "B2"]  # GVN's need is not FSKN HR's to read
+    example = [n["key"] for n in read_example("malmo-2025")["needs"]]  # FSKN's own, from seed 003
+    # GVN's need is not FSKN HR's to read
+    assert sorted(v.need.key for v in report.needs) == sorted(["B1", "B2", *example])
     money = services.summary_ledger().measure_allocated
-    assert sum(part for _, part in report.by_role) + report.unclaimed == money(first, 2025) + money(
-        second, 2025
-    )
+    linked = {link.measure_id for link in services.all_needs().links}  # the example's links too
+    assert {first, second} <= linked
+    assert sum(part for _, part in report.by_role) + report.unclaimed == sum(money(m, 2025) for m in linked)
     assert report.unclaimed == 0
-    b1 = report.needs[0]
+    b1 = next(v for v in report.needs if v.need.key == "B1")
     assert b1.stale and b1.covered and [m.id for m in b1.measures] == [first, second]
 
     uncovered = services.report(None, 2025, today=TODAY, only_uncovered=True)
-    assert [v.need.key for v in uncovered.needs] == ["G1"]
+    # B1 and B2 are covered; the example's FSKN-2 and FSKN-4 have no measure
+    assert sorted(v.need.key for v in uncovered.needs) == ["FSKN-2", "FSKN-4", "G1"]
     gvn = services.report("chef-gvn", 2025, today=TODAY)
     assert [v.need.key for v in gvn.needs] == ["G1"]
     with pytest.raises(NotFound, match="Kända behov: G1"):

@@ -19,7 +19,16 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.data_services import export_bytes, export_rows, import_template, load_example
+from bot.data_services import (
+    export_bytes,
+    export_needs_bytes,
+    export_rows,
+    export_template,
+    import_files,
+    import_template,
+    load_example,
+)
+from bot.needs_services import NeedServices
 from bot.services import Services
 from core import commands
 from core.entries import LedgerEntry
@@ -500,24 +509,73 @@ def _add_empty_city(engine: Engine, slug: str) -> None:
         session.commit()
 
 
+def export_files(engine: Engine, org: str | None, fmt: str, folder: Path, year: int = 2025) -> list[Path]:
+    """The year's template as the command line writes it: one XLSX file (the needs on
+    its sheet Behov), or the measures' CSV and the needs' CSV (`export --needs`)."""
+    template = export_template(engine, org, None, year)
+    path = folder / f"export.{fmt}"
+    path.write_bytes(export_bytes(template.rows, fmt, template.needs))
+    if fmt == "xlsx":
+        return [path]
+    needs = folder / "export-behov.csv"
+    needs.write_bytes(export_needs_bytes(template.needs))
+    return [path, needs]
+
+
+NeedsSeen = tuple[dict[str, tuple[object, ...]], set[tuple[str, str, int | None, int | None]]]
+
+
+def needs_of(engine: Engine, org: str) -> NeedsSeen:
+    """A city's current needs (all but who wrote them and when) and its active links
+    (need, measure title, share, people)."""
+    found = NeedServices(engine, org=org).all_needs()
+    titles = {m.id: m.title for m in Services(engine, org=org).ledger().measures.values()}
+    current: dict[str, tuple[object, ...]] = {
+        n.key: (
+            n.unit,
+            n.area,
+            n.role,
+            n.ssyk,
+            n.kind,
+            n.competence,
+            n.people,
+            n.retirements,
+            n.recruitment,
+            n.period,
+            n.source,
+            n.source_date,
+            n.assessed,
+        )  # fmt: skip
+        for n in found.current.values()
+    }
+    links = {(link.need, titles[link.measure_id], link.share, link.people) for link in found.links}
+    return current, links
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_export_then_import_into_another_city_gives_the_same_measures(
+def test_export_then_import_into_another_city_gives_the_same_measures_needs_and_links(
     example_engine: Engine, tmp_path: Path, fmt: str
 ) -> None:
     _add_empty_city(example_engine, "nystad")
     malmo_before = counts(example_engine, "malmo")
     rows = export_rows(example_engine, "malmo", None, 2025)
-    path = tmp_path / f"export.{fmt}"
-    path.write_bytes(export_bytes(rows, fmt))
+    paths = export_files(example_engine, "malmo", fmt, tmp_path)
 
-    created = import_file(example_engine, path, org="nystad")
+    result = import_files(
+        example_engine, "nystad", None, paths, year=2025, as_of=AS_OF, decision_text="nämnd 2025-02-05 § 5"
+    )
 
-    assert len(created) == len(read_example("malmo-2025")["measures"])
+    assert len(result.measures) == len(read_example("malmo-2025")["measures"])
     assert export_rows(example_engine, "nystad", None, 2025) == rows
     assert _expected(example_engine, "nystad") == _expected(example_engine, "malmo")
     assert counts(example_engine, "malmo") == malmo_before
     fund = Services(example_engine, org="nystad").funds(None, 2025)
     assert (fund.total, fund.allocated) == (78_000_000, 78_000_000)
+    # the needs of seed 003 and their links to FSKN's measures came along, every field as stored
+    malmo_needs, malmo_links = needs_of(example_engine, "malmo")
+    assert [n.key for n in result.needs] == ["FSKN-1", "FSKN-2", "FSKN-3", "FSKN-4"]
+    assert len(result.links) == len(malmo_links) == 2
+    assert needs_of(example_engine, "nystad") == (malmo_needs, malmo_links)
 
 
 def test_an_export_writes_a_stored_control_character_as_it_may_be_shown() -> None:

