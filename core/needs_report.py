@@ -20,6 +20,7 @@ from core.needs import (
     NeedEntry,
     NeedLinkEntry,
     Needs,
+    Period,
     Recruitment,
     RoleMoney,
     covers,
@@ -101,6 +102,8 @@ class NeedsReport:
       shared_roles: roles whose money comes from a measure shared with another
         role's need, or that leaves money unclaimed.
       units: the units the person may read.
+      other_years: the periods of the needs the person may read that do not
+        cover `year` (a plan of 2018–2019 asked about in 2025), earliest first.
     """
 
     year: int
@@ -111,6 +114,7 @@ class NeedsReport:
     unclaimed: int
     shared_roles: frozenset[str]
     units: tuple[str, ...]
+    other_years: tuple[Period, ...] = ()
 
 
 def role_key(text: str) -> str:
@@ -146,6 +150,10 @@ def shortage_order(view: NeedView) -> tuple[int, int, str]:
     return (_ORDER[need.recruitment], -(need.retirements or 0), need_key(need.key))
 
 
+def _span(period: Period) -> tuple[int, int]:
+    return (period.first, period.last)
+
+
 def needs_report(
     needs: Needs,
     ledger: Ledger,
@@ -166,9 +174,8 @@ def needs_report(
     year, in core.needs.uncovered's order (shortage first, then retirements).
     `hard_to_recruit_retiring`: only shortage roles with retirements within two
     years, most retirements first. Otherwise by unit, then by id."""
-    readable = [
-        n for n in needs.current.values() if n.period.covers(year) and can(who, Action.READ, [n.unit])
-    ]
+    everything = [n for n in needs.current.values() if can(who, Action.READ, [n.unit])]
+    readable = [n for n in everything if n.period.covers(year)]
     money: RoleMoney = money_per_role(needs, ledger, year)
     chosen: Iterable[NeedEntry] = readable
     if unit is not None:
@@ -228,4 +235,5 @@ def needs_report(
             r for r in money.shared_roles if role_key(r) in {role_key(n) for n in by_role}
         ),
         units=tuple(sorted({n.unit for n in readable})),
+        other_years=tuple(sorted({n.period for n in everything if not n.period.covers(year)}, key=_span)),
     )

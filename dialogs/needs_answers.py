@@ -46,7 +46,8 @@ async def answer_needs(context: TurnContext, heard: Understanding) -> None:
     try:
         readable = await call(port.report, identity.user_id, year, today=today)
         if readable.total == 0:
-            await context.send_activity(texts.NO_NEEDS)
+            found = readable.other_years
+            await context.send_activity(texts.no_needs_in_year(year, found) if found else texts.NO_NEEDS)
             return
         report = await call(
             port.report,

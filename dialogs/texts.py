@@ -18,7 +18,7 @@ from core.entries import AllocationEntry, ReallocationEntry
 from core.errors import echo
 from core.model import NOT_GIVEN, Decision, FollowUp, Status, Unit
 from core.money import format_amount
-from core.needs import NeedEntry
+from core.needs import NeedEntry, Period
 from core.needs_report import LinkedMeasure, NeedView
 from core.proposal_sets import SetDecision, decided_line
 from core.round_report import CommitteeRate, RoundReport
@@ -2017,6 +2017,18 @@ NO_NEEDS = (
     '("kompetensbot need add"). När en ny insats lämnas in kan den kopplas till ett av nämndens behov.'
 )
 """A person who may read no needs: not an empty list, but why and how needs come in."""
+
+
+def no_needs_in_year(year: int, periods: Sequence[Period]) -> str:
+    """A person whose needs all cover other years than the one asked about (a plan of 2018–2019
+    asked about in 2025): which years they cover, and how to ask about one."""
+    named = _listing([p.label for p in periods])
+    example = periods[-1].first
+    return (
+        f"Inga av dina nämnders kompetensbehov gäller {year}: de som finns gäller {named}. "
+        f'Fråga om ett av de åren, till exempel "vilka behov saknar insatser {example}?", '
+        "eller registrera en ny bedömning för i år."
+    )
 
 
 def _need_where(need: NeedEntry) -> str:

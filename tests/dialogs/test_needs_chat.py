@@ -157,6 +157,16 @@ def test_a_person_without_readable_needs_is_told_how_needs_come_in(chat_as, need
     assert "registreras av nämndens HR eller stadskontoret" in texts.NO_NEEDS
 
 
+def test_needs_only_of_other_years_are_named_with_their_years_not_called_missing(chat_as, needs) -> None:
+    """A plan of 2018–2019 asked about in 2025: the years it covers and how to ask, not "no needs"."""
+    needs.assess(None, need("K1", "KN", "bibliotekarie", period=Period(2018, 2019)))
+    chat = chat_as("karl", Role.CHEF, "KN")
+    [answer] = chat.say("vilka behov saknar insatser?")
+    assert "Inga av dina nämnders kompetensbehov gäller 2025: de som finns gäller 2018–2019" in answer.text
+    [answer] = chat.say("vilka behov saknar insatser 2018?")
+    assert "**bibliotekarie** (KN" in answer.text
+
+
 def test_a_person_without_a_role_is_refused_in_swedish(chat_as, needs) -> None:
     [answer] = chat_as("okand").say("vilka behov saknar insatser?")
     assert "roll" in answer.text.lower() and "Traceback" not in answer.text

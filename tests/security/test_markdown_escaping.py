@@ -754,6 +754,7 @@ MESSAGES |= {
     "no_unit_needs": lambda _, w: texts.no_unit_needs(w["unit"]),
     "measure_linked": lambda _, w: texts.measure_linked(texts.need_label(w["code"], w["title"], "Ledarskap")),
 }
+NO_PERSON_TEXT |= {"no_needs_in_year"}  # years only
 PROBLEMS |= {"need_not_offered", "need_label"}  # plain text: escaped where sent (form_refused, plain)
 
 
