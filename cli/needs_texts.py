@@ -144,10 +144,20 @@ def _details(view: NeedView, year: int) -> list[str]:
     return lines
 
 
+def unlinked_lines(report: NeedsReport) -> list[str]:
+    """The money of the measures the reader may see that answer no need at all."""
+    amount, count = report.unlinked
+    if not count:
+        return []
+    measures = "1 insats" if count == 1 else f"{count} insatser"
+    money = format_amount(amount)
+    return [f"Utanför behoven: {money} {report.year} i {measures} som inte är kopplade till något behov."]
+
+
 def money_lines(report: NeedsReport) -> list[str]:
     """The linked measures' money per role in the year, what no need claims, and the sum."""
     if not report.by_role and not report.unclaimed:
-        return [f"Inga pengar {report.year} i insatser kopplade till behov."]
+        return [f"Inga pengar {report.year} i insatser kopplade till behov.", *unlinked_lines(report)]
     lines = [f"Pengar per yrkesgrupp {report.year} (kopplade insatsers beviljade pengar):"]
     rows = [(role, amount, role in report.shared_roles) for role, amount in report.by_role]
     total = sum(amount for _, amount in report.by_role) + report.unclaimed
@@ -158,6 +168,7 @@ def money_lines(report: NeedsReport) -> list[str]:
         lines.append(line + ("  (delad insats)" if shared else ""))
     lines.append(f"  {UNCLAIMED.ljust(width)}  {format_amount(report.unclaimed).rjust(money)}")
     lines.append(f"  {'Summa'.ljust(width)}  {format_amount(total).rjust(money)}")
+    lines += unlinked_lines(report)
     if report.shared_roles:
         lines.append(
             "Delad insats: pengarna kommer från en insats som också svarar mot en annan yrkesgrupps behov, "

@@ -128,6 +128,8 @@ def report_json(report: NeedsReport) -> dict[str, Any]:
         ],
         "unclaimed": report.unclaimed,
         "linked_money": sum(amount for _, amount in report.by_role) + report.unclaimed,
+        "unlinked_money": report.unlinked[0],
+        "unlinked_measures": report.unlinked[1],
     }
 
 

@@ -93,3 +93,15 @@ def test_an_unknown_need_is_refused_naming_only_the_needs_the_person_may_read(se
     with pytest.raises(RuleViolation, match=r"Kända behov: B1\.") as refused:
         services.link("hr-fskn", "B9", str(fskn_measures(services)[0]), author="HR FSKN")
     assert "G1" not in str(refused.value)
+
+
+def test_the_money_outside_the_needs_is_counted_so_the_parts_make_the_whole(services: NeedServices) -> None:
+    """A stranger read "ej kopplat till behov: 0 kr" as all money answering a need, while
+    two FSKN measures answered none: that money is counted apart, and the parts add up."""
+    report = services.report("hr-fskn", 2025, today=TODAY)
+    money = services.summary_ledger().measure_allocated
+    whole = sum(money(m, 2025) for m in fskn_measures(services))
+    linked = sum(part for _, part in report.by_role) + report.unclaimed
+    amount, count = report.unlinked
+    assert count > 0 and amount > 0
+    assert linked + amount == whole
