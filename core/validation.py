@@ -14,11 +14,15 @@ from core.entries import (
 )
 from core.errors import RuleError
 from core.ledger import Ledger
+from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
 from core.rules import (
     check_allocation,
     check_allocation_end,
     check_fund,
+    check_link,
+    check_link_end,
     check_measure_funding,
+    check_need,
     check_reallocation,
 )
 from core.rules.decision import check_decision_plausible
@@ -61,4 +65,25 @@ def validate(ledger: Ledger) -> list[RuleError]:
         for code in ledger.units:
             if unit_unallocated(ledger, code, year) < 0:
                 errors.append(RuleError("unit_exceeded", f"{code} har beviljat mer än den fått för {year}."))
+    return errors
+
+
+def validate_needs(needs: Needs, ledger: Ledger) -> list[RuleError]:
+    """Replay the needs' entries in order, each checked against the needs before it
+    (core.rules.needs): a need whole and consistent, a link to a need and a measure
+    that exist with one measure's shares within 100 %, only an active link ended.
+    The surplus note is checked when a link is made, not replayed (the money of a
+    measure may come later)."""
+    errors: list[RuleError] = []
+    replay = Needs()
+    for entry in needs.entries:
+        match entry:
+            case NeedEntry():
+                found = check_need(ledger, entry)
+            case NeedLinkEntry():
+                found = [e for e in check_link(replay, ledger, entry) if e.code != "surplus_needs_note"]
+            case NeedLinkEndedEntry():
+                found = check_link_end(replay, entry)
+        errors += [RuleError(e.code, f"Behovspost {entry.seq}: {e.message}", e.field) for e in found]
+        replay = Needs(entries=(*replay.entries, entry))
     return errors

@@ -6,10 +6,11 @@ import argparse
 import json
 from typing import TextIO
 
+from bot.needs_services import NeedServices
 from cli import texts
 from cli.common import Commands, handles, services
 from core.rules.decision import ungiven_decisions
-from core.validation import validate
+from core.validation import validate, validate_needs
 from storage.seal import ledger_key
 
 
@@ -22,7 +23,7 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     city = services(args)
     ledger = city.ledger()
-    errors = validate(ledger)
+    errors = validate(ledger) + validate_needs(NeedServices(city.engine, city.org).all_needs(), ledger)
     ungiven = ungiven_decisions(ledger)
     key = ledger_key()
     chain = city.seal_report(key)

@@ -29,6 +29,7 @@ from core.needs import (
     uncovered,
 )
 from core.rules.needs import check_link, check_link_end, check_need
+from core.validation import validate_needs
 from tests.unit.builders import AT, Book, malmo_small
 
 
@@ -340,3 +341,25 @@ def test_what_cannot_be_read_is_refused_naming_what_is_allowed(read: Any, text: 
     with pytest.raises(InputError) as refused:
         read(text)
     assert named in refused.value.message
+
+
+def test_validate_replays_the_needs_and_names_what_the_rules_refuse() -> None:
+    """`kompetensbot validate`: entries written past the rules (shares over 100 %, an
+    end of a link never made, retirements above the people) are named by their number."""
+    book = malmo_small()
+    a = book.measure("Språkstöd", "FSKN")
+    sound = replay(need("B1"), need("B2"), link("B1", a, share=6_000), link("B2", a, share=4_000))
+    assert validate_needs(sound, book.ledger) == []
+    broken = replay(
+        need("B1"),
+        need("B2", people=3, retirements=5),
+        link("B1", a, share=6_000),
+        link("B2", a, share=6_000),
+        NeedLinkEndedEntry(need="B1", measure_id=a + 1, author="hr", at=AT),
+    )
+    found = [(e.code, e.message.split(":")[0]) for e in validate_needs(broken, book.ledger)]
+    assert found == [
+        ("retirements_exceed_people", "Behovspost 2"),
+        ("shares_exceed_whole", "Behovspost 4"),
+        ("link_not_active", "Behovspost 5"),
+    ]
