@@ -1060,6 +1060,11 @@ STARTS_IN_A_FORM = frozenset(
 BALANCE_IN_A_FORM = Intent.REMAINING
 """The balance: asked in a form's free-text field only with a unit (or the whole fund, or
 one's own) named, or a question mark."""
+ANSWERED_BESIDE_A_FORM = frozenset({Intent.NEEDS})
+"""Issue 21: kinds answered where a form waits, the form's question then asked again, even where
+it waits for a choice or a yes or no ("vilka behov saknar insatser?" at the measure's need, or at
+its confirmation), and in a free-text field also without a question mark when the message begins
+like a question ("vilka behov saknar insatser"): never leaving the form to be resumed later."""
 NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
 """Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""
 

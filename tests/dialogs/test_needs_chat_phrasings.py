@@ -199,6 +199,70 @@ def test_an_unknown_id_names_the_readable_ids(chat_as) -> None:
     assert 'Behovet "B9" finns inte. Kända behov: FSKN-1, FSKN-2, FSKN-3, FSKN-4.' in text
 
 
+# --- 3. a needs question in the middle of a form ---------------------------------------------------
+
+MEASURE = [
+    "ny insats",
+    "Mentorskap för nya förskollärare",
+    "Erfarna förskollärare handleder nya",
+    "Nyexaminerade förskollärare",
+    "2",
+    "2025-10-15",
+    "2025-12-31",
+    "HR",
+    "100 000 kr",
+    "FSKN 2025-02-05 § 5",
+]
+"""The measure form in the chat up to its need question."""
+
+
+def to_the_need_question(chat: Chat) -> str:
+    for said in MEASURE[:-1]:
+        chat.say(said)
+    [asked] = chat.say(MEASURE[-1])
+    assert asked.text.startswith("Vilket behov svarar insatsen mot?")
+    return asked.text
+
+
+def test_a_needs_question_at_the_need_question_is_answered_and_the_question_asked_again(chat_as) -> None:
+    chat = chat_as("anna", Role.HR, "FSKN")
+    to_the_need_question(chat)
+    answer, again = chat.say("vilka behov saknar insatser?")
+    assert answer.text.startswith("**Behov utan insatser 2025: 2 av 4.**")
+    assert again.text.startswith("… Och vilket behov svarar insatsen mot?")
+    [confirm] = chat.say("2")  # the form is still here
+    assert (
+        confirm.text == texts.CONFIRM_MEASURE
+        and "FSKN-2: Förskollärare – Introduktion" in confirm.card_text()
+    )
+    answer, again = chat.say("vilka behov saknar insatser?")  # at the confirmation too
+    assert answer.text.startswith("**Behov utan insatser 2025:")
+    assert again.text.startswith("… Och vill du spara insatsen?")
+    assert "fortsätt" not in answer.text + again.text
+    [saved] = chat.say("ja")
+    assert "Insatsen är kopplad till behovet FSKN-2" in saved.text
+
+
+def test_a_needs_question_in_a_text_field_without_a_question_mark(chat_as) -> None:
+    chat = chat_as("anna", Role.HR, "FSKN")
+    chat.say("ny insats")
+    chat.say("Mentorskap")
+    answer, again = chat.say("vilka behov saknar insatser")
+    assert answer.text.startswith("**Behov utan insatser 2025:")
+    assert again.text.startswith("… Och beskriv insatsen kort")
+
+
+def test_a_needs_question_in_the_follow_up_form(chat_as) -> None:
+    chat = chat_as("anna", Role.HR, "FSKN")
+    [*_, which] = chat.say("jag vill lämna en uppföljning")
+    assert "Vilken insats" in which.text
+    answer, again = chat.say("behov FSKN-1")
+    assert answer.text.startswith("**Behov FSKN-1: Förskollärare**")
+    assert again.text.startswith("… Och vilken insats")
+    [*_, period] = chat.say(FORMAL)  # the follow-up goes on
+    assert "period" in period.text.lower() or "månad" in period.text.lower()
+
+
 # --- 5. a committee one may not read; where needs come from ------------------------------------------
 
 
