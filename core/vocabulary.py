@@ -1287,6 +1287,13 @@ NEED_ID_ALONE = frozenset("visa behov behovet kompetensbehov kompetensbehovet me
 """Words that may stand beside a need's id in a message that asks only for the need ("visa behovet
 med id FSKN-2"): with a dashed id ("FSKN-3"), such a message asks for that need."""
 
+NEED_ANSWER_FILLERS = frozenset(
+    """behov behovet kompetensbehov kompetensbehovet det den ska vara är istället stället vänta nej
+    jag menade menar till för mot med id nummer ändra byt hellre då ju""".split()
+)
+"""Words around the need an answer to "Vilket behov svarar insatsen mot?" names ("rektor istället",
+"det ska vara behovet FSKN-4"): left out before it is matched (dialogs.understanding.match_needs)."""
+
 NOT_ONES_OWN_ROLE = frozenset("är som jobbar arbetar".split())
 """Words before an occupation that make it the person's own, not the subject: "jag är chef för GVN,
 hur mycket har vi kvar" asks for GVN's money."""

@@ -2329,6 +2329,16 @@ def ask_need(unit_name: str) -> str:
     )
 
 
+def which_need(labels: Sequence[str]) -> str:
+    """An answer to "Vilket behov svarar insatsen mot?" that fits several needs ("förskollärare"):
+    which of them (`labels`: need_label's, plain text)."""
+    return (
+        f"Flera behov passar: {plain('; '.join(labels))}. Vilket av dem svarar insatsen mot? "
+        'Svara med behovets id, till exempel "' + plain(labels[0].split(":")[0] if labels else "B1") + '", '
+        'eller "inget".'
+    )
+
+
 def no_unit_needs(unit_name: str) -> str:
     """ "ändra behov" for a unit that has no needs to choose from."""
     return f"{plain(unit_name)} har inga registrerade kompetensbehov att koppla insatsen till."

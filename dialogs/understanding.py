@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 from core import vocabulary
 from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
+from core.needs_report import role_key
 from core.text import without_marks
 from core.vocabulary import Figure as Figure
 from core.vocabulary import Filter as Filter
@@ -1332,6 +1333,46 @@ def match_roles(subject: str, roles: Iterable[str]) -> list[str]:
         return []
     best = max(score for score, _ in scored)
     return [role for score, role in sorted(scored, key=lambda sr: -sr[0]) if score >= best - ROLE_MARGIN]
+
+
+KIND_SURE = 85.0
+"""A word that spells a kind of need ("introduktion", "kompetenshöjning") this well (0–100) names it."""
+
+
+def _compact(text: str) -> str:
+    return "".join(tokens(text))
+
+
+def match_needs(text: str, needs: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The needs an answer to "Vilket behov svarar insatsen mot?" names, of `needs` (key, role,
+    kind): by id ("FSKN-4", "fskn 4"), by role ("förskollärare", "rektor istället": roles matched
+    as `match_roles` does, forgiving typos: "forskolarare"), narrowed by a kind's word
+    ("introduktion förskollärare"); [] when it names none this way (a number, "inget")."""
+    words = [w for w in tokens(text) if w not in vocabulary.NEED_ANSWER_FILLERS]
+    if not words or all(w.isdigit() for w in words):
+        return []
+    runs = set(words) | {a + b for a, b in zip(words, words[1:], strict=False)}
+    by_id = [key for key, _, _ in needs if _compact(key) in runs]
+    if by_id:
+        return list(dict.fromkeys(by_id))
+    roles = {role_key(r) for r in match_roles(" ".join(words), [role for _, role, _ in needs])}
+    kinds = {
+        kind
+        for _, _, kind in needs
+        for w in words
+        if len(w) >= 4
+        and (
+            fuzz.ratio(without_marks(w), without_marks(kind.lower())) >= KIND_SURE
+            or (len(w) >= 5 and without_marks(kind.lower()).startswith(without_marks(w)))
+        )
+    }
+    if not roles and not kinds:
+        return []
+    return [
+        key
+        for key, role, kind in needs
+        if (not roles or role_key(role) in roles) and (not kinds or kind in kinds)
+    ]
 
 
 # --- strategy categories ------------------------------------------------------

@@ -263,6 +263,42 @@ def test_a_needs_question_in_the_follow_up_form(chat_as) -> None:
     assert "period" in period.text.lower() or "månad" in period.text.lower()
 
 
+# --- 4. the need of a new measure by its role ---------------------------------------------------------
+
+
+def test_a_role_with_two_needs_asks_which_and_a_kind_narrows_it(chat_as) -> None:
+    chat = chat_as("anna", Role.HR, "FSKN")
+    to_the_need_question(chat)
+    [which] = chat.say("förskollärare")
+    assert which.text.startswith("Flera behov passar: FSKN-1: Förskollärare – Kompetenshöjning; ")
+    assert "FSKN-2: Förskollärare – Introduktion" in which.text and "FSKN-3" not in which.text
+    assert which.actions == [
+        "FSKN-1: Förskollärare – Kompetenshöjning",
+        "FSKN-2: Förskollärare – Introduktion",
+    ]
+    [confirm] = chat.say("introduktion forskolarare")
+    assert confirm.text == texts.CONFIRM_MEASURE
+    assert "FSKN-2: Förskollärare – Introduktion" in confirm.card_text()
+
+
+def test_the_need_is_changed_at_the_confirmation(chat_as, needs) -> None:
+    chat = chat_as("anna", Role.HR, "FSKN")
+    to_the_need_question(chat)
+    chat.say("barnskötare")
+    [confirm] = chat.say("vänta, ändra behovet till rektor istället")
+    assert confirm.text == texts.CONFIRM_MEASURE and "FSKN-4: Rektor – Ledarskap" in confirm.card_text()
+    [confirm] = chat.say("ändra behov till FSKN-3")
+    assert "FSKN-3: Barnskötare – Kompetenshöjning" in confirm.card_text()
+    [which] = chat.say("ändra behovet till förskollärare")
+    assert which.text.startswith("Flera behov passar:")
+    [confirm] = chat.say("FSKN-1")
+    assert "FSKN-1: Förskollärare – Kompetenshöjning" in confirm.card_text()
+    [saved] = chat.say("ja")
+    assert "Insatsen är kopplad till behovet FSKN-1" in saved.text
+    stored = max(needs.ledger().measures.values(), key=lambda m: m.id)
+    assert [link.need for link in needs.all_needs().links_of_measure(stored.id)] == ["FSKN-1"]
+
+
 # --- 5. a committee one may not read; where needs come from ------------------------------------------
 
 

@@ -766,6 +766,12 @@ MESSAGES |= {  # issue 21: one need by its id, a city without a fund, a need cho
         texts.unknown_need(f'Behovet "{w["title"]}" finns inte. Kända behov: {w["code"]}.', reads_needs=True)
         + texts.unknown_need(f'Behovet "{w["title"]}" finns inte. Kända behov: inga.', reads_needs=False)
     ),
+    "which_need": lambda _, w: texts.which_need(
+        [
+            texts.need_label(w["code"], w["title"], "Ledarskap"),
+            texts.need_label("B2", w["title"], "Introduktion"),
+        ]
+    ),
 }
 NO_PERSON_TEXT |= {"no_needs_in_year"}  # years only
 PROBLEMS |= {"need_not_offered", "need_label"}  # plain text: escaped where sent (form_refused, plain)
