@@ -12,7 +12,8 @@ the intent and every slot it must yield; the keys are described in tests/corpus/
 
 "Understood right" means the right intent with every slot right (units, own, city,
 measures, year, figure, filter, together, terms, english, the second question's intent, and for
-a question about competence needs what it asks: `needs`, a key only such rows carry).
+a question about competence needs what it asks: `needs`, and the id of the one need it names:
+`need`, keys only such rows carry).
 Each message is understood on the Malmö 2025 example's units and measures on its date,
 5 June 2025. Prints the share per corpus and per intent; `--show` lists the misread ones
 of the tuning corpus (or of a corpus given with `--corpus`) with what differed; the held-back
@@ -105,6 +106,7 @@ def labels(heard: Understanding) -> dict[str, Any]:
         "english": heard.english,
         "also": _intent_label(heard.also.intent) if heard.also is not None else None,
         "needs": heard.needs.value if heard.needs is not None and intent == "needs" else None,
+        "need": (heard.need or None) if intent == "needs" else None,
     }
 
 
@@ -125,6 +127,7 @@ def expected(row: dict[str, Any]) -> dict[str, Any]:
         "english": bool(row["english"]),
         "also": row["also"],
         "needs": row.get("needs") if intent == "needs" else None,
+        "need": row.get("need") if intent == "needs" else None,
     }
 
 

@@ -315,6 +315,9 @@ class NeedsAsk(StrEnum):
     """Shortage roles retiring within two years: "vilka svårrekryterade yrken har pensionsavgångar?"."""
     LIST = "behov"
     """The needs of a role or a unit, each with its measures: "behov socialsekreterare", "behov FSKN"."""
+    ONE = "ett behov"
+    """One need by its id, with its measures, people and history: "behov FSKN-3", "FSKN-3",
+    "vilka insatser svarar mot FSKN-1?" (Understanding.need is the id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1057,6 +1060,11 @@ STARTS_IN_A_FORM = frozenset(
 BALANCE_IN_A_FORM = Intent.REMAINING
 """The balance: asked in a form's free-text field only with a unit (or the whole fund, or
 one's own) named, or a question mark."""
+ANSWERED_BESIDE_A_FORM = frozenset({Intent.NEEDS})
+"""Issue 21: kinds answered where a form waits, the form's question then asked again, even where
+it waits for a choice or a yes or no ("vilka behov saknar insatser?" at the measure's need, or at
+its confirmation), and in a free-text field also without a question mark when the message begins
+like a question ("vilka behov saknar insatser"): never leaving the form to be resumed later."""
 NEVER_IN_A_FORM = frozenset({Intent.HELP, Intent.CANCEL, Intent.GREETING, Intent.THANKS, Intent.UNKNOWN})
 """Kinds never taken for a question in a free-text field (help and cancel interrupt on their own)."""
 
@@ -1231,7 +1239,91 @@ NEEDS_WORDS = frozenset(
     svårrekryterad svårrekryterat svårt svåra rekrytera rekryteras bristyrken bristyrke brist
     pensionsavgångar pensionsavgång pensionsavgångarna pension pensioneras pensionen per ingen inga
     registrerade registrerat någon några finns vilka vilket vilken
+    pengar pengarna går gå gick får fått kronor kostar varje respektive olika stan staden
     """.split()
 )
 """Words of a NEEDS question that name no role: what is left of the message names one
-("behov socialsekreterare", "hur mycket satsar vi på förskollärarna")."""
+("behov socialsekreterare", "hur mycket satsar vi på förskollärarna", "hur mycket pengar går
+till varje yrkesgrupp")."""
+
+OCCUPATIONS = (
+    "förskollärare barnskötare lärare yrkeslärare speciallärare modersmålslärare lärarassistent "
+    "elevassistent specialpedagog fritidspedagog fritidsledare studiehandledare rektor förskolechef "
+    "skolledare skolsköterska kurator psykolog socialsekreterare socionom biståndshandläggare "
+    "handläggare bygglovshandläggare handledare sjuksköterska undersköterska vårdare vårdbiträde "
+    "omvårdnadspersonal boendestödjare stödpedagog arbetsterapeut fysioterapeut sjukgymnast dietist "
+    "enhetschef avdelningschef chef behandlare bibliotekarie ingenjör tekniker kock lokalvårdare "
+    "vaktmästare tolk ekonom jurist miljöinspektör arkitekt planarkitekt brandman"
+).split() + ["personlig assistent"]
+"""Issue 21: common occupations (yrkesgrupper) of a city's staff, in the singular. A money question
+whose subject is one of them ("hur mycket pengar går till förskollärare?") asks for the money per
+role of the competence needs, not for a committee's money (dialogs.understanding.occupations: the
+plural and definite forms are made by `occupation_forms`)."""
+
+ROLE_ABBREVIATIONS: dict[str, str] = {
+    "socialsekr": "socialsekreterare",
+    "soc sekr": "socialsekreterare",
+    "socsekr": "socialsekreterare",
+    "ssk": "sjuksköterska",
+    "usk": "undersköterska",
+}
+"""Abbreviations of occupations as people type them (after dialogs.understanding.clean: "soc.sekr"
+is "soc sekr")."""
+
+ROLE_GROUP_WORDS = frozenset(
+    """yrkesgrupp yrkesgruppen yrkesgrupper yrkesgrupperna yrkesgruppernas yrke yrket yrken yrkena
+    yrkeskategori yrkeskategorier yrkeskategorierna roll rollen roller rollerna""".split()
+)
+"""Words that name roles as such: "hur mycket pengar går till varje yrkesgrupp" asks for the money
+per role."""
+
+NEED_ID = r"(?<![\w.\-/])([A-Za-zÅÄÖåäö]{1,8}-\d{1,3}|[A-Za-zÅÄÖåäö]{1,3}\d{1,3})(?![\w\-/])"
+"""A need's id as typed (searched in the message before it is cleaned): letters, a dash and a
+number ("FSKN-3"), or a few letters and a number ("B9", "S1"); never a case number
+("FSKF-2024-4275") or a date."""
+NEED_ID_ASKS = r"\b(?:svarar|svara|svarat) (?:\w+ )?mot\b|\bkopplad(?:e|es)? (?:\w+ )?till\b|\bbesvarar\b"
+"""Words that ask about a need named by id ("vilka insatser svarar mot FSKN-1?")."""
+NEED_ID_ALONE = frozenset("visa behov behovet kompetensbehov kompetensbehovet med id nummer om".split())
+"""Words that may stand beside a need's id in a message that asks only for the need ("visa behovet
+med id FSKN-2"): with a dashed id ("FSKN-3"), such a message asks for that need."""
+
+NEED_ANSWER_FILLERS = frozenset(
+    """behov behovet kompetensbehov kompetensbehovet det den ska vara är istället stället vänta nej
+    jag menade menar till för mot med id nummer ändra byt hellre då ju""".split()
+)
+"""Words around the need an answer to "Vilket behov svarar insatsen mot?" names ("rektor istället",
+"det ska vara behovet FSKN-4"): left out before it is matched (dialogs.understanding.match_needs)."""
+
+NOT_ONES_OWN_ROLE = frozenset("är som jobbar arbetar".split())
+"""Words before an occupation that make it the person's own, not the subject: "jag är chef för GVN,
+hur mycket har vi kvar" asks for GVN's money."""
+
+
+def occupation_forms(occupation: str) -> tuple[str, ...]:
+    """An occupation's singular, plural and definite forms, and their genitives ("lärare",
+    "läraren", "lärarna", "lärarnas"; "sjuksköterska", "sjuksköterskor", "sjuksköterskorna";
+    "rektor", "rektorer", "rektorerna"; "brandman", "brandmän"); of two words, the last word's
+    forms after the first's ("personlig assistent", "personliga assistenterna")."""
+    *first, last = occupation.split()
+    if first:
+        lead = " ".join(first)
+        heads = (lead, lead + "a")
+        return tuple(f"{h} {form}" for h in heads for form in occupation_forms(last))
+    word = last
+    if word.endswith("man"):
+        forms = [word, word + "nen", word[:-3] + "män", word[:-3] + "männen"]
+    elif word.endswith("are"):
+        forms = [word, word + "n", word[:-1] + "na"]
+    elif word.endswith("ie"):
+        forms = [word, word + "n", word + "r", word + "rna"]
+    elif word.endswith("e"):
+        forms = [word, word + "n", word + "t", word + "na"]
+    elif word.endswith("a"):
+        forms = [word, word + "n", word[:-1] + "or", word[:-1] + "orna"]
+    elif word.endswith("or"):
+        forms = [word, word + "n", word + "er", word + "erna"]
+    elif word.endswith("al"):
+        forms = [word, word + "en"]  # "omvårdnadspersonal": a group, no plural
+    else:
+        forms = [word, word + "en", word + "er", word + "erna"]
+    return tuple(dict.fromkeys([*forms, *(f + "s" for f in forms if not f.endswith("s"))]))

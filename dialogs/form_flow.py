@@ -137,7 +137,7 @@ class Command:
 BACK, RESTART, CHANGE = "back", "restart", "change"
 _WORD = re.compile(r"[\wåäöéü]+", re.IGNORECASE)
 _FILLERS = frozenset(
-    {"oj", "oops", "hoppsan", "förlåt", "nej", "ojdå", "äh", "ah", "jag", "vill", "kan", "du"}
+    {"oj", "oops", "hoppsan", "förlåt", "nej", "ojdå", "äh", "ah", "jag", "vill", "kan", "du", "vänta"}
 )
 _SHOULD_BE = re.compile(
     r"[\s,.:;!–-]*(?:" + "|".join(re.escape(p) for p in vocabulary.SHOULD_BE) + r")\b",

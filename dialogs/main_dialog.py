@@ -111,6 +111,19 @@ class MainDialog(CancelAndHelpDialog):
                 await reprompt(inner_dc)
                 return DialogTurnResult(DialogTurnStatus.Waiting)
             await inner_dc.context.send_activity(texts.ROUND_CONFIRMATION_LEFT)
+        if isinstance(child, FormDialog) and _asks_something_else(inner_dc):
+            heard = await self.hear(inner_dc.context)
+            if heard.intent in vocabulary.ANSWERED_BESIDE_A_FORM and await self.answer_beside(
+                inner_dc.context, heard
+            ):
+                # "vilka behov saknar insatser?" at a form's choice or confirmation (issue 21): answered,
+                # and the form's question asked again; it is not left to be resumed with "fortsätt".
+                leaf = _waiting_prompt(top)
+                if leaf is not None:
+                    await _ask_again(inner_dc.context, leaf)
+                else:
+                    await reprompt(inner_dc)
+                return DialogTurnResult(DialogTurnStatus.Waiting)
         if _asks_something_else(inner_dc):
             # A new request where a choice or a yes/no was asked: leave the dialog and answer it.
             kept = await self.keep(inner_dc.context, top, child, later)
@@ -511,7 +524,7 @@ def _a_request(text: str, heard: Understanding) -> bool:
         bool(heard.units) or heard.whole_fund or heard.own
     )
     if any(key == lead or key.startswith(lead + " ") for lead in vocabulary.QUESTION_LEADS):
-        return names_money
+        return names_money or kind in vocabulary.ANSWERED_BESIDE_A_FORM
     if not any(key == lead or key.startswith(lead + " ") for lead in vocabulary.COMMAND_LEADS):
         return False
     return names_money or kind in vocabulary.STARTS_IN_A_FORM

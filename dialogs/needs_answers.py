@@ -6,7 +6,15 @@ permissions and with the needs' sources:
 - "hur mycket satsar vi på förskollärare?": each role's part of the linked measures' money,
   saying when it is shared and what no need claims ("ej kopplat till behov");
 - "vilka svårrekryterade yrken har pensionsavgångar?": shortage roles retiring within two years;
-- "behov socialsekreterare", "behov FSKN": the needs of a role or a unit with their measures.
+- "behov socialsekreterare", "behov FSKN": the needs of a role or a unit with their measures;
+- "behov FSKN-3", "vilka insatser svarar mot FSKN-1?": one need by its id, with its measures,
+  people and history (an id the person may not read is answered as an unknown one).
+
+A money question whose subject is a role ("hur mycket pengar går till förskollärare?") is the
+money per role (dialogs.understanding); a money question naming a role the vocabulary does not
+know is answered so by the funds' dialog when the role is one of the person's needs
+(`answer_roles_money`). In a city without a fund for the year the money per role is not "0 kr":
+the linked measures are listed per role instead.
 
 The needs come from the needs' use cases (dialogs.ports.NeedsPort, bot.needs_services), which
 read only the units the person may read; a role is matched against the roles of those needs
@@ -16,10 +24,13 @@ read only the units the person may read; a role is matched against the roles of 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from functools import partial
 
 from microsoft_agents.hosting.core import TurnContext
 
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
+from core.needs import need_key
 from core.needs_report import NeedsReport, NeedView, role_key
 from core.rules import years
 from core.vocabulary import Intent, NeedsAsk
@@ -32,32 +43,39 @@ from dialogs.understanding import Understanding, match_roles, one_unit
 @replies(Intent.NEEDS)
 async def answer_needs(context: TurnContext, heard: Understanding) -> None:
     """Every needs question: what is asked (Understanding.needs), of a unit named surely and
-    the roles the words name; a person with no readable needs is told how needs come in."""
+    the roles the words name; a person with no readable needs is told how needs come in, one
+    who names a committee they may not read that they may not (the core's refusal)."""
     identity, services = who(context)
     today = today_of(context)
     ledger = await call(queries(services).summary_ledger)
     year = heard.year or years.default_year(ledger, today)
+    if heard.needs == NeedsAsk.ONE and heard.need:
+        await _answer_one(context, heard.need, year, today)
+        return
     unit = one_unit(heard)
     if unit is None and heard.unknown_unit:
         await context.send_activity(texts.unknown_unit(heard.unknown_unit, ledger.units.values()))
         return
     port = needs_of(context)
     asked = heard.needs or NeedsAsk.LIST
+    ask = partial(
+        port.report,
+        identity.user_id,
+        year,
+        today=today,
+        unit=unit,
+        only_uncovered=asked == NeedsAsk.UNCOVERED,
+        hard_to_recruit_retiring=asked == NeedsAsk.RETIRING,
+    )
     try:
+        # A committee the person may not read is refused first: not "no needs for your committees".
+        first = await call(ask) if unit is not None else None
         readable = await call(port.report, identity.user_id, year, today=today)
         if readable.total == 0:
             found = readable.other_years
             await context.send_activity(texts.no_needs_in_year(year, found) if found else texts.NO_NEEDS)
             return
-        report = await call(
-            port.report,
-            identity.user_id,
-            year,
-            today=today,
-            unit=unit,
-            only_uncovered=asked == NeedsAsk.UNCOVERED,
-            hard_to_recruit_retiring=asked == NeedsAsk.RETIRING,
-        )
+        report = first if first is not None else await call(ask)
     except DomainError as refused:  # a unit the person may not read, or no role at all
         await context.send_activity(texts.refused(refused.message))
         return
@@ -67,7 +85,55 @@ async def answer_needs(context: TurnContext, heard: Understanding) -> None:
         await context.send_activity(texts.unknown_role(heard.subject, known))
         return
     in_scope = _of_roles([v for v in readable.needs if unit is None or v.need.unit == unit], roles)
-    await context.send_activity(_answer(asked, report, _of_roles(report.needs, roles), in_scope, unit, roles))
+    funded = ledger.has_fund(year)
+    await context.send_activity(
+        _answer(asked, report, _of_roles(report.needs, roles), in_scope, unit, roles, funded=funded)
+    )
+
+
+async def answer_roles_money(context: TurnContext, typed: str, year: int | None) -> bool:
+    """A money question whose "unit" named no committee but a role of the needs the person may
+    read ("hur mycket pengar går till omvårdnadspersonalen?"): answered as the needs' money per
+    role (True); False when `typed` names no such role (the question is about a committee)."""
+    if not typed.strip():
+        return False
+    identity, services = who(context)
+    today = today_of(context)
+    ledger = await call(queries(services).summary_ledger)
+    try:
+        readable = await call(
+            needs_of(context).report, identity.user_id, year or years.default_year(ledger, today), today=today
+        )
+    except DomainError:  # no role: the money question's own answer says so
+        return False
+    if not match_roles(typed, [v.need.role for v in readable.needs]):
+        return False
+    heard = Understanding(Intent.NEEDS, year=year, needs=NeedsAsk.MONEY, subject=typed)
+    await answer_needs(context, heard)
+    return True
+
+
+async def _answer_one(context: TurnContext, key: str, year: int, today: date) -> None:
+    """ "behov FSKN-3": that need in a year its period covers (`year` when it does, else the
+    nearest), its measures, people, source and history; an id the person may not read is
+    answered as an unknown one, naming only the ids they may."""
+    identity, _ = who(context)
+    port = needs_of(context)
+    try:
+        need = await call(port.need, identity.user_id, key)
+        history = await call(port.history, identity.user_id, key)
+        shown = min(max(year, need.period.first), need.period.last)
+        report = await call(port.report, identity.user_id, shown, today=today, unit=need.unit)
+    except NotFound as missing:
+        readable = await call(port.report, identity.user_id, year, today=today)
+        some = readable.total > 0 or bool(readable.other_years)
+        await context.send_activity(texts.unknown_need(missing.message, reads_needs=some))
+        return
+    except DomainError as refused:  # no role at all
+        await context.send_activity(texts.refused(refused.message))
+        return
+    view = next(v for v in report.needs if need_key(v.need.key) == need_key(need.key))
+    await context.send_activity(texts.need_detail(view, shown, history, asked=year))
 
 
 def _of_roles(views: Sequence[NeedView], roles: Sequence[str]) -> list[NeedView]:
@@ -85,9 +151,12 @@ def _answer(
     in_scope: list[NeedView],
     unit: str | None,
     roles: list[str],
+    *,
+    funded: bool,
 ) -> str:
     """The answer to `asked`: `views` are the needs the report gives for it (of the roles named),
-    `in_scope` every readable need of the unit and roles asked about."""
+    `in_scope` every readable need of the unit and roles asked about; `funded`: the city has a
+    fund in the year (without one, no money is recorded on its measures: never "0 kr")."""
     year = report.year
     if asked == NeedsAsk.UNCOVERED:
         return texts.needs_uncovered(views, in_scope, year, unit=unit, roles=roles)
@@ -95,6 +164,8 @@ def _answer(
         return texts.needs_retiring(views, year, unit=unit)
     if not views:
         return texts.no_needs_for(unit, roles)
+    if asked == NeedsAsk.MONEY and not funded:
+        return texts.needs_money_no_fund(views, year, unit=unit, roles=roles)
     if asked == NeedsAsk.MONEY:
         rows = _money_rows(report, views, whole=unit is None and not roles)
         return texts.needs_money(rows, year, report.unclaimed, views, unit=unit, roles=roles)

@@ -332,6 +332,15 @@ class NeedsPort(Protocol):
         """The current needs of one unit the person may read, by id."""
         ...
 
+    def need(self, user: str | None, key: str) -> NeedEntry:
+        """One need the person may read, by its id; NotFound naming only the ids they may read
+        (an unknown id and another committee's are refused alike)."""
+        ...
+
+    def history(self, user: str | None, key: str) -> tuple[NeedEntry, ...]:
+        """Every assessment of a need the person may read, oldest first; refused as `need`."""
+        ...
+
 
 class NeedsTurnServices(TurnServices, Protocol):
     """A turn's services with the needs' (bot.turn_services.BotTurnServices)."""

@@ -22,7 +22,7 @@ from core.lookup import distinctive
 from core.model import normalise
 from dialogs import texts
 from dialogs.steps import validations_of
-from dialogs.understanding import Intent
+from dialogs.understanding import Intent, match_needs
 
 TEXT_PROMPT = "TextPrompt"
 CHOICE_PROMPT = "ChoicePrompt"
@@ -181,8 +181,38 @@ def _none_of_them(key: str, validations: dict[str, Any]) -> bool:
     return bool(validations.get("allow_none")) and (key in _NONE or key == texts.NONE_OF_THESE)
 
 
+def _needs_named(text: str, validations: dict[str, Any]) -> list[str]:
+    """The needs an answer names where the choices are competence needs (validations "needs":
+    [{"key", "role", "kind"}], issue 21): dialogs.understanding.match_needs."""
+    needs = validations.get("needs")
+    if not isinstance(needs, list):
+        return []
+    offered = [
+        (str(n["key"]), str(n["role"]), str(n["kind"]))
+        for n in needs
+        if isinstance(n, dict) and {"key", "role", "kind"} <= n.keys()
+    ]
+    return match_needs(text, offered)
+
+
+def need_choices(needs: Sequence[tuple[str, str, str]]) -> list[dict[str, str]]:
+    """The needs of a choice of competence needs as its validations keep them (JSON): each need's
+    key, role and kind, for an answer by role or kind ("förskollärare", "introduktion")."""
+    return [{"key": key, "role": role, "kind": kind} for key, role, kind in needs]
+
+
+def _refuse_which(
+    prompt_context: PromptValidatorContext, choices: Sequence[dict[str, Any]], keys: list[str]
+) -> bool:
+    """An answer that names several needs: which of them, each listed (buttons for a few)."""
+    labels = [str(c["label"]) for c in choices if c["key"] in keys]
+    prompt_context.options.retry_prompt = question(texts.which_need(labels), labels)
+    return False
+
+
 async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
-    """Accepts a choice (the result is its key) or, when allowed, "ingen" (the result is None)."""
+    """Accepts a choice (the result is its key) or, when allowed, "ingen" (the result is None);
+    of competence needs also by role or kind, asking which where several fit (issue 21)."""
     validations = validations_of(prompt_context.options)
     choices = validations.get("choices", [])
     text = answer_text(prompt_context)
@@ -194,6 +224,12 @@ async def choice_validator(prompt_context: PromptValidatorContext) -> bool:
         return True
     if _none_of_them(key, validations):
         prompt_context.recognized.value = None
+        return True
+    named = [k for k in _needs_named(text, validations) if any(c["key"] == k for c in choices)]
+    if len(named) > 1:
+        return _refuse_which(prompt_context, choices, named)
+    if named:
+        prompt_context.recognized.value = named[0]
         return True
     index = match_choice(text, choices)
     place = _place(text) if index is None else None
@@ -246,7 +282,7 @@ def asks_something_else(prompt_id: str, options: PromptOptions | None, text: str
     if prompt_id == YES_NO_PROMPT:
         return parse_yes_no(text) is None
     validations = validations_of(options)
-    if _none_of_them(normalise(text).strip(" .!"), validations):
+    if _none_of_them(normalise(text).strip(" .!"), validations) or _needs_named(text, validations):
         return False
     return match_choice(text, validations.get("choices", [])) is None
 

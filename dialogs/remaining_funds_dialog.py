@@ -30,6 +30,7 @@ from core.vocabulary import Figure, Intent
 from dialogs import cards, texts
 from dialogs.answers import Route, begins
 from dialogs.cancel_and_help_dialog import CancelAndHelpDialog
+from dialogs.needs_answers import answer_roles_money
 from dialogs.ports import CityServices
 from dialogs.prompts import (
     CHOICE_PROMPT,
@@ -69,6 +70,8 @@ class RemainingFundsDialog(CancelAndHelpDialog):
         settled, code, ask = _settle(options)
         if settled:
             return await step.next(code)
+        if await answer_roles_money(step.context, str(options.get("rest") or ""), options.get("year")):
+            return await end_dialog(step)  # "… går till omvårdnadspersonalen": a role of the needs, no unit
         if ask is None:  # a name that is no unit
             _, services = who(step.context)
             ledger = await call(queries(services).summary_ledger)

@@ -31,7 +31,7 @@ from core.ledger import Ledger
 from core.limits import MAX_DESCRIPTION, MAX_PERFORMER, MAX_TARGET_GROUP
 from core.model import Category, Decision, Measure, Principal, Status, Unit, parse_body
 from core.money import parse_amount
-from core.needs import NeedKind
+from core.needs import NeedEntry, NeedKind
 from core.permissions import Action, can, require
 from core.rules import amount_fits, unit_unallocated, years
 from core.rules.measure import end_before_start
@@ -48,6 +48,7 @@ from dialogs.prompts import (
     choice,
     choice_options,
     choice_validator,
+    need_choices,
     refuse,
     text_options,
     yes_no_options,
@@ -291,7 +292,8 @@ class SubmitMeasureDialog(FormDialog):
         if step.result is None:
             return await step.next(None)
         unit = values_of(step)["unit"]
-        offered = await unit_need_choices(step.context, unit)
+        needs = await unit_needs_offered(step.context, unit)
+        offered = [(n.key, texts.need_label(n.key, n.role, n.kind.value)) for n in needs]
         values_of(step)["need_skipped"] = not offered  # never asked: nothing to go back to
         _, services = who(step.context)
         ledger = await call(queries(services).summary_ledger)
@@ -302,7 +304,10 @@ class SubmitMeasureDialog(FormDialog):
             return await step.next(None)
         choices = [choice(key, title, (key,)) for key, title in offered]
         choices.append(choice(cards.NO_NEED_VALUE, texts.NO_NEED, NO_NEED_WORDS))
-        return await step.prompt(CHOICE_PROMPT, choice_options(texts.ask_need(label), choices))
+        options = choice_options(texts.ask_need(label), choices)
+        # "förskollärare", "introduktion förskollärare": a need by its role or kind, asked which of several
+        validations_of(options)["needs"] = need_choices([(n.key, n.role, n.kind.value) for n in needs])
+        return await step.prompt(CHOICE_PROMPT, options)
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         values_of(step)["need"] = _need_key(step.result)
@@ -821,17 +826,23 @@ def _need_key(value: object) -> str | None:
     return value if isinstance(value, str) and value and value != cards.NO_NEED_VALUE else None
 
 
-async def unit_need_choices(context: TurnContext, unit: str) -> list[tuple[str, str]]:
-    """The needs of `unit` a new measure may answer, as choices (id, label): the unit's current
-    needs the person may read (NeedServices.unit_needs), but not a surplus need (Övertalighet),
-    whose link to this fund's money needs a note the form does not ask (core.rules.needs)."""
+async def unit_needs_offered(context: TurnContext, unit: str) -> list[NeedEntry]:
+    """The needs of `unit` a new measure may answer: the unit's current needs the person may read
+    (NeedServices.unit_needs), but not a surplus need (Övertalighet), whose link to this fund's
+    money needs a note the form does not ask (core.rules.needs)."""
     identity = identity_of(context)
     try:
         found = await call(needs_of(context).unit_needs, identity.user_id, unit)
     except DomainError:  # the unit is not the person's to read: nothing to offer
         return []
+    return [n for n in found if n.kind != NeedKind.SURPLUS]
+
+
+async def unit_need_choices(context: TurnContext, unit: str) -> list[tuple[str, str]]:
+    """The needs of `unit` a new measure may answer (unit_needs_offered), as choices (id, label)."""
     return [
-        (n.key, texts.need_label(n.key, n.role, n.kind.value)) for n in found if n.kind != NeedKind.SURPLUS
+        (n.key, texts.need_label(n.key, n.role, n.kind.value))
+        for n in await unit_needs_offered(context, unit)
     ]
 
 

@@ -2010,24 +2010,30 @@ def reached_line(reached: int) -> str:
 NEEDS_SHOWN = 12
 """The needs one answer lists at most (each a few lines: a phone's screen or two); the rest counted."""
 
+NEEDS_COME_IN = (
+    'Behoven kommer in med nämndens mall (bladet "Behov"), som nämnden skickar till stadskontoret '
+    "tillsammans med sina insatser, eller registreras av stadskontoret."
+)
+"""Where competence needs come from, as one who asks in the chat can do it (not the command line)."""
+
 NO_NEEDS = (
-    "Det finns inga kompetensbehov registrerade för dina nämnder ännu. Behoven registreras av "
-    "nämndens HR eller stadskontoret: i mallens "
-    'blad "Behov" när nämnden lämnar in sina insatser, eller av stadskontoret med kommandoraden '
-    '("kompetensbot need add"). När en ny insats lämnas in kan den kopplas till ett av nämndens behov.'
+    f"Det finns inga kompetensbehov registrerade för dina nämnder ännu. {NEEDS_COME_IN} "
+    "När en ny insats lämnas in kan den kopplas till ett av nämndens behov."
 )
 """A person who may read no needs: not an empty list, but why and how needs come in."""
 
 
 def no_needs_in_year(year: int, periods: Sequence[Period]) -> str:
     """A person whose needs all cover other years than the one asked about (a plan of 2018–2019
-    asked about in 2025): which years they cover, and how to ask about one."""
+    asked about in 2025): which years they cover, how to ask about one, and how a new assessment
+    comes in."""
     named = _listing([p.label for p in periods])
     example = periods[-1].first
     return (
         f"Inga av dina nämnders kompetensbehov gäller {year}: de som finns gäller {named}. "
-        f'Fråga om ett av de åren, till exempel "vilka behov saknar insatser {example}?", '
-        "eller registrera en ny bedömning för i år."
+        f'Fråga om ett av de åren, till exempel "vilka behov saknar insatser {example}?". '
+        f'En ny bedömning för {year} kommer in med nämndens mall (bladet "Behov") till stadskontoret, '
+        "eller registreras av stadskontoret."
     )
 
 
@@ -2201,6 +2207,94 @@ def needs_money(
     return "\n".join(lines)
 
 
+def needs_money_no_fund(
+    views: Sequence[NeedView], year: int, *, unit: str | None = None, roles: Sequence[str] = ()
+) -> str:
+    """ "hur mycket satsar vi på socialsekreterare?" in a city without a fund for `year` (its money
+    is not followed here): no kronor per role, as if nothing went to a role, but that no money is
+    recorded, and each role's linked measures (`views`: the needs asked about)."""
+    lines = [
+        f"**Pengar till kompetensbehov{_scope(unit, roles)} {year}:** staden har ingen fond för "
+        f"kompetensutveckling {year} registrerad här, så inga pengar är bokförda på insatserna. "
+        "Det säger inte att inget går till yrkesgrupperna. Insatserna som är kopplade till behoven, "
+        "per yrkesgrupp:"
+    ]
+    by_role: dict[str, list[NeedView]] = {}
+    for view in views:
+        by_role.setdefault(" ".join(view.need.role.lower().split()), []).append(view)
+    for found in list(by_role.values())[:NEEDS_SHOWN]:
+        measures = list(dict.fromkeys(m for v in found for m in v.measures))
+        keys = ", ".join(plain(v.need.key) for v in found)
+        named = "; ".join(_linked_measure(m, year) for m in measures) or "ingen insats är kopplad"
+        lines.append(f"- **{plain(found[0].need.role)}** (behov {keys}): {named}")
+    if len(by_role) > NEEDS_SHOWN:
+        lines.append(list_more(len(by_role) - NEEDS_SHOWN))
+    lines.append(sources_line(views))
+    return "\n".join(lines)
+
+
+def need_detail(view: NeedView, year: int, history: Sequence[NeedEntry], *, asked: int) -> str:
+    """ "behov FSKN-3", "vilka insatser svarar mot FSKN-1?": one need with every linked measure
+    (its status, whether it answers the need in `year`, how many people it has reached when a
+    follow-up says), the need's people and retirements, its source (stale or not) and how many
+    times it has been assessed (`history`, oldest first). `asked`: the year asked about; when the
+    need's period does not cover it, the measures are shown for `year`, a year it covers."""
+    need = view.need
+    lines = [
+        f"**Behov {plain(need.key)}: {plain(need.role)}** ({plain(need.unit)}"
+        + (f", {plain(need.area)}" if need.area else "")
+        + f"): {_need_facts(need)}",
+    ]
+    if asked != year:
+        lines.append(f"Behovet gäller {need.period.label}, inte {asked}: insatserna visas för {year}.")
+    if view.measures:
+        lines.append(f"Insatser kopplade till behovet ({year}):")
+        lines += [f"- {_measure_for_need(m, year)}" for m in view.measures]
+    else:
+        lines.append("Ingen insats är kopplad till behovet.")
+    lines.append(need_source(need, view.stale))
+    lines.append(_assessments(history))
+    return "\n".join(lines)
+
+
+def _measure_for_need(m: LinkedMeasure, year: int) -> str:
+    answers = f"svarar mot behovet {year}" if m.answers else f"svarar inte mot behovet {year}"
+    if not m.visible:
+        return f"en insats i {plain(', '.join(m.units))} ({answers})"
+    facts = [f"id {m.id}", m.status.value]
+    if m.money:
+        facts.append(kr(m.money))
+    if m.share is not None:
+        facts.append(f"{_percent(m.share)} av pengarna")
+    reach = []
+    if m.people is not None:
+        reach.append(f"ska nå {people(m.people)}")
+    if m.reached is not None:
+        reach.append(f"har nått {people(m.reached)} hittills")
+    return f"{plain(m.title)} ({', '.join(facts)}): {answers}" + (f"; {', '.join(reach)}" if reach else "")
+
+
+def _percent(basis_points: int) -> str:
+    """2 500 → "25 %", 1 250 → "12,5 %" (a link's share of a measure's money)."""
+    whole, part = divmod(basis_points, 100)
+    return f"{whole} %" if part == 0 else f"{whole},{part:02d}".rstrip("0") + " %"
+
+
+def _assessments(history: Sequence[NeedEntry]) -> str:
+    if len(history) <= 1:
+        return "Behovet har bedömts en gång."
+    earlier = _listing([format_date(e.assessed) for e in history[:-1]])
+    return f"Behovet har bedömts {len(history)} gånger; tidigare bedömningar: {earlier}."
+
+
+def unknown_need(message: str, *, reads_needs: bool) -> str:
+    """An id that names no need the person may read (the needs' refusal, naming the ids they may):
+    what to ask instead (`reads_needs`: they may read some need), else how needs come in."""
+    if not reads_needs:
+        return f"{plain(message)} {NEEDS_COME_IN}"
+    return f'{plain(message)} Fråga "vilka behov har vi?" för att se behoven med deras id.'
+
+
 def sources_line(views: Sequence[NeedView]) -> str:
     """The sources of the needs an answer counts (document and date), and which assessments
     are more than two years old."""
@@ -2232,6 +2326,16 @@ def ask_need(unit_name: str) -> str:
     return (
         f"Vilket behov svarar insatsen mot? Välj ett av kompetensbehoven för {plain(unit_name)}, eller "
         '"inget" för att hoppa över.'
+    )
+
+
+def which_need(labels: Sequence[str]) -> str:
+    """An answer to "Vilket behov svarar insatsen mot?" that fits several needs ("förskollärare"):
+    which of them (`labels`: need_label's, plain text)."""
+    return (
+        f"Flera behov passar: {plain('; '.join(labels))}. Vilket av dem svarar insatsen mot? "
+        'Svara med behovets id, till exempel "' + plain(labels[0].split(":")[0] if labels else "B1") + '", '
+        'eller "inget".'
     )
 
 

@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 from core import vocabulary
 from core.lookup import distinctive, names_a_unit
 from core.model import Category, Measure, Unit, normalise
+from core.needs_report import role_key
 from core.text import without_marks
 from core.vocabulary import Figure as Figure
 from core.vocabulary import Filter as Filter
@@ -99,6 +100,8 @@ class Understanding:
     subject: str = ""
     """The words of a NEEDS question that may name a role ("förskollärarna"), as typed and
     cleaned: matched against the roles of the needs the person may read (`match_roles`)."""
+    need: str = ""
+    """The id of one need a NEEDS question names ("FSKN-3", "B9"), as typed (NeedsAsk.ONE)."""
 
 
 class Pick(StrEnum):
@@ -902,6 +905,21 @@ def _understand_one(
     if intent == Intent.REMAINING and ids and _YES_NO_USE.search(key):
         intent = Intent.STATUS  # "är pengarna för språkutbildningarna använda?": how the measure goes
     whole_fund = whole_fund and intent not in _NO_QUESTION
+    needs = grammar.needs_ask(key) if intent == Intent.NEEDS else None
+    subject = _subject(words, used) if intent == Intent.NEEDS else ""
+    need = _need_id(text, key, intent)
+    if need:  # "behov FSKN-3", "FSKN-3", "vilka insatser svarar mot B1?": that need
+        intent, needs, subject = Intent.NEEDS, NeedsAsk.ONE, ""
+        unit_candidates, unit_codes, ids, measure_candidates = [], (), (), []
+    elif (
+        intent == Intent.REMAINING
+        and not (ids and grammar.figure(key) is not None)  # "hur mycket finns kvar för elevassistenterna"
+        and (roles := _roles_asked(words, used)) is not None
+    ):
+        # "hur mycket pengar går till förskollärare?": the money per role, not a committee's; a
+        # figure of a measure the occupation names is the measure's (its title holds the word)
+        intent, needs, subject = Intent.NEEDS, NeedsAsk.MONEY, roles
+        ids, measure_candidates = (), []
     filter_ = grammar.list_filter(key) if intent in _LISTS and not ids else None
     months = grammar.end_months(key) if filter_ == Filter.ENDS else None
     if months is not None and year is None:
@@ -923,8 +941,9 @@ def _understand_one(
         terms=grammar.terms(key) if intent == Intent.GLOSSARY else (),
         english=english,
         months=months,
-        needs=grammar.needs_ask(key) if intent == Intent.NEEDS else None,
-        subject=_subject(words, used) if intent == Intent.NEEDS else "",
+        needs=needs,
+        subject=subject,
+        need=need,
     )
 
 
@@ -1152,18 +1171,118 @@ def _only_words(words: Sequence[str]) -> Intent:
 
 def _subject(words: Sequence[str], used: Set[int]) -> str:
     """The words of a NEEDS question that may name a role: not a unit's, not a question
-    word, not a year ("hur mycket satsar vi på förskollärarna i år" → "förskollärarna")."""
-    return " ".join(
-        w
-        for i, w in enumerate(words)
-        if i not in used
+    word, not a year ("hur mycket satsar vi på förskollärarna i år" → "förskollärarna");
+    an abbreviation written out ("ssk" → "sjuksköterska")."""
+    found = _occupations(words, used)
+    spans = {i: (end, base) for i, end, base, short in found if short}
+    kept: list[str] = []
+    skip_to = 0
+    for i, w in enumerate(words):
+        if i < skip_to:
+            continue
+        if i in spans:  # "ssk", "soc sekr": the occupation, written out
+            skip_to, base = spans[i]
+            kept.append(base)
+        elif _content_word(i, w, used):
+            kept.append(w)
+    return " ".join(kept)
+
+
+def _content_word(i: int, w: str, used: Set[int]) -> bool:
+    """Whether the word at `i` of a needs question may name a role (see `_subject`)."""
+    return (
+        i not in used
         and w not in STOPWORDS
         and w not in vocabulary.NEEDS_WORDS
         and w not in vocabulary.OWN_WORDS
+        and w not in WHOLE_FUND_WORDS
         and not _YEAR.fullmatch(w)
         and not w.isdigit()
         and len(w) >= 3
     )
+
+
+@lru_cache(maxsize=1)
+def _occupation_forms() -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
+    """Every form of the vocabulary's occupations without marks → the occupation: those of one
+    word, those of two, and the one-word forms listed (for typos)."""
+    one: dict[str, str] = {}
+    two: dict[str, str] = {}
+    for occupation in vocabulary.OCCUPATIONS:
+        for form in vocabulary.occupation_forms(occupation):
+            (two if " " in form else one)[without_marks(form)] = occupation
+    return one, two, tuple(one)
+
+
+OCCUPATION_TYPO = 90.0
+"""A word of OCCUPATION_TYPO_LENGTH letters or more that spells an occupation's form this well
+(0–100) names it ("socialsekretare", "förskolläarna")."""
+OCCUPATION_TYPO_LENGTH = 9
+
+
+def _occupations(words: Sequence[str], used: Set[int] = frozenset()) -> list[tuple[int, int, str, bool]]:
+    """The occupations (core.vocabulary.OCCUPATIONS) a message's words name, in order: (first
+    position, position after, the occupation, whether it was abbreviated). Not words a unit's
+    name took (`used`), nor the person's own occupation ("jag är chef för GVN")."""
+    one, two, listed = _occupation_forms()
+    plain = [without_marks(w) for w in words]
+    found: list[tuple[int, int, str, bool]] = []
+    i = 0
+    while i < len(words):
+        pair = f"{words[i]} {words[i + 1]}" if i + 1 < len(words) else ""
+        own = any(w in vocabulary.NOT_ONES_OWN_ROLE for w in words[max(0, i - 2) : i])
+        hit: tuple[int, str, bool] | None = None
+        if pair and pair in vocabulary.ROLE_ABBREVIATIONS:
+            hit = (2, vocabulary.ROLE_ABBREVIATIONS[pair], True)
+        elif pair and f"{plain[i]} {plain[i + 1]}" in two:
+            hit = (2, two[f"{plain[i]} {plain[i + 1]}"], False)
+        elif words[i] in vocabulary.ROLE_ABBREVIATIONS:
+            hit = (1, vocabulary.ROLE_ABBREVIATIONS[words[i]], True)
+        elif plain[i] in one:
+            hit = (1, one[plain[i]], False)
+        elif len(plain[i]) >= OCCUPATION_TYPO_LENGTH and plain[i] not in vocabulary.NEEDS_WORDS:
+            close = process.extractOne(plain[i], listed, scorer=fuzz.ratio, score_cutoff=OCCUPATION_TYPO)
+            if close is not None:
+                hit = (1, one[close[0]], False)
+        if hit is None or own or any(j in used for j in range(i, i + hit[0])):
+            i += 1
+            continue
+        found.append((i, i + hit[0], hit[1], hit[2]))
+        i += hit[0]
+    return found
+
+
+def _roles_asked(words: Sequence[str], used: Set[int]) -> str | None:
+    """For a money question ("hur mycket pengar går till förskollärare?"): the roles it asks
+    about, as Understanding.subject, when its subject is occupations and nothing else ("" for
+    roles as such: "… till varje yrkesgrupp"); None when it asks about something else (a
+    committee, a measure: "hur mycket finns kvar för Yrkeslärare i vård och omsorg")."""
+    found = _occupations(words, used)
+    named = {j for start, end, _, _ in found for j in range(start, end)}
+    if any(_content_word(i, w, used) for i, w in enumerate(words) if i not in named):
+        return None
+    if found:
+        return " ".join(base if short else " ".join(words[start:end]) for start, end, base, short in found)
+    return "" if any(w in vocabulary.ROLE_GROUP_WORDS for w in words) else None
+
+
+_NEED_ID = re.compile(vocabulary.NEED_ID)
+_NEED_ID_ASKS = re.compile(vocabulary.NEED_ID_ASKS)
+
+
+def _need_id(text: str, key: str, intent: Intent | None) -> str:
+    """The id of one need the message asks about, as typed ("FSKN-3"), or "": an id with a
+    dash alone ("FSKN-3", "visa behovet med id FSKN-2"), or any id in a needs question or one
+    that asks what answers it ("behov B9", "vilka insatser svarar mot FSKN-1?")."""
+    found = list(dict.fromkeys(m.group(1) for m in _NEED_ID.finditer(_MENTION.sub(" ", text or ""))))
+    if len(found) != 1:
+        return ""
+    typed = found[0]
+    if intent == Intent.NEEDS or _NEED_ID_ASKS.search(key):
+        return typed
+    parts = set(clean(typed).split())
+    alone = all(w in parts or w in vocabulary.NEED_ID_ALONE for w in key.split())
+    return typed if "-" in typed and alone else ""
 
 
 _ROLE_ENDINGS = ("na", "en", "es", "or", "er", "ar", "a", "e", "n", "s")
@@ -1214,6 +1333,46 @@ def match_roles(subject: str, roles: Iterable[str]) -> list[str]:
         return []
     best = max(score for score, _ in scored)
     return [role for score, role in sorted(scored, key=lambda sr: -sr[0]) if score >= best - ROLE_MARGIN]
+
+
+KIND_SURE = 85.0
+"""A word that spells a kind of need ("introduktion", "kompetenshöjning") this well (0–100) names it."""
+
+
+def _compact(text: str) -> str:
+    return "".join(tokens(text))
+
+
+def match_needs(text: str, needs: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The needs an answer to "Vilket behov svarar insatsen mot?" names, of `needs` (key, role,
+    kind): by id ("FSKN-4", "fskn 4"), by role ("förskollärare", "rektor istället": roles matched
+    as `match_roles` does, forgiving typos: "forskolarare"), narrowed by a kind's word
+    ("introduktion förskollärare"); [] when it names none this way (a number, "inget")."""
+    words = [w for w in tokens(text) if w not in vocabulary.NEED_ANSWER_FILLERS]
+    if not words or all(w.isdigit() for w in words):
+        return []
+    runs = set(words) | {a + b for a, b in zip(words, words[1:], strict=False)}
+    by_id = [key for key, _, _ in needs if _compact(key) in runs]
+    if by_id:
+        return list(dict.fromkeys(by_id))
+    roles = {role_key(r) for r in match_roles(" ".join(words), [role for _, role, _ in needs])}
+    kinds = {
+        kind
+        for _, _, kind in needs
+        for w in words
+        if len(w) >= 4
+        and (
+            fuzz.ratio(without_marks(w), without_marks(kind.lower())) >= KIND_SURE
+            or (len(w) >= 5 and without_marks(kind.lower()).startswith(without_marks(w)))
+        )
+    }
+    if not roles and not kinds:
+        return []
+    return [
+        key
+        for key, role, kind in needs
+        if (not roles or role_key(role) in roles) and (not kinds or kind in kinds)
+    ]
 
 
 # --- strategy categories ------------------------------------------------------

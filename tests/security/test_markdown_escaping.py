@@ -754,6 +754,25 @@ MESSAGES |= {
     "no_unit_needs": lambda _, w: texts.no_unit_needs(w["unit"]),
     "measure_linked": lambda _, w: texts.measure_linked(texts.need_label(w["code"], w["title"], "Ledarskap")),
 }
+MESSAGES |= {  # issue 21: one need by its id, a city without a fund, a need chosen by its role
+    "need_detail": lambda _, w: (
+        texts.need_detail(need_view(w), 2025, [need_view(w).need, need_view(w).need], asked=2025)
+        + texts.need_detail(need_view(w, visible=False), 2026, [need_view(w).need], asked=2030)
+    ),
+    "needs_money_no_fund": lambda _, w: texts.needs_money_no_fund(
+        [need_view(w), need_view(w, visible=False)], 2018, unit=w["code"], roles=[w["title"]]
+    ),
+    "unknown_need": lambda _, w: (
+        texts.unknown_need(f'Behovet "{w["title"]}" finns inte. Kända behov: {w["code"]}.', reads_needs=True)
+        + texts.unknown_need(f'Behovet "{w["title"]}" finns inte. Kända behov: inga.', reads_needs=False)
+    ),
+    "which_need": lambda _, w: texts.which_need(
+        [
+            texts.need_label(w["code"], w["title"], "Ledarskap"),
+            texts.need_label("B2", w["title"], "Introduktion"),
+        ]
+    ),
+}
 NO_PERSON_TEXT |= {"no_needs_in_year"}  # years only
 PROBLEMS |= {"need_not_offered", "need_label"}  # plain text: escaped where sent (form_refused, plain)
 
