@@ -151,7 +151,7 @@ def unlinked_lines(report: NeedsReport) -> list[str]:
         return []
     measures = "1 insats" if count == 1 else f"{count} insatser"
     money = format_amount(amount)
-    return [f"Utanför behoven: {money} {report.year} i {measures} som inte är kopplade till något behov."]
+    return [f"Utanför behoven: {money} {report.year} i {measures} som inte svarar mot något behov."]
 
 
 def money_lines(report: NeedsReport) -> list[str]:

@@ -102,9 +102,9 @@ class NeedsReport:
       shared_roles: roles whose money comes from a measure shared with another
         role's need, or that leaves money unclaimed.
       units: the units the person may read.
-      unlinked: the money in the year of the measures the person may read that
-        answer no need (linked to none), and how many they are: with `by_role`
-        and `unclaimed` it is all of those measures' money.
+      unlinked: the money in the year of the measures the person may read (of
+        `unit`, when asked) that answer no need (linked to none), and how many
+        they are: with `by_role` and `unclaimed` it is all of those measures' money.
       other_years: the periods of the needs the person may read that do not
         cover `year` (a plan of 2018–2019 asked about in 2025), earliest first.
     """
@@ -154,14 +154,16 @@ def shortage_order(view: NeedView) -> tuple[int, int, str]:
     return (_ORDER[need.recruitment], -(need.retirements or 0), need_key(need.key))
 
 
-def _unlinked(needs: Needs, ledger: Ledger, who: Principal, year: int) -> tuple[int, int]:
-    """The money in `year` of the measures `who` may read that no active link names, and their number."""
+def _unlinked(needs: Needs, ledger: Ledger, who: Principal, year: int, unit: str | None) -> tuple[int, int]:
+    """The money in `year` of the measures `who` may read (of `unit`, when given) that no active
+    link names, and their number."""
     linked = set(needs.linked_measures())
     money = [
         allocated
         for m in ledger.measures.values()
         if m.id not in linked
         and can_any(who, Action.READ, m.units)
+        and (unit is None or unit in m.units)
         and (allocated := ledger.measure_allocated(m.id, year)) > 0
     ]
     return sum(money), len(money)
@@ -252,6 +254,6 @@ def needs_report(
             r for r in money.shared_roles if role_key(r) in {role_key(n) for n in by_role}
         ),
         units=tuple(sorted({n.unit for n in readable})),
-        unlinked=_unlinked(needs, ledger, who, year),
+        unlinked=_unlinked(needs, ledger, who, year, unit),
         other_years=tuple(sorted({n.period for n in everything if not n.period.covers(year)}, key=_span)),
     )

@@ -168,7 +168,9 @@ def _answer(
         return texts.needs_money_no_fund(views, year, unit=unit, roles=roles)
     if asked == NeedsAsk.MONEY:
         rows = _money_rows(report, views, whole=unit is None and not roles)
-        return texts.needs_money(rows, year, report.unclaimed, views, unit=unit, roles=roles)
+        return texts.needs_money(
+            rows, year, report.unclaimed, views, unit=unit, roles=roles, unlinked=report.unlinked
+        )
     return texts.needs_list(views, year, unit=unit, roles=roles)
 
 

@@ -2175,10 +2175,13 @@ def needs_money(
     *,
     unit: str | None = None,
     roles: Sequence[str] = (),
+    unlinked: tuple[int, int] = (0, 0),
 ) -> str:
     """ "hur mycket satsar vi på förskollärare?": each role's part of the linked measures' money in
     `year` (`rows`: role, kronor, shared with another role's need or with money no need claims),
-    what no need claims (`unclaimed`), and the needs the money is for with their sources."""
+    what no need claims (`unclaimed`), and the needs the money is for with their sources; asked
+    for every role, also the money of the measures that answer no need (`unlinked`: kronor, how
+    many measures), so the parts make the whole."""
     shared = [plain(role) for role, _, is_shared in rows if is_shared]
     lines = [
         f"**Pengar till kompetensbehov{_scope(unit, roles)} {year}** (ur insatser kopplade till behoven):"
@@ -2195,10 +2198,15 @@ def needs_money(
             "yrkesgruppers behov, eller som har pengar som inget behov gör anspråk på. En insats pengar "
             "delas efter kopplingarnas andelar, och det som är kvar lika mellan behoven utan andel."
         )
-    lines.append(
-        f"Ej kopplat till behov: {kr(unclaimed)} av pengarna i alla kopplade insatser som du kan se "
-        "(räknas inte till någon yrkesgrupp)."
-    )
+    if unclaimed:
+        lines.append(
+            f"Ej kopplat till behov: {kr(unclaimed)} av pengarna i de kopplade insatserna som du kan se "
+            "(räknas inte till någon yrkesgrupp)."
+        )
+    amount, count = unlinked
+    if count and not roles:
+        measures = "1 insats" if count == 1 else f"{count} insatser"
+        lines.append(f"Utanför behoven: {kr(amount)} {year} i {measures} som inte svarar mot något behov.")
     if roles:
         lines.append("Behoven:")
         lines += _need_items(views, year, money=True)

@@ -92,6 +92,10 @@ def test_money_for_every_occupation_lists_each_role(chat_as) -> None:
     text = told(chat_as("anna", Role.HR, "FSKN"), "hur mycket pengar går till varje yrkesgrupp")
     assert text.startswith("**Pengar till kompetensbehov 2025**")
     assert "- Förskollärare: 6 000 000 kr" in text and "- Barnskötare: 3 500 000 kr" in text
+    # FSKN's two measures that answer no need (Verktyg …, Hälsofrämjande insatser): counted apart,
+    # not "Ej kopplat till behov: 0 kr" read as all money answering a need (a stranger did)
+    assert "Utanför behoven: 4 000 000 kr 2025 i 2 insatser som inte svarar mot något behov." in text
+    assert "Ej kopplat till behov: 0 kr" not in text
 
 
 def test_money_for_an_occupation_in_the_whole_city(chat_as) -> None:
