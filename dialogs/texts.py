@@ -2005,6 +2005,62 @@ def reached_line(reached: int) -> str:
     return f"Insatsen har nått {people(reached)} hittills."
 
 
+REACHED_SHOWN_ON_FORM = 3
+"""Measures linked to needs named by the follow-up form's people-reached hint, at most."""
+
+
+def followup_form_reached_hint(linked: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The follow-up form's line above its people-reached field when the measure is not yet
+    chosen: the field is for measures linked to competence needs only, which are named
+    (`linked`: each measure's title, as typed, and its needs' keys)."""
+    shown = [
+        f"{plain(title)} ({', '.join(plain(clean_name(k)) for k in keys)})"
+        for title, keys in linked[:REACHED_SHOWN_ON_FORM]
+    ]
+    more = len(linked) - len(shown)
+    named = "; ".join(shown) + (f" och {_n(more, 'insats', 'insatser')} till" if more else "")
+    return (
+        f"Bara för insatser som svarar mot ett kompetensbehov: {named}. "
+        "Lämna fältet tomt för andra insatser, och om du inte vet."
+    )
+
+
+def reached_not_linked(title: str) -> str:
+    """The follow-up form's refusal of people reached for a measure that answers no need."""
+    return (
+        f"{plain(title)} svarar inte mot något kompetensbehov, så antalet personer som insatsen "
+        f'nått sparas inte för den. Lämna fältet "{ROUND_REACHED_QUESTION}" tomt.'
+    )
+
+
+def reached_over_people(reached: int, of: int) -> str:
+    """People reached above the people of the needs the measure answers (issue 21): asked
+    about in the chat, noted on the summary, the receipt and the round's answered card."""
+    return f"{people(reached)} nådda är fler än de {people(of)} som behoven insatsen svarar mot gäller."
+
+
+def forecast_over_money(forecast: int, money: int) -> str:
+    """A forecast above the measure's money (below twice it: not asked), noted on the
+    follow-up's summary and receipt."""
+    return f"Prognosen {kr(forecast)} är mer än insatsens medel, {kr(money)}."
+
+
+def confirm_checked(problems: Sequence[str], *, amount: bool, reached: bool) -> str:
+    """The chat's question before the summary: an amount over twice the measure's money
+    (confirm_implausible) and/or more people reached than the needs concern."""
+    if amount and not reached:
+        return confirm_implausible(problems)
+    said = " ".join(plain(p) for p in problems)
+    again = "beloppet och antalet personer" if amount else "antalet personer"
+    return (
+        f"{said} Stämmer {'det' if amount else 'antalet'}? Svara **ja** om det är rätt, så får du se "
+        f"sammanfattningen. Svara **nej** så skriver du {again} igen; dina andra svar finns kvar."
+    )
+
+
+REACHED_AGAIN = "Okej, inget är sparat. Skriv antalet personer igen; dina andra svar finns kvar."
+
+
 # --- issue 21: competence needs in the chat (dialogs.needs_answers) -------------------------------
 
 NEEDS_SHOWN = 12
