@@ -545,5 +545,8 @@ def _execute(
 def _refresh(verb: str, data: dict[str, Any], viewer: str) -> dict[str, Any]:
     """A card's `refresh`: Teams runs the Action.Execute of `verb` by itself when `viewer`
     (the person's Teams id, from.id: "29:…") opens the card, and shows what the bot answers.
-    The bot computes that answer for whoever the invoke comes from, never for ids in `data`."""
-    return {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "userIds": [viewer]}
+    The bot computes that answer for whoever the invoke comes from, never for ids in `data`.
+    The action has a title: a client that cannot refresh by itself may offer it as a button
+    (a tester's tool listed it as an action titled "None")."""
+    action = {"type": "Action.Execute", "verb": verb, "title": texts.REFRESH_BUTTON, "data": data}
+    return {"action": action, "userIds": [viewer]}

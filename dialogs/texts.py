@@ -1756,9 +1756,13 @@ def no_round_for(year: int | None, month: int | None) -> str:
 # --- issue 20: the live overview card ("översikt") ----------------------------------------
 
 OVERVIEW_TEXT = "Här är översikten. Den räknas om för dig varje gång du öppnar den."
-OVERVIEW_BUTTON = "Uppdatera"
+REFRESH_BUTTON = "Uppdatera"
+"""The title of a card's refresh action and of its button: a client that cannot refresh a card
+by itself may show the refresh as a button, which must not be untitled ("None")."""
+OVERVIEW_BUTTON = REFRESH_BUTTON
 OVERVIEW_MONEY = "Pengar per nämnd"
 OVERVIEW_MEASURES = "Insatser"
+OVERVIEW_MEASURES_ALL_YEARS = "Insatser, alla år"
 OVERVIEW_OVERDUE = "Försenade"
 OVERVIEW_ALL_MEASURES = "Alla insatser"
 OVERVIEW_NO_ROUND = "Ingen uppföljningsomgång har öppnats ännu."
@@ -1775,8 +1779,18 @@ OVERVIEW_FORGED = (
 )
 
 
-def overview_title(org_name: str, year: int) -> str:
-    return f"Översikt: {plain(org_name)} {year}"
+def overview_title(org_name: str, year: int | None) -> str:
+    """The overview's heading; without a year for a city without a fund (every year's measures)."""
+    return f"Översikt: {plain(org_name)}" + (f" {year}" if year is not None else "")
+
+
+def overview_no_fund(year: int) -> str:
+    """The overview of a city without a fund (issue 21: Hägersten-Liljeholmen), instead of a
+    table of zeros."""
+    return (
+        f"Ingen fond för kompetensutveckling är beslutad för {year} eller tidigare år, och inga pengar "
+        "är överförda till nämnderna, så det finns inga pengar att visa. Insatserna räknas för alla år."
+    )
 
 
 def overview_as_of(as_of: date, city_wide: bool) -> str:
