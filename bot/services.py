@@ -6,7 +6,7 @@ so both answer the same and refuse the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -518,10 +518,15 @@ class Services:
         """The competence needs a measure answers (core.rounds.card_needs: those `user` may
         read named, the others counted); none when it answers none. The follow-up asks how
         many people a linked measure has reached (issue 21)."""
+        return self.linked_needs(user, [measure_id]).get(measure_id, CardNeeds())
+
+    def linked_needs(self, user: str | None, measure_ids: Collection[int]) -> Mapping[int, CardNeeds]:
+        """measure_needs for several measures in one read, those linked to no need left out:
+        the follow-up form asks how many people a linked measure has reached (issue 21)."""
         who = self._city(user)[1]
         with self._unit_of_work() as repo:
             needs = repo.needs()
-        return card_needs(needs, who, [measure_id]).get(measure_id, CardNeeds())
+        return card_needs(needs, who, measure_ids)
 
     def period_refusal(self, period: str) -> str | None:
         """Why a follow-up for `period` is not taken (it has not begun by the

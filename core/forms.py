@@ -340,8 +340,8 @@ def read_reached(value: object, field: str | None = "nådda") -> int | None:
         raise InputError(
             RuleError(
                 "reached_too_large",
-                f"Antalet personer som insatsen nått, {echo(shown)}, är fler än någon stad har anställda: "
-                f"högst {MAX_REACHED:_} personer.".replace("_", " "),
+                f"Antalet personer som insatsen nått, {echo(shown)}, är fler än någon svensk kommun har "
+                f"anställda: högst {MAX_REACHED:_} personer.".replace("_", " "),
                 field,
             )
         )

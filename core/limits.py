@@ -43,9 +43,11 @@ MAX_DELEGATE = 200
 MAX_PERSON_NAME = 80
 """A person's display name as shown."""
 
-MAX_REACHED = 1_000_000
+MAX_REACHED = 100_000
 """How many people a measure may say it has reached (a follow-up's `reached`): more than any
-city employs, well inside the database's integer."""
+Swedish municipality employs (Stockholm stad, the largest, has about 50 000), so a typing slip
+("1000000") is refused rather than kept; well inside the database's integer. Only the readers
+(core.forms.read_reached) refuse more: a follow-up stored before the limit replays as it is."""
 
 
 def text_too_long(label: str, length: int, limit: int) -> RuleError:

@@ -568,6 +568,10 @@ class CardNeeds:
 
     shown: tuple[NeedEntry, ...] = ()
     others: int = 0
+    people: int | None = None
+    """How many people the needs concern, when known for every one of them: per need the
+    link's people (how many this measure is to reach for it), else the need's own (a
+    people-reached answer above it is asked about or noted: issue 21)."""
 
     def __bool__(self) -> bool:
         return bool(self.shown) or self.others > 0
@@ -578,16 +582,22 @@ def card_needs(needs: Needs, who: Principal | None, measure_ids: Iterable[int]) 
     the person `who` (None: every need named, as the administrator sees them); a measure
     with no linked need is left out."""
     wanted = set(measure_ids)
-    found: dict[int, list[NeedEntry]] = {}
+    found: dict[int, dict[str, NeedEntry]] = {}
+    counts: dict[int, dict[str, int | None]] = {}
     for link in needs.links:
         need = needs.get(link.need)
         if link.measure_id in wanted and need is not None:
-            found.setdefault(link.measure_id, []).append(need)
+            found.setdefault(link.measure_id, {})[need.key] = need
+            counts.setdefault(link.measure_id, {})[need.key] = (
+                link.people if link.people is not None else need.people
+            )
     out: dict[int, CardNeeds] = {}
     for mid, linked in found.items():
-        unique = list({n.key: n for n in linked}.values())
+        unique = list(linked.values())
         shown = tuple(n for n in unique if who is None or can(who, Action.READ, [n.unit]))
-        out[mid] = CardNeeds(shown, len(unique) - len(shown))
+        numbers = list(counts[mid].values())
+        people = None if None in numbers else sum(n for n in numbers if n is not None)
+        out[mid] = CardNeeds(shown, len(unique) - len(shown), people)
     return out
 
 

@@ -28,6 +28,7 @@ from core.balances import FundBalance, UnitBalance
 from core.dates import format_period
 from core.limits import MAX_DECISION, MAX_DESCRIPTION, MAX_NOTE, MAX_PERFORMER, MAX_TARGET_GROUP, MAX_TITLE
 from core.model import Category, Status
+from core.rounds import CardNeeds
 from dialogs import texts
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -368,8 +369,24 @@ def submit_measure_form(
     return card(body, actions)
 
 
-def followup_form(measures: Sequence[tuple[int, str]], *, period: str, measure_id: int | None = None) -> Card:
-    """The follow-up form: measure, period, status, spent, forecast, usable, note."""
+def followup_form(
+    measures: Sequence[tuple[int, str]],
+    *,
+    period: str,
+    measure_id: int | None = None,
+    needs: Mapping[int, CardNeeds] | None = None,
+    titles: Mapping[int, str] | None = None,
+) -> Card:
+    """The follow-up form: measure, period, status, spent, forecast, usable, note, and (issue
+    21) how many people the measure has reached so far, asked only where it applies. `needs`:
+    the competence needs of those of `measures` linked to any (core.rounds.card_needs);
+    `titles`: the measures' titles as typed, to name the linked ones. With `measure_id` chosen,
+    the field is there only when that measure is linked, under a line naming its needs, as
+    on the round card; with the measure still to choose, it is there when any listed measure
+    is linked, under a line saying it is for those only and naming them (the server refuses a
+    number for a measure that answers no need)."""
+    needs = needs or {}
+    linked = [i for i, _ in measures if needs.get(i)]
     body = [
         _title(texts.FOLLOWUP_FORM_TITLE),
         _choice_set(
@@ -389,6 +406,7 @@ def followup_form(measures: Sequence[tuple[int, str]], *, period: str, measure_i
         _input_text(
             "forecast", texts.LABEL_FORECAST_LONG, placeholder=texts.PLACEHOLDER_AMOUNT, required=True
         ),
+        *_reached_field(measure_id, linked, needs, titles or {}),
         _choice_set("usable", texts.LABEL_USABLE, [(texts.YES, "Ja"), (texts.NO, "Nej")], value=texts.YES),
         _input_text(
             "note", texts.LABEL_NOTE, placeholder=texts.PLACEHOLDER_NOTE, multiline=True, max_length=MAX_NOTE
@@ -402,6 +420,29 @@ def followup_form(measures: Sequence[tuple[int, str]], *, period: str, measure_i
         }
     ]
     return card(body, actions)
+
+
+def _reached_field(
+    measure_id: int | None, linked: Sequence[int], needs: Mapping[int, CardNeeds], titles: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """The follow-up form's people-reached field with the line above it (see followup_form),
+    or nothing where no measure it may be for is linked to a need."""
+    if measure_id is not None and measure_id in linked:
+        mine = needs[measure_id]
+        names = [texts.need_name(n.role, n.kind.value, n.key) for n in mine.shown]
+        line = texts.round_card_needs(names, mine.others)
+    elif measure_id is None and linked:
+        line = texts.followup_form_reached_hint(
+            [(titles.get(i, str(i)), [n.key for n in needs[i].shown]) for i in linked]
+        )
+    else:
+        return []
+    return [
+        _text(line, isSubtle=True, size="Small"),
+        _input_text(
+            "reached", texts.ROUND_REACHED_QUESTION, placeholder=texts.PLACEHOLDER_REACHED, max_length=40
+        ),
+    ]
 
 
 # --- summaries and receipts ---------------------------------------------------------
@@ -461,9 +502,11 @@ def followup_summary(
     seq: int | None = None,
     author: str | None = None,
     reached: int | None = None,
+    warnings: Sequence[str] = (),
 ) -> Card:
     """A follow-up as the chat confirms it and its receipt; `reached`: how many people the
-    measure has reached so far, shown when given (issue 21)."""
+    measure has reached so far, shown when given (issue 21); `warnings`: what is unusual
+    but kept (texts.forecast_over_money, texts.reached_over_people: our words and figures)."""
     facts = [
         (texts.LABEL_TITLE, texts.plain(title)),
         (texts.LABEL_PERIOD, format_period(period)),
@@ -476,7 +519,8 @@ def followup_summary(
     ]
     if seq is not None:
         facts.insert(0, (texts.LABEL_ID, str(seq)))
-    body = [_title(heading), _facts(facts)]
+    notes = [_text(f"{texts.LABEL_NOTE_DATES}: {w}", color="Attention") for w in warnings]
+    body = [_title(heading), *notes, _facts(facts)]
     if author:
         body.append(_text(author, isSubtle=True))
     return card(body)
@@ -501,5 +545,8 @@ def _execute(
 def _refresh(verb: str, data: dict[str, Any], viewer: str) -> dict[str, Any]:
     """A card's `refresh`: Teams runs the Action.Execute of `verb` by itself when `viewer`
     (the person's Teams id, from.id: "29:…") opens the card, and shows what the bot answers.
-    The bot computes that answer for whoever the invoke comes from, never for ids in `data`."""
-    return {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "userIds": [viewer]}
+    The bot computes that answer for whoever the invoke comes from, never for ids in `data`.
+    The action has a title: a client that cannot refresh by itself may offer it as a button
+    (a tester's tool listed it as an action titled "None")."""
+    action = {"type": "Action.Execute", "verb": verb, "title": texts.REFRESH_BUTTON, "data": data}
+    return {"action": action, "userIds": [viewer]}

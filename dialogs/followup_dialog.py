@@ -7,7 +7,7 @@ field by field on the server."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from microsoft_agents.hosting.core import MessageFactory, TurnContext
@@ -22,10 +22,17 @@ from microsoft_agents.hosting.dialogs import (
 
 from core import forms, vocabulary
 from core.errors import AlreadySaved, DomainError, InputError, PermissionDenied
+from core.ledger import Ledger
 from core.model import FollowUp, Status
 from core.permissions import Action, can_any, require
 from core.rules import years
-from core.rules.followup import check_period_for_measure, implausible_amounts, is_implausible
+from core.rules.followup import (
+    check_period_for_measure,
+    implausible_amounts,
+    is_implausible,
+    money_exceeded,
+    reached_exceeds,
+)
 from core.text import person_name
 from core.views import MeasureView
 from core.vocabulary import Intent
@@ -155,14 +162,6 @@ class FollowUpDialog(FormDialog):
             views = [v for v in views if unit in v.measure.units]
         allowed = {str(v.measure.id): v for v in views}
         labels = [(v.measure.id, _label(v)) for v in views]
-        ledger = await call(services.ledger)
-        if not again:
-            form = cards.followup_form(
-                labels, period=default_period(today, years.default_year(ledger, today))
-            )
-            await step.context.send_activity(
-                MessageFactory.attachment(cards.attachment(form), texts.FOLLOWUP_INTRO)
-            )
         values_of(step)["measure_preset"] = len(views) == 1
 
         named = [
@@ -170,10 +169,32 @@ class FollowUpDialog(FormDialog):
             for c in map(Candidate.from_dict, [] if again else _dicts(options_of(step).get("measures")))
             if c.key in allowed
         ]
+        resolution = decide_measure(named)
+        if not again:
+            ledger = await call(services.ledger)
+            chosen = (  # the measure the chat settles at once: the card starts from it
+                int(resolution.chosen.key)
+                if resolution.pick == Pick.ONE and resolution.chosen is not None
+                else (views[0].measure.id if len(views) == 1 else None)
+            )
+            shown = [chosen] if chosen is not None else [i for i, _ in labels]
+            needs = await call(services.linked_needs, identity.user_id, shown)  # issue 21
+            form = cards.followup_form(
+                labels,
+                period=default_period(
+                    today,
+                    ledger.measures[chosen].year if chosen is not None else years.default_year(ledger, today),
+                ),
+                measure_id=chosen,
+                needs=needs,
+                titles={v.measure.id: v.measure.title for v in views},
+            )
+            await step.context.send_activity(
+                MessageFactory.attachment(cards.attachment(form), texts.FOLLOWUP_INTRO)
+            )
         ids = [] if again else _ids(options_of(step).get("ids"))
         if ids and not any(str(i) in allowed for i in ids):  # one wording for unknown and not yours
             await step.context.send_activity(texts.no_measure_ids(ids))
-        resolution = decide_measure(named)
         if resolution.pick == Pick.ONE and resolution.chosen is not None:
             await step.context.send_activity(texts.measure_chosen(resolution.chosen.label))
             return await step.next(resolution.chosen.key)
@@ -204,6 +225,7 @@ class FollowUpDialog(FormDialog):
         needs = await call(services.measure_needs, identity.user_id, picked)  # issue 21
         values_of(step)["needs"] = [texts.need_name(n.role, n.kind.value, n.key) for n in needs.shown]
         values_of(step)["needs_others"] = needs.others
+        values_of(step)["needs_people"] = needs.people  # a number reached above it is asked about
         values_of(step)[NOT_ASKED_REACHED] = not needs
         default = default_period(today_of(step.context), ledger.measures[picked].year)
         options = text_options(
@@ -254,38 +276,41 @@ class FollowUpDialog(FormDialog):
 
     async def plausible_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """Issue 17 item 4: a spend or forecast over twice the measure's money is
-        asked about explicitly (the core's rule names the amount and the money)."""
+        asked about explicitly (the core's rule names the amount and the money); issue 21:
+        so is more people reached than the needs the measure answers concern."""
         values_of(step)["reached"] = step.result
         v = values_of(step)
         _, services = who(step.context)
         ledger = await call(services.ledger)
-        probe = FollowUp(
-            v["measure_id"],
-            v["period"],
-            Status(v["status"]),
-            v["spent"],
-            v["forecast"],
-            v["usable"],
-            "",
-            "",
-            services.clock(),
-        )
-        problems = implausible_amounts(ledger, probe)
-        values_of(step)["amount_confirmed"] = bool(problems)
-        values_of(step)["implausible"] = [_AMOUNT_FIELDS.get(p.field or "", "spent") for p in problems]
+        probe = probe_of(v, services.clock())
+        amounts = implausible_amounts(ledger, probe)
+        values_of(step)["amount_confirmed"] = bool(amounts)
+        problems = [p.message for p in amounts]
+        wrong = [_AMOUNT_FIELDS.get(p.field or "", "spent") for p in amounts]
+        people = _people(v)
+        over = reached_exceeds(probe.reached, people)
+        if over and probe.reached is not None and people is not None:
+            problems.append(texts.reached_over_people(probe.reached, people))
+            wrong.append("reached")
+        values_of(step)["implausible"] = wrong
         if not problems:
             return await step.next(True)
-        return await step.prompt(
-            YES_NO_PROMPT, yes_no_options(texts.confirm_implausible([p.message for p in problems]))
-        )
+        asked = texts.confirm_checked(problems, amount=bool(amounts), reached=over)
+        return await step.prompt(YES_NO_PROMPT, yes_no_options(asked))
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:  # "nej, fel belopp": that amount asked again, the other answers kept
             wrong = values_of(step).pop("implausible", None)
-            name = next((f for f in ("spent", "forecast") if isinstance(wrong, list) and f in wrong), "spent")
+            wrong = wrong if isinstance(wrong, list) else []
+            reached = ["reached"] if "reached" in wrong else []  # issue 21: the number of people too
+            name = next((f for f in ("spent", "forecast") if f in wrong), None)
+            if name is None and reached:
+                await step.context.send_activity(texts.REACHED_AGAIN)
+                return await self.jump(step, "reached", [CONFIRM])
+            name = name or "spent"
             await step.context.send_activity(texts.AMOUNT_AGAIN)
             after = [f for f in self.flow.fields[name].then if f != name]
-            return await self.jump(step, name, [*after, CONFIRM])
+            return await self.jump(step, name, [*after, *reached, CONFIRM])
         values_of(step)["once"] = new_once_key()  # a repeated "ja" to this summary saves once
         v = values_of(step)
         _, services = who(step.context)
@@ -300,6 +325,7 @@ class FollowUpDialog(FormDialog):
             usable=v["usable"],
             note=v["note"],
             reached=_reached(v),
+            warnings=_warnings(ledger, probe_of(v, services.clock()), _people(v)),
         )
         return await step.prompt(
             YES_NO_PROMPT, yes_no_options(texts.CONFIRM_FOLLOWUP, [cards.attachment(summary)])
@@ -448,6 +474,10 @@ class FollowUpDialog(FormDialog):
         parsed = forms.parse_followup(data, year=years.month_year(ledger, measure_id, today_of(turn_context)))
         problems += parsed.messages
         draft = parsed.draft
+        if measure_id is not None and draft is not None and draft.reached is not None:
+            linked = await call(services.measure_needs, identity.user_id, measure_id)  # issue 21
+            if not linked:  # the card asks it for measures linked to a competence need only
+                problems.append(texts.reached_not_linked(ledger.measures[measure_id].title))
 
         if problems or measure_id is None or draft is None or draft.period is None:
             await turn_context.send_activity(texts.form_refused(problems))
@@ -476,6 +506,41 @@ def _reached(values: dict[str, Any]) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None
+
+
+def _people(values: dict[str, Any]) -> int | None:
+    """How many people the needs of the chosen measure concern (core.rounds.CardNeeds.people),
+    as the dialog keeps it (anything else, from old or forged state, is not taken)."""
+    value = values.get("needs_people")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def probe_of(values: dict[str, Any], at: datetime) -> FollowUp:
+    """The follow-up the dialog's answers make, for the rules to look at before it is saved."""
+    return FollowUp(
+        values["measure_id"],
+        values["period"],
+        Status(values["status"]),
+        values["spent"],
+        values["forecast"],
+        values["usable"],
+        "",
+        "",
+        at,
+        reached=_reached(values),
+    )
+
+
+def _warnings(ledger: Ledger, followup: FollowUp, people: int | None) -> list[str]:
+    """What the summary and the receipt note as unusual but kept: a forecast above the
+    measure's money (twice it is asked about first), more people reached than the needs concern."""
+    out = []
+    if (money := money_exceeded(ledger, followup)) is not None:
+        out.append(texts.forecast_over_money(followup.forecast, money))
+    if reached_exceeds(followup.reached, people):
+        assert followup.reached is not None and people is not None
+        out.append(texts.reached_over_people(followup.reached, people))
+    return out
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -567,6 +632,9 @@ async def save(
         return False
     ledger = await call(services.ledger)
     title = ledger.measures[measure_id].title
+    people = None
+    if stored.reached is not None:  # issue 21: more reached than the needs concern is noted
+        people = (await call(services.measure_needs, identity.user_id, measure_id)).people
     receipt = cards.followup_summary(
         heading=texts.FOLLOWUP_RECEIPT_TITLE,
         title=title,
@@ -579,6 +647,7 @@ async def save(
         reached=stored.reached,
         seq=stored.seq,
         author=texts.reported_by(identity.name or stored.author),
+        warnings=_warnings(ledger, stored, people),
     )
     await turn_context.send_activity(
         MessageFactory.attachment(

@@ -11,10 +11,11 @@ card's own. Only in a personal chat.
 
 The figures are those of the command line for the same person and day: the units'
 money is `kompetensbot funds --user X --json` (the year the chat takes), the measures
-`kompetensbot measures --user X --year Y --json`, the round `kompetensbot followup status
---period P --user X --json` (P: the city's latest round). A city of hundreds of units or
-thousands of measures is summarised, never listed: at most UNITS_SHOWN units with the
-total of all, counts of measures, at most LATE_SHOWN committees without answers.
+`kompetensbot measures --user X --year Y --json` (a city without a fund: without `--year`, the
+measures of every year, and no money table but a line saying there is no fund), the round
+`kompetensbot followup status --period P --user X --json` (P: the city's latest round). A city
+of hundreds of units or thousands of measures is summarised, never listed: at most UNITS_SHOWN
+units with the total of all, counts of measures, at most LATE_SHOWN committees without answers.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ class Overview:
     measures: tuple[MeasureView, ...]
     report: RoundReport | None
     late: LateList | None
+    no_fund: bool = False
+    """The city has no fund decided for the year nor up to it, and no money moved to a unit
+    (Hägersten-Liljeholmen: needs and measures only): the money table would be all zeros and
+    the year's measures none, so the card says there is no fund and counts every year's
+    measures (issue 21)."""
 
 
 async def gather(turn_context: TurnContext) -> Overview:
@@ -75,7 +81,8 @@ async def gather(turn_context: TurnContext) -> Overview:
     year = years.default_year(ledger, today)
     city = queries(services, user, today)
     balance = await call(city.funds, user, year, None, as_of=today)
-    views = await call(city.measures, user, year=year, as_of=today)
+    no_fund = not ledger.has_fund(year) and not balance.units  # default_year: none decided up to it
+    views = await call(city.measures, user, year=None if no_fund else year, as_of=today)
     principal = await principal_of(turn_context)
     rounds = rounds_of(turn_context)
     report = await call(rounds.latest_report, user, today)
@@ -93,6 +100,7 @@ async def gather(turn_context: TurnContext) -> Overview:
         measures=tuple(views),
         report=report,
         late=late,
+        no_fund=no_fund,
     )
 
 
@@ -100,8 +108,15 @@ def overview_card(o: Overview, viewer: str | None, *, units_shown: int = UNITS_S
     """The card (see the module); `viewer`: the Teams id it refreshes itself for."""
     b = o.balance
     body: list[dict[str, Any]] = [
-        _title(texts.overview_title(o.org_name, b.year)),
+        _title(texts.overview_title(o.org_name, None if o.no_fund else b.year)),
         _text(texts.overview_as_of(o.as_of, o.city_wide), isSubtle=True, spacing="None"),
+    ]
+    if o.no_fund:  # no table of zeros: what there is, the measures, follows
+        body.append(_text(texts.overview_no_fund(b.year), separator=True))
+        body.extend(_measures(o.measures, all_years=True))
+        body.extend(_round(o.report, o.late))
+        return _with_actions(body, viewer)
+    body += [
         _text(texts.OVERVIEW_MONEY, weight="Bolder", separator=True),
         _figures(
             [texts.LABEL_ALLOCATED, texts.LABEL_SPENT, texts.LABEL_FORECAST, texts.LABEL_REMAINING], True
@@ -120,6 +135,11 @@ def overview_card(o: Overview, viewer: str | None, *, units_shown: int = UNITS_S
         )
     body.extend(_measures(o.measures))
     body.extend(_round(o.report, o.late))
+    return _with_actions(body, viewer)
+
+
+def _with_actions(body: list[dict[str, Any]], viewer: str | None) -> Card:
+    """The card of `body` with its "Uppdatera" button and its refresh for `viewer`."""
     actions = [_execute(OVERVIEW_VERB, texts.OVERVIEW_BUTTON, dict(OVERVIEW_DATA), fallback="drop")]
     return card(
         body, actions, refresh=_refresh(OVERVIEW_VERB, dict(OVERVIEW_DATA), viewer) if viewer else None
@@ -139,12 +159,14 @@ def _figures(cells: Sequence[str], bold: bool = False) -> dict[str, Any]:
     return {"type": "ColumnSet", "columns": columns, "spacing": "None"}
 
 
-def _measures(views: Sequence[MeasureView]) -> list[dict[str, Any]]:
+def _measures(views: Sequence[MeasureView], *, all_years: bool = False) -> list[dict[str, Any]]:
+    """The measures by status; `all_years`: every year's (a city without a fund), said so."""
     by_status = Counter(v.status for v in views)
     facts = [(s.value, str(by_status.get(s, 0))) for s in Status]
     facts.append((texts.OVERVIEW_OVERDUE, str(sum(v.overdue for v in views))))
     facts.append((texts.OVERVIEW_ALL_MEASURES, str(len(views))))
-    return [_text(texts.OVERVIEW_MEASURES, weight="Bolder", separator=True), _facts(facts)]
+    heading = texts.OVERVIEW_MEASURES_ALL_YEARS if all_years else texts.OVERVIEW_MEASURES
+    return [_text(heading, weight="Bolder", separator=True), _facts(facts)]
 
 
 def _round(report: RoundReport | None, late: LateList | None) -> list[dict[str, Any]]:

@@ -130,6 +130,11 @@ class CityServices(CityQueries, Protocol):
         the follow-up asks how many people a linked measure has reached)."""
         ...
 
+    def linked_needs(self, user: str | None, measure_ids: Collection[int]) -> Mapping[int, CardNeeds]:
+        """measure_needs of each of `measure_ids` that answers a need (the others left out),
+        in one read: the follow-up form asks how many people a linked measure has reached."""
+        ...
+
     def reallocate(
         self,
         user: str | None,

@@ -31,6 +31,7 @@ from core.model import FollowUp, RoleGrant, Status
 from core.round_answers import field_name
 from core.round_report import RoundReport
 from core.rounds import CardNeeds, Round, gets_every_late_list, principal_of
+from core.rules.followup import reached_exceeds
 from dialogs import texts
 from dialogs.cards import (
     MAX_CARD_BYTES,
@@ -238,11 +239,17 @@ def answered_card(
             if a.note:
                 note = a.note if len(a.note) <= 300 else a.note[:299] + "…"
                 facts.append((texts.LABEL_NOTE, texts.plain(note)))
-        container = {
-            "type": "Container",
-            "separator": True,
-            "items": [_text(_heading(m), weight="Bolder"), _facts(facts)],
-        }
+        items = [_text(_heading(m), weight="Bolder"), _facts(facts)]
+        people = m.needs.people if m.needs is not None else None
+        if (
+            a is not None
+            and a.reached is not None
+            and people is not None
+            and reached_exceeds(a.reached, people)
+        ):
+            # issue 21: kept (a measure may reach others too), but said
+            items.append(_text(texts.reached_over_people(a.reached, people), color="Attention", size="Small"))
+        container = {"type": "Container", "separator": True, "items": items}
         used += _size(container)
         if used > MEASURES_BUDGET:
             body.append(_text(texts.list_more(len(measures) - shown)))

@@ -401,7 +401,7 @@ async def _update_cards(
     content = answered_card(
         plan.period,
         plan.deadline,
-        card_measures(mine.ledger, mine.round, mine.measure_ids),
+        card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs),
         complete=complete,
         round_id=round_id,
         viewer=viewer_of(turn_context),

@@ -1756,9 +1756,13 @@ def no_round_for(year: int | None, month: int | None) -> str:
 # --- issue 20: the live overview card ("översikt") ----------------------------------------
 
 OVERVIEW_TEXT = "Här är översikten. Den räknas om för dig varje gång du öppnar den."
-OVERVIEW_BUTTON = "Uppdatera"
+REFRESH_BUTTON = "Uppdatera"
+"""The title of a card's refresh action and of its button: a client that cannot refresh a card
+by itself may show the refresh as a button, which must not be untitled ("None")."""
+OVERVIEW_BUTTON = REFRESH_BUTTON
 OVERVIEW_MONEY = "Pengar per nämnd"
 OVERVIEW_MEASURES = "Insatser"
+OVERVIEW_MEASURES_ALL_YEARS = "Insatser, alla år"
 OVERVIEW_OVERDUE = "Försenade"
 OVERVIEW_ALL_MEASURES = "Alla insatser"
 OVERVIEW_NO_ROUND = "Ingen uppföljningsomgång har öppnats ännu."
@@ -1775,8 +1779,18 @@ OVERVIEW_FORGED = (
 )
 
 
-def overview_title(org_name: str, year: int) -> str:
-    return f"Översikt: {plain(org_name)} {year}"
+def overview_title(org_name: str, year: int | None) -> str:
+    """The overview's heading; without a year for a city without a fund (every year's measures)."""
+    return f"Översikt: {plain(org_name)}" + (f" {year}" if year is not None else "")
+
+
+def overview_no_fund(year: int) -> str:
+    """The overview of a city without a fund (issue 21: Hägersten-Liljeholmen), instead of a
+    table of zeros."""
+    return (
+        f"Ingen fond för kompetensutveckling är beslutad för {year} eller tidigare år, och inga pengar "
+        "är överförda till nämnderna, så det finns inga pengar att visa. Insatserna räknas för alla år."
+    )
 
 
 def overview_as_of(as_of: date, city_wide: bool) -> str:
@@ -2003,6 +2017,62 @@ def ask_reached(names: Sequence[str], others: int) -> str:
 def reached_line(reached: int) -> str:
     """A follow-up's people reached, as its status answer says it."""
     return f"Insatsen har nått {people(reached)} hittills."
+
+
+REACHED_SHOWN_ON_FORM = 3
+"""Measures linked to needs named by the follow-up form's people-reached hint, at most."""
+
+
+def followup_form_reached_hint(linked: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The follow-up form's line above its people-reached field when the measure is not yet
+    chosen: the field is for measures linked to competence needs only, which are named
+    (`linked`: each measure's title, as typed, and its needs' keys)."""
+    shown = [
+        f"{plain(title)} ({', '.join(plain(clean_name(k)) for k in keys)})"
+        for title, keys in linked[:REACHED_SHOWN_ON_FORM]
+    ]
+    more = len(linked) - len(shown)
+    named = "; ".join(shown) + (f" och {_n(more, 'insats', 'insatser')} till" if more else "")
+    return (
+        f"Bara för insatser som svarar mot ett kompetensbehov: {named}. "
+        "Lämna fältet tomt för andra insatser, och om du inte vet."
+    )
+
+
+def reached_not_linked(title: str) -> str:
+    """The follow-up form's refusal of people reached for a measure that answers no need."""
+    return (
+        f"{plain(title)} svarar inte mot något kompetensbehov, så antalet personer som insatsen "
+        f'nått sparas inte för den. Lämna fältet "{ROUND_REACHED_QUESTION}" tomt.'
+    )
+
+
+def reached_over_people(reached: int, of: int) -> str:
+    """People reached above the people of the needs the measure answers (issue 21): asked
+    about in the chat, noted on the summary, the receipt and the round's answered card."""
+    return f"{people(reached)} nådda är fler än de {people(of)} som behoven insatsen svarar mot gäller."
+
+
+def forecast_over_money(forecast: int, money: int) -> str:
+    """A forecast above the measure's money (below twice it: not asked), noted on the
+    follow-up's summary and receipt."""
+    return f"Prognosen {kr(forecast)} är mer än insatsens medel, {kr(money)}."
+
+
+def confirm_checked(problems: Sequence[str], *, amount: bool, reached: bool) -> str:
+    """The chat's question before the summary: an amount over twice the measure's money
+    (confirm_implausible) and/or more people reached than the needs concern."""
+    if amount and not reached:
+        return confirm_implausible(problems)
+    said = " ".join(plain(p) for p in problems)
+    again = "beloppet och antalet personer" if amount else "antalet personer"
+    return (
+        f"{said} Stämmer {'det' if amount else 'antalet'}? Svara **ja** om det är rätt, så får du se "
+        f"sammanfattningen. Svara **nej** så skriver du {again} igen; dina andra svar finns kvar."
+    )
+
+
+REACHED_AGAIN = "Okej, inget är sparat. Skriv antalet personer igen; dina andra svar finns kvar."
 
 
 # --- issue 21: competence needs in the chat (dialogs.needs_answers) -------------------------------

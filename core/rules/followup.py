@@ -159,6 +159,25 @@ def implausible_amounts(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
     return errors
 
 
+def money_exceeded(ledger: Ledger, followup: FollowUp) -> int | None:
+    """The measure's money in the follow-up's year (all its units' shares together) when the
+    forecast is more than it, else None (and None without money to compare with: a city
+    without a fund). Below `implausible_amounts`' twice the money nobody is asked, but the
+    summary and the receipt say it (a stranger's 7 000 000 kr forecast on 6 000 000 kr
+    passed without a word)."""
+    if followup.measure_id not in ledger.measures:
+        return None
+    money = sum(measure_money(ledger, followup.measure_id, followup.year).values())
+    return money if money and followup.forecast > money else None
+
+
+def reached_exceeds(reached: int | None, people: int | None) -> bool:
+    """Whether a measure says it has reached more people than the competence needs it answers
+    concern (`people`: core.rounds.CardNeeds.people, None when not known): asked about in the
+    chat, noted on the cards; never refused (a measure may reach others too)."""
+    return reached is not None and people is not None and reached > people
+
+
 def is_implausible(errors: list[RuleError]) -> bool:
     """Whether a refusal is (only) the implausible-amount rule's."""
     return bool(errors) and all(e.code == IMPLAUSIBLE for e in errors)

@@ -213,7 +213,12 @@ def test_overview_in_a_personal_chat_is_a_card_that_refreshes_itself_for_the_one
     assert content["version"] == "1.5"
     assert len(json.dumps(content, ensure_ascii=False).encode()) < MAX_CARD_BYTES
     assert content["refresh"] == {
-        "action": {"type": "Action.Execute", "verb": "overview", "data": {"action": "overview"}},
+        "action": {
+            "type": "Action.Execute",
+            "verb": "overview",
+            "title": "Uppdatera",  # a client that offers the refresh as a button shows a title
+            "data": {"action": "overview"},
+        },
         "userIds": [f"29:{CITY}"],  # the viewer's Teams id: from.id of the message
     }
     [button] = content["actions"]

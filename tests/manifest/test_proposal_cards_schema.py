@@ -79,7 +79,12 @@ def test_every_proposals_card_validates_and_fits() -> None:
         assert content["version"] == "1.5"
         if "refresh" in content:
             data = {"period": "2025-06"} if what == "preliminary" else {"set_id": 3}
-            assert content["refresh"]["action"] == {"type": "Action.Execute", "verb": SHOW_VERB, "data": data}
+            assert content["refresh"]["action"] == {
+                "type": "Action.Execute",
+                "verb": SHOW_VERB,
+                "title": "Uppdatera",
+                "data": data,
+            }
             assert content["refresh"]["userIds"] == ["29:ksau-1"]
 
 

@@ -836,6 +836,19 @@ MESSAGES |= {
     "ask_reached": lambda _, w: texts.ask_reached([texts.need_name(w["title"], "Ledarskap", w["code"])], 1),
 }
 NO_PERSON_TEXT |= {"people", "reached_line"}  # a number of people
+# the strangers' findings on the follow-up form, people reached and the overview (issue 21)
+MESSAGES |= {
+    "confirm_checked": lambda _, w: texts.confirm_checked(
+        [f'Prognosen 9 000 000 kr är mer än dubbelt så mycket som medlen för "{w["title"]}".', "40 nådda."],
+        amount=True,
+        reached=True,
+    ),
+    "followup_form_reached_hint": lambda _, w: texts.followup_form_reached_hint(
+        [(w["title"], [w["code"]])] * 4
+    ),
+    "reached_not_linked": lambda _, w: texts.reached_not_linked(w["title"]),
+}
+NO_PERSON_TEXT |= {"forecast_over_money", "reached_over_people", "overview_no_fund"}  # figures, a year
 
 
 def test_the_round_card_names_a_hostile_need_as_written(world) -> None:

@@ -80,7 +80,9 @@ def test_a_forged_value_is_refused_as_the_wrong_kind() -> None:
 
 def test_more_people_than_any_city_employs_is_refused() -> None:
     assert read_reached(str(MAX_REACHED)) == MAX_REACHED
-    assert "högst 1 000 000 personer" in _refusal(str(MAX_REACHED + 1))
+    assert "högst 100 000 personer" in _refusal(str(MAX_REACHED + 1))
+    # a stranger's "1000000" was kept as "1 000 000 personer": no Swedish municipality employs so many
+    assert "fler än någon svensk kommun har anställda" in _refusal("1000000")
 
 
 @given(st.integers(0, MAX_REACHED), st.sampled_from(["{}", " {} ", "{} personer", "{} st", "{} person"]))
