@@ -100,7 +100,7 @@ class NeedsReport:
         read (roles named as first written), largest first.
       unclaimed: the money of the person's linked measures no need claims.
       shared_roles: roles whose money comes from a measure shared with another
-        role's need, or that leaves money unclaimed.
+        role's need, or that leaves money unclaimed (named as in `by_role`).
       units: the units the person may read.
       other_years: the periods of the needs the person may read that do not
         cover `year` (a plan of 2018–2019 asked about in 2025), earliest first.
@@ -231,8 +231,9 @@ def needs_report(
         total=len(readable),
         by_role=tuple(sorted(by_role.items(), key=lambda item: (-item[1], role_key(item[0])))),
         unclaimed=unclaimed,
+        # named as by_role names them: the money may have met the role written another way first
         shared_roles=frozenset(
-            r for r in money.shared_roles if role_key(r) in {role_key(n) for n in by_role}
+            n for n in by_role if role_key(n) in {role_key(r) for r in money.shared_roles}
         ),
         units=tuple(sorted({n.unit for n in readable})),
         other_years=tuple(sorted({n.period for n in everything if not n.period.covers(year)}, key=_span)),
