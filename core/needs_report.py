@@ -100,7 +100,7 @@ class NeedsReport:
         read (roles named as first written), largest first.
       unclaimed: the money of the person's linked measures no need claims.
       shared_roles: roles whose money comes from a measure shared with another
-        role's need, or that leaves money unclaimed.
+        role's need, or that leaves money unclaimed (named as in `by_role`).
       units: the units the person may read.
       unlinked: the money in the year of the measures the person may read (of
         `unit`, when asked) that answer no need (linked to none), and how many
@@ -250,8 +250,9 @@ def needs_report(
         total=len(readable),
         by_role=tuple(sorted(by_role.items(), key=lambda item: (-item[1], role_key(item[0])))),
         unclaimed=unclaimed,
+        # named as by_role names them: the money may have met the role written another way first
         shared_roles=frozenset(
-            r for r in money.shared_roles if role_key(r) in {role_key(n) for n in by_role}
+            n for n in by_role if role_key(n) in {role_key(r) for r in money.shared_roles}
         ),
         units=tuple(sorted({n.unit for n in readable})),
         unlinked=_unlinked(needs, ledger, who, year, unit),

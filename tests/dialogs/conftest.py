@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -23,12 +24,21 @@ from bot.services import Services
 from bot.teams_bot import run_dialog
 from bot.turn_services import serve_turn
 from core.model import Role
-from dialogs import MainDialog, state_codec
+from dialogs import MainDialog, state_codec, texts
 from dialogs.turn import Identity, set_identity
 
 StoreItemT = TypeVar("StoreItemT", bound=StoreItem)
 
 TODAY = date(2025, 10, 1)
+FSKN = "Förskolenämnden (FSKN)"
+FSKN_NEEDS = [
+    texts.need_label("FSKN-1", "Förskollärare", "Kompetenshöjning"),
+    texts.need_label("FSKN-2", "Förskollärare", "Introduktion"),
+    texts.need_label("FSKN-3", "Barnskötare", "Kompetenshöjning"),
+    texts.need_label("FSKN-4", "Rektor", "Ledarskap"),
+]
+"""The competence needs of the example's Förskolenämnden (issue 21), as the measure dialog
+offers them."""
 MAX_MESSAGE_BYTES = 80_000
 
 
@@ -174,3 +184,19 @@ def chat_as(example_engine: Engine, services: Services):
         return Chat(example_engine, user, **kwargs)
 
     return make
+
+
+def need_question(unit: str = FSKN, needs: Sequence[str] = FSKN_NEEDS) -> str:
+    """ "Vilket behov svarar insatsen mot?" for `unit` as the chat asks it: the needs and "Inget
+    behov" numbered under it (more than Teams shows as buttons)."""
+    return texts.numbered(texts.ask_need(unit), [*needs, texts.NO_NEED])
+
+
+def decide(chat: Chat, decision: str, *, need: str = "inget") -> Reply:
+    """The decision given, then "Vilket behov svarar insatsen mot?" (issue 21: asked because the
+    example's Förskolenämnden has competence needs) answered with `need` ("inget": none); the
+    one reply to that answer (the confirmation, as a rule)."""
+    [question] = chat.say(decision)
+    assert question.text == need_question(), question.text
+    [reply] = chat.say(need)
+    return reply

@@ -11,7 +11,7 @@ from datetime import date
 
 from core.model import Role
 from dialogs import texts
-from tests.dialogs.conftest import counts
+from tests.dialogs.conftest import counts, decide, need_question
 from tests.dialogs.test_followup_dialog import _form as followup_form
 
 FSKN = "Förskolenämnden (FSKN)"
@@ -26,7 +26,7 @@ def _measure_chat(chat_as):
 def _to_confirmation(chat, amount="300 tkr"):
     for answer in ("Mentorskap", "-", "-", "-", "-", "2025-12-31", "-", amount):
         chat.say(answer)
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    confirm = decide(chat, "FSKN 2025-02-05 § 5")  # and no need (issue 21)
     assert confirm.text == texts.CONFIRM_MEASURE
     return confirm
 
@@ -80,16 +80,17 @@ def test_back_asks_the_previous_field_again(chat_as) -> None:
 def _to_confirmation_from_description(chat):
     for answer in ("-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
         chat.say(answer)
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
-    return confirm
+    return decide(chat, "FSKN 2025-02-05 § 5")  # and no need (issue 21)
 
 
 def test_back_at_the_confirmation_asks_the_last_field(chat_as) -> None:
     chat = _measure_chat(chat_as)
     _to_confirmation(chat)
-    [decision] = chat.say("gå tillbaka")
+    [need] = chat.say("gå tillbaka")  # issue 21: the need, asked after the decision
+    assert need.text == need_question()
+    [decision] = chat.say("tillbaka")
     assert decision.text == texts.ask_decision(FSKN, "FSKN")
-    assert chat.say("FSKN 2025-02-06 § 7")[0].text == texts.CONFIRM_MEASURE
+    assert decide(chat, "FSKN 2025-02-06 § 7").text == texts.CONFIRM_MEASURE
 
 
 def test_nothing_before_the_first_question(chat_as) -> None:
@@ -362,7 +363,7 @@ def test_a_second_dialog_kept_says_the_first_is_replaced(chat_as) -> None:
     chat.say("ny insats")
     for answer in ("Annan titel", "-", "-", "-", "-", "2025-12-31", "-", "300 tkr"):
         chat.say(answer)
-    chat.say("FSKN 2025-02-05 § 5")
+    decide(chat, "FSKN 2025-02-05 § 5")
     replies = [r.text for r in chat.say("saldo förskolan")]
     assert texts.kept_replaced(texts.KEPT_MEASURE, "Mentorskap") in replies
     assert replies[-1] == texts.kept_offer(texts.KEPT_MEASURE, "Annan titel")
@@ -418,7 +419,7 @@ def test_till_later_in_a_change_is_no_new_value(chat_as) -> None:
     assert chat.say("Vi går över till distans")[0].text == texts.ASK_TARGET_GROUP
     for answer in ("-", "-", "-", "2025-12-31", "-", "300 tkr"):
         chat.say(answer)
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    confirm = decide(chat, "FSKN 2025-02-05 § 5")
     assert "Vi går över till distans" in confirm.card_text()
 
 
@@ -430,7 +431,7 @@ def test_change_a_field_to_a_value_at_its_own_question(chat_as) -> None:
         chat.say(answer)
     [decision] = chat.say("ändra beloppet till 200 tkr")
     assert decision.text == texts.ask_decision(FSKN, "FSKN")  # taken as the answer
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    confirm = decide(chat, "FSKN 2025-02-05 § 5")
     assert "200 000 kr" in confirm.card_text()
 
 
@@ -546,7 +547,7 @@ def test_no_decision_keeps_the_measure_to_resume_at_the_decision(chat_as, servic
     assert counts(services) == before
     resumed, decision = chat.say("fortsätt")
     assert (resumed.text, decision.text) == (texts.RESUMED, texts.ask_decision(FSKN, "FSKN"))
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    confirm = decide(chat, "FSKN 2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE and "300 000 kr" in confirm.card_text()
     chat.say("ja")
     assert counts(services)[1] == before[1] + 1

@@ -10,6 +10,7 @@ import pytest
 from core.model import Body, Category, Decision, Role, Status
 from core.rules.years import default_year
 from dialogs import cards, texts
+from tests.dialogs.conftest import decide
 from tests.dialogs.test_followup_dialog import _form, _measure_id
 from tests.dialogs.test_submit_measure_dialog import _start_as_hr_of_fskn
 
@@ -63,7 +64,7 @@ def test_the_chat_takes_a_round_amount_in_words(chat_as, services) -> None:
     _to_the_amount(chat)
     [decision_question] = chat.say("en halv miljon")
     assert decision_question.text == texts.ask_decision("Förskolenämnden (FSKN)", "FSKN")
-    [confirm] = chat.say("2025-02-05 § 5")
+    confirm = decide(chat, "2025-02-05 § 5")
     assert "500 000 kr" in confirm.card_text()
 
 
@@ -177,8 +178,7 @@ def test_behalla_o_utveckla_is_one_category_and_shows_its_ampersand(chat_as) -> 
     chat = _start_as_hr_of_fskn(chat_as)
     _to_the_amount(chat, categories="behålla o utveckla", start="juni 2025")
     chat.say("1 mkr")
-    [confirm] = chat.say("2025-02-05 § 5")
-    summary = confirm.card_text()
+    summary = decide(chat, "2025-02-05 § 5").card_text()
     assert Category.RETAIN.value in summary and Category.ORGANISATION.value not in summary
     assert "1 juni 2025" in summary  # a start month is its first day
     assert "\\&" not in summary

@@ -82,6 +82,7 @@ def test_user_text_is_shown_as_itself_in_messages_and_cards(chat_as, services) -
     refused = chat.say("delegationsbeslut 2025-02-05, **direktör** [x](https://evil.example)")
     assert "ska vara en roll eller en person" in _check(refused)
     said += chat.say("delegationsbeslut 2025-02-05, förvaltningsdirektör (Anna Berg)")
+    said += chat.say("inget")  # issue 21: the measure answers none of Förskolenämnden's needs
     summary = chat.say("ja")
     said += summary
     seen = _check(said)

@@ -47,12 +47,14 @@ def _need(key: str, unit: str, role: str, kind: NeedKind = NeedKind.UPSKILLING) 
 
 @pytest.fixture
 def linked(example_engine: Engine, services) -> tuple[int, int, int]:
-    """The June round open; HR for FSKN; FSKN's first measure answers B1 (förskollärare) and
-    GVN's G1 (a need FSKN's HR may not read); the second answers none. (first, second, round id)."""
+    """The June round open; HR for FSKN; of FSKN's measures the example links to no need, the
+    first answers B1 (förskollärare) and GVN's G1 (a need FSKN's HR may not read); the second
+    answers none. (first, second, round id)."""
     services.grant_role(None, HR, Role.HR, "FSKN")
     needs = NeedServices(example_engine, org="malmo", clock=clock_for(JUNE))
     fskn = sorted(m.id for m in services.ledger().measures.values() if m.units == ("FSKN",))
-    first, second = fskn[:2]
+    # The example links two of FSKN's measures to its own needs (FSKN-1, FSKN-3): not these.
+    first, second = [mid for mid in fskn if not needs.all_needs().links_of_measure(mid)][:2]
     needs.assess(None, _need("B1", "FSKN", "förskollärare"))
     needs.assess(None, _need("G1", "GVN", "yrkeslärare", NeedKind.INTRODUCTION))
     needs.link(None, "B1", str(first), author="Stadskontoret")

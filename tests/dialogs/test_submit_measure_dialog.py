@@ -6,9 +6,11 @@ from datetime import date
 
 import pytest
 
+from bot.clock import clock_for
+from bot.needs_services import NeedServices
 from core.model import Category, Role, Status
 from dialogs import texts
-from tests.dialogs.conftest import counts
+from tests.dialogs.conftest import FSKN_NEEDS, TODAY, counts, decide, need_question
 
 
 def _start_as_hr_of_fskn(chat_as):
@@ -32,7 +34,7 @@ def _to_the_end_date(chat, title="Mentorskap"):
         chat.say(answer)
 
 
-def test_happy_path(chat_as, services) -> None:
+def test_happy_path(chat_as, services, example_engine) -> None:
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
     assert chat.say("Mentorskap för nya chefer")[0].text == texts.ASK_DESCRIPTION
@@ -47,7 +49,9 @@ def test_happy_path(chat_as, services) -> None:
     assert amount_question.text == texts.ask_amount("Förskolenämnden (FSKN)", 1_500_000, 2025)
     [decision_question] = chat.say("1 mkr")
     assert decision_question.text == texts.ask_decision("Förskolenämnden (FSKN)", "FSKN")
-    [confirm] = chat.say("2025-02-05 § 5")  # the body: the measure's own committee
+    [need_question_] = chat.say("2025-02-05 § 5")  # the body: the measure's own committee
+    assert need_question_.text == need_question()  # issue 21: the committee's competence needs
+    [confirm] = chat.say("4")  # FSKN-4, rektorer's leadership: the fourth listed
     assert confirm.text == texts.CONFIRM_MEASURE
     assert confirm.actions == ["ja", "nej"]
     summary = confirm.card_text()
@@ -61,6 +65,7 @@ def test_happy_path(chat_as, services) -> None:
         "1 000 000 kr",
         "Förskolenämnden (FSKN)",
         "FSKN 2025-02-05 § 5",
+        FSKN_NEEDS[3],
     ):
         assert shown in summary
     assert counts(services) == before  # nothing written before "ja"
@@ -68,8 +73,10 @@ def test_happy_path(chat_as, services) -> None:
     [receipt] = chat.say("ja")
     ledger = services.ledger()
     measure = max(ledger.measures.values(), key=lambda m: m.id)
-    assert receipt.text == texts.measure_saved(
-        measure.id, "Mentorskap för nya chefer", "Förskolenämnden (FSKN)", 1_000_000
+    assert receipt.text == (
+        texts.measure_saved(measure.id, "Mentorskap för nya chefer", "Förskolenämnden (FSKN)", 1_000_000)
+        + " "
+        + texts.measure_linked(FSKN_NEEDS[3])
     )
     assert f'"{measure.id}"' in receipt.card_text() and "Inlämnad" not in receipt.text
     assert (measure.title, measure.units, measure.year) == ("Mentorskap för nya chefer", ("FSKN",), 2025)
@@ -87,6 +94,9 @@ def test_happy_path(chat_as, services) -> None:
     assert "FSKN 2025-02-05 § 5" in receipt.card_text()
     entries, measures, followups = before
     assert counts(services) == (entries + 1, measures + 1, followups)
+    needs = NeedServices(example_engine, org="malmo", clock=clock_for(TODAY))
+    [link] = needs.all_needs().links_of_measure(measure.id)  # written with the measure
+    assert link.need == "FSKN-4"
 
     # The money left to allocate went down by the grant.
     [funds] = chat.say("saldo förskolan")
@@ -174,8 +184,9 @@ def test_an_empty_or_too_long_title_is_asked_again(chat_as) -> None:
 def test_no_at_the_confirmation_saves_nothing(chat_as, services) -> None:
     before = counts(services)
     chat = _start_as_hr_of_fskn(chat_as)
-    for answer in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr", "FSKN 2025-02-05 § 5"):
+    for answer in ("Mentorskap", *SKIPPED_PLAN, "-", "2025-12-31", "-", "300 tkr"):
         chat.say(answer)
+    assert decide(chat, "FSKN 2025-02-05 § 5").text == texts.CONFIRM_MEASURE
     assert chat.say("kanske")[0].text.startswith(texts.YES_NO_RETRY)
     [not_saved] = chat.say("nej")
     assert not_saved.text == texts.NOT_SAVED_FORM_BACK  # with the form, filled in, to change
@@ -363,7 +374,7 @@ def test_a_decision_that_cannot_grant_the_money_is_asked_again(chat_as, services
     [again] = chat.say(answer)
     assert reason in again.text
     assert again.text.endswith(texts.ask_decision("Förskolenämnden (FSKN)", "FSKN"))
-    [confirm] = chat.say("delegationsbeslut 2025-05-12, förvaltningsdirektör")
+    confirm = decide(chat, "delegationsbeslut 2025-05-12, förvaltningsdirektör")
     assert "FSKN delegationsbeslut 2025-05-12, förvaltningsdirektör" in confirm.card_text()
     [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart!")
@@ -397,7 +408,7 @@ def test_a_too_long_decision_is_refused_and_asked_again(chat_as, services) -> No
         assert reason in again.text, again.text
         assert again.text.endswith(texts.ask_decision("Förskolenämnden (FSKN)", "FSKN"))
         assert counts(services) == before
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    confirm = decide(chat, "FSKN 2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE
     [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart!")
@@ -453,7 +464,7 @@ def test_without_a_decision_nothing_is_saved_and_the_form_comes_back_filled_in(
         texts.RESUMED,
         texts.ask_decision("Förskolenämnden (FSKN)", "FSKN"),
     )
-    [confirm] = chat.say("FSKN 2025-02-05 § 5")
+    confirm = decide(chat, "FSKN 2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE and "Mentorskap för nya chefer" in confirm.card_text()
     [receipt] = chat.say("ja")
     assert receipt.text.startswith("Klart! Insatsen **Mentorskap för nya chefer**")

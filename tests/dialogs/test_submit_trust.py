@@ -10,7 +10,7 @@ from typing import Any
 
 from core.model import Role
 from dialogs import texts
-from tests.dialogs.conftest import Reply, counts
+from tests.dialogs.conftest import Reply, counts, decide
 
 FSKN = "Förskolenämnden (FSKN)"
 GSN = "Grundskolenämnden (GSN)"
@@ -118,7 +118,7 @@ def test_no_in_the_chat_gives_the_form_filled_in_with_the_chat_answers(chat_as, 
     for answer in ("Mentorskap", "Nya chefer får en mentor.", "-", "1", "1 november 2025", "31/12", "-"):
         chat.say(answer)
     chat.say("200 tkr")
-    assert chat.say("2025-02-05 § 5")[0].text == texts.CONFIRM_MEASURE
+    assert decide(chat, "2025-02-05 § 5", need="FSKN-4").text == texts.CONFIRM_MEASURE  # issue 21
     [back] = chat.say("nej")
     inputs = _inputs(back)
     assert inputs["unit"]["value"] == "FSKN"
@@ -128,6 +128,7 @@ def test_no_in_the_chat_gives_the_form_filled_in_with_the_chat_answers(chat_as, 
     assert (inputs["start_date"]["value"], inputs["end_date"]["value"]) == ("2025-11-01", "2025-12-31")
     assert inputs["amount"]["value"] == "200 000 kr"
     assert inputs["decision"]["value"] == "FSKN 2025-02-05 § 5"
+    assert inputs["need"]["value"] == "FSKN-4"  # the need chosen in the chat (issue 21)
     assert "value" not in inputs["performer"]  # skipped
 
 
@@ -218,7 +219,7 @@ def test_a_spring_2026_measure_on_2025_money_is_asked_about_and_can_be_changed(c
     assert chat.say("31 december 2025")[0].text == texts.ASK_PERFORMER
     chat.say("-")
     chat.say("100 tkr")
-    [confirm] = chat.say("2025-02-05 § 5")
+    confirm = decide(chat, "2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE and "Observera" not in confirm.card_text()
     assert counts(services) == before
 
@@ -232,7 +233,7 @@ def test_dates_confirmed_in_the_chat_are_saved_as_given(chat_as, services) -> No
     assert chat.say("ja")[0].text == texts.ASK_PERFORMER
     chat.say("-")
     chat.say("100 tkr")
-    [confirm] = chat.say("2025-02-05 § 5")
+    confirm = decide(chat, "2025-02-05 § 5")
     assert confirm.text == texts.CONFIRM_MEASURE
     chat.say("ja")
     assert _newest(services).end_date == date(2026, 6, 30)
@@ -269,7 +270,7 @@ def test_after_no_31_12_is_read_in_the_moneys_year(chat_as, services) -> None:
     assert chat.say("ja")[0].text == texts.ASK_PERFORMER
     chat.say("-")
     chat.say("100 tkr")
-    [confirm] = chat.say("2025-02-05 § 5")
+    confirm = decide(chat, "2025-02-05 § 5")
     assert "1 november 2025" in confirm.card_text() and "31 december 2025" in confirm.card_text()
 
 

@@ -76,7 +76,8 @@ SUBMIT_STEPS = [
     ("ja", "Vem genomför insatsen"),
     ("-", "Hur mycket pengar"),
     ("100 tkr", "Vilket beslut"),
-    ("2025-02-05 § 5", "Vill du spara insatsen"),
+    ("2025-02-05 § 5", "Vilket behov svarar insatsen mot"),  # FSKN has needs (issue 21)
+    ("inget", "Vill du spara insatsen"),
 ]
 
 
@@ -459,6 +460,7 @@ def test_a_reply_that_cannot_be_delivered_skips_no_question_and_saves_nothing_tw
         "-",
         "100 tkr",
         "2025-02-05 § 5",
+        "inget",  # none of Förskolenämnden's needs (issue 21)
     ):
         tell(server, stub, message, conversation)
     entries, measures, followups = ledger_counts(engine)

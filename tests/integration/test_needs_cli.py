@@ -9,6 +9,7 @@ need entry, no ledger entry."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,7 @@ from cli.main import main
 from core.errors import InputError
 from core.model import Role
 from storage.db import make_engine
+from storage.examples import read_example
 from tests.conftest import PG_URL
 from tests.integration.test_cli import Result, snapshot
 
@@ -33,6 +35,10 @@ FORMELL = "Stärka formell kompetens"  # FSKN, 6 000 000 kr in 2025
 VERKTYG = "Verktyg för att möjliggöra kompetensutveckling"  # FSKN, 2 000 000 kr
 HALSA = "Hälsofrämjande insatser"  # FSKN, 2 000 000 kr
 LECTURE = "Inköp av föreläsning kopplat till språkutveckling och läsinlärning"  # GSN, Klar on 10 June
+EXAMPLE_NEEDS = [n["key"] for n in read_example("malmo-2025")["needs"]]
+"""The example's own needs (issue 21): Förskolenämnden's FSKN-1 … FSKN-4, from seed 003. It links
+FSKN-1 (Förskollärare) to FORMELL and FSKN-3 (Barnskötare) to "Stärka kompetensen i yrkessvenska
+…" (3 500 000 kr), each to all of the measure's money; VERKTYG and HALSA answer no need."""
 
 
 @pytest.fixture
@@ -139,9 +145,10 @@ def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_needs_are_added_linked_and_listed_with_their_measures_and_money(city: str, kb: Any) -> None:
-    """Two FSKN needs share "Stärka formell kompetens" (6 000 000 kr): B1 has 25 %, B2 the
-    rest; the table shows each need's fields, its stale assessment, its measure and
-    money; the money per role adds up to the measure's money exactly."""
+    """Two FSKN needs share "Verktyg …" (2 000 000 kr, a measure the example links to no need):
+    B1 has 25 %, B2 the rest; the table shows each need's fields, its stale assessment, its
+    measure and money, beside the example's own needs; the money per role adds up to the linked
+    measures' money exactly."""
     first = ok(
         kb,
         "need",
@@ -180,14 +187,14 @@ def test_needs_are_added_linked_and_listed_with_their_measures_and_money(city: s
     )
     assert "inaktuell bedömning" in first.out  # assessed more than two years before 5 June 2025
     ok(kb, *add_args("B2", "FSKN", "barnskötare", kind="Introduktion", recruitment="balans", period="2025"))
-    linked = ok(kb, "need", "link", "--need", "b1", "--measure", FORMELL, "--share", "25 %", "--people", "12")
-    assert f'Behovet B1 är kopplat till insatsen "{FORMELL}"' in linked.out and "andel 25 %" in linked.out
-    ok(kb, "need", "link", "--need", "B2", "--measure", FORMELL)
+    linked = ok(kb, "need", "link", "--need", "b1", "--measure", VERKTYG, "--share", "25 %", "--people", "12")
+    assert f'Behovet B1 är kopplat till insatsen "{VERKTYG}"' in linked.out and "andel 25 %" in linked.out
+    ok(kb, "need", "link", "--need", "B2", "--measure", VERKTYG)
 
     report = needs_json(kb)  # the year without --year: 2025, the bot's date's fund year
     assert report["year"] == 2025 and report["as_of"] == "2025-06-05"
     needs = by_id(report)
-    assert list(needs) == ["B1", "B2"]
+    assert list(needs) == ["B1", "B2", *EXAMPLE_NEEDS]  # by committee, then id
     b1 = needs["B1"]
     assert {k: b1[k] for k in ("unit", "area", "role", "ssyk", "kind", "people", "retirements")} == {
         "unit": "FSKN",
@@ -205,18 +212,22 @@ def test_needs_are_added_linked_and_listed_with_their_measures_and_money(city: s
         "2022-11-01",
         True,
     )
-    assert b1["covered"] and b1["money"] == 1_500_000 and needs["B2"]["money"] == 4_500_000
+    assert b1["covered"] and b1["money"] == 500_000 and needs["B2"]["money"] == 1_500_000
     (measure,) = b1["measures"]
     assert (measure["title"], measure["share"], measure["people"], measure["money"], measure["answers"]) == (
-        FORMELL,
+        VERKTYG,
         2_500,
         12,
-        6_000_000,
+        2_000_000,
         True,
     )
+    # with the example's FSKN-1 (all of FORMELL's 6 000 000 kr) and FSKN-3 (3 500 000 kr, yrkessvenska)
     roles = {r["role"]: (r["amount"], r["shared"]) for r in report["money_per_role"]}
-    assert roles == {"barnskötare": (4_500_000, True), "förskollärare": (1_500_000, True)}
-    assert report["unclaimed"] == 0 and report["linked_money"] == 6_000_000
+    assert roles == {
+        "Förskollärare": (500_000 + 6_000_000, True),
+        "Barnskötare": (1_500_000 + 3_500_000, True),
+    }
+    assert report["unclaimed"] == 0 and report["linked_money"] == 2_000_000 + 6_000_000 + 3_500_000
 
     table = ok(kb, "needs").out
     assert table.startswith("Kompetensbehov 2025, Malmö stad (per 2025-06-05)")
@@ -232,28 +243,40 @@ def test_needs_are_added_linked_and_listed_with_their_measures_and_money(city: s
         "2024–2026",
     ):
         assert cell in row
-    assert "1 500 000 kr" in row and "2022-11-01 (inaktuell bedömning)" in row
+    assert "500 000 kr" in re.split(r"\s{2,}", row) and "2022-11-01 (inaktuell bedömning)" in row
     assert "inaktuell" not in next(line for line in table.splitlines() if line.startswith("B2 "))
     assert "Källa: Förskolenämndens modell för kompetensväxling (2022-04-01)." in table
-    assert f'"{FORMELL}" (id ' in table and "andel 25 %, når 12 personer" in table
+    assert f'"{VERKTYG}" (id ' in table and "andel 25 %, når 12 personer" in table
     assert "svarar mot behovet 2025" in table
-    assert "(delad insats)" in table and "ej kopplat till behov" in table and "6 000 000 kr" in table
+    money = table[table.index("Pengar per yrkesgrupp 2025") :]
+    # each role's money is said to be shared, whichever way its needs write it (FSKN-1: "Förskollärare")
+    assert re.search(r"\n  Förskollärare +6 500 000 kr  \(delad insats\)\n", money)
+    assert re.search(r"\n  Barnskötare +5 000 000 kr  \(delad insats\)\n", money)
+    assert re.search(r"\n  ej kopplat till behov +0 kr\n  Summa +11 500 000 kr\n", money)
 
 
 def test_money_no_need_claims_is_shown_as_not_linked_to_a_need(city: str, kb: Any) -> None:
+    """B1 claims 12,5 % of "Verktyg …" (2 000 000 kr, which no need of the example answers): the
+    rest is "ej kopplat till behov", beside the example's FSKN-1 and FSKN-3, whose measures they
+    claim whole."""
     ok(kb, *add_args("B1", "FSKN", "förskollärare"))
-    ok(kb, "need", "link", "--need", "B1", "--measure", FORMELL, "--share", "12,5 %")
+    ok(kb, "need", "link", "--need", "B1", "--measure", VERKTYG, "--share", "12,5 %")
     report = needs_json(kb, "--year", "2025")
-    assert report["money_per_role"] == [{"role": "förskollärare", "amount": 750_000, "shared": True}]
-    assert report["unclaimed"] == 5_250_000 and report["linked_money"] == 6_000_000
+    assert report["money_per_role"] == [
+        {"role": "Förskollärare", "amount": 250_000 + 6_000_000, "shared": True},  # FSKN-1: FORMELL
+        {"role": "Barnskötare", "amount": 3_500_000, "shared": False},  # FSKN-3: yrkessvenska
+    ]
+    assert report["unclaimed"] == 1_750_000 and report["linked_money"] == 2_000_000 + 6_000_000 + 3_500_000
     assert by_id(report)["B1"]["measures"][0]["share"] == 1_250
     text = ok(kb, "needs").out
-    assert "ej kopplat till behov  5 250 000 kr" in text and "Summa                  6 000 000 kr" in text
+    assert re.search(r"\n  ej kopplat till behov +1 750 000 kr\n  Summa +11 500 000 kr\n", text)
 
 
 def test_uncovered_needs_come_shortage_first_then_by_retirements(city: str, kb: Any) -> None:
     """`needs --uncovered`: only the needs no measure answers in the year, shortage roles
-    first and the most retirements first among them; the covered need is left out."""
+    first and the most retirements first among them; the covered needs are left out (C1, and the
+    example's FSKN-1 and FSKN-3). The example's FSKN-2 (brist, no retirements) and FSKN-4 (vet ej)
+    have no measure."""
     ok(kb, *add_args("U1", "FSKN", "kock", recruitment="balans", people="9", retirements="9"))
     ok(kb, *add_args("U2", "FSKN", "barnskötare", people="5", retirements="1"))
     ok(kb, *add_args("U3", "GSN", "lärare", people="20", retirements="5"))
@@ -261,16 +284,17 @@ def test_uncovered_needs_come_shortage_first_then_by_retirements(city: str, kb: 
     ok(kb, "need", "link", "--need", "C1", "--measure", FORMELL)
 
     report = needs_json(kb, "--uncovered")
-    assert [n["id"] for n in report["needs"]] == ["U3", "U2", "U1"]
-    assert report["total"] == 4 and not any(n["covered"] for n in report["needs"])
+    assert [n["id"] for n in report["needs"]] == ["U3", "U2", "FSKN-2", "U1", "FSKN-4"]
+    assert report["total"] == 8 and not any(n["covered"] for n in report["needs"])
     text = ok(kb, "needs", "--uncovered").out
     assert text.startswith("Behov som ingen insats svarar mot 2025")
     assert "Ingen insats är kopplad till behovet." in text
-    assert "3 av 4 behov (brist först, sedan flest pensionsavgångar)." in text
-    assert text.index("U3 ") < text.index("U2 ") < text.index("U1 ")
+    assert "5 av 8 behov (brist först, sedan flest pensionsavgångar)." in text
+    assert text.index("U3 ") < text.index("U2 ") < text.index("FSKN-2 ") < text.index("U1 ")
+    assert text.index("U1 ") < text.index("FSKN-4 ")
 
     assert [n["id"] for n in needs_json(kb, "--hard-to-recruit")["needs"]] == ["C1", "U3", "U2"]
-    assert [n["id"] for n in needs_json(kb, "--role", "Barnskotare")["needs"]] == ["U2"]
+    assert [n["id"] for n in needs_json(kb, "--role", "Barnskotare")["needs"]] == ["FSKN-3", "U2"]
     assert [n["id"] for n in needs_json(kb, "--unit", "GSN")["needs"]] == ["U3"]
 
 
@@ -310,6 +334,7 @@ def test_a_second_add_of_the_same_id_is_a_new_assessment_kept_in_history(city: s
 
 
 def test_a_link_is_replaced_and_ended_and_stays_in_history(city: str, kb: Any) -> None:
+    before = need_entries(city)  # the example's own needs and links
     ok(kb, *add_args("B1", "FSKN", "förskollärare"))
     ok(kb, "need", "link", "--need", "B1", "--measure", FORMELL, "--share", "25")
     again = ok(kb, "need", "link", "--need", "B1", "--measure", FORMELL, "--share", "40%")
@@ -319,7 +344,7 @@ def test_a_link_is_replaced_and_ended_and_stays_in_history(city: str, kb: Any) -
     assert "är avslutad; den finns kvar i historiken" in ended.out
     b1 = by_id(needs_json(kb))["B1"]
     assert b1["measures"] == [] and not b1["covered"] and b1["money"] == 0
-    assert need_entries(city) == 4  # the need, two links and the end: nothing removed
+    assert need_entries(city) == before + 4  # the need, two links and the end: nothing removed
     assert "ingen koppling att avsluta" in refused(
         kb, city, "need", "unlink", "--need", "B1", "--measure", FORMELL
     )
@@ -372,7 +397,7 @@ def test_refusals_name_the_problem_and_write_nothing(city: str, kb: Any) -> None
     assert "hör till FSKN, inte GSN" in refused(kb, city, *add_args("B1", "GSN", "lärare"))
 
     line = refused(kb, city, "need", "link", "--need", "B9", "--measure", FORMELL)
-    assert 'Behovet "B9" finns inte. Kända behov: B1, B2.' in line
+    assert f'Behovet "B9" finns inte. Kända behov: {", ".join([*EXAMPLE_NEEDS, "B1", "B2"])}.' in line
     assert 'Hittar ingen insats "9999"' in refused(
         kb, city, "need", "link", "--need", "B1", "--measure", "9999"
     )
@@ -407,7 +432,8 @@ def _followup(kb: Any, title: str, status: str, forecast: str) -> None:
 def test_followup_status_shows_the_needs_whose_measures_no_longer_answer_them(city: str, kb: Any) -> None:
     """B1's only measure is reported "Ej slutförd", B3's forecasts 0 kr and G1's lecture was
     reported Klar on 10 June: none is covered any more. B2 loses "Stärka formell kompetens"
-    but "Verktyg …" still answers it. C1's measure runs as planned: not at risk."""
+    but "Verktyg …" still answers it. C1's measure runs as planned: not at risk. The example's
+    FSKN-1 (brist) is answered by "Stärka formell kompetens" alone: no longer covered either."""
     ok(kb, *add_args("B1", "FSKN", "förskollärare", retirements="4", people="10"))
     ok(kb, *add_args("B2", "FSKN", "barnskötare", recruitment="balans"))
     ok(kb, *add_args("B3", "FSKN", "kock", recruitment="god"))
@@ -423,17 +449,19 @@ def test_followup_status_shows_the_needs_whose_measures_no_longer_answer_them(ci
     report = ok(kb, "followup", "status", "--period", "2025-06", "--as-of", "2025-06-30", "--json").json()
     assert "measures" in report and "proposals" in report  # the round's report is all there
     at_risk = {n["id"]: n for n in report["needs_at_risk"]}
-    assert list(at_risk) == ["B1", "G1", "B3", "B2"]  # uncovered first (shortage, retirements), then covered
+    # uncovered first (shortage, retirements), then covered
+    assert list(at_risk) == ["B1", "G1", "FSKN-1", "B3", "B2"]
     assert [(n["covered"], [(m["title"], m["risk"]) for m in n["measures"]]) for n in at_risk.values()] == [
         (False, [(FORMELL, "rapporterad Ej slutförd")]),
         (False, [(LECTURE, "klar")]),
+        (False, [(FORMELL, "rapporterad Ej slutförd")]),
         (False, [(HALSA, "prognos 0 kr")]),
         (True, [(FORMELL, "rapporterad Ej slutförd")]),
     ]
     assert at_risk["B1"]["measures"][0]["money"] == 6_000_000  # exact kronor
 
     text = ok(kb, "followup", "status", "--period", "2025-06", "--as-of", "2025-06-30").out
-    part = text[text.index("Behov vars insatser är i fara 2025 (4):") :]
+    part = text[text.index("Behov vars insatser är i fara 2025 (5):") :]
     assert "- B1 förskollärare (FSKN, brist): ingen insats svarar längre mot behovet" in part
     assert f'"{FORMELL}" (id ' in part and "rapporterad Ej slutförd" in part
     assert "- B2 barnskötare (FSKN, balans): täcks ännu av en annan insats" in part

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.errors import InputError
-from core.model import Status
+from core.model import Principal, Role, RoleGrant, Status
 from core.needs import (
     UNCLAIMED,
     NeedEntry,
@@ -28,6 +28,7 @@ from core.needs import (
     split_measure,
     uncovered,
 )
+from core.needs_report import needs_report
 from core.rules.needs import check_link, check_link_end, check_need
 from core.validation import validate_needs
 from tests.unit.builders import AT, Book, malmo_small
@@ -271,6 +272,31 @@ def test_what_no_need_claims_is_not_linked_to_a_need() -> None:
     assert UNCLAIMED == "ej kopplat till behov"
     # an ended link leaves its measure out
     assert money_per_role(needs.append(end("B1", mid)), book.ledger, 2025).total == 0
+
+
+def test_a_role_written_two_ways_is_said_shared_under_the_name_the_report_gives_it() -> None:
+    """The report names a role as its first readable need writes it; whether its money is shared
+    is said under that same name. "Förskollärare" (B1, on the later measure) and "förskollärare"
+    (B2, sharing the earlier measure with a barnskötare need): the command line looked the
+    report's "Förskollärare" up among the money's "förskollärare" and said it was not shared
+    (found with the Malmö example's FSKN-1 beside a need added as "förskollärare")."""
+    book = malmo_small()
+    earlier = book.measure("Språkstöd", "FSKN")
+    later = book.measure("Formell kompetens", "FSKN")
+    book.grant(earlier, "FSKN", 100_000)
+    book.grant(later, "FSKN", 50_000)
+    needs = replay(
+        need("B1", role="Förskollärare"),
+        need("B2", role="förskollärare"),
+        need("B3", role="barnskötare"),
+        link("B1", later),
+        link("B2", earlier),
+        link("B3", earlier),
+    )
+    admin = Principal("admin", (RoleGrant("admin", Role.CITY_OFFICE, None),))
+    report = needs_report(needs, book.ledger, admin, 2025, date(2025, 6, 5))
+    assert report.by_role == (("Förskollärare", 100_000), ("barnskötare", 50_000))
+    assert report.shared_roles == {"Förskollärare", "barnskötare"}
 
 
 def test_split_measure_adds_up_exactly() -> None:
