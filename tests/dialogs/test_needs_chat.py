@@ -13,30 +13,12 @@ from sqlalchemy.engine import Engine
 from bot.clock import clock_for
 from bot.needs_services import NeedServices
 from core.model import Role
-from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from core.needs import NeedKind, Period, Recruitment
 from dialogs import texts
 from tests.dialogs.conftest import TODAY
+from tests.needs_builders import need
 
 AT = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
-
-
-def need(key: str, unit: str, role: str, **changes: object) -> NeedEntry:
-    values: dict[str, object] = dict(
-        key=key,
-        unit=unit,
-        role=role,
-        kind=NeedKind.REPLACEMENT,
-        competence="Socionomexamen",
-        recruitment=Recruitment.SHORTAGE,
-        period=Period(2024, 2026),
-        source="Kompetensförsörjningsplan 2024",
-        source_date=date(2024, 2, 1),
-        assessed=date(2024, 2, 1),
-        author="Stadskontoret",
-        at=AT,
-    )
-    values.update(changes)
-    return NeedEntry(**values)  # type: ignore[arg-type]  # the test's defaults, overridden by keyword
 
 
 def measure_id(needs: NeedServices, title: str) -> int:

@@ -22,34 +22,16 @@ from bot.needs_services import NeedServices
 from bot.teams_bot import run_dialog
 from bot.turn_services import serve_turn
 from core.model import Role, Status
-from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from core.needs import NeedEntry, Period
 from dialogs import texts
 from dialogs.turn import Identity, set_identity
 from tests.dialogs.conftest import TODAY, Chat
+from tests.needs_builders import need
 
 AT = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
 FORMAL = "Stärka formell kompetens"
 """FSKN's measure (id 7) linked to FSKN-1, with 6 000 000 kr in 2025."""
 HL = "hagersten-liljeholmen"
-
-
-def need(key: str, unit: str, role: str, **changes: object) -> NeedEntry:
-    values: dict[str, object] = dict(
-        key=key,
-        unit=unit,
-        role=role,
-        kind=NeedKind.REPLACEMENT,
-        competence="Yrkesexamen",
-        recruitment=Recruitment.SHORTAGE,
-        period=Period(2024, 2026),
-        source="Kompetensförsörjningsplan 2024",
-        source_date=date(2024, 2, 1),
-        assessed=date(2024, 2, 1),
-        author="Stadskontoret",
-        at=AT,
-    )
-    values.update(changes)
-    return NeedEntry(**values)  # type: ignore[arg-type]  # the test's defaults, overridden by keyword
 
 
 @pytest.fixture

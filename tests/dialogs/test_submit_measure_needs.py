@@ -10,7 +10,7 @@ assumed): socialsekreterare and biståndshandläggare, and a surplus need the fo
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -19,31 +19,14 @@ from bot.clock import clock_for
 from bot.needs_services import NeedServices
 from bot.services import Services
 from core.model import Role
-from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from core.needs import NeedKind
 from dialogs import texts
 from tests.dialogs.conftest import TODAY, counts
+from tests.needs_builders import need
 
 AT = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
 ASN = "Arbetsmarknads- och socialnämnden (ASN)"
 DECISION = "ASN 2025-01-23 § 36"
-
-
-def need(key: str, unit: str, role: str, **changes: object) -> NeedEntry:
-    values: dict[str, object] = dict(
-        key=key,
-        unit=unit,
-        role=role,
-        kind=NeedKind.REPLACEMENT,
-        competence="Socionomexamen",
-        recruitment=Recruitment.SHORTAGE,
-        period=Period(2024, 2026),
-        source="Kompetensförsörjningsplan 2024",
-        assessed=date(2024, 2, 1),
-        author="Stadskontoret",
-        at=AT,
-    )
-    values.update(changes)
-    return NeedEntry(**values)  # type: ignore[arg-type]  # the test's defaults, overridden by keyword
 
 
 @pytest.fixture

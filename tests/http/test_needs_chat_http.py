@@ -12,34 +12,15 @@ from typing import Any
 from bot.clock import clock_for
 from bot.needs_services import NeedServices
 from core.model import Role
-from core.needs import NeedEntry, NeedKind, Period, Recruitment
 from dialogs import texts
 from storage.db import make_engine
 from tests.http.harness import ConnectorStub, activity
 from tests.http.inprocess import InProcessBot
+from tests.needs_builders import need
 
 JUNE = date(2025, 6, 5)
 HR = "aad-hr-asn"
 AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
-
-
-def need(key: str, unit: str, role: str, **changes: object) -> NeedEntry:
-    values: dict[str, object] = dict(
-        key=key,
-        unit=unit,
-        role=role,
-        kind=NeedKind.REPLACEMENT,
-        competence="Socionomexamen",
-        recruitment=Recruitment.SHORTAGE,
-        period=Period(2024, 2026),
-        source="Kompetensförsörjningsplan 2024",
-        source_date=date(2024, 2, 1),
-        assessed=date(2024, 2, 1),
-        author="Stadskontoret",
-        at=AT,
-    )
-    values.update(changes)
-    return NeedEntry(**values)  # type: ignore[arg-type]  # the test's defaults, overridden by keyword
 
 
 def _form(need_value: str) -> dict[str, Any]:
