@@ -144,7 +144,11 @@ class NeedServices(Services):
             readable = [n.key for n in needs.current.values() if can(who, Action.READ, [n.unit])]
             known = ", ".join(readable) or "inga"
             raise NotFound(
-                RuleError("unknown_need", f'Behovet "{echo(key)}" finns inte. Kända behov: {known}.', "behov")
+                RuleError(
+                    "unknown_need",
+                    f'Behovet "{echo(key)}" finns inte bland behoven du kan se. Kända behov: {known}.',
+                    "behov",
+                )
             )
         return found
 

@@ -264,7 +264,8 @@ def _known_need(needs: Needs, who: Principal, key: str) -> NeedEntry:
     raise RuleViolation(
         RuleError(
             "unknown_need",
-            f'Behovet "{echo(clean_name(key))}" finns inte. Kända behov: {", ".join(readable) or "inga"}.',
+            f'Behovet "{echo(clean_name(key))}" finns inte bland behoven du kan se. '
+            f"Kända behov: {', '.join(readable) or 'inga'}.",
             "behov",
         )
     )

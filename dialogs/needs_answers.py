@@ -37,7 +37,7 @@ from core.vocabulary import Intent, NeedsAsk
 from dialogs import texts
 from dialogs.answers import replies
 from dialogs.turn import call, needs_of, queries, today_of, who
-from dialogs.understanding import Understanding, match_roles, one_unit
+from dialogs.understanding import Understanding, match_roles, names_occupation, one_unit
 
 
 @replies(Intent.NEEDS)
@@ -82,8 +82,12 @@ async def answer_needs(context: TurnContext, heard: Understanding) -> None:
     known = list(dict.fromkeys(v.need.role for v in readable.needs))
     roles = match_roles(heard.subject, known) if heard.subject else []
     if heard.subject and not roles and asked in (NeedsAsk.LIST, NeedsAsk.MONEY):
-        await context.send_activity(texts.unknown_role(heard.subject, known))
-        return
+        # words that name no role of the person's needs: an unknown role only when they name an
+        # occupation ("behov bibliotekarie"); else they are the question's own words
+        # ("hur fördelas våra pengar per yrkesgrupp?", "vilka behov har gsn förresten?")
+        if names_occupation(heard.subject):
+            await context.send_activity(texts.unknown_role(heard.subject, known))
+            return
     in_scope = _of_roles([v for v in readable.needs if unit is None or v.need.unit == unit], roles)
     funded = ledger.has_fund(year)
     await context.send_activity(

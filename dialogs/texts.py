@@ -2254,7 +2254,8 @@ def needs_money(
     many measures), so the parts make the whole."""
     shared = [plain(role) for role, _, is_shared in rows if is_shared]
     lines = [
-        f"**Pengar till kompetensbehov{_scope(unit, roles)} {year}** (ur insatser kopplade till behoven):"
+        f"**Pengar till kompetensbehov{_scope(unit, roles)} {year}** (beviljade pengar i insatser "
+        "kopplade till behoven, inte utfall eller prognos):"
     ]
     lines += [
         f"- {plain(role)}: {kr(amount)}" + (" (delas)" if is_shared else "")

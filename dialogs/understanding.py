@@ -1220,6 +1220,12 @@ OCCUPATION_TYPO = 90.0
 OCCUPATION_TYPO_LENGTH = 9
 
 
+def names_occupation(text: str) -> bool:
+    """Whether `text` names an occupation of the vocabulary (core.vocabulary.OCCUPATIONS), in any
+    form, abbreviated or with a small typo: "bibliotekarierna" does, "fördelas våra" does not."""
+    return bool(_occupations(tokens(text)))
+
+
 def _occupations(words: Sequence[str], used: Set[int] = frozenset()) -> list[tuple[int, int, str, bool]]:
     """The occupations (core.vocabulary.OCCUPATIONS) a message's words name, in order: (first
     position, position after, the occupation, whether it was abbreviated). Not words a unit's

@@ -10,7 +10,7 @@ from core.dates import format_period
 from core.errors import RuleError
 from core.ledger import Ledger, split_exact
 from core.limits import MAX_NOTE, text_too_long
-from core.model import FollowUp
+from core.model import FollowUp, Status
 from core.money import format_amount as kr
 from core.rules.names import measure_name
 
@@ -40,6 +40,15 @@ def check_followup(ledger: Ledger, followup: FollowUp) -> list[RuleError]:
             RuleError(
                 "negative_reached",
                 "Antalet personer som insatsen nått kan inte vara negativt. Skriv 0 eller fler.",
+                "nådda",
+            )
+        )
+    if followup.reached and followup.status == Status.NOT_STARTED:
+        errors.append(
+            RuleError(
+                "reached_not_started",
+                f"En insats som inte har påbörjats kan inte ha nått några personer ({followup.reached}). "
+                "Ange status Pågående eller Klar, eller lämna antalet tomt eller 0.",
                 "nådda",
             )
         )

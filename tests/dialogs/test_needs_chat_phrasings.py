@@ -70,6 +70,21 @@ def test_money_for_an_occupation_is_the_money_per_role_not_a_committee(chat_as, 
     assert "Källa:" in text
 
 
+@pytest.mark.parametrize(
+    ("asked", "starts"),
+    [
+        ("hur fördelas våra pengar per yrkesgrupp?", "**Pengar till kompetensbehov 2025**"),
+        ("vilka behov har fskn förresten?", "**Behov i FSKN: 4 st.**"),
+    ],
+)
+def test_the_questions_own_words_are_not_taken_for_an_unknown_role(chat_as, asked, starts) -> None:
+    """A second stranger got 'inga behov för yrkesgruppen "fördelas"' and '… "förresten"'."""
+    text = told(chat_as("anna", Role.HR, "FSKN"), asked)
+    assert "yrkesgruppen" not in text, text
+    assert text.startswith(starts), text
+    assert "Förskollärare" in text and "Barnskötare" in text
+
+
 def test_money_for_every_occupation_lists_each_role(chat_as) -> None:
     text = told(chat_as("anna", Role.HR, "FSKN"), "hur mycket pengar går till varje yrkesgrupp")
     assert text.startswith("**Pengar till kompetensbehov 2025**")
@@ -182,7 +197,10 @@ def test_a_need_one_may_not_read_is_answered_as_an_unknown_id(chat_as, needs) ->
 
 def test_an_unknown_id_names_the_readable_ids(chat_as) -> None:
     text = told(chat_as("anna", Role.HR, "FSKN"), "behov B9")
-    assert 'Behovet "B9" finns inte. Kända behov: FSKN-1, FSKN-2, FSKN-3, FSKN-4.' in text
+    assert (
+        'Behovet "B9" finns inte bland behoven du kan se. Kända behov: FSKN-1, FSKN-2, FSKN-3, FSKN-4.'
+        in text
+    )
 
 
 # --- 3. a needs question in the middle of a form ---------------------------------------------------

@@ -51,7 +51,9 @@ def test_money_per_role_in_ordinary_words_and_a_need_by_its_id(database_url: str
         [hidden] = _send(app, stub, HR_GSN, "FSKN-3")
         [unknown] = _send(app, stub, HR_GSN, "FSKN-99")
         assert hidden == unknown.replace("FSKN-99", "FSKN-3")
-        assert 'Behovet "FSKN-3" finns inte.' in hidden and "Barnskötare" not in hidden
+        assert (
+            'Behovet "FSKN-3" finns inte bland behoven du kan se.' in hidden and "Barnskötare" not in hidden
+        )
         assert not app.errors.records, app.errors.lines()
     finally:
         app.stop()

@@ -397,7 +397,8 @@ def test_refusals_name_the_problem_and_write_nothing(city: str, kb: Any) -> None
     assert "hör till FSKN, inte GSN" in refused(kb, city, *add_args("B1", "GSN", "lärare"))
 
     line = refused(kb, city, "need", "link", "--need", "B9", "--measure", FORMELL)
-    assert f'Behovet "B9" finns inte. Kända behov: {", ".join([*EXAMPLE_NEEDS, "B1", "B2"])}.' in line
+    known = ", ".join([*EXAMPLE_NEEDS, "B1", "B2"])
+    assert f'Behovet "B9" finns inte bland behoven du kan se. Kända behov: {known}.' in line
     assert 'Hittar ingen insats "9999"' in refused(
         kb, city, "need", "link", "--need", "B1", "--measure", "9999"
     )

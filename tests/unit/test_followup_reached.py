@@ -5,6 +5,7 @@ naming what is allowed; and which measures on a round card are linked (core.roun
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,11 +15,13 @@ from hypothesis import strategies as st
 from core.errors import InputError, RuleViolation
 from core.forms import REACHED_ALLOWED, parse_followup, read_reached
 from core.limits import MAX_REACHED
-from core.model import Principal, Role, RoleGrant
+from core.model import FollowUp, Principal, Role, RoleGrant, Status
 from core.needs import NeedEntry, NeedKind, NeedLinkEndedEntry, NeedLinkEntry, Needs, Period, Recruitment
 from core.round_answers import answers_to_followups, changed_answers, field_name, parse_answers
 from core.rounds import Round, card_needs, plan_round
+from core.rules.followup import check_followup
 from core.rules.names import measure_name
+from tests.unit.builders import malmo_small
 from tests.unit.test_rounds import _book
 
 AT = datetime(2025, 6, 10, 9, tzinfo=UTC)
@@ -236,3 +239,15 @@ def test_the_card_knows_the_linked_measures_and_names_only_the_needs_its_reader_
     everyone = card_needs(needs, None, (1, 2))[1]
     assert [n.key for n in everyone.shown] == ["B1", "B2"] and everyone.others == 0
     assert card_needs(needs, fskn_hr, (2, 3)) == {}
+
+
+def test_a_measure_not_started_has_reached_nobody() -> None:
+    """A second stranger saved 30 people reached on a measure "Ej påbörjad" that starts in August."""
+    book = malmo_small()
+    measure = book.measure("Språkstöd", "FSKN")
+    book.grant(measure, "FSKN", 200_000)
+    at = datetime(2025, 6, 5, 9, 0, tzinfo=UTC)
+    followup = FollowUp(measure, "2025-06", Status.NOT_STARTED, 0, 200_000, True, "", "HR", at, reached=30)
+    assert [e.code for e in check_followup(book.ledger, followup)] == ["reached_not_started"]
+    assert check_followup(book.ledger, replace(followup, reached=0)) == []
+    assert check_followup(book.ledger, replace(followup, status=Status.ONGOING)) == []
