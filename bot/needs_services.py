@@ -18,6 +18,7 @@ from core.lookup import resolve_measure, resolve_unit
 from core.model import Principal, Status
 from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
 from core.needs_report import LinkedMeasure, NeedsReport, NeedView, needs_report, shortage_order
+from core.needs_template import same_assessment
 from core.permissions import Action, can, require, visible_units
 from storage.repository import Repository
 
@@ -81,7 +82,8 @@ class NeedServices(Services):
         """Store a need's assessment (a new one, or one that supersedes the need's
         current assessment: the old stays in history). `need.unit` may be written
         as a code, name or short name; `need.author` is the name shown. A new
-        assessment keeps the need's id as first written ("b1" again is "B1")."""
+        assessment keeps the need's id as first written ("b1" again is "B1"); one that says
+        what the current assessment says is not written again (the current one is returned)."""
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> NeedEntry:
             needs = repo.needs()
@@ -92,7 +94,10 @@ class NeedServices(Services):
                 unit=resolve_unit(ledger, need.unit),
                 at=self.clock(),
             )
-            stored = repo.append_need(commands.assess_need(ledger, needs, who, entry))
+            checked = commands.assess_need(ledger, needs, who, entry)
+            if earlier is not None and same_assessment(checked, earlier):
+                return earlier  # says what the need says already: not written again (as an import)
+            stored = repo.append_need(checked)
             assert isinstance(stored, NeedEntry)
             return stored
 

@@ -76,7 +76,12 @@ def needs_text(
     money per role with what no need claims."""
     lines = [_heading(report, city, uncovered=uncovered, hard_to_recruit=hard_to_recruit), ""]
     if not report.needs:
-        if not report.total:
+        if not report.total and report.other_years:
+            years = ", ".join(p.label for p in report.other_years)
+            lines.append(
+                f"Inga behov gäller {report.year}: de som finns gäller {years}. Ange året med --year."
+            )
+        elif not report.total:
             lines.append("Inga behov är registrerade (eller inga som du kan läsa).")
         elif uncovered:
             lines.append(f"Alla behov har en insats som svarar mot dem {report.year}.")
@@ -179,6 +184,14 @@ def money_lines(report: NeedsReport) -> list[str]:
 
 
 # --- need add | link | unlink | history -----------------------------------------------
+
+
+def need_unchanged(need: NeedEntry, assessments: int) -> str:
+    times = "1 bedömning" if assessments == 1 else f"{assessments} bedömningar"
+    return (
+        f"Behovet {need.key} ({need.role}, {need.unit}, {need.period.label}) är oförändrat: den nya "
+        f"bedömningen säger detsamma som den senaste, så inget sparades ({times})."
+    )
 
 
 def need_saved(need: NeedEntry, assessments: int, stale: bool) -> str:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from core.calendar import swedish_date
+from core.dates import format_date
 from core.entries import (
     AllocationEndEntry,
     AllocationEntry,
@@ -241,6 +242,16 @@ def assess_need(ledger: Ledger, needs: Needs, who: Principal, need: NeedEntry) -
         author_id=who.user,
     )
     errors = check_need(ledger, need)
+    today = swedish_date(need.at)
+    if need.assessed > today:
+        errors.append(
+            RuleError(
+                "assessed_in_future",
+                f"Bedömd {format_date(need.assessed)} ligger efter dagens datum ({format_date(today)}). "
+                "Skriv när behovet bedömdes.",
+                "bedömd",
+            )
+        )
     earlier = needs.get(need.key)
     if earlier is not None and earlier.unit != need.unit:
         errors.append(

@@ -97,7 +97,7 @@ class NeedsReport:
       money: the year's money split over every need of the city; `by_role`
         below is the readable part.
       by_role: the linked measures' money per role, of the needs the person may
-        read (roles named as first written), largest first.
+        read (of `unit`, when asked), roles named as first written, largest first.
       unclaimed: the money of the person's linked measures no need claims.
       shared_roles: roles whose money comes from a measure shared with another
         role's need, or that leaves money unclaimed (named as in `by_role`).
@@ -230,12 +230,13 @@ def needs_report(
         views.sort(key=lambda v: (v.need.unit, need_key(v.need.key)))
     by_role: dict[str, int] = {}
     names: dict[str, str] = {}
-    for need in readable:
+    counted = [n for n in readable if unit is None or n.unit == unit]  # money of the unit asked about
+    for need in counted:
         part = money.by_need.get(need.key, 0)
         if part:
             name = names.setdefault(role_key(need.role), need.role)
             by_role[name] = by_role.get(name, 0) + part
-    mine = sorted({link.measure_id for n in readable for link in needs.links_of_need(n.key)})
+    mine = sorted({link.measure_id for n in counted for link in needs.links_of_need(n.key)})
     unclaimed = sum(
         split_measure(
             money.by_measure[m], [link for link in needs.links_of_measure(m) if needs.get(link.need)]

@@ -61,7 +61,7 @@ def register(commands: Commands) -> None:
     link.add_argument("--measure", required=True, help="insatsens id eller titel")
     link.add_argument("--people", type=int, help="hur många personer insatsen når för behovet")
     link.add_argument(
-        "--share", help='behovets andel av insatsens pengar, t.ex. "25 %" (utan: resten delas lika)'
+        "--share", help='behovets andel av insatsens pengar, t.ex. "25 %%" (utan: resten delas lika)'
     )
     link.add_argument("--note", default="", help="kommentar (krävs för övertalighet med dessa medel)")
     options(link)
@@ -240,8 +240,12 @@ def need_entry(args: argparse.Namespace, city: NeedServices, as_of: date) -> Nee
 
 def run_add(args: argparse.Namespace, out: TextIO) -> int:
     city, as_of = _needs(args), today(args)
+    before = city.all_needs().next_seq
     stored = city.assess(user_of(args), need_entry(args, city, as_of))
     assessments = len(city.all_needs().history(stored.key))
+    if stored.seq < before:  # the need said this already: nothing written
+        print(needs_texts.need_unchanged(stored, assessments), file=out)
+        return 0
     print(needs_texts.need_saved(stored, assessments, is_stale(stored, as_of)), file=out)
     return 0
 

@@ -28,3 +28,24 @@ def test_every_command_has_its_handler() -> None:
             action = next(a for a in sub._actions if isinstance(a, argparse._SubParsersAction))
             sub = action.choices[name]
         assert callable(sub.get_default(HANDLER)), path
+
+
+def test_every_commands_help_is_shown() -> None:
+    """`kompetensbot need link --help` died with a traceback (a bare "%" in a help text): every
+    command's and subcommand's help is formatted, as `--help` shows it."""
+    import argparse
+
+    from cli.main import build_parser
+
+    def parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        found = [parser]
+        for action in parser._actions:  # argparse keeps its subcommands here only
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    found += parsers(child)
+        return found
+
+    every = parsers(build_parser())
+    assert len(every) > 30
+    for parser in every:
+        assert parser.format_help().startswith("användning:"), parser.prog

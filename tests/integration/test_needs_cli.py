@@ -475,3 +475,19 @@ def test_followup_status_shows_the_needs_whose_measures_no_longer_answer_them(ci
         kb, "followup", "status", "--period", "2025-06", "--as-of", "2025-06-30", "--json", "--user", "hr-gsn"
     )
     assert [n["id"] for n in mine.json()["needs_at_risk"]] == ["G1"]
+
+
+def test_what_a_city_office_found_on_the_command_line(kb, city) -> None:
+    """A stranger at the city office: `need add` took an assessment dated after today, an
+    identical `need add` wrote a second assessment, and `needs --unit GVN` showed FSKN's money."""
+    add = ["need", "add", "--id", "F9", "--unit", "FSKN", "--role", "förskollärare", "--kind",
+           "Kompetenshöjning", "--competence", "Språk", "--recruitment", "brist", "--period",
+           "2024-2026", "--source", "Plan"]  # fmt: skip
+    assert "ligger efter dagens datum" in refused(kb, city, *add, "--assessed", "2030-01-01")
+    assert "är registrerat" in kb(*add, "--assessed", "2025-01-10").out
+    before = need_entries(city)
+    again = kb(*add, "--assessed", "2025-01-10").out
+    assert "är oförändrat" in again and "inget sparades (1 bedömning)" in again
+    assert need_entries(city) == before
+    gvn = kb("needs", "--unit", "GVN", "--year", "2025").out
+    assert "Förskollärare" not in gvn
