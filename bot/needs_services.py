@@ -16,10 +16,10 @@ from core.errors import NotFound, RuleError, echo
 from core.ledger import Ledger
 from core.lookup import resolve_measure, resolve_unit
 from core.model import Principal, Status
-from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
+from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs, need_key
 from core.needs_report import LinkedMeasure, NeedsReport, NeedView, needs_report, shortage_order
 from core.needs_template import same_assessment
-from core.permissions import Action, can, require, visible_units
+from core.permissions import Action, can, can_any, require, visible_units
 from storage.repository import Repository
 
 
@@ -162,6 +162,29 @@ class NeedServices(Services):
         the current one); refused like `need` for an unknown or unreadable need."""
         self.need(user, key)
         return self.all_needs().history(key)
+
+    def link_history(
+        self, user: str | None, key: str
+    ) -> list[tuple[NeedLinkEntry | NeedLinkEndedEntry, str]]:
+        """Every link of a need the person may read and every end of one, oldest first, each
+        with the measure as the person may see it: its title and id, or only its committees
+        (`need history`: an ended link stays in history and is shown there)."""
+        found = self.need(user, key)
+        snapshot, who = self._city(user)
+        shown: list[tuple[NeedLinkEntry | NeedLinkEndedEntry, str]] = []
+        for entry in self.all_needs().entries:
+            if not isinstance(entry, NeedLinkEntry | NeedLinkEndedEntry) or need_key(entry.need) != need_key(
+                found.key
+            ):
+                continue
+            measure = snapshot.ledger.measures.get(entry.measure_id)
+            if measure is None:
+                continue
+            if can_any(who, Action.READ, measure.units):
+                shown.append((entry, f"{measure.title} (id {measure.id})"))
+            else:
+                shown.append((entry, f"en insats i {', '.join(measure.units)} (som du inte kan läsa)"))
+        return shown
 
     def at_risk(self, user: str | None, year: int, as_of: date) -> tuple[NeedAtRisk, ...]:
         """The needs `user` may read whose linked measures no longer answer them in

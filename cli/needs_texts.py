@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.needs_services import NeedAtRisk
 from cli.texts import table
 from core.money import format_amount
-from core.needs import UNCLAIMED, NeedEntry, NeedLinkEntry
+from core.needs import UNCLAIMED, NeedEntry, NeedLinkEndedEntry, NeedLinkEntry
 from core.needs_report import LinkedMeasure, NeedsReport, NeedView
 
 STALE = "inaktuell bedömning"
@@ -225,6 +225,25 @@ def link_ended(need: str, title: str, measure_id: int) -> str:
         f'Kopplingen mellan behovet {need} och insatsen "{title}" (id {measure_id}) är avslutad; '
         "den finns kvar i historiken."
     )
+
+
+def link_history_lines(links: Sequence[tuple[NeedLinkEntry | NeedLinkEndedEntry, str]]) -> list[str]:
+    """`need history`: every link of the need and every end of one, as made."""
+    if not links:
+        return ["", "Kopplingar: inga."]
+    lines = ["", "Kopplingar till insatser:"]
+    for entry, measure in links:
+        when = f"{entry.at.date().isoformat()} av {entry.author}"
+        if isinstance(entry, NeedLinkEntry):
+            parts = [f"andel {percent(entry.share)}" if entry.share is not None else "resten delas lika"]
+            if entry.people is not None:
+                parts.append(f"når {entry.people} personer")
+            lines.append(f"  {when}: kopplat till {measure}, {', '.join(parts)}")
+        else:
+            lines.append(f"  {when}: kopplingen till {measure} avslutad")
+        if entry.note:
+            lines.append(f"    Kommentar: {entry.note}")
+    return lines
 
 
 def history_text(entries: Sequence[NeedEntry]) -> str:

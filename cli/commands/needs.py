@@ -310,4 +310,5 @@ def run_unlink(args: argparse.Namespace, out: TextIO) -> int:
 def run_history(args: argparse.Namespace, out: TextIO) -> int:
     city = _needs(args)
     print(needs_texts.history_text(city.history(user_of(args), args.need)), file=out)
+    print("\n".join(needs_texts.link_history_lines(city.link_history(user_of(args), args.need))), file=out)
     return 0

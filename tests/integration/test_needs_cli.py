@@ -348,6 +348,13 @@ def test_a_link_is_replaced_and_ended_and_stays_in_history(city: str, kb: Any) -
     assert "ingen koppling att avsluta" in refused(
         kb, city, "need", "unlink", "--need", "B1", "--measure", FORMELL
     )
+    history = ok(kb, "need", "history", "B1").out  # where the ended link is kept, and shown
+    links = history.split("Kopplingar till insatser:")[1].splitlines()[1:]
+    assert [line.split(": ", 1)[1] for line in links] == [
+        f"kopplat till {FORMELL} (id 7), andel 25 %",
+        f"kopplat till {FORMELL} (id 7), andel 40 %",
+        f"kopplingen till {FORMELL} (id 7) avslutad",
+    ]
 
 
 # --- refusals --------------------------------------------------------------------------
