@@ -230,7 +230,7 @@ def assess_need(ledger: Ledger, needs: Needs, who: Principal, need: NeedEntry) -
     measures for the need's unit may assess its needs (HR of the unit,
     stadskontoret). A new assessment of a key of another unit is refused: a
     need stays with its unit."""
-    require(who, Action.SUBMIT_MEASURE, [need.unit])
+    require(who, Action.ASSESS_NEEDS, [need.unit])
     need = replace(
         need,
         key=clean_name(need.key),
@@ -286,7 +286,7 @@ def link_need(ledger: Ledger, needs: Needs, who: Principal, link: NeedLinkEntry)
     """A link from a need to a measure, checked (core.rules.needs.check_link): who
     may submit measures for the need's unit and may read the measure makes it."""
     need = _known_need(needs, who, link.need)
-    require(who, Action.SUBMIT_MEASURE, [need.unit])
+    require(who, Action.ASSESS_NEEDS, [need.unit])
     measure = ledger.measures.get(link.measure_id)
     if measure is not None:
         require(who, Action.READ, measure.units, any_of=True)
@@ -305,7 +305,7 @@ def end_need_link(needs: Needs, who: Principal, end: NeedLinkEndedEntry) -> Need
     """The end of an active link (core.rules.needs.check_link_end), by who may submit
     measures for the need's unit."""
     need = _known_need(needs, who, end.need)
-    require(who, Action.SUBMIT_MEASURE, [need.unit])
+    require(who, Action.ASSESS_NEEDS, [need.unit])
     end = replace(
         end,
         need=need.key,

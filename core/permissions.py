@@ -9,6 +9,7 @@ ksau grants see every unit. The administrator (the command line without
 | read              | own  | own  | all           | all  |
 | follow_up         | own  | own  | all           |      |
 | submit_measure    |      | own  | all           |      |
+| assess_needs      |      | own  | all           |      |
 | allocate          |      |      | all           |      |
 | manage_roles      |      |      | all           |      |
 | manage_rounds     |      |      | all           |      |
@@ -33,6 +34,9 @@ class Action(StrEnum):
     MANAGE_ROLES = "hantera behörigheter"
     MANAGE_ROUNDS = "öppna och stänga uppföljningsomgångar"
     REALLOCATE = "registrera omfördelningar"
+    ASSESS_NEEDS = "registrera och koppla kompetensbehov"
+    """Issue 21: assess a committee's competence needs and link them to measures: who may submit
+    its measures (HR of the committee, stadskontoret)."""
     REMIND_ROUND = "påminna om uppföljningen"
     """An extra reminder of the round now, to those who have not answered (issue 20): HR for
     the recipients of its own units' measures, stadskontoret for all. Opening and closing a
@@ -43,12 +47,15 @@ _CITY_WIDE = {Role.CITY_OFFICE, Role.KSAU}
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.CHEF: frozenset({Action.READ, Action.FOLLOW_UP}),
-    Role.HR: frozenset({Action.READ, Action.FOLLOW_UP, Action.SUBMIT_MEASURE, Action.REMIND_ROUND}),
+    Role.HR: frozenset(
+        {Action.READ, Action.FOLLOW_UP, Action.SUBMIT_MEASURE, Action.ASSESS_NEEDS, Action.REMIND_ROUND}
+    ),
     Role.CITY_OFFICE: frozenset(
         {
             Action.READ,
             Action.FOLLOW_UP,
             Action.SUBMIT_MEASURE,
+            Action.ASSESS_NEEDS,
             Action.ALLOCATE,
             Action.MANAGE_ROLES,
             Action.MANAGE_ROUNDS,
