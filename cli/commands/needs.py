@@ -18,6 +18,7 @@ from core.errors import RuleViolation, echo, input_error
 from core.lookup import resolve_unit
 from core.needs import WHOLE, NeedEntry, is_stale, read_kind, read_period, read_recruitment
 from core.needs_report import LinkedMeasure, NeedsReport, NeedView
+from dialogs.understanding import match_roles
 
 
 def register(commands: Commands) -> None:
@@ -92,15 +93,32 @@ def _author(args: argparse.Namespace, city: NeedServices) -> str:
 # --- needs ---------------------------------------------------------------------------
 
 
+def _role(typed: str, readable: NeedsReport) -> str:
+    """The role `--role` names among the roles of the needs the person may read, forgiving
+    plural and definite forms, missing å/ä/ö and small typos as the chat does
+    ("förskollärarna", "forskolarare"); refused naming the roles there are."""
+    known = list(dict.fromkeys(view.need.role for view in readable.needs))
+    found = match_roles(typed, known)
+    if not found:
+        named = ", ".join(known) or "inga"
+        raise input_error(
+            "unknown_role",
+            f'Ingen yrkesgrupp "{echo(typed)}" bland behoven. Yrkesgrupper: {named}.',
+            "--role",
+        )
+    return found[0]
+
+
 def run_list(args: argparse.Namespace, out: TextIO) -> int:
     city, as_of = _needs(args), today(args)
     year = args.year or default_year(city, as_of)
+    role = _role(args.role, city.report(user_of(args), year, as_of=as_of)) if args.role else None
     report = city.report(
         user_of(args),
         year,
         as_of=as_of,
         unit=args.unit,
-        role=args.role,
+        role=role,
         only_uncovered=args.uncovered,
         hard_to_recruit_retiring=args.hard_to_recruit,
     )

@@ -295,6 +295,9 @@ def test_uncovered_needs_come_shortage_first_then_by_retirements(city: str, kb: 
 
     assert [n["id"] for n in needs_json(kb, "--hard-to-recruit")["needs"]] == ["C1", "U3", "U2"]
     assert [n["id"] for n in needs_json(kb, "--role", "Barnskotare")["needs"]] == ["FSKN-3", "U2"]
+    # as the chat: plural and definite forms and a typo (a city office's tryout got "Inga behov matchar.")
+    assert [n["id"] for n in needs_json(kb, "--role", "barnskötarna")["needs"]] == ["FSKN-3", "U2"]
+    assert "Yrkesgrupper: " in refused(kb, city, "needs", "--role", "lokalvårdare")
     assert [n["id"] for n in needs_json(kb, "--unit", "GSN")["needs"]] == ["U3"]
 
 
