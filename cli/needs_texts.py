@@ -70,10 +70,16 @@ def _heading(report: NeedsReport, city: str, *, uncovered: bool, hard_to_recruit
 
 
 def needs_text(
-    report: NeedsReport, city: str, *, uncovered: bool = False, hard_to_recruit: bool = False
+    report: NeedsReport,
+    city: str,
+    *,
+    uncovered: bool = False,
+    hard_to_recruit: bool = False,
+    funded: bool = True,
 ) -> str:
     """`kompetensbot needs`: the table, each need's source, competence and measures, then the
-    money per role with what no need claims."""
+    money per role with what no need claims; in a city without a fund for the year (`funded`
+    false) no kronor at all, as if nothing went to a need, but that no money is followed."""
     lines = [_heading(report, city, uncovered=uncovered, hard_to_recruit=hard_to_recruit), ""]
     if not report.needs:
         if not report.total and report.other_years:
@@ -88,16 +94,22 @@ def needs_text(
         else:
             lines.append("Inga behov matchar.")
     else:
-        lines += [_table(report), ""]
+        lines += [_table(report, funded), ""]
         for view in report.needs:
             lines += _details(view, report.year)
         order = " (brist först, sedan flest pensionsavgångar)" if uncovered or hard_to_recruit else ""
         lines.append(f"{len(report.needs)} av {report.total} behov{order}.")
-    lines += ["", *money_lines(report)]
+    if funded:
+        lines += ["", *money_lines(report)]
+    else:
+        lines += [
+            "",
+            f"Staden har ingen fond för {report.year}: insatsernas pengar följs inte i kompetensbot.",
+        ]
     return "\n".join(lines).rstrip()
 
 
-def _table(report: NeedsReport) -> str:
+def _table(report: NeedsReport, funded: bool = True) -> str:
     rows = [
         [
             "Id",
@@ -126,7 +138,7 @@ def _table(report: NeedsReport) -> str:
                 _number(n.retirements),
                 n.recruitment.value,
                 n.period.label,
-                format_amount(v.money),
+                format_amount(v.money) if funded else "–",
                 assessed_text(n, v.stale),
             ]
         )

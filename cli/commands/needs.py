@@ -126,7 +126,11 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         print(json.dumps(report_json(report), ensure_ascii=False, indent=2), file=out)
     else:
         text = needs_texts.needs_text(
-            report, city.city_name(), uncovered=args.uncovered, hard_to_recruit=args.hard_to_recruit
+            report,
+            city.city_name(),
+            uncovered=args.uncovered,
+            hard_to_recruit=args.hard_to_recruit,
+            funded=city.summary_ledger().has_fund(year),
         )
         print(text, file=out)
     return 0

@@ -170,6 +170,15 @@ def test_load_example_hagersten_liljeholmen_beside_malmo_then_commands_take_org(
     again = kb("load-example", HL)
     assert again.code == 0 and "finns redan" in again.out and "inget ändrades" in again.out
 
+    # "vilka behov saknar insatser?" on the command line: a city without a fund shows no kronor
+    # (a city office read "Pengar 2018: 0 kr" as nothing going to its needs)
+    uncovered = kb("--org", HL, "needs", "--uncovered", "--year", "2018")
+    assert uncovered.code == 0, uncovered.err
+    assert "6 av 14 behov (brist först, sedan flest pensionsavgångar)." in uncovered.out
+    assert "Staden har ingen fond för 2018" in uncovered.out and " 0 kr" not in uncovered.out
+    this_year = kb("--org", HL, "needs", "--year", "2025")
+    assert "Inga behov gäller 2025: de som finns gäller 2018–2019. Ange året med --year." in this_year.out
+
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make saknas")
 def test_make_demo_loads_malmo_alone_and_links_the_playgrounds_tenant_to_it() -> None:
