@@ -1,0 +1,121 @@
+"""Substitutes during absence (ersättare, issue 22): who answers for whom on a day.
+
+A substitution names the absent person, the substitute, the first and last day
+(both included) and, optionally, the units it is limited to; it is recorded with
+who made it and when, and may be ended early (from `ended_on` on it no longer
+applies). Nothing is updated: a later substitution of the same person for the
+same days is a new record, and the latest made applies.
+
+`answerer` is the one rule for who answers for a person on a day, for a unit's
+measures: the person when not away; else their substitute when the substitute is
+not away too; never a chain (a substitute who is away is not followed to their
+own substitute, so there is no loop either) but the unit's other HR role holders,
+then stadskontoret, the first of them who is not away. A substitute gains no
+rights of their own: what they may do for the absent person is the absent
+person's reading and following up of those measures (core.permissions decides
+the rest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """One person's absence and who answers for them.
+
+    Attributes:
+      absent: the absent person's user id.
+      substitute: the substitute's user id.
+      first, last: the days of the absence, both included.
+      units: the unit codes the substitution is limited to; empty: every unit.
+      by: who recorded it (user id); at: when.
+      ended_on: the day from which it no longer applies (ended early), if ended.
+      seq: its order number when stored (0 before).
+    """
+
+    absent: str
+    substitute: str
+    first: date
+    last: date
+    units: frozenset[str] = frozenset()
+    by: str = ""
+    at: datetime | None = None
+    ended_on: date | None = None
+    seq: int = 0
+
+    def applies(self, on: date, unit: str | None = None) -> bool:
+        """It applies on `on` (within its days and not ended), for `unit` (None: any unit it covers)."""
+        if not self.first <= on <= self.last:
+            return False
+        if self.ended_on is not None and on >= self.ended_on:
+            return False
+        return unit is None or not self.units or unit in self.units
+
+
+def current(
+    substitutions: Iterable[Substitution], person: str, on: date, unit: str | None = None
+) -> Substitution | None:
+    """The substitution that applies to `person` on `on` for `unit`: the latest made of those
+    that apply (by seq, then time), or None when the person is not away."""
+    found = [s for s in substitutions if s.absent == person and s.applies(on, unit)]
+    if not found:
+        return None
+    return max(found, key=lambda s: (s.seq, s.at.timestamp() if s.at else float("-inf")))
+
+
+def is_away(substitutions: Iterable[Substitution], person: str, on: date, unit: str | None = None) -> bool:
+    return current(substitutions, person, on, unit) is not None
+
+
+class Why(StrEnum):
+    """Why the answerer answers."""
+
+    SELF = "själv"
+    SUBSTITUTE = "ersättare"
+    UNIT_HR = "nämndens HR"
+    CITY_OFFICE = "stadskontoret"
+    NOBODY = "ingen"
+
+
+@dataclass(frozen=True, slots=True)
+class Answerer:
+    """Who answers for `person` on a day: `user` (None: nobody can), and why."""
+
+    person: str
+    user: str | None
+    why: Why
+
+    @property
+    def on_behalf(self) -> bool:
+        """Someone else answers for the person ("lämnad av Per Persson för Anna Andersson")."""
+        return self.user is not None and self.user != self.person
+
+
+def answerer(
+    substitutions: Sequence[Substitution],
+    person: str,
+    on: date,
+    unit: str | None,
+    *,
+    unit_hr: Sequence[str] = (),
+    city_office: Sequence[str] = (),
+) -> Answerer:
+    """Who answers for `person` on `on`, for `unit`'s measures (see the module): the person,
+    their substitute, the first of `unit_hr` (the unit's HR role holders, in a stable order)
+    who is neither the person nor away, then the first of `city_office` not away; nobody when
+    all of them are away."""
+    away = current(substitutions, person, on, unit)
+    if away is None:
+        return Answerer(person, person, Why.SELF)
+    if away.substitute != person and not is_away(substitutions, away.substitute, on, unit):
+        return Answerer(person, away.substitute, Why.SUBSTITUTE)
+    for why, holders in ((Why.UNIT_HR, unit_hr), (Why.CITY_OFFICE, city_office)):
+        for user in holders:
+            if user != person and not is_away(substitutions, user, on, unit):
+                return Answerer(person, user, why)
+    return Answerer(person, None, Why.NOBODY)

@@ -1,0 +1,75 @@
+"""Issue 22, substitutes during absence: who answers for whom on a day, table-tested
+(active, expired, ended early, substitute also away, a loop, limited to units)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.rules.substitutes import check_substitution
+from core.substitutes import Answerer, Substitution, Why, answerer
+
+JUNE_9, JULY_11 = date(2025, 6, 9), date(2025, 7, 11)
+ANNA_AWAY = Substitution("anna", "per", JUNE_9, JULY_11, seq=1)
+HR = ("hr-1", "hr-2")
+CITY = ("sk-1",)
+
+
+def who(subs: list[Substitution], on: date, unit: str | None = "FSKN", person: str = "anna") -> Answerer:
+    return answerer(subs, person, on, unit, unit_hr=HR, city_office=CITY)
+
+
+@pytest.mark.parametrize(
+    ("subs", "on", "unit", "user", "why"),
+    [
+        ([], JUNE_9, "FSKN", "anna", Why.SELF),  # nobody away
+        ([ANNA_AWAY], date(2025, 6, 8), "FSKN", "anna", Why.SELF),  # not yet away
+        ([ANNA_AWAY], JUNE_9, "FSKN", "per", Why.SUBSTITUTE),  # first day
+        ([ANNA_AWAY], JULY_11, "FSKN", "per", Why.SUBSTITUTE),  # last day, included
+        ([ANNA_AWAY], date(2025, 7, 12), "FSKN", "anna", Why.SELF),  # expired
+        # ended early: from 1 July she answers herself again
+        ([Substitution("anna", "per", JUNE_9, JULY_11, ended_on=date(2025, 7, 1))], date(2025, 7, 1),
+         "FSKN", "anna", Why.SELF),
+        # the substitute is away too: no chain to per's own substitute, the unit's HR answers
+        ([ANNA_AWAY, Substitution("per", "olle", JUNE_9, JULY_11, seq=2)], JUNE_9, "FSKN", "hr-1",
+         Why.UNIT_HR),
+        # a loop (anna → per, per → anna, both away): neither is followed
+        ([ANNA_AWAY, Substitution("per", "anna", JUNE_9, JULY_11, seq=2)], JUNE_9, "FSKN", "hr-1",
+         Why.UNIT_HR),
+        # the unit's first HR holder away as well: the next one
+        ([ANNA_AWAY, Substitution("per", "x", JUNE_9, JULY_11), Substitution("hr-1", "y", JUNE_9, JULY_11)],
+         JUNE_9, "FSKN", "hr-2", Why.UNIT_HR),
+        # every HR holder away: stadskontoret
+        ([ANNA_AWAY, Substitution("per", "x", JUNE_9, JULY_11), Substitution("hr-1", "y", JUNE_9, JULY_11),
+          Substitution("hr-2", "z", JUNE_9, JULY_11)], JUNE_9, "FSKN", "sk-1", Why.CITY_OFFICE),
+        # limited to GVN: for FSKN's measures she answers herself, for GVN's per does
+        ([Substitution("anna", "per", JUNE_9, JULY_11, units=frozenset({"GVN"}))], JUNE_9, "FSKN", "anna",
+         Why.SELF),
+        ([Substitution("anna", "per", JUNE_9, JULY_11, units=frozenset({"GVN"}))], JUNE_9, "GVN", "per",
+         Why.SUBSTITUTE),
+        # a later substitution of the same days replaces the earlier one
+        ([ANNA_AWAY, Substitution("anna", "kim", JUNE_9, JULY_11, seq=2)], JUNE_9, "FSKN", "kim",
+         Why.SUBSTITUTE),
+    ],
+)  # fmt: skip
+def test_who_answers_for_anna(subs: list[Substitution], on: date, unit: str, user: str, why: Why) -> None:
+    found = who(subs, on, unit)
+    assert (found.user, found.why) == (user, why)
+    assert found.on_behalf == (user != "anna")
+
+
+def test_nobody_answers_when_everyone_is_away() -> None:
+    everyone = [Substitution(p, "x", JUNE_9, JULY_11) for p in ("anna", "per", "x", *HR, *CITY)]
+    found = who([Substitution("anna", "per", JUNE_9, JULY_11, seq=9), *everyone], JUNE_9)
+    assert (found.user, found.why) == (None, Why.NOBODY)
+
+
+def test_a_substitution_is_refused_naming_what_is_wrong() -> None:
+    bad = Substitution("anna", "anna", JULY_11, JUNE_9, units=frozenset({"XYZ"}))
+    assert [e.code for e in check_substitution(bad, {"FSKN", "GVN"})] == [
+        "own_substitute",
+        "substitution_backwards",
+        "unknown_unit",
+    ]
+    assert check_substitution(ANNA_AWAY, {"FSKN"}) == []
