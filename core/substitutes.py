@@ -61,11 +61,11 @@ def current(
     substitutions: Iterable[Substitution], person: str, on: date, unit: str | None = None
 ) -> Substitution | None:
     """The substitution that applies to `person` on `on` for `unit`: the latest made of those
-    that apply (by seq, then time), or None when the person is not away."""
+    that apply (by seq, then as given), or None when the person is not away."""
     found = [s for s in substitutions if s.absent == person and s.applies(on, unit)]
     if not found:
         return None
-    return max(found, key=lambda s: (s.seq, s.at.timestamp() if s.at else float("-inf")))
+    return max(enumerate(found), key=lambda pair: (pair[1].seq, pair[0]))[1]  # a tie: the later given
 
 
 def is_away(substitutions: Iterable[Substitution], person: str, on: date, unit: str | None = None) -> bool:
