@@ -13,29 +13,24 @@ from bot.needs_services import NeedServices
 from bot.services import Services
 from core.errors import NotFound, PermissionDenied, RuleViolation
 from core.model import Role
-from core.needs import NeedEntry, NeedKind, Period, Recruitment
+from core.needs import NeedEntry, NeedKind, Recruitment
 from storage.examples import read_example
+from tests.needs_builders import need as build_need
 
 AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
 TODAY = date(2025, 6, 5)
 
 
 def need(key: str, unit: str, role: str, **changes: object) -> NeedEntry:
+    """The shared builder's need (tests.needs_builders), upskilling from a plan assessed in 2022 (stale)."""
     values: dict[str, object] = dict(
-        key=key,
-        unit=unit,
-        role=role,
         kind=NeedKind.UPSKILLING,
         competence="Formell behörighet",
-        recruitment=Recruitment.SHORTAGE,
-        period=Period(2024, 2026),
         source="Kompetensförsörjningsplan",
+        source_date=None,
         assessed=date(2022, 11, 1),
-        author="Stadskontoret",
-        at=AT,
     )
-    values.update(changes)
-    return NeedEntry(**values)  # type: ignore[arg-type]  # the test's defaults, overridden by keyword
+    return build_need(key, unit, role, **{**values, **changes})
 
 
 @pytest.fixture
