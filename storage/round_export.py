@@ -5,11 +5,10 @@ neutralises formulas. The CSV of the measures (cli.round_export) takes the same 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from core.round_report import RoundReport
-from storage.templates import append_xlsx_row
+from storage.templates import append_xlsx_row, xlsx_bytes
 
 GRANTED = "Beviljat till insatser"
 """A committee's money in the round: the sum of its measures' grants (not its allocation)."""
@@ -120,6 +119,4 @@ def round_xlsx(report: RoundReport, names: dict[str, str] | None = None) -> byte
     proposals.append(["Från insats (id)", "Till insats (id)", "Belopp (kr)", "Inom samma nämnd"])
     for p in report.proposals:
         proposals.append([p.from_measure, p.to_measure, p.amount, "Ja" if p.same_unit else "Nej"])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes(wb)

@@ -232,6 +232,23 @@ def write_xlsx(
     _fill_sheet(sheet, COLUMNS, rows)
     if needs is not None:
         _fill_sheet(book.create_sheet(NEEDS_SHEET), NEED_COLUMNS, needs)
+    return xlsx_bytes(book)
+
+
+FILE_TIME = datetime(2025, 1, 1)
+"""The created and modified times every workbook is written with: openpyxl's save stamps the
+time of saving, so the file offered in Teams (its size announced) and the one uploaded a moment
+later differed by a byte or two."""
+
+
+def xlsx_bytes(book: Any) -> bytes:
+    """A workbook as the bytes of an XLSX file, the same for the same content."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    book.properties.created = book.properties.modified = FILE_TIME
     out = io.BytesIO()
-    book.save(out)
+    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).save()
     return out.getvalue()
