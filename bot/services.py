@@ -105,7 +105,7 @@ class Services:
             return self.admin
         if self.demo:
             return Principal(user, (RoleGrant(user, Role.CITY_OFFICE),))
-        return repo.principal(user)
+        return repo.principal_on(user, swedish_date(self.clock()))
 
     def principal(self, user: str) -> Principal:
         return self._city(user)[1]
@@ -123,7 +123,7 @@ class Services:
             who = cache.get(("principal", self.org, user))
         if snapshot is None or who is None:
             snapshot, grants = read_models(self.engine).read(
-                self.engine, self.org, user if who is None else None
+                self.engine, self.org, user if who is None else None, swedish_date(self.clock())
             )
             who = who or grants
             assert who is not None

@@ -58,6 +58,7 @@ from microsoft_agents.hosting.dialogs.memory import DialogStateManager
 from sqlalchemy.engine import Engine
 
 from bot.claims import Finisher, HeldClaim
+from bot.clock import today
 from bot.conversation_state import PersonalConversationState
 from bot.file_offers import UploadPolicy, handle_file_consent
 from bot.outbound import OutboundPolicy
@@ -198,6 +199,7 @@ class KompetensBot(ActivityHandler):
                 roles_of=user_id if message and not self.demo else None,
                 only_city=only_city,
                 lease=self.claim_lease,
+                on=today(self.today),
             )
             start = begin_turn(self.engine, arrival)
             if message and start.org is not None:  # the turn's services then read neither again

@@ -452,6 +452,9 @@ class FollowUp:
         stored before author ids were kept.
       reached: how many people the measure has reached so far (asked for a
         measure linked to a competence need, issue 21), if given.
+      for_id, for_name: the absent person the author answered for as their
+        substitute (issue 22: "lämnad av Per Persson för Anna Andersson"), their
+        user id and the name shown; "" when the author answered for themselves.
     """
 
     measure_id: int
@@ -466,6 +469,8 @@ class FollowUp:
     seq: int = 0
     author_id: str = ""
     reached: int | None = None
+    for_id: str = ""
+    for_name: str = ""
 
     @property
     def year(self) -> int:
@@ -506,12 +511,17 @@ class Principal:
     """Who is acting: a user with their grants, or the administrator.
 
     `user` is recorded as the author id of what they write; `name`, when
-    given, is the author's name shown instead of the id."""
+    given, is the author's name shown instead of the id. `stand_in` are the
+    unit grants (chef, hr) of the people this person answers for today as
+    their substitute (issue 22, core.substitutes.stand_in_grants): each
+    grant's `user` is the absent person; they let the substitute read and
+    follow up those units' measures and nothing else (core.permissions)."""
 
     user: str
     grants: tuple[RoleGrant, ...] = field(default=())
     is_admin: bool = False
     name: str = ""
+    stand_in: tuple[RoleGrant, ...] = field(default=())
 
     @property
     def author(self) -> str:

@@ -15,6 +15,11 @@ ksau grants see every unit. The administrator (the command line without
 | manage_rounds     |      |      | all           |      |
 | remind_round      |      | own  | all           |      |
 | reallocate        |      |      |               | all  |
+
+A substitute (ersättare, issue 22) standing in for an absent chef or hr holds,
+while the absence lasts, the absent person's unit grants for read and
+follow_up only (Principal.stand_in): never submit_measure, assess_needs,
+remind_round, nor anything city-wide.
 """
 
 from __future__ import annotations
@@ -66,9 +71,15 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
 }
 
 
+STAND_IN_ACTIONS = frozenset({Action.READ, Action.FOLLOW_UP})
+"""What a substitute may do with the absent person's unit grants."""
+
+
 def _grant_covers(principal: Principal, action: Action, unit: str) -> bool:
-    return any(
-        action in _ALLOWED[g.role] and (g.role in _CITY_WIDE or g.unit == unit) for g in principal.grants
+    if any(action in _ALLOWED[g.role] and (g.role in _CITY_WIDE or g.unit == unit) for g in principal.grants):
+        return True
+    return action in STAND_IN_ACTIONS and any(
+        g.unit == unit and g.role not in _CITY_WIDE and action in _ALLOWED[g.role] for g in principal.stand_in
     )
 
 

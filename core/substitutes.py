@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from core.model import Role, RoleGrant
+
 
 @dataclass(frozen=True, slots=True)
 class Substitution:
@@ -119,3 +121,55 @@ def answerer(
             if user != person and not is_away(substitutions, user, on, unit):
                 return Answerer(person, user, why)
     return Answerer(person, None, Why.NOBODY)
+
+
+STAND_IN_ROLES = frozenset({Role.CHEF, Role.HR})
+"""The roles a substitute stands in for: a person's unit roles. Stadskontoret's
+and KSAU's city-wide roles are never passed on (a substitute gains no KSAU rights)."""
+
+
+def stand_in_grants(
+    substitutions: Sequence[Substitution], grants: Iterable[RoleGrant], user: str, on: date
+) -> tuple[RoleGrant, ...]:
+    """The absent people's unit grants (chef, hr) that `user` answers for on `on` as their
+    substitute (Principal.stand_in): for each such grant, the absent person's substitution for
+    its unit names `user`, and `user` is not away themselves for that unit. Not passed on
+    further (no chains): a grant `user` holds as a stand-in is not among `grants`."""
+    mine = [s for s in substitutions if s.substitute == user]
+    if not mine:
+        return ()
+    out: list[RoleGrant] = []
+    for g in grants:
+        if g.user == user or g.role not in STAND_IN_ROLES or g.unit is None:
+            continue
+        away = current(substitutions, g.user, on, g.unit)
+        if away is not None and away.substitute == user and not is_away(substitutions, user, on, g.unit):
+            out.append(g)
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutionEnded:
+    """A stored substitution (by its seq) ended early: from `on` it no longer applies."""
+
+    ends: int
+    on: date
+    by: str = ""
+    at: datetime | None = None
+    seq: int = 0
+
+
+def replay(records: Iterable[Substitution | SubstitutionEnded]) -> list[Substitution]:
+    """The city's substitutions from its stored records, in the order stored: each with
+    the earliest day it was ended from, if it was ended."""
+    made: dict[int, Substitution] = {}
+    for r in records:
+        if isinstance(r, Substitution):
+            made[r.seq] = r
+        elif r.ends in made:
+            s = made[r.ends]
+            on = r.on if s.ended_on is None else min(s.ended_on, r.on)
+            made[r.ends] = Substitution(
+                s.absent, s.substitute, s.first, s.last, s.units, s.by, s.at, on, s.seq
+            )
+    return [made[k] for k in sorted(made)]

@@ -24,6 +24,7 @@ from core.needs import (
     Period,
     Recruitment,
 )
+from core.substitutes import Substitution, SubstitutionEnded
 from storage.tables import (
     DecisionRow,
     FollowUpRow,
@@ -31,7 +32,9 @@ from storage.tables import (
     MeasureRow,
     NeedEntryRow,
     RoleGrantRow,
+    SubstitutionRow,
     UnitRow,
+    utcnow,
 )
 
 SEP = "|"
@@ -204,6 +207,8 @@ def followup_from_row(row: FollowUpRow) -> FollowUp:
         seq=row.seq,
         author_id=row.author_id or "",
         reached=row.reached,
+        for_id=row.for_id or "",
+        for_name=row.for_name or "",
     )
 
 
@@ -222,6 +227,8 @@ def followup_to_row(org_id: int, seq: int, f: FollowUp) -> FollowUpRow:
         author_id=f.author_id,
         created_at=utc(f.at),
         reached=f.reached,
+        for_id=f.for_id or None,
+        for_name=f.for_name or None,
     )
 
 
@@ -307,3 +314,45 @@ def need_entry_to_row(org_id: int, seq: int, e: NeedsEntry) -> NeedEntryRow:
 
 def grant_from_row(row: RoleGrantRow) -> RoleGrant:
     return RoleGrant(row.user_id, Role(row.role), row.unit_code)
+
+
+def substitution_record_from_row(row: SubstitutionRow) -> Substitution | SubstitutionEnded:
+    """A stored substitution (kind "set") or its early end (kind "end")."""
+    at = aware(row.created_at)
+    if row.kind == "end":
+        assert row.ends is not None and row.ended_on is not None
+        return SubstitutionEnded(row.ends, row.ended_on, row.author_id, at, row.seq)
+    assert row.first_day is not None and row.last_day is not None
+    units = frozenset(u for u in row.units.split("|") if u)
+    return Substitution(
+        row.absent, row.substitute, row.first_day, row.last_day, units, row.author_id, at, None, row.seq
+    )
+
+
+def substitution_to_row(org_id: int, seq: int, s: Substitution, author: str) -> SubstitutionRow:
+    return SubstitutionRow(
+        org_id=org_id,
+        seq=seq,
+        kind="set",
+        absent=s.absent,
+        substitute=s.substitute,
+        first_day=s.first,
+        last_day=s.last,
+        units="|".join(sorted(s.units)),
+        author=author,
+        author_id=s.by,
+        created_at=utc(s.at) if s.at is not None else utcnow(),
+    )
+
+
+def substitution_end_to_row(org_id: int, seq: int, e: SubstitutionEnded, author: str) -> SubstitutionRow:
+    return SubstitutionRow(
+        org_id=org_id,
+        seq=seq,
+        kind="end",
+        ends=e.ends,
+        ended_on=e.on,
+        author=author,
+        author_id=e.by,
+        created_at=utc(e.at) if e.at is not None else utcnow(),
+    )

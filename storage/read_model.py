@@ -73,6 +73,7 @@ from core.entries import LedgerEntry, MeasureFundingEntry
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, Role, RoleGrant, Unit
 from core.rules.followup import last_reported
+from core.substitutes import replay, stand_in_grants
 from storage.db import reading
 from storage.driver_sql import DriverQuery
 from storage.mapping import (
@@ -81,6 +82,7 @@ from storage.mapping import (
     entry_from_row,
     followup_from_row,
     measure_from_row,
+    substitution_record_from_row,
     unit_from_row,
 )
 from storage.repository import pick_city
@@ -91,6 +93,7 @@ from storage.tables import (
     MeasureRow,
     OrganisationRow,
     RoleGrantRow,
+    SubstitutionRow,
     TenantRow,
     UnitRow,
     table,
@@ -117,6 +120,7 @@ _entries = table(LedgerEntryRow)
 _followups = table(FollowUpRow)
 _grants = table(RoleGrantRow)
 _tenants = table(TenantRow)
+_subs = table(SubstitutionRow)
 
 
 class Freshness(NamedTuple):
@@ -210,8 +214,40 @@ _GRANTS = DriverQuery(
 )
 
 
-def grants_of(conn: Connection, org_id: int, user: str) -> Principal:
-    return principal_of(user, _GRANTS.rows(conn, {"org_id": org_id, "user": user}))
+_STANDS_IN = DriverQuery(
+    select(_subs.c.id)
+    .where(_subs.c.org_id == bindparam("org_id"), _subs.c.substitute == bindparam("user"))
+    .limit(1)
+)
+
+
+def grants_of(conn: Connection, org_id: int, user: str, on: date | None = None) -> Principal:
+    """A person's grants in one city and, when `on` is given and they are named anyone's
+    substitute, the absent people's unit grants they stand in for that day (Principal.stand_in):
+    one small query more, a second only for a substitute."""
+    principal = principal_of(user, _GRANTS.rows(conn, {"org_id": org_id, "user": user}))
+    return principal if on is None else with_stand_in(conn, org_id, principal, on)
+
+
+def with_stand_in(conn: Connection, org_id: int, principal: Principal, on: date) -> Principal:
+    """The principal with the grants they stand in for on `on` (none when nobody named them)."""
+    if not _STANDS_IN.rows(conn, {"org_id": org_id, "user": principal.user}):
+        return principal
+    return replace(principal, stand_in=stand_ins(conn, org_id, principal.user, on))
+
+
+def stand_ins(conn: Connection, org_id: int, user: str, on: date) -> tuple[RoleGrant, ...]:
+    """The absent people's unit grants `user` stands in for on `on` (core.substitutes)."""
+    rows = conn.execute(select(_subs).where(_subs.c.org_id == org_id).order_by(_subs.c.seq)).all()
+    subs = replay(substitution_record_from_row(SubstitutionRow(**r._mapping)) for r in rows)
+    absent = sorted({s.absent for s in subs if s.substitute == user})
+    grants = conn.execute(
+        select(_grants.c.user_id, _grants.c.role, _grants.c.unit_code)
+        .where(_grants.c.org_id == org_id, _grants.c.user_id.in_(absent))
+        .order_by(_grants.c.id)
+    ).all()
+    held = [RoleGrant(g.user_id, Role(g.role), g.unit_code) for g in grants]
+    return stand_in_grants(subs, held, user, on)
 
 
 def principal_of(user: str, grants: Iterable[tuple[str, str | None]]) -> Principal:
@@ -465,13 +501,14 @@ class ReadModels:
         return self.read(engine, slug)[0]
 
     def read(
-        self, engine: Engine, slug: str | None, user: str | None = None
+        self, engine: Engine, slug: str | None, user: str | None = None, on: date | None = None
     ) -> tuple[CitySnapshot, Principal | None]:
         """The city's current snapshot and, if `user` is given, their role grants
-        there: one connection, two small queries when nothing changed."""
+        there (with what they stand in for on `on`: grants_of): one connection,
+        three small queries when nothing changed."""
         with reading(engine) as conn:
             fresh = freshness(conn, slug)
-            principal = grants_of(conn, fresh.org_id, user) if user is not None else None
+            principal = grants_of(conn, fresh.org_id, user, on) if user is not None else None
             return self._snapshot(conn, fresh), principal
 
     def current(self, engine: Engine, fresh: Freshness) -> CitySnapshot:

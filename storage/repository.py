@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import func
@@ -23,8 +24,10 @@ from core.errors import NotFound, RuleError
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Organisation, Principal, RoleGrant, Unit
 from core.needs import Needs, NeedsEntry
+from core.substitutes import Substitution, SubstitutionEnded, replay
 from storage.mapping import (
     SEP,
+    aware,
     decision_from_row,
     decision_to_row,
     entry_from_row,
@@ -36,6 +39,9 @@ from storage.mapping import (
     measure_to_row,
     need_entry_from_row,
     need_entry_to_row,
+    substitution_end_to_row,
+    substitution_record_from_row,
+    substitution_to_row,
     unit_from_row,
 )
 from storage.seal import ChainReport, LedgerKey, seal, verify
@@ -49,6 +55,7 @@ from storage.tables import (
     ProcessedActivityRow,
     RoleGrantRow,
     RoleRevocationRow,
+    SubstitutionRow,
     UnitRow,
 )
 
@@ -170,6 +177,12 @@ class Repository:
     def principal(self, user: str) -> Principal:
         return Principal(user=user, grants=tuple(self.grants(user)))
 
+    def principal_on(self, user: str, on: date) -> Principal:
+        """The person with what they stand in for on `on` as a substitute (issue 22)."""
+        from storage.read_model import grants_of  # the read model builds on this module
+
+        return grants_of(self.session.connection(), self.org_id, user, on)
+
     def verify_seal(self, key: LedgerKey | None = None) -> ChainReport:
         """The city's hash chain checked row by row (storage.seal.verify)."""
         return verify(self.session.connection(), self.org_id, key)
@@ -203,7 +216,9 @@ class Repository:
         assert row.id is not None
         return row.id
 
-    def _next_seq(self, table: type[LedgerEntryRow] | type[FollowUpRow] | type[NeedEntryRow]) -> int:
+    def _next_seq(
+        self, table: type[LedgerEntryRow] | type[FollowUpRow] | type[NeedEntryRow] | type[SubstitutionRow]
+    ) -> int:
         current = self.session.exec(select(func.max(table.seq)).where(table.org_id == self.org_id)).one()
         return (current or 0) + 1
 
@@ -239,6 +254,34 @@ class Repository:
         self.session.flush()
         self._seal("need", row.id)
         return replace(entry, seq=seq)
+
+    def substitutions(self) -> list[Substitution]:
+        """The city's substitutions as stored (issue 22), each with its early end if ended."""
+        rows = self.session.exec(
+            select(SubstitutionRow)
+            .where(SubstitutionRow.org_id == self.org_id)
+            .order_by(col(SubstitutionRow.seq))
+        ).all()
+        return replay(substitution_record_from_row(r) for r in rows)
+
+    def add_substitution(self, substitution: Substitution, author: str) -> Substitution:
+        """Store a substitution (checked by core.rules.substitutes), sealed; `author` is the
+        name shown of who made it (its `by` is their id)."""
+        seq = self._next_seq(SubstitutionRow)
+        row = substitution_to_row(self.org_id, seq, substitution, author)
+        self.session.add(row)
+        self.session.flush()
+        self._seal("substitution", row.id)
+        return replace(substitution, seq=seq, at=aware(row.created_at))
+
+    def end_substitution(self, ended: SubstitutionEnded, author: str) -> SubstitutionEnded:
+        """Store the early end of the substitution of seq `ended.ends`, sealed."""
+        seq = self._next_seq(SubstitutionRow)
+        row = substitution_end_to_row(self.org_id, seq, ended, author)
+        self.session.add(row)
+        self.session.flush()
+        self._seal("substitution", row.id)
+        return replace(ended, seq=seq, at=aware(row.created_at))
 
     def grant(self, grant: RoleGrant, by: str) -> bool:
         """Store a grant; False when the person already holds it."""

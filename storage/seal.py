@@ -53,6 +53,7 @@ from storage.tables import (
     RoleRevocationRow,
     SealKeyRow,
     SealRow,
+    SubstitutionRow,
     utcnow,
 )
 from storage.tables import table as table_of
@@ -120,13 +121,20 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
             "author", "author_id", "created_at",
         ),
     ),
+    "substitution": (  # issue 22, migration 0015: sealed from its first row
+        table_of(SubstitutionRow),
+        (
+            "id", "org_id", "seq", "kind", "absent", "substitute", "first_day", "last_day", "units",
+            "ends", "ended_on", "author", "author_id", "created_at",
+        ),
+    ),
 }  # fmt: skip
 
 # Columns added later, sealed only where they hold a value: a row that leaves
 # them NULL (every row written before them) keeps the bytes it was sealed by.
 WHEN_SET: dict[str, tuple[str, ...]] = {
     "decision": ("delegate",),  # who decided under delegation (migration 0011)
-    "followup": ("reached",),  # people reached so far (migration 0014)
+    "followup": ("reached", "for_id", "for_name"),  # people reached (0014); answered for (0015)
 }
 
 
@@ -144,6 +152,7 @@ KIND_NAMES = {
     "grant": "rolltilldelning",
     "revoke": "återkallad roll",
     "need": "behovspost",
+    "substitution": "ersättarpost",
 }
 
 
@@ -449,6 +458,9 @@ def _describe(kind: str, row: Mapping[str, Any] | None) -> str:
         what = NEED_ENTRY_NAMES.get(row["kind"], str(row["kind"]))
         measure = f", insats {row['measure_id']}" if row["measure_id"] is not None else ""
         return f" nr {row['seq']} ({what} {row['need_key']}{measure})"
+    if kind == "substitution":
+        what = "ersättare" if row["kind"] == "set" else f"avslutad ersättare nr {row['ends']}"
+        return f" nr {row['seq']} ({what} för {row['absent']})"
     return f" {row['role']} för {row['user_id']}"
 
 
@@ -527,7 +539,7 @@ def verify(conn: Connection, org_id: int, key: LedgerKey | None = None) -> Chain
             )
             continue
         previous = s.link
-    for kind in ("ledger", "followup", "measure", "decision", "grant", "revoke", "need"):
+    for kind in ("ledger", "followup", "measure", "decision", "grant", "revoke", "need", "substitution"):
         for row_id, row in sorted(rows.get(kind, {}).items()):
             if (kind, row_id) not in seen:
                 problems.append(

@@ -141,6 +141,8 @@ class FollowUpRow(SQLModel, table=True):
     author_id: str = Field(default="", max_length=200)  # who: "" on rows before 0007
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     reached: int | None = None  # people reached so far (issue 21, migration 0014)
+    for_id: str | None = Field(default=None, max_length=200)  # answered for this absent person (issue 22)
+    for_name: str | None = Field(default=None, max_length=200)  # their name as shown
 
 
 class NeedEntryRow(SQLModel, table=True):
@@ -418,3 +420,87 @@ class RoundReminderRow(SQLModel, table=True):
     by: str = Field(max_length=200)
     units: str = ""  # "|"-separated; empty: every unit
     recipients: int = 0
+
+
+# --- issue 22: substitutes, people, reach through Graph, roles from Entra groups (0015) ----------
+
+
+class SubstitutionRow(SQLModel, table=True):
+    """A substitution (core.substitutes): kind "set" names the absent person, the
+    substitute, the first and last day and the units it is limited to; kind "end"
+    ends the one of seq `ends` from `ended_on`. Append-only and sealed (kind
+    "substitution"), numbered per city."""
+
+    __tablename__ = "substitutions"
+    __table_args__ = (UniqueConstraint("org_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    seq: int
+    kind: str = Field(max_length=8)  # "set" or "end"
+    absent: str = Field(default="", max_length=200)
+    substitute: str = Field(default="", max_length=200)
+    first_day: date | None = None
+    last_day: date | None = None
+    units: str = ""  # "|"-separated; empty: every unit
+    ends: int | None = None  # kind "end": the seq of the substitution ended
+    ended_on: date | None = None
+    author: str = Field(max_length=200)  # the name shown
+    author_id: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class PersonRow(SQLModel, table=True):
+    """A person the bot knows in a city: the Entra object id with the name, UPN and
+    e-mail last seen (from Teams, Microsoft Graph or a group sync). A directory cache,
+    updated in place: it decides nothing but how people are named and found."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    user_id: str = Field(max_length=200)
+    name: str = Field(default="", max_length=200)
+    upn: str = Field(default="", max_length=320, index=True)
+    mail: str = Field(default="", max_length=320)
+    source: str = Field(default="", max_length=16)  # "teams", "graph", "group"
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class GroupMappingRow(SQLModel, table=True):
+    """An Entra security group whose members hold a role (for a unit): `roles
+    map-group`. The grants a sync makes name the group in `granted_by`
+    ("entra-grupp:<id>"), so hand-made grants are told apart and left alone."""
+
+    __tablename__ = "group_mappings"
+    __table_args__ = (UniqueConstraint("org_id", "group_id", "role", "unit_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    group_id: str = Field(max_length=200)
+    group_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=32)
+    unit_code: str | None = Field(default=None, max_length=32)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    synced_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    sync_error: str = ""
+
+
+class GraphInstallRow(SQLModel, table=True):
+    """Installing the app for one person through Microsoft Graph before a round's first
+    send: at most one per (round, person). `state` goes claimed → installed (or
+    failed, no_consent); a claim older than its lease belongs to a process that died
+    mid-install and is taken again (a 409 "already installed" counts as installed)."""
+
+    __tablename__ = "graph_installs"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisations.id", index=True)
+    round_id: int = Field(foreign_key="followup_rounds.id", index=True)
+    user_id: str = Field(max_length=200)
+    state: str = Field(default="claimed", max_length=16)
+    attempts: int = 0
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reason: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

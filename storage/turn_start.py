@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select, true
@@ -46,6 +46,7 @@ from storage.read_model import (
     grants_of,
     principal_of,
     tenant_freshness,
+    with_stand_in,
 )
 from storage.tables import BotStateRow, ConversationRefRow, RoleGrantRow, table, utcnow
 
@@ -65,6 +66,8 @@ class Arrival:
       conversation_type: "personal", "groupChat" or "channel".
       state_keys: the turn's dialog and user state keys.
       roles_of: whose roles to read in the city (None: nobody's).
+      on: the day the roles are read for: what `roles_of` stands in for as someone's
+        substitute that day comes with them (storage.read_model.grants_of; None: not read).
       only_city: a tenant that is not linked to a city is served by the only
         city there is (False: only a linked tenant is served; see bot.who).
       lease: how long the turn holds the activity's claim before it is taken
@@ -81,6 +84,7 @@ class Arrival:
     roles_of: str | None = None
     only_city: bool = True
     lease: timedelta = CLAIM_LEASE
+    on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,8 @@ def begin_turn(engine: Engine, arrival: Arrival) -> TurnStart:
         if arrival.reference is not None:
             _store_reference(conn, org, arrival, arrival.reference)
         states = read_states(conn, list(arrival.state_keys)) if arrival.state_keys else {}
-        roles = grants_of(conn, org.org_id, arrival.roles_of) if arrival.roles_of is not None else None
+        who = arrival.roles_of
+        roles = grants_of(conn, org.org_id, who, arrival.on) if who is not None else None
     return TurnStart(True, org, states, roles)
 
 
@@ -238,4 +243,7 @@ def _in_one_statement(engine: Engine, arrival: Arrival) -> TurnStart:
         if arrival.roles_of is not None
         else None
     )
+    if roles is not None and arrival.on is not None:  # a substitute's stand-in grants: rare, read apart
+        with autocommit(engine) as conn:
+            roles = with_stand_in(conn, org.org_id, roles, arrival.on)
     return TurnStart(True, org, states, roles)

@@ -7,8 +7,18 @@ from datetime import date
 
 import pytest
 
+from core.model import Principal, Role, RoleGrant
+from core.permissions import Action, can
 from core.rules.substitutes import check_substitution
-from core.substitutes import Answerer, Substitution, Why, answerer
+from core.substitutes import (
+    Answerer,
+    Substitution,
+    SubstitutionEnded,
+    Why,
+    answerer,
+    replay,
+    stand_in_grants,
+)
 
 JUNE_9, JULY_11 = date(2025, 6, 9), date(2025, 7, 11)
 ANNA_AWAY = Substitution("anna", "per", JUNE_9, JULY_11, seq=1)
@@ -73,3 +83,41 @@ def test_a_substitution_is_refused_naming_what_is_wrong() -> None:
         "unknown_unit",
     ]
     assert check_substitution(ANNA_AWAY, {"FSKN"}) == []
+
+
+ANNA_GRANTS = (RoleGrant("anna", Role.HR, "FSKN"), RoleGrant("anna", Role.CITY_OFFICE))
+
+
+@pytest.mark.parametrize(
+    ("subs", "on", "units"),
+    [
+        ([ANNA_AWAY], date(2025, 6, 8), set()),  # before she is away: nothing
+        ([ANNA_AWAY], JUNE_9, {"FSKN"}),  # her unit grant, never her city-wide one
+        ([ANNA_AWAY], date(2025, 7, 12), set()),  # expired
+        ([Substitution("anna", "per", JUNE_9, JULY_11, units=frozenset({"GVN"}))], JUNE_9, set()),
+        ([ANNA_AWAY, Substitution("per", "olle", JUNE_9, JULY_11, seq=2)], JUNE_9, set()),  # per away
+        ([ANNA_AWAY, Substitution("anna", "kim", JUNE_9, JULY_11, seq=2)], JUNE_9, set()),  # replaced
+    ],
+)
+def test_what_per_stands_in_for(subs: list[Substitution], on: date, units: set[str]) -> None:
+    found = stand_in_grants(subs, ANNA_GRANTS, "per", on)
+    assert {g.unit for g in found} == units and all(g.user == "anna" for g in found)
+
+
+def test_a_substitute_reads_and_follows_up_the_absent_units_and_nothing_else() -> None:
+    per = Principal(
+        "per", (RoleGrant("per", Role.CHEF, "GVN"),), stand_in=(RoleGrant("anna", Role.HR, "FSKN"),)
+    )
+    assert can(per, Action.READ, ["FSKN"]) and can(per, Action.FOLLOW_UP, ["FSKN"])
+    for action in (Action.SUBMIT_MEASURE, Action.ASSESS_NEEDS, Action.REMIND_ROUND, Action.REALLOCATE):
+        assert not can(per, action, ["FSKN"])
+    assert not can(per, Action.READ, ["HVON"]) and not can(per, Action.READ)  # nothing city-wide
+    assert can(per, Action.FOLLOW_UP, ["GVN"])  # their own grant as before
+
+
+def test_an_early_end_is_replayed_onto_its_substitution() -> None:
+    made = Substitution("anna", "per", JUNE_9, JULY_11, seq=1)
+    later = Substitution("olle", "per", JUNE_9, JULY_11, seq=2)
+    ended = replay([made, later, SubstitutionEnded(1, date(2025, 6, 20), seq=3)])
+    assert [s.ended_on for s in ended] == [date(2025, 6, 20), None]
+    assert not ended[0].applies(date(2025, 6, 20)) and ended[0].applies(date(2025, 6, 19))
