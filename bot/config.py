@@ -113,7 +113,7 @@ class Settings:
     # tenant's catalog (KOMPETENSBOT_TEAMS_APP_CATALOG_ID; None: looked up by the
     # manifest's id, KOMPETENSBOT_TEAMS_APP_ID or else the client id, with
     # AppCatalog.Read.All) and Graph requests a second per registration.
-    graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_url: str | None = None  # None: https://graph.microsoft.com/v1.0 (bot.graph.GRAPH_URL)
     graph_install: bool = False
     teams_app_catalog_id: str | None = None
     teams_app_id: str | None = None
@@ -172,9 +172,12 @@ class Settings:
 
     def _check_graph_url(self) -> None:
         """KOMPETENSBOT_GRAPH_URL: https with credentials, loopback when anonymous (bot.outbound)."""
+        from bot.graph import GRAPH_URL
         from bot.outbound import GRAPH_URL_ENV, graph_url_problem
 
-        problem = graph_url_problem(self.graph_url, anonymous=self.anonymous)
+        if self.graph_url is None and not self.graph_install:
+            return  # Graph is not used
+        problem = graph_url_problem(self.graph_url or GRAPH_URL, anonymous=self.anonymous)
         if problem:
             raise start_refused(f"{GRAPH_URL_ENV}: {problem}. Servern startade inte.", GRAPH_URL_ENV)
 
@@ -300,7 +303,7 @@ class Settings:
             # at least once, saved once
             claim_lease_seconds=float(env.get("KOMPETENSBOT_CLAIM_LEASE_SECONDS", "60")),
             # Microsoft Graph
-            graph_url=(env.get("KOMPETENSBOT_GRAPH_URL") or "https://graph.microsoft.com/v1.0").strip(),
+            graph_url=env.get("KOMPETENSBOT_GRAPH_URL", "").strip() or None,
             graph_install=env.get("KOMPETENSBOT_GRAPH_INSTALL", "").lower() in _YES,
             teams_app_catalog_id=env.get("KOMPETENSBOT_TEAMS_APP_CATALOG_ID", "").strip() or None,
             teams_app_id=env.get("KOMPETENSBOT_TEAMS_APP_ID", "").strip() or None,

@@ -283,7 +283,10 @@ class GraphClients:
 
             connections, _ = connection_manager(settings)
         return GraphClients(
-            connections, base_url=settings.graph_url, rate=settings.graph_rate, anonymous=settings.anonymous
+            connections,
+            base_url=settings.graph_url or GRAPH_URL,
+            rate=settings.graph_rate,
+            anonymous=settings.anonymous,
         )
 
     def client(self, registration: str = DEFAULT_REGISTRATION) -> GraphClient | None:

@@ -29,17 +29,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from microsoft_agents.activity import ConversationReference
 
 from bot.graph import DEFAULT_REGISTRATION, GraphClient, GraphClients, GraphResponse
+from bot.round_services import RoundServices
+from core.errors import DomainError
+from core.model import Principal
+from core.permissions import Action, can, require, visible_units
+from core.rounds import Round, answered_measures, assign
 from storage import graph_installs as installs
 from storage import rounds as store
 from storage.bot_state import save_conversation_reference
 from storage.graph_installs import InstallState
+from storage.read_model import CitySnapshot
+from storage.repository import Repository
+from storage.rounds import CityRounds
 
 log = logging.getLogger("kompetensbot.reach")
 
@@ -328,3 +336,172 @@ class GraphReach:
         if not isinstance(chat_id, str) or not chat_id:
             return None, _graph_failure("appen installerades men chatten hittades inte", chat), chat.status
         return chat_id, "", chat.status
+
+
+# --- before the round: who cannot be reached (`kompetensbot followup reach`) -------------
+
+NO_CONVERSATION = "no_conversation"
+NOT_IN_TENANT_WHY = "not_in_tenant"
+BLOCKED = "blocked"
+NO_CONSENT_WHY = "no_consent"
+INSTALL_FAILED = "install_failed"
+TO_INSTALL = "to_install"  # reached: the app is installed when the round opens
+
+NO_CONVERSATION_REASON = (
+    "ingen konversation: personen har aldrig öppnat boten, och installation genom Microsoft Graph är "
+    "avstängd (KOMPETENSBOT_GRAPH_INSTALL=1 slår på den); Teams tar inte emot ett kort till den "
+    "som saknar appen"
+)
+TO_INSTALL_REASON = "ingen konversation än: appen installeras genom Microsoft Graph när omgången öppnar"
+BLOCKED_REASON = "Teams nekade senaste utskicket: boten blockerad eller appen borttagen"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One of the round's recipients as `followup reach` sees them: the measures on
+    their card (not yet answered) and their units; `why` is "" for one who is reached."""
+
+    user_id: str
+    name: str
+    measure_ids: tuple[int, ...]
+    units: tuple[str, ...]
+    why: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReachReport:
+    period: str
+    opened: bool  # the round is recorded (`followup open`, or opened by a tick)
+    graph_install: bool
+    consent: bool | None  # Graph checked: consented or not; None: not asked
+    recipients: tuple[Recipient, ...]
+    measure_titles: Mapping[int, str]
+    unit_names: Mapping[str, str]
+    measure_units: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def unreachable(self) -> list[Recipient]:
+        return [r for r in self.recipients if r.why and r.why != TO_INSTALL]
+
+    @property
+    def to_install(self) -> list[Recipient]:
+        return [r for r in self.recipients if r.why == TO_INSTALL]
+
+    def affected(self) -> tuple[list[int], dict[str, int]]:
+        """The measures of the unreachable (each once) and, per unit, how many of them."""
+        per_unit: dict[str, set[int]] = {}
+        measures: set[int] = set()
+        for r in self.unreachable:
+            for m in r.measure_ids:
+                measures.add(m)
+                for u in self.measure_units.get(m, ()):
+                    per_unit.setdefault(u, set()).add(m)
+        return sorted(measures), {u: len(ms) for u, ms in sorted(per_unit.items())}
+
+
+class ReachServices(RoundServices):
+    """`followup reach`: the round's recipients, and who of them cannot be reached and why."""
+
+    def candidates(self, user: str | None, period: str, as_of: date) -> tuple[ReachReport, int | None]:
+        """The recipients with their cards and what the database knows of reaching them
+        (no Graph request); the round's id when it is recorded."""
+
+        def run(repo: Repository, snapshot: CitySnapshot, who: Principal) -> tuple[ReachReport, int | None]:
+            rounds = CityRounds(repo)
+            try:
+                round_: Round | None = rounds.find(period)
+            except DomainError:
+                round_ = None
+            ledger = rounds.ledger(snapshot, [period])
+            if can(who, Action.READ):
+                visible: set[str] | None = None
+            else:
+                visible = set(visible_units(who, ledger.units))
+                if not visible:
+                    require(who, Action.READ)
+            year = int(period[:4])
+            answered = answered_measures(ledger, period)
+            cards = assign(ledger, repo.grants(), year).cards
+            units_of = {mid: tuple(ledger.measures[mid].units) for ids in cards.values() for mid in ids}
+            conn = rounds.conn
+            names = rounds.display_names()
+            people = {
+                p: tuple(m for m in ids if m not in answered)
+                for p, ids in cards.items()
+                if any(m not in answered for m in ids)
+                and (visible is None or any(set(units_of[m]) & visible for m in ids))
+            }
+            missing = installs.without_reference(conn, repo.org_id, people)
+            refused = installs.refused_sends(conn, repo.org_id, set(people) - missing)
+            stored = installs.installs(conn, round_.id) if round_ is not None else {}
+            out = []
+            for person in sorted(people, key=lambda p: ((names.get(p) or p).casefold(), p)):
+                ids = people[person]
+                units = tuple(sorted({u for m in ids for u in units_of[m]}))
+                why, reason = "", ""
+                if person in refused:
+                    why, reason = BLOCKED, f"{BLOCKED_REASON} ({refused[person][1][:200]})"
+                elif person in missing:
+                    install = stored.get(person)
+                    if install is not None and install.state == InstallState.NO_CONSENT:
+                        why, reason = NO_CONSENT_WHY, install.reason
+                    elif install is not None and install.state == InstallState.NOT_FOUND:
+                        why, reason = NOT_IN_TENANT_WHY, install.reason
+                    elif install is not None and install.state == InstallState.FAILED:
+                        why, reason = INSTALL_FAILED, f"installationen misslyckades senast: {install.reason}"
+                    else:
+                        why, reason = NO_CONVERSATION, NO_CONVERSATION_REASON
+                out.append(Recipient(person, names.get(person) or "", ids, units, why, reason))
+            titles = {mid: ledger.measures[mid].title for mid in units_of}
+            report = ReachReport(
+                period,
+                round_ is not None,
+                False,
+                None,
+                tuple(out),
+                titles,
+                {code: unit.name for code, unit in ledger.units.items()},
+                units_of,
+            )
+            return report, (round_.id if round_ is not None else None)
+
+        return self._read_round(user, run)
+
+
+async def check_with_graph(report: ReachReport, reach: GraphReach) -> ReachReport:
+    """With Graph installs on: each recipient without a conversation (and no recorded
+    refusal) asked of Graph once (`GET /users/{id}/teamwork/installedApps`, the install
+    permission's read): 403 no consent (then nobody else is asked), 404 not in the
+    tenant, else installed when the round opens."""
+    client = reach.clients.client(reach.registration)
+    consent: bool | None = None
+    refused_reason = ""
+    out = []
+    for r in report.recipients:
+        if r.why != NO_CONVERSATION:
+            out.append(r)
+            continue
+        if client is None:
+            out.append(replace(r, why=INSTALL_FAILED, reason=f"Microsoft Graph: {reach.clients.problem}"))
+            continue
+        if refused_reason:
+            out.append(replace(r, why=NO_CONSENT_WHY, reason=refused_reason))
+            continue
+        answer = await client.get(f"/users/{r.user_id}/teamwork/installedApps", {"$expand": "teamsApp"})
+        if _consent_refused(answer):
+            consent, refused_reason = False, no_consent(INSTALL_PERMISSION)
+            out.append(replace(r, why=NO_CONSENT_WHY, reason=refused_reason))
+        elif answer.status == 404:
+            consent = True if consent is None else consent
+            out.append(replace(r, why=NOT_IN_TENANT_WHY, reason=NOT_IN_TENANT))
+        elif answer.ok:
+            consent = True if consent is None else consent
+            out.append(replace(r, why=TO_INSTALL, reason=TO_INSTALL_REASON))
+        else:
+            out.append(
+                replace(
+                    r, why=INSTALL_FAILED, reason=_graph_failure("Microsoft Graph kunde inte fråga", answer)
+                )
+            )
+    return replace(report, graph_install=True, consent=consent, recipients=tuple(out))

@@ -250,3 +250,81 @@ def test_a_tick_killed_mid_install_skips_nobody_and_installs_for_nobody_twice(
         done = graph_installs.installs(conn, round_.id)
     assert done[victim].state == "installed" and done[victim].attempts == 2
     assert done[victim].http_status == (409 if commits_first else 201)
+
+
+def _reach(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, **env: str) -> Any:
+    monkeypatch.setenv("DATABASE_URL", url)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = ["followup", "reach", "--period", PERIOD, "--as-of", "2025-05-26"]
+    assert cli_main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert cli_main(args) == 0
+    return report, capsys.readouterr().out
+
+
+def test_reach_before_the_round_opens_says_who_cannot_be_reached_why_and_what_that_leaves(
+    database: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, url = database
+    with stand_ins(Tenant(consented={CATALOG})) as (tenant, graph, teams):
+        population = city_with_tenant(engine, tenant, teams)
+        lacking = without_app(population)
+
+        # Graph installs off: the 40 have no conversation and nothing will install the app.
+        off, text = _reach(monkeypatch, capsys, url)
+        assert (off["opened"], off["graph_install"], off["recipients"]) == (False, False, N)
+        assert {u["recipient"] for u in off["unreachable"]} == set(lacking)
+        assert {u["why"] for u in off["unreachable"]} == {"no_conversation"}
+        assert "KOMPETENSBOT_GRAPH_INSTALL" in off["unreachable"][0]["reason"]
+        first = off["unreachable"][0]
+        assert first["measures"] and population.unit_of[first["recipient"]] in first["units"]
+        assert set(off["measures_affected"]) == {m for u in off["unreachable"] for m in u["measures"]}
+        assert {u["code"] for u in off["units_affected"]} >= {population.unit_of[p] for p in lacking}
+        assert "Kan inte nås: 40." in text and "Insatser som blir utan svar om inget görs" in text
+        assert graph.requests == []
+
+        # On, without consent: one read of Graph says so for all 40.
+        graph_env = {
+            "KOMPETENSBOT_GRAPH_INSTALL": "1",
+            "KOMPETENSBOT_GRAPH_URL": graph.url,
+            "KOMPETENSBOT_TEAMS_APP_CATALOG_ID": tenant.catalog_id,
+        }
+        refused, text = _reach(monkeypatch, capsys, url, **graph_env)
+        assert refused["consent"] is False and len(refused["unreachable"]) == 40
+        assert {u["reason"] for u in refused["unreachable"]} == {CONSENT_REASON}
+        assert graph.count("installed_apps") == 2  # one for --json, one for the text
+        assert "administratörens medgivande: nej" in text and CONSENT_REASON in text
+
+        # With consent: the 40 are installed when the round opens, but one left the city.
+        tenant.consent("TeamsAppInstallation.ReadWriteSelfForUser.All")
+        gone = lacking[0]
+        del tenant.users[gone]
+        ready, text = _reach(monkeypatch, capsys, url, **graph_env)
+        assert ready["consent"] is True and ready["reached"] == 60
+        assert sorted(ready["to_install"]) == sorted(lacking[1:])
+        [left] = ready["unreachable"]
+        assert (left["recipient"], left["why"]) == (gone, "not_in_tenant")
+        assert "Installeras när omgången öppnar: 39. Kan inte nås: 1." in text
+        assert tenant.installs == Counter()  # reach only reads
+
+
+def test_reach_after_a_send_names_the_blocked_and_those_graph_could_not_install_for(
+    database: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, url = database
+    with stand_ins(Tenant(consented=ALL_PERMISSIONS - {"TeamsAppInstallation.ReadWriteSelfForUser.All"})) as (
+        tenant,
+        graph,
+        teams,
+    ):
+        population = city_with_tenant(engine, tenant, teams)
+        blocked = next(p for p in population.recipients if tenant.has_app(p))
+        tenant.uninstall(blocked)  # the person removed the app: Teams refuses the bot's card
+        tick(runner(engine, graph, catalog_id=tenant.catalog_id), OPENS)
+        report, text = _reach(monkeypatch, capsys, url)
+        why = {u["recipient"]: u["why"] for u in report["unreachable"]}
+        assert why == {blocked: "blocked", **{p: "no_consent" for p in without_app(population)}}
+        assert report["opened"] is True
+        line = next(x for x in text.splitlines() if blocked in x)
+        assert "blockerad eller appen borttagen" in line and "BotNotInConversationRoster" in line
