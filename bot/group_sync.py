@@ -213,9 +213,7 @@ class GroupServices(Services):
                     names.get(change.group_id, ""),
                 )
 
-            failed = tuple(
-                sorted((g, reads[g].error) for g in mapped if g in reads and not reads[g].ok)
-            )
+            failed = tuple(sorted((g, reads[g].error) for g in mapped if g in reads and not reads[g].ok))
             return SyncReport(
                 len([g for g in mapped if g in reads]),
                 tuple(line(c) for c in plan.add),
@@ -275,6 +273,12 @@ async def sync_groups(services: GroupServices, graph: GroupReader, user: str | N
 # --- Microsoft Graph for a sync ------------------------------------------------------
 
 
+def graph_configured(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
+    """Whether a sync can read Graph: with the registration's credentials, or anonymous
+    with KOMPETENSBOT_GRAPH_URL set (see `graph_client`)."""
+    return not settings.anonymous or bool((os.environ if env is None else env).get(GRAPH_URL_ENV))
+
+
 def graph_client(settings: Settings, env: Mapping[str, str] | None = None) -> GraphClient | None:
     """The Graph client a sync reads with, or None when Graph is not configured: with
     credentials, the registration's application token at KOMPETENSBOT_GRAPH_URL (default
@@ -282,9 +286,9 @@ def graph_client(settings: Settings, env: Mapping[str, str] | None = None) -> Gr
     stand-in Graph service), without a token."""
     from bot.adapter import connection_manager  # the SDK's connections, only when a sync runs
 
-    url = (os.environ if env is None else env).get(GRAPH_URL_ENV, "")
-    if settings.anonymous and not url:
+    if not graph_configured(settings, env):
         return None
+    url = (os.environ if env is None else env).get(GRAPH_URL_ENV, "")
     manager, _config = connection_manager(settings)
     return GraphClient(token_of(manager.get_default_connection()), base_url=url or GRAPH_URL)
 
@@ -334,7 +338,8 @@ class CitySyncs:
 
 
 def log_report(slug: str, report: SyncReport) -> None:
-    """The sync's summary in the server's log: who got and lost what, and failed groups."""
+    """The sync's summary in the server's log: who got and lost what, and failed groups
+    (nothing when nothing changed, as the round's tick)."""
     for line in report.added:
         log.info(
             "group sync %s: %s (%s) got %s%s from group %s",
@@ -357,6 +362,8 @@ def log_report(slug: str, report: SyncReport) -> None:
         )
     for group, error in report.failed:
         log.warning("group sync %s: group %s not read: %s", slug, group, error)
+    if not (report.changed or report.failed or report.held_back):
+        return
     log.info(
         "group sync %s: %d groups, %d granted, %d revoked, %d kept (a group unread), %d failed",
         slug,
