@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from bot.graph import GRAPH_URL, GRAPH_URL_ENV, GraphClient, GraphResponse, token_of
@@ -300,6 +301,13 @@ GRAPH_NOT_CONFIGURED = (
 )
 
 
+NO_PRIVILEGE = (
+    "group sync: this server's database role may not read group mappings or write role grants "
+    "(README: Roles from Entra groups): run `kompetensbot roles sync` as the tables' owner on a "
+    "timer instead, and set KOMPETENSBOT_GROUP_SYNC_SECONDS=0"
+)
+
+
 @dataclass
 class CitySyncs:
     """The server's scheduled sync of every city that has group mappings (or grants a
@@ -321,13 +329,19 @@ class CitySyncs:
         try:
             for slug in slugs:
                 services = GroupServices(self.engine, org=slug, admin=SYNC_PRINCIPAL, clock=self.clock)
-                if not await asyncio.to_thread(services.needs_sync):
-                    continue
-                client = client or self._client()
-                if client is None:
-                    log.warning("group sync skipped for %s: %s", slug, GRAPH_NOT_CONFIGURED)
+                try:
+                    if not await asyncio.to_thread(services.needs_sync):
+                        continue
+                    client = client or self._client()
+                    if client is None:
+                        log.warning("group sync skipped for %s: %s", slug, GRAPH_NOT_CONFIGURED)
+                        return done
+                    report = await sync_groups(services, client)
+                except DBAPIError as problem:
+                    if "permission denied" not in str(problem.orig):
+                        raise
+                    log.error(NO_PRIVILEGE)
                     return done
-                report = await sync_groups(services, client)
                 log_report(slug, report)
                 done.append((slug, report))
         finally:
