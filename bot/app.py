@@ -388,18 +388,21 @@ def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what
 def _round_ticker(parts: BotApp) -> CleanupContext:
     """The follow-up round's periodic tick inside the server (see bot.round_runner)."""
     from bot.proactive import Sender
+    from bot.reach import GraphReach
     from bot.round_runner import RoundRunner
 
     settings = parts.settings
 
     def make_tick() -> Job:
         sender = Sender(parts.adapter, settings.client_id, global_rate=settings.send_rate)
+        lease = timedelta(seconds=settings.round_lease_seconds)
         runner = RoundRunner(
             parts.engine,
             sender,
             auto_open=settings.auto_rounds,
             in_flight=settings.round_in_flight,
-            lease=timedelta(seconds=settings.round_lease_seconds),
+            lease=lease,
+            reach=GraphReach.from_settings(parts.engine, settings, lease=lease),
         )
 
         async def tick() -> None:

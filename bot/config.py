@@ -109,6 +109,18 @@ class Settings:
     # (KOMPETENSBOT_FILE_UPLOAD_URLS, comma-separated; None: Microsoft's file
     # hosts, https://*.sharepoint.com and the government clouds'), see bot.file_offers.
     file_upload_urls: str | None = None
+    # Microsoft Graph (issue 22, README "Microsoft Graph: samtycke och behörigheter"):
+    # its base URL (KOMPETENSBOT_GRAPH_URL; with credentials https only, anonymous
+    # loopback only), whether a round installs the app for recipients without a
+    # conversation (KOMPETENSBOT_GRAPH_INSTALL, off by default), the app's id in the
+    # tenant's catalog (KOMPETENSBOT_TEAMS_APP_CATALOG_ID; None: looked up by the
+    # manifest's id, KOMPETENSBOT_TEAMS_APP_ID or else the client id, with
+    # AppCatalog.Read.All) and Graph requests a second per registration.
+    graph_url: str | None = None  # None: https://graph.microsoft.com/v1.0 (bot.graph.GRAPH_URL)
+    graph_install: bool = False
+    teams_app_catalog_id: str | None = None
+    teams_app_id: str | None = None
+    graph_rate: float = 5.0
 
     @property
     def client_id(self) -> str | None:
@@ -161,6 +173,17 @@ class Settings:
                 UPLOAD_URLS_ENV,
             ) from None
 
+    def _check_graph_url(self) -> None:
+        """KOMPETENSBOT_GRAPH_URL: https with credentials, loopback when anonymous (bot.outbound)."""
+        from bot.graph import GRAPH_URL
+        from bot.outbound import GRAPH_URL_ENV, graph_url_problem
+
+        if self.graph_url is None and not self.graph_install:
+            return  # Graph is not used
+        problem = graph_url_problem(self.graph_url or GRAPH_URL, anonymous=self.anonymous)
+        if problem:
+            raise start_refused(f"{GRAPH_URL_ENV}: {problem}. Servern startade inte.", GRAPH_URL_ENV)
+
     def check_serve(self) -> None:
         """StartRefused when `serve` must not start with these settings: credentials
         that are partial, misnamed or not tied to one tenant; credentials together
@@ -168,6 +191,7 @@ class Settings:
         anonymous mode; anonymous mode on an address other than loopback."""
         self._check_service_urls()
         self._check_file_upload_urls()
+        self._check_graph_url()
         registration = self.registration
         if not registration:
             if self.classic_names:
@@ -282,6 +306,12 @@ class Settings:
             file_upload_urls=env.get("KOMPETENSBOT_FILE_UPLOAD_URLS") or None,
             # at least once, saved once
             claim_lease_seconds=float(env.get("KOMPETENSBOT_CLAIM_LEASE_SECONDS", "60")),
+            # Microsoft Graph
+            graph_url=env.get("KOMPETENSBOT_GRAPH_URL", "").strip() or None,
+            graph_install=env.get("KOMPETENSBOT_GRAPH_INSTALL", "").lower() in _YES,
+            teams_app_catalog_id=env.get("KOMPETENSBOT_TEAMS_APP_CATALOG_ID", "").strip() or None,
+            teams_app_id=env.get("KOMPETENSBOT_TEAMS_APP_ID", "").strip() or None,
+            graph_rate=float(env.get("KOMPETENSBOT_GRAPH_RATE", "5")),
         )
 
 

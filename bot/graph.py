@@ -240,3 +240,75 @@ def token_of(connection: Any) -> TokenSource:
         return str(found or "")
 
     return token
+
+
+DEFAULT_REGISTRATION = "SERVICE_CONNECTION"
+"""The SDK's name of the bot's own registration (CONNECTIONS__SERVICE_CONNECTION__…)."""
+
+
+class GraphClients:
+    """One `GraphClient` per bot registration, made on first use from the SDK connection
+    of that name in the connection manager (bot.adapter.connection_manager): each city
+    brings its own registration, and a client holds its registration's token source and
+    its own pace. Anonymous (development, the tests' stand-in): no token is asked for.
+
+    `problem`: why no client may be made (a base URL the outbound rules refuse:
+    bot.outbound.graph_url_problem), in Swedish; `client` then gives None."""
+
+    def __init__(
+        self,
+        connections: Any,
+        *,
+        base_url: str = GRAPH_URL,
+        rate: float = 5.0,
+        anonymous: bool = False,
+        **options: Any,
+    ) -> None:
+        from bot.outbound import graph_url_problem
+
+        self.connections = connections
+        self.base_url = base_url
+        self.rate = rate
+        self.anonymous = anonymous
+        self.options = options
+        self.problem = graph_url_problem(base_url, anonymous=anonymous)
+        self._clients: dict[str, GraphClient] = {}
+
+    @staticmethod
+    def from_settings(settings: Any, connections: Any = None) -> GraphClients:
+        """From bot.config.Settings: KOMPETENSBOT_GRAPH_URL, KOMPETENSBOT_GRAPH_RATE and the
+        registration's connection manager (made here when not given)."""
+        if connections is None:
+            from bot.adapter import connection_manager
+
+            connections, _ = connection_manager(settings)
+        return GraphClients(
+            connections,
+            base_url=settings.graph_url or GRAPH_URL,
+            rate=settings.graph_rate,
+            anonymous=settings.anonymous,
+        )
+
+    def client(self, registration: str = DEFAULT_REGISTRATION) -> GraphClient | None:
+        """The registration's client (the same one every time), or None (see `problem`)."""
+        if self.problem:
+            return None
+        if registration not in self._clients:
+            self._clients[registration] = GraphClient(
+                self._token(registration), base_url=self.base_url, rate=self.rate, **self.options
+            )
+        return self._clients[registration]
+
+    def _token(self, registration: str) -> TokenSource:
+        if self.anonymous:
+
+            async def none() -> str:
+                return ""
+
+            return none
+        return token_of(self.connections.get_connection(registration))
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()

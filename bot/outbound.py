@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 log = logging.getLogger("kompetensbot.outbound")
 
 SERVICE_URLS_ENV = "KOMPETENSBOT_SERVICE_URLS"
+GRAPH_URL_ENV = "KOMPETENSBOT_GRAPH_URL"
 
 TEAMS_SERVICE_ORIGINS = (
     "https://smba.trafficmanager.net",  # the public cloud
@@ -179,6 +180,24 @@ class OutboundPolicy:
         if self.anonymous:
             return "loopback only" + (f" ({', '.join(sorted(self.origins))})" if self.listed else "")
         return ", ".join(sorted(self.origins))
+
+
+def graph_url_problem(url: str, *, anonymous: bool) -> str | None:
+    """Why Microsoft Graph's base URL (KOMPETENSBOT_GRAPH_URL) may not be used, in
+    Swedish, or None: the registration's token goes there, so with credentials it must be
+    https (https://graph.microsoft.com/v1.0, a national cloud's Graph); without
+    credentials (the tests' stand-in, a development server) only a loopback address,
+    as for KOMPETENSBOT_SERVICE_URLS."""
+    origin = origin_of(url)
+    if origin is None or urlsplit(url.strip()).query or urlsplit(url.strip()).fragment:
+        return f"{_shown(url)!r} är ingen http(s)-adress med värd, t.ex. https://graph.microsoft.com/v1.0"
+    if anonymous:
+        if not is_loopback(origin):
+            return f"{origin} är inte en loopback-adress, och boten körs utan inloggningsuppgifter"
+        return None
+    if not origin.startswith("https:"):
+        return f"{origin} är inte https: registreringens token skickas dit"
+    return None
 
 
 def allowed(service_url: object, policy: OutboundPolicy) -> Decision:

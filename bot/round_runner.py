@@ -14,6 +14,13 @@ tick` from cron):
    conversation, creating one when there is none (and storing it);
 4. updates in place every sent card whose person has answered since.
 
+With Graph installs on (KOMPETENSBOT_GRAPH_INSTALL, bot/reach.py), before step 3
+every pending send whose person has no stored conversation gets the app installed for
+that person through Microsoft Graph, once per (round, person), and the chat found
+stored as their conversation: the send then goes there. A person Graph cannot install
+for (no consent, not in the tenant) is recorded unreachable with the reason; no
+create-conversation is tried for them (Teams refuses it for a person without the app).
+
 Sends whose person has answered in the meantime are skipped; a 403/404 is
 recorded as failed with the reason. A send that fails in a way worth
 retrying (429, 412, 502, 503, 504, a timeout) is not retried in place:
@@ -45,6 +52,7 @@ from microsoft_agents.activity import Activity
 from sqlalchemy.engine import Engine
 
 from bot.proactive import CreateResult, Sender
+from bot.reach import BUSY, GraphReach, Reached
 from bot.round_services import RoundServices, known_round_ledger
 from core.errors import DomainError
 from core.ledger import Ledger
@@ -61,8 +69,10 @@ from dialogs.round_cards import (
     escalation_activities,
     prompt_card,
 )
+from storage import graph_installs
 from storage import rounds as store
 from storage.bot_state import save_conversation_reference
+from storage.graph_installs import InstallState
 from storage.rounds import SendState
 from storage.unit_of_work import UnitOfWorkFactory, units_of
 
@@ -92,6 +102,7 @@ class TickResult:
     outcomes: Counter[str] = field(default_factory=Counter)  # sent / failed / unreachable / skipped / retry
     cards_updated: int = 0
     possibly_repeated: int = 0
+    installs: Counter[str] = field(default_factory=Counter)  # Graph: installed / no_consent / …
 
     @property
     def sent(self) -> int:
@@ -115,15 +126,18 @@ class RoundRunner:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
         units: UnitOfWorkFactory | None = None,
+        reach: GraphReach | None = None,
     ):
         """`max_attempts` claims of a send before it is recorded as failed;
         retries wait `retry_delay` doubling up to `max_retry_delay` (with
         jitter; a Retry-After takes precedence): the defaults give up after
         about 4 to 8 minutes of failures. A tick waits for retries due
         within `retry_wait`. `units`: the units of work the round services and the
-        escalation's report open (default: over `engine`)."""
+        escalation's report open (default: over `engine`). `reach`: installs through
+        Microsoft Graph for people without a conversation (bot/reach.py; None: off)."""
         self.engine = engine
         self.units = units or units_of(engine)
+        self.reach = reach
         self.sender = sender
         self.auto_open = auto_open
         self.in_flight = max(1, in_flight)
@@ -195,6 +209,8 @@ class RoundRunner:
         result = result or TickResult()
         token = store.new_token()
         contexts: dict[int, store.SendingCity] = {}
+        if self.reach is not None:
+            await self.install_first(as_of, result, contexts)
 
         async def worker() -> None:
             while True:
@@ -258,6 +274,16 @@ class RoundRunner:
                 and all(m in done for m in send.measure_ids)
             ):
                 return await self._finish(send, SKIPPED, "har redan svarat")
+            if reference is None and self.reach is not None:
+                reached = await self._reach_one(send, ctx)
+                if not reached.ok:
+                    if reached.final:
+                        return await self._finish(send, SendState.UNREACHABLE, reached.reason)
+                    wait = reached.retry_after
+                    if reached.state == BUSY:
+                        wait = min(self.lease.total_seconds(), 30.0)
+                    return await self._retry_or_fail(send, reached.reason, retry_after=wait)
+                reference = reached.reference
             if reference is None:
                 created = await self._create_conversation(send, ctx)
                 if not created.ok:
@@ -312,6 +338,64 @@ class RoundRunner:
             retry_after=outcome.retry_after,
             possibly_repeated=outcome.maybe_duplicate,
         )
+
+    # --- Graph installs (bot/reach.py) ---------------------------------------------
+
+    async def install_first(
+        self, as_of: date, result: TickResult, contexts: dict[int, store.SendingCity]
+    ) -> None:
+        """Before sending: the app installed for every person with a pending send and no
+        stored conversation, once per (round, person), `in_flight` at a time; those who
+        would get nothing (answered, round no longer open) are left alone."""
+        reach = self.reach
+        assert reach is not None
+        reach.begin()
+        pending = await asyncio.to_thread(graph_installs.unreached_sends, self.engine)
+        people: dict[tuple[int, str], store.Send] = {}
+        for send in pending:
+            people.setdefault((send.round_id, send.recipient), send)
+        queue = list(people.values())
+
+        async def worker() -> None:
+            while queue:
+                send = queue.pop(0)
+                try:
+                    ctx = await asyncio.to_thread(self._context, send.org_id, contexts)
+                    round_ = ctx.rounds.get(send.round_id)
+                    if round_ is None or not self._worth_reaching(send, round_, as_of):
+                        continue
+                    done, reference = await asyncio.to_thread(self._lookup, send, round_, ctx)
+                    if reference is not None or (
+                        send.kind not in (SendKind.ESCALATION, SendKind.PROPOSALS)
+                        and all(m in done for m in send.measure_ids)
+                    ):
+                        continue
+                    reached = await reach.reach(ctx, send.round_id, send.recipient)
+                except Exception:  # noqa: BLE001 - one person's install must not stop the round
+                    log.exception("install for %s failed unexpectedly", send.recipient)
+                    continue
+                if reached.state != BUSY:
+                    result.installs[reached.state] += 1
+
+        await asyncio.gather(*(worker() for _ in range(self.in_flight)))
+
+    @staticmethod
+    def _worth_reaching(send: store.Send, round_: Round, as_of: date) -> bool:
+        if send.kind == SendKind.PROPOSALS:
+            return True
+        if round_.phase(as_of) == Phase.CLOSED:
+            return False
+        return send.kind == SendKind.ESCALATION or round_.phase(as_of) == Phase.OPEN
+
+    async def _reach_one(self, send: store.Send, ctx: store.SendingCity) -> Reached:
+        """A send whose person has no conversation, in the drain: what the install before
+        it left (no consent, not in the tenant: final for this send), or an install now
+        (a send recorded after the pass, or one whose install failed for a while)."""
+        assert self.reach is not None
+        stored = await self.reach.stored(send.round_id, send.recipient)
+        if stored is not None and stored.state in (InstallState.NO_CONSENT, InstallState.NOT_FOUND):
+            return Reached(False, stored.state, stored.reason)
+        return await self.reach.reach(ctx, send.round_id, send.recipient)
 
     def _backoff(self, number: int) -> float:
         """The `number`th retry's delay in seconds: doubling, capped, jittered."""

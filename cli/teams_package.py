@@ -18,6 +18,14 @@ Settings (environment variables, read when the package is built):
 
 The URLs must be https. A setting left unset keeps the template's example
 value, and `unset_settings` names it, so the command line can warn.
+
+`webApplicationInfo` (issue 22) names the bot's app registration in Entra ID, so
+that Teams' admin center shows the Microsoft Graph permissions an administrator
+consents to for the app (README "Microsoft Graph: samtycke och behörigheter"): its
+`id` is the registration's client id (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID,
+read when the package is built) and its `resource` `api://botid-<client id>`, or
+KOMPETENSBOT_WEB_APP_RESOURCE. Without a client id the package has no
+webApplicationInfo (the template's placeholder is removed).
 """
 
 from __future__ import annotations
@@ -67,6 +75,10 @@ SETTINGS = (
     Setting("KOMPETENSBOT_PRIVACY_URL", ("developer", "privacyUrl")),
     Setting("KOMPETENSBOT_TERMS_URL", ("developer", "termsOfUseUrl")),
 )
+
+
+CLIENT_ID_ENV = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
+RESOURCE_ENV = "KOMPETENSBOT_WEB_APP_RESOURCE"
 
 
 def _refuse(code: str, message: str, field: str | None = None) -> DomainError:
@@ -154,6 +166,17 @@ def build_manifest(
         if raw.strip():
             section, key = setting.path
             manifest[section][key] = _setting_value(setting, raw)
+    manifest.pop("webApplicationInfo", None)
+    if env.get(CLIENT_ID_ENV, "").strip():
+        client = parse_guid(env[CLIENT_ID_ENV], CLIENT_ID_ENV)
+        resource = env.get(RESOURCE_ENV, "").strip() or f"api://botid-{client}"
+        if not re.fullmatch(r"api://\S{1,2040}", resource):
+            raise _refuse(
+                "bad_setting",
+                f"{RESOURCE_ENV} ska vara en adress som börjar med api://, inte '{resource}'.",
+                RESOURCE_ENV,
+            )
+        manifest["webApplicationInfo"] = {"id": client, "resource": resource}
     return manifest
 
 

@@ -506,5 +506,9 @@ class GraphInstallRow(SQLModel, table=True):
     claim_token: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reason: str = ""
+    # The 1:1 chat found through the installed app (Graph's "19:…@unq.gbl.spaces"), and
+    # Graph's last HTTP status for the install (0: no answer), for `followup reach`.
+    chat_id: str | None = Field(default=None, max_length=512)
+    http_status: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

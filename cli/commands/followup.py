@@ -49,6 +49,49 @@ def register(commands: Commands) -> None:
     options(fa)
     handles(fa, run_add)
     rounds.register(followup)
+    rc = followup.add_parser(
+        "reach",
+        help="vilka av omgångens mottagare som inte kan nås i Teams och varför (före omgången öppnar)",
+    )
+    rc.add_argument("--period", required=True, help="t.ex. 2025-06")
+    rc.add_argument("--json", action="store_true")
+    options(rc, as_of=True)
+    handles(rc, run_reach)
+
+
+def run_reach(args: argparse.Namespace, out: TextIO) -> int:
+    """`followup reach` (issue 22): from the database, and with Graph installs on, one
+    read of Graph per recipient without a conversation (bot.reach.check_with_graph)."""
+    import asyncio
+    import json
+    from datetime import timedelta
+
+    from bot import clock
+    from bot.config import Settings
+    from bot.reach import GraphReach, ReachReport, ReachServices, check_with_graph
+    from cli import reach_texts
+    from core.dates import parse_period
+    from storage.db import make_engine
+
+    engine = make_engine()
+    services = ReachServices(engine, org=args.org, clock=clock.clock_for(clock.settings_today()))
+    report, _round_id = services.candidates(user_of(args), parse_period(args.period), today(args))
+    settings = Settings.from_env()
+    reach = GraphReach.from_settings(engine, settings, lease=timedelta(seconds=settings.round_lease_seconds))
+    if reach is not None:
+
+        async def check() -> ReachReport:
+            try:
+                return await check_with_graph(report, reach)
+            finally:
+                await reach.close()
+
+        report = asyncio.run(check())
+    if args.json:
+        print(json.dumps(reach_texts.reach_json(report), ensure_ascii=False, indent=2), file=out)
+    else:
+        print("\n".join(reach_texts.reach_lines(report)), file=out)
+    return 0
 
 
 @dataclass(frozen=True)

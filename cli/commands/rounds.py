@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot import clock
 from bot.needs_services import NeedServices
 from bot.round_services import RoundServices
-from cli import needs_texts, texts
+from cli import needs_texts, reach_texts, texts
 from cli.commands import needs as needs_commands
 from cli.common import Commands, as_of_date, handles, options, today, user_of
 from cli.round_export import write_export
@@ -181,6 +181,8 @@ def run_tick(args: argparse.Namespace, out: TextIO) -> int:
         report = RoundServices(engine, org=slug).report(None, period, as_of)
         print("\n".join(texts.coverage_lines(report)), file=out)
     print(texts.tick_summary(result.recorded, result.outcomes, result.cards_updated), file=out)
+    if result.installs:
+        print(reach_texts.tick_installs(result.installs), file=out)
     if result.possibly_repeated:
         print(texts.tick_repeated(result.possibly_repeated), file=out)
     return 0
@@ -191,27 +193,40 @@ def _runner(engine: Engine, *, auto_open: bool) -> RoundRunner:
     from bot.adapter import create_adapter
     from bot.config import Settings
     from bot.proactive import Sender
+    from bot.reach import GraphReach
     from bot.round_runner import RoundRunner
 
     settings = Settings.from_env()
     adapter, _ = create_adapter(settings, storage=None)
     sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate)
+    lease = timedelta(seconds=settings.round_lease_seconds)
     return RoundRunner(
         engine,
         sender,
         auto_open=auto_open,
         in_flight=settings.round_in_flight,
-        lease=timedelta(seconds=settings.round_lease_seconds),
+        lease=lease,
+        reach=GraphReach.from_settings(engine, settings, lease=lease),
     )
 
 
 async def _drain(engine: Engine, as_of: date) -> TickResult:
     """Send what is recorded now (`followup propose`): no round opened by the way."""
-    return await _runner(engine, auto_open=False).drain(as_of)
+    runner = _runner(engine, auto_open=False)
+    try:
+        return await runner.drain(as_of)
+    finally:
+        if runner.reach is not None:
+            await runner.reach.close()
 
 
 async def _tick(engine: Engine, as_of: date, *, auto_open: bool) -> TickResult:
-    return await _runner(engine, auto_open=auto_open).tick(as_of)
+    runner = _runner(engine, auto_open=auto_open)
+    try:
+        return await runner.tick(as_of)
+    finally:
+        if runner.reach is not None:
+            await runner.reach.close()
 
 
 def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:

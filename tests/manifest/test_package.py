@@ -197,3 +197,29 @@ def test_the_installed_command_writes_the_default_path(tmp_path) -> None:
         "manifest.json",
         "outline.png",
     ]
+
+
+CLIENT_ID = "5c1e2d3f-4a5b-4c6d-8e7f-901234567890"
+
+
+def test_web_application_info_names_the_registration_when_a_client_id_is_set(
+    teams_schemas, capsys, tmp_path, monkeypatch
+) -> None:
+    """Issue 22: Teams' admin center shows the Graph permissions of the app registration
+    that webApplicationInfo names; without a client id the package names none (not the
+    template's placeholder)."""
+    monkeypatch.delenv("KOMPETENSBOT_WEB_APP_RESOURCE", raising=False)
+    monkeypatch.delenv("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID", raising=False)
+    assert package(capsys, "--app-id", APP_ID, "--out", str(tmp_path / "none.zip"))[0] == 0
+    assert "webApplicationInfo" not in json.loads(read_zip(tmp_path / "none.zip")["manifest.json"])
+
+    monkeypatch.setenv("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID", CLIENT_ID.upper())
+    assert package(capsys, "--app-id", APP_ID, "--out", str(tmp_path / "k.zip"))[0] == 0
+    manifest = json.loads(read_zip(tmp_path / "k.zip")["manifest.json"])
+    assert manifest["webApplicationInfo"] == {"id": CLIENT_ID, "resource": f"api://botid-{CLIENT_ID}"}
+    assert not teams_errors(manifest), describe(teams_errors(manifest))
+
+    monkeypatch.setenv("KOMPETENSBOT_WEB_APP_RESOURCE", "https://malmo.se/kompetensbot")
+    code, said, err = package(capsys, "--app-id", APP_ID, "--out", str(tmp_path / "bad" / "k.zip"))
+    assert code == 2 and said == "" and "KOMPETENSBOT_WEB_APP_RESOURCE" in err and "api://" in err
+    assert not (tmp_path / "bad").exists()

@@ -104,6 +104,8 @@ def upgrade() -> None:
         sa.Column("claim_token", text(length=64), nullable=True),
         sa.Column("claimed_at", ts, nullable=True),
         sa.Column("reason", text(), nullable=False),
+        sa.Column("chat_id", text(length=512), nullable=True),
+        sa.Column("http_status", sa.Integer(), nullable=True),
         sa.Column("created_at", ts, nullable=False),
         sa.Column("updated_at", ts, nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
