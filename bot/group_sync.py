@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
-from bot.graph import GRAPH_URL, GRAPH_URL_ENV, GraphClient, GraphResponse, token_of
+from bot.graph import GraphClient, GraphClients, GraphResponse
 from bot.services import Services, utcnow
 from bot.services import _check_grant as check_grant  # how `roles grant` checks a role and its unit
 from core.errors import NotFound, RuleError
@@ -274,24 +273,16 @@ async def sync_groups(services: GroupServices, graph: GroupReader, user: str | N
 # --- Microsoft Graph for a sync ------------------------------------------------------
 
 
-def graph_configured(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
+def graph_configured(settings: Settings) -> bool:
     """Whether a sync can read Graph: with the registration's credentials, or anonymous
-    with KOMPETENSBOT_GRAPH_URL set (see `graph_client`)."""
-    return not settings.anonymous or bool((os.environ if env is None else env).get(GRAPH_URL_ENV))
+    with KOMPETENSBOT_GRAPH_URL set (the stand-in Graph service; no token is sent)."""
+    return not settings.anonymous or settings.graph_url is not None
 
 
-def graph_client(settings: Settings, env: Mapping[str, str] | None = None) -> GraphClient | None:
-    """The Graph client a sync reads with, or None when Graph is not configured: with
-    credentials, the registration's application token at KOMPETENSBOT_GRAPH_URL (default
-    Microsoft Graph); anonymous, only at a KOMPETENSBOT_GRAPH_URL that is set (the
-    stand-in Graph service), without a token."""
-    from bot.adapter import connection_manager  # the SDK's connections, only when a sync runs
-
-    if not graph_configured(settings, env):
-        return None
-    url = (os.environ if env is None else env).get(GRAPH_URL_ENV, "")
-    manager, _config = connection_manager(settings)
-    return GraphClient(token_of(manager.get_default_connection()), base_url=url or GRAPH_URL)
+def graph_clients(settings: Settings) -> GraphClients | None:
+    """The Graph clients a sync reads with (one per registration, bot.graph.GraphClients),
+    or None when Graph is not configured (`graph_configured`)."""
+    return GraphClients.from_settings(settings) if graph_configured(settings) else None
 
 
 GRAPH_NOT_CONFIGURED = (
@@ -319,12 +310,10 @@ class CitySyncs:
     graph: Callable[[], GraphClient | None] | None = None
     reports: list[tuple[str, SyncReport]] = field(default_factory=list)
 
-    def _client(self) -> GraphClient | None:
-        return self.graph() if self.graph is not None else graph_client(self.settings)
-
     async def run(self) -> list[tuple[str, SyncReport]]:
         slugs = [slug for _name, slug in await asyncio.to_thread(city_names, self.engine)]
         done: list[tuple[str, SyncReport]] = []
+        clients: GraphClients | None = None
         client: GraphClient | None = None
         try:
             for slug in slugs:
@@ -332,9 +321,15 @@ class CitySyncs:
                 try:
                     if not await asyncio.to_thread(services.needs_sync):
                         continue
-                    client = client or self._client()
                     if client is None:
-                        log.warning("group sync skipped for %s: %s", slug, GRAPH_NOT_CONFIGURED)
+                        if self.graph is not None:
+                            client = self.graph()
+                        else:
+                            clients = graph_clients(self.settings)
+                            client = clients.client() if clients is not None else None
+                    if client is None:
+                        why = (clients.problem if clients is not None else "") or GRAPH_NOT_CONFIGURED
+                        log.warning("group sync skipped: %s", why)
                         return done
                     report = await sync_groups(services, client)
                 except DBAPIError as problem:
@@ -345,7 +340,9 @@ class CitySyncs:
                 log_report(slug, report)
                 done.append((slug, report))
         finally:
-            if client is not None:
+            if clients is not None:
+                await clients.close()
+            elif client is not None:
                 await client.close()
         self.reports = done
         return done

@@ -8,7 +8,7 @@ import asyncio
 import json
 from typing import TextIO
 
-from bot.group_sync import GRAPH_NOT_CONFIGURED, GroupServices, SyncReport, graph_client, sync_groups
+from bot.group_sync import GRAPH_NOT_CONFIGURED, GroupServices, SyncReport, graph_clients, sync_groups
 from cli import group_texts, texts
 from cli.common import EXIT_FAILED, Commands, group, handles, options, services, services_of, user_of
 from core.errors import DomainError, RuleError
@@ -92,15 +92,18 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
 
     services = _groups(args)
     services.group_mappings(user_of(args))  # may this person sync? asked before Graph is
-    graph = graph_client(Settings.from_env())
-    if graph is None:
+    clients = graph_clients(Settings.from_env())
+    if clients is None:
         raise DomainError(RuleError("graph_not_configured", GRAPH_NOT_CONFIGURED))
+    graph = clients.client()
+    if graph is None:  # a base URL the outbound rules refuse
+        raise DomainError(RuleError("graph_url", f"KOMPETENSBOT_GRAPH_URL: {clients.problem}."))
 
     async def run() -> SyncReport:
         try:
             return await sync_groups(services, graph, user_of(args))
         finally:
-            await graph.close()
+            await clients.close()
 
     report = asyncio.run(run())
     if args.json:
