@@ -329,6 +329,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         app.cleanup_ctx.append(_round_ticker(parts))
     if settings.housekeeping_seconds > 0:
         app.cleanup_ctx.append(_housekeeping(parts))
+    if settings.group_sync_seconds > 0:
+        _group_sync(app, parts)
     return app
 
 
@@ -429,6 +431,25 @@ def _housekeeping(parts: BotApp) -> CleanupContext:
             log.info("pruned %d activity claims older than %s", pruned, CLAIMS_KEPT)
 
     return _every(seconds, min(60.0, seconds), lambda: prune, "pruning old activity claims")
+
+
+def _group_sync(app: web.Application, parts: BotApp) -> None:
+    """Roles from Entra groups: every city's mapped groups read from Microsoft Graph and
+    applied every `group_sync_seconds` (bot.group_sync), first after at most a minute;
+    only when Graph is configured."""
+    from bot.group_sync import CitySyncs, graph_configured
+
+    settings = parts.settings
+    if not graph_configured(settings):
+        log.info("group sync off: Microsoft Graph is not configured (credentials or KOMPETENSBOT_GRAPH_URL)")
+        return
+    syncs = CitySyncs(parts.engine, settings)
+
+    async def sync() -> None:
+        await syncs.run()
+
+    seconds = settings.group_sync_seconds
+    app.cleanup_ctx.append(_every(seconds, min(60.0, seconds), lambda: sync, "group sync"))
 
 
 def settle_memory() -> None:

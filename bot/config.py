@@ -74,6 +74,9 @@ class Settings:
     today: date | None = None
     # How often the server prunes old activity claims (0: never).
     housekeeping_seconds: float = 3600.0
+    # How often the server syncs roles from Entra groups (bot.group_sync; 0: never;
+    # only when Microsoft Graph is configured).
+    group_sync_seconds: float = 0.0
     # Inbound and modes: anonymous mode asked for explicitly (serve
     # --anonymous, KOMPETENSBOT_ANONYMOUS=1; --demo implies it), the Entra
     # callers (azp/appid) accepted besides Bot Framework channel tokens, and
@@ -285,6 +288,7 @@ class Settings:
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
+            group_sync_seconds=float(env.get("KOMPETENSBOT_GROUP_SYNC_SECONDS", "3600")),
             anonymous_requested=(
                 anonymous if anonymous is not None else env.get("KOMPETENSBOT_ANONYMOUS", "").lower() in _YES
             ),

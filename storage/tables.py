@@ -483,6 +483,10 @@ class GroupMappingRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     synced_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     sync_error: str = ""
+    # The last sync's attempt (synced_at: the last one that read the group) and how
+    # many users the group had then (None: never read).
+    tried_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    members: int | None = None
 
 
 class GraphInstallRow(SQLModel, table=True):

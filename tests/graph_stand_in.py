@@ -26,7 +26,8 @@ is KOMPETENSBOT_GRAPH_URL for the bot; errors are Graph's `{"error": {"code",
   GET  /appCatalogs/teamsApps?$filter=externalId eq '{manifest id}'   (AppCatalog.Read.All)
        {"value": [{"id": catalog id, "externalId": manifest id, "displayName", "distributionMethod"}]}
   GET  /groups/{id}                          (GroupMember.Read.All) {"id", "displayName"}
-  GET  /groups/{id}/transitiveMembers        (GroupMember.Read.All) paged: `$top` (default
+  GET  /groups/{id}/transitiveMembers[/microsoft.graph.user]   (GroupMember.Read.All; the cast:
+       users only) paged: `$top` (default
        `tenant.page_size`), `@odata.nextLink` with a `$skiptoken`; users as
        {"@odata.type": "#microsoft.graph.user", "id", "displayName", "userPrincipalName",
        "mail"}, and nested groups themselves as "#microsoft.graph.group" entries (their
@@ -351,6 +352,7 @@ class GraphStandIn:
         app.router.add_route("GET", p + "/appCatalogs/teamsApps", self._catalog)
         app.router.add_route("GET", p + "/groups/{group}", self._group)
         app.router.add_route("GET", p + "/groups/{group}/transitiveMembers", self._members)
+        app.router.add_route("GET", p + "/groups/{group}/transitiveMembers/{cast}", self._members)
         app.router.add_route("GET", p + "/users", self._users)
         app.router.add_route("GET", p + "/users/{user}", self._user)
         runner = web.AppRunner(app)
@@ -545,6 +547,9 @@ class GraphStandIn:
         if group_id not in tenant.groups:
             return _error(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist.")
         members = tenant.members_of(group_id)
+        cast = request.match_info.get("cast")  # the OData cast "microsoft.graph.user": users only
+        if cast is not None:
+            members = [m for m in members if m["@odata.type"] == f"#{cast}"]
         try:
             top = max(1, min(999, int(request.query.get("$top", tenant.page_size))))
             start = int(request.query.get("$skiptoken", "0"))
@@ -553,7 +558,8 @@ class GraphStandIn:
         page: dict[str, Any] = {"value": members[start : start + top]}
         if start + top < len(members):
             page["@odata.nextLink"] = (
-                f"{self.url}/groups/{quote(group_id)}/transitiveMembers?$top={top}&$skiptoken={start + top}"
+                f"{self.url}/groups/{quote(group_id)}/transitiveMembers{'/' + cast if cast else ''}"
+                f"?$top={top}&$skiptoken={start + top}"
             )
         return web.json_response(page)
 

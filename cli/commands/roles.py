@@ -1,13 +1,16 @@
-"""`kompetensbot roles grant | revoke | list`: who may do what."""
+"""`kompetensbot roles grant | revoke | list`: who may do what; `roles map-group |
+unmap-group | groups | sync`: roles from Entra groups (issue 22, bot.group_sync)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from typing import TextIO
 
-from cli import texts
-from cli.common import Commands, group, handles, options, services, user_of
+from bot.group_sync import GRAPH_NOT_CONFIGURED, GroupServices, SyncReport, graph_clients, sync_groups
+from cli import group_texts, texts
+from cli.common import EXIT_FAILED, Commands, group, handles, options, services, services_of, user_of
 from core.errors import DomainError, RuleError
 from core.model import Role
 
@@ -25,6 +28,90 @@ def register(commands: Commands) -> None:
     rl.add_argument("--json", action="store_true")
     options(rl)
     handles(rl, run_list)
+    register_groups(roles)
+
+
+def register_groups(roles: Commands) -> None:
+    """The group commands (issue 22)."""
+    mg = roles.add_parser("map-group", help="ge medlemmarna i en Entra-grupp en roll")
+    mg.add_argument("group", metavar="grupp-id", help="gruppens objekt-id i Entra ID (ett GUID)")
+    mg.add_argument("role", help="chef, hr, stadskontoret eller ksau")
+    mg.add_argument("--unit", help="nämnd (för chef och hr)")
+    mg.add_argument("--name", default="", help='gruppens namn som det visas, t.ex. "HR Förskola"')
+    options(mg)
+    handles(mg, run_map_group)
+    ug = roles.add_parser("unmap-group", help="ta bort en grupps koppling till en roll")
+    ug.add_argument("group", metavar="grupp-id", help="gruppens objekt-id i Entra ID (ett GUID)")
+    ug.add_argument("role", help="chef, hr, stadskontoret eller ksau")
+    ug.add_argument("--unit", help="nämnd (för chef och hr)")
+    options(ug)
+    handles(ug, run_unmap_group)
+    gs = roles.add_parser("groups", help="grupperna som ger roller, med senaste synk och fel")
+    gs.add_argument("--json", action="store_true")
+    options(gs)
+    handles(gs, run_groups)
+    sy = roles.add_parser("sync", help="läs grupperna i Microsoft Graph nu och ge eller ta bort roller")
+    sy.add_argument("--json", action="store_true")
+    options(sy)
+    handles(sy, run_sync)
+
+
+def _groups(args: argparse.Namespace) -> GroupServices:
+    return services_of(args, GroupServices)
+
+
+def run_map_group(args: argparse.Namespace, out: TextIO) -> int:
+    role = Role.parse(args.role)
+    mapping, new = _groups(args).map_group(user_of(args), args.group, role, args.unit, args.name)
+    print(group_texts.mapped(mapping, new=new), file=out)
+    return 0
+
+
+def run_unmap_group(args: argparse.Namespace, out: TextIO) -> int:
+    role = Role.parse(args.role)
+    mapping = _groups(args).unmap_group(user_of(args), args.group, role, args.unit)
+    print(group_texts.unmapped(mapping), file=out)
+    return 0
+
+
+def run_groups(args: argparse.Namespace, out: TextIO) -> int:
+    statuses = _groups(args).group_mappings(user_of(args))
+    if args.json:
+        found = [group_texts.mapping_json(s) for s in statuses]
+        print(json.dumps(found, ensure_ascii=False, indent=2), file=out)
+    else:
+        for line in group_texts.mapping_lines(statuses):
+            print(line, file=out)
+    return 0
+
+
+def run_sync(args: argparse.Namespace, out: TextIO) -> int:
+    """Exit 0 when every group was read, 1 when one was not (its roles unchanged, the
+    reason shown here and by `roles groups`)."""
+    from bot.config import Settings  # the SDK's connections, only for a sync
+
+    services = _groups(args)
+    services.group_mappings(user_of(args))  # may this person sync? asked before Graph is
+    clients = graph_clients(Settings.from_env())
+    if clients is None:
+        raise DomainError(RuleError("graph_not_configured", GRAPH_NOT_CONFIGURED))
+    graph = clients.client()
+    if graph is None:  # a base URL the outbound rules refuse
+        raise DomainError(RuleError("graph_url", f"KOMPETENSBOT_GRAPH_URL: {clients.problem}."))
+
+    async def run() -> SyncReport:
+        try:
+            return await sync_groups(services, graph, user_of(args))
+        finally:
+            await clients.close()
+
+    report = asyncio.run(run())
+    if args.json:
+        print(json.dumps(group_texts.sync_json(report), ensure_ascii=False, indent=2), file=out)
+    else:
+        for line in group_texts.sync_lines(report):
+            print(line, file=out)
+    return EXIT_FAILED if report.failed else 0
 
 
 def run_list(args: argparse.Namespace, out: TextIO) -> int:

@@ -85,6 +85,8 @@ def upgrade() -> None:
         sa.Column("created_at", ts, nullable=False),
         sa.Column("synced_at", ts, nullable=True),
         sa.Column("sync_error", text(), nullable=False),
+        sa.Column("tried_at", ts, nullable=True),
+        sa.Column("members", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("org_id", "group_id", "role", "unit_code"),
