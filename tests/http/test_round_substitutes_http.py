@@ -215,3 +215,45 @@ def test_anna_away_per_gets_one_handover_and_answers_for_her(
         app.stop()
         stub.stop()
         engine.dispose()
+
+
+def test_an_absent_hr_leads_escalation_goes_to_her_substitute_and_the_list_names_him(
+    database_url: str,
+) -> None:
+    """Anna (FSKN's HR lead) is away on the escalation day, 23 June, with FSKN unanswered: her
+    list goes to Per, saying whose it is, and not to her; Per's "vem har inte svarat?" names
+    her as "Anna Andersson (ersättare: Per Persson)"."""
+    escalation_day = date(2025, 6, 23)
+    engine = make_engine(database_url)
+    services = Services(engine, org="malmo", clock=clock_for(PROMPT_DAY))
+    services.grant_role(None, ANNA, Role.HR, "FSKN")
+    services.grant_role(None, PER, Role.HR, "GVN")
+    RoundServices(engine, org="malmo", clock=clock_for(PROMPT_DAY)).open(None, "2025-06")
+    stub = ConnectorStub().start()
+    app = InProcessBot(database_url, demo=False, anonymous_requested=True, today=escalation_day).start()
+    adapter, _auth = create_adapter(Settings(database_url="sqlite://"), storage=None)
+    runner = RoundRunner(engine, Sender(adapter, None), auto_open=False)
+    try:
+        _say(app, stub, ANNA, "Anna Andersson", "hej")
+        _say(app, stub, PER, "Per Persson", "hej")
+        asyncio.run(asyncio.wait_for(runner.tick(PROMPT_DAY), 120))
+        uow = units_of(engine)("malmo", write=True)
+        with uow as repo:
+            repo.add_substitution(
+                Substitution(ANNA, PER, date(2025, 6, 20), date(2025, 7, 11)), "Anna Andersson"
+            )
+            uow.commit()
+        cards_before = len(_cards(stub, ANNA))
+        result = asyncio.run(asyncio.wait_for(runner.tick(escalation_day), 120))
+        assert result.outcomes["sent"] == 1, result.outcomes  # Per's; nobody else has the bot
+        [escalation] = _cards(stub, PER)
+        shown = json.dumps(escalation, ensure_ascii=False)
+        assert "Du får listan i stället för Anna Andersson, som är borta" in shown
+        assert "Förskolenämnden" in shown
+        assert len(_cards(stub, ANNA)) == cards_before  # nothing to her while away
+        said = " ".join(_say(app, stub, PER, "Per Persson", "vem har inte svarat?"))
+        assert "Anna Andersson (ersättare: Per Persson)" in said, said
+    finally:
+        app.stop()
+        stub.stop()
+        engine.dispose()
