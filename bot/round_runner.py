@@ -51,9 +51,10 @@ from typing import Any
 from microsoft_agents.activity import Activity
 from sqlalchemy.engine import Engine
 
+from bot.clock import clock_for
 from bot.proactive import CreateResult, Sender
 from bot.reach import BUSY, GraphReach, Reached
-from bot.round_services import RoundServices, known_round_ledger
+from bot.round_services import RoundServices, known_round_ledger, names_of
 from core.errors import DomainError
 from core.ledger import Ledger
 from core.proposal_sets import ProposalSetView
@@ -499,18 +500,29 @@ class RoundRunner:
                 ledger = known_round_ledger(repo, view, known)
                 grants = repo.grants()
                 report = round_report(round_, ledger, grants, known, set(send.units))
+                absent = names_of(repo, {send.on_behalf}).get(send.on_behalf, "") if send.on_behalf else ""
             names = {code: unit.name for code, unit in ledger.units.items()}
-            return escalation_activities(round_, report, send.recipient, grants, names)
-        needs = RoundServices(self.engine, org=ctx.slug, units=self.units).card_needs(
-            send.recipient, send.measure_ids
-        )
-        measures = card_measures(ctx.ledger, round_, send.measure_ids, needs)
-        reminder = send.kind != SendKind.PROMPT
-        text = (
-            texts.round_reminder_text(plan.period, plan.deadline)
-            if reminder
-            else texts.round_prompt_text(plan.period)
-        )
+            return escalation_activities(
+                round_, report, send.recipient, grants, names, on_behalf=send.on_behalf, on_behalf_name=absent
+            )
+        # the card for the day it goes out: the needs as the person may read them then (a
+        # substitute reads the absent person's units' needs only during the absence)
+        services = RoundServices(self.engine, org=ctx.slug, units=self.units, clock=clock_for(as_of))
+        needs = services.card_needs(send.recipient, send.measure_ids)
+        absent = ""
+        if send.on_behalf:  # issue 22: a handover (or its reminder) of an absent person's measures
+            with self.units(ctx.slug) as repo:
+                absent = names_of(repo, {send.on_behalf}).get(send.on_behalf, send.on_behalf)
+        for_names = dict.fromkeys(send.measure_ids, absent) if absent else {}
+        measures = card_measures(ctx.ledger, round_, send.measure_ids, needs, for_names)
+        reminder = send.kind not in (SendKind.PROMPT, SendKind.HANDOVER)
+        if absent:
+            waiting = sum(m.answer is None for m in measures)
+            text = texts.handover_text(plan.period, absent, waiting, reminder=reminder)
+        elif reminder:
+            text = texts.round_reminder_text(plan.period, plan.deadline)
+        else:
+            text = texts.round_prompt_text(plan.period)
         content = prompt_card(
             round_.id,
             plan.period,
@@ -519,6 +531,7 @@ class RoundRunner:
             reminder=reminder,
             possibly_repeated=send.possibly_repeated,
             viewer=viewer,
+            handover=absent,
         )
         return [card_activity(text, content)]
 

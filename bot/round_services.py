@@ -15,7 +15,7 @@ from core.calendar import swedish_date
 from core.dates import format_date, format_period
 from core.errors import NotFound, PermissionDenied, RuleError, RuleViolation
 from core.ledger import Ledger
-from core.model import Decision, FollowUp, Principal, Role
+from core.model import Decision, FollowUp, Principal, Role, RoleGrant
 from core.permissions import Action, can, require, visible_units
 from core.proposal_sets import (
     ProposalSet,
@@ -31,6 +31,7 @@ from core.proposal_sets import (
 from core.round_answers import answers_to_followups, changed_answers, parse_answers
 from core.round_report import RoundReport, named_for, round_report
 from core.rounds import (
+    Assignments,
     CardNeeds,
     DueSend,
     ExtraReminder,
@@ -50,11 +51,13 @@ from core.rounds import (
     late_list_units,
     measures_with_money,
     no_recipient_units,
+    on_the_day,
     plan_round,
     reminder_day,
 )
 from core.rules.followup import known_on, reported_after
 from core.text import clean_name
+from storage import people as directory
 from storage import rounds as store
 from storage.proposal_sets import CityProposalSets
 from storage.read_model import CitySnapshot, SummaryLedger
@@ -142,7 +145,8 @@ class RoundServices(Services):
                 units = set(visible_units(who, ledger.units))
                 if not units:
                     require(who, Action.READ)
-            return named_for(round_report(round_, ledger, repo.grants(), as_of, units), who)
+            report = round_report(round_, ledger, repo.grants(), as_of, units, repo.substitutions())
+            return named_for(report, who)
 
         return self._read_round(user, run)
 
@@ -195,14 +199,17 @@ class RoundServices(Services):
                         "nämndens HR.",
                     )
                 )
-            report = round_report(round_, ledger, repo.grants(), as_of, units)
+            report = round_report(round_, ledger, repo.grants(), as_of, units, repo.substitutions())
+            names = rounds.display_names()
+            names |= {p: n for p, n in names_of(repo, set(report.away.values())).items() if p not in names}
             return LateList(
                 round_,
                 report.committees,
                 {code: u.name for code, u in ledger.units.items()},
                 {m.measure_id: m.title for m in report.measures},
-                rounds.display_names(),
+                names,
                 dict(report.late),
+                dict(report.away),
             )
 
         return self._read_round(user, run)
@@ -239,10 +246,14 @@ class RoundServices(Services):
             ledger = known_on(
                 known_round_ledger(repo, rounds.ledger(snapshot, [round_.period]), as_of), as_of
             )
-            cards = assign(ledger, repo.grants(), round_.plan.year).cards
+            grants = repo.grants()
+            assignments = assign(ledger, grants, round_.plan.year)
+            cards = assignments.cards
             mine = cards.get(user, ())
             if not mine and self.demo:
                 mine = next(iter(sorted(cards.values())), ())
+            handed = _handed_to(repo, ledger, grants, assignments, user, as_of)  # issue 22
+            mine = tuple(sorted(set(mine) | set(handed)))
             if not mine:
                 raise NotFound(
                     RuleError(
@@ -253,7 +264,9 @@ class RoundServices(Services):
                     )
                 )
             # issue 21: the needs the card's measures answer, as far as the person may read them
-            return MyCard(round_, mine, ledger, card_needs(repo.needs(), who, mine))
+            names = names_of(repo, set(handed.values()))
+            for_names = {mid: names[absent] for mid, absent in handed.items()}
+            return MyCard(round_, mine, ledger, card_needs(repo.needs(), who, mine), for_names)
 
         return self._read_round(user, run)
 
@@ -293,18 +306,33 @@ class RoundServices(Services):
                 )
             round_ = found
             ledger = rounds.committed_ledger(ledger, [round_.period])  # all committed
-            cards = assign(ledger, repo.grants(), round_.plan.year).cards
+            grants = repo.grants()
+            assignments = assign(ledger, grants, round_.plan.year)
+            cards = assignments.cards
             mine = cards.get(user, ())
             if not mine and self.demo:
                 mine = tuple(sorted({m for card in cards.values() for m in card}))
-            answers = changed_answers(ledger, round_, parse_answers(ledger, mine, values))
+            # issue 22: the measures handed over to the person that day are on their card too,
+            # and their answers are given for the absent person
+            handed = _handed_to(repo, ledger, grants, assignments, user, as_of)
+            names = names_of(repo, set(handed.values()))
+            answers = changed_answers(
+                ledger, round_, parse_answers(ledger, tuple(sorted(set(mine) | set(handed))), values)
+            )
             followups = answers_to_followups(
-                ledger, who, round_, answers, author=author or who.user, at=self.clock(), as_of=as_of
+                ledger,
+                who,
+                round_,
+                answers,
+                author=author or who.user,
+                at=self.clock(),
+                as_of=as_of,
+                on_behalf={mid: (absent, names[absent]) for mid, absent in handed.items()},
             )
             stored = [repo.add_followup(f) for f in followups]
             answered = {f.measure_id for f in ledger.followups if f.period == round_.period}
             answered |= {f.measure_id for f in stored}
-            complete = all(m in answered for m in cards.get(user, mine))
+            complete = all(m in answered for m in set(cards.get(user, mine)) | set(handed))
             return round_, stored, complete
 
         return self._write(user, run)
@@ -332,14 +360,16 @@ class RoundServices(Services):
             if not open_rounds:  # the usual case, every minute: read nothing more
                 return 0
             city = rounds.freshness()
-            inputs = (as_of, open_rounds, city, rounds.grants_marker())
+            inputs = (as_of, open_rounds, city, rounds.grants_marker(), rounds.substitutions_marker())
             if unchanged is not None and unchanged.get(repo.org_id) == inputs:
                 return 0
             ledger = rounds.current_ledger({r.period for r in open_rounds}, city)
             grants = repo.grants()
+            substitutions = repo.substitutions() if inputs[-1] else []  # issue 22: who is away today
             total = 0
             for round_ in open_rounds:
-                dues = due_sends(round_, as_of, ledger, grants, rounds.recorded_keys(round_.id))
+                keys = rounds.recorded_keys(round_.id)
+                dues = due_sends(round_, as_of, ledger, grants, keys, substitutions)
                 total += rounds.enqueue(round_, dues)
             uow.commit()
         if unchanged is not None:
@@ -681,7 +711,7 @@ class RoundServices(Services):
                 raise RuleViolation(problems)
             full = rounds.committed_ledger(ledger, [round_.period])
             dues = extra_reminder_sends(
-                round_, full, repo.grants(), rounds.recorded_keys(round_.id), day, units
+                round_, full, repo.grants(), rounds.recorded_keys(round_.id), day, units, repo.substitutions()
             )
             if not dues:  # everyone in scope who had the card has answered
                 return RemindersSent(round_, 0, None, units or ())
@@ -704,6 +734,30 @@ class RoundServices(Services):
         wanted = None if units is None else set(units)
         covering = [r for r in today if wanted is None or not r.units or wanted & set(r.units)]
         return covering[-1] if covering else (today[-1] if today else None)
+
+
+def _handed_to(
+    repo: Repository,
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    assignments: Assignments,
+    user: str,
+    on: date,
+) -> dict[int, str]:
+    """Measure → the absent person `user` answers it for on `on` (issue 22: core.rounds.on_the_day,
+    answered measures included, so that an answer given can be changed); none without substitutions."""
+    substitutions = repo.substitutions()
+    if not substitutions:
+        return {}
+    return on_the_day(ledger, grants, assignments, (), substitutions, on).handed_to(user)
+
+
+def names_of(repo: Repository, people: Collection[str]) -> dict[str, str]:
+    """Person → the name the bot knows them by (storage.people; the id when it knows none)."""
+    if not people:
+        return {}
+    known = {p.user_id: p.shown for p in directory.known(repo.session.connection(), repo.org_id)}
+    return {p: known.get(p, p) for p in people}
 
 
 PROPOSAL_SET_UNKNOWN = (

@@ -567,6 +567,7 @@ KIND_NAMES = {
     "reminder-3": "påminnelse 3",
     "escalation": "eskalering",
     "proposals": "omfördelningsförslag",
+    "handover": "överlämning till ersättare",
 }
 STATE_NAMES = {
     "pending": "väntar",
@@ -614,6 +615,11 @@ def report_text(report: RoundReport, sends: Sequence[Any]) -> str:
     lines.append(
         f"  {GRANTED}: summan av nämndens insatser i omgången (nämndens tilldelning: kompetensbot funds)."
     )
+    on_behalf = [m for m in report.measures if m.answered and m.for_name]
+    if on_behalf:  # issue 22: answers a substitute gave for someone away
+        lines += ["", f"Svar lämnade för någon som är borta ({len(on_behalf)}):"]
+        for m in on_behalf:
+            lines.append(f"  - {m.title} ({', '.join(m.units)}, id {m.measure_id}): lämnad av {m.given_by}")
     lines += ["", f"Insatser med risk ({len(report.at_risk)}):"]
     for m in report.at_risk:
         lines.append(f"  - {m.title} ({', '.join(m.units)}, id {m.measure_id}): {', '.join(m.risks)}")

@@ -9,7 +9,7 @@ anything is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from core.limits import MAX_CARD_FIELD
 from core.model import FollowUp, Principal, Status
 from core.rounds import Round, check_period_open
 from core.rules.names import measure_name
+from core.text import clean_name
 
 FIELDS = ("status", "spent", "forecast", "usable", "note", "reached")
 ANSWERING = ("status", "spent", "forecast", "reached")
@@ -138,10 +139,16 @@ def answers_to_followups(
     author: str,
     at: datetime,
     as_of: date,
+    on_behalf: Mapping[int, tuple[str, str]] | None = None,
 ) -> list[FollowUp]:
     """Follow-up entries for the answers, each checked by the core's rules;
     refused as a whole when the round does not take answers on `as_of`
-    (a closed round: by the same rule as every follow-up, core.rounds.check_period_open)."""
+    (a closed round: by the same rule as every follow-up, core.rounds.check_period_open).
+    `on_behalf` (issue 22): measure → (id, name) of the absent person the author answers it
+    for as their substitute (or as who answers for them): kept in the entry's for_id and
+    for_name ("lämnad av Per Persson för Anna Andersson"). Whether the author may follow the
+    measure up is the core's permission all the same (a substitute's stand-in grants)."""
+    on_behalf = on_behalf or {}
     closed = check_period_open((round_,), round_.period)
     if closed:
         raise RuleViolation(closed)
@@ -173,6 +180,9 @@ def answers_to_followups(
             at,
             reached=a.reached,
         )
+        if a.measure_id in on_behalf and on_behalf[a.measure_id][0] != who.user:
+            absent, name = on_behalf[a.measure_id]
+            followup = replace(followup, for_id=absent, for_name=clean_name(name, 200) or absent)
         try:
             out.append(commands.report_followup(ledger, who, followup, rounds=(round_,)))
         except DomainError as exc:

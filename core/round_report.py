@@ -5,7 +5,7 @@ proposals. What `followup status`, the bot and the export show.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -19,8 +19,10 @@ from core.rounds import (
     MeasureState,
     Round,
     answered_measures,
+    answerer_for,
     asked_about,
     assign,
+    away_for,
     committee_gaps,
     has_answered,
     late_list_units,
@@ -29,6 +31,13 @@ from core.rounds import (
 )
 from core.rules.followup import known_on
 from core.rules.overdue import is_overdue
+from core.substitutes import Substitution
+
+
+def given_by(author: str, for_name: str = "") -> str:
+    """Who gave an answer, as every source shows it (issue 22): "Per Persson för Anna
+    Andersson" when a substitute gave it for an absent person, else the author alone."""
+    return f"{author} för {for_name}" if for_name else author
 
 
 class Risk:
@@ -57,6 +66,14 @@ class MeasureResult:
     state: MeasureState = MeasureState.NOT_ANSWERED
     asked: tuple[str, ...] = ()  # the people asked about it (ids)
     reached: int | None = None  # people reached so far, when the answer gives it (issue 21)
+    author_id: str = ""  # who answered (their id), when answered
+    for_id: str = ""  # issue 22: the absent person the answer was given for, when a substitute gave it
+    for_name: str = ""
+
+    @property
+    def given_by(self) -> str:
+        """Who gave the answer, as every source says it: "Per Persson för Anna Andersson"."""
+        return given_by(self.author, self.for_name)
 
     @property
     def unused(self) -> int:
@@ -89,6 +106,10 @@ class RoundReport:
     proposals: tuple[Proposal, ...]
     committees: tuple[CommitteeGap, ...] = ()  # every committee with a measure lacking an answer
     no_recipient_units: dict[str, int] = field(default_factory=dict)  # unit → measures nobody is asked
+    away: dict[str, str] = field(default_factory=dict)
+    """Issue 22: of the people late (`late`), those away on `as_of` for one of their unanswered
+    measures → who answers for them that day (core.rounds.answerer_for: their substitute, …):
+    the lists show "Anna Andersson (ersättare: Per Persson)"."""
 
     @property
     def no_recipient(self) -> tuple[MeasureResult, ...]:
@@ -190,15 +211,24 @@ def _result(
         state=state,
         asked=asked,
         reached=answer.reached if answer else None,
+        author_id=answer.author_id if answer else "",
+        for_id=answer.for_id if answer else "",
+        for_name=answer.for_name if answer else "",
     )
 
 
 def round_report(
-    round_: Round, ledger: Ledger, grants: list[RoleGrant], as_of: date, units: set[str] | None = None
+    round_: Round,
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    as_of: date,
+    units: set[str] | None = None,
+    substitutions: Sequence[Substitution] = (),
 ) -> RoundReport:
     """The round's results on `as_of`, as known that day (core.rules.followup.known_on:
     an answer reported later is not one yet, as the funds count it); `units`
-    limits it to what a reader may see."""
+    limits it to what a reader may see; `substitutions` (issue 22) say who of the late
+    people is away that day, and who answers for them (RoundReport.away)."""
     ledger = known_on(ledger, as_of)
     period, year = round_.plan.period, round_.plan.year
     assignments: Assignments = assign(ledger, grants, year)
@@ -273,7 +303,32 @@ def round_report(
             for unit, n in no_recipient_units(ledger, assignments).items()
             if units is None or unit in units
         },
+        away=_away(ledger, grants, late, substitutions, as_of),
     )
+
+
+def _away(
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    late: Iterable[tuple[str, tuple[int, ...]]],
+    substitutions: Sequence[Substitution],
+    on: date,
+) -> dict[str, str]:
+    """Late person → who answers for them on `on`, for those away then for one of their
+    unanswered measures (the first such measure's unit decides)."""
+    out: dict[str, str] = {}
+    if not substitutions:
+        return out
+    for person, mids in late:
+        for mid in mids:
+            unit = away_for(substitutions, person, on, ledger.measures[mid].units)
+            if unit is None:
+                continue
+            who = answerer_for(substitutions, grants, person, on, unit)
+            if who.user is not None and who.user != person:
+                out[person] = who.user
+            break
+    return out
 
 
 # --- issue 20: the response rate per committee ------------------------------------------------
@@ -339,12 +394,15 @@ def named_for(report: RoundReport, principal: Principal) -> RoundReport:
     def shown(person: str, units: Iterable[str]) -> str:
         return person if seen & set(units) else HIDDEN
 
+    late = tuple(
+        (shown(p, [u for mid in mids for u in units_of.get(mid, ())]), mids) for p, mids in report.late
+    )
+    named = {p for p, _ in late}
     return replace(
         report,
         measures=tuple(replace(m, asked=tuple(shown(p, m.units) for p in m.asked)) for m in report.measures),
-        late=tuple(
-            (shown(p, [u for mid in mids for u in units_of.get(mid, ())]), mids) for p, mids in report.late
-        ),
+        late=late,
+        away={p: s for p, s in report.away.items() if p in named},
         committees=tuple(
             replace(
                 g,

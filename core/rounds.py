@@ -17,8 +17,10 @@ date can be set per round.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -39,6 +41,7 @@ from core.ledger import Ledger
 from core.model import Principal, Role, RoleGrant
 from core.needs import NeedEntry, Needs
 from core.permissions import Action, can
+from core.substitutes import Answerer, Substitution, Why, answerer, current
 
 REMINDER_AFTER_WORKING_DAYS = 5
 REMINDER_BEFORE_DEADLINE_WORKING_DAYS = 1
@@ -55,6 +58,7 @@ class SendKind(StrEnum):
     ESCALATION = "escalation"  # the list of who has not answered (eskalering)
     PROPOSALS = "proposals"  # the reallocation proposals, to each ksau member (core.proposal_sets)
     EXTRA = "extra"  # an extra reminder asked for in chat (issue 20): stored as "extra-<day>"
+    HANDOVER = "handover"  # issue 22: an absent person's unanswered measures, to who answers for them
 
     @classmethod
     def reminder(cls, number: int) -> SendKind:
@@ -329,7 +333,9 @@ SUPERSEDED_REMINDER = "kortet gick ut efter påminnelsedagen: ingen påminnelse 
 class DueSend:
     """One send the round owes on a date: its unique key is (recipient, kind).
     A send with a `skip_reason` is recorded as not needed, never sent: it
-    only keeps its key from coming due later."""
+    only keeps its key from coming due later. `on_behalf`: the absent person
+    the recipient answers for (issue 22: a handover, its reminders, an absent
+    HR lead's escalation), part of its key (stored_kind)."""
 
     recipient: str
     kind: SendKind
@@ -337,12 +343,34 @@ class DueSend:
     units: tuple[str, ...] = field(default=())  # for an escalation: the units it covers
     skip_reason: str = ""
     day: date | None = None  # an extra reminder's Swedish day: part of its key (stored_kind)
+    on_behalf: str = ""
 
     @property
     def stored_kind(self) -> str:
         """The kind as its unique key stores it: an extra reminder's with its day
-        ("extra-2025-06-10"), so each person gets at most one extra reminder a day."""
-        return self.kind.value if self.day is None else f"{self.kind.value}-{self.day.isoformat()}"
+        ("extra-2025-06-10"), so each person gets at most one extra reminder a day; a send on
+        behalf of someone with that person's key ("handover~<15 characters>"), so the
+        recipient gets one of each kind per absent person (stored_key)."""
+        return stored_key(self.kind, self.day, self.on_behalf)
+
+
+BEHALF_SEP = "~"
+BEHALF_KEY_LENGTH = 15
+"""A person's key in a send's kind: the round_sends kind holds 32 characters, a person's id is
+a 36-character GUID, and the longest kind ("extra-2025-06-10") leaves 15 after the separator:
+the first 15 base32 characters of the id's SHA-256 (75 bits, no two people of a city alike)."""
+
+
+def behalf_key(person: str) -> str:
+    """The 15-character key of an absent person in a send's kind (BEHALF_KEY_LENGTH)."""
+    digest = hashlib.sha256(person.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii")[:BEHALF_KEY_LENGTH].lower()
+
+
+def stored_key(kind: SendKind, day: date | None = None, on_behalf: str = "") -> str:
+    """A send's kind as its unique key stores it (DueSend.stored_kind)."""
+    text = kind.value if day is None else f"{kind.value}-{day.isoformat()}"
+    return text if not on_behalf else f"{text}{BEHALF_SEP}{behalf_key(on_behalf)}"
 
 
 def gets_every_late_list(principal: Principal) -> bool:
@@ -385,14 +413,129 @@ def late_units(ledger: Ledger, assignments: Assignments, answered: set[int]) -> 
     return units
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """Issue 22: an absent person's unanswered measures that someone else answers on a day.
+
+    Attributes:
+      absent: the person away (whose card the measures are on).
+      answerer: who answers for them (core.substitutes.answerer: their substitute, else the
+        unit's other HR, else stadskontoret).
+      why: why it is the answerer.
+      measure_ids: the measures, less those already asked of the answerer (on their own card,
+        or handed over to them from another absent person that day).
+    """
+
+    absent: str
+    answerer: str
+    why: Why
+    measure_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OnTheDay:
+    """Who is asked about what on a day, when people are away (issue 22).
+
+    Attributes:
+      own: person → the measures of their card that are still theirs that day (the whole card
+        when they are not away; without the measures handed over when they are).
+      handovers: the absent people's unanswered measures and who answers for them, ordered by
+        answerer and absent person.
+    """
+
+    own: dict[str, tuple[int, ...]]
+    handovers: tuple[Handover, ...] = ()
+
+    def handed_to(self, user: str) -> dict[int, str]:
+        """Measure → the absent person `user` answers it for that day."""
+        out: dict[int, str] = {}
+        for h in self.handovers:
+            if h.answerer == user:
+                for mid in h.measure_ids:
+                    out.setdefault(mid, h.absent)
+        return out
+
+
+def _holders(grants: Iterable[RoleGrant], role: Role) -> dict[str | None, list[str]]:
+    out: dict[str | None, set[str]] = defaultdict(set)
+    for g in grants:
+        if g.role == role:
+            out[g.unit].add(g.user)
+    return {unit: sorted(users) for unit, users in out.items()}
+
+
+def away_for(
+    substitutions: Sequence[Substitution], person: str, on: date, units: Iterable[str]
+) -> str | None:
+    """The first of a measure's `units` that `person` is away for on `on` (a substitution
+    that applies for it: core.substitutes.current), or None when they are not away for it."""
+    return next((u for u in units if current(substitutions, person, on, u) is not None), None)
+
+
+def answerer_for(
+    substitutions: Sequence[Substitution], grants: Iterable[RoleGrant], person: str, on: date, unit: str
+) -> Answerer:
+    """Who answers for `person` on `on` for `unit`'s measures (core.substitutes.answerer with the
+    unit's HR role holders and stadskontoret, each in a stable order)."""
+    grants = list(grants)
+    hr = _holders(grants, Role.HR).get(unit, [])
+    office = _holders(grants, Role.CITY_OFFICE).get(None, [])
+    return answerer(substitutions, person, on, unit, unit_hr=hr, city_office=office)
+
+
+def on_the_day(
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    assignments: Assignments,
+    answered: Collection[int],
+    substitutions: Sequence[Substitution],
+    on: date,
+) -> OnTheDay:
+    """Who is asked about what on `on` (issue 22): a person away for a measure's unit is not
+    asked about it; their unanswered measures go to who answers for them (answerer_for), once
+    to each answerer: a measure already on the answerer's own card, or handed over to them from
+    another absent person (in the order of the absent people's ids), is not handed over again.
+    Measures nobody can answer (everyone away) are asked of nobody that day."""
+    if not substitutions:
+        return OnTheDay(dict(assignments.cards))
+    own: dict[str, tuple[int, ...]] = {}
+    handed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    why: dict[tuple[str, str], Why] = {}
+    for person in assignments.recipients():
+        kept: list[int] = []
+        for mid in assignments.cards[person]:
+            unit = away_for(substitutions, person, on, ledger.measures[mid].units)
+            if unit is None:
+                kept.append(mid)
+                continue
+            if mid in answered:
+                continue
+            who = answerer_for(substitutions, grants, person, on, unit)
+            if who.user is not None:
+                handed[(who.user, person)].append(mid)
+                why.setdefault((who.user, person), who.why)
+        own[person] = tuple(kept)
+    handovers: list[Handover] = []
+    given: dict[str, set[int]] = defaultdict(set)
+    for user, absent in sorted(handed):
+        asked = set(own.get(user, ()))  # what the answerer is asked about on their own card that day
+        mids = tuple(m for m in handed[(user, absent)] if m not in asked and m not in given[user])
+        given[user].update(mids)
+        if mids:
+            handovers.append(Handover(absent, user, why[(user, absent)], mids))
+    return OnTheDay(own, tuple(handovers))
+
+
 def due_sends(
     round_: Round,
     as_of: date,
     ledger: Ledger,
     grants: list[RoleGrant],
-    already_sent: set[tuple[str, SendKind]],
+    already_sent: Collection[tuple[str, str]],
+    substitutions: Sequence[Substitution] = (),
 ) -> list[DueSend]:
-    """What the round owes on `as_of`, given what was already sent.
+    """What the round owes on `as_of`, given what was already sent (each send's recipient
+    and stored kind: DueSend.stored_kind).
 
     - open: a card to everyone who has not answered and has had none; a
       reminder to those who had the card, have not answered, and whose
@@ -402,8 +545,14 @@ def due_sends(
       got their role late) stands for that reminder: the reminder is
       recorded as not needed, so the next tick does not follow the card
       with a reminder minutes later;
+    - issue 22, `substitutions`: each send's recipient is worked out on `as_of` (on_the_day).
+      A person away gets nothing for the measures they are away for (no card, no reminder:
+      what is due when they are back goes to them then); who answers for them gets one
+      handover card of those measures, once per absent person, and the reminders of it
+      (keyed by the absent person: DueSend.on_behalf) while the absence lasts;
     - on or after the escalation day: each late unit's HR leads and
-      stadskontoret get the list, once;
+      stadskontoret get the list, once; an HR lead away that day has theirs held back (they
+      get it when back) and who answers for them gets the units they are away for, once;
     - planned or closed: nothing.
     """
     phase = round_.phase(as_of)
@@ -415,25 +564,47 @@ def due_sends(
     due: list[DueSend] = []
     if phase == Phase.OPEN:
         passed = [i for i, d in enumerate(plan.reminders, start=1) if d <= as_of]
-        for person in assignments.recipients():
-            card = assignments.cards[person]
-            if has_answered(card, answered):
-                continue
-            if (person, SendKind.PROMPT) not in already_sent:
-                due.append(DueSend(person, SendKind.PROMPT, card))
-                if passed and (person, SendKind.reminder(passed[-1])) not in already_sent:
+        day = on_the_day(ledger, grants, assignments, answered, substitutions, as_of)
+
+        def owed(person: str, card: tuple[int, ...], first: SendKind, on_behalf: str = "") -> None:
+            if (person, stored_key(first, on_behalf=on_behalf)) not in already_sent:
+                due.append(DueSend(person, first, card, on_behalf=on_behalf))
+                latest = SendKind.reminder(passed[-1]) if passed else None
+                key = None if latest is None else (person, stored_key(latest, on_behalf=on_behalf))
+                if latest is not None and key not in already_sent:
                     due.append(
-                        DueSend(person, SendKind.reminder(passed[-1]), card, skip_reason=SUPERSEDED_REMINDER)
+                        DueSend(person, latest, card, skip_reason=SUPERSEDED_REMINDER, on_behalf=on_behalf)
                     )
             elif passed:
                 kind = SendKind.reminder(passed[-1])
-                if (person, kind) not in already_sent:
-                    due.append(DueSend(person, kind, card))
+                if (person, stored_key(kind, on_behalf=on_behalf)) not in already_sent:
+                    due.append(DueSend(person, kind, card, on_behalf=on_behalf))
+
+        for person in assignments.recipients():
+            card = day.own.get(person, ())
+            if has_answered(card, answered):  # answered, or away for every unanswered measure
+                continue
+            owed(person, card, SendKind.PROMPT)
+        for h in day.handovers:
+            owed(h.answerer, h.measure_ids, SendKind.HANDOVER, h.absent)
     elif as_of >= plan.escalate_on:
         late = late_units(ledger, assignments, answered)
-        for person, units in sorted(escalation_recipients(ledger, grants, late).items()):
-            if (person, SendKind.ESCALATION) not in already_sent:
-                due.append(DueSend(person, SendKind.ESCALATION, (), units))
+        recipients = escalation_recipients(ledger, grants, late)
+        passed_on: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for person, units in sorted(recipients.items()):
+            hr = {g.unit for g in grants if g.user == person and g.role == Role.HR}
+            mine = tuple(u for u in units if current(substitutions, person, as_of, u) is None)
+            if mine and (person, SendKind.ESCALATION.value) not in already_sent:
+                due.append(DueSend(person, SendKind.ESCALATION, (), mine))
+            for unit in units:
+                if unit in mine or unit not in hr:  # stadskontoret's list is never passed on
+                    continue
+                who = answerer_for(substitutions, grants, person, as_of, unit)
+                if who.user is not None and who.user != person and unit not in recipients.get(who.user, ()):
+                    passed_on[(who.user, person)].add(unit)
+        for (user, absent), units_ in sorted(passed_on.items()):
+            if (user, stored_key(SendKind.ESCALATION, on_behalf=absent)) not in already_sent:
+                due.append(DueSend(user, SendKind.ESCALATION, (), tuple(sorted(units_)), on_behalf=absent))
     return due
 
 
@@ -556,6 +727,8 @@ def late_list_units(principal: Principal, units: Iterable[str]) -> list[str]:
     if gets_every_late_list(principal):
         return codes
     own = {g.unit for g in principal.grants if g.role == Role.HR and g.unit is not None}
+    # issue 22: a substitute standing in for an absent HR lead gets that lead's list (their escalation)
+    own |= {g.unit for g in principal.stand_in if g.role == Role.HR and g.unit is not None}
     return [u for u in codes if u in own]
 
 
@@ -610,6 +783,9 @@ class MyCard:
     measure_ids: tuple[int, ...]
     ledger: Ledger
     needs: Mapping[int, CardNeeds] = field(default_factory=dict)
+    for_names: Mapping[int, str] = field(default_factory=dict)
+    """Issue 22: measure → the name of the absent person the card's person answers it for
+    (measures handed over to them that day, not on their own card)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,13 +799,27 @@ class LateList:
     titles: dict[int, str]
     names: dict[str, str]  # person id → the name Teams showed (when known)
     cards: dict[str, tuple[int, ...]]  # person → their unanswered measures (in these committees)
+    away: dict[str, str] = field(default_factory=dict)  # issue 22: person away → who answers for them
+
+    def shown(self, person: str) -> str:
+        """How a late person is named: "Anna Andersson (ersättare: Per Persson)" when away."""
+        substitute = self.away.get(person, "")
+        return with_substitute(self.names.get(person) or person, self.names.get(substitute) or substitute)
+
+
+def with_substitute(name: str, substitute: str) -> str:
+    """A late person away, as the lists of who has not answered show them (issue 22):
+    "Anna Andersson (ersättare: Per Persson)"; the name alone without a substitute."""
+    return f"{name} (ersättare: {substitute})" if substitute else name
 
 
 # --- issue 20: an extra reminder asked for in chat -------------------------------------------
 
 
 def send_kind(stored: str) -> SendKind:
-    """The kind of a stored send's key (DueSend.stored_kind): "extra-2025-06-10" is EXTRA."""
+    """The kind of a stored send's key (DueSend.stored_kind): "extra-2025-06-10" is EXTRA,
+    "handover~…" HANDOVER, "reminder-1~…" (a reminder of a handover) REMINDER_1."""
+    stored = stored.split(BEHALF_SEP, 1)[0]
     if stored.startswith(SendKind.EXTRA.value + "-"):
         return SendKind.EXTRA
     return SendKind(stored)
@@ -707,28 +897,40 @@ def extra_reminder_sends(
     round_: Round,
     ledger: Ledger,
     grants: list[RoleGrant],
-    already_sent: set[tuple[str, SendKind]],
+    already_sent: Collection[tuple[str, str]],
     day: date,
     units: Iterable[str] | None = None,
+    substitutions: Sequence[Substitution] = (),
 ) -> list[DueSend]:
     """An extra reminder now, to the same people the round's reminders go to: those who had
     the card and have not answered all of it (a person whose card has not gone out yet gets
     the card from the tick). With `units` (an HR lead's own), only the people with an
-    unanswered measure of those units. Each with their whole card, keyed by `day`."""
+    unanswered measure of those units. Each with their whole card, keyed by `day`. Issue 22:
+    a person away on `day` is not reminded of what they are away for; who answers for them is,
+    once they have had the handover (keyed by the absent person too)."""
     plan = round_.plan
     assignments = assign(ledger, grants, plan.year)
     answered = answered_measures(ledger, plan.period)
     wanted = None if units is None else set(units)
+    today = on_the_day(ledger, grants, assignments, answered, substitutions, day)
+
+    def in_scope(card: tuple[int, ...]) -> bool:
+        return wanted is None or any(
+            mid not in answered and wanted & set(ledger.measures[mid].units) for mid in card
+        )
+
     due: list[DueSend] = []
     for person in assignments.recipients():
-        card = assignments.cards[person]
-        if has_answered(card, answered) or (person, SendKind.PROMPT) not in already_sent:
+        card = today.own.get(person, ())
+        if has_answered(card, answered) or (person, SendKind.PROMPT.value) not in already_sent:
             continue
-        if wanted is not None and not any(
-            mid not in answered and wanted & set(ledger.measures[mid].units) for mid in card
+        if in_scope(card):
+            due.append(DueSend(person, SendKind.EXTRA, card, day=day))
+    for h in today.handovers:
+        if (h.answerer, stored_key(SendKind.HANDOVER, on_behalf=h.absent)) in already_sent and in_scope(
+            h.measure_ids
         ):
-            continue
-        due.append(DueSend(person, SendKind.EXTRA, card, day=day))
+            due.append(DueSend(h.answerer, SendKind.EXTRA, h.measure_ids, day=day, on_behalf=h.absent))
     return due
 
 

@@ -197,7 +197,7 @@ def _round(report: RoundReport | None, late: LateList | None) -> list[dict[str, 
     out.append(_text(texts.overview_late_total(len(gaps), len(missing), len(people_late))))
     lines = []
     for gap in gaps[:LATE_SHOWN]:
-        people = [late.names.get(p) or p for p in gap.late]
+        people = [late.shown(p) for p in gap.late]
         lines.append(
             texts.overview_late_line(
                 late.unit_names.get(gap.unit, gap.unit),

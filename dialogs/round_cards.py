@@ -74,6 +74,7 @@ class CardMeasure:
     allocated: int
     answer: FollowUp | None = None
     needs: CardNeeds | None = None
+    for_name: str = ""  # issue 22: the absent person the card's person answers it for
 
     @property
     def linked(self) -> bool:
@@ -89,8 +90,10 @@ def _needs_line(m: CardMeasure) -> dict[str, Any]:
 
 
 def _heading(m: CardMeasure) -> str:
-    """A measure's title and units on the card (Markdown: both escaped)."""
-    return f"{texts.plain(m.title)} ({texts.plain(', '.join(m.units))})"
+    """A measure's title and units on the card (Markdown: both escaped), and whom it is
+    answered for when handed over (issue 22)."""
+    heading = f"{texts.plain(m.title)} ({texts.plain(', '.join(m.units))})"
+    return texts.measure_for(heading, m.for_name) if m.for_name else heading
 
 
 def prompt_card(
@@ -102,6 +105,7 @@ def prompt_card(
     reminder: bool = False,
     possibly_repeated: bool = False,
     viewer: str | None = None,
+    handover: str = "",
 ) -> Card:
     """The card a person answers (for `viewer`, their Teams id: a card that refreshes
     itself for them, see round_refresh): all their measures on one card, unanswered
@@ -113,6 +117,9 @@ def prompt_card(
     body: list[dict[str, Any]] = [_title(texts.round_card_title(period))]
     if reminder:
         body.append(_text(texts.ROUND_REMINDER_LINE, weight="Bolder", color="Attention"))
+    if handover:  # issue 22: the absent person's measures, to who answers for them
+        waiting = sum(m.answer is None for m in measures)
+        body.append(_text(texts.handover_line(handover, waiting), weight="Bolder"))
     body.append(_text(texts.round_intro(len(measures), deadline)))
     if possibly_repeated:
         body.append(_text(texts.ROUND_POSSIBLY_REPEATED, isSubtle=True, size="Small"))
@@ -239,6 +246,8 @@ def answered_card(
             if a.note:
                 note = a.note if len(a.note) <= 300 else a.note[:299] + "…"
                 facts.append((texts.LABEL_NOTE, texts.plain(note)))
+            if a.for_name:  # issue 22: "Per Persson för Anna Andersson"
+                facts.append((texts.LABEL_GIVEN_BY, texts.given_by(a.author, a.for_name)))
         items = [_text(_heading(m), weight="Bolder"), _facts(facts)]
         people = m.needs.people if m.needs is not None else None
         if (
@@ -288,6 +297,7 @@ class EscalationSummary:
     committees: int
     city_wide: bool
     own: tuple[str, ...] = ()  # titles of the recipient's own unanswered measures
+    on_behalf: str = ""  # issue 22: the name of the absent HR lead whose list it is
 
 
 def escalation_card(
@@ -307,6 +317,8 @@ def escalation_card(
     if parts > 1:
         body.append(_text(texts.escalation_part(part, parts), isSubtle=True, size="Small"))
     if part == 1:
+        if summary.on_behalf:
+            body.append(_text(texts.escalation_for(summary.on_behalf), weight="Bolder"))
         body.append(
             _text(
                 texts.escalation_intro(
@@ -379,20 +391,27 @@ def escalation_activities(
     recipient: str,
     grants: Sequence[RoleGrant],
     unit_names: dict[str, str],
+    *,
+    on_behalf: str = "",
+    on_behalf_name: str = "",
 ) -> list[Activity]:
     """The escalation to one person, from the round's report over the units
-    they get the list for: one message, or parts when it would not fit."""
+    they get the list for: one message, or parts when it would not fit. `on_behalf`
+    (issue 22): the absent HR lead whose list this is (their own unanswered measures,
+    never stadskontoret's wording), said first."""
     gaps = report.committees
     titles = {m.measure_id: m.title for m in report.measures}
-    own = tuple(titles.get(m, str(m)) for m in dict(report.late).get(recipient, ()))
+    whose = on_behalf or recipient
+    own = tuple(titles.get(m, str(m)) for m in dict(report.late).get(whose, ()))
     summary = EscalationSummary(
         deadline=round_.plan.deadline,
         missing=report.missing,
         waiting=report.waiting,
         no_recipient=report.missing_no_recipient,
         committees=len(gaps),
-        city_wide=gets_every_late_list(principal_of(grants, recipient)),
+        city_wide=not on_behalf and gets_every_late_list(principal_of(grants, recipient)),
         own=own,
+        on_behalf=on_behalf_name or on_behalf,
     )
     lines = [
         EscalationLine(
@@ -410,11 +429,13 @@ def card_measures(
     round_: Round,
     measure_ids: tuple[int, ...],
     needs: Mapping[int, CardNeeds] | None = None,
+    for_names: Mapping[int, str] | None = None,
 ) -> list[CardMeasure]:
     """The card's measures with their answers of the round's period; `needs`: the competence
     needs of those linked to any (core.rounds.card_needs), whose cards ask how many people
-    they have reached."""
+    they have reached; `for_names` (issue 22): measure → the absent person it is answered for."""
     needs = needs or {}
+    for_names = for_names or {}
     latest = {}
     for f in ledger.followups:
         if f.period == round_.period and f.measure_id in measure_ids:
@@ -427,6 +448,7 @@ def card_measures(
             allocated=ledger.measure_allocated(mid, round_.plan.year),
             answer=latest.get(mid),
             needs=needs.get(mid),
+            for_name=for_names.get(mid, ""),
         )
         for mid in measure_ids
         if mid in ledger.measures

@@ -148,7 +148,7 @@ def late_people_messages(late: LateList) -> list[str]:
         lines.append(texts.late_people_committee(late.unit_names.get(gap.unit, gap.unit), gap.unit))
         for person in gap.late:
             mine = [late.titles.get(m, str(m)) for m in late.cards.get(person, ()) if m in gap.not_answered]
-            lines.append(texts.late_people_person(late.names.get(person) or person, mine))
+            lines.append(texts.late_people_person(late.shown(person), mine))  # "… (ersättare: …)"
         if gap.no_recipient:
             lines.append(texts.late_people_nobody([late.titles.get(m, str(m)) for m in gap.no_recipient]))
     heading = texts.late_people_heading(late.round.period)
@@ -305,7 +305,7 @@ async def _show_card(turn_context: TurnContext) -> None:
         mine.round.id,
         plan.period,
         plan.deadline,
-        card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs),
+        card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs, mine.for_names),
         viewer=viewer_of(turn_context),
     )
     await turn_context.send_activity(card_activity(texts.round_prompt_text(plan.period), content))
@@ -401,7 +401,7 @@ async def _update_cards(
     content = answered_card(
         plan.period,
         plan.deadline,
-        card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs),
+        card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs, mine.for_names),
         complete=complete,
         round_id=round_id,
         viewer=viewer_of(turn_context),
@@ -518,7 +518,7 @@ async def _card_now(
     except DomainError as problem:
         return texts.refused(problem.message)
     plan = mine.round.plan
-    measures = card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs)
+    measures = card_measures(mine.ledger, mine.round, mine.measure_ids, mine.needs, mine.for_names)
     viewer = viewer_of(turn_context)
     complete = all(m.answer is not None for m in measures)
     if mine.round.phase(today_of(turn_context)) == Phase.CLOSED:  # nothing more to answer: shown only

@@ -355,7 +355,7 @@ def followup_source(followup: FollowUp, title: str, share: Share | None = None) 
         )
     return (
         f"{plain(title)}: {figures} "
-        f"(uppföljning {format_period(followup.period)}, av {plain(followup.author)}, "
+        f"(uppföljning {format_period(followup.period)}, av {given_by(followup.author, followup.for_name)}, "
         f"{day(followup.at.date())})"
     )
 
@@ -597,7 +597,8 @@ def latest_followup(f: FollowUp) -> str:
     note = f' "{plain(f.note)}"' if f.note else ""
     reached = f" {reached_line(f.reached)}" if f.reached is not None else ""  # issue 21
     return (
-        f"{LABEL_LATEST_FOLLOWUP} ({format_period(f.period)}), av {plain(f.author)}, {day(f.at.date())}:"
+        f"{LABEL_LATEST_FOLLOWUP} ({format_period(f.period)}), av {given_by(f.author, f.for_name)}, "
+        f"{day(f.at.date())}:"
         f"{note} Pengarna {usable}.{reached}"
     )
 
@@ -989,6 +990,41 @@ def round_prompt_text(period: str) -> str:
 
 def round_reminder_text(period: str, deadline: date) -> str:
     return f"Påminnelse: svara på uppföljningen {format_period(period)} senast {format_date(deadline)}."
+
+
+# --- issue 22: substitutes in the round ---------------------------------------------------------
+
+LABEL_GIVEN_BY = "Lämnat av"
+
+
+def handover_line(absent: str, count: int) -> str:
+    """The handover card's opening: "Du ersätter Anna Andersson: 3 insatser väntar på svar"."""
+    waiting = "1 insats väntar" if count == 1 else f"{count} insatser väntar"
+    return f"Du ersätter {plain(absent)}: {waiting} på svar."
+
+
+def handover_text(period: str, absent: str, count: int, *, reminder: bool = False) -> str:
+    """The message around a handover card (or its reminder)."""
+    first = "Påminnelse: " if reminder else ""
+    return f"{first}{handover_line(absent, count)[:-1]} i uppföljningen {format_period(period)}."
+
+
+def given_by(author: str, for_name: str = "") -> str:
+    """Who gave an answer: "Per Persson för Anna Andersson" when given for someone away."""
+    return plain(author) if not for_name else f"{plain(author)} för {plain(for_name)}"
+
+
+def measure_for(title: str, absent: str) -> str:
+    """A handed-over measure's heading on a card: "Mentorskap (FSKN), för Anna Andersson"."""
+    return f"{title}, för {plain(absent)}"
+
+
+def escalation_for(absent: str) -> str:
+    """An absent HR lead's escalation, to who answers for them."""
+    return (
+        f"Du får listan i stället för {plain(absent)}, som är borta: du svarar för hens nämnder "
+        "i uppföljningen."
+    )
 
 
 def escalation_title(period: str) -> str:

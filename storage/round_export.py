@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.round_report import RoundReport
+from core.rounds import with_substitute
 from storage.templates import append_xlsx_row, xlsx_bytes
 
 GRANTED = "Beviljat till insatser"
@@ -57,7 +58,7 @@ def export_rows(report: RoundReport, names: dict[str, str] | None = None) -> lis
                 "Ja" if m.answered else "Nej",
                 ", ".join(m.risks),
                 m.note,
-                m.author,
+                m.given_by,  # issue 22: "Per Persson för Anna Andersson" for a substitute's answer
                 m.state.value,
                 ", ".join(_person(p, names) for p in m.asked),
                 "" if m.reached is None else m.reached,
@@ -81,7 +82,9 @@ def late_rows(report: RoundReport, names: dict[str, str] | None = None) -> list[
         unit = unit_names.get(gap.unit, gap.unit)
         for person in gap.late:
             mine = [titles.get(m, str(m)) for m in cards.get(person, ()) if m in gap.not_answered]
-            rows.append([unit, gap.unit, names.get(person, ""), person, "; ".join(mine)])
+            substitute = report.away.get(person, "")  # issue 22: "Anna Andersson (ersättare: Per Persson)"
+            shown = with_substitute(names.get(person, ""), names.get(substitute, substitute))
+            rows.append([unit, gap.unit, shown, person, "; ".join(mine)])
         if gap.no_recipient:
             rows.append(
                 [

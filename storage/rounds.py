@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound, RuleError, RuleViolation
-from core.rounds import DueSend, ExtraReminder, Round, RoundPlan, SendKind, send_kind
+from core.rounds import BEHALF_SEP, DueSend, ExtraReminder, Round, RoundPlan, SendKind, send_kind
 from storage.read_model import (
     CitySnapshot,
     Freshness,
@@ -50,6 +50,7 @@ from storage.tables import (
     RoleGrantRow,
     RoundReminderRow,
     RoundSendRow,
+    SubstitutionRow,
     TenantRow,
     table,
     utcnow,
@@ -63,6 +64,7 @@ _reminder = table(RoundReminderRow)
 _ref = table(ConversationRefRow)
 _grant = table(RoleGrantRow)
 _tenant = table(TenantRow)
+_subs = table(SubstitutionRow)
 
 _orgs = table(OrganisationRow)
 _followups = table(FollowUpRow)
@@ -182,6 +184,7 @@ class Send:
     marked_answered: bool
     reason: str
     sent_at: datetime | None
+    on_behalf: str = ""  # issue 22: the absent person the recipient answers for ("" for their own)
 
 
 def send_from_row(row: Any) -> Send:
@@ -203,17 +206,19 @@ def send_from_row(row: Any) -> Send:
         marked_answered=bool(row.marked_answered),
         reason=row.reason,
         sent_at=row.sent_at,
+        on_behalf=row.on_behalf or "",
     )
 
 
-def recorded_keys(conn: Connection, round_id: int, *, org_id: int | None = None) -> set[tuple[str, SendKind]]:
+def recorded_keys(conn: Connection, round_id: int, *, org_id: int | None = None) -> set[tuple[str, str]]:
     """(recipient, kind) of every send the round (of the city `org_id`, when
-    given) has recorded, in any state."""
+    given) has recorded, in any state: the kind as a SendKind, a send on behalf
+    of someone (issue 22) as stored, with the absent person's key (DueSend.stored_kind)."""
     query = select(_send.c.recipient, _send.c.kind).where(_send.c.round_id == round_id)
     if org_id is not None:
         query = query.where(_send.c.org_id == org_id)
     rows = conn.execute(query).all()
-    return {(r.recipient, send_kind(r.kind)) for r in rows}
+    return {(r.recipient, r.kind if BEHALF_SEP in r.kind else send_kind(r.kind)) for r in rows}
 
 
 def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -254,6 +259,7 @@ def enqueue(conn: Connection, round_: Round, org_id: int, dues: Iterable[DueSend
             "marked_answered": False,
             "reason": d.skip_reason,
             "created_at": now,
+            "on_behalf": d.on_behalf,
         }
         for d in dues
     ]
@@ -448,6 +454,12 @@ def grants_marker(conn: Connection, org_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def substitutions_marker(conn: Connection, org_id: int) -> int:
+    """The highest seq of a city's substitutions (0: none)."""
+    query = select(func.coalesce(func.max(_subs.c.seq), 0)).where(_subs.c.org_id == org_id)
+    return int(conn.execute(query).scalar_one())
+
+
 def personal_reference(conn: Connection, org_id: int, user_id: str) -> dict[str, Any] | None:
     """The newest 1:1 conversation reference of a person in a city."""
     row = conn.execute(
@@ -482,7 +494,7 @@ def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
             _send.c.round_id.in_(list(open_rounds)),
             _send.c.state == SendState.SENT,
             _send.c.marked_answered.is_(False),
-            _send.c.kind != SendKind.ESCALATION.value,
+            ~_send.c.kind.startswith(SendKind.ESCALATION.value),  # an escalation on behalf too
             _send.c.activity_id.is_not(None),
         )
     ).all()
@@ -586,7 +598,12 @@ class CityRounds:
     def grants_marker(self) -> tuple[int, int]:
         return grants_marker(self.conn, self.org_id)
 
-    def recorded_keys(self, round_id: int) -> set[tuple[str, SendKind]]:
+    def substitutions_marker(self) -> int:
+        """Whether the city's substitutions changed (issue 22): the highest seq (they are
+        append-only: a substitution and its early end each add one); 0 when it has none."""
+        return substitutions_marker(self.conn, self.org_id)
+
+    def recorded_keys(self, round_id: int) -> set[tuple[str, str]]:
         return recorded_keys(self.conn, round_id, org_id=self.org_id)
 
     def enqueue(self, round_: Round, dues: Iterable[DueSend]) -> int:

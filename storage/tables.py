@@ -346,6 +346,10 @@ class RoundSendRow(SQLModel, table=True):
     marked_answered: bool = False  # the card was updated in place to say it is answered
     reason: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # issue 22 (migration 0015): the absent person the recipient answers for (a handover, its
+    # reminders, an absent HR lead's escalation); "" for the recipient's own. The kind carries
+    # the person's short key (core.rounds.stored_key), so the unique key holds one of each.
+    on_behalf: str = Field(default="", max_length=200)
 
 
 # --- issue 20: KSAU's decision from a card (migration 0013) ---------------------------

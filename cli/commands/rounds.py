@@ -293,6 +293,11 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
                 "status": m.status.value,
                 "usable_as_planned": m.usable_as_planned,
                 "reached": m.reached,
+                # issue 22: who gave the answer, and the absent person it was given for (null: for themselves)
+                "given_by": m.author or None,
+                "given_by_id": m.author_id or None,
+                "given_for": m.for_name or None,
+                "given_for_id": m.for_id or None,
                 "risks": list(m.risks),
                 "state": m.state.value,
                 "asked": list(m.asked),

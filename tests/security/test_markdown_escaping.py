@@ -863,3 +863,32 @@ def test_the_round_card_names_a_hostile_need_as_written(world) -> None:
     assert not set(_shape(line)) & FORBIDDEN
     assert_reads_as_written(_seen(line), LINE)
     assert "12" in _raw_of(card)
+
+
+# issue 22: substitutes in the round (the absent person's and the substitute's names: a person's text)
+MESSAGES |= {
+    "handover_line": lambda _, w: texts.handover_line(w["name"], 3),
+    "handover_text": lambda _, w: texts.handover_text("2025-06", w["name"], 1, reminder=True),
+    "given_by": lambda _, w: texts.given_by(w["name"], w["name"]),
+    "measure_for": lambda _, w: texts.measure_for(texts.plain(w["title"]), w["name"]),
+    "escalation_for": lambda _, w: texts.escalation_for(w["name"]),
+}
+
+
+def test_a_handover_card_names_a_hostile_absent_person_as_written() -> None:
+    """Issue 22: the handover card and the answered card name the absent person and who
+    answered for them as written, and make no markup of their names."""
+
+    def both(w: Texts) -> list[Any]:
+        answer = replace(followup(w, 3), for_id="aad-anna", for_name=w["name"])
+        measure = round_cards.CardMeasure(3, w["title"], ("FSKN",), 3_000, None, for_name=w["name"])
+        return [
+            round_cards.prompt_card(7, "2025-06", date(2025, 6, 19), [measure], handover=w["name"]),
+            round_cards.answered_card(
+                "2025-06", date(2025, 6, 19), [replace(measure, answer=answer)], complete=True
+            ),
+        ]
+
+    for bad, good in zip(both(words(True)), both(words(False)), strict=True):
+        seen = assert_no_live_markup(_markdown_of(bad), _markdown_of(good), "handover")
+        assert_reads_as_written(seen, LINE)

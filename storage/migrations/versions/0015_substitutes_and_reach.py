@@ -12,7 +12,9 @@ DELETE, REPLACE on SQLite, TRUNCATE on PostgreSQL refused). followups gain
 the author answered for themselves). people is a directory cache (name, UPN,
 e-mail per Entra object id), group_mappings maps Entra security groups to roles,
 graph_installs records the app's installs through Microsoft Graph per round and
-person: those three are updated in place, as round_sends are.
+person: those three are updated in place, as round_sends are. round_sends gain
+`on_behalf`: the absent person a send's recipient answers for (a handover card,
+its reminders, an absent HR lead's escalation; "" for the recipient's own).
 """
 
 import sqlalchemy as sa
@@ -55,6 +57,7 @@ def upgrade() -> None:
     op.create_index("ix_substitutions_org_id", TABLE, ["org_id"], unique=False)
     op.add_column("followups", sa.Column("for_id", text(length=200), nullable=True))
     op.add_column("followups", sa.Column("for_name", text(length=200), nullable=True))
+    op.add_column("round_sends", sa.Column("on_behalf", text(length=200), nullable=False, server_default=""))
 
     op.create_table(
         "people",
@@ -154,6 +157,7 @@ def downgrade() -> None:
         for index in indexes:
             op.drop_index(index, table_name=name)
         op.drop_table(name)
+    op.drop_column("round_sends", "on_behalf")
     op.drop_column("followups", "for_name")
     op.drop_column("followups", "for_id")
     op.drop_index("ix_substitutions_org_id", table_name=TABLE)
