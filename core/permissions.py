@@ -111,8 +111,15 @@ def require(principal: Principal, action: Action, units: Iterable[str] = (), *, 
     where = f" för {', '.join(codes)}" if codes else " för hela staden"
     roles = ", ".join(sorted({g.role.value + (f" ({g.unit})" if g.unit else "") for g in principal.grants}))
     held = f" Dina roller: {roles}." if roles else " Du har ingen roll i kompetensbot."
+    standing = sorted({g.unit for g in principal.stand_in if g.unit})
+    if standing:  # issue 22: what a substitute may do for the absent person, and no more
+        held += f" Som ersättare får du läsa och följa upp för {', '.join(standing)}."
     # A person with no role is told the id an administrator gives `roles grant`.
-    who = "" if roles or principal.is_admin else f" Ditt id för kompetensbot roles grant: {principal.user}."
+    who = (
+        ""
+        if roles or standing or principal.is_admin
+        else f" Ditt id för kompetensbot roles grant: {principal.user}."
+    )
     raise PermissionDenied(
         RuleError(
             "permission_denied",

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from core.errors import PermissionDenied
 from core.model import Principal, Role, RoleGrant
-from core.permissions import Action, can
+from core.permissions import Action, can, require
 from core.rules.substitutes import check_substitution
 from core.substitutes import (
     Answerer,
@@ -121,3 +122,12 @@ def test_an_early_end_is_replayed_onto_its_substitution() -> None:
     ended = replay([made, later, SubstitutionEnded(1, date(2025, 6, 20), seq=3)])
     assert [s.ended_on for s in ended] == [date(2025, 6, 20), None]
     assert not ended[0].applies(date(2025, 6, 20)) and ended[0].applies(date(2025, 6, 19))
+
+
+def test_a_refusal_tells_the_substitute_what_they_may_do_for_the_absent() -> None:
+    per = Principal(
+        "per", (RoleGrant("per", Role.CHEF, "GVN"),), stand_in=(RoleGrant("anna", Role.HR, "FSKN"),)
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        require(per, Action.SUBMIT_MEASURE, ["FSKN"])
+    assert "Som ersättare får du läsa och följa upp för FSKN." in refused.value.errors[0].message
