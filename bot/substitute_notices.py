@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from bot.graph import GRAPH_URL_ENV, GraphClient, TokenSource
@@ -34,7 +34,7 @@ log = logging.getLogger("kompetensbot.substitutes")
 NOT_OPENED = "hen har inte öppnat någon chatt med kompetensbot ännu"
 NOT_SENT = "meddelandet kom inte fram"
 
-Tell = Callable[[str, str], Awaitable[str | None]]
+Tell = Callable[[str, str], Coroutine[Any, Any, str | None]]
 """Send `text` to the person of user id `user_id`: None when sent, else why not (Swedish)."""
 
 

@@ -27,6 +27,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlmodel import col
 
 from bot.services import Services
 from core.calendar import swedish_date
@@ -43,6 +45,7 @@ from storage import people
 from storage.people import Person
 from storage.repository import Repository
 from storage.rounds import personal_reference
+from storage.tables import SubstitutionRow
 
 PeopleSearch = Callable[[str], Sequence[Person]]
 """Microsoft Graph's user search (bot.substitute_notices.graph_search): the people whose name,
@@ -294,6 +297,7 @@ class SubstituteServices(Services):
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> list[SubstitutionView]:
             names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            authors = _authors(repo)
             grants = repo.grants()
             shown: list[SubstitutionView] = []
             for s in repo.substitutions():
@@ -305,7 +309,7 @@ class SubstituteServices(Services):
                         replace(s, last=end),
                         names.get(s.absent) or Person(s.absent),
                         names.get(s.substitute) or Person(s.substitute),
-                        names.get(s.by) or Person(s.by),
+                        names.get(s.by) or Person(s.by, authors.get(s.seq, "")),
                         s.first <= on,
                     )
                 )
@@ -373,6 +377,17 @@ class SubstituteServices(Services):
 
 
 _DAY = timedelta(days=1)
+
+
+def _authors(repo: Repository) -> dict[int, str]:
+    """The name shown of who made each stored substitution (by seq): the administrator at a
+    terminal is "administratör", not their "cli:" id."""
+    rows = repo.session.execute(
+        select(col(SubstitutionRow.seq), col(SubstitutionRow.author)).where(
+            col(SubstitutionRow.org_id) == repo.org_id
+        )
+    ).all()
+    return {int(seq): str(author) for seq, author in rows}
 
 
 def _same(a: Substitution, b: Substitution) -> bool:

@@ -20,8 +20,9 @@ def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list
 def test_every_command_has_its_handler() -> None:
     parser = build_parser()
     leaves = _leaves(parser)
-    # db upgrade … package, the round's seven (issue 20: remind, propose), needs and need's four (issue 21)
-    assert len(leaves) == 31
+    # db upgrade … package, the round's seven (issue 20: remind, propose), needs and need's four (issue 21),
+    # substitute set | list | end (issue 22)
+    assert len(leaves) == 34
     for path in leaves:
         sub = parser
         for name in path:
