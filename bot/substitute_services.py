@@ -252,11 +252,13 @@ class SubstituteServices(Services):
         units: Collection[str] = (),
         *,
         author: str | None = None,
+        check_only: bool = False,
     ) -> SubstitutionSet:
         """Name `substitute` for `absent` from `first` to `last` (both included), for `units`
         (codes, names or short names; none: every unit). The same substitution set again writes
         nothing (`written` False). `author`: the name shown of who set it (default: theirs as
-        the bot knows them, else their id)."""
+        the bot knows them, else their id). `check_only`: every check, nothing written (the
+        chat's confirmation: what would be saved, or the refusal before asking)."""
         away, stand_in = self._people(user, (absent, "person"), (substitute, "ersättare"))  # before the lock
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> SubstitutionSet:
@@ -282,10 +284,12 @@ class SubstituteServices(Services):
             for s in repo.substitutions():
                 if _same(s, made) and (s.ended_on is None or s.ended_on > s.last):
                     return SubstitutionSet(s, away, stand_in, by, written=False)
+            if check_only:
+                return SubstitutionSet(made, away, stand_in, by, written=False)
             stored = repo.add_substitution(made, author or by.shown)
             return SubstitutionSet(stored, away, stand_in, by, written=True)
 
-        return self._write(user, run)
+        return self._read(user, run) if check_only else self._write(user, run)
 
     # --- list ---------------------------------------------------------------
 
@@ -320,10 +324,17 @@ class SubstituteServices(Services):
     # --- end ----------------------------------------------------------------
 
     def end_substitutions(
-        self, user: str | None, absent: str, on: date | None = None, *, author: str | None = None
+        self,
+        user: str | None,
+        absent: str,
+        on: date | None = None,
+        *,
+        author: str | None = None,
+        check_only: bool = False,
     ) -> SubstitutionsEnded:
         """End `absent`'s substitutions from `on` (default: today): every one that would still
-        apply on or after that day. NotFound when there is none."""
+        apply on or after that day. NotFound when there is none. `check_only`: what would be
+        ended (each with an end not stored), nothing written."""
         day = on or swedish_date(self.clock())
         (away,) = self._people(user, (absent, "person"))
 
@@ -346,20 +357,16 @@ class SubstituteServices(Services):
                 check_may_set(who, away.user_id, grants, s.units)
             by = self._known(repo, who)
             names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            ends = [
+                (s, SubstitutionEnded(s.seq, max(day, s.first), by=who.user, at=self.clock())) for s in open_
+            ]
             ended = tuple(
-                (
-                    s,
-                    repo.end_substitution(
-                        SubstitutionEnded(s.seq, max(day, s.first), by=who.user, at=self.clock()),
-                        author or by.shown,
-                    ),
-                )
-                for s in open_
+                (s, e if check_only else repo.end_substitution(e, author or by.shown)) for s, e in ends
             )
             subs = tuple(dict.fromkeys(names.get(s.substitute) or Person(s.substitute) for s in open_))
             return SubstitutionsEnded(away, day, ended, by, subs)
 
-        return self._write(user, run)
+        return self._read(user, run) if check_only else self._write(user, run)
 
     def reference_of(self, user_id: str) -> dict[str, Any] | None:
         """The person's newest 1:1 chat with the bot (where they are told), or None."""

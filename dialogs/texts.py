@@ -2565,3 +2565,14 @@ def substitutes_list(items: Sequence[SubstituteLine]) -> str:
             f"- {by} ersätter {who} {when}{absence_days(item.first, item.last)}{_units_part(item.units)}"
         )
     return "\n".join(lines)
+
+
+def substitute_end_confirm(absent: str | None, on: date, substitutes: Sequence[str]) -> str:
+    """The question before an absence is ended early; `absent` None: the person asking."""
+    whose = "din" if absent is None else f"{plain(absent)}s"
+    whom = "dig" if absent is None else plain(absent)
+    names = ", ".join(plain(s) for s in substitutes)
+    return (
+        f"Ska jag avsluta {whose} frånvaro från {format_date(on)}? {names} ersätter då inte {whom} längre. "
+        "Svara ja eller nej."
+    )

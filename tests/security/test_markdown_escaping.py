@@ -896,4 +896,10 @@ MESSAGES |= {
         ]
     ),
 }
+MESSAGES |= {
+    "substitute_end_confirm": lambda _, w: (
+        texts.substitute_end_confirm(w["name"], date(2025, 6, 20), [w["name"]])
+        + texts.substitute_end_confirm(None, date(2025, 6, 20), [w["name"]])
+    ),
+}
 NO_PERSON_TEXT |= {"absence_days"}  # dates only
