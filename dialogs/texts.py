@@ -2441,10 +2441,6 @@ def need_not_offered(value: str, unit_name: str, keys: Sequence[str]) -> str:
 
 # --- issue 22: substitutes during absence (dialogs.substitute_dialog, bot.substitute_notices) ----
 
-SUBSTITUTE_EXAMPLES = (
-    '"Jag är ledig 16 juni–11 juli, Per Persson ersätter mig", "vem ersätter mig?", '
-    '"vilka ersättare finns?" eller "jag är tillbaka"'
-)
 SUBSTITUTE_HOW = (
     "Berätta när du är borta och vem som ersätter dig, till exempel "
     '"Jag är ledig 16 juni–11 juli, Per Persson ersätter mig". HR kan ange ersättare för '
