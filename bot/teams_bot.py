@@ -225,7 +225,14 @@ class KompetensBot(ActivityHandler):
                 held.finish()
             return
         set_identity(turn_context, identity)
-        services = serve_turn(turn_context, self.engine, identity, self.today)
+        services = serve_turn(
+            turn_context,
+            self.engine,
+            identity,
+            self.today,
+            app_id=self.app_id,
+            outbound=self._policy(turn_context),
+        )
         for snapshot, roles in read:
             services.city.prime(snapshot, user_id, roles)
         turn_context.turn_state[CONVERSATION_STATE] = conversation_state

@@ -14,7 +14,10 @@ from sqlalchemy.engine import Engine
 from bot import clock as bot_clock
 from bot.file_offers import FileOffers
 from bot.needs_services import NeedServices
+from bot.outbound import OutboundPolicy
 from bot.round_services import RoundServices
+from bot.substitute_notices import Tell, configured_search, proactive_tell
+from bot.substitute_services import PeopleSearch, SubstituteServices
 from dialogs.turn import Identity, set_services
 
 
@@ -30,9 +33,26 @@ class BotTurnServices:
     today: date
     stamp: Callable[[], datetime] = field(repr=False)
     files: FileOffers = field(repr=False)
+    notices: Tell | None = field(default=None, repr=False)
+    """How a person is told in their 1:1 chat (issue 22: bot.substitute_notices), from this turn's
+    adapter; None: nobody can be told from here."""
 
     def clock(self) -> datetime:
         return self.stamp()
+
+    @property
+    def substitutes(self) -> SubstituteServices:
+        """The substitutes' use cases (issue 22), with the turn's cache and Graph's user search
+        when Graph is configured."""
+        city = self.city
+        return SubstituteServices(
+            city.engine, org=city.org, demo=city.demo, clock=city.clock, turn=city.turn, search=_search()
+        )
+
+    async def tell(self, user_id: str, text: str) -> str | None:
+        if self.notices is None:
+            return "boten kan inte skicka meddelanden härifrån"
+        return await self.notices(user_id, text)
 
     @property
     def needs(self) -> NeedServices:
@@ -50,11 +70,36 @@ def turn_services(engine: Engine, identity: Identity, today: date | None = None)
     return BotTurnServices(city, rounds, bot_clock.today(today), stamp, FileOffers(engine, city, rounds))
 
 
+_searches: dict[str, PeopleSearch | None] = {}
+
+
+def _search() -> PeopleSearch | None:
+    """Graph's user search as the settings give it, made once per process (None: no Graph)."""
+    if "search" not in _searches:
+        from bot.config import Settings
+
+        try:
+            _searches["search"] = configured_search(Settings.from_env())
+        except Exception:  # settings that cannot make a Graph token: names are matched without Graph
+            _searches["search"] = None
+    return _searches["search"]
+
+
 def serve_turn(
-    turn_context: Any, engine: Engine, identity: Identity, today: date | None = None
+    turn_context: Any,
+    engine: Engine,
+    identity: Identity,
+    today: date | None = None,
+    *,
+    app_id: str | None = None,
+    outbound: OutboundPolicy | None = None,
 ) -> BotTurnServices:
     """Put `identity`'s services for this turn in the turn state, where the dialogs
-    find them (dialogs.turn.services_of)."""
+    find them (dialogs.turn.services_of); `app_id` and `outbound`: how this turn's adapter
+    reaches a person proactively (issue 22: the absent person told of their substitute)."""
     services = turn_services(engine, identity, today)
+    adapter = getattr(turn_context, "adapter", None)
+    if adapter is not None:
+        services.notices = proactive_tell(services.substitutes, adapter, app_id, outbound)
     set_services(turn_context, services)
     return services

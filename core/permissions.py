@@ -15,11 +15,14 @@ ksau grants see every unit. The administrator (the command line without
 | manage_rounds     |      |      | all           |      |
 | remind_round      |      | own  | all           |      |
 | reallocate        |      |      |               | all  |
+| set_substitute    |      | own  | all           |      |
 
 A substitute (ersättare, issue 22) standing in for an absent chef or hr holds,
 while the absence lasts, the absent person's unit grants for read and
 follow_up only (Principal.stand_in): never submit_measure, assess_needs,
-remind_round, nor anything city-wide.
+remind_round, nor anything city-wide. Anyone with a role names their own substitute
+(core.rules.substitutes.check_may_set); set_substitute is naming someone else's: HR for people
+holding roles in its units, stadskontoret for anyone.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Action(StrEnum):
     """An extra reminder of the round now, to those who have not answered (issue 20): HR for
     the recipients of its own units' measures, stadskontoret for all. Opening and closing a
     round stays MANAGE_ROUNDS."""
+    SET_SUBSTITUTE = "ange ersättare för andra"
+    """Issue 22: name or end another person's substitute during their absence (HR for people
+    holding roles in its units, stadskontoret for anyone); one's own needs no more than a role."""
 
 
 _CITY_WIDE = {Role.CITY_OFFICE, Role.KSAU}
@@ -53,7 +59,14 @@ _CITY_WIDE = {Role.CITY_OFFICE, Role.KSAU}
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.CHEF: frozenset({Action.READ, Action.FOLLOW_UP}),
     Role.HR: frozenset(
-        {Action.READ, Action.FOLLOW_UP, Action.SUBMIT_MEASURE, Action.ASSESS_NEEDS, Action.REMIND_ROUND}
+        {
+            Action.READ,
+            Action.FOLLOW_UP,
+            Action.SUBMIT_MEASURE,
+            Action.ASSESS_NEEDS,
+            Action.REMIND_ROUND,
+            Action.SET_SUBSTITUTE,
+        }
     ),
     Role.CITY_OFFICE: frozenset(
         {
@@ -65,6 +78,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.MANAGE_ROLES,
             Action.MANAGE_ROUNDS,
             Action.REMIND_ROUND,
+            Action.SET_SUBSTITUTE,
         }
     ),
     Role.KSAU: frozenset({Action.READ, Action.REALLOCATE}),

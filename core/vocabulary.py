@@ -280,6 +280,7 @@ class Intent(StrEnum):
     EXPORT_FILE = "export_file"
     OVERVIEW = "overview"  # issue 20: the live overview card ("översikt")
     NEEDS = "needs"  # issue 21: competence needs ("vilka behov saknar insatser?"); what is asked: NeedsAsk
+    SUBSTITUTE = "substitute"  # issue 22: a substitute during absence ("Per ersätter mig 16/6–11/7")
 
 
 class Figure(StrEnum):
@@ -374,6 +375,39 @@ NEEDS_PATTERNS = (
 "behov FSKN"), hard-to-recruit roles or retirements, or money spent on a role ("hur mycket
 satsar vi på förskollärare?"); never a new measure ("ny insats för behovet B1")."""
 
+ABSENCE_WORDS = (
+    r"(?:ledig|ledigt|tjänstledig|föräldraledig|(?:på |har )?semester|borta|bortrest|frånvarande"
+    r"|sjukskriven|på (?:kurs|konferens|resa)|hemma med barn)"
+)
+"""Issue 22: the words that say a person is away."""
+SUBSTITUTE_PATTERNS = (
+    r"\bersätt(?:er|a|are|aren|arna|ares|arens)\b|\bersättar(?:e|n)?\b"
+    r"|\bvikarier(?:ar|a)\b|\b(?:min|mina|hans|hennes|din|hens|\w+s) vikarie\b|\bvikarie (?:för|åt)\b"
+    r"|\bär vikarie\b|\btäcker (?:upp )?för\b|\btäcka (?:upp )?för\b"
+    r"|\btar över (?:efter|för) (?:mig|\w+) (?:när|under|medan)"
+    r"|^(?:(?:från|den) \S+ (?:till \S+ )?)?(?:jag|\w+(?: \w+)?) "
+    r"(?:är|blir|har|kommer att vara|ska vara|går på|tar) "
+    + ABSENCE_WORDS
+    + r"|\b(?:avsluta|avbryt|stoppa|ta bort) (?:min|mitt|din|hennes|hans|hens|\w+s) "
+    r"(?:frånvaro|ledighet|semester|ersättare|vikarie)\b|\bmin frånvaro\b"
+    r"|^(?:(?:nu|hej|hallå|hejsan) )?(?:är jag|jag är) tillbaka\b|^\w+(?: \w+)? är tillbaka(?: från \w+)?$",
+)
+"""Issue 22: setting, asking about or ending a substitute during absence ("Jag är ledig 16 juni–11 juli,
+Per Persson ersätter mig", "vem ersätter mig?", "jag är tillbaka"); never a measure's title
+("Heder - vikariekostnader", "nyanställning av vikarier") nor a question about leave itself ("hur många
+semesterdagar har jag kvar")."""
+SUBSTITUTE_END = (
+    r"\b(?:avsluta|avbryt|stoppa|ta bort|tabort) (?:min|mitt|din|hennes|hans|hens|\w+s) (?:frånvaro|ledighet"
+    r"|semester|ersättare|vikarie)\b|\bär (?:jag )?tillbaka\b|\bär (?:jag )?åter\b"
+    r"|\bersätter (?:mig|\w+) inte längre"
+)
+"""Issue 22: ending an absence early ("avsluta min frånvaro", "jag är tillbaka")."""
+SUBSTITUTE_LIST = (
+    r"^(?:vem|vilka|vilken|visa|lista|finns det)\b|\bmina ersättare\b|^ersättare$|^(?:alla )?ersättarna$"
+    r"|\bvilka ersättare\b|\bvem (?:är|blir) (?:min|mina|\w+s) (?:ersättare|vikarie)"
+)
+"""Issue 22: asking who substitutes ("vem ersätter mig?", "mina ersättare", "vilka ersättare finns?")."""
+
 QUESTIONS: tuple[Phrases, ...] = (
     Phrases(
         Intent.HELP,
@@ -419,6 +453,7 @@ QUESTIONS: tuple[Phrases, ...] = (
             r"|\bomfördelningsförslag",
         ),
     ),
+    Phrases(Intent.SUBSTITUTE, patterns=SUBSTITUTE_PATTERNS),  # issue 22: before the round's "vem … "
     Phrases(Intent.NEEDS, patterns=NEEDS_PATTERNS),  # issue 21: before the round's "vilka … saknar"
     Phrases(
         Intent.FOLLOW_UP,
@@ -787,7 +822,8 @@ TYPO_KEYWORDS = frozenset(
     """prognos prognosen utfall utfallet saldo saldot tilldelat uppföljning uppföljningen uppföljningar
     försenade försenad pågående påbörjade insatser insatsen insatserna status omfördelning omfördela
     budget budgeten beviljat förbrukat junirundan kompetensutveckling rapportera flytta insats mycket
-    tillsammans kompetensbehov kompetensbehoven svårrekryterade pensionsavgångar otäckta""".split()
+    tillsammans kompetensbehov kompetensbehoven svårrekryterade pensionsavgångar otäckta ersätter
+    ersättare ersättaren tjänstledig föräldraledig""".split()
 )
 """Question words a misspelling is put right to ("uppföljnig" → "uppföljning")."""
 KEYWORD_SET = TYPO_KEYWORDS | NOT_TYPOS

@@ -136,6 +136,7 @@ ANSWER_MODULES = (
     "dialogs.file_offers",
     "dialogs.round_dialog",
     "dialogs.needs_answers",
+    "dialogs.substitute_dialog",
 )
 """The modules that register answers (`@replies`, `@begins`, `canned`): a new one is added here."""
 

@@ -28,6 +28,7 @@ from core.needs_report import NeedsReport
 from core.proposal_sets import ProposalSetView, ProposalsSent, SetDecided
 from core.round_report import RoundReport
 from core.rounds import CardNeeds, LateList, MyCard, OpenPlan, RemindersSent, Round, SendKind
+from core.substitutes import Substitution
 from core.views import MeasureView
 
 T = TypeVar("T")
@@ -352,3 +353,120 @@ class NeedsTurnServices(TurnServices, Protocol):
 
     @property
     def needs(self) -> NeedsPort: ...
+
+
+# --- substitutes during absence (issue 22) --------------------------------------------------------
+
+
+class NamedPerson(Protocol):
+    """A person as the bot knows them (storage.people.Person)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def shown(self) -> str: ...
+
+
+class SubstitutionMade(Protocol):
+    """A substitution set, or checked before it is (bot.substitute_services.SubstitutionSet)."""
+
+    @property
+    def substitution(self) -> Substitution: ...
+
+    @property
+    def absent(self) -> NamedPerson: ...
+
+    @property
+    def substitute(self) -> NamedPerson: ...
+
+    @property
+    def by(self) -> NamedPerson: ...
+
+    @property
+    def written(self) -> bool: ...
+
+    @property
+    def tell(self) -> bool:
+        """Someone else set it: the absent person is told."""
+        ...
+
+
+class SubstitutionShown(Protocol):
+    """A substitution as listed (bot.substitute_services.SubstitutionView)."""
+
+    @property
+    def substitution(self) -> Substitution: ...
+
+    @property
+    def absent(self) -> NamedPerson: ...
+
+    @property
+    def substitute(self) -> NamedPerson: ...
+
+    @property
+    def current(self) -> bool: ...
+
+
+class SubstitutionsEndedPort(Protocol):
+    """Substitutions ended early (bot.substitute_services.SubstitutionsEnded)."""
+
+    @property
+    def absent(self) -> NamedPerson: ...
+
+    @property
+    def on(self) -> date: ...
+
+    @property
+    def by(self) -> NamedPerson: ...
+
+    @property
+    def substitutes(self) -> Sequence[NamedPerson]: ...
+
+    @property
+    def tell(self) -> bool: ...
+
+
+class SubstitutesPort(Protocol):
+    """The substitutes' use cases as the dialogs use them (bot.substitute_services)."""
+
+    def set_substitution(
+        self,
+        user: str | None,
+        absent: str,
+        substitute: str,
+        first: date,
+        last: date,
+        units: Collection[str] = (),
+        *,
+        author: str | None = None,
+        check_only: bool = False,
+    ) -> SubstitutionMade: ...
+
+    def list_substitutions(
+        self, user: str | None, as_of: date | None = None
+    ) -> Sequence[SubstitutionShown]: ...
+
+    def end_substitutions(
+        self,
+        user: str | None,
+        absent: str,
+        on: date | None = None,
+        *,
+        author: str | None = None,
+        check_only: bool = False,
+    ) -> SubstitutionsEndedPort: ...
+
+
+class SubstitutesTurnServices(TurnServices, Protocol):
+    """A turn's services with the substitutes' (bot.turn_services.BotTurnServices)."""
+
+    @property
+    def substitutes(self) -> SubstitutesPort: ...
+
+    async def tell(self, user_id: str, text: str) -> str | None:
+        """A message to the person's 1:1 chat with the bot: None when sent, else why not."""
+        ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from core import forms, limits, vocabulary
@@ -2471,4 +2472,139 @@ def need_not_offered(value: str, unit_name: str, keys: Sequence[str]) -> str:
     return (
         f'Behovet "{echo(value)}" är inget av behoven för {unit_name}. Välj ett av nämndens behov '
         f"({known}) eller inget behov."
+    )
+
+
+# --- issue 22: substitutes during absence (dialogs.substitute_dialog, bot.substitute_notices) ----
+
+SUBSTITUTE_HOW = (
+    "Berätta när du är borta och vem som ersätter dig, till exempel "
+    '"Jag är ledig 16 juni–11 juli, Per Persson ersätter mig". HR kan ange ersättare för '
+    'personer i sina nämnder ("Per ersätter Anna 16/6–11/7"). Du kan också fråga '
+    '"vem ersätter mig?" eller skriva "jag är tillbaka".'
+)
+SUBSTITUTE_NOT_SAVED = "Okej, jag sparade ingen ersättare. Inget är ändrat."
+SUBSTITUTE_NOT_ENDED = "Okej, frånvaron ligger kvar som den var."
+SUBSTITUTE_WHO = (
+    'Vem ersätter dig? Skriv till exempel "Per Persson ersätter mig 16 juni–11 juli" '
+    "(namn, e-postadress eller Entra-objekt-id)."
+)
+SUBSTITUTE_WHEN = (
+    'Vilka dagar är du borta? Skriv till exempel "Per Persson ersätter mig 16 juni–11 juli" '
+    '(eller "16/6–11/7", "2025-06-16–2025-07-11").'
+)
+NO_SUBSTITUTES = "Det finns inga ersättare angivna nu eller framåt som du kan se."
+
+
+def absence_days(first: date, last: date) -> str:
+    """An absence's days in Swedish: "16 juni–11 juli 2025" (one year written once), "16 juni
+    2025" (one day), "20 december 2025–10 januari 2026"."""
+    if first == last:
+        return format_date(first)
+    if first.year == last.year:
+        return f"{first.day} {vocabulary.MONTHS[first.month - 1]}–{format_date(last)}"
+    return f"{format_date(first)}–{format_date(last)}"
+
+
+def _units_part(units: Iterable[str]) -> str:
+    codes = sorted(units)
+    return f" (bara {', '.join(plain(c) for c in codes)})" if codes else ""
+
+
+def substitute_confirm(
+    substitute: str, absent: str | None, first: date, last: date, units: Iterable[str]
+) -> str:
+    """The question before a substitution is saved; `absent` None: the person asking."""
+    whom = "dig" if absent is None else plain(absent)
+    whose = "dina" if absent is None else "hens"
+    return (
+        f"{plain(substitute)} ersätter {whom} {absence_days(first, last)}{_units_part(units)}. "
+        f"Under tiden får {plain(substitute)} läsa och följa upp {whose} insatser, inget annat. "
+        "Stämmer det? Svara ja eller nej."
+    )
+
+
+def substitute_saved(
+    substitute: str, absent: str | None, first: date, last: date, units: Iterable[str], *, written: bool
+) -> str:
+    """The receipt; `written` False: the same substitution was saved already."""
+    whom = "dig" if absent is None else plain(absent)
+    said = f"{plain(substitute)} ersätter {whom} {absence_days(first, last)}{_units_part(units)}."
+    return f"Sparat: {said}" if written else f"Det var redan sparat: {said} Inget nytt skrevs."
+
+
+def substitute_notice_set(by: str, substitute: str, first: date, last: date, units: Iterable[str]) -> str:
+    """To the absent person, when someone else named their substitute."""
+    return (
+        f"{plain(by)} har angett att {plain(substitute)} ersätter dig {absence_days(first, last)}"
+        f"{_units_part(units)}. Under tiden får {plain(substitute)} läsa och följa upp dina insatser, "
+        f'inget annat. Stämmer det inte, hör av dig till {plain(by)} eller skriv "jag är tillbaka".'
+    )
+
+
+def substitute_notice_ended(by: str, on: date) -> str:
+    """To the absent person, when someone else ended their substitute."""
+    return (
+        f"{plain(by)} har avslutat din frånvaro från {format_date(on)}: ingen ersätter dig längre "
+        "från den dagen, och uppföljningen går till dig igen."
+    )
+
+
+def absent_not_told(absent: str, reason: str) -> str:
+    """To the one who set or ended it, when the absent person could not be told."""
+    return (
+        f"{plain(absent)} har inte fått något meddelande om det från mig ({plain(reason)}). "
+        "Berätta det själv."
+    )
+
+
+def absent_told(absent: str) -> str:
+    return f"Jag har skickat ett meddelande om det till {plain(absent)}."
+
+
+def substitutes_ended(absent: str | None, on: date, substitutes: Sequence[str]) -> str:
+    """The receipt of an early end; `absent` None: the person asking ("Välkommen tillbaka")."""
+    who = "Välkommen tillbaka! Din" if absent is None else f"{plain(absent)}s"
+    by = f" ({', '.join(plain(s) for s in substitutes)} ersätter inte längre)" if substitutes else ""
+    return f"{who} frånvaro är avslutad från {format_date(on)}{by}."
+
+
+@dataclass(frozen=True, slots=True)
+class SubstituteLine:
+    """One substitution as the list shows it: names, days, units, whether it applies now, and
+    whether the asker is the absent person or the substitute (shown as "du")."""
+
+    absent: str
+    substitute: str
+    first: date
+    last: date
+    units: tuple[str, ...] = ()
+    current: bool = False
+    absent_is_me: bool = False
+    substitute_is_me: bool = False
+
+
+def substitutes_list(items: Sequence[SubstituteLine]) -> str:
+    """The substitutions a person may see, now first."""
+    if not items:
+        return NO_SUBSTITUTES
+    lines = ["Ersättare nu och framåt:"]
+    for item in items:
+        who = "dig" if item.absent_is_me else plain(item.absent)
+        by = "Du" if item.substitute_is_me else plain(item.substitute)
+        when = "nu, " if item.current else ""
+        lines.append(
+            f"- {by} ersätter {who} {when}{absence_days(item.first, item.last)}{_units_part(item.units)}"
+        )
+    return "\n".join(lines)
+
+
+def substitute_end_confirm(absent: str | None, on: date, substitutes: Sequence[str]) -> str:
+    """The question before an absence is ended early; `absent` None: the person asking."""
+    whose = "din" if absent is None else f"{plain(absent)}s"
+    whom = "dig" if absent is None else plain(absent)
+    names = ", ".join(plain(s) for s in substitutes)
+    return (
+        f"Ska jag avsluta {whose} frånvaro från {format_date(on)}? {names} ersätter då inte {whom} längre. "
+        "Svara ja eller nej."
     )

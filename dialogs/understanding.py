@@ -959,11 +959,12 @@ _NO_MEASURE = frozenset(
         Intent.CANCEL,
         Intent.SUBMIT_MEASURE,
         Intent.NEEDS,
+        Intent.SUBSTITUTE,
     }
 )
 """Kinds that ask about no measure: their words are not compared with titles ("vilka nämnder saknar
 uppföljning" names no measure "… som saknar lärarexamen")."""
-_NO_SCOPE = _NO_QUESTION | {Intent.HELP, Intent.GLOSSARY, Intent.UNITS}
+_NO_SCOPE = _NO_QUESTION | {Intent.HELP, Intent.GLOSSARY, Intent.UNITS, Intent.SUBSTITUTE}
 """Kinds that are about no unit: "vi" in them is no one's own unit."""
 
 
@@ -1111,8 +1112,8 @@ def _intent(key: str, *, weak: bool = True) -> Intent | None:
     glossary = _GLOSSARY_WHOLE.fullmatch(key) or _GLOSSARY_PART.search(key)
     if glossary and glossary[1] in vocabulary.GLOSSARY_WORDS:
         return Intent.GLOSSARY
-    if _OFF_TOPIC.search(key):
-        return vocabulary.FALLBACK
+    if _OFF_TOPIC.search(key):  # "jag har semester 16/6–11/7, Per ersätter mig" is no question about leave
+        return Intent.SUBSTITUTE if _SUBSTITUTE.search(key) else vocabulary.FALLBACK
     if _LIST.search(key) and grammar.list_filter(key) is not None:
         return Intent.STATUS  # "klara insatser hos funktionsstöd": a filtered list
     for intent, pattern in _PATTERNS:
@@ -1125,6 +1126,7 @@ def _intent(key: str, *, weak: bool = True) -> Intent | None:
 
 
 _OFF_TOPIC = re.compile(vocabulary.OFF_TOPIC)
+_SUBSTITUTE = re.compile("|".join(vocabulary.SUBSTITUTE_PATTERNS))
 
 
 def _rest(words: Sequence[str], used: Set[int], intent: Intent) -> str:

@@ -20,6 +20,7 @@ from cli.commands import (
     package,
     roles,
     serve,
+    substitutes,
     templates,
     tenants,
     validate,
@@ -36,6 +37,7 @@ REGISTRY: tuple[Callable[[Commands], None], ...] = (
     followup.register,  # followup add, and the round's commands (rounds.register)
     money.register,
     roles.register,
+    substitutes.register,  # substitute set | list | end (issue 22)
     serve.register,
     tenants.register,
     validate.register,

@@ -1,12 +1,14 @@
 """Rules: a substitution names someone else as substitute, runs forwards in time,
-and is limited only to units the city has (issue 22)."""
+and is limited only to units the city has; who may name a person's substitute (issue 22)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
 from core.dates import format_date
-from core.errors import RuleError, echo
+from core.errors import PermissionDenied, RuleError, echo
+from core.model import Principal, RoleGrant
+from core.permissions import Action, can, require
 from core.substitutes import Substitution
 
 
@@ -43,3 +45,44 @@ def check_substitution(substitution: Substitution, units: Collection[str]) -> li
             )
         )
     return errors
+
+
+def check_may_set(
+    who: Principal, absent: str, absent_grants: Collection[RoleGrant], units: Collection[str] = ()
+) -> None:
+    """Who may name (or end) `absent`'s substitute: the person themselves when they hold any
+    role; stadskontoret (and the administrator) for anyone; HR for people holding roles in its
+    units: every unit the substitution is limited to (`units`), or without a limit every unit
+    the absent person holds a role in. PermissionDenied (Swedish) otherwise, naming the units
+    HR may limit it to."""
+    if who.is_admin or (who.user == absent and who.grants):
+        return
+    if who.user == absent:
+        require(who, Action.SET_SUBSTITUTE)  # no role at all: told so, with the id to grant one
+    if can(who, Action.SET_SUBSTITUTE):
+        return
+    held = sorted({g.unit for g in absent_grants if g.unit is not None and g.user == absent})
+    wanted = sorted(units) if units else held
+    if wanted and all(u in held for u in wanted) and can(who, Action.SET_SUBSTITUTE, wanted):
+        return
+    mine = [u for u in held if can(who, Action.SET_SUBSTITUTE, [u])]
+    if mine and (not units or not all(u in held for u in wanted)):
+        others = ", ".join(u for u in held if u not in mine) or "inga"
+        raise PermissionDenied(
+            RuleError(
+                "substitute_units",
+                f"Du kan ange ersättare för personen i {', '.join(mine)}, där du är HR och personen har "
+                f"en roll (personens övriga nämnder: {others}). Begränsa ersättningen till "
+                f"{', '.join(mine)}.",
+                "nämnd",
+            )
+        )
+    if not held:
+        raise PermissionDenied(
+            RuleError(
+                "substitute_no_roles",
+                "Personen har ingen roll i någon av dina nämnder, så du kan inte ange ersättare för hen. "
+                "Det kan personen själv eller stadskontoret.",
+            )
+        )
+    require(who, Action.SET_SUBSTITUTE, wanted)

@@ -42,6 +42,7 @@ def test_every_kind_is_answered_as_before() -> None:
         Intent.SUBMIT_MEASURE: "SubmitMeasureDialog",
         Intent.FOLLOW_UP: "FollowUpDialog",
         Intent.ROUND: "RoundDialog",  # issue 20: opening and closing ask "ja"/"nej"
+        Intent.SUBSTITUTE: "SubstituteDialog",  # issue 22: setting and ending ask "ja"/"nej"
     }
     at_once = {e.kind for e in answers.registered() if isinstance(e, Reply)}
     assert at_once == set(Intent) - set(begun)

@@ -21,8 +21,8 @@ def test_every_command_has_its_handler() -> None:
     parser = build_parser()
     leaves = _leaves(parser)
     # db upgrade … package, the round's seven (issue 20: remind, propose), needs and need's four (issue 21),
-    # followup reach and roles map-group | unmap-group | groups | sync (issue 22)
-    assert len(leaves) == 36
+    # followup reach, roles map-group | unmap-group | groups | sync, substitute set | list | end (issue 22)
+    assert len(leaves) == 39
     for path in leaves:
         sub = parser
         for name in path:

@@ -38,6 +38,7 @@ EXPECTED: dict[str, dict[Action, str]] = {
         Action.SUBMIT_MEASURE: "own",
         Action.ASSESS_NEEDS: "own",
         Action.REMIND_ROUND: "own",
+        Action.SET_SUBSTITUTE: "own",
     },
     "stadskontoret": {
         Action.READ: "all",
@@ -48,6 +49,7 @@ EXPECTED: dict[str, dict[Action, str]] = {
         Action.MANAGE_ROLES: "all",
         **{a: "all" for a in Action if a.name == "MANAGE_ROUNDS"},
         Action.REMIND_ROUND: "all",
+        Action.SET_SUBSTITUTE: "all",
     },
     "ksau": {Action.READ: "all", Action.REALLOCATE: "all"},
     "none": {},

@@ -892,3 +892,43 @@ def test_a_handover_card_names_a_hostile_absent_person_as_written() -> None:
     for bad, good in zip(both(words(True)), both(words(False)), strict=True):
         seen = assert_no_live_markup(_markdown_of(bad), _markdown_of(good), "handover")
         assert_reads_as_written(seen, LINE)
+
+
+# issue 22: substitutes (names are a person's text; unit codes are the city's)
+MESSAGES |= {
+    "substitute_confirm": lambda _, w: (
+        texts.substitute_confirm(w["name"], None, date(2025, 6, 16), date(2025, 7, 11), [w["code"]])
+        + texts.substitute_confirm(w["name"], w["name"], date(2025, 6, 16), date(2025, 7, 11), ())
+    ),
+    "substitute_saved": lambda _, w: (
+        texts.substitute_saved(w["name"], None, date(2025, 6, 16), date(2025, 7, 11), (), written=True)
+        + texts.substitute_saved(
+            w["name"], w["name"], date(2025, 6, 16), date(2025, 7, 11), (), written=False
+        )
+    ),
+    "substitute_notice_set": lambda _, w: texts.substitute_notice_set(
+        w["name"], w["name"], date(2025, 6, 16), date(2025, 7, 11), [w["code"]]
+    ),
+    "substitute_notice_ended": lambda _, w: texts.substitute_notice_ended(w["name"], date(2025, 6, 20)),
+    "absent_not_told": lambda _, w: texts.absent_not_told(w["name"], w["title"]),
+    "absent_told": lambda _, w: texts.absent_told(w["name"]),
+    "substitutes_ended": lambda _, w: (
+        texts.substitutes_ended(w["name"], date(2025, 6, 20), [w["name"]])
+        + texts.substitutes_ended(None, date(2025, 6, 20), [w["name"]])
+    ),
+    "substitutes_list": lambda _, w: texts.substitutes_list(
+        [
+            texts.SubstituteLine(
+                w["name"], w["name"], date(2025, 6, 16), date(2025, 7, 11), (w["code"],), True
+            ),
+            texts.SubstituteLine(w["name"], w["name"], date(2025, 6, 16), date(2025, 6, 16), (), False, True),
+        ]
+    ),
+}
+MESSAGES |= {
+    "substitute_end_confirm": lambda _, w: (
+        texts.substitute_end_confirm(w["name"], date(2025, 6, 20), [w["name"]])
+        + texts.substitute_end_confirm(None, date(2025, 6, 20), [w["name"]])
+    ),
+}
+NO_PERSON_TEXT |= {"absence_days"}  # dates only

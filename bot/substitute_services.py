@@ -1,0 +1,416 @@
+"""Substitutes during absence (issue 22): set, list and end a substitution. The command
+line (`kompetensbot substitute set | list | end`) and the chat ("Jag är ledig 16 juni–11 juli,
+Per Persson ersätter mig") call these, so both answer and refuse alike.
+
+Who may set one: a person for themselves (any role), HR for people holding roles in its
+units, stadskontoret for anyone (core.rules.substitutes.check_may_set); the rules of the
+substitution itself are core.rules.substitutes.check_substitution. A substitute gains no
+rights of their own: what they may do while standing in is core.permissions' (Principal.stand_in).
+
+People are named by Entra object id, by UPN or e-mail, or by a name matched among the people
+the bot knows (storage.people.known: the directory and the names Teams showed): case, å/ä/ö
+and small typos do not matter, a first name alone is enough when one person has it. When a
+name is not known and Microsoft Graph is configured (`search`), Graph's user search is asked
+and the people found are remembered. An ambiguous name is refused listing the candidates with
+their UPN; an unknown one naming what may be written.
+
+Telling the absent person, when someone else set or ended their substitute, is the caller's
+(bot.substitute_notices): the results say whom to tell and what.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.services import Services
+from core.calendar import swedish_date
+from core.dates import format_date
+from core.errors import DomainError, NotFound, RuleError, RuleViolation, echo, input_error
+from core.ledger import Ledger
+from core.lookup import resolve_unit
+from core.model import Principal, Role, RoleGrant
+from core.permissions import Action, can
+from core.rules.substitutes import check_may_set, check_substitution
+from core.substitutes import Substitution, SubstitutionEnded
+from core.text import without_marks
+from storage import people
+from storage.people import Person
+from storage.repository import Repository
+from storage.rounds import personal_reference
+from storage.tables import SubstitutionRow
+
+PeopleSearch = Callable[[str], Sequence[Person]]
+"""Microsoft Graph's user search (bot.substitute_notices.graph_search): the people whose name,
+UPN or e-mail begins with the text; none when Graph could not be asked."""
+
+OBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+NAME_SURE = 88.0
+"""A known name matching the typed one at least this well (rapidfuzz, marks folded) is the person."""
+NAME_MARGIN = 6.0
+"""Names within this many points of the best are too close to choose between: asked about."""
+SHOWN_CANDIDATES = 6
+PERSON_FORMS = (
+    "Ange personen med namn (som boten känner till), e-postadress/UPN (anna.andersson@malmo.se) "
+    "eller Entra-objekt-id."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutionView:
+    """A substitution as listed: with the names of the absent person, the substitute and
+    who made it; `current`: it applies on the day asked about (else it is coming)."""
+
+    substitution: Substitution
+    absent: Person
+    substitute: Person
+    by: Person
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutionSet:
+    """A substitution set: `written` False when the same was set already (nothing written);
+    `tell`: someone else set it, so the absent person is told."""
+
+    substitution: Substitution
+    absent: Person
+    substitute: Person
+    by: Person
+    written: bool
+
+    @property
+    def tell(self) -> bool:
+        return self.written and self.substitution.by != self.substitution.absent
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutionsEnded:
+    """The substitutions of `absent` ended from `on` (each one's end as stored)."""
+
+    absent: Person
+    on: date
+    ended: tuple[tuple[Substitution, SubstitutionEnded], ...]
+    by: Person
+    substitutes: tuple[Person, ...]
+
+    @property
+    def tell(self) -> bool:
+        return bool(self.ended) and self.by.user_id != self.absent.user_id
+
+
+def fold(text: str) -> str:
+    return " ".join(without_marks(text.casefold()).replace("-", " ").split())
+
+
+def match_names(typed: str, known: Sequence[Person]) -> tuple[list[Person], bool]:
+    """The people a typed name means, best first, and whether surely: the whole name (case,
+    å/ä/ö and small typos forgiven), or a first or last name alone that one person has; several
+    when they fit equally, a name only fairly close is not sure (both are asked about); none
+    when nobody fits."""
+    wanted = fold(typed)
+    named = [p for p in known if p.name]
+    if not wanted or not named:
+        return [], False
+    exact = [p for p in named if fold(p.name) == wanted]
+    if exact:
+        return exact, True
+    if " " not in wanted:  # a first name (or a last name) alone
+        parts = [p for p in named if wanted in fold(p.name).split()]
+        if parts:
+            return parts, True
+        if len(wanted) >= 4:  # a first name with a typo ("Anan"); "Pär" for "Per" is too short to tell
+            firsts = [p for p in named if fuzz.ratio(wanted, fold(p.name).split()[0]) >= NAME_SURE - 10]
+            if firsts:
+                return firsts, False
+    scored = sorted(
+        (
+            (max(fuzz.ratio(wanted, fold(p.name)), fuzz.token_sort_ratio(wanted, fold(p.name))), p)
+            for p in named
+        ),
+        key=lambda pair: -pair[0],
+    )
+    best = scored[0][0]
+    if best < NAME_SURE - 10:
+        return [], False
+    return [p for score, p in scored if score >= best - NAME_MARGIN], best >= NAME_SURE
+
+
+def describe(person: Person) -> str:
+    """A person as a candidate is listed: "Per Persson (per.persson@malmo.se)"."""
+    address = person.upn or person.mail
+    if person.name and address:
+        return f"{person.name} ({address})"
+    if person.name:
+        return f"{person.name} (id {person.user_id})"
+    return address or person.user_id
+
+
+def ambiguous(typed: str, found: Sequence[Person], field: str | None) -> DomainError:
+    """Several people fit a name (or one only fairly well): asked which, with their UPN."""
+    listed = "; ".join(describe(p) for p in found[:SHOWN_CANDIDATES])
+    more = f" och {len(found) - SHOWN_CANDIDATES} till" if len(found) > SHOWN_CANDIDATES else ""
+    if len(found) == 1:
+        said = f'Menade du {listed} med "{echo(typed)}"? Skriv i så fall hela namnet eller e-postadressen.'
+    else:
+        said = (
+            f'Flera personer passar "{echo(typed)}": {listed}{more}. Ange hela namnet eller e-postadressen.'
+        )
+    return input_error("person_ambiguous", said, field)
+
+
+@dataclass
+class SubstituteServices(Services):
+    """Substitutes of one city (`org`, or the only one). `search`: Microsoft Graph's user
+    search, when Graph is configured (None: only the people the bot knows)."""
+
+    search: PeopleSearch | None = None
+
+    # --- people -------------------------------------------------------------
+
+    def person(self, user: str | None, text: str, *, field: str | None = None) -> Person:
+        """The person `text` names (see the module); InputError when no one or several fit."""
+        return self._people(user, (text, field))[0]
+
+    def _people(self, acting: str | None, *named: tuple[str, str | None]) -> list[Person]:
+        """Each (text, field) as the person it names: first among the people the bot knows (one
+        read), then through Graph's search (no connection held while Graph answers)."""
+        with self._unit_of_work() as repo:
+            found = [self._known_person(repo, text, field, acting) for text, field in named]
+        return [
+            p if p is not None else self._searched(text, field)
+            for p, (text, field) in zip(found, named, strict=True)
+        ]
+
+    def _known_person(
+        self, repo: Repository, text: str, field: str | None, acting: str | None
+    ) -> Person | None:
+        """The person the bot knows by `text`; None when nobody fits (Graph may know them)."""
+        typed = " ".join(text.split())
+        if not typed:
+            raise input_error("person_missing", f"Personen saknas. {PERSON_FORMS}", field)
+        conn = repo.session.connection()
+        known = people.known(conn, repo.org_id)
+        by_id = {p.user_id: p for p in known}
+        if typed in by_id:
+            return by_id[typed]
+        if OBJECT_ID.fullmatch(typed):
+            return by_id.get(typed.lower()) or Person(typed.lower())
+        if typed == acting or typed in {g.user for g in repo.grants()}:
+            return Person(typed)  # a user id with a role (or the one who asks), no name known
+        if ADDRESS.fullmatch(typed):
+            return people.by_address(conn, repo.org_id, typed)
+        matched, sure = match_names(typed, known)
+        if len(matched) > 1 or (matched and not sure):
+            raise ambiguous(typed, matched, field)
+        return matched[0] if matched else None
+
+    def _searched(self, typed: str, field: str | None) -> Person:
+        """Graph's user search for a person the bot does not know (when configured): the one
+        found is remembered; several are asked about; none is refused."""
+        typed = " ".join(typed.split())
+        found = list(self.search(typed)) if self.search is not None else []
+        if len(found) > 1:
+            exact = [p for p in found if fold(p.name) == fold(typed) or typed.lower() in (p.upn, p.mail)]
+            if len(exact) != 1:
+                raise ambiguous(typed, found, field)
+            found = exact
+        if found:
+            uow = self._unit_of_work()
+            with uow as repo:
+                people.remember(repo.session.connection(), repo.org_id, found, "graph")
+                repo.session.commit()
+            return found[0]
+        what = "adressen" if ADDRESS.fullmatch(typed) else "namnet"
+        where = " eller i Microsoft Graph" if self.search is not None else ""
+        raise NotFound(
+            RuleError(
+                "person_unknown",
+                f'Ingen person med {what} "{echo(typed)}" finns bland dem boten känner till{where}. '
+                f"{PERSON_FORMS}",
+                field,
+            )
+        )
+
+    # --- set --------------------------------------------------------------
+
+    def set_substitution(
+        self,
+        user: str | None,
+        absent: str,
+        substitute: str,
+        first: date,
+        last: date,
+        units: Collection[str] = (),
+        *,
+        author: str | None = None,
+        check_only: bool = False,
+    ) -> SubstitutionSet:
+        """Name `substitute` for `absent` from `first` to `last` (both included), for `units`
+        (codes, names or short names; none: every unit). The same substitution set again writes
+        nothing (`written` False). `author`: the name shown of who set it (default: theirs as
+        the bot knows them, else their id). `check_only`: every check, nothing written (the
+        chat's confirmation: what would be saved, or the refusal before asking)."""
+        away, stand_in = self._people(user, (absent, "person"), (substitute, "ersättare"))  # before the lock
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> SubstitutionSet:
+            codes = frozenset(resolve_unit(ledger, u) for u in units)
+            made = Substitution(
+                away.user_id, stand_in.user_id, first, last, codes, by=who.user, at=self.clock()
+            )
+            errors = check_substitution(made, ledger.units)
+            today = swedish_date(self.clock())
+            if last < today and not errors:
+                errors.append(
+                    RuleError(
+                        "substitution_past",
+                        f"Frånvaron slutade {format_date(last)}, före i dag ({format_date(today)}). "
+                        "Ange dagar från i dag och framåt.",
+                        "till",
+                    )
+                )
+            if errors:
+                raise RuleViolation(errors)
+            check_may_set(who, away.user_id, repo.grants(away.user_id), codes)
+            by = self._known(repo, who)
+            for s in repo.substitutions():
+                if _same(s, made) and (s.ended_on is None or s.ended_on > s.last):
+                    return SubstitutionSet(s, away, stand_in, by, written=False)
+            if check_only:
+                return SubstitutionSet(made, away, stand_in, by, written=False)
+            stored = repo.add_substitution(made, author or by.shown)
+            return SubstitutionSet(stored, away, stand_in, by, written=True)
+
+        return self._read(user, run) if check_only else self._write(user, run)
+
+    # --- list ---------------------------------------------------------------
+
+    def list_substitutions(self, user: str | None, as_of: date | None = None) -> list[SubstitutionView]:
+        """The substitutions that apply on `as_of` (default: today) or later, that `user` may
+        see: their own (as absent person or substitute), HR those of people holding roles in
+        its units, stadskontoret all; current first, then by first day."""
+        on = as_of or swedish_date(self.clock())
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> list[SubstitutionView]:
+            names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            authors = _authors(repo)
+            grants = repo.grants()
+            shown: list[SubstitutionView] = []
+            for s in repo.substitutions():
+                end = s.last if s.ended_on is None else min(s.last, s.ended_on - _DAY)
+                if end < on or end < s.first or not _may_see(who, s, grants):
+                    continue
+                shown.append(
+                    SubstitutionView(
+                        replace(s, last=end),
+                        names.get(s.absent) or Person(s.absent),
+                        names.get(s.substitute) or Person(s.substitute),
+                        names.get(s.by) or Person(s.by, authors.get(s.seq, "")),
+                        s.first <= on,
+                    )
+                )
+            return sorted(shown, key=lambda v: (not v.current, v.substitution.first, v.substitution.seq))
+
+        return self._read(user, run)
+
+    # --- end ----------------------------------------------------------------
+
+    def end_substitutions(
+        self,
+        user: str | None,
+        absent: str,
+        on: date | None = None,
+        *,
+        author: str | None = None,
+        check_only: bool = False,
+    ) -> SubstitutionsEnded:
+        """End `absent`'s substitutions from `on` (default: today): every one that would still
+        apply on or after that day. NotFound when there is none. `check_only`: what would be
+        ended (each with an end not stored), nothing written."""
+        day = on or swedish_date(self.clock())
+        (away,) = self._people(user, (absent, "person"))
+
+        def run(repo: Repository, ledger: Ledger, who: Principal) -> SubstitutionsEnded:
+            open_ = [
+                s
+                for s in repo.substitutions()
+                if s.absent == away.user_id and s.last >= day and (s.ended_on is None or s.ended_on > day)
+            ]
+            if not open_:
+                raise NotFound(
+                    RuleError(
+                        "no_substitution",
+                        f"{away.shown} har ingen ersättare angiven från {format_date(day)}.",
+                        "person",
+                    )
+                )
+            grants = repo.grants(away.user_id)
+            for s in open_:
+                check_may_set(who, away.user_id, grants, s.units)
+            by = self._known(repo, who)
+            names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            ends = [
+                (s, SubstitutionEnded(s.seq, max(day, s.first), by=who.user, at=self.clock())) for s in open_
+            ]
+            ended = tuple(
+                (s, e if check_only else repo.end_substitution(e, author or by.shown)) for s, e in ends
+            )
+            subs = tuple(dict.fromkeys(names.get(s.substitute) or Person(s.substitute) for s in open_))
+            return SubstitutionsEnded(away, day, ended, by, subs)
+
+        return self._read(user, run) if check_only else self._write(user, run)
+
+    def reference_of(self, user_id: str) -> dict[str, Any] | None:
+        """The person's newest 1:1 chat with the bot (where they are told), or None."""
+        with self._unit_of_work() as repo:
+            return personal_reference(repo.session.connection(), repo.org_id, user_id)
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _known(self, repo: Repository, who: Principal) -> Person:
+        """Who acts, as the bot knows them (the administrator by their author name)."""
+        if who.is_admin:
+            return Person(who.user, who.author)
+        found = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+        return found.get(who.user) or Person(who.user, who.name)
+
+
+_DAY = timedelta(days=1)
+
+
+def _authors(repo: Repository) -> dict[int, str]:
+    """The name shown of who made each stored substitution (by seq): the administrator at a
+    terminal is "administratör", not their "cli:" id."""
+    rows = repo.session.execute(
+        select(col(SubstitutionRow.seq), col(SubstitutionRow.author)).where(
+            col(SubstitutionRow.org_id) == repo.org_id
+        )
+    ).all()
+    return {int(seq): str(author) for seq, author in rows}
+
+
+def _same(a: Substitution, b: Substitution) -> bool:
+    return (a.absent, a.substitute, a.first, a.last, a.units) == (
+        b.absent,
+        b.substitute,
+        b.first,
+        b.last,
+        b.units,
+    )
+
+
+def _may_see(who: Principal, s: Substitution, grants: Sequence[RoleGrant]) -> bool:
+    """A substitution is seen by the two people in it, HR of a unit the absent person holds a
+    role in, and everyone who may set anyone's (stadskontoret, the administrator)."""
+    if who.is_admin or who.user in (s.absent, s.substitute, s.by) or can(who, Action.SET_SUBSTITUTE):
+        return True
+    units = {g.unit for g in grants if g.user == s.absent and g.unit is not None and g.role != Role.KSAU}
+    return any(can(who, Action.SET_SUBSTITUTE, [u]) for u in units)

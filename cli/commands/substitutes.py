@@ -1,0 +1,147 @@
+"""`kompetensbot substitute set | list | end`: substitutes during absence (issue 22), through
+bot.substitute_services as the chat sets, lists and ends them. When someone else sets or ends
+a person's substitute, the person is told in their chat with the bot (bot.substitute_notices,
+through the connector the settings name), or the command says they could not be."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any, TextIO
+
+from bot.substitute_notices import NOT_OPENED, configured_search, notice_of, proactive_tell
+from bot.substitute_services import SubstituteServices, SubstitutionsEnded, SubstitutionSet, SubstitutionView
+from cli.common import Commands, group, handles, options, services_of, today, user_of
+from core import forms
+from core.date_ranges import coming_date
+from core.dates import format_date
+from core.errors import RuleViolation
+from dialogs.texts import absence_days
+
+
+def register(commands: Commands) -> None:
+    subs = group(commands, "substitute", "substitute_command", help="ersättare under frånvaro")
+    st = subs.add_parser("set", help="ange vem som ersätter en person under frånvaro")
+    st.add_argument("person", help="den som är borta: namn, e-postadress/UPN eller Entra-objekt-id")
+    st.add_argument("--by", required=True, help="ersättaren: namn, e-postadress/UPN eller Entra-objekt-id")
+    st.add_argument(
+        "--from", dest="first", required=True, help='första dagen, t.ex. "16 juni" eller 2025-06-16'
+    )
+    st.add_argument("--to", dest="last", required=True, help='sista dagen, t.ex. "11 juli" eller 2025-07-11')
+    st.add_argument(
+        "--unit", action="append", default=[], help="bara för den här nämnden (kan upprepas; utan: alla)"
+    )
+    options(st)
+    handles(st, run_set)
+
+    ls = subs.add_parser("list", help="ersättare nu och framåt")
+    ls.add_argument("--json", action="store_true")
+    options(ls, as_of=True)
+    handles(ls, run_list)
+
+    end = subs.add_parser("end", help="avsluta en persons frånvaro i förtid")
+    end.add_argument("person", help="den som är tillbaka: namn, e-postadress/UPN eller Entra-objekt-id")
+    end.add_argument("--from", dest="first", help="från vilken dag ingen ersätter längre (utan: i dag)")
+    options(end)
+    handles(end, run_end)
+
+
+def _services(args: argparse.Namespace) -> SubstituteServices:
+    services = services_of(args, SubstituteServices)
+    services.search = _search()
+    return services
+
+
+def _search() -> Any:
+    """Graph's user search when Graph is configured (KOMPETENSBOT_GRAPH_URL), else None."""
+    from bot.config import Settings
+
+    return configured_search(Settings.from_env())
+
+
+def run_set(args: argparse.Namespace, out: TextIO) -> int:
+    as_of = today(args)
+    collect = forms.Collect()
+    first = collect(lambda: coming_date(args.first, as_of, field="--from"))
+    last = collect(lambda: coming_date(args.last, as_of, field="--to", after=first)) if first else None
+    if collect.errors or first is None or last is None:
+        raise RuleViolation(collect.errors)
+    services = _services(args)
+    made = services.set_substitution(user_of(args), args.person, args.by, first, last, args.unit)
+    s = made.substitution
+    units = f" (bara {', '.join(sorted(s.units))})" if s.units else ""
+    said = f"{made.substitute.shown} ersätter {made.absent.shown} {absence_days(s.first, s.last)}{units}."
+    print(f"Sparat: {said}" if made.written else f"Redan sparat, inget nytt skrevs: {said}", file=out)
+    _tell(services, made, out)
+    return 0
+
+
+def run_list(args: argparse.Namespace, out: TextIO) -> int:
+    as_of = today(args)
+    views = _services(args).list_substitutions(user_of(args), as_of)
+    if args.json:
+        print(json.dumps([view_json(v) for v in views], ensure_ascii=False, indent=2), file=out)
+        return 0
+    if not views:
+        print(f"Inga ersättare angivna {format_date(as_of)} eller framåt.", file=out)
+        return 0
+    for v in views:
+        s = v.substitution
+        units = f" (bara {', '.join(sorted(s.units))})" if s.units else ""
+        now = "nu, " if v.current else ""
+        print(
+            f"{v.absent.shown}: ersätts av {v.substitute.shown} {now}{absence_days(s.first, s.last)}{units}"
+            f" (angivet av {v.by.shown})",
+            file=out,
+        )
+    return 0
+
+
+def view_json(v: SubstitutionView) -> dict[str, Any]:
+    s = v.substitution
+    return {
+        "absent": {"id": v.absent.user_id, "name": v.absent.name},
+        "substitute": {"id": v.substitute.user_id, "name": v.substitute.name},
+        "first": s.first.isoformat(),
+        "last": s.last.isoformat(),
+        "units": sorted(s.units),
+        "current": v.current,
+        "set_by": {"id": v.by.user_id, "name": v.by.name},
+        "seq": s.seq,
+    }
+
+
+def run_end(args: argparse.Namespace, out: TextIO) -> int:
+    as_of = today(args)
+    on = coming_date(args.first, as_of, field="--from") if args.first else as_of
+    services = _services(args)
+    ended = services.end_substitutions(user_of(args), args.person, on)
+    names = ", ".join(p.shown for p in ended.substitutes)
+    print(
+        f"{ended.absent.shown}s frånvaro är avslutad från {format_date(on)} ({names} ersätter inte längre).",
+        file=out,
+    )
+    _tell(services, ended, out)
+    return 0
+
+
+def _tell(services: SubstituteServices, result: SubstitutionSet | SubstitutionsEnded, out: TextIO) -> None:
+    """Tell the absent person when someone else set or ended it (never for one's own), through
+    the connector the settings name; a person without a chat with the bot is said so."""
+    if not result.tell:
+        return
+    absent = result.absent
+    why: str | None = NOT_OPENED
+    if services.reference_of(absent.user_id) is not None:
+        from bot.adapter import create_adapter
+        from bot.config import Settings
+
+        settings = Settings.from_env()
+        adapter, _ = create_adapter(settings, storage=None)
+        tell = proactive_tell(services, adapter, settings.client_id)
+        why = asyncio.run(tell(absent.user_id, notice_of(result)))
+    if why is None:
+        print(f"{absent.shown} har fått ett meddelande om det i Teams.", file=out)
+    else:
+        print(f"{absent.shown} kunde inte nås i Teams ({why}): berätta det själv.", file=out)

@@ -1,0 +1,138 @@
+"""Substitutes on the command line (issue 22), as an administrator or HR sees them:
+`substitute set`, `substitute list` (text and --json), `substitute end`; on SQLite and, with
+KOMPETENSBOT_TEST_DATABASE_URL, on PostgreSQL. Every refusal exits 2 with one Swedish line
+on stderr and writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.substitute_services import SubstituteServices
+from core.model import Role
+from storage import people
+from storage.db import make_engine
+from storage.people import Person
+from storage.unit_of_work import UnitOfWork
+from tests.integration.test_cli import snapshot
+from tests.integration.test_needs_cli import city, kb  # noqa: F401  # fixtures: the example's database, the command line
+
+PEOPLE = [
+    Person("anna", "Anna Andersson", "anna.andersson@malmo.se"),
+    Person("per", "Per Persson", "per.persson@malmo.se"),
+    Person("per-o", "Per Olsson", "per.olsson@malmo.se"),
+    Person("hr-fskn", "Hanna Holm", "hanna.holm@malmo.se"),
+]
+
+
+@pytest.fixture
+def town(city: str, example_engine: Engine) -> str:  # noqa: F811  # the fixture imported above
+    """The example's database with people the bot knows; anna is HR for FSKN (besides the roles
+    `city` grants: hr-fskn, hr-gsn, chef-gvn); the date 5 June 2025."""
+    SubstituteServices(example_engine).grant_role(None, "anna", Role.HR, "FSKN")
+    with UnitOfWork(example_engine, write=True) as repo:
+        people.remember(repo.session.connection(), repo.org_id, PEOPLE, "test")
+        repo.session.commit()
+    return city
+
+
+def substitutions(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(engine) as repo:
+            return len(repo.substitutions())
+    finally:
+        engine.dispose()
+
+
+def refused(kb: Any, url: str, *args: str) -> str:  # noqa: F811  # kb: the fixture imported above
+    before = snapshot(url), substitutions(url)
+    result = kb(*args)
+    assert result.code == 2, (result.code, result.out, result.err)
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kompetensbot: "), result.err
+    assert "Traceback" not in result.err and result.out == ""
+    assert (snapshot(url), substitutions(url)) == before, "a refused command wrote to the database"
+    return lines[0]
+
+
+SET = ("substitute", "set", "Anna Andersson", "--by", "Per Persson", "--from", "16 juni", "--to", "11/7")
+
+
+def test_set_list_and_end(kb: Any, town: str) -> None:  # noqa: F811
+    made = kb(*SET)
+    assert made.code == 0, made.err
+    assert made.out.splitlines() == [
+        "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025.",
+        "Anna Andersson kunde inte nås i Teams (hen har inte öppnat någon chatt med kompetensbot ännu): "
+        "berätta det själv.",
+    ]
+    again = kb(*SET[:4], "per.persson@malmo.se", *SET[5:])
+    assert (
+        again.out
+        == "Redan sparat, inget nytt skrevs: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025.\n"
+    )
+    assert substitutions(town) == 1
+
+    listed = kb("substitute", "list", "--as-of", "2025-06-20")
+    assert listed.out == (
+        "Anna Andersson: ersätts av Per Persson nu, 16 juni–11 juli 2025 (angivet av administratör)\n"
+    )
+    data = kb("substitute", "list", "--json").json()
+    assert [
+        (d["absent"]["name"], d["substitute"]["id"], d["first"], d["last"], d["current"]) for d in data
+    ] == [("Anna Andersson", "per", "2025-06-16", "2025-07-11", False)]
+    assert (
+        kb("substitute", "list", "--user", "chef-gvn").out
+        == "Inga ersättare angivna 5 juni 2025 eller framåt.\n"
+    )
+
+    ended = kb("substitute", "end", "anna andersson", "--from", "20 juni")
+    assert ended.code == 0, ended.err
+    assert ended.out.splitlines()[0] == (
+        "Anna Anderssons frånvaro är avslutad från 20 juni 2025 (Per Persson ersätter inte längre)."
+    )
+    assert kb("substitute", "list", "--as-of", "2025-06-20", "--json").json() == []
+
+
+def test_hr_sets_for_their_committee_and_a_person_for_themselves(kb: Any, town: str) -> None:  # noqa: F811
+    mine = kb(
+        "substitute", "set", "anna", "--by", "Per Persson", "--from", "16/6", "--to", "11/7", "--user", "anna"
+    )
+    assert (
+        mine.out == "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025.\n"
+    )  # nobody else to tell
+    theirs = kb(
+        "substitute", "set", "Hanna Holm", "--by", "Per", *("--from", "2025-06-16", "--to", "2025-06-20"),
+        "--user", "anna",
+    )  # fmt: skip
+    assert theirs.code == 2 and "per.olsson@malmo.se" in theirs.err  # which Per?
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--from", "31/6"), "finns inte"),
+        (("--to", "i sommar"), "är inte ett datum"),
+        (("--by", "Kalle Kula"), 'Ingen person med namnet "Kalle Kula"'),
+        (("--by", "Per"), "Flera personer passar"),
+        (("--by", "Anna Andersson"), "sin egen ersättare"),
+        (("--to", "10 juni 2025"), "före den börjar"),
+        (("--unit", "badhusnämnden"), "badhusnämnden"),
+        (("--user", "chef-gvn"), "behörighet"),
+        (("--user", "hr-gsn"), "ange ersättare för andra för FSKN"),
+    ],
+)
+def test_bad_input_is_refused_with_nothing_written(
+    kb: Any, town: str, args: tuple[str, ...], says: str
+) -> None:  # noqa: F811
+    given = dict(zip(SET[3::2], SET[4::2], strict=True))
+    given.update(zip(args[::2], args[1::2], strict=True))
+    line = refused(kb, town, *SET[:3], *(part for pair in given.items() for part in pair))
+    assert says in line, line
+
+
+def test_nothing_to_end_is_refused(kb: Any, town: str) -> None:  # noqa: F811
+    assert "har ingen ersättare angiven" in refused(kb, town, "substitute", "end", "Anna Andersson")
