@@ -660,26 +660,6 @@ class TeamsConnectorStub(ThrottlingConnectorStub):
                 self.tenant.conversations[f"a:{member}"] = user
         return response
 
-    async def _create_with(self, request: web.Request, body: dict[str, Any], member: str) -> web.Response:
-        """ThrottlingConnectorStub._create, with the body already read."""
-        refused = await self._gate(request, None, self.create_statuses.get(member))
-        if refused is not None:
-            return refused
-        conversation_id = f"a:{member}"
-        with self._lock:
-            self.accepted.append(
-                {
-                    "time": time.monotonic(),
-                    "method": "POST",
-                    "path": request.path,
-                    "conversation_id": conversation_id,
-                    "activity_id": None,
-                    "activity": body,
-                    "authorization": request.headers.get("Authorization"),
-                }
-            )
-        return self._answer(request, 201, {"id": conversation_id})
-
     async def _send(self, request: web.Request) -> web.Response:
         user = self.tenant.user_of(request.match_info["conversation"])
         if user is not None and not self.tenant.has_app(user):

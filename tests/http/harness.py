@@ -443,7 +443,10 @@ class ThrottlingConnectorStub:
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
         members = body.get("members") or [{}]
-        member = str(members[0].get("id") or "")
+        return await self._create_with(request, body, str(members[0].get("id") or ""))
+
+    async def _create_with(self, request: web.Request, body: dict[str, Any], member: str) -> web.Response:
+        """A create-conversation for `member`, with its body already read."""
         refused = await self._gate(request, None, self.create_statuses.get(member))
         if refused is not None:
             return refused
