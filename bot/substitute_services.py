@@ -38,7 +38,7 @@ from core.ledger import Ledger
 from core.lookup import resolve_unit
 from core.model import Principal, Role, RoleGrant
 from core.permissions import Action, can
-from core.rules.substitutes import check_may_set, check_substitution
+from core.rules.substitutes import check_may_set, check_not_past, check_substitution
 from core.substitutes import Substitution, SubstitutionEnded
 from core.text import without_marks
 from storage import people
@@ -268,15 +268,8 @@ class SubstituteServices(Services):
             )
             errors = check_substitution(made, ledger.units)
             today = swedish_date(self.clock())
-            if last < today and not errors:
-                errors.append(
-                    RuleError(
-                        "substitution_past",
-                        f"Frånvaron slutade {format_date(last)}, före i dag ({format_date(today)}). "
-                        "Ange dagar från i dag och framåt.",
-                        "till",
-                    )
-                )
+            if not errors:
+                errors.extend(check_not_past(last, today))
             if errors:
                 raise RuleViolation(errors)
             check_may_set(who, away.user_id, repo.grants(away.user_id), codes)

@@ -14,7 +14,7 @@ from bot.substitute_notices import NOT_OPENED, configured_search, notice_of, pro
 from bot.substitute_services import SubstituteServices, SubstitutionsEnded, SubstitutionSet, SubstitutionView
 from cli.common import Commands, group, handles, options, services_of, today, user_of
 from core import forms
-from core.date_ranges import coming_date
+from core.date_ranges import coming_date, read_days
 from core.dates import format_date
 from core.errors import RuleViolation
 from dialogs.texts import absence_days
@@ -63,10 +63,11 @@ def _search() -> Any:
 def run_set(args: argparse.Namespace, out: TextIO) -> int:
     as_of = today(args)
     collect = forms.Collect()
-    first = collect(lambda: coming_date(args.first, as_of, field="--from"))
-    last = collect(lambda: coming_date(args.last, as_of, field="--to", after=first)) if first else None
-    if collect.errors or first is None or last is None:
+    collect(lambda: coming_date(args.first, as_of, field="--from"))  # each refused on its own
+    collect(lambda: coming_date(args.last, as_of, field="--to"))
+    if collect.errors:
         raise RuleViolation(collect.errors)
+    first, last = read_days(args.first, args.last, as_of, fields=("--from", "--to"))
     services = _services(args)
     made = services.set_substitution(user_of(args), args.person, args.by, first, last, args.unit)
     s = made.substitution

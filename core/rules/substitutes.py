@@ -4,6 +4,7 @@ and is limited only to units the city has; who may name a person's substitute (i
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 
 from core.dates import format_date
 from core.errors import PermissionDenied, RuleError, echo
@@ -45,6 +46,21 @@ def check_substitution(substitution: Substitution, units: Collection[str]) -> li
             )
         )
     return errors
+
+
+def check_not_past(last: date, today: date) -> list[RuleError]:
+    """An absence that ended before today is refused (a period written without a year is this
+    year's, core.date_ranges: "1/6–10/6" on 17 June is over, not next year's)."""
+    if last >= today:
+        return []
+    return [
+        RuleError(
+            "substitution_past",
+            f"Frånvaron slutade {format_date(last)}, före i dag ({format_date(today)}). "
+            "Ange dagar från i dag och framåt.",
+            "till",
+        )
+    ]
 
 
 def check_may_set(
