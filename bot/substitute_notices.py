@@ -42,8 +42,37 @@ def notice_of(result: SubstitutionSet | SubstitutionsEnded) -> str:
     """What the absent person is told."""
     if isinstance(result, SubstitutionSet):
         s = result.substitution
-        return texts.substitute_notice_set(result.by.shown, result.substitute.shown, s.first, s.last, s.units)
+        return texts.substitute_notice_set(
+            result.by.shown,
+            result.substitute.shown,
+            s.first,
+            s.last,
+            s.units,
+            result.committees,
+            result.kept_roles,
+        )
     return texts.substitute_notice_ended(result.by.shown, result.on)
+
+
+def notices_of(result: SubstitutionSet | SubstitutionsEnded) -> list[tuple[Person, str]]:
+    """Who is told what: the absent person when someone else set or ended it; the substitute
+    when made one, or no longer one, by someone else (issue 22)."""
+    told: list[tuple[Person, str]] = []
+    if result.tell:
+        told.append((result.absent, notice_of(result)))
+    by_absent = result.by.user_id == result.absent.user_id
+    absent = None if by_absent else result.absent.shown
+    if isinstance(result, SubstitutionSet):
+        s = result.substitution
+        if result.tell_substitute:
+            notice = texts.substitute_notice_appointed(
+                result.by.shown, absent, s.first, s.last, s.units, result.committees
+            )
+            told.append((result.substitute, notice))
+    else:
+        for sub in result.told_substitutes:
+            told.append((sub, texts.substitute_notice_removed(result.by.shown, absent, result.on)))
+    return told
 
 
 def proactive_tell(

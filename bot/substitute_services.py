@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -33,14 +33,15 @@ from sqlmodel import col
 from bot.services import Services
 from core.calendar import swedish_date
 from core.dates import format_date
-from core.errors import DomainError, NotFound, RuleError, RuleViolation, echo, input_error
+from core.errors import Ambiguous, NotFound, RuleError, RuleViolation, echo, input_error
 from core.ledger import Ledger
 from core.lookup import resolve_unit
 from core.model import Principal, Role, RoleGrant
 from core.permissions import Action, can
-from core.rules.substitutes import check_may_set, check_substitution
-from core.substitutes import Substitution, SubstitutionEnded
+from core.rules.substitutes import check_may_set, check_not_past, check_substitution
+from core.substitutes import STAND_IN_ROLES, Substitution, SubstitutionEnded, effective, last_day
 from core.text import without_marks
+from dialogs.texts import absence_days
 from storage import people
 from storage.people import Person
 from storage.repository import Repository
@@ -86,10 +87,31 @@ class SubstitutionSet:
     substitute: Person
     by: Person
     written: bool
+    replaces: tuple[Replaced, ...] = ()
+    committees: tuple[str, ...] = ()
+    """The names of the committees whose measures the substitute follows up for the absent
+    person (their chef and HR roles' units, within the substitution's units)."""
+    kept_roles: tuple[str, ...] = ()
+    """The absent person's roles a substitute never gets ("KSAU", "stadskontoret")."""
 
     @property
     def tell(self) -> bool:
         return self.written and self.substitution.by != self.substitution.absent
+
+    @property
+    def tell_substitute(self) -> bool:
+        """The substitute is told, unless they set it themselves."""
+        return self.written and self.substitution.by != self.substitution.substitute
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A substitute a new substitution takes the place of, for these days (of those units)."""
+
+    substitute: Person
+    first: date
+    last: date
+    units: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +127,11 @@ class SubstitutionsEnded:
     @property
     def tell(self) -> bool:
         return bool(self.ended) and self.by.user_id != self.absent.user_id
+
+    @property
+    def told_substitutes(self) -> tuple[Person, ...]:
+        """The substitutes told they no longer substitute (not the one who ended it)."""
+        return tuple(p for p in self.substitutes if p.user_id != self.by.user_id) if self.ended else ()
 
 
 def fold(text: str) -> str:
@@ -145,16 +172,15 @@ def match_names(typed: str, known: Sequence[Person]) -> tuple[list[Person], bool
 
 
 def describe(person: Person) -> str:
-    """A person as a candidate is listed: "Per Persson (per.persson@malmo.se)"."""
+    """A person as a candidate is listed: "Per Persson (per.persson@malmo.se)"; never by a raw
+    id (a chat user cannot tell ids apart): the name alone when no address is known."""
     address = person.upn or person.mail
     if person.name and address:
         return f"{person.name} ({address})"
-    if person.name:
-        return f"{person.name} (id {person.user_id})"
-    return address or person.user_id
+    return person.name or address or "okänd person"
 
 
-def ambiguous(typed: str, found: Sequence[Person], field: str | None) -> DomainError:
+def ambiguous(typed: str, found: Sequence[Person], field: str | None) -> Ambiguous:
     """Several people fit a name (or one only fairly well): asked which, with their UPN."""
     listed = "; ".join(describe(p) for p in found[:SHOWN_CANDIDATES])
     more = f" och {len(found) - SHOWN_CANDIDATES} till" if len(found) > SHOWN_CANDIDATES else ""
@@ -164,7 +190,9 @@ def ambiguous(typed: str, found: Sequence[Person], field: str | None) -> DomainE
         said = (
             f'Flera personer passar "{echo(typed)}": {listed}{more}. Ange hela namnet eller e-postadressen.'
         )
-    return input_error("person_ambiguous", said, field)
+    return Ambiguous(
+        RuleError("person_ambiguous", said, field), typed, [(p.user_id, describe(p)) for p in found]
+    )
 
 
 @dataclass
@@ -268,26 +296,31 @@ class SubstituteServices(Services):
             )
             errors = check_substitution(made, ledger.units)
             today = swedish_date(self.clock())
-            if last < today and not errors:
-                errors.append(
-                    RuleError(
-                        "substitution_past",
-                        f"Frånvaron slutade {format_date(last)}, före i dag ({format_date(today)}). "
-                        "Ange dagar från i dag och framåt.",
-                        "till",
-                    )
-                )
+            if not errors:
+                errors.extend(check_not_past(last, today))
             if errors:
                 raise RuleViolation(errors)
             check_may_set(who, away.user_id, repo.grants(away.user_id), codes)
             by = self._known(repo, who)
-            for s in repo.substitutions():
+            stored_ones = repo.substitutions()
+            for s in stored_ones:
                 if _same(s, made) and (s.ended_on is None or s.ended_on > s.last):
                     return SubstitutionSet(s, away, stand_in, by, written=False)
+            names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            absent_grants = repo.grants(away.user_id)
+            result = SubstitutionSet(
+                made,
+                away,
+                stand_in,
+                by,
+                False,
+                _replaced(stored_ones, made, today, names),
+                _committees(ledger, absent_grants, away.user_id, codes),
+                _kept_roles(absent_grants, away.user_id),
+            )
             if check_only:
-                return SubstitutionSet(made, away, stand_in, by, written=False)
-            stored = repo.add_substitution(made, author or by.shown)
-            return SubstitutionSet(stored, away, stand_in, by, written=True)
+                return result
+            return replace(result, substitution=repo.add_substitution(made, author or by.shown), written=True)
 
         return self._read(user, run) if check_only else self._write(user, run)
 
@@ -303,20 +336,21 @@ class SubstituteServices(Services):
             names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
             authors = _authors(repo)
             grants = repo.grants()
+            stored = repo.substitutions()
             shown: list[SubstitutionView] = []
-            for s in repo.substitutions():
-                end = s.last if s.ended_on is None else min(s.last, s.ended_on - _DAY)
-                if end < on or end < s.first or not _may_see(who, s, grants):
-                    continue
-                shown.append(
-                    SubstitutionView(
-                        replace(s, last=end),
-                        names.get(s.absent) or Person(s.absent),
-                        names.get(s.substitute) or Person(s.substitute),
-                        names.get(s.by) or Person(s.by, authors.get(s.seq, "")),
-                        s.first <= on,
+            for absent in dict.fromkeys(s.absent for s in stored):
+                for s in effective(stored, absent, on):  # each day's substitute once (issue 22 item 11)
+                    if not _may_see(who, s, grants):
+                        continue
+                    shown.append(
+                        SubstitutionView(
+                            s,
+                            names.get(s.absent) or Person(s.absent),
+                            names.get(s.substitute) or Person(s.substitute),
+                            names.get(s.by) or Person(s.by, authors.get(s.seq, "")),
+                            s.first <= on,
+                        )
                     )
-                )
             return sorted(shown, key=lambda v: (not v.current, v.substitution.first, v.substitution.seq))
 
         return self._read(user, run)
@@ -331,42 +365,51 @@ class SubstituteServices(Services):
         *,
         author: str | None = None,
         check_only: bool = False,
+        current_only: bool = False,
+        days: tuple[date, date] | None = None,
     ) -> SubstitutionsEnded:
         """End `absent`'s substitutions from `on` (default: today): every one that would still
-        apply on or after that day. NotFound when there is none. `check_only`: what would be
-        ended (each with an end not stored), nothing written."""
+        apply on or after that day; `current_only`: only the absence going on that day ("jag är
+        tillbaka": a coming one is never ended with it); `days`: only those of that absence
+        ("avsluta min frånvaro 14/7–1/8"), each ended from its first day named or later (a
+        coming one is then taken away whole). NotFound when there is none, naming the coming
+        ones and how to end one. `check_only`: what would be ended (each with an end not
+        stored), nothing written."""
         day = on or swedish_date(self.clock())
         (away,) = self._people(user, (absent, "person"))
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> SubstitutionsEnded:
-            open_ = [
-                s
-                for s in repo.substitutions()
-                if s.absent == away.user_id and s.last >= day and (s.ended_on is None or s.ended_on > day)
-            ]
+            names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            mine = [s for s in repo.substitutions() if s.absent == away.user_id and last_day(s) >= s.first]
+            open_ = [s for s in mine if last_day(s) >= day]
+            if current_only:
+                open_ = [s for s in open_ if s.first <= day]
+            if days is not None:
+                open_ = [s for s in open_ if s.first <= days[1] and last_day(s) >= days[0]]
             if not open_:
                 raise NotFound(
-                    RuleError(
-                        "no_substitution",
-                        f"{away.shown} har ingen ersättare angiven från {format_date(day)}.",
-                        "person",
-                    )
+                    _none_to_end(away, who, day, days, [s for s in mine if last_day(s) >= day], names)
                 )
             grants = repo.grants(away.user_id)
             for s in open_:
                 check_may_set(who, away.user_id, grants, s.units)
             by = self._known(repo, who)
-            names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
+            start = max(day, days[0]) if days is not None else day
             ends = [
-                (s, SubstitutionEnded(s.seq, max(day, s.first), by=who.user, at=self.clock())) for s in open_
+                (s, SubstitutionEnded(s.seq, max(start, s.first), by=who.user, at=self.clock()))
+                for s in open_
             ]
             ended = tuple(
                 (s, e if check_only else repo.end_substitution(e, author or by.shown)) for s, e in ends
             )
             subs = tuple(dict.fromkeys(names.get(s.substitute) or Person(s.substitute) for s in open_))
-            return SubstitutionsEnded(away, day, ended, by, subs)
+            return SubstitutionsEnded(away, min(e.on for _, e in ends), ended, by, subs)
 
         return self._read(user, run) if check_only else self._write(user, run)
+
+    def person_named(self, user: str | None, text: str) -> Person:
+        """The person `text` names (see the module), as the chat names them back."""
+        return self.person(user, text, field="person")
 
     def reference_of(self, user_id: str) -> dict[str, Any] | None:
         """The person's newest 1:1 chat with the bot (where they are told), or None."""
@@ -383,9 +426,6 @@ class SubstituteServices(Services):
         return found.get(who.user) or Person(who.user, who.name)
 
 
-_DAY = timedelta(days=1)
-
-
 def _authors(repo: Repository) -> dict[int, str]:
     """The name shown of who made each stored substitution (by seq): the administrator at a
     terminal is "administratör", not their "cli:" id."""
@@ -395,6 +435,97 @@ def _authors(repo: Repository) -> dict[int, str]:
         )
     ).all()
     return {int(seq): str(author) for seq, author in rows}
+
+
+def _none_to_end(
+    away: Person,
+    who: Principal,
+    day: date,
+    days: tuple[date, date] | None,
+    coming: Sequence[Substitution],
+    names: dict[str, Person],
+) -> RuleError:
+    """Nothing to end: said, with the absences still to come and how to end one of them."""
+    mine = who.user == away.user_id
+    whose = "Du har" if mine else f"{away.shown} har"
+    if days is not None:
+        said = f"{whose} ingen frånvaro {absence_days(*days)}."
+    elif coming:
+        said = f"{whose} ingen frånvaro som pågår i dag ({format_date(day)})."
+    else:
+        said = f"{whose} ingen ersättare angiven från {format_date(day)}."
+    if coming:
+        listed = "; ".join(
+            f"{absence_days(s.first, last_day(s))} ({_shown(names, s.substitute)} ersätter)"
+            for s in sorted(coming, key=lambda s: s.first)
+        )
+        example = coming[0]
+        how = (
+            f"avsluta min frånvaro {_short(example.first)}–{_short(last_day(example))}"
+            if mine
+            else (f"avsluta {away.shown}s frånvaro {_short(example.first)}–{_short(last_day(example))}")
+        )
+        said += f' Kommande: {listed}. Vill du ta bort en kommande frånvaro, skriv till exempel "{how}".'
+    return RuleError("no_substitution", said, "person")
+
+
+def _shown(names: dict[str, Person], user_id: str) -> str:
+    return (names.get(user_id) or Person(user_id)).shown
+
+
+def _short(day: date) -> str:
+    return f"{day.day}/{day.month}"
+
+
+def _replaced(
+    stored: Sequence[Substitution], made: Substitution, today: date, names: dict[str, Person]
+) -> tuple[Replaced, ...]:
+    """The substitutes `made` takes the place of for some of its days: each day's substitute of
+    the same person (core.substitutes.effective) that is another, or the same for other units."""
+    out: list[Replaced] = []
+    for s in effective(stored, made.absent, max(today, made.first)):
+        if s.first > made.last or s.last < made.first:
+            continue
+        if s.substitute == made.substitute and (not made.units or s.units == made.units):
+            continue
+        if made.units and s.units and not s.units & made.units:
+            continue
+        units = made.units & s.units if made.units and s.units else made.units or s.units
+        out.append(
+            Replaced(
+                names.get(s.substitute) or Person(s.substitute),
+                max(s.first, made.first),
+                min(s.last, made.last),
+                frozenset(units),
+            )
+        )
+    return tuple(out)
+
+
+def _committees(
+    ledger: Ledger, grants: Sequence[RoleGrant], absent: str, units: frozenset[str]
+) -> tuple[str, ...]:
+    """The names of the committees a substitute follows up for `absent`: their chef and HR
+    roles' units (core.substitutes.STAND_IN_ROLES), within `units` when it is limited."""
+    codes = sorted(
+        {
+            g.unit
+            for g in grants
+            if g.user == absent
+            and g.role in STAND_IN_ROLES
+            and g.unit is not None
+            and (not units or g.unit in units)
+        }
+    )
+    return tuple(ledger.units[c].name if c in ledger.units else c for c in codes)
+
+
+def _kept_roles(grants: Sequence[RoleGrant], absent: str) -> tuple[str, ...]:
+    """The absent person's roles that never pass to a substitute (KSAU, stadskontoret)."""
+    held = {g.role for g in grants if g.user == absent}
+    return tuple(
+        label for role, label in ((Role.KSAU, "KSAU"), (Role.CITY_OFFICE, "stadskontoret")) if role in held
+    )
 
 
 def _same(a: Substitution, b: Substitution) -> bool:

@@ -46,6 +46,16 @@ class InputError(DomainError):
     """Input that could not be understood (an amount, a date, a unit name)."""
 
 
+class Ambiguous(InputError):
+    """Input that fits several things, or one only fairly well (a person's name, issue 22):
+    `choices` (key, label) to ask which; `typed`: the text as typed."""
+
+    def __init__(self, errors: RuleError, typed: str, choices: Sequence[tuple[str, str]]):
+        super().__init__(errors)
+        self.typed = typed
+        self.choices = tuple(choices)
+
+
 class RuleViolation(DomainError):
     """Input that was understood but breaks a rule of the domain."""
 

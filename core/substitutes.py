@@ -19,8 +19,8 @@ the rest).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from core.model import Role, RoleGrant
@@ -146,6 +146,62 @@ def stand_in_grants(
         if away is not None and away.substitute == user and not is_away(substitutions, user, on, g.unit):
             out.append(g)
     return tuple(out)
+
+
+def last_day(s: Substitution) -> date:
+    """The last day a substitution applies: its last, or the day before it was ended from."""
+    return s.last if s.ended_on is None else min(s.last, s.ended_on - timedelta(days=1))
+
+
+def effective(substitutions: Sequence[Substitution], person: str, since: date) -> list[Substitution]:
+    """`person`'s substitutes on `since` and after, each day's once: the substitutions that apply
+    as `current` decides (the latest made wins, for the units it covers), cut to the days each
+    applies and joined where one substitute runs on (from its first day, before `since` too);
+    one substitute who covers some units by one substitution and all by another is shown once,
+    for all. Each keeps its latest record's seq, by and at; in the order of their days."""
+    mine = [(i, s) for i, s in enumerate(substitutions) if s.absent == person and last_day(s) >= s.first]
+    if not mine:
+        return []
+    edges = sorted({d for _, s in mine for d in (s.first, last_day(s) + timedelta(days=1))})
+    out: list[Substitution] = []
+    for start, stop in zip(edges, edges[1:], strict=False):
+        on = [(i, s) for i, s in mine if s.first <= start <= last_day(s)]
+        on.sort(key=lambda pair: (pair[1].seq, pair[0]), reverse=True)
+        whom: dict[str, tuple[Substitution, frozenset[str] | None]] = {}  # None: every unit
+        covered: set[str] = set()
+        for _, s in on:
+            if not s.units:
+                units: frozenset[str] | None = None
+            else:
+                left = s.units - covered
+                if not left:
+                    continue
+                units = frozenset(left)
+            latest, before = whom.get(s.substitute, (s, frozenset()))
+            merged = None if units is None or before is None else before | units
+            whom[s.substitute] = (latest, merged)
+            if units is None:
+                break
+            covered |= s.units
+        for latest, units in whom.values():
+            part = replace(latest, first=start, last=stop - timedelta(days=1), units=units or frozenset())
+            part = replace(part, ended_on=None)
+            joined = next(
+                (
+                    k
+                    for k, o in enumerate(out)
+                    if o.substitute == part.substitute
+                    and o.units == part.units
+                    and o.last + timedelta(days=1) == part.first
+                ),
+                None,
+            )
+            if joined is None:
+                out.append(part)
+            else:
+                newer = part if part.seq >= out[joined].seq else out[joined]
+                out[joined] = replace(newer, first=out[joined].first, last=part.last)
+    return sorted((s for s in out if s.last >= since), key=lambda s: (s.first, s.seq))
 
 
 @dataclass(frozen=True, slots=True)

@@ -384,9 +384,12 @@ SUBSTITUTE_PATTERNS = (
     r"\bersätt(?:er|a|are|aren|arna|ares|arens)\b|\bersättar(?:e|n)?\b"
     r"|\bvikarier(?:ar|a)\b|\b(?:min|mina|hans|hennes|din|hens|\w+s) vikarie\b|\bvikarie (?:för|åt)\b"
     r"|\bär vikarie\b|\btäcker (?:upp )?för\b|\btäcka (?:upp )?för\b"
-    r"|\btar över (?:efter|för) (?:mig|\w+) (?:när|under|medan)"
+    r"|\btar över (?:efter|för) (?:mig|\w+) (?:när|under|medan)|\bersatte (?:mig|\w+)\b|\bvikarierade\b"
+    r"|^[a-zåäö]+(?: [a-zåäö]+)? (?:tar|tog) (?:över|hand om det)\b.*(?:\d|\b(?:i|hela|under) (?:"
+    + "|".join(MONTHS)
+    + r")\b)"
     r"|^(?:(?:från|den) \S+ (?:till \S+ )?)?(?:jag|\w+(?: \w+)?) "
-    r"(?:är|blir|har|kommer att vara|ska vara|går på|tar) "
+    r"(?:är|e|var|blir|har|hade|kommer att vara|ska vara|går på|tar) "
     + ABSENCE_WORDS
     + r"|\b(?:avsluta|avbryt|stoppa|ta bort) (?:min|mitt|din|hennes|hans|hens|\w+s) "
     r"(?:frånvaro|ledighet|semester|ersättare|vikarie)\b|\bmin frånvaro\b"

@@ -103,6 +103,13 @@ class MainDialog(CancelAndHelpDialog):
             return DialogTurnResult(DialogTurnStatus.Waiting)
         if isinstance(child, FormDialog) and read_command(text, child.flow.words) is not None:
             return None  # "tillbaka", "ändra beloppet": the dialog's own
+        beside = getattr(child, "beside_confirmation", None)
+        if beside is not None and _asks_something_else(inner_dc):
+            # A question while a substitute is confirmed (issue 22): answered beside it and the
+            # confirmation asked again, never left silently; a correction is the dialog's own.
+            if await beside(inner_dc.context, await self.hear(inner_dc.context), self.answer_beside, top):
+                return DialogTurnResult(DialogTurnStatus.Waiting)
+            return None
         if top.id == RoundDialog.__name__ and _asks_something_else(inner_dc):
             # "hur många har svarat?", "vad betyder prognos?" while opening or closing a round
             # waits for ja/nej: answered, and the confirmation asked again (leaving it, a later
@@ -292,6 +299,8 @@ class MainDialog(CancelAndHelpDialog):
             values_of(step)["heard_as"] = kind  # "nej": the name again, searched next
             return await step.prompt(TEXT_PROMPT, text_options(texts.SEARCH_AGAIN))
         later = values_of(step).get("later")
+        if isinstance(ended, dict) and isinstance(ended.get("later"), str):  # asked beside a request
+            later = ended["later"]
         if isinstance(later, str):  # a question asked in the form: answered now that it ended
             return await step.replace_dialog(WaterfallDialog.__name__, {"question": later})
         await self.offer(step)

@@ -394,6 +394,42 @@ class SubstitutionMade(Protocol):
         """Someone else set it: the absent person is told."""
         ...
 
+    @property
+    def tell_substitute(self) -> bool:
+        """The substitute did not set it: they are told."""
+        ...
+
+    @property
+    def replaces(self) -> Sequence[SubstitutionReplaced]:
+        """The substitutes it takes the place of, for some of its days."""
+        ...
+
+    @property
+    def committees(self) -> Sequence[str]:
+        """The names of the committees whose measures the substitute follows up."""
+        ...
+
+    @property
+    def kept_roles(self) -> Sequence[str]:
+        """The absent person's roles that never pass to a substitute ("KSAU", "stadskontoret")."""
+        ...
+
+
+class SubstitutionReplaced(Protocol):
+    """A substitute a new substitution takes the place of (bot.substitute_services.Replaced)."""
+
+    @property
+    def substitute(self) -> NamedPerson: ...
+
+    @property
+    def first(self) -> date: ...
+
+    @property
+    def last(self) -> date: ...
+
+    @property
+    def units(self) -> frozenset[str]: ...
+
 
 class SubstitutionShown(Protocol):
     """A substitution as listed (bot.substitute_services.SubstitutionView)."""
@@ -429,6 +465,9 @@ class SubstitutionsEndedPort(Protocol):
     @property
     def tell(self) -> bool: ...
 
+    @property
+    def told_substitutes(self) -> Sequence[NamedPerson]: ...
+
 
 class SubstitutesPort(Protocol):
     """The substitutes' use cases as the dialogs use them (bot.substitute_services)."""
@@ -458,7 +497,11 @@ class SubstitutesPort(Protocol):
         *,
         author: str | None = None,
         check_only: bool = False,
+        current_only: bool = False,
+        days: tuple[date, date] | None = None,
     ) -> SubstitutionsEndedPort: ...
+
+    def person_named(self, user: str | None, text: str) -> NamedPerson: ...
 
 
 class SubstitutesTurnServices(TurnServices, Protocol):

@@ -2489,18 +2489,38 @@ SUBSTITUTE_WHO = (
     'Vem ersätter dig? Skriv till exempel "Per Persson ersätter mig 16 juni–11 juli" '
     "(namn, e-postadress eller Entra-objekt-id)."
 )
-SUBSTITUTE_WHEN = (
-    'Vilka dagar är du borta? Skriv till exempel "Per Persson ersätter mig 16 juni–11 juli" '
-    '(eller "16/6–11/7", "2025-06-16–2025-07-11").'
+SUBSTITUTE_WHO_AGAIN = (
+    "Okej, inget är sparat. Skriv det igen med hela namnet eller e-postadressen, till exempel "
+    '"per.persson@malmo.se ersätter mig 16/6–11/7".'
 )
+SUBSTITUTE_ASK_LATER = "Den frågan får du ställa igen när du har svarat ja eller nej."
+SUBSTITUTE_NOBODY = "Du ersätter ingen nu eller framåt."
+
+
+def which_person(typed: str) -> str:
+    """The question when several people fit a name typed (their names and addresses listed under it)."""
+    return f'Flera personer passar "{plain(echo(typed))}". Vem menade du?'
+
+
+def substitute_when(absent: str | None) -> str:
+    """The question for the days of an absence; `absent` None: the person asking."""
+    who = "du" if absent is None else plain(absent)
+    return (
+        f'Vilka dagar är {who} borta? Skriv till exempel "16 juni–11 juli", "16/6–11/7", '
+        '"från idag till 20/6", "v. 27" eller "hela juli".'
+    )
+
+
 NO_SUBSTITUTES = "Det finns inga ersättare angivna nu eller framåt som du kan se."
 
 
 def absence_days(first: date, last: date) -> str:
-    """An absence's days in Swedish: "16 juni–11 juli 2025" (one year written once), "16 juni
-    2025" (one day), "20 december 2025–10 januari 2026"."""
+    """An absence's days in Swedish: "16 juni–11 juli 2025" (one year written once), "1–11 juli
+    2025" (one month), "16 juni 2025" (one day), "20 december 2025–10 januari 2026"."""
     if first == last:
         return format_date(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{format_date(last)}"
     if first.year == last.year:
         return f"{first.day} {vocabulary.MONTHS[first.month - 1]}–{format_date(last)}"
     return f"{format_date(first)}–{format_date(last)}"
@@ -2511,17 +2531,82 @@ def _units_part(units: Iterable[str]) -> str:
     return f" (bara {', '.join(plain(c) for c in codes)})" if codes else ""
 
 
+def _genitive(name: str) -> str:
+    return name if name[-1:] in ("s", "x", "z") else f"{name}s"
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} och {items[-1]}"
+
+
+def substitute_rights(
+    substitute: str, absent: str | None, committees: Sequence[str], kept_roles: Sequence[str] = ()
+) -> str:
+    """What a substitute may do while standing in, as it is: the absent person's committees'
+    measures, and none of their KSAU or stadskontoret rights; `absent` None: the person asking."""
+    whom = "dig" if absent is None else "hen"
+    sub = plain(substitute)
+    if committees:
+        names = _and([_genitive(plain(c)) for c in committees])
+        said = (
+            f"Under tiden får {sub} läsa och följa upp {names} insatser och svara på uppföljningen för "
+            f"{whom}, inget annat."
+        )
+        if kept_roles:
+            said += f" Rollen som {_and([plain(r) for r in kept_roles])} får en ersättare aldrig."
+        return said
+    has = "Du har" if absent is None else f"{plain(absent)} har"
+    roles = (
+        f" (rollen som {_and([plain(r) for r in kept_roles])} får en ersättare aldrig)" if kept_roles else ""
+    )
+    return (
+        f"{has} ingen roll i någon nämnd{roles}, så {sub} får inga insatser att följa upp under tiden: "
+        "en ersättare får bara junirapportens uppföljning för den frånvarandes nämnder."
+    )
+
+
 def substitute_confirm(
+    substitute: str,
+    absent: str | None,
+    first: date,
+    last: date,
+    units: Iterable[str],
+    committees: Sequence[str] = (),
+    kept_roles: Sequence[str] = (),
+    replaces: Sequence[tuple[str, date, date]] = (),
+    question: str = "",
+) -> str:
+    """The question before a substitution is saved; `absent` None: the person asking;
+    `replaces`: the substitutes it takes the place of and for which days; `question`: another
+    question in the message, answered after."""
+    whom = "dig" if absent is None else plain(absent)
+    said = f"{plain(substitute)} ersätter {whom} {absence_days(first, last)}{_units_part(units)}. "
+    if replaces:
+        instead = _and([f"{plain(name)} som ersättare {absence_days(a, b)}" for name, a, b in replaces])
+        said += f"Det ersätter {instead}. "
+    said += (
+        f"{substitute_rights(substitute, absent, committees, kept_roles)} Stämmer det? Svara ja eller nej."
+    )
+    if question:
+        said += f' Din fråga "{plain(echo(question))}" svarar jag på efter det.'
+    return said
+
+
+def substitute_confirm_again(
     substitute: str, absent: str | None, first: date, last: date, units: Iterable[str]
 ) -> str:
-    """The question before a substitution is saved; `absent` None: the person asking."""
+    """The confirmation asked again after another question or an unclear answer."""
     whom = "dig" if absent is None else plain(absent)
-    whose = "dina" if absent is None else "hens"
     return (
-        f"{plain(substitute)} ersätter {whom} {absence_days(first, last)}{_units_part(units)}. "
-        f"Under tiden får {plain(substitute)} läsa och följa upp {whose} insatser, inget annat. "
-        "Stämmer det? Svara ja eller nej."
+        f"Svara ja eller nej: {plain(substitute)} ersätter {whom} {absence_days(first, last)}"
+        f"{_units_part(units)}. Stämmer det?"
     )
+
+
+def substitute_end_confirm_again(absent: str | None, on: date) -> str:
+    """The end of an absence asked again after another question or an unclear answer."""
+    whose = "din" if absent is None else f"{_genitive(plain(absent))}"
+    return f"Svara ja eller nej: ska jag avsluta {whose} frånvaro från {format_date(on)}?"
 
 
 def substitute_saved(
@@ -2533,12 +2618,47 @@ def substitute_saved(
     return f"Sparat: {said}" if written else f"Det var redan sparat: {said} Inget nytt skrevs."
 
 
-def substitute_notice_set(by: str, substitute: str, first: date, last: date, units: Iterable[str]) -> str:
+def substitute_notice_set(
+    by: str,
+    substitute: str,
+    first: date,
+    last: date,
+    units: Iterable[str],
+    committees: Sequence[str] = (),
+    kept_roles: Sequence[str] = (),
+) -> str:
     """To the absent person, when someone else named their substitute."""
     return (
         f"{plain(by)} har angett att {plain(substitute)} ersätter dig {absence_days(first, last)}"
-        f"{_units_part(units)}. Under tiden får {plain(substitute)} läsa och följa upp dina insatser, "
-        f'inget annat. Stämmer det inte, hör av dig till {plain(by)} eller skriv "jag är tillbaka".'
+        f"{_units_part(units)}. {substitute_rights(substitute, None, committees, kept_roles)} "
+        f'Stämmer det inte, hör av dig till {plain(by)} eller skriv "jag är tillbaka".'
+    )
+
+
+def substitute_notice_appointed(
+    by: str, absent: str | None, first: date, last: date, units: Iterable[str], committees: Sequence[str] = ()
+) -> str:
+    """To the substitute, when someone else made them one; `absent` None: the absent person did."""
+    whose = "" if absent is None else f" för {plain(absent)}"
+    said = f"{plain(by)} har gjort dig till ersättare{whose} {absence_days(first, last)}{_units_part(units)}"
+    if committees:
+        names = _and([_genitive(plain(c)) for c in committees])
+        return f"{said}: du får läsa och följa upp {names} insatser och svara på uppföljningen för hen."
+    return (
+        f"{said}. Hen har ingen roll i någon nämnd, så du får inga insatser att följa upp; en ersättare får "
+        "aldrig KSAU:s eller stadskontorets behörighet."
+    )
+
+
+def substitute_notice_removed(by: str, absent: str | None, on: date) -> str:
+    """To a substitute, when an absence they stood in for was ended; `absent` None: the absent
+    person ended it."""
+    if absent is None:
+        ended = f"{plain(by)} har avslutat sin frånvaro från {format_date(on)}"
+        return f"{ended}: du är inte längre ersättare för hen."
+    return (
+        f"{plain(by)} har avslutat {_genitive(plain(absent))} frånvaro från {format_date(on)}: du är inte "
+        f"längre ersättare för {plain(absent)}."
     )
 
 
@@ -2562,10 +2682,18 @@ def absent_told(absent: str) -> str:
     return f"Jag har skickat ett meddelande om det till {plain(absent)}."
 
 
-def substitutes_ended(absent: str | None, on: date, substitutes: Sequence[str]) -> str:
-    """The receipt of an early end; `absent` None: the person asking ("Välkommen tillbaka")."""
-    who = "Välkommen tillbaka! Din" if absent is None else f"{plain(absent)}s"
-    by = f" ({', '.join(plain(s) for s in substitutes)} ersätter inte längre)" if substitutes else ""
+def substitutes_ended(
+    absent: str | None, on: date, substitutes: Sequence[str], *, coming: bool = False
+) -> str:
+    """The receipt of an early end; `absent` None: the person asking ("Välkommen tillbaka");
+    `coming`: an absence not begun yet, taken away from its first day."""
+    names = ", ".join(plain(s) for s in substitutes)
+    if coming:
+        whose = "Din" if absent is None else _genitive(plain(absent))
+        by = f" ({names} ersätter inte)" if substitutes else ""
+        return f"{whose} frånvaro från {format_date(on)} är borttagen{by}."
+    who = "Välkommen tillbaka! Din" if absent is None else _genitive(plain(absent))
+    by = f" ({names} ersätter inte längre)" if substitutes else ""
     return f"{who} frånvaro är avslutad från {format_date(on)}{by}."
 
 
@@ -2605,6 +2733,6 @@ def substitute_end_confirm(absent: str | None, on: date, substitutes: Sequence[s
     whom = "dig" if absent is None else plain(absent)
     names = ", ".join(plain(s) for s in substitutes)
     return (
-        f"Ska jag avsluta {whose} frånvaro från {format_date(on)}? {names} ersätter då inte {whom} längre. "
+        f"Ska jag avsluta {whose} frånvaro från {format_date(on)}? {names} ersätter {whom} då inte längre. "
         "Svara ja eller nej."
     )

@@ -904,7 +904,7 @@ def _understand_one(
             intent = _only_words(words)
     if intent == Intent.REMAINING and ids and _YES_NO_USE.search(key):
         intent = Intent.STATUS  # "är pengarna för språkutbildningarna använda?": how the measure goes
-    whole_fund = whole_fund and intent not in _NO_QUESTION
+    whole_fund = whole_fund and intent not in _NO_QUESTION and intent != Intent.SUBSTITUTE  # "hela juli"
     needs = grammar.needs_ask(key) if intent == Intent.NEEDS else None
     subject = _subject(words, used) if intent == Intent.NEEDS else ""
     need = _need_id(text, key, intent)

@@ -10,11 +10,11 @@ import asyncio
 import json
 from typing import Any, TextIO
 
-from bot.substitute_notices import NOT_OPENED, configured_search, notice_of, proactive_tell
+from bot.substitute_notices import NOT_OPENED, configured_search, notices_of, proactive_tell
 from bot.substitute_services import SubstituteServices, SubstitutionsEnded, SubstitutionSet, SubstitutionView
 from cli.common import Commands, group, handles, options, services_of, today, user_of
 from core import forms
-from core.date_ranges import coming_date
+from core.date_ranges import coming_date, read_days
 from core.dates import format_date
 from core.errors import RuleViolation
 from dialogs.texts import absence_days
@@ -63,10 +63,11 @@ def _search() -> Any:
 def run_set(args: argparse.Namespace, out: TextIO) -> int:
     as_of = today(args)
     collect = forms.Collect()
-    first = collect(lambda: coming_date(args.first, as_of, field="--from"))
-    last = collect(lambda: coming_date(args.last, as_of, field="--to", after=first)) if first else None
-    if collect.errors or first is None or last is None:
+    collect(lambda: coming_date(args.first, as_of, field="--from"))  # each refused on its own
+    collect(lambda: coming_date(args.last, as_of, field="--to"))
+    if collect.errors:
         raise RuleViolation(collect.errors)
+    first, last = read_days(args.first, args.last, as_of, fields=("--from", "--to"))
     services = _services(args)
     made = services.set_substitution(user_of(args), args.person, args.by, first, last, args.unit)
     s = made.substitution
@@ -127,21 +128,20 @@ def run_end(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _tell(services: SubstituteServices, result: SubstitutionSet | SubstitutionsEnded, out: TextIO) -> None:
-    """Tell the absent person when someone else set or ended it (never for one's own), through
-    the connector the settings name; a person without a chat with the bot is said so."""
-    if not result.tell:
-        return
-    absent = result.absent
-    why: str | None = NOT_OPENED
-    if services.reference_of(absent.user_id) is not None:
-        from bot.adapter import create_adapter
-        from bot.config import Settings
+    """Tell the absent person when someone else set or ended it (never for one's own), and the
+    substitute when someone else made them one or ended it, through the connector the settings
+    name; a person without a chat with the bot is said so."""
+    for person, notice in notices_of(result):
+        why: str | None = NOT_OPENED
+        if services.reference_of(person.user_id) is not None:
+            from bot.adapter import create_adapter
+            from bot.config import Settings
 
-        settings = Settings.from_env()
-        adapter, _ = create_adapter(settings, storage=None)
-        tell = proactive_tell(services, adapter, settings.client_id)
-        why = asyncio.run(tell(absent.user_id, notice_of(result)))
-    if why is None:
-        print(f"{absent.shown} har fått ett meddelande om det i Teams.", file=out)
-    else:
-        print(f"{absent.shown} kunde inte nås i Teams ({why}): berätta det själv.", file=out)
+            settings = Settings.from_env()
+            adapter, _ = create_adapter(settings, storage=None)
+            tell = proactive_tell(services, adapter, settings.client_id)
+            why = asyncio.run(tell(person.user_id, notice))
+        if why is None:
+            print(f"{person.shown} har fått ett meddelande om det i Teams.", file=out)
+        else:
+            print(f"{person.shown} kunde inte nås i Teams ({why}): berätta det själv.", file=out)

@@ -4,10 +4,11 @@ and is limited only to units the city has; who may name a person's substitute (i
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 
 from core.dates import format_date
 from core.errors import PermissionDenied, RuleError, echo
-from core.model import Principal, RoleGrant
+from core.model import Principal, Role, RoleGrant
 from core.permissions import Action, can, require
 from core.substitutes import Substitution
 
@@ -45,6 +46,21 @@ def check_substitution(substitution: Substitution, units: Collection[str]) -> li
             )
         )
     return errors
+
+
+def check_not_past(last: date, today: date) -> list[RuleError]:
+    """An absence that ended before today is refused (a period written without a year is this
+    year's, core.date_ranges: "1/6–10/6" on 17 June is over, not next year's)."""
+    if last >= today:
+        return []
+    return [
+        RuleError(
+            "substitution_past",
+            f"Frånvaron slutade {format_date(last)}, före i dag ({format_date(today)}). "
+            "Ange dagar från i dag och framåt.",
+            "till",
+        )
+    ]
 
 
 def check_may_set(
@@ -85,4 +101,23 @@ def check_may_set(
                 "Det kan personen själv eller stadskontoret.",
             )
         )
-    require(who, Action.SET_SUBSTITUTE, wanted)
+    if not can(who, Action.SET_SUBSTITUTE, wanted):
+        raise PermissionDenied(_not_yours(who, wanted))
+
+
+def _not_yours(who: Principal, theirs: Collection[str]) -> RuleError:
+    """Another person's substitute, where the one asking is not their HR (nor stadskontoret)."""
+    mine = sorted({g.unit for g in who.grants if g.role == Role.HR and g.unit is not None})
+    if mine:
+        said = (
+            "Du kan bara ange ersättare för dig själv, eller som HR för personer i dina nämnder "
+            f"({', '.join(mine)})."
+        )
+    else:
+        said = (
+            "Du kan bara ange ersättare för dig själv. HR anger ersättare för personer i sina nämnder, "
+            "stadskontoret för alla."
+        )
+    return RuleError(
+        "substitute_not_yours", f"{said} Personen har sina roller i {', '.join(theirs)}.", "person"
+    )

@@ -1,8 +1,9 @@
 """Issue 22 through the Bot Framework protocol (the real aiohttp app, an anonymous server with
 roles, the bot's date 2025-06-05): HR of Förskolenämnden names Per Persson as substitute for
-Bo Ek, a chef of her committee, confirms with "ja", and Bo is told in his own chat with the bot
-(a proactive message through his stored conversation, to the connector stub); "nej" to a second
-one writes nothing; Bo ends his absence himself with "jag är tillbaka"."""
+Bo Ek, a chef of her committee, confirms with "ja", and Bo and Per are told in their own chats
+with the bot (proactive messages through their stored conversations, to the connector stub);
+"nej" to a second one writes nothing; Bo's "jag är tillbaka" ends nothing (his absence has not
+begun) and lists it, and he takes it away with "avsluta min frånvaro 16/6–11/7", Per told."""
 
 from __future__ import annotations
 
@@ -52,14 +53,21 @@ def test_hr_names_a_substitute_and_the_absent_chef_is_told_in_his_chat(database_
         assert question["text"].startswith("Per Persson ersätter Bo Ek 16 juni–11 juli 2025.")
         assert "Stämmer det?" in question["text"]
         assert substitutions() == []
-        saved, told = _send(app, stub, HR, "Hanna Holm", "ja")
+        saved, told, told_per = _send(app, stub, HR, "Hanna Holm", "ja")
         assert saved["text"] == "Sparat: Per Persson ersätter Bo Ek 16 juni–11 juli 2025."
         assert told["text"] == "Jag har skickat ett meddelande om det till Bo Ek."
+        assert told_per["text"] == "Jag har skickat ett meddelande om det till Per Persson."
         assert substitutions() == [(BO, PER, date(2025, 6, 16), date(2025, 7, 11), None)]
         [notice] = [a for a in stub.activities(f"conv-{BO}") if "har angett att" in (a.get("text") or "")]
         assert notice["text"].startswith(
             "Hanna Holm har angett att Per Persson ersätter dig 16 juni–11 juli 2025. Under tiden får "
-            "Per Persson läsa och följa upp dina insatser, inget annat."
+            "Per Persson läsa och följa upp Förskolenämndens insatser och svara på uppföljningen för dig, "
+            "inget annat."
+        )
+        [made] = [a for a in stub.activities(f"conv-{PER}") if "ersättare" in (a.get("text") or "")]
+        assert made["text"] == (
+            "Hanna Holm har gjort dig till ersättare för Bo Ek 16 juni–11 juli 2025: du får läsa och följa "
+            "upp Förskolenämndens insatser och svara på uppföljningen för hen."
         )
 
         _send(app, stub, HR, "Hanna Holm", "Per Persson ersätter Bo 1/8–8/8")
@@ -67,11 +75,21 @@ def test_hr_names_a_substitute_and_the_absent_chef_is_told_in_his_chat(database_
         assert not_saved["text"] == "Okej, jag sparade ingen ersättare. Inget är ändrat."
         assert len(substitutions()) == 1
 
-        [ask] = _send(app, stub, BO, "Bo Ek", "jag är tillbaka")
-        assert ask["text"].startswith("Ska jag avsluta din frånvaro från 5 juni 2025?")
-        [back] = _send(app, stub, BO, "Bo Ek", "ja")
-        assert back["text"].startswith("Välkommen tillbaka! Din frånvaro är avslutad från 5 juni 2025")
+        [none] = _send(app, stub, BO, "Bo Ek", "jag är tillbaka")  # not yet away: nothing ended
+        assert none["text"].startswith(
+            "Du har ingen frånvaro som pågår i dag (5 juni 2025). Kommande: 16 juni"
+        )
+        [ask] = _send(app, stub, BO, "Bo Ek", "avsluta min frånvaro 16/6–11/7")
+        assert ask["text"].startswith("Ska jag avsluta din frånvaro från 16 juni 2025?")
+        gone, told_per = _send(app, stub, BO, "Bo Ek", "ja")
+        assert gone["text"] == "Din frånvaro från 16 juni 2025 är borttagen (Per Persson ersätter inte)."
+        assert told_per["text"] == "Jag har skickat ett meddelande om det till Per Persson."
         assert substitutions() == [(BO, PER, date(2025, 6, 16), date(2025, 7, 11), date(2025, 6, 16))]
+        assert any(
+            a.get("text")
+            == "Bo Ek har avslutat sin frånvaro från 16 juni 2025: du är inte längre ersättare för hen."
+            for a in stub.activities(f"conv-{PER}")
+        )
         assert not app.errors.records, app.errors.lines()
     finally:
         app.stop()

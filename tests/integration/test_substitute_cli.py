@@ -68,6 +68,8 @@ def test_set_list_and_end(kb: Any, town: str) -> None:  # noqa: F811
         "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025.",
         "Anna Andersson kunde inte nås i Teams (hen har inte öppnat någon chatt med kompetensbot ännu): "
         "berätta det själv.",
+        "Per Persson kunde inte nås i Teams (hen har inte öppnat någon chatt med kompetensbot ännu): "
+        "berätta det själv.",  # the substitute is told too (issue 22 item 14)
     ]
     again = kb(*SET[:4], "per.persson@malmo.se", *SET[5:])
     assert (
@@ -101,9 +103,11 @@ def test_hr_sets_for_their_committee_and_a_person_for_themselves(kb: Any, town: 
     mine = kb(
         "substitute", "set", "anna", "--by", "Per Persson", "--from", "16/6", "--to", "11/7", "--user", "anna"
     )
-    assert (
-        mine.out == "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025.\n"
-    )  # nobody else to tell
+    assert mine.out.splitlines() == [
+        "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025.",
+        "Per Persson kunde inte nås i Teams (hen har inte öppnat någon chatt med kompetensbot ännu): "
+        "berätta det själv.",
+    ]  # Anna set her own: only the substitute is told
     theirs = kb(
         "substitute", "set", "Hanna Holm", "--by", "Per", *("--from", "2025-06-16", "--to", "2025-06-20"),
         "--user", "anna",
@@ -121,8 +125,11 @@ def test_hr_sets_for_their_committee_and_a_person_for_themselves(kb: Any, town: 
         (("--by", "Anna Andersson"), "sin egen ersättare"),
         (("--to", "10 juni 2025"), "före den börjar"),
         (("--unit", "badhusnämnden"), "badhusnämnden"),
-        (("--user", "chef-gvn"), "behörighet"),
-        (("--user", "hr-gsn"), "ange ersättare för andra för FSKN"),
+        (("--user", "chef-gvn"), "Du kan bara ange ersättare för dig själv. HR anger ersättare"),
+        (
+            ("--user", "hr-gsn"),
+            "eller som HR för personer i dina nämnder (GSN). Personen har sina roller i FSKN.",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_nothing_written(

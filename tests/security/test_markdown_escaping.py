@@ -931,4 +931,29 @@ MESSAGES |= {
         + texts.substitute_end_confirm(None, date(2025, 6, 20), [w["name"]])
     ),
 }
+MESSAGES |= {  # the tester's findings (issue 22): committees by name, what a substitute is told
+    "substitute_confirm_again": lambda _, w: texts.substitute_confirm_again(
+        w["name"], w["name"], date(2025, 7, 1), date(2025, 7, 11), [w["code"]]
+    ),
+    "substitute_end_confirm_again": lambda _, w: (
+        texts.substitute_end_confirm_again(w["name"], date(2025, 6, 20))
+        + texts.substitute_end_confirm_again(None, date(2025, 6, 20))
+    ),
+    "substitute_notice_appointed": lambda _, w: (
+        texts.substitute_notice_appointed(
+            w["name"], w["name"], date(2025, 7, 1), date(2025, 7, 11), (), [w["name"]]
+        )
+        + texts.substitute_notice_appointed(w["name"], None, date(2025, 7, 1), date(2025, 7, 11), [w["code"]])
+    ),
+    "substitute_notice_removed": lambda _, w: (
+        texts.substitute_notice_removed(w["name"], w["name"], date(2025, 6, 20))
+        + texts.substitute_notice_removed(w["name"], None, date(2025, 6, 20))
+    ),
+    "substitute_rights": lambda _, w: (
+        texts.substitute_rights(w["name"], w["name"], [w["name"]], ["KSAU"])
+        + texts.substitute_rights(w["name"], None, (), ["stadskontoret"])
+    ),
+    "substitute_when": lambda _, w: texts.substitute_when(w["name"]) + texts.substitute_when(None),
+    "which_person": lambda _, w: texts.which_person(w["name"]),
+}
 NO_PERSON_TEXT |= {"absence_days"}  # dates only

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from core.substitutes import (
     SubstitutionEnded,
     Why,
     answerer,
+    effective,
     replay,
     stand_in_grants,
 )
@@ -131,3 +133,57 @@ def test_a_refusal_tells_the_substitute_what_they_may_do_for_the_absent() -> Non
     with pytest.raises(PermissionDenied) as refused:
         require(per, Action.SUBMIT_MEASURE, ["FSKN"])
     assert "Som ersättare får du läsa och följa upp för FSKN." in refused.value.errors[0].message
+
+
+def _d(day: int, month: int) -> date:
+    return date(2025, month, day)
+
+
+OLLE_JULY = Substitution("anna", "olle", _d(1, 7), _d(11, 7), seq=1)
+PER_SUMMER = Substitution("anna", "per", _d(16, 6), _d(11, 7), seq=2)
+
+
+@pytest.mark.parametrize(
+    ("subs", "since", "rows"),
+    [
+        ([], _d(17, 6), []),
+        # a later substitution for overlapping days wins them: Olle's days are Per's
+        ([OLLE_JULY, PER_SUMMER], _d(17, 6), [("per", _d(16, 6), _d(11, 7), ())]),
+        # the earlier one later: Olle takes 1-11 July from Per, who keeps the rest
+        (
+            [replace(PER_SUMMER, seq=1), replace(OLLE_JULY, seq=2)],
+            _d(17, 6),
+            [("per", _d(16, 6), _d(30, 6), ()), ("olle", _d(1, 7), _d(11, 7), ())],
+        ),
+        # the same substitute for all units and again for FSKN: one row, for all
+        (
+            [PER_SUMMER, replace(PER_SUMMER, units=frozenset({"FSKN"}), seq=3)],
+            _d(17, 6),
+            [("per", _d(16, 6), _d(11, 7), ())],
+        ),
+        # a later one for FSKN beside an earlier one for all: both shown for those days
+        (
+            [PER_SUMMER, replace(OLLE_JULY, units=frozenset({"FSKN"}), seq=3)],
+            _d(16, 6),
+            [
+                ("per", _d(16, 6), _d(11, 7), ()),
+                ("olle", _d(1, 7), _d(11, 7), ("FSKN",)),
+            ],
+        ),
+        # ended early: only its days before the end
+        ([replace(PER_SUMMER, ended_on=_d(20, 6))], _d(17, 6), [("per", _d(16, 6), _d(19, 6), ())]),
+        # Olle's days over by `since`: only Per's after them
+        (
+            [replace(PER_SUMMER, seq=1), replace(OLLE_JULY, first=_d(16, 6), last=_d(18, 6), seq=2)],
+            _d(20, 6),
+            [("per", _d(19, 6), _d(11, 7), ())],
+        ),
+        # over before `since`: nothing
+        ([replace(PER_SUMMER, last=_d(16, 6))], _d(17, 6), []),
+    ],
+)
+def test_each_days_substitute_once(
+    subs: list[Substitution], since: date, rows: list[tuple[str, date, date, tuple[str, ...]]]
+) -> None:
+    got = [(s.substitute, s.first, s.last, tuple(sorted(s.units))) for s in effective(subs, "anna", since)]
+    assert got == rows
