@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core import commands, vocabulary
-from core.dates import format_date
+from core.dates import format_date, format_period
 from core.errors import DomainError, InputError, RuleError, RuleViolation
 from core.forms import (
     LABEL_REACHED,
@@ -153,18 +153,7 @@ def answers_to_followups(
     if closed:
         raise RuleViolation(closed)
     if not round_.takes_answers(as_of):
-        if as_of < round_.plan.opens:
-            when = f"öppnar {format_date(round_.plan.opens)}"
-        else:
-            when = f"stängde för svar {format_date(round_.plan.deadline)}"
-        raise RuleViolation(
-            RuleError(
-                "round_not_open",
-                f"Uppföljningen {round_.period} {when}. Svar kan lämnas och ändras från "
-                "öppningsdagen till och med sista dag; kontakta stadskontoret om du behöver "
-                "lämna ett sent svar.",
-            )
-        )
+        raise RuleViolation(not_taking_answers(round_, as_of))
     out: list[FollowUp] = []
     errors: list[RuleError] = []
     for a in answers:
@@ -191,6 +180,26 @@ def answers_to_followups(
     if errors:
         raise RuleViolation(errors)
     return out
+
+
+def not_taking_answers(round_: Round, as_of: date) -> RuleError:
+    """Why a round that does not take answers on `as_of` refuses one: not open yet (when it
+    opens, and until when answers are taken), or past its deadline (a late answer is
+    stadskontoret's to register)."""
+    plan = round_.plan
+    if as_of < plan.opens:
+        return RuleError(
+            "round_not_open",
+            f"Uppföljningen {format_period(round_.period)} har inte öppnat än. Den öppnar "
+            f"{format_date(plan.opens)}, och svar kan lämnas och ändras från då till och med "
+            f"{format_date(plan.deadline)}.",
+        )
+    return RuleError(
+        "round_not_open",
+        f"Uppföljningen {format_period(round_.period)} stängde för svar {format_date(plan.deadline)}. "
+        "Svar kan lämnas och ändras från öppningsdagen till och med sista dag; kontakta "
+        "stadskontoret om du behöver lämna ett sent svar.",
+    )
 
 
 # --- issue 20: an answer saved once, however often the card is sent --------------------------------
