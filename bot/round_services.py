@@ -316,9 +316,9 @@ class RoundServices(Services):
             # and their answers are given for the absent person
             handed = _handed_to(repo, ledger, grants, assignments, user, as_of)
             names = names_of(repo, set(handed.values()))
-            answers = changed_answers(
-                ledger, round_, parse_answers(ledger, tuple(sorted(set(mine) | set(handed))), values)
-            )
+            card = tuple(sorted(set(mine) | set(handed)))
+            linked = card_needs(repo.needs(), who, card)  # issue 21: only these ask for people reached
+            answers = changed_answers(ledger, round_, parse_answers(ledger, card, values, linked))
             followups = answers_to_followups(
                 ledger,
                 who,

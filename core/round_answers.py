@@ -8,7 +8,7 @@ anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -83,12 +83,19 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     return text
 
 
-def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[str, Any]) -> list[Answer]:
+def parse_answers(
+    ledger: Ledger,
+    measure_ids: tuple[int, ...],
+    values: Mapping[str, Any],
+    linked: Collection[int] | None = None,
+) -> list[Answer]:
     """The answers in a card's values for the measures on the card. A measure
     whose fields are all empty is left unanswered; one with some fields
     filled must have status, spend and forecast. Every problem is reported at
     once, each naming its measure; values for measures not on the card are
-    refused."""
+    refused. `linked`: the measures linked to a competence need, the only ones
+    the card asks how many people they have reached (issue 21): a number of people
+    for another is refused (a card never carries one; None: not checked)."""
     errors: list[RuleError] = []
     allowed = {field_name(mid, f) for mid in measure_ids for f in FIELDS}
     foreign = sorted(
@@ -109,6 +116,16 @@ def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[
             texts = {f: _text(values, mid, f, label) for f in FIELDS}
         except DomainError as exc:
             errors.extend(exc.errors)
+            continue
+        if texts["reached"] and linked is not None and mid not in linked:
+            errors.append(
+                RuleError(
+                    "reached_not_linked",
+                    f"{label}: insatsen svarar inte mot något kompetensbehov, så kortet frågar inte hur "
+                    "många personer den har nått, och ett antal tas inte emot för den.",
+                    "reached",
+                )
+            )
             continue
         if not any(texts[f] for f in ANSWERING):
             continue
