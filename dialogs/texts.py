@@ -928,8 +928,9 @@ def source_spent(text: str) -> str:
     return f"{LABEL_SPENT}: {text}"
 
 
-def reported_by(author: str) -> str:
-    return f"Rapporterad av {plain(person_name(author))}."
+def reported_by(author: str, for_name: str = "") -> str:
+    """ "Rapporterad av Per Persson för Anna Andersson." when given for someone away (issue 22)."""
+    return f"Rapporterad av {given_by(person_name(author), for_name)}."
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------
