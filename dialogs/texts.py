@@ -950,10 +950,35 @@ def round_card_title(period: str) -> str:
     return f"Uppföljning {format_period(period)} av kompetensutvecklingsmedlen"
 
 
-def round_intro(count: int, deadline: date) -> str:
-    what = "din insats" if count == 1 else f"dina {count} insatser"
+def genitive(name: str) -> str:
+    """A person's name in the genitive, escaped: "Anna Anderssons", "Lars" (a name ending in
+    s, x or z takes no s)."""
+    shown = plain(name)
+    return shown if name.rstrip()[-1:].casefold() in ("s", "x", "z", "") else f"{shown}s"
+
+
+def round_intro(deadline: date, waiting: Sequence[tuple[str, int]], answered: int = 0) -> str:
+    """The card's question: whose measures still waiting for an answer, the person's own ("")
+    and each absent person's they answer for (issue 22: "Anna Anderssons 3 insatser"),
+    counted; `answered`: measures of the card already answered (a reminder counts only
+    what is left, and says so)."""
+    parts = []
+    for whose, count in waiting:
+        if not count:
+            continue
+        if not whose:
+            parts.append("din insats" if count == 1 else f"dina {count} insatser")
+        else:
+            parts.append(f"{genitive(whose)} {'insats' if count == 1 else f'{count} insatser'}")
+    what = " och ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts) or "dina insatser"
+    left = sum(n for _, n in waiting)
+    if answered and left:
+        what += " som saknar svar"
+    done = (
+        f" {answered} av kortets {left + answered} insatser är redan besvarade." if answered and left else ""
+    )
     return (
-        f"Hur går det för {what}? Fyll i status, utfall hittills och prognos för året, och om "
+        f"Hur går det för {what}?{done} Fyll i status, utfall hittills och prognos för året, och om "
         f"pengarna kan användas som planerat. Svara senast **{format_date(deadline)}**. "
         "Du kan ändra svaret fram till dess."
     )

@@ -5,15 +5,17 @@ uppföljning") is given for Anna, as the handover card's is, and every source sa
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.clock import clock_for
 from bot.round_services import RoundServices
-from core.model import Role
+from core.model import FollowUp, Role, Status
 from core.substitutes import Substitution
+from dialogs.round_cards import CardMeasure, prompt_card
 from storage import people
 from storage.people import Person
 from storage.unit_of_work import UnitOfWork
@@ -78,3 +80,51 @@ def test_a_substitutes_answer_through_the_followup_form_is_given_for_the_absent_
     report = RoundServices(june, org="malmo", clock=clock_for(TENTH)).report(None, "2025-06", TENTH)
     [shown] = [m for m in report.measures if m.measure_id == mid]
     assert (shown.given_by, shown.for_id) == ("Per Persson för Anna Andersson", ANNA)
+
+
+# --- whose measures the card asks about, and how many are left ----------------------------------
+
+DEADLINE = date(2025, 6, 19)
+
+
+def _card_text(card: dict) -> str:
+    return " ".join(i.get("text", "") for i in card["body"] if i.get("type") == "TextBlock")
+
+
+def _measures(n: int, answered: int = 0, for_name: str = "") -> list[CardMeasure]:
+    answer = FollowUp(
+        1, "2025-06", Status.ONGOING, 1, 2, True, "", "Olle Olsson", datetime(2025, 6, 5, tzinfo=UTC)
+    )
+    return [
+        CardMeasure(i, f"Insats {i}", ("FSKN",), 1_000, answer if i <= answered else None, for_name=for_name)
+        for i in range(1, n + 1)
+    ]
+
+
+def test_a_handover_card_asks_about_the_absent_persons_measures_not_yours() -> None:
+    card = prompt_card(
+        7, "2025-06", DEADLINE, _measures(4, for_name="Anna Andersson"), handover="Anna Andersson"
+    )
+    text = _card_text(card)
+    assert "Du ersätter Anna Andersson: 4 insatser väntar på svar." in text
+    assert "Hur går det för Anna Anderssons 4 insatser?" in text and "dina" not in text
+    # a name ending in s takes no genitive s; one measure is "insats"
+    lars = prompt_card(7, "2025-06", DEADLINE, _measures(1, for_name="Lars"), handover="Lars")
+    assert "Hur går det för Lars insats?" in _card_text(lars)
+
+
+def test_a_card_with_own_and_handed_over_measures_names_both() -> None:
+    mixed = _measures(2) + [replace(m, id=m.id + 10) for m in _measures(3, for_name="Anna Andersson")]
+    text = _card_text(prompt_card(7, "2025-06", DEADLINE, mixed))
+    assert "Hur går det för dina 2 insatser och Anna Anderssons 3 insatser?" in text
+
+
+def test_a_reminder_counts_only_the_measures_left_unanswered() -> None:
+    """Olle's reminder said "dina 4 insatser" though two were answered."""
+    text = _card_text(prompt_card(7, "2025-06", DEADLINE, _measures(4, answered=2), reminder=True))
+    assert (
+        "Hur går det för dina 2 insatser som saknar svar? 2 av kortets 4 insatser är redan besvarade." in text
+    )
+    assert "dina 4 insatser" not in text
+    fresh = _card_text(prompt_card(7, "2025-06", DEADLINE, _measures(4)))
+    assert "Hur går det för dina 4 insatser? Fyll i" in fresh

@@ -114,6 +114,7 @@ def test_anna_away_per_gets_one_handover_and_answers_for_her(
         card = handover["attachments"][0]["content"]
         shown = json.dumps(card, ensure_ascii=False)
         assert waiting in shown and shown.count(", för Anna Andersson") == len(fskn)
+        assert f"Hur går det för Anna Anderssons {len(fskn)} insatser?" in shown  # hers, not "dina"
         assert len(_cards(stub, ANNA)) == 1  # nothing to her
         # the reminder day: the handover's reminder to Per, nothing to Anna; ticks again: nothing
         assert tick(REMINDER_DAY) == {"sent": 1}

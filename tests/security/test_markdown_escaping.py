@@ -653,7 +653,6 @@ NO_PERSON_TEXT = {
     "round_answer_saved",
     "round_answered_line",
     "round_card_title",
-    "round_intro",
     "round_more_measures",
     "round_partly_answered_line",
     "round_prompt_text",
@@ -872,6 +871,8 @@ MESSAGES |= {
     "given_by": lambda _, w: texts.given_by(w["name"], w["name"]),
     "measure_for": lambda _, w: texts.measure_for(texts.plain(w["title"]), w["name"]),
     "escalation_for": lambda _, w: texts.escalation_for(w["name"]),
+    "genitive": lambda _, w: texts.genitive(w["name"]),
+    "round_intro": lambda _, w: texts.round_intro(date(2025, 6, 19), [("", 2), (w["name"], 3)], 1),
 }
 
 
