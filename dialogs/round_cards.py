@@ -339,12 +339,14 @@ def escalation_card(
                     summary.waiting,
                     summary.no_recipient,
                     city_wide=summary.city_wide,
+                    for_name=summary.on_behalf,
                 )
             )
         )
         if summary.own:
             shown = summary.own[:OWN_SHOWN]
-            body.append(_text(texts.escalation_own(shown, len(summary.own) - len(shown)), weight="Bolder"))
+            own = texts.escalation_own(shown, len(summary.own) - len(shown), summary.on_behalf)
+            body.append(_text(own, weight="Bolder"))
         body.append(_text(texts.ESCALATION_COMMITTEES_HEADER, isSubtle=True))
     if lines:
         body.append(_text("\n".join(_line(x) for x in lines)))

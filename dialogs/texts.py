@@ -1063,14 +1063,23 @@ def _n(count: int, one: str, many: str) -> str:
 
 
 def escalation_intro(
-    deadline: date, missing: int, committees: int, waiting: int, nobody: int, *, city_wide: bool
+    deadline: date,
+    missing: int,
+    committees: int,
+    waiting: int,
+    nobody: int,
+    *,
+    city_wide: bool,
+    for_name: str = "",
 ) -> str:
     """The escalation's opening, to the person who gets it (du): how many
-    measures lack an answer, in how many committees, and why (issue 17 item 14)."""
+    measures lack an answer, in how many committees, and why (issue 17 item 14).
+    `for_name` (issue 22): the absent HR lead whose list a substitute gets: their committees."""
+    hr = f"{plain(for_name)} är HR för (du ersätter hen)" if for_name else "du är HR för"
     where = (
         f"i {_n(committees, 'nämnd', 'nämnder')}"
         if city_wide
-        else f"i {'den nämnd' if committees == 1 else f'de {committees} nämnder'} som du är HR för"
+        else f"i {'den nämnd' if committees == 1 else f'de {committees} nämnder'} som {hr}"
     )
     text = (
         f"Sista dag var {format_date(deadline)}. Du får den här listan eftersom svar saknas för "
@@ -1086,11 +1095,19 @@ def escalation_intro(
     return text
 
 
-def escalation_own(titles: Sequence[str], more: int = 0) -> str:
-    """The recipient's own measures without an answer (they are spoken to, not listed)."""
+def escalation_own(titles: Sequence[str], more: int = 0, for_name: str = "") -> str:
+    """The recipient's own measures without an answer (they are spoken to, not listed); with
+    `for_name` (issue 22), the absent HR lead's, which the substitute answers for."""
     listed = "\n".join(f"- {plain(t)}" for t in titles)
     extra = f"\n- … och {more} till" if more else ""
-    return f"Du har själv inte svarat för {_n(len(titles) + more, 'insats', 'insatser')}:\n{listed}{extra}"
+    count = _n(len(titles) + more, "insats", "insatser")
+    if for_name:
+        them = "den" if len(titles) + more == 1 else "dem"
+        return (
+            f"{plain(for_name)} har inte svarat för {count}, och du svarar för {them} som hens "
+            f"ersättare:\n{listed}{extra}"
+        )
+    return f"Du har själv inte svarat för {count}:\n{listed}{extra}"
 
 
 ESCALATION_COMMITTEES_HEADER = (

@@ -251,6 +251,12 @@ def test_an_absent_hr_leads_escalation_goes_to_her_substitute_and_the_list_names
         shown = json.dumps(escalation, ensure_ascii=False)
         assert "Du får listan i stället för Anna Andersson, som är borta" in shown
         assert "Förskolenämnden" in shown
+        # whose committee and whose measures they are, not Per's own (he is chef for nothing there)
+        assert "i den nämnd som Anna Andersson är HR för (du ersätter hen):" in shown, shown
+        assert (
+            "Anna Andersson har inte svarat för 4 insatser, och du svarar för dem som hens ersättare" in shown
+        )
+        assert "som du är HR för" not in shown and "Du har själv inte svarat" not in shown
         assert len(_cards(stub, ANNA)) == cards_before  # nothing to her while away
         said = " ".join(_say(app, stub, PER, "Per Persson", "vem har inte svarat?"))
         assert "Anna Andersson (ersättare: Per Persson)" in said, said

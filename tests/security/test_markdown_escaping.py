@@ -546,7 +546,10 @@ MESSAGES: dict[str, Call] = {
     ),
     "no_access": lambda _, w: texts.no_access(w["name"]),
     "your_id": lambda _, w: texts.your_id(w["name"]),
-    "escalation_own": lambda _, w: texts.escalation_own([w["title"], w["title"]], 2),
+    "escalation_own": lambda _, w: texts.escalation_own([w["title"], w["title"]], 2, w["name"]),
+    "escalation_intro": lambda _, w: texts.escalation_intro(
+        date(2025, 6, 19), 3, 1, 2, 1, city_wide=False, for_name=w["name"]
+    ),
     "escalation_line": lambda _, w: texts.escalation_line(w["unit"], w["code"], 2, 1, 3),
     "late_people_committee": lambda _, w: texts.late_people_committee(w["unit"], w["code"]),
     "late_people_person": lambda _, w: texts.late_people_person(w["name"], [w["title"], w["title"]]),
@@ -639,7 +642,6 @@ NO_PERSON_TEXT = {
     "ask_period",
     "categories_text",
     "day",
-    "escalation_intro",
     "escalation_part",
     "escalation_show_all",
     "late_people_heading",
