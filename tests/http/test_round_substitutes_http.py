@@ -161,8 +161,11 @@ def test_anna_away_per_gets_one_handover_and_answers_for_her(
         assert {
             (m["given_by"], m["given_by_id"], m["given_for"], m["given_for_id"]) for m in given.values()
         } == {("Per Persson", PER, "Anna Andersson", ANNA)}
+        status = json.loads(out)  # Per was asked about her measures, and has answered them
+        assert all(PER in m["asked"] for m in given.values()) and status["substitutes"] == [PER]
         code, out, err = _cli(database_url, monkeypatch, capsys, "followup", "status", "--period", "2025-06")
         assert out.count("lämnad av Per Persson för Anna Andersson") == len(fskn), out
+        assert "personer (50%), varav 1 som ersättare för någon som är borta;" in out, out
         target = tmp_path / "uppfoljning.csv"
         code, out, err = _cli(
             database_url,
