@@ -83,6 +83,17 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     return text
 
 
+def measures_in(values: Mapping[str, Any]) -> set[int]:
+    """The measure ids a card's values answer for ("m12_spent" → 12)."""
+    out = set()
+    for key in values:
+        if isinstance(key, str) and key.startswith("m") and "_" in key:
+            number = key[1:].split("_", 1)[0]
+            if number.isdigit() and len(number) < 19:
+                out.add(int(number))
+    return out
+
+
 def parse_answers(
     ledger: Ledger,
     measure_ids: tuple[int, ...],

@@ -5,20 +5,25 @@ uppföljning") is given for Anna, as the handover card's is, and every source sa
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from microsoft_agents.testing import TestAdapter
 from sqlalchemy.engine import Engine
 
 from bot.clock import clock_for
 from bot.round_services import RoundServices
+from bot.teams_bot import KompetensBot
 from core.model import FollowUp, Role, Status
-from core.substitutes import Substitution
+from core.substitutes import Substitution, SubstitutionEnded
 from dialogs.round_cards import CardMeasure, prompt_card
 from storage import people
 from storage.people import Person
 from storage.unit_of_work import UnitOfWork
+from tests.dialogs.conftest import JsonStorage, counts
+from tests.dialogs.test_round_turns import card_of, submit, turn
 
 ANNA, PER = "aad-anna", "aad-per"
 AWAY_FROM, BACK, TENTH = date(2025, 6, 9), date(2025, 7, 11), date(2025, 6, 10)
@@ -128,3 +133,56 @@ def test_a_reminder_counts_only_the_measures_left_unanswered() -> None:
     assert "dina 4 insatser" not in text
     fresh = _card_text(prompt_card(7, "2025-06", DEADLINE, _measures(4)))
     assert "Hur går det för dina 4 insatser? Fyll i" in fresh
+
+
+# --- Anna back early: Per's handover card is hers again -------------------------------------------
+
+
+def _as_per(bot: KompetensBot, adapter: TestAdapter, message: str | dict) -> list[str]:
+    activity = adapter.create_activity(message) if isinstance(message, str) else submit(adapter, message)
+    activity.from_property.id = PER
+    activity.from_property.name = "Per Persson"
+    activity.from_property.aad_object_id = PER
+    return [
+        json.dumps(card_of(r), ensure_ascii=False) if r.attachments else r.text or ""
+        for r in turn(bot, adapter, activity)
+    ]
+
+
+def test_a_handover_card_answered_after_the_absent_person_is_back_says_she_is_back(
+    june: Engine, services
+) -> None:
+    """Anna ends her absence early (back 16 June): Per's handover card, answered on 17 June, is
+    refused saying she is back and answers herself, not that the measures are not on his card;
+    nothing is written. (Accepting it would let him answer over her: his right to follow up her
+    committee ended with the absence.)"""
+    adapter = TestAdapter()
+    [card] = _as_per(KompetensBot(june, JsonStorage(), today=TENTH), adapter, "svara på uppföljningen")
+    assert "Anna Anderssons" in card
+    ids = sorted(int(k.split("_")[0][1:]) for k in _ids(json.loads(card)))
+    with UnitOfWork(june, write=True) as repo:
+        [made] = repo.substitutions()
+        repo.end_substitution(SubstitutionEnded(made.seq, date(2025, 6, 16), by=ANNA), "Anna Andersson")
+        repo.session.commit()
+    values: dict = {"action": "round_answer", "round_id": json.loads(card)["actions"][0]["data"]["round_id"]}
+    for mid in ids:
+        values |= {
+            f"m{mid}_status": "Pågående",
+            f"m{mid}_spent": "10 000 kr",
+            f"m{mid}_forecast": "50 000 kr",
+        }
+    before = counts(services)
+    said = _as_per(KompetensBot(june, JsonStorage(), today=date(2025, 6, 17)), adapter, values)
+    assert said == [
+        "Svaret sparades inte. Anna Andersson är tillbaka sedan 16 juni 2025 och svarar själv för sina "
+        "insatser i uppföljningen, så du svarar inte längre för dem."
+    ]
+    assert counts(services) == before
+
+
+def _ids(card: dict) -> list[str]:
+    """The input ids of a round card."""
+    found = []
+    for item in card["body"]:
+        found += [i["id"] for i in item.get("items", []) if i.get("id", "").endswith("_status")]
+    return found
