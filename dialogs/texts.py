@@ -909,6 +909,14 @@ def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
     )
 
 
+def stand_in_no_submit(units: Sequence[str]) -> str:
+    """Issue 22: a substitute asking to submit a measure for a committee they stand in for."""
+    return (
+        f"Att du är ersättare för {', '.join(plain(u) for u in units)} ger ingen rätt att lämna in "
+        "insatser där, bara att läsa och följa upp. Det gör nämndens HR eller stadskontoret."
+    )
+
+
 def measure_not_allowed(value: str) -> str:
     """A problem (plain text: form_refused escapes it)."""
     return f'Insatsen "{echo(value)}" finns inte bland de insatser du kan följa upp.'

@@ -186,3 +186,26 @@ def _ids(card: dict) -> list[str]:
     for item in card["body"]:
         found += [i["id"] for i in item.get("items", []) if i.get("id", "").endswith("_status")]
     return found
+
+
+# --- a substitute asking to submit a measure for the absent person's committee -------------------
+
+
+def test_a_substitute_asking_for_a_new_measure_for_her_committee_is_told_about_that_committee(
+    june: Engine, chat_as
+) -> None:
+    """Per (chef for GVN) standing in for Anna of FSKN typed "ny insats för fskn" and was told he
+    may not submit measures for GVN: the refusal names FSKN, and that standing in gives no right."""
+    said = chat_as(PER, name="Per Persson", today=TENTH).said("ny insats för fskn")
+    assert "Du har inte behörighet att lämna in insatser för FSKN." in said, said
+    assert "för GVN" not in said
+    assert "Att du är ersättare för FSKN ger ingen rätt att lämna in insatser där" in said
+
+
+def test_a_substitute_who_may_submit_elsewhere_is_told_the_committee_is_not_his(
+    june: Engine, chat_as, services
+) -> None:
+    services.grant_role(None, PER, Role.HR, "GVN")
+    said = chat_as(PER, name="Per Persson", today=TENTH).said("ny insats för fskn")
+    assert "Förskolenämnden (FSKN) är inte en av dina nämnder." in said, said
+    assert "Att du är ersättare för FSKN ger ingen rätt att lämna in insatser där" in said

@@ -874,6 +874,7 @@ MESSAGES |= {
     "measure_for": lambda _, w: texts.measure_for(texts.plain(w["title"]), w["name"]),
     "escalation_for": lambda _, w: texts.escalation_for(w["name"]),
     "genitive": lambda _, w: texts.genitive(w["name"]),
+    "stand_in_no_submit": lambda _, w: texts.stand_in_no_submit([w["code"]]),
     "round_intro": lambda _, w: texts.round_intro(date(2025, 6, 19), [("", 2), (w["name"], 3)], 1),
 }
 
