@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from microsoft_agents.testing import TestAdapter
@@ -92,7 +93,7 @@ def test_a_substitutes_answer_through_the_followup_form_is_given_for_the_absent_
 DEADLINE = date(2025, 6, 19)
 
 
-def _card_text(card: dict) -> str:
+def _card_text(card: dict[str, Any]) -> str:
     return " ".join(i.get("text", "") for i in card["body"] if i.get("type") == "TextBlock")
 
 
@@ -138,7 +139,7 @@ def test_a_reminder_counts_only_the_measures_left_unanswered() -> None:
 # --- Anna back early: Per's handover card is hers again -------------------------------------------
 
 
-def _as_per(bot: KompetensBot, adapter: TestAdapter, message: str | dict) -> list[str]:
+def _as_per(bot: KompetensBot, adapter: TestAdapter, message: str | dict[str, Any]) -> list[str]:
     activity = adapter.create_activity(message) if isinstance(message, str) else submit(adapter, message)
     activity.from_property.id = PER
     activity.from_property.name = "Per Persson"
@@ -164,7 +165,10 @@ def test_a_handover_card_answered_after_the_absent_person_is_back_says_she_is_ba
         [made] = repo.substitutions()
         repo.end_substitution(SubstitutionEnded(made.seq, date(2025, 6, 16), by=ANNA), "Anna Andersson")
         repo.session.commit()
-    values: dict = {"action": "round_answer", "round_id": json.loads(card)["actions"][0]["data"]["round_id"]}
+    values: dict[str, Any] = {
+        "action": "round_answer",
+        "round_id": json.loads(card)["actions"][0]["data"]["round_id"],
+    }
     for mid in ids:
         values |= {
             f"m{mid}_status": "Pågående",
@@ -180,7 +184,7 @@ def test_a_handover_card_answered_after_the_absent_person_is_back_says_she_is_ba
     assert counts(services) == before
 
 
-def _ids(card: dict) -> list[str]:
+def _ids(card: dict[str, Any]) -> list[str]:
     """The input ids of a round card."""
     found = []
     for item in card["body"]:

@@ -324,7 +324,7 @@ def test_the_report_counts_the_substitute_among_those_asked_and_his_answer_as_th
         PER, (RoleGrant(PER, Role.CHEF, "TN"),), stand_in=stand_in_grants(subs, grants, PER, REMINDER_1)
     )
     at = datetime(2025, 6, 10, 9, tzinfo=UTC)
-    values = {}
+    values: dict[str, str] = {}
     for mid in (a, b, c):
         values |= {
             f"m{mid}_status": "Pågående",
