@@ -129,6 +129,7 @@ class GroupServices(Services):
             require(who, Action.MANAGE_ROLES)
             group = read_group_id(group_id)
             code = resolve_unit(ledger, unit) if unit else None
+            check_grant(role, code)  # as map-group: hr without --unit names no mapping
             conn = repo.session.connection()
             if group_mappings.remove_mapping(conn, repo.org_id, group, role, code) == 0:
                 mapped = [

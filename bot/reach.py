@@ -379,6 +379,17 @@ class ReachReport:
     measure_titles: Mapping[int, str]
     unit_names: Mapping[str, str]
     measure_units: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    no_recipient: tuple[int, ...] = ()
+    """The round's unanswered measures nobody can be asked about (no responsible person, no HR
+    for their committees): no card goes out for them, whoever can be reached."""
+
+    def no_recipient_units(self) -> dict[str, int]:
+        """Unit → how many of `no_recipient` are its (a shared measure counts for each)."""
+        per_unit: dict[str, int] = {}
+        for m in self.no_recipient:
+            for u in self.measure_units.get(m, ()):
+                per_unit[u] = per_unit.get(u, 0) + 1
+        return dict(sorted(per_unit.items()))
 
     @property
     def unreachable(self) -> list[Recipient]:
@@ -422,8 +433,15 @@ class ReachServices(RoundServices):
                     require(who, Action.READ)
             year = int(period[:4])
             answered = answered_measures(ledger, period)
-            cards = assign(ledger, repo.grants(), year).cards
+            assignments = assign(ledger, repo.grants(), year)
+            cards = assignments.cards
             units_of = {mid: tuple(ledger.measures[mid].units) for ids in cards.values() for mid in ids}
+            nobody = tuple(
+                m
+                for m in assignments.unassigned
+                if m not in answered and (visible is None or set(ledger.measures[m].units) & visible)
+            )
+            units_of |= {m: tuple(ledger.measures[m].units) for m in nobody}
             conn = rounds.conn
             names = rounds.display_names()
             people = {
@@ -463,6 +481,7 @@ class ReachServices(RoundServices):
                 titles,
                 {code: unit.name for code, unit in ledger.units.items()},
                 units_of,
+                nobody,
             )
             return report, (round_.id if round_ is not None else None)
 

@@ -28,7 +28,7 @@ from core.proposal_sets import (
     make_items,
     require_see,
 )
-from core.round_answers import answers_to_followups, changed_answers, parse_answers
+from core.round_answers import answers_to_followups, changed_answers, measures_in, parse_answers
 from core.round_report import RoundReport, named_for, round_report
 from core.rounds import (
     Assignments,
@@ -43,6 +43,7 @@ from core.rounds import (
     Round,
     SendKind,
     assign,
+    back_from_absence,
     card_needs,
     check_extra_reminder,
     current_round,
@@ -316,9 +317,10 @@ class RoundServices(Services):
             # and their answers are given for the absent person
             handed = _handed_to(repo, ledger, grants, assignments, user, as_of)
             names = names_of(repo, set(handed.values()))
-            answers = changed_answers(
-                ledger, round_, parse_answers(ledger, tuple(sorted(set(mine) | set(handed))), values)
-            )
+            card = tuple(sorted(set(mine) | set(handed)))
+            _refuse_if_back(repo, cards, user, measures_in(values) - set(card), as_of)  # issue 22
+            linked = card_needs(repo.needs(), who, card)  # issue 21: only these ask for people reached
+            answers = changed_answers(ledger, round_, parse_answers(ledger, card, values, linked))
             followups = answers_to_followups(
                 ledger,
                 who,
@@ -750,6 +752,29 @@ def _handed_to(
     if not substitutions:
         return {}
     return on_the_day(ledger, grants, assignments, (), substitutions, on).handed_to(user)
+
+
+def _refuse_if_back(
+    repo: Repository, cards: Mapping[str, tuple[int, ...]], user: str, foreign: set[int], on: date
+) -> None:
+    """A handover card answered after the absent person is back (core.rounds.back_from_absence):
+    refused, saying who is back since when; their measures are theirs to answer again."""
+    if not foreign:
+        return
+    back = back_from_absence(repo.substitutions(), cards, user, foreign, on)
+    if not back:
+        return
+    names = names_of(repo, set(back))
+    raise RuleViolation(
+        [
+            RuleError(
+                "absent_back",
+                f"{names[person]} är tillbaka sedan {format_date(day)} och svarar själv för sina "
+                "insatser i uppföljningen, så du svarar inte längre för dem.",
+            )
+            for person, day in sorted(back.items())
+        ]
+    )
 
 
 def names_of(repo: Repository, people: Collection[str]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from core.rules import is_overdue
 from core.rules.followup import check_period_begun, known_on
 from core.views import MeasureView, measure_view
 from dialogs.ports import CityView
+from storage import people as directory
 from storage.bot_state import ONCE_KEYS, claim_key
 from storage.read_model import CitySnapshot, SummaryLedger, read_models
 from storage.repository import Repository
@@ -502,6 +503,10 @@ class Services:
                 self.clock(),
                 reached=reached,
             )
+            absent = commands.stand_in_for(who, m)
+            if absent:  # issue 22: a substitute's follow-up is given for the absent person, named
+                named = {p.user_id: p.shown for p in directory.known(repo.session.connection(), repo.org_id)}
+                followup = replace(followup, for_id=absent, for_name=named.get(absent, absent))
             checked = commands.report_followup(
                 ledger,
                 who,

@@ -24,15 +24,30 @@ def _group(group_id: str, name: str) -> str:
     return f'"{name}" ({group_id})' if name else group_id
 
 
-def mapped(mapping: GroupMapping, *, new: bool) -> str:
+GRAPH_NEEDED = (
+    "Microsoft Graph är inte inställt, så ingen synk kan läsa gruppen och ingen får rollen av den än. "
+    "Synken behöver botens appregistrering (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID, "
+    "…CLIENTSECRET, …TENANTID) med applikationsbehörigheten GroupMember.Read.All och administratörens "
+    'medgivande: se README, avsnitten "Roles from Entra groups" och "Microsoft Graph: samtycke och '
+    'behörigheter". Därefter får medlemmarna rollen vid nästa synk (kompetensbot roles sync).'
+)
+
+
+def mapped(mapping: GroupMapping, *, new: bool, graph: bool = True) -> str:
+    """`roles map-group`: what the mapping gives, and when the members get it (`graph`: a sync
+    can read Microsoft Graph; without it, what must be set first)."""
     group = _group(mapping.group_id, mapping.name)
     gives = _gives(mapping.role.value, mapping.unit)
     if not new:
-        return f"Gruppen {group} ger redan {gives}."
-    return (
-        f"Gruppen {group} ger nu {gives}. Medlemmarna får rollen vid nästa synk "
-        "(kompetensbot roles sync, eller serverns schemalagda synk)."
-    )
+        said = f"Gruppen {group} ger redan {gives}."
+    elif graph:
+        said = (
+            f"Gruppen {group} ger nu {gives}. Medlemmarna får rollen vid nästa synk "
+            "(kompetensbot roles sync, eller serverns schemalagda synk)."
+        )
+    else:
+        said = f"Gruppen {group} ger nu {gives}."
+    return said if graph else f"{said} {GRAPH_NEEDED}"
 
 
 def unmapped(mapping: GroupMapping) -> str:
@@ -48,17 +63,21 @@ NO_MAPPINGS = (
 )
 
 
+MAPPING_HEADER = "Grupp-id\tNamn\tRoll\tNämnd\tSenast synkad\tMedlemmar"
+
+
 def mapping_lines(statuses: list[MappingStatus]) -> list[str]:
-    """`roles groups`: one line a mapping, then its last error when the last sync failed."""
+    """`roles groups`: a header, then one line a mapping (tab-separated, under the header's
+    columns), its last error under it when the last sync failed."""
     if not statuses:
         return [NO_MAPPINGS]
-    lines: list[str] = []
+    lines: list[str] = [MAPPING_HEADER]
     for s in statuses:
         m = s.mapping
-        members = f", {s.members} medlemmar" if s.members is not None else ""
+        members = str(s.members) if s.members is not None else "–"
         lines.append(
             f"{m.group_id}\t{m.name or '–'}\t{m.role.value}\t{m.unit or 'hela staden'}\t"
-            f"senast synkad {when(s.synced_at)}{members}"
+            f"{when(s.synced_at)}\t{members}"
         )
         if s.error:
             lines.append(f"  Fel vid synken {when(s.tried_at)}: {s.error}")

@@ -59,9 +59,15 @@ def reach_lines(report: ReachReport) -> list[str]:
         f"Nås i sin chatt med boten: {reached}. Installeras när omgången öppnar: {len(to_install)}. "
         f"Kan inte nås: {len(unreachable)}."
     )
+    nobody = report.no_recipient
     if not unreachable:
-        lines.append("Alla mottagare kan nås.")
-        return lines
+        lines.append(
+            "Alla mottagare kan nås."
+            if not nobody
+            else f"Alla mottagare kan nås, men {_n(len(nobody), 'obesvarad insats', 'obesvarade insatser')} "
+            "har ingen mottagare alls (se nedan)."
+        )
+        return lines + _no_recipient_lines(report)
     lines += ["", f"Kan inte nås ({len(unreachable)}):"]
     for r in unreachable:
         who = f"{r.name} ({r.user_id})" if r.name else r.user_id
@@ -74,6 +80,32 @@ def reach_lines(report: ReachReport) -> list[str]:
     lines += ["", f"Insatser som blir utan svar om inget görs: {len(measures)}, i {in_units}:"]
     for code, count in units.items():
         lines.append(f"  - {report.unit_names.get(code, code)} ({code}): {_n(count, 'insats', 'insatser')}")
+    return lines + _no_recipient_lines(report)
+
+
+def _no_recipient_lines(report: ReachReport) -> list[str]:
+    """The round's unanswered measures with nobody to ask, per unit (as `followup open` says
+    them): no card goes out for them, whoever can be reached."""
+    if not report.no_recipient:
+        return []
+    units = report.no_recipient_units()
+    lines = [
+        "",
+        f"Ingen mottagare för {_n(len(report.no_recipient), 'obesvarad insats', 'obesvarade insatser')}, i "
+        f"{_n(len(units), 'nämnd', 'nämnder')}: ingen ansvarig och ingen med rollen hr för nämnden, så inget "
+        "kort skickas för dem.",
+    ]
+    names = report.unit_names
+    for code, count in sorted(
+        units.items(), key=lambda item: (names.get(item[0], item[0]).casefold(), item[0])
+    ):
+        lines.append(f"  - {names.get(code, code)} ({code}): {_n(count, 'insats', 'insatser')}")
+    if sum(units.values()) > len(report.no_recipient):
+        lines.append("  (En gemensam insats räknas i var och en av sina nämnder.)")
+    lines.append(
+        "  Ge nämndens HR rollen: kompetensbot roles grant <AAD-objekt-id> hr --unit KOD "
+        "(eller ange en ansvarig för insatsen)."
+    )
     return lines
 
 
@@ -99,6 +131,14 @@ def reach_json(report: ReachReport) -> dict[str, Any]:
             for r in report.unreachable
         ],
         "measures_affected": measures,
+        # the unanswered measures nobody can be asked about: no card goes out for them
+        "no_recipient": {
+            "measures": list(report.no_recipient),
+            "units": [
+                {"code": code, "name": report.unit_names.get(code, code), "measures": n}
+                for code, n in report.no_recipient_units().items()
+            ],
+        },
         "units_affected": [
             {"code": code, "name": report.unit_names.get(code, code), "measures": n}
             for code, n in units.items()

@@ -24,7 +24,7 @@ from core.errors import RuleError, RuleViolation, echo
 from core.ledger import Ledger
 from core.model import Decision, FollowUp, Measure, Principal
 from core.needs import NeedEntry, NeedLinkEndedEntry, NeedLinkEntry, Needs
-from core.permissions import Action, can, require
+from core.permissions import Action, can, can_any, require
 from core.rounds import Round, after_close_note, check_late_reason, check_period_open, closed_round
 from core.rules import (
     check_allocation,
@@ -164,6 +164,9 @@ def report_followup(
     measure = ledger.measures.get(followup.measure_id)
     if measure is not None:
         require(who, Action.FOLLOW_UP, measure.units, any_of=True)
+        absent = stand_in_for(who, measure)
+        if absent and not followup.for_id:  # issue 22: given for the absent person, whatever the way in
+            followup = replace(followup, for_id=absent, for_name=clean_name(followup.for_name, 200) or absent)
     rounds = tuple(rounds)
     if after_close_reason is not None:
         require(who, Action.MANAGE_ROUNDS)
@@ -187,6 +190,19 @@ def report_followup(
         errors = implausible_amounts(ledger, followup)
     _refuse_if(errors)
     return followup
+
+
+def stand_in_for(who: Principal, measure: Measure) -> str:
+    """The absent person `who` follows `measure` up for as their substitute (issue 22), or ""
+    when their own grants let them follow it up: the one whose unit grant they stand in for
+    (Principal.stand_in), the measure's responsible person first, else the first by id (as
+    the round hands measures over, core.rounds.on_the_day)."""
+    if who.is_admin or can_any(replace(who, stand_in=()), Action.FOLLOW_UP, measure.units):
+        return ""
+    absent = sorted({g.user for g in who.stand_in if g.unit in measure.units})
+    if measure.responsible in absent:
+        return measure.responsible
+    return absent[0] if absent else ""
 
 
 def reallocate(

@@ -67,7 +67,7 @@ def parse_date(
         return date(default_year, 12, 31)
 
     if m := _ISO.fullmatch(s) or _COMPACT.fullmatch(s):
-        return _make_date(int(m[1]), int(m[2]), int(m[3]), shown, field)
+        return _make_date(int(m[1]), int(m[2]), int(m[3]), shown, field, year_first=True)
     if m := _DAY_MONTH.fullmatch(s):
         year = int(m[3]) if m[3] else default_year
         return _make_date(year, int(m[2]), int(m[1]), shown, field)
@@ -124,14 +124,18 @@ def _check_year(year: int, shown: str, field: str | None) -> None:
         )
 
 
-def _make_date(year: int, month: int, day: int, shown: str, field: str | None) -> date:
-    """The date, or InputError naming why it does not exist."""
+def _make_date(
+    year: int, month: int, day: int, shown: str, field: str | None, *, year_first: bool = False
+) -> date:
+    """The date, or InputError naming why it does not exist (`year_first`: written year, month,
+    day, as "2025-13-01": the hint shows that form, not the day-first "31/12")."""
     _check_year(year, shown, field)
     if not 1 <= month <= 12:
+        order = f'år, månad och dag, som i "{year}-06-09"' if year_first else 'dagen först, som i "31/12"'
         raise input_error(
             "date_impossible",
             f'Datumet "{echo(shown)}" finns inte: det finns ingen månad {month}. '
-            f'Månaden ska vara 1–12 och dagen skrivs först, som i "31/12". {DATE_FORMS}',
+            f"Månaden ska vara 1–12; skriv {order}. {DATE_FORMS}",
             field,
         )
     days = calendar.monthrange(year, month)[1]

@@ -8,13 +8,13 @@ anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from core import commands, vocabulary
-from core.dates import format_date
+from core.dates import format_date, format_period
 from core.errors import DomainError, InputError, RuleError, RuleViolation
 from core.forms import (
     LABEL_REACHED,
@@ -83,12 +83,30 @@ def _text(values: Mapping[str, Any], measure_id: int, name: str, label: str) -> 
     return text
 
 
-def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[str, Any]) -> list[Answer]:
+def measures_in(values: Mapping[str, Any]) -> set[int]:
+    """The measure ids a card's values answer for ("m12_spent" → 12)."""
+    out = set()
+    for key in values:
+        if isinstance(key, str) and key.startswith("m") and "_" in key:
+            number = key[1:].split("_", 1)[0]
+            if number.isdigit() and len(number) < 19:
+                out.add(int(number))
+    return out
+
+
+def parse_answers(
+    ledger: Ledger,
+    measure_ids: tuple[int, ...],
+    values: Mapping[str, Any],
+    linked: Collection[int] | None = None,
+) -> list[Answer]:
     """The answers in a card's values for the measures on the card. A measure
     whose fields are all empty is left unanswered; one with some fields
     filled must have status, spend and forecast. Every problem is reported at
     once, each naming its measure; values for measures not on the card are
-    refused."""
+    refused. `linked`: the measures linked to a competence need, the only ones
+    the card asks how many people they have reached (issue 21): a number of people
+    for another is refused (a card never carries one; None: not checked)."""
     errors: list[RuleError] = []
     allowed = {field_name(mid, f) for mid in measure_ids for f in FIELDS}
     foreign = sorted(
@@ -109,6 +127,16 @@ def parse_answers(ledger: Ledger, measure_ids: tuple[int, ...], values: Mapping[
             texts = {f: _text(values, mid, f, label) for f in FIELDS}
         except DomainError as exc:
             errors.extend(exc.errors)
+            continue
+        if texts["reached"] and linked is not None and mid not in linked:
+            errors.append(
+                RuleError(
+                    "reached_not_linked",
+                    f"{label}: insatsen svarar inte mot något kompetensbehov, så kortet frågar inte hur "
+                    "många personer den har nått, och ett antal tas inte emot för den.",
+                    "reached",
+                )
+            )
             continue
         if not any(texts[f] for f in ANSWERING):
             continue
@@ -153,18 +181,7 @@ def answers_to_followups(
     if closed:
         raise RuleViolation(closed)
     if not round_.takes_answers(as_of):
-        if as_of < round_.plan.opens:
-            when = f"öppnar {format_date(round_.plan.opens)}"
-        else:
-            when = f"stängde för svar {format_date(round_.plan.deadline)}"
-        raise RuleViolation(
-            RuleError(
-                "round_not_open",
-                f"Uppföljningen {round_.period} {when}. Svar kan lämnas och ändras från "
-                "öppningsdagen till och med sista dag; kontakta stadskontoret om du behöver "
-                "lämna ett sent svar.",
-            )
-        )
+        raise RuleViolation(not_taking_answers(round_, as_of))
     out: list[FollowUp] = []
     errors: list[RuleError] = []
     for a in answers:
@@ -191,6 +208,26 @@ def answers_to_followups(
     if errors:
         raise RuleViolation(errors)
     return out
+
+
+def not_taking_answers(round_: Round, as_of: date) -> RuleError:
+    """Why a round that does not take answers on `as_of` refuses one: not open yet (when it
+    opens, and until when answers are taken), or past its deadline (a late answer is
+    stadskontoret's to register)."""
+    plan = round_.plan
+    if as_of < plan.opens:
+        return RuleError(
+            "round_not_open",
+            f"Uppföljningen {format_period(round_.period)} har inte öppnat än. Den öppnar "
+            f"{format_date(plan.opens)}, och svar kan lämnas och ändras från då till och med "
+            f"{format_date(plan.deadline)}.",
+        )
+    return RuleError(
+        "round_not_open",
+        f"Uppföljningen {format_period(round_.period)} stängde för svar {format_date(plan.deadline)}. "
+        "Svar kan lämnas och ändras från öppningsdagen till och med sista dag; kontakta "
+        "stadskontoret om du behöver lämna ett sent svar.",
+    )
 
 
 # --- issue 20: an answer saved once, however often the card is sent --------------------------------

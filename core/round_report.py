@@ -28,6 +28,7 @@ from core.rounds import (
     late_list_units,
     measure_state,
     no_recipient_units,
+    on_the_day,
 )
 from core.rules.followup import known_on
 from core.rules.overdue import is_overdue
@@ -110,6 +111,10 @@ class RoundReport:
     """Issue 22: of the people late (`late`), those away on `as_of` for one of their unanswered
     measures → who answers for them that day (core.rounds.answerer_for: their substitute, …):
     the lists show "Anna Andersson (ersättare: Per Persson)"."""
+    substitutes: tuple[str, ...] = ()
+    """Issue 22: of the people asked (`recipients`), those asked about measures for someone
+    away (a handover that day, or an answer they gave for someone): counted among the
+    recipients, and as answered when those measures are."""
 
     @property
     def no_recipient(self) -> tuple[MeasureResult, ...]:
@@ -148,7 +153,10 @@ class RoundReport:
         if not self.recipients:
             return "ingen person tillfrågad"
         people = "person" if self.recipients == 1 else "personer"
-        return f"{self.answered_recipients} av {self.recipients} {people} ({self.response_rate:.0%})"
+        text = f"{self.answered_recipients} av {self.recipients} {people} ({self.response_rate:.0%})"
+        if self.substitutes:  # issue 22
+            text += f", varav {len(self.substitutes)} som ersättare för någon som är borta"
+        return text
 
     @property
     def response_rate(self) -> float:
@@ -240,7 +248,13 @@ def round_report(
     card_ids = sorted(
         {mid for card in assignments.cards.values() for mid in card} | set(assignments.unassigned)
     )
-    asked = asked_about(assignments)
+    standing_in = _standing_in(ledger, grants, assignments, substitutions, period, as_of)
+    asked = {
+        mid: tuple(sorted(set(people) | {p for p, mids in standing_in.items() if mid in mids}))
+        for mid, people in asked_about(assignments).items()
+    }
+    cards = {p: tuple(sorted(set(assignments.cards.get(p, ())) | mids)) for p, mids in standing_in.items()}
+    cards = {**assignments.cards, **cards}
     results = tuple(
         _result(
             ledger,
@@ -276,22 +290,18 @@ def round_report(
     for code in sorted(totals, key=lambda c: ledger.units[c].name if c in ledger.units else c):
         unit = ledger.units.get(code)
         unit_rows.append(UnitResult(code, unit.name if unit else code, *totals[code]))
-    people = [
-        p
-        for p in assignments.recipients()
-        if units is None or any(visible(mid) for mid in assignments.cards[p])
-    ]
-    late = tuple(
-        (p, tuple(mid for mid in assignments.cards[p] if mid not in answered and visible(mid)))
+    people = [p for p in sorted(cards) if units is None or any(visible(mid) for mid in cards[p])]
+    late = tuple(  # their own cards: an absent person's shows with who answers for them (away)
+        (p, tuple(mid for mid in assignments.cards.get(p, ()) if mid not in answered and visible(mid)))
         for p in people
-        if not has_answered(assignments.cards[p], answered)
+        if not has_answered(assignments.cards.get(p, ()), answered)
     )
     proposals = tuple(p for p in propose(ledger, year) if visible(p.from_measure) or visible(p.to_measure))
     return RoundReport(
         round=round_,
         as_of=as_of,
         recipients=len(people),
-        answered_recipients=sum(has_answered(assignments.cards[p], answered) for p in people),
+        answered_recipients=sum(has_answered(cards[p], answered) for p in people),
         measures=results,
         units=tuple(unit_rows),
         unassigned=tuple(m for m in assignments.unassigned if visible(m)),
@@ -304,7 +314,30 @@ def round_report(
             if units is None or unit in units
         },
         away=_away(ledger, grants, late, substitutions, as_of),
+        substitutes=tuple(p for p in people if p in standing_in),
     )
+
+
+def _standing_in(
+    ledger: Ledger,
+    grants: list[RoleGrant],
+    assignments: Assignments,
+    substitutions: Sequence[Substitution],
+    period: str,
+    on: date,
+) -> dict[str, set[int]]:
+    """Issue 22: who is asked about measures for someone away, and which: those handed over to
+    them on `on` (core.rounds.on_the_day, answered ones too), and those they have answered for
+    an absent person (kept when the absence is over)."""
+    out: dict[str, set[int]] = {}
+    if substitutions:
+        for h in on_the_day(ledger, grants, assignments, (), substitutions, on).handovers:
+            out.setdefault(h.answerer, set()).update(h.measure_ids)
+    in_round = {mid for card in assignments.cards.values() for mid in card}
+    for f in ledger.followups:
+        if f.period == period and f.for_id and f.author_id and f.measure_id in in_round:
+            out.setdefault(f.author_id, set()).add(f.measure_id)
+    return out
 
 
 def _away(
@@ -398,8 +431,13 @@ def named_for(report: RoundReport, principal: Principal) -> RoundReport:
         (shown(p, [u for mid in mids for u in units_of.get(mid, ())]), mids) for p, mids in report.late
     )
     named = {p for p, _ in late}
+    asked_in: dict[str, set[str]] = {}
+    for m in report.measures:
+        for p in m.asked:
+            asked_in.setdefault(p, set()).update(m.units)
     return replace(
         report,
+        substitutes=tuple(shown(p, asked_in.get(p, ())) for p in report.substitutes),
         measures=tuple(replace(m, asked=tuple(shown(p, m.units) for p in m.asked)) for m in report.measures),
         late=late,
         away={p: s for p, s in report.away.items() if p in named},

@@ -526,6 +526,32 @@ def on_the_day(
     return OnTheDay(own, tuple(handovers))
 
 
+def back_from_absence(
+    substitutions: Sequence[Substitution],
+    cards: Mapping[str, tuple[int, ...]],
+    user: str,
+    measure_ids: Collection[int],
+    on: date,
+) -> dict[str, date]:
+    """Absent person → the day they were back, for those of `measure_ids` on their card that
+    `user` answered for as their substitute and no longer does on `on` (the absence over or
+    ended early): a handover card answered after that is theirs again (RoundServices.answer
+    refuses it, saying so)."""
+    out: dict[str, date] = {}
+    for s in substitutions:
+        if s.substitute != user or s.first > on or s.applies(on):
+            continue
+        back = (
+            s.ended_on
+            if s.ended_on is not None and s.ended_on <= s.last
+            else date.fromordinal(s.last.toordinal() + 1)
+        )
+        mine = [m for m in cards.get(s.absent, ()) if m in measure_ids]
+        if mine and back <= on and current(substitutions, s.absent, on) is None:
+            out[s.absent] = max(out.get(s.absent, back), back)
+    return out
+
+
 def due_sends(
     round_: Round,
     as_of: date,

@@ -646,7 +646,7 @@ async def save(
         note=stored.note,
         reached=stored.reached,
         seq=stored.seq,
-        author=texts.reported_by(identity.name or stored.author),
+        author=texts.reported_by(identity.name or stored.author, stored.for_name),
         warnings=_warnings(ledger, stored, people),
     )
     await turn_context.send_activity(

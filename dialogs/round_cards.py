@@ -120,7 +120,7 @@ def prompt_card(
     if handover:  # issue 22: the absent person's measures, to who answers for them
         waiting = sum(m.answer is None for m in measures)
         body.append(_text(texts.handover_line(handover, waiting), weight="Bolder"))
-    body.append(_text(texts.round_intro(len(measures), deadline)))
+    body.append(_text(texts.round_intro(deadline, *_waiting(measures))))
     if possibly_repeated:
         body.append(_text(texts.ROUND_POSSIBLY_REPEATED, isSubtle=True, size="Small"))
     used = shown = 0
@@ -193,6 +193,17 @@ def prompt_card(
     submit = {"type": "Action.Submit", "title": texts.ROUND_SUBMIT_BUTTON, "data": data}
     actions = [_execute(ROUND_ANSWER_ACTION, texts.ROUND_SUBMIT_BUTTON, data, fallback=submit)]
     return card(body, actions, refresh=round_refresh(round_id, viewer, reminder=reminder))
+
+
+def _waiting(measures: Sequence[CardMeasure]) -> tuple[list[tuple[str, int]], int]:
+    """Whose measures on a card wait for an answer, and how many: the person's own ("") first,
+    then each absent person's they answer for (issue 22), in the card's order; and how many
+    of the card's measures are answered. Every measure counted when all are answered."""
+    left = [m for m in measures if m.answer is None]
+    counts: dict[str, int] = {"": 0}
+    for m in left or measures:
+        counts[m.for_name] = counts.get(m.for_name, 0) + 1
+    return list(counts.items()), (len(measures) - len(left) if left else 0)
 
 
 def round_refresh(
@@ -328,12 +339,14 @@ def escalation_card(
                     summary.waiting,
                     summary.no_recipient,
                     city_wide=summary.city_wide,
+                    for_name=summary.on_behalf,
                 )
             )
         )
         if summary.own:
             shown = summary.own[:OWN_SHOWN]
-            body.append(_text(texts.escalation_own(shown, len(summary.own) - len(shown)), weight="Bolder"))
+            own = texts.escalation_own(shown, len(summary.own) - len(shown), summary.on_behalf)
+            body.append(_text(own, weight="Bolder"))
         body.append(_text(texts.ESCALATION_COMMITTEES_HEADER, isSubtle=True))
     if lines:
         body.append(_text("\n".join(_line(x) for x in lines)))

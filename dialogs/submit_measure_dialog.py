@@ -177,7 +177,8 @@ class SubmitMeasureDialog(FormDialog):
         identity, services = who(step.context)
         ledger, allowed = await allowed_units(services, identity)
         if not allowed:
-            await step.context.send_activity(texts.refused(await refusal(services, identity)))
+            asked = options_of(step).get("unit")
+            await step.context.send_activity(texts.refused(await refusal(services, identity, asked)))
             return await end_dialog(step)
         again = "unit" in values_of(step)  # "ändra nämnd": the question alone
         asked = None if again else options_of(step).get("unit")
@@ -200,11 +201,13 @@ class SubmitMeasureDialog(FormDialog):
             await step.context.send_activity(texts.unit_chosen(_unit_label(ledger.units[preset])))
             return await step.next(preset)
         if isinstance(asked, str) and asked in ledger.units:  # named, not theirs: said, never switched
-            await step.context.send_activity(
-                texts.not_your_unit(
-                    _unit_label(ledger.units[asked]), [_unit_label(ledger.units[c]) for c in allowed]
-                )
+            said = texts.not_your_unit(
+                _unit_label(ledger.units[asked]), [_unit_label(ledger.units[c]) for c in allowed]
             )
+            principal = await call(queries(services, identity.user_id).principal, identity.user_id)
+            if any(g.unit == asked for g in principal.stand_in):  # issue 22: standing in gives no right
+                said += " " + texts.stand_in_no_submit([asked])
+            await step.context.send_activity(said)
         elif unknown:
             await step.context.send_activity(
                 texts.unit_not_found(unknown, [_unit_label(ledger.units[c]) for c in allowed])
@@ -726,14 +729,19 @@ async def allowed_units(services: CityServices, identity: Identity) -> tuple[Led
     return ledger, allowed
 
 
-async def refusal(services: CityServices, identity: Identity) -> str:
-    """The core's Swedish refusal for a user who may not submit measures."""
+async def refusal(services: CityServices, identity: Identity, asked: object = None) -> str:
+    """The core's Swedish refusal for a user who may not submit measures: for the committee
+    they asked about (`asked`, a unit code; else their own), and for a substitute standing in
+    there, that standing in gives no right to submit (issue 22)."""
     principal: Principal = await call(queries(services, identity.user_id).principal, identity.user_id)
-    own = sorted({g.unit for g in principal.grants if g.unit})
+    own = (
+        [asked] if isinstance(asked, str) and asked else sorted({g.unit for g in principal.grants if g.unit})
+    )
     try:
         require(principal, Action.SUBMIT_MEASURE, own)
     except PermissionDenied as refused:
-        return refused.message
+        standing = sorted({g.unit for g in principal.stand_in if g.unit in own})
+        return refused.message + (" " + texts.stand_in_no_submit(standing) if standing else "")
     return texts.unit_not_allowed("", [])
 
 

@@ -909,6 +909,14 @@ def unit_not_allowed(text: str, allowed: Sequence[str]) -> str:
     )
 
 
+def stand_in_no_submit(units: Sequence[str]) -> str:
+    """Issue 22: a substitute asking to submit a measure for a committee they stand in for."""
+    return (
+        f"Att du är ersättare för {', '.join(plain(u) for u in units)} ger ingen rätt att lämna in "
+        "insatser där, bara att läsa och följa upp. Det gör nämndens HR eller stadskontoret."
+    )
+
+
 def measure_not_allowed(value: str) -> str:
     """A problem (plain text: form_refused escapes it)."""
     return f'Insatsen "{echo(value)}" finns inte bland de insatser du kan följa upp.'
@@ -928,8 +936,9 @@ def source_spent(text: str) -> str:
     return f"{LABEL_SPENT}: {text}"
 
 
-def reported_by(author: str) -> str:
-    return f"Rapporterad av {plain(person_name(author))}."
+def reported_by(author: str, for_name: str = "") -> str:
+    """ "Rapporterad av Per Persson för Anna Andersson." when given for someone away (issue 22)."""
+    return f"Rapporterad av {given_by(person_name(author), for_name)}."
 
 
 # --- the follow-up round (uppföljningsomgång) ------------------------------------
@@ -949,10 +958,35 @@ def round_card_title(period: str) -> str:
     return f"Uppföljning {format_period(period)} av kompetensutvecklingsmedlen"
 
 
-def round_intro(count: int, deadline: date) -> str:
-    what = "din insats" if count == 1 else f"dina {count} insatser"
+def genitive(name: str) -> str:
+    """A person's name in the genitive, escaped: "Anna Anderssons", "Lars" (a name ending in
+    s, x or z takes no s)."""
+    shown = plain(name)
+    return shown if name.rstrip()[-1:].casefold() in ("s", "x", "z", "") else f"{shown}s"
+
+
+def round_intro(deadline: date, waiting: Sequence[tuple[str, int]], answered: int = 0) -> str:
+    """The card's question: whose measures still waiting for an answer, the person's own ("")
+    and each absent person's they answer for (issue 22: "Anna Anderssons 3 insatser"),
+    counted; `answered`: measures of the card already answered (a reminder counts only
+    what is left, and says so)."""
+    parts = []
+    for whose, count in waiting:
+        if not count:
+            continue
+        if not whose:
+            parts.append("din insats" if count == 1 else f"dina {count} insatser")
+        else:
+            parts.append(f"{genitive(whose)} {'insats' if count == 1 else f'{count} insatser'}")
+    what = " och ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts) or "dina insatser"
+    left = sum(n for _, n in waiting)
+    if answered and left:
+        what += " som saknar svar"
+    done = (
+        f" {answered} av kortets {left + answered} insatser är redan besvarade." if answered and left else ""
+    )
     return (
-        f"Hur går det för {what}? Fyll i status, utfall hittills och prognos för året, och om "
+        f"Hur går det för {what}?{done} Fyll i status, utfall hittills och prognos för året, och om "
         f"pengarna kan användas som planerat. Svara senast **{format_date(deadline)}**. "
         "Du kan ändra svaret fram till dess."
     )
@@ -1037,14 +1071,23 @@ def _n(count: int, one: str, many: str) -> str:
 
 
 def escalation_intro(
-    deadline: date, missing: int, committees: int, waiting: int, nobody: int, *, city_wide: bool
+    deadline: date,
+    missing: int,
+    committees: int,
+    waiting: int,
+    nobody: int,
+    *,
+    city_wide: bool,
+    for_name: str = "",
 ) -> str:
     """The escalation's opening, to the person who gets it (du): how many
-    measures lack an answer, in how many committees, and why (issue 17 item 14)."""
+    measures lack an answer, in how many committees, and why (issue 17 item 14).
+    `for_name` (issue 22): the absent HR lead whose list a substitute gets: their committees."""
+    hr = f"{plain(for_name)} är HR för (du ersätter hen)" if for_name else "du är HR för"
     where = (
         f"i {_n(committees, 'nämnd', 'nämnder')}"
         if city_wide
-        else f"i {'den nämnd' if committees == 1 else f'de {committees} nämnder'} som du är HR för"
+        else f"i {'den nämnd' if committees == 1 else f'de {committees} nämnder'} som {hr}"
     )
     text = (
         f"Sista dag var {format_date(deadline)}. Du får den här listan eftersom svar saknas för "
@@ -1060,11 +1103,19 @@ def escalation_intro(
     return text
 
 
-def escalation_own(titles: Sequence[str], more: int = 0) -> str:
-    """The recipient's own measures without an answer (they are spoken to, not listed)."""
+def escalation_own(titles: Sequence[str], more: int = 0, for_name: str = "") -> str:
+    """The recipient's own measures without an answer (they are spoken to, not listed); with
+    `for_name` (issue 22), the absent HR lead's, which the substitute answers for."""
     listed = "\n".join(f"- {plain(t)}" for t in titles)
     extra = f"\n- … och {more} till" if more else ""
-    return f"Du har själv inte svarat för {_n(len(titles) + more, 'insats', 'insatser')}:\n{listed}{extra}"
+    count = _n(len(titles) + more, "insats", "insatser")
+    if for_name:
+        them = "den" if len(titles) + more == 1 else "dem"
+        return (
+            f"{plain(for_name)} har inte svarat för {count}, och du svarar för {them} som hens "
+            f"ersättare:\n{listed}{extra}"
+        )
+    return f"Du har själv inte svarat för {count}:\n{listed}{extra}"
 
 
 ESCALATION_COMMITTEES_HEADER = (

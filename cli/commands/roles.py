@@ -8,7 +8,14 @@ import asyncio
 import json
 from typing import TextIO
 
-from bot.group_sync import GRAPH_NOT_CONFIGURED, GroupServices, SyncReport, graph_clients, sync_groups
+from bot.group_sync import (
+    GRAPH_NOT_CONFIGURED,
+    GroupServices,
+    SyncReport,
+    graph_clients,
+    graph_configured,
+    sync_groups,
+)
 from cli import group_texts, texts
 from cli.common import EXIT_FAILED, Commands, group, handles, options, services, services_of, user_of
 from core.errors import DomainError, RuleError
@@ -61,9 +68,11 @@ def _groups(args: argparse.Namespace) -> GroupServices:
 
 
 def run_map_group(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.config import Settings  # the SDK's connections: whether a sync can read Graph
+
     role = Role.parse(args.role)
     mapping, new = _groups(args).map_group(user_of(args), args.group, role, args.unit, args.name)
-    print(group_texts.mapped(mapping, new=new), file=out)
+    print(group_texts.mapped(mapping, new=new, graph=graph_configured(Settings.from_env())), file=out)
     return 0
 
 
@@ -87,7 +96,18 @@ def run_groups(args: argparse.Namespace, out: TextIO) -> int:
 
 def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     """Exit 0 when every group was read, 1 when one was not (its roles unchanged, the
-    reason shown here and by `roles groups`)."""
+    reason shown here and by `roles groups`), 2 when refused; with --json a refusal is JSON
+    too ({"error": …, "code": …} on stdout, the Swedish line on stderr as always)."""
+    try:
+        return _sync(args, out)
+    except DomainError as problem:
+        if args.json:
+            found = {"error": problem.message, "code": problem.errors[0].code if problem.errors else None}
+            print(json.dumps(found, ensure_ascii=False, indent=2), file=out)
+        raise
+
+
+def _sync(args: argparse.Namespace, out: TextIO) -> int:
     from bot.config import Settings  # the SDK's connections, only for a sync
 
     services = _groups(args)

@@ -241,6 +241,8 @@ def report_json(report: RoundReport, sends: Sequence[Any]) -> dict[str, Any]:
         "escalate_on": p.escalate_on.isoformat(),
         "recipients": report.recipients,
         "answered_recipients": report.answered_recipients,
+        # issue 22: of the recipients, those asked for someone away (counted, answered or not, above)
+        "substitutes": list(report.substitutes),
         "response_rate": round(report.response_rate, 4),
         "sends": texts.send_counts(sends),
         "possibly_repeated": sum(s.possibly_repeated for s in sends),

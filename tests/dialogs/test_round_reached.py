@@ -164,6 +164,23 @@ def test_a_bad_or_forged_number_is_refused_and_nothing_is_written(
     assert counts(services) == before  # the good answer beside it is not saved either
 
 
+@pytest.mark.parametrize("forged", [5, "5"])
+def test_people_reached_forged_for_a_measure_linked_to_no_need_is_refused_naming_it(
+    linked, example_engine, services, forged
+) -> None:
+    """The card asks how many people a measure has reached only when it answers a need: a card
+    carrying a number for another measure (forged) is refused, naming that measure, and nothing
+    of it is written (a tester's "m5_reached": 5 was stored and shown)."""
+    first, second, round_id = linked
+    before = counts(services)
+    refused = Teams(example_engine).send(_answer(round_id, first) | _answer(round_id, second, reached=forged))
+    title = services.ledger().measures[second].title
+    assert texts.round_answer_refused("").strip() in refused
+    assert f'"{title}" (id {second}): insatsen svarar inte mot något kompetensbehov' in refused, refused
+    assert counts(services) == before
+    assert _reached_of(services, second) == []
+
+
 # --- the follow-up dialog -------------------------------------------------------------------------
 
 

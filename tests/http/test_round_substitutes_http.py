@@ -114,6 +114,7 @@ def test_anna_away_per_gets_one_handover_and_answers_for_her(
         card = handover["attachments"][0]["content"]
         shown = json.dumps(card, ensure_ascii=False)
         assert waiting in shown and shown.count(", för Anna Andersson") == len(fskn)
+        assert f"Hur går det för Anna Anderssons {len(fskn)} insatser?" in shown  # hers, not "dina"
         assert len(_cards(stub, ANNA)) == 1  # nothing to her
         # the reminder day: the handover's reminder to Per, nothing to Anna; ticks again: nothing
         assert tick(REMINDER_DAY) == {"sent": 1}
@@ -160,8 +161,11 @@ def test_anna_away_per_gets_one_handover_and_answers_for_her(
         assert {
             (m["given_by"], m["given_by_id"], m["given_for"], m["given_for_id"]) for m in given.values()
         } == {("Per Persson", PER, "Anna Andersson", ANNA)}
+        status = json.loads(out)  # Per was asked about her measures, and has answered them
+        assert all(PER in m["asked"] for m in given.values()) and status["substitutes"] == [PER]
         code, out, err = _cli(database_url, monkeypatch, capsys, "followup", "status", "--period", "2025-06")
         assert out.count("lämnad av Per Persson för Anna Andersson") == len(fskn), out
+        assert "personer (50%), varav 1 som ersättare för någon som är borta;" in out, out
         target = tmp_path / "uppfoljning.csv"
         code, out, err = _cli(
             database_url,
@@ -250,6 +254,12 @@ def test_an_absent_hr_leads_escalation_goes_to_her_substitute_and_the_list_names
         shown = json.dumps(escalation, ensure_ascii=False)
         assert "Du får listan i stället för Anna Andersson, som är borta" in shown
         assert "Förskolenämnden" in shown
+        # whose committee and whose measures they are, not Per's own (he is chef for nothing there)
+        assert "i den nämnd som Anna Andersson är HR för (du ersätter hen):" in shown, shown
+        assert (
+            "Anna Andersson har inte svarat för 4 insatser, och du svarar för dem som hens ersättare" in shown
+        )
+        assert "som du är HR för" not in shown and "Du har själv inte svarat" not in shown
         assert len(_cards(stub, ANNA)) == cards_before  # nothing to her while away
         said = " ".join(_say(app, stub, PER, "Per Persson", "vem har inte svarat?"))
         assert "Anna Andersson (ersättare: Per Persson)" in said, said

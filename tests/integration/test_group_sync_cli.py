@@ -176,7 +176,8 @@ def test_added_to_the_group_gets_the_role_at_the_next_sync_and_loses_it_when_rem
 
     status = _mappings(kb)[0]
     assert status["members"] == 2 and status["error"] is None and status["synced_at"]
-    assert "2 medlemmar" in ok(kb, "roles", "groups").out
+    [_header, row] = ok(kb, "roles", "groups").out.splitlines()
+    assert row.endswith("\t2")  # the column Medlemmar
 
     tenants.groups[HR_FSKN].members.remove(ANNA)  # Anna leaves the group
     lost = ok(kb, "roles", "sync")
@@ -226,8 +227,9 @@ def test_a_403_changes_nothing_and_roles_groups_shows_why(
     assert can_read_fskn(kb, ANNA) and not can_read_fskn(kb, PER)
 
     listed = ok(kb, "roles", "groups").out.splitlines()
-    assert listed[0].startswith(f"{HR_FSKN}\tHR Förskola\thr\tFSKN\tsenast synkad ")
-    assert listed[1].startswith("  Fel vid synken ") and "GroupMember.Read.All" in listed[1]
+    assert listed[0] == "Grupp-id\tNamn\tRoll\tNämnd\tSenast synkad\tMedlemmar"  # what each column is
+    assert listed[1].startswith(f"{HR_FSKN}\tHR Förskola\thr\tFSKN\t2025-") and listed[1].endswith("\t1")
+    assert listed[2].startswith("  Fel vid synken ") and "GroupMember.Read.All" in listed[2]
     assert "403" in _mappings(kb)[0]["error"]
 
     tenants.consent(GROUPS)  # the administrator consents again
@@ -304,6 +306,7 @@ def test_refusals(city: str, kb: Any, tenant: tuple[Tenant, GraphStandIn]) -> No
         kb, city, "roles", "map-group", "HR Förskola", "hr", "--unit", "FSKN"
     )
     assert "ange vilken med --unit" in refused(kb, city, "roles", "map-group", HR_FSKN, "hr")
+    assert "ange vilken med --unit" in refused(kb, city, "roles", "unmap-group", HR_FSKN, "hr")
     assert "tar ingen nämnd" in refused(kb, city, "roles", "map-group", HR_FSKN, "ksau", "--unit", "FSKN")
     unknown = refused(kb, city, "roles", "map-group", HR_FSKN, "hr", "--unit", "Nämnden för allt")
     assert "Okänd nämnd" in unknown and "FSKN (Förskolenämnden)" in unknown
@@ -324,3 +327,29 @@ def test_without_graph_a_sync_is_refused(city: str, kb: Any, monkeypatch: pytest
     ok(kb, "roles", "map-group", HR_FSKN, "hr", "--unit", "FSKN")
     line = refused(kb, city, "roles", "sync")
     assert "Microsoft Graph är inte inställt" in line and "GroupMember.Read.All" in line
+
+
+def test_without_graph_mapping_a_group_says_what_a_sync_needs(
+    city: str, kb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tester mapped a group with Graph not configured and was told the members get the role at
+    the next sync, which never came: the answer says Graph must be configured first, and where."""
+    monkeypatch.delenv("KOMPETENSBOT_GRAPH_URL")
+    said = ok(kb, "roles", "map-group", HR_FSKN, "hr", "--unit", "FSKN").out
+    assert "Gruppen " + HR_FSKN + " ger nu rollen hr för FSKN." in said
+    assert "Microsoft Graph är inte inställt, så ingen synk kan läsa gruppen" in said
+    assert "GroupMember.Read.All" in said and '"Microsoft Graph: samtycke och behörigheter"' in said
+    assert "Medlemmarna får rollen vid nästa synk (kompetensbot roles sync, eller" not in said
+    monkeypatch.setenv("KOMPETENSBOT_GRAPH_URL", "http://127.0.0.1:9")
+    configured = ok(kb, "roles", "map-group", GONE, "hr", "--unit", "FSKN").out
+    assert "Medlemmarna får rollen vid nästa synk" in configured and "inte inställt" not in configured
+
+
+def test_a_refused_sync_with_json_answers_json(city: str, kb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KOMPETENSBOT_GRAPH_URL")
+    result = kb("roles", "sync", "--json")
+    assert result.code == 2
+    found = json.loads(result.out)
+    assert found["code"] == "graph_not_configured" and "Microsoft Graph är inte inställt" in found["error"]
+    denied = kb("roles", "sync", "--json", "--user", "hr-gsn")
+    assert denied.code == 2 and "behörighet" in json.loads(denied.out)["error"]

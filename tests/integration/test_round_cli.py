@@ -231,6 +231,28 @@ def test_measures_with_nobody_to_ask_are_counted_with_their_units_before_anythin
     )
 
 
+def test_reach_with_everyone_reachable_names_the_measures_nobody_is_asked_about(
+    three_people: str,
+    kb: Kb,  # noqa: F811
+) -> None:
+    """Issue 22, testers: `followup reach` said "Alla mottagare kan nås" and nothing of the
+    measures no card goes out for; it names them, counted per committee, as `followup open` does."""
+    result = kb("followup", "reach", "--period", "2025-06", "--as-of", "2025-05-20")
+    assert result.code == 0, result.err
+    data = kb("followup", "reach", "--period", "2025-06", "--as-of", "2025-05-20", "--json").json()
+    assert data["unreachable"] == [] and data["recipients"] > 0
+    nobody = data["no_recipient"]["measures"]
+    units = {u["code"]: u["measures"] for u in data["no_recipient"]["units"]}
+    assert len(nobody) > 10 and "FSKN" not in units and units["GSN"] > 0
+    assert (
+        f"Alla mottagare kan nås, men {len(nobody)} obesvarade insatser har ingen mottagare alls (se nedan)."
+        in result.out
+    )
+    assert f"Ingen mottagare för {len(nobody)} obesvarade insatser, i {len(units)} nämnder" in result.out
+    assert f"Grundskolenämnden (GSN): {units['GSN']} insatser" in result.out
+    assert "roles grant <AAD-objekt-id> hr --unit KOD" in result.out
+
+
 def _texts(activity: dict[str, Any]) -> str:
     """What a person reads in a message: its text and every text of its card."""
     found = [activity.get("text") or ""]

@@ -546,7 +546,10 @@ MESSAGES: dict[str, Call] = {
     ),
     "no_access": lambda _, w: texts.no_access(w["name"]),
     "your_id": lambda _, w: texts.your_id(w["name"]),
-    "escalation_own": lambda _, w: texts.escalation_own([w["title"], w["title"]], 2),
+    "escalation_own": lambda _, w: texts.escalation_own([w["title"], w["title"]], 2, w["name"]),
+    "escalation_intro": lambda _, w: texts.escalation_intro(
+        date(2025, 6, 19), 3, 1, 2, 1, city_wide=False, for_name=w["name"]
+    ),
     "escalation_line": lambda _, w: texts.escalation_line(w["unit"], w["code"], 2, 1, 3),
     "late_people_committee": lambda _, w: texts.late_people_committee(w["unit"], w["code"]),
     "late_people_person": lambda _, w: texts.late_people_person(w["name"], [w["title"], w["title"]]),
@@ -639,7 +642,6 @@ NO_PERSON_TEXT = {
     "ask_period",
     "categories_text",
     "day",
-    "escalation_intro",
     "escalation_part",
     "escalation_show_all",
     "late_people_heading",
@@ -653,7 +655,6 @@ NO_PERSON_TEXT = {
     "round_answer_saved",
     "round_answered_line",
     "round_card_title",
-    "round_intro",
     "round_more_measures",
     "round_partly_answered_line",
     "round_prompt_text",
@@ -872,6 +873,9 @@ MESSAGES |= {
     "given_by": lambda _, w: texts.given_by(w["name"], w["name"]),
     "measure_for": lambda _, w: texts.measure_for(texts.plain(w["title"]), w["name"]),
     "escalation_for": lambda _, w: texts.escalation_for(w["name"]),
+    "genitive": lambda _, w: texts.genitive(w["name"]),
+    "stand_in_no_submit": lambda _, w: texts.stand_in_no_submit([w["code"]]),
+    "round_intro": lambda _, w: texts.round_intro(date(2025, 6, 19), [("", 2), (w["name"], 3)], 1),
 }
 
 

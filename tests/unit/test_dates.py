@@ -271,3 +271,20 @@ def test_a_month_alone_is_the_first_day_of_a_start_and_the_last_of_an_end() -> N
     )
     with pytest.raises(InputError, match="första dagen i augusti"):
         parse_start_date("sommaren", today)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "not_said"),
+    [
+        ("2025-13-01", 'skriv år, månad och dag, som i "2025-06-09"', "dagen först"),
+        ("20251301", 'skriv år, månad och dag, som i "2025-06-09"', "dagen först"),
+        ("1/13", 'skriv dagen först, som i "31/12"', "år, månad och dag"),
+    ],
+)
+def test_a_month_that_does_not_exist_is_explained_in_the_form_it_was_written(
+    text: str, hint: str, not_said: str
+) -> None:
+    """A tester's `--as-of 2025-13-01` was told the day is written first, as in 31/12: for a date
+    written year first the hint shows that form."""
+    message = _refusal(text).message
+    assert hint in message and not_said not in message

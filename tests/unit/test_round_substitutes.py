@@ -304,3 +304,42 @@ def test_a_substitutes_answer_is_given_for_the_absent_person_and_only_where_he_s
         answers_to_followups(
             book.ledger, back, ROUND, answers, author="Per Persson", at=at, as_of=date(2025, 6, 11)
         )
+
+
+def test_the_report_counts_the_substitute_among_those_asked_and_his_answer_as_theirs() -> None:
+    """`followup status`: Per, asked about Anna's measures by the handover, is one of the people
+    asked about them, and counted as answered once he has answered them (a tester's "Svar: 0 av
+    3 personer" after Per answered, with Per in no measure's `asked`)."""
+    book, grants, (a, b, c) = _book()
+    subs = [away(BEFORE_REMINDER, date(2025, 7, 11))]
+    before = round_report(ROUND, book.ledger, grants, REMINDER_1, None, subs)
+    assert {m.measure_id: m.asked for m in before.measures} == {
+        a: (ANNA, PER, BO),
+        b: (ANNA, PER),
+        c: (ANNA, PER),
+    }
+    assert before.substitutes == (PER,)
+    assert before.people_answered == "0 av 3 personer (0%), varav 1 som ersättare för någon som är borta"
+    per = Principal(
+        PER, (RoleGrant(PER, Role.CHEF, "TN"),), stand_in=stand_in_grants(subs, grants, PER, REMINDER_1)
+    )
+    at = datetime(2025, 6, 10, 9, tzinfo=UTC)
+    values: dict[str, str] = {}
+    for mid in (a, b, c):
+        values |= {
+            f"m{mid}_status": "Pågående",
+            f"m{mid}_spent": "10 000 kr",
+            f"m{mid}_forecast": "500 000 kr",
+        }
+    ledger = book.ledger
+    for f in answers_to_followups(
+        ledger, per, ROUND, parse_answers(ledger, (a, b, c), values), author="Per Persson", at=at,
+        as_of=REMINDER_1, on_behalf={mid: (ANNA, "Anna Andersson") for mid in (a, b, c)},
+    ):  # fmt: skip
+        ledger = ledger.add_followup(f)
+    after = round_report(ROUND, ledger, grants, REMINDER_1, None, subs)
+    assert (after.recipients, after.answered_recipients) == (3, 3)
+    # back on 16 June (ended early), Per is still among those asked: he gave the answers
+    back = [away(BEFORE_REMINDER, date(2025, 6, 13))]
+    later = round_report(ROUND, ledger, grants, date(2025, 6, 16), None, back)
+    assert PER in {p for m in later.measures for p in m.asked} and later.substitutes == (PER,)

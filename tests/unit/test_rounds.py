@@ -245,6 +245,27 @@ def test_a_card_answer_becomes_follow_ups_of_the_round() -> None:
         answers_to_followups(book.ledger, who, r, [answer], author="Anna", at=at, as_of=date(2025, 6, 20))
 
 
+def test_an_answer_before_the_round_opens_says_when_it_opens_not_to_ask_for_a_late_answer() -> None:
+    book, grants, (a, _b, _c, _d) = _book()
+    values = {
+        field_name(a, "status"): "Pågående",
+        field_name(a, "spent"): "0 kr",
+        field_name(a, "forecast"): "1 kr",
+    }
+    answers = parse_answers(book.ledger, (a,), values)
+    who = Principal("aad-fskn-hr", tuple(g for g in grants if g.user == "aad-fskn-hr"))
+    december = Round(8, plan_round("2025-12"))
+    at = datetime(2025, 6, 10, tzinfo=UTC)
+    with pytest.raises(RuleViolation) as refused:
+        answers_to_followups(
+            book.ledger, who, december, answers, author="Anna", at=at, as_of=date(2025, 6, 10)
+        )
+    assert refused.value.message == (
+        "Uppföljningen december 2025 har inte öppnat än. Den öppnar 1 december 2025, och svar kan lämnas "
+        "och ändras från då till och med 23 december 2025."
+    )
+
+
 @pytest.mark.parametrize(
     ("values", "problem"),
     [
