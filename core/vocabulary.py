@@ -388,6 +388,7 @@ SUBSTITUTE_PATTERNS = (
     r"|^[a-zåäö]+(?: [a-zåäö]+)? (?:tar|tog) (?:över|hand om det)\b.*(?:\d|\b(?:i|hela|under) (?:"
     + "|".join(MONTHS)
     + r")\b)"
+    r"|\b(?:ska ha|ska vara|ska gå på|har|går på) " + ABSENCE_WORDS + r"\b.*\b(?:tar över|tar hand om)\b"
     r"|^(?:(?:från|den) \S+ (?:till \S+ )?)?(?:jag|\w+(?: \w+)?) "
     r"(?:är|e|var|blir|har|hade|kommer att vara|ska vara|går på|tar) "
     + ABSENCE_WORDS

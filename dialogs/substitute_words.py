@@ -113,6 +113,10 @@ _FILLERS = re.compile(
     r"^(?:den |från |fr o m |fr\.o\.m\. |mellan |from )+|\s+(?:från|den|mellan|fr o m|from|fr\.o\.m\.)$",
     re.IGNORECASE,
 )
+_LEAVE_LEAD = re.compile(
+    r"^(?:(?:jag|ska|har|är|e|blir|vara|ha|gå|går|på|i|med)\s+)*" + vocabulary.ABSENCE_WORDS + r"(?:\s+|$)",
+    re.IGNORECASE,
+)
 _GREETING = re.compile(r"^(?:(?:hej|hejsan|hallå|tja|hej hej)\b[\s,!]*)+", re.IGNORECASE)
 _AS_SUBSTITUTE = re.compile(
     r"^(?:vem|vilka|vilken|för vem|åt vem) (?:ersätter|vikarierar för|täcker (?:upp )?för|är) jag\b"
@@ -148,6 +152,7 @@ def _who(text: str | None) -> str | None:
     if text is None:
         return None
     name = _FILLERS.sub("", " ".join(text.split())).strip(" .:")
+    name = _LEAVE_LEAD.sub("", name).strip(" .:")  # "semester olle ersätter mig": the leave is not a name
     folded = name.casefold()
     if not name or folded in _THEM:
         return None

@@ -462,6 +462,10 @@ def test_a_person_without_committee_roles_is_told_what_is_true(known: Engine, ch
         ("olle ersätter mig för FSKN:s insatser 7/7-11/7", Ask.SET, ME, "olle", ("FSKN",), ""),
         ("jag är tillbaka tidigare än planerat, behöver inte per längre", Ask.END, ME, None, (), ""),
         ("hej vem ersätter jag nu", Ask.LIST, None, ME, (), ""),
+        # the leave before a name is not the name ("semester olle", "jag är ledig olle" were looked for)
+        ("ska ha semester v. 27-28, olle tar över", Ask.SET, ME, "olle", (), ""),
+        ("semester v 27-28 olle ersätter mig", Ask.SET, ME, "olle", (), ""),
+        ("jag är ledig 7/7-18/7 olle ersätter", Ask.SET, ME, "olle", (), ""),
         ("vem ersätter mig idag?", Ask.LIST, None, None, (), ""),
     ],
 )  # fmt: skip
