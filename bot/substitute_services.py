@@ -281,12 +281,14 @@ class SubstituteServices(Services):
         *,
         author: str | None = None,
         check_only: bool = False,
+        today: date | None = None,
     ) -> SubstitutionSet:
         """Name `substitute` for `absent` from `first` to `last` (both included), for `units`
         (codes, names or short names; none: every unit). The same substitution set again writes
         nothing (`written` False). `author`: the name shown of who set it (default: theirs as
         the bot knows them, else their id). `check_only`: every check, nothing written (the
-        chat's confirmation: what would be saved, or the refusal before asking)."""
+        chat's confirmation: what would be saved, or the refusal before asking). `today`: the
+        day an absence may not end before (default: the bot's today, the command line's --as-of)."""
         away, stand_in = self._people(user, (absent, "person"), (substitute, "ersättare"))  # before the lock
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> SubstitutionSet:
@@ -295,9 +297,9 @@ class SubstituteServices(Services):
                 away.user_id, stand_in.user_id, first, last, codes, by=who.user, at=self.clock()
             )
             errors = check_substitution(made, ledger.units)
-            today = swedish_date(self.clock())
+            day = today or swedish_date(self.clock())
             if not errors:
-                errors.extend(check_not_past(last, today))
+                errors.extend(check_not_past(last, day))
             if errors:
                 raise RuleViolation(errors)
             check_may_set(who, away.user_id, repo.grants(away.user_id), codes)
@@ -314,7 +316,7 @@ class SubstituteServices(Services):
                 stand_in,
                 by,
                 False,
-                _replaced(stored_ones, made, today, names),
+                _replaced(stored_ones, made, day, names),
                 _committees(ledger, absent_grants, away.user_id, codes),
                 _kept_roles(absent_grants, away.user_id),
             )
@@ -453,7 +455,10 @@ def _none_to_end(
     elif coming:
         said = f"{whose} ingen frånvaro som pågår i dag ({format_date(day)})."
     else:
-        said = f"{whose} ingen ersättare angiven från {format_date(day)}."
+        said = (
+            f"{whose} ingen frånvaro som pågår eller kommer från {format_date(day)}, "
+            "så det finns inget att avsluta."
+        )
     if coming:
         listed = "; ".join(
             f"{absence_days(s.first, last_day(s))} ({_shown(names, s.substitute)} ersätter)"

@@ -32,7 +32,7 @@ def register(commands: Commands) -> None:
     st.add_argument(
         "--unit", action="append", default=[], help="bara för den här nämnden (kan upprepas; utan: alla)"
     )
-    options(st)
+    options(st, as_of=True)
     handles(st, run_set)
 
     ls = subs.add_parser("list", help="ersättare nu och framåt")
@@ -43,7 +43,7 @@ def register(commands: Commands) -> None:
     end = subs.add_parser("end", help="avsluta en persons frånvaro i förtid")
     end.add_argument("person", help="den som är tillbaka: namn, e-postadress/UPN eller Entra-objekt-id")
     end.add_argument("--from", dest="first", help="från vilken dag ingen ersätter längre (utan: i dag)")
-    options(end)
+    options(end, as_of=True)
     handles(end, run_end)
 
 
@@ -69,7 +69,9 @@ def run_set(args: argparse.Namespace, out: TextIO) -> int:
         raise RuleViolation(collect.errors)
     first, last = read_days(args.first, args.last, as_of, fields=("--from", "--to"))
     services = _services(args)
-    made = services.set_substitution(user_of(args), args.person, args.by, first, last, args.unit)
+    made = services.set_substitution(
+        user_of(args), args.person, args.by, first, last, args.unit, today=as_of
+    )
     s = made.substitution
     units = f" (bara {', '.join(sorted(s.units))})" if s.units else ""
     said = f"{made.substitute.shown} ersätter {made.absent.shown} {absence_days(s.first, s.last)}{units}."

@@ -142,4 +142,26 @@ def test_bad_input_is_refused_with_nothing_written(
 
 
 def test_nothing_to_end_is_refused(kb: Any, town: str) -> None:  # noqa: F811
-    assert "har ingen ersättare angiven" in refused(kb, town, "substitute", "end", "Anna Andersson")
+    assert "har ingen frånvaro som pågår eller kommer" in refused(kb, town, "substitute", "end", "Anna Andersson")
+
+
+def test_ending_an_ended_absence_again_writes_and_tells_nothing(kb: Any, town: str) -> None:  # noqa: F811
+    """Issue 22 (tester's item 1): a second `substitute end` is refused (exit 2), nothing written,
+    nobody told; one absence of several records (a replacement) tells each person once."""
+    assert kb(*SET).code == 0
+    replaced = kb(*SET[:4], "Per Olsson", "--from", "1/7", "--to", "11/7")
+    assert replaced.code == 0, replaced.err
+    ended = kb("substitute", "end", "Anna Andersson", "--as-of", "2025-06-20")
+    assert ended.code == 0, ended.err
+    lines = ended.out.splitlines()
+    assert lines[0] == (
+        "Anna Anderssons frånvaro är avslutad från 20 juni 2025 "
+        "(Per Persson, Per Olsson ersätter inte längre)."
+    )
+    told = [line.split(" kunde inte nås")[0] for line in lines[1:]]
+    assert sorted(told) == ["Anna Andersson", "Per Olsson", "Per Persson"]  # each once: one action
+    again = refused(kb, town, "substitute", "end", "Anna Andersson", "--as-of", "2025-06-20")
+    assert again == (
+        "kompetensbot: Anna Andersson har ingen frånvaro som pågår eller kommer från 20 juni 2025, "
+        "så det finns inget att avsluta."
+    )
