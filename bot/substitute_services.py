@@ -38,7 +38,7 @@ from core.ledger import Ledger
 from core.lookup import resolve_unit
 from core.model import Principal, Role, RoleGrant
 from core.permissions import Action, can
-from core.rules.substitutes import check_may_set, check_not_past, check_substitution
+from core.rules.substitutes import check_may_set, check_not_past, check_substitution, check_units_held
 from core.substitutes import STAND_IN_ROLES, Substitution, SubstitutionEnded, effective, last_day
 from core.text import without_marks
 from dialogs.texts import absence_days
@@ -299,6 +299,7 @@ class SubstituteServices(Services):
             errors = check_substitution(made, ledger.units)
             day = today or swedish_date(self.clock())
             if not errors:
+                errors.extend(check_units_held(away.shown, codes, repo.grants(away.user_id), away.user_id))
                 errors.extend(check_not_past(last, day))
             if errors:
                 raise RuleViolation(errors)

@@ -125,6 +125,10 @@ def test_hr_sets_for_their_committee_and_a_person_for_themselves(kb: Any, town: 
         (("--by", "Anna Andersson"), "sin egen ersättare"),
         (("--to", "10 juni 2025"), "före den börjar"),
         (("--unit", "badhusnämnden"), "badhusnämnden"),
+        (
+            ("--unit", "GVN"),
+            "Anna Andersson har ingen roll i GVN; Anna Anderssons nämnder: FSKN. Begränsa ersättningen",
+        ),
         (("--user", "chef-gvn"), "Du kan bara ange ersättare för dig själv. HR anger ersättare"),
         (
             ("--user", "hr-gsn"),
