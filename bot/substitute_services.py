@@ -60,7 +60,7 @@ NAME_MARGIN = 6.0
 """Names within this many points of the best are too close to choose between: asked about."""
 SHOWN_CANDIDATES = 6
 PERSON_FORMS = (
-    "Ange personen med namn (som boten känner till), e-postadress/UPN (anna.andersson@malmo.se) "
+    "Ange personen med namn (som boten känner till), e-postadress/UPN (till exempel fornamn.efternamn@kommun.se) "
     "eller Entra-objekt-id."
 )
 
