@@ -60,8 +60,8 @@ NAME_MARGIN = 6.0
 """Names within this many points of the best are too close to choose between: asked about."""
 SHOWN_CANDIDATES = 6
 PERSON_FORMS = (
-    "Ange personen med namn (som boten känner till), e-postadress/UPN (till exempel fornamn.efternamn@kommun.se) "
-    "eller Entra-objekt-id."
+    "Ange personen med namn (som boten känner till), e-postadress/UPN "
+    "(till exempel fornamn.efternamn@kommun.se) eller Entra-objekt-id."
 )
 
 
@@ -306,9 +306,9 @@ class SubstituteServices(Services):
             check_may_set(who, away.user_id, repo.grants(away.user_id), codes)
             by = self._known(repo, who)
             stored_ones = repo.substitutions()
-            for s in stored_ones:
-                if _same(s, made) and (s.ended_on is None or s.ended_on > s.last):
-                    return SubstitutionSet(s, away, stand_in, by, written=False)
+            already = _already(stored_ones, made)
+            if already is not None:
+                return SubstitutionSet(already, away, stand_in, by, written=False)
             names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
             absent_grants = repo.grants(away.user_id)
             result = SubstitutionSet(
@@ -534,14 +534,19 @@ def _kept_roles(grants: Sequence[RoleGrant], absent: str) -> tuple[str, ...]:
     )
 
 
-def _same(a: Substitution, b: Substitution) -> bool:
-    return (a.absent, a.substitute, a.first, a.last, a.units) == (
-        b.absent,
-        b.substitute,
-        b.first,
-        b.last,
-        b.units,
-    )
+def _already(stored: Sequence[Substitution], made: Substitution) -> Substitution | None:
+    """`made` as already in effect (core.substitutes.effective), when its substitute already
+    answers for every one of its days and units, so nothing would change; else None (a
+    substitute replaced by a later record is set anew, a new record that makes them effective)."""
+    for s in effective(stored, made.absent, made.first):
+        if (
+            s.substitute == made.substitute
+            and s.first <= made.first
+            and s.last >= made.last
+            and (not s.units or (made.units and made.units <= s.units))
+        ):
+            return replace(made, seq=s.seq, by=s.by, at=s.at)
+    return None
 
 
 def _may_see(who: Principal, s: Substitution, grants: Sequence[RoleGrant]) -> bool:

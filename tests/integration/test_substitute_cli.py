@@ -214,3 +214,22 @@ def test_the_people_told_are_told_who_set_it(
         ("hr-fskn", "Anna Andersson"),
         ("per", "Anna Andersson"),
     ]
+
+
+def test_setting_a_replaced_substitute_again_makes_them_the_substitute(kb: Any, town: str) -> None:  # noqa: F811
+    """Issue 22 (tester's item 8): "Redan sparat" only when it is what applies on those days; Per
+    set again after Per Olsson replaced him is a new record, and Per is the substitute again."""
+    assert kb(*SET).code == 0
+    assert kb(*SET[:4], "per.olsson@malmo.se", *SET[5:]).code == 0
+    again = kb(*SET)
+    assert again.out.splitlines()[0] == "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025."
+    assert substitutions(town) == 3
+    listed = kb("substitute", "list", "--as-of", "2025-06-20")
+    assert listed.out.startswith("Anna Andersson: ersätts av Per Persson nu, 16 juni–11 juli 2025"), (
+        listed.out
+    )
+    inside = kb(*SET[:5], "--from", "20/6", "--to", "30/6")  # days Per already has
+    assert inside.out.startswith(
+        "Redan sparat, inget nytt skrevs: Per Persson ersätter Anna Andersson 20–30 juni 2025."
+    )
+    assert substitutions(town) == 3
