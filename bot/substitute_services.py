@@ -38,7 +38,7 @@ from core.ledger import Ledger
 from core.lookup import resolve_unit
 from core.model import Principal, Role, RoleGrant
 from core.permissions import Action, can
-from core.rules.substitutes import check_may_set, check_not_past, check_substitution
+from core.rules.substitutes import check_may_set, check_not_past, check_substitution, check_units_held
 from core.substitutes import STAND_IN_ROLES, Substitution, SubstitutionEnded, effective, last_day
 from core.text import without_marks
 from dialogs.texts import absence_days
@@ -60,8 +60,8 @@ NAME_MARGIN = 6.0
 """Names within this many points of the best are too close to choose between: asked about."""
 SHOWN_CANDIDATES = 6
 PERSON_FORMS = (
-    "Ange personen med namn (som boten känner till), e-postadress/UPN (anna.andersson@malmo.se) "
-    "eller Entra-objekt-id."
+    "Ange personen med namn (som boten känner till), e-postadress/UPN "
+    "(till exempel fornamn.efternamn@kommun.se) eller Entra-objekt-id."
 )
 
 
@@ -281,12 +281,14 @@ class SubstituteServices(Services):
         *,
         author: str | None = None,
         check_only: bool = False,
+        today: date | None = None,
     ) -> SubstitutionSet:
         """Name `substitute` for `absent` from `first` to `last` (both included), for `units`
         (codes, names or short names; none: every unit). The same substitution set again writes
         nothing (`written` False). `author`: the name shown of who set it (default: theirs as
         the bot knows them, else their id). `check_only`: every check, nothing written (the
-        chat's confirmation: what would be saved, or the refusal before asking)."""
+        chat's confirmation: what would be saved, or the refusal before asking). `today`: the
+        day an absence may not end before (default: the bot's today, the command line's --as-of)."""
         away, stand_in = self._people(user, (absent, "person"), (substitute, "ersättare"))  # before the lock
 
         def run(repo: Repository, ledger: Ledger, who: Principal) -> SubstitutionSet:
@@ -295,17 +297,18 @@ class SubstituteServices(Services):
                 away.user_id, stand_in.user_id, first, last, codes, by=who.user, at=self.clock()
             )
             errors = check_substitution(made, ledger.units)
-            today = swedish_date(self.clock())
+            day = today or swedish_date(self.clock())
             if not errors:
-                errors.extend(check_not_past(last, today))
+                errors.extend(check_units_held(away.shown, codes, repo.grants(away.user_id), away.user_id))
+                errors.extend(check_not_past(last, day))
             if errors:
                 raise RuleViolation(errors)
             check_may_set(who, away.user_id, repo.grants(away.user_id), codes)
             by = self._known(repo, who)
             stored_ones = repo.substitutions()
-            for s in stored_ones:
-                if _same(s, made) and (s.ended_on is None or s.ended_on > s.last):
-                    return SubstitutionSet(s, away, stand_in, by, written=False)
+            already = _already(stored_ones, made)
+            if already is not None:
+                return SubstitutionSet(already, away, stand_in, by, written=False)
             names = {p.user_id: p for p in people.known(repo.session.connection(), repo.org_id)}
             absent_grants = repo.grants(away.user_id)
             result = SubstitutionSet(
@@ -314,7 +317,7 @@ class SubstituteServices(Services):
                 stand_in,
                 by,
                 False,
-                _replaced(stored_ones, made, today, names),
+                _replaced(stored_ones, made, day, names),
                 _committees(ledger, absent_grants, away.user_id, codes),
                 _kept_roles(absent_grants, away.user_id),
             )
@@ -453,7 +456,10 @@ def _none_to_end(
     elif coming:
         said = f"{whose} ingen frånvaro som pågår i dag ({format_date(day)})."
     else:
-        said = f"{whose} ingen ersättare angiven från {format_date(day)}."
+        said = (
+            f"{whose} ingen frånvaro som pågår eller kommer från {format_date(day)}, "
+            "så det finns inget att avsluta."
+        )
     if coming:
         listed = "; ".join(
             f"{absence_days(s.first, last_day(s))} ({_shown(names, s.substitute)} ersätter)"
@@ -528,14 +534,19 @@ def _kept_roles(grants: Sequence[RoleGrant], absent: str) -> tuple[str, ...]:
     )
 
 
-def _same(a: Substitution, b: Substitution) -> bool:
-    return (a.absent, a.substitute, a.first, a.last, a.units) == (
-        b.absent,
-        b.substitute,
-        b.first,
-        b.last,
-        b.units,
-    )
+def _already(stored: Sequence[Substitution], made: Substitution) -> Substitution | None:
+    """`made` as already in effect (core.substitutes.effective), when its substitute already
+    answers for every one of its days and units, so nothing would change; else None (a
+    substitute replaced by a later record is set anew, a new record that makes them effective)."""
+    for s in effective(stored, made.absent, made.first):
+        if (
+            s.substitute == made.substitute
+            and s.first <= made.first
+            and s.last >= made.last
+            and (not s.units or (made.units and made.units <= s.units))
+        ):
+            return replace(made, seq=s.seq, by=s.by, at=s.at)
+    return None
 
 
 def _may_see(who: Principal, s: Substitution, grants: Sequence[RoleGrant]) -> bool:

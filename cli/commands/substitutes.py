@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any, TextIO
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TextIO, TypeVar
 
 from bot.substitute_notices import NOT_OPENED, configured_search, notices_of, proactive_tell
 from bot.substitute_services import SubstituteServices, SubstitutionsEnded, SubstitutionSet, SubstitutionView
@@ -16,7 +18,7 @@ from cli.common import Commands, group, handles, options, services_of, today, us
 from core import forms
 from core.date_ranges import coming_date, read_days
 from core.dates import format_date
-from core.errors import RuleViolation
+from core.errors import DomainError, PermissionDenied, RuleError, RuleViolation
 from dialogs.texts import absence_days
 
 
@@ -32,7 +34,7 @@ def register(commands: Commands) -> None:
     st.add_argument(
         "--unit", action="append", default=[], help="bara för den här nämnden (kan upprepas; utan: alla)"
     )
-    options(st)
+    options(st, as_of=True)
     handles(st, run_set)
 
     ls = subs.add_parser("list", help="ersättare nu och framåt")
@@ -43,7 +45,7 @@ def register(commands: Commands) -> None:
     end = subs.add_parser("end", help="avsluta en persons frånvaro i förtid")
     end.add_argument("person", help="den som är tillbaka: namn, e-postadress/UPN eller Entra-objekt-id")
     end.add_argument("--from", dest="first", help="från vilken dag ingen ersätter längre (utan: i dag)")
-    options(end)
+    options(end, as_of=True)
     handles(end, run_end)
 
 
@@ -69,7 +71,13 @@ def run_set(args: argparse.Namespace, out: TextIO) -> int:
         raise RuleViolation(collect.errors)
     first, last = read_days(args.first, args.last, as_of, fields=("--from", "--to"))
     services = _services(args)
-    made = services.set_substitution(user_of(args), args.person, args.by, first, last, args.unit)
+    made = _as_user(
+        services,
+        args,
+        lambda: services.set_substitution(
+            user_of(args), args.person, args.by, first, last, args.unit, today=as_of
+        ),
+    )
     s = made.substitution
     units = f" (bara {', '.join(sorted(s.units))})" if s.units else ""
     said = f"{made.substitute.shown} ersätter {made.absent.shown} {absence_days(s.first, s.last)}{units}."
@@ -117,7 +125,7 @@ def run_end(args: argparse.Namespace, out: TextIO) -> int:
     as_of = today(args)
     on = coming_date(args.first, as_of, field="--from") if args.first else as_of
     services = _services(args)
-    ended = services.end_substitutions(user_of(args), args.person, on)
+    ended = _as_user(services, args, lambda: services.end_substitutions(user_of(args), args.person, on))
     names = ", ".join(p.shown for p in ended.substitutes)
     print(
         f"{ended.absent.shown}s frånvaro är avslutad från {format_date(on)} ({names} ersätter inte längre).",
@@ -127,10 +135,39 @@ def run_end(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+T = TypeVar("T")
+
+ADMINISTRATOR = "Stadskontorets administratör"
+"""Who the people told are told set or ended it, when the administrator at a terminal did."""
+
+
+def _as_user(services: SubstituteServices, args: argparse.Namespace, act: Callable[[], T]) -> T:
+    """`act`, a refusal of the --user's rights said by their name (as the bot knows them), never
+    starting with a bare id (cli.main names the --user of other commands' refusals)."""
+    try:
+        return act()
+    except PermissionDenied as problem:
+        user = user_of(args)
+        name = _name_of(services, user) if user else ""
+        said = f"{name}: {problem.message}" if name else problem.message
+        raise DomainError(RuleError(problem.code, said)) from None
+
+
+def _name_of(services: SubstituteServices, user: str) -> str:
+    """The --user's name as the bot knows them, or "" (never their id)."""
+    try:
+        person = services.person(None, user)
+    except DomainError:
+        return ""
+    return person.name
+
+
 def _tell(services: SubstituteServices, result: SubstitutionSet | SubstitutionsEnded, out: TextIO) -> None:
     """Tell the absent person when someone else set or ended it (never for one's own), and the
     substitute when someone else made them one or ended it, through the connector the settings
     name; a person without a chat with the bot is said so."""
+    if result.by.user_id.startswith("cli:"):  # the administrator at a terminal (cli.common.operator)
+        result = replace(result, by=replace(result.by, name=ADMINISTRATOR))
     for person, notice in notices_of(result):
         why: str | None = NOT_OPENED
         if services.reference_of(person.user_id) is not None:

@@ -48,6 +48,25 @@ def check_substitution(substitution: Substitution, units: Collection[str]) -> li
     return errors
 
 
+def check_units_held(
+    absent_name: str, units: Collection[str], absent_grants: Collection[RoleGrant], absent: str
+) -> list[RuleError]:
+    """A substitution limited to units is limited to units the absent person holds a role in
+    (a limit to another unit would stand in for nothing)."""
+    held = sorted({g.unit for g in absent_grants if g.user == absent and g.unit is not None})
+    foreign = sorted(u for u in units if u not in held)
+    if not foreign:
+        return []
+    return [
+        RuleError(
+            "unit_not_held",
+            f"{absent_name} har ingen roll i {', '.join(foreign)}; {absent_name}s nämnder: "
+            f"{', '.join(held) or 'inga'}. Begränsa ersättningen till någon av dem, eller ange ingen nämnd.",
+            "nämnd",
+        )
+    ]
+
+
 def check_not_past(last: date, today: date) -> list[RuleError]:
     """An absence that ended before today is refused (a period written without a year is this
     year's, core.date_ranges: "1/6–10/6" on 17 June is over, not next year's)."""

@@ -121,13 +121,23 @@ def test_hr_sets_for_their_committee_and_a_person_for_themselves(kb: Any, town: 
         (("--from", "31/6"), "finns inte"),
         (("--to", "i sommar"), "är inte ett datum"),
         (("--by", "Kalle Kula"), 'Ingen person med namnet "Kalle Kula"'),
+        (("--by", "Kalle Kula"), "e-postadress/UPN (till exempel fornamn.efternamn@kommun.se)"),
         (("--by", "Per"), "Flera personer passar"),
         (("--by", "Anna Andersson"), "sin egen ersättare"),
         (("--to", "10 juni 2025"), "före den börjar"),
         (("--unit", "badhusnämnden"), "badhusnämnden"),
-        (("--user", "chef-gvn"), "Du kan bara ange ersättare för dig själv. HR anger ersättare"),
+        (
+            ("--unit", "GVN"),
+            "Anna Andersson har ingen roll i GVN; Anna Anderssons nämnder: FSKN. Begränsa ersättningen",
+        ),
+        (
+            ("--user", "chef-gvn"),
+            "kompetensbot: Du kan bara ange ersättare för dig själv. HR anger ersättare",
+        ),
+        (("--user", "per"), "kompetensbot: Per Persson: Du kan bara ange ersättare för dig själv."),
         (
             ("--user", "hr-gsn"),
+            "kompetensbot: Du kan bara ange ersättare för dig själv, "
             "eller som HR för personer i dina nämnder (GSN). Personen har sina roller i FSKN.",
         ),
     ],
@@ -142,4 +152,84 @@ def test_bad_input_is_refused_with_nothing_written(
 
 
 def test_nothing_to_end_is_refused(kb: Any, town: str) -> None:  # noqa: F811
-    assert "har ingen ersättare angiven" in refused(kb, town, "substitute", "end", "Anna Andersson")
+    assert "har ingen frånvaro som pågår eller kommer" in refused(
+        kb, town, "substitute", "end", "Anna Andersson"
+    )
+
+
+def test_ending_an_ended_absence_again_writes_and_tells_nothing(kb: Any, town: str) -> None:  # noqa: F811
+    """Issue 22 (tester's item 1): a second `substitute end` is refused (exit 2), nothing written,
+    nobody told; one absence of several records (a replacement) tells each person once."""
+    assert kb(*SET).code == 0
+    replaced = kb(*SET[:4], "Per Olsson", "--from", "1/7", "--to", "11/7")
+    assert replaced.code == 0, replaced.err
+    ended = kb("substitute", "end", "Anna Andersson", "--as-of", "2025-06-20")
+    assert ended.code == 0, ended.err
+    lines = ended.out.splitlines()
+    assert lines[0] == (
+        "Anna Anderssons frånvaro är avslutad från 20 juni 2025 "
+        "(Per Persson, Per Olsson ersätter inte längre)."
+    )
+    told = [line.split(" kunde inte nås")[0] for line in lines[1:]]
+    assert sorted(told) == ["Anna Andersson", "Per Olsson", "Per Persson"]  # each once: one action
+    again = refused(kb, town, "substitute", "end", "Anna Andersson", "--as-of", "2025-06-20")
+    assert again == (
+        "kompetensbot: Anna Andersson har ingen frånvaro som pågår eller kommer från 20 juni 2025, "
+        "så det finns inget att avsluta."
+    )
+
+
+def test_the_people_told_are_told_who_set_it(
+    kb: Any,
+    town: str,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    """Issue 22 (tester's item 6): a notice from the command line names "Stadskontorets
+    administratör" (not "administratör" in lower case), or the --user's name."""
+    import bot.adapter
+    from cli.commands import substitutes as command
+
+    sent: list[tuple[str, str]] = []
+
+    def tell(*_: Any, **__: Any) -> Any:
+        async def send(user_id: str, text: str) -> None:
+            sent.append((user_id, text))
+
+        return send
+
+    monkeypatch.setattr(SubstituteServices, "reference_of", lambda self, user_id: {"conversation": {}})
+    monkeypatch.setattr(bot.adapter, "create_adapter", lambda *_, **__: (None, None))
+    monkeypatch.setattr(command, "proactive_tell", tell)
+    assert kb(*SET).code == 0
+    assert [(u, t.split(" har ")[0]) for u, t in sent] == [
+        ("anna", "Stadskontorets administratör"),
+        ("per", "Stadskontorets administratör"),
+    ]
+    assert sent[0][1].startswith("Stadskontorets administratör har angett att Per Persson ersätter dig")
+    sent.clear()
+    assert kb("substitute", "end", "Hanna Holm", "--user", "anna").code == 2  # nothing to end
+    assert sent == []
+    assert kb(*SET[:2], "Hanna Holm", *SET[3:], "--user", "anna").code == 0  # anna is HR in FSKN
+    assert [(u, t.split(" har ")[0]) for u, t in sent] == [
+        ("hr-fskn", "Anna Andersson"),
+        ("per", "Anna Andersson"),
+    ]
+
+
+def test_setting_a_replaced_substitute_again_makes_them_the_substitute(kb: Any, town: str) -> None:  # noqa: F811
+    """Issue 22 (tester's item 8): "Redan sparat" only when it is what applies on those days; Per
+    set again after Per Olsson replaced him is a new record, and Per is the substitute again."""
+    assert kb(*SET).code == 0
+    assert kb(*SET[:4], "per.olsson@malmo.se", *SET[5:]).code == 0
+    again = kb(*SET)
+    assert again.out.splitlines()[0] == "Sparat: Per Persson ersätter Anna Andersson 16 juni–11 juli 2025."
+    assert substitutions(town) == 3
+    listed = kb("substitute", "list", "--as-of", "2025-06-20")
+    assert listed.out.startswith("Anna Andersson: ersätts av Per Persson nu, 16 juni–11 juli 2025"), (
+        listed.out
+    )
+    inside = kb(*SET[:5], "--from", "20/6", "--to", "30/6")  # days Per already has
+    assert inside.out.startswith(
+        "Redan sparat, inget nytt skrevs: Per Persson ersätter Anna Andersson 20–30 juni 2025."
+    )
+    assert substitutions(town) == 3

@@ -192,5 +192,5 @@ def test_an_early_end_and_the_absent_person_told_when_someone_else_ends_it(subs:
     assert view.substitution.last == date(2025, 6, 19)
     with pytest.raises(NotFound) as nothing:
         subs.end_substitutions("anna", "anna", date(2025, 6, 20))
-    assert "har ingen ersättare angiven från 20 juni 2025" in nothing.value.message
+    assert "har ingen frånvaro som pågår eller kommer från 20 juni 2025" in nothing.value.message
     assert not subs.end_substitutions("anna", "anna", date(2025, 6, 17)).tell  # her own end
