@@ -311,7 +311,11 @@ def test_june_prompt_answered_in_its_card(session: Session, page: ChatPage) -> N
     prompt = next(m for m in shown if m.has_card)
     assert prompt.from_bot and prompt.author == BOT_NAME
     assert prompt.text.startswith(JUNE_CARD)
-    assert "Hur går det för dina 5 insatser?" in prompt.text and "Svara senast 19 juni 2025." in prompt.text
+    assert (
+        "Hur går det för dina 3 insatser som saknar svar? 2 av kortets 5 insatser är redan besvarade."
+        in (prompt.text)
+        and "Svara senast 19 juni 2025." in prompt.text
+    )
     for title in FSKN_MEASURES:
         assert f"{title} (FSKN)" in prompt.text
     card, at = JUNE_SUBMIT, prompt.index  # the card is the message showing its button
