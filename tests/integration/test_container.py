@@ -8,7 +8,7 @@ the docker client but no engine and no registry, so the image is never built her
   are on this machine, with the venv in the place of the image's /opt/venv, against a fresh
   database: the migration migrates, the entry point serves, and the health check exits 0
   while it serves and 1 once it is stopped. SQLite, and PostgreSQL when
-  KOMPETENSBOT_TEST_DATABASE_URL is set (a database of its own, dropped after).
+  KOMPETENSBOT_TEST_DATABASE_URL is set (a schema of its own, in the URL, dropped after).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 import tomllib
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,6 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from sqlalchemy.engine import make_url
 
 from bot.config import _SDK_NAMES, PREFIX
 from cli.health import default_url
@@ -40,6 +38,7 @@ from cli.main import main
 from storage.db import make_engine
 from storage.migrate import current, head
 from tests.http.harness import TEST_LEDGER_KEY, free_port
+from tests.security.test_modes import blank  # noqa: F401 - fixture: an empty database, SQLite or a PG schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -47,7 +46,6 @@ COMPOSE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 VENV_BIN = Path(sys.executable).parent
 IMAGE_VENV = "/opt/venv"
-PG_URL = os.environ.get("KOMPETENSBOT_TEST_DATABASE_URL")
 
 
 # --- reading the Dockerfile ------------------------------------------------------------------
@@ -187,8 +185,8 @@ STAYS_HERE = {
 def dot_env() -> dict[str, str]:
     """The .env of compose.yaml, as a city fills in .env.example."""
     values = {name: value for name, value in env_example().items() if value is not None}
-    blank = sorted(name for name, value in values.items() if not value and name not in TEST_SETTINGS)
-    assert not blank, f".env.example asks for settings this test does not fill in: {blank}"
+    unfilled = sorted(name for name, value in values.items() if not value and name not in TEST_SETTINGS)
+    assert not unfilled, f".env.example asks for settings this test does not fill in: {unfilled}"
     return {name: value or TEST_SETTINGS[name] for name, value in values.items()}
 
 
@@ -382,27 +380,6 @@ def test_health_refuses_an_address_that_is_not_http(capsys: pytest.CaptureFixtur
 # --- the image's commands, run here --------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database: a new SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kompetensbot.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL-testerna kräver KOMPETENSBOT_TEST_DATABASE_URL")
-    import psycopg
-
-    name = f"kompetensbot_container_{uuid.uuid4().hex[:10]}"
-    admin_url = make_url(PG_URL).set(drivername="postgresql")
-    with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def container_env(service: Mapping[str, Any], database_url: str, port: int) -> dict[str, str]:
     """A service's environment as Compose gives it: the image's, then .env (env_file), then
     its `environment` (DATABASE_URL: here the test's database), and the port (PORT, as a
@@ -421,7 +398,7 @@ def health(env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str
     )
 
 
-def test_the_image_migrates_serves_and_is_checked(fresh_database: str, tmp_path: Path) -> None:
+def test_the_image_migrates_serves_and_is_checked(blank: str, tmp_path: Path) -> None:
     """compose.yaml's migrate runs `kompetensbot db upgrade` to the newest schema; then the
     image's entry point serves on every address (credentials in .env), the HEALTHCHECK exits
     0 while it serves, a stop (SIGTERM, as docker stop sends) ends it within compose's grace
@@ -434,7 +411,7 @@ def test_the_image_migrates_serves_and_is_checked(fresh_database: str, tmp_path:
     migrate = services["migrate"]
     done = subprocess.run(
         command_of(migrate),
-        env=container_env(migrate, fresh_database, port),
+        env=container_env(migrate, blank, port),
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -442,14 +419,14 @@ def test_the_image_migrates_serves_and_is_checked(fresh_database: str, tmp_path:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Databasen är uppgraderad"), done.stdout
-    engine = make_engine(fresh_database, pool_size=1)
+    engine = make_engine(blank, pool_size=1)
     try:
         assert current(engine) == head()
     finally:
         engine.dispose()
 
     server = services["bot-a"]
-    env = container_env(server, fresh_database, port)
+    env = container_env(server, blank, port)
     assert env["KOMPETENSBOT_HOST"] == "0.0.0.0"
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
