@@ -99,7 +99,9 @@ def read_dockerfile(text: str) -> list[Stage]:
             continue
         stage = stages[-1]
         if word == "ENV":
-            stage.env += [tuple(pair.split("=", 1)) for pair in shlex.split(rest)]  # type: ignore[misc] # pairs
+            for pair in shlex.split(rest):  # NAME=value NAME=value …
+                name, _, value = pair.partition("=")
+                stage.env.append((name, value))
         elif word == "RUN":
             stage.run.append(rest)
         elif word == "COPY":
