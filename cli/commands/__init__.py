@@ -14,6 +14,7 @@ from cli.commands import (
     examples,
     followup,
     funds,
+    health,
     measures,
     money,
     needs,
@@ -39,6 +40,7 @@ REGISTRY: tuple[Callable[[Commands], None], ...] = (
     roles.register,
     substitutes.register,  # substitute set | list | end (issue 22)
     serve.register,
+    health.register,  # GET /healthz from outside: the container's health check
     tenants.register,
     validate.register,
     package.register,

@@ -21,8 +21,9 @@ def test_every_command_has_its_handler() -> None:
     parser = build_parser()
     leaves = _leaves(parser)
     # db upgrade … package, the round's seven (issue 20: remind, propose), needs and need's four (issue 21),
-    # followup reach, roles map-group | unmap-group | groups | sync, substitute set | list | end (issue 22)
-    assert len(leaves) == 39
+    # followup reach, roles map-group | unmap-group | groups | sync, substitute set | list | end (issue 22),
+    # health (issue 23: the container's health check)
+    assert len(leaves) == 40
     for path in leaves:
         sub = parser
         for name in path:
