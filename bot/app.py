@@ -246,7 +246,7 @@ async def _city_refusal(
     if city != registration.city:
         return _unauthorized(
             f"a token for {registration.city}'s registration ({registration.name}) on an activity "
-            f"of tenant {tenant} ({'city ' + city if city else 'linked to no city'})"
+            f"of tenant {tenant!r} ({'city ' + city if city else 'linked to no city'})"
         )
     return None
 

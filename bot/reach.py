@@ -195,9 +195,11 @@ class GraphReach:
         own = self.clients.registrations.for_city(city) if self.clients.registrations.linked else None
         if own is None:
             return name, client, self.bot_id, self.app_id
-        if own.teams_app_catalog_id:
-            self._catalog_ids.setdefault(own.name, own.teams_app_catalog_id)
-        return name, client, own.bot_id, own.teams_app_id or own.app_id
+        only = len(self.clients.registrations) == 1  # then KOMPETENSBOT_TEAMS_APP_… are its
+        catalog = own.teams_app_catalog_id or (self._catalog_ids.get(DEFAULT_REGISTRATION) if only else None)
+        if catalog:
+            self._catalog_ids.setdefault(own.name, catalog)
+        return name, client, own.bot_id, own.teams_app_id or (self.app_id if only else None) or own.app_id
 
     async def close(self) -> None:
         await self.clients.close()

@@ -16,10 +16,10 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jwt
 import pytest
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from sqlalchemy import text
@@ -29,16 +29,18 @@ from bot.config import Settings
 from bot.data_services import load_example
 from bot.graph import GraphClients
 from bot.proactive import Sender
+from bot.reach import GraphReach
 from bot.registrations import Registration, Registrations
 from bot.substitute_notices import configured_search
 from storage.bot_state import link_tenant
 from storage.db import make_engine
+from tests.conftest import PG_URL
 from tests.graph_stand_in import Tenant, stand_ins
-from tests.http.conftest import _prepare
+from tests.http.conftest import _prepare, pg_schema
 from tests.http.entra import FakeEntra
 from tests.http.harness import ThrottlingConnectorStub, activity
 from tests.http.inprocess import InProcessBot
-from tests.security.inbound_support import forget_keys
+from tests.security.inbound_support import forget_keys, sdk_accepts, serving
 from tests.security.test_modes import _refused, serve  # noqa: F401 - the fixture
 
 T = TypeVar("T")
@@ -66,8 +68,9 @@ def two_registrations(**extra: str) -> dict[str, str]:
     }
 
 
-def prepare_two_cities(url: str) -> None:
-    _prepare(url)  # Malmö
+def prepare_two_cities(url: str, *, malmo: bool = True) -> None:
+    if malmo:
+        _prepare(url)
     engine = make_engine(url)
     try:
         load_example(engine, HL)
@@ -240,7 +243,8 @@ teams_app_catalog_id = "hl-catalog-id"
             id="a secret written in the file",
         ),
         pytest.param(
-            f'[MALMO]\ncity = "{MALMO}"\nCLIENTID = "{A}"\nTENANTID = "{TENANT_A}"\nCLIENTSECRET_ENV = "NOPE"\n',
+            f'[MALMO]\ncity = "{MALMO}"\nCLIENTID = "{A}"\nTENANTID = "{TENANT_A}"\n'
+            'CLIENTSECRET_ENV = "NOPE"\n',
             {},
             ["CLIENTSECRET_ENV pekar på miljövariabeln NOPE, som inte är satt"],
             id="a secret in a variable that is not set",
@@ -299,43 +303,39 @@ class TwoCities:
             engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoCities]:
+@contextmanager
+def two_cities_database(engine: str, folder: Path) -> Iterator[str]:
+    if engine == "sqlite":
+        url = f"sqlite:///{folder / 'bot.db'}"
+        prepare_two_cities(url)
+        yield url
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL-testerna kräver KOMPETENSBOT_TEST_DATABASE_URL")
+    with pg_schema() as url:  # Malmö
+        prepare_two_cities(url, malmo=False)
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoCities]:
     folder = tmp_path_factory.mktemp("two-cities")
-    url = f"sqlite:///{folder / 'bot.db'}"
-    prepare_two_cities(url)
+    with two_cities_database(request.param, folder) as url:
+        yield from _serve_two(folder, url)
+
+
+def _serve_two(folder: Path, url: str) -> Iterator[TwoCities]:
     entra = FakeEntra(folder).start()
     stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()
     env = two_registrations(
-        KOMPETENSBOT_ENTRA_CALLERS=CALLER,
-        KOMPETENSBOT_SERVICE_URLS=stub.url.rstrip("/"),
-        DATABASE_URL=url,
-        **entra.env(),
+        KOMPETENSBOT_ENTRA_CALLERS=CALLER, KOMPETENSBOT_SERVICE_URLS=stub.url.rstrip("/"), **entra.env()
     )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        forget_keys()
-        bot = InProcessBot(url, demo=False)
-        bot.settings = dataclasses.replace(
-            Settings.from_env(), tick_seconds=0, reply_attempts=2, reply_timeout=5.0
-        )
-        bot.start()
-        try:
-            yield TwoCities(bot, stub, entra, url)
-        finally:
-            bot.stop()
-            stub.stop()
-            entra.stop()
-            forget_keys()
-
-
-def _sdk_accepts(validator: JwtTokenValidator, token: str) -> bool:
     try:
-        asyncio.run(validator.validate_token(token))
-    except (jwt.PyJWTError, ValueError):
-        return False
-    return True
+        with pytest.MonkeyPatch.context() as monkeypatch, serving(url, env, monkeypatch) as bot:
+            yield TwoCities(bot, stub, entra, url)
+    finally:
+        stub.stop()
+        entra.stop()
 
 
 def test_the_sdk_accepts_the_audience_of_every_connection(two: TwoCities) -> None:
@@ -346,9 +346,9 @@ def test_the_sdk_accepts_the_audience_of_every_connection(two: TwoCities) -> Non
     assert root.CLIENT_ID == B, (
         "the root: the first registration by name (HL) when none is SERVICE_CONNECTION"
     )
-    assert _sdk_accepts(validator, two.bot_framework(A))
-    assert _sdk_accepts(validator, two.bot_framework(B))
-    assert not _sdk_accepts(validator, two.bot_framework(STRANGER))
+    assert sdk_accepts(validator, two.bot_framework(A))
+    assert sdk_accepts(validator, two.bot_framework(B))
+    assert not sdk_accepts(validator, two.bot_framework(STRANGER))
 
 
 def _entra_token(two: TwoCities, app_id: str, tenant: str) -> str:
@@ -374,10 +374,10 @@ def test_the_sdk_checks_an_entra_token_against_the_root_s_tenant_and_ours_agains
     manager, root = connection_manager(two.bot.settings)
     forget_keys()
     asked = len(two.entra.key_sets)
-    assert not _sdk_accepts(JwtTokenValidator(root), token)
+    assert not sdk_accepts(JwtTokenValidator(root), token)
     assert two.entra.key_sets[asked:] == [f"/{TENANT_B}/discovery/v2.0/keys"]
     own = token_configurations(two.bot.settings, manager)[A]
-    assert _sdk_accepts(JwtTokenValidator(own), token)
+    assert sdk_accepts(JwtTokenValidator(own), token)
     assert two.entra.key_sets[-1] == f"/{TENANT_A}/discovery/v2.0/keys"
 
 
@@ -484,3 +484,28 @@ def test_graph_requests_go_as_the_city_s_registration(two: TwoCities) -> None:
         assert used == [B, A, B]
         asked = [r for r in two.entra.token_requests if r.get("scope", "").startswith("https://graph")]
         assert {r["client_id"] for r in asked} == {A, B}
+
+
+class _Connections:
+    """The SDK's connections as GraphClients reads them: a token per connection name."""
+
+    def get_connection(self, name: str) -> Any:
+        class Connection:
+            async def get_access_token(self, resource: str, scopes: list[str]) -> str:
+                return f"token-of-{name}"
+
+        return Connection()
+
+
+def test_installs_go_as_the_city_s_registration_in_its_own_catalog() -> None:
+    """GraphReach (bot/reach.py) per city: the city's Graph client and bot id, its app in its own
+    tenant's catalog (Malmö's catalog id given in the registrations file: no look-up)."""
+    clients = GraphClients(_Connections(), rate=0, registrations=REGISTRATIONS)
+    reach = GraphReach(None, clients)
+    name, client, bot_id, app_id = reach.as_city(HL)
+    assert (name, bot_id, app_id) == ("HL", f"28:{B}", B) and client is clients.for_city(HL)
+    name, client, bot_id, app_id = reach.as_city(MALMO)
+    assert (name, bot_id, app_id) == ("MALMO", f"28:{A}", A) and client is not None
+    assert asyncio.run(reach.catalog_id(client, "MALMO", app_id)) == ("cat-a", "", "")
+    assert reach.as_city("lund")[:2] == (None, None)
+    assert "ingen egen registrering" in clients.why_not("lund")
