@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import aiohttp
-from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.authentication.msal import MsalAuth, MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
     AgentAuthConfiguration,
@@ -22,6 +22,7 @@ from bot.clients import CheckedClientFactory, PooledClientFactory, quiet_anonymo
 from bot.config import Settings
 from bot.conversation_state import PersonalConversationState
 from bot.outbound import OutboundPolicy
+from bot.registrations import DEFAULT
 from bot.replies import ReplyNotDelivered
 from dialogs import texts
 from storage.bot_state import StaleWrite
@@ -35,7 +36,15 @@ def connection_manager(settings: Settings) -> tuple[ConnectionManager, AgentAuth
     Without a client id the bot runs anonymously (local use with Agents
     Playground): the SDK's MSAL manager refuses to start without a
     SERVICE_CONNECTION section, so an anonymous one is built here instead of
-    asking the user to set empty variables."""
+    asking the user to set empty variables.
+
+    The single SERVICE_CONNECTION registration linked to no city is given to the SDK's
+    MsalConnectionManager as the environment has it. Registrations per city
+    (bot.registrations) are given as configurations, with the CONNECTIONSMAP that makes the
+    SDK take a reply's or proactive send's token from the connection whose client id is the
+    claims' audience (ConnectionManager.get_token_provider), and SERVICE_CONNECTION, which the
+    SDK requires, standing for the default registration when no connection has that name (one
+    MSAL client per registration all the same)."""
     if settings.anonymous:
         anonymous = AgentAuthConfiguration(anonymous_allowed=True)
         manager = ConnectionManager(
@@ -43,8 +52,36 @@ def connection_manager(settings: Settings) -> tuple[ConnectionManager, AgentAuth
             connections_configurations={"SERVICE_CONNECTION": anonymous},
         )
         return manager, anonymous
-    manager = MsalConnectionManager(**settings.sdk)
+    registrations = settings.registrations
+    only = registrations.default
+    if len(registrations) == 1 and only is not None and only.name == DEFAULT and only.city is None:
+        manager = MsalConnectionManager(**settings.sdk)
+        return manager, manager.get_default_connection_configuration()
+    connections = settings.connections
+    configurations = {r.name: AgentAuthConfiguration(**connections[r.name]) for r in registrations}
+    if DEFAULT not in configurations and only is not None:
+        configurations[DEFAULT] = configurations[only.name]
+    providers: dict[int, MsalAuth] = {}
+
+    def provider(config: AgentAuthConfiguration) -> MsalAuth:
+        return providers.setdefault(id(config), MsalAuth(config))
+
+    manager = ConnectionManager(
+        provider_factory=provider,
+        connections_configurations=configurations,
+        connections_map=registrations.connections_map(),
+    )
     return manager, manager.get_default_connection_configuration()
+
+
+def token_configurations(settings: Settings, manager: ConnectionManager) -> dict[str, AgentAuthConfiguration]:
+    """Each registration's SDK configuration by its app id (lower case), for the JWT check of
+    a token for that app (bot.app): the SDK's validator builds an Entra token's key-set address
+    from the tenant of the configuration it is given, so each token is checked with its own
+    registration's. Empty when anonymous."""
+    if settings.anonymous:
+        return {}
+    return {r.app_id: manager.get_connection(r.name).configuration for r in settings.registrations}
 
 
 def create_adapter(
@@ -58,7 +95,9 @@ def create_adapter(
     if settings.anonymous:
         quiet_anonymous_app_id_warning()  # the SDK would warn on every turn's user-token client
     outbound = OutboundPolicy.from_settings(settings)  # bot.outbound: where replies may go
-    factory = (PooledClientFactory if pooled else CheckedClientFactory)(manager, outbound=outbound)
+    factory = (PooledClientFactory if pooled else CheckedClientFactory)(
+        manager, outbound=outbound, registrations=settings.registrations if not settings.anonymous else None
+    )
     adapter = CloudAdapter(connection_manager=manager, channel_service_client_factory=factory)
 
     async def tell(context: TurnContext, text: str) -> bool:

@@ -23,23 +23,26 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes
-from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.aiohttp.jwt_authorization_middleware import _extract_bearer_token
 from microsoft_agents.hosting.core import AgentAuthConfiguration
+from microsoft_agents.hosting.core.authorization.jwt import _authorize_request
+from microsoft_agents.hosting.core.http import HttpResponse
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import http_limits
-from bot.adapter import create_adapter
-from bot.clients import PooledClientFactory
-from bot.config import Settings, check_ledger_key, start_refused
+from bot.adapter import create_adapter, token_configurations
+from bot.clients import CheckedClientFactory, PooledClientFactory
+from bot.config import Settings, check_ledger_key, check_registrations, start_refused
 from bot.file_offers import UploadPolicy
-from bot.inbound_auth import InboundPolicy, Refused
+from bot.inbound_auth import InboundPolicy, Refused, audience_of
 from bot.outbound import OutboundPolicy, report_stored_references
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot, tenant_of
-from storage.bot_state import CLAIMS_KEPT, prune_claims
+from storage.bot_state import CLAIMS_KEPT, city_of_tenant, prune_claims
 from storage.db import POOL_SIZE, make_engine
 from storage.repository import city_names
 
@@ -81,7 +84,8 @@ def bootstrap(settings: Settings, engine: Engine | None = None) -> BotApp:
         today=settings.today,
         outbound=OutboundPolicy.from_settings(settings),
         tenant_rule=not settings.anonymous,
-        own_tenant=settings.tenant_id,
+        # Registrations per city serve only tenants linked to their city (bot.registrations).
+        own_tenant=None if not settings.anonymous and settings.registrations.linked else settings.tenant_id,
         app_id=settings.client_id,
         claim_lease=timedelta(seconds=settings.claim_lease_seconds),
         uploads=UploadPolicy.of(settings.file_upload_urls),
@@ -171,8 +175,13 @@ def inbound_policy(settings: Settings) -> InboundPolicy | None:
     """Our checks on top of the SDK's token check (bot.inbound_auth); None in anonymous mode."""
     if settings.anonymous:
         return None
-    assert settings.client_id is not None
-    return InboundPolicy(settings.client_id, settings.tenant_id or "", settings.entra_callers)
+    first, *others = settings.registrations
+    return InboundPolicy(
+        first.app_id,
+        first.tenant_id,
+        settings.entra_callers,
+        tuple((r.app_id, r.tenant_id) for r in others),
+    )
 
 
 def _unauthorized(reason: str) -> web.Response:
@@ -180,24 +189,66 @@ def _unauthorized(reason: str) -> web.Response:
     return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
 
 
-def _authorized(
-    handler: Callable[[web.Request], Awaitable[web.Response]],
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The SDK's JWT check around `handler`, with a token it cannot even read (no
-    `kid`, `alg: none`: a KeyError inside the SDK) refused with 401 like any other,
-    not a 500; errors of the handler itself go on as they are."""
-    checked = jwt_authorization_decorator(handler)  # type: ignore[no-untyped-call]  # the SDK's decorator has no annotations
+def _authorizer(
+    default: AgentAuthConfiguration, by_app: dict[str, AgentAuthConfiguration]
+) -> Callable[
+    [Callable[[web.Request], Awaitable[web.Response]]], Callable[[web.Request], Awaitable[web.Response]]
+]:
+    """The SDK's JWT check (its aiohttp middleware's steps: the bearer token as it reads it,
+    then `_authorize_request`) around a handler, with the configuration of the registration the
+    token names as its audience (`by_app`, bot.adapter.token_configurations; else `default`).
+    The SDK's validator accepts an audience of any registration whatever it is given, but
+    builds an Entra token's key-set address from the tenant of the configuration it is given
+    (jwt_token_validator._build_jwks_uri): given its own registration's, each token is checked
+    against its own tenant's keys. A token it cannot even read (no `kid`, `alg: none`: a
+    KeyError inside the SDK) is refused with 401 like any other, not a 500; errors of the
+    handler itself go on as they are."""
 
-    async def wrapper(request: web.Request) -> web.Response:
-        try:
-            response: web.Response = await checked(request)
-            return response
-        except Exception as problem:  # noqa: BLE001 - only errors before the handler ran
-            if request.get("claims_identity") is not None:
-                raise
-            return _unauthorized(f"a token that could not be read ({type(problem).__name__})")
+    def decorate(
+        handler: Callable[[web.Request], Awaitable[web.Response]],
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def wrapper(request: web.Request) -> web.Response:
+            header = request.headers.get("Authorization")
+            config = default
+            if header is not None:
+                token = _extract_bearer_token(header)
+                if token is None:
+                    return _unauthorized("a malformed Authorization header")
+                config = by_app.get((audience_of(token) or "").lower(), default)
+                header = f"Bearer {token}"
+            try:
+                checked = await _authorize_request(header, config)
+            except Exception as problem:  # noqa: BLE001 - the SDK's errors reading the token
+                return _unauthorized(f"a token that could not be read ({type(problem).__name__})")
+            if isinstance(checked, HttpResponse):  # the SDK has logged why
+                return web.json_response(checked.body, status=checked.status_code)
+            request["claims_identity"] = checked
+            return await handler(request)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+async def _city_refusal(
+    settings: Settings, engine: Engine, claims: Any, activity: Activity
+) -> web.Response | None:
+    """With registrations per city: a 401 unless the activity's tenant is linked to the city
+    of the registration the token is for (the turn then runs as that city: bot.teams_bot finds
+    it by the same link)."""
+    if settings.anonymous or not settings.registrations.linked:
+        return None
+    registration = settings.registrations.for_app_id(claims.get("aud") if claims else None)
+    if registration is None:  # the policy refused it already; never served without one
+        return _unauthorized("the token is for no registration")
+    tenant = tenant_of(activity)
+    city = await asyncio.to_thread(city_of_tenant, engine, tenant)
+    if city != registration.city:
+        return _unauthorized(
+            f"a token for {registration.city}'s registration ({registration.name}) on an activity "
+            f"of tenant {tenant!r} ({'city ' + city if city else 'linked to no city'})"
+        )
+    return None
 
 
 def _not_from_a_channel(request: web.Request, settings: Settings) -> web.Response | None:
@@ -218,13 +269,20 @@ def _not_from_a_channel(request: web.Request, settings: Settings) -> web.Respons
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     parts = bootstrap(settings, engine)
     policy = inbound_policy(settings)
+    factory = getattr(parts.adapter, "_channel_service_client_factory", None)
+    by_app = (
+        token_configurations(settings, factory.connections)
+        if isinstance(factory, CheckedClientFactory)
+        else {}
+    )
+    authorized = _authorizer(parts.auth_config, by_app)
     # The policy bootstrap gave the bot (typed optional on KompetensBot).
     outbound = parts.bot.outbound or OutboundPolicy.from_settings(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app["agent_configuration"] = parts.auth_config
     app["kompetensbot"] = parts
 
-    @_authorized
+    @authorized
     async def messages(request: web.Request) -> web.Response:
         # The SDK has checked the signature, the audience and the times; the
         # issuer, tenant and caller are ours to check, before the body is read.
@@ -274,6 +332,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
                 policy.check_service_url(claims, activity.service_url)
             except Refused as refusal:
                 return _unauthorized(str(refusal))
+            if other_city := await _city_refusal(settings, parts.engine, claims, activity):
+                return other_city
         if activity.service_url and not (where := outbound.check(activity.service_url)):
             # bot.outbound: nothing is processed, stored or sent; 403, as Teams does not retry a 4xx.
             log.warning("refused activity %s: serviceUrl not allowed: %s", activity.id, where.reason)
@@ -499,6 +559,10 @@ def start_line(settings: Settings, served: list[str]) -> str:
     """The one line that says how this server runs (logged with a timestamp)."""
     app_id = settings.client_id or "none"
     tenant = f", tenant {settings.tenant_id}" if settings.tenant_id and not settings.anonymous else ""
+    if not settings.anonymous and settings.registrations.linked:
+        linked = [f"{r.city} (app id {r.app_id})" for r in settings.registrations]
+        shown = ", ".join(linked[:5]) + (f" and {len(linked) - 5} more" if len(linked) > 5 else "")
+        app_id, tenant = f"per city, {len(linked)} registrations: {shown}", ""
     what = {
         "credentials": "every request needs a valid token",
         "anonymous": "no tokens checked, for local use only",
@@ -523,6 +587,7 @@ def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     check_schema(engine)
     check_ledger_key(settings, engine)  # the ledger's seal: needs the newest schema
+    check_registrations(settings, engine)  # the registrations' cities are the database's
     line = start_line(settings, cities(engine))
     if settings.anonymous:
         log.warning(line)

@@ -41,6 +41,7 @@ from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from bot.outbound import OutboundPolicy
+from bot.registrations import Registrations
 
 log = logging.getLogger("kompetensbot.clients")
 
@@ -79,11 +80,21 @@ def quiet_anonymous_app_id_warning() -> None:
 
 
 class CheckedClientFactory(RestChannelServiceClientFactory):
-    """The SDK's factory, refusing connector clients for origins that are not allowed."""
+    """The SDK's factory, refusing connector clients for origins that are not allowed.
+    `registrations`: the bot's registrations (bot.registrations), for the proactive sender
+    made on this adapter (bot.proactive.registrations_of); None when anonymous."""
 
-    def __init__(self, *args: Any, outbound: OutboundPolicy, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, outbound: OutboundPolicy, registrations: Registrations | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.outbound = outbound
+        self.registrations = registrations
+
+    @property
+    def connections(self) -> Any:
+        """The SDK connection manager the tokens come from."""
+        return self._connection_manager
 
     async def create_connector_client(
         self,

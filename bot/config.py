@@ -2,25 +2,41 @@
 
 The bot's Azure registration is read the way the SDK's samples read it:
 CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID, __CLIENTSECRET and
-__TENANTID, through `load_configuration_from_env`.
+__TENANTID, through `load_configuration_from_env`; several, one per city, as
+bot.registrations describes (`Settings.registrations`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from microsoft_agents.activity import load_configuration_from_env
 from sqlalchemy.engine import Engine
 
 from bot.clock import settings_today
-from bot.inbound_auth import GUID, callers
+from bot.inbound_auth import callers
+from bot.registrations import (
+    CITY_CONNECTIONS_ENV,
+    DEFAULT,
+    RegistrationError,
+    Registrations,
+    RegistrationSettings,
+    env_prefix,
+    listed,
+    registrations_of,
+    set_settings,
+)
 from core.errors import DomainError, RuleError
 from storage.db import database_url
 from storage.db_limits import DatabaseTimeouts
 from storage.seal import KEY_VARIABLE, adopt_key_in, key_problem, ledger_key
+
+log = logging.getLogger("kompetensbot.config")
 
 PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 """The SDK's names for the bot's Azure registration: PREFIX + CLIENTID, CLIENTSECRET, TENANTID."""
@@ -32,13 +48,6 @@ CLASSIC_NAMES = {
     "MicrosoftAppType": "AUTHTYPE",
 }
 """Bot Framework SDK names this bot does not read, and the name to use instead."""
-
-_SDK_NAMES = frozenset(
-    "AUTHTYPE CLIENTID AUTHORITY AUTHORITYENDPOINT TENANTID CLIENTSECRET CERTPFXFILE SENDX5C CONNECTIONNAME "
-    "FEDERATEDCLIENTID FEDERATEDTOKENFILE SCOPES AZUREREGION REGIONALAUTHORITY IDPMRESOURCE "
-    "ALT_BLUEPRINT_NAME ALTERNATEBLUEPRINTCONNECTIONNAME ANONYMOUS_ALLOWED ISSUERS VALIDATE_ISSUER".split()
-)
-"""The SETTINGS names the SDK reads (AgentAuthConfiguration, version 1.9); any other is a misspelling."""
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 _YES = ("1", "true", "ja")
@@ -122,10 +131,30 @@ class Settings:
     teams_app_id: str | None = None
     graph_rate: float = 5.0
 
+    # The registrations besides the SDK's CONNECTIONS__ names (bot.registrations):
+    # KOMPETENSBOT_CITY_CONNECTIONS and the registrations file, as read.
+    registration_settings: RegistrationSettings = field(default_factory=RegistrationSettings, repr=False)
+
+    @property
+    def connections(self) -> dict[str, dict[str, Any]]:
+        """Every SDK connection with a setting set, by name: the environment's
+        (CONNECTIONS__<NAME>__SETTINGS__…) and the registrations file's."""
+        found = {name: set_settings(section) for name, section in self.sdk.get("CONNECTIONS", {}).items()}
+        for name, section in self.registration_settings.file_connections.items():
+            found.setdefault(name, set_settings(section))
+        return {name: values for name, values in found.items() if values}
+
+    def _default(self) -> dict[str, Any]:
+        """The default registration's settings: SERVICE_CONNECTION's, else the first by name."""
+        connections = self.connections
+        if DEFAULT in connections:
+            return connections[DEFAULT]
+        return connections[min(connections)] if connections else {}
+
     @property
     def client_id(self) -> str | None:
-        settings = self.sdk.get("CONNECTIONS", {}).get("SERVICE_CONNECTION", {}).get("SETTINGS", {})
-        value = settings.get("CLIENTID")  # the SDK's name; it reads no other
+        """The default registration's app id (the only one's, as a rule; see `registrations`)."""
+        value = self._default().get("CLIENTID")  # the SDK's name; it reads no other
         return str(value) if value else None
 
     @property
@@ -136,14 +165,24 @@ class Settings:
     @property
     def registration(self) -> dict[str, Any]:
         """The SERVICE_CONNECTION settings that are set (the SDK's names, without PREFIX)."""
-        section = self.sdk.get("CONNECTIONS", {}).get("SERVICE_CONNECTION", {}).get("SETTINGS", {})
-        return {k: v for k, v in section.items() if v not in (None, "")}
+        return set_settings(self.sdk.get("CONNECTIONS", {}).get(DEFAULT, {}))
 
     @property
     def tenant_id(self) -> str | None:
-        """The registration's own tenant (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID)."""
-        value = self.registration.get("TENANTID")
+        """The default registration's own tenant (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID)."""
+        value = self._default().get("TENANTID")
         return str(value) if value else None
+
+    @cached_property
+    def registrations(self) -> Registrations:
+        """Every registration, each linked to its city when there are several (bot.registrations);
+        empty when anonymous. RegistrationError for settings that cannot be served (check_serve
+        refuses the start with its message)."""
+        return registrations_of(
+            self.sdk.get("CONNECTIONS", {}),
+            self.registration_settings,
+            connections_map_set=bool(self.sdk.get("CONNECTIONSMAP")),
+        )
 
     def _check_service_urls(self) -> None:
         """KOMPETENSBOT_SERVICE_URLS must be origins (bot.outbound.parse_origins)."""
@@ -192,8 +231,8 @@ class Settings:
         self._check_service_urls()
         self._check_file_upload_urls()
         self._check_graph_url()
-        registration = self.registration
-        if not registration:
+        source = self.registration_settings
+        if not self.connections and not (source.city_connections or source.file):
             if self.classic_names:
                 names = self.classic_names
                 instead = ", ".join(f"{PREFIX}{CLASSIC_NAMES[name]} i stället för {name}" for name in names)
@@ -216,39 +255,35 @@ class Settings:
                     "--host",
                 )
             return
-        unknown = sorted(k for k in registration if k not in _SDK_NAMES)
-        hint = f" (okänt namn: {', '.join(PREFIX + k for k in unknown)})" if unknown else ""
-        auth_type = str(registration.get("AUTHTYPE") or "ClientSecret")
-        secret = ["CLIENTSECRET"] if auth_type.lower() == "clientsecret" else []
-        required = ["CLIENTID", "TENANTID", *secret]
-        for name in required:
-            if not registration.get(name):
-                raise start_refused(f"{PREFIX}{name} saknas{hint}. Servern startade inte.", PREFIX + name)
-        tenant = self.tenant_id or ""
-        if not GUID.match(tenant):
+        try:
+            registrations = self.registrations
+        except RegistrationError as problem:
+            raise start_refused(f"{problem.message} Servern startade inte.", problem.setting) from None
+        if not registrations:
             raise start_refused(
-                f"{PREFIX}TENANTID ska vara stadens tenant-id (ett GUID), inte {tenant[:40]!r}: "
-                "common, organizations och consumers tar emot andra organisationer. Servern startade inte.",
-                PREFIX + "TENANTID",
+                f"{source.file or CITY_CONNECTIONS_ENV}: inga registreringar, men inte heller anonymt läge: "
+                f"sätt {PREFIX}CLIENTID, …CLIENTSECRET och …TENANTID, eller en tabell per registrering i "
+                "filen. Servern startade inte.",
+                CITY_CONNECTIONS_ENV if not source.file else "KOMPETENSBOT_REGISTRATIONS_FILE",
             )
-        if str(registration.get("ANONYMOUS_ALLOWED", "")).lower() in _YES:
-            raise start_refused(
-                f"{PREFIX}ANONYMOUS_ALLOWED går inte med inloggningsuppgifter: varje anrop ska ha en token. "
-                "Servern startade inte.",
-                PREFIX + "ANONYMOUS_ALLOWED",
-            )
-        authority = str(registration.get("AUTHORITY") or "")
-        if authority and authority.rstrip("/").rsplit("/", 1)[-1].lower() != tenant.lower():
-            raise start_refused(
-                f"{PREFIX}AUTHORITY ska sluta med samma tenant-id som {PREFIX}TENANTID. "
-                "Servern startade inte.",
-                PREFIX + "AUTHORITY",
-            )
+        for name, value in (
+            ("KOMPETENSBOT_TEAMS_APP_CATALOG_ID", self.teams_app_catalog_id),
+            ("KOMPETENSBOT_TEAMS_APP_ID", self.teams_app_id),
+        ):
+            if value and len(registrations) > 1:
+                raise start_refused(
+                    f"{name} gäller en stad, och registreringarna är {len(registrations)}: ange appens id "
+                    "per stad i registreringsfilen (KOMPETENSBOT_REGISTRATIONS_FILE: teams_app_id, "
+                    "teams_app_catalog_id), eller låt bli, så slås det upp med stadens app-id. "
+                    "Servern startade inte.",
+                    name,
+                )
         if self.anonymous_requested or self.demo:
             what = "--demo (KOMPETENSBOT_DEMO)" if self.demo else "--anonymous (KOMPETENSBOT_ANONYMOUS)"
+            first = registrations.default.name if registrations.default else DEFAULT
             raise start_refused(
-                f"{what} går inte med inloggningsuppgifter ({PREFIX}CLIENTID är satt): ta bort det ena. "
-                "Servern startade inte.",
+                f"{what} går inte med inloggningsuppgifter ({env_prefix(first)}CLIENTID är satt): "
+                "ta bort det ena. Servern startade inte.",
                 "--demo" if self.demo else "--anonymous",
             )
         if self.today is not None:
@@ -285,6 +320,7 @@ class Settings:
             port=port or int(env.get("PORT", env.get("KOMPETENSBOT_PORT", "3978"))),
             demo=demo if demo is not None else env.get("KOMPETENSBOT_DEMO", "").lower() in _YES,
             sdk=load_configuration_from_env(dict(env)),
+            registration_settings=RegistrationSettings.from_env(env),
             reply_attempts=int(env.get("KOMPETENSBOT_REPLY_ATTEMPTS", "4")),
             reply_timeout=float(env.get("KOMPETENSBOT_REPLY_TIMEOUT", "10")),
             housekeeping_seconds=float(env.get("KOMPETENSBOT_HOUSEKEEPING_SECONDS", "3600")),
@@ -331,3 +367,39 @@ def check_ledger_key(settings: Settings, engine: Engine) -> None:
         adopt_key_in(engine, ledger_key({KEY_VARIABLE: settings.ledger_key}))
     except DomainError as refused:
         raise start_refused(f"kompetensbot serve startar inte: {refused.message}", KEY_VARIABLE) from None
+
+
+# --- the registrations' cities -------------------------------------------------
+
+
+def check_registrations(settings: Settings, engine: Engine) -> None:
+    """At start, after the schema check: every city a registration is linked to must be a
+    city of the database (StartRefused otherwise, in Swedish). A registration whose own
+    tenant is linked to no city, or to another, is logged: its city's people are refused
+    until `kompetensbot tenants link` links their tenant."""
+    from storage.bot_state import city_of_tenant
+    from storage.repository import city_names
+
+    registrations = settings.registrations
+    if not registrations.linked:
+        return
+    slugs = [slug for _name, slug in city_names(engine)]
+    for registration in registrations:
+        if registration.city not in slugs:
+            raise start_refused(
+                f"{CITY_CONNECTIONS_ENV}: staden {registration.city} (anslutningen {registration.name}) "
+                f"finns inte i databasen; städerna är {listed(slugs) or 'inga (läs in en först)'}. "
+                "Servern startade inte.",
+                CITY_CONNECTIONS_ENV,
+            )
+        served = city_of_tenant(engine, registration.tenant_id)
+        if served != registration.city:
+            log.warning(
+                "registration %s (%s): its own tenant %s is linked to %s; link the city's tenants with "
+                "`kompetensbot --org %s tenants link <tenant id>`",
+                registration.name,
+                registration.city,
+                registration.tenant_id,
+                served or "no city",
+                registration.city,
+            )

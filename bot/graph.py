@@ -35,6 +35,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.registrations import DEFAULT, Registrations
+
 log = logging.getLogger("kompetensbot.graph")
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
@@ -242,8 +244,10 @@ def token_of(connection: Any) -> TokenSource:
     return token
 
 
-DEFAULT_REGISTRATION = "SERVICE_CONNECTION"
+DEFAULT_REGISTRATION = DEFAULT
 """The SDK's name of the bot's own registration (CONNECTIONS__SERVICE_CONNECTION__…)."""
+
+NO_REGISTRATION = "staden har ingen egen registrering av boten (KOMPETENSBOT_CITY_CONNECTIONS)"
 
 
 class GraphClients:
@@ -253,7 +257,10 @@ class GraphClients:
     its own pace. Anonymous (development, the tests' stand-in): no token is asked for.
 
     `problem`: why no client may be made (a base URL the outbound rules refuse:
-    bot.outbound.graph_url_problem), in Swedish; `client` then gives None."""
+    bot.outbound.graph_url_problem), in Swedish; `client` then gives None.
+
+    `registrations` (bot.registrations): `for_city` gives a city's own registration's client
+    (the single registration linked to no city serves every city)."""
 
     def __init__(
         self,
@@ -262,6 +269,7 @@ class GraphClients:
         base_url: str = GRAPH_URL,
         rate: float = 5.0,
         anonymous: bool = False,
+        registrations: Registrations | None = None,
         **options: Any,
     ) -> None:
         from bot.outbound import graph_url_problem
@@ -270,6 +278,7 @@ class GraphClients:
         self.base_url = base_url
         self.rate = rate
         self.anonymous = anonymous
+        self.registrations = registrations or Registrations()
         self.options = options
         self.problem = graph_url_problem(base_url, anonymous=anonymous)
         self._clients: dict[str, GraphClient] = {}
@@ -287,6 +296,7 @@ class GraphClients:
             base_url=settings.graph_url or GRAPH_URL,
             rate=settings.graph_rate,
             anonymous=settings.anonymous,
+            registrations=None if settings.anonymous else settings.registrations,
         )
 
     def client(self, registration: str = DEFAULT_REGISTRATION) -> GraphClient | None:
@@ -298,6 +308,24 @@ class GraphClients:
                 self._token(registration), base_url=self.base_url, rate=self.rate, **self.options
             )
         return self._clients[registration]
+
+    def registration_of(self, city: str | None) -> str | None:
+        """The name of the registration a city's Graph requests go as (None: the city has none
+        of its own among registrations per city). Anonymous: the default name, no token."""
+        if self.anonymous or not self.registrations.linked:
+            return DEFAULT_REGISTRATION
+        found = self.registrations.for_city(city)
+        return found.name if found else None
+
+    def for_city(self, city: str | None) -> GraphClient | None:
+        """The city's own registration's client (the same one every time), or None: see
+        `problem`, or `why_not(city)`."""
+        name = self.registration_of(city)
+        return self.client(name) if name is not None else None
+
+    def why_not(self, city: str | None) -> str:
+        """Why `for_city(city)` gives no client, in Swedish."""
+        return self.problem or ("" if self.registration_of(city) is not None else NO_REGISTRATION)
 
     def _token(self, registration: str) -> TokenSource:
         if self.anonymous:

@@ -312,23 +312,27 @@ class CitySyncs:
     reports: list[tuple[str, SyncReport]] = field(default_factory=list)
 
     async def run(self) -> list[tuple[str, SyncReport]]:
+        """Each city's groups read as its own registration (GraphClients.for_city, issue 23)."""
         slugs = [slug for _name, slug in await asyncio.to_thread(city_names, self.engine)]
         done: list[tuple[str, SyncReport]] = []
         clients: GraphClients | None = None
-        client: GraphClient | None = None
+        injected: GraphClient | None = None
         try:
             for slug in slugs:
                 services = GroupServices(self.engine, org=slug, admin=SYNC_PRINCIPAL, clock=self.clock)
                 try:
                     if not await asyncio.to_thread(services.needs_sync):
                         continue
+                    if self.graph is not None:
+                        injected = injected or self.graph()
+                        client = injected
+                    else:
+                        clients = clients or graph_clients(self.settings)
+                        client = clients.for_city(slug) if clients is not None else None
                     if client is None:
-                        if self.graph is not None:
-                            client = self.graph()
-                        else:
-                            clients = graph_clients(self.settings)
-                            client = clients.client() if clients is not None else None
-                    if client is None:
+                        if clients is not None and not clients.problem:  # this city has no registration
+                            log.warning("group sync of %s skipped: %s", slug, clients.why_not(slug))
+                            continue
                         why = (clients.problem if clients is not None else "") or GRAPH_NOT_CONFIGURED
                         log.warning("group sync skipped: %s", why)
                         return done
@@ -343,8 +347,8 @@ class CitySyncs:
         finally:
             if clients is not None:
                 await clients.close()
-            elif client is not None:
-                await client.close()
+            elif injected is not None:
+                await injected.close()
         self.reports = done
         return done
 

@@ -8,14 +8,19 @@ even then it trusts Microsoft's first-party tenants; it never compares the
 token's `serviceurl` claim with the activity. So every request it lets
 through is checked here as well, before the body is read or the turn runs:
 
-- audience: exactly our client id; time: `exp` present (and `nbf` when given);
+- audience: exactly the client id of one of our registrations (bot.registrations);
+  time: `exp` present (and `nbf` when given);
 - issuer `https://api.botframework.com` (Teams' traffic through the Bot
   Framework channel): accepted, and the activity's serviceUrl must then equal
   the token's `serviceurl` claim (check_service_url);
 - an Entra issuer (`https://login.microsoftonline.com/<tid>/v2.0`,
-  `https://sts.windows.net/<tid>/`): only the city's own tenant, and only for
-  a caller (`azp`, v1: `appid`) listed in KOMPETENSBOT_ENTRA_CALLERS;
+  `https://sts.windows.net/<tid>/`): only the own tenant of the registration the
+  token is for, and only for a caller (`azp`, v1: `appid`) listed in
+  KOMPETENSBOT_ENTRA_CALLERS;
 - any other issuer: refused.
+
+With registrations linked to cities, bot.app then checks that the activity's tenant
+is linked to the city of the registration the token is for.
 
 A refusal is a 401 with a short reason; nothing of the request is processed.
 """
@@ -29,6 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+import jwt
 
 log = logging.getLogger("kompetensbot.auth")
 
@@ -44,9 +51,21 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class InboundPolicy:
+    """`client_id` and `tenant_id`: a registration whose tokens are accepted; `others`: the
+    further registrations' (client id, own tenant) when there are several."""
+
     client_id: str
     tenant_id: str
     entra_callers: frozenset[str] = frozenset()
+    others: tuple[tuple[str, str], ...] = ()
+
+    def tenant_of_app(self, app_id: str) -> str | None:
+        """The own tenant of the registration of `app_id` (any case), or None: not ours."""
+        wanted = app_id.lower()
+        for client, tenant in ((self.client_id, self.tenant_id), *self.others):
+            if client.lower() == wanted:
+                return tenant
+        return None
 
     def check_claims(self, claims: Mapping[str, Any] | None, now: float | None = None) -> str:
         """The token's issuer kind ("botframework" or "entra") when its claims are
@@ -54,7 +73,8 @@ class InboundPolicy:
         if not claims:
             raise Refused("no verified token")
         aud = claims.get("aud")
-        if not isinstance(aud, str) or aud.lower() != self.client_id.lower():
+        own_tenant = self.tenant_of_app(aud) if isinstance(aud, str) else None
+        if own_tenant is None:
             raise Refused("the token is not for this bot")
         now = time.time() if now is None else now
         exp = claims.get("exp")
@@ -76,7 +96,7 @@ class InboundPolicy:
             raise Refused("issuer not accepted")
         tenant = match.group(1).lower()
         tid = claims.get("tid")
-        if tenant != self.tenant_id.lower() or (tid is not None and str(tid).lower() != tenant):
+        if tenant != own_tenant.lower() or (tid is not None and str(tid).lower() != tenant):
             raise Refused("a token from another tenant")
         caller = claims.get("azp") if v2 else claims.get("appid")
         if not isinstance(caller, str) or caller.lower() not in self.entra_callers:
@@ -115,6 +135,17 @@ def same_service_url(a: str, b: str) -> bool:
     written) and path (a trailing slash aside)."""
     first, second = _parts(a), _parts(b)
     return first is not None and first == second
+
+
+def audience_of(token: str) -> str | None:
+    """The `aud` of a token, read without checking anything (None when it cannot be read):
+    only to choose which registration's configuration the SDK checks the token with."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    aud = claims.get("aud") if isinstance(claims, dict) else None
+    return aud if isinstance(aud, str) else None
 
 
 def callers(text: str) -> frozenset[str]:

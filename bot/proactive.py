@@ -20,6 +20,14 @@ Retries (bot.retry_policy, the policy the turn's replies use too): 429,
 jitter; a Retry-After is honoured, and after a 429 the conversation's
 bucket waits too. 403 and 404 come back as `permanent`.
 
+As whom (issue 23: one bot registration per city, bot.registrations): a send or update
+goes as the registration whose bot id the stored reference names ("bot": "28:<app id>",
+the bot the person wrote to), a create-conversation as the city's registration (`city`),
+else the one whose own tenant it is; the app id given to the Sender is the fallback (the
+only registration, as a rule). The SDK then takes the token from that registration's
+connection (its CONNECTIONSMAP by audience, bot.adapter). `app_id_of` says which app a
+reference's sends go as, for a send budget per (registration, tenant).
+
 Where: every send, update and create-conversation goes only to an origin
 that bot.outbound allows (the adapter's policy, see `outbound_of`); any
 other is refused before a connection is made, as a permanent failure
@@ -68,10 +76,11 @@ from pydantic import ValidationError
 
 from bot.clients import quiet_anonymous_app_id_warning
 from bot.outbound import OutboundPolicy
+from bot.registrations import Registrations
 from bot.retry_policy import Captured, RetryPolicy, SendResult, short
 from bot.throttle import Clock, Limiter, Sleep
 
-__all__ = ["CreateResult", "SendResult", "Sender", "outbound_of"]
+__all__ = ["CreateResult", "SendResult", "Sender", "outbound_of", "registrations_of"]
 
 log = logging.getLogger("kompetensbot.proactive")
 
@@ -131,6 +140,13 @@ def outbound_of(adapter: Any) -> OutboundPolicy | None:
     return policy if isinstance(policy, OutboundPolicy) else None
 
 
+def registrations_of(adapter: Any) -> Registrations:
+    """The registrations of an adapter made by bot.adapter.create_adapter (its client
+    factory's); none when anonymous or made otherwise."""
+    found = getattr(getattr(adapter, "_channel_service_client_factory", None), "registrations", None)
+    return found if isinstance(found, Registrations) else Registrations()
+
+
 class Sender:
     """Proactive sends, updates and create-conversations for one bot.
 
@@ -139,6 +155,8 @@ class Sender:
     anonymously (then no token is asked for, as against a local stand-in).
     `outbound`: where requests may go (default: the adapter's policy, or
     else bot.outbound's from the environment for the mode `app_id` says).
+    `registrations`: the registrations it may send as (default: the adapter's; see the
+    module, "As whom").
     `clock`, `sleep`, `wall_clock` and `rng` are injectable for tests."""
 
     def __init__(
@@ -157,6 +175,7 @@ class Sender:
         attempt_timeout: float = 30.0,
         bot_id: str | None = None,
         outbound: OutboundPolicy | None = None,
+        registrations: Registrations | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
@@ -172,6 +191,11 @@ class Sender:
         if self.app_id is None:
             quiet_anonymous_app_id_warning()
         self.bot_id = bot_id or (f"28:{self.app_id}" if self.app_id else None)
+        self.registrations = (
+            (registrations if registrations is not None else registrations_of(adapter))
+            if self.app_id
+            else Registrations()
+        )
         self.global_rate = global_rate
         self.per_conversation_rate = per_conversation_rate
         self.retries = RetryPolicy(
@@ -192,6 +216,19 @@ class Sender:
         self.unreachable: dict[tuple[str, str], str] = {}
 
     # -- public API -------------------------------------------------------
+
+    def app_id_of(self, reference: dict[str, Any]) -> str | None:
+        """The app id a send to `reference` goes as: the registration its bot id names
+        ("bot": {"id": "28:<app id>"}), else the Sender's own (None: anonymous)."""
+        bot = reference.get("bot") if isinstance(reference, dict) else None
+        return self._sent_as(bot.get("id") if isinstance(bot, dict) else None)
+
+    def app_id_for(self, tenant_id: str, city: str | None = None) -> str | None:
+        """The app id a create-conversation in `tenant_id` goes as: the city's registration,
+        else the one whose own tenant it is, else the Sender's own (None: anonymous)."""
+        found = self.registrations.for_city(city) if city and self.registrations.linked else None
+        found = found or self.registrations.for_tenant(tenant_id)
+        return found.app_id if found else self.app_id
 
     async def send(
         self,
@@ -257,13 +294,20 @@ class Sender:
         channel_id: str = "msteams",
         user_name: str | None = None,
         locale: str | None = "sv-SE",
+        city: str | None = None,
     ) -> dict[str, Any] | None:
         """A new 1:1 conversation with `user_id` (their Teams id, 29:..., or
         their AAD object id) in `tenant_id`: the new reference, or None, with
         the reason recorded in `self.unreachable[(tenant_id, user_id)]` and
         logged. `create_conversation_result` gives the whole outcome."""
         outcome = await self.create_conversation_result(
-            service_url, tenant_id, user_id, channel_id=channel_id, user_name=user_name, locale=locale
+            service_url,
+            tenant_id,
+            user_id,
+            channel_id=channel_id,
+            user_name=user_name,
+            locale=locale,
+            city=city,
         )
         if outcome.ok:
             self.unreachable.pop((tenant_id, user_id), None)
@@ -282,8 +326,10 @@ class Sender:
         user_name: str | None = None,
         locale: str | None = "sv-SE",
         attempts: int | None = None,
+        city: str | None = None,
     ) -> CreateResult:
-        """`create_conversation` with the whole outcome; `attempts` as for `send`."""
+        """`create_conversation` with the whole outcome; `attempts` as for `send`; `city`: the
+        city's slug, whose registration the conversation is created as (see the module)."""
         if not service_url or not tenant_id or not user_id:
             return CreateResult(
                 ok=False, reason="service url, tenant id and user id are all needed", permanent=True
@@ -297,11 +343,13 @@ class Sender:
             tenant_id=tenant_id,
             channel_data={"tenant": {"id": tenant_id}},
         )
-        if self.bot_id:
-            parameters.agent = ChannelAccount(id=self.bot_id)
+        app_id = self.app_id_for(tenant_id, city)
+        bot_id = self.bot_id if app_id == self.app_id else f"28:{app_id}"
+        if bot_id:
+            parameters.agent = ChannelAccount(id=bot_id)
 
         async def attempt() -> tuple[str, str | None]:
-            return await self._create_once(service_url, channel_id, parameters)
+            return await self._create_once(app_id, service_url, channel_id, parameters)
 
         result, created = await self._with_retries(
             None, attempt, f"create-conversation for {user_id}", attempts
@@ -328,7 +376,7 @@ class Sender:
             "conversation": {"id": conversation_id, "conversationType": "personal", "tenantId": tenant_id},
             "channelId": channel_id,
             "serviceUrl": new_service_url or service_url,
-            **({"bot": {"id": self.bot_id}} if self.bot_id else {}),
+            **({"bot": {"id": bot_id}} if bot_id else {}),
             **({"locale": locale} if locale else {}),
         }
         # The same JSON shape as the references the bot stores from incoming activities.
@@ -379,7 +427,7 @@ class Sender:
             outgoing.type = ActivityTypes.message
         return ref, outgoing
 
-    def _continuation(self, ref: ConversationReference) -> Activity:
+    def _continuation(self, ref: ConversationReference, app_id: str | None) -> Activity:
         continuation = ref.get_continuation_activity()
         # Without an id the turn's reference has no activity id, so the SDK
         # posts a new message (send_to_conversation) instead of a reply to
@@ -389,7 +437,8 @@ class Sender:
         if continuation.recipient is None:
             # A reference made by an anonymous create-conversation has no bot
             # account; the SDK needs one to address the outgoing activity.
-            continuation.recipient = ChannelAccount(id=self.bot_id or "bot")
+            bot_id = self.bot_id if app_id == self.app_id else f"28:{app_id}"
+            continuation.recipient = ChannelAccount(id=bot_id or "bot")
         return continuation
 
     async def _in_turn(self, ref: ConversationReference, logic: Callable[[TurnContext], Awaitable[T]]) -> T:
@@ -406,9 +455,10 @@ class Sender:
             except Exception as problem:  # noqa: BLE001 - re-raised below, outside the turn
                 box["error"] = problem
 
-        continuation = self._continuation(ref)
-        if self.app_id:
-            await self.adapter.continue_conversation(self.app_id, continuation, callback)
+        app_id = self._sent_as(ref.agent.id if ref.agent else None)
+        continuation = self._continuation(ref, app_id)
+        if app_id:
+            await self.adapter.continue_conversation(app_id, continuation, callback)
         else:
             # Anonymous: empty claims make the SDK use its anonymous token
             # provider for the connector and the user-token client alike.
@@ -422,10 +472,15 @@ class Sender:
         value: T = box["value"]
         return value
 
+    def _sent_as(self, bot_id: str | None) -> str | None:
+        """The app id of the registration of `bot_id` ("28:<app id>"), else the Sender's own."""
+        found = self.registrations.for_app_id(bot_id)
+        return found.app_id if found else self.app_id
+
     async def _create_once(
-        self, service_url: str, channel_id: str, parameters: ConversationParameters
+        self, app_id: str | None, service_url: str, channel_id: str, parameters: ConversationParameters
     ) -> tuple[str, str | None]:
-        if self.app_id:
+        if app_id:
             box: dict[str, Any] = {}
 
             async def callback(context: TurnContext) -> None:
@@ -433,7 +488,7 @@ class Sender:
                 box["id"] = conversation.id if conversation else None
 
             await self.adapter.create_conversation(
-                self.app_id,
+                app_id,
                 channel_id,
                 service_url,
                 AuthenticationConstants.AGENTS_SDK_SCOPE,

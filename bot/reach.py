@@ -135,7 +135,13 @@ def utcnow() -> datetime:
 
 class GraphReach:
     """Installs through Graph for the round runner (see the module). One per runner; a
-    pass (`begin`) forgets the previous pass's consent refusal."""
+    pass (`begin`) forgets the previous pass's consent refusals.
+
+    Each city's installs go as its own registration (bot.registrations, issue 23): its Graph
+    client (GraphClients.for_city), its bot id in the stored reference, its app in its own
+    tenant's catalog (the registration's teams_app_catalog_id, else looked up by its
+    teams_app_id or app id); a consent refused in one city's tenant stops that city's installs
+    only. `bot_id`, `catalog_id` and `app_id` are the single registration's (KOMPETENSBOT_…)."""
 
     def __init__(
         self,
@@ -156,8 +162,10 @@ class GraphReach:
         self.lease = lease
         self.clock = clock
         self.registration = registration
-        self._catalog_id = catalog_id
-        self._refused = ""  # the reason, after a 403 for consent in this pass
+        # By registration name: the app's id in its tenant's catalog, and the reason after a
+        # 403 for consent in this pass.
+        self._catalog_ids: dict[str, str] = {registration: catalog_id} if catalog_id else {}
+        self._refused: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
     @staticmethod
@@ -175,19 +183,39 @@ class GraphReach:
         )
 
     def begin(self) -> None:
-        self._refused = ""
+        self._refused.clear()
+
+    def as_city(self, city: str | None) -> tuple[str | None, GraphClient | None, str | None, str | None]:
+        """(registration name, Graph client, bot id, manifest id) a city's installs go as; the
+        name and client are None when the city has no registration (`clients.why_not`)."""
+        if self.registration != DEFAULT_REGISTRATION:  # one registration named by the caller
+            return self.registration, self.clients.client(self.registration), self.bot_id, self.app_id
+        name = self.clients.registration_of(city)
+        client = self.clients.client(name) if name is not None else None
+        own = self.clients.registrations.for_city(city) if self.clients.registrations.linked else None
+        if own is None:
+            return name, client, self.bot_id, self.app_id
+        only = len(self.clients.registrations) == 1  # then KOMPETENSBOT_TEAMS_APP_… are its
+        catalog = own.teams_app_catalog_id or (self._catalog_ids.get(DEFAULT_REGISTRATION) if only else None)
+        if catalog:
+            self._catalog_ids.setdefault(own.name, catalog)
+        return name, client, own.bot_id, own.teams_app_id or (self.app_id if only else None) or own.app_id
 
     async def close(self) -> None:
         await self.clients.close()
 
     # --- the app's id in the catalog -------------------------------------------
 
-    async def catalog_id(self, client: GraphClient) -> tuple[str | None, str, str]:
-        """(catalog id, "", "") or (None, state, reason); looked up once, then cached."""
+    async def catalog_id(
+        self, client: GraphClient, registration: str = DEFAULT_REGISTRATION, app_id: str | None = None
+    ) -> tuple[str | None, str, str]:
+        """(catalog id, "", "") or (None, state, reason), of the registration's app (manifest
+        id `app_id`, default the single registration's) in its tenant; looked up once, then cached."""
+        app_id = app_id or self.app_id
         async with self._lock:
-            if self._catalog_id:
-                return self._catalog_id, "", ""
-            if not self.app_id:
+            if registration in self._catalog_ids:
+                return self._catalog_ids[registration], "", ""
+            if not app_id:
                 return (
                     None,
                     InstallState.FAILED,
@@ -195,7 +223,7 @@ class GraphReach:
                     "(eller KOMPETENSBOT_TEAMS_APP_ID, manifestets id, för att slå upp det)",
                 )
             answer = await client.get(
-                "/appCatalogs/teamsApps", {"$filter": f"externalId eq '{self.app_id.replace(chr(39), '')}'"}
+                "/appCatalogs/teamsApps", {"$filter": f"externalId eq '{app_id.replace(chr(39), '')}'"}
             )
             if _consent_refused(answer):
                 reason = (
@@ -208,9 +236,11 @@ class GraphReach:
             found = [v for v in answer.body.get("value", []) if isinstance(v, Mapping) and v.get("id")]
             if not found:
                 return None, InstallState.FAILED, NOT_IN_CATALOG
-            self._catalog_id = str(found[0]["id"])
-            log.info("the app's id in the tenant's catalog: %s", self._catalog_id)
-            return self._catalog_id, "", ""
+            self._catalog_ids[registration] = str(found[0]["id"])
+            log.info(
+                "the app's id in %s's tenant's catalog: %s", registration, self._catalog_ids[registration]
+            )
+            return self._catalog_ids[registration], "", ""
 
     # --- one person ----------------------------------------------------------------
 
@@ -236,7 +266,7 @@ class GraphReach:
         )
         if not claim.claimed and claim.install.state != InstallState.INSTALLED:
             return Reached(False, BUSY, "appen installeras just nu för personen (en annan process)")
-        client = self.clients.client(self.registration)
+        registration, client, bot_id, app_id = self.as_city(ctx.slug)
 
         async def done(state: str, reason: str, status: int | None = None, **extra: Any) -> Reached:
             if claim.claimed:
@@ -255,14 +285,14 @@ class GraphReach:
                     log.warning("install for %s (round %s) was taken over after its lease", user_id, round_id)
             return Reached(state == InstallState.INSTALLED, state, reason, **extra)
 
-        if client is None:
-            return await done(InstallState.FAILED, f"Microsoft Graph: {self.clients.problem}")
-        if self._refused and claim.claimed:
-            return await done(InstallState.NO_CONSENT, self._refused, 403)
-        catalog, state, reason = await self.catalog_id(client)
+        if client is None or registration is None:
+            return await done(InstallState.FAILED, f"Microsoft Graph: {self.clients.why_not(ctx.slug)}")
+        if self._refused.get(registration) and claim.claimed:
+            return await done(InstallState.NO_CONSENT, self._refused[registration], 403)
+        catalog, state, reason = await self.catalog_id(client, registration, app_id)
         if catalog is None:
             if state == InstallState.NO_CONSENT:
-                self._refused = reason
+                self._refused[registration] = reason
             return await done(state, reason)
         installed_now = False
         if claim.claimed:
@@ -273,8 +303,12 @@ class GraphReach:
             )
             if _consent_refused(answer):
                 reason = no_consent(INSTALL_PERMISSION)
-                self._refused = reason
-                log.warning("Graph refused to install the app: no consent to %s", INSTALL_PERMISSION)
+                self._refused[registration] = reason
+                log.warning(
+                    "Graph refused to install the app in %s's tenant: no consent to %s",
+                    ctx.slug,
+                    INSTALL_PERMISSION,
+                )
                 return await done(InstallState.NO_CONSENT, reason, 403)
             if answer.status == 404:
                 text = answer.error_message.lower()
@@ -297,7 +331,7 @@ class GraphReach:
             ctx.tenant_id,
             user_id,
             chat,
-            bot_id=self.bot_id,
+            bot_id=bot_id,
             user_name=ctx.names.get(user_id),
             channel_id=(ctx.fallback or {}).get("channelId", "msteams"),
         )
@@ -488,12 +522,12 @@ class ReachServices(RoundServices):
         return self._read_round(user, run)
 
 
-async def check_with_graph(report: ReachReport, reach: GraphReach) -> ReachReport:
+async def check_with_graph(report: ReachReport, reach: GraphReach, city: str | None = None) -> ReachReport:
     """With Graph installs on: each recipient without a conversation (and no recorded
     refusal) asked of Graph once (`GET /users/{id}/teamwork/installedApps`, the install
-    permission's read): 403 no consent (then nobody else is asked), 404 not in the
-    tenant, else installed when the round opens."""
-    client = reach.clients.client(reach.registration)
+    permission's read) as the city's registration: 403 no consent (then nobody else is
+    asked), 404 not in the tenant, else installed when the round opens."""
+    _name, client, _bot, _app = reach.as_city(city)
     consent: bool | None = None
     refused_reason = ""
     out = []
@@ -502,7 +536,9 @@ async def check_with_graph(report: ReachReport, reach: GraphReach) -> ReachRepor
             out.append(r)
             continue
         if client is None:
-            out.append(replace(r, why=INSTALL_FAILED, reason=f"Microsoft Graph: {reach.clients.problem}"))
+            out.append(
+                replace(r, why=INSTALL_FAILED, reason=f"Microsoft Graph: {reach.clients.why_not(city)}")
+            )
             continue
         if refused_reason:
             out.append(replace(r, why=NO_CONSENT_WHY, reason=refused_reason))

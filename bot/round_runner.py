@@ -469,6 +469,7 @@ class RoundRunner:
             channel_id=ctx.fallback.get("channelId", "msteams"),
             user_name=ctx.names.get(send.recipient),
             attempts=1,
+            city=ctx.slug,  # as the city's own registration (bot.registrations)
         )
         if not created.ok or created.reference is None:
             self.sender.unreachable[key] = created.reason

@@ -169,14 +169,20 @@ def graph_search(token: TokenSource, base_url: str) -> PeopleSearch:
     return search
 
 
-def configured_search(settings: Any, env: Mapping[str, str] | None = None) -> PeopleSearch | None:
-    """Graph's user search as the settings give it (the registration's token), or None when
-    Graph is not configured."""
+def configured_search(
+    settings: Any, env: Mapping[str, str] | None = None, city: str | None = None
+) -> PeopleSearch | None:
+    """Graph's user search as the settings give it (the token of `city`'s own registration,
+    bot.registrations; the single registration's for every city), or None when Graph is not
+    configured or the city has no registration of its own."""
     values = env if env is not None else os.environ
     if not graph_configured(values):
         return None
     from bot.adapter import connection_manager
-    from bot.graph import token_of
+    from bot.graph import GraphClients, token_of
 
     manager, _ = connection_manager(settings)
-    return graph_search(token_of(manager.get_default_connection()), values[GRAPH_URL_ENV].strip())
+    name = GraphClients.from_settings(settings, manager).registration_of(city)
+    if name is None:
+        return None
+    return graph_search(token_of(manager.get_connection(name)), values[GRAPH_URL_ENV].strip())

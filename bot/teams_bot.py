@@ -62,7 +62,7 @@ from bot.clock import today
 from bot.conversation_state import PersonalConversationState
 from bot.file_offers import UploadPolicy, handle_file_consent
 from bot.outbound import OutboundPolicy
-from bot.proactive import Sender, outbound_of
+from bot.proactive import Sender, outbound_of, registrations_of
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.turn_services import serve_turn
@@ -138,7 +138,8 @@ class KompetensBot(ActivityHandler):
     ):
         """`outbound`: where replies may go (None: the adapter's policy, bot.proactive.outbound_of);
         `tenant_rule`: only linked tenants, or `own_tenant` when there is one city (with credentials);
-        `app_id`: the bot's client id, for a personal chat created from a group (None: anonymous);
+        `app_id`: the bot's client id, for a personal chat created from a group (None: anonymous;
+        with registrations per city, the one the turn's token was for);
         `uploads`: where an accepted file may be uploaded (None: Microsoft's file hosts, bot.file_offers)."""
         self.engine = engine
         self.claim_lease = claim_lease
@@ -230,7 +231,7 @@ class KompetensBot(ActivityHandler):
             self.engine,
             identity,
             self.today,
-            app_id=self.app_id,
+            app_id=self._app_id(turn_context),
             outbound=self._policy(turn_context),
         )
         for snapshot, roles in read:
@@ -250,6 +251,16 @@ class KompetensBot(ActivityHandler):
 
     def _policy(self, turn_context: TurnContext) -> OutboundPolicy | None:
         return self.outbound or outbound_of(turn_context.adapter)
+
+    def _app_id(self, turn_context: TurnContext) -> str | None:
+        """The app id this turn's proactive messages go as: the registration the incoming
+        token was for (its audience, bot.registrations), else the bot's own `app_id`."""
+        identity = getattr(turn_context, "identity", None)
+        audience = identity.claims.get("aud") if identity is not None and identity.claims else None
+        found = registrations_of(turn_context.adapter).for_app_id(
+            audience if isinstance(audience, str) else None
+        )
+        return found.app_id if found else self.app_id
 
     def _served_here(self, activity: Any) -> bool:
         """An activity from Teams whose serviceUrl may be answered (see the module)."""
@@ -375,9 +386,14 @@ class KompetensBot(ActivityHandler):
         reference = next((r for r in stored if policy is None or policy.check(r.get("serviceUrl"))), None)
         sender = activity.from_property
         if reference is None and tenant and sender is not None and sender.id:
-            creator = Sender(turn_context.adapter, self.app_id, outbound=policy)
+            creator = Sender(turn_context.adapter, self._app_id(turn_context), outbound=policy)
             created = await creator.create_conversation_result(
-                activity.service_url, tenant, sender.id, user_name=sender.name, attempts=2
+                activity.service_url,
+                tenant,
+                sender.id,
+                user_name=sender.name,
+                attempts=2,
+                city=identity.org_slug,
             )
             reference = created.reference if created.ok else None
         if reference is None:

@@ -46,7 +46,12 @@ class BotTurnServices:
         when Graph is configured."""
         city = self.city
         return SubstituteServices(
-            city.engine, org=city.org, demo=city.demo, clock=city.clock, turn=city.turn, search=_search()
+            city.engine,
+            org=city.org,
+            demo=city.demo,
+            clock=city.clock,
+            turn=city.turn,
+            search=_search(city.org),
         )
 
     async def tell(self, user_id: str, text: str) -> str | None:
@@ -70,19 +75,20 @@ def turn_services(engine: Engine, identity: Identity, today: date | None = None)
     return BotTurnServices(city, rounds, bot_clock.today(today), stamp, FileOffers(engine, city, rounds))
 
 
-_searches: dict[str, PeopleSearch | None] = {}
+_searches: dict[str | None, PeopleSearch | None] = {}
 
 
-def _search() -> PeopleSearch | None:
-    """Graph's user search as the settings give it, made once per process (None: no Graph)."""
-    if "search" not in _searches:
+def _search(city: str | None) -> PeopleSearch | None:
+    """Graph's user search as the settings give it, as the city's own registration, made once
+    per city and process (None: no Graph)."""
+    if city not in _searches:
         from bot.config import Settings
 
         try:
-            _searches["search"] = configured_search(Settings.from_env())
+            _searches[city] = configured_search(Settings.from_env(), city=city)
         except Exception:  # settings that cannot make a Graph token: names are matched without Graph
-            _searches["search"] = None
-    return _searches["search"]
+            _searches[city] = None
+    return _searches[city]
 
 
 def serve_turn(

@@ -26,6 +26,10 @@ consents to for the app (README "Microsoft Graph: samtycke och behörigheter"): 
 read when the package is built) and its `resource` `api://botid-<client id>`, or
 KOMPETENSBOT_WEB_APP_RESOURCE. Without a client id the package has no
 webApplicationInfo (the template's placeholder is removed).
+
+With a registration per city (issue 23, bot.registrations), `kompetensbot package --city
+<slug>` gives the city's registration's client id as `client_id` (and, unless given, as the
+app id and bot id): each city uploads its own package to its own tenant.
 """
 
 from __future__ import annotations
@@ -151,9 +155,11 @@ def build_manifest(
     *,
     environ: Mapping[str, str] | None = None,
     template_dir: Path = MANIFEST_DIR,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """The template's manifest with the ids and settings filled in. `bot_id`
-    defaults to `app_id` (an Azure Bot registered with the app's own id)."""
+    defaults to `app_id` (an Azure Bot registered with the app's own id);
+    `client_id`: the registration webApplicationInfo names (default: CLIENT_ID_ENV's)."""
     env = os.environ if environ is None else environ
     app = parse_guid(app_id, "--app-id")
     bot = parse_guid(bot_id, "--bot-id") if bot_id is not None else app
@@ -167,8 +173,9 @@ def build_manifest(
             section, key = setting.path
             manifest[section][key] = _setting_value(setting, raw)
     manifest.pop("webApplicationInfo", None)
-    if env.get(CLIENT_ID_ENV, "").strip():
-        client = parse_guid(env[CLIENT_ID_ENV], CLIENT_ID_ENV)
+    registration = client_id if client_id is not None else env.get(CLIENT_ID_ENV, "")
+    if registration.strip():
+        client = parse_guid(registration, CLIENT_ID_ENV if client_id is None else "--city")
         resource = env.get(RESOURCE_ENV, "").strip() or f"api://botid-{client}"
         if not re.fullmatch(r"api://\S{1,2040}", resource):
             raise _refuse(
@@ -186,9 +193,10 @@ def build_package(
     *,
     environ: Mapping[str, str] | None = None,
     template_dir: Path = MANIFEST_DIR,
+    client_id: str | None = None,
 ) -> dict[str, bytes]:
     """The files of the zip, by name: manifest.json, its language files, the icons."""
-    manifest = build_manifest(app_id, bot_id, environ=environ, template_dir=template_dir)
+    manifest = build_manifest(app_id, bot_id, environ=environ, template_dir=template_dir, client_id=client_id)
     files = {"manifest.json": (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")}
     names = [*language_files(manifest), *(manifest["icons"][k] for k in ("color", "outline"))]
     for name in names:
@@ -218,10 +226,11 @@ def write_package(
     *,
     environ: Mapping[str, str] | None = None,
     template_dir: Path = MANIFEST_DIR,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """Writes the zip to `out` (through a temporary file, so a refused or failed
     build leaves nothing behind) and returns the manifest in it."""
-    files = build_package(app_id, bot_id, environ=environ, template_dir=template_dir)
+    files = build_package(app_id, bot_id, environ=environ, template_dir=template_dir, client_id=client_id)
     data = zip_bytes(files)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".kompetensbot-", suffix=".zip", dir=out.parent)

@@ -454,6 +454,20 @@ def org_for_tenant(engine: Engine, tenant_id: str | None) -> Freshness | None:
         return tenant_freshness(conn, tenant_id)
 
 
+def city_of_tenant(engine: Engine, tenant_id: str | None) -> str | None:
+    """The slug of the city a tenant is linked to (`kompetensbot tenants link`), or None:
+    only a link counts here, never "the only city there is"."""
+    if not tenant_id:
+        return None
+    with engine.connect() as conn:
+        slug = conn.execute(
+            select(_orgs.c.slug)
+            .select_from(_tenants.join(_orgs, _orgs.c.id == _tenants.c.org_id))
+            .where(_tenants.c.tenant_id == tenant_id)
+        ).scalar_one_or_none()
+    return str(slug) if slug is not None else None
+
+
 def link_tenant(engine: Engine, tenant_id: str, org_slug: str) -> None:
     with engine.begin() as conn:
         org = conn.execute(select(_orgs.c.id).where(_orgs.c.slug == org_slug)).first()

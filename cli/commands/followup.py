@@ -82,7 +82,7 @@ def run_reach(args: argparse.Namespace, out: TextIO) -> int:
 
         async def check() -> ReachReport:
             try:
-                return await check_with_graph(report, reach)
+                return await check_with_graph(report, reach, args.org)
             finally:
                 await reach.close()
 

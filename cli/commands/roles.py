@@ -115,9 +115,13 @@ def _sync(args: argparse.Namespace, out: TextIO) -> int:
     clients = graph_clients(Settings.from_env())
     if clients is None:
         raise DomainError(RuleError("graph_not_configured", GRAPH_NOT_CONFIGURED))
-    graph = clients.client()
-    if graph is None:  # a base URL the outbound rules refuse
+    graph = clients.for_city(args.org)  # the city's own registration (bot.registrations)
+    if graph is None and clients.problem:  # a base URL the outbound rules refuse
         raise DomainError(RuleError("graph_url", f"KOMPETENSBOT_GRAPH_URL: {clients.problem}."))
+    if graph is None:
+        raise DomainError(
+            RuleError("no_registration", f"{clients.why_not(args.org)}: {args.org or '--org saknas'}.")
+        )
 
     async def run() -> SyncReport:
         try:

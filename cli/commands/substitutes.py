@@ -51,15 +51,16 @@ def register(commands: Commands) -> None:
 
 def _services(args: argparse.Namespace) -> SubstituteServices:
     services = services_of(args, SubstituteServices)
-    services.search = _search()
+    services.search = _search(args.org)
     return services
 
 
-def _search() -> Any:
-    """Graph's user search when Graph is configured (KOMPETENSBOT_GRAPH_URL), else None."""
+def _search(city: str | None) -> Any:
+    """Graph's user search when Graph is configured (KOMPETENSBOT_GRAPH_URL), as the city's
+    own registration, else None."""
     from bot.config import Settings
 
-    return configured_search(Settings.from_env())
+    return configured_search(Settings.from_env(), city=city)
 
 
 def run_set(args: argparse.Namespace, out: TextIO) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import Any
 
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import RestChannelServiceClientFactory
+from microsoft_agents.hosting.core.authorization.jwt import _authorize_request
 from microsoft_agents.hosting.core.connector.client import (
     UserTokenClient,
     connector_client,
@@ -144,4 +146,31 @@ def test_an_activity_can_drop_its_id_from_the_fields_it_sends() -> None:
     sent = activity.model_dump(by_alias=True, exclude_unset=True)
     assert activity.id is None and "id" not in sent and sent["text"] == "hej", broken(
         api, "pydantic", used_by, f"no longer leaves the id out: {sent}"
+    )
+
+
+def test_the_jwt_middleware_whose_steps_the_app_takes_is_unchanged() -> None:
+    """bot/app.py (_authorizer) takes the SDK's aiohttp JWT middleware's steps (the bearer token
+    as `_extract_bearer_token` reads it, then `_authorize_request`) with the configuration of the
+    registration the token is for, where the middleware takes the app's one configuration."""
+    used_by = "bot/app.py (_authorizer)"
+    module = importlib.import_module("microsoft_agents.hosting.aiohttp.jwt_authorization_middleware")
+    found = fingerprint(module._jwt_authorization_middleware)
+    assert found == "4e6c8c07ee2d4228", broken(
+        "jwt_authorization_middleware._jwt_authorization_middleware",
+        "microsoft-agents-hosting-aiohttp",
+        used_by,
+        f"has changed (source fingerprint {found}); carry the change into _authorizer, then put the new "
+        "fingerprint here",
+    )
+    extract = getattr(module, "_extract_bearer_token", None)
+    assert callable(extract) and extract("Bearer abc ") == "abc" and extract("Basic abc") is None, broken(
+        "jwt_authorization_middleware._extract_bearer_token",
+        "microsoft-agents-hosting-aiohttp",
+        used_by,
+        "is gone",
+    )
+    parameters = list(inspect.signature(_authorize_request).parameters)
+    assert parameters == ["authorization_header", "auth_config"], broken(
+        "authorization.jwt._authorize_request", CORE, used_by, f"takes {parameters}"
     )

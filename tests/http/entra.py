@@ -14,7 +14,10 @@ by MSAL). Nothing in the server process is patched.
 
 It serves the OpenID metadata and token endpoint MSAL asks for (counting the
 tokens it hands out, per scope) and the key set the validator fetches; tokens
-for the bot are signed with `key` (kid "kompetensbot-test")."""
+for the bot are signed with `key` (kid "kompetensbot-test"). A tenant given a
+key of its own (`tenant_key`) serves only that key at its key-set address, so a
+token signed with it is accepted only when checked against that tenant's keys;
+`key_sets` lists the key-set addresses asked for."""
 
 from __future__ import annotations
 
@@ -122,6 +125,8 @@ class FakeEntra:
         self.token_requests: list[dict[str, str]] = []
         self.tunnels: list[str] = []
         self.unexpected: list[str] = []
+        self.key_sets: list[str] = []
+        self.tenant_keys: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -140,9 +145,25 @@ class FakeEntra:
             "REQUESTS_CA_BUNDLE": str(self.ca),
         }
 
-    def jwks(self) -> dict[str, Any]:
-        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+    def jwks(self, key: Any = None) -> dict[str, Any]:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk((key or self.key).public_key()))
         return {"keys": [{**public, "kid": KID, "use": "sig", "alg": "RS256"}]}
+
+    def tenant_key(self, tenant: str) -> Any:
+        """A signing key served only at `tenant`'s key-set address (made on first use)."""
+        with self._lock:
+            if tenant not in self.tenant_keys:
+                self.tenant_keys[tenant] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return self.tenant_keys[tenant]
+
+    def client_of(self, authorization: str | None) -> str | None:
+        """The client id that asked for the outgoing token in `authorization`
+        ("Bearer outgoing-token-<n>", as `_token` hands them out)."""
+        prefix = "Bearer outgoing-token-"
+        if not authorization or not authorization.startswith(prefix):
+            return None
+        with self._lock:
+            return self.token_requests[int(authorization[len(prefix) :]) - 1].get("client_id")
 
     def token(
         self,
@@ -200,8 +221,12 @@ class FakeEntra:
             }
         )
 
-    async def _keys(self, _request: web.Request) -> web.Response:
-        return web.json_response(self.jwks())
+    async def _keys(self, request: web.Request) -> web.Response:
+        tenant = request.match_info.get("tenant")
+        with self._lock:
+            self.key_sets.append(request.path)
+            own = self.tenant_keys.get(tenant) if tenant else None
+        return web.json_response(self.jwks(own))
 
     async def _other(self, request: web.Request) -> web.Response:
         with self._lock:

@@ -223,3 +223,59 @@ def test_web_application_info_names_the_registration_when_a_client_id_is_set(
     code, said, err = package(capsys, "--app-id", APP_ID, "--out", str(tmp_path / "bad" / "k.zip"))
     assert code == 2 and said == "" and "KOMPETENSBOT_WEB_APP_RESOURCE" in err and "api://" in err
     assert not (tmp_path / "bad").exists()
+
+
+# --- one registration per city (issue 23) ---------------------------------------------------
+
+MALMO_APP = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa"
+HL_APP = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb"
+
+
+@pytest.fixture
+def two_registrations(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("CONNECTIONS__")]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("KOMPETENSBOT_WEB_APP_RESOURCE", raising=False)
+    monkeypatch.delenv("KOMPETENSBOT_REGISTRATIONS_FILE", raising=False)
+    for connection, app, tenant in (
+        ("MALMO", MALMO_APP, "a0a0a0a0-0000-4000-8000-a0a0a0a0a0a0"),
+        ("HL", HL_APP, "b0b0b0b0-0000-4000-8000-b0b0b0b0b0b0"),
+    ):
+        monkeypatch.setenv(f"CONNECTIONS__{connection}__SETTINGS__CLIENTID", app)
+        monkeypatch.setenv(f"CONNECTIONS__{connection}__SETTINGS__CLIENTSECRET", "hemligt")
+        monkeypatch.setenv(f"CONNECTIONS__{connection}__SETTINGS__TENANTID", tenant)
+    monkeypatch.setenv("KOMPETENSBOT_CITY_CONNECTIONS", "malmo:MALMO,hagersten-liljeholmen:HL")
+
+
+@pytest.mark.parametrize(("city", "app"), [("malmo", MALMO_APP), ("hagersten-liljeholmen", HL_APP)])
+def test_each_city_s_package_names_its_own_registration(
+    two_registrations, teams_schemas, capsys, tmp_path, monkeypatch, city, app
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, said, err = package(capsys, "--city", city)
+    assert code == 0, err
+    out = tmp_path / "build" / f"kompetensbot-{city}.zip"
+    manifest = json.loads(read_zip(out)["manifest.json"])
+    assert (manifest["id"], manifest["bots"][0]["botId"]) == (app, app)
+    assert manifest["webApplicationInfo"] == {"id": app, "resource": f"api://botid-{app}"}
+    assert f"kompetensbot-{city}.zip" in said
+    assert not teams_errors(manifest), describe(teams_errors(manifest))
+
+
+def test_several_registrations_and_no_city_name_the_cities_and_write_nothing(
+    two_registrations, capsys, tmp_path
+) -> None:
+    code, said, err = package(capsys, "--app-id", APP_ID, "--out", str(tmp_path / "k.zip"))
+    assert code == 2 and said == ""
+    assert err.startswith("kompetensbot: Registreringarna är 2") and err.count("\n") == 1, err
+    assert "hagersten-liljeholmen, malmo" in err and "--city" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_city_without_a_registration_is_refused_naming_those_that_have_one(
+    two_registrations, capsys, tmp_path
+) -> None:
+    code, said, err = package(capsys, "--city", "lund", "--out", str(tmp_path / "k.zip"))
+    assert code == 2 and said == ""
+    assert "Staden lund har ingen egen registrering" in err and "hagersten-liljeholmen, malmo" in err
+    assert not list(tmp_path.iterdir())

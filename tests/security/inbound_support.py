@@ -6,6 +6,7 @@ server is patched."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 from sqlalchemy import text
@@ -107,13 +109,20 @@ class Secured:
         )
 
 
+def sdk_accepts(validator: JwtTokenValidator, token: str) -> bool:
+    """Whether the SDK's own validator, alone, accepts `token`."""
+    try:
+        asyncio.run(validator.validate_token(token))
+    except (jwt.PyJWTError, ValueError):
+        return False
+    return True
+
+
 @contextmanager
-def secured_bot(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Secured]:
-    url = f"sqlite:///{folder / 'bot.db'}"
-    _prepare(url)
-    entra = FakeEntra(folder).start()
-    stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()
-    for name, value in {**credentials_env(entra, stub.url), "DATABASE_URL": url}.items():
+def serving(url: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessBot]:
+    """A bot on the database `url` with the settings `env` (credentials), served in this
+    process with the key sets forgotten before and after."""
+    for name, value in {**env, "DATABASE_URL": url}.items():
         monkeypatch.setenv(name, value)
     forget_keys()
     bot = InProcessBot(url, demo=False)
@@ -122,9 +131,21 @@ def secured_bot(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Secur
     )
     bot.start()
     try:
-        yield Secured(bot, stub, entra, url)
+        yield bot
     finally:
         bot.stop()
+        forget_keys()
+
+
+@contextmanager
+def secured_bot(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Secured]:
+    url = f"sqlite:///{folder / 'bot.db'}"
+    _prepare(url)
+    entra = FakeEntra(folder).start()
+    stub = ThrottlingConnectorStub(per_conversation_rate=None, global_rate=None).start()
+    try:
+        with serving(url, credentials_env(entra, stub.url), monkeypatch) as bot:
+            yield Secured(bot, stub, entra, url)
+    finally:
         stub.stop()
         entra.stop()
-        forget_keys()

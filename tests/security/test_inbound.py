@@ -8,7 +8,6 @@ change of version that makes our checks redundant, or weaker, shows here."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from tests.security.inbound_support import (
     Secured,
     credentials_env,
     forget_keys,
+    sdk_accepts,
     secured_bot,
 )
 
@@ -68,20 +68,12 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeEntra, J
             forget_keys()
 
 
-def _sdk_accepts(validator: JwtTokenValidator, token: str) -> bool:
-    try:
-        asyncio.run(validator.validate_token(token))
-    except (jwt.PyJWTError, ValueError):
-        return False
-    return True
-
-
 def test_the_sdk_alone_accepts_an_evil_issuer_another_tenant_and_a_token_without_expiry(sdk) -> None:
     """Pinned: the SDK's own check lets these through, so ours is what refuses them."""
     entra, validator = sdk
-    assert _sdk_accepts(validator, entra.token(CLIENT_ID, issuer=EVIL))
+    assert sdk_accepts(validator, entra.token(CLIENT_ID, issuer=EVIL))
     other = f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0"
-    assert _sdk_accepts(validator, entra.token(CLIENT_ID, issuer=other, tid=OTHER_TENANT, azp="stranger"))
+    assert sdk_accepts(validator, entra.token(CLIENT_ID, issuer=other, tid=OTHER_TENANT, azp="stranger"))
     now = int(time.time())
     no_expiry = jwt.encode(
         {"iss": "https://api.botframework.com", "aud": CLIENT_ID, "nbf": now - 10},
@@ -89,10 +81,10 @@ def test_the_sdk_alone_accepts_an_evil_issuer_another_tenant_and_a_token_without
         algorithm="RS256",
         headers={"kid": KID},
     )
-    assert _sdk_accepts(validator, no_expiry)
+    assert sdk_accepts(validator, no_expiry)
     # ... and the refusals it does make, which ours rely on.
-    assert not _sdk_accepts(validator, entra.token("another-app", issuer=EVIL))
-    assert not _sdk_accepts(validator, entra.token(CLIENT_ID, lifetime=-600))
+    assert not sdk_accepts(validator, entra.token("another-app", issuer=EVIL))
+    assert not sdk_accepts(validator, entra.token(CLIENT_ID, lifetime=-600))
 
 
 def test_the_sdk_with_issuer_checks_on_still_trusts_microsofts_own_tenants(sdk) -> None:
@@ -103,8 +95,8 @@ def test_the_sdk_with_issuer_checks_on_still_trusts_microsofts_own_tenants(sdk) 
     )
     strict = JwtTokenValidator(config)
     microsoft = f"https://login.microsoftonline.com/{MICROSOFT_TENANT}/v2.0"
-    assert _sdk_accepts(strict, entra.token(CLIENT_ID, issuer=microsoft, tid=MICROSOFT_TENANT, azp="any"))
-    assert not _sdk_accepts(strict, entra.token(CLIENT_ID, issuer=EVIL))
+    assert sdk_accepts(strict, entra.token(CLIENT_ID, issuer=microsoft, tid=MICROSOFT_TENANT, azp="any"))
+    assert not sdk_accepts(strict, entra.token(CLIENT_ID, issuer=EVIL))
 
 
 # --- the server: refused means 401 and nothing processed --------------------------------------
