@@ -32,7 +32,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from bot.config import _SDK_NAMES, PREFIX
+from bot.config import PREFIX
+from bot.registrations import SDK_NAMES
 from cli.health import default_url
 from cli.main import main
 from storage.db import make_engine
@@ -328,7 +329,7 @@ def test_every_setting_in_env_example_is_read() -> None:
     )
     for name in env_example():
         if name.startswith(PREFIX):
-            assert name.removeprefix(PREFIX) in _SDK_NAMES, name
+            assert name.removeprefix(PREFIX) in SDK_NAMES, name
         else:
             assert f'"{name}"' in sources or f"${{{name}" in sources, f"{name} is read nowhere"
 
