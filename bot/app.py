@@ -8,6 +8,7 @@ limit get a 4xx with a short JSON reason, and the server stays up."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import json
 import logging
@@ -17,7 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -29,7 +31,7 @@ from microsoft_agents.hosting.core import AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization.jwt import _authorize_request
 from microsoft_agents.hosting.core.http import HttpResponse
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import http_limits
@@ -43,7 +45,7 @@ from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot, tenant_of
 from storage.bot_state import CLAIMS_KEPT, city_of_tenant, prune_claims
-from storage.db import POOL_SIZE, make_engine
+from storage.db import POOL_SIZE, make_engine, normalise_url
 from storage.repository import city_names
 
 log = logging.getLogger("kompetensbot.app")
@@ -386,7 +388,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", http_limits.install(app, settings))
     if settings.tick_seconds > 0:
-        app.cleanup_ctx.append(_round_ticker(parts))
+        _round_ticker(app, parts)
     if settings.housekeeping_seconds > 0:
         app.cleanup_ctx.append(_housekeeping(parts))
     if settings.group_sync_seconds > 0:
@@ -413,10 +415,17 @@ Job = Callable[[], Awaitable[None]]
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what: str) -> CleanupContext:
+def _every(
+    seconds: float,
+    first_after: float,
+    make_job: Callable[[], Job],
+    what: str,
+    before_cancel: Job | None = None,
+) -> CleanupContext:
     """A cleanup context that, while the app serves, runs the job made by
     `make_job` (in the running loop) every `seconds`, first after
-    `first_after`; a failed run is logged and the next one tries again."""
+    `first_after`; a failed run is logged and the next one tries again.
+    At the stop `before_cancel` runs (if any), then a run under way is cancelled."""
 
     async def periodic(_app: web.Application) -> AsyncIterator[None]:
         job = make_job()
@@ -436,6 +445,8 @@ def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what
 
         task = asyncio.create_task(loop())
         yield
+        if before_cancel is not None:
+            await before_cancel()
         task.cancel()
         try:
             await task
@@ -445,25 +456,40 @@ def _every(seconds: float, first_after: float, make_job: Callable[[], Job], what
     return periodic
 
 
-def _round_ticker(parts: BotApp) -> CleanupContext:
-    """The follow-up round's periodic tick inside the server (see bot.round_runner)."""
+def _round_ticker(app: web.Application, parts: BotApp) -> None:
+    """The follow-up round's periodic tick inside the server (see bot.round_runner).
+
+    On PostgreSQL the sends take slots of the tenant's send budget shared by every
+    process (bot.tenant_budget), and a city is planned by the one process holding its
+    tick lock (storage.tick_locks); every process sends. At a stop (SIGTERM) the runner
+    claims nothing more and gives back at once the sends it holds whose request has not
+    begun (an on_shutdown handler: before the server waits for its turns), lets the
+    requests under way finish within KOMPETENSBOT_SHUTDOWN_TIMEOUT, then gives its
+    cities' locks up."""
     from bot.proactive import Sender
     from bot.reach import GraphReach
     from bot.round_runner import RoundRunner
+    from storage.tick_locks import TickLocks
 
     settings = parts.settings
+    engine = parts.engine
+    locks = TickLocks(engine) if engine.dialect.name == "postgresql" else None
+    runners: list[RoundRunner] = []  # made in the running loop, with the tick
+    stop_at: list[float] = []
 
     def make_tick() -> Job:
-        sender = Sender(parts.adapter, settings.client_id, global_rate=settings.send_rate)
+        sender = Sender(parts.adapter, settings.client_id, global_rate=settings.send_rate, database=engine)
         lease = timedelta(seconds=settings.round_lease_seconds)
         runner = RoundRunner(
-            parts.engine,
+            engine,
             sender,
             auto_open=settings.auto_rounds,
             in_flight=settings.round_in_flight,
             lease=lease,
-            reach=GraphReach.from_settings(parts.engine, settings, lease=lease),
+            reach=GraphReach.from_settings(engine, settings, lease=lease),
+            locks=locks,
         )
+        runners.append(runner)
 
         async def tick() -> None:
             result = await runner.tick(settings.today or date.today())
@@ -477,7 +503,26 @@ def _round_ticker(parts: BotApp) -> CleanupContext:
 
         return tick
 
-    return _every(settings.tick_seconds, min(5.0, settings.tick_seconds), make_tick, "round tick")
+    async def stop_claiming(_app: web.Application) -> None:
+        stop_at.append(asyncio.get_running_loop().time())
+        for runner in runners:
+            try:
+                await runner.stop()
+            except SQLAlchemyError as problem:  # the claims are left to their lease
+                log.warning("claimed sends not given back at the stop: %s", type(problem).__name__)
+
+    async def finish() -> None:
+        if stop_at:  # the requests under way: within the stop's time, counted from its start
+            left = stop_at[0] + settings.shutdown_timeout - asyncio.get_running_loop().time()
+            for runner in runners:
+                await runner.finish_sends(left)
+        if locks is not None:
+            locks.release()
+
+    app.on_shutdown.append(stop_claiming)
+    app.cleanup_ctx.append(
+        _every(settings.tick_seconds, min(5.0, settings.tick_seconds), make_tick, "round tick", finish)
+    )
 
 
 def _housekeeping(parts: BotApp) -> CleanupContext:
@@ -577,9 +622,43 @@ def start_line(settings: Settings, served: list[str]) -> str:
     )
 
 
+SERVE_LOCK_SUFFIX = ".serve-lock"
+_held_server_locks: list[IO[bytes]] = []  # open for the process's life: the lock with them
+
+
+def only_server_on(database_url: str) -> Path | None:
+    """SQLite serves one process: an exclusive lock (flock) on a file beside the
+    database (`<file>.serve-lock`), held for the process's life (the system releases it
+    when the process ends, however it ends). A second `serve` on the same file is refused
+    with StartRefused naming the file. Not taken by `followup tick` and the other
+    commands: a tick from cron beside a running server stays allowed (the round's
+    unique keys and claims keep each send once). None (no lock) for PostgreSQL, where
+    several servers share the work (bot.round_runner), and for an in-memory database."""
+    url = make_url(normalise_url(database_url))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    database = Path(url.database)
+    lock = database.with_name(database.name + SERVE_LOCK_SUFFIX)
+    handle = lock.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise start_refused(
+            f"en annan kompetensbot serve använder redan SQLite-databasen {database} (låsfilen {lock} "
+            "är låst). SQLite tar en server åt gången: stoppa den andra servern, eller kör flera "
+            "servrar mot PostgreSQL (DATABASE_URL=postgresql://…). Servern startade inte.",
+            "DATABASE_URL",
+        ) from None
+    _held_server_locks.append(handle)
+    return lock
+
+
 def serve(settings: Settings) -> None:
-    """Starts the server, or raises StartRefused (settings or schema) before serving anything."""
+    """Starts the server, or raises StartRefused (settings, schema, a second server on
+    one SQLite file) before serving anything."""
     settings.check_serve()
+    only_server_on(settings.database_url)
     # The command line set the root logger once (cli.main.configure_logging, WARNING
     # by default); the server's own lines are INFO, the SDK's stay at WARNING.
     logging.getLogger("kompetensbot").setLevel(os.environ.get("KOMPETENSBOT_LOG", "INFO").upper())

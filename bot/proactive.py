@@ -6,19 +6,25 @@ of a stored reference (the JSON that `KompetensBot` stores from
 `activity.get_conversation_reference()`), `update` replaces a sent card in
 place, `create_conversation` opens a 1:1 chat with someone who has none yet.
 
-Throttling (bot.throttle): every request waits for a slot from a global
-token bucket (`global_rate`, default 30/s) and, for sends and updates, from
-its conversation's bucket (`per_conversation_rate`, default 7/s, Teams'
-limit), `headroom` (2 %) below the nominal rates. The order of messages
-within one conversation is kept, except that a retried message may arrive
-after a later one. One Sender serves one event loop, and its rates are per
-process: two processes sending at once share Teams' limits, so give each a
-share of the global rate.
+Throttling (bot.throttle): every request waits for a slot of the send budget
+of its (app, tenant) (`global_rate`, default 30/s per tenant: Teams allows an
+app 50/s per tenant for all its messages, and the 20 left are for the replies
+to people, which are not throttled) and, for sends and updates, from its
+conversation's bucket (`per_conversation_rate`, default 7/s, Teams' limit),
+`headroom` (2 %) below the nominal rates. With `database` on PostgreSQL the
+budget is shared by every process on it (bot.tenant_budget: one per tenant,
+booked in the database); otherwise (SQLite, where one process serves the
+database, or no database) it is this process's own bucket, one for every
+tenant together. The tenant is the one the caller names (`tenant_id`), else
+the reference's conversation.tenantId. The order of messages within one
+conversation is kept, except that a retried message may arrive after a
+later one. One Sender serves one event loop.
 
 Retries (bot.retry_policy, the policy the turn's replies use too): 429,
 412, 502, 503, 504, timeouts and connection errors, with backoff and
 jitter; a Retry-After is honoured, and after a 429 the conversation's
-bucket waits too. 403 and 404 come back as `permanent`.
+bucket waits too (and with a Retry-After the tenant's shared budget, for
+every process). 403 and 404 come back as `permanent`.
 
 As whom (issue 23: one bot registration per city, bot.registrations): a send or update
 goes as the registration whose bot id the stored reference names ("bot": "28:<app id>",
@@ -73,14 +79,16 @@ from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 
 from bot.clients import quiet_anonymous_app_id_warning
 from bot.outbound import OutboundPolicy
 from bot.registrations import Registrations
 from bot.retry_policy import Captured, RetryPolicy, SendResult, short
+from bot.tenant_budget import SendBudgets, shared
 from bot.throttle import Clock, Limiter, Sleep
 
-__all__ = ["CreateResult", "SendResult", "Sender", "outbound_of", "registrations_of"]
+__all__ = ["CreateResult", "SendResult", "Sender", "outbound_of", "registrations_of", "tenant_of_reference"]
 
 log = logging.getLogger("kompetensbot.proactive")
 
@@ -156,8 +164,9 @@ class Sender:
     `outbound`: where requests may go (default: the adapter's policy, or
     else bot.outbound's from the environment for the mode `app_id` says).
     `registrations`: the registrations it may send as (default: the adapter's; see the
-    module, "As whom").
-    `clock`, `sleep`, `wall_clock` and `rng` are injectable for tests."""
+    module, "As whom"). `database`: the send budget is shared through it with every
+    other process when it is PostgreSQL (see the module's notes). `clock`, `sleep`,
+    `wall_clock` and `rng` are injectable for tests."""
 
     def __init__(
         self,
@@ -180,6 +189,7 @@ class Sender:
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
         rng: random.Random | None = None,
+        database: Engine | None = None,
     ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -209,8 +219,19 @@ class Sender:
             rng=rng or random.Random(),
             log=log,
         )
+        budgets = (
+            SendBudgets(database, self.app_id, global_rate, headroom=headroom, clock=clock, sleep=sleep)
+            if database is not None and shared(database)
+            else None
+        )
         self.limiter = Limiter(
-            global_rate, per_conversation_rate, burst=burst, headroom=headroom, clock=clock, sleep=sleep
+            global_rate,
+            per_conversation_rate,
+            burst=burst,
+            headroom=headroom,
+            clock=clock,
+            sleep=sleep,
+            budgets=budgets,
         )
         # (tenant id, user id) -> why no conversation could be created for them.
         self.unreachable: dict[tuple[str, str], str] = {}
@@ -236,11 +257,16 @@ class Sender:
         activity: Activity | dict[str, Any] | str,
         *,
         attempts: int | None = None,
+        tenant_id: str | None = None,
+        started: Callable[[], object] | None = None,
     ) -> SendResult:
         """Post `activity` into the conversation of `reference`. Never raises
         for a failed request; keep `activity_id` to update the card later.
         `attempts` overrides `max_attempts` for this send (1: no retry here;
-        the caller retries later, see `SendResult.retryable`)."""
+        the caller retries later, see `SendResult.retryable`). `tenant_id`:
+        whose send budget it takes (default: the reference's conversation's
+        tenant). `started` is called as an attempt's request begins (its
+        slots came up): until then, cancelling the send sends nothing."""
         prepared = self._prepare(reference, activity)
         if isinstance(prepared, SendResult):
             return prepared
@@ -255,14 +281,28 @@ class Sender:
 
             return await self._in_turn(ref, logic)
 
-        result, _ = await self._with_retries(ref.conversation.id, attempt, "send", attempts)
+        result, _ = await self._with_retries(
+            ref.conversation.id,
+            attempt,
+            "send",
+            attempts,
+            tenant_of_reference(ref, tenant_id),
+            started,
+            app_id=self.app_id_of(reference),
+        )
         return result
 
     async def update(
-        self, reference: dict[str, Any], activity_id: str, activity: Activity | dict[str, Any] | str
+        self,
+        reference: dict[str, Any],
+        activity_id: str,
+        activity: Activity | dict[str, Any] | str,
+        *,
+        tenant_id: str | None = None,
     ) -> SendResult:
         """Replace the activity `activity_id` (as returned by `send`) in the
-        conversation of `reference`, e.g. a card that has been answered."""
+        conversation of `reference`, e.g. a card that has been answered
+        (`tenant_id` as for `send`)."""
         if not activity_id:
             return SendResult(ok=False, reason="no activity id to update", permanent=True)
         prepared = self._prepare(reference, activity)
@@ -280,7 +320,13 @@ class Sender:
 
             return await self._in_turn(ref, logic)
 
-        result, _ = await self._with_retries(ref.conversation.id, attempt, "update")
+        result, _ = await self._with_retries(
+            ref.conversation.id,
+            attempt,
+            "update",
+            tenant_id=tenant_of_reference(ref, tenant_id),
+            app_id=self.app_id_of(reference),
+        )
         if result.ok and not result.activity_id:
             result = dataclasses.replace(result, activity_id=activity_id)
         return result
@@ -352,7 +398,7 @@ class Sender:
             return await self._create_once(app_id, service_url, channel_id, parameters)
 
         result, created = await self._with_retries(
-            None, attempt, f"create-conversation for {user_id}", attempts
+            None, attempt, f"create-conversation for {user_id}", attempts, tenant_id, app_id=app_id
         )
         if not result.ok or not created:
             return CreateResult(
@@ -517,12 +563,27 @@ class Sender:
         attempt: Callable[[], Awaitable[T]],
         what: str,
         max_attempts: int | None = None,
+        tenant_id: str | None = None,
+        started: Callable[[], object] | None = None,
+        *,
+        app_id: str | None = None,
     ) -> tuple[SendResult, T | None]:
-        """The retry policy's attempts, each waiting for its throttling slots."""
+        """The retry policy's attempts, each waiting for its throttling slots
+        (the send budget of (`app_id`, `tenant_id`) and the conversation's)."""
         return await self.retries.run(
             attempt,
             what,
             conversation_id=conversation_id,
             max_attempts=max_attempts,
-            slots=self.limiter.slots(conversation_id),
+            slots=self.limiter.slots(conversation_id, tenant_id, app_id),
+            started=started,
         )
+
+
+def tenant_of_reference(ref: ConversationReference, named: str | None = None) -> str:
+    """The tenant whose send budget a request into `ref`'s conversation takes: the one
+    the caller named, else the conversation's tenantId ("" when neither says)."""
+    if named:
+        return named
+    conversation = ref.conversation
+    return str(getattr(conversation, "tenant_id", None) or "") if conversation else ""

@@ -11,7 +11,9 @@ they are about the bot, not the recipient.
 
 Throttling is not the policy's: a caller that throttles hands `run` the
 request's `Slots` (bot.throttle's `ConversationSlots`), which each attempt
-waits for, which a 503 gives back and a 429 holds up. A reply answers one
+waits for, which a 503 gives back and a 429 holds up (the conversation; with
+a Retry-After, the tenant's send budget too, for every process: `push`). A
+reply answers one
 person's message, it is not bulk traffic, so replies run with `UNTHROTTLED`
 and a 429's Retry-After alone makes them wait.
 
@@ -116,6 +118,10 @@ class Slots(Protocol):
     def hold(self, seconds: float) -> None:
         """After a 429: no slot for the conversation in the next `seconds`."""
 
+    def push(self, seconds: float) -> None:
+        """After a 429 with Retry-After: no slot of the tenant's send budget in the
+        next `seconds`, for every process that shares it."""
+
 
 class _Unthrottled:
     async def wait(self) -> None:
@@ -125,6 +131,9 @@ class _Unthrottled:
         return None
 
     def hold(self, seconds: float) -> None:
+        return None
+
+    def push(self, seconds: float) -> None:
         return None
 
 
@@ -208,17 +217,21 @@ class RetryPolicy:
         conversation_id: str | None = None,
         max_attempts: int | None = None,
         slots: Slots = UNTHROTTLED,
+        started: Callable[[], object] | None = None,
     ) -> tuple[SendResult, T | None]:
         """Attempts until success, a failure that is not retried, or
         `max_attempts` (default: the policy's); each attempt waits for its
-        `slots` first. Returns the result and the value of the successful
-        attempt. Never raises for a failed attempt."""
+        `slots` first, and `started` is called as its request begins. Returns
+        the result and the value of the successful attempt. Never raises for
+        a failed attempt."""
         max_attempts = max(1, max_attempts or self.max_attempts)
         history: list[str] = []
         uncertain = False
         failure: Failure | None = None
         for number in range(1, max_attempts + 1):
             await slots.wait()
+            if started is not None:
+                started()
             try:
                 async with asyncio.timeout(self.attempt_timeout):
                     value = await attempt()
@@ -264,6 +277,8 @@ class RetryPolicy:
                     f"; Retry-After {failure.retry_after:g} s is longer than {self.max_retry_after:g} s"
                 )
                 return self._failed(failure, number, uncertain, history, what, conversation_id), None
+            if failure.status == 429 and failure.retry_after is not None:
+                slots.push(failure.retry_after)
             uncertain = uncertain or failure.uncertain
             if number == max_attempts:
                 if failure.status == 429 and failure.retry_after:

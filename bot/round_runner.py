@@ -21,6 +21,24 @@ stored as their conversation: the send then goes there. A person Graph cannot in
 for (no consent, not in the tenant) is recorded unreachable with the reason; no
 create-conversation is tried for them (Teams refuses it for a person without the app).
 
+Several processes on one PostgreSQL database (issue 23):
+
+- Planning (steps 1, 2 and 4) is done for a city by one process only, the one that
+  holds the city's advisory lock (storage.tick_locks: session locks on one connection
+  the process keeps, taken at a tick and kept while it lives; why that scope: see there);
+  the others skip the city. Each city ticked logs one INFO line "ticked city <slug>: …".
+  Every process claims and sends (step 3), so the sending is shared; claims go round
+  the cities that have something to send, one city's send after the next's (a large
+  city's 2 000 cards do not hold back a small city's 40), and every send takes a slot of
+  its (app, tenant)'s send budget, shared by every process (bot.tenant_budget).
+- A stop (`stop`, at SIGTERM) claims nothing more and gives back at once every send
+  this process has claimed whose request has not begun (storage.rounds.release: pending
+  again, not marked possibly repeated), so another process takes it without waiting for
+  the lease; a request under way may finish within the stop's time (`finish_sends`),
+  else its send is left to the lease (and then marked possibly repeated).
+
+On SQLite one server serves the database and ticks every city.
+
 Sends whose person has answered in the meantime are skipped; a 403/404 is
 recorded as failed with the reason. A send that fails in a way worth
 retrying (429, 412, 502, 503, 504, a timeout) is not retried in place:
@@ -42,7 +60,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -75,6 +93,7 @@ from storage import rounds as store
 from storage.bot_state import save_conversation_reference
 from storage.graph_installs import InstallState
 from storage.rounds import SendState
+from storage.tick_locks import TickLocks
 from storage.unit_of_work import UnitOfWorkFactory, units_of
 
 log = logging.getLogger("kompetensbot.rounds")
@@ -92,6 +111,13 @@ def viewer_in(reference: dict[str, Any] | None) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
+def tenant_in(reference: dict[str, Any] | None) -> str | None:
+    """The tenant of a stored conversation reference (its conversation.tenantId), if any."""
+    conversation = (reference or {}).get("conversation")
+    found = conversation.get("tenantId") if isinstance(conversation, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -104,10 +130,40 @@ class TickResult:
     cards_updated: int = 0
     possibly_repeated: int = 0
     installs: Counter[str] = field(default_factory=Counter)  # Graph: installed / no_consent / …
+    ticked: list[str] = field(default_factory=list)  # the cities this process planned (slugs)
+    elsewhere: int = 0  # cities another process holds the tick lock of (PostgreSQL)
 
     @property
     def sent(self) -> int:
         return self.outcomes["sent"]
+
+
+@dataclass
+class _Worker:
+    """What one drain worker is doing, for a stop: the send it holds, and whether it
+    must not be cancelled now (a claim, a request or an outcome being written)."""
+
+    held: store.Send | None = None
+    busy: bool = False
+
+
+class _Rotation:
+    """The cities with sends to claim, in turn: a city whose send was just claimed goes
+    to the back; one with nothing left to claim drops out until the next refill."""
+
+    def __init__(self) -> None:
+        self._cities: deque[int] = deque()
+
+    def next(self) -> int | None:
+        return self._cities.popleft() if self._cities else None
+
+    def again(self, org_id: int) -> None:
+        if org_id not in self._cities:
+            self._cities.append(org_id)
+
+    def refill(self, org_ids: list[int]) -> None:
+        for org_id in org_ids:
+            self.again(org_id)
 
 
 class RoundRunner:
@@ -128,6 +184,7 @@ class RoundRunner:
         rng: random.Random | None = None,
         units: UnitOfWorkFactory | None = None,
         reach: GraphReach | None = None,
+        locks: TickLocks | None = None,
     ):
         """`max_attempts` claims of a send before it is recorded as failed;
         retries wait `retry_delay` doubling up to `max_retry_delay` (with
@@ -135,7 +192,9 @@ class RoundRunner:
         about 4 to 8 minutes of failures. A tick waits for retries due
         within `retry_wait`. `units`: the units of work the round services and the
         escalation's report open (default: over `engine`). `reach`: installs through
-        Microsoft Graph for people without a conversation (bot/reach.py; None: off)."""
+        Microsoft Graph for people without a conversation (bot/reach.py; None: off).
+        `locks`: which cities this process plans, on PostgreSQL (storage.tick_locks;
+        None: every city, as on SQLite)."""
         self.engine = engine
         self.units = units or units_of(engine)
         self.reach = reach
@@ -153,24 +212,54 @@ class RoundRunner:
         self._failures_in_a_row = 0
         self._last_retry_after: float | None = None
         self._unchanged: dict[int, Any] = {}  # RoundServices.enqueue_due, from tick to tick
+        self.locks = locks
+        self.stopping = False
+        self._workers: dict[asyncio.Task[None], _Worker] = {}
 
     # --- the tick ---------------------------------------------------------
 
     async def tick(self, as_of: date) -> TickResult:
         result = TickResult()
-        for slug in await asyncio.to_thread(store.org_slugs, self.engine):
-            services = RoundServices(self.engine, org=slug, units=self.units)
-            if self.auto_open:
-                opened = await asyncio.to_thread(self._auto_open, services, as_of)
-                result.opened += [f"{slug} {p}" for p in opened]
-            try:
-                result.recorded += await asyncio.to_thread(services.enqueue_due, as_of, self._unchanged)
-            except DomainError as problem:
-                log.warning("city %s: could not record the round's sends: %s", slug, problem.message)
+        if self.stopping:
+            return result
+        cities = await asyncio.to_thread(store.cities, self.engine)
+        mine: set[int] | None = None  # None: every city (no locks)
+        if self.locks is not None:
+            mine = await asyncio.to_thread(self.locks.take, [org_id for org_id, _ in cities])
+            result.elsewhere = len(cities) - len(mine)
+        for org_id, slug in cities:
+            if self.stopping:
+                return result
+            if mine is not None and org_id not in mine:
+                continue
+            await self._plan(slug, as_of, result)
         await self.drain(as_of, result)
-        result.cards_updated += await self.refresh_answered_cards()
-        result.cards_updated += await self.refresh_decided_proposals()
+        if not self.stopping:
+            result.cards_updated += await self.refresh_answered_cards(mine)
+        if not self.stopping:
+            result.cards_updated += await self.refresh_decided_proposals(mine)
         return result
+
+    async def _plan(self, slug: str, as_of: date, result: TickResult) -> None:
+        """One city's planning: its round opened when due, what is due recorded."""
+        services = RoundServices(self.engine, org=slug, units=self.units)
+        opened: list[str] = []
+        if self.auto_open:
+            opened = await asyncio.to_thread(self._auto_open, services, as_of)
+            result.opened += [f"{slug} {p}" for p in opened]
+        recorded = 0
+        try:
+            recorded = await asyncio.to_thread(services.enqueue_due, as_of, self._unchanged)
+        except DomainError as problem:
+            log.warning("city %s: could not record the round's sends: %s", slug, problem.message)
+        result.recorded += recorded
+        result.ticked.append(slug)
+        log.info(
+            "ticked city %s: %d new sends recorded%s",
+            slug,
+            recorded,
+            "".join(f", opened the round {p}" for p in opened),
+        )
 
     def _auto_open(self, services: RoundServices, as_of: date) -> list[str]:
         if as_of.month not in (6, 12):
@@ -206,32 +295,133 @@ class RoundRunner:
 
     async def drain(self, as_of: date, result: TickResult | None = None) -> TickResult:
         """Send every claimable send, and those due for a retry within
-        `retry_wait`; returns when none is left."""
+        `retry_wait`, the cities in turn; returns when none is left (or the
+        runner stops)."""
         result = result or TickResult()
+        if self.stopping:
+            return result
         token = store.new_token()
         contexts: dict[int, store.SendingCity] = {}
         if self.reach is not None:
             await self.install_first(as_of, result, contexts)
+        rotation = _Rotation()
 
-        async def worker() -> None:
-            while True:
-                await self._slow_down()
+        async def claim_next() -> list[store.Send]:
+            """One send of the next city in turn (none: nothing to claim now)."""
+            refilled = False
+            while not self.stopping:
+                org_id = rotation.next()
+                if org_id is None:
+                    if refilled:
+                        return []
+                    rotation.refill(
+                        await asyncio.to_thread(
+                            store.claimable_orgs, self.engine, lease=self.lease, now=self.clock()
+                        )
+                    )
+                    refilled = True
+                    continue
                 claimed = await asyncio.to_thread(
-                    store.claim, self.engine, limit=1, lease=self.lease, token=token, now=self.clock()
+                    store.claim,
+                    self.engine,
+                    limit=1,
+                    lease=self.lease,
+                    token=token,
+                    now=self.clock(),
+                    org_id=org_id,
                 )
+                if claimed:
+                    rotation.again(org_id)
+                    return claimed
+            return []
+
+        async def worker(state: _Worker) -> None:
+            while not self.stopping:
+                await self._slow_down()
+                state.busy = True  # a claim is not cancelled half-way: its send would be lost
+                try:
+                    claimed = await claim_next()
+                finally:
+                    state.busy = False
+                if claimed and self.stopping:
+                    await asyncio.to_thread(store.release, self.engine, claimed)
+                    return
                 if not claimed:
+                    if self.stopping:
+                        return
                     wait = await asyncio.to_thread(self._next_retry_in)
                     if wait is None:
                         return
                     await self.sleep(wait)
                     continue
                 for send in claimed:
-                    outcome = await self._process(send, as_of, contexts)
+                    state.held = send
+                    try:
+                        outcome = await self._process(send, as_of, contexts)
+                    finally:
+                        state.held, state.busy = None, False
                     result.outcomes[outcome] += 1
                     result.possibly_repeated += send.possibly_repeated
 
-        await asyncio.gather(*(worker() for _ in range(self.in_flight)))
+        tasks = []
+        for _ in range(self.in_flight):
+            task = asyncio.create_task(worker(state := _Worker()))
+            self._workers[task] = state
+            task.add_done_callback(lambda done: self._workers.pop(done, None))
+            tasks.append(task)
+        try:
+            # Every worker to its end: a stop cancels some (their sends given back) and
+            # lets the others finish theirs.
+            ends = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            for task in tasks:  # the drain itself cancelled: the workers too
+                task.cancel()
+        for end in ends:
+            if isinstance(end, Exception):
+                raise end
         return result
+
+    # --- a stop ------------------------------------------------------------------
+
+    def _busy(self) -> None:
+        """The current worker's send must not be cancelled from here on: its request
+        has begun, or its outcome is being written."""
+        task = asyncio.current_task()
+        state = self._workers.get(task) if task is not None else None
+        if state is not None:
+            state.busy = True
+
+    async def stop(self) -> int:
+        """Claim nothing more and give back at once every send this process holds whose
+        request has not begun (their workers are cancelled): pending again, for another
+        process to take now. Returns how many were given back. Requests under way go on
+        (`finish_sends`)."""
+        self.stopping = True
+        idle = [(task, state) for task, state in self._workers.items() if not state.busy]
+        held = [state.held for _task, state in idle if state.held is not None]
+        for task, _state in idle:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in idle), return_exceptions=True)
+        released = await asyncio.to_thread(store.release, self.engine, held) if held else 0
+        if held:
+            log.info("stopping: %d claimed sends given back unsent, for another process to take", released)
+        return released
+
+    async def finish_sends(self, timeout: float) -> int:
+        """After `stop`: wait up to `timeout` seconds for the requests under way and the
+        outcomes being written; those still going then are cancelled, their sends left to
+        the lease (another process takes them then, marked possibly repeated). Returns how
+        many were left so."""
+        going = [task for task in self._workers if not task.done()]
+        if not going:
+            return 0
+        _done, pending = await asyncio.wait(going, timeout=max(0.0, timeout))
+        left = sum(1 for task in pending if self._workers.get(task, _Worker()).held is not None)
+        for task in pending:
+            task.cancel()
+        if left:
+            log.warning("stopping: %d sends under way left to their lease (possibly repeated)", left)
+        return left
 
     def _next_retry_in(self) -> float | None:
         """Seconds until the earliest retry, when it is due within `retry_wait`."""
@@ -306,8 +496,11 @@ class RoundRunner:
             # An escalation too large for one message is sent in parts, in
             # order; a part that fails sends them all again at the retry.
             first_id: str | None = None
+            tenant = tenant_in(reference) or ctx.tenant_id
             for number, activity in enumerate(activities):
-                outcome = await self.sender.send(reference, activity, attempts=1)
+                outcome = await self.sender.send(
+                    reference, activity, attempts=1, tenant_id=tenant, started=self._busy
+                )
                 if not outcome.ok:
                     if number:
                         outcome = replace(outcome, maybe_duplicate=True)
@@ -358,7 +551,7 @@ class RoundRunner:
         queue = list(people.values())
 
         async def worker() -> None:
-            while queue:
+            while queue and not self.stopping:
                 send = queue.pop(0)
                 try:
                     ctx = await asyncio.to_thread(self._context, send.org_id, contexts)
@@ -412,6 +605,7 @@ class RoundRunner:
         retry_after: float | None = None,
         possibly_repeated: bool = False,
     ) -> str:
+        self._busy()
         if send.attempts >= self.max_attempts:
             log.warning(
                 "send %s to %s: gave up after %d attempts: %s", send.id, send.recipient, send.attempts, reason
@@ -426,6 +620,7 @@ class RoundRunner:
             delay = retry_after + self._rng.uniform(0, min(1.0, 0.1 * retry_after))
         else:
             delay = self._backoff(send.attempts)
+        self._busy()
         kept = await asyncio.to_thread(
             store.finish,
             self.engine,
@@ -440,6 +635,7 @@ class RoundRunner:
         return "retry"
 
     async def _finish(self, send: store.Send, state: str, reason: str, **values: Any) -> str:
+        self._busy()
         kept = await asyncio.to_thread(store.finish, self.engine, send, state=state, reason=reason, **values)
         if not kept:
             log.warning("send %s was taken over by another process after its lease ran out", send.id)
@@ -547,13 +743,16 @@ class RoundRunner:
         content = proposals_card(view, may_decide=True, viewer=viewer_in(reference))
         return [card_activity(texts.proposals_text(round_.period), content)]
 
-    async def refresh_decided_proposals(self) -> int:
-        """Update in place every sent proposals card whose set KSAU has decided since
-        (like `refresh_answered_cards`): each member's card then says who decided and when."""
-        candidates = await asyncio.to_thread(store.unmarked_proposal_cards, self.engine)
+    async def refresh_decided_proposals(self, org_ids: set[int] | None = None) -> int:
+        """Update in place every sent proposals card (of the cities `org_ids`, when
+        given) whose set KSAU has decided since (like `refresh_answered_cards`): each
+        member's card then says who decided and when."""
+        candidates = await asyncio.to_thread(store.unmarked_proposal_cards, self.engine, org_ids)
         views: dict[tuple[str, int], ProposalSetView | None] = {}
         updated = 0
         for slug, send in candidates:
+            if self.stopping:
+                break
             key = (slug, send.round_id)
             if key not in views:
                 services = RoundServices(self.engine, org=slug, units=self.units)
@@ -579,9 +778,10 @@ class RoundRunner:
 
     # --- cards answered since they were sent ----------------------------------
 
-    async def refresh_answered_cards(self) -> int:
-        """Update in place every sent card whose person has answered all of it."""
-        candidates = await asyncio.to_thread(store.unmarked_cards_of, self.engine)
+    async def refresh_answered_cards(self, org_ids: set[int] | None = None) -> int:
+        """Update in place every sent card (of the cities `org_ids`, when given) whose
+        person has answered all of it."""
+        candidates = await asyncio.to_thread(store.unmarked_cards_of, self.engine, org_ids)
         answered = await asyncio.to_thread(
             store.answered_by_period, self.engine, {(o, r.period) for o, r, _ in candidates}
         )
@@ -591,6 +791,8 @@ class RoundRunner:
         ledgers: dict[int, Ledger] = {}
         updated = 0
         for org_id, round_, send in candidates:
+            if self.stopping:
+                break
             done = answered.get((org_id, round_.period), set())
             if not send.measure_ids or not all(m in done for m in send.measure_ids):
                 continue

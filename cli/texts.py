@@ -286,6 +286,15 @@ def tick_summary(recorded: int, outcomes: dict[str, int], cards_updated: int) ->
     )
 
 
+def tick_elsewhere(count: int) -> str:
+    """`followup tick` on PostgreSQL: cities a running server plans (it holds their tick lock)."""
+    cities = "stad" if count == 1 else "städer"
+    return (
+        f"{count} {cities} planeras av en annan process (kompetensbot serve): deras omgångar "
+        "öppnas och deras utskick läggs upp där; det som redan är upplagt skickades också härifrån."
+    )
+
+
 def tick_repeated(count: int) -> str:
     return f"Obs: {count} utskick kan ha skickats två gånger (en tidigare körning avbröts mitt i)."
 

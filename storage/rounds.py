@@ -277,7 +277,22 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
-def _claim_statement(by_round: bool, dialect: str) -> Any:
+def _ready(now: Any) -> Any:
+    """A send that may be claimed at `now`: pending and due, or claimed longer ago
+    than the lease (bound as `stale_before`)."""
+    return or_(
+        and_(
+            _send.c.state == SendState.PENDING,
+            or_(_send.c.not_before.is_(None), _send.c.not_before <= now),
+        ),
+        and_(
+            _send.c.state == SendState.CLAIMED,
+            _send.c.claimed_at < bindparam("stale_before", type_=now.type),
+        ),
+    )
+
+
+def _claim_statement(by_round: bool, by_org: bool, dialect: str) -> Any:
     """The claim as one UPDATE … RETURNING with bound parameters, built once
     (building it costs more than running it: it runs once per send).
 
@@ -290,19 +305,12 @@ def _claim_statement(by_round: bool, dialect: str) -> Any:
     test: one process held all 2 000 sends, the other sent 1). SQLite runs
     an uncorrelated IN subquery once, and one writer at a time."""
     now = bindparam("claim_now", type_=_send.c.claimed_at.type)
-    ready = or_(
-        and_(
-            _send.c.state == SendState.PENDING,
-            or_(_send.c.not_before.is_(None), _send.c.not_before <= now),
-        ),
-        and_(
-            _send.c.state == SendState.CLAIMED,
-            _send.c.claimed_at < bindparam("stale_before", type_=now.type),
-        ),
-    )
+    ready = _ready(now)
     candidates = select(_send.c.id).where(ready)
     if by_round:
         candidates = candidates.where(_send.c.round_id.in_(bindparam("round_ids", expanding=True)))
+    if by_org:
+        candidates = candidates.where(_send.c.org_id == bindparam("claim_org_id", type_=Integer()))
     candidates = (
         candidates.order_by(_send.c.id)
         .limit(bindparam("claim_limit", type_=Integer()))
@@ -332,8 +340,9 @@ def _claim_statement(by_round: bool, dialect: str) -> Any:
 
 
 _CLAIM = {
-    (by_round, dialect): _claim_statement(by_round, dialect)
+    (by_round, by_org, dialect): _claim_statement(by_round, by_org, dialect)
     for by_round in (False, True)
+    for by_org in (False, True)
     for dialect in ("postgresql", "sqlite")
 }
 
@@ -346,10 +355,12 @@ def claim(
     token: str,
     now: datetime | None = None,
     round_ids: Iterable[int] | None = None,
+    org_id: int | None = None,
 ) -> list[Send]:
     """Claim up to `limit` sends that are pending (and due) or whose claim is
-    older than `lease`, for the holder of `token`. A send taken over from an
-    expired claim is marked `possibly_repeated`."""
+    older than `lease`, for the holder of `token` (of the city `org_id`, when
+    given: the round runner takes the cities in turn, see `claimable_orgs`). A
+    send taken over from an expired claim is marked `possibly_repeated`."""
     now = now or utcnow()
     params: dict[str, Any] = {
         "claim_now": now,
@@ -359,9 +370,51 @@ def claim(
     }
     if round_ids is not None:
         params["round_ids"] = list(round_ids)
+    if org_id is not None:
+        params["claim_org_id"] = org_id
     with engine.begin() as conn:
-        rows = conn.execute(_CLAIM[(round_ids is not None, conn.dialect.name)], params).all()
+        statement = _CLAIM[(round_ids is not None, org_id is not None, conn.dialect.name)]
+        rows = conn.execute(statement, params).all()
     return sorted((send_from_row(r) for r in rows), key=lambda s: s.id)
+
+
+def claimable_orgs(engine: Engine, *, lease: timedelta, now: datetime | None = None) -> list[int]:
+    """The cities that have a send to claim now (as `claim` would take it), by id: the
+    round runner's rotation, so a large city's thousands of cards do not hold back a
+    small city's few (PostgreSQL refuses FOR UPDATE beside a window function, so the
+    turns are taken city by city rather than in one ordered claim)."""
+    now = now or utcnow()
+    now_param = bindparam("claim_now", type_=_send.c.claimed_at.type)
+    query = select(_send.c.org_id).where(_ready(now_param)).distinct().order_by(_send.c.org_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query, {"claim_now": now, "stale_before": now - lease}).all()
+    return [int(r[0]) for r in rows]
+
+
+def release(engine: Engine, sends: Iterable[Send]) -> int:
+    """Give claimed sends back at once, unsent (a server stopping): pending again, due
+    now, without the claim and without counting the claim as an attempt, so another
+    process takes them without waiting for the lease and does not mark them possibly
+    repeated. Only sends still held under their claim's token; returns how many."""
+    released = 0
+    with engine.begin() as conn:
+        for send in sends:
+            result = conn.execute(
+                update(_send)
+                .where(
+                    _send.c.id == send.id,
+                    _send.c.state == SendState.CLAIMED,
+                    _send.c.claim_token == send.claim_token,
+                )
+                .values(
+                    state=SendState.PENDING,
+                    claim_token=None,
+                    claimed_at=None,
+                    attempts=_send.c.attempts - 1,
+                )
+            )
+            released += result.rowcount
+    return released
 
 
 def finish(
@@ -483,10 +536,13 @@ def any_reference(conn: Connection, org_id: int) -> dict[str, Any] | None:
     return json.loads(row.reference) if row else None
 
 
-def unmarked_cards(conn: Connection) -> list[tuple[int, Round, Send]]:
-    """(org id, round, send) of sent cards of open rounds not yet updated to
-    say they are answered."""
-    open_rounds = {r.id: (org, r) for org, r in rounds(conn, open_only=True)}
+def unmarked_cards(conn: Connection, org_ids: Iterable[int] | None = None) -> list[tuple[int, Round, Send]]:
+    """(org id, round, send) of sent cards of open rounds (of the cities `org_ids`,
+    when given) not yet updated to say they are answered."""
+    wanted = None if org_ids is None else set(org_ids)
+    open_rounds = {
+        r.id: (org, r) for org, r in rounds(conn, open_only=True) if wanted is None or org in wanted
+    }
     if not open_rounds:
         return []
     rows = conn.execute(
@@ -631,10 +687,11 @@ class CityRounds:
 # --- what the round runner reads and writes (bot/round_runner.py) ----------------
 
 
-def org_slugs(engine: Engine) -> list[str]:
-    """Every city's slug, in the order the cities were made."""
+def cities(engine: Engine) -> list[tuple[int, str]]:
+    """Every city's (id, slug), in the order the cities were made."""
     with engine.connect() as conn:
-        return [str(r[0]) for r in conn.execute(select(_orgs.c.slug).order_by(_orgs.c.id)).all()]
+        rows = conn.execute(select(_orgs.c.id, _orgs.c.slug).order_by(_orgs.c.id)).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
 
 
 def _slug_of(conn: Connection, org_id: int) -> str:
@@ -695,10 +752,10 @@ def answered_by_period(engine: Engine, keys: Iterable[tuple[int, str]]) -> dict[
         return {(org_id, period): _answered_in(conn, org_id, period, None) for org_id, period in keys}
 
 
-def unmarked_cards_of(engine: Engine) -> list[tuple[int, Round, Send]]:
+def unmarked_cards_of(engine: Engine, org_ids: Iterable[int] | None = None) -> list[tuple[int, Round, Send]]:
     """`unmarked_cards` on a connection of its own."""
     with engine.connect() as conn:
-        return unmarked_cards(conn)
+        return unmarked_cards(conn, org_ids)
 
 
 def round_ledger_of(engine: Engine, org_id: int, periods: Iterable[str]) -> SummaryLedger:
@@ -709,21 +766,25 @@ def round_ledger_of(engine: Engine, org_id: int, periods: Iterable[str]) -> Summ
         return round_ledger(conn, snapshot, periods)
 
 
-def unmarked_proposal_cards(engine: Engine) -> list[tuple[str, Send]]:
-    """(city slug, send) of every proposals card sent to a ksau member and not yet
-    updated to show the set's decision (open rounds and closed alike)."""
+def unmarked_proposal_cards(engine: Engine, org_ids: Iterable[int] | None = None) -> list[tuple[str, Send]]:
+    """(city slug, send) of every proposals card sent to a ksau member (of the cities
+    `org_ids`, when given) and not yet updated to show the set's decision (open rounds
+    and closed alike)."""
+    query = (
+        select(_send, _orgs.c.slug)
+        .join(_orgs, _orgs.c.id == _send.c.org_id)
+        .where(
+            _send.c.kind == SendKind.PROPOSALS.value,
+            _send.c.state == SendState.SENT,
+            _send.c.marked_answered.is_(False),
+            _send.c.activity_id.is_not(None),
+        )
+        .order_by(_send.c.id)
+    )
+    if org_ids is not None:
+        query = query.where(_send.c.org_id.in_(list(org_ids)))
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(_send, _orgs.c.slug)
-            .join(_orgs, _orgs.c.id == _send.c.org_id)
-            .where(
-                _send.c.kind == SendKind.PROPOSALS.value,
-                _send.c.state == SendState.SENT,
-                _send.c.marked_answered.is_(False),
-                _send.c.activity_id.is_not(None),
-            )
-            .order_by(_send.c.id)
-        ).all()
+        rows = conn.execute(query).all()
     return [(str(r.slug), send_from_row(r)) for r in rows]
 
 

@@ -325,7 +325,11 @@ class RoundSendRow(SQLModel, table=True):
     is taken again once, marked `possibly_repeated`."""
 
     __tablename__ = "round_sends"
-    __table_args__ = (UniqueConstraint("round_id", "recipient", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "recipient", "kind"),
+        # migration 0016: the round runner claims city by city (storage.rounds.claim)
+        Index("ix_round_sends_org_id_state", "org_id", "state"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="followup_rounds.id", index=True)
     org_id: int = Field(foreign_key="organisations.id")
@@ -350,6 +354,19 @@ class RoundSendRow(SQLModel, table=True):
     # reminders, an absent HR lead's escalation); "" for the recipient's own. The kind carries
     # the person's short key (core.rounds.stored_key), so the unique key holds one of each.
     on_behalf: str = Field(default="", max_length=200)
+
+
+class SendBudgetRow(SQLModel, table=True):
+    """The send budget of one bot registration in one Teams tenant, shared by every
+    process (issue 23, migration 0016; storage/send_budget.py): `next_slot` is the
+    next free send slot (GCRA's theoretical arrival time), `reserved_at` the database's
+    clock at the last booking. Updated in place; PostgreSQL only uses it."""
+
+    __tablename__ = "send_budgets"
+    app_id: str = Field(primary_key=True, max_length=100)  # "" when anonymous
+    tenant_id: str = Field(primary_key=True, max_length=100)  # "" when not known
+    next_slot: datetime = Field(sa_column=_ts())
+    reserved_at: datetime = Field(sa_column=_ts())
 
 
 # --- issue 20: KSAU's decision from a card (migration 0013) ---------------------------

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from bot.round_runner import RoundRunner, TickResult
+    from storage.tick_locks import TickLocks
 
 
 def register(followup: Commands) -> None:
@@ -181,6 +182,8 @@ def run_tick(args: argparse.Namespace, out: TextIO) -> int:
         report = RoundServices(engine, org=slug).report(None, period, as_of)
         print("\n".join(texts.coverage_lines(report)), file=out)
     print(texts.tick_summary(result.recorded, result.outcomes, result.cards_updated), file=out)
+    if result.elsewhere:
+        print(texts.tick_elsewhere(result.elsewhere), file=out)
     if result.installs:
         print(reach_texts.tick_installs(result.installs), file=out)
     if result.possibly_repeated:
@@ -188,8 +191,9 @@ def run_tick(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _runner(engine: Engine, *, auto_open: bool) -> RoundRunner:
-    """The round runner as the server makes it, from the settings (the connector, the rate)."""
+def _runner(engine: Engine, *, auto_open: bool, locks: TickLocks | None = None) -> RoundRunner:
+    """The round runner as the server makes it, from the settings (the connector, the
+    rate: the tenant's send budget shared with the servers on PostgreSQL)."""
     from bot.adapter import create_adapter
     from bot.config import Settings
     from bot.proactive import Sender
@@ -198,7 +202,7 @@ def _runner(engine: Engine, *, auto_open: bool) -> RoundRunner:
 
     settings = Settings.from_env()
     adapter, _ = create_adapter(settings, storage=None)
-    sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate)
+    sender = Sender(adapter, settings.client_id, global_rate=settings.send_rate, database=engine)
     lease = timedelta(seconds=settings.round_lease_seconds)
     return RoundRunner(
         engine,
@@ -207,6 +211,7 @@ def _runner(engine: Engine, *, auto_open: bool) -> RoundRunner:
         in_flight=settings.round_in_flight,
         lease=lease,
         reach=GraphReach.from_settings(engine, settings, lease=lease),
+        locks=locks,
     )
 
 
@@ -221,10 +226,18 @@ async def _drain(engine: Engine, as_of: date) -> TickResult:
 
 
 async def _tick(engine: Engine, as_of: date, *, auto_open: bool) -> TickResult:
-    runner = _runner(engine, auto_open=auto_open)
+    """One tick; on PostgreSQL it plans only the cities whose tick lock it gets (a running
+    server keeps those it plans: storage.tick_locks), held for this run, and sends with
+    everyone."""
+    from storage.tick_locks import TickLocks
+
+    locks = TickLocks(engine) if engine.dialect.name == "postgresql" else None
+    runner = _runner(engine, auto_open=auto_open, locks=locks)
     try:
         return await runner.tick(as_of)
     finally:
+        if locks is not None:
+            locks.release()
         if runner.reach is not None:
             await runner.reach.close()
 

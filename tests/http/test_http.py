@@ -8,6 +8,10 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
+from tests.conftest import PG_URL
+from tests.http.conftest import pg_schema
 from tests.http.harness import BotServer, ConnectorStub, activity, running
 
 
@@ -146,9 +150,18 @@ def test_a_token_is_required_when_a_client_id_is_configured(database_url: str) -
         assert stub.texts() == []
 
 
-def test_two_server_processes_share_one_conversation(database_url: str) -> None:
+@pytest.mark.postgres
+def test_two_server_processes_share_one_conversation() -> None:
     """A user whose turns land on alternating processes (as behind a load
-    balancer) goes through a whole dialog as with one server."""
+    balancer) goes through a whole dialog as with one server. On PostgreSQL:
+    SQLite serves one process (a second is refused: test_serve_sharing.py)."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL-testerna kräver KOMPETENSBOT_TEST_DATABASE_URL")
+    with pg_schema() as database_url:
+        _share_one_conversation(database_url)
+
+
+def _share_one_conversation(database_url: str) -> None:
     stub = ConnectorStub().start()
     a = BotServer(database_url).start()
     b = BotServer(database_url).start()

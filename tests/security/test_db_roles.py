@@ -28,9 +28,11 @@ from bot.services import Services
 from bot.state_storage import SqlStorage
 from bot.teams_bot import KompetensBot
 from core.model import Role
+from storage import send_budget
 from storage.db import make_engine, normalise_url
 from storage.migrate import upgrade
 from storage.seal import verify
+from storage.tick_locks import TickLocks
 
 PG_URL = os.environ.get("KOMPETENSBOT_TEST_DATABASE_URL")
 README = Path(__file__).parents[2] / "README.md"
@@ -133,6 +135,13 @@ def test_the_application_role_works_and_cannot_rewrite_or_unseal_the_ledger(role
     assert any(r.startswith("Klart!") for r in saved), saved
     RoundServices(app, org="malmo").open(None, "2025-06")
     RoundServices(app, org="malmo").enqueue_due(date(2025, 6, 2))  # the tick's first step
+    locks = TickLocks(app)  # one ticker per city (advisory locks need no grant)
+    try:
+        assert locks.take([1]) == {1}
+    finally:
+        locks.release()
+    assert send_budget.reserve(app, "", "tenant-malmo", 1 / 30).wait == 0  # the shared send budget
+    send_budget.push(app, "", "tenant-malmo", 1.0)  # a 429's Retry-After
     administration.revoke_role(None, ANNA, Role.CHEF, "GVN")
     with app.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM bot_state")).scalar_one() > 0
