@@ -623,13 +623,13 @@ def start_line(settings: Settings, served: list[str]) -> str:
 
 
 SERVE_LOCK_SUFFIX = ".serve-lock"
-_held_server_locks: list[IO[bytes]] = []  # open for the process's life: the lock with them
 
 
-def only_server_on(database_url: str) -> Path | None:
+def only_server_on(database_url: str) -> IO[bytes] | None:
     """SQLite serves one process: an exclusive lock (flock) on a file beside the
-    database (`<file>.serve-lock`), held for the process's life (the system releases it
-    when the process ends, however it ends). A second `serve` on the same file is refused
+    database (`<file>.serve-lock`), held while the server serves: the caller closes the
+    returned file when it stops (and the system releases the lock when the process ends,
+    however it ends). A second `serve` on the same file is refused
     with StartRefused naming the file. Not taken by `followup tick` and the other
     commands: a tick from cron beside a running server stays allowed (the round's
     unique keys and claims keep each send once). None (no lock) for PostgreSQL, where
@@ -650,15 +650,22 @@ def only_server_on(database_url: str) -> Path | None:
             "servrar mot PostgreSQL (DATABASE_URL=postgresql://…). Servern startade inte.",
             "DATABASE_URL",
         ) from None
-    _held_server_locks.append(handle)
-    return lock
+    return handle
 
 
 def serve(settings: Settings) -> None:
     """Starts the server, or raises StartRefused (settings, schema, a second server on
     one SQLite file) before serving anything."""
     settings.check_serve()
-    only_server_on(settings.database_url)
+    lock = only_server_on(settings.database_url)
+    try:
+        _serve(settings)
+    finally:
+        if lock is not None:
+            lock.close()  # the lock goes with the file: another server may start on it now
+
+
+def _serve(settings: Settings) -> None:
     # The command line set the root logger once (cli.main.configure_logging, WARNING
     # by default); the server's own lines are INFO, the SDK's stay at WARNING.
     logging.getLogger("kompetensbot").setLevel(os.environ.get("KOMPETENSBOT_LOG", "INFO").upper())
