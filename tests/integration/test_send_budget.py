@@ -103,10 +103,13 @@ def test_another_tenant_and_another_app_have_budgets_of_their_own(processes: lis
 @pytest.mark.postgres
 def test_a_push_after_a_429_holds_back_every_process(processes: list[Engine]):
     one, two, _three = processes
-    send_budget.reserve(one, "app-1", "tenant-a", INTERVAL)
+    first = send_budget.reserve(one, "app-1", "tenant-a", INTERVAL)
     send_budget.push(one, "app-1", "tenant-a", 5.0)  # one process saw Retry-After: 5
+    pushed = send_budget.next_slot(one, "app-1", "tenant-a")
+    assert pushed >= first.at + timedelta(seconds=5)  # (the database's clock, not the test's)
     slot = send_budget.reserve(two, "app-1", "tenant-a", INTERVAL)
-    assert 4.9 <= slot.wait <= 5.0
+    assert slot.at >= pushed - MICROSECOND  # the other process's next slot is the pushed one
+    assert 0 < slot.wait <= 5.0
     # a shorter push later does not bring the slot forward
     before = send_budget.next_slot(one, "app-1", "tenant-a")
     send_budget.push(one, "app-1", "tenant-a", 1.0)
