@@ -313,7 +313,11 @@ class RoundRunner:
                 org_id = rotation.next()
                 if org_id is None:
                     if refilled:
-                        return []
+                        # Every city with sends is being claimed by this process's other
+                        # workers: take any city's next send rather than stop this worker.
+                        return await asyncio.to_thread(
+                            store.claim, self.engine, limit=1, lease=self.lease, token=token, now=self.clock()
+                        )
                     rotation.refill(
                         await asyncio.to_thread(
                             store.claimable_orgs, self.engine, lease=self.lease, now=self.clock()
