@@ -34,6 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, text
 
+from bench.turns import cpu_seconds
 from tests.http.harness import BotServer, stop_process, wait_until_up
 from tests.integration.round_population import Population, add_example_city, populate
 
@@ -41,7 +42,6 @@ CITIES = (("malmo", "Malmö stad", "tenant-malmo"), ("lund", "Lunds kommun", "te
 """The two cities of the two-tenant round: slug, name, Teams tenant."""
 
 TICK_LINE = re.compile(r" kompetensbot\.rounds: ticked city (\S+)")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # --- the database ------------------------------------------------------------------------
@@ -128,8 +128,11 @@ class FleetServer(BotServer):
     """`kompetensbot serve` (see BotServer) whose output is read line by line as it
     comes (`lines`), and copied to its log file."""
 
-    def __init__(self, number: int, database_url: str, env: dict[str, str]):
+    def __init__(self, number: int, database_url: str, env: dict[str, str], log_dir: Path | None = None):
         super().__init__(database_url, demo=False, env=env)
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self.log = log_dir / f"server-{number}.log"
         self.number = number
         self.lines: list[LogLine] = []
         self.cpu_at_kill: float | None = None
@@ -139,8 +142,11 @@ class FleetServer(BotServer):
     def launch(self) -> FleetServer:
         exe = Path(sys.executable).parent / "kompetensbot"
         args = [str(exe), "serve", "--port", str(self.port)]
-        env = {**os.environ, "DATABASE_URL": self.database_url, **self.env}
-        env = {k: v for k, v in env.items() if not k.startswith("CONNECTIONS__")}
+        # Only the settings given: none of the caller's KOMPETENSBOT_* or credentials
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith(("CONNECTIONS__", "KOMPETENSBOT_"))
+        }
+        env = {**inherited, "DATABASE_URL": self.database_url, **self.env}
         self.process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -189,17 +195,12 @@ class FleetServer(BotServer):
         return "".join(line.text for line in self.lines)
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/<pid>/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def start_fleet(count: int, database_url: str, env: dict[str, str]) -> list[FleetServer]:
+def start_fleet(
+    count: int, database_url: str, env: dict[str, str], log_dir: Path | None = None
+) -> list[FleetServer]:
     """`count` servers on one database, launched together (each start is a few
     seconds of imports), returned when every one answers /healthz."""
-    servers = [FleetServer(number, database_url, env).launch() for number in range(count)]
+    servers = [FleetServer(number, database_url, env, log_dir).launch() for number in range(count)]
     try:
         for server in servers:
             server.wait_up()

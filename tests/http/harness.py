@@ -460,6 +460,7 @@ class ThrottlingConnectorStub:
             self._passed += 1
             failing = self.fail_every > 0 and self._passed % self.fail_every == 0
             if not failing:
+                request["accepted_at"] = now  # the time _record gives it: the one the limits counted
                 self._global_times.append(now)
                 self._tenant_times[bucket].append(now)
                 if conversation_id is not None:
@@ -495,7 +496,7 @@ class ThrottlingConnectorStub:
         with self._lock:
             self.accepted.append(
                 {
-                    "time": time.monotonic(),
+                    "time": request.get("accepted_at", time.monotonic()),
                     "method": request.method,
                     "path": request.path,
                     "conversation_id": conversation_id,
