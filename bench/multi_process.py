@@ -382,6 +382,7 @@ def _large_round(args: argparse.Namespace, url: str, stub: ConnectorProcess) -> 
         cpu_before = cpu(servers)
         wait_until_open(url, len(cities), servers, timeout=1800)
         opened = time.monotonic()
+        cpu_opened = cpu(servers)
         say(f"  {len(cities)} rounds open after {opened - started:.1f} s; sending ...")
         recipients = [c.removeprefix("a:1on1-") for c in expected]
         done = wait_until_sent(url, recipients, servers, timeout=3600)
@@ -407,6 +408,9 @@ def _large_round(args: argparse.Namespace, url: str, stub: ConnectorProcess) -> 
             "round_s": round(done - started, 2),
             "cpu_s": round(cpu_after - cpu_before, 2),
             "cpu_ms_per_send_with_opening": round(1000 * (cpu_after - cpu_before) / max(1, len(sends)), 2),
+            "cpu_s_until_open": round(cpu_opened - cpu_before, 2),
+            # after the last round opened (sends under way already count as opening)
+            "cpu_ms_per_send_after_open": round(1000 * (cpu_after - cpu_opened) / max(1, len(sends)), 2),
             "cards_per_process": card_spread,
             "ticks": ticks(servers, [c[0] for c in cities], done, args.quiet_periods, tick),
             "quiet_cpu_s_per_period": round(cpu_quiet / args.quiet_periods, 3),
@@ -460,7 +464,8 @@ def show(results: list[dict[str, Any]]) -> None:
         if r["scenario"] == "290-cities":
             print(
                 f"    {r['cities']} rounds open after {r['rounds_open_s']} s, "
-                f"all sent after {r['round_s']} s; "
+                f"all sent after {r['round_s']} s; CPU until open {r['cpu_s_until_open']} s, "
+                f"after it {r['cpu_ms_per_send_after_open']} ms a card; "
                 f"most cards to one tenant in 1 s: {r['most_in_1s_any_tenant']}; "
                 f"fleet CPU per quiet tick period: {r['quiet_cpu_s_per_period']} s"
             )
