@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import json
 import logging
-import multiprocessing
 import os
 import platform
 import sys
@@ -53,6 +52,7 @@ from bot.round_runner import RoundRunner  # noqa: E402
 from bot.round_services import RoundServices  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from tests.http.connector_process import ConnectorProcess  # noqa: E402
 from tests.integration.round_population import ORG, PERIOD, conversation_name, populate, recipient_name  # noqa: E402
 
 OPENS = date(2025, 6, 2)
@@ -62,45 +62,6 @@ SCENARIOS = {
     "503": {"fail_every": 20, "throttled_share": 0.0},
     "429+503": {"fail_every": 20, "throttled_share": 0.02},
 }
-
-
-# --- the stand-in, in a process of its own --------------------------------------
-
-
-def _serve(conn: Any, kwargs: dict[str, Any]) -> None:
-    from tests.http.harness import ThrottlingConnectorStub
-
-    stub = ThrottlingConnectorStub(**kwargs).start()
-    conn.send(stub.url)
-    while True:
-        command = conn.recv()
-        if command == "stop":
-            stub.stop()
-            conn.send(None)
-            return
-        if command == "sends":
-            conn.send([(a["time"], a["conversation_id"]) for a in stub.sends()])
-        elif command == "answers":
-            conn.send([(t, status) for t, _method, _path, status in stub.answers])
-        elif command == "max_in_window":
-            conn.send(stub.max_in_window())
-
-
-class StubProcess:
-    def __init__(self, **kwargs: Any) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, kwargs), daemon=True)
-        self._process.start()
-        self.url: str = self._conn.recv()
-
-    def ask(self, command: str) -> Any:
-        self._conn.send(command)
-        return self._conn.recv()
-
-    def stop(self) -> None:
-        self.ask("stop")
-        self._process.join(10)
 
 
 # --- one scenario -------------------------------------------------------------------
@@ -130,7 +91,7 @@ def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
     n = args.recipients
     step = int(1 / spec["throttled_share"]) if spec["throttled_share"] else 0
     throttled = [recipient_name(i) for i in range(3, n, step)] if step else []
-    stub = StubProcess(
+    stub = ConnectorProcess(
         per_conversation_rate=7,
         global_rate=args.rate,  # the same limit the sender is configured for
         retry_after=1,
@@ -149,9 +110,9 @@ def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
         cpu, wall = time.process_time(), time.perf_counter()
         result = asyncio.run(runner.tick(OPENS))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        sends = stub.ask("sends")
-        answers = stub.ask("answers")
-        max_in_window = stub.ask("max_in_window")
+        sends = [(a["time"], a["conversation_id"]) for a in stub.call("send_log")]
+        answers = [(t, status) for t, _method, _path, status in stub.call("answer_log")]
+        max_in_window = stub.call("max_in_window")
     finally:
         stub.stop()
         engine.dispose()

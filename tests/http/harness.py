@@ -5,6 +5,7 @@ replies (what Teams would show)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import json
 import os
@@ -115,6 +116,30 @@ class ConnectorStub:
                 for a in self.received
                 if conversation_id is None or (a.get("conversation") or {}).get("id") == conversation_id
             ]
+
+
+def _app_in_token(authorization: str) -> str | None:
+    """The app id a bearer token was issued to (appid, azp or aud), read without
+    checking the token (the stand-in trusts its callers); None without one."""
+    token = authorization.removeprefix("Bearer ").strip()
+    parts = token.split(".")
+    if not authorization.startswith("Bearer ") or len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    for name in ("appid", "azp", "aud"):
+        if isinstance(claims, dict) and isinstance(claims.get(name), str) and claims[name]:
+            return str(claims[name])
+    return None
+
+
+def _marked_as_repeat(body: dict[str, Any]) -> bool:
+    """Whether a round's card says it may have been sent twice (dialogs.round_cards)."""
+    from dialogs.texts import ROUND_POSSIBLY_REPEATED
+
+    return ROUND_POSSIBLY_REPEATED in json.dumps(body, ensure_ascii=False)
 
 
 CREDENTIALS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
@@ -246,12 +271,29 @@ class ThrottlingConnectorStub:
       order, before any other rule: `(status, headers)` to answer with, or
       `("hang", seconds)` to accept the request but answer only after that
       long (a send that is carried out but whose answer comes too late).
+    - `tenant_rate`: at most this many accepted requests in any `window` per
+      (app, tenant), as Teams limits each app in each tenant (50/s), on top
+      of `global_rate` (None for several tenants: no limit across them). The
+      tenant of a request is the first part of its path when the
+      conversation reference's serviceUrl has one (Teams' serviceUrls carry
+      the tenant, https://smba.trafficmanager.net/emea/<tenant-id>/: give
+      each tenant's references `url + "<tenant>/"`), else the body's
+      conversation.tenantId (channelData.tenant.id); the app is the bearer
+      token's appid (azp, aud) when there is a token, else the activity's
+      from.id without "28:", else "anonymous".
+    - `answer_late`: conversation id -> seconds: the first send there that
+      passes the limits is carried out (recorded as accepted at once) but
+      answered only after that long, so the bot's process can be killed
+      while the send is in flight.
     Only accepted requests count against the limits. Everything accepted is
-    in `accepted` (with arrival time, method, conversation, body and the
-    Authorization header); every answer is in `answers`; `arrivals` holds
-    (time, method, conversation id) of every request as it arrives, before
-    any rule (a hanging request is there at once); `peers` holds the client
-    ports seen, i.e. the TCP connections the bot opened."""
+    in `accepted` (with arrival time, method, conversation, body, the
+    Authorization header, tenant, app, the client's port and whether the
+    card says it may be a repeat: `repeat_marked`); every answer is in
+    `answers`, every 429 also in `throttled` as (time, app, tenant,
+    conversation id); `arrivals` holds (time, method, conversation id) of
+    every request as it arrives, before any rule (a hanging request is there
+    at once); `peers` holds the client ports seen, i.e. the TCP connections
+    the bot opened."""
 
     def __init__(
         self,
@@ -265,10 +307,14 @@ class ThrottlingConnectorStub:
         statuses: dict[str, int] | None = None,
         create_statuses: dict[str, int] | None = None,
         script: dict[str, list[tuple[Any, Any]]] | None = None,
+        tenant_rate: float | None = None,
+        answer_late: dict[str, float] | None = None,
     ) -> None:
         self.port = free_port()
         self.per_conversation_rate = per_conversation_rate
         self.global_rate = global_rate
+        self.tenant_rate = tenant_rate
+        self.answer_late = dict(answer_late or {})
         self.window = window
         self.fail_every = fail_every
         self.retry_after = retry_after
@@ -280,9 +326,11 @@ class ThrottlingConnectorStub:
         self.answers: list[tuple[float, str, str, int]] = []
         self.arrivals: list[tuple[float, str, str | None]] = []
         self.peers: set[tuple[str, int]] = set()
+        self.throttled: list[tuple[float, str, str, str | None]] = []
         self._passed = 0
         self._conversation_times: dict[str, list[float]] = {}
         self._global_times: list[float] = []
+        self._tenant_times: dict[tuple[str, str], list[float]] = {}
         self._activities: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -302,6 +350,15 @@ class ThrottlingConnectorStub:
         app.router.add_route("POST", "/v3/conversations/{conversation}/activities", self._send)
         app.router.add_route("POST", "/v3/conversations/{conversation}/activities/{activity}", self._send)
         app.router.add_route("PUT", "/v3/conversations/{conversation}/activities/{activity}", self._update)
+        # The same under a tenant's path (a serviceUrl such as .../emea/<tenant-id>/)
+        app.router.add_route("POST", "/{tenant}/v3/conversations", self._create)
+        app.router.add_route("POST", "/{tenant}/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_route(
+            "POST", "/{tenant}/v3/conversations/{conversation}/activities/{activity}", self._send
+        )
+        app.router.add_route(
+            "PUT", "/{tenant}/v3/conversations/{conversation}/activities/{activity}", self._update
+        )
         runner = web.AppRunner(app)
         self._loop.run_until_complete(runner.setup())
         self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
@@ -340,7 +397,7 @@ class ThrottlingConnectorStub:
         )
 
     def _throttled(
-        self, request: web.Request, conversation_id: str | None, now: float
+        self, request: web.Request, conversation_id: str | None, now: float, bucket: tuple[str, str]
     ) -> web.Response | None:
         """429 if accepting now would exceed a limit; otherwise None (and the
         request is counted when it is accepted)."""
@@ -348,11 +405,18 @@ class ThrottlingConnectorStub:
         with self._lock:
             self._global_times[:] = [t for t in self._global_times if t > horizon]
             over = self.global_rate is not None and len(self._global_times) >= self.global_rate * self.window
+            tenant_times = self._tenant_times.setdefault(bucket, [])
+            tenant_times[:] = [t for t in tenant_times if t > horizon]
+            over = over or (
+                self.tenant_rate is not None and len(tenant_times) >= self.tenant_rate * self.window
+            )
             if conversation_id is not None:
                 times = self._conversation_times.setdefault(conversation_id, [])
                 times[:] = [t for t in times if t > horizon]
                 limit = self.per_conversation_rate
                 over = over or (limit is not None and len(times) >= limit * self.window)
+            if over:
+                self.throttled.append((now, bucket[0], bucket[1], conversation_id))
         if not over:
             return None
         headers: dict[str, str] = {}
@@ -364,7 +428,11 @@ class ThrottlingConnectorStub:
         return self._error(request, 429, "TooManyRequests", headers)
 
     async def _gate(
-        self, request: web.Request, conversation_id: str | None, status_for: int | None
+        self,
+        request: web.Request,
+        conversation_id: str | None,
+        status_for: int | None,
+        bucket: tuple[str, str] = ("", ""),
     ) -> web.Response | None:
         """Everything that may refuse a request, in order; None = accept."""
         peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -385,33 +453,60 @@ class ThrottlingConnectorStub:
             code = {403: "Forbidden", 404: "NotFound"}.get(status_for, "Error")
             return self._error(request, status_for, code)
         now = time.monotonic()
-        refused = self._throttled(request, conversation_id, now)
+        refused = self._throttled(request, conversation_id, now, bucket)
         if refused is not None:
             return refused
         with self._lock:
             self._passed += 1
             failing = self.fail_every > 0 and self._passed % self.fail_every == 0
             if not failing:
+                request["accepted_at"] = now  # the time _record gives it: the one the limits counted
                 self._global_times.append(now)
+                self._tenant_times[bucket].append(now)
                 if conversation_id is not None:
                     self._conversation_times[conversation_id].append(now)
         if failing:
             return self._error(request, 503, "ServiceUnavailable")
         return None
 
+    @staticmethod
+    def _bucket(request: web.Request, body: dict[str, Any]) -> tuple[str, str]:
+        """(app, tenant) of a request: see the class's notes."""
+        conversation = body.get("conversation") or {}
+        tenant = (
+            request.match_info.get("tenant")
+            or conversation.get("tenantId")
+            or ((body.get("channelData") or {}).get("tenant") or {}).get("id")
+            or body.get("tenantId")
+            or ""
+        )
+        app = _app_in_token(request.headers.get("Authorization", ""))
+        sender = str((body.get("from") or body.get("bot") or {}).get("id") or "")
+        return (app or sender.removeprefix("28:") or "anonymous", str(tenant))
+
     def _record(
-        self, request: web.Request, conversation_id: str, activity_id: str, body: dict[str, Any]
+        self,
+        request: web.Request,
+        conversation_id: str,
+        activity_id: str,
+        body: dict[str, Any],
+        bucket: tuple[str, str] = ("", ""),
     ) -> None:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         with self._lock:
             self.accepted.append(
                 {
-                    "time": time.monotonic(),
+                    "time": request.get("accepted_at", time.monotonic()),
                     "method": request.method,
                     "path": request.path,
                     "conversation_id": conversation_id,
                     "activity_id": activity_id,
                     "activity": body,
                     "authorization": request.headers.get("Authorization"),
+                    "app": bucket[0],
+                    "tenant": bucket[1],
+                    "peer": int(peer[1]) if peer else None,
+                    "repeat_marked": _marked_as_repeat(body),
                 }
             )
             self._activities[(conversation_id, activity_id)] = body
@@ -419,25 +514,31 @@ class ThrottlingConnectorStub:
     async def _send(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["conversation"]
         body = await request.json()
-        refused = await self._gate(request, conversation_id, self.statuses.get(conversation_id))
+        bucket = self._bucket(request, body)
+        refused = await self._gate(request, conversation_id, self.statuses.get(conversation_id), bucket)
         if refused is not None:
             return refused
         activity_id = f"act-{uuid.uuid4().hex[:12]}"
-        self._record(request, conversation_id, activity_id, body)
+        self._record(request, conversation_id, activity_id, body, bucket)
+        with self._lock:
+            late = self.answer_late.pop(conversation_id, None)
+        if late:
+            await asyncio.sleep(late)
         return self._answer(request, 201, {"id": activity_id})
 
     async def _update(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["conversation"]
         activity_id = request.match_info["activity"]
         body = await request.json()
-        refused = await self._gate(request, conversation_id, self.statuses.get(conversation_id))
+        bucket = self._bucket(request, body)
+        refused = await self._gate(request, conversation_id, self.statuses.get(conversation_id), bucket)
         if refused is not None:
             return refused
         with self._lock:
             known = (conversation_id, activity_id) in self._activities
         if not known:
             return self._error(request, 404, "ActivityNotFound")
-        self._record(request, conversation_id, activity_id, body)
+        self._record(request, conversation_id, activity_id, body, bucket)
         return self._answer(request, 200, {"id": activity_id})
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -447,7 +548,8 @@ class ThrottlingConnectorStub:
 
     async def _create_with(self, request: web.Request, body: dict[str, Any], member: str) -> web.Response:
         """A create-conversation for `member`, with its body already read."""
-        refused = await self._gate(request, None, self.create_statuses.get(member))
+        bucket = self._bucket(request, body)
+        refused = await self._gate(request, None, self.create_statuses.get(member), bucket)
         if refused is not None:
             return refused
         conversation_id = f"a:{member}"  # Teams returns the same 1:1 conversation for the same member
@@ -461,6 +563,10 @@ class ThrottlingConnectorStub:
                     "activity_id": None,
                     "activity": body,
                     "authorization": request.headers.get("Authorization"),
+                    "app": bucket[0],
+                    "tenant": bucket[1],
+                    "peer": None,
+                    "repeat_marked": False,
                 }
             )
         return self._answer(request, 201, {"id": conversation_id})
@@ -478,6 +584,31 @@ class ThrottlingConnectorStub:
                 and (conversation_id is None or a["conversation_id"] == conversation_id)
             ]
 
+    def answer_late_for(self, conversation_id: str, seconds: float) -> None:
+        """From now on, as `answer_late` (see the class's notes)."""
+        with self._lock:
+            self.answer_late[conversation_id] = seconds
+
+    def send_log(self) -> list[dict[str, Any]]:
+        """The accepted new messages without their bodies (small enough to pass
+        between processes, see tests/http/connector_process.py): time,
+        conversation_id, activity_id, app, tenant, peer and repeat_marked."""
+        keys = ("time", "conversation_id", "activity_id", "app", "tenant", "peer", "repeat_marked")
+        return [{k: a[k] for k in keys} for a in self.sends()]
+
+    def throttled_log(self) -> list[tuple[float, str, str, str | None]]:
+        """Every 429, as (time, app, tenant, conversation id)."""
+        with self._lock:
+            return list(self.throttled)
+
+    def arrival_log(self) -> list[tuple[float, str, str | None]]:
+        with self._lock:
+            return list(self.arrivals)
+
+    def answer_log(self) -> list[tuple[float, str, str, int]]:
+        with self._lock:
+            return list(self.answers)
+
     def updates(self) -> list[dict[str, Any]]:
         with self._lock:
             return [a for a in self.accepted if a["method"] == "PUT"]
@@ -494,15 +625,21 @@ class ThrottlingConnectorStub:
         half-open window of `window` seconds."""
         window = window or self.window
         with self._lock:
-            times = sorted(
+            times = [
                 a["time"]
                 for a in self.accepted
                 if conversation_id is None or a["conversation_id"] == conversation_id
-            )
-        best = 0
-        start = 0
-        for end, t in enumerate(times):
-            while times[start] <= t - window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+            ]
+        return most_in_window(times, window)
+
+
+def most_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most of `times` in any half-open window of `window` seconds."""
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while times[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.data_services import load_example
 from core.model import Role, RoleGrant
 from core.rounds import answered_measures, assign
-from storage.tables import ConversationRefRow, OrganisationRow, RoleGrantRow, table, utcnow
+from storage.tables import ConversationRefRow, OrganisationRow, RoleGrantRow, TenantRow, table, utcnow
 from storage.unit_of_work import UnitOfWork
 from tests.http.harness import activity
 
@@ -50,7 +50,9 @@ def conversation_name(recipient: str) -> str:
     return f"a:1on1-{recipient}"
 
 
-def stored_reference(service_url: str, conversation_id: str, user_id: str, name: str) -> dict[str, Any]:
+def stored_reference(
+    service_url: str, conversation_id: str, user_id: str, name: str, tenant: str = TENANT
+) -> dict[str, Any]:
     """A conversation reference as KompetensBot stores it from an incoming activity."""
     incoming = Activity.model_validate(
         activity(
@@ -59,16 +61,18 @@ def stored_reference(service_url: str, conversation_id: str, user_id: str, name:
             conversation_id=conversation_id,
             user_id=user_id,
             name=name,
-            tenant_id=TENANT,
+            tenant_id=tenant,
         )
     )
     return incoming.get_conversation_reference().model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def units_owing_an_answer(engine: Engine, year: int = 2025, period: str = PERIOD) -> list[str]:
+def units_owing_an_answer(
+    engine: Engine, year: int = 2025, period: str = PERIOD, org: str = ORG
+) -> list[str]:
     """The units whose HR role holders would get a June card (some measure
     with money in the year has no answer yet), in code order."""
-    with UnitOfWork(engine, ORG) as repo:
+    with UnitOfWork(engine, org) as repo:
         ledger = repo.ledger()
     codes = sorted(ledger.units)
     probe = [RoleGrant(f"probe-{c}", Role.HR, c) for c in codes]
@@ -85,22 +89,26 @@ def populate(
     without_reference: Iterable[int] = (),
     load: bool = True,
     first: int = 0,
+    org: str = ORG,
+    tenant: str = TENANT,
+    units: list[str] | None = None,
 ) -> Population:
     """Load the example (when `load`), grant HR to `n` people (numbered from
-    `first`) spread over the units that owe an answer, and store a 1:1
-    reference for each except the indexes in `without_reference`."""
+    `first`) in city `org` spread over `units` (default: the units that owe
+    an answer), and store a 1:1 reference in `tenant` for each except the
+    indexes in `without_reference`."""
     if load:
         load_example(engine, "malmo-2025")
-    units = units_owing_an_answer(engine)
+    units = units or units_owing_an_answer(engine, org=org)
     skip = set(without_reference)
     with engine.connect() as conn:
         org_id = conn.execute(
-            select(table(OrganisationRow).c.id).where(table(OrganisationRow).c.slug == ORG)
+            select(table(OrganisationRow).c.id).where(table(OrganisationRow).c.slug == org)
         ).scalar_one()
     now = utcnow()
     recipients = [recipient_name(i) for i in range(first, first + n)]
     unit_of = {r: units[i % len(units)] for i, r in enumerate(recipients, first)}
-    template = stored_reference(service_url, "CONV", "USER", "NAME")
+    template = stored_reference(service_url, "CONV", "USER", "NAME", tenant)
     grant_rows = [
         {
             "org_id": org_id,
@@ -123,7 +131,7 @@ def populate(
         ref_rows.append(
             {
                 "org_id": org_id,
-                "tenant_id": TENANT,
+                "tenant_id": tenant,
                 "user_id": r,
                 "conversation_id": conversation,
                 "conversation_type": "personal",
@@ -146,3 +154,24 @@ def _personalise(template: dict[str, Any], conversation: str, user: str, name: s
     text = text.replace('"CONV"', json.dumps(conversation)).replace("29:USER", f"29:{user}")
     text = text.replace('"USER"', json.dumps(user)).replace('"NAME"', json.dumps(name))
     return json.loads(text)
+
+
+def add_example_city(engine: Engine, slug: str, name: str, tenant: str) -> None:
+    """The 2025 example loaded as city `slug` (its own units, ledger and seal
+    chain), served in Teams tenant `tenant` (a row in `tenants`); a city
+    that is there already is left as it is."""
+
+    def as_slug(org: str | None, *, write: bool = False, create: str | None = None) -> UnitOfWork:
+        # load_example opens the example's own slug ("malmo"): this city's instead
+        return UnitOfWork(engine, slug, write=write, create=name if create else None)
+
+    load_example(engine, "malmo-2025", units=as_slug)
+    with engine.begin() as conn:
+        org_id = conn.execute(
+            select(table(OrganisationRow).c.id).where(table(OrganisationRow).c.slug == slug)
+        ).scalar_one()
+        known = conn.execute(
+            select(table(TenantRow).c.tenant_id).where(table(TenantRow).c.tenant_id == tenant)
+        ).first()
+        if known is None:
+            conn.execute(insert(TenantRow).values(tenant_id=tenant, org_id=org_id, created_at=utcnow()))
