@@ -41,7 +41,7 @@ from tests.integration.round_population import Population, add_example_city, pop
 CITIES = (("malmo", "Malmö stad", "tenant-malmo"), ("lund", "Lunds kommun", "tenant-lund"))
 """The two cities of the two-tenant round: slug, name, Teams tenant."""
 
-TICK_LINE = re.compile(r" kompetensbot\.rounds: ticked city (\S+)")
+TICK_LINE = re.compile(r" kompetensbot\.rounds: ticked city ([^\s:]+)")
 
 
 # --- the database ------------------------------------------------------------------------

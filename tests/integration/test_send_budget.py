@@ -106,7 +106,7 @@ def test_a_push_after_a_429_holds_back_every_process(processes: list[Engine]):
     first = send_budget.reserve(one, "app-1", "tenant-a", INTERVAL)
     send_budget.push(one, "app-1", "tenant-a", 5.0)  # one process saw Retry-After: 5
     pushed = send_budget.next_slot(one, "app-1", "tenant-a")
-    assert pushed >= first.at + timedelta(seconds=5)  # (the database's clock, not the test's)
+    assert pushed is not None and pushed >= first.at + timedelta(seconds=5)  # the database's clock
     slot = send_budget.reserve(two, "app-1", "tenant-a", INTERVAL)
     assert slot.at >= pushed - MICROSECOND  # the other process's next slot is the pushed one
     assert 0 < slot.wait <= 5.0
