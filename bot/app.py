@@ -38,12 +38,13 @@ from bot import http_limits
 from bot.adapter import create_adapter, token_configurations
 from bot.clients import CheckedClientFactory, PooledClientFactory
 from bot.config import Settings, check_ledger_key, check_registrations, start_refused
+from bot.conversation_state import tenant_of
 from bot.file_offers import UploadPolicy
 from bot.inbound_auth import InboundPolicy, Refused, audience_of
 from bot.outbound import OutboundPolicy, report_stored_references
 from bot.replies import ReplyRetries
 from bot.state_storage import SqlStorage
-from bot.teams_bot import KompetensBot, tenant_of
+from bot.teams_bot import KompetensBot
 from storage.bot_state import CLAIMS_KEPT, city_of_tenant, prune_claims
 from storage.db import POOL_SIZE, make_engine, normalise_url
 from storage.repository import city_names
@@ -253,6 +254,30 @@ async def _city_refusal(
     return None
 
 
+_UNSERVED_ROLES = ("agenticappinstance", "agenticuser", "connectoruser")
+"""Recipient roles the SDK turns into other token flows (an agent identity's, a user's
+federated credential, Copilot Studio's client): a Teams bot is never addressed so, and
+an activity's body must not choose whose token the bot asks for."""
+
+
+def _recipient_refusal(settings: Settings, claims: Any, activity: Activity) -> web.Response | None:
+    """The activity's recipient must be this bot as the token says (issue 23): refused (400)
+    with a recipient role that would make the SDK ask for another app's or a user's token,
+    and with credentials (401) when it names another registration's bot than the token's
+    audience (the stored reference's bot decides which registration later cards go as)."""
+    recipient = activity.recipient
+    role = str(getattr(recipient, "role", None) or "").lower()
+    if role in _UNSERVED_ROLES:
+        return _bad_request(f"recipient role {role!r} is not served")
+    if settings.anonymous or recipient is None:
+        return None
+    addressed = settings.registrations.for_app_id(recipient.id)
+    token_for = settings.registrations.for_app_id(claims.get("aud") if claims else None)
+    if addressed is not None and addressed is not token_for:
+        return _unauthorized(f"the activity is addressed to another registration's bot ({addressed.name})")
+    return None
+
+
 def _not_from_a_channel(request: web.Request, settings: Settings) -> web.Response | None:
     """Activities come as JSON from a channel's server, never from a web page: a
     body of another type is refused (415; a page can send text/plain to a local
@@ -327,6 +352,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
             return _bad_request("the activity has no from.id")
         if not activity.recipient or not activity.recipient.id:
             return _bad_request("the activity has no recipient.id (the bot)")
+        if not_this_bot := _recipient_refusal(settings, claims, activity):
+            return not_this_bot
         if activity.delivery_mode not in _NO_CONNECTOR and not _http_url(activity.service_url):
             return _bad_request("the activity has no serviceUrl (an http or https address) to answer to")
         if policy is not None:

@@ -44,7 +44,6 @@ from microsoft_agents.activity import (
 )
 from microsoft_agents.hosting.core import ActivityHandler, Storage, TurnContext
 from microsoft_agents.hosting.core.app.state.conversation_state import ConversationState
-from microsoft_agents.hosting.core.state.user_state import UserState
 from microsoft_agents.hosting.dialogs import (
     Dialog,
     DialogEvents,
@@ -59,7 +58,7 @@ from sqlalchemy.engine import Engine
 
 from bot.claims import Finisher, HeldClaim
 from bot.clock import today
-from bot.conversation_state import PersonalConversationState
+from bot.conversation_state import PersonalConversationState, TenantUserState, tenant_of
 from bot.file_offers import UploadPolicy, handle_file_consent
 from bot.outbound import OutboundPolicy
 from bot.proactive import Sender, outbound_of, registrations_of
@@ -85,15 +84,6 @@ CONVERSATION_STATE = "kompetensbot.conversation_state"
 USER_STATE = "kompetensbot.user_state"
 TEAMS_CHANNEL = "msteams"
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-
-
-def tenant_of(activity: Any) -> str | None:
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant") or {}
-    if isinstance(tenant, dict) and tenant.get("id"):
-        return str(tenant["id"])
-    conversation = activity.conversation
-    return getattr(conversation, "tenant_id", None) if conversation else None
 
 
 @contextmanager
@@ -178,7 +168,7 @@ class KompetensBot(ActivityHandler):
         # Not linked: served by the only city only anonymously or from the registration's own tenant.
         only_city = not self.tenant_rule or (self.own_tenant is not None and tenant == self.own_tenant)
         conversation_state = PersonalConversationState(self.storage)
-        user_state = UserState(self.storage)
+        user_state = TenantUserState(self.storage)
         state_keys = self._state_keys(turn_context, conversation_state, user_state)
         kind = getattr(activity.conversation, "conversation_type", None) or "personal"
         claim = activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id

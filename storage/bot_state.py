@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BindParameter, bindparam, delete, insert, select, text, update
+from sqlalchemy import BindParameter, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -409,6 +409,11 @@ def _save_reference(
         .where(
             _refs.c.conversation_id == conversation_id,
             _refs.c.user_id == user_id,
+            # A conversation stays in the tenant it was stored in (issue 23): an activity
+            # from another tenant naming it (a token of another city's registration)
+            # must not move a person's chat to that city. Only a reference stored
+            # without a tenant takes one.
+            or_(_refs.c.tenant_id == tenant_id, _refs.c.tenant_id == ""),
         )
         .values(**values)
     )

@@ -126,4 +126,5 @@ def test_group_dialog_state_is_kept_per_person() -> None:
     assert key("groupChat", ANNA) != key("groupChat", BERTIL)
     assert key("channel", ANNA) != key("channel", BERTIL)
     assert key("groupChat", ANNA).endswith(f"/users/{ANNA}")
-    assert key("personal", ANNA) == f"msteams/conversations/{GROUP}"  # the SDK's own key, as before
+    # the SDK's own key inside the tenant (issue 23: another city's token cannot reach it)
+    assert key("personal", ANNA) == f"msteams/tenants/tenant-malmo/conversations/{GROUP}"

@@ -31,7 +31,9 @@ from bot.graph import GraphClients
 from bot.proactive import Sender
 from bot.reach import GraphReach
 from bot.registrations import Registration, Registrations
+from bot.services import Services
 from bot.substitute_notices import configured_search
+from core.model import Role
 from storage.bot_state import link_tenant
 from storage.db import make_engine
 from tests.conftest import PG_URL
@@ -282,17 +284,34 @@ class TwoCities:
     def bot_framework(self, app_id: str) -> str:
         return self.entra.token(app_id, serviceurl=self.stub.url)
 
-    def post(self, token: str, *, tenant: str, app_id: str) -> tuple[int, list[dict[str, Any]]]:
+    def post(
+        self,
+        token: str,
+        *,
+        tenant: str,
+        app_id: str,
+        text: str = "saldo",
+        conversation: str | None = None,
+        **extra: Any,
+    ) -> tuple[int, list[dict[str, Any]]]:
         """One message to the bot `app_id` (its recipient, as Teams sends it) from `tenant`."""
         body = activity(
-            "saldo",
+            text,
             service_url=self.stub.url,
             tenant_id=tenant,
-            conversation_id=f"reg-{uuid.uuid4().hex[:8]}",
-            recipient={"id": f"28:{app_id}", "name": "kompetensbot"},
+            conversation_id=conversation or f"reg-{uuid.uuid4().hex[:8]}",
+            **{"recipient": {"id": f"28:{app_id}", "name": "kompetensbot"}, **extra},
         )
         status, _ = self.bot.post(body, headers={"Authorization": f"Bearer {token}"})
         return status, [s for s in self.stub.sends() if s["activity"].get("replyToId") == body["id"]]
+
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        engine = make_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(sql), params)]
+        finally:
+            engine.dispose()
 
     def rows(self, table: str) -> int:
         engine = make_engine(self.url)
@@ -407,6 +426,67 @@ def test_a_token_for_another_city_s_app_is_refused_and_nothing_is_processed(
     assert status == 401
     assert sent == []
     assert (two.rows("processed_activities"), two.rows("conversation_refs")) == (claims, references)
+
+
+def test_another_city_s_token_naming_a_conversation_of_this_city_leaves_its_dialog_alone(
+    two: TwoCities,
+) -> None:
+    """A security tester's find: Hägersten-Liljeholmen's token on its own tenant, naming the id of a
+    Malmö person's chat, read and answered the Malmö dialog in progress (the state was keyed by
+    the conversation id alone). The tenant is in the key now: Malmö's state is not touched."""
+    chat, victim = f"a:victim-{uuid.uuid4().hex[:8]}", f"victim-{uuid.uuid4().hex[:6]}"
+    engine = make_engine(two.url)
+    try:
+        Services(engine, org=MALMO).grant_role(None, victim, Role.HR, "FSKN")
+    finally:
+        engine.dispose()
+    status, _sent = two.post(
+        two.bot_framework(A), tenant=TENANT_A, app_id=A, text="ny insats", conversation=chat, user_id=victim
+    )
+    assert status == 202
+    pattern = f"%/conversations/{chat}"
+    before = two.query("SELECT key, version, data FROM bot_state WHERE key LIKE :k", k=pattern)
+    assert [key for key, _v, _d in before] == [f"msteams/tenants/{TENANT_A}/conversations/{chat}"]
+    status, _sent = two.post(
+        two.bot_framework(B), tenant=TENANT_B, app_id=B, text="avbryt", conversation=chat
+    )
+    assert status == 202  # served as Hägersten-Liljeholmen, in a dialog of its own
+    after = two.query("SELECT key, version, data FROM bot_state WHERE key LIKE :k", k=pattern)
+    assert [row for row in after if TENANT_A in row[0]] == before
+
+
+def test_another_city_s_token_cannot_move_a_person_s_chat_to_its_city(two: TwoCities) -> None:
+    """The other find: Malmö's token on Malmö's tenant, naming a Hägersten-Liljeholmen person's chat
+    and object id, moved the stored chat to Malmö (and HL's round could no longer reach them)."""
+    chat, person = f"a:hl-{uuid.uuid4().hex[:8]}", f"hl-person-{uuid.uuid4().hex[:6]}"
+    assert (
+        two.post(two.bot_framework(B), tenant=TENANT_B, app_id=B, conversation=chat, user_id=person)[0] == 202
+    )
+    where = "SELECT tenant_id, reference FROM conversation_refs WHERE conversation_id = :c"
+    (before,) = two.query(where, c=chat)
+    assert before[0] == TENANT_B
+    two.post(two.bot_framework(A), tenant=TENANT_A, app_id=A, conversation=chat, user_id=person)
+    assert two.query(where, c=chat) == [before]
+
+
+def test_an_activity_addressed_to_another_registration_s_bot_is_refused(two: TwoCities) -> None:
+    """Malmö's token on Malmö's tenant, addressed to Hägersten-Liljeholmen's bot: refused, so the
+    stored chat never names HL's bot (whose registration later cards would go as)."""
+    processed = two.rows("processed_activities")
+    status, sent = two.post(two.bot_framework(A), tenant=TENANT_A, app_id=A, recipient={"id": f"28:{B}"})
+    assert (status, sent) == (401, [])
+    assert two.rows("processed_activities") == processed
+
+
+@pytest.mark.parametrize("role", ["agenticAppInstance", "agenticUser", "connectoruser"])
+def test_a_recipient_role_that_would_choose_another_token_is_refused(two: TwoCities, role: str) -> None:
+    """A body's recipient role makes the SDK ask for an agent identity's, a user's or Copilot
+    Studio's token: a Teams bot is never addressed so, and nothing is processed."""
+    processed = two.rows("processed_activities")
+    recipient = {"id": f"28:{A}", "role": role, "agenticAppId": B, "tenantId": TENANT_B}
+    status, sent = two.post(two.bot_framework(A), tenant=TENANT_A, app_id=A, recipient=recipient)
+    assert (status, sent) == (400, [])
+    assert two.rows("processed_activities") == processed
 
 
 def test_an_entra_caller_of_a_city_is_checked_against_its_own_tenant_s_keys(two: TwoCities) -> None:
