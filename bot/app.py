@@ -262,9 +262,17 @@ an activity's body must not choose whose token the bot asks for."""
 
 def _recipient_refusal(settings: Settings, claims: Any, activity: Activity) -> web.Response | None:
     """The activity's recipient must be this bot as the token says (issue 23): refused (400)
-    with a recipient role that would make the SDK ask for another app's or a user's token,
-    and with credentials (401) when it names another registration's bot than the token's
-    audience (the stored reference's bot decides which registration later cards go as)."""
+    when its two tenant fields disagree, or with a recipient role that would make the SDK ask
+    for another app's or a user's token; and with credentials (401) when it names another
+    registration's bot than the token's audience (the stored reference's bot decides which
+    registration later cards go as)."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    named = channel_data.get("tenant")
+    in_data = str(named.get("id") or "") if isinstance(named, dict) else ""
+    in_conversation = str(getattr(activity.conversation, "tenant_id", None) or "")
+    if in_data and in_conversation and in_data.lower() != in_conversation.lower():
+        # served as one tenant, stored (and later sent and budgeted) as the other's
+        return _bad_request("channelData.tenant.id and conversation.tenantId name different tenants")
     recipient = activity.recipient
     role = str(getattr(recipient, "role", None) or "").lower()
     if role in _UNSERVED_ROLES:

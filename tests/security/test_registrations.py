@@ -478,6 +478,28 @@ def test_an_activity_addressed_to_another_registration_s_bot_is_refused(two: Two
     assert two.rows("processed_activities") == processed
 
 
+def test_an_activity_whose_two_tenant_fields_disagree_is_refused(two: TwoCities) -> None:
+    """channelData names Malmö's tenant, conversation.tenantId Hägersten-Liljeholmen's: it was served
+    as Malmö and its chat stored with HL's tenant (later cards budgeted there). Refused now."""
+
+    def post(conversation_tenant: str) -> tuple[int, list[dict[str, Any]]]:
+        body = activity(
+            "saldo",
+            service_url=two.stub.url,
+            tenant_id=TENANT_A,
+            conversation_id=f"a:{uuid.uuid4().hex[:8]}",
+            recipient={"id": f"28:{A}", "name": "kompetensbot"},
+        )
+        body["conversation"]["tenantId"] = conversation_tenant
+        status, _ = two.bot.post(body, headers={"Authorization": f"Bearer {two.bot_framework(A)}"})
+        return status, [s for s in two.stub.sends() if s["activity"].get("replyToId") == body["id"]]
+
+    processed = two.rows("processed_activities")
+    assert post(TENANT_B) == (400, [])
+    assert two.rows("processed_activities") == processed
+    assert post(TENANT_A)[0] == 202  # the same activity with one tenant in both is served
+
+
 @pytest.mark.parametrize("role", ["agenticAppInstance", "agenticUser", "connectoruser"])
 def test_a_recipient_role_that_would_choose_another_token_is_refused(two: TwoCities, role: str) -> None:
     """A body's recipient role makes the SDK ask for an agent identity's, a user's or Copilot
