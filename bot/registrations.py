@@ -343,6 +343,13 @@ def check_connection(where: str, settings: Mapping[str, Any], setting: str | Non
     for key in ["CLIENTID", "TENANTID", *secret]:
         if not settings.get(key):
             raise refuse(f"{where}{key} saknas{hint}.", key)
+    client = str(settings.get("CLIENTID") or "")
+    if not GUID.match(client.strip()):
+        raise refuse(
+            f"{where}CLIENTID ska vara bottens app-id (klient-id) från Azure, ett GUID som "
+            f"00000000-0000-0000-0000-000000000000, inte {client[:40]!r}.",
+            "CLIENTID",
+        )
     tenant = str(settings.get("TENANTID") or "")
     if not GUID.match(tenant):
         raise refuse(

@@ -95,8 +95,14 @@ def check(url: str, timeout: float = DEFAULT_TIMEOUT) -> Health:
         return Health(False, f"kompetensbot gav inget svar på {url}: {type(problem).__name__}.")
     if status == 200:
         return Health(True, f"kompetensbot svarar: {url} gav 200{_what_the_body_says(body)}.")
+    hint = (
+        " (adressen ska sluta med /healthz)"
+        if status == 404 and not url.rstrip("/").endswith("/healthz")
+        else ""
+    )
     return Health(
-        False, f"kompetensbot mår inte bra: {url} svarade {status}{_what_the_body_says(body)}; väntat 200."
+        False,
+        f"kompetensbot mår inte bra: {url} svarade {status}{_what_the_body_says(body)}; väntat 200{hint}.",
     )
 
 

@@ -169,6 +169,13 @@ def tenant_linked(tenant_id: str, org: str) -> str:
     return f"Tenant {tenant_id} betjänas nu av {org}."
 
 
+def tenant_elsewhere(tenant_id: str, now: str, org: str) -> str:
+    return (
+        f"Tenant {tenant_id} betjänas redan av {now}; inget ändrades. Ska {org} ta över den "
+        f"(och {now}s användare i den tenanten bli {org}s), kör kommandot igen med --move."
+    )
+
+
 def imported(count: int, file_name: str, needs: int = 0, links: int = 0, unchanged: int = 0) -> str:
     if not needs and not links and not unchanged:
         return f"Importerade {count} insatser från {file_name}."

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.services import Services
 from cli import texts
 from cli.main import main
+from storage.bot_state import city_of_tenant
 from storage.db import make_engine
 from storage.examples import read_example
 
@@ -1046,3 +1048,31 @@ def test_an_internal_error_shows_one_swedish_line_and_no_traceback(
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [texts.INTERNAL_ERROR], err
     assert "Traceback" not in err and "a bug" not in err
+
+
+def test_a_tenant_of_another_city_is_moved_only_when_asked(cli_db: str, kb: Kb) -> None:
+    """An operator's find: `tenants link` moved a tenant from one city to another without a
+    word (its people became the other city's), and an upper-case id was a second link."""
+    for example in ("malmo-2025", "hagersten-liljeholmen"):
+        assert kb("load-example", example).code == 0
+    tenant = "6E2B8D4F-0000-4000-8000-00000000AB12"
+    linked = kb("--org", "hagersten-liljeholmen", "tenants", "link", tenant)
+    assert linked.code == 0 and tenant.lower() in linked.out, linked.err
+    refusal = kb("--org", "malmo", "tenants", "link", tenant)
+    assert refusal.code == 2 and "betjänas redan av hagersten-liljeholmen; inget ändrades" in refusal.err
+    assert "--move" in refusal.err
+    engine = make_engine(cli_db)
+    try:
+        assert city_of_tenant(engine, tenant.lower()) == "hagersten-liljeholmen"
+        moved = kb("--org", "malmo", "tenants", "link", tenant.lower(), "--move")
+        assert moved.code == 0, moved.err
+        assert city_of_tenant(engine, tenant.lower()) == "malmo"
+        with engine.connect() as conn:
+            assert (
+                conn.execute(
+                    text("SELECT COUNT(*) FROM tenants WHERE lower(tenant_id) = :t"), {"t": tenant.lower()}
+                ).scalar_one()
+                == 1
+            )
+    finally:
+        engine.dispose()

@@ -175,6 +175,11 @@ def _without(name: str) -> dict[str, str]:
             id="one city's registration without its tenant",
         ),
         pytest.param(
+            two_registrations(CONNECTIONS__HL__SETTINGS__CLIENTID="bbbbbbbb-2222"),
+            ["CONNECTIONS__HL__SETTINGS__CLIENTID ska vara bottens app-id", "'bbbbbbbb-2222'"],
+            id="a cut-off app id (an operator's find: it started, and every request got 401)",
+        ),
+        pytest.param(
             two_registrations(CONNECTIONS__HL__SETTINGS__TENANTID="common"),
             ["CONNECTIONS__HL__SETTINGS__TENANTID ska vara stadens tenant-id"],
             id="one city's registration for every tenant",
