@@ -40,13 +40,14 @@ from tests.graph_stand_in import (
     Tenant,
     stand_ins,
 )
-from tests.integration.round_population import ORG, PERIOD, Population, populate
+from tests.integration.round_population import ORG, PERIOD, Population
 from tests.integration.test_round_delivery import (  # noqa: F401 - `database` is a fixture
     OPENS,
     REMINDER,
     cli_env,
     database,
     make_runner,
+    populated,
     sends_by_recipient,
     tick_command,
     wait_for,
@@ -64,7 +65,7 @@ CONSENT_REASON = (
 def city_with_tenant(engine: Engine, tenant: Tenant, teams: TeamsConnectorStub) -> Population:
     """The example with N HR leads; all in the tenant, those not in WITHOUT_APP with the
     app and the conversation the bot stored when they wrote to it."""
-    population = populate(engine, teams.url, N, without_reference=WITHOUT_APP)
+    population = populated(engine, teams.url, N, without_reference=WITHOUT_APP)
     for i, person in enumerate(population.recipients):
         has_app = i not in WITHOUT_APP
         tenant.add_user(
