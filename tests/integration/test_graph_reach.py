@@ -290,6 +290,7 @@ def test_reach_before_the_round_opens_says_who_cannot_be_reached_why_and_what_th
             "KOMPETENSBOT_GRAPH_INSTALL": "1",
             "KOMPETENSBOT_GRAPH_URL": graph.url,
             "KOMPETENSBOT_TEAMS_APP_CATALOG_ID": tenant.catalog_id,
+            "KOMPETENSBOT_GRAPH_RATE": "1000",  # the stand-in needs no pacing (the default 5/s: 16 s here)
         }
         refused, text = _reach(monkeypatch, capsys, url, **graph_env)
         assert refused["consent"] is False and len(refused["unreachable"]) == 40
