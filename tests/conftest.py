@@ -57,58 +57,36 @@ def _load_example(engine: Engine) -> None:
 
 
 def _copy_postgres(engine: Engine, template: str) -> None:
-    """Every row and sequence of the template schema into the engine's (both migrated alike);
-    triggers and foreign keys are off for the copy only (session_replication_role)."""
-    with engine.begin() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
-        ).scalars()
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for table in list(tables):
-            conn.execute(text(f'DELETE FROM "{schema}"."{table}"'))  # alembic_version: the same row
-            conn.execute(text(f'INSERT INTO "{schema}"."{table}" SELECT * FROM "{template}"."{table}"'))
-        sequences = conn.execute(
-            text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s"), {"s": schema}
-        ).scalars()
-        for sequence in list(sequences):
-            last, called = conn.execute(
-                text(f'SELECT last_value, is_called FROM "{template}"."{sequence}"')
-            ).one()
-            conn.execute(
-                text(f'SELECT setval(\'"{schema}"."{sequence}"\', :v, :c)'), {"v": last, "c": called}
-            )
-
-
-_STRUCTURE = text(
-    """
-    WITH ns AS (SELECT to_regnamespace(current_schema()) AS oid)
-    SELECT md5(string_agg(part, '|' ORDER BY part)) FROM (
-        SELECT 'r ' || c.relname || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '') AS part
-            FROM pg_class c, ns WHERE c.relnamespace = ns.oid
-        UNION ALL SELECT 'a ' || c.relname || ' ' || a.attnum || ' ' || a.attname || ' '
-                || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
-            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid, ns
-            WHERE c.relnamespace = ns.oid AND a.attnum > 0 AND NOT a.attisdropped
-        UNION ALL SELECT 't ' || c.relname || ' ' || t.tgenabled::text || ' '
-                || CASE WHEN t.tgisinternal THEN '(a foreign key)' ELSE t.tgname END
-            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid, ns WHERE c.relnamespace = ns.oid
-        UNION ALL SELECT 'k ' || conname || ' ' || contype::text
-            FROM pg_constraint, ns WHERE connamespace = ns.oid
-        UNION ALL SELECT 'p ' || proname || ' ' || md5(prosrc) FROM pg_proc, ns WHERE pronamespace = ns.oid
-        UNION ALL SELECT 'n ' || coalesce(nspacl::text, '')
-            FROM pg_namespace, ns WHERE pg_namespace.oid = ns.oid
-        UNION ALL SELECT 'v ' || version_num FROM alembic_version
-    ) parts
-    """
-)
-
-
-def _structure(engine: Engine) -> str:
-    """A digest of the schema's tables, columns, triggers (and whether they are on),
-    constraints, functions, grants and migration: equal for schemas migrated alike."""
+    """Every row and sequence of the template schema into the engine's (both migrated alike)."""
     with engine.connect() as conn:
-        return str(conn.execute(_STRUCTURE).scalar_one())
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    TEMPLATES.copy_rows(template, schema)
+
+
+_STRUCTURE = """
+    WITH rel AS MATERIALIZED (
+        SELECT oid, relname, relkind, relacl FROM pg_class WHERE relnamespace = to_regnamespace(:schema)
+    )
+    SELECT md5(string_agg(part, '|' ORDER BY part)) FROM (
+        SELECT 'r ' || relname || ' ' || relkind::text || ' ' || coalesce(relacl::text, '') AS part FROM rel
+        UNION ALL SELECT 'a ' || relname || ' ' || a.attnum || ' ' || a.attname || ' '
+                || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+            FROM rel, LATERAL (
+                SELECT * FROM pg_attribute WHERE attrelid = rel.oid AND attnum > 0 AND NOT attisdropped
+            ) a
+        UNION ALL SELECT 't ' || relname || ' ' || t.tgenabled::text || ' '
+                || CASE WHEN t.tgisinternal THEN '(a foreign key)' ELSE t.tgname END
+            FROM rel, LATERAL (SELECT * FROM pg_trigger WHERE tgrelid = rel.oid) t
+        UNION ALL SELECT 'k ' || relname || ' ' || k.conname || ' ' || k.contype::text
+            FROM rel, LATERAL (SELECT * FROM pg_constraint WHERE conrelid = rel.oid) k
+        UNION ALL SELECT 'p ' || proname || ' ' || md5(prosrc)
+            FROM pg_proc WHERE pronamespace = to_regnamespace(:schema)
+        UNION ALL SELECT 'n ' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = :schema
+        UNION ALL SELECT 'v ' || version_num FROM "{schema}".alembic_version
+    ) parts
+"""
+"""A digest of a schema's tables, columns, triggers (and whether they are on), constraints,
+functions, grants and migration: equal for schemas migrated alike."""
 
 
 class Templates:
@@ -122,6 +100,8 @@ class Templates:
         self._admin: Engine | None = None
         self._pg: dict[tuple[bool, str], str] = {}
         self._structure = ""
+        self._tables: list[str] = []
+        self._sequences: list[str] = []
         self._free: list[str] = []
 
     @staticmethod
@@ -171,19 +151,55 @@ class Templates:
         key = self._key(example)
         if key not in self._pg:
             schema = self._pg[key] = self._migrated_schema("x")  # dropped by close()
-            engine = _pg_engine(schema)
             try:
                 if example:
-                    _load_example(engine)
+                    engine = _pg_engine(schema)
+                    try:
+                        _load_example(engine)
+                    finally:
+                        engine.dispose()
                 else:
-                    self._structure = _structure(engine)
+                    self._structure = self._structure_of(schema)
+                    self._tables, self._sequences = self._contents(schema)
             except BaseException:
                 del self._pg[key]
                 self._drop(schema)
                 raise
-            finally:
-                engine.dispose()
         return self._pg[key]
+
+    def _contents(self, schema: str) -> tuple[list[str], list[str]]:
+        with self._admin_engine().connect() as conn:
+            tables = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"), {"s": schema}
+            )
+            sequences = conn.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s ORDER BY 1"), {"s": schema}
+            )
+            return list(tables.scalars()), list(sequences.scalars())
+
+    def _structure_of(self, schema: str) -> str:
+        with self._admin_engine().begin() as conn:
+            conn.execute(text("SET LOCAL jit = off"))  # the catalogs' estimates are far off: no compiling
+            digest = conn.execute(text(_STRUCTURE.replace("{schema}", schema)), {"schema": schema})
+            return str(digest.scalar_one())
+
+    def copy_rows(self, template: str, schema: str) -> None:
+        """Every row and sequence of `template` into `schema` (migrated alike), in one round
+        trip; triggers and foreign keys are off for the copy only (session_replication_role)."""
+        self.pg(example=False)  # the tables and sequences
+        statements = ["SET LOCAL session_replication_role = replica"]
+        for table in self._tables:
+            statements.append(f'DELETE FROM "{schema}"."{table}"')
+            statements.append(f'INSERT INTO "{schema}"."{table}" SELECT * FROM "{template}"."{table}"')
+        for sequence in self._sequences:
+            target = f'"{schema}"."{sequence}"'
+            statements.append(
+                f'SELECT setval(\'{target}\', last_value, is_called) FROM "{template}"."{sequence}"'
+            )
+        with self._admin_engine().begin() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            dbapi.cursor().execute(";\n".join(statements))  # no parameters: several statements at once
 
     @contextmanager
     def pg_schema(self, *, example: bool) -> Iterator[str]:
@@ -192,27 +208,20 @@ class Templates:
         schema = self._free.pop() if self._free else self._migrated_schema("t")
         try:
             if example:
-                engine = _pg_engine(schema)
-                try:
-                    _copy_postgres(engine, self.pg(example=True))
-                finally:
-                    engine.dispose()
+                self.copy_rows(self.pg(example=True), schema)
             yield schema
         finally:
             self._give_back(schema, empty)
 
     def _give_back(self, schema: str, empty: str) -> None:
         """The schema emptied for the next test, or dropped when the test changed its structure."""
-        engine = _pg_engine(schema)
         try:
-            if _structure(engine) == self._structure:
-                _copy_postgres(engine, empty)
+            if self._structure_of(schema) == self._structure:
+                self.copy_rows(empty, schema)
                 self._free.append(schema)
                 return
         except SQLAlchemyError:
             pass  # e.g. migrated down below the version table: dropped below
-        finally:
-            engine.dispose()
         self._drop(schema)
 
     def _drop(self, schema: str) -> None:
