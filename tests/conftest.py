@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -308,3 +309,19 @@ def example_engine(engine: Engine) -> Engine:
     """The database with the Malmö 2025 example loaded: loaded once per process and
     database, and copied into each test's own database."""
     return copy_example(engine)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules with slow tests (real server processes, big rounds, killed processes) first,
+    the most slow tests first, then the rest by their number of tests: pytest-xdist's loadscope
+    hands a whole module to one worker in this order (`--no-loadscope-reorder` in pyproject.toml),
+    so a long module starts while there is other work for the other worker, not last, when
+    there is none (ordered by their number of tests alone, as xdist does by default, a module of
+    a few long tests came last and ran minutes on its own). The order within a module is kept."""
+
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    tests = Counter(module(item) for item in items)
+    slow = Counter(module(item) for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: (-slow[module(item)], -tests[module(item)]))
