@@ -184,9 +184,10 @@ class Templates:
             digest = conn.execute(text(_STRUCTURE.replace("{schema}", schema)), {"schema": schema})
             return str(digest.scalar_one())
 
-    def copy_rows(self, template: str, schema: str) -> None:
+    def copy_rows(self, template: str, schema: str, *, rename_to: str | None = None) -> None:
         """Every row and sequence of `template` into `schema` (migrated alike), in one round
-        trip; triggers and foreign keys are off for the copy only (session_replication_role)."""
+        trip; triggers and foreign keys are off for the copy only (session_replication_role).
+        `rename_to`: the schema's new name, in the same transaction."""
         self.pg(example=False)  # the tables and sequences
         statements = ["SET LOCAL session_replication_role = replica"]
         for table in self._tables:
@@ -197,6 +198,8 @@ class Templates:
             statements.append(
                 f'SELECT setval(\'{target}\', last_value, is_called) FROM "{template}"."{sequence}"'
             )
+        if rename_to is not None:
+            statements.append(f'ALTER SCHEMA "{schema}" RENAME TO "{rename_to}"')
         with self._admin_engine().begin() as conn:
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
@@ -215,11 +218,14 @@ class Templates:
             self._give_back(schema, empty)
 
     def _give_back(self, schema: str, empty: str) -> None:
-        """The schema emptied for the next test, or dropped when the test changed its structure."""
+        """The schema emptied for the next test, under a name never used before (whatever is
+        keyed by the name, such as a connection's search_path or an advisory lock's class,
+        is not the next test's), or dropped when the test changed its structure."""
         try:
             if self._structure_of(schema) == self._structure:
-                self.copy_rows(empty, schema)
-                self._free.append(schema)
+                fresh = f"t_{uuid.uuid4().hex[:12]}"
+                self.copy_rows(empty, schema, rename_to=fresh)
+                self._free.append(fresh)
                 return
         except SQLAlchemyError:
             pass  # e.g. migrated down below the version table: dropped below
