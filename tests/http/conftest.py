@@ -1,24 +1,29 @@
 """Databases for the HTTP tests as URLs (the server runs in its own process):
-an SQLite file, and a PostgreSQL schema of its own when configured."""
+an SQLite file, and a PostgreSQL schema of its own when configured, each with the
+2025 example (a copy of the process's template: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.data_services import load_example
-from storage.db import make_engine, normalise_url
+from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, TEMPLATES
 
 
 def _prepare(url: str) -> None:
+    """Migrate the database at `url` and load the 2025 example: a new SQLite file is
+    a copy of the template."""
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if path and path != ":memory:" and not Path(path).exists():
+        TEMPLATES.copy_sqlite(Path(path), example=True)
+        return
     engine = make_engine(url)
     upgrade(engine)
     load_example(engine, "malmo-2025")
@@ -43,16 +48,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def pg_schema() -> Iterator[str]:
     """A PostgreSQL schema of its own with the 2025 example, as a URL."""
     assert PG_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    base = normalise_url(PG_URL)
-    url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
-    try:
-        _prepare(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with TEMPLATES.pg_schema(example=True) as schema:
+        yield TEMPLATES.url(schema)

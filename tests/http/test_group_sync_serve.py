@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from bot.group_sync import GroupServices
 from bot.services import Services
 from core.model import Role
@@ -21,6 +23,8 @@ ANNA = "aaaaaaaa-0000-4000-8000-000000000001"
 PER = "aaaaaaaa-0000-4000-8000-000000000002"
 HR_FSKN = "6f1d2c3b-4a59-4e68-9d7c-0b1a2f3e4d5c"
 QUESTION = "Hur mycket finns kvar för förskolenämnden?"
+
+pytestmark = pytest.mark.slow  # real server processes, waiting for their schedule
 
 
 def _grants(url: str) -> set[tuple[str, str, str | None]]:

@@ -62,7 +62,7 @@ from tests.http.bot_fleet import (
 from tests.http.connector_process import ConnectorProcess
 from tests.integration.round_population import PERIOD, Population, conversation_name, recipient_name
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # three server processes: start early
 
 N = 150  # recipients per city in each test
 PROCESSES = 3

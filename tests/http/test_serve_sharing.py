@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from bot.round_services import RoundServices
@@ -23,6 +24,8 @@ from storage.db import make_engine
 from tests.http.harness import BotServer, ThrottlingConnectorStub, free_port
 from tests.integration.round_population import ORG, PERIOD, populate
 from tests.integration.test_round_delivery import cli_env, tick_command, wait_for
+
+pytestmark = pytest.mark.slow  # server processes: start early (tests/conftest.py orders them)
 
 KOMPETENSBOT = str(Path(sys.executable).parent / "kompetensbot")
 OPENS = date(2025, 6, 2)

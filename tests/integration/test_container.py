@@ -41,6 +41,10 @@ from storage.migrate import current, head
 from tests.http.harness import TEST_LEDGER_KEY, free_port
 from tests.security.test_modes import blank  # noqa: F401 - fixture: an empty database, SQLite or a PG schema
 
+pytestmark = (
+    pytest.mark.slow
+)  # the image's commands as processes: start early (tests/conftest.py orders them)
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"

@@ -40,13 +40,14 @@ from tests.graph_stand_in import (
     Tenant,
     stand_ins,
 )
-from tests.integration.round_population import ORG, PERIOD, Population, populate
+from tests.integration.round_population import ORG, PERIOD, Population
 from tests.integration.test_round_delivery import (  # noqa: F401 - `database` is a fixture
     OPENS,
     REMINDER,
     cli_env,
     database,
     make_runner,
+    populated,
     sends_by_recipient,
     tick_command,
     wait_for,
@@ -64,7 +65,7 @@ CONSENT_REASON = (
 def city_with_tenant(engine: Engine, tenant: Tenant, teams: TeamsConnectorStub) -> Population:
     """The example with N HR leads; all in the tenant, those not in WITHOUT_APP with the
     app and the conversation the bot stored when they wrote to it."""
-    population = populate(engine, teams.url, N, without_reference=WITHOUT_APP)
+    population = populated(engine, teams.url, N, without_reference=WITHOUT_APP)
     for i, person in enumerate(population.recipients):
         has_app = i not in WITHOUT_APP
         tenant.add_user(
@@ -289,6 +290,7 @@ def test_reach_before_the_round_opens_says_who_cannot_be_reached_why_and_what_th
             "KOMPETENSBOT_GRAPH_INSTALL": "1",
             "KOMPETENSBOT_GRAPH_URL": graph.url,
             "KOMPETENSBOT_TEAMS_APP_CATALOG_ID": tenant.catalog_id,
+            "KOMPETENSBOT_GRAPH_RATE": "1000",  # the stand-in needs no pacing (the default 5/s: 16 s here)
         }
         refused, text = _reach(monkeypatch, capsys, url, **graph_env)
         assert refused["consent"] is False and len(refused["unreachable"]) == 40

@@ -45,6 +45,8 @@ from tests.http.inprocess import InProcessBot
 from tests.security.inbound_support import forget_keys, sdk_accepts, serving
 from tests.security.test_modes import _refused, serve  # noqa: F401 - the fixture
 
+pytestmark = pytest.mark.slow  # servers with a sign-in stand-in: start early (tests/conftest.py orders them)
+
 T = TypeVar("T")
 
 MALMO, HL = "malmo", "hagersten-liljeholmen"
