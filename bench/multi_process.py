@@ -205,6 +205,8 @@ def server_env(args: argparse.Namespace, tick: float) -> dict[str, str]:
     }
     if args.rate is not None:
         env["KOMPETENSBOT_SEND_RATE"] = f"{args.rate:g}"
+    if args.in_flight is not None:
+        env["KOMPETENSBOT_ROUND_IN_FLIGHT"] = str(args.in_flight)
     return env
 
 
@@ -479,6 +481,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, help="KOMPETENSBOT_SEND_RATE (default: the bot's own, 30/s)")
     parser.add_argument(
         "--tenant-limit", type=float, default=50.0, help="the stand-in's limit per app and tenant"
+    )
+    parser.add_argument(
+        "--in-flight", type=int, help="KOMPETENSBOT_ROUND_IN_FLIGHT (default: the bot's own, 1)"
     )
     parser.add_argument("--tick-seconds", type=float, default=2.0)
     parser.add_argument(
