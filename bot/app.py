@@ -38,7 +38,7 @@ from bot import http_limits
 from bot.adapter import create_adapter, token_configurations
 from bot.clients import CheckedClientFactory, PooledClientFactory
 from bot.config import Settings, check_ledger_key, check_registrations, start_refused
-from bot.conversation_state import tenant_of
+from bot.conversation_state import tenant_of, tenants_named
 from bot.file_offers import UploadPolicy
 from bot.inbound_auth import InboundPolicy, Refused, audience_of
 from bot.outbound import OutboundPolicy, report_stored_references
@@ -266,10 +266,7 @@ def _recipient_refusal(settings: Settings, claims: Any, activity: Activity) -> w
     for another app's or a user's token; and with credentials (401) when it names another
     registration's bot than the token's audience (the stored reference's bot decides which
     registration later cards go as)."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    named = channel_data.get("tenant")
-    in_data = str(named.get("id") or "") if isinstance(named, dict) else ""
-    in_conversation = str(getattr(activity.conversation, "tenant_id", None) or "")
+    in_data, in_conversation = tenants_named(activity)
     if in_data and in_conversation and in_data.lower() != in_conversation.lower():
         # served as one tenant, stored (and later sent and budgeted) as the other's
         return _bad_request("channelData.tenant.id and conversation.tenantId name different tenants")

@@ -16,14 +16,20 @@ from microsoft_agents.hosting.core.app.state.conversation_state import Conversat
 from microsoft_agents.hosting.core.state.user_state import UserState
 
 
-def tenant_of(activity: Any) -> str | None:
-    """The activity's Teams tenant: channelData.tenant.id, else conversation.tenantId."""
+def tenants_named(activity: Any) -> tuple[str, str]:
+    """The tenant ids an activity names: channelData.tenant.id and conversation.tenantId
+    ("" where it names none)."""
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = channel_data.get("tenant") or {}
-    if isinstance(tenant, dict) and tenant.get("id"):
-        return str(tenant["id"])
+    in_data = str(tenant.get("id") or "") if isinstance(tenant, dict) else ""
     conversation = activity.conversation
-    return getattr(conversation, "tenant_id", None) if conversation else None
+    return in_data, str((getattr(conversation, "tenant_id", None) if conversation else None) or "")
+
+
+def tenant_of(activity: Any) -> str | None:
+    """The activity's Teams tenant: channelData.tenant.id, else conversation.tenantId."""
+    in_data, in_conversation = tenants_named(activity)
+    return in_data or in_conversation or None
 
 
 def _scope(activity: Any) -> str:
